@@ -1,0 +1,134 @@
+/* tke-cli.c: the tke command line
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * `tke VERB [OPTIONS]`, with the verbs administrators know from the
+ * service's own command-line plug-in.  All the work is libtke's; this file
+ * only parses arguments, prints, and maps errors to exit codes.
+ */
+
+#include "config.h"
+
+#include <locale.h>
+
+#include <glib/gi18n.h>
+
+#include <tke.h>
+
+#include "tke-cli.h"
+
+static int run_help (int argc, char **argv);
+static int run_version (int argc, char **argv);
+
+static const TkeCliVerb verbs[] = {
+  { "help", N_("Show the verbs, or the help of one verb"), run_help },
+  { "version", N_("Show the version of tke"), run_version },
+};
+
+const TkeCliVerb *
+tke_cli_get_verbs (gsize *n_verbs)
+{
+  *n_verbs = G_N_ELEMENTS (verbs);
+  return verbs;
+}
+
+const TkeCliVerb *
+tke_cli_find_verb (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    if (g_strcmp0 (verbs[i].name, name) == 0)
+      return &verbs[i];
+  return NULL;
+}
+
+static void
+print_usage (void)
+{
+  g_print (_("Usage: tke VERB [OPTIONS…]\n\n"));
+  g_print (_("Load, commit and rotate the master keys of HSM crypto units.\n\n"));
+  g_print (_("Verbs:\n"));
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    g_print ("  %-28s %s\n", verbs[i].name, _(verbs[i].summary));
+  g_print (_("\nExit status:\n"
+             "  0  the operation succeeded\n"
+             "  1  the operation failed; the message says why and what to do\n"
+             "  2  the command line was wrong\n"));
+  g_print (_("\nRun “tke help VERB” for the options of a verb.\n"));
+}
+
+static int
+run_help (int argc,
+          char **argv)
+{
+  const TkeCliVerb *verb;
+
+  if (argc < 2)
+    {
+      print_usage ();
+      return TKE_EXIT_OK;
+    }
+
+  verb = tke_cli_find_verb (argv[1]);
+  if (verb == NULL)
+    {
+      g_printerr (_("Unknown verb “%s”. Run “tke help” for the list.\n"), argv[1]);
+      return TKE_EXIT_USAGE;
+    }
+
+  if (verb->run == run_help)
+    {
+      print_usage ();
+      return TKE_EXIT_OK;
+    }
+
+  {
+    char *help_argv[] = { argv[1], (char *) "--help", NULL };
+    return verb->run (2, help_argv);
+  }
+}
+
+static int
+run_version (int argc,
+             char **argv)
+{
+  if (argc > 1 && g_strcmp0 (argv[1], "--help") == 0)
+    {
+      g_print (_("Usage: tke version\n\nShow the version of tke and libtke.\n"));
+      return TKE_EXIT_OK;
+    }
+
+  g_print ("tke %s (libtke %s)\n", PACKAGE_VERSION, tke_get_version ());
+  return TKE_EXIT_OK;
+}
+
+int
+main (int argc,
+      char **argv)
+{
+  const TkeCliVerb *verb;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  if (argc < 2)
+    {
+      print_usage ();
+      return TKE_EXIT_USAGE;
+    }
+
+  if (g_strcmp0 (argv[1], "--version") == 0 || g_strcmp0 (argv[1], "-V") == 0)
+    return run_version (1, argv + 1);
+  if (g_strcmp0 (argv[1], "--help") == 0 || g_strcmp0 (argv[1], "-h") == 0)
+    return run_help (1, argv + 1);
+
+  verb = tke_cli_find_verb (argv[1]);
+  if (verb == NULL)
+    {
+      g_printerr (_("Unknown verb “%s”. Run “tke help” for the list.\n"), argv[1]);
+      return TKE_EXIT_USAGE;
+    }
+
+  return verb->run (argc - 1, argv + 1);
+}

@@ -1,0 +1,95 @@
+/* tke-application.c: the tke-gtk application object
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tke-application.h"
+#include "tke-window.h"
+
+struct _TkeApplication
+{
+  AdwApplication parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (TkeApplication, tke_application, ADW_TYPE_APPLICATION)
+
+TkeApplication *
+tke_application_new (void)
+{
+  return g_object_new (TKE_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", RESOURCE_PREFIX,
+                       NULL);
+}
+
+static void
+tke_application_activate (GApplication *app)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
+
+  if (window == NULL)
+    window = GTK_WINDOW (tke_window_new (TKE_APPLICATION (app)));
+
+  gtk_window_present (window);
+}
+
+static void
+on_quit (GSimpleAction *action,
+         GVariant *parameter,
+         gpointer user_data)
+{
+  g_application_quit (G_APPLICATION (user_data));
+}
+
+static void
+on_about (GSimpleAction *action,
+          GVariant *parameter,
+          gpointer user_data)
+{
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
+  const char *developers[] = { _("The Trusted Key Entry developers"), NULL };
+
+  adw_show_about_window (parent,
+                         "application-name", _("Trusted Key Entry"),
+                         "application-icon", APP_ID,
+                         "version", PACKAGE_VERSION,
+                         "developers", developers,
+                         "license-type", GTK_LICENSE_GPL_3_0,
+                         "comments", _("Load, commit and rotate the master keys of HSM crypto units"),
+                         NULL);
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", on_quit },
+  { "about", on_about },
+};
+
+static void
+tke_application_startup (GApplication *app)
+{
+  static const char *quit_accels[] = { "<Control>q", NULL };
+
+  G_APPLICATION_CLASS (tke_application_parent_class)->startup (app);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions), app);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+}
+
+static void
+tke_application_class_init (TkeApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->activate = tke_application_activate;
+  app_class->startup = tke_application_startup;
+}
+
+static void
+tke_application_init (TkeApplication *self)
+{
+}

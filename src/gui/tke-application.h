@@ -1,0 +1,18 @@
+/* tke-application.h
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+
+G_BEGIN_DECLS
+
+#define TKE_TYPE_APPLICATION (tke_application_get_type ())
+
+G_DECLARE_FINAL_TYPE (TkeApplication, tke_application, TKE, APPLICATION, AdwApplication)
+
+TkeApplication *tke_application_new (void);
+
+G_END_DECLS

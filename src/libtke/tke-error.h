@@ -1,0 +1,84 @@
+/* tke-error.h: the TKE_ERROR domain
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined(__TKE_INSIDE__) && !defined(TKE_COMPILATION)
+#error "Only <tke.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+#include "tke-version-macros.h"
+
+G_BEGIN_DECLS
+
+#define TKE_ERROR (tke_error_quark ())
+
+/**
+ * TkeError:
+ * @TKE_ERROR_FAILED: an unexpected failure; the message says what
+ * @TKE_ERROR_INVALID_ARGUMENT: a caller passed a value the operation cannot take
+ * @TKE_ERROR_INVALID_DATA: input (a file, a response, a blob) is malformed
+ * @TKE_ERROR_CRYPTO: the crypto library failed to carry out an operation
+ * @TKE_ERROR_INTEGRITY: authenticated data did not verify: tampered, or the wrong key
+ * @TKE_ERROR_INVALID_PASSWORD: a key file's password is wrong
+ * @TKE_ERROR_AUTH_EXPIRED: the bearer token expired; log in again
+ * @TKE_ERROR_UNAUTHORIZED: the service refused the credentials
+ * @TKE_ERROR_NETWORK: the service could not be reached
+ * @TKE_ERROR_TLS: the service's certificate did not verify
+ * @TKE_ERROR_SERVICE: the service answered with an error
+ * @TKE_ERROR_NOT_FOUND: the named unit, key or file does not exist
+ * @TKE_ERROR_WRAPPING_KEY_MISMATCH: a blob is wrapped under another master key
+ * @TKE_ERROR_MK_NOT_INITIALIZED: the unit has no current master key
+ * @TKE_ERROR_ROTATION_IN_PROGRESS: refused while a master key rotation runs
+ * @TKE_ERROR_PRECHECK_FAILED: a pre-check before a ceremony step failed
+ * @TKE_ERROR_THRESHOLD_NOT_MET: fewer signatures than the threshold requires
+ * @TKE_ERROR_REPLAY: a command reused a transaction counter
+ * @TKE_ERROR_NO_READER: the smart card reader is not there
+ * @TKE_ERROR_NO_CARD: no smart card in the reader
+ * @TKE_ERROR_CARD_REMOVED: the card was removed during the operation
+ * @TKE_ERROR_PIN_INCORRECT: the PIN entered on the PIN pad was wrong
+ * @TKE_ERROR_PIN_BLOCKED: the card's PIN is blocked
+ * @TKE_ERROR_PIN_TIMEOUT: nobody entered the PIN on the pad in time
+ * @TKE_ERROR_PIN_CANCELLED: the PIN entry was cancelled on the pad
+ * @TKE_ERROR_IO: a local file or socket could not be read or written
+ *
+ * Codes a caller can act on.  Messages are for people and translated.
+ */
+typedef enum
+{
+  TKE_ERROR_FAILED,
+  TKE_ERROR_INVALID_ARGUMENT,
+  TKE_ERROR_INVALID_DATA,
+  TKE_ERROR_CRYPTO,
+  TKE_ERROR_INTEGRITY,
+  TKE_ERROR_INVALID_PASSWORD,
+  TKE_ERROR_AUTH_EXPIRED,
+  TKE_ERROR_UNAUTHORIZED,
+  TKE_ERROR_NETWORK,
+  TKE_ERROR_TLS,
+  TKE_ERROR_SERVICE,
+  TKE_ERROR_NOT_FOUND,
+  TKE_ERROR_WRAPPING_KEY_MISMATCH,
+  TKE_ERROR_MK_NOT_INITIALIZED,
+  TKE_ERROR_ROTATION_IN_PROGRESS,
+  TKE_ERROR_PRECHECK_FAILED,
+  TKE_ERROR_THRESHOLD_NOT_MET,
+  TKE_ERROR_REPLAY,
+  TKE_ERROR_NO_READER,
+  TKE_ERROR_NO_CARD,
+  TKE_ERROR_CARD_REMOVED,
+  TKE_ERROR_PIN_INCORRECT,
+  TKE_ERROR_PIN_BLOCKED,
+  TKE_ERROR_PIN_TIMEOUT,
+  TKE_ERROR_PIN_CANCELLED,
+  TKE_ERROR_IO,
+} TkeError;
+
+TKE_AVAILABLE_IN_ALL
+GQuark tke_error_quark (void);
+
+G_END_DECLS

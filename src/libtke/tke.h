@@ -1,0 +1,18 @@
+/* tke.h: the one public header of libtke
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#define __TKE_INSIDE__
+
+#include <glib-object.h>
+
+#include "tke-version.h"
+#include "tke-enum-types.h"
+#include "tke-error.h"
+#include "tke-secret.h"
+#include "tke-crypto.h"
+
+#undef __TKE_INSIDE__

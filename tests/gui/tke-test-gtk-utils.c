@@ -1,0 +1,133 @@
+/* tke-test-gtk-utils.c: helpers for GUI tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "tke-test-gtk-utils.h"
+
+gboolean
+tke_test_have_display (void)
+{
+  return g_getenv ("DISPLAY") != NULL || g_getenv ("WAYLAND_DISPLAY") != NULL;
+}
+
+void
+tke_test_flush_widget (GtkWidget *widget)
+{
+  gtk_test_widget_wait_for_draw (widget);
+  gdk_display_sync (gtk_widget_get_display (widget));
+}
+
+typedef struct
+{
+  GtkWidget *widget;
+  GdkPaintable *paintable;
+  char *path;
+  gboolean done;
+} Screenshot;
+
+/* A paintable only has contents once the widget was drawn after it was
+ * made, so the shot is taken when it says its contents changed. */
+static void
+on_contents_invalidated (GdkPaintable *paintable,
+                         Screenshot *shot)
+{
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  GskRenderer *renderer;
+  int width = gtk_widget_get_width (shot->widget);
+  int height = gtk_widget_get_height (shot->widget);
+
+  if (shot->done)
+    return;
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  if (node == NULL)
+    return;
+
+  renderer = gtk_native_get_renderer (gtk_widget_get_native (shot->widget));
+  texture = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, width, height));
+  g_assert_true (gdk_texture_save_to_png (texture, shot->path));
+  shot->done = TRUE;
+}
+
+/* Writes NAME.png into the directory TKE_SCREENSHOT_DIR names, or the
+ * build directory's screenshots/ folder. */
+void
+tke_test_save_screenshot (GtkWidget *widget,
+                          const char *name)
+{
+  const char *dir = g_getenv ("TKE_SCREENSHOT_DIR");
+  g_autofree char *fallback = NULL;
+  g_autofree char *file = g_strdup_printf ("%s.png", name);
+  Screenshot shot = { widget, NULL, NULL, FALSE };
+  gulong handler;
+
+  if (dir == NULL)
+    dir = fallback = g_build_filename (g_test_get_dir (G_TEST_BUILT), "screenshots", NULL);
+  g_mkdir_with_parents (dir, 0755);
+  shot.path = g_build_filename (dir, file, NULL);
+
+  tke_test_flush_widget (widget);
+  shot.paintable = gtk_widget_paintable_new (widget);
+  handler = g_signal_connect (shot.paintable, "invalidate-contents", G_CALLBACK (on_contents_invalidated), &shot);
+  gtk_widget_queue_draw (widget);
+
+  while (!shot.done)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_signal_handler_disconnect (shot.paintable, handler);
+  g_object_unref (shot.paintable);
+  g_test_message ("screenshot: %s", shot.path);
+  g_free (shot.path);
+}
+
+GtkWidget *
+tke_test_find_widget_of_type (GtkWidget *root,
+                              GType type,
+                              gboolean (*match) (GtkWidget *widget, gconstpointer data),
+                              gconstpointer data)
+{
+  if (g_type_is_a (G_OBJECT_TYPE (root), type) && (match == NULL || match (root, data)))
+    return root;
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = tke_test_find_widget_of_type (child, type, match, data);
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+static gboolean
+on_wait_timeout (gpointer data)
+{
+  gboolean *timed_out = data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Iterates the main context until CONDITION holds; FALSE on timeout. */
+gboolean
+tke_test_wait_until (gboolean (*condition) (gpointer data),
+                     gpointer data,
+                     guint timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint source = g_timeout_add (timeout_ms, on_wait_timeout, &timed_out);
+
+  while (!condition (data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (!timed_out)
+    g_source_remove (source);
+
+  return !timed_out;
+}

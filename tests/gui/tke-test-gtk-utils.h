@@ -1,0 +1,24 @@
+/* tke-test-gtk-utils.h: helpers for GUI tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+gboolean tke_test_have_display (void);
+void tke_test_flush_widget (GtkWidget *widget);
+void tke_test_save_screenshot (GtkWidget *widget,
+                               const char *name);
+GtkWidget *tke_test_find_widget_of_type (GtkWidget *root,
+                                         GType type,
+                                         gboolean (*match) (GtkWidget *widget, gconstpointer data),
+                                         gconstpointer data);
+gboolean tke_test_wait_until (gboolean (*condition) (gpointer data),
+                              gpointer data,
+                              guint timeout_ms);
+
+G_END_DECLS
