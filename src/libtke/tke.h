@@ -20,5 +20,6 @@
 #include "tke-signer.h"
 #include "tke-key-part-source.h"
 #include "tke-signature-key-file.h"
+#include "tke-rotation-status.h"
 
 #undef __TKE_INSIDE__

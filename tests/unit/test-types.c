@@ -55,6 +55,29 @@ test_vp_groups (void)
                    "d4fd 42c1 c37b de4b 672a c6fc ff42 cff9");
 }
 
+static void
+test_rotation_status_keeps_message_order (void)
+{
+  g_autoptr(TkeRotationStatus) status =
+    tke_rotation_status_new (TKE_ROTATION_STATE_REWRAPPED, TKE_EMPTY_VP, 3000, 3000);
+  g_autoptr(GDateTime) first = g_date_time_new_utc (2026, 11, 23, 14, 0, 0);
+  g_autoptr(GDateTime) second = g_date_time_add_seconds (first, 1.5);
+  GDateTime *when = NULL;
+
+  tke_rotation_status_add_message (status, first, TKE_ROTATION_MESSAGE_STARTED);
+  tke_rotation_status_add_message (status, second, TKE_ROTATION_MESSAGE_REWRAPPED);
+
+  g_assert_cmpint (tke_rotation_status_get_state (status), ==, TKE_ROTATION_STATE_REWRAPPED);
+  g_assert_cmpuint (tke_rotation_status_get_keys_done (status), ==, 3000);
+  g_assert_cmpuint (tke_rotation_status_get_n_messages (status), ==, 2);
+  g_assert_cmpstr (tke_rotation_status_get_message (status, 0, &when), ==, "Master key rotation started.");
+  g_assert_true (g_date_time_equal (when, first));
+  g_assert_cmpstr (tke_rotation_status_get_message (status, 1, &when), ==,
+                   "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.");
+  g_assert_true (g_date_time_equal (when, second));
+  g_assert_null (tke_rotation_status_get_error_message (status));
+}
+
 int
 main (int argc,
       char **argv)
@@ -64,6 +87,7 @@ main (int argc,
   g_test_add_func ("/types/register-state-strings", test_register_state_strings);
   g_test_add_func ("/types/unit-type-strings", test_unit_type_strings);
   g_test_add_func ("/types/vp-groups", test_vp_groups);
+  g_test_add_func ("/types/rotation-status", test_rotation_status_keeps_message_order);
 
   return g_test_run ();
 }
