@@ -20,24 +20,25 @@
 static int run_help (int argc, char **argv);
 static int run_version (int argc, char **argv);
 
-static const TkeCliVerb verbs[] = {
+static const TkeCliVerb general_verbs[] = {
   { "help", N_("Show the verbs, or the help of one verb"), run_help },
   { "version", N_("Show the version of tke"), run_version },
 };
 
-const TkeCliVerb *
-tke_cli_get_verbs (gsize *n_verbs)
-{
-  *n_verbs = G_N_ELEMENTS (verbs);
-  return verbs;
-}
+static const TkeCliVerbTable general_table = { general_verbs, G_N_ELEMENTS (general_verbs) };
+
+/* One line per group of verbs, in the order `tke help` lists them. */
+static const TkeCliVerbTable *const verb_tables[] = {
+  &general_table,
+};
 
 const TkeCliVerb *
 tke_cli_find_verb (const char *name)
 {
-  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
-    if (g_strcmp0 (verbs[i].name, name) == 0)
-      return &verbs[i];
+  for (gsize t = 0; t < G_N_ELEMENTS (verb_tables); t++)
+    for (gsize i = 0; i < verb_tables[t]->n_verbs; i++)
+      if (g_strcmp0 (verb_tables[t]->verbs[i].name, name) == 0)
+        return &verb_tables[t]->verbs[i];
   return NULL;
 }
 
@@ -47,8 +48,9 @@ print_usage (void)
   g_print (_("Usage: tke VERB [OPTIONS…]\n\n"));
   g_print (_("Load, commit and rotate the master keys of HSM crypto units.\n\n"));
   g_print (_("Verbs:\n"));
-  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
-    g_print ("  %-28s %s\n", verbs[i].name, _(verbs[i].summary));
+  for (gsize t = 0; t < G_N_ELEMENTS (verb_tables); t++)
+    for (gsize i = 0; i < verb_tables[t]->n_verbs; i++)
+      g_print ("  %-28s %s\n", verb_tables[t]->verbs[i].name, _(verb_tables[t]->verbs[i].summary));
   g_print (_("\nExit status:\n"
              "  0  the operation succeeded\n"
              "  1  the operation failed; the message says why and what to do\n"

@@ -1,6 +1,10 @@
 /* tke-cli.h: the verbs of the tke command
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each group of verbs lives in its own tke-cli-GROUP.c and exports one
+ * TkeCliVerbTable; tke-cli.c lists the tables.  Adding a group is one
+ * line there and one file here.
  */
 
 #pragma once
@@ -21,10 +25,16 @@ typedef struct
 {
   const char *name;
   const char *summary;
+  /* argv[0] is the verb's name; "--help" prints its usage. */
   int (*run) (int argc, char **argv);
 } TkeCliVerb;
 
+typedef struct
+{
+  const TkeCliVerb *verbs;
+  gsize n_verbs;
+} TkeCliVerbTable;
+
 const TkeCliVerb *tke_cli_find_verb (const char *name);
-const TkeCliVerb *tke_cli_get_verbs (gsize *n_verbs);
 
 G_END_DECLS

@@ -12,7 +12,14 @@
 #include "tke-version.h"
 #include "tke-enum-types.h"
 #include "tke-error.h"
+#include "tke-types.h"
 #include "tke-secret.h"
 #include "tke-crypto.h"
+#include "tke-administrator.h"
+#include "tke-crypto-unit.h"
+#include "tke-signer.h"
+#include "tke-key-part-source.h"
+#include "tke-signature-key-file.h"
+#include "tke-rotation-status.h"
 
 #undef __TKE_INSIDE__

@@ -1,0 +1,511 @@
+/* tke-crypto-unit.c: one crypto unit (an HSM domain) of a service instance
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * What the workstation knows of a unit: its identity, the administrators
+ * and thresholds installed in it, and the state and verification pattern
+ * of its two master key registers.  The service client fills it in; the
+ * ceremonies, the recovery advisor and both front ends read it.
+ */
+
+#include "config.h"
+
+#include "tke-crypto-unit.h"
+#include <string.h>
+
+#include "tke-enum-types.h"
+
+struct _TkeCryptoUnit
+{
+  GObject parent_instance;
+
+  char *instance_id;
+  char *hsm_id;
+  guint number;
+  TkeCryptoUnitType unit_type;
+  char *location;
+
+  gboolean selected;
+  gboolean reachable;
+
+  gboolean imprint_mode;
+  guint signature_threshold;
+  guint revocation_threshold;
+  GListStore *administrators;
+
+  TkeNewRegisterState new_state;
+  char *new_vp;
+  TkeCurrentRegisterState current_state;
+  char *current_vp;
+};
+
+enum
+{
+  PROP_0,
+  PROP_INSTANCE_ID,
+  PROP_HSM_ID,
+  PROP_NUMBER,
+  PROP_UNIT_TYPE,
+  PROP_LOCATION,
+  PROP_SELECTED,
+  PROP_REACHABLE,
+  PROP_IMPRINT_MODE,
+  PROP_SIGNATURE_THRESHOLD,
+  PROP_REVOCATION_THRESHOLD,
+  PROP_ADMINISTRATORS,
+  PROP_NEW_REGISTER_STATE,
+  PROP_NEW_REGISTER_VP,
+  PROP_CURRENT_REGISTER_STATE,
+  PROP_CURRENT_REGISTER_VP,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+G_DEFINE_FINAL_TYPE (TkeCryptoUnit, tke_crypto_unit, G_TYPE_OBJECT)
+
+/**
+ * tke_crypto_unit_new:
+ * @instance_id: the service instance the unit belongs to
+ * @hsm_id: the service's identifier of the unit
+ * @number: the CRYPTO UNIT NUM administrators refer to it by
+ * @unit_type: operational, recovery or failover
+ * @location: `[region].[zone].[module].[domain]`
+ *
+ * Returns: (transfer full): a unit with empty registers, not selected
+ */
+TkeCryptoUnit *
+tke_crypto_unit_new (const char *instance_id,
+                     const char *hsm_id,
+                     guint number,
+                     TkeCryptoUnitType unit_type,
+                     const char *location)
+{
+  return g_object_new (TKE_TYPE_CRYPTO_UNIT,
+                       "instance-id", instance_id,
+                       "hsm-id", hsm_id,
+                       "number", number,
+                       "unit-type", unit_type,
+                       "location", location,
+                       NULL);
+}
+
+const char *
+tke_crypto_unit_get_instance_id (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), NULL);
+  return self->instance_id;
+}
+
+const char *
+tke_crypto_unit_get_hsm_id (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), NULL);
+  return self->hsm_id;
+}
+
+guint
+tke_crypto_unit_get_number (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), 0);
+  return self->number;
+}
+
+TkeCryptoUnitType
+tke_crypto_unit_get_unit_type (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), TKE_CRYPTO_UNIT_TYPE_OPERATIONAL);
+  return self->unit_type;
+}
+
+const char *
+tke_crypto_unit_get_location (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), NULL);
+  return self->location;
+}
+
+gboolean
+tke_crypto_unit_get_selected (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), FALSE);
+  return self->selected;
+}
+
+void
+tke_crypto_unit_set_selected (TkeCryptoUnit *self,
+                              gboolean selected)
+{
+  g_return_if_fail (TKE_IS_CRYPTO_UNIT (self));
+
+  selected = !!selected;
+  if (self->selected == selected)
+    return;
+  self->selected = selected;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED]);
+}
+
+/**
+ * tke_crypto_unit_get_reachable:
+ * @self: a #TkeCryptoUnit
+ *
+ * Returns: %FALSE when the last query of the unit failed, so that its
+ *   registers are not known
+ */
+gboolean
+tke_crypto_unit_get_reachable (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), FALSE);
+  return self->reachable;
+}
+
+void
+tke_crypto_unit_set_reachable (TkeCryptoUnit *self,
+                               gboolean reachable)
+{
+  g_return_if_fail (TKE_IS_CRYPTO_UNIT (self));
+
+  reachable = !!reachable;
+  if (self->reachable == reachable)
+    return;
+  self->reachable = reachable;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REACHABLE]);
+}
+
+gboolean
+tke_crypto_unit_get_imprint_mode (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), FALSE);
+  return self->imprint_mode;
+}
+
+guint
+tke_crypto_unit_get_signature_threshold (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), 0);
+  return self->signature_threshold;
+}
+
+guint
+tke_crypto_unit_get_revocation_threshold (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), 0);
+  return self->revocation_threshold;
+}
+
+/**
+ * tke_crypto_unit_set_thresholds:
+ * @self: a #TkeCryptoUnit
+ * @imprint_mode: whether the unit is still in imprint mode (thresholds 0)
+ * @signature_threshold: signatures most commands need, 0–8
+ * @revocation_threshold: signatures removing an administrator needs, 0–8
+ */
+void
+tke_crypto_unit_set_thresholds (TkeCryptoUnit *self,
+                                gboolean imprint_mode,
+                                guint signature_threshold,
+                                guint revocation_threshold)
+{
+  g_return_if_fail (TKE_IS_CRYPTO_UNIT (self));
+  g_return_if_fail (signature_threshold <= TKE_MAX_ADMINISTRATORS);
+  g_return_if_fail (revocation_threshold <= TKE_MAX_ADMINISTRATORS);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->imprint_mode != !!imprint_mode)
+    {
+      self->imprint_mode = !!imprint_mode;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMPRINT_MODE]);
+    }
+  if (self->signature_threshold != signature_threshold)
+    {
+      self->signature_threshold = signature_threshold;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SIGNATURE_THRESHOLD]);
+    }
+  if (self->revocation_threshold != revocation_threshold)
+    {
+      self->revocation_threshold = revocation_threshold;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REVOCATION_THRESHOLD]);
+    }
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/**
+ * tke_crypto_unit_get_administrators:
+ * @self: a #TkeCryptoUnit
+ *
+ * Returns: (transfer none): a list model of #TkeAdministrator
+ */
+GListModel *
+tke_crypto_unit_get_administrators (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), NULL);
+  return G_LIST_MODEL (self->administrators);
+}
+
+/**
+ * tke_crypto_unit_set_administrators:
+ * @self: a #TkeCryptoUnit
+ * @administrators: (element-type TkeAdministrator): the installed administrators
+ */
+void
+tke_crypto_unit_set_administrators (TkeCryptoUnit *self,
+                                    GPtrArray *administrators)
+{
+  g_return_if_fail (TKE_IS_CRYPTO_UNIT (self));
+  g_return_if_fail (administrators != NULL);
+
+  g_list_store_splice (self->administrators, 0,
+                       g_list_model_get_n_items (G_LIST_MODEL (self->administrators)),
+                       administrators->pdata, administrators->len);
+}
+
+TkeNewRegisterState
+tke_crypto_unit_get_new_register_state (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), TKE_NEW_REGISTER_EMPTY);
+  return self->new_state;
+}
+
+/**
+ * tke_crypto_unit_get_new_register_vp:
+ * @self: a #TkeCryptoUnit
+ *
+ * Returns: 64 hex digits; %TKE_EMPTY_VP when the register is empty
+ */
+const char *
+tke_crypto_unit_get_new_register_vp (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), NULL);
+  return self->new_vp;
+}
+
+TkeCurrentRegisterState
+tke_crypto_unit_get_current_register_state (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), TKE_CURRENT_REGISTER_EMPTY);
+  return self->current_state;
+}
+
+/**
+ * tke_crypto_unit_get_current_register_vp:
+ * @self: a #TkeCryptoUnit
+ *
+ * Returns: 64 hex digits; %TKE_EMPTY_VP when the register is empty
+ */
+const char *
+tke_crypto_unit_get_current_register_vp (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), NULL);
+  return self->current_vp;
+}
+
+static void
+replace_vp (TkeCryptoUnit *self,
+            char **slot,
+            const char *vp,
+            guint prop)
+{
+  if (g_strcmp0 (*slot, vp) == 0)
+    return;
+  g_free (*slot);
+  *slot = g_ascii_strdown (vp, -1);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[prop]);
+}
+
+/**
+ * tke_crypto_unit_set_registers:
+ * @self: a #TkeCryptoUnit
+ * @new_state: the new master key register's state
+ * @new_vp: its verification pattern, 64 hex digits
+ * @current_state: the current master key register's state
+ * @current_vp: its verification pattern, 64 hex digits
+ *
+ * Sets both registers at once, as one query of the unit reports them.
+ */
+void
+tke_crypto_unit_set_registers (TkeCryptoUnit *self,
+                               TkeNewRegisterState new_state,
+                               const char *new_vp,
+                               TkeCurrentRegisterState current_state,
+                               const char *current_vp)
+{
+  g_return_if_fail (TKE_IS_CRYPTO_UNIT (self));
+  g_return_if_fail (new_vp != NULL && strlen (new_vp) == 64);
+  g_return_if_fail (current_vp != NULL && strlen (current_vp) == 64);
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (self->new_state != new_state)
+    {
+      self->new_state = new_state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEW_REGISTER_STATE]);
+    }
+  replace_vp (self, &self->new_vp, new_vp, PROP_NEW_REGISTER_VP);
+  if (self->current_state != current_state)
+    {
+      self->current_state = current_state;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURRENT_REGISTER_STATE]);
+    }
+  replace_vp (self, &self->current_vp, current_vp, PROP_CURRENT_REGISTER_VP);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
+tke_crypto_unit_finalize (GObject *object)
+{
+  TkeCryptoUnit *self = TKE_CRYPTO_UNIT (object);
+
+  g_clear_pointer (&self->instance_id, g_free);
+  g_clear_pointer (&self->hsm_id, g_free);
+  g_clear_pointer (&self->location, g_free);
+  g_clear_pointer (&self->new_vp, g_free);
+  g_clear_pointer (&self->current_vp, g_free);
+  g_clear_object (&self->administrators);
+
+  G_OBJECT_CLASS (tke_crypto_unit_parent_class)->finalize (object);
+}
+
+static void
+tke_crypto_unit_get_property (GObject *object,
+                              guint prop_id,
+                              GValue *value,
+                              GParamSpec *pspec)
+{
+  TkeCryptoUnit *self = TKE_CRYPTO_UNIT (object);
+
+  switch (prop_id)
+    {
+    case PROP_INSTANCE_ID:
+      g_value_set_string (value, self->instance_id);
+      break;
+    case PROP_HSM_ID:
+      g_value_set_string (value, self->hsm_id);
+      break;
+    case PROP_NUMBER:
+      g_value_set_uint (value, self->number);
+      break;
+    case PROP_UNIT_TYPE:
+      g_value_set_enum (value, self->unit_type);
+      break;
+    case PROP_LOCATION:
+      g_value_set_string (value, self->location);
+      break;
+    case PROP_SELECTED:
+      g_value_set_boolean (value, self->selected);
+      break;
+    case PROP_REACHABLE:
+      g_value_set_boolean (value, self->reachable);
+      break;
+    case PROP_IMPRINT_MODE:
+      g_value_set_boolean (value, self->imprint_mode);
+      break;
+    case PROP_SIGNATURE_THRESHOLD:
+      g_value_set_uint (value, self->signature_threshold);
+      break;
+    case PROP_REVOCATION_THRESHOLD:
+      g_value_set_uint (value, self->revocation_threshold);
+      break;
+    case PROP_ADMINISTRATORS:
+      g_value_set_object (value, self->administrators);
+      break;
+    case PROP_NEW_REGISTER_STATE:
+      g_value_set_enum (value, self->new_state);
+      break;
+    case PROP_NEW_REGISTER_VP:
+      g_value_set_string (value, self->new_vp);
+      break;
+    case PROP_CURRENT_REGISTER_STATE:
+      g_value_set_enum (value, self->current_state);
+      break;
+    case PROP_CURRENT_REGISTER_VP:
+      g_value_set_string (value, self->current_vp);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tke_crypto_unit_set_property (GObject *object,
+                              guint prop_id,
+                              const GValue *value,
+                              GParamSpec *pspec)
+{
+  TkeCryptoUnit *self = TKE_CRYPTO_UNIT (object);
+
+  switch (prop_id)
+    {
+    case PROP_INSTANCE_ID:
+      self->instance_id = g_value_dup_string (value);
+      break;
+    case PROP_HSM_ID:
+      self->hsm_id = g_value_dup_string (value);
+      break;
+    case PROP_NUMBER:
+      self->number = g_value_get_uint (value);
+      break;
+    case PROP_UNIT_TYPE:
+      self->unit_type = g_value_get_enum (value);
+      break;
+    case PROP_LOCATION:
+      self->location = g_value_dup_string (value);
+      break;
+    case PROP_SELECTED:
+      tke_crypto_unit_set_selected (self, g_value_get_boolean (value));
+      break;
+    case PROP_REACHABLE:
+      tke_crypto_unit_set_reachable (self, g_value_get_boolean (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tke_crypto_unit_class_init (TkeCryptoUnitClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  const GParamFlags rw = G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+  const GParamFlags construct = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+
+  object_class->finalize = tke_crypto_unit_finalize;
+  object_class->get_property = tke_crypto_unit_get_property;
+  object_class->set_property = tke_crypto_unit_set_property;
+
+  properties[PROP_INSTANCE_ID] = g_param_spec_string ("instance-id", NULL, NULL, NULL, construct);
+  properties[PROP_HSM_ID] = g_param_spec_string ("hsm-id", NULL, NULL, NULL, construct);
+  properties[PROP_NUMBER] = g_param_spec_uint ("number", NULL, NULL, 0, G_MAXUINT, 0, construct);
+  properties[PROP_UNIT_TYPE] =
+    g_param_spec_enum ("unit-type", NULL, NULL, TKE_TYPE_CRYPTO_UNIT_TYPE,
+                       TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, construct);
+  properties[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL, construct);
+  properties[PROP_SELECTED] = g_param_spec_boolean ("selected", NULL, NULL, FALSE, rw);
+  properties[PROP_REACHABLE] = g_param_spec_boolean ("reachable", NULL, NULL, TRUE, rw);
+  properties[PROP_IMPRINT_MODE] = g_param_spec_boolean ("imprint-mode", NULL, NULL, FALSE, ro);
+  properties[PROP_SIGNATURE_THRESHOLD] =
+    g_param_spec_uint ("signature-threshold", NULL, NULL, 0, TKE_MAX_ADMINISTRATORS, 0, ro);
+  properties[PROP_REVOCATION_THRESHOLD] =
+    g_param_spec_uint ("revocation-threshold", NULL, NULL, 0, TKE_MAX_ADMINISTRATORS, 0, ro);
+  properties[PROP_ADMINISTRATORS] =
+    g_param_spec_object ("administrators", NULL, NULL, G_TYPE_LIST_MODEL, ro);
+  properties[PROP_NEW_REGISTER_STATE] =
+    g_param_spec_enum ("new-register-state", NULL, NULL, TKE_TYPE_NEW_REGISTER_STATE,
+                       TKE_NEW_REGISTER_EMPTY, ro);
+  properties[PROP_NEW_REGISTER_VP] = g_param_spec_string ("new-register-vp", NULL, NULL, TKE_EMPTY_VP, ro);
+  properties[PROP_CURRENT_REGISTER_STATE] =
+    g_param_spec_enum ("current-register-state", NULL, NULL, TKE_TYPE_CURRENT_REGISTER_STATE,
+                       TKE_CURRENT_REGISTER_EMPTY, ro);
+  properties[PROP_CURRENT_REGISTER_VP] =
+    g_param_spec_string ("current-register-vp", NULL, NULL, TKE_EMPTY_VP, ro);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+tke_crypto_unit_init (TkeCryptoUnit *self)
+{
+  self->reachable = TRUE;
+  self->administrators = g_list_store_new (TKE_TYPE_ADMINISTRATOR);
+  self->new_vp = g_strdup (TKE_EMPTY_VP);
+  self->current_vp = g_strdup (TKE_EMPTY_VP);
+}

@@ -1,0 +1,429 @@
+/* tke-signature-key-file.c: an administrator's signature key in a file
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The format of the service's command-line plug-in, so that
+ * administrators can bring the files they have:
+ *
+ *   { "keyType": "p521ec", "ski": "<64 hex>",
+ *     "enckey": "<hex of 12-byte nonce ‖ AES-256-GCM(PEM private key) ‖ tag>",
+ *     "seaSalt": "<hex of 32 bytes>" }
+ *
+ * with the AES key PBKDF2-HMAC-SHA256(password, seaSalt, 4096, 32).  That
+ * KDF is weak, so the files we write add two members the plug-in ignores:
+ * "kdf": {"name": "scrypt", "N": 32768, "r": 8, "p": 1}, and "adminName".
+ * A file without "kdf" is read with the legacy PBKDF2.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+
+#include "tke-crypto.h"
+#include "tke-error.h"
+#include "tke-signature-key-file.h"
+
+#define KEY_TYPE_P521 "p521ec"
+#define SALT_SIZE 32
+#define LEGACY_PBKDF2_ITERATIONS 4096
+#define SCRYPT_N 32768
+#define SCRYPT_R 8
+#define SCRYPT_P 1
+
+struct _TkeSignatureKeyFile
+{
+  GObject parent_instance;
+
+  char *path;
+  char *admin_name;
+  char *ski;
+  TkeKeyFileKdf kdf;
+  guint64 scrypt_n;
+  guint32 scrypt_r;
+  guint32 scrypt_p;
+  GBytes *salt;
+  GBytes *enckey;
+};
+
+G_DEFINE_FINAL_TYPE (TkeSignatureKeyFile, tke_signature_key_file, G_TYPE_OBJECT)
+
+static TkeSecret *
+derive_file_key (const TkeSecret *password,
+                 GBytes *salt,
+                 TkeKeyFileKdf kdf,
+                 guint64 n,
+                 guint32 r,
+                 guint32 p,
+                 GError **error)
+{
+  gsize salt_size;
+  const guint8 *salt_data = g_bytes_get_data (salt, &salt_size);
+
+  if (kdf == TKE_KEY_FILE_KDF_PBKDF2)
+    return tke_crypto_pbkdf2_sha256 (password, salt_data, salt_size, LEGACY_PBKDF2_ITERATIONS, 32, error);
+
+  return tke_crypto_scrypt (password, salt_data, salt_size, n, r, p, 32, error);
+}
+
+static JsonNode *
+build_file_json (const char *admin_name,
+                 const char *ski,
+                 TkeKeyFileKdf kdf,
+                 const char *salt_hex,
+                 const char *enckey_hex)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "keyType");
+  json_builder_add_string_value (builder, KEY_TYPE_P521);
+  json_builder_set_member_name (builder, "ski");
+  json_builder_add_string_value (builder, ski);
+  json_builder_set_member_name (builder, "enckey");
+  json_builder_add_string_value (builder, enckey_hex);
+  json_builder_set_member_name (builder, "seaSalt");
+  json_builder_add_string_value (builder, salt_hex);
+  if (admin_name != NULL)
+    {
+      json_builder_set_member_name (builder, "adminName");
+      json_builder_add_string_value (builder, admin_name);
+    }
+  if (kdf == TKE_KEY_FILE_KDF_SCRYPT)
+    {
+      json_builder_set_member_name (builder, "kdf");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, "scrypt");
+      json_builder_set_member_name (builder, "N");
+      json_builder_add_int_value (builder, SCRYPT_N);
+      json_builder_set_member_name (builder, "r");
+      json_builder_add_int_value (builder, SCRYPT_R);
+      json_builder_set_member_name (builder, "p");
+      json_builder_add_int_value (builder, SCRYPT_P);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+/**
+ * tke_signature_key_file_create: (skip)
+ * @path: where to write the file; it must not exist
+ * @admin_name: (nullable): the administrator's name, at most 30 characters
+ * @key: the P-521 private key
+ * @password: the password that protects the file
+ * @kdf: how the password becomes a key; %TKE_KEY_FILE_KDF_SCRYPT unless the
+ *   file must be read by the service's own plug-in
+ * @error: return location for a #GError
+ *
+ * Writes the file with mode 0600.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+tke_signature_key_file_create (const char *path,
+                               const char *admin_name,
+                               EVP_PKEY *key,
+                               const TkeSecret *password,
+                               TkeKeyFileKdf kdf,
+                               GError **error)
+{
+  guint8 salt[SALT_SIZE];
+  guint8 nonce[TKE_GCM_NONCE_SIZE];
+  guint8 ski[TKE_SKI_SIZE];
+  g_autoptr(GBytes) salt_bytes = NULL;
+  g_autoptr(TkeSecret) file_key = NULL;
+  g_autoptr(TkeSecret) pem = NULL;
+  g_autoptr(GBytes) ciphertext = NULL;
+  g_autoptr(GByteArray) enckey = g_byte_array_new ();
+  g_autofree char *ski_hex = NULL;
+  g_autofree char *salt_hex = NULL;
+  g_autofree char *enckey_hex = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonNode) root = NULL;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (password != NULL, FALSE);
+
+  if (admin_name != NULL && g_utf8_strlen (admin_name, -1) > 30)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _("An administrator name can have at most 30 characters."));
+      return FALSE;
+    }
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The file “%s” exists already."), path);
+      return FALSE;
+    }
+
+  if (!tke_crypto_random_bytes (salt, sizeof salt, error) ||
+      !tke_crypto_random_bytes (nonce, sizeof nonce, error) ||
+      !tke_crypto_ski (key, ski, error))
+    return FALSE;
+
+  salt_bytes = g_bytes_new (salt, sizeof salt);
+  file_key = derive_file_key (password, salt_bytes, kdf, SCRYPT_N, SCRYPT_R, SCRYPT_P, error);
+  if (file_key == NULL || (pem = tke_crypto_ec_private_key_to_pem (key, error)) == NULL)
+    return FALSE;
+
+  ciphertext = tke_crypto_aes_gcm_encrypt (file_key, nonce, NULL, 0, tke_secret_get_data (pem),
+                                           tke_secret_get_size (pem), error);
+  if (ciphertext == NULL)
+    return FALSE;
+
+  g_byte_array_append (enckey, nonce, sizeof nonce);
+  g_byte_array_append (enckey, g_bytes_get_data (ciphertext, NULL), g_bytes_get_size (ciphertext));
+
+  ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
+  salt_hex = tke_crypto_hex_encode (salt, sizeof salt);
+  enckey_hex = tke_crypto_hex_encode (enckey->data, enckey->len);
+  root = build_file_json (admin_name, ski_hex, kdf, salt_hex, enckey_hex);
+  text = json_to_string (root, TRUE);
+
+  return g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+static gboolean
+invalid_file (GError **error,
+              const char *path,
+              const char *why)
+{
+  g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+               _("“%s” is not a signature key file: %s"), path, why);
+  return FALSE;
+}
+
+static GBytes *
+hex_member (JsonObject *object,
+            const char *name,
+            gsize expected_size)
+{
+  const char *text = json_object_get_string_member_with_default (object, name, NULL);
+  g_autoptr(GBytes) bytes = NULL;
+
+  if (text == NULL || (bytes = tke_crypto_hex_decode (text, NULL)) == NULL)
+    return NULL;
+  if (expected_size != 0 && g_bytes_get_size (bytes) != expected_size)
+    return NULL;
+  return g_steal_pointer (&bytes);
+}
+
+static gboolean
+parse_kdf (TkeSignatureKeyFile *self,
+           JsonObject *object,
+           GError **error)
+{
+  JsonObject *kdf;
+  gint64 n, r, p;
+
+  if (!json_object_has_member (object, "kdf"))
+    {
+      self->kdf = TKE_KEY_FILE_KDF_PBKDF2;
+      return TRUE;
+    }
+
+  kdf = json_object_get_object_member (object, "kdf");
+  if (kdf == NULL || g_strcmp0 (json_object_get_string_member_with_default (kdf, "name", ""), "scrypt") != 0)
+    return invalid_file (error, self->path, _("its key derivation is unknown"));
+
+  n = json_object_get_int_member_with_default (kdf, "N", 0);
+  r = json_object_get_int_member_with_default (kdf, "r", 0);
+  p = json_object_get_int_member_with_default (kdf, "p", 0);
+  /* Bounds keep a hostile file from asking for gigabytes or hours. */
+  if (n < 1024 || n > (1 << 20) || (n & (n - 1)) != 0 || r < 1 || r > 32 || p < 1 || p > 16)
+    return invalid_file (error, self->path, _("its scrypt parameters are out of range"));
+
+  self->kdf = TKE_KEY_FILE_KDF_SCRYPT;
+  self->scrypt_n = (guint64) n;
+  self->scrypt_r = (guint32) r;
+  self->scrypt_p = (guint32) p;
+  return TRUE;
+}
+
+static gboolean
+parse_file (TkeSignatureKeyFile *self,
+            JsonNode *root,
+            GError **error)
+{
+  JsonObject *object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  const char *ski;
+
+  if (object == NULL)
+    return invalid_file (error, self->path, _("it is not a JSON object"));
+  if (g_strcmp0 (json_object_get_string_member_with_default (object, "keyType", ""), KEY_TYPE_P521) != 0)
+    return invalid_file (error, self->path, _("only P-521 keys (keyType “p521ec”) are supported"));
+
+  ski = json_object_get_string_member_with_default (object, "ski", NULL);
+  if (ski == NULL || strlen (ski) != 64 || (self->salt = hex_member (object, "seaSalt", SALT_SIZE)) == NULL ||
+      (self->enckey = hex_member (object, "enckey", 0)) == NULL ||
+      g_bytes_get_size (self->enckey) <= TKE_GCM_NONCE_SIZE + TKE_GCM_TAG_SIZE)
+    return invalid_file (error, self->path, _("a member is missing or malformed"));
+
+  self->ski = g_ascii_strdown (ski, -1);
+  self->admin_name = g_strdup (json_object_get_string_member_with_default (object, "adminName", NULL));
+
+  return parse_kdf (self, object, error);
+}
+
+/**
+ * tke_signature_key_file_load:
+ * @path: a `.sigkey` file
+ * @error: return location for a #GError
+ *
+ * Reads what the file says of itself; the key stays locked.
+ *
+ * Returns: (transfer full): the file, or %NULL
+ */
+TkeSignatureKeyFile *
+tke_signature_key_file_load (const char *path,
+                             GError **error)
+{
+  g_autoptr(TkeSignatureKeyFile) self = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  self = g_object_new (TKE_TYPE_SIGNATURE_KEY_FILE, NULL);
+  self->path = g_strdup (path);
+
+  if (!json_parser_load_from_file (parser, path, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _("The file “%s” does not exist."), path);
+      else
+        invalid_file (error, path, local_error->message);
+      return NULL;
+    }
+
+  if (!parse_file (self, json_parser_get_root (parser), error))
+    return NULL;
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+tke_signature_key_file_get_path (TkeSignatureKeyFile *self)
+{
+  g_return_val_if_fail (TKE_IS_SIGNATURE_KEY_FILE (self), NULL);
+  return self->path;
+}
+
+/**
+ * tke_signature_key_file_get_admin_name:
+ * @self: a #TkeSignatureKeyFile
+ *
+ * Returns: (nullable): the administrator's name; files written by the
+ *   service's own plug-in do not record it
+ */
+const char *
+tke_signature_key_file_get_admin_name (TkeSignatureKeyFile *self)
+{
+  g_return_val_if_fail (TKE_IS_SIGNATURE_KEY_FILE (self), NULL);
+  return self->admin_name;
+}
+
+const char *
+tke_signature_key_file_get_ski (TkeSignatureKeyFile *self)
+{
+  g_return_val_if_fail (TKE_IS_SIGNATURE_KEY_FILE (self), NULL);
+  return self->ski;
+}
+
+TkeKeyFileKdf
+tke_signature_key_file_get_kdf (TkeSignatureKeyFile *self)
+{
+  g_return_val_if_fail (TKE_IS_SIGNATURE_KEY_FILE (self), TKE_KEY_FILE_KDF_PBKDF2);
+  return self->kdf;
+}
+
+/**
+ * tke_signature_key_file_unlock: (skip)
+ * @self: a #TkeSignatureKeyFile
+ * @password: the file's password
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the private key, or %NULL with
+ *   %TKE_ERROR_INVALID_PASSWORD ("Invalid password.")
+ */
+EVP_PKEY *
+tke_signature_key_file_unlock (TkeSignatureKeyFile *self,
+                               const TkeSecret *password,
+                               GError **error)
+{
+  g_autoptr(TkeSecret) file_key = NULL;
+  g_autoptr(TkeSecret) pem = NULL;
+  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr(GError) local_error = NULL;
+  guint8 ski[TKE_SKI_SIZE];
+  g_autofree char *ski_hex = NULL;
+  gsize size;
+  const guint8 *enckey;
+
+  g_return_val_if_fail (TKE_IS_SIGNATURE_KEY_FILE (self), NULL);
+  g_return_val_if_fail (password != NULL, NULL);
+
+  file_key = derive_file_key (password, self->salt, self->kdf, self->scrypt_n, self->scrypt_r,
+                              self->scrypt_p, error);
+  if (file_key == NULL)
+    return NULL;
+
+  enckey = g_bytes_get_data (self->enckey, &size);
+  pem = tke_crypto_aes_gcm_decrypt (file_key, enckey, NULL, 0, enckey + TKE_GCM_NONCE_SIZE,
+                                    size - TKE_GCM_NONCE_SIZE, &local_error);
+  if (pem == NULL)
+    {
+      if (g_error_matches (local_error, TKE_ERROR, TKE_ERROR_INTEGRITY))
+        g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD, _("Invalid password."));
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  if ((key = tke_crypto_ec_private_key_from_pem (pem, error)) == NULL || !tke_crypto_ski (key, ski, error))
+    return NULL;
+
+  /* The SKI member is not covered by the encryption: make sure the file
+   * names the key it really holds, or a signature would be refused later
+   * with a far less helpful message. */
+  ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
+  if (g_strcmp0 (ski_hex, self->ski) != 0)
+    {
+      invalid_file (error, self->path, _("its SKI does not belong to its key"));
+      return NULL;
+    }
+
+  return g_steal_pointer (&key);
+}
+
+static void
+tke_signature_key_file_finalize (GObject *object)
+{
+  TkeSignatureKeyFile *self = TKE_SIGNATURE_KEY_FILE (object);
+
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->admin_name, g_free);
+  g_clear_pointer (&self->ski, g_free);
+  g_clear_pointer (&self->salt, g_bytes_unref);
+  g_clear_pointer (&self->enckey, g_bytes_unref);
+
+  G_OBJECT_CLASS (tke_signature_key_file_parent_class)->finalize (object);
+}
+
+static void
+tke_signature_key_file_class_init (TkeSignatureKeyFileClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = tke_signature_key_file_finalize;
+}
+
+static void
+tke_signature_key_file_init (TkeSignatureKeyFile *self)
+{
+}
