@@ -1503,7 +1503,7 @@ out:
   if (error != NULL && db != NULL)
     record_worker_error (db, w->rotation_id, error);
   if (error != NULL)
-    g_warning ("Rotation: %s", error->message);
+    g_message ("Rotation: %s", error->message);
   sqlite3_finalize (select);
   sqlite3_finalize (update);
   if (db != NULL)
