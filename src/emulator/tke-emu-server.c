@@ -574,7 +574,7 @@ rotation_json (TkeEmuServer *self,
     }
   state = r->state;
   if (g_strcmp0 (state, "rewrapping") == 0 && !g_atomic_int_get (&self->worker_running))
-    state = "interrupted";
+    state = "failed";
 
   out = json_object_new ();
   json_object_set_string_member (out, "state", state);
@@ -613,6 +613,14 @@ rotation_json (TkeEmuServer *self,
 
       json_object_set_string_member (e, "code", r->error_code);
       json_object_set_string_member (e, "message", r->error_message != NULL ? r->error_message : "");
+      json_object_set_object_member (out, "error", e);
+    }
+  else if (g_str_equal (state, "failed"))
+    {
+      JsonObject *e = json_object_new ();
+
+      json_object_set_string_member (e, "code", "interrupted");
+      json_object_set_string_member (e, "message", "The service stopped during the rewrap; run Rotate again to resume it.");
       json_object_set_object_member (out, "error", e);
     }
   else
@@ -1715,7 +1723,7 @@ maybe_complete_rotation (TkeEmuServer *self,
       if (!g_str_equal (vp_hex, r->to_vp))
         return TRUE;
     }
-  return exec_int (self->store->db, "UPDATE rotation SET state = 'completed' WHERE id = ?1", r->id, NULL, error) &&
+  return exec_int (self->store->db, "UPDATE rotation SET state = 'complete' WHERE id = ?1", r->id, NULL, error) &&
          add_message (self->store->db, r->id, MSG_DONE, error);
 }
 

@@ -94,7 +94,7 @@ bench (guint n_keys)
       g_autoptr(JsonObject) r = emu_command_ok (emu, units[u], "set_immediate", vp_args, one);
     }
   g_clear_pointer (&st, json_object_unref);
-  st = emu_wait_rotation (emu, "completed");
+  st = emu_wait_rotation (emu, "complete");
   t_done = g_get_monotonic_time ();
   g_assert_cmpint (json_object_get_int_member (st, "keys_done"), ==, n_keys);
 

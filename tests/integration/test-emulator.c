@@ -435,7 +435,7 @@ test_rotation (void)
   assert_keystore (emu, 2999, demo.new_vp);
 
   set_immediate_everywhere (emu, units, &demo);
-  final = emu_wait_rotation (emu, "completed");
+  final = emu_wait_rotation (emu, "complete");
   messages = json_object_get_array_member (final, "messages");
   g_assert_cmpuint (json_array_get_length (messages), ==, 3);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (messages, 0), "message"), ==,
@@ -522,7 +522,7 @@ test_crash_and_resume (void)
 
     status = emu_call_ok (second, "GET", rotation, NULL, 200);
   }
-  g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "interrupted");
+  g_assert_cmpstr (json_object_get_string_member (status, "state"), ==, "failed");
   /* Whole batches only: the batch that was running when it died is not counted. */
   g_assert_cmpint (json_object_get_int_member (status, "keys_done"), ==, 2000);
   assert_keystore (second, 6000, NULL);
@@ -531,7 +531,7 @@ test_crash_and_resume (void)
   g_clear_pointer (&status, json_object_unref);
   status = emu_call_ok (second, "POST", rotate, NULL, 202);
   g_clear_pointer (&status, json_object_unref);
-  status = emu_wait_rotation (second, "interrupted");
+  status = emu_wait_rotation (second, "failed");
   g_assert_cmpint (json_object_get_int_member (status, "keys_done"), ==, 4500);
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (status, "error"), "code"), ==,
                    "injected_fault");
@@ -562,7 +562,7 @@ test_crash_and_resume (void)
     g_autoptr(JsonObject) done = NULL;
 
     set_immediate_everywhere (third, rest, &demo);
-    done = emu_wait_rotation (third, "completed");
+    done = emu_wait_rotation (third, "complete");
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (done, "messages")), ==, 3);
   }
   assert_keystore (third, 6000, demo.new_vp);
