@@ -1878,7 +1878,7 @@ kms_list (TkeEmuServer *self,
   return collection (resources, count_keys (self->store->db, NULL, FALSE));
 }
 
-/* Calls @func with the row of key @id; fails with not_found. */
+/* The row of key @id, stepped; fails with not_found.  The caller finalizes it. */
 static sqlite3_stmt *
 kms_find (TkeEmuServer *self,
           const char *id,
@@ -1925,7 +1925,6 @@ kms_create (TkeEmuServer *self,
   g_autofree char *name = NULL;
   JsonObject *body, *resource;
   JsonNode *node, *extractable;
-  JsonArray *resources;
   const char *name_in;
   g_autofree char *id = NULL;
 
@@ -1986,16 +1985,7 @@ kms_create (TkeEmuServer *self,
   }
   if (id == NULL || !tke_emu_db_commit (self->store->db, error))
     goto fail;
-  {
-    JsonObject *out = kms_get (self, id, error);
-
-    if (out != NULL)
-      {
-        resources = json_object_get_array_member (out, "resources");
-        (void) resources;
-      }
-    return out;
-  }
+  return kms_get (self, id, error);
 
 fail:
   tke_emu_db_rollback (self->store->db);
@@ -2233,7 +2223,7 @@ done:
     reply_object (msg, status, out);
 }
 
-static GBytes *
+static TkeSecret *
 blob_key (TkeEmuServer *self,
           JsonObject *body,
           const TkeSecret *mk,
@@ -2244,7 +2234,6 @@ blob_key (TkeEmuServer *self,
   const guint8 *data;
   gsize size;
   TkeSecret *key;
-  GBytes *out;
 
   if (blob == NULL)
     return NULL;
@@ -2258,10 +2247,7 @@ blob_key (TkeEmuServer *self,
   key = tke_crypto_kwp_unwrap (mk, data + TKE_WKID_SIZE, size - TKE_WKID_SIZE, NULL);
   if (key == NULL)
     return FAIL (INVALID_BLOB, "The blob does not unwrap: it was altered."), NULL;
-  /* Returned as GBytes only to the caller that wraps it again at once. */
-  out = g_bytes_new (tke_secret_get_data (key), tke_secret_get_size (key));
-  tke_secret_unref (key);
-  return out;
+  return key;
 }
 
 static char *
@@ -2315,7 +2301,7 @@ handle_grep11 (TkeEmuServer *self,
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(TkeSecret) mk = NULL;
   g_autoptr(TkeSecret) new_mk = NULL;
-  g_autoptr(GBytes) key = NULL;
+  g_autoptr(TkeSecret) key = NULL;
   JsonObject *body, *out = NULL;
   guint8 vp[TKE_VP_SIZE], wkid[TKE_WKID_SIZE];
 
@@ -2339,19 +2325,16 @@ handle_grep11 (TkeEmuServer *self,
       char *blob;
 
       if ((key = blob_key (self, body, mk, &error)) == NULL || (new_mk = committed_new_key (self, &error)) == NULL ||
-          (blob = make_blob (new_mk, g_bytes_get_data (key, NULL), g_bytes_get_size (key), &error)) == NULL)
+          (blob = make_blob (new_mk, tke_secret_get_data (key), tke_secret_get_size (key), &error)) == NULL)
         goto done;
       out = json_object_new ();
       take_string (out, "blob", blob);
     }
   else if (g_str_equal (op, "check"))
     {
-      g_autoptr(TkeSecret) k = NULL;
-
       if ((key = blob_key (self, body, mk, &error)) == NULL)
         goto done;
-      k = tke_secret_new_from_data (g_bytes_get_data (key, NULL), g_bytes_get_size (key));
-      tke_crypto_verification_pattern (k, vp);
+      tke_crypto_verification_pattern (key, vp);
       tke_crypto_wkid (mk, wkid);
       out = json_object_new ();
       take_string (out, "check_value", hex (vp, sizeof vp));

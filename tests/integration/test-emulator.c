@@ -573,6 +573,36 @@ test_crash_and_resume (void)
   remove_tree (dir);
 }
 
+/* --latency-ms delays every answer; --http-500-rate 1 fails every call
+ * but the token request, before any change. */
+static void
+test_faults (void)
+{
+  g_autofree char *dir = temp_state_dir ();
+  const char *args[] = { "--init", "demo", "--keys", "5", "--latency-ms", "150", "--http-500-rate", "1", NULL };
+  g_autoptr(Emu) emu = emu_start (dir, args);
+  g_autofree char *hsms = path_for (emu, "hsms");
+  gint64 start;
+
+  start = g_get_monotonic_time ();
+  emu_login (emu);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 150 * 1000);
+  emu_call_error (emu, "GET", hsms, NULL, 500, "injected_fault");
+  emu_call_error (emu, "POST", "/api/v2/keys", "{\"resources\":[{\"name\":\"x\"}]}", 500, "injected_fault");
+  emu_stop (emu);
+  {
+    const char *plain[] = { NULL };
+    g_autoptr(Emu) again = emu_start (dir, plain);
+    g_autoptr(JsonObject) list = NULL;
+
+    emu_login (again);
+    list = emu_call_ok (again, "GET", "/api/v2/keys", NULL, 200);
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (list, "metadata"), "totalCount"), ==, 5);
+    emu_stop (again);
+  }
+  remove_tree (dir);
+}
+
 int
 main (int argc,
       char **argv)
@@ -583,5 +613,6 @@ main (int argc,
   g_test_add_func ("/emulator/malformed", test_malformed);
   g_test_add_func ("/emulator/rotation", test_rotation);
   g_test_add_func ("/emulator/crash-and-resume", test_crash_and_resume);
+  g_test_add_func ("/emulator/faults", test_faults);
   return g_test_run ();
 }
