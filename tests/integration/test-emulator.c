@@ -573,6 +573,68 @@ test_crash_and_resume (void)
   remove_tree (dir);
 }
 
+/* Remove admin, clear and zeroize, with their signature counts. */
+static void
+test_admin_commands (void)
+{
+  g_autofree char *dir = temp_state_dir ();
+  const char *args[] = { "--init", "demo", "--keys", "0", NULL };
+  g_autoptr(Emu) emu = emu_start (dir, args);
+  g_autoptr(EVP_PKEY) a1 = NULL, a2 = NULL;
+  g_autoptr(JsonObject) q = NULL, r = NULL;
+  g_auto(GStrv) units = NULL;
+  g_autofree char *remove = NULL, *before = NULL;
+  guint8 ski[TKE_SKI_SIZE];
+  gint64 counter;
+  EVP_PKEY *one[2] = { NULL, NULL }, *both[3] = { NULL, NULL, NULL };
+
+  emu_login (emu);
+  units = emu_unit_ids (emu);
+  a1 = emu_demo_admin (emu, 1);
+  a2 = emu_demo_admin (emu, 2);
+  one[0] = both[0] = a1;
+  both[1] = a2;
+  g_assert_true (tke_crypto_ski (a2, ski, NULL));
+  {
+    g_autofree char *ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
+
+    remove = g_strdup_printf ("{\"ski\":\"%s\"}", ski_hex);
+  }
+  /* Thresholds 2/1: removing one of 2 admins would leave 1 < 2. */
+  before = emu_query_text (emu, units[2]);
+  emu_command_error (emu, units[2], "remove_admin", remove, -1, one, 409, "threshold_exceeds_admins");
+  emu_command_error (emu, units[2], "remove_admin", remove, -1, NULL, 403, "threshold_not_met");
+  emu_command_error (emu, units[2], "set_thresholds", "{\"signature_threshold\":\"1\",\"revocation_threshold\":1}",
+                     -1, both, 400, "invalid_field");
+  emu_command_error (emu, units[2], "bogus", NULL, -1, one, 400, "invalid_field");
+  assert_unchanged (emu, units[2], before);
+  r = emu_command_ok (emu, units[2], "set_thresholds", "{\"signature_threshold\":1,\"revocation_threshold\":1}", both);
+  g_clear_pointer (&r, json_object_unref);
+  r = emu_command_ok (emu, units[2], "remove_admin", remove, one);
+  g_clear_pointer (&r, json_object_unref);
+  r = emu_command_ok (emu, units[2], "clear_current", NULL, one);
+  q = emu_query (emu, units[2]);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (q, "admins")), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (q, "current_mk_status"), ==, "Empty");
+  g_assert_cmpstr (json_object_get_string_member (q, "current_mkvp"), ==,
+                   "0000000000000000000000000000000000000000000000000000000000000000");
+  counter = json_object_get_int_member (q, "counter");
+  g_clear_pointer (&r, json_object_unref);
+  r = emu_command_ok (emu, units[2], "zeroize", NULL, one);
+  g_clear_pointer (&q, json_object_unref);
+  q = emu_query (emu, units[2]);
+  g_assert_true (json_object_get_boolean_member (q, "imprint_mode"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (q, "admins")), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (q, "counter"), ==, counter + 1);
+  /* The other units are untouched. */
+  g_clear_pointer (&q, json_object_unref);
+  q = emu_query (emu, units[0]);
+  g_assert_cmpstr (json_object_get_string_member (q, "current_mk_status"), ==, "Valid");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (q, "admins")), ==, 2);
+  emu_stop (emu);
+  remove_tree (dir);
+}
+
 /* --latency-ms delays every answer; --http-500-rate 1 fails every call
  * but the token request, before any change. */
 static void
@@ -614,5 +676,6 @@ main (int argc,
   g_test_add_func ("/emulator/rotation", test_rotation);
   g_test_add_func ("/emulator/crash-and-resume", test_crash_and_resume);
   g_test_add_func ("/emulator/faults", test_faults);
+  g_test_add_func ("/emulator/admin-commands", test_admin_commands);
   return g_test_run ();
 }
