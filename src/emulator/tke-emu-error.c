@@ -54,7 +54,7 @@ static const struct
 
 G_STATIC_ASSERT (G_N_ELEMENTS (errors) == TKE_EMU_ERROR_INTERNAL + 1);
 
-G_DEFINE_QUARK (tke-emu-error-quark, tke_emu_error)
+G_DEFINE_QUARK (tke - emu - error - quark, tke_emu_error)
 
 /* Any error from outside the service's domain (SQLite, OpenSSL) is an
  * internal error: the transaction that met it was rolled back. */

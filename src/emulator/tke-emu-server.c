@@ -70,10 +70,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Rotation, rotation_free)
 static gboolean set_fail (GError **error, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
 
 static gboolean
-set_fail (GError **error,
-          int code,
-          const char *format,
-          ...)
+set_fail (GError **error, int code, const char *format, ...)
 {
   va_list args;
 
@@ -89,11 +86,9 @@ set_fail (GError **error,
 /* JSON helpers */
 
 static void
-reply_node (SoupServerMessage *msg,
-            guint status,
-            JsonNode *node)
+reply_node (SoupServerMessage *msg, guint status, JsonNode *node)
 {
-  g_autoptr(JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
   gsize len = 0;
   char *text;
 
@@ -104,19 +99,16 @@ reply_node (SoupServerMessage *msg,
 }
 
 static void
-reply_object (SoupServerMessage *msg,
-              guint status,
-              JsonObject *object)
+reply_object (SoupServerMessage *msg, guint status, JsonObject *object)
 {
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
 
   json_node_take_object (node, object);
   reply_node (msg, status, node);
 }
 
 static void
-reply_error (SoupServerMessage *msg,
-             const GError *error)
+reply_error (SoupServerMessage *msg, const GError *error)
 {
   JsonObject *outer = json_object_new ();
   JsonObject *inner = json_object_new ();
@@ -130,27 +122,26 @@ reply_error (SoupServerMessage *msg,
 }
 
 static JsonObject *
-parse_object (const char *data,
-              gsize size,
-              const char *what,
-              JsonParser **parser_out,
-              GError **error)
+parse_object (
+    const char *data, gsize size, const char *what, JsonParser **parser_out, GError **error)
 {
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  g_autoptr(GError) local = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) local = NULL;
   JsonNode *root;
 
   if (size == 0 || !g_utf8_validate (data, (gssize) size, NULL) ||
       !json_parser_load_from_data (parser, data, (gssize) size, &local))
     {
-      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_JSON, "The %s is not valid JSON%s%s.",
-                   what, local != NULL ? ": " : "", local != NULL ? local->message : "");
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_JSON,
+                   "The %s is not valid JSON%s%s.", what, local != NULL ? ": " : "",
+                   local != NULL ? local->message : "");
       return NULL;
     }
   root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_JSON, "The %s must be a JSON object.", what);
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_JSON,
+                   "The %s must be a JSON object.", what);
       return NULL;
     }
   *parser_out = g_steal_pointer (&parser);
@@ -158,10 +149,7 @@ parse_object (const char *data,
 }
 
 static JsonObject *
-parse_body (SoupServerMessage *msg,
-            JsonParser **parser_out,
-            gboolean allow_empty,
-            GError **error)
+parse_body (SoupServerMessage *msg, JsonParser **parser_out, gboolean allow_empty, GError **error)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
 
@@ -175,12 +163,9 @@ parse_body (SoupServerMessage *msg,
 }
 
 static gboolean
-only_members (JsonObject *object,
-              const char *const *allowed,
-              const char *where,
-              GError **error)
+only_members (JsonObject *object, const char *const *allowed, const char *where, GError **error)
 {
-  g_autoptr(GList) members = json_object_get_members (object);
+  g_autoptr (GList) members = json_object_get_members (object);
 
   for (GList *l = members; l != NULL; l = l->next)
     if (!g_strv_contains (allowed, l->data))
@@ -189,10 +174,7 @@ only_members (JsonObject *object,
 }
 
 static const char *
-get_string (JsonObject *object,
-            const char *name,
-            gboolean required,
-            GError **error)
+get_string (JsonObject *object, const char *name, gboolean required, GError **error)
 {
   JsonNode *node = json_object_get_member (object, name);
 
@@ -211,11 +193,7 @@ get_string (JsonObject *object,
 }
 
 static gboolean
-get_int (JsonObject *object,
-         const char *name,
-         gboolean required,
-         gint64 *out,
-         GError **error)
+get_int (JsonObject *object, const char *name, gboolean required, gint64 *out, GError **error)
 {
   JsonNode *node = json_object_get_member (object, name);
 
@@ -228,9 +206,7 @@ get_int (JsonObject *object,
 }
 
 static GBytes *
-get_base64 (JsonObject *object,
-            const char *name,
-            GError **error)
+get_base64 (JsonObject *object, const char *name, GError **error)
 {
   const char *text = get_string (object, name, TRUE, error);
   gsize len = 0;
@@ -255,10 +231,7 @@ get_base64 (JsonObject *object,
 }
 
 static GBytes *
-get_hex (JsonObject *object,
-         const char *name,
-         gsize expected,
-         GError **error)
+get_hex (JsonObject *object, const char *name, gsize expected, GError **error)
 {
   const char *text = get_string (object, name, TRUE, error);
   GBytes *bytes;
@@ -270,7 +243,8 @@ get_hex (JsonObject *object,
     {
       g_clear_pointer (&bytes, g_bytes_unref);
       if (expected != 0)
-        FAIL (INVALID_FIELD, "The field \"%s\" must be %" G_GSIZE_FORMAT " hex digits.", name, expected * 2);
+        FAIL (INVALID_FIELD, "The field \"%s\" must be %" G_GSIZE_FORMAT " hex digits.", name,
+              expected * 2);
       else
         FAIL (INVALID_FIELD, "The field \"%s\" must be hex.", name);
     }
@@ -278,17 +252,14 @@ get_hex (JsonObject *object,
 }
 
 static void
-take_string (JsonObject *object,
-             const char *name,
-             char *value)
+take_string (JsonObject *object, const char *name, char *value)
 {
   json_object_set_string_member (object, name, value);
   g_free (value);
 }
 
 static char *
-hex (const guint8 *data,
-     gsize size)
+hex (const guint8 *data, gsize size)
 {
   return tke_crypto_hex_encode (data, size);
 }
@@ -296,8 +267,7 @@ hex (const guint8 *data,
 /* Tokens: HS256 JWTs */
 
 static char *
-b64url (const guint8 *data,
-        gsize size)
+b64url (const guint8 *data, gsize size)
 {
   char *text = g_base64_encode (data, size);
   char *end;
@@ -313,7 +283,7 @@ b64url (const guint8 *data,
 static GBytes *
 b64url_decode (const char *text)
 {
-  g_autoptr(GString) s = g_string_new (text);
+  g_autoptr (GString) s = g_string_new (text);
   gsize len = 0;
   guchar *data;
 
@@ -326,12 +296,10 @@ b64url_decode (const char *text)
 }
 
 static void
-jwt_mac (TkeEmuServer *self,
-         const char *signing_input,
-         guint8 mac[32])
+jwt_mac (TkeEmuServer *self, const char *signing_input, guint8 mac[32])
 {
-  g_autoptr(GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, tke_secret_get_data (self->jwt_key),
-                                      tke_secret_get_size (self->jwt_key));
+  g_autoptr (GHmac) hmac = g_hmac_new (G_CHECKSUM_SHA256, tke_secret_get_data (self->jwt_key),
+                                       tke_secret_get_size (self->jwt_key));
   gsize len = 32;
 
   g_hmac_update (hmac, (const guchar *) signing_input, (gssize) strlen (signing_input));
@@ -339,15 +307,14 @@ jwt_mac (TkeEmuServer *self,
 }
 
 static char *
-make_token (TkeEmuServer *self,
-            gint64 iat,
-            gint64 exp)
+make_token (TkeEmuServer *self, gint64 iat, gint64 exp)
 {
   static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-  g_autofree char *payload = g_strdup_printf (
-    "{\"iss\":\"tke-emulator\",\"sub\":\"ServiceId-tke-emulator\",\"iam_id\":\"ServiceId-tke-emulator\","
-    "\"iat\":%" G_GINT64_FORMAT ",\"exp\":%" G_GINT64_FORMAT ",\"instance\":\"%s\"}",
-    iat, exp, self->store->instance_id);
+  g_autofree char *payload = g_strdup_printf ("{\"iss\":\"tke-emulator\",\"sub\":\"ServiceId-tke-"
+                                              "emulator\",\"iam_id\":\"ServiceId-tke-emulator\","
+                                              "\"iat\":%" G_GINT64_FORMAT
+                                              ",\"exp\":%" G_GINT64_FORMAT ",\"instance\":\"%s\"}",
+                                              iat, exp, self->store->instance_id);
   g_autofree char *h = b64url ((const guint8 *) header, strlen (header));
   g_autofree char *p = b64url ((const guint8 *) payload, strlen (payload));
   g_autofree char *input = g_strconcat (h, ".", p, NULL);
@@ -360,17 +327,15 @@ make_token (TkeEmuServer *self,
 }
 
 static gboolean
-check_token (TkeEmuServer *self,
-             SoupServerMessage *msg,
-             GError **error)
+check_token (TkeEmuServer *self, SoupServerMessage *msg, GError **error)
 {
-  const char *auth = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                   "Authorization");
-  g_auto(GStrv) parts = NULL;
+  const char *auth =
+      soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
+  g_auto (GStrv) parts = NULL;
   g_autofree char *input = NULL;
-  g_autoptr(GBytes) sig = NULL;
-  g_autoptr(GBytes) payload = NULL;
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr (GBytes) sig = NULL;
+  g_autoptr (GBytes) payload = NULL;
+  g_autoptr (JsonParser) parser = NULL;
   JsonObject *claims;
   gint64 exp = 0;
   guint8 mac[32];
@@ -383,10 +348,12 @@ check_token (TkeEmuServer *self,
   input = g_strconcat (parts[0], ".", parts[1], NULL);
   jwt_mac (self, input, mac);
   sig = b64url_decode (parts[2]);
-  if (g_bytes_get_size (sig) != sizeof mac || CRYPTO_memcmp (g_bytes_get_data (sig, NULL), mac, sizeof mac) != 0)
+  if (g_bytes_get_size (sig) != sizeof mac ||
+      CRYPTO_memcmp (g_bytes_get_data (sig, NULL), mac, sizeof mac) != 0)
     return FAIL (UNAUTHORIZED, "Unauthorized: the bearer token was not issued by this service.");
   payload = b64url_decode (parts[1]);
-  claims = parse_object (g_bytes_get_data (payload, NULL), g_bytes_get_size (payload), "token", &parser, NULL);
+  claims = parse_object (g_bytes_get_data (payload, NULL), g_bytes_get_size (payload), "token",
+                         &parser, NULL);
   if (claims == NULL || !get_int (claims, "exp", TRUE, &exp, NULL))
     return FAIL (UNAUTHORIZED, "Unauthorized: the bearer token is malformed.");
   if (g_get_real_time () / G_USEC_PER_SEC >= exp)
@@ -395,13 +362,12 @@ check_token (TkeEmuServer *self,
 }
 
 static void
-handle_token (TkeEmuServer *self,
-              SoupServerMessage *msg)
+handle_token (TkeEmuServer *self, SoupServerMessage *msg)
 {
   SoupMessageBody *body = soup_server_message_get_request_body (msg);
   g_autofree char *text = g_strndup (body->data, (gsize) body->length);
-  g_autoptr(GHashTable) form = soup_form_decode (text);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GHashTable) form = soup_form_decode (text);
+  g_autoptr (GError) error = NULL;
   const char *grant = g_hash_table_lookup (form, "grant_type");
   const char *apikey = g_hash_table_lookup (form, "apikey");
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
@@ -412,7 +378,8 @@ handle_token (TkeEmuServer *self,
     g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_INVALID_GRANT,
                  "grant_type must be urn:ibm:params:oauth:grant-type:apikey.");
   else if (apikey == NULL)
-    g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_INVALID_FIELD, "The apikey field is missing.");
+    g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_INVALID_FIELD,
+                 "The apikey field is missing.");
   else if (strlen (apikey) != strlen (self->store->api_key) ||
            CRYPTO_memcmp (apikey, self->store->api_key, strlen (apikey)) != 0)
     g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_UNAUTHORIZED, "The API key is not valid.");
@@ -435,15 +402,15 @@ handle_token (TkeEmuServer *self,
 /* Rotation state */
 
 static Rotation *
-rotation_load (sqlite3 *db,
-               GError **error)
+rotation_load (sqlite3 *db, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   Rotation *r = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (db, "SELECT id, state, from_vp, to_vp, keys_total, keys_done, started,"
-                              " error_code, error_message FROM rotation ORDER BY id DESC LIMIT 1",
+  if (sqlite3_prepare_v2 (db,
+                          "SELECT id, state, from_vp, to_vp, keys_total, keys_done, started,"
+                          " error_code, error_message FROM rotation ORDER BY id DESC LIMIT 1",
                           -1, &stmt, NULL) != SQLITE_OK)
     {
       tke_emu_db_error (db, error);
@@ -481,31 +448,29 @@ rotation_active (const Rotation *r)
 }
 
 static gboolean
-refuse_during_rotation (TkeEmuServer *self,
-                        GError **error)
+refuse_during_rotation (TkeEmuServer *self, GError **error)
 {
-  g_autoptr(Rotation) r = rotation_load (self->store->db, error);
+  g_autoptr (Rotation) r = rotation_load (self->store->db, error);
 
   if (r == NULL)
     return FALSE;
   if (rotation_active (r))
-    return FAIL (ROTATION_IN_PROGRESS,
-                 "A master key rotation is in progress; this operation is refused until it completes.");
+    return FAIL (
+        ROTATION_IN_PROGRESS,
+        "A master key rotation is in progress; this operation is refused until it completes.");
   return TRUE;
 }
 
 static gboolean
-add_message (sqlite3 *db,
-             gint64 rotation_id,
-             const char *message,
-             GError **error)
+add_message (sqlite3 *db, gint64 rotation_id, const char *message, GError **error)
 {
   g_autofree char *now = tke_emu_now_iso ();
   sqlite3_stmt *stmt = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (db, "INSERT INTO rotation_messages (rotation_id, ts, message) VALUES (?, ?, ?)",
-                          -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (
+          db, "INSERT INTO rotation_messages (rotation_id, ts, message) VALUES (?, ?, ?)", -1,
+          &stmt, NULL) != SQLITE_OK)
     return tke_emu_db_error (db, error);
   sqlite3_bind_int64 (stmt, 1, rotation_id);
   sqlite3_bind_text (stmt, 2, now, -1, SQLITE_TRANSIENT);
@@ -516,11 +481,7 @@ add_message (sqlite3 *db,
 }
 
 static gboolean
-exec_int (sqlite3 *db,
-          const char *sql,
-          gint64 a,
-          const char *text,
-          GError **error)
+exec_int (sqlite3 *db, const char *sql, gint64 a, const char *text, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -536,17 +497,15 @@ exec_int (sqlite3 *db,
 }
 
 static gint64
-count_keys (sqlite3 *db,
-            const guint8 *wkid,
-            gboolean equal)
+count_keys (sqlite3 *db, const guint8 *wkid, gboolean equal)
 {
   sqlite3_stmt *stmt = NULL;
   gint64 n = -1;
 
   if (sqlite3_prepare_v2 (db,
                           wkid == NULL ? "SELECT count(*) FROM keys"
-                          : equal     ? "SELECT count(*) FROM keys WHERE wkid = ?"
-                                      : "SELECT count(*) FROM keys WHERE wkid != ?",
+                          : equal      ? "SELECT count(*) FROM keys WHERE wkid = ?"
+                                       : "SELECT count(*) FROM keys WHERE wkid != ?",
                           -1, &stmt, NULL) != SQLITE_OK)
     return -1;
   if (wkid != NULL)
@@ -558,10 +517,9 @@ count_keys (sqlite3 *db,
 }
 
 static JsonObject *
-rotation_json (TkeEmuServer *self,
-               GError **error)
+rotation_json (TkeEmuServer *self, GError **error)
 {
-  g_autoptr(Rotation) r = rotation_load (self->store->db, error);
+  g_autoptr (Rotation) r = rotation_load (self->store->db, error);
   JsonObject *out;
   JsonArray *messages = json_array_new ();
   sqlite3_stmt *stmt = NULL;
@@ -592,16 +550,20 @@ rotation_json (TkeEmuServer *self,
       json_object_set_null_member (out, "to_mkvp");
       json_object_set_null_member (out, "started");
     }
-  if (sqlite3_prepare_v2 (self->store->db, "SELECT ts, message FROM rotation_messages WHERE rotation_id = ?"
-                                           " ORDER BY id", -1, &stmt, NULL) == SQLITE_OK)
+  if (sqlite3_prepare_v2 (self->store->db,
+                          "SELECT ts, message FROM rotation_messages WHERE rotation_id = ?"
+                          " ORDER BY id",
+                          -1, &stmt, NULL) == SQLITE_OK)
     {
       sqlite3_bind_int64 (stmt, 1, r->id);
       while (sqlite3_step (stmt) == SQLITE_ROW)
         {
           JsonObject *m = json_object_new ();
 
-          json_object_set_string_member (m, "timestamp", (const char *) sqlite3_column_text (stmt, 0));
-          json_object_set_string_member (m, "message", (const char *) sqlite3_column_text (stmt, 1));
+          json_object_set_string_member (m, "timestamp",
+                                         (const char *) sqlite3_column_text (stmt, 0));
+          json_object_set_string_member (m, "message",
+                                         (const char *) sqlite3_column_text (stmt, 1));
           json_array_add_object_element (messages, m);
         }
       sqlite3_finalize (stmt);
@@ -612,7 +574,8 @@ rotation_json (TkeEmuServer *self,
       JsonObject *e = json_object_new ();
 
       json_object_set_string_member (e, "code", r->error_code);
-      json_object_set_string_member (e, "message", r->error_message != NULL ? r->error_message : "");
+      json_object_set_string_member (e, "message",
+                                     r->error_message != NULL ? r->error_message : "");
       json_object_set_object_member (out, "error", e);
     }
   else if (g_str_equal (state, "failed"))
@@ -620,7 +583,8 @@ rotation_json (TkeEmuServer *self,
       JsonObject *e = json_object_new ();
 
       json_object_set_string_member (e, "code", "interrupted");
-      json_object_set_string_member (e, "message", "The service stopped during the rewrap; run Rotate again to resume it.");
+      json_object_set_string_member (
+          e, "message", "The service stopped during the rewrap; run Rotate again to resume it.");
       json_object_set_object_member (out, "error", e);
     }
   else
@@ -646,8 +610,7 @@ unit_summary (const TkeEmuUnit *unit)
 }
 
 static JsonObject *
-unit_query (TkeEmuServer *self,
-            const TkeEmuUnit *unit)
+unit_query (TkeEmuServer *self, const TkeEmuUnit *unit)
 {
   JsonObject *o = unit_summary (unit);
   JsonArray *admins = json_array_new ();
@@ -676,19 +639,19 @@ unit_query (TkeEmuServer *self,
   take_string (o, "current_mkvp", hex (vp, sizeof vp));
   json_object_set_int_member (o, "counter", unit->counter);
   if (unit->importer_pub != NULL)
-    take_string (o, "importer_key", hex (g_bytes_get_data (unit->importer_pub, NULL),
-                                         g_bytes_get_size (unit->importer_pub)));
+    take_string (
+        o, "importer_key",
+        hex (g_bytes_get_data (unit->importer_pub, NULL), g_bytes_get_size (unit->importer_pub)));
   else
     json_object_set_null_member (o, "importer_key");
   return o;
 }
 
 static void
-handle_hsms (TkeEmuServer *self,
-             SoupServerMessage *msg)
+handle_hsms (TkeEmuServer *self, SoupServerMessage *msg)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) units = tke_emu_units_load (self->store, FALSE, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) units = tke_emu_units_load (self->store, FALSE, &error);
   JsonObject *out, *meta;
   JsonArray *metadata, *hsms, *source;
 
@@ -725,13 +688,12 @@ typedef struct
   TkeEmuServer *self;
   TkeEmuUnit *unit;
   JsonObject *args;
-  guint n_valid;          /* valid signatures, repeats included */
-  GPtrArray *signers;     /* distinct SKIs */
+  guint n_valid;      /* valid signatures, repeats included */
+  GPtrArray *signers; /* distinct SKIs */
 } Command;
 
 static TkeEmuAdmin *
-find_admin (TkeEmuUnit *unit,
-            const char *ski)
+find_admin (TkeEmuUnit *unit, const char *ski)
 {
   for (guint i = 0; i < unit->admins->len; i++)
     {
@@ -744,10 +706,7 @@ find_admin (TkeEmuUnit *unit,
 }
 
 static gboolean
-verify_signatures (Command *cmd,
-                   JsonArray *signatures,
-                   GBytes *command_bytes,
-                   GError **error)
+verify_signatures (Command *cmd, JsonArray *signatures, GBytes *command_bytes, GError **error)
 {
   guint n = signatures != NULL ? json_array_get_length (signatures) : 0;
 
@@ -756,8 +715,8 @@ verify_signatures (Command *cmd,
       JsonNode *node = json_array_get_element (signatures, i);
       JsonObject *entry;
       const char *ski;
-      g_autoptr(GBytes) sig = NULL;
-      g_autoptr(EVP_PKEY) key = NULL;
+      g_autoptr (GBytes) sig = NULL;
+      g_autoptr (EVP_PKEY) key = NULL;
       TkeEmuAdmin *admin;
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
@@ -768,15 +727,19 @@ verify_signatures (Command *cmd,
         return FALSE;
       admin = find_admin (cmd->unit, ski);
       if (admin == NULL)
-        return FAIL (UNKNOWN_SIGNER, "The signer %.16s… is not an administrator of crypto unit %" G_GINT64_FORMAT ".",
+        return FAIL (UNKNOWN_SIGNER,
+                     "The signer %.16s… is not an administrator of crypto unit %" G_GINT64_FORMAT
+                     ".",
                      ski, cmd->unit->num);
       key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (admin->point, NULL),
                                                  g_bytes_get_size (admin->point), NULL);
       if (key == NULL ||
-          !tke_crypto_verify (key, g_bytes_get_data (command_bytes, NULL), g_bytes_get_size (command_bytes),
-                              g_bytes_get_data (sig, NULL), g_bytes_get_size (sig), NULL))
-        return FAIL (BAD_SIGNATURE, "The signature of %s (%.16s…) does not verify over the command.",
-                     admin->name, admin->ski);
+          !tke_crypto_verify (key, g_bytes_get_data (command_bytes, NULL),
+                              g_bytes_get_size (command_bytes), g_bytes_get_data (sig, NULL),
+                              g_bytes_get_size (sig), NULL))
+        return FAIL (BAD_SIGNATURE,
+                     "The signature of %s (%.16s…) does not verify over the command.", admin->name,
+                     admin->ski);
       cmd->n_valid++;
       if (!g_ptr_array_find_with_equal_func (cmd->signers, admin->ski, g_str_equal, NULL))
         g_ptr_array_add (cmd->signers, admin->ski);
@@ -785,10 +748,7 @@ verify_signatures (Command *cmd,
 }
 
 static gboolean
-need_signatures (Command *cmd,
-                 guint needed,
-                 gboolean repeats_count,
-                 GError **error)
+need_signatures (Command *cmd, guint needed, gboolean repeats_count, GError **error)
 {
   guint have = repeats_count ? cmd->n_valid : cmd->signers->len;
 
@@ -801,59 +761,61 @@ need_signatures (Command *cmd,
 }
 
 static gboolean
-refuse_in_imprint (Command *cmd,
-                   const char *what,
-                   GError **error)
+refuse_in_imprint (Command *cmd, const char *what, GError **error)
 {
   if (tke_emu_unit_imprint (cmd->unit))
-    return FAIL (IMPRINT_MODE, "Crypto unit %" G_GINT64_FORMAT " is in imprint mode: %s is not allowed "
-                               "until administrators and signature thresholds are set.", cmd->unit->num, what);
+    return FAIL (IMPRINT_MODE,
+                 "Crypto unit %" G_GINT64_FORMAT " is in imprint mode: %s is not allowed "
+                 "until administrators and signature thresholds are set.",
+                 cmd->unit->num, what);
   return TRUE;
 }
 
 static gboolean
-check_vp_arg (Command *cmd,
-              const TkeSecret *value,
-              GError **error)
+check_vp_arg (Command *cmd, const TkeSecret *value, GError **error)
 {
-  g_autoptr(GBytes) want = get_hex (cmd->args, "new_mkvp", TKE_VP_SIZE, error);
+  g_autoptr (GBytes) want = get_hex (cmd->args, "new_mkvp", TKE_VP_SIZE, error);
   guint8 vp[TKE_VP_SIZE];
 
   if (want == NULL)
     return FALSE;
   tke_crypto_verification_pattern (value, vp);
   if (memcmp (vp, g_bytes_get_data (want, NULL), TKE_VP_SIZE) != 0)
-    return FAIL (VP_MISMATCH, "The new master key register of crypto unit %" G_GINT64_FORMAT
-                              " does not hold the verification pattern the command names.", cmd->unit->num);
+    return FAIL (VP_MISMATCH,
+                 "The new master key register of crypto unit %" G_GINT64_FORMAT
+                 " does not hold the verification pattern the command names.",
+                 cmd->unit->num);
   return TRUE;
 }
 
 static JsonObject *
-cmd_add_admin (Command *cmd,
-               GError **error)
+cmd_add_admin (Command *cmd, GError **error)
 {
   static const char *const allowed[] = { "name", "public_key", NULL };
   const char *name;
-  g_autoptr(GBytes) point = NULL;
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr (GBytes) point = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
   guint8 ski[TKE_SKI_SIZE];
   g_autofree char *ski_hex = NULL;
   TkeEmuAdmin *admin;
   JsonObject *out;
 
   if (!only_members (cmd->args, allowed, "args", error) ||
-      (!tke_emu_unit_imprint (cmd->unit) && !need_signatures (cmd, cmd->unit->sig_thr, FALSE, error)) ||
+      (!tke_emu_unit_imprint (cmd->unit) &&
+       !need_signatures (cmd, cmd->unit->sig_thr, FALSE, error)) ||
       (name = get_string (cmd->args, "name", TRUE, error)) == NULL ||
       (point = get_hex (cmd->args, "public_key", 0, error)) == NULL)
     return NULL;
   if (*name == '\0' || g_utf8_strlen (name, -1) > 30)
     return FAIL (INVALID_FIELD, "An administrator name has 1 to 30 characters."), NULL;
-  key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL), g_bytes_get_size (point), NULL);
+  key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
+                                             g_bytes_get_size (point), NULL);
   if (key == NULL || g_bytes_get_size (point) != 133 || !tke_crypto_ski (key, ski, NULL))
     return FAIL (INVALID_FIELD, "\"public_key\" is not an uncompressed P-521 point."), NULL;
   ski_hex = hex (ski, sizeof ski);
   if (find_admin (cmd->unit, ski_hex) != NULL)
-    return FAIL (ADMIN_EXISTS, "That signature key is already installed as an administrator."), NULL;
+    return FAIL (ADMIN_EXISTS, "That signature key is already installed as an administrator."),
+           NULL;
   if (cmd->unit->admins->len >= TKE_EMU_MAX_ADMINS)
     return FAIL (ADMIN_LIMIT, "A crypto unit has at most 8 administrators."), NULL;
   admin = g_new0 (TkeEmuAdmin, 1);
@@ -867,8 +829,7 @@ cmd_add_admin (Command *cmd,
 }
 
 static JsonObject *
-cmd_remove_admin (Command *cmd,
-                  GError **error)
+cmd_remove_admin (Command *cmd, GError **error)
 {
   static const char *const allowed[] = { "ski", NULL };
   const char *ski;
@@ -876,7 +837,8 @@ cmd_remove_admin (Command *cmd,
   guint remaining;
 
   if (!only_members (cmd->args, allowed, "args", error) ||
-      (!tke_emu_unit_imprint (cmd->unit) && !need_signatures (cmd, cmd->unit->rev_thr, FALSE, error)) ||
+      (!tke_emu_unit_imprint (cmd->unit) &&
+       !need_signatures (cmd, cmd->unit->rev_thr, FALSE, error)) ||
       (ski = get_string (cmd->args, "ski", TRUE, error)) == NULL)
     return NULL;
   admin = find_admin (cmd->unit, ski);
@@ -884,15 +846,16 @@ cmd_remove_admin (Command *cmd,
     return FAIL (NOT_FOUND, "No administrator with that SKI is installed."), NULL;
   remaining = cmd->unit->admins->len - 1;
   if (remaining < cmd->unit->sig_thr || remaining < cmd->unit->rev_thr)
-    return FAIL (THRESHOLD_EXCEEDS_ADMINS, "Removing this administrator would leave fewer administrators "
-                                           "than the signature or revocation threshold."), NULL;
+    return FAIL (THRESHOLD_EXCEEDS_ADMINS,
+                 "Removing this administrator would leave fewer administrators "
+                 "than the signature or revocation threshold."),
+           NULL;
   g_ptr_array_remove (cmd->unit->admins, admin);
   return json_object_new ();
 }
 
 static JsonObject *
-cmd_set_thresholds (Command *cmd,
-                    GError **error)
+cmd_set_thresholds (Command *cmd, GError **error)
 {
   static const char *const allowed[] = { "signature_threshold", "revocation_threshold", NULL };
   gint64 sig = 0, rev = 0;
@@ -905,10 +868,14 @@ cmd_set_thresholds (Command *cmd,
   if (sig < 1 || sig > 8 || rev < 1 || rev > 8)
     return FAIL (INVALID_FIELD, "Thresholds are 1 to 8."), NULL;
   if (sig > cmd->unit->admins->len || rev > cmd->unit->admins->len)
-    return FAIL (THRESHOLD_EXCEEDS_ADMINS, "A threshold cannot exceed the number of installed "
-                                           "administrators (%u).", cmd->unit->admins->len), NULL;
+    return FAIL (THRESHOLD_EXCEEDS_ADMINS,
+                 "A threshold cannot exceed the number of installed "
+                 "administrators (%u).",
+                 cmd->unit->admins->len),
+           NULL;
   /* Leaving imprint mode takes the new signature threshold's signatures. */
-  if (!need_signatures (cmd, tke_emu_unit_imprint (cmd->unit) ? (guint) sig : (guint) cmd->unit->sig_thr,
+  if (!need_signatures (cmd,
+                        tke_emu_unit_imprint (cmd->unit) ? (guint) sig : (guint) cmd->unit->sig_thr,
                         FALSE, error))
     return NULL;
   cmd->unit->sig_thr = sig;
@@ -919,40 +886,39 @@ cmd_set_thresholds (Command *cmd,
 }
 
 static JsonObject *
-cmd_generate_importer (Command *cmd,
-                       GError **error)
+cmd_generate_importer (Command *cmd, GError **error)
 {
   static const char *const allowed[] = { NULL };
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
   JsonObject *out;
 
   if (!only_members (cmd->args, allowed, "args", error) ||
       !refuse_in_imprint (cmd, "generating an importer key", error) ||
-      !need_signatures (cmd, 1, FALSE, error) ||
-      (key = tke_crypto_ec_generate (error)) == NULL ||
+      !need_signatures (cmd, 1, FALSE, error) || (key = tke_crypto_ec_generate (error)) == NULL ||
       !tke_emu_unit_set_importer (cmd->self->store, cmd->unit, key, error))
     return NULL;
   out = json_object_new ();
-  take_string (out, "importer_key", hex (g_bytes_get_data (cmd->unit->importer_pub, NULL),
-                                         g_bytes_get_size (cmd->unit->importer_pub)));
+  take_string (out, "importer_key",
+               hex (g_bytes_get_data (cmd->unit->importer_pub, NULL),
+                    g_bytes_get_size (cmd->unit->importer_pub)));
   return out;
 }
 
 static JsonObject *
-cmd_load (Command *cmd,
-          GError **error)
+cmd_load (Command *cmd, GError **error)
 {
   static const char *const allowed[] = { "parts", NULL };
   JsonNode *parts_node;
   JsonArray *parts;
-  g_autoptr(EVP_PKEY) importer = NULL;
-  g_autoptr(TkeSecret) value = NULL;
-  g_autoptr(TkeSecret) current = NULL;
+  g_autoptr (EVP_PKEY) importer = NULL;
+  g_autoptr (TkeSecret) value = NULL;
+  g_autoptr (TkeSecret) current = NULL;
   guint n;
   guint8 vp[TKE_VP_SIZE];
   JsonObject *out;
 
-  if (!only_members (cmd->args, allowed, "args", error) || !refuse_in_imprint (cmd, "loading", error))
+  if (!only_members (cmd->args, allowed, "args", error) ||
+      !refuse_in_imprint (cmd, "loading", error))
     return NULL;
   parts_node = json_object_get_member (cmd->args, "parts");
   if (parts_node == NULL || !JSON_NODE_HOLDS_ARRAY (parts_node))
@@ -964,8 +930,11 @@ cmd_load (Command *cmd,
   if (!need_signatures (cmd, n, TRUE, error))
     return NULL;
   if (!g_str_equal (cmd->unit->new_state, "Empty"))
-    return FAIL (REGISTER_NOT_EMPTY, "The new master key register of crypto unit %" G_GINT64_FORMAT
-                                     " is %s; clear it before loading.", cmd->unit->num, cmd->unit->new_state), NULL;
+    return FAIL (REGISTER_NOT_EMPTY,
+                 "The new master key register of crypto unit %" G_GINT64_FORMAT
+                 " is %s; clear it before loading.",
+                 cmd->unit->num, cmd->unit->new_state),
+           NULL;
   importer = tke_emu_unit_get_importer (cmd->self->store, cmd->unit, error);
   if (importer == NULL)
     return NULL;
@@ -973,8 +942,8 @@ cmd_load (Command *cmd,
   for (guint i = 0; i < n; i++)
     {
       JsonNode *node = json_array_get_element (parts, i);
-      g_autoptr(GBytes) sealed = NULL;
-      g_autoptr(TkeSecret) part = NULL;
+      g_autoptr (GBytes) sealed = NULL;
+      g_autoptr (TkeSecret) part = NULL;
       g_autofree char *aad = NULL;
 
       if (!JSON_NODE_HOLDS_OBJECT (node))
@@ -983,11 +952,14 @@ cmd_load (Command *cmd,
       if (sealed == NULL)
         return NULL;
       aad = g_strdup_printf ("tke-keypart-v1|%s|new|%u|%u", cmd->unit->hsm_id, i + 1, n);
-      part = tke_crypto_open (importer, (const guint8 *) aad, strlen (aad), g_bytes_get_data (sealed, NULL),
-                              g_bytes_get_size (sealed), NULL);
+      part = tke_crypto_open (importer, (const guint8 *) aad, strlen (aad),
+                              g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed), NULL);
       if (part == NULL || tke_secret_get_size (part) != TKE_MASTER_KEY_SIZE)
-        return FAIL (INVALID_KEY_PART, "Key part %u of %u does not open: it was altered, or sealed to "
-                                       "another importer key or for another unit or position.", i + 1, n), NULL;
+        return FAIL (INVALID_KEY_PART,
+                     "Key part %u of %u does not open: it was altered, or sealed to "
+                     "another importer key or for another unit or position.",
+                     i + 1, n),
+               NULL;
       if (value == NULL)
         value = g_steal_pointer (&part);
       else
@@ -1007,9 +979,13 @@ cmd_load (Command *cmd,
       if (current == NULL)
         return NULL;
       if (tke_secret_equal (current, value))
-        return FAIL (SAME_AS_CURRENT, "The loaded key equals the current master key; at least one part must differ."), NULL;
+        return FAIL (
+                   SAME_AS_CURRENT,
+                   "The loaded key equals the current master key; at least one part must differ."),
+               NULL;
     }
-  if (!tke_emu_unit_set_register (cmd->self->store, cmd->unit, TRUE, value, "Full Uncommitted", error) ||
+  if (!tke_emu_unit_set_register (cmd->self->store, cmd->unit, TRUE, value, "Full Uncommitted",
+                                  error) ||
       !tke_emu_unit_set_importer (cmd->self->store, cmd->unit, NULL, error))
     return NULL;
   tke_crypto_verification_pattern (value, vp);
@@ -1020,23 +996,27 @@ cmd_load (Command *cmd,
 }
 
 static JsonObject *
-cmd_commit (Command *cmd,
-            GError **error)
+cmd_commit (Command *cmd, GError **error)
 {
   static const char *const allowed[] = { "new_mkvp", NULL };
-  g_autoptr(TkeSecret) value = NULL;
+  g_autoptr (TkeSecret) value = NULL;
   guint8 vp[TKE_VP_SIZE];
   JsonObject *out;
 
-  if (!only_members (cmd->args, allowed, "args", error) || !refuse_in_imprint (cmd, "commit", error) ||
+  if (!only_members (cmd->args, allowed, "args", error) ||
+      !refuse_in_imprint (cmd, "commit", error) ||
       !need_signatures (cmd, cmd->unit->sig_thr, FALSE, error))
     return NULL;
   if (!g_str_equal (cmd->unit->new_state, "Full Uncommitted"))
-    return FAIL (REGISTER_STATE, "Only a Full Uncommitted new register can be committed; crypto unit %"
-                                 G_GINT64_FORMAT "'s is %s.", cmd->unit->num, cmd->unit->new_state), NULL;
+    return FAIL (REGISTER_STATE,
+                 "Only a Full Uncommitted new register can be committed; crypto unit "
+                 "%" G_GINT64_FORMAT "'s is %s.",
+                 cmd->unit->num, cmd->unit->new_state),
+           NULL;
   value = tke_emu_unit_get_register (cmd->self->store, cmd->unit, TRUE, error);
   if (value == NULL || !check_vp_arg (cmd, value, error) ||
-      !tke_emu_unit_set_register (cmd->self->store, cmd->unit, TRUE, value, "Full Committed", error))
+      !tke_emu_unit_set_register (cmd->self->store, cmd->unit, TRUE, value, "Full Committed",
+                                  error))
     return NULL;
   tke_crypto_verification_pattern (value, vp);
   out = json_object_new ();
@@ -1046,36 +1026,35 @@ cmd_commit (Command *cmd,
 }
 
 static gboolean
-matches_unit (const char *spec,
-              const TkeEmuUnit *unit)
+matches_unit (const char *spec, const TkeEmuUnit *unit)
 {
   g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, unit->num);
 
   return spec != NULL && (g_str_equal (spec, unit->hsm_id) || g_str_equal (spec, num));
 }
 
-static gboolean
-maybe_complete_rotation (TkeEmuServer *self,
-                         GError **error);
+static gboolean maybe_complete_rotation (TkeEmuServer *self, GError **error);
 
 static JsonObject *
-cmd_set_immediate (Command *cmd,
-                   GError **error)
+cmd_set_immediate (Command *cmd, GError **error)
 {
   static const char *const allowed[] = { "new_mkvp", NULL };
-  g_autoptr(TkeSecret) value = NULL;
-  g_autoptr(Rotation) rotation = NULL;
+  g_autoptr (TkeSecret) value = NULL;
+  g_autoptr (Rotation) rotation = NULL;
   g_autofree char *vp_hex = NULL;
   guint8 vp[TKE_VP_SIZE], wkid[TKE_WKID_SIZE];
   gint64 stale;
   JsonObject *out;
 
-  if (!only_members (cmd->args, allowed, "args", error) || !refuse_in_imprint (cmd, "set immediate", error) ||
-      !need_signatures (cmd, 1, FALSE, error))
+  if (!only_members (cmd->args, allowed, "args", error) ||
+      !refuse_in_imprint (cmd, "set immediate", error) || !need_signatures (cmd, 1, FALSE, error))
     return NULL;
   if (!g_str_equal (cmd->unit->new_state, "Full Committed"))
-    return FAIL (REGISTER_STATE, "Set immediate needs a Full Committed new register; crypto unit %"
-                                 G_GINT64_FORMAT "'s is %s.", cmd->unit->num, cmd->unit->new_state), NULL;
+    return FAIL (REGISTER_STATE,
+                 "Set immediate needs a Full Committed new register; crypto unit %" G_GINT64_FORMAT
+                 "'s is %s.",
+                 cmd->unit->num, cmd->unit->new_state),
+           NULL;
   value = tke_emu_unit_get_register (cmd->self->store, cmd->unit, TRUE, error);
   if (value == NULL || !check_vp_arg (cmd, value, error))
     return NULL;
@@ -1087,17 +1066,26 @@ cmd_set_immediate (Command *cmd,
   if (rotation == NULL)
     return NULL;
   if (g_str_equal (rotation->state, "rewrapping"))
-    return FAIL (ROTATION_IN_PROGRESS, "The keystore is still being rewrapped: run Rotate again to finish "
-                                       "it before set immediate."), NULL;
+    return FAIL (ROTATION_IN_PROGRESS,
+                 "The keystore is still being rewrapped: run Rotate again to finish "
+                 "it before set immediate."),
+           NULL;
   if (g_str_equal (rotation->state, "rewrapped") && g_strcmp0 (rotation->to_vp, vp_hex) != 0)
-    return FAIL (VP_MISMATCH, "The keystore was rewrapped to another master key than this unit's new register."), NULL;
+    return FAIL (VP_MISMATCH,
+                 "The keystore was rewrapped to another master key than this unit's new register."),
+           NULL;
   stale = count_keys (cmd->self->store->db, wkid, FALSE);
   if (stale != 0)
-    return FAIL (REWRAP_REQUIRED, "%" G_GINT64_FORMAT " keys in the keystore are not wrapped under the new "
-                                  "master key yet: rotate first.", stale), NULL;
+    return FAIL (REWRAP_REQUIRED,
+                 "%" G_GINT64_FORMAT " keys in the keystore are not wrapped under the new "
+                 "master key yet: rotate first.",
+                 stale),
+           NULL;
   if (matches_unit (cmd->self->faults.fail_setimm_on, cmd->unit))
-    return FAIL (INJECTED_FAULT, "Injected fault: set immediate fails on crypto unit %" G_GINT64_FORMAT ".",
-                 cmd->unit->num), NULL;
+    return FAIL (INJECTED_FAULT,
+                 "Injected fault: set immediate fails on crypto unit %" G_GINT64_FORMAT ".",
+                 cmd->unit->num),
+           NULL;
 
   if (!tke_emu_unit_set_register (cmd->self->store, cmd->unit, FALSE, value, "Valid", error) ||
       !tke_emu_unit_set_register (cmd->self->store, cmd->unit, TRUE, NULL, "Empty", error) ||
@@ -1112,13 +1100,12 @@ cmd_set_immediate (Command *cmd,
 }
 
 static JsonObject *
-cmd_clear (Command *cmd,
-           gboolean new_register,
-           GError **error)
+cmd_clear (Command *cmd, gboolean new_register, GError **error)
 {
   static const char *const allowed[] = { NULL };
 
-  if (!only_members (cmd->args, allowed, "args", error) || !refuse_in_imprint (cmd, "clearing a register", error) ||
+  if (!only_members (cmd->args, allowed, "args", error) ||
+      !refuse_in_imprint (cmd, "clearing a register", error) ||
       !need_signatures (cmd, 1, FALSE, error) || !refuse_during_rotation (cmd->self, error) ||
       !tke_emu_unit_set_register (cmd->self->store, cmd->unit, new_register, NULL, "Empty", error))
     return NULL;
@@ -1128,8 +1115,7 @@ cmd_clear (Command *cmd,
 }
 
 static JsonObject *
-cmd_zeroize (Command *cmd,
-             GError **error)
+cmd_zeroize (Command *cmd, GError **error)
 {
   static const char *const allowed[] = { NULL };
 
@@ -1147,9 +1133,7 @@ cmd_zeroize (Command *cmd,
 }
 
 static JsonObject *
-run_command (Command *cmd,
-             const char *name,
-             GError **error)
+run_command (Command *cmd, const char *name, GError **error)
 {
   if (g_str_equal (name, "add_admin"))
     return cmd_add_admin (cmd, error);
@@ -1182,12 +1166,13 @@ execute (TkeEmuServer *self,
          GError **error)
 {
   static const char *const envelope_fields[] = { "command", "signatures", NULL };
-  static const char *const command_fields[] = { "version", "command", "instance", "hsm_id", "counter", "args", NULL };
-  g_autoptr(JsonParser) body_parser = NULL;
-  g_autoptr(JsonParser) command_parser = NULL;
-  g_autoptr(GBytes) command_bytes = NULL;
-  g_autoptr(TkeEmuUnit) unit = NULL;
-  g_autoptr(GPtrArray) signers = g_ptr_array_new ();
+  static const char *const command_fields[] = { "version", "command", "instance", "hsm_id",
+                                                "counter", "args",    NULL };
+  g_autoptr (JsonParser) body_parser = NULL;
+  g_autoptr (JsonParser) command_parser = NULL;
+  g_autoptr (GBytes) command_bytes = NULL;
+  g_autoptr (TkeEmuUnit) unit = NULL;
+  g_autoptr (GPtrArray) signers = g_ptr_array_new ();
   JsonObject *body, *request, *command, *result, *response;
   JsonNode *node, *sig_node;
   JsonArray *signatures = NULL;
@@ -1200,7 +1185,9 @@ execute (TkeEmuServer *self,
     return NULL;
   node = json_object_get_member (body, "request");
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return FAIL (MALFORMED_JSON, "The body must be {\"request\": {\"command\": …, \"signatures\": […]}}."), NULL;
+    return FAIL (MALFORMED_JSON,
+                 "The body must be {\"request\": {\"command\": …, \"signatures\": […]}}."),
+           NULL;
   request = json_node_get_object (node);
   if (!only_members (request, envelope_fields, "request", error) ||
       (command_bytes = get_base64 (request, "command", error)) == NULL)
@@ -1221,7 +1208,9 @@ execute (TkeEmuServer *self,
       (cmd_hsm = get_string (command, "hsm_id", TRUE, error)) == NULL)
     return NULL;
   if (version != 1)
-    return FAIL (INVALID_FIELD, "Command version %" G_GINT64_FORMAT " is not supported; use 1.", version), NULL;
+    return FAIL (INVALID_FIELD, "Command version %" G_GINT64_FORMAT " is not supported; use 1.",
+                 version),
+           NULL;
   query = g_str_equal (name, "query");
   if (!get_int (command, "counter", !query, &counter, error))
     return NULL;
@@ -1237,7 +1226,9 @@ execute (TkeEmuServer *self,
     goto fail;
   if (!g_str_equal (cmd_instance, instance) || !g_str_equal (cmd_hsm, hsm_id))
     {
-      FAIL (WRONG_UNIT, "The signed command is for another service instance or crypto unit than the URL names.");
+      FAIL (
+          WRONG_UNIT,
+          "The signed command is for another service instance or crypto unit than the URL names.");
       goto fail;
     }
   cmd.self = self;
@@ -1252,8 +1243,10 @@ execute (TkeEmuServer *self,
     {
       if (counter != unit->counter)
         {
-          FAIL (REPLAY, "The command carries transaction counter %" G_GINT64_FORMAT " but crypto unit %"
-                        G_GINT64_FORMAT " expects %" G_GINT64_FORMAT ": a replayed or stale command.",
+          FAIL (REPLAY,
+                "The command carries transaction counter %" G_GINT64_FORMAT
+                " but crypto unit %" G_GINT64_FORMAT " expects %" G_GINT64_FORMAT
+                ": a replayed or stale command.",
                 counter, unit->num, unit->counter);
           goto fail;
         }
@@ -1265,7 +1258,8 @@ execute (TkeEmuServer *self,
       if (result == NULL)
         goto fail;
       unit->counter++;
-      if (!tke_emu_unit_save (self->store, unit, error) || !tke_emu_db_commit (self->store->db, error))
+      if (!tke_emu_unit_save (self->store, unit, error) ||
+          !tke_emu_db_commit (self->store->db, error))
         {
           json_object_unref (result);
           goto fail;
@@ -1290,7 +1284,7 @@ handle_command (TkeEmuServer *self,
                 const char *instance,
                 const char *hsm_id)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   JsonObject *response = execute (self, instance, hsm_id, msg, &error);
   JsonObject *out;
 
@@ -1323,15 +1317,13 @@ worker_free (Worker *w)
 }
 
 static void
-record_worker_error (sqlite3 *db,
-                     gint64 rotation_id,
-                     const GError *error)
+record_worker_error (sqlite3 *db, gint64 rotation_id, const GError *error)
 {
   sqlite3_stmt *stmt = NULL;
 
   tke_emu_db_rollback (db);
-  if (sqlite3_prepare_v2 (db, "UPDATE rotation SET error_code = ?, error_message = ? WHERE id = ?", -1, &stmt,
-                          NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (db, "UPDATE rotation SET error_code = ?, error_message = ? WHERE id = ?",
+                          -1, &stmt, NULL) != SQLITE_OK)
     return;
   sqlite3_bind_text (stmt, 1, tke_emu_error_code (error), -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, error->message, -1, SQLITE_STATIC);
@@ -1379,16 +1371,20 @@ rewrap_batch (Worker *w,
       if (self->faults.crash_after_keys >= 0 && done_before + n >= self->faults.crash_after_keys)
         kill (getpid (), SIGKILL); /* like kill -9: the open transaction is lost */
 
-      if (sqlite3_column_bytes (select, 1) != TKE_WKID_SIZE || memcmp (wkid, old_wkid, TKE_WKID_SIZE) != 0)
+      if (sqlite3_column_bytes (select, 1) != TKE_WKID_SIZE ||
+          memcmp (wkid, old_wkid, TKE_WKID_SIZE) != 0)
         {
-          FAIL (WRAPPING_KEY_MISMATCH, "Key row %" G_GINT64_FORMAT " is wrapped under neither the current "
-                                       "nor the new master key.", rowid);
+          FAIL (WRAPPING_KEY_MISMATCH,
+                "Key row %" G_GINT64_FORMAT " is wrapped under neither the current "
+                "nor the new master key.",
+                rowid);
           goto fail;
         }
       key_len = tke_crypto_kwp_context_unwrap (old_ctx, blob, blob_size, key, sizeof key, error);
       if (key_len < 0)
         goto fail;
-      wrapped_len = tke_crypto_kwp_context_wrap (new_ctx, key, (gsize) key_len, wrapped, sizeof wrapped, error);
+      wrapped_len = tke_crypto_kwp_context_wrap (new_ctx, key, (gsize) key_len, wrapped,
+                                                 sizeof wrapped, error);
       OPENSSL_cleanse (key, sizeof key);
       if (wrapped_len < 0)
         goto fail;
@@ -1410,7 +1406,9 @@ rewrap_batch (Worker *w,
       goto fail;
     }
   sqlite3_reset (select);
-  if (n > 0 && !exec_int (db, "UPDATE rotation SET keys_done = keys_done + ?1 WHERE state = 'rewrapping'", n, NULL, error))
+  if (n > 0 &&
+      !exec_int (db, "UPDATE rotation SET keys_done = keys_done + ?1 WHERE state = 'rewrapping'", n,
+                 NULL, error))
     goto fail;
   if (!tke_emu_db_commit (db, error))
     return -1;
@@ -1423,10 +1421,7 @@ fail:
 }
 
 static gboolean
-finish_rewrap (sqlite3 *db,
-               gint64 rotation_id,
-               const guint8 *new_wkid,
-               GError **error)
+finish_rewrap (sqlite3 *db, gint64 rotation_id, const guint8 *new_wkid, GError **error)
 {
   gint64 left;
 
@@ -1438,8 +1433,10 @@ finish_rewrap (sqlite3 *db,
       tke_emu_db_rollback (db);
       return FAIL (INTERNAL, "%" G_GINT64_FORMAT " keys are still not rewrapped.", left);
     }
-  if (!exec_int (db, "UPDATE rotation SET state = 'rewrapped', error_code = NULL, error_message = NULL,"
-                     " keys_done = keys_total WHERE id = ?1", rotation_id, NULL, error) ||
+  if (!exec_int (db,
+                 "UPDATE rotation SET state = 'rewrapped', error_code = NULL, error_message = NULL,"
+                 " keys_done = keys_total WHERE id = ?1",
+                 rotation_id, NULL, error) ||
       !add_message (db, rotation_id, MSG_REWRAPPED, error))
     {
       tke_emu_db_rollback (db);
@@ -1453,25 +1450,26 @@ worker_run (gpointer data)
 {
   Worker *w = data;
   TkeEmuServer *self = w->self;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeKwpContext) old_ctx = NULL;
-  g_autoptr(TkeKwpContext) new_ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeKwpContext) old_ctx = NULL;
+  g_autoptr (TkeKwpContext) new_ctx = NULL;
   sqlite3 *db = tke_emu_store_open_db (self->store->state_dir, &error);
   sqlite3_stmt *select = NULL, *update = NULL;
   guint8 old_wkid[TKE_WKID_SIZE], new_wkid[TKE_WKID_SIZE];
-  g_autoptr(Rotation) r = NULL;
+  g_autoptr (Rotation) r = NULL;
   gint64 cursor = 0;
 
   tke_crypto_wkid (w->old_key, old_wkid);
   tke_crypto_wkid (w->new_key, new_wkid);
-  if (db == NULL ||
-      (old_ctx = tke_crypto_kwp_context_new (w->old_key, &error)) == NULL ||
+  if (db == NULL || (old_ctx = tke_crypto_kwp_context_new (w->old_key, &error)) == NULL ||
       (new_ctx = tke_crypto_kwp_context_new (w->new_key, &error)) == NULL)
     goto out;
-  if (sqlite3_prepare_v2 (db, "SELECT rowid, wkid, wrapped FROM keys WHERE rowid > ?1 AND wkid != ?2"
-                              " ORDER BY rowid LIMIT ?3", -1, &select, NULL) != SQLITE_OK ||
-      sqlite3_prepare_v2 (db, "UPDATE keys SET wkid = ?1, wrapped = ?2 WHERE rowid = ?3", -1, &update,
-                          NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (db,
+                          "SELECT rowid, wkid, wrapped FROM keys WHERE rowid > ?1 AND wkid != ?2"
+                          " ORDER BY rowid LIMIT ?3",
+                          -1, &select, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (db, "UPDATE keys SET wkid = ?1, wrapped = ?2 WHERE rowid = ?3", -1,
+                          &update, NULL) != SQLITE_OK)
     {
       tke_emu_db_error (db, &error);
       goto out;
@@ -1491,7 +1489,8 @@ worker_run (gpointer data)
             {
               self->fail_fired = TRUE;
               g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_INJECTED_FAULT,
-                           "Injected fault: the rewrap stopped after %" G_GINT64_FORMAT " keys.", r->keys_done);
+                           "Injected fault: the rewrap stopped after %" G_GINT64_FORMAT " keys.",
+                           r->keys_done);
               goto out;
             }
           limit = MIN (limit, self->faults.fail_after_keys - r->keys_done);
@@ -1522,9 +1521,7 @@ out:
 }
 
 static gboolean
-precheck (GPtrArray *units,
-          TkeEmuServer *self,
-          GError **error)
+precheck (GPtrArray *units, TkeEmuServer *self, GError **error)
 {
   TkeEmuUnit *first = g_ptr_array_index (units, 0);
   guint8 cur_vp[TKE_VP_SIZE], new_vp[TKE_VP_SIZE];
@@ -1547,8 +1544,10 @@ precheck (GPtrArray *units,
       common += everywhere;
     }
   if (common < first->sig_thr)
-    return FAIL (PRECHECK_ADMINS, "The crypto units share %u administrators, fewer than the signature threshold %"
-                                  G_GINT64_FORMAT ".", common, first->sig_thr);
+    return FAIL (PRECHECK_ADMINS,
+                 "The crypto units share %u administrators, fewer than the signature threshold "
+                 "%" G_GINT64_FORMAT ".",
+                 common, first->sig_thr);
   tke_emu_unit_register_vp (self->store, first, FALSE, cur_vp);
   tke_emu_unit_register_vp (self->store, first, TRUE, new_vp);
   for (guint i = 0; i < units->len; i++)
@@ -1558,8 +1557,10 @@ precheck (GPtrArray *units,
 
       tke_emu_unit_register_vp (self->store, unit, FALSE, vp);
       if (!g_str_equal (unit->cur_state, "Valid") || memcmp (vp, cur_vp, sizeof vp) != 0)
-        return FAIL (PRECHECK_CURRENT_REGISTER, "The current master key registers are not all Valid with one "
-                                                "verification pattern (crypto unit %" G_GINT64_FORMAT ").", unit->num);
+        return FAIL (PRECHECK_CURRENT_REGISTER,
+                     "The current master key registers are not all Valid with one "
+                     "verification pattern (crypto unit %" G_GINT64_FORMAT ").",
+                     unit->num);
     }
   for (guint i = 0; i < units->len; i++)
     {
@@ -1569,17 +1570,16 @@ precheck (GPtrArray *units,
       tke_emu_unit_register_vp (self->store, unit, TRUE, vp);
       if (!g_str_equal (unit->new_state, "Full Committed") || memcmp (vp, new_vp, sizeof vp) != 0 ||
           memcmp (vp, cur_vp, sizeof vp) == 0)
-        return FAIL (PRECHECK_NEW_REGISTER, "The new master key registers are not all Full Committed with one "
-                                            "verification pattern (crypto unit %" G_GINT64_FORMAT ").", unit->num);
+        return FAIL (PRECHECK_NEW_REGISTER,
+                     "The new master key registers are not all Full Committed with one "
+                     "verification pattern (crypto unit %" G_GINT64_FORMAT ").",
+                     unit->num);
     }
   return TRUE;
 }
 
 static gboolean
-start_worker (TkeEmuServer *self,
-              gint64 rotation_id,
-              TkeSecret *old_key,
-              TkeSecret *new_key)
+start_worker (TkeEmuServer *self, gint64 rotation_id, TkeSecret *old_key, TkeSecret *new_key)
 {
   Worker *w = g_new0 (Worker, 1);
 
@@ -1596,14 +1596,13 @@ start_worker (TkeEmuServer *self,
 
 /* Starts or resumes; returns the HTTP status, or 0 with @error. */
 static guint
-rotate (TkeEmuServer *self,
-        GError **error)
+rotate (TkeEmuServer *self, GError **error)
 {
   sqlite3 *db = self->store->db;
-  g_autoptr(Rotation) r = NULL;
-  g_autoptr(GPtrArray) units = NULL;
-  g_autoptr(TkeSecret) old_key = NULL;
-  g_autoptr(TkeSecret) new_key = NULL;
+  g_autoptr (Rotation) r = NULL;
+  g_autoptr (GPtrArray) units = NULL;
+  g_autoptr (TkeSecret) old_key = NULL;
+  g_autoptr (TkeSecret) new_key = NULL;
   TkeEmuUnit *first;
   guint8 old_vp[TKE_VP_SIZE], new_vp[TKE_VP_SIZE], new_wkid[TKE_WKID_SIZE];
   g_autofree char *old_hex = NULL, *new_hex = NULL, *now = NULL;
@@ -1615,7 +1614,8 @@ rotate (TkeEmuServer *self,
     return 202;
   if (!tke_emu_db_begin (db, error))
     return 0;
-  if ((r = rotation_load (db, error)) == NULL || (units = tke_emu_units_load (self->store, TRUE, error)) == NULL)
+  if ((r = rotation_load (db, error)) == NULL ||
+      (units = tke_emu_units_load (self->store, TRUE, error)) == NULL)
     goto fail;
   if (g_str_equal (r->state, "rewrapped"))
     {
@@ -1636,15 +1636,22 @@ rotate (TkeEmuServer *self,
       new_hex = hex (new_vp, sizeof new_vp);
       if (!g_str_equal (new_hex, r->to_vp))
         {
-          FAIL (PRECHECK_NEW_REGISTER, "The new master key register no longer holds the rotation's target key.");
+          FAIL (PRECHECK_NEW_REGISTER,
+                "The new master key register no longer holds the rotation's target key.");
           goto fail;
         }
-      if (!exec_int (db, "UPDATE rotation SET error_code = NULL, error_message = NULL, keys_total = (SELECT count(*)"
-                         " FROM keys) WHERE id = ?1", r->id, NULL, error))
+      if (!exec_int (db,
+                     "UPDATE rotation SET error_code = NULL, error_message = NULL, keys_total = "
+                     "(SELECT count(*)"
+                     " FROM keys) WHERE id = ?1",
+                     r->id, NULL, error))
         goto fail;
       /* Recount what is done: batches lost in a crash are not counted. */
-      if (sqlite3_prepare_v2 (db, "UPDATE rotation SET keys_done = (SELECT count(*) FROM keys WHERE wkid = ?2)"
-                                  " WHERE id = ?1", -1, &stmt, NULL) != SQLITE_OK)
+      if (sqlite3_prepare_v2 (
+              db,
+              "UPDATE rotation SET keys_done = (SELECT count(*) FROM keys WHERE wkid = ?2)"
+              " WHERE id = ?1",
+              -1, &stmt, NULL) != SQLITE_OK)
         {
           tke_emu_db_error (db, error);
           goto fail;
@@ -1672,9 +1679,11 @@ rotate (TkeEmuServer *self,
   old_hex = hex (old_vp, sizeof old_vp);
   new_hex = hex (new_vp, sizeof new_vp);
   now = tke_emu_now_iso ();
-  if (sqlite3_prepare_v2 (db, "INSERT INTO rotation (state, from_vp, to_vp, keys_total, keys_done, started)"
-                              " VALUES ('rewrapping', ?, ?, (SELECT count(*) FROM keys), 0, ?)",
-                          -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (
+          db,
+          "INSERT INTO rotation (state, from_vp, to_vp, keys_total, keys_done, started)"
+          " VALUES ('rewrapping', ?, ?, (SELECT count(*) FROM keys), 0, ?)",
+          -1, &stmt, NULL) != SQLITE_OK)
     {
       tke_emu_db_error (db, error);
       goto fail;
@@ -1701,11 +1710,10 @@ fail:
 }
 
 static gboolean
-maybe_complete_rotation (TkeEmuServer *self,
-                         GError **error)
+maybe_complete_rotation (TkeEmuServer *self, GError **error)
 {
-  g_autoptr(Rotation) r = rotation_load (self->store->db, error);
-  g_autoptr(GPtrArray) units = NULL;
+  g_autoptr (Rotation) r = rotation_load (self->store->db, error);
+  g_autoptr (GPtrArray) units = NULL;
 
   if (r == NULL)
     return FALSE;
@@ -1723,16 +1731,16 @@ maybe_complete_rotation (TkeEmuServer *self,
       if (!g_str_equal (vp_hex, r->to_vp))
         return TRUE;
     }
-  return exec_int (self->store->db, "UPDATE rotation SET state = 'complete' WHERE id = ?1", r->id, NULL, error) &&
+  return exec_int (self->store->db, "UPDATE rotation SET state = 'complete' WHERE id = ?1", r->id,
+                   NULL, error) &&
          add_message (self->store->db, r->id, MSG_DONE, error);
 }
 
 static void
-handle_rotate (TkeEmuServer *self,
-               SoupServerMessage *msg)
+handle_rotate (TkeEmuServer *self, SoupServerMessage *msg)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = NULL;
   guint status;
   JsonObject *out;
 
@@ -1748,10 +1756,9 @@ handle_rotate (TkeEmuServer *self,
 /* KMS and GREP11 */
 
 static TkeSecret *
-current_key (TkeEmuServer *self,
-             GError **error)
+current_key (TkeEmuServer *self, GError **error)
 {
-  g_autoptr(GPtrArray) units = tke_emu_units_load (self->store, TRUE, error);
+  g_autoptr (GPtrArray) units = tke_emu_units_load (self->store, TRUE, error);
 
   if (units == NULL)
     return NULL;
@@ -1762,17 +1769,16 @@ current_key (TkeEmuServer *self,
       if (g_str_equal (unit->cur_state, "Valid"))
         return tke_emu_unit_get_register (self->store, unit, FALSE, error);
     }
-  FAIL (MK_NOT_INITIALIZED, "The master key is not initialized: no crypto unit has a Valid current master key.");
+  FAIL (MK_NOT_INITIALIZED,
+        "The master key is not initialized: no crypto unit has a Valid current master key.");
   return NULL;
 }
 
 static gboolean
-check_instance_header (TkeEmuServer *self,
-                       SoupServerMessage *msg,
-                       GError **error)
+check_instance_header (TkeEmuServer *self, SoupServerMessage *msg, GError **error)
 {
-  const char *instance = soup_message_headers_get_one (soup_server_message_get_request_headers (msg),
-                                                       "Bluemix-Instance");
+  const char *instance = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Bluemix-Instance");
 
   if (instance == NULL)
     return FAIL (MISSING_INSTANCE_HEADER, "The Bluemix-Instance header is missing.");
@@ -1782,8 +1788,7 @@ check_instance_header (TkeEmuServer *self,
 }
 
 static JsonObject *
-key_json (TkeEmuServer *self,
-          sqlite3_stmt *stmt)
+key_json (TkeEmuServer *self, sqlite3_stmt *stmt)
 {
   JsonObject *o = json_object_new ();
   JsonObject *alg = json_object_new ();
@@ -1794,8 +1799,9 @@ key_json (TkeEmuServer *self,
   json_object_set_string_member (o, "type", KEY_TYPE);
   json_object_set_string_member (o, "name", (const char *) sqlite3_column_text (stmt, 1));
   json_object_set_int_member (o, "state", sqlite3_column_int64 (stmt, 3));
-  take_string (o, "crn", g_strdup_printf ("crn:v1:bluemix:public:hs-crypto:us-south:a/tke-emulator:%s:key:%s",
-                                          self->store->instance_id, id));
+  take_string (o, "crn",
+               g_strdup_printf ("crn:v1:bluemix:public:hs-crypto:us-south:a/tke-emulator:%s:key:%s",
+                                self->store->instance_id, id));
   json_object_set_string_member (o, "createdBy", "ServiceId-tke-emulator");
   json_object_set_string_member (o, "creationDate", (const char *) sqlite3_column_text (stmt, 4));
   json_object_set_string_member (o, "lastUpdateDate", (const char *) sqlite3_column_text (stmt, 5));
@@ -1810,15 +1816,15 @@ key_json (TkeEmuServer *self,
   json_object_set_boolean_member (o, "deleted", FALSE);
   json_object_set_boolean_member (dual, "enabled", FALSE);
   json_object_set_object_member (o, "dualAuthDelete", dual);
-  take_string (o, "wkid", hex (sqlite3_column_blob (stmt, 6), (gsize) sqlite3_column_bytes (stmt, 6)));
+  take_string (o, "wkid",
+               hex (sqlite3_column_blob (stmt, 6), (gsize) sqlite3_column_bytes (stmt, 6)));
   return o;
 }
 
 #define KEY_COLUMNS "id, name, extractable, state, created, updated, wkid, wrapped"
 
 static JsonObject *
-collection (JsonArray *resources,
-            gint64 total)
+collection (JsonArray *resources, gint64 total)
 {
   JsonObject *out = json_object_new ();
   JsonObject *meta = json_object_new ();
@@ -1848,16 +1854,16 @@ parse_param (GHashTable *query,
   if (text == NULL)
     return TRUE;
   if (!g_ascii_string_to_unsigned (text, 10, min, max, &value, NULL))
-    return FAIL (INVALID_PARAMETER, "The %s parameter must be an integer from %" G_GINT64_FORMAT " to %"
-                                    G_GINT64_FORMAT ".", name, min, max);
+    return FAIL (INVALID_PARAMETER,
+                 "The %s parameter must be an integer from %" G_GINT64_FORMAT
+                 " to %" G_GINT64_FORMAT ".",
+                 name, min, max);
   *out = (gint64) value;
   return TRUE;
 }
 
 static JsonObject *
-kms_list (TkeEmuServer *self,
-          GHashTable *query,
-          GError **error)
+kms_list (TkeEmuServer *self, GHashTable *query, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   JsonArray *resources;
@@ -1866,8 +1872,9 @@ kms_list (TkeEmuServer *self,
   if (!parse_param (query, "offset", 0, 0, G_MAXINT64, &offset, error) ||
       !parse_param (query, "limit", 200, 1, 5000, &limit, error))
     return NULL;
-  if (sqlite3_prepare_v2 (self->store->db, "SELECT " KEY_COLUMNS " FROM keys ORDER BY rowid LIMIT ? OFFSET ?",
-                          -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (self->store->db,
+                          "SELECT " KEY_COLUMNS " FROM keys ORDER BY rowid LIMIT ? OFFSET ?", -1,
+                          &stmt, NULL) != SQLITE_OK)
     return tke_emu_db_error (self->store->db, error), NULL;
   sqlite3_bind_int64 (stmt, 1, limit);
   sqlite3_bind_int64 (stmt, 2, offset);
@@ -1880,14 +1887,12 @@ kms_list (TkeEmuServer *self,
 
 /* The row of key @id, stepped; fails with not_found.  The caller finalizes it. */
 static sqlite3_stmt *
-kms_find (TkeEmuServer *self,
-          const char *id,
-          GError **error)
+kms_find (TkeEmuServer *self, const char *id, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
 
-  if (sqlite3_prepare_v2 (self->store->db, "SELECT " KEY_COLUMNS " FROM keys WHERE id = ?", -1, &stmt,
-                          NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (self->store->db, "SELECT " KEY_COLUMNS " FROM keys WHERE id = ?", -1,
+                          &stmt, NULL) != SQLITE_OK)
     return tke_emu_db_error (self->store->db, error), NULL;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) != SQLITE_ROW)
@@ -1899,9 +1904,7 @@ kms_find (TkeEmuServer *self,
 }
 
 static JsonObject *
-kms_get (TkeEmuServer *self,
-         const char *id,
-         GError **error)
+kms_get (TkeEmuServer *self, const char *id, GError **error)
 {
   sqlite3_stmt *stmt = kms_find (self, id, error);
   JsonArray *resources;
@@ -1915,13 +1918,12 @@ kms_get (TkeEmuServer *self,
 }
 
 static JsonObject *
-kms_create (TkeEmuServer *self,
-            SoupServerMessage *msg,
-            GError **error)
+kms_create (TkeEmuServer *self, SoupServerMessage *msg, GError **error)
 {
-  static const char *const resource_fields[] = { "type", "name", "extractable", "description", NULL };
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(TkeSecret) mk = NULL;
+  static const char *const resource_fields[] = { "type", "name", "extractable", "description",
+                                                 NULL };
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (TkeSecret) mk = NULL;
   g_autofree char *name = NULL;
   JsonObject *body, *resource;
   JsonNode *node, *extractable;
@@ -1931,7 +1933,8 @@ kms_create (TkeEmuServer *self,
   if ((body = parse_body (msg, &parser, FALSE, error)) == NULL)
     return NULL;
   node = json_object_get_member (body, "resources");
-  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (json_node_get_array (node)) != 1 ||
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node) ||
+      json_array_get_length (json_node_get_array (node)) != 1 ||
       !JSON_NODE_HOLDS_OBJECT (json_array_get_element (json_node_get_array (node), 0)))
     return FAIL (INVALID_FIELD, "\"resources\" must be an array of one key object."), NULL;
   resource = json_node_get_object (json_array_get_element (json_node_get_array (node), 0));
@@ -1957,8 +1960,9 @@ kms_create (TkeEmuServer *self,
     sqlite3_stmt *stmt = NULL;
     gint64 rowid = sqlite3_last_insert_rowid (self->store->db);
 
-    if (sqlite3_prepare_v2 (self->store->db, "UPDATE keys SET name = ?, extractable = ? WHERE rowid = ?", -1,
-                            &stmt, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2 (self->store->db,
+                            "UPDATE keys SET name = ?, extractable = ? WHERE rowid = ?", -1, &stmt,
+                            NULL) != SQLITE_OK)
       {
         tke_emu_db_error (self->store->db, error);
         goto fail;
@@ -1973,7 +1977,8 @@ kms_create (TkeEmuServer *self,
         goto fail;
       }
     sqlite3_finalize (stmt);
-    if (sqlite3_prepare_v2 (self->store->db, "SELECT id FROM keys WHERE rowid = ?", -1, &stmt, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2 (self->store->db, "SELECT id FROM keys WHERE rowid = ?", -1, &stmt,
+                            NULL) != SQLITE_OK)
       {
         tke_emu_db_error (self->store->db, error);
         goto fail;
@@ -1993,24 +1998,24 @@ fail:
 }
 
 static gboolean
-kms_delete (TkeEmuServer *self,
-            const char *id,
-            GError **error)
+kms_delete (TkeEmuServer *self, const char *id, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
-  g_autoptr(Rotation) r = NULL;
+  g_autoptr (Rotation) r = NULL;
   gint64 rowid;
   gboolean rewrapped;
-  g_autoptr(GBytes) wkid = NULL;
+  g_autoptr (GBytes) wkid = NULL;
 
   if (!tke_emu_db_begin (self->store->db, error))
     return FALSE;
-  if ((stmt = kms_find (self, id, error)) == NULL || (r = rotation_load (self->store->db, error)) == NULL)
+  if ((stmt = kms_find (self, id, error)) == NULL ||
+      (r = rotation_load (self->store->db, error)) == NULL)
     goto fail;
   wkid = g_bytes_new (sqlite3_column_blob (stmt, 6), (gsize) sqlite3_column_bytes (stmt, 6));
   sqlite3_finalize (stmt);
   stmt = NULL;
-  if (sqlite3_prepare_v2 (self->store->db, "SELECT rowid FROM keys WHERE id = ?", -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (self->store->db, "SELECT rowid FROM keys WHERE id = ?", -1, &stmt,
+                          NULL) != SQLITE_OK)
     goto db_fail;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
   sqlite3_step (stmt);
@@ -2026,15 +2031,18 @@ kms_delete (TkeEmuServer *self,
       g_autofree char *row_wkid = hex (g_bytes_get_data (wkid, NULL), g_bytes_get_size (wkid));
 
       rewrapped = g_str_equal (to_wkid, row_wkid);
-      if (!exec_int (self->store->db, rewrapped
-                       ? "UPDATE rotation SET keys_total = keys_total - 1, keys_done = keys_done - 1 WHERE id = ?1"
-                       : "UPDATE rotation SET keys_total = keys_total - 1 WHERE id = ?1",
+      if (!exec_int (self->store->db,
+                     rewrapped ? "UPDATE rotation SET keys_total = keys_total - 1, keys_done = "
+                                 "keys_done - 1 WHERE id = ?1"
+                               : "UPDATE rotation SET keys_total = keys_total - 1 WHERE id = ?1",
                      r->id, NULL, error))
         goto fail;
     }
   else if (g_str_equal (r->state, "rewrapped") &&
-           !exec_int (self->store->db, "UPDATE rotation SET keys_total = keys_total - 1,"
-                                       " keys_done = keys_done - 1 WHERE id = ?1", r->id, NULL, error))
+           !exec_int (self->store->db,
+                      "UPDATE rotation SET keys_total = keys_total - 1,"
+                      " keys_done = keys_done - 1 WHERE id = ?1",
+                      r->id, NULL, error))
     goto fail;
   return tke_emu_db_commit (self->store->db, error);
 
@@ -2049,11 +2057,9 @@ fail:
 
 /* Unwraps key @id's material under the current master key. */
 static TkeSecret *
-root_key_material (TkeEmuServer *self,
-                   const char *id,
-                   GError **error)
+root_key_material (TkeEmuServer *self, const char *id, GError **error)
 {
-  g_autoptr(TkeSecret) mk = current_key (self, error);
+  g_autoptr (TkeSecret) mk = current_key (self, error);
   sqlite3_stmt *stmt;
   guint8 wkid[TKE_WKID_SIZE];
   TkeSecret *key = NULL;
@@ -2061,22 +2067,23 @@ root_key_material (TkeEmuServer *self,
   if (mk == NULL || (stmt = kms_find (self, id, error)) == NULL)
     return NULL;
   tke_crypto_wkid (mk, wkid);
-  if (sqlite3_column_bytes (stmt, 6) != TKE_WKID_SIZE || memcmp (sqlite3_column_blob (stmt, 6), wkid, sizeof wkid) != 0)
-    FAIL (WRAPPING_KEY_MISMATCH, "Key %s is wrapped under another master key than the current one.", id);
+  if (sqlite3_column_bytes (stmt, 6) != TKE_WKID_SIZE ||
+      memcmp (sqlite3_column_blob (stmt, 6), wkid, sizeof wkid) != 0)
+    FAIL (WRAPPING_KEY_MISMATCH, "Key %s is wrapped under another master key than the current one.",
+          id);
   else
-    key = tke_crypto_kwp_unwrap (mk, sqlite3_column_blob (stmt, 7), (gsize) sqlite3_column_bytes (stmt, 7), error);
+    key = tke_crypto_kwp_unwrap (mk, sqlite3_column_blob (stmt, 7),
+                                 (gsize) sqlite3_column_bytes (stmt, 7), error);
   sqlite3_finalize (stmt);
   return key;
 }
 
 static gboolean
-kms_rotate_key (TkeEmuServer *self,
-                const char *id,
-                GError **error)
+kms_rotate_key (TkeEmuServer *self, const char *id, GError **error)
 {
-  g_autoptr(TkeSecret) mk = NULL;
-  g_autoptr(TkeSecret) fresh = NULL;
-  g_autoptr(GBytes) wrapped = NULL;
+  g_autoptr (TkeSecret) mk = NULL;
+  g_autoptr (TkeSecret) fresh = NULL;
+  g_autoptr (GBytes) wrapped = NULL;
   g_autofree char *now = tke_emu_now_iso ();
   sqlite3_stmt *stmt = NULL;
   guint8 wkid[TKE_WKID_SIZE];
@@ -2090,16 +2097,19 @@ kms_rotate_key (TkeEmuServer *self,
   sqlite3_finalize (stmt);
   tke_crypto_wkid (mk, wkid);
   if ((fresh = tke_secret_new_random (TKE_MASTER_KEY_SIZE, error)) == NULL ||
-      (wrapped = tke_crypto_kwp_wrap (mk, tke_secret_get_data (fresh), TKE_MASTER_KEY_SIZE, error)) == NULL)
+      (wrapped = tke_crypto_kwp_wrap (mk, tke_secret_get_data (fresh), TKE_MASTER_KEY_SIZE,
+                                      error)) == NULL)
     goto fail;
-  if (sqlite3_prepare_v2 (self->store->db, "UPDATE keys SET wkid = ?, wrapped = ?, updated = ? WHERE id = ?", -1,
+  if (sqlite3_prepare_v2 (self->store->db,
+                          "UPDATE keys SET wkid = ?, wrapped = ?, updated = ? WHERE id = ?", -1,
                           &stmt, NULL) != SQLITE_OK)
     {
       tke_emu_db_error (self->store->db, error);
       goto fail;
     }
   sqlite3_bind_blob (stmt, 1, wkid, sizeof wkid, SQLITE_STATIC);
-  sqlite3_bind_blob (stmt, 2, g_bytes_get_data (wrapped, NULL), (int) g_bytes_get_size (wrapped), SQLITE_STATIC);
+  sqlite3_bind_blob (stmt, 2, g_bytes_get_data (wrapped, NULL), (int) g_bytes_get_size (wrapped),
+                     SQLITE_STATIC);
   sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 4, id, -1, SQLITE_TRANSIENT);
   rc = sqlite3_step (stmt);
@@ -2117,20 +2127,18 @@ fail:
 }
 
 static JsonObject *
-kms_wrap_action (TkeEmuServer *self,
-                 SoupServerMessage *msg,
-                 const char *id,
-                 gboolean wrap,
-                 GError **error)
+kms_wrap_action (
+    TkeEmuServer *self, SoupServerMessage *msg, const char *id, gboolean wrap, GError **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(TkeSecret) key = NULL;
-  g_autoptr(GBytes) input = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (TkeSecret) key = NULL;
+  g_autoptr (GBytes) input = NULL;
   JsonObject *body, *out;
   const guint8 *data;
   gsize size;
 
-  if ((body = parse_body (msg, &parser, FALSE, error)) == NULL || !refuse_during_rotation (self, error) ||
+  if ((body = parse_body (msg, &parser, FALSE, error)) == NULL ||
+      !refuse_during_rotation (self, error) ||
       (input = get_base64 (body, wrap ? "plaintext" : "ciphertext", error)) == NULL ||
       (key = root_key_material (self, id, error)) == NULL)
     return NULL;
@@ -2139,13 +2147,15 @@ kms_wrap_action (TkeEmuServer *self,
   if (wrap)
     {
       guint8 nonce[TKE_GCM_NONCE_SIZE];
-      g_autoptr(GBytes) ct = NULL;
-      g_autoptr(GByteArray) all = g_byte_array_new ();
+      g_autoptr (GBytes) ct = NULL;
+      g_autoptr (GByteArray) all = g_byte_array_new ();
 
       if (size == 0 || size > 4096)
-        return json_object_unref (out), FAIL (INVALID_FIELD, "\"plaintext\" must be 1 to 4096 bytes."), NULL;
+        return json_object_unref (out),
+               FAIL (INVALID_FIELD, "\"plaintext\" must be 1 to 4096 bytes."), NULL;
       if (!tke_crypto_random_bytes (nonce, sizeof nonce, error) ||
-          (ct = tke_crypto_aes_gcm_encrypt (key, nonce, (const guint8 *) id, strlen (id), data, size, error)) == NULL)
+          (ct = tke_crypto_aes_gcm_encrypt (key, nonce, (const guint8 *) id, strlen (id), data,
+                                            size, error)) == NULL)
         return json_object_unref (out), NULL;
       g_byte_array_append (all, nonce, sizeof nonce);
       g_byte_array_append (all, g_bytes_get_data (ct, NULL), g_bytes_get_size (ct));
@@ -2153,13 +2163,16 @@ kms_wrap_action (TkeEmuServer *self,
     }
   else
     {
-      g_autoptr(TkeSecret) pt = NULL;
+      g_autoptr (TkeSecret) pt = NULL;
 
       if (size < TKE_GCM_NONCE_SIZE + TKE_GCM_TAG_SIZE ||
-          (pt = tke_crypto_aes_gcm_decrypt (key, data, (const guint8 *) id, strlen (id), data + TKE_GCM_NONCE_SIZE,
-                                            size - TKE_GCM_NONCE_SIZE, NULL)) == NULL)
-        return json_object_unref (out), FAIL (INVALID_FIELD, "\"ciphertext\" does not decrypt under this key."), NULL;
-      take_string (out, "plaintext", g_base64_encode (tke_secret_get_data (pt), tke_secret_get_size (pt)));
+          (pt = tke_crypto_aes_gcm_decrypt (key, data, (const guint8 *) id, strlen (id),
+                                            data + TKE_GCM_NONCE_SIZE, size - TKE_GCM_NONCE_SIZE,
+                                            NULL)) == NULL)
+        return json_object_unref (out),
+               FAIL (INVALID_FIELD, "\"ciphertext\" does not decrypt under this key."), NULL;
+      take_string (out, "plaintext",
+                   g_base64_encode (tke_secret_get_data (pt), tke_secret_get_size (pt)));
     }
   return out;
 }
@@ -2172,7 +2185,7 @@ handle_kms (TkeEmuServer *self,
             guint n_parts,
             GHashTable *query)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   JsonObject *out = NULL;
   const char *id = n_parts >= 4 ? parts[3] : NULL;
   const char *action = query != NULL ? g_hash_table_lookup (query, "action") : NULL;
@@ -2210,7 +2223,8 @@ handle_kms (TkeEmuServer *self,
                      "The action parameter must be rotate, wrap or unwrap.");
     }
   else if (n_parts <= 5)
-    g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_METHOD_NOT_ALLOWED, "%s is not allowed here.", method);
+    g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_METHOD_NOT_ALLOWED, "%s is not allowed here.",
+                 method);
   else
     g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_NOT_FOUND, "No such resource.");
 
@@ -2224,12 +2238,9 @@ done:
 }
 
 static TkeSecret *
-blob_key (TkeEmuServer *self,
-          JsonObject *body,
-          const TkeSecret *mk,
-          GError **error)
+blob_key (TkeEmuServer *self, JsonObject *body, const TkeSecret *mk, GError **error)
 {
-  g_autoptr(GBytes) blob = get_base64 (body, "blob", error);
+  g_autoptr (GBytes) blob = get_base64 (body, "blob", error);
   guint8 wkid[TKE_WKID_SIZE];
   const guint8 *data;
   gsize size;
@@ -2242,8 +2253,10 @@ blob_key (TkeEmuServer *self,
     return FAIL (INVALID_BLOB, "The blob is too short."), NULL;
   tke_crypto_wkid (mk, wkid);
   if (memcmp (data, wkid, sizeof wkid) != 0)
-    return FAIL (WRAPPING_KEY_MISMATCH, "The blob is wrapped under another master key than the current one "
-                                        "(wrapping key mismatch)."), NULL;
+    return FAIL (WRAPPING_KEY_MISMATCH,
+                 "The blob is wrapped under another master key than the current one "
+                 "(wrapping key mismatch)."),
+           NULL;
   key = tke_crypto_kwp_unwrap (mk, data + TKE_WKID_SIZE, size - TKE_WKID_SIZE, NULL);
   if (key == NULL)
     return FAIL (INVALID_BLOB, "The blob does not unwrap: it was altered."), NULL;
@@ -2251,13 +2264,10 @@ blob_key (TkeEmuServer *self,
 }
 
 static char *
-make_blob (const TkeSecret *mk,
-           const guint8 *key,
-           gsize size,
-           GError **error)
+make_blob (const TkeSecret *mk, const guint8 *key, gsize size, GError **error)
 {
-  g_autoptr(GBytes) wrapped = tke_crypto_kwp_wrap (mk, key, size, error);
-  g_autoptr(GByteArray) blob = g_byte_array_new ();
+  g_autoptr (GBytes) wrapped = tke_crypto_kwp_wrap (mk, key, size, error);
+  g_autoptr (GByteArray) blob = g_byte_array_new ();
   guint8 wkid[TKE_WKID_SIZE];
 
   if (wrapped == NULL)
@@ -2269,10 +2279,9 @@ make_blob (const TkeSecret *mk,
 }
 
 static TkeSecret *
-committed_new_key (TkeEmuServer *self,
-                   GError **error)
+committed_new_key (TkeEmuServer *self, GError **error)
 {
-  g_autoptr(GPtrArray) units = tke_emu_units_load (self->store, TRUE, error);
+  g_autoptr (GPtrArray) units = tke_emu_units_load (self->store, TRUE, error);
   guint8 first[TKE_VP_SIZE];
 
   if (units == NULL)
@@ -2286,34 +2295,36 @@ committed_new_key (TkeEmuServer *self,
       if (i == 0)
         memcpy (first, vp, sizeof vp);
       if (!g_str_equal (unit->new_state, "Full Committed") || memcmp (vp, first, sizeof vp) != 0)
-        return FAIL (NEW_MK_NOT_COMMITTED, "The new master key registers are not all Full Committed with one "
-                                           "verification pattern."), NULL;
+        return FAIL (NEW_MK_NOT_COMMITTED,
+                     "The new master key registers are not all Full Committed with one "
+                     "verification pattern."),
+               NULL;
     }
   return tke_emu_unit_get_register (self->store, g_ptr_array_index (units, 0), TRUE, error);
 }
 
 static void
-handle_grep11 (TkeEmuServer *self,
-               SoupServerMessage *msg,
-               const char *op)
+handle_grep11 (TkeEmuServer *self, SoupServerMessage *msg, const char *op)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(TkeSecret) mk = NULL;
-  g_autoptr(TkeSecret) new_mk = NULL;
-  g_autoptr(TkeSecret) key = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (TkeSecret) mk = NULL;
+  g_autoptr (TkeSecret) new_mk = NULL;
+  g_autoptr (TkeSecret) key = NULL;
   JsonObject *body, *out = NULL;
   guint8 vp[TKE_VP_SIZE], wkid[TKE_WKID_SIZE];
 
-  if (!check_instance_header (self, msg, &error) || (body = parse_body (msg, &parser, TRUE, &error)) == NULL ||
+  if (!check_instance_header (self, msg, &error) ||
+      (body = parse_body (msg, &parser, TRUE, &error)) == NULL ||
       !refuse_during_rotation (self, &error) || (mk = current_key (self, &error)) == NULL)
     goto done;
   if (g_str_equal (op, "generate"))
     {
-      g_autoptr(TkeSecret) fresh = tke_secret_new_random (TKE_MASTER_KEY_SIZE, &error);
+      g_autoptr (TkeSecret) fresh = tke_secret_new_random (TKE_MASTER_KEY_SIZE, &error);
       char *blob;
 
-      if (fresh == NULL || (blob = make_blob (mk, tke_secret_get_data (fresh), TKE_MASTER_KEY_SIZE, &error)) == NULL)
+      if (fresh == NULL ||
+          (blob = make_blob (mk, tke_secret_get_data (fresh), TKE_MASTER_KEY_SIZE, &error)) == NULL)
         goto done;
       out = json_object_new ();
       take_string (out, "blob", blob);
@@ -2324,8 +2335,10 @@ handle_grep11 (TkeEmuServer *self,
     {
       char *blob;
 
-      if ((key = blob_key (self, body, mk, &error)) == NULL || (new_mk = committed_new_key (self, &error)) == NULL ||
-          (blob = make_blob (new_mk, tke_secret_get_data (key), tke_secret_get_size (key), &error)) == NULL)
+      if ((key = blob_key (self, body, mk, &error)) == NULL ||
+          (new_mk = committed_new_key (self, &error)) == NULL ||
+          (blob = make_blob (new_mk, tke_secret_get_data (key), tke_secret_get_size (key),
+                             &error)) == NULL)
         goto done;
       out = json_object_new ();
       take_string (out, "blob", blob);
@@ -2352,13 +2365,13 @@ done:
 
 /* Every row unwrapped under the register its WKID names: no key lost. */
 static JsonObject *
-keystore_verify (TkeEmuServer *self,
-                 GError **error)
+keystore_verify (TkeEmuServer *self, GError **error)
 {
-  g_autoptr(GPtrArray) units = tke_emu_units_load (self->store, TRUE, error);
-  g_autoptr(GPtrArray) ctxs = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_crypto_kwp_context_free);
-  g_autoptr(GArray) wkids = g_array_new (FALSE, FALSE, TKE_WKID_SIZE);
-  g_autoptr(GHashTable) by_wkid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GPtrArray) units = tke_emu_units_load (self->store, TRUE, error);
+  g_autoptr (GPtrArray) ctxs =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) tke_crypto_kwp_context_free);
+  g_autoptr (GArray) wkids = g_array_new (FALSE, FALSE, TKE_WKID_SIZE);
+  g_autoptr (GHashTable) by_wkid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   sqlite3_stmt *stmt = NULL;
   gint64 total = 0, ok = 0;
   JsonObject *out, *counts;
@@ -2372,7 +2385,7 @@ keystore_verify (TkeEmuServer *self,
   for (guint i = 0; i < units->len; i++)
     for (int reg = 0; reg < 2; reg++)
       {
-        g_autoptr(TkeSecret) mk = NULL;
+        g_autoptr (TkeSecret) mk = NULL;
         guint8 wkid[TKE_WKID_SIZE];
 
         if ((reg ? ((TkeEmuUnit *) g_ptr_array_index (units, i))->new_value
@@ -2387,7 +2400,8 @@ keystore_verify (TkeEmuServer *self,
         g_array_append_vals (wkids, wkid, 1);
         g_ptr_array_add (ctxs, tke_crypto_kwp_context_new (mk, NULL));
       }
-  if (sqlite3_prepare_v2 (self->store->db, "SELECT wkid, wrapped FROM keys", -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (self->store->db, "SELECT wkid, wrapped FROM keys", -1, &stmt, NULL) !=
+      SQLITE_OK)
     return tke_emu_db_error (self->store->db, error), NULL;
   while (sqlite3_step (stmt) == SQLITE_ROW)
     {
@@ -2395,14 +2409,16 @@ keystore_verify (TkeEmuServer *self,
       g_autofree char *wkid_hex = hex (wkid, (gsize) sqlite3_column_bytes (stmt, 0));
 
       total++;
-      g_hash_table_insert (by_wkid, g_strdup (wkid_hex),
-                           GSIZE_TO_POINTER (GPOINTER_TO_SIZE (g_hash_table_lookup (by_wkid, wkid_hex)) + 1));
+      g_hash_table_insert (
+          by_wkid, g_strdup (wkid_hex),
+          GSIZE_TO_POINTER (GPOINTER_TO_SIZE (g_hash_table_lookup (by_wkid, wkid_hex)) + 1));
       for (guint i = 0; i < wkids->len; i++)
         if (sqlite3_column_bytes (stmt, 0) == TKE_WKID_SIZE &&
             memcmp (wkid, wkids->data + i * TKE_WKID_SIZE, TKE_WKID_SIZE) == 0)
           {
-            if (tke_crypto_kwp_context_unwrap (g_ptr_array_index (ctxs, i), sqlite3_column_blob (stmt, 1),
-                                               (gsize) sqlite3_column_bytes (stmt, 1), key, sizeof key, NULL) == 32)
+            if (tke_crypto_kwp_context_unwrap (
+                    g_ptr_array_index (ctxs, i), sqlite3_column_blob (stmt, 1),
+                    (gsize) sqlite3_column_bytes (stmt, 1), key, sizeof key, NULL) == 32)
               ok++;
             break;
           }
@@ -2425,20 +2441,18 @@ keystore_verify (TkeEmuServer *self,
 /* Routing */
 
 static void
-route (TkeEmuServer *self,
-       SoupServerMessage *msg,
-       const char *path,
-       GHashTable *query)
+route (TkeEmuServer *self, SoupServerMessage *msg, const char *path, GHashTable *query)
 {
   const char *method = soup_server_message_get_method (msg);
-  g_auto(GStrv) parts = g_strsplit (path[0] == '/' ? path + 1 : path, "/", -1);
+  g_auto (GStrv) parts = g_strsplit (path[0] == '/' ? path + 1 : path, "/", -1);
   guint n = g_strv_length (parts);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   gboolean post = g_str_equal (method, "POST"), get = g_str_equal (method, "GET");
 
   if (soup_server_message_get_request_body (msg)->length > MAX_BODY)
     {
-      g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_PAYLOAD_TOO_LARGE, "The request body is over 1 MiB.");
+      g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_PAYLOAD_TOO_LARGE,
+                   "The request body is over 1 MiB.");
       goto error;
     }
   if (g_str_equal (path, "/identity/token"))
@@ -2450,11 +2464,14 @@ route (TkeEmuServer *self,
     }
   if (self->faults.http_500_rate > 0 && g_random_double () < self->faults.http_500_rate)
     {
-      g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_INJECTED_FAULT, "Injected fault: HTTP 500.");
+      g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_INJECTED_FAULT,
+                   "Injected fault: HTTP 500.");
       goto error;
     }
-  if (n < 2 || !((g_str_equal (parts[0], "v1") && (g_str_equal (parts[1], "tke") || g_str_equal (parts[1], "grep11"))) ||
-                 (g_str_equal (parts[0], "api") && g_str_equal (parts[1], "v2") && n >= 3 && g_str_equal (parts[2], "keys"))))
+  if (n < 2 || !((g_str_equal (parts[0], "v1") &&
+                  (g_str_equal (parts[1], "tke") || g_str_equal (parts[1], "grep11"))) ||
+                 (g_str_equal (parts[0], "api") && g_str_equal (parts[1], "v2") && n >= 3 &&
+                  g_str_equal (parts[2], "keys"))))
     {
       g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_NOT_FOUND, "No such resource: %s", path);
       goto error;
@@ -2481,7 +2498,8 @@ route (TkeEmuServer *self,
     goto not_found;
   if (!g_str_equal (parts[2], self->store->instance_id))
     {
-      g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_NOT_FOUND, "There is no service instance %s.", parts[2]);
+      g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_NOT_FOUND,
+                   "There is no service instance %s.", parts[2]);
       goto error;
     }
   if (n == 4 && g_str_equal (parts[3], "hsms"))
@@ -2508,7 +2526,8 @@ route (TkeEmuServer *self,
 
       if (!get)
         goto not_allowed;
-      out = g_str_equal (parts[3], "rotation") ? rotation_json (self, &error) : keystore_verify (self, &error);
+      out = g_str_equal (parts[3], "rotation") ? rotation_json (self, &error)
+                                               : keystore_verify (self, &error);
       if (out == NULL)
         goto error;
       reply_object (msg, 200, out);
@@ -2521,7 +2540,8 @@ not_found:
   g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_NOT_FOUND, "No such resource: %s", path);
   goto error;
 not_allowed:
-  g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_METHOD_NOT_ALLOWED, "%s is not allowed on %s.", method, path);
+  g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_METHOD_NOT_ALLOWED, "%s is not allowed on %s.",
+               method, path);
 error:
   reply_error (msg, error);
 }
@@ -2553,35 +2573,31 @@ server_callback (SoupServer *server,
 
 /* Refuse an oversize body before reading it. */
 static void
-got_headers (SoupServerMessage *msg,
-             gpointer user_data)
+got_headers (SoupServerMessage *msg, gpointer user_data)
 {
-  goffset length = soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
+  goffset length =
+      soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
 
   if (length > MAX_BODY)
     {
-      g_autoptr(GError) error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_PAYLOAD_TOO_LARGE,
-                                             "The request body is over 1 MiB.");
+      g_autoptr (GError) error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_PAYLOAD_TOO_LARGE,
+                                              "The request body is over 1 MiB.");
 
       reply_error (msg, error);
     }
 }
 
 static void
-request_started (SoupServer *server,
-                 SoupServerMessage *msg,
-                 gpointer user_data)
+request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
   g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers), NULL);
 }
 
 TkeEmuServer *
-tke_emu_server_new (TkeEmuStore *store,
-                    const TkeEmuFaults *faults,
-                    GError **error)
+tke_emu_server_new (TkeEmuStore *store, const TkeEmuFaults *faults, GError **error)
 {
   TkeEmuServer *self = g_new0 (TkeEmuServer, 1);
-  g_autoptr(GTlsCertificate) cert = tke_emu_tls_load (store->state_dir, error);
+  g_autoptr (GTlsCertificate) cert = tke_emu_tls_load (store->state_dir, error);
 
   if (cert == NULL)
     {
@@ -2591,7 +2607,8 @@ tke_emu_server_new (TkeEmuStore *store,
   self->store = store;
   self->faults = *faults;
   self->faults.fail_setimm_on = g_strdup (faults->fail_setimm_on);
-  self->jwt_key = tke_crypto_hkdf_sha256 (store->device_key, (const guint8 *) "tke-emulator", 12, (const guint8 *) "tke-emulator jwt",
+  self->jwt_key = tke_crypto_hkdf_sha256 (store->device_key, (const guint8 *) "tke-emulator", 12,
+                                          (const guint8 *) "tke-emulator jwt",
                                           strlen ("tke-emulator jwt"), 32, error);
   if (self->jwt_key == NULL)
     {
@@ -2605,12 +2622,10 @@ tke_emu_server_new (TkeEmuStore *store,
 }
 
 gboolean
-tke_emu_server_listen (TkeEmuServer *self,
-                       guint port,
-                       GError **error)
+tke_emu_server_listen (TkeEmuServer *self, guint port, GError **error)
 {
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, (guint16) port);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, (guint16) port);
 
   return soup_server_listen (self->soup, address, SOUP_SERVER_LISTEN_HTTPS, error);
 }

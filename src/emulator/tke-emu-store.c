@@ -20,44 +20,41 @@
 #include "tke-emu-store.h"
 
 static const char schema[] =
-  "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-  "CREATE TABLE IF NOT EXISTS units (hsm_id TEXT PRIMARY KEY, num INTEGER NOT NULL,"
-  " type TEXT NOT NULL, location TEXT NOT NULL, serial TEXT NOT NULL,"
-  " sig_thr INTEGER NOT NULL, rev_thr INTEGER NOT NULL, counter INTEGER NOT NULL,"
-  " new_state TEXT NOT NULL, new_value BLOB, cur_state TEXT NOT NULL, cur_value BLOB,"
-  " importer_priv BLOB, importer_pub BLOB);"
-  "CREATE TABLE IF NOT EXISTS admins (hsm_id TEXT NOT NULL, ski TEXT NOT NULL,"
-  " name TEXT NOT NULL, point BLOB NOT NULL, PRIMARY KEY (hsm_id, ski));"
-  "CREATE TABLE IF NOT EXISTS keys (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
-  " name TEXT NOT NULL, extractable INTEGER NOT NULL, state INTEGER NOT NULL,"
-  " created TEXT NOT NULL, updated TEXT NOT NULL, wkid BLOB NOT NULL, wrapped BLOB NOT NULL);"
-  "CREATE TABLE IF NOT EXISTS rotation (id INTEGER PRIMARY KEY, state TEXT NOT NULL,"
-  " from_vp TEXT NOT NULL, to_vp TEXT NOT NULL, keys_total INTEGER NOT NULL,"
-  " keys_done INTEGER NOT NULL, started TEXT NOT NULL, error_code TEXT, error_message TEXT);"
-  "CREATE TABLE IF NOT EXISTS rotation_messages (id INTEGER PRIMARY KEY,"
-  " rotation_id INTEGER NOT NULL, ts TEXT NOT NULL, message TEXT NOT NULL);";
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS units (hsm_id TEXT PRIMARY KEY, num INTEGER NOT NULL,"
+    " type TEXT NOT NULL, location TEXT NOT NULL, serial TEXT NOT NULL,"
+    " sig_thr INTEGER NOT NULL, rev_thr INTEGER NOT NULL, counter INTEGER NOT NULL,"
+    " new_state TEXT NOT NULL, new_value BLOB, cur_state TEXT NOT NULL, cur_value BLOB,"
+    " importer_priv BLOB, importer_pub BLOB);"
+    "CREATE TABLE IF NOT EXISTS admins (hsm_id TEXT NOT NULL, ski TEXT NOT NULL,"
+    " name TEXT NOT NULL, point BLOB NOT NULL, PRIMARY KEY (hsm_id, ski));"
+    "CREATE TABLE IF NOT EXISTS keys (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    " name TEXT NOT NULL, extractable INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " created TEXT NOT NULL, updated TEXT NOT NULL, wkid BLOB NOT NULL, wrapped BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS rotation (id INTEGER PRIMARY KEY, state TEXT NOT NULL,"
+    " from_vp TEXT NOT NULL, to_vp TEXT NOT NULL, keys_total INTEGER NOT NULL,"
+    " keys_done INTEGER NOT NULL, started TEXT NOT NULL, error_code TEXT, error_message TEXT);"
+    "CREATE TABLE IF NOT EXISTS rotation_messages (id INTEGER PRIMARY KEY,"
+    " rotation_id INTEGER NOT NULL, ts TEXT NOT NULL, message TEXT NOT NULL);";
 
 char *
 tke_emu_now_iso (void)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *seconds = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
 
   return g_strdup_printf ("%s.%03dZ", seconds, g_date_time_get_microsecond (now) / 1000);
 }
 
 gboolean
-tke_emu_db_error (sqlite3 *db,
-                  GError **error)
+tke_emu_db_error (sqlite3 *db, GError **error)
 {
   g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Database: %s", sqlite3_errmsg (db));
   return FALSE;
 }
 
 gboolean
-tke_emu_db_exec (sqlite3 *db,
-                 const char *sql,
-                 GError **error)
+tke_emu_db_exec (sqlite3 *db, const char *sql, GError **error)
 {
   char *message = NULL;
 
@@ -72,8 +69,7 @@ tke_emu_db_exec (sqlite3 *db,
 }
 
 gboolean
-tke_emu_db_begin (sqlite3 *db,
-                  GError **error)
+tke_emu_db_begin (sqlite3 *db, GError **error)
 {
   return tke_emu_db_exec (db, "BEGIN IMMEDIATE", error);
 }
@@ -86,8 +82,7 @@ tke_emu_db_rollback (sqlite3 *db)
 }
 
 gboolean
-tke_emu_db_commit (sqlite3 *db,
-                   GError **error)
+tke_emu_db_commit (sqlite3 *db, GError **error)
 {
   if (!tke_emu_db_exec (db, "COMMIT", error))
     {
@@ -98,8 +93,7 @@ tke_emu_db_commit (sqlite3 *db,
 }
 
 sqlite3 *
-tke_emu_store_open_db (const char *state_dir,
-                       GError **error)
+tke_emu_store_open_db (const char *state_dir, GError **error)
 {
   g_autofree char *path = g_build_filename (state_dir, "state.db", NULL);
   sqlite3 *db = NULL;
@@ -113,8 +107,10 @@ tke_emu_store_open_db (const char *state_dir,
       return NULL;
     }
   sqlite3_busy_timeout (db, 10000);
-  if (!tke_emu_db_exec (db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                            "PRAGMA foreign_keys=ON;", error) ||
+  if (!tke_emu_db_exec (db,
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                        "PRAGMA foreign_keys=ON;",
+                        error) ||
       !tke_emu_db_exec (db, schema, error))
     {
       sqlite3_close (db);
@@ -126,10 +122,7 @@ tke_emu_store_open_db (const char *state_dir,
 /* Device key and secret files */
 
 static gboolean
-write_private_file (const char *path,
-                    const guint8 *data,
-                    gsize size,
-                    GError **error)
+write_private_file (const char *path, const guint8 *data, gsize size, GError **error)
 {
   int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   gboolean ok;
@@ -148,9 +141,7 @@ write_private_file (const char *path,
 }
 
 static TkeSecret *
-load_or_create_device_key (const char *state_dir,
-                           gboolean create,
-                           GError **error)
+load_or_create_device_key (const char *state_dir, gboolean create, GError **error)
 {
   g_autofree char *path = g_build_filename (state_dir, "device.key", NULL);
   g_autofree char *contents = NULL;
@@ -182,15 +173,12 @@ load_or_create_device_key (const char *state_dir,
 }
 
 GBytes *
-tke_emu_seal_device (TkeEmuStore *self,
-                     const char *aad,
-                     const guint8 *data,
-                     gsize size,
-                     GError **error)
+tke_emu_seal_device (
+    TkeEmuStore *self, const char *aad, const guint8 *data, gsize size, GError **error)
 {
   guint8 nonce[TKE_GCM_NONCE_SIZE];
-  g_autoptr(GBytes) ciphertext = NULL;
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (GBytes) ciphertext = NULL;
+  g_autoptr (GByteArray) out = g_byte_array_new ();
 
   if (!tke_crypto_random_bytes (nonce, sizeof nonce, error))
     return NULL;
@@ -204,10 +192,7 @@ tke_emu_seal_device (TkeEmuStore *self,
 }
 
 TkeSecret *
-tke_emu_open_device (TkeEmuStore *self,
-                     const char *aad,
-                     GBytes *sealed,
-                     GError **error)
+tke_emu_open_device (TkeEmuStore *self, const char *aad, GBytes *sealed, GError **error)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (sealed, &size);
@@ -260,24 +245,22 @@ tke_emu_unit_imprint (const TkeEmuUnit *unit)
 }
 
 static GBytes *
-column_bytes (sqlite3_stmt *stmt,
-              int column)
+column_bytes (sqlite3_stmt *stmt, int column)
 {
   if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
     return NULL;
-  return g_bytes_new (sqlite3_column_blob (stmt, column), (gsize) sqlite3_column_bytes (stmt, column));
+  return g_bytes_new (sqlite3_column_blob (stmt, column),
+                      (gsize) sqlite3_column_bytes (stmt, column));
 }
 
 static char *
-column_text (sqlite3_stmt *stmt,
-             int column)
+column_text (sqlite3_stmt *stmt, int column)
 {
   return g_strdup ((const char *) sqlite3_column_text (stmt, column));
 }
 
 static int
-compare_admins (gconstpointer a,
-                gconstpointer b)
+compare_admins (gconstpointer a, gconstpointer b)
 {
   const TkeEmuAdmin *x = *(TkeEmuAdmin **) a, *y = *(TkeEmuAdmin **) b;
 
@@ -285,11 +268,9 @@ compare_admins (gconstpointer a,
 }
 
 static TkeEmuUnit *
-unit_from_row (TkeEmuStore *self,
-               sqlite3_stmt *stmt,
-               GError **error)
+unit_from_row (TkeEmuStore *self, sqlite3_stmt *stmt, GError **error)
 {
-  g_autoptr(TkeEmuUnit) unit = g_new0 (TkeEmuUnit, 1);
+  g_autoptr (TkeEmuUnit) unit = g_new0 (TkeEmuUnit, 1);
   sqlite3_stmt *admins = NULL;
   int rc;
 
@@ -309,8 +290,9 @@ unit_from_row (TkeEmuStore *self,
   unit->importer_pub = column_bytes (stmt, 13);
   unit->admins = g_ptr_array_new_with_free_func (admin_free);
 
-  if (sqlite3_prepare_v2 (self->db, "SELECT ski, name, point FROM admins WHERE hsm_id = ? ORDER BY ski",
-                          -1, &admins, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT ski, name, point FROM admins WHERE hsm_id = ? ORDER BY ski", -1,
+                          &admins, NULL) != SQLITE_OK)
     {
       tke_emu_db_error (self->db, error);
       return NULL;
@@ -334,13 +316,12 @@ unit_from_row (TkeEmuStore *self,
   return g_steal_pointer (&unit);
 }
 
-#define UNIT_COLUMNS "hsm_id, num, type, location, serial, sig_thr, rev_thr, counter," \
+#define UNIT_COLUMNS                                                                               \
+  "hsm_id, num, type, location, serial, sig_thr, rev_thr, counter,"                                \
   " new_state, new_value, cur_state, cur_value, importer_priv, importer_pub"
 
 TkeEmuUnit *
-tke_emu_unit_load (TkeEmuStore *self,
-                   const char *hsm_id,
-                   GError **error)
+tke_emu_unit_load (TkeEmuStore *self, const char *hsm_id, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   TkeEmuUnit *unit = NULL;
@@ -366,18 +347,16 @@ tke_emu_unit_load (TkeEmuStore *self,
 }
 
 GPtrArray *
-tke_emu_units_load (TkeEmuStore *self,
-                    gboolean operational_only,
-                    GError **error)
+tke_emu_units_load (TkeEmuStore *self, gboolean operational_only, GError **error)
 {
-  g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_emu_unit_free);
+  g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_emu_unit_free);
   sqlite3_stmt *stmt = NULL;
   int rc;
 
   if (sqlite3_prepare_v2 (self->db,
-                          operational_only
-                            ? "SELECT " UNIT_COLUMNS " FROM units WHERE type = 'OPERATIONAL' ORDER BY num"
-                            : "SELECT " UNIT_COLUMNS " FROM units ORDER BY num",
+                          operational_only ? "SELECT " UNIT_COLUMNS
+                                             " FROM units WHERE type = 'OPERATIONAL' ORDER BY num"
+                                           : "SELECT " UNIT_COLUMNS " FROM units ORDER BY num",
                           -1, &stmt, NULL) != SQLITE_OK)
     {
       tke_emu_db_error (self->db, error);
@@ -404,9 +383,7 @@ tke_emu_units_load (TkeEmuStore *self,
 }
 
 static void
-bind_bytes (sqlite3_stmt *stmt,
-            int index,
-            GBytes *bytes)
+bind_bytes (sqlite3_stmt *stmt, int index, GBytes *bytes)
 {
   if (bytes == NULL)
     sqlite3_bind_null (stmt, index);
@@ -417,9 +394,7 @@ bind_bytes (sqlite3_stmt *stmt,
 
 /* Writes the whole unit; the caller holds the transaction. */
 gboolean
-tke_emu_unit_save (TkeEmuStore *self,
-                   TkeEmuUnit *unit,
-                   GError **error)
+tke_emu_unit_save (TkeEmuStore *self, TkeEmuUnit *unit, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -448,7 +423,8 @@ tke_emu_unit_save (TkeEmuStore *self,
   if (rc != SQLITE_DONE)
     return tke_emu_db_error (self->db, error);
 
-  if (sqlite3_prepare_v2 (self->db, "DELETE FROM admins WHERE hsm_id = ?", -1, &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (self->db, "DELETE FROM admins WHERE hsm_id = ?", -1, &stmt, NULL) !=
+      SQLITE_OK)
     return tke_emu_db_error (self->db, error);
   sqlite3_bind_text (stmt, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
   rc = sqlite3_step (stmt);
@@ -460,7 +436,8 @@ tke_emu_unit_save (TkeEmuStore *self,
     {
       TkeEmuAdmin *admin = g_ptr_array_index (unit->admins, i);
 
-      if (sqlite3_prepare_v2 (self->db, "INSERT INTO admins (hsm_id, ski, name, point) VALUES (?, ?, ?, ?)",
+      if (sqlite3_prepare_v2 (self->db,
+                              "INSERT INTO admins (hsm_id, ski, name, point) VALUES (?, ?, ?, ?)",
                               -1, &stmt, NULL) != SQLITE_OK)
         return tke_emu_db_error (self->db, error);
       sqlite3_bind_text (stmt, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
@@ -477,8 +454,7 @@ tke_emu_unit_save (TkeEmuStore *self,
 }
 
 static char *
-register_aad (const TkeEmuUnit *unit,
-              gboolean new_register)
+register_aad (const TkeEmuUnit *unit, gboolean new_register)
 {
   return g_strdup_printf ("tke-register|%s|%s", unit->hsm_id, new_register ? "new" : "current");
 }
@@ -515,8 +491,8 @@ tke_emu_unit_set_register (TkeEmuStore *self,
 
   if (value != NULL)
     {
-      sealed = tke_emu_seal_device (self, aad, tke_secret_get_data (value), tke_secret_get_size (value),
-                                    error);
+      sealed = tke_emu_seal_device (self, aad, tke_secret_get_data (value),
+                                    tke_secret_get_size (value), error);
       if (sealed == NULL)
         return FALSE;
     }
@@ -544,7 +520,7 @@ tke_emu_unit_register_vp (TkeEmuStore *self,
                           gboolean new_register,
                           guint8 vp[TKE_VP_SIZE])
 {
-  g_autoptr(TkeSecret) value = NULL;
+  g_autoptr (TkeSecret) value = NULL;
 
   memset (vp, 0, TKE_VP_SIZE);
   if ((new_register ? unit->new_value : unit->cur_value) == NULL)
@@ -555,17 +531,16 @@ tke_emu_unit_register_vp (TkeEmuStore *self,
 }
 
 EVP_PKEY *
-tke_emu_unit_get_importer (TkeEmuStore *self,
-                           const TkeEmuUnit *unit,
-                           GError **error)
+tke_emu_unit_get_importer (TkeEmuStore *self, const TkeEmuUnit *unit, GError **error)
 {
   g_autofree char *aad = g_strdup_printf ("tke-importer|%s", unit->hsm_id);
-  g_autoptr(TkeSecret) pem = NULL;
+  g_autoptr (TkeSecret) pem = NULL;
 
   if (unit->importer_priv == NULL)
     {
       g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_NO_IMPORTER_KEY,
-                   "Crypto unit %" G_GINT64_FORMAT " has no importer key: generate one first.", unit->num);
+                   "Crypto unit %" G_GINT64_FORMAT " has no importer key: generate one first.",
+                   unit->num);
       return NULL;
     }
   pem = tke_emu_open_device (self, aad, unit->importer_priv, error);
@@ -575,13 +550,10 @@ tke_emu_unit_get_importer (TkeEmuStore *self,
 }
 
 gboolean
-tke_emu_unit_set_importer (TkeEmuStore *self,
-                           TkeEmuUnit *unit,
-                           EVP_PKEY *key,
-                           GError **error)
+tke_emu_unit_set_importer (TkeEmuStore *self, TkeEmuUnit *unit, EVP_PKEY *key, GError **error)
 {
   g_autofree char *aad = g_strdup_printf ("tke-importer|%s", unit->hsm_id);
-  g_autoptr(TkeSecret) pem = NULL;
+  g_autoptr (TkeSecret) pem = NULL;
   GBytes *sealed, *point;
 
   g_clear_pointer (&unit->importer_priv, g_bytes_unref);
@@ -591,7 +563,8 @@ tke_emu_unit_set_importer (TkeEmuStore *self,
   pem = tke_crypto_ec_private_key_to_pem (key, error);
   if (pem == NULL)
     return FALSE;
-  sealed = tke_emu_seal_device (self, aad, tke_secret_get_data (pem), tke_secret_get_size (pem), error);
+  sealed =
+      tke_emu_seal_device (self, aad, tke_secret_get_data (pem), tke_secret_get_size (pem), error);
   if (sealed == NULL)
     return FALSE;
   point = tke_crypto_ec_public_point (key, error);
@@ -619,10 +592,7 @@ static const struct
 };
 
 static gboolean
-meta_set (sqlite3 *db,
-          const char *key,
-          const char *value,
-          GError **error)
+meta_set (sqlite3 *db, const char *key, const char *value, GError **error)
 {
   sqlite3_stmt *stmt = NULL;
   int rc;
@@ -638,8 +608,7 @@ meta_set (sqlite3 *db,
 }
 
 static char *
-meta_get (sqlite3 *db,
-          const char *key)
+meta_get (sqlite3 *db, const char *key)
 {
   sqlite3_stmt *stmt = NULL;
   char *value = NULL;
@@ -665,13 +634,10 @@ random_password (GError **error)
 
 /* Inserts @n_keys random root keys wrapped under @mk; the caller holds the transaction. */
 gboolean
-tke_emu_store_add_root_keys (TkeEmuStore *self,
-                             const TkeSecret *mk,
-                             guint n_keys,
-                             const char *name_prefix,
-                             GError **error)
+tke_emu_store_add_root_keys (
+    TkeEmuStore *self, const TkeSecret *mk, guint n_keys, const char *name_prefix, GError **error)
 {
-  g_autoptr(TkeKwpContext) kwp = tke_crypto_kwp_context_new (mk, error);
+  g_autoptr (TkeKwpContext) kwp = tke_crypto_kwp_context_new (mk, error);
   g_autofree char *now = tke_emu_now_iso ();
   sqlite3_stmt *stmt = NULL;
   guint8 wkid[TKE_WKID_SIZE];
@@ -680,14 +646,15 @@ tke_emu_store_add_root_keys (TkeEmuStore *self,
   if (kwp == NULL)
     return FALSE;
   tke_crypto_wkid (mk, wkid);
-  if (sqlite3_prepare_v2 (self->db, "INSERT INTO keys (id, name, extractable, state, created, updated,"
-                                    " wkid, wrapped) VALUES (?, ?, 0, 1, ?, ?, ?, ?)",
+  if (sqlite3_prepare_v2 (self->db,
+                          "INSERT INTO keys (id, name, extractable, state, created, updated,"
+                          " wkid, wrapped) VALUES (?, ?, 0, 1, ?, ?, ?, ?)",
                           -1, &stmt, NULL) != SQLITE_OK)
     return tke_emu_db_error (self->db, error);
 
   for (guint i = 0; i < n_keys && ok; i++)
     {
-      g_autoptr(TkeSecret) key = tke_secret_new_random (TKE_MASTER_KEY_SIZE, error);
+      g_autoptr (TkeSecret) key = tke_secret_new_random (TKE_MASTER_KEY_SIZE, error);
       g_autofree char *id = g_uuid_string_random ();
       g_autofree char *name = g_strdup_printf ("%s%u", name_prefix, i + 1);
       guint8 wrapped[48];
@@ -720,20 +687,18 @@ tke_emu_store_add_root_keys (TkeEmuStore *self,
 }
 
 static TkeEmuAdmin *
-demo_admin (TkeEmuStore *self,
-            guint index,
-            GString *passwords,
-            GError **error)
+demo_admin (TkeEmuStore *self, guint index, GString *passwords, GError **error)
 {
-  g_autoptr(EVP_PKEY) key = tke_crypto_ec_generate (error);
+  g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (error);
   g_autofree char *file = g_strdup_printf ("admin%u.sigkey", index);
   g_autofree char *path = g_build_filename (self->state_dir, file, NULL);
   g_autofree char *password = NULL;
-  g_autoptr(TkeSecret) password_secret = NULL;
+  g_autoptr (TkeSecret) password_secret = NULL;
   TkeEmuAdmin *admin;
   guint8 ski[TKE_SKI_SIZE];
 
-  if (key == NULL || (password = random_password (error)) == NULL || !tke_crypto_ski (key, ski, error))
+  if (key == NULL || (password = random_password (error)) == NULL ||
+      !tke_crypto_ski (key, ski, error))
     return NULL;
   admin = g_new0 (TkeEmuAdmin, 1);
   admin->name = g_strdup (index == 1 ? "Admin One" : "Admin Two");
@@ -741,26 +706,25 @@ demo_admin (TkeEmuStore *self,
   admin->point = tke_crypto_ec_public_point (key, error);
   password_secret = tke_secret_new_from_data ((const guint8 *) password, strlen (password));
   if (admin->point == NULL ||
-      !tke_signature_key_file_create (path, admin->name, key, password_secret, TKE_KEY_FILE_KDF_PBKDF2, error))
+      !tke_signature_key_file_create (path, admin->name, key, password_secret,
+                                      TKE_KEY_FILE_KDF_PBKDF2, error))
     {
       admin_free (admin);
       return NULL;
     }
-  g_string_append_printf (passwords, "%s\"%s\": \"%s\"", passwords->len > 1 ? ", " : "", file, password);
+  g_string_append_printf (passwords, "%s\"%s\": \"%s\"", passwords->len > 1 ? ", " : "", file,
+                          password);
   OPENSSL_cleanse (password, strlen (password));
   return admin;
 }
 
 static gboolean
-initialize (TkeEmuStore *self,
-            const char *mode,
-            guint n_keys,
-            GError **error)
+initialize (TkeEmuStore *self, const char *mode, guint n_keys, GError **error)
 {
   gboolean demo = g_strcmp0 (mode, "demo") == 0;
-  g_autoptr(TkeSecret) mk = NULL;
-  g_autoptr(GPtrArray) admins = g_ptr_array_new_with_free_func (admin_free);
-  g_autoptr(GString) passwords = g_string_new ("{");
+  g_autoptr (TkeSecret) mk = NULL;
+  g_autoptr (GPtrArray) admins = g_ptr_array_new_with_free_func (admin_free);
+  g_autoptr (GString) passwords = g_string_new ("{");
 
   if (demo)
     {
@@ -775,7 +739,8 @@ initialize (TkeEmuStore *self,
       g_string_append (passwords, "}\n");
       {
         g_autofree char *path = g_build_filename (self->state_dir, "demo-passwords.json", NULL);
-        gboolean ok = write_private_file (path, (const guint8 *) passwords->str, passwords->len, error);
+        gboolean ok =
+            write_private_file (path, (const guint8 *) passwords->str, passwords->len, error);
 
         OPENSSL_cleanse (passwords->str, passwords->len);
         if (!ok)
@@ -790,7 +755,7 @@ initialize (TkeEmuStore *self,
     return FALSE;
   for (guint i = 0; i < G_N_ELEMENTS (unit_templates); i++)
     {
-      g_autoptr(TkeEmuUnit) unit = g_new0 (TkeEmuUnit, 1);
+      g_autoptr (TkeEmuUnit) unit = g_new0 (TkeEmuUnit, 1);
 
       unit->hsm_id = g_uuid_string_random ();
       unit->num = i + 1;
@@ -839,12 +804,9 @@ fail:
  * @error: return location for a #GError
  */
 TkeEmuStore *
-tke_emu_store_open (const char *state_dir,
-                    const char *init_mode,
-                    guint n_keys,
-                    GError **error)
+tke_emu_store_open (const char *state_dir, const char *init_mode, guint n_keys, GError **error)
 {
-  g_autoptr(TkeEmuStore) self = g_new0 (TkeEmuStore, 1);
+  g_autoptr (TkeEmuStore) self = g_new0 (TkeEmuStore, 1);
   g_autofree char *db_path = g_build_filename (state_dir, "state.db", NULL);
   g_autofree char *api_key_path = g_build_filename (state_dir, "api-key", NULL);
   gboolean fresh;
@@ -885,7 +847,8 @@ tke_emu_store_open (const char *state_dir,
         return NULL;
     }
 
-  self->instance_id = self->instance_id != NULL ? self->instance_id : meta_get (self->db, "instance_id");
+  self->instance_id =
+      self->instance_id != NULL ? self->instance_id : meta_get (self->db, "instance_id");
   self->init_mode = meta_get (self->db, "init_mode");
   if (self->instance_id == NULL || self->init_mode == NULL)
     {
@@ -895,9 +858,10 @@ tke_emu_store_open (const char *state_dir,
     }
   if (init_mode != NULL && !fresh && g_strcmp0 (init_mode, self->init_mode) != 0)
     {
-      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL,
-                   "%s was initialized with --init %s; --init %s applies only to a new state directory.",
-                   state_dir, self->init_mode, init_mode);
+      g_set_error (
+          error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL,
+          "%s was initialized with --init %s; --init %s applies only to a new state directory.",
+          state_dir, self->init_mode, init_mode);
       return NULL;
     }
   if (!g_file_get_contents (api_key_path, &self->api_key, NULL, error))

@@ -31,8 +31,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BIO, BIO_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BIGNUM, BN_free)
 
 static gboolean
-tls_error (GError **error,
-           const char *what)
+tls_error (GError **error, const char *what)
 {
   unsigned long code = ERR_peek_last_error ();
   char reason[256] = "";
@@ -45,10 +44,7 @@ tls_error (GError **error,
 }
 
 static gboolean
-add_extension (X509 *cert,
-               X509 *issuer,
-               int nid,
-               const char *value)
+add_extension (X509 *cert, X509 *issuer, int nid, const char *value)
 {
   X509V3_CTX ctx;
   X509_EXTENSION *ext;
@@ -71,10 +67,10 @@ make_certificate (EVP_PKEY *key,
                   gboolean is_ca,
                   GError **error)
 {
-  g_autoptr(X509) cert = X509_new ();
-  g_autoptr(X509_NAME) name = X509_NAME_new ();
+  g_autoptr (X509) cert = X509_new ();
+  g_autoptr (X509_NAME) name = X509_NAME_new ();
   guint8 serial[16];
-  g_autoptr(BIGNUM) bn = NULL;
+  g_autoptr (BIGNUM) bn = NULL;
 
   if (cert == NULL || name == NULL || RAND_bytes (serial, sizeof serial) != 1)
     {
@@ -84,12 +80,14 @@ make_certificate (EVP_PKEY *key,
   serial[0] &= 0x7f;
   bn = BN_bin2bn (serial, sizeof serial, NULL);
 
-  if (X509_set_version (cert, X509_VERSION_3) != 1 ||
-      bn == NULL || BN_to_ASN1_INTEGER (bn, X509_get_serialNumber (cert)) == NULL ||
+  if (X509_set_version (cert, X509_VERSION_3) != 1 || bn == NULL ||
+      BN_to_ASN1_INTEGER (bn, X509_get_serialNumber (cert)) == NULL ||
       X509_gmtime_adj (X509_getm_notBefore (cert), -3600) == NULL ||
       X509_gmtime_adj (X509_getm_notAfter (cert), 60L * 60 * 24 * 825) == NULL ||
-      X509_NAME_add_entry_by_txt (name, "O", MBSTRING_UTF8, (const guint8 *) "tke-emulator", -1, -1, 0) != 1 ||
-      X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const guint8 *) common_name, -1, -1, 0) != 1 ||
+      X509_NAME_add_entry_by_txt (name, "O", MBSTRING_UTF8, (const guint8 *) "tke-emulator", -1, -1,
+                                  0) != 1 ||
+      X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8, (const guint8 *) common_name, -1, -1,
+                                  0) != 1 ||
       X509_set_subject_name (cert, name) != 1 ||
       X509_set_issuer_name (cert, issuer != NULL ? X509_get_subject_name (issuer) : name) != 1 ||
       X509_set_pubkey (cert, key) != 1)
@@ -129,20 +127,15 @@ make_certificate (EVP_PKEY *key,
 
 /* Private keys are created 0600 before a byte is written. */
 static gboolean
-write_pem (const char *path,
-           X509 *cert,
-           X509 *chain,
-           EVP_PKEY *key,
-           GError **error)
+write_pem (const char *path, X509 *cert, X509 *chain, EVP_PKEY *key, GError **error)
 {
-  g_autoptr(BIO) bio = BIO_new (BIO_s_mem ());
+  g_autoptr (BIO) bio = BIO_new (BIO_s_mem ());
   char *data = NULL;
   long len;
   int fd;
   gboolean ok;
 
-  if (bio == NULL ||
-      (cert != NULL && PEM_write_bio_X509 (bio, cert) != 1) ||
+  if (bio == NULL || (cert != NULL && PEM_write_bio_X509 (bio, cert) != 1) ||
       (chain != NULL && PEM_write_bio_X509 (bio, chain) != 1) ||
       (key != NULL && PEM_write_bio_PrivateKey (bio, key, NULL, NULL, 0, NULL, NULL) != 1))
     return tls_error (error, "Writing PEM");
@@ -151,7 +144,8 @@ write_pem (const char *path,
   fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, key != NULL ? 0600 : 0644);
   if (fd < 0)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, "Cannot create %s: %s", path, g_strerror (errno));
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, "Cannot create %s: %s", path,
+                   g_strerror (errno));
       return FALSE;
     }
   ok = write (fd, data, (size_t) len) == len && fsync (fd) == 0;
@@ -172,17 +166,16 @@ write_pem (const char *path,
  * server-key.pem unless server.pem already exists.
  */
 gboolean
-tke_emu_tls_ensure (const char *state_dir,
-                    GError **error)
+tke_emu_tls_ensure (const char *state_dir, GError **error)
 {
   g_autofree char *ca_path = g_build_filename (state_dir, "ca.pem", NULL);
   g_autofree char *ca_key_path = g_build_filename (state_dir, "ca-key.pem", NULL);
   g_autofree char *server_path = g_build_filename (state_dir, "server.pem", NULL);
   g_autofree char *server_key_path = g_build_filename (state_dir, "server-key.pem", NULL);
-  g_autoptr(EVP_PKEY) ca_key = NULL;
-  g_autoptr(EVP_PKEY) server_key = NULL;
-  g_autoptr(X509) ca = NULL;
-  g_autoptr(X509) server = NULL;
+  g_autoptr (EVP_PKEY) ca_key = NULL;
+  g_autoptr (EVP_PKEY) server_key = NULL;
+  g_autoptr (X509) ca = NULL;
+  g_autoptr (X509) server = NULL;
 
   if (g_file_test (server_path, G_FILE_TEST_EXISTS) && g_file_test (ca_path, G_FILE_TEST_EXISTS))
     return TRUE;
@@ -206,8 +199,7 @@ tke_emu_tls_ensure (const char *state_dir,
 }
 
 GTlsCertificate *
-tke_emu_tls_load (const char *state_dir,
-                  GError **error)
+tke_emu_tls_load (const char *state_dir, GError **error)
 {
   g_autofree char *server_path = g_build_filename (state_dir, "server.pem", NULL);
   g_autofree char *server_key_path = g_build_filename (state_dir, "server-key.pem", NULL);

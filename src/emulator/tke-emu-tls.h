@@ -9,9 +9,7 @@
 
 G_BEGIN_DECLS
 
-gboolean tke_emu_tls_ensure (const char *state_dir,
-                             GError **error);
-GTlsCertificate *tke_emu_tls_load (const char *state_dir,
-                                   GError **error);
+gboolean tke_emu_tls_ensure (const char *state_dir, GError **error);
+GTlsCertificate *tke_emu_tls_load (const char *state_dir, GError **error);
 
 G_END_DECLS

@@ -26,9 +26,7 @@ quit (gpointer data)
 }
 
 static gboolean
-write_ready_file (const char *path,
-                  const char *line,
-                  GError **error)
+write_ready_file (const char *path, const char *line, GError **error)
 {
   g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
 
@@ -36,9 +34,7 @@ write_ready_file (const char *path,
 }
 
 static gboolean
-parse_listen (const char *listen,
-              guint *port,
-              GError **error)
+parse_listen (const char *listen, guint *port, GError **error)
 {
   const char *colon = listen != NULL ? strrchr (listen, ':') : NULL;
   guint64 value;
@@ -59,8 +55,7 @@ parse_listen (const char *listen,
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_autofree char *state_dir = NULL;
   g_autofree char *listen = NULL;
@@ -72,22 +67,28 @@ main (int argc,
   double rate = 0;
   GOptionEntry entries[] = {
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, "State directory", "DIR" },
-    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address (127.0.0.1:PORT, port 0 = any free)", "ADDR" },
-    { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Initialize a new state dir: imprint or demo", "MODE" },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, "Address (127.0.0.1:PORT, port 0 = any free)",
+      "ADDR" },
+    { "init", 0, 0, G_OPTION_ARG_STRING, &init, "Initialize a new state dir: imprint or demo",
+      "MODE" },
     { "keys", 0, 0, G_OPTION_ARG_INT, &keys, "Root keys for --init demo (3000)", "N" },
-    { "ready-file", 0, 0, G_OPTION_ARG_FILENAME, &ready_file, "Write the ready JSON here too", "PATH" },
+    { "ready-file", 0, 0, G_OPTION_ARG_FILENAME, &ready_file, "Write the ready JSON here too",
+      "PATH" },
     { "token-ttl", 0, 0, G_OPTION_ARG_INT, &token_ttl, "Token lifetime in seconds (3600)", "S" },
     { "latency-ms", 0, 0, G_OPTION_ARG_INT, &latency, "Delay every answer", "N" },
     { "http-500-rate", 0, 0, G_OPTION_ARG_DOUBLE, &rate, "Answer 500 with this probability", "P" },
-    { "fail-after-keys", 0, 0, G_OPTION_ARG_INT64, &fail_after, "Rewrap fails once N keys are done", "N" },
-    { "crash-after-keys", 0, 0, G_OPTION_ARG_INT64, &crash_after, "SIGKILL itself mid-rewrap at N keys", "N" },
-    { "fail-setimm-on", 0, 0, G_OPTION_ARG_STRING, &fail_setimm, "Set immediate fails on this unit", "UNIT" },
+    { "fail-after-keys", 0, 0, G_OPTION_ARG_INT64, &fail_after, "Rewrap fails once N keys are done",
+      "N" },
+    { "crash-after-keys", 0, 0, G_OPTION_ARG_INT64, &crash_after,
+      "SIGKILL itself mid-rewrap at N keys", "N" },
+    { "fail-setimm-on", 0, 0, G_OPTION_ARG_STRING, &fail_setimm, "Set immediate fails on this unit",
+      "UNIT" },
     { NULL },
   };
-  g_autoptr(GOptionContext) context = g_option_context_new ("- crypto-unit service emulator");
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeEmuStore) store = NULL;
-  g_autoptr(GMainLoop) loop = NULL;
+  g_autoptr (GOptionContext) context = g_option_context_new ("- crypto-unit service emulator");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeEmuStore) store = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
   g_autofree char *url = NULL;
   g_autofree char *ca = NULL;
   g_autofree char *line = NULL;
@@ -96,13 +97,15 @@ main (int argc,
   guint port;
 
   g_option_context_add_main_entries (context, entries, NULL);
-  if (!g_option_context_parse (context, &argc, &argv, &error) || !parse_listen (listen, &port, &error))
+  if (!g_option_context_parse (context, &argc, &argv, &error) ||
+      !parse_listen (listen, &port, &error))
     {
       g_printerr ("tke-emulator: %s\n", error->message);
       return 2;
     }
-  if (state_dir == NULL || (init != NULL && !g_str_equal (init, "imprint") && !g_str_equal (init, "demo")) ||
-      keys < 0 || token_ttl < 1 || latency < 0 || rate < 0 || rate > 1)
+  if (state_dir == NULL ||
+      (init != NULL && !g_str_equal (init, "imprint") && !g_str_equal (init, "demo")) || keys < 0 ||
+      token_ttl < 1 || latency < 0 || rate < 0 || rate > 1)
     {
       g_printerr ("tke-emulator: --state-dir DIR is required; --init takes imprint or demo; "
                   "--keys, --token-ttl and --latency-ms are positive; --http-500-rate is 0..1\n");
@@ -133,9 +136,9 @@ main (int argc,
   url = tke_emu_server_get_url (server);
   ca = g_build_filename (store->state_dir, "ca.pem", NULL);
   {
-    g_autoptr(JsonBuilder) b = json_builder_new ();
-    g_autoptr(JsonGenerator) gen = json_generator_new ();
-    g_autoptr(JsonNode) root = NULL;
+    g_autoptr (JsonBuilder) b = json_builder_new ();
+    g_autoptr (JsonGenerator) gen = json_generator_new ();
+    g_autoptr (JsonNode) root = NULL;
 
     json_builder_begin_object (b);
     json_builder_set_member_name (b, "url");
@@ -157,7 +160,8 @@ main (int argc,
   }
   if (ready_file != NULL && !write_ready_file (ready_file, line, &error))
     {
-      g_printerr ("tke-emulator: cannot write %s: %s\n", ready_file, error != NULL ? error->message : "rename failed");
+      g_printerr ("tke-emulator: cannot write %s: %s\n", ready_file,
+                  error != NULL ? error->message : "rename failed");
       tke_emu_server_free (server);
       return 1;
     }

@@ -11,14 +11,13 @@
 #include "emu-client.h"
 
 Emu *
-emu_start (const char *state_dir,
-           const char *const *extra_args)
+emu_start (const char *state_dir, const char *const *extra_args)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GDataInputStream) out = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GTlsDatabase) db = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GDataInputStream) out = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GTlsDatabase) db = NULL;
   g_autofree char *line = NULL;
   JsonObject *ready;
   Emu *emu = g_new0 (Emu, 1);
@@ -31,7 +30,8 @@ emu_start (const char *state_dir,
   g_ptr_array_add (argv, NULL);
   g_assert_nonnull (argv->pdata[0]);
 
-  emu->process = g_subprocess_newv ((const char *const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  emu->process =
+      g_subprocess_newv ((const char *const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
   g_assert_no_error (error);
   /* The ready line says when it listens: no sleeping. */
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (emu->process));
@@ -59,12 +59,12 @@ emu_start (const char *state_dir,
 int
 emu_wait_exit (Emu *emu)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_subprocess_wait (emu->process, NULL, &error);
   g_assert_no_error (error);
   return g_subprocess_get_if_signaled (emu->process) ? -g_subprocess_get_term_sig (emu->process)
-                                                      : g_subprocess_get_exit_status (emu->process);
+                                                     : g_subprocess_get_exit_status (emu->process);
 }
 
 void
@@ -106,10 +106,10 @@ emu_call (Emu *emu,
           guint *status)
 {
   g_autofree char *uri = g_strconcat (emu->url, path, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, uri);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) response = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (SoupMessage) msg = soup_message_new (method, uri);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) response = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
   SoupMessageHeaders *headers;
 
   g_assert_nonnull (msg);
@@ -123,16 +123,18 @@ emu_call (Emu *emu,
   soup_message_headers_replace (headers, "Bluemix-Instance", emu->instance);
   if (body != NULL)
     {
-      g_autoptr(GBytes) bytes = g_bytes_new (body, body_size);
+      g_autoptr (GBytes) bytes = g_bytes_new (body, body_size);
 
-      soup_message_set_request_body_from_bytes (msg, content_type != NULL ? content_type : "application/json", bytes);
+      soup_message_set_request_body_from_bytes (
+          msg, content_type != NULL ? content_type : "application/json", bytes);
     }
   response = soup_session_send_and_read (emu->session, msg, NULL, &error);
   g_assert_no_error (error);
   *status = soup_message_get_status (msg);
   if (g_bytes_get_size (response) == 0)
     return NULL;
-  json_parser_load_from_data (parser, g_bytes_get_data (response, NULL), (gssize) g_bytes_get_size (response), &error);
+  json_parser_load_from_data (parser, g_bytes_get_data (response, NULL),
+                              (gssize) g_bytes_get_size (response), &error);
   g_assert_no_error (error);
   return json_node_copy (json_parser_get_root (parser));
 }
@@ -144,14 +146,12 @@ to_text (JsonNode *node)
 }
 
 JsonObject *
-emu_call_ok (Emu *emu,
-             const char *method,
-             const char *path,
-             const char *body,
-             guint expected_status)
+emu_call_ok (
+    Emu *emu, const char *method, const char *path, const char *body, guint expected_status)
 {
   guint status = 0;
-  g_autoptr(JsonNode) node = emu_call (emu, method, path, NULL, body, body != NULL ? strlen (body) : 0, &status);
+  g_autoptr (JsonNode) node =
+      emu_call (emu, method, path, NULL, body, body != NULL ? strlen (body) : 0, &status);
 
   if (status != expected_status)
     {
@@ -194,7 +194,8 @@ emu_call_error (Emu *emu,
                 const char *expected_code)
 {
   guint status = 0;
-  g_autoptr(JsonNode) node = emu_call (emu, method, path, NULL, body, body != NULL ? strlen (body) : 0, &status);
+  g_autoptr (JsonNode) node =
+      emu_call (emu, method, path, NULL, body, body != NULL ? strlen (body) : 0, &status);
 
   assert_error (node, status, expected_status, expected_code, path);
 }
@@ -202,10 +203,12 @@ emu_call_error (Emu *emu,
 void
 emu_login (Emu *emu)
 {
-  g_autofree char *form = g_strdup_printf ("grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=%s", emu->api_key);
+  g_autofree char *form =
+      g_strdup_printf ("grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=%s", emu->api_key);
   guint status = 0;
-  g_autoptr(JsonNode) node = emu_call (emu, "POST", "/identity/token", "application/x-www-form-urlencoded", form,
-                                       strlen (form), &status);
+  g_autoptr (JsonNode) node =
+      emu_call (emu, "POST", "/identity/token", "application/x-www-form-urlencoded", form,
+                strlen (form), &status);
   JsonObject *o;
 
   g_assert_cmpuint (status, ==, 200);
@@ -220,8 +223,8 @@ char **
 emu_unit_ids (Emu *emu)
 {
   g_autofree char *path = g_strdup_printf ("/v1/tke/%s/hsms", emu->instance);
-  g_autoptr(JsonObject) o = emu_call_ok (emu, "GET", path, NULL, 200);
-  g_autoptr(GPtrArray) ids = g_ptr_array_new ();
+  g_autoptr (JsonObject) o = emu_call_ok (emu, "GET", path, NULL, 200);
+  g_autoptr (GPtrArray) ids = g_ptr_array_new ();
   const char *lists[] = { "hsms", "source_hsms" };
 
   for (guint l = 0; l < 2; l++)
@@ -229,7 +232,8 @@ emu_unit_ids (Emu *emu)
       JsonArray *a = json_object_get_array_member (o, lists[l]);
 
       for (guint i = 0; i < json_array_get_length (a); i++)
-        g_ptr_array_add (ids, g_strdup (json_object_get_string_member (json_array_get_object_element (a, i), "hsm_id")));
+        g_ptr_array_add (ids, g_strdup (json_object_get_string_member (
+                                  json_array_get_object_element (a, i), "hsm_id")));
     }
   g_ptr_array_add (ids, NULL);
   return (char **) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
@@ -247,23 +251,25 @@ emu_command (Emu *emu,
   g_autofree char *path = g_strdup_printf ("/v1/tke/%s/hsms/%s", emu->instance, hsm_id);
   g_autofree char *cmd = NULL;
   g_autofree char *cmd_b64 = NULL;
-  g_autoptr(GString) body = g_string_new (NULL);
+  g_autoptr (GString) body = g_string_new (NULL);
 
   if (counter < 0 && !g_str_equal (command, "query"))
     {
-      g_autoptr(JsonObject) q = emu_query (emu, hsm_id);
+      g_autoptr (JsonObject) q = emu_query (emu, hsm_id);
 
       counter = json_object_get_int_member (q, "counter");
     }
-  cmd = g_strdup_printf ("{\"version\":1,\"command\":\"%s\",\"instance\":\"%s\",\"hsm_id\":\"%s\",\"counter\":%"
-                         G_GINT64_FORMAT ",\"args\":%s}", command, emu->instance, hsm_id, MAX (counter, 0),
+  cmd = g_strdup_printf ("{\"version\":1,\"command\":\"%s\",\"instance\":\"%s\",\"hsm_id\":\"%s\","
+                         "\"counter\":%" G_GINT64_FORMAT ",\"args\":%s}",
+                         command, emu->instance, hsm_id, MAX (counter, 0),
                          args_json != NULL ? args_json : "{}");
   cmd_b64 = g_base64_encode ((const guchar *) cmd, strlen (cmd));
   g_string_append_printf (body, "{\"request\":{\"command\":\"%s\",\"signatures\":[", cmd_b64);
   for (guint i = 0; signers != NULL && signers[i] != NULL; i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GBytes) sig = tke_crypto_sign (signers[i], (const guint8 *) cmd, strlen (cmd), &error);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) sig =
+          tke_crypto_sign (signers[i], (const guint8 *) cmd, strlen (cmd), &error);
       g_autofree char *sig_b64 = NULL;
       g_autofree char *ski_hex = NULL;
       guint8 ski[TKE_SKI_SIZE];
@@ -272,21 +278,19 @@ emu_command (Emu *emu,
       g_assert_true (tke_crypto_ski (signers[i], ski, NULL));
       ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
       sig_b64 = g_base64_encode (g_bytes_get_data (sig, NULL), g_bytes_get_size (sig));
-      g_string_append_printf (body, "%s{\"ski\":\"%s\",\"signature\":\"%s\"}", i > 0 ? "," : "", ski_hex, sig_b64);
+      g_string_append_printf (body, "%s{\"ski\":\"%s\",\"signature\":\"%s\"}", i > 0 ? "," : "",
+                              ski_hex, sig_b64);
     }
   g_string_append (body, "]}}");
   return emu_call (emu, "POST", path, NULL, body->str, body->len, status);
 }
 
 JsonObject *
-emu_command_ok (Emu *emu,
-                const char *hsm_id,
-                const char *command,
-                const char *args_json,
-                EVP_PKEY **signers)
+emu_command_ok (
+    Emu *emu, const char *hsm_id, const char *command, const char *args_json, EVP_PKEY **signers)
 {
   guint status = 0;
-  g_autoptr(JsonNode) node = emu_command (emu, hsm_id, command, args_json, -1, signers, &status);
+  g_autoptr (JsonNode) node = emu_command (emu, hsm_id, command, args_json, -1, signers, &status);
 
   if (status != 200)
     {
@@ -294,8 +298,8 @@ emu_command_ok (Emu *emu,
 
       g_error ("command %s on %s: %u %s", command, hsm_id, status, text);
     }
-  return json_object_ref (json_object_get_object_member (json_object_get_object_member (json_node_get_object (node),
-                                                                                          "response"), "result"));
+  return json_object_ref (json_object_get_object_member (
+      json_object_get_object_member (json_node_get_object (node), "response"), "result"));
 }
 
 void
@@ -309,24 +313,23 @@ emu_command_error (Emu *emu,
                    const char *expected_code)
 {
   guint status = 0;
-  g_autoptr(JsonNode) node = emu_command (emu, hsm_id, command, args_json, counter, signers, &status);
+  g_autoptr (JsonNode) node =
+      emu_command (emu, hsm_id, command, args_json, counter, signers, &status);
 
   assert_error (node, status, expected_status, expected_code, command);
 }
 
 JsonObject *
-emu_query (Emu *emu,
-           const char *hsm_id)
+emu_query (Emu *emu, const char *hsm_id)
 {
   return emu_command_ok (emu, hsm_id, "query", NULL, NULL);
 }
 
 char *
-emu_query_text (Emu *emu,
-                const char *hsm_id)
+emu_query_text (Emu *emu, const char *hsm_id)
 {
-  g_autoptr(JsonObject) q = emu_query (emu, hsm_id);
-  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr (JsonObject) q = emu_query (emu, hsm_id);
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
 
   json_node_set_object (node, q);
   return json_to_string (node, FALSE);
@@ -335,29 +338,28 @@ emu_query_text (Emu *emu,
 char *
 emu_point_hex (EVP_PKEY *key)
 {
-  g_autoptr(GBytes) point = tke_crypto_ec_public_point (key, NULL);
+  g_autoptr (GBytes) point = tke_crypto_ec_public_point (key, NULL);
 
   return tke_crypto_hex_encode (g_bytes_get_data (point, NULL), g_bytes_get_size (point));
 }
 
 char *
-emu_load_args (const char *hsm_id,
-               const char *importer_hex,
-               TkeSecret **parts,
-               guint n_parts,
-               gboolean tamper)
+emu_load_args (
+    const char *hsm_id, const char *importer_hex, TkeSecret **parts, guint n_parts, gboolean tamper)
 {
-  g_autoptr(GBytes) point = tke_crypto_hex_decode (importer_hex, NULL);
-  g_autoptr(EVP_PKEY) importer = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
-                                                                      g_bytes_get_size (point), NULL);
-  g_autoptr(GString) args = g_string_new ("{\"parts\":[");
+  g_autoptr (GBytes) point = tke_crypto_hex_decode (importer_hex, NULL);
+  g_autoptr (EVP_PKEY) importer = tke_crypto_ec_public_key_from_point (
+      g_bytes_get_data (point, NULL), g_bytes_get_size (point), NULL);
+  g_autoptr (GString) args = g_string_new ("{\"parts\":[");
 
   g_assert_nonnull (importer);
   for (guint i = 0; i < n_parts; i++)
     {
-      g_autofree char *aad = g_strdup_printf ("tke-keypart-v1|%s|new|%u|%u", hsm_id, i + 1, n_parts);
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GBytes) sealed = tke_crypto_seal (importer, (const guint8 *) aad, strlen (aad), parts[i], &error);
+      g_autofree char *aad =
+          g_strdup_printf ("tke-keypart-v1|%s|new|%u|%u", hsm_id, i + 1, n_parts);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) sealed =
+          tke_crypto_seal (importer, (const guint8 *) aad, strlen (aad), parts[i], &error);
       g_autofree guint8 *copy = NULL;
       g_autofree char *b64 = NULL;
       gsize size;
@@ -374,16 +376,15 @@ emu_load_args (const char *hsm_id,
 }
 
 EVP_PKEY *
-emu_demo_admin (Emu *emu,
-                guint index)
+emu_demo_admin (Emu *emu, guint index)
 {
   g_autofree char *file = g_strdup_printf ("admin%u.sigkey", index);
   g_autofree char *path = g_build_filename (emu->state_dir, file, NULL);
   g_autofree char *pw_path = g_build_filename (emu->state_dir, "demo-passwords.json", NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSignatureKeyFile) key_file = NULL;
-  g_autoptr(TkeSecret) password = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSignatureKeyFile) key_file = NULL;
+  g_autoptr (TkeSecret) password = NULL;
   const char *pw;
   EVP_PKEY *key;
 
@@ -400,8 +401,7 @@ emu_demo_admin (Emu *emu,
 
 /* Polls the rotation status (the rewrap runs in the service's worker). */
 JsonObject *
-emu_wait_rotation (Emu *emu,
-                   const char *state)
+emu_wait_rotation (Emu *emu, const char *state)
 {
   g_autofree char *path = g_strdup_printf ("/v1/tke/%s/rotation", emu->instance);
 

@@ -24,8 +24,7 @@ typedef struct
   SoupSession *session;
 } Emu;
 
-Emu *emu_start (const char *state_dir,
-                const char *const *extra_args);
+Emu *emu_start (const char *state_dir, const char *const *extra_args);
 void emu_stop (Emu *emu);
 void emu_free (Emu *emu);
 int emu_wait_exit (Emu *emu);
@@ -39,11 +38,8 @@ JsonNode *emu_call (Emu *emu,
                     const char *body,
                     gsize body_size,
                     guint *status);
-JsonObject *emu_call_ok (Emu *emu,
-                         const char *method,
-                         const char *path,
-                         const char *body,
-                         guint expected_status);
+JsonObject *emu_call_ok (
+    Emu *emu, const char *method, const char *path, const char *body, guint expected_status);
 void emu_call_error (Emu *emu,
                      const char *method,
                      const char *path,
@@ -52,10 +48,8 @@ void emu_call_error (Emu *emu,
                      const char *expected_code);
 
 char **emu_unit_ids (Emu *emu);
-JsonObject *emu_query (Emu *emu,
-                       const char *hsm_id);
-char *emu_query_text (Emu *emu,
-                      const char *hsm_id);
+JsonObject *emu_query (Emu *emu, const char *hsm_id);
+char *emu_query_text (Emu *emu, const char *hsm_id);
 
 /* Sends a command with the unit's current counter (or @counter if >= 0),
  * signed by @signers (NULL-terminated; may repeat).  Returns the answer. */
@@ -66,11 +60,8 @@ JsonNode *emu_command (Emu *emu,
                        gint64 counter,
                        EVP_PKEY **signers,
                        guint *status);
-JsonObject *emu_command_ok (Emu *emu,
-                            const char *hsm_id,
-                            const char *command,
-                            const char *args_json,
-                            EVP_PKEY **signers);
+JsonObject *emu_command_ok (
+    Emu *emu, const char *hsm_id, const char *command, const char *args_json, EVP_PKEY **signers);
 void emu_command_error (Emu *emu,
                         const char *hsm_id,
                         const char *command,
@@ -86,10 +77,8 @@ char *emu_load_args (const char *hsm_id,
                      TkeSecret **parts,
                      guint n_parts,
                      gboolean tamper);
-EVP_PKEY *emu_demo_admin (Emu *emu,
-                          guint index);
-JsonObject *emu_wait_rotation (Emu *emu,
-                               const char *state);
+EVP_PKEY *emu_demo_admin (Emu *emu, guint index);
+JsonObject *emu_wait_rotation (Emu *emu, const char *state);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Emu, emu_free)
 
