@@ -1236,6 +1236,10 @@ execute (TkeEmuServer *self,
   cmd.signers = signers;
   if (query)
     {
+      static const char *const no_args[] = { NULL };
+
+      if (!only_members (cmd.args, no_args, "args", error))
+        goto fail;
       result = unit_query (self, unit);
       tke_emu_db_rollback (self->store->db);
     }
