@@ -724,6 +724,142 @@ tke_crypto_kwp_unwrap (const TkeSecret *kek,
   return tke_secret_new_from_data (tke_secret_get_data (buffer), (gsize) out_len);
 }
 
+/* Reusable key wrap contexts */
+
+struct _TkeKwpContext
+{
+  EVP_CIPHER_CTX *wrap;
+  EVP_CIPHER_CTX *unwrap;
+};
+
+/**
+ * tke_crypto_kwp_context_new:
+ * @kek: the key-encrypting key (128, 192 or 256 bits)
+ * @error: return location for a #GError
+ *
+ * The key schedule lives in OpenSSL's cipher contexts, which are freed
+ * (and cleansed) by tke_crypto_kwp_context_free().
+ *
+ * Returns: (transfer full): a context for many wraps and unwraps under @kek
+ */
+TkeKwpContext *
+tke_crypto_kwp_context_new (const TkeSecret *kek,
+                            GError **error)
+{
+  const EVP_CIPHER *cipher = kwp_cipher_for (kek, error);
+  g_autoptr(TkeKwpContext) self = NULL;
+
+  if (cipher == NULL)
+    return NULL;
+
+  self = g_new0 (TkeKwpContext, 1);
+  self->wrap = EVP_CIPHER_CTX_new ();
+  self->unwrap = EVP_CIPHER_CTX_new ();
+  if (self->wrap == NULL || self->unwrap == NULL ||
+      EVP_EncryptInit_ex2 (self->wrap, cipher, tke_secret_get_data (kek), NULL, NULL) != 1 ||
+      EVP_DecryptInit_ex2 (self->unwrap, cipher, tke_secret_get_data (kek), NULL, NULL) != 1)
+    {
+      set_crypto_error (error, "Key wrap");
+      return NULL;
+    }
+
+  return g_steal_pointer (&self);
+}
+
+void
+tke_crypto_kwp_context_free (TkeKwpContext *self)
+{
+  if (self == NULL)
+    return;
+  EVP_CIPHER_CTX_free (self->wrap);
+  EVP_CIPHER_CTX_free (self->unwrap);
+  g_free (self);
+}
+
+/**
+ * tke_crypto_kwp_context_wrap:
+ * @self: a context
+ * @plaintext: (array length=size): the key to wrap
+ * @size: its length
+ * @out: (array length=out_size): the buffer for the wrapped key
+ * @out_size: its length, at least @size + 15 rounded up to 8, plus 8
+ * @error: return location for a #GError
+ *
+ * Returns: the length of the wrapped key, or -1
+ */
+gssize
+tke_crypto_kwp_context_wrap (TkeKwpContext *self,
+                             const guint8 *plaintext,
+                             gsize size,
+                             guint8 *out,
+                             gsize out_size,
+                             GError **error)
+{
+  gsize needed = ((size + 7) / 8) * 8 + 8;
+  int out_len = 0;
+
+  g_return_val_if_fail (self != NULL, -1);
+
+  if (size == 0 || size > G_MAXINT - 16 || out_size < needed)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _("Nothing to wrap, or too much."));
+      return -1;
+    }
+
+  if (EVP_EncryptUpdate (self->wrap, out, &out_len, plaintext, (int) size) != 1 || out_len <= 0)
+    {
+      set_crypto_error (error, "Key wrap");
+      return -1;
+    }
+
+  return out_len;
+}
+
+/**
+ * tke_crypto_kwp_context_unwrap:
+ * @self: a context
+ * @wrapped: (array length=size): an RFC 5649 wrapped key
+ * @size: its length
+ * @out: (array length=out_size): the buffer for the key, at least @size bytes;
+ *   the caller wipes it
+ * @out_size: its length
+ * @error: return location for a #GError
+ *
+ * Returns: the length of the key, or -1 with %TKE_ERROR_INTEGRITY when the
+ *   integrity check fails
+ */
+gssize
+tke_crypto_kwp_context_unwrap (TkeKwpContext *self,
+                               const guint8 *wrapped,
+                               gsize size,
+                               guint8 *out,
+                               gsize out_size,
+                               GError **error)
+{
+  int out_len = 0;
+
+  g_return_val_if_fail (self != NULL, -1);
+
+  if (size < 16 || size % 8 != 0 || size > G_MAXINT || out_size < size)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+                           _("A wrapped key must be a multiple of 8 bytes and at least 16."));
+      return -1;
+    }
+
+  if (EVP_DecryptUpdate (self->unwrap, out, &out_len, wrapped, (int) size) != 1 || out_len <= 0)
+    {
+      ERR_clear_error ();
+      OPENSSL_cleanse (out, out_size);
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INTEGRITY,
+                           _("The wrapped key does not unwrap: wrong key, or the data was altered."));
+      return -1;
+    }
+
+  return out_len;
+}
+
 /* AES-256-GCM */
 
 GBytes *

@@ -118,6 +118,30 @@ TkeSecret *tke_crypto_kwp_unwrap (const TkeSecret *kek,
                                   gsize size,
                                   GError **error);
 
+/* A reusable key-wrap context for bulk rewrapping: the KEK's key schedule
+ * is set up once, each call wraps or unwraps one key. */
+typedef struct _TkeKwpContext TkeKwpContext;
+
+TKE_AVAILABLE_IN_ALL
+TkeKwpContext *tke_crypto_kwp_context_new (const TkeSecret *kek,
+                                           GError **error);
+TKE_AVAILABLE_IN_ALL
+void tke_crypto_kwp_context_free (TkeKwpContext *self);
+TKE_AVAILABLE_IN_ALL
+gssize tke_crypto_kwp_context_wrap (TkeKwpContext *self,
+                                    const guint8 *plaintext,
+                                    gsize size,
+                                    guint8 *out,
+                                    gsize out_size,
+                                    GError **error);
+TKE_AVAILABLE_IN_ALL
+gssize tke_crypto_kwp_context_unwrap (TkeKwpContext *self,
+                                      const guint8 *wrapped,
+                                      gsize size,
+                                      guint8 *out,
+                                      gsize out_size,
+                                      GError **error);
+
 /* AES-256-GCM: the output is ciphertext followed by the 16-byte tag. */
 TKE_AVAILABLE_IN_ALL
 GBytes *tke_crypto_aes_gcm_encrypt (const TkeSecret *key,
@@ -166,5 +190,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY, EVP_PKEY_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_PKEY_CTX, EVP_PKEY_CTX_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_MD_CTX, EVP_MD_CTX_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_CIPHER_CTX, EVP_CIPHER_CTX_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeKwpContext, tke_crypto_kwp_context_free)
 
 G_END_DECLS

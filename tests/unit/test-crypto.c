@@ -177,6 +177,68 @@ test_kwp_rfc5649 (void)
     }
 }
 
+/* The reusable context gives the one-shot functions' results, call after
+ * call, and keeps working after a failed unwrap. */
+static void
+test_kwp_context (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeSecret) kek = tke_secret_new_random (32, &error);
+  g_autoptr(TkeSecret) other = tke_secret_new_random (32, &error);
+  g_autoptr(TkeKwpContext) ctx = tke_crypto_kwp_context_new (kek, &error);
+  g_autoptr(TkeKwpContext) other_ctx = tke_crypto_kwp_context_new (other, &error);
+  guint8 out[48], back[48];
+  gssize len;
+
+  g_assert_no_error (error);
+  g_assert_nonnull (ctx);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr(TkeSecret) key = tke_secret_new_random (32 - i, NULL);
+      g_autoptr(GBytes) expected = tke_crypto_kwp_wrap (kek, tke_secret_get_data (key),
+                                                        tke_secret_get_size (key), &error);
+      g_autoptr(TkeSecret) one_shot = NULL;
+
+      g_assert_no_error (error);
+      len = tke_crypto_kwp_context_wrap (ctx, tke_secret_get_data (key), tke_secret_get_size (key),
+                                         out, sizeof out, &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (out, len, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
+
+      /* Under the wrong key: an integrity failure, then the context still works. */
+      g_assert_cmpint (tke_crypto_kwp_context_unwrap (other_ctx, out, len, back, sizeof back, &error), ==, -1);
+      g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
+      g_clear_error (&error);
+      out[3] ^= 1;
+      g_assert_cmpint (tke_crypto_kwp_context_unwrap (ctx, out, len, back, sizeof back, &error), ==, -1);
+      g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
+      g_clear_error (&error);
+      out[3] ^= 1;
+
+      len = tke_crypto_kwp_context_unwrap (ctx, out, len, back, sizeof back, &error);
+      g_assert_no_error (error);
+      g_assert_cmpmem (back, len, tke_secret_get_data (key), tke_secret_get_size (key));
+      one_shot = tke_crypto_kwp_unwrap (kek, out, ((tke_secret_get_size (key) + 7) / 8) * 8 + 8, &error);
+      g_assert_no_error (error);
+      g_assert_true (tke_secret_equal (one_shot, key));
+    }
+
+  /* Too small an output buffer, and a wrapped length that cannot be. */
+  g_assert_cmpint (tke_crypto_kwp_context_wrap (ctx, back, 32, out, 39, &error), ==, -1);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpint (tke_crypto_kwp_context_unwrap (ctx, out, 39, back, sizeof back, &error), ==, -1);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  {
+    g_autoptr(TkeSecret) bad_kek = tke_secret_new (20);
+
+    g_assert_null (tke_crypto_kwp_context_new (bad_kek, &error));
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
+  }
+}
+
 static void
 test_kwp_negative (void)
 {
@@ -522,6 +584,7 @@ main (int argc,
   g_test_add_func ("/crypto/xor", test_xor_parts);
   g_test_add_func ("/crypto/kwp/rfc5649", test_kwp_rfc5649);
   g_test_add_func ("/crypto/kwp/negative", test_kwp_negative);
+  g_test_add_func ("/crypto/kwp/context", test_kwp_context);
   g_test_add_func ("/crypto/gcm/known-answer", test_gcm_known_answer);
   g_test_add_func ("/crypto/gcm/negative", test_gcm_negative);
   g_test_add_func ("/crypto/hkdf/rfc5869", test_hkdf_rfc5869);

@@ -1,0 +1,31 @@
+/* tke-emu-server.h: the HTTPS service (data/doc/service-protocol.md)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "tke-emu-store.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  gint64 token_ttl;
+  guint latency_ms;
+  double http_500_rate;
+  gint64 fail_after_keys;  /* -1: off */
+  gint64 crash_after_keys; /* -1: off */
+  char *fail_setimm_on;    /* hsm_id or unit number, or NULL */
+} TkeEmuFaults;
+
+typedef struct _TkeEmuServer TkeEmuServer;
+
+TkeEmuServer *tke_emu_server_new (TkeEmuStore *store, const TkeEmuFaults *faults, GError **error);
+gboolean tke_emu_server_listen (TkeEmuServer *self, guint port, GError **error);
+char *tke_emu_server_get_url (TkeEmuServer *self);
+void tke_emu_server_free (TkeEmuServer *self);
+
+G_END_DECLS

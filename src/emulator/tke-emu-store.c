@@ -1,0 +1,888 @@
+/* tke-emu-store.c: the emulator's persistent state (SQLite, WAL)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Register values and importer private keys are stored only encrypted
+ * under device.key, which stands in for the HSM's tamper-protected memory.
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "tke-emu-error.h"
+#include "tke-emu-store.h"
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS units (hsm_id TEXT PRIMARY KEY, num INTEGER NOT NULL,"
+    " type TEXT NOT NULL, location TEXT NOT NULL, serial TEXT NOT NULL,"
+    " sig_thr INTEGER NOT NULL, rev_thr INTEGER NOT NULL, counter INTEGER NOT NULL,"
+    " new_state TEXT NOT NULL, new_value BLOB, cur_state TEXT NOT NULL, cur_value BLOB,"
+    " importer_priv BLOB, importer_pub BLOB);"
+    "CREATE TABLE IF NOT EXISTS admins (hsm_id TEXT NOT NULL, ski TEXT NOT NULL,"
+    " name TEXT NOT NULL, point BLOB NOT NULL, PRIMARY KEY (hsm_id, ski));"
+    "CREATE TABLE IF NOT EXISTS keys (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE,"
+    " name TEXT NOT NULL, extractable INTEGER NOT NULL, state INTEGER NOT NULL,"
+    " created TEXT NOT NULL, updated TEXT NOT NULL, wkid BLOB NOT NULL, wrapped BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS rotation (id INTEGER PRIMARY KEY, state TEXT NOT NULL,"
+    " from_vp TEXT NOT NULL, to_vp TEXT NOT NULL, keys_total INTEGER NOT NULL,"
+    " keys_done INTEGER NOT NULL, started TEXT NOT NULL, error_code TEXT, error_message TEXT);"
+    "CREATE TABLE IF NOT EXISTS rotation_messages (id INTEGER PRIMARY KEY,"
+    " rotation_id INTEGER NOT NULL, ts TEXT NOT NULL, message TEXT NOT NULL);";
+
+char *
+tke_emu_now_iso (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *seconds = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S");
+
+  return g_strdup_printf ("%s.%03dZ", seconds, g_date_time_get_microsecond (now) / 1000);
+}
+
+gboolean
+tke_emu_db_error (sqlite3 *db, GError **error)
+{
+  g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Database: %s", sqlite3_errmsg (db));
+  return FALSE;
+}
+
+gboolean
+tke_emu_db_exec (sqlite3 *db, const char *sql, GError **error)
+{
+  char *message = NULL;
+
+  if (sqlite3_exec (db, sql, NULL, NULL, &message) != SQLITE_OK)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Database: %s",
+                   message != NULL ? message : "error");
+      sqlite3_free (message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+tke_emu_db_begin (sqlite3 *db, GError **error)
+{
+  return tke_emu_db_exec (db, "BEGIN IMMEDIATE", error);
+}
+
+void
+tke_emu_db_rollback (sqlite3 *db)
+{
+  if (!sqlite3_get_autocommit (db))
+    sqlite3_exec (db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+gboolean
+tke_emu_db_commit (sqlite3 *db, GError **error)
+{
+  if (!tke_emu_db_exec (db, "COMMIT", error))
+    {
+      tke_emu_db_rollback (db);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+sqlite3 *
+tke_emu_store_open_db (const char *state_dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (state_dir, "state.db", NULL);
+  sqlite3 *db = NULL;
+
+  if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                       NULL) != SQLITE_OK)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot open %s: %s", path,
+                   db != NULL ? sqlite3_errmsg (db) : "out of memory");
+      sqlite3_close (db);
+      return NULL;
+    }
+  sqlite3_busy_timeout (db, 10000);
+  if (!tke_emu_db_exec (db,
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                        "PRAGMA foreign_keys=ON;",
+                        error) ||
+      !tke_emu_db_exec (db, schema, error))
+    {
+      sqlite3_close (db);
+      return NULL;
+    }
+  return db;
+}
+
+/* Device key and secret files */
+
+static gboolean
+write_private_file (const char *path, const guint8 *data, gsize size, GError **error)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  gboolean ok;
+
+  if (fd < 0)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot create %s: %s", path,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  ok = write (fd, data, size) == (gssize) size && fsync (fd) == 0;
+  close (fd);
+  if (!ok)
+    g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot write %s", path);
+  return ok;
+}
+
+static TkeSecret *
+load_or_create_device_key (const char *state_dir, gboolean create, GError **error)
+{
+  g_autofree char *path = g_build_filename (state_dir, "device.key", NULL);
+  g_autofree char *contents = NULL;
+  gsize size = 0;
+  TkeSecret *key;
+
+  if (create)
+    {
+      key = tke_secret_new_random (32, error);
+      if (key == NULL || !write_private_file (path, tke_secret_get_data (key), 32, error))
+        {
+          g_clear_pointer (&key, tke_secret_unref);
+          return NULL;
+        }
+      return key;
+    }
+
+  if (!g_file_get_contents (path, &contents, &size, error))
+    return NULL;
+  if (size != 32)
+    {
+      OPENSSL_cleanse (contents, size);
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "%s is not a 32-byte key", path);
+      return NULL;
+    }
+  key = tke_secret_new_from_data ((const guint8 *) contents, size);
+  OPENSSL_cleanse (contents, size);
+  return key;
+}
+
+GBytes *
+tke_emu_seal_device (
+    TkeEmuStore *self, const char *aad, const guint8 *data, gsize size, GError **error)
+{
+  guint8 nonce[TKE_GCM_NONCE_SIZE];
+  g_autoptr (GBytes) ciphertext = NULL;
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+
+  if (!tke_crypto_random_bytes (nonce, sizeof nonce, error))
+    return NULL;
+  ciphertext = tke_crypto_aes_gcm_encrypt (self->device_key, nonce, (const guint8 *) aad,
+                                           strlen (aad), data, size, error);
+  if (ciphertext == NULL)
+    return NULL;
+  g_byte_array_append (out, nonce, sizeof nonce);
+  g_byte_array_append (out, g_bytes_get_data (ciphertext, NULL), g_bytes_get_size (ciphertext));
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+TkeSecret *
+tke_emu_open_device (TkeEmuStore *self, const char *aad, GBytes *sealed, GError **error)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (sealed, &size);
+
+  if (size < TKE_GCM_NONCE_SIZE + TKE_GCM_TAG_SIZE)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Corrupt stored secret");
+      return NULL;
+    }
+  return tke_crypto_aes_gcm_decrypt (self->device_key, data, (const guint8 *) aad, strlen (aad),
+                                     data + TKE_GCM_NONCE_SIZE, size - TKE_GCM_NONCE_SIZE, error);
+}
+
+/* Units */
+
+static void
+admin_free (gpointer data)
+{
+  TkeEmuAdmin *admin = data;
+
+  g_free (admin->name);
+  g_free (admin->ski);
+  g_clear_pointer (&admin->point, g_bytes_unref);
+  g_free (admin);
+}
+
+void
+tke_emu_unit_free (TkeEmuUnit *unit)
+{
+  if (unit == NULL)
+    return;
+  g_free (unit->hsm_id);
+  g_free (unit->type);
+  g_free (unit->location);
+  g_free (unit->serial);
+  g_free (unit->new_state);
+  g_free (unit->cur_state);
+  g_clear_pointer (&unit->new_value, g_bytes_unref);
+  g_clear_pointer (&unit->cur_value, g_bytes_unref);
+  g_clear_pointer (&unit->importer_priv, g_bytes_unref);
+  g_clear_pointer (&unit->importer_pub, g_bytes_unref);
+  g_clear_pointer (&unit->admins, g_ptr_array_unref);
+  g_free (unit);
+}
+
+gboolean
+tke_emu_unit_imprint (const TkeEmuUnit *unit)
+{
+  return unit->sig_thr == 0 && unit->rev_thr == 0;
+}
+
+static GBytes *
+column_bytes (sqlite3_stmt *stmt, int column)
+{
+  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
+    return NULL;
+  return g_bytes_new (sqlite3_column_blob (stmt, column),
+                      (gsize) sqlite3_column_bytes (stmt, column));
+}
+
+static char *
+column_text (sqlite3_stmt *stmt, int column)
+{
+  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
+}
+
+static int
+compare_admins (gconstpointer a, gconstpointer b)
+{
+  const TkeEmuAdmin *x = *(TkeEmuAdmin **) a, *y = *(TkeEmuAdmin **) b;
+
+  return strcmp (x->ski, y->ski);
+}
+
+static TkeEmuUnit *
+unit_from_row (TkeEmuStore *self, sqlite3_stmt *stmt, GError **error)
+{
+  g_autoptr (TkeEmuUnit) unit = g_new0 (TkeEmuUnit, 1);
+  sqlite3_stmt *admins = NULL;
+  int rc;
+
+  unit->hsm_id = column_text (stmt, 0);
+  unit->num = sqlite3_column_int64 (stmt, 1);
+  unit->type = column_text (stmt, 2);
+  unit->location = column_text (stmt, 3);
+  unit->serial = column_text (stmt, 4);
+  unit->sig_thr = sqlite3_column_int64 (stmt, 5);
+  unit->rev_thr = sqlite3_column_int64 (stmt, 6);
+  unit->counter = sqlite3_column_int64 (stmt, 7);
+  unit->new_state = column_text (stmt, 8);
+  unit->new_value = column_bytes (stmt, 9);
+  unit->cur_state = column_text (stmt, 10);
+  unit->cur_value = column_bytes (stmt, 11);
+  unit->importer_priv = column_bytes (stmt, 12);
+  unit->importer_pub = column_bytes (stmt, 13);
+  unit->admins = g_ptr_array_new_with_free_func (admin_free);
+
+  if (sqlite3_prepare_v2 (self->db,
+                          "SELECT ski, name, point FROM admins WHERE hsm_id = ? ORDER BY ski", -1,
+                          &admins, NULL) != SQLITE_OK)
+    {
+      tke_emu_db_error (self->db, error);
+      return NULL;
+    }
+  sqlite3_bind_text (admins, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
+  while ((rc = sqlite3_step (admins)) == SQLITE_ROW)
+    {
+      TkeEmuAdmin *admin = g_new0 (TkeEmuAdmin, 1);
+
+      admin->ski = column_text (admins, 0);
+      admin->name = column_text (admins, 1);
+      admin->point = column_bytes (admins, 2);
+      g_ptr_array_add (unit->admins, admin);
+    }
+  sqlite3_finalize (admins);
+  if (rc != SQLITE_DONE)
+    {
+      tke_emu_db_error (self->db, error);
+      return NULL;
+    }
+  return g_steal_pointer (&unit);
+}
+
+#define UNIT_COLUMNS                                                                               \
+  "hsm_id, num, type, location, serial, sig_thr, rev_thr, counter,"                                \
+  " new_state, new_value, cur_state, cur_value, importer_priv, importer_pub"
+
+TkeEmuUnit *
+tke_emu_unit_load (TkeEmuStore *self, const char *hsm_id, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  TkeEmuUnit *unit = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (self->db, "SELECT " UNIT_COLUMNS " FROM units WHERE hsm_id = ?", -1,
+                          &stmt, NULL) != SQLITE_OK)
+    {
+      tke_emu_db_error (self->db, error);
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, hsm_id, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    unit = unit_from_row (self, stmt, error);
+  else if (rc == SQLITE_DONE)
+    g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_NOT_FOUND,
+                 "There is no crypto unit %s in this service instance.", hsm_id);
+  else
+    tke_emu_db_error (self->db, error);
+  sqlite3_finalize (stmt);
+  return unit;
+}
+
+GPtrArray *
+tke_emu_units_load (TkeEmuStore *self, gboolean operational_only, GError **error)
+{
+  g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_emu_unit_free);
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (self->db,
+                          operational_only ? "SELECT " UNIT_COLUMNS
+                                             " FROM units WHERE type = 'OPERATIONAL' ORDER BY num"
+                                           : "SELECT " UNIT_COLUMNS " FROM units ORDER BY num",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    {
+      tke_emu_db_error (self->db, error);
+      return NULL;
+    }
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      TkeEmuUnit *unit = unit_from_row (self, stmt, error);
+
+      if (unit == NULL)
+        {
+          sqlite3_finalize (stmt);
+          return NULL;
+        }
+      g_ptr_array_add (units, unit);
+    }
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      tke_emu_db_error (self->db, error);
+      return NULL;
+    }
+  return g_steal_pointer (&units);
+}
+
+static void
+bind_bytes (sqlite3_stmt *stmt, int index, GBytes *bytes)
+{
+  if (bytes == NULL)
+    sqlite3_bind_null (stmt, index);
+  else
+    sqlite3_bind_blob (stmt, index, g_bytes_get_data (bytes, NULL), (int) g_bytes_get_size (bytes),
+                       SQLITE_TRANSIENT);
+}
+
+/* Writes the whole unit; the caller holds the transaction. */
+gboolean
+tke_emu_unit_save (TkeEmuStore *self, TkeEmuUnit *unit, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (self->db,
+                          "INSERT OR REPLACE INTO units (" UNIT_COLUMNS ") VALUES"
+                          " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    return tke_emu_db_error (self->db, error);
+  sqlite3_bind_text (stmt, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 2, unit->num);
+  sqlite3_bind_text (stmt, 3, unit->type, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 4, unit->location, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 5, unit->serial, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (stmt, 6, unit->sig_thr);
+  sqlite3_bind_int64 (stmt, 7, unit->rev_thr);
+  sqlite3_bind_int64 (stmt, 8, unit->counter);
+  sqlite3_bind_text (stmt, 9, unit->new_state, -1, SQLITE_TRANSIENT);
+  bind_bytes (stmt, 10, unit->new_value);
+  sqlite3_bind_text (stmt, 11, unit->cur_state, -1, SQLITE_TRANSIENT);
+  bind_bytes (stmt, 12, unit->cur_value);
+  bind_bytes (stmt, 13, unit->importer_priv);
+  bind_bytes (stmt, 14, unit->importer_pub);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return tke_emu_db_error (self->db, error);
+
+  if (sqlite3_prepare_v2 (self->db, "DELETE FROM admins WHERE hsm_id = ?", -1, &stmt, NULL) !=
+      SQLITE_OK)
+    return tke_emu_db_error (self->db, error);
+  sqlite3_bind_text (stmt, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  if (rc != SQLITE_DONE)
+    return tke_emu_db_error (self->db, error);
+
+  for (guint i = 0; i < unit->admins->len; i++)
+    {
+      TkeEmuAdmin *admin = g_ptr_array_index (unit->admins, i);
+
+      if (sqlite3_prepare_v2 (self->db,
+                              "INSERT INTO admins (hsm_id, ski, name, point) VALUES (?, ?, ?, ?)",
+                              -1, &stmt, NULL) != SQLITE_OK)
+        return tke_emu_db_error (self->db, error);
+      sqlite3_bind_text (stmt, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, admin->ski, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, admin->name, -1, SQLITE_TRANSIENT);
+      bind_bytes (stmt, 4, admin->point);
+      rc = sqlite3_step (stmt);
+      sqlite3_finalize (stmt);
+      if (rc != SQLITE_DONE)
+        return tke_emu_db_error (self->db, error);
+    }
+  g_ptr_array_sort (unit->admins, compare_admins);
+  return TRUE;
+}
+
+static char *
+register_aad (const TkeEmuUnit *unit, gboolean new_register)
+{
+  return g_strdup_printf ("tke-register|%s|%s", unit->hsm_id, new_register ? "new" : "current");
+}
+
+TkeSecret *
+tke_emu_unit_get_register (TkeEmuStore *self,
+                           const TkeEmuUnit *unit,
+                           gboolean new_register,
+                           GError **error)
+{
+  g_autofree char *aad = register_aad (unit, new_register);
+  GBytes *value = new_register ? unit->new_value : unit->cur_value;
+
+  if (value == NULL)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_MK_NOT_INITIALIZED,
+                   "The %s master key register of crypto unit %" G_GINT64_FORMAT " is empty.",
+                   new_register ? "new" : "current", unit->num);
+      return NULL;
+    }
+  return tke_emu_open_device (self, aad, value, error);
+}
+
+gboolean
+tke_emu_unit_set_register (TkeEmuStore *self,
+                           TkeEmuUnit *unit,
+                           gboolean new_register,
+                           const TkeSecret *value,
+                           const char *state,
+                           GError **error)
+{
+  g_autofree char *aad = register_aad (unit, new_register);
+  GBytes *sealed = NULL;
+
+  if (value != NULL)
+    {
+      sealed = tke_emu_seal_device (self, aad, tke_secret_get_data (value),
+                                    tke_secret_get_size (value), error);
+      if (sealed == NULL)
+        return FALSE;
+    }
+  if (new_register)
+    {
+      g_clear_pointer (&unit->new_value, g_bytes_unref);
+      unit->new_value = sealed;
+      g_free (unit->new_state);
+      unit->new_state = g_strdup (state);
+    }
+  else
+    {
+      g_clear_pointer (&unit->cur_value, g_bytes_unref);
+      unit->cur_value = sealed;
+      g_free (unit->cur_state);
+      unit->cur_state = g_strdup (state);
+    }
+  return TRUE;
+}
+
+/* The VP is computed from the value when asked; an empty register has 64 zeros. */
+void
+tke_emu_unit_register_vp (TkeEmuStore *self,
+                          const TkeEmuUnit *unit,
+                          gboolean new_register,
+                          guint8 vp[TKE_VP_SIZE])
+{
+  g_autoptr (TkeSecret) value = NULL;
+
+  memset (vp, 0, TKE_VP_SIZE);
+  if ((new_register ? unit->new_value : unit->cur_value) == NULL)
+    return;
+  value = tke_emu_unit_get_register (self, unit, new_register, NULL);
+  if (value != NULL)
+    tke_crypto_verification_pattern (value, vp);
+}
+
+EVP_PKEY *
+tke_emu_unit_get_importer (TkeEmuStore *self, const TkeEmuUnit *unit, GError **error)
+{
+  g_autofree char *aad = g_strdup_printf ("tke-importer|%s", unit->hsm_id);
+  g_autoptr (TkeSecret) pem = NULL;
+
+  if (unit->importer_priv == NULL)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_NO_IMPORTER_KEY,
+                   "Crypto unit %" G_GINT64_FORMAT " has no importer key: generate one first.",
+                   unit->num);
+      return NULL;
+    }
+  pem = tke_emu_open_device (self, aad, unit->importer_priv, error);
+  if (pem == NULL)
+    return NULL;
+  return tke_crypto_ec_private_key_from_pem (pem, error);
+}
+
+gboolean
+tke_emu_unit_set_importer (TkeEmuStore *self, TkeEmuUnit *unit, EVP_PKEY *key, GError **error)
+{
+  g_autofree char *aad = g_strdup_printf ("tke-importer|%s", unit->hsm_id);
+  g_autoptr (TkeSecret) pem = NULL;
+  GBytes *sealed, *point;
+
+  g_clear_pointer (&unit->importer_priv, g_bytes_unref);
+  g_clear_pointer (&unit->importer_pub, g_bytes_unref);
+  if (key == NULL)
+    return TRUE;
+  pem = tke_crypto_ec_private_key_to_pem (key, error);
+  if (pem == NULL)
+    return FALSE;
+  sealed =
+      tke_emu_seal_device (self, aad, tke_secret_get_data (pem), tke_secret_get_size (pem), error);
+  if (sealed == NULL)
+    return FALSE;
+  point = tke_crypto_ec_public_point (key, error);
+  if (point == NULL)
+    {
+      g_bytes_unref (sealed);
+      return FALSE;
+    }
+  unit->importer_priv = sealed;
+  unit->importer_pub = point;
+  return TRUE;
+}
+
+/* Opening and initializing */
+
+static const struct
+{
+  const char *type;
+  const char *location;
+  const char *serial;
+} unit_templates[] = {
+  { "OPERATIONAL", "[us-south].[AZ1-CS1].[01].[05]", "93AABEV1" },
+  { "OPERATIONAL", "[us-south].[AZ2-CS2].[02].[11]", "93AABEV2" },
+  { "RECOVERY", "[us-east].[AZ1-CS1].[03].[07]", "93AABEV3" },
+};
+
+static gboolean
+meta_set (sqlite3 *db, const char *key, const char *value, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (db, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", -1, &stmt,
+                          NULL) != SQLITE_OK)
+    return tke_emu_db_error (db, error);
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 2, value, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE || tke_emu_db_error (db, error);
+}
+
+static char *
+meta_get (sqlite3 *db, const char *key)
+{
+  sqlite3_stmt *stmt = NULL;
+  char *value = NULL;
+
+  if (sqlite3_prepare_v2 (db, "SELECT value FROM meta WHERE key = ?", -1, &stmt, NULL) != SQLITE_OK)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    value = column_text (stmt, 0);
+  sqlite3_finalize (stmt);
+  return value;
+}
+
+static char *
+random_password (GError **error)
+{
+  guint8 raw[18];
+
+  if (!tke_crypto_random_bytes (raw, sizeof raw, error))
+    return NULL;
+  return g_base64_encode (raw, sizeof raw);
+}
+
+/* Inserts @n_keys random root keys wrapped under @mk; the caller holds the transaction. */
+gboolean
+tke_emu_store_add_root_keys (
+    TkeEmuStore *self, const TkeSecret *mk, guint n_keys, const char *name_prefix, GError **error)
+{
+  g_autoptr (TkeKwpContext) kwp = tke_crypto_kwp_context_new (mk, error);
+  g_autofree char *now = tke_emu_now_iso ();
+  sqlite3_stmt *stmt = NULL;
+  guint8 wkid[TKE_WKID_SIZE];
+  gboolean ok = TRUE;
+
+  if (kwp == NULL)
+    return FALSE;
+  tke_crypto_wkid (mk, wkid);
+  if (sqlite3_prepare_v2 (self->db,
+                          "INSERT INTO keys (id, name, extractable, state, created, updated,"
+                          " wkid, wrapped) VALUES (?, ?, 0, 1, ?, ?, ?, ?)",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    return tke_emu_db_error (self->db, error);
+
+  for (guint i = 0; i < n_keys && ok; i++)
+    {
+      g_autoptr (TkeSecret) key = tke_secret_new_random (TKE_MASTER_KEY_SIZE, error);
+      g_autofree char *id = g_uuid_string_random ();
+      g_autofree char *name = g_strdup_printf ("%s%u", name_prefix, i + 1);
+      guint8 wrapped[48];
+      gssize len;
+
+      if (key == NULL)
+        {
+          ok = FALSE;
+          break;
+        }
+      len = tke_crypto_kwp_context_wrap (kwp, tke_secret_get_data (key), TKE_MASTER_KEY_SIZE,
+                                         wrapped, sizeof wrapped, error);
+      if (len < 0)
+        {
+          ok = FALSE;
+          break;
+        }
+      sqlite3_reset (stmt);
+      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 2, name, -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
+      sqlite3_bind_text (stmt, 4, now, -1, SQLITE_STATIC);
+      sqlite3_bind_blob (stmt, 5, wkid, sizeof wkid, SQLITE_TRANSIENT);
+      sqlite3_bind_blob (stmt, 6, wrapped, (int) len, SQLITE_TRANSIENT);
+      if (sqlite3_step (stmt) != SQLITE_DONE)
+        ok = tke_emu_db_error (self->db, error);
+    }
+  sqlite3_finalize (stmt);
+  return ok;
+}
+
+static TkeEmuAdmin *
+demo_admin (TkeEmuStore *self, guint index, GString *passwords, GError **error)
+{
+  g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (error);
+  g_autofree char *file = g_strdup_printf ("admin%u.sigkey", index);
+  g_autofree char *path = g_build_filename (self->state_dir, file, NULL);
+  g_autofree char *password = NULL;
+  g_autoptr (TkeSecret) password_secret = NULL;
+  TkeEmuAdmin *admin;
+  guint8 ski[TKE_SKI_SIZE];
+
+  if (key == NULL || (password = random_password (error)) == NULL ||
+      !tke_crypto_ski (key, ski, error))
+    return NULL;
+  admin = g_new0 (TkeEmuAdmin, 1);
+  admin->name = g_strdup (index == 1 ? "Admin One" : "Admin Two");
+  admin->ski = tke_crypto_hex_encode (ski, sizeof ski);
+  admin->point = tke_crypto_ec_public_point (key, error);
+  password_secret = tke_secret_new_from_data ((const guint8 *) password, strlen (password));
+  if (admin->point == NULL ||
+      !tke_signature_key_file_create (path, admin->name, key, password_secret,
+                                      TKE_KEY_FILE_KDF_PBKDF2, error))
+    {
+      admin_free (admin);
+      return NULL;
+    }
+  g_string_append_printf (passwords, "%s\"%s\": \"%s\"", passwords->len > 1 ? ", " : "", file,
+                          password);
+  OPENSSL_cleanse (password, strlen (password));
+  return admin;
+}
+
+static gboolean
+initialize (TkeEmuStore *self, const char *mode, guint n_keys, GError **error)
+{
+  gboolean demo = g_strcmp0 (mode, "demo") == 0;
+  g_autoptr (TkeSecret) mk = NULL;
+  g_autoptr (GPtrArray) admins = g_ptr_array_new_with_free_func (admin_free);
+  g_autoptr (GString) passwords = g_string_new ("{");
+
+  if (demo)
+    {
+      for (guint i = 1; i <= 2; i++)
+        {
+          TkeEmuAdmin *admin = demo_admin (self, i, passwords, error);
+
+          if (admin == NULL)
+            return FALSE;
+          g_ptr_array_add (admins, admin);
+        }
+      g_string_append (passwords, "}\n");
+      {
+        g_autofree char *path = g_build_filename (self->state_dir, "demo-passwords.json", NULL);
+        gboolean ok =
+            write_private_file (path, (const guint8 *) passwords->str, passwords->len, error);
+
+        OPENSSL_cleanse (passwords->str, passwords->len);
+        if (!ok)
+          return FALSE;
+      }
+      mk = tke_secret_new_random (TKE_MASTER_KEY_SIZE, error);
+      if (mk == NULL)
+        return FALSE;
+    }
+
+  if (!tke_emu_db_begin (self->db, error))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (unit_templates); i++)
+    {
+      g_autoptr (TkeEmuUnit) unit = g_new0 (TkeEmuUnit, 1);
+
+      unit->hsm_id = g_uuid_string_random ();
+      unit->num = i + 1;
+      unit->type = g_strdup (unit_templates[i].type);
+      unit->location = g_strdup (unit_templates[i].location);
+      unit->serial = g_strdup (unit_templates[i].serial);
+      unit->new_state = g_strdup ("Empty");
+      unit->cur_state = g_strdup ("Empty");
+      unit->admins = g_ptr_array_new_with_free_func (admin_free);
+      if (demo)
+        {
+          unit->sig_thr = 2;
+          unit->rev_thr = 1;
+          for (guint a = 0; a < admins->len; a++)
+            {
+              TkeEmuAdmin *src = g_ptr_array_index (admins, a), *copy = g_new0 (TkeEmuAdmin, 1);
+
+              copy->name = g_strdup (src->name);
+              copy->ski = g_strdup (src->ski);
+              copy->point = g_bytes_ref (src->point);
+              g_ptr_array_add (unit->admins, copy);
+            }
+          if (!tke_emu_unit_set_register (self, unit, FALSE, mk, "Valid", error))
+            goto fail;
+        }
+      if (!tke_emu_unit_save (self, unit, error))
+        goto fail;
+    }
+  if (demo && !tke_emu_store_add_root_keys (self, mk, n_keys, "root-key-", error))
+    goto fail;
+  if (!meta_set (self->db, "instance_id", self->instance_id, error) ||
+      !meta_set (self->db, "init_mode", mode, error))
+    goto fail;
+  return tke_emu_db_commit (self->db, error);
+
+fail:
+  tke_emu_db_rollback (self->db);
+  return FALSE;
+}
+
+/**
+ * tke_emu_store_open:
+ * @state_dir: the state directory (created if missing)
+ * @init_mode: (nullable): "imprint" or "demo" for a new state directory
+ * @n_keys: root keys for "demo"
+ * @error: return location for a #GError
+ */
+TkeEmuStore *
+tke_emu_store_open (const char *state_dir, const char *init_mode, guint n_keys, GError **error)
+{
+  g_autoptr (TkeEmuStore) self = g_new0 (TkeEmuStore, 1);
+  g_autofree char *db_path = g_build_filename (state_dir, "state.db", NULL);
+  g_autofree char *api_key_path = g_build_filename (state_dir, "api-key", NULL);
+  gboolean fresh;
+
+  if (g_mkdir_with_parents (state_dir, 0700) != 0)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot create %s: %s", state_dir,
+                   g_strerror (errno));
+      return NULL;
+    }
+  self->state_dir = g_canonicalize_filename (state_dir, NULL);
+  fresh = !g_file_test (db_path, G_FILE_TEST_EXISTS);
+  if (fresh && init_mode == NULL)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL,
+                   "%s holds no state: start with --init imprint or --init demo.", state_dir);
+      return NULL;
+    }
+
+  self->device_key = load_or_create_device_key (self->state_dir, fresh, error);
+  if (self->device_key == NULL)
+    return NULL;
+  self->db = tke_emu_store_open_db (self->state_dir, error);
+  if (self->db == NULL)
+    return NULL;
+
+  if (fresh)
+    {
+      g_autofree char *api_key = random_password (error);
+
+      if (api_key == NULL)
+        return NULL;
+      g_strdelimit (api_key, "+/=", '_');
+      if (!write_private_file (api_key_path, (const guint8 *) api_key, strlen (api_key), error))
+        return NULL;
+      self->instance_id = g_uuid_string_random ();
+      if (!initialize (self, init_mode, n_keys, error))
+        return NULL;
+    }
+
+  self->instance_id =
+      self->instance_id != NULL ? self->instance_id : meta_get (self->db, "instance_id");
+  self->init_mode = meta_get (self->db, "init_mode");
+  if (self->instance_id == NULL || self->init_mode == NULL)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL,
+                   "%s was not initialized completely; remove it and start again.", state_dir);
+      return NULL;
+    }
+  if (init_mode != NULL && !fresh && g_strcmp0 (init_mode, self->init_mode) != 0)
+    {
+      g_set_error (
+          error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL,
+          "%s was initialized with --init %s; --init %s applies only to a new state directory.",
+          state_dir, self->init_mode, init_mode);
+      return NULL;
+    }
+  if (!g_file_get_contents (api_key_path, &self->api_key, NULL, error))
+    return NULL;
+  g_strstrip (self->api_key);
+  return g_steal_pointer (&self);
+}
+
+void
+tke_emu_store_free (TkeEmuStore *self)
+{
+  if (self == NULL)
+    return;
+  if (self->db != NULL)
+    sqlite3_close (self->db);
+  g_clear_pointer (&self->device_key, tke_secret_unref);
+  g_free (self->state_dir);
+  g_free (self->instance_id);
+  g_free (self->init_mode);
+  if (self->api_key != NULL)
+    OPENSSL_cleanse (self->api_key, strlen (self->api_key));
+  g_free (self->api_key);
+  g_free (self);
+}
