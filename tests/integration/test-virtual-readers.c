@@ -321,7 +321,8 @@ command (Session *s, guint8 cla, guint8 ins, guint8 p1, guint8 p2, const guint8 
       guint8 r[300];
       gsize n = 0;
 
-      memcpy (apdu + 5, data + offset, piece);
+      if (piece > 0)
+        memcpy (apdu + 5, data + offset, piece);
       apdu[5 + piece] = 0;
       /* No data: header and Le only (a case 2 APDU). */
       *sw = transmit (s, apdu, piece == 0 ? 5 : 5 + piece + (last ? 1 : 0), r, &n);
