@@ -53,6 +53,9 @@ struct _TkeVirtualReader
   GCond changed;
   TkeVirtualCard *card;
   char *image;
+  /* A removal pcscd has not polled yet: a card inserted right after it
+   * must not stand in for the old one on pcscd's open handles. */
+  gboolean removal_unseen;
   gboolean waiting;
   KeypadResult result;
   char digits[TKE_LINK_MAX_DIGITS];
@@ -192,11 +195,12 @@ handle_request (TkeVirtualReader *self,
   *reply_size = 0;
   if (type == TKE_LINK_PRESENCE)
     {
-      reply[0] = self->card != NULL;
+      reply[0] = self->card != NULL && !self->removal_unseen;
+      self->removal_unseen = FALSE;
       *reply_size = 1;
       return TKE_LINK_OK;
     }
-  if (self->card == NULL)
+  if (self->card == NULL || self->removal_unseen)
     return TKE_LINK_NO_CARD;
   switch (type)
     {
@@ -310,6 +314,8 @@ static char *
 remove_card (TkeVirtualReader *self)
 {
   g_mutex_lock (&self->lock);
+  if (self->card != NULL)
+    self->removal_unseen = TRUE;
   g_clear_object (&self->card);
   g_clear_pointer (&self->image, g_free);
   if (self->waiting && self->result == KEYPAD_NONE)

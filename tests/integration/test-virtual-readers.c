@@ -307,6 +307,47 @@ test_insert_remove_events (void)
   SCardReleaseContext (context);
 }
 
+/* Pulling the card during PIN entry: a PC/SC error, as with libccid. */
+static void
+test_removed_during_pin_entry (void)
+{
+  Session s;
+  guint8 pvs[19 + 11] = { 20, 0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09, 0x04,
+                          0x00, 0x00, 0x00, 0x00, 11, 0x00, 0x00, 0x00,
+                          0x00, 0x20, 0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  guint8 r[16];
+  DWORD n = 0;
+  GThread *t;
+
+  session_open (&s, 1);
+  t = person (1, "remove");
+  g_assert_cmpint (SCardControl (s.card, s.verify_ioctl, pvs, sizeof pvs, r, sizeof r, &n), ==,
+                   SCARD_E_NOT_TRANSACTED);
+  g_thread_join (t);
+  /* Like a person: the card is out for a moment before it goes back in. */
+  tke_readers_wait_card (s.context, 1, FALSE);
+  session_close (&s);
+  insert (1, "admin1.card");
+}
+
+/* A malformed PIN_VERIFY_STRUCTURE is refused by the reader, not passed on. */
+static void
+test_malformed_verify_structure (void)
+{
+  Session s;
+  guint8 pvs[19 + 5] = { 5, 0, 0x82, 0, 0, 6, 6, 2, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0,
+                         0x00, 0x20, 0x00, 0x81, 0x00 };
+  guint8 r[16];
+  DWORD n = 0;
+
+  session_open (&s, 1);
+  g_assert_cmpint (SCardControl (s.card, s.verify_ioctl, pvs, sizeof pvs, r, sizeof r, &n), ==,
+                   SCARD_E_UNSUPPORTED_FEATURE);
+  g_assert_cmpint (SCardControl (s.card, s.verify_ioctl, pvs, 10, r, sizeof r, &n), ==,
+                   SCARD_E_UNSUPPORTED_FEATURE);
+  session_close (&s);
+}
+
 static GBytes *
 command (Session *s, guint8 cla, guint8 ins, guint8 p1, guint8 p2, const guint8 *data, gsize size, guint *sw)
 {
@@ -480,6 +521,8 @@ main (int argc, char **argv)
   g_test_add_func ("/readers/timeout-cancel-length", test_timeout_cancel_length);
   g_test_add_func ("/readers/concurrent", test_concurrent);
   g_test_add_func ("/readers/insert-remove", test_insert_remove_events);
+  g_test_add_func ("/readers/removed-during-pin-entry", test_removed_during_pin_entry);
+  g_test_add_func ("/readers/malformed-verify-structure", test_malformed_verify_structure);
   g_test_add_func ("/card/sign", test_sign);
   g_test_add_func ("/card/export-key-part", test_export_key_part);
   g_test_add_func ("/card/blocked-survives-restart", test_blocked_survives_restart);
