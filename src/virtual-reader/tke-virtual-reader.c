@@ -53,9 +53,12 @@ struct _TkeVirtualReader
   GCond changed;
   TkeVirtualCard *card;
   char *image;
-  /* A removal pcscd has not polled yet: a card inserted right after it
-   * must not stand in for the old one on pcscd's open handles. */
-  gboolean removal_unseen;
+  /* Presence polls that still answer "absent" after a removal, so that
+   * pcscd sees every removal even when a card goes back in at once (and a
+   * new card never stands in for the old one on open handles).  Two: after
+   * a reset that failed because the card was gone, pcscd 1.9.9 misses the
+   * first one. */
+  guint removal_unseen;
   gboolean waiting;
   KeypadResult result;
   char digits[TKE_LINK_MAX_DIGITS];
@@ -195,8 +198,9 @@ handle_request (TkeVirtualReader *self,
   *reply_size = 0;
   if (type == TKE_LINK_PRESENCE)
     {
-      reply[0] = self->card != NULL && !self->removal_unseen;
-      self->removal_unseen = FALSE;
+      reply[0] = self->card != NULL && self->removal_unseen == 0;
+      if (self->removal_unseen > 0)
+        self->removal_unseen--;
       *reply_size = 1;
       return TKE_LINK_OK;
     }
@@ -315,7 +319,7 @@ remove_card (TkeVirtualReader *self)
 {
   g_mutex_lock (&self->lock);
   if (self->card != NULL)
-    self->removal_unseen = TRUE;
+    self->removal_unseen = 2;
   g_clear_object (&self->card);
   g_clear_pointer (&self->image, g_free);
   if (self->waiting && self->result == KEYPAD_NONE)

@@ -159,9 +159,16 @@ insert (guint reader, const char *name)
   g_autofree char *path = tke_readers_path (&fixture, name);
   g_autofree char *removed = tke_readers_ctl (&fixture, reader, "remove");
   g_autofree char *cmd = g_strconcat ("insert ", path, NULL);
-  g_autofree char *answer = tke_readers_ctl (&fixture, reader, cmd);
+  g_autofree char *answer = NULL;
+  SCARDCONTEXT context;
 
+  /* Out, seen out by pcscd, then in: as a person swaps cards. */
+  g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==, SCARD_S_SUCCESS);
+  tke_readers_wait_card (context, reader, FALSE);
+  answer = tke_readers_ctl (&fixture, reader, cmd);
   g_assert_cmpstr (answer, ==, "ok");
+  tke_readers_wait_card (context, reader, TRUE);
+  SCardReleaseContext (context);
 }
 
 /* ---- Tests ---- */
@@ -324,8 +331,6 @@ test_removed_during_pin_entry (void)
   g_assert_cmpint (SCardControl (s.card, s.verify_ioctl, pvs, sizeof pvs, r, sizeof r, &n), ==,
                    SCARD_E_NOT_TRANSACTED);
   g_thread_join (t);
-  /* Like a person: the card is out for a moment before it goes back in. */
-  tke_readers_wait_card (s.context, 1, FALSE);
   session_close (&s);
   insert (1, "admin1.card");
 }
