@@ -159,9 +159,11 @@ ifd_pin_format (const IfdPinVerify *verify,
     }
   else
     {
-      if (pin_bytes > block)
+      /* The block is the whole data field the PIN is formatted into, from
+       * its first byte (GLP: the control/length byte, then the digits). */
+      if (position + pin_bytes > block)
         return 0x6B80;
-      data_size = position + block > template_data ? position + block : template_data;
+      data_size = block > template_data ? block : template_data;
     }
   if (data_size > 255)
     return 0x6B80;
@@ -172,7 +174,7 @@ ifd_pin_format (const IfdPinVerify *verify,
           template_data < data_size ? template_data : data_size);
   if (block != 0)
     {
-      size_t at = right ? position + block - pin_bytes : position;
+      size_t at = right ? block - pin_bytes : position;
 
       /* An odd BCD PIN keeps the template's filler in its last nibble. */
       encode_digits (encoding, digits, n_digits, data + at);
