@@ -333,13 +333,27 @@ pcscd_exited (GPid pid, gint wait_status, gpointer data)
 }
 
 static gboolean
+kill_hard (gpointer data)
+{
+  Launcher *self = data;
+
+  if (self->pcscd > 0)
+    kill (self->pcscd, SIGKILL);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
 on_signal (gpointer data)
 {
   Launcher *self = data;
 
   self->stopping = TRUE;
   if (self->pcscd > 0)
-    kill (self->pcscd, SIGTERM);
+    {
+      kill (self->pcscd, SIGTERM);
+      /* pcscd may be inside a driver call; do not wait for ever. */
+      g_timeout_add_seconds (5, kill_hard, self);
+    }
   else
     g_main_loop_quit (self->loop);
   return G_SOURCE_CONTINUE;
