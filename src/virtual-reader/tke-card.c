@@ -20,7 +20,35 @@
 #include <glib/gi18n.h>
 #include <openssl/crypto.h>
 
+#include <winscard.h>
+#include <reader.h>
+
 #include "tke-virtual-card.h"
+
+/* A card: an image file (offline), or the card in a PC/SC reader. */
+typedef struct
+{
+  TkeVirtualCard *image;
+  SCARDCONTEXT context;
+  SCARDHANDLE handle;
+  DWORD verify_ioctl;
+  guint reader;
+  char *label;
+} Card;
+
+static void
+card_free (Card *card)
+{
+  g_clear_object (&card->image);
+  if (card->handle != 0)
+    SCardDisconnect (card->handle, SCARD_RESET_CARD);
+  if (card->context != 0)
+    SCardReleaseContext (card->context);
+  g_free (card->label);
+  g_free (card);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Card, card_free)
 
 static char *opt_chip_key;
 static char *opt_pin_file;
@@ -31,6 +59,7 @@ static char *opt_ca;
 static gboolean opt_replace;
 static gboolean opt_pin2;
 static int opt_item = -1;
+static int opt_reader;
 
 static GPtrArray *pin_lines; /* TkeSecret, from --pin-file */
 static guint pin_next;
@@ -147,7 +176,22 @@ sw_message (guint sw)
 
 /* Sends one command (chained if long) and collects the whole answer. */
 static GBytes *
-transmit (TkeVirtualCard *card, guint8 ins, guint8 p1, guint8 p2, const guint8 *data, gsize size,
+card_transmit (Card *card, const guint8 *apdu, gsize size)
+{
+  guint8 r[300];
+  DWORD n = sizeof r;
+  static const guint8 failed[] = { 0x6F, 0x00 };
+
+  if (card->image != NULL)
+    return tke_virtual_card_transmit (card->image, apdu, size);
+  if (SCardTransmit (card->handle, SCARD_PCI_T1, apdu, (DWORD) size, NULL, r, &n) != SCARD_S_SUCCESS ||
+      n < 2)
+    return g_bytes_new_static (failed, 2);
+  return g_bytes_new (r, n);
+}
+
+static GBytes *
+transmit (Card *card, guint8 ins, guint8 p1, guint8 p2, const guint8 *data, gsize size,
           GError **error)
 {
   g_autoptr(GByteArray) answer = g_byte_array_new ();
@@ -171,7 +215,7 @@ transmit (TkeVirtualCard *card, guint8 ins, guint8 p1, guint8 p2, const guint8 *
       g_byte_array_append (apdu, data + offset, (guint) piece);
       if (last)
         g_byte_array_append (apdu, &le, 1);
-      r = tke_virtual_card_transmit (card, apdu->data, apdu->len);
+      r = card_transmit (card, apdu->data, apdu->len);
       OPENSSL_cleanse (apdu->data, apdu->len);
       rd = g_bytes_get_data (r, &rs);
       sw = rd[rs - 2] << 8 | rd[rs - 1];
@@ -184,7 +228,7 @@ transmit (TkeVirtualCard *card, guint8 ins, guint8 p1, guint8 p2, const guint8 *
           while ((sw >> 8) == 0x61)
             {
               static const guint8 get_response[] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
-              g_autoptr(GBytes) more = tke_virtual_card_transmit (card, get_response, 5);
+              g_autoptr(GBytes) more = card_transmit (card, get_response, 5);
 
               rd = g_bytes_get_data (more, &rs);
               g_byte_array_append (answer, rd, (guint) rs - 2);
@@ -198,31 +242,138 @@ transmit (TkeVirtualCard *card, guint8 ins, guint8 p1, guint8 p2, const guint8 *
     {
       if ((sw & 0xFFF0) == 0x63C0)
         g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT,
-                     _("Wrong PIN for %s: %u tries left."), tke_virtual_card_get_path (card), sw & 0xF);
+                     _("Wrong PIN for %s: %u tries left."), card->label, sw & 0xF);
       else
         g_set_error (error, TKE_ERROR, sw == 0x6983 ? TKE_ERROR_PIN_BLOCKED : TKE_ERROR_FAILED,
-                     _("%s: %s (SW %04X)."), tke_virtual_card_get_path (card), sw_message (sw), sw);
+                     _("%s: %s (SW %04X)."), card->label, sw_message (sw), sw);
       return NULL;
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&answer));
 }
 
-static TkeVirtualCard *
+static DWORD
+verify_feature (SCARDHANDLE handle)
+{
+  guint8 buf[64];
+  DWORD n = 0;
+
+  if (SCardControl (handle, CM_IOCTL_GET_FEATURE_REQUEST, NULL, 0, buf, sizeof buf, &n) != SCARD_S_SUCCESS)
+    return 0;
+  for (DWORD i = 0; i + 6 <= n; i += 6)
+    if (buf[i] == FEATURE_VERIFY_PIN_DIRECT)
+      return (DWORD) buf[i + 2] << 24 | buf[i + 3] << 16 | buf[i + 4] << 8 | buf[i + 5];
+  return 0;
+}
+
+/* Connects to the card in reader N (PCSCLITE_CSOCK_NAME names the readers' pcscd). */
+static gboolean
+connect_reader (Card *card, GError **error)
+{
+  g_autofree char *prefix = g_strdup_printf ("TKE Virtual PIN Pad Reader %u ", card->reader);
+  g_autofree char *found = NULL;
+  char *names = NULL;
+  DWORD size = SCARD_AUTOALLOCATE;
+  DWORD protocol = 0;
+
+  if (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &card->context) != SCARD_S_SUCCESS)
+    {
+      card->context = 0;
+      g_set_error (error, TKE_ERROR, TKE_ERROR_NO_READER,
+                   _("No PC/SC service: start tke-virtual-readers and set PCSCLITE_CSOCK_NAME."));
+      return FALSE;
+    }
+  if (SCardListReaders (card->context, NULL, (LPSTR) &names, &size) == SCARD_S_SUCCESS)
+    {
+      for (char *n = names; *n != '\0'; n += strlen (n) + 1)
+        if (g_str_has_prefix (n, prefix))
+          found = g_strdup (n);
+      SCardFreeMemory (card->context, names);
+    }
+  if (found == NULL)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_NO_READER, _("There is no reader %u."), card->reader);
+      return FALSE;
+    }
+  if (SCardConnect (card->context, found, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
+                    &card->handle, &protocol) != SCARD_S_SUCCESS)
+    {
+      card->handle = 0;
+      g_set_error (error, TKE_ERROR, TKE_ERROR_NO_CARD, _("There is no card in reader %u."), card->reader);
+      return FALSE;
+    }
+  if ((card->verify_ioctl = verify_feature (card->handle)) == 0)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_NO_READER, _("Reader %u has no PIN pad."), card->reader);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static Card *
 open_card (const char *path, TkeSecret *chip_key, GError **error)
 {
-  g_autoptr(TkeVirtualCard) card = tke_virtual_card_load (path, chip_key, error);
+  g_autoptr(Card) card = g_new0 (Card, 1);
   g_autoptr(GBytes) r = NULL;
 
-  if (card == NULL ||
-      (r = transmit (card, 0xA4, 0x04, 0x00, tke_virtual_card_aid, sizeof tke_virtual_card_aid, error)) == NULL)
+  if (path == NULL)
+    {
+      card->reader = (guint) opt_reader;
+      card->label = g_strdup_printf (_("the card in reader %u"), card->reader);
+      if (!connect_reader (card, error))
+        return NULL;
+    }
+  else
+    {
+      card->label = g_strdup (path);
+      if ((card->image = tke_virtual_card_load (path, chip_key, error)) == NULL)
+        return NULL;
+    }
+  if ((r = transmit (card, 0xA4, 0x04, 0x00, tke_virtual_card_aid, sizeof tke_virtual_card_aid, error)) == NULL)
     return NULL;
   return g_steal_pointer (&card);
 }
 
 /* The offline stand-in for the PIN pad: the PIN goes into a VERIFY (or
  * CHANGE REFERENCE DATA) APDU that is wiped after use. */
+/* The PIN pad: the reader builds the APDU with the digits typed on it. */
 static gboolean
-send_pin (TkeVirtualCard *card, guint8 ins, guint8 p1, guint8 p2, const TkeSecret *pin, GError **error)
+pad_pin (Card *card, guint8 ins, guint8 p1, guint8 p2, const char *prompt, GError **error)
+{
+  guint8 pvs[19 + 11] = { 30, 0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09, 0x04,
+                          0x00, 0x00, 0x00, 0x00, 11, 0x00, 0x00, 0x00,
+                          0x00, ins, p1, p2, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  guint8 r[16];
+  DWORD n = 0;
+  guint sw;
+
+  g_print ("%s\n", prompt);
+  if (SCardControl (card->handle, card->verify_ioctl, pvs, sizeof pvs, r, sizeof r, &n) != SCARD_S_SUCCESS ||
+      n != 2)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED,
+                   _("The PIN entry on reader %u failed: was the card removed?"), card->reader);
+      return FALSE;
+    }
+  sw = (guint) r[0] << 8 | r[1];
+  if (sw == 0x9000)
+    return TRUE;
+  if (sw == 0x6400)
+    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT, _("No PIN was entered on the PIN pad in time."));
+  else if (sw == 0x6401)
+    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED, _("The PIN entry was cancelled on the PIN pad."));
+  else if (sw == 0x6403)
+    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT, _("A card PIN has 6 digits."));
+  else if ((sw & 0xFFF0) == 0x63C0)
+    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT, _("Wrong PIN for %s: %u tries left."),
+                 card->label, sw & 0xF);
+  else
+    g_set_error (error, TKE_ERROR, sw == 0x6983 ? TKE_ERROR_PIN_BLOCKED : TKE_ERROR_FAILED,
+                 _("%s: %s (SW %04X)."), card->label, sw_message (sw), sw);
+  return FALSE;
+}
+
+static gboolean
+send_pin (Card *card, guint8 ins, guint8 p1, guint8 p2, const TkeSecret *pin, GError **error)
 {
   g_autoptr(GBytes) r = transmit (card, ins, p1, p2, tke_secret_get_data (pin),
                                   tke_secret_get_size (pin), error);
@@ -230,15 +381,18 @@ send_pin (TkeVirtualCard *card, guint8 ins, guint8 p1, guint8 p2, const TkeSecre
 }
 
 static gboolean
-verify (TkeVirtualCard *card, guint8 p2, const char *prompt, GError **error)
+verify (Card *card, guint8 p2, const char *prompt, GError **error)
 {
-  g_autoptr(TkeSecret) pin = next_pin (prompt, error);
+  g_autoptr(TkeSecret) pin = NULL;
 
+  if (card->reader != 0)
+    return pad_pin (card, 0x20, 0x00, p2, _("Enter the PIN on the PIN pad of the reader."), error);
+  pin = next_pin (prompt, error);
   return pin != NULL && send_pin (card, 0x20, 0x00, p2, pin, error);
 }
 
 static gboolean
-verify_ca (TkeVirtualCard *ca, GError **error)
+verify_ca (Card *ca, GError **error)
 {
   return verify (ca, 0x81, _("CA card PIN 1: "), error) && verify (ca, 0x82, _("CA card PIN 2: "), error);
 }
@@ -272,7 +426,7 @@ cmd_create_ca (TkeSecret *chip_key, char **args, GError **error)
 static gboolean
 cmd_create (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(TkeVirtualCard) ca = NULL;
+  g_autoptr(Card) ca = NULL;
   g_autoptr(TkeVirtualCard) card = NULL;
   g_autoptr(TkeSecret) pin = NULL;
   g_autoptr(GByteArray) request = g_byte_array_new ();
@@ -318,7 +472,7 @@ print_ski (GBytes *point, GError **error)
 static gboolean
 cmd_gen_sigkey (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(TkeVirtualCard) card = open_card (args[0], chip_key, error);
+  g_autoptr(Card) card = open_card (args[0], chip_key, error);
   g_autoptr(GBytes) point = NULL;
 
   if (card == NULL || !verify (card, 0x81, _("Card PIN: "), error) ||
@@ -330,7 +484,7 @@ cmd_gen_sigkey (TkeSecret *chip_key, char **args, GError **error)
 static gboolean
 cmd_gen_keypart (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(TkeVirtualCard) card = open_card (args[0], chip_key, error);
+  g_autoptr(Card) card = open_card (args[0], chip_key, error);
   g_autoptr(GBytes) r = NULL;
   g_autofree char *vp = NULL;
   const guint8 *d;
@@ -350,7 +504,7 @@ cmd_gen_keypart (TkeSecret *chip_key, char **args, GError **error)
 }
 
 static gboolean
-list_parts (TkeVirtualCard *card, GError **error)
+list_parts (Card *card, GError **error)
 {
   g_autoptr(GBytes) indexes = transmit (card, 0x52, 0, 0, NULL, 0, error);
   const guint8 *idx;
@@ -380,7 +534,7 @@ list_parts (TkeVirtualCard *card, GError **error)
 static gboolean
 cmd_info (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(TkeVirtualCard) card = open_card (args[0], chip_key, error);
+  g_autoptr(Card) card = open_card (args[0], chip_key, error);
   g_autoptr(GBytes) info = NULL;
   g_autoptr(GBytes) point = NULL;
   g_autoptr(GError) no_key = NULL;
@@ -427,16 +581,20 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
 static gboolean
 cmd_list (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(TkeVirtualCard) card = open_card (args[0], chip_key, error);
+  g_autoptr(Card) card = open_card (args[0], chip_key, error);
 
   return card != NULL && list_parts (card, error);
 }
 
 static gboolean
-set_new_pin (TkeVirtualCard *card, guint8 p2, GError **error)
+set_new_pin (Card *card, guint8 p2, GError **error)
 {
-  g_autoptr(TkeSecret) pin = new_pin (_("New PIN (6 digits): "), error);
+  g_autoptr(TkeSecret) pin = NULL;
 
+  if (card->reader != 0)
+    return pad_pin (card, 0x24, 1, p2, _("Enter the new PIN on the PIN pad."), error) &&
+           pad_pin (card, 0x24, 2, p2, _("Enter the new PIN again within 20 seconds."), error);
+  pin = new_pin (_("New PIN (6 digits): "), error);
   return pin != NULL && send_pin (card, 0x24, 1, p2, pin, error) &&
          send_pin (card, 0x24, 2, p2, pin, error);
 }
@@ -444,7 +602,7 @@ set_new_pin (TkeVirtualCard *card, guint8 p2, GError **error)
 static gboolean
 cmd_change_pin (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(TkeVirtualCard) card = open_card (args[0], chip_key, error);
+  g_autoptr(Card) card = open_card (args[0], chip_key, error);
   guint8 p2 = opt_pin2 ? 0x82 : 0x81;
 
   if (card == NULL || !verify (card, p2, _("Current PIN: "), error) || !set_new_pin (card, p2, error))
@@ -456,8 +614,8 @@ cmd_change_pin (TkeSecret *chip_key, char **args, GError **error)
 static gboolean
 cmd_unblock (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(TkeVirtualCard) card = open_card (args[0], chip_key, error);
-  g_autoptr(TkeVirtualCard) ca = NULL;
+  g_autoptr(Card) card = open_card (args[0], chip_key, error);
+  g_autoptr(Card) ca = NULL;
   g_autoptr(GBytes) challenge = NULL;
   g_autoptr(GBytes) grant = NULL;
   g_autoptr(GBytes) done = NULL;
@@ -471,7 +629,7 @@ cmd_unblock (TkeSecret *chip_key, char **args, GError **error)
   if (card == NULL || (ca = open_card (opt_ca, chip_key, error)) == NULL || !verify_ca (ca, error) ||
       (challenge = transmit (card, 0x84, 0, 0, NULL, 0, error)) == NULL)
     return FALSE;
-  g_byte_array_append (request, tke_virtual_card_get_serial (card), TKE_VIRTUAL_CARD_SERIAL_SIZE);
+  g_byte_array_append (request, tke_virtual_card_get_serial (card->image), TKE_VIRTUAL_CARD_SERIAL_SIZE);
   g_byte_array_append (request, g_bytes_get_data (challenge, NULL), (guint) g_bytes_get_size (challenge));
   if ((grant = transmit (ca, 0x2E, 0, 0, request->data, request->len, error)) == NULL ||
       (done = transmit (card, 0x2C, 1, 0x81, g_bytes_get_data (grant, NULL), g_bytes_get_size (grant), error)) == NULL ||
@@ -482,7 +640,7 @@ cmd_unblock (TkeSecret *chip_key, char **args, GError **error)
 }
 
 static gboolean
-copy_item (TkeVirtualCard *source, TkeVirtualCard *target, GBytes *certificate, guint8 item, GError **error)
+copy_item (Card *source, Card *target, GBytes *certificate, guint8 item, GError **error)
 {
   g_autoptr(GBytes) sealed = transmit (source, 0x64, item, 0, g_bytes_get_data (certificate, NULL),
                                        g_bytes_get_size (certificate), error);
@@ -497,8 +655,8 @@ copy_item (TkeVirtualCard *source, TkeVirtualCard *target, GBytes *certificate, 
 static gboolean
 cmd_copy (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(TkeVirtualCard) source = open_card (args[0], chip_key, error);
-  g_autoptr(TkeVirtualCard) target = NULL;
+  g_autoptr(Card) source = open_card (args[0], chip_key, error);
+  g_autoptr(Card) target = NULL;
   g_autoptr(GBytes) certificate = NULL;
   g_autoptr(GBytes) indexes = NULL;
   g_autoptr(GBytes) key = NULL;
@@ -541,20 +699,21 @@ typedef struct
 {
   const char *name;
   int n_args;
+  gboolean reader; /* works on the card in a reader, with --reader N instead of IMAGE */
   const char *usage;
   gboolean (*run) (TkeSecret *chip_key, char **args, GError **error);
 } Command;
 
 static const Command commands[] = {
-  { "create-ca", 1, N_("create-ca --zone-description TEXT --description TEXT IMAGE"), cmd_create_ca },
-  { "create", 1, N_("create --zone CA-IMAGE --description TEXT IMAGE"), cmd_create },
-  { "gen-sigkey", 1, N_("gen-sigkey [--replace] IMAGE"), cmd_gen_sigkey },
-  { "gen-keypart", 1, N_("gen-keypart --description TEXT IMAGE"), cmd_gen_keypart },
-  { "info", 1, N_("info IMAGE"), cmd_info },
-  { "list", 1, N_("list IMAGE"), cmd_list },
-  { "change-pin", 1, N_("change-pin [--pin2] IMAGE"), cmd_change_pin },
-  { "unblock", 1, N_("unblock --ca CA-IMAGE IMAGE"), cmd_unblock },
-  { "copy", 2, N_("copy [--item N] SOURCE-IMAGE TARGET-IMAGE"), cmd_copy },
+  { "create-ca", 1, FALSE, N_("create-ca --zone-description TEXT --description TEXT IMAGE"), cmd_create_ca },
+  { "create", 1, FALSE, N_("create --zone CA-IMAGE --description TEXT IMAGE"), cmd_create },
+  { "gen-sigkey", 1, TRUE, N_("gen-sigkey [--replace] IMAGE|--reader N"), cmd_gen_sigkey },
+  { "gen-keypart", 1, TRUE, N_("gen-keypart --description TEXT IMAGE|--reader N"), cmd_gen_keypart },
+  { "info", 1, TRUE, N_("info IMAGE|--reader N"), cmd_info },
+  { "list", 1, TRUE, N_("list IMAGE|--reader N"), cmd_list },
+  { "change-pin", 1, TRUE, N_("change-pin [--pin2] IMAGE|--reader N"), cmd_change_pin },
+  { "unblock", 1, FALSE, N_("unblock --ca CA-IMAGE IMAGE"), cmd_unblock },
+  { "copy", 2, FALSE, N_("copy [--item N] SOURCE-IMAGE TARGET-IMAGE"), cmd_copy },
 };
 
 int
@@ -574,6 +733,7 @@ main (int argc, char **argv)
     { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca, N_("The zone's CA card image (unblock)"), N_("CA-IMAGE") },
     { "replace", 0, 0, G_OPTION_ARG_NONE, &opt_replace, N_("Replace an existing signature key"), NULL },
     { "pin2", 0, 0, G_OPTION_ARG_NONE, &opt_pin2, N_("Change a CA card's PIN 2"), NULL },
+    { "reader", 0, 0, G_OPTION_ARG_INT, &opt_reader, N_("Use the card in reader N (1 or 2); its PIN is typed on the reader's PIN pad"), N_("N") },
     { "item", 0, 0, G_OPTION_ARG_INT, &opt_item, N_("Copy one item: 0 the signature key, 1–85 a key part"), N_("N") },
     { NULL },
   };
@@ -596,7 +756,8 @@ main (int argc, char **argv)
   for (gsize i = 0; argc >= 2 && i < G_N_ELEMENTS (commands); i++)
     if (g_str_equal (argv[1], commands[i].name))
       command = &commands[i];
-  if (command == NULL || argc != 2 + command->n_args)
+  if (command == NULL || argc != 2 + command->n_args - (opt_reader > 0 ? 1 : 0) ||
+      (opt_reader > 0 && !command->reader))
     {
       g_printerr ("%s", summary->str);
       return 2;
@@ -604,7 +765,7 @@ main (int argc, char **argv)
   if (opt_chip_key == NULL)
     opt_chip_key = tke_virtual_card_default_chip_key_path ();
   if (!load_pin_file (&error) ||
-      (chip_key = tke_virtual_card_load_chip_key (opt_chip_key, g_str_has_prefix (command->name, "create"), &error)) == NULL ||
+      (opt_reader == 0 && (chip_key = tke_virtual_card_load_chip_key (opt_chip_key, g_str_has_prefix (command->name, "create"), &error)) == NULL) ||
       !command->run (chip_key, argv + 2, &error))
     {
       g_printerr ("tke-card: %s\n", error->message);

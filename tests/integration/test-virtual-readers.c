@@ -494,6 +494,59 @@ test_blocked_survives_restart (void)
   g_assert_nonnull (strstr (out, "(blocked)"));
 }
 
+/* A person typing several PINs in turn, each when the pad asks. */
+static gpointer
+typist_thread (gpointer data)
+{
+  char **keys = data;
+
+  for (char **k = keys; *k != NULL; k++)
+    {
+      g_autofree char *prompt = tke_readers_ctl (&fixture, 1, "wait-prompt 20000");
+      g_autofree char *cmd = g_strconcat ("keys ", *k, NULL);
+      g_autofree char *done = NULL;
+
+      g_assert_cmpstr (prompt, ==, "ok");
+      done = tke_readers_ctl (&fixture, 1, cmd);
+      g_assert_cmpstr (done, ==, "ok");
+    }
+  g_strfreev (keys);
+  return NULL;
+}
+
+static int
+card_through_reader (const char *const *keys, const char *const *args, char **out)
+{
+  GThread *t = g_thread_new ("typist", typist_thread, g_strdupv ((char **) keys));
+  int status = tke_readers_card (&fixture, NULL, args, out);
+
+  g_thread_join (t);
+  return status;
+}
+
+static void
+test_tke_card_through_reader (void)
+{
+  const char *gen[] = { "--reader", "1", "gen-keypart", "--description", "via the pad", NULL };
+  const char *change[] = { "--reader", "1", "change-pin", NULL };
+  const char *list[] = { "--reader", "1", "list", NULL };
+  const char *pin[] = { "123456", NULL };
+  const char *pins[] = { "123456", "135790", "135790", NULL };
+  const char *new_pin[] = { "135790", NULL };
+  const char *none[] = { NULL };
+  g_autofree char *out1 = NULL;
+  g_autofree char *out2 = NULL;
+  g_autofree char *out3 = NULL;
+  g_autofree char *out4 = NULL;
+
+  g_assert_cmpint (card_through_reader (pin, gen, &out1), ==, 0);
+  g_assert_nonnull (strstr (out1, "Check value"));
+  g_assert_cmpint (card_through_reader (pins, change, &out2), ==, 0);
+  g_assert_cmpint (card_through_reader (new_pin, gen, &out3), ==, 0);
+  g_assert_cmpint (card_through_reader (none, list, &out4), ==, 0);
+  g_assert_nonnull (strstr (out4, "via the pad"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -531,6 +584,7 @@ main (int argc, char **argv)
   g_test_add_func ("/card/sign", test_sign);
   g_test_add_func ("/card/export-key-part", test_export_key_part);
   g_test_add_func ("/card/blocked-survives-restart", test_blocked_survives_restart);
+  g_test_add_func ("/card/tke-card-through-reader", test_tke_card_through_reader);
   status = g_test_run ();
   tke_readers_fixture_clear (&fixture);
   return status;
