@@ -464,38 +464,61 @@ parse_key_part (TkeVirtualCard *self, const guint8 *value, gsize size)
   return TRUE;
 }
 
+/* Copies a fixed-size record; FALSE if it has another size. */
+static gboolean
+copy_fixed (void *dst, gsize want, const guint8 *value, gsize size)
+{
+  if (size != want)
+    return FALSE;
+  memcpy (dst, value, size);
+  return TRUE;
+}
+
 static gboolean
 parse_record (TkeVirtualCard *self, guint8 tag, const guint8 *value, gsize size, GError **error)
 {
   switch (tag)
     {
     case REC_SERIAL:
-      return size == sizeof self->serial && memcpy (self->serial, value, size);
+      return copy_fixed (self->serial, sizeof self->serial, value, size);
     case REC_TYPE:
-      return size == 1 && (self->type = value[0]) != 0;
+      return copy_fixed (&self->type, 1, value, size);
     case REC_ZONE:
-      return size == sizeof self->zone && memcpy (self->zone, value, size);
+      return copy_fixed (self->zone, sizeof self->zone, value, size);
     case REC_ZONE_DESCRIPTION:
-      return (self->zone_description = g_strndup ((const char *) value, size)) != NULL;
+      g_free (self->zone_description);
+      self->zone_description = g_strndup ((const char *) value, size);
+      return TRUE;
     case REC_DESCRIPTION:
-      return (self->description = g_strndup ((const char *) value, size)) != NULL;
+      g_free (self->description);
+      self->description = g_strndup ((const char *) value, size);
+      return TRUE;
     case REC_PIN1:
     case REC_PIN2:
-      return size == TKE_VIRTUAL_CARD_PIN_SIZE &&
-             (self->pin[tag == REC_PIN2] = tke_secret_new_from_data (value, size)) != NULL;
+      if (size != TKE_VIRTUAL_CARD_PIN_SIZE || self->pin[tag == REC_PIN2] != NULL)
+        return FALSE;
+      self->pin[tag == REC_PIN2] = tke_secret_new_from_data (value, size);
+      return TRUE;
     case REC_TRIES1:
     case REC_TRIES2:
-      return size == 1 && ((self->tries[tag == REC_TRIES2] = value[0]) || TRUE);
+      return copy_fixed (&self->tries[tag == REC_TRIES2], 1, value, size);
     case REC_ZONE_POINT:
-      return (self->zone_point = g_bytes_new (value, size)) != NULL;
+      g_clear_pointer (&self->zone_point, g_bytes_unref);
+      self->zone_point = g_bytes_new (value, size);
+      return TRUE;
     case REC_CERTIFICATE:
-      return (self->certificate = g_bytes_new (value, size)) != NULL;
+      g_clear_pointer (&self->certificate, g_bytes_unref);
+      self->certificate = g_bytes_new (value, size);
+      return TRUE;
     case REC_ZONE_KEY:
-      return (self->zone_key = key_from_record (value, size, error)) != NULL;
+      return self->zone_key == NULL &&
+             (self->zone_key = key_from_record (value, size, error)) != NULL;
     case REC_TRANSPORT_KEY:
-      return (self->transport_key = key_from_record (value, size, error)) != NULL;
+      return self->transport_key == NULL &&
+             (self->transport_key = key_from_record (value, size, error)) != NULL;
     case REC_SIGNATURE_KEY:
-      return (self->signature_key = key_from_record (value, size, error)) != NULL;
+      return self->signature_key == NULL &&
+             (self->signature_key = key_from_record (value, size, error)) != NULL;
     case REC_KEY_PART:
       return parse_key_part (self, value, size);
     default:
