@@ -9,6 +9,7 @@
  */
 
 #define _GNU_SOURCE
+#include <signal.h>
 #include <string.h>
 
 #include <reader.h>
@@ -547,6 +548,23 @@ test_tke_card_through_reader (void)
   g_assert_nonnull (strstr (out4, "via the pad"));
 }
 
+/* The reader's pcscd dies: clients lose the service, the launcher says so. */
+static void
+test_pcscd_killed (void)
+{
+  SCARDCONTEXT context;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (kill (fixture.pcscd, SIGKILL), ==, 0);
+  g_subprocess_wait (fixture.launcher, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (fixture.launcher));
+  g_assert_cmpint (g_subprocess_get_exit_status (fixture.launcher), ==, 1);
+  g_clear_object (&fixture.launcher);
+  g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==,
+                   SCARD_E_NO_SERVICE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -585,6 +603,7 @@ main (int argc, char **argv)
   g_test_add_func ("/card/export-key-part", test_export_key_part);
   g_test_add_func ("/card/blocked-survives-restart", test_blocked_survives_restart);
   g_test_add_func ("/card/tke-card-through-reader", test_tke_card_through_reader);
+  g_test_add_func ("/shutdown/pcscd-killed", test_pcscd_killed);
   status = g_test_run ();
   tke_readers_fixture_clear (&fixture);
   return status;

@@ -80,6 +80,9 @@ tke_readers_fixture_start (TkeReadersFixture *f, const char *card1, const char *
   g_assert_no_error (error);
   g_assert_nonnull (line);
   g_assert_true (g_str_has_prefix (line, "ready PCSCLITE_CSOCK_NAME="));
+  g_assert_nonnull (strstr (line, " pcscd-pid="));
+  f->pcscd = (GPid) g_ascii_strtoll (strstr (line, " pcscd-pid=") + 11, NULL, 10);
+  g_assert_cmpint (f->pcscd, >, 1);
 }
 
 void

@@ -13,6 +13,7 @@ typedef struct
   char *dir;         /* temporary: cards, chip key, state */
   char *state_dir;
   GSubprocess *launcher;
+  GPid pcscd; /* from the ready line */
 } TkeReadersFixture;
 
 /* Creates the temporary directory and points PCSCLITE_CSOCK_NAME and
