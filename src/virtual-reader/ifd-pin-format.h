@@ -1,0 +1,42 @@
+/* ifd-pin-format.h: formatting a PIN into an APDU, as PIN-pad reader firmware does
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * No GLib: this runs inside pcscd.
+ */
+
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define IFD_PIN_VERIFY_HEADER_SIZE 19
+#define IFD_PIN_APDU_MAX 260
+
+typedef struct
+{
+  uint8_t timer_out;
+  uint8_t timer_out2;
+  uint8_t format;        /* bmFormatString */
+  uint8_t block;         /* bmPINBlockString */
+  uint8_t length_format; /* bmPINLengthFormat */
+  uint8_t min_digits;
+  uint8_t max_digits;
+  uint8_t validation;
+  const uint8_t *apdu; /* the template */
+  size_t apdu_size;
+} IfdPinVerify;
+
+/* Parses a PIN_VERIFY_STRUCTURE.  Returns 0, or -1 when it is malformed
+ * (a length that does not add up): the reader refuses it. */
+int ifd_pin_verify_parse (const uint8_t *data, size_t size, IfdPinVerify *out);
+
+/* Builds the APDU with @digits (ASCII '0'–'9') in it.  Returns 0 and the
+ * APDU in @out (at least IFD_PIN_APDU_MAX bytes), or the status word the
+ * reader answers: 0x6403 for a PIN length outside min/max, 0x6B80 for a
+ * layout it cannot format. */
+unsigned ifd_pin_format (const IfdPinVerify *verify,
+                         const char *digits,
+                         size_t n_digits,
+                         uint8_t *out,
+                         size_t *out_size);
