@@ -20,9 +20,11 @@ import subprocess
 import sys
 import tempfile
 
-# pkg-config names that org.gnome.Platform//47 (on org.freedesktop.Platform
-# 24.08) ships: GLib, GTK, libadwaita, json-glib, libsoup 3 and libsecret
-# from GNOME; libcurl, SQLite and OpenSSL from the freedesktop base.
+# pkg-config names that org.gnome.Platform//49 (on org.freedesktop.Platform
+# 25.08) ships: GLib, GTK, libadwaita, json-glib and libsoup 3 from GNOME;
+# libcurl, SQLite, OpenSSL and (since 25.08) libsecret from the freedesktop
+# base.  pcsc-lite is in neither.
+RUNTIME_VERSION = '49'
 RUNTIME = {
     'glib-2.0', 'gobject-2.0', 'gio-2.0', 'gio-unix-2.0', 'gmodule-2.0', 'gthread-2.0',
     'gtk4', 'libadwaita-1', 'json-glib-1.0', 'libsoup-3.0', 'libsecret-1',
@@ -80,7 +82,9 @@ def main():
     failures = []
 
     for key, want in (('id', app_id), ('command', 'tke-gtk'),
-                      ('runtime', 'org.gnome.Platform'), ('sdk', 'org.gnome.Sdk')):
+                      ('runtime', 'org.gnome.Platform'), ('sdk', 'org.gnome.Sdk'),
+                      # RUNTIME above describes this version; check it again when moving.
+                      ('runtime-version', RUNTIME_VERSION)):
         if manifest.get(key) != want:
             failures.append('%s is %r, not %r' % (key, manifest.get(key), want))
 
