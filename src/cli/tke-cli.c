@@ -108,9 +108,12 @@ main (int argc,
       char **argv)
 {
   const TkeCliVerb *verb;
+  /* TKE_LOCALEDIR: the tests point it at the build's po/ so that tke
+   * speaks the translations of this build without being installed. */
+  const char *localedir = g_getenv ("TKE_LOCALEDIR");
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 

@@ -51,6 +51,13 @@ set_crypto_error (GError **error,
   return FALSE;
 }
 
+/**
+ * tke_crypto_hex_encode:
+ * @data: (array length=size): the bytes
+ * @size: their number
+ *
+ * Returns: (transfer full): @data as lower-case hexadecimal digits
+ */
 char *
 tke_crypto_hex_encode (const guint8 *data,
                        gsize size)
@@ -110,6 +117,12 @@ tke_crypto_hex_decode (const char *hex,
   return g_bytes_new_take (g_steal_pointer (&bytes), len / 2);
 }
 
+/**
+ * tke_crypto_sha256:
+ * @data: (array length=size): the message
+ * @size: its length
+ * @digest: (out caller-allocates) (array fixed-size=32): the SHA-256 of @data
+ */
 void
 tke_crypto_sha256 (const guint8 *data,
                    gsize size,
@@ -121,6 +134,16 @@ tke_crypto_sha256 (const guint8 *data,
     g_error ("SHA-256 failed");
 }
 
+/**
+ * tke_crypto_random_bytes:
+ * @buffer: (out caller-allocates) (array length=size): the buffer to fill
+ * @size: its length
+ * @error: return location for a #GError
+ *
+ * Fills @buffer from OpenSSL's random number generator.
+ *
+ * Returns: %TRUE, or %FALSE with %TKE_ERROR_CRYPTO
+ */
 gboolean
 tke_crypto_random_bytes (guint8 *buffer,
                          gsize size,
@@ -197,6 +220,14 @@ tke_crypto_xor (const TkeSecret *a,
 
 /* ECDSA P-521 */
 
+/**
+ * tke_crypto_ec_generate: (skip)
+ * @error: return location for a #GError
+ *
+ * Skipped by introspection: OpenSSL's EVP_PKEY is no GObject type.
+ *
+ * Returns: (transfer full): a new P-521 key pair, or %NULL
+ */
 EVP_PKEY *
 tke_crypto_ec_generate (GError **error)
 {
@@ -208,7 +239,7 @@ tke_crypto_ec_generate (GError **error)
 }
 
 /**
- * tke_crypto_ec_public_point:
+ * tke_crypto_ec_public_point: (skip)
  * @key: an EC key
  * @error: return location for a #GError
  *
@@ -273,7 +304,7 @@ public_key_from_point (const char *group,
 }
 
 /**
- * tke_crypto_ec_public_key_from_point:
+ * tke_crypto_ec_public_key_from_point: (skip)
  * @point: (array length=size): an uncompressed P-521 point
  * @size: its length
  * @error: return location for a #GError
@@ -291,7 +322,7 @@ tke_crypto_ec_public_key_from_point (const guint8 *point,
 }
 
 /**
- * tke_crypto_ec_private_key_to_pem:
+ * tke_crypto_ec_private_key_to_pem: (skip)
  * @key: a private key
  * @error: return location for a #GError
  *
@@ -316,7 +347,7 @@ tke_crypto_ec_private_key_to_pem (EVP_PKEY *key,
 }
 
 /**
- * tke_crypto_ec_private_key_from_pem:
+ * tke_crypto_ec_private_key_from_pem: (skip)
  * @pem: PEM text
  * @error: return location for a #GError
  *
@@ -346,7 +377,7 @@ tke_crypto_ec_private_key_from_pem (const TkeSecret *pem,
 }
 
 /**
- * tke_crypto_ski:
+ * tke_crypto_ski: (skip)
  * @key: an administrator's signature key
  * @ski: (out caller-allocates) (array fixed-size=32): SHA-256 of the uncompressed public point
  * @error: return location for a #GError
@@ -369,7 +400,7 @@ tke_crypto_ski (EVP_PKEY *key,
 }
 
 /**
- * tke_crypto_sign:
+ * tke_crypto_sign: (skip)
  * @key: a P-521 private key
  * @data: (array length=size): the message
  * @size: its length
@@ -405,7 +436,7 @@ tke_crypto_sign (EVP_PKEY *key,
 }
 
 /**
- * tke_crypto_verify:
+ * tke_crypto_verify: (skip)
  * @key: a P-521 public key
  * @data: (array length=size): the message
  * @size: its length
@@ -497,7 +528,7 @@ derive_seal_key (EVP_PKEY *own,
 }
 
 /**
- * tke_crypto_seal:
+ * tke_crypto_seal: (skip)
  * @recipient: the unit's importer public key (P-521)
  * @aad: (array length=aad_size) (nullable): associated data: unit, register, part number
  * @aad_size: its length
@@ -558,7 +589,7 @@ tke_crypto_seal (EVP_PKEY *recipient,
 }
 
 /**
- * tke_crypto_open:
+ * tke_crypto_open: (skip)
  * @recipient: the importer private key
  * @aad: (array length=aad_size) (nullable): the associated data it was sealed with
  * @aad_size: its length
@@ -862,6 +893,18 @@ tke_crypto_kwp_context_unwrap (TkeKwpContext *self,
 
 /* AES-256-GCM */
 
+/**
+ * tke_crypto_aes_gcm_encrypt:
+ * @key: a 256-bit key
+ * @nonce: (array fixed-size=12): a nonce never used before with @key
+ * @aad: (array length=aad_size) (nullable): associated data
+ * @aad_size: its length
+ * @plaintext: (array length=size): the data to encrypt
+ * @size: its length
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the ciphertext followed by the 16-byte tag
+ */
 GBytes *
 tke_crypto_aes_gcm_encrypt (const TkeSecret *key,
                             const guint8 nonce[TKE_GCM_NONCE_SIZE],
@@ -896,6 +939,18 @@ tke_crypto_aes_gcm_encrypt (const TkeSecret *key,
   return g_bytes_new_take (g_steal_pointer (&out), (gsize) (len + final_len) + TKE_GCM_TAG_SIZE);
 }
 
+/**
+ * tke_crypto_aes_gcm_decrypt:
+ * @key: a 256-bit key
+ * @nonce: (array fixed-size=12): the nonce of the encryption
+ * @aad: (array length=aad_size) (nullable): the associated data
+ * @aad_size: its length
+ * @ciphertext: (array length=size): the ciphertext followed by the tag
+ * @size: its length
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the plaintext, or %NULL with %TKE_ERROR_INTEGRITY
+ */
 TkeSecret *
 tke_crypto_aes_gcm_decrypt (const TkeSecret *key,
                             const guint8 nonce[TKE_GCM_NONCE_SIZE],
@@ -967,6 +1022,18 @@ run_kdf (const char *name,
   return g_steal_pointer (&out);
 }
 
+/**
+ * tke_crypto_hkdf_sha256:
+ * @ikm: the input key material
+ * @salt: (array length=salt_size) (nullable): the salt
+ * @salt_size: its length
+ * @info: (array length=info_size) (nullable): the context
+ * @info_size: its length
+ * @out_size: the number of bytes to derive
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the derived key
+ */
 TkeSecret *
 tke_crypto_hkdf_sha256 (const TkeSecret *ikm,
                         const guint8 *salt,
@@ -987,6 +1054,17 @@ tke_crypto_hkdf_sha256 (const TkeSecret *ikm,
   return run_kdf (OSSL_KDF_NAME_HKDF, params, out_size, error);
 }
 
+/**
+ * tke_crypto_pbkdf2_sha256:
+ * @password: the password
+ * @salt: (array length=salt_size): the salt
+ * @salt_size: its length
+ * @iterations: the iteration count
+ * @out_size: the number of bytes to derive
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the derived key
+ */
 TkeSecret *
 tke_crypto_pbkdf2_sha256 (const TkeSecret *password,
                           const guint8 *salt,
@@ -1011,6 +1089,19 @@ tke_crypto_pbkdf2_sha256 (const TkeSecret *password,
   return run_kdf (OSSL_KDF_NAME_PBKDF2, params, out_size, error);
 }
 
+/**
+ * tke_crypto_scrypt:
+ * @password: the password
+ * @salt: (array length=salt_size): the salt
+ * @salt_size: its length
+ * @n: the CPU/memory cost, a power of 2
+ * @r: the block size
+ * @p: the parallelism
+ * @out_size: the number of bytes to derive
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full): the derived key
+ */
 TkeSecret *
 tke_crypto_scrypt (const TkeSecret *password,
                    const guint8 *salt,
