@@ -21,5 +21,7 @@
 #include "tke-key-part-source.h"
 #include "tke-signature-key-file.h"
 #include "tke-rotation-status.h"
+#include "tke-service-instance.h"
+#include "tke-service-client.h"
 
 #undef __TKE_INSIDE__
