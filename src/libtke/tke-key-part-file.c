@@ -11,7 +11,7 @@
  *     "cipher": { "name": "aes-256-gcm", "nonce": "<24 hex>", "ciphertext": "<96 hex>" } }
  *
  * The file key is scrypt(password, salt); "check" is the first 16 bytes of
- * HKDF-SHA256(file key, info "tke-key-part-check") so that a wrong password
+ * HKDF-SHA256(file key, salt, info "tke-key-part-check") so that a wrong password
  * and a damaged file give different messages; the ciphertext is
  * AES-256-GCM of the 32-byte part with the associated data
  * "tke-key-part-v1\n" ‖ vp ‖ "\n" ‖ description, which binds both.
@@ -54,7 +54,7 @@ struct _TkeKeyPartFile
   GBytes *check;
   GBytes *nonce;
   GBytes *ciphertext;
-  TkeSecret *password;
+  TkeSecret *file_key;
 };
 
 static void tke_key_part_file_source_init (TkeKeyPartSourceInterface *iface);
@@ -111,7 +111,8 @@ derive (const TkeSecret *password,
                            p, 32, error);
   if (key == NULL)
     return NULL;
-  check_key = tke_crypto_hkdf_sha256 (key, NULL, 0, (const guint8 *) CHECK_INFO,
+  check_key = tke_crypto_hkdf_sha256 (key, g_bytes_get_data (salt, NULL), g_bytes_get_size (salt),
+                                      (const guint8 *) CHECK_INFO,
                                       strlen (CHECK_INFO), CHECK_SIZE, error);
   if (check_key == NULL)
     return NULL;
@@ -404,25 +405,13 @@ tke_key_part_file_get_vp (TkeKeyPartFile *self)
   return self->vp;
 }
 
-/**
- * tke_key_part_file_unlock:
- * @password: the file's password
- *
- * Returns: (transfer full): the 32-byte part, in the secure heap
- */
-TkeSecret *
-tke_key_part_file_unlock (TkeKeyPartFile *self,
-                          const TkeSecret *password,
-                          GError **error)
+static TkeSecret *
+derive_checked (TkeKeyPartFile *self,
+                const TkeSecret *password,
+                GError **error)
 {
-  guint8 check[CHECK_SIZE], vp[TKE_VP_SIZE];
+  guint8 check[CHECK_SIZE];
   g_autoptr (TkeSecret) file_key = NULL;
-  g_autoptr (TkeSecret) part = NULL;
-  g_autoptr (GBytes) aad = NULL;
-  g_autofree char *vp_hex = NULL;
-
-  g_return_val_if_fail (TKE_IS_KEY_PART_FILE (self), NULL);
-  g_return_val_if_fail (password != NULL, NULL);
 
   file_key = derive (password, self->salt, self->n, self->r, self->p, check, error);
   if (file_key == NULL)
@@ -432,8 +421,19 @@ tke_key_part_file_unlock (TkeKeyPartFile *self,
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD, _("Invalid password."));
       return NULL;
     }
+  return g_steal_pointer (&file_key);
+}
 
-  aad = make_aad (self->vp, self->description);
+static TkeSecret *
+decrypt_part (TkeKeyPartFile *self,
+              const TkeSecret *file_key,
+              GError **error)
+{
+  guint8 vp[TKE_VP_SIZE];
+  g_autoptr (TkeSecret) part = NULL;
+  g_autoptr (GBytes) aad = make_aad (self->vp, self->description);
+  g_autofree char *vp_hex = NULL;
+
   part = tke_crypto_aes_gcm_decrypt (file_key, g_bytes_get_data (self->nonce, NULL),
                                      g_bytes_get_data (aad, NULL), g_bytes_get_size (aad),
                                      g_bytes_get_data (self->ciphertext, NULL),
@@ -454,16 +454,45 @@ tke_key_part_file_unlock (TkeKeyPartFile *self,
   return g_steal_pointer (&part);
 }
 
-void
-tke_key_part_file_set_password (TkeKeyPartFile *self,
-                                const TkeSecret *password)
+/**
+ * tke_key_part_file_unlock:
+ * @password: the file's password
+ *
+ * Returns: (transfer full): the 32-byte part, in the secure heap
+ */
+TkeSecret *
+tke_key_part_file_unlock (TkeKeyPartFile *self,
+                          const TkeSecret *password,
+                          GError **error)
 {
-  g_return_if_fail (TKE_IS_KEY_PART_FILE (self));
+  g_autoptr (TkeSecret) file_key = NULL;
 
-  g_clear_pointer (&self->password, tke_secret_unref);
-  if (password != NULL)
-    self->password = tke_secret_new_from_data (tke_secret_get_data (password),
-                                               tke_secret_get_size (password));
+  g_return_val_if_fail (TKE_IS_KEY_PART_FILE (self), NULL);
+  g_return_val_if_fail (password != NULL, NULL);
+
+  file_key = derive_checked (self, password, error);
+  if (file_key == NULL)
+    return NULL;
+  return decrypt_part (self, file_key, error);
+}
+
+gboolean
+tke_key_part_file_set_password (TkeKeyPartFile *self,
+                                const TkeSecret *password,
+                                GError **error)
+{
+  g_autoptr (TkeSecret) file_key = NULL;
+  g_autoptr (TkeSecret) part = NULL;
+
+  g_return_val_if_fail (TKE_IS_KEY_PART_FILE (self), FALSE);
+  g_return_val_if_fail (password != NULL, FALSE);
+
+  file_key = derive_checked (self, password, error);
+  if (file_key == NULL || (part = decrypt_part (self, file_key, error)) == NULL)
+    return FALSE;
+  g_clear_pointer (&self->file_key, tke_secret_unref);
+  self->file_key = g_steal_pointer (&file_key);
+  return TRUE;
 }
 
 /* ---- TkeKeyPartSource --------------------------------------------------- */
@@ -507,7 +536,7 @@ seal_thread (GTask *task,
   g_autoptr (EVP_PKEY) importer = NULL;
   GBytes *sealed;
 
-  if (self->password == NULL)
+  if (self->file_key == NULL)
     {
       g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
                                _("No password was given for the key part file “%s”."),
@@ -516,7 +545,7 @@ seal_thread (GTask *task,
     }
   importer = tke_crypto_ec_public_key_from_point (g_bytes_get_data (data->importer, NULL),
                                                   g_bytes_get_size (data->importer), &error);
-  if (importer == NULL || (part = tke_key_part_file_unlock (self, self->password, &error)) == NULL ||
+  if (importer == NULL || (part = decrypt_part (self, self->file_key, &error)) == NULL ||
       (sealed = tke_crypto_seal (importer, g_bytes_get_data (data->aad, NULL),
                                  g_bytes_get_size (data->aad), part, &error)) == NULL)
     {
@@ -574,7 +603,7 @@ tke_key_part_file_finalize (GObject *object)
   g_clear_pointer (&self->check, g_bytes_unref);
   g_clear_pointer (&self->nonce, g_bytes_unref);
   g_clear_pointer (&self->ciphertext, g_bytes_unref);
-  g_clear_pointer (&self->password, tke_secret_unref);
+  g_clear_pointer (&self->file_key, tke_secret_unref);
 
   G_OBJECT_CLASS (tke_key_part_file_parent_class)->finalize (object);
 }

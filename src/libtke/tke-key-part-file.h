@@ -49,10 +49,12 @@ TKE_AVAILABLE_IN_ALL
 TkeSecret *tke_key_part_file_unlock (TkeKeyPartFile *self,
                                      const TkeSecret *password,
                                      GError **error);
-/* The password tke_key_part_source_seal_async() unlocks the file with
- * (kept in the secure heap until the object goes away). */
+/* Checks @password and keeps the key it derives (in the secure heap, until
+ * the object goes away) for tke_key_part_source_seal_async(), so that
+ * sealing to several units runs the slow KDF once. */
 TKE_AVAILABLE_IN_ALL
-void tke_key_part_file_set_password (TkeKeyPartFile *self,
-                                     const TkeSecret *password);
+gboolean tke_key_part_file_set_password (TkeKeyPartFile *self,
+                                         const TkeSecret *password,
+                                         GError **error);
 
 G_END_DECLS

@@ -571,7 +571,7 @@ typedef struct
 static const ErrorCode error_codes[] = {
   { "token_expired", TKE_ERROR_AUTH_EXPIRED },
   { "unauthorized", TKE_ERROR_UNAUTHORIZED },
-  { "unknown_signer", TKE_ERROR_UNAUTHORIZED },
+  { "unknown_signer", TKE_ERROR_NOT_FOUND },
   { "bad_signature", TKE_ERROR_INTEGRITY },
   { "invalid_key_part", TKE_ERROR_INTEGRITY },
   { "threshold_not_met", TKE_ERROR_THRESHOLD_NOT_MET },
