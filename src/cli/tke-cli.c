@@ -60,8 +60,8 @@ print_usage (void)
   g_print (_("\nExit status:\n"
              "  0  the operation succeeded\n"
              "  1  the operation failed; the message says why and what to do\n"
-             "  2  the command line was wrong\n"
-             "  3  not logged in, or the token expired: run “tke login”\n"
+             "  2  the command line was wrong\n"));
+  g_print (_("  3  not logged in, or the token expired: run “tke login”\n"
              "  4  you answered no to a confirmation; nothing was changed\n"));
   g_print (_("\nRun “tke help VERB” for the options of a verb.\n"));
 }

@@ -26,6 +26,7 @@ schema_for (TkeCredentialKind kind)
     SECRET_SCHEMA_NONE,
     {
         { "endpoint", SECRET_SCHEMA_ATTRIBUTE_STRING },
+        { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
         { NULL, 0 },
     },
   };
@@ -34,11 +35,20 @@ schema_for (TkeCredentialKind kind)
     SECRET_SCHEMA_NONE,
     {
         { "endpoint", SECRET_SCHEMA_ATTRIBUTE_STRING },
+        { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
         { NULL, 0 },
     },
   };
 
   return kind == TKE_CREDENTIAL_TOKEN ? &token_schema : &api_key_schema;
+}
+
+/* Some backends (the file backend) match on attributes only, not on the
+ * schema name: "kind" keeps the two credentials of an endpoint apart. */
+static const char *
+kind_attribute (TkeCredentialKind kind)
+{
+  return kind == TKE_CREDENTIAL_TOKEN ? "token" : "api-key";
 }
 
 static const char *
@@ -84,7 +94,7 @@ tke_credentials_store (TkeCredentialKind kind,
                             (gssize) tke_secret_get_size (secret), "text/plain");
   ok = secret_password_store_binary_sync (schema_for (kind), SECRET_COLLECTION_DEFAULT, label,
                                           value, cancellable, &local_error, "endpoint", endpoint,
-                                          NULL);
+                                          "kind", kind_attribute (kind), NULL);
   secret_value_unref (value);
   if (!ok)
     set_keyring_error (error, kind, local_error);
@@ -106,7 +116,8 @@ tke_credentials_lookup (TkeCredentialKind kind,
   g_return_val_if_fail (endpoint != NULL, NULL);
 
   value = secret_password_lookup_binary_sync (schema_for (kind), cancellable, &local_error,
-                                              "endpoint", endpoint, NULL);
+                                              "endpoint", endpoint, "kind",
+                                              kind_attribute (kind), NULL);
   if (local_error != NULL)
     {
       set_keyring_error (error, kind, local_error);
@@ -135,7 +146,7 @@ tke_credentials_clear (TkeCredentialKind kind,
   g_return_val_if_fail (endpoint != NULL, FALSE);
 
   secret_password_clear_sync (schema_for (kind), cancellable, &local_error, "endpoint", endpoint,
-                              NULL);
+                              "kind", kind_attribute (kind), NULL);
   if (local_error != NULL)
     {
       set_keyring_error (error, kind, local_error);
