@@ -97,6 +97,10 @@ ref_array (GPtrArray *array)
   return copy;
 }
 
+/**
+ * tke_ceremony_set_signers:
+ * @signers: (element-type TkeSigner) (nullable): the signers
+ */
 void
 tke_ceremony_set_signers (TkeCeremony *self,
                           GPtrArray *signers)
@@ -106,6 +110,10 @@ tke_ceremony_set_signers (TkeCeremony *self,
   self->signers = ref_array (signers);
 }
 
+/**
+ * tke_ceremony_set_key_parts:
+ * @parts: (element-type TkeKeyPartSource) (nullable): 2 or 3 key parts
+ */
 void
 tke_ceremony_set_key_parts (TkeCeremony *self,
                             GPtrArray *parts)
@@ -605,6 +613,7 @@ tke_ceremony_class_init (TkeCeremonyClass *klass)
 
   /**
    * TkeCeremony::progress:
+   * @self: the ceremony
    * @unit: the unit the step is for
    * @message: what happens now, for people
    */
@@ -613,6 +622,7 @@ tke_ceremony_class_init (TkeCeremonyClass *klass)
                                            TKE_TYPE_CRYPTO_UNIT, G_TYPE_STRING);
   /**
    * TkeCeremony::unit-done:
+   * @self: the ceremony
    * @unit: the unit on which the command was applied
    */
   signals[SIGNAL_UNIT_DONE] = g_signal_new ("unit-done", G_TYPE_FROM_CLASS (klass),

@@ -1669,6 +1669,15 @@ string_args (const char *first_member,
   return json_builder_get_root (builder);
 }
 
+/**
+ * tke_service_client_send_command_async:
+ * @unit: the crypto unit
+ * @command: the command bytes
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ */
 void
 tke_service_client_send_command_async (TkeServiceClient *self,
                                        TkeCryptoUnit *unit,
@@ -1699,6 +1708,16 @@ tke_service_client_send_command_finish (TkeServiceClient *self,
   return command_finish (self, result, error);
 }
 
+/**
+ * tke_service_client_generate_importer_key_async:
+ * @unit: the crypto unit
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ *
+ * Has @unit generate a fresh importer key pair (1 signature).
+ */
 void
 tke_service_client_generate_importer_key_async (TkeServiceClient *self,
                                                 TkeCryptoUnit *unit,
@@ -1735,6 +1754,17 @@ tke_service_client_generate_importer_key_finish (TkeServiceClient *self,
   return tke_crypto_hex_decode (hex, error);
 }
 
+/**
+ * tke_service_client_load_async:
+ * @unit: the crypto unit
+ * @sealed_parts: (element-type GBytes): 2 or 3 parts sealed to the importer key
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ *
+ * Loads the new master key register (one signature per part).
+ */
 void
 tke_service_client_load_async (TkeServiceClient *self,
                                TkeCryptoUnit *unit,
@@ -1801,6 +1831,15 @@ boolean_finish (TkeServiceClient *self,
   return object != NULL;
 }
 
+/**
+ * tke_service_client_commit_async:
+ * @unit: the crypto unit
+ * @new_vp: the VP of the new register
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ */
 void
 tke_service_client_commit_async (TkeServiceClient *self,
                                  TkeCryptoUnit *unit,
@@ -1829,6 +1868,15 @@ tke_service_client_commit_finish (TkeServiceClient *self,
   return boolean_finish (self, result, error);
 }
 
+/**
+ * tke_service_client_set_immediate_async:
+ * @unit: the crypto unit
+ * @new_vp: the VP of the committed new register
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ */
 void
 tke_service_client_set_immediate_async (TkeServiceClient *self,
                                         TkeCryptoUnit *unit,
@@ -1857,6 +1905,14 @@ tke_service_client_set_immediate_finish (TkeServiceClient *self,
   return boolean_finish (self, result, error);
 }
 
+/**
+ * tke_service_client_clear_new_register_async:
+ * @unit: the crypto unit
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ */
 void
 tke_service_client_clear_new_register_async (TkeServiceClient *self,
                                              TkeCryptoUnit *unit,
@@ -1882,6 +1938,14 @@ tke_service_client_clear_new_register_finish (TkeServiceClient *self,
   return boolean_finish (self, result, error);
 }
 
+/**
+ * tke_service_client_clear_current_register_async:
+ * @unit: the crypto unit
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ */
 void
 tke_service_client_clear_current_register_async (TkeServiceClient *self,
                                                  TkeCryptoUnit *unit,
@@ -1908,6 +1972,16 @@ tke_service_client_clear_current_register_finish (TkeServiceClient *self,
   return boolean_finish (self, result, error);
 }
 
+/**
+ * tke_service_client_add_admin_async:
+ * @unit: the crypto unit
+ * @name: the administrator's name
+ * @public_key: the uncompressed P-521 point
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ */
 void
 tke_service_client_add_admin_async (TkeServiceClient *self,
                                     TkeCryptoUnit *unit,
@@ -1950,6 +2024,15 @@ tke_service_client_add_admin_finish (TkeServiceClient *self,
   return g_strdup (ski);
 }
 
+/**
+ * tke_service_client_remove_admin_async:
+ * @unit: the crypto unit
+ * @ski: the administrator's SKI
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ */
 void
 tke_service_client_remove_admin_async (TkeServiceClient *self,
                                        TkeCryptoUnit *unit,
@@ -1978,6 +2061,16 @@ tke_service_client_remove_admin_finish (TkeServiceClient *self,
   return boolean_finish (self, result, error);
 }
 
+/**
+ * tke_service_client_set_thresholds_async:
+ * @unit: the crypto unit
+ * @signature_threshold: 1–8
+ * @revocation_threshold: 1–8
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ */
 void
 tke_service_client_set_thresholds_async (TkeServiceClient *self,
                                          TkeCryptoUnit *unit,
@@ -2013,6 +2106,14 @@ tke_service_client_set_thresholds_finish (TkeServiceClient *self,
   return boolean_finish (self, result, error);
 }
 
+/**
+ * tke_service_client_zeroize_async:
+ * @unit: the crypto unit
+ * @signers: (element-type TkeSigner) (nullable): the signers, asked in this order
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ */
 void
 tke_service_client_zeroize_async (TkeServiceClient *self,
                                   TkeCryptoUnit *unit,

@@ -258,6 +258,10 @@ tke_workstation_get_selected_units (TkeWorkstation *self)
   return self->selected_units;
 }
 
+/**
+ * tke_workstation_set_selected_units:
+ * @numbers: (element-type guint) (nullable): CRYPTO UNIT NUMs
+ */
 void
 tke_workstation_set_selected_units (TkeWorkstation *self,
                                     GArray *numbers)
@@ -290,6 +294,10 @@ tke_workstation_get_selected_signature_keys (TkeWorkstation *self)
   return self->selected_sigkeys;
 }
 
+/**
+ * tke_workstation_set_selected_signature_keys:
+ * @keynums: (element-type guint) (nullable): KEYNUMs of signature key files
+ */
 void
 tke_workstation_set_selected_signature_keys (TkeWorkstation *self,
                                              GArray *keynums)
