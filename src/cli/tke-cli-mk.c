@@ -300,7 +300,11 @@ run_kms_keys (int argc,
       g_print ("%-38s%-24s%-13s%s\n", key->id, key->name, key_state_name (key->state),
                key->wkid ? key->wkid : "");
     }
-  g_print (_("%u of %" G_GUINT64_FORMAT " keys\n"), keys->len, total);
+  {
+    g_autofree char *total_text = g_strdup_printf ("%" G_GUINT64_FORMAT, total);
+
+    g_print (_("%u of %s keys\n"), keys->len, total_text);
+  }
   return TKE_EXIT_OK;
 }
 

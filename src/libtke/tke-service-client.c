@@ -1130,9 +1130,12 @@ login_thread (GTask *task,
   object = json_node_get_object (answer);
   token = tke_secret_new_from_data ((const guint8 *) access_token, strlen (access_token));
   tke_service_client_set_token (self, token);
+  /* A token that is not a JWT: trust "expires_in". */
+  g_mutex_lock (&self->lock);
   if (self->token_expiration == 0)
     self->token_expiration = g_get_real_time () / G_USEC_PER_SEC +
                              json_object_get_int_member_with_default (object, "expires_in", 0);
+  g_mutex_unlock (&self->lock);
   g_task_return_boolean (task, TRUE);
 }
 
