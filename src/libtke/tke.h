@@ -21,6 +21,7 @@
 #include "tke-key-part-source.h"
 #include "tke-signature-key-file.h"
 #include "tke-rotation-status.h"
+#include "tke-recovery.h"
 #include "tke-service-instance.h"
 #include "tke-service-client.h"
 #include "tke-credentials.h"
