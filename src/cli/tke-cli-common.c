@@ -202,6 +202,15 @@ tke_cli_context_get_selected_units (TkeCliContext *ctx,
   return G_LIST_MODEL (store);
 }
 
+GListModel *
+tke_cli_context_load_selected (TkeCliContext *ctx,
+                               GError **error)
+{
+  if (!tke_cli_context_load_units (ctx, error))
+    return NULL;
+  return tke_cli_context_get_selected_units (ctx, error);
+}
+
 gboolean
 tke_cli_units_need_signatures (GListModel *units)
 {

@@ -66,6 +66,9 @@ gboolean tke_cli_context_load_units (TkeCliContext *ctx,
 /* The selected units, as a GListModel of TkeCryptoUnit; an error if none. */
 GListModel *tke_cli_context_get_selected_units (TkeCliContext *ctx,
                                                 GError **error);
+/* load_units, then get_selected_units. */
+GListModel *tke_cli_context_load_selected (TkeCliContext *ctx,
+                                           GError **error);
 /* TRUE if any of @units is out of imprint mode (so signatures are needed). */
 gboolean tke_cli_units_need_signatures (GListModel *units);
 

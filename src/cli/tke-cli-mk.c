@@ -20,15 +20,6 @@
   if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code)) \
     return exit_code;
 
-static GListModel *
-load_selected (TkeCliContext *ctx,
-               GError **error)
-{
-  if (!tke_cli_context_load_units (ctx, error))
-    return NULL;
-  return tke_cli_context_get_selected_units (ctx, error);
-}
-
 static int
 run_register_ceremony (TkeCliContext *ctx,
                        TkeCeremonyKind kind,
@@ -92,7 +83,7 @@ run_mk_load (int argc,
   g_autoptr (GPtrArray) signers = NULL;
   g_autoptr (TkeCeremony) ceremony = NULL;
 
-  if ((units = load_selected (ctx, &error)) == NULL)
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   keynums = tke_cli_read_numbers (argc, argv,
                                   _("Enter the KEYNUM values of the master key parts you wish to "
@@ -127,7 +118,7 @@ run_mk_commit (int argc,
   BEGIN_VERB ("", _("Commit the new master key register of the selected crypto units."), NULL);
   g_autoptr (GListModel) units = NULL;
 
-  if ((units = load_selected (ctx, &error)) == NULL)
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   return run_register_ceremony (ctx, TKE_CEREMONY_COMMIT, units, 0, NULL);
 }
@@ -143,7 +134,7 @@ run_clear (int argc,
               NULL);
   g_autoptr (GListModel) units = NULL;
 
-  if ((units = load_selected (ctx, &error)) == NULL)
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   if (!tke_cli_confirm (ctx, current ? _("Clearing the current master key register makes the "
                                          "keys it wraps unusable. Do you want to continue?")

@@ -227,15 +227,6 @@ run_cryptounit_rm (int argc,
 
 /* ---- Views of the selected units ---------------------------------------- */
 
-static GListModel *
-load_selected (TkeCliContext *ctx,
-               GError **error)
-{
-  if (!tke_cli_context_load_units (ctx, error))
-    return NULL;
-  return tke_cli_context_get_selected_units (ctx, error);
-}
-
 static int
 run_cryptounit_mk (int argc,
                    char **argv)
@@ -243,7 +234,7 @@ run_cryptounit_mk (int argc,
   BEGIN_VERB ("", _("Show the master key registers of the selected crypto units."), NULL);
   g_autoptr (GListModel) units = NULL;
 
-  if ((units = load_selected (ctx, &error)) == NULL)
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   tke_cli_print_register_tables (tke_service_instance_get_id (ctx->instance), units);
   return TKE_EXIT_OK;
@@ -256,7 +247,7 @@ run_cryptounit_admins (int argc,
   BEGIN_VERB ("", _("List the administrators installed in the selected crypto units."), NULL);
   g_autoptr (GListModel) units = NULL;
 
-  if ((units = load_selected (ctx, &error)) == NULL)
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   g_print ("SERVICE INSTANCE: %s\n", tke_service_instance_get_id (ctx->instance));
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
@@ -289,7 +280,7 @@ run_cryptounit_thrhlds (int argc,
   BEGIN_VERB ("", _("Show the signature thresholds of the selected crypto units."), NULL);
   g_autoptr (GListModel) units = NULL;
 
-  if ((units = load_selected (ctx, &error)) == NULL)
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   g_print ("SERVICE INSTANCE: %s\n", tke_service_instance_get_id (ctx->instance));
   g_print ("%-18s%-22s%-23s%s\n", "CRYPTO UNIT NUM", "SIGNATURE THRESHOLD",
@@ -349,7 +340,7 @@ run_cryptounit_admin_add (int argc,
   g_autoptr (TkeCeremony) ceremony = NULL;
   g_autofree char *path = NULL;
 
-  if ((units = load_selected (ctx, &error)) == NULL)
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   keynum = tke_cli_read_numbers (argc, argv,
                                  _("Enter the KEYNUM of the administrator signature key you wish "
@@ -424,7 +415,7 @@ run_cryptounit_admin_rm (int argc,
   g_autofree char *ski = NULL;
   g_autofree char *question = NULL;
 
-  if ((units = load_selected (ctx, &error)) == NULL)
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   if (argc > 1)
     answer = g_strdup (argv[1]);
@@ -495,7 +486,7 @@ run_cryptounit_thrhld_set (int argc,
   g_autoptr (TkeCeremony) ceremony = NULL;
   guint sig, rev;
 
-  if ((units = load_selected (ctx, &error)) == NULL)
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   if (!read_threshold (_("Enter the new signature threshold value:"), signature, &sig, &error) ||
       !read_threshold (_("Enter the new revocation signature threshold value:"), revocation, &rev,
@@ -517,7 +508,7 @@ run_cryptounit_zeroize (int argc,
   g_autoptr (GListModel) units = NULL;
   g_autoptr (TkeCeremony) ceremony = NULL;
 
-  if ((units = load_selected (ctx, &error)) == NULL)
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   if (!tke_cli_confirm (ctx, _("Zeroizing erases the master keys and administrators of the "
                                "selected crypto units. Continue?")))
