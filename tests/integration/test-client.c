@@ -495,6 +495,90 @@ test_initialization (void)
   g_assert_cmpint (json_object_get_int_member (keystore, "keys_total"), ==, N_ROOT_KEYS);
   g_assert_cmpint (json_object_get_int_member (keystore, "keys_ok"), ==, N_ROOT_KEYS);
 
+  /* KMS get and delete through the client. */
+  {
+    g_autoptr (GAsyncResult) res = NULL;
+    g_autoptr (GPtrArray) page = NULL;
+    g_autoptr (TkeKmsKey) key = NULL;
+    g_autofree char *id = NULL;
+    guint64 total = 0;
+
+    tke_service_client_kms_list_keys_async (f->client, 10, 5, NULL, on_done, &res);
+    wait_for (&res);
+    page = tke_service_client_kms_list_keys_finish (f->client, res, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (page->len, ==, 5);
+    g_assert_cmpuint (total, ==, N_ROOT_KEYS);
+    id = g_strdup (((TkeKmsKey *) page->pdata[0])->id);
+    g_clear_object (&res);
+    tke_service_client_kms_get_key_async (f->client, id, NULL, on_done, &res);
+    wait_for (&res);
+    key = tke_service_client_kms_get_key_finish (f->client, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (key->id, ==, id);
+    g_assert_cmpint (key->state, ==, 1);
+    g_assert_false (key->extractable);
+    g_clear_object (&res);
+    tke_service_client_kms_delete_key_async (f->client, id, NULL, on_done, &res);
+    wait_for (&res);
+    g_assert_true (tke_service_client_kms_delete_key_finish (f->client, res, &error));
+    g_assert_no_error (error);
+    g_clear_object (&res);
+    tke_service_client_kms_get_key_async (f->client, id, NULL, on_done, &res);
+    wait_for (&res);
+    g_clear_pointer (&key, tke_kms_key_free);
+    key = tke_service_client_kms_get_key_finish (f->client, res, &error);
+    g_assert_null (key);
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
+
+  /* RewrapKeyBlob: refused until a new key is committed, then the blob
+   * comes back under the new key's WKID. */
+  {
+    g_autoptr (JsonObject) generated = emu_call_ok (f->emu, "POST", "/v1/grep11/generate", "{}",
+                                                    200);
+    g_autofree char *blob_file = g_build_filename (f->top, "blob.b64", NULL);
+    g_autofree char *out_file = g_build_filename (f->top, "blob-new.b64", NULL);
+    g_autoptr (TkeSecret) p4 = tke_secret_new_random (32, NULL);
+    g_autoptr (TkeSecret) p5 = tke_secret_new_random (32, NULL);
+    g_autoptr (TkeSecret) next = tke_crypto_xor (p4, p5, NULL);
+    g_autofree char *h4 = hex_of (p4), *h5 = hex_of (p5);
+    g_autofree char *pw4 = g_strdup_printf ("%s\nkp-pass-4\nkp-pass-4\n", h4);
+    g_autofree char *pw5 = g_strdup_printf ("%s\nkp-pass-5\nkp-pass-5\n", h5);
+    g_autofree char *text = NULL;
+    g_autofree guchar *rewrapped = NULL;
+    guint8 wkid[TKE_WKID_SIZE];
+    gsize size = 0;
+
+    g_assert_true (g_file_set_contents (blob_file,
+                                        json_object_get_string_member (generated, "blob"), -1,
+                                        NULL));
+    {
+      g_auto (Run) early = tke (f, NULL, "rewrap-blob", blob_file, NULL);
+      assert_fails (early, 1, "Full Committed");
+    }
+    {
+      g_auto (Run) a = tke (f, pw4, "mk-add", "--value", "--description", "next 1", NULL);
+      g_auto (Run) b = tke (f, pw5, "mk-add", "--value", "--description", "next 2", NULL);
+      g_auto (Run) load = tke (f, "password-one\nkp-pass-4\nkp-pass-5\n", "cryptounit-mk-load",
+                               "4", "5", NULL);
+      g_auto (Run) commit = tke (f, "password-one\npassword-two\n", "cryptounit-mk-commit",
+                                 NULL);
+      g_auto (Run) rewrap = tke (f, NULL, "rewrap-blob", blob_file, "--output", out_file, NULL);
+      assert_ok (a);
+      assert_ok (b);
+      assert_ok (load);
+      assert_ok (commit);
+      assert_ok (rewrap);
+    }
+    g_assert_true (g_file_get_contents (out_file, &text, NULL, NULL));
+    rewrapped = g_base64_decode (g_strstrip (text), &size);
+    g_assert_cmpuint (size, >, TKE_WKID_SIZE);
+    tke_crypto_wkid (next, wkid);
+    g_assert_cmpmem (rewrapped, TKE_WKID_SIZE, wkid, TKE_WKID_SIZE);
+  }
+
   fixture_stop (f);
 }
 
