@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <openssl/crypto.h>
+
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -17,6 +19,7 @@
 
 #include "tke-credentials.h"
 #include "tke-error.h"
+#include "tke-worker-private.h"
 
 static const SecretSchema *
 schema_for (TkeCredentialKind kind)
@@ -174,6 +177,7 @@ lookup_thread (GTask *task,
                gpointer task_data,
                GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   LookupData *data = task_data;
   GError *error = NULL;
   TkeSecret *secret = tke_credentials_lookup (data->kind, data->endpoint, cancellable, &error);

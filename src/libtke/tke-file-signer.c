@@ -9,8 +9,11 @@
 
 #include "config.h"
 
+#include <openssl/crypto.h>
+
 #include "tke-crypto.h"
 #include "tke-error.h"
+#include "tke-worker-private.h"
 #include "tke-file-signer.h"
 #include "tke-signer.h"
 
@@ -81,6 +84,7 @@ public_key_thread (GTask *task,
                    gpointer task_data,
                    GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   TkeFileSigner *self = source;
   g_autoptr (GError) error = NULL;
   g_autoptr (EVP_PKEY) key = NULL;
@@ -122,6 +126,7 @@ sign_thread (GTask *task,
              gpointer task_data,
              GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   TkeFileSigner *self = source;
   GBytes *data = task_data;
   g_autoptr (GError) error = NULL;

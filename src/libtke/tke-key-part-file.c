@@ -27,6 +27,7 @@
 
 #include "tke-crypto.h"
 #include "tke-error.h"
+#include "tke-worker-private.h"
 #include "tke-key-part-file.h"
 #include "tke-key-part-source.h"
 #include "tke-types.h"
@@ -529,6 +530,7 @@ seal_thread (GTask *task,
              gpointer task_data,
              GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   TkeKeyPartFile *self = source;
   SealData *data = task_data;
   g_autoptr (GError) error = NULL;

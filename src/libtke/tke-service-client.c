@@ -16,6 +16,8 @@
 
 #include "config.h"
 
+#include <openssl/crypto.h>
+
 #include <string.h>
 
 #include <curl/curl.h>
@@ -23,6 +25,7 @@
 
 #include "tke-crypto.h"
 #include "tke-error.h"
+#include "tke-worker-private.h"
 #include "tke-service-client-private.h"
 #include "tke-service-client.h"
 #include "tke-signer.h"
@@ -1088,6 +1091,7 @@ login_thread (GTask *task,
               gpointer task_data,
               GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   TkeServiceClient *self = source;
   TkeSecret *api_key = task_data;
   g_autoptr (JsonNode) answer = NULL;
@@ -1240,6 +1244,7 @@ list_units_thread (GTask *task,
                    gpointer task_data,
                    GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   TkeServiceClient *self = source;
   g_autoptr (TkeServiceInstance) instance = NULL;
   g_autoptr (JsonObject) answer = NULL;
@@ -1362,6 +1367,7 @@ refresh_thread (GTask *task,
                 gpointer task_data,
                 GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   RefreshData *data = task_data;
   g_autoptr (GError) error = NULL;
 
@@ -1460,6 +1466,7 @@ command_prepare_thread (GTask *step,
                         gpointer task_data,
                         GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   CommandData *data = task_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) result = NULL;
@@ -1483,6 +1490,7 @@ command_send_thread (GTask *step,
                      gpointer task_data,
                      GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   CommandData *data = task_data;
   g_autoptr (GError) error = NULL;
   JsonObject *result;
@@ -2389,6 +2397,7 @@ call_thread (GTask *task,
              gpointer task_data,
              GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   CallData *data = task_data;
   g_autoptr (GError) error = NULL;
   gpointer result = NULL;
