@@ -19,5 +19,5 @@ tke_worker_thread_done (int *unused)
 }
 
 /* Put first in the body of a GTaskThreadFunc. */
-#define TKE_WORKER_THREAD_SCOPE \
+#define TKE_WORKER_THREAD_SCOPE                                                                    \
   G_GNUC_UNUSED __attribute__ ((cleanup (tke_worker_thread_done))) int tke_worker_scope_ = 0

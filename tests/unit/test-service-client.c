@@ -76,8 +76,8 @@ test_command_bytes (void)
 static void
 test_key_part_aad (void)
 {
-  g_autoptr (TkeCryptoUnit) unit = tke_crypto_unit_new ("inst", "5a1f-77", 1,
-                                                        TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, "[x]");
+  g_autoptr (TkeCryptoUnit) unit =
+      tke_crypto_unit_new ("inst", "5a1f-77", 1, TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, "[x]");
   g_autoptr (GBytes) aad = tke_service_client_key_part_aad (unit, 2, 3);
 
   g_assert_cmpmem (g_bytes_get_data (aad, NULL), g_bytes_get_size (aad),
@@ -212,8 +212,7 @@ test_parse_kms_key (void)
 }
 
 static GError *
-error_for (long status,
-           const char *body)
+error_for (long status, const char *body)
 {
   g_autoptr (JsonNode) node = body ? json_from_string (body, NULL) : NULL;
   GError *error = NULL;
@@ -286,8 +285,8 @@ static void
 test_token_claims (void)
 {
   /* header {"alg":"HS256","typ":"JWT"}, payload {"iat":1,"exp":1795530667,"instance":"i-1"} */
-  g_autofree char *payload = g_base64_encode (
-      (const guchar *) "{\"iat\":1,\"exp\":1795530667,\"instance\":\"i-1\"}", 43);
+  g_autofree char *payload =
+      g_base64_encode ((const guchar *) "{\"iat\":1,\"exp\":1795530667,\"instance\":\"i-1\"}", 43);
   g_autofree char *token = NULL;
   g_autofree char *instance = NULL;
   g_autoptr (TkeServiceClient) client = tke_service_client_new ("https://127.0.0.1:1/", NULL);
@@ -318,9 +317,7 @@ test_token_claims (void)
 }
 
 static void
-on_done (GObject *source,
-         GAsyncResult *result,
-         gpointer user_data)
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
@@ -440,8 +437,7 @@ test_cancelled_before_start (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_autofree char *keyring_dir = g_dir_make_tmp ("tke-keyring-XXXXXX", NULL);
   g_autofree char *keyring = g_build_filename (keyring_dir, "test.keyring", NULL);
