@@ -841,7 +841,8 @@ test_protocol_refusals (void)
     g_autoptr (GAsyncResult) res = NULL;
     g_autofree char *wrap = NULL;
     g_autofree char *unwrap = NULL;
-    const char *paths[8] = { 0 };
+    g_autofree char *rotate_key = NULL;
+    const char *paths[9] = { 0 };
     guint64 total = 0;
 
     tke_service_client_kms_list_keys_async (f->client, 0, 1, NULL, on_done, &res);
@@ -851,8 +852,7 @@ test_protocol_refusals (void)
     g_assert_cmpuint (total, ==, 20);
     wrap = g_strdup_printf ("/api/v2/keys/%s?action=wrap", ((TkeKmsKey *) keys->pdata[0])->id);
     unwrap = g_strdup_printf ("/api/v2/keys/%s?action=unwrap", ((TkeKmsKey *) keys->pdata[0])->id);
-    /* Not ?action=rotate: the emulator does not read that body (it answers
-     * 204 to any); reported to its engineer. */
+    rotate_key = g_strdup_printf ("/api/v2/keys/%s?action=rotate", ((TkeKmsKey *) keys->pdata[0])->id);
     paths[0] = hsm;
     paths[1] = rotate;
     paths[2] = "/api/v2/keys";
@@ -861,6 +861,7 @@ test_protocol_refusals (void)
     paths[5] = "/v1/grep11/generate";
     paths[6] = "/v1/grep11/rewrap";
     paths[7] = "/v1/grep11/check";
+    paths[8] = rotate_key;
 
     before = units_state (f);
     for (guint i = 0; i < G_N_ELEMENTS (paths); i++)
