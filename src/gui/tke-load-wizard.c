@@ -236,6 +236,7 @@ part_row (TkeKeyPartSource *part)
  */
 void
 tke_load_wizard_set_card_parts (TkeLoadWizard *self,
+                                const char *card_description,
                                 GListModel *parts)
 {
   GtkWidget *child;
@@ -252,6 +253,8 @@ tke_load_wizard_set_card_parts (TkeLoadWizard *self,
     }
   gtk_list_box_select_row (self->parts_list, gtk_list_box_get_row_at_index (self->parts_list, 0));
   gtk_widget_set_visible (self->parts_box, parts != NULL && g_list_model_get_n_items (parts) > 0);
+  if (parts != NULL && g_list_model_get_n_items (parts) > 0)
+    tke_pin_prompt_set_state (self->prompt, TKE_PIN_PROMPT_CHOOSE, card_description, 0);
 }
 
 void

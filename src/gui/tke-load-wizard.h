@@ -43,6 +43,7 @@ void tke_load_wizard_set_pin_state (TkeLoadWizard *self,
                                     const char *card_description,
                                     guint tries_left);
 void tke_load_wizard_set_card_parts (TkeLoadWizard *self,
+                                     const char *card_description,
                                      GListModel *parts);
 void tke_load_wizard_choose_part (TkeLoadWizard *self,
                                   guint index);

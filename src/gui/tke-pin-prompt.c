@@ -138,10 +138,17 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
                                      card_description != NULL ? card_description : "", self->reader, kind);
       show (self, "dialog-warning-symbolic", FALSE, title, description, "error");
       break;
+    case TKE_PIN_PROMPT_CHOOSE:
+      title = g_strdup_printf (_("Card found: “%s”"), card_description != NULL ? card_description : "");
+      show (self, "emblem-ok-symbolic", FALSE, title, _("Choose what to load from the card's list below."), NULL);
+      break;
     default:
       g_return_if_reached ();
     }
   gtk_widget_set_visible (self->cancel_note, state == TKE_PIN_PROMPT_ENTER_PIN);
+  /* The pad's keys are shown only while the reader waits for them. */
+  gtk_widget_set_visible (self->pad, state == TKE_PIN_PROMPT_ENTER_PIN &&
+                                       tke_virtual_pin_pad_get_control_path (TKE_VIRTUAL_PIN_PAD (self->pad)) != NULL);
 }
 
 TkePinPromptState
@@ -172,7 +179,7 @@ tke_pin_prompt_set_virtual_pad (TkePinPrompt *self,
   g_return_if_fail (TKE_IS_PIN_PROMPT (self));
 
   tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad), control_path);
-  gtk_widget_set_visible (self->pad, control_path != NULL);
+  gtk_widget_set_visible (self->pad, control_path != NULL && self->state == TKE_PIN_PROMPT_ENTER_PIN);
 }
 
 GtkWidget *

@@ -19,6 +19,7 @@ G_BEGIN_DECLS
  * @TKE_PIN_PROMPT_BLOCKED: the card is blocked
  * @TKE_PIN_PROMPT_CANCELLED: the PIN entry was cancelled on the pad, or timed out
  * @TKE_PIN_PROMPT_WRONG_CARD: the card in the reader is not the kind asked for
+ * @TKE_PIN_PROMPT_CHOOSE: the card was read; the person chooses what to use from it
  */
 typedef enum
 {
@@ -30,6 +31,7 @@ typedef enum
   TKE_PIN_PROMPT_BLOCKED,
   TKE_PIN_PROMPT_CANCELLED,
   TKE_PIN_PROMPT_WRONG_CARD,
+  TKE_PIN_PROMPT_CHOOSE,
 } TkePinPromptState;
 
 #define TKE_TYPE_PIN_PROMPT (tke_pin_prompt_get_type ())

@@ -30,6 +30,7 @@ struct _TkeVirtualPinPad
   gboolean connecting;
   GQueue pending;   /* lines to send, in order */
   char *in_flight;  /* the line being sent; wiped when sent */
+  gboolean waiting; /* a line was sent and its answer is not in yet */
   guint n_digits;   /* presses in this entry, for the dots only */
   guint n_replies;
   char *last_reply;
@@ -86,6 +87,7 @@ disconnect (TkeVirtualPinPad *self)
   g_queue_clear_full (&self->pending, (GDestroyNotify) wipe_line);
   g_clear_pointer (&self->in_flight, wipe_line);
   self->connecting = FALSE;
+  self->waiting = FALSE;
 }
 
 static void
@@ -111,11 +113,13 @@ on_reply (GObject *source,
 
   if (reply == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        fail (self, error != NULL ? error->message : _("the reader closed the connection"));
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      fail (self, error != NULL ? error->message : _("the reader closed the connection"));
       return;
     }
 
+  self->waiting = FALSE;
   if (g_str_has_prefix (reply, "ok "))
     self->n_digits = (guint) g_ascii_strtoull (reply + 3, NULL, 10);
   else if (g_str_has_prefix (reply, "error "))
@@ -176,7 +180,7 @@ on_connected (GObject *source,
 static void
 pump (TkeVirtualPinPad *self)
 {
-  if (self->control_path == NULL || self->in_flight != NULL || g_queue_is_empty (&self->pending))
+  if (self->control_path == NULL || self->waiting || g_queue_is_empty (&self->pending))
     return;
 
   if (self->connection == NULL)
@@ -196,6 +200,7 @@ pump (TkeVirtualPinPad *self)
     }
 
   self->in_flight = g_queue_pop_head (&self->pending);
+  self->waiting = TRUE;
   g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (self->connection)),
                                    self->in_flight, strlen (self->in_flight), G_PRIORITY_DEFAULT,
                                    self->cancellable, on_written, g_object_ref (self));
@@ -212,7 +217,10 @@ send_line (TkeVirtualPinPad *self,
       return;
     }
   gtk_label_set_text (self->status_label, "");
-  g_queue_push_tail (&self->pending, g_strconcat (command, argument != NULL ? " " : "", argument, "\n", NULL));
+  if (argument != NULL)
+    g_queue_push_tail (&self->pending, g_strconcat (command, " ", argument, "\n", NULL));
+  else
+    g_queue_push_tail (&self->pending, g_strconcat (command, "\n", NULL));
   pump (self);
 }
 

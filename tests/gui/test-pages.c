@@ -419,6 +419,8 @@ main (int argc,
   /* One application for every test: a second one with the same ID would
    * only be a remote of the first. */
   app = tke_application_new ();
+  /* Tests run in parallel on one session bus: each its own instance. */
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, NULL);
 
 #define ADD(path, func) g_test_add ("/gui/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
