@@ -21,5 +21,6 @@
 #include "tke-key-part-source.h"
 #include "tke-signature-key-file.h"
 #include "tke-rotation-status.h"
+#include "tke-recovery.h"
 
 #undef __TKE_INSIDE__
