@@ -22,5 +22,12 @@
 #include "tke-signature-key-file.h"
 #include "tke-rotation-status.h"
 #include "tke-recovery.h"
+#include "tke-service-instance.h"
+#include "tke-service-client.h"
+#include "tke-credentials.h"
+#include "tke-file-signer.h"
+#include "tke-key-part-file.h"
+#include "tke-workstation.h"
+#include "tke-ceremony.h"
 
 #undef __TKE_INSIDE__
