@@ -21,5 +21,10 @@
 #include "tke-key-part-source.h"
 #include "tke-signature-key-file.h"
 #include "tke-rotation-status.h"
+#include "tke-card.h"
+#include "tke-reader.h"
+#include "tke-reader-monitor.h"
+#include "tke-card-signer.h"
+#include "tke-card-key-part-source.h"
 
 #undef __TKE_INSIDE__
