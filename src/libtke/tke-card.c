@@ -48,6 +48,8 @@
 /* Bounds a wait between two checks of the cancellable, should SCardCancel
  * arrive before the wait began (pcsc-lite then ignores it). */
 #define WAIT_SLICE_MS 1000
+/* How long after a failed command pcscd may take to see a card pulled. */
+#define REMOVAL_GRACE_MS 1500
 
 static const guint8 applet_aid[] = { 0xF0, 0x54, 0x4B, 0x45, 0x43, 0x41, 0x52, 0x44 };
 
@@ -239,6 +241,22 @@ post_pin_event (TkeCard *self,
 
 /* ---- APDUs (worker threads, with self->lock held) ---- */
 
+/* After "not transacted": was the card pulled?  pcscd notices a removal on
+ * its next presence poll (every 400 ms), so wait a little for it. */
+static gboolean
+card_was_removed (TkeCard *self)
+{
+  SCARD_READERSTATE state = { .szReader = self->reader_name, .dwCurrentState = SCARD_STATE_UNAWARE };
+  LONG rv = SCardGetStatusChange (self->pcsc, 0, &state, 1);
+
+  if (rv == SCARD_S_SUCCESS && (state.dwEventState & SCARD_STATE_PRESENT) != 0)
+    {
+      state.dwCurrentState = state.dwEventState & ~SCARD_STATE_CHANGED;
+      rv = SCardGetStatusChange (self->pcsc, REMOVAL_GRACE_MS, &state, 1);
+    }
+  return rv == SCARD_S_SUCCESS && (state.dwEventState & SCARD_STATE_PRESENT) == 0;
+}
+
 /* A failed PC/SC call: "not transacted" with the card gone is a removal. */
 static void
 set_card_error (TkeCard *self,
@@ -253,11 +271,11 @@ set_card_error (TkeCard *self,
       BYTE atr[MAX_ATR_SIZE];
       LONG status = SCardStatus (self->handle, NULL, NULL, &state, &protocol, atr, &atr_size);
 
-      if (status == SCARD_W_REMOVED_CARD || status == SCARD_E_NO_SMARTCARD
-          || (status == SCARD_S_SUCCESS && (state & SCARD_PRESENT) == 0))
-        rv = SCARD_W_REMOVED_CARD;
-      else if (status == SCARD_E_NO_SERVICE || status == SCARD_E_READER_UNAVAILABLE)
+      if (status == SCARD_E_NO_SERVICE || status == SCARD_E_READER_UNAVAILABLE)
         rv = status;
+      else if (status == SCARD_W_REMOVED_CARD || status == SCARD_E_NO_SMARTCARD
+               || card_was_removed (self))
+        rv = SCARD_W_REMOVED_CARD;
     }
   tke_pcsc_set_error (rv, self->reader_index, error);
 }
@@ -675,6 +693,9 @@ run_operation (TkeCard *self,
 
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, op, operation_free);
+  /* Once started, an operation's result is real (a PIN entry cannot be
+   * stopped): report it even if the cancellable fired meanwhile. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, operation_thread);
 }
 
