@@ -49,7 +49,7 @@ struct _TkeMasterKeysPage
   GListModel *units;
   GListStore *selected;
   GHashTable *differs; /* TkeCryptoUnit → Differs */
-  TkeRecoveryPageAction recovery;
+  TkeRecoveryAction recovery;
   gboolean busy;
   char *reasons[N_OPS];
 
@@ -450,18 +450,19 @@ reason_for (TkeMasterKeysPage *self,
 /* While a rotation waits for recovery, the advisor's action is the only
  * one on offer (DESIGN §5: never offer what the table forbids). */
 static gboolean
-recovery_allows (TkeRecoveryPageAction recovery,
+recovery_allows (TkeRecoveryAction recovery,
                  Op op)
 {
   switch (recovery)
     {
-    case TKE_RECOVERY_PAGE_ROTATE_AGAIN:
+    case TKE_RECOVERY_ACTION_ROTATE:
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
       return op == OP_ROTATE;
-    case TKE_RECOVERY_PAGE_SET_IMMEDIATE:
+    case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
       return op == OP_SET_IMMEDIATE;
-    case TKE_RECOVERY_PAGE_REMOVE_AND_SET_IMMEDIATE:
-    case TKE_RECOVERY_PAGE_DO_NOTHING:
-    case TKE_RECOVERY_PAGE_NONE:
+    case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
+    case TKE_RECOVERY_ACTION_STOP:
+    case TKE_RECOVERY_ACTION_NONE:
     default:
       return FALSE;
     }
@@ -479,9 +480,9 @@ update_actions (TkeMasterKeysPage *self)
 
       if (common != NULL)
         reason = g_strdup (common);
-      else if (self->recovery != TKE_RECOVERY_PAGE_NONE && !recovery_allows (self->recovery, op))
+      else if (self->recovery != TKE_RECOVERY_ACTION_NONE && !recovery_allows (self->recovery, op))
         reason = g_strdup (_("A master key rotation did not finish. The recovery page shows the one safe action."));
-      else if (self->recovery != TKE_RECOVERY_PAGE_NONE)
+      else if (self->recovery != TKE_RECOVERY_ACTION_NONE)
         reason = NULL;
       else
         reason = reason_for (self, op);
@@ -645,7 +646,7 @@ tke_master_keys_page_set_units (TkeMasterKeysPage *self,
 
 void
 tke_master_keys_page_set_recovery (TkeMasterKeysPage *self,
-                                   TkeRecoveryPageAction action)
+                                   TkeRecoveryAction action)
 {
   g_return_if_fail (TKE_IS_MASTER_KEYS_PAGE (self));
   self->recovery = action;

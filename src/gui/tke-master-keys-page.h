@@ -20,7 +20,7 @@ GtkWidget *tke_master_keys_page_new (void);
 void tke_master_keys_page_set_units (TkeMasterKeysPage *self,
                                      GListModel *units);
 void tke_master_keys_page_set_recovery (TkeMasterKeysPage *self,
-                                        TkeRecoveryPageAction action);
+                                        TkeRecoveryAction action);
 void tke_master_keys_page_set_busy (TkeMasterKeysPage *self,
                                     gboolean busy);
 GListModel *tke_master_keys_page_get_selected_units (TkeMasterKeysPage *self);

@@ -20,7 +20,7 @@ struct _TkeRecoveryPage
 {
   AdwBin parent_instance;
 
-  TkeRecoveryPageAction action;
+  TkeRecoveryAction action;
   GtkNoSelection *model;
 
   GtkLabel *title_label;
@@ -46,37 +46,39 @@ tke_recovery_page_new (void)
 }
 
 static const char *
-title_for (TkeRecoveryPageAction action)
+title_for (TkeRecoveryAction action)
 {
   switch (action)
     {
-    case TKE_RECOVERY_PAGE_ROTATE_AGAIN:
+    case TKE_RECOVERY_ACTION_ROTATE:
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
       return _("Run Rotate Again");
-    case TKE_RECOVERY_PAGE_SET_IMMEDIATE:
+    case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
       return _("Finish the Rotation with Set Immediate");
-    case TKE_RECOVERY_PAGE_REMOVE_AND_SET_IMMEDIATE:
+    case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
       return _("Leave Out the Switched Units, Then Set Immediate");
-    case TKE_RECOVERY_PAGE_DO_NOTHING:
+    case TKE_RECOVERY_ACTION_STOP:
       return _("Do Not Change Anything Yet");
-    case TKE_RECOVERY_PAGE_NONE:
+    case TKE_RECOVERY_ACTION_NONE:
     default:
       return _("No Rotation Needs Recovery");
     }
 }
 
 static const char *
-button_for (TkeRecoveryPageAction action)
+button_for (TkeRecoveryAction action)
 {
   switch (action)
     {
-    case TKE_RECOVERY_PAGE_ROTATE_AGAIN:
+    case TKE_RECOVERY_ACTION_ROTATE:
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
       return _("_Rotate Again");
-    case TKE_RECOVERY_PAGE_SET_IMMEDIATE:
+    case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
       return _("_Set Immediate");
-    case TKE_RECOVERY_PAGE_REMOVE_AND_SET_IMMEDIATE:
+    case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
       return _("_Remove Switched Units and Set Immediate");
-    case TKE_RECOVERY_PAGE_DO_NOTHING:
-    case TKE_RECOVERY_PAGE_NONE:
+    case TKE_RECOVERY_ACTION_STOP:
+    case TKE_RECOVERY_ACTION_NONE:
     default:
       return NULL;
     }
@@ -90,7 +92,7 @@ button_for (TkeRecoveryPageAction action)
  */
 void
 tke_recovery_page_set_advice (TkeRecoveryPage *self,
-                              TkeRecoveryPageAction action,
+                              TkeRecoveryAction action,
                               const char *explanation,
                               GListModel *units)
 {
@@ -109,10 +111,10 @@ tke_recovery_page_set_advice (TkeRecoveryPage *self,
     gtk_button_set_label (self->action_button, button);
 }
 
-TkeRecoveryPageAction
+TkeRecoveryAction
 tke_recovery_page_get_action (TkeRecoveryPage *self)
 {
-  g_return_val_if_fail (TKE_IS_RECOVERY_PAGE (self), TKE_RECOVERY_PAGE_NONE);
+  g_return_val_if_fail (TKE_IS_RECOVERY_PAGE (self), TKE_RECOVERY_ACTION_NONE);
   return self->action;
 }
 
@@ -172,7 +174,7 @@ tke_recovery_page_class_init (TkeRecoveryPageClass *klass)
 
   /**
    * TkeRecoveryPage::recover:
-   * @action: the #TkeRecoveryPageAction the person confirmed
+   * @action: the #TkeRecoveryAction the person confirmed
    */
   signals[SIGNAL_RECOVER] = g_signal_new ("recover", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
@@ -192,5 +194,5 @@ tke_recovery_page_init (TkeRecoveryPage *self)
   self->model = gtk_no_selection_new (NULL);
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (self->model));
   add_columns (self);
-  tke_recovery_page_set_advice (self, TKE_RECOVERY_PAGE_NONE, NULL, NULL);
+  tke_recovery_page_set_advice (self, TKE_RECOVERY_ACTION_NONE, NULL, NULL);
 }

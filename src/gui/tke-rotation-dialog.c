@@ -156,6 +156,26 @@ tke_rotation_dialog_set_cancel_safe (TkeRotationDialog *self,
   gtk_widget_set_tooltip_text (self->cancel_button, safe ? _("Stop after the current batch; Rotate again resumes where it stopped") : reason);
 }
 
+/**
+ * tke_rotation_dialog_allow_close:
+ * @message: what the person does next
+ *
+ * The service's part is over (the keys are rewrapped); what is left needs
+ * the person, so the dialog may close.
+ */
+void
+tke_rotation_dialog_allow_close (TkeRotationDialog *self,
+                                 const char *message)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+
+  tke_rotation_dialog_set_cancel_safe (self, FALSE, message);
+  self->finished = TRUE;
+  gtk_widget_set_visible (self->cancel_button, FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.close", TRUE);
+  gtk_window_set_deletable (GTK_WINDOW (self), TRUE);
+}
+
 guint
 tke_rotation_dialog_get_n_messages (TkeRotationDialog *self)
 {

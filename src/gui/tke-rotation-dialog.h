@@ -20,6 +20,8 @@ void tke_rotation_dialog_update (TkeRotationDialog *self,
 void tke_rotation_dialog_set_cancel_safe (TkeRotationDialog *self,
                                           gboolean safe,
                                           const char *reason);
+void tke_rotation_dialog_allow_close (TkeRotationDialog *self,
+                                      const char *message);
 guint tke_rotation_dialog_get_n_messages (TkeRotationDialog *self);
 const char *tke_rotation_dialog_get_message (TkeRotationDialog *self,
                                              guint index);

@@ -263,15 +263,15 @@ tke_window_set_virtual_readers (TkeWindow *self,
 
 void
 tke_window_set_recovery (TkeWindow *self,
-                         TkeRecoveryPageAction action,
+                         TkeRecoveryAction action,
                          const char *explanation)
 {
   g_return_if_fail (TKE_IS_WINDOW (self));
 
   tke_recovery_page_set_advice (self->recovery_page, action, explanation, tke_master_keys_page_get_selected_units (self->keys_page));
   tke_master_keys_page_set_recovery (self->keys_page, action);
-  adw_view_stack_page_set_visible (adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), action != TKE_RECOVERY_PAGE_NONE);
-  if (action != TKE_RECOVERY_PAGE_NONE)
+  adw_view_stack_page_set_visible (adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), action != TKE_RECOVERY_ACTION_NONE);
+  if (action != TKE_RECOVERY_ACTION_NONE)
     adw_view_stack_set_visible_child_name (self->stack, "recovery");
 }
 
@@ -287,7 +287,9 @@ start_ceremony (TkeWindow *self,
       g_set_weak_pointer (&self->ceremony_window, dialog);
       gtk_window_present (dialog);
     }
-  if (!g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], 0, FALSE))
+  /* A handler for every ceremony, or for this one (::ceremony::NAME). */
+  if (!g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], 0, FALSE) &&
+      !g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], g_quark_from_string (name), FALSE))
     {
       g_autofree char *message = g_strdup_printf (_("This workstation is not connected to a service, so the “%s” ceremony cannot run."), name);
 
@@ -390,19 +392,20 @@ static void
 on_recover (TkeWindow *self,
             int action)
 {
-  switch ((TkeRecoveryPageAction) action)
+  switch ((TkeRecoveryAction) action)
     {
-    case TKE_RECOVERY_PAGE_ROTATE_AGAIN:
+    case TKE_RECOVERY_ACTION_ROTATE:
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
       start_ceremony (self, "rotate", ceremony_dialog (self, "rotate"));
       break;
-    case TKE_RECOVERY_PAGE_SET_IMMEDIATE:
+    case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
       start_ceremony (self, "set-immediate", NULL);
       break;
-    case TKE_RECOVERY_PAGE_REMOVE_AND_SET_IMMEDIATE:
+    case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
       start_ceremony (self, "remove-and-set-immediate", NULL);
       break;
-    case TKE_RECOVERY_PAGE_NONE:
-    case TKE_RECOVERY_PAGE_DO_NOTHING:
+    case TKE_RECOVERY_ACTION_NONE:
+    case TKE_RECOVERY_ACTION_STOP:
     default:
       break;
     }

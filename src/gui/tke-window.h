@@ -50,7 +50,7 @@ TkeLoginState tke_window_get_login_state (TkeWindow *self);
 gboolean tke_window_get_banner_revealed (TkeWindow *self);
 const char *tke_window_get_login_text (TkeWindow *self);
 void tke_window_set_recovery (TkeWindow *self,
-                              TkeRecoveryPageAction action,
+                              TkeRecoveryAction action,
                               const char *explanation);
 void tke_window_set_virtual_readers (TkeWindow *self,
                                      const char *reader1_control,

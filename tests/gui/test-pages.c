@@ -361,7 +361,7 @@ test_recovery_offers_one_action (Fixture *f,
   tke_test_units_set_new (f->units, TKE_NEW_REGISTER_FULL_COMMITTED, TEST_VP_B);
   tke_crypto_unit_set_registers (unit_at (f, 0), TKE_NEW_REGISTER_EMPTY, TKE_EMPTY_VP, TKE_CURRENT_REGISTER_VALID, TEST_VP_B);
   tke_test_iterate (50);
-  tke_window_set_recovery (f->window, TKE_RECOVERY_PAGE_REMOVE_AND_SET_IMMEDIATE,
+  tke_window_set_recovery (f->window, TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE,
                            "The key storage is rewrapped under the new master key, and crypto unit 1 already uses it. "
                            "Remove crypto unit 1 from the selection, then set the new key immediately on units 2 and 3.");
   tke_test_iterate (300);
@@ -387,12 +387,12 @@ test_recovery_offers_one_action (Fixture *f,
   g_assert_cmpstr (last_request, ==, "remove-and-set-immediate");
 
   /* Set immediate advised: that button is the one enabled on the tab too. */
-  tke_window_set_recovery (f->window, TKE_RECOVERY_PAGE_SET_IMMEDIATE, "Set immediate on all units.");
+  tke_window_set_recovery (f->window, TKE_RECOVERY_ACTION_SET_IMMEDIATE, "Set immediate on all units.");
   assert_enabled (keys, "set-immediate", TRUE, NULL);
   assert_enabled (keys, "rotate", FALSE, "did not finish");
 
   /* Nothing safe: no button at all. */
-  tke_window_set_recovery (f->window, TKE_RECOVERY_PAGE_DO_NOTHING, "The new registers hold different keys.");
+  tke_window_set_recovery (f->window, TKE_RECOVERY_ACTION_STOP, "The new registers hold different keys.");
   g_assert_cmpuint (count_visible_buttons (recovery), ==, 0);
   for (guint i = 0; i < 6; i++)
     {
@@ -400,7 +400,7 @@ test_recovery_offers_one_action (Fixture *f,
       g_assert_nonnull (tke_master_keys_page_get_disabled_reason (keys, names[i]));
     }
 
-  tke_window_set_recovery (f->window, TKE_RECOVERY_PAGE_NONE, NULL);
+  tke_window_set_recovery (f->window, TKE_RECOVERY_ACTION_NONE, NULL);
   g_clear_pointer (&last_request, g_free);
 }
 

@@ -200,13 +200,14 @@ tke_test_click (GtkWidget *button)
 GtkWindow *
 tke_test_find_toplevel (GType type)
 {
-  g_autoptr(GListModel) toplevels = gtk_window_get_toplevels ();
+  GListModel *toplevels = gtk_window_get_toplevels (); /* transfer none */
 
   for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
     {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+      GtkWindow *window = g_list_model_get_item (toplevels, i);
 
-      if (g_type_is_a (G_OBJECT_TYPE (window), type))
+      g_object_unref (window); /* the toplevels list keeps it */
+      if (g_type_is_a (G_OBJECT_TYPE (window), type) && gtk_widget_get_visible (GTK_WIDGET (window)))
         return window;
     }
   return NULL;
