@@ -66,6 +66,19 @@ tke_application_open_window (TkeApplication *self)
   return window;
 }
 
+/* TKE_STARTUP_PROFILE=1: print the time from main() to the first frame
+ * painted, then quit (the cold-start measurement). */
+static void
+on_first_frame (GdkFrameClock *clock,
+                GApplication *app)
+{
+  gint64 *start = g_object_get_data (G_OBJECT (app), "tke-start-time");
+
+  g_signal_handlers_disconnect_by_func (clock, on_first_frame, app);
+  g_printerr ("tke-gtk: first frame %.1f ms after main()\n", (g_get_monotonic_time () - *start) / 1000.0);
+  g_application_quit (app);
+}
+
 static void
 tke_application_activate (GApplication *app)
 {
@@ -74,6 +87,11 @@ tke_application_activate (GApplication *app)
   if (window == NULL)
     window = GTK_WINDOW (tke_application_open_window (TKE_APPLICATION (app)));
 
+  if (g_getenv ("TKE_STARTUP_PROFILE") != NULL && g_object_get_data (G_OBJECT (app), "tke-start-time") != NULL)
+    {
+      gtk_widget_realize (GTK_WIDGET (window));
+      g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint", G_CALLBACK (on_first_frame), app);
+    }
   gtk_window_present (window);
 }
 

@@ -577,6 +577,11 @@ rotate (TkeSession *self,
   g_object_weak_ref (G_OBJECT (dialog), on_rotation_dialog_gone, self);
   tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
   tke_window_set_recovery (self->window, TKE_RECOVERY_ACTION_NONE, NULL);
+  /* The service offers no way to stop a rewrap, so Stop is not offered:
+   * a rewrap that stops is resumed by Rotate. */
+  tke_rotation_dialog_set_cancel_safe (dialog, FALSE,
+                                       _("The service rewraps the keys by itself; it cannot be stopped from here. "
+                                         "If it stops, Rotate again resumes where it stopped."));
   busy_changed (self, +1);
   tke_service_client_start_rotation_async (self->client, self->cancellable, on_rotation_polled, g_object_ref (self));
 }
