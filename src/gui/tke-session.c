@@ -272,6 +272,46 @@ advise (TkeSession *self)
 
 /* ---- Units ---- */
 
+/* The selection lives in the workstation profile, shared with the CLI
+ * (tke cryptounit-add): what one selects, the other sees. */
+static void
+on_selection_changed (TkeCryptoUnit *changed,
+                      GParamSpec *pspec,
+                      TkeSession *self)
+{
+  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GError) error = NULL;
+  GListModel *units;
+
+  if (self->instance == NULL)
+    return;
+  units = tke_service_instance_get_units (self->instance);
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      guint number = tke_crypto_unit_get_number (unit);
+
+      if (tke_crypto_unit_get_selected (unit))
+        g_array_append_val (numbers, number);
+    }
+  tke_workstation_set_selected_units (self->workstation, numbers);
+  if (!tke_workstation_save (self->workstation, &error) && self->window != NULL)
+    tke_window_add_toast (self->window, error->message);
+}
+
+static void
+apply_selection (TkeSession *self,
+                 GListModel *units)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      tke_crypto_unit_set_selected (unit, tke_workstation_is_unit_selected (self->workstation, tke_crypto_unit_get_number (unit)));
+      g_signal_connect_object (unit, "notify::selected", G_CALLBACK (on_selection_changed), self, 0);
+    }
+}
+
 static void
 on_units_listed (GObject *source,
                  GAsyncResult *result,
@@ -291,6 +331,7 @@ on_units_listed (GObject *source,
       return;
     }
   g_set_object (&self->instance, instance);
+  apply_selection (self, tke_service_instance_get_units (instance));
   tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_IN, tke_service_instance_get_id (instance));
   tke_window_set_units (self->window, tke_service_instance_get_units (instance));
   advise (self);
