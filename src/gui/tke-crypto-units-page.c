@@ -178,6 +178,23 @@ remove_action (GtkWidget *widget,
   change_selection (TKE_CRYPTO_UNITS_PAGE (widget), FALSE);
 }
 
+/* Every unit, when they all belong to one instance (the usual case: the
+ * ceremonies act on all units of an instance). */
+static void
+select_all_action (GtkWidget *widget,
+                   const char *action_name,
+                   GVariant *parameter)
+{
+  TkeCryptoUnitsPage *self = TKE_CRYPTO_UNITS_PAGE (widget);
+  g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  guint n = self->units != NULL ? g_list_model_get_n_items (self->units) : 0;
+
+  for (guint i = 0; i < n; i++)
+    g_ptr_array_add (units, g_list_model_get_item (self->units, i));
+  tke_crypto_units_page_select_units (self, (TkeCryptoUnit **) units->pdata, units->len, TRUE, &error);
+}
+
 static void
 refresh_action (GtkWidget *widget,
                 const char *action_name,
@@ -558,6 +575,8 @@ tke_crypto_units_page_class_init (TkeCryptoUnitsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "units.add", NULL, add_action);
   gtk_widget_class_install_action (widget_class, "units.remove", NULL, remove_action);
   gtk_widget_class_install_action (widget_class, "units.refresh", NULL, refresh_action);
+  gtk_widget_class_install_action (widget_class, "units.select-all", NULL, select_all_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_a, GDK_CONTROL_MASK, "units.select-all", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "units.refresh", NULL);
 }
 
