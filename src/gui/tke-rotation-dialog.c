@@ -81,10 +81,13 @@ update_progress (TkeRotationDialog *self,
   g_free (self->progress_text);
   if (total > 0)
     {
-      /* Translators: "1 234 of 100 000 keys rewrapped" */
-      self->progress_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT " key rewrapped",
-                                                          "%'" G_GUINT64_FORMAT " of %'" G_GUINT64_FORMAT " keys rewrapped", total),
-                                             done, total);
+      g_autofree char *done_text = g_strdup_printf ("%" G_GUINT64_FORMAT, done);
+      g_autofree char *total_text = g_strdup_printf ("%" G_GUINT64_FORMAT, total);
+
+      /* Translators: "1234 of 100000 keys rewrapped" */
+      self->progress_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s of %s key rewrapped", "%s of %s keys rewrapped",
+                                                          (gulong) MIN (total, G_MAXULONG)),
+                                             done_text, total_text);
       gtk_progress_bar_set_fraction (self->progress, (double) done / (double) total);
     }
   else
