@@ -16,10 +16,12 @@
 
 #include <adwaita.h>
 
+#include "tke-application.h"
 #include "tke-pin-prompt.h"
 #include "tke-readers-fixture.h"
 #include "tke-test-gtk-utils.h"
 #include "tke-virtual-pin-pad.h"
+#include "tke-window.h"
 
 static TkeReadersFixture fixture;
 
@@ -222,6 +224,51 @@ test_pad_cancel_and_idle (void)
   gtk_window_destroy (s.window);
 }
 
+/* ---- The readers strip follows the real readers ---- */
+
+static gboolean
+reader_2_says (gpointer data)
+{
+  gpointer *args = data;
+  return g_strcmp0 (tke_readers_bar_get_summary (args[0], 2), args[1]) == 0;
+}
+
+static void
+test_readers_strip_is_live (void)
+{
+  g_autoptr(TkeApplication) app = tke_application_new ();
+  TkeWindow *window;
+  TkeReadersBar *bar;
+  g_autofree char *path = tke_readers_path (&fixture, "parts2.card");
+  g_autofree char *insert = g_strconcat ("insert ", path, NULL);
+  gpointer present[2], absent[2];
+
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, NULL);
+  window = tke_application_open_window (app);
+  bar = tke_window_get_readers_bar (window);
+  gtk_window_present (GTK_WINDOW (window));
+  present[0] = absent[0] = bar;
+  present[1] = "Reader 2: EP11 card “Parts 2”";
+  absent[1] = "Reader 2: no card";
+
+  /* The card in reader 2 is read (no PIN) and named. */
+  g_assert_true (tke_test_wait_until (reader_2_says, present, 20000));
+  g_assert_cmpstr (tke_readers_bar_get_summary (bar, 1), ==, "Reader 1: no card");
+  tke_test_save_screenshot (GTK_WIDGET (window), "readers-strip-live");
+
+  /* Out and in again, as a person swaps cards. */
+  g_free (tke_readers_ctl (&fixture, 2, "remove"));
+  g_assert_true (tke_test_wait_until (reader_2_says, absent, 20000));
+  {
+    g_autofree char *answer = tke_readers_ctl (&fixture, 2, insert);
+    g_assert_cmpstr (answer, ==, "ok");
+  }
+  g_assert_true (tke_test_wait_until (reader_2_says, present, 20000));
+  gtk_window_destroy (GTK_WINDOW (window));
+  tke_test_iterate (100);
+}
+
 int
 main (int argc,
       char **argv)
@@ -239,10 +286,15 @@ main (int argc,
       return 0;
     }
 
+  tke_readers_fixture_init (&fixture);
+  {
+    /* The application reads no profile of the person running the tests. */
+    g_autofree char *config = tke_readers_path (&fixture, "config");
+    g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+  }
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
-  tke_readers_fixture_init (&fixture);
   {
     const char *ca[] = { "create-ca", "--zone-description", "Zone A", "--description", "CA A", "ca.card", NULL };
     const char *parts[] = { "create", "--zone", "ca.card", "--description", "Parts 2", "parts2.card", NULL };
@@ -255,6 +307,7 @@ main (int argc,
   g_test_add_func ("/gui/pin-pad/enters-pin", test_pad_enters_pin);
   g_test_add_func ("/gui/pin-pad/wrong-pin", test_pad_wrong_pin);
   g_test_add_func ("/gui/pin-pad/cancel-and-idle", test_pad_cancel_and_idle);
+  g_test_add_func ("/gui/readers/strip-is-live", test_readers_strip_is_live);
 
   status = g_test_run ();
   tke_readers_fixture_clear (&fixture);
