@@ -14,6 +14,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tke-load-wizard.h"
 #include "tke-login-dialog.h"
 #include "tke-rotation-dialog.h"
 #include "tke-session.h"
@@ -627,16 +628,36 @@ rotate (TkeSession *self,
   tke_service_client_start_rotation_async (self->client, self->cancellable, on_rotation_polled, g_object_ref (self));
 }
 
+/* The card ceremonies (load, commit, set immediate, clear) need the
+ * wizard driven by TkeCeremony with card signers and key part sources;
+ * until that is wired, say so plainly and name the CLI verbs that do it
+ * with key files. */
+static void
+not_yet (TkeSession *self,
+         const char *name,
+         GtkWindow *dialog)
+{
+  g_autofree char *message = g_strdup_printf (_("This version cannot run the “%s” ceremony with smart cards yet. "
+                                                "Use the tke command line with key files: tke cryptounit-mk-load, "
+                                                "cryptounit-mk-commit, cryptounit-mk-clrnew, cryptounit-mk-clrcur."),
+                                              name);
+
+  if (TKE_IS_LOAD_WIZARD (dialog))
+    tke_load_wizard_show_error (TKE_LOAD_WIZARD (dialog), message);
+  else if (self->window != NULL)
+    tke_window_add_toast (self->window, message);
+}
+
 static void
 on_ceremony (TkeWindow *window,
              const char *name,
              GtkWindow *dialog,
              TkeSession *self)
 {
-  if (self->client == NULL)
-    return;
   if (g_str_equal (name, "rotate") && TKE_IS_ROTATION_DIALOG (dialog))
     rotate (self, TKE_ROTATION_DIALOG (dialog));
+  else
+    not_yet (self, name, dialog);
 }
 
 /* ---- Life cycle ---- */
@@ -682,7 +703,7 @@ tke_session_new (TkeWindow *window,
   g_signal_connect_object (window, "log-in", G_CALLBACK (on_log_in), self, 0);
   g_signal_connect_object (window, "refresh", G_CALLBACK (on_refresh), self, 0);
   if (self->client != NULL)
-    g_signal_connect_object (window, "ceremony::rotate", G_CALLBACK (on_ceremony), self, 0);
+    g_signal_connect_object (window, "ceremony", G_CALLBACK (on_ceremony), self, 0);
   /* The window owns the session: it goes when the window goes. */
   g_object_set_data_full (G_OBJECT (window), "tke-session", self, g_object_unref);
   return self;
