@@ -102,8 +102,11 @@ tke_window_set_login_state (TkeWindow *self,
   g_return_if_fail (TKE_IS_WINDOW (self));
 
   self->login_state = state;
-  g_free (self->instance);
-  self->instance = g_strdup (instance);
+  if (instance != self->instance) /* callers pass self->instance back */
+    {
+      g_free (self->instance);
+      self->instance = g_strdup (instance);
+    }
   switch (state)
     {
     case TKE_LOGIN_STATE_LOGGED_OUT:

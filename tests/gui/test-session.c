@@ -230,6 +230,13 @@ on_load (TkeWindow *window,
   /* This test only needs the wizard open, as during a ceremony. */
 }
 
+static gboolean
+load_offered (gpointer data)
+{
+  Fixture *f = data;
+  return tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f->window), "load") == NULL;
+}
+
 static void
 test_expired_token_banner (void)
 {
@@ -244,7 +251,10 @@ test_expired_token_banner (void)
 
   /* A ceremony is open when the token expires. */
   g_signal_connect (f.window, "ceremony::load", G_CALLBACK (on_load), NULL);
-  gtk_widget_activate_action (GTK_WIDGET (tke_window_get_master_keys_page (f.window)), "keys.load", NULL);
+  if (!tke_test_wait_until (load_offered, &f, 20000))
+    g_error ("Load is not offered: %s",
+             tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "load"));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_master_keys_page (f.window)), "Load…"));
   wizard = tke_window_get_ceremony_window (f.window);
   g_assert_true (TKE_IS_LOAD_WIZARD (wizard));
 
