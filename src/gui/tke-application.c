@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "tke-application.h"
+#include "tke-session.h"
 #include "tke-window.h"
 
 struct _TkeApplication
@@ -27,14 +28,70 @@ tke_application_new (void)
                        NULL);
 }
 
+/* The virtual readers of the demo and the tests: their control sockets
+ * drive the on-screen PIN pad.  A physical reader has a real pad. */
+static void
+use_virtual_readers (TkeWindow *window)
+{
+  const char *dir = g_getenv ("TKE_VIRTUAL_READERS_DIR");
+  g_autofree char *reader1 = NULL;
+  g_autofree char *reader2 = NULL;
+
+  if (dir == NULL || *dir == '\0')
+    return;
+  reader1 = g_build_filename (dir, "reader1.ctl", NULL);
+  reader2 = g_build_filename (dir, "reader2.ctl", NULL);
+  tke_window_set_virtual_readers (window, reader1, reader2);
+}
+
+/**
+ * tke_application_open_window:
+ *
+ * A window bound to the workstation profile (XDG config dir, or
+ * $XDG_CONFIG_HOME/tke/profile): its service, its readers.
+ */
+TkeWindow *
+tke_application_open_window (TkeApplication *self)
+{
+  g_autoptr(TkeWorkstation) workstation = tke_workstation_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  TkeWindow *window = tke_window_new (self);
+  TkeSession *session;
+
+  use_virtual_readers (window);
+  if (!tke_workstation_load (workstation, &error))
+    tke_window_add_toast (window, error->message);
+  session = tke_session_new (window, workstation);
+  tke_session_start (session);
+  return window;
+}
+
+/* TKE_STARTUP_PROFILE=1: print the time from main() to the first frame
+ * painted, then quit (the cold-start measurement). */
+static void
+on_first_frame (GdkFrameClock *clock,
+                GApplication *app)
+{
+  gint64 *start = g_object_get_data (G_OBJECT (app), "tke-start-time");
+
+  g_signal_handlers_disconnect_by_func (clock, on_first_frame, app);
+  g_printerr ("tke-gtk: first frame %.1f ms after main()\n", (g_get_monotonic_time () - *start) / 1000.0);
+  g_application_quit (app);
+}
+
 static void
 tke_application_activate (GApplication *app)
 {
   GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (app));
 
   if (window == NULL)
-    window = GTK_WINDOW (tke_window_new (TKE_APPLICATION (app)));
+    window = GTK_WINDOW (tke_application_open_window (TKE_APPLICATION (app)));
 
+  if (g_getenv ("TKE_STARTUP_PROFILE") != NULL && g_object_get_data (G_OBJECT (app), "tke-start-time") != NULL)
+    {
+      gtk_widget_realize (GTK_WIDGET (window));
+      g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint", G_CALLBACK (on_first_frame), app);
+    }
   gtk_window_present (window);
 }
 

@@ -15,4 +15,7 @@ G_DECLARE_FINAL_TYPE (TkeApplication, tke_application, TKE, APPLICATION, AdwAppl
 
 TkeApplication *tke_application_new (void);
 
+typedef struct _TkeWindow TkeWindow;
+TkeWindow *tke_application_open_window (TkeApplication *self);
+
 G_END_DECLS

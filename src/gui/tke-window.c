@@ -1,12 +1,20 @@
-/* tke-window.c: the main window, with the Crypto units and Master keys tabs
+/* tke-window.c: the main window: header, tabs, readers strip, dialogs
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The window lays out the pages and opens the ceremony dialogs after the
+ * confirmations.  It does not talk to the service or the cards: whoever
+ * holds the libtke objects (the application) listens to ::log-in,
+ * ::refresh and ::ceremony and drives the pages and dialogs it is given.
  */
 
 #include "config.h"
 
 #include <glib/gi18n.h>
 
+#include "tke-load-wizard.h"
+#include "tke-login-dialog.h"
+#include "tke-rotation-dialog.h"
 #include "tke-window.h"
 
 struct _TkeWindow
@@ -14,16 +22,421 @@ struct _TkeWindow
   AdwApplicationWindow parent_instance;
 
   GSettings *settings;
+  TkeLoginState login_state;
+  char *instance;
+  char *endpoint;
+  char *controls[2];
+  GtkWindow *ceremony_window; /* weak */
+  GListModel *units;
 
   AdwViewStack *stack;
+  GtkLabel *login_label;
+  GtkImage *login_icon;
+  GtkRevealer *banner;
+  AdwToastOverlay *toasts;
+  TkeCryptoUnitsPage *units_page;
+  TkeMasterKeysPage *keys_page;
+  TkeRecoveryPage *recovery_page;
+  TkeReadersBar *readers_bar;
 };
 
 G_DEFINE_FINAL_TYPE (TkeWindow, tke_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum
+{
+  SIGNAL_LOG_IN,
+  SIGNAL_REFRESH,
+  SIGNAL_CEREMONY,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 TkeWindow *
 tke_window_new (TkeApplication *application)
 {
   return g_object_new (TKE_TYPE_WINDOW, "application", application, NULL);
+}
+
+TkeCryptoUnitsPage *
+tke_window_get_units_page (TkeWindow *self)
+{
+  return self->units_page;
+}
+
+TkeMasterKeysPage *
+tke_window_get_master_keys_page (TkeWindow *self)
+{
+  return self->keys_page;
+}
+
+TkeRecoveryPage *
+tke_window_get_recovery_page (TkeWindow *self)
+{
+  return self->recovery_page;
+}
+
+TkeReadersBar *
+tke_window_get_readers_bar (TkeWindow *self)
+{
+  return self->readers_bar;
+}
+
+void
+tke_window_add_toast (TkeWindow *self,
+                      const char *text)
+{
+  g_return_if_fail (TKE_IS_WINDOW (self));
+  adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
+}
+
+/* ---- Login state and the expired-token banner ---- */
+
+void
+tke_window_set_login_state (TkeWindow *self,
+                            TkeLoginState state,
+                            const char *instance)
+{
+  g_autofree char *text = NULL;
+
+  g_return_if_fail (TKE_IS_WINDOW (self));
+
+  self->login_state = state;
+  if (instance != self->instance) /* callers pass self->instance back */
+    {
+      g_free (self->instance);
+      self->instance = g_strdup (instance);
+    }
+  switch (state)
+    {
+    case TKE_LOGIN_STATE_LOGGED_OUT:
+      text = g_strdup (_("Not logged in"));
+      break;
+    case TKE_LOGIN_STATE_LOGGING_IN:
+      text = g_strdup (_("Logging in…"));
+      break;
+    case TKE_LOGIN_STATE_LOGGED_IN:
+      /* Translators: the service instance in the header bar */
+      text = instance != NULL ? g_strdup_printf (_("Instance %s"), instance) : g_strdup (_("Logged in"));
+      break;
+    case TKE_LOGIN_STATE_EXPIRED:
+    default:
+      text = g_strdup (_("Session expired"));
+      break;
+    }
+  gtk_label_set_text (self->login_label, text);
+  gtk_image_set_from_icon_name (self->login_icon, state == TKE_LOGIN_STATE_LOGGED_IN ? "network-server-symbolic"
+                                                  : state == TKE_LOGIN_STATE_EXPIRED ? "dialog-warning-symbolic"
+                                                                                     : "system-lock-screen-symbolic");
+  /* The banner leaves the pages and any open ceremony alone: logging in
+   * again continues where the ceremony waits. */
+  gtk_revealer_set_reveal_child (self->banner, state == TKE_LOGIN_STATE_EXPIRED);
+  if (state == TKE_LOGIN_STATE_LOGGED_OUT)
+    tke_crypto_units_page_set_state (self->units_page, TKE_CRYPTO_UNITS_PAGE_NOT_LOGGED_IN, NULL);
+}
+
+TkeLoginState
+tke_window_get_login_state (TkeWindow *self)
+{
+  g_return_val_if_fail (TKE_IS_WINDOW (self), TKE_LOGIN_STATE_LOGGED_OUT);
+  return self->login_state;
+}
+
+gboolean
+tke_window_get_banner_revealed (TkeWindow *self)
+{
+  g_return_val_if_fail (TKE_IS_WINDOW (self), FALSE);
+  return gtk_revealer_get_reveal_child (self->banner);
+}
+
+const char *
+tke_window_get_login_text (TkeWindow *self)
+{
+  g_return_val_if_fail (TKE_IS_WINDOW (self), NULL);
+  return gtk_label_get_text (self->login_label);
+}
+
+void
+tke_window_set_endpoint (TkeWindow *self,
+                         const char *endpoint)
+{
+  g_return_if_fail (TKE_IS_WINDOW (self));
+  g_free (self->endpoint);
+  self->endpoint = g_strdup (endpoint);
+}
+
+/* The window a dialog goes on top of: the open ceremony if there is one,
+ * so that logging in again never hides or ends it. */
+GtkWindow *
+tke_window_get_ceremony_window (TkeWindow *self)
+{
+  g_return_val_if_fail (TKE_IS_WINDOW (self), NULL);
+  return self->ceremony_window;
+}
+
+static GtkWindow *
+top_window (TkeWindow *self)
+{
+  return self->ceremony_window != NULL ? self->ceremony_window : GTK_WINDOW (self);
+}
+
+static void
+on_log_in (TkeLoginDialog *dialog,
+           const char *api_key,
+           TkeWindow *self)
+{
+  if (!g_signal_has_handler_pending (self, signals[SIGNAL_LOG_IN], 0, FALSE))
+    {
+      tke_login_dialog_set_error (dialog, _("No service is configured for this workstation. "
+                                            "Start the demo (build-aux/demo) or set the service endpoint in your profile."));
+      return;
+    }
+  tke_window_set_login_state (self, TKE_LOGIN_STATE_LOGGING_IN, self->instance);
+  g_signal_emit (self, signals[SIGNAL_LOG_IN], 0, api_key, dialog);
+}
+
+static void
+log_in_action (GtkWidget *widget,
+               const char *action_name,
+               GVariant *parameter)
+{
+  TkeWindow *self = TKE_WINDOW (widget);
+  TkeLoginDialog *dialog = tke_login_dialog_new (top_window (self), self->endpoint);
+
+  g_signal_connect_object (dialog, "log-in", G_CALLBACK (on_log_in), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ---- Units ---- */
+
+void
+tke_window_set_units (TkeWindow *self,
+                      GListModel *units)
+{
+  g_return_if_fail (TKE_IS_WINDOW (self));
+
+  g_set_object (&self->units, units);
+  tke_crypto_units_page_set_units (self->units_page, units);
+  tke_master_keys_page_set_units (self->keys_page, units);
+  if (units == NULL)
+    return;
+  if (g_list_model_get_n_items (units) == 0)
+    tke_crypto_units_page_set_state (self->units_page, TKE_CRYPTO_UNITS_PAGE_NO_INSTANCES, NULL);
+  else
+    tke_crypto_units_page_set_state (self->units_page, TKE_CRYPTO_UNITS_PAGE_READY, NULL);
+}
+
+static void
+on_refresh (TkeWindow *self)
+{
+  g_signal_emit (self, signals[SIGNAL_REFRESH], 0);
+}
+
+static void
+refresh_action (GtkWidget *widget,
+                const char *action_name,
+                GVariant *parameter)
+{
+  on_refresh (TKE_WINDOW (widget));
+}
+
+static void
+show_page_action (GtkWidget *widget,
+                  const char *action_name,
+                  GVariant *parameter)
+{
+  adw_view_stack_set_visible_child_name (TKE_WINDOW (widget)->stack, g_variant_get_string (parameter, NULL));
+}
+
+void
+tke_window_set_virtual_readers (TkeWindow *self,
+                                const char *reader1_control,
+                                const char *reader2_control)
+{
+  g_return_if_fail (TKE_IS_WINDOW (self));
+
+  g_free (self->controls[0]);
+  g_free (self->controls[1]);
+  self->controls[0] = g_strdup (reader1_control);
+  self->controls[1] = g_strdup (reader2_control);
+  tke_readers_bar_set_virtual (self->readers_bar, reader1_control != NULL);
+}
+
+/* ---- Recovery ---- */
+
+void
+tke_window_set_recovery (TkeWindow *self,
+                         TkeRecoveryAction action,
+                         const char *explanation)
+{
+  g_return_if_fail (TKE_IS_WINDOW (self));
+
+  tke_recovery_page_set_advice (self->recovery_page, action, explanation, tke_master_keys_page_get_selected_units (self->keys_page));
+  tke_master_keys_page_set_recovery (self->keys_page, action);
+  adw_view_stack_page_set_visible (adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), action != TKE_RECOVERY_ACTION_NONE);
+  if (action != TKE_RECOVERY_ACTION_NONE)
+    adw_view_stack_set_visible_child_name (self->stack, "recovery");
+}
+
+/* ---- Ceremonies ---- */
+
+static void
+start_ceremony (TkeWindow *self,
+                const char *name,
+                GtkWindow *dialog)
+{
+  if (dialog != NULL)
+    {
+      g_set_weak_pointer (&self->ceremony_window, dialog);
+      gtk_window_present (dialog);
+    }
+  /* A handler for every ceremony, or for this one (::ceremony::NAME). */
+  if (!g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], 0, FALSE) &&
+      !g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], g_quark_from_string (name), FALSE))
+    {
+      g_autofree char *message = g_strdup_printf (_("This workstation is not connected to a service, so the “%s” ceremony cannot run."), name);
+
+      if (TKE_IS_LOAD_WIZARD (dialog))
+        tke_load_wizard_show_error (TKE_LOAD_WIZARD (dialog), message);
+      else
+        {
+          if (dialog != NULL)
+            gtk_window_destroy (dialog);
+          tke_window_add_toast (self, message);
+        }
+      return;
+    }
+  g_signal_emit (self, signals[SIGNAL_CEREMONY], g_quark_from_string (name), name, dialog);
+}
+
+static GtkWindow *
+ceremony_dialog (TkeWindow *self,
+                 const char *name)
+{
+  TkeLoadWizard *wizard;
+
+  if (g_str_equal (name, "rotate"))
+    return GTK_WINDOW (tke_rotation_dialog_new (GTK_WINDOW (self)));
+  if (!g_str_equal (name, "load") && !g_str_equal (name, "commit"))
+    return NULL;
+  wizard = tke_load_wizard_new (GTK_WINDOW (self), g_str_equal (name, "load") ? TKE_LOAD_WIZARD_LOAD : TKE_LOAD_WIZARD_COMMIT);
+  tke_load_wizard_set_virtual_pads (wizard, self->controls[0], self->controls[1]);
+  return GTK_WINDOW (wizard);
+}
+
+static void
+on_confirmed (AdwMessageDialog *dialog,
+              const char *response,
+              TkeWindow *self)
+{
+  const char *name = g_object_get_data (G_OBJECT (dialog), "tke-ceremony");
+
+  if (g_str_equal (response, "go"))
+    start_ceremony (self, name, ceremony_dialog (self, name));
+}
+
+typedef struct
+{
+  const char *name;
+  const char *heading;
+  const char *body;
+  const char *go;
+  AdwResponseAppearance appearance;
+} Confirmation;
+
+static const Confirmation confirmations[] = {
+  { "rotate", N_("Rotate the Master Key?"),
+    N_("The service re-encrypts its key storage from the current master key to the new one, then sets the new key "
+       "on every selected crypto unit. It takes about a minute for 3 000 keys.\n\n"
+       "While it runs, keys can be listed, read and deleted, but creating or rotating keys, PKCS #11 and GREP11 calls are refused.\n\n"
+       "Applications that keep key blobs of their own must have rewrapped them (RewrapKeyBlob) before this step: afterwards it is too late."),
+    N_("_Rotate"), ADW_RESPONSE_SUGGESTED },
+  { "set-immediate", N_("Set the New Master Key Now?"),
+    N_("The committed new master key becomes the current one on the selected crypto units, and the new registers are emptied."),
+    N_("_Set Immediate"), ADW_RESPONSE_SUGGESTED },
+  { "clear-new", N_("Clear the New Master Key Registers?"),
+    N_("The loaded new master key is erased from the selected crypto units. To use it, its parts must be loaded again."),
+    N_("Clear _New"), ADW_RESPONSE_DESTRUCTIVE },
+  { "clear-current", N_("Clear the Current Master Key Registers?"),
+    N_("The current register holds the key that wraps the service's key storage. Without it, no key can be used until a key "
+       "with the same verification pattern is loaded and set again. Clear it only when the key storage is wrapped under another key."),
+    N_("Clear C_urrent"), ADW_RESPONSE_DESTRUCTIVE },
+};
+
+static void
+confirm (TkeWindow *self,
+         const Confirmation *c)
+{
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _(c->heading), _(c->body)));
+
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "go", _(c->go), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "go", c->appearance);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data (G_OBJECT (dialog), "tke-ceremony", (gpointer) c->name);
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_confirmed), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_ceremony_requested (TkeWindow *self,
+                       const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (confirmations); i++)
+    if (g_str_equal (name, confirmations[i].name))
+      {
+        confirm (self, &confirmations[i]);
+        return;
+      }
+  start_ceremony (self, name, ceremony_dialog (self, name));
+}
+
+static void
+on_recover (TkeWindow *self,
+            int action)
+{
+  switch ((TkeRecoveryAction) action)
+    {
+    case TKE_RECOVERY_ACTION_ROTATE:
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
+      start_ceremony (self, "rotate", ceremony_dialog (self, "rotate"));
+      break;
+    case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
+      start_ceremony (self, "set-immediate", NULL);
+      break;
+    case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
+      start_ceremony (self, "remove-and-set-immediate", NULL);
+      break;
+    case TKE_RECOVERY_ACTION_NONE:
+    case TKE_RECOVERY_ACTION_STOP:
+    default:
+      break;
+    }
+}
+
+/* ---- Life cycle ---- */
+
+static gboolean
+get_last_page (GValue *value,
+               GVariant *variant,
+               gpointer user_data)
+{
+  g_value_set_string (value, g_variant_get_string (variant, NULL));
+  return TRUE;
+}
+
+/* The recovery tab shows only while a rotation waits for recovery; the
+ * next start opens on a tab that is always there. */
+static GVariant *
+set_last_page (const GValue *value,
+               const GVariantType *type,
+               gpointer user_data)
+{
+  const char *page = g_value_get_string (value);
+
+  if (g_strcmp0 (page, "crypto-units") != 0 && g_strcmp0 (page, "master-keys") != 0)
+    return NULL;
+  return g_variant_new_string (page);
 }
 
 /* The window remembers its size and last tab; GSettings writes them out
@@ -34,7 +447,8 @@ bind_settings (TkeWindow *self)
   g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "last-page", self->stack, "visible-child-name", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (self->settings, "last-page", self->stack, "visible-child-name", G_SETTINGS_BIND_DEFAULT,
+                                get_last_page, set_last_page, NULL, NULL);
 }
 
 static void
@@ -42,10 +456,24 @@ tke_window_dispose (GObject *object)
 {
   TkeWindow *self = TKE_WINDOW (object);
 
+  g_clear_weak_pointer (&self->ceremony_window);
   gtk_widget_dispose_template (GTK_WIDGET (self), TKE_TYPE_WINDOW);
   g_clear_object (&self->settings);
+  g_clear_object (&self->units);
 
   G_OBJECT_CLASS (tke_window_parent_class)->dispose (object);
+}
+
+static void
+tke_window_finalize (GObject *object)
+{
+  TkeWindow *self = TKE_WINDOW (object);
+
+  g_free (self->instance);
+  g_free (self->endpoint);
+  g_free (self->controls[0]);
+  g_free (self->controls[1]);
+  G_OBJECT_CLASS (tke_window_parent_class)->finalize (object);
 }
 
 static void
@@ -55,16 +483,70 @@ tke_window_class_init (TkeWindowClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   object_class->dispose = tke_window_dispose;
+  object_class->finalize = tke_window_finalize;
+
+  /**
+   * TkeWindow::log-in:
+   * @api_key: the key typed; pass it to libtke, keep no copy
+   * @dialog: the #TkeLoginDialog: set its error, or destroy it when logged in
+   */
+  signals[SIGNAL_LOG_IN] = g_signal_new ("log-in", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                         0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, GTK_TYPE_WINDOW);
+  /**
+   * TkeWindow::refresh:
+   *
+   * Read the crypto units again.
+   */
+  signals[SIGNAL_REFRESH] = g_signal_new ("refresh", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * TkeWindow::ceremony:
+   * @name: "load", "commit", "rotate", "set-immediate", "clear-new",
+   *   "clear-current" or "remove-and-set-immediate" (also the detail)
+   * @dialog: (nullable): the #TkeLoadWizard or #TkeRotationDialog to drive
+   *
+   * The person confirmed a ceremony; run it and drive DIALOG.
+   */
+  signals[SIGNAL_CEREMONY] = g_signal_new ("ceremony", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, GTK_TYPE_WINDOW);
+
+  g_type_ensure (TKE_TYPE_CRYPTO_UNITS_PAGE);
+  g_type_ensure (TKE_TYPE_MASTER_KEYS_PAGE);
+  g_type_ensure (TKE_TYPE_RECOVERY_PAGE);
+  g_type_ensure (TKE_TYPE_READERS_BAR);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-window.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, login_label);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, login_icon);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, banner);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, toasts);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, units_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, keys_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, recovery_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, readers_bar);
+  gtk_widget_class_bind_template_callback (widget_class, on_refresh);
+  gtk_widget_class_bind_template_callback (widget_class, on_ceremony_requested);
+  gtk_widget_class_bind_template_callback (widget_class, on_recover);
+
+  gtk_widget_class_install_action (widget_class, "win.log-in", NULL, log_in_action);
+  gtk_widget_class_install_action (widget_class, "win.refresh", NULL, refresh_action);
+  gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.log-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-page", "s", "crypto-units");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-page", "s", "master-keys");
 }
 
 static void
 tke_window_init (TkeWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The recovery tab shows only while a rotation waits for recovery. */
+  adw_view_stack_page_set_visible (adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), FALSE);
 
   self->settings = g_settings_new (APP_ID);
   bind_settings (self);
+  tke_window_set_login_state (self, TKE_LOGIN_STATE_LOGGED_OUT, NULL);
 }

@@ -29,5 +29,10 @@
 #include "tke-key-part-file.h"
 #include "tke-workstation.h"
 #include "tke-ceremony.h"
+#include "tke-card.h"
+#include "tke-reader.h"
+#include "tke-reader-monitor.h"
+#include "tke-card-signer.h"
+#include "tke-card-key-part-source.h"
 
 #undef __TKE_INSIDE__

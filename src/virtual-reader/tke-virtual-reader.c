@@ -364,6 +364,49 @@ press_keys (TkeVirtualReader *self, const char *digits)
   return press (self, KEYPAD_KEYS, digits);
 }
 
+/* One key, as a finger presses it: the digit joins the entry the reader
+ * buffers, and nothing reaches the card before OK.  The on-screen PIN pad
+ * sends these, so the application never holds a PIN it could keep. */
+static char *
+press_digit (TkeVirtualReader *self, const char *digit)
+{
+  char *answer;
+
+  if (digit == NULL || strlen (digit) != 1 || !g_ascii_isdigit (digit[0]))
+    return g_strdup ("error key takes one digit");
+  g_mutex_lock (&self->lock);
+  if (!self->waiting || self->result != KEYPAD_NONE)
+    answer = g_strdup_printf ("error reader %u is not waiting for a PIN", self->number);
+  else if (self->n_digits >= TKE_LINK_MAX_DIGITS)
+    answer = g_strdup ("error the PIN pad takes no more digits");
+  else
+    {
+      self->digits[self->n_digits++] = digit[0];
+      answer = g_strdup_printf ("ok %" G_GSIZE_FORMAT, self->n_digits);
+    }
+  g_mutex_unlock (&self->lock);
+  return answer;
+}
+
+/* The pad's Clear key: forget the digits typed so far in this entry. */
+static char *
+press_clear (TkeVirtualReader *self)
+{
+  char *answer;
+
+  g_mutex_lock (&self->lock);
+  if (!self->waiting || self->result != KEYPAD_NONE)
+    answer = g_strdup_printf ("error reader %u is not waiting for a PIN", self->number);
+  else
+    {
+      OPENSSL_cleanse (self->digits, sizeof self->digits);
+      self->n_digits = 0;
+      answer = g_strdup ("ok 0");
+    }
+  g_mutex_unlock (&self->lock);
+  return answer;
+}
+
 static char *
 wait_prompt (TkeVirtualReader *self, const char *argument)
 {
@@ -415,6 +458,12 @@ run_command (TkeVirtualReader *self, char *line)
     return remove_card (self);
   if (g_str_equal (line, "keys") && argument != NULL)
     return press_keys (self, argument);
+  if (g_str_equal (line, "key"))
+    return press_digit (self, argument);
+  if (g_str_equal (line, "ok"))
+    return press (self, KEYPAD_KEYS, NULL);
+  if (g_str_equal (line, "clear"))
+    return press_clear (self);
   if (g_str_equal (line, "cancel"))
     return press (self, KEYPAD_CANCELLED, NULL);
   if (g_str_equal (line, "timeout"))
@@ -423,8 +472,8 @@ run_command (TkeVirtualReader *self, char *line)
     return wait_prompt (self, argument);
   if (g_str_equal (line, "status"))
     return status (self);
-  return g_strdup ("error unknown command; try insert PATH, remove, keys DIGITS, cancel, "
-                   "timeout, wait-prompt [MS] or status");
+  return g_strdup ("error unknown command; try insert PATH, remove, keys DIGITS, key D, ok, "
+                   "clear, cancel, timeout, wait-prompt [MS] or status");
 }
 
 typedef struct

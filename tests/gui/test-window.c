@@ -26,6 +26,8 @@ test_window_opens_with_both_tabs (void)
   AdwViewStack *stack;
   GtkWidget *status;
 
+  /* Tests run in parallel on one session bus: each its own instance. */
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
   g_application_register (G_APPLICATION (app), NULL, NULL);
   window = tke_window_new (app);
   gtk_window_present (GTK_WINDOW (window));

@@ -5,6 +5,8 @@
 
 #include "tke-test-gtk-utils.h"
 
+#include <string.h>
+
 gboolean
 tke_test_have_display (void)
 {
@@ -130,4 +132,95 @@ tke_test_wait_until (gboolean (*condition) (gpointer data),
     g_source_remove (source);
 
   return !timed_out;
+}
+
+static gboolean
+label_is (GtkWidget *widget,
+          gconstpointer text)
+{
+  return g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0;
+}
+
+static gboolean
+label_contains (GtkWidget *widget,
+                gconstpointer text)
+{
+  return strstr (gtk_label_get_text (GTK_LABEL (widget)), text) != NULL;
+}
+
+GtkWidget *
+tke_test_find_label (GtkWidget *root,
+                     const char *text)
+{
+  return tke_test_find_widget_of_type (root, GTK_TYPE_LABEL, label_is, text);
+}
+
+GtkWidget *
+tke_test_find_label_containing (GtkWidget *root,
+                                const char *text)
+{
+  return tke_test_find_widget_of_type (root, GTK_TYPE_LABEL, label_contains, text);
+}
+
+static gboolean
+button_is (GtkWidget *widget,
+           gconstpointer wanted)
+{
+  const char *label = gtk_button_get_label (GTK_BUTTON (widget));
+  g_autoptr(GString) plain = NULL;
+
+  if (label == NULL || !gtk_widget_get_visible (widget))
+    return FALSE;
+  plain = g_string_new (label);
+  g_string_replace (plain, "_", "", 0);
+  return g_str_equal (plain->str, wanted);
+}
+
+GtkWidget *
+tke_test_find_button (GtkWidget *root,
+                      const char *label)
+{
+  return tke_test_find_widget_of_type (root, GTK_TYPE_BUTTON, button_is, label);
+}
+
+void
+tke_test_click (GtkWidget *button)
+{
+  g_assert_nonnull (button);
+  g_assert_true (gtk_widget_get_visible (button));
+  g_assert_true (gtk_widget_is_sensitive (button));
+  /* A check button toggles on "activate" (Space); a button's "activate"
+   * only shows the press and clicks 250 ms later, so click it at once. */
+  if (GTK_IS_CHECK_BUTTON (button))
+    g_assert_true (gtk_widget_activate (button));
+  else
+    g_signal_emit_by_name (button, "clicked");
+}
+
+GtkWindow *
+tke_test_find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels (); /* transfer none */
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      GtkWindow *window = g_list_model_get_item (toplevels, i);
+
+      g_object_unref (window); /* the toplevels list keeps it */
+      if (g_type_is_a (G_OBJECT_TYPE (window), type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+        return window;
+    }
+  return NULL;
+}
+
+static gboolean
+always_false (gpointer data)
+{
+  return FALSE;
+}
+
+void
+tke_test_iterate (guint ms)
+{
+  tke_test_wait_until (always_false, NULL, ms);
 }

@@ -22,3 +22,21 @@ gboolean tke_test_wait_until (gboolean (*condition) (gpointer data),
                               guint timeout_ms);
 
 G_END_DECLS
+
+G_BEGIN_DECLS
+
+/* A label whose text is TEXT, or contains it (tke_test_find_label_containing). */
+GtkWidget *tke_test_find_label (GtkWidget *root,
+                                const char *text);
+GtkWidget *tke_test_find_label_containing (GtkWidget *root,
+                                           const char *text);
+/* A visible button whose label, mnemonic underscores removed, is LABEL. */
+GtkWidget *tke_test_find_button (GtkWidget *root,
+                                 const char *label);
+/* Clicks BUTTON as a person would: it must be visible and sensitive. */
+void tke_test_click (GtkWidget *button);
+GtkWindow *tke_test_find_toplevel (GType type);
+/* Runs the main loop for MS milliseconds. */
+void tke_test_iterate (guint ms);
+
+G_END_DECLS

@@ -1,0 +1,752 @@
+/* tke-master-keys-page.c: the Master keys tab
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Both registers of every selected unit side by side, the values that
+ * differ between units marked in words and colour, and the ceremony
+ * buttons.  A button is enabled only when the registers allow its step
+ * (DESIGN §1 and the pre-checks of §5); otherwise its tooltip says why.
+ * While a rotation waits for recovery, only the advisor's one action is
+ * offered.  The ceremonies themselves run elsewhere: the page emits
+ * ::ceremony-requested.
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tke-master-keys-page.h"
+#include "tke-unit-columns.h"
+
+typedef enum
+{
+  OP_LOAD,
+  OP_COMMIT,
+  OP_ROTATE,
+  OP_SET_IMMEDIATE,
+  OP_CLEAR_NEW,
+  OP_CLEAR_CURRENT,
+  N_OPS
+} Op;
+
+static const char *const op_names[N_OPS] = {
+  "load", "commit", "rotate", "set-immediate", "clear-new", "clear-current",
+};
+
+/* Which register fields of a unit differ from the other units'. */
+typedef enum
+{
+  DIFFERS_NEW_STATE = 1 << 0,
+  DIFFERS_NEW_VP = 1 << 1,
+  DIFFERS_CURRENT_STATE = 1 << 2,
+  DIFFERS_CURRENT_VP = 1 << 3,
+} Differs;
+
+struct _TkeMasterKeysPage
+{
+  AdwBin parent_instance;
+
+  GListModel *units;
+  GListStore *selected;
+  GHashTable *differs; /* TkeCryptoUnit → Differs */
+  TkeRecoveryAction recovery;
+  gboolean busy;
+  char *reasons[N_OPS];
+
+  GtkStack *stack;
+  GtkColumnView *column_view;
+  GtkRevealer *notice_revealer;
+  GtkLabel *notice_label;
+  GtkWidget *buttons[N_OPS];
+};
+
+G_DEFINE_FINAL_TYPE (TkeMasterKeysPage, tke_master_keys_page, ADW_TYPE_BIN)
+
+enum
+{
+  SIGNAL_CEREMONY_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void refresh (TkeMasterKeysPage *self);
+
+GtkWidget *
+tke_master_keys_page_new (void)
+{
+  return g_object_new (TKE_TYPE_MASTER_KEYS_PAGE, NULL);
+}
+
+/* ---- What differs between the units ---- */
+
+typedef const char *(*FieldFunc) (TkeCryptoUnit *unit);
+
+static const char *
+field_new_state (TkeCryptoUnit *unit)
+{
+  return tke_new_register_state_to_string (tke_crypto_unit_get_new_register_state (unit));
+}
+
+static const char *
+field_current_state (TkeCryptoUnit *unit)
+{
+  return tke_current_register_state_to_string (tke_crypto_unit_get_current_register_state (unit));
+}
+
+static const char *
+field_new_vp (TkeCryptoUnit *unit)
+{
+  const char *vp = tke_crypto_unit_get_new_register_vp (unit);
+  return vp != NULL ? vp : TKE_EMPTY_VP;
+}
+
+static const char *
+field_current_vp (TkeCryptoUnit *unit)
+{
+  const char *vp = tke_crypto_unit_get_current_register_vp (unit);
+  return vp != NULL ? vp : TKE_EMPTY_VP;
+}
+
+/* Marks with FLAG the units whose FIELD is not the value most units share.
+ * With no clear majority (two units that disagree), every unit is marked:
+ * the page cannot know which one is right, and must not pretend to. */
+static void
+mark_differences (TkeMasterKeysPage *self,
+                  FieldFunc field,
+                  Differs flag)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->selected));
+  g_autoptr(GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
+  const char *majority = NULL;
+  guint best = 0;
+  gboolean tie = FALSE;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
+      const char *v = field (unit);
+      g_hash_table_insert (counts, (gpointer) v, GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, v)) + 1));
+    }
+  if (g_hash_table_size (counts) <= 1)
+    return;
+
+  g_hash_table_iter_init (&iter, counts);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      if (GPOINTER_TO_UINT (value) > best)
+        best = GPOINTER_TO_UINT (value), majority = key, tie = FALSE;
+      else if (GPOINTER_TO_UINT (value) == best)
+        tie = TRUE;
+    }
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
+
+      if (tie || g_strcmp0 (field (unit), majority) != 0)
+        g_hash_table_insert (self->differs, unit,
+                             GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->differs, unit)) | flag));
+    }
+}
+
+static Differs
+differs_of (TkeMasterKeysPage *self,
+            TkeCryptoUnit *unit)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (self->differs, unit));
+}
+
+static char *
+describe_differences (Differs differs)
+{
+  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
+
+  if (differs & DIFFERS_NEW_STATE)
+    g_ptr_array_add (parts, _("new state"));
+  if (differs & DIFFERS_NEW_VP)
+    g_ptr_array_add (parts, _("new VP"));
+  if (differs & DIFFERS_CURRENT_STATE)
+    g_ptr_array_add (parts, _("current state"));
+  if (differs & DIFFERS_CURRENT_VP)
+    g_ptr_array_add (parts, _("current VP"));
+  g_ptr_array_add (parts, NULL);
+  return g_strjoinv (", ", (char **) parts->pdata);
+}
+
+/* ---- Cells ---- */
+
+static void
+mark_cell (GtkLabel *label,
+           gboolean differs)
+{
+  if (differs)
+    gtk_widget_add_css_class (GTK_WIDGET (label), "tke-differs");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (label), "tke-differs");
+}
+
+static void
+cell_unit (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
+{
+  g_autofree char *text = g_strdup_printf ("%u", tke_crypto_unit_get_number (unit));
+
+  gtk_label_set_text (label, text);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (label), tke_crypto_unit_get_location (unit));
+}
+
+static void
+cell_new_state (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
+{
+  tke_unit_cell_new_state (unit, label, NULL);
+  mark_cell (label, differs_of (user_data, unit) & DIFFERS_NEW_STATE);
+}
+
+static void
+cell_new_vp (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
+{
+  tke_unit_cell_new_vp (unit, label, NULL);
+  mark_cell (label, differs_of (user_data, unit) & DIFFERS_NEW_VP);
+}
+
+static void
+cell_current_state (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
+{
+  tke_unit_cell_current_state (unit, label, NULL);
+  mark_cell (label, differs_of (user_data, unit) & DIFFERS_CURRENT_STATE);
+}
+
+static void
+cell_current_vp (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
+{
+  tke_unit_cell_current_vp (unit, label, NULL);
+  mark_cell (label, differs_of (user_data, unit) & DIFFERS_CURRENT_VP);
+}
+
+/* The marker in words, so that the difference never rests on colour alone. */
+static void
+cell_comparison (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
+{
+  Differs differs = differs_of (user_data, unit);
+  g_autofree char *what = describe_differences (differs);
+  g_autofree char *text = NULL;
+
+  if (differs == 0)
+    text = g_strdup (_("Same as the others"));
+  else
+    text = g_strdup_printf (_("⚠ Differs: %s"), what);
+  gtk_label_set_text (label, text);
+  gtk_label_set_wrap (label, TRUE);
+  gtk_label_set_max_width_chars (label, 18);
+  mark_cell (label, differs != 0);
+}
+
+static void
+add_columns (TkeMasterKeysPage *self)
+{
+  struct
+  {
+    const char *title;
+    TkeUnitCellFunc fill;
+    gboolean expand;
+  } columns[] = {
+    { N_("CRYPTO UNIT NUM"), cell_unit, FALSE },
+    { N_("NEW REGISTER"), cell_new_state, FALSE },
+    { N_("NEW VERIFICATION PATTERN"), cell_new_vp, FALSE },
+    { N_("CURRENT REGISTER"), cell_current_state, FALSE },
+    { N_("CURRENT VERIFICATION PATTERN"), cell_current_vp, FALSE },
+    { N_("COMPARISON"), cell_comparison, TRUE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
+    {
+      g_autoptr(GtkColumnViewColumn) column = tke_unit_column_new (_(columns[i].title), columns[i].fill, self, columns[i].expand);
+      gtk_column_view_append_column (self->column_view, column);
+    }
+}
+
+/* ---- Which ceremony the registers allow ---- */
+
+static TkeCryptoUnit *
+first_unit_where (GListModel *units,
+                  gboolean (*test) (TkeCryptoUnit *unit))
+{
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      if (test (unit))
+        return unit; /* the model keeps it alive */
+    }
+  return NULL;
+}
+
+static gboolean
+is_unreachable (TkeCryptoUnit *unit)
+{
+  return !tke_crypto_unit_get_reachable (unit);
+}
+
+static gboolean
+in_imprint_mode (TkeCryptoUnit *unit)
+{
+  return tke_crypto_unit_get_imprint_mode (unit);
+}
+
+static gboolean
+new_not_empty (TkeCryptoUnit *unit)
+{
+  return tke_crypto_unit_get_new_register_state (unit) != TKE_NEW_REGISTER_EMPTY;
+}
+
+static gboolean
+new_not_uncommitted (TkeCryptoUnit *unit)
+{
+  return tke_crypto_unit_get_new_register_state (unit) != TKE_NEW_REGISTER_FULL_UNCOMMITTED;
+}
+
+static gboolean
+new_not_committed (TkeCryptoUnit *unit)
+{
+  return tke_crypto_unit_get_new_register_state (unit) != TKE_NEW_REGISTER_FULL_COMMITTED;
+}
+
+static gboolean
+current_not_valid (TkeCryptoUnit *unit)
+{
+  return tke_crypto_unit_get_current_register_state (unit) != TKE_CURRENT_REGISTER_VALID;
+}
+
+static gboolean
+new_is_empty (TkeCryptoUnit *unit)
+{
+  return !new_not_empty (unit);
+}
+
+static gboolean
+current_is_empty (TkeCryptoUnit *unit)
+{
+  return tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_EMPTY;
+}
+
+static gboolean
+all_units (GListModel *units,
+           gboolean (*test) (TkeCryptoUnit *unit))
+{
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      if (!test (unit))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* Why no ceremony at all can run now, or NULL. */
+static char *
+common_reason (TkeMasterKeysPage *self)
+{
+  GListModel *units = G_LIST_MODEL (self->selected);
+  TkeCryptoUnit *unit;
+
+  if (self->busy)
+    return g_strdup (_("A ceremony is in progress."));
+  if (g_list_model_get_n_items (units) == 0)
+    return g_strdup (_("Select crypto units on the Crypto units tab first."));
+  if ((unit = first_unit_where (units, is_unreachable)) != NULL)
+    return g_strdup_printf (_("Crypto unit %u cannot be reached. Refresh the crypto units."), tke_crypto_unit_get_number (unit));
+  if ((unit = first_unit_where (units, in_imprint_mode)) != NULL)
+    return g_strdup_printf (_("Crypto unit %u is in imprint mode: add administrators and set the signature thresholds first."),
+                            tke_crypto_unit_get_number (unit));
+  return NULL;
+}
+
+static gboolean
+same_field (GListModel *units,
+            FieldFunc field)
+{
+  g_autoptr(TkeCryptoUnit) first = g_list_model_get_item (units, 0);
+
+  for (guint i = 1; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      if (g_strcmp0 (field (unit), field (first)) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static guint
+threshold_of (TkeCryptoUnit *unit)
+{
+  return tke_crypto_unit_get_signature_threshold (unit);
+}
+
+static gboolean
+same_thresholds (GListModel *units)
+{
+  g_autoptr(TkeCryptoUnit) first = g_list_model_get_item (units, 0);
+
+  for (guint i = 1; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      if (threshold_of (unit) != threshold_of (first))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+reason_for (TkeMasterKeysPage *self,
+            Op op)
+{
+  GListModel *units = G_LIST_MODEL (self->selected);
+  TkeCryptoUnit *unit;
+
+  switch (op)
+    {
+    case OP_LOAD:
+      if ((unit = first_unit_where (units, new_not_empty)) != NULL)
+        return g_strdup_printf (_("The new register of crypto unit %u is %s. Load needs empty new registers: clear them first."),
+                                tke_crypto_unit_get_number (unit), field_new_state (unit));
+      return NULL;
+    case OP_COMMIT:
+      if ((unit = first_unit_where (units, new_not_uncommitted)) != NULL)
+        return g_strdup_printf (_("The new register of crypto unit %u is %s. Commit needs Full Uncommitted new registers."),
+                                tke_crypto_unit_get_number (unit), field_new_state (unit));
+      if (!same_field (units, field_new_vp))
+        return g_strdup (_("The new registers hold different keys (their verification patterns differ). Clear them and load again."));
+      return NULL;
+    case OP_ROTATE:
+      if ((unit = first_unit_where (units, current_not_valid)) != NULL)
+        return g_strdup_printf (_("The current register of crypto unit %u is %s. Rotate needs Valid current registers."),
+                                tke_crypto_unit_get_number (unit), field_current_state (unit));
+      if ((unit = first_unit_where (units, new_not_committed)) != NULL)
+        return g_strdup_printf (_("The new register of crypto unit %u is %s. Rotate needs Full Committed new registers: commit first."),
+                                tke_crypto_unit_get_number (unit), field_new_state (unit));
+      if (!same_field (units, field_current_vp))
+        return g_strdup (_("The current registers hold different keys (their verification patterns differ)."));
+      if (!same_field (units, field_new_vp))
+        return g_strdup (_("The new registers hold different keys (their verification patterns differ)."));
+      if (!same_thresholds (units))
+        return g_strdup (_("The signature thresholds of the selected crypto units differ."));
+      return NULL;
+    case OP_SET_IMMEDIATE:
+      return g_strdup (_("Set immediate is offered only to finish a rotation that did not complete. Rotate sets the new key on every unit by itself."));
+    case OP_CLEAR_NEW:
+      if (all_units (units, new_is_empty))
+        return g_strdup (_("The new registers are already Empty."));
+      return NULL;
+    case OP_CLEAR_CURRENT:
+      if (all_units (units, current_is_empty))
+        return g_strdup (_("The current registers are already Empty."));
+      return NULL;
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* While a rotation waits for recovery, the advisor's action is the only
+ * one on offer (DESIGN §5: never offer what the table forbids). */
+static gboolean
+recovery_allows (TkeRecoveryAction recovery,
+                 Op op)
+{
+  switch (recovery)
+    {
+    case TKE_RECOVERY_ACTION_ROTATE:
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
+      return op == OP_ROTATE;
+    case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
+      return op == OP_SET_IMMEDIATE;
+    case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
+    case TKE_RECOVERY_ACTION_STOP:
+    case TKE_RECOVERY_ACTION_NONE:
+    default:
+      return FALSE;
+    }
+}
+
+static void
+update_actions (TkeMasterKeysPage *self)
+{
+  g_autofree char *common = common_reason (self);
+
+  for (Op op = 0; op < N_OPS; op++)
+    {
+      g_autofree char *action = g_strconcat ("keys.", op_names[op], NULL);
+      char *reason;
+
+      if (common != NULL)
+        reason = g_strdup (common);
+      else if (self->recovery != TKE_RECOVERY_ACTION_NONE && !recovery_allows (self->recovery, op))
+        reason = g_strdup (_("A master key rotation did not finish. The recovery page shows the one safe action."));
+      else if (self->recovery != TKE_RECOVERY_ACTION_NONE)
+        reason = NULL;
+      else
+        reason = reason_for (self, op);
+
+      g_free (self->reasons[op]);
+      self->reasons[op] = reason;
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), action, reason == NULL);
+      gtk_widget_set_tooltip_text (self->buttons[op], reason);
+    }
+}
+
+const char *
+tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self,
+                                          const char *name)
+{
+  g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
+
+  for (Op op = 0; op < N_OPS; op++)
+    if (g_str_equal (name, op_names[op]))
+      return self->reasons[op];
+  g_return_val_if_reached (NULL);
+}
+
+/* ---- Keeping up with the units ---- */
+
+static void
+update_notice (TkeMasterKeysPage *self)
+{
+  g_autoptr(GString) numbers = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->selected));
+  guint n_differing = 0;
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
+
+      if (differs_of (self, unit) != 0)
+        {
+          g_string_append_printf (numbers, "%s%u", numbers->len > 0 ? ", " : "", tke_crypto_unit_get_number (unit));
+          n_differing++;
+        }
+    }
+  if (n_differing > 0)
+    /* Translators: "The registers of crypto unit 3 differ …" / "… of crypto units 1, 2 and 3 differ …" */
+    text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "The registers of crypto unit %s differ from the other units'. "
+                                         "All units of an instance must hold the same keys: compare the verification patterns before you go on.",
+                                         "The registers of crypto units %s differ from each other. "
+                                         "All units of an instance must hold the same keys: compare the verification patterns before you go on.",
+                                         n_differing),
+                            numbers->str);
+  gtk_label_set_text (self->notice_label, text != NULL ? text : "");
+  gtk_revealer_set_reveal_child (self->notice_revealer, text != NULL);
+}
+
+static void
+refresh (TkeMasterKeysPage *self)
+{
+  g_autoptr(GPtrArray) chosen = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n = self->units != NULL ? g_list_model_get_n_items (self->units) : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      TkeCryptoUnit *unit = g_list_model_get_item (self->units, i);
+
+      if (tke_crypto_unit_get_selected (unit))
+        g_ptr_array_add (chosen, unit);
+      else
+        g_object_unref (unit);
+    }
+
+  /* Every row is bound again: a change in one unit can change what
+   * differs in another. */
+  g_list_store_splice (self->selected, 0, g_list_model_get_n_items (G_LIST_MODEL (self->selected)), NULL, 0);
+  g_hash_table_remove_all (self->differs);
+  for (guint i = 0; i < chosen->len; i++)
+    g_list_store_append (self->selected, chosen->pdata[i]);
+  mark_differences (self, field_new_state, DIFFERS_NEW_STATE);
+  mark_differences (self, field_new_vp, DIFFERS_NEW_VP);
+  mark_differences (self, field_current_state, DIFFERS_CURRENT_STATE);
+  mark_differences (self, field_current_vp, DIFFERS_CURRENT_VP);
+  g_list_store_splice (self->selected, 0, chosen->len, chosen->pdata, chosen->len);
+
+  gtk_stack_set_visible_child_name (self->stack, chosen->len > 0 ? "keys" : "empty");
+  update_notice (self);
+  update_actions (self);
+}
+
+static gboolean
+refresh_idle (gpointer data)
+{
+  TkeMasterKeysPage *self = data;
+
+  g_object_set_data (G_OBJECT (self), "tke-refresh-source", NULL);
+  refresh (self);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+remove_source (gpointer id)
+{
+  g_source_remove (GPOINTER_TO_UINT (id));
+}
+
+/* Many properties change at once when the units are read again; one
+ * refresh after them is enough. */
+static void
+queue_refresh (TkeMasterKeysPage *self)
+{
+  if (g_object_get_data (G_OBJECT (self), "tke-refresh-source") != NULL)
+    return;
+  g_object_set_data_full (G_OBJECT (self), "tke-refresh-source",
+                          GUINT_TO_POINTER (g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_idle, g_object_ref (self), g_object_unref)),
+                          remove_source);
+}
+
+static void
+on_unit_notify (GObject *unit,
+                GParamSpec *pspec,
+                TkeMasterKeysPage *self)
+{
+  queue_refresh (self);
+}
+
+static void
+on_units_changed (GListModel *units,
+                  guint position,
+                  guint removed,
+                  guint added,
+                  TkeMasterKeysPage *self)
+{
+  for (guint i = position; i < position + added; i++)
+    {
+      g_autoptr(GObject) unit = g_list_model_get_item (units, i);
+
+      g_signal_handlers_disconnect_by_func (unit, on_unit_notify, self);
+      g_signal_connect_object (unit, "notify", G_CALLBACK (on_unit_notify), self, 0);
+    }
+  refresh (self);
+}
+
+void
+tke_master_keys_page_set_units (TkeMasterKeysPage *self,
+                                GListModel *units)
+{
+  g_return_if_fail (TKE_IS_MASTER_KEYS_PAGE (self));
+  g_return_if_fail (units == NULL || G_IS_LIST_MODEL (units));
+
+  if (self->units != NULL)
+    g_signal_handlers_disconnect_by_data (self->units, self);
+  g_set_object (&self->units, units);
+  if (units != NULL)
+    {
+      g_signal_connect_object (units, "items-changed", G_CALLBACK (on_units_changed), self, 0);
+      on_units_changed (units, 0, 0, g_list_model_get_n_items (units), self);
+    }
+  else
+    refresh (self);
+}
+
+void
+tke_master_keys_page_set_recovery (TkeMasterKeysPage *self,
+                                   TkeRecoveryAction action)
+{
+  g_return_if_fail (TKE_IS_MASTER_KEYS_PAGE (self));
+  self->recovery = action;
+  update_actions (self);
+}
+
+void
+tke_master_keys_page_set_busy (TkeMasterKeysPage *self,
+                               gboolean busy)
+{
+  g_return_if_fail (TKE_IS_MASTER_KEYS_PAGE (self));
+  self->busy = busy;
+  update_actions (self);
+}
+
+GListModel *
+tke_master_keys_page_get_selected_units (TkeMasterKeysPage *self)
+{
+  g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
+  return G_LIST_MODEL (self->selected);
+}
+
+static void
+ceremony_action (GtkWidget *widget,
+                 const char *action_name,
+                 GVariant *parameter)
+{
+  const char *name = strchr (action_name, '.') + 1;
+
+  g_signal_emit (widget, signals[SIGNAL_CEREMONY_REQUESTED], g_quark_from_string (name), name);
+}
+
+static void
+tke_master_keys_page_dispose (GObject *object)
+{
+  TkeMasterKeysPage *self = TKE_MASTER_KEYS_PAGE (object);
+
+  g_object_set_data (object, "tke-refresh-source", NULL);
+  if (self->units != NULL)
+    g_signal_handlers_disconnect_by_data (self->units, self);
+  /* AdwBin unparents its child in its own dispose; the template's objects
+   * must be gone from it first, or it unparents a finalized widget. */
+  adw_bin_set_child (ADW_BIN (self), NULL);
+  gtk_widget_dispose_template (GTK_WIDGET (self), TKE_TYPE_MASTER_KEYS_PAGE);
+  g_clear_object (&self->units);
+  g_clear_object (&self->selected);
+  g_clear_pointer (&self->differs, g_hash_table_unref);
+  for (Op op = 0; op < N_OPS; op++)
+    g_clear_pointer (&self->reasons[op], g_free);
+
+  G_OBJECT_CLASS (tke_master_keys_page_parent_class)->dispose (object);
+}
+
+static void
+tke_master_keys_page_class_init (TkeMasterKeysPageClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tke_master_keys_page_dispose;
+
+  /**
+   * TkeMasterKeysPage::ceremony-requested:
+   * @name: "load", "commit", "rotate", "set-immediate", "clear-new" or "clear-current"
+   *
+   * The person pressed an enabled ceremony button (the detail is the name too).
+   */
+  signals[SIGNAL_CEREMONY_REQUESTED] = g_signal_new ("ceremony-requested", G_TYPE_FROM_CLASS (klass),
+                                                     G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED,
+                                                     0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-master-keys-page.ui");
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, stack);
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, column_view);
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, notice_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, notice_label);
+  gtk_widget_class_bind_template_child_full (widget_class, "load_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_LOAD]));
+  gtk_widget_class_bind_template_child_full (widget_class, "commit_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_COMMIT]));
+  gtk_widget_class_bind_template_child_full (widget_class, "rotate_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_ROTATE]));
+  gtk_widget_class_bind_template_child_full (widget_class, "set_immediate_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_SET_IMMEDIATE]));
+  gtk_widget_class_bind_template_child_full (widget_class, "clear_new_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_CLEAR_NEW]));
+  gtk_widget_class_bind_template_child_full (widget_class, "clear_current_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_CLEAR_CURRENT]));
+
+  for (Op op = 0; op < N_OPS; op++)
+    {
+      g_autofree char *action = g_strconcat ("keys.", op_names[op], NULL);
+      gtk_widget_class_install_action (widget_class, action, NULL, ceremony_action);
+    }
+}
+
+static void
+tke_master_keys_page_init (TkeMasterKeysPage *self)
+{
+  g_autoptr(GtkNoSelection) model = NULL;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->selected = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+  self->differs = g_hash_table_new (NULL, NULL);
+  model = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->selected)));
+  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (model));
+  add_columns (self);
+  refresh (self);
+}

@@ -1,0 +1,32 @@
+/* tke-master-keys-page.h: the Master keys tab
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <adwaita.h>
+#include <tke.h>
+
+#include "tke-recovery-page.h"
+
+G_BEGIN_DECLS
+
+#define TKE_TYPE_MASTER_KEYS_PAGE (tke_master_keys_page_get_type ())
+
+G_DECLARE_FINAL_TYPE (TkeMasterKeysPage, tke_master_keys_page, TKE, MASTER_KEYS_PAGE, AdwBin)
+
+GtkWidget *tke_master_keys_page_new (void);
+void tke_master_keys_page_set_units (TkeMasterKeysPage *self,
+                                     GListModel *units);
+void tke_master_keys_page_set_recovery (TkeMasterKeysPage *self,
+                                        TkeRecoveryAction action);
+void tke_master_keys_page_set_busy (TkeMasterKeysPage *self,
+                                    gboolean busy);
+GListModel *tke_master_keys_page_get_selected_units (TkeMasterKeysPage *self);
+/* Why the ceremony NAME ("load", "commit", "rotate", "set-immediate",
+ * "clear-new", "clear-current") is not offered now, or NULL if it is. */
+const char *tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self,
+                                                      const char *name);
+
+G_END_DECLS

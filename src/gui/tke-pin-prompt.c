@@ -1,0 +1,233 @@
+/* tke-pin-prompt.c: "insert the card, enter the PIN on the PIN pad", live
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One prompt for every card step of a ceremony.  The card step's owner
+ * (a libtke ceremony, through the window) sets the state as the reader
+ * reports it; the prompt only says, in words, what the person must do
+ * next.  The PIN is typed on the reader: a real PIN pad cannot be
+ * cancelled from the host, so the prompt says where Cancel is instead of
+ * offering a button that would do nothing.
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tke-pin-prompt.h"
+#include "tke-widget-util.h"
+#include "tke-virtual-pin-pad.h"
+
+struct _TkePinPrompt
+{
+  GtkWidget parent_instance;
+
+  guint reader;
+  char *card_kind;
+  TkePinPromptState state;
+
+  GtkImage *icon;
+  GtkSpinner *spinner;
+  GtkLabel *title_label;
+  GtkLabel *description_label;
+  GtkWidget *cancel_note;
+  GtkWidget *pad;
+};
+
+G_DEFINE_FINAL_TYPE (TkePinPrompt, tke_pin_prompt, GTK_TYPE_WIDGET)
+
+GtkWidget *
+tke_pin_prompt_new (void)
+{
+  return g_object_new (TKE_TYPE_PIN_PROMPT, NULL);
+}
+
+/**
+ * tke_pin_prompt_set_reader:
+ * @reader: 1 (administrator cards) or 2 (key part cards)
+ * @card_kind: what to insert, e.g. _("an administrator card")
+ */
+void
+tke_pin_prompt_set_reader (TkePinPrompt *self,
+                           guint reader,
+                           const char *card_kind)
+{
+  g_return_if_fail (TKE_IS_PIN_PROMPT (self));
+
+  self->reader = reader;
+  g_free (self->card_kind);
+  self->card_kind = g_strdup (card_kind);
+  tke_pin_prompt_set_state (self, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
+}
+
+static void
+show (TkePinPrompt *self,
+      const char *icon,
+      gboolean spinning,
+      const char *title,
+      const char *description,
+      const char *style)
+{
+  gtk_image_set_from_icon_name (self->icon, icon);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), spinning);
+  gtk_spinner_set_spinning (self->spinner, spinning);
+  gtk_label_set_text (self->title_label, title);
+  gtk_label_set_text (self->description_label, description);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->title_label), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->title_label), "success");
+  if (style != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->title_label), style);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self), GTK_ACCESSIBLE_PROPERTY_LABEL, title,
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
+}
+
+void
+tke_pin_prompt_set_state (TkePinPrompt *self,
+                          TkePinPromptState state,
+                          const char *card_description,
+                          guint tries_left)
+{
+  g_autofree char *title = NULL;
+  g_autofree char *description = NULL;
+  const char *kind;
+
+  g_return_if_fail (TKE_IS_PIN_PROMPT (self));
+
+  self->state = state;
+  kind = self->card_kind != NULL ? self->card_kind : _("the card");
+  switch (state)
+    {
+    case TKE_PIN_PROMPT_WAITING_FOR_CARD:
+      /* Translators: "Insert an administrator card in reader 1" */
+      title = g_strdup_printf (_("Insert %s in reader %u"), kind, self->reader);
+      description = g_strdup_printf (_("Waiting for a card in reader %u…"), self->reader);
+      show (self, "media-removable-symbolic", TRUE, title, description, NULL);
+      break;
+    case TKE_PIN_PROMPT_CARD_FOUND:
+      title = g_strdup_printf (_("Card found: “%s”"), card_description != NULL ? card_description : "");
+      description = g_strdup (_("Reading the card…"));
+      show (self, "emblem-ok-symbolic", TRUE, title, description, NULL);
+      break;
+    case TKE_PIN_PROMPT_ENTER_PIN:
+      title = g_strdup_printf (_("Enter the PIN on the PIN pad of reader %u"), self->reader);
+      description = g_strdup_printf (_("Type the 6-digit PIN of “%s” on the reader's keys, then press OK on the reader."),
+                                     card_description != NULL ? card_description : kind);
+      show (self, "input-dialpad-symbolic", FALSE, title, description, NULL);
+      break;
+    case TKE_PIN_PROMPT_ACCEPTED:
+      show (self, "emblem-ok-symbolic", FALSE, _("PIN accepted"), "", "success");
+      break;
+    case TKE_PIN_PROMPT_WRONG_PIN:
+      title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Wrong PIN: %u try left", "Wrong PIN: %u tries left", tries_left),
+                               tries_left);
+      description = g_strdup (_("Enter the PIN again on the PIN pad. After three wrong PINs the card is blocked."));
+      show (self, "dialog-warning-symbolic", FALSE, title, description, "error");
+      break;
+    case TKE_PIN_PROMPT_BLOCKED:
+      show (self, "action-unavailable-symbolic", FALSE, _("The card is blocked"),
+            _("Three wrong PINs blocked it. Only its zone's CA card can unblock it (tke-card unblock). Take the card out of the reader."),
+            "error");
+      break;
+    case TKE_PIN_PROMPT_CANCELLED:
+      show (self, "process-stop-symbolic", FALSE, _("PIN entry cancelled"),
+            _("The PIN entry was cancelled on the PIN pad, or nobody typed the PIN in time."), NULL);
+      break;
+    case TKE_PIN_PROMPT_WRONG_CARD:
+      title = g_strdup_printf (_("This is not %s"), kind);
+      description = g_strdup_printf (_("Take “%s” out of reader %u and insert %s."),
+                                     card_description != NULL ? card_description : "", self->reader, kind);
+      show (self, "dialog-warning-symbolic", FALSE, title, description, "error");
+      break;
+    case TKE_PIN_PROMPT_CHOOSE:
+      title = g_strdup_printf (_("Card found: “%s”"), card_description != NULL ? card_description : "");
+      show (self, "emblem-ok-symbolic", FALSE, title, _("Choose what to load from the card's list below."), NULL);
+      break;
+    default:
+      g_return_if_reached ();
+    }
+  gtk_widget_set_visible (self->cancel_note, state == TKE_PIN_PROMPT_ENTER_PIN);
+  /* The pad's keys are shown only while the reader waits for them. */
+  gtk_widget_set_visible (self->pad, state == TKE_PIN_PROMPT_ENTER_PIN &&
+                                       tke_virtual_pin_pad_get_control_path (TKE_VIRTUAL_PIN_PAD (self->pad)) != NULL);
+}
+
+TkePinPromptState
+tke_pin_prompt_get_state (TkePinPrompt *self)
+{
+  g_return_val_if_fail (TKE_IS_PIN_PROMPT (self), TKE_PIN_PROMPT_WAITING_FOR_CARD);
+  return self->state;
+}
+
+const char *
+tke_pin_prompt_get_title (TkePinPrompt *self)
+{
+  g_return_val_if_fail (TKE_IS_PIN_PROMPT (self), NULL);
+  return gtk_label_get_text (self->title_label);
+}
+
+const char *
+tke_pin_prompt_get_description (TkePinPrompt *self)
+{
+  g_return_val_if_fail (TKE_IS_PIN_PROMPT (self), NULL);
+  return gtk_label_get_text (self->description_label);
+}
+
+void
+tke_pin_prompt_set_virtual_pad (TkePinPrompt *self,
+                                const char *control_path)
+{
+  g_return_if_fail (TKE_IS_PIN_PROMPT (self));
+
+  tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad), control_path);
+  gtk_widget_set_visible (self->pad, control_path != NULL && self->state == TKE_PIN_PROMPT_ENTER_PIN);
+}
+
+GtkWidget *
+tke_pin_prompt_get_pad (TkePinPrompt *self)
+{
+  g_return_val_if_fail (TKE_IS_PIN_PROMPT (self), NULL);
+  return self->pad;
+}
+
+static void
+tke_pin_prompt_dispose (GObject *object)
+{
+  gtk_widget_dispose_template (GTK_WIDGET (object), TKE_TYPE_PIN_PROMPT);
+  tke_widget_unparent_children (GTK_WIDGET (object));
+  G_OBJECT_CLASS (tke_pin_prompt_parent_class)->dispose (object);
+}
+
+static void
+tke_pin_prompt_finalize (GObject *object)
+{
+  g_free (TKE_PIN_PROMPT (object)->card_kind);
+  G_OBJECT_CLASS (tke_pin_prompt_parent_class)->finalize (object);
+}
+
+static void
+tke_pin_prompt_class_init (TkePinPromptClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tke_pin_prompt_dispose;
+  object_class->finalize = tke_pin_prompt_finalize;
+
+  g_type_ensure (TKE_TYPE_VIRTUAL_PIN_PAD);
+  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-pin-prompt.ui");
+  gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, icon);
+  gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, spinner);
+  gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, title_label);
+  gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, description_label);
+  gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, cancel_note);
+  gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, pad);
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
+}
+
+static void
+tke_pin_prompt_init (TkePinPrompt *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->reader = 1;
+  tke_pin_prompt_set_state (self, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
+}

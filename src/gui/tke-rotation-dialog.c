@@ -1,0 +1,284 @@
+/* tke-rotation-dialog.c: the modal progress of a master key rotation
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Shows what the service says, in its own words and order ("Master key
+ * rotation started." …), with a bar of keys rewrapped.  It renders the
+ * TkeRotationStatus objects that the rotation reports; it decides
+ * nothing.  Whether stopping is safe is the rotation's call, passed in
+ * with tke_rotation_dialog_set_cancel_safe(); the dialog cannot be closed
+ * until the rotation ended.
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tke-rotation-dialog.h"
+
+struct _TkeRotationDialog
+{
+  AdwWindow parent_instance;
+
+  GPtrArray *messages;
+  gboolean finished;
+  char *progress_text;
+
+  GtkProgressBar *progress;
+  GtkListBox *message_list;
+  GtkLabel *error_label;
+  GtkLabel *cancel_reason;
+  GtkWidget *cancel_button;
+};
+
+G_DEFINE_FINAL_TYPE (TkeRotationDialog, tke_rotation_dialog, ADW_TYPE_WINDOW)
+
+enum
+{
+  SIGNAL_CANCEL_REQUESTED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+TkeRotationDialog *
+tke_rotation_dialog_new (GtkWindow *parent)
+{
+  return g_object_new (TKE_TYPE_ROTATION_DIALOG, "transient-for", parent, NULL);
+}
+
+static GtkWidget *
+message_row (GDateTime *timestamp,
+             const char *text)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  g_autofree char *time = timestamp != NULL ? g_date_time_format (timestamp, "%H:%M:%S") : g_strdup ("");
+  GtkWidget *time_label = gtk_label_new (time);
+  GtkWidget *text_label = gtk_label_new (text);
+
+  gtk_widget_add_css_class (time_label, "dim-label");
+  gtk_widget_add_css_class (time_label, "numeric");
+  gtk_label_set_xalign (GTK_LABEL (text_label), 0);
+  gtk_label_set_wrap (GTK_LABEL (text_label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (text_label), TRUE);
+  gtk_widget_set_hexpand (text_label, TRUE);
+  gtk_box_append (GTK_BOX (row), time_label);
+  gtk_box_append (GTK_BOX (row), text_label);
+  gtk_widget_set_margin_start (row, 12);
+  gtk_widget_set_margin_end (row, 12);
+  gtk_widget_set_margin_top (row, 8);
+  gtk_widget_set_margin_bottom (row, 8);
+  return row;
+}
+
+static void
+update_progress (TkeRotationDialog *self,
+                 TkeRotationStatus *status)
+{
+  guint64 done = tke_rotation_status_get_keys_done (status);
+  guint64 total = tke_rotation_status_get_keys_total (status);
+
+  g_free (self->progress_text);
+  if (total > 0)
+    {
+      g_autofree char *done_text = g_strdup_printf ("%" G_GUINT64_FORMAT, done);
+      g_autofree char *total_text = g_strdup_printf ("%" G_GUINT64_FORMAT, total);
+
+      /* Translators: "1234 of 100000 keys rewrapped" */
+      self->progress_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s of %s key rewrapped", "%s of %s keys rewrapped",
+                                                          (gulong) MIN (total, G_MAXULONG)),
+                                             done_text, total_text);
+      gtk_progress_bar_set_fraction (self->progress, (double) done / (double) total);
+    }
+  else
+    {
+      self->progress_text = g_strdup (_("Counting the keys…"));
+      gtk_progress_bar_pulse (self->progress);
+    }
+  gtk_progress_bar_set_text (self->progress, self->progress_text);
+}
+
+/**
+ * tke_rotation_dialog_update:
+ *
+ * Shows STATUS: the messages not shown yet are appended in order, the bar
+ * follows the keys rewrapped.  A finished rotation (complete or failed)
+ * lets the dialog be closed.
+ */
+void
+tke_rotation_dialog_update (TkeRotationDialog *self,
+                            TkeRotationStatus *status)
+{
+  TkeRotationState state;
+  guint n;
+
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+  g_return_if_fail (TKE_IS_ROTATION_STATUS (status));
+
+  n = tke_rotation_status_get_n_messages (status);
+  for (guint i = self->messages->len; i < n; i++)
+    {
+      GDateTime *timestamp = NULL;
+      const char *text = tke_rotation_status_get_message (status, i, &timestamp);
+
+      g_ptr_array_add (self->messages, g_strdup (text));
+      gtk_list_box_append (self->message_list, message_row (timestamp, text));
+    }
+  update_progress (self, status);
+
+  state = tke_rotation_status_get_state (status);
+  if (state == TKE_ROTATION_STATE_FAILED)
+    {
+      g_autofree char *text = g_strdup_printf (_("The rotation stopped: %s"), tke_rotation_status_get_error_message (status) != NULL
+                                                                                  ? tke_rotation_status_get_error_message (status)
+                                                                                  : _("the service gave no reason"));
+      gtk_label_set_text (self->error_label, text);
+      gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
+    }
+  self->finished = state == TKE_ROTATION_STATE_COMPLETE || state == TKE_ROTATION_STATE_FAILED;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.close", self->finished);
+  gtk_window_set_deletable (GTK_WINDOW (self), self->finished);
+  if (self->finished)
+    tke_rotation_dialog_set_cancel_safe (self, FALSE, NULL);
+}
+
+/**
+ * tke_rotation_dialog_set_cancel_safe:
+ * @reason: (nullable): why stopping is not offered now
+ */
+void
+tke_rotation_dialog_set_cancel_safe (TkeRotationDialog *self,
+                                     gboolean safe,
+                                     const char *reason)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.cancel", safe && !self->finished);
+  gtk_widget_set_visible (self->cancel_button, !self->finished);
+  gtk_label_set_text (self->cancel_reason, reason != NULL ? reason : "");
+  gtk_widget_set_tooltip_text (self->cancel_button, safe ? _("Stop after the current batch; Rotate again resumes where it stopped") : reason);
+}
+
+/**
+ * tke_rotation_dialog_allow_close:
+ * @message: what the person does next
+ *
+ * The service's part is over (the keys are rewrapped); what is left needs
+ * the person, so the dialog may close.
+ */
+void
+tke_rotation_dialog_allow_close (TkeRotationDialog *self,
+                                 const char *message)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+
+  tke_rotation_dialog_set_cancel_safe (self, FALSE, message);
+  self->finished = TRUE;
+  gtk_widget_set_visible (self->cancel_button, FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.close", TRUE);
+  gtk_window_set_deletable (GTK_WINDOW (self), TRUE);
+}
+
+guint
+tke_rotation_dialog_get_n_messages (TkeRotationDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), 0);
+  return self->messages->len;
+}
+
+const char *
+tke_rotation_dialog_get_message (TkeRotationDialog *self,
+                                 guint index)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), NULL);
+  g_return_val_if_fail (index < self->messages->len, NULL);
+  return self->messages->pdata[index];
+}
+
+const char *
+tke_rotation_dialog_get_progress_text (TkeRotationDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), NULL);
+  return self->progress_text;
+}
+
+gboolean
+tke_rotation_dialog_get_finished (TkeRotationDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), FALSE);
+  return self->finished;
+}
+
+static void
+cancel_action (GtkWidget *widget,
+               const char *action_name,
+               GVariant *parameter)
+{
+  TkeRotationDialog *self = TKE_ROTATION_DIALOG (widget);
+
+  tke_rotation_dialog_set_cancel_safe (self, FALSE, _("Stopping after the current batch…"));
+  g_signal_emit (self, signals[SIGNAL_CANCEL_REQUESTED], 0);
+}
+
+static void
+close_action (GtkWidget *widget,
+              const char *action_name,
+              GVariant *parameter)
+{
+  gtk_window_destroy (GTK_WINDOW (widget));
+}
+
+/* Escape and the window manager's close do nothing while keys are being
+ * rewrapped: the dialog must stay until the service says how it ended. */
+static gboolean
+tke_rotation_dialog_close_request (GtkWindow *window)
+{
+  return !TKE_ROTATION_DIALOG (window)->finished;
+}
+
+static void
+tke_rotation_dialog_dispose (GObject *object)
+{
+  TkeRotationDialog *self = TKE_ROTATION_DIALOG (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), TKE_TYPE_ROTATION_DIALOG);
+  g_clear_pointer (&self->messages, g_ptr_array_unref);
+  g_clear_pointer (&self->progress_text, g_free);
+  G_OBJECT_CLASS (tke_rotation_dialog_parent_class)->dispose (object);
+}
+
+static void
+tke_rotation_dialog_class_init (TkeRotationDialogClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = tke_rotation_dialog_dispose;
+  GTK_WINDOW_CLASS (klass)->close_request = tke_rotation_dialog_close_request;
+
+  /**
+   * TkeRotationDialog::cancel-requested:
+   *
+   * The person asked to stop while stopping was safe.
+   */
+  signals[SIGNAL_CANCEL_REQUESTED] = g_signal_new ("cancel-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
+  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-rotation-dialog.ui");
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, progress);
+  gtk_widget_class_bind_template_child_full (widget_class, "messages", FALSE, G_STRUCT_OFFSET (TkeRotationDialog, message_list));
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, error_label);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_reason);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_button);
+  gtk_widget_class_install_action (widget_class, "rotation.cancel", NULL, cancel_action);
+  gtk_widget_class_install_action (widget_class, "rotation.close", NULL, close_action);
+}
+
+static void
+tke_rotation_dialog_init (TkeRotationDialog *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+  self->messages = g_ptr_array_new_with_free_func (g_free);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.close", FALSE);
+  tke_rotation_dialog_set_cancel_safe (self, FALSE, NULL);
+}

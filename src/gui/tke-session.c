@@ -1,0 +1,764 @@
+/* tke-session.c: the application's libtke objects, bound to its window
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The window shows; libtke knows.  This object holds the workstation
+ * profile, the service client and the reader monitor, answers the
+ * window's ::log-in, ::refresh and ::ceremony with libtke's async calls,
+ * and hands the results back to the pages.  Every call here runs off the
+ * main loop (libtke's _async functions) and is cancelled when the window
+ * goes.
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tke-load-wizard.h"
+#include "tke-login-dialog.h"
+#include "tke-rotation-dialog.h"
+#include "tke-session.h"
+
+#define ROTATION_POLL_MS 250
+
+struct _TkeSession
+{
+  GObject parent_instance;
+
+  TkeWindow *window; /* weak */
+  TkeWorkstation *workstation;
+  TkeServiceClient *client;
+  TkeServiceInstance *instance;
+  TkeReaderMonitor *monitor;
+  GCancellable *cancellable;
+  guint busy;
+
+  TkeRotationDialog *rotation_dialog; /* weak */
+  guint rotation_poll;
+};
+
+G_DEFINE_FINAL_TYPE (TkeSession, tke_session, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_BUSY,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void list_units (TkeSession *self);
+
+static void
+busy_changed (TkeSession *self,
+              int delta)
+{
+  self->busy += delta;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
+}
+
+guint
+tke_session_get_busy (TkeSession *self)
+{
+  g_return_val_if_fail (TKE_IS_SESSION (self), 0);
+  return self->busy;
+}
+
+TkeWindow *
+tke_session_get_window (TkeSession *self)
+{
+  g_return_val_if_fail (TKE_IS_SESSION (self), NULL);
+  return self->window;
+}
+
+TkeServiceClient *
+tke_session_get_client (TkeSession *self)
+{
+  g_return_val_if_fail (TKE_IS_SESSION (self), NULL);
+  return self->client;
+}
+
+/* An expired token shows the banner and leaves everything else as it is:
+ * logging in again continues where the person was. */
+static gboolean
+handle_auth_error (TkeSession *self,
+                   const GError *error)
+{
+  if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED) &&
+      !g_error_matches (error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED))
+    return FALSE;
+  if (self->window != NULL)
+    tke_window_set_login_state (self->window, TKE_LOGIN_STATE_EXPIRED,
+                                self->instance != NULL ? tke_service_instance_get_id (self->instance) : NULL);
+  return TRUE;
+}
+
+/* ---- Readers ---- */
+
+static const char *
+card_type_name (TkeCardType type)
+{
+  switch (type)
+    {
+    case TKE_CARD_TYPE_CA:
+      return _("CA");
+    case TKE_CARD_TYPE_EP11:
+      return "EP11";
+    case TKE_CARD_TYPE_UNKNOWN:
+    default:
+      return _("unknown");
+    }
+}
+
+typedef struct
+{
+  TkeSession *session;
+  guint index;
+} CardRead;
+
+static void
+on_card_info (GObject *source,
+              GAsyncResult *result,
+              gpointer user_data)
+{
+  CardRead *read = user_data;
+  g_autoptr(TkeSession) self = read->session;
+  g_autoptr(GError) error = NULL;
+  TkeCard *card = TKE_CARD (source);
+
+  busy_changed (self, -1);
+  if (self->window == NULL)
+    goto out;
+  if (!tke_card_read_info_finish (card, result, &error))
+    tke_readers_bar_set_reader (tke_window_get_readers_bar (self->window), read->index, TKE_READER_SLOT_CARD,
+                                _("unreadable"), error->message);
+  else
+    tke_readers_bar_set_reader (tke_window_get_readers_bar (self->window), read->index, TKE_READER_SLOT_CARD,
+                                card_type_name (tke_card_get_card_type (card)), tke_card_get_description (card));
+out:
+  g_free (read);
+}
+
+static void
+on_card_opened (GObject *source,
+                GAsyncResult *result,
+                gpointer user_data)
+{
+  CardRead *read = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
+
+  if (card == NULL || read->session->window == NULL)
+    {
+      busy_changed (read->session, -1);
+      g_object_unref (read->session);
+      g_free (read);
+      return;
+    }
+  tke_card_read_info_async (card, read->session->cancellable, on_card_info, read);
+}
+
+/* What is in the reader: present cards are read (serial, type,
+ * description: no PIN needed) so the strip can name them. */
+static void
+show_reader (TkeSession *self,
+             guint index)
+{
+  TkeReader *reader = tke_reader_monitor_get_reader (self->monitor, index);
+  TkeReadersBar *bar;
+  CardRead *read;
+
+  if (self->window == NULL)
+    return;
+  bar = tke_window_get_readers_bar (self->window);
+  if (reader == NULL)
+    {
+      tke_readers_bar_set_reader (bar, index, TKE_READER_SLOT_MISSING, NULL, NULL);
+      return;
+    }
+  if (!tke_reader_get_card_present (reader))
+    {
+      tke_readers_bar_set_reader (bar, index, TKE_READER_SLOT_EMPTY, NULL, NULL);
+      return;
+    }
+  tke_readers_bar_set_reader (bar, index, TKE_READER_SLOT_CARD, "…", _("reading the card"));
+  read = g_new0 (CardRead, 1);
+  read->session = g_object_ref (self);
+  read->index = index;
+  busy_changed (self, +1);
+  tke_card_open_async (index, tke_reader_default_prefix (index), FALSE, self->cancellable, on_card_opened, read);
+}
+
+static void
+on_reader_event (TkeReaderMonitor *monitor,
+                 TkeReader *reader,
+                 TkeSession *self)
+{
+  guint index = tke_reader_get_index (reader);
+
+  if (index == 1 || index == 2)
+    show_reader (self, index);
+}
+
+static void
+on_reader_removed (TkeReaderMonitor *monitor,
+                   TkeReader *reader,
+                   TkeSession *self)
+{
+  guint index = tke_reader_get_index (reader);
+
+  if ((index == 1 || index == 2) && self->window != NULL)
+    tke_readers_bar_set_reader (tke_window_get_readers_bar (self->window), index, TKE_READER_SLOT_MISSING, NULL, NULL);
+}
+
+static void
+start_readers (TkeSession *self)
+{
+  self->monitor = tke_reader_monitor_new (tke_reader_default_prefix (1), tke_reader_default_prefix (2));
+  g_signal_connect_object (self->monitor, "reader-added", G_CALLBACK (on_reader_event), self, 0);
+  g_signal_connect_object (self->monitor, "card-inserted", G_CALLBACK (on_reader_event), self, 0);
+  g_signal_connect_object (self->monitor, "card-removed", G_CALLBACK (on_reader_event), self, 0);
+  g_signal_connect_object (self->monitor, "reader-removed", G_CALLBACK (on_reader_removed), self, 0);
+  show_reader (self, 1);
+  show_reader (self, 2);
+}
+
+/* ---- Recovery: the advisor's answer ---- */
+
+static void
+on_rotation_status (GObject *source,
+                    GAsyncResult *result,
+                    gpointer user_data)
+{
+  g_autoptr(TkeSession) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeRotationStatus) status = tke_service_client_get_rotation_status_finish (TKE_SERVICE_CLIENT (source), result, &error);
+  g_autoptr(GPtrArray) selected = NULL;
+  g_autoptr(GPtrArray) switched = NULL;
+  g_autofree char *explanation = NULL;
+  TkeRecoveryAction action;
+
+  busy_changed (self, -1);
+  if (self->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (status == NULL)
+    {
+      if (!handle_auth_error (self, error))
+        tke_window_add_toast (self->window, error->message);
+      return;
+    }
+  if (self->rotation_dialog != NULL)
+    return; /* a rotation runs: its dialog shows the status */
+
+  /* Recovery is about a rotation that started and did not finish; with
+   * none, or a finished one, the tabs offer what the registers allow. */
+  if (tke_rotation_status_get_state (status) == TKE_ROTATION_STATE_NONE ||
+      tke_rotation_status_get_state (status) == TKE_ROTATION_STATE_COMPLETE)
+    {
+      tke_window_set_recovery (self->window, TKE_RECOVERY_ACTION_NONE, NULL);
+      return;
+    }
+  selected = self->instance != NULL ? tke_service_instance_get_selected_units (self->instance) : g_ptr_array_new ();
+  action = tke_recovery_advise (selected, status, &switched, &explanation);
+  tke_window_set_recovery (self->window, action, explanation);
+}
+
+static void
+advise (TkeSession *self)
+{
+  busy_changed (self, +1);
+  tke_service_client_get_rotation_status_async (self->client, self->cancellable, on_rotation_status, g_object_ref (self));
+}
+
+/* ---- Units ---- */
+
+/* The selection lives in the workstation profile, shared with the CLI
+ * (tke cryptounit-add): what one selects, the other sees. */
+static void
+on_selection_changed (TkeCryptoUnit *changed,
+                      GParamSpec *pspec,
+                      TkeSession *self)
+{
+  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GError) error = NULL;
+  GListModel *units;
+
+  if (self->instance == NULL)
+    return;
+  units = tke_service_instance_get_units (self->instance);
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      guint number = tke_crypto_unit_get_number (unit);
+
+      if (tke_crypto_unit_get_selected (unit))
+        g_array_append_val (numbers, number);
+    }
+  tke_workstation_set_selected_units (self->workstation, numbers);
+  if (!tke_workstation_save (self->workstation, &error) && self->window != NULL)
+    tke_window_add_toast (self->window, error->message);
+}
+
+static void
+apply_selection (TkeSession *self,
+                 GListModel *units)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      tke_crypto_unit_set_selected (unit, tke_workstation_is_unit_selected (self->workstation, tke_crypto_unit_get_number (unit)));
+      g_signal_connect_object (unit, "notify::selected", G_CALLBACK (on_selection_changed), self, 0);
+    }
+}
+
+static void
+on_units_listed (GObject *source,
+                 GAsyncResult *result,
+                 gpointer user_data)
+{
+  g_autoptr(TkeSession) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeServiceInstance) instance = tke_service_client_list_units_finish (TKE_SERVICE_CLIENT (source), result, &error);
+
+  busy_changed (self, -1);
+  if (self->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (instance == NULL)
+    {
+      if (!handle_auth_error (self, error))
+        tke_crypto_units_page_set_state (tke_window_get_units_page (self->window), TKE_CRYPTO_UNITS_PAGE_ERROR, error->message);
+      return;
+    }
+  g_set_object (&self->instance, instance);
+  apply_selection (self, tke_service_instance_get_units (instance));
+  tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_IN, tke_service_instance_get_id (instance));
+  tke_window_set_units (self->window, tke_service_instance_get_units (instance));
+  advise (self);
+}
+
+static void
+list_units (TkeSession *self)
+{
+  if (self->window != NULL && self->instance == NULL)
+    tke_crypto_units_page_set_state (tke_window_get_units_page (self->window), TKE_CRYPTO_UNITS_PAGE_LOADING, NULL);
+  busy_changed (self, +1);
+  tke_service_client_list_units_async (self->client, self->cancellable, on_units_listed, g_object_ref (self));
+}
+
+static void
+on_units_refreshed (GObject *source,
+                    GAsyncResult *result,
+                    gpointer user_data)
+{
+  g_autoptr(TkeSession) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  busy_changed (self, -1);
+  if (self->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (!tke_service_client_refresh_units_finish (TKE_SERVICE_CLIENT (source), result, &error))
+    {
+      if (!handle_auth_error (self, error))
+        tke_window_add_toast (self->window, error->message);
+      return;
+    }
+  advise (self);
+}
+
+void
+tke_session_refresh (TkeSession *self)
+{
+  g_return_if_fail (TKE_IS_SESSION (self));
+
+  if (self->client == NULL)
+    return;
+  if (self->instance == NULL)
+    {
+      list_units (self);
+      return;
+    }
+  busy_changed (self, +1);
+  tke_service_client_refresh_units_async (self->client, tke_service_instance_get_units (self->instance), self->cancellable,
+                                          on_units_refreshed, g_object_ref (self));
+}
+
+/* ---- Logging in ---- */
+
+typedef struct
+{
+  TkeSession *session;
+  TkeLoginDialog *dialog; /* weak */
+  TkeSecret *api_key;
+} Login;
+
+static void
+login_free (Login *login)
+{
+  g_clear_weak_pointer (&login->dialog);
+  g_clear_pointer (&login->api_key, tke_secret_unref);
+  g_clear_object (&login->session);
+  g_free (login);
+}
+
+/* The key goes to the keyring after it worked, from a worker: libsecret's
+ * store blocks. */
+static void
+store_key_thread (GTask *task,
+                  gpointer source,
+                  gpointer task_data,
+                  GCancellable *cancellable)
+{
+  Login *login = task_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!tke_credentials_store (TKE_CREDENTIAL_API_KEY, tke_service_client_get_endpoint (login->session->client),
+                              login->api_key, cancellable, &error))
+    g_task_return_error (task, g_steal_pointer (&error));
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_key_stored (GObject *source,
+               GAsyncResult *result,
+               gpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  TkeSession *self = TKE_SESSION (source);
+
+  busy_changed (self, -1);
+  if (!g_task_propagate_boolean (G_TASK (result), &error) && self->window != NULL &&
+      !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autofree char *text = g_strdup_printf (_("Logged in, but the API key could not be kept in the keyring: %s"), error->message);
+      tke_window_add_toast (self->window, text);
+    }
+}
+
+static void
+on_logged_in (GObject *source,
+              GAsyncResult *result,
+              gpointer user_data)
+{
+  Login *login = user_data;
+  TkeSession *self = login->session;
+  g_autoptr(GError) error = NULL;
+
+  busy_changed (self, -1);
+  if (!tke_service_client_login_finish (TKE_SERVICE_CLIENT (source), result, &error))
+    {
+      if (self->window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_OUT, NULL);
+          if (login->dialog != NULL)
+            tke_login_dialog_set_error (login->dialog, error->message);
+        }
+      login_free (login);
+      return;
+    }
+
+  if (login->dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (login->dialog));
+  if (self->window != NULL)
+    {
+      tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_IN,
+                                  self->instance != NULL ? tke_service_instance_get_id (self->instance) : NULL);
+      tke_window_add_toast (self->window, _("Logged in"));
+    }
+  {
+    g_autoptr(GTask) task = g_task_new (self, self->cancellable, on_key_stored, NULL);
+
+    busy_changed (self, +1);
+    g_task_set_task_data (task, login, (GDestroyNotify) login_free);
+    g_task_run_in_thread (task, store_key_thread);
+  }
+  tke_session_refresh (self);
+}
+
+static void
+log_in (TkeSession *self,
+        TkeSecret *api_key,
+        TkeLoginDialog *dialog)
+{
+  Login *login = g_new0 (Login, 1);
+
+  login->session = g_object_ref (self);
+  login->api_key = api_key;
+  g_set_weak_pointer (&login->dialog, dialog);
+  busy_changed (self, +1);
+  tke_service_client_login_async (self->client, api_key, self->cancellable, on_logged_in, login);
+}
+
+static void
+on_log_in (TkeWindow *window,
+           const char *api_key,
+           GtkWindow *dialog,
+           TkeSession *self)
+{
+  if (self->client == NULL)
+    {
+      tke_login_dialog_set_error (TKE_LOGIN_DIALOG (dialog),
+                                  _("No service endpoint is set in the workstation profile. Set one with “tke profile”, or start the demo."));
+      return;
+    }
+  log_in (self, tke_secret_new_from_data ((const guint8 *) api_key, strlen (api_key)), TKE_LOGIN_DIALOG (dialog));
+}
+
+/* At start: the key from the keyring, if one is kept for this service. */
+static void
+on_key_found (GObject *source,
+              GAsyncResult *result,
+              gpointer user_data)
+{
+  g_autoptr(TkeSession) self = user_data;
+  g_autoptr(GError) error = NULL;
+  TkeSecret *api_key = tke_credentials_lookup_finish (result, &error);
+
+  busy_changed (self, -1);
+  if (self->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_clear_pointer (&api_key, tke_secret_unref);
+      return;
+    }
+  if (api_key == NULL)
+    {
+      tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_OUT, NULL);
+      return;
+    }
+  tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGING_IN, NULL);
+  log_in (self, api_key, NULL);
+}
+
+/* ---- Rotation: the progress dialog follows the service ---- */
+
+static void poll_rotation (TkeSession *self);
+
+static void
+on_rotation_polled (GObject *source,
+                    GAsyncResult *result,
+                    gpointer user_data)
+{
+  g_autoptr(TkeSession) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeRotationStatus) status = NULL;
+
+  busy_changed (self, -1);
+  status = (g_task_get_source_tag (G_TASK (result)) == tke_service_client_start_rotation_async)
+             ? tke_service_client_start_rotation_finish (TKE_SERVICE_CLIENT (source), result, &error)
+             : tke_service_client_get_rotation_status_finish (TKE_SERVICE_CLIENT (source), result, &error);
+  g_debug ("rotation: %s", status != NULL ? "status" : error->message);
+  if (self->rotation_dialog == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (status == NULL)
+    {
+      /* The service did not answer this time; the rotation goes on there.
+       * An expired token shows the banner; the dialog keeps waiting. */
+      if (!handle_auth_error (self, error))
+        tke_rotation_dialog_set_cancel_safe (self->rotation_dialog, FALSE, error->message);
+      else
+        tke_rotation_dialog_set_cancel_safe (self->rotation_dialog, FALSE, _("Log in again to follow the rotation."));
+      self->rotation_poll = g_timeout_add_once (ROTATION_POLL_MS * 4, (GSourceOnceFunc) poll_rotation, self);
+      return;
+    }
+  g_debug ("rotation state %d, %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, tke_rotation_status_get_state (status),
+           tke_rotation_status_get_keys_done (status), tke_rotation_status_get_keys_total (status));
+  tke_rotation_dialog_update (self->rotation_dialog, status);
+  switch (tke_rotation_status_get_state (status))
+    {
+    case TKE_ROTATION_STATE_REWRAPPING:
+    case TKE_ROTATION_STATE_NONE:
+      self->rotation_poll = g_timeout_add_once (ROTATION_POLL_MS, (GSourceOnceFunc) poll_rotation, self);
+      break;
+    case TKE_ROTATION_STATE_REWRAPPED:
+      /* Set immediate needs an administrator's signature on each unit:
+       * the recovery page offers it, with the card prompt, once this
+       * dialog is closed. */
+      tke_rotation_dialog_allow_close (self->rotation_dialog,
+                                       _("Every key is rewrapped. Close this dialog and finish with Set immediate: "
+                                         "an administrator card signs it on each unit."));
+      break;
+    case TKE_ROTATION_STATE_COMPLETE:
+    case TKE_ROTATION_STATE_FAILED:
+    default:
+      tke_session_refresh (self);
+      break;
+    }
+}
+
+static void
+poll_rotation (TkeSession *self)
+{
+  self->rotation_poll = 0;
+  if (self->rotation_dialog == NULL)
+    return;
+  busy_changed (self, +1);
+  tke_service_client_get_rotation_status_async (self->client, self->cancellable, on_rotation_polled, g_object_ref (self));
+}
+
+static void
+on_rotation_dialog_gone (gpointer data,
+                         GObject *where)
+{
+  TkeSession *self = data;
+
+  g_clear_handle_id (&self->rotation_poll, g_source_remove);
+  if (self->window != NULL)
+    {
+      tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
+      tke_session_refresh (self);
+    }
+}
+
+static void
+rotate (TkeSession *self,
+        TkeRotationDialog *dialog)
+{
+  g_set_weak_pointer (&self->rotation_dialog, dialog);
+  g_object_weak_ref (G_OBJECT (dialog), on_rotation_dialog_gone, self);
+  tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
+  tke_window_set_recovery (self->window, TKE_RECOVERY_ACTION_NONE, NULL);
+  /* The service offers no way to stop a rewrap, so Stop is not offered:
+   * a rewrap that stops is resumed by Rotate. */
+  tke_rotation_dialog_set_cancel_safe (dialog, FALSE,
+                                       _("The service rewraps the keys by itself; it cannot be stopped from here. "
+                                         "If it stops, Rotate again resumes where it stopped."));
+  busy_changed (self, +1);
+  tke_service_client_start_rotation_async (self->client, self->cancellable, on_rotation_polled, g_object_ref (self));
+}
+
+/* The card ceremonies (load, commit, set immediate, clear) need the
+ * wizard driven by TkeCeremony with card signers and key part sources;
+ * until that is wired, say so plainly and name the CLI verbs that do it
+ * with key files. */
+static void
+not_yet (TkeSession *self,
+         const char *name,
+         GtkWindow *dialog)
+{
+  g_autofree char *message = g_strdup_printf (_("This version cannot run the “%s” ceremony with smart cards yet. "
+                                                "Use the tke command line with key files: tke cryptounit-mk-load, "
+                                                "cryptounit-mk-commit, cryptounit-mk-clrnew, cryptounit-mk-clrcur."),
+                                              name);
+
+  if (TKE_IS_LOAD_WIZARD (dialog))
+    tke_load_wizard_show_error (TKE_LOAD_WIZARD (dialog), message);
+  else if (self->window != NULL)
+    tke_window_add_toast (self->window, message);
+}
+
+static void
+on_ceremony (TkeWindow *window,
+             const char *name,
+             GtkWindow *dialog,
+             TkeSession *self)
+{
+  if (g_str_equal (name, "rotate") && TKE_IS_ROTATION_DIALOG (dialog))
+    rotate (self, TKE_ROTATION_DIALOG (dialog));
+  else
+    not_yet (self, name, dialog);
+}
+
+/* ---- Life cycle ---- */
+
+static void
+on_refresh (TkeWindow *window,
+            TkeSession *self)
+{
+  tke_session_refresh (self);
+}
+
+void
+tke_session_start (TkeSession *self)
+{
+  const char *endpoint;
+
+  g_return_if_fail (TKE_IS_SESSION (self));
+
+  start_readers (self);
+  endpoint = tke_workstation_get_endpoint (self->workstation);
+  if (endpoint == NULL || *endpoint == '\0')
+    return;
+  tke_window_set_endpoint (self->window, endpoint);
+  busy_changed (self, +1);
+  tke_credentials_lookup_async (TKE_CREDENTIAL_API_KEY, endpoint, self->cancellable, on_key_found, g_object_ref (self));
+}
+
+TkeSession *
+tke_session_new (TkeWindow *window,
+                 TkeWorkstation *workstation)
+{
+  TkeSession *self = g_object_new (TKE_TYPE_SESSION, NULL);
+  const char *endpoint = tke_workstation_get_endpoint (workstation);
+
+  g_set_weak_pointer (&self->window, window);
+  self->workstation = g_object_ref (workstation);
+  if (endpoint != NULL && *endpoint != '\0')
+    {
+      self->client = tke_service_client_new (endpoint, tke_workstation_get_ca_file (workstation));
+      if (tke_workstation_get_instance_id (workstation) != NULL)
+        tke_service_client_set_instance_id (self->client, tke_workstation_get_instance_id (workstation));
+    }
+  g_signal_connect_object (window, "log-in", G_CALLBACK (on_log_in), self, 0);
+  g_signal_connect_object (window, "refresh", G_CALLBACK (on_refresh), self, 0);
+  if (self->client != NULL)
+    g_signal_connect_object (window, "ceremony", G_CALLBACK (on_ceremony), self, 0);
+  /* The window owns the session: it goes when the window goes. */
+  g_object_set_data_full (G_OBJECT (window), "tke-session", self, g_object_unref);
+  return self;
+}
+
+static void
+tke_session_get_property (GObject *object,
+                          guint prop_id,
+                          GValue *value,
+                          GParamSpec *pspec)
+{
+  switch (prop_id)
+    {
+    case PROP_BUSY:
+      g_value_set_uint (value, TKE_SESSION (object)->busy);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+tke_session_dispose (GObject *object)
+{
+  TkeSession *self = TKE_SESSION (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->rotation_poll, g_source_remove);
+  if (self->rotation_dialog != NULL)
+    g_object_weak_unref (G_OBJECT (self->rotation_dialog), on_rotation_dialog_gone, self);
+  g_clear_weak_pointer (&self->rotation_dialog);
+  g_clear_weak_pointer (&self->window);
+  g_clear_object (&self->monitor);
+  g_clear_object (&self->instance);
+  g_clear_object (&self->client);
+  g_clear_object (&self->workstation);
+  g_clear_object (&self->cancellable);
+  G_OBJECT_CLASS (tke_session_parent_class)->dispose (object);
+}
+
+static void
+tke_session_class_init (TkeSessionClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->get_property = tke_session_get_property;
+  object_class->dispose = tke_session_dispose;
+
+  properties[PROP_BUSY] = g_param_spec_uint ("busy", NULL, NULL, 0, G_MAXUINT, 0,
+                                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+tke_session_init (TkeSession *self)
+{
+  self->cancellable = g_cancellable_new ();
+}

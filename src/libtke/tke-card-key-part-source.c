@@ -1,0 +1,413 @@
+/* tke-card-key-part-source.c: a master key part on a card in reader 2
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A TkeKeyPartSource for the ceremonies.  Loading waits for a key part
+ * card in reader 2 (prompting for it) and reads the part's description and
+ * check value from the card's list; from then on the source belongs to that
+ * card (its serial), so a load that swaps cards between parts cannot seal
+ * the wrong one.  Sealing has the card seal the part to the unit's importer
+ * key with the given associated data after the PIN is typed on the PIN pad;
+ * the part never leaves the card in clear.
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "tke-card-key-part-source.h"
+#include "tke-card-session-private.h"
+#include "tke-enum-types.h"
+#include "tke-error.h"
+#include "tke-key-part-source.h"
+
+#define READER_INDEX 2
+
+struct _TkeCardKeyPartSource
+{
+  GObject parent_instance;
+
+  TkeCardSession session;
+  guint index; /* 0: the card's only part, until loaded */
+  char *serial;
+  char *description;
+  char *check_value;
+};
+
+static void tke_card_key_part_source_iface_init (TkeKeyPartSourceInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TkeCardKeyPartSource, tke_card_key_part_source, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (TKE_TYPE_KEY_PART_SOURCE,
+                                                      tke_card_key_part_source_iface_init))
+
+enum
+{
+  SIGNAL_PROMPT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+typedef struct
+{
+  GBytes *importer_public_key;
+  GBytes *associated_data;
+} SealData;
+
+static void
+seal_data_free (gpointer data)
+{
+  SealData *d = data;
+
+  g_clear_pointer (&d->importer_public_key, g_bytes_unref);
+  g_clear_pointer (&d->associated_data, g_bytes_unref);
+  g_free (d);
+}
+
+/* ---- Load: the card, the part's description and check value ---- */
+
+static const TkeCardKeyPart *
+find_part (TkeCardKeyPartSource *self,
+           GPtrArray *parts,
+           GError **error)
+{
+  if (self->index == 0 && parts->len == 1)
+    return g_ptr_array_index (parts, 0);
+  if (self->index == 0)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _("The card in reader %d holds %u key parts: say which one."), READER_INDEX,
+                   parts->len);
+      return NULL;
+    }
+  for (guint i = 0; i < parts->len; i++)
+    {
+      const TkeCardKeyPart *part = g_ptr_array_index (parts, i);
+
+      if (part->index == self->index)
+        return part;
+    }
+  g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND,
+               _("The card in reader %d holds no key part %u."), READER_INDEX, self->index);
+  return NULL;
+}
+
+static gboolean
+take_part (TkeCardKeyPartSource *self,
+           TkeCard *card,
+           GPtrArray *parts,
+           GError **error)
+{
+  const TkeCardKeyPart *part = find_part (self, parts, error);
+
+  if (part == NULL)
+    return FALSE;
+  if (self->serial != NULL
+      && (g_strcmp0 (self->serial, tke_card_get_serial (card)) != 0
+          || g_strcmp0 (self->check_value, part->check_value) != 0))
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _("The card in reader %d is not the card with key part “%s” (serial %s). "
+                     "Insert that card."),
+                   READER_INDEX, self->description, self->serial);
+      return FALSE;
+    }
+  if (self->serial == NULL)
+    {
+      self->index = part->index;
+      self->serial = g_strdup (tke_card_get_serial (card));
+      self->description = g_strdup (part->description);
+      self->check_value = g_strdup (part->check_value);
+    }
+  return TRUE;
+}
+
+static void
+listed (GObject *source,
+        GAsyncResult *result,
+        gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardKeyPartSource *self = g_task_get_source_object (task);
+  TkeCard *card = TKE_CARD (source);
+  GError *error = NULL;
+  g_autoptr(GPtrArray) parts = tke_card_list_key_parts_finish (card, result, &error);
+
+  if (parts == NULL || !take_part (self, card, parts, &error))
+    {
+      tke_card_session_forget (&self->session);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_object_ref (card), g_object_unref);
+}
+
+static void
+card_opened (GObject *source,
+             GAsyncResult *result,
+             gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardKeyPartSource *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr(TkeCard) card = tke_card_session_open_finish (&self->session, result, &error);
+
+  if (card == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11)
+    {
+      tke_card_session_forget (&self->session);
+      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                               _("The card in reader %d is a CA card, not a key part card."),
+                               READER_INDEX);
+      return;
+    }
+  tke_card_list_key_parts_async (card, g_task_get_cancellable (task), listed, g_object_ref (task));
+}
+
+/* Completes with the card (a TkeCard) that holds the part. */
+static void
+load (TkeCardKeyPartSource *self,
+      GCancellable *cancellable,
+      GAsyncReadyCallback callback,
+      gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, load);
+  tke_card_session_open_async (&self->session, cancellable, card_opened, task);
+}
+
+/**
+ * tke_card_key_part_source_load_async:
+ * @self: a source
+ * @cancellable: (nullable): stops the wait for the card
+ * @callback: callback
+ * @user_data: for @callback
+ *
+ * Waits for the key part card (emitting #TkeCardKeyPartSource::prompt with
+ * %TKE_CARD_PROMPT_INSERT_CARD if it is not in the reader) and reads the
+ * part's description and check value, so that its holder can confirm them
+ * before the part is sealed.  No PIN is needed for this.
+ */
+void
+tke_card_key_part_source_load_async (TkeCardKeyPartSource *self,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  g_return_if_fail (TKE_IS_CARD_KEY_PART_SOURCE (self));
+  load (self, cancellable, callback, user_data);
+}
+
+gboolean
+tke_card_key_part_source_load_finish (TkeCardKeyPartSource *self,
+                                      GAsyncResult *result,
+                                      GError **error)
+{
+  g_autoptr(TkeCard) card = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  card = g_task_propagate_pointer (G_TASK (result), error);
+  return card != NULL;
+}
+
+/* ---- TkeKeyPartSource ---- */
+
+static const char *
+source_get_description (TkeKeyPartSource *source)
+{
+  return TKE_CARD_KEY_PART_SOURCE (source)->description;
+}
+
+static const char *
+source_get_check_value (TkeKeyPartSource *source)
+{
+  return TKE_CARD_KEY_PART_SOURCE (source)->check_value;
+}
+
+static void
+exported (GObject *source,
+          GAsyncResult *result,
+          gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardKeyPartSource *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  GBytes *sealed = tke_card_export_key_part_finish (TKE_CARD (source), result, &error);
+
+  if (sealed == NULL)
+    {
+      if (g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED))
+        tke_card_session_forget (&self->session);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, sealed, (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+loaded_for_seal (GObject *source,
+                 GAsyncResult *result,
+                 gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardKeyPartSource *self = TKE_CARD_KEY_PART_SOURCE (source);
+  SealData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(TkeCard) card = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (card == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  tke_card_export_key_part_async (card, self->index, d->importer_public_key, d->associated_data,
+                                  g_task_get_cancellable (task), exported, g_object_ref (task));
+}
+
+static void
+source_seal_async (TkeKeyPartSource *source,
+                   GBytes *importer_public_key,
+                   GBytes *associated_data,
+                   GCancellable *cancellable,
+                   GAsyncReadyCallback callback,
+                   gpointer user_data)
+{
+  TkeCardKeyPartSource *self = TKE_CARD_KEY_PART_SOURCE (source);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  SealData *d = g_new0 (SealData, 1);
+
+  d->importer_public_key = g_bytes_ref (importer_public_key);
+  d->associated_data = associated_data != NULL ? g_bytes_ref (associated_data) : NULL;
+  g_task_set_source_tag (task, source_seal_async);
+  g_task_set_task_data (task, d, seal_data_free);
+  load (self, cancellable, loaded_for_seal, task);
+}
+
+static GBytes *
+source_seal_finish (TkeKeyPartSource *source,
+                    GAsyncResult *result,
+                    GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, source), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+tke_card_key_part_source_iface_init (TkeKeyPartSourceInterface *iface)
+{
+  iface->get_description = source_get_description;
+  iface->get_check_value = source_get_check_value;
+  iface->seal_async = source_seal_async;
+  iface->seal_finish = source_seal_finish;
+}
+
+/* ---- GObject ---- */
+
+static void
+tke_card_key_part_source_finalize (GObject *object)
+{
+  TkeCardKeyPartSource *self = TKE_CARD_KEY_PART_SOURCE (object);
+
+  tke_card_session_clear (&self->session);
+  g_free (self->serial);
+  g_free (self->description);
+  g_free (self->check_value);
+  G_OBJECT_CLASS (tke_card_key_part_source_parent_class)->finalize (object);
+}
+
+static void
+tke_card_key_part_source_class_init (TkeCardKeyPartSourceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = tke_card_key_part_source_finalize;
+
+  /**
+   * TkeCardKeyPartSource::prompt:
+   * @source: the source
+   * @kind: what the person must do
+   * @message: the text to show or print, translated
+   *
+   * %TKE_CARD_PROMPT_INSERT_CARD: "Insert the key part card in reader 2";
+   * %TKE_CARD_PROMPT_ENTER_PIN: "Enter the PIN of the key part card on the
+   * PIN pad of reader 2".  The PIN entry cannot be cancelled from the host.
+   */
+  signals[SIGNAL_PROMPT] =
+    g_signal_new ("prompt", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, TKE_TYPE_CARD_PROMPT, G_TYPE_STRING);
+}
+
+static void
+tke_card_key_part_source_init (TkeCardKeyPartSource *self)
+{
+}
+
+/**
+ * tke_card_key_part_source_new:
+ * @reader_prefix: (nullable): the name prefix of reader 2, %NULL for
+ *   tke_reader_default_prefix(2)
+ * @index: the part's index on the card (1–85), or 0 for the card's only part
+ *
+ * Returns: (transfer full): a key part source for a card in reader 2
+ */
+TkeCardKeyPartSource *
+tke_card_key_part_source_new (const char *reader_prefix,
+                              guint index)
+{
+  TkeCardKeyPartSource *self = g_object_new (TKE_TYPE_CARD_KEY_PART_SOURCE, NULL);
+  g_autofree char *insert = g_strdup_printf (_("Insert the key part card in reader %d"),
+                                             READER_INDEX);
+  g_autofree char *pin = g_strdup_printf (
+    _("Enter the PIN of the key part card on the PIN pad of reader %d"), READER_INDEX);
+
+  self->index = index;
+  tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
+                         reader_prefix, insert, pin);
+  return self;
+}
+
+guint
+tke_card_key_part_source_get_index (TkeCardKeyPartSource *self)
+{
+  g_return_val_if_fail (TKE_IS_CARD_KEY_PART_SOURCE (self), 0);
+  return self->index;
+}
+
+/**
+ * tke_card_key_part_source_get_serial:
+ * @self: a source
+ *
+ * Returns: (nullable): the serial of the card that holds the part, once loaded
+ */
+const char *
+tke_card_key_part_source_get_serial (TkeCardKeyPartSource *self)
+{
+  g_return_val_if_fail (TKE_IS_CARD_KEY_PART_SOURCE (self), NULL);
+  return self->serial;
+}
+
+/**
+ * tke_card_key_part_source_get_card:
+ * @self: a source
+ *
+ * Returns: (transfer none) (nullable): the open card, if any
+ */
+TkeCard *
+tke_card_key_part_source_get_card (TkeCardKeyPartSource *self)
+{
+  g_return_val_if_fail (TKE_IS_CARD_KEY_PART_SOURCE (self), NULL);
+  return self->session.card;
+}
+
+void
+tke_card_key_part_source_set_pin_timeout (TkeCardKeyPartSource *self,
+                                          guint seconds)
+{
+  g_return_if_fail (TKE_IS_CARD_KEY_PART_SOURCE (self));
+  tke_card_session_set_pin_timeout (&self->session, seconds);
+}

@@ -1,0 +1,51 @@
+/* tke-card-session-private.h: waiting for the right card, for the card signer and key part source
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "tke-card.h"
+
+G_BEGIN_DECLS
+
+/* Emits PROMPT (a "prompt" signal of OWNER, signature (TkeCardPrompt, const
+ * char *)) with the texts below, forwards the card's pin-requested to it. */
+typedef struct
+{
+  GObject *owner;
+  guint prompt_signal;
+  guint reader_index;
+  char *reader_prefix;
+  guint pin_timeout;
+  TkeCard *card;
+  gulong pin_handler;
+  char *insert_prompt;
+  char *pin_prompt;
+} TkeCardSession;
+
+void tke_card_session_init (TkeCardSession *session,
+                            GObject *owner,
+                            guint prompt_signal,
+                            guint reader_index,
+                            const char *reader_prefix,
+                            const char *insert_prompt,
+                            const char *pin_prompt);
+void tke_card_session_clear (TkeCardSession *session);
+void tke_card_session_set_pin_timeout (TkeCardSession *session,
+                                       guint seconds);
+/* Drops the card, e.g. after it was removed. */
+void tke_card_session_forget (TkeCardSession *session);
+
+/* Opens the card in the reader (the one already open if it is still
+ * there): tries at once, and if there is no card, emits the insert prompt
+ * and waits.  Completes with the TkeCard. */
+void tke_card_session_open_async (TkeCardSession *session,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+TkeCard *tke_card_session_open_finish (TkeCardSession *session,
+                                       GAsyncResult *result,
+                                       GError **error);
+
+G_END_DECLS

@@ -1,0 +1,197 @@
+/* tke-card-session.c: waiting for the right card, for the card signer and key part source
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Both keep a card open between operations (its PIN stays verified for a
+ * ceremony), prompt the person to insert it when it is not there, and
+ * forward the PIN pad's prompt.
+ */
+
+#include "config.h"
+
+#include "tke-card-session-private.h"
+#include "tke-error.h"
+
+void
+tke_card_session_init (TkeCardSession *session,
+                       GObject *owner,
+                       guint prompt_signal,
+                       guint reader_index,
+                       const char *reader_prefix,
+                       const char *insert_prompt,
+                       const char *pin_prompt)
+{
+  session->owner = owner;
+  session->prompt_signal = prompt_signal;
+  session->reader_index = reader_index;
+  session->reader_prefix = g_strdup (reader_prefix != NULL ? reader_prefix
+                                                           : tke_reader_default_prefix (reader_index));
+  session->pin_timeout = 30;
+  session->insert_prompt = g_strdup (insert_prompt);
+  session->pin_prompt = g_strdup (pin_prompt);
+}
+
+void
+tke_card_session_forget (TkeCardSession *session)
+{
+  if (session->card == NULL)
+    return;
+  g_clear_signal_handler (&session->pin_handler, session->card);
+  g_clear_object (&session->card);
+}
+
+void
+tke_card_session_clear (TkeCardSession *session)
+{
+  tke_card_session_forget (session);
+  g_clear_pointer (&session->reader_prefix, g_free);
+  g_clear_pointer (&session->insert_prompt, g_free);
+  g_clear_pointer (&session->pin_prompt, g_free);
+}
+
+void
+tke_card_session_set_pin_timeout (TkeCardSession *session,
+                                  guint seconds)
+{
+  session->pin_timeout = seconds;
+  if (session->card != NULL)
+    tke_card_set_pin_timeout (session->card, seconds);
+}
+
+static void
+prompt (TkeCardSession *session,
+        TkeCardPrompt kind)
+{
+  const char *text = kind == TKE_CARD_PROMPT_INSERT_CARD ? session->insert_prompt
+                                                         : session->pin_prompt;
+
+  g_signal_emit (session->owner, session->prompt_signal, 0, kind, text);
+}
+
+static void
+on_pin_requested (TkeCard *card,
+                  TkePinEntry entry,
+                  gpointer user_data)
+{
+  prompt (user_data, TKE_CARD_PROMPT_ENTER_PIN);
+}
+
+static void
+adopt (TkeCardSession *session,
+       TkeCard *card)
+{
+  tke_card_session_forget (session);
+  session->card = g_object_ref (card);
+  tke_card_set_pin_timeout (card, session->pin_timeout);
+  session->pin_handler = g_signal_connect (card, "pin-requested", G_CALLBACK (on_pin_requested),
+                                           session);
+}
+
+static void
+opened_after_wait (GObject *source,
+                   GAsyncResult *result,
+                   gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardSession *session = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
+
+  if (card == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  adopt (session, card);
+  g_task_return_pointer (task, g_object_ref (card), g_object_unref);
+}
+
+static void
+opened_at_once (GObject *source,
+                GAsyncResult *result,
+                gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardSession *session = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
+
+  if (card != NULL)
+    {
+      adopt (session, card);
+      g_task_return_pointer (task, g_object_ref (card), g_object_unref);
+      return;
+    }
+  if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD)
+      && !g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_READER))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_error_free (error);
+  prompt (session, TKE_CARD_PROMPT_INSERT_CARD);
+  tke_card_open_async (session->reader_index, session->reader_prefix, TRUE,
+                       g_task_get_cancellable (task), opened_after_wait, g_object_ref (task));
+}
+
+static void open_now (GTask *task);
+
+/* The card we had: still the same insertion?  A removed card fails here. */
+static void
+checked_old_card (GObject *source,
+                  GAsyncResult *result,
+                  gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardSession *session = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (tke_card_read_info_finish (TKE_CARD (source), result, &error))
+    {
+      g_task_return_pointer (task, g_object_ref (source), g_object_unref);
+      return;
+    }
+  if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED)
+      && !g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_error_free (error);
+  if (session->card == TKE_CARD (source))
+    tke_card_session_forget (session);
+  open_now (task);
+}
+
+static void
+open_now (GTask *task)
+{
+  TkeCardSession *session = g_task_get_task_data (task);
+
+  tke_card_open_async (session->reader_index, session->reader_prefix, FALSE,
+                       g_task_get_cancellable (task), opened_at_once, g_object_ref (task));
+}
+
+void
+tke_card_session_open_async (TkeCardSession *session,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (session->owner, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tke_card_session_open_async);
+  g_task_set_task_data (task, session, NULL);
+  if (session->card != NULL)
+    tke_card_read_info_async (session->card, cancellable, checked_old_card, g_object_ref (task));
+  else
+    open_now (task);
+}
+
+TkeCard *
+tke_card_session_open_finish (TkeCardSession *session,
+                              GAsyncResult *result,
+                              GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,431 @@
+/* tke-card-signer.c: an administrator's signature key on a card in reader 1
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * A TkeSigner for the ceremonies.  It waits for an administrator card in
+ * reader 1 (prompting for it), takes the administrator's name (the card's
+ * description) and SKI (tke_crypto_ski() of the card's public key) from the
+ * card, and signs on the card after the PIN is typed on the PIN pad.  The
+ * card stays open, its PIN verified, until it is removed or the signer is
+ * finalized, so one ceremony asks for the PIN once.
+ *
+ * Once the SKI is known, only a card with that key signs: a ceremony that
+ * announced this administrator never gets another one's signature.
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "tke-card-session-private.h"
+#include "tke-card-signer.h"
+#include "tke-crypto.h"
+#include "tke-enum-types.h"
+#include "tke-error.h"
+#include "tke-signer.h"
+
+#define READER_INDEX 1
+
+struct _TkeCardSigner
+{
+  GObject parent_instance;
+
+  TkeCardSession session;
+  char *name;
+  char *ski;
+  GBytes *public_key;
+  EVP_PKEY *key;
+};
+
+static void tke_card_signer_signer_init (TkeSignerInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TkeCardSigner, tke_card_signer, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (TKE_TYPE_SIGNER, tke_card_signer_signer_init))
+
+enum
+{
+  SIGNAL_PROMPT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+/* ---- Prepare: the card, its name and SKI ---- */
+
+static gboolean
+check_admin_card (TkeCardSigner *self,
+                  TkeCard *card,
+                  GError **error)
+{
+  if (tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _("The card in reader %d is a CA card, not an administrator card."), READER_INDEX);
+      return FALSE;
+    }
+  if (!tke_card_get_has_signature_key (card))
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _("The card in reader %d has no signature key: it is not an administrator card."),
+                   READER_INDEX);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Learns name and SKI from the card, or checks that they did not change. */
+static gboolean
+take_identity (TkeCardSigner *self,
+               TkeCard *card,
+               GBytes *point,
+               GError **error)
+{
+  g_autoptr(EVP_PKEY) key = NULL;
+  guint8 ski[TKE_SKI_SIZE];
+  g_autofree char *ski_hex = NULL;
+
+  key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
+                                             g_bytes_get_size (point), error);
+  if (key == NULL || !tke_crypto_ski (key, ski, error))
+    return FALSE;
+  ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
+  if (self->ski != NULL && g_strcmp0 (self->ski, ski_hex) != 0)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _("The card in reader %d belongs to another administrator (SKI %.16s…), not to "
+                     "%s (SKI %.16s…)."),
+                   READER_INDEX, ski_hex, self->name, self->ski);
+      return FALSE;
+    }
+  if (self->ski == NULL)
+    {
+      self->ski = g_steal_pointer (&ski_hex);
+      self->name = g_strdup (tke_card_get_description (card));
+      self->public_key = g_bytes_ref (point);
+      self->key = g_steal_pointer (&key);
+    }
+  return TRUE;
+}
+
+static void
+got_public_key (GObject *source,
+                GAsyncResult *result,
+                gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardSigner *self = g_task_get_source_object (task);
+  TkeCard *card = TKE_CARD (source);
+  GError *error = NULL;
+  g_autoptr(GBytes) point = tke_card_get_public_key_finish (card, result, &error);
+
+  if (point == NULL || !take_identity (self, card, point, &error))
+    {
+      tke_card_session_forget (&self->session);
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_object_ref (card), g_object_unref);
+}
+
+static void
+card_opened (GObject *source,
+             GAsyncResult *result,
+             gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardSigner *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr(TkeCard) card = tke_card_session_open_finish (&self->session, result, &error);
+
+  if (card == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!check_admin_card (self, card, &error))
+    {
+      tke_card_session_forget (&self->session);
+      g_task_return_error (task, error);
+      return;
+    }
+  tke_card_get_public_key_async (card, g_task_get_cancellable (task), got_public_key,
+                                 g_object_ref (task));
+}
+
+/* Completes with the admin card (a TkeCard), its identity checked. */
+static void
+prepare (TkeCardSigner *self,
+         GCancellable *cancellable,
+         GAsyncReadyCallback callback,
+         gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, prepare);
+  tke_card_session_open_async (&self->session, cancellable, card_opened, task);
+}
+
+/**
+ * tke_card_signer_prepare_async:
+ * @self: a card signer
+ * @cancellable: (nullable): stops the wait for the card
+ * @callback: callback
+ * @user_data: for @callback
+ *
+ * Waits for the administrator card (emitting #TkeCardSigner::prompt with
+ * %TKE_CARD_PROMPT_INSERT_CARD if it is not in the reader) and reads the
+ * administrator's name and SKI.  Signing does this by itself; call it to
+ * show who will sign before asking for the PIN.
+ */
+void
+tke_card_signer_prepare_async (TkeCardSigner *self,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data)
+{
+  g_return_if_fail (TKE_IS_CARD_SIGNER (self));
+  prepare (self, cancellable, callback, user_data);
+}
+
+gboolean
+tke_card_signer_prepare_finish (TkeCardSigner *self,
+                                GAsyncResult *result,
+                                GError **error)
+{
+  g_autoptr(TkeCard) card = NULL;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  card = g_task_propagate_pointer (G_TASK (result), error);
+  return card != NULL;
+}
+
+/* ---- TkeSigner ---- */
+
+static const char *
+card_signer_get_name (TkeSigner *signer)
+{
+  return TKE_CARD_SIGNER (signer)->name;
+}
+
+static const char *
+card_signer_get_ski (TkeSigner *signer)
+{
+  return TKE_CARD_SIGNER (signer)->ski;
+}
+
+static void
+prepared_for_public_key (GObject *source,
+                         GAsyncResult *result,
+                         gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardSigner *self = TKE_CARD_SIGNER (source);
+  GError *error = NULL;
+
+  if (!tke_card_signer_prepare_finish (self, result, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_bytes_ref (self->public_key), (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+card_signer_get_public_key_async (TkeSigner *signer,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  TkeCardSigner *self = TKE_CARD_SIGNER (signer);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, card_signer_get_public_key_async);
+  prepare (self, cancellable, prepared_for_public_key, task);
+}
+
+static GBytes *
+card_signer_get_public_key_finish (TkeSigner *signer,
+                                   GAsyncResult *result,
+                                   GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, signer), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+signed_on_card (GObject *source,
+                GAsyncResult *result,
+                gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardSigner *self = g_task_get_source_object (task);
+  GBytes *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(GBytes) signature = tke_card_sign_finish (TKE_CARD (source), result, &error);
+
+  if (signature == NULL)
+    {
+      if (g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED))
+        tke_card_session_forget (&self->session);
+      g_task_return_error (task, error);
+      return;
+    }
+  /* The signature must be the announced administrator's. */
+  if (!tke_crypto_verify (self->key, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
+                          g_bytes_get_data (signature, NULL), g_bytes_get_size (signature), &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_pointer (task, g_steal_pointer (&signature), (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+prepared_for_sign (GObject *source,
+                   GAsyncResult *result,
+                   gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  TkeCardSigner *self = TKE_CARD_SIGNER (source);
+  GError *error = NULL;
+  g_autoptr(TkeCard) card = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (card == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_assert (self->key != NULL);
+  tke_card_sign_async (card, g_task_get_task_data (task), g_task_get_cancellable (task),
+                       signed_on_card, g_object_ref (task));
+}
+
+static void
+card_signer_sign_async (TkeSigner *signer,
+                        GBytes *data,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  TkeCardSigner *self = TKE_CARD_SIGNER (signer);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, card_signer_sign_async);
+  g_task_set_task_data (task, g_bytes_ref (data), (GDestroyNotify) g_bytes_unref);
+  prepare (self, cancellable, prepared_for_sign, task);
+}
+
+static GBytes *
+card_signer_sign_finish (TkeSigner *signer,
+                         GAsyncResult *result,
+                         GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, signer), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+tke_card_signer_signer_init (TkeSignerInterface *iface)
+{
+  iface->get_name = card_signer_get_name;
+  iface->get_ski = card_signer_get_ski;
+  iface->get_public_key_async = card_signer_get_public_key_async;
+  iface->get_public_key_finish = card_signer_get_public_key_finish;
+  iface->sign_async = card_signer_sign_async;
+  iface->sign_finish = card_signer_sign_finish;
+}
+
+/* ---- GObject ---- */
+
+static void
+tke_card_signer_finalize (GObject *object)
+{
+  TkeCardSigner *self = TKE_CARD_SIGNER (object);
+
+  tke_card_session_clear (&self->session);
+  g_free (self->name);
+  g_free (self->ski);
+  g_clear_pointer (&self->public_key, g_bytes_unref);
+  g_clear_pointer (&self->key, EVP_PKEY_free);
+  G_OBJECT_CLASS (tke_card_signer_parent_class)->finalize (object);
+}
+
+static void
+tke_card_signer_class_init (TkeCardSignerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = tke_card_signer_finalize;
+
+  /**
+   * TkeCardSigner::prompt:
+   * @signer: the signer
+   * @kind: what the person must do
+   * @message: the text to show or print, translated
+   *
+   * %TKE_CARD_PROMPT_INSERT_CARD: "Insert the administrator card in reader
+   * 1 and enter its PIN on the PIN pad"; %TKE_CARD_PROMPT_ENTER_PIN: "Enter
+   * the PIN of the administrator card on the PIN pad of reader 1".  The
+   * PIN entry cannot be cancelled from the host: only on the pad.
+   */
+  signals[SIGNAL_PROMPT] =
+    g_signal_new ("prompt", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 2, TKE_TYPE_CARD_PROMPT, G_TYPE_STRING);
+}
+
+static void
+tke_card_signer_init (TkeCardSigner *self)
+{
+}
+
+/**
+ * tke_card_signer_new:
+ * @reader_prefix: (nullable): the name prefix of reader 1, %NULL for
+ *   tke_reader_default_prefix(1)
+ *
+ * Returns: (transfer full): a signer for the administrator card in reader 1
+ */
+TkeCardSigner *
+tke_card_signer_new (const char *reader_prefix)
+{
+  TkeCardSigner *self = g_object_new (TKE_TYPE_CARD_SIGNER, NULL);
+  g_autofree char *insert = g_strdup_printf (
+    _("Insert the administrator card in reader %d and enter its PIN on the PIN pad"), READER_INDEX);
+  g_autofree char *pin = g_strdup_printf (
+    _("Enter the PIN of the administrator card on the PIN pad of reader %d"), READER_INDEX);
+
+  tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
+                         reader_prefix, insert, pin);
+  return self;
+}
+
+/**
+ * tke_card_signer_get_card:
+ * @self: a card signer
+ *
+ * Returns: (transfer none) (nullable): the open card, if any
+ */
+TkeCard *
+tke_card_signer_get_card (TkeCardSigner *self)
+{
+  g_return_val_if_fail (TKE_IS_CARD_SIGNER (self), NULL);
+  return self->session.card;
+}
+
+guint
+tke_card_signer_get_pin_timeout (TkeCardSigner *self)
+{
+  g_return_val_if_fail (TKE_IS_CARD_SIGNER (self), 0);
+  return self->session.pin_timeout;
+}
+
+/**
+ * tke_card_signer_set_pin_timeout:
+ * @self: a card signer
+ * @seconds: how long the PIN pad waits (0: the reader's default)
+ */
+void
+tke_card_signer_set_pin_timeout (TkeCardSigner *self,
+                                 guint seconds)
+{
+  g_return_if_fail (TKE_IS_CARD_SIGNER (self));
+  tke_card_session_set_pin_timeout (&self->session, seconds);
+}

@@ -1,0 +1,555 @@
+/* test-session.c: the application against the real emulator
+ * (src/gui/tke-session.c, tke-window.c and the pages)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * A tke-emulator process serves a demo instance over HTTPS on loopback
+ * (TLS verified against its CA file).  The application opens on a
+ * workstation profile that points at it, and the test drives it as an
+ * administrator would: Log in…, the API key typed, the units read, a
+ * rotation started from the Master keys tab and followed in its dialog,
+ * the recovery page after a rotation that stopped, the banner when the
+ * token expired.  It also measures the main loop's worst stall while a
+ * rotation of many keys runs, and the time to the first frame.
+ */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <adwaita.h>
+
+#include "emu-client.h"
+#include "tke-application.h"
+#include "tke-load-wizard.h"
+#include "tke-login-dialog.h"
+#include "tke-rotation-dialog.h"
+#include "tke-test-gtk-utils.h"
+#include "tke-window.h"
+
+static TkeApplication *app;
+/* GLib reads XDG_CONFIG_HOME once: one configuration directory for the
+ * whole run, set before GTK starts; each test writes its profile there. */
+static char *base_dir;
+
+typedef struct
+{
+  char *dir;
+  Emu *emu;
+  TkeWindow *window;
+} Fixture;
+
+static void
+write_profile (Fixture *f)
+{
+  g_autofree char *config = g_build_filename (base_dir, "config", "tke", NULL);
+  g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
+  g_autofree char *text = g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\n", f->emu->url, f->emu->ca_file,
+                                           f->emu->instance);
+  g_autoptr(GError) error = NULL;
+
+  g_mkdir_with_parents (config, 0700);
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_start (Fixture *f,
+               const char *const *emulator_args)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *state = NULL;
+
+  f->dir = g_dir_make_tmp ("tke-gui-session-XXXXXX", &error);
+  g_assert_no_error (error);
+  state = g_build_filename (f->dir, "state", NULL);
+  f->emu = emu_start (state, emulator_args);
+  write_profile (f);
+}
+
+static void
+fixture_open_window (Fixture *f)
+{
+  f->window = tke_application_open_window (app);
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1280, 720);
+  gtk_window_present (GTK_WINDOW (f->window));
+  tke_test_flush_widget (GTK_WIDGET (f->window));
+}
+
+static void
+fixture_stop (Fixture *f)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
+
+  if (f->window != NULL)
+    gtk_window_destroy (GTK_WINDOW (f->window));
+  tke_test_iterate (50);
+  emu_stop (f->emu);
+  g_clear_pointer (&f->emu, emu_free);
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_free (f->dir);
+}
+
+static gboolean
+units_shown (gpointer data)
+{
+  Fixture *f = data;
+  GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (f->window));
+
+  return units != NULL && g_list_model_get_n_items (units) >= 3 &&
+         tke_crypto_units_page_get_state (tke_window_get_units_page (f->window)) == TKE_CRYPTO_UNITS_PAGE_READY;
+}
+
+static gboolean
+no_login_dialog (gpointer data)
+{
+  return tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG) == NULL;
+}
+
+/* Log in… in the header, the key typed in the dialog, Log In pressed. */
+static void
+log_in (Fixture *f)
+{
+  TkeLoginDialog *dialog;
+  GtkWidget *entry;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-in", NULL);
+  dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+  g_assert_nonnull (dialog);
+  entry = tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+  g_assert_nonnull (entry);
+  gtk_editable_set_text (GTK_EDITABLE (entry), f->emu->api_key);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
+  /* The key is not kept in the entry once sent. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+  g_assert_true (tke_test_wait_until (no_login_dialog, NULL, 20000));
+}
+
+static TkeCryptoUnit *
+unit_at (Fixture *f,
+         guint i)
+{
+  GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (f->window));
+  TkeCryptoUnit *unit = g_list_model_get_item (units, i);
+
+  g_object_unref (unit);
+  return unit;
+}
+
+static void
+select_all (Fixture *f)
+{
+  GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (f->window));
+
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    tke_crypto_unit_set_selected (unit_at (f, i), TRUE);
+  tke_test_iterate (50);
+}
+
+/* ---- Logging in, the units, the registers ---- */
+
+static void
+test_login_and_units (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *queried = NULL;
+  g_autofree char *groups = NULL;
+  g_auto(GStrv) ids = NULL;
+
+  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", "20", NULL });
+  fixture_open_window (&f);
+  g_assert_cmpstr (tke_window_get_login_text (f.window), ==, "Not logged in");
+
+  /* A wrong key: the dialog says what the service said. */
+  {
+    TkeLoginDialog *dialog;
+    GtkWidget *entry;
+
+    gtk_widget_activate_action (GTK_WIDGET (f.window), "win.log-in", NULL);
+    dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+    entry = tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+    gtk_editable_set_text (GTK_EDITABLE (entry), "not-the-key");
+    tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
+    while (tke_login_dialog_get_error (dialog) == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_test_message ("wrong key: %s", tke_login_dialog_get_error (dialog));
+    tke_test_save_screenshot (GTK_WIDGET (dialog), "login-refused");
+    gtk_window_destroy (GTK_WINDOW (dialog));
+  }
+
+  log_in (&f);
+  g_assert_true (tke_test_wait_until (units_shown, &f, 20000));
+  g_assert_cmpint (tke_window_get_login_state (f.window), ==, TKE_LOGIN_STATE_LOGGED_IN);
+  g_assert_nonnull (strstr (tke_window_get_login_text (f.window), f.emu->instance));
+
+  /* The registers are the emulator's: every unit's current VP. */
+  emu_login (f.emu);
+  ids = emu_unit_ids (f.emu);
+  {
+    g_autoptr(JsonObject) q = emu_query (f.emu, ids[0]);
+    g_test_message ("query: %s", json_to_string (json_object_get_member (q, "current_mkvp"), FALSE));
+  }
+  select_all (&f);
+  gtk_widget_activate_action (GTK_WIDGET (f.window), "win.show-page", "s", "master-keys");
+  tke_test_flush_widget (GTK_WIDGET (f.window));
+  groups = tke_vp_format_groups (tke_crypto_unit_get_current_register_vp (unit_at (&f, 0)));
+  g_assert_cmpint (tke_crypto_unit_get_current_register_state (unit_at (&f, 0)), ==, TKE_CURRENT_REGISTER_VALID);
+  g_assert_nonnull (tke_test_find_label (GTK_WIDGET (tke_window_get_master_keys_page (f.window)), groups));
+  tke_test_save_screenshot (GTK_WIDGET (f.window), "session-master-keys");
+  g_assert_cmpstr (tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "load"), ==, NULL);
+
+  /* The key went to the keyring: a new window logs in by itself. */
+  gtk_window_destroy (GTK_WINDOW (f.window));
+  fixture_open_window (&f);
+  g_assert_true (tke_test_wait_until (units_shown, &f, 20000));
+  fixture_stop (&f);
+}
+
+/* ---- The token expires: the banner, and nothing lost ---- */
+
+static gboolean
+banner_shown (gpointer data)
+{
+  return tke_window_get_banner_revealed (((Fixture *) data)->window);
+}
+
+static gboolean
+banner_gone (gpointer data)
+{
+  return !tke_window_get_banner_revealed (((Fixture *) data)->window) &&
+         tke_window_get_login_state (((Fixture *) data)->window) == TKE_LOGIN_STATE_LOGGED_IN;
+}
+
+static void
+on_load (TkeWindow *window,
+         const char *name,
+         GtkWindow *dialog,
+         gpointer data)
+{
+  /* This test only needs the wizard open, as during a ceremony. */
+}
+
+static gboolean
+load_offered (gpointer data)
+{
+  Fixture *f = data;
+  return tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f->window), "load") == NULL;
+}
+
+static void
+test_expired_token_banner (void)
+{
+  Fixture f = { 0 };
+  GtkWindow *wizard;
+
+  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", "20", "--token-ttl", "2", NULL });
+  fixture_open_window (&f);
+  log_in (&f);
+  g_assert_true (tke_test_wait_until (units_shown, &f, 20000));
+  select_all (&f);
+
+  /* A ceremony is open when the token expires. */
+  g_signal_connect (f.window, "ceremony::load", G_CALLBACK (on_load), NULL);
+  if (!tke_test_wait_until (load_offered, &f, 20000))
+    g_error ("Load is not offered: %s",
+             tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "load"));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_master_keys_page (f.window)), "Load…"));
+  wizard = tke_window_get_ceremony_window (f.window);
+  g_assert_true (TKE_IS_LOAD_WIZARD (wizard));
+
+  tke_test_iterate (2500);
+  gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL);
+  g_assert_true (tke_test_wait_until (banner_shown, &f, 20000));
+  g_assert_cmpint (tke_window_get_login_state (f.window), ==, TKE_LOGIN_STATE_EXPIRED);
+  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (f.window), "Log in again to continue."));
+  g_assert_true (tke_window_get_ceremony_window (f.window) == wizard);
+  tke_test_iterate (300);
+  tke_test_save_screenshot (GTK_WIDGET (f.window), "banner-token-expired");
+
+  /* Log in again from the banner: the wizard is still there, the banner goes. */
+  tke_test_click (tke_test_find_button (GTK_WIDGET (f.window), "Log In Again…"));
+  {
+    TkeLoginDialog *dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+    GtkWidget *entry = tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+
+    g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == wizard);
+    gtk_editable_set_text (GTK_EDITABLE (entry), f.emu->api_key);
+    tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
+  }
+  g_assert_true (tke_test_wait_until (banner_gone, &f, 20000));
+  g_assert_true (tke_window_get_ceremony_window (f.window) == wizard);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (wizard)));
+  gtk_window_destroy (wizard);
+  fixture_stop (&f);
+}
+
+/* ---- Rotation, and recovery after a stopped one ---- */
+
+/* The new key loaded and committed on every unit with the emulator's demo
+ * administrators' key files (the card ceremony is another test's). */
+static char *
+commit_new_key (Emu *emu)
+{
+  g_autoptr(TkeSecret) p1 = tke_secret_new_random (32, NULL);
+  g_autoptr(TkeSecret) p2 = tke_secret_new_random (32, NULL);
+  g_autoptr(TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
+  TkeSecret *parts[] = { p1, p2 };
+  g_autoptr(EVP_PKEY) a1 = emu_demo_admin (emu, 1);
+  g_autoptr(EVP_PKEY) a2 = emu_demo_admin (emu, 2);
+  g_auto(GStrv) units = NULL;
+  g_autofree char *vp_args = NULL;
+  guint8 vp[TKE_VP_SIZE];
+  char *vp_hex;
+
+  emu_login (emu);
+  units = emu_unit_ids (emu);
+  tke_crypto_verification_pattern (mk, vp);
+  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
+  vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a1, a1, NULL };
+      g_autoptr(JsonObject) imp = emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
+      g_autofree char *load = emu_load_args (units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
+      g_autoptr(JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
+      g_autoptr(JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
+    }
+  return vp_hex;
+}
+
+typedef struct
+{
+  gint64 last;
+  gint64 worst;
+  guint ticks;
+} Stall;
+
+/* A 5 ms timer on the GUI's main context: the longest gap between two of
+ * its runs is the longest the main loop was kept from running. */
+static gboolean
+on_tick (gpointer data)
+{
+  Stall *s = data;
+  gint64 now = g_get_monotonic_time ();
+
+  if (s->last != 0 && now - s->last > s->worst)
+    s->worst = now - s->last;
+  s->last = now;
+  s->ticks++;
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+rotation_dialog_finished (gpointer data)
+{
+  TkeRotationDialog *dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+  return dialog != NULL && tke_rotation_dialog_get_finished (dialog);
+}
+
+static gboolean
+recovery_advised (gpointer data)
+{
+  Fixture *f = data;
+  return tke_recovery_page_get_action (tke_window_get_recovery_page (f->window)) != TKE_RECOVERY_ACTION_NONE;
+}
+
+static void
+start_rotation_in_gui (Fixture *f)
+{
+  AdwMessageDialog *confirm;
+  TkeMasterKeysPage *keys = tke_window_get_master_keys_page (f->window);
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "master-keys");
+  tke_test_flush_widget (GTK_WIDGET (f->window));
+  g_assert_null (tke_master_keys_page_get_disabled_reason (keys, "rotate"));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (keys), "Rotate…"));
+  confirm = ADW_MESSAGE_DIALOG (tke_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (confirm);
+  /* The confirmation says what happens and what is blocked meanwhile. */
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (confirm), "creating or rotating keys, PKCS #11 and GREP11 calls are refused"));
+  tke_test_flush_widget (GTK_WIDGET (confirm));
+  tke_test_save_screenshot (GTK_WIDGET (confirm), "rotate-confirmation");
+  adw_message_dialog_response (confirm, "go");
+}
+
+static void
+test_rotation_and_recovery (void)
+{
+  Fixture f = { 0 };
+  const char *keys = g_getenv ("TKE_TEST_ROTATION_KEYS") != NULL ? g_getenv ("TKE_TEST_ROTATION_KEYS") : "100000";
+  g_autofree char *vp = NULL;
+  TkeRotationDialog *dialog;
+  Stall stall = { 0 };
+  guint tick;
+  gint64 started;
+
+  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", keys, NULL });
+  vp = commit_new_key (f.emu);
+  fixture_open_window (&f);
+  log_in (&f);
+  g_assert_true (tke_test_wait_until (units_shown, &f, 60000));
+  select_all (&f);
+
+  start_rotation_in_gui (&f);
+  /* Measured once the dialog is up and drawn: the stall of the long
+   * operation itself, not of opening a window. */
+  dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+  g_assert_nonnull (dialog);
+  g_assert_true (gtk_window_get_modal (GTK_WINDOW (dialog)));
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tick = g_timeout_add (5, on_tick, &stall);
+  started = g_get_monotonic_time ();
+  while (tke_rotation_dialog_get_n_messages (dialog) < 1)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (tke_test_wait_until (rotation_dialog_finished, NULL, 600000));
+  g_source_remove (tick);
+  g_test_message ("rotation of %s keys: %.2f s; main loop worst stall %.1f ms over %u ticks (renderer %s)", keys,
+                  (g_get_monotonic_time () - started) / 1e6, stall.worst / 1000.0, stall.ticks,
+                  G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (dialog))));
+  printf ("# MEASURE rotation-keys=%s worst-main-loop-stall-ms=%.1f renderer=%s\n", keys, stall.worst / 1000.0,
+          G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (dialog))));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "session-rotation-rewrapped");
+  g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, 0), ==, TKE_ROTATION_MESSAGE_STARTED);
+  g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, 1), ==, TKE_ROTATION_MESSAGE_REWRAPPED);
+  if (g_getenv ("TKE_TEST_STRICT_STALL") != NULL)
+    g_assert_cmpint (stall.worst, <, 50000);
+
+  /* Closed before Set immediate: the advisor says Set immediate, and the
+   * recovery page offers only that. */
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  g_assert_true (tke_test_wait_until (recovery_advised, &f, 20000));
+  g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f.window)), ==, TKE_RECOVERY_ACTION_SET_IMMEDIATE);
+  g_assert_nonnull (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
+  g_assert_null (tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "set-immediate"));
+  g_assert_nonnull (tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "rotate"));
+  tke_test_iterate (300);
+  tke_test_save_screenshot (GTK_WIDGET (f.window), "session-recovery-set-immediate");
+  fixture_stop (&f);
+}
+
+static void
+test_failed_rotation_recovery (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *vp = NULL;
+  TkeRotationDialog *dialog;
+
+  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", "3000", "--fail-after-keys", "1000", NULL });
+  vp = commit_new_key (f.emu);
+  fixture_open_window (&f);
+  log_in (&f);
+  g_assert_true (tke_test_wait_until (units_shown, &f, 20000));
+  select_all (&f);
+
+  start_rotation_in_gui (&f);
+  g_assert_true (tke_test_wait_until (rotation_dialog_finished, NULL, 60000));
+  dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (dialog), "The rotation stopped:"));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "session-rotation-failed");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+
+  /* The rewrap stopped half-way: Rotate again (it resumes), nothing else. */
+  g_assert_true (tke_test_wait_until (recovery_advised, &f, 20000));
+  g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f.window)), ==, TKE_RECOVERY_ACTION_RESUME_ROTATE);
+  g_assert_nonnull (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
+  g_assert_null (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
+  g_assert_nonnull (tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "set-immediate"));
+  tke_test_iterate (300);
+  tke_test_save_screenshot (GTK_WIDGET (f.window), "session-recovery-rotate-again");
+
+  /* Rotate again from the recovery page: the service resumes and finishes the rewrap. */
+  tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
+  g_assert_true (tke_test_wait_until (rotation_dialog_finished, NULL, 60000));
+  dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+  g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), TKE_ROTATION_MESSAGE_REWRAPPED));
+  g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), "3000 of 3000 keys rewrapped"));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  fixture_stop (&f);
+}
+
+/* ---- Cold start ---- */
+
+static void
+on_first_frame (GdkFrameClock *clock,
+                gint64 *painted)
+{
+  if (*painted == 0)
+    *painted = g_get_monotonic_time ();
+}
+
+static gboolean
+painted (gpointer data)
+{
+  return *(gint64 *) data != 0;
+}
+
+static void
+test_first_frame (void)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 first = 0;
+  TkeWindow *window = tke_application_open_window (app);
+
+  gtk_widget_realize (GTK_WIDGET (window));
+  g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint", G_CALLBACK (on_first_frame), &first);
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (tke_test_wait_until (painted, &first, 10000));
+  g_test_message ("window built and first frame painted in %.1f ms", (first - start) / 1000.0);
+  printf ("# MEASURE window-to-first-frame-ms=%.1f\n", (first - start) / 1000.0);
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+int
+main (int argc,
+      char **argv)
+{
+  int status;
+
+  if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
+    {
+      g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
+      return 0;
+    }
+  if (g_getenv ("TKE_EMULATOR") == NULL)
+    {
+      g_print ("1..0 # SKIP run from meson test\n");
+      return 0;
+    }
+  base_dir = g_dir_make_tmp ("tke-gui-session-base-XXXXXX", NULL);
+  g_assert_nonnull (base_dir);
+  {
+    g_autofree char *config = g_build_filename (base_dir, "config", NULL);
+    g_autofree char *keyring = g_build_filename (base_dir, "keyring", NULL);
+
+    g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+    g_setenv ("SECRET_FILE_TEST_PATH", keyring, TRUE);
+  }
+  /* libsecret's file backend: no Secret Service needed, nothing of the
+   * person's keyring touched. */
+  g_setenv ("SECRET_BACKEND", "file", TRUE);
+  g_setenv ("SECRET_FILE_TEST_PASSWORD", "test", TRUE);
+  g_setenv ("TKE_READER1_PREFIX", "No Such Reader 1", TRUE);
+  g_setenv ("TKE_READER2_PREFIX", "No Such Reader 2", TRUE);
+
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  app = tke_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, NULL);
+
+  g_test_add_func ("/gui/session/first-frame", test_first_frame);
+  g_test_add_func ("/gui/session/login-and-units", test_login_and_units);
+  g_test_add_func ("/gui/session/expired-token-banner", test_expired_token_banner);
+  g_test_add_func ("/gui/session/rotation-and-recovery", test_rotation_and_recovery);
+  g_test_add_func ("/gui/session/failed-rotation-recovery", test_failed_rotation_recovery);
+
+  status = g_test_run ();
+  {
+    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", base_dir);
+    if (system (cmd) != 0)
+      g_printerr ("could not remove %s\n", base_dir);
+  }
+  g_free (base_dir);
+  return status;
+}

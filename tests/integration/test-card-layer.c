@@ -1,0 +1,961 @@
+/* test-card-layer.c: libtke's smart card layer against real pcscd and the virtual PIN-pad readers
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * TkeReaderMonitor, TkeCard, TkeCardSigner and TkeCardKeyPartSource, as a
+ * front end uses them, with a "person" at the readers: when libtke says the
+ * PIN pad waits, the test waits for the reader's prompt on its control
+ * socket and types digits, presses Cancel, lets it time out, pulls the card,
+ * or kills pcscd.  The launcher and pcscd are tracked by process and stopped
+ * at the end of every run (and die with the test if it aborts).
+ */
+
+#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+
+#include <tke.h>
+
+#include "tke-readers-fixture.h"
+
+#define ADMIN_PIN "123456"
+#define PARTS_PIN "222222"
+
+static TkeReadersFixture fixture;
+
+/* ---- The person at the readers ---- */
+
+typedef struct
+{
+  guint reader;
+  GQueue actions; /* of char *: "keys D", "cancel", "timeout", "remove",
+                   * "kill-pcscd", "insert IMAGE", "none" */
+  guint prompts;
+  GPtrArray *messages;
+  GCancellable *cancel_on_prompt;
+} Person;
+
+static Person person;
+
+static void
+person_expect (guint reader,
+               const char *const *actions)
+{
+  g_queue_clear_full (&person.actions, g_free);
+  person.reader = reader;
+  person.prompts = 0;
+  g_clear_pointer (&person.messages, g_ptr_array_unref);
+  person.messages = g_ptr_array_new_with_free_func (g_free);
+  for (; *actions != NULL; actions++)
+    g_queue_push_tail (&person.actions, g_strdup (*actions));
+}
+
+static void
+kill_pcscd (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (kill (fixture.pcscd, SIGKILL), ==, 0);
+  g_subprocess_wait (fixture.launcher, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (fixture.launcher), ==, 1);
+  g_clear_object (&fixture.launcher);
+}
+
+static void
+person_act (gboolean pin_prompt)
+{
+  g_autofree char *action = g_queue_pop_head (&person.actions);
+  g_autofree char *answer = NULL;
+
+  person.prompts++;
+  g_test_message ("prompt %u on reader %u: %s", person.prompts, person.reader,
+                  action != NULL && g_str_has_prefix (action, "keys") ? "keys" : action);
+  if (person.cancel_on_prompt != NULL)
+    g_cancellable_cancel (person.cancel_on_prompt);
+  if (action == NULL || g_str_equal (action, "none"))
+    return;
+  if (pin_prompt)
+    {
+      g_autofree char *ready = tke_readers_ctl (&fixture, person.reader, "wait-prompt 20000");
+
+      g_assert_cmpstr (ready, ==, "ok");
+    }
+  if (g_str_equal (action, "kill-pcscd"))
+    {
+      kill_pcscd ();
+      return;
+    }
+  if (g_str_has_prefix (action, "insert "))
+    {
+      g_autofree char *path = tke_readers_path (&fixture, action + 7);
+      g_autofree char *command = g_strconcat ("insert ", path, NULL);
+
+      answer = tke_readers_ctl (&fixture, person.reader, command);
+    }
+  else
+    answer = tke_readers_ctl (&fixture, person.reader, action);
+  g_assert_cmpstr (answer, ==, "ok");
+}
+
+static void
+on_pin_requested (TkeCard *card,
+                  TkePinEntry entry,
+                  gpointer user_data)
+{
+  person_act (TRUE);
+}
+
+static void
+on_prompt (GObject *source,
+           TkeCardPrompt kind,
+           const char *message,
+           gpointer user_data)
+{
+  g_ptr_array_add (person.messages, g_strdup (message));
+  person_act (kind == TKE_CARD_PROMPT_ENTER_PIN);
+}
+
+/* ---- Main loop helpers ---- */
+
+static gboolean
+too_long (gpointer user_data)
+{
+  g_error ("%s: no answer within 60 s", (const char *) user_data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+got_result (GObject *source,
+            GAsyncResult *result,
+            gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+await (GAsyncResult **slot)
+{
+  guint guard = g_timeout_add_seconds (60, too_long, (gpointer) "await");
+
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (guard);
+  return *slot;
+}
+
+static TkeCard *
+open_card (guint reader,
+           gboolean wait,
+           GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  TkeCard *card;
+
+  tke_card_open_async (reader, NULL, wait, NULL, got_result, &result);
+  card = tke_card_open_finish (await (&result), error);
+  if (card != NULL)
+    {
+      tke_card_set_pin_timeout (card, 20);
+      g_signal_connect (card, "pin-requested", G_CALLBACK (on_pin_requested), NULL);
+    }
+  return card;
+}
+
+static gboolean
+verify (TkeCard *card,
+        GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  tke_card_verify_pin_async (card, NULL, got_result, &result);
+  return tke_card_verify_pin_finish (card, await (&result), error);
+}
+
+static GBytes *
+sign_on_card (TkeCard *card,
+              GBytes *data,
+              GError **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  tke_card_sign_async (card, data, NULL, got_result, &result);
+  return tke_card_sign_finish (card, await (&result), error);
+}
+
+/* Out, seen out by pcscd, then in: as a person swaps cards. */
+static void
+swap_card (guint reader,
+           const char *image)
+{
+  g_autofree char *path = tke_readers_path (&fixture, image);
+  g_autofree char *command = g_strconcat ("insert ", path, NULL);
+  g_autofree char *removed = tke_readers_ctl (&fixture, reader, "remove");
+  g_autofree char *inserted = NULL;
+  SCARDCONTEXT context;
+
+  g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==,
+                   SCARD_S_SUCCESS);
+  tke_readers_wait_card (context, reader, FALSE);
+  if (image != NULL)
+    {
+      inserted = tke_readers_ctl (&fixture, reader, command);
+      g_assert_cmpstr (inserted, ==, "ok");
+      tke_readers_wait_card (context, reader, TRUE);
+    }
+  SCardReleaseContext (context);
+}
+
+static void
+make_card (const char *name,
+           const char *pin)
+{
+  g_autofree char *pins = g_strdup_printf ("111111\n222222\n%s\n", pin);
+  const char *args[] = { "create", "--zone", "ca.card", "--description", name, name, NULL };
+
+  g_assert_cmpint (tke_readers_card (&fixture, pins, args, NULL), ==, 0);
+}
+
+static void
+restart_readers (const char *card1,
+                 const char *card2)
+{
+  tke_readers_fixture_stop (&fixture);
+  tke_readers_fixture_start (&fixture, card1, card2);
+}
+
+/* ---- TkeReaderMonitor ---- */
+
+typedef struct
+{
+  guint inserted[3];
+  guint removed[3];
+  guint readers_added;
+  guint readers_removed;
+} MonitorLog;
+
+static void
+on_card_inserted (TkeReaderMonitor *monitor,
+                  TkeReader *reader,
+                  MonitorLog *log)
+{
+  g_assert_true (tke_reader_get_card_present (reader));
+  g_assert_nonnull (tke_reader_get_atr (reader));
+  log->inserted[tke_reader_get_index (reader)]++;
+}
+
+static void
+on_card_removed (TkeReaderMonitor *monitor,
+                 TkeReader *reader,
+                 MonitorLog *log)
+{
+  g_assert_false (tke_reader_get_card_present (reader));
+  log->removed[tke_reader_get_index (reader)]++;
+}
+
+static void
+on_reader_added (TkeReaderMonitor *monitor,
+                 TkeReader *reader,
+                 MonitorLog *log)
+{
+  log->readers_added++;
+}
+
+static void
+on_reader_removed (TkeReaderMonitor *monitor,
+                   TkeReader *reader,
+                   MonitorLog *log)
+{
+  log->readers_removed++;
+}
+
+static TkeReaderMonitor *
+monitor_new (MonitorLog *log)
+{
+  TkeReaderMonitor *monitor = tke_reader_monitor_new (NULL, NULL);
+
+  g_signal_connect (monitor, "card-inserted", G_CALLBACK (on_card_inserted), log);
+  g_signal_connect (monitor, "card-removed", G_CALLBACK (on_card_removed), log);
+  g_signal_connect (monitor, "reader-added", G_CALLBACK (on_reader_added), log);
+  g_signal_connect (monitor, "reader-removed", G_CALLBACK (on_reader_removed), log);
+  return monitor;
+}
+
+static gboolean
+both_cards_present (TkeReaderMonitor *monitor)
+{
+  TkeReader *r1 = tke_reader_monitor_get_reader (monitor, 1);
+  TkeReader *r2 = tke_reader_monitor_get_reader (monitor, 2);
+
+  return r1 != NULL && r2 != NULL && tke_reader_get_card_present (r1)
+         && tke_reader_get_card_present (r2);
+}
+
+static void
+iterate_until (gboolean (*condition) (gpointer),
+               gpointer data,
+               const char *what)
+{
+  guint guard = g_timeout_add_seconds (60, too_long, (gpointer) what);
+
+  while (!condition (data))
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (guard);
+}
+
+static gboolean
+card_removed_from_2 (gpointer data)
+{
+  return ((MonitorLog *) data)->removed[2] == 1;
+}
+
+static gboolean
+card_back_in_2 (gpointer data)
+{
+  return ((MonitorLog *) data)->inserted[2] == 2;
+}
+
+static void
+test_monitor_readers_and_cards (void)
+{
+  MonitorLog log = { 0 };
+  g_autoptr(TkeReaderMonitor) monitor = monitor_new (&log);
+  g_autofree char *removed = NULL;
+  g_autofree char *path = tke_readers_path (&fixture, "keyparts.card");
+  g_autofree char *insert = g_strconcat ("insert ", path, NULL);
+  g_autofree char *inserted = NULL;
+  TkeReader *r1;
+
+  iterate_until ((gboolean (*) (gpointer)) both_cards_present, monitor, "readers");
+  g_assert_true (tke_reader_monitor_get_available (monitor));
+  g_assert_cmpuint (g_list_model_get_n_items (tke_reader_monitor_get_readers (monitor)), ==, 2);
+  r1 = tke_reader_monitor_get_reader (monitor, 1);
+  g_assert_true (g_str_has_prefix (tke_reader_get_name (r1), TKE_READER_1_DEFAULT_PREFIX));
+  g_assert_cmpuint (log.readers_added, ==, 2);
+  g_assert_cmpuint (log.inserted[1], ==, 1);
+  g_assert_cmpuint (log.inserted[2], ==, 1);
+
+  removed = tke_readers_ctl (&fixture, 2, "remove");
+  g_assert_cmpstr (removed, ==, "ok");
+  iterate_until (card_removed_from_2, &log, "card removed");
+  g_assert_false (tke_reader_get_card_present (tke_reader_monitor_get_reader (monitor, 2)));
+  g_assert_null (tke_reader_get_atr (tke_reader_monitor_get_reader (monitor, 2)));
+  inserted = tke_readers_ctl (&fixture, 2, insert);
+  g_assert_cmpstr (inserted, ==, "ok");
+  iterate_until (card_back_in_2, &log, "card inserted");
+  g_assert_cmpuint (log.removed[1], ==, 0);
+
+  /* The reader numbers follow the prefixes, which a front end configures. */
+  tke_reader_monitor_set_reader1_prefix (monitor, TKE_READER_2_DEFAULT_PREFIX);
+  tke_reader_monitor_set_reader2_prefix (monitor, TKE_READER_1_DEFAULT_PREFIX);
+  g_assert_true (g_str_has_prefix (tke_reader_get_name (tke_reader_monitor_get_reader (monitor, 1)),
+                                   TKE_READER_2_DEFAULT_PREFIX));
+}
+
+/* ---- TkeCard ---- */
+
+static void
+test_card_info_and_key_parts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) admin = open_card (1, FALSE, &error);
+  g_autoptr(TkeCard) parts_card = open_card (2, FALSE, &error);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) parts = NULL;
+  const TkeCardKeyPart *part;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (tke_card_get_serial (admin)), ==, 16);
+  g_assert_cmpint (tke_card_get_card_type (admin), ==, TKE_CARD_TYPE_EP11);
+  g_assert_cmpstr (tke_card_get_description (admin), ==, "admin1.card");
+  g_assert_cmpstr (tke_card_get_zone_description (admin), ==, "Zone A");
+  g_assert_cmpuint (strlen (tke_card_get_zone (admin)), ==, 16);
+  g_assert_true (tke_card_get_has_signature_key (admin));
+  g_assert_cmpuint (tke_card_get_pin_tries_left (admin), ==, 3);
+  g_assert_cmpuint (tke_card_get_reader_index (admin), ==, 1);
+  g_assert_true (g_str_has_prefix (tke_card_get_reader_name (admin), TKE_READER_1_DEFAULT_PREFIX));
+
+  g_assert_false (tke_card_get_has_signature_key (parts_card));
+  g_assert_cmpstr (tke_card_get_zone (parts_card), ==, tke_card_get_zone (admin));
+  tke_card_list_key_parts_async (parts_card, NULL, got_result, &result);
+  parts = tke_card_list_key_parts_finish (parts_card, await (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (parts->len, ==, 2);
+  part = g_ptr_array_index (parts, 0);
+  g_assert_cmpuint (part->index, ==, 1);
+  g_assert_cmpstr (part->description, ==, "MK part 1");
+  g_assert_true (tke_vp_is_valid (part->check_value));
+  part = g_ptr_array_index (parts, 1);
+  g_assert_cmpuint (part->index, ==, 2);
+  g_assert_cmpstr (part->description, ==, "MK part 2");
+}
+
+static void
+test_card_no_card_no_reader (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  TkeCard *card;
+
+  swap_card (2, NULL);
+  g_assert_null (open_card (2, FALSE, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_NO_CARD);
+  g_clear_error (&error);
+
+  tke_card_open_async (2, "No Such Reader", FALSE, NULL, got_result, &result);
+  card = tke_card_open_finish (await (&result), &error);
+  g_assert_null (card);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_NO_READER);
+  swap_card (2, "keyparts.card");
+}
+
+/* A GCancellable ends a wait for a card (SCardCancel). */
+static gboolean
+cancel_later (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_card_wait_cancelled (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  gint64 start;
+
+  swap_card (2, NULL);
+  start = g_get_monotonic_time ();
+  tke_card_open_async (2, NULL, TRUE, cancellable, got_result, &result);
+  g_timeout_add (300, cancel_later, cancellable);
+  g_assert_null (tke_card_open_finish (await (&result), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+  swap_card (2, "keyparts.card");
+}
+
+/* Waiting for a card: it comes when the person inserts it. */
+static gboolean
+insert_later (gpointer data)
+{
+  g_autofree char *path = tke_readers_path (&fixture, data);
+  g_autofree char *command = g_strconcat ("insert ", path, NULL);
+  g_autofree char *answer = tke_readers_ctl (&fixture, 2, command);
+
+  g_assert_cmpstr (answer, ==, "ok");
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_card_wait_for_insert (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) card = NULL;
+
+  swap_card (2, NULL);
+  g_timeout_add (500, insert_later, (gpointer) "keyparts.card");
+  card = open_card (2, TRUE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (tke_card_get_description (card), ==, "keyparts.card");
+}
+
+static void
+test_verify_right (void)
+{
+  const char *actions[] = { "keys " ADMIN_PIN, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+
+  person_expect (1, actions);
+  g_assert_true (verify (card, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (person.prompts, ==, 1);
+  /* Verified in this session: no second PIN entry. */
+  g_assert_true (verify (card, &error));
+  g_assert_cmpuint (person.prompts, ==, 1);
+  g_assert_false (tke_card_get_waiting_for_pin (card));
+}
+
+static void
+test_wrong_twice_then_right (void)
+{
+  const char *actions[] = { "keys 654321", "keys 000000", "keys " ADMIN_PIN, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+
+  person_expect (1, actions);
+  g_assert_false (verify (card, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT);
+  g_assert_cmpstr (error->message, ==, "Wrong PIN: 2 tries left");
+  g_clear_error (&error);
+  g_assert_false (verify (card, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT);
+  g_assert_cmpstr (error->message, ==, "Wrong PIN: 1 try left");
+  g_clear_error (&error);
+  g_assert_true (verify (card, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (person.prompts, ==, 3);
+}
+
+static void
+test_pin_pad_timeout_and_cancel (void)
+{
+  const char *actions[] = { "timeout", "none", "cancel", "keys " ADMIN_PIN, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+
+  person_expect (1, actions);
+  g_assert_false (verify (card, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "reader 1"));
+  g_clear_error (&error);
+
+  /* Nobody types: the pad's own timer. */
+  tke_card_set_pin_timeout (card, 1);
+  g_assert_false (verify (card, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT);
+  g_clear_error (&error);
+  tke_card_set_pin_timeout (card, 20);
+
+  g_assert_false (verify (card, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED);
+  g_clear_error (&error);
+
+  /* None of these reached the card: its counter is still full. */
+  g_assert_true (verify (card, &error));
+  g_assert_no_error (error);
+}
+
+/* The host cannot stop a PIN entry: cancelling during it changes nothing. */
+static void
+test_cancellable_does_not_stop_pin_entry (void)
+{
+  const char *actions[] = { "keys " ADMIN_PIN, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+
+  person_expect (1, actions);
+  person.cancel_on_prompt = cancellable;
+  tke_card_verify_pin_async (card, cancellable, got_result, &result);
+  g_assert_true (tke_card_verify_pin_finish (card, await (&result), &error));
+  g_assert_no_error (error);
+  person.cancel_on_prompt = NULL;
+  g_assert_true (g_cancellable_is_cancelled (cancellable));
+}
+
+static void
+test_removed_during_signature (void)
+{
+  const char *actions[] = { "remove", NULL };
+  const char *actions2[] = { "keys " ADMIN_PIN, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+  g_autoptr(TkeCard) card2 = NULL;
+  g_autoptr(GBytes) data = g_bytes_new_static ("command", 7);
+
+  /* Pulled while the pad waits for the PIN. */
+  person_expect (1, actions);
+  g_assert_null (sign_on_card (card, data, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED);
+  g_assert_cmpstr (error->message, ==, "The card was removed from reader 1.");
+  g_clear_error (&error);
+  swap_card (1, "admin1.card");
+
+  /* Pulled between the PIN and the signature. */
+  card2 = open_card (1, FALSE, &error);
+  person_expect (1, actions2);
+  g_assert_true (verify (card2, &error));
+  swap_card (1, "admin1.card");
+  g_assert_null (sign_on_card (card2, data, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED);
+}
+
+static void
+test_blocked_survives_restart (void)
+{
+  const char *actions[] = { "keys 000001", "keys 000002", "keys 000003", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) card = NULL;
+  g_autoptr(TkeCard) again = NULL;
+
+  make_card ("blockme.card", "333333");
+  swap_card (2, "blockme.card");
+  card = open_card (2, FALSE, &error);
+  person_expect (2, actions);
+  g_assert_false (verify (card, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT);
+  g_clear_error (&error);
+  g_assert_false (verify (card, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT);
+  g_clear_error (&error);
+  g_assert_false (verify (card, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_BLOCKED);
+  g_clear_error (&error);
+  /* Blocked: the pad is not even asked. */
+  g_assert_false (verify (card, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_BLOCKED);
+  g_clear_error (&error);
+  g_assert_cmpuint (person.prompts, ==, 3);
+  g_clear_object (&card);
+
+  restart_readers ("admin1.card", "blockme.card");
+  again = open_card (2, FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (tke_card_get_pin_tries_left (again), ==, 0);
+  g_assert_false (verify (again, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_BLOCKED);
+  g_assert_cmpuint (person.prompts, ==, 3);
+  g_clear_object (&again);
+  swap_card (2, "keyparts.card");
+}
+
+static void
+test_generate_key_part_and_change_pin (void)
+{
+  const char *actions[] = { "keys " PARTS_PIN, "keys 135790", "keys 135790", "keys 135790",
+                            "keys 111111", "keys 222222", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) card = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) result2 = NULL;
+  g_autoptr(GAsyncResult) result3 = NULL;
+  g_autoptr(TkeCardKeyPart) part = NULL;
+
+  make_card ("spare.card", PARTS_PIN);
+  swap_card (2, "spare.card");
+  card = open_card (2, FALSE, &error);
+  person_expect (2, actions);
+  tke_card_generate_key_part_async (card, "made here", NULL, got_result, &result);
+  part = tke_card_generate_key_part_finish (card, await (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (part->index, ==, 1);
+  g_assert_true (tke_vp_is_valid (part->check_value));
+
+  /* New PIN twice (the current one is verified already). */
+  tke_card_change_pin_async (card, NULL, got_result, &result2);
+  g_assert_true (tke_card_change_pin_finish (card, await (&result2), &error));
+  g_assert_no_error (error);
+  /* The tasks hold the card: let go of them, so that it is reset. */
+  g_clear_object (&result);
+  g_clear_object (&result2);
+  g_clear_object (&card);
+  card = open_card (2, FALSE, &error);
+  g_assert_true (verify (card, &error)); /* 135790 */
+  g_assert_no_error (error);
+
+  /* Two different entries change nothing. */
+  tke_card_change_pin_async (card, NULL, got_result, &result3);
+  g_assert_false (tke_card_change_pin_finish (card, await (&result3), &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT);
+  g_assert_cmpuint (person.prompts, ==, 6);
+  g_clear_object (&result3);
+  g_clear_object (&card);
+  swap_card (2, "keyparts.card");
+}
+
+/* ---- TkeCardSigner ---- */
+
+static void
+test_card_signer (void)
+{
+  const char *actions[] = { "keys " ADMIN_PIN, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCardSigner) card_signer = tke_card_signer_new (NULL);
+  TkeSigner *signer = TKE_SIGNER (card_signer);
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr(GAsyncResult) r3 = NULL;
+  g_autoptr(GBytes) point = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GBytes) signature2 = NULL;
+  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr(GBytes) message = NULL;
+  guint8 ski[TKE_SKI_SIZE];
+  g_autofree char *ski_hex = NULL;
+  guint8 data[700];
+
+  for (gsize i = 0; i < sizeof data; i++)
+    data[i] = (guint8) (i * 13);
+  message = g_bytes_new (data, sizeof data); /* chained APDUs */
+  g_signal_connect (card_signer, "prompt", G_CALLBACK (on_prompt), NULL);
+  tke_card_signer_set_pin_timeout (card_signer, 20);
+  person_expect (1, actions);
+  g_assert_null (tke_signer_get_ski (signer));
+
+  tke_signer_sign_async (signer, message, NULL, got_result, &r1);
+  signature = tke_signer_sign_finish (signer, await (&r1), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (person.messages->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
+                   "Enter the PIN of the administrator card on the PIN pad of reader 1");
+  g_assert_cmpstr (tke_signer_get_name (signer), ==, "admin1.card");
+
+  tke_signer_get_public_key_async (signer, NULL, got_result, &r2);
+  point = tke_signer_get_public_key_finish (signer, await (&r2), &error);
+  g_assert_no_error (error);
+  key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
+                                             g_bytes_get_size (point), &error);
+  g_assert_no_error (error);
+  g_assert_true (tke_crypto_verify (key, data, sizeof data, g_bytes_get_data (signature, NULL),
+                                    g_bytes_get_size (signature), &error));
+  g_assert_true (tke_crypto_ski (key, ski, &error));
+  ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
+  g_assert_cmpstr (tke_signer_get_ski (signer), ==, ski_hex);
+
+  /* The same ceremony signs again without a second PIN entry. */
+  tke_signer_sign_async (signer, message, NULL, got_result, &r3);
+  signature2 = tke_signer_sign_finish (signer, await (&r3), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (person.prompts, ==, 1);
+  data[0] ^= 1;
+  g_assert_false (tke_crypto_verify (key, data, sizeof data, g_bytes_get_data (signature2, NULL),
+                                     g_bytes_get_size (signature2), NULL));
+}
+
+/* No card yet: the signer says what to do and waits for it. */
+static void
+test_card_signer_waits_for_card (void)
+{
+  const char *actions[] = { "insert admin1.card", "keys " ADMIN_PIN, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCardSigner) card_signer = tke_card_signer_new (NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) signature = NULL;
+  g_autoptr(GBytes) message = g_bytes_new_static ("load", 4);
+
+  swap_card (1, NULL);
+  g_signal_connect (card_signer, "prompt", G_CALLBACK (on_prompt), NULL);
+  person_expect (1, actions);
+  tke_signer_sign_async (TKE_SIGNER (card_signer), message, NULL, got_result, &result);
+  signature = tke_signer_sign_finish (TKE_SIGNER (card_signer), await (&result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (person.messages->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
+                   "Insert the administrator card in reader 1 and enter its PIN on the PIN pad");
+}
+
+/* A key part card is not an administrator card. */
+static void
+test_card_signer_wrong_card (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCardSigner) card_signer = tke_card_signer_new (TKE_READER_2_DEFAULT_PREFIX);
+  g_autoptr(GAsyncResult) result = NULL;
+
+  tke_card_signer_prepare_async (card_signer, NULL, got_result, &result);
+  g_assert_false (tke_card_signer_prepare_finish (card_signer, await (&result), &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "not an administrator card"));
+}
+
+/* ---- TkeCardKeyPartSource ---- */
+
+static void
+test_card_key_part_source (void)
+{
+  const char *actions[] = { "keys " PARTS_PIN, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 2);
+  TkeKeyPartSource *source = TKE_KEY_PART_SOURCE (card_source);
+  g_autoptr(EVP_PKEY) importer = tke_crypto_ec_generate (&error);
+  g_autoptr(GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
+  g_autoptr(GBytes) aad = g_bytes_new_static ("unit 1|new|part 2", 17);
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr(GBytes) sealed = NULL;
+  g_autoptr(TkeSecret) part = NULL;
+  g_autofree char *vp_hex = NULL;
+  g_autofree guint8 *tampered = NULL;
+  guint8 vp[TKE_VP_SIZE];
+  gsize size;
+
+  g_signal_connect (card_source, "prompt", G_CALLBACK (on_prompt), NULL);
+  tke_card_key_part_source_set_pin_timeout (card_source, 20);
+  person_expect (2, actions);
+  g_assert_null (tke_key_part_source_get_check_value (source));
+  tke_card_key_part_source_load_async (card_source, NULL, got_result, &r1);
+  g_assert_true (tke_card_key_part_source_load_finish (card_source, await (&r1), &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (tke_key_part_source_get_description (source), ==, "MK part 2");
+  g_assert_true (tke_vp_is_valid (tke_key_part_source_get_check_value (source)));
+  g_assert_cmpuint (person.prompts, ==, 0); /* no PIN to read the list */
+
+  tke_key_part_source_seal_async (source, importer_point, aad, NULL, got_result, &r2);
+  sealed = tke_key_part_source_seal_finish (source, await (&r2), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (person.prompts, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
+                   "Enter the PIN of the key part card on the PIN pad of reader 2");
+
+  part = tke_crypto_open (importer, g_bytes_get_data (aad, NULL), g_bytes_get_size (aad),
+                          g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed), &error);
+  g_assert_no_error (error);
+  tke_crypto_verification_pattern (part, vp);
+  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
+  g_assert_cmpstr (vp_hex, ==, tke_key_part_source_get_check_value (source));
+  g_assert_null (memmem (g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed),
+                         tke_secret_get_data (part), tke_secret_get_size (part)));
+
+  /* Tampered, or opened with other associated data: refused. */
+  tampered = g_memdup2 (g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed));
+  size = g_bytes_get_size (sealed);
+  tampered[size - 30] ^= 0x40;
+  g_assert_null (tke_crypto_open (importer, g_bytes_get_data (aad, NULL), g_bytes_get_size (aad),
+                                  tampered, size, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
+  g_clear_error (&error);
+  g_assert_null (tke_crypto_open (importer, (const guint8 *) "unit 2|new|part 2", 17,
+                                  g_bytes_get_data (sealed, NULL), size, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
+}
+
+/* A load swaps cards between parts: a source seals only from its card. */
+static void
+test_card_key_part_source_other_card (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 1);
+  g_autoptr(EVP_PKEY) importer = tke_crypto_ec_generate (&error);
+  g_autoptr(GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
+  g_autoptr(GBytes) aad = g_bytes_new_static ("unit 1|new|part 1", 17);
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+
+  g_signal_connect (card_source, "prompt", G_CALLBACK (on_prompt), NULL);
+  person_expect (2, (const char *[]) { NULL });
+  tke_card_key_part_source_load_async (card_source, NULL, got_result, &r1);
+  g_assert_true (tke_card_key_part_source_load_finish (card_source, await (&r1), &error));
+  swap_card (2, "spare.card");
+  tke_key_part_source_seal_async (TKE_KEY_PART_SOURCE (card_source), importer_point, aad, NULL,
+                                  got_result, &r2);
+  g_assert_null (tke_key_part_source_seal_finish (TKE_KEY_PART_SOURCE (card_source), await (&r2),
+                                                  &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "MK part 1"));
+  g_assert_cmpuint (person.prompts, ==, 0);
+  swap_card (2, "keyparts.card");
+}
+
+/* ---- pcscd goes away ---- */
+
+static gboolean
+no_readers (gpointer data)
+{
+  return g_list_model_get_n_items (tke_reader_monitor_get_readers (data)) == 0
+         && !tke_reader_monitor_get_available (data);
+}
+
+/* The monitor reports the readers gone, then finds them again. */
+static void
+test_monitor_survives_pcscd (void)
+{
+  MonitorLog log = { 0 };
+  g_autoptr(TkeReaderMonitor) monitor = monitor_new (&log);
+
+  iterate_until ((gboolean (*) (gpointer)) both_cards_present, monitor, "readers");
+  kill_pcscd ();
+  iterate_until (no_readers, monitor, "readers gone");
+  g_assert_cmpuint (log.readers_removed, ==, 2);
+  g_assert_cmpuint (log.removed[1], ==, 1);
+  tke_readers_fixture_start (&fixture, "admin1.card", "keyparts.card");
+  iterate_until ((gboolean (*) (gpointer)) both_cards_present, monitor, "readers back");
+  g_assert_true (tke_reader_monitor_get_available (monitor));
+  g_assert_cmpuint (log.readers_added, ==, 4);
+}
+
+/* pcscd dies while the PIN pad waits: a clear error, no hang. */
+static void
+test_pcscd_killed_during_pin_entry (void)
+{
+  const char *actions[] = { "kill-pcscd", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+
+  person_expect (1, actions);
+  g_assert_false (verify (card, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_NO_READER);
+  g_assert_nonnull (strstr (error->message, "pcscd"));
+  g_clear_object (&card);
+  tke_readers_fixture_start (&fixture, "admin1.card", "keyparts.card");
+}
+
+/* pcscd dies while we wait for a card: a clear error, no hang. */
+static gboolean
+kill_later (gpointer data)
+{
+  kill_pcscd ();
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_pcscd_killed_during_card_wait (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  swap_card (2, NULL);
+  g_timeout_add (500, kill_later, NULL);
+  g_assert_null (open_card (2, TRUE, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_NO_READER);
+  tke_readers_fixture_start (&fixture, "admin1.card", "keyparts.card");
+}
+
+int
+main (int argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  if (g_getenv ("TKE_VIRTUAL_READERS") == NULL)
+    {
+      g_print ("1..0 # SKIP run from meson test\n");
+      return 0;
+    }
+  tke_readers_fixture_init (&fixture);
+  {
+    const char *ca[] = { "create-ca", "--zone-description", "Zone A", "--description", "CA A",
+                         "ca.card", NULL };
+    const char *sig[] = { "gen-sigkey", "admin1.card", NULL };
+    const char *part1[] = { "gen-keypart", "--description", "MK part 1", "keyparts.card", NULL };
+    const char *part2[] = { "gen-keypart", "--description", "MK part 2", "keyparts.card", NULL };
+
+    g_assert_cmpint (tke_readers_card (&fixture, "111111\n222222\n", ca, NULL), ==, 0);
+    make_card ("admin1.card", ADMIN_PIN);
+    make_card ("keyparts.card", PARTS_PIN);
+    g_assert_cmpint (tke_readers_card (&fixture, ADMIN_PIN "\n", sig, NULL), ==, 0);
+    g_assert_cmpint (tke_readers_card (&fixture, PARTS_PIN "\n", part1, NULL), ==, 0);
+    g_assert_cmpint (tke_readers_card (&fixture, PARTS_PIN "\n", part2, NULL), ==, 0);
+  }
+  tke_readers_fixture_start (&fixture, "admin1.card", "keyparts.card");
+
+  g_test_add_func ("/card-layer/monitor/readers-and-cards", test_monitor_readers_and_cards);
+  g_test_add_func ("/card-layer/card/info-and-key-parts", test_card_info_and_key_parts);
+  g_test_add_func ("/card-layer/card/no-card-no-reader", test_card_no_card_no_reader);
+  g_test_add_func ("/card-layer/card/wait-cancelled", test_card_wait_cancelled);
+  g_test_add_func ("/card-layer/card/wait-for-insert", test_card_wait_for_insert);
+  g_test_add_func ("/card-layer/pin/right", test_verify_right);
+  g_test_add_func ("/card-layer/pin/wrong-twice-then-right", test_wrong_twice_then_right);
+  g_test_add_func ("/card-layer/pin/timeout-and-cancel", test_pin_pad_timeout_and_cancel);
+  g_test_add_func ("/card-layer/pin/cancellable-does-not-stop-entry",
+                   test_cancellable_does_not_stop_pin_entry);
+  g_test_add_func ("/card-layer/pin/removed-during-signature", test_removed_during_signature);
+  g_test_add_func ("/card-layer/pin/blocked-survives-restart", test_blocked_survives_restart);
+  g_test_add_func ("/card-layer/card/generate-key-part-and-change-pin",
+                   test_generate_key_part_and_change_pin);
+  g_test_add_func ("/card-layer/signer/sign-verify-ski", test_card_signer);
+  g_test_add_func ("/card-layer/signer/waits-for-card", test_card_signer_waits_for_card);
+  g_test_add_func ("/card-layer/signer/wrong-card", test_card_signer_wrong_card);
+  g_test_add_func ("/card-layer/key-part-source/seal-open-tamper", test_card_key_part_source);
+  g_test_add_func ("/card-layer/key-part-source/other-card", test_card_key_part_source_other_card);
+  g_test_add_func ("/card-layer/pcscd/monitor-survives", test_monitor_survives_pcscd);
+  g_test_add_func ("/card-layer/pcscd/killed-during-pin-entry", test_pcscd_killed_during_pin_entry);
+  g_test_add_func ("/card-layer/pcscd/killed-during-card-wait", test_pcscd_killed_during_card_wait);
+  status = g_test_run ();
+  g_queue_clear_full (&person.actions, g_free);
+  g_clear_pointer (&person.messages, g_ptr_array_unref);
+  tke_readers_fixture_clear (&fixture);
+  return status;
+}
