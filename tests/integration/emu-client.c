@@ -7,8 +7,17 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "emu-client.h"
+
+/* A test that aborts must not leave its emulator behind: it would hold the
+ * test's stderr open and meson would wait for it until the timeout. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
 
 Emu *
 emu_start (const char *state_dir, const char *const *extra_args)
@@ -18,6 +27,7 @@ emu_start (const char *state_dir, const char *const *extra_args)
   g_autoptr (GDataInputStream) out = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GTlsDatabase) db = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autofree char *line = NULL;
   JsonObject *ready;
   Emu *emu = g_new0 (Emu, 1);
@@ -30,8 +40,8 @@ emu_start (const char *state_dir, const char *const *extra_args)
   g_ptr_array_add (argv, NULL);
   g_assert_nonnull (argv->pdata[0]);
 
-  emu->process =
-      g_subprocess_newv ((const char *const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  emu->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   /* The ready line says when it listens: no sleeping. */
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (emu->process));

@@ -901,7 +901,9 @@ test_protocol_refusals (void)
 static void
 test_expired_token (void)
 {
-  const char *const args[] = { "--init", "imprint", "--token-ttl", "1", NULL };
+  /* Long enough for a login and a command to run inside it under ASan on a
+   * loaded machine; the wait below outlasts it. */
+  const char *const args[] = { "--init", "imprint", "--token-ttl", "8", NULL };
   Fixture fixture = { 0 }, *f = &fixture;
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
@@ -909,7 +911,7 @@ test_expired_token (void)
 
   fixture_start (f, args);
   login (f);
-  g_usleep (2200 * 1000);
+  g_usleep (9 * G_USEC_PER_SEC);
   {
     g_auto (Run) units = tke (f, NULL, "cryptounits", NULL);
     assert_fails (units, 3, "The token has expired. Log in again.");
