@@ -29,5 +29,8 @@
 #include "tke-key-part-file.h"
 #include "tke-workstation.h"
 #include "tke-ceremony.h"
+#include "tke-precheck.h"
+#include "tke-journal.h"
+#include "tke-rotation.h"
 
 #undef __TKE_INSIDE__
