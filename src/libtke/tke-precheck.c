@@ -210,6 +210,12 @@ tke_precheck_rotation (GListModel *instance_units,
   return check_registers (selected, error);
 }
 
+static int
+compare_strings (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(const char *const *) a, *(const char *const *) b);
+}
+
 static char *
 admins_key (TkeCryptoUnit *unit)
 {
@@ -222,7 +228,7 @@ admins_key (TkeCryptoUnit *unit)
 
       g_ptr_array_add (skis, (gpointer) tke_administrator_get_ski (admin));
     }
-  g_ptr_array_sort (skis, (GCompareFunc) g_strcmp0);
+  g_ptr_array_sort (skis, compare_strings);
   g_ptr_array_add (skis, NULL);
   return g_strjoinv (",", (char **) skis->pdata);
 }
