@@ -119,11 +119,13 @@ static void
 on_progress (TkeRotation *rotation, guint64 done, guint64 total, gpointer user_data)
 {
   guint64 *last = user_data;
+  g_autofree char *done_text = g_strdup_printf ("%" G_GUINT64_FORMAT, done);
+  g_autofree char *total_text = g_strdup_printf ("%" G_GUINT64_FORMAT, total);
 
   if (done == *last || total == 0)
     return;
   *last = done;
-  g_print (_ ("Rewrapped %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " keys\n"), done, total);
+  g_print (_ ("Rewrapped %s of %s keys\n"), done_text, total_text);
 }
 
 static void

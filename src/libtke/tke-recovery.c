@@ -111,6 +111,15 @@ advise_after_rewrap (GPtrArray *units,
   return TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE;
 }
 
+static gboolean
+any_new_key_loaded (GPtrArray *units)
+{
+  for (guint i = 0; i < units->len; i++)
+    if (tke_crypto_unit_get_new_register_state (g_ptr_array_index (units, i)) != TKE_NEW_REGISTER_EMPTY)
+      return TRUE;
+  return FALSE;
+}
+
 /**
  * tke_recovery_advise:
  * @units: (element-type TkeCryptoUnit): every crypto unit of the instance
@@ -175,6 +184,17 @@ tke_recovery_advise (GPtrArray *units,
       break;
     case TKE_ROTATION_STATE_COMPLETE:
     default:
+      /* A key loaded after the last rotation means a new rotation is due
+       * (or failed before it changed anything, e.g. an expired token). */
+      if (any_new_key_loaded (units))
+        {
+          action = TKE_RECOVERY_ACTION_ROTATE;
+          if (explanation != NULL)
+            *explanation = g_strdup (_("The last rotation completed, and a new master key has been loaded since; "
+                                       "no newer rotation has changed anything yet. Fix what the pre-checks report, "
+                                       "then rotate."));
+          break;
+        }
       action = TKE_RECOVERY_ACTION_NONE;
       if (explanation != NULL)
         *explanation = g_strdup (_("The last rotation completed."));

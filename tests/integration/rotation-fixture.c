@@ -281,6 +281,14 @@ rot_assert_done (RotFixture *f, const char *vp)
   g_auto (GStrv) units = emu_unit_ids (f->emu);
   g_autofree char *state = rot_rotation_state (f);
 
+  if (!json_object_has_member (by, wkid))
+    {
+      g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), ks);
+      g_autofree char *text = json_to_string (node, FALSE);
+      g_autofree char *q0 = emu_query_text (f->emu, units[0]);
+
+      g_error ("the keys are not under the new key %s: %s; unit: %s; rotation %s", wkid, text, q0, state);
+    }
   g_assert_cmpint (json_object_get_int_member (ks, "keys_total"), ==, f->keys);
   g_assert_cmpint (json_object_get_int_member (ks, "keys_ok"), ==, f->keys);
   g_assert_cmpint (json_object_get_int_member (ks, "keys_failed"), ==, 0);

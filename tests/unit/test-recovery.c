@@ -157,9 +157,12 @@ static void
 test_complete (void)
 {
   const Phase two[] = { SWITCHED, SWITCHED };
+  const Phase next[] = { PENDING, PENDING, PENDING };
   guint n;
 
   g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==, TKE_RECOVERY_ACTION_NONE);
+  /* A new key committed after the last rotation: the next one failed before it started. */
+  g_assert_cmpint (advise (next, 3, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==, TKE_RECOVERY_ACTION_ROTATE);
 }
 
 int
