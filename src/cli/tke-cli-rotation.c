@@ -9,7 +9,6 @@
 
 #include "config.h"
 
-
 #include <glib/gi18n.h>
 
 #include "tke-cli-common.h"
@@ -60,7 +59,8 @@ unit_numbers (GPtrArray *units)
   GString *text = g_string_new (NULL);
 
   for (guint i = 0; i < units->len; i++)
-    g_string_append_printf (text, "%s%u", i ? " " : "", tke_crypto_unit_get_number (units->pdata[i]));
+    g_string_append_printf (text, "%s%u", i ? " " : "",
+                            tke_crypto_unit_get_number (units->pdata[i]));
   return g_string_free (text, FALSE);
 }
 
@@ -218,7 +218,8 @@ static int
 first_activation (TkeCliContext *ctx, GListModel *units)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (TkeCeremony) ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_SET_IMMEDIATE, units);
+  g_autoptr (TkeCeremony) ceremony =
+      tke_ceremony_new (ctx->client, TKE_CEREMONY_SET_IMMEDIATE, units);
   g_autoptr (GPtrArray) signers = NULL;
 
   if (!tke_cli_confirm (ctx, _ ("Set immediate: the committed new master key becomes the current "
@@ -329,17 +330,16 @@ print_compare_row (GPtrArray *units, guint i)
   g_autofree char *imprint =
       g_strdup_printf ("%s%s", tke_crypto_unit_get_imprint_mode (unit) ? "yes" : "no",
                        mark (d, TKE_COMPARE_IMPRINT_MODE));
-  g_autofree char *sig = g_strdup_printf (
-      "%u%s", tke_crypto_unit_get_signature_threshold (unit), mark (d, TKE_COMPARE_SIGNATURE_THRESHOLD));
-  g_autofree char *rev =
-      g_strdup_printf ("%u%s", tke_crypto_unit_get_revocation_threshold (unit),
-                       mark (d, TKE_COMPARE_REVOCATION_THRESHOLD));
-  g_autofree char *admins = g_strdup_printf (
-      "%u%s", g_list_model_get_n_items (tke_crypto_unit_get_administrators (unit)),
-      mark (d, TKE_COMPARE_ADMINISTRATORS));
+  g_autofree char *sig = g_strdup_printf ("%u%s", tke_crypto_unit_get_signature_threshold (unit),
+                                          mark (d, TKE_COMPARE_SIGNATURE_THRESHOLD));
+  g_autofree char *rev = g_strdup_printf ("%u%s", tke_crypto_unit_get_revocation_threshold (unit),
+                                          mark (d, TKE_COMPARE_REVOCATION_THRESHOLD));
+  g_autofree char *admins =
+      g_strdup_printf ("%u%s", g_list_model_get_n_items (tke_crypto_unit_get_administrators (unit)),
+                       mark (d, TKE_COMPARE_ADMINISTRATORS));
 
-  g_print ("%-9u%-9s%-6s%-6s%-8s%s%-36s%s%s\n", tke_crypto_unit_get_number (unit), imprint, sig, rev,
-           admins, mark (d, TKE_COMPARE_CURRENT_REGISTER), current,
+  g_print ("%-9u%-9s%-6s%-6s%-8s%s%-36s%s%s\n", tke_crypto_unit_get_number (unit), imprint, sig,
+           rev, admins, mark (d, TKE_COMPARE_CURRENT_REGISTER), current,
            mark (d, TKE_COMPARE_NEW_REGISTER), new_text);
 }
 

@@ -71,7 +71,9 @@ tke_journal_record_free (TkeJournalRecord *record)
   g_free (record);
 }
 
-G_DEFINE_BOXED_TYPE (TkeJournalRecord, tke_journal_record, tke_journal_record_copy,
+G_DEFINE_BOXED_TYPE (TkeJournalRecord,
+                     tke_journal_record,
+                     tke_journal_record_copy,
                      tke_journal_record_free)
 
 static void
@@ -169,8 +171,9 @@ record_to_line (const TkeJournalRecord *record)
 static gboolean
 io_error (GError **error, const char *path, int saved_errno)
 {
-  g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The ceremony journal “%s” cannot be written: %s"),
-               path, g_strerror (saved_errno));
+  g_set_error (error, TKE_ERROR, TKE_ERROR_IO,
+               _ ("The ceremony journal “%s” cannot be written: %s"), path,
+               g_strerror (saved_errno));
   return FALSE;
 }
 
@@ -233,8 +236,8 @@ append_line (TkeJournal *self, const char *line, GError **error)
 }
 
 static gboolean
-write_record (TkeJournal *self, const char *step, const char *outcome, const char *detail,
-              GError **error)
+write_record (
+    TkeJournal *self, const char *step, const char *outcome, const char *detail, GError **error)
 {
   TkeJournalRecord record = *self->current;
   g_autofree char *line = NULL;
@@ -298,11 +301,8 @@ tke_journal_begin (TkeJournal *self,
  * Returns: %TRUE when the record is on disk
  */
 gboolean
-tke_journal_append (TkeJournal *self,
-                    const char *step,
-                    const char *outcome,
-                    const char *detail,
-                    GError **error)
+tke_journal_append (
+    TkeJournal *self, const char *step, const char *outcome, const char *detail, GError **error)
 {
   g_return_val_if_fail (TKE_IS_JOURNAL (self), FALSE);
   g_return_val_if_fail (self->current != NULL, FALSE);
@@ -337,7 +337,8 @@ dup_member (JsonObject *object, const char *name)
 {
   JsonNode *node = json_object_get_member (object, name);
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
     return NULL;
   return g_strdup (json_node_get_string (node));
 }
@@ -354,9 +355,8 @@ parse_line (const char *line)
       !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
     return NULL;
   object = json_node_get_object (json_parser_get_root (parser));
-  units = json_object_has_member (object, "units")
-              ? json_object_get_array_member (object, "units")
-              : NULL;
+  units = json_object_has_member (object, "units") ? json_object_get_array_member (object, "units")
+                                                   : NULL;
   record = g_new0 (TkeJournalRecord, 1);
   record->ceremony = dup_member (object, "ceremony");
   record->kind = dup_member (object, "kind");

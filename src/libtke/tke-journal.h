@@ -86,22 +86,15 @@ gboolean tke_journal_begin (TkeJournal *self,
                             const char *to_vp,
                             GError **error);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_journal_append (TkeJournal *self,
-                             const char *step,
-                             const char *outcome,
-                             const char *detail,
-                             GError **error);
+gboolean tke_journal_append (
+    TkeJournal *self, const char *step, const char *outcome, const char *detail, GError **error);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_journal_end (TkeJournal *self,
-                          const char *outcome,
-                          const char *detail,
-                          GError **error);
+gboolean
+tke_journal_end (TkeJournal *self, const char *outcome, const char *detail, GError **error);
 
 TKE_AVAILABLE_IN_ALL
-GPtrArray *tke_journal_read (TkeJournal *self,
-                             GError **error);
+GPtrArray *tke_journal_read (TkeJournal *self, GError **error);
 TKE_AVAILABLE_IN_ALL
-TkeJournalRecord *tke_journal_find_interrupted (TkeJournal *self,
-                                                GError **error);
+TkeJournalRecord *tke_journal_find_interrupted (TkeJournal *self, GError **error);
 
 G_END_DECLS

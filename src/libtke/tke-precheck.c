@@ -135,11 +135,12 @@ check_configuration (GPtrArray *selected, GError **error)
                                     tke_crypto_unit_get_number (selected->pdata[0])));
   common = tke_precheck_common_administrators (selected);
   if (common->len < threshold)
-    return fail (error, TKE_PRECHECK_ADMINISTRATORS,
-                 g_strdup_printf (_ ("Only %u administrators are installed in every selected crypto "
-                                     "unit, fewer than the signature threshold %u. Install the same "
-                                     "administrators in all units."),
-                                  common->len, threshold));
+    return fail (
+        error, TKE_PRECHECK_ADMINISTRATORS,
+        g_strdup_printf (_ ("Only %u administrators are installed in every selected crypto "
+                            "unit, fewer than the signature threshold %u. Install the same "
+                            "administrators in all units."),
+                         common->len, threshold));
   return TKE_PRECHECK_OK;
 }
 
@@ -167,11 +168,12 @@ check_registers (GPtrArray *selected, GError **error)
       if (tke_crypto_unit_get_new_register_state (unit) != TKE_NEW_REGISTER_FULL_COMMITTED ||
           g_strcmp0 (tke_crypto_unit_get_new_register_vp (unit), new_vp) != 0 ||
           g_strcmp0 (new_vp, current_vp) == 0)
-        return fail (error, TKE_PRECHECK_NEW_REGISTER,
-                     g_strdup_printf (_ ("The new master key register of crypto unit %u is not Full "
-                                         "Committed with the same new verification pattern as the "
-                                         "others. Load and commit the same new key on all units."),
-                                      tke_crypto_unit_get_number (unit)));
+        return fail (
+            error, TKE_PRECHECK_NEW_REGISTER,
+            g_strdup_printf (_ ("The new master key register of crypto unit %u is not Full "
+                                "Committed with the same new verification pattern as the "
+                                "others. Load and commit the same new key on all units."),
+                             tke_crypto_unit_get_number (unit)));
     }
   return TKE_PRECHECK_OK;
 }
@@ -296,8 +298,8 @@ TkeCompareField
 tke_precheck_compare_unit (GPtrArray *units, guint index)
 {
   static const TkeCompareField fields[] = {
-    TKE_COMPARE_IMPRINT_MODE,     TKE_COMPARE_SIGNATURE_THRESHOLD, TKE_COMPARE_REVOCATION_THRESHOLD,
-    TKE_COMPARE_ADMINISTRATORS,   TKE_COMPARE_CURRENT_REGISTER,    TKE_COMPARE_NEW_REGISTER,
+    TKE_COMPARE_IMPRINT_MODE,   TKE_COMPARE_SIGNATURE_THRESHOLD, TKE_COMPARE_REVOCATION_THRESHOLD,
+    TKE_COMPARE_ADMINISTRATORS, TKE_COMPARE_CURRENT_REGISTER,    TKE_COMPARE_NEW_REGISTER,
   };
   TkeCompareField differs = TKE_COMPARE_NONE;
 

@@ -78,8 +78,7 @@ TkePrecheck tke_precheck_rotation (GListModel *instance_units,
                                    GError **error);
 
 TKE_AVAILABLE_IN_ALL
-TkeCompareField tke_precheck_compare_unit (GPtrArray *units,
-                                           guint index);
+TkeCompareField tke_precheck_compare_unit (GPtrArray *units, guint index);
 
 TKE_AVAILABLE_IN_ALL
 GPtrArray *tke_precheck_common_administrators (GPtrArray *units);

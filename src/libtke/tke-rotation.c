@@ -66,13 +66,13 @@ typedef enum
 typedef struct
 {
   Mode mode;
-  gboolean journaled;   /* a ceremony is open in the journal */
-  const char *step;     /* the step begun in the journal */
-  GPtrArray *targets;   /* units to set immediate */
+  gboolean journaled; /* a ceremony is open in the journal */
+  const char *step;   /* the step begun in the journal */
+  GPtrArray *targets; /* units to set immediate */
   char *target_vp;
   guint n_pending;
   guint poll_source;
-  GError *failure;      /* kept while the facts for the advice are read */
+  GError *failure; /* kept while the facts for the advice are read */
 } RunData;
 
 static void
@@ -122,8 +122,8 @@ static void
 tke_rotation_init (TkeRotation *self)
 {
   self->poll_interval = 200;
-  self->unit_errors =
-      g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref, (GDestroyNotify) g_error_free);
+  self->unit_errors = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref,
+                                             (GDestroyNotify) g_error_free);
   self->switched = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
@@ -233,8 +233,8 @@ journal_begin (TkeRotation *self, RunData *data, const char *kind, GError **erro
                           first ? tke_crypto_unit_get_instance_id (first) : NULL, self->units,
                           first ? tke_crypto_unit_get_current_register_vp (first) : NULL,
                           data->target_vp != NULL ? data->target_vp
-                          : first ? tke_crypto_unit_get_new_register_vp (first)
-                                  : NULL,
+                          : first                 ? tke_crypto_unit_get_new_register_vp (first)
+                                                  : NULL,
                           error))
     return FALSE;
   data->journaled = TRUE;
@@ -242,8 +242,12 @@ journal_begin (TkeRotation *self, RunData *data, const char *kind, GError **erro
 }
 
 static gboolean
-journal_step (TkeRotation *self, RunData *data, const char *step, const char *outcome,
-              const char *detail, GError **error)
+journal_step (TkeRotation *self,
+              RunData *data,
+              const char *step,
+              const char *outcome,
+              const char *detail,
+              GError **error)
 {
   if (self->journal == NULL || !data->journaled)
     return TRUE;
@@ -288,7 +292,8 @@ compute_advice (TkeRotation *self)
   g_autoptr (GPtrArray) switched = NULL;
 
   g_clear_pointer (&self->advice_explanation, g_free);
-  self->advice = tke_recovery_advise (self->units, self->status, &switched, &self->advice_explanation);
+  self->advice =
+      tke_recovery_advise (self->units, self->status, &switched, &self->advice_explanation);
   g_clear_pointer (&self->switched, g_ptr_array_unref);
   self->switched = g_steal_pointer (&switched);
   self->has_advice = TRUE;
@@ -540,8 +545,9 @@ set_immediate_all (GTask *task)
 
   if (self->signers == NULL || self->signers->len == 0)
     {
-      fail (task, g_error_new_literal (TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                                       _ ("Set immediate needs the signature of one administrator.")));
+      fail (task,
+            g_error_new_literal (TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                                 _ ("Set immediate needs the signature of one administrator.")));
       return;
     }
   g_ptr_array_add (one, g_object_ref (self->signers->pdata[0]));
@@ -588,8 +594,9 @@ after_status (GTask *task, TkeRotationStatus *status)
       return;
     case TKE_ROTATION_STATE_FAILED:
       why = tke_rotation_status_get_error_message (status);
-      fail (task, g_error_new (TKE_ERROR, TKE_ERROR_SERVICE, _ ("The rewrap of the key storage "
-                                                                 "stopped: %s"),
+      fail (task, g_error_new (TKE_ERROR, TKE_ERROR_SERVICE,
+                               _ ("The rewrap of the key storage "
+                                  "stopped: %s"),
                                why != NULL ? why : _ ("no reason given")));
       return;
     case TKE_ROTATION_STATE_REWRAPPED:
@@ -683,18 +690,17 @@ start_rotation (GTask *task)
 {
   TkeRotation *self = g_task_get_source_object (task);
   RunData *data = g_task_get_task_data (task);
-  TkeRotationState state = self->status != NULL ? tke_rotation_status_get_state (self->status)
-                                                : TKE_ROTATION_STATE_NONE;
+  TkeRotationState state =
+      self->status != NULL ? tke_rotation_status_get_state (self->status) : TKE_ROTATION_STATE_NONE;
   GError *error = NULL;
 
   if (state == TKE_ROTATION_STATE_NONE || state == TKE_ROTATION_STATE_COMPLETE)
     {
       g_autoptr (GPtrArray) selected = g_ptr_array_ref (self->units);
 
-      if (tke_precheck_rotation (self->instance ? tke_service_instance_get_units (self->instance)
-                                                : NULL,
-                                 selected, tke_service_client_get_token_expiration (self->client),
-                                 &error) != TKE_PRECHECK_OK)
+      if (tke_precheck_rotation (
+              self->instance ? tke_service_instance_get_units (self->instance) : NULL, selected,
+              tke_service_client_get_token_expiration (self->client), &error) != TKE_PRECHECK_OK)
         {
           fail (task, error);
           return;
@@ -770,8 +776,12 @@ on_run_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static GTask *
-new_task (TkeRotation *self, Mode mode, GCancellable *cancellable, GAsyncReadyCallback callback,
-          gpointer user_data, gpointer source_tag)
+new_task (TkeRotation *self,
+          Mode mode,
+          GCancellable *cancellable,
+          GAsyncReadyCallback callback,
+          gpointer user_data,
+          gpointer source_tag)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   RunData *data = g_new0 (RunData, 1);
@@ -795,7 +805,9 @@ new_task (TkeRotation *self, Mode mode, GCancellable *cancellable, GAsyncReadyCa
  * (tke_rotation_get_advice()) says what is safe next.
  */
 void
-tke_rotation_run_async (TkeRotation *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+tke_rotation_run_async (TkeRotation *self,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
                         gpointer user_data)
 {
   GTask *task;
@@ -808,9 +820,9 @@ tke_rotation_run_async (TkeRotation *self, GCancellable *cancellable, GAsyncRead
   self->has_advice = FALSE;
   /* An expired token fails before anything is sent. */
   selected = g_ptr_array_ref (self->units);
-  if (self->units->len == 0 ||
-      (tke_service_client_get_token_expiration (self->client) > 0 &&
-       tke_service_client_get_token_expiration (self->client) <= g_get_real_time () / G_USEC_PER_SEC))
+  if (self->units->len == 0 || (tke_service_client_get_token_expiration (self->client) > 0 &&
+                                tke_service_client_get_token_expiration (self->client) <=
+                                    g_get_real_time () / G_USEC_PER_SEC))
     {
       tke_precheck_rotation (NULL, selected, tke_service_client_get_token_expiration (self->client),
                              &error);
@@ -840,11 +852,13 @@ tke_rotation_run_finish (TkeRotation *self, GAsyncResult *result, GError **error
  * computes tke_recovery_advise().
  */
 void
-tke_rotation_advise_async (TkeRotation *self, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data)
+tke_rotation_advise_async (TkeRotation *self,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
-  GTask *task = new_task (self, MODE_ADVISE, cancellable, callback, user_data,
-                          tke_rotation_advise_async);
+  GTask *task =
+      new_task (self, MODE_ADVISE, cancellable, callback, user_data, tke_rotation_advise_async);
 
   self->has_advice = FALSE;
   gather_facts (task);
@@ -888,11 +902,13 @@ tke_rotation_advise_finish (TkeRotation *self, GAsyncResult *result, GError **er
  * explanation.
  */
 void
-tke_rotation_recover_async (TkeRotation *self, GCancellable *cancellable,
-                            GAsyncReadyCallback callback, gpointer user_data)
+tke_rotation_recover_async (TkeRotation *self,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
 {
-  GTask *task = new_task (self, MODE_RECOVER, cancellable, callback, user_data,
-                          tke_rotation_recover_async);
+  GTask *task =
+      new_task (self, MODE_RECOVER, cancellable, callback, user_data, tke_rotation_recover_async);
 
   self->has_advice = FALSE;
   gather_facts (task);

@@ -36,15 +36,12 @@ TkeRotation *tke_rotation_new (TkeServiceClient *client,
                                GPtrArray *selected_units);
 /* @signers: GPtrArray of TkeSigner; set immediate needs one signature. */
 TKE_AVAILABLE_IN_ALL
-void tke_rotation_set_signers (TkeRotation *self,
-                               GPtrArray *signers);
+void tke_rotation_set_signers (TkeRotation *self, GPtrArray *signers);
 /* NULL: no journal (tests of the logic only); default: none set. */
 TKE_AVAILABLE_IN_ALL
-void tke_rotation_set_journal (TkeRotation *self,
-                               TkeJournal *journal);
+void tke_rotation_set_journal (TkeRotation *self, TkeJournal *journal);
 TKE_AVAILABLE_IN_ALL
-void tke_rotation_set_poll_interval (TkeRotation *self,
-                                     guint milliseconds);
+void tke_rotation_set_poll_interval (TkeRotation *self, guint milliseconds);
 
 /* Pre-check, start (or resume), rewrap, set immediate on every unit. */
 TKE_AVAILABLE_IN_ALL
@@ -53,9 +50,7 @@ void tke_rotation_run_async (TkeRotation *self,
                              GAsyncReadyCallback callback,
                              gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_rotation_run_finish (TkeRotation *self,
-                                  GAsyncResult *result,
-                                  GError **error);
+gboolean tke_rotation_run_finish (TkeRotation *self, GAsyncResult *result, GError **error);
 
 /* Refreshes the units and the rotation state and computes the advice. */
 TKE_AVAILABLE_IN_ALL
@@ -64,9 +59,8 @@ void tke_rotation_advise_async (TkeRotation *self,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-TkeRecoveryAction tke_rotation_advise_finish (TkeRotation *self,
-                                              GAsyncResult *result,
-                                              GError **error);
+TkeRecoveryAction
+tke_rotation_advise_finish (TkeRotation *self, GAsyncResult *result, GError **error);
 
 /* Advises, then carries out the advised action; never anything else. */
 TKE_AVAILABLE_IN_ALL
@@ -75,9 +69,7 @@ void tke_rotation_recover_async (TkeRotation *self,
                                  GAsyncReadyCallback callback,
                                  gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_rotation_recover_finish (TkeRotation *self,
-                                      GAsyncResult *result,
-                                      GError **error);
+gboolean tke_rotation_recover_finish (TkeRotation *self, GAsyncResult *result, GError **error);
 
 /* The advice computed after the last failure (or advise/recover). */
 TKE_AVAILABLE_IN_ALL
@@ -94,7 +86,6 @@ TKE_AVAILABLE_IN_ALL
 TkeRotationStatus *tke_rotation_get_status (TkeRotation *self);
 /* Returns: (nullable) (transfer none): why set immediate failed on @unit */
 TKE_AVAILABLE_IN_ALL
-const GError *tke_rotation_get_unit_error (TkeRotation *self,
-                                           TkeCryptoUnit *unit);
+const GError *tke_rotation_get_unit_error (TkeRotation *self, TkeCryptoUnit *unit);
 
 G_END_DECLS

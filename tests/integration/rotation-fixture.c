@@ -233,7 +233,8 @@ rot_load_commit (RotFixture *f)
   g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
   TkeSecret *parts[2] = { p1, p2 };
   g_autoptr (TkeSecret) mk = tke_crypto_xor (parts[0], parts[1], NULL);
-  EVP_PKEY *one[] = { f->a1, NULL }, *both[] = { f->a1, f->a2, NULL }, *two[] = { f->a2, f->a2, NULL };
+  EVP_PKEY *one[] = { f->a1, NULL }, *both[] = { f->a1, f->a2, NULL },
+           *two[] = { f->a2, f->a2, NULL };
   g_auto (GStrv) units = emu_unit_ids (f->emu);
   g_autofree char *commit_args = NULL;
   guint8 vp[TKE_VP_SIZE];
@@ -244,7 +245,8 @@ rot_load_commit (RotFixture *f)
   commit_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
   for (guint u = 0; units[u] != NULL; u++)
     {
-      g_autoptr (JsonObject) imp = emu_command_ok (f->emu, units[u], "generate_importer_key", NULL, one);
+      g_autoptr (JsonObject) imp =
+          emu_command_ok (f->emu, units[u], "generate_importer_key", NULL, one);
       g_autofree char *load = emu_load_args (
           units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
       g_autoptr (JsonObject) r1 = emu_command_ok (f->emu, units[u], "load", load, two);
@@ -287,7 +289,8 @@ rot_assert_done (RotFixture *f, const char *vp)
       g_autofree char *text = json_to_string (node, FALSE);
       g_autofree char *q0 = emu_query_text (f->emu, units[0]);
 
-      g_error ("the keys are not under the new key %s: %s; unit: %s; rotation %s", wkid, text, q0, state);
+      g_error ("the keys are not under the new key %s: %s; unit: %s; rotation %s", wkid, text, q0,
+               state);
     }
   g_assert_cmpint (json_object_get_int_member (ks, "keys_total"), ==, f->keys);
   g_assert_cmpint (json_object_get_int_member (ks, "keys_ok"), ==, f->keys);

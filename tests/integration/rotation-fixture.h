@@ -68,8 +68,8 @@ gint64 rot_keys_lost (RotFixture *f);
 #define rot_assert_fails(run, code, message)                                                       \
   G_STMT_START                                                                                     \
   {                                                                                                \
-    if ((run).status != (code) || (strstr ((run).err, (message)) == NULL &&                        \
-                                   strstr ((run).out, (message)) == NULL))                          \
+    if ((run).status != (code) ||                                                                  \
+        (strstr ((run).err, (message)) == NULL && strstr ((run).out, (message)) == NULL))          \
       g_error ("expected exit %d and “%s”, got %d: %s%s", (code), (message), (run).status,         \
                (run).out, (run).err);                                                              \
   }                                                                                                \

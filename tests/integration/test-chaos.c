@@ -32,7 +32,7 @@ typedef struct
   RotFixture f;
   GRand *rand;
   TkeJournal *journal;
-  gint64 full_run_us; /* how long a whole rotation takes, measured */
+  gint64 full_run_us;    /* how long a whole rotation takes, measured */
   GHashTable *histogram; /* advice sequence → count */
   guint kills;
   guint kill_source;
@@ -221,7 +221,7 @@ iteration (Chaos *c, guint i)
   rotation = make_rotation (c);
   if (!self_crash && c->full_run_us > 0)
     c->kill_source = g_timeout_add ((guint) (g_rand_double (c->rand) * 1.2 * c->full_run_us / 1000),
-                                 kill_now, c);
+                                    kill_now, c);
   g_string_append (sequence, self_crash ? "crash" : "kill");
   start = g_get_monotonic_time ();
   tke_rotation_run_async (rotation, NULL, on_done, &result);
@@ -246,10 +246,9 @@ iteration (Chaos *c, guint i)
 
   c->keys_lost += rot_keys_lost (&c->f);
   rot_assert_done (&c->f, vp);
-  g_hash_table_insert (c->histogram, g_strdup (sequence->str),
-                       GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (c->histogram,
-                                                                                 sequence->str)) +
-                                         1));
+  g_hash_table_insert (
+      c->histogram, g_strdup (sequence->str),
+      GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (c->histogram, sequence->str)) + 1));
   g_test_message ("iteration %u: %s", i + 1, sequence->str);
 }
 

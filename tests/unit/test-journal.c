@@ -26,9 +26,9 @@ setup (Fixture *f, gconstpointer data)
   f->path = g_build_filename (f->dir, "state", "tke", "journal", NULL);
   f->units = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 1; i <= 3; i++)
-    g_ptr_array_add (f->units, tke_crypto_unit_new ("inst", "hsm", i,
-                                                    TKE_CRYPTO_UNIT_TYPE_OPERATIONAL,
-                                                    "[us-south].[AZ1-CS1].[01].[01]"));
+    g_ptr_array_add (f->units,
+                     tke_crypto_unit_new ("inst", "hsm", i, TKE_CRYPTO_UNIT_TYPE_OPERATIONAL,
+                                          "[us-south].[AZ1-CS1].[01].[01]"));
 }
 
 static void
@@ -70,8 +70,8 @@ test_complete_ceremony (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_ROTATE, TKE_JOURNAL_OUTCOME_BEGIN,
                                      "start", &error));
-  g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_ROTATE, TKE_JOURNAL_OUTCOME_OK,
-                                     NULL, &error));
+  g_assert_true (
+      tke_journal_append (journal, TKE_JOURNAL_STEP_ROTATE, TKE_JOURNAL_OUTCOME_OK, NULL, &error));
   g_assert_true (tke_journal_end (journal, TKE_JOURNAL_OUTCOME_OK, NULL, &error));
   g_assert_no_error (error);
 
@@ -110,8 +110,8 @@ test_interrupted (Fixture *f, gconstpointer data)
     g_autoptr (TkeJournal) journal = tke_journal_new (f->path);
 
     g_assert_true (tke_journal_begin (journal, "rotate", "inst", f->units, OLD_VP, NEW_VP, NULL));
-    g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_OK,
-                                       NULL, NULL));
+    g_assert_true (
+        tke_journal_append (journal, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_OK, NULL, NULL));
     g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_SET_IMMEDIATE,
                                        TKE_JOURNAL_OUTCOME_BEGIN, "1,2,3", NULL));
   }
@@ -149,10 +149,10 @@ test_torn_write (Fixture *f, gconstpointer data)
   gsize size;
 
   g_assert_true (tke_journal_begin (journal, "rotate", "inst", f->units, OLD_VP, NEW_VP, NULL));
-  g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_ROTATE, TKE_JOURNAL_OUTCOME_BEGIN,
-                                     NULL, NULL));
-  g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_BEGIN,
-                                     NULL, NULL));
+  g_assert_true (
+      tke_journal_append (journal, TKE_JOURNAL_STEP_ROTATE, TKE_JOURNAL_OUTCOME_BEGIN, NULL, NULL));
+  g_assert_true (
+      tke_journal_append (journal, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_BEGIN, NULL, NULL));
   /* Cut the last record in the middle, as a crash during write() would. */
   g_assert_true (g_file_get_contents (f->path, &text, &size, NULL));
   g_assert_true (g_file_set_contents (f->path, text, (gssize) size - 40, NULL));
@@ -163,8 +163,8 @@ test_torn_write (Fixture *f, gconstpointer data)
   g_assert_cmpstr (last->step, ==, TKE_JOURNAL_STEP_ROTATE);
 
   /* The next record starts a line of its own and is read back whole. */
-  g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_OK,
-                                     NULL, &error));
+  g_assert_true (
+      tke_journal_append (journal, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_OK, NULL, &error));
   g_assert_no_error (error);
   records = tke_journal_read (journal, &error);
   g_assert_cmpuint (records->len, ==, 3);

@@ -18,8 +18,8 @@ good_unit (const char *instance, guint number)
 {
   g_autoptr (GPtrArray) admins = g_ptr_array_new_with_free_func (g_object_unref);
   g_autofree char *hsm = g_strdup_printf ("hsm-%u", number);
-  TkeCryptoUnit *unit = tke_crypto_unit_new (instance, hsm, number, TKE_CRYPTO_UNIT_TYPE_OPERATIONAL,
-                              "[us-south].[AZ1-CS1].[01].[01]");
+  TkeCryptoUnit *unit = tke_crypto_unit_new (
+      instance, hsm, number, TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, "[us-south].[AZ1-CS1].[01].[01]");
   g_ptr_array_add (admins, tke_administrator_new ("Admin A", SKI_A));
   g_ptr_array_add (admins, tke_administrator_new ("Admin B", SKI_B));
   tke_crypto_unit_set_administrators (unit, admins);
@@ -188,9 +188,9 @@ test_current_register (void)
                                  TKE_CURRENT_REGISTER_EMPTY, TKE_EMPTY_VP);
   expect (store, units, 0, TKE_PRECHECK_CURRENT_REGISTER, TKE_ERROR_PRECHECK_FAILED);
   /* Valid everywhere, another VP on one unit (equal on the first line shown). */
-  tke_crypto_unit_set_registers (units->pdata[1], TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP,
-                                 TKE_CURRENT_REGISTER_VALID,
-                                 "1111111111111111111111111111111199999999999999999999999999999999");
+  tke_crypto_unit_set_registers (
+      units->pdata[1], TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP, TKE_CURRENT_REGISTER_VALID,
+      "1111111111111111111111111111111199999999999999999999999999999999");
   expect (store, units, 0, TKE_PRECHECK_CURRENT_REGISTER, TKE_ERROR_PRECHECK_FAILED);
   g_assert_cmpint (tke_precheck_compare_unit (units, 1), ==, TKE_COMPARE_CURRENT_REGISTER);
 }
@@ -212,8 +212,10 @@ test_new_register (void)
   expect (store, units, 0, TKE_PRECHECK_NEW_REGISTER, TKE_ERROR_PRECHECK_FAILED);
   /* Committed everywhere, but another VP on one unit. */
   for (guint i = 0; i < units->len; i++)
-    tke_crypto_unit_set_registers (units->pdata[i], TKE_NEW_REGISTER_FULL_COMMITTED,
-                                   i == 0 ? "3333333333333333333333333333333333333333333333333333333333333333" : NEW_VP, TKE_CURRENT_REGISTER_VALID, OLD_VP);
+    tke_crypto_unit_set_registers (
+        units->pdata[i], TKE_NEW_REGISTER_FULL_COMMITTED,
+        i == 0 ? "3333333333333333333333333333333333333333333333333333333333333333" : NEW_VP,
+        TKE_CURRENT_REGISTER_VALID, OLD_VP);
   expect (store, units, 0, TKE_PRECHECK_NEW_REGISTER, TKE_ERROR_PRECHECK_FAILED);
   g_assert_cmpint (tke_precheck_compare_unit (units, 0), ==, TKE_COMPARE_NEW_REGISTER);
   /* The new key equal to the current one: nothing to rotate to. */
