@@ -360,6 +360,124 @@ test_setimm_failed_on_one (void)
   rot_stop (f);
 }
 
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
+wait_for (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+on_message (TkeRotation *rotation, const char *text, gpointer user_data)
+{
+  g_ptr_array_add (user_data, g_strdup (text));
+}
+
+static gboolean
+cancel_when_rewrapping (gpointer user_data)
+{
+  TkeRotation *rotation = g_object_get_data (user_data, "rotation");
+  TkeRotationStatus *status = tke_rotation_get_status (rotation);
+
+  if (status == NULL || tke_rotation_status_get_state (status) != TKE_ROTATION_STATE_REWRAPPING)
+    return G_SOURCE_CONTINUE;
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The library: cancel stops the wait and journals it; recover finishes. */
+static void
+test_cancel_and_recover (void)
+{
+  const char *const slow[] = { "--latency-ms", "100", NULL };
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *vp = NULL, *key_path = NULL, *journal_path = NULL;
+  g_autoptr (TkeServiceClient) client = NULL;
+  g_autoptr (TkeSecret) api_key = NULL, password = NULL;
+  g_autoptr (GAsyncResult) login = NULL, listed = NULL, ran = NULL, recovered = NULL;
+  g_autoptr (TkeServiceInstance) instance = NULL;
+  g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (TkeSignatureKeyFile) key_file = NULL;
+  g_autoptr (TkeRotation) rotation = NULL;
+  g_autoptr (TkeJournal) journal = NULL;
+  g_autoptr (TkeJournalRecord) last = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  GListModel *model;
+
+  rot_start (f, 20000, slow);
+  vp = rot_load_commit (f);
+  client = tke_service_client_new (f->emu->url, f->emu->ca_file);
+  api_key = tke_secret_new_from_data ((const guint8 *) f->emu->api_key, strlen (f->emu->api_key));
+  tke_service_client_login_async (client, api_key, NULL, on_done, &login);
+  wait_for (&login);
+  g_assert_true (tke_service_client_login_finish (client, login, &error));
+  tke_service_client_list_units_async (client, NULL, on_done, &listed);
+  wait_for (&listed);
+  instance = tke_service_client_list_units_finish (client, listed, &error);
+  g_assert_no_error (error);
+  model = tke_service_instance_get_units (instance);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    g_ptr_array_add (units, g_list_model_get_item (model, i));
+  key_path = g_build_filename (f->state, "admin1.sigkey", NULL);
+  key_file = tke_signature_key_file_load (key_path, &error);
+  g_assert_no_error (error);
+  password = tke_secret_new_from_data ((const guint8 *) f->pw1, strlen (f->pw1));
+  g_ptr_array_add (signers, tke_file_signer_new (key_file, password));
+  journal_path = g_build_filename (f->top, "journal", NULL);
+  journal = tke_journal_new (journal_path);
+
+  rotation = tke_rotation_new (client, instance, units);
+  tke_rotation_set_signers (rotation, signers);
+  tke_rotation_set_journal (rotation, journal);
+  tke_rotation_set_poll_interval (rotation, 20);
+  g_signal_connect (rotation, "message", G_CALLBACK (on_message), messages);
+  g_object_set_data (G_OBJECT (cancellable), "rotation", rotation);
+  g_timeout_add (5, cancel_when_rewrapping, cancellable);
+  tke_rotation_run_async (rotation, cancellable, on_done, &ran);
+  wait_for (&ran);
+  g_assert_false (tke_rotation_run_finish (rotation, ran, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_false (tke_rotation_has_advice (rotation));
+  {
+    /* The journal says where it stopped, and that the ceremony ended. */
+    g_autoptr (GPtrArray) records = tke_journal_read (journal, &error);
+    TkeJournalRecord *end = records->pdata[records->len - 1];
+    TkeJournalRecord *step = records->pdata[records->len - 2];
+
+    g_assert_cmpstr (end->step, ==, TKE_JOURNAL_STEP_END);
+    g_assert_cmpstr (end->outcome, ==, TKE_JOURNAL_OUTCOME_CANCELLED);
+    g_assert_cmpstr (step->step, ==, TKE_JOURNAL_STEP_REWRAP);
+    g_assert_cmpstr (step->outcome, ==, TKE_JOURNAL_OUTCOME_CANCELLED);
+    g_assert_cmpstr (end->to_vp, ==, vp);
+  }
+  last = tke_journal_find_interrupted (journal, &error);
+  g_assert_null (last);
+
+  /* The service rewraps on; recover follows the advice to the end. */
+  tke_rotation_recover_async (rotation, NULL, on_done, &recovered);
+  wait_for (&recovered);
+  g_assert_true (tke_rotation_recover_finish (rotation, recovered, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (tke_rotation_get_advice (rotation), ==, TKE_RECOVERY_ACTION_NONE);
+  g_assert_cmpuint (messages->len, >=, 2);
+  g_assert_cmpstr (messages->pdata[0], ==, TKE_ROTATION_MESSAGE_STARTED);
+  g_assert_cmpstr (messages->pdata[messages->len - 1], ==, TKE_ROTATION_MESSAGE_SUCCESSFUL);
+  for (guint i = 0; i < units->len; i++)
+    g_assert_null (tke_rotation_get_unit_error (rotation, units->pdata[i]));
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -370,5 +488,6 @@ main (int argc, char **argv)
   g_test_add_func ("/rotation/crash-during-rewrap", test_crash_during_rewrap);
   g_test_add_func ("/rotation/after-rewrap", test_after_rewrap);
   g_test_add_func ("/rotation/setimm-failed-on-one", test_setimm_failed_on_one);
+  g_test_add_func ("/rotation/cancel-and-recover", test_cancel_and_recover);
   return g_test_run ();
 }
