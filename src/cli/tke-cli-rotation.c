@@ -25,34 +25,6 @@
 
 /* ---- The journal and the advice ------------------------------------------ */
 
-/* Verbs that start a ceremony say so when the last one never ended. */
-static void
-warn_interrupted (void)
-{
-  g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (TkeJournalRecord) last = tke_journal_find_interrupted (journal, &error);
-  g_autoptr (GDateTime) when = NULL;
-  g_autofree char *units = NULL;
-  g_autofree char *time_text = NULL;
-
-  if (error != NULL)
-    {
-      g_printerr (_ ("Warning: %s\n"), error->message);
-      return;
-    }
-  if (last == NULL)
-    return;
-  when = g_date_time_new_from_unix_local (last->time / G_USEC_PER_SEC);
-  time_text = when != NULL ? g_date_time_format (when, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
-  units = g_strjoinv (", ", last->units);
-  g_printerr (_ ("Warning: the ceremony journal shows an interrupted “%s” ceremony on instance %s "
-                 "(crypto units %s), last step “%s” (%s) at %s. The advice below says what is "
-                 "safe now.\n"),
-              last->kind ? last->kind : "?", last->instance ? last->instance : "?", units,
-              last->step, last->outcome, time_text);
-}
-
 static char *
 unit_numbers (GPtrArray *units)
 {
@@ -176,7 +148,7 @@ run_mk_rotate (int argc, char **argv)
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
-  warn_interrupted ();
+  tke_cli_warn_interrupted ();
   if (!tke_cli_confirm (ctx, _ ("The key storage will be re-encrypted under the new master key, "
                                 "which then becomes current on every selected crypto unit. "
                                 "Do you want to continue?")))
@@ -274,7 +246,7 @@ run_mk_setimm (int argc, char **argv)
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
-  warn_interrupted ();
+  tke_cli_warn_interrupted ();
   rotation = make_rotation (ctx, &last_progress);
   tke_rotation_advise_async (rotation, NULL, tke_cli_async_done, &advised);
   tke_cli_wait (&advised);

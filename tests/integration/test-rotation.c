@@ -303,6 +303,13 @@ test_after_rewrap (void)
     g_autoptr (JsonObject) status = emu_wait_rotation (f->emu, "rewrapped");
   }
   {
+    /* Any ceremony verb warns; the service refuses to clear the new key now. */
+    g_auto (RotRun) clear = rot_tke (f, pw, "cryptounit-mk-clrnew", "--yes", NULL);
+
+    g_assert_nonnull (strstr (clear.err, "interrupted “rotate” ceremony"));
+    g_assert_cmpint (clear.status, ==, 1);
+  }
+  {
     g_auto (RotRun) setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
 
     rot_assert_ok (setimm);
