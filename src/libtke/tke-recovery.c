@@ -111,6 +111,23 @@ advise_after_rewrap (GPtrArray *units,
   return TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE;
 }
 
+/* Some units switched to @target_vp and some still wait for it. */
+static gboolean
+partly_switched (GPtrArray *units,
+                 const char *target_vp)
+{
+  gboolean pending = FALSE, switched = FALSE;
+
+  for (guint i = 0; target_vp != NULL && i < units->len; i++)
+    {
+      UnitPhase phase = unit_phase (g_ptr_array_index (units, i), target_vp);
+
+      pending |= phase == UNIT_PENDING;
+      switched |= phase == UNIT_SWITCHED;
+    }
+  return pending && switched;
+}
+
 static gboolean
 any_new_key_loaded (GPtrArray *units)
 {
@@ -184,6 +201,13 @@ tke_recovery_advise (GPtrArray *units,
       break;
     case TKE_ROTATION_STATE_COMPLETE:
     default:
+      /* The operational units completed it, but a selected unit (e.g. a
+       * recovery unit) still waits for set immediate to the target. */
+      if (status != NULL && partly_switched (units, tke_rotation_status_get_target_vp (status)))
+        {
+          action = advise_after_rewrap (units, tke_rotation_status_get_target_vp (status), switched, explanation);
+          break;
+        }
       /* A key loaded after the last rotation means a new rotation is due
        * (or failed before it changed anything, e.g. an expired token). */
       if (any_new_key_loaded (units))

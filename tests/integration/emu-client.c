@@ -7,8 +7,15 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "emu-client.h"
+
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
 
 Emu *
 emu_start (const char *state_dir, const char *const *extra_args)
@@ -30,8 +37,16 @@ emu_start (const char *state_dir, const char *const *extra_args)
   g_ptr_array_add (argv, NULL);
   g_assert_nonnull (argv->pdata[0]);
 
-  emu->process =
-      g_subprocess_newv ((const char *const *) argv->pdata, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  {
+    g_autoptr (GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+
+    /* A test that aborts must not leave its emulator running (meson would
+     * wait for it to close the inherited stderr until the timeout). */
+    g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+    emu->process =
+        g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  }
   g_assert_no_error (error);
   /* The ready line says when it listens: no sleeping. */
   out = g_data_input_stream_new (g_subprocess_get_stdout_pipe (emu->process));

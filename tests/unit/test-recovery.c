@@ -163,6 +163,14 @@ test_complete (void)
   g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==, TKE_RECOVERY_ACTION_NONE);
   /* A new key committed after the last rotation: the next one failed before it started. */
   g_assert_cmpint (advise (next, 3, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==, TKE_RECOVERY_ACTION_ROTATE);
+  /* Complete on the operational units; a selected recovery unit still waits. */
+  {
+    const Phase late[] = { SWITCHED, SWITCHED, PENDING };
+
+    g_assert_cmpint (advise (late, 3, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==,
+                     TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE);
+    g_assert_cmpuint (n, ==, 2);
+  }
 }
 
 int
