@@ -505,6 +505,34 @@ on_progress (TkeCeremony *ceremony, TkeCryptoUnit *unit, const char *message, gp
   g_print ("%s\n", message);
 }
 
+/* Verbs that start a ceremony say so when the last one never ended. */
+void
+tke_cli_warn_interrupted (void)
+{
+  g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeJournalRecord) last = tke_journal_find_interrupted (journal, &error);
+  g_autoptr (GDateTime) when = NULL;
+  g_autofree char *units = NULL;
+  g_autofree char *time_text = NULL;
+
+  if (error != NULL)
+    {
+      g_printerr (_ ("Warning: %s\n"), error->message);
+      return;
+    }
+  if (last == NULL)
+    return;
+  when = g_date_time_new_from_unix_local (last->time / G_USEC_PER_SEC);
+  time_text = when != NULL ? g_date_time_format (when, "%Y-%m-%d %H:%M:%S") : g_strdup ("?");
+  units = g_strjoinv (", ", last->units);
+  g_printerr (_ ("Warning: the ceremony journal shows an interrupted “%s” ceremony on instance %s "
+                 "(crypto units %s), last step “%s” (%s) at %s. The advice below says what is "
+                 "safe now.\n"),
+              last->kind ? last->kind : "?", last->instance ? last->instance : "?", units,
+              last->step, last->outcome, time_text);
+}
+
 gboolean
 tke_cli_run_ceremony (TkeCliContext *ctx, TkeCeremony *ceremony, GError **error)
 {
@@ -512,6 +540,7 @@ tke_cli_run_ceremony (TkeCliContext *ctx, TkeCeremony *ceremony, GError **error)
   gulong id;
   gboolean ok;
 
+  tke_cli_warn_interrupted ();
   id = g_signal_connect (ceremony, "progress", G_CALLBACK (on_progress), NULL);
   tke_ceremony_run_async (ceremony, NULL, tke_cli_async_done, &result);
   tke_cli_wait (&result);

@@ -19,6 +19,7 @@
 #include "tke-cli-keys.h"
 #include "tke-cli-mk.h"
 #include "tke-cli-units.h"
+#include "tke-cli-rotation.h"
 
 static int run_help (int argc, char **argv);
 static int run_version (int argc, char **argv);
@@ -36,6 +37,7 @@ static const TkeCliVerbTable *const verb_tables[] = {
   &tke_cli_unit_verbs,
   &tke_cli_key_verbs,
   &tke_cli_mk_verbs,
+  &tke_cli_rotation_verbs,
 };
 
 const TkeCliVerb *

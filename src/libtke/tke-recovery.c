@@ -111,6 +111,32 @@ advise_after_rewrap (GPtrArray *units,
   return TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE;
 }
 
+/* Some units switched to @target_vp and some still wait for it. */
+static gboolean
+partly_switched (GPtrArray *units,
+                 const char *target_vp)
+{
+  gboolean pending = FALSE, switched = FALSE;
+
+  for (guint i = 0; target_vp != NULL && i < units->len; i++)
+    {
+      UnitPhase phase = unit_phase (g_ptr_array_index (units, i), target_vp);
+
+      pending |= phase == UNIT_PENDING;
+      switched |= phase == UNIT_SWITCHED;
+    }
+  return pending && switched;
+}
+
+static gboolean
+any_new_key_loaded (GPtrArray *units)
+{
+  for (guint i = 0; i < units->len; i++)
+    if (tke_crypto_unit_get_new_register_state (g_ptr_array_index (units, i)) != TKE_NEW_REGISTER_EMPTY)
+      return TRUE;
+  return FALSE;
+}
+
 /**
  * tke_recovery_advise:
  * @units: (element-type TkeCryptoUnit): every crypto unit of the instance
@@ -175,6 +201,24 @@ tke_recovery_advise (GPtrArray *units,
       break;
     case TKE_ROTATION_STATE_COMPLETE:
     default:
+      /* The operational units completed it, but a selected unit (e.g. a
+       * recovery unit) still waits for set immediate to the target. */
+      if (status != NULL && partly_switched (units, tke_rotation_status_get_target_vp (status)))
+        {
+          action = advise_after_rewrap (units, tke_rotation_status_get_target_vp (status), switched, explanation);
+          break;
+        }
+      /* A key loaded after the last rotation means a new rotation is due
+       * (or failed before it changed anything, e.g. an expired token). */
+      if (any_new_key_loaded (units))
+        {
+          action = TKE_RECOVERY_ACTION_ROTATE;
+          if (explanation != NULL)
+            *explanation = g_strdup (_("The last rotation completed, and a new master key has been loaded since; "
+                                       "no newer rotation has changed anything yet. Fix what the pre-checks report, "
+                                       "then rotate."));
+          break;
+        }
       action = TKE_RECOVERY_ACTION_NONE;
       if (explanation != NULL)
         *explanation = g_strdup (_("The last rotation completed."));

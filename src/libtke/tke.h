@@ -34,5 +34,8 @@
 #include "tke-reader-monitor.h"
 #include "tke-card-signer.h"
 #include "tke-card-key-part-source.h"
+#include "tke-precheck.h"
+#include "tke-journal.h"
+#include "tke-rotation.h"
 
 #undef __TKE_INSIDE__

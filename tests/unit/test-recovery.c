@@ -157,9 +157,20 @@ static void
 test_complete (void)
 {
   const Phase two[] = { SWITCHED, SWITCHED };
+  const Phase next[] = { PENDING, PENDING, PENDING };
   guint n;
 
   g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==, TKE_RECOVERY_ACTION_NONE);
+  /* A new key committed after the last rotation: the next one failed before it started. */
+  g_assert_cmpint (advise (next, 3, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==, TKE_RECOVERY_ACTION_ROTATE);
+  /* Complete on the operational units; a selected recovery unit still waits. */
+  {
+    const Phase late[] = { SWITCHED, SWITCHED, PENDING };
+
+    g_assert_cmpint (advise (late, 3, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==,
+                     TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE);
+    g_assert_cmpuint (n, ==, 2);
+  }
 }
 
 int

@@ -1,0 +1,922 @@
+/* tke-rotation.c: a master key rotation, and the recovery after one failed
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Rotate = pre-check → start (or resume) → wait for the service's rewrap
+ * → set immediate on every unit → refresh.  Each step is written to the
+ * ceremony journal before it is taken.  After any failure the units and
+ * the service's rotation state are read again and tke_recovery_advise()
+ * says what is safe; recover carries out that action and nothing else.
+ *
+ * Everything runs on the caller's main context as a chain of callbacks of
+ * TkeServiceClient's async calls; set immediate goes out to every unit at
+ * once, and each unit's outcome is kept so that one failure does not hide
+ * the others.
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "tke-error.h"
+#include "tke-rotation.h"
+#include "tke-service-instance.h"
+
+struct _TkeRotation
+{
+  GObject parent_instance;
+
+  TkeServiceClient *client;
+  TkeServiceInstance *instance;
+  GPtrArray *units; /* TkeCryptoUnit, the selection */
+  GListStore *unit_model;
+  GPtrArray *signers;
+  TkeJournal *journal;
+  guint poll_interval;
+
+  TkeRotationStatus *status;
+  guint n_messages_seen;
+  GHashTable *unit_errors; /* TkeCryptoUnit → GError */
+
+  gboolean has_advice;
+  TkeRecoveryAction advice;
+  char *advice_explanation;
+  GPtrArray *switched;
+};
+
+G_DEFINE_FINAL_TYPE (TkeRotation, tke_rotation, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_MESSAGE,
+  SIGNAL_PROGRESS,
+  SIGNAL_UNIT_DONE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+typedef enum
+{
+  MODE_RUN,
+  MODE_ADVISE,
+  MODE_RECOVER,
+} Mode;
+
+typedef struct
+{
+  Mode mode;
+  gboolean journaled; /* a ceremony is open in the journal */
+  const char *step;   /* the step begun in the journal */
+  GPtrArray *targets; /* units to set immediate */
+  char *target_vp;
+  guint n_pending;
+  guint poll_source;
+  GError *failure; /* kept while the facts for the advice are read */
+} RunData;
+
+static void
+run_data_free (RunData *data)
+{
+  g_clear_pointer (&data->targets, g_ptr_array_unref);
+  g_free (data->target_vp);
+  g_clear_handle_id (&data->poll_source, g_source_remove);
+  g_clear_error (&data->failure);
+  g_free (data);
+}
+
+static void
+tke_rotation_finalize (GObject *object)
+{
+  TkeRotation *self = TKE_ROTATION (object);
+
+  g_clear_object (&self->client);
+  g_clear_object (&self->instance);
+  g_clear_pointer (&self->units, g_ptr_array_unref);
+  g_clear_object (&self->unit_model);
+  g_clear_pointer (&self->signers, g_ptr_array_unref);
+  g_clear_object (&self->journal);
+  g_clear_object (&self->status);
+  g_clear_pointer (&self->unit_errors, g_hash_table_unref);
+  g_free (self->advice_explanation);
+  g_clear_pointer (&self->switched, g_ptr_array_unref);
+  G_OBJECT_CLASS (tke_rotation_parent_class)->finalize (object);
+}
+
+static void
+tke_rotation_class_init (TkeRotationClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = tke_rotation_finalize;
+
+  signals[SIGNAL_MESSAGE] = g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                          0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_PROGRESS] =
+      g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_UINT64);
+  signals[SIGNAL_UNIT_DONE] =
+      g_signal_new ("unit-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, TKE_TYPE_CRYPTO_UNIT, G_TYPE_POINTER);
+}
+
+static void
+tke_rotation_init (TkeRotation *self)
+{
+  self->poll_interval = 200;
+  self->unit_errors = g_hash_table_new_full (g_direct_hash, g_direct_equal, g_object_unref,
+                                             (GDestroyNotify) g_error_free);
+  self->switched = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+/**
+ * tke_rotation_new:
+ * @client: a logged-in service client
+ * @instance: the service instance (all its units, for the pre-check)
+ * @selected_units: (element-type TkeCryptoUnit): the selected units
+ *
+ * Returns: (transfer full): a rotation
+ */
+TkeRotation *
+tke_rotation_new (TkeServiceClient *client, TkeServiceInstance *instance, GPtrArray *selected_units)
+{
+  TkeRotation *self = g_object_new (TKE_TYPE_ROTATION, NULL);
+
+  self->client = g_object_ref (client);
+  self->instance = instance != NULL ? g_object_ref (instance) : NULL;
+  self->units = g_ptr_array_new_with_free_func (g_object_unref);
+  self->unit_model = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+  for (guint i = 0; i < selected_units->len; i++)
+    {
+      g_ptr_array_add (self->units, g_object_ref (selected_units->pdata[i]));
+      g_list_store_append (self->unit_model, selected_units->pdata[i]);
+    }
+  return self;
+}
+
+/**
+ * tke_rotation_set_signers:
+ * @self: the rotation
+ * @signers: (element-type TkeSigner): the signers; set immediate uses the first
+ */
+void
+tke_rotation_set_signers (TkeRotation *self, GPtrArray *signers)
+{
+  g_return_if_fail (TKE_IS_ROTATION (self));
+  g_clear_pointer (&self->signers, g_ptr_array_unref);
+  self->signers = signers != NULL ? g_ptr_array_ref (signers) : NULL;
+}
+
+/**
+ * tke_rotation_set_journal:
+ * @self: the rotation
+ * @journal: (nullable): where every step is recorded before it is taken
+ */
+void
+tke_rotation_set_journal (TkeRotation *self, TkeJournal *journal)
+{
+  g_return_if_fail (TKE_IS_ROTATION (self));
+  g_set_object (&self->journal, journal);
+}
+
+void
+tke_rotation_set_poll_interval (TkeRotation *self, guint milliseconds)
+{
+  g_return_if_fail (TKE_IS_ROTATION (self));
+  self->poll_interval = MAX (milliseconds, 10);
+}
+
+gboolean
+tke_rotation_has_advice (TkeRotation *self)
+{
+  return self->has_advice;
+}
+
+TkeRecoveryAction
+tke_rotation_get_advice (TkeRotation *self)
+{
+  return self->advice;
+}
+
+const char *
+tke_rotation_get_advice_explanation (TkeRotation *self)
+{
+  return self->advice_explanation;
+}
+
+GPtrArray *
+tke_rotation_get_switched_units (TkeRotation *self)
+{
+  return self->switched;
+}
+
+TkeRotationStatus *
+tke_rotation_get_status (TkeRotation *self)
+{
+  return self->status;
+}
+
+const GError *
+tke_rotation_get_unit_error (TkeRotation *self, TkeCryptoUnit *unit)
+{
+  return g_hash_table_lookup (self->unit_errors, unit);
+}
+
+/* ---- Journal ------------------------------------------------------------ */
+
+static gboolean
+journal_begin (TkeRotation *self, RunData *data, const char *kind, GError **error)
+{
+  TkeCryptoUnit *first = self->units->len > 0 ? self->units->pdata[0] : NULL;
+
+  if (self->journal == NULL || data->journaled)
+    return TRUE;
+  if (!tke_journal_begin (self->journal, kind,
+                          first ? tke_crypto_unit_get_instance_id (first) : NULL, self->units,
+                          first ? tke_crypto_unit_get_current_register_vp (first) : NULL,
+                          data->target_vp != NULL ? data->target_vp
+                          : first                 ? tke_crypto_unit_get_new_register_vp (first)
+                                                  : NULL,
+                          error))
+    return FALSE;
+  data->journaled = TRUE;
+  return TRUE;
+}
+
+static gboolean
+journal_step (TkeRotation *self,
+              RunData *data,
+              const char *step,
+              const char *outcome,
+              const char *detail,
+              GError **error)
+{
+  if (self->journal == NULL || !data->journaled)
+    return TRUE;
+  data->step = g_strcmp0 (outcome, TKE_JOURNAL_OUTCOME_BEGIN) == 0 ? step : NULL;
+  return tke_journal_append (self->journal, step, outcome, detail, error);
+}
+
+static void
+journal_end (TkeRotation *self, RunData *data, const char *outcome, const char *detail)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->journal == NULL || !data->journaled)
+    return;
+  if (data->step != NULL)
+    tke_journal_append (self->journal, data->step, outcome, detail, NULL);
+  if (!tke_journal_end (self->journal, outcome, detail, &error))
+    g_warning ("%s", error->message);
+  data->journaled = FALSE;
+  data->step = NULL;
+}
+
+/* ---- Status and advice ------------------------------------------------- */
+
+static void
+take_status (TkeRotation *self, TkeRotationStatus *status)
+{
+  guint n = tke_rotation_status_get_n_messages (status);
+
+  g_set_object (&self->status, status);
+  /* A resumed rotation may repeat nothing; only new messages are sent. */
+  for (; self->n_messages_seen < n; self->n_messages_seen++)
+    g_signal_emit (self, signals[SIGNAL_MESSAGE], 0,
+                   tke_rotation_status_get_message (status, self->n_messages_seen, NULL));
+  g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, tke_rotation_status_get_keys_done (status),
+                 tke_rotation_status_get_keys_total (status));
+}
+
+static void
+compute_advice (TkeRotation *self)
+{
+  g_autoptr (GPtrArray) switched = NULL;
+
+  g_clear_pointer (&self->advice_explanation, g_free);
+  self->advice =
+      tke_recovery_advise (self->units, self->status, &switched, &self->advice_explanation);
+  g_clear_pointer (&self->switched, g_ptr_array_unref);
+  self->switched = g_steal_pointer (&switched);
+  self->has_advice = TRUE;
+}
+
+static void gather_facts (GTask *task);
+static void start_rotation (GTask *task);
+static void set_immediate_all (GTask *task);
+
+/* Every failure ends here: the journal is closed, and the facts are read
+ * again (unless the token expired or the caller cancelled) for the advice. */
+static void
+fail (GTask *task, GError *error)
+{
+  TkeRotation *self = g_task_get_source_object (task);
+  RunData *data = g_task_get_task_data (task);
+  gboolean cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+
+  journal_end (self, data, cancelled ? TKE_JOURNAL_OUTCOME_CANCELLED : TKE_JOURNAL_OUTCOME_FAILED,
+               error->message);
+  self->has_advice = FALSE;
+  if (cancelled || g_error_matches (error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED) ||
+      data->mode == MODE_ADVISE || data->failure != NULL)
+    {
+      if (data->failure != NULL && data->failure != error)
+        {
+          /* The advice could not be read: report the first failure. */
+          g_error_free (error);
+          error = g_steal_pointer (&data->failure);
+        }
+      else if (data->failure == error)
+        data->failure = NULL;
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  data->failure = error;
+  data->mode = MODE_ADVISE;
+  gather_facts (task);
+}
+
+static void
+facts_done (GTask *task)
+{
+  TkeRotation *self = g_task_get_source_object (task);
+  RunData *data = g_task_get_task_data (task);
+
+  compute_advice (self);
+  if (data->failure != NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&data->failure));
+      g_object_unref (task);
+      return;
+    }
+  if (data->mode == MODE_ADVISE)
+    {
+      g_task_return_int (task, self->advice);
+      g_object_unref (task);
+      return;
+    }
+  /* MODE_RECOVER: the advised action, and nothing else. */
+  switch (self->advice)
+    {
+    case TKE_RECOVERY_ACTION_NONE:
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    case TKE_RECOVERY_ACTION_ROTATE:
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
+      data->mode = MODE_RUN;
+      start_rotation (task);
+      return;
+    case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
+    case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
+      g_clear_pointer (&data->targets, g_ptr_array_unref);
+      data->targets = g_ptr_array_new_with_free_func (g_object_unref);
+      for (guint i = 0; i < self->units->len; i++)
+        {
+          TkeCryptoUnit *unit = self->units->pdata[i];
+
+          if (g_ptr_array_find (self->switched, unit, NULL))
+            tke_crypto_unit_set_selected (unit, FALSE);
+          else
+            g_ptr_array_add (data->targets, g_object_ref (unit));
+        }
+      g_free (data->target_vp);
+      data->target_vp = g_strdup (tke_rotation_status_get_target_vp (self->status));
+      {
+        g_autoptr (GError) error = NULL;
+
+        if (!journal_begin (self, data, "recover", &error))
+          {
+            fail (task, g_steal_pointer (&error));
+            return;
+          }
+      }
+      set_immediate_all (task);
+      return;
+    case TKE_RECOVERY_ACTION_STOP:
+    default:
+      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_FAILED, "%s", self->advice_explanation);
+      g_object_unref (task);
+      return;
+    }
+}
+
+static void
+on_facts_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeRotation *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr (TkeRotationStatus) status =
+      tke_service_client_get_rotation_status_finish (self->client, result, &error);
+
+  if (status == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+  take_status (self, status);
+  facts_done (task);
+}
+
+static void
+on_facts_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeRotation *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!tke_service_client_refresh_units_finish (self->client, result, &error))
+    {
+      fail (task, error);
+      return;
+    }
+  tke_service_client_get_rotation_status_async (self->client, g_task_get_cancellable (task),
+                                                on_facts_status, task);
+}
+
+static void
+gather_facts (GTask *task)
+{
+  TkeRotation *self = g_task_get_source_object (task);
+
+  tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->unit_model),
+                                          g_task_get_cancellable (task), on_facts_refreshed, task);
+}
+
+/* ---- Set immediate on every unit at once -------------------------------- */
+
+static void
+on_final_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeRotation *self = g_task_get_source_object (task);
+  RunData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr (TkeRotationStatus) status =
+      tke_service_client_get_rotation_status_finish (self->client, result, &error);
+  g_autoptr (GString) failed = g_string_new (NULL);
+
+  if (status == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+  take_status (self, status);
+  for (guint i = 0; i < data->targets->len; i++)
+    {
+      const GError *unit_error = g_hash_table_lookup (self->unit_errors, data->targets->pdata[i]);
+
+      if (unit_error != NULL)
+        g_string_append_printf (failed, "\n  %s %u: %s", _ ("crypto unit"),
+                                tke_crypto_unit_get_number (data->targets->pdata[i]),
+                                unit_error->message);
+    }
+  if (failed->len > 0)
+    {
+      error = g_error_new (TKE_ERROR, TKE_ERROR_FAILED, _ ("Set immediate failed:%s"), failed->str);
+      journal_step (self, data, TKE_JOURNAL_STEP_SET_IMMEDIATE, TKE_JOURNAL_OUTCOME_FAILED,
+                    error->message, NULL);
+      data->step = NULL;
+      /* The refresh just done is the fact base: advise without asking again. */
+      journal_end (self, data, TKE_JOURNAL_OUTCOME_FAILED, error->message);
+      compute_advice (self);
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  journal_step (self, data, TKE_JOURNAL_STEP_SET_IMMEDIATE, TKE_JOURNAL_OUTCOME_OK, NULL, NULL);
+  data->step = NULL;
+  journal_end (self, data, TKE_JOURNAL_OUTCOME_OK, NULL);
+  compute_advice (self);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static void
+on_final_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeRotation *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!tke_service_client_refresh_units_finish (self->client, result, &error))
+    {
+      fail (task, error);
+      return;
+    }
+  /* Not cancellable: the units changed; the caller must learn how. */
+  tke_service_client_get_rotation_status_async (self->client, NULL, on_final_status, task);
+}
+
+typedef struct
+{
+  GTask *task;
+  TkeCryptoUnit *unit;
+} UnitCall;
+
+static void
+on_unit_set (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  UnitCall *call = user_data;
+  GTask *task = call->task;
+  TkeRotation *self = g_task_get_source_object (task);
+  RunData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!tke_service_client_set_immediate_finish (self->client, result, &error))
+    g_hash_table_replace (self->unit_errors, g_object_ref (call->unit), error);
+  g_signal_emit (self, signals[SIGNAL_UNIT_DONE], 0, call->unit, error);
+  g_object_unref (call->unit);
+  g_free (call);
+  if (--data->n_pending > 0)
+    return;
+  tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->unit_model), NULL,
+                                          on_final_refresh, task);
+}
+
+static void
+set_immediate_all (GTask *task)
+{
+  TkeRotation *self = g_task_get_source_object (task);
+  RunData *data = g_task_get_task_data (task);
+  g_autoptr (GPtrArray) one = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GString) numbers = g_string_new (NULL);
+  GError *error = NULL;
+
+  if (self->signers == NULL || self->signers->len == 0)
+    {
+      fail (task,
+            g_error_new_literal (TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                                 _ ("Set immediate needs the signature of one administrator.")));
+      return;
+    }
+  g_ptr_array_add (one, g_object_ref (self->signers->pdata[0]));
+  for (guint i = 0; i < data->targets->len; i++)
+    g_string_append_printf (numbers, "%s%u", i ? "," : "",
+                            tke_crypto_unit_get_number (data->targets->pdata[i]));
+  if (!journal_step (self, data, TKE_JOURNAL_STEP_SET_IMMEDIATE, TKE_JOURNAL_OUTCOME_BEGIN,
+                     numbers->str, &error))
+    {
+      fail (task, error);
+      return;
+    }
+  g_hash_table_remove_all (self->unit_errors);
+  data->n_pending = data->targets->len;
+  /* Not cancellable once sent: every unit's outcome must be known. */
+  for (guint i = 0; i < data->targets->len; i++)
+    {
+      UnitCall *call = g_new0 (UnitCall, 1);
+
+      call->task = task;
+      call->unit = g_object_ref (data->targets->pdata[i]);
+      tke_service_client_set_immediate_async (self->client, call->unit, data->target_vp, one, NULL,
+                                              on_unit_set, call);
+    }
+}
+
+/* ---- Start, then wait for the rewrap ------------------------------------- */
+
+static void poll_status (GTask *task);
+
+static void
+after_status (GTask *task, TkeRotationStatus *status)
+{
+  TkeRotation *self = g_task_get_source_object (task);
+  RunData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  const char *why;
+
+  take_status (self, status);
+  switch (tke_rotation_status_get_state (status))
+    {
+    case TKE_ROTATION_STATE_REWRAPPING:
+      poll_status (task);
+      return;
+    case TKE_ROTATION_STATE_FAILED:
+      why = tke_rotation_status_get_error_message (status);
+      fail (task, g_error_new (TKE_ERROR, TKE_ERROR_SERVICE,
+                               _ ("The rewrap of the key storage "
+                                  "stopped: %s"),
+                               why != NULL ? why : _ ("no reason given")));
+      return;
+    case TKE_ROTATION_STATE_REWRAPPED:
+      if (!journal_step (self, data, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_OK, NULL, &error))
+        {
+          fail (task, error);
+          return;
+        }
+      g_free (data->target_vp);
+      data->target_vp = g_strdup (tke_rotation_status_get_target_vp (status));
+      g_clear_pointer (&data->targets, g_ptr_array_unref);
+      data->targets = g_ptr_array_ref (self->units);
+      set_immediate_all (task);
+      return;
+    case TKE_ROTATION_STATE_COMPLETE:
+    case TKE_ROTATION_STATE_NONE:
+    default:
+      fail (task, g_error_new_literal (TKE_ERROR, TKE_ERROR_SERVICE,
+                                       _ ("The service reports no rotation in progress.")));
+      return;
+    }
+}
+
+static void
+on_poll_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeRotation *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr (TkeRotationStatus) status =
+      tke_service_client_get_rotation_status_finish (self->client, result, &error);
+
+  if (status == NULL)
+    fail (task, error);
+  else
+    after_status (task, status);
+}
+
+static gboolean
+on_poll_timeout (gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeRotation *self = g_task_get_source_object (task);
+  RunData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  data->poll_source = 0;
+  if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
+    fail (task, error);
+  else
+    tke_service_client_get_rotation_status_async (self->client, g_task_get_cancellable (task),
+                                                  on_poll_status, task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+poll_status (GTask *task)
+{
+  TkeRotation *self = g_task_get_source_object (task);
+  RunData *data = g_task_get_task_data (task);
+
+  data->poll_source = g_timeout_add (self->poll_interval, on_poll_timeout, task);
+}
+
+static void
+on_started (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeRotation *self = g_task_get_source_object (task);
+  RunData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr (TkeRotationStatus) status =
+      tke_service_client_start_rotation_finish (self->client, result, &error);
+
+  if (status == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+  if (!journal_step (self, data, TKE_JOURNAL_STEP_ROTATE, TKE_JOURNAL_OUTCOME_OK, NULL, &error) ||
+      !journal_step (self, data, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_BEGIN, NULL, &error))
+    {
+      fail (task, error);
+      return;
+    }
+  after_status (task, status);
+}
+
+static void
+start_rotation (GTask *task)
+{
+  TkeRotation *self = g_task_get_source_object (task);
+  RunData *data = g_task_get_task_data (task);
+  TkeRotationState state =
+      self->status != NULL ? tke_rotation_status_get_state (self->status) : TKE_ROTATION_STATE_NONE;
+  GError *error = NULL;
+
+  if (state == TKE_ROTATION_STATE_NONE || state == TKE_ROTATION_STATE_COMPLETE)
+    {
+      g_autoptr (GPtrArray) selected = g_ptr_array_ref (self->units);
+
+      if (tke_precheck_rotation (
+              self->instance ? tke_service_instance_get_units (self->instance) : NULL, selected,
+              tke_service_client_get_token_expiration (self->client), &error) != TKE_PRECHECK_OK)
+        {
+          fail (task, error);
+          return;
+        }
+    }
+  else if (state == TKE_ROTATION_STATE_REWRAPPED)
+    {
+      /* Rotate again after the rewrap is complete: only if set immediate
+       * on every unit is what the advice says. */
+      compute_advice (self);
+      if (self->advice != TKE_RECOVERY_ACTION_SET_IMMEDIATE)
+        {
+          g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_ROTATION_IN_PROGRESS, "%s",
+                                   self->advice_explanation);
+          g_object_unref (task);
+          return;
+        }
+      data->target_vp = g_strdup (tke_rotation_status_get_target_vp (self->status));
+      data->targets = g_ptr_array_ref (self->units);
+      if (!journal_begin (self, data, "rotate", &error))
+        fail (task, error);
+      else
+        set_immediate_all (task);
+      return;
+    }
+  if (!journal_begin (self, data, "rotate", &error) ||
+      !journal_step (self, data, TKE_JOURNAL_STEP_ROTATE, TKE_JOURNAL_OUTCOME_BEGIN,
+                     state == TKE_ROTATION_STATE_NONE || state == TKE_ROTATION_STATE_COMPLETE
+                         ? "start"
+                         : "resume",
+                     &error))
+    {
+      fail (task, error);
+      return;
+    }
+  tke_service_client_start_rotation_async (self->client, g_task_get_cancellable (task), on_started,
+                                           task);
+}
+
+static void
+on_run_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeRotation *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autoptr (TkeRotationStatus) status =
+      tke_service_client_get_rotation_status_finish (self->client, result, &error);
+
+  if (status == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+  g_set_object (&self->status, status);
+  self->n_messages_seen = tke_rotation_status_get_n_messages (status);
+  start_rotation (task);
+}
+
+static void
+on_run_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeRotation *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  if (!tke_service_client_refresh_units_finish (self->client, result, &error))
+    {
+      fail (task, error);
+      return;
+    }
+  tke_service_client_get_rotation_status_async (self->client, g_task_get_cancellable (task),
+                                                on_run_status, task);
+}
+
+static GTask *
+new_task (TkeRotation *self,
+          Mode mode,
+          GCancellable *cancellable,
+          GAsyncReadyCallback callback,
+          gpointer user_data,
+          gpointer source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  RunData *data = g_new0 (RunData, 1);
+
+  data->mode = mode;
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, data, (GDestroyNotify) run_data_free);
+  return task;
+}
+
+/**
+ * tke_rotation_run_async:
+ * @self: the rotation
+ * @cancellable: (nullable): stops waiting (the journal records where)
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Refreshes the units, runs the pre-checks, starts the rotation (or resumes
+ * an interrupted rewrap), waits for the rewrap and sets immediate on every
+ * unit.  A pre-check failure changes nothing.  After any failure the advice
+ * (tke_rotation_get_advice()) says what is safe next.
+ */
+void
+tke_rotation_run_async (TkeRotation *self,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  GTask *task;
+  GError *error = NULL;
+  g_autoptr (GPtrArray) selected = NULL;
+
+  g_return_if_fail (TKE_IS_ROTATION (self));
+
+  task = new_task (self, MODE_RUN, cancellable, callback, user_data, tke_rotation_run_async);
+  self->has_advice = FALSE;
+  /* An expired token fails before anything is sent. */
+  selected = g_ptr_array_ref (self->units);
+  if (self->units->len == 0 || (tke_service_client_get_token_expiration (self->client) > 0 &&
+                                tke_service_client_get_token_expiration (self->client) <=
+                                    g_get_real_time () / G_USEC_PER_SEC))
+    {
+      tke_precheck_rotation (NULL, selected, tke_service_client_get_token_expiration (self->client),
+                             &error);
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->unit_model),
+                                          cancellable, on_run_refreshed, task);
+}
+
+gboolean
+tke_rotation_run_finish (TkeRotation *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * tke_rotation_advise_async:
+ * @self: the rotation
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Reads every selected unit and the service's rotation state again and
+ * computes tke_recovery_advise().
+ */
+void
+tke_rotation_advise_async (TkeRotation *self,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  GTask *task =
+      new_task (self, MODE_ADVISE, cancellable, callback, user_data, tke_rotation_advise_async);
+
+  self->has_advice = FALSE;
+  gather_facts (task);
+}
+
+/**
+ * tke_rotation_advise_finish:
+ * @self: the rotation
+ * @result: the result
+ * @error: why the facts could not be read
+ *
+ * Returns: the advised action (%TKE_RECOVERY_ACTION_STOP with an error)
+ */
+TkeRecoveryAction
+tke_rotation_advise_finish (TkeRotation *self, GAsyncResult *result, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  gssize action;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), TKE_RECOVERY_ACTION_STOP);
+  action = g_task_propagate_int (G_TASK (result), &local_error);
+  if (local_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return TKE_RECOVERY_ACTION_STOP;
+    }
+  return (TkeRecoveryAction) action;
+}
+
+/**
+ * tke_rotation_recover_async:
+ * @self: the rotation
+ * @cancellable: (nullable): a cancellable
+ * @callback: called when done
+ * @user_data: for @callback
+ *
+ * Advises, then does what the advice says: rotate again (resume), set
+ * immediate on every unit, or set immediate on the units that have not
+ * switched after removing the switched ones from the selection.  With
+ * %TKE_RECOVERY_ACTION_STOP it changes nothing and fails with the
+ * explanation.
+ */
+void
+tke_rotation_recover_async (TkeRotation *self,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  GTask *task =
+      new_task (self, MODE_RECOVER, cancellable, callback, user_data, tke_rotation_recover_async);
+
+  self->has_advice = FALSE;
+  gather_facts (task);
+}
+
+gboolean
+tke_rotation_recover_finish (TkeRotation *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,78 @@
+/* rotation-fixture.h: an emulator (restartable on its state directory), a
+ * temporary workstation for the tke CLI, and the checks that a rotation
+ * lost no key
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "emu-client.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  Emu *emu;
+  char *top;
+  char *state;
+  char *files;
+  guint keys;
+  GPtrArray *env;
+  EVP_PKEY *a1;
+  EVP_PKEY *a2;
+  char *pw1;
+  char *pw2;
+} RotFixture;
+
+typedef struct
+{
+  int status;
+  char *out;
+  char *err;
+} RotRun;
+
+void rot_run_clear (RotRun *run);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RotRun, rot_run_clear)
+
+/* A demo instance (3 units, 2 admins, @keys root keys), with fault flags. */
+void rot_start (RotFixture *f, guint keys, const char *const *faults);
+/* Kills the emulator (SIGKILL) if it still runs, then starts it again on
+ * the same state directory with @faults (NULL-terminated, may be NULL). */
+void rot_restart (RotFixture *f, const char *const *faults);
+void rot_kill (RotFixture *f);
+void rot_stop (RotFixture *f);
+
+/* `tke ARGS… NULL` with @passwords in a password file (or NULL). */
+RotRun rot_tke (RotFixture *f, const char *passwords, ...) G_GNUC_NULL_TERMINATED;
+/* tke login, signature key files, all 3 units selected, both keys selected. */
+void rot_cli_setup (RotFixture *f);
+void rot_cli_login (RotFixture *f);
+/* Loads and commits one new random key on every unit; returns its VP. */
+char *rot_load_commit (RotFixture *f);
+char *rot_rotation_state (RotFixture *f);
+/* Every root key unwraps under the key @vp names; every unit current
+ * Valid with @vp, new register Empty. */
+void rot_assert_done (RotFixture *f, const char *vp);
+/* Root keys that do not unwrap. */
+gint64 rot_keys_lost (RotFixture *f);
+
+#define rot_assert_ok(run)                                                                         \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    if ((run).status != 0)                                                                         \
+      g_error ("tke failed (%d): %s%s", (run).status, (run).out, (run).err);                       \
+  }                                                                                                \
+  G_STMT_END
+
+#define rot_assert_fails(run, code, message)                                                       \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    if ((run).status != (code) ||                                                                  \
+        (strstr ((run).err, (message)) == NULL && strstr ((run).out, (message)) == NULL))          \
+      g_error ("expected exit %d and “%s”, got %d: %s%s", (code), (message), (run).status,         \
+               (run).out, (run).err);                                                              \
+  }                                                                                                \
+  G_STMT_END
+
+G_END_DECLS

@@ -1,0 +1,503 @@
+/* test-rotation.c: every row of DESIGN §5 through the tke CLI against a
+ * real tke-emulator with fault injection
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each test ends with every root key unwrapping under the new master key
+ * (the emulator's keystore check) and every unit Valid with one VP.
+ */
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "rotation-fixture.h"
+
+static char *
+pw1_line (RotFixture *f)
+{
+  return g_strdup_printf ("%s\n", f->pw1);
+}
+
+static void
+assert_state (RotFixture *f, const char *expected)
+{
+  g_autofree char *state = rot_rotation_state (f);
+
+  g_assert_cmpstr (state, ==, expected);
+}
+
+static void
+assert_in_order (const char *text, const char *const *parts)
+{
+  const char *at = text;
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const char *found = strstr (at, parts[i]);
+
+      if (found == NULL)
+        g_error ("“%s” missing or out of order in:\n%s", parts[i], text);
+      at = found + strlen (parts[i]);
+    }
+}
+
+static const char *const all_messages[] = { TKE_ROTATION_MESSAGE_STARTED,
+                                            TKE_ROTATION_MESSAGE_REWRAPPED,
+                                            TKE_ROTATION_MESSAGE_SUCCESSFUL, NULL };
+
+/* Row 1 (nothing changed) then a complete rotation with the messages in order. */
+static void
+test_complete (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL;
+
+  rot_start (f, 500, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  {
+    /* No committed new key: refused by the pre-check, nothing changed. */
+    g_auto (RotRun) compare = rot_tke (f, NULL, "cryptounit-compare", NULL);
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_ok (compare);
+    g_assert_nonnull (strstr (compare.out, "new master key register of crypto unit 1 is not Full"));
+    rot_assert_fails (rotate, 1, "is not Full Committed");
+    rot_assert_fails (rotate, 1, "Next: tke cryptounit-mk-rotate");
+    assert_state (f, "none");
+  }
+  vp = rot_load_commit (f);
+  {
+    g_auto (RotRun) compare = rot_tke (f, NULL, "cryptounit-compare", NULL);
+    g_auto (RotRun) no = rot_tke (f, pw, "cryptounit-mk-rotate", NULL);
+    g_auto (RotRun) rotate = { 0 };
+    g_auto (RotRun) again = { 0 };
+
+    rot_assert_ok (compare);
+    g_assert_nonnull (strstr (compare.out, "Rotation pre-checks: passed"));
+    g_assert_null (strstr (compare.out, "*"));
+    /* Answered no: nothing changes. */
+    g_assert_cmpint (no.status, ==, 4);
+    assert_state (f, "none");
+
+    rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+    rot_assert_ok (rotate);
+    assert_in_order (rotate.out, all_messages);
+    g_assert_nonnull (strstr (rotate.out, "Rewrapped 500 of 500 keys"));
+    g_assert_null (strstr (rotate.err, "Warning"));
+    rot_assert_done (f, vp);
+
+    /* A closed ceremony in the journal: no warning next time. */
+    again = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+    g_assert_null (strstr (again.err, "interrupted"));
+    rot_assert_fails (again, 1, "is not Full Committed");
+  }
+  rot_stop (f);
+}
+
+/* Row 1: each pre-check the client meets, and an expired token. */
+static void
+test_prechecks (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL, *sig1 = NULL, *sig2 = NULL;
+  EVP_PKEY *both[] = { NULL, NULL, NULL }, *one[] = { NULL, NULL };
+  g_auto (GStrv) units = NULL;
+
+  rot_start (f, 200, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  both[0] = one[0] = f->a1;
+  both[1] = f->a2;
+  units = emu_unit_ids (f->emu);
+  vp = rot_load_commit (f);
+
+  /* Not all operational units of the instance selected (3 is the recovery unit). */
+  {
+    g_auto (RotRun) rm = rot_tke (f, NULL, "cryptounit-rm", "2", NULL);
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+    g_auto (RotRun) add = rot_tke (f, NULL, "cryptounit-add", "2", NULL);
+
+    rot_assert_ok (rm);
+    rot_assert_fails (rotate, 1, "Crypto unit 2 of the service instance is not selected");
+    rot_assert_ok (add);
+    assert_state (f, "none");
+  }
+  /* Different signature thresholds. */
+  sig1 = g_strdup ("{\"signature_threshold\":1,\"revocation_threshold\":1}");
+  sig2 = g_strdup ("{\"signature_threshold\":2,\"revocation_threshold\":1}");
+  {
+    g_autoptr (JsonObject) r = emu_command_ok (f->emu, units[1], "set_thresholds", sig1, both);
+    g_auto (RotRun) compare = rot_tke (f, NULL, "cryptounit-compare", NULL);
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+    g_autoptr (JsonObject) back = NULL;
+
+    g_assert_nonnull (strstr (compare.out, "1* "));
+    rot_assert_fails (rotate, 1, "another signature threshold");
+    back = emu_command_ok (f->emu, units[1], "set_thresholds", sig2, both);
+    assert_state (f, "none");
+  }
+  /* A new register not committed on one unit (cleared here). */
+  {
+    g_autoptr (JsonObject) r = emu_command_ok (f->emu, units[1], "clear_new", "{}", one);
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_fails (rotate, 1, "new master key register of crypto unit 2 is not Full Committed");
+    assert_state (f, "none");
+  }
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      g_autoptr (JsonObject) r = emu_command_ok (f->emu, units[u], "clear_new", "{}", one);
+    }
+  g_free (vp);
+  vp = rot_load_commit (f);
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_ok (rotate);
+    rot_assert_done (f, vp);
+  }
+  rot_stop (f);
+}
+
+static void
+test_expired_token (void)
+{
+  const char *const faults[] = { "--token-ttl", "10", NULL };
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL;
+
+  rot_start (f, 200, faults);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  emu_login (f->emu);
+  vp = rot_load_commit (f);
+  rot_cli_login (f);
+  /* Slow builds (sanitizers) take seconds for the steps above: the wait
+   * counts from the last login. */
+  g_usleep (11 * G_USEC_PER_SEC);
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_fails (rotate, 3, "Log in again");
+  }
+  emu_login (f->emu);
+  assert_state (f, "none");
+  rot_cli_login (f);
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_ok (rotate);
+  }
+  emu_login (f->emu);
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
+/* Row 2: the service dies during the rewrap, twice (before the first batch
+ * is committed, and after it); Rotate again resumes. */
+static void
+test_crash_during_rewrap (void)
+{
+  const char *const first[] = { "--crash-after-keys", "1000", NULL };
+  const char *const second[] = { "--crash-after-keys", "3000", NULL };
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL;
+
+  rot_start (f, 5000, first);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  vp = rot_load_commit (f);
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    g_assert_cmpint (rotate.status, ==, 1);
+    g_assert_nonnull (strstr (rotate.out, TKE_ROTATION_MESSAGE_STARTED));
+  }
+  g_assert_cmpint (emu_wait_exit (f->emu), ==, -SIGKILL);
+  g_clear_object (&f->emu->process);
+  rot_restart (f, second);
+  rot_cli_login (f);
+  assert_state (f, "failed");
+  g_assert_cmpint (rot_keys_lost (f), ==, 0);
+  {
+    /* Set immediate is refused: the storage is not rewrapped. */
+    g_auto (RotRun) setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+    g_auto (RotRun) rotate = { 0 };
+
+    rot_assert_fails (setimm, 1, "Set immediate is not safe now");
+    rot_assert_fails (setimm, 1, "Next: tke cryptounit-mk-rotate");
+    rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+    g_assert_cmpint (rotate.status, ==, 1);
+  }
+  g_assert_cmpint (emu_wait_exit (f->emu), ==, -SIGKILL);
+  g_clear_object (&f->emu->process);
+  rot_restart (f, NULL);
+  rot_cli_login (f);
+  assert_state (f, "failed");
+  g_assert_cmpint (rot_keys_lost (f), ==, 0);
+  {
+    g_auto (RotRun) setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+    g_auto (RotRun) rotate = { 0 };
+
+    rot_assert_fails (setimm, 1, "partly rewrapped");
+    rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+    rot_assert_ok (rotate);
+    g_assert_nonnull (strstr (rotate.out, TKE_ROTATION_MESSAGE_SUCCESSFUL));
+  }
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
+static gboolean
+journal_has (RotFixture *f, const char *text)
+{
+  g_autofree char *path = g_build_filename (f->top, "xdgstate", "tke", "journal", NULL);
+  g_autofree char *contents = NULL;
+
+  return g_file_get_contents (path, &contents, NULL, NULL) && strstr (contents, text) != NULL;
+}
+
+/* Row 3: the workstation dies after the rewrap, before set immediate; the
+ * journal shows the interrupted ceremony and set immediate finishes it. */
+static void
+test_after_rewrap (void)
+{
+  const char *const slow[] = { "--latency-ms", "300", NULL };
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL, *password_file = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) cli = NULL;
+  g_autoptr (GError) error = NULL;
+
+  rot_start (f, 500, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  vp = rot_load_commit (f);
+  rot_restart (f, slow);
+  rot_cli_login (f);
+
+  password_file = g_build_filename (f->top, "pw-rotate", NULL);
+  g_assert_true (g_file_set_contents (password_file, pw, -1, NULL));
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  for (guint i = 0; i < f->env->len; i++)
+    {
+      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "cryptounit-mk-rotate",
+                                     "--yes", "--password-file", password_file, NULL);
+  g_assert_no_error (error);
+  /* Kill the CLI once the journal says it waits for the rewrap. */
+  for (guint i = 0; i < 3000 && !journal_has (f, "\"step\":\"rewrap\""); i++)
+    g_usleep (10000);
+  g_assert_true (journal_has (f, "\"step\":\"rewrap\""));
+  g_subprocess_force_exit (cli);
+  g_subprocess_wait (cli, NULL, NULL);
+  {
+    g_autoptr (JsonObject) status = emu_wait_rotation (f->emu, "rewrapped");
+  }
+  {
+    /* Any ceremony verb warns; the service refuses to clear the new key now. */
+    g_auto (RotRun) clear = rot_tke (f, pw, "cryptounit-mk-clrnew", "--yes", NULL);
+
+    g_assert_nonnull (strstr (clear.err, "interrupted “rotate” ceremony"));
+    g_assert_cmpint (clear.status, ==, 1);
+  }
+  {
+    g_auto (RotRun) setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+
+    rot_assert_ok (setimm);
+    g_assert_nonnull (strstr (setimm.err, "interrupted “rotate” ceremony"));
+    g_assert_nonnull (strstr (setimm.out, "set immediate on every crypto unit"));
+  }
+  rot_assert_done (f, vp);
+  {
+    g_auto (RotRun) setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+
+    /* Done: nothing interrupted, and nothing left to set. */
+    g_assert_null (strstr (setimm.err, "interrupted"));
+    rot_assert_fails (setimm, 1, "Set immediate is not safe now");
+  }
+  rot_stop (f);
+}
+
+/* Row 4: set immediate fails on one of 3 units; remove the switched units,
+ * then set immediate on the rest. */
+static void
+test_setimm_failed_on_one (void)
+{
+  const char *const faults[] = { "--fail-setimm-on", "2", NULL };
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL;
+
+  rot_start (f, 500, faults);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  vp = rot_load_commit (f);
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+    g_auto (RotRun) setimm = { 0 };
+
+    rot_assert_fails (rotate, 1, "Next: tke cryptounit-rm 1 3, then tke cryptounit-mk-setimm");
+    g_assert_nonnull (strstr (rotate.out, "Crypto unit 1: set immediate OK"));
+    g_assert_nonnull (strstr (rotate.out, "Crypto unit 2: set immediate FAILED"));
+    g_assert_nonnull (strstr (rotate.out, "Crypto unit 3: set immediate OK"));
+    g_assert_nonnull (strstr (rotate.out, TKE_ROTATION_MESSAGE_REWRAPPED));
+    g_assert_null (strstr (rotate.out, TKE_ROTATION_MESSAGE_SUCCESSFUL));
+
+    setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+    rot_assert_fails (setimm, 1, "Remove them from the selection first: tke cryptounit-rm 1 3");
+  }
+  assert_state (f, "rewrapped");
+  rot_restart (f, NULL);
+  rot_cli_login (f);
+  {
+    g_auto (RotRun) rm = rot_tke (f, NULL, "cryptounit-rm", "1", "3", NULL);
+    g_auto (RotRun) setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+
+    rot_assert_ok (rm);
+    rot_assert_ok (setimm);
+    g_assert_nonnull (strstr (setimm.out, "Crypto unit 2: set immediate OK"));
+    g_assert_nonnull (strstr (setimm.out, TKE_ROTATION_MESSAGE_SUCCESSFUL));
+  }
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static void
+wait_for (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+on_message (TkeRotation *rotation, const char *text, gpointer user_data)
+{
+  g_ptr_array_add (user_data, g_strdup (text));
+}
+
+static gboolean
+cancel_when_rewrapping (gpointer user_data)
+{
+  TkeRotation *rotation = g_object_get_data (user_data, "rotation");
+  TkeRotationStatus *status = tke_rotation_get_status (rotation);
+
+  if (status == NULL || tke_rotation_status_get_state (status) != TKE_ROTATION_STATE_REWRAPPING)
+    return G_SOURCE_CONTINUE;
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* The library: cancel stops the wait and journals it; recover finishes. */
+static void
+test_cancel_and_recover (void)
+{
+  const char *const slow[] = { "--latency-ms", "100", NULL };
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *vp = NULL, *key_path = NULL, *journal_path = NULL;
+  g_autoptr (TkeServiceClient) client = NULL;
+  g_autoptr (TkeSecret) api_key = NULL, password = NULL;
+  g_autoptr (GAsyncResult) login = NULL, listed = NULL, ran = NULL, recovered = NULL;
+  g_autoptr (TkeServiceInstance) instance = NULL;
+  g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) messages = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (TkeSignatureKeyFile) key_file = NULL;
+  g_autoptr (TkeRotation) rotation = NULL;
+  g_autoptr (TkeJournal) journal = NULL;
+  g_autoptr (TkeJournalRecord) last = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  GListModel *model;
+
+  rot_start (f, 20000, slow);
+  vp = rot_load_commit (f);
+  client = tke_service_client_new (f->emu->url, f->emu->ca_file);
+  api_key = tke_secret_new_from_data ((const guint8 *) f->emu->api_key, strlen (f->emu->api_key));
+  tke_service_client_login_async (client, api_key, NULL, on_done, &login);
+  wait_for (&login);
+  g_assert_true (tke_service_client_login_finish (client, login, &error));
+  tke_service_client_list_units_async (client, NULL, on_done, &listed);
+  wait_for (&listed);
+  instance = tke_service_client_list_units_finish (client, listed, &error);
+  g_assert_no_error (error);
+  model = tke_service_instance_get_units (instance);
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    g_ptr_array_add (units, g_list_model_get_item (model, i));
+  key_path = g_build_filename (f->state, "admin1.sigkey", NULL);
+  key_file = tke_signature_key_file_load (key_path, &error);
+  g_assert_no_error (error);
+  password = tke_secret_new_from_data ((const guint8 *) f->pw1, strlen (f->pw1));
+  g_ptr_array_add (signers, tke_file_signer_new (key_file, password));
+  journal_path = g_build_filename (f->top, "journal", NULL);
+  journal = tke_journal_new (journal_path);
+
+  rotation = tke_rotation_new (client, instance, units);
+  tke_rotation_set_signers (rotation, signers);
+  tke_rotation_set_journal (rotation, journal);
+  tke_rotation_set_poll_interval (rotation, 20);
+  g_signal_connect (rotation, "message", G_CALLBACK (on_message), messages);
+  g_object_set_data (G_OBJECT (cancellable), "rotation", rotation);
+  g_timeout_add (5, cancel_when_rewrapping, cancellable);
+  tke_rotation_run_async (rotation, cancellable, on_done, &ran);
+  wait_for (&ran);
+  g_assert_false (tke_rotation_run_finish (rotation, ran, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_false (tke_rotation_has_advice (rotation));
+  {
+    /* The journal says where it stopped, and that the ceremony ended. */
+    g_autoptr (GPtrArray) records = tke_journal_read (journal, &error);
+    TkeJournalRecord *end = records->pdata[records->len - 1];
+    TkeJournalRecord *step = records->pdata[records->len - 2];
+
+    g_assert_cmpstr (end->step, ==, TKE_JOURNAL_STEP_END);
+    g_assert_cmpstr (end->outcome, ==, TKE_JOURNAL_OUTCOME_CANCELLED);
+    g_assert_cmpstr (step->step, ==, TKE_JOURNAL_STEP_REWRAP);
+    g_assert_cmpstr (step->outcome, ==, TKE_JOURNAL_OUTCOME_CANCELLED);
+    g_assert_cmpstr (end->to_vp, ==, vp);
+  }
+  last = tke_journal_find_interrupted (journal, &error);
+  g_assert_null (last);
+
+  /* The service rewraps on; recover follows the advice to the end. */
+  tke_rotation_recover_async (rotation, NULL, on_done, &recovered);
+  wait_for (&recovered);
+  g_assert_true (tke_rotation_recover_finish (rotation, recovered, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (tke_rotation_get_advice (rotation), ==, TKE_RECOVERY_ACTION_NONE);
+  g_assert_cmpuint (messages->len, >=, 2);
+  g_assert_cmpstr (messages->pdata[0], ==, TKE_ROTATION_MESSAGE_STARTED);
+  g_assert_cmpstr (messages->pdata[messages->len - 1], ==, TKE_ROTATION_MESSAGE_SUCCESSFUL);
+  for (guint i = 0; i < units->len; i++)
+    g_assert_null (tke_rotation_get_unit_error (rotation, units->pdata[i]));
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/rotation/complete", test_complete);
+  g_test_add_func ("/rotation/prechecks", test_prechecks);
+  g_test_add_func ("/rotation/expired-token", test_expired_token);
+  g_test_add_func ("/rotation/crash-during-rewrap", test_crash_during_rewrap);
+  g_test_add_func ("/rotation/after-rewrap", test_after_rewrap);
+  g_test_add_func ("/rotation/setimm-failed-on-one", test_setimm_failed_on_one);
+  g_test_add_func ("/rotation/cancel-and-recover", test_cancel_and_recover);
+  return g_test_run ();
+}

@@ -1,0 +1,258 @@
+/* test-precheck.c: tests of src/libtke/tke-precheck.c, one per pre-check
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <string.h>
+
+#include <tke.h>
+
+#define OLD_VP "1111111111111111111111111111111111111111111111111111111111111111"
+#define NEW_VP "2222222222222222222222222222222222222222222222222222222222222222"
+#define SKI_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define SKI_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define SKI_C "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
+
+static TkeCryptoUnit *
+good_unit (const char *instance, guint number)
+{
+  g_autoptr (GPtrArray) admins = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *hsm = g_strdup_printf ("hsm-%u", number);
+  TkeCryptoUnit *unit = tke_crypto_unit_new (
+      instance, hsm, number, TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, "[us-south].[AZ1-CS1].[01].[01]");
+  g_ptr_array_add (admins, tke_administrator_new ("Admin A", SKI_A));
+  g_ptr_array_add (admins, tke_administrator_new ("Admin B", SKI_B));
+  tke_crypto_unit_set_administrators (unit, admins);
+  tke_crypto_unit_set_thresholds (unit, FALSE, 2, 1);
+  tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP,
+                                 TKE_CURRENT_REGISTER_VALID, OLD_VP);
+  tke_crypto_unit_set_reachable (unit, TRUE);
+  return unit;
+}
+
+/* Three good units of instance "inst"; the store holds all of them. */
+static GPtrArray *
+good_units (GListStore **store)
+{
+  GPtrArray *units = g_ptr_array_new_with_free_func (g_object_unref);
+
+  *store = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+  for (guint i = 1; i <= 3; i++)
+    {
+      TkeCryptoUnit *unit = good_unit ("inst", i);
+
+      g_ptr_array_add (units, unit);
+      g_list_store_append (*store, unit);
+    }
+  return units;
+}
+
+static void
+expect (GListStore *store, GPtrArray *units, gint64 expiry, TkePrecheck expected, int code)
+{
+  g_autoptr (GError) error = NULL;
+  TkePrecheck got = tke_precheck_rotation (G_LIST_MODEL (store), units, expiry, &error);
+
+  g_assert_cmpint (got, ==, expected);
+  if (expected == TKE_PRECHECK_OK)
+    g_assert_no_error (error);
+  else
+    {
+      g_assert_error (error, TKE_ERROR, code);
+      g_assert_cmpuint (strlen (error->message), >, 20);
+    }
+}
+
+static void
+test_all_good (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+
+  expect (store, units, 0, TKE_PRECHECK_OK, 0);
+  expect (store, units, g_get_real_time () / G_USEC_PER_SEC + 3600, TKE_PRECHECK_OK, 0);
+  for (guint i = 0; i < units->len; i++)
+    g_assert_cmpint (tke_precheck_compare_unit (units, i), ==, TKE_COMPARE_NONE);
+}
+
+static void
+test_no_units (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+
+  g_ptr_array_set_size (units, 0);
+  expect (store, units, 0, TKE_PRECHECK_NO_UNITS, TKE_ERROR_PRECHECK_FAILED);
+}
+
+static void
+test_token_expired (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+
+  expect (store, units, g_get_real_time () / G_USEC_PER_SEC - 1, TKE_PRECHECK_TOKEN_EXPIRED,
+          TKE_ERROR_AUTH_EXPIRED);
+}
+
+static void
+test_several_instances (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+
+  g_ptr_array_add (units, good_unit ("other", 1));
+  expect (store, units, 0, TKE_PRECHECK_SEVERAL_INSTANCES, TKE_ERROR_PRECHECK_FAILED);
+}
+
+static void
+test_not_all_units (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+  g_autoptr (TkeCryptoUnit) recovery = tke_crypto_unit_new (
+      "inst", "hsm-9", 9, TKE_CRYPTO_UNIT_TYPE_RECOVERY, "[us-south].[AZ1-CS1].[01].[09]");
+
+  /* A recovery unit need not be selected. */
+  g_list_store_append (store, recovery);
+  expect (store, units, 0, TKE_PRECHECK_OK, 0);
+  g_ptr_array_remove_index (units, 2);
+  expect (store, units, 0, TKE_PRECHECK_NOT_ALL_UNITS, TKE_ERROR_PRECHECK_FAILED);
+}
+
+static void
+test_unreachable (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+
+  tke_crypto_unit_set_reachable (units->pdata[1], FALSE);
+  expect (store, units, 0, TKE_PRECHECK_UNREACHABLE, TKE_ERROR_PRECHECK_FAILED);
+}
+
+static void
+test_imprint_mode (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+
+  tke_crypto_unit_set_thresholds (units->pdata[2], TRUE, 0, 0);
+  expect (store, units, 0, TKE_PRECHECK_IMPRINT_MODE, TKE_ERROR_PRECHECK_FAILED);
+  g_assert_true (tke_precheck_compare_unit (units, 2) & TKE_COMPARE_IMPRINT_MODE);
+  g_assert_false (tke_precheck_compare_unit (units, 0) & TKE_COMPARE_IMPRINT_MODE);
+}
+
+static void
+test_thresholds (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+
+  tke_crypto_unit_set_thresholds (units->pdata[1], FALSE, 1, 1);
+  expect (store, units, 0, TKE_PRECHECK_THRESHOLDS, TKE_ERROR_PRECHECK_FAILED);
+  g_assert_cmpint (tke_precheck_compare_unit (units, 1), ==, TKE_COMPARE_SIGNATURE_THRESHOLD);
+  g_assert_cmpint (tke_precheck_compare_unit (units, 0), ==, TKE_COMPARE_NONE);
+}
+
+static void
+test_administrators (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+  g_autoptr (GPtrArray) other = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) common = NULL;
+
+  /* Same count, same names, another key: only the SKI counts. */
+  g_ptr_array_add (other, tke_administrator_new ("Admin A", SKI_A));
+  g_ptr_array_add (other, tke_administrator_new ("Admin B", SKI_C));
+  tke_crypto_unit_set_administrators (units->pdata[0], other);
+  common = tke_precheck_common_administrators (units);
+  g_assert_cmpuint (common->len, ==, 1);
+  g_assert_cmpstr (common->pdata[0], ==, SKI_A);
+  expect (store, units, 0, TKE_PRECHECK_ADMINISTRATORS, TKE_ERROR_PRECHECK_FAILED);
+  g_assert_cmpint (tke_precheck_compare_unit (units, 0), ==, TKE_COMPARE_ADMINISTRATORS);
+
+  /* Threshold 1: one common administrator suffices. */
+  for (guint i = 0; i < units->len; i++)
+    tke_crypto_unit_set_thresholds (units->pdata[i], FALSE, 1, 1);
+  expect (store, units, 0, TKE_PRECHECK_OK, 0);
+}
+
+static void
+test_current_register (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+
+  tke_crypto_unit_set_registers (units->pdata[1], TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP,
+                                 TKE_CURRENT_REGISTER_EMPTY, TKE_EMPTY_VP);
+  expect (store, units, 0, TKE_PRECHECK_CURRENT_REGISTER, TKE_ERROR_PRECHECK_FAILED);
+  /* Valid everywhere, another VP on one unit (equal on the first line shown). */
+  tke_crypto_unit_set_registers (
+      units->pdata[1], TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP, TKE_CURRENT_REGISTER_VALID,
+      "1111111111111111111111111111111199999999999999999999999999999999");
+  expect (store, units, 0, TKE_PRECHECK_CURRENT_REGISTER, TKE_ERROR_PRECHECK_FAILED);
+  g_assert_cmpint (tke_precheck_compare_unit (units, 1), ==, TKE_COMPARE_CURRENT_REGISTER);
+}
+
+static void
+test_new_register (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+
+  /* Uncommitted on one unit. */
+  tke_crypto_unit_set_registers (units->pdata[2], TKE_NEW_REGISTER_FULL_UNCOMMITTED, NEW_VP,
+                                 TKE_CURRENT_REGISTER_VALID, OLD_VP);
+  expect (store, units, 0, TKE_PRECHECK_NEW_REGISTER, TKE_ERROR_PRECHECK_FAILED);
+  /* Empty everywhere (the doc's "Valid" would pass this): refused. */
+  for (guint i = 0; i < units->len; i++)
+    tke_crypto_unit_set_registers (units->pdata[i], TKE_NEW_REGISTER_EMPTY, TKE_EMPTY_VP,
+                                   TKE_CURRENT_REGISTER_VALID, OLD_VP);
+  expect (store, units, 0, TKE_PRECHECK_NEW_REGISTER, TKE_ERROR_PRECHECK_FAILED);
+  /* Committed everywhere, but another VP on one unit. */
+  for (guint i = 0; i < units->len; i++)
+    tke_crypto_unit_set_registers (
+        units->pdata[i], TKE_NEW_REGISTER_FULL_COMMITTED,
+        i == 0 ? "3333333333333333333333333333333333333333333333333333333333333333" : NEW_VP,
+        TKE_CURRENT_REGISTER_VALID, OLD_VP);
+  expect (store, units, 0, TKE_PRECHECK_NEW_REGISTER, TKE_ERROR_PRECHECK_FAILED);
+  g_assert_cmpint (tke_precheck_compare_unit (units, 0), ==, TKE_COMPARE_NEW_REGISTER);
+  /* The new key equal to the current one: nothing to rotate to. */
+  for (guint i = 0; i < units->len; i++)
+    tke_crypto_unit_set_registers (units->pdata[i], TKE_NEW_REGISTER_FULL_COMMITTED, OLD_VP,
+                                   TKE_CURRENT_REGISTER_VALID, OLD_VP);
+  expect (store, units, 0, TKE_PRECHECK_NEW_REGISTER, TKE_ERROR_PRECHECK_FAILED);
+}
+
+static void
+test_compare_tie (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+
+  /* Two units that disagree: both are marked, neither is "right". */
+  g_ptr_array_remove_index (units, 2);
+  tke_crypto_unit_set_thresholds (units->pdata[1], FALSE, 1, 1);
+  g_assert_true (tke_precheck_compare_unit (units, 0) & TKE_COMPARE_SIGNATURE_THRESHOLD);
+  g_assert_true (tke_precheck_compare_unit (units, 1) & TKE_COMPARE_SIGNATURE_THRESHOLD);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/precheck/all-good", test_all_good);
+  g_test_add_func ("/precheck/no-units", test_no_units);
+  g_test_add_func ("/precheck/token-expired", test_token_expired);
+  g_test_add_func ("/precheck/several-instances", test_several_instances);
+  g_test_add_func ("/precheck/not-all-units", test_not_all_units);
+  g_test_add_func ("/precheck/unreachable", test_unreachable);
+  g_test_add_func ("/precheck/imprint-mode", test_imprint_mode);
+  g_test_add_func ("/precheck/thresholds", test_thresholds);
+  g_test_add_func ("/precheck/administrators", test_administrators);
+  g_test_add_func ("/precheck/current-register", test_current_register);
+  g_test_add_func ("/precheck/new-register", test_new_register);
+  g_test_add_func ("/precheck/compare-tie", test_compare_tie);
+  return g_test_run ();
+}
