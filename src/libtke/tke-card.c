@@ -33,6 +33,7 @@
 #include <winscard.h>
 
 #include "tke-card.h"
+#include "tke-card-private.h"
 #include "tke-crypto.h"
 #include "tke-enum-types.h"
 #include "tke-error.h"
@@ -193,9 +194,30 @@ tke_card_pin_prompt (guint reader_index,
 
 /* ---- Signals from worker threads, delivered on the owner's context ---- */
 
+/* Runs FUNC in CONTEXT's thread, always later.  Not g_main_context_invoke():
+ * it runs the function right here when this thread can acquire the context
+ * (the global default, while its owner is not iterating), and a signal
+ * handler would then run in the worker thread. */
+void
+tke_card_dispatch (GMainContext *context,
+                   GSourceFunc func,
+                   gpointer data,
+                   GDestroyNotify notify)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[tke] card event");
+  g_source_attach (source, context);
+  g_source_unref (source);
+}
+
+/* Holds the card weakly: a late event must not keep a card alive, or its
+ * finalization (which resets the card) would happen at a random moment. */
 typedef struct
 {
-  TkeCard *card;
+  GWeakRef card;
   gboolean waiting;
   TkePinEntry entry;
 } PinEvent;
@@ -205,7 +227,7 @@ pin_event_free (gpointer data)
 {
   PinEvent *event = data;
 
-  g_object_unref (event->card);
+  g_weak_ref_clear (&event->card);
   g_free (event);
 }
 
@@ -213,8 +235,10 @@ static gboolean
 deliver_pin_event (gpointer data)
 {
   PinEvent *event = data;
-  TkeCard *self = event->card;
+  g_autoptr(TkeCard) self = g_weak_ref_get (&event->card);
 
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
   if (event->waiting)
     g_signal_emit (self, signals[SIGNAL_PIN_REQUESTED], 0, event->entry);
   if (self->waiting_for_pin != event->waiting)
@@ -232,11 +256,10 @@ post_pin_event (TkeCard *self,
 {
   PinEvent *event = g_new0 (PinEvent, 1);
 
-  event->card = g_object_ref (self);
+  g_weak_ref_init (&event->card, self);
   event->waiting = waiting;
   event->entry = entry;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver_pin_event, event,
-                              pin_event_free);
+  tke_card_dispatch (self->context, deliver_pin_event, event, pin_event_free);
 }
 
 /* ---- APDUs (worker threads, with self->lock held) ---- */
@@ -575,6 +598,9 @@ pin_pad_entry (TkeCard *self,
   rv = SCardControl (self->handle, self->features.verify_pin_direct, structure, sizeof structure,
                      response, sizeof response, &n);
   post_pin_event (self, FALSE, entry);
+  /* The status word only: the PIN never reaches the host. */
+  g_debug ("PIN entry %d on reader %u: rv 0x%lX, %lu bytes, SW %02X%02X", entry, self->reader_index,
+           (unsigned long) rv, (unsigned long) n, n == 2 ? response[0] : 0, n == 2 ? response[1] : 0);
   if (rv != SCARD_S_SUCCESS)
     {
       set_card_error (self, rv, error);
@@ -1024,8 +1050,14 @@ read_features (TkeCard *self,
 
   /* A reader without part 10 features is a reader without a PIN pad:
    * the card still opens (info, public key), PIN operations are refused. */
-  if (rv != SCARD_S_SUCCESS)
+  if (rv == SCARD_E_UNSUPPORTED_FEATURE || rv == SCARD_E_NOT_TRANSACTED
+      || rv == SCARD_E_INVALID_PARAMETER)
     return TRUE;
+  if (rv != SCARD_S_SUCCESS)
+    {
+      set_card_error (self, rv, error);
+      return FALSE;
+    }
   return tke_pcsc_parse_features (tlv, n, &self->features, error);
 }
 
@@ -1052,15 +1084,53 @@ connect_card (OpenData *d,
                           error);
       return NULL;
     }
-  if (!read_features (self, error) || !begin_transaction (self, error))
+  /* In a transaction: it also reconnects if another program just reset
+   * the card (SCARD_W_RESET_CARD), e.g. the previous TkeCard going away. */
+  if (!begin_transaction (self, error))
     return NULL;
-  if (select_applet (self, error))
+  if (read_features (self, error) && select_applet (self, error))
     info = read_card_info (self, error);
   end_transaction (self);
   if (info == NULL)
     return NULL;
   apply_card_info (self, info);
   return g_steal_pointer (&self);
+}
+
+/* Establishes D's context and runs WAIT with SCardCancel wired to the
+ * cancellable; the context stays established only if WAIT returns a name. */
+typedef char *(*WaitFunc) (OpenData *d, GCancellable *cancellable, GError **error);
+
+static char *
+wait_cancellably (OpenData *d,
+                  WaitFunc wait,
+                  GCancellable *cancellable,
+                  GError **error)
+{
+  char *name;
+  gulong handler = 0;
+  LONG rv = SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &d->pcsc);
+
+  if (rv != SCARD_S_SUCCESS)
+    {
+      tke_pcsc_set_error (rv, d->reader_index, error);
+      return NULL;
+    }
+  g_mutex_lock (&d->lock);
+  d->have_pcsc = TRUE;
+  g_mutex_unlock (&d->lock);
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (open_cancelled), d, NULL);
+  name = wait (d, cancellable, error);
+  /* After this, the cancel handler no longer runs: SCardCancel cannot
+   * meet a released context. */
+  g_cancellable_disconnect (cancellable, handler);
+  g_mutex_lock (&d->lock);
+  d->have_pcsc = FALSE;
+  g_mutex_unlock (&d->lock);
+  if (name == NULL)
+    SCardReleaseContext (d->pcsc);
+  return name;
 }
 
 static void
@@ -1071,39 +1141,119 @@ open_thread (GTask *task,
 {
   OpenData *d = task_data;
   GError *error = NULL;
-  g_autofree char *name = NULL;
-  TkeCard *card = NULL;
-  gulong handler = 0;
-  LONG rv = SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &d->pcsc);
+  g_autofree char *name = wait_cancellably (d, wait_for_card, cancellable, &error);
+  TkeCard *card = name != NULL ? connect_card (d, name, &error) : NULL;
 
-  if (rv != SCARD_S_SUCCESS)
-    {
-      tke_pcsc_set_error (rv, d->reader_index, &error);
-      g_task_return_error (task, error);
-      return;
-    }
-  g_mutex_lock (&d->lock);
-  d->have_pcsc = TRUE;
-  g_mutex_unlock (&d->lock);
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (open_cancelled), d, NULL);
-  name = wait_for_card (d, cancellable, &error);
-  /* After this, the cancel handler no longer runs: SCardCancel cannot
-   * meet a released context. */
-  g_cancellable_disconnect (cancellable, handler);
-  g_mutex_lock (&d->lock);
-  d->have_pcsc = FALSE;
-  g_mutex_unlock (&d->lock);
-  if (name == NULL)
-    SCardReleaseContext (d->pcsc);
-  else
-    card = connect_card (d, name, &error);
   if (card == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, card, g_object_unref);
+}
+
+/* Waits until the reader has no card (or is gone); returns a dummy name. */
+static char *
+wait_for_removal (OpenData *d,
+                  GCancellable *cancellable,
+                  GError **error)
+{
+  LONG rv = SCARD_S_SUCCESS;
+  g_autofree char *name = find_reader (d->pcsc, d->prefix, &rv);
+  SCARD_READERSTATE state = { .szReader = name, .dwCurrentState = SCARD_STATE_UNAWARE };
+
+  if (name == NULL && rv == SCARD_S_SUCCESS)
+    return g_strdup ("");
+  if (name != NULL)
+    rv = SCardGetStatusChange (d->pcsc, 0, &state, 1);
+  while (rv == SCARD_S_SUCCESS && (state.dwEventState & SCARD_STATE_PRESENT) != 0
+         && !g_cancellable_is_cancelled (cancellable))
+    {
+      state.dwCurrentState = state.dwEventState & ~SCARD_STATE_CHANGED;
+      rv = SCardGetStatusChange (d->pcsc, WAIT_SLICE_MS, &state, 1);
+      if (rv == SCARD_E_TIMEOUT)
+        rv = SCARD_S_SUCCESS;
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  if (rv == SCARD_E_UNKNOWN_READER || rv == SCARD_S_SUCCESS)
+    return g_strdup ("");
+  tke_pcsc_set_error (rv, d->reader_index, error);
+  return NULL;
+}
+
+static void
+wait_removed_thread (GTask *task,
+                     gpointer source_object,
+                     gpointer task_data,
+                     GCancellable *cancellable)
+{
+  OpenData *d = task_data;
+  GError *error = NULL;
+  g_autofree char *done = wait_cancellably (d, wait_for_removal, cancellable, &error);
+
+  if (done == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
-  g_task_return_pointer (task, card, g_object_unref);
+  SCardReleaseContext (d->pcsc);
+  g_task_return_boolean (task, TRUE);
+}
+
+static GTask *
+open_task_new (guint reader_index,
+               const char *reader_prefix,
+               gboolean wait,
+               gpointer source_tag,
+               GCancellable *cancellable,
+               GAsyncReadyCallback callback,
+               gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  OpenData *d = g_new0 (OpenData, 1);
+
+  d->reader_index = reader_index;
+  d->prefix = g_strdup (reader_prefix != NULL ? reader_prefix
+                                              : tke_reader_default_prefix (reader_index));
+  d->wait = wait;
+  d->context = g_main_context_ref_thread_default ();
+  g_mutex_init (&d->lock);
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, d, open_data_free);
+  return task;
+}
+
+/**
+ * tke_card_wait_removed_async:
+ * @reader_index: 1 or 2: how messages name the reader
+ * @reader_prefix: (nullable): the reader's name prefix, or %NULL for
+ *   tke_reader_default_prefix()
+ * @cancellable: (nullable): stops the wait
+ * @callback: callback
+ * @user_data: for @callback
+ *
+ * Completes when the reader has no card (at once if it has none), e.g.
+ * after "Remove the card from reader 1".
+ */
+void
+tke_card_wait_removed_async (guint reader_index,
+                             const char *reader_prefix,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr(GTask) task = open_task_new (reader_index, reader_prefix, TRUE,
+                                         tke_card_wait_removed_async, cancellable, callback,
+                                         user_data);
+
+  g_task_run_in_thread (task, wait_removed_thread);
+}
+
+gboolean
+tke_card_wait_removed_finish (GAsyncResult *result,
+                              GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**
@@ -1129,17 +1279,9 @@ tke_card_open_async (guint reader_index,
                      GAsyncReadyCallback callback,
                      gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  OpenData *d = g_new0 (OpenData, 1);
+  g_autoptr(GTask) task = open_task_new (reader_index, reader_prefix, wait_for_card,
+                                         tke_card_open_async, cancellable, callback, user_data);
 
-  d->reader_index = reader_index;
-  d->prefix = g_strdup (reader_prefix != NULL ? reader_prefix
-                                              : tke_reader_default_prefix (reader_index));
-  d->wait = wait_for_card;
-  d->context = g_main_context_ref_thread_default ();
-  g_mutex_init (&d->lock);
-  g_task_set_source_tag (task, tke_card_open_async);
-  g_task_set_task_data (task, d, open_data_free);
   g_task_run_in_thread (task, open_thread);
 }
 
