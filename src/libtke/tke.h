@@ -21,6 +21,7 @@
 #include "tke-key-part-source.h"
 #include "tke-signature-key-file.h"
 #include "tke-rotation-status.h"
+#include "tke-recovery.h"
 #include "tke-card.h"
 #include "tke-reader.h"
 #include "tke-reader-monitor.h"
