@@ -102,28 +102,6 @@ enum
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-typedef struct
-{
-  char *serial;
-  TkeCardType card_type;
-  char *zone;
-  char *zone_description;
-  char *description;
-  guint pin_tries_left;
-  gboolean has_signature_key;
-} CardInfo;
-
-static void
-card_info_free (CardInfo *info)
-{
-  g_free (info->serial);
-  g_free (info->zone);
-  g_free (info->zone_description);
-  g_free (info->description);
-  g_free (info);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CardInfo, card_info_free)
 
 TkeCardKeyPart *
 tke_card_key_part_copy (const TkeCardKeyPart *part)
@@ -438,75 +416,7 @@ select_applet (TkeCard *self,
   return TRUE;
 }
 
-static char *
-utf8_value (const guint8 *value,
-            gsize size)
-{
-  if (!g_utf8_validate ((const char *) value, (gssize) size, NULL))
-    return g_strdup ("?");
-  return g_strndup ((const char *) value, size);
-}
-
-/* GET CARD INFO: TLVs (tag, length, value); unknown tags are skipped. */
-static CardInfo *
-parse_card_info (const guint8 *data,
-                 gsize size,
-                 GError **error)
-{
-  g_autoptr(CardInfo) info = g_new0 (CardInfo, 1);
-  gsize i = 0;
-
-  while (i + 2 <= size)
-    {
-      guint8 tag = data[i];
-      gsize length = data[i + 1];
-      const guint8 *value = data + i + 2;
-
-      if (i + 2 + length > size)
-        break;
-      switch (tag)
-        {
-        case 0x01:
-          info->serial = tke_crypto_hex_encode (value, length);
-          break;
-        case 0x02:
-          if (length == 1)
-            info->card_type = value[0] == 0x01 ? TKE_CARD_TYPE_CA
-                              : value[0] == 0x02 ? TKE_CARD_TYPE_EP11
-                                                 : TKE_CARD_TYPE_UNKNOWN;
-          break;
-        case 0x03:
-          info->zone = tke_crypto_hex_encode (value, length);
-          break;
-        case 0x04:
-          info->zone_description = utf8_value (value, length);
-          break;
-        case 0x05:
-          info->description = utf8_value (value, length);
-          break;
-        case 0x06:
-          if (length >= 1)
-            info->pin_tries_left = value[0];
-          break;
-        case 0x08:
-          if (length == 1)
-            info->has_signature_key = (value[0] & 0x01) != 0;
-          break;
-        default:
-          break;
-        }
-      i += 2 + length;
-    }
-  if (i != size || info->serial == NULL || info->card_type == TKE_CARD_TYPE_UNKNOWN)
-    {
-      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("The card's information is malformed."));
-      return NULL;
-    }
-  return g_steal_pointer (&info);
-}
-
-static CardInfo *
+static TkePcscCardInfo *
 read_card_info (TkeCard *self,
                 GError **error)
 {
@@ -514,12 +424,12 @@ read_card_info (TkeCard *self,
 
   if (data == NULL)
     return NULL;
-  return parse_card_info (data->data, data->len, error);
+  return tke_pcsc_parse_card_info (data->data, data->len, error);
 }
 
 static void
 apply_card_info (TkeCard *self,
-                 CardInfo *info)
+                 TkePcscCardInfo *info)
 {
   g_free (self->serial);
   self->serial = g_strdup (info->serial);
@@ -819,7 +729,7 @@ read_key_part (TkeCard *self,
   part = g_new0 (TkeCardKeyPart, 1);
   part->index = index;
   part->check_value = tke_crypto_hex_encode (info->data + 1, TKE_VP_SIZE);
-  part->description = utf8_value (info->data + 1 + TKE_VP_SIZE, info->len - 1 - TKE_VP_SIZE);
+  part->description = tke_pcsc_utf8_value (info->data + 1 + TKE_VP_SIZE, info->len - 1 - TKE_VP_SIZE);
   return part;
 }
 
@@ -1069,7 +979,7 @@ connect_card (OpenData *d,
               GError **error)
 {
   g_autoptr(TkeCard) self = g_object_new (TKE_TYPE_CARD, NULL);
-  g_autoptr(CardInfo) info = NULL;
+  g_autoptr(TkePcscCardInfo) info = NULL;
   LONG rv;
 
   self->context = g_main_context_ref (d->context);
@@ -1530,7 +1440,7 @@ tke_card_read_info_async (TkeCard *self,
                           gpointer user_data)
 {
   g_return_if_fail (TKE_IS_CARD (self));
-  run_operation (self, operation_new (op_read_info, (GDestroyNotify) card_info_free, FALSE),
+  run_operation (self, operation_new (op_read_info, (GDestroyNotify) tke_pcsc_card_info_free, FALSE),
                  tke_card_read_info_async, cancellable, callback, user_data);
 }
 
@@ -1539,7 +1449,7 @@ tke_card_read_info_finish (TkeCard *self,
                            GAsyncResult *result,
                            GError **error)
 {
-  g_autoptr(CardInfo) info = finish_operation (self, result, tke_card_read_info_async, error);
+  g_autoptr(TkePcscCardInfo) info = finish_operation (self, result, tke_card_read_info_async, error);
 
   if (info == NULL)
     return FALSE;
