@@ -16,6 +16,9 @@
 #include <tke.h>
 
 #include "tke-cli.h"
+#include "tke-cli-keys.h"
+#include "tke-cli-mk.h"
+#include "tke-cli-units.h"
 
 static int run_help (int argc, char **argv);
 static int run_version (int argc, char **argv);
@@ -30,6 +33,9 @@ static const TkeCliVerbTable general_table = { general_verbs, G_N_ELEMENTS (gene
 /* One line per group of verbs, in the order `tke help` lists them. */
 static const TkeCliVerbTable *const verb_tables[] = {
   &general_table,
+  &tke_cli_unit_verbs,
+  &tke_cli_key_verbs,
+  &tke_cli_mk_verbs,
 };
 
 const TkeCliVerb *
@@ -55,6 +61,8 @@ print_usage (void)
              "  0  the operation succeeded\n"
              "  1  the operation failed; the message says why and what to do\n"
              "  2  the command line was wrong\n"));
+  g_print (_("  3  not logged in, or the token expired: run “tke login”\n"
+             "  4  you answered no to a confirmation; nothing was changed\n"));
   g_print (_("\nRun “tke help VERB” for the options of a verb.\n"));
 }
 

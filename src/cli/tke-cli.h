@@ -19,6 +19,8 @@ typedef enum
   TKE_EXIT_OK = 0,
   TKE_EXIT_FAILED = 1,
   TKE_EXIT_USAGE = 2,
+  TKE_EXIT_AUTH = 3,
+  TKE_EXIT_CANCELLED = 4,
 } TkeExitCode;
 
 typedef struct

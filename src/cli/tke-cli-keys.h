@@ -1,0 +1,10 @@
+/* tke-cli-keys.h: the keys verbs of the tke CLI
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "tke-cli.h"
+
+extern const TkeCliVerbTable tke_cli_key_verbs;

@@ -1,0 +1,640 @@
+/* tke-ceremony.c: one administrative ceremony over the selected units
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The domain logic the CLI and the GUI share: which signers sign what,
+ * the importer key and the sealing of each part to each unit, the order of
+ * the steps, and progress signals for both front ends to render.
+ */
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "tke-ceremony.h"
+#include "tke-error.h"
+#include "tke-key-part-source.h"
+#include "tke-signer.h"
+
+struct _TkeCeremony
+{
+  GObject parent_instance;
+
+  TkeServiceClient *client;
+  TkeCeremonyKind kind;
+  GListStore *units;
+  GPtrArray *signers;
+  GPtrArray *parts;
+  char *admin_name;
+  GBytes *admin_public_key;
+  char *admin_ski;
+  guint signature_threshold;
+  guint revocation_threshold;
+
+  /* While running */
+  guint n_done;
+  guint part_index;
+  GBytes *importer;
+  GPtrArray *sealed;
+};
+
+enum
+{
+  SIGNAL_PROGRESS,
+  SIGNAL_UNIT_DONE,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (TkeCeremony, tke_ceremony, G_TYPE_OBJECT)
+
+/**
+ * tke_ceremony_new:
+ * @client: a logged-in service client
+ * @kind: the command
+ * @units: the units (TkeCryptoUnit), in the order to visit them
+ *
+ * Returns: (transfer full): a ceremony, ready to be given its arguments
+ */
+TkeCeremony *
+tke_ceremony_new (TkeServiceClient *client,
+                  TkeCeremonyKind kind,
+                  GListModel *units)
+{
+  TkeCeremony *self;
+
+  g_return_val_if_fail (TKE_IS_SERVICE_CLIENT (client), NULL);
+  g_return_val_if_fail (G_IS_LIST_MODEL (units), NULL);
+
+  self = g_object_new (TKE_TYPE_CEREMONY, NULL);
+  self->client = g_object_ref (client);
+  self->kind = kind;
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (GObject) unit = g_list_model_get_item (units, i);
+
+      g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (unit), self);
+      g_list_store_append (self->units, unit);
+    }
+  return self;
+}
+
+TkeCeremonyKind
+tke_ceremony_get_kind (TkeCeremony *self)
+{
+  g_return_val_if_fail (TKE_IS_CEREMONY (self), TKE_CEREMONY_LOAD);
+  return self->kind;
+}
+
+static GPtrArray *
+ref_array (GPtrArray *array)
+{
+  GPtrArray *copy = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; array != NULL && i < array->len; i++)
+    g_ptr_array_add (copy, g_object_ref (array->pdata[i]));
+  return copy;
+}
+
+/**
+ * tke_ceremony_set_signers:
+ * @signers: (element-type TkeSigner) (nullable): the signers
+ */
+void
+tke_ceremony_set_signers (TkeCeremony *self,
+                          GPtrArray *signers)
+{
+  g_return_if_fail (TKE_IS_CEREMONY (self));
+  g_ptr_array_unref (self->signers);
+  self->signers = ref_array (signers);
+}
+
+/**
+ * tke_ceremony_set_key_parts:
+ * @parts: (element-type TkeKeyPartSource) (nullable): 2 or 3 key parts
+ */
+void
+tke_ceremony_set_key_parts (TkeCeremony *self,
+                            GPtrArray *parts)
+{
+  g_return_if_fail (TKE_IS_CEREMONY (self));
+  g_ptr_array_unref (self->parts);
+  self->parts = ref_array (parts);
+}
+
+void
+tke_ceremony_set_new_administrator (TkeCeremony *self,
+                                    const char *name,
+                                    GBytes *public_key)
+{
+  g_return_if_fail (TKE_IS_CEREMONY (self));
+  g_free (self->admin_name);
+  self->admin_name = g_strdup (name);
+  g_clear_pointer (&self->admin_public_key, g_bytes_unref);
+  if (public_key != NULL)
+    self->admin_public_key = g_bytes_ref (public_key);
+}
+
+void
+tke_ceremony_set_administrator_ski (TkeCeremony *self,
+                                    const char *ski)
+{
+  g_return_if_fail (TKE_IS_CEREMONY (self));
+  g_free (self->admin_ski);
+  self->admin_ski = g_ascii_strdown (ski, -1);
+}
+
+void
+tke_ceremony_set_thresholds (TkeCeremony *self,
+                             guint signature_threshold,
+                             guint revocation_threshold)
+{
+  g_return_if_fail (TKE_IS_CEREMONY (self));
+  self->signature_threshold = signature_threshold;
+  self->revocation_threshold = revocation_threshold;
+}
+
+guint
+tke_ceremony_get_n_units_done (TkeCeremony *self)
+{
+  g_return_val_if_fail (TKE_IS_CEREMONY (self), 0);
+  return self->n_done;
+}
+
+/* ---- Running ------------------------------------------------------------ */
+
+static TkeCryptoUnit *
+current_unit (TkeCeremony *self)
+{
+  g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units),
+                                                          self->n_done);
+  return unit; /* the store keeps it alive */
+}
+
+static void
+progress (TkeCeremony *self,
+          const char *format,
+          ...) G_GNUC_PRINTF (2, 3);
+
+static void
+progress (TkeCeremony *self,
+          const char *format,
+          ...)
+{
+  TkeCryptoUnit *unit = current_unit (self);
+  g_autofree char *what = NULL;
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  what = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  message = g_strdup_printf (_("Crypto unit %u: %s"), tke_crypto_unit_get_number (unit), what);
+  g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, unit, message);
+}
+
+/* The signers of a command on @unit, by the rule of the header. */
+static GPtrArray *
+signers_for (TkeCeremony *self,
+             TkeCryptoUnit *unit,
+             guint n_first)
+{
+  GPtrArray *chosen = g_ptr_array_new_with_free_func (g_object_unref);
+
+  if (tke_crypto_unit_get_imprint_mode (unit) && self->kind != TKE_CEREMONY_SET_THRESHOLDS)
+    return chosen;
+  if (self->signers->len == 0)
+    return chosen;
+  if (n_first == 0)
+    n_first = self->signers->len;
+  for (guint i = 0; i < n_first; i++)
+    g_ptr_array_add (chosen, g_object_ref (self->signers->pdata[i % self->signers->len]));
+  return chosen;
+}
+
+/* Fails the task with a message naming the unit, keeping the error code. */
+static void
+fail_at_unit (TkeCeremony *self,
+              GTask *task,
+              GError *error)
+{
+  TkeCryptoUnit *unit = current_unit (self);
+
+  if (unit != NULL && error->domain == TKE_ERROR)
+    g_prefix_error (&error, _("Crypto unit %u: "), tke_crypto_unit_get_number (unit));
+  g_task_return_error (task, error);
+}
+
+static void run_next_unit (GTask *task);
+
+static void
+unit_done (GTask *task)
+{
+  TkeCeremony *self = g_task_get_source_object (task);
+
+  g_signal_emit (self, signals[SIGNAL_UNIT_DONE], 0, current_unit (self));
+  self->n_done++;
+  run_next_unit (task);
+}
+
+static void
+on_command_done (GObject *source,
+                 GAsyncResult *result,
+                 gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  TkeCeremony *self = g_task_get_source_object (task);
+  g_autoptr (JsonObject) object = NULL;
+  GError *error = NULL;
+
+  /* Every command's finish wraps the same task result; the generic one
+   * suits them all here. */
+  object = tke_service_client_send_command_finish (TKE_SERVICE_CLIENT (source), result, &error);
+  if (object == NULL)
+    {
+      fail_at_unit (self, task, error);
+      return;
+    }
+  unit_done (g_steal_pointer (&task));
+}
+
+static void
+on_loaded (GObject *source,
+           GAsyncResult *result,
+           gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  TkeCeremony *self = g_task_get_source_object (task);
+  g_autofree char *vp = NULL;
+  GError *error = NULL;
+
+  vp = tke_service_client_load_finish (TKE_SERVICE_CLIENT (source), result, &error);
+  if (vp == NULL)
+    {
+      fail_at_unit (self, task, error);
+      return;
+    }
+  progress (self, _("loaded; new register verification pattern %s."), vp);
+  unit_done (g_steal_pointer (&task));
+}
+
+static void seal_next_part (GTask *task);
+
+static void
+on_sealed (GObject *source,
+           GAsyncResult *result,
+           gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  TkeCeremony *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  GBytes *sealed;
+
+  sealed = tke_key_part_source_seal_finish (TKE_KEY_PART_SOURCE (source), result, &error);
+  if (sealed == NULL)
+    {
+      fail_at_unit (self, task, error);
+      return;
+    }
+  g_ptr_array_add (self->sealed, sealed);
+  self->part_index++;
+  seal_next_part (g_steal_pointer (&task));
+}
+
+/* Takes the reference to @task. */
+static void
+seal_next_part (GTask *task)
+{
+  TkeCeremony *self = g_task_get_source_object (task);
+  TkeCryptoUnit *unit = current_unit (self);
+  g_autoptr (GBytes) aad = NULL;
+
+  if (self->part_index < self->parts->len)
+    {
+      progress (self, _("sealing key part %u of %u (%s)…"), self->part_index + 1,
+                self->parts->len,
+                tke_key_part_source_get_description (self->parts->pdata[self->part_index]));
+      aad = tke_service_client_key_part_aad (unit, self->part_index + 1, self->parts->len);
+      tke_key_part_source_seal_async (self->parts->pdata[self->part_index], self->importer, aad,
+                                      g_task_get_cancellable (task), on_sealed, task);
+      return;
+    }
+
+  {
+    g_autoptr (GPtrArray) signers = signers_for (self, unit, self->parts->len);
+
+    progress (self, _("loading %u key parts…"), self->parts->len);
+    tke_service_client_load_async (self->client, unit, self->sealed, signers,
+                                   g_task_get_cancellable (task), on_loaded, task);
+  }
+}
+
+static void
+on_importer (GObject *source,
+             GAsyncResult *result,
+             gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  TkeCeremony *self = g_task_get_source_object (task);
+  GError *error = NULL;
+
+  g_clear_pointer (&self->importer, g_bytes_unref);
+  self->importer = tke_service_client_generate_importer_key_finish (TKE_SERVICE_CLIENT (source),
+                                                                    result, &error);
+  if (self->importer == NULL)
+    {
+      fail_at_unit (self, task, error);
+      return;
+    }
+  self->part_index = 0;
+  g_ptr_array_set_size (self->sealed, 0);
+  seal_next_part (g_steal_pointer (&task));
+}
+
+static void
+run_load (TkeCeremony *self,
+          TkeCryptoUnit *unit,
+          GTask *task)
+{
+  g_autoptr (GPtrArray) signers = signers_for (self, unit, 1);
+
+  progress (self, _("generating an importer key…"));
+  tke_service_client_generate_importer_key_async (self->client, unit, signers,
+                                                  g_task_get_cancellable (task), on_importer,
+                                                  task);
+}
+
+static gboolean
+check_new_register (TkeCeremony *self,
+                    TkeCryptoUnit *unit,
+                    TkeNewRegisterState wanted,
+                    GError **error)
+{
+  TkeNewRegisterState state = tke_crypto_unit_get_new_register_state (unit);
+
+  if (state == wanted)
+    return TRUE;
+  g_set_error (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED,
+               _("Crypto unit %u: the new master key register is “%s”, not “%s”."),
+               tke_crypto_unit_get_number (unit), tke_new_register_state_to_string (state),
+               tke_new_register_state_to_string (wanted));
+  return FALSE;
+}
+
+/* Starts the command on the current unit; takes the reference to @task. */
+static void
+run_unit (TkeCeremony *self,
+          TkeCryptoUnit *unit,
+          GTask *task)
+{
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  const char *new_vp = tke_crypto_unit_get_new_register_vp (unit);
+  g_autoptr (GPtrArray) all = signers_for (self, unit, 0);
+  g_autoptr (GPtrArray) one = signers_for (self, unit, 1);
+  GError *error = NULL;
+
+  switch (self->kind)
+    {
+    case TKE_CEREMONY_LOAD:
+      run_load (self, unit, task);
+      return;
+    case TKE_CEREMONY_COMMIT:
+      if (!check_new_register (self, unit, TKE_NEW_REGISTER_FULL_UNCOMMITTED, &error))
+        break;
+      progress (self, _("committing the new master key register…"));
+      tke_service_client_commit_async (self->client, unit, new_vp, all, cancellable,
+                                       on_command_done, task);
+      return;
+    case TKE_CEREMONY_SET_IMMEDIATE:
+      if (!check_new_register (self, unit, TKE_NEW_REGISTER_FULL_COMMITTED, &error))
+        break;
+      progress (self, _("setting the new master key immediate…"));
+      tke_service_client_set_immediate_async (self->client, unit, new_vp, one, cancellable,
+                                              on_command_done, task);
+      return;
+    case TKE_CEREMONY_CLEAR_NEW:
+      progress (self, _("clearing the new master key register…"));
+      tke_service_client_clear_new_register_async (self->client, unit, one, cancellable,
+                                                   on_command_done, task);
+      return;
+    case TKE_CEREMONY_CLEAR_CURRENT:
+      progress (self, _("clearing the current master key register…"));
+      tke_service_client_clear_current_register_async (self->client, unit, one, cancellable,
+                                                       on_command_done, task);
+      return;
+    case TKE_CEREMONY_ADD_ADMIN:
+      progress (self, _("installing administrator “%s”…"), self->admin_name);
+      tke_service_client_add_admin_async (self->client, unit, self->admin_name,
+                                          self->admin_public_key, all, cancellable,
+                                          on_command_done, task);
+      return;
+    case TKE_CEREMONY_REMOVE_ADMIN:
+      progress (self, _("removing administrator %.16s…"), self->admin_ski);
+      tke_service_client_remove_admin_async (self->client, unit, self->admin_ski, all,
+                                             cancellable, on_command_done, task);
+      return;
+    case TKE_CEREMONY_SET_THRESHOLDS:
+      progress (self, _("setting thresholds %u (signature) and %u (revocation)…"),
+                self->signature_threshold, self->revocation_threshold);
+      tke_service_client_set_thresholds_async (self->client, unit, self->signature_threshold,
+                                               self->revocation_threshold, all, cancellable,
+                                               on_command_done, task);
+      return;
+    case TKE_CEREMONY_ZEROIZE:
+      progress (self, _("zeroizing…"));
+      tke_service_client_zeroize_async (self->client, unit, one, cancellable, on_command_done,
+                                        task);
+      return;
+    default:
+      g_assert_not_reached ();
+    }
+  g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
+static void
+on_final_refresh (GObject *source,
+                  GAsyncResult *result,
+                  gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  g_autoptr (GError) error = NULL;
+
+  /* The command is applied; a failing re-read is only a stale view. */
+  if (!tke_service_client_refresh_units_finish (TKE_SERVICE_CLIENT (source), result, &error))
+    g_debug ("Refreshing the units after the ceremony failed: %s", error->message);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Takes the reference to @task. */
+static void
+run_next_unit (GTask *task)
+{
+  TkeCeremony *self = g_task_get_source_object (task);
+  TkeCryptoUnit *unit;
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+  if (self->n_done >= g_list_model_get_n_items (G_LIST_MODEL (self->units)))
+    {
+      tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->units), NULL,
+                                              on_final_refresh, task);
+      return;
+    }
+  unit = current_unit (self);
+  if (!tke_crypto_unit_get_reachable (unit))
+    {
+      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_NETWORK,
+                               _("Crypto unit %u does not answer. Try again later."),
+                               tke_crypto_unit_get_number (unit));
+      g_object_unref (task);
+      return;
+    }
+  run_unit (self, unit, task);
+}
+
+static void
+on_first_refresh (GObject *source,
+                  GAsyncResult *result,
+                  gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (!tke_service_client_refresh_units_finish (TKE_SERVICE_CLIENT (source), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  run_next_unit (g_steal_pointer (&task));
+}
+
+static gboolean
+check_arguments (TkeCeremony *self,
+                 GError **error)
+{
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->units)) == 0)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _("No crypto unit is selected. Select the units of one service "
+                             "instance first."));
+      return FALSE;
+    }
+  if (self->kind == TKE_CEREMONY_LOAD && (self->parts->len < 2 || self->parts->len > 3))
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _("A master key is loaded from 2 or 3 key parts."));
+      return FALSE;
+    }
+  if (self->kind == TKE_CEREMONY_ADD_ADMIN &&
+      (self->admin_name == NULL || self->admin_public_key == NULL))
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _("The administrator to install has no name or key."));
+      return FALSE;
+    }
+  if (self->kind == TKE_CEREMONY_REMOVE_ADMIN && self->admin_ski == NULL)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _("The administrator to remove is not named."));
+      return FALSE;
+    }
+  if (self->kind == TKE_CEREMONY_SET_THRESHOLDS &&
+      (self->signature_threshold < 1 || self->signature_threshold > 8 ||
+       self->revocation_threshold < 1 || self->revocation_threshold > 8))
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _("Thresholds are numbers from 1 to 8."));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+tke_ceremony_run_async (TkeCeremony *self,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (TKE_IS_CEREMONY (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tke_ceremony_run_async);
+  self->n_done = 0;
+  if (!check_arguments (self, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->units), cancellable,
+                                          on_first_refresh, g_steal_pointer (&task));
+}
+
+gboolean
+tke_ceremony_run_finish (TkeCeremony *self,
+                         GAsyncResult *result,
+                         GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+tke_ceremony_finalize (GObject *object)
+{
+  TkeCeremony *self = TKE_CEREMONY (object);
+
+  g_clear_object (&self->client);
+  g_clear_object (&self->units);
+  g_clear_pointer (&self->signers, g_ptr_array_unref);
+  g_clear_pointer (&self->parts, g_ptr_array_unref);
+  g_clear_pointer (&self->admin_name, g_free);
+  g_clear_pointer (&self->admin_public_key, g_bytes_unref);
+  g_clear_pointer (&self->admin_ski, g_free);
+  g_clear_pointer (&self->importer, g_bytes_unref);
+  g_clear_pointer (&self->sealed, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (tke_ceremony_parent_class)->finalize (object);
+}
+
+static void
+tke_ceremony_class_init (TkeCeremonyClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->finalize = tke_ceremony_finalize;
+
+  /**
+   * TkeCeremony::progress:
+   * @self: the ceremony
+   * @unit: the unit the step is for
+   * @message: what happens now, for people
+   */
+  signals[SIGNAL_PROGRESS] = g_signal_new ("progress", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
+                                           TKE_TYPE_CRYPTO_UNIT, G_TYPE_STRING);
+  /**
+   * TkeCeremony::unit-done:
+   * @self: the ceremony
+   * @unit: the unit on which the command was applied
+   */
+  signals[SIGNAL_UNIT_DONE] = g_signal_new ("unit-done", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+                                            1, TKE_TYPE_CRYPTO_UNIT);
+}
+
+static void
+tke_ceremony_init (TkeCeremony *self)
+{
+  self->units = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+  self->signers = g_ptr_array_new_with_free_func (g_object_unref);
+  self->parts = g_ptr_array_new_with_free_func (g_object_unref);
+  self->sealed = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+}

@@ -1,0 +1,215 @@
+/* tke-credentials.c: the API key and the bearer token in the keyring
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Both live in the Secret Service through libsecret, keyed by the
+ * service's endpoint.  When no secret service answers, the caller gets an
+ * error that says so: there is no plain-file fallback.  Tests use
+ * libsecret's file backend (SECRET_BACKEND=file).
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+#include <libsecret/secret.h>
+
+#include "tke-credentials.h"
+#include "tke-error.h"
+
+static const SecretSchema *
+schema_for (TkeCredentialKind kind)
+{
+  static const SecretSchema api_key_schema = {
+    TKE_CREDENTIALS_API_KEY_SCHEMA,
+    SECRET_SCHEMA_NONE,
+    {
+        { "endpoint", SECRET_SCHEMA_ATTRIBUTE_STRING },
+        { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
+        { NULL, 0 },
+    },
+  };
+  static const SecretSchema token_schema = {
+    TKE_CREDENTIALS_TOKEN_SCHEMA,
+    SECRET_SCHEMA_NONE,
+    {
+        { "endpoint", SECRET_SCHEMA_ATTRIBUTE_STRING },
+        { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
+        { NULL, 0 },
+    },
+  };
+
+  return kind == TKE_CREDENTIAL_TOKEN ? &token_schema : &api_key_schema;
+}
+
+/* Some backends (the file backend) match on attributes only, not on the
+ * schema name: "kind" keeps the two credentials of an endpoint apart. */
+static const char *
+kind_attribute (TkeCredentialKind kind)
+{
+  return kind == TKE_CREDENTIAL_TOKEN ? "token" : "api-key";
+}
+
+static const char *
+kind_name (TkeCredentialKind kind)
+{
+  return kind == TKE_CREDENTIAL_TOKEN ? _("token") : _("API key");
+}
+
+static void
+set_keyring_error (GError **error,
+                   TkeCredentialKind kind,
+                   GError *cause)
+{
+  if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_error_copy (cause));
+      return;
+    }
+  g_set_error (error, TKE_ERROR, TKE_ERROR_FAILED,
+               _("The keyring that keeps the %s could not be used (%s). Start a Secret Service "
+                 "such as GNOME Keyring and try again; credentials are never stored in a plain "
+                 "file."),
+               kind_name (kind), cause->message);
+}
+
+gboolean
+tke_credentials_store (TkeCredentialKind kind,
+                       const char *endpoint,
+                       const TkeSecret *secret,
+                       GCancellable *cancellable,
+                       GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *label = NULL;
+  SecretValue *value;
+  gboolean ok;
+
+  g_return_val_if_fail (endpoint != NULL, FALSE);
+  g_return_val_if_fail (secret != NULL, FALSE);
+
+  label = g_strdup_printf (_("Trusted Key Entry %s for %s"), kind_name (kind), endpoint);
+  value = secret_value_new ((const char *) tke_secret_get_data (secret),
+                            (gssize) tke_secret_get_size (secret), "text/plain");
+  ok = secret_password_store_binary_sync (schema_for (kind), SECRET_COLLECTION_DEFAULT, label,
+                                          value, cancellable, &local_error, "endpoint", endpoint,
+                                          "kind", kind_attribute (kind), NULL);
+  secret_value_unref (value);
+  if (!ok)
+    set_keyring_error (error, kind, local_error);
+  return ok;
+}
+
+TkeSecret *
+tke_credentials_lookup (TkeCredentialKind kind,
+                        const char *endpoint,
+                        GCancellable *cancellable,
+                        GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  SecretValue *value;
+  const gchar *data;
+  gsize size;
+  TkeSecret *secret;
+
+  g_return_val_if_fail (endpoint != NULL, NULL);
+
+  value = secret_password_lookup_binary_sync (schema_for (kind), cancellable, &local_error,
+                                              "endpoint", endpoint, "kind",
+                                              kind_attribute (kind), NULL);
+  if (local_error != NULL)
+    {
+      set_keyring_error (error, kind, local_error);
+      return NULL;
+    }
+  if (value == NULL)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND,
+                   _("No %s is stored for %s. Log in first."), kind_name (kind), endpoint);
+      return NULL;
+    }
+  data = secret_value_get (value, &size);
+  secret = tke_secret_new_from_data ((const guint8 *) data, size);
+  secret_value_unref (value);
+  return secret;
+}
+
+gboolean
+tke_credentials_clear (TkeCredentialKind kind,
+                       const char *endpoint,
+                       GCancellable *cancellable,
+                       GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (endpoint != NULL, FALSE);
+
+  secret_password_clear_sync (schema_for (kind), cancellable, &local_error, "endpoint", endpoint,
+                              "kind", kind_attribute (kind), NULL);
+  if (local_error != NULL)
+    {
+      set_keyring_error (error, kind, local_error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  TkeCredentialKind kind;
+  char *endpoint;
+} LookupData;
+
+static void
+lookup_data_free (LookupData *data)
+{
+  g_free (data->endpoint);
+  g_free (data);
+}
+
+static void
+lookup_thread (GTask *task,
+               gpointer source,
+               gpointer task_data,
+               GCancellable *cancellable)
+{
+  LookupData *data = task_data;
+  GError *error = NULL;
+  TkeSecret *secret = tke_credentials_lookup (data->kind, data->endpoint, cancellable, &error);
+
+  if (secret == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, secret, (GDestroyNotify) tke_secret_unref);
+}
+
+void
+tke_credentials_lookup_async (TkeCredentialKind kind,
+                              const char *endpoint,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  LookupData *data = g_new0 (LookupData, 1);
+
+  data->kind = kind;
+  data->endpoint = g_strdup (endpoint);
+  g_task_set_source_tag (task, tke_credentials_lookup_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) lookup_data_free);
+  g_task_run_in_thread (task, lookup_thread);
+}
+
+/**
+ * tke_credentials_lookup_finish:
+ *
+ * Returns: (transfer full): the stored credential
+ */
+TkeSecret *
+tke_credentials_lookup_finish (GAsyncResult *result,
+                               GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

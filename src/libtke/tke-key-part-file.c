@@ -1,0 +1,620 @@
+/* tke-key-part-file.c: a master key part in a password-protected file
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The format (data/doc/key-part-file.md) is JSON:
+ *
+ *   { "format": "tke-key-part", "version": 1,
+ *     "description": "…", "vp": "<64 hex>",
+ *     "kdf": { "name": "scrypt", "N": 32768, "r": 8, "p": 1, "salt": "<64 hex>" },
+ *     "check": "<32 hex>",
+ *     "cipher": { "name": "aes-256-gcm", "nonce": "<24 hex>", "ciphertext": "<96 hex>" } }
+ *
+ * The file key is scrypt(password, salt); "check" is the first 16 bytes of
+ * HKDF-SHA256(file key, salt, info "tke-key-part-check") so that a wrong password
+ * and a damaged file give different messages; the ciphertext is
+ * AES-256-GCM of the 32-byte part with the associated data
+ * "tke-key-part-v1\n" ‖ vp ‖ "\n" ‖ description, which binds both.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+#include <openssl/crypto.h>
+
+#include "tke-crypto.h"
+#include "tke-error.h"
+#include "tke-key-part-file.h"
+#include "tke-key-part-source.h"
+#include "tke-types.h"
+
+#define FORMAT_NAME "tke-key-part"
+#define SALT_SIZE 32
+#define CHECK_SIZE 16
+#define CHECK_INFO "tke-key-part-check"
+#define AAD_PREFIX "tke-key-part-v1\n"
+#define SCRYPT_N 32768
+#define SCRYPT_R 8
+#define SCRYPT_P 1
+
+struct _TkeKeyPartFile
+{
+  GObject parent_instance;
+
+  char *path;
+  char *description;
+  char *vp;
+  guint64 n;
+  guint32 r;
+  guint32 p;
+  GBytes *salt;
+  GBytes *check;
+  GBytes *nonce;
+  GBytes *ciphertext;
+  TkeSecret *file_key;
+};
+
+static void tke_key_part_file_source_init (TkeKeyPartSourceInterface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TkeKeyPartFile, tke_key_part_file, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (TKE_TYPE_KEY_PART_SOURCE,
+                                                      tke_key_part_file_source_init))
+
+static GBytes *
+make_aad (const char *vp,
+          const char *description)
+{
+  g_autofree char *text = g_strconcat (AAD_PREFIX, vp, "\n", description, NULL);
+
+  return g_bytes_new (text, strlen (text));
+}
+
+static gboolean
+description_is_valid (const char *description,
+                      GError **error)
+{
+  if (description == NULL || *description == '\0' || !g_utf8_validate (description, -1, NULL) ||
+      g_utf8_strlen (description, -1) > TKE_KEY_PART_DESCRIPTION_MAX)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _("A key part description has 1 to %d characters."),
+                   TKE_KEY_PART_DESCRIPTION_MAX);
+      return FALSE;
+    }
+  for (const char *c = description; *c != '\0'; c++)
+    if ((guchar) *c < 0x20)
+      {
+        g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                             _("A key part description cannot contain control characters."));
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* The file key and its check value. */
+static TkeSecret *
+derive (const TkeSecret *password,
+        GBytes *salt,
+        guint64 n,
+        guint32 r,
+        guint32 p,
+        guint8 check[CHECK_SIZE],
+        GError **error)
+{
+  g_autoptr (TkeSecret) key = NULL;
+  g_autoptr (TkeSecret) check_key = NULL;
+
+  key = tke_crypto_scrypt (password, g_bytes_get_data (salt, NULL), g_bytes_get_size (salt), n, r,
+                           p, 32, error);
+  if (key == NULL)
+    return NULL;
+  check_key = tke_crypto_hkdf_sha256 (key, g_bytes_get_data (salt, NULL), g_bytes_get_size (salt),
+                                      (const guint8 *) CHECK_INFO,
+                                      strlen (CHECK_INFO), CHECK_SIZE, error);
+  if (check_key == NULL)
+    return NULL;
+  memcpy (check, tke_secret_get_data (check_key), CHECK_SIZE);
+  return g_steal_pointer (&key);
+}
+
+static void
+add_hex (JsonBuilder *builder,
+         const char *member,
+         const guint8 *data,
+         gsize size)
+{
+  g_autofree char *hex = tke_crypto_hex_encode (data, size);
+
+  json_builder_set_member_name (builder, member);
+  json_builder_add_string_value (builder, hex);
+}
+
+static char *
+build_json (const char *description,
+            const char *vp,
+            const guint8 *salt,
+            const guint8 *check,
+            const guint8 *nonce,
+            GBytes *ciphertext)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonNode) root = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "format");
+  json_builder_add_string_value (builder, FORMAT_NAME);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, 1);
+  json_builder_set_member_name (builder, "description");
+  json_builder_add_string_value (builder, description);
+  json_builder_set_member_name (builder, "vp");
+  json_builder_add_string_value (builder, vp);
+  json_builder_set_member_name (builder, "kdf");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, "scrypt");
+  json_builder_set_member_name (builder, "N");
+  json_builder_add_int_value (builder, SCRYPT_N);
+  json_builder_set_member_name (builder, "r");
+  json_builder_add_int_value (builder, SCRYPT_R);
+  json_builder_set_member_name (builder, "p");
+  json_builder_add_int_value (builder, SCRYPT_P);
+  add_hex (builder, "salt", salt, SALT_SIZE);
+  json_builder_end_object (builder);
+  add_hex (builder, "check", check, CHECK_SIZE);
+  json_builder_set_member_name (builder, "cipher");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, "aes-256-gcm");
+  add_hex (builder, "nonce", nonce, TKE_GCM_NONCE_SIZE);
+  add_hex (builder, "ciphertext", g_bytes_get_data (ciphertext, NULL),
+           g_bytes_get_size (ciphertext));
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  return json_to_string (root, TRUE);
+}
+
+/**
+ * tke_key_part_file_create:
+ * @path: where to write; must not exist
+ * @description: what the owner calls the part (1–64 characters)
+ * @part: the 32-byte part
+ * @password: the owner's password
+ *
+ * Returns: %TRUE when the file was written (mode 0600)
+ */
+gboolean
+tke_key_part_file_create (const char *path,
+                          const char *description,
+                          const TkeSecret *part,
+                          const TkeSecret *password,
+                          GError **error)
+{
+  guint8 salt[SALT_SIZE], check[CHECK_SIZE], nonce[TKE_GCM_NONCE_SIZE], vp_bytes[TKE_VP_SIZE];
+  g_autoptr (GBytes) salt_bytes = NULL;
+  g_autoptr (TkeSecret) file_key = NULL;
+  g_autoptr (GBytes) aad = NULL;
+  g_autoptr (GBytes) ciphertext = NULL;
+  g_autofree char *vp = NULL;
+  g_autofree char *text = NULL;
+
+  g_return_val_if_fail (path != NULL && part != NULL && password != NULL, FALSE);
+
+  if (!description_is_valid (description, error))
+    return FALSE;
+  if (tke_secret_get_size (part) != TKE_MASTER_KEY_SIZE)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _("A master key part is 32 bytes (64 hex digits)."));
+      return FALSE;
+    }
+  if (tke_secret_get_size (password) == 0)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _("The password cannot be empty."));
+      return FALSE;
+    }
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The file “%s” exists already."), path);
+      return FALSE;
+    }
+
+  if (!tke_crypto_random_bytes (salt, sizeof salt, error) ||
+      !tke_crypto_random_bytes (nonce, sizeof nonce, error))
+    return FALSE;
+  salt_bytes = g_bytes_new (salt, sizeof salt);
+  file_key = derive (password, salt_bytes, SCRYPT_N, SCRYPT_R, SCRYPT_P, check, error);
+  if (file_key == NULL)
+    return FALSE;
+
+  tke_crypto_verification_pattern (part, vp_bytes);
+  vp = tke_crypto_hex_encode (vp_bytes, sizeof vp_bytes);
+  aad = make_aad (vp, description);
+  ciphertext = tke_crypto_aes_gcm_encrypt (file_key, nonce, g_bytes_get_data (aad, NULL),
+                                           g_bytes_get_size (aad), tke_secret_get_data (part),
+                                           tke_secret_get_size (part), error);
+  if (ciphertext == NULL)
+    return FALSE;
+
+  text = build_json (description, vp, salt, check, nonce, ciphertext);
+  return g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+static gboolean
+damaged (GError **error,
+         const char *path,
+         const char *what)
+{
+  g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+               _("“%s” is not a valid key part file: %s."), path, what);
+  return FALSE;
+}
+
+static GBytes *
+read_hex (JsonObject *object,
+          const char *member,
+          gsize size,
+          const char *path,
+          GError **error)
+{
+  const char *hex = json_object_get_string_member_with_default (object, member, NULL);
+  g_autoptr (GBytes) bytes = NULL;
+
+  if (hex == NULL || (bytes = tke_crypto_hex_decode (hex, NULL)) == NULL ||
+      g_bytes_get_size (bytes) != size)
+    {
+      g_autofree char *what = g_strdup_printf (_("“%s” is missing or has the wrong length"),
+                                               member);
+      damaged (error, path, what);
+      return NULL;
+    }
+  return g_steal_pointer (&bytes);
+}
+
+static gboolean
+parse_kdf (TkeKeyPartFile *self,
+           JsonObject *root,
+           GError **error)
+{
+  JsonNode *node = json_object_get_member (root, "kdf");
+  JsonObject *kdf;
+  gint64 n, r, p;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return damaged (error, self->path, _("“kdf” is missing"));
+  kdf = json_node_get_object (node);
+  if (g_strcmp0 (json_object_get_string_member_with_default (kdf, "name", NULL), "scrypt") != 0)
+    return damaged (error, self->path, _("the KDF is not scrypt"));
+  n = json_object_get_int_member_with_default (kdf, "N", 0);
+  r = json_object_get_int_member_with_default (kdf, "r", 0);
+  p = json_object_get_int_member_with_default (kdf, "p", 0);
+  /* Bounds that keep a hostile file from asking for gigabytes or hours. */
+  if (n < 1024 || n > (1 << 20) || (n & (n - 1)) != 0 || r < 1 || r > 32 || p < 1 || p > 16)
+    return damaged (error, self->path, _("the scrypt parameters are out of range"));
+  self->n = (guint64) n;
+  self->r = (guint32) r;
+  self->p = (guint32) p;
+  self->salt = read_hex (kdf, "salt", SALT_SIZE, self->path, error);
+  return self->salt != NULL;
+}
+
+static gboolean
+parse_cipher (TkeKeyPartFile *self,
+              JsonObject *root,
+              GError **error)
+{
+  JsonNode *node = json_object_get_member (root, "cipher");
+  JsonObject *cipher;
+
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return damaged (error, self->path, _("“cipher” is missing"));
+  cipher = json_node_get_object (node);
+  if (g_strcmp0 (json_object_get_string_member_with_default (cipher, "name", NULL),
+                 "aes-256-gcm") != 0)
+    return damaged (error, self->path, _("the cipher is not AES-256-GCM"));
+  self->nonce = read_hex (cipher, "nonce", TKE_GCM_NONCE_SIZE, self->path, error);
+  if (self->nonce == NULL)
+    return FALSE;
+  self->ciphertext = read_hex (cipher, "ciphertext", TKE_MASTER_KEY_SIZE + TKE_GCM_TAG_SIZE,
+                               self->path, error);
+  return self->ciphertext != NULL;
+}
+
+/**
+ * tke_key_part_file_load:
+ * @path: a key part file
+ *
+ * Reads the file's public parts; the part stays encrypted.
+ *
+ * Returns: (transfer full): the file, or %NULL with an error
+ */
+TkeKeyPartFile *
+tke_key_part_file_load (const char *path,
+                        GError **error)
+{
+  g_autoptr (TkeKeyPartFile) self = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
+  JsonNode *root_node;
+  JsonObject *root;
+  const char *description, *vp;
+
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+    {
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _("There is no key part file “%s”."),
+                     path);
+      else if (local_error->domain == G_FILE_ERROR)
+        g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("“%s” cannot be read: %s"), path,
+                     local_error->message);
+      else
+        g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+                     _("“%s” is not a valid key part file: it is not JSON."), path);
+      return NULL;
+    }
+
+  self = g_object_new (TKE_TYPE_KEY_PART_FILE, NULL);
+  self->path = g_strdup (path);
+  root_node = json_parser_get_root (parser);
+  if (root_node == NULL || !JSON_NODE_HOLDS_OBJECT (root_node))
+    return damaged (error, path, _("it is not a JSON object")), NULL;
+  root = json_node_get_object (root_node);
+  if (g_strcmp0 (json_object_get_string_member_with_default (root, "format", NULL), FORMAT_NAME) !=
+          0 ||
+      json_object_get_int_member_with_default (root, "version", 0) != 1)
+    return damaged (error, path, _("unknown format or version")), NULL;
+  description = json_object_get_string_member_with_default (root, "description", NULL);
+  vp = json_object_get_string_member_with_default (root, "vp", NULL);
+  if (!description_is_valid (description, NULL))
+    return damaged (error, path, _("the description is missing or invalid")), NULL;
+  if (vp == NULL || strlen (vp) != 64 || !tke_vp_is_valid (vp))
+    return damaged (error, path, _("the verification pattern is missing or invalid")), NULL;
+  self->description = g_strdup (description);
+  self->vp = g_ascii_strdown (vp, -1);
+  if (!parse_kdf (self, root, error) || !parse_cipher (self, root, error) ||
+      (self->check = read_hex (root, "check", CHECK_SIZE, path, error)) == NULL)
+    return NULL;
+  return g_steal_pointer (&self);
+}
+
+const char *
+tke_key_part_file_get_path (TkeKeyPartFile *self)
+{
+  g_return_val_if_fail (TKE_IS_KEY_PART_FILE (self), NULL);
+  return self->path;
+}
+
+const char *
+tke_key_part_file_get_description (TkeKeyPartFile *self)
+{
+  g_return_val_if_fail (TKE_IS_KEY_PART_FILE (self), NULL);
+  return self->description;
+}
+
+const char *
+tke_key_part_file_get_vp (TkeKeyPartFile *self)
+{
+  g_return_val_if_fail (TKE_IS_KEY_PART_FILE (self), NULL);
+  return self->vp;
+}
+
+static TkeSecret *
+derive_checked (TkeKeyPartFile *self,
+                const TkeSecret *password,
+                GError **error)
+{
+  guint8 check[CHECK_SIZE];
+  g_autoptr (TkeSecret) file_key = NULL;
+
+  file_key = derive (password, self->salt, self->n, self->r, self->p, check, error);
+  if (file_key == NULL)
+    return NULL;
+  if (CRYPTO_memcmp (check, g_bytes_get_data (self->check, NULL), CHECK_SIZE) != 0)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD, _("Invalid password."));
+      return NULL;
+    }
+  return g_steal_pointer (&file_key);
+}
+
+static TkeSecret *
+decrypt_part (TkeKeyPartFile *self,
+              const TkeSecret *file_key,
+              GError **error)
+{
+  guint8 vp[TKE_VP_SIZE];
+  g_autoptr (TkeSecret) part = NULL;
+  g_autoptr (GBytes) aad = make_aad (self->vp, self->description);
+  g_autofree char *vp_hex = NULL;
+
+  part = tke_crypto_aes_gcm_decrypt (file_key, g_bytes_get_data (self->nonce, NULL),
+                                     g_bytes_get_data (aad, NULL), g_bytes_get_size (aad),
+                                     g_bytes_get_data (self->ciphertext, NULL),
+                                     g_bytes_get_size (self->ciphertext), NULL);
+  if (part != NULL)
+    {
+      tke_crypto_verification_pattern (part, vp);
+      vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
+    }
+  if (part == NULL || g_strcmp0 (vp_hex, self->vp) != 0)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY,
+                   _("The key part file “%s” is damaged or was altered: its contents do not "
+                     "verify. Use an intact copy."),
+                   self->path);
+      return NULL;
+    }
+  return g_steal_pointer (&part);
+}
+
+/**
+ * tke_key_part_file_unlock:
+ * @password: the file's password
+ *
+ * Returns: (transfer full): the 32-byte part, in the secure heap
+ */
+TkeSecret *
+tke_key_part_file_unlock (TkeKeyPartFile *self,
+                          const TkeSecret *password,
+                          GError **error)
+{
+  g_autoptr (TkeSecret) file_key = NULL;
+
+  g_return_val_if_fail (TKE_IS_KEY_PART_FILE (self), NULL);
+  g_return_val_if_fail (password != NULL, NULL);
+
+  file_key = derive_checked (self, password, error);
+  if (file_key == NULL)
+    return NULL;
+  return decrypt_part (self, file_key, error);
+}
+
+gboolean
+tke_key_part_file_set_password (TkeKeyPartFile *self,
+                                const TkeSecret *password,
+                                GError **error)
+{
+  g_autoptr (TkeSecret) file_key = NULL;
+  g_autoptr (TkeSecret) part = NULL;
+
+  g_return_val_if_fail (TKE_IS_KEY_PART_FILE (self), FALSE);
+  g_return_val_if_fail (password != NULL, FALSE);
+
+  file_key = derive_checked (self, password, error);
+  if (file_key == NULL || (part = decrypt_part (self, file_key, error)) == NULL)
+    return FALSE;
+  g_clear_pointer (&self->file_key, tke_secret_unref);
+  self->file_key = g_steal_pointer (&file_key);
+  return TRUE;
+}
+
+/* ---- TkeKeyPartSource --------------------------------------------------- */
+
+static const char *
+get_description (TkeKeyPartSource *source)
+{
+  return TKE_KEY_PART_FILE (source)->description;
+}
+
+static const char *
+get_check_value (TkeKeyPartSource *source)
+{
+  return TKE_KEY_PART_FILE (source)->vp;
+}
+
+typedef struct
+{
+  GBytes *importer;
+  GBytes *aad;
+} SealData;
+
+static void
+seal_data_free (SealData *data)
+{
+  g_bytes_unref (data->importer);
+  g_bytes_unref (data->aad);
+  g_free (data);
+}
+
+static void
+seal_thread (GTask *task,
+             gpointer source,
+             gpointer task_data,
+             GCancellable *cancellable)
+{
+  TkeKeyPartFile *self = source;
+  SealData *data = task_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) part = NULL;
+  g_autoptr (EVP_PKEY) importer = NULL;
+  GBytes *sealed;
+
+  if (self->file_key == NULL)
+    {
+      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                               _("No password was given for the key part file “%s”."),
+                               self->path);
+      return;
+    }
+  importer = tke_crypto_ec_public_key_from_point (g_bytes_get_data (data->importer, NULL),
+                                                  g_bytes_get_size (data->importer), &error);
+  if (importer == NULL || (part = decrypt_part (self, self->file_key, &error)) == NULL ||
+      (sealed = tke_crypto_seal (importer, g_bytes_get_data (data->aad, NULL),
+                                 g_bytes_get_size (data->aad), part, &error)) == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  g_task_return_pointer (task, sealed, (GDestroyNotify) g_bytes_unref);
+}
+
+static void
+seal_async (TkeKeyPartSource *source,
+            GBytes *importer_public_key,
+            GBytes *associated_data,
+            GCancellable *cancellable,
+            GAsyncReadyCallback callback,
+            gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (source, cancellable, callback, user_data);
+  SealData *data = g_new0 (SealData, 1);
+
+  data->importer = g_bytes_ref (importer_public_key);
+  data->aad = g_bytes_ref (associated_data);
+  g_task_set_source_tag (task, seal_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) seal_data_free);
+  g_task_run_in_thread (task, seal_thread);
+}
+
+static GBytes *
+seal_finish (TkeKeyPartSource *source,
+             GAsyncResult *result,
+             GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, source), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+tke_key_part_file_source_init (TkeKeyPartSourceInterface *iface)
+{
+  iface->get_description = get_description;
+  iface->get_check_value = get_check_value;
+  iface->seal_async = seal_async;
+  iface->seal_finish = seal_finish;
+}
+
+static void
+tke_key_part_file_finalize (GObject *object)
+{
+  TkeKeyPartFile *self = TKE_KEY_PART_FILE (object);
+
+  g_clear_pointer (&self->path, g_free);
+  g_clear_pointer (&self->description, g_free);
+  g_clear_pointer (&self->vp, g_free);
+  g_clear_pointer (&self->salt, g_bytes_unref);
+  g_clear_pointer (&self->check, g_bytes_unref);
+  g_clear_pointer (&self->nonce, g_bytes_unref);
+  g_clear_pointer (&self->ciphertext, g_bytes_unref);
+  g_clear_pointer (&self->file_key, tke_secret_unref);
+
+  G_OBJECT_CLASS (tke_key_part_file_parent_class)->finalize (object);
+}
+
+static void
+tke_key_part_file_class_init (TkeKeyPartFileClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = tke_key_part_file_finalize;
+}
+
+static void
+tke_key_part_file_init (TkeKeyPartFile *self)
+{
+}
