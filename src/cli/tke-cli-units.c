@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tke-cli-cards.h"
 #include "tke-cli-common.h"
 #include "tke-cli-units.h"
 
@@ -328,9 +329,15 @@ static int
 run_cryptounit_admin_add (int argc,
                           char **argv)
 {
+  static gboolean card;
+  const GOptionEntry entries[] = {
+    { "card", 0, 0, G_OPTION_ARG_NONE, &card,
+      N_("Install the administrator of the card in reader 1 instead of a key file"), NULL },
+    { NULL }
+  };
   BEGIN_VERB (_("[KEYNUM]"),
               _("Install the administrator of a signature key file in the selected crypto units."),
-              NULL);
+              entries);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (GArray) keynum = NULL;
   g_autoptr (TkeSignatureKeyFile) file = NULL;
@@ -342,6 +349,16 @@ run_cryptounit_admin_add (int argc,
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
+  if (card)
+    {
+      g_autofree char *name = NULL;
+
+      if ((point = tke_cli_read_card_admin (&name, &error)) == NULL)
+        return tke_cli_fail (error);
+      ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_ADD_ADMIN, units);
+      tke_ceremony_set_new_administrator (ceremony, name != NULL ? name : "admin", point);
+      return run_ceremony_verb (ctx, ceremony, units, 0);
+    }
   keynum = tke_cli_read_numbers (argc, argv,
                                  _("Enter the KEYNUM of the administrator signature key you wish "
                                    "to load:"),
