@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <stdio.h>
+
 #include <glib/gi18n.h>
 
 #include "tke-cli-cards.h"
@@ -20,7 +22,9 @@ print_prompt (GObject *source,
               const char *message,
               gpointer user_data)
 {
+  /* At once, even into a pipe: the person acts on it. */
   g_print ("%s\n", message);
+  fflush (stdout);
 }
 
 GPtrArray *

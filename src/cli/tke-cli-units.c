@@ -490,11 +490,14 @@ run_cryptounit_thrhld_set (int argc,
                            char **argv)
 {
   int signature = 0, revocation = 0;
+  static gboolean cards;
   const GOptionEntry entries[] = {
     { "signature", 0, 0, G_OPTION_ARG_INT, &signature, N_("The new signature threshold"),
       N_("N") },
     { "revocation", 0, 0, G_OPTION_ARG_INT, &revocation, N_("The new revocation threshold"),
       N_("N") },
+    { "cards", 0, 0, G_OPTION_ARG_NONE, &cards,
+      N_("Sign with administrator cards taking turns in reader 1"), NULL },
     G_OPTION_ENTRY_NULL
   };
   BEGIN_VERB ("", _("Set the signature and revocation thresholds of the selected crypto units."),
@@ -512,6 +515,17 @@ run_cryptounit_thrhld_set (int argc,
 
   ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_SET_THRESHOLDS, units);
   tke_ceremony_set_thresholds (ceremony, sig, rev);
+  if (cards)
+    {
+      /* Leaving imprint mode takes the new threshold's signatures. */
+      g_autoptr (GPtrArray) signers =
+          tke_cli_make_card_signers (MAX (sig, tke_cli_signature_threshold (units)));
+
+      tke_ceremony_set_signers (ceremony, signers);
+      if (!tke_cli_run_ceremony (ctx, ceremony, &error))
+        return tke_cli_fail (error);
+      return tke_cli_ok ();
+    }
   return run_ceremony_verb (ctx, ceremony, units, 0);
 }
 
