@@ -5,7 +5,9 @@
 
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
+
+#include "tke-card.h"
 
 G_BEGIN_DECLS
 
@@ -14,5 +16,14 @@ void tke_card_dispatch (GMainContext *context,
                         GSourceFunc func,
                         gpointer data,
                         GDestroyNotify notify);
+
+/* Completes once this card (this insertion) left the reader. */
+void tke_card_wait_gone_async (TkeCard *self,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+gboolean tke_card_wait_gone_finish (TkeCard *self,
+                                    GAsyncResult *result,
+                                    GError **error);
 
 G_END_DECLS

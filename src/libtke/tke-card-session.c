@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+#include "tke-card-private.h"
 #include "tke-card-session-private.h"
 #include "tke-error.h"
 
@@ -93,6 +94,14 @@ adopt (TkeCardSession *session,
                                            session);
 }
 
+/* A card pulled while it was being read, during a swap: wait again. */
+static gboolean
+swap_in_progress (const GError *error)
+{
+  return g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED)
+         || g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD);
+}
+
 static void
 opened_after_wait (GObject *source,
                    GAsyncResult *result,
@@ -103,6 +112,13 @@ opened_after_wait (GObject *source,
   GError *error = NULL;
   g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
 
+  if (card == NULL && swap_in_progress (error))
+    {
+      g_error_free (error);
+      tke_card_open_async (session->reader_index, session->reader_prefix, TRUE,
+                           g_task_get_cancellable (task), opened_after_wait, g_object_ref (task));
+      return;
+    }
   if (card == NULL)
     {
       g_task_return_error (task, error);
@@ -231,17 +247,29 @@ next_opened (GObject *source,
   GError *error = NULL;
   g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
 
+  /* Caught in the middle of the swap: the old card went while we read it. */
+  if (card == NULL)
+    g_debug ("swap in reader %u: %s", d->session->reader_index, error->message);
+  if (card == NULL && swap_in_progress (error))
+    {
+      g_error_free (error);
+      tke_card_open_async (d->session->reader_index, d->session->reader_prefix, TRUE,
+                           g_task_get_cancellable (task), next_opened, g_object_ref (task));
+      return;
+    }
   if (card == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
+  g_debug ("swap in reader %u: card %s is in (not wanted: %s)", d->session->reader_index,
+           card != NULL ? tke_card_get_serial (card) : "none", d->rejected);
   if (d->rejected != NULL && g_strcmp0 (tke_card_get_serial (card), d->rejected) == 0)
     {
-      g_clear_object (&card);
-      tke_card_wait_removed_async (d->session->reader_index, d->session->reader_prefix,
-                                   g_task_get_cancellable (task), next_removed,
-                                   g_object_ref (task));
+      /* Still the card we do not want: wait until it is pulled (another
+       * one may already be in by then). */
+      tke_card_wait_gone_async (card, g_task_get_cancellable (task), next_removed,
+                                g_object_ref (task));
       return;
     }
   adopt (d->session, card);
@@ -257,7 +285,7 @@ next_removed (GObject *source,
   NextData *d = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (!tke_card_wait_removed_finish (result, &error))
+  if (!tke_card_wait_gone_finish (TKE_CARD (source), result, &error))
     {
       g_task_return_error (task, error);
       return;

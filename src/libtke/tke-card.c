@@ -51,6 +51,11 @@
 #define WAIT_SLICE_MS 1000
 /* How long after a failed command pcscd may take to see a card pulled. */
 #define REMOVAL_GRACE_MS 1500
+/* A card just inserted: how often and how long apart to try connecting. */
+#define CONNECT_ATTEMPTS 10
+#define CONNECT_RETRY_MS 300
+/* How long a card just inserted may stay mute before it counts as mute. */
+#define MUTE_GRACE_MS 3000
 
 static const guint8 applet_aid[] = { 0xF0, 0x54, 0x4B, 0x45, 0x43, 0x41, 0x52, 0x44 };
 
@@ -264,7 +269,10 @@ set_card_error (TkeCard *self,
                 LONG rv,
                 GError **error)
 {
-  if (rv == SCARD_E_NOT_TRANSACTED || rv == SCARD_F_UNKNOWN_ERROR)
+  /* "Not transacted" (libccid, card pulled during a PIN entry), or a
+   * handle whose card was swapped meanwhile and not yet powered up. */
+  if (rv == SCARD_E_NOT_TRANSACTED || rv == SCARD_F_UNKNOWN_ERROR || rv == SCARD_E_PROTO_MISMATCH
+      || rv == SCARD_W_UNPOWERED_CARD || rv == SCARD_W_UNRESPONSIVE_CARD || rv == SCARD_E_NOT_READY)
     {
       DWORD state = 0;
       DWORD protocol = 0;
@@ -275,7 +283,7 @@ set_card_error (TkeCard *self,
       if (status == SCARD_E_NO_SERVICE || status == SCARD_E_READER_UNAVAILABLE)
         rv = status;
       else if (status == SCARD_W_REMOVED_CARD || status == SCARD_E_NO_SMARTCARD
-               || card_was_removed (self))
+               || status == SCARD_W_RESET_CARD || card_was_removed (self))
         rv = SCARD_W_REMOVED_CARD;
     }
   tke_pcsc_set_error (rv, self->reader_index, error);
@@ -454,7 +462,7 @@ begin_transaction (TkeCard *self,
 
   /* Another program reset the card since our last operation: reconnect,
    * select again; the PIN is no longer verified, the card will say so. */
-  if (rv == SCARD_W_RESET_CARD)
+  if (rv == SCARD_W_RESET_CARD || rv == SCARD_E_PROTO_MISMATCH)
     {
       rv = SCardReconnect (self->handle, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
                            SCARD_LEAVE_CARD, &self->protocol);
@@ -880,6 +888,26 @@ find_reader (SCARDCONTEXT pcsc,
   return found;
 }
 
+/* A card that answered its reset; a mute one only after MUTE_GRACE_MS
+ * (then it is really mute: the caller says so). */
+static gboolean
+card_ready (DWORD state,
+            gint64 *mute_since)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if ((state & SCARD_STATE_PRESENT) == 0)
+    {
+      *mute_since = 0;
+      return FALSE;
+    }
+  if ((state & SCARD_STATE_MUTE) == 0)
+    return TRUE;
+  if (*mute_since == 0)
+    *mute_since = now;
+  return now - *mute_since > MUTE_GRACE_MS * G_TIME_SPAN_MILLISECOND;
+}
+
 /* Waits for a reader with a card; returns its name. */
 static char *
 wait_for_card (OpenData *d,
@@ -887,6 +915,7 @@ wait_for_card (OpenData *d,
                GError **error)
 {
   SCARD_READERSTATE pnp = { .szReader = PNP_NOTIFICATION, .dwCurrentState = SCARD_STATE_UNAWARE };
+  gint64 mute_since = 0;
   LONG rv;
 
   for (;;)
@@ -916,7 +945,10 @@ wait_for_card (OpenData *d,
       state.szReader = name;
       state.dwCurrentState = SCARD_STATE_UNAWARE;
       rv = SCardGetStatusChange (d->pcsc, 0, &state, 1);
-      while (rv == SCARD_S_SUCCESS && d->wait && (state.dwEventState & SCARD_STATE_PRESENT) == 0
+      g_debug ("waiting for a card in reader %u: state 0x%lX, rv 0x%lX", d->reader_index,
+               (unsigned long) state.dwEventState, (unsigned long) rv);
+      /* A card just inserted is mute until pcscd has powered it up. */
+      while (rv == SCARD_S_SUCCESS && d->wait && !card_ready (state.dwEventState, &mute_since)
              && (state.dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_UNAVAILABLE)) == 0
              && !g_cancellable_is_cancelled (cancellable))
         {
@@ -971,6 +1003,29 @@ read_features (TkeCard *self,
   return tke_pcsc_parse_features (tlv, n, &self->features, error);
 }
 
+/* SCardConnect, allowing a card just inserted the moment pcscd needs to
+ * power it up (it then answers "protocol mismatch", "unpowered", …). */
+static LONG
+connect_settled (SCARDCONTEXT pcsc,
+                 const char *reader_name,
+                 SCARDHANDLE *handle,
+                 DWORD *protocol)
+{
+  LONG rv = SCARD_S_SUCCESS;
+
+  for (guint attempt = 0; attempt < CONNECT_ATTEMPTS; attempt++)
+    {
+      if (attempt > 0)
+        g_usleep (CONNECT_RETRY_MS * G_TIME_SPAN_MILLISECOND);
+      rv = SCardConnect (pcsc, reader_name, SCARD_SHARE_SHARED,
+                         SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, handle, protocol);
+      if (rv != SCARD_E_PROTO_MISMATCH && rv != SCARD_W_UNPOWERED_CARD
+          && rv != SCARD_W_UNRESPONSIVE_CARD && rv != SCARD_E_NOT_READY)
+        break;
+    }
+  return rv;
+}
+
 /* Connects, learns the reader's features, selects the applet and reads the
  * card's information.  Takes the PC/SC context: the card releases it. */
 static TkeCard *
@@ -986,8 +1041,8 @@ connect_card (OpenData *d,
   self->pcsc = d->pcsc; /* from now on the card releases it */
   self->reader_name = g_strdup (reader_name);
   self->reader_index = d->reader_index;
-  rv = SCardConnect (d->pcsc, reader_name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
-                     &self->handle, &self->protocol);
+  rv = connect_settled (d->pcsc, reader_name, &self->handle, &self->protocol);
+  g_debug ("connecting to reader %u: rv 0x%lX", d->reader_index, (unsigned long) rv);
   if (rv != SCARD_S_SUCCESS)
     {
       tke_pcsc_set_error (rv == SCARD_E_NO_SMARTCARD ? SCARD_E_TIMEOUT : rv, d->reader_index,
@@ -1132,6 +1187,71 @@ open_task_new (guint reader_index,
   return task;
 }
 
+/* Reset the card when we let go, so that its verified PIN does not outlive
+ * us; but only our card: pcscd would reset whatever card is in the reader
+ * now, and another program (or TkeCard) may be using a card swapped in. */
+static gboolean
+still_our_card (TkeCard *self)
+{
+  DWORD state = 0;
+  DWORD protocol = 0;
+  DWORD atr_size = MAX_ATR_SIZE;
+  BYTE atr[MAX_ATR_SIZE];
+
+  return SCardStatus (self->handle, NULL, NULL, &state, &protocol, atr, &atr_size)
+         == SCARD_S_SUCCESS;
+}
+
+/* Until this card (this insertion) is no longer in the reader: pulled,
+ * even if another card was inserted since. */
+static void
+wait_gone_thread (GTask *task,
+                  gpointer source_object,
+                  gpointer task_data,
+                  GCancellable *cancellable)
+{
+  TkeCard *self = source_object;
+  SCARD_READERSTATE state = { .szReader = self->reader_name,
+                              .dwCurrentState = SCARD_STATE_UNAWARE };
+  GError *error = NULL;
+
+  g_mutex_lock (&self->lock);
+  while (still_our_card (self) && !g_cancellable_is_cancelled (cancellable))
+    {
+      LONG rv = SCardGetStatusChange (self->pcsc, WAIT_SLICE_MS, &state, 1);
+
+      if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT)
+        break;
+      state.dwCurrentState = state.dwEventState & ~SCARD_STATE_CHANGED;
+    }
+  g_mutex_unlock (&self->lock);
+  g_debug ("card %s left reader %u", self->serial, self->reader_index);
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+tke_card_wait_gone_async (TkeCard *self,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tke_card_wait_gone_async);
+  g_task_run_in_thread (task, wait_gone_thread);
+}
+
+gboolean
+tke_card_wait_gone_finish (TkeCard *self,
+                           GAsyncResult *result,
+                           GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 /**
  * tke_card_wait_removed_async:
  * @reader_index: 1 or 2: how messages name the reader
@@ -1217,9 +1337,8 @@ tke_card_finalize (GObject *object)
 {
   TkeCard *self = TKE_CARD (object);
 
-  /* Reset: the verified PIN must not outlive us on the card. */
   if (self->handle != 0)
-    SCardDisconnect (self->handle, SCARD_RESET_CARD);
+    SCardDisconnect (self->handle, still_our_card (self) ? SCARD_RESET_CARD : SCARD_LEAVE_CARD);
   if (self->pcsc != 0)
     SCardReleaseContext (self->pcsc);
   g_clear_pointer (&self->context, g_main_context_unref);
