@@ -20,8 +20,9 @@
  * button that would do nothing.
  *
  * A PIN verified once stays verified on the card until the card is removed
- * or reset: the card is reset when this object is finalized, so nobody else
- * inherits the verified state.  The PIN and the operation it protects run
+ * or reset: when this object is finalized it selects the applet again,
+ * which clears the card's security state, so nobody else inherits the
+ * verified PIN.  The PIN and the operation it protects run
  * inside one SCardBeginTransaction, so no other program comes in between.
  */
 
@@ -1187,9 +1188,7 @@ open_task_new (guint reader_index,
   return task;
 }
 
-/* Reset the card when we let go, so that its verified PIN does not outlive
- * us; but only our card: pcscd would reset whatever card is in the reader
- * now, and another program (or TkeCard) may be using a card swapped in. */
+/* Is the card of this handle still in the reader (not pulled, not swapped)? */
 static gboolean
 still_our_card (TkeCard *self)
 {
@@ -1200,6 +1199,23 @@ still_our_card (TkeCard *self)
 
   return SCardStatus (self->handle, NULL, NULL, &state, &protocol, atr, &atr_size)
          == SCARD_S_SUCCESS;
+}
+
+/* When we let go of the card, its verified PIN must not outlive us: SELECT
+ * clears the card's security state (card-protocol.md §4.1).  Not a reset:
+ * pcscd would power-cycle whatever card is in the reader, under the feet of
+ * other handles, and a card swapped in meanwhile is not ours to touch. */
+static void
+forget_pin (TkeCard *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!still_our_card (self))
+    return;
+  if (SCardBeginTransaction (self->handle) != SCARD_S_SUCCESS)
+    return;
+  select_applet (self, &error);
+  SCardEndTransaction (self->handle, SCARD_LEAVE_CARD);
 }
 
 /* Until this card (this insertion) is no longer in the reader: pulled,
@@ -1338,7 +1354,10 @@ tke_card_finalize (GObject *object)
   TkeCard *self = TKE_CARD (object);
 
   if (self->handle != 0)
-    SCardDisconnect (self->handle, still_our_card (self) ? SCARD_RESET_CARD : SCARD_LEAVE_CARD);
+    {
+      forget_pin (self);
+      SCardDisconnect (self->handle, SCARD_LEAVE_CARD);
+    }
   if (self->pcsc != 0)
     SCardReleaseContext (self->pcsc);
   g_clear_pointer (&self->context, g_main_context_unref);
