@@ -51,13 +51,13 @@ tke_cli_context_parse (TkeCliContext *ctx,
 {
   const GOptionEntry common[] = {
     { "endpoint", 0, 0, G_OPTION_ARG_STRING, &ctx->endpoint,
-      N_("The service's URL (else $TKE_ENDPOINT, else the profile)"), N_("URL") },
+      N_ ("The service's URL (else $TKE_ENDPOINT, else the profile)"), N_ ("URL") },
     { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ctx->ca_file,
-      N_("The CA that issued the service's certificate (else $TKE_CA_FILE, else the profile)"),
-      N_("FILE") },
+      N_ ("The CA that issued the service's certificate (else $TKE_CA_FILE, else the profile)"),
+      N_ ("FILE") },
     { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &ctx->password_file,
-      N_("Read passwords from FILE, one a line, in the order they are asked"), N_("FILE") },
-    { "yes", 'y', 0, G_OPTION_ARG_NONE, &ctx->yes, N_("Answer yes to confirmations"), NULL },
+      N_ ("Read passwords from FILE, one a line, in the order they are asked"), N_ ("FILE") },
+    { "yes", 'y', 0, G_OPTION_ARG_NONE, &ctx->yes, N_ ("Answer yes to confirmations"), NULL },
     G_OPTION_ENTRY_NULL
   };
   g_autoptr (GOptionContext) options = g_option_context_new (parameters);
@@ -83,7 +83,7 @@ tke_cli_context_parse (TkeCliContext *ctx,
   if (!g_option_context_parse (options, argc, argv, &error))
     {
       g_printerr ("%s\n", error->message);
-      g_printerr (_("Run “tke help %s” for the options.\n"), (*argv)[0]);
+      g_printerr (_ ("Run “tke help %s” for the options.\n"), (*argv)[0]);
       *exit_code = TKE_EXIT_USAGE;
       return FALSE;
     }
@@ -91,15 +91,13 @@ tke_cli_context_parse (TkeCliContext *ctx,
 }
 
 static const char *
-first_set (const char *a,
-           const char *b)
+first_set (const char *a, const char *b)
 {
   return (a != NULL && *a != '\0') ? a : ((b != NULL && *b != '\0') ? b : NULL);
 }
 
 gboolean
-tke_cli_context_open_workstation (TkeCliContext *ctx,
-                                  GError **error)
+tke_cli_context_open_workstation (TkeCliContext *ctx, GError **error)
 {
   const char *endpoint, *ca_file;
 
@@ -118,8 +116,7 @@ tke_cli_context_open_workstation (TkeCliContext *ctx,
 }
 
 gboolean
-tke_cli_context_connect (TkeCliContext *ctx,
-                         GError **error)
+tke_cli_context_connect (TkeCliContext *ctx, GError **error)
 {
   g_autoptr (TkeSecret) token = NULL;
   g_autoptr (GError) local_error = NULL;
@@ -133,7 +130,7 @@ tke_cli_context_connect (TkeCliContext *ctx,
   if (endpoint == NULL)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED,
-                           _("No service endpoint is known. Run “tke login --endpoint URL”."));
+                           _ ("No service endpoint is known. Run “tke login --endpoint URL”."));
       return FALSE;
     }
   token = tke_credentials_lookup (TKE_CREDENTIAL_TOKEN, endpoint, NULL, &local_error);
@@ -141,7 +138,7 @@ tke_cli_context_connect (TkeCliContext *ctx,
     {
       if (g_error_matches (local_error, TKE_ERROR, TKE_ERROR_NOT_FOUND))
         g_set_error (error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED,
-                     _("Not logged in to %s. Run “tke login”."), endpoint);
+                     _ ("Not logged in to %s. Run “tke login”."), endpoint);
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
@@ -155,8 +152,7 @@ tke_cli_context_connect (TkeCliContext *ctx,
 }
 
 gboolean
-tke_cli_context_load_units (TkeCliContext *ctx,
-                            GError **error)
+tke_cli_context_load_units (TkeCliContext *ctx, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
   GListModel *units;
@@ -174,16 +170,14 @@ tke_cli_context_load_units (TkeCliContext *ctx,
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
 
-      tke_crypto_unit_set_selected (
-          unit, tke_workstation_is_unit_selected (ctx->workstation,
-                                                  tke_crypto_unit_get_number (unit)));
+      tke_crypto_unit_set_selected (unit, tke_workstation_is_unit_selected (
+                                              ctx->workstation, tke_crypto_unit_get_number (unit)));
     }
   return TRUE;
 }
 
 GListModel *
-tke_cli_context_get_selected_units (TkeCliContext *ctx,
-                                    GError **error)
+tke_cli_context_get_selected_units (TkeCliContext *ctx, GError **error)
 {
   g_autoptr (GPtrArray) selected = NULL;
   GListStore *store;
@@ -194,7 +188,7 @@ tke_cli_context_get_selected_units (TkeCliContext *ctx,
   if (selected->len == 0)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("No crypto unit is selected. Run “tke cryptounit-add”."));
+                           _ ("No crypto unit is selected. Run “tke cryptounit-add”."));
       return NULL;
     }
   store = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
@@ -203,8 +197,7 @@ tke_cli_context_get_selected_units (TkeCliContext *ctx,
 }
 
 GListModel *
-tke_cli_context_load_selected (TkeCliContext *ctx,
-                               GError **error)
+tke_cli_context_load_selected (TkeCliContext *ctx, GError **error)
 {
   if (!tke_cli_context_load_units (ctx, error))
     return NULL;
@@ -227,8 +220,7 @@ tke_cli_units_need_signatures (GListModel *units)
 /* ---- Reading secrets and answers ---------------------------------------- */
 
 static gboolean
-load_password_file (TkeCliContext *ctx,
-                    GError **error)
+load_password_file (TkeCliContext *ctx, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   char *contents = NULL;
@@ -238,7 +230,7 @@ load_password_file (TkeCliContext *ctx,
     return TRUE;
   if (!g_file_get_contents (ctx->password_file, &contents, &size, &local_error))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The password file cannot be read: %s"),
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The password file cannot be read: %s"),
                    local_error->message);
       return FALSE;
     }
@@ -251,9 +243,9 @@ load_password_file (TkeCliContext *ctx,
         if (end > start && contents[end - 1] == '\r')
           end--;
         if (i < size || end > start)
-          g_ptr_array_add (ctx->file_passwords,
-                           tke_secret_new_from_data ((const guint8 *) contents + start,
-                                                     end - start));
+          g_ptr_array_add (
+              ctx->file_passwords,
+              tke_secret_new_from_data ((const guint8 *) contents + start, end - start));
         start = i + 1;
       }
   OPENSSL_cleanse (contents, size);
@@ -263,8 +255,7 @@ load_password_file (TkeCliContext *ctx,
 
 /* Reads one line from the terminal with echo off, into the secure heap. */
 static TkeSecret *
-read_terminal_secret (const char *prompt,
-                      GError **error)
+read_terminal_secret (const char *prompt, GError **error)
 {
   g_autoptr (TkeSecret) buffer = tke_secret_new (MAX_SECRET_LINE);
   guint8 *data = tke_secret_get_mutable_data (buffer);
@@ -275,8 +266,8 @@ read_terminal_secret (const char *prompt,
   if (!isatty (STDIN_FILENO) || tcgetattr (STDIN_FILENO, &saved) != 0)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("There is no terminal to ask for a password. Use --password-file "
-                             "FILE."));
+                           _ ("There is no terminal to ask for a password. Use --password-file "
+                              "FILE."));
       return NULL;
     }
   g_printerr ("%s ", prompt);
@@ -304,16 +295,14 @@ read_terminal_secret (const char *prompt,
   if (!ok)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("No password was entered."));
+                           _ ("No password was entered."));
       return NULL;
     }
   return tke_secret_new_from_data (data, length);
 }
 
 TkeSecret *
-tke_cli_read_password (TkeCliContext *ctx,
-                       const char *prompt,
-                       GError **error)
+tke_cli_read_password (TkeCliContext *ctx, const char *prompt, GError **error)
 {
   TkeSecret *secret;
 
@@ -326,7 +315,7 @@ tke_cli_read_password (TkeCliContext *ctx,
   if (ctx->next_password >= ctx->file_passwords->len)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("The password file has only %u lines; one more is needed for “%s”"),
+                   _ ("The password file has only %u lines; one more is needed for “%s”"),
                    ctx->file_passwords->len, prompt);
       return NULL;
     }
@@ -335,36 +324,33 @@ tke_cli_read_password (TkeCliContext *ctx,
 }
 
 TkeSecret *
-tke_cli_read_new_password (TkeCliContext *ctx,
-                           const char *prompt,
-                           GError **error)
+tke_cli_read_new_password (TkeCliContext *ctx, const char *prompt, GError **error)
 {
   g_autoptr (TkeSecret) first = tke_cli_read_password (ctx, prompt, error);
   g_autoptr (TkeSecret) second = NULL;
 
   if (first == NULL)
     return NULL;
-  second = tke_cli_read_password (ctx, _("Re-enter the password to confirm:"), error);
+  second = tke_cli_read_password (ctx, _ ("Re-enter the password to confirm:"), error);
   if (second == NULL)
     return NULL;
   if (!tke_secret_equal (first, second))
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("The passwords do not match."));
+                           _ ("The passwords do not match."));
       return NULL;
     }
   if (tke_secret_get_size (first) < 8)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("A password has at least 8 characters."));
+                           _ ("A password has at least 8 characters."));
       return NULL;
     }
   return g_steal_pointer (&first);
 }
 
 char *
-tke_cli_read_line (const char *prompt,
-                   GError **error)
+tke_cli_read_line (const char *prompt, GError **error)
 {
   GString *line = g_string_new (NULL);
   int c;
@@ -377,7 +363,7 @@ tke_cli_read_line (const char *prompt,
     {
       g_string_free (line, TRUE);
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("No answer: the input ended."));
+                           _ ("No answer: the input ended."));
       return NULL;
     }
   g_strstrip (line->str);
@@ -385,9 +371,7 @@ tke_cli_read_line (const char *prompt,
 }
 
 static gboolean
-parse_numbers (char **words,
-               GArray *numbers,
-               GError **error)
+parse_numbers (char **words, GArray *numbers, GError **error)
 {
   for (guint i = 0; words[i] != NULL; i++)
     {
@@ -397,8 +381,8 @@ parse_numbers (char **words,
         continue;
       if (!g_ascii_string_to_unsigned (words[i], 10, 1, G_MAXINT, &value, NULL))
         {
-          g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                       _("“%s” is not a number."), words[i]);
+          g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT, _ ("“%s” is not a number."),
+                       words[i]);
           return FALSE;
         }
       guint number = (guint) value;
@@ -408,10 +392,7 @@ parse_numbers (char **words,
 }
 
 GArray *
-tke_cli_read_numbers (int argc,
-                      char **argv,
-                      const char *prompt,
-                      GError **error)
+tke_cli_read_numbers (int argc, char **argv, const char *prompt, GError **error)
 {
   g_autoptr (GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
 
@@ -434,33 +415,30 @@ tke_cli_read_numbers (int argc,
   if (numbers->len == 0)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("No number was given."));
+                           _ ("No number was given."));
       return NULL;
     }
   return g_steal_pointer (&numbers);
 }
 
 gboolean
-tke_cli_confirm (TkeCliContext *ctx,
-                 const char *question)
+tke_cli_confirm (TkeCliContext *ctx, const char *question)
 {
   g_autofree char *answer = NULL;
   g_autofree char *prompt = NULL;
 
   if (ctx->yes)
     return TRUE;
-  prompt = g_strdup_printf (_("%s [y/n]"), question);
+  prompt = g_strdup_printf (_ ("%s [y/n]"), question);
   answer = tke_cli_read_line (prompt, NULL);
-  return answer != NULL && (g_ascii_strcasecmp (answer, "y") == 0 ||
-                            g_ascii_strcasecmp (answer, "yes") == 0);
+  return answer != NULL &&
+         (g_ascii_strcasecmp (answer, "y") == 0 || g_ascii_strcasecmp (answer, "yes") == 0);
 }
 
 /* ---- Signers ------------------------------------------------------------ */
 
 GPtrArray *
-tke_cli_make_signers (TkeCliContext *ctx,
-                      guint max_signers,
-                      GError **error)
+tke_cli_make_signers (TkeCliContext *ctx, guint max_signers, GError **error)
 {
   g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
   GArray *selected;
@@ -471,14 +449,14 @@ tke_cli_make_signers (TkeCliContext *ctx,
   if (selected->len == 0)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("No signature key is selected for signing. Run “tke sigkey-sel”."));
+                           _ ("No signature key is selected for signing. Run “tke sigkey-sel”."));
       return NULL;
     }
   for (guint i = 0; i < selected->len && (max_signers == 0 || i < max_signers); i++)
     {
       guint keynum = g_array_index (selected, guint, i);
-      g_autofree char *path = tke_workstation_get_key_file_path (
-          ctx->workstation, TKE_KEY_FILE_SIGNATURE_KEY, keynum);
+      g_autofree char *path =
+          tke_workstation_get_key_file_path (ctx->workstation, TKE_KEY_FILE_SIGNATURE_KEY, keynum);
       g_autoptr (TkeSignatureKeyFile) file = tke_signature_key_file_load (path, error);
       g_autoptr (TkeSecret) password = NULL;
       g_autoptr (EVP_PKEY) key = NULL;
@@ -486,8 +464,8 @@ tke_cli_make_signers (TkeCliContext *ctx,
 
       if (file == NULL)
         return NULL;
-      prompt = g_strdup_printf (_("Enter the password for the signature key identified by: %s "
-                                  "(KEYNUM %u, %s)"),
+      prompt = g_strdup_printf (_ ("Enter the password for the signature key identified by: %s "
+                                   "(KEYNUM %u, %s)"),
                                 tke_signature_key_file_get_ski (file), keynum,
                                 tke_signature_key_file_get_admin_name (file)
                                     ? tke_signature_key_file_get_admin_name (file)
@@ -507,9 +485,7 @@ tke_cli_make_signers (TkeCliContext *ctx,
 /* ---- Running ------------------------------------------------------------ */
 
 void
-tke_cli_async_done (GObject *source,
-                    GAsyncResult *result,
-                    gpointer user_data)
+tke_cli_async_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GAsyncResult **slot = user_data;
 
@@ -524,18 +500,13 @@ tke_cli_wait (GAsyncResult **result)
 }
 
 static void
-on_progress (TkeCeremony *ceremony,
-             TkeCryptoUnit *unit,
-             const char *message,
-             gpointer user_data)
+on_progress (TkeCeremony *ceremony, TkeCryptoUnit *unit, const char *message, gpointer user_data)
 {
   g_print ("%s\n", message);
 }
 
 gboolean
-tke_cli_run_ceremony (TkeCliContext *ctx,
-                      TkeCeremony *ceremony,
-                      GError **error)
+tke_cli_run_ceremony (TkeCliContext *ctx, TkeCeremony *ceremony, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
   gulong id;
@@ -552,8 +523,7 @@ tke_cli_run_ceremony (TkeCliContext *ctx,
 /* ---- Printing ----------------------------------------------------------- */
 
 void
-tke_cli_print_vp (const char *vp,
-                  guint indent)
+tke_cli_print_vp (const char *vp, guint indent)
 {
   g_print ("%.*s\n%*s%s\n", VP_HALF, vp, (int) indent, "", vp + VP_HALF);
 }
@@ -571,10 +541,11 @@ print_register_table (const char *title,
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
-      const char *status = new_register ? tke_new_register_state_to_string (
-                                              tke_crypto_unit_get_new_register_state (unit))
-                                        : tke_current_register_state_to_string (
-                                              tke_crypto_unit_get_current_register_state (unit));
+      const char *status =
+          new_register
+              ? tke_new_register_state_to_string (tke_crypto_unit_get_new_register_state (unit))
+              : tke_current_register_state_to_string (
+                    tke_crypto_unit_get_current_register_state (unit));
 
       status_width = MAX (status_width, strlen (status));
     }
@@ -582,8 +553,7 @@ print_register_table (const char *title,
 
   g_print ("%s\n", title);
   g_print ("SERVICE INSTANCE: %s\n", instance_id);
-  g_print ("%-*s%-*s%s\n", num_width, num_header, status_width, "STATUS",
-           "VERIFICATION PATTERN");
+  g_print ("%-*s%-*s%s\n", num_width, num_header, status_width, "STATUS", "VERIFICATION PATTERN");
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
@@ -591,7 +561,7 @@ print_register_table (const char *title,
 
       if (!tke_crypto_unit_get_reachable (unit))
         {
-          g_print ("%-*s%s\n", num_width, number, _("(does not answer)"));
+          g_print ("%-*s%s\n", num_width, number, _ ("(does not answer)"));
           continue;
         }
       g_print ("%-*s%-*s", num_width, number, status_width,
@@ -606,8 +576,7 @@ print_register_table (const char *title,
 }
 
 void
-tke_cli_print_register_tables (const char *instance_id,
-                               GListModel *units)
+tke_cli_print_register_tables (const char *instance_id, GListModel *units)
 {
   print_register_table ("NEW MASTER KEY REGISTER", instance_id, units, TRUE);
   g_print ("\n");

@@ -55,63 +55,41 @@ gboolean tke_cli_context_parse (TkeCliContext *ctx,
                                 int *exit_code);
 
 /* Reads the profile and applies --endpoint/--ca-file or $TKE_ENDPOINT/$TKE_CA_FILE. */
-gboolean tke_cli_context_open_workstation (TkeCliContext *ctx,
-                                           GError **error);
+gboolean tke_cli_context_open_workstation (TkeCliContext *ctx, GError **error);
 /* open_workstation, then a service client with the token from the keyring. */
-gboolean tke_cli_context_connect (TkeCliContext *ctx,
-                                  GError **error);
+gboolean tke_cli_context_connect (TkeCliContext *ctx, GError **error);
 /* Lists the units (with their query state) and marks the selected ones. */
-gboolean tke_cli_context_load_units (TkeCliContext *ctx,
-                                     GError **error);
+gboolean tke_cli_context_load_units (TkeCliContext *ctx, GError **error);
 /* The selected units, as a GListModel of TkeCryptoUnit; an error if none. */
-GListModel *tke_cli_context_get_selected_units (TkeCliContext *ctx,
-                                                GError **error);
+GListModel *tke_cli_context_get_selected_units (TkeCliContext *ctx, GError **error);
 /* load_units, then get_selected_units. */
-GListModel *tke_cli_context_load_selected (TkeCliContext *ctx,
-                                           GError **error);
+GListModel *tke_cli_context_load_selected (TkeCliContext *ctx, GError **error);
 /* TRUE if any of @units is out of imprint mode (so signatures are needed). */
 gboolean tke_cli_units_need_signatures (GListModel *units);
 
 /* Secrets: from --password-file (next line), else the terminal without echo. */
-TkeSecret *tke_cli_read_password (TkeCliContext *ctx,
-                                  const char *prompt,
-                                  GError **error);
-TkeSecret *tke_cli_read_new_password (TkeCliContext *ctx,
-                                      const char *prompt,
-                                      GError **error);
+TkeSecret *tke_cli_read_password (TkeCliContext *ctx, const char *prompt, GError **error);
+TkeSecret *tke_cli_read_new_password (TkeCliContext *ctx, const char *prompt, GError **error);
 /* A non-secret answer from standard input; NULL at end of input. */
-char *tke_cli_read_line (const char *prompt,
-                         GError **error);
+char *tke_cli_read_line (const char *prompt, GError **error);
 /* Numbers from @argv (argc > 1) or, if none, from a prompt. */
-GArray *tke_cli_read_numbers (int argc,
-                              char **argv,
-                              const char *prompt,
-                              GError **error);
+GArray *tke_cli_read_numbers (int argc, char **argv, const char *prompt, GError **error);
 /* y/n, unless --yes. */
-gboolean tke_cli_confirm (TkeCliContext *ctx,
-                          const char *question);
+gboolean tke_cli_confirm (TkeCliContext *ctx, const char *question);
 
 /* Signers from the signature keys selected with sigkey-sel, each asking
  * its password (verified at once); at most @max_signers (0: all). */
-GPtrArray *tke_cli_make_signers (TkeCliContext *ctx,
-                                 guint max_signers,
-                                 GError **error);
+GPtrArray *tke_cli_make_signers (TkeCliContext *ctx, guint max_signers, GError **error);
 
 /* Runs a ceremony, printing its progress; FALSE with an error. */
-gboolean tke_cli_run_ceremony (TkeCliContext *ctx,
-                               TkeCeremony *ceremony,
-                               GError **error);
+gboolean tke_cli_run_ceremony (TkeCliContext *ctx, TkeCeremony *ceremony, GError **error);
 
 /* NEW and CURRENT MASTER KEY REGISTER tables of @units. */
-void tke_cli_print_register_tables (const char *instance_id,
-                                    GListModel *units);
+void tke_cli_print_register_tables (const char *instance_id, GListModel *units);
 /* A VP as two lines of 32 hex digits, the second indented by @indent. */
-void tke_cli_print_vp (const char *vp,
-                       guint indent);
+void tke_cli_print_vp (const char *vp, guint indent);
 
-void tke_cli_async_done (GObject *source,
-                         GAsyncResult *result,
-                         gpointer user_data);
+void tke_cli_async_done (GObject *source, GAsyncResult *result, gpointer user_data);
 void tke_cli_wait (GAsyncResult **result);
 
 /* Prints "FAILED" and the message; returns the exit code for it. */

@@ -14,13 +14,13 @@
 #include "tke-cli-common.h"
 #include "tke-cli-keys.h"
 
-#define BEGIN_VERB(parameters, description, entries)                                             \
-  g_autoptr (TkeCliContext) ctx = tke_cli_context_new ();                                       \
-  g_autoptr (GError) error = NULL;                                                              \
-  int exit_code = TKE_EXIT_OK;                                                                  \
-  if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code)) \
-    return exit_code;                                                                           \
-  if (!tke_cli_context_open_workstation (ctx, &error))                                          \
+#define BEGIN_VERB(parameters, description, entries)                                               \
+  g_autoptr (TkeCliContext) ctx = tke_cli_context_new ();                                          \
+  g_autoptr (GError) error = NULL;                                                                 \
+  int exit_code = TKE_EXIT_OK;                                                                     \
+  if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code))    \
+    return exit_code;                                                                              \
+  if (!tke_cli_context_open_workstation (ctx, &error))                                             \
     return tke_cli_fail (error);
 
 #define KEYNUM_WIDTH 9
@@ -38,8 +38,7 @@ description_width (GPtrArray *descriptions)
 
 /* printf pads by bytes; pad by characters for UTF-8 descriptions. */
 static void
-print_padded (const char *text,
-              guint width)
+print_padded (const char *text, guint width)
 {
   glong length = g_utf8_strlen (text, -1);
 
@@ -49,19 +48,18 @@ print_padded (const char *text,
 /* ---- Signature keys ------------------------------------------------------ */
 
 static int
-run_sigkey_add (int argc,
-                char **argv)
+run_sigkey_add (int argc, char **argv)
 {
   g_autofree char *name = NULL;
   gboolean legacy = FALSE;
   const GOptionEntry entries[] = {
-    { "name", 0, 0, G_OPTION_ARG_STRING, &name, N_("The administrator's name (up to 30 characters)"),
-      N_("NAME") },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+      N_ ("The administrator's name (up to 30 characters)"), N_ ("NAME") },
     { "legacy-kdf", 0, 0, G_OPTION_ARG_NONE, &legacy,
-      N_("Protect the file with the plug-in's PBKDF2 instead of scrypt (weaker)"), NULL },
+      N_ ("Protect the file with the plug-in's PBKDF2 instead of scrypt (weaker)"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  BEGIN_VERB ("", _("Create an administrator signature key (ECDSA P-521) in a new file."),
+  BEGIN_VERB ("", _ ("Create an administrator signature key (ECDSA P-521) in a new file."),
               entries);
   g_autoptr (TkeSecret) password = NULL;
   g_autoptr (EVP_PKEY) key = NULL;
@@ -70,17 +68,17 @@ run_sigkey_add (int argc,
   guint keynum;
 
   if (name == NULL &&
-      (name = tke_cli_read_line (_("Enter an administrator name to be associated with the "
-                                   "signature key:"),
+      (name = tke_cli_read_line (_ ("Enter an administrator name to be associated with the "
+                                    "signature key:"),
                                  &error)) == NULL)
     return tke_cli_fail (error);
   if (*name == '\0' || g_utf8_strlen (name, -1) > TKE_MAX_ADMINISTRATOR_NAME)
     {
-      g_printerr (_("An administrator name has 1 to 30 characters.\n"));
+      g_printerr (_ ("An administrator name has 1 to 30 characters.\n"));
       return TKE_EXIT_USAGE;
     }
-  password = tke_cli_read_new_password (ctx, _("Enter a password to protect the signature key:"),
-                                        &error);
+  password =
+      tke_cli_read_new_password (ctx, _ ("Enter a password to protect the signature key:"), &error);
   if (password == NULL || !tke_workstation_ensure_files_dir (ctx->workstation, &error) ||
       (keynum = tke_workstation_next_keynum (ctx->workstation, TKE_KEY_FILE_SIGNATURE_KEY,
                                              &error)) == 0 ||
@@ -97,8 +95,7 @@ run_sigkey_add (int argc,
 }
 
 static gboolean
-is_selected (GArray *selected,
-             guint keynum)
+is_selected (GArray *selected, guint keynum)
 {
   for (guint i = 0; i < selected->len; i++)
     if (g_array_index (selected, guint, i) == keynum)
@@ -107,10 +104,9 @@ is_selected (GArray *selected,
 }
 
 static int
-run_sigkeys (int argc,
-             char **argv)
+run_sigkeys (int argc, char **argv)
 {
-  BEGIN_VERB ("", _("List the signature key files on this workstation."), NULL);
+  BEGIN_VERB ("", _ ("List the signature key files on this workstation."), NULL);
   g_autoptr (GArray) keynums = NULL;
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
@@ -135,7 +131,7 @@ run_sigkeys (int argc,
     }
   if (keynums->len == 0)
     {
-      g_print (_("No signature key files in %s. Run “tke sigkey-add”.\n"),
+      g_print (_ ("No signature key files in %s. Run “tke sigkey-add”.\n"),
                tke_workstation_get_files_dir (ctx->workstation));
       return TKE_EXIT_OK;
     }
@@ -147,8 +143,8 @@ run_sigkeys (int argc,
     {
       guint keynum = g_array_index (keynums, guint, i);
       g_autofree char *number = g_strdup_printf ("%u", keynum);
-      g_autofree char *ski = g_strdup_printf (
-          "%.*s...", SKI_SHOWN, tke_signature_key_file_get_ski (files->pdata[i]));
+      g_autofree char *ski =
+          g_strdup_printf ("%.*s...", SKI_SHOWN, tke_signature_key_file_get_ski (files->pdata[i]));
 
       g_print ("%-*s", KEYNUM_WIDTH, number);
       print_padded (names->pdata[i], width);
@@ -158,27 +154,26 @@ run_sigkeys (int argc,
 }
 
 static int
-run_sigkey_sel (int argc,
-                char **argv)
+run_sigkey_sel (int argc, char **argv)
 {
-  BEGIN_VERB (_("[KEYNUM…]"),
-              _("Select the signature keys that sign commands. Each password is checked now "
-                "and asked again when a command is signed."),
+  BEGIN_VERB (_ ("[KEYNUM…]"),
+              _ ("Select the signature keys that sign commands. Each password is checked now "
+                 "and asked again when a command is signed."),
               NULL);
   g_autoptr (GArray) keynums = NULL;
 
   keynums = tke_cli_read_numbers (argc, argv,
-                                  _("Enter the KEYNUM values to select as current signature "
-                                    "keys, separated by spaces:"),
+                                  _ ("Enter the KEYNUM values to select as current signature "
+                                     "keys, separated by spaces:"),
                                   &error);
   if (keynums == NULL)
     return tke_cli_fail (error);
   for (guint i = 0; i < keynums->len; i++)
     {
       guint keynum = g_array_index (keynums, guint, i);
-      g_autofree char *path = tke_workstation_get_key_file_path (
-          ctx->workstation, TKE_KEY_FILE_SIGNATURE_KEY, keynum);
-      g_autofree char *prompt = g_strdup_printf (_("Enter the password for KEYNUM %u:"), keynum);
+      g_autofree char *path =
+          tke_workstation_get_key_file_path (ctx->workstation, TKE_KEY_FILE_SIGNATURE_KEY, keynum);
+      g_autofree char *prompt = g_strdup_printf (_ ("Enter the password for KEYNUM %u:"), keynum);
       g_autoptr (TkeSignatureKeyFile) file = NULL;
       g_autoptr (TkeSecret) password = NULL;
       g_autoptr (EVP_PKEY) key = NULL;
@@ -195,10 +190,7 @@ run_sigkey_sel (int argc,
 }
 
 static int
-remove_key_file (TkeCliContext *ctx,
-                 int argc,
-                 char **argv,
-                 TkeKeyFileKind kind)
+remove_key_file (TkeCliContext *ctx, int argc, char **argv, TkeKeyFileKind kind)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GArray) keynums = NULL;
@@ -208,8 +200,8 @@ remove_key_file (TkeCliContext *ctx,
 
   keynums = tke_cli_read_numbers (argc, argv,
                                   kind == TKE_KEY_FILE_SIGNATURE_KEY
-                                      ? _("Enter the KEYNUM of the signature key to remove:")
-                                      : _("Enter the KEYNUM of the master key part to remove:"),
+                                      ? _ ("Enter the KEYNUM of the signature key to remove:")
+                                      : _ ("Enter the KEYNUM of the master key part to remove:"),
                                   &error);
   if (keynums == NULL)
     return tke_cli_fail (error);
@@ -217,23 +209,23 @@ remove_key_file (TkeCliContext *ctx,
   path = tke_workstation_get_key_file_path (ctx->workstation, kind, keynum);
   if (!g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      g_set_error (&error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _("There is no KEYNUM %u (%s)."),
+      g_set_error (&error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _ ("There is no KEYNUM %u (%s)."),
                    keynum, path);
       return tke_cli_fail (error);
     }
-  question = g_strdup_printf (_("Delete %s? It cannot be recovered."), path);
+  question = g_strdup_printf (_ ("Delete %s? It cannot be recovered."), path);
   if (!tke_cli_confirm (ctx, question))
     return TKE_EXIT_CANCELLED;
   if (g_unlink (path) != 0)
     {
-      g_set_error (&error, TKE_ERROR, TKE_ERROR_IO, _("“%s” cannot be deleted: %s"), path,
+      g_set_error (&error, TKE_ERROR, TKE_ERROR_IO, _ ("“%s” cannot be deleted: %s"), path,
                    g_strerror (errno));
       return tke_cli_fail (error);
     }
   if (kind == TKE_KEY_FILE_SIGNATURE_KEY)
     {
-      g_autoptr (GArray) selected = g_array_copy (
-          tke_workstation_get_selected_signature_keys (ctx->workstation));
+      g_autoptr (GArray) selected =
+          g_array_copy (tke_workstation_get_selected_signature_keys (ctx->workstation));
 
       for (guint i = 0; i < selected->len; i++)
         if (g_array_index (selected, guint, i) == keynum)
@@ -246,10 +238,9 @@ remove_key_file (TkeCliContext *ctx,
 }
 
 static int
-run_sigkey_rm (int argc,
-               char **argv)
+run_sigkey_rm (int argc, char **argv)
 {
-  BEGIN_VERB (_("[KEYNUM]"), _("Delete a signature key file."), NULL);
+  BEGIN_VERB (_ ("[KEYNUM]"), _ ("Delete a signature key file."), NULL);
   return remove_key_file (ctx, argc, argv, TKE_KEY_FILE_SIGNATURE_KEY);
 }
 
@@ -263,8 +254,7 @@ hex_digit (char c)
 
 /* 64 hex digits into a 32-byte secret, without a copy outside the secure heap. */
 static TkeSecret *
-secret_from_hex (const TkeSecret *text,
-                 GError **error)
+secret_from_hex (const TkeSecret *text, GError **error)
 {
   const char *hex = (const char *) tke_secret_get_data (text);
   gsize length = tke_secret_get_size (text);
@@ -289,25 +279,24 @@ secret_from_hex (const TkeSecret *text,
 
 bad:
   g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                       _("A key part value is 64 hex digits (32 bytes)."));
+                       _ ("A key part value is 64 hex digits (32 bytes)."));
   return NULL;
 }
 
 static int
-run_mk_add (int argc,
-            char **argv)
+run_mk_add (int argc, char **argv)
 {
   g_autofree char *description = NULL;
   gboolean random = FALSE, value = FALSE;
   const GOptionEntry entries[] = {
-    { "random", 0, 0, G_OPTION_ARG_NONE, &random, N_("Make a random key part"), NULL },
+    { "random", 0, 0, G_OPTION_ARG_NONE, &random, N_ ("Make a random key part"), NULL },
     { "value", 0, 0, G_OPTION_ARG_NONE, &value,
-      N_("Enter a known key part value (64 hex digits; asked like a password)"), NULL },
-    { "description", 0, 0, G_OPTION_ARG_STRING, &description, N_("What to call the key part"),
-      N_("TEXT") },
+      N_ ("Enter a known key part value (64 hex digits; asked like a password)"), NULL },
+    { "description", 0, 0, G_OPTION_ARG_STRING, &description, N_ ("What to call the key part"),
+      N_ ("TEXT") },
     G_OPTION_ENTRY_NULL
   };
-  BEGIN_VERB ("--random|--value", _("Create a master key part file protected by a password."),
+  BEGIN_VERB ("--random|--value", _ ("Create a master key part file protected by a password."),
               entries);
   g_autoptr (TkeSecret) part = NULL;
   g_autoptr (TkeSecret) password = NULL;
@@ -317,29 +306,27 @@ run_mk_add (int argc,
 
   if (random == value)
     {
-      g_printerr (_("Give exactly one of --random and --value.\n"));
+      g_printerr (_ ("Give exactly one of --random and --value.\n"));
       return TKE_EXIT_USAGE;
     }
   if (random)
     part = tke_secret_new_random (TKE_MASTER_KEY_SIZE, &error);
   else
     {
-      g_autoptr (TkeSecret) text = tke_cli_read_password (ctx, _("Enter the key part value:"),
-                                                          &error);
+      g_autoptr (TkeSecret) text =
+          tke_cli_read_password (ctx, _ ("Enter the key part value:"), &error);
       if (text != NULL)
         part = secret_from_hex (text, &error);
     }
   if (part == NULL)
     return tke_cli_fail (error);
-  if (description == NULL &&
-      (description = tke_cli_read_line (_("Enter a description for the key part:"), &error)) ==
-          NULL)
+  if (description == NULL && (description = tke_cli_read_line (
+                                  _ ("Enter a description for the key part:"), &error)) == NULL)
     return tke_cli_fail (error);
-  password = tke_cli_read_new_password (ctx, _("Enter a password to protect the key part:"),
-                                        &error);
+  password =
+      tke_cli_read_new_password (ctx, _ ("Enter a password to protect the key part:"), &error);
   if (password == NULL || !tke_workstation_ensure_files_dir (ctx->workstation, &error) ||
-      (keynum = tke_workstation_next_keynum (ctx->workstation, TKE_KEY_FILE_KEY_PART, &error)) ==
-          0)
+      (keynum = tke_workstation_next_keynum (ctx->workstation, TKE_KEY_FILE_KEY_PART, &error)) == 0)
     return tke_cli_fail (error);
   path = tke_workstation_get_key_file_path (ctx->workstation, TKE_KEY_FILE_KEY_PART, keynum);
   if (!tke_key_part_file_create (path, description, part, password, &error) ||
@@ -352,10 +339,9 @@ run_mk_add (int argc,
 }
 
 static int
-run_mks (int argc,
-         char **argv)
+run_mks (int argc, char **argv)
 {
-  BEGIN_VERB ("", _("List the master key part files on this workstation."), NULL);
+  BEGIN_VERB ("", _ ("List the master key part files on this workstation."), NULL);
   g_autoptr (GArray) keynums = NULL;
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
@@ -377,7 +363,7 @@ run_mks (int argc,
     }
   if (keynums->len == 0)
     {
-      g_print (_("No master key part files in %s. Run “tke mk-add”.\n"),
+      g_print (_ ("No master key part files in %s. Run “tke mk-add”.\n"),
                tke_workstation_get_files_dir (ctx->workstation));
       return TKE_EXIT_OK;
     }
@@ -397,21 +383,20 @@ run_mks (int argc,
 }
 
 static int
-run_mk_rm (int argc,
-           char **argv)
+run_mk_rm (int argc, char **argv)
 {
-  BEGIN_VERB (_("[KEYNUM]"), _("Delete a master key part file."), NULL);
+  BEGIN_VERB (_ ("[KEYNUM]"), _ ("Delete a master key part file."), NULL);
   return remove_key_file (ctx, argc, argv, TKE_KEY_FILE_KEY_PART);
 }
 
 static const TkeCliVerb key_verbs[] = {
-  { "sigkey-add", N_("Create a signature key file"), run_sigkey_add },
-  { "sigkeys", N_("List the signature key files"), run_sigkeys },
-  { "sigkey-sel", N_("Select the signature keys that sign commands"), run_sigkey_sel },
-  { "sigkey-rm", N_("Delete a signature key file"), run_sigkey_rm },
-  { "mk-add", N_("Create a master key part file (--random or --value)"), run_mk_add },
-  { "mks", N_("List the master key part files"), run_mks },
-  { "mk-rm", N_("Delete a master key part file"), run_mk_rm },
+  { "sigkey-add", N_ ("Create a signature key file"), run_sigkey_add },
+  { "sigkeys", N_ ("List the signature key files"), run_sigkeys },
+  { "sigkey-sel", N_ ("Select the signature keys that sign commands"), run_sigkey_sel },
+  { "sigkey-rm", N_ ("Delete a signature key file"), run_sigkey_rm },
+  { "mk-add", N_ ("Create a master key part file (--random or --value)"), run_mk_add },
+  { "mks", N_ ("List the master key part files"), run_mks },
+  { "mk-rm", N_ ("Delete a master key part file"), run_mk_rm },
 };
 
 const TkeCliVerbTable tke_cli_key_verbs = { key_verbs, G_N_ELEMENTS (key_verbs) };

@@ -14,11 +14,11 @@
 #include "tke-cli-common.h"
 #include "tke-cli-mk.h"
 
-#define BEGIN_VERB(parameters, description, entries)                                             \
-  g_autoptr (TkeCliContext) ctx = tke_cli_context_new ();                                       \
-  g_autoptr (GError) error = NULL;                                                              \
-  int exit_code = TKE_EXIT_OK;                                                                  \
-  if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code)) \
+#define BEGIN_VERB(parameters, description, entries)                                               \
+  g_autoptr (TkeCliContext) ctx = tke_cli_context_new ();                                          \
+  g_autoptr (GError) error = NULL;                                                                 \
+  int exit_code = TKE_EXIT_OK;                                                                     \
+  if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code))    \
     return exit_code;
 
 static int
@@ -67,9 +67,7 @@ run_card_ceremony (TkeCliContext *ctx,
 /* Key part files by KEYNUM, each with its password checked now, so that a
  * wrong one stops the load before anything is sent. */
 static GPtrArray *
-open_key_parts (TkeCliContext *ctx,
-                GArray *keynums,
-                GError **error)
+open_key_parts (TkeCliContext *ctx, GArray *keynums, GError **error)
 {
   g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_object_unref);
 
@@ -77,7 +75,7 @@ open_key_parts (TkeCliContext *ctx,
     {
       g_autofree char *path = tke_workstation_get_key_file_path (
           ctx->workstation, TKE_KEY_FILE_KEY_PART, g_array_index (keynums, guint, i));
-      g_autofree char *prompt = g_strdup_printf (_("Enter the password for key file %u"), i + 1);
+      g_autofree char *prompt = g_strdup_printf (_ ("Enter the password for key file %u"), i + 1);
       g_autoptr (TkeKeyPartFile) file = tke_key_part_file_load (path, error);
       g_autoptr (TkeSecret) password = NULL;
 
@@ -90,8 +88,7 @@ open_key_parts (TkeCliContext *ctx,
 }
 
 static int
-run_mk_load (int argc,
-             char **argv)
+run_mk_load (int argc, char **argv)
 {
   static gboolean cards;
   const GOptionEntry entries[] = {
@@ -123,7 +120,7 @@ run_mk_load (int argc,
     return tke_cli_fail (error);
   if (keynums->len < 2 || keynums->len > 3)
     {
-      g_printerr (_("A master key is loaded from 2 or 3 key parts.\n"));
+      g_printerr (_ ("A master key is loaded from 2 or 3 key parts.\n"));
       return TKE_EXIT_USAGE;
     }
   /* The signature key first, then the key files: the real CLI's order.
@@ -150,8 +147,7 @@ run_mk_load (int argc,
 }
 
 static int
-run_mk_commit (int argc,
-               char **argv)
+run_mk_commit (int argc, char **argv)
 {
   static gboolean cards;
   const GOptionEntry entries[] = {
@@ -173,37 +169,33 @@ run_mk_commit (int argc,
 }
 
 static int
-run_clear (int argc,
-           char **argv,
-           gboolean current)
+run_clear (int argc, char **argv, gboolean current)
 {
   BEGIN_VERB ("",
-              current ? _("Clear the current master key register of the selected crypto units.")
-                      : _("Clear the new master key register of the selected crypto units."),
+              current ? _ ("Clear the current master key register of the selected crypto units.")
+                      : _ ("Clear the new master key register of the selected crypto units."),
               NULL);
   g_autoptr (GListModel) units = NULL;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
-  if (!tke_cli_confirm (ctx, current ? _("Clearing the current master key register makes the "
-                                         "keys it wraps unusable. Do you want to continue?")
-                                     : _("Clear the new master key register. Do you want to "
-                                         "continue?")))
+  if (!tke_cli_confirm (ctx, current ? _ ("Clearing the current master key register makes the "
+                                          "keys it wraps unusable. Do you want to continue?")
+                                     : _ ("Clear the new master key register. Do you want to "
+                                          "continue?")))
     return TKE_EXIT_CANCELLED;
   return run_register_ceremony (ctx, current ? TKE_CEREMONY_CLEAR_CURRENT : TKE_CEREMONY_CLEAR_NEW,
                                 units, 1, NULL);
 }
 
 static int
-run_mk_clrnew (int argc,
-               char **argv)
+run_mk_clrnew (int argc, char **argv)
 {
   return run_clear (argc, argv, FALSE);
 }
 
 static int
-run_mk_clrcur (int argc,
-               char **argv)
+run_mk_clrcur (int argc, char **argv)
 {
   return run_clear (argc, argv, TRUE);
 }
@@ -211,8 +203,7 @@ run_mk_clrcur (int argc,
 /* ---- RewrapKeyBlob and KMS keys ---------------------------------------- */
 
 static GBytes *
-read_blob (const char *path,
-           GError **error)
+read_blob (const char *path, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autofree char *text = NULL;
@@ -221,7 +212,7 @@ read_blob (const char *path,
 
   if (!g_file_get_contents (path, &text, NULL, &local_error))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The blob file cannot be read: %s"),
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The blob file cannot be read: %s"),
                    local_error->message);
       return NULL;
     }
@@ -231,25 +222,23 @@ read_blob (const char *path,
     {
       g_free (data);
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                   _("“%s” does not hold a key blob in base64."), path);
+                   _ ("“%s” does not hold a key blob in base64."), path);
       return NULL;
     }
   return g_bytes_new_take (data, size);
 }
 
 static int
-run_rewrap_blob (int argc,
-                 char **argv)
+run_rewrap_blob (int argc, char **argv)
 {
   g_autofree char *output = NULL;
-  const GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      N_("Write the rewrapped blob to FILE (else standard output)"), N_("FILE") },
-    G_OPTION_ENTRY_NULL
-  };
-  BEGIN_VERB (_("BLOB-FILE"),
-              _("RewrapKeyBlob: rewrap a key blob (base64) from the current master key to the "
-                "committed new one. Do it between commit and rotate."),
+  const GOptionEntry entries[] = { { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+                                     N_ ("Write the rewrapped blob to FILE (else standard output)"),
+                                     N_ ("FILE") },
+                                   G_OPTION_ENTRY_NULL };
+  BEGIN_VERB (_ ("BLOB-FILE"),
+              _ ("RewrapKeyBlob: rewrap a key blob (base64) from the current master key to the "
+                 "committed new one. Do it between commit and rotate."),
               entries);
   g_autoptr (GBytes) blob = NULL;
   g_autoptr (GBytes) rewrapped = NULL;
@@ -258,7 +247,7 @@ run_rewrap_blob (int argc,
 
   if (argc != 2)
     {
-      g_printerr (_("Name one blob file.\n"));
+      g_printerr (_ ("Name one blob file.\n"));
       return TKE_EXIT_USAGE;
     }
   if ((blob = read_blob (argv[1], &error)) == NULL || !tke_cli_context_connect (ctx, &error))
@@ -277,8 +266,7 @@ run_rewrap_blob (int argc,
   {
     g_autofree char *line = g_strconcat (encoded, "\n", NULL);
 
-    if (!g_file_set_contents_full (output, line, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
-                                   &error))
+    if (!g_file_set_contents_full (output, line, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
       return tke_cli_fail (error);
   }
   return tke_cli_ok ();
@@ -305,23 +293,22 @@ key_state_name (int state)
 }
 
 static int
-run_kms_keys (int argc,
-              char **argv)
+run_kms_keys (int argc, char **argv)
 {
   int offset = 0, limit = 200;
   const GOptionEntry entries[] = {
-    { "offset", 0, 0, G_OPTION_ARG_INT, &offset, N_("Skip the first N keys"), N_("N") },
-    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_("List at most N keys (1–5000)"), N_("N") },
+    { "offset", 0, 0, G_OPTION_ARG_INT, &offset, N_ ("Skip the first N keys"), N_ ("N") },
+    { "limit", 0, 0, G_OPTION_ARG_INT, &limit, N_ ("List at most N keys (1–5000)"), N_ ("N") },
     G_OPTION_ENTRY_NULL
   };
-  BEGIN_VERB ("", _("List the keys of the instance's KMS keystore."), entries);
+  BEGIN_VERB ("", _ ("List the keys of the instance's KMS keystore."), entries);
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GPtrArray) keys = NULL;
   guint64 total = 0;
 
   if (offset < 0 || limit < 1 || limit > 5000)
     {
-      g_printerr (_("--offset is at least 0 and --limit from 1 to 5000.\n"));
+      g_printerr (_ ("--offset is at least 0 and --limit from 1 to 5000.\n"));
       return TKE_EXIT_USAGE;
     }
   if (!tke_cli_context_connect (ctx, &error))
@@ -343,20 +330,20 @@ run_kms_keys (int argc,
   {
     g_autofree char *total_text = g_strdup_printf ("%" G_GUINT64_FORMAT, total);
 
-    g_print (_("%u of %s keys\n"), keys->len, total_text);
+    g_print (_ ("%u of %s keys\n"), keys->len, total_text);
   }
   return TKE_EXIT_OK;
 }
 
 static const TkeCliVerb mk_verbs[] = {
-  { "cryptounit-mk-load", N_("Load 2 or 3 key parts into the new master key register"),
+  { "cryptounit-mk-load", N_ ("Load 2 or 3 key parts into the new master key register"),
     run_mk_load },
-  { "cryptounit-mk-commit", N_("Commit the new master key register"), run_mk_commit },
-  { "cryptounit-mk-clrnew", N_("Clear the new master key register"), run_mk_clrnew },
-  { "cryptounit-mk-clrcur", N_("Clear the current master key register"), run_mk_clrcur },
-  { "rewrap-blob", N_("Rewrap a key blob to the committed new master key (RewrapKeyBlob)"),
+  { "cryptounit-mk-commit", N_ ("Commit the new master key register"), run_mk_commit },
+  { "cryptounit-mk-clrnew", N_ ("Clear the new master key register"), run_mk_clrnew },
+  { "cryptounit-mk-clrcur", N_ ("Clear the current master key register"), run_mk_clrcur },
+  { "rewrap-blob", N_ ("Rewrap a key blob to the committed new master key (RewrapKeyBlob)"),
     run_rewrap_blob },
-  { "kms-keys", N_("List the keys of the KMS keystore"), run_kms_keys },
+  { "kms-keys", N_ ("List the keys of the KMS keystore"), run_kms_keys },
 };
 
 const TkeCliVerbTable tke_cli_mk_verbs = { mk_verbs, G_N_ELEMENTS (mk_verbs) };

@@ -13,18 +13,17 @@
 #include "tke-cli-common.h"
 #include "tke-cli-units.h"
 
-#define BEGIN_VERB(parameters, description, entries)                                             \
-  g_autoptr (TkeCliContext) ctx = tke_cli_context_new ();                                       \
-  g_autoptr (GError) error = NULL;                                                              \
-  int exit_code = TKE_EXIT_OK;                                                                  \
-  if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code)) \
+#define BEGIN_VERB(parameters, description, entries)                                               \
+  g_autoptr (TkeCliContext) ctx = tke_cli_context_new ();                                          \
+  g_autoptr (GError) error = NULL;                                                                 \
+  int exit_code = TKE_EXIT_OK;                                                                     \
+  if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code))    \
     return exit_code;
 
 /* ---- login ---------------------------------------------------------------- */
 
 static TkeSecret *
-read_api_key_file (const char *path,
-                   GError **error)
+read_api_key_file (const char *path, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   char *contents = NULL;
@@ -33,7 +32,7 @@ read_api_key_file (const char *path,
 
   if (!g_file_get_contents (path, &contents, &size, &local_error))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The API key file cannot be read: %s"),
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The API key file cannot be read: %s"),
                    local_error->message);
       return NULL;
     }
@@ -44,15 +43,12 @@ read_api_key_file (const char *path,
   g_free (contents);
   if (key == NULL)
     g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                         _("The API key file is empty."));
+                         _ ("The API key file is empty."));
   return key;
 }
 
 static TkeSecret *
-get_api_key (TkeCliContext *ctx,
-             const char *api_key_file,
-             const char *endpoint,
-             GError **error)
+get_api_key (TkeCliContext *ctx, const char *api_key_file, const char *endpoint, GError **error)
 {
   TkeSecret *key;
 
@@ -61,27 +57,27 @@ get_api_key (TkeCliContext *ctx,
   key = tke_credentials_lookup (TKE_CREDENTIAL_API_KEY, endpoint, NULL, NULL);
   if (key != NULL)
     {
-      g_print (_("Using the API key kept in the keyring for %s.\n"), endpoint);
+      g_print (_ ("Using the API key kept in the keyring for %s.\n"), endpoint);
       return key;
     }
-  return tke_cli_read_password (ctx, _("Enter the API key:"), error);
+  return tke_cli_read_password (ctx, _ ("Enter the API key:"), error);
 }
 
 static int
-run_login (int argc,
-           char **argv)
+run_login (int argc, char **argv)
 {
   g_autofree char *api_key_file = NULL;
   g_autofree char *instance = NULL;
   const GOptionEntry entries[] = {
     { "api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &api_key_file,
-      N_("Read the API key from the first line of FILE"), N_("FILE") },
+      N_ ("Read the API key from the first line of FILE"), N_ ("FILE") },
     { "instance", 0, 0, G_OPTION_ARG_STRING, &instance,
-      N_("The service instance (else the one the token names)"), N_("ID") },
+      N_ ("The service instance (else the one the token names)"), N_ ("ID") },
     G_OPTION_ENTRY_NULL
   };
-  BEGIN_VERB ("", _("Log in to the service with an API key. The key and the token are kept in "
-                    "the keyring."),
+  BEGIN_VERB ("",
+              _ ("Log in to the service with an API key. The key and the token are kept in "
+                 "the keyring."),
               entries);
   g_autoptr (TkeSecret) api_key = NULL;
   g_autoptr (TkeSecret) token = NULL;
@@ -96,7 +92,7 @@ run_login (int argc,
   endpoint = tke_workstation_get_endpoint (ctx->workstation);
   if (endpoint == NULL)
     {
-      g_printerr (_("No service endpoint: use --endpoint URL or set TKE_ENDPOINT.\n"));
+      g_printerr (_ ("No service endpoint: use --endpoint URL or set TKE_ENDPOINT.\n"));
       return TKE_EXIT_USAGE;
     }
   api_key = get_api_key (ctx, api_key_file, endpoint, &error);
@@ -122,9 +118,9 @@ run_login (int argc,
   expires = g_date_time_new_from_unix_utc (tke_service_client_get_token_expiration (client));
   expires_text = expires ? g_date_time_format_iso8601 (expires) : g_strdup ("?");
   g_print ("API endpoint:      %s\n", endpoint);
-  g_print ("Service instance:  %s\n",
-           tke_service_client_get_instance_id (client) ? tke_service_client_get_instance_id (client)
-                                                       : _("(unknown: use --instance)"));
+  g_print ("Service instance:  %s\n", tke_service_client_get_instance_id (client)
+                                          ? tke_service_client_get_instance_id (client)
+                                          : _ ("(unknown: use --instance)"));
   g_print ("Token expires:     %s\n", expires_text);
   return tke_cli_ok ();
 }
@@ -151,10 +147,9 @@ print_units (TkeServiceInstance *instance)
 }
 
 static int
-run_cryptounits (int argc,
-                 char **argv)
+run_cryptounits (int argc, char **argv)
 {
-  BEGIN_VERB ("", _("List the crypto units of the service instance."), NULL);
+  BEGIN_VERB ("", _ ("List the crypto units of the service instance."), NULL);
 
   if (!tke_cli_context_load_units (ctx, &error))
     return tke_cli_fail (error);
@@ -163,13 +158,11 @@ run_cryptounits (int argc,
 }
 
 static int
-change_selection (int argc,
-                  char **argv,
-                  gboolean add)
+change_selection (int argc, char **argv, gboolean add)
 {
-  BEGIN_VERB (_("[CRYPTO-UNIT-NUM…]"),
-              add ? _("Add crypto units to the selection that commands apply to.")
-                  : _("Remove crypto units from the selection."),
+  BEGIN_VERB (_ ("[CRYPTO-UNIT-NUM…]"),
+              add ? _ ("Add crypto units to the selection that commands apply to.")
+                  : _ ("Remove crypto units from the selection."),
               NULL);
   g_autoptr (GArray) numbers = NULL;
   g_autoptr (GArray) selection = NULL;
@@ -177,10 +170,10 @@ change_selection (int argc,
   if (!tke_cli_context_load_units (ctx, &error))
     return tke_cli_fail (error);
   numbers = tke_cli_read_numbers (argc, argv,
-                                  add ? _("Enter a list of CRYPTO UNIT NUM to add, separated by "
-                                          "spaces:")
-                                      : _("Enter a list of CRYPTO UNIT NUM to remove, separated "
-                                          "by spaces:"),
+                                  add ? _ ("Enter a list of CRYPTO UNIT NUM to add, separated by "
+                                           "spaces:")
+                                      : _ ("Enter a list of CRYPTO UNIT NUM to remove, separated "
+                                           "by spaces:"),
                                   &error);
   if (numbers == NULL)
     return tke_cli_fail (error);
@@ -194,7 +187,7 @@ change_selection (int argc,
       if (unit == NULL)
         {
           g_set_error (&error, TKE_ERROR, TKE_ERROR_NOT_FOUND,
-                       _("There is no crypto unit %u in service instance %s."), number,
+                       _ ("There is no crypto unit %u in service instance %s."), number,
                        tke_service_instance_get_id (ctx->instance));
           return tke_cli_fail (error);
         }
@@ -213,15 +206,13 @@ change_selection (int argc,
 }
 
 static int
-run_cryptounit_add (int argc,
-                    char **argv)
+run_cryptounit_add (int argc, char **argv)
 {
   return change_selection (argc, argv, TRUE);
 }
 
 static int
-run_cryptounit_rm (int argc,
-                   char **argv)
+run_cryptounit_rm (int argc, char **argv)
 {
   return change_selection (argc, argv, FALSE);
 }
@@ -229,10 +220,9 @@ run_cryptounit_rm (int argc,
 /* ---- Views of the selected units ---------------------------------------- */
 
 static int
-run_cryptounit_mk (int argc,
-                   char **argv)
+run_cryptounit_mk (int argc, char **argv)
 {
-  BEGIN_VERB ("", _("Show the master key registers of the selected crypto units."), NULL);
+  BEGIN_VERB ("", _ ("Show the master key registers of the selected crypto units."), NULL);
   g_autoptr (GListModel) units = NULL;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
@@ -242,10 +232,9 @@ run_cryptounit_mk (int argc,
 }
 
 static int
-run_cryptounit_admins (int argc,
-                       char **argv)
+run_cryptounit_admins (int argc, char **argv)
 {
-  BEGIN_VERB ("", _("List the administrators installed in the selected crypto units."), NULL);
+  BEGIN_VERB ("", _ ("List the administrators installed in the selected crypto units."), NULL);
   g_autoptr (GListModel) units = NULL;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
@@ -259,7 +248,7 @@ run_cryptounit_admins (int argc,
       g_print ("\nADMINISTRATORS FOR CRYPTO UNIT NUM %u\n", tke_crypto_unit_get_number (unit));
       if (g_list_model_get_n_items (admins) == 0)
         {
-          g_print (_("No administrators are installed.\n"));
+          g_print (_ ("No administrators are installed.\n"));
           continue;
         }
       g_print ("%-32s%s\n", "ADMIN NAME", "SUBJECT KEY IDENTIFIER");
@@ -275,25 +264,23 @@ run_cryptounit_admins (int argc,
 }
 
 static int
-run_cryptounit_thrhlds (int argc,
-                        char **argv)
+run_cryptounit_thrhlds (int argc, char **argv)
 {
-  BEGIN_VERB ("", _("Show the signature thresholds of the selected crypto units."), NULL);
+  BEGIN_VERB ("", _ ("Show the signature thresholds of the selected crypto units."), NULL);
   g_autoptr (GListModel) units = NULL;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   g_print ("SERVICE INSTANCE: %s\n", tke_service_instance_get_id (ctx->instance));
-  g_print ("%-18s%-22s%-23s%s\n", "CRYPTO UNIT NUM", "SIGNATURE THRESHOLD",
-           "REVOCATION THRESHOLD", "IMPRINT MODE");
+  g_print ("%-18s%-22s%-23s%s\n", "CRYPTO UNIT NUM", "SIGNATURE THRESHOLD", "REVOCATION THRESHOLD",
+           "IMPRINT MODE");
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
       g_autofree char *number = g_strdup_printf ("%u", tke_crypto_unit_get_number (unit));
-      g_autofree char *sig = g_strdup_printf ("%u",
-                                              tke_crypto_unit_get_signature_threshold (unit));
-      g_autofree char *rev = g_strdup_printf ("%u",
-                                              tke_crypto_unit_get_revocation_threshold (unit));
+      g_autofree char *sig = g_strdup_printf ("%u", tke_crypto_unit_get_signature_threshold (unit));
+      g_autofree char *rev =
+          g_strdup_printf ("%u", tke_crypto_unit_get_revocation_threshold (unit));
 
       g_print ("%-18s%-22s%-23s%s\n", number, sig, rev,
                tke_crypto_unit_get_imprint_mode (unit) ? "true" : "false");
@@ -304,10 +291,7 @@ run_cryptounit_thrhlds (int argc,
 /* ---- Ceremonies on administrators and thresholds ------------------------ */
 
 static int
-run_ceremony_verb (TkeCliContext *ctx,
-                   TkeCeremony *ceremony,
-                   GListModel *units,
-                   guint max_signers)
+run_ceremony_verb (TkeCliContext *ctx, TkeCeremony *ceremony, GListModel *units, guint max_signers)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) signers = NULL;
@@ -326,8 +310,7 @@ run_ceremony_verb (TkeCliContext *ctx,
 }
 
 static int
-run_cryptounit_admin_add (int argc,
-                          char **argv)
+run_cryptounit_admin_add (int argc, char **argv)
 {
   static gboolean card;
   const GOptionEntry entries[] = {
@@ -360,8 +343,8 @@ run_cryptounit_admin_add (int argc,
       return run_ceremony_verb (ctx, ceremony, units, 0);
     }
   keynum = tke_cli_read_numbers (argc, argv,
-                                 _("Enter the KEYNUM of the administrator signature key you wish "
-                                   "to load:"),
+                                 _ ("Enter the KEYNUM of the administrator signature key you wish "
+                                    "to load:"),
                                  &error);
   if (keynum == NULL)
     return tke_cli_fail (error);
@@ -370,7 +353,7 @@ run_cryptounit_admin_add (int argc,
   if ((file = tke_signature_key_file_load (path, &error)) == NULL)
     return tke_cli_fail (error);
   password = tke_cli_read_password (
-      ctx, _("Enter the password for the administrator signature key file:"), &error);
+      ctx, _ ("Enter the password for the administrator signature key file:"), &error);
   if (password == NULL || (key = tke_signature_key_file_unlock (file, password, &error)) == NULL ||
       (point = tke_crypto_ec_public_point (key, &error)) == NULL)
     return tke_cli_fail (error);
@@ -386,9 +369,7 @@ run_cryptounit_admin_add (int argc,
 
 /* The SKI of the administrator whose SKI starts with @prefix, in any unit. */
 static char *
-find_admin_ski (GListModel *units,
-                const char *prefix,
-                GError **error)
+find_admin_ski (GListModel *units, const char *prefix, GError **error)
 {
   g_autofree char *lower = g_ascii_strdown (prefix, -1);
   g_autofree char *found = NULL;
@@ -408,7 +389,7 @@ find_admin_ski (GListModel *units,
           if (found != NULL && !g_str_equal (found, ski))
             {
               g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("“%s” names more than one administrator. Give more digits."), prefix);
+                           _ ("“%s” names more than one administrator. Give more digits."), prefix);
               return NULL;
             }
           g_free (found);
@@ -417,15 +398,14 @@ find_admin_ski (GListModel *units,
     }
   if (found == NULL)
     g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND,
-                 _("No administrator of the selected crypto units has the SKI “%s”."), prefix);
+                 _ ("No administrator of the selected crypto units has the SKI “%s”."), prefix);
   return g_steal_pointer (&found);
 }
 
 static int
-run_cryptounit_admin_rm (int argc,
-                         char **argv)
+run_cryptounit_admin_rm (int argc, char **argv)
 {
-  BEGIN_VERB (_("[SKI]"), _("Remove an administrator from the selected crypto units."), NULL);
+  BEGIN_VERB (_ ("[SKI]"), _ ("Remove an administrator from the selected crypto units."), NULL);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (TkeCeremony) ceremony = NULL;
   g_autofree char *answer = NULL;
@@ -436,19 +416,19 @@ run_cryptounit_admin_rm (int argc,
     return tke_cli_fail (error);
   if (argc > 1)
     answer = g_strdup (argv[1]);
-  else if ((answer = tke_cli_read_line (_("Enter the SUBJECT KEY IDENTIFIER of the "
-                                          "administrator to remove:"),
+  else if ((answer = tke_cli_read_line (_ ("Enter the SUBJECT KEY IDENTIFIER of the "
+                                           "administrator to remove:"),
                                         &error)) == NULL)
     return tke_cli_fail (error);
   if (strlen (answer) < 8)
     {
-      g_printerr (_("Give at least the first 8 hex digits of the SKI.\n"));
+      g_printerr (_ ("Give at least the first 8 hex digits of the SKI.\n"));
       return TKE_EXIT_USAGE;
     }
   if ((ski = find_admin_ski (units, answer, &error)) == NULL)
     return tke_cli_fail (error);
-  question = g_strdup_printf (_("Remove the administrator %s from the selected crypto units?"),
-                              ski);
+  question =
+      g_strdup_printf (_ ("Remove the administrator %s from the selected crypto units?"), ski);
   if (!tke_cli_confirm (ctx, question))
     return TKE_EXIT_CANCELLED;
 
@@ -458,10 +438,7 @@ run_cryptounit_admin_rm (int argc,
 }
 
 static gboolean
-read_threshold (const char *prompt,
-                int given,
-                guint *value,
-                GError **error)
+read_threshold (const char *prompt, int given, guint *value, GError **error)
 {
   g_autofree char *line = NULL;
   guint64 number;
@@ -470,7 +447,7 @@ read_threshold (const char *prompt,
     {
       *value = (guint) given;
       return *value <= 8 || (g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                                                  _("Thresholds are numbers from 1 to 8.")),
+                                                  _ ("Thresholds are numbers from 1 to 8.")),
                              FALSE);
     }
   if ((line = tke_cli_read_line (prompt, error)) == NULL)
@@ -478,7 +455,7 @@ read_threshold (const char *prompt,
   if (!g_ascii_string_to_unsigned (line, 10, 1, 8, &number, NULL))
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("Thresholds are numbers from 1 to 8."));
+                           _ ("Thresholds are numbers from 1 to 8."));
       return FALSE;
     }
   *value = (guint) number;
@@ -486,8 +463,7 @@ read_threshold (const char *prompt,
 }
 
 static int
-run_cryptounit_thrhld_set (int argc,
-                           char **argv)
+run_cryptounit_thrhld_set (int argc, char **argv)
 {
   int signature = 0, revocation = 0;
   static gboolean cards;
@@ -508,8 +484,8 @@ run_cryptounit_thrhld_set (int argc,
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
-  if (!read_threshold (_("Enter the new signature threshold value:"), signature, &sig, &error) ||
-      !read_threshold (_("Enter the new revocation signature threshold value:"), revocation, &rev,
+  if (!read_threshold (_ ("Enter the new signature threshold value:"), signature, &sig, &error) ||
+      !read_threshold (_ ("Enter the new revocation signature threshold value:"), revocation, &rev,
                        &error))
     return tke_cli_fail (error);
 
@@ -530,42 +506,42 @@ run_cryptounit_thrhld_set (int argc,
 }
 
 static int
-run_cryptounit_zeroize (int argc,
-                        char **argv)
+run_cryptounit_zeroize (int argc, char **argv)
 {
-  BEGIN_VERB ("", _("Zeroize the selected crypto units: administrators, thresholds and both "
-                    "master key registers are erased."),
+  BEGIN_VERB ("",
+              _ ("Zeroize the selected crypto units: administrators, thresholds and both "
+                 "master key registers are erased."),
               NULL);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (TkeCeremony) ceremony = NULL;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
-  if (!tke_cli_confirm (ctx, _("Zeroizing erases the master keys and administrators of the "
-                               "selected crypto units. Continue?")))
+  if (!tke_cli_confirm (ctx, _ ("Zeroizing erases the master keys and administrators of the "
+                                "selected crypto units. Continue?")))
     return TKE_EXIT_CANCELLED;
   ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_ZEROIZE, units);
   return run_ceremony_verb (ctx, ceremony, units, 1);
 }
 
 static const TkeCliVerb unit_verbs[] = {
-  { "login", N_("Log in to the service with an API key"), run_login },
-  { "cryptounits", N_("List the crypto units of the service instance"), run_cryptounits },
-  { "cryptounit-add", N_("Add crypto units to the selection"), run_cryptounit_add },
-  { "cryptounit-rm", N_("Remove crypto units from the selection"), run_cryptounit_rm },
-  { "cryptounit-mk", N_("Show the master key registers of the selected units"),
+  { "login", N_ ("Log in to the service with an API key"), run_login },
+  { "cryptounits", N_ ("List the crypto units of the service instance"), run_cryptounits },
+  { "cryptounit-add", N_ ("Add crypto units to the selection"), run_cryptounit_add },
+  { "cryptounit-rm", N_ ("Remove crypto units from the selection"), run_cryptounit_rm },
+  { "cryptounit-mk", N_ ("Show the master key registers of the selected units"),
     run_cryptounit_mk },
-  { "cryptounit-admins", N_("List the administrators of the selected units"),
+  { "cryptounit-admins", N_ ("List the administrators of the selected units"),
     run_cryptounit_admins },
-  { "cryptounit-admin-add", N_("Install an administrator in the selected units"),
+  { "cryptounit-admin-add", N_ ("Install an administrator in the selected units"),
     run_cryptounit_admin_add },
-  { "cryptounit-admin-rm", N_("Remove an administrator from the selected units"),
+  { "cryptounit-admin-rm", N_ ("Remove an administrator from the selected units"),
     run_cryptounit_admin_rm },
-  { "cryptounit-thrhlds", N_("Show the thresholds of the selected units"),
+  { "cryptounit-thrhlds", N_ ("Show the thresholds of the selected units"),
     run_cryptounit_thrhlds },
-  { "cryptounit-thrhld-set", N_("Set the thresholds of the selected units"),
+  { "cryptounit-thrhld-set", N_ ("Set the thresholds of the selected units"),
     run_cryptounit_thrhld_set },
-  { "cryptounit-zeroize", N_("Zeroize the selected units"), run_cryptounit_zeroize },
+  { "cryptounit-zeroize", N_ ("Zeroize the selected units"), run_cryptounit_zeroize },
 };
 
 const TkeCliVerbTable tke_cli_unit_verbs = { unit_verbs, G_N_ELEMENTS (unit_verbs) };

@@ -58,9 +58,7 @@ G_DEFINE_FINAL_TYPE (TkeCeremony, tke_ceremony, G_TYPE_OBJECT)
  * Returns: (transfer full): a ceremony, ready to be given its arguments
  */
 TkeCeremony *
-tke_ceremony_new (TkeServiceClient *client,
-                  TkeCeremonyKind kind,
-                  GListModel *units)
+tke_ceremony_new (TkeServiceClient *client, TkeCeremonyKind kind, GListModel *units)
 {
   TkeCeremony *self;
 
@@ -102,8 +100,7 @@ ref_array (GPtrArray *array)
  * @signers: (element-type TkeSigner) (nullable): the signers
  */
 void
-tke_ceremony_set_signers (TkeCeremony *self,
-                          GPtrArray *signers)
+tke_ceremony_set_signers (TkeCeremony *self, GPtrArray *signers)
 {
   g_return_if_fail (TKE_IS_CEREMONY (self));
   g_ptr_array_unref (self->signers);
@@ -115,8 +112,7 @@ tke_ceremony_set_signers (TkeCeremony *self,
  * @parts: (element-type TkeKeyPartSource) (nullable): 2 or 3 key parts
  */
 void
-tke_ceremony_set_key_parts (TkeCeremony *self,
-                            GPtrArray *parts)
+tke_ceremony_set_key_parts (TkeCeremony *self, GPtrArray *parts)
 {
   g_return_if_fail (TKE_IS_CEREMONY (self));
   g_ptr_array_unref (self->parts);
@@ -124,9 +120,7 @@ tke_ceremony_set_key_parts (TkeCeremony *self,
 }
 
 void
-tke_ceremony_set_new_administrator (TkeCeremony *self,
-                                    const char *name,
-                                    GBytes *public_key)
+tke_ceremony_set_new_administrator (TkeCeremony *self, const char *name, GBytes *public_key)
 {
   g_return_if_fail (TKE_IS_CEREMONY (self));
   g_free (self->admin_name);
@@ -137,8 +131,7 @@ tke_ceremony_set_new_administrator (TkeCeremony *self,
 }
 
 void
-tke_ceremony_set_administrator_ski (TkeCeremony *self,
-                                    const char *ski)
+tke_ceremony_set_administrator_ski (TkeCeremony *self, const char *ski)
 {
   g_return_if_fail (TKE_IS_CEREMONY (self));
   g_free (self->admin_ski);
@@ -167,20 +160,14 @@ tke_ceremony_get_n_units_done (TkeCeremony *self)
 static TkeCryptoUnit *
 current_unit (TkeCeremony *self)
 {
-  g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units),
-                                                          self->n_done);
+  g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units), self->n_done);
   return unit; /* the store keeps it alive */
 }
 
-static void
-progress (TkeCeremony *self,
-          const char *format,
-          ...) G_GNUC_PRINTF (2, 3);
+static void progress (TkeCeremony *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
 
 static void
-progress (TkeCeremony *self,
-          const char *format,
-          ...)
+progress (TkeCeremony *self, const char *format, ...)
 {
   TkeCryptoUnit *unit = current_unit (self);
   g_autofree char *what = NULL;
@@ -190,15 +177,13 @@ progress (TkeCeremony *self,
   va_start (ap, format);
   what = g_strdup_vprintf (format, ap);
   va_end (ap);
-  message = g_strdup_printf (_("Crypto unit %u: %s"), tke_crypto_unit_get_number (unit), what);
+  message = g_strdup_printf (_ ("Crypto unit %u: %s"), tke_crypto_unit_get_number (unit), what);
   g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, unit, message);
 }
 
 /* The signers of a command on @unit, by the rule of the header. */
 static GPtrArray *
-signers_for (TkeCeremony *self,
-             TkeCryptoUnit *unit,
-             guint n_first)
+signers_for (TkeCeremony *self, TkeCryptoUnit *unit, guint n_first)
 {
   GPtrArray *chosen = g_ptr_array_new_with_free_func (g_object_unref);
 
@@ -215,14 +200,12 @@ signers_for (TkeCeremony *self,
 
 /* Fails the task with a message naming the unit, keeping the error code. */
 static void
-fail_at_unit (TkeCeremony *self,
-              GTask *task,
-              GError *error)
+fail_at_unit (TkeCeremony *self, GTask *task, GError *error)
 {
   TkeCryptoUnit *unit = current_unit (self);
 
   if (unit != NULL && error->domain == TKE_ERROR)
-    g_prefix_error (&error, _("Crypto unit %u: "), tke_crypto_unit_get_number (unit));
+    g_prefix_error (&error, _ ("Crypto unit %u: "), tke_crypto_unit_get_number (unit));
   g_task_return_error (task, error);
 }
 
@@ -239,9 +222,7 @@ unit_done (GTask *task)
 }
 
 static void
-on_command_done (GObject *source,
-                 GAsyncResult *result,
-                 gpointer user_data)
+on_command_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   TkeCeremony *self = g_task_get_source_object (task);
@@ -260,9 +241,7 @@ on_command_done (GObject *source,
 }
 
 static void
-on_loaded (GObject *source,
-           GAsyncResult *result,
-           gpointer user_data)
+on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   TkeCeremony *self = g_task_get_source_object (task);
@@ -275,16 +254,14 @@ on_loaded (GObject *source,
       fail_at_unit (self, task, error);
       return;
     }
-  progress (self, _("loaded; new register verification pattern %s."), vp);
+  progress (self, _ ("loaded; new register verification pattern %s."), vp);
   unit_done (g_steal_pointer (&task));
 }
 
 static void seal_next_part (GTask *task);
 
 static void
-on_sealed (GObject *source,
-           GAsyncResult *result,
-           gpointer user_data)
+on_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   TkeCeremony *self = g_task_get_source_object (task);
@@ -312,8 +289,7 @@ seal_next_part (GTask *task)
 
   if (self->part_index < self->parts->len)
     {
-      progress (self, _("sealing key part %u of %u (%s)…"), self->part_index + 1,
-                self->parts->len,
+      progress (self, _ ("sealing key part %u of %u (%s)…"), self->part_index + 1, self->parts->len,
                 tke_key_part_source_get_description (self->parts->pdata[self->part_index]));
       aad = tke_service_client_key_part_aad (unit, self->part_index + 1, self->parts->len);
       tke_key_part_source_seal_async (self->parts->pdata[self->part_index], self->importer, aad,
@@ -324,24 +300,22 @@ seal_next_part (GTask *task)
   {
     g_autoptr (GPtrArray) signers = signers_for (self, unit, self->parts->len);
 
-    progress (self, _("loading %u key parts…"), self->parts->len);
+    progress (self, _ ("loading %u key parts…"), self->parts->len);
     tke_service_client_load_async (self->client, unit, self->sealed, signers,
                                    g_task_get_cancellable (task), on_loaded, task);
   }
 }
 
 static void
-on_importer (GObject *source,
-             GAsyncResult *result,
-             gpointer user_data)
+on_importer (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   TkeCeremony *self = g_task_get_source_object (task);
   GError *error = NULL;
 
   g_clear_pointer (&self->importer, g_bytes_unref);
-  self->importer = tke_service_client_generate_importer_key_finish (TKE_SERVICE_CLIENT (source),
-                                                                    result, &error);
+  self->importer =
+      tke_service_client_generate_importer_key_finish (TKE_SERVICE_CLIENT (source), result, &error);
   if (self->importer == NULL)
     {
       fail_at_unit (self, task, error);
@@ -353,16 +327,13 @@ on_importer (GObject *source,
 }
 
 static void
-run_load (TkeCeremony *self,
-          TkeCryptoUnit *unit,
-          GTask *task)
+run_load (TkeCeremony *self, TkeCryptoUnit *unit, GTask *task)
 {
   g_autoptr (GPtrArray) signers = signers_for (self, unit, 1);
 
-  progress (self, _("generating an importer key…"));
+  progress (self, _ ("generating an importer key…"));
   tke_service_client_generate_importer_key_async (self->client, unit, signers,
-                                                  g_task_get_cancellable (task), on_importer,
-                                                  task);
+                                                  g_task_get_cancellable (task), on_importer, task);
 }
 
 static gboolean
@@ -376,7 +347,7 @@ check_new_register (TkeCeremony *self,
   if (state == wanted)
     return TRUE;
   g_set_error (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED,
-               _("Crypto unit %u: the new master key register is “%s”, not “%s”."),
+               _ ("Crypto unit %u: the new master key register is “%s”, not “%s”."),
                tke_crypto_unit_get_number (unit), tke_new_register_state_to_string (state),
                tke_new_register_state_to_string (wanted));
   return FALSE;
@@ -384,9 +355,7 @@ check_new_register (TkeCeremony *self,
 
 /* Starts the command on the current unit; takes the reference to @task. */
 static void
-run_unit (TkeCeremony *self,
-          TkeCryptoUnit *unit,
-          GTask *task)
+run_unit (TkeCeremony *self, TkeCryptoUnit *unit, GTask *task)
 {
   GCancellable *cancellable = g_task_get_cancellable (task);
   const char *new_vp = tke_crypto_unit_get_new_register_vp (unit);
@@ -402,47 +371,47 @@ run_unit (TkeCeremony *self,
     case TKE_CEREMONY_COMMIT:
       if (!check_new_register (self, unit, TKE_NEW_REGISTER_FULL_UNCOMMITTED, &error))
         break;
-      progress (self, _("committing the new master key register…"));
+      progress (self, _ ("committing the new master key register…"));
       tke_service_client_commit_async (self->client, unit, new_vp, all, cancellable,
                                        on_command_done, task);
       return;
     case TKE_CEREMONY_SET_IMMEDIATE:
       if (!check_new_register (self, unit, TKE_NEW_REGISTER_FULL_COMMITTED, &error))
         break;
-      progress (self, _("setting the new master key immediate…"));
+      progress (self, _ ("setting the new master key immediate…"));
       tke_service_client_set_immediate_async (self->client, unit, new_vp, one, cancellable,
                                               on_command_done, task);
       return;
     case TKE_CEREMONY_CLEAR_NEW:
-      progress (self, _("clearing the new master key register…"));
+      progress (self, _ ("clearing the new master key register…"));
       tke_service_client_clear_new_register_async (self->client, unit, one, cancellable,
                                                    on_command_done, task);
       return;
     case TKE_CEREMONY_CLEAR_CURRENT:
-      progress (self, _("clearing the current master key register…"));
+      progress (self, _ ("clearing the current master key register…"));
       tke_service_client_clear_current_register_async (self->client, unit, one, cancellable,
                                                        on_command_done, task);
       return;
     case TKE_CEREMONY_ADD_ADMIN:
-      progress (self, _("installing administrator “%s”…"), self->admin_name);
+      progress (self, _ ("installing administrator “%s”…"), self->admin_name);
       tke_service_client_add_admin_async (self->client, unit, self->admin_name,
-                                          self->admin_public_key, all, cancellable,
-                                          on_command_done, task);
+                                          self->admin_public_key, all, cancellable, on_command_done,
+                                          task);
       return;
     case TKE_CEREMONY_REMOVE_ADMIN:
-      progress (self, _("removing administrator %.16s…"), self->admin_ski);
-      tke_service_client_remove_admin_async (self->client, unit, self->admin_ski, all,
-                                             cancellable, on_command_done, task);
+      progress (self, _ ("removing administrator %.16s…"), self->admin_ski);
+      tke_service_client_remove_admin_async (self->client, unit, self->admin_ski, all, cancellable,
+                                             on_command_done, task);
       return;
     case TKE_CEREMONY_SET_THRESHOLDS:
-      progress (self, _("setting thresholds %u (signature) and %u (revocation)…"),
+      progress (self, _ ("setting thresholds %u (signature) and %u (revocation)…"),
                 self->signature_threshold, self->revocation_threshold);
       tke_service_client_set_thresholds_async (self->client, unit, self->signature_threshold,
                                                self->revocation_threshold, all, cancellable,
                                                on_command_done, task);
       return;
     case TKE_CEREMONY_ZEROIZE:
-      progress (self, _("zeroizing…"));
+      progress (self, _ ("zeroizing…"));
       tke_service_client_zeroize_async (self->client, unit, one, cancellable, on_command_done,
                                         task);
       return;
@@ -454,9 +423,7 @@ run_unit (TkeCeremony *self,
 }
 
 static void
-on_final_refresh (GObject *source,
-                  GAsyncResult *result,
-                  gpointer user_data)
+on_final_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   g_autoptr (GError) error = NULL;
@@ -489,7 +456,7 @@ run_next_unit (GTask *task)
   if (!tke_crypto_unit_get_reachable (unit))
     {
       g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_NETWORK,
-                               _("Crypto unit %u does not answer. Try again later."),
+                               _ ("Crypto unit %u does not answer. Try again later."),
                                tke_crypto_unit_get_number (unit));
       g_object_unref (task);
       return;
@@ -498,9 +465,7 @@ run_next_unit (GTask *task)
 }
 
 static void
-on_first_refresh (GObject *source,
-                  GAsyncResult *result,
-                  gpointer user_data)
+on_first_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   GError *error = NULL;
@@ -514,33 +479,32 @@ on_first_refresh (GObject *source,
 }
 
 static gboolean
-check_arguments (TkeCeremony *self,
-                 GError **error)
+check_arguments (TkeCeremony *self, GError **error)
 {
   if (g_list_model_get_n_items (G_LIST_MODEL (self->units)) == 0)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("No crypto unit is selected. Select the units of one service "
-                             "instance first."));
+                           _ ("No crypto unit is selected. Select the units of one service "
+                              "instance first."));
       return FALSE;
     }
   if (self->kind == TKE_CEREMONY_LOAD && (self->parts->len < 2 || self->parts->len > 3))
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("A master key is loaded from 2 or 3 key parts."));
+                           _ ("A master key is loaded from 2 or 3 key parts."));
       return FALSE;
     }
   if (self->kind == TKE_CEREMONY_ADD_ADMIN &&
       (self->admin_name == NULL || self->admin_public_key == NULL))
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("The administrator to install has no name or key."));
+                           _ ("The administrator to install has no name or key."));
       return FALSE;
     }
   if (self->kind == TKE_CEREMONY_REMOVE_ADMIN && self->admin_ski == NULL)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("The administrator to remove is not named."));
+                           _ ("The administrator to remove is not named."));
       return FALSE;
     }
   if (self->kind == TKE_CEREMONY_SET_THRESHOLDS &&
@@ -548,7 +512,7 @@ check_arguments (TkeCeremony *self,
        self->revocation_threshold < 1 || self->revocation_threshold > 8))
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("Thresholds are numbers from 1 to 8."));
+                           _ ("Thresholds are numbers from 1 to 8."));
       return FALSE;
     }
   return TRUE;
@@ -578,9 +542,7 @@ tke_ceremony_run_async (TkeCeremony *self,
 }
 
 gboolean
-tke_ceremony_run_finish (TkeCeremony *self,
-                         GAsyncResult *result,
-                         GError **error)
+tke_ceremony_run_finish (TkeCeremony *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -617,17 +579,17 @@ tke_ceremony_class_init (TkeCeremonyClass *klass)
    * @unit: the unit the step is for
    * @message: what happens now, for people
    */
-  signals[SIGNAL_PROGRESS] = g_signal_new ("progress", G_TYPE_FROM_CLASS (klass),
-                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 2,
-                                           TKE_TYPE_CRYPTO_UNIT, G_TYPE_STRING);
+  signals[SIGNAL_PROGRESS] =
+      g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, TKE_TYPE_CRYPTO_UNIT, G_TYPE_STRING);
   /**
    * TkeCeremony::unit-done:
    * @self: the ceremony
    * @unit: the unit on which the command was applied
    */
-  signals[SIGNAL_UNIT_DONE] = g_signal_new ("unit-done", G_TYPE_FROM_CLASS (klass),
-                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
-                                            1, TKE_TYPE_CRYPTO_UNIT);
+  signals[SIGNAL_UNIT_DONE] =
+      g_signal_new ("unit-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 1, TKE_TYPE_CRYPTO_UNIT);
 }
 
 static void

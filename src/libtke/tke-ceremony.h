@@ -65,28 +65,21 @@ G_DECLARE_FINAL_TYPE (TkeCeremony, tke_ceremony, TKE, CEREMONY, GObject)
  * change (tke_ceremony_get_n_units_done() says how many).
  */
 TKE_AVAILABLE_IN_ALL
-TkeCeremony *tke_ceremony_new (TkeServiceClient *client,
-                               TkeCeremonyKind kind,
-                               GListModel *units);
+TkeCeremony *tke_ceremony_new (TkeServiceClient *client, TkeCeremonyKind kind, GListModel *units);
 TKE_AVAILABLE_IN_ALL
 TkeCeremonyKind tke_ceremony_get_kind (TkeCeremony *self);
 /* @signers: GPtrArray of TkeSigner */
 TKE_AVAILABLE_IN_ALL
-void tke_ceremony_set_signers (TkeCeremony *self,
-                               GPtrArray *signers);
+void tke_ceremony_set_signers (TkeCeremony *self, GPtrArray *signers);
 /* @parts: GPtrArray of TkeKeyPartSource, 2 or 3 (load) */
 TKE_AVAILABLE_IN_ALL
-void tke_ceremony_set_key_parts (TkeCeremony *self,
-                                 GPtrArray *parts);
+void tke_ceremony_set_key_parts (TkeCeremony *self, GPtrArray *parts);
 /* add admin: the name and the uncompressed P-521 public key */
 TKE_AVAILABLE_IN_ALL
-void tke_ceremony_set_new_administrator (TkeCeremony *self,
-                                         const char *name,
-                                         GBytes *public_key);
+void tke_ceremony_set_new_administrator (TkeCeremony *self, const char *name, GBytes *public_key);
 /* remove admin: the SKI (64 hex) */
 TKE_AVAILABLE_IN_ALL
-void tke_ceremony_set_administrator_ski (TkeCeremony *self,
-                                         const char *ski);
+void tke_ceremony_set_administrator_ski (TkeCeremony *self, const char *ski);
 TKE_AVAILABLE_IN_ALL
 void tke_ceremony_set_thresholds (TkeCeremony *self,
                                   guint signature_threshold,
@@ -98,9 +91,7 @@ void tke_ceremony_run_async (TkeCeremony *self,
                              GAsyncReadyCallback callback,
                              gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_ceremony_run_finish (TkeCeremony *self,
-                                  GAsyncResult *result,
-                                  GError **error);
+gboolean tke_ceremony_run_finish (TkeCeremony *self, GAsyncResult *result, GError **error);
 TKE_AVAILABLE_IN_ALL
 guint tke_ceremony_get_n_units_done (TkeCeremony *self);
 

@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <openssl/crypto.h>
+
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -17,6 +19,7 @@
 
 #include "tke-credentials.h"
 #include "tke-error.h"
+#include "tke-worker-private.h"
 
 static const SecretSchema *
 schema_for (TkeCredentialKind kind)
@@ -54,13 +57,11 @@ kind_attribute (TkeCredentialKind kind)
 static const char *
 kind_name (TkeCredentialKind kind)
 {
-  return kind == TKE_CREDENTIAL_TOKEN ? _("token") : _("API key");
+  return kind == TKE_CREDENTIAL_TOKEN ? _ ("token") : _ ("API key");
 }
 
 static void
-set_keyring_error (GError **error,
-                   TkeCredentialKind kind,
-                   GError *cause)
+set_keyring_error (GError **error, TkeCredentialKind kind, GError *cause)
 {
   if (g_error_matches (cause, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
@@ -68,9 +69,9 @@ set_keyring_error (GError **error,
       return;
     }
   g_set_error (error, TKE_ERROR, TKE_ERROR_FAILED,
-               _("The keyring that keeps the %s could not be used (%s). Start a Secret Service "
-                 "such as GNOME Keyring and try again; credentials are never stored in a plain "
-                 "file."),
+               _ ("The keyring that keeps the %s could not be used (%s). Start a Secret Service "
+                  "such as GNOME Keyring and try again; credentials are never stored in a plain "
+                  "file."),
                kind_name (kind), cause->message);
 }
 
@@ -89,7 +90,7 @@ tke_credentials_store (TkeCredentialKind kind,
   g_return_val_if_fail (endpoint != NULL, FALSE);
   g_return_val_if_fail (secret != NULL, FALSE);
 
-  label = g_strdup_printf (_("Trusted Key Entry %s for %s"), kind_name (kind), endpoint);
+  label = g_strdup_printf (_ ("Trusted Key Entry %s for %s"), kind_name (kind), endpoint);
   value = secret_value_new ((const char *) tke_secret_get_data (secret),
                             (gssize) tke_secret_get_size (secret), "text/plain");
   ok = secret_password_store_binary_sync (schema_for (kind), SECRET_COLLECTION_DEFAULT, label,
@@ -115,9 +116,9 @@ tke_credentials_lookup (TkeCredentialKind kind,
 
   g_return_val_if_fail (endpoint != NULL, NULL);
 
-  value = secret_password_lookup_binary_sync (schema_for (kind), cancellable, &local_error,
-                                              "endpoint", endpoint, "kind",
-                                              kind_attribute (kind), NULL);
+  value =
+      secret_password_lookup_binary_sync (schema_for (kind), cancellable, &local_error, "endpoint",
+                                          endpoint, "kind", kind_attribute (kind), NULL);
   if (local_error != NULL)
     {
       set_keyring_error (error, kind, local_error);
@@ -126,7 +127,7 @@ tke_credentials_lookup (TkeCredentialKind kind,
   if (value == NULL)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND,
-                   _("No %s is stored for %s. Log in first."), kind_name (kind), endpoint);
+                   _ ("No %s is stored for %s. Log in first."), kind_name (kind), endpoint);
       return NULL;
     }
   data = secret_value_get (value, &size);
@@ -169,11 +170,9 @@ lookup_data_free (LookupData *data)
 }
 
 static void
-lookup_thread (GTask *task,
-               gpointer source,
-               gpointer task_data,
-               GCancellable *cancellable)
+lookup_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   LookupData *data = task_data;
   GError *error = NULL;
   TkeSecret *secret = tke_credentials_lookup (data->kind, data->endpoint, cancellable, &error);
@@ -207,8 +206,7 @@ tke_credentials_lookup_async (TkeCredentialKind kind,
  * Returns: (transfer full): the stored credential
  */
 TkeSecret *
-tke_credentials_lookup_finish (GAsyncResult *result,
-                               GError **error)
+tke_credentials_lookup_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

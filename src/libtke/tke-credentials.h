@@ -60,7 +60,6 @@ void tke_credentials_lookup_async (TkeCredentialKind kind,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-TkeSecret *tke_credentials_lookup_finish (GAsyncResult *result,
-                                          GError **error);
+TkeSecret *tke_credentials_lookup_finish (GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -9,8 +9,11 @@
 
 #include "config.h"
 
+#include <openssl/crypto.h>
+
 #include "tke-crypto.h"
 #include "tke-error.h"
+#include "tke-worker-private.h"
 #include "tke-file-signer.h"
 #include "tke-signer.h"
 
@@ -24,9 +27,10 @@ struct _TkeFileSigner
 
 static void tke_file_signer_signer_init (TkeSignerInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (TkeFileSigner, tke_file_signer, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (TKE_TYPE_SIGNER,
-                                                      tke_file_signer_signer_init))
+G_DEFINE_FINAL_TYPE_WITH_CODE (TkeFileSigner,
+                               tke_file_signer,
+                               G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (TKE_TYPE_SIGNER, tke_file_signer_signer_init))
 
 /**
  * tke_file_signer_new:
@@ -36,8 +40,7 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TkeFileSigner, tke_file_signer, G_TYPE_OBJECT,
  * Returns: (transfer full): a signer
  */
 TkeFileSigner *
-tke_file_signer_new (TkeSignatureKeyFile *file,
-                     const TkeSecret *password)
+tke_file_signer_new (TkeSignatureKeyFile *file, const TkeSecret *password)
 {
   TkeFileSigner *self;
 
@@ -46,8 +49,8 @@ tke_file_signer_new (TkeSignatureKeyFile *file,
 
   self = g_object_new (TKE_TYPE_FILE_SIGNER, NULL);
   self->file = g_object_ref (file);
-  self->password = tke_secret_new_from_data (tke_secret_get_data (password),
-                                             tke_secret_get_size (password));
+  self->password =
+      tke_secret_new_from_data (tke_secret_get_data (password), tke_secret_get_size (password));
   return self;
 }
 
@@ -76,11 +79,9 @@ get_ski (TkeSigner *signer)
 }
 
 static void
-public_key_thread (GTask *task,
-                   gpointer source,
-                   gpointer task_data,
-                   GCancellable *cancellable)
+public_key_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   TkeFileSigner *self = source;
   g_autoptr (GError) error = NULL;
   g_autoptr (EVP_PKEY) key = NULL;
@@ -108,20 +109,16 @@ get_public_key_async (TkeSigner *signer,
 }
 
 static GBytes *
-get_public_key_finish (TkeSigner *signer,
-                       GAsyncResult *result,
-                       GError **error)
+get_public_key_finish (TkeSigner *signer, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, signer), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 static void
-sign_thread (GTask *task,
-             gpointer source,
-             gpointer task_data,
-             GCancellable *cancellable)
+sign_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   TkeFileSigner *self = source;
   GBytes *data = task_data;
   g_autoptr (GError) error = NULL;
@@ -129,9 +126,8 @@ sign_thread (GTask *task,
   GBytes *signature;
 
   key = tke_signature_key_file_unlock (self->file, self->password, &error);
-  if (key == NULL ||
-      (signature = tke_crypto_sign (key, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
-                                    &error)) == NULL)
+  if (key == NULL || (signature = tke_crypto_sign (key, g_bytes_get_data (data, NULL),
+                                                   g_bytes_get_size (data), &error)) == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
@@ -154,9 +150,7 @@ sign_async (TkeSigner *signer,
 }
 
 static GBytes *
-sign_finish (TkeSigner *signer,
-             GAsyncResult *result,
-             GError **error)
+sign_finish (TkeSigner *signer, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, signer), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

@@ -25,8 +25,7 @@ G_DECLARE_FINAL_TYPE (TkeFileSigner, tke_file_signer, TKE, FILE_SIGNER, GObject)
 /* The key is unlocked with @password only while a signature (or the public
  * key) is computed, on a worker thread, and freed right after. */
 TKE_AVAILABLE_IN_ALL
-TkeFileSigner *tke_file_signer_new (TkeSignatureKeyFile *file,
-                                    const TkeSecret *password);
+TkeFileSigner *tke_file_signer_new (TkeSignatureKeyFile *file, const TkeSecret *password);
 TKE_AVAILABLE_IN_ALL
 TkeSignatureKeyFile *tke_file_signer_get_file (TkeFileSigner *self);
 

@@ -27,6 +27,7 @@
 
 #include "tke-crypto.h"
 #include "tke-error.h"
+#include "tke-worker-private.h"
 #include "tke-key-part-file.h"
 #include "tke-key-part-source.h"
 #include "tke-types.h"
@@ -59,13 +60,14 @@ struct _TkeKeyPartFile
 
 static void tke_key_part_file_source_init (TkeKeyPartSourceInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (TkeKeyPartFile, tke_key_part_file, G_TYPE_OBJECT,
+G_DEFINE_FINAL_TYPE_WITH_CODE (TkeKeyPartFile,
+                               tke_key_part_file,
+                               G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (TKE_TYPE_KEY_PART_SOURCE,
                                                       tke_key_part_file_source_init))
 
 static GBytes *
-make_aad (const char *vp,
-          const char *description)
+make_aad (const char *vp, const char *description)
 {
   g_autofree char *text = g_strconcat (AAD_PREFIX, vp, "\n", description, NULL);
 
@@ -73,14 +75,13 @@ make_aad (const char *vp,
 }
 
 static gboolean
-description_is_valid (const char *description,
-                      GError **error)
+description_is_valid (const char *description, GError **error)
 {
   if (description == NULL || *description == '\0' || !g_utf8_validate (description, -1, NULL) ||
       g_utf8_strlen (description, -1) > TKE_KEY_PART_DESCRIPTION_MAX)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("A key part description has 1 to %d characters."),
+                   _ ("A key part description has 1 to %d characters."),
                    TKE_KEY_PART_DESCRIPTION_MAX);
       return FALSE;
     }
@@ -88,7 +89,7 @@ description_is_valid (const char *description,
     if ((guchar) *c < 0x20)
       {
         g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                             _("A key part description cannot contain control characters."));
+                             _ ("A key part description cannot contain control characters."));
         return FALSE;
       }
   return TRUE;
@@ -111,9 +112,9 @@ derive (const TkeSecret *password,
                            p, 32, error);
   if (key == NULL)
     return NULL;
-  check_key = tke_crypto_hkdf_sha256 (key, g_bytes_get_data (salt, NULL), g_bytes_get_size (salt),
-                                      (const guint8 *) CHECK_INFO,
-                                      strlen (CHECK_INFO), CHECK_SIZE, error);
+  check_key =
+      tke_crypto_hkdf_sha256 (key, g_bytes_get_data (salt, NULL), g_bytes_get_size (salt),
+                              (const guint8 *) CHECK_INFO, strlen (CHECK_INFO), CHECK_SIZE, error);
   if (check_key == NULL)
     return NULL;
   memcpy (check, tke_secret_get_data (check_key), CHECK_SIZE);
@@ -121,10 +122,7 @@ derive (const TkeSecret *password,
 }
 
 static void
-add_hex (JsonBuilder *builder,
-         const char *member,
-         const guint8 *data,
-         gsize size)
+add_hex (JsonBuilder *builder, const char *member, const guint8 *data, gsize size)
 {
   g_autofree char *hex = tke_crypto_hex_encode (data, size);
 
@@ -209,18 +207,18 @@ tke_key_part_file_create (const char *path,
   if (tke_secret_get_size (part) != TKE_MASTER_KEY_SIZE)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("A master key part is 32 bytes (64 hex digits)."));
+                           _ ("A master key part is 32 bytes (64 hex digits)."));
       return FALSE;
     }
   if (tke_secret_get_size (password) == 0)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("The password cannot be empty."));
+                           _ ("The password cannot be empty."));
       return FALSE;
     }
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The file “%s” exists already."), path);
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The file “%s” exists already."), path);
       return FALSE;
     }
 
@@ -246,21 +244,15 @@ tke_key_part_file_create (const char *path,
 }
 
 static gboolean
-damaged (GError **error,
-         const char *path,
-         const char *what)
+damaged (GError **error, const char *path, const char *what)
 {
   g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-               _("“%s” is not a valid key part file: %s."), path, what);
+               _ ("“%s” is not a valid key part file: %s."), path, what);
   return FALSE;
 }
 
 static GBytes *
-read_hex (JsonObject *object,
-          const char *member,
-          gsize size,
-          const char *path,
-          GError **error)
+read_hex (JsonObject *object, const char *member, gsize size, const char *path, GError **error)
 {
   const char *hex = json_object_get_string_member_with_default (object, member, NULL);
   g_autoptr (GBytes) bytes = NULL;
@@ -268,8 +260,8 @@ read_hex (JsonObject *object,
   if (hex == NULL || (bytes = tke_crypto_hex_decode (hex, NULL)) == NULL ||
       g_bytes_get_size (bytes) != size)
     {
-      g_autofree char *what = g_strdup_printf (_("“%s” is missing or has the wrong length"),
-                                               member);
+      g_autofree char *what =
+          g_strdup_printf (_ ("“%s” is missing or has the wrong length"), member);
       damaged (error, path, what);
       return NULL;
     }
@@ -277,25 +269,23 @@ read_hex (JsonObject *object,
 }
 
 static gboolean
-parse_kdf (TkeKeyPartFile *self,
-           JsonObject *root,
-           GError **error)
+parse_kdf (TkeKeyPartFile *self, JsonObject *root, GError **error)
 {
   JsonNode *node = json_object_get_member (root, "kdf");
   JsonObject *kdf;
   gint64 n, r, p;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return damaged (error, self->path, _("“kdf” is missing"));
+    return damaged (error, self->path, _ ("“kdf” is missing"));
   kdf = json_node_get_object (node);
   if (g_strcmp0 (json_object_get_string_member_with_default (kdf, "name", NULL), "scrypt") != 0)
-    return damaged (error, self->path, _("the KDF is not scrypt"));
+    return damaged (error, self->path, _ ("the KDF is not scrypt"));
   n = json_object_get_int_member_with_default (kdf, "N", 0);
   r = json_object_get_int_member_with_default (kdf, "r", 0);
   p = json_object_get_int_member_with_default (kdf, "p", 0);
   /* Bounds that keep a hostile file from asking for gigabytes or hours. */
   if (n < 1024 || n > (1 << 20) || (n & (n - 1)) != 0 || r < 1 || r > 32 || p < 1 || p > 16)
-    return damaged (error, self->path, _("the scrypt parameters are out of range"));
+    return damaged (error, self->path, _ ("the scrypt parameters are out of range"));
   self->n = (guint64) n;
   self->r = (guint32) r;
   self->p = (guint32) p;
@@ -304,24 +294,22 @@ parse_kdf (TkeKeyPartFile *self,
 }
 
 static gboolean
-parse_cipher (TkeKeyPartFile *self,
-              JsonObject *root,
-              GError **error)
+parse_cipher (TkeKeyPartFile *self, JsonObject *root, GError **error)
 {
   JsonNode *node = json_object_get_member (root, "cipher");
   JsonObject *cipher;
 
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return damaged (error, self->path, _("“cipher” is missing"));
+    return damaged (error, self->path, _ ("“cipher” is missing"));
   cipher = json_node_get_object (node);
   if (g_strcmp0 (json_object_get_string_member_with_default (cipher, "name", NULL),
                  "aes-256-gcm") != 0)
-    return damaged (error, self->path, _("the cipher is not AES-256-GCM"));
+    return damaged (error, self->path, _ ("the cipher is not AES-256-GCM"));
   self->nonce = read_hex (cipher, "nonce", TKE_GCM_NONCE_SIZE, self->path, error);
   if (self->nonce == NULL)
     return FALSE;
-  self->ciphertext = read_hex (cipher, "ciphertext", TKE_MASTER_KEY_SIZE + TKE_GCM_TAG_SIZE,
-                               self->path, error);
+  self->ciphertext =
+      read_hex (cipher, "ciphertext", TKE_MASTER_KEY_SIZE + TKE_GCM_TAG_SIZE, self->path, error);
   return self->ciphertext != NULL;
 }
 
@@ -334,8 +322,7 @@ parse_cipher (TkeKeyPartFile *self,
  * Returns: (transfer full): the file, or %NULL with an error
  */
 TkeKeyPartFile *
-tke_key_part_file_load (const char *path,
-                        GError **error)
+tke_key_part_file_load (const char *path, GError **error)
 {
   g_autoptr (TkeKeyPartFile) self = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
@@ -349,14 +336,14 @@ tke_key_part_file_load (const char *path,
   if (!json_parser_load_from_mapped_file (parser, path, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _("There is no key part file “%s”."),
+        g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _ ("There is no key part file “%s”."),
                      path);
       else if (local_error->domain == G_FILE_ERROR)
-        g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("“%s” cannot be read: %s"), path,
+        g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("“%s” cannot be read: %s"), path,
                      local_error->message);
       else
         g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                     _("“%s” is not a valid key part file: it is not JSON."), path);
+                     _ ("“%s” is not a valid key part file: it is not JSON."), path);
       return NULL;
     }
 
@@ -364,18 +351,18 @@ tke_key_part_file_load (const char *path,
   self->path = g_strdup (path);
   root_node = json_parser_get_root (parser);
   if (root_node == NULL || !JSON_NODE_HOLDS_OBJECT (root_node))
-    return damaged (error, path, _("it is not a JSON object")), NULL;
+    return damaged (error, path, _ ("it is not a JSON object")), NULL;
   root = json_node_get_object (root_node);
   if (g_strcmp0 (json_object_get_string_member_with_default (root, "format", NULL), FORMAT_NAME) !=
           0 ||
       json_object_get_int_member_with_default (root, "version", 0) != 1)
-    return damaged (error, path, _("unknown format or version")), NULL;
+    return damaged (error, path, _ ("unknown format or version")), NULL;
   description = json_object_get_string_member_with_default (root, "description", NULL);
   vp = json_object_get_string_member_with_default (root, "vp", NULL);
   if (!description_is_valid (description, NULL))
-    return damaged (error, path, _("the description is missing or invalid")), NULL;
+    return damaged (error, path, _ ("the description is missing or invalid")), NULL;
   if (vp == NULL || strlen (vp) != 64 || !tke_vp_is_valid (vp))
-    return damaged (error, path, _("the verification pattern is missing or invalid")), NULL;
+    return damaged (error, path, _ ("the verification pattern is missing or invalid")), NULL;
   self->description = g_strdup (description);
   self->vp = g_ascii_strdown (vp, -1);
   if (!parse_kdf (self, root, error) || !parse_cipher (self, root, error) ||
@@ -406,9 +393,7 @@ tke_key_part_file_get_vp (TkeKeyPartFile *self)
 }
 
 static TkeSecret *
-derive_checked (TkeKeyPartFile *self,
-                const TkeSecret *password,
-                GError **error)
+derive_checked (TkeKeyPartFile *self, const TkeSecret *password, GError **error)
 {
   guint8 check[CHECK_SIZE];
   g_autoptr (TkeSecret) file_key = NULL;
@@ -418,16 +403,14 @@ derive_checked (TkeKeyPartFile *self,
     return NULL;
   if (CRYPTO_memcmp (check, g_bytes_get_data (self->check, NULL), CHECK_SIZE) != 0)
     {
-      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD, _("Invalid password."));
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD, _ ("Invalid password."));
       return NULL;
     }
   return g_steal_pointer (&file_key);
 }
 
 static TkeSecret *
-decrypt_part (TkeKeyPartFile *self,
-              const TkeSecret *file_key,
-              GError **error)
+decrypt_part (TkeKeyPartFile *self, const TkeSecret *file_key, GError **error)
 {
   guint8 vp[TKE_VP_SIZE];
   g_autoptr (TkeSecret) part = NULL;
@@ -446,8 +429,8 @@ decrypt_part (TkeKeyPartFile *self,
   if (part == NULL || g_strcmp0 (vp_hex, self->vp) != 0)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY,
-                   _("The key part file “%s” is damaged or was altered: its contents do not "
-                     "verify. Use an intact copy."),
+                   _ ("The key part file “%s” is damaged or was altered: its contents do not "
+                      "verify. Use an intact copy."),
                    self->path);
       return NULL;
     }
@@ -461,9 +444,7 @@ decrypt_part (TkeKeyPartFile *self,
  * Returns: (transfer full): the 32-byte part, in the secure heap
  */
 TkeSecret *
-tke_key_part_file_unlock (TkeKeyPartFile *self,
-                          const TkeSecret *password,
-                          GError **error)
+tke_key_part_file_unlock (TkeKeyPartFile *self, const TkeSecret *password, GError **error)
 {
   g_autoptr (TkeSecret) file_key = NULL;
 
@@ -477,9 +458,7 @@ tke_key_part_file_unlock (TkeKeyPartFile *self,
 }
 
 gboolean
-tke_key_part_file_set_password (TkeKeyPartFile *self,
-                                const TkeSecret *password,
-                                GError **error)
+tke_key_part_file_set_password (TkeKeyPartFile *self, const TkeSecret *password, GError **error)
 {
   g_autoptr (TkeSecret) file_key = NULL;
   g_autoptr (TkeSecret) part = NULL;
@@ -524,11 +503,9 @@ seal_data_free (SealData *data)
 }
 
 static void
-seal_thread (GTask *task,
-             gpointer source,
-             gpointer task_data,
-             GCancellable *cancellable)
+seal_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   TkeKeyPartFile *self = source;
   SealData *data = task_data;
   g_autoptr (GError) error = NULL;
@@ -539,8 +516,7 @@ seal_thread (GTask *task,
   if (self->file_key == NULL)
     {
       g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                               _("No password was given for the key part file “%s”."),
-                               self->path);
+                               _ ("No password was given for the key part file “%s”."), self->path);
       return;
     }
   importer = tke_crypto_ec_public_key_from_point (g_bytes_get_data (data->importer, NULL),
@@ -574,9 +550,7 @@ seal_async (TkeKeyPartSource *source,
 }
 
 static GBytes *
-seal_finish (TkeKeyPartSource *source,
-             GAsyncResult *result,
-             GError **error)
+seal_finish (TkeKeyPartSource *source, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, source), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);

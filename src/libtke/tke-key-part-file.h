@@ -33,8 +33,7 @@ gboolean tke_key_part_file_create (const char *path,
                                    const TkeSecret *password,
                                    GError **error);
 TKE_AVAILABLE_IN_ALL
-TkeKeyPartFile *tke_key_part_file_load (const char *path,
-                                        GError **error);
+TkeKeyPartFile *tke_key_part_file_load (const char *path, GError **error);
 TKE_AVAILABLE_IN_ALL
 const char *tke_key_part_file_get_path (TkeKeyPartFile *self);
 TKE_AVAILABLE_IN_ALL
@@ -46,15 +45,13 @@ const char *tke_key_part_file_get_vp (TkeKeyPartFile *self);
 /* Decrypts the part: %TKE_ERROR_INVALID_PASSWORD ("Invalid password.") for
  * a wrong password, %TKE_ERROR_INTEGRITY for a damaged file. */
 TKE_AVAILABLE_IN_ALL
-TkeSecret *tke_key_part_file_unlock (TkeKeyPartFile *self,
-                                     const TkeSecret *password,
-                                     GError **error);
+TkeSecret *
+tke_key_part_file_unlock (TkeKeyPartFile *self, const TkeSecret *password, GError **error);
 /* Checks @password and keeps the key it derives (in the secure heap, until
  * the object goes away) for tke_key_part_source_seal_async(), so that
  * sealing to several units runs the slow KDF once. */
 TKE_AVAILABLE_IN_ALL
-gboolean tke_key_part_file_set_password (TkeKeyPartFile *self,
-                                         const TkeSecret *password,
-                                         GError **error);
+gboolean
+tke_key_part_file_set_password (TkeKeyPartFile *self, const TkeSecret *password, GError **error);
 
 G_END_DECLS

@@ -16,6 +16,8 @@
 
 #include "config.h"
 
+#include <openssl/crypto.h>
+
 #include <string.h>
 
 #include <curl/curl.h>
@@ -23,6 +25,7 @@
 
 #include "tke-crypto.h"
 #include "tke-error.h"
+#include "tke-worker-private.h"
 #include "tke-service-client-private.h"
 #include "tke-service-client.h"
 #include "tke-signer.h"
@@ -89,8 +92,7 @@ tke_kms_key_free (TkeKmsKey *key)
  * Returns: (transfer full): a client with no token yet
  */
 TkeServiceClient *
-tke_service_client_new (const char *endpoint,
-                        const char *ca_file)
+tke_service_client_new (const char *endpoint, const char *ca_file)
 {
   TkeServiceClient *self;
 
@@ -137,8 +139,7 @@ tke_service_client_set_timeouts (TkeServiceClient *self,
  * instance id was set explicitly.
  */
 void
-tke_service_client_set_token (TkeServiceClient *self,
-                              const TkeSecret *access_token)
+tke_service_client_set_token (TkeServiceClient *self, const TkeSecret *access_token)
 {
   g_autofree char *text = NULL;
   g_autofree char *instance_id = NULL;
@@ -199,8 +200,7 @@ tke_service_client_get_instance_id (TkeServiceClient *self)
 }
 
 void
-tke_service_client_set_instance_id (TkeServiceClient *self,
-                                    const char *instance_id)
+tke_service_client_set_instance_id (TkeServiceClient *self, const char *instance_id)
 {
   g_return_if_fail (TKE_IS_SERVICE_CLIENT (self));
 
@@ -224,8 +224,7 @@ dup_instance_id (TkeServiceClient *self)
 /* ---- Token claims ------------------------------------------------------ */
 
 static GBytes *
-base64url_decode (const char *text,
-                  gsize length)
+base64url_decode (const char *text, gsize length)
 {
   g_autoptr (GString) std = g_string_new_len (text, length);
   guchar *data;
@@ -240,9 +239,7 @@ base64url_decode (const char *text,
 }
 
 gboolean
-tke_service_read_token_claims (const char *token,
-                               char **instance_id,
-                               gint64 *expiration)
+tke_service_read_token_claims (const char *token, char **instance_id, gint64 *expiration)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GBytes) payload = NULL;
@@ -296,8 +293,7 @@ take_handle (TkeServiceClient *self)
 }
 
 static void
-give_back_handle (TkeServiceClient *self,
-                  CURL *curl)
+give_back_handle (TkeServiceClient *self, CURL *curl)
 {
   g_mutex_lock (&self->lock);
   g_ptr_array_add (self->idle_handles, curl);
@@ -305,10 +301,7 @@ give_back_handle (TkeServiceClient *self,
 }
 
 static size_t
-on_body (char *data,
-         size_t size,
-         size_t n,
-         void *user_data)
+on_body (char *data, size_t size, size_t n, void *user_data)
 {
   GByteArray *body = user_data;
 
@@ -319,11 +312,8 @@ on_body (char *data,
 }
 
 static int
-on_progress (void *user_data,
-             curl_off_t dltotal,
-             curl_off_t dlnow,
-             curl_off_t ultotal,
-             curl_off_t ulnow)
+on_progress (
+    void *user_data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
   /* Non-zero aborts the transfer with CURLE_ABORTED_BY_CALLBACK. */
   return g_cancellable_is_cancelled (user_data) ? 1 : 0;
@@ -350,22 +340,22 @@ set_curl_error (GError **error,
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_ISSUER_ERROR:
       g_set_error (error, TKE_ERROR, TKE_ERROR_TLS,
-                   _("The certificate of the service at %s could not be verified (%s). Check the "
-                     "CA file%s%s."),
+                   _ ("The certificate of the service at %s could not be verified (%s). Check the "
+                      "CA file%s%s."),
                    self->endpoint, what, self->ca_file ? " " : "",
                    self->ca_file ? self->ca_file : "");
       return;
     case CURLE_OPERATION_TIMEDOUT:
       g_set_error (error, TKE_ERROR, TKE_ERROR_NETWORK,
-                   _("The service at %s did not answer in time (%s). Try again later."),
+                   _ ("The service at %s did not answer in time (%s). Try again later."),
                    self->endpoint, what);
       return;
     default:
       break;
     }
   g_set_error (error, TKE_ERROR, TKE_ERROR_NETWORK,
-               _("The service at %s could not be reached: %s. Check the endpoint and that the "
-                 "service runs."),
+               _ ("The service at %s could not be reached: %s. Check the endpoint and that the "
+                  "service runs."),
                self->endpoint, what);
 }
 
@@ -380,10 +370,7 @@ free_secret_string (char *text)
 }
 
 static struct curl_slist *
-make_headers (TkeServiceClient *self,
-              RequestFlags flags,
-              const char *content_type,
-              GError **error)
+make_headers (TkeServiceClient *self, RequestFlags flags, const char *content_type, GError **error)
 {
   struct curl_slist *headers = NULL;
 
@@ -400,7 +387,7 @@ make_headers (TkeServiceClient *self,
       g_mutex_unlock (&self->lock);
       curl_slist_free_all (headers);
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED,
-                           _("Not logged in to the service. Log in first."));
+                           _ ("Not logged in to the service. Log in first."));
       return NULL;
     }
   if (flags & REQUEST_AUTHORIZED)
@@ -512,7 +499,7 @@ http_request (TkeServiceClient *self,
   if (parser == NULL || json_parser_get_root (parser) == NULL)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                   _("The service answered %s %s with something that is not JSON."), method, path);
+                   _ ("The service answered %s %s with something that is not JSON."), method, path);
       return NULL;
     }
   return json_node_copy (json_parser_get_root (parser));
@@ -547,13 +534,13 @@ http_request_object (TkeServiceClient *self,
     {
       if (error == NULL || *error == NULL)
         g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                     _("The service answered %s %s with an empty body."), method, path);
+                     _ ("The service answered %s %s with an empty body."), method, path);
       return NULL;
     }
   if (!JSON_NODE_HOLDS_OBJECT (answer))
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                   _("The service answered %s %s with JSON that is not an object."), method, path);
+                   _ ("The service answered %s %s with JSON that is not an object."), method, path);
       return NULL;
     }
   object = json_node_dup_object (answer);
@@ -605,22 +592,21 @@ static const char *
 remedy_for_code (const char *code)
 {
   if (g_str_equal (code, "replay"))
-    return _("Refresh the crypto units and send the command again.");
+    return _ ("Refresh the crypto units and send the command again.");
   if (g_str_equal (code, "unknown_signer"))
-    return _("Select the signature keys of installed administrators (cryptounit-admins lists them).");
+    return _ (
+        "Select the signature keys of installed administrators (cryptounit-admins lists them).");
   if (g_str_equal (code, "threshold_not_met"))
-    return _("Select more signature keys of installed administrators.");
+    return _ ("Select more signature keys of installed administrators.");
   if (g_str_equal (code, "unauthorized"))
-    return _("Log in again with a valid API key.");
+    return _ ("Log in again with a valid API key.");
   if (g_str_equal (code, "rotation_in_progress"))
-    return _("Wait for the master key rotation to finish, or resume it.");
+    return _ ("Wait for the master key rotation to finish, or resume it.");
   return NULL;
 }
 
 void
-tke_service_set_error_from_response (GError **error,
-                                     long http_status,
-                                     JsonNode *body)
+tke_service_set_error_from_response (GError **error, long http_status, JsonNode *body)
 {
   JsonObject *object, *err;
   const char *code = NULL, *message = NULL, *remedy;
@@ -641,10 +627,10 @@ tke_service_set_error_from_response (GError **error,
     {
       if (http_status == 401)
         g_set_error_literal (error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED,
-                             _("The service refused the credentials (HTTP 401). Log in again."));
+                             _ ("The service refused the credentials (HTTP 401). Log in again."));
       else
         g_set_error (error, TKE_ERROR, TKE_ERROR_SERVICE,
-                     _("The service answered HTTP %ld without an error description."),
+                     _ ("The service answered HTTP %ld without an error description."),
                      http_status);
       return;
     }
@@ -652,7 +638,7 @@ tke_service_set_error_from_response (GError **error,
   if (g_str_equal (code, "token_expired"))
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED,
-                           _("The token has expired. Log in again."));
+                           _ ("The token has expired. Log in again."));
       return;
     }
 
@@ -668,19 +654,16 @@ tke_service_set_error_from_response (GError **error,
 /* ---- Parsing ----------------------------------------------------------- */
 
 static gboolean
-missing (GError **error,
-         const char *what)
+missing (GError **error, const char *what)
 {
   g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-               _("The service's answer is malformed: “%s” is missing or has the wrong type."),
+               _ ("The service's answer is malformed: “%s” is missing or has the wrong type."),
                what);
   return FALSE;
 }
 
 static const char *
-get_string (JsonObject *object,
-            const char *member,
-            GError **error)
+get_string (JsonObject *object, const char *member, GError **error)
 {
   JsonNode *node = json_object_get_member (object, member);
 
@@ -694,10 +677,7 @@ get_string (JsonObject *object,
 }
 
 static gboolean
-get_int (JsonObject *object,
-         const char *member,
-         gint64 *value,
-         GError **error)
+get_int (JsonObject *object, const char *member, gint64 *value, GError **error)
 {
   JsonNode *node = json_object_get_member (object, member);
 
@@ -709,10 +689,7 @@ get_int (JsonObject *object,
 }
 
 static gboolean
-get_bool (JsonObject *object,
-          const char *member,
-          gboolean *value,
-          GError **error)
+get_bool (JsonObject *object, const char *member, gboolean *value, GError **error)
 {
   JsonNode *node = json_object_get_member (object, member);
 
@@ -724,9 +701,7 @@ get_bool (JsonObject *object,
 }
 
 static const char *
-get_vp (JsonObject *object,
-        const char *member,
-        GError **error)
+get_vp (JsonObject *object, const char *member, GError **error)
 {
   const char *vp = get_string (object, member, error);
 
@@ -739,9 +714,7 @@ get_vp (JsonObject *object,
 }
 
 TkeCryptoUnit *
-tke_service_parse_hsm (const char *instance_id,
-                       JsonObject *hsm,
-                       GError **error)
+tke_service_parse_hsm (const char *instance_id, JsonObject *hsm, GError **error)
 {
   const char *hsm_id, *type_text, *location;
   TkeCryptoUnitType type;
@@ -760,8 +733,7 @@ tke_service_parse_hsm (const char *instance_id,
 }
 
 static GPtrArray *
-parse_admins (JsonObject *result,
-              GError **error)
+parse_admins (JsonObject *result, GError **error)
 {
   g_autoptr (GPtrArray) admins = g_ptr_array_new_with_free_func (g_object_unref);
   JsonNode *node = json_object_get_member (result, "admins");
@@ -786,10 +758,7 @@ parse_admins (JsonObject *result,
 }
 
 gboolean
-tke_service_apply_query (TkeCryptoUnit *unit,
-                         JsonObject *result,
-                         gint64 *counter,
-                         GError **error)
+tke_service_apply_query (TkeCryptoUnit *unit, JsonObject *result, gint64 *counter, GError **error)
 {
   g_autoptr (GPtrArray) admins = NULL;
   const char *new_status, *new_vp, *current_status, *current_vp;
@@ -823,18 +792,15 @@ tke_service_apply_query (TkeCryptoUnit *unit,
 }
 
 static TkeRotationState
-rotation_state_from_string (const char *text,
-                            gboolean *ok)
+rotation_state_from_string (const char *text, gboolean *ok)
 {
   static const struct
   {
     const char *text;
     TkeRotationState state;
   } states[] = {
-    { "none", TKE_ROTATION_STATE_NONE },
-    { "rewrapping", TKE_ROTATION_STATE_REWRAPPING },
-    { "rewrapped", TKE_ROTATION_STATE_REWRAPPED },
-    { "complete", TKE_ROTATION_STATE_COMPLETE },
+    { "none", TKE_ROTATION_STATE_NONE },           { "rewrapping", TKE_ROTATION_STATE_REWRAPPING },
+    { "rewrapped", TKE_ROTATION_STATE_REWRAPPED }, { "complete", TKE_ROTATION_STATE_COMPLETE },
     { "failed", TKE_ROTATION_STATE_FAILED },
   };
 
@@ -847,9 +813,7 @@ rotation_state_from_string (const char *text,
 }
 
 static gboolean
-parse_rotation_messages (TkeRotationStatus *status,
-                         JsonObject *object,
-                         GError **error)
+parse_rotation_messages (TkeRotationStatus *status, JsonObject *object, GError **error)
 {
   JsonNode *node = json_object_get_member (object, "messages");
   JsonArray *array;
@@ -879,8 +843,7 @@ parse_rotation_messages (TkeRotationStatus *status,
 }
 
 TkeRotationStatus *
-tke_service_parse_rotation_status (JsonObject *object,
-                                   GError **error)
+tke_service_parse_rotation_status (JsonObject *object, GError **error)
 {
   g_autoptr (TkeRotationStatus) status = NULL;
   const char *state_text, *target_vp = NULL;
@@ -898,7 +861,8 @@ tke_service_parse_rotation_status (JsonObject *object,
   if (node != NULL && !JSON_NODE_HOLDS_NULL (node) && !get_int (object, "keys_done", &done, error))
     return NULL;
   node = json_object_get_member (object, "keys_total");
-  if (node != NULL && !JSON_NODE_HOLDS_NULL (node) && !get_int (object, "keys_total", &total, error))
+  if (node != NULL && !JSON_NODE_HOLDS_NULL (node) &&
+      !get_int (object, "keys_total", &total, error))
     return NULL;
   node = json_object_get_member (object, "to_mkvp");
   if (node != NULL && !JSON_NODE_HOLDS_NULL (node) &&
@@ -924,8 +888,7 @@ tke_service_parse_rotation_status (JsonObject *object,
 }
 
 TkeKmsKey *
-tke_service_parse_kms_key (JsonObject *object,
-                           GError **error)
+tke_service_parse_kms_key (JsonObject *object, GError **error)
 {
   g_autoptr (TkeKmsKey) key = g_new0 (TkeKmsKey, 1);
   const char *id, *name;
@@ -938,8 +901,8 @@ tke_service_parse_kms_key (JsonObject *object,
   key->id = g_strdup (id);
   key->name = g_strdup (name);
   key->state = (int) CLAMP (state, G_MININT, G_MAXINT);
-  key->creation_date = g_strdup (json_object_get_string_member_with_default (object, "creationDate",
-                                                                             NULL));
+  key->creation_date =
+      g_strdup (json_object_get_string_member_with_default (object, "creationDate", NULL));
   key->extractable = json_object_get_boolean_member_with_default (object, "extractable", FALSE);
   key->wkid = g_strdup (json_object_get_string_member_with_default (object, "wkid", NULL));
   return g_steal_pointer (&key);
@@ -994,20 +957,19 @@ tke_service_client_build_command (const char *instance_id,
 static char *
 unit_path (TkeCryptoUnit *unit)
 {
-  g_autofree char *instance = g_uri_escape_string (tke_crypto_unit_get_instance_id (unit), NULL,
-                                                   FALSE);
+  g_autofree char *instance =
+      g_uri_escape_string (tke_crypto_unit_get_instance_id (unit), NULL, FALSE);
   g_autofree char *hsm = g_uri_escape_string (tke_crypto_unit_get_hsm_id (unit), NULL, FALSE);
 
   return g_strdup_printf ("/v1/tke/%s/hsms/%s", instance, hsm);
 }
 
 static JsonNode *
-make_envelope (GBytes *command,
-               GPtrArray *signatures)
+make_envelope (GBytes *command, GPtrArray *signatures)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autofree char *encoded = g_base64_encode (g_bytes_get_data (command, NULL),
-                                              g_bytes_get_size (command));
+  g_autofree char *encoded =
+      g_base64_encode (g_bytes_get_data (command, NULL), g_bytes_get_size (command));
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "request");
@@ -1049,8 +1011,8 @@ post_command (TkeServiceClient *self,
   JsonObject *response, *result;
   gint64 new_counter;
 
-  answer = http_request_object (self, "POST", path, REQUEST_AUTHORIZED, envelope, cancellable,
-                                error);
+  answer =
+      http_request_object (self, "POST", path, REQUEST_AUTHORIZED, envelope, cancellable, error);
   if (answer == NULL)
     return NULL;
   node = json_object_get_member (answer, "response");
@@ -1069,10 +1031,7 @@ post_command (TkeServiceClient *self,
 }
 
 static JsonObject *
-query_unit (TkeServiceClient *self,
-            TkeCryptoUnit *unit,
-            GCancellable *cancellable,
-            GError **error)
+query_unit (TkeServiceClient *self, TkeCryptoUnit *unit, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GBytes) command = tke_service_client_build_command (
       tke_crypto_unit_get_instance_id (unit), tke_crypto_unit_get_hsm_id (unit), "query", 0, "{}");
@@ -1083,11 +1042,9 @@ query_unit (TkeServiceClient *self,
 /* ---- Login ------------------------------------------------------------- */
 
 static void
-login_thread (GTask *task,
-              gpointer source,
-              gpointer task_data,
-              GCancellable *cancellable)
+login_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   TkeServiceClient *self = source;
   TkeSecret *api_key = task_data;
   g_autoptr (JsonNode) answer = NULL;
@@ -1115,7 +1072,7 @@ login_thread (GTask *task,
     {
       if (error == NULL)
         g_set_error_literal (&error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                             _("The service answered the login with an empty body."));
+                             _ ("The service answered the login with an empty body."));
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -1159,17 +1116,14 @@ tke_service_client_login_async (TkeServiceClient *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tke_service_client_login_async);
-  g_task_set_task_data (task,
-                        tke_secret_new_from_data (tke_secret_get_data (api_key),
-                                                  tke_secret_get_size (api_key)),
-                        (GDestroyNotify) tke_secret_unref);
+  g_task_set_task_data (
+      task, tke_secret_new_from_data (tke_secret_get_data (api_key), tke_secret_get_size (api_key)),
+      (GDestroyNotify) tke_secret_unref);
   g_task_run_in_thread (task, login_thread);
 }
 
 gboolean
-tke_service_client_login_finish (TkeServiceClient *self,
-                                 GAsyncResult *result,
-                                 GError **error)
+tke_service_client_login_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -1178,10 +1132,7 @@ tke_service_client_login_finish (TkeServiceClient *self,
 /* ---- Units ------------------------------------------------------------- */
 
 static gboolean
-add_units (TkeServiceInstance *instance,
-           JsonObject *answer,
-           const char *member,
-           GError **error)
+add_units (TkeServiceInstance *instance, JsonObject *answer, const char *member, GError **error)
 {
   JsonNode *node = json_object_get_member (answer, member);
   JsonArray *array;
@@ -1235,11 +1186,9 @@ query_into_unit (TkeServiceClient *self,
 }
 
 static void
-list_units_thread (GTask *task,
-                   gpointer source,
-                   gpointer task_data,
-                   GCancellable *cancellable)
+list_units_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   TkeServiceClient *self = source;
   g_autoptr (TkeServiceInstance) instance = NULL;
   g_autoptr (JsonObject) answer = NULL;
@@ -1252,7 +1201,7 @@ list_units_thread (GTask *task,
   if (instance_id == NULL)
     {
       g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                               _("No service instance is known. Log in first."));
+                               _ ("No service instance is known. Log in first."));
       return;
     }
   escaped = g_uri_escape_string (instance_id, NULL, FALSE);
@@ -1301,9 +1250,7 @@ tke_service_client_list_units_async (TkeServiceClient *self,
  * Returns: (transfer full): the instance with its units
  */
 TkeServiceInstance *
-tke_service_client_list_units_finish (TkeServiceClient *self,
-                                      GAsyncResult *result,
-                                      GError **error)
+tke_service_client_list_units_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -1321,8 +1268,7 @@ copy_unit_identity (TkeCryptoUnit *unit)
 }
 
 static void
-copy_unit_state (TkeCryptoUnit *to,
-                 TkeCryptoUnit *from)
+copy_unit_state (TkeCryptoUnit *to, TkeCryptoUnit *from)
 {
   GListModel *admins = tke_crypto_unit_get_administrators (from);
   g_autoptr (GPtrArray) array = g_ptr_array_new_with_free_func (g_object_unref);
@@ -1357,11 +1303,9 @@ refresh_data_free (RefreshData *data)
 }
 
 static void
-refresh_thread (GTask *task,
-                gpointer source,
-                gpointer task_data,
-                GCancellable *cancellable)
+refresh_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   RefreshData *data = task_data;
   g_autoptr (GError) error = NULL;
 
@@ -1455,11 +1399,9 @@ command_data_free (CommandData *data)
 static void command_sign_next (GTask *task);
 
 static void
-command_prepare_thread (GTask *step,
-                        gpointer source,
-                        gpointer task_data,
-                        GCancellable *cancellable)
+command_prepare_thread (GTask *step, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   CommandData *data = task_data;
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) result = NULL;
@@ -1478,17 +1420,15 @@ command_prepare_thread (GTask *step,
 }
 
 static void
-command_send_thread (GTask *step,
-                     gpointer source,
-                     gpointer task_data,
-                     GCancellable *cancellable)
+command_send_thread (GTask *step, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   CommandData *data = task_data;
   g_autoptr (GError) error = NULL;
   JsonObject *result;
 
-  result = post_command (source, data->unit, data->bytes, data->signatures, cancellable, NULL,
-                         &error);
+  result =
+      post_command (source, data->unit, data->bytes, data->signatures, cancellable, NULL, &error);
   if (result == NULL)
     g_task_return_error (step, g_steal_pointer (&error));
   else
@@ -1496,9 +1436,7 @@ command_send_thread (GTask *step,
 }
 
 static void
-on_command_sent (GObject *source,
-                 GAsyncResult *result,
-                 gpointer user_data)
+on_command_sent (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   g_autoptr (GError) error = NULL;
@@ -1512,9 +1450,7 @@ on_command_sent (GObject *source,
 }
 
 static void
-run_step (GTask *task,
-          GTaskThreadFunc func,
-          GAsyncReadyCallback done)
+run_step (GTask *task, GTaskThreadFunc func, GAsyncReadyCallback done)
 {
   g_autoptr (GTask) step = g_task_new (g_task_get_source_object (task),
                                        g_task_get_cancellable (task), done, g_object_ref (task));
@@ -1524,9 +1460,7 @@ run_step (GTask *task,
 }
 
 static void
-on_signed (GObject *source,
-           GAsyncResult *result,
-           gpointer user_data)
+on_signed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   CommandData *data = g_task_get_task_data (task);
@@ -1545,13 +1479,12 @@ on_signed (GObject *source,
   if (ski == NULL)
     {
       g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_FAILED,
-                               _("The signature key did not say its subject key identifier."));
+                               _ ("The signature key did not say its subject key identifier."));
       return;
     }
   g_ptr_array_add (data->signatures, g_ascii_strdown (ski, -1));
-  g_ptr_array_add (data->signatures,
-                   g_base64_encode (g_bytes_get_data (signature, NULL),
-                                    g_bytes_get_size (signature)));
+  g_ptr_array_add (data->signatures, g_base64_encode (g_bytes_get_data (signature, NULL),
+                                                      g_bytes_get_size (signature)));
   command_sign_next (g_steal_pointer (&task));
 }
 
@@ -1577,9 +1510,7 @@ command_sign_next (GTask *task)
 }
 
 static void
-on_command_prepared (GObject *source,
-                     GAsyncResult *result,
-                     gpointer user_data)
+on_command_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   g_autoptr (GError) error = NULL;
@@ -1642,9 +1573,7 @@ command_async (TkeServiceClient *self,
 }
 
 static JsonObject *
-command_finish (TkeServiceClient *self,
-                GAsyncResult *result,
-                GError **error)
+command_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -1652,8 +1581,7 @@ command_finish (TkeServiceClient *self,
 
 /* Builds {"member": value, …} from alternating names and string values. */
 static JsonNode *
-string_args (const char *first_member,
-             ...)
+string_args (const char *first_member, ...)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   const char *member = first_member;
@@ -1735,8 +1663,7 @@ tke_service_client_generate_importer_key_async (TkeServiceClient *self,
   g_return_if_fail (TKE_IS_CRYPTO_UNIT (unit));
 
   command_async (self, unit, "generate_importer_key", args, NULL, signers,
-                 tke_service_client_generate_importer_key_async, cancellable, callback,
-                 user_data);
+                 tke_service_client_generate_importer_key_async, cancellable, callback, user_data);
 }
 
 /**
@@ -1790,8 +1717,8 @@ tke_service_client_load_async (TkeServiceClient *self,
   for (guint i = 0; i < sealed_parts->len; i++)
     {
       GBytes *part = sealed_parts->pdata[i];
-      g_autofree char *encoded = g_base64_encode (g_bytes_get_data (part, NULL),
-                                                  g_bytes_get_size (part));
+      g_autofree char *encoded =
+          g_base64_encode (g_bytes_get_data (part, NULL), g_bytes_get_size (part));
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "sealed");
@@ -1812,9 +1739,7 @@ tke_service_client_load_async (TkeServiceClient *self,
  * Returns: (transfer full): the new register's VP
  */
 char *
-tke_service_client_load_finish (TkeServiceClient *self,
-                                GAsyncResult *result,
-                                GError **error)
+tke_service_client_load_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
   g_autoptr (JsonObject) object = command_finish (self, result, error);
   const char *vp;
@@ -1825,9 +1750,7 @@ tke_service_client_load_finish (TkeServiceClient *self,
 }
 
 static gboolean
-boolean_finish (TkeServiceClient *self,
-                GAsyncResult *result,
-                GError **error)
+boolean_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
   g_autoptr (JsonObject) object = command_finish (self, result, error);
 
@@ -1864,9 +1787,7 @@ tke_service_client_commit_async (TkeServiceClient *self,
 }
 
 gboolean
-tke_service_client_commit_finish (TkeServiceClient *self,
-                                  GAsyncResult *result,
-                                  GError **error)
+tke_service_client_commit_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
   return boolean_finish (self, result, error);
 }
@@ -1963,8 +1884,7 @@ tke_service_client_clear_current_register_async (TkeServiceClient *self,
   g_return_if_fail (TKE_IS_CRYPTO_UNIT (unit));
 
   command_async (self, unit, "clear_current", args, NULL, signers,
-                 tke_service_client_clear_current_register_async, cancellable, callback,
-                 user_data);
+                 tke_service_client_clear_current_register_async, cancellable, callback, user_data);
 }
 
 gboolean
@@ -2002,8 +1922,7 @@ tke_service_client_add_admin_async (TkeServiceClient *self,
   g_return_if_fail (TKE_IS_CRYPTO_UNIT (unit));
   g_return_if_fail (name != NULL && public_key != NULL);
 
-  hex = tke_crypto_hex_encode (g_bytes_get_data (public_key, NULL),
-                               g_bytes_get_size (public_key));
+  hex = tke_crypto_hex_encode (g_bytes_get_data (public_key, NULL), g_bytes_get_size (public_key));
   args = string_args ("name", name, "public_key", hex, NULL);
   command_async (self, unit, "add_admin", args, NULL, signers, tke_service_client_add_admin_async,
                  cancellable, callback, user_data);
@@ -2015,9 +1934,7 @@ tke_service_client_add_admin_async (TkeServiceClient *self,
  * Returns: (transfer full): the SKI of the new administrator
  */
 char *
-tke_service_client_add_admin_finish (TkeServiceClient *self,
-                                     GAsyncResult *result,
-                                     GError **error)
+tke_service_client_add_admin_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
   g_autoptr (JsonObject) object = command_finish (self, result, error);
   const char *ski;
@@ -2135,9 +2052,7 @@ tke_service_client_zeroize_async (TkeServiceClient *self,
 }
 
 gboolean
-tke_service_client_zeroize_finish (TkeServiceClient *self,
-                                   GAsyncResult *result,
-                                   GError **error)
+tke_service_client_zeroize_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
   return boolean_finish (self, result, error);
 }
@@ -2148,9 +2063,7 @@ tke_service_client_zeroize_finish (TkeServiceClient *self,
  * Returns: (transfer full): the associated data of part @index of @n_parts
  */
 GBytes *
-tke_service_client_key_part_aad (TkeCryptoUnit *unit,
-                                 guint index,
-                                 guint n_parts)
+tke_service_client_key_part_aad (TkeCryptoUnit *unit, guint index, guint n_parts)
 {
   g_autofree char *text = NULL;
 
@@ -2194,9 +2107,7 @@ call_data_free (CallData *data)
 }
 
 static char *
-instance_path (TkeServiceClient *self,
-               const char *suffix,
-               GError **error)
+instance_path (TkeServiceClient *self, const char *suffix, GError **error)
 {
   g_autofree char *instance_id = dup_instance_id (self);
   g_autofree char *escaped = NULL;
@@ -2204,7 +2115,7 @@ instance_path (TkeServiceClient *self,
   if (instance_id == NULL)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("No service instance is known. Log in first."));
+                           _ ("No service instance is known. Log in first."));
       return NULL;
     }
   escaped = g_uri_escape_string (instance_id, NULL, FALSE);
@@ -2212,10 +2123,7 @@ instance_path (TkeServiceClient *self,
 }
 
 static TkeRotationStatus *
-call_rotation (TkeServiceClient *self,
-               gboolean start,
-               GCancellable *cancellable,
-               GError **error)
+call_rotation (TkeServiceClient *self, gboolean start, GCancellable *cancellable, GError **error)
 {
   g_autofree char *path = instance_path (self, start ? "rotate" : "rotation", error);
   g_autoptr (JsonObject) answer = NULL;
@@ -2233,22 +2141,19 @@ call_rotation (TkeServiceClient *self,
 }
 
 static GBytes *
-call_rewrap (TkeServiceClient *self,
-             GBytes *blob,
-             GCancellable *cancellable,
-             GError **error)
+call_rewrap (TkeServiceClient *self, GBytes *blob, GCancellable *cancellable, GError **error)
 {
-  g_autofree char *encoded = g_base64_encode (g_bytes_get_data (blob, NULL),
-                                              g_bytes_get_size (blob));
+  g_autofree char *encoded =
+      g_base64_encode (g_bytes_get_data (blob, NULL), g_bytes_get_size (blob));
   g_autoptr (JsonNode) body = string_args ("blob", encoded, NULL);
   g_autoptr (JsonObject) answer = NULL;
   const char *text;
   guchar *data;
   gsize size;
 
-  answer = http_request_object (self, "POST", "/v1/grep11/rewrap",
-                                REQUEST_AUTHORIZED | REQUEST_INSTANCE_HEADER, body, cancellable,
-                                error);
+  answer =
+      http_request_object (self, "POST", "/v1/grep11/rewrap",
+                           REQUEST_AUTHORIZED | REQUEST_INSTANCE_HEADER, body, cancellable, error);
   if (answer == NULL || (text = get_string (answer, "blob", error)) == NULL)
     return NULL;
   data = g_base64_decode (text, &size);
@@ -2261,9 +2166,7 @@ call_rewrap (TkeServiceClient *self,
 }
 
 static GPtrArray *
-parse_key_collection (JsonObject *answer,
-                      guint64 *total,
-                      GError **error)
+parse_key_collection (JsonObject *answer, guint64 *total, GError **error)
 {
   g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_kms_key_free);
   JsonNode *node = json_object_get_member (answer, "resources");
@@ -2297,8 +2200,7 @@ parse_key_collection (JsonObject *answer,
 }
 
 static TkeKmsKey *
-first_key (JsonObject *answer,
-           GError **error)
+first_key (JsonObject *answer, GError **error)
 {
   g_autoptr (GPtrArray) keys = parse_key_collection (answer, NULL, error);
 
@@ -2310,8 +2212,7 @@ first_key (JsonObject *answer,
 }
 
 static char *
-key_path (const char *id,
-          const char *query)
+key_path (const char *id, const char *query)
 {
   g_autofree char *escaped = g_uri_escape_string (id, NULL, FALSE);
 
@@ -2319,10 +2220,7 @@ key_path (const char *id,
 }
 
 static gpointer
-call_kms (TkeServiceClient *self,
-          CallData *data,
-          GCancellable *cancellable,
-          GError **error)
+call_kms (TkeServiceClient *self, CallData *data, GCancellable *cancellable, GError **error)
 {
   const RequestFlags flags = REQUEST_AUTHORIZED | REQUEST_INSTANCE_HEADER;
   g_autoptr (JsonObject) answer = NULL;
@@ -2364,8 +2262,8 @@ call_kms (TkeServiceClient *self,
         json_builder_end_array (builder);
         json_builder_end_object (builder);
         body = json_builder_get_root (builder);
-        answer = http_request_object (self, "POST", "/api/v2/keys", flags, body, cancellable,
-                                      error);
+        answer =
+            http_request_object (self, "POST", "/api/v2/keys", flags, body, cancellable, error);
         return answer ? first_key (answer, error) : NULL;
       }
     case CALL_KMS_DELETE:
@@ -2384,11 +2282,9 @@ call_kms (TkeServiceClient *self,
 }
 
 static void
-call_thread (GTask *task,
-             gpointer source,
-             gpointer task_data,
-             GCancellable *cancellable)
+call_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
+  TKE_WORKER_THREAD_SCOPE;
   CallData *data = task_data;
   g_autoptr (GError) error = NULL;
   gpointer result = NULL;
@@ -2443,10 +2339,7 @@ call_async (TkeServiceClient *self,
 }
 
 static gpointer
-call_finish (TkeServiceClient *self,
-             GAsyncResult *result,
-             gpointer source_tag,
-             GError **error)
+call_finish (TkeServiceClient *self, GAsyncResult *result, gpointer source_tag, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
@@ -2556,8 +2449,7 @@ tke_service_client_kms_list_keys_async (TkeServiceClient *self,
   data = call_data_new (CALL_KMS_LIST);
   data->offset = offset;
   data->limit = limit;
-  call_async (self, data, tke_service_client_kms_list_keys_async, cancellable, callback,
-              user_data);
+  call_async (self, data, tke_service_client_kms_list_keys_async, cancellable, callback, user_data);
 }
 
 /**
@@ -2602,9 +2494,7 @@ tke_service_client_kms_get_key_async (TkeServiceClient *self,
  * Returns: (transfer full): the key
  */
 TkeKmsKey *
-tke_service_client_kms_get_key_finish (TkeServiceClient *self,
-                                       GAsyncResult *result,
-                                       GError **error)
+tke_service_client_kms_get_key_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
   return call_finish (self, result, tke_service_client_kms_get_key_async, error);
 }

@@ -71,8 +71,7 @@ G_DECLARE_FINAL_TYPE (TkeServiceClient, tke_service_client, TKE, SERVICE_CLIENT,
  * token is %TKE_ERROR_AUTH_EXPIRED.
  */
 TKE_AVAILABLE_IN_ALL
-TkeServiceClient *tke_service_client_new (const char *endpoint,
-                                          const char *ca_file);
+TkeServiceClient *tke_service_client_new (const char *endpoint, const char *ca_file);
 TKE_AVAILABLE_IN_ALL
 const char *tke_service_client_get_endpoint (TkeServiceClient *self);
 TKE_AVAILABLE_IN_ALL
@@ -87,8 +86,7 @@ void tke_service_client_set_timeouts (TkeServiceClient *self,
  * instance id is the service instance the token was issued for (the
  * token's "instance" claim), or set explicitly. */
 TKE_AVAILABLE_IN_ALL
-void tke_service_client_set_token (TkeServiceClient *self,
-                                   const TkeSecret *access_token);
+void tke_service_client_set_token (TkeServiceClient *self, const TkeSecret *access_token);
 TKE_AVAILABLE_IN_ALL
 TkeSecret *tke_service_client_dup_token (TkeServiceClient *self);
 TKE_AVAILABLE_IN_ALL
@@ -96,8 +94,7 @@ gint64 tke_service_client_get_token_expiration (TkeServiceClient *self);
 TKE_AVAILABLE_IN_ALL
 const char *tke_service_client_get_instance_id (TkeServiceClient *self);
 TKE_AVAILABLE_IN_ALL
-void tke_service_client_set_instance_id (TkeServiceClient *self,
-                                         const char *instance_id);
+void tke_service_client_set_instance_id (TkeServiceClient *self, const char *instance_id);
 
 /* POST /identity/token with the API key. */
 TKE_AVAILABLE_IN_ALL
@@ -107,9 +104,8 @@ void tke_service_client_login_async (TkeServiceClient *self,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_service_client_login_finish (TkeServiceClient *self,
-                                          GAsyncResult *result,
-                                          GError **error);
+gboolean
+tke_service_client_login_finish (TkeServiceClient *self, GAsyncResult *result, GError **error);
 
 /* GET …/hsms, then the query command on every unit: identity, admins,
  * thresholds, imprint mode and both registers.  A unit whose query fails
@@ -120,9 +116,8 @@ void tke_service_client_list_units_async (TkeServiceClient *self,
                                           GAsyncReadyCallback callback,
                                           gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-TkeServiceInstance *tke_service_client_list_units_finish (TkeServiceClient *self,
-                                                          GAsyncResult *result,
-                                                          GError **error);
+TkeServiceInstance *
+tke_service_client_list_units_finish (TkeServiceClient *self, GAsyncResult *result, GError **error);
 
 /* Queries each unit of @units (TkeCryptoUnit) again and updates it in
  * place, on the caller's thread: admins, thresholds, registers, reachable. */
@@ -165,9 +160,7 @@ void tke_service_client_load_async (TkeServiceClient *self,
                                     gpointer user_data);
 /* Returns the new register's VP (64 hex). */
 TKE_AVAILABLE_IN_ALL
-char *tke_service_client_load_finish (TkeServiceClient *self,
-                                      GAsyncResult *result,
-                                      GError **error);
+char *tke_service_client_load_finish (TkeServiceClient *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_service_client_commit_async (TkeServiceClient *self,
@@ -178,9 +171,8 @@ void tke_service_client_commit_async (TkeServiceClient *self,
                                       GAsyncReadyCallback callback,
                                       gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_service_client_commit_finish (TkeServiceClient *self,
-                                           GAsyncResult *result,
-                                           GError **error);
+gboolean
+tke_service_client_commit_finish (TkeServiceClient *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_service_client_set_immediate_async (TkeServiceClient *self,
@@ -230,9 +222,8 @@ void tke_service_client_add_admin_async (TkeServiceClient *self,
                                          GAsyncReadyCallback callback,
                                          gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-char *tke_service_client_add_admin_finish (TkeServiceClient *self,
-                                           GAsyncResult *result,
-                                           GError **error);
+char *
+tke_service_client_add_admin_finish (TkeServiceClient *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_service_client_remove_admin_async (TkeServiceClient *self,
@@ -269,16 +260,13 @@ void tke_service_client_zeroize_async (TkeServiceClient *self,
                                        GAsyncReadyCallback callback,
                                        gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_service_client_zeroize_finish (TkeServiceClient *self,
-                                            GAsyncResult *result,
-                                            GError **error);
+gboolean
+tke_service_client_zeroize_finish (TkeServiceClient *self, GAsyncResult *result, GError **error);
 
 /* The associated data a key part is sealed with for load:
  * "tke-keypart-v1|{hsm_id}|new|{index}|{n_parts}", index 1-based. */
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_service_client_key_part_aad (TkeCryptoUnit *unit,
-                                         guint index,
-                                         guint n_parts);
+GBytes *tke_service_client_key_part_aad (TkeCryptoUnit *unit, guint index, guint n_parts);
 
 /* The exact bytes a signed command carries (service-protocol.md §5.2);
  * @args is copied.  Public for tests and for signers that show what they

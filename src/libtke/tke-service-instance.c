@@ -65,9 +65,7 @@ tke_service_instance_get_units (TkeServiceInstance *self)
 }
 
 static int
-compare_numbers (gconstpointer a,
-                 gconstpointer b,
-                 gpointer user_data)
+compare_numbers (gconstpointer a, gconstpointer b, gpointer user_data)
 {
   guint na = tke_crypto_unit_get_number ((TkeCryptoUnit *) a);
   guint nb = tke_crypto_unit_get_number ((TkeCryptoUnit *) b);
@@ -82,8 +80,7 @@ compare_numbers (gconstpointer a,
  * Adds @unit, keeping the list ordered by CRYPTO UNIT NUM.
  */
 void
-tke_service_instance_add_unit (TkeServiceInstance *self,
-                               TkeCryptoUnit *unit)
+tke_service_instance_add_unit (TkeServiceInstance *self, TkeCryptoUnit *unit)
 {
   g_return_if_fail (TKE_IS_SERVICE_INSTANCE (self));
   g_return_if_fail (TKE_IS_CRYPTO_UNIT (unit));
@@ -98,8 +95,7 @@ tke_service_instance_add_unit (TkeServiceInstance *self,
  * Returns: (transfer none) (nullable): the unit with that number
  */
 TkeCryptoUnit *
-tke_service_instance_find_unit (TkeServiceInstance *self,
-                                guint number)
+tke_service_instance_find_unit (TkeServiceInstance *self, guint number)
 {
   guint n;
 
@@ -123,8 +119,7 @@ tke_service_instance_find_unit (TkeServiceInstance *self,
  * Returns: (transfer none) (nullable): the unit with that id
  */
 TkeCryptoUnit *
-tke_service_instance_find_unit_by_hsm_id (TkeServiceInstance *self,
-                                          const char *hsm_id)
+tke_service_instance_find_unit_by_hsm_id (TkeServiceInstance *self, const char *hsm_id)
 {
   guint n;
 
@@ -179,10 +174,7 @@ tke_service_instance_finalize (GObject *object)
 }
 
 static void
-tke_service_instance_get_property (GObject *object,
-                                   guint prop_id,
-                                   GValue *value,
-                                   GParamSpec *pspec)
+tke_service_instance_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   TkeServiceInstance *self = TKE_SERVICE_INSTANCE (object);
 
@@ -227,9 +219,8 @@ tke_service_instance_class_init (TkeServiceInstanceClass *klass)
   object_class->get_property = tke_service_instance_get_property;
   object_class->set_property = tke_service_instance_set_property;
 
-  properties[PROP_ID] = g_param_spec_string ("id", NULL, NULL, NULL,
-                                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
-                                                 G_PARAM_STATIC_STRINGS);
+  properties[PROP_ID] = g_param_spec_string (
+      "id", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
   properties[PROP_UNITS] = g_param_spec_object ("units", NULL, NULL, G_TYPE_LIST_MODEL,
                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);

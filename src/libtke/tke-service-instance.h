@@ -28,11 +28,9 @@ const char *tke_service_instance_get_id (TkeServiceInstance *self);
 TKE_AVAILABLE_IN_ALL
 GListModel *tke_service_instance_get_units (TkeServiceInstance *self);
 TKE_AVAILABLE_IN_ALL
-void tke_service_instance_add_unit (TkeServiceInstance *self,
-                                    TkeCryptoUnit *unit);
+void tke_service_instance_add_unit (TkeServiceInstance *self, TkeCryptoUnit *unit);
 TKE_AVAILABLE_IN_ALL
-TkeCryptoUnit *tke_service_instance_find_unit (TkeServiceInstance *self,
-                                               guint number);
+TkeCryptoUnit *tke_service_instance_find_unit (TkeServiceInstance *self, guint number);
 TKE_AVAILABLE_IN_ALL
 TkeCryptoUnit *tke_service_instance_find_unit_by_hsm_id (TkeServiceInstance *self,
                                                          const char *hsm_id);

@@ -55,8 +55,7 @@ G_DEFINE_FINAL_TYPE (TkeWorkstation, tke_workstation, G_TYPE_OBJECT)
  * Returns: (transfer full): a workstation with an empty profile
  */
 TkeWorkstation *
-tke_workstation_new (const char *config_dir,
-                     const char *files_dir)
+tke_workstation_new (const char *config_dir, const char *files_dir)
 {
   TkeWorkstation *self = g_object_new (TKE_TYPE_WORKSTATION, NULL);
   const char *env_files = g_getenv ("TKE_FILES");
@@ -77,8 +76,7 @@ tke_workstation_new (const char *config_dir,
 }
 
 static int
-compare_uint (gconstpointer a,
-              gconstpointer b)
+compare_uint (gconstpointer a, gconstpointer b)
 {
   guint x = *(const guint *) a, y = *(const guint *) b;
 
@@ -98,8 +96,7 @@ sort_unique (GArray *numbers)
 }
 
 static void
-set_numbers (GArray **target,
-             GArray *numbers)
+set_numbers (GArray **target, GArray *numbers)
 {
   g_array_set_size (*target, 0);
   if (numbers != NULL)
@@ -108,9 +105,7 @@ set_numbers (GArray **target,
 }
 
 static void
-read_numbers (GKeyFile *file,
-              const char *key,
-              GArray **target)
+read_numbers (GKeyFile *file, const char *key, GArray **target)
 {
   g_autofree gint *values = NULL;
   gsize n = 0;
@@ -127,8 +122,7 @@ read_numbers (GKeyFile *file,
 }
 
 static char *
-read_string (GKeyFile *file,
-             const char *key)
+read_string (GKeyFile *file, const char *key)
 {
   char *value = g_key_file_get_string (file, "service", key, NULL);
 
@@ -143,8 +137,7 @@ read_string (GKeyFile *file,
  * Reads the profile; a missing profile is an empty one.
  */
 gboolean
-tke_workstation_load (TkeWorkstation *self,
-                      GError **error)
+tke_workstation_load (TkeWorkstation *self, GError **error)
 {
   g_autoptr (GKeyFile) file = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
@@ -155,7 +148,7 @@ tke_workstation_load (TkeWorkstation *self,
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         return TRUE;
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The profile “%s” cannot be read: %s"),
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The profile “%s” cannot be read: %s"),
                    self->profile_path, local_error->message);
       return FALSE;
     }
@@ -171,9 +164,7 @@ tke_workstation_load (TkeWorkstation *self,
 }
 
 static void
-write_numbers (GKeyFile *file,
-               const char *key,
-               GArray *numbers)
+write_numbers (GKeyFile *file, const char *key, GArray *numbers)
 {
   g_autofree gint *values = g_new0 (gint, numbers->len + 1);
 
@@ -183,8 +174,7 @@ write_numbers (GKeyFile *file,
 }
 
 gboolean
-tke_workstation_save (TkeWorkstation *self,
-                      GError **error)
+tke_workstation_save (TkeWorkstation *self, GError **error)
 {
   g_autoptr (GKeyFile) file = g_key_file_new ();
   g_autoptr (GError) local_error = NULL;
@@ -201,14 +191,14 @@ tke_workstation_save (TkeWorkstation *self,
 
   if (g_mkdir_with_parents (self->config_dir, 0700) != 0)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The directory “%s” cannot be created: %s"),
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The directory “%s” cannot be created: %s"),
                    self->config_dir, g_strerror (errno));
       return FALSE;
     }
-  if (!g_file_set_contents_full (self->profile_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
-                                 0600, &local_error))
+  if (!g_file_set_contents_full (self->profile_path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600,
+                                 &local_error))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The profile “%s” cannot be written: %s"),
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The profile “%s” cannot be written: %s"),
                    self->profile_path, local_error->message);
       return FALSE;
     }
@@ -229,17 +219,17 @@ tke_workstation_get_files_dir (TkeWorkstation *self)
   return self->files_dir;
 }
 
-#define STRING_ACCESSORS(field, name)                                                            \
-  const char *tke_workstation_get_##name (TkeWorkstation *self)                                  \
-  {                                                                                              \
-    g_return_val_if_fail (TKE_IS_WORKSTATION (self), NULL);                                      \
-    return self->field;                                                                          \
-  }                                                                                              \
-  void tke_workstation_set_##name (TkeWorkstation *self, const char *value)                      \
-  {                                                                                              \
-    g_return_if_fail (TKE_IS_WORKSTATION (self));                                                \
-    g_free (self->field);                                                                        \
-    self->field = (value != NULL && *value != '\0') ? g_strdup (value) : NULL;                  \
+#define STRING_ACCESSORS(field, name)                                                              \
+  const char *tke_workstation_get_##name (TkeWorkstation *self)                                    \
+  {                                                                                                \
+    g_return_val_if_fail (TKE_IS_WORKSTATION (self), NULL);                                        \
+    return self->field;                                                                            \
+  }                                                                                                \
+  void tke_workstation_set_##name (TkeWorkstation *self, const char *value)                        \
+  {                                                                                                \
+    g_return_if_fail (TKE_IS_WORKSTATION (self));                                                  \
+    g_free (self->field);                                                                          \
+    self->field = (value != NULL && *value != '\0') ? g_strdup (value) : NULL;                     \
   }
 
 STRING_ACCESSORS (endpoint, endpoint)
@@ -263,16 +253,14 @@ tke_workstation_get_selected_units (TkeWorkstation *self)
  * @numbers: (element-type guint) (nullable): CRYPTO UNIT NUMs
  */
 void
-tke_workstation_set_selected_units (TkeWorkstation *self,
-                                    GArray *numbers)
+tke_workstation_set_selected_units (TkeWorkstation *self, GArray *numbers)
 {
   g_return_if_fail (TKE_IS_WORKSTATION (self));
   set_numbers (&self->selected_units, numbers);
 }
 
 gboolean
-tke_workstation_is_unit_selected (TkeWorkstation *self,
-                                  guint number)
+tke_workstation_is_unit_selected (TkeWorkstation *self, guint number)
 {
   g_return_val_if_fail (TKE_IS_WORKSTATION (self), FALSE);
 
@@ -299,22 +287,20 @@ tke_workstation_get_selected_signature_keys (TkeWorkstation *self)
  * @keynums: (element-type guint) (nullable): KEYNUMs of signature key files
  */
 void
-tke_workstation_set_selected_signature_keys (TkeWorkstation *self,
-                                             GArray *keynums)
+tke_workstation_set_selected_signature_keys (TkeWorkstation *self, GArray *keynums)
 {
   g_return_if_fail (TKE_IS_WORKSTATION (self));
   set_numbers (&self->selected_sigkeys, keynums);
 }
 
 gboolean
-tke_workstation_ensure_files_dir (TkeWorkstation *self,
-                                  GError **error)
+tke_workstation_ensure_files_dir (TkeWorkstation *self, GError **error)
 {
   g_return_val_if_fail (TKE_IS_WORKSTATION (self), FALSE);
 
   if (g_mkdir_with_parents (self->files_dir, 0700) != 0)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The directory “%s” cannot be created: %s"),
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The directory “%s” cannot be created: %s"),
                    self->files_dir, g_strerror (errno));
       return FALSE;
     }
@@ -329,8 +315,7 @@ suffix_for (TkeKeyFileKind kind)
 
 /* KEYNUM of a name such as "12.sigkey", or 0. */
 static guint
-keynum_of (const char *name,
-           const char *suffix)
+keynum_of (const char *name, const char *suffix)
 {
   gsize digits = strlen (name) - strlen (suffix);
   guint64 value = 0;
@@ -353,9 +338,7 @@ keynum_of (const char *name,
  * Returns: (transfer full) (element-type guint): the KEYNUMs present, sorted
  */
 GArray *
-tke_workstation_list_key_files (TkeWorkstation *self,
-                                TkeKeyFileKind kind,
-                                GError **error)
+tke_workstation_list_key_files (TkeWorkstation *self, TkeKeyFileKind kind, GError **error)
 {
   g_autoptr (GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr (GError) local_error = NULL;
@@ -369,8 +352,9 @@ tke_workstation_list_key_files (TkeWorkstation *self,
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         return g_steal_pointer (&numbers);
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The key files directory “%s” cannot be read: %s"),
-                   self->files_dir, local_error->message);
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO,
+                   _ ("The key files directory “%s” cannot be read: %s"), self->files_dir,
+                   local_error->message);
       return NULL;
     }
   while ((name = g_dir_read_name (dir)) != NULL)
@@ -390,9 +374,7 @@ tke_workstation_list_key_files (TkeWorkstation *self,
  * Returns: (transfer full): the path of KEYNUM @keynum (which may not exist)
  */
 char *
-tke_workstation_get_key_file_path (TkeWorkstation *self,
-                                   TkeKeyFileKind kind,
-                                   guint keynum)
+tke_workstation_get_key_file_path (TkeWorkstation *self, TkeKeyFileKind kind, guint keynum)
 {
   g_autofree char *name = NULL;
 
@@ -409,9 +391,7 @@ tke_workstation_get_key_file_path (TkeWorkstation *self,
  *   an error; numbers are never reused while a larger one exists
  */
 guint
-tke_workstation_next_keynum (TkeWorkstation *self,
-                             TkeKeyFileKind kind,
-                             GError **error)
+tke_workstation_next_keynum (TkeWorkstation *self, TkeKeyFileKind kind, GError **error)
 {
   g_autoptr (GArray) numbers = tke_workstation_list_key_files (self, kind, error);
 

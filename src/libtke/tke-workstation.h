@@ -39,14 +39,11 @@ G_DECLARE_FINAL_TYPE (TkeWorkstation, tke_workstation, TKE, WORKSTATION, GObject
  * @files_dir: the key files, %NULL for $TKE_FILES or $XDG_DATA_HOME/tke/files.
  * The profile is read by tke_workstation_load(). */
 TKE_AVAILABLE_IN_ALL
-TkeWorkstation *tke_workstation_new (const char *config_dir,
-                                     const char *files_dir);
+TkeWorkstation *tke_workstation_new (const char *config_dir, const char *files_dir);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_workstation_load (TkeWorkstation *self,
-                               GError **error);
+gboolean tke_workstation_load (TkeWorkstation *self, GError **error);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_workstation_save (TkeWorkstation *self,
-                               GError **error);
+gboolean tke_workstation_save (TkeWorkstation *self, GError **error);
 TKE_AVAILABLE_IN_ALL
 const char *tke_workstation_get_profile_path (TkeWorkstation *self);
 TKE_AVAILABLE_IN_ALL
@@ -55,49 +52,36 @@ const char *tke_workstation_get_files_dir (TkeWorkstation *self);
 TKE_AVAILABLE_IN_ALL
 const char *tke_workstation_get_endpoint (TkeWorkstation *self);
 TKE_AVAILABLE_IN_ALL
-void tke_workstation_set_endpoint (TkeWorkstation *self,
-                                   const char *endpoint);
+void tke_workstation_set_endpoint (TkeWorkstation *self, const char *endpoint);
 TKE_AVAILABLE_IN_ALL
 const char *tke_workstation_get_ca_file (TkeWorkstation *self);
 TKE_AVAILABLE_IN_ALL
-void tke_workstation_set_ca_file (TkeWorkstation *self,
-                                  const char *ca_file);
+void tke_workstation_set_ca_file (TkeWorkstation *self, const char *ca_file);
 TKE_AVAILABLE_IN_ALL
 const char *tke_workstation_get_instance_id (TkeWorkstation *self);
 TKE_AVAILABLE_IN_ALL
-void tke_workstation_set_instance_id (TkeWorkstation *self,
-                                      const char *instance_id);
+void tke_workstation_set_instance_id (TkeWorkstation *self, const char *instance_id);
 
 /* Selections, as sorted numbers without duplicates. */
 TKE_AVAILABLE_IN_ALL
 GArray *tke_workstation_get_selected_units (TkeWorkstation *self);
 TKE_AVAILABLE_IN_ALL
-void tke_workstation_set_selected_units (TkeWorkstation *self,
-                                         GArray *numbers);
+void tke_workstation_set_selected_units (TkeWorkstation *self, GArray *numbers);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_workstation_is_unit_selected (TkeWorkstation *self,
-                                           guint number);
+gboolean tke_workstation_is_unit_selected (TkeWorkstation *self, guint number);
 TKE_AVAILABLE_IN_ALL
 GArray *tke_workstation_get_selected_signature_keys (TkeWorkstation *self);
 TKE_AVAILABLE_IN_ALL
-void tke_workstation_set_selected_signature_keys (TkeWorkstation *self,
-                                                  GArray *keynums);
+void tke_workstation_set_selected_signature_keys (TkeWorkstation *self, GArray *keynums);
 
 /* Key files, by KEYNUM. */
 TKE_AVAILABLE_IN_ALL
-gboolean tke_workstation_ensure_files_dir (TkeWorkstation *self,
-                                           GError **error);
+gboolean tke_workstation_ensure_files_dir (TkeWorkstation *self, GError **error);
 TKE_AVAILABLE_IN_ALL
-GArray *tke_workstation_list_key_files (TkeWorkstation *self,
-                                        TkeKeyFileKind kind,
-                                        GError **error);
+GArray *tke_workstation_list_key_files (TkeWorkstation *self, TkeKeyFileKind kind, GError **error);
 TKE_AVAILABLE_IN_ALL
-char *tke_workstation_get_key_file_path (TkeWorkstation *self,
-                                         TkeKeyFileKind kind,
-                                         guint keynum);
+char *tke_workstation_get_key_file_path (TkeWorkstation *self, TkeKeyFileKind kind, guint keynum);
 TKE_AVAILABLE_IN_ALL
-guint tke_workstation_next_keynum (TkeWorkstation *self,
-                                   TkeKeyFileKind kind,
-                                   GError **error);
+guint tke_workstation_next_keynum (TkeWorkstation *self, TkeKeyFileKind kind, GError **error);
 
 G_END_DECLS

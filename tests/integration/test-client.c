@@ -50,9 +50,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
 /* ---- Helpers ------------------------------------------------------------- */
 
 static void
-on_done (GObject *source,
-         GAsyncResult *result,
-         gpointer user_data)
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
@@ -83,8 +81,7 @@ remove_tree (const char *path)
 }
 
 static void
-fixture_start (Fixture *f,
-               const char *const *emu_args)
+fixture_start (Fixture *f, const char *const *emu_args)
 {
   g_autofree char *state = NULL;
   g_autoptr (TkeSecret) api_key = NULL;
@@ -134,9 +131,7 @@ fixture_stop (Fixture *f)
 
 /* Runs `tke ARGS…`, with @passwords (lines, or NULL) in a password file. */
 static Run
-tke (Fixture *f,
-     const char *passwords,
-     ...)
+tke (Fixture *f, const char *passwords, ...)
 {
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) process = NULL;
@@ -162,9 +157,9 @@ tke (Fixture *f,
     }
   g_ptr_array_add (argv, NULL);
 
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
   for (guint i = 0; i < f->env->len; i++)
     {
       g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
@@ -181,21 +176,21 @@ tke (Fixture *f,
   return run;
 }
 
-#define assert_ok(run)                                                                           \
-  G_STMT_START                                                                                   \
-  {                                                                                              \
-    if ((run).status != 0)                                                                       \
-      g_error ("tke failed (%d): %s%s", (run).status, (run).out, (run).err);                     \
-  }                                                                                              \
+#define assert_ok(run)                                                                             \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    if ((run).status != 0)                                                                         \
+      g_error ("tke failed (%d): %s%s", (run).status, (run).out, (run).err);                       \
+  }                                                                                                \
   G_STMT_END
 
-#define assert_fails(run, code, message)                                                         \
-  G_STMT_START                                                                                   \
-  {                                                                                              \
-    g_assert_cmpint ((run).status, ==, (code));                                                  \
-    if (strstr ((run).err, (message)) == NULL)                                                   \
-      g_error ("expected “%s” in: %s", (message), (run).err);                                    \
-  }                                                                                              \
+#define assert_fails(run, code, message)                                                           \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    g_assert_cmpint ((run).status, ==, (code));                                                    \
+    if (strstr ((run).err, (message)) == NULL)                                                     \
+      g_error ("expected “%s” in: %s", (message), (run).err);                                      \
+  }                                                                                                \
   G_STMT_END
 
 static void
@@ -204,8 +199,8 @@ login (Fixture *f)
   g_autofree char *key_file = g_build_filename (f->top, "apikey", NULL);
   g_auto (Run) run = { 0 };
 
-  g_assert_true (g_file_set_contents_full (key_file, f->emu->api_key, -1,
-                                           G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  g_assert_true (g_file_set_contents_full (key_file, f->emu->api_key, -1, G_FILE_SET_CONTENTS_NONE,
+                                           0600, NULL));
   run = tke (f, NULL, "login", "--endpoint", f->emu->url, "--ca-file", f->emu->ca_file,
              "--api-key-file", key_file, NULL);
   assert_ok (run);
@@ -243,15 +238,13 @@ list_units (Fixture *f)
 }
 
 static TkeFileSigner *
-file_signer (Fixture *f,
-             guint keynum,
-             const char *password)
+file_signer (Fixture *f, guint keynum, const char *password)
 {
   g_autofree char *name = g_strdup_printf ("%u.sigkey", keynum);
   g_autofree char *path = g_build_filename (f->files, name, NULL);
   g_autoptr (TkeSignatureKeyFile) file = tke_signature_key_file_load (path, NULL);
-  g_autoptr (TkeSecret) secret = tke_secret_new_from_data ((const guint8 *) password,
-                                                           strlen (password));
+  g_autoptr (TkeSecret) secret =
+      tke_secret_new_from_data ((const guint8 *) password, strlen (password));
 
   g_assert_nonnull (file);
   return tke_file_signer_new (file, secret);
@@ -264,10 +257,7 @@ hex_of (const TkeSecret *secret)
 }
 
 static void
-on_progress (TkeCeremony *ceremony,
-             TkeCryptoUnit *unit,
-             const char *message,
-             gpointer user_data)
+on_progress (TkeCeremony *ceremony, TkeCryptoUnit *unit, const char *message, gpointer user_data)
 {
   g_ptr_array_add (user_data, g_strdup (message));
 }
@@ -285,14 +275,12 @@ typedef struct
 static void create_next (CreateState *state);
 
 static void
-on_created (GObject *source,
-            GAsyncResult *result,
-            gpointer user_data)
+on_created (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   CreateState *state = user_data;
   g_autoptr (GError) error = NULL;
-  g_autoptr (TkeKmsKey) key = tke_service_client_kms_create_key_finish (
-      TKE_SERVICE_CLIENT (source), result, &error);
+  g_autoptr (TkeKmsKey) key =
+      tke_service_client_kms_create_key_finish (TKE_SERVICE_CLIENT (source), result, &error);
 
   if (key == NULL)
     {
@@ -358,10 +346,10 @@ test_initialization (void)
 
   /* Two administrators with signature key files. */
   {
-    g_auto (Run) a = tke (f, "password-one\npassword-one\n", "sigkey-add", "--name", "Admin One",
-                          NULL);
-    g_auto (Run) b = tke (f, "password-two\npassword-two\n", "sigkey-add", "--name", "Admin Two",
-                          NULL);
+    g_auto (Run) a =
+        tke (f, "password-one\npassword-one\n", "sigkey-add", "--name", "Admin One", NULL);
+    g_auto (Run) b =
+        tke (f, "password-two\npassword-two\n", "sigkey-add", "--name", "Admin Two", NULL);
     g_auto (Run) list = tke (f, NULL, "sigkeys", NULL);
     assert_ok (a);
     assert_ok (b);
@@ -446,8 +434,8 @@ test_initialization (void)
   g_assert_cmpuint (messages->len, ==, 3);
   for (guint i = 0; i < 3; i++)
     {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (
-          tke_service_instance_get_units (instance), i);
+      g_autoptr (TkeCryptoUnit) unit =
+          g_list_model_get_item (tke_service_instance_get_units (instance), i);
 
       /* The ceremony refreshed the units it was given. */
       g_assert_cmpint (tke_crypto_unit_get_current_register_state (unit), ==,
@@ -467,8 +455,8 @@ test_initialization (void)
     for (const char *p = table; (p = strstr (p, "Valid    ")) != NULL; p++)
       n++;
     g_assert_cmpuint (n, ==, 3);
-    current = g_strdup_printf ("Valid    %.32s\n                           %s\n", vp_hex,
-                               vp_hex + 32);
+    current =
+        g_strdup_printf ("Valid    %.32s\n                           %s\n", vp_hex, vp_hex + 32);
     g_assert_nonnull (strstr (table, current));
     g_assert_null (strstr (table, "Empty"));
     g_assert_nonnull (strstr (show.out, "1                 Empty    "
@@ -495,14 +483,95 @@ test_initialization (void)
   g_assert_cmpint (json_object_get_int_member (keystore, "keys_total"), ==, N_ROOT_KEYS);
   g_assert_cmpint (json_object_get_int_member (keystore, "keys_ok"), ==, N_ROOT_KEYS);
 
+  /* KMS get and delete through the client. */
+  {
+    g_autoptr (GAsyncResult) res = NULL;
+    g_autoptr (GPtrArray) page = NULL;
+    g_autoptr (TkeKmsKey) key = NULL;
+    g_autofree char *id = NULL;
+    guint64 total = 0;
+
+    tke_service_client_kms_list_keys_async (f->client, 10, 5, NULL, on_done, &res);
+    wait_for (&res);
+    page = tke_service_client_kms_list_keys_finish (f->client, res, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (page->len, ==, 5);
+    g_assert_cmpuint (total, ==, N_ROOT_KEYS);
+    id = g_strdup (((TkeKmsKey *) page->pdata[0])->id);
+    g_clear_object (&res);
+    tke_service_client_kms_get_key_async (f->client, id, NULL, on_done, &res);
+    wait_for (&res);
+    key = tke_service_client_kms_get_key_finish (f->client, res, &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (key->id, ==, id);
+    g_assert_cmpint (key->state, ==, 1);
+    g_assert_false (key->extractable);
+    g_clear_object (&res);
+    tke_service_client_kms_delete_key_async (f->client, id, NULL, on_done, &res);
+    wait_for (&res);
+    g_assert_true (tke_service_client_kms_delete_key_finish (f->client, res, &error));
+    g_assert_no_error (error);
+    g_clear_object (&res);
+    tke_service_client_kms_get_key_async (f->client, id, NULL, on_done, &res);
+    wait_for (&res);
+    g_clear_pointer (&key, tke_kms_key_free);
+    key = tke_service_client_kms_get_key_finish (f->client, res, &error);
+    g_assert_null (key);
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND);
+    g_clear_error (&error);
+  }
+
+  /* RewrapKeyBlob: refused until a new key is committed, then the blob
+   * comes back under the new key's WKID. */
+  {
+    g_autoptr (JsonObject) generated =
+        emu_call_ok (f->emu, "POST", "/v1/grep11/generate", "{}", 200);
+    g_autofree char *blob_file = g_build_filename (f->top, "blob.b64", NULL);
+    g_autofree char *out_file = g_build_filename (f->top, "blob-new.b64", NULL);
+    g_autoptr (TkeSecret) p4 = tke_secret_new_random (32, NULL);
+    g_autoptr (TkeSecret) p5 = tke_secret_new_random (32, NULL);
+    g_autoptr (TkeSecret) next = tke_crypto_xor (p4, p5, NULL);
+    g_autofree char *h4 = hex_of (p4), *h5 = hex_of (p5);
+    g_autofree char *pw4 = g_strdup_printf ("%s\nkp-pass-4\nkp-pass-4\n", h4);
+    g_autofree char *pw5 = g_strdup_printf ("%s\nkp-pass-5\nkp-pass-5\n", h5);
+    g_autofree char *text = NULL;
+    g_autofree guchar *rewrapped = NULL;
+    guint8 wkid[TKE_WKID_SIZE];
+    gsize size = 0;
+
+    g_assert_true (g_file_set_contents (
+        blob_file, json_object_get_string_member (generated, "blob"), -1, NULL));
+    {
+      g_auto (Run) early = tke (f, NULL, "rewrap-blob", blob_file, NULL);
+      assert_fails (early, 1, "Full Committed");
+    }
+    {
+      g_auto (Run) a = tke (f, pw4, "mk-add", "--value", "--description", "next 1", NULL);
+      g_auto (Run) b = tke (f, pw5, "mk-add", "--value", "--description", "next 2", NULL);
+      g_auto (Run) load =
+          tke (f, "password-one\nkp-pass-4\nkp-pass-5\n", "cryptounit-mk-load", "4", "5", NULL);
+      g_auto (Run) commit = tke (f, "password-one\npassword-two\n", "cryptounit-mk-commit", NULL);
+      g_auto (Run) rewrap = tke (f, NULL, "rewrap-blob", blob_file, "--output", out_file, NULL);
+      assert_ok (a);
+      assert_ok (b);
+      assert_ok (load);
+      assert_ok (commit);
+      assert_ok (rewrap);
+    }
+    g_assert_true (g_file_get_contents (out_file, &text, NULL, NULL));
+    rewrapped = g_base64_decode (g_strstrip (text), &size);
+    g_assert_cmpuint (size, >, TKE_WKID_SIZE);
+    tke_crypto_wkid (next, wkid);
+    g_assert_cmpmem (rewrapped, TKE_WKID_SIZE, wkid, TKE_WKID_SIZE);
+  }
+
   fixture_stop (f);
 }
 
 /* ---- Refusals: each its own message, and no change ---------------------- */
 
 static char *
-demo_password (Fixture *f,
-               const char *file)
+demo_password (Fixture *f, const char *file)
 {
   g_autofree char *path = g_build_filename (f->emu->state_dir, "demo-passwords.json", NULL);
   g_autoptr (JsonParser) parser = json_parser_new ();
@@ -526,8 +595,8 @@ install_demo_sigkeys (Fixture *f)
       gsize size;
 
       g_assert_true (g_file_get_contents (from, &contents, &size, NULL));
-      g_assert_true (g_file_set_contents_full (to, contents, size, G_FILE_SET_CONTENTS_NONE, 0600,
-                                               NULL));
+      g_assert_true (
+          g_file_set_contents_full (to, contents, size, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
     }
 }
 
@@ -574,8 +643,8 @@ test_refusals (void)
 
   /* Unknown signer: a signature key that no unit has installed. */
   {
-    g_auto (Run) add = tke (f, "outsider-pw\noutsider-pw\n", "sigkey-add", "--name", "Outsider",
-                            NULL);
+    g_auto (Run) add =
+        tke (f, "outsider-pw\noutsider-pw\n", "sigkey-add", "--name", "Outsider", NULL);
     g_auto (Run) sel = tke (f, "outsider-pw\n", "sigkey-sel", "3", NULL);
     g_auto (Run) clear = tke (f, "outsider-pw\n", "cryptounit-mk-clrnew", "--yes", NULL);
     assert_ok (add);
@@ -657,23 +726,17 @@ test_refusals (void)
 
 /* Replay, a tampered sealed part and malformed JSON: below the CLI. */
 static JsonObject *
-send_command (Fixture *f,
-              TkeCryptoUnit *unit,
-              GBytes *command,
-              GPtrArray *signers,
-              GError **error)
+send_command (Fixture *f, TkeCryptoUnit *unit, GBytes *command, GPtrArray *signers, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
 
-  tke_service_client_send_command_async (f->client, unit, command, signers, NULL, on_done,
-                                         &result);
+  tke_service_client_send_command_async (f->client, unit, command, signers, NULL, on_done, &result);
   wait_for (&result);
   return tke_service_client_send_command_finish (f->client, result, error);
 }
 
 static gint64
-unit_counter (Fixture *f,
-              TkeCryptoUnit *unit)
+unit_counter (Fixture *f, TkeCryptoUnit *unit)
 {
   g_autoptr (JsonObject) q = emu_query (f->emu, tke_crypto_unit_get_hsm_id (unit));
 
@@ -740,8 +803,8 @@ test_protocol_refusals (void)
     for (guint i = 0; i < 2; i++)
       {
         g_autoptr (GBytes) aad = tke_service_client_key_part_aad (unit, i + 1, 2);
-        GBytes *part = tke_crypto_seal (key, g_bytes_get_data (aad, NULL),
-                                        g_bytes_get_size (aad), parts[i], &error);
+        GBytes *part = tke_crypto_seal (key, g_bytes_get_data (aad, NULL), g_bytes_get_size (aad),
+                                        parts[i], &error);
         g_assert_no_error (error);
         if (i == 1)
           {
@@ -771,8 +834,8 @@ test_protocol_refusals (void)
 
   /* Malformed JSON to every endpoint that takes JSON. */
   {
-    g_autofree char *hsm = g_strdup_printf ("/v1/tke/%s/hsms/%s", f->emu->instance,
-                                            tke_crypto_unit_get_hsm_id (unit));
+    g_autofree char *hsm =
+        g_strdup_printf ("/v1/tke/%s/hsms/%s", f->emu->instance, tke_crypto_unit_get_hsm_id (unit));
     g_autofree char *rotate = g_strdup_printf ("/v1/tke/%s/rotate", f->emu->instance);
     g_autoptr (GPtrArray) keys = NULL;
     g_autoptr (GAsyncResult) res = NULL;
@@ -804,19 +867,18 @@ test_protocol_refusals (void)
       {
         const char *body = "{\"request\": {\"command\": ";
         guint status = 0;
-        g_autoptr (JsonNode) answer = emu_call (f->emu, "POST", paths[i], NULL, body,
-                                                strlen (body), &status);
+        g_autoptr (JsonNode) answer =
+            emu_call (f->emu, "POST", paths[i], NULL, body, strlen (body), &status);
         g_autoptr (GError) mapped = NULL;
 
         g_test_message ("POST %s → %u", paths[i], status);
         g_assert_cmpuint (status, ==, 400);
         tke_service_set_error_from_response (&mapped, status, answer);
         g_assert_error (mapped, TKE_ERROR, TKE_ERROR_INVALID_DATA);
-        g_assert_cmpstr (json_object_get_string_member (
-                             json_object_get_object_member (json_node_get_object (answer),
-                                                            "error"),
-                             "code"),
-                         ==, "malformed_json");
+        g_assert_cmpstr (
+            json_object_get_string_member (
+                json_object_get_object_member (json_node_get_object (answer), "error"), "code"),
+            ==, "malformed_json");
         g_assert_cmpuint (strlen (mapped->message), >, 10);
       }
     after = units_state (f);
@@ -934,8 +996,7 @@ test_cancel (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 

@@ -19,8 +19,7 @@ typedef struct
 } Fixture;
 
 static void
-fixture_set_up (Fixture *fixture,
-                gconstpointer data)
+fixture_set_up (Fixture *fixture, gconstpointer data)
 {
   fixture->dir = g_dir_make_tmp ("tke-keypart-XXXXXX", NULL);
   fixture->path = g_build_filename (fixture->dir, "1.keypart", NULL);
@@ -29,8 +28,7 @@ fixture_set_up (Fixture *fixture,
 }
 
 static void
-fixture_tear_down (Fixture *fixture,
-                   gconstpointer data)
+fixture_tear_down (Fixture *fixture, gconstpointer data)
 {
   g_autoptr (GDir) dir = g_dir_open (fixture->dir, 0, NULL);
   const char *name;
@@ -48,8 +46,7 @@ fixture_tear_down (Fixture *fixture,
 }
 
 static void
-create (Fixture *fixture,
-        const char *description)
+create (Fixture *fixture, const char *description)
 {
   g_autoptr (GError) error = NULL;
 
@@ -59,8 +56,7 @@ create (Fixture *fixture,
 }
 
 static void
-test_roundtrip (Fixture *fixture,
-                gconstpointer data)
+test_roundtrip (Fixture *fixture, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeKeyPartFile) file = NULL;
@@ -88,8 +84,7 @@ test_roundtrip (Fixture *fixture,
 }
 
 static void
-test_wrong_password (Fixture *fixture,
-                     gconstpointer data)
+test_wrong_password (Fixture *fixture, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeKeyPartFile) file = NULL;
@@ -110,10 +105,7 @@ test_wrong_password (Fixture *fixture,
 
 /* Rewrites one member of the file's JSON (a member of "cipher" if @in_cipher). */
 static void
-rewrite_member (const char *path,
-                gboolean in_cipher,
-                const char *member,
-                const char *value)
+rewrite_member (const char *path, gboolean in_cipher, const char *member, const char *value)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *text = NULL;
@@ -129,8 +121,7 @@ rewrite_member (const char *path,
 }
 
 static void
-test_tampered_description (Fixture *fixture,
-                           gconstpointer data)
+test_tampered_description (Fixture *fixture, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeKeyPartFile) file = NULL;
@@ -147,8 +138,7 @@ test_tampered_description (Fixture *fixture,
 }
 
 static void
-test_tampered_ciphertext (Fixture *fixture,
-                          gconstpointer data)
+test_tampered_ciphertext (Fixture *fixture, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeKeyPartFile) file = NULL;
@@ -173,8 +163,7 @@ test_tampered_ciphertext (Fixture *fixture,
 }
 
 static void
-test_bad_files (Fixture *fixture,
-                gconstpointer data)
+test_bad_files (Fixture *fixture, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeKeyPartFile) file = NULL;
@@ -210,39 +199,34 @@ test_bad_files (Fixture *fixture,
   g_clear_error (&error);
 
   /* An existing file is never overwritten. */
-  g_assert_false (tke_key_part_file_create (fixture->path, "x", fixture->part, fixture->password,
-                                            &error));
+  g_assert_false (
+      tke_key_part_file_create (fixture->path, "x", fixture->part, fixture->password, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_IO);
   g_clear_error (&error);
   g_unlink (fixture->path);
 
-  g_assert_false (tke_key_part_file_create (fixture->path, "", fixture->part, fixture->password,
-                                            &error));
+  g_assert_false (
+      tke_key_part_file_create (fixture->path, "", fixture->part, fixture->password, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
   g_assert_false (tke_key_part_file_create (fixture->path, "line\nbreak", fixture->part,
                                             fixture->password, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  g_assert_false (tke_key_part_file_create (fixture->path, "short", short_part, fixture->password,
-                                            &error));
+  g_assert_false (
+      tke_key_part_file_create (fixture->path, "short", short_part, fixture->password, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
   g_assert_false (g_file_test (fixture->path, G_FILE_TEST_EXISTS));
 }
 
 static void
-on_sealed (GObject *source,
-           GAsyncResult *result,
-           gpointer user_data)
+on_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
 
 static GBytes *
-seal (TkeKeyPartSource *source,
-      GBytes *importer,
-      GBytes *aad,
-      GError **error)
+seal (TkeKeyPartSource *source, GBytes *importer, GBytes *aad, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
 
@@ -253,8 +237,7 @@ seal (TkeKeyPartSource *source,
 }
 
 static void
-test_seal (Fixture *fixture,
-           gconstpointer data)
+test_seal (Fixture *fixture, gconstpointer data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeKeyPartFile) file = NULL;
@@ -284,13 +267,11 @@ test_seal (Fixture *fixture,
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
-#define ADD(name, func) \
-  g_test_add (name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+#define ADD(name, func) g_test_add (name, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   ADD ("/key-part-file/roundtrip", test_roundtrip);
   ADD ("/key-part-file/wrong-password", test_wrong_password);
   ADD ("/key-part-file/tampered-description", test_tampered_description);

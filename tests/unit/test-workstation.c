@@ -32,8 +32,7 @@ remove_tree (const char *path)
 }
 
 static GArray *
-numbers (guint n,
-         ...)
+numbers (guint n, ...)
 {
   GArray *array = g_array_new (FALSE, FALSE, sizeof (guint));
   va_list ap;
@@ -49,9 +48,7 @@ numbers (guint n,
 }
 
 static void
-assert_numbers (GArray *array,
-                guint n,
-                const guint *expected)
+assert_numbers (GArray *array, guint n, const guint *expected)
 {
   g_assert_cmpuint (array->len, ==, n);
   for (guint i = 0; i < n; i++)
@@ -108,8 +105,7 @@ test_profile_roundtrip (void)
 }
 
 static void
-touch (const char *dir,
-       const char *name)
+touch (const char *dir, const char *name)
 {
   g_autofree char *path = g_build_filename (dir, name, NULL);
 
@@ -173,8 +169,7 @@ test_env_files_dir (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
