@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tke-cli-cards.h"
 #include "tke-cli-common.h"
 #include "tke-cli-mk.h"
 
@@ -44,6 +45,25 @@ run_register_ceremony (TkeCliContext *ctx,
   return tke_cli_ok ();
 }
 
+/* A ceremony signed with administrator cards (takes SIGNERS). */
+static int
+run_card_ceremony (TkeCliContext *ctx,
+                   TkeCeremonyKind kind,
+                   GListModel *units,
+                   GPtrArray *signers)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCeremony) ceremony = tke_ceremony_new (ctx->client, kind, units);
+  g_autoptr (GPtrArray) owned = signers;
+
+  tke_ceremony_set_signers (ceremony, owned);
+  if (!tke_cli_run_ceremony (ctx, ceremony, &error))
+    return tke_cli_fail (error);
+  g_print ("\n");
+  tke_cli_print_register_tables (tke_service_instance_get_id (ctx->instance), units);
+  return tke_cli_ok ();
+}
+
 /* Key part files by KEYNUM, each with its password checked now, so that a
  * wrong one stops the load before anything is sent. */
 static GPtrArray *
@@ -70,10 +90,18 @@ open_key_parts (TkeCliContext *ctx, GArray *keynums, GError **error)
 static int
 run_mk_load (int argc, char **argv)
 {
-  BEGIN_VERB (_ ("[KEYNUM…]"),
-              _ ("Load 2 or 3 master key part files into the new master key register of the "
-                 "selected crypto units."),
-              NULL);
+  static gboolean cards;
+  const GOptionEntry entries[] = {
+    { "cards", 0, 0, G_OPTION_ARG_NONE, &cards,
+      N_("Key parts on cards in reader 2 (the numbers are each part's index on its card), "
+         "signed with the administrator card in reader 1"),
+      NULL },
+    { NULL }
+  };
+  BEGIN_VERB (_("[KEYNUM…]"),
+              _("Load 2 or 3 master key part files into the new master key register of the "
+                "selected crypto units."),
+              entries);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (GArray) keynums = NULL;
   g_autoptr (GPtrArray) parts = NULL;
@@ -83,8 +111,10 @@ run_mk_load (int argc, char **argv)
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   keynums = tke_cli_read_numbers (argc, argv,
-                                  _ ("Enter the KEYNUM values of the master key parts you wish to "
-                                     "load."),
+                                  cards ? _("Enter the index of the key part on each card, in the "
+                                            "order of loading (e.g. 1 1 1).")
+                                        : _("Enter the KEYNUM values of the master key parts you "
+                                            "wish to load."),
                                   &error);
   if (keynums == NULL)
     return tke_cli_fail (error);
@@ -93,9 +123,17 @@ run_mk_load (int argc, char **argv)
       g_printerr (_ ("A master key is loaded from 2 or 3 key parts.\n"));
       return TKE_EXIT_USAGE;
     }
-  /* The signature key first, then the key files: the real CLI's order. */
-  if ((signers = tke_cli_make_signers (ctx, 1, &error)) == NULL ||
-      (parts = open_key_parts (ctx, keynums, &error)) == NULL)
+  /* The signature key first, then the key files: the real CLI's order.
+   * With cards, each part's card is read now so its holder confirms the
+   * check value; one administrator card signs every command. */
+  if (cards)
+    {
+      if ((parts = tke_cli_open_card_key_parts (keynums, &error)) == NULL)
+        return tke_cli_fail (error);
+      signers = tke_cli_make_card_signers (1);
+    }
+  else if ((signers = tke_cli_make_signers (ctx, 1, &error)) == NULL ||
+           (parts = open_key_parts (ctx, keynums, &error)) == NULL)
     return tke_cli_fail (error);
 
   ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_LOAD, units);
@@ -111,11 +149,22 @@ run_mk_load (int argc, char **argv)
 static int
 run_mk_commit (int argc, char **argv)
 {
-  BEGIN_VERB ("", _ ("Commit the new master key register of the selected crypto units."), NULL);
+  static gboolean cards;
+  const GOptionEntry entries[] = {
+    { "cards", 0, 0, G_OPTION_ARG_NONE, &cards,
+      N_("Sign with administrator cards taking turns in reader 1, as many as the signature "
+         "threshold"),
+      NULL },
+    { NULL }
+  };
+  BEGIN_VERB ("", _("Commit the new master key register of the selected crypto units."), entries);
   g_autoptr (GListModel) units = NULL;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
+  if (cards)
+    return run_card_ceremony (ctx, TKE_CEREMONY_COMMIT, units,
+                              tke_cli_make_card_signers (tke_cli_signature_threshold (units)));
   return run_register_ceremony (ctx, TKE_CEREMONY_COMMIT, units, 0, NULL);
 }
 

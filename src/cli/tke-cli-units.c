@@ -9,6 +9,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tke-cli-cards.h"
 #include "tke-cli-common.h"
 #include "tke-cli-units.h"
 
@@ -311,9 +312,15 @@ run_ceremony_verb (TkeCliContext *ctx, TkeCeremony *ceremony, GListModel *units,
 static int
 run_cryptounit_admin_add (int argc, char **argv)
 {
-  BEGIN_VERB (_ ("[KEYNUM]"),
-              _ ("Install the administrator of a signature key file in the selected crypto units."),
-              NULL);
+  static gboolean card;
+  const GOptionEntry entries[] = {
+    { "card", 0, 0, G_OPTION_ARG_NONE, &card,
+      N_("Install the administrator of the card in reader 1 instead of a key file"), NULL },
+    { NULL }
+  };
+  BEGIN_VERB (_("[KEYNUM]"),
+              _("Install the administrator of a signature key file in the selected crypto units."),
+              entries);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (GArray) keynum = NULL;
   g_autoptr (TkeSignatureKeyFile) file = NULL;
@@ -325,6 +332,16 @@ run_cryptounit_admin_add (int argc, char **argv)
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
+  if (card)
+    {
+      g_autofree char *name = NULL;
+
+      if ((point = tke_cli_read_card_admin (&name, &error)) == NULL)
+        return tke_cli_fail (error);
+      ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_ADD_ADMIN, units);
+      tke_ceremony_set_new_administrator (ceremony, name != NULL ? name : "admin", point);
+      return run_ceremony_verb (ctx, ceremony, units, 0);
+    }
   keynum = tke_cli_read_numbers (argc, argv,
                                  _ ("Enter the KEYNUM of the administrator signature key you wish "
                                     "to load:"),
@@ -449,12 +466,17 @@ static int
 run_cryptounit_thrhld_set (int argc, char **argv)
 {
   int signature = 0, revocation = 0;
-  const GOptionEntry entries[] = { { "signature", 0, 0, G_OPTION_ARG_INT, &signature,
-                                     N_ ("The new signature threshold"), N_ ("N") },
-                                   { "revocation", 0, 0, G_OPTION_ARG_INT, &revocation,
-                                     N_ ("The new revocation threshold"), N_ ("N") },
-                                   G_OPTION_ENTRY_NULL };
-  BEGIN_VERB ("", _ ("Set the signature and revocation thresholds of the selected crypto units."),
+  static gboolean cards;
+  const GOptionEntry entries[] = {
+    { "signature", 0, 0, G_OPTION_ARG_INT, &signature, N_("The new signature threshold"),
+      N_("N") },
+    { "revocation", 0, 0, G_OPTION_ARG_INT, &revocation, N_("The new revocation threshold"),
+      N_("N") },
+    { "cards", 0, 0, G_OPTION_ARG_NONE, &cards,
+      N_("Sign with administrator cards taking turns in reader 1"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+  BEGIN_VERB ("", _("Set the signature and revocation thresholds of the selected crypto units."),
               entries);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (TkeCeremony) ceremony = NULL;
@@ -469,6 +491,17 @@ run_cryptounit_thrhld_set (int argc, char **argv)
 
   ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_SET_THRESHOLDS, units);
   tke_ceremony_set_thresholds (ceremony, sig, rev);
+  if (cards)
+    {
+      /* Leaving imprint mode takes the new threshold's signatures. */
+      g_autoptr (GPtrArray) signers =
+          tke_cli_make_card_signers (MAX (sig, tke_cli_signature_threshold (units)));
+
+      tke_ceremony_set_signers (ceremony, signers);
+      if (!tke_cli_run_ceremony (ctx, ceremony, &error))
+        return tke_cli_fail (error);
+      return tke_cli_ok ();
+    }
   return run_ceremony_verb (ctx, ceremony, units, 0);
 }
 

@@ -32,6 +32,7 @@ struct _TkeCardKeyPartSource
   char *serial;
   char *description;
   char *check_value;
+  GPtrArray *group; /* sources that must take different parts; not owned */
 };
 
 static void tke_card_key_part_source_iface_init (TkeKeyPartSourceInterface *iface);
@@ -92,54 +93,76 @@ find_part (TkeCardKeyPartSource *self,
   return NULL;
 }
 
+/* Another source of the group already takes this part of this card. */
 static gboolean
+taken_by_sibling (TkeCardKeyPartSource *self,
+                  const char *serial,
+                  guint index)
+{
+  for (guint i = 0; self->group != NULL && i < self->group->len; i++)
+    {
+      TkeCardKeyPartSource *other = g_ptr_array_index (self->group, i);
+
+      if (other != self && other->index == index && g_strcmp0 (other->serial, serial) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
 take_part (TkeCardKeyPartSource *self,
            TkeCard *card,
-           GPtrArray *parts,
-           GError **error)
+           const TkeCardKeyPart *part)
 {
-  const TkeCardKeyPart *part = find_part (self, parts, error);
-
-  if (part == NULL)
-    return FALSE;
-  if (self->serial != NULL
-      && (g_strcmp0 (self->serial, tke_card_get_serial (card)) != 0
-          || g_strcmp0 (self->check_value, part->check_value) != 0))
-    {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("The card in reader %d is not the card with key part “%s” (serial %s). "
-                     "Insert that card."),
-                   READER_INDEX, self->description, self->serial);
-      return FALSE;
-    }
-  if (self->serial == NULL)
-    {
-      self->index = part->index;
-      self->serial = g_strdup (tke_card_get_serial (card));
-      self->description = g_strdup (part->description);
-      self->check_value = g_strdup (part->check_value);
-    }
-  return TRUE;
+  self->index = part->index;
+  self->serial = g_strdup (tke_card_get_serial (card));
+  self->description = g_strdup (part->description);
+  self->check_value = g_strdup (part->check_value);
 }
+
+static void card_opened (GObject *source, GAsyncResult *result, gpointer user_data);
 
 static void
 listed (GObject *source,
         GAsyncResult *result,
         gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   TkeCardKeyPartSource *self = g_task_get_source_object (task);
   TkeCard *card = TKE_CARD (source);
   GError *error = NULL;
   g_autoptr(GPtrArray) parts = tke_card_list_key_parts_finish (card, result, &error);
+  const char *serial = tke_card_get_serial (card);
+  const TkeCardKeyPart *part = NULL;
+  g_autofree char *text = NULL;
 
-  if (parts == NULL || !take_part (self, card, parts, &error))
+  if (parts != NULL && self->serial != NULL && g_strcmp0 (self->serial, serial) != 0)
+    text = g_strdup_printf (_("Insert the key part card with “%s” in reader %d"), self->description,
+                            READER_INDEX);
+  else if (parts != NULL && (part = find_part (self, parts, &error)) != NULL && self->serial == NULL
+           && taken_by_sibling (self, serial, part->index))
+    text = g_strdup_printf (_("Insert the next key part card in reader %d"), READER_INDEX);
+  if (text != NULL)
+    {
+      tke_card_session_next_card_async (&self->session, text, g_task_get_cancellable (task),
+                                        card_opened, task);
+      return;
+    }
+  if (part != NULL && self->serial != NULL && g_strcmp0 (self->check_value, part->check_value) != 0)
+    g_set_error (&error, TKE_ERROR, TKE_ERROR_INTEGRITY,
+                 _("Key part %u on the card in reader %d changed since it was read."), part->index,
+                 READER_INDEX);
+  if (part == NULL || error != NULL)
     {
       tke_card_session_forget (&self->session);
       g_task_return_error (task, error);
+      g_object_unref (task);
       return;
     }
+  if (self->serial == NULL)
+    take_part (self, card, part);
   g_task_return_pointer (task, g_object_ref (card), g_object_unref);
+  g_object_unref (task);
 }
 
 static void
@@ -147,25 +170,25 @@ card_opened (GObject *source,
              GAsyncResult *result,
              gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   TkeCardKeyPartSource *self = g_task_get_source_object (task);
   GError *error = NULL;
   g_autoptr(TkeCard) card = tke_card_session_open_finish (&self->session, result, &error);
 
+  if (card != NULL && tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11)
+    {
+      tke_card_session_forget (&self->session);
+      g_set_error (&error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _("The card in reader %d is a CA card, not a key part card."), READER_INDEX);
+      g_clear_object (&card);
+    }
   if (card == NULL)
     {
       g_task_return_error (task, error);
+      g_object_unref (task);
       return;
     }
-  if (tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11)
-    {
-      tke_card_session_forget (&self->session);
-      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                               _("The card in reader %d is a CA card, not a key part card."),
-                               READER_INDEX);
-      return;
-    }
-  tke_card_list_key_parts_async (card, g_task_get_cancellable (task), listed, g_object_ref (task));
+  tke_card_list_key_parts_async (card, g_task_get_cancellable (task), listed, task);
 }
 
 /* Completes with the card (a TkeCard) that holds the part. */
@@ -313,6 +336,11 @@ tke_card_key_part_source_finalize (GObject *object)
 {
   TkeCardKeyPartSource *self = TKE_CARD_KEY_PART_SOURCE (object);
 
+  if (self->group != NULL)
+    {
+      g_ptr_array_remove (self->group, self);
+      g_ptr_array_unref (self->group);
+    }
   tke_card_session_clear (&self->session);
   g_free (self->serial);
   g_free (self->description);
@@ -369,6 +397,42 @@ tke_card_key_part_source_new (const char *reader_prefix,
   tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
                          reader_prefix, insert, pin);
   return self;
+}
+
+/**
+ * tke_card_key_part_source_new_group:
+ * @reader_prefix: (nullable): the name prefix of reader 2, %NULL for
+ *   tke_reader_default_prefix(2)
+ * @indexes: (array length=n_sources): each part's index on its card, or 0
+ *   for a card's only part
+ * @n_sources: how many parts
+ *
+ * Key part sources for a load from several cards that take turns in
+ * reader 2: no two sources take the same part of the same card; when the
+ * card in the reader is not the one a source needs, it prompts ("Insert
+ * the next key part card in reader 2" or "Insert the key part card with
+ * “DESCRIPTION” in reader 2") and waits until the person swaps the cards.
+ *
+ * Returns: (transfer full) (element-type TkeCardKeyPartSource): the sources
+ */
+GPtrArray *
+tke_card_key_part_source_new_group (const char *reader_prefix,
+                                    const guint *indexes,
+                                    guint n_sources)
+{
+  GPtrArray *sources = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *group = g_ptr_array_new ();
+
+  for (guint i = 0; i < n_sources; i++)
+    {
+      TkeCardKeyPartSource *source = tke_card_key_part_source_new (reader_prefix, indexes[i]);
+
+      source->group = g_ptr_array_ref (group);
+      g_ptr_array_add (group, source);
+      g_ptr_array_add (sources, source);
+    }
+  g_ptr_array_unref (group);
+  return sources;
 }
 
 guint

@@ -26,6 +26,10 @@ TKE_AVAILABLE_IN_ALL
 TkeCardKeyPartSource *tke_card_key_part_source_new (const char *reader_prefix,
                                                     guint index);
 TKE_AVAILABLE_IN_ALL
+GPtrArray *tke_card_key_part_source_new_group (const char *reader_prefix,
+                                               const guint *indexes,
+                                               guint n_sources);
+TKE_AVAILABLE_IN_ALL
 guint tke_card_key_part_source_get_index (TkeCardKeyPartSource *self);
 TKE_AVAILABLE_IN_ALL
 const char *tke_card_key_part_source_get_serial (TkeCardKeyPartSource *self);

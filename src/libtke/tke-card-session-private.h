@@ -48,4 +48,13 @@ TkeCard *tke_card_session_open_finish (TkeCardSession *session,
                                        GAsyncResult *result,
                                        GError **error);
 
+/* The card in the reader is not the one wanted: forgets it, emits the
+ * insert prompt with TEXT, waits until it is pulled and another one is
+ * inserted.  Completes like tke_card_session_open_async(). */
+void tke_card_session_next_card_async (TkeCardSession *session,
+                                       const char *text,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+
 G_END_DECLS

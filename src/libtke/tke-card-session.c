@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+#include "tke-card-private.h"
 #include "tke-card-session-private.h"
 #include "tke-error.h"
 
@@ -59,13 +60,19 @@ tke_card_session_set_pin_timeout (TkeCardSession *session,
 }
 
 static void
+prompt_text (TkeCardSession *session,
+             TkeCardPrompt kind,
+             const char *text)
+{
+  g_signal_emit (session->owner, session->prompt_signal, 0, kind, text);
+}
+
+static void
 prompt (TkeCardSession *session,
         TkeCardPrompt kind)
 {
-  const char *text = kind == TKE_CARD_PROMPT_INSERT_CARD ? session->insert_prompt
-                                                         : session->pin_prompt;
-
-  g_signal_emit (session->owner, session->prompt_signal, 0, kind, text);
+  prompt_text (session, kind,
+               kind == TKE_CARD_PROMPT_INSERT_CARD ? session->insert_prompt : session->pin_prompt);
 }
 
 static void
@@ -87,6 +94,14 @@ adopt (TkeCardSession *session,
                                            session);
 }
 
+/* A card pulled while it was being read, during a swap: wait again. */
+static gboolean
+swap_in_progress (const GError *error)
+{
+  return g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED)
+         || g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD);
+}
+
 static void
 opened_after_wait (GObject *source,
                    GAsyncResult *result,
@@ -97,6 +112,13 @@ opened_after_wait (GObject *source,
   GError *error = NULL;
   g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
 
+  if (card == NULL && swap_in_progress (error))
+    {
+      g_error_free (error);
+      tke_card_open_async (session->reader_index, session->reader_prefix, TRUE,
+                           g_task_get_cancellable (task), opened_after_wait, g_object_ref (task));
+      return;
+    }
   if (card == NULL)
     {
       g_task_return_error (task, error);
@@ -194,4 +216,100 @@ tke_card_session_open_finish (TkeCardSession *session,
                               GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Swapping cards: the rejected card may still be in the reader (then wait
+ * until it is pulled) or already replaced (the person was quick). */
+typedef struct
+{
+  TkeCardSession *session;
+  char *rejected; /* serial */
+} NextData;
+
+static void
+next_data_free (gpointer data)
+{
+  NextData *d = data;
+
+  g_free (d->rejected);
+  g_free (d);
+}
+
+static void next_removed (GObject *source, GAsyncResult *result, gpointer user_data);
+
+static void
+next_opened (GObject *source,
+             GAsyncResult *result,
+             gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NextData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
+
+  /* Caught in the middle of the swap: the old card went while we read it. */
+  if (card == NULL)
+    g_debug ("swap in reader %u: %s", d->session->reader_index, error->message);
+  if (card == NULL && swap_in_progress (error))
+    {
+      g_error_free (error);
+      tke_card_open_async (d->session->reader_index, d->session->reader_prefix, TRUE,
+                           g_task_get_cancellable (task), next_opened, g_object_ref (task));
+      return;
+    }
+  if (card == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_debug ("swap in reader %u: card %s is in (not wanted: %s)", d->session->reader_index,
+           card != NULL ? tke_card_get_serial (card) : "none", d->rejected);
+  if (d->rejected != NULL && g_strcmp0 (tke_card_get_serial (card), d->rejected) == 0)
+    {
+      /* Still the card we do not want: wait until it is pulled (another
+       * one may already be in by then). */
+      tke_card_wait_gone_async (card, g_task_get_cancellable (task), next_removed,
+                                g_object_ref (task));
+      return;
+    }
+  adopt (d->session, card);
+  g_task_return_pointer (task, g_object_ref (card), g_object_unref);
+}
+
+static void
+next_removed (GObject *source,
+              GAsyncResult *result,
+              gpointer user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NextData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!tke_card_wait_gone_finish (TKE_CARD (source), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  tke_card_open_async (d->session->reader_index, d->session->reader_prefix, TRUE,
+                       g_task_get_cancellable (task), next_opened, g_object_ref (task));
+}
+
+void
+tke_card_session_next_card_async (TkeCardSession *session,
+                                  const char *text,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (session->owner, cancellable, callback, user_data);
+  NextData *d = g_new0 (NextData, 1);
+
+  d->session = session;
+  d->rejected = session->card != NULL ? g_strdup (tke_card_get_serial (session->card)) : NULL;
+  g_task_set_source_tag (task, tke_card_session_open_async);
+  g_task_set_task_data (task, d, next_data_free);
+  tke_card_session_forget (session);
+  prompt_text (session, TKE_CARD_PROMPT_INSERT_CARD, text);
+  tke_card_open_async (session->reader_index, session->reader_prefix, TRUE, cancellable,
+                       next_opened, g_object_ref (task));
 }

@@ -35,6 +35,7 @@ struct _TkeCardSigner
   char *ski;
   GBytes *public_key;
   EVP_PKEY *key;
+  GPtrArray *group; /* signers that must use different cards; not owned */
 };
 
 static void tke_card_signer_signer_init (TkeSignerInterface *iface);
@@ -73,38 +74,56 @@ check_admin_card (TkeCardSigner *self,
   return TRUE;
 }
 
-/* Learns name and SKI from the card, or checks that they did not change. */
-static gboolean
-take_identity (TkeCardSigner *self,
-               TkeCard *card,
-               GBytes *point,
-               GError **error)
+static char *
+ski_of (GBytes *point,
+        EVP_PKEY **key_out,
+        GError **error)
 {
   g_autoptr(EVP_PKEY) key = NULL;
   guint8 ski[TKE_SKI_SIZE];
-  g_autofree char *ski_hex = NULL;
 
   key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
                                              g_bytes_get_size (point), error);
   if (key == NULL || !tke_crypto_ski (key, ski, error))
-    return FALSE;
-  ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
-  if (self->ski != NULL && g_strcmp0 (self->ski, ski_hex) != 0)
+    return NULL;
+  *key_out = g_steal_pointer (&key);
+  return tke_crypto_hex_encode (ski, sizeof ski);
+}
+
+/* Another signer of the group already signs with this key. */
+static gboolean
+taken_by_sibling (TkeCardSigner *self,
+                  const char *ski)
+{
+  for (guint i = 0; self->group != NULL && i < self->group->len; i++)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("The card in reader %d belongs to another administrator (SKI %.16s…), not to "
-                     "%s (SKI %.16s…)."),
-                   READER_INDEX, ski_hex, self->name, self->ski);
-      return FALSE;
+      TkeCardSigner *other = g_ptr_array_index (self->group, i);
+
+      if (other != self && g_strcmp0 (other->ski, ski) == 0)
+        return TRUE;
     }
-  if (self->ski == NULL)
-    {
-      self->ski = g_steal_pointer (&ski_hex);
-      self->name = g_strdup (tke_card_get_description (card));
-      self->public_key = g_bytes_ref (point);
-      self->key = g_steal_pointer (&key);
-    }
-  return TRUE;
+  return FALSE;
+}
+
+static void card_opened (GObject *source, GAsyncResult *result, gpointer user_data);
+
+/* Not the card we want: have the person swap it, then look again. */
+static void
+ask_for_other_card (TkeCardSigner *self,
+                    GTask *task)
+{
+  g_autofree char *text = NULL;
+
+  if (self->ski != NULL)
+    text = g_strdup_printf (_("Insert the administrator card of %s in reader %d and enter its PIN "
+                              "on the PIN pad"),
+                            self->name, READER_INDEX);
+  else
+    text = g_strdup_printf (_("Insert the next administrator card in reader %d and enter its PIN "
+                              "on the PIN pad"),
+                            READER_INDEX);
+  tke_card_session_next_card_async (&self->session, text, g_task_get_cancellable (task),
+                                    card_opened, task);
 }
 
 static void
@@ -112,19 +131,36 @@ got_public_key (GObject *source,
                 GAsyncResult *result,
                 gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   TkeCardSigner *self = g_task_get_source_object (task);
   TkeCard *card = TKE_CARD (source);
   GError *error = NULL;
   g_autoptr(GBytes) point = tke_card_get_public_key_finish (card, result, &error);
+  g_autoptr(EVP_PKEY) key = NULL;
+  g_autofree char *ski = point != NULL ? ski_of (point, &key, &error) : NULL;
 
-  if (point == NULL || !take_identity (self, card, point, &error))
+  if (ski == NULL)
     {
       tke_card_session_forget (&self->session);
       g_task_return_error (task, error);
+      g_object_unref (task);
       return;
     }
+  if ((self->ski != NULL && g_strcmp0 (self->ski, ski) != 0)
+      || (self->ski == NULL && taken_by_sibling (self, ski)))
+    {
+      ask_for_other_card (self, task);
+      return;
+    }
+  if (self->ski == NULL)
+    {
+      self->ski = g_steal_pointer (&ski);
+      self->name = g_strdup (tke_card_get_description (card));
+      self->public_key = g_bytes_ref (point);
+      self->key = g_steal_pointer (&key);
+    }
   g_task_return_pointer (task, g_object_ref (card), g_object_unref);
+  g_object_unref (task);
 }
 
 static void
@@ -132,24 +168,20 @@ card_opened (GObject *source,
              GAsyncResult *result,
              gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  GTask *task = user_data;
   TkeCardSigner *self = g_task_get_source_object (task);
   GError *error = NULL;
   g_autoptr(TkeCard) card = tke_card_session_open_finish (&self->session, result, &error);
 
-  if (card == NULL)
+  if (card == NULL || !check_admin_card (self, card, &error))
     {
+      if (card != NULL)
+        tke_card_session_forget (&self->session);
       g_task_return_error (task, error);
+      g_object_unref (task);
       return;
     }
-  if (!check_admin_card (self, card, &error))
-    {
-      tke_card_session_forget (&self->session);
-      g_task_return_error (task, error);
-      return;
-    }
-  tke_card_get_public_key_async (card, g_task_get_cancellable (task), got_public_key,
-                                 g_object_ref (task));
+  tke_card_get_public_key_async (card, g_task_get_cancellable (task), got_public_key, task);
 }
 
 /* Completes with the admin card (a TkeCard), its identity checked. */
@@ -340,6 +372,11 @@ tke_card_signer_finalize (GObject *object)
 {
   TkeCardSigner *self = TKE_CARD_SIGNER (object);
 
+  if (self->group != NULL)
+    {
+      g_ptr_array_remove (self->group, self);
+      g_ptr_array_unref (self->group);
+    }
   tke_card_session_clear (&self->session);
   g_free (self->name);
   g_free (self->ski);
@@ -395,6 +432,40 @@ tke_card_signer_new (const char *reader_prefix)
   tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
                          reader_prefix, insert, pin);
   return self;
+}
+
+/**
+ * tke_card_signer_new_group:
+ * @reader_prefix: (nullable): the name prefix of reader 1, %NULL for
+ *   tke_reader_default_prefix(1)
+ * @n_signers: how many administrators sign
+ *
+ * Signers for several administrators who take turns at reader 1, e.g. to
+ * meet a signature threshold of 2: each takes a card whose key no other
+ * signer of the group has taken, and when the card in the reader is not
+ * the one it needs, it prompts ("Insert the next administrator card in
+ * reader 1 …" or "Insert the administrator card of NAME in reader 1 …")
+ * and waits until the person swaps the cards.
+ *
+ * Returns: (transfer full) (element-type TkeCardSigner): the signers
+ */
+GPtrArray *
+tke_card_signer_new_group (const char *reader_prefix,
+                           guint n_signers)
+{
+  GPtrArray *signers = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *group = g_ptr_array_new ();
+
+  for (guint i = 0; i < n_signers; i++)
+    {
+      TkeCardSigner *signer = tke_card_signer_new (reader_prefix);
+
+      signer->group = g_ptr_array_ref (group);
+      g_ptr_array_add (group, signer);
+      g_ptr_array_add (signers, signer);
+    }
+  g_ptr_array_unref (group);
+  return signers;
 }
 
 /**

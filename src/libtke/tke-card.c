@@ -20,8 +20,9 @@
  * button that would do nothing.
  *
  * A PIN verified once stays verified on the card until the card is removed
- * or reset: the card is reset when this object is finalized, so nobody else
- * inherits the verified state.  The PIN and the operation it protects run
+ * or reset: when this object is finalized it selects the applet again,
+ * which clears the card's security state, so nobody else inherits the
+ * verified PIN.  The PIN and the operation it protects run
  * inside one SCardBeginTransaction, so no other program comes in between.
  */
 
@@ -33,6 +34,7 @@
 #include <winscard.h>
 
 #include "tke-card.h"
+#include "tke-card-private.h"
 #include "tke-crypto.h"
 #include "tke-enum-types.h"
 #include "tke-error.h"
@@ -50,6 +52,11 @@
 #define WAIT_SLICE_MS 1000
 /* How long after a failed command pcscd may take to see a card pulled. */
 #define REMOVAL_GRACE_MS 1500
+/* A card just inserted: how often and how long apart to try connecting. */
+#define CONNECT_ATTEMPTS 10
+#define CONNECT_RETRY_MS 300
+/* How long a card just inserted may stay mute before it counts as mute. */
+#define MUTE_GRACE_MS 3000
 
 static const guint8 applet_aid[] = { 0xF0, 0x54, 0x4B, 0x45, 0x43, 0x41, 0x52, 0x44 };
 
@@ -101,28 +108,6 @@ enum
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-typedef struct
-{
-  char *serial;
-  TkeCardType card_type;
-  char *zone;
-  char *zone_description;
-  char *description;
-  guint pin_tries_left;
-  gboolean has_signature_key;
-} CardInfo;
-
-static void
-card_info_free (CardInfo *info)
-{
-  g_free (info->serial);
-  g_free (info->zone);
-  g_free (info->zone_description);
-  g_free (info->description);
-  g_free (info);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (CardInfo, card_info_free)
 
 TkeCardKeyPart *
 tke_card_key_part_copy (const TkeCardKeyPart *part)
@@ -193,9 +178,30 @@ tke_card_pin_prompt (guint reader_index,
 
 /* ---- Signals from worker threads, delivered on the owner's context ---- */
 
+/* Runs FUNC in CONTEXT's thread, always later.  Not g_main_context_invoke():
+ * it runs the function right here when this thread can acquire the context
+ * (the global default, while its owner is not iterating), and a signal
+ * handler would then run in the worker thread. */
+void
+tke_card_dispatch (GMainContext *context,
+                   GSourceFunc func,
+                   gpointer data,
+                   GDestroyNotify notify)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[tke] card event");
+  g_source_attach (source, context);
+  g_source_unref (source);
+}
+
+/* Holds the card weakly: a late event must not keep a card alive, or its
+ * finalization (which resets the card) would happen at a random moment. */
 typedef struct
 {
-  TkeCard *card;
+  GWeakRef card;
   gboolean waiting;
   TkePinEntry entry;
 } PinEvent;
@@ -205,7 +211,7 @@ pin_event_free (gpointer data)
 {
   PinEvent *event = data;
 
-  g_object_unref (event->card);
+  g_weak_ref_clear (&event->card);
   g_free (event);
 }
 
@@ -213,8 +219,10 @@ static gboolean
 deliver_pin_event (gpointer data)
 {
   PinEvent *event = data;
-  TkeCard *self = event->card;
+  g_autoptr(TkeCard) self = g_weak_ref_get (&event->card);
 
+  if (self == NULL)
+    return G_SOURCE_REMOVE;
   if (event->waiting)
     g_signal_emit (self, signals[SIGNAL_PIN_REQUESTED], 0, event->entry);
   if (self->waiting_for_pin != event->waiting)
@@ -232,11 +240,10 @@ post_pin_event (TkeCard *self,
 {
   PinEvent *event = g_new0 (PinEvent, 1);
 
-  event->card = g_object_ref (self);
+  g_weak_ref_init (&event->card, self);
   event->waiting = waiting;
   event->entry = entry;
-  g_main_context_invoke_full (self->context, G_PRIORITY_DEFAULT, deliver_pin_event, event,
-                              pin_event_free);
+  tke_card_dispatch (self->context, deliver_pin_event, event, pin_event_free);
 }
 
 /* ---- APDUs (worker threads, with self->lock held) ---- */
@@ -263,7 +270,10 @@ set_card_error (TkeCard *self,
                 LONG rv,
                 GError **error)
 {
-  if (rv == SCARD_E_NOT_TRANSACTED || rv == SCARD_F_UNKNOWN_ERROR)
+  /* "Not transacted" (libccid, card pulled during a PIN entry), or a
+   * handle whose card was swapped meanwhile and not yet powered up. */
+  if (rv == SCARD_E_NOT_TRANSACTED || rv == SCARD_F_UNKNOWN_ERROR || rv == SCARD_E_PROTO_MISMATCH
+      || rv == SCARD_W_UNPOWERED_CARD || rv == SCARD_W_UNRESPONSIVE_CARD || rv == SCARD_E_NOT_READY)
     {
       DWORD state = 0;
       DWORD protocol = 0;
@@ -274,7 +284,7 @@ set_card_error (TkeCard *self,
       if (status == SCARD_E_NO_SERVICE || status == SCARD_E_READER_UNAVAILABLE)
         rv = status;
       else if (status == SCARD_W_REMOVED_CARD || status == SCARD_E_NO_SMARTCARD
-               || card_was_removed (self))
+               || status == SCARD_W_RESET_CARD || card_was_removed (self))
         rv = SCARD_W_REMOVED_CARD;
     }
   tke_pcsc_set_error (rv, self->reader_index, error);
@@ -415,75 +425,7 @@ select_applet (TkeCard *self,
   return TRUE;
 }
 
-static char *
-utf8_value (const guint8 *value,
-            gsize size)
-{
-  if (!g_utf8_validate ((const char *) value, (gssize) size, NULL))
-    return g_strdup ("?");
-  return g_strndup ((const char *) value, size);
-}
-
-/* GET CARD INFO: TLVs (tag, length, value); unknown tags are skipped. */
-static CardInfo *
-parse_card_info (const guint8 *data,
-                 gsize size,
-                 GError **error)
-{
-  g_autoptr(CardInfo) info = g_new0 (CardInfo, 1);
-  gsize i = 0;
-
-  while (i + 2 <= size)
-    {
-      guint8 tag = data[i];
-      gsize length = data[i + 1];
-      const guint8 *value = data + i + 2;
-
-      if (i + 2 + length > size)
-        break;
-      switch (tag)
-        {
-        case 0x01:
-          info->serial = tke_crypto_hex_encode (value, length);
-          break;
-        case 0x02:
-          if (length == 1)
-            info->card_type = value[0] == 0x01 ? TKE_CARD_TYPE_CA
-                              : value[0] == 0x02 ? TKE_CARD_TYPE_EP11
-                                                 : TKE_CARD_TYPE_UNKNOWN;
-          break;
-        case 0x03:
-          info->zone = tke_crypto_hex_encode (value, length);
-          break;
-        case 0x04:
-          info->zone_description = utf8_value (value, length);
-          break;
-        case 0x05:
-          info->description = utf8_value (value, length);
-          break;
-        case 0x06:
-          if (length >= 1)
-            info->pin_tries_left = value[0];
-          break;
-        case 0x08:
-          if (length == 1)
-            info->has_signature_key = (value[0] & 0x01) != 0;
-          break;
-        default:
-          break;
-        }
-      i += 2 + length;
-    }
-  if (i != size || info->serial == NULL || info->card_type == TKE_CARD_TYPE_UNKNOWN)
-    {
-      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("The card's information is malformed."));
-      return NULL;
-    }
-  return g_steal_pointer (&info);
-}
-
-static CardInfo *
+static TkePcscCardInfo *
 read_card_info (TkeCard *self,
                 GError **error)
 {
@@ -491,12 +433,12 @@ read_card_info (TkeCard *self,
 
   if (data == NULL)
     return NULL;
-  return parse_card_info (data->data, data->len, error);
+  return tke_pcsc_parse_card_info (data->data, data->len, error);
 }
 
 static void
 apply_card_info (TkeCard *self,
-                 CardInfo *info)
+                 TkePcscCardInfo *info)
 {
   g_free (self->serial);
   self->serial = g_strdup (info->serial);
@@ -521,7 +463,7 @@ begin_transaction (TkeCard *self,
 
   /* Another program reset the card since our last operation: reconnect,
    * select again; the PIN is no longer verified, the card will say so. */
-  if (rv == SCARD_W_RESET_CARD)
+  if (rv == SCARD_W_RESET_CARD || rv == SCARD_E_PROTO_MISMATCH)
     {
       rv = SCardReconnect (self->handle, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
                            SCARD_LEAVE_CARD, &self->protocol);
@@ -575,6 +517,9 @@ pin_pad_entry (TkeCard *self,
   rv = SCardControl (self->handle, self->features.verify_pin_direct, structure, sizeof structure,
                      response, sizeof response, &n);
   post_pin_event (self, FALSE, entry);
+  /* The status word only: the PIN never reaches the host. */
+  g_debug ("PIN entry %d on reader %u: rv 0x%lX, %lu bytes, SW %02X%02X", entry, self->reader_index,
+           (unsigned long) rv, (unsigned long) n, n == 2 ? response[0] : 0, n == 2 ? response[1] : 0);
   if (rv != SCARD_S_SUCCESS)
     {
       set_card_error (self, rv, error);
@@ -793,7 +738,7 @@ read_key_part (TkeCard *self,
   part = g_new0 (TkeCardKeyPart, 1);
   part->index = index;
   part->check_value = tke_crypto_hex_encode (info->data + 1, TKE_VP_SIZE);
-  part->description = utf8_value (info->data + 1 + TKE_VP_SIZE, info->len - 1 - TKE_VP_SIZE);
+  part->description = tke_pcsc_utf8_value (info->data + 1 + TKE_VP_SIZE, info->len - 1 - TKE_VP_SIZE);
   return part;
 }
 
@@ -944,6 +889,26 @@ find_reader (SCARDCONTEXT pcsc,
   return found;
 }
 
+/* A card that answered its reset; a mute one only after MUTE_GRACE_MS
+ * (then it is really mute: the caller says so). */
+static gboolean
+card_ready (DWORD state,
+            gint64 *mute_since)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if ((state & SCARD_STATE_PRESENT) == 0)
+    {
+      *mute_since = 0;
+      return FALSE;
+    }
+  if ((state & SCARD_STATE_MUTE) == 0)
+    return TRUE;
+  if (*mute_since == 0)
+    *mute_since = now;
+  return now - *mute_since > MUTE_GRACE_MS * G_TIME_SPAN_MILLISECOND;
+}
+
 /* Waits for a reader with a card; returns its name. */
 static char *
 wait_for_card (OpenData *d,
@@ -951,6 +916,7 @@ wait_for_card (OpenData *d,
                GError **error)
 {
   SCARD_READERSTATE pnp = { .szReader = PNP_NOTIFICATION, .dwCurrentState = SCARD_STATE_UNAWARE };
+  gint64 mute_since = 0;
   LONG rv;
 
   for (;;)
@@ -980,7 +946,10 @@ wait_for_card (OpenData *d,
       state.szReader = name;
       state.dwCurrentState = SCARD_STATE_UNAWARE;
       rv = SCardGetStatusChange (d->pcsc, 0, &state, 1);
-      while (rv == SCARD_S_SUCCESS && d->wait && (state.dwEventState & SCARD_STATE_PRESENT) == 0
+      g_debug ("waiting for a card in reader %u: state 0x%lX, rv 0x%lX", d->reader_index,
+               (unsigned long) state.dwEventState, (unsigned long) rv);
+      /* A card just inserted is mute until pcscd has powered it up. */
+      while (rv == SCARD_S_SUCCESS && d->wait && !card_ready (state.dwEventState, &mute_since)
              && (state.dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_UNAVAILABLE)) == 0
              && !g_cancellable_is_cancelled (cancellable))
         {
@@ -1024,9 +993,38 @@ read_features (TkeCard *self,
 
   /* A reader without part 10 features is a reader without a PIN pad:
    * the card still opens (info, public key), PIN operations are refused. */
-  if (rv != SCARD_S_SUCCESS)
+  if (rv == SCARD_E_UNSUPPORTED_FEATURE || rv == SCARD_E_NOT_TRANSACTED
+      || rv == SCARD_E_INVALID_PARAMETER)
     return TRUE;
+  if (rv != SCARD_S_SUCCESS)
+    {
+      set_card_error (self, rv, error);
+      return FALSE;
+    }
   return tke_pcsc_parse_features (tlv, n, &self->features, error);
+}
+
+/* SCardConnect, allowing a card just inserted the moment pcscd needs to
+ * power it up (it then answers "protocol mismatch", "unpowered", …). */
+static LONG
+connect_settled (SCARDCONTEXT pcsc,
+                 const char *reader_name,
+                 SCARDHANDLE *handle,
+                 DWORD *protocol)
+{
+  LONG rv = SCARD_S_SUCCESS;
+
+  for (guint attempt = 0; attempt < CONNECT_ATTEMPTS; attempt++)
+    {
+      if (attempt > 0)
+        g_usleep (CONNECT_RETRY_MS * G_TIME_SPAN_MILLISECOND);
+      rv = SCardConnect (pcsc, reader_name, SCARD_SHARE_SHARED,
+                         SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, handle, protocol);
+      if (rv != SCARD_E_PROTO_MISMATCH && rv != SCARD_W_UNPOWERED_CARD
+          && rv != SCARD_W_UNRESPONSIVE_CARD && rv != SCARD_E_NOT_READY)
+        break;
+    }
+  return rv;
 }
 
 /* Connects, learns the reader's features, selects the applet and reads the
@@ -1037,30 +1035,68 @@ connect_card (OpenData *d,
               GError **error)
 {
   g_autoptr(TkeCard) self = g_object_new (TKE_TYPE_CARD, NULL);
-  g_autoptr(CardInfo) info = NULL;
+  g_autoptr(TkePcscCardInfo) info = NULL;
   LONG rv;
 
   self->context = g_main_context_ref (d->context);
   self->pcsc = d->pcsc; /* from now on the card releases it */
   self->reader_name = g_strdup (reader_name);
   self->reader_index = d->reader_index;
-  rv = SCardConnect (d->pcsc, reader_name, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
-                     &self->handle, &self->protocol);
+  rv = connect_settled (d->pcsc, reader_name, &self->handle, &self->protocol);
+  g_debug ("connecting to reader %u: rv 0x%lX", d->reader_index, (unsigned long) rv);
   if (rv != SCARD_S_SUCCESS)
     {
       tke_pcsc_set_error (rv == SCARD_E_NO_SMARTCARD ? SCARD_E_TIMEOUT : rv, d->reader_index,
                           error);
       return NULL;
     }
-  if (!read_features (self, error) || !begin_transaction (self, error))
+  /* In a transaction: it also reconnects if another program just reset
+   * the card (SCARD_W_RESET_CARD), e.g. the previous TkeCard going away. */
+  if (!begin_transaction (self, error))
     return NULL;
-  if (select_applet (self, error))
+  if (read_features (self, error) && select_applet (self, error))
     info = read_card_info (self, error);
   end_transaction (self);
   if (info == NULL)
     return NULL;
   apply_card_info (self, info);
   return g_steal_pointer (&self);
+}
+
+/* Establishes D's context and runs WAIT with SCardCancel wired to the
+ * cancellable; the context stays established only if WAIT returns a name. */
+typedef char *(*WaitFunc) (OpenData *d, GCancellable *cancellable, GError **error);
+
+static char *
+wait_cancellably (OpenData *d,
+                  WaitFunc wait,
+                  GCancellable *cancellable,
+                  GError **error)
+{
+  char *name;
+  gulong handler = 0;
+  LONG rv = SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &d->pcsc);
+
+  if (rv != SCARD_S_SUCCESS)
+    {
+      tke_pcsc_set_error (rv, d->reader_index, error);
+      return NULL;
+    }
+  g_mutex_lock (&d->lock);
+  d->have_pcsc = TRUE;
+  g_mutex_unlock (&d->lock);
+  if (cancellable != NULL)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (open_cancelled), d, NULL);
+  name = wait (d, cancellable, error);
+  /* After this, the cancel handler no longer runs: SCardCancel cannot
+   * meet a released context. */
+  g_cancellable_disconnect (cancellable, handler);
+  g_mutex_lock (&d->lock);
+  d->have_pcsc = FALSE;
+  g_mutex_unlock (&d->lock);
+  if (name == NULL)
+    SCardReleaseContext (d->pcsc);
+  return name;
 }
 
 static void
@@ -1071,39 +1107,199 @@ open_thread (GTask *task,
 {
   OpenData *d = task_data;
   GError *error = NULL;
-  g_autofree char *name = NULL;
-  TkeCard *card = NULL;
-  gulong handler = 0;
-  LONG rv = SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &d->pcsc);
+  g_autofree char *name = wait_cancellably (d, wait_for_card, cancellable, &error);
+  TkeCard *card = name != NULL ? connect_card (d, name, &error) : NULL;
 
-  if (rv != SCARD_S_SUCCESS)
-    {
-      tke_pcsc_set_error (rv, d->reader_index, &error);
-      g_task_return_error (task, error);
-      return;
-    }
-  g_mutex_lock (&d->lock);
-  d->have_pcsc = TRUE;
-  g_mutex_unlock (&d->lock);
-  if (cancellable != NULL)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (open_cancelled), d, NULL);
-  name = wait_for_card (d, cancellable, &error);
-  /* After this, the cancel handler no longer runs: SCardCancel cannot
-   * meet a released context. */
-  g_cancellable_disconnect (cancellable, handler);
-  g_mutex_lock (&d->lock);
-  d->have_pcsc = FALSE;
-  g_mutex_unlock (&d->lock);
-  if (name == NULL)
-    SCardReleaseContext (d->pcsc);
-  else
-    card = connect_card (d, name, &error);
   if (card == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, card, g_object_unref);
+}
+
+/* Waits until the reader has no card (or is gone); returns a dummy name. */
+static char *
+wait_for_removal (OpenData *d,
+                  GCancellable *cancellable,
+                  GError **error)
+{
+  LONG rv = SCARD_S_SUCCESS;
+  g_autofree char *name = find_reader (d->pcsc, d->prefix, &rv);
+  SCARD_READERSTATE state = { .szReader = name, .dwCurrentState = SCARD_STATE_UNAWARE };
+
+  if (name == NULL && rv == SCARD_S_SUCCESS)
+    return g_strdup ("");
+  if (name != NULL)
+    rv = SCardGetStatusChange (d->pcsc, 0, &state, 1);
+  while (rv == SCARD_S_SUCCESS && (state.dwEventState & SCARD_STATE_PRESENT) != 0
+         && !g_cancellable_is_cancelled (cancellable))
+    {
+      state.dwCurrentState = state.dwEventState & ~SCARD_STATE_CHANGED;
+      rv = SCardGetStatusChange (d->pcsc, WAIT_SLICE_MS, &state, 1);
+      if (rv == SCARD_E_TIMEOUT)
+        rv = SCARD_S_SUCCESS;
+    }
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  if (rv == SCARD_E_UNKNOWN_READER || rv == SCARD_S_SUCCESS)
+    return g_strdup ("");
+  tke_pcsc_set_error (rv, d->reader_index, error);
+  return NULL;
+}
+
+static void
+wait_removed_thread (GTask *task,
+                     gpointer source_object,
+                     gpointer task_data,
+                     GCancellable *cancellable)
+{
+  OpenData *d = task_data;
+  GError *error = NULL;
+  g_autofree char *done = wait_cancellably (d, wait_for_removal, cancellable, &error);
+
+  if (done == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
-  g_task_return_pointer (task, card, g_object_unref);
+  SCardReleaseContext (d->pcsc);
+  g_task_return_boolean (task, TRUE);
+}
+
+static GTask *
+open_task_new (guint reader_index,
+               const char *reader_prefix,
+               gboolean wait,
+               gpointer source_tag,
+               GCancellable *cancellable,
+               GAsyncReadyCallback callback,
+               gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  OpenData *d = g_new0 (OpenData, 1);
+
+  d->reader_index = reader_index;
+  d->prefix = g_strdup (reader_prefix != NULL ? reader_prefix
+                                              : tke_reader_default_prefix (reader_index));
+  d->wait = wait;
+  d->context = g_main_context_ref_thread_default ();
+  g_mutex_init (&d->lock);
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, d, open_data_free);
+  return task;
+}
+
+/* Is the card of this handle still in the reader (not pulled, not swapped)? */
+static gboolean
+still_our_card (TkeCard *self)
+{
+  DWORD state = 0;
+  DWORD protocol = 0;
+  DWORD atr_size = MAX_ATR_SIZE;
+  BYTE atr[MAX_ATR_SIZE];
+
+  return SCardStatus (self->handle, NULL, NULL, &state, &protocol, atr, &atr_size)
+         == SCARD_S_SUCCESS;
+}
+
+/* When we let go of the card, its verified PIN must not outlive us: SELECT
+ * clears the card's security state (card-protocol.md §4.1).  Not a reset:
+ * pcscd would power-cycle whatever card is in the reader, under the feet of
+ * other handles, and a card swapped in meanwhile is not ours to touch. */
+static void
+forget_pin (TkeCard *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!still_our_card (self))
+    return;
+  if (SCardBeginTransaction (self->handle) != SCARD_S_SUCCESS)
+    return;
+  select_applet (self, &error);
+  SCardEndTransaction (self->handle, SCARD_LEAVE_CARD);
+}
+
+/* Until this card (this insertion) is no longer in the reader: pulled,
+ * even if another card was inserted since. */
+static void
+wait_gone_thread (GTask *task,
+                  gpointer source_object,
+                  gpointer task_data,
+                  GCancellable *cancellable)
+{
+  TkeCard *self = source_object;
+  SCARD_READERSTATE state = { .szReader = self->reader_name,
+                              .dwCurrentState = SCARD_STATE_UNAWARE };
+  GError *error = NULL;
+
+  g_mutex_lock (&self->lock);
+  while (still_our_card (self) && !g_cancellable_is_cancelled (cancellable))
+    {
+      LONG rv = SCardGetStatusChange (self->pcsc, WAIT_SLICE_MS, &state, 1);
+
+      if (rv != SCARD_S_SUCCESS && rv != SCARD_E_TIMEOUT)
+        break;
+      state.dwCurrentState = state.dwEventState & ~SCARD_STATE_CHANGED;
+    }
+  g_mutex_unlock (&self->lock);
+  g_debug ("card %s left reader %u", self->serial, self->reader_index);
+  if (g_cancellable_set_error_if_cancelled (cancellable, &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+void
+tke_card_wait_gone_async (TkeCard *self,
+                          GCancellable *cancellable,
+                          GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tke_card_wait_gone_async);
+  g_task_run_in_thread (task, wait_gone_thread);
+}
+
+gboolean
+tke_card_wait_gone_finish (TkeCard *self,
+                           GAsyncResult *result,
+                           GError **error)
+{
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * tke_card_wait_removed_async:
+ * @reader_index: 1 or 2: how messages name the reader
+ * @reader_prefix: (nullable): the reader's name prefix, or %NULL for
+ *   tke_reader_default_prefix()
+ * @cancellable: (nullable): stops the wait
+ * @callback: callback
+ * @user_data: for @callback
+ *
+ * Completes when the reader has no card (at once if it has none), e.g.
+ * after "Remove the card from reader 1".
+ */
+void
+tke_card_wait_removed_async (guint reader_index,
+                             const char *reader_prefix,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data)
+{
+  g_autoptr(GTask) task = open_task_new (reader_index, reader_prefix, TRUE,
+                                         tke_card_wait_removed_async, cancellable, callback,
+                                         user_data);
+
+  g_task_run_in_thread (task, wait_removed_thread);
+}
+
+gboolean
+tke_card_wait_removed_finish (GAsyncResult *result,
+                              GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /**
@@ -1129,17 +1325,9 @@ tke_card_open_async (guint reader_index,
                      GAsyncReadyCallback callback,
                      gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
-  OpenData *d = g_new0 (OpenData, 1);
+  g_autoptr(GTask) task = open_task_new (reader_index, reader_prefix, wait_for_card,
+                                         tke_card_open_async, cancellable, callback, user_data);
 
-  d->reader_index = reader_index;
-  d->prefix = g_strdup (reader_prefix != NULL ? reader_prefix
-                                              : tke_reader_default_prefix (reader_index));
-  d->wait = wait_for_card;
-  d->context = g_main_context_ref_thread_default ();
-  g_mutex_init (&d->lock);
-  g_task_set_source_tag (task, tke_card_open_async);
-  g_task_set_task_data (task, d, open_data_free);
   g_task_run_in_thread (task, open_thread);
 }
 
@@ -1165,9 +1353,11 @@ tke_card_finalize (GObject *object)
 {
   TkeCard *self = TKE_CARD (object);
 
-  /* Reset: the verified PIN must not outlive us on the card. */
   if (self->handle != 0)
-    SCardDisconnect (self->handle, SCARD_RESET_CARD);
+    {
+      forget_pin (self);
+      SCardDisconnect (self->handle, SCARD_LEAVE_CARD);
+    }
   if (self->pcsc != 0)
     SCardReleaseContext (self->pcsc);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -1388,7 +1578,7 @@ tke_card_read_info_async (TkeCard *self,
                           gpointer user_data)
 {
   g_return_if_fail (TKE_IS_CARD (self));
-  run_operation (self, operation_new (op_read_info, (GDestroyNotify) card_info_free, FALSE),
+  run_operation (self, operation_new (op_read_info, (GDestroyNotify) tke_pcsc_card_info_free, FALSE),
                  tke_card_read_info_async, cancellable, callback, user_data);
 }
 
@@ -1397,7 +1587,7 @@ tke_card_read_info_finish (TkeCard *self,
                            GAsyncResult *result,
                            GError **error)
 {
-  g_autoptr(CardInfo) info = finish_operation (self, result, tke_card_read_info_async, error);
+  g_autoptr(TkePcscCardInfo) info = finish_operation (self, result, tke_card_read_info_async, error);
 
   if (info == NULL)
     return FALSE;

@@ -109,6 +109,16 @@ TkeCard *tke_card_open_finish (GAsyncResult *result,
                                GError **error);
 
 TKE_AVAILABLE_IN_ALL
+void tke_card_wait_removed_async (guint reader_index,
+                                  const char *reader_prefix,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_card_wait_removed_finish (GAsyncResult *result,
+                                       GError **error);
+
+TKE_AVAILABLE_IN_ALL
 const char *tke_card_get_reader_name (TkeCard *self);
 TKE_AVAILABLE_IN_ALL
 guint tke_card_get_reader_index (TkeCard *self);

@@ -11,6 +11,8 @@
 
 #include <glib.h>
 
+#include "tke-card.h"
+
 G_BEGIN_DECLS
 
 /* CM_IOCTL_GET_FEATURE_REQUEST = SCARD_CTL_CODE (3400) in pcsc-lite. */
@@ -42,6 +44,29 @@ void tke_pcsc_build_verify_structure (guint8 timeout_seconds,
                                       guint8 p1,
                                       guint8 p2,
                                       guint8 out[TKE_PCSC_VERIFY_STRUCTURE_SIZE]);
+
+typedef struct
+{
+  char *serial;
+  TkeCardType card_type;
+  char *zone;
+  char *zone_description;
+  char *description;
+  guint pin_tries_left;
+  gboolean has_signature_key;
+} TkePcscCardInfo;
+
+
+void tke_pcsc_card_info_free (TkePcscCardInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkePcscCardInfo, tke_pcsc_card_info_free)
+
+/* GET CARD INFO's answer; unknown tags are skipped. */
+TkePcscCardInfo *tke_pcsc_parse_card_info (const guint8 *data,
+                                           gsize size,
+                                           GError **error);
+/* Text from the card: "?" unless valid UTF-8. */
+char *tke_pcsc_utf8_value (const guint8 *value,
+                           gsize size);
 
 /* The answer to a PIN entry on the pad (VERIFY through VERIFY_PIN_DIRECT). */
 gboolean tke_pcsc_check_pin_status (guint sw,

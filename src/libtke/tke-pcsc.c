@@ -15,6 +15,7 @@
 #include <glib/gi18n-lib.h>
 #include <winscard.h>
 
+#include "tke-crypto.h"
 #include "tke-error.h"
 #include "tke-pcsc-private.h"
 
@@ -66,6 +67,84 @@ tke_pcsc_parse_features (const guint8 *tlv,
         }
     }
   return TRUE;
+}
+
+void
+tke_pcsc_card_info_free (TkePcscCardInfo *info)
+{
+  g_free (info->serial);
+  g_free (info->zone);
+  g_free (info->zone_description);
+  g_free (info->description);
+  g_free (info);
+}
+
+char *
+tke_pcsc_utf8_value (const guint8 *value,
+            gsize size)
+{
+  if (!g_utf8_validate ((const char *) value, (gssize) size, NULL))
+    return g_strdup ("?");
+  return g_strndup ((const char *) value, size);
+}
+
+/* GET CARD INFO (card-protocol.md §4.3): TLVs (tag, length, value); unknown tags are skipped. */
+TkePcscCardInfo *
+tke_pcsc_parse_card_info (const guint8 *data,
+                 gsize size,
+                 GError **error)
+{
+  g_autoptr(TkePcscCardInfo) info = g_new0 (TkePcscCardInfo, 1);
+  gsize i = 0;
+
+  while (i + 2 <= size)
+    {
+      guint8 tag = data[i];
+      gsize length = data[i + 1];
+      const guint8 *value = data + i + 2;
+
+      if (i + 2 + length > size)
+        break;
+      switch (tag)
+        {
+        case 0x01:
+          info->serial = tke_crypto_hex_encode (value, length);
+          break;
+        case 0x02:
+          if (length == 1)
+            info->card_type = value[0] == 0x01 ? TKE_CARD_TYPE_CA
+                              : value[0] == 0x02 ? TKE_CARD_TYPE_EP11
+                                                 : TKE_CARD_TYPE_UNKNOWN;
+          break;
+        case 0x03:
+          info->zone = tke_crypto_hex_encode (value, length);
+          break;
+        case 0x04:
+          info->zone_description = tke_pcsc_utf8_value (value, length);
+          break;
+        case 0x05:
+          info->description = tke_pcsc_utf8_value (value, length);
+          break;
+        case 0x06:
+          if (length >= 1)
+            info->pin_tries_left = value[0];
+          break;
+        case 0x08:
+          if (length == 1)
+            info->has_signature_key = (value[0] & 0x01) != 0;
+          break;
+        default:
+          break;
+        }
+      i += 2 + length;
+    }
+  if (i != size || info->serial == NULL || info->card_type == TKE_CARD_TYPE_UNKNOWN)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+                           _("The card's information is malformed."));
+      return NULL;
+    }
+  return g_steal_pointer (&info);
 }
 
 /* card-protocol.md §1.2: the reader puts 6 ASCII digits at offset 0 of a

@@ -24,6 +24,7 @@
 #include <winscard.h>
 
 #include "tke-card.h"
+#include "tke-card-private.h"
 #include "tke-reader-monitor.h"
 #include "tke-reader-private.h"
 
@@ -248,7 +249,7 @@ post (Worker *w,
   e->name = g_strdup (name);
   e->flag = flag;
   e->atr = atr != NULL ? g_bytes_ref (atr) : NULL;
-  g_main_context_invoke_full (w->context, G_PRIORITY_DEFAULT, deliver_event, e, event_free);
+  tke_card_dispatch (w->context, deliver_event, e, event_free);
 }
 
 /* ---- The worker thread ---- */

@@ -20,6 +20,7 @@
 
 #define ADMIN_PIN "123456"
 #define PARTS_PIN "222222"
+#define ADMIN2_PIN "654321"
 
 static TkeReadersFixture fixture;
 
@@ -62,6 +63,8 @@ kill_pcscd (void)
   g_clear_object (&fixture.launcher);
 }
 
+static void swap_card (guint reader, const char *image);
+
 static void
 person_act (gboolean pin_prompt)
 {
@@ -77,13 +80,25 @@ person_act (gboolean pin_prompt)
     return;
   if (pin_prompt)
     {
-      g_autofree char *ready = tke_readers_ctl (&fixture, person.reader, "wait-prompt 20000");
+      g_autofree char *ready = tke_readers_ctl (&fixture, person.reader, "wait-prompt 8000");
 
-      g_assert_cmpstr (ready, ==, "ok");
+      /* The operation failed before the pad asked: its error tells why. */
+      if (!g_str_equal (ready, "ok"))
+        {
+          g_autofree char *status = tke_readers_ctl (&fixture, person.reader, "status");
+
+          g_test_message ("no PIN prompt on reader %u: %s, %s", person.reader, ready, status);
+          return;
+        }
     }
   if (g_str_equal (action, "kill-pcscd"))
     {
       kill_pcscd ();
+      return;
+    }
+  if (g_str_has_prefix (action, "swap "))
+    {
+      swap_card (person.reader, action + 5);
       return;
     }
   if (g_str_has_prefix (action, "insert "))
@@ -154,11 +169,24 @@ open_card (guint reader,
 
   tke_card_open_async (reader, NULL, wait, NULL, got_result, &result);
   card = tke_card_open_finish (await (&result), error);
+  if (card == NULL && error != NULL && *error != NULL)
+    g_test_message ("opening the card in reader %u: %s", reader, (*error)->message);
   if (card != NULL)
     {
       tke_card_set_pin_timeout (card, 20);
       g_signal_connect (card, "pin-requested", G_CALLBACK (on_pin_requested), NULL);
     }
+  return card;
+}
+
+static TkeCard *
+open_card_ok (guint reader)
+{
+  g_autoptr(GError) error = NULL;
+  TkeCard *card = open_card (reader, FALSE, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (card);
   return card;
 }
 
@@ -358,8 +386,8 @@ static void
 test_card_info_and_key_parts (void)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) admin = open_card (1, FALSE, &error);
-  g_autoptr(TkeCard) parts_card = open_card (2, FALSE, &error);
+  g_autoptr(TkeCard) admin = open_card_ok (1);
+  g_autoptr(TkeCard) parts_card = open_card_ok (2);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GPtrArray) parts = NULL;
   const TkeCardKeyPart *part;
@@ -465,7 +493,7 @@ test_verify_right (void)
 {
   const char *actions[] = { "keys " ADMIN_PIN, NULL };
   g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+  g_autoptr(TkeCard) card = open_card_ok (1);
 
   person_expect (1, actions);
   g_assert_true (verify (card, &error));
@@ -482,7 +510,7 @@ test_wrong_twice_then_right (void)
 {
   const char *actions[] = { "keys 654321", "keys 000000", "keys " ADMIN_PIN, NULL };
   g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+  g_autoptr(TkeCard) card = open_card_ok (1);
 
   person_expect (1, actions);
   g_assert_false (verify (card, &error));
@@ -503,7 +531,7 @@ test_pin_pad_timeout_and_cancel (void)
 {
   const char *actions[] = { "timeout", "none", "cancel", "keys " ADMIN_PIN, NULL };
   g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+  g_autoptr(TkeCard) card = open_card_ok (1);
 
   person_expect (1, actions);
   g_assert_false (verify (card, &error));
@@ -533,7 +561,7 @@ test_cancellable_does_not_stop_pin_entry (void)
 {
   const char *actions[] = { "keys " ADMIN_PIN, NULL };
   g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+  g_autoptr(TkeCard) card = open_card_ok (1);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GAsyncResult) result = NULL;
 
@@ -552,7 +580,7 @@ test_removed_during_signature (void)
   const char *actions[] = { "remove", NULL };
   const char *actions2[] = { "keys " ADMIN_PIN, NULL };
   g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+  g_autoptr(TkeCard) card = open_card_ok (1);
   g_autoptr(TkeCard) card2 = NULL;
   g_autoptr(GBytes) data = g_bytes_new_static ("command", 7);
 
@@ -565,7 +593,7 @@ test_removed_during_signature (void)
   swap_card (1, "admin1.card");
 
   /* Pulled between the PIN and the signature. */
-  card2 = open_card (1, FALSE, &error);
+  card2 = open_card_ok (1);
   person_expect (1, actions2);
   g_assert_true (verify (card2, &error));
   swap_card (1, "admin1.card");
@@ -583,7 +611,7 @@ test_blocked_survives_restart (void)
 
   make_card ("blockme.card", "333333");
   swap_card (2, "blockme.card");
-  card = open_card (2, FALSE, &error);
+  card = open_card_ok (2);
   person_expect (2, actions);
   g_assert_false (verify (card, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT);
@@ -602,7 +630,7 @@ test_blocked_survives_restart (void)
   g_clear_object (&card);
 
   restart_readers ("admin1.card", "blockme.card");
-  again = open_card (2, FALSE, &error);
+  again = open_card_ok (2);
   g_assert_no_error (error);
   g_assert_cmpuint (tke_card_get_pin_tries_left (again), ==, 0);
   g_assert_false (verify (again, &error));
@@ -626,7 +654,7 @@ test_generate_key_part_and_change_pin (void)
 
   make_card ("spare.card", PARTS_PIN);
   swap_card (2, "spare.card");
-  card = open_card (2, FALSE, &error);
+  card = open_card_ok (2);
   person_expect (2, actions);
   tke_card_generate_key_part_async (card, "made here", NULL, got_result, &result);
   part = tke_card_generate_key_part_finish (card, await (&result), &error);
@@ -642,7 +670,7 @@ test_generate_key_part_and_change_pin (void)
   g_clear_object (&result);
   g_clear_object (&result2);
   g_clear_object (&card);
-  card = open_card (2, FALSE, &error);
+  card = open_card_ok (2);
   g_assert_true (verify (card, &error)); /* 135790 */
   g_assert_no_error (error);
 
@@ -812,31 +840,118 @@ test_card_key_part_source (void)
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
 }
 
-/* A load swaps cards between parts: a source seals only from its card. */
+/* A load swaps cards between parts: a source seals only from its card and
+ * asks for it back. */
 static void
 test_card_key_part_source_other_card (void)
 {
+  const char *actions[] = { "swap keyparts.card", "keys " PARTS_PIN, NULL };
   g_autoptr(GError) error = NULL;
   g_autoptr(TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 1);
+  TkeKeyPartSource *source = TKE_KEY_PART_SOURCE (card_source);
   g_autoptr(EVP_PKEY) importer = tke_crypto_ec_generate (&error);
   g_autoptr(GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
   g_autoptr(GBytes) aad = g_bytes_new_static ("unit 1|new|part 1", 17);
   g_autoptr(GAsyncResult) r1 = NULL;
   g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr(GBytes) sealed = NULL;
+  g_autoptr(TkeSecret) part = NULL;
 
   g_signal_connect (card_source, "prompt", G_CALLBACK (on_prompt), NULL);
-  person_expect (2, (const char *[]) { NULL });
+  tke_card_key_part_source_set_pin_timeout (card_source, 20);
+  person_expect (2, actions);
   tke_card_key_part_source_load_async (card_source, NULL, got_result, &r1);
   g_assert_true (tke_card_key_part_source_load_finish (card_source, await (&r1), &error));
+  g_assert_no_error (error);
   swap_card (2, "spare.card");
-  tke_key_part_source_seal_async (TKE_KEY_PART_SOURCE (card_source), importer_point, aad, NULL,
-                                  got_result, &r2);
-  g_assert_null (tke_key_part_source_seal_finish (TKE_KEY_PART_SOURCE (card_source), await (&r2),
-                                                  &error));
-  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
-  g_assert_nonnull (strstr (error->message, "MK part 1"));
-  g_assert_cmpuint (person.prompts, ==, 0);
+  tke_key_part_source_seal_async (source, importer_point, aad, NULL, got_result, &r2);
+  sealed = tke_key_part_source_seal_finish (source, await (&r2), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (person.messages->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
+                   "Insert the key part card with “MK part 1” in reader 2");
+  part = tke_crypto_open (importer, g_bytes_get_data (aad, NULL), g_bytes_get_size (aad),
+                          g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed), &error);
+  g_assert_no_error (error);
+}
+
+/* Parts 1 of two cards: the second source waits for the second card. */
+static void
+test_card_key_part_source_group (void)
+{
+  const char *actions[] = { "swap spare.card", NULL };
+  const guint indexes[] = { 1, 1 };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) sources = tke_card_key_part_source_new_group (NULL, indexes, 2);
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+  TkeCardKeyPartSource *first = g_ptr_array_index (sources, 0);
+  TkeCardKeyPartSource *second = g_ptr_array_index (sources, 1);
+
+  person_expect (2, actions);
+  g_signal_connect (first, "prompt", G_CALLBACK (on_prompt), NULL);
+  g_signal_connect (second, "prompt", G_CALLBACK (on_prompt), NULL);
+  tke_card_key_part_source_load_async (first, NULL, got_result, &r1);
+  g_assert_true (tke_card_key_part_source_load_finish (first, await (&r1), &error));
+  tke_card_key_part_source_load_async (second, NULL, got_result, &r2);
+  g_assert_true (tke_card_key_part_source_load_finish (second, await (&r2), &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
+                   "Insert the next key part card in reader 2");
+  g_assert_cmpstr (tke_key_part_source_get_description (TKE_KEY_PART_SOURCE (first)), ==,
+                   "MK part 1");
+  g_assert_cmpstr (tke_key_part_source_get_description (TKE_KEY_PART_SOURCE (second)), ==,
+                   "made here");
+  g_assert_cmpstr (tke_card_key_part_source_get_serial (first), !=,
+                   tke_card_key_part_source_get_serial (second));
   swap_card (2, "keyparts.card");
+}
+
+/* Two administrators take turns at reader 1 (a signature threshold of 2). */
+static void
+test_card_signer_group (void)
+{
+  const char *actions[] = { "keys " ADMIN_PIN, "swap admin2.card", "keys " ADMIN2_PIN,
+                            "swap admin1.card", "keys " ADMIN_PIN, NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) signers = tke_card_signer_new_group (NULL, 2);
+  g_autoptr(GBytes) message = g_bytes_new_static ("commit", 6);
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr(GAsyncResult) r3 = NULL;
+  g_autoptr(GBytes) s1 = NULL;
+  g_autoptr(GBytes) s2 = NULL;
+  g_autoptr(GBytes) s3 = NULL;
+  TkeSigner *first = g_ptr_array_index (signers, 0);
+  TkeSigner *second = g_ptr_array_index (signers, 1);
+
+  person_expect (1, actions);
+  for (guint i = 0; i < signers->len; i++)
+    {
+      g_signal_connect (signers->pdata[i], "prompt", G_CALLBACK (on_prompt), NULL);
+      tke_card_signer_set_pin_timeout (signers->pdata[i], 20);
+    }
+  tke_signer_sign_async (first, message, NULL, got_result, &r1);
+  s1 = tke_signer_sign_finish (first, await (&r1), &error);
+  g_assert_no_error (error);
+  tke_signer_sign_async (second, message, NULL, got_result, &r2);
+  s2 = tke_signer_sign_finish (second, await (&r2), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (tke_signer_get_name (first), ==, "admin1.card");
+  g_assert_cmpstr (tke_signer_get_name (second), ==, "admin2.card");
+  g_assert_cmpstr (tke_signer_get_ski (first), !=, tke_signer_get_ski (second));
+  g_assert_cmpstr (g_ptr_array_index (person.messages, 1), ==,
+                   "Insert the next administrator card in reader 1 and enter its PIN on the PIN "
+                   "pad");
+
+  /* The first administrator again: asked for by name. */
+  tke_signer_sign_async (first, message, NULL, got_result, &r3);
+  s3 = tke_signer_sign_finish (first, await (&r3), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_ptr_array_index (person.messages, 3), ==,
+                   "Insert the administrator card of admin1.card in reader 1 and enter its PIN on "
+                   "the PIN pad");
+  g_assert_cmpuint (person.messages->len, ==, 5);
 }
 
 /* ---- pcscd goes away ---- */
@@ -872,7 +987,7 @@ test_pcscd_killed_during_pin_entry (void)
 {
   const char *actions[] = { "kill-pcscd", NULL };
   g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card (1, FALSE, &error);
+  g_autoptr(TkeCard) card = open_card_ok (1);
 
   person_expect (1, actions);
   g_assert_false (verify (card, &error));
@@ -919,13 +1034,16 @@ main (int argc,
     const char *ca[] = { "create-ca", "--zone-description", "Zone A", "--description", "CA A",
                          "ca.card", NULL };
     const char *sig[] = { "gen-sigkey", "admin1.card", NULL };
+    const char *sig2[] = { "gen-sigkey", "admin2.card", NULL };
     const char *part1[] = { "gen-keypart", "--description", "MK part 1", "keyparts.card", NULL };
     const char *part2[] = { "gen-keypart", "--description", "MK part 2", "keyparts.card", NULL };
 
     g_assert_cmpint (tke_readers_card (&fixture, "111111\n222222\n", ca, NULL), ==, 0);
     make_card ("admin1.card", ADMIN_PIN);
     make_card ("keyparts.card", PARTS_PIN);
+    make_card ("admin2.card", ADMIN2_PIN);
     g_assert_cmpint (tke_readers_card (&fixture, ADMIN_PIN "\n", sig, NULL), ==, 0);
+    g_assert_cmpint (tke_readers_card (&fixture, ADMIN2_PIN "\n", sig2, NULL), ==, 0);
     g_assert_cmpint (tke_readers_card (&fixture, PARTS_PIN "\n", part1, NULL), ==, 0);
     g_assert_cmpint (tke_readers_card (&fixture, PARTS_PIN "\n", part2, NULL), ==, 0);
   }
@@ -950,6 +1068,8 @@ main (int argc,
   g_test_add_func ("/card-layer/signer/wrong-card", test_card_signer_wrong_card);
   g_test_add_func ("/card-layer/key-part-source/seal-open-tamper", test_card_key_part_source);
   g_test_add_func ("/card-layer/key-part-source/other-card", test_card_key_part_source_other_card);
+  g_test_add_func ("/card-layer/key-part-source/group", test_card_key_part_source_group);
+  g_test_add_func ("/card-layer/signer/group", test_card_signer_group);
   g_test_add_func ("/card-layer/pcscd/monitor-survives", test_monitor_survives_pcscd);
   g_test_add_func ("/card-layer/pcscd/killed-during-pin-entry", test_pcscd_killed_during_pin_entry);
   g_test_add_func ("/card-layer/pcscd/killed-during-card-wait", test_pcscd_killed_during_card_wait);

@@ -109,6 +109,82 @@ test_change_pin_structure (void)
   g_assert_cmphex (out[23], ==, 0x06);
 }
 
+static void
+test_card_info (void)
+{
+  /* An EP11 card with a signature key, an unknown tag 0x7F in the middle
+   * (later protocol versions may add some) and empty key part list. */
+  static const guint8 tlv[] = {
+    0x01, 8, 0x9F, 0x2C, 0x4A, 0x0B, 0x11, 0xD3, 0xE8, 0x70,
+    0x02, 1, 0x02,
+    0x03, 8, 0x5A, 0x1B, 0x3C, 0x4D, 0x5E, 0x6F, 0x70, 0x81,
+    0x04, 4, 'Z', 'o', 'n', 'e',
+    0x7F, 3, 1, 2, 3,
+    0x05, 7, 'A', 'd', 'm', 'i', 'n', ' ', '1',
+    0x06, 1, 2,
+    0x07, 1, 3,
+    0x08, 1, 0x03,
+    0x09, 0,
+    0x0A, 1, 0x55,
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(TkePcscCardInfo) info = tke_pcsc_parse_card_info (tlv, sizeof tlv, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (info->serial, ==, "9f2c4a0b11d3e870");
+  g_assert_cmpint (info->card_type, ==, TKE_CARD_TYPE_EP11);
+  g_assert_cmpstr (info->zone, ==, "5a1b3c4d5e6f7081");
+  g_assert_cmpstr (info->zone_description, ==, "Zone");
+  g_assert_cmpstr (info->description, ==, "Admin 1");
+  g_assert_cmpuint (info->pin_tries_left, ==, 2);
+  g_assert_true (info->has_signature_key);
+}
+
+static void
+test_card_info_ca_and_bad_text (void)
+{
+  /* A CA card: two tries counters; a description that is not UTF-8. */
+  static const guint8 tlv[] = {
+    0x01, 8, 1, 2, 3, 4, 5, 6, 7, 8,
+    0x02, 1, 0x01,
+    0x05, 2, 0xC3, 0x28,
+    0x06, 2, 5, 4,
+  };
+  g_autoptr(TkePcscCardInfo) info = tke_pcsc_parse_card_info (tlv, sizeof tlv, NULL);
+
+  g_assert_nonnull (info);
+  g_assert_cmpint (info->card_type, ==, TKE_CARD_TYPE_CA);
+  g_assert_cmpstr (info->description, ==, "?");
+  g_assert_cmpuint (info->pin_tries_left, ==, 5);
+  g_assert_false (info->has_signature_key);
+}
+
+static void
+test_card_info_malformed (void)
+{
+  static const guint8 truncated[] = { 0x01, 8, 1, 2, 3 };
+  static const guint8 no_serial[] = { 0x02, 1, 0x02 };
+  static const guint8 bad_type[] = { 0x01, 1, 1, 0x02, 1, 0x09 };
+  const struct
+  {
+    const guint8 *data;
+    gsize size;
+  } cases[] = {
+    { truncated, sizeof truncated },
+    { no_serial, sizeof no_serial },
+    { bad_type, sizeof bad_type },
+    { truncated, 1 },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_null (tke_pcsc_parse_card_info (cases[i].data, cases[i].size, &error));
+      g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+    }
+}
+
 typedef struct
 {
   guint sw;
@@ -255,5 +331,8 @@ main (int argc,
   g_test_add_func ("/pcsc/status-words/pin", test_pin_status_words);
   g_test_add_func ("/pcsc/status-words/command", test_command_status_words);
   g_test_add_func ("/pcsc/errors", test_pcsc_errors);
+  g_test_add_func ("/pcsc/card-info/ep11", test_card_info);
+  g_test_add_func ("/pcsc/card-info/ca-bad-text", test_card_info_ca_and_bad_text);
+  g_test_add_func ("/pcsc/card-info/malformed", test_card_info_malformed);
   return g_test_run ();
 }
