@@ -25,6 +25,7 @@ struct _TkePinPrompt
   guint reader;
   char *card_kind;
   TkePinPromptState state;
+  guint tries_left; /* after a wrong PIN, until the PIN is taken */
 
   GtkImage *icon;
   GtkSpinner *spinner;
@@ -90,17 +91,25 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
   g_autofree char *title = NULL;
   g_autofree char *description = NULL;
   const char *kind;
+  TkePinPromptState old_state;
 
   g_return_if_fail (TKE_IS_PIN_PROMPT (self));
 
+  old_state = self->state;
   self->state = state;
+  if (state == TKE_PIN_PROMPT_WRONG_PIN)
+    self->tries_left = tries_left;
+  else if (state != TKE_PIN_PROMPT_ENTER_PIN)
+    self->tries_left = 0;
   kind = self->card_kind != NULL ? self->card_kind : _("the card");
   switch (state)
     {
     case TKE_PIN_PROMPT_WAITING_FOR_CARD:
       /* Translators: "Insert an administrator card in reader 1" */
       title = g_strdup_printf (_("Insert %s in reader %u"), kind, self->reader);
-      description = g_strdup_printf (_("Waiting for a card in reader %u…"), self->reader);
+      /* The owner may say which card exactly ("the administrator card of …"). */
+      description = card_description != NULL ? g_strdup (card_description)
+                                              : g_strdup_printf (_("Waiting for a card in reader %u…"), self->reader);
       show (self, "media-removable-symbolic", TRUE, title, description, NULL);
       break;
     case TKE_PIN_PROMPT_CARD_FOUND:
@@ -110,8 +119,16 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
       break;
     case TKE_PIN_PROMPT_ENTER_PIN:
       title = g_strdup_printf (_("Enter the PIN on the PIN pad of reader %u"), self->reader);
-      description = g_strdup_printf (_("Type the 6-digit PIN of “%s” on the reader's keys, then press OK on the reader."),
-                                     card_description != NULL ? card_description : kind);
+      if (old_state == TKE_PIN_PROMPT_WRONG_PIN || (old_state == TKE_PIN_PROMPT_ENTER_PIN && self->tries_left > 0))
+        /* The pad asks again after a wrong PIN: keep saying so. */
+        description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                    "The PIN was wrong: %u try left before the card is blocked. Type the PIN of “%s” again, then press OK on the reader.",
+                                                    "The PIN was wrong: %u tries left before the card is blocked. Type the PIN of “%s” again, then press OK on the reader.",
+                                                    self->tries_left),
+                                       self->tries_left, card_description != NULL ? card_description : kind);
+      else
+        description = g_strdup_printf (_("Type the 6-digit PIN of “%s” on the reader's keys, then press OK on the reader."),
+                                       card_description != NULL ? card_description : kind);
       show (self, "input-dialpad-symbolic", FALSE, title, description, NULL);
       break;
     case TKE_PIN_PROMPT_ACCEPTED:

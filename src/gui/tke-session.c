@@ -16,6 +16,7 @@
 
 #include "tke-load-wizard.h"
 #include "tke-login-dialog.h"
+#include "tke-card-ceremony.h"
 #include "tke-rotation-dialog.h"
 #include "tke-session.h"
 
@@ -628,24 +629,57 @@ rotate (TkeSession *self,
   tke_service_client_start_rotation_async (self->client, self->cancellable, on_rotation_polled, g_object_ref (self));
 }
 
-/* The card ceremonies (load, commit, set immediate, clear) need the
- * wizard driven by TkeCeremony with card signers and key part sources;
- * until that is wired, say so plainly and name the CLI verbs that do it
- * with key files. */
-static void
-not_yet (TkeSession *self,
-         const char *name,
-         GtkWindow *dialog)
-{
-  g_autofree char *message = g_strdup_printf (_("This version cannot run the “%s” ceremony with smart cards yet. "
-                                                "Use the tke command line with key files: tke cryptounit-mk-load, "
-                                                "cryptounit-mk-commit, cryptounit-mk-clrnew, cryptounit-mk-clrcur."),
-                                              name);
+/* ---- The card ceremonies: load, commit, set immediate, clear ---- */
 
-  if (TKE_IS_LOAD_WIZARD (dialog))
-    tke_load_wizard_show_error (TKE_LOAD_WIZARD (dialog), message);
-  else if (self->window != NULL)
-    tke_window_add_toast (self->window, message);
+static void
+on_card_ceremony_finished (TkeCardCeremony *ceremony,
+                           gboolean success,
+                           TkeSession *self)
+{
+  if (self->window == NULL)
+    return;
+  tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
+  tke_session_refresh (self);
+}
+
+static const struct
+{
+  const char *name;
+  TkeCeremonyKind kind;
+} card_ceremonies[] = {
+  { "load", TKE_CEREMONY_LOAD },
+  { "commit", TKE_CEREMONY_COMMIT },
+  { "set-immediate", TKE_CEREMONY_SET_IMMEDIATE },
+  { "clear-new", TKE_CEREMONY_CLEAR_NEW },
+  { "clear-current", TKE_CEREMONY_CLEAR_CURRENT },
+};
+
+static gboolean
+run_card_ceremony (TkeSession *self,
+                   const char *name,
+                   TkeLoadWizard *wizard)
+{
+  GListModel *units = tke_master_keys_page_get_selected_units (tke_window_get_master_keys_page (self->window));
+  TkeCardCeremony *ceremony;
+
+  for (guint i = 0; i < G_N_ELEMENTS (card_ceremonies); i++)
+    {
+      if (!g_str_equal (name, card_ceremonies[i].name))
+        continue;
+      if (units == NULL || g_list_model_get_n_items (units) == 0)
+        {
+          tke_load_wizard_show_error (wizard, _("No crypto unit is selected. Select the units on the Crypto units tab first."));
+          return TRUE;
+        }
+      ceremony = tke_card_ceremony_new (self->client, card_ceremonies[i].kind, units, wizard);
+      /* The wizard owns its ceremony: closing it ends the ceremony. */
+      g_object_set_data_full (G_OBJECT (wizard), "tke-card-ceremony", ceremony, g_object_unref);
+      g_signal_connect_object (ceremony, "finished", G_CALLBACK (on_card_ceremony_finished), self, 0);
+      tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
+      tke_card_ceremony_start (ceremony);
+      return TRUE;
+    }
+  return FALSE;
 }
 
 static void
@@ -656,8 +690,14 @@ on_ceremony (TkeWindow *window,
 {
   if (g_str_equal (name, "rotate") && TKE_IS_ROTATION_DIALOG (dialog))
     rotate (self, TKE_ROTATION_DIALOG (dialog));
+  else if (TKE_IS_LOAD_WIZARD (dialog) && run_card_ceremony (self, name, TKE_LOAD_WIZARD (dialog)))
+    return;
   else
-    not_yet (self, name, dialog);
+    {
+      g_autofree char *message = g_strdup_printf (_("This version cannot run the “%s” ceremony."), name);
+
+      tke_window_add_toast (window, message);
+    }
 }
 
 /* ---- Life cycle ---- */

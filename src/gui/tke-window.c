@@ -317,9 +317,33 @@ ceremony_dialog (TkeWindow *self,
 
   if (g_str_equal (name, "rotate"))
     return GTK_WINDOW (tke_rotation_dialog_new (GTK_WINDOW (self)));
-  if (!g_str_equal (name, "load") && !g_str_equal (name, "commit"))
-    return NULL;
-  wizard = tke_load_wizard_new (GTK_WINDOW (self), g_str_equal (name, "load") ? TKE_LOAD_WIZARD_LOAD : TKE_LOAD_WIZARD_COMMIT);
+  if (g_str_equal (name, "load"))
+    wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_LOAD);
+  else if (g_str_equal (name, "commit"))
+    wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+  else
+    {
+      /* The other signing ceremonies: an administrator card and its PIN. */
+      static const struct
+      {
+        const char *name;
+        const char *heading;
+      } headings[] = {
+        { "set-immediate", N_("Set the New Master Key") },
+        { "clear-new", N_("Clear the New Master Key Registers") },
+        { "clear-current", N_("Clear the Current Master Key Registers") },
+      };
+
+      wizard = NULL;
+      for (guint i = 0; i < G_N_ELEMENTS (headings); i++)
+        if (g_str_equal (name, headings[i].name))
+          {
+            wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+            tke_load_wizard_set_heading (wizard, _(headings[i].heading));
+          }
+      if (wizard == NULL)
+        return NULL;
+    }
   tke_load_wizard_set_virtual_pads (wizard, self->controls[0], self->controls[1]);
   return GTK_WINDOW (wizard);
 }

@@ -290,7 +290,7 @@ test_keys_registers_and_buttons (Fixture *f,
   assert_enabled (page, "load", TRUE, NULL);
   assert_enabled (page, "commit", FALSE, "Commit needs Full Uncommitted");
   assert_enabled (page, "rotate", FALSE, "Rotate needs Full Committed");
-  assert_enabled (page, "set-immediate", FALSE, "only to finish a rotation");
+  assert_enabled (page, "set-immediate", FALSE, "to finish a rotation that did not complete");
   assert_enabled (page, "clear-new", FALSE, "already Empty");
   assert_enabled (page, "clear-current", TRUE, NULL);
   tke_test_save_screenshot (GTK_WIDGET (f->window), "master-keys");
