@@ -140,7 +140,7 @@ on_waiting_for_pin (TkeCard *card, GParamSpec *pspec, TkeCardCeremony *self)
   g_signal_handlers_disconnect_by_func (card, on_waiting_for_pin, self);
   if (tke_pin_prompt_get_state (tke_load_wizard_get_pin_prompt (self->wizard)) ==
       TKE_PIN_PROMPT_ENTER_PIN)
-    tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_CARD_FOUND,
+    tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WORKING,
                                    tke_card_get_description (card), 0);
 }
 

@@ -159,6 +159,10 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
       title = g_strdup_printf (_("Card found: “%s”"), card_description != NULL ? card_description : "");
       show (self, "emblem-ok-symbolic", FALSE, title, _("Choose what to load from the card's list below."), NULL);
       break;
+    case TKE_PIN_PROMPT_WORKING:
+      title = g_strdup_printf (_("Card: “%s”"), card_description != NULL ? card_description : "");
+      show (self, "emblem-ok-symbolic", TRUE, title, _("The card checks the PIN and does its work. Leave it in the reader."), NULL);
+      break;
     default:
       g_return_if_reached ();
     }
