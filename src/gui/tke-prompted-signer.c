@@ -18,8 +18,6 @@
 
 #include "config.h"
 
-#include <glib/gi18n.h>
-
 #include "tke-prompted-signer.h"
 
 struct _TkePromptedSigner

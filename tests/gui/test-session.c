@@ -340,6 +340,14 @@ on_tick (gpointer data)
 
   if (s->last != 0 && now - s->last > s->worst)
     s->worst = now - s->last;
+  if (s->last != 0 && now - s->last > 25000 && g_getenv ("TKE_TEST_STALL_DEBUG") != NULL)
+    {
+      TkeRotationDialog *d = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+      g_printerr ("STALL %.1f ms at tick %u: messages %u, prompt %d, progress %s\n", (now - s->last) / 1000.0, s->ticks,
+                  d ? tke_rotation_dialog_get_n_messages (d) : 0,
+                  d ? gtk_widget_get_visible (GTK_WIDGET (tke_rotation_dialog_get_pin_prompt (d))) : -1,
+                  d ? tke_rotation_dialog_get_progress_text (d) : "");
+    }
   s->last = now;
   s->ticks++;
   return G_SOURCE_CONTINUE;
