@@ -251,6 +251,10 @@ tke_rotation_dialog_show_card_step (TkeRotationDialog *self,
   if (shown == gtk_widget_get_visible (GTK_WIDGET (self->pin_prompt)))
     return;
   gtk_widget_set_visible (GTK_WIDGET (self->pin_prompt), shown);
+  /* Small while the keys are rewrapped (every frame of the progress bar
+   * is cheaper), tall enough for the prompt and its pad now. */
+  if (shown)
+    gtk_window_set_default_size (GTK_WINDOW (self), 660, 780);
   if (shown)
     gtk_label_set_text (self->headline, _("Every key is rewrapped. Set immediate now makes the new master key current on every "
                                           "selected crypto unit; it needs the signature of an administrator card."));

@@ -676,7 +676,12 @@ on_rotation_done (GObject *source,
                           ? g_strdup (_("The rotation stopped: set immediate did not succeed on every crypto unit (see the list above)."))
                           : g_strdup_printf (_("The rotation stopped: %s"), error->message);
               if (tke_rotation_has_advice (rotation))
-                next = tke_rotation_get_advice_explanation (rotation);
+                {
+                  /* The recovery page shows the same conclusion at once;
+                   * the refresh below reads the units and advises again. */
+                  next = tke_rotation_get_advice_explanation (rotation);
+                  tke_window_set_recovery (self->window, tke_rotation_get_advice (rotation), next);
+                }
             }
           tke_rotation_dialog_finish (self->rotation_dialog, message, next);
         }
