@@ -18,6 +18,8 @@
 
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "tke-prompted-signer.h"
 
 struct _TkePromptedSigner
@@ -182,6 +184,13 @@ on_prepared (GObject *source,
 
   if (!tke_card_signer_prepare_finish (TKE_CARD_SIGNER (source), result, &error))
     {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          /* Said per unit in the dialog: say what it means there. */
+          g_error_free (error);
+          error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                       _("Stopped while waiting for the administrator card; nothing was sent."));
+        }
       finish_all (self, error);
       return;
     }

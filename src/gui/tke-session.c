@@ -857,6 +857,9 @@ tke_session_dispose (GObject *object)
   TkeSession *self = TKE_SESSION (object);
 
   g_cancellable_cancel (self->cancellable);
+  /* A wait for the card would outlive the window otherwise. */
+  if (self->signer != NULL)
+    tke_prompted_signer_cancel (self->signer);
   g_clear_object (&self->signer);
   if (self->rotation_dialog != NULL)
     g_object_weak_unref (G_OBJECT (self->rotation_dialog), on_rotation_dialog_gone, self);

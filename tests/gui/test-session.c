@@ -382,6 +382,7 @@ stop_at_card_wait (TkeRotationDialog *dialog)
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation"));
   g_assert_true (tke_test_wait_until (rotation_dialog_finished, NULL, 30000));
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 3);
+  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (dialog), "Stopped while waiting for the administrator card"));
   g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog), "The rotation stopped:"));
 }
 
