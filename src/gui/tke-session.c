@@ -241,9 +241,9 @@ interrupted_note (void)
     return NULL;
   time = g_date_time_new_from_unix_local (record->time / G_USEC_PER_SEC);
   when = time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M") : g_strdup ("?");
-  /* Translators: "The “rotate” ceremony started on 2026-11-23 19:40 did not finish (journal …)." */
-  return g_strdup_printf (_("The “%s” ceremony started on %s did not finish (journal %s)."), record->kind, when,
-                          tke_journal_get_path (journal));
+  /* Translators: "The “rotate” ceremony did not finish: its last step in the journal (…) is “rewrap”, at 2026-11-23 19:40." */
+  return g_strdup_printf (_("The “%s” ceremony did not finish: its last step in the journal (%s) is “%s”, at %s."), record->kind,
+                          tke_journal_get_path (journal), record->step, when);
 }
 
 static void

@@ -410,6 +410,15 @@ assert_recovery_page (Fixture *f,
   tke_test_save_screenshot (GTK_WIDGET (f->window), screenshot);
 }
 
+static gboolean
+page_says (gpointer data)
+{
+  gpointer *args = data;
+  TkeWindow *window = args[1];
+
+  return tke_test_find_label_containing (GTK_WIDGET (tke_window_get_recovery_page (window)), args[0]) != NULL;
+}
+
 /* (b) The rewrap fails half-way (injected): the recovery page offers
  * only Rotate Again; pressed, it resumes, and (c) a wrong PIN on the pad
  * says how many tries are left and asks again; the right one finishes. */
@@ -430,7 +439,29 @@ test_recovery_after_failed_rewrap (void)
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 0);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
+  /* As if this workstation had stopped during the rewrap: the journal's
+   * last ceremony has no end; the page names it. */
+  {
+    g_autoptr(TkeJournal) journal = tke_journal_new (NULL);
+    g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
+    GListModel *model = tke_crypto_units_page_get_units (tke_window_get_units_page (f.window));
+    g_autoptr(GError) error = NULL;
+
+    for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+      g_ptr_array_add (units, g_list_model_get_item (model, i));
+    g_assert_true (tke_journal_begin (journal, "rotate", f.emu->instance, units, NULL, f.vp, &error));
+    g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_BEGIN, NULL, &error));
+    g_assert_no_error (error);
+    gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL);
+  }
   assert_recovery_page (&f, TKE_RECOVERY_ACTION_RESUME_ROTATE, "Rotate Again", "rotation-recovery-page");
+  {
+    gpointer args[2] = { (gpointer) "The “rotate” ceremony did not finish: its last step in the journal", f.window };
+    g_assert_true (tke_test_wait_until (page_says, args, 20000));
+  }
+  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "is “rewrap”, at"));
+  tke_test_flush_widget (GTK_WIDGET (f.window));
+  tke_test_save_screenshot (GTK_WIDGET (f.window), "rotation-recovery-page");
   tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
   dialog = rotation_dialog ();
   g_assert_nonnull (dialog);
