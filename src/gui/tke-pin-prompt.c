@@ -82,6 +82,14 @@ show (TkePinPrompt *self,
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
 }
 
+/* After a wrong PIN the owner asks again at once: the pad waits, and the
+ * title keeps saying how many tries are left. */
+static gboolean
+pad_waits (TkePinPromptState state)
+{
+  return state == TKE_PIN_PROMPT_ENTER_PIN || state == TKE_PIN_PROMPT_WRONG_PIN;
+}
+
 void
 tke_pin_prompt_set_state (TkePinPrompt *self,
                           TkePinPromptState state,
@@ -166,9 +174,9 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
     default:
       g_return_if_reached ();
     }
-  gtk_widget_set_visible (self->cancel_note, state == TKE_PIN_PROMPT_ENTER_PIN);
+  gtk_widget_set_visible (self->cancel_note, pad_waits (state));
   /* The pad's keys are shown only while the reader waits for them. */
-  gtk_widget_set_visible (self->pad, state == TKE_PIN_PROMPT_ENTER_PIN &&
+  gtk_widget_set_visible (self->pad, pad_waits (state) &&
                                        tke_virtual_pin_pad_get_control_path (TKE_VIRTUAL_PIN_PAD (self->pad)) != NULL);
 }
 
@@ -200,7 +208,7 @@ tke_pin_prompt_set_virtual_pad (TkePinPrompt *self,
   g_return_if_fail (TKE_IS_PIN_PROMPT (self));
 
   tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad), control_path);
-  gtk_widget_set_visible (self->pad, control_path != NULL && self->state == TKE_PIN_PROMPT_ENTER_PIN);
+  gtk_widget_set_visible (self->pad, control_path != NULL && pad_waits (self->state));
 }
 
 GtkWidget *

@@ -384,7 +384,7 @@ test_recovery_offers_one_action (Fixture *f,
   n_requests = 0;
   tke_test_click (tke_test_find_button (recovery, "Remove Switched Units and Set Immediate"));
   g_assert_cmpuint (n_requests, ==, 1);
-  g_assert_cmpstr (last_request, ==, "remove-and-set-immediate");
+  g_assert_cmpstr (last_request, ==, "recover");
 
   /* Set immediate advised: that button is the one enabled on the tab too. */
   tke_window_set_recovery (f->window, TKE_RECOVERY_ACTION_SET_IMMEDIATE, "Set immediate on all units.");
