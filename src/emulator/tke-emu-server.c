@@ -1617,7 +1617,8 @@ arm_faults_from_file (TkeEmuServer *self)
   keys = g_key_file_get_int64 (file, "faults", "fail-after-keys", &error);
   if (error != NULL || keys < 0)
     {
-      g_warning ("%s: [faults] fail-after-keys is not a number of keys", self->faults.faults_file);
+      g_printerr ("tke-emulator: %s: [faults] fail-after-keys is not a number of keys; ignored\n",
+                  self->faults.faults_file);
       return;
     }
   g_message ("Fault armed: the rewrap stops after %" G_GINT64_FORMAT " keys.", keys);
