@@ -34,8 +34,7 @@ tke_virtual_card_image_free (TkeVirtualCardImage *image)
 }
 
 static gint
-by_file_name (gconstpointer a,
-              gconstpointer b)
+by_file_name (gconstpointer a, gconstpointer b)
 {
   const TkeVirtualCardImage *x = *(TkeVirtualCardImage *const *) a;
   const TkeVirtualCardImage *y = *(TkeVirtualCardImage *const *) b;
@@ -46,10 +45,9 @@ by_file_name (gconstpointer a,
 /* The clear fields of an image (card-protocol.md §7) name the card;
  * nothing secret is read, and no chip key is needed. */
 static TkeVirtualCardImage *
-read_image (const char *dir,
-            const char *name)
+read_image (const char *dir, const char *name)
 {
-  g_autoptr(GKeyFile) file = g_key_file_new ();
+  g_autoptr (GKeyFile) file = g_key_file_new ();
   TkeVirtualCardImage *image = g_new0 (TkeVirtualCardImage, 1);
 
   image->path = g_build_filename (dir, name, NULL);
@@ -73,11 +71,11 @@ read_image (const char *dir,
  * Returns: (transfer container): the images, by file name.
  */
 GPtrArray *
-tke_virtual_cards_list (const char *dir,
-                        GError **error)
+tke_virtual_cards_list (const char *dir, GError **error)
 {
-  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_virtual_card_image_free);
-  g_autoptr(GDir) listing = g_dir_open (dir, 0, error);
+  g_autoptr (GPtrArray) images =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) tke_virtual_card_image_free);
+  g_autoptr (GDir) listing = g_dir_open (dir, 0, error);
   const char *name;
 
   if (listing == NULL)
@@ -123,7 +121,8 @@ command (GSocketConnection *connection,
   if (answer == NULL)
     {
       if (error != NULL && *error == NULL)
-        g_set_error_literal (error, TKE_ERROR, TKE_ERROR_IO, _("The virtual reader closed the connection."));
+        g_set_error_literal (error, TKE_ERROR, TKE_ERROR_IO,
+                             _ ("The virtual reader closed the connection."));
       return NULL;
     }
   if (g_str_has_prefix (answer, "error "))
@@ -135,8 +134,7 @@ command (GSocketConnection *connection,
 }
 
 static gboolean
-pause_for_pcscd (GCancellable *cancellable,
-                 GError **error)
+pause_for_pcscd (GCancellable *cancellable, GError **error)
 {
   for (guint waited = 0; waited < SWAP_PAUSE_MS; waited += 50)
     {
@@ -148,14 +146,12 @@ pause_for_pcscd (GCancellable *cancellable,
 }
 
 static gboolean
-swap_cards (Swap *swap,
-            GCancellable *cancellable,
-            GError **error)
+swap_cards (Swap *swap, GCancellable *cancellable, GError **error)
 {
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (swap->control_path);
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GDataInputStream) input = NULL;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (swap->control_path);
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GDataInputStream) input = NULL;
   g_autofree char *status = NULL;
   g_autofree char *insert = NULL;
   g_autofree char *answer = NULL;
@@ -187,10 +183,7 @@ swap_cards (Swap *swap,
 }
 
 static void
-swap_thread (GTask *task,
-             gpointer source_object,
-             gpointer task_data,
-             GCancellable *cancellable)
+swap_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   GError *error = NULL;
 
@@ -217,7 +210,7 @@ tke_virtual_cards_swap_async (const char *control_path,
                               GAsyncReadyCallback callback,
                               gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (NULL, cancellable, callback, user_data);
   Swap *swap = g_new0 (Swap, 1);
 
   g_return_if_fail (control_path != NULL);
@@ -229,8 +222,7 @@ tke_virtual_cards_swap_async (const char *control_path,
 }
 
 gboolean
-tke_virtual_cards_swap_finish (GAsyncResult *result,
-                               GError **error)
+tke_virtual_cards_swap_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);

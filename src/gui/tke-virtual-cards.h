@@ -25,15 +25,13 @@ typedef struct
 void tke_virtual_card_image_free (TkeVirtualCardImage *image);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeVirtualCardImage, tke_virtual_card_image_free)
 
-GPtrArray *tke_virtual_cards_list (const char *dir,
-                                   GError **error);
+GPtrArray *tke_virtual_cards_list (const char *dir, GError **error);
 
 void tke_virtual_cards_swap_async (const char *control_path,
                                    const char *image_path,
                                    GCancellable *cancellable,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data);
-gboolean tke_virtual_cards_swap_finish (GAsyncResult *result,
-                                        GError **error);
+gboolean tke_virtual_cards_swap_finish (GAsyncResult *result, GError **error);
 
 G_END_DECLS

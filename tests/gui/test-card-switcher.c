@@ -42,9 +42,7 @@ reader_says (gpointer data)
 }
 
 static void
-wait_for_summary (TkeReadersBar *bar,
-                  guint reader,
-                  const char *summary)
+wait_for_summary (TkeReadersBar *bar, guint reader, const char *summary)
 {
   Expect e = { bar, reader, summary };
 
@@ -65,8 +63,7 @@ open_demo_window (void)
 
 /* The item of the open menu whose label is TEXT: a GtkModelButton. */
 static GtkWidget *
-menu_item (GtkWidget *popover,
-           const char *text)
+menu_item (GtkWidget *popover, const char *text)
 {
   GtkWidget *label = tke_test_find_label (popover, text);
   GtkWidget *item = label;
@@ -88,10 +85,7 @@ popover_mapped (gpointer data)
 /* Opens the reader's "Cards" menu and picks ITEM, as a person
  * clicks; with SCREENSHOT, the open menu is saved first. */
 static void
-pick (TkeReadersBar *bar,
-      guint reader,
-      const char *item,
-      const char *screenshot)
+pick (TkeReadersBar *bar, guint reader, const char *item, const char *screenshot)
 {
   GtkMenuButton *button = tke_readers_bar_get_card_button (bar, reader);
   GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (button));
@@ -111,14 +105,16 @@ test_insert_and_remove (void)
 {
   TkeWindow *window = open_demo_window ();
   TkeReadersBar *bar = tke_window_get_readers_bar (window);
-  GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (tke_readers_bar_get_card_button (bar, 1)));
+  GtkWidget *popover =
+      GTK_WIDGET (gtk_menu_button_get_popover (tke_readers_bar_get_card_button (bar, 1)));
 
   wait_for_summary (bar, 1, "Reader 1: no card");
   wait_for_summary (bar, 2, "Reader 2: no card");
 
   /* The menu lists the demo's cards by description, the CA card too. */
   pick (bar, 1, "Admin card 1", "card-switcher-menu");
-  for (const char *const *name = (const char *const[]){ "Admin card 2", "Demo CA", "Key part card 1", "Remove Card", NULL };
+  for (const char *const *name = (const char *const[]){ "Admin card 2", "Demo CA",
+                                                        "Key part card 1", "Remove Card", NULL };
        *name != NULL; name++)
     g_assert_nonnull (tke_test_find_label (popover, *name));
   wait_for_summary (bar, 1, "Reader 1: EP11 card “Admin card 1”");
@@ -165,7 +161,8 @@ test_unreadable_card (void)
   g_autofree char *broken = tke_readers_path (&fixture, "broken.card");
   Expect refused = { bar, 1, "Reader 1: the card was not changed: " };
 
-  g_assert_true (g_file_set_contents (broken, "[TKE Card]\nFormat=1\nDescription=Broken card\n", -1, NULL));
+  g_assert_true (
+      g_file_set_contents (broken, "[TKE Card]\nFormat=1\nDescription=Broken card\n", -1, NULL));
   wait_for_summary (bar, 1, "Reader 1: no card");
   pick (bar, 1, "Broken card", NULL);
   g_assert_true (tke_test_wait_until (label_starts_with, &refused, 20000));
@@ -192,7 +189,7 @@ test_demo_fault_menu (void)
   TkeWindow *window = open_demo_window ();
   g_autofree char *path = tke_readers_path (&fixture, "faults.ini");
   g_autofree char *contents = NULL;
-  g_autoptr(GKeyFile) faults = g_key_file_new ();
+  g_autoptr (GKeyFile) faults = g_key_file_new ();
 
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.demo-fail-rotation", NULL));
@@ -208,7 +205,8 @@ test_demo_fault_menu (void)
 
     tke_window_set_virtual_readers (plain, NULL, NULL);
     tke_window_set_demo (plain, NULL, NULL);
-    g_assert_false (gtk_widget_get_visible (GTK_WIDGET (tke_readers_bar_get_card_button (tke_window_get_readers_bar (plain), 1))));
+    g_assert_false (gtk_widget_get_visible (
+        GTK_WIDGET (tke_readers_bar_get_card_button (tke_window_get_readers_bar (plain), 1))));
     gtk_widget_activate_action (GTK_WIDGET (plain), "win.demo-fail-rotation", NULL);
     g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
     gtk_window_destroy (GTK_WINDOW (plain));
@@ -219,7 +217,9 @@ test_demo_fault_menu (void)
 static void
 make_cards (void)
 {
-  const char *ca[] = { "create-ca", "--zone-description", "Demo zone", "--description", "Demo CA", "ca.card", NULL };
+  const char *ca[] = {
+    "create-ca", "--zone-description", "Demo zone", "--description", "Demo CA", "ca.card", NULL
+  };
   const struct
   {
     const char *image, *description, *pin;
@@ -233,15 +233,16 @@ make_cards (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cards); i++)
     {
       g_autofree char *pins = g_strdup_printf ("111111\n222222\n%s\n", cards[i].pin);
-      const char *create[] = { "create", "--zone", "ca.card", "--description", cards[i].description, cards[i].image, NULL };
+      const char *create[] = {
+        "create", "--zone", "ca.card", "--description", cards[i].description, cards[i].image, NULL
+      };
 
       g_assert_cmpint (tke_readers_card (&fixture, pins, create, NULL), ==, 0);
     }
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   int status;
 
