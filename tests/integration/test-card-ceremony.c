@@ -410,6 +410,11 @@ test_card_ceremony (void)
     g_assert_nonnull (strstr (load.out, "Key part 1: “part three”"));
     g_assert_nonnull (strstr (load.out, "Key part 2: “part one”"));
     g_assert_cmpuint (count (load.out, "Enter the PIN of the administrator card"), ==, 1);
+    /* Part by part: each part is sealed to all three units while its card
+     * is in, so each card is asked for once and its PIN typed once (not
+     * once per unit). */
+    g_assert_cmpuint (count (load.out, "Insert the key part card with"), ==, 3);
+    g_assert_cmpuint (count (load.out, "Enter the PIN of the key part card"), ==, 3);
     g_assert_cmpuint (count (load.out, "Full Uncommitted"), ==, 3);
   }
 
