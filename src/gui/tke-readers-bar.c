@@ -177,7 +177,8 @@ on_swapped (GObject *source,
   guint reader = done->reader;
 
   g_free (done);
-  if (!tke_virtual_cards_swap_finish (result, &error))
+  /* Disposed meanwhile (the cancellable goes with the widgets). */
+  if (!tke_virtual_cards_swap_finish (result, &error) && self->cancellable != NULL)
     {
       g_autofree char *text = NULL;
 
@@ -188,7 +189,8 @@ on_swapped (GObject *source,
       gtk_label_set_text (self->reader_label[reader - 1], text);
       gtk_widget_add_css_class (self->reader_box[reader - 1], "warning");
     }
-  gtk_widget_set_sensitive (GTK_WIDGET (self->cards_button[reader - 1]), TRUE);
+  if (self->cancellable != NULL)
+    gtk_widget_set_sensitive (GTK_WIDGET (self->cards_button[reader - 1]), TRUE);
 }
 
 /* The pcscd monitor then shows the change, as for a real card. */
