@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <openssl/crypto.h>
 
@@ -1598,6 +1599,33 @@ start_worker (TkeEmuServer *self, gint64 rotation_id, TkeSecret *old_key, TkeSec
   return TRUE;
 }
 
+/* --faults-file: a fault armed while the service runs (the demo's menu
+ * "Make the next rotation fail").  The file is read and removed when a
+ * rotation starts or resumes, so it arms that rotation only; the worker is
+ * not running then, so the faults can change under no one. */
+static void
+arm_faults_from_file (TkeEmuServer *self)
+{
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autoptr (GError) error = NULL;
+  gint64 keys;
+
+  if (self->faults.faults_file == NULL ||
+      !g_key_file_load_from_file (file, self->faults.faults_file, G_KEY_FILE_NONE, &error))
+    return;
+  g_unlink (self->faults.faults_file);
+  keys = g_key_file_get_int64 (file, "faults", "fail-after-keys", &error);
+  if (error != NULL || keys < 0)
+    {
+      g_printerr ("tke-emulator: %s: [faults] fail-after-keys is not a number of keys; ignored\n",
+                  self->faults.faults_file);
+      return;
+    }
+  g_message ("Fault armed: the rewrap stops after %" G_GINT64_FORMAT " keys.", keys);
+  self->faults.fail_after_keys = keys;
+  self->fail_fired = FALSE;
+}
+
 /* Starts or resumes; returns the HTTP status, or 0 with @error. */
 static guint
 rotate (TkeEmuServer *self, GError **error)
@@ -1616,6 +1644,7 @@ rotate (TkeEmuServer *self, GError **error)
 
   if (g_atomic_int_get (&self->worker_running))
     return 202;
+  arm_faults_from_file (self);
   if (!tke_emu_db_begin (db, error))
     return 0;
   if ((r = rotation_load (db, error)) == NULL ||
@@ -2618,6 +2647,7 @@ tke_emu_server_new (TkeEmuStore *store, const TkeEmuFaults *faults, GError **err
   self->store = store;
   self->faults = *faults;
   self->faults.fail_setimm_on = g_strdup (faults->fail_setimm_on);
+  self->faults.faults_file = g_strdup (faults->faults_file);
   self->jwt_key = tke_crypto_hkdf_sha256 (store->device_key, (const guint8 *) "tke-emulator", 12,
                                           (const guint8 *) "tke-emulator jwt",
                                           strlen ("tke-emulator jwt"), 32, error);
@@ -2668,5 +2698,6 @@ tke_emu_server_free (TkeEmuServer *self)
     }
   g_clear_pointer (&self->jwt_key, tke_secret_unref);
   g_free (self->faults.fail_setimm_on);
+  g_free (self->faults.faults_file);
   g_free (self);
 }

@@ -19,6 +19,7 @@ typedef struct
   gint64 fail_after_keys;  /* -1: off */
   gint64 crash_after_keys; /* -1: off */
   char *fail_setimm_on;    /* hsm_id or unit number, or NULL */
+  char *faults_file;       /* armed at run time (the demo's menu), or NULL */
 } TkeEmuFaults;
 
 typedef struct _TkeEmuServer TkeEmuServer;

@@ -62,6 +62,7 @@ main (int argc, char **argv)
   g_autofree char *init = NULL;
   g_autofree char *ready_file = NULL;
   g_autofree char *fail_setimm = NULL;
+  g_autofree char *faults_file = NULL;
   gint keys = 3000, token_ttl = 3600, latency = 0;
   gint64 fail_after = -1, crash_after = -1;
   double rate = 0;
@@ -83,6 +84,8 @@ main (int argc, char **argv)
       "SIGKILL itself mid-rewrap at N keys", "N" },
     { "fail-setimm-on", 0, 0, G_OPTION_ARG_STRING, &fail_setimm, "Set immediate fails on this unit",
       "UNIT" },
+    { "faults-file", 0, 0, G_OPTION_ARG_FILENAME, &faults_file,
+      "Arm the faults in this key file when a rotation starts (then remove it)", "PATH" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- crypto-unit service emulator");
@@ -125,6 +128,7 @@ main (int argc, char **argv)
   faults.fail_after_keys = fail_after;
   faults.crash_after_keys = crash_after;
   faults.fail_setimm_on = fail_setimm;
+  faults.faults_file = faults_file;
   server = tke_emu_server_new (store, &faults, &error);
   if (server == NULL || !tke_emu_server_listen (server, port, &error))
     {

@@ -42,6 +42,9 @@ use_virtual_readers (TkeWindow *window)
   reader1 = g_build_filename (dir, "reader1.ctl", NULL);
   reader2 = g_build_filename (dir, "reader2.ctl", NULL);
   tke_window_set_virtual_readers (window, reader1, reader2);
+  /* build-aux/demo: its cards for the readers strip, and the emulator's
+   * run-time fault file for the demo menu. */
+  tke_window_set_demo (window, g_getenv ("TKE_VIRTUAL_CARDS_DIR"), g_getenv ("TKE_DEMO_FAULTS_FILE"));
 }
 
 /**

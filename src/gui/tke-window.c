@@ -38,6 +38,8 @@ struct _TkeWindow
   TkeMasterKeysPage *keys_page;
   TkeRecoveryPage *recovery_page;
   TkeReadersBar *readers_bar;
+  GMenu *demo_section;
+  char *demo_faults_file;
 };
 
 G_DEFINE_FINAL_TYPE (TkeWindow, tke_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -260,6 +262,58 @@ tke_window_set_virtual_readers (TkeWindow *self,
   self->controls[0] = g_strdup (reader1_control);
   self->controls[1] = g_strdup (reader2_control);
   tke_readers_bar_set_virtual (self->readers_bar, reader1_control != NULL);
+}
+
+/* ---- The demo ---- */
+
+/* The emulator reads and removes this file when the next rotation starts
+ * (tke-emulator --faults-file, data/doc/service-protocol.md §9). */
+#define DEMO_FAIL_AFTER_KEYS 1000
+
+static void
+demo_fail_rotation_action (GtkWidget *widget,
+                           const char *action_name,
+                           GVariant *parameter)
+{
+  TkeWindow *self = TKE_WINDOW (widget);
+  g_autofree char *faults = g_strdup_printf ("[faults]\nfail-after-keys=%d\n", DEMO_FAIL_AFTER_KEYS);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (self->demo_faults_file == NULL)
+    return;
+  if (!g_file_set_contents (self->demo_faults_file, faults, -1, &error))
+    {
+      text = g_strdup_printf (_("The emulator’s fault could not be armed: %s"), error->message);
+      tke_window_add_toast (self, text);
+      return;
+    }
+  text = g_strdup_printf (_("The next rotation will stop after %d keys. Rotate, then follow the Recovery tab."),
+                          DEMO_FAIL_AFTER_KEYS);
+  tke_window_add_toast (self, text);
+}
+
+/**
+ * tke_window_set_demo:
+ * @cards_dir: (nullable): the demo's card images, offered by the readers
+ *   strip's "Cards" menus (needs tke_window_set_virtual_readers())
+ * @faults_file: (nullable): the emulator's --faults-file, for the main
+ *   menu's "Demo: Make the Next Rotation Fail"
+ */
+void
+tke_window_set_demo (TkeWindow *self,
+                     const char *cards_dir,
+                     const char *faults_file)
+{
+  g_return_if_fail (TKE_IS_WINDOW (self));
+
+  tke_readers_bar_set_card_switcher (self->readers_bar, cards_dir, self->controls[0], self->controls[1]);
+  g_free (self->demo_faults_file);
+  self->demo_faults_file = g_strdup (faults_file);
+  g_menu_remove_all (self->demo_section);
+  if (faults_file != NULL)
+    g_menu_append (self->demo_section, _("Demo: Make the Next Rotation _Fail"), "win.demo-fail-rotation");
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.demo-fail-rotation", faults_file != NULL);
 }
 
 /* ---- Recovery ---- */
@@ -500,6 +554,7 @@ tke_window_finalize (GObject *object)
   g_free (self->endpoint);
   g_free (self->controls[0]);
   g_free (self->controls[1]);
+  g_free (self->demo_faults_file);
   G_OBJECT_CLASS (tke_window_parent_class)->finalize (object);
 }
 
@@ -553,6 +608,7 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, keys_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, recovery_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, readers_bar);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, demo_section);
   gtk_widget_class_bind_template_callback (widget_class, on_refresh);
   gtk_widget_class_bind_template_callback (widget_class, on_ceremony_requested);
   gtk_widget_class_bind_template_callback (widget_class, on_recover);
@@ -560,6 +616,7 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.log-in", NULL, log_in_action);
   gtk_widget_class_install_action (widget_class, "win.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
+  gtk_widget_class_install_action (widget_class, "win.demo-fail-rotation", NULL, demo_fail_rotation_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.log-in", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh", NULL);
@@ -574,6 +631,7 @@ tke_window_init (TkeWindow *self)
   /* The recovery tab shows only while a rotation waits for recovery. */
   adw_view_stack_page_set_visible (adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), FALSE);
 
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.demo-fail-rotation", FALSE);
   self->settings = g_settings_new (APP_ID);
   bind_settings (self);
   tke_window_set_login_state (self, TKE_LOGIN_STATE_LOGGED_OUT, NULL);

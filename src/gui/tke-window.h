@@ -55,6 +55,9 @@ void tke_window_set_recovery (TkeWindow *self,
 void tke_window_set_virtual_readers (TkeWindow *self,
                                      const char *reader1_control,
                                      const char *reader2_control);
+void tke_window_set_demo (TkeWindow *self,
+                          const char *cards_dir,
+                          const char *faults_file);
 void tke_window_add_toast (TkeWindow *self,
                            const char *text);
 GtkWindow *tke_window_get_ceremony_window (TkeWindow *self);

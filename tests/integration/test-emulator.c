@@ -605,6 +605,55 @@ test_crash_and_resume (void)
   remove_tree (dir);
 }
 
+/* --faults-file (the demo's "Make the Next Rotation Fail"): armed while
+ * the emulator runs, consumed by the next rotation only. */
+static void
+test_faults_file (void)
+{
+  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *faults = g_strconcat (dir, ".faults", NULL);
+  const char *args[] = { "--init", "demo", "--keys", "3000", "--faults-file", faults, NULL };
+  g_autoptr (Emu) emu = emu_start (dir, args);
+  g_auto (GStrv) units = NULL;
+  g_autofree char *rotate = NULL;
+  g_autoptr (JsonObject) status = NULL;
+  Demo demo = { 0 };
+
+  emu_login (emu);
+  units = emu_unit_ids (emu);
+  demo.a1 = emu_demo_admin (emu, 1);
+  demo.a2 = emu_demo_admin (emu, 2);
+  rotate = path_for (emu, "rotate");
+  load_and_commit_everywhere (emu, units, &demo);
+
+  g_assert_true (g_file_set_contents (faults, "[faults]\nfail-after-keys=1000\n", -1, NULL));
+  status = emu_call_ok (emu, "POST", rotate, "{}", 202);
+  g_clear_pointer (&status, json_object_unref);
+  status = emu_wait_rotation (emu, "failed");
+  g_assert_cmpint (json_object_get_int_member (status, "keys_done"), ==, 1000);
+  g_assert_cmpstr (
+      json_object_get_string_member (json_object_get_object_member (status, "error"), "code"), ==,
+      "injected_fault");
+  g_assert_false (g_file_test (faults, G_FILE_TEST_EXISTS));
+
+  /* A file that arms nothing is removed too, and the resumed rotation
+   * runs to the end. */
+  g_assert_true (g_file_set_contents (faults, "[faults]\nfail-after-keys=soon\n", -1, NULL));
+  g_clear_pointer (&status, json_object_unref);
+  status = emu_call_ok (emu, "POST", rotate, NULL, 202);
+  g_clear_pointer (&status, json_object_unref);
+  status = emu_wait_rotation (emu, "rewrapped");
+  g_assert_cmpint (json_object_get_int_member (status, "keys_done"), ==, 3000);
+  g_assert_false (g_file_test (faults, G_FILE_TEST_EXISTS));
+  assert_keystore (emu, 3000, demo.new_vp);
+
+  emu_stop (emu);
+  EVP_PKEY_free (demo.a1);
+  EVP_PKEY_free (demo.a2);
+  g_free (demo.new_vp);
+  remove_tree (dir);
+}
+
 /* Remove admin, clear and zeroize, with their signature counts. */
 static void
 test_admin_commands (void)
@@ -715,5 +764,6 @@ main (int argc, char **argv)
   g_test_add_func ("/emulator/crash-and-resume", test_crash_and_resume);
   g_test_add_func ("/emulator/faults", test_faults);
   g_test_add_func ("/emulator/admin-commands", test_admin_commands);
+  g_test_add_func ("/emulator/faults-file", test_faults_file);
   return g_test_run ();
 }
