@@ -83,17 +83,3 @@ tke_cli_read_card_admin (char **name,
   g_print (_("Administrator “%s”, SKI %s\n"), *name, tke_signer_get_ski (TKE_SIGNER (signer)));
   return point;
 }
-
-guint
-tke_cli_signature_threshold (GListModel *units)
-{
-  guint threshold = 1;
-
-  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
-    {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
-
-      threshold = MAX (threshold, tke_crypto_unit_get_signature_threshold (unit));
-    }
-  return threshold;
-}

@@ -24,6 +24,5 @@ GBytes *tke_cli_read_card_admin (char **name,
                                  GError **error);
 
 /* The highest signature threshold among UNITS (at least 1). */
-guint tke_cli_signature_threshold (GListModel *units);
 
 G_END_DECLS

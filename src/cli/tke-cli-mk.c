@@ -164,7 +164,7 @@ run_mk_commit (int argc, char **argv)
     return tke_cli_fail (error);
   if (cards)
     return run_card_ceremony (ctx, TKE_CEREMONY_COMMIT, units,
-                              tke_cli_make_card_signers (tke_cli_signature_threshold (units)));
+                              tke_cli_make_card_signers (tke_crypto_units_get_signature_threshold (units)));
   return run_register_ceremony (ctx, TKE_CEREMONY_COMMIT, units, 0, NULL);
 }
 

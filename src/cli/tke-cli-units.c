@@ -495,7 +495,7 @@ run_cryptounit_thrhld_set (int argc, char **argv)
     {
       /* Leaving imprint mode takes the new threshold's signatures. */
       g_autoptr (GPtrArray) signers =
-          tke_cli_make_card_signers (MAX (sig, tke_cli_signature_threshold (units)));
+          tke_cli_make_card_signers (MAX (sig, tke_crypto_units_get_signature_threshold (units)));
 
       tke_ceremony_set_signers (ceremony, signers);
       if (!tke_cli_run_ceremony (ctx, ceremony, &error))

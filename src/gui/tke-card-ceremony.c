@@ -229,20 +229,6 @@ first_unit (TkeCardCeremony *self)
 
 /* ---- Commit, Set immediate, Clear: signatures from reader 1 ---- */
 
-static guint
-signature_threshold (GListModel *units)
-{
-  guint threshold = 1;
-
-  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
-
-      threshold = MAX (threshold, tke_crypto_unit_get_signature_threshold (unit));
-    }
-  return threshold;
-}
-
 static void
 show_signing_result (TkeCardCeremony *self)
 {
@@ -647,7 +633,7 @@ tke_card_ceremony_start (TkeCardCeremony *self)
       return;
     }
   n_signers =
-      self->kind == TKE_CEREMONY_COMMIT ? signature_threshold (G_LIST_MODEL (self->units)) : 1;
+      self->kind == TKE_CEREMONY_COMMIT ? tke_crypto_units_get_signature_threshold (G_LIST_MODEL (self->units)) : 1;
   make_signers (self, n_signers);
   self->active_signer = 1;
   tke_load_wizard_show_admin_step (self->wizard, 1, n_signers);

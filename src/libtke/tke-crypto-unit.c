@@ -186,6 +186,29 @@ tke_crypto_unit_get_signature_threshold (TkeCryptoUnit *self)
   return self->signature_threshold;
 }
 
+/**
+ * tke_crypto_units_get_signature_threshold:
+ * @units: (element-type TkeCryptoUnit): crypto units
+ *
+ * The number of administrators' signatures that satisfies every unit of
+ * @units: the highest of their signature thresholds, and at least 1.
+ */
+guint
+tke_crypto_units_get_signature_threshold (GListModel *units)
+{
+  guint threshold = 1;
+
+  g_return_val_if_fail (G_IS_LIST_MODEL (units), 1);
+
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      threshold = MAX (threshold, unit->signature_threshold);
+    }
+  return threshold;
+}
+
 guint
 tke_crypto_unit_get_revocation_threshold (TkeCryptoUnit *self)
 {

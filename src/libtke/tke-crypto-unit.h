@@ -57,6 +57,9 @@ TKE_AVAILABLE_IN_ALL
 guint tke_crypto_unit_get_signature_threshold (TkeCryptoUnit *self);
 TKE_AVAILABLE_IN_ALL
 guint tke_crypto_unit_get_revocation_threshold (TkeCryptoUnit *self);
+/* How many administrators must sign a command for all of @units (at least 1). */
+TKE_AVAILABLE_IN_ALL
+guint tke_crypto_units_get_signature_threshold (GListModel *units);
 TKE_AVAILABLE_IN_ALL
 void tke_crypto_unit_set_thresholds (TkeCryptoUnit *self,
                                      gboolean imprint_mode,

@@ -86,6 +86,26 @@ test_administrators_and_thresholds (void)
   g_assert_cmpstr (tke_administrator_get_ski (first), ==, VP_A);
 }
 
+/* The signatures a command over several units needs: the highest
+ * threshold among them, and never 0 (units in imprint mode report 0). */
+static void
+test_signature_threshold_of_units (void)
+{
+  g_autoptr(GListStore) units = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+  g_autoptr(TkeCryptoUnit) a = tke_crypto_unit_new ("i", "hsm-a", 1, TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, "[x].[y].[01].[01]");
+  g_autoptr(TkeCryptoUnit) b = tke_crypto_unit_new ("i", "hsm-b", 2, TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, "[x].[y].[01].[02]");
+
+  g_assert_cmpuint (tke_crypto_units_get_signature_threshold (G_LIST_MODEL (units)), ==, 1);
+  g_list_store_append (units, a);
+  g_list_store_append (units, b);
+  tke_crypto_unit_set_thresholds (a, TRUE, 0, 0);
+  tke_crypto_unit_set_thresholds (b, TRUE, 0, 0);
+  g_assert_cmpuint (tke_crypto_units_get_signature_threshold (G_LIST_MODEL (units)), ==, 1);
+  tke_crypto_unit_set_thresholds (a, FALSE, 2, 1);
+  tke_crypto_unit_set_thresholds (b, FALSE, 3, 1);
+  g_assert_cmpuint (tke_crypto_units_get_signature_threshold (G_LIST_MODEL (units)), ==, 3);
+}
+
 int
 main (int argc,
       char **argv)
@@ -95,6 +115,7 @@ main (int argc,
   g_test_add_func ("/crypto-unit/new-is-empty", test_new_unit_is_empty);
   g_test_add_func ("/crypto-unit/registers-notify", test_registers_notify_once_per_change);
   g_test_add_func ("/crypto-unit/administrators-and-thresholds", test_administrators_and_thresholds);
+  g_test_add_func ("/crypto-unit/signature-threshold-of-units", test_signature_threshold_of_units);
 
   return g_test_run ();
 }
