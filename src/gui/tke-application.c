@@ -51,11 +51,78 @@ use_virtual_readers (TkeWindow *window)
   tke_window_set_virtual_readers (window, reader1, reader2);
 }
 
+/* What the session starts (the reader monitor, the keyring lookup and
+ * the login it leads to) runs in threads that would share the CPU with
+ * the window's first frame, and none of it shows in that frame: it starts
+ * once the frame is painted, or a second after the window is realized if
+ * nothing is painted by then (a window that starts minimized). */
+#define SESSION_START_FALLBACK_MS 1000
+
+typedef struct
+{
+  TkeSession *session;
+  GdkFrameClock *clock;
+  gulong painted;
+  guint fallback;
+} SessionStart;
+
+static void
+session_start_free (SessionStart *start)
+{
+  g_clear_signal_handler (&start->painted, start->clock);
+  g_clear_handle_id (&start->fallback, g_source_remove);
+  g_clear_object (&start->clock);
+  g_clear_object (&start->session);
+  g_free (start);
+}
+
+/* Once: START is the window's data, freed here. */
+static void
+start_session_now (SessionStart *start)
+{
+  g_autoptr(TkeSession) session = g_object_ref (start->session);
+  TkeWindow *window = tke_session_get_window (session);
+
+  if (window == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (window, start);
+  g_object_set_data (G_OBJECT (window), "tke-session-start", NULL);
+  tke_session_start (session);
+}
+
+static void
+on_first_paint (GdkFrameClock *clock,
+                SessionStart *start)
+{
+  start_session_now (start);
+}
+
+static void
+on_start_fallback (gpointer data)
+{
+  SessionStart *start = data;
+
+  start->fallback = 0;
+  start_session_now (start);
+}
+
+static void
+on_window_realized (GtkWidget *window,
+                    SessionStart *start)
+{
+  if (start->clock != NULL)
+    return;
+  start->clock = g_object_ref (gtk_widget_get_frame_clock (window));
+  start->painted = g_signal_connect (start->clock, "after-paint", G_CALLBACK (on_first_paint), start);
+  start->fallback = g_timeout_add_once (SESSION_START_FALLBACK_MS, on_start_fallback, start);
+}
+
 /**
  * tke_application_open_window:
  *
  * A window bound to the workstation profile (XDG config dir, or
- * $XDG_CONFIG_HOME/tke/profile): its service, its readers.
+ * $XDG_CONFIG_HOME/tke/profile): its service, its readers.  Its session
+ * starts after the window's first frame.
  */
 TkeWindow *
 tke_application_open_window (TkeApplication *self)
@@ -64,12 +131,16 @@ tke_application_open_window (TkeApplication *self)
   g_autoptr(GError) error = NULL;
   TkeWindow *window = tke_window_new (self);
   TkeSession *session;
+  SessionStart *start;
 
   use_virtual_readers (window);
   if (!tke_workstation_load (workstation, &error))
     tke_window_add_toast (window, error->message);
   session = tke_session_new (window, workstation);
-  tke_session_start (session);
+  start = g_new0 (SessionStart, 1);
+  start->session = g_object_ref (session);
+  g_object_set_data_full (G_OBJECT (window), "tke-session-start", start, (GDestroyNotify) session_start_free);
+  g_signal_connect_after (window, "realize", G_CALLBACK (on_window_realized), start);
   return window;
 }
 
