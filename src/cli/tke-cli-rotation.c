@@ -11,6 +11,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tke-cli-cards.h"
 #include "tke-cli-common.h"
 #include "tke-cli-rotation.h"
 
@@ -131,6 +132,24 @@ print_tables (TkeCliContext *ctx, GListModel *units)
   tke_cli_print_register_tables (tke_service_instance_get_id (ctx->instance), units);
 }
 
+/* Set immediate takes one administrator's signature on each unit: a
+ * signature key file, or a card in reader 1 with --cards. */
+static gboolean use_cards;
+
+static const GOptionEntry card_entries[] = {
+  { "cards", 0, 0, G_OPTION_ARG_NONE, &use_cards,
+    N_ ("Sign set immediate with an administrator card in reader 1"), NULL },
+  { NULL }
+};
+
+static GPtrArray *
+make_setimm_signers (TkeCliContext *ctx, GError **error)
+{
+  if (use_cards)
+    return tke_cli_make_card_signers (1);
+  return tke_cli_make_signers (ctx, 1, error);
+}
+
 /* ---- cryptounit-mk-rotate -------------------------------------------------- */
 
 static int
@@ -139,7 +158,7 @@ run_mk_rotate (int argc, char **argv)
   BEGIN_VERB ("",
               _ ("Rotate the master key: re-encrypt the key storage under the committed new master "
                  "key, then set it immediate on every selected crypto unit."),
-              NULL);
+              card_entries);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (GPtrArray) signers = NULL;
   g_autoptr (TkeRotation) rotation = NULL;
@@ -153,7 +172,7 @@ run_mk_rotate (int argc, char **argv)
                                 "which then becomes current on every selected crypto unit. "
                                 "Do you want to continue?")))
     return TKE_EXIT_CANCELLED;
-  if ((signers = tke_cli_make_signers (ctx, 1, &error)) == NULL)
+  if ((signers = make_setimm_signers (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   rotation = make_rotation (ctx, &last_progress);
   tke_rotation_set_signers (rotation, signers);
@@ -197,7 +216,7 @@ first_activation (TkeCliContext *ctx, GListModel *units)
   if (!tke_cli_confirm (ctx, _ ("Set immediate: the committed new master key becomes the current "
                                 "one. Do you want to continue?")))
     return TKE_EXIT_CANCELLED;
-  if ((signers = tke_cli_make_signers (ctx, 1, &error)) == NULL)
+  if ((signers = make_setimm_signers (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   tke_ceremony_set_signers (ceremony, signers);
   if (!tke_cli_run_ceremony (ctx, ceremony, &error))
@@ -235,7 +254,7 @@ run_mk_setimm (int argc, char **argv)
               _ ("Set immediate: make the committed new master key current on the selected crypto "
                  "units. Allowed after a rotation stopped once the key storage is rewrapped, and "
                  "on first activation; refused whenever the recovery advice forbids it."),
-              NULL);
+              card_entries);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (GPtrArray) signers = NULL;
   g_autoptr (TkeRotation) rotation = NULL;
@@ -263,7 +282,7 @@ run_mk_setimm (int argc, char **argv)
   if (!tke_cli_confirm (ctx, _ ("The key storage is already rewrapped to the new master key, so it "
                                 "is safe to continue past this warning. Do you want to continue?")))
     return TKE_EXIT_CANCELLED;
-  if ((signers = tke_cli_make_signers (ctx, 1, &error)) == NULL)
+  if ((signers = make_setimm_signers (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   tke_rotation_set_signers (rotation, signers);
   tke_rotation_recover_async (rotation, NULL, tke_cli_async_done, &result);

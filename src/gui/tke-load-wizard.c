@@ -43,6 +43,7 @@ struct _TkeLoadWizard
   GtkWidget *parts_box;
   GtkListBox *parts_list;
   GtkLabel *loaded_label;
+  GtkLabel *progress_label;
   AdwStatusPage *result_page;
   GtkLabel *result_vp;
   AdwStatusPage *error_page;
@@ -155,7 +156,7 @@ show_card_page (TkeLoadWizard *self,
   tke_pin_prompt_set_reader (self->prompt, reader, card_kind);
   tke_pin_prompt_set_virtual_pad (self->prompt, self->controls[reader - 1]);
   gtk_widget_set_visible (self->parts_box, FALSE);
-  gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), FALSE);
+  gtk_label_set_text (self->progress_label, "");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.cancel", TRUE);
   gtk_stack_set_visible_child_name (self->stack, "card");
 }
@@ -172,6 +173,7 @@ tke_load_wizard_show_admin_step (TkeLoadWizard *self,
     set_step (self, g_strdup_printf (_("Signature %u of %u"), signature, n_signatures));
   else
     set_step (self, g_strdup_printf (_("Step 1 of %u: the administrator's signature"), self->n_parts + 1));
+  gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), FALSE);
   show_card_page (self, 1, _("an administrator card"));
 }
 
@@ -201,6 +203,7 @@ tke_load_wizard_set_pin_state (TkeLoadWizard *self,
 {
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
 
+  g_debug ("wizard: PIN prompt state %d (%s)", state, card_description != NULL ? card_description : "");
   tke_pin_prompt_set_state (self->prompt, state, card_description, tries_left);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.cancel", state != TKE_PIN_PROMPT_ENTER_PIN);
 }
@@ -280,29 +283,82 @@ tke_load_wizard_show_part_loaded (TkeLoadWizard *self,
   gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), TRUE);
 }
 
+/**
+ * tke_load_wizard_show_done:
+ * @vp: (nullable): a verification pattern to read aloud, or %NULL
+ *
+ * The last page of any ceremony the wizard guides.
+ */
+void
+tke_load_wizard_show_done (TkeLoadWizard *self,
+                           const char *title,
+                           const char *description,
+                           const char *vp)
+{
+  g_autofree char *groups = vp != NULL ? tke_unit_format_vp (vp) : NULL;
+
+  g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
+
+  adw_status_page_set_title (self->result_page, title);
+  adw_status_page_set_description (self->result_page, description);
+  gtk_label_set_text (self->result_vp, groups != NULL ? groups : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->result_vp), groups != NULL);
+  g_free (self->result_text);
+  self->result_text = g_strdup_printf ("%s\n%s", title, groups != NULL ? groups : description);
+  set_step (self, g_strdup (_("Done")));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.cancel", FALSE);
+  gtk_stack_set_visible_child_name (self->stack, "result");
+}
+
 void
 tke_load_wizard_show_result (TkeLoadWizard *self,
                              const char *register_state,
                              const char *vp)
 {
-  g_autofree char *groups = tke_unit_format_vp (vp);
   g_autofree char *title = NULL;
 
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
 
   /* Translators: "New register: Full Uncommitted" */
   title = g_strdup_printf (_("New register: %s"), register_state);
-  adw_status_page_set_title (self->result_page, title);
-  adw_status_page_set_description (self->result_page,
-                                   self->mode == TKE_LOAD_WIZARD_LOAD
-                                     ? _("Every selected crypto unit holds the new master key, not yet committed. Its verification pattern:")
-                                     : _("The administrators' signatures met the threshold. The verification pattern of the committed key:"));
-  gtk_label_set_text (self->result_vp, groups);
-  g_free (self->result_text);
-  self->result_text = g_strdup_printf ("%s\n%s", title, groups);
-  set_step (self, g_strdup (_("Done")));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.cancel", FALSE);
-  gtk_stack_set_visible_child_name (self->stack, "result");
+  tke_load_wizard_show_done (self, title,
+                             self->mode == TKE_LOAD_WIZARD_LOAD
+                               ? _("Every selected crypto unit holds the new master key, not yet committed. Its verification pattern:")
+                               : _("The administrators' signatures met the threshold. The verification pattern of the committed key:"),
+                             vp);
+}
+
+/**
+ * tke_load_wizard_set_heading:
+ *
+ * The title of a signing ceremony other than Commit (Set immediate,
+ * Clear new, Clear current).
+ */
+void
+tke_load_wizard_set_heading (TkeLoadWizard *self,
+                             const char *title)
+{
+  g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
+
+  gtk_window_set_title (GTK_WINDOW (self), title);
+  adw_window_title_set_title (self->window_title, title);
+}
+
+/* What the ceremony does now, as libtke reports it ("Crypto unit 2:
+ * sealing key part 1 of 2…"): the person sees it move. */
+void
+tke_load_wizard_set_progress (TkeLoadWizard *self,
+                              const char *message)
+{
+  g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
+  gtk_label_set_text (self->progress_label, message != NULL ? message : "");
+}
+
+const char *
+tke_load_wizard_get_progress (TkeLoadWizard *self)
+{
+  g_return_val_if_fail (TKE_IS_LOAD_WIZARD (self), NULL);
+  return gtk_label_get_text (self->progress_label);
 }
 
 void
@@ -440,6 +496,7 @@ tke_load_wizard_class_init (TkeLoadWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, parts_box);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, parts_list);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, loaded_label);
+  gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, progress_label);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, result_page);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, result_vp);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, error_page);

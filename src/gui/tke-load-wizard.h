@@ -53,8 +53,17 @@ void tke_load_wizard_show_part_loaded (TkeLoadWizard *self,
 void tke_load_wizard_show_result (TkeLoadWizard *self,
                                   const char *register_state,
                                   const char *vp);
+void tke_load_wizard_show_done (TkeLoadWizard *self,
+                                const char *title,
+                                const char *description,
+                                const char *vp);
 void tke_load_wizard_show_error (TkeLoadWizard *self,
                                  const char *message);
+void tke_load_wizard_set_heading (TkeLoadWizard *self,
+                                  const char *title);
+void tke_load_wizard_set_progress (TkeLoadWizard *self,
+                                   const char *message);
+const char *tke_load_wizard_get_progress (TkeLoadWizard *self);
 const char *tke_load_wizard_get_result_text (TkeLoadWizard *self);
 
 G_END_DECLS

@@ -433,7 +433,12 @@ reason_for (TkeMasterKeysPage *self,
         return g_strdup (_("The signature thresholds of the selected crypto units differ."));
       return NULL;
     case OP_SET_IMMEDIATE:
-      return g_strdup (_("Set immediate is offered only to finish a rotation that did not complete. Rotate sets the new key on every unit by itself."));
+      /* Initialization: no key is wrapped under a current key yet, so
+       * there is nothing to rotate. */
+      if (all_units (units, current_is_empty) && first_unit_where (units, new_not_committed) == NULL)
+        return NULL;
+      return g_strdup (_("Set immediate is offered to set the first master key of crypto units whose current registers are Empty, "
+                         "and to finish a rotation that did not complete. Otherwise Rotate sets the new key on every unit by itself."));
     case OP_CLEAR_NEW:
       if (all_units (units, new_is_empty))
         return g_strdup (_("The new registers are already Empty."));

@@ -25,6 +25,7 @@ struct _TkePinPrompt
   guint reader;
   char *card_kind;
   TkePinPromptState state;
+  guint tries_left; /* after a wrong PIN, until the PIN is taken */
 
   GtkImage *icon;
   GtkSpinner *spinner;
@@ -81,6 +82,14 @@ show (TkePinPrompt *self,
                                   GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description, -1);
 }
 
+/* After a wrong PIN the owner asks again at once: the pad waits, and the
+ * title keeps saying how many tries are left. */
+static gboolean
+pad_waits (TkePinPromptState state)
+{
+  return state == TKE_PIN_PROMPT_ENTER_PIN || state == TKE_PIN_PROMPT_WRONG_PIN;
+}
+
 void
 tke_pin_prompt_set_state (TkePinPrompt *self,
                           TkePinPromptState state,
@@ -90,17 +99,25 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
   g_autofree char *title = NULL;
   g_autofree char *description = NULL;
   const char *kind;
+  TkePinPromptState old_state;
 
   g_return_if_fail (TKE_IS_PIN_PROMPT (self));
 
+  old_state = self->state;
   self->state = state;
+  if (state == TKE_PIN_PROMPT_WRONG_PIN)
+    self->tries_left = tries_left;
+  else if (state != TKE_PIN_PROMPT_ENTER_PIN)
+    self->tries_left = 0;
   kind = self->card_kind != NULL ? self->card_kind : _("the card");
   switch (state)
     {
     case TKE_PIN_PROMPT_WAITING_FOR_CARD:
       /* Translators: "Insert an administrator card in reader 1" */
       title = g_strdup_printf (_("Insert %s in reader %u"), kind, self->reader);
-      description = g_strdup_printf (_("Waiting for a card in reader %u…"), self->reader);
+      /* The owner may say which card exactly ("the administrator card of …"). */
+      description = card_description != NULL ? g_strdup (card_description)
+                                              : g_strdup_printf (_("Waiting for a card in reader %u…"), self->reader);
       show (self, "media-removable-symbolic", TRUE, title, description, NULL);
       break;
     case TKE_PIN_PROMPT_CARD_FOUND:
@@ -110,8 +127,16 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
       break;
     case TKE_PIN_PROMPT_ENTER_PIN:
       title = g_strdup_printf (_("Enter the PIN on the PIN pad of reader %u"), self->reader);
-      description = g_strdup_printf (_("Type the 6-digit PIN of “%s” on the reader's keys, then press OK on the reader."),
-                                     card_description != NULL ? card_description : kind);
+      if (old_state == TKE_PIN_PROMPT_WRONG_PIN || (old_state == TKE_PIN_PROMPT_ENTER_PIN && self->tries_left > 0))
+        /* The pad asks again after a wrong PIN: keep saying so. */
+        description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                    "The PIN was wrong: %u try left before the card is blocked. Type the PIN of “%s” again, then press OK on the reader.",
+                                                    "The PIN was wrong: %u tries left before the card is blocked. Type the PIN of “%s” again, then press OK on the reader.",
+                                                    self->tries_left),
+                                       self->tries_left, card_description != NULL ? card_description : kind);
+      else
+        description = g_strdup_printf (_("Type the 6-digit PIN of “%s” on the reader's keys, then press OK on the reader."),
+                                       card_description != NULL ? card_description : kind);
       show (self, "input-dialpad-symbolic", FALSE, title, description, NULL);
       break;
     case TKE_PIN_PROMPT_ACCEPTED:
@@ -142,12 +167,16 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
       title = g_strdup_printf (_("Card found: “%s”"), card_description != NULL ? card_description : "");
       show (self, "emblem-ok-symbolic", FALSE, title, _("Choose what to load from the card's list below."), NULL);
       break;
+    case TKE_PIN_PROMPT_WORKING:
+      title = g_strdup_printf (_("Card: “%s”"), card_description != NULL ? card_description : "");
+      show (self, "emblem-ok-symbolic", TRUE, title, _("The card checks the PIN and does its work. Leave it in the reader."), NULL);
+      break;
     default:
       g_return_if_reached ();
     }
-  gtk_widget_set_visible (self->cancel_note, state == TKE_PIN_PROMPT_ENTER_PIN);
+  gtk_widget_set_visible (self->cancel_note, pad_waits (state));
   /* The pad's keys are shown only while the reader waits for them. */
-  gtk_widget_set_visible (self->pad, state == TKE_PIN_PROMPT_ENTER_PIN &&
+  gtk_widget_set_visible (self->pad, pad_waits (state) &&
                                        tke_virtual_pin_pad_get_control_path (TKE_VIRTUAL_PIN_PAD (self->pad)) != NULL);
 }
 
@@ -179,7 +208,7 @@ tke_pin_prompt_set_virtual_pad (TkePinPrompt *self,
   g_return_if_fail (TKE_IS_PIN_PROMPT (self));
 
   tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad), control_path);
-  gtk_widget_set_visible (self->pad, control_path != NULL && self->state == TKE_PIN_PROMPT_ENTER_PIN);
+  gtk_widget_set_visible (self->pad, control_path != NULL && pad_waits (self->state));
 }
 
 GtkWidget *

@@ -20,6 +20,7 @@ G_BEGIN_DECLS
  * @TKE_PIN_PROMPT_CANCELLED: the PIN entry was cancelled on the pad, or timed out
  * @TKE_PIN_PROMPT_WRONG_CARD: the card in the reader is not the kind asked for
  * @TKE_PIN_PROMPT_CHOOSE: the card was read; the person chooses what to use from it
+ * @TKE_PIN_PROMPT_WORKING: the pad has the PIN; the card checks it and does its work
  */
 typedef enum
 {
@@ -32,6 +33,7 @@ typedef enum
   TKE_PIN_PROMPT_CANCELLED,
   TKE_PIN_PROMPT_WRONG_CARD,
   TKE_PIN_PROMPT_CHOOSE,
+  TKE_PIN_PROMPT_WORKING,
 } TkePinPromptState;
 
 #define TKE_TYPE_PIN_PROMPT (tke_pin_prompt_get_type ())

@@ -14,6 +14,7 @@
 
 #include <glib/gi18n.h>
 
+#include "tke-pin-prompt.h"
 #include "tke-rotation-dialog.h"
 
 struct _TkeRotationDialog
@@ -24,8 +25,15 @@ struct _TkeRotationDialog
   gboolean finished;
   char *progress_text;
 
+  guint n_results;
+
+  GtkLabel *headline;
   GtkProgressBar *progress;
+  TkePinPrompt *pin_prompt;
   GtkListBox *message_list;
+  GtkWidget *results_heading;
+  GtkListBox *results;
+  GtkLabel *done_label;
   GtkLabel *error_label;
   GtkLabel *cancel_reason;
   GtkWidget *cancel_button;
@@ -72,12 +80,10 @@ message_row (GDateTime *timestamp,
 }
 
 static void
-update_progress (TkeRotationDialog *self,
-                 TkeRotationStatus *status)
+show_progress (TkeRotationDialog *self,
+               guint64 done,
+               guint64 total)
 {
-  guint64 done = tke_rotation_status_get_keys_done (status);
-  guint64 total = tke_rotation_status_get_keys_total (status);
-
   g_free (self->progress_text);
   if (total > 0)
     {
@@ -96,6 +102,13 @@ update_progress (TkeRotationDialog *self,
       gtk_progress_bar_pulse (self->progress);
     }
   gtk_progress_bar_set_text (self->progress, self->progress_text);
+}
+
+static void
+update_progress (TkeRotationDialog *self,
+                 TkeRotationStatus *status)
+{
+  show_progress (self, tke_rotation_status_get_keys_done (status), tke_rotation_status_get_keys_total (status));
 }
 
 /**
@@ -156,7 +169,7 @@ tke_rotation_dialog_set_cancel_safe (TkeRotationDialog *self,
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.cancel", safe && !self->finished);
   gtk_widget_set_visible (self->cancel_button, !self->finished);
   gtk_label_set_text (self->cancel_reason, reason != NULL ? reason : "");
-  gtk_widget_set_tooltip_text (self->cancel_button, safe ? _("Stop after the current batch; Rotate again resumes where it stopped") : reason);
+  gtk_widget_set_tooltip_text (self->cancel_button, reason);
 }
 
 /**
@@ -177,6 +190,164 @@ tke_rotation_dialog_allow_close (TkeRotationDialog *self,
   gtk_widget_set_visible (self->cancel_button, FALSE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.close", TRUE);
   gtk_window_set_deletable (GTK_WINDOW (self), TRUE);
+}
+
+/**
+ * tke_rotation_dialog_add_message:
+ * @text: a message of the service, as it arrived
+ */
+void
+tke_rotation_dialog_add_message (TkeRotationDialog *self,
+                                 const char *text)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+  g_ptr_array_add (self->messages, g_strdup (text));
+  gtk_list_box_append (self->message_list, message_row (now, text));
+}
+
+/* Only a changed text is set: the bar is told of every poll. */
+void
+tke_rotation_dialog_set_progress (TkeRotationDialog *self,
+                                  guint64 done,
+                                  guint64 total)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+  show_progress (self, done, total);
+}
+
+TkePinPrompt *
+tke_rotation_dialog_get_pin_prompt (TkeRotationDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), NULL);
+  return self->pin_prompt;
+}
+
+/**
+ * tke_rotation_dialog_set_virtual_pad:
+ * @control_path: (nullable): reader 1's control socket, when the readers are virtual
+ */
+void
+tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self,
+                                     const char *control_path)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+  tke_pin_prompt_set_virtual_pad (self->pin_prompt, control_path);
+}
+
+/**
+ * tke_rotation_dialog_show_card_step:
+ *
+ * The rewrap is done; set immediate needs an administrator's signature:
+ * the card prompt shows, and the headline says what happens now.
+ */
+void
+tke_rotation_dialog_show_card_step (TkeRotationDialog *self,
+                                    gboolean shown)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+
+  if (shown == gtk_widget_get_visible (GTK_WIDGET (self->pin_prompt)))
+    return;
+  gtk_widget_set_visible (GTK_WIDGET (self->pin_prompt), shown);
+  /* Small while the keys are rewrapped (every frame of the progress bar
+   * is cheaper), tall enough for the prompt and its pad now. */
+  if (shown)
+    gtk_window_set_default_size (GTK_WINDOW (self), 660, 780);
+  if (shown)
+    gtk_label_set_text (self->headline, _("Every key is rewrapped. Set immediate now makes the new master key current on every "
+                                          "selected crypto unit; it needs the signature of an administrator card."));
+}
+
+/**
+ * tke_rotation_dialog_add_unit_result:
+ * @error_message: (nullable): why set immediate failed on the unit, or %NULL
+ */
+void
+tke_rotation_dialog_add_unit_result (TkeRotationDialog *self,
+                                     guint unit_number,
+                                     const char *error_message)
+{
+  g_autofree char *title = g_strdup_printf (_("Crypto unit %u"), unit_number);
+  g_autofree char *text = error_message == NULL ? g_strdup (_("Set immediate OK: the new master key is current"))
+                                                : g_strdup_printf (_("Set immediate FAILED: %s"), error_message);
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *icon = gtk_image_new_from_icon_name (error_message == NULL ? "emblem-ok-symbolic" : "dialog-error-symbolic");
+  GtkWidget *unit = gtk_label_new (title);
+  GtkWidget *label = gtk_label_new (text);
+
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+
+  gtk_widget_add_css_class (icon, error_message == NULL ? "success" : "error");
+  gtk_widget_add_css_class (unit, "heading");
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_selectable (GTK_LABEL (label), TRUE);
+  gtk_widget_set_hexpand (label, TRUE);
+  gtk_box_append (GTK_BOX (row), icon);
+  gtk_box_append (GTK_BOX (row), unit);
+  gtk_box_append (GTK_BOX (row), label);
+  gtk_widget_set_margin_start (row, 12);
+  gtk_widget_set_margin_end (row, 12);
+  gtk_widget_set_margin_top (row, 8);
+  gtk_widget_set_margin_bottom (row, 8);
+  gtk_list_box_append (self->results, row);
+  gtk_widget_set_visible (self->results_heading, TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->results), TRUE);
+  self->n_results++;
+}
+
+guint
+tke_rotation_dialog_get_n_unit_results (TkeRotationDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), 0);
+  return self->n_results;
+}
+
+/**
+ * tke_rotation_dialog_finish:
+ * @error_message: (nullable): why the ceremony stopped; %NULL when it succeeded
+ * @next: (nullable): what is safe next (the advisor's words), or a closing note
+ *
+ * The ceremony ended: the dialog says how and may be closed.
+ */
+void
+tke_rotation_dialog_finish (TkeRotationDialog *self,
+                            const char *error_message,
+                            const char *next)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+
+  if (error_message != NULL)
+    {
+      g_autofree char *text = next != NULL ? g_strdup_printf ("%s\n\n%s", error_message, next) : g_strdup (error_message);
+
+      gtk_label_set_text (self->error_label, text);
+      gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
+    }
+  else
+    {
+      gtk_label_set_text (self->done_label, next != NULL ? next : "");
+      gtk_widget_set_visible (GTK_WIDGET (self->done_label), TRUE);
+    }
+  /* The prompt's last word (accepted, blocked, cancelled) stays; the pad goes. */
+  tke_pin_prompt_set_virtual_pad (self->pin_prompt, NULL);
+  self->finished = TRUE;
+  tke_rotation_dialog_set_cancel_safe (self, FALSE, NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.close", TRUE);
+  gtk_window_set_deletable (GTK_WINDOW (self), TRUE);
+}
+
+const char *
+tke_rotation_dialog_get_outcome (TkeRotationDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), NULL);
+  if (gtk_widget_get_visible (GTK_WIDGET (self->error_label)))
+    return gtk_label_get_text (self->error_label);
+  if (gtk_widget_get_visible (GTK_WIDGET (self->done_label)))
+    return gtk_label_get_text (self->done_label);
+  return NULL;
 }
 
 guint
@@ -216,7 +387,7 @@ cancel_action (GtkWidget *widget,
 {
   TkeRotationDialog *self = TKE_ROTATION_DIALOG (widget);
 
-  tke_rotation_dialog_set_cancel_safe (self, FALSE, _("Stopping after the current batch…"));
+  tke_rotation_dialog_set_cancel_safe (self, FALSE, _("Stopping…"));
   g_signal_emit (self, signals[SIGNAL_CANCEL_REQUESTED], 0);
 }
 
@@ -265,7 +436,13 @@ tke_rotation_dialog_class_init (TkeRotationDialogClass *klass)
                                                    0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-rotation-dialog.ui");
+  g_type_ensure (TKE_TYPE_PIN_PROMPT);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, headline);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, progress);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, pin_prompt);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, results_heading);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, results);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, done_label);
   gtk_widget_class_bind_template_child_full (widget_class, "messages", FALSE, G_STRUCT_OFFSET (TkeRotationDialog, message_list));
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_reason);

@@ -16,10 +16,10 @@
 
 #include "tke-load-wizard.h"
 #include "tke-login-dialog.h"
+#include "tke-card-ceremony.h"
+#include "tke-prompted-signer.h"
 #include "tke-rotation-dialog.h"
 #include "tke-session.h"
-
-#define ROTATION_POLL_MS 250
 
 struct _TkeSession
 {
@@ -34,7 +34,8 @@ struct _TkeSession
   guint busy;
 
   TkeRotationDialog *rotation_dialog; /* weak */
-  guint rotation_poll;
+  TkeRotation *rotation;              /* while one runs; owned by its callback */
+  TkePromptedSigner *signer;
 };
 
 G_DEFINE_FINAL_TYPE (TkeSession, tke_session, G_TYPE_OBJECT)
@@ -226,6 +227,26 @@ start_readers (TkeSession *self)
 
 /* ---- Recovery: the advisor's answer ---- */
 
+/* The journal this workstation keeps (the CLI's too) says which ceremony
+ * was interrupted, and when: the person may not be the one who ran it.
+ * A short local file, read once per advice. */
+static char *
+interrupted_note (void)
+{
+  g_autoptr(TkeJournal) journal = tke_journal_new (NULL);
+  g_autoptr(TkeJournalRecord) record = tke_journal_find_interrupted (journal, NULL);
+  g_autoptr(GDateTime) time = NULL;
+  g_autofree char *when = NULL;
+
+  if (record == NULL)
+    return NULL;
+  time = g_date_time_new_from_unix_local (record->time / G_USEC_PER_SEC);
+  when = time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M") : g_strdup ("?");
+  /* Translators: "The “rotate” ceremony did not finish: its last step in the journal (…) is “rewrap”, at 2026-11-23 19:40." */
+  return g_strdup_printf (_("The “%s” ceremony did not finish: its last step in the journal (%s) is “%s”, at %s."), record->kind,
+                          tke_journal_get_path (journal), record->step, when);
+}
+
 static void
 on_rotation_status (GObject *source,
                     GAsyncResult *result,
@@ -248,7 +269,7 @@ on_rotation_status (GObject *source,
         tke_window_add_toast (self->window, error->message);
       return;
     }
-  if (self->rotation_dialog != NULL)
+  if (self->rotation != NULL)
     return; /* a rotation runs: its dialog shows the status */
 
   /* Recovery is about a rotation that started and did not finish; with
@@ -261,6 +282,18 @@ on_rotation_status (GObject *source,
     }
   selected = self->instance != NULL ? tke_service_instance_get_selected_units (self->instance) : g_ptr_array_new ();
   action = tke_recovery_advise (selected, status, &switched, &explanation);
+  if (action != TKE_RECOVERY_ACTION_NONE)
+    {
+      g_autofree char *note = interrupted_note ();
+
+      if (note != NULL)
+        {
+          g_autofree char *both = g_strdup_printf ("%s\n\n%s", note, explanation != NULL ? explanation : "");
+
+          g_free (explanation);
+          explanation = g_steal_pointer (&both);
+        }
+    }
   tke_window_set_recovery (self->window, action, explanation);
 }
 
@@ -531,70 +564,130 @@ on_key_found (GObject *source,
   log_in (self, api_key, NULL);
 }
 
-/* ---- Rotation: the progress dialog follows the service ---- */
-
-static void poll_rotation (TkeSession *self);
+/* ---- Rotation: TkeRotation runs it, the dialog shows it ---- */
 
 static void
-on_rotation_polled (GObject *source,
-                    GAsyncResult *result,
-                    gpointer user_data)
+on_rotation_message (TkeRotation *rotation,
+                     const char *text,
+                     TkeSession *self)
 {
-  g_autoptr(TkeSession) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeRotationStatus) status = NULL;
-
-  busy_changed (self, -1);
-  status = (g_task_get_source_tag (G_TASK (result)) == tke_service_client_start_rotation_async)
-             ? tke_service_client_start_rotation_finish (TKE_SERVICE_CLIENT (source), result, &error)
-             : tke_service_client_get_rotation_status_finish (TKE_SERVICE_CLIENT (source), result, &error);
-  g_debug ("rotation: %s", status != NULL ? "status" : error->message);
-  if (self->rotation_dialog == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;
-  if (status == NULL)
-    {
-      /* The service did not answer this time; the rotation goes on there.
-       * An expired token shows the banner; the dialog keeps waiting. */
-      if (!handle_auth_error (self, error))
-        tke_rotation_dialog_set_cancel_safe (self->rotation_dialog, FALSE, error->message);
-      else
-        tke_rotation_dialog_set_cancel_safe (self->rotation_dialog, FALSE, _("Log in again to follow the rotation."));
-      self->rotation_poll = g_timeout_add_once (ROTATION_POLL_MS * 4, (GSourceOnceFunc) poll_rotation, self);
-      return;
-    }
-  g_debug ("rotation state %d, %" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, tke_rotation_status_get_state (status),
-           tke_rotation_status_get_keys_done (status), tke_rotation_status_get_keys_total (status));
-  tke_rotation_dialog_update (self->rotation_dialog, status);
-  switch (tke_rotation_status_get_state (status))
-    {
-    case TKE_ROTATION_STATE_REWRAPPING:
-    case TKE_ROTATION_STATE_NONE:
-      self->rotation_poll = g_timeout_add_once (ROTATION_POLL_MS, (GSourceOnceFunc) poll_rotation, self);
-      break;
-    case TKE_ROTATION_STATE_REWRAPPED:
-      /* Set immediate needs an administrator's signature on each unit:
-       * the recovery page offers it, with the card prompt, once this
-       * dialog is closed. */
-      tke_rotation_dialog_allow_close (self->rotation_dialog,
-                                       _("Every key is rewrapped. Close this dialog and finish with Set immediate: "
-                                         "an administrator card signs it on each unit."));
-      break;
-    case TKE_ROTATION_STATE_COMPLETE:
-    case TKE_ROTATION_STATE_FAILED:
-    default:
-      tke_session_refresh (self);
-      break;
-    }
+  if (self->rotation_dialog != NULL)
+    tke_rotation_dialog_add_message (self->rotation_dialog, text);
 }
 
 static void
-poll_rotation (TkeSession *self)
+on_rotation_progress (TkeRotation *rotation,
+                      guint64 done,
+                      guint64 total,
+                      TkeSession *self)
 {
-  self->rotation_poll = 0;
+  if (self->rotation_dialog != NULL)
+    tke_rotation_dialog_set_progress (self->rotation_dialog, done, total);
+}
+
+static void
+on_unit_done (TkeRotation *rotation,
+              TkeCryptoUnit *unit,
+              const GError *error,
+              TkeSession *self)
+{
+  if (self->rotation_dialog != NULL)
+    tke_rotation_dialog_add_unit_result (self->rotation_dialog, tke_crypto_unit_get_number (unit),
+                                         error != NULL ? error->message : NULL);
+}
+
+/* Stopping is offered only while it is safe: during the wait for the
+ * administrator card, before anything is sent to the units. */
+static void
+on_signer_changed (TkePromptedSigner *signer,
+                   TkeSession *self)
+{
+  TkePinPromptState state;
+
   if (self->rotation_dialog == NULL)
     return;
-  busy_changed (self, +1);
-  tke_service_client_get_rotation_status_async (self->client, self->cancellable, on_rotation_polled, g_object_ref (self));
+  if (!tke_prompted_signer_get_active (signer))
+    {
+      /* Done with the card.  The prompt keeps its last word about the
+       * PIN; a card that could not be reached is said per unit instead. */
+      state = tke_pin_prompt_get_state (tke_rotation_dialog_get_pin_prompt (self->rotation_dialog));
+      if (state == TKE_PIN_PROMPT_WAITING_FOR_CARD || state == TKE_PIN_PROMPT_CARD_FOUND)
+        tke_rotation_dialog_show_card_step (self->rotation_dialog, FALSE);
+      tke_rotation_dialog_set_cancel_safe (self->rotation_dialog, FALSE,
+                                           _("Set immediate was sent to the crypto units; it cannot be stopped."));
+      return;
+    }
+  tke_rotation_dialog_show_card_step (self->rotation_dialog, TRUE);
+  if (tke_prompted_signer_get_cancellable_now (signer))
+    tke_rotation_dialog_set_cancel_safe (self->rotation_dialog, TRUE,
+                                         _("Stopping now is safe: nothing has been sent to the crypto units yet. "
+                                           "The keys stay rewrapped; the Recovery tab then offers Set immediate."));
+  else
+    tke_rotation_dialog_set_cancel_safe (self->rotation_dialog, FALSE,
+                                         _("A PIN entry is cancelled on the PIN pad (its Cancel key), not from here."));
+}
+
+static void
+on_cancel_requested (TkeRotationDialog *dialog,
+                     TkeSession *self)
+{
+  if (self->signer != NULL && tke_prompted_signer_get_cancellable_now (self->signer))
+    tke_prompted_signer_cancel (self->signer);
+}
+
+static void
+on_rotation_done (GObject *source,
+                  GAsyncResult *result,
+                  gpointer user_data)
+{
+  g_autoptr(TkeSession) self = user_data;
+  g_autoptr(TkeRotation) rotation = TKE_ROTATION (source);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  const char *next = NULL;
+  gboolean ok;
+  TkeRotationStatus *status;
+
+  ok = g_task_get_source_tag (G_TASK (result)) == tke_rotation_recover_async ? tke_rotation_recover_finish (rotation, result, &error)
+                                                                             : tke_rotation_run_finish (rotation, result, &error);
+  busy_changed (self, -1);
+  self->rotation = NULL; /* the reference is this function's */
+  g_clear_object (&self->signer);
+  if (self->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (self->rotation_dialog != NULL)
+    {
+      status = tke_rotation_get_status (rotation);
+      if (ok)
+        tke_rotation_dialog_finish (self->rotation_dialog, NULL,
+                                    _("The new master key is current on every selected crypto unit."));
+      else if (handle_auth_error (self, error))
+        tke_rotation_dialog_finish (self->rotation_dialog, error->message,
+                                    _("Log in again, then run Rotate again: it resumes where it stopped."));
+      else
+        {
+          /* Nothing started (a pre-check refused): nothing to recover. */
+          if (status == NULL || tke_rotation_status_get_state (status) == TKE_ROTATION_STATE_NONE ||
+              tke_rotation_status_get_state (status) == TKE_ROTATION_STATE_COMPLETE)
+            message = g_strdup_printf (_("Nothing was changed: %s"), error->message);
+          else
+            {
+              /* The units' own words are in the dialog's list already. */
+              message = tke_rotation_dialog_get_n_unit_results (self->rotation_dialog) > 0
+                          ? g_strdup (_("The rotation stopped: set immediate did not succeed on every crypto unit (see the list above)."))
+                          : g_strdup_printf (_("The rotation stopped: %s"), error->message);
+              if (tke_rotation_has_advice (rotation))
+                {
+                  /* The recovery page shows the same conclusion at once;
+                   * the refresh below reads the units and advises again. */
+                  next = tke_rotation_get_advice_explanation (rotation);
+                  tke_window_set_recovery (self->window, tke_rotation_get_advice (rotation), next);
+                }
+            }
+          tke_rotation_dialog_finish (self->rotation_dialog, message, next);
+        }
+    }
+  tke_session_refresh (self);
 }
 
 static void
@@ -603,7 +696,6 @@ on_rotation_dialog_gone (gpointer data,
 {
   TkeSession *self = data;
 
-  g_clear_handle_id (&self->rotation_poll, g_source_remove);
   if (self->window != NULL)
     {
       tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
@@ -611,41 +703,109 @@ on_rotation_dialog_gone (gpointer data,
     }
 }
 
+/* Rotate (or recover: the advisor's one safe action) with the rotation's
+ * journal in the workstation's usual place, as the CLI keeps it, and an
+ * administrator card in reader 1 for set immediate. */
 static void
 rotate (TkeSession *self,
-        TkeRotationDialog *dialog)
+        TkeRotationDialog *dialog,
+        gboolean recover)
 {
+  g_autoptr(GPtrArray) selected = NULL;
+  g_autoptr(GPtrArray) cards = NULL;
+  g_autoptr(GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(TkeJournal) journal = tke_journal_new (NULL);
+
+  if (self->instance == NULL || self->rotation != NULL)
+    {
+      tke_rotation_dialog_finish (dialog, self->rotation != NULL ? _("A rotation is already running.")
+                                                                 : _("The crypto units have not been read yet. Log in first."),
+                                  NULL);
+      return;
+    }
+  if (self->rotation_dialog != NULL)
+    g_object_weak_unref (G_OBJECT (self->rotation_dialog), on_rotation_dialog_gone, self);
   g_set_weak_pointer (&self->rotation_dialog, dialog);
   g_object_weak_ref (G_OBJECT (dialog), on_rotation_dialog_gone, self);
   tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
   tke_window_set_recovery (self->window, TKE_RECOVERY_ACTION_NONE, NULL);
-  /* The service offers no way to stop a rewrap, so Stop is not offered:
-   * a rewrap that stops is resumed by Rotate. */
+
+  selected = tke_service_instance_get_selected_units (self->instance);
+  self->rotation = tke_rotation_new (self->client, self->instance, selected);
+  tke_rotation_set_journal (self->rotation, journal);
+  cards = tke_card_signer_new_group (NULL, 1);
+  tke_pin_prompt_set_reader (tke_rotation_dialog_get_pin_prompt (dialog), 1, _("an administrator card"));
+  self->signer = tke_prompted_signer_new (cards->pdata[0], tke_rotation_dialog_get_pin_prompt (dialog));
+  g_ptr_array_add (signers, g_object_ref (self->signer));
+  tke_rotation_set_signers (self->rotation, signers);
+
+  g_signal_connect_object (self->rotation, "message", G_CALLBACK (on_rotation_message), self, 0);
+  g_signal_connect_object (self->rotation, "progress", G_CALLBACK (on_rotation_progress), self, 0);
+  g_signal_connect_object (self->rotation, "unit-done", G_CALLBACK (on_unit_done), self, 0);
+  g_signal_connect_object (self->signer, "changed", G_CALLBACK (on_signer_changed), self, 0);
+  g_signal_connect_object (dialog, "cancel-requested", G_CALLBACK (on_cancel_requested), self, 0);
+  /* The service offers no way to stop a rewrap: nothing here pretends to. */
   tke_rotation_dialog_set_cancel_safe (dialog, FALSE,
                                        _("The service rewraps the keys by itself; it cannot be stopped from here. "
-                                         "If it stops, Rotate again resumes where it stopped."));
+                                         "If it stops, the Recovery tab resumes it where it stopped."));
   busy_changed (self, +1);
-  tke_service_client_start_rotation_async (self->client, self->cancellable, on_rotation_polled, g_object_ref (self));
+  if (recover)
+    tke_rotation_recover_async (self->rotation, self->cancellable, on_rotation_done, g_object_ref (self));
+  else
+    tke_rotation_run_async (self->rotation, self->cancellable, on_rotation_done, g_object_ref (self));
 }
 
-/* The card ceremonies (load, commit, set immediate, clear) need the
- * wizard driven by TkeCeremony with card signers and key part sources;
- * until that is wired, say so plainly and name the CLI verbs that do it
- * with key files. */
-static void
-not_yet (TkeSession *self,
-         const char *name,
-         GtkWindow *dialog)
-{
-  g_autofree char *message = g_strdup_printf (_("This version cannot run the “%s” ceremony with smart cards yet. "
-                                                "Use the tke command line with key files: tke cryptounit-mk-load, "
-                                                "cryptounit-mk-commit, cryptounit-mk-clrnew, cryptounit-mk-clrcur."),
-                                              name);
+/* ---- The card ceremonies: load, commit, set immediate, clear ---- */
 
-  if (TKE_IS_LOAD_WIZARD (dialog))
-    tke_load_wizard_show_error (TKE_LOAD_WIZARD (dialog), message);
-  else if (self->window != NULL)
-    tke_window_add_toast (self->window, message);
+static void
+on_card_ceremony_finished (TkeCardCeremony *ceremony,
+                           gboolean success,
+                           TkeSession *self)
+{
+  if (self->window == NULL)
+    return;
+  tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
+  tke_session_refresh (self);
+}
+
+static const struct
+{
+  const char *name;
+  TkeCeremonyKind kind;
+} card_ceremonies[] = {
+  { "load", TKE_CEREMONY_LOAD },
+  { "commit", TKE_CEREMONY_COMMIT },
+  { "set-immediate", TKE_CEREMONY_SET_IMMEDIATE },
+  { "clear-new", TKE_CEREMONY_CLEAR_NEW },
+  { "clear-current", TKE_CEREMONY_CLEAR_CURRENT },
+};
+
+static gboolean
+run_card_ceremony (TkeSession *self,
+                   const char *name,
+                   TkeLoadWizard *wizard)
+{
+  GListModel *units = tke_master_keys_page_get_selected_units (tke_window_get_master_keys_page (self->window));
+  TkeCardCeremony *ceremony;
+
+  for (guint i = 0; i < G_N_ELEMENTS (card_ceremonies); i++)
+    {
+      if (!g_str_equal (name, card_ceremonies[i].name))
+        continue;
+      if (units == NULL || g_list_model_get_n_items (units) == 0)
+        {
+          tke_load_wizard_show_error (wizard, _("No crypto unit is selected. Select the units on the Crypto units tab first."));
+          return TRUE;
+        }
+      ceremony = tke_card_ceremony_new (self->client, card_ceremonies[i].kind, units, wizard);
+      /* The wizard owns its ceremony: closing it ends the ceremony. */
+      g_object_set_data_full (G_OBJECT (wizard), "tke-card-ceremony", ceremony, g_object_unref);
+      g_signal_connect_object (ceremony, "finished", G_CALLBACK (on_card_ceremony_finished), self, 0);
+      tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
+      tke_card_ceremony_start (ceremony);
+      return TRUE;
+    }
+  return FALSE;
 }
 
 static void
@@ -654,10 +814,16 @@ on_ceremony (TkeWindow *window,
              GtkWindow *dialog,
              TkeSession *self)
 {
-  if (g_str_equal (name, "rotate") && TKE_IS_ROTATION_DIALOG (dialog))
-    rotate (self, TKE_ROTATION_DIALOG (dialog));
+  if ((g_str_equal (name, "rotate") || g_str_equal (name, "recover")) && TKE_IS_ROTATION_DIALOG (dialog))
+    rotate (self, TKE_ROTATION_DIALOG (dialog), g_str_equal (name, "recover"));
+  else if (TKE_IS_LOAD_WIZARD (dialog) && run_card_ceremony (self, name, TKE_LOAD_WIZARD (dialog)))
+    return;
   else
-    not_yet (self, name, dialog);
+    {
+      g_autofree char *message = g_strdup_printf (_("This version cannot run the “%s” ceremony."), name);
+
+      tke_window_add_toast (window, message);
+    }
 }
 
 /* ---- Life cycle ---- */
@@ -731,7 +897,10 @@ tke_session_dispose (GObject *object)
   TkeSession *self = TKE_SESSION (object);
 
   g_cancellable_cancel (self->cancellable);
-  g_clear_handle_id (&self->rotation_poll, g_source_remove);
+  /* A wait for the card would outlive the window otherwise. */
+  if (self->signer != NULL)
+    tke_prompted_signer_cancel (self->signer);
+  g_clear_object (&self->signer);
   if (self->rotation_dialog != NULL)
     g_object_weak_unref (G_OBJECT (self->rotation_dialog), on_rotation_dialog_gone, self);
   g_clear_weak_pointer (&self->rotation_dialog);

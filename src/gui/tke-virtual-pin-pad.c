@@ -122,6 +122,8 @@ on_reply (GObject *source,
   self->waiting = FALSE;
   if (g_str_has_prefix (reply, "ok "))
     self->n_digits = (guint) g_ascii_strtoull (reply + 3, NULL, 10);
+  else if (g_str_equal (reply, "ok")) /* OK or Cancel: the entry is over */
+    self->n_digits = 0;
   else if (g_str_has_prefix (reply, "error "))
     gtk_label_set_text (self->status_label, g_str_has_prefix (reply + 6, "reader") && strstr (reply, "not waiting") != NULL
                                                 ? _("The reader is not waiting for a PIN now.")

@@ -315,11 +315,40 @@ ceremony_dialog (TkeWindow *self,
 {
   TkeLoadWizard *wizard;
 
-  if (g_str_equal (name, "rotate"))
-    return GTK_WINDOW (tke_rotation_dialog_new (GTK_WINDOW (self)));
-  if (!g_str_equal (name, "load") && !g_str_equal (name, "commit"))
-    return NULL;
-  wizard = tke_load_wizard_new (GTK_WINDOW (self), g_str_equal (name, "load") ? TKE_LOAD_WIZARD_LOAD : TKE_LOAD_WIZARD_COMMIT);
+  if (g_str_equal (name, "rotate") || g_str_equal (name, "recover"))
+    {
+      TkeRotationDialog *dialog = tke_rotation_dialog_new (GTK_WINDOW (self));
+
+      tke_rotation_dialog_set_virtual_pad (dialog, self->controls[0]);
+      return GTK_WINDOW (dialog);
+    }
+  if (g_str_equal (name, "load"))
+    wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_LOAD);
+  else if (g_str_equal (name, "commit"))
+    wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+  else
+    {
+      /* The other signing ceremonies: an administrator card and its PIN. */
+      static const struct
+      {
+        const char *name;
+        const char *heading;
+      } headings[] = {
+        { "set-immediate", N_("Set the New Master Key") },
+        { "clear-new", N_("Clear the New Master Key Registers") },
+        { "clear-current", N_("Clear the Current Master Key Registers") },
+      };
+
+      wizard = NULL;
+      for (guint i = 0; i < G_N_ELEMENTS (headings); i++)
+        if (g_str_equal (name, headings[i].name))
+          {
+            wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+            tke_load_wizard_set_heading (wizard, _(headings[i].heading));
+          }
+      if (wizard == NULL)
+        return NULL;
+    }
   tke_load_wizard_set_virtual_pads (wizard, self->controls[0], self->controls[1]);
   return GTK_WINDOW (wizard);
 }
@@ -399,13 +428,11 @@ on_recover (TkeWindow *self,
     {
     case TKE_RECOVERY_ACTION_ROTATE:
     case TKE_RECOVERY_ACTION_RESUME_ROTATE:
-      start_ceremony (self, "rotate", ceremony_dialog (self, "rotate"));
-      break;
     case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
-      start_ceremony (self, "set-immediate", NULL);
-      break;
     case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
-      start_ceremony (self, "remove-and-set-immediate", NULL);
+      /* The advisor is asked again when it runs, and only its action is
+       * carried out (tke_rotation_recover_async()). */
+      start_ceremony (self, "recover", ceremony_dialog (self, "recover"));
       break;
     case TKE_RECOVERY_ACTION_NONE:
     case TKE_RECOVERY_ACTION_STOP:
@@ -502,7 +529,8 @@ tke_window_class_init (TkeWindowClass *klass)
   /**
    * TkeWindow::ceremony:
    * @name: "load", "commit", "rotate", "set-immediate", "clear-new",
-   *   "clear-current" or "remove-and-set-immediate" (also the detail)
+   *   "clear-current" or "recover" (the recovery page's one safe action;
+   *   also the detail)
    * @dialog: (nullable): the #TkeLoadWizard or #TkeRotationDialog to drive
    *
    * The person confirmed a ceremony; run it and drive DIALOG.

@@ -36,6 +36,10 @@ struct _TkeCardSigner
   GBytes *public_key;
   EVP_PKEY *key;
   GPtrArray *group; /* signers that must use different cards; not owned */
+  /* One signature at a time: a second handle on the card, opened while
+   * the first waits for the PIN, would SELECT and clear that PIN. */
+  gboolean signing;
+  GQueue waiting; /* GTask of card_signer_sign_async */
 };
 
 static void tke_card_signer_signer_init (TkeSignerInterface *iface);
@@ -282,6 +286,19 @@ card_signer_get_public_key_finish (TkeSigner *signer,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+static void start_signing (GTask *task);
+
+/* The next signature asked for while this one ran, if any. */
+static void
+sign_next (TkeCardSigner *self)
+{
+  GTask *next = g_queue_pop_head (&self->waiting);
+
+  self->signing = FALSE;
+  if (next != NULL)
+    start_signing (next);
+}
+
 static void
 signed_on_card (GObject *source,
                 GAsyncResult *result,
@@ -293,21 +310,19 @@ signed_on_card (GObject *source,
   GError *error = NULL;
   g_autoptr(GBytes) signature = tke_card_sign_finish (TKE_CARD (source), result, &error);
 
-  if (signature == NULL)
-    {
-      if (g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED))
-        tke_card_session_forget (&self->session);
-      g_task_return_error (task, error);
-      return;
-    }
+  if (signature == NULL && g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED))
+    tke_card_session_forget (&self->session);
   /* The signature must be the announced administrator's. */
-  if (!tke_crypto_verify (self->key, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
-                          g_bytes_get_data (signature, NULL), g_bytes_get_size (signature), &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  g_task_return_pointer (task, g_steal_pointer (&signature), (GDestroyNotify) g_bytes_unref);
+  if (signature != NULL
+      && !tke_crypto_verify (self->key, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
+                             g_bytes_get_data (signature, NULL), g_bytes_get_size (signature),
+                             &error))
+    g_clear_pointer (&signature, g_bytes_unref);
+  if (signature == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_steal_pointer (&signature), (GDestroyNotify) g_bytes_unref);
+  sign_next (self);
 }
 
 static void
@@ -323,6 +338,7 @@ prepared_for_sign (GObject *source,
   if (card == NULL)
     {
       g_task_return_error (task, error);
+      sign_next (self);
       return;
     }
   g_assert (self->key != NULL);
@@ -342,7 +358,22 @@ card_signer_sign_async (TkeSigner *signer,
 
   g_task_set_source_tag (task, card_signer_sign_async);
   g_task_set_task_data (task, g_bytes_ref (data), (GDestroyNotify) g_bytes_unref);
-  prepare (self, cancellable, prepared_for_sign, task);
+  if (self->signing)
+    {
+      g_queue_push_tail (&self->waiting, task);
+      return;
+    }
+  start_signing (task);
+}
+
+/* Takes @task. */
+static void
+start_signing (GTask *task)
+{
+  TkeCardSigner *self = g_task_get_source_object (task);
+
+  self->signing = TRUE;
+  prepare (self, g_task_get_cancellable (task), prepared_for_sign, task);
 }
 
 static GBytes *

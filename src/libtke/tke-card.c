@@ -83,6 +83,7 @@ struct _TkeCard
   char *zone_description;
   char *description;
   guint pin_tries_left;
+  gboolean pin_used; /* a PIN was verified through this handle */
   gboolean has_signature_key;
 };
 
@@ -491,6 +492,21 @@ end_transaction (TkeCard *self)
 
 /* One entry on the PIN pad: the reader sends the APDU INS P1 P2 with the
  * digits it read; we see only the status word. */
+/* The tries left as the card counts them (63 Cx), for a front end that
+ * says "wrong PIN, x tries left" after a failed entry.  Written on the
+ * worker, read by the owner after the operation completed. */
+static void
+note_pin_status (TkeCard *self,
+                 guint sw)
+{
+  if (sw == 0x9000)
+    self->pin_used = TRUE;
+  else if ((sw & 0xFFF0) == 0x63C0)
+    self->pin_tries_left = sw & 0x000F;
+  else if (sw == 0x6983)
+    self->pin_tries_left = 0;
+}
+
 static gboolean
 pin_pad_entry (TkeCard *self,
                TkePinEntry entry,
@@ -532,6 +548,7 @@ pin_pad_entry (TkeCard *self,
       return FALSE;
     }
   sw = (guint) response[0] << 8 | response[1];
+  note_pin_status (self, sw);
   /* 69 85 after the second entry of a new PIN: the 20 s window passed. */
   if (entry == TKE_PIN_ENTRY_NEW_AGAIN && sw == 0x6985)
     {
@@ -554,6 +571,7 @@ ensure_pin_verified (TkeCard *self,
 
   if (!transmit_raw (self, query, sizeof query, NULL, &sw, error))
     return FALSE;
+  note_pin_status (self, sw);
   if (sw == 0x9000)
     return TRUE;
   if ((sw & 0xFFF0) != 0x63C0 || sw == 0x63C0)
@@ -1210,7 +1228,9 @@ forget_pin (TkeCard *self)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!still_our_card (self))
+  /* A handle that only read the card (the readers strip, a list of key
+   * parts) must not clear a PIN another handle is using right now. */
+  if (!self->pin_used || !still_our_card (self))
     return;
   if (SCardBeginTransaction (self->handle) != SCARD_S_SUCCESS)
     return;

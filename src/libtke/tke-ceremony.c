@@ -31,12 +31,23 @@ struct _TkeCeremony
   guint signature_threshold;
   guint revocation_threshold;
 
+  guint n_key_parts; /* 0: as many as parts */
+
   /* While running */
   guint n_done;
-  guint part_index;
-  GBytes *importer;
-  GPtrArray *sealed;
+  guint cursor;       /* the unit a load step is at */
+  GPtrArray *importers; /* GBytes, one per unit once prepared */
+  guint n_parts_sealed;
+  GPtrArray *sealed;  /* per unit, a GPtrArray of GBytes (one per part) */
 };
+
+/* How far a load task goes. */
+typedef enum
+{
+  LOAD_UNTIL_PREPARED,
+  LOAD_UNTIL_NEXT_PART_SEALED,
+  LOAD_ALL,
+} LoadGoal;
 
 enum
 {
@@ -74,6 +85,7 @@ tke_ceremony_new (TkeServiceClient *client, TkeCeremonyKind kind, GListModel *un
 
       g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (unit), self);
       g_list_store_append (self->units, unit);
+      g_ptr_array_add (self->sealed, g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref));
     }
   return self;
 }
@@ -119,6 +131,35 @@ tke_ceremony_set_key_parts (TkeCeremony *self, GPtrArray *parts)
   self->parts = ref_array (parts);
 }
 
+/**
+ * tke_ceremony_set_n_key_parts:
+ * @n_parts: 2 or 3; 0 counts the parts given to tke_ceremony_set_key_parts()
+ *
+ * For a load whose parts come one by one
+ * (tke_ceremony_seal_next_part_async()): each part is sealed with its
+ * position "i of n", so n must be known before the first.
+ */
+void
+tke_ceremony_set_n_key_parts (TkeCeremony *self, guint n_parts)
+{
+  g_return_if_fail (TKE_IS_CEREMONY (self));
+  self->n_key_parts = n_parts;
+}
+
+guint
+tke_ceremony_get_n_key_parts (TkeCeremony *self)
+{
+  g_return_val_if_fail (TKE_IS_CEREMONY (self), 0);
+  return self->n_key_parts != 0 ? self->n_key_parts : self->parts->len;
+}
+
+guint
+tke_ceremony_get_n_parts_sealed (TkeCeremony *self)
+{
+  g_return_val_if_fail (TKE_IS_CEREMONY (self), 0);
+  return self->n_parts_sealed;
+}
+
 void
 tke_ceremony_set_new_administrator (TkeCeremony *self, const char *name, GBytes *public_key)
 {
@@ -157,19 +198,31 @@ tke_ceremony_get_n_units_done (TkeCeremony *self)
 
 /* ---- Running ------------------------------------------------------------ */
 
-static TkeCryptoUnit *
-current_unit (TkeCeremony *self)
+static guint
+n_units (TkeCeremony *self)
 {
-  g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units), self->n_done);
+  return g_list_model_get_n_items (G_LIST_MODEL (self->units));
+}
+
+static TkeCryptoUnit *
+unit_at (TkeCeremony *self, guint position)
+{
+  g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units), position);
   return unit; /* the store keeps it alive */
 }
 
-static void progress (TkeCeremony *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
+static TkeCryptoUnit *
+current_unit (TkeCeremony *self)
+{
+  return unit_at (self, self->n_done);
+}
+
+static void progress_at (TkeCeremony *self, TkeCryptoUnit *unit, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
 
 static void
-progress (TkeCeremony *self, const char *format, ...)
+progress_at (TkeCeremony *self, TkeCryptoUnit *unit, const char *format, ...)
 {
-  TkeCryptoUnit *unit = current_unit (self);
   g_autofree char *what = NULL;
   g_autofree char *message = NULL;
   va_list ap;
@@ -180,6 +233,8 @@ progress (TkeCeremony *self, const char *format, ...)
   message = g_strdup_printf (_ ("Crypto unit %u: %s"), tke_crypto_unit_get_number (unit), what);
   g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, unit, message);
 }
+
+#define progress(self, ...) progress_at ((self), current_unit (self), __VA_ARGS__)
 
 /* The signers of a command on @unit, by the rule of the header. */
 static GPtrArray *
@@ -198,15 +253,19 @@ signers_for (TkeCeremony *self, TkeCryptoUnit *unit, guint n_first)
   return chosen;
 }
 
-/* Fails the task with a message naming the unit, keeping the error code. */
+/* Fails the task with a message naming @unit, keeping the error code. */
 static void
-fail_at_unit (TkeCeremony *self, GTask *task, GError *error)
+fail_at (TkeCryptoUnit *unit, GTask *task, GError *error)
 {
-  TkeCryptoUnit *unit = current_unit (self);
-
   if (unit != NULL && error->domain == TKE_ERROR)
     g_prefix_error (&error, _ ("Crypto unit %u: "), tke_crypto_unit_get_number (unit));
   g_task_return_error (task, error);
+}
+
+static void
+fail_at_unit (TkeCeremony *self, GTask *task, GError *error)
+{
+  fail_at (current_unit (self), task, error);
 }
 
 static void run_next_unit (GTask *task);
@@ -240,6 +299,167 @@ on_command_done (GObject *source, GAsyncResult *result, gpointer user_data)
   unit_done (g_steal_pointer (&task));
 }
 
+/* ---- Load, part by part ---- */
+
+static void load_step (GTask *task);
+
+static gboolean
+unit_unreachable (TkeCryptoUnit *unit, GError **error)
+{
+  if (tke_crypto_unit_get_reachable (unit))
+    return FALSE;
+  g_set_error (error, TKE_ERROR, TKE_ERROR_NETWORK, _ ("Crypto unit %u does not answer. Try again later."),
+               tke_crypto_unit_get_number (unit));
+  return TRUE;
+}
+
+static void prepare_next_unit (GTask *task);
+
+static void
+on_importer (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeCeremony *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  GBytes *importer;
+
+  importer = tke_service_client_generate_importer_key_finish (TKE_SERVICE_CLIENT (source), result, &error);
+  if (importer == NULL)
+    {
+      fail_at (unit_at (self, self->cursor), task, error);
+      g_object_unref (task);
+      return;
+    }
+  g_ptr_array_add (self->importers, importer);
+  self->cursor++;
+  prepare_next_unit (task);
+}
+
+/* An importer key on each unit still without one.  Takes @task. */
+static void
+prepare_next_unit (GTask *task)
+{
+  TkeCeremony *self = g_task_get_source_object (task);
+  TkeCryptoUnit *unit;
+  g_autoptr (GPtrArray) signers = NULL;
+  GError *error = NULL;
+
+  self->cursor = self->importers->len;
+  if (self->cursor >= n_units (self))
+    {
+      load_step (task);
+      return;
+    }
+  unit = unit_at (self, self->cursor);
+  if (unit_unreachable (unit, &error))
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  signers = signers_for (self, unit, 1);
+  progress_at (self, unit, _ ("generating an importer key…"));
+  tke_service_client_generate_importer_key_async (self->client, unit, signers, g_task_get_cancellable (task),
+                                                  on_importer, task);
+}
+
+static void seal_for_next_unit (GTask *task);
+
+static void
+on_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeCeremony *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  GBytes *sealed;
+
+  sealed = tke_key_part_source_seal_finish (TKE_KEY_PART_SOURCE (source), result, &error);
+  if (sealed == NULL)
+    {
+      fail_at (unit_at (self, self->cursor), task, error);
+      g_object_unref (task);
+      return;
+    }
+  g_ptr_array_add (self->sealed->pdata[self->cursor], sealed);
+  self->cursor++;
+  seal_for_next_unit (task);
+}
+
+/* Part n_parts_sealed + 1 to every unit, one after the other: one card
+ * insertion (and PIN) for all of them.  Takes @task. */
+static void
+seal_for_next_unit (GTask *task)
+{
+  TkeCeremony *self = g_task_get_source_object (task);
+  guint part = self->n_parts_sealed;
+  guint n_parts = tke_ceremony_get_n_key_parts (self);
+  TkeKeyPartSource *source = self->parts->pdata[part];
+  TkeCryptoUnit *unit;
+  GPtrArray *unit_sealed;
+  g_autoptr (GBytes) aad = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+  if (self->cursor >= n_units (self))
+    {
+      self->n_parts_sealed++;
+      if (GPOINTER_TO_UINT (g_task_get_task_data (task)) == LOAD_UNTIL_NEXT_PART_SEALED)
+        {
+          g_task_return_boolean (task, TRUE);
+          g_object_unref (task);
+        }
+      else
+        load_step (task);
+      return;
+    }
+  unit = unit_at (self, self->cursor);
+  /* A part sealed before a failure is sealed again, never twice. */
+  unit_sealed = self->sealed->pdata[self->cursor];
+  g_ptr_array_set_size (unit_sealed, part);
+  progress_at (self, unit, _ ("sealing key part %u of %u (%s)…"), part + 1, n_parts,
+               tke_key_part_source_get_description (source));
+  aad = tke_service_client_key_part_aad (unit, part + 1, n_parts);
+  tke_key_part_source_seal_async (source, self->importers->pdata[self->cursor], aad, g_task_get_cancellable (task),
+                                  on_sealed, task);
+}
+
+/* What the load still needs, as far as the task's goal.  Takes @task. */
+static void
+load_step (GTask *task)
+{
+  TkeCeremony *self = g_task_get_source_object (task);
+  LoadGoal goal = GPOINTER_TO_UINT (g_task_get_task_data (task));
+
+  if (self->importers->len < n_units (self))
+    {
+      prepare_next_unit (task);
+      return;
+    }
+  if (goal == LOAD_UNTIL_PREPARED)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  if (self->n_parts_sealed < self->parts->len)
+    {
+      self->cursor = 0;
+      seal_for_next_unit (task);
+      return;
+    }
+  if (goal == LOAD_UNTIL_NEXT_PART_SEALED)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  self->n_done = 0;
+  run_next_unit (task);
+}
+
 static void
 on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -258,82 +478,14 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
   unit_done (g_steal_pointer (&task));
 }
 
-static void seal_next_part (GTask *task);
-
-static void
-on_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  TkeCeremony *self = g_task_get_source_object (task);
-  GError *error = NULL;
-  GBytes *sealed;
-
-  sealed = tke_key_part_source_seal_finish (TKE_KEY_PART_SOURCE (source), result, &error);
-  if (sealed == NULL)
-    {
-      fail_at_unit (self, task, error);
-      return;
-    }
-  g_ptr_array_add (self->sealed, sealed);
-  self->part_index++;
-  seal_next_part (g_steal_pointer (&task));
-}
-
-/* Takes the reference to @task. */
-static void
-seal_next_part (GTask *task)
-{
-  TkeCeremony *self = g_task_get_source_object (task);
-  TkeCryptoUnit *unit = current_unit (self);
-  g_autoptr (GBytes) aad = NULL;
-
-  if (self->part_index < self->parts->len)
-    {
-      progress (self, _ ("sealing key part %u of %u (%s)…"), self->part_index + 1, self->parts->len,
-                tke_key_part_source_get_description (self->parts->pdata[self->part_index]));
-      aad = tke_service_client_key_part_aad (unit, self->part_index + 1, self->parts->len);
-      tke_key_part_source_seal_async (self->parts->pdata[self->part_index], self->importer, aad,
-                                      g_task_get_cancellable (task), on_sealed, task);
-      return;
-    }
-
-  {
-    g_autoptr (GPtrArray) signers = signers_for (self, unit, self->parts->len);
-
-    progress (self, _ ("loading %u key parts…"), self->parts->len);
-    tke_service_client_load_async (self->client, unit, self->sealed, signers,
-                                   g_task_get_cancellable (task), on_loaded, task);
-  }
-}
-
-static void
-on_importer (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  TkeCeremony *self = g_task_get_source_object (task);
-  GError *error = NULL;
-
-  g_clear_pointer (&self->importer, g_bytes_unref);
-  self->importer =
-      tke_service_client_generate_importer_key_finish (TKE_SERVICE_CLIENT (source), result, &error);
-  if (self->importer == NULL)
-    {
-      fail_at_unit (self, task, error);
-      return;
-    }
-  self->part_index = 0;
-  g_ptr_array_set_size (self->sealed, 0);
-  seal_next_part (g_steal_pointer (&task));
-}
-
 static void
 run_load (TkeCeremony *self, TkeCryptoUnit *unit, GTask *task)
 {
-  g_autoptr (GPtrArray) signers = signers_for (self, unit, 1);
+  g_autoptr (GPtrArray) signers = signers_for (self, unit, self->parts->len);
 
-  progress (self, _ ("generating an importer key…"));
-  tke_service_client_generate_importer_key_async (self->client, unit, signers,
-                                                  g_task_get_cancellable (task), on_importer, task);
+  progress (self, _ ("loading %u key parts…"), self->parts->len);
+  tke_service_client_load_async (self->client, unit, self->sealed->pdata[self->n_done], signers,
+                                 g_task_get_cancellable (task), on_loaded, task);
 }
 
 static gboolean
@@ -468,6 +620,7 @@ static void
 on_first_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
+  TkeCeremony *self = g_task_get_source_object (task);
   GError *error = NULL;
 
   if (!tke_service_client_refresh_units_finish (TKE_SERVICE_CLIENT (source), result, &error))
@@ -475,7 +628,22 @@ on_first_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, error);
       return;
     }
-  run_next_unit (g_steal_pointer (&task));
+  if (self->kind == TKE_CEREMONY_LOAD)
+    load_step (g_steal_pointer (&task));
+  else
+    run_next_unit (g_steal_pointer (&task));
+}
+
+static gboolean
+check_n_parts (TkeCeremony *self, GError **error)
+{
+  guint n_parts = tke_ceremony_get_n_key_parts (self);
+
+  if (n_parts >= 2 && n_parts <= 3 && self->parts->len <= n_parts)
+    return TRUE;
+  g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                       _ ("A master key is loaded from 2 or 3 key parts."));
+  return FALSE;
 }
 
 static gboolean
@@ -488,10 +656,13 @@ check_arguments (TkeCeremony *self, GError **error)
                               "instance first."));
       return FALSE;
     }
-  if (self->kind == TKE_CEREMONY_LOAD && (self->parts->len < 2 || self->parts->len > 3))
+  if (self->kind == TKE_CEREMONY_LOAD && !check_n_parts (self, error))
+    return FALSE;
+  if (self->kind == TKE_CEREMONY_LOAD && self->parts->len != tke_ceremony_get_n_key_parts (self))
     {
-      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _ ("A master key is loaded from 2 or 3 key parts."));
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("Only %u of the %u key parts are given."), self->parts->len,
+                   tke_ceremony_get_n_key_parts (self));
       return FALSE;
     }
   if (self->kind == TKE_CEREMONY_ADD_ADMIN &&
@@ -531,6 +702,7 @@ tke_ceremony_run_async (TkeCeremony *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tke_ceremony_run_async);
+  g_task_set_task_data (task, GUINT_TO_POINTER (LOAD_ALL), NULL);
   self->n_done = 0;
   if (!check_arguments (self, &error))
     {
@@ -548,6 +720,99 @@ tke_ceremony_run_finish (TkeCeremony *self, GAsyncResult *result, GError **error
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
+static GTask *
+load_task_new (TkeCeremony *self, LoadGoal goal, gpointer source_tag, GCancellable *cancellable,
+               GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, GUINT_TO_POINTER (goal), NULL);
+  return task;
+}
+
+/**
+ * tke_ceremony_prepare_load_async:
+ * @self: a load ceremony with its signers and its number of key parts
+ *
+ * Refreshes the units and has an importer key generated on each (signed
+ * by the first signer: an administrator card asks for its PIN here).
+ */
+void
+tke_ceremony_prepare_load_async (TkeCeremony *self,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (TKE_IS_CEREMONY (self));
+  g_return_if_fail (self->kind == TKE_CEREMONY_LOAD);
+
+  task = load_task_new (self, LOAD_UNTIL_PREPARED, tke_ceremony_prepare_load_async, cancellable, callback,
+                        user_data);
+  if (n_units (self) == 0 || !check_n_parts (self, &error))
+    {
+      if (error == NULL)
+        g_set_error_literal (&error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                             _ ("No crypto unit is selected. Select the units of one service instance first."));
+      g_task_return_error (task, error);
+      return;
+    }
+  tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->units), cancellable, on_first_refresh,
+                                          g_steal_pointer (&task));
+}
+
+gboolean
+tke_ceremony_prepare_load_finish (TkeCeremony *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * tke_ceremony_seal_next_part_async:
+ * @self: a load ceremony
+ * @part: the next key part (a key part card asks for its PIN here)
+ *
+ * Seals @part, as part "i of n", to the importer key of every unit.  A
+ * failed seal can be tried again with the same or another source.
+ */
+void
+tke_ceremony_seal_next_part_async (TkeCeremony *self,
+                                   TkeKeyPartSource *part,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (TKE_IS_CEREMONY (self));
+  g_return_if_fail (TKE_IS_KEY_PART_SOURCE (part));
+  g_return_if_fail (self->kind == TKE_CEREMONY_LOAD);
+
+  task = load_task_new (self, LOAD_UNTIL_NEXT_PART_SEALED, tke_ceremony_seal_next_part_async, cancellable,
+                        callback, user_data);
+  if (self->n_parts_sealed >= tke_ceremony_get_n_key_parts (self))
+    {
+      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                               _ ("All %u key parts are sealed already."), tke_ceremony_get_n_key_parts (self));
+      return;
+    }
+  /* The part replaces one that failed to seal. */
+  g_ptr_array_set_size (self->parts, self->n_parts_sealed);
+  g_ptr_array_add (self->parts, g_object_ref (part));
+  load_step (g_steal_pointer (&task));
+}
+
+gboolean
+tke_ceremony_seal_next_part_finish (TkeCeremony *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 static void
 tke_ceremony_finalize (GObject *object)
 {
@@ -560,7 +825,7 @@ tke_ceremony_finalize (GObject *object)
   g_clear_pointer (&self->admin_name, g_free);
   g_clear_pointer (&self->admin_public_key, g_bytes_unref);
   g_clear_pointer (&self->admin_ski, g_free);
-  g_clear_pointer (&self->importer, g_bytes_unref);
+  g_clear_pointer (&self->importers, g_ptr_array_unref);
   g_clear_pointer (&self->sealed, g_ptr_array_unref);
 
   G_OBJECT_CLASS (tke_ceremony_parent_class)->finalize (object);
@@ -598,5 +863,6 @@ tke_ceremony_init (TkeCeremony *self)
   self->units = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
   self->signers = g_ptr_array_new_with_free_func (g_object_unref);
   self->parts = g_ptr_array_new_with_free_func (g_object_unref);
-  self->sealed = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  self->importers = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  self->sealed = g_ptr_array_new_with_free_func ((GDestroyNotify) g_ptr_array_unref);
 }

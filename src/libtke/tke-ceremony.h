@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "tke-key-part-source.h"
 #include "tke-service-client.h"
 #include "tke-version-macros.h"
 
@@ -63,6 +64,13 @@ G_DECLARE_FINAL_TYPE (TkeCeremony, tke_ceremony, TKE, CEREMONY, GObject)
  *
  * A failure stops the ceremony at that unit; units before it keep the
  * change (tke_ceremony_get_n_units_done() says how many).
+ *
+ * Load goes part by part, the way key part cards are handed over: an
+ * importer key on every unit, then part 1 sealed to every unit, then
+ * part 2, …, then the load on each unit, so that each key part card is
+ * inserted once.  A front end that guides the person part by part calls
+ * tke_ceremony_prepare_load_async() and tke_ceremony_seal_next_part_async()
+ * for each part, then tke_ceremony_run_async(), which does what is left.
  */
 TKE_AVAILABLE_IN_ALL
 TkeCeremony *tke_ceremony_new (TkeServiceClient *client, TkeCeremonyKind kind, GListModel *units);
@@ -74,6 +82,11 @@ void tke_ceremony_set_signers (TkeCeremony *self, GPtrArray *signers);
 /* @parts: GPtrArray of TkeKeyPartSource, 2 or 3 (load) */
 TKE_AVAILABLE_IN_ALL
 void tke_ceremony_set_key_parts (TkeCeremony *self, GPtrArray *parts);
+/* load part by part: how many parts the key has (2 or 3) */
+TKE_AVAILABLE_IN_ALL
+void tke_ceremony_set_n_key_parts (TkeCeremony *self, guint n_parts);
+TKE_AVAILABLE_IN_ALL
+guint tke_ceremony_get_n_key_parts (TkeCeremony *self);
 /* add admin: the name and the uncompressed P-521 public key */
 TKE_AVAILABLE_IN_ALL
 void tke_ceremony_set_new_administrator (TkeCeremony *self, const char *name, GBytes *public_key);
@@ -94,5 +107,25 @@ TKE_AVAILABLE_IN_ALL
 gboolean tke_ceremony_run_finish (TkeCeremony *self, GAsyncResult *result, GError **error);
 TKE_AVAILABLE_IN_ALL
 guint tke_ceremony_get_n_units_done (TkeCeremony *self);
+
+/* Load, step by step: an importer key on every unit (the first signer
+ * signs), then each part sealed to every unit. */
+TKE_AVAILABLE_IN_ALL
+void tke_ceremony_prepare_load_async (TkeCeremony *self,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_ceremony_prepare_load_finish (TkeCeremony *self, GAsyncResult *result, GError **error);
+TKE_AVAILABLE_IN_ALL
+void tke_ceremony_seal_next_part_async (TkeCeremony *self,
+                                        TkeKeyPartSource *part,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_ceremony_seal_next_part_finish (TkeCeremony *self, GAsyncResult *result, GError **error);
+TKE_AVAILABLE_IN_ALL
+guint tke_ceremony_get_n_parts_sealed (TkeCeremony *self);
 
 G_END_DECLS

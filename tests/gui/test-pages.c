@@ -290,7 +290,7 @@ test_keys_registers_and_buttons (Fixture *f,
   assert_enabled (page, "load", TRUE, NULL);
   assert_enabled (page, "commit", FALSE, "Commit needs Full Uncommitted");
   assert_enabled (page, "rotate", FALSE, "Rotate needs Full Committed");
-  assert_enabled (page, "set-immediate", FALSE, "only to finish a rotation");
+  assert_enabled (page, "set-immediate", FALSE, "to finish a rotation that did not complete");
   assert_enabled (page, "clear-new", FALSE, "already Empty");
   assert_enabled (page, "clear-current", TRUE, NULL);
   tke_test_save_screenshot (GTK_WIDGET (f->window), "master-keys");
@@ -384,7 +384,7 @@ test_recovery_offers_one_action (Fixture *f,
   n_requests = 0;
   tke_test_click (tke_test_find_button (recovery, "Remove Switched Units and Set Immediate"));
   g_assert_cmpuint (n_requests, ==, 1);
-  g_assert_cmpstr (last_request, ==, "remove-and-set-immediate");
+  g_assert_cmpstr (last_request, ==, "recover");
 
   /* Set immediate advised: that button is the one enabled on the tab too. */
   tke_window_set_recovery (f->window, TKE_RECOVERY_ACTION_SET_IMMEDIATE, "Set immediate on all units.");

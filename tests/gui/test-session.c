@@ -24,11 +24,16 @@
 #include "tke-application.h"
 #include "tke-load-wizard.h"
 #include "tke-login-dialog.h"
+#include "tke-pin-prompt.h"
+#include "tke-readers-fixture.h"
 #include "tke-rotation-dialog.h"
 #include "tke-test-gtk-utils.h"
 #include "tke-window.h"
 
 static TkeApplication *app;
+/* A private pcscd with the two virtual readers and no card: set immediate
+ * waits for the administrator card until the person stops it. */
+static TkeReadersFixture readers;
 /* GLib reads XDG_CONFIG_HOME once: one configuration directory for the
  * whole run, set before GTK starts; each test writes its profile there. */
 static char *base_dir;
@@ -335,6 +340,14 @@ on_tick (gpointer data)
 
   if (s->last != 0 && now - s->last > s->worst)
     s->worst = now - s->last;
+  if (s->last != 0 && now - s->last > 25000 && g_getenv ("TKE_TEST_STALL_DEBUG") != NULL)
+    {
+      TkeRotationDialog *d = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+      g_printerr ("STALL %.1f ms at tick %u: messages %u, prompt %d, progress %s\n", (now - s->last) / 1000.0, s->ticks,
+                  d ? tke_rotation_dialog_get_n_messages (d) : 0,
+                  d ? gtk_widget_get_visible (GTK_WIDGET (tke_rotation_dialog_get_pin_prompt (d))) : -1,
+                  d ? tke_rotation_dialog_get_progress_text (d) : "");
+    }
   s->last = now;
   s->ticks++;
   return G_SOURCE_CONTINUE;
@@ -345,6 +358,32 @@ rotation_dialog_finished (gpointer data)
 {
   TkeRotationDialog *dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
   return dialog != NULL && tke_rotation_dialog_get_finished (dialog);
+}
+
+/* The rewrap is done and set immediate waits for the administrator card
+ * (these tests have no readers: it waits until Stop is pressed). */
+static gboolean
+waiting_for_card (gpointer data)
+{
+  TkeRotationDialog *dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+  TkePinPrompt *prompt = dialog != NULL ? tke_rotation_dialog_get_pin_prompt (dialog) : NULL;
+
+  return prompt != NULL && gtk_widget_get_visible (GTK_WIDGET (prompt)) &&
+         tke_pin_prompt_get_state (prompt) == TKE_PIN_PROMPT_WAITING_FOR_CARD &&
+         gtk_widget_is_sensitive (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation"));
+}
+
+/* Stopping the wait for the card is safe: nothing was sent; each unit
+ * reports that set immediate did not run. */
+static void
+stop_at_card_wait (TkeRotationDialog *dialog)
+{
+  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (dialog), "nothing has been sent to the crypto units yet"));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation"));
+  g_assert_true (tke_test_wait_until (rotation_dialog_finished, NULL, 30000));
+  g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 3);
+  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (dialog), "Stopped while waiting for the administrator card"));
+  g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog), "The rotation stopped:"));
 }
 
 static gboolean
@@ -402,7 +441,7 @@ test_rotation_and_recovery (void)
   started = g_get_monotonic_time ();
   while (tke_rotation_dialog_get_n_messages (dialog) < 1)
     g_main_context_iteration (NULL, TRUE);
-  g_assert_true (tke_test_wait_until (rotation_dialog_finished, NULL, 600000));
+  g_assert_true (tke_test_wait_until (waiting_for_card, NULL, 600000));
   g_source_remove (tick);
   g_test_message ("rotation of %s keys: %.2f s; main loop worst stall %.1f ms over %u ticks (renderer %s)", keys,
                   (g_get_monotonic_time () - started) / 1e6, stall.worst / 1000.0, stall.ticks,
@@ -415,8 +454,9 @@ test_rotation_and_recovery (void)
   if (g_getenv ("TKE_TEST_STRICT_STALL") != NULL)
     g_assert_cmpint (stall.worst, <, 50000);
 
-  /* Closed before Set immediate: the advisor says Set immediate, and the
+  /* Stopped before Set immediate: the advisor says Set immediate, and the
    * recovery page offers only that. */
+  stop_at_card_wait (dialog);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
   g_assert_true (tke_test_wait_until (recovery_advised, &f, 20000));
   g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f.window)), ==, TKE_RECOVERY_ACTION_SET_IMMEDIATE);
@@ -460,8 +500,9 @@ test_failed_rotation_recovery (void)
 
   /* Rotate again from the recovery page: the service resumes and finishes the rewrap. */
   tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
-  g_assert_true (tke_test_wait_until (rotation_dialog_finished, NULL, 60000));
+  g_assert_true (tke_test_wait_until (waiting_for_card, NULL, 60000));
   dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+  stop_at_card_wait (dialog);
   g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), TKE_ROTATION_MESSAGE_REWRAPPED));
   g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), "3000 of 3000 keys rewrapped"));
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
@@ -511,7 +552,7 @@ main (int argc,
       g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
       return 0;
     }
-  if (g_getenv ("TKE_EMULATOR") == NULL)
+  if (g_getenv ("TKE_EMULATOR") == NULL || g_getenv ("TKE_VIRTUAL_READERS") == NULL)
     {
       g_print ("1..0 # SKIP run from meson test\n");
       return 0;
@@ -522,15 +563,19 @@ main (int argc,
     g_autofree char *config = g_build_filename (base_dir, "config", NULL);
     g_autofree char *keyring = g_build_filename (base_dir, "keyring", NULL);
 
+    g_autofree char *state = g_build_filename (base_dir, "state", NULL);
+
     g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+    /* The ceremony journal ($XDG_STATE_HOME/tke/journal) */
+    g_setenv ("XDG_STATE_HOME", state, TRUE);
     g_setenv ("SECRET_FILE_TEST_PATH", keyring, TRUE);
   }
   /* libsecret's file backend: no Secret Service needed, nothing of the
    * person's keyring touched. */
   g_setenv ("SECRET_BACKEND", "file", TRUE);
   g_setenv ("SECRET_FILE_TEST_PASSWORD", "test", TRUE);
-  g_setenv ("TKE_READER1_PREFIX", "No Such Reader 1", TRUE);
-  g_setenv ("TKE_READER2_PREFIX", "No Such Reader 2", TRUE);
+  tke_readers_fixture_init (&readers);
+  tke_readers_fixture_start (&readers, NULL, NULL);
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
@@ -545,6 +590,7 @@ main (int argc,
   g_test_add_func ("/gui/session/failed-rotation-recovery", test_failed_rotation_recovery);
 
   status = g_test_run ();
+  tke_readers_fixture_clear (&readers);
   {
     g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", base_dir);
     if (system (cmd) != 0)

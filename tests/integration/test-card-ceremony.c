@@ -410,6 +410,11 @@ test_card_ceremony (void)
     g_assert_nonnull (strstr (load.out, "Key part 1: “part three”"));
     g_assert_nonnull (strstr (load.out, "Key part 2: “part one”"));
     g_assert_cmpuint (count (load.out, "Enter the PIN of the administrator card"), ==, 1);
+    /* Part by part: each part is sealed to all three units while its card
+     * is in, so each card is asked for once and its PIN typed once (not
+     * once per unit). */
+    g_assert_cmpuint (count (load.out, "Insert the key part card with"), ==, 3);
+    g_assert_cmpuint (count (load.out, "Enter the PIN of the key part card"), ==, 3);
     g_assert_cmpuint (count (load.out, "Full Uncommitted"), ==, 3);
   }
 
@@ -534,6 +539,59 @@ stop_children (int signum)
   raise (signum);
 }
 
+/* A rotation whose set immediate is signed with a card: a new key of two
+ * parts (different from the three-part current one) loaded from the key
+ * part cards, committed with both administrator cards, then
+ * cryptounit-mk-rotate --cards. */
+static void
+test_rotate_with_cards (void)
+{
+  g_auto(GStrv) ids = emu_unit_ids (service.emu);
+  g_autofree char *old_vp = NULL;
+  g_autofree char *new_vp = NULL;
+
+  {
+    g_autoptr(JsonObject) q = emu_query (service.emu, ids[0]);
+
+    old_vp = g_strdup (json_object_get_string_member (q, "current_mkvp"));
+  }
+  g_queue_push_tail (&person.next[2], (gpointer) (person.in_reader[2] == card_named ("kp1.card")
+                                                    ? card_named ("kp2.card")
+                                                    : card_named ("kp1.card")));
+  {
+    g_auto(Run) load = tke ("cryptounit-mk-load", "--cards", "1", "1", NULL);
+    assert_ok (load);
+    g_assert_cmpuint (count (load.out, "Full Uncommitted"), ==, 3);
+  }
+  g_queue_push_tail (&person.next[1], (gpointer) (person.in_reader[1] == card_named ("admin1.card")
+                                                    ? card_named ("admin2.card")
+                                                    : card_named ("admin1.card")));
+  {
+    g_auto(Run) commit = tke ("cryptounit-mk-commit", "--cards", NULL);
+    assert_ok (commit);
+  }
+  {
+    g_autoptr(JsonObject) q = emu_query (service.emu, ids[0]);
+
+    new_vp = g_strdup (json_object_get_string_member (q, "new_mkvp"));
+    g_assert_cmpstr (new_vp, !=, old_vp);
+  }
+  {
+    g_auto(Run) rotate = tke ("cryptounit-mk-rotate", "--cards", "-y", NULL);
+    assert_ok (rotate);
+    /* One administrator card signs set immediate on every unit: one PIN. */
+    g_assert_cmpuint (count (rotate.out, "Enter the PIN of the administrator card"), ==, 1);
+  }
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr(JsonObject) q = emu_query (service.emu, ids[i]);
+
+      g_assert_cmpstr (json_object_get_string_member (q, "current_mkvp"), ==, new_vp);
+    }
+  g_assert_true (g_queue_is_empty (&person.next[1]));
+  g_assert_true (g_queue_is_empty (&person.next[2]));
+}
+
 int
 main (int argc,
       char **argv)
@@ -578,6 +636,7 @@ main (int argc,
 
   g_test_add_func ("/card-ceremony/cli", test_card_ceremony);
   g_test_add_func ("/card-ceremony/set-immediate", test_set_immediate_with_card);
+  g_test_add_func ("/card-ceremony/rotate", test_rotate_with_cards);
   status = g_test_run ();
 
   service_stop ();

@@ -1,0 +1,733 @@
+/* tke-card-ceremony.c: a ceremony with smart cards, guided by the wizard
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The wizard is the view and libtke's TkeCeremony does the work, with
+ * administrator cards in reader 1 (TkeCardSigner) and key part cards in
+ * reader 2 (TkeCardKeyPartSource).  This object joins them: it turns the
+ * cards' prompts and PIN errors into what the wizard shows, lists the key
+ * parts of the card in reader 2 for the person to choose from, and moves
+ * the load on part by part so that each key part card goes in once.
+ *
+ * A wrong PIN is not the end: the card says how many tries are left and
+ * the same step asks again.  A signing ceremony that stopped at a unit
+ * goes on from that unit; the units before it keep what was done.
+ */
+
+#include "config.h"
+
+#include <glib/gi18n.h>
+
+#include "tke-card-ceremony.h"
+
+struct _TkeCardCeremony
+{
+  GObject parent_instance;
+
+  TkeServiceClient *client;
+  TkeCeremonyKind kind;
+  GListStore *units;     /* still to do */
+  TkeLoadWizard *wizard; /* weak */
+  GCancellable *cancellable;
+  TkeCeremony *ceremony;
+  GPtrArray *signers;
+  guint active_signer; /* 1-based: whose card the wizard asks for */
+
+  /* Load */
+  guint part;             /* 1-based: the part being chosen or sealed */
+  GCancellable *choosing; /* the wait for the card in reader 2 to go */
+  GPtrArray *used;        /* "serial:index" of the parts sealed */
+  GListStore *offered;    /* sources for the parts on the card in reader 2 */
+  TkeCardKeyPartSource *sealing;
+};
+
+G_DEFINE_FINAL_TYPE (TkeCardCeremony, tke_card_ceremony, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_FINISHED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void run_signing (TkeCardCeremony *self);
+static void prepare_load (TkeCardCeremony *self);
+static void start_part (TkeCardCeremony *self, guint part);
+static void seal_part (TkeCardCeremony *self);
+
+/* ---- The end, good or bad ---- */
+
+static void
+finish (TkeCardCeremony *self, gboolean success)
+{
+  g_cancellable_cancel (self->choosing);
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0, success);
+}
+
+static gboolean
+is_cancelled (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+static void
+fail (TkeCardCeremony *self, const GError *error)
+{
+  g_autofree char *message = NULL;
+  guint done = self->ceremony != NULL ? tke_ceremony_get_n_units_done (self->ceremony) : 0;
+
+  if (g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED) ||
+      g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT))
+    message = g_strdup_printf (
+        _ ("%s Nothing more was done. Start the ceremony again when the card holder is ready."),
+        error->message);
+  else if (done > 0 && self->kind != TKE_CEREMONY_LOAD)
+    message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                            "%s The first crypto unit has it done; start the "
+                                            "ceremony again to go on with the others.",
+                                            "%s The first %u crypto units have it done; start the "
+                                            "ceremony again to go on with the others.",
+                                            done),
+                               error->message, done);
+  else
+    message = g_strdup (error->message);
+  if (self->wizard != NULL)
+    tke_load_wizard_show_error (self->wizard, message);
+  finish (self, FALSE);
+}
+
+/* A wrong PIN: say how many tries are left and let @retry ask again. */
+static gboolean
+handle_pin_error (TkeCardCeremony *self,
+                  const GError *error,
+                  TkeCard *card,
+                  void (*retry) (TkeCardCeremony *self))
+{
+  const char *description = card != NULL ? tke_card_get_description (card) : NULL;
+
+  if (g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_BLOCKED))
+    {
+      if (self->wizard != NULL)
+        tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_BLOCKED, description, 0);
+      return FALSE;
+    }
+  if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT))
+    return FALSE;
+  if (self->wizard != NULL)
+    tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WRONG_PIN, description,
+                                   card != NULL ? tke_card_get_pin_tries_left (card) : 0);
+  retry (self);
+  return TRUE;
+}
+
+/* ---- What the cards ask for ---- */
+
+static void
+on_progress (TkeCeremony *ceremony, TkeCryptoUnit *unit, const char *message, TkeCardCeremony *self)
+{
+  if (self->wizard != NULL)
+    tke_load_wizard_set_progress (self->wizard, message);
+}
+
+/* The pad has the PIN: the prompt no longer asks for it while the card
+ * checks it and signs (a wrong PIN comes back as an error). */
+static void
+on_waiting_for_pin (TkeCard *card, GParamSpec *pspec, TkeCardCeremony *self)
+{
+  if (tke_card_get_waiting_for_pin (card) || self->wizard == NULL)
+    return;
+  g_signal_handlers_disconnect_by_func (card, on_waiting_for_pin, self);
+  if (tke_pin_prompt_get_state (tke_load_wizard_get_pin_prompt (self->wizard)) ==
+      TKE_PIN_PROMPT_ENTER_PIN)
+    tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WORKING,
+                                   tke_card_get_description (card), 0);
+}
+
+/* @text: libtke's words for it, which name the card wanted */
+static void
+show_prompt (TkeCardCeremony *self, TkeCardPrompt kind, const char *text, TkeCard *card)
+{
+  if (self->wizard == NULL)
+    return;
+  if (kind == TKE_CARD_PROMPT_INSERT_CARD)
+    tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, text, 0);
+  else
+    {
+      tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_ENTER_PIN,
+                                     card != NULL ? tke_card_get_description (card) : NULL, 0);
+      if (card != NULL)
+        {
+          g_signal_handlers_disconnect_by_func (card, on_waiting_for_pin, self);
+          g_signal_connect_object (card, "notify::waiting-for-pin", G_CALLBACK (on_waiting_for_pin),
+                                   self, 0);
+        }
+    }
+}
+
+static void
+on_signer_prompt (TkeCardSigner *signer,
+                  TkeCardPrompt kind,
+                  const char *text,
+                  TkeCardCeremony *self)
+{
+  guint index;
+
+  if (self->wizard == NULL || !g_ptr_array_find (self->signers, signer, &index))
+    return;
+  /* The next administrator's turn: a new step in the wizard. */
+  if (index + 1 != self->active_signer && self->kind != TKE_CEREMONY_LOAD)
+    {
+      self->active_signer = index + 1;
+      tke_load_wizard_show_admin_step (self->wizard, self->active_signer, self->signers->len);
+    }
+  show_prompt (self, kind, text, tke_card_signer_get_card (signer));
+}
+
+static void
+on_source_prompt (TkeCardKeyPartSource *source,
+                  TkeCardPrompt kind,
+                  const char *text,
+                  TkeCardCeremony *self)
+{
+  show_prompt (self, kind, text, tke_card_key_part_source_get_card (source));
+}
+
+static TkeCard *
+active_signer_card (TkeCardCeremony *self)
+{
+  if (self->active_signer == 0 || self->active_signer > self->signers->len)
+    return NULL;
+  return tke_card_signer_get_card (self->signers->pdata[self->active_signer - 1]);
+}
+
+static void
+make_signers (TkeCardCeremony *self, guint n_signers)
+{
+  g_clear_pointer (&self->signers, g_ptr_array_unref);
+  self->signers = tke_card_signer_new_group (NULL, n_signers);
+  for (guint i = 0; i < self->signers->len; i++)
+    g_signal_connect_object (self->signers->pdata[i], "prompt", G_CALLBACK (on_signer_prompt), self,
+                             0);
+}
+
+static void
+new_ceremony (TkeCardCeremony *self)
+{
+  g_clear_object (&self->ceremony);
+  self->ceremony = tke_ceremony_new (self->client, self->kind, G_LIST_MODEL (self->units));
+  tke_ceremony_set_signers (self->ceremony, self->signers);
+  g_signal_connect_object (self->ceremony, "progress", G_CALLBACK (on_progress), self, 0);
+}
+
+static TkeCryptoUnit *
+first_unit (TkeCardCeremony *self)
+{
+  g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units), 0);
+  return unit; /* the store keeps it */
+}
+
+/* ---- Commit, Set immediate, Clear: signatures from reader 1 ---- */
+
+static guint
+signature_threshold (GListModel *units)
+{
+  guint threshold = 1;
+
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      threshold = MAX (threshold, tke_crypto_unit_get_signature_threshold (unit));
+    }
+  return threshold;
+}
+
+static void
+show_signing_result (TkeCardCeremony *self)
+{
+  TkeCryptoUnit *unit = first_unit (self);
+
+  switch (self->kind)
+    {
+    case TKE_CEREMONY_COMMIT:
+      tke_load_wizard_show_result (
+          self->wizard,
+          tke_new_register_state_to_string (tke_crypto_unit_get_new_register_state (unit)),
+          tke_crypto_unit_get_new_register_vp (unit));
+      break;
+    case TKE_CEREMONY_SET_IMMEDIATE:
+      tke_load_wizard_show_done (self->wizard, _ ("Current register: Valid"),
+                                 _ ("The new master key is the current one on every selected "
+                                    "crypto unit, and the new registers are empty. "
+                                    "The verification pattern of the current key:"),
+                                 tke_crypto_unit_get_current_register_vp (unit));
+      break;
+    case TKE_CEREMONY_CLEAR_NEW:
+      tke_load_wizard_show_done (
+          self->wizard, _ ("New register: Empty"),
+          _ ("The new master key register of every selected crypto unit is cleared."), NULL);
+      break;
+    case TKE_CEREMONY_CLEAR_CURRENT:
+    default:
+      tke_load_wizard_show_done (
+          self->wizard, _ ("Current register: Empty"),
+          _ ("The current master key register of every selected crypto unit is cleared."), NULL);
+      break;
+    }
+}
+
+/* The units the ceremony has not reached: where a retry goes on. */
+static void
+drop_done_units (TkeCardCeremony *self)
+{
+  guint done = tke_ceremony_get_n_units_done (self->ceremony);
+
+  if (done > 0)
+    g_list_store_splice (self->units, 0, done, NULL, 0);
+}
+
+static void
+on_signing_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeCardCeremony) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!tke_ceremony_run_finish (TKE_CEREMONY (source), result, &error))
+    {
+      if (is_cancelled (error))
+        finish (self, FALSE);
+      else if (!handle_pin_error (self, error, active_signer_card (self), run_signing))
+        fail (self, error);
+      return;
+    }
+  if (self->wizard != NULL)
+    show_signing_result (self);
+  finish (self, TRUE);
+}
+
+static void
+run_signing (TkeCardCeremony *self)
+{
+  if (self->ceremony != NULL)
+    drop_done_units (self);
+  new_ceremony (self);
+  tke_ceremony_run_async (self->ceremony, self->cancellable, on_signing_done, g_object_ref (self));
+}
+
+/* ---- Load: the administrator card, then part by part ---- */
+
+static void
+on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeCardCeremony) self = user_data;
+  g_autoptr (GError) error = NULL;
+  TkeCryptoUnit *unit;
+
+  if (!tke_ceremony_run_finish (TKE_CEREMONY (source), result, &error))
+    {
+      if (is_cancelled (error))
+        finish (self, FALSE);
+      else
+        fail (self, error);
+      return;
+    }
+  unit = first_unit (self);
+  if (self->wizard != NULL)
+    tke_load_wizard_show_result (
+        self->wizard,
+        tke_new_register_state_to_string (tke_crypto_unit_get_new_register_state (unit)),
+        tke_crypto_unit_get_new_register_vp (unit));
+  finish (self, TRUE);
+}
+
+static void
+on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeCardCeremony) self = user_data;
+  g_autoptr (GError) error = NULL;
+  TkeKeyPartSource *part = TKE_KEY_PART_SOURCE (self->sealing);
+
+  if (!tke_ceremony_seal_next_part_finish (TKE_CEREMONY (source), result, &error))
+    {
+      if (is_cancelled (error))
+        finish (self, FALSE);
+      else if (!handle_pin_error (self, error, tke_card_key_part_source_get_card (self->sealing),
+                                  seal_part))
+        fail (self, error);
+      return;
+    }
+  g_ptr_array_add (self->used,
+                   g_strdup_printf ("%s:%u", tke_card_key_part_source_get_serial (self->sealing),
+                                    tke_card_key_part_source_get_index (self->sealing)));
+  if (self->wizard == NULL)
+    return;
+  tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_ACCEPTED, NULL, 0);
+  tke_load_wizard_show_part_loaded (self->wizard, self->part,
+                                    tke_key_part_source_get_check_value (part));
+  if (self->part < tke_ceremony_get_n_key_parts (self->ceremony))
+    {
+      start_part (self, self->part + 1);
+      return;
+    }
+  /* Every part is sealed to every unit: the loads themselves. */
+  tke_ceremony_run_async (self->ceremony, self->cancellable, on_loaded, g_object_ref (self));
+}
+
+static void
+seal_part (TkeCardCeremony *self)
+{
+  tke_ceremony_seal_next_part_async (self->ceremony, TKE_KEY_PART_SOURCE (self->sealing),
+                                     self->cancellable, on_part_sealed, g_object_ref (self));
+}
+
+static void
+on_part_chosen (TkeLoadWizard *wizard, guint part, GObject *source, TkeCardCeremony *self)
+{
+  g_cancellable_cancel (self->choosing);
+  g_set_object (&self->sealing, TKE_CARD_KEY_PART_SOURCE (source));
+  g_signal_connect_object (source, "prompt", G_CALLBACK (on_source_prompt), self, 0);
+  seal_part (self);
+}
+
+static void open_part_card (TkeCardCeremony *self);
+
+static void
+on_part_card_removed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeCardCeremony) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!tke_card_wait_removed_finish (result, &error))
+    return; /* a part was chosen, or the ceremony ended */
+  if (self->wizard == NULL)
+    return;
+  /* Another card: back to waiting, with the list of the old one gone. */
+  g_list_store_remove_all (self->offered);
+  tke_load_wizard_set_card_parts (self->wizard, NULL, NULL);
+  tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
+  open_part_card (self);
+}
+
+static void
+wait_for_card_to_go (TkeCardCeremony *self)
+{
+  tke_card_wait_removed_async (2, NULL, self->choosing, on_part_card_removed, g_object_ref (self));
+}
+
+typedef struct
+{
+  TkeCardCeremony *self;
+  TkeCard *card;
+  GPtrArray *sources; /* to read, in the card's order */
+  guint next;
+} Offer;
+
+static void
+offer_free (Offer *offer)
+{
+  g_clear_object (&offer->self);
+  g_clear_object (&offer->card);
+  g_clear_pointer (&offer->sources, g_ptr_array_unref);
+  g_free (offer);
+}
+
+static void read_next_offer (Offer *offer);
+
+static void
+on_offer_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Offer *offer = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!tke_card_key_part_source_load_finish (TKE_CARD_KEY_PART_SOURCE (source), result, &error))
+    {
+      if (!is_cancelled (error) && offer->self->wizard != NULL)
+        {
+          /* Pulled while being read: wait for it (or another) again. */
+          tke_load_wizard_set_pin_state (offer->self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL,
+                                         0);
+          open_part_card (offer->self);
+        }
+      offer_free (offer);
+      return;
+    }
+  g_list_store_append (offer->self->offered, source);
+  offer->next++;
+  read_next_offer (offer);
+}
+
+static void
+read_next_offer (Offer *offer)
+{
+  TkeCardCeremony *self = offer->self;
+
+  if (offer->next < offer->sources->len)
+    {
+      tke_card_key_part_source_load_async (offer->sources->pdata[offer->next], self->choosing,
+                                           on_offer_read, offer);
+      return;
+    }
+  if (self->wizard != NULL)
+    tke_load_wizard_set_card_parts (self->wizard, tke_card_get_description (offer->card),
+                                    G_LIST_MODEL (self->offered));
+  wait_for_card_to_go (self);
+  offer_free (offer);
+}
+
+static gboolean
+part_used (TkeCardCeremony *self, const char *serial, guint index)
+{
+  g_autofree char *key = g_strdup_printf ("%s:%u", serial, index);
+
+  for (guint i = 0; i < self->used->len; i++)
+    if (g_str_equal (self->used->pdata[i], key))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+on_parts_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeCardCeremony) self = user_data;
+  TkeCard *card = TKE_CARD (source);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) parts = tke_card_list_key_parts_finish (card, result, &error);
+  Offer *offer;
+
+  if (self->wizard == NULL || is_cancelled (error))
+    return;
+  if (parts == NULL)
+    {
+      tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
+      open_part_card (self);
+      return;
+    }
+  offer = g_new0 (Offer, 1);
+  offer->self = g_object_ref (self);
+  offer->card = g_object_ref (card);
+  offer->sources = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < parts->len; i++)
+    {
+      const TkeCardKeyPart *part = parts->pdata[i];
+
+      if (!part_used (self, tke_card_get_serial (card), part->index))
+        g_ptr_array_add (offer->sources, tke_card_key_part_source_new (NULL, part->index));
+    }
+  if (offer->sources->len == 0)
+    {
+      /* Its parts are all in already: another card must go in. */
+      tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WRONG_CARD,
+                                     tke_card_get_description (card), 0);
+      wait_for_card_to_go (self);
+      offer_free (offer);
+      return;
+    }
+  read_next_offer (offer);
+}
+
+static void
+on_part_card_opened (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeCardCeremony) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = tke_card_open_finish (result, &error);
+
+  if (self->wizard == NULL || is_cancelled (error))
+    return;
+  if (card == NULL)
+    {
+      /* Pulled while it was read: wait again.  No reader at all is the end. */
+      if (g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_READER))
+        fail (self, error);
+      else
+        open_part_card (self);
+      return;
+    }
+  if (tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11)
+    {
+      tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WRONG_CARD,
+                                     tke_card_get_description (card), 0);
+      wait_for_card_to_go (self);
+      return;
+    }
+  tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_CARD_FOUND,
+                                 tke_card_get_description (card), 0);
+  tke_card_list_key_parts_async (card, self->choosing, on_parts_listed, g_object_ref (self));
+}
+
+static void
+open_part_card (TkeCardCeremony *self)
+{
+  tke_card_open_async (2, NULL, TRUE, self->choosing, on_part_card_opened, g_object_ref (self));
+}
+
+static void
+cancel_child (GCancellable *parent, GCancellable *child)
+{
+  g_cancellable_cancel (child);
+}
+
+static void
+start_part (TkeCardCeremony *self, guint part)
+{
+  self->part = part;
+  g_clear_object (&self->sealing);
+  g_list_store_remove_all (self->offered);
+  g_clear_object (&self->choosing);
+  self->choosing = g_cancellable_new ();
+  g_cancellable_connect (self->cancellable, G_CALLBACK (cancel_child),
+                         g_object_ref (self->choosing), g_object_unref);
+  tke_load_wizard_show_part_step (self->wizard, part);
+  open_part_card (self);
+}
+
+static void
+on_load_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeCardCeremony) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!tke_ceremony_prepare_load_finish (TKE_CEREMONY (source), result, &error))
+    {
+      if (is_cancelled (error))
+        finish (self, FALSE);
+      else if (!handle_pin_error (self, error, active_signer_card (self), prepare_load))
+        fail (self, error);
+      return;
+    }
+  if (self->wizard == NULL)
+    return;
+  tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_ACCEPTED, NULL, 0);
+  start_part (self, 1);
+}
+
+/* The administrator's card signs an importer key on every unit; its PIN
+ * stays verified for the loads at the end. */
+static void
+prepare_load (TkeCardCeremony *self)
+{
+  tke_ceremony_prepare_load_async (self->ceremony, self->cancellable, on_load_prepared,
+                                   g_object_ref (self));
+}
+
+static void
+on_parts_counted (TkeLoadWizard *wizard, guint n_parts, TkeCardCeremony *self)
+{
+  make_signers (self, 1);
+  self->active_signer = 1;
+  new_ceremony (self);
+  tke_ceremony_set_n_key_parts (self->ceremony, n_parts);
+  tke_load_wizard_show_admin_step (wizard, 1, 1);
+  prepare_load (self);
+}
+
+/* ---- Life cycle ---- */
+
+static void
+on_cancelled (TkeLoadWizard *wizard, TkeCardCeremony *self)
+{
+  g_cancellable_cancel (self->cancellable);
+}
+
+void
+tke_card_ceremony_start (TkeCardCeremony *self)
+{
+  guint n_signers;
+
+  g_return_if_fail (TKE_IS_CARD_CEREMONY (self));
+  g_return_if_fail (self->wizard != NULL);
+
+  if (self->kind == TKE_CEREMONY_LOAD)
+    {
+      /* The wizard asks for the number of parts first. */
+      g_signal_connect_object (self->wizard, "parts-chosen", G_CALLBACK (on_parts_counted), self,
+                               0);
+      g_signal_connect_object (self->wizard, "part-chosen", G_CALLBACK (on_part_chosen), self, 0);
+      return;
+    }
+  n_signers =
+      self->kind == TKE_CEREMONY_COMMIT ? signature_threshold (G_LIST_MODEL (self->units)) : 1;
+  make_signers (self, n_signers);
+  self->active_signer = 1;
+  tke_load_wizard_show_admin_step (self->wizard, 1, n_signers);
+  run_signing (self);
+}
+
+/**
+ * tke_card_ceremony_new:
+ * @units: the selected crypto units (copied)
+ * @wizard: the wizard that shows it; the ceremony lives as long as it
+ */
+TkeCardCeremony *
+tke_card_ceremony_new (TkeServiceClient *client,
+                       TkeCeremonyKind kind,
+                       GListModel *units,
+                       TkeLoadWizard *wizard)
+{
+  TkeCardCeremony *self = g_object_new (TKE_TYPE_CARD_CEREMONY, NULL);
+
+  self->client = g_object_ref (client);
+  self->kind = kind;
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (GObject) unit = g_list_model_get_item (units, i);
+      g_list_store_append (self->units, unit);
+    }
+  g_set_weak_pointer (&self->wizard, wizard);
+  g_signal_connect_object (wizard, "cancelled", G_CALLBACK (on_cancelled), self, 0);
+  return self;
+}
+
+static void
+tke_card_ceremony_dispose (GObject *object)
+{
+  TkeCardCeremony *self = TKE_CARD_CEREMONY (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_weak_pointer (&self->wizard);
+  g_clear_object (&self->ceremony);
+  g_clear_object (&self->sealing);
+  g_clear_pointer (&self->signers, g_ptr_array_unref);
+  G_OBJECT_CLASS (tke_card_ceremony_parent_class)->dispose (object);
+}
+
+static void
+tke_card_ceremony_finalize (GObject *object)
+{
+  TkeCardCeremony *self = TKE_CARD_CEREMONY (object);
+
+  g_clear_object (&self->client);
+  g_clear_object (&self->units);
+  g_clear_object (&self->cancellable);
+  g_clear_object (&self->choosing);
+  g_clear_object (&self->offered);
+  g_clear_pointer (&self->used, g_ptr_array_unref);
+  G_OBJECT_CLASS (tke_card_ceremony_parent_class)->finalize (object);
+}
+
+static void
+tke_card_ceremony_class_init (TkeCardCeremonyClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = tke_card_ceremony_dispose;
+  object_class->finalize = tke_card_ceremony_finalize;
+
+  /**
+   * TkeCardCeremony::finished:
+   * @success: whether the command was applied on every unit
+   */
+  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_BOOLEAN);
+}
+
+static void
+tke_card_ceremony_init (TkeCardCeremony *self)
+{
+  self->units = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+  self->cancellable = g_cancellable_new ();
+  self->choosing = g_cancellable_new ();
+  self->used = g_ptr_array_new_with_free_func (g_free);
+  self->offered = g_list_store_new (TKE_TYPE_CARD_KEY_PART_SOURCE);
+}
