@@ -555,11 +555,14 @@ on_key_found (GObject *source,
       g_clear_pointer (&api_key, tke_secret_unref);
       return;
     }
-  if (api_key == NULL)
+  /* The person may have logged in by hand meanwhile: leave that alone. */
+  if (tke_window_get_login_state (self->window) != TKE_LOGIN_STATE_LOGGED_OUT)
     {
-      tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_OUT, NULL);
+      g_clear_pointer (&api_key, tke_secret_unref);
       return;
     }
+  if (api_key == NULL)
+    return;
   tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGING_IN, NULL);
   log_in (self, api_key, NULL);
 }
