@@ -72,7 +72,10 @@ typedef struct
 static void
 session_start_free (SessionStart *start)
 {
-  g_clear_signal_handler (&start->painted, start->clock);
+  /* The surface's end may have disposed of its frame clock (and the
+   * handler with it) before the window's data goes. */
+  if (start->painted != 0 && g_signal_handler_is_connected (start->clock, start->painted))
+    g_signal_handler_disconnect (start->clock, start->painted);
   g_clear_handle_id (&start->fallback, g_source_remove);
   g_clear_object (&start->clock);
   g_clear_object (&start->session);
