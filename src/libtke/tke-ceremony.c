@@ -247,7 +247,17 @@ signers_for (TkeCeremony *self, TkeCryptoUnit *unit, guint n_first)
   if (self->signers->len == 0)
     return chosen;
   if (n_first == 0)
-    n_first = self->signers->len;
+    {
+      /* Every signer, in turn; every other unit in the reverse order, so
+       * that the card that signed last for one unit signs first for the
+       * next: with cards taking turns in one reader, (n - 1) swaps a unit
+       * instead of n, and that card's PIN is still verified. */
+      gboolean reverse = self->n_done % 2 == 1;
+
+      for (guint i = 0; i < self->signers->len; i++)
+        g_ptr_array_add (chosen, g_object_ref (self->signers->pdata[reverse ? self->signers->len - 1 - i : i]));
+      return chosen;
+    }
   for (guint i = 0; i < n_first; i++)
     g_ptr_array_add (chosen, g_object_ref (self->signers->pdata[i % self->signers->len]));
   return chosen;

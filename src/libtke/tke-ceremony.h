@@ -57,7 +57,9 @@ G_DECLARE_FINAL_TYPE (TkeCeremony, tke_ceremony, TKE, CEREMONY, GObject)
  *   "unit-done" (TkeCryptoUnit *unit): the command was applied on @unit
  *
  * How many signatures each command takes (DESIGN §1): commit, add and
- * remove admin and set thresholds use every signer; load uses the first
+ * remove admin and set thresholds use every signer (in reverse order on
+ * every other unit, so that cards taking turns in one reader are swapped
+ * less and the last card's PIN still holds); load uses the first
  * signer for the importer key and signer (i mod n) for part i; set
  * immediate, clear and zeroize use the first signer.  A unit in imprint
  * mode gets no signatures, except set thresholds.

@@ -569,6 +569,10 @@ test_rotate_with_cards (void)
   {
     g_auto(Run) commit = tke ("cryptounit-mk-commit", "--cards", NULL);
     assert_ok (commit);
+    /* Two cards over three units, the order reversed every other unit:
+     * 3 swaps and 4 PIN entries (unit by unit in one order: 5 and 6). */
+    g_assert_cmpuint (count (commit.out, "Insert the "), ==, 3);
+    g_assert_cmpuint (count (commit.out, "Enter the PIN of the administrator card"), ==, 4);
   }
   {
     g_autoptr(JsonObject) q = emu_query (service.emu, ids[0]);
