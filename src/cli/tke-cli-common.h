@@ -43,6 +43,15 @@ TkeCliContext *tke_cli_context_new (void);
 void tke_cli_context_free (TkeCliContext *ctx);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeCliContext, tke_cli_context_free)
 
+/* The start of every verb: its context, parsed options, and the `error`
+ * and `exit_code` the verb returns through. */
+#define BEGIN_VERB(parameters, description, entries)                                               \
+  g_autoptr (TkeCliContext) ctx = tke_cli_context_new ();                                          \
+  g_autoptr (GError) error = NULL;                                                                 \
+  int exit_code = TKE_EXIT_OK;                                                                     \
+  if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code))    \
+    return exit_code;
+
 /* Parses the verb's options (@entries may be NULL) and the common ones.
  * Returns FALSE when the verb must stop, with *exit_code set: 0 after
  * --help, TKE_EXIT_USAGE for a bad command line. */

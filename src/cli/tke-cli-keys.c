@@ -14,12 +14,9 @@
 #include "tke-cli-common.h"
 #include "tke-cli-keys.h"
 
-#define BEGIN_VERB(parameters, description, entries)                                               \
-  g_autoptr (TkeCliContext) ctx = tke_cli_context_new ();                                          \
-  g_autoptr (GError) error = NULL;                                                                 \
-  int exit_code = TKE_EXIT_OK;                                                                     \
-  if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code))    \
-    return exit_code;                                                                              \
+/* The key file verbs also need the workstation's files directory. */
+#define BEGIN_KEYS_VERB(parameters, description, entries)                                          \
+  BEGIN_VERB (parameters, description, entries)                                                    \
   if (!tke_cli_context_open_workstation (ctx, &error))                                             \
     return tke_cli_fail (error);
 
@@ -59,7 +56,7 @@ run_sigkey_add (int argc, char **argv)
       N_ ("Protect the file with the plug-in's PBKDF2 instead of scrypt (weaker)"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  BEGIN_VERB ("", _ ("Create an administrator signature key (ECDSA P-521) in a new file."),
+  BEGIN_KEYS_VERB ("", _ ("Create an administrator signature key (ECDSA P-521) in a new file."),
               entries);
   g_autoptr (TkeSecret) password = NULL;
   g_autoptr (EVP_PKEY) key = NULL;
@@ -106,7 +103,7 @@ is_selected (GArray *selected, guint keynum)
 static int
 run_sigkeys (int argc, char **argv)
 {
-  BEGIN_VERB ("", _ ("List the signature key files on this workstation."), NULL);
+  BEGIN_KEYS_VERB ("", _ ("List the signature key files on this workstation."), NULL);
   g_autoptr (GArray) keynums = NULL;
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
@@ -156,7 +153,7 @@ run_sigkeys (int argc, char **argv)
 static int
 run_sigkey_sel (int argc, char **argv)
 {
-  BEGIN_VERB (_ ("[KEYNUM…]"),
+  BEGIN_KEYS_VERB (_ ("[KEYNUM…]"),
               _ ("Select the signature keys that sign commands. Each password is checked now "
                  "and asked again when a command is signed."),
               NULL);
@@ -240,7 +237,7 @@ remove_key_file (TkeCliContext *ctx, int argc, char **argv, TkeKeyFileKind kind)
 static int
 run_sigkey_rm (int argc, char **argv)
 {
-  BEGIN_VERB (_ ("[KEYNUM]"), _ ("Delete a signature key file."), NULL);
+  BEGIN_KEYS_VERB (_ ("[KEYNUM]"), _ ("Delete a signature key file."), NULL);
   return remove_key_file (ctx, argc, argv, TKE_KEY_FILE_SIGNATURE_KEY);
 }
 
@@ -296,7 +293,7 @@ run_mk_add (int argc, char **argv)
       N_ ("TEXT") },
     G_OPTION_ENTRY_NULL
   };
-  BEGIN_VERB ("--random|--value", _ ("Create a master key part file protected by a password."),
+  BEGIN_KEYS_VERB ("--random|--value", _ ("Create a master key part file protected by a password."),
               entries);
   g_autoptr (TkeSecret) part = NULL;
   g_autoptr (TkeSecret) password = NULL;
@@ -341,7 +338,7 @@ run_mk_add (int argc, char **argv)
 static int
 run_mks (int argc, char **argv)
 {
-  BEGIN_VERB ("", _ ("List the master key part files on this workstation."), NULL);
+  BEGIN_KEYS_VERB ("", _ ("List the master key part files on this workstation."), NULL);
   g_autoptr (GArray) keynums = NULL;
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
@@ -385,7 +382,7 @@ run_mks (int argc, char **argv)
 static int
 run_mk_rm (int argc, char **argv)
 {
-  BEGIN_VERB (_ ("[KEYNUM]"), _ ("Delete a master key part file."), NULL);
+  BEGIN_KEYS_VERB (_ ("[KEYNUM]"), _ ("Delete a master key part file."), NULL);
   return remove_key_file (ctx, argc, argv, TKE_KEY_FILE_KEY_PART);
 }
 

@@ -14,13 +14,6 @@
 #include "tke-cli-common.h"
 #include "tke-cli-mk.h"
 
-#define BEGIN_VERB(parameters, description, entries)                                               \
-  g_autoptr (TkeCliContext) ctx = tke_cli_context_new ();                                          \
-  g_autoptr (GError) error = NULL;                                                                 \
-  int exit_code = TKE_EXIT_OK;                                                                     \
-  if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code))    \
-    return exit_code;
-
 static int
 run_register_ceremony (TkeCliContext *ctx,
                        TkeCeremonyKind kind,

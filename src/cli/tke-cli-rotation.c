@@ -15,13 +15,6 @@
 #include "tke-cli-common.h"
 #include "tke-cli-rotation.h"
 
-#define BEGIN_VERB(parameters, description, entries)                                               \
-  g_autoptr (TkeCliContext) ctx = tke_cli_context_new ();                                          \
-  g_autoptr (GError) error = NULL;                                                                 \
-  int exit_code = TKE_EXIT_OK;                                                                     \
-  if (!tke_cli_context_parse (ctx, &argc, &argv, parameters, description, entries, &exit_code))    \
-    return exit_code;
-
 #define VP_SHOWN 16
 
 /* ---- The journal and the advice ------------------------------------------ */
