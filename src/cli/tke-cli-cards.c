@@ -17,10 +17,7 @@
 #include "tke-cli-cards.h"
 
 static void
-print_prompt (GObject *source,
-              TkeCardPrompt kind,
-              const char *message,
-              gpointer user_data)
+print_prompt (GObject *source, TkeCardPrompt kind, const char *message, gpointer user_data)
 {
   /* At once, even into a pipe: the person acts on it. */
   g_print ("%s\n", message);
@@ -38,38 +35,36 @@ tke_cli_make_card_signers (guint n_signers)
 }
 
 GPtrArray *
-tke_cli_open_card_key_parts (GArray *indexes,
-                             GError **error)
+tke_cli_open_card_key_parts (GArray *indexes, GError **error)
 {
-  g_autoptr(GPtrArray) sources =
-    tke_card_key_part_source_new_group (NULL, (const guint *) indexes->data, indexes->len);
+  g_autoptr (GPtrArray) sources =
+      tke_card_key_part_source_new_group (NULL, (const guint *) indexes->data, indexes->len);
 
   for (guint i = 0; i < sources->len; i++)
     {
       TkeCardKeyPartSource *source = sources->pdata[i];
-      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr (GAsyncResult) result = NULL;
 
       g_signal_connect (source, "prompt", G_CALLBACK (print_prompt), NULL);
       tke_card_key_part_source_load_async (source, NULL, tke_cli_async_done, &result);
       tke_cli_wait (&result);
       if (!tke_card_key_part_source_load_finish (source, result, error))
         return NULL;
-      g_print (_("Key part %u: “%s” (card %s, index %u)\n"), i + 1,
+      g_print (_ ("Key part %u: “%s” (card %s, index %u)\n"), i + 1,
                tke_key_part_source_get_description (TKE_KEY_PART_SOURCE (source)),
                tke_card_key_part_source_get_serial (source),
                tke_card_key_part_source_get_index (source));
-      g_print (_("Check value: "));
+      g_print (_ ("Check value: "));
       tke_cli_print_vp (tke_key_part_source_get_check_value (TKE_KEY_PART_SOURCE (source)), 13);
     }
   return g_steal_pointer (&sources);
 }
 
 GBytes *
-tke_cli_read_card_admin (char **name,
-                         GError **error)
+tke_cli_read_card_admin (char **name, GError **error)
 {
-  g_autoptr(TkeCardSigner) signer = tke_card_signer_new (NULL);
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (TkeCardSigner) signer = tke_card_signer_new (NULL);
+  g_autoptr (GAsyncResult) result = NULL;
   GBytes *point;
 
   g_signal_connect (signer, "prompt", G_CALLBACK (print_prompt), NULL);
@@ -80,6 +75,6 @@ tke_cli_read_card_admin (char **name,
   if (point == NULL)
     return NULL;
   *name = g_strdup (tke_signer_get_name (TKE_SIGNER (signer)));
-  g_print (_("Administrator “%s”, SKI %s\n"), *name, tke_signer_get_ski (TKE_SIGNER (signer)));
+  g_print (_ ("Administrator “%s”, SKI %s\n"), *name, tke_signer_get_ski (TKE_SIGNER (signer)));
   return point;
 }

@@ -16,12 +16,10 @@ GPtrArray *tke_cli_make_card_signers (guint n_signers);
 
 /* The key parts at INDEXES (0: a card's only part) of cards taking turns
  * in reader 2; each is read now, so its holder sees its check value. */
-GPtrArray *tke_cli_open_card_key_parts (GArray *indexes,
-                                        GError **error);
+GPtrArray *tke_cli_open_card_key_parts (GArray *indexes, GError **error);
 
 /* The administrator card in reader 1: its name and public key. */
-GBytes *tke_cli_read_card_admin (char **name,
-                                 GError **error);
+GBytes *tke_cli_read_card_admin (char **name, GError **error);
 
 /* The highest signature threshold among UNITS (at least 1). */
 

@@ -92,7 +92,8 @@ GPtrArray *tke_cli_make_signers (TkeCliContext *ctx, guint max_signers, GError *
 
 /* Warns when the ceremony journal shows a ceremony that never ended. */
 void tke_cli_warn_interrupted (void);
-/* Runs a ceremony (after tke_cli_warn_interrupted()), printing its progress; FALSE with an error. */
+/* Runs a ceremony (after tke_cli_warn_interrupted()), printing its progress; FALSE with an error.
+ */
 gboolean tke_cli_run_ceremony (TkeCliContext *ctx, TkeCeremony *ceremony, GError **error);
 
 /* NEW and CURRENT MASTER KEY REGISTER tables of @units. */

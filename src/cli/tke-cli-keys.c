@@ -57,7 +57,7 @@ run_sigkey_add (int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
   BEGIN_KEYS_VERB ("", _ ("Create an administrator signature key (ECDSA P-521) in a new file."),
-              entries);
+                   entries);
   g_autoptr (TkeSecret) password = NULL;
   g_autoptr (EVP_PKEY) key = NULL;
   g_autoptr (TkeSignatureKeyFile) file = NULL;
@@ -154,9 +154,9 @@ static int
 run_sigkey_sel (int argc, char **argv)
 {
   BEGIN_KEYS_VERB (_ ("[KEYNUM…]"),
-              _ ("Select the signature keys that sign commands. Each password is checked now "
-                 "and asked again when a command is signed."),
-              NULL);
+                   _ ("Select the signature keys that sign commands. Each password is checked now "
+                      "and asked again when a command is signed."),
+                   NULL);
   g_autoptr (GArray) keynums = NULL;
 
   keynums = tke_cli_read_numbers (argc, argv,
@@ -294,7 +294,7 @@ run_mk_add (int argc, char **argv)
     G_OPTION_ENTRY_NULL
   };
   BEGIN_KEYS_VERB ("--random|--value", _ ("Create a master key part file protected by a password."),
-              entries);
+                   entries);
   g_autoptr (TkeSecret) part = NULL;
   g_autoptr (TkeSecret) password = NULL;
   g_autoptr (TkeKeyPartFile) file = NULL;

@@ -40,10 +40,7 @@ run_register_ceremony (TkeCliContext *ctx,
 
 /* A ceremony signed with administrator cards (takes SIGNERS). */
 static int
-run_card_ceremony (TkeCliContext *ctx,
-                   TkeCeremonyKind kind,
-                   GListModel *units,
-                   GPtrArray *signers)
+run_card_ceremony (TkeCliContext *ctx, TkeCeremonyKind kind, GListModel *units, GPtrArray *signers)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCeremony) ceremony = tke_ceremony_new (ctx->client, kind, units);
@@ -86,14 +83,14 @@ run_mk_load (int argc, char **argv)
   static gboolean cards;
   const GOptionEntry entries[] = {
     { "cards", 0, 0, G_OPTION_ARG_NONE, &cards,
-      N_("Key parts on cards in reader 2 (the numbers are each part's index on its card), "
-         "signed with the administrator card in reader 1"),
+      N_ ("Key parts on cards in reader 2 (the numbers are each part's index on its card), "
+          "signed with the administrator card in reader 1"),
       NULL },
     { NULL }
   };
-  BEGIN_VERB (_("[KEYNUM…]"),
-              _("Load 2 or 3 master key part files into the new master key register of the "
-                "selected crypto units."),
+  BEGIN_VERB (_ ("[KEYNUM…]"),
+              _ ("Load 2 or 3 master key part files into the new master key register of the "
+                 "selected crypto units."),
               entries);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (GArray) keynums = NULL;
@@ -104,10 +101,10 @@ run_mk_load (int argc, char **argv)
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   keynums = tke_cli_read_numbers (argc, argv,
-                                  cards ? _("Enter the index of the key part on each card, in the "
-                                            "order of loading (e.g. 1 1 1).")
-                                        : _("Enter the KEYNUM values of the master key parts you "
-                                            "wish to load."),
+                                  cards ? _ ("Enter the index of the key part on each card, in the "
+                                             "order of loading (e.g. 1 1 1).")
+                                        : _ ("Enter the KEYNUM values of the master key parts you "
+                                             "wish to load."),
                                   &error);
   if (keynums == NULL)
     return tke_cli_fail (error);
@@ -145,19 +142,20 @@ run_mk_commit (int argc, char **argv)
   static gboolean cards;
   const GOptionEntry entries[] = {
     { "cards", 0, 0, G_OPTION_ARG_NONE, &cards,
-      N_("Sign with administrator cards taking turns in reader 1, as many as the signature "
-         "threshold"),
+      N_ ("Sign with administrator cards taking turns in reader 1, as many as the signature "
+          "threshold"),
       NULL },
     { NULL }
   };
-  BEGIN_VERB ("", _("Commit the new master key register of the selected crypto units."), entries);
+  BEGIN_VERB ("", _ ("Commit the new master key register of the selected crypto units."), entries);
   g_autoptr (GListModel) units = NULL;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   if (cards)
-    return run_card_ceremony (ctx, TKE_CEREMONY_COMMIT, units,
-                              tke_cli_make_card_signers (tke_crypto_units_get_signature_threshold (units)));
+    return run_card_ceremony (
+        ctx, TKE_CEREMONY_COMMIT, units,
+        tke_cli_make_card_signers (tke_crypto_units_get_signature_threshold (units)));
   return run_register_ceremony (ctx, TKE_CEREMONY_COMMIT, units, 0, NULL);
 }
 

@@ -308,11 +308,11 @@ run_cryptounit_admin_add (int argc, char **argv)
   static gboolean card;
   const GOptionEntry entries[] = {
     { "card", 0, 0, G_OPTION_ARG_NONE, &card,
-      N_("Install the administrator of the card in reader 1 instead of a key file"), NULL },
+      N_ ("Install the administrator of the card in reader 1 instead of a key file"), NULL },
     { NULL }
   };
-  BEGIN_VERB (_("[KEYNUM]"),
-              _("Install the administrator of a signature key file in the selected crypto units."),
+  BEGIN_VERB (_ ("[KEYNUM]"),
+              _ ("Install the administrator of a signature key file in the selected crypto units."),
               entries);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (GArray) keynum = NULL;
@@ -460,16 +460,15 @@ run_cryptounit_thrhld_set (int argc, char **argv)
 {
   int signature = 0, revocation = 0;
   static gboolean cards;
-  const GOptionEntry entries[] = {
-    { "signature", 0, 0, G_OPTION_ARG_INT, &signature, N_("The new signature threshold"),
-      N_("N") },
-    { "revocation", 0, 0, G_OPTION_ARG_INT, &revocation, N_("The new revocation threshold"),
-      N_("N") },
-    { "cards", 0, 0, G_OPTION_ARG_NONE, &cards,
-      N_("Sign with administrator cards taking turns in reader 1"), NULL },
-    G_OPTION_ENTRY_NULL
-  };
-  BEGIN_VERB ("", _("Set the signature and revocation thresholds of the selected crypto units."),
+  const GOptionEntry entries[] = { { "signature", 0, 0, G_OPTION_ARG_INT, &signature,
+                                     N_ ("The new signature threshold"), N_ ("N") },
+                                   { "revocation", 0, 0, G_OPTION_ARG_INT, &revocation,
+                                     N_ ("The new revocation threshold"), N_ ("N") },
+                                   { "cards", 0, 0, G_OPTION_ARG_NONE, &cards,
+                                     N_ ("Sign with administrator cards taking turns in reader 1"),
+                                     NULL },
+                                   G_OPTION_ENTRY_NULL };
+  BEGIN_VERB ("", _ ("Set the signature and revocation thresholds of the selected crypto units."),
               entries);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (TkeCeremony) ceremony = NULL;

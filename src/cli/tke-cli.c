@@ -25,19 +25,16 @@ static int run_help (int argc, char **argv);
 static int run_version (int argc, char **argv);
 
 static const TkeCliVerb general_verbs[] = {
-  { "help", N_("Show the verbs, or the help of one verb"), run_help },
-  { "version", N_("Show the version of tke"), run_version },
+  { "help", N_ ("Show the verbs, or the help of one verb"), run_help },
+  { "version", N_ ("Show the version of tke"), run_version },
 };
 
 static const TkeCliVerbTable general_table = { general_verbs, G_N_ELEMENTS (general_verbs) };
 
 /* One line per group of verbs, in the order `tke help` lists them. */
 static const TkeCliVerbTable *const verb_tables[] = {
-  &general_table,
-  &tke_cli_unit_verbs,
-  &tke_cli_key_verbs,
-  &tke_cli_mk_verbs,
-  &tke_cli_rotation_verbs,
+  &general_table,    &tke_cli_unit_verbs,     &tke_cli_key_verbs,
+  &tke_cli_mk_verbs, &tke_cli_rotation_verbs,
 };
 
 const TkeCliVerb *
@@ -53,24 +50,23 @@ tke_cli_find_verb (const char *name)
 static void
 print_usage (void)
 {
-  g_print (_("Usage: tke VERB [OPTIONS…]\n\n"));
-  g_print (_("Load, commit and rotate the master keys of HSM crypto units.\n\n"));
-  g_print (_("Verbs:\n"));
+  g_print (_ ("Usage: tke VERB [OPTIONS…]\n\n"));
+  g_print (_ ("Load, commit and rotate the master keys of HSM crypto units.\n\n"));
+  g_print (_ ("Verbs:\n"));
   for (gsize t = 0; t < G_N_ELEMENTS (verb_tables); t++)
     for (gsize i = 0; i < verb_tables[t]->n_verbs; i++)
-      g_print ("  %-28s %s\n", verb_tables[t]->verbs[i].name, _(verb_tables[t]->verbs[i].summary));
-  g_print (_("\nExit status:\n"
-             "  0  the operation succeeded\n"
-             "  1  the operation failed; the message says why and what to do\n"
-             "  2  the command line was wrong\n"));
-  g_print (_("  3  not logged in, or the token expired: run “tke login”\n"
-             "  4  you answered no to a confirmation; nothing was changed\n"));
-  g_print (_("\nRun “tke help VERB” for the options of a verb.\n"));
+      g_print ("  %-28s %s\n", verb_tables[t]->verbs[i].name, _ (verb_tables[t]->verbs[i].summary));
+  g_print (_ ("\nExit status:\n"
+              "  0  the operation succeeded\n"
+              "  1  the operation failed; the message says why and what to do\n"
+              "  2  the command line was wrong\n"));
+  g_print (_ ("  3  not logged in, or the token expired: run “tke login”\n"
+              "  4  you answered no to a confirmation; nothing was changed\n"));
+  g_print (_ ("\nRun “tke help VERB” for the options of a verb.\n"));
 }
 
 static int
-run_help (int argc,
-          char **argv)
+run_help (int argc, char **argv)
 {
   const TkeCliVerb *verb;
 
@@ -83,7 +79,7 @@ run_help (int argc,
   verb = tke_cli_find_verb (argv[1]);
   if (verb == NULL)
     {
-      g_printerr (_("Unknown verb “%s”. Run “tke help” for the list.\n"), argv[1]);
+      g_printerr (_ ("Unknown verb “%s”. Run “tke help” for the list.\n"), argv[1]);
       return TKE_EXIT_USAGE;
     }
 
@@ -100,12 +96,11 @@ run_help (int argc,
 }
 
 static int
-run_version (int argc,
-             char **argv)
+run_version (int argc, char **argv)
 {
   if (argc > 1 && g_strcmp0 (argv[1], "--help") == 0)
     {
-      g_print (_("Usage: tke version\n\nShow the version of tke and libtke.\n"));
+      g_print (_ ("Usage: tke version\n\nShow the version of tke and libtke.\n"));
       return TKE_EXIT_OK;
     }
 
@@ -114,8 +109,7 @@ run_version (int argc,
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   const TkeCliVerb *verb;
   /* TKE_LOCALEDIR: the tests point it at the build's po/ so that tke
@@ -141,7 +135,7 @@ main (int argc,
   verb = tke_cli_find_verb (argv[1]);
   if (verb == NULL)
     {
-      g_printerr (_("Unknown verb “%s”. Run “tke help” for the list.\n"), argv[1]);
+      g_printerr (_ ("Unknown verb “%s”. Run “tke help” for the list.\n"), argv[1]);
       return TKE_EXIT_USAGE;
     }
 

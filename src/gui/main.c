@@ -20,10 +20,11 @@ static gboolean
 have_gpu (void)
 {
   const char *software = g_getenv ("LIBGL_ALWAYS_SOFTWARE");
-  g_autoptr(GDir) dri = NULL;
+  g_autoptr (GDir) dri = NULL;
   const char *name;
 
-  if (software != NULL && *software != '\0' && !g_str_equal (software, "0") && g_ascii_strcasecmp (software, "false") != 0)
+  if (software != NULL && *software != '\0' && !g_str_equal (software, "0") &&
+      g_ascii_strcasecmp (software, "false") != 0)
     return FALSE;
   if (g_access ("/dev/nvidiactl", R_OK | W_OK) == 0)
     return TRUE;
@@ -32,7 +33,8 @@ have_gpu (void)
     {
       g_autofree char *path = g_build_filename ("/dev/dri", name, NULL);
 
-      if ((g_str_has_prefix (name, "renderD") || g_str_has_prefix (name, "card")) && g_access (path, R_OK | W_OK) == 0)
+      if ((g_str_has_prefix (name, "renderD") || g_str_has_prefix (name, "card")) &&
+          g_access (path, R_OK | W_OK) == 0)
         return TRUE;
     }
   return FALSE;
@@ -64,10 +66,9 @@ choose_renderer (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
-  g_autoptr(TkeApplication) app = NULL;
+  g_autoptr (TkeApplication) app = NULL;
   gint64 *start = g_new (gint64, 1);
 
   *start = g_get_monotonic_time ();
@@ -78,7 +79,7 @@ main (int argc,
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
 
-  g_set_application_name (_("Trusted Key Entry"));
+  g_set_application_name (_ ("Trusted Key Entry"));
 
   app = tke_application_new ();
   g_object_set_data_full (G_OBJECT (app), "tke-start-time", start, g_free);

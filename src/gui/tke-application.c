@@ -28,11 +28,8 @@ G_DEFINE_FINAL_TYPE (TkeApplication, tke_application, ADW_TYPE_APPLICATION)
 TkeApplication *
 tke_application_new (void)
 {
-  return g_object_new (TKE_TYPE_APPLICATION,
-                       "application-id", APP_ID,
-                       "flags", G_APPLICATION_DEFAULT_FLAGS,
-                       "resource-base-path", RESOURCE_PREFIX,
-                       NULL);
+  return g_object_new (TKE_TYPE_APPLICATION, "application-id", APP_ID, "flags",
+                       G_APPLICATION_DEFAULT_FLAGS, "resource-base-path", RESOURCE_PREFIX, NULL);
 }
 
 /* The virtual readers of the demo and the tests: their control sockets
@@ -51,7 +48,8 @@ use_virtual_readers (TkeWindow *window)
   tke_window_set_virtual_readers (window, reader1, reader2);
   /* build-aux/demo: its cards for the readers strip, and the emulator's
    * run-time fault file for the demo menu. */
-  tke_window_set_demo (window, g_getenv ("TKE_VIRTUAL_CARDS_DIR"), g_getenv ("TKE_DEMO_FAULTS_FILE"));
+  tke_window_set_demo (window, g_getenv ("TKE_VIRTUAL_CARDS_DIR"),
+                       g_getenv ("TKE_DEMO_FAULTS_FILE"));
 }
 
 /* What the session starts (the reader monitor, the keyring lookup and
@@ -86,7 +84,7 @@ session_start_free (SessionStart *start)
 static void
 start_session_now (SessionStart *start)
 {
-  g_autoptr(TkeSession) session = g_object_ref (start->session);
+  g_autoptr (TkeSession) session = g_object_ref (start->session);
   TkeWindow *window = tke_session_get_window (session);
 
   if (window == NULL)
@@ -97,8 +95,7 @@ start_session_now (SessionStart *start)
 }
 
 static void
-on_first_paint (GdkFrameClock *clock,
-                SessionStart *start)
+on_first_paint (GdkFrameClock *clock, SessionStart *start)
 {
   start_session_now (start);
 }
@@ -113,13 +110,13 @@ on_start_fallback (gpointer data)
 }
 
 static void
-on_window_realized (GtkWidget *window,
-                    SessionStart *start)
+on_window_realized (GtkWidget *window, SessionStart *start)
 {
   if (start->clock != NULL)
     return;
   start->clock = g_object_ref (gtk_widget_get_frame_clock (window));
-  start->painted = g_signal_connect (start->clock, "after-paint", G_CALLBACK (on_first_paint), start);
+  start->painted =
+      g_signal_connect (start->clock, "after-paint", G_CALLBACK (on_first_paint), start);
   start->fallback = g_timeout_add_once (SESSION_START_FALLBACK_MS, on_start_fallback, start);
 }
 
@@ -133,8 +130,8 @@ on_window_realized (GtkWidget *window,
 TkeWindow *
 tke_application_open_window (TkeApplication *self)
 {
-  g_autoptr(TkeWorkstation) workstation = tke_workstation_new (NULL, NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TkeWorkstation) workstation = tke_workstation_new (NULL, NULL);
+  g_autoptr (GError) error = NULL;
   TkeWindow *window = tke_window_new (self);
   TkeSession *session;
   SessionStart *start;
@@ -145,7 +142,8 @@ tke_application_open_window (TkeApplication *self)
   session = tke_session_new (window, workstation);
   start = g_new0 (SessionStart, 1);
   start->session = g_object_ref (session);
-  g_object_set_data_full (G_OBJECT (window), "tke-session-start", start, (GDestroyNotify) session_start_free);
+  g_object_set_data_full (G_OBJECT (window), "tke-session-start", start,
+                          (GDestroyNotify) session_start_free);
   g_signal_connect_after (window, "realize", G_CALLBACK (on_window_realized), start);
   return window;
 }
@@ -159,8 +157,7 @@ tke_application_open_window (TkeApplication *self)
  * machine do not change).  tests/bench/startup-bench measures cold start
  * with it.  Unset, it costs one getenv(). */
 static void
-report_first_frame (GdkFrameClock *clock,
-                    GApplication *app)
+report_first_frame (GdkFrameClock *clock, GApplication *app)
 {
   const char *target = g_getenv ("TKE_REPORT_FIRST_FRAME");
   gint64 *start = g_object_get_data (G_OBJECT (app), "tke-start-time");
@@ -170,7 +167,8 @@ report_first_frame (GdkFrameClock *clock,
   int out;
 
   clock_gettime (CLOCK_PROCESS_CPUTIME_ID, &cpu);
-  line = g_strdup_printf ("main=%" G_GINT64_FORMAT " first-frame=%" G_GINT64_FORMAT " cpu=%" G_GINT64_FORMAT "\n",
+  line = g_strdup_printf ("main=%" G_GINT64_FORMAT " first-frame=%" G_GINT64_FORMAT
+                          " cpu=%" G_GINT64_FORMAT "\n",
                           start != NULL ? *start : 0, g_get_monotonic_time (),
                           (gint64) cpu.tv_sec * G_USEC_PER_SEC + cpu.tv_nsec / 1000);
   g_signal_handlers_disconnect_by_func (clock, report_first_frame, app);
@@ -196,35 +194,28 @@ tke_application_activate (GApplication *app)
   if (g_getenv ("TKE_REPORT_FIRST_FRAME") != NULL)
     {
       gtk_widget_realize (GTK_WIDGET (window));
-      g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint", G_CALLBACK (report_first_frame), app);
+      g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint",
+                        G_CALLBACK (report_first_frame), app);
     }
   gtk_window_present (window);
 }
 
 static void
-on_quit (GSimpleAction *action,
-         GVariant *parameter,
-         gpointer user_data)
+on_quit (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   g_application_quit (G_APPLICATION (user_data));
 }
 
 static void
-on_about (GSimpleAction *action,
-          GVariant *parameter,
-          gpointer user_data)
+on_about (GSimpleAction *action, GVariant *parameter, gpointer user_data)
 {
   GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (user_data));
-  const char *developers[] = { _("The Trusted Key Entry developers"), NULL };
+  const char *developers[] = { _ ("The Trusted Key Entry developers"), NULL };
 
-  adw_show_about_window (parent,
-                         "application-name", _("Trusted Key Entry"),
-                         "application-icon", APP_ID,
-                         "version", PACKAGE_VERSION,
-                         "developers", developers,
-                         "license-type", GTK_LICENSE_GPL_3_0,
-                         "comments", _("Load, commit and rotate the master keys of HSM crypto units"),
-                         NULL);
+  adw_show_about_window (parent, "application-name", _ ("Trusted Key Entry"), "application-icon",
+                         APP_ID, "version", PACKAGE_VERSION, "developers", developers,
+                         "license-type", GTK_LICENSE_GPL_3_0, "comments",
+                         _ ("Load, commit and rotate the master keys of HSM crypto units"), NULL);
 }
 
 static const GActionEntry app_actions[] = {
@@ -239,7 +230,8 @@ tke_application_startup (GApplication *app)
 
   G_APPLICATION_CLASS (tke_application_parent_class)->startup (app);
 
-  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions), app);
+  g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions),
+                                   app);
   gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
 }
 

@@ -632,8 +632,9 @@ tke_card_ceremony_start (TkeCardCeremony *self)
       g_signal_connect_object (self->wizard, "part-chosen", G_CALLBACK (on_part_chosen), self, 0);
       return;
     }
-  n_signers =
-      self->kind == TKE_CEREMONY_COMMIT ? tke_crypto_units_get_signature_threshold (G_LIST_MODEL (self->units)) : 1;
+  n_signers = self->kind == TKE_CEREMONY_COMMIT
+                  ? tke_crypto_units_get_signature_threshold (G_LIST_MODEL (self->units))
+                  : 1;
   make_signers (self, n_signers);
   self->active_signer = 1;
   tke_load_wizard_show_admin_step (self->wizard, 1, n_signers);

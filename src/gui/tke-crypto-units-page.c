@@ -53,8 +53,7 @@ tke_crypto_units_page_new (void)
 /* ---- Selection of units for the ceremonies ---- */
 
 static void
-show_refusal (TkeCryptoUnitsPage *self,
-              const char *message)
+show_refusal (TkeCryptoUnitsPage *self, const char *message)
 {
   g_free (self->refusal);
   self->refusal = g_strdup (message);
@@ -76,7 +75,7 @@ selected_instance (TkeCryptoUnitsPage *self)
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (self->units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (self->units, i);
 
       if (tke_crypto_unit_get_selected (unit))
         return tke_crypto_unit_get_instance_id (unit);
@@ -113,9 +112,11 @@ tke_crypto_units_page_select_units (TkeCryptoUnitsPage *self,
       else if (g_strcmp0 (instance, other) != 0)
         {
           g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                       _("Crypto unit %u belongs to service instance %s, but the units of instance %s are selected. "
-                         "All selected units must belong to one service instance, because they must hold the same master key. "
-                         "Remove the selected units first."),
+                       _ ("Crypto unit %u belongs to service instance %s, but the units of "
+                          "instance %s are selected. "
+                          "All selected units must belong to one service instance, because they "
+                          "must hold the same master key. "
+                          "Remove the selected units first."),
                        tke_crypto_unit_get_number (units[i]), other, instance);
           show_refusal (self, (*error)->message);
           return FALSE;
@@ -139,7 +140,7 @@ static GPtrArray *
 highlighted_units (TkeCryptoUnitsPage *self)
 {
   GPtrArray *units = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GtkBitset) rows = NULL;
+  g_autoptr (GtkBitset) rows = NULL;
   GtkBitsetIter iter;
   guint position;
 
@@ -153,27 +154,23 @@ highlighted_units (TkeCryptoUnitsPage *self)
 }
 
 static void
-change_selection (TkeCryptoUnitsPage *self,
-                  gboolean selected)
+change_selection (TkeCryptoUnitsPage *self, gboolean selected)
 {
-  g_autoptr(GPtrArray) units = highlighted_units (self);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) units = highlighted_units (self);
+  g_autoptr (GError) error = NULL;
 
-  tke_crypto_units_page_select_units (self, (TkeCryptoUnit **) units->pdata, units->len, selected, &error);
+  tke_crypto_units_page_select_units (self, (TkeCryptoUnit **) units->pdata, units->len, selected,
+                                      &error);
 }
 
 static void
-add_action (GtkWidget *widget,
-            const char *action_name,
-            GVariant *parameter)
+add_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   change_selection (TKE_CRYPTO_UNITS_PAGE (widget), TRUE);
 }
 
 static void
-remove_action (GtkWidget *widget,
-               const char *action_name,
-               GVariant *parameter)
+remove_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   change_selection (TKE_CRYPTO_UNITS_PAGE (widget), FALSE);
 }
@@ -181,24 +178,21 @@ remove_action (GtkWidget *widget,
 /* Every unit, when they all belong to one instance (the usual case: the
  * ceremonies act on all units of an instance). */
 static void
-select_all_action (GtkWidget *widget,
-                   const char *action_name,
-                   GVariant *parameter)
+select_all_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeCryptoUnitsPage *self = TKE_CRYPTO_UNITS_PAGE (widget);
-  g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) error = NULL;
   guint n = self->units != NULL ? g_list_model_get_n_items (self->units) : 0;
 
   for (guint i = 0; i < n; i++)
     g_ptr_array_add (units, g_list_model_get_item (self->units, i));
-  tke_crypto_units_page_select_units (self, (TkeCryptoUnit **) units->pdata, units->len, TRUE, &error);
+  tke_crypto_units_page_select_units (self, (TkeCryptoUnit **) units->pdata, units->len, TRUE,
+                                      &error);
 }
 
 static void
-refresh_action (GtkWidget *widget,
-                const char *action_name,
-                GVariant *parameter)
+refresh_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   g_signal_emit (widget, signals[SIGNAL_REFRESH], 0);
 }
@@ -209,21 +203,26 @@ update_summary (TkeCryptoUnitsPage *self)
   guint n = self->units != NULL ? g_list_model_get_n_items (self->units) : 0;
   guint n_selected = 0;
   g_autofree char *text = NULL;
-  g_autoptr(GtkBitset) rows = NULL;
+  g_autoptr (GtkBitset) rows = NULL;
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (self->units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (self->units, i);
       n_selected += tke_crypto_unit_get_selected (unit);
     }
   /* Translators: "2 of 3 crypto units selected" */
-  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u of %u crypto unit selected", "%u of %u crypto units selected", n),
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u of %u crypto unit selected",
+                                       "%u of %u crypto units selected", n),
                           n_selected, n);
   gtk_label_set_text (self->summary_label, text);
 
-  rows = self->selection != NULL ? gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection)) : NULL;
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "units.add", rows != NULL && !gtk_bitset_is_empty (rows));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "units.remove", rows != NULL && !gtk_bitset_is_empty (rows));
+  rows = self->selection != NULL
+             ? gtk_selection_model_get_selection (GTK_SELECTION_MODEL (self->selection))
+             : NULL;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "units.add",
+                                 rows != NULL && !gtk_bitset_is_empty (rows));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "units.remove",
+                                 rows != NULL && !gtk_bitset_is_empty (rows));
 }
 
 /* ---- Columns ---- */
@@ -241,20 +240,21 @@ cell_administrators (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
 {
   GListModel *admins = tke_crypto_unit_get_administrators (unit);
   guint n = g_list_model_get_n_items (admins);
-  g_autoptr(GString) names = g_string_new (NULL);
-  g_autoptr(GString) tooltip = g_string_new (NULL);
+  g_autoptr (GString) names = g_string_new (NULL);
+  g_autoptr (GString) tooltip = g_string_new (NULL);
   g_autofree char *text = NULL;
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(TkeAdministrator) admin = g_list_model_get_item (admins, i);
+      g_autoptr (TkeAdministrator) admin = g_list_model_get_item (admins, i);
 
       g_string_append_printf (names, "%s%s", i > 0 ? ", " : "", tke_administrator_get_name (admin));
-      g_string_append_printf (tooltip, "%s%s  %.16s…", i > 0 ? "\n" : "", tke_administrator_get_name (admin),
+      g_string_append_printf (tooltip, "%s%s  %.16s…", i > 0 ? "\n" : "",
+                              tke_administrator_get_name (admin),
                               tke_administrator_get_ski (admin));
     }
   if (n == 0)
-    text = g_strdup (_("None"));
+    text = g_strdup (_ ("None"));
   else
     text = g_strdup_printf ("%u: %s", n, names->str);
   gtk_label_set_text (label, text);
@@ -281,25 +281,27 @@ cell_imprint_mode (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
 {
   gboolean imprint = tke_crypto_unit_get_imprint_mode (unit);
 
-  gtk_label_set_text (label, imprint ? _("Yes") : _("No"));
+  gtk_label_set_text (label, imprint ? _ ("Yes") : _ ("No"));
   if (imprint)
     gtk_widget_add_css_class (GTK_WIDGET (label), "warning");
   else
     gtk_widget_remove_css_class (GTK_WIDGET (label), "warning");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (label),
-                               imprint ? _("In imprint mode: add administrators and set thresholds before loading a master key") : NULL);
+  gtk_widget_set_tooltip_text (
+      GTK_WIDGET (label),
+      imprint
+          ? _ ("In imprint mode: add administrators and set thresholds before loading a master key")
+          : NULL);
 }
 
 /* The SELECTED column: a check button per unit that goes through the same
  * refusal as the buttons. */
 static void
-on_check_toggled (GtkCheckButton *check,
-                  GtkListItem *item)
+on_check_toggled (GtkCheckButton *check, GtkListItem *item)
 {
   TkeCryptoUnitsPage *self = g_object_get_data (G_OBJECT (item), "tke-page");
   TkeCryptoUnit *unit = gtk_list_item_get_item (item);
   gboolean active = gtk_check_button_get_active (check);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (unit == NULL || active == tke_crypto_unit_get_selected (unit))
     return;
@@ -308,17 +310,13 @@ on_check_toggled (GtkCheckButton *check,
 }
 
 static void
-on_selected_notify (TkeCryptoUnit *unit,
-                    GParamSpec *pspec,
-                    GtkCheckButton *check)
+on_selected_notify (TkeCryptoUnit *unit, GParamSpec *pspec, GtkCheckButton *check)
 {
   gtk_check_button_set_active (check, tke_crypto_unit_get_selected (unit));
 }
 
 static void
-selected_setup (GtkSignalListItemFactory *factory,
-                GtkListItem *item,
-                TkeCryptoUnitsPage *self)
+selected_setup (GtkSignalListItemFactory *factory, GtkListItem *item, TkeCryptoUnitsPage *self)
 {
   GtkWidget *check = gtk_check_button_new ();
 
@@ -329,26 +327,24 @@ selected_setup (GtkSignalListItemFactory *factory,
 }
 
 static void
-selected_bind (GtkSignalListItemFactory *factory,
-               GtkListItem *item,
-               TkeCryptoUnitsPage *self)
+selected_bind (GtkSignalListItemFactory *factory, GtkListItem *item, TkeCryptoUnitsPage *self)
 {
   TkeCryptoUnit *unit = gtk_list_item_get_item (item);
   GtkWidget *check = gtk_list_item_get_child (item);
-  g_autofree char *name = g_strdup_printf (_("Select crypto unit %u"), tke_crypto_unit_get_number (unit));
+  g_autofree char *name =
+      g_strdup_printf (_ ("Select crypto unit %u"), tke_crypto_unit_get_number (unit));
   gulong handler;
 
   gtk_check_button_set_active (GTK_CHECK_BUTTON (check), tke_crypto_unit_get_selected (unit));
   gtk_accessible_update_property (GTK_ACCESSIBLE (check), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
   gtk_widget_set_tooltip_text (check, name);
-  handler = g_signal_connect_object (unit, "notify::selected", G_CALLBACK (on_selected_notify), check, 0);
+  handler =
+      g_signal_connect_object (unit, "notify::selected", G_CALLBACK (on_selected_notify), check, 0);
   g_object_set_data (G_OBJECT (item), "tke-handler", GSIZE_TO_POINTER (handler));
 }
 
 static void
-selected_unbind (GtkSignalListItemFactory *factory,
-                 GtkListItem *item,
-                 TkeCryptoUnitsPage *self)
+selected_unbind (GtkSignalListItemFactory *factory, GtkListItem *item, TkeCryptoUnitsPage *self)
 {
   gulong handler = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (item), "tke-handler"));
 
@@ -361,22 +357,22 @@ static void
 add_columns (TkeCryptoUnitsPage *self)
 {
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
-  g_autoptr(GtkColumnViewColumn) selected = NULL;
+  g_autoptr (GtkColumnViewColumn) selected = NULL;
   struct
   {
     const char *title;
     TkeUnitCellFunc fill;
     gboolean expand;
   } columns[] = {
-    { N_("SERVICE INSTANCE"), cell_instance, FALSE },
-    { N_("CRYPTO UNIT NUM"), tke_unit_cell_number, FALSE },
+    { N_ ("SERVICE INSTANCE"), cell_instance, FALSE },
+    { N_ ("CRYPTO UNIT NUM"), tke_unit_cell_number, FALSE },
     { NULL, NULL, FALSE }, /* SELECTED goes here */
-    { N_("TYPE"), tke_unit_cell_type, FALSE },
-    { N_("LOCATION"), tke_unit_cell_location, FALSE },
-    { N_("ADMINISTRATORS"), cell_administrators, TRUE },
-    { N_("SIGNATURE THR."), cell_signature_threshold, FALSE },
-    { N_("REVOCATION THR."), cell_revocation_threshold, FALSE },
-    { N_("IMPRINT MODE"), cell_imprint_mode, FALSE },
+    { N_ ("TYPE"), tke_unit_cell_type, FALSE },
+    { N_ ("LOCATION"), tke_unit_cell_location, FALSE },
+    { N_ ("ADMINISTRATORS"), cell_administrators, TRUE },
+    { N_ ("SIGNATURE THR."), cell_signature_threshold, FALSE },
+    { N_ ("REVOCATION THR."), cell_revocation_threshold, FALSE },
+    { N_ ("IMPRINT MODE"), cell_imprint_mode, FALSE },
   };
 
   g_signal_connect (factory, "setup", G_CALLBACK (selected_setup), self);
@@ -385,12 +381,13 @@ add_columns (TkeCryptoUnitsPage *self)
 
   for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
     {
-      g_autoptr(GtkColumnViewColumn) column = NULL;
+      g_autoptr (GtkColumnViewColumn) column = NULL;
 
       if (columns[i].title == NULL)
-        column = gtk_column_view_column_new (_("SELECTED"), factory);
+        column = gtk_column_view_column_new (_ ("SELECTED"), factory);
       else
-        column = tke_unit_column_new (_(columns[i].title), columns[i].fill, self, columns[i].expand);
+        column =
+            tke_unit_column_new (_ (columns[i].title), columns[i].fill, self, columns[i].expand);
       gtk_column_view_append_column (self->column_view, column);
     }
 }
@@ -407,19 +404,27 @@ typedef struct
 } StateLook;
 
 static const StateLook state_looks[] = {
-  [TKE_CRYPTO_UNITS_PAGE_NOT_LOGGED_IN] = { "system-lock-screen-symbolic", N_("Not Logged In"),
-                                            N_("Log in to the service with your API key to see the crypto units of your service instances."),
-                                            N_("_Log In…"), "win.log-in" },
-  [TKE_CRYPTO_UNITS_PAGE_LOADING] = { NULL, N_("Reading Crypto Units"),
-                                      N_("Asking the service for the crypto units and their registers…"), NULL, NULL },
-  [TKE_CRYPTO_UNITS_PAGE_NO_INSTANCES] = { "network-server-symbolic", N_("No Service Instances"),
-                                           N_("This account has no service instance with crypto units. Create one, or log in with another API key."),
-                                           N_("_Refresh"), "units.refresh" },
-  [TKE_CRYPTO_UNITS_PAGE_NO_READERS] = { "media-removable-symbolic", N_("No Smart Card Readers Found"),
-                                         N_("Connect the two PIN-pad smart card readers: reader 1 for administrator cards, reader 2 for key part cards."),
-                                         N_("_Refresh"), "units.refresh" },
-  [TKE_CRYPTO_UNITS_PAGE_ERROR] = { "dialog-error-symbolic", N_("Could Not Read the Crypto Units"), NULL,
-                                    N_("_Try Again"), "units.refresh" },
+  [TKE_CRYPTO_UNITS_PAGE_NOT_LOGGED_IN] = { "system-lock-screen-symbolic", N_ ("Not Logged In"),
+                                            N_ ("Log in to the service with your API key to see "
+                                                "the crypto units of your service instances."),
+                                            N_ ("_Log In…"), "win.log-in" },
+  [TKE_CRYPTO_UNITS_PAGE_LOADING] = { NULL, N_ ("Reading Crypto Units"),
+                                      N_ ("Asking the service for the crypto units and their "
+                                          "registers…"),
+                                      NULL, NULL },
+  [TKE_CRYPTO_UNITS_PAGE_NO_INSTANCES] = { "network-server-symbolic", N_ ("No Service Instances"),
+                                           N_ ("This account has no service instance with crypto "
+                                               "units. Create one, or log in with another API "
+                                               "key."),
+                                           N_ ("_Refresh"), "units.refresh" },
+  [TKE_CRYPTO_UNITS_PAGE_NO_READERS] = { "media-removable-symbolic",
+                                         N_ ("No Smart Card Readers Found"),
+                                         N_ ("Connect the two PIN-pad smart card readers: reader 1 "
+                                             "for administrator cards, reader 2 for key part "
+                                             "cards."),
+                                         N_ ("_Refresh"), "units.refresh" },
+  [TKE_CRYPTO_UNITS_PAGE_ERROR] = { "dialog-error-symbolic", N_ ("Could Not Read the Crypto Units"),
+                                    NULL, N_ ("_Try Again"), "units.refresh" },
 };
 
 void
@@ -441,8 +446,9 @@ tke_crypto_units_page_set_state (TkeCryptoUnitsPage *self,
 
   look = &state_looks[state];
   adw_status_page_set_icon_name (self->status_page, look->icon);
-  adw_status_page_set_title (self->status_page, _(look->title));
-  adw_status_page_set_description (self->status_page, message != NULL ? message : _(look->description));
+  adw_status_page_set_title (self->status_page, _ (look->title));
+  adw_status_page_set_description (self->status_page,
+                                   message != NULL ? message : _ (look->description));
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), look->icon == NULL);
   if (look->icon == NULL)
     gtk_spinner_start (self->spinner);
@@ -451,7 +457,7 @@ tke_crypto_units_page_set_state (TkeCryptoUnitsPage *self,
   gtk_widget_set_visible (GTK_WIDGET (self->status_button), look->button_label != NULL);
   if (look->button_label != NULL)
     {
-      gtk_button_set_label (self->status_button, _(look->button_label));
+      gtk_button_set_label (self->status_button, _ (look->button_label));
       gtk_button_set_use_underline (self->status_button, TRUE);
       gtk_actionable_set_action_name (GTK_ACTIONABLE (self->status_button), look->button_action);
     }
@@ -474,23 +480,18 @@ on_units_changed (TkeCryptoUnitsPage *self)
 }
 
 static void
-on_item_notify (GObject *unit,
-                GParamSpec *pspec,
-                TkeCryptoUnitsPage *self)
+on_item_notify (GObject *unit, GParamSpec *pspec, TkeCryptoUnitsPage *self)
 {
   update_summary (self);
 }
 
 static void
-watch_items (TkeCryptoUnitsPage *self,
-             GListModel *model,
-             guint position,
-             guint removed,
-             guint added)
+watch_items (
+    TkeCryptoUnitsPage *self, GListModel *model, guint position, guint removed, guint added)
 {
   for (guint i = position; i < position + added; i++)
     {
-      g_autoptr(GObject) unit = g_list_model_get_item (model, i);
+      g_autoptr (GObject) unit = g_list_model_get_item (model, i);
 
       g_signal_handlers_disconnect_by_func (unit, on_item_notify, self);
       g_signal_connect_object (unit, "notify::selected", G_CALLBACK (on_item_notify), self, 0);
@@ -499,8 +500,7 @@ watch_items (TkeCryptoUnitsPage *self,
 }
 
 void
-tke_crypto_units_page_set_units (TkeCryptoUnitsPage *self,
-                                 GListModel *units)
+tke_crypto_units_page_set_units (TkeCryptoUnitsPage *self, GListModel *units)
 {
   g_return_if_fail (TKE_IS_CRYPTO_UNITS_PAGE (self));
   g_return_if_fail (units == NULL || G_IS_LIST_MODEL (units));
@@ -512,7 +512,8 @@ tke_crypto_units_page_set_units (TkeCryptoUnitsPage *self,
   if (units != NULL)
     {
       self->selection = gtk_multi_selection_new (g_object_ref (units));
-      g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (on_units_changed), self);
+      g_signal_connect_swapped (self->selection, "selection-changed", G_CALLBACK (on_units_changed),
+                                self);
       g_signal_connect_swapped (units, "items-changed", G_CALLBACK (watch_items), self);
       watch_items (self, units, 0, 0, g_list_model_get_n_items (units));
     }
@@ -561,7 +562,8 @@ tke_crypto_units_page_class_init (TkeCryptoUnitsPageClass *klass)
   signals[SIGNAL_REFRESH] = g_signal_new ("refresh", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-crypto-units-page.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_PREFIX "/tke-crypto-units-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, stack);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, status_page);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, spinner);
@@ -576,7 +578,8 @@ tke_crypto_units_page_class_init (TkeCryptoUnitsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "units.remove", NULL, remove_action);
   gtk_widget_class_install_action (widget_class, "units.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "units.select-all", NULL, select_all_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_a, GDK_CONTROL_MASK, "units.select-all", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_a, GDK_CONTROL_MASK,
+                                       "units.select-all", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "units.refresh", NULL);
 }
 

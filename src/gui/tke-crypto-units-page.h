@@ -34,8 +34,7 @@ typedef enum
 G_DECLARE_FINAL_TYPE (TkeCryptoUnitsPage, tke_crypto_units_page, TKE, CRYPTO_UNITS_PAGE, AdwBin)
 
 GtkWidget *tke_crypto_units_page_new (void);
-void tke_crypto_units_page_set_units (TkeCryptoUnitsPage *self,
-                                      GListModel *units);
+void tke_crypto_units_page_set_units (TkeCryptoUnitsPage *self, GListModel *units);
 GListModel *tke_crypto_units_page_get_units (TkeCryptoUnitsPage *self);
 void tke_crypto_units_page_set_state (TkeCryptoUnitsPage *self,
                                       TkeCryptoUnitsPageState state,

@@ -62,16 +62,15 @@ enum
 static guint signals[N_SIGNALS];
 
 TkeLoadWizard *
-tke_load_wizard_new (GtkWindow *parent,
-                     TkeLoadWizardMode mode)
+tke_load_wizard_new (GtkWindow *parent, TkeLoadWizardMode mode)
 {
   TkeLoadWizard *self = g_object_new (TKE_TYPE_LOAD_WIZARD, "transient-for", parent, NULL);
 
   self->mode = mode;
   if (mode == TKE_LOAD_WIZARD_COMMIT)
     {
-      gtk_window_set_title (GTK_WINDOW (self), _("Commit the New Master Key"));
-      adw_window_title_set_title (self->window_title, _("Commit the New Master Key"));
+      gtk_window_set_title (GTK_WINDOW (self), _ ("Commit the New Master Key"));
+      adw_window_title_set_title (self->window_title, _ ("Commit the New Master Key"));
       gtk_stack_set_visible_child_name (self->stack, "card");
     }
   return self;
@@ -120,8 +119,7 @@ tke_load_wizard_get_result_text (TkeLoadWizard *self)
 }
 
 static void
-set_step (TkeLoadWizard *self,
-          char *step)
+set_step (TkeLoadWizard *self, char *step)
 {
   g_free (self->step);
   self->step = step;
@@ -149,9 +147,7 @@ tke_load_wizard_set_virtual_pads (TkeLoadWizard *self,
 }
 
 static void
-show_card_page (TkeLoadWizard *self,
-                guint reader,
-                const char *card_kind)
+show_card_page (TkeLoadWizard *self, guint reader, const char *card_kind)
 {
   tke_pin_prompt_set_reader (self->prompt, reader, card_kind);
   tke_pin_prompt_set_virtual_pad (self->prompt, self->controls[reader - 1]);
@@ -162,24 +158,22 @@ show_card_page (TkeLoadWizard *self,
 }
 
 void
-tke_load_wizard_show_admin_step (TkeLoadWizard *self,
-                                 guint signature,
-                                 guint n_signatures)
+tke_load_wizard_show_admin_step (TkeLoadWizard *self, guint signature, guint n_signatures)
 {
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
 
   if (self->mode == TKE_LOAD_WIZARD_COMMIT)
     /* Translators: "Signature 1 of 2" */
-    set_step (self, g_strdup_printf (_("Signature %u of %u"), signature, n_signatures));
+    set_step (self, g_strdup_printf (_ ("Signature %u of %u"), signature, n_signatures));
   else
-    set_step (self, g_strdup_printf (_("Step 1 of %u: the administrator's signature"), self->n_parts + 1));
+    set_step (self, g_strdup_printf (_ ("Step 1 of %u: the administrator's signature"),
+                                     self->n_parts + 1));
   gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), FALSE);
-  show_card_page (self, 1, _("an administrator card"));
+  show_card_page (self, 1, _ ("an administrator card"));
 }
 
 void
-tke_load_wizard_show_part_step (TkeLoadWizard *self,
-                                guint part)
+tke_load_wizard_show_part_step (TkeLoadWizard *self, guint part)
 {
   g_autofree char *kind = NULL;
 
@@ -188,8 +182,9 @@ tke_load_wizard_show_part_step (TkeLoadWizard *self,
 
   self->part = part;
   /* Translators: "Step 2 of 3: key part 1 of 2" */
-  set_step (self, g_strdup_printf (_("Step %u of %u: key part %u of %u"), part + 1, self->n_parts + 1, part, self->n_parts));
-  kind = g_strdup_printf (_("the card with key part %u"), part);
+  set_step (self, g_strdup_printf (_ ("Step %u of %u: key part %u of %u"), part + 1,
+                                   self->n_parts + 1, part, self->n_parts));
+  kind = g_strdup_printf (_ ("the card with key part %u"), part);
   show_card_page (self, 2, kind);
 }
 
@@ -203,9 +198,11 @@ tke_load_wizard_set_pin_state (TkeLoadWizard *self,
 {
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
 
-  g_debug ("wizard: PIN prompt state %d (%s)", state, card_description != NULL ? card_description : "");
+  g_debug ("wizard: PIN prompt state %d (%s)", state,
+           card_description != NULL ? card_description : "");
   tke_pin_prompt_set_state (self->prompt, state, card_description, tries_left);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.cancel", state != TKE_PIN_PROMPT_ENTER_PIN);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.cancel",
+                                 state != TKE_PIN_PROMPT_ENTER_PIN);
 }
 
 static GtkWidget *
@@ -214,7 +211,7 @@ part_row (TkeKeyPartSource *part)
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   GtkWidget *title = gtk_label_new (tke_key_part_source_get_description (part));
   g_autofree char *check = tke_unit_format_vp (tke_key_part_source_get_check_value (part));
-  g_autofree char *check_text = g_strdup_printf (_("Check value\n%s"), check);
+  g_autofree char *check_text = g_strdup_printf (_ ("Check value\n%s"), check);
   GtkWidget *subtitle = gtk_label_new (check_text);
 
   gtk_label_set_xalign (GTK_LABEL (title), 0);
@@ -251,7 +248,7 @@ tke_load_wizard_set_card_parts (TkeLoadWizard *self,
     gtk_list_box_remove (self->parts_list, child);
   for (guint i = 0; parts != NULL && i < g_list_model_get_n_items (parts); i++)
     {
-      g_autoptr(TkeKeyPartSource) part = g_list_model_get_item (parts, i);
+      g_autoptr (TkeKeyPartSource) part = g_list_model_get_item (parts, i);
       gtk_list_box_append (self->parts_list, part_row (part));
     }
   gtk_list_box_select_row (self->parts_list, gtk_list_box_get_row_at_index (self->parts_list, 0));
@@ -261,21 +258,21 @@ tke_load_wizard_set_card_parts (TkeLoadWizard *self,
 }
 
 void
-tke_load_wizard_choose_part (TkeLoadWizard *self,
-                             guint index)
+tke_load_wizard_choose_part (TkeLoadWizard *self, guint index)
 {
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
-  gtk_list_box_select_row (self->parts_list, gtk_list_box_get_row_at_index (self->parts_list, (int) index));
+  gtk_list_box_select_row (self->parts_list,
+                           gtk_list_box_get_row_at_index (self->parts_list, (int) index));
 }
 
 void
-tke_load_wizard_show_part_loaded (TkeLoadWizard *self,
-                                  guint part,
-                                  const char *check_value)
+tke_load_wizard_show_part_loaded (TkeLoadWizard *self, guint part, const char *check_value)
 {
   g_autofree char *groups = tke_unit_format_vp (check_value);
-  g_autofree char *text = g_strdup_printf (_("Key part %u is loaded. Its check value:\n%s\nCompare it with the value recorded for this part."),
-                                           part, groups);
+  g_autofree char *text =
+      g_strdup_printf (_ ("Key part %u is loaded. Its check value:\n%s\nCompare it with the value "
+                          "recorded for this part."),
+                       part, groups);
 
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
   gtk_widget_set_visible (self->parts_box, FALSE);
@@ -305,26 +302,26 @@ tke_load_wizard_show_done (TkeLoadWizard *self,
   gtk_widget_set_visible (GTK_WIDGET (self->result_vp), groups != NULL);
   g_free (self->result_text);
   self->result_text = g_strdup_printf ("%s\n%s", title, groups != NULL ? groups : description);
-  set_step (self, g_strdup (_("Done")));
+  set_step (self, g_strdup (_ ("Done")));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.cancel", FALSE);
   gtk_stack_set_visible_child_name (self->stack, "result");
 }
 
 void
-tke_load_wizard_show_result (TkeLoadWizard *self,
-                             const char *register_state,
-                             const char *vp)
+tke_load_wizard_show_result (TkeLoadWizard *self, const char *register_state, const char *vp)
 {
   g_autofree char *title = NULL;
 
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
 
   /* Translators: "New register: Full Uncommitted" */
-  title = g_strdup_printf (_("New register: %s"), register_state);
+  title = g_strdup_printf (_ ("New register: %s"), register_state);
   tke_load_wizard_show_done (self, title,
                              self->mode == TKE_LOAD_WIZARD_LOAD
-                               ? _("Every selected crypto unit holds the new master key, not yet committed. Its verification pattern:")
-                               : _("The administrators' signatures met the threshold. The verification pattern of the committed key:"),
+                                 ? _ ("Every selected crypto unit holds the new master key, not "
+                                      "yet committed. Its verification pattern:")
+                                 : _ ("The administrators' signatures met the threshold. The "
+                                      "verification pattern of the committed key:"),
                              vp);
 }
 
@@ -335,8 +332,7 @@ tke_load_wizard_show_result (TkeLoadWizard *self,
  * Clear new, Clear current).
  */
 void
-tke_load_wizard_set_heading (TkeLoadWizard *self,
-                             const char *title)
+tke_load_wizard_set_heading (TkeLoadWizard *self, const char *title)
 {
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
 
@@ -347,8 +343,7 @@ tke_load_wizard_set_heading (TkeLoadWizard *self,
 /* What the ceremony does now, as libtke reports it ("Crypto unit 2:
  * sealing key part 1 of 2…"): the person sees it move. */
 void
-tke_load_wizard_set_progress (TkeLoadWizard *self,
-                              const char *message)
+tke_load_wizard_set_progress (TkeLoadWizard *self, const char *message)
 {
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
   gtk_label_set_text (self->progress_label, message != NULL ? message : "");
@@ -362,8 +357,7 @@ tke_load_wizard_get_progress (TkeLoadWizard *self)
 }
 
 void
-tke_load_wizard_show_error (TkeLoadWizard *self,
-                            const char *message)
+tke_load_wizard_show_error (TkeLoadWizard *self, const char *message)
 {
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
 
@@ -375,9 +369,7 @@ tke_load_wizard_show_error (TkeLoadWizard *self,
 }
 
 static void
-continue_action (GtkWidget *widget,
-                 const char *action_name,
-                 GVariant *parameter)
+continue_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeLoadWizard *self = TKE_LOAD_WIZARD (widget);
 
@@ -386,13 +378,11 @@ continue_action (GtkWidget *widget,
 }
 
 static void
-load_part_action (GtkWidget *widget,
-                  const char *action_name,
-                  GVariant *parameter)
+load_part_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeLoadWizard *self = TKE_LOAD_WIZARD (widget);
   GtkListBoxRow *row = gtk_list_box_get_selected_row (self->parts_list);
-  g_autoptr(GObject) part = NULL;
+  g_autoptr (GObject) part = NULL;
 
   if (row == NULL || self->parts == NULL)
     return;
@@ -402,18 +392,14 @@ load_part_action (GtkWidget *widget,
 }
 
 static void
-cancel_action (GtkWidget *widget,
-               const char *action_name,
-               GVariant *parameter)
+cancel_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   g_signal_emit (widget, signals[SIGNAL_CANCELLED], 0);
   gtk_window_destroy (GTK_WINDOW (widget));
 }
 
 static void
-close_action (GtkWidget *widget,
-              const char *action_name,
-              GVariant *parameter)
+close_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   gtk_window_destroy (GTK_WINDOW (widget));
 }
@@ -427,7 +413,8 @@ tke_load_wizard_close_request (GtkWindow *window)
 
   if (g_str_equal (page, "result") || g_str_equal (page, "error"))
     return FALSE;
-  if (tke_pin_prompt_get_state (self->prompt) == TKE_PIN_PROMPT_ENTER_PIN && g_str_equal (page, "card"))
+  if (tke_pin_prompt_get_state (self->prompt) == TKE_PIN_PROMPT_ENTER_PIN &&
+      g_str_equal (page, "card"))
     return TRUE;
   g_signal_emit (self, signals[SIGNAL_CANCELLED], 0);
   return FALSE;
@@ -469,22 +456,24 @@ tke_load_wizard_class_init (TkeLoadWizardClass *klass)
    * TkeLoadWizard::parts-chosen:
    * @n_parts: 2 or 3
    */
-  signals[SIGNAL_PARTS_CHOSEN] = g_signal_new ("parts-chosen", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                               0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+  signals[SIGNAL_PARTS_CHOSEN] =
+      g_signal_new ("parts-chosen", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
   /**
    * TkeLoadWizard::part-chosen:
    * @part: which part of the key (1-based)
    * @source: the #TkeKeyPartSource chosen from the card's list
    */
-  signals[SIGNAL_PART_CHOSEN] = g_signal_new ("part-chosen", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                              0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_OBJECT);
+  signals[SIGNAL_PART_CHOSEN] =
+      g_signal_new ("part-chosen", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_OBJECT);
   /**
    * TkeLoadWizard::cancelled:
    *
    * The person cancelled: stop the network and card waits.
    */
-  signals[SIGNAL_CANCELLED] = g_signal_new ("cancelled", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_CANCELLED] = g_signal_new ("cancelled", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   g_type_ensure (TKE_TYPE_PIN_PROMPT);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-load-wizard.ui");
@@ -511,7 +500,7 @@ static void
 tke_load_wizard_init (TkeLoadWizard *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
-  gtk_window_set_title (GTK_WINDOW (self), _("Load a New Master Key"));
-  adw_window_title_set_title (self->window_title, _("Load a New Master Key"));
+  gtk_window_set_title (GTK_WINDOW (self), _ ("Load a New Master Key"));
+  adw_window_title_set_title (self->window_title, _ ("Load a New Master Key"));
   self->n_parts = 2;
 }

@@ -22,8 +22,7 @@ typedef enum
 
 G_DECLARE_FINAL_TYPE (TkeLoadWizard, tke_load_wizard, TKE, LOAD_WIZARD, AdwWindow)
 
-TkeLoadWizard *tke_load_wizard_new (GtkWindow *parent,
-                                    TkeLoadWizardMode mode);
+TkeLoadWizard *tke_load_wizard_new (GtkWindow *parent, TkeLoadWizardMode mode);
 TkeLoadWizardMode tke_load_wizard_get_mode (TkeLoadWizard *self);
 guint tke_load_wizard_get_n_parts (TkeLoadWizard *self);
 TkePinPrompt *tke_load_wizard_get_pin_prompt (TkeLoadWizard *self);
@@ -33,11 +32,8 @@ const char *tke_load_wizard_get_page (TkeLoadWizard *self);
 void tke_load_wizard_set_virtual_pads (TkeLoadWizard *self,
                                        const char *reader1_control,
                                        const char *reader2_control);
-void tke_load_wizard_show_admin_step (TkeLoadWizard *self,
-                                      guint signature,
-                                      guint n_signatures);
-void tke_load_wizard_show_part_step (TkeLoadWizard *self,
-                                     guint part);
+void tke_load_wizard_show_admin_step (TkeLoadWizard *self, guint signature, guint n_signatures);
+void tke_load_wizard_show_part_step (TkeLoadWizard *self, guint part);
 void tke_load_wizard_set_pin_state (TkeLoadWizard *self,
                                     TkePinPromptState state,
                                     const char *card_description,
@@ -45,24 +41,16 @@ void tke_load_wizard_set_pin_state (TkeLoadWizard *self,
 void tke_load_wizard_set_card_parts (TkeLoadWizard *self,
                                      const char *card_description,
                                      GListModel *parts);
-void tke_load_wizard_choose_part (TkeLoadWizard *self,
-                                  guint index);
-void tke_load_wizard_show_part_loaded (TkeLoadWizard *self,
-                                       guint part,
-                                       const char *check_value);
-void tke_load_wizard_show_result (TkeLoadWizard *self,
-                                  const char *register_state,
-                                  const char *vp);
+void tke_load_wizard_choose_part (TkeLoadWizard *self, guint index);
+void tke_load_wizard_show_part_loaded (TkeLoadWizard *self, guint part, const char *check_value);
+void tke_load_wizard_show_result (TkeLoadWizard *self, const char *register_state, const char *vp);
 void tke_load_wizard_show_done (TkeLoadWizard *self,
                                 const char *title,
                                 const char *description,
                                 const char *vp);
-void tke_load_wizard_show_error (TkeLoadWizard *self,
-                                 const char *message);
-void tke_load_wizard_set_heading (TkeLoadWizard *self,
-                                  const char *title);
-void tke_load_wizard_set_progress (TkeLoadWizard *self,
-                                   const char *message);
+void tke_load_wizard_show_error (TkeLoadWizard *self, const char *message);
+void tke_load_wizard_set_heading (TkeLoadWizard *self, const char *title);
+void tke_load_wizard_set_progress (TkeLoadWizard *self, const char *message);
 const char *tke_load_wizard_get_progress (TkeLoadWizard *self);
 const char *tke_load_wizard_get_result_text (TkeLoadWizard *self);
 

@@ -34,23 +34,21 @@ enum
 static guint signals[N_SIGNALS];
 
 TkeLoginDialog *
-tke_login_dialog_new (GtkWindow *parent,
-                      const char *endpoint)
+tke_login_dialog_new (GtkWindow *parent, const char *endpoint)
 {
   TkeLoginDialog *self = g_object_new (TKE_TYPE_LOGIN_DIALOG, "transient-for", parent, NULL);
 
   if (endpoint != NULL)
     {
       /* Translators: "Service: https://127.0.0.1:8443" */
-      g_autofree char *title = g_strdup_printf (_("Service: %s"), endpoint);
+      g_autofree char *title = g_strdup_printf (_ ("Service: %s"), endpoint);
       adw_preferences_group_set_title (self->group, title);
     }
   return self;
 }
 
 void
-tke_login_dialog_set_busy (TkeLoginDialog *self,
-                           gboolean busy)
+tke_login_dialog_set_busy (TkeLoginDialog *self, gboolean busy)
 {
   g_return_if_fail (TKE_IS_LOGIN_DIALOG (self));
 
@@ -61,8 +59,7 @@ tke_login_dialog_set_busy (TkeLoginDialog *self,
 }
 
 void
-tke_login_dialog_set_error (TkeLoginDialog *self,
-                            const char *message)
+tke_login_dialog_set_error (TkeLoginDialog *self, const char *message)
 {
   g_return_if_fail (TKE_IS_LOGIN_DIALOG (self));
 
@@ -75,20 +72,20 @@ const char *
 tke_login_dialog_get_error (TkeLoginDialog *self)
 {
   g_return_val_if_fail (TKE_IS_LOGIN_DIALOG (self), NULL);
-  return gtk_widget_get_visible (GTK_WIDGET (self->error_label)) ? gtk_label_get_text (self->error_label) : NULL;
+  return gtk_widget_get_visible (GTK_WIDGET (self->error_label))
+             ? gtk_label_get_text (self->error_label)
+             : NULL;
 }
 
 static void
-submit_action (GtkWidget *widget,
-               const char *action_name,
-               GVariant *parameter)
+submit_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeLoginDialog *self = TKE_LOGIN_DIALOG (widget);
   const char *key = gtk_editable_get_text (GTK_EDITABLE (self->api_key_row));
 
   if (key == NULL || *key == '\0')
     {
-      tke_login_dialog_set_error (self, _("Enter the API key of your service ID."));
+      tke_login_dialog_set_error (self, _ ("Enter the API key of your service ID."));
       return;
     }
   tke_login_dialog_set_error (self, NULL);
@@ -121,10 +118,11 @@ tke_login_dialog_class_init (TkeLoginDialogClass *klass)
    * TkeLoginDialog::log-in:
    * @api_key: the key typed; hand it to libtke and keep no copy
    */
-  signals[SIGNAL_LOG_IN] = g_signal_new ("log-in", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                         0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_LOG_IN] = g_signal_new ("log-in", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                                         NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-login-dialog.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_PREFIX "/tke-login-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeLoginDialog, group);
   gtk_widget_class_bind_template_child (widget_class, TkeLoginDialog, api_key_row);
   gtk_widget_class_bind_template_child (widget_class, TkeLoginDialog, spinner);

@@ -112,12 +112,10 @@ field_current_vp (TkeCryptoUnit *unit)
  * With no clear majority (two units that disagree), every unit is marked:
  * the page cannot know which one is right, and must not pretend to. */
 static void
-mark_differences (TkeMasterKeysPage *self,
-                  FieldFunc field,
-                  Differs flag)
+mark_differences (TkeMasterKeysPage *self, FieldFunc field, Differs flag)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->selected));
-  g_autoptr(GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) counts = g_hash_table_new (g_str_hash, g_str_equal);
   const char *majority = NULL;
   guint best = 0;
   gboolean tie = FALSE;
@@ -126,9 +124,11 @@ mark_differences (TkeMasterKeysPage *self,
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
       const char *v = field (unit);
-      g_hash_table_insert (counts, (gpointer) v, GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, v)) + 1));
+      g_hash_table_insert (
+          counts, (gpointer) v,
+          GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (counts, v)) + 1));
     }
   if (g_hash_table_size (counts) <= 1)
     return;
@@ -144,17 +144,17 @@ mark_differences (TkeMasterKeysPage *self,
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
 
       if (tie || g_strcmp0 (field (unit), majority) != 0)
-        g_hash_table_insert (self->differs, unit,
-                             GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->differs, unit)) | flag));
+        g_hash_table_insert (
+            self->differs, unit,
+            GUINT_TO_POINTER (GPOINTER_TO_UINT (g_hash_table_lookup (self->differs, unit)) | flag));
     }
 }
 
 static Differs
-differs_of (TkeMasterKeysPage *self,
-            TkeCryptoUnit *unit)
+differs_of (TkeMasterKeysPage *self, TkeCryptoUnit *unit)
 {
   return GPOINTER_TO_UINT (g_hash_table_lookup (self->differs, unit));
 }
@@ -162,16 +162,16 @@ differs_of (TkeMasterKeysPage *self,
 static char *
 describe_differences (Differs differs)
 {
-  g_autoptr(GPtrArray) parts = g_ptr_array_new ();
+  g_autoptr (GPtrArray) parts = g_ptr_array_new ();
 
   if (differs & DIFFERS_NEW_STATE)
-    g_ptr_array_add (parts, _("new state"));
+    g_ptr_array_add (parts, _ ("new state"));
   if (differs & DIFFERS_NEW_VP)
-    g_ptr_array_add (parts, _("new VP"));
+    g_ptr_array_add (parts, _ ("new VP"));
   if (differs & DIFFERS_CURRENT_STATE)
-    g_ptr_array_add (parts, _("current state"));
+    g_ptr_array_add (parts, _ ("current state"));
   if (differs & DIFFERS_CURRENT_VP)
-    g_ptr_array_add (parts, _("current VP"));
+    g_ptr_array_add (parts, _ ("current VP"));
   g_ptr_array_add (parts, NULL);
   return g_strjoinv (", ", (char **) parts->pdata);
 }
@@ -179,8 +179,7 @@ describe_differences (Differs differs)
 /* ---- Cells ---- */
 
 static void
-mark_cell (GtkLabel *label,
-           gboolean differs)
+mark_cell (GtkLabel *label, gboolean differs)
 {
   if (differs)
     gtk_widget_add_css_class (GTK_WIDGET (label), "tke-differs");
@@ -234,9 +233,9 @@ cell_comparison (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
   g_autofree char *text = NULL;
 
   if (differs == 0)
-    text = g_strdup (_("Same as the others"));
+    text = g_strdup (_ ("Same as the others"));
   else
-    text = g_strdup_printf (_("⚠ Differs: %s"), what);
+    text = g_strdup_printf (_ ("⚠ Differs: %s"), what);
   gtk_label_set_text (label, text);
   gtk_label_set_wrap (label, TRUE);
   gtk_label_set_max_width_chars (label, 18);
@@ -252,17 +251,18 @@ add_columns (TkeMasterKeysPage *self)
     TkeUnitCellFunc fill;
     gboolean expand;
   } columns[] = {
-    { N_("CRYPTO UNIT NUM"), cell_unit, FALSE },
-    { N_("NEW REGISTER"), cell_new_state, FALSE },
-    { N_("NEW VERIFICATION PATTERN"), cell_new_vp, FALSE },
-    { N_("CURRENT REGISTER"), cell_current_state, FALSE },
-    { N_("CURRENT VERIFICATION PATTERN"), cell_current_vp, FALSE },
-    { N_("COMPARISON"), cell_comparison, TRUE },
+    { N_ ("CRYPTO UNIT NUM"), cell_unit, FALSE },
+    { N_ ("NEW REGISTER"), cell_new_state, FALSE },
+    { N_ ("NEW VERIFICATION PATTERN"), cell_new_vp, FALSE },
+    { N_ ("CURRENT REGISTER"), cell_current_state, FALSE },
+    { N_ ("CURRENT VERIFICATION PATTERN"), cell_current_vp, FALSE },
+    { N_ ("COMPARISON"), cell_comparison, TRUE },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
     {
-      g_autoptr(GtkColumnViewColumn) column = tke_unit_column_new (_(columns[i].title), columns[i].fill, self, columns[i].expand);
+      g_autoptr (GtkColumnViewColumn) column =
+          tke_unit_column_new (_ (columns[i].title), columns[i].fill, self, columns[i].expand);
       gtk_column_view_append_column (self->column_view, column);
     }
 }
@@ -270,12 +270,11 @@ add_columns (TkeMasterKeysPage *self)
 /* ---- Which ceremony the registers allow ---- */
 
 static TkeCryptoUnit *
-first_unit_where (GListModel *units,
-                  gboolean (*test) (TkeCryptoUnit *unit))
+first_unit_where (GListModel *units, gboolean (*test) (TkeCryptoUnit *unit))
 {
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
       if (test (unit))
         return unit; /* the model keeps it alive */
     }
@@ -331,12 +330,11 @@ current_is_empty (TkeCryptoUnit *unit)
 }
 
 static gboolean
-all_units (GListModel *units,
-           gboolean (*test) (TkeCryptoUnit *unit))
+all_units (GListModel *units, gboolean (*test) (TkeCryptoUnit *unit))
 {
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
       if (!test (unit))
         return FALSE;
     }
@@ -351,26 +349,27 @@ common_reason (TkeMasterKeysPage *self)
   TkeCryptoUnit *unit;
 
   if (self->busy)
-    return g_strdup (_("A ceremony is in progress."));
+    return g_strdup (_ ("A ceremony is in progress."));
   if (g_list_model_get_n_items (units) == 0)
-    return g_strdup (_("Select crypto units on the Crypto units tab first."));
+    return g_strdup (_ ("Select crypto units on the Crypto units tab first."));
   if ((unit = first_unit_where (units, is_unreachable)) != NULL)
-    return g_strdup_printf (_("Crypto unit %u cannot be reached. Refresh the crypto units."), tke_crypto_unit_get_number (unit));
+    return g_strdup_printf (_ ("Crypto unit %u cannot be reached. Refresh the crypto units."),
+                            tke_crypto_unit_get_number (unit));
   if ((unit = first_unit_where (units, in_imprint_mode)) != NULL)
-    return g_strdup_printf (_("Crypto unit %u is in imprint mode: add administrators and set the signature thresholds first."),
+    return g_strdup_printf (_ ("Crypto unit %u is in imprint mode: add administrators and set the "
+                               "signature thresholds first."),
                             tke_crypto_unit_get_number (unit));
   return NULL;
 }
 
 static gboolean
-same_field (GListModel *units,
-            FieldFunc field)
+same_field (GListModel *units, FieldFunc field)
 {
-  g_autoptr(TkeCryptoUnit) first = g_list_model_get_item (units, 0);
+  g_autoptr (TkeCryptoUnit) first = g_list_model_get_item (units, 0);
 
   for (guint i = 1; i < g_list_model_get_n_items (units); i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
       if (g_strcmp0 (field (unit), field (first)) != 0)
         return FALSE;
     }
@@ -386,11 +385,11 @@ threshold_of (TkeCryptoUnit *unit)
 static gboolean
 same_thresholds (GListModel *units)
 {
-  g_autoptr(TkeCryptoUnit) first = g_list_model_get_item (units, 0);
+  g_autoptr (TkeCryptoUnit) first = g_list_model_get_item (units, 0);
 
   for (guint i = 1; i < g_list_model_get_n_items (units); i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
       if (threshold_of (unit) != threshold_of (first))
         return FALSE;
     }
@@ -398,8 +397,7 @@ same_thresholds (GListModel *units)
 }
 
 static char *
-reason_for (TkeMasterKeysPage *self,
-            Op op)
+reason_for (TkeMasterKeysPage *self, Op op)
 {
   GListModel *units = G_LIST_MODEL (self->selected);
   TkeCryptoUnit *unit;
@@ -408,44 +406,54 @@ reason_for (TkeMasterKeysPage *self,
     {
     case OP_LOAD:
       if ((unit = first_unit_where (units, new_not_empty)) != NULL)
-        return g_strdup_printf (_("The new register of crypto unit %u is %s. Load needs empty new registers: clear them first."),
+        return g_strdup_printf (_ ("The new register of crypto unit %u is %s. Load needs empty new "
+                                   "registers: clear them first."),
                                 tke_crypto_unit_get_number (unit), field_new_state (unit));
       return NULL;
     case OP_COMMIT:
       if ((unit = first_unit_where (units, new_not_uncommitted)) != NULL)
-        return g_strdup_printf (_("The new register of crypto unit %u is %s. Commit needs Full Uncommitted new registers."),
+        return g_strdup_printf (_ ("The new register of crypto unit %u is %s. Commit needs Full "
+                                   "Uncommitted new registers."),
                                 tke_crypto_unit_get_number (unit), field_new_state (unit));
       if (!same_field (units, field_new_vp))
-        return g_strdup (_("The new registers hold different keys (their verification patterns differ). Clear them and load again."));
+        return g_strdup (_ ("The new registers hold different keys (their verification patterns "
+                            "differ). Clear them and load again."));
       return NULL;
     case OP_ROTATE:
       if ((unit = first_unit_where (units, current_not_valid)) != NULL)
-        return g_strdup_printf (_("The current register of crypto unit %u is %s. Rotate needs Valid current registers."),
+        return g_strdup_printf (_ ("The current register of crypto unit %u is %s. Rotate needs "
+                                   "Valid current registers."),
                                 tke_crypto_unit_get_number (unit), field_current_state (unit));
       if ((unit = first_unit_where (units, new_not_committed)) != NULL)
-        return g_strdup_printf (_("The new register of crypto unit %u is %s. Rotate needs Full Committed new registers: commit first."),
+        return g_strdup_printf (_ ("The new register of crypto unit %u is %s. Rotate needs Full "
+                                   "Committed new registers: commit first."),
                                 tke_crypto_unit_get_number (unit), field_new_state (unit));
       if (!same_field (units, field_current_vp))
-        return g_strdup (_("The current registers hold different keys (their verification patterns differ)."));
+        return g_strdup (
+            _ ("The current registers hold different keys (their verification patterns differ)."));
       if (!same_field (units, field_new_vp))
-        return g_strdup (_("The new registers hold different keys (their verification patterns differ)."));
+        return g_strdup (
+            _ ("The new registers hold different keys (their verification patterns differ)."));
       if (!same_thresholds (units))
-        return g_strdup (_("The signature thresholds of the selected crypto units differ."));
+        return g_strdup (_ ("The signature thresholds of the selected crypto units differ."));
       return NULL;
     case OP_SET_IMMEDIATE:
       /* Initialization: no key is wrapped under a current key yet, so
        * there is nothing to rotate. */
-      if (all_units (units, current_is_empty) && first_unit_where (units, new_not_committed) == NULL)
+      if (all_units (units, current_is_empty) &&
+          first_unit_where (units, new_not_committed) == NULL)
         return NULL;
-      return g_strdup (_("Set immediate is offered to set the first master key of crypto units whose current registers are Empty, "
-                         "and to finish a rotation that did not complete. Otherwise Rotate sets the new key on every unit by itself."));
+      return g_strdup (_ ("Set immediate is offered to set the first master key of crypto units "
+                          "whose current registers are Empty, "
+                          "and to finish a rotation that did not complete. Otherwise Rotate sets "
+                          "the new key on every unit by itself."));
     case OP_CLEAR_NEW:
       if (all_units (units, new_is_empty))
-        return g_strdup (_("The new registers are already Empty."));
+        return g_strdup (_ ("The new registers are already Empty."));
       return NULL;
     case OP_CLEAR_CURRENT:
       if (all_units (units, current_is_empty))
-        return g_strdup (_("The current registers are already Empty."));
+        return g_strdup (_ ("The current registers are already Empty."));
       return NULL;
     default:
       g_assert_not_reached ();
@@ -455,8 +463,7 @@ reason_for (TkeMasterKeysPage *self,
 /* While a rotation waits for recovery, the advisor's action is the only
  * one on offer (DESIGN §5: never offer what the table forbids). */
 static gboolean
-recovery_allows (TkeRecoveryAction recovery,
-                 Op op)
+recovery_allows (TkeRecoveryAction recovery, Op op)
 {
   switch (recovery)
     {
@@ -486,7 +493,8 @@ update_actions (TkeMasterKeysPage *self)
       if (common != NULL)
         reason = g_strdup (common);
       else if (self->recovery != TKE_RECOVERY_ACTION_NONE && !recovery_allows (self->recovery, op))
-        reason = g_strdup (_("A master key rotation did not finish. The recovery page shows the one safe action."));
+        reason = g_strdup (_ (
+            "A master key rotation did not finish. The recovery page shows the one safe action."));
       else if (self->recovery != TKE_RECOVERY_ACTION_NONE)
         reason = NULL;
       else
@@ -500,8 +508,7 @@ update_actions (TkeMasterKeysPage *self)
 }
 
 const char *
-tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self,
-                                          const char *name)
+tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self, const char *name)
 {
   g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
 
@@ -516,30 +523,35 @@ tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self,
 static void
 update_notice (TkeMasterKeysPage *self)
 {
-  g_autoptr(GString) numbers = g_string_new (NULL);
+  g_autoptr (GString) numbers = g_string_new (NULL);
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->selected));
   guint n_differing = 0;
   g_autofree char *text = NULL;
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
 
       if (differs_of (self, unit) != 0)
         {
-          g_string_append_printf (numbers, "%s%u", numbers->len > 0 ? ", " : "", tke_crypto_unit_get_number (unit));
+          g_string_append_printf (numbers, "%s%u", numbers->len > 0 ? ", " : "",
+                                  tke_crypto_unit_get_number (unit));
           n_differing++;
         }
     }
   if (n_differing > 0)
-    /* Translators: "The registers of crypto unit 3 differ …" / "… of crypto units 1, 2 and 3 differ …" */
-    text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                         "The registers of crypto unit %s differ from the other units'. "
-                                         "All units of an instance must hold the same keys: compare the verification patterns before you go on.",
-                                         "The registers of crypto units %s differ from each other. "
-                                         "All units of an instance must hold the same keys: compare the verification patterns before you go on.",
-                                         n_differing),
-                            numbers->str);
+    /* Translators: "The registers of crypto unit 3 differ …" / "… of crypto units 1, 2 and 3 differ
+     * …" */
+    text = g_strdup_printf (
+        g_dngettext (GETTEXT_PACKAGE,
+                     "The registers of crypto unit %s differ from the other units'. "
+                     "All units of an instance must hold the same keys: compare the verification "
+                     "patterns before you go on.",
+                     "The registers of crypto units %s differ from each other. "
+                     "All units of an instance must hold the same keys: compare the verification "
+                     "patterns before you go on.",
+                     n_differing),
+        numbers->str);
   gtk_label_set_text (self->notice_label, text != NULL ? text : "");
   gtk_revealer_set_reveal_child (self->notice_revealer, text != NULL);
 }
@@ -547,7 +559,7 @@ update_notice (TkeMasterKeysPage *self)
 static void
 refresh (TkeMasterKeysPage *self)
 {
-  g_autoptr(GPtrArray) chosen = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) chosen = g_ptr_array_new_with_free_func (g_object_unref);
   guint n = self->units != NULL ? g_list_model_get_n_items (self->units) : 0;
 
   for (guint i = 0; i < n; i++)
@@ -562,7 +574,8 @@ refresh (TkeMasterKeysPage *self)
 
   /* Every row is bound again: a change in one unit can change what
    * differs in another. */
-  g_list_store_splice (self->selected, 0, g_list_model_get_n_items (G_LIST_MODEL (self->selected)), NULL, 0);
+  g_list_store_splice (self->selected, 0, g_list_model_get_n_items (G_LIST_MODEL (self->selected)),
+                       NULL, 0);
   g_hash_table_remove_all (self->differs);
   for (guint i = 0; i < chosen->len; i++)
     g_list_store_append (self->selected, chosen->pdata[i]);
@@ -601,28 +614,24 @@ queue_refresh (TkeMasterKeysPage *self)
   if (g_object_get_data (G_OBJECT (self), "tke-refresh-source") != NULL)
     return;
   g_object_set_data_full (G_OBJECT (self), "tke-refresh-source",
-                          GUINT_TO_POINTER (g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_idle, g_object_ref (self), g_object_unref)),
+                          GUINT_TO_POINTER (g_idle_add_full (G_PRIORITY_HIGH_IDLE, refresh_idle,
+                                                             g_object_ref (self), g_object_unref)),
                           remove_source);
 }
 
 static void
-on_unit_notify (GObject *unit,
-                GParamSpec *pspec,
-                TkeMasterKeysPage *self)
+on_unit_notify (GObject *unit, GParamSpec *pspec, TkeMasterKeysPage *self)
 {
   queue_refresh (self);
 }
 
 static void
-on_units_changed (GListModel *units,
-                  guint position,
-                  guint removed,
-                  guint added,
-                  TkeMasterKeysPage *self)
+on_units_changed (
+    GListModel *units, guint position, guint removed, guint added, TkeMasterKeysPage *self)
 {
   for (guint i = position; i < position + added; i++)
     {
-      g_autoptr(GObject) unit = g_list_model_get_item (units, i);
+      g_autoptr (GObject) unit = g_list_model_get_item (units, i);
 
       g_signal_handlers_disconnect_by_func (unit, on_unit_notify, self);
       g_signal_connect_object (unit, "notify", G_CALLBACK (on_unit_notify), self, 0);
@@ -631,8 +640,7 @@ on_units_changed (GListModel *units,
 }
 
 void
-tke_master_keys_page_set_units (TkeMasterKeysPage *self,
-                                GListModel *units)
+tke_master_keys_page_set_units (TkeMasterKeysPage *self, GListModel *units)
 {
   g_return_if_fail (TKE_IS_MASTER_KEYS_PAGE (self));
   g_return_if_fail (units == NULL || G_IS_LIST_MODEL (units));
@@ -650,8 +658,7 @@ tke_master_keys_page_set_units (TkeMasterKeysPage *self,
 }
 
 void
-tke_master_keys_page_set_recovery (TkeMasterKeysPage *self,
-                                   TkeRecoveryAction action)
+tke_master_keys_page_set_recovery (TkeMasterKeysPage *self, TkeRecoveryAction action)
 {
   g_return_if_fail (TKE_IS_MASTER_KEYS_PAGE (self));
   self->recovery = action;
@@ -659,8 +666,7 @@ tke_master_keys_page_set_recovery (TkeMasterKeysPage *self,
 }
 
 void
-tke_master_keys_page_set_busy (TkeMasterKeysPage *self,
-                               gboolean busy)
+tke_master_keys_page_set_busy (TkeMasterKeysPage *self, gboolean busy)
 {
   g_return_if_fail (TKE_IS_MASTER_KEYS_PAGE (self));
   self->busy = busy;
@@ -675,9 +681,7 @@ tke_master_keys_page_get_selected_units (TkeMasterKeysPage *self)
 }
 
 static void
-ceremony_action (GtkWidget *widget,
-                 const char *action_name,
-                 GVariant *parameter)
+ceremony_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   const char *name = strchr (action_name, '.') + 1;
 
@@ -719,21 +723,33 @@ tke_master_keys_page_class_init (TkeMasterKeysPageClass *klass)
    *
    * The person pressed an enabled ceremony button (the detail is the name too).
    */
-  signals[SIGNAL_CEREMONY_REQUESTED] = g_signal_new ("ceremony-requested", G_TYPE_FROM_CLASS (klass),
-                                                     G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED,
-                                                     0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_CEREMONY_REQUESTED] = g_signal_new (
+      "ceremony-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0,
+      NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-master-keys-page.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_PREFIX "/tke-master-keys-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, stack);
   gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, notice_revealer);
   gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, notice_label);
-  gtk_widget_class_bind_template_child_full (widget_class, "load_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_LOAD]));
-  gtk_widget_class_bind_template_child_full (widget_class, "commit_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_COMMIT]));
-  gtk_widget_class_bind_template_child_full (widget_class, "rotate_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_ROTATE]));
-  gtk_widget_class_bind_template_child_full (widget_class, "set_immediate_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_SET_IMMEDIATE]));
-  gtk_widget_class_bind_template_child_full (widget_class, "clear_new_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_CLEAR_NEW]));
-  gtk_widget_class_bind_template_child_full (widget_class, "clear_current_button", FALSE, G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_CLEAR_CURRENT]));
+  gtk_widget_class_bind_template_child_full (widget_class, "load_button", FALSE,
+                                             G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_LOAD]));
+  gtk_widget_class_bind_template_child_full (
+      widget_class, "commit_button", FALSE,
+      G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_COMMIT]));
+  gtk_widget_class_bind_template_child_full (
+      widget_class, "rotate_button", FALSE,
+      G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_ROTATE]));
+  gtk_widget_class_bind_template_child_full (
+      widget_class, "set_immediate_button", FALSE,
+      G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_SET_IMMEDIATE]));
+  gtk_widget_class_bind_template_child_full (
+      widget_class, "clear_new_button", FALSE,
+      G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_CLEAR_NEW]));
+  gtk_widget_class_bind_template_child_full (
+      widget_class, "clear_current_button", FALSE,
+      G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_CLEAR_CURRENT]));
 
   for (Op op = 0; op < N_OPS; op++)
     {
@@ -745,7 +761,7 @@ tke_master_keys_page_class_init (TkeMasterKeysPageClass *klass)
 static void
 tke_master_keys_page_init (TkeMasterKeysPage *self)
 {
-  g_autoptr(GtkNoSelection) model = NULL;
+  g_autoptr (GtkNoSelection) model = NULL;
 
   gtk_widget_init_template (GTK_WIDGET (self));
   self->selected = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);

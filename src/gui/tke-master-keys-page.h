@@ -17,16 +17,12 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TkeMasterKeysPage, tke_master_keys_page, TKE, MASTER_KEYS_PAGE, AdwBin)
 
 GtkWidget *tke_master_keys_page_new (void);
-void tke_master_keys_page_set_units (TkeMasterKeysPage *self,
-                                     GListModel *units);
-void tke_master_keys_page_set_recovery (TkeMasterKeysPage *self,
-                                        TkeRecoveryAction action);
-void tke_master_keys_page_set_busy (TkeMasterKeysPage *self,
-                                    gboolean busy);
+void tke_master_keys_page_set_units (TkeMasterKeysPage *self, GListModel *units);
+void tke_master_keys_page_set_recovery (TkeMasterKeysPage *self, TkeRecoveryAction action);
+void tke_master_keys_page_set_busy (TkeMasterKeysPage *self, gboolean busy);
 GListModel *tke_master_keys_page_get_selected_units (TkeMasterKeysPage *self);
 /* Why the ceremony NAME ("load", "commit", "rotate", "set-immediate",
  * "clear-new", "clear-current") is not offered now, or NULL if it is. */
-const char *tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self,
-                                                      const char *name);
+const char *tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self, const char *name);
 
 G_END_DECLS

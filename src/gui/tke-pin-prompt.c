@@ -49,9 +49,7 @@ tke_pin_prompt_new (void)
  * @card_kind: what to insert, e.g. _("an administrator card")
  */
 void
-tke_pin_prompt_set_reader (TkePinPrompt *self,
-                           guint reader,
-                           const char *card_kind)
+tke_pin_prompt_set_reader (TkePinPrompt *self, guint reader, const char *card_kind)
 {
   g_return_if_fail (TKE_IS_PIN_PROMPT (self));
 
@@ -109,75 +107,91 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
     self->tries_left = tries_left;
   else if (state != TKE_PIN_PROMPT_ENTER_PIN)
     self->tries_left = 0;
-  kind = self->card_kind != NULL ? self->card_kind : _("the card");
+  kind = self->card_kind != NULL ? self->card_kind : _ ("the card");
   switch (state)
     {
     case TKE_PIN_PROMPT_WAITING_FOR_CARD:
       /* Translators: "Insert an administrator card in reader 1" */
-      title = g_strdup_printf (_("Insert %s in reader %u"), kind, self->reader);
+      title = g_strdup_printf (_ ("Insert %s in reader %u"), kind, self->reader);
       /* The owner may say which card exactly ("the administrator card of …"). */
-      description = card_description != NULL ? g_strdup (card_description)
-                                              : g_strdup_printf (_("Waiting for a card in reader %u…"), self->reader);
+      description = card_description != NULL
+                        ? g_strdup (card_description)
+                        : g_strdup_printf (_ ("Waiting for a card in reader %u…"), self->reader);
       show (self, "media-removable-symbolic", TRUE, title, description, NULL);
       break;
     case TKE_PIN_PROMPT_CARD_FOUND:
-      title = g_strdup_printf (_("Card found: “%s”"), card_description != NULL ? card_description : "");
-      description = g_strdup (_("Reading the card…"));
+      title = g_strdup_printf (_ ("Card found: “%s”"),
+                               card_description != NULL ? card_description : "");
+      description = g_strdup (_ ("Reading the card…"));
       show (self, "emblem-ok-symbolic", TRUE, title, description, NULL);
       break;
     case TKE_PIN_PROMPT_ENTER_PIN:
-      title = g_strdup_printf (_("Enter the PIN on the PIN pad of reader %u"), self->reader);
-      if (old_state == TKE_PIN_PROMPT_WRONG_PIN || (old_state == TKE_PIN_PROMPT_ENTER_PIN && self->tries_left > 0))
+      title = g_strdup_printf (_ ("Enter the PIN on the PIN pad of reader %u"), self->reader);
+      if (old_state == TKE_PIN_PROMPT_WRONG_PIN ||
+          (old_state == TKE_PIN_PROMPT_ENTER_PIN && self->tries_left > 0))
         /* The pad asks again after a wrong PIN: keep saying so. */
-        description = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                                    "The PIN was wrong: %u try left before the card is blocked. Type the PIN of “%s” again, then press OK on the reader.",
-                                                    "The PIN was wrong: %u tries left before the card is blocked. Type the PIN of “%s” again, then press OK on the reader.",
-                                                    self->tries_left),
-                                       self->tries_left, card_description != NULL ? card_description : kind);
+        description = g_strdup_printf (
+            g_dngettext (GETTEXT_PACKAGE,
+                         "The PIN was wrong: %u try left before the card is blocked. Type the PIN "
+                         "of “%s” again, then press OK on the reader.",
+                         "The PIN was wrong: %u tries left before the card is blocked. Type the "
+                         "PIN of “%s” again, then press OK on the reader.",
+                         self->tries_left),
+            self->tries_left, card_description != NULL ? card_description : kind);
       else
-        description = g_strdup_printf (_("Type the 6-digit PIN of “%s” on the reader's keys, then press OK on the reader."),
-                                       card_description != NULL ? card_description : kind);
+        description = g_strdup_printf (
+            _ ("Type the 6-digit PIN of “%s” on the reader's keys, then press OK on the reader."),
+            card_description != NULL ? card_description : kind);
       show (self, "input-dialpad-symbolic", FALSE, title, description, NULL);
       break;
     case TKE_PIN_PROMPT_ACCEPTED:
-      show (self, "emblem-ok-symbolic", FALSE, _("PIN accepted"), "", "success");
+      show (self, "emblem-ok-symbolic", FALSE, _ ("PIN accepted"), "", "success");
       break;
     case TKE_PIN_PROMPT_WRONG_PIN:
-      title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Wrong PIN: %u try left", "Wrong PIN: %u tries left", tries_left),
+      title = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Wrong PIN: %u try left",
+                                            "Wrong PIN: %u tries left", tries_left),
                                tries_left);
-      description = g_strdup (_("Enter the PIN again on the PIN pad. After three wrong PINs the card is blocked."));
+      description = g_strdup (
+          _ ("Enter the PIN again on the PIN pad. After three wrong PINs the card is blocked."));
       show (self, "dialog-warning-symbolic", FALSE, title, description, "error");
       break;
     case TKE_PIN_PROMPT_BLOCKED:
-      show (self, "action-unavailable-symbolic", FALSE, _("The card is blocked"),
-            _("Three wrong PINs blocked it. Only its zone's CA card can unblock it (tke-card unblock). Take the card out of the reader."),
+      show (self, "action-unavailable-symbolic", FALSE, _ ("The card is blocked"),
+            _ ("Three wrong PINs blocked it. Only its zone's CA card can unblock it (tke-card "
+               "unblock). Take the card out of the reader."),
             "error");
       break;
     case TKE_PIN_PROMPT_CANCELLED:
-      show (self, "process-stop-symbolic", FALSE, _("PIN entry cancelled"),
-            _("The PIN entry was cancelled on the PIN pad, or nobody typed the PIN in time."), NULL);
+      show (self, "process-stop-symbolic", FALSE, _ ("PIN entry cancelled"),
+            _ ("The PIN entry was cancelled on the PIN pad, or nobody typed the PIN in time."),
+            NULL);
       break;
     case TKE_PIN_PROMPT_WRONG_CARD:
-      title = g_strdup_printf (_("This is not %s"), kind);
-      description = g_strdup_printf (_("Take “%s” out of reader %u and insert %s."),
-                                     card_description != NULL ? card_description : "", self->reader, kind);
+      title = g_strdup_printf (_ ("This is not %s"), kind);
+      description =
+          g_strdup_printf (_ ("Take “%s” out of reader %u and insert %s."),
+                           card_description != NULL ? card_description : "", self->reader, kind);
       show (self, "dialog-warning-symbolic", FALSE, title, description, "error");
       break;
     case TKE_PIN_PROMPT_CHOOSE:
-      title = g_strdup_printf (_("Card found: “%s”"), card_description != NULL ? card_description : "");
-      show (self, "emblem-ok-symbolic", FALSE, title, _("Choose what to load from the card's list below."), NULL);
+      title = g_strdup_printf (_ ("Card found: “%s”"),
+                               card_description != NULL ? card_description : "");
+      show (self, "emblem-ok-symbolic", FALSE, title,
+            _ ("Choose what to load from the card's list below."), NULL);
       break;
     case TKE_PIN_PROMPT_WORKING:
-      title = g_strdup_printf (_("Card: “%s”"), card_description != NULL ? card_description : "");
-      show (self, "emblem-ok-symbolic", TRUE, title, _("The card checks the PIN and does its work. Leave it in the reader."), NULL);
+      title = g_strdup_printf (_ ("Card: “%s”"), card_description != NULL ? card_description : "");
+      show (self, "emblem-ok-symbolic", TRUE, title,
+            _ ("The card checks the PIN and does its work. Leave it in the reader."), NULL);
       break;
     default:
       g_return_if_reached ();
     }
   gtk_widget_set_visible (self->cancel_note, pad_waits (state));
   /* The pad's keys are shown only while the reader waits for them. */
-  gtk_widget_set_visible (self->pad, pad_waits (state) &&
-                                       tke_virtual_pin_pad_get_control_path (TKE_VIRTUAL_PIN_PAD (self->pad)) != NULL);
+  gtk_widget_set_visible (self->pad,
+                          pad_waits (state) && tke_virtual_pin_pad_get_control_path (
+                                                   TKE_VIRTUAL_PIN_PAD (self->pad)) != NULL);
 }
 
 TkePinPromptState
@@ -202,8 +216,7 @@ tke_pin_prompt_get_description (TkePinPrompt *self)
 }
 
 void
-tke_pin_prompt_set_virtual_pad (TkePinPrompt *self,
-                                const char *control_path)
+tke_pin_prompt_set_virtual_pad (TkePinPrompt *self, const char *control_path)
 {
   g_return_if_fail (TKE_IS_PIN_PROMPT (self));
 

@@ -41,9 +41,7 @@ typedef enum
 G_DECLARE_FINAL_TYPE (TkePinPrompt, tke_pin_prompt, TKE, PIN_PROMPT, GtkWidget)
 
 GtkWidget *tke_pin_prompt_new (void);
-void tke_pin_prompt_set_reader (TkePinPrompt *self,
-                                guint reader,
-                                const char *card_kind);
+void tke_pin_prompt_set_reader (TkePinPrompt *self, guint reader, const char *card_kind);
 void tke_pin_prompt_set_state (TkePinPrompt *self,
                                TkePinPromptState state,
                                const char *card_description,
@@ -52,8 +50,7 @@ TkePinPromptState tke_pin_prompt_get_state (TkePinPrompt *self);
 const char *tke_pin_prompt_get_title (TkePinPrompt *self);
 const char *tke_pin_prompt_get_description (TkePinPrompt *self);
 /* Shows the on-screen pad wired to CONTROL_PATH, or hides it (NULL). */
-void tke_pin_prompt_set_virtual_pad (TkePinPrompt *self,
-                                     const char *control_path);
+void tke_pin_prompt_set_virtual_pad (TkePinPrompt *self, const char *control_path);
 GtkWidget *tke_pin_prompt_get_pad (TkePinPrompt *self);
 
 G_END_DECLS

@@ -39,8 +39,11 @@ struct _TkePromptedSigner
 
 static void tke_prompted_signer_signer_init (TkeSignerInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (TkePromptedSigner, tke_prompted_signer, G_TYPE_OBJECT,
-                               G_IMPLEMENT_INTERFACE (TKE_TYPE_SIGNER, tke_prompted_signer_signer_init))
+G_DEFINE_FINAL_TYPE_WITH_CODE (TkePromptedSigner,
+                               tke_prompted_signer,
+                               G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (TKE_TYPE_SIGNER,
+                                                      tke_prompted_signer_signer_init))
 
 enum
 {
@@ -51,14 +54,13 @@ enum
 static guint signals[N_SIGNALS];
 
 static void
-set_prompt (TkePromptedSigner *self,
-            TkePinPromptState state,
-            guint tries_left)
+set_prompt (TkePromptedSigner *self, TkePinPromptState state, guint tries_left)
 {
   TkeCard *card = tke_card_signer_get_card (self->inner);
 
   if (self->prompt != NULL)
-    tke_pin_prompt_set_state (self->prompt, state, card != NULL ? tke_card_get_description (card) : NULL, tries_left);
+    tke_pin_prompt_set_state (self->prompt, state,
+                              card != NULL ? tke_card_get_description (card) : NULL, tries_left);
 }
 
 static void
@@ -70,11 +72,9 @@ changed (TkePromptedSigner *self)
 /* ---- Waiting for the card, then the PIN ---- */
 
 static void
-delegated (GObject *source,
-           GAsyncResult *result,
-           gpointer user_data)
+delegated (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   GError *error = NULL;
   GBytes *signature = tke_signer_sign_finish (TKE_SIGNER (source), result, &error);
 
@@ -86,15 +86,14 @@ delegated (GObject *source,
 
 /* Takes the reference to TASK. */
 static void
-delegate (TkePromptedSigner *self,
-          GTask *task)
+delegate (TkePromptedSigner *self, GTask *task)
 {
-  tke_signer_sign_async (TKE_SIGNER (self->inner), g_task_get_task_data (task), g_task_get_cancellable (task), delegated, task);
+  tke_signer_sign_async (TKE_SIGNER (self->inner), g_task_get_task_data (task),
+                         g_task_get_cancellable (task), delegated, task);
 }
 
 static void
-finish_all (TkePromptedSigner *self,
-            GError *error)
+finish_all (TkePromptedSigner *self, GError *error)
 {
   GTask *task;
 
@@ -119,12 +118,10 @@ finish_all (TkePromptedSigner *self,
 static void verify (TkePromptedSigner *self);
 
 static void
-on_tries_read (GObject *source,
-               GAsyncResult *result,
-               gpointer user_data)
+on_tries_read (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkePromptedSigner) self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TkePromptedSigner) self = user_data;
+  g_autoptr (GError) error = NULL;
 
   if (!tke_card_read_info_finish (TKE_CARD (source), result, &error))
     {
@@ -138,11 +135,9 @@ on_tries_read (GObject *source,
 }
 
 static void
-on_verified (GObject *source,
-             GAsyncResult *result,
-             gpointer user_data)
+on_verified (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkePromptedSigner) self = user_data;
+  g_autoptr (TkePromptedSigner) self = user_data;
   GError *error = NULL;
 
   if (tke_card_verify_pin_finish (TKE_CARD (source), result, &error))
@@ -155,12 +150,14 @@ on_verified (GObject *source,
     {
       /* The card counted it: read how many tries are left, ask again. */
       g_error_free (error);
-      tke_card_read_info_async (TKE_CARD (source), self->cancellable, on_tries_read, g_object_ref (self));
+      tke_card_read_info_async (TKE_CARD (source), self->cancellable, on_tries_read,
+                                g_object_ref (self));
       return;
     }
   if (g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_BLOCKED))
     set_prompt (self, TKE_PIN_PROMPT_BLOCKED, 0);
-  else if (g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED) || g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT))
+  else if (g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED) ||
+           g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT))
     set_prompt (self, TKE_PIN_PROMPT_CANCELLED, 0);
   finish_all (self, error);
 }
@@ -175,11 +172,9 @@ verify (TkePromptedSigner *self)
 }
 
 static void
-on_prepared (GObject *source,
-             GAsyncResult *result,
-             gpointer user_data)
+on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkePromptedSigner) self = user_data;
+  g_autoptr (TkePromptedSigner) self = user_data;
   GError *error = NULL;
 
   if (!tke_card_signer_prepare_finish (TKE_CARD_SIGNER (source), result, &error))
@@ -188,8 +183,9 @@ on_prepared (GObject *source,
         {
           /* Said per unit in the dialog: say what it means there. */
           g_error_free (error);
-          error = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                       _("Stopped while waiting for the administrator card; nothing was sent."));
+          error = g_error_new_literal (
+              G_IO_ERROR, G_IO_ERROR_CANCELLED,
+              _ ("Stopped while waiting for the administrator card; nothing was sent."));
         }
       finish_all (self, error);
       return;
@@ -247,15 +243,15 @@ get_public_key_async (TkeSigner *signer,
                       GAsyncReadyCallback callback,
                       gpointer user_data)
 {
-  tke_signer_get_public_key_async (TKE_SIGNER (TKE_PROMPTED_SIGNER (signer)->inner), cancellable, callback, user_data);
+  tke_signer_get_public_key_async (TKE_SIGNER (TKE_PROMPTED_SIGNER (signer)->inner), cancellable,
+                                   callback, user_data);
 }
 
 static GBytes *
-get_public_key_finish (TkeSigner *signer,
-                       GAsyncResult *result,
-                       GError **error)
+get_public_key_finish (TkeSigner *signer, GAsyncResult *result, GError **error)
 {
-  return tke_signer_get_public_key_finish (TKE_SIGNER (TKE_PROMPTED_SIGNER (signer)->inner), result, error);
+  return tke_signer_get_public_key_finish (TKE_SIGNER (TKE_PROMPTED_SIGNER (signer)->inner), result,
+                                           error);
 }
 
 static void
@@ -287,9 +283,7 @@ sign_async (TkeSigner *signer,
 }
 
 static GBytes *
-sign_finish (TkeSigner *signer,
-             GAsyncResult *result,
-             GError **error)
+sign_finish (TkeSigner *signer, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, signer), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -314,8 +308,7 @@ tke_prompted_signer_signer_init (TkeSignerInterface *iface)
  * @prompt: (nullable): where the card and PIN steps are shown
  */
 TkePromptedSigner *
-tke_prompted_signer_new (TkeCardSigner *card_signer,
-                         TkePinPrompt *prompt)
+tke_prompted_signer_new (TkeCardSigner *card_signer, TkePinPrompt *prompt)
 {
   TkePromptedSigner *self = g_object_new (TKE_TYPE_PROMPTED_SIGNER, NULL);
 

@@ -15,8 +15,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (TkePromptedSigner, tke_prompted_signer, TKE, PROMPTED_SIGNER, GObject)
 
-TkePromptedSigner *tke_prompted_signer_new (TkeCardSigner *card_signer,
-                                            TkePinPrompt *prompt);
+TkePromptedSigner *tke_prompted_signer_new (TkeCardSigner *card_signer, TkePinPrompt *prompt);
 /* TRUE from the first signature asked for until the PIN was accepted or refused. */
 gboolean tke_prompted_signer_get_active (TkePromptedSigner *self);
 /* TRUE while only the wait for the card runs: nothing was sent yet, so

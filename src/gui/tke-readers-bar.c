@@ -43,7 +43,7 @@ tke_readers_bar_new (void)
 static const char *
 role_of (guint reader)
 {
-  return reader == 1 ? _("administrator cards") : _("key part cards");
+  return reader == 1 ? _ ("administrator cards") : _ ("key part cards");
 }
 
 /**
@@ -72,22 +72,23 @@ tke_readers_bar_set_reader (TkeReadersBar *self,
     {
     case TKE_READER_SLOT_MISSING:
       /* Translators: "Reader 1: not connected" */
-      text = g_strdup_printf (_("Reader %u: not connected"), reader);
+      text = g_strdup_printf (_ ("Reader %u: not connected"), reader);
       gtk_image_set_from_icon_name (self->reader_icon[reader - 1], "dialog-warning-symbolic");
       break;
     case TKE_READER_SLOT_EMPTY:
-      text = g_strdup_printf (_("Reader %u: no card"), reader);
+      text = g_strdup_printf (_ ("Reader %u: no card"), reader);
       gtk_image_set_from_icon_name (self->reader_icon[reader - 1], "media-removable-symbolic");
       break;
     case TKE_READER_SLOT_CARD:
     default:
       /* Translators: "Reader 2: EP11 card “Key parts A”" */
-      text = g_strdup_printf (_("Reader %u: %s card “%s”"), reader, card_type != NULL ? card_type : "?",
+      text = g_strdup_printf (_ ("Reader %u: %s card “%s”"), reader,
+                              card_type != NULL ? card_type : "?",
                               card_description != NULL ? card_description : "");
       gtk_image_set_from_icon_name (self->reader_icon[reader - 1], "emblem-ok-symbolic");
       break;
     }
-  tooltip = g_strdup_printf (_("Reader %u is for %s"), reader, role_of (reader));
+  tooltip = g_strdup_printf (_ ("Reader %u is for %s"), reader, role_of (reader));
   gtk_label_set_text (self->reader_label[reader - 1], text);
   gtk_widget_set_tooltip_text (box, tooltip);
   gtk_accessible_update_property (GTK_ACCESSIBLE (box), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
@@ -102,8 +103,7 @@ tke_readers_bar_set_reader (TkeReadersBar *self,
 }
 
 const char *
-tke_readers_bar_get_summary (TkeReadersBar *self,
-                             guint reader)
+tke_readers_bar_get_summary (TkeReadersBar *self, guint reader)
 {
   g_return_val_if_fail (TKE_IS_READERS_BAR (self), NULL);
   g_return_val_if_fail (reader == 1 || reader == 2, NULL);
@@ -111,8 +111,7 @@ tke_readers_bar_get_summary (TkeReadersBar *self,
 }
 
 void
-tke_readers_bar_set_virtual (TkeReadersBar *self,
-                             gboolean is_virtual)
+tke_readers_bar_set_virtual (TkeReadersBar *self, gboolean is_virtual)
 {
   g_return_if_fail (TKE_IS_READERS_BAR (self));
   gtk_widget_set_visible (self->virtual_label, is_virtual);
@@ -123,15 +122,14 @@ tke_readers_bar_set_virtual (TkeReadersBar *self,
 /* The menu is filled again each time it opens: the directory is the
  * truth, and the demo may add cards while the window is open. */
 static void
-fill_cards_menu (TkeReadersBar *self,
-                 guint reader)
+fill_cards_menu (TkeReadersBar *self, guint reader)
 {
   GMenu *menu = self->cards_menu[reader - 1];
-  g_autoptr(GMenu) cards = g_menu_new ();
-  g_autoptr(GMenu) actions = g_menu_new ();
-  g_autoptr(GMenuItem) remove = NULL;
-  g_autoptr(GPtrArray) images = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GMenu) cards = g_menu_new ();
+  g_autoptr (GMenu) actions = g_menu_new ();
+  g_autoptr (GMenuItem) remove = NULL;
+  g_autoptr (GPtrArray) images = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_menu_remove_all (menu);
   images = tke_virtual_cards_list (self->cards_dir, &error);
@@ -140,12 +138,12 @@ fill_cards_menu (TkeReadersBar *self,
   for (guint i = 0; images != NULL && i < images->len; i++)
     {
       TkeVirtualCardImage *image = g_ptr_array_index (images, i);
-      g_autoptr(GMenuItem) item = g_menu_item_new (image->description, NULL);
+      g_autoptr (GMenuItem) item = g_menu_item_new (image->description, NULL);
 
       g_menu_item_set_action_and_target (item, "readers.insert-card", "(us)", reader, image->path);
       g_menu_append_item (cards, item);
     }
-  remove = g_menu_item_new (_("Remove Card"), NULL);
+  remove = g_menu_item_new (_ ("Remove Card"), NULL);
   g_menu_item_set_action_and_target (remove, "readers.remove-card", "u", reader);
   g_menu_append_item (actions, remove);
   g_menu_append_section (menu, NULL, G_MENU_MODEL (cards));
@@ -153,11 +151,11 @@ fill_cards_menu (TkeReadersBar *self,
 }
 
 static void
-on_cards_popover_show (GtkWidget *popover,
-                       TkeReadersBar *self)
+on_cards_popover_show (GtkWidget *popover, TkeReadersBar *self)
 {
   if (self->cards_dir != NULL)
-    fill_cards_menu (self, popover == GTK_WIDGET (gtk_menu_button_get_popover (self->cards_button[0])) ? 1 : 2);
+    fill_cards_menu (
+        self, popover == GTK_WIDGET (gtk_menu_button_get_popover (self->cards_button[0])) ? 1 : 2);
 }
 
 typedef struct
@@ -167,13 +165,11 @@ typedef struct
 } SwapDone;
 
 static void
-on_swapped (GObject *source,
-            GAsyncResult *result,
-            gpointer user_data)
+on_swapped (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   SwapDone *done = user_data;
-  g_autoptr(TkeReadersBar) self = done->self;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TkeReadersBar) self = done->self;
+  g_autoptr (GError) error = NULL;
   guint reader = done->reader;
 
   g_free (done);
@@ -185,7 +181,8 @@ on_swapped (GObject *source,
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
       /* Translators: "Reader 1: the card was not changed: MESSAGE" */
-      text = g_strdup_printf (_("Reader %u: the card was not changed: %s"), reader, error->message);
+      text =
+          g_strdup_printf (_ ("Reader %u: the card was not changed: %s"), reader, error->message);
       gtk_label_set_text (self->reader_label[reader - 1], text);
       gtk_widget_add_css_class (self->reader_box[reader - 1], "warning");
     }
@@ -195,9 +192,7 @@ on_swapped (GObject *source,
 
 /* The pcscd monitor then shows the change, as for a real card. */
 static void
-swap_card (TkeReadersBar *self,
-           guint reader,
-           const char *image_path)
+swap_card (TkeReadersBar *self, guint reader, const char *image_path)
 {
   SwapDone *done;
 
@@ -209,13 +204,12 @@ swap_card (TkeReadersBar *self,
   done = g_new0 (SwapDone, 1);
   done->self = g_object_ref (self);
   done->reader = reader;
-  tke_virtual_cards_swap_async (self->controls[reader - 1], image_path, self->cancellable, on_swapped, done);
+  tke_virtual_cards_swap_async (self->controls[reader - 1], image_path, self->cancellable,
+                                on_swapped, done);
 }
 
 static void
-insert_card_action (GtkWidget *widget,
-                    const char *action_name,
-                    GVariant *parameter)
+insert_card_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   guint reader;
   const char *path;
@@ -225,9 +219,7 @@ insert_card_action (GtkWidget *widget,
 }
 
 static void
-remove_card_action (GtkWidget *widget,
-                    const char *action_name,
-                    GVariant *parameter)
+remove_card_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   swap_card (TKE_READERS_BAR (widget), g_variant_get_uint32 (parameter), NULL);
 }
@@ -258,7 +250,8 @@ tke_readers_bar_set_card_switcher (TkeReadersBar *self,
     {
       g_free (self->controls[i]);
       self->controls[i] = g_strdup (controls[i]);
-      gtk_widget_set_visible (GTK_WIDGET (self->cards_button[i]), cards_dir != NULL && controls[i] != NULL);
+      gtk_widget_set_visible (GTK_WIDGET (self->cards_button[i]),
+                              cards_dir != NULL && controls[i] != NULL);
       if (cards_dir != NULL && controls[i] != NULL)
         fill_cards_menu (self, i + 1);
     }
@@ -271,8 +264,7 @@ tke_readers_bar_set_card_switcher (TkeReadersBar *self,
  * Returns: (transfer none): the "Cards" menu button of the reader.
  */
 GtkMenuButton *
-tke_readers_bar_get_card_button (TkeReadersBar *self,
-                                 guint reader)
+tke_readers_bar_get_card_button (TkeReadersBar *self, guint reader)
 {
   g_return_val_if_fail (TKE_IS_READERS_BAR (self), NULL);
   g_return_val_if_fail (reader == 1 || reader == 2, NULL);
@@ -312,15 +304,23 @@ tke_readers_bar_class_init (TkeReadersBarClass *klass)
   G_OBJECT_CLASS (klass)->dispose = tke_readers_bar_dispose;
   G_OBJECT_CLASS (klass)->finalize = tke_readers_bar_finalize;
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-readers-bar.ui");
-  gtk_widget_class_bind_template_child_full (widget_class, "reader1_box", FALSE, G_STRUCT_OFFSET (TkeReadersBar, reader_box[0]));
-  gtk_widget_class_bind_template_child_full (widget_class, "reader2_box", FALSE, G_STRUCT_OFFSET (TkeReadersBar, reader_box[1]));
-  gtk_widget_class_bind_template_child_full (widget_class, "reader1_icon", FALSE, G_STRUCT_OFFSET (TkeReadersBar, reader_icon[0]));
-  gtk_widget_class_bind_template_child_full (widget_class, "reader2_icon", FALSE, G_STRUCT_OFFSET (TkeReadersBar, reader_icon[1]));
-  gtk_widget_class_bind_template_child_full (widget_class, "reader1_label", FALSE, G_STRUCT_OFFSET (TkeReadersBar, reader_label[0]));
-  gtk_widget_class_bind_template_child_full (widget_class, "reader2_label", FALSE, G_STRUCT_OFFSET (TkeReadersBar, reader_label[1]));
+  gtk_widget_class_bind_template_child_full (widget_class, "reader1_box", FALSE,
+                                             G_STRUCT_OFFSET (TkeReadersBar, reader_box[0]));
+  gtk_widget_class_bind_template_child_full (widget_class, "reader2_box", FALSE,
+                                             G_STRUCT_OFFSET (TkeReadersBar, reader_box[1]));
+  gtk_widget_class_bind_template_child_full (widget_class, "reader1_icon", FALSE,
+                                             G_STRUCT_OFFSET (TkeReadersBar, reader_icon[0]));
+  gtk_widget_class_bind_template_child_full (widget_class, "reader2_icon", FALSE,
+                                             G_STRUCT_OFFSET (TkeReadersBar, reader_icon[1]));
+  gtk_widget_class_bind_template_child_full (widget_class, "reader1_label", FALSE,
+                                             G_STRUCT_OFFSET (TkeReadersBar, reader_label[0]));
+  gtk_widget_class_bind_template_child_full (widget_class, "reader2_label", FALSE,
+                                             G_STRUCT_OFFSET (TkeReadersBar, reader_label[1]));
   gtk_widget_class_bind_template_child (widget_class, TkeReadersBar, virtual_label);
-  gtk_widget_class_bind_template_child_full (widget_class, "reader1_cards", FALSE, G_STRUCT_OFFSET (TkeReadersBar, cards_button[0]));
-  gtk_widget_class_bind_template_child_full (widget_class, "reader2_cards", FALSE, G_STRUCT_OFFSET (TkeReadersBar, cards_button[1]));
+  gtk_widget_class_bind_template_child_full (widget_class, "reader1_cards", FALSE,
+                                             G_STRUCT_OFFSET (TkeReadersBar, cards_button[0]));
+  gtk_widget_class_bind_template_child_full (widget_class, "reader2_cards", FALSE,
+                                             G_STRUCT_OFFSET (TkeReadersBar, cards_button[1]));
   gtk_widget_class_install_action (widget_class, "readers.insert-card", "(us)", insert_card_action);
   gtk_widget_class_install_action (widget_class, "readers.remove-card", "u", remove_card_action);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -334,7 +334,8 @@ tke_readers_bar_init (TkeReadersBar *self)
     {
       self->cards_menu[i] = g_menu_new ();
       gtk_menu_button_set_menu_model (self->cards_button[i], G_MENU_MODEL (self->cards_menu[i]));
-      g_signal_connect (gtk_menu_button_get_popover (self->cards_button[i]), "show", G_CALLBACK (on_cards_popover_show), self);
+      g_signal_connect (gtk_menu_button_get_popover (self->cards_button[i]), "show",
+                        G_CALLBACK (on_cards_popover_show), self);
     }
   tke_readers_bar_set_reader (self, 1, TKE_READER_SLOT_MISSING, NULL, NULL);
   tke_readers_bar_set_reader (self, 2, TKE_READER_SLOT_MISSING, NULL, NULL);

@@ -32,15 +32,12 @@ void tke_readers_bar_set_reader (TkeReadersBar *self,
                                  TkeReaderSlotState state,
                                  const char *card_type,
                                  const char *card_description);
-const char *tke_readers_bar_get_summary (TkeReadersBar *self,
-                                         guint reader);
-void tke_readers_bar_set_virtual (TkeReadersBar *self,
-                                  gboolean is_virtual);
+const char *tke_readers_bar_get_summary (TkeReadersBar *self, guint reader);
+void tke_readers_bar_set_virtual (TkeReadersBar *self, gboolean is_virtual);
 void tke_readers_bar_set_card_switcher (TkeReadersBar *self,
                                         const char *cards_dir,
                                         const char *reader1_control,
                                         const char *reader2_control);
-GtkMenuButton *tke_readers_bar_get_card_button (TkeReadersBar *self,
-                                                guint reader);
+GtkMenuButton *tke_readers_bar_get_card_button (TkeReadersBar *self, guint reader);
 
 G_END_DECLS

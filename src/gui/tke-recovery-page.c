@@ -52,16 +52,16 @@ title_for (TkeRecoveryAction action)
     {
     case TKE_RECOVERY_ACTION_ROTATE:
     case TKE_RECOVERY_ACTION_RESUME_ROTATE:
-      return _("Run Rotate Again");
+      return _ ("Run Rotate Again");
     case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
-      return _("Finish the Rotation with Set Immediate");
+      return _ ("Finish the Rotation with Set Immediate");
     case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
-      return _("Leave Out the Switched Units, Then Set Immediate");
+      return _ ("Leave Out the Switched Units, Then Set Immediate");
     case TKE_RECOVERY_ACTION_STOP:
-      return _("Do Not Change Anything Yet");
+      return _ ("Do Not Change Anything Yet");
     case TKE_RECOVERY_ACTION_NONE:
     default:
-      return _("No Rotation Needs Recovery");
+      return _ ("No Rotation Needs Recovery");
     }
 }
 
@@ -72,11 +72,11 @@ button_for (TkeRecoveryAction action)
     {
     case TKE_RECOVERY_ACTION_ROTATE:
     case TKE_RECOVERY_ACTION_RESUME_ROTATE:
-      return _("_Rotate Again");
+      return _ ("_Rotate Again");
     case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
-      return _("_Set Immediate");
+      return _ ("_Set Immediate");
     case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
-      return _("_Remove Switched Units and Set Immediate");
+      return _ ("_Remove Switched Units and Set Immediate");
     case TKE_RECOVERY_ACTION_STOP:
     case TKE_RECOVERY_ACTION_NONE:
     default:
@@ -119,9 +119,7 @@ tke_recovery_page_get_action (TkeRecoveryPage *self)
 }
 
 static void
-run_action (GtkWidget *widget,
-            const char *action_name,
-            GVariant *parameter)
+run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeRecoveryPage *self = TKE_RECOVERY_PAGE (widget);
 
@@ -137,16 +135,17 @@ add_columns (TkeRecoveryPage *self)
     const char *title;
     TkeUnitCellFunc fill;
   } columns[] = {
-    { N_("CRYPTO UNIT NUM"), tke_unit_cell_number },
-    { N_("NEW REGISTER"), tke_unit_cell_new_state },
-    { N_("NEW VERIFICATION PATTERN"), tke_unit_cell_new_vp },
-    { N_("CURRENT REGISTER"), tke_unit_cell_current_state },
-    { N_("CURRENT VERIFICATION PATTERN"), tke_unit_cell_current_vp },
+    { N_ ("CRYPTO UNIT NUM"), tke_unit_cell_number },
+    { N_ ("NEW REGISTER"), tke_unit_cell_new_state },
+    { N_ ("NEW VERIFICATION PATTERN"), tke_unit_cell_new_vp },
+    { N_ ("CURRENT REGISTER"), tke_unit_cell_current_state },
+    { N_ ("CURRENT VERIFICATION PATTERN"), tke_unit_cell_current_vp },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
     {
-      g_autoptr(GtkColumnViewColumn) column = tke_unit_column_new (_(columns[i].title), columns[i].fill, self, i == 4);
+      g_autoptr (GtkColumnViewColumn) column =
+          tke_unit_column_new (_ (columns[i].title), columns[i].fill, self, i == 4);
       gtk_column_view_append_column (self->column_view, column);
     }
 }
@@ -179,7 +178,8 @@ tke_recovery_page_class_init (TkeRecoveryPageClass *klass)
   signals[SIGNAL_RECOVER] = g_signal_new ("recover", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-recovery-page.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_PREFIX "/tke-recovery-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeRecoveryPage, title_label);
   gtk_widget_class_bind_template_child (widget_class, TkeRecoveryPage, explanation_label);
   gtk_widget_class_bind_template_child (widget_class, TkeRecoveryPage, column_view);

@@ -56,11 +56,11 @@ tke_rotation_dialog_new (GtkWindow *parent)
 }
 
 static GtkWidget *
-message_row (GDateTime *timestamp,
-             const char *text)
+message_row (GDateTime *timestamp, const char *text)
 {
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  g_autofree char *time = timestamp != NULL ? g_date_time_format (timestamp, "%H:%M:%S") : g_strdup ("");
+  g_autofree char *time =
+      timestamp != NULL ? g_date_time_format (timestamp, "%H:%M:%S") : g_strdup ("");
   GtkWidget *time_label = gtk_label_new (time);
   GtkWidget *text_label = gtk_label_new (text);
 
@@ -80,9 +80,7 @@ message_row (GDateTime *timestamp,
 }
 
 static void
-show_progress (TkeRotationDialog *self,
-               guint64 done,
-               guint64 total)
+show_progress (TkeRotationDialog *self, guint64 done, guint64 total)
 {
   g_free (self->progress_text);
   if (total > 0)
@@ -91,24 +89,25 @@ show_progress (TkeRotationDialog *self,
       g_autofree char *total_text = g_strdup_printf ("%" G_GUINT64_FORMAT, total);
 
       /* Translators: "1234 of 100000 keys rewrapped" */
-      self->progress_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s of %s key rewrapped", "%s of %s keys rewrapped",
+      self->progress_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s of %s key rewrapped",
+                                                          "%s of %s keys rewrapped",
                                                           (gulong) MIN (total, G_MAXULONG)),
                                              done_text, total_text);
       gtk_progress_bar_set_fraction (self->progress, (double) done / (double) total);
     }
   else
     {
-      self->progress_text = g_strdup (_("Counting the keys…"));
+      self->progress_text = g_strdup (_ ("Counting the keys…"));
       gtk_progress_bar_pulse (self->progress);
     }
   gtk_progress_bar_set_text (self->progress, self->progress_text);
 }
 
 static void
-update_progress (TkeRotationDialog *self,
-                 TkeRotationStatus *status)
+update_progress (TkeRotationDialog *self, TkeRotationStatus *status)
 {
-  show_progress (self, tke_rotation_status_get_keys_done (status), tke_rotation_status_get_keys_total (status));
+  show_progress (self, tke_rotation_status_get_keys_done (status),
+                 tke_rotation_status_get_keys_total (status));
 }
 
 /**
@@ -119,8 +118,7 @@ update_progress (TkeRotationDialog *self,
  * lets the dialog be closed.
  */
 void
-tke_rotation_dialog_update (TkeRotationDialog *self,
-                            TkeRotationStatus *status)
+tke_rotation_dialog_update (TkeRotationDialog *self, TkeRotationStatus *status)
 {
   TkeRotationState state;
   guint n;
@@ -142,9 +140,10 @@ tke_rotation_dialog_update (TkeRotationDialog *self,
   state = tke_rotation_status_get_state (status);
   if (state == TKE_ROTATION_STATE_FAILED)
     {
-      g_autofree char *text = g_strdup_printf (_("The rotation stopped: %s"), tke_rotation_status_get_error_message (status) != NULL
-                                                                                  ? tke_rotation_status_get_error_message (status)
-                                                                                  : _("the service gave no reason"));
+      g_autofree char *text = g_strdup_printf (
+          _ ("The rotation stopped: %s"), tke_rotation_status_get_error_message (status) != NULL
+                                              ? tke_rotation_status_get_error_message (status)
+                                              : _ ("the service gave no reason"));
       gtk_label_set_text (self->error_label, text);
       gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
     }
@@ -160,9 +159,7 @@ tke_rotation_dialog_update (TkeRotationDialog *self,
  * @reason: (nullable): why stopping is not offered now
  */
 void
-tke_rotation_dialog_set_cancel_safe (TkeRotationDialog *self,
-                                     gboolean safe,
-                                     const char *reason)
+tke_rotation_dialog_set_cancel_safe (TkeRotationDialog *self, gboolean safe, const char *reason)
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
 
@@ -180,8 +177,7 @@ tke_rotation_dialog_set_cancel_safe (TkeRotationDialog *self,
  * the person, so the dialog may close.
  */
 void
-tke_rotation_dialog_allow_close (TkeRotationDialog *self,
-                                 const char *message)
+tke_rotation_dialog_allow_close (TkeRotationDialog *self, const char *message)
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
 
@@ -197,10 +193,9 @@ tke_rotation_dialog_allow_close (TkeRotationDialog *self,
  * @text: a message of the service, as it arrived
  */
 void
-tke_rotation_dialog_add_message (TkeRotationDialog *self,
-                                 const char *text)
+tke_rotation_dialog_add_message (TkeRotationDialog *self, const char *text)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_local ();
+  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
 
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
   g_ptr_array_add (self->messages, g_strdup (text));
@@ -209,9 +204,7 @@ tke_rotation_dialog_add_message (TkeRotationDialog *self,
 
 /* Only a changed text is set: the bar is told of every poll. */
 void
-tke_rotation_dialog_set_progress (TkeRotationDialog *self,
-                                  guint64 done,
-                                  guint64 total)
+tke_rotation_dialog_set_progress (TkeRotationDialog *self, guint64 done, guint64 total)
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
   show_progress (self, done, total);
@@ -229,8 +222,7 @@ tke_rotation_dialog_get_pin_prompt (TkeRotationDialog *self)
  * @control_path: (nullable): reader 1's control socket, when the readers are virtual
  */
 void
-tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self,
-                                     const char *control_path)
+tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self, const char *control_path)
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
   tke_pin_prompt_set_virtual_pad (self->pin_prompt, control_path);
@@ -243,8 +235,7 @@ tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self,
  * the card prompt shows, and the headline says what happens now.
  */
 void
-tke_rotation_dialog_show_card_step (TkeRotationDialog *self,
-                                    gboolean shown)
+tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown)
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
 
@@ -256,8 +247,10 @@ tke_rotation_dialog_show_card_step (TkeRotationDialog *self,
   if (shown)
     gtk_window_set_default_size (GTK_WINDOW (self), 660, 780);
   if (shown)
-    gtk_label_set_text (self->headline, _("Every key is rewrapped. Set immediate now makes the new master key current on every "
-                                          "selected crypto unit; it needs the signature of an administrator card."));
+    gtk_label_set_text (
+        self->headline,
+        _ ("Every key is rewrapped. Set immediate now makes the new master key current on every "
+           "selected crypto unit; it needs the signature of an administrator card."));
 }
 
 /**
@@ -269,11 +262,13 @@ tke_rotation_dialog_add_unit_result (TkeRotationDialog *self,
                                      guint unit_number,
                                      const char *error_message)
 {
-  g_autofree char *title = g_strdup_printf (_("Crypto unit %u"), unit_number);
-  g_autofree char *text = error_message == NULL ? g_strdup (_("Set immediate OK: the new master key is current"))
-                                                : g_strdup_printf (_("Set immediate FAILED: %s"), error_message);
+  g_autofree char *title = g_strdup_printf (_ ("Crypto unit %u"), unit_number);
+  g_autofree char *text = error_message == NULL
+                              ? g_strdup (_ ("Set immediate OK: the new master key is current"))
+                              : g_strdup_printf (_ ("Set immediate FAILED: %s"), error_message);
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  GtkWidget *icon = gtk_image_new_from_icon_name (error_message == NULL ? "emblem-ok-symbolic" : "dialog-error-symbolic");
+  GtkWidget *icon = gtk_image_new_from_icon_name (error_message == NULL ? "emblem-ok-symbolic"
+                                                                        : "dialog-error-symbolic");
   GtkWidget *unit = gtk_label_new (title);
   GtkWidget *label = gtk_label_new (text);
 
@@ -313,15 +308,14 @@ tke_rotation_dialog_get_n_unit_results (TkeRotationDialog *self)
  * The ceremony ended: the dialog says how and may be closed.
  */
 void
-tke_rotation_dialog_finish (TkeRotationDialog *self,
-                            const char *error_message,
-                            const char *next)
+tke_rotation_dialog_finish (TkeRotationDialog *self, const char *error_message, const char *next)
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
 
   if (error_message != NULL)
     {
-      g_autofree char *text = next != NULL ? g_strdup_printf ("%s\n\n%s", error_message, next) : g_strdup (error_message);
+      g_autofree char *text = next != NULL ? g_strdup_printf ("%s\n\n%s", error_message, next)
+                                           : g_strdup (error_message);
 
       gtk_label_set_text (self->error_label, text);
       gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
@@ -358,8 +352,7 @@ tke_rotation_dialog_get_n_messages (TkeRotationDialog *self)
 }
 
 const char *
-tke_rotation_dialog_get_message (TkeRotationDialog *self,
-                                 guint index)
+tke_rotation_dialog_get_message (TkeRotationDialog *self, guint index)
 {
   g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), NULL);
   g_return_val_if_fail (index < self->messages->len, NULL);
@@ -381,20 +374,16 @@ tke_rotation_dialog_get_finished (TkeRotationDialog *self)
 }
 
 static void
-cancel_action (GtkWidget *widget,
-               const char *action_name,
-               GVariant *parameter)
+cancel_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeRotationDialog *self = TKE_ROTATION_DIALOG (widget);
 
-  tke_rotation_dialog_set_cancel_safe (self, FALSE, _("Stopping…"));
+  tke_rotation_dialog_set_cancel_safe (self, FALSE, _ ("Stopping…"));
   g_signal_emit (self, signals[SIGNAL_CANCEL_REQUESTED], 0);
 }
 
 static void
-close_action (GtkWidget *widget,
-              const char *action_name,
-              GVariant *parameter)
+close_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   gtk_window_destroy (GTK_WINDOW (widget));
 }
@@ -432,10 +421,12 @@ tke_rotation_dialog_class_init (TkeRotationDialogClass *klass)
    *
    * The person asked to stop while stopping was safe.
    */
-  signals[SIGNAL_CANCEL_REQUESTED] = g_signal_new ("cancel-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                                   0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  signals[SIGNAL_CANCEL_REQUESTED] =
+      g_signal_new ("cancel-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 0);
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-rotation-dialog.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_PREFIX "/tke-rotation-dialog.ui");
   g_type_ensure (TKE_TYPE_PIN_PROMPT);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, headline);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, progress);
@@ -443,7 +434,8 @@ tke_rotation_dialog_class_init (TkeRotationDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, results_heading);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, results);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, done_label);
-  gtk_widget_class_bind_template_child_full (widget_class, "messages", FALSE, G_STRUCT_OFFSET (TkeRotationDialog, message_list));
+  gtk_widget_class_bind_template_child_full (widget_class, "messages", FALSE,
+                                             G_STRUCT_OFFSET (TkeRotationDialog, message_list));
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_reason);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_button);

@@ -17,34 +17,24 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TkeRotationDialog, tke_rotation_dialog, TKE, ROTATION_DIALOG, AdwWindow)
 
 TkeRotationDialog *tke_rotation_dialog_new (GtkWindow *parent);
-void tke_rotation_dialog_update (TkeRotationDialog *self,
-                                 TkeRotationStatus *status);
-void tke_rotation_dialog_set_cancel_safe (TkeRotationDialog *self,
-                                          gboolean safe,
-                                          const char *reason);
-void tke_rotation_dialog_allow_close (TkeRotationDialog *self,
-                                      const char *message);
-void tke_rotation_dialog_add_message (TkeRotationDialog *self,
-                                      const char *text);
-void tke_rotation_dialog_set_progress (TkeRotationDialog *self,
-                                       guint64 done,
-                                       guint64 total);
+void tke_rotation_dialog_update (TkeRotationDialog *self, TkeRotationStatus *status);
+void
+tke_rotation_dialog_set_cancel_safe (TkeRotationDialog *self, gboolean safe, const char *reason);
+void tke_rotation_dialog_allow_close (TkeRotationDialog *self, const char *message);
+void tke_rotation_dialog_add_message (TkeRotationDialog *self, const char *text);
+void tke_rotation_dialog_set_progress (TkeRotationDialog *self, guint64 done, guint64 total);
 TkePinPrompt *tke_rotation_dialog_get_pin_prompt (TkeRotationDialog *self);
-void tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self,
-                                          const char *control_path);
-void tke_rotation_dialog_show_card_step (TkeRotationDialog *self,
-                                         gboolean shown);
+void tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self, const char *control_path);
+void tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown);
 void tke_rotation_dialog_add_unit_result (TkeRotationDialog *self,
                                           guint unit_number,
                                           const char *error_message);
 guint tke_rotation_dialog_get_n_unit_results (TkeRotationDialog *self);
-void tke_rotation_dialog_finish (TkeRotationDialog *self,
-                                 const char *error_message,
-                                 const char *next);
+void
+tke_rotation_dialog_finish (TkeRotationDialog *self, const char *error_message, const char *next);
 const char *tke_rotation_dialog_get_outcome (TkeRotationDialog *self);
 guint tke_rotation_dialog_get_n_messages (TkeRotationDialog *self);
-const char *tke_rotation_dialog_get_message (TkeRotationDialog *self,
-                                             guint index);
+const char *tke_rotation_dialog_get_message (TkeRotationDialog *self, guint index);
 const char *tke_rotation_dialog_get_progress_text (TkeRotationDialog *self);
 gboolean tke_rotation_dialog_get_finished (TkeRotationDialog *self);
 

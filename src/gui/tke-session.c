@@ -52,8 +52,7 @@ static GParamSpec *properties[N_PROPS];
 static void list_units (TkeSession *self);
 
 static void
-busy_changed (TkeSession *self,
-              int delta)
+busy_changed (TkeSession *self, int delta)
 {
   self->busy += delta;
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BUSY]);
@@ -83,15 +82,15 @@ tke_session_get_client (TkeSession *self)
 /* An expired token shows the banner and leaves everything else as it is:
  * logging in again continues where the person was. */
 static gboolean
-handle_auth_error (TkeSession *self,
-                   const GError *error)
+handle_auth_error (TkeSession *self, const GError *error)
 {
   if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED) &&
       !g_error_matches (error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED))
     return FALSE;
   if (self->window != NULL)
-    tke_window_set_login_state (self->window, TKE_LOGIN_STATE_EXPIRED,
-                                self->instance != NULL ? tke_service_instance_get_id (self->instance) : NULL);
+    tke_window_set_login_state (
+        self->window, TKE_LOGIN_STATE_EXPIRED,
+        self->instance != NULL ? tke_service_instance_get_id (self->instance) : NULL);
   return TRUE;
 }
 
@@ -103,12 +102,12 @@ card_type_name (TkeCardType type)
   switch (type)
     {
     case TKE_CARD_TYPE_CA:
-      return _("CA");
+      return _ ("CA");
     case TKE_CARD_TYPE_EP11:
       return "EP11";
     case TKE_CARD_TYPE_UNKNOWN:
     default:
-      return _("unknown");
+      return _ ("unknown");
     }
 }
 
@@ -119,36 +118,33 @@ typedef struct
 } CardRead;
 
 static void
-on_card_info (GObject *source,
-              GAsyncResult *result,
-              gpointer user_data)
+on_card_info (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   CardRead *read = user_data;
-  g_autoptr(TkeSession) self = read->session;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TkeSession) self = read->session;
+  g_autoptr (GError) error = NULL;
   TkeCard *card = TKE_CARD (source);
 
   busy_changed (self, -1);
   if (self->window == NULL)
     goto out;
   if (!tke_card_read_info_finish (card, result, &error))
-    tke_readers_bar_set_reader (tke_window_get_readers_bar (self->window), read->index, TKE_READER_SLOT_CARD,
-                                _("unreadable"), error->message);
+    tke_readers_bar_set_reader (tke_window_get_readers_bar (self->window), read->index,
+                                TKE_READER_SLOT_CARD, _ ("unreadable"), error->message);
   else
-    tke_readers_bar_set_reader (tke_window_get_readers_bar (self->window), read->index, TKE_READER_SLOT_CARD,
-                                card_type_name (tke_card_get_card_type (card)), tke_card_get_description (card));
+    tke_readers_bar_set_reader (
+        tke_window_get_readers_bar (self->window), read->index, TKE_READER_SLOT_CARD,
+        card_type_name (tke_card_get_card_type (card)), tke_card_get_description (card));
 out:
   g_free (read);
 }
 
 static void
-on_card_opened (GObject *source,
-                GAsyncResult *result,
-                gpointer user_data)
+on_card_opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   CardRead *read = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = tke_card_open_finish (result, &error);
 
   if (card == NULL || read->session->window == NULL)
     {
@@ -163,8 +159,7 @@ on_card_opened (GObject *source,
 /* What is in the reader: present cards are read (serial, type,
  * description: no PIN needed) so the strip can name them. */
 static void
-show_reader (TkeSession *self,
-             guint index)
+show_reader (TkeSession *self, guint index)
 {
   TkeReader *reader = tke_reader_monitor_get_reader (self->monitor, index);
   TkeReadersBar *bar;
@@ -183,18 +178,17 @@ show_reader (TkeSession *self,
       tke_readers_bar_set_reader (bar, index, TKE_READER_SLOT_EMPTY, NULL, NULL);
       return;
     }
-  tke_readers_bar_set_reader (bar, index, TKE_READER_SLOT_CARD, "…", _("reading the card"));
+  tke_readers_bar_set_reader (bar, index, TKE_READER_SLOT_CARD, "…", _ ("reading the card"));
   read = g_new0 (CardRead, 1);
   read->session = g_object_ref (self);
   read->index = index;
   busy_changed (self, +1);
-  tke_card_open_async (index, tke_reader_default_prefix (index), FALSE, self->cancellable, on_card_opened, read);
+  tke_card_open_async (index, tke_reader_default_prefix (index), FALSE, self->cancellable,
+                       on_card_opened, read);
 }
 
 static void
-on_reader_event (TkeReaderMonitor *monitor,
-                 TkeReader *reader,
-                 TkeSession *self)
+on_reader_event (TkeReaderMonitor *monitor, TkeReader *reader, TkeSession *self)
 {
   guint index = tke_reader_get_index (reader);
 
@@ -203,24 +197,25 @@ on_reader_event (TkeReaderMonitor *monitor,
 }
 
 static void
-on_reader_removed (TkeReaderMonitor *monitor,
-                   TkeReader *reader,
-                   TkeSession *self)
+on_reader_removed (TkeReaderMonitor *monitor, TkeReader *reader, TkeSession *self)
 {
   guint index = tke_reader_get_index (reader);
 
   if ((index == 1 || index == 2) && self->window != NULL)
-    tke_readers_bar_set_reader (tke_window_get_readers_bar (self->window), index, TKE_READER_SLOT_MISSING, NULL, NULL);
+    tke_readers_bar_set_reader (tke_window_get_readers_bar (self->window), index,
+                                TKE_READER_SLOT_MISSING, NULL, NULL);
 }
 
 static void
 start_readers (TkeSession *self)
 {
-  self->monitor = tke_reader_monitor_new (tke_reader_default_prefix (1), tke_reader_default_prefix (2));
+  self->monitor =
+      tke_reader_monitor_new (tke_reader_default_prefix (1), tke_reader_default_prefix (2));
   g_signal_connect_object (self->monitor, "reader-added", G_CALLBACK (on_reader_event), self, 0);
   g_signal_connect_object (self->monitor, "card-inserted", G_CALLBACK (on_reader_event), self, 0);
   g_signal_connect_object (self->monitor, "card-removed", G_CALLBACK (on_reader_event), self, 0);
-  g_signal_connect_object (self->monitor, "reader-removed", G_CALLBACK (on_reader_removed), self, 0);
+  g_signal_connect_object (self->monitor, "reader-removed", G_CALLBACK (on_reader_removed), self,
+                           0);
   show_reader (self, 1);
   show_reader (self, 2);
 }
@@ -233,30 +228,31 @@ start_readers (TkeSession *self)
 static char *
 interrupted_note (void)
 {
-  g_autoptr(TkeJournal) journal = tke_journal_new (NULL);
-  g_autoptr(TkeJournalRecord) record = tke_journal_find_interrupted (journal, NULL);
-  g_autoptr(GDateTime) time = NULL;
+  g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
+  g_autoptr (TkeJournalRecord) record = tke_journal_find_interrupted (journal, NULL);
+  g_autoptr (GDateTime) time = NULL;
   g_autofree char *when = NULL;
 
   if (record == NULL)
     return NULL;
   time = g_date_time_new_from_unix_local (record->time / G_USEC_PER_SEC);
   when = time != NULL ? g_date_time_format (time, "%Y-%m-%d %H:%M") : g_strdup ("?");
-  /* Translators: "The “rotate” ceremony did not finish: its last step in the journal (…) is “rewrap”, at 2026-11-23 19:40." */
-  return g_strdup_printf (_("The “%s” ceremony did not finish: its last step in the journal (%s) is “%s”, at %s."), record->kind,
-                          tke_journal_get_path (journal), record->step, when);
+  /* Translators: "The “rotate” ceremony did not finish: its last step in the journal (…) is
+   * “rewrap”, at 2026-11-23 19:40." */
+  return g_strdup_printf (
+      _ ("The “%s” ceremony did not finish: its last step in the journal (%s) is “%s”, at %s."),
+      record->kind, tke_journal_get_path (journal), record->step, when);
 }
 
 static void
-on_rotation_status (GObject *source,
-                    GAsyncResult *result,
-                    gpointer user_data)
+on_rotation_status (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkeSession) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeRotationStatus) status = tke_service_client_get_rotation_status_finish (TKE_SERVICE_CLIENT (source), result, &error);
-  g_autoptr(GPtrArray) selected = NULL;
-  g_autoptr(GPtrArray) switched = NULL;
+  g_autoptr (TkeSession) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeRotationStatus) status =
+      tke_service_client_get_rotation_status_finish (TKE_SERVICE_CLIENT (source), result, &error);
+  g_autoptr (GPtrArray) selected = NULL;
+  g_autoptr (GPtrArray) switched = NULL;
   g_autofree char *explanation = NULL;
   TkeRecoveryAction action;
 
@@ -280,7 +276,8 @@ on_rotation_status (GObject *source,
       tke_window_set_recovery (self->window, TKE_RECOVERY_ACTION_NONE, NULL);
       return;
     }
-  selected = self->instance != NULL ? tke_service_instance_get_selected_units (self->instance) : g_ptr_array_new ();
+  selected = self->instance != NULL ? tke_service_instance_get_selected_units (self->instance)
+                                    : g_ptr_array_new ();
   action = tke_recovery_advise (selected, status, &switched, &explanation);
   if (action != TKE_RECOVERY_ACTION_NONE)
     {
@@ -288,7 +285,8 @@ on_rotation_status (GObject *source,
 
       if (note != NULL)
         {
-          g_autofree char *both = g_strdup_printf ("%s\n\n%s", note, explanation != NULL ? explanation : "");
+          g_autofree char *both =
+              g_strdup_printf ("%s\n\n%s", note, explanation != NULL ? explanation : "");
 
           g_free (explanation);
           explanation = g_steal_pointer (&both);
@@ -301,7 +299,8 @@ static void
 advise (TkeSession *self)
 {
   busy_changed (self, +1);
-  tke_service_client_get_rotation_status_async (self->client, self->cancellable, on_rotation_status, g_object_ref (self));
+  tke_service_client_get_rotation_status_async (self->client, self->cancellable, on_rotation_status,
+                                                g_object_ref (self));
 }
 
 /* ---- Units ---- */
@@ -309,12 +308,10 @@ advise (TkeSession *self)
 /* The selection lives in the workstation profile, shared with the CLI
  * (tke cryptounit-add): what one selects, the other sees. */
 static void
-on_selection_changed (TkeCryptoUnit *changed,
-                      GParamSpec *pspec,
-                      TkeSession *self)
+on_selection_changed (TkeCryptoUnit *changed, GParamSpec *pspec, TkeSession *self)
 {
-  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GArray) numbers = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr (GError) error = NULL;
   GListModel *units;
 
   if (self->instance == NULL)
@@ -322,7 +319,7 @@ on_selection_changed (TkeCryptoUnit *changed,
   units = tke_service_instance_get_units (self->instance);
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
       guint number = tke_crypto_unit_get_number (unit);
 
       if (tke_crypto_unit_get_selected (unit))
@@ -334,26 +331,27 @@ on_selection_changed (TkeCryptoUnit *changed,
 }
 
 static void
-apply_selection (TkeSession *self,
-                 GListModel *units)
+apply_selection (TkeSession *self, GListModel *units)
 {
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
 
-      tke_crypto_unit_set_selected (unit, tke_workstation_is_unit_selected (self->workstation, tke_crypto_unit_get_number (unit)));
-      g_signal_connect_object (unit, "notify::selected", G_CALLBACK (on_selection_changed), self, 0);
+      tke_crypto_unit_set_selected (
+          unit,
+          tke_workstation_is_unit_selected (self->workstation, tke_crypto_unit_get_number (unit)));
+      g_signal_connect_object (unit, "notify::selected", G_CALLBACK (on_selection_changed), self,
+                               0);
     }
 }
 
 static void
-on_units_listed (GObject *source,
-                 GAsyncResult *result,
-                 gpointer user_data)
+on_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkeSession) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeServiceInstance) instance = tke_service_client_list_units_finish (TKE_SERVICE_CLIENT (source), result, &error);
+  g_autoptr (TkeSession) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeServiceInstance) instance =
+      tke_service_client_list_units_finish (TKE_SERVICE_CLIENT (source), result, &error);
 
   busy_changed (self, -1);
   if (self->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -361,12 +359,14 @@ on_units_listed (GObject *source,
   if (instance == NULL)
     {
       if (!handle_auth_error (self, error))
-        tke_crypto_units_page_set_state (tke_window_get_units_page (self->window), TKE_CRYPTO_UNITS_PAGE_ERROR, error->message);
+        tke_crypto_units_page_set_state (tke_window_get_units_page (self->window),
+                                         TKE_CRYPTO_UNITS_PAGE_ERROR, error->message);
       return;
     }
   g_set_object (&self->instance, instance);
   apply_selection (self, tke_service_instance_get_units (instance));
-  tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_IN, tke_service_instance_get_id (instance));
+  tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_IN,
+                              tke_service_instance_get_id (instance));
   tke_window_set_units (self->window, tke_service_instance_get_units (instance));
   advise (self);
 }
@@ -375,18 +375,18 @@ static void
 list_units (TkeSession *self)
 {
   if (self->window != NULL && self->instance == NULL)
-    tke_crypto_units_page_set_state (tke_window_get_units_page (self->window), TKE_CRYPTO_UNITS_PAGE_LOADING, NULL);
+    tke_crypto_units_page_set_state (tke_window_get_units_page (self->window),
+                                     TKE_CRYPTO_UNITS_PAGE_LOADING, NULL);
   busy_changed (self, +1);
-  tke_service_client_list_units_async (self->client, self->cancellable, on_units_listed, g_object_ref (self));
+  tke_service_client_list_units_async (self->client, self->cancellable, on_units_listed,
+                                       g_object_ref (self));
 }
 
 static void
-on_units_refreshed (GObject *source,
-                    GAsyncResult *result,
-                    gpointer user_data)
+on_units_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkeSession) self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TkeSession) self = user_data;
+  g_autoptr (GError) error = NULL;
 
   busy_changed (self, -1);
   if (self->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -413,8 +413,9 @@ tke_session_refresh (TkeSession *self)
       return;
     }
   busy_changed (self, +1);
-  tke_service_client_refresh_units_async (self->client, tke_service_instance_get_units (self->instance), self->cancellable,
-                                          on_units_refreshed, g_object_ref (self));
+  tke_service_client_refresh_units_async (
+      self->client, tke_service_instance_get_units (self->instance), self->cancellable,
+      on_units_refreshed, g_object_ref (self));
 }
 
 /* ---- Logging in ---- */
@@ -438,15 +439,13 @@ login_free (Login *login)
 /* The key goes to the keyring after it worked, from a worker: libsecret's
  * store blocks. */
 static void
-store_key_thread (GTask *task,
-                  gpointer source,
-                  gpointer task_data,
-                  GCancellable *cancellable)
+store_key_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   Login *login = task_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
-  if (!tke_credentials_store (TKE_CREDENTIAL_API_KEY, tke_service_client_get_endpoint (login->session->client),
+  if (!tke_credentials_store (TKE_CREDENTIAL_API_KEY,
+                              tke_service_client_get_endpoint (login->session->client),
                               login->api_key, cancellable, &error))
     g_task_return_error (task, g_steal_pointer (&error));
   else
@@ -454,30 +453,27 @@ store_key_thread (GTask *task,
 }
 
 static void
-on_key_stored (GObject *source,
-               GAsyncResult *result,
-               gpointer user_data)
+on_key_stored (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   TkeSession *self = TKE_SESSION (source);
 
   busy_changed (self, -1);
   if (!g_task_propagate_boolean (G_TASK (result), &error) && self->window != NULL &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
-      g_autofree char *text = g_strdup_printf (_("Logged in, but the API key could not be kept in the keyring: %s"), error->message);
+      g_autofree char *text = g_strdup_printf (
+          _ ("Logged in, but the API key could not be kept in the keyring: %s"), error->message);
       tke_window_add_toast (self->window, text);
     }
 }
 
 static void
-on_logged_in (GObject *source,
-              GAsyncResult *result,
-              gpointer user_data)
+on_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Login *login = user_data;
   TkeSession *self = login->session;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   busy_changed (self, -1);
   if (!tke_service_client_login_finish (TKE_SERVICE_CLIENT (source), result, &error))
@@ -496,12 +492,13 @@ on_logged_in (GObject *source,
     gtk_window_destroy (GTK_WINDOW (login->dialog));
   if (self->window != NULL)
     {
-      tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_IN,
-                                  self->instance != NULL ? tke_service_instance_get_id (self->instance) : NULL);
-      tke_window_add_toast (self->window, _("Logged in"));
+      tke_window_set_login_state (
+          self->window, TKE_LOGIN_STATE_LOGGED_IN,
+          self->instance != NULL ? tke_service_instance_get_id (self->instance) : NULL);
+      tke_window_add_toast (self->window, _ ("Logged in"));
     }
   {
-    g_autoptr(GTask) task = g_task_new (self, self->cancellable, on_key_stored, NULL);
+    g_autoptr (GTask) task = g_task_new (self, self->cancellable, on_key_stored, NULL);
 
     busy_changed (self, +1);
     g_task_set_task_data (task, login, (GDestroyNotify) login_free);
@@ -511,9 +508,7 @@ on_logged_in (GObject *source,
 }
 
 static void
-log_in (TkeSession *self,
-        TkeSecret *api_key,
-        TkeLoginDialog *dialog)
+log_in (TkeSession *self, TkeSecret *api_key, TkeLoginDialog *dialog)
 {
   Login *login = g_new0 (Login, 1);
 
@@ -525,28 +520,25 @@ log_in (TkeSession *self,
 }
 
 static void
-on_log_in (TkeWindow *window,
-           const char *api_key,
-           GtkWindow *dialog,
-           TkeSession *self)
+on_log_in (TkeWindow *window, const char *api_key, GtkWindow *dialog, TkeSession *self)
 {
   if (self->client == NULL)
     {
       tke_login_dialog_set_error (TKE_LOGIN_DIALOG (dialog),
-                                  _("No service endpoint is set in the workstation profile. Set one with “tke profile”, or start the demo."));
+                                  _ ("No service endpoint is set in the workstation profile. Set "
+                                     "one with “tke profile”, or start the demo."));
       return;
     }
-  log_in (self, tke_secret_new_from_data ((const guint8 *) api_key, strlen (api_key)), TKE_LOGIN_DIALOG (dialog));
+  log_in (self, tke_secret_new_from_data ((const guint8 *) api_key, strlen (api_key)),
+          TKE_LOGIN_DIALOG (dialog));
 }
 
 /* At start: the key from the keyring, if one is kept for this service. */
 static void
-on_key_found (GObject *source,
-              GAsyncResult *result,
-              gpointer user_data)
+on_key_found (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkeSession) self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TkeSession) self = user_data;
+  g_autoptr (GError) error = NULL;
   TkeSecret *api_key = tke_credentials_lookup_finish (result, &error);
 
   busy_changed (self, -1);
@@ -570,29 +562,21 @@ on_key_found (GObject *source,
 /* ---- Rotation: TkeRotation runs it, the dialog shows it ---- */
 
 static void
-on_rotation_message (TkeRotation *rotation,
-                     const char *text,
-                     TkeSession *self)
+on_rotation_message (TkeRotation *rotation, const char *text, TkeSession *self)
 {
   if (self->rotation_dialog != NULL)
     tke_rotation_dialog_add_message (self->rotation_dialog, text);
 }
 
 static void
-on_rotation_progress (TkeRotation *rotation,
-                      guint64 done,
-                      guint64 total,
-                      TkeSession *self)
+on_rotation_progress (TkeRotation *rotation, guint64 done, guint64 total, TkeSession *self)
 {
   if (self->rotation_dialog != NULL)
     tke_rotation_dialog_set_progress (self->rotation_dialog, done, total);
 }
 
 static void
-on_unit_done (TkeRotation *rotation,
-              TkeCryptoUnit *unit,
-              const GError *error,
-              TkeSession *self)
+on_unit_done (TkeRotation *rotation, TkeCryptoUnit *unit, const GError *error, TkeSession *self)
 {
   if (self->rotation_dialog != NULL)
     tke_rotation_dialog_add_unit_result (self->rotation_dialog, tke_crypto_unit_get_number (unit),
@@ -602,8 +586,7 @@ on_unit_done (TkeRotation *rotation,
 /* Stopping is offered only while it is safe: during the wait for the
  * administrator card, before anything is sent to the units. */
 static void
-on_signer_changed (TkePromptedSigner *signer,
-                   TkeSession *self)
+on_signer_changed (TkePromptedSigner *signer, TkeSession *self)
 {
   TkePinPromptState state;
 
@@ -616,43 +599,44 @@ on_signer_changed (TkePromptedSigner *signer,
       state = tke_pin_prompt_get_state (tke_rotation_dialog_get_pin_prompt (self->rotation_dialog));
       if (state == TKE_PIN_PROMPT_WAITING_FOR_CARD || state == TKE_PIN_PROMPT_CARD_FOUND)
         tke_rotation_dialog_show_card_step (self->rotation_dialog, FALSE);
-      tke_rotation_dialog_set_cancel_safe (self->rotation_dialog, FALSE,
-                                           _("Set immediate was sent to the crypto units; it cannot be stopped."));
+      tke_rotation_dialog_set_cancel_safe (
+          self->rotation_dialog, FALSE,
+          _ ("Set immediate was sent to the crypto units; it cannot be stopped."));
       return;
     }
   tke_rotation_dialog_show_card_step (self->rotation_dialog, TRUE);
   if (tke_prompted_signer_get_cancellable_now (signer))
-    tke_rotation_dialog_set_cancel_safe (self->rotation_dialog, TRUE,
-                                         _("Stopping now is safe: nothing has been sent to the crypto units yet. "
-                                           "The keys stay rewrapped; the Recovery tab then offers Set immediate."));
+    tke_rotation_dialog_set_cancel_safe (
+        self->rotation_dialog, TRUE,
+        _ ("Stopping now is safe: nothing has been sent to the crypto units yet. "
+           "The keys stay rewrapped; the Recovery tab then offers Set immediate."));
   else
-    tke_rotation_dialog_set_cancel_safe (self->rotation_dialog, FALSE,
-                                         _("A PIN entry is cancelled on the PIN pad (its Cancel key), not from here."));
+    tke_rotation_dialog_set_cancel_safe (
+        self->rotation_dialog, FALSE,
+        _ ("A PIN entry is cancelled on the PIN pad (its Cancel key), not from here."));
 }
 
 static void
-on_cancel_requested (TkeRotationDialog *dialog,
-                     TkeSession *self)
+on_cancel_requested (TkeRotationDialog *dialog, TkeSession *self)
 {
   if (self->signer != NULL && tke_prompted_signer_get_cancellable_now (self->signer))
     tke_prompted_signer_cancel (self->signer);
 }
 
 static void
-on_rotation_done (GObject *source,
-                  GAsyncResult *result,
-                  gpointer user_data)
+on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkeSession) self = user_data;
-  g_autoptr(TkeRotation) rotation = TKE_ROTATION (source);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TkeSession) self = user_data;
+  g_autoptr (TkeRotation) rotation = TKE_ROTATION (source);
+  g_autoptr (GError) error = NULL;
   g_autofree char *message = NULL;
   const char *next = NULL;
   gboolean ok;
   TkeRotationStatus *status;
 
-  ok = g_task_get_source_tag (G_TASK (result)) == tke_rotation_recover_async ? tke_rotation_recover_finish (rotation, result, &error)
-                                                                             : tke_rotation_run_finish (rotation, result, &error);
+  ok = g_task_get_source_tag (G_TASK (result)) == tke_rotation_recover_async
+           ? tke_rotation_recover_finish (rotation, result, &error)
+           : tke_rotation_run_finish (rotation, result, &error);
   busy_changed (self, -1);
   self->rotation = NULL; /* the reference is this function's */
   g_clear_object (&self->signer);
@@ -662,23 +646,26 @@ on_rotation_done (GObject *source,
     {
       status = tke_rotation_get_status (rotation);
       if (ok)
-        tke_rotation_dialog_finish (self->rotation_dialog, NULL,
-                                    _("The new master key is current on every selected crypto unit."));
+        tke_rotation_dialog_finish (
+            self->rotation_dialog, NULL,
+            _ ("The new master key is current on every selected crypto unit."));
       else if (handle_auth_error (self, error))
-        tke_rotation_dialog_finish (self->rotation_dialog, error->message,
-                                    _("Log in again, then run Rotate again: it resumes where it stopped."));
+        tke_rotation_dialog_finish (
+            self->rotation_dialog, error->message,
+            _ ("Log in again, then run Rotate again: it resumes where it stopped."));
       else
         {
           /* Nothing started (a pre-check refused): nothing to recover. */
           if (status == NULL || tke_rotation_status_get_state (status) == TKE_ROTATION_STATE_NONE ||
               tke_rotation_status_get_state (status) == TKE_ROTATION_STATE_COMPLETE)
-            message = g_strdup_printf (_("Nothing was changed: %s"), error->message);
+            message = g_strdup_printf (_ ("Nothing was changed: %s"), error->message);
           else
             {
               /* The units' own words are in the dialog's list already. */
               message = tke_rotation_dialog_get_n_unit_results (self->rotation_dialog) > 0
-                          ? g_strdup (_("The rotation stopped: set immediate did not succeed on every crypto unit (see the list above)."))
-                          : g_strdup_printf (_("The rotation stopped: %s"), error->message);
+                            ? g_strdup (_ ("The rotation stopped: set immediate did not succeed on "
+                                           "every crypto unit (see the list above)."))
+                            : g_strdup_printf (_ ("The rotation stopped: %s"), error->message);
               if (tke_rotation_has_advice (rotation))
                 {
                   /* The recovery page shows the same conclusion at once;
@@ -694,8 +681,7 @@ on_rotation_done (GObject *source,
 }
 
 static void
-on_rotation_dialog_gone (gpointer data,
-                         GObject *where)
+on_rotation_dialog_gone (gpointer data, GObject *where)
 {
   TkeSession *self = data;
 
@@ -710,20 +696,20 @@ on_rotation_dialog_gone (gpointer data,
  * journal in the workstation's usual place, as the CLI keeps it, and an
  * administrator card in reader 1 for set immediate. */
 static void
-rotate (TkeSession *self,
-        TkeRotationDialog *dialog,
-        gboolean recover)
+rotate (TkeSession *self, TkeRotationDialog *dialog, gboolean recover)
 {
-  g_autoptr(GPtrArray) selected = NULL;
-  g_autoptr(GPtrArray) cards = NULL;
-  g_autoptr(GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(TkeJournal) journal = tke_journal_new (NULL);
+  g_autoptr (GPtrArray) selected = NULL;
+  g_autoptr (GPtrArray) cards = NULL;
+  g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
 
   if (self->instance == NULL || self->rotation != NULL)
     {
-      tke_rotation_dialog_finish (dialog, self->rotation != NULL ? _("A rotation is already running.")
-                                                                 : _("The crypto units have not been read yet. Log in first."),
-                                  NULL);
+      tke_rotation_dialog_finish (
+          dialog,
+          self->rotation != NULL ? _ ("A rotation is already running.")
+                                 : _ ("The crypto units have not been read yet. Log in first."),
+          NULL);
       return;
     }
   if (self->rotation_dialog != NULL)
@@ -737,8 +723,10 @@ rotate (TkeSession *self,
   self->rotation = tke_rotation_new (self->client, self->instance, selected);
   tke_rotation_set_journal (self->rotation, journal);
   cards = tke_card_signer_new_group (NULL, 1);
-  tke_pin_prompt_set_reader (tke_rotation_dialog_get_pin_prompt (dialog), 1, _("an administrator card"));
-  self->signer = tke_prompted_signer_new (cards->pdata[0], tke_rotation_dialog_get_pin_prompt (dialog));
+  tke_pin_prompt_set_reader (tke_rotation_dialog_get_pin_prompt (dialog), 1,
+                             _ ("an administrator card"));
+  self->signer =
+      tke_prompted_signer_new (cards->pdata[0], tke_rotation_dialog_get_pin_prompt (dialog));
   g_ptr_array_add (signers, g_object_ref (self->signer));
   tke_rotation_set_signers (self->rotation, signers);
 
@@ -748,22 +736,23 @@ rotate (TkeSession *self,
   g_signal_connect_object (self->signer, "changed", G_CALLBACK (on_signer_changed), self, 0);
   g_signal_connect_object (dialog, "cancel-requested", G_CALLBACK (on_cancel_requested), self, 0);
   /* The service offers no way to stop a rewrap: nothing here pretends to. */
-  tke_rotation_dialog_set_cancel_safe (dialog, FALSE,
-                                       _("The service rewraps the keys by itself; it cannot be stopped from here. "
-                                         "If it stops, the Recovery tab resumes it where it stopped."));
+  tke_rotation_dialog_set_cancel_safe (
+      dialog, FALSE,
+      _ ("The service rewraps the keys by itself; it cannot be stopped from here. "
+         "If it stops, the Recovery tab resumes it where it stopped."));
   busy_changed (self, +1);
   if (recover)
-    tke_rotation_recover_async (self->rotation, self->cancellable, on_rotation_done, g_object_ref (self));
+    tke_rotation_recover_async (self->rotation, self->cancellable, on_rotation_done,
+                                g_object_ref (self));
   else
-    tke_rotation_run_async (self->rotation, self->cancellable, on_rotation_done, g_object_ref (self));
+    tke_rotation_run_async (self->rotation, self->cancellable, on_rotation_done,
+                            g_object_ref (self));
 }
 
 /* ---- The card ceremonies: load, commit, set immediate, clear ---- */
 
 static void
-on_card_ceremony_finished (TkeCardCeremony *ceremony,
-                           gboolean success,
-                           TkeSession *self)
+on_card_ceremony_finished (TkeCardCeremony *ceremony, gboolean success, TkeSession *self)
 {
   if (self->window == NULL)
     return;
@@ -784,11 +773,10 @@ static const struct
 };
 
 static gboolean
-run_card_ceremony (TkeSession *self,
-                   const char *name,
-                   TkeLoadWizard *wizard)
+run_card_ceremony (TkeSession *self, const char *name, TkeLoadWizard *wizard)
 {
-  GListModel *units = tke_master_keys_page_get_selected_units (tke_window_get_master_keys_page (self->window));
+  GListModel *units =
+      tke_master_keys_page_get_selected_units (tke_window_get_master_keys_page (self->window));
   TkeCardCeremony *ceremony;
 
   for (guint i = 0; i < G_N_ELEMENTS (card_ceremonies); i++)
@@ -797,13 +785,16 @@ run_card_ceremony (TkeSession *self,
         continue;
       if (units == NULL || g_list_model_get_n_items (units) == 0)
         {
-          tke_load_wizard_show_error (wizard, _("No crypto unit is selected. Select the units on the Crypto units tab first."));
+          tke_load_wizard_show_error (
+              wizard,
+              _ ("No crypto unit is selected. Select the units on the Crypto units tab first."));
           return TRUE;
         }
       ceremony = tke_card_ceremony_new (self->client, card_ceremonies[i].kind, units, wizard);
       /* The wizard owns its ceremony: closing it ends the ceremony. */
       g_object_set_data_full (G_OBJECT (wizard), "tke-card-ceremony", ceremony, g_object_unref);
-      g_signal_connect_object (ceremony, "finished", G_CALLBACK (on_card_ceremony_finished), self, 0);
+      g_signal_connect_object (ceremony, "finished", G_CALLBACK (on_card_ceremony_finished), self,
+                               0);
       tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
       tke_card_ceremony_start (ceremony);
       return TRUE;
@@ -812,18 +803,17 @@ run_card_ceremony (TkeSession *self,
 }
 
 static void
-on_ceremony (TkeWindow *window,
-             const char *name,
-             GtkWindow *dialog,
-             TkeSession *self)
+on_ceremony (TkeWindow *window, const char *name, GtkWindow *dialog, TkeSession *self)
 {
-  if ((g_str_equal (name, "rotate") || g_str_equal (name, "recover")) && TKE_IS_ROTATION_DIALOG (dialog))
+  if ((g_str_equal (name, "rotate") || g_str_equal (name, "recover")) &&
+      TKE_IS_ROTATION_DIALOG (dialog))
     rotate (self, TKE_ROTATION_DIALOG (dialog), g_str_equal (name, "recover"));
   else if (TKE_IS_LOAD_WIZARD (dialog) && run_card_ceremony (self, name, TKE_LOAD_WIZARD (dialog)))
     return;
   else
     {
-      g_autofree char *message = g_strdup_printf (_("This version cannot run the “%s” ceremony."), name);
+      g_autofree char *message =
+          g_strdup_printf (_ ("This version cannot run the “%s” ceremony."), name);
 
       tke_window_add_toast (window, message);
     }
@@ -832,8 +822,7 @@ on_ceremony (TkeWindow *window,
 /* ---- Life cycle ---- */
 
 static void
-on_refresh (TkeWindow *window,
-            TkeSession *self)
+on_refresh (TkeWindow *window, TkeSession *self)
 {
   tke_session_refresh (self);
 }
@@ -851,12 +840,12 @@ tke_session_start (TkeSession *self)
     return;
   tke_window_set_endpoint (self->window, endpoint);
   busy_changed (self, +1);
-  tke_credentials_lookup_async (TKE_CREDENTIAL_API_KEY, endpoint, self->cancellable, on_key_found, g_object_ref (self));
+  tke_credentials_lookup_async (TKE_CREDENTIAL_API_KEY, endpoint, self->cancellable, on_key_found,
+                                g_object_ref (self));
 }
 
 TkeSession *
-tke_session_new (TkeWindow *window,
-                 TkeWorkstation *workstation)
+tke_session_new (TkeWindow *window, TkeWorkstation *workstation)
 {
   TkeSession *self = g_object_new (TKE_TYPE_SESSION, NULL);
   const char *endpoint = tke_workstation_get_endpoint (workstation);
@@ -867,7 +856,8 @@ tke_session_new (TkeWindow *window,
     {
       self->client = tke_service_client_new (endpoint, tke_workstation_get_ca_file (workstation));
       if (tke_workstation_get_instance_id (workstation) != NULL)
-        tke_service_client_set_instance_id (self->client, tke_workstation_get_instance_id (workstation));
+        tke_service_client_set_instance_id (self->client,
+                                            tke_workstation_get_instance_id (workstation));
     }
   g_signal_connect_object (window, "log-in", G_CALLBACK (on_log_in), self, 0);
   g_signal_connect_object (window, "refresh", G_CALLBACK (on_refresh), self, 0);
@@ -879,10 +869,7 @@ tke_session_new (TkeWindow *window,
 }
 
 static void
-tke_session_get_property (GObject *object,
-                          guint prop_id,
-                          GValue *value,
-                          GParamSpec *pspec)
+tke_session_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   switch (prop_id)
     {
@@ -924,8 +911,9 @@ tke_session_class_init (TkeSessionClass *klass)
   object_class->get_property = tke_session_get_property;
   object_class->dispose = tke_session_dispose;
 
-  properties[PROP_BUSY] = g_param_spec_uint ("busy", NULL, NULL, 0, G_MAXUINT, 0,
-                                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BUSY] =
+      g_param_spec_uint ("busy", NULL, NULL, 0, G_MAXUINT, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 

@@ -15,8 +15,7 @@ G_BEGIN_DECLS
 
 G_DECLARE_FINAL_TYPE (TkeSession, tke_session, TKE, SESSION, GObject)
 
-TkeSession *tke_session_new (TkeWindow *window,
-                             TkeWorkstation *workstation);
+TkeSession *tke_session_new (TkeWindow *window, TkeWorkstation *workstation);
 TkeWindow *tke_session_get_window (TkeSession *self);
 TkeServiceClient *tke_session_get_client (TkeSession *self);
 void tke_session_start (TkeSession *self);

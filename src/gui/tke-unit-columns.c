@@ -44,17 +44,13 @@ refill (GtkListItem *item)
 }
 
 static void
-on_unit_notify (GObject *unit,
-                GParamSpec *pspec,
-                gpointer item)
+on_unit_notify (GObject *unit, GParamSpec *pspec, gpointer item)
 {
   refill (GTK_LIST_ITEM (item));
 }
 
 static void
-on_setup (GtkSignalListItemFactory *factory,
-          GtkListItem *item,
-          ColumnData *column)
+on_setup (GtkSignalListItemFactory *factory, GtkListItem *item, ColumnData *column)
 {
   GtkWidget *label = gtk_label_new (NULL);
 
@@ -64,38 +60,31 @@ on_setup (GtkSignalListItemFactory *factory,
 }
 
 static void
-on_bind (GtkSignalListItemFactory *factory,
-         GtkListItem *item,
-         ColumnData *column)
+on_bind (GtkSignalListItemFactory *factory, GtkListItem *item, ColumnData *column)
 {
   CellBinding *binding = g_new0 (CellBinding, 1);
 
   binding->unit = g_object_ref (gtk_list_item_get_item (item));
-  binding->handler = g_signal_connect_object (binding->unit, "notify", G_CALLBACK (on_unit_notify), item, 0);
+  binding->handler =
+      g_signal_connect_object (binding->unit, "notify", G_CALLBACK (on_unit_notify), item, 0);
   g_object_set_data_full (G_OBJECT (item), "tke-binding", binding, cell_binding_free);
   refill (item);
 }
 
 static void
-on_unbind (GtkSignalListItemFactory *factory,
-           GtkListItem *item,
-           ColumnData *column)
+on_unbind (GtkSignalListItemFactory *factory, GtkListItem *item, ColumnData *column)
 {
   g_object_set_data (G_OBJECT (item), "tke-binding", NULL);
 }
 
 static void
-free_column_data (gpointer data,
-                  GObject *factory)
+free_column_data (gpointer data, GObject *factory)
 {
   g_free (data);
 }
 
 GtkColumnViewColumn *
-tke_unit_column_new (const char *title,
-                     TkeUnitCellFunc fill,
-                     gpointer user_data,
-                     gboolean expand)
+tke_unit_column_new (const char *title, TkeUnitCellFunc fill, gpointer user_data, gboolean expand)
 {
   GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
   ColumnData *column = g_new0 (ColumnData, 1);
@@ -147,13 +136,15 @@ tke_unit_cell_location (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data
 void
 tke_unit_cell_new_state (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
 {
-  gtk_label_set_text (label, tke_new_register_state_to_string (tke_crypto_unit_get_new_register_state (unit)));
+  gtk_label_set_text (
+      label, tke_new_register_state_to_string (tke_crypto_unit_get_new_register_state (unit)));
 }
 
 void
 tke_unit_cell_current_state (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
 {
-  gtk_label_set_text (label, tke_current_register_state_to_string (tke_crypto_unit_get_current_register_state (unit)));
+  gtk_label_set_text (label, tke_current_register_state_to_string (
+                                 tke_crypto_unit_get_current_register_state (unit)));
 }
 
 static void

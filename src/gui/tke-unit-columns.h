@@ -12,14 +12,10 @@ G_BEGIN_DECLS
 
 /* Fills LABEL (text, CSS classes, tooltip) from UNIT.  Called again each
  * time the unit notifies a change, so the cell is always live. */
-typedef void (*TkeUnitCellFunc) (TkeCryptoUnit *unit,
-                                 GtkLabel *label,
-                                 gpointer user_data);
+typedef void (*TkeUnitCellFunc) (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data);
 
-GtkColumnViewColumn *tke_unit_column_new (const char *title,
-                                          TkeUnitCellFunc fill,
-                                          gpointer user_data,
-                                          gboolean expand);
+GtkColumnViewColumn *
+tke_unit_column_new (const char *title, TkeUnitCellFunc fill, gpointer user_data, gboolean expand);
 
 /* The cell functions shared by the pages. */
 void tke_unit_cell_number (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data);

@@ -70,7 +70,7 @@ wipe_line (char *line)
 static void
 show_dots (TkeVirtualPinPad *self)
 {
-  g_autoptr(GString) dots = g_string_new (NULL);
+  g_autoptr (GString) dots = g_string_new (NULL);
 
   for (guint i = 0; i < self->n_digits; i++)
     g_string_append (dots, "● ");
@@ -91,10 +91,10 @@ disconnect (TkeVirtualPinPad *self)
 }
 
 static void
-fail (TkeVirtualPinPad *self,
-      const char *message)
+fail (TkeVirtualPinPad *self, const char *message)
 {
-  g_autofree char *text = g_strdup_printf (_("The PIN pad could not reach the reader: %s"), message);
+  g_autofree char *text =
+      g_strdup_printf (_ ("The PIN pad could not reach the reader: %s"), message);
 
   gtk_label_set_text (self->status_label, text);
   disconnect (self);
@@ -103,19 +103,18 @@ fail (TkeVirtualPinPad *self,
 /* What the reader answered to a key: "ok N" (digits so far), "ok", or
  * "error MESSAGE" (most often: the reader is not waiting for a PIN). */
 static void
-on_reply (GObject *source,
-          GAsyncResult *result,
-          gpointer user_data)
+on_reply (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkeVirtualPinPad) self = user_data;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *reply = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL, &error);
+  g_autoptr (TkeVirtualPinPad) self = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *reply = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source),
+                                                                      result, NULL, &error);
 
   if (reply == NULL)
     {
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
-      fail (self, error != NULL ? error->message : _("the reader closed the connection"));
+      fail (self, error != NULL ? error->message : _ ("the reader closed the connection"));
       return;
     }
 
@@ -125,8 +124,9 @@ on_reply (GObject *source,
   else if (g_str_equal (reply, "ok")) /* OK or Cancel: the entry is over */
     self->n_digits = 0;
   else if (g_str_has_prefix (reply, "error "))
-    gtk_label_set_text (self->status_label, g_str_has_prefix (reply + 6, "reader") && strstr (reply, "not waiting") != NULL
-                                                ? _("The reader is not waiting for a PIN now.")
+    gtk_label_set_text (self->status_label, g_str_has_prefix (reply + 6, "reader") &&
+                                                    strstr (reply, "not waiting") != NULL
+                                                ? _ ("The reader is not waiting for a PIN now.")
                                                 : reply + 6);
   show_dots (self);
 
@@ -138,12 +138,10 @@ on_reply (GObject *source,
 }
 
 static void
-on_written (GObject *source,
-            GAsyncResult *result,
-            gpointer user_data)
+on_written (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkeVirtualPinPad) self = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TkeVirtualPinPad) self = user_data;
+  g_autoptr (GError) error = NULL;
 
   g_clear_pointer (&self->in_flight, wipe_line);
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, &error))
@@ -152,17 +150,17 @@ on_written (GObject *source,
         fail (self, error->message);
       return;
     }
-  g_data_input_stream_read_line_async (self->input, G_PRIORITY_DEFAULT, self->cancellable, on_reply, g_object_ref (self));
+  g_data_input_stream_read_line_async (self->input, G_PRIORITY_DEFAULT, self->cancellable, on_reply,
+                                       g_object_ref (self));
 }
 
 static void
-on_connected (GObject *source,
-              GAsyncResult *result,
-              gpointer user_data)
+on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(TkeVirtualPinPad) self = user_data;
-  g_autoptr(GError) error = NULL;
-  GSocketConnection *connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
+  g_autoptr (TkeVirtualPinPad) self = user_data;
+  g_autoptr (GError) error = NULL;
+  GSocketConnection *connection =
+      g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
 
   if (connection == NULL)
     {
@@ -187,8 +185,8 @@ pump (TkeVirtualPinPad *self)
 
   if (self->connection == NULL)
     {
-      g_autoptr(GSocketClient) client = NULL;
-      g_autoptr(GSocketAddress) address = NULL;
+      g_autoptr (GSocketClient) client = NULL;
+      g_autoptr (GSocketAddress) address = NULL;
 
       if (self->connecting)
         return;
@@ -197,7 +195,8 @@ pump (TkeVirtualPinPad *self)
         self->cancellable = g_cancellable_new ();
       client = g_socket_client_new ();
       address = g_unix_socket_address_new (self->control_path);
-      g_socket_client_connect_async (client, G_SOCKET_CONNECTABLE (address), self->cancellable, on_connected, g_object_ref (self));
+      g_socket_client_connect_async (client, G_SOCKET_CONNECTABLE (address), self->cancellable,
+                                     on_connected, g_object_ref (self));
       return;
     }
 
@@ -209,13 +208,12 @@ pump (TkeVirtualPinPad *self)
 }
 
 static void
-send_line (TkeVirtualPinPad *self,
-           const char *command,
-           const char *argument)
+send_line (TkeVirtualPinPad *self, const char *command, const char *argument)
 {
   if (self->control_path == NULL)
     {
-      gtk_label_set_text (self->status_label, _("No virtual reader is connected to this PIN pad."));
+      gtk_label_set_text (self->status_label,
+                          _ ("No virtual reader is connected to this PIN pad."));
       return;
     }
   gtk_label_set_text (self->status_label, "");
@@ -227,9 +225,7 @@ send_line (TkeVirtualPinPad *self,
 }
 
 static void
-key_action (GtkWidget *widget,
-            const char *action_name,
-            GVariant *parameter)
+key_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   const char *digit = g_variant_get_string (parameter, NULL);
 
@@ -238,9 +234,7 @@ key_action (GtkWidget *widget,
 }
 
 static void
-ok_action (GtkWidget *widget,
-           const char *action_name,
-           GVariant *parameter)
+ok_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeVirtualPinPad *self = TKE_VIRTUAL_PIN_PAD (widget);
 
@@ -249,9 +243,7 @@ ok_action (GtkWidget *widget,
 }
 
 static void
-cancel_action (GtkWidget *widget,
-               const char *action_name,
-               GVariant *parameter)
+cancel_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeVirtualPinPad *self = TKE_VIRTUAL_PIN_PAD (widget);
 
@@ -260,16 +252,13 @@ cancel_action (GtkWidget *widget,
 }
 
 static void
-clear_action (GtkWidget *widget,
-              const char *action_name,
-              GVariant *parameter)
+clear_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   send_line (TKE_VIRTUAL_PIN_PAD (widget), "clear", NULL);
 }
 
 void
-tke_virtual_pin_pad_set_control_path (TkeVirtualPinPad *self,
-                                      const char *control_path)
+tke_virtual_pin_pad_set_control_path (TkeVirtualPinPad *self, const char *control_path)
 {
   g_return_if_fail (TKE_IS_VIRTUAL_PIN_PAD (self));
 
@@ -305,10 +294,7 @@ tke_virtual_pin_pad_get_last_reply (TkeVirtualPinPad *self)
 }
 
 static void
-tke_virtual_pin_pad_get_property (GObject *object,
-                                  guint prop_id,
-                                  GValue *value,
-                                  GParamSpec *pspec)
+tke_virtual_pin_pad_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   TkeVirtualPinPad *self = TKE_VIRTUAL_PIN_PAD (object);
 
@@ -354,11 +340,13 @@ tke_virtual_pin_pad_class_init (TkeVirtualPinPadClass *klass)
   object_class->dispose = tke_virtual_pin_pad_dispose;
   object_class->finalize = tke_virtual_pin_pad_finalize;
 
-  properties[PROP_N_REPLIES] = g_param_spec_uint ("n-replies", NULL, NULL, 0, G_MAXUINT, 0,
-                                                  G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_N_REPLIES] =
+      g_param_spec_uint ("n-replies", NULL, NULL, 0, G_MAXUINT, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
-  gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-virtual-pin-pad.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               RESOURCE_PREFIX "/tke-virtual-pin-pad.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeVirtualPinPad, dots_label);
   gtk_widget_class_bind_template_child (widget_class, TkeVirtualPinPad, status_label);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
@@ -374,7 +362,8 @@ tke_virtual_pin_pad_class_init (TkeVirtualPinPadClass *klass)
     {
       char digit[2] = { digits[i], '\0' };
       gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + i, 0, "pad.key", "s", digit);
-      gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_0 + i, 0, "pad.key", "s", digit);
+      gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_0 + i, 0, "pad.key", "s",
+                                           digit);
     }
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, 0, "pad.ok", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, 0, "pad.ok", NULL);

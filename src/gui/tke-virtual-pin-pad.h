@@ -14,8 +14,7 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TkeVirtualPinPad, tke_virtual_pin_pad, TKE, VIRTUAL_PIN_PAD, GtkWidget)
 
 GtkWidget *tke_virtual_pin_pad_new (void);
-void tke_virtual_pin_pad_set_control_path (TkeVirtualPinPad *self,
-                                           const char *control_path);
+void tke_virtual_pin_pad_set_control_path (TkeVirtualPinPad *self, const char *control_path);
 const char *tke_virtual_pin_pad_get_control_path (TkeVirtualPinPad *self);
 guint tke_virtual_pin_pad_get_n_replies (TkeVirtualPinPad *self);
 const char *tke_virtual_pin_pad_get_last_reply (TkeVirtualPinPad *self);

@@ -85,8 +85,7 @@ tke_window_get_readers_bar (TkeWindow *self)
 }
 
 void
-tke_window_add_toast (TkeWindow *self,
-                      const char *text)
+tke_window_add_toast (TkeWindow *self, const char *text)
 {
   g_return_if_fail (TKE_IS_WINDOW (self));
   adw_toast_overlay_add_toast (self->toasts, adw_toast_new (text));
@@ -95,9 +94,7 @@ tke_window_add_toast (TkeWindow *self,
 /* ---- Login state and the expired-token banner ---- */
 
 void
-tke_window_set_login_state (TkeWindow *self,
-                            TkeLoginState state,
-                            const char *instance)
+tke_window_set_login_state (TkeWindow *self, TkeLoginState state, const char *instance)
 {
   g_autofree char *text = NULL;
 
@@ -112,24 +109,26 @@ tke_window_set_login_state (TkeWindow *self,
   switch (state)
     {
     case TKE_LOGIN_STATE_LOGGED_OUT:
-      text = g_strdup (_("Not logged in"));
+      text = g_strdup (_ ("Not logged in"));
       break;
     case TKE_LOGIN_STATE_LOGGING_IN:
-      text = g_strdup (_("Logging in…"));
+      text = g_strdup (_ ("Logging in…"));
       break;
     case TKE_LOGIN_STATE_LOGGED_IN:
       /* Translators: the service instance in the header bar */
-      text = instance != NULL ? g_strdup_printf (_("Instance %s"), instance) : g_strdup (_("Logged in"));
+      text = instance != NULL ? g_strdup_printf (_ ("Instance %s"), instance)
+                              : g_strdup (_ ("Logged in"));
       break;
     case TKE_LOGIN_STATE_EXPIRED:
     default:
-      text = g_strdup (_("Session expired"));
+      text = g_strdup (_ ("Session expired"));
       break;
     }
   gtk_label_set_text (self->login_label, text);
-  gtk_image_set_from_icon_name (self->login_icon, state == TKE_LOGIN_STATE_LOGGED_IN ? "network-server-symbolic"
-                                                  : state == TKE_LOGIN_STATE_EXPIRED ? "dialog-warning-symbolic"
-                                                                                     : "system-lock-screen-symbolic");
+  gtk_image_set_from_icon_name (self->login_icon,
+                                state == TKE_LOGIN_STATE_LOGGED_IN ? "network-server-symbolic"
+                                : state == TKE_LOGIN_STATE_EXPIRED ? "dialog-warning-symbolic"
+                                                                   : "system-lock-screen-symbolic");
   /* The banner leaves the pages and any open ceremony alone: logging in
    * again continues where the ceremony waits. */
   gtk_revealer_set_reveal_child (self->banner, state == TKE_LOGIN_STATE_EXPIRED);
@@ -159,8 +158,7 @@ tke_window_get_login_text (TkeWindow *self)
 }
 
 void
-tke_window_set_endpoint (TkeWindow *self,
-                         const char *endpoint)
+tke_window_set_endpoint (TkeWindow *self, const char *endpoint)
 {
   g_return_if_fail (TKE_IS_WINDOW (self));
   g_free (self->endpoint);
@@ -183,14 +181,14 @@ top_window (TkeWindow *self)
 }
 
 static void
-on_log_in (TkeLoginDialog *dialog,
-           const char *api_key,
-           TkeWindow *self)
+on_log_in (TkeLoginDialog *dialog, const char *api_key, TkeWindow *self)
 {
   if (!g_signal_has_handler_pending (self, signals[SIGNAL_LOG_IN], 0, FALSE))
     {
-      tke_login_dialog_set_error (dialog, _("No service is configured for this workstation. "
-                                            "Start the demo (build-aux/demo) or set the service endpoint in your profile."));
+      tke_login_dialog_set_error (
+          dialog,
+          _ ("No service is configured for this workstation. "
+             "Start the demo (build-aux/demo) or set the service endpoint in your profile."));
       return;
     }
   tke_window_set_login_state (self, TKE_LOGIN_STATE_LOGGING_IN, self->instance);
@@ -198,9 +196,7 @@ on_log_in (TkeLoginDialog *dialog,
 }
 
 static void
-log_in_action (GtkWidget *widget,
-               const char *action_name,
-               GVariant *parameter)
+log_in_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeWindow *self = TKE_WINDOW (widget);
   TkeLoginDialog *dialog = tke_login_dialog_new (top_window (self), self->endpoint);
@@ -212,8 +208,7 @@ log_in_action (GtkWidget *widget,
 /* ---- Units ---- */
 
 void
-tke_window_set_units (TkeWindow *self,
-                      GListModel *units)
+tke_window_set_units (TkeWindow *self, GListModel *units)
 {
   g_return_if_fail (TKE_IS_WINDOW (self));
 
@@ -235,19 +230,16 @@ on_refresh (TkeWindow *self)
 }
 
 static void
-refresh_action (GtkWidget *widget,
-                const char *action_name,
-                GVariant *parameter)
+refresh_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   on_refresh (TKE_WINDOW (widget));
 }
 
 static void
-show_page_action (GtkWidget *widget,
-                  const char *action_name,
-                  GVariant *parameter)
+show_page_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
-  adw_view_stack_set_visible_child_name (TKE_WINDOW (widget)->stack, g_variant_get_string (parameter, NULL));
+  adw_view_stack_set_visible_child_name (TKE_WINDOW (widget)->stack,
+                                         g_variant_get_string (parameter, NULL));
 }
 
 void
@@ -271,25 +263,25 @@ tke_window_set_virtual_readers (TkeWindow *self,
 #define DEMO_FAIL_AFTER_KEYS 1000
 
 static void
-demo_fail_rotation_action (GtkWidget *widget,
-                           const char *action_name,
-                           GVariant *parameter)
+demo_fail_rotation_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeWindow *self = TKE_WINDOW (widget);
-  g_autofree char *faults = g_strdup_printf ("[faults]\nfail-after-keys=%d\n", DEMO_FAIL_AFTER_KEYS);
+  g_autofree char *faults =
+      g_strdup_printf ("[faults]\nfail-after-keys=%d\n", DEMO_FAIL_AFTER_KEYS);
   g_autofree char *text = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (self->demo_faults_file == NULL)
     return;
   if (!g_file_set_contents (self->demo_faults_file, faults, -1, &error))
     {
-      text = g_strdup_printf (_("The emulator’s fault could not be armed: %s"), error->message);
+      text = g_strdup_printf (_ ("The emulator’s fault could not be armed: %s"), error->message);
       tke_window_add_toast (self, text);
       return;
     }
-  text = g_strdup_printf (_("The next rotation will stop after %d keys. Rotate, then follow the Recovery tab."),
-                          DEMO_FAIL_AFTER_KEYS);
+  text = g_strdup_printf (
+      _ ("The next rotation will stop after %d keys. Rotate, then follow the Recovery tab."),
+      DEMO_FAIL_AFTER_KEYS);
   tke_window_add_toast (self, text);
 }
 
@@ -301,33 +293,34 @@ demo_fail_rotation_action (GtkWidget *widget,
  *   menu's "Demo: Make the Next Rotation Fail"
  */
 void
-tke_window_set_demo (TkeWindow *self,
-                     const char *cards_dir,
-                     const char *faults_file)
+tke_window_set_demo (TkeWindow *self, const char *cards_dir, const char *faults_file)
 {
   g_return_if_fail (TKE_IS_WINDOW (self));
 
-  tke_readers_bar_set_card_switcher (self->readers_bar, cards_dir, self->controls[0], self->controls[1]);
+  tke_readers_bar_set_card_switcher (self->readers_bar, cards_dir, self->controls[0],
+                                     self->controls[1]);
   g_free (self->demo_faults_file);
   self->demo_faults_file = g_strdup (faults_file);
   g_menu_remove_all (self->demo_section);
   if (faults_file != NULL)
-    g_menu_append (self->demo_section, _("Demo: Make the Next Rotation _Fail"), "win.demo-fail-rotation");
+    g_menu_append (self->demo_section, _ ("Demo: Make the Next Rotation _Fail"),
+                   "win.demo-fail-rotation");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.demo-fail-rotation", faults_file != NULL);
 }
 
 /* ---- Recovery ---- */
 
 void
-tke_window_set_recovery (TkeWindow *self,
-                         TkeRecoveryAction action,
-                         const char *explanation)
+tke_window_set_recovery (TkeWindow *self, TkeRecoveryAction action, const char *explanation)
 {
   g_return_if_fail (TKE_IS_WINDOW (self));
 
-  tke_recovery_page_set_advice (self->recovery_page, action, explanation, tke_master_keys_page_get_selected_units (self->keys_page));
+  tke_recovery_page_set_advice (self->recovery_page, action, explanation,
+                                tke_master_keys_page_get_selected_units (self->keys_page));
   tke_master_keys_page_set_recovery (self->keys_page, action);
-  adw_view_stack_page_set_visible (adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), action != TKE_RECOVERY_ACTION_NONE);
+  adw_view_stack_page_set_visible (
+      adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)),
+      action != TKE_RECOVERY_ACTION_NONE);
   if (action != TKE_RECOVERY_ACTION_NONE)
     adw_view_stack_set_visible_child_name (self->stack, "recovery");
 }
@@ -335,9 +328,7 @@ tke_window_set_recovery (TkeWindow *self,
 /* ---- Ceremonies ---- */
 
 static void
-start_ceremony (TkeWindow *self,
-                const char *name,
-                GtkWindow *dialog)
+start_ceremony (TkeWindow *self, const char *name, GtkWindow *dialog)
 {
   if (dialog != NULL)
     {
@@ -346,9 +337,12 @@ start_ceremony (TkeWindow *self,
     }
   /* A handler for every ceremony, or for this one (::ceremony::NAME). */
   if (!g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], 0, FALSE) &&
-      !g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], g_quark_from_string (name), FALSE))
+      !g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], g_quark_from_string (name),
+                                     FALSE))
     {
-      g_autofree char *message = g_strdup_printf (_("This workstation is not connected to a service, so the “%s” ceremony cannot run."), name);
+      g_autofree char *message = g_strdup_printf (
+          _ ("This workstation is not connected to a service, so the “%s” ceremony cannot run."),
+          name);
 
       if (TKE_IS_LOAD_WIZARD (dialog))
         tke_load_wizard_show_error (TKE_LOAD_WIZARD (dialog), message);
@@ -364,8 +358,7 @@ start_ceremony (TkeWindow *self,
 }
 
 static GtkWindow *
-ceremony_dialog (TkeWindow *self,
-                 const char *name)
+ceremony_dialog (TkeWindow *self, const char *name)
 {
   TkeLoadWizard *wizard;
 
@@ -388,9 +381,9 @@ ceremony_dialog (TkeWindow *self,
         const char *name;
         const char *heading;
       } headings[] = {
-        { "set-immediate", N_("Set the New Master Key") },
-        { "clear-new", N_("Clear the New Master Key Registers") },
-        { "clear-current", N_("Clear the Current Master Key Registers") },
+        { "set-immediate", N_ ("Set the New Master Key") },
+        { "clear-new", N_ ("Clear the New Master Key Registers") },
+        { "clear-current", N_ ("Clear the Current Master Key Registers") },
       };
 
       wizard = NULL;
@@ -398,7 +391,7 @@ ceremony_dialog (TkeWindow *self,
         if (g_str_equal (name, headings[i].name))
           {
             wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
-            tke_load_wizard_set_heading (wizard, _(headings[i].heading));
+            tke_load_wizard_set_heading (wizard, _ (headings[i].heading));
           }
       if (wizard == NULL)
         return NULL;
@@ -408,9 +401,7 @@ ceremony_dialog (TkeWindow *self,
 }
 
 static void
-on_confirmed (AdwMessageDialog *dialog,
-              const char *response,
-              TkeWindow *self)
+on_confirmed (AdwMessageDialog *dialog, const char *response, TkeWindow *self)
 {
   const char *name = g_object_get_data (G_OBJECT (dialog), "tke-ceremony");
 
@@ -428,31 +419,38 @@ typedef struct
 } Confirmation;
 
 static const Confirmation confirmations[] = {
-  { "rotate", N_("Rotate the Master Key?"),
-    N_("The service re-encrypts its key storage from the current master key to the new one, then sets the new key "
-       "on every selected crypto unit. It takes about a minute for 3 000 keys.\n\n"
-       "While it runs, keys can be listed, read and deleted, but creating or rotating keys, PKCS #11 and GREP11 calls are refused.\n\n"
-       "Applications that keep key blobs of their own must have rewrapped them (RewrapKeyBlob) before this step: afterwards it is too late."),
-    N_("_Rotate"), ADW_RESPONSE_SUGGESTED },
-  { "set-immediate", N_("Set the New Master Key Now?"),
-    N_("The committed new master key becomes the current one on the selected crypto units, and the new registers are emptied."),
-    N_("_Set Immediate"), ADW_RESPONSE_SUGGESTED },
-  { "clear-new", N_("Clear the New Master Key Registers?"),
-    N_("The loaded new master key is erased from the selected crypto units. To use it, its parts must be loaded again."),
-    N_("Clear _New"), ADW_RESPONSE_DESTRUCTIVE },
-  { "clear-current", N_("Clear the Current Master Key Registers?"),
-    N_("The current register holds the key that wraps the service's key storage. Without it, no key can be used until a key "
-       "with the same verification pattern is loaded and set again. Clear it only when the key storage is wrapped under another key."),
-    N_("Clear C_urrent"), ADW_RESPONSE_DESTRUCTIVE },
+  { "rotate", N_ ("Rotate the Master Key?"),
+    N_ ("The service re-encrypts its key storage from the current master key to the new one, then "
+        "sets the new key "
+        "on every selected crypto unit. It takes about a minute for 3 000 keys.\n\n"
+        "While it runs, keys can be listed, read and deleted, but creating or rotating keys, PKCS "
+        "#11 and GREP11 calls are refused.\n\n"
+        "Applications that keep key blobs of their own must have rewrapped them (RewrapKeyBlob) "
+        "before this step: afterwards it is too late."),
+    N_ ("_Rotate"), ADW_RESPONSE_SUGGESTED },
+  { "set-immediate", N_ ("Set the New Master Key Now?"),
+    N_ ("The committed new master key becomes the current one on the selected crypto units, and "
+        "the new registers are emptied."),
+    N_ ("_Set Immediate"), ADW_RESPONSE_SUGGESTED },
+  { "clear-new", N_ ("Clear the New Master Key Registers?"),
+    N_ ("The loaded new master key is erased from the selected crypto units. To use it, its parts "
+        "must be loaded again."),
+    N_ ("Clear _New"), ADW_RESPONSE_DESTRUCTIVE },
+  { "clear-current", N_ ("Clear the Current Master Key Registers?"),
+    N_ ("The current register holds the key that wraps the service's key storage. Without it, no "
+        "key can be used until a key "
+        "with the same verification pattern is loaded and set again. Clear it only when the key "
+        "storage is wrapped under another key."),
+    N_ ("Clear C_urrent"), ADW_RESPONSE_DESTRUCTIVE },
 };
 
 static void
-confirm (TkeWindow *self,
-         const Confirmation *c)
+confirm (TkeWindow *self, const Confirmation *c)
 {
-  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _(c->heading), _(c->body)));
+  AdwMessageDialog *dialog =
+      ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _ (c->heading), _ (c->body)));
 
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "go", _(c->go), NULL);
+  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "go", _ (c->go), NULL);
   adw_message_dialog_set_response_appearance (dialog, "go", c->appearance);
   adw_message_dialog_set_default_response (dialog, "cancel");
   adw_message_dialog_set_close_response (dialog, "cancel");
@@ -462,8 +460,7 @@ confirm (TkeWindow *self,
 }
 
 static void
-on_ceremony_requested (TkeWindow *self,
-                       const char *name)
+on_ceremony_requested (TkeWindow *self, const char *name)
 {
   for (guint i = 0; i < G_N_ELEMENTS (confirmations); i++)
     if (g_str_equal (name, confirmations[i].name))
@@ -475,8 +472,7 @@ on_ceremony_requested (TkeWindow *self,
 }
 
 static void
-on_recover (TkeWindow *self,
-            int action)
+on_recover (TkeWindow *self, int action)
 {
   switch ((TkeRecoveryAction) action)
     {
@@ -498,9 +494,7 @@ on_recover (TkeWindow *self,
 /* ---- Life cycle ---- */
 
 static gboolean
-get_last_page (GValue *value,
-               GVariant *variant,
-               gpointer user_data)
+get_last_page (GValue *value, GVariant *variant, gpointer user_data)
 {
   g_value_set_string (value, g_variant_get_string (variant, NULL));
   return TRUE;
@@ -509,9 +503,7 @@ get_last_page (GValue *value,
 /* The recovery tab shows only while a rotation waits for recovery; the
  * next start opens on a tab that is always there. */
 static GVariant *
-set_last_page (const GValue *value,
-               const GVariantType *type,
-               gpointer user_data)
+set_last_page (const GValue *value, const GVariantType *type, gpointer user_data)
 {
   const char *page = g_value_get_string (value);
 
@@ -526,10 +518,11 @@ static void
 bind_settings (TkeWindow *self)
 {
   g_settings_bind (self->settings, "window-width", self, "default-width", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (self->settings, "window-height", self, "default-height", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (self->settings, "window-height", self, "default-height",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (self->settings, "window-maximized", self, "maximized", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind_with_mapping (self->settings, "last-page", self->stack, "visible-child-name", G_SETTINGS_BIND_DEFAULT,
-                                get_last_page, set_last_page, NULL, NULL);
+  g_settings_bind_with_mapping (self->settings, "last-page", self->stack, "visible-child-name",
+                                G_SETTINGS_BIND_DEFAULT, get_last_page, set_last_page, NULL, NULL);
 }
 
 static void
@@ -572,8 +565,9 @@ tke_window_class_init (TkeWindowClass *klass)
    * @api_key: the key typed; pass it to libtke, keep no copy
    * @dialog: the #TkeLoginDialog: set its error, or destroy it when logged in
    */
-  signals[SIGNAL_LOG_IN] = g_signal_new ("log-in", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                         0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, GTK_TYPE_WINDOW);
+  signals[SIGNAL_LOG_IN] =
+      g_signal_new ("log-in", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, G_TYPE_STRING, GTK_TYPE_WINDOW);
   /**
    * TkeWindow::refresh:
    *
@@ -590,8 +584,9 @@ tke_window_class_init (TkeWindowClass *klass)
    *
    * The person confirmed a ceremony; run it and drive DIALOG.
    */
-  signals[SIGNAL_CEREMONY] = g_signal_new ("ceremony", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED,
-                                           0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, GTK_TYPE_WINDOW);
+  signals[SIGNAL_CEREMONY] =
+      g_signal_new ("ceremony", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0,
+                    NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, GTK_TYPE_WINDOW);
 
   g_type_ensure (TKE_TYPE_CRYPTO_UNITS_PAGE);
   g_type_ensure (TKE_TYPE_MASTER_KEYS_PAGE);
@@ -616,12 +611,17 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.log-in", NULL, log_in_action);
   gtk_widget_class_install_action (widget_class, "win.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
-  gtk_widget_class_install_action (widget_class, "win.demo-fail-rotation", NULL, demo_fail_rotation_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.log-in", NULL);
+  gtk_widget_class_install_action (widget_class, "win.demo-fail-rotation", NULL,
+                                   demo_fail_rotation_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.log-in",
+                                       NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-page", "s", "crypto-units");
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-page", "s", "master-keys");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh",
+                                       NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-page", "s",
+                                       "crypto-units");
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-page", "s",
+                                       "master-keys");
 }
 
 static void
@@ -629,7 +629,8 @@ tke_window_init (TkeWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   /* The recovery tab shows only while a rotation waits for recovery. */
-  adw_view_stack_page_set_visible (adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), FALSE);
+  adw_view_stack_page_set_visible (
+      adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), FALSE);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.demo-fail-rotation", FALSE);
   self->settings = g_settings_new (APP_ID);

@@ -41,27 +41,18 @@ TkeMasterKeysPage *tke_window_get_master_keys_page (TkeWindow *self);
 TkeRecoveryPage *tke_window_get_recovery_page (TkeWindow *self);
 TkeReadersBar *tke_window_get_readers_bar (TkeWindow *self);
 
-void tke_window_set_units (TkeWindow *self,
-                           GListModel *units);
-void tke_window_set_login_state (TkeWindow *self,
-                                 TkeLoginState state,
-                                 const char *instance);
+void tke_window_set_units (TkeWindow *self, GListModel *units);
+void tke_window_set_login_state (TkeWindow *self, TkeLoginState state, const char *instance);
 TkeLoginState tke_window_get_login_state (TkeWindow *self);
 gboolean tke_window_get_banner_revealed (TkeWindow *self);
 const char *tke_window_get_login_text (TkeWindow *self);
-void tke_window_set_recovery (TkeWindow *self,
-                              TkeRecoveryAction action,
-                              const char *explanation);
+void tke_window_set_recovery (TkeWindow *self, TkeRecoveryAction action, const char *explanation);
 void tke_window_set_virtual_readers (TkeWindow *self,
                                      const char *reader1_control,
                                      const char *reader2_control);
-void tke_window_set_demo (TkeWindow *self,
-                          const char *cards_dir,
-                          const char *faults_file);
-void tke_window_add_toast (TkeWindow *self,
-                           const char *text);
+void tke_window_set_demo (TkeWindow *self, const char *cards_dir, const char *faults_file);
+void tke_window_add_toast (TkeWindow *self, const char *text);
 GtkWindow *tke_window_get_ceremony_window (TkeWindow *self);
-void tke_window_set_endpoint (TkeWindow *self,
-                              const char *endpoint);
+void tke_window_set_endpoint (TkeWindow *self, const char *endpoint);
 
 G_END_DECLS

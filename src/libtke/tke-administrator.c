@@ -35,8 +35,7 @@ G_DEFINE_FINAL_TYPE (TkeAdministrator, tke_administrator, G_TYPE_OBJECT)
  * Returns: (transfer full): a new #TkeAdministrator
  */
 TkeAdministrator *
-tke_administrator_new (const char *name,
-                       const char *ski)
+tke_administrator_new (const char *name, const char *ski)
 {
   return g_object_new (TKE_TYPE_ADMINISTRATOR, "name", name, "ski", ski, NULL);
 }
@@ -67,10 +66,7 @@ tke_administrator_finalize (GObject *object)
 }
 
 static void
-tke_administrator_get_property (GObject *object,
-                                guint prop_id,
-                                GValue *value,
-                                GParamSpec *pspec)
+tke_administrator_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   TkeAdministrator *self = TKE_ADMINISTRATOR (object);
 
@@ -118,11 +114,10 @@ tke_administrator_class_init (TkeAdministratorClass *klass)
   object_class->set_property = tke_administrator_set_property;
 
   properties[PROP_NAME] =
-    g_param_spec_string ("name", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
-  properties[PROP_SKI] =
-    g_param_spec_string ("ski", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+      g_param_spec_string ("name", NULL, NULL, NULL,
+                           G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SKI] = g_param_spec_string (
+      "ski", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

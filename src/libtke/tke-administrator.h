@@ -25,8 +25,7 @@ G_DECLARE_FINAL_TYPE (TkeAdministrator, tke_administrator, TKE, ADMINISTRATOR, G
 #define TKE_MAX_ADMINISTRATOR_NAME 30
 
 TKE_AVAILABLE_IN_ALL
-TkeAdministrator *tke_administrator_new (const char *name,
-                                         const char *ski);
+TkeAdministrator *tke_administrator_new (const char *name, const char *ski);
 TKE_AVAILABLE_IN_ALL
 const char *tke_administrator_get_name (TkeAdministrator *self);
 TKE_AVAILABLE_IN_ALL

@@ -37,7 +37,9 @@ struct _TkeCardKeyPartSource
 
 static void tke_card_key_part_source_iface_init (TkeKeyPartSourceInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (TkeCardKeyPartSource, tke_card_key_part_source, G_TYPE_OBJECT,
+G_DEFINE_FINAL_TYPE_WITH_CODE (TkeCardKeyPartSource,
+                               tke_card_key_part_source,
+                               G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (TKE_TYPE_KEY_PART_SOURCE,
                                                       tke_card_key_part_source_iface_init))
 
@@ -68,16 +70,14 @@ seal_data_free (gpointer data)
 /* ---- Load: the card, the part's description and check value ---- */
 
 static const TkeCardKeyPart *
-find_part (TkeCardKeyPartSource *self,
-           GPtrArray *parts,
-           GError **error)
+find_part (TkeCardKeyPartSource *self, GPtrArray *parts, GError **error)
 {
   if (self->index == 0 && parts->len == 1)
     return g_ptr_array_index (parts, 0);
   if (self->index == 0)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("The card in reader %d holds %u key parts: say which one."), READER_INDEX,
+                   _ ("The card in reader %d holds %u key parts: say which one."), READER_INDEX,
                    parts->len);
       return NULL;
     }
@@ -89,15 +89,13 @@ find_part (TkeCardKeyPartSource *self,
         return part;
     }
   g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND,
-               _("The card in reader %d holds no key part %u."), READER_INDEX, self->index);
+               _ ("The card in reader %d holds no key part %u."), READER_INDEX, self->index);
   return NULL;
 }
 
 /* Another source of the group already takes this part of this card. */
 static gboolean
-taken_by_sibling (TkeCardKeyPartSource *self,
-                  const char *serial,
-                  guint index)
+taken_by_sibling (TkeCardKeyPartSource *self, const char *serial, guint index)
 {
   for (guint i = 0; self->group != NULL && i < self->group->len; i++)
     {
@@ -110,9 +108,7 @@ taken_by_sibling (TkeCardKeyPartSource *self,
 }
 
 static void
-take_part (TkeCardKeyPartSource *self,
-           TkeCard *card,
-           const TkeCardKeyPart *part)
+take_part (TkeCardKeyPartSource *self, TkeCard *card, const TkeCardKeyPart *part)
 {
   self->index = part->index;
   self->serial = g_strdup (tke_card_get_serial (card));
@@ -123,25 +119,23 @@ take_part (TkeCardKeyPartSource *self,
 static void card_opened (GObject *source, GAsyncResult *result, gpointer user_data);
 
 static void
-listed (GObject *source,
-        GAsyncResult *result,
-        gpointer user_data)
+listed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   TkeCardKeyPartSource *self = g_task_get_source_object (task);
   TkeCard *card = TKE_CARD (source);
   GError *error = NULL;
-  g_autoptr(GPtrArray) parts = tke_card_list_key_parts_finish (card, result, &error);
+  g_autoptr (GPtrArray) parts = tke_card_list_key_parts_finish (card, result, &error);
   const char *serial = tke_card_get_serial (card);
   const TkeCardKeyPart *part = NULL;
   g_autofree char *text = NULL;
 
   if (parts != NULL && self->serial != NULL && g_strcmp0 (self->serial, serial) != 0)
-    text = g_strdup_printf (_("Insert the key part card with “%s” in reader %d"), self->description,
-                            READER_INDEX);
-  else if (parts != NULL && (part = find_part (self, parts, &error)) != NULL && self->serial == NULL
-           && taken_by_sibling (self, serial, part->index))
-    text = g_strdup_printf (_("Insert the next key part card in reader %d"), READER_INDEX);
+    text = g_strdup_printf (_ ("Insert the key part card with “%s” in reader %d"),
+                            self->description, READER_INDEX);
+  else if (parts != NULL && (part = find_part (self, parts, &error)) != NULL &&
+           self->serial == NULL && taken_by_sibling (self, serial, part->index))
+    text = g_strdup_printf (_ ("Insert the next key part card in reader %d"), READER_INDEX);
   if (text != NULL)
     {
       tke_card_session_next_card_async (&self->session, text, g_task_get_cancellable (task),
@@ -150,7 +144,7 @@ listed (GObject *source,
     }
   if (part != NULL && self->serial != NULL && g_strcmp0 (self->check_value, part->check_value) != 0)
     g_set_error (&error, TKE_ERROR, TKE_ERROR_INTEGRITY,
-                 _("Key part %u on the card in reader %d changed since it was read."), part->index,
+                 _ ("Key part %u on the card in reader %d changed since it was read."), part->index,
                  READER_INDEX);
   if (part == NULL || error != NULL)
     {
@@ -166,20 +160,18 @@ listed (GObject *source,
 }
 
 static void
-card_opened (GObject *source,
-             GAsyncResult *result,
-             gpointer user_data)
+card_opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   TkeCardKeyPartSource *self = g_task_get_source_object (task);
   GError *error = NULL;
-  g_autoptr(TkeCard) card = tke_card_session_open_finish (&self->session, result, &error);
+  g_autoptr (TkeCard) card = tke_card_session_open_finish (&self->session, result, &error);
 
   if (card != NULL && tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11)
     {
       tke_card_session_forget (&self->session);
       g_set_error (&error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("The card in reader %d is a CA card, not a key part card."), READER_INDEX);
+                   _ ("The card in reader %d is a CA card, not a key part card."), READER_INDEX);
       g_clear_object (&card);
     }
   if (card == NULL)
@@ -231,7 +223,7 @@ tke_card_key_part_source_load_finish (TkeCardKeyPartSource *self,
                                       GAsyncResult *result,
                                       GError **error)
 {
-  g_autoptr(TkeCard) card = NULL;
+  g_autoptr (TkeCard) card = NULL;
 
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   card = g_task_propagate_pointer (G_TASK (result), error);
@@ -253,11 +245,9 @@ source_get_check_value (TkeKeyPartSource *source)
 }
 
 static void
-exported (GObject *source,
-          GAsyncResult *result,
-          gpointer user_data)
+exported (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   TkeCardKeyPartSource *self = g_task_get_source_object (task);
   GError *error = NULL;
   GBytes *sealed = tke_card_export_key_part_finish (TKE_CARD (source), result, &error);
@@ -273,15 +263,13 @@ exported (GObject *source,
 }
 
 static void
-loaded_for_seal (GObject *source,
-                 GAsyncResult *result,
-                 gpointer user_data)
+loaded_for_seal (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   TkeCardKeyPartSource *self = TKE_CARD_KEY_PART_SOURCE (source);
   SealData *d = g_task_get_task_data (task);
   GError *error = NULL;
-  g_autoptr(TkeCard) card = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (TkeCard) card = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (card == NULL)
     {
@@ -312,9 +300,7 @@ source_seal_async (TkeKeyPartSource *source,
 }
 
 static GBytes *
-source_seal_finish (TkeKeyPartSource *source,
-                    GAsyncResult *result,
-                    GError **error)
+source_seal_finish (TkeKeyPartSource *source, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, source), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -366,8 +352,8 @@ tke_card_key_part_source_class_init (TkeCardKeyPartSourceClass *klass)
    * PIN pad of reader 2".  The PIN entry cannot be cancelled from the host.
    */
   signals[SIGNAL_PROMPT] =
-    g_signal_new ("prompt", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2, TKE_TYPE_CARD_PROMPT, G_TYPE_STRING);
+      g_signal_new ("prompt", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, TKE_TYPE_CARD_PROMPT, G_TYPE_STRING);
 }
 
 static void
@@ -384,14 +370,13 @@ tke_card_key_part_source_init (TkeCardKeyPartSource *self)
  * Returns: (transfer full): a key part source for a card in reader 2
  */
 TkeCardKeyPartSource *
-tke_card_key_part_source_new (const char *reader_prefix,
-                              guint index)
+tke_card_key_part_source_new (const char *reader_prefix, guint index)
 {
   TkeCardKeyPartSource *self = g_object_new (TKE_TYPE_CARD_KEY_PART_SOURCE, NULL);
-  g_autofree char *insert = g_strdup_printf (_("Insert the key part card in reader %d"),
-                                             READER_INDEX);
+  g_autofree char *insert =
+      g_strdup_printf (_ ("Insert the key part card in reader %d"), READER_INDEX);
   g_autofree char *pin = g_strdup_printf (
-    _("Enter the PIN of the key part card on the PIN pad of reader %d"), READER_INDEX);
+      _ ("Enter the PIN of the key part card on the PIN pad of reader %d"), READER_INDEX);
 
   self->index = index;
   tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
@@ -469,8 +454,7 @@ tke_card_key_part_source_get_card (TkeCardKeyPartSource *self)
 }
 
 void
-tke_card_key_part_source_set_pin_timeout (TkeCardKeyPartSource *self,
-                                          guint seconds)
+tke_card_key_part_source_set_pin_timeout (TkeCardKeyPartSource *self, guint seconds)
 {
   g_return_if_fail (TKE_IS_CARD_KEY_PART_SOURCE (self));
   tke_card_session_set_pin_timeout (&self->session, seconds);

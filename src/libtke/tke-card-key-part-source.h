@@ -19,12 +19,11 @@ G_BEGIN_DECLS
 #define TKE_TYPE_CARD_KEY_PART_SOURCE (tke_card_key_part_source_get_type ())
 
 TKE_AVAILABLE_IN_ALL
-G_DECLARE_FINAL_TYPE (TkeCardKeyPartSource, tke_card_key_part_source, TKE, CARD_KEY_PART_SOURCE,
-                      GObject)
+G_DECLARE_FINAL_TYPE (
+    TkeCardKeyPartSource, tke_card_key_part_source, TKE, CARD_KEY_PART_SOURCE, GObject)
 
 TKE_AVAILABLE_IN_ALL
-TkeCardKeyPartSource *tke_card_key_part_source_new (const char *reader_prefix,
-                                                    guint index);
+TkeCardKeyPartSource *tke_card_key_part_source_new (const char *reader_prefix, guint index);
 TKE_AVAILABLE_IN_ALL
 GPtrArray *tke_card_key_part_source_new_group (const char *reader_prefix,
                                                const guint *indexes,
@@ -36,8 +35,7 @@ const char *tke_card_key_part_source_get_serial (TkeCardKeyPartSource *self);
 TKE_AVAILABLE_IN_ALL
 TkeCard *tke_card_key_part_source_get_card (TkeCardKeyPartSource *self);
 TKE_AVAILABLE_IN_ALL
-void tke_card_key_part_source_set_pin_timeout (TkeCardKeyPartSource *self,
-                                               guint seconds);
+void tke_card_key_part_source_set_pin_timeout (TkeCardKeyPartSource *self, guint seconds);
 TKE_AVAILABLE_IN_ALL
 void tke_card_key_part_source_load_async (TkeCardKeyPartSource *self,
                                           GCancellable *cancellable,

@@ -32,8 +32,7 @@ void tke_card_session_init (TkeCardSession *session,
                             const char *insert_prompt,
                             const char *pin_prompt);
 void tke_card_session_clear (TkeCardSession *session);
-void tke_card_session_set_pin_timeout (TkeCardSession *session,
-                                       guint seconds);
+void tke_card_session_set_pin_timeout (TkeCardSession *session, guint seconds);
 /* Drops the card, e.g. after it was removed. */
 void tke_card_session_forget (TkeCardSession *session);
 
@@ -44,9 +43,8 @@ void tke_card_session_open_async (TkeCardSession *session,
                                   GCancellable *cancellable,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data);
-TkeCard *tke_card_session_open_finish (TkeCardSession *session,
-                                       GAsyncResult *result,
-                                       GError **error);
+TkeCard *
+tke_card_session_open_finish (TkeCardSession *session, GAsyncResult *result, GError **error);
 
 /* The card in the reader is not the one wanted: forgets it, emits the
  * insert prompt with TEXT, waits until it is pulled and another one is

@@ -25,8 +25,8 @@ tke_card_session_init (TkeCardSession *session,
   session->owner = owner;
   session->prompt_signal = prompt_signal;
   session->reader_index = reader_index;
-  session->reader_prefix = g_strdup (reader_prefix != NULL ? reader_prefix
-                                                           : tke_reader_default_prefix (reader_index));
+  session->reader_prefix =
+      g_strdup (reader_prefix != NULL ? reader_prefix : tke_reader_default_prefix (reader_index));
   session->pin_timeout = 30;
   session->insert_prompt = g_strdup (insert_prompt);
   session->pin_prompt = g_strdup (pin_prompt);
@@ -51,8 +51,7 @@ tke_card_session_clear (TkeCardSession *session)
 }
 
 void
-tke_card_session_set_pin_timeout (TkeCardSession *session,
-                                  guint seconds)
+tke_card_session_set_pin_timeout (TkeCardSession *session, guint seconds)
 {
   session->pin_timeout = seconds;
   if (session->card != NULL)
@@ -60,57 +59,49 @@ tke_card_session_set_pin_timeout (TkeCardSession *session,
 }
 
 static void
-prompt_text (TkeCardSession *session,
-             TkeCardPrompt kind,
-             const char *text)
+prompt_text (TkeCardSession *session, TkeCardPrompt kind, const char *text)
 {
   g_signal_emit (session->owner, session->prompt_signal, 0, kind, text);
 }
 
 static void
-prompt (TkeCardSession *session,
-        TkeCardPrompt kind)
+prompt (TkeCardSession *session, TkeCardPrompt kind)
 {
   prompt_text (session, kind,
                kind == TKE_CARD_PROMPT_INSERT_CARD ? session->insert_prompt : session->pin_prompt);
 }
 
 static void
-on_pin_requested (TkeCard *card,
-                  TkePinEntry entry,
-                  gpointer user_data)
+on_pin_requested (TkeCard *card, TkePinEntry entry, gpointer user_data)
 {
   prompt (user_data, TKE_CARD_PROMPT_ENTER_PIN);
 }
 
 static void
-adopt (TkeCardSession *session,
-       TkeCard *card)
+adopt (TkeCardSession *session, TkeCard *card)
 {
   tke_card_session_forget (session);
   session->card = g_object_ref (card);
   tke_card_set_pin_timeout (card, session->pin_timeout);
-  session->pin_handler = g_signal_connect (card, "pin-requested", G_CALLBACK (on_pin_requested),
-                                           session);
+  session->pin_handler =
+      g_signal_connect (card, "pin-requested", G_CALLBACK (on_pin_requested), session);
 }
 
 /* A card pulled while it was being read, during a swap: wait again. */
 static gboolean
 swap_in_progress (const GError *error)
 {
-  return g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED)
-         || g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD);
+  return g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED) ||
+         g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD);
 }
 
 static void
-opened_after_wait (GObject *source,
-                   GAsyncResult *result,
-                   gpointer user_data)
+opened_after_wait (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   TkeCardSession *session = g_task_get_task_data (task);
   GError *error = NULL;
-  g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
+  g_autoptr (TkeCard) card = tke_card_open_finish (result, &error);
 
   if (card == NULL && swap_in_progress (error))
     {
@@ -129,14 +120,12 @@ opened_after_wait (GObject *source,
 }
 
 static void
-opened_at_once (GObject *source,
-                GAsyncResult *result,
-                gpointer user_data)
+opened_at_once (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   TkeCardSession *session = g_task_get_task_data (task);
   GError *error = NULL;
-  g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
+  g_autoptr (TkeCard) card = tke_card_open_finish (result, &error);
 
   if (card != NULL)
     {
@@ -144,8 +133,8 @@ opened_at_once (GObject *source,
       g_task_return_pointer (task, g_object_ref (card), g_object_unref);
       return;
     }
-  if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD)
-      && !g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_READER))
+  if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD) &&
+      !g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_READER))
     {
       g_task_return_error (task, error);
       return;
@@ -160,11 +149,9 @@ static void open_now (GTask *task);
 
 /* The card we had: still the same insertion?  A removed card fails here. */
 static void
-checked_old_card (GObject *source,
-                  GAsyncResult *result,
-                  gpointer user_data)
+checked_old_card (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   TkeCardSession *session = g_task_get_task_data (task);
   GError *error = NULL;
 
@@ -173,8 +160,8 @@ checked_old_card (GObject *source,
       g_task_return_pointer (task, g_object_ref (source), g_object_unref);
       return;
     }
-  if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED)
-      && !g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD))
+  if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED) &&
+      !g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD))
     {
       g_task_return_error (task, error);
       return;
@@ -200,7 +187,7 @@ tke_card_session_open_async (TkeCardSession *session,
                              GAsyncReadyCallback callback,
                              gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (session->owner, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (session->owner, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, tke_card_session_open_async);
   g_task_set_task_data (task, session, NULL);
@@ -211,9 +198,7 @@ tke_card_session_open_async (TkeCardSession *session,
 }
 
 TkeCard *
-tke_card_session_open_finish (TkeCardSession *session,
-                              GAsyncResult *result,
-                              GError **error)
+tke_card_session_open_finish (TkeCardSession *session, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -238,14 +223,12 @@ next_data_free (gpointer data)
 static void next_removed (GObject *source, GAsyncResult *result, gpointer user_data);
 
 static void
-next_opened (GObject *source,
-             GAsyncResult *result,
-             gpointer user_data)
+next_opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   NextData *d = g_task_get_task_data (task);
   GError *error = NULL;
-  g_autoptr(TkeCard) card = tke_card_open_finish (result, &error);
+  g_autoptr (TkeCard) card = tke_card_open_finish (result, &error);
 
   /* Caught in the middle of the swap: the old card went while we read it. */
   if (card == NULL)
@@ -277,11 +260,9 @@ next_opened (GObject *source,
 }
 
 static void
-next_removed (GObject *source,
-              GAsyncResult *result,
-              gpointer user_data)
+next_removed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   NextData *d = g_task_get_task_data (task);
   GError *error = NULL;
 
@@ -301,7 +282,7 @@ tke_card_session_next_card_async (TkeCardSession *session,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (session->owner, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (session->owner, cancellable, callback, user_data);
   NextData *d = g_new0 (NextData, 1);
 
   d->session = session;

@@ -44,7 +44,9 @@ struct _TkeCardSigner
 
 static void tke_card_signer_signer_init (TkeSignerInterface *iface);
 
-G_DEFINE_FINAL_TYPE_WITH_CODE (TkeCardSigner, tke_card_signer, G_TYPE_OBJECT,
+G_DEFINE_FINAL_TYPE_WITH_CODE (TkeCardSigner,
+                               tke_card_signer,
+                               G_TYPE_OBJECT,
                                G_IMPLEMENT_INTERFACE (TKE_TYPE_SIGNER, tke_card_signer_signer_init))
 
 enum
@@ -58,32 +60,30 @@ static guint signals[N_SIGNALS];
 /* ---- Prepare: the card, its name and SKI ---- */
 
 static gboolean
-check_admin_card (TkeCardSigner *self,
-                  TkeCard *card,
-                  GError **error)
+check_admin_card (TkeCardSigner *self, TkeCard *card, GError **error)
 {
   if (tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("The card in reader %d is a CA card, not an administrator card."), READER_INDEX);
+                   _ ("The card in reader %d is a CA card, not an administrator card."),
+                   READER_INDEX);
       return FALSE;
     }
   if (!tke_card_get_has_signature_key (card))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("The card in reader %d has no signature key: it is not an administrator card."),
-                   READER_INDEX);
+      g_set_error (
+          error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+          _ ("The card in reader %d has no signature key: it is not an administrator card."),
+          READER_INDEX);
       return FALSE;
     }
   return TRUE;
 }
 
 static char *
-ski_of (GBytes *point,
-        EVP_PKEY **key_out,
-        GError **error)
+ski_of (GBytes *point, EVP_PKEY **key_out, GError **error)
 {
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
   guint8 ski[TKE_SKI_SIZE];
 
   key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
@@ -96,8 +96,7 @@ ski_of (GBytes *point,
 
 /* Another signer of the group already signs with this key. */
 static gboolean
-taken_by_sibling (TkeCardSigner *self,
-                  const char *ski)
+taken_by_sibling (TkeCardSigner *self, const char *ski)
 {
   for (guint i = 0; self->group != NULL && i < self->group->len; i++)
     {
@@ -113,34 +112,31 @@ static void card_opened (GObject *source, GAsyncResult *result, gpointer user_da
 
 /* Not the card we want: have the person swap it, then look again. */
 static void
-ask_for_other_card (TkeCardSigner *self,
-                    GTask *task)
+ask_for_other_card (TkeCardSigner *self, GTask *task)
 {
   g_autofree char *text = NULL;
 
   if (self->ski != NULL)
-    text = g_strdup_printf (_("Insert the administrator card of %s in reader %d and enter its PIN "
-                              "on the PIN pad"),
+    text = g_strdup_printf (_ ("Insert the administrator card of %s in reader %d and enter its PIN "
+                               "on the PIN pad"),
                             self->name, READER_INDEX);
   else
-    text = g_strdup_printf (_("Insert the next administrator card in reader %d and enter its PIN "
-                              "on the PIN pad"),
+    text = g_strdup_printf (_ ("Insert the next administrator card in reader %d and enter its PIN "
+                               "on the PIN pad"),
                             READER_INDEX);
   tke_card_session_next_card_async (&self->session, text, g_task_get_cancellable (task),
                                     card_opened, task);
 }
 
 static void
-got_public_key (GObject *source,
-                GAsyncResult *result,
-                gpointer user_data)
+got_public_key (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   TkeCardSigner *self = g_task_get_source_object (task);
   TkeCard *card = TKE_CARD (source);
   GError *error = NULL;
-  g_autoptr(GBytes) point = tke_card_get_public_key_finish (card, result, &error);
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr (GBytes) point = tke_card_get_public_key_finish (card, result, &error);
+  g_autoptr (EVP_PKEY) key = NULL;
   g_autofree char *ski = point != NULL ? ski_of (point, &key, &error) : NULL;
 
   if (ski == NULL)
@@ -150,8 +146,8 @@ got_public_key (GObject *source,
       g_object_unref (task);
       return;
     }
-  if ((self->ski != NULL && g_strcmp0 (self->ski, ski) != 0)
-      || (self->ski == NULL && taken_by_sibling (self, ski)))
+  if ((self->ski != NULL && g_strcmp0 (self->ski, ski) != 0) ||
+      (self->ski == NULL && taken_by_sibling (self, ski)))
     {
       ask_for_other_card (self, task);
       return;
@@ -168,14 +164,12 @@ got_public_key (GObject *source,
 }
 
 static void
-card_opened (GObject *source,
-             GAsyncResult *result,
-             gpointer user_data)
+card_opened (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   TkeCardSigner *self = g_task_get_source_object (task);
   GError *error = NULL;
-  g_autoptr(TkeCard) card = tke_card_session_open_finish (&self->session, result, &error);
+  g_autoptr (TkeCard) card = tke_card_session_open_finish (&self->session, result, &error);
 
   if (card == NULL || !check_admin_card (self, card, &error))
     {
@@ -224,11 +218,9 @@ tke_card_signer_prepare_async (TkeCardSigner *self,
 }
 
 gboolean
-tke_card_signer_prepare_finish (TkeCardSigner *self,
-                                GAsyncResult *result,
-                                GError **error)
+tke_card_signer_prepare_finish (TkeCardSigner *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(TkeCard) card = NULL;
+  g_autoptr (TkeCard) card = NULL;
 
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   card = g_task_propagate_pointer (G_TASK (result), error);
@@ -250,11 +242,9 @@ card_signer_get_ski (TkeSigner *signer)
 }
 
 static void
-prepared_for_public_key (GObject *source,
-                         GAsyncResult *result,
-                         gpointer user_data)
+prepared_for_public_key (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   TkeCardSigner *self = TKE_CARD_SIGNER (source);
   GError *error = NULL;
 
@@ -278,9 +268,7 @@ card_signer_get_public_key_async (TkeSigner *signer,
 }
 
 static GBytes *
-card_signer_get_public_key_finish (TkeSigner *signer,
-                                   GAsyncResult *result,
-                                   GError **error)
+card_signer_get_public_key_finish (TkeSigner *signer, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, signer), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -300,23 +288,20 @@ sign_next (TkeCardSigner *self)
 }
 
 static void
-signed_on_card (GObject *source,
-                GAsyncResult *result,
-                gpointer user_data)
+signed_on_card (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   TkeCardSigner *self = g_task_get_source_object (task);
   GBytes *data = g_task_get_task_data (task);
   GError *error = NULL;
-  g_autoptr(GBytes) signature = tke_card_sign_finish (TKE_CARD (source), result, &error);
+  g_autoptr (GBytes) signature = tke_card_sign_finish (TKE_CARD (source), result, &error);
 
   if (signature == NULL && g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED))
     tke_card_session_forget (&self->session);
   /* The signature must be the announced administrator's. */
-  if (signature != NULL
-      && !tke_crypto_verify (self->key, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
-                             g_bytes_get_data (signature, NULL), g_bytes_get_size (signature),
-                             &error))
+  if (signature != NULL &&
+      !tke_crypto_verify (self->key, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
+                          g_bytes_get_data (signature, NULL), g_bytes_get_size (signature), &error))
     g_clear_pointer (&signature, g_bytes_unref);
   if (signature == NULL)
     g_task_return_error (task, error);
@@ -326,14 +311,12 @@ signed_on_card (GObject *source,
 }
 
 static void
-prepared_for_sign (GObject *source,
-                   GAsyncResult *result,
-                   gpointer user_data)
+prepared_for_sign (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  g_autoptr(GTask) task = user_data;
+  g_autoptr (GTask) task = user_data;
   TkeCardSigner *self = TKE_CARD_SIGNER (source);
   GError *error = NULL;
-  g_autoptr(TkeCard) card = g_task_propagate_pointer (G_TASK (result), &error);
+  g_autoptr (TkeCard) card = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (card == NULL)
     {
@@ -377,9 +360,7 @@ start_signing (GTask *task)
 }
 
 static GBytes *
-card_signer_sign_finish (TkeSigner *signer,
-                         GAsyncResult *result,
-                         GError **error)
+card_signer_sign_finish (TkeSigner *signer, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, signer), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -435,8 +416,8 @@ tke_card_signer_class_init (TkeCardSignerClass *klass)
    * PIN entry cannot be cancelled from the host: only on the pad.
    */
   signals[SIGNAL_PROMPT] =
-    g_signal_new ("prompt", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                  G_TYPE_NONE, 2, TKE_TYPE_CARD_PROMPT, G_TYPE_STRING);
+      g_signal_new ("prompt", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, TKE_TYPE_CARD_PROMPT, G_TYPE_STRING);
 }
 
 static void
@@ -456,9 +437,10 @@ tke_card_signer_new (const char *reader_prefix)
 {
   TkeCardSigner *self = g_object_new (TKE_TYPE_CARD_SIGNER, NULL);
   g_autofree char *insert = g_strdup_printf (
-    _("Insert the administrator card in reader %d and enter its PIN on the PIN pad"), READER_INDEX);
+      _ ("Insert the administrator card in reader %d and enter its PIN on the PIN pad"),
+      READER_INDEX);
   g_autofree char *pin = g_strdup_printf (
-    _("Enter the PIN of the administrator card on the PIN pad of reader %d"), READER_INDEX);
+      _ ("Enter the PIN of the administrator card on the PIN pad of reader %d"), READER_INDEX);
 
   tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
                          reader_prefix, insert, pin);
@@ -481,8 +463,7 @@ tke_card_signer_new (const char *reader_prefix)
  * Returns: (transfer full) (element-type TkeCardSigner): the signers
  */
 GPtrArray *
-tke_card_signer_new_group (const char *reader_prefix,
-                           guint n_signers)
+tke_card_signer_new_group (const char *reader_prefix, guint n_signers)
 {
   GPtrArray *signers = g_ptr_array_new_with_free_func (g_object_unref);
   GPtrArray *group = g_ptr_array_new ();
@@ -525,8 +506,7 @@ tke_card_signer_get_pin_timeout (TkeCardSigner *self)
  * @seconds: how long the PIN pad waits (0: the reader's default)
  */
 void
-tke_card_signer_set_pin_timeout (TkeCardSigner *self,
-                                 guint seconds)
+tke_card_signer_set_pin_timeout (TkeCardSigner *self, guint seconds)
 {
   g_return_if_fail (TKE_IS_CARD_SIGNER (self));
   tke_card_session_set_pin_timeout (&self->session, seconds);

@@ -24,23 +24,19 @@ G_DECLARE_FINAL_TYPE (TkeCardSigner, tke_card_signer, TKE, CARD_SIGNER, GObject)
 TKE_AVAILABLE_IN_ALL
 TkeCardSigner *tke_card_signer_new (const char *reader_prefix);
 TKE_AVAILABLE_IN_ALL
-GPtrArray *tke_card_signer_new_group (const char *reader_prefix,
-                                      guint n_signers);
+GPtrArray *tke_card_signer_new_group (const char *reader_prefix, guint n_signers);
 TKE_AVAILABLE_IN_ALL
 TkeCard *tke_card_signer_get_card (TkeCardSigner *self);
 TKE_AVAILABLE_IN_ALL
 guint tke_card_signer_get_pin_timeout (TkeCardSigner *self);
 TKE_AVAILABLE_IN_ALL
-void tke_card_signer_set_pin_timeout (TkeCardSigner *self,
-                                      guint seconds);
+void tke_card_signer_set_pin_timeout (TkeCardSigner *self, guint seconds);
 TKE_AVAILABLE_IN_ALL
 void tke_card_signer_prepare_async (TkeCardSigner *self,
                                     GCancellable *cancellable,
                                     GAsyncReadyCallback callback,
                                     gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_card_signer_prepare_finish (TkeCardSigner *self,
-                                         GAsyncResult *result,
-                                         GError **error);
+gboolean tke_card_signer_prepare_finish (TkeCardSigner *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -88,7 +88,10 @@ struct _TkeCard
 };
 
 G_DEFINE_FINAL_TYPE (TkeCard, tke_card, G_TYPE_OBJECT)
-G_DEFINE_BOXED_TYPE (TkeCardKeyPart, tke_card_key_part, tke_card_key_part_copy, tke_card_key_part_free)
+G_DEFINE_BOXED_TYPE (TkeCardKeyPart,
+                     tke_card_key_part,
+                     tke_card_key_part_copy,
+                     tke_card_key_part_free)
 
 enum
 {
@@ -108,7 +111,6 @@ enum
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
-
 
 TkeCardKeyPart *
 tke_card_key_part_copy (const TkeCardKeyPart *part)
@@ -161,19 +163,18 @@ tke_reader_default_prefix (guint reader_index)
  * Returns: (transfer full): the prompt
  */
 char *
-tke_card_pin_prompt (guint reader_index,
-                     TkePinEntry entry)
+tke_card_pin_prompt (guint reader_index, TkePinEntry entry)
 {
   switch (entry)
     {
     case TKE_PIN_ENTRY_NEW:
-      return g_strdup_printf (_("Enter the new PIN on the PIN pad of reader %u"), reader_index);
+      return g_strdup_printf (_ ("Enter the new PIN on the PIN pad of reader %u"), reader_index);
     case TKE_PIN_ENTRY_NEW_AGAIN:
-      return g_strdup_printf (_("Enter the new PIN again on the PIN pad of reader %u"),
+      return g_strdup_printf (_ ("Enter the new PIN again on the PIN pad of reader %u"),
                               reader_index);
     case TKE_PIN_ENTRY_CURRENT:
     default:
-      return g_strdup_printf (_("Enter the PIN on the PIN pad of reader %u"), reader_index);
+      return g_strdup_printf (_ ("Enter the PIN on the PIN pad of reader %u"), reader_index);
     }
 }
 
@@ -184,10 +185,7 @@ tke_card_pin_prompt (guint reader_index,
  * (the global default, while its owner is not iterating), and a signal
  * handler would then run in the worker thread. */
 void
-tke_card_dispatch (GMainContext *context,
-                   GSourceFunc func,
-                   gpointer data,
-                   GDestroyNotify notify)
+tke_card_dispatch (GMainContext *context, GSourceFunc func, gpointer data, GDestroyNotify notify)
 {
   GSource *source = g_idle_source_new ();
 
@@ -220,7 +218,7 @@ static gboolean
 deliver_pin_event (gpointer data)
 {
   PinEvent *event = data;
-  g_autoptr(TkeCard) self = g_weak_ref_get (&event->card);
+  g_autoptr (TkeCard) self = g_weak_ref_get (&event->card);
 
   if (self == NULL)
     return G_SOURCE_REMOVE;
@@ -235,9 +233,7 @@ deliver_pin_event (gpointer data)
 }
 
 static void
-post_pin_event (TkeCard *self,
-                gboolean waiting,
-                TkePinEntry entry)
+post_pin_event (TkeCard *self, gboolean waiting, TkePinEntry entry)
 {
   PinEvent *event = g_new0 (PinEvent, 1);
 
@@ -254,7 +250,8 @@ post_pin_event (TkeCard *self,
 static gboolean
 card_was_removed (TkeCard *self)
 {
-  SCARD_READERSTATE state = { .szReader = self->reader_name, .dwCurrentState = SCARD_STATE_UNAWARE };
+  SCARD_READERSTATE state = { .szReader = self->reader_name,
+                              .dwCurrentState = SCARD_STATE_UNAWARE };
   LONG rv = SCardGetStatusChange (self->pcsc, 0, &state, 1);
 
   if (rv == SCARD_S_SUCCESS && (state.dwEventState & SCARD_STATE_PRESENT) != 0)
@@ -267,14 +264,12 @@ card_was_removed (TkeCard *self)
 
 /* A failed PC/SC call: "not transacted" with the card gone is a removal. */
 static void
-set_card_error (TkeCard *self,
-                LONG rv,
-                GError **error)
+set_card_error (TkeCard *self, LONG rv, GError **error)
 {
   /* "Not transacted" (libccid, card pulled during a PIN entry), or a
    * handle whose card was swapped meanwhile and not yet powered up. */
-  if (rv == SCARD_E_NOT_TRANSACTED || rv == SCARD_F_UNKNOWN_ERROR || rv == SCARD_E_PROTO_MISMATCH
-      || rv == SCARD_W_UNPOWERED_CARD || rv == SCARD_W_UNRESPONSIVE_CARD || rv == SCARD_E_NOT_READY)
+  if (rv == SCARD_E_NOT_TRANSACTED || rv == SCARD_F_UNKNOWN_ERROR || rv == SCARD_E_PROTO_MISMATCH ||
+      rv == SCARD_W_UNPOWERED_CARD || rv == SCARD_W_UNRESPONSIVE_CARD || rv == SCARD_E_NOT_READY)
     {
       DWORD state = 0;
       DWORD protocol = 0;
@@ -284,8 +279,8 @@ set_card_error (TkeCard *self,
 
       if (status == SCARD_E_NO_SERVICE || status == SCARD_E_READER_UNAVAILABLE)
         rv = status;
-      else if (status == SCARD_W_REMOVED_CARD || status == SCARD_E_NO_SMARTCARD
-               || status == SCARD_W_RESET_CARD || card_was_removed (self))
+      else if (status == SCARD_W_REMOVED_CARD || status == SCARD_E_NO_SMARTCARD ||
+               status == SCARD_W_RESET_CARD || card_was_removed (self))
         rv = SCARD_W_REMOVED_CARD;
     }
   tke_pcsc_set_error (rv, self->reader_index, error);
@@ -298,12 +293,8 @@ send_pci (TkeCard *self)
 }
 
 static gboolean
-transmit_raw (TkeCard *self,
-              const guint8 *apdu,
-              gsize size,
-              GByteArray *out,
-              guint *sw,
-              GError **error)
+transmit_raw (
+    TkeCard *self, const guint8 *apdu, gsize size, GByteArray *out, guint *sw, GError **error)
 {
   guint8 response[258];
   DWORD n = sizeof response;
@@ -317,7 +308,7 @@ transmit_raw (TkeCard *self,
   if (n < 2)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                   _("The card in reader %u gave a malformed answer."), self->reader_index);
+                   _ ("The card in reader %u gave a malformed answer."), self->reader_index);
       return FALSE;
     }
   if (out != NULL)
@@ -388,7 +379,7 @@ command_ok (TkeCard *self,
             gboolean with_le,
             GError **error)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
   guint sw = 0;
 
   if (!command (self, cla, ins, p1, p2, data, size, with_le, out, &sw, error))
@@ -399,38 +390,37 @@ command_ok (TkeCard *self,
 }
 
 static gboolean
-select_applet (TkeCard *self,
-               GError **error)
+select_applet (TkeCard *self, GError **error)
 {
-  g_autoptr(GByteArray) version = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (GByteArray) version = NULL;
+  g_autoptr (GError) local_error = NULL;
 
-  version = command_ok (self, 0x00, 0xA4, 0x04, 0x00, applet_aid, sizeof applet_aid, TRUE,
-                        &local_error);
+  version =
+      command_ok (self, 0x00, 0xA4, 0x04, 0x00, applet_aid, sizeof applet_aid, TRUE, &local_error);
   if (version == NULL)
     {
       if (g_error_matches (local_error, TKE_ERROR, TKE_ERROR_NOT_FOUND))
         g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                     _("The card in reader %u is not a TKE card."), self->reader_index);
+                     _ ("The card in reader %u is not a TKE card."), self->reader_index);
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
   if (version->len < 1 || version->data[0] != 0x01)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                   _("The card in reader %u speaks a protocol version this program does not know."),
-                   self->reader_index);
+      g_set_error (
+          error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+          _ ("The card in reader %u speaks a protocol version this program does not know."),
+          self->reader_index);
       return FALSE;
     }
   return TRUE;
 }
 
 static TkePcscCardInfo *
-read_card_info (TkeCard *self,
-                GError **error)
+read_card_info (TkeCard *self, GError **error)
 {
-  g_autoptr(GByteArray) data = command_ok (self, 0x80, 0xCA, 0x00, 0x00, NULL, 0, TRUE, error);
+  g_autoptr (GByteArray) data = command_ok (self, 0x80, 0xCA, 0x00, 0x00, NULL, 0, TRUE, error);
 
   if (data == NULL)
     return NULL;
@@ -438,8 +428,7 @@ read_card_info (TkeCard *self,
 }
 
 static void
-apply_card_info (TkeCard *self,
-                 TkePcscCardInfo *info)
+apply_card_info (TkeCard *self, TkePcscCardInfo *info)
 {
   g_free (self->serial);
   self->serial = g_strdup (info->serial);
@@ -457,8 +446,7 @@ apply_card_info (TkeCard *self,
 /* ---- Transactions and the PIN pad ---- */
 
 static gboolean
-begin_transaction (TkeCard *self,
-                   GError **error)
+begin_transaction (TkeCard *self, GError **error)
 {
   LONG rv = SCardBeginTransaction (self->handle);
 
@@ -496,8 +484,7 @@ end_transaction (TkeCard *self)
  * says "wrong PIN, x tries left" after a failed entry.  Written on the
  * worker, read by the owner after the operation completed. */
 static void
-note_pin_status (TkeCard *self,
-                 guint sw)
+note_pin_status (TkeCard *self, guint sw)
 {
   if (sw == 0x9000)
     self->pin_used = TRUE;
@@ -508,11 +495,7 @@ note_pin_status (TkeCard *self,
 }
 
 static gboolean
-pin_pad_entry (TkeCard *self,
-               TkePinEntry entry,
-               guint8 ins,
-               guint8 p1,
-               GError **error)
+pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1, GError **error)
 {
   guint8 structure[TKE_PCSC_VERIFY_STRUCTURE_SIZE];
   guint8 response[16];
@@ -523,19 +506,20 @@ pin_pad_entry (TkeCard *self,
   if (self->features.verify_pin_direct == 0)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_NO_READER,
-                   _("Reader %u has no PIN pad. PINs are entered only on a PIN pad."),
+                   _ ("Reader %u has no PIN pad. PINs are entered only on a PIN pad."),
                    self->reader_index);
       return FALSE;
     }
-  tke_pcsc_build_verify_structure ((guint8) g_atomic_int_get (&self->pin_timeout), ins, p1, PIN_REFERENCE,
-                                   structure);
+  tke_pcsc_build_verify_structure ((guint8) g_atomic_int_get (&self->pin_timeout), ins, p1,
+                                   PIN_REFERENCE, structure);
   post_pin_event (self, TRUE, entry);
   rv = SCardControl (self->handle, self->features.verify_pin_direct, structure, sizeof structure,
                      response, sizeof response, &n);
   post_pin_event (self, FALSE, entry);
   /* The status word only: the PIN never reaches the host. */
   g_debug ("PIN entry %d on reader %u: rv 0x%lX, %lu bytes, SW %02X%02X", entry, self->reader_index,
-           (unsigned long) rv, (unsigned long) n, n == 2 ? response[0] : 0, n == 2 ? response[1] : 0);
+           (unsigned long) rv, (unsigned long) n, n == 2 ? response[0] : 0,
+           n == 2 ? response[1] : 0);
   if (rv != SCARD_S_SUCCESS)
     {
       set_card_error (self, rv, error);
@@ -544,7 +528,7 @@ pin_pad_entry (TkeCard *self,
   if (n != 2)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                   _("The PIN pad of reader %u gave a malformed answer."), self->reader_index);
+                   _ ("The PIN pad of reader %u gave a malformed answer."), self->reader_index);
       return FALSE;
     }
   sw = (guint) response[0] << 8 | response[1];
@@ -553,8 +537,8 @@ pin_pad_entry (TkeCard *self,
   if (entry == TKE_PIN_ENTRY_NEW_AGAIN && sw == 0x6985)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT,
-                           _("The new PIN was not entered again within 20 seconds. Nothing was "
-                             "changed."));
+                           _ ("The new PIN was not entered again within 20 seconds. Nothing was "
+                              "changed."));
       return FALSE;
     }
   return tke_pcsc_check_pin_status (sw, self->reader_index, error);
@@ -563,8 +547,7 @@ pin_pad_entry (TkeCard *self,
 /* VERIFY without data tells whether the PIN is verified in this session
  * (never changes the counter); otherwise the person types it on the pad. */
 static gboolean
-ensure_pin_verified (TkeCard *self,
-                     GError **error)
+ensure_pin_verified (TkeCard *self, GError **error)
 {
   static const guint8 query[] = { 0x00, 0x20, 0x00, PIN_REFERENCE };
   guint sw = 0;
@@ -618,7 +601,8 @@ operation_thread (GTask *task,
   gpointer result = NULL;
 
   g_mutex_lock (&self->lock);
-  if (!g_cancellable_set_error_if_cancelled (cancellable, &error) && begin_transaction (self, &error))
+  if (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
+      begin_transaction (self, &error))
     {
       if (!op->needs_pin || ensure_pin_verified (self, &error))
         result = op->func (self, op, &error);
@@ -632,9 +616,7 @@ operation_thread (GTask *task,
 }
 
 static Operation *
-operation_new (OperationFunc func,
-               GDestroyNotify result_free,
-               gboolean needs_pin)
+operation_new (OperationFunc func, GDestroyNotify result_free, gboolean needs_pin)
 {
   Operation *op = g_new0 (Operation, 1);
 
@@ -652,7 +634,7 @@ run_operation (TkeCard *self,
                GAsyncReadyCallback callback,
                gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, op, operation_free);
@@ -663,10 +645,7 @@ run_operation (TkeCard *self,
 }
 
 static gpointer
-finish_operation (TkeCard *self,
-                  GAsyncResult *result,
-                  gpointer source_tag,
-                  GError **error)
+finish_operation (TkeCard *self, GAsyncResult *result, gpointer source_tag, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
@@ -681,55 +660,46 @@ success (void)
 }
 
 static gpointer
-op_read_info (TkeCard *self,
-              Operation *op,
-              GError **error)
+op_read_info (TkeCard *self, Operation *op, GError **error)
 {
   return read_card_info (self, error);
 }
 
 static gpointer
-op_verify (TkeCard *self,
-           Operation *op,
-           GError **error)
+op_verify (TkeCard *self, Operation *op, GError **error)
 {
   return success ();
 }
 
 static GBytes *
-read_public_key (TkeCard *self,
-                 GError **error)
+read_public_key (TkeCard *self, GError **error)
 {
-  g_autoptr(GByteArray) point = command_ok (self, 0x80, 0x48, 0x00, 0x00, NULL, 0, TRUE, error);
+  g_autoptr (GByteArray) point = command_ok (self, 0x80, 0x48, 0x00, 0x00, NULL, 0, TRUE, error);
 
   if (point == NULL)
     return NULL;
   if (point->len != POINT_SIZE || point->data[0] != 0x04)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("The card's public key is malformed."));
+                           _ ("The card's public key is malformed."));
       return NULL;
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&point));
 }
 
 static gpointer
-op_get_public_key (TkeCard *self,
-                   Operation *op,
-                   GError **error)
+op_get_public_key (TkeCard *self, Operation *op, GError **error)
 {
   return read_public_key (self, error);
 }
 
 static gpointer
-op_sign (TkeCard *self,
-         Operation *op,
-         GError **error)
+op_sign (TkeCard *self, Operation *op, GError **error)
 {
   gsize size = 0;
   const guint8 *message = g_bytes_get_data (op->data, &size);
-  g_autoptr(GByteArray) signature = command_ok (self, 0x00, 0x2A, 0x9E, 0x9A, message, size, TRUE,
-                                                error);
+  g_autoptr (GByteArray) signature =
+      command_ok (self, 0x00, 0x2A, 0x9E, 0x9A, message, size, TRUE, error);
 
   if (signature == NULL)
     return NULL;
@@ -737,12 +707,10 @@ op_sign (TkeCard *self,
 }
 
 static TkeCardKeyPart *
-read_key_part (TkeCard *self,
-               guint index,
-               GError **error)
+read_key_part (TkeCard *self, guint index, GError **error)
 {
-  g_autoptr(GByteArray) info = command_ok (self, 0x80, 0x52, (guint8) index, 0x00, NULL, 0, TRUE,
-                                           error);
+  g_autoptr (GByteArray) info =
+      command_ok (self, 0x80, 0x52, (guint8) index, 0x00, NULL, 0, TRUE, error);
   TkeCardKeyPart *part;
 
   if (info == NULL)
@@ -750,23 +718,22 @@ read_key_part (TkeCard *self,
   if (info->len < 1 + TKE_VP_SIZE || info->data[0] != index)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("The card's key part list is malformed."));
+                           _ ("The card's key part list is malformed."));
       return NULL;
     }
   part = g_new0 (TkeCardKeyPart, 1);
   part->index = index;
   part->check_value = tke_crypto_hex_encode (info->data + 1, TKE_VP_SIZE);
-  part->description = tke_pcsc_utf8_value (info->data + 1 + TKE_VP_SIZE, info->len - 1 - TKE_VP_SIZE);
+  part->description =
+      tke_pcsc_utf8_value (info->data + 1 + TKE_VP_SIZE, info->len - 1 - TKE_VP_SIZE);
   return part;
 }
 
 static gpointer
-op_list_key_parts (TkeCard *self,
-                   Operation *op,
-                   GError **error)
+op_list_key_parts (TkeCard *self, Operation *op, GError **error)
 {
-  g_autoptr(GByteArray) indexes = command_ok (self, 0x80, 0x52, 0x00, 0x00, NULL, 0, TRUE, error);
-  g_autoptr(GPtrArray) parts = NULL;
+  g_autoptr (GByteArray) indexes = command_ok (self, 0x80, 0x52, 0x00, 0x00, NULL, 0, TRUE, error);
+  g_autoptr (GPtrArray) parts = NULL;
 
   if (indexes == NULL)
     return NULL;
@@ -783,12 +750,10 @@ op_list_key_parts (TkeCard *self,
 }
 
 static gpointer
-op_export_key_part (TkeCard *self,
-                    Operation *op,
-                    GError **error)
+op_export_key_part (TkeCard *self, Operation *op, GError **error)
 {
-  g_autoptr(GByteArray) request = g_byte_array_new ();
-  g_autoptr(GByteArray) sealed = NULL;
+  g_autoptr (GByteArray) request = g_byte_array_new ();
+  g_autoptr (GByteArray) sealed = NULL;
   gsize size = 0;
   const guint8 *data = g_bytes_get_data (op->data, &size);
 
@@ -803,20 +768,18 @@ op_export_key_part (TkeCard *self,
   if (sealed->len != SEALED_SIZE)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("The card's sealed key part is malformed."));
+                           _ ("The card's sealed key part is malformed."));
       return NULL;
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&sealed));
 }
 
 static gpointer
-op_generate_key_part (TkeCard *self,
-                      Operation *op,
-                      GError **error)
+op_generate_key_part (TkeCard *self, Operation *op, GError **error)
 {
-  g_autoptr(GByteArray) answer = command_ok (self, 0x80, 0x50, 0x00, 0x00,
-                                             (const guint8 *) op->description,
-                                             strlen (op->description), TRUE, error);
+  g_autoptr (GByteArray) answer =
+      command_ok (self, 0x80, 0x50, 0x00, 0x00, (const guint8 *) op->description,
+                  strlen (op->description), TRUE, error);
   TkeCardKeyPart *part;
 
   if (answer == NULL)
@@ -824,7 +787,7 @@ op_generate_key_part (TkeCard *self,
   if (answer->len != 1 + TKE_VP_SIZE)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("The card's answer to generating a key part is malformed."));
+                           _ ("The card's answer to generating a key part is malformed."));
       return NULL;
     }
   part = g_new0 (TkeCardKeyPart, 1);
@@ -835,9 +798,7 @@ op_generate_key_part (TkeCard *self,
 }
 
 static gpointer
-op_change_pin (TkeCard *self,
-               Operation *op,
-               GError **error)
+op_change_pin (TkeCard *self, Operation *op, GError **error)
 {
   if (!pin_pad_entry (self, TKE_PIN_ENTRY_NEW, 0x24, 0x01, error))
     return NULL;
@@ -871,8 +832,7 @@ open_data_free (gpointer data)
 }
 
 static void
-open_cancelled (GCancellable *cancellable,
-                gpointer user_data)
+open_cancelled (GCancellable *cancellable, gpointer user_data)
 {
   OpenData *d = user_data;
 
@@ -884,9 +844,7 @@ open_cancelled (GCancellable *cancellable,
 
 /* The first reader whose name starts with the prefix, or NULL. */
 static char *
-find_reader (SCARDCONTEXT pcsc,
-             const char *prefix,
-             LONG *rv)
+find_reader (SCARDCONTEXT pcsc, const char *prefix, LONG *rv)
 {
   char *names = NULL;
   DWORD size = SCARD_AUTOALLOCATE;
@@ -910,8 +868,7 @@ find_reader (SCARDCONTEXT pcsc,
 /* A card that answered its reset; a mute one only after MUTE_GRACE_MS
  * (then it is really mute: the caller says so). */
 static gboolean
-card_ready (DWORD state,
-            gint64 *mute_since)
+card_ready (DWORD state, gint64 *mute_since)
 {
   gint64 now = g_get_monotonic_time ();
 
@@ -929,9 +886,7 @@ card_ready (DWORD state,
 
 /* Waits for a reader with a card; returns its name. */
 static char *
-wait_for_card (OpenData *d,
-               GCancellable *cancellable,
-               GError **error)
+wait_for_card (OpenData *d, GCancellable *cancellable, GError **error)
 {
   SCARD_READERSTATE pnp = { .szReader = PNP_NOTIFICATION, .dwCurrentState = SCARD_STATE_UNAWARE };
   gint64 mute_since = 0;
@@ -967,9 +922,9 @@ wait_for_card (OpenData *d,
       g_debug ("waiting for a card in reader %u: state 0x%lX, rv 0x%lX", d->reader_index,
                (unsigned long) state.dwEventState, (unsigned long) rv);
       /* A card just inserted is mute until pcscd has powered it up. */
-      while (rv == SCARD_S_SUCCESS && d->wait && !card_ready (state.dwEventState, &mute_since)
-             && (state.dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_UNAVAILABLE)) == 0
-             && !g_cancellable_is_cancelled (cancellable))
+      while (rv == SCARD_S_SUCCESS && d->wait && !card_ready (state.dwEventState, &mute_since) &&
+             (state.dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_UNAVAILABLE)) == 0 &&
+             !g_cancellable_is_cancelled (cancellable))
         {
           state.dwCurrentState = state.dwEventState & ~SCARD_STATE_CHANGED;
           rv = SCardGetStatusChange (d->pcsc, WAIT_SLICE_MS, &state, 1);
@@ -980,8 +935,8 @@ wait_for_card (OpenData *d,
         continue; /* unplugged while we waited: wait for it again */
       if (rv != SCARD_S_SUCCESS)
         break;
-      if ((state.dwEventState & SCARD_STATE_PRESENT) != 0
-          && (state.dwEventState & SCARD_STATE_MUTE) == 0)
+      if ((state.dwEventState & SCARD_STATE_PRESENT) != 0 &&
+          (state.dwEventState & SCARD_STATE_MUTE) == 0)
         return g_steal_pointer (&name);
       if (!d->wait)
         {
@@ -991,7 +946,7 @@ wait_for_card (OpenData *d,
       if (state.dwEventState & SCARD_STATE_MUTE)
         {
           g_set_error (error, TKE_ERROR, TKE_ERROR_NO_CARD,
-                       _("The card in reader %u does not answer. Insert it the right way round."),
+                       _ ("The card in reader %u does not answer. Insert it the right way round."),
                        d->reader_index);
           return NULL;
         }
@@ -1001,18 +956,17 @@ wait_for_card (OpenData *d,
 }
 
 static gboolean
-read_features (TkeCard *self,
-               GError **error)
+read_features (TkeCard *self, GError **error)
 {
   guint8 tlv[256];
   DWORD n = 0;
-  LONG rv = SCardControl (self->handle, TKE_PCSC_IOCTL_GET_FEATURE_REQUEST, NULL, 0, tlv,
-                          sizeof tlv, &n);
+  LONG rv =
+      SCardControl (self->handle, TKE_PCSC_IOCTL_GET_FEATURE_REQUEST, NULL, 0, tlv, sizeof tlv, &n);
 
   /* A reader without part 10 features is a reader without a PIN pad:
    * the card still opens (info, public key), PIN operations are refused. */
-  if (rv == SCARD_E_UNSUPPORTED_FEATURE || rv == SCARD_E_NOT_TRANSACTED
-      || rv == SCARD_E_INVALID_PARAMETER)
+  if (rv == SCARD_E_UNSUPPORTED_FEATURE || rv == SCARD_E_NOT_TRANSACTED ||
+      rv == SCARD_E_INVALID_PARAMETER)
     return TRUE;
   if (rv != SCARD_S_SUCCESS)
     {
@@ -1025,10 +979,7 @@ read_features (TkeCard *self,
 /* SCardConnect, allowing a card just inserted the moment pcscd needs to
  * power it up (it then answers "protocol mismatch", "unpowered", …). */
 static LONG
-connect_settled (SCARDCONTEXT pcsc,
-                 const char *reader_name,
-                 SCARDHANDLE *handle,
-                 DWORD *protocol)
+connect_settled (SCARDCONTEXT pcsc, const char *reader_name, SCARDHANDLE *handle, DWORD *protocol)
 {
   LONG rv = SCARD_S_SUCCESS;
 
@@ -1038,8 +989,8 @@ connect_settled (SCARDCONTEXT pcsc,
         g_usleep (CONNECT_RETRY_MS * G_TIME_SPAN_MILLISECOND);
       rv = SCardConnect (pcsc, reader_name, SCARD_SHARE_SHARED,
                          SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, handle, protocol);
-      if (rv != SCARD_E_PROTO_MISMATCH && rv != SCARD_W_UNPOWERED_CARD
-          && rv != SCARD_W_UNRESPONSIVE_CARD && rv != SCARD_E_NOT_READY)
+      if (rv != SCARD_E_PROTO_MISMATCH && rv != SCARD_W_UNPOWERED_CARD &&
+          rv != SCARD_W_UNRESPONSIVE_CARD && rv != SCARD_E_NOT_READY)
         break;
     }
   return rv;
@@ -1048,12 +999,10 @@ connect_settled (SCARDCONTEXT pcsc,
 /* Connects, learns the reader's features, selects the applet and reads the
  * card's information.  Takes the PC/SC context: the card releases it. */
 static TkeCard *
-connect_card (OpenData *d,
-              const char *reader_name,
-              GError **error)
+connect_card (OpenData *d, const char *reader_name, GError **error)
 {
-  g_autoptr(TkeCard) self = g_object_new (TKE_TYPE_CARD, NULL);
-  g_autoptr(TkePcscCardInfo) info = NULL;
+  g_autoptr (TkeCard) self = g_object_new (TKE_TYPE_CARD, NULL);
+  g_autoptr (TkePcscCardInfo) info = NULL;
   LONG rv;
 
   self->context = g_main_context_ref (d->context);
@@ -1086,10 +1035,7 @@ connect_card (OpenData *d,
 typedef char *(*WaitFunc) (OpenData *d, GCancellable *cancellable, GError **error);
 
 static char *
-wait_cancellably (OpenData *d,
-                  WaitFunc wait,
-                  GCancellable *cancellable,
-                  GError **error)
+wait_cancellably (OpenData *d, WaitFunc wait, GCancellable *cancellable, GError **error)
 {
   char *name;
   gulong handler = 0;
@@ -1118,10 +1064,7 @@ wait_cancellably (OpenData *d,
 }
 
 static void
-open_thread (GTask *task,
-             gpointer source_object,
-             gpointer task_data,
-             GCancellable *cancellable)
+open_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   OpenData *d = task_data;
   GError *error = NULL;
@@ -1136,9 +1079,7 @@ open_thread (GTask *task,
 
 /* Waits until the reader has no card (or is gone); returns a dummy name. */
 static char *
-wait_for_removal (OpenData *d,
-                  GCancellable *cancellable,
-                  GError **error)
+wait_for_removal (OpenData *d, GCancellable *cancellable, GError **error)
 {
   LONG rv = SCARD_S_SUCCESS;
   g_autofree char *name = find_reader (d->pcsc, d->prefix, &rv);
@@ -1148,8 +1089,8 @@ wait_for_removal (OpenData *d,
     return g_strdup ("");
   if (name != NULL)
     rv = SCardGetStatusChange (d->pcsc, 0, &state, 1);
-  while (rv == SCARD_S_SUCCESS && (state.dwEventState & SCARD_STATE_PRESENT) != 0
-         && !g_cancellable_is_cancelled (cancellable))
+  while (rv == SCARD_S_SUCCESS && (state.dwEventState & SCARD_STATE_PRESENT) != 0 &&
+         !g_cancellable_is_cancelled (cancellable))
     {
       state.dwCurrentState = state.dwEventState & ~SCARD_STATE_CHANGED;
       rv = SCardGetStatusChange (d->pcsc, WAIT_SLICE_MS, &state, 1);
@@ -1196,8 +1137,8 @@ open_task_new (guint reader_index,
   OpenData *d = g_new0 (OpenData, 1);
 
   d->reader_index = reader_index;
-  d->prefix = g_strdup (reader_prefix != NULL ? reader_prefix
-                                              : tke_reader_default_prefix (reader_index));
+  d->prefix =
+      g_strdup (reader_prefix != NULL ? reader_prefix : tke_reader_default_prefix (reader_index));
   d->wait = wait;
   d->context = g_main_context_ref_thread_default ();
   g_mutex_init (&d->lock);
@@ -1215,8 +1156,8 @@ still_our_card (TkeCard *self)
   DWORD atr_size = MAX_ATR_SIZE;
   BYTE atr[MAX_ATR_SIZE];
 
-  return SCardStatus (self->handle, NULL, NULL, &state, &protocol, atr, &atr_size)
-         == SCARD_S_SUCCESS;
+  return SCardStatus (self->handle, NULL, NULL, &state, &protocol, atr, &atr_size) ==
+         SCARD_S_SUCCESS;
 }
 
 /* When we let go of the card, its verified PIN must not outlive us: SELECT
@@ -1226,7 +1167,7 @@ still_our_card (TkeCard *self)
 static void
 forget_pin (TkeCard *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   /* A handle that only read the card (the readers strip, a list of key
    * parts) must not clear a PIN another handle is using right now. */
@@ -1274,16 +1215,14 @@ tke_card_wait_gone_async (TkeCard *self,
                           GAsyncReadyCallback callback,
                           gpointer user_data)
 {
-  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, tke_card_wait_gone_async);
   g_task_run_in_thread (task, wait_gone_thread);
 }
 
 gboolean
-tke_card_wait_gone_finish (TkeCard *self,
-                           GAsyncResult *result,
-                           GError **error)
+tke_card_wait_gone_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -1307,16 +1246,15 @@ tke_card_wait_removed_async (guint reader_index,
                              GAsyncReadyCallback callback,
                              gpointer user_data)
 {
-  g_autoptr(GTask) task = open_task_new (reader_index, reader_prefix, TRUE,
-                                         tke_card_wait_removed_async, cancellable, callback,
-                                         user_data);
+  g_autoptr (GTask) task =
+      open_task_new (reader_index, reader_prefix, TRUE, tke_card_wait_removed_async, cancellable,
+                     callback, user_data);
 
   g_task_run_in_thread (task, wait_removed_thread);
 }
 
 gboolean
-tke_card_wait_removed_finish (GAsyncResult *result,
-                              GError **error)
+tke_card_wait_removed_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -1345,8 +1283,8 @@ tke_card_open_async (guint reader_index,
                      GAsyncReadyCallback callback,
                      gpointer user_data)
 {
-  g_autoptr(GTask) task = open_task_new (reader_index, reader_prefix, wait_for_card,
-                                         tke_card_open_async, cancellable, callback, user_data);
+  g_autoptr (GTask) task = open_task_new (reader_index, reader_prefix, wait_for_card,
+                                          tke_card_open_async, cancellable, callback, user_data);
 
   g_task_run_in_thread (task, open_thread);
 }
@@ -1359,8 +1297,7 @@ tke_card_open_async (guint reader_index,
  * Returns: (transfer full): the card, or %NULL with @error set
  */
 TkeCard *
-tke_card_open_finish (GAsyncResult *result,
-                      GError **error)
+tke_card_open_finish (GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
@@ -1391,10 +1328,7 @@ tke_card_finalize (GObject *object)
 }
 
 static void
-tke_card_get_property (GObject *object,
-                       guint prop_id,
-                       GValue *value,
-                       GParamSpec *pspec)
+tke_card_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   TkeCard *self = TKE_CARD (object);
 
@@ -1418,10 +1352,7 @@ tke_card_get_property (GObject *object,
 }
 
 static void
-tke_card_set_property (GObject *object,
-                       guint prop_id,
-                       const GValue *value,
-                       GParamSpec *pspec)
+tke_card_set_property (GObject *object, guint prop_id, const GValue *value, GParamSpec *pspec)
 {
   TkeCard *self = TKE_CARD (object);
 
@@ -1444,12 +1375,10 @@ tke_card_class_init (TkeCardClass *klass)
   object_class->get_property = tke_card_get_property;
   object_class->set_property = tke_card_set_property;
 
-  properties[PROP_READER_NAME] =
-    g_param_spec_string ("reader-name", NULL, NULL, NULL,
-                         G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
-  properties[PROP_READER_INDEX] =
-    g_param_spec_uint ("reader-index", NULL, NULL, 0, 2, 0,
-                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_READER_NAME] = g_param_spec_string ("reader-name", NULL, NULL, NULL,
+                                                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_READER_INDEX] = g_param_spec_uint ("reader-index", NULL, NULL, 0, 2, 0,
+                                                     G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
    * TkeCard:pin-timeout:
    *
@@ -1457,16 +1386,15 @@ tke_card_class_init (TkeCardClass *klass)
    * default).  The only way besides Cancel on the pad to end a PIN entry.
    */
   properties[PROP_PIN_TIMEOUT] =
-    g_param_spec_uint ("pin-timeout", NULL, NULL, 0, 255, DEFAULT_PIN_TIMEOUT,
-                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+      g_param_spec_uint ("pin-timeout", NULL, NULL, 0, 255, DEFAULT_PIN_TIMEOUT,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /**
    * TkeCard:waiting-for-pin:
    *
    * %TRUE while the PIN pad waits for the person to type.
    */
-  properties[PROP_WAITING_FOR_PIN] =
-    g_param_spec_boolean ("waiting-for-pin", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_WAITING_FOR_PIN] = g_param_spec_boolean (
+      "waiting-for-pin", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -1478,8 +1406,8 @@ tke_card_class_init (TkeCardClass *klass)
    * front end cannot end the entry; the person presses Cancel on the pad.
    */
   signals[SIGNAL_PIN_REQUESTED] =
-    g_signal_new ("pin-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, TKE_TYPE_PIN_ENTRY);
+      g_signal_new ("pin-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, TKE_TYPE_PIN_ENTRY);
 }
 
 static void
@@ -1513,8 +1441,7 @@ tke_card_get_pin_timeout (TkeCard *self)
 }
 
 void
-tke_card_set_pin_timeout (TkeCard *self,
-                          guint seconds)
+tke_card_set_pin_timeout (TkeCard *self, guint seconds)
 {
   g_return_if_fail (TKE_IS_CARD (self));
   seconds = MIN (seconds, 255);
@@ -1598,16 +1525,16 @@ tke_card_read_info_async (TkeCard *self,
                           gpointer user_data)
 {
   g_return_if_fail (TKE_IS_CARD (self));
-  run_operation (self, operation_new (op_read_info, (GDestroyNotify) tke_pcsc_card_info_free, FALSE),
+  run_operation (self,
+                 operation_new (op_read_info, (GDestroyNotify) tke_pcsc_card_info_free, FALSE),
                  tke_card_read_info_async, cancellable, callback, user_data);
 }
 
 gboolean
-tke_card_read_info_finish (TkeCard *self,
-                           GAsyncResult *result,
-                           GError **error)
+tke_card_read_info_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr(TkePcscCardInfo) info = finish_operation (self, result, tke_card_read_info_async, error);
+  g_autoptr (TkePcscCardInfo) info =
+      finish_operation (self, result, tke_card_read_info_async, error);
 
   if (info == NULL)
     return FALSE;
@@ -1637,9 +1564,7 @@ tke_card_verify_pin_async (TkeCard *self,
 }
 
 gboolean
-tke_card_verify_pin_finish (TkeCard *self,
-                            GAsyncResult *result,
-                            GError **error)
+tke_card_verify_pin_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
   return finish_operation (self, result, tke_card_verify_pin_async, error) != NULL;
 }
@@ -1673,9 +1598,7 @@ tke_card_get_public_key_async (TkeCard *self,
  * Returns: (transfer full): the uncompressed P-521 point (133 bytes)
  */
 GBytes *
-tke_card_get_public_key_finish (TkeCard *self,
-                                GAsyncResult *result,
-                                GError **error)
+tke_card_get_public_key_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
   return finish_operation (self, result, tke_card_get_public_key_async, error);
 }
@@ -1705,7 +1628,7 @@ tke_card_sign_async (TkeCard *self,
     {
       g_task_report_new_error (self, callback, user_data, tke_card_sign_async, TKE_ERROR,
                                TKE_ERROR_INVALID_ARGUMENT,
-                               _("A card signs messages of 1 to %d bytes."), MAX_MESSAGE);
+                               _ ("A card signs messages of 1 to %d bytes."), MAX_MESSAGE);
       return;
     }
   op = operation_new (op_sign, (GDestroyNotify) g_bytes_unref, TRUE);
@@ -1722,9 +1645,7 @@ tke_card_sign_async (TkeCard *self,
  * Returns: (transfer full): the DER ECDSA P-521/SHA-512 signature
  */
 GBytes *
-tke_card_sign_finish (TkeCard *self,
-                      GAsyncResult *result,
-                      GError **error)
+tke_card_sign_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
   return finish_operation (self, result, tke_card_sign_async, error);
 }
@@ -1758,9 +1679,7 @@ tke_card_list_key_parts_async (TkeCard *self,
  * Returns: (transfer container) (element-type TkeCardKeyPart): the parts
  */
 GPtrArray *
-tke_card_list_key_parts_finish (TkeCard *self,
-                                GAsyncResult *result,
-                                GError **error)
+tke_card_list_key_parts_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
   return finish_operation (self, result, tke_card_list_key_parts_async, error);
 }
@@ -1791,21 +1710,21 @@ tke_card_export_key_part_async (TkeCard *self,
 
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (importer_public_key != NULL);
-  if (index < 1 || index > 85 || g_bytes_get_size (importer_public_key) != POINT_SIZE
-      || (associated_data != NULL && g_bytes_get_size (associated_data) > MAX_ASSOCIATED_DATA))
+  if (index < 1 || index > 85 || g_bytes_get_size (importer_public_key) != POINT_SIZE ||
+      (associated_data != NULL && g_bytes_get_size (associated_data) > MAX_ASSOCIATED_DATA))
     {
-      g_task_report_new_error (self, callback, user_data, tke_card_export_key_part_async,
-                               TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                               _("Cannot export key part %u: bad index, importer key or "
-                                 "associated data."),
+      g_task_report_new_error (self, callback, user_data, tke_card_export_key_part_async, TKE_ERROR,
+                               TKE_ERROR_INVALID_ARGUMENT,
+                               _ ("Cannot export key part %u: bad index, importer key or "
+                                  "associated data."),
                                index);
       return;
     }
   op = operation_new (op_export_key_part, (GDestroyNotify) g_bytes_unref, TRUE);
   op->index = index;
   op->data = g_bytes_ref (importer_public_key);
-  op->associated_data = associated_data != NULL ? g_bytes_ref (associated_data)
-                                                : g_bytes_new (NULL, 0);
+  op->associated_data =
+      associated_data != NULL ? g_bytes_ref (associated_data) : g_bytes_new (NULL, 0);
   run_operation (self, op, tke_card_export_key_part_async, cancellable, callback, user_data);
 }
 
@@ -1818,9 +1737,7 @@ tke_card_export_key_part_async (TkeCard *self,
  * Returns: (transfer full): the sealed part (194 bytes), for tke_crypto_open()
  */
 GBytes *
-tke_card_export_key_part_finish (TkeCard *self,
-                                 GAsyncResult *result,
-                                 GError **error)
+tke_card_export_key_part_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
   return finish_operation (self, result, tke_card_export_key_part_async, error);
 }
@@ -1852,7 +1769,7 @@ tke_card_generate_key_part_async (TkeCard *self,
     {
       g_task_report_new_error (self, callback, user_data, tke_card_generate_key_part_async,
                                TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                               _("A key part's description has 1 to 32 bytes."));
+                               _ ("A key part's description has 1 to 32 bytes."));
       return;
     }
   op = operation_new (op_generate_key_part, (GDestroyNotify) tke_card_key_part_free, TRUE);
@@ -1869,9 +1786,7 @@ tke_card_generate_key_part_async (TkeCard *self,
  * Returns: (transfer full): the new part's index, check value, description
  */
 TkeCardKeyPart *
-tke_card_generate_key_part_finish (TkeCard *self,
-                                   GAsyncResult *result,
-                                   GError **error)
+tke_card_generate_key_part_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
   return finish_operation (self, result, tke_card_generate_key_part_async, error);
 }
@@ -1898,9 +1813,7 @@ tke_card_change_pin_async (TkeCard *self,
 }
 
 gboolean
-tke_card_change_pin_finish (TkeCard *self,
-                            GAsyncResult *result,
-                            GError **error)
+tke_card_change_pin_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
   return finish_operation (self, result, tke_card_change_pin_async, error) != NULL;
 }

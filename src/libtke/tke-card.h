@@ -94,8 +94,7 @@ G_DECLARE_FINAL_TYPE (TkeCard, tke_card, TKE, CARD, GObject)
 TKE_AVAILABLE_IN_ALL
 const char *tke_reader_default_prefix (guint reader_index);
 TKE_AVAILABLE_IN_ALL
-char *tke_card_pin_prompt (guint reader_index,
-                           TkePinEntry entry);
+char *tke_card_pin_prompt (guint reader_index, TkePinEntry entry);
 
 TKE_AVAILABLE_IN_ALL
 void tke_card_open_async (guint reader_index,
@@ -105,8 +104,7 @@ void tke_card_open_async (guint reader_index,
                           GAsyncReadyCallback callback,
                           gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-TkeCard *tke_card_open_finish (GAsyncResult *result,
-                               GError **error);
+TkeCard *tke_card_open_finish (GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_card_wait_removed_async (guint reader_index,
@@ -115,8 +113,7 @@ void tke_card_wait_removed_async (guint reader_index,
                                   GAsyncReadyCallback callback,
                                   gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_card_wait_removed_finish (GAsyncResult *result,
-                                       GError **error);
+gboolean tke_card_wait_removed_finish (GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 const char *tke_card_get_reader_name (TkeCard *self);
@@ -125,8 +122,7 @@ guint tke_card_get_reader_index (TkeCard *self);
 TKE_AVAILABLE_IN_ALL
 guint tke_card_get_pin_timeout (TkeCard *self);
 TKE_AVAILABLE_IN_ALL
-void tke_card_set_pin_timeout (TkeCard *self,
-                               guint seconds);
+void tke_card_set_pin_timeout (TkeCard *self, guint seconds);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_card_get_waiting_for_pin (TkeCard *self);
 
@@ -151,9 +147,7 @@ void tke_card_read_info_async (TkeCard *self,
                                GAsyncReadyCallback callback,
                                gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_card_read_info_finish (TkeCard *self,
-                                    GAsyncResult *result,
-                                    GError **error);
+gboolean tke_card_read_info_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_card_verify_pin_async (TkeCard *self,
@@ -161,9 +155,7 @@ void tke_card_verify_pin_async (TkeCard *self,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_card_verify_pin_finish (TkeCard *self,
-                                     GAsyncResult *result,
-                                     GError **error);
+gboolean tke_card_verify_pin_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_card_get_public_key_async (TkeCard *self,
@@ -171,9 +163,7 @@ void tke_card_get_public_key_async (TkeCard *self,
                                     GAsyncReadyCallback callback,
                                     gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_card_get_public_key_finish (TkeCard *self,
-                                        GAsyncResult *result,
-                                        GError **error);
+GBytes *tke_card_get_public_key_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_card_sign_async (TkeCard *self,
@@ -182,9 +172,7 @@ void tke_card_sign_async (TkeCard *self,
                           GAsyncReadyCallback callback,
                           gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_card_sign_finish (TkeCard *self,
-                              GAsyncResult *result,
-                              GError **error);
+GBytes *tke_card_sign_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_card_list_key_parts_async (TkeCard *self,
@@ -192,9 +180,7 @@ void tke_card_list_key_parts_async (TkeCard *self,
                                     GAsyncReadyCallback callback,
                                     gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-GPtrArray *tke_card_list_key_parts_finish (TkeCard *self,
-                                           GAsyncResult *result,
-                                           GError **error);
+GPtrArray *tke_card_list_key_parts_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_card_export_key_part_async (TkeCard *self,
@@ -205,9 +191,7 @@ void tke_card_export_key_part_async (TkeCard *self,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_card_export_key_part_finish (TkeCard *self,
-                                         GAsyncResult *result,
-                                         GError **error);
+GBytes *tke_card_export_key_part_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_card_generate_key_part_async (TkeCard *self,
@@ -216,9 +200,8 @@ void tke_card_generate_key_part_async (TkeCard *self,
                                        GAsyncReadyCallback callback,
                                        gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-TkeCardKeyPart *tke_card_generate_key_part_finish (TkeCard *self,
-                                                   GAsyncResult *result,
-                                                   GError **error);
+TkeCardKeyPart *
+tke_card_generate_key_part_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 void tke_card_change_pin_async (TkeCard *self,
@@ -226,8 +209,6 @@ void tke_card_change_pin_async (TkeCard *self,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_card_change_pin_finish (TkeCard *self,
-                                     GAsyncResult *result,
-                                     GError **error);
+gboolean tke_card_change_pin_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -35,10 +35,10 @@ struct _TkeCeremony
 
   /* While running */
   guint n_done;
-  guint cursor;       /* the unit a load step is at */
+  guint cursor;         /* the unit a load step is at */
   GPtrArray *importers; /* GBytes, one per unit once prepared */
   guint n_parts_sealed;
-  GPtrArray *sealed;  /* per unit, a GPtrArray of GBytes (one per part) */
+  GPtrArray *sealed; /* per unit, a GPtrArray of GBytes (one per part) */
 };
 
 /* How far a load task goes. */
@@ -85,7 +85,8 @@ tke_ceremony_new (TkeServiceClient *client, TkeCeremonyKind kind, GListModel *un
 
       g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (unit), self);
       g_list_store_append (self->units, unit);
-      g_ptr_array_add (self->sealed, g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref));
+      g_ptr_array_add (self->sealed,
+                       g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref));
     }
   return self;
 }
@@ -255,7 +256,8 @@ signers_for (TkeCeremony *self, TkeCryptoUnit *unit, guint n_first)
       gboolean reverse = self->n_done % 2 == 1;
 
       for (guint i = 0; i < self->signers->len; i++)
-        g_ptr_array_add (chosen, g_object_ref (self->signers->pdata[reverse ? self->signers->len - 1 - i : i]));
+        g_ptr_array_add (
+            chosen, g_object_ref (self->signers->pdata[reverse ? self->signers->len - 1 - i : i]));
       return chosen;
     }
   for (guint i = 0; i < n_first; i++)
@@ -318,7 +320,8 @@ unit_unreachable (TkeCryptoUnit *unit, GError **error)
 {
   if (tke_crypto_unit_get_reachable (unit))
     return FALSE;
-  g_set_error (error, TKE_ERROR, TKE_ERROR_NETWORK, _ ("Crypto unit %u does not answer. Try again later."),
+  g_set_error (error, TKE_ERROR, TKE_ERROR_NETWORK,
+               _ ("Crypto unit %u does not answer. Try again later."),
                tke_crypto_unit_get_number (unit));
   return TRUE;
 }
@@ -333,7 +336,8 @@ on_importer (GObject *source, GAsyncResult *result, gpointer user_data)
   GError *error = NULL;
   GBytes *importer;
 
-  importer = tke_service_client_generate_importer_key_finish (TKE_SERVICE_CLIENT (source), result, &error);
+  importer =
+      tke_service_client_generate_importer_key_finish (TKE_SERVICE_CLIENT (source), result, &error);
   if (importer == NULL)
     {
       fail_at (unit_at (self, self->cursor), task, error);
@@ -369,8 +373,8 @@ prepare_next_unit (GTask *task)
     }
   signers = signers_for (self, unit, 1);
   progress_at (self, unit, _ ("generating an importer key…"));
-  tke_service_client_generate_importer_key_async (self->client, unit, signers, g_task_get_cancellable (task),
-                                                  on_importer, task);
+  tke_service_client_generate_importer_key_async (self->client, unit, signers,
+                                                  g_task_get_cancellable (task), on_importer, task);
 }
 
 static void seal_for_next_unit (GTask *task);
@@ -432,8 +436,8 @@ seal_for_next_unit (GTask *task)
   progress_at (self, unit, _ ("sealing key part %u of %u (%s)…"), part + 1, n_parts,
                tke_key_part_source_get_description (source));
   aad = tke_service_client_key_part_aad (unit, part + 1, n_parts);
-  tke_key_part_source_seal_async (source, self->importers->pdata[self->cursor], aad, g_task_get_cancellable (task),
-                                  on_sealed, task);
+  tke_key_part_source_seal_async (source, self->importers->pdata[self->cursor], aad,
+                                  g_task_get_cancellable (task), on_sealed, task);
 }
 
 /* What the load still needs, as far as the task's goal.  Takes @task. */
@@ -731,8 +735,12 @@ tke_ceremony_run_finish (TkeCeremony *self, GAsyncResult *result, GError **error
 }
 
 static GTask *
-load_task_new (TkeCeremony *self, LoadGoal goal, gpointer source_tag, GCancellable *cancellable,
-               GAsyncReadyCallback callback, gpointer user_data)
+load_task_new (TkeCeremony *self,
+               LoadGoal goal,
+               gpointer source_tag,
+               GCancellable *cancellable,
+               GAsyncReadyCallback callback,
+               gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
@@ -760,18 +768,19 @@ tke_ceremony_prepare_load_async (TkeCeremony *self,
   g_return_if_fail (TKE_IS_CEREMONY (self));
   g_return_if_fail (self->kind == TKE_CEREMONY_LOAD);
 
-  task = load_task_new (self, LOAD_UNTIL_PREPARED, tke_ceremony_prepare_load_async, cancellable, callback,
-                        user_data);
+  task = load_task_new (self, LOAD_UNTIL_PREPARED, tke_ceremony_prepare_load_async, cancellable,
+                        callback, user_data);
   if (n_units (self) == 0 || !check_n_parts (self, &error))
     {
       if (error == NULL)
-        g_set_error_literal (&error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                             _ ("No crypto unit is selected. Select the units of one service instance first."));
+        g_set_error_literal (
+            &error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+            _ ("No crypto unit is selected. Select the units of one service instance first."));
       g_task_return_error (task, error);
       return;
     }
-  tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->units), cancellable, on_first_refresh,
-                                          g_steal_pointer (&task));
+  tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->units), cancellable,
+                                          on_first_refresh, g_steal_pointer (&task));
 }
 
 gboolean
@@ -802,12 +811,13 @@ tke_ceremony_seal_next_part_async (TkeCeremony *self,
   g_return_if_fail (TKE_IS_KEY_PART_SOURCE (part));
   g_return_if_fail (self->kind == TKE_CEREMONY_LOAD);
 
-  task = load_task_new (self, LOAD_UNTIL_NEXT_PART_SEALED, tke_ceremony_seal_next_part_async, cancellable,
-                        callback, user_data);
+  task = load_task_new (self, LOAD_UNTIL_NEXT_PART_SEALED, tke_ceremony_seal_next_part_async,
+                        cancellable, callback, user_data);
   if (self->n_parts_sealed >= tke_ceremony_get_n_key_parts (self))
     {
       g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                               _ ("All %u key parts are sealed already."), tke_ceremony_get_n_key_parts (self));
+                               _ ("All %u key parts are sealed already."),
+                               tke_ceremony_get_n_key_parts (self));
       return;
     }
   /* The part replaces one that failed to seal. */

@@ -126,7 +126,8 @@ void tke_ceremony_seal_next_part_async (TkeCeremony *self,
                                         GAsyncReadyCallback callback,
                                         gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_ceremony_seal_next_part_finish (TkeCeremony *self, GAsyncResult *result, GError **error);
+gboolean
+tke_ceremony_seal_next_part_finish (TkeCeremony *self, GAsyncResult *result, GError **error);
 TKE_AVAILABLE_IN_ALL
 guint tke_ceremony_get_n_parts_sealed (TkeCeremony *self);
 

@@ -81,13 +81,8 @@ tke_crypto_unit_new (const char *instance_id,
                      TkeCryptoUnitType unit_type,
                      const char *location)
 {
-  return g_object_new (TKE_TYPE_CRYPTO_UNIT,
-                       "instance-id", instance_id,
-                       "hsm-id", hsm_id,
-                       "number", number,
-                       "unit-type", unit_type,
-                       "location", location,
-                       NULL);
+  return g_object_new (TKE_TYPE_CRYPTO_UNIT, "instance-id", instance_id, "hsm-id", hsm_id, "number",
+                       number, "unit-type", unit_type, "location", location, NULL);
 }
 
 const char *
@@ -133,8 +128,7 @@ tke_crypto_unit_get_selected (TkeCryptoUnit *self)
 }
 
 void
-tke_crypto_unit_set_selected (TkeCryptoUnit *self,
-                              gboolean selected)
+tke_crypto_unit_set_selected (TkeCryptoUnit *self, gboolean selected)
 {
   g_return_if_fail (TKE_IS_CRYPTO_UNIT (self));
 
@@ -160,8 +154,7 @@ tke_crypto_unit_get_reachable (TkeCryptoUnit *self)
 }
 
 void
-tke_crypto_unit_set_reachable (TkeCryptoUnit *self,
-                               gboolean reachable)
+tke_crypto_unit_set_reachable (TkeCryptoUnit *self, gboolean reachable)
 {
   g_return_if_fail (TKE_IS_CRYPTO_UNIT (self));
 
@@ -271,8 +264,7 @@ tke_crypto_unit_get_administrators (TkeCryptoUnit *self)
  * @administrators: (element-type TkeAdministrator): the installed administrators
  */
 void
-tke_crypto_unit_set_administrators (TkeCryptoUnit *self,
-                                    GPtrArray *administrators)
+tke_crypto_unit_set_administrators (TkeCryptoUnit *self, GPtrArray *administrators)
 {
   g_return_if_fail (TKE_IS_CRYPTO_UNIT (self));
   g_return_if_fail (administrators != NULL);
@@ -323,10 +315,7 @@ tke_crypto_unit_get_current_register_vp (TkeCryptoUnit *self)
 }
 
 static void
-replace_vp (TkeCryptoUnit *self,
-            char **slot,
-            const char *vp,
-            guint prop)
+replace_vp (TkeCryptoUnit *self, char **slot, const char *vp, guint prop)
 {
   if (g_strcmp0 (*slot, vp) == 0)
     return;
@@ -388,10 +377,7 @@ tke_crypto_unit_finalize (GObject *object)
 }
 
 static void
-tke_crypto_unit_get_property (GObject *object,
-                              guint prop_id,
-                              GValue *value,
-                              GParamSpec *pspec)
+tke_crypto_unit_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   TkeCryptoUnit *self = TKE_CRYPTO_UNIT (object);
 
@@ -499,27 +485,27 @@ tke_crypto_unit_class_init (TkeCryptoUnitClass *klass)
   properties[PROP_HSM_ID] = g_param_spec_string ("hsm-id", NULL, NULL, NULL, construct);
   properties[PROP_NUMBER] = g_param_spec_uint ("number", NULL, NULL, 0, G_MAXUINT, 0, construct);
   properties[PROP_UNIT_TYPE] =
-    g_param_spec_enum ("unit-type", NULL, NULL, TKE_TYPE_CRYPTO_UNIT_TYPE,
-                       TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, construct);
+      g_param_spec_enum ("unit-type", NULL, NULL, TKE_TYPE_CRYPTO_UNIT_TYPE,
+                         TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, construct);
   properties[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL, construct);
   properties[PROP_SELECTED] = g_param_spec_boolean ("selected", NULL, NULL, FALSE, rw);
   properties[PROP_REACHABLE] = g_param_spec_boolean ("reachable", NULL, NULL, TRUE, rw);
   properties[PROP_IMPRINT_MODE] = g_param_spec_boolean ("imprint-mode", NULL, NULL, FALSE, ro);
   properties[PROP_SIGNATURE_THRESHOLD] =
-    g_param_spec_uint ("signature-threshold", NULL, NULL, 0, TKE_MAX_ADMINISTRATORS, 0, ro);
+      g_param_spec_uint ("signature-threshold", NULL, NULL, 0, TKE_MAX_ADMINISTRATORS, 0, ro);
   properties[PROP_REVOCATION_THRESHOLD] =
-    g_param_spec_uint ("revocation-threshold", NULL, NULL, 0, TKE_MAX_ADMINISTRATORS, 0, ro);
+      g_param_spec_uint ("revocation-threshold", NULL, NULL, 0, TKE_MAX_ADMINISTRATORS, 0, ro);
   properties[PROP_ADMINISTRATORS] =
-    g_param_spec_object ("administrators", NULL, NULL, G_TYPE_LIST_MODEL, ro);
-  properties[PROP_NEW_REGISTER_STATE] =
-    g_param_spec_enum ("new-register-state", NULL, NULL, TKE_TYPE_NEW_REGISTER_STATE,
-                       TKE_NEW_REGISTER_EMPTY, ro);
-  properties[PROP_NEW_REGISTER_VP] = g_param_spec_string ("new-register-vp", NULL, NULL, TKE_EMPTY_VP, ro);
+      g_param_spec_object ("administrators", NULL, NULL, G_TYPE_LIST_MODEL, ro);
+  properties[PROP_NEW_REGISTER_STATE] = g_param_spec_enum (
+      "new-register-state", NULL, NULL, TKE_TYPE_NEW_REGISTER_STATE, TKE_NEW_REGISTER_EMPTY, ro);
+  properties[PROP_NEW_REGISTER_VP] =
+      g_param_spec_string ("new-register-vp", NULL, NULL, TKE_EMPTY_VP, ro);
   properties[PROP_CURRENT_REGISTER_STATE] =
-    g_param_spec_enum ("current-register-state", NULL, NULL, TKE_TYPE_CURRENT_REGISTER_STATE,
-                       TKE_CURRENT_REGISTER_EMPTY, ro);
+      g_param_spec_enum ("current-register-state", NULL, NULL, TKE_TYPE_CURRENT_REGISTER_STATE,
+                         TKE_CURRENT_REGISTER_EMPTY, ro);
   properties[PROP_CURRENT_REGISTER_VP] =
-    g_param_spec_string ("current-register-vp", NULL, NULL, TKE_EMPTY_VP, ro);
+      g_param_spec_string ("current-register-vp", NULL, NULL, TKE_EMPTY_VP, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }

@@ -43,13 +43,11 @@ const char *tke_crypto_unit_get_location (TkeCryptoUnit *self);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_crypto_unit_get_selected (TkeCryptoUnit *self);
 TKE_AVAILABLE_IN_ALL
-void tke_crypto_unit_set_selected (TkeCryptoUnit *self,
-                                   gboolean selected);
+void tke_crypto_unit_set_selected (TkeCryptoUnit *self, gboolean selected);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_crypto_unit_get_reachable (TkeCryptoUnit *self);
 TKE_AVAILABLE_IN_ALL
-void tke_crypto_unit_set_reachable (TkeCryptoUnit *self,
-                                    gboolean reachable);
+void tke_crypto_unit_set_reachable (TkeCryptoUnit *self, gboolean reachable);
 
 TKE_AVAILABLE_IN_ALL
 gboolean tke_crypto_unit_get_imprint_mode (TkeCryptoUnit *self);
@@ -69,8 +67,7 @@ void tke_crypto_unit_set_thresholds (TkeCryptoUnit *self,
 TKE_AVAILABLE_IN_ALL
 GListModel *tke_crypto_unit_get_administrators (TkeCryptoUnit *self);
 TKE_AVAILABLE_IN_ALL
-void tke_crypto_unit_set_administrators (TkeCryptoUnit *self,
-                                         GPtrArray *administrators);
+void tke_crypto_unit_set_administrators (TkeCryptoUnit *self, GPtrArray *administrators);
 
 TKE_AVAILABLE_IN_ALL
 TkeNewRegisterState tke_crypto_unit_get_new_register_state (TkeCryptoUnit *self);

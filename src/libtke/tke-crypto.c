@@ -36,8 +36,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BIO, BIO_free)
 /* Reports an OpenSSL failure with the library's reason, then clears the
  * queue so that a later error is not blamed on this one. */
 static gboolean
-set_crypto_error (GError **error,
-                  const char *what)
+set_crypto_error (GError **error, const char *what)
 {
   unsigned long code = ERR_peek_last_error ();
   char reason[256] = "";
@@ -46,8 +45,8 @@ set_crypto_error (GError **error,
     ERR_error_string_n (code, reason, sizeof reason);
   ERR_clear_error ();
 
-  g_set_error (error, TKE_ERROR, TKE_ERROR_CRYPTO,
-               _("%s failed: %s"), what, code != 0 ? reason : _("unknown error"));
+  g_set_error (error, TKE_ERROR, TKE_ERROR_CRYPTO, _ ("%s failed: %s"), what,
+               code != 0 ? reason : _ ("unknown error"));
   return FALSE;
 }
 
@@ -59,8 +58,7 @@ set_crypto_error (GError **error,
  * Returns: (transfer full): @data as lower-case hexadecimal digits
  */
 char *
-tke_crypto_hex_encode (const guint8 *data,
-                       gsize size)
+tke_crypto_hex_encode (const guint8 *data, gsize size)
 {
   static const char digits[] = "0123456789abcdef";
   char *hex = g_malloc (size * 2 + 1);
@@ -83,8 +81,7 @@ tke_crypto_hex_encode (const guint8 *data,
  * Returns: (transfer full): the bytes, or %NULL with %TKE_ERROR_INVALID_DATA
  */
 GBytes *
-tke_crypto_hex_decode (const char *hex,
-                       GError **error)
+tke_crypto_hex_decode (const char *hex, GError **error)
 {
   gsize len;
   g_autofree guint8 *bytes = NULL;
@@ -95,7 +92,7 @@ tke_crypto_hex_decode (const char *hex,
   if (len % 2 != 0)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("A hexadecimal value has an odd number of digits."));
+                           _ ("A hexadecimal value has an odd number of digits."));
       return NULL;
     }
 
@@ -108,7 +105,7 @@ tke_crypto_hex_decode (const char *hex,
       if (hi < 0 || lo < 0)
         {
           g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                               _("A hexadecimal value contains a character that is not a digit."));
+                               _ ("A hexadecimal value contains a character that is not a digit."));
           return NULL;
         }
       bytes[i] = (guint8) (hi << 4 | lo);
@@ -124,9 +121,7 @@ tke_crypto_hex_decode (const char *hex,
  * @digest: (out caller-allocates) (array fixed-size=32): the SHA-256 of @data
  */
 void
-tke_crypto_sha256 (const guint8 *data,
-                   gsize size,
-                   guint8 digest[32])
+tke_crypto_sha256 (const guint8 *data, gsize size, guint8 digest[32])
 {
   unsigned int digest_len = 32;
 
@@ -145,9 +140,7 @@ tke_crypto_sha256 (const guint8 *data,
  * Returns: %TRUE, or %FALSE with %TKE_ERROR_CRYPTO
  */
 gboolean
-tke_crypto_random_bytes (guint8 *buffer,
-                         gsize size,
-                         GError **error)
+tke_crypto_random_bytes (guint8 *buffer, gsize size, GError **error)
 {
   if (RAND_bytes (buffer, (int) size) != 1)
     return set_crypto_error (error, "RAND_bytes");
@@ -160,8 +153,7 @@ tke_crypto_random_bytes (guint8 *buffer,
  * @vp: (out caller-allocates) (array fixed-size=32): the SHA-256 of @key
  */
 void
-tke_crypto_verification_pattern (const TkeSecret *key,
-                                 guint8 vp[TKE_VP_SIZE])
+tke_crypto_verification_pattern (const TkeSecret *key, guint8 vp[TKE_VP_SIZE])
 {
   g_return_if_fail (key != NULL);
 
@@ -177,8 +169,7 @@ tke_crypto_verification_pattern (const TkeSecret *key,
  * that key's verification pattern.
  */
 void
-tke_crypto_wkid (const TkeSecret *key,
-                 guint8 wkid[TKE_WKID_SIZE])
+tke_crypto_wkid (const TkeSecret *key, guint8 wkid[TKE_WKID_SIZE])
 {
   guint8 vp[TKE_VP_SIZE];
 
@@ -195,9 +186,7 @@ tke_crypto_wkid (const TkeSecret *key,
  * Returns: (transfer full): @a XOR @b, or %NULL if the sizes differ
  */
 TkeSecret *
-tke_crypto_xor (const TkeSecret *a,
-                const TkeSecret *b,
-                GError **error)
+tke_crypto_xor (const TkeSecret *a, const TkeSecret *b, GError **error)
 {
   gsize size = tke_secret_get_size (a);
   TkeSecret *result;
@@ -206,7 +195,7 @@ tke_crypto_xor (const TkeSecret *a,
   if (size != tke_secret_get_size (b))
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("Key parts of different lengths cannot be combined."));
+                           _ ("Key parts of different lengths cannot be combined."));
       return NULL;
     }
 
@@ -246,8 +235,7 @@ tke_crypto_ec_generate (GError **error)
  * Returns: (transfer full): the uncompressed public point (133 bytes for P-521)
  */
 GBytes *
-tke_crypto_ec_public_point (EVP_PKEY *key,
-                            GError **error)
+tke_crypto_ec_public_point (EVP_PKEY *key, GError **error)
 {
   size_t len = 0;
   g_autofree guint8 *point = NULL;
@@ -271,14 +259,11 @@ tke_crypto_ec_public_point (EVP_PKEY *key,
 }
 
 static EVP_PKEY *
-public_key_from_point (const char *group,
-                       const guint8 *point,
-                       gsize size,
-                       GError **error)
+public_key_from_point (const char *group, const guint8 *point, gsize size, GError **error)
 {
-  g_autoptr(OSSL_PARAM_BLD) builder = OSSL_PARAM_BLD_new ();
-  g_autoptr(OSSL_PARAM) params = NULL;
-  g_autoptr(EVP_PKEY_CTX) ctx = NULL;
+  g_autoptr (OSSL_PARAM_BLD) builder = OSSL_PARAM_BLD_new ();
+  g_autoptr (OSSL_PARAM) params = NULL;
+  g_autoptr (EVP_PKEY_CTX) ctx = NULL;
   EVP_PKEY *key = NULL;
 
   if (builder == NULL ||
@@ -296,7 +281,7 @@ public_key_from_point (const char *group,
     {
       ERR_clear_error ();
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("The public key is not a valid point on the curve."));
+                           _ ("The public key is not a valid point on the curve."));
       return NULL;
     }
 
@@ -312,9 +297,7 @@ public_key_from_point (const char *group,
  * Returns: (transfer full): the public key, or %NULL if @point is not on the curve
  */
 EVP_PKEY *
-tke_crypto_ec_public_key_from_point (const guint8 *point,
-                                     gsize size,
-                                     GError **error)
+tke_crypto_ec_public_key_from_point (const guint8 *point, gsize size, GError **error)
 {
   g_return_val_if_fail (point != NULL, NULL);
 
@@ -329,10 +312,9 @@ tke_crypto_ec_public_key_from_point (const guint8 *point,
  * Returns: (transfer full): the PKCS#8 PEM text, in secure memory, without a terminating NUL
  */
 TkeSecret *
-tke_crypto_ec_private_key_to_pem (EVP_PKEY *key,
-                                  GError **error)
+tke_crypto_ec_private_key_to_pem (EVP_PKEY *key, GError **error)
 {
-  g_autoptr(BIO) bio = BIO_new (BIO_s_secmem ());
+  g_autoptr (BIO) bio = BIO_new (BIO_s_secmem ());
   char *data = NULL;
   long len;
 
@@ -354,22 +336,24 @@ tke_crypto_ec_private_key_to_pem (EVP_PKEY *key,
  * Returns: (transfer full): the P-521 private key, or %NULL
  */
 EVP_PKEY *
-tke_crypto_ec_private_key_from_pem (const TkeSecret *pem,
-                                    GError **error)
+tke_crypto_ec_private_key_from_pem (const TkeSecret *pem, GError **error)
 {
-  g_autoptr(BIO) bio = BIO_new_mem_buf (tke_secret_get_data (pem), (int) tke_secret_get_size (pem));
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr (BIO) bio =
+      BIO_new_mem_buf (tke_secret_get_data (pem), (int) tke_secret_get_size (pem));
+  g_autoptr (EVP_PKEY) key = NULL;
   char group[32] = "";
 
   if (bio != NULL)
     key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
   if (key == NULL ||
-      !EVP_PKEY_get_utf8_string_param (key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, NULL) ||
-      (g_ascii_strcasecmp (group, EC_GROUP_NAME) != 0 && g_ascii_strcasecmp (group, "secp521r1") != 0))
+      !EVP_PKEY_get_utf8_string_param (key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       NULL) ||
+      (g_ascii_strcasecmp (group, EC_GROUP_NAME) != 0 &&
+       g_ascii_strcasecmp (group, "secp521r1") != 0))
     {
       ERR_clear_error ();
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("The private key is not a P-521 key in PEM format."));
+                           _ ("The private key is not a P-521 key in PEM format."));
       return NULL;
     }
 
@@ -383,11 +367,9 @@ tke_crypto_ec_private_key_from_pem (const TkeSecret *pem,
  * @error: return location for a #GError
  */
 gboolean
-tke_crypto_ski (EVP_PKEY *key,
-                guint8 ski[TKE_SKI_SIZE],
-                GError **error)
+tke_crypto_ski (EVP_PKEY *key, guint8 ski[TKE_SKI_SIZE], GError **error)
 {
-  g_autoptr(GBytes) point = tke_crypto_ec_public_point (key, error);
+  g_autoptr (GBytes) point = tke_crypto_ec_public_point (key, error);
   gsize size;
   const guint8 *data;
 
@@ -409,12 +391,9 @@ tke_crypto_ski (EVP_PKEY *key,
  * Returns: (transfer full): a DER ECDSA-Sig-Value over SHA-512 of @data
  */
 GBytes *
-tke_crypto_sign (EVP_PKEY *key,
-                 const guint8 *data,
-                 gsize size,
-                 GError **error)
+tke_crypto_sign (EVP_PKEY *key, const guint8 *data, gsize size, GError **error)
 {
-  g_autoptr(EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
+  g_autoptr (EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
   g_autofree guint8 *signature = NULL;
   size_t signature_len = 0;
 
@@ -455,7 +434,7 @@ tke_crypto_verify (EVP_PKEY *key,
                    gsize signature_size,
                    GError **error)
 {
-  g_autoptr(EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
+  g_autoptr (EVP_MD_CTX) ctx = EVP_MD_CTX_new ();
 
   if (ctx == NULL || EVP_DigestVerifyInit (ctx, NULL, EVP_sha512 (), NULL, key) != 1)
     return set_crypto_error (error, "Verifying a signature");
@@ -464,7 +443,7 @@ tke_crypto_verify (EVP_PKEY *key,
     {
       ERR_clear_error ();
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INTEGRITY,
-                           _("The signature does not verify."));
+                           _ ("The signature does not verify."));
       return FALSE;
     }
 
@@ -474,16 +453,13 @@ tke_crypto_verify (EVP_PKEY *key,
 /* Sealing */
 
 static TkeSecret *
-ecdh_shared_secret (EVP_PKEY *own,
-                    EVP_PKEY *peer,
-                    GError **error)
+ecdh_shared_secret (EVP_PKEY *own, EVP_PKEY *peer, GError **error)
 {
-  g_autoptr(EVP_PKEY_CTX) ctx = EVP_PKEY_CTX_new_from_pkey (NULL, own, NULL);
-  g_autoptr(TkeSecret) secret = NULL;
+  g_autoptr (EVP_PKEY_CTX) ctx = EVP_PKEY_CTX_new_from_pkey (NULL, own, NULL);
+  g_autoptr (TkeSecret) secret = NULL;
   size_t len = 0;
 
-  if (ctx == NULL || EVP_PKEY_derive_init (ctx) <= 0 ||
-      EVP_PKEY_derive_set_peer (ctx, peer) <= 0 ||
+  if (ctx == NULL || EVP_PKEY_derive_init (ctx) <= 0 || EVP_PKEY_derive_set_peer (ctx, peer) <= 0 ||
       EVP_PKEY_derive (ctx, NULL, &len) <= 0)
     {
       set_crypto_error (error, "ECDH");
@@ -503,14 +479,11 @@ ecdh_shared_secret (EVP_PKEY *own,
 /* The sealing key is bound to both public points, so a sealed part can
  * neither be redirected to another unit nor have its ephemeral key swapped. */
 static TkeSecret *
-derive_seal_key (EVP_PKEY *own,
-                 EVP_PKEY *peer,
-                 GBytes *ephemeral_point,
-                 GBytes *recipient_point,
-                 GError **error)
+derive_seal_key (
+    EVP_PKEY *own, EVP_PKEY *peer, GBytes *ephemeral_point, GBytes *recipient_point, GError **error)
 {
-  g_autoptr(TkeSecret) shared = ecdh_shared_secret (own, peer, error);
-  g_autoptr(GByteArray) salt = g_byte_array_new ();
+  g_autoptr (TkeSecret) shared = ecdh_shared_secret (own, peer, error);
+  g_autoptr (GByteArray) salt = g_byte_array_new ();
   gsize size;
   const guint8 *data;
 
@@ -522,9 +495,8 @@ derive_seal_key (EVP_PKEY *own,
   data = g_bytes_get_data (recipient_point, &size);
   g_byte_array_append (salt, data, size);
 
-  return tke_crypto_hkdf_sha256 (shared, salt->data, salt->len,
-                                 (const guint8 *) SEAL_INFO, strlen (SEAL_INFO),
-                                 32, error);
+  return tke_crypto_hkdf_sha256 (shared, salt->data, salt->len, (const guint8 *) SEAL_INFO,
+                                 strlen (SEAL_INFO), 32, error);
 }
 
 /**
@@ -548,13 +520,13 @@ tke_crypto_seal (EVP_PKEY *recipient,
                  const TkeSecret *plaintext,
                  GError **error)
 {
-  g_autoptr(EVP_PKEY_CTX) gen = EVP_PKEY_CTX_new_from_pkey (NULL, recipient, NULL);
-  g_autoptr(EVP_PKEY) ephemeral = NULL;
-  g_autoptr(GBytes) ephemeral_point = NULL;
-  g_autoptr(GBytes) recipient_point = NULL;
-  g_autoptr(TkeSecret) key = NULL;
-  g_autoptr(GBytes) ciphertext = NULL;
-  g_autoptr(GByteArray) sealed = g_byte_array_new ();
+  g_autoptr (EVP_PKEY_CTX) gen = EVP_PKEY_CTX_new_from_pkey (NULL, recipient, NULL);
+  g_autoptr (EVP_PKEY) ephemeral = NULL;
+  g_autoptr (GBytes) ephemeral_point = NULL;
+  g_autoptr (GBytes) recipient_point = NULL;
+  g_autoptr (TkeSecret) key = NULL;
+  g_autoptr (GBytes) ciphertext = NULL;
+  g_autoptr (GByteArray) sealed = g_byte_array_new ();
   guint8 version = SEAL_VERSION;
   guint8 nonce[TKE_GCM_NONCE_SIZE];
   gsize size;
@@ -568,13 +540,14 @@ tke_crypto_seal (EVP_PKEY *recipient,
 
   if ((ephemeral_point = tke_crypto_ec_public_point (ephemeral, error)) == NULL ||
       (recipient_point = tke_crypto_ec_public_point (recipient, error)) == NULL ||
-      (key = derive_seal_key (ephemeral, recipient, ephemeral_point, recipient_point, error)) == NULL ||
+      (key = derive_seal_key (ephemeral, recipient, ephemeral_point, recipient_point, error)) ==
+          NULL ||
       !tke_crypto_random_bytes (nonce, sizeof nonce, error))
     return NULL;
 
-  ciphertext = tke_crypto_aes_gcm_encrypt (key, nonce, aad, aad_size,
-                                           tke_secret_get_data (plaintext),
-                                           tke_secret_get_size (plaintext), error);
+  ciphertext =
+      tke_crypto_aes_gcm_encrypt (key, nonce, aad, aad_size, tke_secret_get_data (plaintext),
+                                  tke_secret_get_size (plaintext), error);
   if (ciphertext == NULL)
     return NULL;
 
@@ -608,10 +581,10 @@ tke_crypto_open (EVP_PKEY *recipient,
                  gsize sealed_size,
                  GError **error)
 {
-  g_autoptr(GBytes) recipient_point = NULL;
-  g_autoptr(GBytes) ephemeral_point = NULL;
-  g_autoptr(EVP_PKEY) ephemeral = NULL;
-  g_autoptr(TkeSecret) key = NULL;
+  g_autoptr (GBytes) recipient_point = NULL;
+  g_autoptr (GBytes) ephemeral_point = NULL;
+  g_autoptr (EVP_PKEY) ephemeral = NULL;
+  g_autoptr (TkeSecret) key = NULL;
   char group[32] = "";
   gsize point_size;
   gsize header;
@@ -624,7 +597,7 @@ tke_crypto_open (EVP_PKEY *recipient,
   if (sealed_size < header + TKE_GCM_TAG_SIZE || sealed[0] != SEAL_VERSION)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("The sealed key part is malformed."));
+                           _ ("The sealed key part is malformed."));
       return NULL;
     }
 
@@ -638,15 +611,14 @@ tke_crypto_open (EVP_PKEY *recipient,
   if (key == NULL)
     return NULL;
 
-  return tke_crypto_aes_gcm_decrypt (key, sealed + 1 + point_size, aad, aad_size,
-                                     sealed + header, sealed_size - header, error);
+  return tke_crypto_aes_gcm_decrypt (key, sealed + 1 + point_size, aad, aad_size, sealed + header,
+                                     sealed_size - header, error);
 }
 
 /* Key wrap with padding */
 
 static const EVP_CIPHER *
-kwp_cipher_for (const TkeSecret *kek,
-                GError **error)
+kwp_cipher_for (const TkeSecret *kek, GError **error)
 {
   switch (tke_secret_get_size (kek))
     {
@@ -658,7 +630,7 @@ kwp_cipher_for (const TkeSecret *kek,
       return EVP_aes_256_wrap_pad ();
     default:
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("A key-encrypting key must be 128, 192 or 256 bits long."));
+                           _ ("A key-encrypting key must be 128, 192 or 256 bits long."));
       return NULL;
     }
 }
@@ -673,13 +645,10 @@ kwp_cipher_for (const TkeSecret *kek,
  * Returns: (transfer full): the RFC 5649 wrapping of @plaintext
  */
 GBytes *
-tke_crypto_kwp_wrap (const TkeSecret *kek,
-                     const guint8 *plaintext,
-                     gsize size,
-                     GError **error)
+tke_crypto_kwp_wrap (const TkeSecret *kek, const guint8 *plaintext, gsize size, GError **error)
 {
   const EVP_CIPHER *cipher = kwp_cipher_for (kek, error);
-  g_autoptr(EVP_CIPHER_CTX) ctx = NULL;
+  g_autoptr (EVP_CIPHER_CTX) ctx = NULL;
   g_autofree guint8 *out = NULL;
   int out_len = 0;
 
@@ -688,7 +657,7 @@ tke_crypto_kwp_wrap (const TkeSecret *kek,
   if (size == 0 || size > G_MAXINT - 16)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("Nothing to wrap, or too much."));
+                           _ ("Nothing to wrap, or too much."));
       return NULL;
     }
 
@@ -716,14 +685,11 @@ tke_crypto_kwp_wrap (const TkeSecret *kek,
  *   %TKE_ERROR_INTEGRITY when the integrity check fails (wrong KEK or tampered)
  */
 TkeSecret *
-tke_crypto_kwp_unwrap (const TkeSecret *kek,
-                       const guint8 *wrapped,
-                       gsize size,
-                       GError **error)
+tke_crypto_kwp_unwrap (const TkeSecret *kek, const guint8 *wrapped, gsize size, GError **error)
 {
   const EVP_CIPHER *cipher = kwp_cipher_for (kek, error);
-  g_autoptr(EVP_CIPHER_CTX) ctx = NULL;
-  g_autoptr(TkeSecret) buffer = NULL;
+  g_autoptr (EVP_CIPHER_CTX) ctx = NULL;
+  g_autoptr (TkeSecret) buffer = NULL;
   int out_len = 0;
 
   if (cipher == NULL)
@@ -731,7 +697,7 @@ tke_crypto_kwp_unwrap (const TkeSecret *kek,
   if (size < 16 || size % 8 != 0 || size > G_MAXINT)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("A wrapped key must be a multiple of 8 bytes and at least 16."));
+                           _ ("A wrapped key must be a multiple of 8 bytes and at least 16."));
       return NULL;
     }
 
@@ -743,12 +709,14 @@ tke_crypto_kwp_unwrap (const TkeSecret *kek,
       return NULL;
     }
 
-  if (EVP_DecryptUpdate (ctx, tke_secret_get_mutable_data (buffer), &out_len, wrapped, (int) size) != 1 ||
+  if (EVP_DecryptUpdate (ctx, tke_secret_get_mutable_data (buffer), &out_len, wrapped,
+                         (int) size) != 1 ||
       out_len <= 0)
     {
       ERR_clear_error ();
-      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INTEGRITY,
-                           _("The wrapped key does not unwrap: wrong key, or the data was altered."));
+      g_set_error_literal (
+          error, TKE_ERROR, TKE_ERROR_INTEGRITY,
+          _ ("The wrapped key does not unwrap: wrong key, or the data was altered."));
       return NULL;
     }
 
@@ -774,11 +742,10 @@ struct _TkeKwpContext
  * Returns: (transfer full): a context for many wraps and unwraps under @kek
  */
 TkeKwpContext *
-tke_crypto_kwp_context_new (const TkeSecret *kek,
-                            GError **error)
+tke_crypto_kwp_context_new (const TkeSecret *kek, GError **error)
 {
   const EVP_CIPHER *cipher = kwp_cipher_for (kek, error);
-  g_autoptr(TkeKwpContext) self = NULL;
+  g_autoptr (TkeKwpContext) self = NULL;
 
   if (cipher == NULL)
     return NULL;
@@ -834,7 +801,7 @@ tke_crypto_kwp_context_wrap (TkeKwpContext *self,
   if (size == 0 || size > G_MAXINT - 16 || out_size < needed)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("Nothing to wrap, or too much."));
+                           _ ("Nothing to wrap, or too much."));
       return -1;
     }
 
@@ -875,7 +842,7 @@ tke_crypto_kwp_context_unwrap (TkeKwpContext *self,
   if (size < 16 || size % 8 != 0 || size > G_MAXINT || out_size < size)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("A wrapped key must be a multiple of 8 bytes and at least 16."));
+                           _ ("A wrapped key must be a multiple of 8 bytes and at least 16."));
       return -1;
     }
 
@@ -883,8 +850,9 @@ tke_crypto_kwp_context_unwrap (TkeKwpContext *self,
     {
       ERR_clear_error ();
       OPENSSL_cleanse (out, out_size);
-      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INTEGRITY,
-                           _("The wrapped key does not unwrap: wrong key, or the data was altered."));
+      g_set_error_literal (
+          error, TKE_ERROR, TKE_ERROR_INTEGRITY,
+          _ ("The wrapped key does not unwrap: wrong key, or the data was altered."));
       return -1;
     }
 
@@ -914,7 +882,7 @@ tke_crypto_aes_gcm_encrypt (const TkeSecret *key,
                             gsize size,
                             GError **error)
 {
-  g_autoptr(EVP_CIPHER_CTX) ctx = EVP_CIPHER_CTX_new ();
+  g_autoptr (EVP_CIPHER_CTX) ctx = EVP_CIPHER_CTX_new ();
   g_autofree guint8 *out = g_malloc (size + TKE_GCM_TAG_SIZE);
   int len = 0;
   int final_len = 0;
@@ -922,11 +890,12 @@ tke_crypto_aes_gcm_encrypt (const TkeSecret *key,
   if (tke_secret_get_size (key) != 32)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("AES-256-GCM needs a 256-bit key."));
+                           _ ("AES-256-GCM needs a 256-bit key."));
       return NULL;
     }
 
-  if (ctx == NULL || EVP_EncryptInit_ex2 (ctx, EVP_aes_256_gcm (), tke_secret_get_data (key), nonce, NULL) != 1 ||
+  if (ctx == NULL ||
+      EVP_EncryptInit_ex2 (ctx, EVP_aes_256_gcm (), tke_secret_get_data (key), nonce, NULL) != 1 ||
       (aad_size > 0 && EVP_EncryptUpdate (ctx, NULL, &len, aad, (int) aad_size) != 1) ||
       EVP_EncryptUpdate (ctx, out, &len, plaintext, (int) size) != 1 ||
       EVP_EncryptFinal_ex (ctx, out + len, &final_len) != 1 ||
@@ -960,8 +929,8 @@ tke_crypto_aes_gcm_decrypt (const TkeSecret *key,
                             gsize size,
                             GError **error)
 {
-  g_autoptr(EVP_CIPHER_CTX) ctx = EVP_CIPHER_CTX_new ();
-  g_autoptr(TkeSecret) out = NULL;
+  g_autoptr (EVP_CIPHER_CTX) ctx = EVP_CIPHER_CTX_new ();
+  g_autoptr (TkeSecret) out = NULL;
   gsize body = size - TKE_GCM_TAG_SIZE;
   int len = 0;
   int final_len = 0;
@@ -969,21 +938,24 @@ tke_crypto_aes_gcm_decrypt (const TkeSecret *key,
   if (tke_secret_get_size (key) != 32)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("AES-256-GCM needs a 256-bit key."));
+                           _ ("AES-256-GCM needs a 256-bit key."));
       return NULL;
     }
   if (size <= TKE_GCM_TAG_SIZE)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                           _("The encrypted data is too short."));
+                           _ ("The encrypted data is too short."));
       return NULL;
     }
 
   out = tke_secret_new (body);
-  if (ctx == NULL || EVP_DecryptInit_ex2 (ctx, EVP_aes_256_gcm (), tke_secret_get_data (key), nonce, NULL) != 1 ||
+  if (ctx == NULL ||
+      EVP_DecryptInit_ex2 (ctx, EVP_aes_256_gcm (), tke_secret_get_data (key), nonce, NULL) != 1 ||
       (aad_size > 0 && EVP_DecryptUpdate (ctx, NULL, &len, aad, (int) aad_size) != 1) ||
-      EVP_DecryptUpdate (ctx, tke_secret_get_mutable_data (out), &len, ciphertext, (int) body) != 1 ||
-      EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_GCM_SET_TAG, TKE_GCM_TAG_SIZE, (void *) (ciphertext + body)) != 1)
+      EVP_DecryptUpdate (ctx, tke_secret_get_mutable_data (out), &len, ciphertext, (int) body) !=
+          1 ||
+      EVP_CIPHER_CTX_ctrl (ctx, EVP_CTRL_GCM_SET_TAG, TKE_GCM_TAG_SIZE,
+                           (void *) (ciphertext + body)) != 1)
     {
       set_crypto_error (error, "AES-GCM decryption");
       return NULL;
@@ -992,8 +964,9 @@ tke_crypto_aes_gcm_decrypt (const TkeSecret *key,
   if (EVP_DecryptFinal_ex (ctx, tke_secret_get_mutable_data (out) + len, &final_len) != 1)
     {
       ERR_clear_error ();
-      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INTEGRITY,
-                           _("The encrypted data does not authenticate: wrong key, or it was altered."));
+      g_set_error_literal (
+          error, TKE_ERROR, TKE_ERROR_INTEGRITY,
+          _ ("The encrypted data does not authenticate: wrong key, or it was altered."));
       return NULL;
     }
 
@@ -1003,14 +976,11 @@ tke_crypto_aes_gcm_decrypt (const TkeSecret *key,
 /* Key derivation */
 
 static TkeSecret *
-run_kdf (const char *name,
-         const OSSL_PARAM *params,
-         gsize out_size,
-         GError **error)
+run_kdf (const char *name, const OSSL_PARAM *params, gsize out_size, GError **error)
 {
-  g_autoptr(EVP_KDF) kdf = EVP_KDF_fetch (NULL, name, NULL);
-  g_autoptr(EVP_KDF_CTX) ctx = NULL;
-  g_autoptr(TkeSecret) out = tke_secret_new (out_size);
+  g_autoptr (EVP_KDF) kdf = EVP_KDF_fetch (NULL, name, NULL);
+  g_autoptr (EVP_KDF_CTX) ctx = NULL;
+  g_autoptr (TkeSecret) out = tke_secret_new (out_size);
 
   if (kdf == NULL || (ctx = EVP_KDF_CTX_new (kdf)) == NULL ||
       EVP_KDF_derive (ctx, tke_secret_get_mutable_data (out), out_size, params) != 1)
@@ -1045,7 +1015,8 @@ tke_crypto_hkdf_sha256 (const TkeSecret *ikm,
 {
   OSSL_PARAM params[] = {
     OSSL_PARAM_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0),
-    OSSL_PARAM_octet_string (OSSL_KDF_PARAM_KEY, (void *) tke_secret_get_data (ikm), tke_secret_get_size (ikm)),
+    OSSL_PARAM_octet_string (OSSL_KDF_PARAM_KEY, (void *) tke_secret_get_data (ikm),
+                             tke_secret_get_size (ikm)),
     OSSL_PARAM_octet_string (OSSL_KDF_PARAM_SALT, (void *) salt, salt_size),
     OSSL_PARAM_octet_string (OSSL_KDF_PARAM_INFO, (void *) info, info_size),
     OSSL_PARAM_END,
@@ -1079,7 +1050,8 @@ tke_crypto_pbkdf2_sha256 (const TkeSecret *password,
   int lower_bound_checks_off = 1;
   OSSL_PARAM params[] = {
     OSSL_PARAM_utf8_string (OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0),
-    OSSL_PARAM_octet_string (OSSL_KDF_PARAM_PASSWORD, (void *) tke_secret_get_data (password), tke_secret_get_size (password)),
+    OSSL_PARAM_octet_string (OSSL_KDF_PARAM_PASSWORD, (void *) tke_secret_get_data (password),
+                             tke_secret_get_size (password)),
     OSSL_PARAM_octet_string (OSSL_KDF_PARAM_SALT, (void *) salt, salt_size),
     OSSL_PARAM_uint64 (OSSL_KDF_PARAM_ITER, &iter),
     OSSL_PARAM_int (OSSL_KDF_PARAM_PKCS5, &lower_bound_checks_off),
@@ -1117,7 +1089,8 @@ tke_crypto_scrypt (const TkeSecret *password,
   uint32_t parallelism = p;
   uint64_t max_memory = G_GUINT64_CONSTANT (1) << 31;
   OSSL_PARAM params[] = {
-    OSSL_PARAM_octet_string (OSSL_KDF_PARAM_PASSWORD, (void *) tke_secret_get_data (password), tke_secret_get_size (password)),
+    OSSL_PARAM_octet_string (OSSL_KDF_PARAM_PASSWORD, (void *) tke_secret_get_data (password),
+                             tke_secret_get_size (password)),
     OSSL_PARAM_octet_string (OSSL_KDF_PARAM_SALT, (void *) salt, salt_size),
     OSSL_PARAM_uint64 (OSSL_KDF_PARAM_SCRYPT_N, &cost),
     OSSL_PARAM_uint32 (OSSL_KDF_PARAM_SCRYPT_R, &block_size),

@@ -30,57 +30,37 @@ G_BEGIN_DECLS
 
 /* Hex and digests */
 TKE_AVAILABLE_IN_ALL
-char *tke_crypto_hex_encode (const guint8 *data,
-                             gsize size);
+char *tke_crypto_hex_encode (const guint8 *data, gsize size);
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_crypto_hex_decode (const char *hex,
-                               GError **error);
+GBytes *tke_crypto_hex_decode (const char *hex, GError **error);
 TKE_AVAILABLE_IN_ALL
-void tke_crypto_sha256 (const guint8 *data,
-                        gsize size,
-                        guint8 digest[32]);
+void tke_crypto_sha256 (const guint8 *data, gsize size, guint8 digest[32]);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_crypto_random_bytes (guint8 *buffer,
-                                  gsize size,
-                                  GError **error);
+gboolean tke_crypto_random_bytes (guint8 *buffer, gsize size, GError **error);
 
 /* Master keys */
 TKE_AVAILABLE_IN_ALL
-void tke_crypto_verification_pattern (const TkeSecret *key,
-                                      guint8 vp[TKE_VP_SIZE]);
+void tke_crypto_verification_pattern (const TkeSecret *key, guint8 vp[TKE_VP_SIZE]);
 TKE_AVAILABLE_IN_ALL
-void tke_crypto_wkid (const TkeSecret *key,
-                      guint8 wkid[TKE_WKID_SIZE]);
+void tke_crypto_wkid (const TkeSecret *key, guint8 wkid[TKE_WKID_SIZE]);
 TKE_AVAILABLE_IN_ALL
-TkeSecret *tke_crypto_xor (const TkeSecret *a,
-                           const TkeSecret *b,
-                           GError **error);
+TkeSecret *tke_crypto_xor (const TkeSecret *a, const TkeSecret *b, GError **error);
 
 /* ECDSA P-521 with SHA-512 */
 TKE_AVAILABLE_IN_ALL
 EVP_PKEY *tke_crypto_ec_generate (GError **error);
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_crypto_ec_public_point (EVP_PKEY *key,
-                                    GError **error);
+GBytes *tke_crypto_ec_public_point (EVP_PKEY *key, GError **error);
 TKE_AVAILABLE_IN_ALL
-EVP_PKEY *tke_crypto_ec_public_key_from_point (const guint8 *point,
-                                               gsize size,
-                                               GError **error);
+EVP_PKEY *tke_crypto_ec_public_key_from_point (const guint8 *point, gsize size, GError **error);
 TKE_AVAILABLE_IN_ALL
-TkeSecret *tke_crypto_ec_private_key_to_pem (EVP_PKEY *key,
-                                             GError **error);
+TkeSecret *tke_crypto_ec_private_key_to_pem (EVP_PKEY *key, GError **error);
 TKE_AVAILABLE_IN_ALL
-EVP_PKEY *tke_crypto_ec_private_key_from_pem (const TkeSecret *pem,
-                                              GError **error);
+EVP_PKEY *tke_crypto_ec_private_key_from_pem (const TkeSecret *pem, GError **error);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_crypto_ski (EVP_PKEY *key,
-                         guint8 ski[TKE_SKI_SIZE],
-                         GError **error);
+gboolean tke_crypto_ski (EVP_PKEY *key, guint8 ski[TKE_SKI_SIZE], GError **error);
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_crypto_sign (EVP_PKEY *key,
-                         const guint8 *data,
-                         gsize size,
-                         GError **error);
+GBytes *tke_crypto_sign (EVP_PKEY *key, const guint8 *data, gsize size, GError **error);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_crypto_verify (EVP_PKEY *key,
                             const guint8 *data,
@@ -108,23 +88,18 @@ TkeSecret *tke_crypto_open (EVP_PKEY *recipient,
 /* AES-256 key wrap with padding (RFC 5649); the KEK may also be 128 or
  * 192 bits, for the RFC's own test vectors. */
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_crypto_kwp_wrap (const TkeSecret *kek,
-                             const guint8 *plaintext,
-                             gsize size,
-                             GError **error);
+GBytes *
+tke_crypto_kwp_wrap (const TkeSecret *kek, const guint8 *plaintext, gsize size, GError **error);
 TKE_AVAILABLE_IN_ALL
-TkeSecret *tke_crypto_kwp_unwrap (const TkeSecret *kek,
-                                  const guint8 *wrapped,
-                                  gsize size,
-                                  GError **error);
+TkeSecret *
+tke_crypto_kwp_unwrap (const TkeSecret *kek, const guint8 *wrapped, gsize size, GError **error);
 
 /* A reusable key-wrap context for bulk rewrapping: the KEK's key schedule
  * is set up once, each call wraps or unwraps one key. */
 typedef struct _TkeKwpContext TkeKwpContext;
 
 TKE_AVAILABLE_IN_ALL
-TkeKwpContext *tke_crypto_kwp_context_new (const TkeSecret *kek,
-                                           GError **error);
+TkeKwpContext *tke_crypto_kwp_context_new (const TkeSecret *kek, GError **error);
 TKE_AVAILABLE_IN_ALL
 void tke_crypto_kwp_context_free (TkeKwpContext *self);
 TKE_AVAILABLE_IN_ALL

@@ -7,4 +7,4 @@
 
 #include "tke-error.h"
 
-G_DEFINE_QUARK (tke-error-quark, tke_error)
+G_DEFINE_QUARK (tke - error - quark, tke_error)

@@ -63,9 +63,7 @@ tke_key_part_source_seal_async (TkeKeyPartSource *self,
  * Returns: (transfer full): the sealed part (see tke_crypto_seal()), or %NULL
  */
 GBytes *
-tke_key_part_source_seal_finish (TkeKeyPartSource *self,
-                                 GAsyncResult *result,
-                                 GError **error)
+tke_key_part_source_seal_finish (TkeKeyPartSource *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (TKE_IS_KEY_PART_SOURCE (self), NULL);
   return TKE_KEY_PART_SOURCE_GET_IFACE (self)->seal_finish (self, result, error);

@@ -45,9 +45,7 @@ struct _TkeKeyPartSourceInterface
                       GCancellable *cancellable,
                       GAsyncReadyCallback callback,
                       gpointer user_data);
-  GBytes *(*seal_finish) (TkeKeyPartSource *self,
-                          GAsyncResult *result,
-                          GError **error);
+  GBytes *(*seal_finish) (TkeKeyPartSource *self, GAsyncResult *result, GError **error);
 };
 
 TKE_AVAILABLE_IN_ALL
@@ -62,8 +60,7 @@ void tke_key_part_source_seal_async (TkeKeyPartSource *self,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_key_part_source_seal_finish (TkeKeyPartSource *self,
-                                         GAsyncResult *result,
-                                         GError **error);
+GBytes *
+tke_key_part_source_seal_finish (TkeKeyPartSource *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

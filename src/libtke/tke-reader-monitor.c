@@ -141,25 +141,23 @@ event_free (gpointer data)
 }
 
 static guint
-index_for_name (TkeReaderMonitor *self,
-                const char *name)
+index_for_name (TkeReaderMonitor *self, const char *name)
 {
   for (guint i = 0; i < 2; i++)
-    if (self->prefix[i] != NULL && *self->prefix[i] != '\0' && g_str_has_prefix (name, self->prefix[i]))
+    if (self->prefix[i] != NULL && *self->prefix[i] != '\0' &&
+        g_str_has_prefix (name, self->prefix[i]))
       return i + 1;
   return 0;
 }
 
 static TkeReader *
-find_reader (TkeReaderMonitor *self,
-             const char *name,
-             guint *position)
+find_reader (TkeReaderMonitor *self, const char *name, guint *position)
 {
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->readers));
 
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(TkeReader) reader = g_list_model_get_item (G_LIST_MODEL (self->readers), i);
+      g_autoptr (TkeReader) reader = g_list_model_get_item (G_LIST_MODEL (self->readers), i);
 
       if (g_strcmp0 (tke_reader_get_name (reader), name) == 0)
         {
@@ -171,18 +169,14 @@ find_reader (TkeReaderMonitor *self,
 }
 
 static void
-set_card (TkeReaderMonitor *self,
-          TkeReader *reader,
-          gboolean present,
-          GBytes *atr)
+set_card (TkeReaderMonitor *self, TkeReader *reader, gboolean present, GBytes *atr)
 {
   if (tke_reader_set_card (reader, present, atr))
     g_signal_emit (self, signals[present ? SIGNAL_CARD_INSERTED : SIGNAL_CARD_REMOVED], 0, reader);
 }
 
 static void
-apply_event (TkeReaderMonitor *self,
-             Event *e)
+apply_event (TkeReaderMonitor *self, Event *e)
 {
   guint position = 0;
   TkeReader *reader = e->name != NULL ? find_reader (self, e->name, &position) : NULL;
@@ -192,7 +186,7 @@ apply_event (TkeReaderMonitor *self,
     case EVENT_ADDED:
       if (reader == NULL)
         {
-          g_autoptr(TkeReader) added = tke_reader_new (e->name, index_for_name (self, e->name));
+          g_autoptr (TkeReader) added = tke_reader_new (e->name, index_for_name (self, e->name));
 
           g_list_store_append (self->readers, added);
           g_signal_emit (self, signals[SIGNAL_READER_ADDED], 0, added);
@@ -201,7 +195,7 @@ apply_event (TkeReaderMonitor *self,
     case EVENT_REMOVED:
       if (reader != NULL)
         {
-          g_autoptr(TkeReader) removed = g_object_ref (reader);
+          g_autoptr (TkeReader) removed = g_object_ref (reader);
 
           set_card (self, removed, FALSE, NULL);
           g_list_store_remove (self->readers, position);
@@ -228,7 +222,7 @@ static gboolean
 deliver_event (gpointer data)
 {
   Event *e = data;
-  g_autoptr(TkeReaderMonitor) self = g_weak_ref_get (&e->worker->monitor);
+  g_autoptr (TkeReaderMonitor) self = g_weak_ref_get (&e->worker->monitor);
 
   if (self != NULL)
     apply_event (self, e);
@@ -236,11 +230,7 @@ deliver_event (gpointer data)
 }
 
 static void
-post (Worker *w,
-      EventKind kind,
-      const char *name,
-      gboolean flag,
-      GBytes *atr)
+post (Worker *w, EventKind kind, const char *name, gboolean flag, GBytes *atr)
 {
   Event *e = g_new0 (Event, 1);
 
@@ -264,18 +254,17 @@ typedef struct
 static gboolean
 service_lost (LONG rv)
 {
-  return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED || rv == SCARD_F_COMM_ERROR
-         || rv == SCARD_E_INVALID_HANDLE || rv == SCARD_E_NO_MEMORY;
+  return rv == SCARD_E_NO_SERVICE || rv == SCARD_E_SERVICE_STOPPED || rv == SCARD_F_COMM_ERROR ||
+         rv == SCARD_E_INVALID_HANDLE || rv == SCARD_E_NO_MEMORY;
 }
 
 /* Lists the readers and reports those added and removed since last time. */
 static LONG
-update_readers (Worker *w,
-                GHashTable *known)
+update_readers (Worker *w, GHashTable *known)
 {
   char *names = NULL;
   DWORD size = SCARD_AUTOALLOCATE;
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   GHashTableIter iter;
   gpointer key;
   LONG rv = SCardListReaders (w->pcsc, NULL, (LPSTR) &names, &size);
@@ -304,10 +293,7 @@ update_readers (Worker *w,
 }
 
 static void
-report_card_changes (Worker *w,
-                     GHashTable *known,
-                     SCARD_READERSTATE *states,
-                     guint n)
+report_card_changes (Worker *w, GHashTable *known, SCARD_READERSTATE *states, guint n)
 {
   for (guint i = 0; i < n; i++)
     {
@@ -319,7 +305,7 @@ report_card_changes (Worker *w,
       k->state = states[i].dwEventState & ~SCARD_STATE_CHANGED;
       if (present != k->present)
         {
-          g_autoptr(GBytes) atr = present ? g_bytes_new (states[i].rgbAtr, states[i].cbAtr) : NULL;
+          g_autoptr (GBytes) atr = present ? g_bytes_new (states[i].rgbAtr, states[i].cbAtr) : NULL;
 
           k->present = present;
           post (w, EVENT_CARD, states[i].szReader, present, atr);
@@ -331,14 +317,14 @@ report_card_changes (Worker *w,
 static void
 watch (Worker *w)
 {
-  g_autoptr(GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autoptr (GHashTable) known = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   DWORD pnp_state = SCARD_STATE_UNAWARE;
   GHashTableIter iter;
   gpointer key;
 
   while (!worker_stopping (w))
     {
-      g_autoptr(GArray) states = g_array_new (FALSE, TRUE, sizeof (SCARD_READERSTATE));
+      g_autoptr (GArray) states = g_array_new (FALSE, TRUE, sizeof (SCARD_READERSTATE));
       SCARD_READERSTATE pnp = { .szReader = PNP_NOTIFICATION, .dwCurrentState = pnp_state };
       gpointer value;
       LONG rv = update_readers (w, known);
@@ -360,8 +346,8 @@ watch (Worker *w)
       if (rv != SCARD_S_SUCCESS)
         continue; /* timeout, cancelled, or a reader vanished: list again */
       report_card_changes (w, known, (SCARD_READERSTATE *) states->data, states->len - 1);
-      pnp_state = g_array_index (states, SCARD_READERSTATE, states->len - 1).dwEventState
-                  & ~SCARD_STATE_CHANGED;
+      pnp_state = g_array_index (states, SCARD_READERSTATE, states->len - 1).dwEventState &
+                  ~SCARD_STATE_CHANGED;
     }
   /* The service is gone (or we stop): so are its readers. */
   g_hash_table_iter_init (&iter, known);
@@ -371,8 +357,7 @@ watch (Worker *w)
 
 /* Sleeps unless the monitor stops first; returns FALSE if it stops. */
 static gboolean
-backoff (Worker *w,
-         guint ms)
+backoff (Worker *w, guint ms)
 {
   gint64 end = g_get_monotonic_time () + (gint64) ms * G_TIME_SPAN_MILLISECOND;
   gboolean stopping;
@@ -480,9 +465,7 @@ tke_reader_monitor_finalize (GObject *object)
 }
 
 static void
-set_prefix (TkeReaderMonitor *self,
-            guint index,
-            const char *prefix)
+set_prefix (TkeReaderMonitor *self, guint index, const char *prefix)
 {
   guint n;
 
@@ -495,7 +478,7 @@ set_prefix (TkeReaderMonitor *self,
   n = g_list_model_get_n_items (G_LIST_MODEL (self->readers));
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(TkeReader) reader = g_list_model_get_item (G_LIST_MODEL (self->readers), i);
+      g_autoptr (TkeReader) reader = g_list_model_get_item (G_LIST_MODEL (self->readers), i);
 
       tke_reader_set_index (reader, index_for_name (self, tke_reader_get_name (reader)));
     }
@@ -504,10 +487,7 @@ set_prefix (TkeReaderMonitor *self,
 }
 
 static void
-tke_reader_monitor_get_property (GObject *object,
-                                 guint prop_id,
-                                 GValue *value,
-                                 GParamSpec *pspec)
+tke_reader_monitor_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   TkeReaderMonitor *self = TKE_READER_MONITOR (object);
 
@@ -566,22 +546,20 @@ tke_reader_monitor_class_init (TkeReaderMonitorClass *klass)
    * means tke_reader_default_prefix(1).  Names differ across pcsc-lite
    * versions, so readers are matched by prefix, never by full name.
    */
-  properties[PROP_READER1_PREFIX] =
-    g_param_spec_string ("reader1-prefix", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY
-                           | G_PARAM_STATIC_STRINGS);
-  properties[PROP_READER2_PREFIX] =
-    g_param_spec_string ("reader2-prefix", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY
-                           | G_PARAM_STATIC_STRINGS);
+  properties[PROP_READER1_PREFIX] = g_param_spec_string (
+      "reader1-prefix", NULL, NULL, NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_READER2_PREFIX] = g_param_spec_string (
+      "reader2-prefix", NULL, NULL, NULL,
+      G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /**
    * TkeReaderMonitor:available:
    *
    * %TRUE while the PC/SC service (pcscd) answers.
    */
   properties[PROP_AVAILABLE] =
-    g_param_spec_boolean ("available", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boolean ("available", NULL, NULL, FALSE,
+                            G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /**
@@ -590,8 +568,8 @@ tke_reader_monitor_class_init (TkeReaderMonitorClass *klass)
    * @reader: the reader, already in the list
    */
   signals[SIGNAL_READER_ADDED] =
-    g_signal_new ("reader-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, TKE_TYPE_READER);
+      g_signal_new ("reader-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, TKE_TYPE_READER);
   /**
    * TkeReaderMonitor::reader-removed:
    * @monitor: the monitor
@@ -600,8 +578,8 @@ tke_reader_monitor_class_init (TkeReaderMonitorClass *klass)
    * Also emitted for every reader when pcscd goes away.
    */
   signals[SIGNAL_READER_REMOVED] =
-    g_signal_new ("reader-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, TKE_TYPE_READER);
+      g_signal_new ("reader-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, TKE_TYPE_READER);
   /**
    * TkeReaderMonitor::card-inserted:
    * @monitor: the monitor
@@ -610,16 +588,16 @@ tke_reader_monitor_class_init (TkeReaderMonitorClass *klass)
    * Also emitted for a card already in a reader when the reader is first seen.
    */
   signals[SIGNAL_CARD_INSERTED] =
-    g_signal_new ("card-inserted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, TKE_TYPE_READER);
+      g_signal_new ("card-inserted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, TKE_TYPE_READER);
   /**
    * TkeReaderMonitor::card-removed:
    * @monitor: the monitor
    * @reader: the reader
    */
   signals[SIGNAL_CARD_REMOVED] =
-    g_signal_new ("card-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                  NULL, G_TYPE_NONE, 1, TKE_TYPE_READER);
+      g_signal_new ("card-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, TKE_TYPE_READER);
 }
 
 static void
@@ -639,11 +617,10 @@ tke_reader_monitor_init (TkeReaderMonitor *self)
  * Returns: (transfer full): a new monitor
  */
 TkeReaderMonitor *
-tke_reader_monitor_new (const char *reader1_prefix,
-                        const char *reader2_prefix)
+tke_reader_monitor_new (const char *reader1_prefix, const char *reader2_prefix)
 {
-  return g_object_new (TKE_TYPE_READER_MONITOR, "reader1-prefix", reader1_prefix,
-                       "reader2-prefix", reader2_prefix, NULL);
+  return g_object_new (TKE_TYPE_READER_MONITOR, "reader1-prefix", reader1_prefix, "reader2-prefix",
+                       reader2_prefix, NULL);
 }
 
 /**
@@ -667,8 +644,7 @@ tke_reader_monitor_get_readers (TkeReaderMonitor *self)
  * Returns: (transfer none) (nullable): the first reader with that index
  */
 TkeReader *
-tke_reader_monitor_get_reader (TkeReaderMonitor *self,
-                               guint index)
+tke_reader_monitor_get_reader (TkeReaderMonitor *self, guint index)
 {
   guint n;
 
@@ -676,7 +652,7 @@ tke_reader_monitor_get_reader (TkeReaderMonitor *self,
   n = g_list_model_get_n_items (G_LIST_MODEL (self->readers));
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr(TkeReader) reader = g_list_model_get_item (G_LIST_MODEL (self->readers), i);
+      g_autoptr (TkeReader) reader = g_list_model_get_item (G_LIST_MODEL (self->readers), i);
 
       if (tke_reader_get_index (reader) == index)
         return reader; /* the store keeps a reference */
@@ -699,8 +675,7 @@ tke_reader_monitor_get_reader1_prefix (TkeReaderMonitor *self)
 }
 
 void
-tke_reader_monitor_set_reader1_prefix (TkeReaderMonitor *self,
-                                       const char *prefix)
+tke_reader_monitor_set_reader1_prefix (TkeReaderMonitor *self, const char *prefix)
 {
   g_return_if_fail (TKE_IS_READER_MONITOR (self));
   set_prefix (self, 1, prefix);
@@ -714,8 +689,7 @@ tke_reader_monitor_get_reader2_prefix (TkeReaderMonitor *self)
 }
 
 void
-tke_reader_monitor_set_reader2_prefix (TkeReaderMonitor *self,
-                                       const char *prefix)
+tke_reader_monitor_set_reader2_prefix (TkeReaderMonitor *self, const char *prefix)
 {
   g_return_if_fail (TKE_IS_READER_MONITOR (self));
   set_prefix (self, 2, prefix);

@@ -22,24 +22,20 @@ TKE_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TkeReaderMonitor, tke_reader_monitor, TKE, READER_MONITOR, GObject)
 
 TKE_AVAILABLE_IN_ALL
-TkeReaderMonitor *tke_reader_monitor_new (const char *reader1_prefix,
-                                          const char *reader2_prefix);
+TkeReaderMonitor *tke_reader_monitor_new (const char *reader1_prefix, const char *reader2_prefix);
 TKE_AVAILABLE_IN_ALL
 GListModel *tke_reader_monitor_get_readers (TkeReaderMonitor *self);
 TKE_AVAILABLE_IN_ALL
-TkeReader *tke_reader_monitor_get_reader (TkeReaderMonitor *self,
-                                          guint index);
+TkeReader *tke_reader_monitor_get_reader (TkeReaderMonitor *self, guint index);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_reader_monitor_get_available (TkeReaderMonitor *self);
 TKE_AVAILABLE_IN_ALL
 const char *tke_reader_monitor_get_reader1_prefix (TkeReaderMonitor *self);
 TKE_AVAILABLE_IN_ALL
-void tke_reader_monitor_set_reader1_prefix (TkeReaderMonitor *self,
-                                            const char *prefix);
+void tke_reader_monitor_set_reader1_prefix (TkeReaderMonitor *self, const char *prefix);
 TKE_AVAILABLE_IN_ALL
 const char *tke_reader_monitor_get_reader2_prefix (TkeReaderMonitor *self);
 TKE_AVAILABLE_IN_ALL
-void tke_reader_monitor_set_reader2_prefix (TkeReaderMonitor *self,
-                                            const char *prefix);
+void tke_reader_monitor_set_reader2_prefix (TkeReaderMonitor *self, const char *prefix);
 
 G_END_DECLS

@@ -45,10 +45,7 @@ tke_reader_finalize (GObject *object)
 }
 
 static void
-tke_reader_get_property (GObject *object,
-                         guint prop_id,
-                         GValue *value,
-                         GParamSpec *pspec)
+tke_reader_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
 {
   TkeReader *self = TKE_READER (object);
 
@@ -84,28 +81,28 @@ tke_reader_class_init (TkeReaderClass *klass)
    *
    * The PC/SC reader name (which pcsc-lite versions spell differently).
    */
-  properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL,
-                                               G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NAME] =
+      g_param_spec_string ("name", NULL, NULL, NULL, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
    * TkeReader:index:
    *
    * 1 or 2 when the name starts with the monitor's reader 1 or reader 2
    * prefix; 0 for any other reader.
    */
-  properties[PROP_INDEX] = g_param_spec_uint ("index", NULL, NULL, 0, 2, 0,
-                                              G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY
-                                                | G_PARAM_STATIC_STRINGS);
+  properties[PROP_INDEX] =
+      g_param_spec_uint ("index", NULL, NULL, 0, 2, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_CARD_PRESENT] =
-    g_param_spec_boolean ("card-present", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+      g_param_spec_boolean ("card-present", NULL, NULL, FALSE,
+                            G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   /**
    * TkeReader:atr:
    *
    * The card's answer to reset while a card is present, else %NULL.
    */
-  properties[PROP_ATR] = g_param_spec_boxed ("atr", NULL, NULL, G_TYPE_BYTES,
-                                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY
-                                               | G_PARAM_STATIC_STRINGS);
+  properties[PROP_ATR] =
+      g_param_spec_boxed ("atr", NULL, NULL, G_TYPE_BYTES,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -115,8 +112,7 @@ tke_reader_init (TkeReader *self)
 }
 
 TkeReader *
-tke_reader_new (const char *name,
-                guint index)
+tke_reader_new (const char *name, guint index)
 {
   TkeReader *self = g_object_new (TKE_TYPE_READER, NULL);
 
@@ -126,8 +122,7 @@ tke_reader_new (const char *name,
 }
 
 void
-tke_reader_set_index (TkeReader *self,
-                      guint index)
+tke_reader_set_index (TkeReader *self, guint index)
 {
   if (self->index == index)
     return;
@@ -136,9 +131,7 @@ tke_reader_set_index (TkeReader *self,
 }
 
 gboolean
-tke_reader_set_card (TkeReader *self,
-                     gboolean present,
-                     GBytes *atr)
+tke_reader_set_card (TkeReader *self, gboolean present, GBytes *atr)
 {
   gboolean changed = self->card_present != present;
 

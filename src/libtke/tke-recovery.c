@@ -24,10 +24,10 @@ typedef enum
 } UnitPhase;
 
 static UnitPhase
-unit_phase (TkeCryptoUnit *unit,
-            const char *target_vp)
+unit_phase (TkeCryptoUnit *unit, const char *target_vp)
 {
-  gboolean current_valid = tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_VALID;
+  gboolean current_valid =
+      tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_VALID;
   const char *current_vp = tke_crypto_unit_get_current_register_vp (unit);
 
   if (current_valid && g_strcmp0 (current_vp, target_vp) == 0 &&
@@ -43,8 +43,7 @@ unit_phase (TkeCryptoUnit *unit,
 }
 
 static TkeRecoveryAction
-stop (char **explanation,
-      char *why)
+stop (char **explanation, char *why)
 {
   if (explanation != NULL)
     *explanation = why;
@@ -63,7 +62,8 @@ advise_after_rewrap (GPtrArray *units,
   guint n_pending = 0;
 
   if (target_vp == NULL)
-    return stop (explanation, g_strdup (_("The service does not say which key the storage was rewrapped to.")));
+    return stop (explanation,
+                 g_strdup (_ ("The service does not say which key the storage was rewrapped to.")));
 
   for (guint i = 0; i < units->len; i++)
     {
@@ -76,45 +76,52 @@ advise_after_rewrap (GPtrArray *units,
           break;
         case UNIT_PENDING:
           /* Every unit still on the old key must hold the same old key. */
-          if (old_vp != NULL && g_strcmp0 (old_vp, tke_crypto_unit_get_current_register_vp (unit)) != 0)
-            return stop (explanation, g_strdup_printf (_("Crypto unit %u has another current master key than the other units."),
-                                                       tke_crypto_unit_get_number (unit)));
+          if (old_vp != NULL &&
+              g_strcmp0 (old_vp, tke_crypto_unit_get_current_register_vp (unit)) != 0)
+            return stop (
+                explanation,
+                g_strdup_printf (
+                    _ ("Crypto unit %u has another current master key than the other units."),
+                    tke_crypto_unit_get_number (unit)));
           old_vp = tke_crypto_unit_get_current_register_vp (unit);
           n_pending++;
           break;
         case UNIT_OTHER:
         default:
-          return stop (explanation,
-                       g_strdup_printf (_("Crypto unit %u holds neither the committed new master key the storage was "
-                                          "rewrapped to nor that key as its current key."),
-                                        tke_crypto_unit_get_number (unit)));
+          return stop (
+              explanation,
+              g_strdup_printf (
+                  _ ("Crypto unit %u holds neither the committed new master key the storage was "
+                     "rewrapped to nor that key as its current key."),
+                  tke_crypto_unit_get_number (unit)));
         }
     }
 
   if (n_pending == 0)
     {
       if (explanation != NULL)
-        *explanation = g_strdup (_("Every crypto unit already uses the new master key."));
+        *explanation = g_strdup (_ ("Every crypto unit already uses the new master key."));
       return TKE_RECOVERY_ACTION_NONE;
     }
 
   if (switched->len == 0)
     {
       if (explanation != NULL)
-        *explanation = g_strdup (_("The key storage is rewrapped; set immediate on every crypto unit to finish the rotation."));
+        *explanation = g_strdup (_ ("The key storage is rewrapped; set immediate on every crypto "
+                                    "unit to finish the rotation."));
       return TKE_RECOVERY_ACTION_SET_IMMEDIATE;
     }
 
   if (explanation != NULL)
-    *explanation = g_strdup (_("Some crypto units already use the new master key. Remove them from the selection, "
-                               "then set immediate on the others."));
+    *explanation = g_strdup (
+        _ ("Some crypto units already use the new master key. Remove them from the selection, "
+           "then set immediate on the others."));
   return TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE;
 }
 
 /* Some units switched to @target_vp and some still wait for it. */
 static gboolean
-partly_switched (GPtrArray *units,
-                 const char *target_vp)
+partly_switched (GPtrArray *units, const char *target_vp)
 {
   gboolean pending = FALSE, switched = FALSE;
 
@@ -132,7 +139,8 @@ static gboolean
 any_new_key_loaded (GPtrArray *units)
 {
   for (guint i = 0; i < units->len; i++)
-    if (tke_crypto_unit_get_new_register_state (g_ptr_array_index (units, i)) != TKE_NEW_REGISTER_EMPTY)
+    if (tke_crypto_unit_get_new_register_state (g_ptr_array_index (units, i)) !=
+        TKE_NEW_REGISTER_EMPTY)
       return TRUE;
   return FALSE;
 }
@@ -155,9 +163,10 @@ tke_recovery_advise (GPtrArray *units,
                      GPtrArray **switched_units,
                      char **explanation)
 {
-  g_autoptr(GPtrArray) switched = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) switched = g_ptr_array_new_with_free_func (g_object_unref);
   TkeRecoveryAction action;
-  TkeRotationState state = status != NULL ? tke_rotation_status_get_state (status) : TKE_ROTATION_STATE_NONE;
+  TkeRotationState state =
+      status != NULL ? tke_rotation_status_get_state (status) : TKE_ROTATION_STATE_NONE;
 
   g_return_val_if_fail (units != NULL, TKE_RECOVERY_ACTION_STOP);
 
@@ -167,10 +176,11 @@ tke_recovery_advise (GPtrArray *units,
   for (guint i = 0; i < units->len; i++)
     if (!tke_crypto_unit_get_reachable (g_ptr_array_index (units, i)))
       {
-        action = stop (explanation,
-                       g_strdup_printf (_("Crypto unit %u cannot be reached, so its registers are not known. "
-                                          "Refresh when it is reachable again."),
-                                        tke_crypto_unit_get_number (g_ptr_array_index (units, i))));
+        action = stop (
+            explanation,
+            g_strdup_printf (_ ("Crypto unit %u cannot be reached, so its registers are not known. "
+                                "Refresh when it is reachable again."),
+                             tke_crypto_unit_get_number (g_ptr_array_index (units, i))));
         goto out;
       }
 
@@ -179,7 +189,8 @@ tke_recovery_advise (GPtrArray *units,
     case TKE_ROTATION_STATE_NONE:
       action = TKE_RECOVERY_ACTION_ROTATE;
       if (explanation != NULL)
-        *explanation = g_strdup (_("No rotation has changed anything yet. Fix what the pre-checks report, then rotate."));
+        *explanation = g_strdup (_ (
+            "No rotation has changed anything yet. Fix what the pre-checks report, then rotate."));
       break;
     case TKE_ROTATION_STATE_FAILED:
     case TKE_ROTATION_STATE_REWRAPPING:
@@ -187,17 +198,20 @@ tke_recovery_advise (GPtrArray *units,
         {
           action = TKE_RECOVERY_ACTION_ROTATE;
           if (explanation != NULL)
-            *explanation = g_strdup (_("The rotation stopped before any key was rewrapped. Fix the cause, then rotate again."));
+            *explanation = g_strdup (_ ("The rotation stopped before any key was rewrapped. Fix "
+                                        "the cause, then rotate again."));
         }
       else
         {
           action = TKE_RECOVERY_ACTION_RESUME_ROTATE;
           if (explanation != NULL)
-            *explanation = g_strdup (_("The key storage is only partly rewrapped. Rotate again: it resumes where it stopped."));
+            *explanation = g_strdup (_ ("The key storage is only partly rewrapped. Rotate again: "
+                                        "it resumes where it stopped."));
         }
       break;
     case TKE_ROTATION_STATE_REWRAPPED:
-      action = advise_after_rewrap (units, tke_rotation_status_get_target_vp (status), switched, explanation);
+      action = advise_after_rewrap (units, tke_rotation_status_get_target_vp (status), switched,
+                                    explanation);
       break;
     case TKE_ROTATION_STATE_COMPLETE:
     default:
@@ -205,7 +219,8 @@ tke_recovery_advise (GPtrArray *units,
        * recovery unit) still waits for set immediate to the target. */
       if (status != NULL && partly_switched (units, tke_rotation_status_get_target_vp (status)))
         {
-          action = advise_after_rewrap (units, tke_rotation_status_get_target_vp (status), switched, explanation);
+          action = advise_after_rewrap (units, tke_rotation_status_get_target_vp (status), switched,
+                                        explanation);
           break;
         }
       /* A key loaded after the last rotation means a new rotation is due
@@ -214,14 +229,15 @@ tke_recovery_advise (GPtrArray *units,
         {
           action = TKE_RECOVERY_ACTION_ROTATE;
           if (explanation != NULL)
-            *explanation = g_strdup (_("The last rotation completed, and a new master key has been loaded since; "
-                                       "no newer rotation has changed anything yet. Fix what the pre-checks report, "
-                                       "then rotate."));
+            *explanation = g_strdup (
+                _ ("The last rotation completed, and a new master key has been loaded since; "
+                   "no newer rotation has changed anything yet. Fix what the pre-checks report, "
+                   "then rotate."));
           break;
         }
       action = TKE_RECOVERY_ACTION_NONE;
       if (explanation != NULL)
-        *explanation = g_strdup (_("The last rotation completed."));
+        *explanation = g_strdup (_ ("The last rotation completed."));
       break;
     }
 

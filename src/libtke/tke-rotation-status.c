@@ -111,8 +111,7 @@ tke_rotation_status_get_error_message (TkeRotationStatus *self)
 }
 
 void
-tke_rotation_status_set_error_message (TkeRotationStatus *self,
-                                       const char *message)
+tke_rotation_status_set_error_message (TkeRotationStatus *self, const char *message)
 {
   g_return_if_fail (TKE_IS_ROTATION_STATUS (self));
 
@@ -129,9 +128,7 @@ tke_rotation_status_set_error_message (TkeRotationStatus *self,
  * Messages are kept in the order they are added: the service's order.
  */
 void
-tke_rotation_status_add_message (TkeRotationStatus *self,
-                                 GDateTime *timestamp,
-                                 const char *text)
+tke_rotation_status_add_message (TkeRotationStatus *self, GDateTime *timestamp, const char *text)
 {
   Message message;
 
@@ -160,9 +157,7 @@ tke_rotation_status_get_n_messages (TkeRotationStatus *self)
  * Returns: the message's text
  */
 const char *
-tke_rotation_status_get_message (TkeRotationStatus *self,
-                                 guint index,
-                                 GDateTime **timestamp)
+tke_rotation_status_get_message (TkeRotationStatus *self, guint index, GDateTime **timestamp)
 {
   Message *message;
 

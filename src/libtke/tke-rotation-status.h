@@ -60,17 +60,14 @@ guint64 tke_rotation_status_get_keys_total (TkeRotationStatus *self);
 TKE_AVAILABLE_IN_ALL
 const char *tke_rotation_status_get_error_message (TkeRotationStatus *self);
 TKE_AVAILABLE_IN_ALL
-void tke_rotation_status_set_error_message (TkeRotationStatus *self,
-                                            const char *message);
+void tke_rotation_status_set_error_message (TkeRotationStatus *self, const char *message);
 TKE_AVAILABLE_IN_ALL
-void tke_rotation_status_add_message (TkeRotationStatus *self,
-                                      GDateTime *timestamp,
-                                      const char *text);
+void
+tke_rotation_status_add_message (TkeRotationStatus *self, GDateTime *timestamp, const char *text);
 TKE_AVAILABLE_IN_ALL
 guint tke_rotation_status_get_n_messages (TkeRotationStatus *self);
 TKE_AVAILABLE_IN_ALL
-const char *tke_rotation_status_get_message (TkeRotationStatus *self,
-                                             guint index,
-                                             GDateTime **timestamp);
+const char *
+tke_rotation_status_get_message (TkeRotationStatus *self, guint index, GDateTime **timestamp);
 
 G_END_DECLS

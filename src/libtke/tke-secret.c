@@ -87,8 +87,7 @@ tke_secret_new (gsize size)
  * Returns: (transfer full): a new secret holding a copy of @data
  */
 TkeSecret *
-tke_secret_new_from_data (const guint8 *data,
-                          gsize size)
+tke_secret_new_from_data (const guint8 *data, gsize size)
 {
   TkeSecret *self;
 
@@ -108,15 +107,14 @@ tke_secret_new_from_data (const guint8 *data,
  * Returns: (transfer full): a secret of @size bytes from the DRBG, or %NULL
  */
 TkeSecret *
-tke_secret_new_random (gsize size,
-                       GError **error)
+tke_secret_new_random (gsize size, GError **error)
 {
-  g_autoptr(TkeSecret) self = tke_secret_new (size);
+  g_autoptr (TkeSecret) self = tke_secret_new (size);
 
   if (RAND_priv_bytes (self->data, (int) size) != 1)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_CRYPTO,
-                           _("The random number generator failed."));
+                           _ ("The random number generator failed."));
       return NULL;
     }
 
@@ -188,8 +186,7 @@ tke_secret_get_size (const TkeSecret *self)
  * Returns: %TRUE if @a and @b hold the same bytes
  */
 gboolean
-tke_secret_equal (const TkeSecret *a,
-                  const TkeSecret *b)
+tke_secret_equal (const TkeSecret *a, const TkeSecret *b)
 {
   g_return_val_if_fail (a != NULL, FALSE);
   g_return_val_if_fail (b != NULL, FALSE);

@@ -24,11 +24,9 @@ GType tke_secret_get_type (void) G_GNUC_CONST;
 TKE_AVAILABLE_IN_ALL
 TkeSecret *tke_secret_new (gsize size);
 TKE_AVAILABLE_IN_ALL
-TkeSecret *tke_secret_new_from_data (const guint8 *data,
-                                     gsize size);
+TkeSecret *tke_secret_new_from_data (const guint8 *data, gsize size);
 TKE_AVAILABLE_IN_ALL
-TkeSecret *tke_secret_new_random (gsize size,
-                                  GError **error);
+TkeSecret *tke_secret_new_random (gsize size, GError **error);
 TKE_AVAILABLE_IN_ALL
 TkeSecret *tke_secret_ref (TkeSecret *self);
 TKE_AVAILABLE_IN_ALL
@@ -40,8 +38,7 @@ guint8 *tke_secret_get_mutable_data (TkeSecret *self);
 TKE_AVAILABLE_IN_ALL
 gsize tke_secret_get_size (const TkeSecret *self);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_secret_equal (const TkeSecret *a,
-                           const TkeSecret *b);
+gboolean tke_secret_equal (const TkeSecret *a, const TkeSecret *b);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_secret_is_secure (const TkeSecret *self);
 

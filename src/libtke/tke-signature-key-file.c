@@ -64,7 +64,8 @@ derive_file_key (const TkeSecret *password,
   const guint8 *salt_data = g_bytes_get_data (salt, &salt_size);
 
   if (kdf == TKE_KEY_FILE_KDF_PBKDF2)
-    return tke_crypto_pbkdf2_sha256 (password, salt_data, salt_size, LEGACY_PBKDF2_ITERATIONS, 32, error);
+    return tke_crypto_pbkdf2_sha256 (password, salt_data, salt_size, LEGACY_PBKDF2_ITERATIONS, 32,
+                                     error);
 
   return tke_crypto_scrypt (password, salt_data, salt_size, n, r, p, 32, error);
 }
@@ -76,7 +77,7 @@ build_file_json (const char *admin_name,
                  const char *salt_hex,
                  const char *enckey_hex)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "keyType");
@@ -136,16 +137,16 @@ tke_signature_key_file_create (const char *path,
   guint8 salt[SALT_SIZE];
   guint8 nonce[TKE_GCM_NONCE_SIZE];
   guint8 ski[TKE_SKI_SIZE];
-  g_autoptr(GBytes) salt_bytes = NULL;
-  g_autoptr(TkeSecret) file_key = NULL;
-  g_autoptr(TkeSecret) pem = NULL;
-  g_autoptr(GBytes) ciphertext = NULL;
-  g_autoptr(GByteArray) enckey = g_byte_array_new ();
+  g_autoptr (GBytes) salt_bytes = NULL;
+  g_autoptr (TkeSecret) file_key = NULL;
+  g_autoptr (TkeSecret) pem = NULL;
+  g_autoptr (GBytes) ciphertext = NULL;
+  g_autoptr (GByteArray) enckey = g_byte_array_new ();
   g_autofree char *ski_hex = NULL;
   g_autofree char *salt_hex = NULL;
   g_autofree char *enckey_hex = NULL;
   g_autofree char *text = NULL;
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr (JsonNode) root = NULL;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
@@ -154,18 +155,17 @@ tke_signature_key_file_create (const char *path,
   if (admin_name != NULL && g_utf8_strlen (admin_name, -1) > 30)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _("An administrator name can have at most 30 characters."));
+                           _ ("An administrator name can have at most 30 characters."));
       return FALSE;
     }
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("The file “%s” exists already."), path);
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The file “%s” exists already."), path);
       return FALSE;
     }
 
   if (!tke_crypto_random_bytes (salt, sizeof salt, error) ||
-      !tke_crypto_random_bytes (nonce, sizeof nonce, error) ||
-      !tke_crypto_ski (key, ski, error))
+      !tke_crypto_random_bytes (nonce, sizeof nonce, error) || !tke_crypto_ski (key, ski, error))
     return FALSE;
 
   salt_bytes = g_bytes_new (salt, sizeof salt);
@@ -191,22 +191,18 @@ tke_signature_key_file_create (const char *path,
 }
 
 static gboolean
-invalid_file (GError **error,
-              const char *path,
-              const char *why)
+invalid_file (GError **error, const char *path, const char *why)
 {
-  g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-               _("“%s” is not a signature key file: %s"), path, why);
+  g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA, _ ("“%s” is not a signature key file: %s"),
+               path, why);
   return FALSE;
 }
 
 static GBytes *
-hex_member (JsonObject *object,
-            const char *name,
-            gsize expected_size)
+hex_member (JsonObject *object, const char *name, gsize expected_size)
 {
   const char *text = json_object_get_string_member_with_default (object, name, NULL);
-  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr (GBytes) bytes = NULL;
 
   if (text == NULL || (bytes = tke_crypto_hex_decode (text, NULL)) == NULL)
     return NULL;
@@ -216,9 +212,7 @@ hex_member (JsonObject *object,
 }
 
 static gboolean
-parse_kdf (TkeSignatureKeyFile *self,
-           JsonObject *object,
-           GError **error)
+parse_kdf (TkeSignatureKeyFile *self, JsonObject *object, GError **error)
 {
   JsonObject *kdf;
   gint64 n, r, p;
@@ -230,15 +224,16 @@ parse_kdf (TkeSignatureKeyFile *self,
     }
 
   kdf = json_object_get_object_member (object, "kdf");
-  if (kdf == NULL || g_strcmp0 (json_object_get_string_member_with_default (kdf, "name", ""), "scrypt") != 0)
-    return invalid_file (error, self->path, _("its key derivation is unknown"));
+  if (kdf == NULL ||
+      g_strcmp0 (json_object_get_string_member_with_default (kdf, "name", ""), "scrypt") != 0)
+    return invalid_file (error, self->path, _ ("its key derivation is unknown"));
 
   n = json_object_get_int_member_with_default (kdf, "N", 0);
   r = json_object_get_int_member_with_default (kdf, "r", 0);
   p = json_object_get_int_member_with_default (kdf, "p", 0);
   /* Bounds keep a hostile file from asking for gigabytes or hours. */
   if (n < 1024 || n > (1 << 20) || (n & (n - 1)) != 0 || r < 1 || r > 32 || p < 1 || p > 16)
-    return invalid_file (error, self->path, _("its scrypt parameters are out of range"));
+    return invalid_file (error, self->path, _ ("its scrypt parameters are out of range"));
 
   self->kdf = TKE_KEY_FILE_KDF_SCRYPT;
   self->scrypt_n = (guint64) n;
@@ -248,26 +243,27 @@ parse_kdf (TkeSignatureKeyFile *self,
 }
 
 static gboolean
-parse_file (TkeSignatureKeyFile *self,
-            JsonNode *root,
-            GError **error)
+parse_file (TkeSignatureKeyFile *self, JsonNode *root, GError **error)
 {
   JsonObject *object = JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   const char *ski;
 
   if (object == NULL)
-    return invalid_file (error, self->path, _("it is not a JSON object"));
-  if (g_strcmp0 (json_object_get_string_member_with_default (object, "keyType", ""), KEY_TYPE_P521) != 0)
-    return invalid_file (error, self->path, _("only P-521 keys (keyType “p521ec”) are supported"));
+    return invalid_file (error, self->path, _ ("it is not a JSON object"));
+  if (g_strcmp0 (json_object_get_string_member_with_default (object, "keyType", ""),
+                 KEY_TYPE_P521) != 0)
+    return invalid_file (error, self->path, _ ("only P-521 keys (keyType “p521ec”) are supported"));
 
   ski = json_object_get_string_member_with_default (object, "ski", NULL);
-  if (ski == NULL || strlen (ski) != 64 || (self->salt = hex_member (object, "seaSalt", SALT_SIZE)) == NULL ||
+  if (ski == NULL || strlen (ski) != 64 ||
+      (self->salt = hex_member (object, "seaSalt", SALT_SIZE)) == NULL ||
       (self->enckey = hex_member (object, "enckey", 0)) == NULL ||
       g_bytes_get_size (self->enckey) <= TKE_GCM_NONCE_SIZE + TKE_GCM_TAG_SIZE)
-    return invalid_file (error, self->path, _("a member is missing or malformed"));
+    return invalid_file (error, self->path, _ ("a member is missing or malformed"));
 
   self->ski = g_ascii_strdown (ski, -1);
-  self->admin_name = g_strdup (json_object_get_string_member_with_default (object, "adminName", NULL));
+  self->admin_name =
+      g_strdup (json_object_get_string_member_with_default (object, "adminName", NULL));
 
   return parse_kdf (self, object, error);
 }
@@ -282,12 +278,11 @@ parse_file (TkeSignatureKeyFile *self,
  * Returns: (transfer full): the file, or %NULL
  */
 TkeSignatureKeyFile *
-tke_signature_key_file_load (const char *path,
-                             GError **error)
+tke_signature_key_file_load (const char *path, GError **error)
 {
-  g_autoptr(TkeSignatureKeyFile) self = NULL;
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (TkeSignatureKeyFile) self = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
 
@@ -297,7 +292,8 @@ tke_signature_key_file_load (const char *path,
   if (!json_parser_load_from_file (parser, path, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _("The file “%s” does not exist."), path);
+        g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _ ("The file “%s” does not exist."),
+                     path);
       else
         invalid_file (error, path, local_error->message);
       return NULL;
@@ -354,14 +350,12 @@ tke_signature_key_file_get_kdf (TkeSignatureKeyFile *self)
  *   %TKE_ERROR_INVALID_PASSWORD ("Invalid password.")
  */
 EVP_PKEY *
-tke_signature_key_file_unlock (TkeSignatureKeyFile *self,
-                               const TkeSecret *password,
-                               GError **error)
+tke_signature_key_file_unlock (TkeSignatureKeyFile *self, const TkeSecret *password, GError **error)
 {
-  g_autoptr(TkeSecret) file_key = NULL;
-  g_autoptr(TkeSecret) pem = NULL;
-  g_autoptr(EVP_PKEY) key = NULL;
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (TkeSecret) file_key = NULL;
+  g_autoptr (TkeSecret) pem = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
+  g_autoptr (GError) local_error = NULL;
   guint8 ski[TKE_SKI_SIZE];
   g_autofree char *ski_hex = NULL;
   gsize size;
@@ -381,13 +375,14 @@ tke_signature_key_file_unlock (TkeSignatureKeyFile *self,
   if (pem == NULL)
     {
       if (g_error_matches (local_error, TKE_ERROR, TKE_ERROR_INTEGRITY))
-        g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD, _("Invalid password."));
+        g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD, _ ("Invalid password."));
       else
         g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;
     }
 
-  if ((key = tke_crypto_ec_private_key_from_pem (pem, error)) == NULL || !tke_crypto_ski (key, ski, error))
+  if ((key = tke_crypto_ec_private_key_from_pem (pem, error)) == NULL ||
+      !tke_crypto_ski (key, ski, error))
     return NULL;
 
   /* The SKI member is not covered by the encryption: make sure the file
@@ -396,7 +391,7 @@ tke_signature_key_file_unlock (TkeSignatureKeyFile *self,
   ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
   if (g_strcmp0 (ski_hex, self->ski) != 0)
     {
-      invalid_file (error, self->path, _("its SKI does not belong to its key"));
+      invalid_file (error, self->path, _ ("its SKI does not belong to its key"));
       return NULL;
     }
 

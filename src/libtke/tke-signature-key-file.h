@@ -43,8 +43,7 @@ gboolean tke_signature_key_file_create (const char *path,
                                         TkeKeyFileKdf kdf,
                                         GError **error);
 TKE_AVAILABLE_IN_ALL
-TkeSignatureKeyFile *tke_signature_key_file_load (const char *path,
-                                                  GError **error);
+TkeSignatureKeyFile *tke_signature_key_file_load (const char *path, GError **error);
 TKE_AVAILABLE_IN_ALL
 const char *tke_signature_key_file_get_path (TkeSignatureKeyFile *self);
 TKE_AVAILABLE_IN_ALL

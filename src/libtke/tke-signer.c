@@ -58,9 +58,7 @@ tke_signer_get_public_key_async (TkeSigner *self,
  * Returns: (transfer full): the uncompressed P-521 public point, or %NULL
  */
 GBytes *
-tke_signer_get_public_key_finish (TkeSigner *self,
-                                  GAsyncResult *result,
-                                  GError **error)
+tke_signer_get_public_key_finish (TkeSigner *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (TKE_IS_SIGNER (self), NULL);
   return TKE_SIGNER_GET_IFACE (self)->get_public_key_finish (self, result, error);
@@ -98,9 +96,7 @@ tke_signer_sign_async (TkeSigner *self,
  * Returns: (transfer full): a DER ECDSA signature over SHA-512 of the data, or %NULL
  */
 GBytes *
-tke_signer_sign_finish (TkeSigner *self,
-                        GAsyncResult *result,
-                        GError **error)
+tke_signer_sign_finish (TkeSigner *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (TKE_IS_SIGNER (self), NULL);
   return TKE_SIGNER_GET_IFACE (self)->sign_finish (self, result, error);

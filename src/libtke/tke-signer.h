@@ -44,17 +44,13 @@ struct _TkeSignerInterface
                                 GCancellable *cancellable,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data);
-  GBytes *(*get_public_key_finish) (TkeSigner *self,
-                                    GAsyncResult *result,
-                                    GError **error);
+  GBytes *(*get_public_key_finish) (TkeSigner *self, GAsyncResult *result, GError **error);
   void (*sign_async) (TkeSigner *self,
                       GBytes *data,
                       GCancellable *cancellable,
                       GAsyncReadyCallback callback,
                       gpointer user_data);
-  GBytes *(*sign_finish) (TkeSigner *self,
-                          GAsyncResult *result,
-                          GError **error);
+  GBytes *(*sign_finish) (TkeSigner *self, GAsyncResult *result, GError **error);
 };
 
 TKE_AVAILABLE_IN_ALL
@@ -67,9 +63,7 @@ void tke_signer_get_public_key_async (TkeSigner *self,
                                       GAsyncReadyCallback callback,
                                       gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_signer_get_public_key_finish (TkeSigner *self,
-                                          GAsyncResult *result,
-                                          GError **error);
+GBytes *tke_signer_get_public_key_finish (TkeSigner *self, GAsyncResult *result, GError **error);
 TKE_AVAILABLE_IN_ALL
 void tke_signer_sign_async (TkeSigner *self,
                             GBytes *data,
@@ -77,8 +71,6 @@ void tke_signer_sign_async (TkeSigner *self,
                             GAsyncReadyCallback callback,
                             gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-GBytes *tke_signer_sign_finish (TkeSigner *self,
-                                GAsyncResult *result,
-                                GError **error);
+GBytes *tke_signer_sign_finish (TkeSigner *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -14,10 +14,7 @@ static const char *const new_states[] = { "Empty", "Full Uncommitted", "Full Com
 static const char *const current_states[] = { "Empty", "Valid" };
 
 static gboolean
-lookup (const char *const *names,
-        guint n_names,
-        const char *text,
-        guint *index)
+lookup (const char *const *names, guint n_names, const char *text, guint *index)
 {
   for (guint i = 0; text != NULL && i < n_names; i++)
     if (g_ascii_strcasecmp (names[i], text) == 0)
@@ -43,8 +40,7 @@ tke_crypto_unit_type_to_string (TkeCryptoUnitType type)
  * Returns: %FALSE if @text names no type
  */
 gboolean
-tke_crypto_unit_type_from_string (const char *text,
-                                  TkeCryptoUnitType *type)
+tke_crypto_unit_type_from_string (const char *text, TkeCryptoUnitType *type)
 {
   guint index;
 
@@ -69,8 +65,7 @@ tke_new_register_state_to_string (TkeNewRegisterState state)
  * Returns: %FALSE if @text names no state
  */
 gboolean
-tke_new_register_state_from_string (const char *text,
-                                    TkeNewRegisterState *state)
+tke_new_register_state_from_string (const char *text, TkeNewRegisterState *state)
 {
   guint index;
 
@@ -95,8 +90,7 @@ tke_current_register_state_to_string (TkeCurrentRegisterState state)
  * Returns: %FALSE if @text names no state
  */
 gboolean
-tke_current_register_state_from_string (const char *text,
-                                        TkeCurrentRegisterState *state)
+tke_current_register_state_from_string (const char *text, TkeCurrentRegisterState *state)
 {
   guint index;
 

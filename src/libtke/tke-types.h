@@ -59,18 +59,15 @@ typedef enum
 TKE_AVAILABLE_IN_ALL
 const char *tke_crypto_unit_type_to_string (TkeCryptoUnitType type);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_crypto_unit_type_from_string (const char *text,
-                                           TkeCryptoUnitType *type);
+gboolean tke_crypto_unit_type_from_string (const char *text, TkeCryptoUnitType *type);
 TKE_AVAILABLE_IN_ALL
 const char *tke_new_register_state_to_string (TkeNewRegisterState state);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_new_register_state_from_string (const char *text,
-                                             TkeNewRegisterState *state);
+gboolean tke_new_register_state_from_string (const char *text, TkeNewRegisterState *state);
 TKE_AVAILABLE_IN_ALL
 const char *tke_current_register_state_to_string (TkeCurrentRegisterState state);
 TKE_AVAILABLE_IN_ALL
-gboolean tke_current_register_state_from_string (const char *text,
-                                                 TkeCurrentRegisterState *state);
+gboolean tke_current_register_state_from_string (const char *text, TkeCurrentRegisterState *state);
 
 /* The verification pattern of an empty register. */
 #define TKE_EMPTY_VP "0000000000000000000000000000000000000000000000000000000000000000"

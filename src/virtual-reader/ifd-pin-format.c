@@ -104,11 +104,8 @@ encode_digits (unsigned encoding, const char *digits, size_t n_digits, uint8_t *
 }
 
 unsigned
-ifd_pin_format (const IfdPinVerify *verify,
-                const char *digits,
-                size_t n_digits,
-                uint8_t *out,
-                size_t *out_size)
+ifd_pin_format (
+    const IfdPinVerify *verify, const char *digits, size_t n_digits, uint8_t *out, size_t *out_size)
 {
   unsigned encoding = verify->format & 0x03;
   int byte_units = (verify->format & 0x80) != 0;

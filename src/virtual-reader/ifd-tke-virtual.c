@@ -267,13 +267,11 @@ IFDHGetCapabilities (DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
 }
 
 RESPONSECODE
-IFDHSetCapabilities (DWORD Lun, DWORD Tag, DWORD Length, PUCHAR Value)
-{
-  return IFD_NOT_SUPPORTED;
-}
+IFDHSetCapabilities (DWORD Lun, DWORD Tag, DWORD Length, PUCHAR Value) { return IFD_NOT_SUPPORTED; }
 
 RESPONSECODE
-IFDHSetProtocolParameters (DWORD Lun, DWORD Protocol, UCHAR Flags, UCHAR PTS1, UCHAR PTS2, UCHAR PTS3)
+IFDHSetProtocolParameters (
+    DWORD Lun, DWORD Protocol, UCHAR Flags, UCHAR PTS1, UCHAR PTS2, UCHAR PTS3)
 {
   /* An APDU-level reader: the protocol changes nothing on this side. */
   return find_reader (Lun) != NULL ? IFD_SUCCESS : IFD_NO_SUCH_DEVICE;
@@ -382,7 +380,8 @@ IFDHICCPresence (DWORD Lun)
   pthread_mutex_lock (&r->lock);
   status = exchange (r, TKE_LINK_PRESENCE, NULL, 0, reply, &size, LINK_TIMEOUT_MS);
   pthread_mutex_unlock (&r->lock);
-  return status == TKE_LINK_OK && size == 1 && reply[0] == 1 ? IFD_ICC_PRESENT : IFD_ICC_NOT_PRESENT;
+  return status == TKE_LINK_OK && size == 1 && reply[0] == 1 ? IFD_ICC_PRESENT
+                                                             : IFD_ICC_NOT_PRESENT;
 }
 
 static RESPONSECODE
@@ -400,7 +399,8 @@ put_sw (unsigned sw, PUCHAR RxBuffer, DWORD RxLength, LPDWORD returned)
  * APDU, the card answers.  Timeout and cancel are status words, not
  * errors, exactly as libccid reports them. */
 static RESPONSECODE
-verify_pin (Reader *r, PUCHAR TxBuffer, DWORD TxLength, PUCHAR RxBuffer, DWORD RxLength, LPDWORD returned)
+verify_pin (
+    Reader *r, PUCHAR TxBuffer, DWORD TxLength, PUCHAR RxBuffer, DWORD RxLength, LPDWORD returned)
 {
   IfdPinVerify verify;
   uint8_t request[3];
@@ -454,7 +454,7 @@ verify_pin (Reader *r, PUCHAR TxBuffer, DWORD TxLength, PUCHAR RxBuffer, DWORD R
 }
 
 static const UCHAR feature_list[] = {
-  FEATURE_VERIFY_PIN_DIRECT, 4, 0x42, 0x33, 0x00, FEATURE_VERIFY_PIN_DIRECT,
+  FEATURE_VERIFY_PIN_DIRECT,  4, 0x42, 0x33, 0x00, FEATURE_VERIFY_PIN_DIRECT,
   FEATURE_IFD_PIN_PROPERTIES, 4, 0x42, 0x33, 0x00, FEATURE_IFD_PIN_PROPERTIES,
   FEATURE_GET_TLV_PROPERTIES, 4, 0x42, 0x33, 0x00, FEATURE_GET_TLV_PROPERTIES,
 };
@@ -463,13 +463,31 @@ static const UCHAR feature_list[] = {
 static const UCHAR pin_properties[] = { 0x00, 0x00, 0x02, 0x00 };
 
 static const UCHAR tlv_properties[] = {
-  PCSCv2_PART10_PROPERTY_wLcdLayout, 2, 0x00, 0x00,
-  PCSCv2_PART10_PROPERTY_bEntryValidationCondition, 1, 0x02,
-  PCSCv2_PART10_PROPERTY_bTimeOut2, 1, 0x00,
-  PCSCv2_PART10_PROPERTY_bMinPINSize, 1, 4,
-  PCSCv2_PART10_PROPERTY_bMaxPINSize, 1, 8,
-  PCSCv2_PART10_PROPERTY_bPPDUSupport, 1, 0x00,
-  PCSCv2_PART10_PROPERTY_dwMaxAPDUDataSize, 4, 0x00, 0x00, 0x00, 0x00,
+  PCSCv2_PART10_PROPERTY_wLcdLayout,
+  2,
+  0x00,
+  0x00,
+  PCSCv2_PART10_PROPERTY_bEntryValidationCondition,
+  1,
+  0x02,
+  PCSCv2_PART10_PROPERTY_bTimeOut2,
+  1,
+  0x00,
+  PCSCv2_PART10_PROPERTY_bMinPINSize,
+  1,
+  4,
+  PCSCv2_PART10_PROPERTY_bMaxPINSize,
+  1,
+  8,
+  PCSCv2_PART10_PROPERTY_bPPDUSupport,
+  1,
+  0x00,
+  PCSCv2_PART10_PROPERTY_dwMaxAPDUDataSize,
+  4,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
 };
 
 RESPONSECODE

@@ -84,7 +84,8 @@ load_pin_file (GError **error)
         gsize end = i > start && data[i - 1] == '\r' ? i - 1 : i;
 
         if (end > start)
-          g_ptr_array_add (pin_lines, tke_secret_new_from_data ((guint8 *) data + start, end - start));
+          g_ptr_array_add (pin_lines,
+                           tke_secret_new_from_data ((guint8 *) data + start, end - start));
         start = i + 1;
       }
   OPENSSL_cleanse (data, size);
@@ -129,7 +130,7 @@ next_pin (const char *prompt, GError **error)
   if (pin_next >= pin_lines->len)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("The PIN file has too few lines (%s needs another one)."), prompt);
+                   _ ("The PIN file has too few lines (%s needs another one)."), prompt);
       return NULL;
     }
   return tke_secret_ref (g_ptr_array_index (pin_lines, pin_next++));
@@ -139,15 +140,15 @@ next_pin (const char *prompt, GError **error)
 static TkeSecret *
 new_pin (const char *prompt, GError **error)
 {
-  g_autoptr(TkeSecret) pin = next_pin (prompt, error);
-  g_autoptr(TkeSecret) again = NULL;
+  g_autoptr (TkeSecret) pin = next_pin (prompt, error);
+  g_autoptr (TkeSecret) again = NULL;
 
   if (pin == NULL || opt_pin_file != NULL || !isatty (STDIN_FILENO))
     return g_steal_pointer (&pin);
-  again = read_terminal_pin (_("Enter it again: "));
+  again = read_terminal_pin (_ ("Enter it again: "));
   if (!tke_secret_equal (pin, again))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT, _("The two PINs differ."));
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT, _ ("The two PINs differ."));
       return NULL;
     }
   return g_steal_pointer (&pin);
@@ -160,17 +161,28 @@ sw_message (guint sw)
 {
   switch (sw)
     {
-    case 0x6982: return _("the card's PIN has not been verified");
-    case 0x6983: return _("the PIN is blocked");
-    case 0x6984: return _("the cards belong to different zones");
-    case 0x6985: return _("the card is not in a state that allows this (does the item already exist?)");
-    case 0x6986: return _("this card type cannot do that");
-    case 0x6A80: return _("the card refused the data");
-    case 0x6A82: return _("no such key part on the card");
-    case 0x6A84: return _("the card is full (85 key parts)");
-    case 0x6A88: return _("the card has no signature key");
-    case 0x6700: return _("wrong length (a PIN has 6 digits)");
-    default: return _("the card answered with an error");
+    case 0x6982:
+      return _ ("the card's PIN has not been verified");
+    case 0x6983:
+      return _ ("the PIN is blocked");
+    case 0x6984:
+      return _ ("the cards belong to different zones");
+    case 0x6985:
+      return _ ("the card is not in a state that allows this (does the item already exist?)");
+    case 0x6986:
+      return _ ("this card type cannot do that");
+    case 0x6A80:
+      return _ ("the card refused the data");
+    case 0x6A82:
+      return _ ("no such key part on the card");
+    case 0x6A84:
+      return _ ("the card is full (85 key parts)");
+    case 0x6A88:
+      return _ ("the card has no signature key");
+    case 0x6700:
+      return _ ("wrong length (a PIN has 6 digits)");
+    default:
+      return _ ("the card answered with an error");
     }
 }
 
@@ -184,19 +196,22 @@ card_transmit (Card *card, const guint8 *apdu, gsize size)
 
   if (card->image != NULL)
     return tke_virtual_card_transmit (card->image, apdu, size);
-  if (SCardTransmit (card->handle, SCARD_PCI_T1, apdu, (DWORD) size, NULL, r, &n) != SCARD_S_SUCCESS ||
+  if (SCardTransmit (card->handle, SCARD_PCI_T1, apdu, (DWORD) size, NULL, r, &n) !=
+          SCARD_S_SUCCESS ||
       n < 2)
     return g_bytes_new_static (failed, 2);
   return g_bytes_new (r, n);
 }
 
 static GBytes *
-transmit (Card *card, guint8 ins, guint8 p1, guint8 p2, const guint8 *data, gsize size,
-          GError **error)
+transmit (
+    Card *card, guint8 ins, guint8 p1, guint8 p2, const guint8 *data, gsize size, GError **error)
 {
-  g_autoptr(GByteArray) answer = g_byte_array_new ();
-  guint8 cla = (ins == 0xA4 || ins == 0x20 || ins == 0x24 || ins == 0x2C || ins == 0x2A || ins == 0x84)
-                 ? 0x00 : 0x80;
+  g_autoptr (GByteArray) answer = g_byte_array_new ();
+  guint8 cla =
+      (ins == 0xA4 || ins == 0x20 || ins == 0x24 || ins == 0x2C || ins == 0x2A || ins == 0x84)
+          ? 0x00
+          : 0x80;
   gsize offset = 0;
   guint sw;
 
@@ -204,8 +219,8 @@ transmit (Card *card, guint8 ins, guint8 p1, guint8 p2, const guint8 *data, gsiz
     {
       gsize piece = MIN (size - offset, 255);
       gboolean last = offset + piece == size;
-      g_autoptr(GByteArray) apdu = g_byte_array_new ();
-      g_autoptr(GBytes) r = NULL;
+      g_autoptr (GByteArray) apdu = g_byte_array_new ();
+      g_autoptr (GBytes) r = NULL;
       guint8 header[5] = { last ? cla : cla | 0x10, ins, p1, p2, (guint8) piece };
       guint8 le = 0;
       const guint8 *rd;
@@ -228,7 +243,7 @@ transmit (Card *card, guint8 ins, guint8 p1, guint8 p2, const guint8 *data, gsiz
           while ((sw >> 8) == 0x61)
             {
               static const guint8 get_response[] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
-              g_autoptr(GBytes) more = card_transmit (card, get_response, 5);
+              g_autoptr (GBytes) more = card_transmit (card, get_response, 5);
 
               rd = g_bytes_get_data (more, &rs);
               g_byte_array_append (answer, rd, (guint) rs - 2);
@@ -242,10 +257,10 @@ transmit (Card *card, guint8 ins, guint8 p1, guint8 p2, const guint8 *data, gsiz
     {
       if ((sw & 0xFFF0) == 0x63C0)
         g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT,
-                     _("Wrong PIN for %s: %u tries left."), card->label, sw & 0xF);
+                     _ ("Wrong PIN for %s: %u tries left."), card->label, sw & 0xF);
       else
         g_set_error (error, TKE_ERROR, sw == 0x6983 ? TKE_ERROR_PIN_BLOCKED : TKE_ERROR_FAILED,
-                     _("%s: %s (SW %04X)."), card->label, sw_message (sw), sw);
+                     _ ("%s: %s (SW %04X)."), card->label, sw_message (sw), sw);
       return NULL;
     }
   return g_byte_array_free_to_bytes (g_steal_pointer (&answer));
@@ -257,7 +272,8 @@ verify_feature (SCARDHANDLE handle)
   guint8 buf[64];
   DWORD n = 0;
 
-  if (SCardControl (handle, CM_IOCTL_GET_FEATURE_REQUEST, NULL, 0, buf, sizeof buf, &n) != SCARD_S_SUCCESS)
+  if (SCardControl (handle, CM_IOCTL_GET_FEATURE_REQUEST, NULL, 0, buf, sizeof buf, &n) !=
+      SCARD_S_SUCCESS)
     return 0;
   for (DWORD i = 0; i + 6 <= n; i += 6)
     if (buf[i] == FEATURE_VERIFY_PIN_DIRECT)
@@ -279,7 +295,7 @@ connect_reader (Card *card, GError **error)
     {
       card->context = 0;
       g_set_error (error, TKE_ERROR, TKE_ERROR_NO_READER,
-                   _("No PC/SC service: start tke-virtual-readers and set PCSCLITE_CSOCK_NAME."));
+                   _ ("No PC/SC service: start tke-virtual-readers and set PCSCLITE_CSOCK_NAME."));
       return FALSE;
     }
   if (SCardListReaders (card->context, NULL, (LPSTR) &names, &size) == SCARD_S_SUCCESS)
@@ -291,19 +307,22 @@ connect_reader (Card *card, GError **error)
     }
   if (found == NULL)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_NO_READER, _("There is no reader %u."), card->reader);
+      g_set_error (error, TKE_ERROR, TKE_ERROR_NO_READER, _ ("There is no reader %u."),
+                   card->reader);
       return FALSE;
     }
   if (SCardConnect (card->context, found, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
                     &card->handle, &protocol) != SCARD_S_SUCCESS)
     {
       card->handle = 0;
-      g_set_error (error, TKE_ERROR, TKE_ERROR_NO_CARD, _("There is no card in reader %u."), card->reader);
+      g_set_error (error, TKE_ERROR, TKE_ERROR_NO_CARD, _ ("There is no card in reader %u."),
+                   card->reader);
       return FALSE;
     }
   if ((card->verify_ioctl = verify_feature (card->handle)) == 0)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_NO_READER, _("Reader %u has no PIN pad."), card->reader);
+      g_set_error (error, TKE_ERROR, TKE_ERROR_NO_READER, _ ("Reader %u has no PIN pad."),
+                   card->reader);
       return FALSE;
     }
   return TRUE;
@@ -312,13 +331,13 @@ connect_reader (Card *card, GError **error)
 static Card *
 open_card (const char *path, TkeSecret *chip_key, GError **error)
 {
-  g_autoptr(Card) card = g_new0 (Card, 1);
-  g_autoptr(GBytes) r = NULL;
+  g_autoptr (Card) card = g_new0 (Card, 1);
+  g_autoptr (GBytes) r = NULL;
 
   if (path == NULL)
     {
       card->reader = (guint) opt_reader;
-      card->label = g_strdup_printf (_("the card in reader %u"), card->reader);
+      card->label = g_strdup_printf (_ ("the card in reader %u"), card->reader);
       if (!connect_reader (card, error))
         return NULL;
     }
@@ -328,7 +347,8 @@ open_card (const char *path, TkeSecret *chip_key, GError **error)
       if ((card->image = tke_virtual_card_load (path, chip_key, error)) == NULL)
         return NULL;
     }
-  if ((r = transmit (card, 0xA4, 0x04, 0x00, tke_virtual_card_aid, sizeof tke_virtual_card_aid, error)) == NULL)
+  if ((r = transmit (card, 0xA4, 0x04, 0x00, tke_virtual_card_aid, sizeof tke_virtual_card_aid,
+                     error)) == NULL)
     return NULL;
   return g_steal_pointer (&card);
 }
@@ -339,54 +359,57 @@ open_card (const char *path, TkeSecret *chip_key, GError **error)
 static gboolean
 pad_pin (Card *card, guint8 ins, guint8 p1, guint8 p2, const char *prompt, GError **error)
 {
-  guint8 pvs[19 + 11] = { 30, 0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09, 0x04,
-                          0x00, 0x00, 0x00, 0x00, 11, 0x00, 0x00, 0x00,
-                          0x00, ins, p1, p2, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  guint8 pvs[19 + 11] = { 30,   0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09,
+                          0x04, 0x00, 0x00, 0x00, 0x00, 11,   0x00, 0x00, 0x00, 0x00,
+                          ins,  p1,   p2,   0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
   guint8 r[16];
   DWORD n = 0;
   guint sw;
 
   g_print ("%s\n", prompt);
-  if (SCardControl (card->handle, card->verify_ioctl, pvs, sizeof pvs, r, sizeof r, &n) != SCARD_S_SUCCESS ||
+  if (SCardControl (card->handle, card->verify_ioctl, pvs, sizeof pvs, r, sizeof r, &n) !=
+          SCARD_S_SUCCESS ||
       n != 2)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED,
-                   _("The PIN entry on reader %u failed: was the card removed?"), card->reader);
+                   _ ("The PIN entry on reader %u failed: was the card removed?"), card->reader);
       return FALSE;
     }
   sw = (guint) r[0] << 8 | r[1];
   if (sw == 0x9000)
     return TRUE;
   if (sw == 0x6400)
-    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT, _("No PIN was entered on the PIN pad in time."));
+    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT,
+                 _ ("No PIN was entered on the PIN pad in time."));
   else if (sw == 0x6401)
-    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED, _("The PIN entry was cancelled on the PIN pad."));
+    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED,
+                 _ ("The PIN entry was cancelled on the PIN pad."));
   else if (sw == 0x6403)
-    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT, _("A card PIN has 6 digits."));
+    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT, _ ("A card PIN has 6 digits."));
   else if ((sw & 0xFFF0) == 0x63C0)
-    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT, _("Wrong PIN for %s: %u tries left."),
+    g_set_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT, _ ("Wrong PIN for %s: %u tries left."),
                  card->label, sw & 0xF);
   else
     g_set_error (error, TKE_ERROR, sw == 0x6983 ? TKE_ERROR_PIN_BLOCKED : TKE_ERROR_FAILED,
-                 _("%s: %s (SW %04X)."), card->label, sw_message (sw), sw);
+                 _ ("%s: %s (SW %04X)."), card->label, sw_message (sw), sw);
   return FALSE;
 }
 
 static gboolean
 send_pin (Card *card, guint8 ins, guint8 p1, guint8 p2, const TkeSecret *pin, GError **error)
 {
-  g_autoptr(GBytes) r = transmit (card, ins, p1, p2, tke_secret_get_data (pin),
-                                  tke_secret_get_size (pin), error);
+  g_autoptr (GBytes) r =
+      transmit (card, ins, p1, p2, tke_secret_get_data (pin), tke_secret_get_size (pin), error);
   return r != NULL;
 }
 
 static gboolean
 verify (Card *card, guint8 p2, const char *prompt, GError **error)
 {
-  g_autoptr(TkeSecret) pin = NULL;
+  g_autoptr (TkeSecret) pin = NULL;
 
   if (card->reader != 0)
-    return pad_pin (card, 0x20, 0x00, p2, _("Enter the PIN on the PIN pad of the reader."), error);
+    return pad_pin (card, 0x20, 0x00, p2, _ ("Enter the PIN on the PIN pad of the reader."), error);
   pin = next_pin (prompt, error);
   return pin != NULL && send_pin (card, 0x20, 0x00, p2, pin, error);
 }
@@ -394,7 +417,8 @@ verify (Card *card, guint8 p2, const char *prompt, GError **error)
 static gboolean
 verify_ca (Card *ca, GError **error)
 {
-  return verify (ca, 0x81, _("CA card PIN 1: "), error) && verify (ca, 0x82, _("CA card PIN 2: "), error);
+  return verify (ca, 0x81, _ ("CA card PIN 1: "), error) &&
+         verify (ca, 0x82, _ ("CA card PIN 2: "), error);
 }
 
 /* ---- Commands ---- */
@@ -402,45 +426,45 @@ verify_ca (Card *ca, GError **error)
 static gboolean
 cmd_create_ca (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(TkeSecret) pin1 = NULL;
-  g_autoptr(TkeSecret) pin2 = NULL;
-  g_autoptr(TkeVirtualCard) card = NULL;
+  g_autoptr (TkeSecret) pin1 = NULL;
+  g_autoptr (TkeSecret) pin2 = NULL;
+  g_autoptr (TkeVirtualCard) card = NULL;
 
   if (opt_zone_description == NULL || opt_description == NULL)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("create-ca needs --zone-description and --description."));
+                   _ ("create-ca needs --zone-description and --description."));
       return FALSE;
     }
-  if ((pin1 = new_pin (_("New CA PIN 1 (6 digits): "), error)) == NULL ||
-      (pin2 = new_pin (_("New CA PIN 2 (6 digits): "), error)) == NULL)
+  if ((pin1 = new_pin (_ ("New CA PIN 1 (6 digits): "), error)) == NULL ||
+      (pin2 = new_pin (_ ("New CA PIN 2 (6 digits): "), error)) == NULL)
     return FALSE;
-  card = tke_virtual_card_create_ca (args[0], chip_key, opt_zone_description, opt_description,
-                                     pin1, pin2, error);
+  card = tke_virtual_card_create_ca (args[0], chip_key, opt_zone_description, opt_description, pin1,
+                                     pin2, error);
   if (card == NULL)
     return FALSE;
-  g_print (_("Created CA card %s for zone “%s”.\n"), args[0], opt_zone_description);
+  g_print (_ ("Created CA card %s for zone “%s”.\n"), args[0], opt_zone_description);
   return TRUE;
 }
 
 static gboolean
 cmd_create (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(Card) ca = NULL;
-  g_autoptr(TkeVirtualCard) card = NULL;
-  g_autoptr(TkeSecret) pin = NULL;
-  g_autoptr(GByteArray) request = g_byte_array_new ();
-  g_autoptr(GBytes) point = NULL;
-  g_autoptr(GBytes) certificate = NULL;
+  g_autoptr (Card) ca = NULL;
+  g_autoptr (TkeVirtualCard) card = NULL;
+  g_autoptr (TkeSecret) pin = NULL;
+  g_autoptr (GByteArray) request = g_byte_array_new ();
+  g_autoptr (GBytes) point = NULL;
+  g_autoptr (GBytes) certificate = NULL;
 
   if (opt_zone == NULL || opt_description == NULL)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("create needs --zone CA-CARD and --description."));
+                   _ ("create needs --zone CA-CARD and --description."));
       return FALSE;
     }
   if ((ca = open_card (opt_zone, chip_key, error)) == NULL || !verify_ca (ca, error) ||
-      (pin = new_pin (_("New card PIN (6 digits): "), error)) == NULL ||
+      (pin = new_pin (_ ("New card PIN (6 digits): "), error)) == NULL ||
       (card = tke_virtual_card_new_ep11 (args[0], chip_key, opt_description, pin, error)) == NULL)
     return FALSE;
   point = tke_virtual_card_get_transport_point (card);
@@ -450,32 +474,32 @@ cmd_create (TkeSecret *chip_key, char **args, GError **error)
       !tke_virtual_card_install_certificate (card, g_bytes_get_data (certificate, NULL),
                                              g_bytes_get_size (certificate), error))
     return FALSE;
-  g_print (_("Created card %s in the zone of %s.\n"), args[0], opt_zone);
+  g_print (_ ("Created card %s in the zone of %s.\n"), args[0], opt_zone);
   return TRUE;
 }
 
 static gboolean
 print_ski (GBytes *point, GError **error)
 {
-  g_autoptr(EVP_PKEY) key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
-                                                                 g_bytes_get_size (point), error);
+  g_autoptr (EVP_PKEY) key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
+                                                                  g_bytes_get_size (point), error);
   guint8 ski[TKE_SKI_SIZE];
   g_autofree char *hex = NULL;
 
   if (key == NULL || !tke_crypto_ski (key, ski, error))
     return FALSE;
   hex = tke_crypto_hex_encode (ski, sizeof ski);
-  g_print (_("Signature key SKI: %s\n"), hex);
+  g_print (_ ("Signature key SKI: %s\n"), hex);
   return TRUE;
 }
 
 static gboolean
 cmd_gen_sigkey (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(Card) card = open_card (args[0], chip_key, error);
-  g_autoptr(GBytes) point = NULL;
+  g_autoptr (Card) card = open_card (args[0], chip_key, error);
+  g_autoptr (GBytes) point = NULL;
 
-  if (card == NULL || !verify (card, 0x81, _("Card PIN: "), error) ||
+  if (card == NULL || !verify (card, 0x81, _ ("Card PIN: "), error) ||
       (point = transmit (card, 0x46, opt_replace ? 1 : 0, 0, NULL, 0, error)) == NULL)
     return FALSE;
   return print_ski (point, error);
@@ -484,39 +508,42 @@ cmd_gen_sigkey (TkeSecret *chip_key, char **args, GError **error)
 static gboolean
 cmd_gen_keypart (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(Card) card = open_card (args[0], chip_key, error);
-  g_autoptr(GBytes) r = NULL;
+  g_autoptr (Card) card = open_card (args[0], chip_key, error);
+  g_autoptr (GBytes) r = NULL;
   g_autofree char *vp = NULL;
   const guint8 *d;
 
   if (opt_description == NULL)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT, _("gen-keypart needs --description."));
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("gen-keypart needs --description."));
       return FALSE;
     }
-  if (card == NULL || !verify (card, 0x81, _("Card PIN: "), error) ||
-      (r = transmit (card, 0x50, 0, 0, (const guint8 *) opt_description, strlen (opt_description), error)) == NULL)
+  if (card == NULL || !verify (card, 0x81, _ ("Card PIN: "), error) ||
+      (r = transmit (card, 0x50, 0, 0, (const guint8 *) opt_description, strlen (opt_description),
+                     error)) == NULL)
     return FALSE;
   d = g_bytes_get_data (r, NULL);
   vp = tke_crypto_hex_encode (d + 1, TKE_VP_SIZE);
-  g_print (_("Key part %u: %s\nCheck value: %.32s\n             %s\n"), d[0], opt_description, vp, vp + 32);
+  g_print (_ ("Key part %u: %s\nCheck value: %.32s\n             %s\n"), d[0], opt_description, vp,
+           vp + 32);
   return TRUE;
 }
 
 static gboolean
 list_parts (Card *card, GError **error)
 {
-  g_autoptr(GBytes) indexes = transmit (card, 0x52, 0, 0, NULL, 0, error);
+  g_autoptr (GBytes) indexes = transmit (card, 0x52, 0, 0, NULL, 0, error);
   const guint8 *idx;
   gsize n;
 
   if (indexes == NULL)
     return FALSE;
   idx = g_bytes_get_data (indexes, &n);
-  g_print (_("Key parts: %zu\n"), n);
+  g_print (_ ("Key parts: %zu\n"), n);
   for (gsize i = 0; i < n; i++)
     {
-      g_autoptr(GBytes) info = transmit (card, 0x52, idx[i], 0, NULL, 0, error);
+      g_autoptr (GBytes) info = transmit (card, 0x52, idx[i], 0, NULL, 0, error);
       g_autofree char *vp = NULL;
       const guint8 *d;
       gsize size;
@@ -534,10 +561,10 @@ list_parts (Card *card, GError **error)
 static gboolean
 cmd_info (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(Card) card = open_card (args[0], chip_key, error);
-  g_autoptr(GBytes) info = NULL;
-  g_autoptr(GBytes) point = NULL;
-  g_autoptr(GError) no_key = NULL;
+  g_autoptr (Card) card = open_card (args[0], chip_key, error);
+  g_autoptr (GBytes) info = NULL;
+  g_autoptr (GBytes) point = NULL;
+  g_autoptr (GError) no_key = NULL;
   const guint8 *d;
   gsize size;
   gboolean ca = FALSE;
@@ -553,19 +580,30 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
 
       switch (d[i])
         {
-        case 0x01: g_print (_("Serial:           %s\n"), hex); break;
-        case 0x02: ca = v[0] == TKE_VIRTUAL_CARD_TYPE_CA;
-                   g_print (_("Type:             %s\n"), ca ? "CA" : "EP11"); break;
-        case 0x03: g_print (_("Zone:             %s\n"), hex); break;
-        case 0x04: g_print (_("Zone description: %.*s\n"), len, v); break;
-        case 0x05: g_print (_("Description:      %.*s\n"), len, v); break;
+        case 0x01:
+          g_print (_ ("Serial:           %s\n"), hex);
+          break;
+        case 0x02:
+          ca = v[0] == TKE_VIRTUAL_CARD_TYPE_CA;
+          g_print (_ ("Type:             %s\n"), ca ? "CA" : "EP11");
+          break;
+        case 0x03:
+          g_print (_ ("Zone:             %s\n"), hex);
+          break;
+        case 0x04:
+          g_print (_ ("Zone description: %.*s\n"), len, v);
+          break;
+        case 0x05:
+          g_print (_ ("Description:      %.*s\n"), len, v);
+          break;
         case 0x06:
           if (len == 2)
-            g_print (_("PIN tries left:   PIN 1: %u, PIN 2: %u\n"), v[0], v[1]);
+            g_print (_ ("PIN tries left:   PIN 1: %u, PIN 2: %u\n"), v[0], v[1]);
           else
-            g_print (_("PIN tries left:   %u%s\n"), v[0], v[0] == 0 ? _(" (blocked)") : "");
+            g_print (_ ("PIN tries left:   %u%s\n"), v[0], v[0] == 0 ? _ (" (blocked)") : "");
           break;
-        default: break;
+        default:
+          break;
         }
     }
   if (!ca && (point = transmit (card, 0x48, 0, 0, NULL, 0, &no_key)) != NULL)
@@ -574,14 +612,14 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
         return FALSE;
     }
   else if (!ca)
-    g_print (_("Signature key:    none\n"));
+    g_print (_ ("Signature key:    none\n"));
   return ca || list_parts (card, error);
 }
 
 static gboolean
 cmd_list (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(Card) card = open_card (args[0], chip_key, error);
+  g_autoptr (Card) card = open_card (args[0], chip_key, error);
 
   return card != NULL && list_parts (card, error);
 }
@@ -589,12 +627,12 @@ cmd_list (TkeSecret *chip_key, char **args, GError **error)
 static gboolean
 set_new_pin (Card *card, guint8 p2, GError **error)
 {
-  g_autoptr(TkeSecret) pin = NULL;
+  g_autoptr (TkeSecret) pin = NULL;
 
   if (card->reader != 0)
-    return pad_pin (card, 0x24, 1, p2, _("Enter the new PIN on the PIN pad."), error) &&
-           pad_pin (card, 0x24, 2, p2, _("Enter the new PIN again within 20 seconds."), error);
-  pin = new_pin (_("New PIN (6 digits): "), error);
+    return pad_pin (card, 0x24, 1, p2, _ ("Enter the new PIN on the PIN pad."), error) &&
+           pad_pin (card, 0x24, 2, p2, _ ("Enter the new PIN again within 20 seconds."), error);
+  pin = new_pin (_ ("New PIN (6 digits): "), error);
   return pin != NULL && send_pin (card, 0x24, 1, p2, pin, error) &&
          send_pin (card, 0x24, 2, p2, pin, error);
 }
@@ -602,73 +640,78 @@ set_new_pin (Card *card, guint8 p2, GError **error)
 static gboolean
 cmd_change_pin (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(Card) card = open_card (args[0], chip_key, error);
+  g_autoptr (Card) card = open_card (args[0], chip_key, error);
   guint8 p2 = opt_pin2 ? 0x82 : 0x81;
 
-  if (card == NULL || !verify (card, p2, _("Current PIN: "), error) || !set_new_pin (card, p2, error))
+  if (card == NULL || !verify (card, p2, _ ("Current PIN: "), error) ||
+      !set_new_pin (card, p2, error))
     return FALSE;
-  g_print (_("PIN changed.\n"));
+  g_print (_ ("PIN changed.\n"));
   return TRUE;
 }
 
 static gboolean
 cmd_unblock (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(Card) card = open_card (args[0], chip_key, error);
-  g_autoptr(Card) ca = NULL;
-  g_autoptr(GBytes) challenge = NULL;
-  g_autoptr(GBytes) grant = NULL;
-  g_autoptr(GBytes) done = NULL;
-  g_autoptr(GByteArray) request = g_byte_array_new ();
+  g_autoptr (Card) card = open_card (args[0], chip_key, error);
+  g_autoptr (Card) ca = NULL;
+  g_autoptr (GBytes) challenge = NULL;
+  g_autoptr (GBytes) grant = NULL;
+  g_autoptr (GBytes) done = NULL;
+  g_autoptr (GByteArray) request = g_byte_array_new ();
 
   if (opt_ca == NULL)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT, _("unblock needs --ca CA-CARD."));
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT, _ ("unblock needs --ca CA-CARD."));
       return FALSE;
     }
-  if (card == NULL || (ca = open_card (opt_ca, chip_key, error)) == NULL || !verify_ca (ca, error) ||
-      (challenge = transmit (card, 0x84, 0, 0, NULL, 0, error)) == NULL)
+  if (card == NULL || (ca = open_card (opt_ca, chip_key, error)) == NULL ||
+      !verify_ca (ca, error) || (challenge = transmit (card, 0x84, 0, 0, NULL, 0, error)) == NULL)
     return FALSE;
-  g_byte_array_append (request, tke_virtual_card_get_serial (card->image), TKE_VIRTUAL_CARD_SERIAL_SIZE);
-  g_byte_array_append (request, g_bytes_get_data (challenge, NULL), (guint) g_bytes_get_size (challenge));
+  g_byte_array_append (request, tke_virtual_card_get_serial (card->image),
+                       TKE_VIRTUAL_CARD_SERIAL_SIZE);
+  g_byte_array_append (request, g_bytes_get_data (challenge, NULL),
+                       (guint) g_bytes_get_size (challenge));
   if ((grant = transmit (ca, 0x2E, 0, 0, request->data, request->len, error)) == NULL ||
-      (done = transmit (card, 0x2C, 1, 0x81, g_bytes_get_data (grant, NULL), g_bytes_get_size (grant), error)) == NULL ||
+      (done = transmit (card, 0x2C, 1, 0x81, g_bytes_get_data (grant, NULL),
+                        g_bytes_get_size (grant), error)) == NULL ||
       !set_new_pin (card, 0x81, error))
     return FALSE;
-  g_print (_("Card unblocked with a new PIN.\n"));
+  g_print (_ ("Card unblocked with a new PIN.\n"));
   return TRUE;
 }
 
 static gboolean
 copy_item (Card *source, Card *target, GBytes *certificate, guint8 item, GError **error)
 {
-  g_autoptr(GBytes) sealed = transmit (source, 0x64, item, 0, g_bytes_get_data (certificate, NULL),
-                                       g_bytes_get_size (certificate), error);
-  g_autoptr(GBytes) done = NULL;
+  g_autoptr (GBytes) sealed = transmit (source, 0x64, item, 0, g_bytes_get_data (certificate, NULL),
+                                        g_bytes_get_size (certificate), error);
+  g_autoptr (GBytes) done = NULL;
 
   if (sealed == NULL)
     return FALSE;
-  done = transmit (target, 0x66, 0, 0, g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed), error);
+  done = transmit (target, 0x66, 0, 0, g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed),
+                   error);
   return done != NULL;
 }
 
 static gboolean
 cmd_copy (TkeSecret *chip_key, char **args, GError **error)
 {
-  g_autoptr(Card) source = open_card (args[0], chip_key, error);
-  g_autoptr(Card) target = NULL;
-  g_autoptr(GBytes) certificate = NULL;
-  g_autoptr(GBytes) indexes = NULL;
-  g_autoptr(GBytes) key = NULL;
-  g_autoptr(GError) no_key = NULL;
+  g_autoptr (Card) source = open_card (args[0], chip_key, error);
+  g_autoptr (Card) target = NULL;
+  g_autoptr (GBytes) certificate = NULL;
+  g_autoptr (GBytes) indexes = NULL;
+  g_autoptr (GBytes) key = NULL;
+  g_autoptr (GError) no_key = NULL;
   const guint8 *idx;
   gsize n = 0;
   guint copied = 0;
 
   if (source == NULL || (target = open_card (args[1], chip_key, error)) == NULL ||
       (certificate = transmit (target, 0x62, 0, 0, NULL, 0, error)) == NULL ||
-      !verify (source, 0x81, _("Source card PIN: "), error) ||
-      !verify (target, 0x81, _("Target card PIN: "), error))
+      !verify (source, 0x81, _ ("Source card PIN: "), error) ||
+      !verify (target, 0x81, _ ("Target card PIN: "), error))
     return FALSE;
   if (opt_item >= 0)
     {
@@ -691,7 +734,7 @@ cmd_copy (TkeSecret *chip_key, char **args, GError **error)
         if (!copy_item (source, target, certificate, idx[i], error))
           return FALSE;
     }
-  g_print (_("Copied %u items from %s to %s.\n"), copied, args[0], args[1]);
+  g_print (_ ("Copied %u items from %s to %s.\n"), copied, args[0], args[1]);
   return TRUE;
 }
 
@@ -705,36 +748,49 @@ typedef struct
 } Command;
 
 static const Command commands[] = {
-  { "create-ca", 1, FALSE, N_("create-ca --zone-description TEXT --description TEXT IMAGE"), cmd_create_ca },
-  { "create", 1, FALSE, N_("create --zone CA-IMAGE --description TEXT IMAGE"), cmd_create },
-  { "gen-sigkey", 1, TRUE, N_("gen-sigkey [--replace] IMAGE|--reader N"), cmd_gen_sigkey },
-  { "gen-keypart", 1, TRUE, N_("gen-keypart --description TEXT IMAGE|--reader N"), cmd_gen_keypart },
-  { "info", 1, TRUE, N_("info IMAGE|--reader N"), cmd_info },
-  { "list", 1, TRUE, N_("list IMAGE|--reader N"), cmd_list },
-  { "change-pin", 1, TRUE, N_("change-pin [--pin2] IMAGE|--reader N"), cmd_change_pin },
-  { "unblock", 1, FALSE, N_("unblock --ca CA-IMAGE IMAGE"), cmd_unblock },
-  { "copy", 2, FALSE, N_("copy [--item N] SOURCE-IMAGE TARGET-IMAGE"), cmd_copy },
+  { "create-ca", 1, FALSE, N_ ("create-ca --zone-description TEXT --description TEXT IMAGE"),
+    cmd_create_ca },
+  { "create", 1, FALSE, N_ ("create --zone CA-IMAGE --description TEXT IMAGE"), cmd_create },
+  { "gen-sigkey", 1, TRUE, N_ ("gen-sigkey [--replace] IMAGE|--reader N"), cmd_gen_sigkey },
+  { "gen-keypart", 1, TRUE, N_ ("gen-keypart --description TEXT IMAGE|--reader N"),
+    cmd_gen_keypart },
+  { "info", 1, TRUE, N_ ("info IMAGE|--reader N"), cmd_info },
+  { "list", 1, TRUE, N_ ("list IMAGE|--reader N"), cmd_list },
+  { "change-pin", 1, TRUE, N_ ("change-pin [--pin2] IMAGE|--reader N"), cmd_change_pin },
+  { "unblock", 1, FALSE, N_ ("unblock --ca CA-IMAGE IMAGE"), cmd_unblock },
+  { "copy", 2, FALSE, N_ ("copy [--item N] SOURCE-IMAGE TARGET-IMAGE"), cmd_copy },
 };
 
 int
 main (int argc, char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) chip_key = NULL;
-  g_autoptr(GString) summary = g_string_new (_("Commands (PINs from --pin-file or the terminal):\n"));
+  g_autoptr (GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) chip_key = NULL;
+  g_autoptr (GString) summary =
+      g_string_new (_ ("Commands (PINs from --pin-file or the terminal):\n"));
   const Command *command = NULL;
   const GOptionEntry entries[] = {
-    { "chip-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_chip_key, N_("The card chip key file"), N_("FILE") },
-    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pin_file, N_("Read PINs from FILE, one a line, in the order asked"), N_("FILE") },
-    { "description", 0, 0, G_OPTION_ARG_STRING, &opt_description, N_("Card or key part description"), N_("TEXT") },
-    { "zone-description", 0, 0, G_OPTION_ARG_STRING, &opt_zone_description, N_("Zone description (create-ca)"), N_("TEXT") },
-    { "zone", 0, 0, G_OPTION_ARG_FILENAME, &opt_zone, N_("The zone's CA card image (create)"), N_("CA-IMAGE") },
-    { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca, N_("The zone's CA card image (unblock)"), N_("CA-IMAGE") },
-    { "replace", 0, 0, G_OPTION_ARG_NONE, &opt_replace, N_("Replace an existing signature key"), NULL },
-    { "pin2", 0, 0, G_OPTION_ARG_NONE, &opt_pin2, N_("Change a CA card's PIN 2"), NULL },
-    { "reader", 0, 0, G_OPTION_ARG_INT, &opt_reader, N_("Use the card in reader N (1 or 2); its PIN is typed on the reader's PIN pad"), N_("N") },
-    { "item", 0, 0, G_OPTION_ARG_INT, &opt_item, N_("Copy one item: 0 the signature key, 1–85 a key part"), N_("N") },
+    { "chip-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_chip_key, N_ ("The card chip key file"),
+      N_ ("FILE") },
+    { "pin-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_pin_file,
+      N_ ("Read PINs from FILE, one a line, in the order asked"), N_ ("FILE") },
+    { "description", 0, 0, G_OPTION_ARG_STRING, &opt_description,
+      N_ ("Card or key part description"), N_ ("TEXT") },
+    { "zone-description", 0, 0, G_OPTION_ARG_STRING, &opt_zone_description,
+      N_ ("Zone description (create-ca)"), N_ ("TEXT") },
+    { "zone", 0, 0, G_OPTION_ARG_FILENAME, &opt_zone, N_ ("The zone's CA card image (create)"),
+      N_ ("CA-IMAGE") },
+    { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca, N_ ("The zone's CA card image (unblock)"),
+      N_ ("CA-IMAGE") },
+    { "replace", 0, 0, G_OPTION_ARG_NONE, &opt_replace, N_ ("Replace an existing signature key"),
+      NULL },
+    { "pin2", 0, 0, G_OPTION_ARG_NONE, &opt_pin2, N_ ("Change a CA card's PIN 2"), NULL },
+    { "reader", 0, 0, G_OPTION_ARG_INT, &opt_reader,
+      N_ ("Use the card in reader N (1 or 2); its PIN is typed on the reader's PIN pad"),
+      N_ ("N") },
+    { "item", 0, 0, G_OPTION_ARG_INT, &opt_item,
+      N_ ("Copy one item: 0 the signature key, 1–85 a key part"), N_ ("N") },
     { NULL },
   };
 
@@ -744,8 +800,8 @@ main (int argc, char **argv)
   textdomain (GETTEXT_PACKAGE);
 
   for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
-    g_string_append_printf (summary, "  tke-card %s\n", _(commands[i].usage));
-  context = g_option_context_new (_("COMMAND ARGS — provision virtual smart cards"));
+    g_string_append_printf (summary, "  tke-card %s\n", _ (commands[i].usage));
+  context = g_option_context_new (_ ("COMMAND ARGS — provision virtual smart cards"));
   g_option_context_set_description (context, summary->str);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -765,7 +821,9 @@ main (int argc, char **argv)
   if (opt_chip_key == NULL)
     opt_chip_key = tke_virtual_card_default_chip_key_path ();
   if (!load_pin_file (&error) ||
-      (opt_reader == 0 && (chip_key = tke_virtual_card_load_chip_key (opt_chip_key, g_str_has_prefix (command->name, "create"), &error)) == NULL) ||
+      (opt_reader == 0 &&
+       (chip_key = tke_virtual_card_load_chip_key (
+            opt_chip_key, g_str_has_prefix (command->name, "create"), &error)) == NULL) ||
       !command->run (chip_key, argv + 2, &error))
     {
       g_printerr ("tke-card: %s\n", error->message);

@@ -187,16 +187,16 @@ static TkeSecret *
 create_chip_key (const char *path, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (path);
-  g_autoptr(TkeSecret) key = tke_secret_new_random (32, error);
+  g_autoptr (TkeSecret) key = tke_secret_new_random (32, error);
 
   if (key == NULL)
     return NULL;
   if (g_mkdir_with_parents (dir, 0700) < 0 ||
       !g_file_set_contents_full (path, (const char *) tke_secret_get_data (key), 32,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0600, NULL))
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
+                                 NULL))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("Cannot create the card chip key %s."), path);
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("Cannot create the card chip key %s."), path);
       return NULL;
     }
   return g_steal_pointer (&key);
@@ -215,16 +215,16 @@ tke_virtual_card_load_chip_key (const char *path, gboolean create, GError **erro
       if (errno == ENOENT && create)
         return create_chip_key (path, error);
       g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND,
-                   _("The card chip key %s does not exist. Create a card with tke-card first, "
-                     "or name the key with --chip-key or TKE_CARD_CHIP_KEY."),
+                   _ ("The card chip key %s does not exist. Create a card with tke-card first, "
+                      "or name the key with --chip-key or TKE_CARD_CHIP_KEY."),
                    path);
       return NULL;
     }
   if ((st.st_mode & 077) != 0)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                   _("The card chip key %s can be read by other users; run “chmod 600 %s”."),
-                   path, path);
+                   _ ("The card chip key %s can be read by other users; run “chmod 600 %s”."), path,
+                   path);
       return NULL;
     }
   if (!g_file_get_contents (path, &data, &size, NULL) || size != 32)
@@ -232,7 +232,7 @@ tke_virtual_card_load_chip_key (const char *path, gboolean create, GError **erro
       if (data != NULL)
         OPENSSL_cleanse (data, size);
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                   _("The card chip key %s is not a 32-byte key file."), path);
+                   _ ("The card chip key %s is not a 32-byte key file."), path);
       return NULL;
     }
   key = tke_secret_new_from_data ((const guint8 *) data, size);
@@ -346,10 +346,10 @@ serialize (TkeVirtualCard *self, GError **error)
 
   if ((self->zone_key != NULL &&
        (pems.zone_key = tke_crypto_ec_private_key_to_pem (self->zone_key, error)) == NULL) ||
-      (self->transport_key != NULL &&
-       (pems.transport_key = tke_crypto_ec_private_key_to_pem (self->transport_key, error)) == NULL) ||
-      (self->signature_key != NULL &&
-       (pems.signature_key = tke_crypto_ec_private_key_to_pem (self->signature_key, error)) == NULL))
+      (self->transport_key != NULL && (pems.transport_key = tke_crypto_ec_private_key_to_pem (
+                                           self->transport_key, error)) == NULL) ||
+      (self->signature_key != NULL && (pems.signature_key = tke_crypto_ec_private_key_to_pem (
+                                           self->signature_key, error)) == NULL))
     {
       pems_clear (&pems);
       return NULL;
@@ -382,11 +382,11 @@ type_name (guint8 type)
 static gboolean
 save (TkeVirtualCard *self, GError **error)
 {
-  g_autoptr(TkeSecret) payload = serialize (self, error);
-  g_autoptr(GBytes) aad = image_aad (self->serial);
-  g_autoptr(GBytes) sealed = NULL;
-  g_autoptr(GKeyFile) file = g_key_file_new ();
-  g_autoptr(GByteArray) chip = g_byte_array_new ();
+  g_autoptr (TkeSecret) payload = serialize (self, error);
+  g_autoptr (GBytes) aad = image_aad (self->serial);
+  g_autoptr (GBytes) sealed = NULL;
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autoptr (GByteArray) chip = g_byte_array_new ();
   g_autofree char *serial = NULL;
   g_autofree char *zone = NULL;
   g_autofree char *chip_hex = NULL;
@@ -416,10 +416,10 @@ save (TkeVirtualCard *self, GError **error)
   g_key_file_set_string (file, IMAGE_GROUP, "Chip", chip_hex);
   data = g_key_file_to_data (file, &size, NULL);
   if (!g_file_set_contents_full (self->path, data, (gssize) size,
-                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                 0600, NULL))
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
+                                 NULL))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("Cannot write the card image %s."),
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("Cannot write the card image %s."),
                    self->path);
       return FALSE;
     }
@@ -429,7 +429,7 @@ save (TkeVirtualCard *self, GError **error)
 static EVP_PKEY *
 key_from_record (const guint8 *value, gsize size, GError **error)
 {
-  g_autoptr(TkeSecret) pem = tke_secret_new_from_data (value, size);
+  g_autoptr (TkeSecret) pem = tke_secret_new_from_data (value, size);
 
   return tke_crypto_ec_private_key_from_pem (pem, error);
 }
@@ -554,7 +554,7 @@ parse_payload (TkeVirtualCard *self, const TkeSecret *payload, GError **error)
       self->zone_description == NULL ||
       (self->type != TKE_VIRTUAL_CARD_TYPE_CA && self->type != TKE_VIRTUAL_CARD_TYPE_EP11))
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA, _("The card image is damaged."));
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA, _ ("The card image is damaged."));
       return FALSE;
     }
   return TRUE;
@@ -563,24 +563,25 @@ parse_payload (TkeVirtualCard *self, const TkeSecret *payload, GError **error)
 TkeVirtualCard *
 tke_virtual_card_load (const char *path, TkeSecret *chip_key, GError **error)
 {
-  g_autoptr(TkeVirtualCard) self = g_object_new (TKE_TYPE_VIRTUAL_CARD, NULL);
-  g_autoptr(GKeyFile) file = g_key_file_new ();
-  g_autoptr(GError) local_error = NULL;
+  g_autoptr (TkeVirtualCard) self = g_object_new (TKE_TYPE_VIRTUAL_CARD, NULL);
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autoptr (GError) local_error = NULL;
   g_autofree char *serial_hex = NULL;
   g_autofree char *chip_hex = NULL;
-  g_autoptr(GBytes) serial = NULL;
-  g_autoptr(GBytes) chip = NULL;
-  g_autoptr(GBytes) aad = NULL;
-  g_autoptr(TkeSecret) payload = NULL;
+  g_autoptr (GBytes) serial = NULL;
+  g_autoptr (GBytes) chip = NULL;
+  g_autoptr (GBytes) aad = NULL;
+  g_autoptr (TkeSecret) payload = NULL;
   const guint8 *chip_data;
   gsize chip_size;
 
   if (!g_key_file_load_from_file (file, path, G_KEY_FILE_NONE, &local_error))
     {
-      g_set_error (error, TKE_ERROR, g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
-                                         ? TKE_ERROR_NOT_FOUND
-                                         : TKE_ERROR_INVALID_DATA,
-                   _("Cannot read the card image %s: %s"), path, local_error->message);
+      g_set_error (error, TKE_ERROR,
+                   g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                       ? TKE_ERROR_NOT_FOUND
+                       : TKE_ERROR_INVALID_DATA,
+                   _ ("Cannot read the card image %s: %s"), path, local_error->message);
       return NULL;
     }
   serial_hex = g_key_file_get_string (file, IMAGE_GROUP, "Serial", NULL);
@@ -592,8 +593,8 @@ tke_virtual_card_load (const char *path, TkeSecret *chip_key, GError **error)
       (chip = tke_crypto_hex_decode (chip_hex, NULL)) == NULL ||
       g_bytes_get_size (chip) < TKE_GCM_NONCE_SIZE + TKE_GCM_TAG_SIZE)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                   _("%s is not a TKE card image."), path);
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA, _ ("%s is not a TKE card image."),
+                   path);
       return NULL;
     }
   aad = image_aad (g_bytes_get_data (serial, NULL));
@@ -604,8 +605,8 @@ tke_virtual_card_load (const char *path, TkeSecret *chip_key, GError **error)
   if (payload == NULL)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY,
-                   _("The card %s cannot be read: its image was modified, or it belongs to "
-                     "another card chip key."),
+                   _ ("The card %s cannot be read: its image was modified, or it belongs to "
+                      "another card chip key."),
                    path);
       return NULL;
     }
@@ -613,7 +614,8 @@ tke_virtual_card_load (const char *path, TkeSecret *chip_key, GError **error)
     return NULL;
   if (memcmp (self->serial, g_bytes_get_data (serial, NULL), sizeof self->serial) != 0)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY, _("The card image %s is damaged."), path);
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY, _ ("The card image %s is damaged."),
+                   path);
       return NULL;
     }
   self->path = g_strdup (path);
@@ -622,23 +624,20 @@ tke_virtual_card_load (const char *path, TkeSecret *chip_key, GError **error)
 }
 
 static gboolean
-check_new_card (const char *path,
-                const char *description,
-                const TkeSecret *pin,
-                GError **error)
+check_new_card (const char *path, const char *description, const TkeSecret *pin, GError **error)
 {
   const guint8 *p = tke_secret_get_data (pin);
 
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("%s already exists; a new card needs a new file."), path);
+                   _ ("%s already exists; a new card needs a new file."), path);
       return FALSE;
     }
   if (!valid_description ((const guint8 *) description, strlen (description)))
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("A description has 1 to 32 printable characters."));
+                   _ ("A description has 1 to 32 printable characters."));
       return FALSE;
     }
   for (gsize i = 0; i < tke_secret_get_size (pin); i++)
@@ -647,14 +646,16 @@ check_new_card (const char *path,
   if (tke_secret_get_size (pin) == TKE_VIRTUAL_CARD_PIN_SIZE)
     return TRUE;
 bad_pin:
-  g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT, _("A card PIN has exactly 6 digits."));
+  g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+               _ ("A card PIN has exactly 6 digits."));
   return FALSE;
 }
 
 static TkeVirtualCard *
-new_card (const char *path, TkeSecret *chip_key, guint8 type, const char *description, GError **error)
+new_card (
+    const char *path, TkeSecret *chip_key, guint8 type, const char *description, GError **error)
 {
-  g_autoptr(TkeVirtualCard) self = g_object_new (TKE_TYPE_VIRTUAL_CARD, NULL);
+  g_autoptr (TkeVirtualCard) self = g_object_new (TKE_TYPE_VIRTUAL_CARD, NULL);
 
   if (!tke_crypto_random_bytes (self->serial, sizeof self->serial, error))
     return NULL;
@@ -676,7 +677,7 @@ tke_virtual_card_create_ca (const char *path,
                             const TkeSecret *pin2,
                             GError **error)
 {
-  g_autoptr(TkeVirtualCard) self = NULL;
+  g_autoptr (TkeVirtualCard) self = NULL;
 
   if (!check_new_card (path, description, pin1, error) ||
       !check_new_card (path, zone_description, pin2, error))
@@ -702,7 +703,7 @@ tke_virtual_card_new_ep11 (const char *path,
                            const TkeSecret *pin,
                            GError **error)
 {
-  g_autoptr(TkeVirtualCard) self = NULL;
+  g_autoptr (TkeVirtualCard) self = NULL;
 
   if (!check_new_card (path, description, pin, error))
     return NULL;
@@ -728,7 +729,7 @@ cert_message (const guint8 *zone, const guint8 *serial, const guint8 *point)
 static gboolean
 verify_with_point (GBytes *point, GBytes *message, const guint8 *signature, gsize size)
 {
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
 
   if (point == NULL)
     return FALSE;
@@ -751,9 +752,9 @@ tke_virtual_card_install_certificate (TkeVirtualCard *self,
                                       GError **error)
 {
   gsize fixed = TKE_VIRTUAL_CARD_ZONE_SIZE + TKE_VIRTUAL_CARD_POINT_SIZE + 1;
-  g_autoptr(GBytes) point = NULL;
-  g_autoptr(GBytes) own_point = tke_virtual_card_get_transport_point (self);
-  g_autoptr(GBytes) message = NULL;
+  g_autoptr (GBytes) point = NULL;
+  g_autoptr (GBytes) own_point = tke_virtual_card_get_transport_point (self);
+  g_autoptr (GBytes) message = NULL;
   gsize description_size;
 
   if (size < fixed || size < fixed + response[fixed - 1] + 8)
@@ -770,12 +771,13 @@ tke_virtual_card_install_certificate (TkeVirtualCard *self,
   g_clear_pointer (&self->zone_point, g_bytes_unref);
   self->zone_point = g_steal_pointer (&point);
   g_clear_pointer (&self->certificate, g_bytes_unref);
-  self->certificate = g_bytes_new (response + fixed + description_size,
-                                   size - fixed - description_size);
+  self->certificate =
+      g_bytes_new (response + fixed + description_size, size - fixed - description_size);
   return save (self, error);
 
 bad:
-  g_set_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY, _("The CA card's certificate is not valid."));
+  g_set_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY,
+               _ ("The CA card's certificate is not valid."));
   return FALSE;
 }
 
@@ -873,7 +875,7 @@ respond_bytes (TkeVirtualCard *self, GBytes *data)
 static GBytes *
 get_response (TkeVirtualCard *self)
 {
-  g_autoptr(GBytes) pending = g_steal_pointer (&self->pending);
+  g_autoptr (GBytes) pending = g_steal_pointer (&self->pending);
   const guint8 *data;
   gsize size;
 
@@ -909,7 +911,7 @@ is_pin (const Command *c)
 static gboolean
 persist (TkeVirtualCard *self)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (save (self, &error))
     return TRUE;
@@ -937,7 +939,8 @@ cmd_verify (TkeVirtualCard *self, const Command *c)
     return sw_only (SW_BLOCKED);
 
   before = self->tries[slot];
-  if (CRYPTO_memcmp (c->data, tke_secret_get_data (self->pin[slot]), TKE_VIRTUAL_CARD_PIN_SIZE) == 0)
+  if (CRYPTO_memcmp (c->data, tke_secret_get_data (self->pin[slot]), TKE_VIRTUAL_CARD_PIN_SIZE) ==
+      0)
     {
       self->tries[slot] = max_tries (self);
       if (before != self->tries[slot] && !persist (self))
@@ -962,8 +965,8 @@ static GBytes *
 cmd_change_pin (TkeVirtualCard *self, const Command *c)
 {
   int slot = pin_slot (self, c->p2);
-  g_autoptr(TkeSecret) first = NULL;
-  g_autoptr(TkeSecret) old_pin = NULL;
+  g_autoptr (TkeSecret) first = NULL;
+  g_autoptr (TkeSecret) old_pin = NULL;
   guint8 old_tries;
 
   if ((c->p1 != 1 && c->p1 != 2) || slot < 0)
@@ -1034,9 +1037,9 @@ ca_authorized (TkeVirtualCard *self)
 static GBytes *
 cmd_authorize_unblock (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(GBytes) message = NULL;
-  g_autoptr(GBytes) signature = NULL;
-  g_autoptr(GByteArray) r = NULL;
+  g_autoptr (GBytes) message = NULL;
+  g_autoptr (GBytes) signature = NULL;
+  g_autoptr (GByteArray) r = NULL;
 
   if (self->type != TKE_VIRTUAL_CARD_TYPE_CA)
     return sw_only (SW_NOT_ALLOWED);
@@ -1058,7 +1061,7 @@ cmd_authorize_unblock (TkeVirtualCard *self, const Command *c)
 static GBytes *
 cmd_reset_retry_counter (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(GBytes) message = NULL;
+  g_autoptr (GBytes) message = NULL;
   gboolean had_challenge = self->have_challenge;
   guint8 before = self->tries[0];
 
@@ -1099,8 +1102,8 @@ append_tlv (GByteArray *r, guint8 tag, const void *value, gsize size)
 static GBytes *
 cmd_card_info (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(GByteArray) r = g_byte_array_new ();
-  g_autoptr(GByteArray) indexes = g_byte_array_new ();
+  g_autoptr (GByteArray) r = g_byte_array_new ();
+  g_autoptr (GByteArray) indexes = g_byte_array_new ();
   gboolean ca = self->type == TKE_VIRTUAL_CARD_TYPE_CA;
   guint8 max = max_tries (self);
   guint8 max_parts = ca ? 0 : TKE_VIRTUAL_CARD_MAX_PARTS;
@@ -1125,9 +1128,9 @@ cmd_card_info (TkeVirtualCard *self, const Command *c)
 static GBytes *
 cmd_generate_signature_key (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(EVP_PKEY) key = NULL;
-  g_autoptr(EVP_PKEY) old = NULL;
-  g_autoptr(GBytes) point = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
+  g_autoptr (EVP_PKEY) old = NULL;
+  g_autoptr (GBytes) point = NULL;
 
   if (c->p1 > 1 || c->p2 != 0)
     return sw_only (SW_BAD_P1P2);
@@ -1150,7 +1153,7 @@ cmd_generate_signature_key (TkeVirtualCard *self, const Command *c)
 static GBytes *
 cmd_get_public_key (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(GBytes) point = NULL;
+  g_autoptr (GBytes) point = NULL;
   gboolean ca = self->type == TKE_VIRTUAL_CARD_TYPE_CA;
 
   if (c->p1 == 0 && ca)
@@ -1171,7 +1174,7 @@ cmd_get_public_key (TkeVirtualCard *self, const Command *c)
 static GBytes *
 cmd_sign (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(GBytes) signature = NULL;
+  g_autoptr (GBytes) signature = NULL;
 
   if (c->p1 != 0x9E || c->p2 != 0x9A)
     return sw_only (SW_BAD_P1P2);
@@ -1213,7 +1216,8 @@ compare_parts (gconstpointer a, gconstpointer b)
 
 /* Adds a part (taking @value) and writes the image; FALSE leaves the card as it was. */
 static gboolean
-add_part (TkeVirtualCard *self, guint8 index, TkeSecret *value, const guint8 *description, gsize size)
+add_part (
+    TkeVirtualCard *self, guint8 index, TkeSecret *value, const guint8 *description, gsize size)
 {
   KeyPart *part = g_new0 (KeyPart, 1);
   guint position = 0;
@@ -1259,7 +1263,7 @@ cmd_generate_key_part (TkeVirtualCard *self, const Command *c)
 static GBytes *
 cmd_key_part_info (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(GByteArray) r = g_byte_array_new ();
+  g_autoptr (GByteArray) r = g_byte_array_new ();
   KeyPart *part;
 
   if (c->p1 == 0)
@@ -1305,8 +1309,8 @@ point_key (const guint8 *data, gsize size)
 static GBytes *
 cmd_export_key_part (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(EVP_PKEY) importer = NULL;
-  g_autoptr(GBytes) sealed = NULL;
+  g_autoptr (EVP_PKEY) importer = NULL;
+  g_autoptr (GBytes) sealed = NULL;
   KeyPart *part;
 
   if ((part = find_part (self, c->p1, NULL)) == NULL)
@@ -1323,8 +1327,8 @@ cmd_export_key_part (TkeVirtualCard *self, const Command *c)
 static GBytes *
 cmd_get_certificate (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(GByteArray) r = g_byte_array_new ();
-  g_autoptr(GBytes) point = tke_virtual_card_get_transport_point (self);
+  g_autoptr (GByteArray) r = g_byte_array_new ();
+  g_autoptr (GBytes) point = tke_virtual_card_get_transport_point (self);
 
   if (self->certificate == NULL || point == NULL)
     return sw_only (SW_CONDITIONS);
@@ -1337,7 +1341,8 @@ cmd_get_certificate (TkeVirtualCard *self, const Command *c)
 }
 
 static GBytes *
-copy_aad (const guint8 *source, const guint8 *target, guint8 item, const guint8 *description, gsize size)
+copy_aad (
+    const guint8 *source, const guint8 *target, guint8 item, const guint8 *description, gsize size)
 {
   GByteArray *a = g_byte_array_new ();
 
@@ -1349,7 +1354,8 @@ copy_aad (const guint8 *source, const guint8 *target, guint8 item, const guint8 
   return g_byte_array_free_to_bytes (a);
 }
 
-#define CERT_FIXED (TKE_VIRTUAL_CARD_SERIAL_SIZE + TKE_VIRTUAL_CARD_ZONE_SIZE + TKE_VIRTUAL_CARD_POINT_SIZE)
+#define CERT_FIXED                                                                                 \
+  (TKE_VIRTUAL_CARD_SERIAL_SIZE + TKE_VIRTUAL_CARD_ZONE_SIZE + TKE_VIRTUAL_CARD_POINT_SIZE)
 
 static GBytes *
 cmd_export_for_copy (TkeVirtualCard *self, const Command *c)
@@ -1357,12 +1363,12 @@ cmd_export_for_copy (TkeVirtualCard *self, const Command *c)
   const guint8 *target = c->data;
   const guint8 *zone = c->data + TKE_VIRTUAL_CARD_SERIAL_SIZE;
   const guint8 *point = zone + TKE_VIRTUAL_CARD_ZONE_SIZE;
-  g_autoptr(EVP_PKEY) target_key = NULL;
-  g_autoptr(GBytes) message = NULL;
-  g_autoptr(TkeSecret) secret = NULL;
-  g_autoptr(GBytes) aad = NULL;
-  g_autoptr(GBytes) sealed = NULL;
-  g_autoptr(GByteArray) r = NULL;
+  g_autoptr (EVP_PKEY) target_key = NULL;
+  g_autoptr (GBytes) message = NULL;
+  g_autoptr (TkeSecret) secret = NULL;
+  g_autoptr (GBytes) aad = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  g_autoptr (GByteArray) r = NULL;
   const char *description = "";
   guint8 description_size;
 
@@ -1393,9 +1399,8 @@ cmd_export_for_copy (TkeVirtualCard *self, const Command *c)
     }
   description_size = (guint8) strlen (description);
   aad = copy_aad (self->serial, target, c->p1, (const guint8 *) description, description_size);
-  if (secret == NULL ||
-      (sealed = tke_crypto_seal (target_key, g_bytes_get_data (aad, NULL), g_bytes_get_size (aad),
-                                 secret, NULL)) == NULL)
+  if (secret == NULL || (sealed = tke_crypto_seal (target_key, g_bytes_get_data (aad, NULL),
+                                                   g_bytes_get_size (aad), secret, NULL)) == NULL)
     return sw_only (SW_INTERNAL);
   r = g_byte_array_new ();
   g_byte_array_append (r, self->serial, sizeof self->serial);
@@ -1407,7 +1412,8 @@ cmd_export_for_copy (TkeVirtualCard *self, const Command *c)
 }
 
 static GBytes *
-import_item (TkeVirtualCard *self, guint8 item, TkeSecret *secret, const guint8 *description, gsize size)
+import_item (
+    TkeVirtualCard *self, guint8 item, TkeSecret *secret, const guint8 *description, gsize size)
 {
   if (item == 0)
     {
@@ -1436,8 +1442,8 @@ import_item (TkeVirtualCard *self, guint8 item, TkeSecret *secret, const guint8 
 static GBytes *
 cmd_import_copy (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(GBytes) aad = NULL;
-  g_autoptr(TkeSecret) secret = NULL;
+  g_autoptr (GBytes) aad = NULL;
+  g_autoptr (TkeSecret) secret = NULL;
   gsize description_size;
   gsize header;
 
@@ -1460,17 +1466,18 @@ cmd_import_copy (TkeVirtualCard *self, const Command *c)
 static GBytes *
 cmd_certify_card (TkeVirtualCard *self, const Command *c)
 {
-  g_autoptr(GBytes) message = NULL;
-  g_autoptr(GBytes) signature = NULL;
-  g_autoptr(GByteArray) r = NULL;
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr (GBytes) message = NULL;
+  g_autoptr (GBytes) signature = NULL;
+  g_autoptr (GByteArray) r = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
   guint8 description_size = (guint8) strlen (self->zone_description);
 
   if (!ca_authorized (self))
     return sw_only (SW_SECURITY);
   if (c->size != TKE_VIRTUAL_CARD_SERIAL_SIZE + TKE_VIRTUAL_CARD_POINT_SIZE)
     return sw_only (SW_WRONG_LENGTH);
-  if ((key = point_key (c->data + TKE_VIRTUAL_CARD_SERIAL_SIZE, TKE_VIRTUAL_CARD_POINT_SIZE)) == NULL)
+  if ((key = point_key (c->data + TKE_VIRTUAL_CARD_SERIAL_SIZE, TKE_VIRTUAL_CARD_POINT_SIZE)) ==
+      NULL)
     return sw_only (SW_BAD_DATA);
   message = cert_message (self->zone, c->data, c->data + TKE_VIRTUAL_CARD_SERIAL_SIZE);
   signature = tke_crypto_sign (self->zone_key, g_bytes_get_data (message, NULL),

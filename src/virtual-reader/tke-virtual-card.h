@@ -32,13 +32,9 @@ extern const guint8 tke_virtual_card_aid[8];
 G_DECLARE_FINAL_TYPE (TkeVirtualCard, tke_virtual_card, TKE, VIRTUAL_CARD, GObject)
 
 char *tke_virtual_card_default_chip_key_path (void);
-TkeSecret *tke_virtual_card_load_chip_key (const char *path,
-                                           gboolean create,
-                                           GError **error);
+TkeSecret *tke_virtual_card_load_chip_key (const char *path, gboolean create, GError **error);
 
-TkeVirtualCard *tke_virtual_card_load (const char *path,
-                                       TkeSecret *chip_key,
-                                       GError **error);
+TkeVirtualCard *tke_virtual_card_load (const char *path, TkeSecret *chip_key, GError **error);
 TkeVirtualCard *tke_virtual_card_create_ca (const char *path,
                                             TkeSecret *chip_key,
                                             const char *zone_description,
@@ -52,9 +48,9 @@ TkeVirtualCard *tke_virtual_card_new_ep11 (const char *path,
                                            const TkeSecret *pin,
                                            GError **error);
 gboolean tke_virtual_card_install_certificate (TkeVirtualCard *self,
-                                              const guint8 *response,
-                                              gsize size,
-                                              GError **error);
+                                               const guint8 *response,
+                                               gsize size,
+                                               GError **error);
 
 const char *tke_virtual_card_get_path (TkeVirtualCard *self);
 const guint8 *tke_virtual_card_get_serial (TkeVirtualCard *self);
@@ -65,8 +61,6 @@ const guint8 *tke_virtual_card_get_atr (gsize *size);
 void tke_virtual_card_reset (TkeVirtualCard *self);
 /* One C-APDU in, one R-APDU out (data ‖ SW1 SW2).  The caller wipes the
  * C-APDU: a VERIFY carries a PIN. */
-GBytes *tke_virtual_card_transmit (TkeVirtualCard *self,
-                                   const guint8 *apdu,
-                                   gsize size);
+GBytes *tke_virtual_card_transmit (TkeVirtualCard *self, const guint8 *apdu, gsize size);
 
 G_END_DECLS

@@ -106,7 +106,7 @@ listen_unix (const char *path, GError **error)
   if (strlen (path) >= sizeof addr.sun_path)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("The socket path %s is too long; use a shorter state directory."), path);
+                   _ ("The socket path %s is too long; use a shorter state directory."), path);
       return -1;
     }
   strcpy (addr.sun_path, path);
@@ -117,7 +117,7 @@ listen_unix (const char *path, GError **error)
     {
       int saved = errno;
 
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("Cannot listen on %s: %s"), path,
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("Cannot listen on %s: %s"), path,
                    g_strerror (saved));
       if (fd >= 0)
         close (fd);
@@ -192,7 +192,7 @@ handle_request (TkeVirtualReader *self,
                 guint8 *reply,
                 gsize *reply_size)
 {
-  g_autoptr(GBytes) response = NULL;
+  g_autoptr (GBytes) response = NULL;
   const guint8 *atr;
 
   *reply_size = 0;
@@ -292,7 +292,7 @@ link_thread (gpointer data)
 gboolean
 tke_virtual_reader_insert (TkeVirtualReader *self, const char *image, GError **error)
 {
-  g_autoptr(TkeVirtualCard) card = NULL;
+  g_autoptr (TkeVirtualCard) card = NULL;
   g_autofree char *path = g_canonicalize_filename (image, NULL);
   gboolean inserted = FALSE;
 
@@ -310,7 +310,7 @@ tke_virtual_reader_insert (TkeVirtualReader *self, const char *image, GError **e
   g_mutex_unlock (&self->lock);
   if (!inserted)
     g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                 _("Reader %u already holds a card; remove it first."), self->number);
+                 _ ("Reader %u already holds a card; remove it first."), self->number);
   return inserted;
 }
 
@@ -443,7 +443,7 @@ static char *
 run_command (TkeVirtualReader *self, char *line)
 {
   char *argument = strchr (line, ' ');
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (argument != NULL)
     *argument++ = '\0';
@@ -546,7 +546,7 @@ control_thread (gpointer data)
 TkeVirtualReader *
 tke_virtual_reader_new (guint number, const char *state_dir, TkeSecret *chip_key, GError **error)
 {
-  g_autoptr(TkeVirtualReader) self = g_object_new (TKE_TYPE_VIRTUAL_READER, NULL);
+  g_autoptr (TkeVirtualReader) self = g_object_new (TKE_TYPE_VIRTUAL_READER, NULL);
   g_autofree char *link_name = g_strdup_printf ("reader%u.link", number);
   g_autofree char *control_name = g_strdup_printf ("reader%u.ctl", number);
 

@@ -14,15 +14,11 @@ G_DECLARE_FINAL_TYPE (TkeVirtualReader, tke_virtual_reader, TKE, VIRTUAL_READER,
 
 /* Binds STATE_DIR/readerN.link (the driver's end) and STATE_DIR/readerN.ctl
  * (the control socket) and serves them on threads of their own. */
-TkeVirtualReader *tke_virtual_reader_new (guint number,
-                                          const char *state_dir,
-                                          TkeSecret *chip_key,
-                                          GError **error);
+TkeVirtualReader *
+tke_virtual_reader_new (guint number, const char *state_dir, TkeSecret *chip_key, GError **error);
 const char *tke_virtual_reader_get_link_path (TkeVirtualReader *self);
 const char *tke_virtual_reader_get_control_path (TkeVirtualReader *self);
-gboolean tke_virtual_reader_insert (TkeVirtualReader *self,
-                                    const char *image,
-                                    GError **error);
+gboolean tke_virtual_reader_insert (TkeVirtualReader *self, const char *image, GError **error);
 /* Removes the sockets; the process is about to exit. */
 void tke_virtual_reader_unlink (TkeVirtualReader *self);
 

@@ -58,7 +58,8 @@ find_driver (const char *option)
 {
   g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
   g_autofree char *dir = exe != NULL ? g_path_get_dirname (exe) : NULL;
-  g_autofree char *beside = dir != NULL ? g_build_filename (dir, "libifdtkevirtual.so", NULL) : NULL;
+  g_autofree char *beside =
+      dir != NULL ? g_build_filename (dir, "libifdtkevirtual.so", NULL) : NULL;
 
   if (option != NULL)
     return g_canonicalize_filename (option, NULL);
@@ -76,8 +77,8 @@ check_run_dir (GError **error)
   if (geteuid () == 0 && g_mkdir (PCSCD_RUN_DIR, 0755) == 0)
     return TRUE;
   g_set_error (error, TKE_ERROR, TKE_ERROR_IO,
-               _("pcscd needs the directory %s, which does not exist and cannot be created by "
-                 "this user. Create it once with: sudo install -d -m 755 %s"),
+               _ ("pcscd needs the directory %s, which does not exist and cannot be created by "
+                  "this user. Create it once with: sudo install -d -m 755 %s"),
                PCSCD_RUN_DIR, PCSCD_RUN_DIR);
   return FALSE;
 }
@@ -85,20 +86,20 @@ check_run_dir (GError **error)
 static gboolean
 write_reader_conf (Launcher *self, const char *driver, GError **error)
 {
-  g_autoptr(GString) conf = g_string_new ("# Written by tke-virtual-readers; rewritten at every start.\n");
+  g_autoptr (GString) conf =
+      g_string_new ("# Written by tke-virtual-readers; rewritten at every start.\n");
   g_autofree char *path = g_build_filename (self->state_dir, "reader.conf", NULL);
 
   if (!g_file_test (driver, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND,
-                   _("The reader driver %s is missing; name it with --driver."), driver);
+                   _ ("The reader driver %s is missing; name it with --driver."), driver);
       return FALSE;
     }
   for (guint i = 0; i < 2; i++)
-    g_string_append_printf (conf,
-                            "\nFRIENDLYNAME \"%s %u\"\nDEVICENAME %s\nLIBPATH %s\nCHANNELID %u\n",
-                            READER_NAME, i + 1,
-                            tke_virtual_reader_get_link_path (self->readers[i]), driver, i + 1);
+    g_string_append_printf (
+        conf, "\nFRIENDLYNAME \"%s %u\"\nDEVICENAME %s\nLIBPATH %s\nCHANNELID %u\n", READER_NAME,
+        i + 1, tke_virtual_reader_get_link_path (self->readers[i]), driver, i + 1);
   return g_file_set_contents_full (path, conf->str, (gssize) conf->len,
                                    G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
@@ -112,17 +113,17 @@ bind_pcscd_socket (const char *path, GError **error)
   if (strlen (path) >= sizeof addr.sun_path)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                   _("The state directory path is too long for a socket."));
+                   _ ("The state directory path is too long for a socket."));
       return -1;
     }
   strcpy (addr.sun_path, path);
   unlink (path);
   /* Not close-on-exec: pcscd inherits it as fd 3. */
   fd = socket (AF_UNIX, SOCK_STREAM, 0);
-  if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 ||
-      chmod (path, 0600) < 0 || listen (fd, 64) < 0)
+  if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || chmod (path, 0600) < 0 ||
+      listen (fd, 64) < 0)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("Cannot listen on %s: %s"), path,
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("Cannot listen on %s: %s"), path,
                    g_strerror (errno));
       if (fd >= 0)
         close (fd);
@@ -167,7 +168,7 @@ spawn_pcscd (Launcher *self, const char *pcscd, int socket_fd, GError **error)
   g_autofree char *empty_dir = g_build_filename (self->state_dir, "no-usb-drivers", NULL);
   g_autofree char *run_dir = g_build_filename (self->state_dir, "run", NULL);
   char *argv[] = { (char *) pcscd, (char *) "--foreground", (char *) "--config", conf, NULL };
-  g_auto(GStrv) env = g_get_environ ();
+  g_auto (GStrv) env = g_get_environ ();
   char listen_pid[32] = "LISTEN_PID=";
   int log_fd;
   pid_t pid;
@@ -183,7 +184,7 @@ spawn_pcscd (Launcher *self, const char *pcscd, int socket_fd, GError **error)
   log_fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _("Cannot write %s."), log);
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("Cannot write %s."), log);
       return FALSE;
     }
   pid = fork ();
@@ -204,7 +205,8 @@ spawn_pcscd (Launcher *self, const char *pcscd, int socket_fd, GError **error)
       *e = g_strdup ("LISTEN_PID=");
   if (pid < 0)
     {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_FAILED, _("Cannot start pcscd: %s"), g_strerror (errno));
+      g_set_error (error, TKE_ERROR, TKE_ERROR_FAILED, _ ("Cannot start pcscd: %s"),
+                   g_strerror (errno));
       return FALSE;
     }
   self->pcscd = pid;
@@ -236,8 +238,7 @@ readers_ready (Launcher *self, SCARDCONTEXT context, gboolean *ready)
             }
         }
   states[2].szReader = "\\\\?PnP?\\Notification";
-  if (found == 2 &&
-      SCardGetStatusChange (context, 0, states, 2) == SCARD_S_SUCCESS)
+  if (found == 2 && SCardGetStatusChange (context, 0, states, 2) == SCARD_S_SUCCESS)
     {
       *ready = TRUE;
       for (guint i = 0; i < 2; i++)
@@ -274,8 +275,9 @@ announce_failure (gpointer data)
 {
   Launcher *self = data;
 
-  g_printerr (_("tke-virtual-readers: pcscd did not show both readers within %d s; see %s/pcscd.log\n"),
-              READY_TIMEOUT_S, self->state_dir);
+  g_printerr (
+      _ ("tke-virtual-readers: pcscd did not show both readers within %d s; see %s/pcscd.log\n"),
+      READY_TIMEOUT_S, self->state_dir);
   self->status = 1;
   if (!self->stopping)
     {
@@ -324,7 +326,7 @@ pcscd_exited (GPid pid, gint wait_status, gpointer data)
   g_spawn_close_pid (pid);
   if (!self->stopping)
     {
-      g_printerr (_("tke-virtual-readers: pcscd stopped unexpectedly; see %s/pcscd.log\n"),
+      g_printerr (_ ("tke-virtual-readers: pcscd stopped unexpectedly; see %s/pcscd.log\n"),
                   self->state_dir);
       self->status = 1;
     }
@@ -362,8 +364,8 @@ on_signal (gpointer data)
 static int
 run (Launcher *self, const char *chip_key_path, const char *driver_option, const char *pcscd_option)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) chip_key = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) chip_key = NULL;
   g_autofree char *driver = find_driver (driver_option);
   g_autofree char *pcscd = NULL;
   int socket_fd;
@@ -373,16 +375,18 @@ run (Launcher *self, const char *chip_key_path, const char *driver_option, const
     pcscd = g_strdup ("/usr/sbin/pcscd");
   if (pcscd == NULL)
     {
-      g_printerr (_("tke-virtual-readers: pcscd is not installed (Debian: apt-get install pcscd).\n"));
+      g_printerr (
+          _ ("tke-virtual-readers: pcscd is not installed (Debian: apt-get install pcscd).\n"));
       return 1;
     }
-  if (!check_run_dir (&error) ||
-      g_mkdir_with_parents (self->state_dir, 0700) < 0 ||
+  if (!check_run_dir (&error) || g_mkdir_with_parents (self->state_dir, 0700) < 0 ||
       (chip_key = tke_virtual_card_load_chip_key (chip_key_path, TRUE, &error)) == NULL)
     goto fail;
   for (guint i = 0; i < 2; i++)
-    if ((self->readers[i] = tke_virtual_reader_new (i + 1, self->state_dir, chip_key, &error)) == NULL ||
-        (self->cards[i] != NULL && !tke_virtual_reader_insert (self->readers[i], self->cards[i], &error)))
+    if ((self->readers[i] = tke_virtual_reader_new (i + 1, self->state_dir, chip_key, &error)) ==
+            NULL ||
+        (self->cards[i] != NULL &&
+         !tke_virtual_reader_insert (self->readers[i], self->cards[i], &error)))
       goto fail;
   if (!write_reader_conf (self, driver, &error) ||
       (socket_fd = bind_pcscd_socket (self->socket_path, &error)) < 0)
@@ -413,17 +417,22 @@ main (int argc, char **argv)
   g_autofree char *pcscd = NULL;
   g_autofree char *card1 = NULL;
   g_autofree char *card2 = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GOptionContext) context = NULL;
   Launcher self = { NULL };
   int status;
   const GOptionEntry entries[] = {
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir, N_("Directory for the sockets, reader.conf and pcscd.log"), N_("DIR") },
-    { "chip-key", 0, 0, G_OPTION_ARG_FILENAME, &chip_key, N_("The card chip key (default: $TKE_CARD_CHIP_KEY or the user data dir)"), N_("FILE") },
-    { "card1", 0, 0, G_OPTION_ARG_FILENAME, &card1, N_("Insert this card image in reader 1"), N_("IMAGE") },
-    { "card2", 0, 0, G_OPTION_ARG_FILENAME, &card2, N_("Insert this card image in reader 2"), N_("IMAGE") },
-    { "driver", 0, 0, G_OPTION_ARG_FILENAME, &driver, N_("The pcscd driver libifdtkevirtual.so"), N_("FILE") },
-    { "pcscd", 0, 0, G_OPTION_ARG_FILENAME, &pcscd, N_("The pcscd program"), N_("FILE") },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+      N_ ("Directory for the sockets, reader.conf and pcscd.log"), N_ ("DIR") },
+    { "chip-key", 0, 0, G_OPTION_ARG_FILENAME, &chip_key,
+      N_ ("The card chip key (default: $TKE_CARD_CHIP_KEY or the user data dir)"), N_ ("FILE") },
+    { "card1", 0, 0, G_OPTION_ARG_FILENAME, &card1, N_ ("Insert this card image in reader 1"),
+      N_ ("IMAGE") },
+    { "card2", 0, 0, G_OPTION_ARG_FILENAME, &card2, N_ ("Insert this card image in reader 2"),
+      N_ ("IMAGE") },
+    { "driver", 0, 0, G_OPTION_ARG_FILENAME, &driver, N_ ("The pcscd driver libifdtkevirtual.so"),
+      N_ ("FILE") },
+    { "pcscd", 0, 0, G_OPTION_ARG_FILENAME, &pcscd, N_ ("The pcscd program"), N_ ("FILE") },
     { NULL },
   };
 
@@ -434,11 +443,12 @@ main (int argc, char **argv)
   /* A control client that hangs up must not kill the readers. */
   signal (SIGPIPE, SIG_IGN);
 
-  context = g_option_context_new (_("— virtual PIN-pad readers 1 and 2 under a private pcscd"));
+  context = g_option_context_new (_ ("— virtual PIN-pad readers 1 and 2 under a private pcscd"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error) || state_dir == NULL)
     {
-      g_printerr ("tke-virtual-readers: %s\n", error != NULL ? error->message : _("--state-dir is required"));
+      g_printerr ("tke-virtual-readers: %s\n",
+                  error != NULL ? error->message : _ ("--state-dir is required"));
       return 2;
     }
   self.state_dir = g_canonicalize_filename (state_dir, NULL);

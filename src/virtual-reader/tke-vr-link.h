@@ -10,18 +10,18 @@
 #pragma once
 
 /* Requests (driver → card process) */
-#define TKE_LINK_PRESENCE   'P' /* reply payload: 1 byte, 1 = card present */
-#define TKE_LINK_POWER_UP   'U' /* power up or reset; reply payload: the ATR */
+#define TKE_LINK_PRESENCE 'P' /* reply payload: 1 byte, 1 = card present */
+#define TKE_LINK_POWER_UP 'U' /* power up or reset; reply payload: the ATR */
 #define TKE_LINK_POWER_DOWN 'D'
-#define TKE_LINK_APDU       'T' /* payload: C-APDU; reply payload: R-APDU */
-#define TKE_LINK_KEYPAD     'K' /* payload: timeout s, min, max; reply payload: digits (ASCII) */
+#define TKE_LINK_APDU 'T'   /* payload: C-APDU; reply payload: R-APDU */
+#define TKE_LINK_KEYPAD 'K' /* payload: timeout s, min, max; reply payload: digits (ASCII) */
 
 /* Reply status */
-#define TKE_LINK_OK         0
-#define TKE_LINK_NO_CARD    1
-#define TKE_LINK_CANCELLED  2
-#define TKE_LINK_TIMED_OUT  3
-#define TKE_LINK_FAILED     4
+#define TKE_LINK_OK 0
+#define TKE_LINK_NO_CARD 1
+#define TKE_LINK_CANCELLED 2
+#define TKE_LINK_TIMED_OUT 3
+#define TKE_LINK_FAILED 4
 
 #define TKE_LINK_MAX_PAYLOAD 8192
 /* Digits a person can type before OK. */

@@ -33,12 +33,10 @@ typedef struct
 } CardRun;
 
 static void
-on_card_done (GObject *source,
-              GAsyncResult *result,
-              gpointer user_data)
+on_card_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   CardRun *run = user_data;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, &run->output, NULL, &error);
   g_assert_no_error (error);
@@ -48,15 +46,16 @@ on_card_done (GObject *source,
 /* Starts tke-card on reader 2 without blocking the main loop: it waits
  * for the PIN on the pad. */
 static void
-card_run_start (CardRun *run,
-                const char *description)
+card_run_start (CardRun *run, const char *description)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
 
   memset (run, 0, sizeof *run);
-  run->process = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CARD"), "--reader", "2",
-                                              "gen-keypart", "--description", description, NULL);
+  run->process =
+      g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CARD"), "--reader", "2",
+                                   "gen-keypart", "--description", description, NULL);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (run->process, NULL, NULL, on_card_done, run);
 }
@@ -68,12 +67,11 @@ card_run_done (gpointer data)
 }
 
 static void
-card_run_finish (CardRun *run,
-                 gboolean expect_success,
-                 const char *expect_output)
+card_run_finish (CardRun *run, gboolean expect_success, const char *expect_output)
 {
   g_assert_true (tke_test_wait_until (card_run_done, run, 30000));
-  if (expect_success != g_subprocess_get_successful (run->process) || strstr (run->output, expect_output) == NULL)
+  if (expect_success != g_subprocess_get_successful (run->process) ||
+      strstr (run->output, expect_output) == NULL)
     g_error ("tke-card said: %s", run->output);
   g_clear_object (&run->process);
   g_clear_pointer (&run->output, g_free);
@@ -111,8 +109,7 @@ replies_reach (gpointer data)
 /* Presses KEYS on the on-screen pad, one button after the other, then OK,
  * and waits until the reader answered every press. */
 static void
-press (Screen *s,
-       const char *keys)
+press (Screen *s, const char *keys)
 {
   guint before = tke_virtual_pin_pad_get_n_replies (TKE_VIRTUAL_PIN_PAD (s->pad));
   gpointer args[2] = { s->pad, GUINT_TO_POINTER (before + strlen (keys) + 1) };
@@ -124,8 +121,10 @@ press (Screen *s,
     }
   tke_test_click (tke_test_find_button (s->pad, "OK"));
   if (!tke_test_wait_until (replies_reach, args, 10000))
-    g_error ("the reader answered %u of %u presses; last: %s", tke_virtual_pin_pad_get_n_replies (TKE_VIRTUAL_PIN_PAD (s->pad)),
-             GPOINTER_TO_UINT (args[1]), tke_virtual_pin_pad_get_last_reply (TKE_VIRTUAL_PIN_PAD (s->pad)));
+    g_error ("the reader answered %u of %u presses; last: %s",
+             tke_virtual_pin_pad_get_n_replies (TKE_VIRTUAL_PIN_PAD (s->pad)),
+             GPOINTER_TO_UINT (args[1]),
+             tke_virtual_pin_pad_get_last_reply (TKE_VIRTUAL_PIN_PAD (s->pad)));
 }
 
 /* What the person sees before pressing: the reader asks for the PIN. */
@@ -236,7 +235,7 @@ reader_2_says (gpointer data)
 static void
 test_readers_strip_is_live (void)
 {
-  g_autoptr(TkeApplication) app = tke_application_new ();
+  g_autoptr (TkeApplication) app = tke_application_new ();
   TkeWindow *window;
   TkeReadersBar *bar;
   g_autofree char *path = tke_readers_path (&fixture, "parts2.card");
@@ -270,8 +269,7 @@ test_readers_strip_is_live (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   int status;
 
@@ -296,8 +294,11 @@ main (int argc,
   adw_init ();
 
   {
-    const char *ca[] = { "create-ca", "--zone-description", "Zone A", "--description", "CA A", "ca.card", NULL };
-    const char *parts[] = { "create", "--zone", "ca.card", "--description", "Parts 2", "parts2.card", NULL };
+    const char *ca[] = {
+      "create-ca", "--zone-description", "Zone A", "--description", "CA A", "ca.card", NULL
+    };
+    const char *parts[] = { "create",  "--zone",      "ca.card", "--description",
+                            "Parts 2", "parts2.card", NULL };
 
     g_assert_cmpint (tke_readers_card (&fixture, "111111\n222222\n", ca, NULL), ==, 0);
     g_assert_cmpint (tke_readers_card (&fixture, "111111\n222222\n222222\n", parts, NULL), ==, 0);

@@ -49,9 +49,7 @@ typedef struct
 /* ---- The service: demo units, a committed new key, the card's administrator ---- */
 
 static void
-on_done (GObject *source,
-         GAsyncResult *result,
-         gpointer user_data)
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
@@ -67,10 +65,10 @@ wait_for (GAsyncResult **result)
 static char *
 card_public_key_hex (char **name)
 {
-  g_autoptr(TkeCardSigner) signer = tke_card_signer_new (NULL);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) point = NULL;
+  g_autoptr (TkeCardSigner) signer = tke_card_signer_new (NULL);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) point = NULL;
 
   tke_signer_get_public_key_async (TKE_SIGNER (signer), NULL, on_done, &result);
   wait_for (&result);
@@ -86,16 +84,17 @@ card_public_key_hex (char **name)
 static char *
 prepare_service (Emu *emu)
 {
-  g_autoptr(TkeSecret) p1 = tke_secret_new_random (32, NULL);
-  g_autoptr(TkeSecret) p2 = tke_secret_new_random (32, NULL);
-  g_autoptr(TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
+  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
   TkeSecret *parts[] = { p1, p2 };
-  g_autoptr(EVP_PKEY) a1 = emu_demo_admin (emu, 1);
-  g_autoptr(EVP_PKEY) a2 = emu_demo_admin (emu, 2);
+  g_autoptr (EVP_PKEY) a1 = emu_demo_admin (emu, 1);
+  g_autoptr (EVP_PKEY) a2 = emu_demo_admin (emu, 2);
   g_autofree char *name = NULL;
   g_autofree char *point = card_public_key_hex (&name);
-  g_autofree char *admin_args = g_strdup_printf ("{\"name\":\"%s\",\"public_key\":\"%s\"}", name, point);
-  g_auto(GStrv) units = NULL;
+  g_autofree char *admin_args =
+      g_strdup_printf ("{\"name\":\"%s\",\"public_key\":\"%s\"}", name, point);
+  g_auto (GStrv) units = NULL;
   g_autofree char *vp_args = NULL;
   guint8 vp[TKE_VP_SIZE];
   char *vp_hex;
@@ -108,11 +107,13 @@ prepare_service (Emu *emu)
   for (guint u = 0; units[u] != NULL; u++)
     {
       EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a1, a1, NULL };
-      g_autoptr(JsonObject) added = emu_command_ok (emu, units[u], "add_admin", admin_args, both);
-      g_autoptr(JsonObject) imp = emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
-      g_autofree char *load = emu_load_args (units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
-      g_autoptr(JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
-      g_autoptr(JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
+      g_autoptr (JsonObject) added = emu_command_ok (emu, units[u], "add_admin", admin_args, both);
+      g_autoptr (JsonObject) imp =
+          emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
+      g_autofree char *load = emu_load_args (
+          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
+      g_autoptr (JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
+      g_autoptr (JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
     }
   return vp_hex;
 }
@@ -121,12 +122,12 @@ prepare_service (Emu *emu)
 static void
 assert_rotated (Fixture *f)
 {
-  g_auto(GStrv) ids = emu_unit_ids (f->emu);
+  g_auto (GStrv) ids = emu_unit_ids (f->emu);
 
   g_assert_cmpuint (g_strv_length (ids), ==, 3);
   for (guint i = 0; ids[i] != NULL; i++)
     {
-      g_autoptr(JsonObject) q = emu_query (f->emu, ids[i]);
+      g_autoptr (JsonObject) q = emu_query (f->emu, ids[i]);
 
       g_assert_cmpstr (json_object_get_string_member (q, "current_mk_status"), ==, "Valid");
       g_assert_cmpstr (json_object_get_string_member (q, "current_mkvp"), ==, f->vp);
@@ -139,9 +140,9 @@ write_profile (Fixture *f)
 {
   g_autofree char *config = g_build_filename (base_dir, "config", "tke", NULL);
   g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
-  g_autofree char *text = g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\n", f->emu->url, f->emu->ca_file,
-                                           f->emu->instance);
-  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\n",
+                                           f->emu->url, f->emu->ca_file, f->emu->instance);
+  g_autoptr (GError) error = NULL;
 
   g_mkdir_with_parents (config, 0700);
   g_file_set_contents (path, text, -1, &error);
@@ -155,7 +156,8 @@ units_shown (gpointer data)
   GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (f->window));
 
   return units != NULL && g_list_model_get_n_items (units) >= 3 &&
-         tke_crypto_units_page_get_state (tke_window_get_units_page (f->window)) == TKE_CRYPTO_UNITS_PAGE_READY;
+         tke_crypto_units_page_get_state (tke_window_get_units_page (f->window)) ==
+             TKE_CRYPTO_UNITS_PAGE_READY;
 }
 
 static gboolean
@@ -173,17 +175,17 @@ log_in (Fixture *f)
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-in", NULL);
   dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
   g_assert_nonnull (dialog);
-  entry = tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+  entry =
+      tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
   gtk_editable_set_text (GTK_EDITABLE (entry), f->emu->api_key);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
   g_assert_true (tke_test_wait_until (no_login_dialog, NULL, 20000));
 }
 
 static void
-fixture_start (Fixture *f,
-               const char *const *emulator_args)
+fixture_start (Fixture *f, const char *const *emulator_args)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *state = NULL;
   GListModel *units;
 
@@ -202,7 +204,7 @@ fixture_start (Fixture *f,
   units = tke_crypto_units_page_get_units (tke_window_get_units_page (f->window));
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
 
       tke_crypto_unit_set_selected (unit, TRUE);
     }
@@ -309,9 +311,7 @@ replies_reach (gpointer data)
 
 /* The digits pressed on the on-screen pad's buttons, then OK (or Cancel). */
 static void
-press_on_pad (TkeRotationDialog *dialog,
-              const char *keys,
-              const char *last)
+press_on_pad (TkeRotationDialog *dialog, const char *keys, const char *last)
 {
   GtkWidget *pad = tke_pin_prompt_get_pad (tke_rotation_dialog_get_pin_prompt (dialog));
   guint before = tke_virtual_pin_pad_get_n_replies (TKE_VIRTUAL_PIN_PAD (pad));
@@ -339,31 +339,36 @@ test_whole_rotation (void)
   TkeRotationDialog *dialog;
   TkePinPrompt *prompt;
 
-  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", "3000", NULL });
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "3000", NULL });
   click_rotate (&f);
   dialog = rotation_dialog ();
   g_assert_nonnull (dialog);
   prompt = tke_rotation_dialog_get_pin_prompt (dialog);
 
-  g_assert_true (tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
   g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, 0), ==, TKE_ROTATION_MESSAGE_STARTED);
   g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, 1), ==, TKE_ROTATION_MESSAGE_REWRAPPED);
   g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), "3000 of 3000 keys rewrapped"));
-  g_assert_cmpstr (tke_pin_prompt_get_title (prompt), ==, "Enter the PIN on the PIN pad of reader 1");
+  g_assert_cmpstr (tke_pin_prompt_get_title (prompt), ==,
+                   "Enter the PIN on the PIN pad of reader 1");
   /* The PIN entry is cancelled on the pad, not here. */
-  g_assert_false (gtk_widget_is_sensitive (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation")));
+  g_assert_false (
+      gtk_widget_is_sensitive (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation")));
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-card-pin-prompt");
 
   press_on_pad (dialog, ADMIN_PIN, "OK");
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
-  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==, "The new master key is current on every selected crypto unit.");
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 3);
   g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), "Crypto unit 2"));
   g_assert_cmpint (tke_pin_prompt_get_state (prompt), ==, TKE_PIN_PROMPT_ACCEPTED);
-  g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, tke_rotation_dialog_get_n_messages (dialog) - 1), ==,
-                   TKE_ROTATION_MESSAGE_SUCCESSFUL);
+  g_assert_cmpstr (
+      tke_rotation_dialog_get_message (dialog, tke_rotation_dialog_get_n_messages (dialog) - 1), ==,
+      TKE_ROTATION_MESSAGE_SUCCESSFUL);
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-card-done");
@@ -378,7 +383,8 @@ recovery_is (gpointer data)
   gpointer *args = data;
   Fixture *f = args[0];
 
-  return tke_recovery_page_get_action (tke_window_get_recovery_page (f->window)) == (TkeRecoveryAction) GPOINTER_TO_INT (args[1]);
+  return tke_recovery_page_get_action (tke_window_get_recovery_page (f->window)) ==
+         (TkeRecoveryAction) GPOINTER_TO_INT (args[1]);
 }
 
 static guint
@@ -386,7 +392,8 @@ count_visible_buttons (GtkWidget *widget)
 {
   guint n = GTK_IS_BUTTON (widget) && gtk_widget_is_drawable (widget) ? 1 : 0;
 
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL; c = gtk_widget_get_next_sibling (c))
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
     n += count_visible_buttons (c);
   return n;
 }
@@ -416,7 +423,8 @@ page_says (gpointer data)
   gpointer *args = data;
   TkeWindow *window = args[1];
 
-  return tke_test_find_label_containing (GTK_WIDGET (tke_window_get_recovery_page (window)), args[0]) != NULL;
+  return tke_test_find_label_containing (GTK_WIDGET (tke_window_get_recovery_page (window)),
+                                         args[0]) != NULL;
 }
 
 /* (b) The rewrap fails half-way (injected): the recovery page offers
@@ -429,11 +437,13 @@ test_recovery_after_failed_rewrap (void)
   TkeRotationDialog *dialog;
   TkePinPrompt *prompt;
 
-  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", "3000", "--fail-after-keys", "1000", NULL });
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "3000", "--fail-after-keys",
+                                            "1000", NULL });
   click_rotate (&f);
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
   dialog = rotation_dialog ();
-  g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog), "The rotation stopped: The rewrap of the key storage stopped"));
+  g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog),
+                            "The rotation stopped: The rewrap of the key storage stopped"));
   /* The advisor's conclusion is in the dialog too. */
   g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog), "\n\n"));
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 0);
@@ -442,35 +452,44 @@ test_recovery_after_failed_rewrap (void)
   /* As if this workstation had stopped during the rewrap: the journal's
    * last ceremony has no end; the page names it. */
   {
-    g_autoptr(TkeJournal) journal = tke_journal_new (NULL);
-    g_autoptr(GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
+    g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
+    g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
     GListModel *model = tke_crypto_units_page_get_units (tke_window_get_units_page (f.window));
-    g_autoptr(GError) error = NULL;
+    g_autoptr (GError) error = NULL;
 
     for (guint i = 0; i < g_list_model_get_n_items (model); i++)
       g_ptr_array_add (units, g_list_model_get_item (model, i));
-    g_assert_true (tke_journal_begin (journal, "rotate", f.emu->instance, units, NULL, f.vp, &error));
-    g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_BEGIN, NULL, &error));
+    g_assert_true (
+        tke_journal_begin (journal, "rotate", f.emu->instance, units, NULL, f.vp, &error));
+    g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_BEGIN,
+                                       NULL, &error));
     g_assert_no_error (error);
     gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL);
   }
-  assert_recovery_page (&f, TKE_RECOVERY_ACTION_RESUME_ROTATE, "Rotate Again", "rotation-recovery-page");
+  assert_recovery_page (&f, TKE_RECOVERY_ACTION_RESUME_ROTATE, "Rotate Again",
+                        "rotation-recovery-page");
   {
-    gpointer args[2] = { (gpointer) "The “rotate” ceremony did not finish: its last step in the journal", f.window };
+    gpointer args[2] = {
+      (gpointer) "The “rotate” ceremony did not finish: its last step in the journal", f.window
+    };
     g_assert_true (tke_test_wait_until (page_says, args, 20000));
   }
-  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "is “rewrap”, at"));
+  g_assert_nonnull (tke_test_find_label_containing (
+      GTK_WIDGET (tke_window_get_recovery_page (f.window)), "is “rewrap”, at"));
   tke_test_flush_widget (GTK_WIDGET (f.window));
   tke_test_save_screenshot (GTK_WIDGET (f.window), "rotation-recovery-page");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
+  tke_test_click (
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
   dialog = rotation_dialog ();
   g_assert_nonnull (dialog);
   prompt = tke_rotation_dialog_get_pin_prompt (dialog);
-  g_assert_true (tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
   g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), "3000 of 3000 keys rewrapped"));
 
   press_on_pad (dialog, "999999", "OK");
-  g_assert_true (tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_WRONG_PIN), 20000));
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_WRONG_PIN), 20000));
   g_assert_cmpstr (tke_pin_prompt_get_title (prompt), ==, "Wrong PIN: 2 tries left");
   g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), "Wrong PIN: 2 tries left"));
   g_assert_false (tke_rotation_dialog_get_finished (dialog));
@@ -480,7 +499,8 @@ test_recovery_after_failed_rewrap (void)
 
   press_on_pad (dialog, ADMIN_PIN, "OK");
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
-  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==, "The new master key is current on every selected crypto unit.");
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
   assert_rotated (&f);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
   {
@@ -499,24 +519,31 @@ test_pin_cancelled_then_set_immediate (void)
   Fixture f = { 0 };
   TkeRotationDialog *dialog;
 
-  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", "500", NULL });
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "500", NULL });
   click_rotate (&f);
   dialog = rotation_dialog ();
-  g_assert_true (tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
   press_on_pad (dialog, "", "Cancel");
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
-  g_assert_cmpint (tke_pin_prompt_get_state (tke_rotation_dialog_get_pin_prompt (dialog)), ==, TKE_PIN_PROMPT_CANCELLED);
+  g_assert_cmpint (tke_pin_prompt_get_state (tke_rotation_dialog_get_pin_prompt (dialog)), ==,
+                   TKE_PIN_PROMPT_CANCELLED);
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 3);
-  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (dialog), "cancelled on the PIN pad of reader 1"));
+  g_assert_nonnull (
+      tke_test_find_label_containing (GTK_WIDGET (dialog), "cancelled on the PIN pad of reader 1"));
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
-  assert_recovery_page (&f, TKE_RECOVERY_ACTION_SET_IMMEDIATE, "Set Immediate", "rotation-recovery-set-immediate");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
+  assert_recovery_page (&f, TKE_RECOVERY_ACTION_SET_IMMEDIATE, "Set Immediate",
+                        "rotation-recovery-set-immediate");
+  tke_test_click (
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
   dialog = rotation_dialog ();
-  g_assert_true (tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
   press_on_pad (dialog, ADMIN_PIN, "OK");
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
-  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==, "The new master key is current on every selected crypto unit.");
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
   assert_rotated (&f);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
   fixture_stop (&f);
@@ -527,18 +554,21 @@ test_pin_cancelled_then_set_immediate (void)
 static void
 make_cards (void)
 {
-  const char *ca[] = { "create-ca", "--zone-description", "Zone A", "--description", "CA A", "ca.card", NULL };
-  const char *create[] = { "create", "--zone", "ca.card", "--description", "Admin card 1", ADMIN_CARD, NULL };
+  const char *ca[] = {
+    "create-ca", "--zone-description", "Zone A", "--description", "CA A", "ca.card", NULL
+  };
+  const char *create[] = { "create",       "--zone",   "ca.card", "--description",
+                           "Admin card 1", ADMIN_CARD, NULL };
   const char *sigkey[] = { "gen-sigkey", ADMIN_CARD, NULL };
 
   g_assert_cmpint (tke_readers_card (&readers, "777777\n888888\n", ca, NULL), ==, 0);
-  g_assert_cmpint (tke_readers_card (&readers, "777777\n888888\n" ADMIN_PIN "\n", create, NULL), ==, 0);
+  g_assert_cmpint (tke_readers_card (&readers, "777777\n888888\n" ADMIN_PIN "\n", create, NULL), ==,
+                   0);
   g_assert_cmpint (tke_readers_card (&readers, ADMIN_PIN "\n", sigkey, NULL), ==, 0);
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   int status;
 
@@ -580,8 +610,10 @@ main (int argc,
   g_application_register (G_APPLICATION (app), NULL, NULL);
 
   g_test_add_func ("/gui/rotation-cards/whole-rotation", test_whole_rotation);
-  g_test_add_func ("/gui/rotation-cards/recovery-after-failed-rewrap", test_recovery_after_failed_rewrap);
-  g_test_add_func ("/gui/rotation-cards/pin-cancelled-then-set-immediate", test_pin_cancelled_then_set_immediate);
+  g_test_add_func ("/gui/rotation-cards/recovery-after-failed-rewrap",
+                   test_recovery_after_failed_rewrap);
+  g_test_add_func ("/gui/rotation-cards/pin-cancelled-then-set-immediate",
+                   test_pin_cancelled_then_set_immediate);
 
   status = g_test_run ();
   tke_readers_fixture_clear (&readers);

@@ -50,9 +50,9 @@ write_profile (Fixture *f)
 {
   g_autofree char *config = g_build_filename (base_dir, "config", "tke", NULL);
   g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
-  g_autofree char *text = g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\n", f->emu->url, f->emu->ca_file,
-                                           f->emu->instance);
-  g_autoptr(GError) error = NULL;
+  g_autofree char *text = g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\n",
+                                           f->emu->url, f->emu->ca_file, f->emu->instance);
+  g_autoptr (GError) error = NULL;
 
   g_mkdir_with_parents (config, 0700);
   g_file_set_contents (path, text, -1, &error);
@@ -60,10 +60,9 @@ write_profile (Fixture *f)
 }
 
 static void
-fixture_start (Fixture *f,
-               const char *const *emulator_args)
+fixture_start (Fixture *f, const char *const *emulator_args)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *state = NULL;
 
   f->dir = g_dir_make_tmp ("tke-gui-session-XXXXXX", &error);
@@ -103,7 +102,8 @@ units_shown (gpointer data)
   GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (f->window));
 
   return units != NULL && g_list_model_get_n_items (units) >= 3 &&
-         tke_crypto_units_page_get_state (tke_window_get_units_page (f->window)) == TKE_CRYPTO_UNITS_PAGE_READY;
+         tke_crypto_units_page_get_state (tke_window_get_units_page (f->window)) ==
+             TKE_CRYPTO_UNITS_PAGE_READY;
 }
 
 static gboolean
@@ -122,7 +122,8 @@ log_in (Fixture *f)
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-in", NULL);
   dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
   g_assert_nonnull (dialog);
-  entry = tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+  entry =
+      tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
   g_assert_nonnull (entry);
   gtk_editable_set_text (GTK_EDITABLE (entry), f->emu->api_key);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
@@ -132,8 +133,7 @@ log_in (Fixture *f)
 }
 
 static TkeCryptoUnit *
-unit_at (Fixture *f,
-         guint i)
+unit_at (Fixture *f, guint i)
 {
   GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (f->window));
   TkeCryptoUnit *unit = g_list_model_get_item (units, i);
@@ -160,9 +160,9 @@ test_login_and_units (void)
   Fixture f = { 0 };
   g_autofree char *queried = NULL;
   g_autofree char *groups = NULL;
-  g_auto(GStrv) ids = NULL;
+  g_auto (GStrv) ids = NULL;
 
-  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", "20", NULL });
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "20", NULL });
   fixture_open_window (&f);
   g_assert_cmpstr (tke_window_get_login_text (f.window), ==, "Not logged in");
 
@@ -173,7 +173,8 @@ test_login_and_units (void)
 
     gtk_widget_activate_action (GTK_WIDGET (f.window), "win.log-in", NULL);
     dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
-    entry = tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+    entry =
+        tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
     gtk_editable_set_text (GTK_EDITABLE (entry), "not-the-key");
     tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
     while (tke_login_dialog_get_error (dialog) == NULL)
@@ -192,17 +193,22 @@ test_login_and_units (void)
   emu_login (f.emu);
   ids = emu_unit_ids (f.emu);
   {
-    g_autoptr(JsonObject) q = emu_query (f.emu, ids[0]);
-    g_test_message ("query: %s", json_to_string (json_object_get_member (q, "current_mkvp"), FALSE));
+    g_autoptr (JsonObject) q = emu_query (f.emu, ids[0]);
+    g_test_message ("query: %s",
+                    json_to_string (json_object_get_member (q, "current_mkvp"), FALSE));
   }
   select_all (&f);
   gtk_widget_activate_action (GTK_WIDGET (f.window), "win.show-page", "s", "master-keys");
   tke_test_flush_widget (GTK_WIDGET (f.window));
   groups = tke_vp_format_groups (tke_crypto_unit_get_current_register_vp (unit_at (&f, 0)));
-  g_assert_cmpint (tke_crypto_unit_get_current_register_state (unit_at (&f, 0)), ==, TKE_CURRENT_REGISTER_VALID);
-  g_assert_nonnull (tke_test_find_label (GTK_WIDGET (tke_window_get_master_keys_page (f.window)), groups));
+  g_assert_cmpint (tke_crypto_unit_get_current_register_state (unit_at (&f, 0)), ==,
+                   TKE_CURRENT_REGISTER_VALID);
+  g_assert_nonnull (
+      tke_test_find_label (GTK_WIDGET (tke_window_get_master_keys_page (f.window)), groups));
   tke_test_save_screenshot (GTK_WIDGET (f.window), "session-master-keys");
-  g_assert_cmpstr (tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "load"), ==, NULL);
+  g_assert_cmpstr (
+      tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "load"),
+      ==, NULL);
 
   /* The key went to the keyring: a new window logs in by itself. */
   gtk_window_destroy (GTK_WINDOW (f.window));
@@ -227,10 +233,7 @@ banner_gone (gpointer data)
 }
 
 static void
-on_load (TkeWindow *window,
-         const char *name,
-         GtkWindow *dialog,
-         gpointer data)
+on_load (TkeWindow *window, const char *name, GtkWindow *dialog, gpointer data)
 {
   /* This test only needs the wizard open, as during a ceremony. */
 }
@@ -239,7 +242,8 @@ static gboolean
 load_offered (gpointer data)
 {
   Fixture *f = data;
-  return tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f->window), "load") == NULL;
+  return tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f->window),
+                                                   "load") == NULL;
 }
 
 static void
@@ -248,7 +252,8 @@ test_expired_token_banner (void)
   Fixture f = { 0 };
   GtkWindow *wizard;
 
-  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", "20", "--token-ttl", "2", NULL });
+  fixture_start (
+      &f, (const char *const[]){ "--init", "demo", "--keys", "20", "--token-ttl", "2", NULL });
   fixture_open_window (&f);
   log_in (&f);
   g_assert_true (tke_test_wait_until (units_shown, &f, 20000));
@@ -257,9 +262,10 @@ test_expired_token_banner (void)
   /* A ceremony is open when the token expires. */
   g_signal_connect (f.window, "ceremony::load", G_CALLBACK (on_load), NULL);
   if (!tke_test_wait_until (load_offered, &f, 20000))
-    g_error ("Load is not offered: %s",
-             tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "load"));
-  tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_master_keys_page (f.window)), "Load…"));
+    g_error ("Load is not offered: %s", tke_master_keys_page_get_disabled_reason (
+                                            tke_window_get_master_keys_page (f.window), "load"));
+  tke_test_click (
+      tke_test_find_button (GTK_WIDGET (tke_window_get_master_keys_page (f.window)), "Load…"));
   wizard = tke_window_get_ceremony_window (f.window);
   g_assert_true (TKE_IS_LOAD_WIZARD (wizard));
 
@@ -267,7 +273,8 @@ test_expired_token_banner (void)
   gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL);
   g_assert_true (tke_test_wait_until (banner_shown, &f, 20000));
   g_assert_cmpint (tke_window_get_login_state (f.window), ==, TKE_LOGIN_STATE_EXPIRED);
-  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (f.window), "Log in again to continue."));
+  g_assert_nonnull (
+      tke_test_find_label_containing (GTK_WIDGET (f.window), "Log in again to continue."));
   g_assert_true (tke_window_get_ceremony_window (f.window) == wizard);
   tke_test_iterate (300);
   tke_test_save_screenshot (GTK_WIDGET (f.window), "banner-token-expired");
@@ -276,7 +283,8 @@ test_expired_token_banner (void)
   tke_test_click (tke_test_find_button (GTK_WIDGET (f.window), "Log In Again…"));
   {
     TkeLoginDialog *dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
-    GtkWidget *entry = tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+    GtkWidget *entry =
+        tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
 
     g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == wizard);
     gtk_editable_set_text (GTK_EDITABLE (entry), f.emu->api_key);
@@ -296,13 +304,13 @@ test_expired_token_banner (void)
 static char *
 commit_new_key (Emu *emu)
 {
-  g_autoptr(TkeSecret) p1 = tke_secret_new_random (32, NULL);
-  g_autoptr(TkeSecret) p2 = tke_secret_new_random (32, NULL);
-  g_autoptr(TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
+  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
   TkeSecret *parts[] = { p1, p2 };
-  g_autoptr(EVP_PKEY) a1 = emu_demo_admin (emu, 1);
-  g_autoptr(EVP_PKEY) a2 = emu_demo_admin (emu, 2);
-  g_auto(GStrv) units = NULL;
+  g_autoptr (EVP_PKEY) a1 = emu_demo_admin (emu, 1);
+  g_autoptr (EVP_PKEY) a2 = emu_demo_admin (emu, 2);
+  g_auto (GStrv) units = NULL;
   g_autofree char *vp_args = NULL;
   guint8 vp[TKE_VP_SIZE];
   char *vp_hex;
@@ -315,10 +323,12 @@ commit_new_key (Emu *emu)
   for (guint u = 0; units[u] != NULL; u++)
     {
       EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a1, a1, NULL };
-      g_autoptr(JsonObject) imp = emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
-      g_autofree char *load = emu_load_args (units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
-      g_autoptr(JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
-      g_autoptr(JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
+      g_autoptr (JsonObject) imp =
+          emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
+      g_autofree char *load = emu_load_args (
+          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
+      g_autoptr (JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
+      g_autoptr (JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
     }
   return vp_hex;
 }
@@ -342,11 +352,13 @@ on_tick (gpointer data)
     s->worst = now - s->last;
   if (s->last != 0 && now - s->last > 25000 && g_getenv ("TKE_TEST_STALL_DEBUG") != NULL)
     {
-      TkeRotationDialog *d = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
-      g_printerr ("STALL %.1f ms at tick %u: messages %u, prompt %d, progress %s\n", (now - s->last) / 1000.0, s->ticks,
-                  d ? tke_rotation_dialog_get_n_messages (d) : 0,
-                  d ? gtk_widget_get_visible (GTK_WIDGET (tke_rotation_dialog_get_pin_prompt (d))) : -1,
-                  d ? tke_rotation_dialog_get_progress_text (d) : "");
+      TkeRotationDialog *d =
+          TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+      g_printerr (
+          "STALL %.1f ms at tick %u: messages %u, prompt %d, progress %s\n",
+          (now - s->last) / 1000.0, s->ticks, d ? tke_rotation_dialog_get_n_messages (d) : 0,
+          d ? gtk_widget_get_visible (GTK_WIDGET (tke_rotation_dialog_get_pin_prompt (d))) : -1,
+          d ? tke_rotation_dialog_get_progress_text (d) : "");
     }
   s->last = now;
   s->ticks++;
@@ -356,7 +368,8 @@ on_tick (gpointer data)
 static gboolean
 rotation_dialog_finished (gpointer data)
 {
-  TkeRotationDialog *dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+  TkeRotationDialog *dialog =
+      TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
   return dialog != NULL && tke_rotation_dialog_get_finished (dialog);
 }
 
@@ -365,7 +378,8 @@ rotation_dialog_finished (gpointer data)
 static gboolean
 waiting_for_card (gpointer data)
 {
-  TkeRotationDialog *dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+  TkeRotationDialog *dialog =
+      TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
   TkePinPrompt *prompt = dialog != NULL ? tke_rotation_dialog_get_pin_prompt (dialog) : NULL;
 
   return prompt != NULL && gtk_widget_get_visible (GTK_WIDGET (prompt)) &&
@@ -378,11 +392,13 @@ waiting_for_card (gpointer data)
 static void
 stop_at_card_wait (TkeRotationDialog *dialog)
 {
-  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (dialog), "nothing has been sent to the crypto units yet"));
+  g_assert_nonnull (tke_test_find_label_containing (
+      GTK_WIDGET (dialog), "nothing has been sent to the crypto units yet"));
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation"));
   g_assert_true (tke_test_wait_until (rotation_dialog_finished, NULL, 30000));
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 3);
-  g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (dialog), "Stopped while waiting for the administrator card"));
+  g_assert_nonnull (tke_test_find_label_containing (
+      GTK_WIDGET (dialog), "Stopped while waiting for the administrator card"));
   g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog), "The rotation stopped:"));
 }
 
@@ -390,7 +406,8 @@ static gboolean
 recovery_advised (gpointer data)
 {
   Fixture *f = data;
-  return tke_recovery_page_get_action (tke_window_get_recovery_page (f->window)) != TKE_RECOVERY_ACTION_NONE;
+  return tke_recovery_page_get_action (tke_window_get_recovery_page (f->window)) !=
+         TKE_RECOVERY_ACTION_NONE;
 }
 
 static void
@@ -406,7 +423,8 @@ start_rotation_in_gui (Fixture *f)
   confirm = ADW_MESSAGE_DIALOG (tke_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   g_assert_nonnull (confirm);
   /* The confirmation says what happens and what is blocked meanwhile. */
-  g_assert_nonnull (strstr (adw_message_dialog_get_body (confirm), "creating or rotating keys, PKCS #11 and GREP11 calls are refused"));
+  g_assert_nonnull (strstr (adw_message_dialog_get_body (confirm),
+                            "creating or rotating keys, PKCS #11 and GREP11 calls are refused"));
   tke_test_flush_widget (GTK_WIDGET (confirm));
   tke_test_save_screenshot (GTK_WIDGET (confirm), "rotate-confirmation");
   adw_message_dialog_response (confirm, "go");
@@ -416,14 +434,15 @@ static void
 test_rotation_and_recovery (void)
 {
   Fixture f = { 0 };
-  const char *keys = g_getenv ("TKE_TEST_ROTATION_KEYS") != NULL ? g_getenv ("TKE_TEST_ROTATION_KEYS") : "100000";
+  const char *keys =
+      g_getenv ("TKE_TEST_ROTATION_KEYS") != NULL ? g_getenv ("TKE_TEST_ROTATION_KEYS") : "100000";
   g_autofree char *vp = NULL;
   TkeRotationDialog *dialog;
   Stall stall = { 0 };
   guint tick;
   gint64 started;
 
-  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", keys, NULL });
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", keys, NULL });
   vp = commit_new_key (f.emu);
   fixture_open_window (&f);
   log_in (&f);
@@ -443,11 +462,12 @@ test_rotation_and_recovery (void)
     g_main_context_iteration (NULL, TRUE);
   g_assert_true (tke_test_wait_until (waiting_for_card, NULL, 600000));
   g_source_remove (tick);
-  g_test_message ("rotation of %s keys: %.2f s; main loop worst stall %.1f ms over %u ticks (renderer %s)", keys,
-                  (g_get_monotonic_time () - started) / 1e6, stall.worst / 1000.0, stall.ticks,
-                  G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (dialog))));
-  printf ("# MEASURE rotation-keys=%s worst-main-loop-stall-ms=%.1f renderer=%s\n", keys, stall.worst / 1000.0,
-          G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (dialog))));
+  g_test_message (
+      "rotation of %s keys: %.2f s; main loop worst stall %.1f ms over %u ticks (renderer %s)",
+      keys, (g_get_monotonic_time () - started) / 1e6, stall.worst / 1000.0, stall.ticks,
+      G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (dialog))));
+  printf ("# MEASURE rotation-keys=%s worst-main-loop-stall-ms=%.1f renderer=%s\n", keys,
+          stall.worst / 1000.0, G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (dialog))));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "session-rotation-rewrapped");
   g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, 0), ==, TKE_ROTATION_MESSAGE_STARTED);
   g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, 1), ==, TKE_ROTATION_MESSAGE_REWRAPPED);
@@ -459,10 +479,14 @@ test_rotation_and_recovery (void)
   stop_at_card_wait (dialog);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
   g_assert_true (tke_test_wait_until (recovery_advised, &f, 20000));
-  g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f.window)), ==, TKE_RECOVERY_ACTION_SET_IMMEDIATE);
-  g_assert_nonnull (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
-  g_assert_null (tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "set-immediate"));
-  g_assert_nonnull (tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "rotate"));
+  g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f.window)), ==,
+                   TKE_RECOVERY_ACTION_SET_IMMEDIATE);
+  g_assert_nonnull (
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
+  g_assert_null (tke_master_keys_page_get_disabled_reason (
+      tke_window_get_master_keys_page (f.window), "set-immediate"));
+  g_assert_nonnull (tke_master_keys_page_get_disabled_reason (
+      tke_window_get_master_keys_page (f.window), "rotate"));
   tke_test_iterate (300);
   tke_test_save_screenshot (GTK_WIDGET (f.window), "session-recovery-set-immediate");
   fixture_stop (&f);
@@ -475,7 +499,8 @@ test_failed_rotation_recovery (void)
   g_autofree char *vp = NULL;
   TkeRotationDialog *dialog;
 
-  fixture_start (&f, (const char *const[]) { "--init", "demo", "--keys", "3000", "--fail-after-keys", "1000", NULL });
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "3000", "--fail-after-keys",
+                                            "1000", NULL });
   vp = commit_new_key (f.emu);
   fixture_open_window (&f);
   log_in (&f);
@@ -491,15 +516,20 @@ test_failed_rotation_recovery (void)
 
   /* The rewrap stopped half-way: Rotate again (it resumes), nothing else. */
   g_assert_true (tke_test_wait_until (recovery_advised, &f, 20000));
-  g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f.window)), ==, TKE_RECOVERY_ACTION_RESUME_ROTATE);
-  g_assert_nonnull (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
-  g_assert_null (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
-  g_assert_nonnull (tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "set-immediate"));
+  g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f.window)), ==,
+                   TKE_RECOVERY_ACTION_RESUME_ROTATE);
+  g_assert_nonnull (
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
+  g_assert_null (
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
+  g_assert_nonnull (tke_master_keys_page_get_disabled_reason (
+      tke_window_get_master_keys_page (f.window), "set-immediate"));
   tke_test_iterate (300);
   tke_test_save_screenshot (GTK_WIDGET (f.window), "session-recovery-rotate-again");
 
   /* Rotate again from the recovery page: the service resumes and finishes the rewrap. */
-  tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
+  tke_test_click (
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
   g_assert_true (tke_test_wait_until (waiting_for_card, NULL, 60000));
   dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
   stop_at_card_wait (dialog);
@@ -512,8 +542,7 @@ test_failed_rotation_recovery (void)
 /* ---- Cold start ---- */
 
 static void
-on_first_frame (GdkFrameClock *clock,
-                gint64 *painted)
+on_first_frame (GdkFrameClock *clock, gint64 *painted)
 {
   if (*painted == 0)
     *painted = g_get_monotonic_time ();
@@ -533,7 +562,8 @@ test_first_frame (void)
   TkeWindow *window = tke_application_open_window (app);
 
   gtk_widget_realize (GTK_WIDGET (window));
-  g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint", G_CALLBACK (on_first_frame), &first);
+  g_signal_connect (gtk_widget_get_frame_clock (GTK_WIDGET (window)), "after-paint",
+                    G_CALLBACK (on_first_frame), &first);
   gtk_window_present (GTK_WINDOW (window));
   g_assert_true (tke_test_wait_until (painted, &first, 10000));
   g_test_message ("window built and first frame painted in %.1f ms", (first - start) / 1000.0);
@@ -542,8 +572,7 @@ test_first_frame (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   int status;
 

@@ -12,8 +12,7 @@
 #include "tke-window.h"
 
 static gboolean
-page_has_title (GtkWidget *widget,
-                gconstpointer title)
+page_has_title (GtkWidget *widget, gconstpointer title)
 {
   return g_strcmp0 (adw_status_page_get_title (ADW_STATUS_PAGE (widget)), title) == 0;
 }
@@ -21,7 +20,7 @@ page_has_title (GtkWidget *widget,
 static void
 test_window_opens_with_both_tabs (void)
 {
-  g_autoptr(TkeApplication) app = tke_application_new ();
+  g_autoptr (TkeApplication) app = tke_application_new ();
   TkeWindow *window;
   AdwViewStack *stack;
   GtkWidget *status;
@@ -35,20 +34,25 @@ test_window_opens_with_both_tabs (void)
 
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (window)), ==, "Trusted Key Entry");
 
-  stack = ADW_VIEW_STACK (tke_test_find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK, NULL, NULL));
+  stack = ADW_VIEW_STACK (
+      tke_test_find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK, NULL, NULL));
   g_assert_nonnull (stack);
-  g_assert_cmpstr (adw_view_stack_page_get_title (adw_view_stack_get_page (stack, adw_view_stack_get_child_by_name (stack, "crypto-units"))),
+  g_assert_cmpstr (adw_view_stack_page_get_title (adw_view_stack_get_page (
+                       stack, adw_view_stack_get_child_by_name (stack, "crypto-units"))),
                    ==, "Crypto units");
-  g_assert_cmpstr (adw_view_stack_page_get_title (adw_view_stack_get_page (stack, adw_view_stack_get_child_by_name (stack, "master-keys"))),
+  g_assert_cmpstr (adw_view_stack_page_get_title (adw_view_stack_get_page (
+                       stack, adw_view_stack_get_child_by_name (stack, "master-keys"))),
                    ==, "Master keys");
 
-  status = tke_test_find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, page_has_title, "Not Logged In");
+  status = tke_test_find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, page_has_title,
+                                         "Not Logged In");
   g_assert_nonnull (status);
   g_assert_true (gtk_widget_get_mapped (status));
   tke_test_save_screenshot (GTK_WIDGET (window), "window-crypto-units");
 
   adw_view_stack_set_visible_child_name (stack, "master-keys");
-  status = tke_test_find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, page_has_title, "No Crypto Units Selected");
+  status = tke_test_find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_STATUS_PAGE, page_has_title,
+                                         "No Crypto Units Selected");
   g_assert_nonnull (status);
   tke_test_flush_widget (GTK_WIDGET (window));
   g_assert_true (gtk_widget_get_mapped (status));
@@ -58,8 +62,7 @@ test_window_opens_with_both_tabs (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
     {

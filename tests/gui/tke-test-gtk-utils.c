@@ -31,12 +31,11 @@ typedef struct
 /* A paintable only has contents once the widget was drawn after it was
  * made, so the shot is taken when it says its contents changed. */
 static void
-on_contents_invalidated (GdkPaintable *paintable,
-                         Screenshot *shot)
+on_contents_invalidated (GdkPaintable *paintable, Screenshot *shot)
 {
-  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
-  g_autoptr(GskRenderNode) node = NULL;
-  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr (GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr (GskRenderNode) node = NULL;
+  g_autoptr (GdkTexture) texture = NULL;
   GskRenderer *renderer;
   int width = gtk_widget_get_width (shot->widget);
   int height = gtk_widget_get_height (shot->widget);
@@ -58,8 +57,7 @@ on_contents_invalidated (GdkPaintable *paintable,
 /* Writes NAME.png into the directory TKE_SCREENSHOT_DIR names, or the
  * build directory's screenshots/ folder. */
 void
-tke_test_save_screenshot (GtkWidget *widget,
-                          const char *name)
+tke_test_save_screenshot (GtkWidget *widget, const char *name)
 {
   const char *dir = g_getenv ("TKE_SCREENSHOT_DIR");
   g_autofree char *fallback = NULL;
@@ -74,7 +72,8 @@ tke_test_save_screenshot (GtkWidget *widget,
 
   tke_test_flush_widget (widget);
   shot.paintable = gtk_widget_paintable_new (widget);
-  handler = g_signal_connect (shot.paintable, "invalidate-contents", G_CALLBACK (on_contents_invalidated), &shot);
+  handler = g_signal_connect (shot.paintable, "invalidate-contents",
+                              G_CALLBACK (on_contents_invalidated), &shot);
   gtk_widget_queue_draw (widget);
 
   while (!shot.done)
@@ -95,8 +94,7 @@ tke_test_find_widget_of_type (GtkWidget *root,
   if (g_type_is_a (G_OBJECT_TYPE (root), type) && (match == NULL || match (root, data)))
     return root;
 
-  for (GtkWidget *child = gtk_widget_get_first_child (root);
-       child != NULL;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
        child = gtk_widget_get_next_sibling (child))
     {
       GtkWidget *found = tke_test_find_widget_of_type (child, type, match, data);
@@ -118,9 +116,7 @@ on_wait_timeout (gpointer data)
 
 /* Iterates the main context until CONDITION holds; FALSE on timeout. */
 gboolean
-tke_test_wait_until (gboolean (*condition) (gpointer data),
-                     gpointer data,
-                     guint timeout_ms)
+tke_test_wait_until (gboolean (*condition) (gpointer data), gpointer data, guint timeout_ms)
 {
   gboolean timed_out = FALSE;
   guint source = g_timeout_add (timeout_ms, on_wait_timeout, &timed_out);
@@ -135,39 +131,34 @@ tke_test_wait_until (gboolean (*condition) (gpointer data),
 }
 
 static gboolean
-label_is (GtkWidget *widget,
-          gconstpointer text)
+label_is (GtkWidget *widget, gconstpointer text)
 {
   return g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0;
 }
 
 static gboolean
-label_contains (GtkWidget *widget,
-                gconstpointer text)
+label_contains (GtkWidget *widget, gconstpointer text)
 {
   return strstr (gtk_label_get_text (GTK_LABEL (widget)), text) != NULL;
 }
 
 GtkWidget *
-tke_test_find_label (GtkWidget *root,
-                     const char *text)
+tke_test_find_label (GtkWidget *root, const char *text)
 {
   return tke_test_find_widget_of_type (root, GTK_TYPE_LABEL, label_is, text);
 }
 
 GtkWidget *
-tke_test_find_label_containing (GtkWidget *root,
-                                const char *text)
+tke_test_find_label_containing (GtkWidget *root, const char *text)
 {
   return tke_test_find_widget_of_type (root, GTK_TYPE_LABEL, label_contains, text);
 }
 
 static gboolean
-button_is (GtkWidget *widget,
-           gconstpointer wanted)
+button_is (GtkWidget *widget, gconstpointer wanted)
 {
   const char *label = gtk_button_get_label (GTK_BUTTON (widget));
-  g_autoptr(GString) plain = NULL;
+  g_autoptr (GString) plain = NULL;
 
   if (label == NULL || !gtk_widget_get_visible (widget))
     return FALSE;
@@ -177,8 +168,7 @@ button_is (GtkWidget *widget,
 }
 
 GtkWidget *
-tke_test_find_button (GtkWidget *root,
-                      const char *label)
+tke_test_find_button (GtkWidget *root, const char *label)
 {
   return tke_test_find_widget_of_type (root, GTK_TYPE_BUTTON, button_is, label);
 }
@@ -207,7 +197,8 @@ tke_test_find_toplevel (GType type)
       GtkWindow *window = g_list_model_get_item (toplevels, i);
 
       g_object_unref (window); /* the toplevels list keeps it */
-      if (g_type_is_a (G_OBJECT_TYPE (window), type) && gtk_widget_get_visible (GTK_WIDGET (window)))
+      if (g_type_is_a (G_OBJECT_TYPE (window), type) &&
+          gtk_widget_get_visible (GTK_WIDGET (window)))
         return window;
     }
   return NULL;

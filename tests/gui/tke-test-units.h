@@ -21,12 +21,9 @@ TkeCryptoUnit *tke_test_unit_new (const char *instance,
  * registers (TEST_VP_A), empty new registers, two administrators,
  * thresholds 2/1; and one recovery unit of another instance. */
 GListStore *tke_test_units_new (void);
-void tke_test_units_set_new (GListStore *units,
-                             TkeNewRegisterState state,
-                             const char *vp);
+void tke_test_units_set_new (GListStore *units, TkeNewRegisterState state, const char *vp);
 
 /* A key part as a card lists it: description and check value. */
-GObject *tke_test_key_part_new (const char *description,
-                                const char *check_value);
+GObject *tke_test_key_part_new (const char *description, const char *check_value);
 
 G_END_DECLS

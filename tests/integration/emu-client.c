@@ -27,7 +27,8 @@ emu_start (const char *state_dir, const char *const *extra_args)
   g_autoptr (GDataInputStream) out = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GTlsDatabase) db = NULL;
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_autoptr (GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_autofree char *line = NULL;
   JsonObject *ready;
   Emu *emu = g_new0 (Emu, 1);

@@ -39,7 +39,6 @@ pid_of (GSubprocess *process)
   return id != NULL ? (pid_t) g_ascii_strtoll (id, NULL, 10) : 0;
 }
 
-
 typedef struct
 {
   const char *image;
@@ -48,10 +47,8 @@ typedef struct
 } Card;
 
 static const Card cards[] = {
-  { "admin1.card", "111111", NULL },
-  { "admin2.card", "222222", NULL },
-  { "kp1.card", "333333", "part one" },
-  { "kp2.card", "444444", "part two" },
+  { "admin1.card", "111111", NULL },      { "admin2.card", "222222", NULL },
+  { "kp1.card", "333333", "part one" },   { "kp2.card", "444444", "part two" },
   { "kp3.card", "555555", "part three" },
 };
 
@@ -60,7 +57,7 @@ static const Card cards[] = {
 typedef struct
 {
   const Card *in_reader[3];
-  GQueue next[3];     /* of const Card *: for "Insert the next … card" */
+  GQueue next[3];      /* of const Card *: for "Insert the next … card" */
   gboolean cancel_pin; /* press Cancel at the next PIN prompt */
   GString *transcript;
 } Person;
@@ -80,9 +77,7 @@ card_named (const char *image)
  * asked for the card, it waits for it itself (and may be typing the PIN
  * prompt already, during which pcscd does not poll the reader). */
 static void
-swap_card (guint reader,
-           const Card *card,
-           gboolean wait_present)
+swap_card (guint reader, const Card *card, gboolean wait_present)
 {
   g_autofree char *path = tke_readers_path (&readers, card->image);
   g_autofree char *insert = g_strconcat ("insert ", path, NULL);
@@ -108,8 +103,7 @@ swap_card (guint reader,
 }
 
 static void
-put_card (guint reader,
-          const Card *card)
+put_card (guint reader, const Card *card)
 {
   swap_card (reader, card, TRUE);
 }
@@ -173,11 +167,11 @@ act_on (const char *line)
     type_pin (reader);
   else if (g_str_has_prefix (line, "Insert the next "))
     swap_card (reader, g_queue_pop_head (&person.next[reader]), FALSE);
-  else if (g_str_has_prefix (line, "Insert the key part card with ")
-           && (card = card_with_description (line)) != NULL)
+  else if (g_str_has_prefix (line, "Insert the key part card with ") &&
+           (card = card_with_description (line)) != NULL)
     swap_card (reader, card, FALSE);
-  else if (g_str_has_prefix (line, "Insert the administrator card of ")
-           && (card = admin_named_in (line)) != NULL)
+  else if (g_str_has_prefix (line, "Insert the administrator card of ") &&
+           (card = admin_named_in (line)) != NULL)
     swap_card (reader, card, FALSE);
   else if (g_str_has_prefix (line, "Insert the "))
     g_error ("the person does not know what to do: %s", line);
@@ -186,7 +180,7 @@ act_on (const char *line)
 static gpointer
 person_thread (gpointer data)
 {
-  g_autoptr(GDataInputStream) out = g_data_input_stream_new (data);
+  g_autoptr (GDataInputStream) out = g_data_input_stream_new (data);
   char *line;
 
   while ((line = g_data_input_stream_read_line (out, NULL, NULL, NULL)) != NULL)
@@ -226,14 +220,14 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
 
 /* Runs `tke ARGS…` while the person reads its output and acts on it. */
 static Run
-tke (const char *first,
-     ...)
+tke (const char *first, ...)
 {
-  g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                 G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
   GThread *thread;
   Run run = { 0 };
   va_list ap;
@@ -246,7 +240,7 @@ tke (const char *first,
   g_ptr_array_add (argv, NULL);
   for (guint i = 0; i < service.env->len; i++)
     {
-      g_auto(GStrv) pair = g_strsplit (service.env->pdata[i], "=", 2);
+      g_auto (GStrv) pair = g_strsplit (service.env->pdata[i], "=", 2);
 
       g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
     }
@@ -301,9 +295,9 @@ service_start (void)
   g_assert_true (g_file_set_contents_full (key_file, service.emu->api_key, -1,
                                            G_FILE_SET_CONTENTS_NONE, 0600, NULL));
   {
-    g_auto(Run) login = tke ("login", "--endpoint", service.emu->url, "--ca-file",
-                             service.emu->ca_file, "--api-key-file", key_file, NULL);
-    g_auto(Run) add = tke ("cryptounit-add", "1", "2", "3", NULL);
+    g_auto (Run) login = tke ("login", "--endpoint", service.emu->url, "--ca-file",
+                              service.emu->ca_file, "--api-key-file", key_file, NULL);
+    g_auto (Run) add = tke ("cryptounit-add", "1", "2", "3", NULL);
 
     assert_ok (login);
     assert_ok (add);
@@ -326,7 +320,7 @@ service_stop (void)
 static char *
 units_state (void)
 {
-  g_auto(GStrv) ids = emu_unit_ids (service.emu);
+  g_auto (GStrv) ids = emu_unit_ids (service.emu);
   GString *state = g_string_new (NULL);
 
   for (guint i = 0; ids[i] != NULL; i++)
@@ -339,8 +333,7 @@ units_state (void)
 }
 
 static guint
-count (const char *haystack,
-       const char *needle)
+count (const char *haystack, const char *needle)
 {
   guint n = 0;
 
@@ -360,14 +353,14 @@ test_card_ceremony (void)
   /* Both administrators from their cards (imprint mode: no signatures). */
   put_card (1, card_named ("admin1.card"));
   {
-    g_auto(Run) add1 = tke ("cryptounit-admin-add", "--card", NULL);
+    g_auto (Run) add1 = tke ("cryptounit-admin-add", "--card", NULL);
     assert_ok (add1);
     g_assert_nonnull (strstr (add1.out, "Administrator “admin1.card”, SKI "));
   }
   put_card (1, card_named ("admin2.card"));
   {
-    g_auto(Run) add2 = tke ("cryptounit-admin-add", "--card", NULL);
-    g_auto(Run) admins = tke ("cryptounit-admins", NULL);
+    g_auto (Run) add2 = tke ("cryptounit-admin-add", "--card", NULL);
+    g_auto (Run) admins = tke ("cryptounit-admins", NULL);
     assert_ok (add2);
     assert_ok (admins);
     g_assert_cmpuint (count (admins.out, "admin1.card"), ==, 3);
@@ -377,9 +370,9 @@ test_card_ceremony (void)
   /* Out of imprint mode with both cards taking turns in reader 1. */
   g_queue_push_tail (&person.next[1], (gpointer) card_named ("admin1.card"));
   {
-    g_auto(Run) thr = tke ("cryptounit-thrhld-set", "--signature", "2", "--revocation", "2",
-                           "--cards", NULL);
-    g_auto(Run) show = tke ("cryptounit-thrhlds", NULL);
+    g_auto (Run) thr =
+        tke ("cryptounit-thrhld-set", "--signature", "2", "--revocation", "2", "--cards", NULL);
+    g_auto (Run) show = tke ("cryptounit-thrhlds", NULL);
     assert_ok (thr);
     assert_ok (show);
     g_assert_nonnull (strstr (thr.out, "Insert the next administrator card in reader 1"));
@@ -393,7 +386,7 @@ test_card_ceremony (void)
   g_queue_push_tail (&person.next[2], (gpointer) card_named ("kp3.card"));
   person.cancel_pin = TRUE;
   {
-    g_auto(Run) load = tke ("cryptounit-mk-load", "--cards", "1", "1", "1", NULL);
+    g_auto (Run) load = tke ("cryptounit-mk-load", "--cards", "1", "1", "1", NULL);
     g_assert_cmpint (load.status, !=, 0);
     g_assert_nonnull (strstr (load.out, "cancelled on the PIN pad of reader"));
   }
@@ -405,7 +398,7 @@ test_card_ceremony (void)
   g_queue_push_tail (&person.next[2], (gpointer) card_named ("kp1.card"));
   g_queue_push_tail (&person.next[2], (gpointer) card_named ("kp2.card"));
   {
-    g_auto(Run) load = tke ("cryptounit-mk-load", "--cards", "1", "1", "1", NULL);
+    g_auto (Run) load = tke ("cryptounit-mk-load", "--cards", "1", "1", "1", NULL);
     assert_ok (load);
     g_assert_nonnull (strstr (load.out, "Key part 1: “part three”"));
     g_assert_nonnull (strstr (load.out, "Key part 2: “part one”"));
@@ -421,7 +414,7 @@ test_card_ceremony (void)
   /* Committed with two administrator cards. */
   g_queue_push_tail (&person.next[1], (gpointer) card_named ("admin2.card"));
   {
-    g_auto(Run) commit = tke ("cryptounit-mk-commit", "--cards", NULL);
+    g_auto (Run) commit = tke ("cryptounit-mk-commit", "--cards", NULL);
     assert_ok (commit);
     g_assert_cmpuint (count (commit.out, "Full Committed"), ==, 3);
   }
@@ -431,9 +424,7 @@ test_card_ceremony (void)
 /* ---- Set immediate with libtke's ceremony and a card signer ---- */
 
 static void
-on_done (GObject *source,
-         GAsyncResult *result,
-         gpointer user_data)
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
@@ -458,8 +449,8 @@ on_signer_prompt (TkeCardSigner *signer,
 static TkeServiceInstance *
 list_units (TkeServiceClient *client)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   TkeServiceInstance *instance;
 
   tke_service_client_list_units_async (client, NULL, on_done, &result);
@@ -472,18 +463,18 @@ list_units (TkeServiceClient *client)
 static void
 test_set_immediate_with_card (void)
 {
-  g_autoptr(TkeServiceClient) client = tke_service_client_new (service.emu->url,
-                                                               service.emu->ca_file);
-  g_autoptr(TkeSecret) api_key = tke_secret_new_from_data ((const guint8 *) service.emu->api_key,
-                                                           strlen (service.emu->api_key));
-  g_autoptr(TkeServiceInstance) instance = NULL;
-  g_autoptr(TkeServiceInstance) after = NULL;
-  g_autoptr(TkeCeremony) ceremony = NULL;
-  g_autoptr(GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(TkeCardSigner) signer = tke_card_signer_new (NULL);
-  g_autoptr(GAsyncResult) login = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (TkeServiceClient) client =
+      tke_service_client_new (service.emu->url, service.emu->ca_file);
+  g_autoptr (TkeSecret) api_key = tke_secret_new_from_data ((const guint8 *) service.emu->api_key,
+                                                            strlen (service.emu->api_key));
+  g_autoptr (TkeServiceInstance) instance = NULL;
+  g_autoptr (TkeServiceInstance) after = NULL;
+  g_autoptr (TkeCeremony) ceremony = NULL;
+  g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (TkeCardSigner) signer = tke_card_signer_new (NULL);
+  g_autoptr (GAsyncResult) login = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *new_vp = NULL;
   GListModel *units;
 
@@ -494,7 +485,7 @@ test_set_immediate_with_card (void)
   units = tke_service_instance_get_units (instance);
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
 
       g_assert_cmpint (tke_crypto_unit_get_new_register_state (unit), ==,
                        TKE_NEW_REGISTER_FULL_COMMITTED);
@@ -517,7 +508,7 @@ test_set_immediate_with_card (void)
   units = tke_service_instance_get_units (after);
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
-      g_autoptr(TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
 
       g_assert_cmpint (tke_crypto_unit_get_current_register_state (unit), ==,
                        TKE_CURRENT_REGISTER_VALID);
@@ -546,28 +537,28 @@ stop_children (int signum)
 static void
 test_rotate_with_cards (void)
 {
-  g_auto(GStrv) ids = emu_unit_ids (service.emu);
+  g_auto (GStrv) ids = emu_unit_ids (service.emu);
   g_autofree char *old_vp = NULL;
   g_autofree char *new_vp = NULL;
 
   {
-    g_autoptr(JsonObject) q = emu_query (service.emu, ids[0]);
+    g_autoptr (JsonObject) q = emu_query (service.emu, ids[0]);
 
     old_vp = g_strdup (json_object_get_string_member (q, "current_mkvp"));
   }
   g_queue_push_tail (&person.next[2], (gpointer) (person.in_reader[2] == card_named ("kp1.card")
-                                                    ? card_named ("kp2.card")
-                                                    : card_named ("kp1.card")));
+                                                      ? card_named ("kp2.card")
+                                                      : card_named ("kp1.card")));
   {
-    g_auto(Run) load = tke ("cryptounit-mk-load", "--cards", "1", "1", NULL);
+    g_auto (Run) load = tke ("cryptounit-mk-load", "--cards", "1", "1", NULL);
     assert_ok (load);
     g_assert_cmpuint (count (load.out, "Full Uncommitted"), ==, 3);
   }
   g_queue_push_tail (&person.next[1], (gpointer) (person.in_reader[1] == card_named ("admin1.card")
-                                                    ? card_named ("admin2.card")
-                                                    : card_named ("admin1.card")));
+                                                      ? card_named ("admin2.card")
+                                                      : card_named ("admin1.card")));
   {
-    g_auto(Run) commit = tke ("cryptounit-mk-commit", "--cards", NULL);
+    g_auto (Run) commit = tke ("cryptounit-mk-commit", "--cards", NULL);
     assert_ok (commit);
     /* Two cards over three units, the order reversed every other unit:
      * 3 swaps and 4 PIN entries (unit by unit in one order: 5 and 6). */
@@ -575,20 +566,20 @@ test_rotate_with_cards (void)
     g_assert_cmpuint (count (commit.out, "Enter the PIN of the administrator card"), ==, 4);
   }
   {
-    g_autoptr(JsonObject) q = emu_query (service.emu, ids[0]);
+    g_autoptr (JsonObject) q = emu_query (service.emu, ids[0]);
 
     new_vp = g_strdup (json_object_get_string_member (q, "new_mkvp"));
     g_assert_cmpstr (new_vp, !=, old_vp);
   }
   {
-    g_auto(Run) rotate = tke ("cryptounit-mk-rotate", "--cards", "-y", NULL);
+    g_auto (Run) rotate = tke ("cryptounit-mk-rotate", "--cards", "-y", NULL);
     assert_ok (rotate);
     /* One administrator card signs set immediate on every unit: one PIN. */
     g_assert_cmpuint (count (rotate.out, "Enter the PIN of the administrator card"), ==, 1);
   }
   for (guint i = 0; ids[i] != NULL; i++)
     {
-      g_autoptr(JsonObject) q = emu_query (service.emu, ids[i]);
+      g_autoptr (JsonObject) q = emu_query (service.emu, ids[i]);
 
       g_assert_cmpstr (json_object_get_string_member (q, "current_mkvp"), ==, new_vp);
     }
@@ -597,8 +588,7 @@ test_rotate_with_cards (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   int status;
 
@@ -612,24 +602,25 @@ main (int argc,
   signal (SIGABRT, stop_children);
   tke_readers_fixture_init (&readers);
   {
-    const char *ca[] = { "create-ca", "--zone-description", "Zone A", "--description", "CA A",
-                         "ca.card", NULL };
+    const char *ca[] = {
+      "create-ca", "--zone-description", "Zone A", "--description", "CA A", "ca.card", NULL
+    };
 
     g_assert_cmpint (tke_readers_card (&readers, "777777\n888888\n", ca, NULL), ==, 0);
     for (gsize i = 0; i < G_N_ELEMENTS (cards); i++)
       {
         g_autofree char *pins = g_strdup_printf ("777777\n888888\n%s\n", cards[i].pin);
         g_autofree char *pin = g_strdup_printf ("%s\n", cards[i].pin);
-        const char *create[] = { "create", "--zone", "ca.card", "--description", cards[i].image,
-                                 cards[i].image, NULL };
+        const char *create[] = { "create",       "--zone",       "ca.card", "--description",
+                                 cards[i].image, cards[i].image, NULL };
         const char *sigkey[] = { "gen-sigkey", cards[i].image, NULL };
-        const char *part[] = { "gen-keypart", "--description", cards[i].description,
-                               cards[i].image, NULL };
+        const char *part[] = { "gen-keypart", "--description", cards[i].description, cards[i].image,
+                               NULL };
 
         g_assert_cmpint (tke_readers_card (&readers, pins, create, NULL), ==, 0);
-        g_assert_cmpint (tke_readers_card (&readers, pin,
-                                           cards[i].description == NULL ? sigkey : part, NULL),
-                         ==, 0);
+        g_assert_cmpint (
+            tke_readers_card (&readers, pin, cards[i].description == NULL ? sigkey : part, NULL),
+            ==, 0);
       }
   }
   tke_readers_fixture_start (&readers, "admin1.card", "kp1.card");

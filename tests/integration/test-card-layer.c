@@ -39,8 +39,7 @@ typedef struct
 static Person person;
 
 static void
-person_expect (guint reader,
-               const char *const *actions)
+person_expect (guint reader, const char *const *actions)
 {
   g_queue_clear_full (&person.actions, g_free);
   person.reader = reader;
@@ -54,7 +53,7 @@ person_expect (guint reader,
 static void
 kill_pcscd (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_cmpint (kill (fixture.pcscd, SIGKILL), ==, 0);
   g_subprocess_wait (fixture.launcher, NULL, &error);
@@ -114,18 +113,13 @@ person_act (gboolean pin_prompt)
 }
 
 static void
-on_pin_requested (TkeCard *card,
-                  TkePinEntry entry,
-                  gpointer user_data)
+on_pin_requested (TkeCard *card, TkePinEntry entry, gpointer user_data)
 {
   person_act (TRUE);
 }
 
 static void
-on_prompt (GObject *source,
-           TkeCardPrompt kind,
-           const char *message,
-           gpointer user_data)
+on_prompt (GObject *source, TkeCardPrompt kind, const char *message, gpointer user_data)
 {
   g_ptr_array_add (person.messages, g_strdup (message));
   person_act (kind == TKE_CARD_PROMPT_ENTER_PIN);
@@ -141,9 +135,7 @@ too_long (gpointer user_data)
 }
 
 static void
-got_result (GObject *source,
-            GAsyncResult *result,
-            gpointer user_data)
+got_result (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   *(GAsyncResult **) user_data = g_object_ref (result);
 }
@@ -160,11 +152,9 @@ await (GAsyncResult **slot)
 }
 
 static TkeCard *
-open_card (guint reader,
-           gboolean wait,
-           GError **error)
+open_card (guint reader, gboolean wait, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
   TkeCard *card;
 
   tke_card_open_async (reader, NULL, wait, NULL, got_result, &result);
@@ -182,7 +172,7 @@ open_card (guint reader,
 static TkeCard *
 open_card_ok (guint reader)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   TkeCard *card = open_card (reader, FALSE, &error);
 
   g_assert_no_error (error);
@@ -191,21 +181,18 @@ open_card_ok (guint reader)
 }
 
 static gboolean
-verify (TkeCard *card,
-        GError **error)
+verify (TkeCard *card, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
 
   tke_card_verify_pin_async (card, NULL, got_result, &result);
   return tke_card_verify_pin_finish (card, await (&result), error);
 }
 
 static GBytes *
-sign_on_card (TkeCard *card,
-              GBytes *data,
-              GError **error)
+sign_on_card (TkeCard *card, GBytes *data, GError **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
 
   tke_card_sign_async (card, data, NULL, got_result, &result);
   return tke_card_sign_finish (card, await (&result), error);
@@ -213,8 +200,7 @@ sign_on_card (TkeCard *card,
 
 /* Out, seen out by pcscd, then in: as a person swaps cards. */
 static void
-swap_card (guint reader,
-           const char *image)
+swap_card (guint reader, const char *image)
 {
   g_autofree char *path = tke_readers_path (&fixture, image);
   g_autofree char *command = g_strconcat ("insert ", path, NULL);
@@ -235,8 +221,7 @@ swap_card (guint reader,
 }
 
 static void
-make_card (const char *name,
-           const char *pin)
+make_card (const char *name, const char *pin)
 {
   g_autofree char *pins = g_strdup_printf ("111111\n222222\n%s\n", pin);
   const char *args[] = { "create", "--zone", "ca.card", "--description", name, name, NULL };
@@ -245,8 +230,7 @@ make_card (const char *name,
 }
 
 static void
-restart_readers (const char *card1,
-                 const char *card2)
+restart_readers (const char *card1, const char *card2)
 {
   tke_readers_fixture_stop (&fixture);
   tke_readers_fixture_start (&fixture, card1, card2);
@@ -263,9 +247,7 @@ typedef struct
 } MonitorLog;
 
 static void
-on_card_inserted (TkeReaderMonitor *monitor,
-                  TkeReader *reader,
-                  MonitorLog *log)
+on_card_inserted (TkeReaderMonitor *monitor, TkeReader *reader, MonitorLog *log)
 {
   g_assert_true (tke_reader_get_card_present (reader));
   g_assert_nonnull (tke_reader_get_atr (reader));
@@ -273,26 +255,20 @@ on_card_inserted (TkeReaderMonitor *monitor,
 }
 
 static void
-on_card_removed (TkeReaderMonitor *monitor,
-                 TkeReader *reader,
-                 MonitorLog *log)
+on_card_removed (TkeReaderMonitor *monitor, TkeReader *reader, MonitorLog *log)
 {
   g_assert_false (tke_reader_get_card_present (reader));
   log->removed[tke_reader_get_index (reader)]++;
 }
 
 static void
-on_reader_added (TkeReaderMonitor *monitor,
-                 TkeReader *reader,
-                 MonitorLog *log)
+on_reader_added (TkeReaderMonitor *monitor, TkeReader *reader, MonitorLog *log)
 {
   log->readers_added++;
 }
 
 static void
-on_reader_removed (TkeReaderMonitor *monitor,
-                   TkeReader *reader,
-                   MonitorLog *log)
+on_reader_removed (TkeReaderMonitor *monitor, TkeReader *reader, MonitorLog *log)
 {
   log->readers_removed++;
 }
@@ -315,14 +291,12 @@ both_cards_present (TkeReaderMonitor *monitor)
   TkeReader *r1 = tke_reader_monitor_get_reader (monitor, 1);
   TkeReader *r2 = tke_reader_monitor_get_reader (monitor, 2);
 
-  return r1 != NULL && r2 != NULL && tke_reader_get_card_present (r1)
-         && tke_reader_get_card_present (r2);
+  return r1 != NULL && r2 != NULL && tke_reader_get_card_present (r1) &&
+         tke_reader_get_card_present (r2);
 }
 
 static void
-iterate_until (gboolean (*condition) (gpointer),
-               gpointer data,
-               const char *what)
+iterate_until (gboolean (*condition) (gpointer), gpointer data, const char *what)
 {
   guint guard = g_timeout_add_seconds (60, too_long, (gpointer) what);
 
@@ -347,7 +321,7 @@ static void
 test_monitor_readers_and_cards (void)
 {
   MonitorLog log = { 0 };
-  g_autoptr(TkeReaderMonitor) monitor = monitor_new (&log);
+  g_autoptr (TkeReaderMonitor) monitor = monitor_new (&log);
   g_autofree char *removed = NULL;
   g_autofree char *path = tke_readers_path (&fixture, "keyparts.card");
   g_autofree char *insert = g_strconcat ("insert ", path, NULL);
@@ -385,11 +359,11 @@ test_monitor_readers_and_cards (void)
 static void
 test_card_info_and_key_parts (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) admin = open_card_ok (1);
-  g_autoptr(TkeCard) parts_card = open_card_ok (2);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) parts = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) admin = open_card_ok (1);
+  g_autoptr (TkeCard) parts_card = open_card_ok (2);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GPtrArray) parts = NULL;
   const TkeCardKeyPart *part;
 
   g_assert_no_error (error);
@@ -421,8 +395,8 @@ test_card_info_and_key_parts (void)
 static void
 test_card_no_card_no_reader (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
   TkeCard *card;
 
   swap_card (2, NULL);
@@ -448,9 +422,9 @@ cancel_later (gpointer data)
 static void
 test_card_wait_cancelled (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   gint64 start;
 
   swap_card (2, NULL);
@@ -478,8 +452,8 @@ insert_later (gpointer data)
 static void
 test_card_wait_for_insert (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = NULL;
 
   swap_card (2, NULL);
   g_timeout_add (500, insert_later, (gpointer) "keyparts.card");
@@ -492,8 +466,8 @@ static void
 test_verify_right (void)
 {
   const char *actions[] = { "keys " ADMIN_PIN, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card_ok (1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = open_card_ok (1);
 
   person_expect (1, actions);
   g_assert_true (verify (card, &error));
@@ -509,8 +483,8 @@ static void
 test_wrong_twice_then_right (void)
 {
   const char *actions[] = { "keys 654321", "keys 000000", "keys " ADMIN_PIN, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card_ok (1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = open_card_ok (1);
 
   person_expect (1, actions);
   g_assert_false (verify (card, &error));
@@ -530,8 +504,8 @@ static void
 test_pin_pad_timeout_and_cancel (void)
 {
   const char *actions[] = { "timeout", "none", "cancel", "keys " ADMIN_PIN, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card_ok (1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = open_card_ok (1);
 
   person_expect (1, actions);
   g_assert_false (verify (card, &error));
@@ -560,10 +534,10 @@ static void
 test_cancellable_does_not_stop_pin_entry (void)
 {
   const char *actions[] = { "keys " ADMIN_PIN, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card_ok (1);
-  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = open_card_ok (1);
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) result = NULL;
 
   person_expect (1, actions);
   person.cancel_on_prompt = cancellable;
@@ -579,10 +553,10 @@ test_removed_during_signature (void)
 {
   const char *actions[] = { "remove", NULL };
   const char *actions2[] = { "keys " ADMIN_PIN, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card_ok (1);
-  g_autoptr(TkeCard) card2 = NULL;
-  g_autoptr(GBytes) data = g_bytes_new_static ("command", 7);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = open_card_ok (1);
+  g_autoptr (TkeCard) card2 = NULL;
+  g_autoptr (GBytes) data = g_bytes_new_static ("command", 7);
 
   /* Pulled while the pad waits for the PIN. */
   person_expect (1, actions);
@@ -605,9 +579,9 @@ static void
 test_blocked_survives_restart (void)
 {
   const char *actions[] = { "keys 000001", "keys 000002", "keys 000003", NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = NULL;
-  g_autoptr(TkeCard) again = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = NULL;
+  g_autoptr (TkeCard) again = NULL;
 
   make_card ("blockme.card", "333333");
   swap_card (2, "blockme.card");
@@ -644,13 +618,13 @@ static void
 test_generate_key_part_and_change_pin (void)
 {
   const char *actions[] = { "keys " PARTS_PIN, "keys 135790", "keys 135790", "keys 135790",
-                            "keys 111111", "keys 222222", NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GAsyncResult) result2 = NULL;
-  g_autoptr(GAsyncResult) result3 = NULL;
-  g_autoptr(TkeCardKeyPart) part = NULL;
+                            "keys 111111",     "keys 222222", NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GAsyncResult) result2 = NULL;
+  g_autoptr (GAsyncResult) result3 = NULL;
+  g_autoptr (TkeCardKeyPart) part = NULL;
 
   make_card ("spare.card", PARTS_PIN);
   swap_card (2, "spare.card");
@@ -690,17 +664,17 @@ static void
 test_card_signer (void)
 {
   const char *actions[] = { "keys " ADMIN_PIN, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCardSigner) card_signer = tke_card_signer_new (NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCardSigner) card_signer = tke_card_signer_new (NULL);
   TkeSigner *signer = TKE_SIGNER (card_signer);
-  g_autoptr(GAsyncResult) r1 = NULL;
-  g_autoptr(GAsyncResult) r2 = NULL;
-  g_autoptr(GAsyncResult) r3 = NULL;
-  g_autoptr(GBytes) point = NULL;
-  g_autoptr(GBytes) signature = NULL;
-  g_autoptr(GBytes) signature2 = NULL;
-  g_autoptr(EVP_PKEY) key = NULL;
-  g_autoptr(GBytes) message = NULL;
+  g_autoptr (GAsyncResult) r1 = NULL;
+  g_autoptr (GAsyncResult) r2 = NULL;
+  g_autoptr (GAsyncResult) r3 = NULL;
+  g_autoptr (GBytes) point = NULL;
+  g_autoptr (GBytes) signature = NULL;
+  g_autoptr (GBytes) signature2 = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
+  g_autoptr (GBytes) message = NULL;
   guint8 ski[TKE_SKI_SIZE];
   g_autofree char *ski_hex = NULL;
   guint8 data[700];
@@ -748,11 +722,11 @@ static void
 test_card_signer_waits_for_card (void)
 {
   const char *actions[] = { "insert admin1.card", "keys " ADMIN_PIN, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCardSigner) card_signer = tke_card_signer_new (NULL);
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GBytes) signature = NULL;
-  g_autoptr(GBytes) message = g_bytes_new_static ("load", 4);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCardSigner) card_signer = tke_card_signer_new (NULL);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GBytes) signature = NULL;
+  g_autoptr (GBytes) message = g_bytes_new_static ("load", 4);
 
   swap_card (1, NULL);
   g_signal_connect (card_signer, "prompt", G_CALLBACK (on_prompt), NULL);
@@ -769,9 +743,9 @@ test_card_signer_waits_for_card (void)
 static void
 test_card_signer_wrong_card (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCardSigner) card_signer = tke_card_signer_new (TKE_READER_2_DEFAULT_PREFIX);
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCardSigner) card_signer = tke_card_signer_new (TKE_READER_2_DEFAULT_PREFIX);
+  g_autoptr (GAsyncResult) result = NULL;
 
   tke_card_signer_prepare_async (card_signer, NULL, got_result, &result);
   g_assert_false (tke_card_signer_prepare_finish (card_signer, await (&result), &error));
@@ -785,16 +759,16 @@ static void
 test_card_key_part_source (void)
 {
   const char *actions[] = { "keys " PARTS_PIN, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 2);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 2);
   TkeKeyPartSource *source = TKE_KEY_PART_SOURCE (card_source);
-  g_autoptr(EVP_PKEY) importer = tke_crypto_ec_generate (&error);
-  g_autoptr(GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
-  g_autoptr(GBytes) aad = g_bytes_new_static ("unit 1|new|part 2", 17);
-  g_autoptr(GAsyncResult) r1 = NULL;
-  g_autoptr(GAsyncResult) r2 = NULL;
-  g_autoptr(GBytes) sealed = NULL;
-  g_autoptr(TkeSecret) part = NULL;
+  g_autoptr (EVP_PKEY) importer = tke_crypto_ec_generate (&error);
+  g_autoptr (GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
+  g_autoptr (GBytes) aad = g_bytes_new_static ("unit 1|new|part 2", 17);
+  g_autoptr (GAsyncResult) r1 = NULL;
+  g_autoptr (GAsyncResult) r2 = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  g_autoptr (TkeSecret) part = NULL;
   g_autofree char *vp_hex = NULL;
   g_autofree guint8 *tampered = NULL;
   guint8 vp[TKE_VP_SIZE];
@@ -846,16 +820,16 @@ static void
 test_card_key_part_source_other_card (void)
 {
   const char *actions[] = { "swap keyparts.card", "keys " PARTS_PIN, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 1);
   TkeKeyPartSource *source = TKE_KEY_PART_SOURCE (card_source);
-  g_autoptr(EVP_PKEY) importer = tke_crypto_ec_generate (&error);
-  g_autoptr(GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
-  g_autoptr(GBytes) aad = g_bytes_new_static ("unit 1|new|part 1", 17);
-  g_autoptr(GAsyncResult) r1 = NULL;
-  g_autoptr(GAsyncResult) r2 = NULL;
-  g_autoptr(GBytes) sealed = NULL;
-  g_autoptr(TkeSecret) part = NULL;
+  g_autoptr (EVP_PKEY) importer = tke_crypto_ec_generate (&error);
+  g_autoptr (GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
+  g_autoptr (GBytes) aad = g_bytes_new_static ("unit 1|new|part 1", 17);
+  g_autoptr (GAsyncResult) r1 = NULL;
+  g_autoptr (GAsyncResult) r2 = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  g_autoptr (TkeSecret) part = NULL;
 
   g_signal_connect (card_source, "prompt", G_CALLBACK (on_prompt), NULL);
   tke_card_key_part_source_set_pin_timeout (card_source, 20);
@@ -881,10 +855,10 @@ test_card_key_part_source_group (void)
 {
   const char *actions[] = { "swap spare.card", NULL };
   const guint indexes[] = { 1, 1 };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) sources = tke_card_key_part_source_new_group (NULL, indexes, 2);
-  g_autoptr(GAsyncResult) r1 = NULL;
-  g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) sources = tke_card_key_part_source_new_group (NULL, indexes, 2);
+  g_autoptr (GAsyncResult) r1 = NULL;
+  g_autoptr (GAsyncResult) r2 = NULL;
   TkeCardKeyPartSource *first = g_ptr_array_index (sources, 0);
   TkeCardKeyPartSource *second = g_ptr_array_index (sources, 1);
 
@@ -911,17 +885,17 @@ test_card_key_part_source_group (void)
 static void
 test_card_signer_group (void)
 {
-  const char *actions[] = { "keys " ADMIN_PIN, "swap admin2.card", "keys " ADMIN2_PIN,
-                            "swap admin1.card", "keys " ADMIN_PIN, NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) signers = tke_card_signer_new_group (NULL, 2);
-  g_autoptr(GBytes) message = g_bytes_new_static ("commit", 6);
-  g_autoptr(GAsyncResult) r1 = NULL;
-  g_autoptr(GAsyncResult) r2 = NULL;
-  g_autoptr(GAsyncResult) r3 = NULL;
-  g_autoptr(GBytes) s1 = NULL;
-  g_autoptr(GBytes) s2 = NULL;
-  g_autoptr(GBytes) s3 = NULL;
+  const char *actions[] = { "keys " ADMIN_PIN,  "swap admin2.card", "keys " ADMIN2_PIN,
+                            "swap admin1.card", "keys " ADMIN_PIN,  NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) signers = tke_card_signer_new_group (NULL, 2);
+  g_autoptr (GBytes) message = g_bytes_new_static ("commit", 6);
+  g_autoptr (GAsyncResult) r1 = NULL;
+  g_autoptr (GAsyncResult) r2 = NULL;
+  g_autoptr (GAsyncResult) r3 = NULL;
+  g_autoptr (GBytes) s1 = NULL;
+  g_autoptr (GBytes) s2 = NULL;
+  g_autoptr (GBytes) s3 = NULL;
   TkeSigner *first = g_ptr_array_index (signers, 0);
   TkeSigner *second = g_ptr_array_index (signers, 1);
 
@@ -959,8 +933,8 @@ test_card_signer_group (void)
 static gboolean
 no_readers (gpointer data)
 {
-  return g_list_model_get_n_items (tke_reader_monitor_get_readers (data)) == 0
-         && !tke_reader_monitor_get_available (data);
+  return g_list_model_get_n_items (tke_reader_monitor_get_readers (data)) == 0 &&
+         !tke_reader_monitor_get_available (data);
 }
 
 /* The monitor reports the readers gone, then finds them again. */
@@ -968,7 +942,7 @@ static void
 test_monitor_survives_pcscd (void)
 {
   MonitorLog log = { 0 };
-  g_autoptr(TkeReaderMonitor) monitor = monitor_new (&log);
+  g_autoptr (TkeReaderMonitor) monitor = monitor_new (&log);
 
   iterate_until ((gboolean (*) (gpointer)) both_cards_present, monitor, "readers");
   kill_pcscd ();
@@ -986,8 +960,8 @@ static void
 test_pcscd_killed_during_pin_entry (void)
 {
   const char *actions[] = { "kill-pcscd", NULL };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeCard) card = open_card_ok (1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = open_card_ok (1);
 
   person_expect (1, actions);
   g_assert_false (verify (card, &error));
@@ -1008,7 +982,7 @@ kill_later (gpointer data)
 static void
 test_pcscd_killed_during_card_wait (void)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   swap_card (2, NULL);
   g_timeout_add (500, kill_later, NULL);
@@ -1018,8 +992,7 @@ test_pcscd_killed_during_card_wait (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   int status;
 
@@ -1031,8 +1004,9 @@ main (int argc,
     }
   tke_readers_fixture_init (&fixture);
   {
-    const char *ca[] = { "create-ca", "--zone-description", "Zone A", "--description", "CA A",
-                         "ca.card", NULL };
+    const char *ca[] = {
+      "create-ca", "--zone-description", "Zone A", "--description", "CA A", "ca.card", NULL
+    };
     const char *sig[] = { "gen-sigkey", "admin1.card", NULL };
     const char *sig2[] = { "gen-sigkey", "admin2.card", NULL };
     const char *part1[] = { "gen-keypart", "--description", "MK part 1", "keyparts.card", NULL };

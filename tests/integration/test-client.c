@@ -852,7 +852,8 @@ test_protocol_refusals (void)
     g_assert_cmpuint (total, ==, 20);
     wrap = g_strdup_printf ("/api/v2/keys/%s?action=wrap", ((TkeKmsKey *) keys->pdata[0])->id);
     unwrap = g_strdup_printf ("/api/v2/keys/%s?action=unwrap", ((TkeKmsKey *) keys->pdata[0])->id);
-    rotate_key = g_strdup_printf ("/api/v2/keys/%s?action=rotate", ((TkeKmsKey *) keys->pdata[0])->id);
+    rotate_key =
+        g_strdup_printf ("/api/v2/keys/%s?action=rotate", ((TkeKmsKey *) keys->pdata[0])->id);
     paths[0] = hsm;
     paths[1] = rotate;
     paths[2] = "/api/v2/keys";

@@ -50,8 +50,9 @@ feature_ioctl (Session *s, guint8 tag)
   guint8 buf[64];
   DWORD n = 0;
 
-  g_assert_cmpint (SCardControl (s->card, CM_IOCTL_GET_FEATURE_REQUEST, NULL, 0, buf, sizeof buf, &n),
-                   ==, SCARD_S_SUCCESS);
+  g_assert_cmpint (
+      SCardControl (s->card, CM_IOCTL_GET_FEATURE_REQUEST, NULL, 0, buf, sizeof buf, &n), ==,
+      SCARD_S_SUCCESS);
   g_assert_cmpuint (n % 6, ==, 0);
   for (DWORD i = 0; i < n; i += 6)
     if (buf[i] == tag)
@@ -90,9 +91,9 @@ session_close (Session *s)
 static guint
 verify_on_pad (Session *s, guint8 timeout)
 {
-  guint8 pvs[19 + 11] = { timeout, 0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09, 0x04,
-                          0x00, 0x00, 0x00, 0x00, 11, 0x00, 0x00, 0x00,
-                          0x00, 0x20, 0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  guint8 pvs[19 + 11] = { timeout, 0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09,
+                          0x04,    0x00, 0x00, 0x00, 0x00, 11,   0x00, 0x00, 0x00, 0x00,
+                          0x20,    0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
   guint8 r[16];
   DWORD n = 0;
 
@@ -164,7 +165,8 @@ insert (guint reader, const char *name)
   SCARDCONTEXT context;
 
   /* Out, seen out by pcscd, then in: as a person swaps cards. */
-  g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==, SCARD_S_SUCCESS);
+  g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==,
+                   SCARD_S_SUCCESS);
   tke_readers_wait_card (context, reader, FALSE);
   answer = tke_readers_ctl (&fixture, reader, cmd);
   g_assert_cmpstr (answer, ==, "ok");
@@ -178,7 +180,7 @@ static void
 test_pcsc_scan_lists_readers (void)
 {
   g_autofree char *out = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   const char *argv[] = { "pcsc_scan", "-r", NULL };
   int status;
 
@@ -206,7 +208,8 @@ test_features (void)
   g_assert_cmphex (feature_ioctl (&s, FEATURE_IFD_PIN_PROPERTIES), ==, 0x4233000A);
   tlv = feature_ioctl (&s, FEATURE_GET_TLV_PROPERTIES);
   g_assert_cmphex (tlv, ==, 0x42330012);
-  g_assert_cmpint (SCardControl (s.card, 0x4233000A, NULL, 0, buf, sizeof buf, &n), ==, SCARD_S_SUCCESS);
+  g_assert_cmpint (SCardControl (s.card, 0x4233000A, NULL, 0, buf, sizeof buf, &n), ==,
+                   SCARD_S_SUCCESS);
   g_assert_cmpuint (n, ==, 4);
   g_assert_cmpuint (buf[0] | buf[1], ==, 0); /* wLcdLayout: no display */
   g_assert_cmpint (SCardControl (s.card, tlv, NULL, 0, buf, sizeof buf, &n), ==, SCARD_S_SUCCESS);
@@ -302,7 +305,8 @@ test_insert_remove_events (void)
   g_autofree char *inserted = NULL;
   g_autofree char *status = NULL;
 
-  g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==, SCARD_S_SUCCESS);
+  g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==,
+                   SCARD_S_SUCCESS);
   tke_readers_wait_card (context, 2, TRUE);
   removed = tke_readers_ctl (&fixture, 2, "remove");
   g_assert_cmpstr (removed, ==, "ok");
@@ -320,9 +324,9 @@ static void
 test_removed_during_pin_entry (void)
 {
   Session s;
-  guint8 pvs[19 + 11] = { 20, 0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09, 0x04,
-                          0x00, 0x00, 0x00, 0x00, 11, 0x00, 0x00, 0x00,
-                          0x00, 0x20, 0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  guint8 pvs[19 + 11] = { 20,   0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09,
+                          0x04, 0x00, 0x00, 0x00, 0x00, 11,   0x00, 0x00, 0x00, 0x00,
+                          0x20, 0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
   guint8 r[16];
   DWORD n = 0;
   GThread *t;
@@ -341,8 +345,8 @@ static void
 test_malformed_verify_structure (void)
 {
   Session s;
-  guint8 pvs[19 + 5] = { 5, 0, 0x82, 0, 0, 6, 6, 2, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0,
-                         0x00, 0x20, 0x00, 0x81, 0x00 };
+  guint8 pvs[19 + 5] = { 5, 0, 0x82, 0, 0, 6, 6, 2,    0,    0,    0,    0,
+                         0, 0, 0,    9, 0, 0, 0, 0x00, 0x20, 0x00, 0x81, 0x00 };
   guint8 r[16];
   DWORD n = 0;
 
@@ -355,9 +359,16 @@ test_malformed_verify_structure (void)
 }
 
 static GBytes *
-command (Session *s, guint8 cla, guint8 ins, guint8 p1, guint8 p2, const guint8 *data, gsize size, guint *sw)
+command (Session *s,
+         guint8 cla,
+         guint8 ins,
+         guint8 p1,
+         guint8 p2,
+         const guint8 *data,
+         gsize size,
+         guint *sw)
 {
-  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr (GByteArray) out = g_byte_array_new ();
   gsize offset = 0;
 
   do
@@ -394,10 +405,10 @@ static void
 test_sign (void)
 {
   Session s;
-  g_autoptr(GBytes) point = NULL;
-  g_autoptr(GBytes) signature = NULL;
-  g_autoptr(EVP_PKEY) key = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GBytes) point = NULL;
+  g_autoptr (GBytes) signature = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
+  g_autoptr (GError) error = NULL;
   guint8 message[600];
   guint sw;
 
@@ -415,11 +426,13 @@ test_sign (void)
   g_assert_cmphex (sw, ==, 0x9000);
   key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL), 133, &error);
   g_assert_no_error (error);
-  g_assert_true (tke_crypto_verify (key, message, sizeof message, g_bytes_get_data (signature, NULL),
+  g_assert_true (tke_crypto_verify (key, message, sizeof message,
+                                    g_bytes_get_data (signature, NULL),
                                     g_bytes_get_size (signature), &error));
   g_assert_no_error (error);
   message[0] ^= 1;
-  g_assert_false (tke_crypto_verify (key, message, sizeof message, g_bytes_get_data (signature, NULL),
+  g_assert_false (tke_crypto_verify (key, message, sizeof message,
+                                     g_bytes_get_data (signature, NULL),
                                      g_bytes_get_size (signature), NULL));
   session_close (&s);
 }
@@ -428,13 +441,13 @@ static void
 test_export_key_part (void)
 {
   Session s;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(EVP_PKEY) importer = tke_crypto_ec_generate (&error);
-  g_autoptr(GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
-  g_autoptr(GByteArray) request = g_byte_array_new ();
-  g_autoptr(GBytes) info = NULL;
-  g_autoptr(GBytes) sealed = NULL;
-  g_autoptr(TkeSecret) part = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EVP_PKEY) importer = tke_crypto_ec_generate (&error);
+  g_autoptr (GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
+  g_autoptr (GByteArray) request = g_byte_array_new ();
+  g_autoptr (GBytes) info = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  g_autoptr (TkeSecret) part = NULL;
   const char *aad = "unit 1, new register, part 1";
   guint8 vp[TKE_VP_SIZE];
   guint8 *tampered;
@@ -460,7 +473,8 @@ test_export_key_part (void)
 
   tampered = g_bytes_unref_to_data (g_steal_pointer (&sealed), &size);
   tampered[size - 20] ^= 0x01;
-  g_assert_null (tke_crypto_open (importer, (const guint8 *) aad, strlen (aad), tampered, size, &error));
+  g_assert_null (
+      tke_crypto_open (importer, (const guint8 *) aad, strlen (aad), tampered, size, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
   g_clear_error (&error);
   tampered[size - 20] ^= 0x01;
@@ -553,7 +567,7 @@ static void
 test_pcscd_killed (void)
 {
   SCARDCONTEXT context;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_cmpint (kill (fixture.pcscd, SIGKILL), ==, 0);
   g_subprocess_wait (fixture.launcher, NULL, &error);
@@ -578,7 +592,9 @@ main (int argc, char **argv)
     }
   tke_readers_fixture_init (&fixture);
   {
-    const char *ca[] = { "create-ca", "--zone-description", "Zone A", "--description", "CA A", "ca.card", NULL };
+    const char *ca[] = {
+      "create-ca", "--zone-description", "Zone A", "--description", "CA A", "ca.card", NULL
+    };
     const char *sig[] = { "gen-sigkey", "admin1.card", NULL };
     const char *part[] = { "gen-keypart", "--description", "MK part 1", "keyparts.card", NULL };
 

@@ -22,7 +22,7 @@
 void
 tke_readers_fixture_init (TkeReadersFixture *f)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *socket = NULL;
   g_autofree char *chip = NULL;
 
@@ -50,11 +50,11 @@ die_with_parent (gpointer data)
 void
 tke_readers_fixture_start (TkeReadersFixture *f, const char *card1, const char *card2)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GDataInputStream) out = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDataInputStream) out = NULL;
   g_autofree char *line = NULL;
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
 
   g_ptr_array_add (argv, g_strdup (g_getenv ("TKE_VIRTUAL_READERS")));
   g_ptr_array_add (argv, g_strdup ("--state-dir"));
@@ -88,7 +88,7 @@ tke_readers_fixture_start (TkeReadersFixture *f, const char *card1, const char *
 void
 tke_readers_fixture_stop (TkeReadersFixture *f)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   if (f->launcher == NULL)
     return;
@@ -113,13 +113,13 @@ tke_readers_fixture_clear (TkeReadersFixture *f)
 char *
 tke_readers_ctl (TkeReadersFixture *f, guint reader, const char *command)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *name = g_strdup_printf ("reader%u.ctl", reader);
   g_autofree char *path = g_build_filename (f->state_dir, name, NULL);
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketAddress) address = g_unix_socket_address_new (path);
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GDataInputStream) in = NULL;
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketAddress) address = g_unix_socket_address_new (path);
+  g_autoptr (GSocketConnection) connection = NULL;
+  g_autoptr (GDataInputStream) in = NULL;
   g_autofree char *line = g_strconcat (command, "\n", NULL);
   char *answer;
 
@@ -138,8 +138,8 @@ tke_readers_ctl (TkeReadersFixture *f, guint reader, const char *command)
 int
 tke_readers_card (TkeReadersFixture *f, const char *pins, const char *const *args, char **output)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autofree char *pin_file = tke_readers_path (f, "pins");
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
@@ -159,7 +159,9 @@ tke_readers_card (TkeReadersFixture *f, const char *pins, const char *const *arg
   g_unlink (pin_file);
   if (output != NULL)
     *output = g_strconcat (out, err, NULL);
-  return g_spawn_check_wait_status (status, NULL) ? 0 : (WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+  return g_spawn_check_wait_status (status, NULL)
+             ? 0
+             : (WIFEXITED (status) ? WEXITSTATUS (status) : -1);
 }
 
 char *

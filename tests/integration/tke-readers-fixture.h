@@ -10,7 +10,7 @@
 
 typedef struct
 {
-  char *dir;         /* temporary: cards, chip key, state */
+  char *dir; /* temporary: cards, chip key, state */
   char *state_dir;
   GSubprocess *launcher;
   GPid pcscd; /* from the ready line */
@@ -28,7 +28,8 @@ void tke_readers_fixture_clear (TkeReadersFixture *f);
 /* One control-socket command; returns the answer line without "\n". */
 char *tke_readers_ctl (TkeReadersFixture *f, guint reader, const char *command);
 /* Runs tke-card with PINS (one a line) as its PIN file; returns its exit status. */
-int tke_readers_card (TkeReadersFixture *f, const char *pins, const char *const *args, char **output);
+int
+tke_readers_card (TkeReadersFixture *f, const char *pins, const char *const *args, char **output);
 char *tke_readers_path (TkeReadersFixture *f, const char *name);
 
 /* Waits with SCardGetStatusChange until the reader's card is present or absent. */

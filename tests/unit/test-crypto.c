@@ -18,7 +18,7 @@
 static GBytes *
 hex (const char *digits)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   GBytes *bytes = tke_crypto_hex_decode (digits, &error);
 
   g_assert_no_error (error);
@@ -28,7 +28,7 @@ hex (const char *digits)
 static TkeSecret *
 secret_from_hex (const char *digits)
 {
-  g_autoptr(GBytes) bytes = hex (digits);
+  g_autoptr (GBytes) bytes = hex (digits);
 
   return tke_secret_new_from_data (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
 }
@@ -40,17 +40,15 @@ secret_from_string (const char *text)
 }
 
 static void
-assert_secret_hex (const TkeSecret *secret,
-                   const char *expected)
+assert_secret_hex (const TkeSecret *secret, const char *expected)
 {
-  g_autofree char *actual = tke_crypto_hex_encode (tke_secret_get_data (secret),
-                                                   tke_secret_get_size (secret));
+  g_autofree char *actual =
+      tke_crypto_hex_encode (tke_secret_get_data (secret), tke_secret_get_size (secret));
   g_assert_cmpstr (actual, ==, expected);
 }
 
 static void
-assert_bytes_hex (GBytes *bytes,
-                  const char *expected)
+assert_bytes_hex (GBytes *bytes, const char *expected)
 {
   gsize size;
   const guint8 *data = g_bytes_get_data (bytes, &size);
@@ -62,10 +60,10 @@ assert_bytes_hex (GBytes *bytes,
 static void
 test_hex (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) bytes = hex ("00ff10AB");
-  g_autoptr(GBytes) odd = NULL;
-  g_autoptr(GBytes) junk = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = hex ("00ff10AB");
+  g_autoptr (GBytes) odd = NULL;
+  g_autoptr (GBytes) junk = NULL;
 
   assert_bytes_hex (bytes, "00ff10ab");
 
@@ -82,9 +80,9 @@ test_hex (void)
 static void
 test_secret_secure_heap (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) a = tke_secret_new_random (32, &error);
-  g_autoptr(TkeSecret) b = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) a = tke_secret_new_random (32, &error);
+  g_autoptr (TkeSecret) b = NULL;
 
   g_assert_no_error (error);
   g_assert_true (tke_secret_is_secure (a));
@@ -105,13 +103,14 @@ test_sha256 (void)
 
   tke_crypto_sha256 ((const guint8 *) "abc", 3, digest);
   digest_hex = tke_crypto_hex_encode (digest, sizeof digest);
-  g_assert_cmpstr (digest_hex, ==, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  g_assert_cmpstr (digest_hex, ==,
+                   "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 static void
 test_verification_pattern_and_wkid (void)
 {
-  g_autoptr(TkeSecret) key = secret_from_string ("abc");
+  g_autoptr (TkeSecret) key = secret_from_string ("abc");
   guint8 vp[TKE_VP_SIZE];
   guint8 wkid[TKE_WKID_SIZE];
   g_autofree char *vp_hex = NULL;
@@ -129,12 +128,12 @@ test_verification_pattern_and_wkid (void)
 static void
 test_xor_parts (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) a = secret_from_hex ("0f0f");
-  g_autoptr(TkeSecret) b = secret_from_hex ("ff00");
-  g_autoptr(TkeSecret) c = secret_from_hex ("00");
-  g_autoptr(TkeSecret) sum = tke_crypto_xor (a, b, &error);
-  g_autoptr(TkeSecret) bad = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) a = secret_from_hex ("0f0f");
+  g_autoptr (TkeSecret) b = secret_from_hex ("ff00");
+  g_autoptr (TkeSecret) c = secret_from_hex ("00");
+  g_autoptr (TkeSecret) sum = tke_crypto_xor (a, b, &error);
+  g_autoptr (TkeSecret) bad = NULL;
 
   g_assert_no_error (error);
   assert_secret_hex (sum, "f00f");
@@ -157,15 +156,15 @@ test_kwp_rfc5649 (void)
       "138bdeaa9b8fa7fc61f97742e72248ee5ae6ae5360d1ae6a5f54f373fa543b6a" },
     { "466f7250617369", "afbeb0f07dfbf5419200f2ccb50bb24f" },
   };
-  g_autoptr(TkeSecret) kek = secret_from_hex ("5840df6e29b02af1ab493b705bf16ea1ae8338f4dcc176a8");
+  g_autoptr (TkeSecret) kek = secret_from_hex ("5840df6e29b02af1ab493b705bf16ea1ae8338f4dcc176a8");
 
   for (gsize i = 0; i < G_N_ELEMENTS (vectors); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GBytes) key = hex (vectors[i].key);
-      g_autoptr(GBytes) wrapped = tke_crypto_kwp_wrap (kek, g_bytes_get_data (key, NULL),
-                                                       g_bytes_get_size (key), &error);
-      g_autoptr(TkeSecret) unwrapped = NULL;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GBytes) key = hex (vectors[i].key);
+      g_autoptr (GBytes) wrapped =
+          tke_crypto_kwp_wrap (kek, g_bytes_get_data (key, NULL), g_bytes_get_size (key), &error);
+      g_autoptr (TkeSecret) unwrapped = NULL;
 
       g_assert_no_error (error);
       assert_bytes_hex (wrapped, vectors[i].wrapped);
@@ -182,11 +181,11 @@ test_kwp_rfc5649 (void)
 static void
 test_kwp_context (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) kek = tke_secret_new_random (32, &error);
-  g_autoptr(TkeSecret) other = tke_secret_new_random (32, &error);
-  g_autoptr(TkeKwpContext) ctx = tke_crypto_kwp_context_new (kek, &error);
-  g_autoptr(TkeKwpContext) other_ctx = tke_crypto_kwp_context_new (other, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) kek = tke_secret_new_random (32, &error);
+  g_autoptr (TkeSecret) other = tke_secret_new_random (32, &error);
+  g_autoptr (TkeKwpContext) ctx = tke_crypto_kwp_context_new (kek, &error);
+  g_autoptr (TkeKwpContext) other_ctx = tke_crypto_kwp_context_new (other, &error);
   guint8 out[48], back[48];
   gssize len;
 
@@ -195,10 +194,10 @@ test_kwp_context (void)
 
   for (guint i = 0; i < 3; i++)
     {
-      g_autoptr(TkeSecret) key = tke_secret_new_random (32 - i, NULL);
-      g_autoptr(GBytes) expected = tke_crypto_kwp_wrap (kek, tke_secret_get_data (key),
-                                                        tke_secret_get_size (key), &error);
-      g_autoptr(TkeSecret) one_shot = NULL;
+      g_autoptr (TkeSecret) key = tke_secret_new_random (32 - i, NULL);
+      g_autoptr (GBytes) expected =
+          tke_crypto_kwp_wrap (kek, tke_secret_get_data (key), tke_secret_get_size (key), &error);
+      g_autoptr (TkeSecret) one_shot = NULL;
 
       g_assert_no_error (error);
       len = tke_crypto_kwp_context_wrap (ctx, tke_secret_get_data (key), tke_secret_get_size (key),
@@ -207,11 +206,13 @@ test_kwp_context (void)
       g_assert_cmpmem (out, len, g_bytes_get_data (expected, NULL), g_bytes_get_size (expected));
 
       /* Under the wrong key: an integrity failure, then the context still works. */
-      g_assert_cmpint (tke_crypto_kwp_context_unwrap (other_ctx, out, len, back, sizeof back, &error), ==, -1);
+      g_assert_cmpint (
+          tke_crypto_kwp_context_unwrap (other_ctx, out, len, back, sizeof back, &error), ==, -1);
       g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
       g_clear_error (&error);
       out[3] ^= 1;
-      g_assert_cmpint (tke_crypto_kwp_context_unwrap (ctx, out, len, back, sizeof back, &error), ==, -1);
+      g_assert_cmpint (tke_crypto_kwp_context_unwrap (ctx, out, len, back, sizeof back, &error), ==,
+                       -1);
       g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
       g_clear_error (&error);
       out[3] ^= 1;
@@ -219,7 +220,8 @@ test_kwp_context (void)
       len = tke_crypto_kwp_context_unwrap (ctx, out, len, back, sizeof back, &error);
       g_assert_no_error (error);
       g_assert_cmpmem (back, len, tke_secret_get_data (key), tke_secret_get_size (key));
-      one_shot = tke_crypto_kwp_unwrap (kek, out, ((tke_secret_get_size (key) + 7) / 8) * 8 + 8, &error);
+      one_shot =
+          tke_crypto_kwp_unwrap (kek, out, ((tke_secret_get_size (key) + 7) / 8) * 8 + 8, &error);
       g_assert_no_error (error);
       g_assert_true (tke_secret_equal (one_shot, key));
     }
@@ -232,7 +234,7 @@ test_kwp_context (void)
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
   g_clear_error (&error);
   {
-    g_autoptr(TkeSecret) bad_kek = tke_secret_new (20);
+    g_autoptr (TkeSecret) bad_kek = tke_secret_new (20);
 
     g_assert_null (tke_crypto_kwp_context_new (bad_kek, &error));
     g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
@@ -242,14 +244,15 @@ test_kwp_context (void)
 static void
 test_kwp_negative (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) kek = tke_secret_new_random (32, NULL);
-  g_autoptr(TkeSecret) other = tke_secret_new_random (32, NULL);
-  g_autoptr(TkeSecret) root_key = tke_secret_new_random (32, NULL);
-  g_autoptr(GBytes) wrapped = tke_crypto_kwp_wrap (kek, tke_secret_get_data (root_key), 32, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) kek = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) other = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) root_key = tke_secret_new_random (32, NULL);
+  g_autoptr (GBytes) wrapped =
+      tke_crypto_kwp_wrap (kek, tke_secret_get_data (root_key), 32, &error);
   g_autofree guint8 *tampered = NULL;
-  g_autoptr(TkeSecret) result = NULL;
-  g_autoptr(TkeSecret) short_kek = secret_from_hex ("00");
+  g_autoptr (TkeSecret) result = NULL;
+  g_autoptr (TkeSecret) short_kek = secret_from_hex ("00");
 
   g_assert_no_error (error);
   g_assert_cmpuint (g_bytes_get_size (wrapped), ==, 40);
@@ -284,15 +287,17 @@ test_kwp_negative (void)
 static void
 test_gcm_known_answer (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) key = tke_secret_new (32);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) key = tke_secret_new (32);
   guint8 nonce[TKE_GCM_NONCE_SIZE] = { 0 };
   guint8 plaintext[16] = { 0 };
-  g_autoptr(GBytes) sealed = tke_crypto_aes_gcm_encrypt (key, nonce, NULL, 0, plaintext, 16, &error);
-  g_autoptr(TkeSecret) opened = NULL;
+  g_autoptr (GBytes) sealed =
+      tke_crypto_aes_gcm_encrypt (key, nonce, NULL, 0, plaintext, 16, &error);
+  g_autoptr (TkeSecret) opened = NULL;
 
   g_assert_no_error (error);
-  assert_bytes_hex (sealed, "cea7403d4d606b6e074ec5d3baf39d18" "d0d1c8a799996bf0265b98b5d48ab919");
+  assert_bytes_hex (sealed, "cea7403d4d606b6e074ec5d3baf39d18"
+                            "d0d1c8a799996bf0265b98b5d48ab919");
 
   opened = tke_crypto_aes_gcm_decrypt (key, nonce, NULL, 0, g_bytes_get_data (sealed, NULL),
                                        g_bytes_get_size (sealed), &error);
@@ -303,14 +308,14 @@ test_gcm_known_answer (void)
 static void
 test_gcm_negative (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) key = tke_secret_new_random (32, NULL);
-  g_autoptr(TkeSecret) wrong_key = tke_secret_new_random (32, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) key = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) wrong_key = tke_secret_new_random (32, NULL);
   guint8 nonce[TKE_GCM_NONCE_SIZE] = { 1, 2, 3 };
   const guint8 aad[] = "unit 1, new register, part 2";
   const guint8 wrong_aad[] = "unit 2, new register, part 2";
-  g_autoptr(GBytes) sealed = tke_crypto_aes_gcm_encrypt (key, nonce, aad, sizeof aad,
-                                                         (const guint8 *) "key part", 8, &error);
+  g_autoptr (GBytes) sealed = tke_crypto_aes_gcm_encrypt (key, nonce, aad, sizeof aad,
+                                                          (const guint8 *) "key part", 8, &error);
   g_autofree guint8 *tampered = NULL;
   gsize size = g_bytes_get_size (sealed);
   TkeSecret *opened;
@@ -345,25 +350,27 @@ test_gcm_negative (void)
 static void
 test_hkdf_rfc5869 (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) ikm = secret_from_hex ("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
-  g_autoptr(GBytes) salt = hex ("000102030405060708090a0b0c");
-  g_autoptr(GBytes) info = hex ("f0f1f2f3f4f5f6f7f8f9");
-  g_autoptr(TkeSecret) okm = tke_crypto_hkdf_sha256 (ikm, g_bytes_get_data (salt, NULL), g_bytes_get_size (salt),
-                                                     g_bytes_get_data (info, NULL), g_bytes_get_size (info),
-                                                     42, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) ikm = secret_from_hex ("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
+  g_autoptr (GBytes) salt = hex ("000102030405060708090a0b0c");
+  g_autoptr (GBytes) info = hex ("f0f1f2f3f4f5f6f7f8f9");
+  g_autoptr (TkeSecret) okm =
+      tke_crypto_hkdf_sha256 (ikm, g_bytes_get_data (salt, NULL), g_bytes_get_size (salt),
+                              g_bytes_get_data (info, NULL), g_bytes_get_size (info), 42, &error);
 
   g_assert_no_error (error);
-  assert_secret_hex (okm, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+  assert_secret_hex (
+      okm, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
 }
 
 /* RFC 7914, section 11 (PBKDF2-HMAC-SHA256) */
 static void
 test_pbkdf2_rfc7914 (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) password = secret_from_string ("passwd");
-  g_autoptr(TkeSecret) dk = tke_crypto_pbkdf2_sha256 (password, (const guint8 *) "salt", 4, 1, 64, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) password = secret_from_string ("passwd");
+  g_autoptr (TkeSecret) dk =
+      tke_crypto_pbkdf2_sha256 (password, (const guint8 *) "salt", 4, 1, 64, &error);
 
   g_assert_no_error (error);
   assert_secret_hex (dk, "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc"
@@ -374,9 +381,10 @@ test_pbkdf2_rfc7914 (void)
 static void
 test_scrypt_rfc7914 (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkeSecret) password = secret_from_string ("password");
-  g_autoptr(TkeSecret) dk = tke_crypto_scrypt (password, (const guint8 *) "NaCl", 4, 1024, 8, 16, 64, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) password = secret_from_string ("password");
+  g_autoptr (TkeSecret) dk =
+      tke_crypto_scrypt (password, (const guint8 *) "NaCl", 4, 1024, 8, 16, 64, &error);
 
   g_assert_no_error (error);
   assert_secret_hex (dk, "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
@@ -385,20 +393,23 @@ test_scrypt_rfc7914 (void)
 
 /* RFC 6979, A.2.7: P-521, SHA-512, message "sample".  The signature is
  * given as (r, s); we encode it in DER and check that it verifies. */
-#define RFC6979_P521_PUBLIC                                                                          \
-  "0401894550d0785932e00eaa23b694f213f8c3121f86dc97a04e5a7167db4e5bcd371123d46e45db6b5d5370a7f20fb6" \
-  "33155d38ffa16d2bd761dcac474b9a2f5023a400493101c962cd4d2fddf782285e64584139c2f91b47f87ff82354d663" \
+#define RFC6979_P521_PUBLIC                                                                        \
+  "0401894550d0785932e00eaa23b694f213f8c3121f86dc97a04e5a7167db4e5bcd371123d46e45db6b5d5370a7f20f" \
+  "b6"                                                                                             \
+  "33155d38ffa16d2bd761dcac474b9a2f5023a400493101c962cd4d2fddf782285e64584139c2f91b47f87ff82354d6" \
+  "63"                                                                                             \
   "0f746a28a0db25741b5b34a828008b22acc23f924faafbd4d33f81ea66956dfeaa2bfdfcf5"
-#define RFC6979_P521_SHA512_R                                                                        \
-  "00c328fafcbd79dd77850370c46325d987cb525569fb63c5d3bc53950e6d4c5f174e25a1ee9017b5d450606add152b53" \
+#define RFC6979_P521_SHA512_R                                                                      \
+  "00c328fafcbd79dd77850370c46325d987cb525569fb63c5d3bc53950e6d4c5f174e25a1ee9017b5d450606add152b" \
+  "53"                                                                                             \
   "4931d7d4e8455cc91f9b15bf05ec36e377fa"
-#define RFC6979_P521_SHA512_S                                                                        \
-  "00617cce7cf5064806c467f678d3b4080d6f1cc50af26ca209417308281b68af282623eaa63e5b5c0723d8b8c37ff077" \
+#define RFC6979_P521_SHA512_S                                                                      \
+  "00617cce7cf5064806c467f678d3b4080d6f1cc50af26ca209417308281b68af282623eaa63e5b5c0723d8b8c37ff0" \
+  "77"                                                                                             \
   "7b1a20f8ccb1dccc43997f1ee0e44da4a67a"
 
 static GBytes *
-der_signature (const char *r_hex,
-               const char *s_hex)
+der_signature (const char *r_hex, const char *s_hex)
 {
   ECDSA_SIG *sig = ECDSA_SIG_new ();
   BIGNUM *r = NULL;
@@ -422,11 +433,11 @@ der_signature (const char *r_hex,
 static void
 test_ecdsa_rfc6979 (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) point = hex (RFC6979_P521_PUBLIC);
-  g_autoptr(EVP_PKEY) key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
-                                                                 g_bytes_get_size (point), &error);
-  g_autoptr(GBytes) signature = der_signature (RFC6979_P521_SHA512_R, RFC6979_P521_SHA512_S);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) point = hex (RFC6979_P521_PUBLIC);
+  g_autoptr (EVP_PKEY) key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
+                                                                  g_bytes_get_size (point), &error);
+  g_autoptr (GBytes) signature = der_signature (RFC6979_P521_SHA512_R, RFC6979_P521_SHA512_S);
   gsize sig_size;
   const guint8 *sig = g_bytes_get_data (signature, &sig_size);
 
@@ -441,13 +452,13 @@ test_ecdsa_rfc6979 (void)
 static void
 test_ecdsa_sign_verify (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(EVP_PKEY) admin = tke_crypto_ec_generate (&error);
-  g_autoptr(EVP_PKEY) intruder = tke_crypto_ec_generate (&error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EVP_PKEY) admin = tke_crypto_ec_generate (&error);
+  g_autoptr (EVP_PKEY) intruder = tke_crypto_ec_generate (&error);
   const guint8 command[] = "{\"command\":\"commit\",\"counter\":7}";
-  g_autoptr(GBytes) signature = NULL;
-  g_autoptr(GBytes) point = NULL;
-  g_autoptr(EVP_PKEY) public_key = NULL;
+  g_autoptr (GBytes) signature = NULL;
+  g_autoptr (GBytes) point = NULL;
+  g_autoptr (EVP_PKEY) public_key = NULL;
   guint8 ski[TKE_SKI_SIZE];
   guint8 expected_ski[TKE_SKI_SIZE];
   gsize sig_size;
@@ -479,18 +490,19 @@ test_ecdsa_sign_verify (void)
 static void
 test_ecdsa_pem_roundtrip (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(EVP_PKEY) key = tke_crypto_ec_generate (&error);
-  g_autoptr(TkeSecret) pem = tke_crypto_ec_private_key_to_pem (key, &error);
-  g_autoptr(EVP_PKEY) restored = NULL;
-  g_autoptr(TkeSecret) junk = secret_from_string ("-----BEGIN PRIVATE KEY-----\nAAAA\n");
-  g_autoptr(EVP_PKEY) none = NULL;
-  g_autoptr(EVP_PKEY) p256 = EVP_EC_gen ("P-256");
-  g_autoptr(TkeSecret) p256_pem = tke_crypto_ec_private_key_to_pem (p256, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (&error);
+  g_autoptr (TkeSecret) pem = tke_crypto_ec_private_key_to_pem (key, &error);
+  g_autoptr (EVP_PKEY) restored = NULL;
+  g_autoptr (TkeSecret) junk = secret_from_string ("-----BEGIN PRIVATE KEY-----\nAAAA\n");
+  g_autoptr (EVP_PKEY) none = NULL;
+  g_autoptr (EVP_PKEY) p256 = EVP_EC_gen ("P-256");
+  g_autoptr (TkeSecret) p256_pem = tke_crypto_ec_private_key_to_pem (p256, &error);
 
   g_assert_no_error (error);
   g_assert_true (tke_secret_is_secure (pem));
-  g_assert_true (g_str_has_prefix ((const char *) tke_secret_get_data (pem), "-----BEGIN PRIVATE KEY-----"));
+  g_assert_true (
+      g_str_has_prefix ((const char *) tke_secret_get_data (pem), "-----BEGIN PRIVATE KEY-----"));
 
   restored = tke_crypto_ec_private_key_from_pem (pem, &error);
   g_assert_no_error (error);
@@ -509,10 +521,10 @@ test_ecdsa_pem_roundtrip (void)
 static void
 test_point_not_on_curve (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GBytes) point = hex (RFC6979_P521_PUBLIC);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) point = hex (RFC6979_P521_PUBLIC);
   g_autofree guint8 *bad = g_memdup2 (g_bytes_get_data (point, NULL), 133);
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
 
   bad[100] ^= 1;
   key = tke_crypto_ec_public_key_from_point (bad, 133, &error);
@@ -523,14 +535,14 @@ test_point_not_on_curve (void)
 static void
 test_seal_open (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(EVP_PKEY) importer = tke_crypto_ec_generate (&error);
-  g_autoptr(EVP_PKEY) other_unit = tke_crypto_ec_generate (&error);
-  g_autoptr(TkeSecret) part = tke_secret_new_random (TKE_MASTER_KEY_SIZE, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EVP_PKEY) importer = tke_crypto_ec_generate (&error);
+  g_autoptr (EVP_PKEY) other_unit = tke_crypto_ec_generate (&error);
+  g_autoptr (TkeSecret) part = tke_secret_new_random (TKE_MASTER_KEY_SIZE, &error);
   const guint8 aad[] = "unit=1;register=new;part=1";
   const guint8 other_aad[] = "unit=1;register=new;part=2";
-  g_autoptr(GBytes) sealed = NULL;
-  g_autoptr(TkeSecret) opened = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  g_autoptr (TkeSecret) opened = NULL;
   g_autofree guint8 *tampered = NULL;
   gsize size;
   const guint8 *data;
@@ -572,8 +584,7 @@ test_seal_open (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 

@@ -21,10 +21,10 @@ static void
 test_features_virtual_reader (void)
 {
   /* What the virtual readers answer (card-protocol.md §1.1). */
-  static const guint8 tlv[] = { 0x06, 4, 0x42, 0x33, 0x00, 0x06, 0x0A, 4, 0x42, 0x33, 0x00, 0x0A,
-                                0x12, 4, 0x42, 0x33, 0x00, 0x12 };
+  static const guint8 tlv[] = { 0x06, 4,    0x42, 0x33, 0x00, 0x06, 0x0A, 4,    0x42,
+                                0x33, 0x00, 0x0A, 0x12, 4,    0x42, 0x33, 0x00, 0x12 };
   TkePcscFeatures f;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_true (tke_pcsc_parse_features (tlv, sizeof tlv, &f, &error));
   g_assert_no_error (error);
@@ -39,8 +39,8 @@ test_features_big_endian_and_unknown (void)
 {
   /* libccid's SPR532 with the escape feature (0x13) and MODIFY; the IOCTL
    * is big-endian whatever the host's byte order. */
-  static const guint8 tlv[] = { 0x13, 4, 0x42, 0x33, 0x00, 0x13, 0x07, 4, 0x42, 0x33, 0x00, 0x07,
-                                0x06, 4, 0x12, 0x34, 0x56, 0x78 };
+  static const guint8 tlv[] = { 0x13, 4,    0x42, 0x33, 0x00, 0x13, 0x07, 4,    0x42,
+                                0x33, 0x00, 0x07, 0x06, 4,    0x12, 0x34, 0x56, 0x78 };
   TkePcscFeatures f;
 
   g_assert_true (tke_pcsc_parse_features (tlv, sizeof tlv, &f, NULL));
@@ -65,7 +65,7 @@ test_features_malformed (void)
   static const guint8 short_tlv[] = { 0x06, 4, 0x42, 0x33, 0x00 };
   static const guint8 bad_length[] = { 0x06, 2, 0x42, 0x33, 0x00, 0x06 };
   TkePcscFeatures f;
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
 
   g_assert_false (tke_pcsc_parse_features (short_tlv, sizeof short_tlv, &f, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
@@ -99,8 +99,8 @@ test_change_pin_structure (void)
   tke_pcsc_build_verify_structure (5, 0x24, 0x02, 0x81, out);
   g_assert_cmpuint (out[0], ==, 5);
   /* ulDataLength is little-endian and covers the template exactly. */
-  length = (guint32) out[15] | (guint32) out[16] << 8 | (guint32) out[17] << 16
-           | (guint32) out[18] << 24;
+  length = (guint32) out[15] | (guint32) out[16] << 8 | (guint32) out[17] << 16 |
+           (guint32) out[18] << 24;
   g_assert_cmpuint (19 + length, ==, sizeof out);
   g_assert_cmphex (out[19], ==, 0x00);
   g_assert_cmphex (out[20], ==, 0x24);
@@ -115,20 +115,13 @@ test_card_info (void)
   /* An EP11 card with a signature key, an unknown tag 0x7F in the middle
    * (later protocol versions may add some) and empty key part list. */
   static const guint8 tlv[] = {
-    0x01, 8, 0x9F, 0x2C, 0x4A, 0x0B, 0x11, 0xD3, 0xE8, 0x70,
-    0x02, 1, 0x02,
-    0x03, 8, 0x5A, 0x1B, 0x3C, 0x4D, 0x5E, 0x6F, 0x70, 0x81,
-    0x04, 4, 'Z', 'o', 'n', 'e',
-    0x7F, 3, 1, 2, 3,
-    0x05, 7, 'A', 'd', 'm', 'i', 'n', ' ', '1',
-    0x06, 1, 2,
-    0x07, 1, 3,
-    0x08, 1, 0x03,
-    0x09, 0,
-    0x0A, 1, 0x55,
+    0x01, 8,    0x9F, 0x2C, 0x4A, 0x0B, 0x11, 0xD3, 0xE8, 0x70, 0x02, 1,    0x02, 0x03, 8,
+    0x5A, 0x1B, 0x3C, 0x4D, 0x5E, 0x6F, 0x70, 0x81, 0x04, 4,    'Z',  'o',  'n',  'e',  0x7F,
+    3,    1,    2,    3,    0x05, 7,    'A',  'd',  'm',  'i',  'n',  ' ',  '1',  0x06, 1,
+    2,    0x07, 1,    3,    0x08, 1,    0x03, 0x09, 0,    0x0A, 1,    0x55,
   };
-  g_autoptr(GError) error = NULL;
-  g_autoptr(TkePcscCardInfo) info = tke_pcsc_parse_card_info (tlv, sizeof tlv, &error);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkePcscCardInfo) info = tke_pcsc_parse_card_info (tlv, sizeof tlv, &error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (info->serial, ==, "9f2c4a0b11d3e870");
@@ -145,12 +138,9 @@ test_card_info_ca_and_bad_text (void)
 {
   /* A CA card: two tries counters; a description that is not UTF-8. */
   static const guint8 tlv[] = {
-    0x01, 8, 1, 2, 3, 4, 5, 6, 7, 8,
-    0x02, 1, 0x01,
-    0x05, 2, 0xC3, 0x28,
-    0x06, 2, 5, 4,
+    0x01, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0x02, 1, 0x01, 0x05, 2, 0xC3, 0x28, 0x06, 2, 5, 4,
   };
-  g_autoptr(TkePcscCardInfo) info = tke_pcsc_parse_card_info (tlv, sizeof tlv, NULL);
+  g_autoptr (TkePcscCardInfo) info = tke_pcsc_parse_card_info (tlv, sizeof tlv, NULL);
 
   g_assert_nonnull (info);
   g_assert_cmpint (info->card_type, ==, TKE_CARD_TYPE_CA);
@@ -178,7 +168,7 @@ test_card_info_malformed (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       g_assert_null (tke_pcsc_parse_card_info (cases[i].data, cases[i].size, &error));
       g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
@@ -218,7 +208,7 @@ test_pin_status_words (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       gboolean ok = tke_pcsc_check_pin_status (cases[i].sw, 2, &error);
 
       g_test_message ("SW %04X", cases[i].sw);
@@ -260,7 +250,7 @@ test_command_status_words (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
       gboolean ok = tke_pcsc_check_status (cases[i].sw, &error);
 
       g_test_message ("SW %04X", cases[i].sw);
@@ -305,7 +295,7 @@ test_pcsc_errors (void)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr(GError) error = NULL;
+      g_autoptr (GError) error = NULL;
 
       g_test_message ("rv %lX", (unsigned long) cases[i].rv);
       tke_pcsc_set_error (cases[i].rv, 1, &error);
@@ -318,8 +308,7 @@ test_pcsc_errors (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pcsc/features/virtual-reader", test_features_virtual_reader);

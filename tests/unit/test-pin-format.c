@@ -14,11 +14,18 @@
 #include "ifd-pin-format.h"
 
 static void
-build (guint8 *out, gsize *size, guint8 format, guint8 block, guint8 length_format, guint8 min,
-       guint8 max, const guint8 *apdu, gsize apdu_size)
+build (guint8 *out,
+       gsize *size,
+       guint8 format,
+       guint8 block,
+       guint8 length_format,
+       guint8 min,
+       guint8 max,
+       const guint8 *apdu,
+       gsize apdu_size)
 {
-  guint8 header[19] = { 5, 0, format, block, length_format, max, min, 2, 0, 0x09, 0x04, 0, 0, 0, 0,
-                        (guint8) apdu_size, 0, 0, 0 };
+  guint8 header[19] = { 5, 0, format, block, length_format,      max, min, 2, 0, 0x09, 0x04,
+                        0, 0, 0,      0,     (guint8) apdu_size, 0,   0,   0 };
 
   memcpy (out, header, 19);
   memcpy (out + 19, apdu, apdu_size);
@@ -26,8 +33,14 @@ build (guint8 *out, gsize *size, guint8 format, guint8 block, guint8 length_form
 }
 
 static void
-check (guint8 format, guint8 block, guint8 length_format, const guint8 *apdu, gsize apdu_size,
-       const char *digits, unsigned want_sw, const char *want_hex)
+check (guint8 format,
+       guint8 block,
+       guint8 length_format,
+       const guint8 *apdu,
+       gsize apdu_size,
+       const char *digits,
+       unsigned want_sw,
+       const char *want_hex)
 {
   guint8 pvs[300];
   gsize size;
@@ -35,7 +48,7 @@ check (guint8 format, guint8 block, guint8 length_format, const guint8 *apdu, gs
   guint8 out[IFD_PIN_APDU_MAX];
   gsize out_size = 0;
   unsigned sw;
-  g_autoptr(GString) hex = g_string_new (NULL);
+  g_autoptr (GString) hex = g_string_new (NULL);
 
   build (pvs, &size, format, block, length_format, 4, 8, apdu, apdu_size);
   g_assert_cmpint (ifd_pin_verify_parse (pvs, size, &v), ==, 0);
@@ -51,11 +64,15 @@ check (guint8 format, guint8 block, guint8 length_format, const guint8 *apdu, gs
 static void
 test_layouts (void)
 {
-  static const guint8 fixed[] = { 0x00, 0x20, 0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  static const guint8 fixed[] = {
+    0x00, 0x20, 0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF
+  };
   static const guint8 opensc[] = { 0x00, 0x20, 0x00, 0x81, 0x00 };
   static const guint8 case1[] = { 0x00, 0x20, 0x00, 0x81 };
-  static const guint8 bcd8[] = { 0x00, 0x20, 0x00, 0x81, 0x08, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
-  static const guint8 glp[] = { 0x00, 0x20, 0x00, 0x81, 0x08, 0x20, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  static const guint8 bcd8[] = { 0x00, 0x20, 0x00, 0x81, 0x08, 0xFF, 0xFF,
+                                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  static const guint8 glp[] = { 0x00, 0x20, 0x00, 0x81, 0x08, 0x20, 0xFF,
+                                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
 
   /* The structure card-protocol.md recommends: ASCII, 6-byte block. */
   check (0x82, 0x06, 0x00, fixed, sizeof fixed, "123456", 0, "0020008106313233343536");

@@ -12,42 +12,46 @@
 
 typedef enum
 {
-  PENDING,   /* current old (Valid), new committed NEW_VP */
-  SWITCHED,  /* current NEW_VP (Valid), new Empty */
+  PENDING,  /* current old (Valid), new committed NEW_VP */
+  SWITCHED, /* current NEW_VP (Valid), new Empty */
   UNCOMMITTED,
   LOOKALIKE, /* new committed LOOKALIKE_VP */
   OTHER_OLD, /* current another old key, new committed NEW_VP */
 } Phase;
 
 static GPtrArray *
-make_units (const Phase *phases,
-            guint n)
+make_units (const Phase *phases, guint n)
 {
   GPtrArray *units = g_ptr_array_new_with_free_func (g_object_unref);
 
   for (guint i = 0; i < n; i++)
     {
-      TkeCryptoUnit *unit = tke_crypto_unit_new ("inst", "hsm", i + 1, TKE_CRYPTO_UNIT_TYPE_OPERATIONAL,
-                                                 "[us-south].[AZ1-CS1].[01].[01]");
+      TkeCryptoUnit *unit = tke_crypto_unit_new (
+          "inst", "hsm", i + 1, TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, "[us-south].[AZ1-CS1].[01].[01]");
 
       switch (phases[i])
         {
         case PENDING:
-          tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP, TKE_CURRENT_REGISTER_VALID, OLD_VP);
+          tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP,
+                                         TKE_CURRENT_REGISTER_VALID, OLD_VP);
           break;
         case SWITCHED:
-          tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_EMPTY, TKE_EMPTY_VP, TKE_CURRENT_REGISTER_VALID, NEW_VP);
+          tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_EMPTY, TKE_EMPTY_VP,
+                                         TKE_CURRENT_REGISTER_VALID, NEW_VP);
           break;
         case UNCOMMITTED:
-          tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_FULL_UNCOMMITTED, NEW_VP, TKE_CURRENT_REGISTER_VALID, OLD_VP);
+          tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_FULL_UNCOMMITTED, NEW_VP,
+                                         TKE_CURRENT_REGISTER_VALID, OLD_VP);
           break;
         case LOOKALIKE:
-          tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_FULL_COMMITTED, LOOKALIKE_VP, TKE_CURRENT_REGISTER_VALID, OLD_VP);
+          tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_FULL_COMMITTED, LOOKALIKE_VP,
+                                         TKE_CURRENT_REGISTER_VALID, OLD_VP);
           break;
         case OTHER_OLD:
         default:
-          tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP, TKE_CURRENT_REGISTER_VALID,
-                                         "4444444444444444444444444444444444444444444444444444444444444444");
+          tke_crypto_unit_set_registers (
+              unit, TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP, TKE_CURRENT_REGISTER_VALID,
+              "4444444444444444444444444444444444444444444444444444444444444444");
           break;
         }
       g_ptr_array_add (units, unit);
@@ -57,15 +61,11 @@ make_units (const Phase *phases,
 }
 
 static TkeRecoveryAction
-advise (const Phase *phases,
-        guint n,
-        TkeRotationState state,
-        guint64 keys_done,
-        guint *n_switched)
+advise (const Phase *phases, guint n, TkeRotationState state, guint64 keys_done, guint *n_switched)
 {
-  g_autoptr(GPtrArray) units = make_units (phases, n);
-  g_autoptr(TkeRotationStatus) status = tke_rotation_status_new (state, NEW_VP, keys_done, 3000);
-  g_autoptr(GPtrArray) switched = NULL;
+  g_autoptr (GPtrArray) units = make_units (phases, n);
+  g_autoptr (TkeRotationStatus) status = tke_rotation_status_new (state, NEW_VP, keys_done, 3000);
+  g_autoptr (GPtrArray) switched = NULL;
   g_autofree char *explanation = NULL;
   TkeRecoveryAction action = tke_recovery_advise (units, status, &switched, &explanation);
 
@@ -81,9 +81,11 @@ test_before_any_change (void)
   const Phase three[] = { PENDING, PENDING, PENDING };
   guint n;
 
-  g_assert_cmpint (advise (three, 3, TKE_ROTATION_STATE_NONE, 0, &n), ==, TKE_RECOVERY_ACTION_ROTATE);
+  g_assert_cmpint (advise (three, 3, TKE_ROTATION_STATE_NONE, 0, &n), ==,
+                   TKE_RECOVERY_ACTION_ROTATE);
   /* An expired token or a failed pre-check: nothing rewrapped. */
-  g_assert_cmpint (advise (three, 3, TKE_ROTATION_STATE_FAILED, 0, &n), ==, TKE_RECOVERY_ACTION_ROTATE);
+  g_assert_cmpint (advise (three, 3, TKE_ROTATION_STATE_FAILED, 0, &n), ==,
+                   TKE_RECOVERY_ACTION_ROTATE);
 }
 
 static void
@@ -92,8 +94,10 @@ test_rewrap_not_complete (void)
   const Phase two[] = { PENDING, PENDING };
   guint n;
 
-  g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_REWRAPPING, 1200, &n), ==, TKE_RECOVERY_ACTION_RESUME_ROTATE);
-  g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_FAILED, 1200, &n), ==, TKE_RECOVERY_ACTION_RESUME_ROTATE);
+  g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_REWRAPPING, 1200, &n), ==,
+                   TKE_RECOVERY_ACTION_RESUME_ROTATE);
+  g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_FAILED, 1200, &n), ==,
+                   TKE_RECOVERY_ACTION_RESUME_ROTATE);
 }
 
 static void
@@ -103,8 +107,10 @@ test_rewrapped_set_immediate_all (void)
   const Phase three[] = { PENDING, PENDING, PENDING };
   guint n;
 
-  g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==, TKE_RECOVERY_ACTION_SET_IMMEDIATE);
-  g_assert_cmpint (advise (three, 3, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==, TKE_RECOVERY_ACTION_SET_IMMEDIATE);
+  g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==,
+                   TKE_RECOVERY_ACTION_SET_IMMEDIATE);
+  g_assert_cmpint (advise (three, 3, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==,
+                   TKE_RECOVERY_ACTION_SET_IMMEDIATE);
   g_assert_cmpuint (n, ==, 0);
 }
 
@@ -122,7 +128,8 @@ test_some_switched (void)
   g_assert_cmpint (advise (two_of_three, 3, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==,
                    TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE);
   g_assert_cmpuint (n, ==, 2);
-  g_assert_cmpint (advise (all, 2, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==, TKE_RECOVERY_ACTION_NONE);
+  g_assert_cmpint (advise (all, 2, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==,
+                   TKE_RECOVERY_ACTION_NONE);
   g_assert_cmpuint (n, ==, 0);
 }
 
@@ -134,22 +141,27 @@ test_anything_else_stops (void)
   const Phase mixed_old[] = { PENDING, OTHER_OLD, PENDING };
   guint n;
 
-  g_assert_cmpint (advise (uncommitted, 3, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==, TKE_RECOVERY_ACTION_STOP);
+  g_assert_cmpint (advise (uncommitted, 3, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==,
+                   TKE_RECOVERY_ACTION_STOP);
   /* Equal on the 32 digits a table line shows, different keys all the same. */
-  g_assert_cmpint (advise (lookalike, 2, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==, TKE_RECOVERY_ACTION_STOP);
-  g_assert_cmpint (advise (mixed_old, 3, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==, TKE_RECOVERY_ACTION_STOP);
+  g_assert_cmpint (advise (lookalike, 2, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==,
+                   TKE_RECOVERY_ACTION_STOP);
+  g_assert_cmpint (advise (mixed_old, 3, TKE_ROTATION_STATE_REWRAPPED, 3000, &n), ==,
+                   TKE_RECOVERY_ACTION_STOP);
 }
 
 static void
 test_unreachable_unit_stops (void)
 {
   const Phase three[] = { PENDING, PENDING, PENDING };
-  g_autoptr(GPtrArray) units = make_units (three, 3);
-  g_autoptr(TkeRotationStatus) status = tke_rotation_status_new (TKE_ROTATION_STATE_REWRAPPED, NEW_VP, 3000, 3000);
+  g_autoptr (GPtrArray) units = make_units (three, 3);
+  g_autoptr (TkeRotationStatus) status =
+      tke_rotation_status_new (TKE_ROTATION_STATE_REWRAPPED, NEW_VP, 3000, 3000);
   g_autofree char *explanation = NULL;
 
   tke_crypto_unit_set_reachable (g_ptr_array_index (units, 2), FALSE);
-  g_assert_cmpint (tke_recovery_advise (units, status, NULL, &explanation), ==, TKE_RECOVERY_ACTION_STOP);
+  g_assert_cmpint (tke_recovery_advise (units, status, NULL, &explanation), ==,
+                   TKE_RECOVERY_ACTION_STOP);
   g_assert_nonnull (g_strstr_len (explanation, -1, "3"));
 }
 
@@ -160,9 +172,11 @@ test_complete (void)
   const Phase next[] = { PENDING, PENDING, PENDING };
   guint n;
 
-  g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==, TKE_RECOVERY_ACTION_NONE);
+  g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==,
+                   TKE_RECOVERY_ACTION_NONE);
   /* A new key committed after the last rotation: the next one failed before it started. */
-  g_assert_cmpint (advise (next, 3, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==, TKE_RECOVERY_ACTION_ROTATE);
+  g_assert_cmpint (advise (next, 3, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==,
+                   TKE_RECOVERY_ACTION_ROTATE);
   /* Complete on the operational units; a selected recovery unit still waits. */
   {
     const Phase late[] = { SWITCHED, SWITCHED, PENDING };
@@ -174,8 +188,7 @@ test_complete (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 

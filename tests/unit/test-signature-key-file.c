@@ -18,8 +18,7 @@ typedef struct
 } Fixture;
 
 static void
-fixture_set_up (Fixture *fixture,
-                gconstpointer data)
+fixture_set_up (Fixture *fixture, gconstpointer data)
 {
   fixture->dir = g_dir_make_tmp ("tke-sigkey-XXXXXX", NULL);
   fixture->key = tke_crypto_ec_generate (NULL);
@@ -27,10 +26,9 @@ fixture_set_up (Fixture *fixture,
 }
 
 static void
-fixture_tear_down (Fixture *fixture,
-                   gconstpointer data)
+fixture_tear_down (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GDir) dir = g_dir_open (fixture->dir, 0, NULL);
+  g_autoptr (GDir) dir = g_dir_open (fixture->dir, 0, NULL);
   const char *name;
 
   while ((name = g_dir_read_name (dir)) != NULL)
@@ -45,19 +43,18 @@ fixture_tear_down (Fixture *fixture,
 }
 
 static void
-assert_roundtrip (Fixture *fixture,
-                  TkeKeyFileKdf kdf,
-                  const char *file_name)
+assert_roundtrip (Fixture *fixture, TkeKeyFileKdf kdf, const char *file_name)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = g_build_filename (fixture->dir, file_name, NULL);
-  g_autoptr(TkeSignatureKeyFile) file = NULL;
-  g_autoptr(EVP_PKEY) key = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
   guint8 ski[TKE_SKI_SIZE];
   g_autofree char *ski_hex = NULL;
   GStatBuf st;
 
-  g_assert_true (tke_signature_key_file_create (path, "admin1", fixture->key, fixture->password, kdf, &error));
+  g_assert_true (
+      tke_signature_key_file_create (path, "admin1", fixture->key, fixture->password, kdf, &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 0777, ==, 0600);
@@ -76,19 +73,17 @@ assert_roundtrip (Fixture *fixture,
 }
 
 static void
-test_roundtrip_scrypt (Fixture *fixture,
-                       gconstpointer data)
+test_roundtrip_scrypt (Fixture *fixture, gconstpointer data)
 {
   assert_roundtrip (fixture, TKE_KEY_FILE_KDF_SCRYPT, "1.sigkey");
 }
 
 /* What the service's own plug-in writes and reads: no "kdf" member. */
 static void
-test_roundtrip_legacy (Fixture *fixture,
-                       gconstpointer data)
+test_roundtrip_legacy (Fixture *fixture, gconstpointer data)
 {
   g_autofree char *path = g_build_filename (fixture->dir, "2.sigkey", NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   JsonObject *object;
 
   assert_roundtrip (fixture, TKE_KEY_FILE_KDF_PBKDF2, "2.sigkey");
@@ -102,13 +97,12 @@ test_roundtrip_legacy (Fixture *fixture,
 }
 
 static void
-test_wrong_password (Fixture *fixture,
-                     gconstpointer data)
+test_wrong_password (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = g_build_filename (fixture->dir, "3.sigkey", NULL);
-  g_autoptr(TkeSecret) wrong = tke_secret_new_from_data ((const guint8 *) "Correct horse", 13);
-  g_autoptr(TkeSignatureKeyFile) file = NULL;
+  g_autoptr (TkeSecret) wrong = tke_secret_new_from_data ((const guint8 *) "Correct horse", 13);
+  g_autoptr (TkeSignatureKeyFile) file = NULL;
   EVP_PKEY *key;
 
   g_assert_true (tke_signature_key_file_create (path, NULL, fixture->key, fixture->password,
@@ -124,13 +118,12 @@ test_wrong_password (Fixture *fixture,
 }
 
 static void
-test_file_names_another_key (Fixture *fixture,
-                             gconstpointer data)
+test_file_names_another_key (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = g_build_filename (fixture->dir, "4.sigkey", NULL);
   g_autofree char *text = NULL;
-  g_autoptr(TkeSignatureKeyFile) file = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = NULL;
   EVP_PKEY *key;
   char *ski;
 
@@ -151,24 +144,25 @@ test_file_names_another_key (Fixture *fixture,
 }
 
 static void
-test_malformed_files (Fixture *fixture,
-                      gconstpointer data)
+test_malformed_files (Fixture *fixture, gconstpointer data)
 {
   static const char *const bad[] = {
     "not json",
     "[1, 2]",
     "{\"keyType\": \"rsa2048\"}",
     "{\"keyType\": \"p521ec\", \"ski\": \"00\"}",
-    "{\"keyType\": \"p521ec\", \"ski\": \"0000000000000000000000000000000000000000000000000000000000000000\","
+    "{\"keyType\": \"p521ec\", \"ski\": "
+    "\"0000000000000000000000000000000000000000000000000000000000000000\","
     " \"seaSalt\": \"zz\", \"enckey\": \"00\"}",
-    "{\"keyType\": \"p521ec\", \"ski\": \"0000000000000000000000000000000000000000000000000000000000000000\","
+    "{\"keyType\": \"p521ec\", \"ski\": "
+    "\"0000000000000000000000000000000000000000000000000000000000000000\","
     " \"seaSalt\": \"0000000000000000000000000000000000000000000000000000000000000000\","
     " \"enckey\": \"000000000000000000000000000000000000000000000000000000000000000000\","
     " \"kdf\": {\"name\": \"scrypt\", \"N\": 1099511627776, \"r\": 8, \"p\": 1}}",
   };
   g_autofree char *path = g_build_filename (fixture->dir, "bad.sigkey", NULL);
   g_autofree char *missing = g_build_filename (fixture->dir, "missing.sigkey", NULL);
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   TkeSignatureKeyFile *file;
 
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -186,10 +180,9 @@ test_malformed_files (Fixture *fixture,
 }
 
 static void
-test_refuses_to_overwrite (Fixture *fixture,
-                           gconstpointer data)
+test_refuses_to_overwrite (Fixture *fixture, gconstpointer data)
 {
-  g_autoptr(GError) error = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *path = g_build_filename (fixture->dir, "5.sigkey", NULL);
 
   g_assert_true (g_file_set_contents (path, "keep me", -1, NULL));
@@ -198,14 +191,14 @@ test_refuses_to_overwrite (Fixture *fixture,
   g_assert_error (error, TKE_ERROR, TKE_ERROR_IO);
   g_clear_error (&error);
 
-  g_assert_false (tke_signature_key_file_create (path, "a name that is far too long for a unit", fixture->key,
-                                                 fixture->password, TKE_KEY_FILE_KDF_SCRYPT, &error));
+  g_assert_false (tke_signature_key_file_create (path, "a name that is far too long for a unit",
+                                                 fixture->key, fixture->password,
+                                                 TKE_KEY_FILE_KDF_SCRYPT, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 

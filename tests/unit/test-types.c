@@ -12,8 +12,10 @@ test_register_state_strings (void)
   TkeCurrentRegisterState current_state;
 
   g_assert_cmpstr (tke_new_register_state_to_string (TKE_NEW_REGISTER_EMPTY), ==, "Empty");
-  g_assert_cmpstr (tke_new_register_state_to_string (TKE_NEW_REGISTER_FULL_UNCOMMITTED), ==, "Full Uncommitted");
-  g_assert_cmpstr (tke_new_register_state_to_string (TKE_NEW_REGISTER_FULL_COMMITTED), ==, "Full Committed");
+  g_assert_cmpstr (tke_new_register_state_to_string (TKE_NEW_REGISTER_FULL_UNCOMMITTED), ==,
+                   "Full Uncommitted");
+  g_assert_cmpstr (tke_new_register_state_to_string (TKE_NEW_REGISTER_FULL_COMMITTED), ==,
+                   "Full Committed");
   g_assert_cmpstr (tke_current_register_state_to_string (TKE_CURRENT_REGISTER_EMPTY), ==, "Empty");
   g_assert_cmpstr (tke_current_register_state_to_string (TKE_CURRENT_REGISTER_VALID), ==, "Valid");
 
@@ -47,7 +49,8 @@ test_vp_groups (void)
 
   g_assert_true (tke_vp_is_valid (vp));
   g_assert_true (tke_vp_is_valid (TKE_EMPTY_VP));
-  g_assert_false (tke_vp_is_valid ("D2E7F8ABD41E8042801DA385D14C2003D4FD42C1C37BDE4B672AC6FCFF42CFF9"));
+  g_assert_false (
+      tke_vp_is_valid ("D2E7F8ABD41E8042801DA385D14C2003D4FD42C1C37BDE4B672AC6FCFF42CFF9"));
   g_assert_false (tke_vp_is_valid ("d2e7"));
   g_assert_false (tke_vp_is_valid (NULL));
   g_assert_cmpstr (grouped, ==,
@@ -58,10 +61,10 @@ test_vp_groups (void)
 static void
 test_rotation_status_keeps_message_order (void)
 {
-  g_autoptr(TkeRotationStatus) status =
-    tke_rotation_status_new (TKE_ROTATION_STATE_REWRAPPED, TKE_EMPTY_VP, 3000, 3000);
-  g_autoptr(GDateTime) first = g_date_time_new_utc (2026, 11, 23, 14, 0, 0);
-  g_autoptr(GDateTime) second = g_date_time_add_seconds (first, 1.5);
+  g_autoptr (TkeRotationStatus) status =
+      tke_rotation_status_new (TKE_ROTATION_STATE_REWRAPPED, TKE_EMPTY_VP, 3000, 3000);
+  g_autoptr (GDateTime) first = g_date_time_new_utc (2026, 11, 23, 14, 0, 0);
+  g_autoptr (GDateTime) second = g_date_time_add_seconds (first, 1.5);
   GDateTime *when = NULL;
 
   tke_rotation_status_add_message (status, first, TKE_ROTATION_MESSAGE_STARTED);
@@ -70,7 +73,8 @@ test_rotation_status_keeps_message_order (void)
   g_assert_cmpint (tke_rotation_status_get_state (status), ==, TKE_ROTATION_STATE_REWRAPPED);
   g_assert_cmpuint (tke_rotation_status_get_keys_done (status), ==, 3000);
   g_assert_cmpuint (tke_rotation_status_get_n_messages (status), ==, 2);
-  g_assert_cmpstr (tke_rotation_status_get_message (status, 0, &when), ==, "Master key rotation started.");
+  g_assert_cmpstr (tke_rotation_status_get_message (status, 0, &when), ==,
+                   "Master key rotation started.");
   g_assert_true (g_date_time_equal (when, first));
   g_assert_cmpstr (tke_rotation_status_get_message (status, 1, &when), ==,
                    "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm.");
@@ -79,8 +83,7 @@ test_rotation_status_keeps_message_order (void)
 }
 
 int
-main (int argc,
-      char **argv)
+main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
 
