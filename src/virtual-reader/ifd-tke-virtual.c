@@ -8,6 +8,10 @@
  * This file stays a thin bridge with no crypto and no GLib because it runs
  * inside pcscd, often as root.  It formats the PIN into the VERIFY APDU
  * itself, as reader firmware does, and never logs a PIN or that APDU.
+ *
+ * The PIN pad is a trusted path, as on a CCID class 2 reader: the keypad
+ * serves only VERIFY and CHANGE REFERENCE DATA of the applet's PINs
+ * (ifd_pin_template_allowed()), and the host gets only SW1 SW2 back.
  */
 
 #include <errno.h>
@@ -395,9 +399,30 @@ put_sw (unsigned sw, PUCHAR RxBuffer, DWORD RxLength, LPDWORD returned)
   return IFD_SUCCESS;
 }
 
+/* The card's answer to the APDU with the PIN in it: only SW1 SW2 go back
+ * to the host, whatever data the card sent. */
+static RESPONSECODE
+transmit_pin_apdu (Reader *r, const uint8_t *apdu, size_t size, PUCHAR RxBuffer, LPDWORD returned)
+{
+  uint8_t answer[TKE_LINK_MAX_PAYLOAD];
+  DWORD n = sizeof answer;
+  RESPONSECODE rc = transmit_locked (r, apdu, size, answer, &n);
+
+  if (rc == IFD_SUCCESS)
+    {
+      RxBuffer[0] = answer[n - 2];
+      RxBuffer[1] = answer[n - 1];
+      *returned = 2;
+    }
+  explicit_bzero (answer, sizeof answer);
+  return rc;
+}
+
 /* VERIFY_PIN_DIRECT: the pad collects the digits, the reader builds the
  * APDU, the card answers.  Timeout and cancel are status words, not
- * errors, exactly as libccid reports them. */
+ * errors, exactly as libccid reports them.  A template other than the
+ * applet's VERIFY or CHANGE REFERENCE DATA is refused with 6B 80 before the
+ * keypad starts. */
 static RESPONSECODE
 verify_pin (
     Reader *r, PUCHAR TxBuffer, DWORD TxLength, PUCHAR RxBuffer, DWORD RxLength, LPDWORD returned)
@@ -408,7 +433,6 @@ verify_pin (
   size_t n_digits = TKE_LINK_MAX_DIGITS;
   uint8_t apdu[IFD_PIN_APDU_MAX];
   size_t apdu_size = 0;
-  DWORD rx = RxLength;
   unsigned timeout;
   unsigned sw;
   int status;
@@ -418,6 +442,8 @@ verify_pin (
     return IFD_NOT_SUPPORTED;
   if (RxLength < 2)
     return IFD_ERROR_INSUFFICIENT_BUFFER;
+  if (!ifd_pin_template_allowed (&verify))
+    return put_sw (0x6B80, RxBuffer, RxLength, returned);
 
   timeout = verify.timer_out != 0 ? verify.timer_out : DEFAULT_PIN_TIMEOUT;
   request[0] = (uint8_t) timeout;
@@ -446,10 +472,8 @@ verify_pin (
       explicit_bzero (apdu, sizeof apdu);
       return put_sw (sw, RxBuffer, RxLength, returned);
     }
-  rc = transmit_locked (r, apdu, apdu_size, RxBuffer, &rx);
+  rc = transmit_pin_apdu (r, apdu, apdu_size, RxBuffer, returned);
   explicit_bzero (apdu, sizeof apdu);
-  if (rc == IFD_SUCCESS)
-    *returned = rx;
   return rc;
 }
 

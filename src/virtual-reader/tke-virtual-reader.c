@@ -63,6 +63,11 @@ struct _TkeVirtualReader
   KeypadResult result;
   char digits[TKE_LINK_MAX_DIGITS];
   gsize n_digits;
+  /* What the reader's firmware asked of this side since the start: PIN
+   * entries on the keypad and APDUs to the card (the "counters" command),
+   * so that a test sees a refused PIN-pad request reach neither. */
+  guint64 keypad_entries;
+  guint64 apdus;
 };
 
 G_DEFINE_FINAL_TYPE (TkeVirtualReader, tke_virtual_reader, G_TYPE_OBJECT)
@@ -217,6 +222,7 @@ handle_request (TkeVirtualReader *self,
       tke_virtual_card_reset (self->card);
       return TKE_LINK_OK;
     case TKE_LINK_APDU:
+      self->apdus++;
       response = tke_virtual_card_transmit (self->card, payload, size);
       *reply_size = g_bytes_get_size (response);
       memcpy (reply, g_bytes_get_data (response, NULL), *reply_size);
@@ -224,6 +230,7 @@ handle_request (TkeVirtualReader *self,
     case TKE_LINK_KEYPAD:
       if (size != 3 || payload[0] == 0)
         return TKE_LINK_FAILED;
+      self->keypad_entries++;
       return wait_for_keys (self, payload[0], reply, reply_size);
     default:
       return TKE_LINK_FAILED;
@@ -440,6 +447,18 @@ status (TkeVirtualReader *self)
 }
 
 static char *
+counters (TkeVirtualReader *self)
+{
+  char *answer;
+
+  g_mutex_lock (&self->lock);
+  answer = g_strdup_printf ("ok keypad=%" G_GUINT64_FORMAT " apdus=%" G_GUINT64_FORMAT,
+                            self->keypad_entries, self->apdus);
+  g_mutex_unlock (&self->lock);
+  return answer;
+}
+
+static char *
 run_command (TkeVirtualReader *self, char *line)
 {
   char *argument = strchr (line, ' ');
@@ -472,8 +491,10 @@ run_command (TkeVirtualReader *self, char *line)
     return wait_prompt (self, argument);
   if (g_str_equal (line, "status"))
     return status (self);
+  if (g_str_equal (line, "counters"))
+    return counters (self);
   return g_strdup ("error unknown command; try insert PATH, remove, keys DIGITS, key D, ok, "
-                   "clear, cancel, timeout, wait-prompt [MS] or status");
+                   "clear, cancel, timeout, wait-prompt [MS], status or counters");
 }
 
 typedef struct

@@ -358,6 +358,105 @@ test_malformed_verify_structure (void)
   session_close (&s);
 }
 
+/* What the reader's firmware asked of the card side so far: PIN entries on
+ * the keypad and APDUs to the card (the control socket's "counters"). */
+static void
+counters (guint reader, guint64 *keypad, guint64 *apdus)
+{
+  g_autofree char *answer = tke_readers_ctl (&fixture, reader, "counters");
+
+  g_assert_cmpint (
+      sscanf (answer, "ok keypad=%" G_GUINT64_FORMAT " apdus=%" G_GUINT64_FORMAT, keypad, apdus),
+      ==, 2);
+}
+
+/* A PIN_VERIFY_STRUCTURE (or, MODIFY, a PIN_MODIFY_STRUCTURE) around
+ * TEMPLATE, with a 2 s timeout so that a keypad that did light up fails the
+ * test quickly with 64 00 instead of blocking. */
+static LONG
+pin_pad_request (Session *s,
+                 DWORD ioctl,
+                 gboolean modify,
+                 const guint8 *template,
+                 gsize size,
+                 guint8 *r,
+                 DWORD *n)
+{
+  guint8 verify[19] = { 2,    0x00, 0x82, 0x06, 0x00, 0x06,          0x06, 0x02, 0x00, 0x09,
+                        0x04, 0x00, 0x00, 0x00, 0x00, (guint8) size, 0x00, 0x00, 0x00 };
+  /* bTimerOut, bTimerOut2, formats, bInsertionOffsetOld/New, wPINMaxExtraDigit,
+   * bConfirmPIN, bEntryValidationCondition, bNumberMessage, wLangId,
+   * bMsgIndex1-3, bTeoPrologue, ulDataLength */
+  guint8 modify_header[24] = { 2,    0x00, 0x82, 0x06, 0x00,          0x00, 0x00, 0x06,
+                               0x06, 0x01, 0x02, 0x00, 0x09,          0x04, 0x00, 0x00,
+                               0x00, 0x00, 0x00, 0x00, (guint8) size, 0x00, 0x00, 0x00 };
+  guint8 structure[64];
+  gsize header = modify ? sizeof modify_header : sizeof verify;
+
+  g_assert_cmpuint (header + size, <=, sizeof structure);
+  memcpy (structure, modify ? modify_header : verify, header);
+  memcpy (structure + header, template, size);
+  *n = 0;
+  return SCardControl (s->card, ioctl, structure, (DWORD) (header + size), r, 16, n);
+}
+
+/* Issue 12: the PIN pad is a trusted path.  No PC/SC client can have the
+ * person type the PIN into another command: GENERATE KEY PART would store it
+ * as the part's description, for the host to read back; SIGN or EXPORT
+ * would answer data.  The reader refuses such a template with 6B 80 before
+ * its keypad lights (no key wait starts, nothing reaches the card), and
+ * answers a genuine VERIFY with SW1 SW2 only. */
+static void
+test_pin_pad_trusted_path (void)
+{
+  static const guint8 templates[][11] = {
+    { 0x80, 0x50, 0x00, 0x00, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* GENERATE KEY PART */
+    { 0x00, 0x2A, 0x9E, 0x9A, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* SIGN */
+    { 0x80, 0x54, 0x01, 0x00, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* EXPORT KEY PART */
+    { 0x80, 0x64, 0x01, 0x00, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* EXPORT FOR COPY */
+    { 0x80, 0x20, 0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* VERIFY, CLA 80 */
+    { 0x00, 0x20, 0x00, 0x01, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* another reference */
+    { 0x00, 0x24, 0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* CHANGE, P1 00 */
+  };
+  Session s;
+  guint64 keypad = 0, apdus = 0, keypad_after = 0, apdus_after = 0;
+  g_autofree char *status = NULL;
+  guint8 r[16];
+  DWORD n = 0;
+
+  session_open (&s, 1);
+  /* The reader offers no MODIFY_PIN_DIRECT at all (§1.1). */
+  g_assert_cmphex (feature_ioctl (&s, FEATURE_MODIFY_PIN_DIRECT), ==, 0);
+  counters (1, &keypad, &apdus);
+  for (gsize i = 0; i < G_N_ELEMENTS (templates); i++)
+    {
+      g_test_message ("template %02X %02X %02X %02X", templates[i][0], templates[i][1],
+                      templates[i][2], templates[i][3]);
+      g_assert_cmpint (
+          pin_pad_request (&s, s.verify_ioctl, FALSE, templates[i], sizeof templates[i], r, &n), ==,
+          SCARD_S_SUCCESS);
+      g_assert_cmpuint (n, ==, 2);
+      g_assert_cmphex ((guint) r[0] << 8 | r[1], ==, 0x6B80);
+      /* Through MODIFY_PIN_DIRECT's IOCTL (libccid's value): refused too. */
+      g_assert_cmpint (pin_pad_request (&s, SCARD_CTL_CODE (0x330000 + FEATURE_MODIFY_PIN_DIRECT),
+                                        TRUE, templates[i], sizeof templates[i], r, &n),
+                       ==, SCARD_E_UNSUPPORTED_FEATURE);
+      status = tke_readers_ctl (&fixture, 1, "status");
+      g_assert_nonnull (strstr (status, "prompt=idle"));
+      g_clear_pointer (&status, g_free);
+    }
+  counters (1, &keypad_after, &apdus_after);
+  g_assert_cmpuint (keypad_after, ==, keypad); /* the keypad never started */
+  g_assert_cmpuint (apdus_after, ==, apdus);   /* and the card saw nothing */
+
+  /* A genuine VERIFY still works: one keypad entry, SW1 SW2 only. */
+  g_assert_cmphex (verify_with (&s, 1, "keys 123456"), ==, 0x9000);
+  counters (1, &keypad_after, &apdus_after);
+  g_assert_cmpuint (keypad_after, ==, keypad + 1);
+  g_assert_cmpuint (apdus_after, ==, apdus + 1);
+  session_close (&s);
+}
+
 static GBytes *
 command (Session *s,
          guint8 cla,
@@ -615,6 +714,7 @@ main (int argc, char **argv)
   g_test_add_func ("/readers/insert-remove", test_insert_remove_events);
   g_test_add_func ("/readers/removed-during-pin-entry", test_removed_during_pin_entry);
   g_test_add_func ("/readers/malformed-verify-structure", test_malformed_verify_structure);
+  g_test_add_func ("/readers/pin-pad-trusted-path", test_pin_pad_trusted_path);
   g_test_add_func ("/card/sign", test_sign);
   g_test_add_func ("/card/export-key-part", test_export_key_part);
   g_test_add_func ("/card/blocked-survives-restart", test_blocked_survives_restart);
