@@ -196,9 +196,9 @@ copy_aad (
 GBytes *
 _tke_virtual_card_cmd_export_for_copy (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
 {
-  const guint8 *target = c->data;
-  const guint8 *zone = c->data + TKE_VIRTUAL_CARD_SERIAL_SIZE;
-  const guint8 *point = zone + TKE_VIRTUAL_CARD_ZONE_SIZE;
+  const guint8 *target;
+  const guint8 *zone;
+  const guint8 *point;
   g_autoptr (EVP_PKEY) target_key = NULL;
   g_autoptr (GBytes) message = NULL;
   g_autoptr (TkeSecret) secret = NULL;
@@ -208,8 +208,12 @@ _tke_virtual_card_cmd_export_for_copy (TkeVirtualCard *self, const TkeVirtualCar
   const char *description = "";
   guint8 description_size;
 
+  /* Only now may the data be indexed: without data, c->data is NULL. */
   if (c->size < CERT_FIXED + 8)
     return _tke_virtual_card_sw (SW_WRONG_LENGTH);
+  target = c->data;
+  zone = c->data + TKE_VIRTUAL_CARD_SERIAL_SIZE;
+  point = zone + TKE_VIRTUAL_CARD_ZONE_SIZE;
   if (memcmp (zone, self->zone, sizeof self->zone) != 0)
     return _tke_virtual_card_sw (SW_OTHER_ZONE);
   message = cert_message (zone, target, point);

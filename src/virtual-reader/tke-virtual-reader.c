@@ -38,6 +38,13 @@ typedef enum
   KEYPAD_REMOVED,
 } KeypadResult;
 
+typedef enum
+{
+  MISBEHAVE_NONE,
+  MISBEHAVE_ENDLESS,
+  MISBEHAVE_FLOOD,
+} Misbehaviour;
+
 struct _TkeVirtualReader
 {
   GObject parent_instance;
@@ -68,6 +75,9 @@ struct _TkeVirtualReader
    * so that a test sees a refused PIN-pad request reach neither. */
   guint64 keypad_entries;
   guint64 apdus;
+  /* Tests: the card answers every APDU with 61 00 for ever, without data
+   * (MISBEHAVE_ENDLESS) or with 256 bytes each time (MISBEHAVE_FLOOD). */
+  Misbehaviour misbehaviour;
 };
 
 G_DEFINE_FINAL_TYPE (TkeVirtualReader, tke_virtual_reader, G_TYPE_OBJECT)
@@ -189,6 +199,19 @@ wait_for_keys (TkeVirtualReader *self, guint timeout_s, guint8 *reply, gsize *si
   return status;
 }
 
+/* A card that never stops answering 61 00 ("more data: 256 bytes"). */
+static guint8
+misbehave (TkeVirtualReader *self, guint8 *reply, gsize *reply_size)
+{
+  gsize data = self->misbehaviour == MISBEHAVE_FLOOD ? 256 : 0;
+
+  memset (reply, 0xA5, data);
+  reply[data] = 0x61;
+  reply[data + 1] = 0x00;
+  *reply_size = data + 2;
+  return TKE_LINK_OK;
+}
+
 static guint8
 handle_request (TkeVirtualReader *self,
                 guint8 type,
@@ -223,6 +246,8 @@ handle_request (TkeVirtualReader *self,
       return TKE_LINK_OK;
     case TKE_LINK_APDU:
       self->apdus++;
+      if (self->misbehaviour != MISBEHAVE_NONE)
+        return misbehave (self, reply, reply_size);
       response = tke_virtual_card_transmit (self->card, payload, size);
       *reply_size = g_bytes_get_size (response);
       memcpy (reply, g_bytes_get_data (response, NULL), *reply_size);
@@ -459,6 +484,25 @@ counters (TkeVirtualReader *self)
 }
 
 static char *
+set_misbehaviour (TkeVirtualReader *self, const char *argument)
+{
+  Misbehaviour m;
+
+  if (g_strcmp0 (argument, "none") == 0)
+    m = MISBEHAVE_NONE;
+  else if (g_strcmp0 (argument, "endless-get-response") == 0)
+    m = MISBEHAVE_ENDLESS;
+  else if (g_strcmp0 (argument, "endless-data") == 0)
+    m = MISBEHAVE_FLOOD;
+  else
+    return g_strdup ("error misbehave takes none, endless-get-response or endless-data");
+  g_mutex_lock (&self->lock);
+  self->misbehaviour = m;
+  g_mutex_unlock (&self->lock);
+  return g_strdup ("ok");
+}
+
+static char *
 run_command (TkeVirtualReader *self, char *line)
 {
   char *argument = strchr (line, ' ');
@@ -493,8 +537,10 @@ run_command (TkeVirtualReader *self, char *line)
     return status (self);
   if (g_str_equal (line, "counters"))
     return counters (self);
+  if (g_str_equal (line, "misbehave"))
+    return set_misbehaviour (self, argument);
   return g_strdup ("error unknown command; try insert PATH, remove, keys DIGITS, key D, ok, "
-                   "clear, cancel, timeout, wait-prompt [MS], status or counters");
+                   "clear, cancel, timeout, wait-prompt [MS], status, counters or misbehave");
 }
 
 typedef struct
