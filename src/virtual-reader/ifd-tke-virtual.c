@@ -38,6 +38,9 @@
 /* How long the other end may take for anything but a PIN entry. */
 #define LINK_TIMEOUT_MS 10000
 #define DEFAULT_PIN_TIMEOUT 30
+#ifndef TKE_IFD_VERSION
+#define TKE_IFD_VERSION 0x00010000u /* the build sets the project's version */
+#endif
 
 typedef struct
 {
@@ -240,6 +243,15 @@ put_value (PDWORD Length, PUCHAR Value, const void *data, DWORD size)
   return IFD_SUCCESS;
 }
 
+/* A DWORD attribute, in the host's byte order (as libccid writes it). */
+static RESPONSECODE
+put_dword (PDWORD Length, PUCHAR Value, uint32_t value)
+{
+  return put_value (Length, Value, &value, sizeof value);
+}
+
+/* What SCardGetAttrib() asks for, answered as libccid answers it for a CCID
+ * reader (pcsc-lite's UnitaryTests getAttrib.py and SCardGetAttrib.py). */
 RESPONSECODE
 IFDHGetCapabilities (DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
 {
@@ -249,12 +261,16 @@ IFDHGetCapabilities (DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
   static const UCHAR one = 1;
   static const UCHAR zero = 0;
   static const char vendor[] = "TKE";
+  UCHAR byte;
 
   if (r == NULL)
     return IFD_NO_SUCH_DEVICE;
+  if (Length == NULL || (Value == NULL && *Length > 0))
+    return IFD_COMMUNICATION_ERROR;
   switch (Tag)
     {
     case TAG_IFD_ATR:
+    case SCARD_ATTR_ATR_STRING:
       return put_value (Length, Value, r->atr, r->atr_size);
     case TAG_IFD_SIMULTANEOUS_ACCESS:
       return put_value (Length, Value, &simultaneous, 1);
@@ -265,6 +281,24 @@ IFDHGetCapabilities (DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
       return put_value (Length, Value, &zero, 1);
     case SCARD_ATTR_VENDOR_NAME:
       return put_value (Length, Value, vendor, sizeof vendor);
+    case SCARD_ATTR_VENDOR_IFD_VERSION:
+      /* 0xMMmmbbbb: major, minor, build (libccid: bcdDevice << 16). */
+      return put_dword (Length, Value, TKE_IFD_VERSION);
+    case SCARD_ATTR_VENDOR_IFD_SERIAL_NO:
+      /* A reader without a serial number: success, nothing (as libccid). */
+      *Length = 0;
+      return IFD_SUCCESS;
+    case SCARD_ATTR_ICC_PRESENCE:
+      /* 0 not present, 2 present (1 would be "not swallowed"). */
+      byte = IFDHICCPresence (Lun) == IFD_ICC_PRESENT ? 2 : 0;
+      return put_value (Length, Value, &byte, 1);
+    case SCARD_ATTR_ICC_INTERFACE_STATUS:
+      /* Nonzero if the card's contacts are active. */
+      byte = IFDHICCPresence (Lun) == IFD_ICC_PRESENT ? 1 : 0;
+      return put_value (Length, Value, &byte, 1);
+    case SCARD_ATTR_MAXINPUT:
+      /* The longest command this reader passes on (IFDHTransmitToICC). */
+      return put_dword (Length, Value, TKE_LINK_MAX_PAYLOAD);
     default:
       return IFD_ERROR_TAG;
     }
