@@ -243,6 +243,8 @@ put_value (PDWORD Length, PUCHAR Value, const void *data, DWORD size)
   return IFD_SUCCESS;
 }
 
+static RESPONSECODE card_presence (DWORD Lun, int peek);
+
 /* A DWORD attribute, in the host's byte order (as libccid writes it). */
 static RESPONSECODE
 put_dword (PDWORD Length, PUCHAR Value, uint32_t value)
@@ -290,11 +292,11 @@ IFDHGetCapabilities (DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
       return IFD_SUCCESS;
     case SCARD_ATTR_ICC_PRESENCE:
       /* 0 not present, 2 present (1 would be "not swallowed"). */
-      byte = IFDHICCPresence (Lun) == IFD_ICC_PRESENT ? 2 : 0;
+      byte = card_presence (Lun, 1) == IFD_ICC_PRESENT ? 2 : 0;
       return put_value (Length, Value, &byte, 1);
     case SCARD_ATTR_ICC_INTERFACE_STATUS:
       /* Nonzero if the card's contacts are active. */
-      byte = IFDHICCPresence (Lun) == IFD_ICC_PRESENT ? 1 : 0;
+      byte = card_presence (Lun, 1) == IFD_ICC_PRESENT ? 1 : 0;
       return put_value (Length, Value, &byte, 1);
     case SCARD_ATTR_MAXINPUT:
       /* The longest command this reader passes on (IFDHTransmitToICC). */
@@ -405,10 +407,13 @@ IFDHTransmitToICC (DWORD Lun,
   return rc;
 }
 
-RESPONSECODE
-IFDHICCPresence (DWORD Lun)
+/* PEEK: a client's question (SCardGetAttrib), not pcscd's presence poll,
+ * so that it does not use up the polls that report a removal (tke-vr-link.h). */
+static RESPONSECODE
+card_presence (DWORD Lun, int peek)
 {
   Reader *r = find_reader (Lun);
+  static const uint8_t peek_payload[] = { TKE_LINK_PRESENCE_PEEK };
   uint8_t reply[4];
   size_t size = sizeof reply;
   int status;
@@ -416,11 +421,15 @@ IFDHICCPresence (DWORD Lun)
   if (r == NULL)
     return IFD_NO_SUCH_DEVICE;
   pthread_mutex_lock (&r->lock);
-  status = exchange (r, TKE_LINK_PRESENCE, NULL, 0, reply, &size, LINK_TIMEOUT_MS);
+  status = exchange (r, TKE_LINK_PRESENCE, peek ? peek_payload : NULL, peek ? 1 : 0, reply, &size,
+                     LINK_TIMEOUT_MS);
   pthread_mutex_unlock (&r->lock);
   return status == TKE_LINK_OK && size == 1 && reply[0] == 1 ? IFD_ICC_PRESENT
                                                              : IFD_ICC_NOT_PRESENT;
 }
+
+RESPONSECODE
+IFDHICCPresence (DWORD Lun) { return card_presence (Lun, 0); }
 
 static RESPONSECODE
 put_sw (unsigned sw, PUCHAR RxBuffer, DWORD RxLength, LPDWORD returned)

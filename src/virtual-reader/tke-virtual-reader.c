@@ -227,7 +227,7 @@ handle_request (TkeVirtualReader *self,
   if (type == TKE_LINK_PRESENCE)
     {
       reply[0] = self->card != NULL && self->removal_unseen == 0;
-      if (self->removal_unseen > 0)
+      if (self->removal_unseen > 0 && size == 0)
         self->removal_unseen--;
       *reply_size = 1;
       return TKE_LINK_OK;
