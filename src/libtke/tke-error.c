@@ -7,4 +7,7 @@
 
 #include "tke-error.h"
 
-G_DEFINE_QUARK (tke - error - quark, tke_error)
+/* The macro makes the quark's string of these tokens: keep them together. */
+/* clang-format off */
+G_DEFINE_QUARK (tke-error-quark, tke_error)
+/* clang-format on */
