@@ -169,6 +169,12 @@ tke_crypto_kwp_context_new (const TkeSecret *kek, GError **error)
   return g_steal_pointer (&self);
 }
 
+/**
+ * tke_crypto_kwp_context_free:
+ * @self: (nullable): a context
+ *
+ * Frees @self and cleanses its key schedules.
+ */
 void
 tke_crypto_kwp_context_free (TkeKwpContext *self)
 {

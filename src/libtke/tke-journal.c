@@ -36,6 +36,12 @@ struct _TkeJournal
 
 G_DEFINE_FINAL_TYPE (TkeJournal, tke_journal, G_TYPE_OBJECT)
 
+/**
+ * tke_journal_record_copy:
+ * @record: a record
+ *
+ * Returns: (transfer full): a copy of @record
+ */
 TkeJournalRecord *
 tke_journal_record_copy (const TkeJournalRecord *record)
 {
@@ -54,6 +60,12 @@ tke_journal_record_copy (const TkeJournalRecord *record)
   return copy;
 }
 
+/**
+ * tke_journal_record_free:
+ * @record: (nullable): a record
+ *
+ * Frees @record.
+ */
 void
 tke_journal_record_free (TkeJournalRecord *record)
 {
@@ -123,6 +135,12 @@ tke_journal_new (const char *path)
   return self;
 }
 
+/**
+ * tke_journal_get_path:
+ * @self: a #TkeJournal
+ *
+ * Returns: (type filename): the journal file
+ */
 const char *
 tke_journal_get_path (TkeJournal *self)
 {

@@ -371,6 +371,12 @@ tke_key_part_file_load (const char *path, GError **error)
   return g_steal_pointer (&self);
 }
 
+/**
+ * tke_key_part_file_get_path:
+ * @self: a #TkeKeyPartFile
+ *
+ * Returns: (type filename): the file the key part was loaded from
+ */
 const char *
 tke_key_part_file_get_path (TkeKeyPartFile *self)
 {
@@ -378,6 +384,12 @@ tke_key_part_file_get_path (TkeKeyPartFile *self)
   return self->path;
 }
 
+/**
+ * tke_key_part_file_get_description:
+ * @self: a #TkeKeyPartFile
+ *
+ * Returns: the description the key part's owner gave it
+ */
 const char *
 tke_key_part_file_get_description (TkeKeyPartFile *self)
 {
@@ -385,6 +397,12 @@ tke_key_part_file_get_description (TkeKeyPartFile *self)
   return self->description;
 }
 
+/**
+ * tke_key_part_file_get_vp:
+ * @self: a #TkeKeyPartFile
+ *
+ * Returns: the verification pattern of the key part, in hexadecimal
+ */
 const char *
 tke_key_part_file_get_vp (TkeKeyPartFile *self)
 {
@@ -457,6 +475,17 @@ tke_key_part_file_unlock (TkeKeyPartFile *self, const TkeSecret *password, GErro
   return decrypt_part (self, file_key, error);
 }
 
+/**
+ * tke_key_part_file_set_password:
+ * @self: a #TkeKeyPartFile
+ * @password: the file's password
+ * @error: return location for a #GError
+ *
+ * Checks @password against the file and keeps the derived file key, so
+ * that loading the part as a #TkeKeyPartSource asks for nothing more.
+ *
+ * Returns: %TRUE when @password opens the file
+ */
 gboolean
 tke_key_part_file_set_password (TkeKeyPartFile *self, const TkeSecret *password, GError **error)
 {

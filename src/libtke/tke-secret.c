@@ -121,6 +121,12 @@ tke_secret_new_random (gsize size, GError **error)
   return g_steal_pointer (&self);
 }
 
+/**
+ * tke_secret_ref:
+ * @self: a #TkeSecret
+ *
+ * Returns: (transfer full): @self
+ */
 TkeSecret *
 tke_secret_ref (TkeSecret *self)
 {
@@ -129,6 +135,12 @@ tke_secret_ref (TkeSecret *self)
   return g_atomic_rc_box_acquire (self);
 }
 
+/**
+ * tke_secret_unref:
+ * @self: (transfer full): a #TkeSecret
+ *
+ * Drops a reference; the last one cleanses the bytes and frees them.
+ */
 void
 tke_secret_unref (TkeSecret *self)
 {
@@ -167,6 +179,12 @@ tke_secret_get_mutable_data (TkeSecret *self)
   return self->data;
 }
 
+/**
+ * tke_secret_get_size:
+ * @self: a #TkeSecret
+ *
+ * Returns: the number of bytes of @self
+ */
 gsize
 tke_secret_get_size (const TkeSecret *self)
 {

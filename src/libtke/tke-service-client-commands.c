@@ -21,6 +21,18 @@
 
 /* ---- Commands: bytes, query, send (worker threads) --------------------- */
 
+/**
+ * tke_service_client_build_command:
+ * @instance_id: the service instance
+ * @hsm_id: the crypto unit
+ * @command: the command name, e.g. "commit"
+ * @counter: the unit's current command counter
+ * @args_json: (nullable): the arguments as a JSON object
+ *
+ * The canonical bytes of a command, which the administrators sign.
+ *
+ * Returns: (transfer full): the command as JSON bytes
+ */
 GBytes *
 tke_service_client_build_command (const char *instance_id,
                                   const char *hsm_id,

@@ -15,6 +15,12 @@
 
 G_DEFINE_BOXED_TYPE (TkeKmsKey, tke_kms_key, tke_kms_key_copy, tke_kms_key_free)
 
+/**
+ * tke_kms_key_copy:
+ * @key: a key
+ *
+ * Returns: (transfer full): a copy of @key
+ */
 TkeKmsKey *
 tke_kms_key_copy (const TkeKmsKey *key)
 {
@@ -29,6 +35,12 @@ tke_kms_key_copy (const TkeKmsKey *key)
   return copy;
 }
 
+/**
+ * tke_kms_key_free:
+ * @key: (nullable): a key
+ *
+ * Frees @key.
+ */
 void
 tke_kms_key_free (TkeKmsKey *key)
 {
@@ -104,7 +116,7 @@ call_rotation (TkeServiceClient *self, gboolean start, GCancellable *cancellable
                                                TKE_REQUEST_AUTHORIZED, body, cancellable, error);
   if (answer == NULL)
     return NULL;
-  return tke_service_parse_rotation_status (answer, error);
+  return _tke_service_parse_rotation_status (answer, error);
 }
 
 static GBytes *
@@ -279,6 +291,15 @@ call_data_new (CallKind kind)
   return data;
 }
 
+/**
+ * tke_service_client_start_rotation_async:
+ * @self: a #TkeServiceClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the call completes
+ * @user_data: for @callback
+ *
+ * Starts the rotation of the instance's keys to the new master key.
+ */
 void
 tke_service_client_start_rotation_async (TkeServiceClient *self,
                                          GCancellable *cancellable,
@@ -303,6 +324,15 @@ tke_service_client_start_rotation_finish (TkeServiceClient *self,
   return call_finish (self, result, tke_service_client_start_rotation_async, error);
 }
 
+/**
+ * tke_service_client_get_rotation_status_async:
+ * @self: a #TkeServiceClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the call completes
+ * @user_data: for @callback
+ *
+ * Reads the state of the instance's master key rotation.
+ */
 void
 tke_service_client_get_rotation_status_async (TkeServiceClient *self,
                                               GCancellable *cancellable,
@@ -327,6 +357,16 @@ tke_service_client_get_rotation_status_finish (TkeServiceClient *self,
   return call_finish (self, result, tke_service_client_get_rotation_status_async, error);
 }
 
+/**
+ * tke_service_client_rewrap_key_blob_async:
+ * @self: a #TkeServiceClient
+ * @blob: the key blob
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the call completes
+ * @user_data: for @callback
+ *
+ * Has the service rewrap a key blob from the old to the new master key.
+ */
 void
 tke_service_client_rewrap_key_blob_async (TkeServiceClient *self,
                                           GBytes *blob,
@@ -358,6 +398,17 @@ tke_service_client_rewrap_key_blob_finish (TkeServiceClient *self,
   return call_finish (self, result, tke_service_client_rewrap_key_blob_async, error);
 }
 
+/**
+ * tke_service_client_kms_list_keys_async:
+ * @self: a #TkeServiceClient
+ * @offset: the first key
+ * @limit: the most keys to return
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the call completes
+ * @user_data: for @callback
+ *
+ * Lists a page of the KMS keys.
+ */
 void
 tke_service_client_kms_list_keys_async (TkeServiceClient *self,
                                         guint offset,
@@ -395,6 +446,16 @@ tke_service_client_kms_list_keys_finish (TkeServiceClient *self,
   return keys;
 }
 
+/**
+ * tke_service_client_kms_get_key_async:
+ * @self: a #TkeServiceClient
+ * @id: the key's id
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the call completes
+ * @user_data: for @callback
+ *
+ * Reads one key's metadata from the KMS.
+ */
 void
 tke_service_client_kms_get_key_async (TkeServiceClient *self,
                                       const char *id,
@@ -423,6 +484,17 @@ tke_service_client_kms_get_key_finish (TkeServiceClient *self, GAsyncResult *res
   return call_finish (self, result, tke_service_client_kms_get_key_async, error);
 }
 
+/**
+ * tke_service_client_kms_create_key_async:
+ * @self: a #TkeServiceClient
+ * @name: the key's name
+ * @extractable: whether the key may leave the service
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the call completes
+ * @user_data: for @callback
+ *
+ * Creates a root key in the KMS.
+ */
 void
 tke_service_client_kms_create_key_async (TkeServiceClient *self,
                                          const char *name,
@@ -456,6 +528,16 @@ tke_service_client_kms_create_key_finish (TkeServiceClient *self,
   return call_finish (self, result, tke_service_client_kms_create_key_async, error);
 }
 
+/**
+ * tke_service_client_kms_delete_key_async:
+ * @self: a #TkeServiceClient
+ * @id: the key's id
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the call completes
+ * @user_data: for @callback
+ *
+ * Deletes a key of the KMS.
+ */
 void
 tke_service_client_kms_delete_key_async (TkeServiceClient *self,
                                          const char *id,
@@ -474,6 +556,14 @@ tke_service_client_kms_delete_key_async (TkeServiceClient *self,
               user_data);
 }
 
+/**
+ * tke_service_client_kms_delete_key_finish:
+ * @self: a #TkeServiceClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the key was deleted
+ */
 gboolean
 tke_service_client_kms_delete_key_finish (TkeServiceClient *self,
                                           GAsyncResult *result,

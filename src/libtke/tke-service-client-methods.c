@@ -163,6 +163,14 @@ tke_service_client_commit_async (TkeServiceClient *self,
                                      user_data);
 }
 
+/**
+ * tke_service_client_commit_finish:
+ * @self: a #TkeServiceClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the new register was committed
+ */
 gboolean
 tke_service_client_commit_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
@@ -199,6 +207,14 @@ tke_service_client_set_immediate_async (TkeServiceClient *self,
                                      user_data);
 }
 
+/**
+ * tke_service_client_set_immediate_finish:
+ * @self: a #TkeServiceClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the new register was made current
+ */
 gboolean
 tke_service_client_set_immediate_finish (TkeServiceClient *self,
                                          GAsyncResult *result,
@@ -233,6 +249,14 @@ tke_service_client_clear_new_register_async (TkeServiceClient *self,
                                      callback, user_data);
 }
 
+/**
+ * tke_service_client_clear_new_register_finish:
+ * @self: a #TkeServiceClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the new master key register was cleared
+ */
 gboolean
 tke_service_client_clear_new_register_finish (TkeServiceClient *self,
                                               GAsyncResult *result,
@@ -267,6 +291,14 @@ tke_service_client_clear_current_register_async (TkeServiceClient *self,
                                      callback, user_data);
 }
 
+/**
+ * tke_service_client_clear_current_register_finish:
+ * @self: a #TkeServiceClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the current master key register was cleared
+ */
 gboolean
 tke_service_client_clear_current_register_finish (TkeServiceClient *self,
                                                   GAsyncResult *result,
@@ -355,6 +387,14 @@ tke_service_client_remove_admin_async (TkeServiceClient *self,
                                      user_data);
 }
 
+/**
+ * tke_service_client_remove_admin_finish:
+ * @self: a #TkeServiceClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the administrator was removed
+ */
 gboolean
 tke_service_client_remove_admin_finish (TkeServiceClient *self,
                                         GAsyncResult *result,
@@ -401,6 +441,14 @@ tke_service_client_set_thresholds_async (TkeServiceClient *self,
                                      user_data);
 }
 
+/**
+ * tke_service_client_set_thresholds_finish:
+ * @self: a #TkeServiceClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the thresholds were set
+ */
 gboolean
 tke_service_client_set_thresholds_finish (TkeServiceClient *self,
                                           GAsyncResult *result,
@@ -435,6 +483,14 @@ tke_service_client_zeroize_async (TkeServiceClient *self,
                                      user_data);
 }
 
+/**
+ * tke_service_client_zeroize_finish:
+ * @self: a #TkeServiceClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the unit was zeroized
+ */
 gboolean
 tke_service_client_zeroize_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {

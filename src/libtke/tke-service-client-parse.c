@@ -75,7 +75,7 @@ _tke_service_get_vp (JsonObject *object, const char *member, GError **error)
 }
 
 TkeCryptoUnit *
-tke_service_parse_hsm (const char *instance_id, JsonObject *hsm, GError **error)
+_tke_service_parse_hsm (const char *instance_id, JsonObject *hsm, GError **error)
 {
   const char *hsm_id, *type_text, *location;
   TkeCryptoUnitType type;
@@ -120,7 +120,7 @@ parse_admins (JsonObject *result, GError **error)
 }
 
 gboolean
-tke_service_apply_query (TkeCryptoUnit *unit, JsonObject *result, gint64 *counter, GError **error)
+_tke_service_apply_query (TkeCryptoUnit *unit, JsonObject *result, gint64 *counter, GError **error)
 {
   g_autoptr (GPtrArray) admins = NULL;
   const char *new_status, *new_vp, *current_status, *current_vp;
@@ -207,7 +207,7 @@ parse_rotation_messages (TkeRotationStatus *status, JsonObject *object, GError *
 }
 
 TkeRotationStatus *
-tke_service_parse_rotation_status (JsonObject *object, GError **error)
+_tke_service_parse_rotation_status (JsonObject *object, GError **error)
 {
   g_autoptr (TkeRotationStatus) status = NULL;
   const char *state_text, *target_vp = NULL;
@@ -253,7 +253,7 @@ tke_service_parse_rotation_status (JsonObject *object, GError **error)
 }
 
 TkeKmsKey *
-tke_service_parse_kms_key (JsonObject *object, GError **error)
+_tke_service_parse_kms_key (JsonObject *object, GError **error)
 {
   g_autoptr (TkeKmsKey) key = g_new0 (TkeKmsKey, 1);
   const char *id, *name;
@@ -290,7 +290,7 @@ _tke_service_parse_key_collection (JsonObject *answer, guint64 *total, GError **
 
       if (!JSON_NODE_HOLDS_OBJECT (element))
         return _tke_service_missing (error, "resources"), NULL;
-      key = tke_service_parse_kms_key (json_node_get_object (element), error);
+      key = _tke_service_parse_kms_key (json_node_get_object (element), error);
       if (key == NULL)
         return NULL;
       g_ptr_array_add (keys, key);

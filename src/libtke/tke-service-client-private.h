@@ -11,7 +11,6 @@
 #include "tke-crypto-unit.h"
 #include "tke-rotation-status.h"
 #include "tke-service-client.h"
-#include "tke-version-macros.h"
 
 G_BEGIN_DECLS
 
@@ -107,26 +106,20 @@ _tke_service_client_command_finish (TkeServiceClient *self, GAsyncResult *result
 /* Builds {"member": value, …} from alternating names and string values. */
 JsonNode *_tke_service_string_args (const char *first_member, ...);
 
-/* The pure parts, also used by the unit tests. */
+/* The pure parts, also used by the unit tests (which link libtke-testable). */
 
 /* A unit from an entry of GET …/hsms (identity only). */
-TKE_AVAILABLE_IN_ALL
-TkeCryptoUnit *tke_service_parse_hsm (const char *instance_id, JsonObject *hsm, GError **error);
+TkeCryptoUnit *_tke_service_parse_hsm (const char *instance_id, JsonObject *hsm, GError **error);
 /* Applies the result of the query command to @unit; returns the counter. */
-TKE_AVAILABLE_IN_ALL
 gboolean
-tke_service_apply_query (TkeCryptoUnit *unit, JsonObject *result, gint64 *counter, GError **error);
-TKE_AVAILABLE_IN_ALL
-TkeRotationStatus *tke_service_parse_rotation_status (JsonObject *object, GError **error);
-TKE_AVAILABLE_IN_ALL
-TkeKmsKey *tke_service_parse_kms_key (JsonObject *object, GError **error);
+_tke_service_apply_query (TkeCryptoUnit *unit, JsonObject *result, gint64 *counter, GError **error);
+TkeRotationStatus *_tke_service_parse_rotation_status (JsonObject *object, GError **error);
+TkeKmsKey *_tke_service_parse_kms_key (JsonObject *object, GError **error);
 /* Maps an error answer (HTTP status and body, which may be NULL) to a
  * TKE_ERROR with a message a person can act on. */
-TKE_AVAILABLE_IN_ALL
-void tke_service_set_error_from_response (GError **error, long http_status, JsonNode *body);
+void _tke_service_set_error_from_response (GError **error, long http_status, JsonNode *body);
 /* The "instance" and "exp" claims of a JWT access token (not verified:
  * the service verifies it; the client only reads where it points). */
-TKE_AVAILABLE_IN_ALL
-gboolean tke_service_read_token_claims (const char *token, char **instance_id, gint64 *expiration);
+gboolean _tke_service_read_token_claims (const char *token, char **instance_id, gint64 *expiration);
 
 G_END_DECLS

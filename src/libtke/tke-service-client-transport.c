@@ -244,8 +244,8 @@ _tke_service_client_request (TkeServiceClient *self,
 
   if (status < 200 || status > 299)
     {
-      tke_service_set_error_from_response (error, status,
-                                           parser ? json_parser_get_root (parser) : NULL);
+      _tke_service_set_error_from_response (error, status,
+                                            parser ? json_parser_get_root (parser) : NULL);
       return NULL;
     }
   if (response->len == 0)
@@ -360,7 +360,7 @@ remedy_for_code (const char *code)
 }
 
 void
-tke_service_set_error_from_response (GError **error, long http_status, JsonNode *body)
+_tke_service_set_error_from_response (GError **error, long http_status, JsonNode *body)
 {
   JsonObject *object, *err;
   const char *code = NULL, *message = NULL, *remedy;

@@ -33,8 +33,8 @@ add_units (TkeServiceInstance *instance, JsonObject *answer, const char *member,
 
       if (!JSON_NODE_HOLDS_OBJECT (element))
         return _tke_service_missing (error, member);
-      unit = tke_service_parse_hsm (tke_service_instance_get_id (instance),
-                                    json_node_get_object (element), error);
+      unit = _tke_service_parse_hsm (tke_service_instance_get_id (instance),
+                                     json_node_get_object (element), error);
       if (unit == NULL)
         return FALSE;
       tke_service_instance_add_unit (instance, unit);
@@ -55,7 +55,7 @@ query_into_unit (TkeServiceClient *self,
       _tke_service_client_query_unit (self, unit, cancellable, &local_error);
   gint64 counter;
 
-  if (result != NULL && tke_service_apply_query (unit, result, &counter, &local_error))
+  if (result != NULL && _tke_service_apply_query (unit, result, &counter, &local_error))
     return TRUE;
   if (g_error_matches (local_error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED) ||
       g_error_matches (local_error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED) ||
@@ -115,6 +115,15 @@ list_units_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   g_task_return_pointer (task, g_steal_pointer (&instance), g_object_unref);
 }
 
+/**
+ * tke_service_client_list_units_async:
+ * @self: a #TkeServiceClient
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the call completes
+ * @user_data: for @callback
+ *
+ * Lists the instance's crypto units and queries each.
+ */
 void
 tke_service_client_list_units_async (TkeServiceClient *self,
                                      GCancellable *cancellable,
@@ -204,6 +213,16 @@ refresh_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_task_return_boolean (task, TRUE);
 }
 
+/**
+ * tke_service_client_refresh_units_async:
+ * @self: a #TkeServiceClient
+ * @units: a #GListModel of the #TkeCryptoUnit objects to refresh
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the call completes
+ * @user_data: for @callback
+ *
+ * Queries @units again; the finish function updates them.
+ */
 void
 tke_service_client_refresh_units_async (TkeServiceClient *self,
                                         GListModel *units,

@@ -60,6 +60,12 @@ tke_service_client_new (const char *endpoint, const char *ca_file)
   return self;
 }
 
+/**
+ * tke_service_client_get_endpoint:
+ * @self: a #TkeServiceClient
+ *
+ * Returns: the service's base URL, without a trailing slash
+ */
 const char *
 tke_service_client_get_endpoint (TkeServiceClient *self)
 {
@@ -67,6 +73,12 @@ tke_service_client_get_endpoint (TkeServiceClient *self)
   return self->endpoint;
 }
 
+/**
+ * tke_service_client_get_ca_file:
+ * @self: a #TkeServiceClient
+ *
+ * Returns: (nullable) (type filename): the CA file, or %NULL for the system's trust store
+ */
 const char *
 tke_service_client_get_ca_file (TkeServiceClient *self)
 {
@@ -74,6 +86,14 @@ tke_service_client_get_ca_file (TkeServiceClient *self)
   return self->ca_file;
 }
 
+/**
+ * tke_service_client_set_timeouts:
+ * @self: a #TkeServiceClient
+ * @transfer_seconds: the most a whole exchange may take
+ * @connect_seconds: the most connecting may take
+ *
+ * Bounds every transfer; 0 means no bound.
+ */
 void
 tke_service_client_set_timeouts (TkeServiceClient *self,
                                  guint transfer_seconds,
@@ -104,7 +124,7 @@ tke_service_client_set_token (TkeServiceClient *self, const TkeSecret *access_to
     {
       text = g_strndup ((const char *) tke_secret_get_data (access_token),
                         tke_secret_get_size (access_token));
-      tke_service_read_token_claims (text, &instance_id, &expiration);
+      _tke_service_read_token_claims (text, &instance_id, &expiration);
     }
 
   g_mutex_lock (&self->lock);
@@ -138,6 +158,12 @@ tke_service_client_dup_token (TkeServiceClient *self)
   return token;
 }
 
+/**
+ * tke_service_client_get_token_expiration:
+ * @self: a #TkeServiceClient
+ *
+ * Returns: the token's expiry in seconds since the epoch, or 0
+ */
 gint64
 tke_service_client_get_token_expiration (TkeServiceClient *self)
 {
@@ -145,6 +171,12 @@ tke_service_client_get_token_expiration (TkeServiceClient *self)
   return self->token_expiration;
 }
 
+/**
+ * tke_service_client_get_instance_id:
+ * @self: a #TkeServiceClient
+ *
+ * Returns: (nullable): the service instance, from the token or set explicitly
+ */
 const char *
 tke_service_client_get_instance_id (TkeServiceClient *self)
 {
@@ -152,6 +184,13 @@ tke_service_client_get_instance_id (TkeServiceClient *self)
   return self->instance_id;
 }
 
+/**
+ * tke_service_client_set_instance_id:
+ * @self: a #TkeServiceClient
+ * @instance_id: (nullable): the instance
+ *
+ * Sets the service instance the calls address.
+ */
 void
 tke_service_client_set_instance_id (TkeServiceClient *self, const char *instance_id)
 {
@@ -192,7 +231,7 @@ base64url_decode (const char *text, gsize length)
 }
 
 gboolean
-tke_service_read_token_claims (const char *token, char **instance_id, gint64 *expiration)
+_tke_service_read_token_claims (const char *token, char **instance_id, gint64 *expiration)
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GBytes) payload = NULL;
@@ -305,6 +344,14 @@ tke_service_client_login_async (TkeServiceClient *self,
   g_task_run_in_thread (task, login_thread);
 }
 
+/**
+ * tke_service_client_login_finish:
+ * @self: a #TkeServiceClient
+ * @result: the #GAsyncResult
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the client holds a new token
+ */
 gboolean
 tke_service_client_login_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {

@@ -305,6 +305,12 @@ tke_signature_key_file_load (const char *path, GError **error)
   return g_steal_pointer (&self);
 }
 
+/**
+ * tke_signature_key_file_get_path:
+ * @self: a #TkeSignatureKeyFile
+ *
+ * Returns: (type filename): the file the key was loaded from
+ */
 const char *
 tke_signature_key_file_get_path (TkeSignatureKeyFile *self)
 {
@@ -326,6 +332,12 @@ tke_signature_key_file_get_admin_name (TkeSignatureKeyFile *self)
   return self->admin_name;
 }
 
+/**
+ * tke_signature_key_file_get_ski:
+ * @self: a #TkeSignatureKeyFile
+ *
+ * Returns: the subject key identifier of the key, in hexadecimal
+ */
 const char *
 tke_signature_key_file_get_ski (TkeSignatureKeyFile *self)
 {
@@ -333,6 +345,12 @@ tke_signature_key_file_get_ski (TkeSignatureKeyFile *self)
   return self->ski;
 }
 
+/**
+ * tke_signature_key_file_get_kdf:
+ * @self: a #TkeSignatureKeyFile
+ *
+ * Returns: the key derivation that protects the private key
+ */
 TkeKeyFileKdf
 tke_signature_key_file_get_kdf (TkeSignatureKeyFile *self)
 {

@@ -165,7 +165,7 @@ test_protocol_refusals (void)
 
         g_test_message ("POST %s → %u", paths[i], status);
         g_assert_cmpuint (status, ==, 400);
-        tke_service_set_error_from_response (&mapped, status, answer);
+        _tke_service_set_error_from_response (&mapped, status, answer);
         g_assert_error (mapped, TKE_ERROR, TKE_ERROR_INVALID_DATA);
         g_assert_cmpstr (
             json_object_get_string_member (

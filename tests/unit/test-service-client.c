@@ -107,14 +107,14 @@ test_parse_unit (void)
   g_autoptr (GError) error = NULL;
   gint64 counter = 0;
 
-  unit = tke_service_parse_hsm ("inst", hsm, &error);
+  unit = _tke_service_parse_hsm ("inst", hsm, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (tke_crypto_unit_get_number (unit), ==, 3);
   g_assert_cmpint (tke_crypto_unit_get_unit_type (unit), ==, TKE_CRYPTO_UNIT_TYPE_RECOVERY);
   g_assert_cmpstr (tke_crypto_unit_get_location (unit), ==, "[us-east].[AZ1-CS1].[03].[07]");
   g_assert_cmpstr (tke_crypto_unit_get_instance_id (unit), ==, "inst");
 
-  g_assert_true (tke_service_apply_query (unit, query, &counter, &error));
+  g_assert_true (_tke_service_apply_query (unit, query, &counter, &error));
   g_assert_no_error (error);
   g_assert_cmpint (counter, ==, 7);
   g_assert_true (tke_crypto_unit_get_reachable (unit));
@@ -132,14 +132,14 @@ test_parse_unit (void)
   g_assert_cmpstr (tke_administrator_get_ski (admin), ==, SKI_1);
 
   /* "Partially Full" is not a state: refused, and the unit keeps its values. */
-  g_assert_false (tke_service_apply_query (unit, broken, &counter, &error));
+  g_assert_false (_tke_service_apply_query (unit, broken, &counter, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
   g_assert_nonnull (strstr (error->message, "new_mk_status"));
   g_clear_error (&error);
   g_assert_cmpint (tke_crypto_unit_get_new_register_state (unit), ==,
                    TKE_NEW_REGISTER_FULL_COMMITTED);
 
-  g_assert_null (tke_service_parse_hsm ("inst", bad_hsm, &error));
+  g_assert_null (_tke_service_parse_hsm ("inst", bad_hsm, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
 }
 
@@ -163,7 +163,7 @@ test_parse_rotation (void)
   g_autoptr (GError) error = NULL;
   GDateTime *when = NULL;
 
-  status = tke_service_parse_rotation_status (object, &error);
+  status = _tke_service_parse_rotation_status (object, &error);
   g_assert_no_error (error);
   g_assert_cmpint (tke_rotation_status_get_state (status), ==, TKE_ROTATION_STATE_REWRAPPED);
   g_assert_cmpuint (tke_rotation_status_get_keys_done (status), ==, 3000);
@@ -179,14 +179,14 @@ test_parse_rotation (void)
   g_assert_cmpstr (tke_rotation_status_get_error_message (status), ==, "The service was stopped.");
   g_clear_object (&status);
 
-  status = tke_service_parse_rotation_status (none, &error);
+  status = _tke_service_parse_rotation_status (none, &error);
   g_assert_no_error (error);
   g_assert_cmpint (tke_rotation_status_get_state (status), ==, TKE_ROTATION_STATE_NONE);
   g_assert_null (tke_rotation_status_get_target_vp (status));
   g_assert_cmpuint (tke_rotation_status_get_n_messages (status), ==, 0);
   g_clear_object (&status);
 
-  g_assert_null (tke_service_parse_rotation_status (unknown, &error));
+  g_assert_null (_tke_service_parse_rotation_status (unknown, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
 }
 
@@ -201,7 +201,7 @@ test_parse_kms_key (void)
   g_autoptr (TkeKmsKey) copy = NULL;
   g_autoptr (GError) error = NULL;
 
-  key = tke_service_parse_kms_key (object, &error);
+  key = _tke_service_parse_kms_key (object, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (key->id, ==, "0f6f");
   g_assert_cmpstr (key->name, ==, "root-17");
@@ -217,7 +217,7 @@ error_for (long status, const char *body)
   g_autoptr (JsonNode) node = body ? json_from_string (body, NULL) : NULL;
   GError *error = NULL;
 
-  tke_service_set_error_from_response (&error, status, node);
+  _tke_service_set_error_from_response (&error, status, node);
   g_assert_nonnull (error);
   return error;
 }
@@ -299,12 +299,12 @@ test_token_claims (void)
   g_strdelimit (payload, "+", '-');
   g_strdelimit (payload, "/", '_');
   token = g_strconcat ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", payload, ".c2ln", NULL);
-  g_assert_true (tke_service_read_token_claims (token, &instance, &exp));
+  g_assert_true (_tke_service_read_token_claims (token, &instance, &exp));
   g_assert_cmpstr (instance, ==, "i-1");
   g_assert_cmpint (exp, ==, 1795530667);
 
   g_clear_pointer (&instance, g_free);
-  g_assert_false (tke_service_read_token_claims ("not-a-jwt", &instance, &exp));
+  g_assert_false (_tke_service_read_token_claims ("not-a-jwt", &instance, &exp));
   g_assert_null (instance);
 
   g_assert_cmpstr (tke_service_client_get_endpoint (client), ==, "https://127.0.0.1:1");
