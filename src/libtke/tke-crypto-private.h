@@ -13,4 +13,7 @@ G_BEGIN_DECLS
  * queue so that a later error is not blamed on this one. */
 gboolean _tke_crypto_set_error (GError **error, const char *what);
 
+/* N a power of 2 and N·r·p within TKE_CRYPTO_SCRYPT_MAX_COST. */
+gboolean _tke_crypto_scrypt_cost_ok (guint64 n, guint64 r, guint64 p);
+
 G_END_DECLS

@@ -20,6 +20,22 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_KDF, EVP_KDF_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (EVP_KDF_CTX, EVP_KDF_CTX_free)
 
+static void
+set_too_large (GError **error)
+{
+  g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+               _ ("The encrypted data is larger than any key this program accepts (%u KiB)."),
+               (guint) (TKE_CRYPTO_MAX_SECRET_SIZE / 1024));
+}
+
+gboolean
+_tke_crypto_scrypt_cost_ok (guint64 n, guint64 r, guint64 p)
+{
+  /* Divisions, not a product, so that no value can overflow. */
+  return n >= 2 && (n & (n - 1)) == 0 && r >= 1 && p >= 1 && n <= TKE_CRYPTO_SCRYPT_MAX_COST &&
+         r <= TKE_CRYPTO_SCRYPT_MAX_COST / n && p <= TKE_CRYPTO_SCRYPT_MAX_COST / (n * r);
+}
+
 /* Key wrap with padding */
 
 static const EVP_CIPHER *
@@ -106,7 +122,15 @@ tke_crypto_kwp_unwrap (const TkeSecret *kek, const guint8 *wrapped, gsize size, 
       return NULL;
     }
 
-  buffer = tke_secret_new (size);
+  if (size > TKE_CRYPTO_MAX_SECRET_SIZE + 16)
+    {
+      set_too_large (error);
+      return NULL;
+    }
+
+  buffer = tke_secret_try_new (size, error);
+  if (buffer == NULL)
+    return NULL;
   ctx = EVP_CIPHER_CTX_new ();
   if (ctx == NULL || EVP_DecryptInit_ex2 (ctx, cipher, tke_secret_get_data (kek), NULL, NULL) != 1)
     {
@@ -125,7 +149,7 @@ tke_crypto_kwp_unwrap (const TkeSecret *kek, const guint8 *wrapped, gsize size, 
       return NULL;
     }
 
-  return tke_secret_new_from_data (tke_secret_get_data (buffer), (gsize) out_len);
+  return tke_secret_try_new_from_data (tke_secret_get_data (buffer), (gsize) out_len, error);
 }
 
 /* Reusable key wrap contexts */
@@ -359,7 +383,15 @@ tke_crypto_aes_gcm_decrypt (const TkeSecret *key,
       return NULL;
     }
 
-  out = tke_secret_new (body);
+  if (body > TKE_CRYPTO_MAX_SECRET_SIZE)
+    {
+      set_too_large (error);
+      return NULL;
+    }
+
+  out = tke_secret_try_new (body, error);
+  if (out == NULL)
+    return NULL;
   if (ctx == NULL ||
       EVP_DecryptInit_ex2 (ctx, EVP_aes_256_gcm (), tke_secret_get_data (key), nonce, NULL) != 1 ||
       (aad_size > 0 && EVP_DecryptUpdate (ctx, NULL, &len, aad, (int) aad_size) != 1) ||
@@ -391,8 +423,10 @@ run_kdf (const char *name, const OSSL_PARAM *params, gsize out_size, GError **er
 {
   g_autoptr (EVP_KDF) kdf = EVP_KDF_fetch (NULL, name, NULL);
   g_autoptr (EVP_KDF_CTX) ctx = NULL;
-  g_autoptr (TkeSecret) out = tke_secret_new (out_size);
+  g_autoptr (TkeSecret) out = tke_secret_try_new (out_size, error);
 
+  if (out == NULL)
+    return NULL;
   if (kdf == NULL || (ctx = EVP_KDF_CTX_new (kdf)) == NULL ||
       EVP_KDF_derive (ctx, tke_secret_get_mutable_data (out), out_size, params) != 1)
     {
@@ -510,5 +544,15 @@ tke_crypto_scrypt (const TkeSecret *password,
     OSSL_PARAM_END,
   };
 
+  if (!_tke_crypto_scrypt_cost_ok (n, r, p))
+    {
+      g_autofree char *n_text = g_strdup_printf ("%" G_GUINT64_FORMAT, n);
+
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("The scrypt parameters N %s, r %u, p %u cost more than this program "
+                      "allows."),
+                   n_text, r, p);
+      return NULL;
+    }
   return run_kdf (OSSL_KDF_NAME_SCRYPT, params, out_size, error);
 }

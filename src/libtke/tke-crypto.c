@@ -199,7 +199,9 @@ tke_crypto_xor (const TkeSecret *a, const TkeSecret *b, GError **error)
       return NULL;
     }
 
-  result = tke_secret_new (size);
+  result = tke_secret_try_new (size, error);
+  if (result == NULL)
+    return NULL;
   out = tke_secret_get_mutable_data (result);
   for (gsize i = 0; i < size; i++)
     out[i] = tke_secret_get_data (a)[i] ^ tke_secret_get_data (b)[i];
@@ -466,7 +468,9 @@ ecdh_shared_secret (EVP_PKEY *own, EVP_PKEY *peer, GError **error)
       return NULL;
     }
 
-  secret = tke_secret_new (len);
+  secret = tke_secret_try_new (len, error);
+  if (secret == NULL)
+    return NULL;
   if (EVP_PKEY_derive (ctx, tke_secret_get_mutable_data (secret), &len) <= 0)
     {
       _tke_crypto_set_error (error, "ECDH");
