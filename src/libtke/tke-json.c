@@ -85,7 +85,7 @@ _tke_json_depth_ok (const char *data, gsize length)
 JsonNode *
 _tke_json_parse_bytes (const char *data, gsize length, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root;
 
   if (data == NULL || length == 0)

@@ -35,12 +35,19 @@ typedef enum
 {
   TKE_REQUEST_AUTHORIZED = 1 << 0,
   TKE_REQUEST_INSTANCE_HEADER = 1 << 1,
+  /* The exchange carries a credential (the login): its handle, with
+   * curl's buffers and the TLS connection, is closed, not pooled. */
+  TKE_REQUEST_SENSITIVE = 1 << 2,
 } TkeRequestFlags;
 
 /* tke-service-client.c */
 char *_tke_service_client_dup_instance_id (TkeServiceClient *self);
 
-/* tke-service-client-transport.c: one HTTPS exchange (worker threads).
+/* tke-service-client-transport.c: libcurl's global set-up, with an
+ * allocator that cleanses what it frees (once, before any transfer). */
+void _tke_service_client_global_init (void);
+
+/* One HTTPS exchange (worker threads).
  * Returns the parsed JSON body of a 2xx answer (NULL with no error for an
  * empty one, e.g. 204), or sets an error. */
 JsonNode *_tke_service_client_request (TkeServiceClient *self,
@@ -52,6 +59,15 @@ JsonNode *_tke_service_client_request (TkeServiceClient *self,
                                        GCancellable *cancellable,
                                        long *http_status,
                                        GError **error);
+/* The raw bytes of a 2xx answer, in secure memory (the login's answer,
+ * which holds the token); an error answer sets an error. */
+TkeSecret *_tke_service_client_request_secret (TkeServiceClient *self,
+                                               const char *method,
+                                               const char *path,
+                                               const char *content_type,
+                                               GBytes *body,
+                                               GCancellable *cancellable,
+                                               GError **error);
 /* The same with a JSON @body (nullable) and an object for an answer. */
 JsonObject *_tke_service_client_request_object (TkeServiceClient *self,
                                                 const char *method,
@@ -120,6 +136,9 @@ TkeKmsKey *_tke_service_parse_kms_key (JsonObject *object, GError **error);
 void _tke_service_set_error_from_response (GError **error, long http_status, JsonNode *body);
 /* The "instance" and "exp" claims of a JWT access token (not verified:
  * the service verifies it; the client only reads where it points). */
-gboolean _tke_service_read_token_claims (const char *token, char **instance_id, gint64 *expiration);
+gboolean _tke_service_read_token_claims (const char *token,
+                                         gsize length,
+                                         char **instance_id,
+                                         gint64 *expiration);
 
 G_END_DECLS

@@ -11,18 +11,77 @@
 
 #include "config.h"
 
+#include <malloc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 #include <openssl/crypto.h>
+#include <openssl/ssl.h>
 
 #include <glib/gi18n-lib.h>
 
 #include "tke-error.h"
+#include "tke-json-private.h"
 #include "tke-service-client-private.h"
 
 /* A body larger than this is not an answer of the service. */
 #define MAX_RESPONSE_SIZE (256 * 1024 * 1024)
+
+/* ---- libcurl's memory -------------------------------------------------- */
+
+/* curl copies the request's header lines (the bearer token), builds the
+ * request and reads the answer (the token of a login) in buffers of its
+ * own; with these it cleanses every one of them before it is freed. */
+static void
+cleansing_free (void *pointer)
+{
+  if (pointer == NULL)
+    return;
+  OPENSSL_cleanse (pointer, malloc_usable_size (pointer));
+  free (pointer);
+}
+
+static void *
+cleansing_realloc (void *pointer, size_t size)
+{
+  size_t old_size;
+  void *copy;
+
+  if (pointer == NULL)
+    return malloc (size);
+  if (size == 0)
+    {
+      cleansing_free (pointer);
+      return NULL;
+    }
+  /* By hand: realloc() would free the old block uncleansed. */
+  old_size = malloc_usable_size (pointer);
+  copy = malloc (size);
+  if (copy == NULL)
+    return NULL;
+  memcpy (copy, pointer, MIN (old_size, size));
+  cleansing_free (pointer);
+  return copy;
+}
+
+static char *
+cleansing_strdup (const char *text)
+{
+  size_t size = strlen (text) + 1;
+  char *copy = malloc (size);
+
+  if (copy != NULL)
+    memcpy (copy, text, size);
+  return copy;
+}
+
+void
+_tke_service_client_global_init (void)
+{
+  curl_global_init_mem (CURL_GLOBAL_DEFAULT, malloc, cleansing_free, cleansing_realloc,
+                        cleansing_strdup, calloc);
+}
 
 /* ---- Transfers (worker threads) --------------------------------------- */
 
@@ -51,15 +110,51 @@ give_back_handle (TkeServiceClient *self, CURL *curl)
   g_mutex_unlock (&self->lock);
 }
 
+/* The answer's bytes.  The login's answer holds the token, so a buffer
+ * that grows is copied by hand and the old one cleansed (realloc would
+ * leave the bytes in freed memory), and the last one is cleansed too. */
+typedef struct
+{
+  guint8 *data;
+  gsize len;
+  gsize allocated;
+} Body;
+
+static void
+body_clear (Body *body)
+{
+  if (body->data != NULL)
+    OPENSSL_cleanse (body->data, body->len);
+  g_clear_pointer (&body->data, g_free);
+  body->len = body->allocated = 0;
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Body, body_clear)
+
 static size_t
 on_body (char *data, size_t size, size_t n, void *user_data)
 {
-  GByteArray *body = user_data;
+  Body *body = user_data;
+  gsize length = size * n;
 
-  if (body->len + size * n > MAX_RESPONSE_SIZE)
+  if (body->len + length > MAX_RESPONSE_SIZE)
     return 0;
-  g_byte_array_append (body, (const guint8 *) data, size * n);
-  return size * n;
+  if (body->len + length > body->allocated)
+    {
+      gsize allocated = MAX (MAX (body->allocated * 2, 16 * 1024), body->len + length);
+      guint8 *bigger = g_malloc (allocated);
+      gsize kept = body->len;
+
+      if (kept > 0)
+        memcpy (bigger, body->data, kept);
+      body_clear (body);
+      body->data = bigger;
+      body->len = kept;
+      body->allocated = allocated;
+    }
+  memcpy (body->data + body->len, data, length);
+  body->len += length;
+  return length;
 }
 
 static int
@@ -110,14 +205,30 @@ set_curl_error (GError **error,
                self->endpoint, what);
 }
 
-/* Wipes a header that carried a credential before freeing it. */
+/* curl_slist_append() copies each line: wipe the copies (the token's)
+ * before they go back to the allocator. */
 static void
-free_secret_string (char *text)
+free_headers (struct curl_slist *headers)
 {
-  if (text == NULL)
-    return;
-  OPENSSL_cleanse (text, strlen (text));
-  g_free (text);
+  for (struct curl_slist *item = headers; item != NULL; item = item->next)
+    OPENSSL_cleanse (item->data, strlen (item->data));
+  curl_slist_free_all (headers);
+}
+
+/* "Authorization: Bearer <token>" built in secure memory, not in a
+ * GString that grows and leaves copies behind. */
+static struct curl_slist *
+append_authorization (struct curl_slist *headers, const TkeSecret *token)
+{
+  static const char prefix[] = "Authorization: Bearer ";
+  gsize size = tke_secret_get_size (token);
+  g_autoptr (TkeSecret) line = tke_secret_new (sizeof prefix + size);
+  guint8 *data = tke_secret_get_mutable_data (line);
+
+  memcpy (data, prefix, sizeof prefix - 1);
+  memcpy (data + sizeof prefix - 1, tke_secret_get_data (token), size);
+  data[sizeof prefix - 1 + size] = '\0';
+  return curl_slist_append (headers, (const char *) data);
 }
 
 static struct curl_slist *
@@ -139,22 +250,13 @@ make_headers (TkeServiceClient *self,
   if ((flags & TKE_REQUEST_AUTHORIZED) && self->token == NULL)
     {
       g_mutex_unlock (&self->lock);
-      curl_slist_free_all (headers);
+      free_headers (headers);
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED,
                            _ ("Not logged in to the service. Log in first."));
       return NULL;
     }
   if (flags & TKE_REQUEST_AUTHORIZED)
-    {
-      g_autoptr (GString) line = g_string_new ("Authorization: Bearer ");
-      char *text;
-
-      g_string_append_len (line, (const char *) tke_secret_get_data (self->token),
-                           tke_secret_get_size (self->token));
-      text = g_string_free (g_steal_pointer (&line), FALSE);
-      headers = curl_slist_append (headers, text);
-      free_secret_string (text);
-    }
+    headers = append_authorization (headers, self->token);
   if ((flags & TKE_REQUEST_INSTANCE_HEADER) && self->instance_id != NULL)
     {
       g_autofree char *line = g_strdup_printf ("Bluemix-Instance: %s", self->instance_id);
@@ -164,21 +266,28 @@ make_headers (TkeServiceClient *self,
   return headers;
 }
 
-/* One HTTPS exchange.  Returns the parsed JSON body of a 2xx answer (NULL
- * with no error for an empty one, e.g. 204), or sets an error. */
-JsonNode *
-_tke_service_client_request (TkeServiceClient *self,
-                             const char *method,
-                             const char *path,
-                             TkeRequestFlags flags,
-                             const char *content_type,
-                             GBytes *body,
-                             GCancellable *cancellable,
-                             long *http_status,
-                             GError **error)
+/* Lets OpenSSL wipe the plaintext of each TLS record once read (the
+ * token's answer, the login's form), not leave it in its buffers. */
+static CURLcode
+on_ssl_context (CURL *curl, void *ssl_context, void *user_data)
 {
-  g_autoptr (GByteArray) response = g_byte_array_new ();
-  g_autoptr (JsonParser) parser = NULL;
+  SSL_CTX_set_options (ssl_context, SSL_OP_CLEANSE_PLAINTEXT);
+  return CURLE_OK;
+}
+
+/* One HTTPS exchange: the answer's status and bytes in @response. */
+static gboolean
+perform (TkeServiceClient *self,
+         const char *method,
+         const char *path,
+         TkeRequestFlags flags,
+         const char *content_type,
+         GBytes *body,
+         GCancellable *cancellable,
+         long *http_status,
+         Body *response,
+         GError **error)
+{
   g_autofree char *url = g_strconcat (self->endpoint, path, NULL);
   char detail[CURL_ERROR_SIZE] = "";
   struct curl_slist *headers;
@@ -187,16 +296,17 @@ _tke_service_client_request (TkeServiceClient *self,
   CURL *curl;
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return NULL;
+    return FALSE;
   headers = make_headers (self, flags, content_type, error);
   if (headers == NULL)
-    return NULL;
+    return FALSE;
 
   curl = take_handle (self);
   curl_easy_setopt (curl, CURLOPT_URL, url);
   curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "https");
   curl_easy_setopt (curl, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt (curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  curl_easy_setopt (curl, CURLOPT_SSL_CTX_FUNCTION, on_ssl_context);
   if (self->ca_file != NULL)
     curl_easy_setopt (curl, CURLOPT_CAINFO, self->ca_file);
   curl_easy_setopt (curl, CURLOPT_TIMEOUT, (long) self->transfer_timeout);
@@ -224,39 +334,99 @@ _tke_service_client_request (TkeServiceClient *self,
   curl_easy_setopt (curl, CURLOPT_HTTPHEADER, NULL);
   curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, NULL);
   curl_easy_setopt (curl, CURLOPT_POSTFIELDS, NULL);
-  give_back_handle (self, curl);
-  curl_slist_free_all (headers);
+  if (flags & TKE_REQUEST_SENSITIVE)
+    curl_easy_cleanup (curl);
+  else
+    give_back_handle (self, curl);
+  free_headers (headers);
 
   if (http_status != NULL)
     *http_status = status;
   if (code != CURLE_OK)
     {
       set_curl_error (error, self, code, detail, cancellable);
-      return NULL;
+      return FALSE;
     }
+  return TRUE;
+}
 
-  if (response->len > 0)
-    {
-      parser = json_parser_new ();
-      if (!json_parser_load_from_data (parser, (const char *) response->data, response->len, NULL))
-        g_clear_object (&parser);
-    }
-
-  if (status < 200 || status > 299)
-    {
-      _tke_service_set_error_from_response (error, status,
-                                            parser ? json_parser_get_root (parser) : NULL);
-      return NULL;
-    }
+static JsonNode *
+parse_answer (const Body *response)
+{
   if (response->len == 0)
     return NULL;
-  if (parser == NULL || json_parser_get_root (parser) == NULL)
+  return _tke_json_parse_bytes ((const char *) response->data, response->len, NULL);
+}
+
+/* Returns the parsed JSON body of a 2xx answer (NULL with no error for an
+ * empty one, e.g. 204), or sets an error. */
+JsonNode *
+_tke_service_client_request (TkeServiceClient *self,
+                             const char *method,
+                             const char *path,
+                             TkeRequestFlags flags,
+                             const char *content_type,
+                             GBytes *body,
+                             GCancellable *cancellable,
+                             long *http_status,
+                             GError **error)
+{
+  g_auto (Body) response = { 0 };
+  g_autoptr (JsonNode) root = NULL;
+  long status = 0;
+
+  if (!perform (self, method, path, flags, content_type, body, cancellable, &status, &response,
+                error))
+    return NULL;
+  if (http_status != NULL)
+    *http_status = status;
+
+  root = parse_answer (&response);
+  if (status < 200 || status > 299)
+    {
+      _tke_service_set_error_from_response (error, status, root);
+      return NULL;
+    }
+  if (response.len == 0)
+    return NULL;
+  if (root == NULL)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
                    _ ("The service answered %s %s with something that is not JSON."), method, path);
       return NULL;
     }
-  return json_node_copy (json_parser_get_root (parser));
+  return g_steal_pointer (&root);
+}
+
+TkeSecret *
+_tke_service_client_request_secret (TkeServiceClient *self,
+                                    const char *method,
+                                    const char *path,
+                                    const char *content_type,
+                                    GBytes *body,
+                                    GCancellable *cancellable,
+                                    GError **error)
+{
+  g_auto (Body) response = { 0 };
+  long status = 0;
+
+  if (!perform (self, method, path, TKE_REQUEST_SENSITIVE, content_type, body, cancellable, &status,
+                &response, error))
+    return NULL;
+  if (status < 200 || status > 299)
+    {
+      g_autoptr (JsonNode) root = parse_answer (&response);
+
+      _tke_service_set_error_from_response (error, status, root);
+      return NULL;
+    }
+  if (response.len == 0)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+                   _ ("The service answered %s %s with an empty body."), method, path);
+      return NULL;
+    }
+  return tke_secret_try_new_from_data (response.data, response.len, error);
 }
 
 JsonObject *

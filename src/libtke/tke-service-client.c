@@ -27,6 +27,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "tke-error.h"
+#include "tke-json-private.h"
 #include "tke-service-client-private.h"
 #include "tke-worker-private.h"
 
@@ -114,18 +115,16 @@ tke_service_client_set_timeouts (TkeServiceClient *self,
 void
 tke_service_client_set_token (TkeServiceClient *self, const TkeSecret *access_token)
 {
-  g_autofree char *text = NULL;
   g_autofree char *instance_id = NULL;
   gint64 expiration = 0;
 
   g_return_if_fail (TKE_IS_SERVICE_CLIENT (self));
 
+  /* The claims are read from the secret's bytes: a g_strndup() of the
+   * token would leave a copy in freed memory. */
   if (access_token != NULL)
-    {
-      text = g_strndup ((const char *) tke_secret_get_data (access_token),
-                        tke_secret_get_size (access_token));
-      _tke_service_read_token_claims (text, &instance_id, &expiration);
-    }
+    _tke_service_read_token_claims ((const char *) tke_secret_get_data (access_token),
+                                    tke_secret_get_size (access_token), &instance_id, &expiration);
 
   g_mutex_lock (&self->lock);
   g_clear_pointer (&self->token, tke_secret_unref);
@@ -231,35 +230,129 @@ base64url_decode (const char *text, gsize length)
 }
 
 gboolean
-_tke_service_read_token_claims (const char *token, char **instance_id, gint64 *expiration)
+_tke_service_read_token_claims (const char *token,
+                                gsize length,
+                                char **instance_id,
+                                gint64 *expiration)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GBytes) payload = NULL;
+  g_autoptr (JsonNode) root = NULL;
   const char *start, *end;
-  JsonNode *root;
   JsonObject *claims;
 
   *instance_id = NULL;
   *expiration = 0;
-  start = strchr (token, '.');
-  if (start == NULL || (end = strchr (start + 1, '.')) == NULL)
+  /* Only the middle part (the claims) is copied, not the signature. */
+  start = memchr (token, '.', length);
+  if (start == NULL || (end = memchr (start + 1, '.', token + length - start - 1)) == NULL)
     return FALSE;
   payload = base64url_decode (start + 1, end - start - 1);
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (payload, NULL),
-                                   g_bytes_get_size (payload), NULL))
-    return FALSE;
-  root = json_parser_get_root (parser);
+  root = _tke_json_parse_bytes (g_bytes_get_data (payload, NULL), g_bytes_get_size (payload), NULL);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return FALSE;
   claims = json_node_get_object (root);
-  if (json_object_has_member (claims, "instance") &&
-      JSON_NODE_HOLDS_VALUE (json_object_get_member (claims, "instance")))
-    *instance_id = g_strdup (json_object_get_string_member (claims, "instance"));
-  *expiration = json_object_get_int_member_with_default (claims, "exp", 0);
+  *instance_id = g_strdup (_tke_json_get_string (claims, "instance"));
+  *expiration = _tke_json_get_int (claims, "exp", 0);
   return TRUE;
 }
 
 /* ---- Login ------------------------------------------------------------- */
+
+static gboolean
+is_unreserved (guint8 c)
+{
+  return g_ascii_isalnum (c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+/* The form "grant_type=…&apikey=…" with the key percent-encoded, written
+ * straight into secure memory: no curl_easy_escape() or GString whose
+ * growth would leave copies of the key in freed memory. */
+static GBytes *
+make_login_form (const TkeSecret *api_key)
+{
+  static const char prefix[] = "grant_type=" GRANT_TYPE "&apikey=";
+  const guint8 *key = tke_secret_get_data (api_key);
+  gsize key_size = tke_secret_get_size (api_key);
+  gsize size = sizeof prefix - 1;
+  TkeSecret *form;
+  guint8 *out;
+
+  for (gsize i = 0; i < key_size; i++)
+    size += is_unreserved (key[i]) ? 1 : 3;
+  form = tke_secret_new (size);
+  out = tke_secret_get_mutable_data (form);
+  memcpy (out, prefix, sizeof prefix - 1);
+  out += sizeof prefix - 1;
+  for (gsize i = 0; i < key_size; i++)
+    {
+      if (is_unreserved (key[i]))
+        *out++ = key[i];
+      else
+        {
+          *out++ = '%';
+          *out++ = "0123456789ABCDEF"[key[i] >> 4];
+          *out++ = "0123456789ABCDEF"[key[i] & 0xf];
+        }
+    }
+  return g_bytes_new_with_free_func (tke_secret_get_data (form), size,
+                                     (GDestroyNotify) tke_secret_unref, form);
+}
+
+/* Takes the "access_token" string out of the login's raw answer into
+ * secure memory and overwrites it there with 'x', so that json-glib (whose
+ * scanner and nodes copy every string) never sees the token.  A JWT has
+ * no escapes; a token with one is refused. */
+static TkeSecret *
+take_token (TkeSecret *answer, gsize *token_size)
+{
+  static const char key[] = "\"access_token\"";
+  guint8 *data = tke_secret_get_mutable_data (answer);
+  gsize size = tke_secret_get_size (answer);
+  guint8 *end = data + size;
+  guint8 *at = NULL;
+  guint8 *value, *close;
+  TkeSecret *token;
+
+  for (gsize i = 0; at == NULL && i + sizeof key - 1 <= size; i++)
+    if (memcmp (data + i, key, sizeof key - 1) == 0)
+      at = data + i;
+  if (at == NULL)
+    return NULL;
+  at += sizeof key - 1;
+  while (at < end && g_ascii_isspace (*at))
+    at++;
+  if (at >= end || *at++ != ':')
+    return NULL;
+  while (at < end && g_ascii_isspace (*at))
+    at++;
+  if (at >= end || *at++ != '"')
+    return NULL;
+  value = at;
+  close = memchr (value, '"', end - value);
+  if (close == NULL || close == value || memchr (value, '\\', close - value) != NULL)
+    return NULL;
+  token = tke_secret_try_new_from_data (value, close - value, NULL);
+  if (token != NULL)
+    memset (value, 'x', close - value);
+  *token_size = close - value;
+  return token;
+}
+
+/* The answer with its token taken out still says "access_token" is the
+ * string that was there (as many 'x'), so the token came from the member
+ * and not from somewhere else in the text. */
+static gboolean
+token_came_from_member (JsonObject *object, gsize token_size)
+{
+  const char *placeholder = _tke_json_get_string (object, "access_token");
+
+  if (placeholder == NULL || strlen (placeholder) != token_size)
+    return FALSE;
+  for (gsize i = 0; i < token_size; i++)
+    if (placeholder[i] != 'x')
+      return FALSE;
+  return TRUE;
+}
 
 static void
 login_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
@@ -267,53 +360,45 @@ login_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *ca
   TKE_WORKER_THREAD_SCOPE;
   TkeServiceClient *self = source;
   TkeSecret *api_key = task_data;
-  g_autoptr (JsonNode) answer = NULL;
-  g_autoptr (GBytes) body = NULL;
-  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = make_login_form (api_key);
+  g_autoptr (TkeSecret) answer = NULL;
   g_autoptr (TkeSecret) token = NULL;
-  g_autoptr (GString) form = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize token_size = 0;
   JsonObject *object;
-  const char *access_token;
-  char *escaped;
 
-  /* The form carries the API key: build it in one buffer and wipe it. */
-  escaped = curl_easy_escape (NULL, (const char *) tke_secret_get_data (api_key),
-                              (int) tke_secret_get_size (api_key));
-  form = g_string_new ("grant_type=" GRANT_TYPE "&apikey=");
-  g_string_append (form, escaped);
-  OPENSSL_cleanse (escaped, strlen (escaped));
-  curl_free (escaped);
-  body = g_bytes_new (form->str, form->len);
-  OPENSSL_cleanse (form->str, form->len);
-
-  answer = _tke_service_client_request (self, "POST", "/identity/token", 0,
-                                        "application/x-www-form-urlencoded", body, cancellable,
-                                        NULL, &error);
+  answer = _tke_service_client_request_secret (self, "POST", "/identity/token",
+                                               "application/x-www-form-urlencoded", body,
+                                               cancellable, &error);
   if (answer == NULL)
     {
-      if (error == NULL)
-        g_set_error_literal (&error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                             _ ("The service answered the login with an empty body."));
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  if (!JSON_NODE_HOLDS_OBJECT (answer) ||
-      (access_token =
-           _tke_service_get_string (json_node_get_object (answer), "access_token", &error)) == NULL)
+  token = take_token (answer, &token_size);
+  root = _tke_json_parse_bytes ((const char *) tke_secret_get_data (answer),
+                                tke_secret_get_size (answer), NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      if (error == NULL)
-        _tke_service_missing (&error, "access_token");
+      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+                               _ ("The service answered %s %s with something that is not JSON."),
+                               "POST", "/identity/token");
+      return;
+    }
+  object = json_node_get_object (root);
+  if (token == NULL || !token_came_from_member (object, token_size))
+    {
+      _tke_service_missing (&error, "access_token");
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  object = json_node_get_object (answer);
-  token = tke_secret_new_from_data ((const guint8 *) access_token, strlen (access_token));
   tke_service_client_set_token (self, token);
   /* A token that is not a JWT: trust "expires_in". */
   g_mutex_lock (&self->lock);
   if (self->token_expiration == 0)
-    self->token_expiration = g_get_real_time () / G_USEC_PER_SEC +
-                             json_object_get_int_member_with_default (object, "expires_in", 0);
+    self->token_expiration =
+        g_get_real_time () / G_USEC_PER_SEC + _tke_json_get_int (object, "expires_in", 0);
   g_mutex_unlock (&self->lock);
   g_task_return_boolean (task, TRUE);
 }
@@ -384,7 +469,7 @@ tke_service_client_class_init (TkeServiceClientClass *klass)
   object_class->finalize = tke_service_client_finalize;
 
   /* Once, from the thread that makes the first client, before any worker. */
-  curl_global_init (CURL_GLOBAL_DEFAULT);
+  _tke_service_client_global_init ();
 }
 
 static void

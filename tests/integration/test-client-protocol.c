@@ -11,6 +11,11 @@
 
 #include <glib/gstdio.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
 #include "client-fixture.h"
 #include "tke-service-client-private.h"
 
@@ -289,6 +294,125 @@ test_cancel (void)
   fixture_stop (f);
 }
 
+/* ---- Credentials in freed memory (issue 19) ----------------------------- */
+
+/* Bytes outside OpenSSL's secure heap equal to @needle, in every writable
+ * mapping of this process: freed or live, heap, stacks, libraries' data.
+ * Not instrumented: under ASan this reads freed and poisoned memory on
+ * purpose, and skips the shadow (huge) mappings. */
+__attribute__ ((no_sanitize_address)) static guint
+count_copies (const guint8 *needle, gsize size)
+{
+  g_autofree char *maps = NULL;
+  g_auto (GStrv) lines = NULL;
+  guint copies = 0;
+
+  g_assert_true (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
+  lines = g_strsplit (maps, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      unsigned long start, end;
+      char perms[5];
+
+      if (sscanf (lines[i], "%lx-%lx %4s", &start, &end, perms) != 3 || perms[0] != 'r' ||
+          perms[1] != 'w' || end - start > (1UL << 30) || strstr (lines[i], "[vvar]") != NULL)
+        continue;
+      for (volatile const guint8 *p = (const guint8 *) start; p + size <= (const guint8 *) end; p++)
+        {
+          gsize n = 0;
+
+          while (n < size && p[n] == needle[n])
+            n++;
+          if (n == size && !CRYPTO_secure_allocated ((const void *) p))
+            copies++;
+        }
+    }
+  return copies;
+}
+
+static TkeSecret *
+read_secret_file (const char *path)
+{
+  g_autoptr (TkeSecret) secret = tke_secret_new (4096);
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  ssize_t n;
+
+  g_assert_cmpint (fd, >=, 0);
+  /* Straight into secure memory: no stdio or GLib buffer holds it. */
+  n = read (fd, tke_secret_get_mutable_data (secret), 4096);
+  close (fd);
+  g_assert_cmpint (n, >, 0);
+  return tke_secret_new_from_data (tke_secret_get_data (secret), (gsize) n);
+}
+
+static void
+credential_copies_child (void)
+{
+  g_autoptr (TkeSecret) api_key = read_secret_file (g_getenv ("TKE_TEST_API_KEY_FILE"));
+  g_autoptr (TkeServiceClient) client =
+      tke_service_client_new (g_getenv ("TKE_TEST_ENDPOINT"), g_getenv ("TKE_TEST_CA_FILE"));
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeServiceInstance) instance = NULL;
+  g_autoptr (TkeSecret) token = NULL;
+  guint key_copies, token_copies;
+
+  tke_service_client_login_async (client, api_key, NULL, on_done, &result);
+  wait_for (&result);
+  g_assert_true (tke_service_client_login_finish (client, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  /* Requests with the token in their headers. */
+  for (guint i = 0; i < 2; i++)
+    {
+      tke_service_client_list_units_async (client, NULL, on_done, &result);
+      wait_for (&result);
+      g_clear_object (&instance);
+      instance = tke_service_client_list_units_finish (client, result, &error);
+      g_assert_no_error (error);
+      g_clear_object (&result);
+    }
+
+  token = tke_service_client_dup_token (client);
+  g_assert_true (tke_secret_is_secure (token));
+  /* The key without its trailing newline, if the file has one. */
+  key_copies = count_copies (tke_secret_get_data (api_key), tke_secret_get_size (api_key) - 1);
+  token_copies = count_copies (tke_secret_get_data (token), tke_secret_get_size (token));
+  g_print ("copies outside the secure heap: API key %u, token %u\n", key_copies, token_copies);
+  g_printerr ("# copies outside the secure heap: API key %u, token %u\n", key_copies, token_copies);
+  g_assert_cmpuint (key_copies, ==, 0);
+  g_assert_cmpuint (token_copies, ==, 0);
+}
+
+/* Issue 19: the login body, curl's header lists and a g_strndup() of the
+ * token left 4 copies of the API key and 7 of the token in a ceremony's
+ * core.  A child process that gets the key only through a read into
+ * secure memory logs in and lists the units, then scans itself. */
+static void
+test_credential_copies (void)
+{
+  const char *const args[] = { "--init", "imprint", NULL };
+  Fixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *key_file = NULL;
+
+  if (g_test_subprocess ())
+    {
+      credential_copies_child ();
+      return;
+    }
+  fixture_start (f, args);
+  key_file = g_build_filename (f->top, "apikey", NULL);
+  g_assert_true (g_file_set_contents_full (key_file, f->emu->api_key, -1, G_FILE_SET_CONTENTS_NONE,
+                                           0600, NULL));
+  g_setenv ("TKE_TEST_API_KEY_FILE", key_file, TRUE);
+  g_setenv ("TKE_TEST_ENDPOINT", f->emu->url, TRUE);
+  g_setenv ("TKE_TEST_CA_FILE", f->emu->ca_file, TRUE);
+  g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stdout ("*API key 0, token 0*");
+  fixture_stop (f);
+}
+
 void
 client_add_protocol_tests (void)
 {
@@ -296,4 +420,5 @@ client_add_protocol_tests (void)
   g_test_add_func ("/client/expired-token", test_expired_token);
   g_test_add_func ("/client/not-logged-in-and-tls", test_not_logged_in_and_tls);
   g_test_add_func ("/client/cancel", test_cancel);
+  g_test_add_func ("/client/credential-copies", test_credential_copies);
 }

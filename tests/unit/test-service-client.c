@@ -299,12 +299,12 @@ test_token_claims (void)
   g_strdelimit (payload, "+", '-');
   g_strdelimit (payload, "/", '_');
   token = g_strconcat ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", payload, ".c2ln", NULL);
-  g_assert_true (_tke_service_read_token_claims (token, &instance, &exp));
+  g_assert_true (_tke_service_read_token_claims (token, strlen (token), &instance, &exp));
   g_assert_cmpstr (instance, ==, "i-1");
   g_assert_cmpint (exp, ==, 1795530667);
 
   g_clear_pointer (&instance, g_free);
-  g_assert_false (_tke_service_read_token_claims ("not-a-jwt", &instance, &exp));
+  g_assert_false (_tke_service_read_token_claims ("not-a-jwt", 9, &instance, &exp));
   g_assert_null (instance);
 
   g_assert_cmpstr (tke_service_client_get_endpoint (client), ==, "https://127.0.0.1:1");
