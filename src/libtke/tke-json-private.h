@@ -18,6 +18,8 @@ G_BEGIN_DECLS
 const char *_tke_json_get_string (JsonObject *object, const char *member);
 /* The member's integer (not a double, not a boolean), or @default_value. */
 gint64 _tke_json_get_int (JsonObject *object, const char *member, gint64 default_value);
+/* The member's boolean, or @default_value. */
+gboolean _tke_json_get_bool (JsonObject *object, const char *member, gboolean default_value);
 /* The member's object, or NULL. */
 JsonObject *_tke_json_get_object (JsonObject *object, const char *member);
 /* The member's array, or NULL. */

@@ -36,6 +36,14 @@ _tke_json_get_int (JsonObject *object, const char *member, gint64 default_value)
   return node != NULL ? json_node_get_int (node) : default_value;
 }
 
+gboolean
+_tke_json_get_bool (JsonObject *object, const char *member, gboolean default_value)
+{
+  JsonNode *node = value_member (object, member, G_TYPE_BOOLEAN);
+
+  return node != NULL ? json_node_get_boolean (node) : default_value;
+}
+
 JsonObject *
 _tke_json_get_object (JsonObject *object, const char *member)
 {

@@ -10,6 +10,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "tke-error.h"
+#include "tke-json-private.h"
 #include "tke-service-client-private.h"
 
 /* ---- Parsing ----------------------------------------------------------- */
@@ -244,8 +245,8 @@ _tke_service_parse_rotation_status (JsonObject *object, GError **error)
   if (node != NULL && JSON_NODE_HOLDS_OBJECT (node))
     {
       JsonObject *err = json_node_get_object (node);
-      const char *message = json_object_get_string_member_with_default (err, "message", NULL);
-      const char *code = json_object_get_string_member_with_default (err, "code", NULL);
+      const char *message = _tke_json_get_string (err, "message");
+      const char *code = _tke_json_get_string (err, "code");
 
       tke_rotation_status_set_error_message (status, message ? message : code);
     }
@@ -266,10 +267,9 @@ _tke_service_parse_kms_key (JsonObject *object, GError **error)
   key->id = g_strdup (id);
   key->name = g_strdup (name);
   key->state = (int) CLAMP (state, G_MININT, G_MAXINT);
-  key->creation_date =
-      g_strdup (json_object_get_string_member_with_default (object, "creationDate", NULL));
-  key->extractable = json_object_get_boolean_member_with_default (object, "extractable", FALSE);
-  key->wkid = g_strdup (json_object_get_string_member_with_default (object, "wkid", NULL));
+  key->creation_date = g_strdup (_tke_json_get_string (object, "creationDate"));
+  key->extractable = _tke_json_get_bool (object, "extractable", FALSE);
+  key->wkid = g_strdup (_tke_json_get_string (object, "wkid"));
   return g_steal_pointer (&key);
 }
 
@@ -301,8 +301,8 @@ _tke_service_parse_key_collection (JsonObject *answer, guint64 *total, GError **
 
       *total = keys->len;
       if (meta != NULL && JSON_NODE_HOLDS_OBJECT (meta))
-        *total = (guint64) json_object_get_int_member_with_default (json_node_get_object (meta),
-                                                                    "totalCount", keys->len);
+        *total = (guint64) MAX (
+            _tke_json_get_int (json_node_get_object (meta), "totalCount", keys->len), 0);
     }
   return g_steal_pointer (&keys);
 }

@@ -542,8 +542,8 @@ _tke_service_set_error_from_response (GError **error, long http_status, JsonNode
           JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "error")))
         {
           err = json_object_get_object_member (object, "error");
-          code = json_object_get_string_member_with_default (err, "code", NULL);
-          message = json_object_get_string_member_with_default (err, "message", NULL);
+          code = _tke_json_get_string (err, "code");
+          message = _tke_json_get_string (err, "message");
         }
     }
 

@@ -436,6 +436,75 @@ test_cancelled_before_start (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* Issue 19 (fuzzing the service client's JSON): members of the wrong kind
+ * in an answer are refused or ignored, never a json-glib critical (fatal
+ * here). */
+static void
+test_hostile_answers (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  error = error_for (400, "{\"error\": {\"code\": [], \"message\": {\"a\": 1}}}");
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_SERVICE);
+  g_clear_error (&error);
+  error = error_for (409, "{\"error\": {\"code\": \"replay\", \"message\": [\"x\"]}}");
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_REPLAY);
+  g_clear_error (&error);
+
+  {
+    g_autoptr (JsonObject) object =
+        parse_object ("{\"id\": \"k\", \"name\": \"n\", \"state\": 1, \"creationDate\": [], "
+                      "\"extractable\": {}, \"wkid\": 7}");
+    g_autoptr (TkeKmsKey) key = _tke_service_parse_kms_key (object, &error);
+
+    g_assert_no_error (error);
+    g_assert_null (key->creation_date);
+    g_assert_false (key->extractable);
+    g_assert_null (key->wkid);
+  }
+  {
+    g_autoptr (JsonObject) object = parse_object (
+        "{\"state\": \"failed\", \"error\": {\"message\": [], \"code\": {}}, \"messages\": null}");
+    g_autoptr (TkeRotationStatus) status = _tke_service_parse_rotation_status (object, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (status);
+  }
+  {
+    g_autoptr (JsonObject) object =
+        parse_object ("{\"metadata\": {\"totalCount\": [5]}, \"resources\": []}");
+    g_autoptr (GPtrArray) keys = NULL;
+    guint64 total = 99;
+
+    keys = _tke_service_parse_key_collection (object, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (total, ==, 0);
+  }
+  {
+    g_autoptr (JsonObject) object =
+        parse_object ("{\"metadata\": {\"totalCount\": -4}, \"resources\": []}");
+    g_autoptr (GPtrArray) keys = NULL;
+    guint64 total = 99;
+
+    keys = _tke_service_parse_key_collection (object, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (total, ==, 0);
+  }
+  {
+    /* Claims of the wrong kind in a token. */
+    g_autofree char *payload =
+        g_base64_encode ((const guint8 *) "{\"instance\":[],\"exp\":{}}", 24);
+    g_autofree char *token = g_strconcat ("e30.", payload, ".c2ln", NULL);
+    g_autofree char *instance = NULL;
+    gint64 exp = -1;
+
+    g_strdelimit (token, "=", '\0');
+    g_assert_true (_tke_service_read_token_claims (token, strlen (token), &instance, &exp));
+    g_assert_null (instance);
+    g_assert_cmpint (exp, ==, 0);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -457,6 +526,7 @@ main (int argc, char **argv)
   g_test_add_func ("/service-client/parse-kms-key", test_parse_kms_key);
   g_test_add_func ("/service-client/error-mapping", test_error_mapping);
   g_test_add_func ("/service-client/token-claims", test_token_claims);
+  g_test_add_func ("/service-client/hostile-answers", test_hostile_answers);
   g_test_add_func ("/service-client/cancelled", test_cancelled_before_start);
   g_test_add_func ("/file-signer/sign", test_file_signer);
   g_test_add_func ("/credentials/file-backend", test_credentials);
