@@ -413,6 +413,38 @@ test_credential_copies (void)
   fixture_stop (f);
 }
 
+/* Issue 19: a .sigkey with a 300 kB enckey aborted tke (and the GUI): the
+ * decryption took the secure heap.  Now the file is refused, with exit
+ * status 1 and a message. */
+static void
+test_hostile_sigkey (void)
+{
+  const char *const args[] = { "--init", "imprint", NULL };
+  Fixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *path = NULL;
+  g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (NULL);
+  g_autoptr (TkeSecret) password = tke_secret_new_from_data ((const guint8 *) "pw-hostile", 10);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *huge = g_strnfill (600000, 'a');
+  g_autofree char *text = NULL;
+
+  fixture_start (f, args);
+  g_assert_cmpint (g_mkdir_with_parents (f->files, 0700), ==, 0);
+  path = g_build_filename (f->files, "1.sigkey", NULL);
+  g_assert_true (tke_signature_key_file_create (path, "Hostile", key, password,
+                                                TKE_KEY_FILE_KDF_SCRYPT, NULL));
+  g_assert_true (json_parser_load_from_file (parser, path, NULL));
+  json_object_set_string_member (json_node_get_object (json_parser_get_root (parser)), "enckey",
+                                 huge);
+  text = json_to_string (json_parser_get_root (parser), FALSE);
+  g_assert_true (g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  {
+    g_auto (Run) sel = tke (f, "pw-hostile\n", "sigkey-sel", "1", NULL);
+    assert_fails (sel, 1, "too large");
+  }
+  fixture_stop (f);
+}
+
 void
 client_add_protocol_tests (void)
 {
@@ -421,4 +453,5 @@ client_add_protocol_tests (void)
   g_test_add_func ("/client/not-logged-in-and-tls", test_not_logged_in_and_tls);
   g_test_add_func ("/client/cancel", test_cancel);
   g_test_add_func ("/client/credential-copies", test_credential_copies);
+  g_test_add_func ("/client/hostile-sigkey", test_hostile_sigkey);
 }
