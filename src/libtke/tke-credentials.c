@@ -75,6 +75,18 @@ set_keyring_error (GError **error, TkeCredentialKind kind, GError *cause)
                kind_name (kind), cause->message);
 }
 
+/**
+ * tke_credentials_store:
+ * @kind: what @secret is
+ * @endpoint: the service endpoint it belongs to
+ * @secret: the API key or token
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Stores @secret in the keyring (libsecret) for @endpoint, replacing what was there.
+ *
+ * Returns: %TRUE when stored
+ */
 gboolean
 tke_credentials_store (TkeCredentialKind kind,
                        const char *endpoint,
@@ -102,6 +114,17 @@ tke_credentials_store (TkeCredentialKind kind,
   return ok;
 }
 
+/**
+ * tke_credentials_lookup:
+ * @kind: the kind of credential
+ * @endpoint: the service endpoint
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Looks up the credential of @kind for @endpoint in the keyring (blocking).
+ *
+ * Returns: (transfer full) (nullable): the credential, or %NULL with no error when none is stored
+ */
 TkeSecret *
 tke_credentials_lookup (TkeCredentialKind kind,
                         const char *endpoint,
@@ -136,6 +159,17 @@ tke_credentials_lookup (TkeCredentialKind kind,
   return secret;
 }
 
+/**
+ * tke_credentials_clear:
+ * @kind: the kind of credential
+ * @endpoint: the service endpoint
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Removes the credential of @kind for @endpoint from the keyring.
+ *
+ * Returns: %TRUE unless the keyring failed
+ */
 gboolean
 tke_credentials_clear (TkeCredentialKind kind,
                        const char *endpoint,
@@ -183,6 +217,16 @@ lookup_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     g_task_return_pointer (task, secret, (GDestroyNotify) tke_secret_unref);
 }
 
+/**
+ * tke_credentials_lookup_async:
+ * @kind: the kind of credential
+ * @endpoint: the service endpoint
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the call completes
+ * @user_data: for @callback
+ *
+ * Looks up the credential of @kind for @endpoint in the keyring on a worker thread.
+ */
 void
 tke_credentials_lookup_async (TkeCredentialKind kind,
                               const char *endpoint,

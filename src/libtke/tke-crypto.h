@@ -28,6 +28,27 @@ G_BEGIN_DECLS
 #define TKE_GCM_NONCE_SIZE 12
 #define TKE_GCM_TAG_SIZE 16
 
+/**
+ * TKE_CRYPTO_MAX_SECRET_SIZE:
+ *
+ * The largest secret a decryption or an unwrap produces, checked before
+ * any secure memory is taken: a quarter of the 256 KiB secure heap, so
+ * that one hostile input cannot take the room the ceremony's keys need.
+ * Keys are 16 to 32 bytes, a P-521 private key in PEM under 400, and Key
+ * Protect's own limit for a data key is 7 680 bytes.
+ */
+#define TKE_CRYPTO_MAX_SECRET_SIZE (64 * 1024)
+
+/**
+ * TKE_CRYPTO_SCRYPT_MAX_COST:
+ *
+ * The largest N·r·p that tke_crypto_scrypt() accepts, so that a file
+ * cannot ask for gigabytes or minutes.  scrypt needs 128·N·r bytes and
+ * time in proportion to N·r·p; 2^21 is 256 MiB in one lane (about a
+ * second), 8 times the key files' own parameters (N 2^15, r 8, p 1).
+ */
+#define TKE_CRYPTO_SCRYPT_MAX_COST (G_GUINT64_CONSTANT (1) << 21)
+
 /* Hex and digests */
 TKE_AVAILABLE_IN_ALL
 char *tke_crypto_hex_encode (const guint8 *data, gsize size);

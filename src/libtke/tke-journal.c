@@ -24,7 +24,9 @@
 
 #include "tke-crypto-unit.h"
 #include "tke-error.h"
+#include "tke-journal-private.h"
 #include "tke-journal.h"
+#include "tke-json-private.h"
 
 struct _TkeJournal
 {
@@ -36,6 +38,12 @@ struct _TkeJournal
 
 G_DEFINE_FINAL_TYPE (TkeJournal, tke_journal, G_TYPE_OBJECT)
 
+/**
+ * tke_journal_record_copy:
+ * @record: a record
+ *
+ * Returns: (transfer full): a copy of @record
+ */
 TkeJournalRecord *
 tke_journal_record_copy (const TkeJournalRecord *record)
 {
@@ -54,6 +62,12 @@ tke_journal_record_copy (const TkeJournalRecord *record)
   return copy;
 }
 
+/**
+ * tke_journal_record_free:
+ * @record: (nullable): a record
+ *
+ * Frees @record.
+ */
 void
 tke_journal_record_free (TkeJournalRecord *record)
 {
@@ -123,6 +137,12 @@ tke_journal_new (const char *path)
   return self;
 }
 
+/**
+ * tke_journal_get_path:
+ * @self: a #TkeJournal
+ *
+ * Returns: (type filename): the journal file
+ */
 const char *
 tke_journal_get_path (TkeJournal *self)
 {
@@ -335,28 +355,44 @@ tke_journal_end (TkeJournal *self, const char *outcome, const char *detail, GErr
 static char *
 dup_member (JsonObject *object, const char *name)
 {
-  JsonNode *node = json_object_get_member (object, name);
+  return g_strdup (_tke_json_get_string (object, name));
+}
 
-  if (node == NULL || JSON_NODE_HOLDS_NULL (node) ||
-      json_node_get_value_type (node) != G_TYPE_STRING)
+/* Every element a string, or NULL: a line with anything else in "units"
+ * was not written by us and is skipped like a torn one. */
+static char **
+dup_units (JsonObject *object)
+{
+  JsonNode *node = json_object_get_member (object, "units");
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  JsonArray *units;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return g_strv_builder_end (builder);
+  if (!JSON_NODE_HOLDS_ARRAY (node))
     return NULL;
-  return g_strdup (json_node_get_string (node));
+  units = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (units); i++)
+    {
+      JsonNode *element = json_array_get_element (units, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (element) || json_node_get_value_type (element) != G_TYPE_STRING)
+        return NULL;
+      g_strv_builder_add (builder, json_node_get_string (element));
+    }
+  return g_strv_builder_end (builder);
 }
 
 static TkeJournalRecord *
-parse_line (const char *line)
+parse_line (const char *line, gsize length)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonNode) root = _tke_json_parse_bytes (line, length, NULL);
+  g_autoptr (TkeJournalRecord) record = NULL;
   JsonObject *object;
-  JsonArray *units;
-  TkeJournalRecord *record;
 
-  if (!json_parser_load_from_data (parser, line, -1, NULL) ||
-      !JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)))
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     return NULL;
-  object = json_node_get_object (json_parser_get_root (parser));
-  units = json_object_has_member (object, "units") ? json_object_get_array_member (object, "units")
-                                                   : NULL;
+  object = json_node_get_object (root);
   record = g_new0 (TkeJournalRecord, 1);
   record->ceremony = dup_member (object, "ceremony");
   record->kind = dup_member (object, "kind");
@@ -366,13 +402,33 @@ parse_line (const char *line)
   record->from_vp = dup_member (object, "from_mkvp");
   record->to_vp = dup_member (object, "to_mkvp");
   record->detail = dup_member (object, "detail");
-  record->time = json_object_get_int_member_with_default (object, "time", 0);
-  record->units = g_new0 (char *, (units != NULL ? json_array_get_length (units) : 0) + 1);
-  for (guint i = 0; units != NULL && i < json_array_get_length (units); i++)
-    record->units[i] = g_strdup (json_array_get_string_element (units, i));
-  if (record->ceremony == NULL || record->step == NULL || record->outcome == NULL)
-    g_clear_pointer (&record, tke_journal_record_free);
-  return record;
+  record->time = _tke_json_get_int (object, "time", 0);
+  record->units = dup_units (object);
+  if (record->ceremony == NULL || record->step == NULL || record->outcome == NULL ||
+      record->units == NULL)
+    return NULL;
+  return g_steal_pointer (&record);
+}
+
+GPtrArray *
+_tke_journal_parse_bytes (const char *data, gsize length)
+{
+  GPtrArray *records = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_journal_record_free);
+  const char *end = data + length;
+
+  g_return_val_if_fail (data != NULL || length == 0, records);
+
+  while (data != NULL && data < end)
+    {
+      const char *newline = memchr (data, '\n', end - data);
+      const char *line_end = newline != NULL ? newline : end;
+      TkeJournalRecord *record = line_end > data ? parse_line (data, line_end - data) : NULL;
+
+      if (record != NULL)
+        g_ptr_array_add (records, record);
+      data = line_end + 1;
+    }
+  return records;
 }
 
 /**
@@ -387,31 +443,21 @@ parse_line (const char *line)
 GPtrArray *
 tke_journal_read (TkeJournal *self, GError **error)
 {
-  g_autoptr (GPtrArray) records =
-      g_ptr_array_new_with_free_func ((GDestroyNotify) tke_journal_record_free);
   g_autoptr (GError) local_error = NULL;
   g_autofree char *text = NULL;
-  g_auto (GStrv) lines = NULL;
+  gsize length = 0;
 
   g_return_val_if_fail (TKE_IS_JOURNAL (self), NULL);
 
-  if (!g_file_get_contents (self->path, &text, NULL, &local_error))
+  if (!g_file_get_contents (self->path, &text, &length, &local_error))
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        return g_steal_pointer (&records);
+        return g_ptr_array_new_with_free_func ((GDestroyNotify) tke_journal_record_free);
       g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The ceremony journal cannot be read: %s"),
                    local_error->message);
       return NULL;
     }
-  lines = g_strsplit (text, "\n", -1);
-  for (guint i = 0; lines[i] != NULL; i++)
-    {
-      TkeJournalRecord *record = *lines[i] != '\0' ? parse_line (lines[i]) : NULL;
-
-      if (record != NULL)
-        g_ptr_array_add (records, record);
-    }
-  return g_steal_pointer (&records);
+  return _tke_journal_parse_bytes (text, length);
 }
 
 /**

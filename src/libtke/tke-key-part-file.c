@@ -25,10 +25,13 @@
 #include <json-glib/json-glib.h>
 #include <openssl/crypto.h>
 
+#include "tke-crypto-private.h"
 #include "tke-crypto.h"
 #include "tke-error.h"
-#include "tke-worker-private.h"
+#include "tke-json-private.h"
+#include "tke-key-part-file-private.h"
 #include "tke-key-part-file.h"
+#include "tke-worker-private.h"
 #include "tke-key-part-source.h"
 #include "tke-types.h"
 
@@ -40,6 +43,8 @@
 #define SCRYPT_N 32768
 #define SCRYPT_R 8
 #define SCRYPT_P 1
+/* A key part file of ours is under 1 KiB. */
+#define MAX_FILE_SIZE (16 * 1024)
 
 struct _TkeKeyPartFile
 {
@@ -254,7 +259,7 @@ damaged (GError **error, const char *path, const char *what)
 static GBytes *
 read_hex (JsonObject *object, const char *member, gsize size, const char *path, GError **error)
 {
-  const char *hex = json_object_get_string_member_with_default (object, member, NULL);
+  const char *hex = _tke_json_get_string (object, member);
   g_autoptr (GBytes) bytes = NULL;
 
   if (hex == NULL || (bytes = tke_crypto_hex_decode (hex, NULL)) == NULL ||
@@ -271,20 +276,20 @@ read_hex (JsonObject *object, const char *member, gsize size, const char *path, 
 static gboolean
 parse_kdf (TkeKeyPartFile *self, JsonObject *root, GError **error)
 {
-  JsonNode *node = json_object_get_member (root, "kdf");
-  JsonObject *kdf;
+  JsonObject *kdf = _tke_json_get_object (root, "kdf");
   gint64 n, r, p;
 
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+  if (kdf == NULL)
     return damaged (error, self->path, _ ("“kdf” is missing"));
-  kdf = json_node_get_object (node);
-  if (g_strcmp0 (json_object_get_string_member_with_default (kdf, "name", NULL), "scrypt") != 0)
+  if (g_strcmp0 (_tke_json_get_string (kdf, "name"), "scrypt") != 0)
     return damaged (error, self->path, _ ("the KDF is not scrypt"));
-  n = json_object_get_int_member_with_default (kdf, "N", 0);
-  r = json_object_get_int_member_with_default (kdf, "r", 0);
-  p = json_object_get_int_member_with_default (kdf, "p", 0);
-  /* Bounds that keep a hostile file from asking for gigabytes or hours. */
-  if (n < 1024 || n > (1 << 20) || (n & (n - 1)) != 0 || r < 1 || r > 32 || p < 1 || p > 16)
+  n = _tke_json_get_int (kdf, "N", 0);
+  r = _tke_json_get_int (kdf, "r", 0);
+  p = _tke_json_get_int (kdf, "p", 0);
+  /* One bound on N·r·p (memory and time together), not one per value:
+   * N 2^20 with r 15 passed bounds of 2^20 and 32 and cost 1.9 GiB. */
+  if (n < 1024 || r < 1 || p < 1 ||
+      !_tke_crypto_scrypt_cost_ok ((guint64) n, (guint64) r, (guint64) p))
     return damaged (error, self->path, _ ("the scrypt parameters are out of range"));
   self->n = (guint64) n;
   self->r = (guint32) r;
@@ -296,14 +301,11 @@ parse_kdf (TkeKeyPartFile *self, JsonObject *root, GError **error)
 static gboolean
 parse_cipher (TkeKeyPartFile *self, JsonObject *root, GError **error)
 {
-  JsonNode *node = json_object_get_member (root, "cipher");
-  JsonObject *cipher;
+  JsonObject *cipher = _tke_json_get_object (root, "cipher");
 
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+  if (cipher == NULL)
     return damaged (error, self->path, _ ("“cipher” is missing"));
-  cipher = json_node_get_object (node);
-  if (g_strcmp0 (json_object_get_string_member_with_default (cipher, "name", NULL),
-                 "aes-256-gcm") != 0)
+  if (g_strcmp0 (_tke_json_get_string (cipher, "name"), "aes-256-gcm") != 0)
     return damaged (error, self->path, _ ("the cipher is not AES-256-GCM"));
   self->nonce = read_hex (cipher, "nonce", TKE_GCM_NONCE_SIZE, self->path, error);
   if (self->nonce == NULL)
@@ -311,6 +313,49 @@ parse_cipher (TkeKeyPartFile *self, JsonObject *root, GError **error)
   self->ciphertext =
       read_hex (cipher, "ciphertext", TKE_MASTER_KEY_SIZE + TKE_GCM_TAG_SIZE, self->path, error);
   return self->ciphertext != NULL;
+}
+
+TkeKeyPartFile *
+_tke_key_part_file_parse_bytes (const char *path, const char *data, gsize length, GError **error)
+{
+  g_autoptr (TkeKeyPartFile) self = NULL;
+  g_autoptr (JsonNode) root_node = NULL;
+  JsonObject *root;
+  const char *description, *vp;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+
+  if (length > MAX_FILE_SIZE)
+    return damaged (error, path, _ ("it is too large")), NULL;
+  root_node = _tke_json_parse_bytes (data, length, NULL);
+  if (root_node == NULL)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+                   _ ("“%s” is not a valid key part file: it is not JSON."), path);
+      return NULL;
+    }
+
+  self = g_object_new (TKE_TYPE_KEY_PART_FILE, NULL);
+  self->path = g_strdup (path);
+  if (!JSON_NODE_HOLDS_OBJECT (root_node))
+    return damaged (error, path, _ ("it is not a JSON object")), NULL;
+  root = json_node_get_object (root_node);
+  if (g_strcmp0 (_tke_json_get_string (root, "format"), FORMAT_NAME) != 0 ||
+      _tke_json_get_int (root, "version", 0) != 1)
+    return damaged (error, path, _ ("unknown format or version")), NULL;
+  description = _tke_json_get_string (root, "description");
+  vp = _tke_json_get_string (root, "vp");
+  if (!description_is_valid (description, NULL))
+    return damaged (error, path, _ ("the description is missing or invalid")), NULL;
+  if (vp == NULL || strlen (vp) != 64 || !tke_vp_is_valid (vp))
+    return damaged (error, path, _ ("the verification pattern is missing or invalid")), NULL;
+  self->description = g_strdup (description);
+  self->vp = g_ascii_strdown (vp, -1);
+  if (!parse_kdf (self, root, error) || !parse_cipher (self, root, error) ||
+      (self->check = read_hex (root, "check", CHECK_SIZE, path, error)) == NULL)
+    return NULL;
+  return g_steal_pointer (&self);
 }
 
 /**
@@ -324,53 +369,32 @@ parse_cipher (TkeKeyPartFile *self, JsonObject *root, GError **error)
 TkeKeyPartFile *
 tke_key_part_file_load (const char *path, GError **error)
 {
-  g_autoptr (TkeKeyPartFile) self = NULL;
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GError) local_error = NULL;
-  JsonNode *root_node;
-  JsonObject *root;
-  const char *description, *vp;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  if (!json_parser_load_from_mapped_file (parser, path, &local_error))
+  file = g_mapped_file_new (path, FALSE, &local_error);
+  if (file == NULL)
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _ ("There is no key part file “%s”."),
                      path);
-      else if (local_error->domain == G_FILE_ERROR)
+      else
         g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("“%s” cannot be read: %s"), path,
                      local_error->message);
-      else
-        g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
-                     _ ("“%s” is not a valid key part file: it is not JSON."), path);
       return NULL;
     }
-
-  self = g_object_new (TKE_TYPE_KEY_PART_FILE, NULL);
-  self->path = g_strdup (path);
-  root_node = json_parser_get_root (parser);
-  if (root_node == NULL || !JSON_NODE_HOLDS_OBJECT (root_node))
-    return damaged (error, path, _ ("it is not a JSON object")), NULL;
-  root = json_node_get_object (root_node);
-  if (g_strcmp0 (json_object_get_string_member_with_default (root, "format", NULL), FORMAT_NAME) !=
-          0 ||
-      json_object_get_int_member_with_default (root, "version", 0) != 1)
-    return damaged (error, path, _ ("unknown format or version")), NULL;
-  description = json_object_get_string_member_with_default (root, "description", NULL);
-  vp = json_object_get_string_member_with_default (root, "vp", NULL);
-  if (!description_is_valid (description, NULL))
-    return damaged (error, path, _ ("the description is missing or invalid")), NULL;
-  if (vp == NULL || strlen (vp) != 64 || !tke_vp_is_valid (vp))
-    return damaged (error, path, _ ("the verification pattern is missing or invalid")), NULL;
-  self->description = g_strdup (description);
-  self->vp = g_ascii_strdown (vp, -1);
-  if (!parse_kdf (self, root, error) || !parse_cipher (self, root, error) ||
-      (self->check = read_hex (root, "check", CHECK_SIZE, path, error)) == NULL)
-    return NULL;
-  return g_steal_pointer (&self);
+  return _tke_key_part_file_parse_bytes (path, g_mapped_file_get_contents (file),
+                                         g_mapped_file_get_length (file), error);
 }
 
+/**
+ * tke_key_part_file_get_path:
+ * @self: a #TkeKeyPartFile
+ *
+ * Returns: (type filename): the file the key part was loaded from
+ */
 const char *
 tke_key_part_file_get_path (TkeKeyPartFile *self)
 {
@@ -378,6 +402,12 @@ tke_key_part_file_get_path (TkeKeyPartFile *self)
   return self->path;
 }
 
+/**
+ * tke_key_part_file_get_description:
+ * @self: a #TkeKeyPartFile
+ *
+ * Returns: the description the key part's owner gave it
+ */
 const char *
 tke_key_part_file_get_description (TkeKeyPartFile *self)
 {
@@ -385,6 +415,12 @@ tke_key_part_file_get_description (TkeKeyPartFile *self)
   return self->description;
 }
 
+/**
+ * tke_key_part_file_get_vp:
+ * @self: a #TkeKeyPartFile
+ *
+ * Returns: the verification pattern of the key part, in hexadecimal
+ */
 const char *
 tke_key_part_file_get_vp (TkeKeyPartFile *self)
 {
@@ -457,6 +493,17 @@ tke_key_part_file_unlock (TkeKeyPartFile *self, const TkeSecret *password, GErro
   return decrypt_part (self, file_key, error);
 }
 
+/**
+ * tke_key_part_file_set_password:
+ * @self: a #TkeKeyPartFile
+ * @password: the file's password
+ * @error: return location for a #GError
+ *
+ * Checks @password against the file and keeps the derived file key, so
+ * that loading the part as a #TkeKeyPartSource asks for nothing more.
+ *
+ * Returns: %TRUE when @password opens the file
+ */
 gboolean
 tke_key_part_file_set_password (TkeKeyPartFile *self, const TkeSecret *password, GError **error)
 {

@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
@@ -53,9 +55,32 @@ tke_secret_free (TkeSecret *self)
   OPENSSL_secure_clear_free (self->data, self->size);
 }
 
+static TkeSecret *
+secret_alloc (gsize size)
+{
+  TkeSecret *self;
+  guint8 *data;
+
+  ensure_secure_heap ();
+
+  /* A secret larger than the whole heap could never be secure. */
+  data = size <= SECURE_HEAP_SIZE ? OPENSSL_secure_zalloc (size) : NULL;
+  if (data == NULL)
+    return NULL;
+  self = g_atomic_rc_box_new0 (TkeSecret);
+  self->data = data;
+  self->size = size;
+  return self;
+}
+
 /**
  * tke_secret_new:
  * @size: the number of bytes, at least 1
+ *
+ * For sizes the program chooses (a key, a PIN buffer).  When the secure
+ * heap is full the bytes go to ordinary memory, still cleansed on free
+ * (tke_secret_is_secure() tells); a size that comes from input belongs
+ * to tke_secret_try_new(), which refuses instead.
  *
  * Returns: (transfer full): a zero-filled secret of @size bytes
  */
@@ -66,14 +91,47 @@ tke_secret_new (gsize size)
 
   g_return_val_if_fail (size > 0, NULL);
 
-  ensure_secure_heap ();
-
+  self = secret_alloc (size);
+  if (self != NULL)
+    return self;
+  g_message ("The secure heap has no room for %" G_GSIZE_FORMAT " bytes; using ordinary memory",
+             size);
   self = g_atomic_rc_box_new0 (TkeSecret);
-  self->data = OPENSSL_secure_zalloc (size);
+  self->data = OPENSSL_zalloc (size);
   if (self->data == NULL)
-    g_error ("Out of secure memory allocating %" G_GSIZE_FORMAT " bytes", size);
+    g_error ("Out of memory allocating %" G_GSIZE_FORMAT " bytes", size);
   self->size = size;
+  return self;
+}
 
+/**
+ * tke_secret_try_new:
+ * @size: the number of bytes
+ * @error: return location for a #GError
+ *
+ * Like tke_secret_new(), but fails with %TKE_ERROR_CRYPTO when the secure
+ * heap has no room for @size bytes, instead of falling back: for sizes
+ * that come from input (a file, a request, an answer).
+ *
+ * Returns: (transfer full) (nullable): a zero-filled secret of @size bytes
+ *   in the secure heap, or %NULL
+ */
+TkeSecret *
+tke_secret_try_new (gsize size, GError **error)
+{
+  TkeSecret *self;
+
+  if (size == 0)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _ ("A secret of no bytes was asked for."));
+      return NULL;
+    }
+  self = secret_alloc (size);
+  if (self == NULL)
+    g_set_error (error, TKE_ERROR, TKE_ERROR_CRYPTO,
+                 _ ("There is no room for %lu bytes of key material in the secure memory."),
+                 (unsigned long) size);
   return self;
 }
 
@@ -100,6 +158,29 @@ tke_secret_new_from_data (const guint8 *data, gsize size)
 }
 
 /**
+ * tke_secret_try_new_from_data:
+ * @data: (array length=size): bytes to copy into secure memory
+ * @size: the number of bytes
+ * @error: return location for a #GError
+ *
+ * Like tke_secret_new_from_data(), but fails as tke_secret_try_new() does.
+ *
+ * Returns: (transfer full) (nullable): a new secret holding a copy of @data
+ */
+TkeSecret *
+tke_secret_try_new_from_data (const guint8 *data, gsize size, GError **error)
+{
+  TkeSecret *self;
+
+  g_return_val_if_fail (data != NULL || size == 0, NULL);
+
+  self = tke_secret_try_new (size, error);
+  if (self != NULL)
+    memcpy (self->data, data, size);
+  return self;
+}
+
+/**
  * tke_secret_new_random:
  * @size: the number of bytes
  * @error: return location for a #GError
@@ -109,8 +190,10 @@ tke_secret_new_from_data (const guint8 *data, gsize size)
 TkeSecret *
 tke_secret_new_random (gsize size, GError **error)
 {
-  g_autoptr (TkeSecret) self = tke_secret_new (size);
+  g_autoptr (TkeSecret) self = tke_secret_try_new (size, error);
 
+  if (self == NULL)
+    return NULL;
   if (RAND_priv_bytes (self->data, (int) size) != 1)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_CRYPTO,
@@ -121,6 +204,12 @@ tke_secret_new_random (gsize size, GError **error)
   return g_steal_pointer (&self);
 }
 
+/**
+ * tke_secret_ref:
+ * @self: a #TkeSecret
+ *
+ * Returns: (transfer full): @self
+ */
 TkeSecret *
 tke_secret_ref (TkeSecret *self)
 {
@@ -129,6 +218,12 @@ tke_secret_ref (TkeSecret *self)
   return g_atomic_rc_box_acquire (self);
 }
 
+/**
+ * tke_secret_unref:
+ * @self: (transfer full): a #TkeSecret
+ *
+ * Drops a reference; the last one cleanses the bytes and frees them.
+ */
 void
 tke_secret_unref (TkeSecret *self)
 {
@@ -167,6 +262,12 @@ tke_secret_get_mutable_data (TkeSecret *self)
   return self->data;
 }
 
+/**
+ * tke_secret_get_size:
+ * @self: a #TkeSecret
+ *
+ * Returns: the number of bytes of @self
+ */
 gsize
 tke_secret_get_size (const TkeSecret *self)
 {

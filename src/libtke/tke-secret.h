@@ -26,6 +26,10 @@ TkeSecret *tke_secret_new (gsize size);
 TKE_AVAILABLE_IN_ALL
 TkeSecret *tke_secret_new_from_data (const guint8 *data, gsize size);
 TKE_AVAILABLE_IN_ALL
+TkeSecret *tke_secret_try_new (gsize size, GError **error);
+TKE_AVAILABLE_IN_ALL
+TkeSecret *tke_secret_try_new_from_data (const guint8 *data, gsize size, GError **error);
+TKE_AVAILABLE_IN_ALL
 TkeSecret *tke_secret_new_random (gsize size, GError **error);
 TKE_AVAILABLE_IN_ALL
 TkeSecret *tke_secret_ref (TkeSecret *self);

@@ -23,8 +23,11 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
+#include "tke-crypto-private.h"
 #include "tke-crypto.h"
 #include "tke-error.h"
+#include "tke-json-private.h"
+#include "tke-signature-key-file-private.h"
 #include "tke-signature-key-file.h"
 
 #define KEY_TYPE_P521 "p521ec"
@@ -33,6 +36,12 @@
 #define SCRYPT_N 32768
 #define SCRYPT_R 8
 #define SCRYPT_P 1
+/* A P-521 private key in PEM is about 384 bytes, so its encryption is
+ * about 412; this leaves room for any PEM variant and refuses a file that
+ * would make the decryption take a large piece of the secure heap. */
+#define MAX_ENCKEY_SIZE 4096
+/* Hex doubles the members: a file of ours is under 1.2 KiB. */
+#define MAX_FILE_SIZE (16 * 1024)
 
 struct _TkeSignatureKeyFile
 {
@@ -201,7 +210,7 @@ invalid_file (GError **error, const char *path, const char *why)
 static GBytes *
 hex_member (JsonObject *object, const char *name, gsize expected_size)
 {
-  const char *text = json_object_get_string_member_with_default (object, name, NULL);
+  const char *text = _tke_json_get_string (object, name);
   g_autoptr (GBytes) bytes = NULL;
 
   if (text == NULL || (bytes = tke_crypto_hex_decode (text, NULL)) == NULL)
@@ -223,16 +232,17 @@ parse_kdf (TkeSignatureKeyFile *self, JsonObject *object, GError **error)
       return TRUE;
     }
 
-  kdf = json_object_get_object_member (object, "kdf");
-  if (kdf == NULL ||
-      g_strcmp0 (json_object_get_string_member_with_default (kdf, "name", ""), "scrypt") != 0)
+  kdf = _tke_json_get_object (object, "kdf");
+  if (kdf == NULL || g_strcmp0 (_tke_json_get_string (kdf, "name"), "scrypt") != 0)
     return invalid_file (error, self->path, _ ("its key derivation is unknown"));
 
-  n = json_object_get_int_member_with_default (kdf, "N", 0);
-  r = json_object_get_int_member_with_default (kdf, "r", 0);
-  p = json_object_get_int_member_with_default (kdf, "p", 0);
-  /* Bounds keep a hostile file from asking for gigabytes or hours. */
-  if (n < 1024 || n > (1 << 20) || (n & (n - 1)) != 0 || r < 1 || r > 32 || p < 1 || p > 16)
+  n = _tke_json_get_int (kdf, "N", 0);
+  r = _tke_json_get_int (kdf, "r", 0);
+  p = _tke_json_get_int (kdf, "p", 0);
+  /* One bound on N·r·p (memory and time together), not one per value:
+   * N 2^20 with r 15 passed bounds of 2^20 and 32 and cost 1.9 GiB. */
+  if (n < 1024 || r < 1 || p < 1 ||
+      !_tke_crypto_scrypt_cost_ok ((guint64) n, (guint64) r, (guint64) p))
     return invalid_file (error, self->path, _ ("its scrypt parameters are out of range"));
 
   self->kdf = TKE_KEY_FILE_KDF_SCRYPT;
@@ -250,22 +260,48 @@ parse_file (TkeSignatureKeyFile *self, JsonNode *root, GError **error)
 
   if (object == NULL)
     return invalid_file (error, self->path, _ ("it is not a JSON object"));
-  if (g_strcmp0 (json_object_get_string_member_with_default (object, "keyType", ""),
-                 KEY_TYPE_P521) != 0)
+  if (g_strcmp0 (_tke_json_get_string (object, "keyType"), KEY_TYPE_P521) != 0)
     return invalid_file (error, self->path, _ ("only P-521 keys (keyType “p521ec”) are supported"));
 
-  ski = json_object_get_string_member_with_default (object, "ski", NULL);
+  ski = _tke_json_get_string (object, "ski");
   if (ski == NULL || strlen (ski) != 64 ||
       (self->salt = hex_member (object, "seaSalt", SALT_SIZE)) == NULL ||
       (self->enckey = hex_member (object, "enckey", 0)) == NULL ||
       g_bytes_get_size (self->enckey) <= TKE_GCM_NONCE_SIZE + TKE_GCM_TAG_SIZE)
     return invalid_file (error, self->path, _ ("a member is missing or malformed"));
+  if (g_bytes_get_size (self->enckey) > MAX_ENCKEY_SIZE)
+    return invalid_file (error, self->path, _ ("its encrypted key is too large"));
 
   self->ski = g_ascii_strdown (ski, -1);
-  self->admin_name =
-      g_strdup (json_object_get_string_member_with_default (object, "adminName", NULL));
+  self->admin_name = g_strdup (_tke_json_get_string (object, "adminName"));
 
   return parse_kdf (self, object, error);
+}
+
+TkeSignatureKeyFile *
+_tke_signature_key_file_parse_bytes (const char *path,
+                                     const char *data,
+                                     gsize length,
+                                     GError **error)
+{
+  g_autoptr (TkeSignatureKeyFile) self = NULL;
+  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+
+  if (length > MAX_FILE_SIZE)
+    return invalid_file (error, path, _ ("it is too large")), NULL;
+  root = _tke_json_parse_bytes (data, length, &local_error);
+  if (root == NULL)
+    return invalid_file (error, path, local_error->message), NULL;
+
+  self = g_object_new (TKE_TYPE_SIGNATURE_KEY_FILE, NULL);
+  self->path = g_strdup (path);
+  if (!parse_file (self, root, error))
+    return NULL;
+  return g_steal_pointer (&self);
 }
 
 /**
@@ -280,16 +316,13 @@ parse_file (TkeSignatureKeyFile *self, JsonNode *root, GError **error)
 TkeSignatureKeyFile *
 tke_signature_key_file_load (const char *path, GError **error)
 {
-  g_autoptr (TkeSignatureKeyFile) self = NULL;
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GMappedFile) file = NULL;
   g_autoptr (GError) local_error = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
 
-  self = g_object_new (TKE_TYPE_SIGNATURE_KEY_FILE, NULL);
-  self->path = g_strdup (path);
-
-  if (!json_parser_load_from_file (parser, path, &local_error))
+  file = g_mapped_file_new (path, FALSE, &local_error);
+  if (file == NULL)
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _ ("The file “%s” does not exist."),
@@ -298,13 +331,16 @@ tke_signature_key_file_load (const char *path, GError **error)
         invalid_file (error, path, local_error->message);
       return NULL;
     }
-
-  if (!parse_file (self, json_parser_get_root (parser), error))
-    return NULL;
-
-  return g_steal_pointer (&self);
+  return _tke_signature_key_file_parse_bytes (path, g_mapped_file_get_contents (file),
+                                              g_mapped_file_get_length (file), error);
 }
 
+/**
+ * tke_signature_key_file_get_path:
+ * @self: a #TkeSignatureKeyFile
+ *
+ * Returns: (type filename): the file the key was loaded from
+ */
 const char *
 tke_signature_key_file_get_path (TkeSignatureKeyFile *self)
 {
@@ -326,6 +362,12 @@ tke_signature_key_file_get_admin_name (TkeSignatureKeyFile *self)
   return self->admin_name;
 }
 
+/**
+ * tke_signature_key_file_get_ski:
+ * @self: a #TkeSignatureKeyFile
+ *
+ * Returns: the subject key identifier of the key, in hexadecimal
+ */
 const char *
 tke_signature_key_file_get_ski (TkeSignatureKeyFile *self)
 {
@@ -333,6 +375,12 @@ tke_signature_key_file_get_ski (TkeSignatureKeyFile *self)
   return self->ski;
 }
 
+/**
+ * tke_signature_key_file_get_kdf:
+ * @self: a #TkeSignatureKeyFile
+ *
+ * Returns: the key derivation that protects the private key
+ */
 TkeKeyFileKdf
 tke_signature_key_file_get_kdf (TkeSignatureKeyFile *self)
 {

@@ -583,6 +583,113 @@ test_seal_open (void)
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
 }
 
+/* Issue 19: tke_secret_new() called g_error() when the 256 KiB secure heap
+ * was full; input-sized allocations now fail with a GError instead. */
+static void
+test_secret_fallible (void)
+{
+  g_autoptr (GPtrArray) hold = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_secret_unref);
+  g_autoptr (TkeSecret) probe = tke_secret_new (32);
+  g_autoptr (TkeSecret) key = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) fallback = NULL;
+  g_autoptr (TkeSecret) plain = NULL;
+  g_autoptr (GError) error = NULL;
+  guint8 nonce[TKE_GCM_NONCE_SIZE] = { 0 };
+  guint8 ciphertext[64] = { 0 };
+  TkeSecret *secret;
+
+  /* Larger than the whole secure heap: refused whether or not it exists. */
+  g_assert_null (tke_secret_try_new (256 * 1024 + 1, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_CRYPTO);
+  g_clear_error (&error);
+  g_assert_null (tke_secret_try_new (0, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  if (!tke_secret_is_secure (probe))
+    {
+      g_test_skip ("no secure heap here (RLIMIT_MEMLOCK?)");
+      return;
+    }
+  /* Fill the heap, then ask for more. */
+  for (gsize size = 8 * 1024; size >= 16; size /= 8)
+    {
+      for (guint i = 0; i < 20000 && (secret = tke_secret_try_new (size, &error)) != NULL; i++)
+        g_ptr_array_add (hold, secret);
+      g_assert_error (error, TKE_ERROR, TKE_ERROR_CRYPTO);
+      g_clear_error (&error);
+    }
+
+  /* A decryption now fails cleanly, and a fixed-size secret falls back. */
+  plain = tke_crypto_aes_gcm_decrypt (key, nonce, NULL, 0, ciphertext, sizeof ciphertext, &error);
+  g_assert_null (plain);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_CRYPTO);
+  fallback = tke_secret_new (32);
+  g_assert_nonnull (fallback);
+  g_assert_false (tke_secret_is_secure (fallback));
+}
+
+/* Issue 19: decrypt and unwrap took the input's size in secure memory
+ * before any check (a 400 kB KMS unwrap aborted the emulator). */
+static void
+test_large_inputs (void)
+{
+  g_autoptr (TkeSecret) key = tke_secret_new_random (32, NULL);
+  guint8 nonce[TKE_GCM_NONCE_SIZE] = { 0 };
+  gsize size = 400 * 1024;
+  g_autofree guint8 *big = g_malloc0 (size);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSecret) out = NULL;
+
+  out = tke_crypto_aes_gcm_decrypt (key, nonce, NULL, 0, big, size, &error);
+  g_assert_null (out);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+  out = tke_crypto_kwp_unwrap (key, big, size, &error);
+  g_assert_null (out);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  /* The largest accepted size still decrypts to an integrity error. */
+  out = tke_crypto_aes_gcm_decrypt (key, nonce, NULL, 0, big,
+                                    TKE_CRYPTO_MAX_SECRET_SIZE + TKE_GCM_TAG_SIZE, &error);
+  g_assert_null (out);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
+}
+
+/* Issue 19: scrypt's parameters were bounded one by one (N 2^20 with r 15
+ * cost 1.9 GiB and 10 s; p multiplied the time). */
+static void
+test_scrypt_cost (void)
+{
+  g_autoptr (TkeSecret) password = secret_from_string ("password");
+  static const struct
+  {
+    guint64 n;
+    guint32 r, p;
+  } refused[] = {
+    { G_GUINT64_CONSTANT (1) << 20, 15, 1 },
+    { 32768, 8, 16 },
+    { G_GUINT64_CONSTANT (1) << 22, 1, 1 },
+    { 32768, G_MAXUINT32, G_MAXUINT32 },
+    { 1000, 8, 1 },
+  };
+  gint64 started = g_get_monotonic_time ();
+
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (TkeSecret) key =
+          tke_crypto_scrypt (password, (const guint8 *) "salt", 4, refused[i].n, refused[i].r,
+                             refused[i].p, 32, &error);
+
+      g_assert_null (key);
+      g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
+    }
+  /* Refused before any work. */
+  g_assert_cmpint (g_get_monotonic_time () - started, <, G_USEC_PER_SEC / 2);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -606,6 +713,9 @@ main (int argc, char **argv)
   g_test_add_func ("/crypto/ecdsa/pem-roundtrip", test_ecdsa_pem_roundtrip);
   g_test_add_func ("/crypto/ecdsa/point-not-on-curve", test_point_not_on_curve);
   g_test_add_func ("/crypto/seal/open", test_seal_open);
+  g_test_add_func ("/crypto/secret/fallible", test_secret_fallible);
+  g_test_add_func ("/crypto/large-inputs", test_large_inputs);
+  g_test_add_func ("/crypto/scrypt/cost", test_scrypt_cost);
 
   return g_test_run ();
 }

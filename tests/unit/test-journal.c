@@ -8,6 +8,8 @@
 #include <glib/gstdio.h>
 #include <tke.h>
 
+#include "tke-journal-private.h"
+
 #define OLD_VP "1111111111111111111111111111111111111111111111111111111111111111"
 #define NEW_VP "2222222222222222222222222222222222222222222222222222222222222222"
 
@@ -198,6 +200,58 @@ test_unwritable (Fixture *f, gconstpointer data)
   g_unlink (blocker);
 }
 
+/* Issue 19: "units": [null, "x"] leaked "x" (and read as no units), and
+ * "units": "x" or "time": [] raised json-glib criticals (fatal here).
+ * Such lines were not written by us: they are skipped like torn ones. */
+static void
+test_hostile_lines (Fixture *f, gconstpointer data)
+{
+  static const char *const lines[] = {
+    "{\"ceremony\": \"c1\", \"step\": \"s\", \"outcome\": \"ok\", \"units\": [null, \"x\"]}",
+    "{\"ceremony\": \"c2\", \"step\": \"s\", \"outcome\": \"ok\", \"units\": \"x\"}",
+    "{\"ceremony\": \"c3\", \"step\": \"s\", \"outcome\": \"ok\", \"units\": [1, {}]}",
+    "{\"ceremony\": [], \"step\": {}, \"outcome\": 1, \"time\": []}",
+    "{\"ceremony\": \"c4\", \"step\": \"s\", \"outcome\": \"ok\", \"time\": [], \"units\": "
+    "[\"2\"]}",
+  };
+  g_autofree char *deep = g_strnfill (100000, '[');
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (TkeJournal) journal = tke_journal_new (f->path);
+  g_autoptr (GPtrArray) records = NULL;
+  g_autoptr (GError) error = NULL;
+  TkeJournalRecord *record;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (lines); i++)
+    g_string_append_printf (text, "%s\n", lines[i]);
+  g_string_append_printf (text, "%s\n", deep);
+  g_assert_true (tke_journal_begin (journal, "rotate", "inst", f->units, OLD_VP, NEW_VP, NULL));
+  {
+    g_autofree char *written = NULL;
+
+    g_assert_true (g_file_get_contents (f->path, &written, NULL, NULL));
+    g_string_append (text, written);
+  }
+  g_assert_true (g_file_set_contents (f->path, text->str, (gssize) text->len, NULL));
+
+  records = tke_journal_read (journal, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (records->len, ==, 2);
+  record = records->pdata[0];
+  g_assert_cmpstr (record->ceremony, ==, "c4");
+  g_assert_cmpint (record->time, ==, 0);
+  g_assert_cmpuint (g_strv_length (record->units), ==, 1);
+  record = records->pdata[1];
+  g_assert_cmpuint (g_strv_length (record->units), ==, 3);
+
+  /* The parser on bytes, for the fuzz target: not NUL-terminated. */
+  g_clear_pointer (&records, g_ptr_array_unref);
+  records = _tke_journal_parse_bytes (text->str, strlen (lines[0]) - 1);
+  g_assert_cmpuint (records->len, ==, 0);
+  g_clear_pointer (&records, g_ptr_array_unref);
+  records = _tke_journal_parse_bytes (NULL, 0);
+  g_assert_cmpuint (records->len, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -207,5 +261,6 @@ main (int argc, char **argv)
   g_test_add ("/journal/interrupted", Fixture, NULL, setup, test_interrupted, teardown);
   g_test_add ("/journal/torn-write", Fixture, NULL, setup, test_torn_write, teardown);
   g_test_add ("/journal/unwritable", Fixture, NULL, setup, test_unwritable, teardown);
+  g_test_add ("/journal/hostile-lines", Fixture, NULL, setup, test_hostile_lines, teardown);
   return g_test_run ();
 }

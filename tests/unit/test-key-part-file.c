@@ -10,6 +10,8 @@
 
 #include <tke.h>
 
+#include "tke-key-part-file-private.h"
+
 typedef struct
 {
   char *dir;
@@ -266,6 +268,86 @@ test_seal (Fixture *fixture, gconstpointer data)
   g_assert_true (tke_secret_equal (opened, fixture->part));
 }
 
+/* Sets "kdf" (or another member) of the file to @json_value. */
+static void
+set_member_json (const char *path, const char *member, const char *json_value)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonNode) value = json_from_string (json_value, NULL);
+  g_autofree char *text = NULL;
+
+  g_assert_nonnull (value);
+  g_assert_true (json_parser_load_from_file (parser, path, NULL));
+  json_object_set_member (json_node_get_object (json_parser_get_root (parser)), member,
+                          g_steal_pointer (&value));
+  text = json_to_string (json_parser_get_root (parser), FALSE);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+static void
+assert_load_refused (Fixture *fixture, const char *member, const char *json_value)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeKeyPartFile) file = NULL;
+
+  g_autofree char *base = g_strconcat (fixture->path, ".base", NULL);
+  g_autofree char *text = NULL;
+  gsize size;
+
+  /* One scrypt derivation per test, not one per edit. */
+  if (!g_file_test (base, G_FILE_TEST_EXISTS))
+    {
+      g_unlink (fixture->path);
+      create (fixture, "part");
+      g_assert_cmpint (g_rename (fixture->path, base), ==, 0);
+    }
+  g_assert_true (g_file_get_contents (base, &text, &size, NULL));
+  g_assert_true (g_file_set_contents (fixture->path, text, (gssize) size, NULL));
+  set_member_json (fixture->path, member, json_value);
+  file = tke_key_part_file_load (fixture->path, &error);
+  g_assert_null (file);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+}
+
+/* Issue 19: scrypt's cost is one bound on N·r·p (N 2^20 with r 15 passed
+ * the per-parameter bounds and cost 1.9 GiB), and members of the wrong
+ * kind are refused without json-glib criticals (fatal here). */
+static void
+test_hostile_files (Fixture *fixture, gconstpointer data)
+{
+  g_autofree char *salt = g_strnfill (64, '0');
+  g_autofree char *kdf = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeKeyPartFile) file = NULL;
+
+  kdf = g_strdup_printf ("{\"name\": \"scrypt\", \"N\": 1048576, \"r\": 15, \"p\": 1, \"salt\": "
+                         "\"%s\"}",
+                         salt);
+  assert_load_refused (fixture, "kdf", kdf);
+  g_free (kdf);
+  kdf = g_strdup_printf ("{\"name\": \"scrypt\", \"N\": 32768, \"r\": 8, \"p\": 16, \"salt\": "
+                         "\"%s\"}",
+                         salt);
+  assert_load_refused (fixture, "kdf", kdf);
+  assert_load_refused (fixture, "kdf", "\"scrypt\"");
+  assert_load_refused (fixture, "kdf", "{\"name\": [1], \"N\": {}, \"salt\": []}");
+  assert_load_refused (fixture, "cipher", "[\"aes-256-gcm\"]");
+  assert_load_refused (fixture, "format", "{}");
+  assert_load_refused (fixture, "description", "[]");
+  assert_load_refused (fixture, "version", "[1]");
+
+  g_assert_true (g_file_set_contents (fixture->path, " \n ", -1, NULL));
+  file = tke_key_part_file_load (fixture->path, &error);
+  g_assert_null (file);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+  g_clear_error (&error);
+
+  /* The parser on bytes, for the fuzz target: not NUL-terminated. */
+  file = _tke_key_part_file_parse_bytes ("buffer", "[]]]", 2, &error);
+  g_assert_null (file);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -278,6 +360,7 @@ main (int argc, char **argv)
   ADD ("/key-part-file/tampered-ciphertext", test_tampered_ciphertext);
   ADD ("/key-part-file/bad-files", test_bad_files);
   ADD ("/key-part-file/seal", test_seal);
+  ADD ("/key-part-file/hostile", test_hostile_files);
 #undef ADD
 
   return g_test_run ();

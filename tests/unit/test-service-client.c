@@ -107,14 +107,14 @@ test_parse_unit (void)
   g_autoptr (GError) error = NULL;
   gint64 counter = 0;
 
-  unit = tke_service_parse_hsm ("inst", hsm, &error);
+  unit = _tke_service_parse_hsm ("inst", hsm, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (tke_crypto_unit_get_number (unit), ==, 3);
   g_assert_cmpint (tke_crypto_unit_get_unit_type (unit), ==, TKE_CRYPTO_UNIT_TYPE_RECOVERY);
   g_assert_cmpstr (tke_crypto_unit_get_location (unit), ==, "[us-east].[AZ1-CS1].[03].[07]");
   g_assert_cmpstr (tke_crypto_unit_get_instance_id (unit), ==, "inst");
 
-  g_assert_true (tke_service_apply_query (unit, query, &counter, &error));
+  g_assert_true (_tke_service_apply_query (unit, query, &counter, &error));
   g_assert_no_error (error);
   g_assert_cmpint (counter, ==, 7);
   g_assert_true (tke_crypto_unit_get_reachable (unit));
@@ -132,14 +132,14 @@ test_parse_unit (void)
   g_assert_cmpstr (tke_administrator_get_ski (admin), ==, SKI_1);
 
   /* "Partially Full" is not a state: refused, and the unit keeps its values. */
-  g_assert_false (tke_service_apply_query (unit, broken, &counter, &error));
+  g_assert_false (_tke_service_apply_query (unit, broken, &counter, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
   g_assert_nonnull (strstr (error->message, "new_mk_status"));
   g_clear_error (&error);
   g_assert_cmpint (tke_crypto_unit_get_new_register_state (unit), ==,
                    TKE_NEW_REGISTER_FULL_COMMITTED);
 
-  g_assert_null (tke_service_parse_hsm ("inst", bad_hsm, &error));
+  g_assert_null (_tke_service_parse_hsm ("inst", bad_hsm, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
 }
 
@@ -163,7 +163,7 @@ test_parse_rotation (void)
   g_autoptr (GError) error = NULL;
   GDateTime *when = NULL;
 
-  status = tke_service_parse_rotation_status (object, &error);
+  status = _tke_service_parse_rotation_status (object, &error);
   g_assert_no_error (error);
   g_assert_cmpint (tke_rotation_status_get_state (status), ==, TKE_ROTATION_STATE_REWRAPPED);
   g_assert_cmpuint (tke_rotation_status_get_keys_done (status), ==, 3000);
@@ -179,14 +179,14 @@ test_parse_rotation (void)
   g_assert_cmpstr (tke_rotation_status_get_error_message (status), ==, "The service was stopped.");
   g_clear_object (&status);
 
-  status = tke_service_parse_rotation_status (none, &error);
+  status = _tke_service_parse_rotation_status (none, &error);
   g_assert_no_error (error);
   g_assert_cmpint (tke_rotation_status_get_state (status), ==, TKE_ROTATION_STATE_NONE);
   g_assert_null (tke_rotation_status_get_target_vp (status));
   g_assert_cmpuint (tke_rotation_status_get_n_messages (status), ==, 0);
   g_clear_object (&status);
 
-  g_assert_null (tke_service_parse_rotation_status (unknown, &error));
+  g_assert_null (_tke_service_parse_rotation_status (unknown, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
 }
 
@@ -201,7 +201,7 @@ test_parse_kms_key (void)
   g_autoptr (TkeKmsKey) copy = NULL;
   g_autoptr (GError) error = NULL;
 
-  key = tke_service_parse_kms_key (object, &error);
+  key = _tke_service_parse_kms_key (object, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (key->id, ==, "0f6f");
   g_assert_cmpstr (key->name, ==, "root-17");
@@ -217,7 +217,7 @@ error_for (long status, const char *body)
   g_autoptr (JsonNode) node = body ? json_from_string (body, NULL) : NULL;
   GError *error = NULL;
 
-  tke_service_set_error_from_response (&error, status, node);
+  _tke_service_set_error_from_response (&error, status, node);
   g_assert_nonnull (error);
   return error;
 }
@@ -299,12 +299,12 @@ test_token_claims (void)
   g_strdelimit (payload, "+", '-');
   g_strdelimit (payload, "/", '_');
   token = g_strconcat ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", payload, ".c2ln", NULL);
-  g_assert_true (tke_service_read_token_claims (token, &instance, &exp));
+  g_assert_true (_tke_service_read_token_claims (token, strlen (token), &instance, &exp));
   g_assert_cmpstr (instance, ==, "i-1");
   g_assert_cmpint (exp, ==, 1795530667);
 
   g_clear_pointer (&instance, g_free);
-  g_assert_false (tke_service_read_token_claims ("not-a-jwt", &instance, &exp));
+  g_assert_false (_tke_service_read_token_claims ("not-a-jwt", 9, &instance, &exp));
   g_assert_null (instance);
 
   g_assert_cmpstr (tke_service_client_get_endpoint (client), ==, "https://127.0.0.1:1");
@@ -436,6 +436,75 @@ test_cancelled_before_start (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* Issue 19 (fuzzing the service client's JSON): members of the wrong kind
+ * in an answer are refused or ignored, never a json-glib critical (fatal
+ * here). */
+static void
+test_hostile_answers (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  error = error_for (400, "{\"error\": {\"code\": [], \"message\": {\"a\": 1}}}");
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_SERVICE);
+  g_clear_error (&error);
+  error = error_for (409, "{\"error\": {\"code\": \"replay\", \"message\": [\"x\"]}}");
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_REPLAY);
+  g_clear_error (&error);
+
+  {
+    g_autoptr (JsonObject) object =
+        parse_object ("{\"id\": \"k\", \"name\": \"n\", \"state\": 1, \"creationDate\": [], "
+                      "\"extractable\": {}, \"wkid\": 7}");
+    g_autoptr (TkeKmsKey) key = _tke_service_parse_kms_key (object, &error);
+
+    g_assert_no_error (error);
+    g_assert_null (key->creation_date);
+    g_assert_false (key->extractable);
+    g_assert_null (key->wkid);
+  }
+  {
+    g_autoptr (JsonObject) object = parse_object (
+        "{\"state\": \"failed\", \"error\": {\"message\": [], \"code\": {}}, \"messages\": null}");
+    g_autoptr (TkeRotationStatus) status = _tke_service_parse_rotation_status (object, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (status);
+  }
+  {
+    g_autoptr (JsonObject) object =
+        parse_object ("{\"metadata\": {\"totalCount\": [5]}, \"resources\": []}");
+    g_autoptr (GPtrArray) keys = NULL;
+    guint64 total = 99;
+
+    keys = _tke_service_parse_key_collection (object, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (total, ==, 0);
+  }
+  {
+    g_autoptr (JsonObject) object =
+        parse_object ("{\"metadata\": {\"totalCount\": -4}, \"resources\": []}");
+    g_autoptr (GPtrArray) keys = NULL;
+    guint64 total = 99;
+
+    keys = _tke_service_parse_key_collection (object, &total, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (total, ==, 0);
+  }
+  {
+    /* Claims of the wrong kind in a token. */
+    g_autofree char *payload =
+        g_base64_encode ((const guint8 *) "{\"instance\":[],\"exp\":{}}", 24);
+    g_autofree char *token = g_strconcat ("e30.", payload, ".c2ln", NULL);
+    g_autofree char *instance = NULL;
+    gint64 exp = -1;
+
+    g_strdelimit (token, "=", '\0');
+    g_assert_true (_tke_service_read_token_claims (token, strlen (token), &instance, &exp));
+    g_assert_null (instance);
+    g_assert_cmpint (exp, ==, 0);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -457,6 +526,7 @@ main (int argc, char **argv)
   g_test_add_func ("/service-client/parse-kms-key", test_parse_kms_key);
   g_test_add_func ("/service-client/error-mapping", test_error_mapping);
   g_test_add_func ("/service-client/token-claims", test_token_claims);
+  g_test_add_func ("/service-client/hostile-answers", test_hostile_answers);
   g_test_add_func ("/service-client/cancelled", test_cancelled_before_start);
   g_test_add_func ("/file-signer/sign", test_file_signer);
   g_test_add_func ("/credentials/file-backend", test_credentials);

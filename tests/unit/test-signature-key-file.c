@@ -10,6 +10,8 @@
 
 #include <tke.h>
 
+#include "tke-signature-key-file-private.h"
+
 typedef struct
 {
   char *dir;
@@ -197,6 +199,115 @@ test_refuses_to_overwrite (Fixture *fixture, gconstpointer data)
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
 }
 
+/* Writes a fresh file with @member set to @json_value; returns its path. */
+static char *
+write_edited (Fixture *fixture, const char *member, const char *json_value)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "edited.sigkey", NULL);
+  g_autofree char *base = g_build_filename (fixture->dir, "base.sigkey", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonNode) value = json_from_string (json_value, NULL);
+  g_autofree char *text = NULL;
+  JsonObject *object;
+
+  /* One scrypt derivation per test, not one per edit. */
+  if (!g_file_test (base, G_FILE_TEST_EXISTS))
+    g_assert_true (tke_signature_key_file_create (base, NULL, fixture->key, fixture->password,
+                                                  TKE_KEY_FILE_KDF_SCRYPT, NULL));
+  g_assert_true (json_parser_load_from_file (parser, base, NULL));
+  object = json_node_get_object (json_parser_get_root (parser));
+  g_assert_nonnull (value);
+  json_object_set_member (object, member, g_steal_pointer (&value));
+  text = json_to_string (json_parser_get_root (parser), FALSE);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return g_steal_pointer (&path);
+}
+
+static void
+assert_refused (const char *path, const char *message)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = tke_signature_key_file_load (path, &error);
+
+  g_assert_null (file);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+  if (message != NULL && strstr (error->message, message) == NULL)
+    g_error ("expected “%s” in: %s", message, error->message);
+}
+
+static void
+assert_edit_refused (Fixture *fixture, const char *member, const char *value, const char *message)
+{
+  g_autofree char *path = write_edited (fixture, member, value);
+
+  assert_refused (path, message);
+}
+
+static char *
+hex_string_json (gsize n_bytes)
+{
+  char *text = g_malloc (2 * n_bytes + 3);
+
+  memset (text, '0', 2 * n_bytes + 2);
+  text[0] = text[2 * n_bytes + 1] = '"';
+  text[2 * n_bytes + 2] = '\0';
+  return text;
+}
+
+/* Issue 19: a 300 kB enckey took the secure heap (and aborted tke and the
+ * GUI), scrypt was bounded one parameter at a time, and a blank file or a
+ * member of the wrong kind raised json-glib criticals (fatal here). */
+static void
+test_hostile_files (Fixture *fixture, gconstpointer data)
+{
+  static const char *const members[] = { "kdf", "ski", "keyType", "seaSalt", "adminName" };
+  g_autofree char *path = g_build_filename (fixture->dir, "hostile.sigkey", NULL);
+  g_autofree char *enckey = hex_string_json (5000);
+  g_autofree char *huge = hex_string_json (300000);
+  g_autofree char *deep = g_strnfill (100000, '[');
+  g_autofree char *edited = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = NULL;
+
+  g_assert_true (g_file_set_contents (path, "  \n\t  ", -1, NULL));
+  assert_refused (path, NULL);
+  g_assert_true (g_file_set_contents (path, "", 0, NULL));
+  assert_refused (path, NULL);
+  g_assert_true (g_file_set_contents (path, deep, -1, NULL));
+  assert_refused (path, NULL);
+
+  assert_edit_refused (fixture, "enckey", enckey, "too large");
+  assert_edit_refused (fixture, "enckey", huge, "too large");
+
+  assert_edit_refused (fixture, "kdf",
+                       "{\"name\": \"scrypt\", \"N\": 1048576, \"r\": 15, \"p\": 1}", "scrypt");
+  assert_edit_refused (fixture, "kdf", "{\"name\": \"scrypt\", \"N\": 32768, \"r\": 8, \"p\": 16}",
+                       "scrypt");
+  edited =
+      write_edited (fixture, "kdf", "{\"name\": \"scrypt\", \"N\": 32768, \"r\": 8, \"p\": 8}");
+  file = tke_signature_key_file_load (edited, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (file);
+
+  for (guint i = 0; i < G_N_ELEMENTS (members) - 1; i++)
+    assert_edit_refused (fixture, members[i], "[\"x\"]", NULL);
+  assert_edit_refused (fixture, "kdf", "{\"name\": [], \"N\": {}, \"r\": \"8\", \"p\": null}",
+                       NULL);
+  /* An optional member of the wrong kind is as good as missing. */
+  g_clear_object (&file);
+  g_free (edited);
+  edited = write_edited (fixture, "adminName", "{\"x\": 1}");
+  file = tke_signature_key_file_load (edited, &error);
+  g_assert_no_error (error);
+  g_assert_null (tke_signature_key_file_get_admin_name (file));
+  g_clear_object (&file);
+
+  /* The parser on bytes, for the fuzz target: not NUL-terminated. */
+  file = _tke_signature_key_file_parse_bytes ("buffer", "{}xxxx", 2, &error);
+  g_assert_null (file);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -209,6 +320,7 @@ main (int argc, char **argv)
   ADD ("/signature-key-file/names-another-key", test_file_names_another_key);
   ADD ("/signature-key-file/malformed", test_malformed_files);
   ADD ("/signature-key-file/refuses-to-overwrite", test_refuses_to_overwrite);
+  ADD ("/signature-key-file/hostile", test_hostile_files);
 #undef ADD
 
   return g_test_run ();

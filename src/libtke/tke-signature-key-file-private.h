@@ -1,0 +1,20 @@
+/* tke-signature-key-file-private.h: the parser on bytes (not installed)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "tke-signature-key-file.h"
+
+G_BEGIN_DECLS
+
+/* What tke_signature_key_file_load() does after reading the file: @data
+ * (@length bytes, any content) as the .sigkey @path names, for messages.
+ * Also the entry point of the fuzz target. */
+TkeSignatureKeyFile *_tke_signature_key_file_parse_bytes (const char *path,
+                                                          const char *data,
+                                                          gsize length,
+                                                          GError **error);
+
+G_END_DECLS
