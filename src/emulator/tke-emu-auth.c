@@ -25,18 +25,33 @@ b64url (const guint8 *data, gsize size)
   return text;
 }
 
+/* Decodes unpadded base64url, or returns NULL.  Only the canonical
+ * encoding is accepted (RFC 7515 §2; RFC 4648 §3.5): unused low bits must
+ * be zero, so one signature has exactly one spelling. */
 static GBytes *
 b64url_decode (const char *text)
 {
   g_autoptr (GString) s = g_string_new (text);
+  g_autofree char *again = NULL;
   gsize len = 0;
   guchar *data;
 
+  for (const char *p = text; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_')
+      return NULL;
+  if (s->len % 4 == 1)
+    return NULL;
   g_strdelimit (s->str, "-", '+');
   g_strdelimit (s->str, "_", '/');
   while (s->len % 4 != 0)
     g_string_append_c (s, '=');
   data = g_base64_decode (s->str, &len);
+  again = b64url (data, len);
+  if (!g_str_equal (again, text))
+    {
+      g_free (data);
+      return NULL;
+    }
   return g_bytes_new_take (data, len);
 }
 
@@ -93,10 +108,12 @@ _tke_emu_check_token (TkeEmuServer *self, SoupServerMessage *msg, GError **error
   input = g_strconcat (parts[0], ".", parts[1], NULL);
   jwt_mac (self, input, mac);
   sig = b64url_decode (parts[2]);
+  payload = b64url_decode (parts[1]);
+  if (sig == NULL || payload == NULL)
+    return FAIL (UNAUTHORIZED, "Unauthorized: the bearer token is malformed.");
   if (g_bytes_get_size (sig) != sizeof mac ||
       CRYPTO_memcmp (g_bytes_get_data (sig, NULL), mac, sizeof mac) != 0)
     return FAIL (UNAUTHORIZED, "Unauthorized: the bearer token was not issued by this service.");
-  payload = b64url_decode (parts[1]);
   claims = _tke_emu_parse_object (g_bytes_get_data (payload, NULL), g_bytes_get_size (payload),
                                   "token", &parser, NULL);
   if (claims == NULL || !_tke_emu_get_int (claims, "exp", TRUE, &exp, NULL))

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "tke-emu-server-private.h"
 
 /* Units */
@@ -321,6 +323,80 @@ cmd_generate_importer (Command *cmd, GError **error)
   return out;
 }
 
+/* Part @i of @n, opened with the unit's importer key. */
+static TkeSecret *
+open_part (Command *cmd, JsonNode *node, guint i, guint n, EVP_PKEY *importer, GError **error)
+{
+  g_autoptr (GBytes) sealed = NULL;
+  g_autofree char *aad = NULL;
+  TkeSecret *part;
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return FAIL (INVALID_FIELD, "Each part must be an object with \"sealed\"."), NULL;
+  sealed = _tke_emu_get_base64 (json_node_get_object (node), "sealed", error);
+  if (sealed == NULL)
+    return NULL;
+  if (g_bytes_get_size (sealed) > TKE_EMU_MAX_SEALED_PART)
+    return FAIL (INVALID_KEY_PART, "Key part %u of %u is over %d bytes: it is not a sealed part.",
+                 i + 1, n, TKE_EMU_MAX_SEALED_PART),
+           NULL;
+  aad = g_strdup_printf ("tke-keypart-v1|%s|new|%u|%u", cmd->unit->hsm_id, i + 1, n);
+  part = tke_crypto_open (importer, (const guint8 *) aad, strlen (aad),
+                          g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed), NULL);
+  if (part == NULL || tke_secret_get_size (part) != TKE_MASTER_KEY_SIZE)
+    {
+      g_clear_pointer (&part, tke_secret_unref);
+      return FAIL (INVALID_KEY_PART,
+                   "Key part %u of %u does not open: it was altered, or sealed to "
+                   "another importer key or for another unit or position.",
+                   i + 1, n),
+             NULL;
+    }
+  return part;
+}
+
+static gboolean
+is_all_zero (const TkeSecret *key)
+{
+  static const guint8 zero[TKE_MASTER_KEY_SIZE] = { 0 };
+
+  return tke_secret_get_size (key) == sizeof zero &&
+         CRYPTO_memcmp (tke_secret_get_data (key), zero, sizeof zero) == 0;
+}
+
+/* The XOR of the parts, refusing weak keys: a part loaded twice cancels
+ * out (parts A, B, A give B; A, A gives zero), and parts A, B, A xor B
+ * give zero, a publicly known key every root key would then unwrap under. */
+static TkeSecret *
+combine_parts (TkeSecret **parts, guint n, GError **error)
+{
+  g_autoptr (TkeSecret) value = NULL;
+
+  for (guint i = 0; i < n; i++)
+    for (guint j = i + 1; j < n; j++)
+      if (tke_secret_equal (parts[i], parts[j]))
+        return FAIL (REPEATED_KEY_PART,
+                     "Key parts %u and %u are the same value: each part must be entered once, "
+                     "and the parts must differ.",
+                     i + 1, j + 1),
+               NULL;
+  value = tke_secret_ref (parts[0]);
+  for (guint i = 1; i < n; i++)
+    {
+      TkeSecret *x = tke_crypto_xor (value, parts[i], error);
+
+      if (x == NULL)
+        return NULL;
+      tke_secret_unref (value);
+      value = x;
+    }
+  if (is_all_zero (value))
+    return FAIL (WEAK_KEY, "The key parts combine to an all-zero master key (a part is the XOR of "
+                           "the others); load parts generated independently."),
+           NULL;
+  return g_steal_pointer (&value);
+}
+
 static JsonObject *
 cmd_load (Command *cmd, GError **error)
 {
@@ -330,6 +406,7 @@ cmd_load (Command *cmd, GError **error)
   g_autoptr (EVP_PKEY) importer = NULL;
   g_autoptr (TkeSecret) value = NULL;
   g_autoptr (TkeSecret) current = NULL;
+  g_autoptr (GPtrArray) opened = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_secret_unref);
   guint n;
   guint8 vp[TKE_VP_SIZE];
   JsonObject *out;
@@ -358,37 +435,14 @@ cmd_load (Command *cmd, GError **error)
 
   for (guint i = 0; i < n; i++)
     {
-      JsonNode *node = json_array_get_element (parts, i);
-      g_autoptr (GBytes) sealed = NULL;
-      g_autoptr (TkeSecret) part = NULL;
-      g_autofree char *aad = NULL;
+      TkeSecret *part = open_part (cmd, json_array_get_element (parts, i), i, n, importer, error);
 
-      if (!JSON_NODE_HOLDS_OBJECT (node))
-        return FAIL (INVALID_FIELD, "Each part must be an object with \"sealed\"."), NULL;
-      sealed = _tke_emu_get_base64 (json_node_get_object (node), "sealed", error);
-      if (sealed == NULL)
+      if (part == NULL)
         return NULL;
-      aad = g_strdup_printf ("tke-keypart-v1|%s|new|%u|%u", cmd->unit->hsm_id, i + 1, n);
-      part = tke_crypto_open (importer, (const guint8 *) aad, strlen (aad),
-                              g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed), NULL);
-      if (part == NULL || tke_secret_get_size (part) != TKE_MASTER_KEY_SIZE)
-        return FAIL (INVALID_KEY_PART,
-                     "Key part %u of %u does not open: it was altered, or sealed to "
-                     "another importer key or for another unit or position.",
-                     i + 1, n),
-               NULL;
-      if (value == NULL)
-        value = g_steal_pointer (&part);
-      else
-        {
-          TkeSecret *x = tke_crypto_xor (value, part, error);
-
-          if (x == NULL)
-            return NULL;
-          tke_secret_unref (value);
-          value = x;
-        }
+      g_ptr_array_add (opened, part);
     }
+  if ((value = combine_parts ((TkeSecret **) opened->pdata, n, error)) == NULL)
+    return NULL;
 
   if (cmd->unit->cur_value != NULL)
     {

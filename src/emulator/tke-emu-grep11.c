@@ -25,6 +25,9 @@ blob_key (TkeEmuServer *self, JsonObject *body, const TkeSecret *mk, GError **er
   data = g_bytes_get_data (blob, &size);
   if (size < TKE_WKID_SIZE + 16)
     return FAIL (INVALID_BLOB, "The blob is too short."), NULL;
+  if (size > TKE_EMU_MAX_BLOB)
+    return FAIL (INVALID_BLOB, "The blob is over %d bytes: it wraps no key.", TKE_EMU_MAX_BLOB),
+           NULL;
   tke_crypto_wkid (mk, wkid);
   if (memcmp (data, wkid, sizeof wkid) != 0)
     return FAIL (WRAPPING_KEY_MISMATCH,

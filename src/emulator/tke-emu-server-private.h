@@ -6,7 +6,8 @@
  * tke-emu-json.c the JSON request and reply helpers; tke-emu-auth.c the
  * tokens; tke-emu-commands.c the administrative unit commands;
  * tke-emu-rotation.c the keystore's master key rotation; tke-emu-kms.c the
- * KMS calls; tke-emu-grep11.c the GREP11 calls and the keystore check.  The SQL is in
+ * KMS calls; tke-emu-grep11.c the GREP11 calls and the keystore check;
+ * tke-emu-listener.c the connections.  The SQL is in
  * tke-emu-store*.c.
  */
 
@@ -22,11 +23,47 @@ G_BEGIN_DECLS
 /* Larger request bodies are refused before they are read. */
 #define TKE_EMU_MAX_BODY (1024 * 1024)
 
+/* Sizes checked before anything is decrypted: decryption allocates its
+ * output in OpenSSL's secure heap (256 KiB for the whole process), so an
+ * unbounded ciphertext would exhaust it for every other key.
+ *
+ * Key Protect wraps 1 to 4096 bytes of plaintext; its ciphertext here is
+ * nonce, plaintext and tag. */
+#define TKE_EMU_MAX_PLAINTEXT 4096
+#define TKE_EMU_MAX_CIPHERTEXT (TKE_GCM_NONCE_SIZE + TKE_EMU_MAX_PLAINTEXT + TKE_GCM_TAG_SIZE)
+/* Key Protect's "aad" on wrap and unwrap: at most this many strings of at
+ * most this many bytes (its documented limits). */
+#define TKE_EMU_MAX_AAD 255
+#define TKE_EMU_MAX_AAD_LENGTH 255
+/* A sealed key part is 195 bytes (version, P-521 point, nonce, the 32-byte
+ * part, tag); anything much larger is not one. */
+#define TKE_EMU_MAX_SEALED_PART 512
+/* A GREP11 blob is a WKID and a key of at most 64 bytes wrapped with padding. */
+#define TKE_EMU_MAX_BLOB (TKE_WKID_SIZE + 80)
+
+/* Connections (tke-emu-listener.c).  A client has this long from
+ * connecting to the end of its TLS handshake: plenty on loopback, and a
+ * silent connection is gone soon. */
+#define TKE_EMU_HANDSHAKE_TIMEOUT_S 10
+/* A request has this long from its first byte to its answer: a client that
+ * sends half a request and stops holds nothing for long.  (--read-timeout) */
+#define TKE_EMU_READ_TIMEOUT_S 30
+/* A keep-alive connection without a request for this long is closed, as
+ * Key Protect's own front end does after a minute.  (--idle-timeout) */
+#define TKE_EMU_IDLE_TIMEOUT_S 60
+/* Connections at most, and never more than the file descriptor limit
+ * leaves room for; a new client then replaces the longest-silent one.
+ * (--max-connections) */
+#define TKE_EMU_MAX_CONNECTIONS 1024
+
+typedef struct _TkeEmuListener TkeEmuListener;
+
 struct _TkeEmuServer
 {
   TkeEmuStore *store;
   TkeEmuFaults faults;
   SoupServer *soup;
+  TkeEmuListener *listener;
   TkeSecret *jwt_key;
   GThread *worker;
   gint worker_running;
@@ -42,6 +79,9 @@ gboolean _tke_emu_fail (GError **error, int code, const char *format, ...) G_GNU
 /* tke-emu-json.c */
 void _tke_emu_reply_object (SoupServerMessage *msg, guint status, JsonObject *object);
 void _tke_emu_reply_error (SoupServerMessage *msg, const GError *error);
+void _tke_emu_set_error_body (SoupServerMessage *msg, const GError *error);
+void _tke_emu_reply_no_content (SoupServerMessage *msg);
+void _tke_emu_reply_kms_error (SoupServerMessage *msg, const GError *error);
 JsonObject *_tke_emu_parse_object (
     const char *data, gsize size, const char *what, JsonParser **parser_out, GError **error);
 JsonObject *_tke_emu_parse_body (SoupServerMessage *msg,
@@ -60,6 +100,13 @@ GBytes *_tke_emu_get_base64 (JsonObject *object, const char *name, GError **erro
 GBytes *_tke_emu_get_hex (JsonObject *object, const char *name, gsize expected, GError **error);
 void _tke_emu_take_string (JsonObject *object, const char *name, char *value);
 char *_tke_emu_hex (const guint8 *data, gsize size);
+
+/* tke-emu-listener.c */
+TkeEmuListener *
+_tke_emu_listener_new (SoupServer *soup, GTlsCertificate *cert, const TkeEmuFaults *config);
+gboolean _tke_emu_listener_listen (TkeEmuListener *self, guint port, GError **error);
+guint16 _tke_emu_listener_get_port (TkeEmuListener *self);
+void _tke_emu_listener_free (TkeEmuListener *self);
 
 /* tke-emu-auth.c */
 gboolean _tke_emu_check_token (TkeEmuServer *self, SoupServerMessage *msg, GError **error);

@@ -18,6 +18,28 @@
 
 /* Routing */
 
+/* The path and query as libsoup decoded them must mean what they say: a
+ * %00 would end the C string early ("limit=5%00" read as 5), and an error
+ * that quotes the path must stay UTF-8. */
+static gboolean
+check_uri (SoupServerMessage *msg, const char *path, GError **error)
+{
+  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+
+  if (!g_utf8_validate (path, -1, NULL))
+    return FAIL (NOT_FOUND, "No such resource: the path is not valid UTF-8.");
+  if (query != NULL && strstr (query, "%00") != NULL)
+    return FAIL (INVALID_PARAMETER, "The query has a NUL byte (%%00).");
+  if (query != NULL)
+    {
+      g_autofree char *decoded = g_uri_unescape_string (query, NULL);
+
+      if (decoded == NULL || !g_utf8_validate (decoded, -1, NULL))
+        return FAIL (INVALID_PARAMETER, "The query is not valid UTF-8.");
+    }
+  return TRUE;
+}
+
 static void
 route (TkeEmuServer *self, SoupServerMessage *msg, const char *path, GHashTable *query)
 {
@@ -33,6 +55,8 @@ route (TkeEmuServer *self, SoupServerMessage *msg, const char *path, GHashTable 
                    "The request body is over 1 MiB.");
       goto error;
     }
+  if (!check_uri (msg, path, &error))
+    goto error;
   if (g_str_equal (path, "/identity/token"))
     {
       if (!post)
@@ -149,26 +173,48 @@ server_callback (SoupServer *server,
     }
 }
 
-/* Refuse an oversize body before reading it. */
+/* Runs after libsoup's own got-headers handler: a request libsoup refused
+ * (a %00 in the path) gets a JSON error, not an empty 400. */
 static void
 got_headers (SoupServerMessage *msg, gpointer user_data)
 {
   goffset length =
       soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
+  g_autoptr (GError) error = NULL;
 
-  if (length > TKE_EMU_MAX_BODY)
-    {
-      g_autoptr (GError) error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_PAYLOAD_TOO_LARGE,
-                                              "The request body is over 1 MiB.");
+  if (soup_server_message_get_status (msg) == SOUP_STATUS_BAD_REQUEST)
+    error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_REQUEST,
+                         "The request path is malformed (for example a %%00 or a \"..\" in it).");
+  else if (length > TKE_EMU_MAX_BODY) /* refused before the body is read */
+    error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_PAYLOAD_TOO_LARGE,
+                         "The request body is over 1 MiB.");
+  if (error != NULL)
+    _tke_emu_reply_error (msg, error);
+}
 
-      _tke_emu_reply_error (msg, error);
-    }
+/* libsoup 3.2 forgets that a 204 has no body once it has written the
+ * headers, takes the response for one that ends at the end of the stream,
+ * and closes the keep-alive connection: say it again. */
+static void
+wrote_headers (SoupServerMessage *msg, gpointer user_data)
+{
+  if (soup_server_message_get_status (msg) == SOUP_STATUS_NO_CONTENT)
+    soup_message_headers_set_encoding (soup_server_message_get_response_headers (msg),
+                                       SOUP_ENCODING_NONE);
 }
 
 static void
 request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
+  g_autoptr (GError) error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_REQUEST,
+                                          "The request line or headers are malformed HTTP.");
+
+  /* libsoup answers a request line it cannot parse itself, without a
+   * signal before it writes: this body is there for it.  Every answer of
+   * the service replaces it. */
+  _tke_emu_set_error_body (msg, error);
   g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers), NULL);
+  g_signal_connect (msg, "wrote-headers", G_CALLBACK (wrote_headers), NULL);
 }
 
 TkeEmuServer *
@@ -194,31 +240,25 @@ tke_emu_server_new (TkeEmuStore *store, const TkeEmuFaults *faults, GError **err
       tke_emu_server_free (self);
       return NULL;
     }
-  self->soup = soup_server_new ("tls-certificate", cert, "server-header", "tke-emulator ", NULL);
+  self->soup = soup_server_new ("server-header", "tke-emulator ", NULL);
   soup_server_add_handler (self->soup, NULL, server_callback, self, NULL);
   g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started), self);
+  self->listener = _tke_emu_listener_new (self->soup, cert, &self->faults);
   return self;
 }
 
 gboolean
 tke_emu_server_listen (TkeEmuServer *self, guint port, GError **error)
 {
-  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, (guint16) port);
-
-  return soup_server_listen (self->soup, address, SOUP_SERVER_LISTEN_HTTPS, error);
+  return _tke_emu_listener_listen (self->listener, port, error);
 }
 
 char *
 tke_emu_server_get_url (TkeEmuServer *self)
 {
-  GSList *uris = soup_server_get_uris (self->soup);
-  char *url = NULL;
+  guint16 port = _tke_emu_listener_get_port (self->listener);
 
-  if (uris != NULL)
-    url = g_strdup_printf ("https://127.0.0.1:%d", g_uri_get_port (uris->data));
-  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
-  return url;
+  return port != 0 ? g_strdup_printf ("https://127.0.0.1:%u", port) : NULL;
 }
 
 void
@@ -229,6 +269,7 @@ tke_emu_server_free (TkeEmuServer *self)
   g_atomic_int_set (&self->stop, 1);
   if (self->worker != NULL)
     g_thread_join (self->worker);
+  g_clear_pointer (&self->listener, _tke_emu_listener_free);
   if (self->soup != NULL)
     {
       soup_server_disconnect (self->soup);

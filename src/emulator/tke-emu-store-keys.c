@@ -126,17 +126,33 @@ tke_emu_keys_count (sqlite3 *db, const guint8 *wkid, gboolean equal)
   return n;
 }
 
-/* Keys in creation order: a page of @limit from @offset. */
+/* The WHERE clause for a mask of states (bit n: state n; 0: every state). */
+static char *
+state_clause (guint states)
+{
+  g_autoptr (GString) sql = g_string_new ("");
+
+  for (guint state = 0; states != 0 && state < 32; state++)
+    if (states & (1u << state))
+      g_string_append_printf (sql, "%s%u", sql->len == 0 ? " WHERE state IN (" : ", ", state);
+  if (sql->len > 0)
+    g_string_append_c (sql, ')');
+  return g_string_free (g_steal_pointer (&sql), FALSE);
+}
+
+/* Keys in creation order: a page of @limit from @offset, of the @states
+ * (a mask, see state_clause()). */
 GPtrArray *
-tke_emu_keys_list (TkeEmuStore *self, gint64 limit, gint64 offset, GError **error)
+tke_emu_keys_list (TkeEmuStore *self, gint64 limit, gint64 offset, guint states, GError **error)
 {
   g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_emu_key_free);
+  g_autofree char *where = state_clause (states);
+  g_autofree char *sql =
+      g_strdup_printf ("SELECT " KEY_COLUMNS " FROM keys%s ORDER BY rowid LIMIT ? OFFSET ?", where);
   sqlite3_stmt *stmt = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (self->db,
-                          "SELECT " KEY_COLUMNS " FROM keys ORDER BY rowid LIMIT ? OFFSET ?", -1,
-                          &stmt, NULL) != SQLITE_OK)
+  if (sqlite3_prepare_v2 (self->db, sql, -1, &stmt, NULL) != SQLITE_OK)
     return tke_emu_db_error (self->db, error), NULL;
   sqlite3_bind_int64 (stmt, 1, limit);
   sqlite3_bind_int64 (stmt, 2, offset);
@@ -146,6 +162,41 @@ tke_emu_keys_list (TkeEmuStore *self, gint64 limit, gint64 offset, GError **erro
   if (rc != SQLITE_DONE)
     return tke_emu_db_error (self->db, error), NULL;
   return g_steal_pointer (&keys);
+}
+
+/* The number of keys in @states (a mask; 0: all), or -1. */
+gint64
+tke_emu_keys_count_states (sqlite3 *db, guint states)
+{
+  g_autofree char *where = state_clause (states);
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM keys%s", where);
+  sqlite3_stmt *stmt = NULL;
+  gint64 n = -1;
+
+  if (sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) != SQLITE_OK)
+    return -1;
+  if (sqlite3_step (stmt) == SQLITE_ROW)
+    n = sqlite3_column_int64 (stmt, 0);
+  sqlite3_finalize (stmt);
+  return n;
+}
+
+gboolean
+tke_emu_key_set_state (TkeEmuStore *self, const char *id, gint64 state, GError **error)
+{
+  g_autofree char *now = tke_emu_now_iso ();
+  sqlite3_stmt *stmt = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (self->db, "UPDATE keys SET state = ?, updated = ? WHERE id = ?", -1,
+                          &stmt, NULL) != SQLITE_OK)
+    return tke_emu_db_error (self->db, error);
+  sqlite3_bind_int64 (stmt, 1, state);
+  sqlite3_bind_text (stmt, 2, now, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, id, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE || tke_emu_db_error (self->db, error);
 }
 
 /* Key @id; fails with not_found. */

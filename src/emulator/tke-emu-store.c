@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -371,6 +372,48 @@ fail:
   return FALSE;
 }
 
+/* One service per state directory: two would each hold the registers in
+ * memory and interleave their transactions.  The lock (flock, so a killed
+ * emulator releases it) is held for the life of the store; the file names
+ * the holder's pid for the error message. */
+static int
+lock_state_dir (const char *state_dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (state_dir, "lock", NULL);
+  g_autofree char *pid = NULL;
+  g_autofree char *holder = NULL;
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot open %s: %s", path,
+                   g_strerror (errno));
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved = errno;
+
+      close (fd);
+      if (saved != EWOULDBLOCK)
+        {
+          g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot lock %s: %s", path,
+                       g_strerror (saved));
+          return -1;
+        }
+      g_file_get_contents (path, &holder, NULL, NULL);
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL,
+                   "%s is in use by another tke-emulator (pid %s): stop it first, or use "
+                   "another --state-dir.",
+                   state_dir, holder != NULL && *holder != '\0' ? g_strstrip (holder) : "unknown");
+      return -1;
+    }
+  pid = g_strdup_printf ("%d\n", (int) getpid ());
+  if (ftruncate (fd, 0) != 0 || write (fd, pid, strlen (pid)) != (gssize) strlen (pid))
+    g_debug ("Cannot write the pid into %s", path);
+  return fd;
+}
+
 /**
  * tke_emu_store_open:
  * @state_dir: the state directory (created if missing)
@@ -386,6 +429,7 @@ tke_emu_store_open (const char *state_dir, const char *init_mode, guint n_keys, 
   g_autofree char *api_key_path = g_build_filename (state_dir, "api-key", NULL);
   gboolean fresh;
 
+  self->lock_fd = -1;
   if (g_mkdir_with_parents (state_dir, 0700) != 0)
     {
       g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot create %s: %s", state_dir,
@@ -393,6 +437,9 @@ tke_emu_store_open (const char *state_dir, const char *init_mode, guint n_keys, 
       return NULL;
     }
   self->state_dir = g_canonicalize_filename (state_dir, NULL);
+  self->lock_fd = lock_state_dir (self->state_dir, error);
+  if (self->lock_fd < 0)
+    return NULL;
   fresh = !g_file_test (db_path, G_FILE_TEST_EXISTS);
   if (fresh && init_mode == NULL)
     {
@@ -459,6 +506,8 @@ tke_emu_store_free (TkeEmuStore *self)
   if (self->api_key != NULL)
     OPENSSL_cleanse (self->api_key, strlen (self->api_key));
   g_free (self->api_key);
+  if (self->lock_fd >= 0)
+    close (self->lock_fd); /* releases the lock */
   g_free (self);
 }
 

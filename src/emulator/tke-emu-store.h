@@ -47,6 +47,7 @@ typedef struct
   char *instance_id;
   char *api_key;
   char *init_mode;
+  int lock_fd; /* holds the state directory's lock, or -1 */
 } TkeEmuStore;
 
 TkeEmuStore *
@@ -109,7 +110,10 @@ void tke_emu_key_free (TkeEmuKey *key);
 gboolean tke_emu_store_add_root_keys (
     TkeEmuStore *self, const TkeSecret *mk, guint n_keys, const char *name_prefix, GError **error);
 gint64 tke_emu_keys_count (sqlite3 *db, const guint8 *wkid, gboolean equal);
-GPtrArray *tke_emu_keys_list (TkeEmuStore *self, gint64 limit, gint64 offset, GError **error);
+GPtrArray *
+tke_emu_keys_list (TkeEmuStore *self, gint64 limit, gint64 offset, guint states, GError **error);
+gint64 tke_emu_keys_count_states (sqlite3 *db, guint states);
+gboolean tke_emu_key_set_state (TkeEmuStore *self, const char *id, gint64 state, GError **error);
 TkeEmuKey *tke_emu_key_find (TkeEmuStore *self, const char *id, GError **error);
 char *tke_emu_key_create (
     TkeEmuStore *self, const TkeSecret *mk, const char *name, gboolean extractable, GError **error);

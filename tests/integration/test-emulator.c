@@ -307,6 +307,67 @@ test_malformed (void)
   remove_tree (dir);
 }
 
+/* Issue 13: a load whose parts repeat, or combine to zero, is refused by
+ * the unit itself (parts A, A and A, B, A xor B gave an all-zero key). */
+static void
+test_weak_keys (void)
+{
+  g_autofree char *dir = temp_state_dir ();
+  const char *args[] = { "--init", "demo", "--keys", "3", NULL };
+  g_autoptr (Emu) emu = emu_start (dir, args);
+  g_autoptr (EVP_PKEY) a1 = NULL, a2 = NULL;
+  g_autoptr (TkeSecret) pa = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) pb = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) pab = tke_crypto_xor (pa, pb, NULL);
+  g_auto (GStrv) units = NULL;
+  g_autofree char *before = NULL;
+  struct
+  {
+    TkeSecret *parts[3];
+    guint n;
+    const char *code;
+  } cases[] = {
+    { { pa, pa, NULL }, 2, "repeated_key_part" },
+    { { pa, pb, pa }, 3, "repeated_key_part" },
+    { { pb, pb, pb }, 3, "repeated_key_part" },
+    { { pa, pb, pab }, 3, "weak_key" },
+  };
+
+  emu_login (emu);
+  units = emu_unit_ids (emu);
+  a1 = emu_demo_admin (emu, 1);
+  a2 = emu_demo_admin (emu, 2);
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      EVP_PKEY *one[] = { a1, NULL }, *signers[] = { a1, a2, a1, NULL };
+      g_autoptr (JsonObject) imp =
+          emu_command_ok (emu, units[0], "generate_importer_key", NULL, one);
+      g_autofree char *load =
+          emu_load_args (units[0], json_object_get_string_member (imp, "importer_key"),
+                         cases[c].parts, cases[c].n, FALSE);
+
+      signers[cases[c].n] = NULL;
+      g_clear_pointer (&before, g_free);
+      before = emu_query_text (emu, units[0]);
+      emu_command_error (emu, units[0], "load", load, -1, signers, 409, cases[c].code);
+      assert_unchanged (emu, units[0], before);
+    }
+  /* Independent parts still load. */
+  {
+    EVP_PKEY *one[] = { a1, NULL }, *two[] = { a1, a2, NULL };
+    TkeSecret *good[] = { pa, pb };
+    g_autoptr (JsonObject) imp = emu_command_ok (emu, units[0], "generate_importer_key", NULL, one);
+    g_autofree char *load = emu_load_args (
+        units[0], json_object_get_string_member (imp, "importer_key"), good, 2, FALSE);
+    g_autoptr (JsonObject) loaded = emu_command_ok (emu, units[0], "load", load, two);
+
+    g_assert_cmpstr (json_object_get_string_member (loaded, "new_mk_status"), ==,
+                     "Full Uncommitted");
+  }
+  emu_stop (emu);
+  remove_tree (dir);
+}
+
 typedef struct
 {
   EVP_PKEY *a1;
@@ -765,5 +826,6 @@ main (int argc, char **argv)
   g_test_add_func ("/emulator/faults", test_faults);
   g_test_add_func ("/emulator/admin-commands", test_admin_commands);
   g_test_add_func ("/emulator/faults-file", test_faults_file);
+  g_test_add_func ("/emulator/weak-keys", test_weak_keys);
   return g_test_run ();
 }
