@@ -420,6 +420,10 @@ kms_wrap_action (
     {
       if ((input = _tke_emu_get_base64 (body, "plaintext", error)) == NULL)
         return NULL;
+      /* Checked before it is copied into the secure heap. */
+      if (g_bytes_get_size (input) == 0 || g_bytes_get_size (input) > TKE_EMU_MAX_PLAINTEXT)
+        return FAIL (INVALID_FIELD, "\"plaintext\" must be 1 to %d bytes.", TKE_EMU_MAX_PLAINTEXT),
+               NULL;
       pt = tke_secret_new_from_data (g_bytes_get_data (input, NULL), g_bytes_get_size (input));
     }
   else if (action == ACTION_WRAP)

@@ -336,6 +336,12 @@ test_kms_sizes (void)
   for (guint i = 0; i < 3; i++)
     emu_call_error (emu, "POST", unwrap, body, 400, "invalid_field");
   emu_call_error (emu, "POST", wrap, over_body, 400, "invalid_field");
+  /* A plaintext far over the limit is refused before it reaches the secure heap. */
+  {
+    g_autofree char *huge_body = g_strdup_printf ("{\"plaintext\":\"%s\"}", big64);
+
+    emu_call_error (emu, "POST", wrap, huge_body, 400, "invalid_field");
+  }
   /* What is allowed still works. */
   wrapped = emu_call_ok (emu, "POST", wrap, "{\"plaintext\":\"aGVsbG8=\"}", 200);
   round = g_strdup_printf ("{\"ciphertext\":\"%s\"}",
@@ -519,23 +525,24 @@ test_fd_limit (void)
 static void
 test_timeouts (void)
 {
-  const char *args[] = { "--idle-timeout", "1", "--read-timeout", "2", NULL };
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, args);
-  g_autofree char *get = request_text (emu, "GET", "/api/v2/keys", NULL);
+  const char *args[] = { "--init", "demo",           "--keys", "5", "--idle-timeout",
+                         "1",      "--read-timeout", "2",      NULL };
+  g_autofree char *dir = temp_state_dir ();
+  g_autoptr (Emu) emu = emu_start (dir, args);
+  guint baseline = open_fds (emu); /* no client yet */
+  g_autofree char *get = NULL;
   g_autoptr (Raw) idle = NULL;
   g_autoptr (Raw) half = NULL;
-  guint baseline;
 
-  get_ok (emu, "/api/v2/keys");
-  baseline = open_fds (emu);
+  emu_login (emu);
+  get = request_text (emu, "GET", "/api/v2/keys", NULL);
   idle = raw_connect (emu);
   raw_send (idle, get);
   g_assert_cmpuint (raw_response (idle, NULL), ==, 200);
   half = raw_connect (emu);
   raw_send (half, "GET /api/v2/keys HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-  g_assert_cmpuint (open_fds (emu), ==, baseline + 2);
-  /* The server ends both: the idle one after 1 s, the half request after 2 s. */
+  /* The server ends both: the idle one after 1 s, the half request after
+   * 2 s; and the login's keep-alive connection too. */
   g_assert_cmpuint (raw_response (idle, NULL), ==, 0);
   g_assert_true (raw_response (half, NULL) != 200);
   g_assert_true (wait_fds (emu, baseline, 5));
