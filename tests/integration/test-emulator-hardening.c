@@ -17,32 +17,13 @@
 
 #include "emu-client.h"
 
-static char *
-temp_state_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("tke-emu-hard-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return g_build_filename (dir, "state", NULL);
-}
-
-static void
-remove_tree (const char *state_dir)
-{
-  g_autofree char *parent = g_path_get_dirname (state_dir);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", parent);
-
-  g_assert_cmpint (system (cmd), ==, 0);
-}
-
 static Emu *
 start_demo (char **dir_out, const char *const *more)
 {
   g_autoptr (GPtrArray) args = g_ptr_array_new ();
   Emu *emu;
 
-  *dir_out = temp_state_dir ();
+  *dir_out = emu_temp_state_dir ();
   g_ptr_array_add (args, (gpointer) "--init");
   g_ptr_array_add (args, (gpointer) "demo");
   g_ptr_array_add (args, (gpointer) "--keys");
@@ -280,7 +261,7 @@ test_deep_nesting (void)
       json_object_get_int_member (json_object_get_object_member (list, "metadata"), "totalCount"),
       ==, 5);
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 static void
@@ -311,7 +292,7 @@ test_nul_in_string (void)
           "name"),
       ==, "a\\u0000b");
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* A ciphertext far over any wrap's output aborted the emulator: decrypting
@@ -349,7 +330,7 @@ test_kms_sizes (void)
   unwrapped = emu_call_ok (emu, "POST", unwrap, round, 200);
   g_assert_cmpstr (json_object_get_string_member (unwrapped, "plaintext"), ==, "aGVsbG8=");
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* Base64url of a 32-byte MAC has 2 unused bits in its last character: a
@@ -370,7 +351,7 @@ test_jwt_canonical (void)
   strcpy (emu->token, good);
   get_ok (emu, "/api/v2/keys");
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* What libsoup decodes from the path and query */
@@ -403,7 +384,7 @@ test_path_and_query (void)
   g_clear_pointer (&body, g_free);
   g_assert_cmpuint (raw_call (emu, "GET", "/api/v2/keys?limit=5", NULL, &body), ==, 200);
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* Connections */
@@ -427,7 +408,7 @@ test_keepalive_after_204 (void)
   g_assert_cmpuint (raw_response (raw, &body), ==, 200);
   g_assert_nonnull (strstr (body, "\"totalCount\":4"));
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* Every connection a client closed after a request stayed in CLOSE-WAIT. */
@@ -450,7 +431,7 @@ test_closed_connections_released (void)
     }
   g_assert_true (wait_fds (emu, baseline, 5));
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 static GPtrArray *
@@ -497,7 +478,7 @@ test_silent_connections (void)
   assert_fresh_client_served (emu);
   assert_fresh_client_served (emu);
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* Under a small descriptor limit it stopped answering anyone. */
@@ -518,7 +499,7 @@ test_fd_limit (void)
   g_clear_pointer (&silent, g_ptr_array_unref);
   assert_fresh_client_served (emu);
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* Idle keep-alive connections and half-sent requests are closed. */
@@ -527,7 +508,7 @@ test_timeouts (void)
 {
   const char *args[] = { "--init", "demo",           "--keys", "5", "--idle-timeout",
                          "1",      "--read-timeout", "2",      NULL };
-  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *dir = emu_temp_state_dir ();
   g_autoptr (Emu) emu = emu_start (dir, args);
   guint baseline = open_fds (emu); /* no client yet */
   g_autofree char *get = NULL;
@@ -547,7 +528,7 @@ test_timeouts (void)
   g_assert_true (raw_response (half, NULL) != 200);
   g_assert_true (wait_fds (emu, baseline, 5));
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* The service's own files */
@@ -573,13 +554,13 @@ test_one_emulator_per_state_dir (void)
   /* The first one is unaffected. */
   get_ok (emu, "/api/v2/keys");
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 static void
 test_ready_file_private (void)
 {
-  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *dir = emu_temp_state_dir ();
   g_autofree char *parent = g_path_get_dirname (dir);
   g_autofree char *ready = g_build_filename (parent, "ready.json", NULL);
   const char *args[] = { "--init", "imprint", "--ready-file", ready, NULL };
@@ -592,7 +573,7 @@ test_ready_file_private (void)
   g_assert_true (g_file_get_contents (ready, &contents, NULL, NULL));
   g_assert_nonnull (strstr (contents, emu->api_key));
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 int

@@ -10,25 +10,6 @@
 
 #include "emu-client.h"
 
-static char *
-temp_state_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("tke-emu-kms-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return g_build_filename (dir, "state", NULL);
-}
-
-static void
-remove_tree (const char *state_dir)
-{
-  g_autofree char *parent = g_path_get_dirname (state_dir);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", parent);
-
-  g_assert_cmpint (system (cmd), ==, 0);
-}
-
 typedef struct
 {
   char *dir;
@@ -42,7 +23,7 @@ fixture_set_up (Fixture *f, gconstpointer data)
   const char *args[] = { "--init", "demo", "--keys", "5", NULL };
   g_autoptr (JsonObject) list = NULL;
 
-  f->dir = temp_state_dir ();
+  f->dir = emu_temp_state_dir ();
   f->emu = emu_start (f->dir, args);
   emu_login (f->emu);
   list = emu_call_ok (f->emu, "GET", "/api/v2/keys?limit=1", NULL, 200);
@@ -55,7 +36,7 @@ fixture_tear_down (Fixture *f, gconstpointer data)
 {
   emu_stop (f->emu);
   g_clear_pointer (&f->emu, emu_free);
-  remove_tree (f->dir);
+  emu_remove_state_dir (f->dir);
   g_free (f->dir);
   g_free (f->id);
 }
