@@ -13,6 +13,7 @@ static const struct
   const char *code;
 } errors[] = {
   { 400, "malformed_json" },
+  { 400, "malformed_request" },
   { 400, "invalid_field" },
   { 400, "invalid_grant" },
   { 400, "invalid_parameter" },
@@ -37,6 +38,8 @@ static const struct
   { 409, "register_state" },
   { 409, "vp_mismatch" },
   { 409, "same_as_current" },
+  { 409, "repeated_key_part" },
+  { 409, "weak_key" },
   { 409, "rewrap_required" },
   { 409, "rotation_in_progress" },
   { 409, "precheck_imprint_mode" },
@@ -47,6 +50,7 @@ static const struct
   { 409, "mk_not_initialized" },
   { 409, "new_mk_not_committed" },
   { 409, "wrapping_key_mismatch" },
+  { 409, "key_state" },
   { 413, "payload_too_large" },
   { 500, "injected_fault" },
   { 500, "internal" },

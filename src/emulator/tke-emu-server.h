@@ -20,6 +20,10 @@ typedef struct
   gint64 crash_after_keys; /* -1: off */
   char *fail_setimm_on;    /* hsm_id or unit number, or NULL */
   char *faults_file;       /* armed at run time (the demo's menu), or NULL */
+  /* Limits; 0: the default (tke-emu-server-private.h) */
+  guint idle_timeout_s;
+  guint read_timeout_s;
+  guint max_connections;
 } TkeEmuFaults;
 
 typedef struct _TkeEmuServer TkeEmuServer;

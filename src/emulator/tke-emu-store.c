@@ -2,8 +2,9 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Register values and importer private keys are stored only encrypted
- * under device.key, which stands in for the HSM's tamper-protected memory.
+ * Opening, the schema, transactions, the device key and initializing a
+ * new state directory.  Units are in tke-emu-store-units.c, root keys in
+ * tke-emu-store-keys.c, the rotation record in tke-emu-store-rotation.c.
  */
 
 #include "config.h"
@@ -11,13 +12,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
 
 #include "tke-emu-error.h"
-#include "tke-emu-store.h"
+#include "tke-emu-store-private.h"
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -206,378 +208,6 @@ tke_emu_open_device (TkeEmuStore *self, const char *aad, GBytes *sealed, GError 
                                      data + TKE_GCM_NONCE_SIZE, size - TKE_GCM_NONCE_SIZE, error);
 }
 
-/* Units */
-
-static void
-admin_free (gpointer data)
-{
-  TkeEmuAdmin *admin = data;
-
-  g_free (admin->name);
-  g_free (admin->ski);
-  g_clear_pointer (&admin->point, g_bytes_unref);
-  g_free (admin);
-}
-
-void
-tke_emu_unit_free (TkeEmuUnit *unit)
-{
-  if (unit == NULL)
-    return;
-  g_free (unit->hsm_id);
-  g_free (unit->type);
-  g_free (unit->location);
-  g_free (unit->serial);
-  g_free (unit->new_state);
-  g_free (unit->cur_state);
-  g_clear_pointer (&unit->new_value, g_bytes_unref);
-  g_clear_pointer (&unit->cur_value, g_bytes_unref);
-  g_clear_pointer (&unit->importer_priv, g_bytes_unref);
-  g_clear_pointer (&unit->importer_pub, g_bytes_unref);
-  g_clear_pointer (&unit->admins, g_ptr_array_unref);
-  g_free (unit);
-}
-
-gboolean
-tke_emu_unit_imprint (const TkeEmuUnit *unit)
-{
-  return unit->sig_thr == 0 && unit->rev_thr == 0;
-}
-
-static GBytes *
-column_bytes (sqlite3_stmt *stmt, int column)
-{
-  if (sqlite3_column_type (stmt, column) == SQLITE_NULL)
-    return NULL;
-  return g_bytes_new (sqlite3_column_blob (stmt, column),
-                      (gsize) sqlite3_column_bytes (stmt, column));
-}
-
-static char *
-column_text (sqlite3_stmt *stmt, int column)
-{
-  return g_strdup ((const char *) sqlite3_column_text (stmt, column));
-}
-
-static int
-compare_admins (gconstpointer a, gconstpointer b)
-{
-  const TkeEmuAdmin *x = *(TkeEmuAdmin **) a, *y = *(TkeEmuAdmin **) b;
-
-  return strcmp (x->ski, y->ski);
-}
-
-static TkeEmuUnit *
-unit_from_row (TkeEmuStore *self, sqlite3_stmt *stmt, GError **error)
-{
-  g_autoptr (TkeEmuUnit) unit = g_new0 (TkeEmuUnit, 1);
-  sqlite3_stmt *admins = NULL;
-  int rc;
-
-  unit->hsm_id = column_text (stmt, 0);
-  unit->num = sqlite3_column_int64 (stmt, 1);
-  unit->type = column_text (stmt, 2);
-  unit->location = column_text (stmt, 3);
-  unit->serial = column_text (stmt, 4);
-  unit->sig_thr = sqlite3_column_int64 (stmt, 5);
-  unit->rev_thr = sqlite3_column_int64 (stmt, 6);
-  unit->counter = sqlite3_column_int64 (stmt, 7);
-  unit->new_state = column_text (stmt, 8);
-  unit->new_value = column_bytes (stmt, 9);
-  unit->cur_state = column_text (stmt, 10);
-  unit->cur_value = column_bytes (stmt, 11);
-  unit->importer_priv = column_bytes (stmt, 12);
-  unit->importer_pub = column_bytes (stmt, 13);
-  unit->admins = g_ptr_array_new_with_free_func (admin_free);
-
-  if (sqlite3_prepare_v2 (self->db,
-                          "SELECT ski, name, point FROM admins WHERE hsm_id = ? ORDER BY ski", -1,
-                          &admins, NULL) != SQLITE_OK)
-    {
-      tke_emu_db_error (self->db, error);
-      return NULL;
-    }
-  sqlite3_bind_text (admins, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
-  while ((rc = sqlite3_step (admins)) == SQLITE_ROW)
-    {
-      TkeEmuAdmin *admin = g_new0 (TkeEmuAdmin, 1);
-
-      admin->ski = column_text (admins, 0);
-      admin->name = column_text (admins, 1);
-      admin->point = column_bytes (admins, 2);
-      g_ptr_array_add (unit->admins, admin);
-    }
-  sqlite3_finalize (admins);
-  if (rc != SQLITE_DONE)
-    {
-      tke_emu_db_error (self->db, error);
-      return NULL;
-    }
-  return g_steal_pointer (&unit);
-}
-
-#define UNIT_COLUMNS                                                                               \
-  "hsm_id, num, type, location, serial, sig_thr, rev_thr, counter,"                                \
-  " new_state, new_value, cur_state, cur_value, importer_priv, importer_pub"
-
-TkeEmuUnit *
-tke_emu_unit_load (TkeEmuStore *self, const char *hsm_id, GError **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  TkeEmuUnit *unit = NULL;
-  int rc;
-
-  if (sqlite3_prepare_v2 (self->db, "SELECT " UNIT_COLUMNS " FROM units WHERE hsm_id = ?", -1,
-                          &stmt, NULL) != SQLITE_OK)
-    {
-      tke_emu_db_error (self->db, error);
-      return NULL;
-    }
-  sqlite3_bind_text (stmt, 1, hsm_id, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    unit = unit_from_row (self, stmt, error);
-  else if (rc == SQLITE_DONE)
-    g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_NOT_FOUND,
-                 "There is no crypto unit %s in this service instance.", hsm_id);
-  else
-    tke_emu_db_error (self->db, error);
-  sqlite3_finalize (stmt);
-  return unit;
-}
-
-GPtrArray *
-tke_emu_units_load (TkeEmuStore *self, gboolean operational_only, GError **error)
-{
-  g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_emu_unit_free);
-  sqlite3_stmt *stmt = NULL;
-  int rc;
-
-  if (sqlite3_prepare_v2 (self->db,
-                          operational_only ? "SELECT " UNIT_COLUMNS
-                                             " FROM units WHERE type = 'OPERATIONAL' ORDER BY num"
-                                           : "SELECT " UNIT_COLUMNS " FROM units ORDER BY num",
-                          -1, &stmt, NULL) != SQLITE_OK)
-    {
-      tke_emu_db_error (self->db, error);
-      return NULL;
-    }
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      TkeEmuUnit *unit = unit_from_row (self, stmt, error);
-
-      if (unit == NULL)
-        {
-          sqlite3_finalize (stmt);
-          return NULL;
-        }
-      g_ptr_array_add (units, unit);
-    }
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    {
-      tke_emu_db_error (self->db, error);
-      return NULL;
-    }
-  return g_steal_pointer (&units);
-}
-
-static void
-bind_bytes (sqlite3_stmt *stmt, int index, GBytes *bytes)
-{
-  if (bytes == NULL)
-    sqlite3_bind_null (stmt, index);
-  else
-    sqlite3_bind_blob (stmt, index, g_bytes_get_data (bytes, NULL), (int) g_bytes_get_size (bytes),
-                       SQLITE_TRANSIENT);
-}
-
-/* Writes the whole unit; the caller holds the transaction. */
-gboolean
-tke_emu_unit_save (TkeEmuStore *self, TkeEmuUnit *unit, GError **error)
-{
-  sqlite3_stmt *stmt = NULL;
-  int rc;
-
-  if (sqlite3_prepare_v2 (self->db,
-                          "INSERT OR REPLACE INTO units (" UNIT_COLUMNS ") VALUES"
-                          " (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                          -1, &stmt, NULL) != SQLITE_OK)
-    return tke_emu_db_error (self->db, error);
-  sqlite3_bind_text (stmt, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 2, unit->num);
-  sqlite3_bind_text (stmt, 3, unit->type, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 4, unit->location, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_text (stmt, 5, unit->serial, -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (stmt, 6, unit->sig_thr);
-  sqlite3_bind_int64 (stmt, 7, unit->rev_thr);
-  sqlite3_bind_int64 (stmt, 8, unit->counter);
-  sqlite3_bind_text (stmt, 9, unit->new_state, -1, SQLITE_TRANSIENT);
-  bind_bytes (stmt, 10, unit->new_value);
-  sqlite3_bind_text (stmt, 11, unit->cur_state, -1, SQLITE_TRANSIENT);
-  bind_bytes (stmt, 12, unit->cur_value);
-  bind_bytes (stmt, 13, unit->importer_priv);
-  bind_bytes (stmt, 14, unit->importer_pub);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    return tke_emu_db_error (self->db, error);
-
-  if (sqlite3_prepare_v2 (self->db, "DELETE FROM admins WHERE hsm_id = ?", -1, &stmt, NULL) !=
-      SQLITE_OK)
-    return tke_emu_db_error (self->db, error);
-  sqlite3_bind_text (stmt, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
-  rc = sqlite3_step (stmt);
-  sqlite3_finalize (stmt);
-  if (rc != SQLITE_DONE)
-    return tke_emu_db_error (self->db, error);
-
-  for (guint i = 0; i < unit->admins->len; i++)
-    {
-      TkeEmuAdmin *admin = g_ptr_array_index (unit->admins, i);
-
-      if (sqlite3_prepare_v2 (self->db,
-                              "INSERT INTO admins (hsm_id, ski, name, point) VALUES (?, ?, ?, ?)",
-                              -1, &stmt, NULL) != SQLITE_OK)
-        return tke_emu_db_error (self->db, error);
-      sqlite3_bind_text (stmt, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 2, admin->ski, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 3, admin->name, -1, SQLITE_TRANSIENT);
-      bind_bytes (stmt, 4, admin->point);
-      rc = sqlite3_step (stmt);
-      sqlite3_finalize (stmt);
-      if (rc != SQLITE_DONE)
-        return tke_emu_db_error (self->db, error);
-    }
-  g_ptr_array_sort (unit->admins, compare_admins);
-  return TRUE;
-}
-
-static char *
-register_aad (const TkeEmuUnit *unit, gboolean new_register)
-{
-  return g_strdup_printf ("tke-register|%s|%s", unit->hsm_id, new_register ? "new" : "current");
-}
-
-TkeSecret *
-tke_emu_unit_get_register (TkeEmuStore *self,
-                           const TkeEmuUnit *unit,
-                           gboolean new_register,
-                           GError **error)
-{
-  g_autofree char *aad = register_aad (unit, new_register);
-  GBytes *value = new_register ? unit->new_value : unit->cur_value;
-
-  if (value == NULL)
-    {
-      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_MK_NOT_INITIALIZED,
-                   "The %s master key register of crypto unit %" G_GINT64_FORMAT " is empty.",
-                   new_register ? "new" : "current", unit->num);
-      return NULL;
-    }
-  return tke_emu_open_device (self, aad, value, error);
-}
-
-gboolean
-tke_emu_unit_set_register (TkeEmuStore *self,
-                           TkeEmuUnit *unit,
-                           gboolean new_register,
-                           const TkeSecret *value,
-                           const char *state,
-                           GError **error)
-{
-  g_autofree char *aad = register_aad (unit, new_register);
-  GBytes *sealed = NULL;
-
-  if (value != NULL)
-    {
-      sealed = tke_emu_seal_device (self, aad, tke_secret_get_data (value),
-                                    tke_secret_get_size (value), error);
-      if (sealed == NULL)
-        return FALSE;
-    }
-  if (new_register)
-    {
-      g_clear_pointer (&unit->new_value, g_bytes_unref);
-      unit->new_value = sealed;
-      g_free (unit->new_state);
-      unit->new_state = g_strdup (state);
-    }
-  else
-    {
-      g_clear_pointer (&unit->cur_value, g_bytes_unref);
-      unit->cur_value = sealed;
-      g_free (unit->cur_state);
-      unit->cur_state = g_strdup (state);
-    }
-  return TRUE;
-}
-
-/* The VP is computed from the value when asked; an empty register has 64 zeros. */
-void
-tke_emu_unit_register_vp (TkeEmuStore *self,
-                          const TkeEmuUnit *unit,
-                          gboolean new_register,
-                          guint8 vp[TKE_VP_SIZE])
-{
-  g_autoptr (TkeSecret) value = NULL;
-
-  memset (vp, 0, TKE_VP_SIZE);
-  if ((new_register ? unit->new_value : unit->cur_value) == NULL)
-    return;
-  value = tke_emu_unit_get_register (self, unit, new_register, NULL);
-  if (value != NULL)
-    tke_crypto_verification_pattern (value, vp);
-}
-
-EVP_PKEY *
-tke_emu_unit_get_importer (TkeEmuStore *self, const TkeEmuUnit *unit, GError **error)
-{
-  g_autofree char *aad = g_strdup_printf ("tke-importer|%s", unit->hsm_id);
-  g_autoptr (TkeSecret) pem = NULL;
-
-  if (unit->importer_priv == NULL)
-    {
-      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_NO_IMPORTER_KEY,
-                   "Crypto unit %" G_GINT64_FORMAT " has no importer key: generate one first.",
-                   unit->num);
-      return NULL;
-    }
-  pem = tke_emu_open_device (self, aad, unit->importer_priv, error);
-  if (pem == NULL)
-    return NULL;
-  return tke_crypto_ec_private_key_from_pem (pem, error);
-}
-
-gboolean
-tke_emu_unit_set_importer (TkeEmuStore *self, TkeEmuUnit *unit, EVP_PKEY *key, GError **error)
-{
-  g_autofree char *aad = g_strdup_printf ("tke-importer|%s", unit->hsm_id);
-  g_autoptr (TkeSecret) pem = NULL;
-  GBytes *sealed, *point;
-
-  g_clear_pointer (&unit->importer_priv, g_bytes_unref);
-  g_clear_pointer (&unit->importer_pub, g_bytes_unref);
-  if (key == NULL)
-    return TRUE;
-  pem = tke_crypto_ec_private_key_to_pem (key, error);
-  if (pem == NULL)
-    return FALSE;
-  sealed =
-      tke_emu_seal_device (self, aad, tke_secret_get_data (pem), tke_secret_get_size (pem), error);
-  if (sealed == NULL)
-    return FALSE;
-  point = tke_crypto_ec_public_point (key, error);
-  if (point == NULL)
-    {
-      g_bytes_unref (sealed);
-      return FALSE;
-    }
-  unit->importer_priv = sealed;
-  unit->importer_pub = point;
-  return TRUE;
-}
-
 /* Opening and initializing */
 
 static const struct
@@ -617,7 +247,7 @@ meta_get (sqlite3 *db, const char *key)
     return NULL;
   sqlite3_bind_text (stmt, 1, key, -1, SQLITE_TRANSIENT);
   if (sqlite3_step (stmt) == SQLITE_ROW)
-    value = column_text (stmt, 0);
+    value = _tke_emu_column_text (stmt, 0);
   sqlite3_finalize (stmt);
   return value;
 }
@@ -630,60 +260,6 @@ random_password (GError **error)
   if (!tke_crypto_random_bytes (raw, sizeof raw, error))
     return NULL;
   return g_base64_encode (raw, sizeof raw);
-}
-
-/* Inserts @n_keys random root keys wrapped under @mk; the caller holds the transaction. */
-gboolean
-tke_emu_store_add_root_keys (
-    TkeEmuStore *self, const TkeSecret *mk, guint n_keys, const char *name_prefix, GError **error)
-{
-  g_autoptr (TkeKwpContext) kwp = tke_crypto_kwp_context_new (mk, error);
-  g_autofree char *now = tke_emu_now_iso ();
-  sqlite3_stmt *stmt = NULL;
-  guint8 wkid[TKE_WKID_SIZE];
-  gboolean ok = TRUE;
-
-  if (kwp == NULL)
-    return FALSE;
-  tke_crypto_wkid (mk, wkid);
-  if (sqlite3_prepare_v2 (self->db,
-                          "INSERT INTO keys (id, name, extractable, state, created, updated,"
-                          " wkid, wrapped) VALUES (?, ?, 0, 1, ?, ?, ?, ?)",
-                          -1, &stmt, NULL) != SQLITE_OK)
-    return tke_emu_db_error (self->db, error);
-
-  for (guint i = 0; i < n_keys && ok; i++)
-    {
-      g_autoptr (TkeSecret) key = tke_secret_new_random (TKE_MASTER_KEY_SIZE, error);
-      g_autofree char *id = g_uuid_string_random ();
-      g_autofree char *name = g_strdup_printf ("%s%u", name_prefix, i + 1);
-      guint8 wrapped[48];
-      gssize len;
-
-      if (key == NULL)
-        {
-          ok = FALSE;
-          break;
-        }
-      len = tke_crypto_kwp_context_wrap (kwp, tke_secret_get_data (key), TKE_MASTER_KEY_SIZE,
-                                         wrapped, sizeof wrapped, error);
-      if (len < 0)
-        {
-          ok = FALSE;
-          break;
-        }
-      sqlite3_reset (stmt);
-      sqlite3_bind_text (stmt, 1, id, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 2, name, -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text (stmt, 3, now, -1, SQLITE_STATIC);
-      sqlite3_bind_text (stmt, 4, now, -1, SQLITE_STATIC);
-      sqlite3_bind_blob (stmt, 5, wkid, sizeof wkid, SQLITE_TRANSIENT);
-      sqlite3_bind_blob (stmt, 6, wrapped, (int) len, SQLITE_TRANSIENT);
-      if (sqlite3_step (stmt) != SQLITE_DONE)
-        ok = tke_emu_db_error (self->db, error);
-    }
-  sqlite3_finalize (stmt);
-  return ok;
 }
 
 static TkeEmuAdmin *
@@ -709,7 +285,7 @@ demo_admin (TkeEmuStore *self, guint index, GString *passwords, GError **error)
       !tke_signature_key_file_create (path, admin->name, key, password_secret,
                                       TKE_KEY_FILE_KDF_PBKDF2, error))
     {
-      admin_free (admin);
+      _tke_emu_admin_free (admin);
       return NULL;
     }
   g_string_append_printf (passwords, "%s\"%s\": \"%s\"", passwords->len > 1 ? ", " : "", file,
@@ -723,7 +299,7 @@ initialize (TkeEmuStore *self, const char *mode, guint n_keys, GError **error)
 {
   gboolean demo = g_strcmp0 (mode, "demo") == 0;
   g_autoptr (TkeSecret) mk = NULL;
-  g_autoptr (GPtrArray) admins = g_ptr_array_new_with_free_func (admin_free);
+  g_autoptr (GPtrArray) admins = g_ptr_array_new_with_free_func (_tke_emu_admin_free);
   g_autoptr (GString) passwords = g_string_new ("{");
 
   if (demo)
@@ -764,7 +340,7 @@ initialize (TkeEmuStore *self, const char *mode, guint n_keys, GError **error)
       unit->serial = g_strdup (unit_templates[i].serial);
       unit->new_state = g_strdup ("Empty");
       unit->cur_state = g_strdup ("Empty");
-      unit->admins = g_ptr_array_new_with_free_func (admin_free);
+      unit->admins = g_ptr_array_new_with_free_func (_tke_emu_admin_free);
       if (demo)
         {
           unit->sig_thr = 2;
@@ -796,6 +372,48 @@ fail:
   return FALSE;
 }
 
+/* One service per state directory: two would each hold the registers in
+ * memory and interleave their transactions.  The lock (flock, so a killed
+ * emulator releases it) is held for the life of the store; the file names
+ * the holder's pid for the error message. */
+static int
+lock_state_dir (const char *state_dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (state_dir, "lock", NULL);
+  g_autofree char *pid = NULL;
+  g_autofree char *holder = NULL;
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot open %s: %s", path,
+                   g_strerror (errno));
+      return -1;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved = errno;
+
+      close (fd);
+      if (saved != EWOULDBLOCK)
+        {
+          g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot lock %s: %s", path,
+                       g_strerror (saved));
+          return -1;
+        }
+      g_file_get_contents (path, &holder, NULL, NULL);
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL,
+                   "%s is in use by another tke-emulator (pid %s): stop it first, or use "
+                   "another --state-dir.",
+                   state_dir, holder != NULL && *holder != '\0' ? g_strstrip (holder) : "unknown");
+      return -1;
+    }
+  pid = g_strdup_printf ("%d\n", (int) getpid ());
+  if (ftruncate (fd, 0) != 0 || write (fd, pid, strlen (pid)) != (gssize) strlen (pid))
+    g_debug ("Cannot write the pid into %s", path);
+  return fd;
+}
+
 /**
  * tke_emu_store_open:
  * @state_dir: the state directory (created if missing)
@@ -811,6 +429,7 @@ tke_emu_store_open (const char *state_dir, const char *init_mode, guint n_keys, 
   g_autofree char *api_key_path = g_build_filename (state_dir, "api-key", NULL);
   gboolean fresh;
 
+  self->lock_fd = -1;
   if (g_mkdir_with_parents (state_dir, 0700) != 0)
     {
       g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot create %s: %s", state_dir,
@@ -818,6 +437,9 @@ tke_emu_store_open (const char *state_dir, const char *init_mode, guint n_keys, 
       return NULL;
     }
   self->state_dir = g_canonicalize_filename (state_dir, NULL);
+  self->lock_fd = lock_state_dir (self->state_dir, error);
+  if (self->lock_fd < 0)
+    return NULL;
   fresh = !g_file_test (db_path, G_FILE_TEST_EXISTS);
   if (fresh && init_mode == NULL)
     {
@@ -884,5 +506,13 @@ tke_emu_store_free (TkeEmuStore *self)
   if (self->api_key != NULL)
     OPENSSL_cleanse (self->api_key, strlen (self->api_key));
   g_free (self->api_key);
+  if (self->lock_fd >= 0)
+    close (self->lock_fd); /* releases the lock */
   g_free (self);
+}
+
+void
+tke_emu_store_close_db (sqlite3 *db)
+{
+  sqlite3_close (db);
 }

@@ -47,6 +47,7 @@ typedef struct
   char *instance_id;
   char *api_key;
   char *init_mode;
+  int lock_fd; /* holds the state directory's lock, or -1 */
 } TkeEmuStore;
 
 TkeEmuStore *
@@ -88,8 +89,119 @@ GBytes *tke_emu_seal_device (
 TkeSecret *tke_emu_open_device (TkeEmuStore *self, const char *aad, GBytes *sealed, GError **error);
 
 char *tke_emu_now_iso (void);
+void tke_emu_store_close_db (sqlite3 *db);
+
+/* Keys (tke-emu-store-keys.c): the KMS root keys, wrapped under a master key */
+
+typedef struct
+{
+  gint64 rowid;
+  char *id;
+  char *name;
+  gboolean extractable;
+  gint64 state;
+  char *created;
+  char *updated;
+  GBytes *wkid;
+  GBytes *wrapped;
+} TkeEmuKey;
+
+void tke_emu_key_free (TkeEmuKey *key);
 gboolean tke_emu_store_add_root_keys (
     TkeEmuStore *self, const TkeSecret *mk, guint n_keys, const char *name_prefix, GError **error);
+gint64 tke_emu_keys_count (sqlite3 *db, const guint8 *wkid, gboolean equal);
+GPtrArray *
+tke_emu_keys_list (TkeEmuStore *self, gint64 limit, gint64 offset, guint states, GError **error);
+gint64 tke_emu_keys_count_states (sqlite3 *db, guint states);
+gboolean tke_emu_key_set_state (TkeEmuStore *self, const char *id, gint64 state, GError **error);
+TkeEmuKey *tke_emu_key_find (TkeEmuStore *self, const char *id, GError **error);
+char *tke_emu_key_create (
+    TkeEmuStore *self, const TkeSecret *mk, const char *name, gboolean extractable, GError **error);
+gboolean tke_emu_key_delete (TkeEmuStore *self, gint64 rowid, GError **error);
+gboolean tke_emu_key_set_material (TkeEmuStore *self,
+                                   const char *id,
+                                   const guint8 wkid[TKE_WKID_SIZE],
+                                   GBytes *wrapped,
+                                   GError **error);
+
+typedef void (*TkeEmuKeyMaterialFunc) (const guint8 *wkid,
+                                       gsize wkid_size,
+                                       const guint8 *wrapped,
+                                       gsize wrapped_size,
+                                       gpointer user_data);
+gboolean tke_emu_keys_foreach_material (TkeEmuStore *self,
+                                        TkeEmuKeyMaterialFunc func,
+                                        gpointer user_data,
+                                        GError **error);
+
+/* Rotation (tke-emu-store-rotation.c): the keystore's master key rotation */
+
+typedef struct
+{
+  gint64 id; /* 0: there was no rotation yet */
+  char *state;
+  char *from_vp;
+  char *to_vp;
+  gint64 keys_total;
+  gint64 keys_done;
+  char *started;
+  char *error_code;
+  char *error_message;
+} TkeEmuRotation;
+
+typedef struct
+{
+  char *timestamp;
+  char *message;
+} TkeEmuMessage;
+
+void tke_emu_rotation_free (TkeEmuRotation *rotation);
+void tke_emu_message_free (TkeEmuMessage *message);
+TkeEmuRotation *tke_emu_rotation_load (sqlite3 *db, GError **error);
+GPtrArray *tke_emu_rotation_messages (sqlite3 *db, gint64 rotation_id, GError **error);
+gboolean
+tke_emu_rotation_add_message (sqlite3 *db, gint64 rotation_id, const char *message, GError **error);
+gint64 tke_emu_rotation_insert (
+    sqlite3 *db, const char *from_vp, const char *to_vp, const char *message, GError **error);
+gboolean tke_emu_rotation_resume (sqlite3 *db,
+                                  gint64 rotation_id,
+                                  const guint8 new_wkid[TKE_WKID_SIZE],
+                                  GError **error);
+gboolean tke_emu_rotation_set_rewrapped (sqlite3 *db,
+                                         gint64 rotation_id,
+                                         const char *message,
+                                         GError **error);
+gboolean tke_emu_rotation_set_complete (sqlite3 *db,
+                                        gint64 rotation_id,
+                                        const char *message,
+                                        GError **error);
+void tke_emu_rotation_record_error (sqlite3 *db, gint64 rotation_id, const GError *error);
+gboolean
+tke_emu_rotation_forget_key (sqlite3 *db, gint64 rotation_id, gboolean was_done, GError **error);
+
+/* The rewrap's cursor: rows not yet under the new WKID, in rowid order. */
+typedef struct _TkeEmuRewrap TkeEmuRewrap;
+
+/* Rewraps one row into @out (@out_size bytes); returns the length, or -1. */
+typedef gssize (*TkeEmuRewrapFunc) (gint64 rowid,
+                                    const guint8 *wkid,
+                                    gsize wkid_size,
+                                    const guint8 *wrapped,
+                                    gsize wrapped_size,
+                                    guint8 *out,
+                                    gsize out_size,
+                                    gpointer user_data,
+                                    GError **error);
+
+TkeEmuRewrap *
+tke_emu_rewrap_new (sqlite3 *db, const guint8 new_wkid[TKE_WKID_SIZE], GError **error);
+gint64 tke_emu_rewrap_batch (
+    TkeEmuRewrap *self, gint64 limit, TkeEmuRewrapFunc func, gpointer user_data, GError **error);
+void tke_emu_rewrap_free (TkeEmuRewrap *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuKey, tke_emu_key_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuRotation, tke_emu_rotation_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuRewrap, tke_emu_rewrap_free)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuUnit, tke_emu_unit_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuStore, tke_emu_store_free)

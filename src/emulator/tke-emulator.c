@@ -25,12 +25,11 @@ quit (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The ready line holds the API key: readable by the owner only. */
 static gboolean
 write_ready_file (const char *path, const char *line, GError **error)
 {
-  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
-
-  return g_file_set_contents (tmp, line, -1, error) && g_rename (tmp, path) == 0;
+  return g_file_set_contents_full (path, line, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
 static gboolean
@@ -63,7 +62,8 @@ main (int argc, char **argv)
   g_autofree char *ready_file = NULL;
   g_autofree char *fail_setimm = NULL;
   g_autofree char *faults_file = NULL;
-  gint keys = 3000, token_ttl = 3600, latency = 0;
+  gint keys = 3000, token_ttl = 3600, latency = 0, idle_timeout = 0, read_timeout = 0;
+  gint max_connections = 0;
   gint64 fail_after = -1, crash_after = -1;
   double rate = 0;
   GOptionEntry entries[] = {
@@ -86,6 +86,12 @@ main (int argc, char **argv)
       "UNIT" },
     { "faults-file", 0, 0, G_OPTION_ARG_FILENAME, &faults_file,
       "Arm the faults in this key file when a rotation starts (then remove it)", "PATH" },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
+      "Close a keep-alive connection idle this long (60)", "S" },
+    { "read-timeout", 0, 0, G_OPTION_ARG_INT, &read_timeout,
+      "A request must arrive and be answered within this (30)", "S" },
+    { "max-connections", 0, 0, G_OPTION_ARG_INT, &max_connections,
+      "Open client connections at most (1024, and the file descriptor limit)", "N" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- crypto-unit service emulator");
@@ -108,10 +114,12 @@ main (int argc, char **argv)
     }
   if (state_dir == NULL ||
       (init != NULL && !g_str_equal (init, "imprint") && !g_str_equal (init, "demo")) || keys < 0 ||
-      token_ttl < 1 || latency < 0 || rate < 0 || rate > 1)
+      token_ttl < 1 || latency < 0 || rate < 0 || rate > 1 || idle_timeout < 0 ||
+      read_timeout < 0 || max_connections < 0)
     {
       g_printerr ("tke-emulator: --state-dir DIR is required; --init takes imprint or demo; "
-                  "--keys, --token-ttl and --latency-ms are positive; --http-500-rate is 0..1\n");
+                  "--keys, --token-ttl, --latency-ms and the limits are positive; "
+                  "--http-500-rate is 0..1\n");
       return 2;
     }
   OPENSSL_init_crypto (0, NULL);
@@ -129,6 +137,9 @@ main (int argc, char **argv)
   faults.crash_after_keys = crash_after;
   faults.fail_setimm_on = fail_setimm;
   faults.faults_file = faults_file;
+  faults.idle_timeout_s = (guint) idle_timeout;
+  faults.read_timeout_s = (guint) read_timeout;
+  faults.max_connections = (guint) max_connections;
   server = tke_emu_server_new (store, &faults, &error);
   if (server == NULL || !tke_emu_server_listen (server, port, &error))
     {
@@ -136,6 +147,11 @@ main (int argc, char **argv)
       tke_emu_server_free (server);
       return 1;
     }
+
+  /* Before the ready line: a client may stop the service as soon as it reads it. */
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGTERM, quit, loop);
+  g_unix_signal_add (SIGINT, quit, loop);
 
   url = tke_emu_server_get_url (server);
   ca = g_build_filename (store->state_dir, "ca.pem", NULL);
@@ -164,17 +180,13 @@ main (int argc, char **argv)
   }
   if (ready_file != NULL && !write_ready_file (ready_file, line, &error))
     {
-      g_printerr ("tke-emulator: cannot write %s: %s\n", ready_file,
-                  error != NULL ? error->message : "rename failed");
+      g_printerr ("tke-emulator: cannot write %s: %s\n", ready_file, error->message);
       tke_emu_server_free (server);
       return 1;
     }
   printf ("%s\n", line);
   fflush (stdout);
 
-  loop = g_main_loop_new (NULL, FALSE);
-  g_unix_signal_add (SIGTERM, quit, loop);
-  g_unix_signal_add (SIGINT, quit, loop);
   g_main_loop_run (loop);
 
   tke_emu_server_free (server);

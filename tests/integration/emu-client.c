@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 
@@ -17,6 +18,25 @@ static void
 die_with_parent (gpointer user_data)
 {
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+char *
+emu_temp_state_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tke-emu-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return g_build_filename (dir, "state", NULL);
+}
+
+void
+emu_remove_state_dir (const char *state_dir)
+{
+  g_autofree char *parent = g_path_get_dirname (state_dir);
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", parent);
+
+  g_assert_cmpint (system (cmd), ==, 0);
 }
 
 Emu *

@@ -24,6 +24,11 @@ typedef struct
   SoupSession *session;
 } Emu;
 
+/* A new state directory path (not yet created) in a new temporary
+ * directory, and its removal with that directory. */
+char *emu_temp_state_dir (void);
+void emu_remove_state_dir (const char *state_dir);
+
 Emu *emu_start (const char *state_dir, const char *const *extra_args);
 void emu_stop (Emu *emu);
 void emu_free (Emu *emu);

@@ -11,25 +11,6 @@
 #include "emu-client.h"
 
 static char *
-temp_state_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("tke-emu-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return g_build_filename (dir, "state", NULL);
-}
-
-static void
-remove_tree (const char *state_dir)
-{
-  g_autofree char *parent = g_path_get_dirname (state_dir);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", parent);
-
-  g_assert_cmpint (system (cmd), ==, 0);
-}
-
-static char *
 path_for (Emu *emu, const char *suffix)
 {
   return g_strdup_printf ("/v1/tke/%s/%s", emu->instance, suffix);
@@ -38,7 +19,7 @@ path_for (Emu *emu, const char *suffix)
 static void
 test_token (void)
 {
-  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *dir = emu_temp_state_dir ();
   const char *args[] = { "--init", "imprint", "--token-ttl", "1", NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
   g_autofree char *hsms = path_for (emu, "hsms");
@@ -73,7 +54,7 @@ test_token (void)
   g_clear_pointer (&list, json_object_unref);
   list = emu_call_ok (emu, "GET", hsms, NULL, 200);
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 static void
@@ -87,7 +68,7 @@ assert_unchanged (Emu *emu, const char *hsm, const char *before)
 static void
 test_imprint_initialization (void)
 {
-  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *dir = emu_temp_state_dir ();
   const char *args[] = { "--init", "imprint", NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
   g_autoptr (EVP_PKEY) a1 = tke_crypto_ec_generate (NULL);
@@ -245,14 +226,14 @@ test_imprint_initialization (void)
   emu_stop (emu);
   for (guint i = 0; i < 3; i++)
     tke_secret_unref (parts[i]);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* Malformed JSON to every endpoint that takes a body, and wrong shapes. */
 static void
 test_malformed (void)
 {
-  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *dir = emu_temp_state_dir ();
   const char *args[] = { "--init", "demo", "--keys", "10", NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
   g_auto (GStrv) units = NULL;
@@ -304,7 +285,68 @@ test_malformed (void)
   emu_call_error (emu, "POST", cmd_path, big, 413, "payload_too_large");
   assert_unchanged (emu, units[0], before);
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
+}
+
+/* Issue 13: a load whose parts repeat, or combine to zero, is refused by
+ * the unit itself (parts A, A and A, B, A xor B gave an all-zero key). */
+static void
+test_weak_keys (void)
+{
+  g_autofree char *dir = emu_temp_state_dir ();
+  const char *args[] = { "--init", "demo", "--keys", "3", NULL };
+  g_autoptr (Emu) emu = emu_start (dir, args);
+  g_autoptr (EVP_PKEY) a1 = NULL, a2 = NULL;
+  g_autoptr (TkeSecret) pa = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) pb = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) pab = tke_crypto_xor (pa, pb, NULL);
+  g_auto (GStrv) units = NULL;
+  g_autofree char *before = NULL;
+  struct
+  {
+    TkeSecret *parts[3];
+    guint n;
+    const char *code;
+  } cases[] = {
+    { { pa, pa, NULL }, 2, "repeated_key_part" },
+    { { pa, pb, pa }, 3, "repeated_key_part" },
+    { { pb, pb, pb }, 3, "repeated_key_part" },
+    { { pa, pb, pab }, 3, "weak_key" },
+  };
+
+  emu_login (emu);
+  units = emu_unit_ids (emu);
+  a1 = emu_demo_admin (emu, 1);
+  a2 = emu_demo_admin (emu, 2);
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      EVP_PKEY *one[] = { a1, NULL }, *signers[] = { a1, a2, a1, NULL };
+      g_autoptr (JsonObject) imp =
+          emu_command_ok (emu, units[0], "generate_importer_key", NULL, one);
+      g_autofree char *load =
+          emu_load_args (units[0], json_object_get_string_member (imp, "importer_key"),
+                         cases[c].parts, cases[c].n, FALSE);
+
+      signers[cases[c].n] = NULL;
+      g_clear_pointer (&before, g_free);
+      before = emu_query_text (emu, units[0]);
+      emu_command_error (emu, units[0], "load", load, -1, signers, 409, cases[c].code);
+      assert_unchanged (emu, units[0], before);
+    }
+  /* Independent parts still load. */
+  {
+    EVP_PKEY *one[] = { a1, NULL }, *two[] = { a1, a2, NULL };
+    TkeSecret *good[] = { pa, pb };
+    g_autoptr (JsonObject) imp = emu_command_ok (emu, units[0], "generate_importer_key", NULL, one);
+    g_autofree char *load = emu_load_args (
+        units[0], json_object_get_string_member (imp, "importer_key"), good, 2, FALSE);
+    g_autoptr (JsonObject) loaded = emu_command_ok (emu, units[0], "load", load, two);
+
+    g_assert_cmpstr (json_object_get_string_member (loaded, "new_mk_status"), ==,
+                     "Full Uncommitted");
+  }
+  emu_stop (emu);
+  emu_remove_state_dir (dir);
 }
 
 typedef struct
@@ -379,7 +421,7 @@ assert_keystore (Emu *emu, gint64 total, const char *vp)
 static void
 test_rotation (void)
 {
-  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *dir = emu_temp_state_dir ();
   const char *args[] = { "--init", "demo", "--keys", "3000", NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
   g_auto (GStrv) units = NULL;
@@ -508,13 +550,13 @@ test_rotation (void)
   EVP_PKEY_free (demo.a1);
   EVP_PKEY_free (demo.a2);
   g_free (demo.new_vp);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 static void
 test_crash_and_resume (void)
 {
-  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *dir = emu_temp_state_dir ();
   const char *init_args[] = {
     "--init", "demo", "--keys", "6000", "--crash-after-keys", "3100", NULL
   };
@@ -602,7 +644,7 @@ test_crash_and_resume (void)
   EVP_PKEY_free (demo.a1);
   EVP_PKEY_free (demo.a2);
   g_free (demo.new_vp);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* --faults-file (the demo's "Make the Next Rotation Fail"): armed while
@@ -610,7 +652,7 @@ test_crash_and_resume (void)
 static void
 test_faults_file (void)
 {
-  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *dir = emu_temp_state_dir ();
   g_autofree char *faults = g_strconcat (dir, ".faults", NULL);
   const char *args[] = { "--init", "demo", "--keys", "3000", "--faults-file", faults, NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
@@ -651,14 +693,14 @@ test_faults_file (void)
   EVP_PKEY_free (demo.a1);
   EVP_PKEY_free (demo.a2);
   g_free (demo.new_vp);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* Remove admin, clear and zeroize, with their signature counts. */
 static void
 test_admin_commands (void)
 {
-  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *dir = emu_temp_state_dir ();
   const char *args[] = { "--init", "demo", "--keys", "0", NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
   g_autoptr (EVP_PKEY) a1 = NULL, a2 = NULL;
@@ -716,7 +758,7 @@ test_admin_commands (void)
   g_assert_cmpstr (json_object_get_string_member (q, "current_mk_status"), ==, "Valid");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (q, "admins")), ==, 2);
   emu_stop (emu);
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 /* --latency-ms delays every answer; --http-500-rate 1 fails every call
@@ -724,7 +766,7 @@ test_admin_commands (void)
 static void
 test_faults (void)
 {
-  g_autofree char *dir = temp_state_dir ();
+  g_autofree char *dir = emu_temp_state_dir ();
   const char *args[] = { "--init",          "demo", "--keys", "5", "--latency-ms", "150",
                          "--http-500-rate", "1",    NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
@@ -750,7 +792,7 @@ test_faults (void)
         ==, 5);
     emu_stop (again);
   }
-  remove_tree (dir);
+  emu_remove_state_dir (dir);
 }
 
 int
@@ -765,5 +807,6 @@ main (int argc, char **argv)
   g_test_add_func ("/emulator/faults", test_faults);
   g_test_add_func ("/emulator/admin-commands", test_admin_commands);
   g_test_add_func ("/emulator/faults-file", test_faults_file);
+  g_test_add_func ("/emulator/weak-keys", test_weak_keys);
   return g_test_run ();
 }

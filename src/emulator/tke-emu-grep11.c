@@ -1,0 +1,225 @@
+/* tke-emu-grep11.c: the GREP11 calls and the keystore check
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "tke-emu-server-private.h"
+
+static TkeSecret *
+blob_key (TkeEmuServer *self, JsonObject *body, const TkeSecret *mk, GError **error)
+{
+  g_autoptr (GBytes) blob = _tke_emu_get_base64 (body, "blob", error);
+  guint8 wkid[TKE_WKID_SIZE];
+  const guint8 *data;
+  gsize size;
+  TkeSecret *key;
+
+  if (blob == NULL)
+    return NULL;
+  data = g_bytes_get_data (blob, &size);
+  if (size < TKE_WKID_SIZE + 16)
+    return FAIL (INVALID_BLOB, "The blob is too short."), NULL;
+  if (size > TKE_EMU_MAX_BLOB)
+    return FAIL (INVALID_BLOB, "The blob is over %d bytes: it wraps no key.", TKE_EMU_MAX_BLOB),
+           NULL;
+  tke_crypto_wkid (mk, wkid);
+  if (memcmp (data, wkid, sizeof wkid) != 0)
+    return FAIL (WRAPPING_KEY_MISMATCH,
+                 "The blob is wrapped under another master key than the current one "
+                 "(wrapping key mismatch)."),
+           NULL;
+  key = tke_crypto_kwp_unwrap (mk, data + TKE_WKID_SIZE, size - TKE_WKID_SIZE, NULL);
+  if (key == NULL)
+    return FAIL (INVALID_BLOB, "The blob does not unwrap: it was altered."), NULL;
+  return key;
+}
+
+static char *
+make_blob (const TkeSecret *mk, const guint8 *key, gsize size, GError **error)
+{
+  g_autoptr (GBytes) wrapped = tke_crypto_kwp_wrap (mk, key, size, error);
+  g_autoptr (GByteArray) blob = g_byte_array_new ();
+  guint8 wkid[TKE_WKID_SIZE];
+
+  if (wrapped == NULL)
+    return NULL;
+  tke_crypto_wkid (mk, wkid);
+  g_byte_array_append (blob, wkid, sizeof wkid);
+  g_byte_array_append (blob, g_bytes_get_data (wrapped, NULL), g_bytes_get_size (wrapped));
+  return g_base64_encode (blob->data, blob->len);
+}
+
+static TkeSecret *
+committed_new_key (TkeEmuServer *self, GError **error)
+{
+  g_autoptr (GPtrArray) units = tke_emu_units_load (self->store, TRUE, error);
+  guint8 first[TKE_VP_SIZE];
+
+  if (units == NULL)
+    return NULL;
+  for (guint i = 0; i < units->len; i++)
+    {
+      TkeEmuUnit *unit = g_ptr_array_index (units, i);
+      guint8 vp[TKE_VP_SIZE];
+
+      tke_emu_unit_register_vp (self->store, unit, TRUE, vp);
+      if (i == 0)
+        memcpy (first, vp, sizeof vp);
+      if (!g_str_equal (unit->new_state, "Full Committed") || memcmp (vp, first, sizeof vp) != 0)
+        return FAIL (NEW_MK_NOT_COMMITTED,
+                     "The new master key registers are not all Full Committed with one "
+                     "verification pattern."),
+               NULL;
+    }
+  return tke_emu_unit_get_register (self->store, g_ptr_array_index (units, 0), TRUE, error);
+}
+
+void
+_tke_emu_handle_grep11 (TkeEmuServer *self, SoupServerMessage *msg, const char *op)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = NULL;
+  g_autoptr (TkeSecret) mk = NULL;
+  g_autoptr (TkeSecret) new_mk = NULL;
+  g_autoptr (TkeSecret) key = NULL;
+  JsonObject *body, *out = NULL;
+  guint8 vp[TKE_VP_SIZE], wkid[TKE_WKID_SIZE];
+
+  if (!_tke_emu_check_instance_header (self, msg, &error) ||
+      (body = _tke_emu_parse_body (msg, &parser, TRUE, &error)) == NULL ||
+      !_tke_emu_refuse_during_rotation (self, &error) ||
+      (mk = _tke_emu_current_key (self, &error)) == NULL)
+    goto done;
+  if (g_str_equal (op, "generate"))
+    {
+      g_autoptr (TkeSecret) fresh = tke_secret_new_random (TKE_MASTER_KEY_SIZE, &error);
+      char *blob;
+
+      if (fresh == NULL ||
+          (blob = make_blob (mk, tke_secret_get_data (fresh), TKE_MASTER_KEY_SIZE, &error)) == NULL)
+        goto done;
+      out = json_object_new ();
+      _tke_emu_take_string (out, "blob", blob);
+      tke_crypto_verification_pattern (fresh, vp);
+      _tke_emu_take_string (out, "check_value", _tke_emu_hex (vp, sizeof vp));
+    }
+  else if (g_str_equal (op, "rewrap"))
+    {
+      char *blob;
+
+      if ((key = blob_key (self, body, mk, &error)) == NULL ||
+          (new_mk = committed_new_key (self, &error)) == NULL ||
+          (blob = make_blob (new_mk, tke_secret_get_data (key), tke_secret_get_size (key),
+                             &error)) == NULL)
+        goto done;
+      out = json_object_new ();
+      _tke_emu_take_string (out, "blob", blob);
+    }
+  else if (g_str_equal (op, "check"))
+    {
+      if ((key = blob_key (self, body, mk, &error)) == NULL)
+        goto done;
+      tke_crypto_verification_pattern (key, vp);
+      tke_crypto_wkid (mk, wkid);
+      out = json_object_new ();
+      _tke_emu_take_string (out, "check_value", _tke_emu_hex (vp, sizeof vp));
+      _tke_emu_take_string (out, "wkid", _tke_emu_hex (wkid, sizeof wkid));
+    }
+  else
+    g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_NOT_FOUND, "No such GREP11 operation.");
+
+done:
+  if (error != NULL)
+    _tke_emu_reply_error (msg, error);
+  else
+    _tke_emu_reply_object (msg, 200, out);
+}
+
+typedef struct
+{
+  GPtrArray *ctxs;     /* TkeKwpContext, one per register */
+  GArray *wkids;       /* their WKIDs */
+  GHashTable *by_wkid; /* hex WKID -> number of rows */
+  gint64 total;
+  gint64 ok;
+} Verify;
+
+static void
+verify_row (
+    const guint8 *wkid, gsize wkid_size, const guint8 *wrapped, gsize wrapped_size, gpointer data)
+{
+  Verify *v = data;
+  g_autofree char *wkid_hex = _tke_emu_hex (wkid, wkid_size);
+  guint8 key[64];
+
+  v->total++;
+  g_hash_table_insert (
+      v->by_wkid, g_strdup (wkid_hex),
+      GSIZE_TO_POINTER (GPOINTER_TO_SIZE (g_hash_table_lookup (v->by_wkid, wkid_hex)) + 1));
+  for (guint i = 0; i < v->wkids->len; i++)
+    if (wkid_size == TKE_WKID_SIZE &&
+        memcmp (wkid, v->wkids->data + i * TKE_WKID_SIZE, TKE_WKID_SIZE) == 0)
+      {
+        if (tke_crypto_kwp_context_unwrap (g_ptr_array_index (v->ctxs, i), wrapped, wrapped_size,
+                                           key, sizeof key, NULL) == 32)
+          v->ok++;
+        break;
+      }
+  OPENSSL_cleanse (key, sizeof key);
+}
+
+/* Every row unwrapped under the register its WKID names: no key lost. */
+JsonObject *
+_tke_emu_keystore_verify (TkeEmuServer *self, GError **error)
+{
+  g_autoptr (GPtrArray) units = tke_emu_units_load (self->store, TRUE, error);
+  g_autoptr (GPtrArray) ctxs =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) tke_crypto_kwp_context_free);
+  g_autoptr (GArray) wkids = g_array_new (FALSE, FALSE, TKE_WKID_SIZE);
+  g_autoptr (GHashTable) by_wkid = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  Verify v = { ctxs, wkids, by_wkid, 0, 0 };
+  JsonObject *out, *counts;
+  GHashTableIter iter;
+  gpointer k, n;
+  guint8 cur_wkid[TKE_WKID_SIZE] = { 0 };
+
+  if (units == NULL)
+    return NULL;
+  for (guint i = 0; i < units->len; i++)
+    for (int reg = 0; reg < 2; reg++)
+      {
+        g_autoptr (TkeSecret) mk = NULL;
+        guint8 wkid[TKE_WKID_SIZE];
+
+        if ((reg ? ((TkeEmuUnit *) g_ptr_array_index (units, i))->new_value
+                 : ((TkeEmuUnit *) g_ptr_array_index (units, i))->cur_value) == NULL)
+          continue;
+        mk = tke_emu_unit_get_register (self->store, g_ptr_array_index (units, i), reg, error);
+        if (mk == NULL)
+          return NULL;
+        tke_crypto_wkid (mk, wkid);
+        if (i == 0 && reg == 0)
+          memcpy (cur_wkid, wkid, sizeof wkid);
+        g_array_append_vals (wkids, wkid, 1);
+        g_ptr_array_add (ctxs, tke_crypto_kwp_context_new (mk, NULL));
+      }
+  if (!tke_emu_keys_foreach_material (self->store, verify_row, &v, error))
+    return NULL;
+  out = json_object_new ();
+  json_object_set_int_member (out, "keys_total", v.total);
+  json_object_set_int_member (out, "keys_ok", v.ok);
+  json_object_set_int_member (out, "keys_failed", v.total - v.ok);
+  _tke_emu_take_string (out, "current_wkid", _tke_emu_hex (cur_wkid, sizeof cur_wkid));
+  counts = json_object_new ();
+  g_hash_table_iter_init (&iter, by_wkid);
+  while (g_hash_table_iter_next (&iter, &k, &n))
+    json_object_set_int_member (counts, k, (gint64) GPOINTER_TO_SIZE (n));
+  json_object_set_object_member (out, "by_wkid", counts);
+  return out;
+}
