@@ -181,10 +181,12 @@ tke_crypto_unit_get_signature_threshold (TkeCryptoUnit *self)
 
 /**
  * tke_crypto_units_get_signature_threshold:
- * @units: (element-type TkeCryptoUnit): crypto units
+ * @units: a #GListModel of #TkeCryptoUnit
  *
  * The number of administrators' signatures that satisfies every unit of
- * @units: the highest of their signature thresholds, and at least 1.
+ * @units, the highest of their signature thresholds.
+ *
+ * Returns: that number, at least 1
  */
 guint
 tke_crypto_units_get_signature_threshold (GListModel *units)
