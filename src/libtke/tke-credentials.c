@@ -75,6 +75,21 @@ set_keyring_error (GError **error, TkeCredentialKind kind, GError *cause)
                kind_name (kind), cause->message);
 }
 
+/**
+ * tke_credentials_store:
+ * @kind: which credential
+ * @endpoint: the service endpoint it belongs to
+ * @secret: the credential
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Stores a credential in the keyring (the Secret Service), replacing the one
+ * stored for @endpoint before. This blocks: call it from the command line or a
+ * worker thread. Without a Secret Service it fails; a credential is never
+ * written to a plain file.
+ *
+ * Returns: %TRUE if the credential is stored
+ */
 gboolean
 tke_credentials_store (TkeCredentialKind kind,
                        const char *endpoint,
@@ -102,6 +117,19 @@ tke_credentials_store (TkeCredentialKind kind,
   return ok;
 }
 
+/**
+ * tke_credentials_lookup:
+ * @kind: which credential
+ * @endpoint: the service endpoint it belongs to
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Looks a credential up in the keyring. This blocks; see
+ * tke_credentials_lookup_async().
+ *
+ * Returns: (transfer full): the credential in secure memory, or %NULL with
+ *   %TKE_ERROR_NOT_FOUND when none is stored
+ */
 TkeSecret *
 tke_credentials_lookup (TkeCredentialKind kind,
                         const char *endpoint,
@@ -136,6 +164,18 @@ tke_credentials_lookup (TkeCredentialKind kind,
   return secret;
 }
 
+/**
+ * tke_credentials_clear:
+ * @kind: which credential
+ * @endpoint: the service endpoint it belongs to
+ * @cancellable: (nullable): a #GCancellable
+ * @error: return location for a #GError
+ *
+ * Removes a credential from the keyring, as logging out does. Clearing a
+ * credential that is not stored succeeds. This blocks.
+ *
+ * Returns: %TRUE unless the keyring failed
+ */
 gboolean
 tke_credentials_clear (TkeCredentialKind kind,
                        const char *endpoint,
@@ -183,6 +223,16 @@ lookup_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
     g_task_return_pointer (task, secret, (GDestroyNotify) tke_secret_unref);
 }
 
+/**
+ * tke_credentials_lookup_async:
+ * @kind: which credential
+ * @endpoint: the service endpoint it belongs to
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the lookup is done
+ * @user_data: data for @callback
+ *
+ * Looks a credential up in the keyring on a worker thread.
+ */
 void
 tke_credentials_lookup_async (TkeCredentialKind kind,
                               const char *endpoint,
@@ -202,8 +252,13 @@ tke_credentials_lookup_async (TkeCredentialKind kind,
 
 /**
  * tke_credentials_lookup_finish:
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
  *
- * Returns: (transfer full): the stored credential
+ * Finishes tke_credentials_lookup_async().
+ *
+ * Returns: (transfer full): the stored credential, or %NULL with
+ *   %TKE_ERROR_NOT_FOUND when none is stored
  */
 TkeSecret *
 tke_credentials_lookup_finish (GAsyncResult *result, GError **error)

@@ -7,4 +7,11 @@
 
 #include "tke-error.h"
 
+/**
+ * tke_error_quark:
+ *
+ * The error domain of libtke, %TKE_ERROR.
+ *
+ * Returns: the #GQuark of the domain
+ */
 G_DEFINE_QUARK (tke - error - quark, tke_error)

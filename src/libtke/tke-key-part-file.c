@@ -41,6 +41,17 @@
 #define SCRYPT_R 8
 #define SCRYPT_P 1
 
+/**
+ * TkeKeyPartFile:
+ *
+ * A master key part in a password-protected file, a #TkeKeyPartSource for
+ * the `tke` command line.
+ *
+ * The part is encrypted with AES-256-GCM under a key derived from the
+ * owner's password with scrypt; the file also records the part's description
+ * and verification pattern, so that they can be shown without the password.
+ * The format is `data/doc/key-part-file.md`.
+ */
 struct _TkeKeyPartFile
 {
   GObject parent_instance;
@@ -179,11 +190,15 @@ build_json (const char *description,
 /**
  * tke_key_part_file_create:
  * @path: where to write; must not exist
- * @description: what the owner calls the part (1–64 characters)
+ * @description: what the owner calls the part (1 to %TKE_KEY_PART_DESCRIPTION_MAX characters)
  * @part: the 32-byte part
  * @password: the owner's password
+ * @error: return location for a #GError
  *
- * Returns: %TRUE when the file was written (mode 0600)
+ * Writes a new key part file holding @part under @password, with mode 0600;
+ * an existing file is refused.
+ *
+ * Returns: %TRUE when the file was written
  */
 gboolean
 tke_key_part_file_create (const char *path,
@@ -317,6 +332,8 @@ parse_cipher (TkeKeyPartFile *self, JsonObject *root, GError **error)
  * tke_key_part_file_load:
  * @path: a key part file
  *
+ * Opens a key part file.
+ *
  * Reads the file's public parts; the part stays encrypted.
  *
  * Returns: (transfer full): the file, or %NULL with an error
@@ -371,6 +388,14 @@ tke_key_part_file_load (const char *path, GError **error)
   return g_steal_pointer (&self);
 }
 
+/**
+ * tke_key_part_file_get_path:
+ * @self: a key part file
+ *
+ * The path the file was loaded from.
+ *
+ * Returns: (transfer none): the path
+ */
 const char *
 tke_key_part_file_get_path (TkeKeyPartFile *self)
 {
@@ -378,6 +403,14 @@ tke_key_part_file_get_path (TkeKeyPartFile *self)
   return self->path;
 }
 
+/**
+ * tke_key_part_file_get_description:
+ * @self: a key part file
+ *
+ * What the owner calls the part.
+ *
+ * Returns: (transfer none): the description
+ */
 const char *
 tke_key_part_file_get_description (TkeKeyPartFile *self)
 {
@@ -385,6 +418,14 @@ tke_key_part_file_get_description (TkeKeyPartFile *self)
   return self->description;
 }
 
+/**
+ * tke_key_part_file_get_vp:
+ * @self: a key part file
+ *
+ * The verification pattern of the part, which its holder confirms.
+ *
+ * Returns: (transfer none): 64 hex digits
+ */
 const char *
 tke_key_part_file_get_vp (TkeKeyPartFile *self)
 {
@@ -439,9 +480,14 @@ decrypt_part (TkeKeyPartFile *self, const TkeSecret *file_key, GError **error)
 
 /**
  * tke_key_part_file_unlock:
+ * @self: a key part file
  * @password: the file's password
+ * @error: return location for a #GError
  *
- * Returns: (transfer full): the 32-byte part, in the secure heap
+ * Decrypts the part. A wrong password fails with
+ * %TKE_ERROR_INVALID_PASSWORD, a damaged file with %TKE_ERROR_INTEGRITY.
+ *
+ * Returns: (transfer full): the 32-byte part, in secure memory, or %NULL
  */
 TkeSecret *
 tke_key_part_file_unlock (TkeKeyPartFile *self, const TkeSecret *password, GError **error)
@@ -457,6 +503,18 @@ tke_key_part_file_unlock (TkeKeyPartFile *self, const TkeSecret *password, GErro
   return decrypt_part (self, file_key, error);
 }
 
+/**
+ * tke_key_part_file_set_password:
+ * @self: a key part file
+ * @password: the file's password
+ * @error: return location for a #GError
+ *
+ * Checks @password and keeps the key it derives (in secure memory, until the
+ * object goes away) for tke_key_part_source_seal_async(), so that sealing
+ * the part to several units runs the slow key derivation once.
+ *
+ * Returns: %TRUE if @password opens the file
+ */
 gboolean
 tke_key_part_file_set_password (TkeKeyPartFile *self, const TkeSecret *password, GError **error)
 {

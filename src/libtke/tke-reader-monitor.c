@@ -46,6 +46,21 @@ typedef struct
   GWeakRef monitor;
 } Worker;
 
+/**
+ * TkeReaderMonitor:
+ *
+ * Watches the smart card readers and the cards in them through PC/SC.
+ *
+ * A worker thread waits for readers and cards coming and going; the list of
+ * readers (a #GListModel of #TkeReader) and the signals change on the main
+ * context that was the thread default when the monitor was made. The monitor
+ * survives restarts of pcscd: while pcscd is away every reader is reported
+ * gone and #TkeReaderMonitor:available is %FALSE.
+ *
+ * "Reader 1" (signature cards) and "reader 2" (key part cards) are the
+ * readers whose names start with #TkeReaderMonitor:reader1-prefix and
+ * #TkeReaderMonitor:reader2-prefix.
+ */
 struct _TkeReaderMonitor
 {
   GObject parent_instance;
@@ -549,6 +564,12 @@ tke_reader_monitor_class_init (TkeReaderMonitorClass *klass)
   properties[PROP_READER1_PREFIX] = g_param_spec_string (
       "reader1-prefix", NULL, NULL, NULL,
       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * TkeReaderMonitor:reader2-prefix:
+   *
+   * Readers whose name starts with this are "reader 2" (index 2). %NULL means
+   * tke_reader_default_prefix(2).
+   */
   properties[PROP_READER2_PREFIX] = g_param_spec_string (
       "reader2-prefix", NULL, NULL, NULL,
       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -566,6 +587,8 @@ tke_reader_monitor_class_init (TkeReaderMonitorClass *klass)
    * TkeReaderMonitor::reader-added:
    * @monitor: the monitor
    * @reader: the reader, already in the list
+   *
+   * Emitted when a reader is plugged in, or first seen.
    */
   signals[SIGNAL_READER_ADDED] =
       g_signal_new ("reader-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -594,6 +617,8 @@ tke_reader_monitor_class_init (TkeReaderMonitorClass *klass)
    * TkeReaderMonitor::card-removed:
    * @monitor: the monitor
    * @reader: the reader
+   *
+   * Emitted when the card is taken out of @reader.
    */
   signals[SIGNAL_CARD_REMOVED] =
       g_signal_new ("card-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -627,6 +652,8 @@ tke_reader_monitor_new (const char *reader1_prefix, const char *reader2_prefix)
  * tke_reader_monitor_get_readers:
  * @self: a monitor
  *
+ * The readers pcscd has now, in the order they appeared.
+ *
  * Returns: (transfer none): a #GListModel of #TkeReader
  */
 GListModel *
@@ -641,7 +668,10 @@ tke_reader_monitor_get_readers (TkeReaderMonitor *self)
  * @self: a monitor
  * @index: 1 or 2
  *
- * Returns: (transfer none) (nullable): the first reader with that index
+ * Finds reader 1 or reader 2 of a ceremony.
+ *
+ * Returns: (transfer none) (nullable): the first reader with that index, or
+ *   %NULL when none is plugged in
  */
 TkeReader *
 tke_reader_monitor_get_reader (TkeReaderMonitor *self, guint index)
@@ -660,6 +690,14 @@ tke_reader_monitor_get_reader (TkeReaderMonitor *self, guint index)
   return NULL;
 }
 
+/**
+ * tke_reader_monitor_get_available:
+ * @self: a monitor
+ *
+ * Whether pcscd answers.
+ *
+ * Returns: %TRUE while the PC/SC service is available
+ */
 gboolean
 tke_reader_monitor_get_available (TkeReaderMonitor *self)
 {
@@ -667,6 +705,14 @@ tke_reader_monitor_get_available (TkeReaderMonitor *self)
   return self->available;
 }
 
+/**
+ * tke_reader_monitor_get_reader1_prefix:
+ * @self: a monitor
+ *
+ * See #TkeReaderMonitor:reader1-prefix.
+ *
+ * Returns: (transfer none): the name prefix of reader 1, the default one if none was set
+ */
 const char *
 tke_reader_monitor_get_reader1_prefix (TkeReaderMonitor *self)
 {
@@ -674,6 +720,13 @@ tke_reader_monitor_get_reader1_prefix (TkeReaderMonitor *self)
   return self->prefix[0];
 }
 
+/**
+ * tke_reader_monitor_set_reader1_prefix:
+ * @self: a monitor
+ * @prefix: (nullable): the name prefix of reader 1, %NULL for the default
+ *
+ * Sets which reader is reader 1; the readers' indexes change at once.
+ */
 void
 tke_reader_monitor_set_reader1_prefix (TkeReaderMonitor *self, const char *prefix)
 {
@@ -681,6 +734,14 @@ tke_reader_monitor_set_reader1_prefix (TkeReaderMonitor *self, const char *prefi
   set_prefix (self, 1, prefix);
 }
 
+/**
+ * tke_reader_monitor_get_reader2_prefix:
+ * @self: a monitor
+ *
+ * See #TkeReaderMonitor:reader2-prefix.
+ *
+ * Returns: (transfer none): the name prefix of reader 2, the default one if none was set
+ */
 const char *
 tke_reader_monitor_get_reader2_prefix (TkeReaderMonitor *self)
 {
@@ -688,6 +749,13 @@ tke_reader_monitor_get_reader2_prefix (TkeReaderMonitor *self)
   return self->prefix[1];
 }
 
+/**
+ * tke_reader_monitor_set_reader2_prefix:
+ * @self: a monitor
+ * @prefix: (nullable): the name prefix of reader 2, %NULL for the default
+ *
+ * Sets which reader is reader 2; the readers' indexes change at once.
+ */
 void
 tke_reader_monitor_set_reader2_prefix (TkeReaderMonitor *self, const char *prefix)
 {

@@ -10,6 +10,14 @@
 
 #include "tke-reader-private.h"
 
+/**
+ * TkeReader:
+ *
+ * A smart card reader that #TkeReaderMonitor sees.
+ *
+ * Only the monitor changes it, on the main context of the monitor's owner, so
+ * a front end binds to its properties without locks.
+ */
 struct _TkeReader
 {
   GObject parent_instance;
@@ -92,6 +100,11 @@ tke_reader_class_init (TkeReaderClass *klass)
   properties[PROP_INDEX] =
       g_param_spec_uint ("index", NULL, NULL, 0, 2, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * TkeReader:card-present:
+   *
+   * Whether a card is in the reader.
+   */
   properties[PROP_CARD_PRESENT] =
       g_param_spec_boolean ("card-present", NULL, NULL, FALSE,
                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -147,6 +160,14 @@ tke_reader_set_card (TkeReader *self, gboolean present, GBytes *atr)
   return changed;
 }
 
+/**
+ * tke_reader_get_name:
+ * @self: a reader
+ *
+ * The PC/SC name of the reader.
+ *
+ * Returns: (transfer none): the name
+ */
 const char *
 tke_reader_get_name (TkeReader *self)
 {
@@ -154,6 +175,15 @@ tke_reader_get_name (TkeReader *self)
   return self->name;
 }
 
+/**
+ * tke_reader_get_index:
+ * @self: a reader
+ *
+ * Which reader of a ceremony this is: 1 or 2 when its name starts with the
+ * monitor's reader 1 or reader 2 prefix, 0 for any other reader.
+ *
+ * Returns: 1, 2 or 0
+ */
 guint
 tke_reader_get_index (TkeReader *self)
 {
@@ -161,6 +191,14 @@ tke_reader_get_index (TkeReader *self)
   return self->index;
 }
 
+/**
+ * tke_reader_get_card_present:
+ * @self: a reader
+ *
+ * Whether a card is in the reader.
+ *
+ * Returns: %TRUE if a card is present
+ */
 gboolean
 tke_reader_get_card_present (TkeReader *self)
 {
@@ -172,7 +210,9 @@ tke_reader_get_card_present (TkeReader *self)
  * tke_reader_get_atr:
  * @self: a reader
  *
- * Returns: (transfer none) (nullable): the card's ATR
+ * The answer to reset of the card in the reader.
+ *
+ * Returns: (transfer none) (nullable): the card's ATR, or %NULL without a card
  */
 GBytes *
 tke_reader_get_atr (TkeReader *self)

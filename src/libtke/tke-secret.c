@@ -24,6 +24,17 @@
 #define SECURE_HEAP_SIZE (256 * 1024)
 #define SECURE_HEAP_MIN_ALLOCATION 16
 
+/**
+ * TkeSecret:
+ *
+ * Key material in secure memory.
+ *
+ * Master keys, key parts, private keys in PEM and derived keys are only ever
+ * held in a #TkeSecret. The bytes sit in OpenSSL's secure heap (locked in
+ * memory, never swapped where the kernel allows it) and are cleansed when the
+ * last reference goes, so that no copy of a key stays behind in ordinary
+ * memory that a core dump or swap would show.
+ */
 struct _TkeSecret
 {
   guint8 *data;
@@ -57,6 +68,8 @@ tke_secret_free (TkeSecret *self)
  * tke_secret_new:
  * @size: the number of bytes, at least 1
  *
+ * Creates a secret for code that fills it in place.
+ *
  * Returns: (transfer full): a zero-filled secret of @size bytes
  */
 TkeSecret *
@@ -82,6 +95,8 @@ tke_secret_new (gsize size)
  * @data: (array length=size): bytes to copy into secure memory
  * @size: the number of bytes
  *
+ * Copies @data into secure memory.
+ *
  * The caller stays responsible for cleansing its own copy of @data.
  *
  * Returns: (transfer full): a new secret holding a copy of @data
@@ -104,6 +119,8 @@ tke_secret_new_from_data (const guint8 *data, gsize size)
  * @size: the number of bytes
  * @error: return location for a #GError
  *
+ * Creates a secret from OpenSSL's random generator, for new keys.
+ *
  * Returns: (transfer full): a secret of @size bytes from the DRBG, or %NULL
  */
 TkeSecret *
@@ -121,6 +138,14 @@ tke_secret_new_random (gsize size, GError **error)
   return g_steal_pointer (&self);
 }
 
+/**
+ * tke_secret_ref:
+ * @self: a #TkeSecret
+ *
+ * Takes a reference.
+ *
+ * Returns: (transfer full): @self
+ */
 TkeSecret *
 tke_secret_ref (TkeSecret *self)
 {
@@ -129,6 +154,12 @@ tke_secret_ref (TkeSecret *self)
   return g_atomic_rc_box_acquire (self);
 }
 
+/**
+ * tke_secret_unref:
+ * @self: (transfer full): a #TkeSecret
+ *
+ * Drops a reference; the last one cleanses and frees the bytes.
+ */
 void
 tke_secret_unref (TkeSecret *self)
 {
@@ -140,6 +171,8 @@ tke_secret_unref (TkeSecret *self)
 /**
  * tke_secret_get_data:
  * @self: a #TkeSecret
+ *
+ * The secret's bytes, for the crypto functions that use them.
  *
  * Returns: (transfer none): the secret's bytes; never copy them to ordinary memory
  */
@@ -167,6 +200,14 @@ tke_secret_get_mutable_data (TkeSecret *self)
   return self->data;
 }
 
+/**
+ * tke_secret_get_size:
+ * @self: a #TkeSecret
+ *
+ * The number of bytes of the secret.
+ *
+ * Returns: the size
+ */
 gsize
 tke_secret_get_size (const TkeSecret *self)
 {
@@ -200,6 +241,9 @@ tke_secret_equal (const TkeSecret *a, const TkeSecret *b)
 /**
  * tke_secret_is_secure:
  * @self: a #TkeSecret
+ *
+ * Whether OpenSSL could make its secure heap; if not (RLIMIT_MEMLOCK too
+ * small) the bytes are in ordinary memory, still cleansed when freed.
  *
  * Returns: %TRUE if the bytes live in the secure heap (not a fallback)
  */

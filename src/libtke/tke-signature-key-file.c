@@ -34,6 +34,17 @@
 #define SCRYPT_R 8
 #define SCRYPT_P 1
 
+/**
+ * TkeSignatureKeyFile:
+ *
+ * An administrator's P-521 signature key in a password-protected file
+ * (`KEYNUM.sigkey`), in the format of the service's own command-line
+ * plug-in, so that administrators can bring the files they have.
+ *
+ * The files libtke writes derive the file key with scrypt
+ * (%TKE_KEY_FILE_KDF_SCRYPT) and record the administrator's name; files
+ * without that are read with the plug-in's PBKDF2.
+ */
 struct _TkeSignatureKeyFile
 {
   GObject parent_instance;
@@ -273,6 +284,8 @@ parse_file (TkeSignatureKeyFile *self, JsonNode *root, GError **error)
  * @path: a `.sigkey` file
  * @error: return location for a #GError
  *
+ * Opens a signature key file.
+ *
  * Reads what the file says of itself; the key stays locked.
  *
  * Returns: (transfer full): the file, or %NULL
@@ -305,6 +318,14 @@ tke_signature_key_file_load (const char *path, GError **error)
   return g_steal_pointer (&self);
 }
 
+/**
+ * tke_signature_key_file_get_path:
+ * @self: a #TkeSignatureKeyFile
+ *
+ * The path the file was loaded from.
+ *
+ * Returns: (transfer none): the path
+ */
 const char *
 tke_signature_key_file_get_path (TkeSignatureKeyFile *self)
 {
@@ -316,6 +337,8 @@ tke_signature_key_file_get_path (TkeSignatureKeyFile *self)
  * tke_signature_key_file_get_admin_name:
  * @self: a #TkeSignatureKeyFile
  *
+ * The name of the administrator whose key the file holds.
+ *
  * Returns: (nullable): the administrator's name; files written by the
  *   service's own plug-in do not record it
  */
@@ -326,6 +349,14 @@ tke_signature_key_file_get_admin_name (TkeSignatureKeyFile *self)
   return self->admin_name;
 }
 
+/**
+ * tke_signature_key_file_get_ski:
+ * @self: a #TkeSignatureKeyFile
+ *
+ * The subject key identifier of the key, as the file records it.
+ *
+ * Returns: (transfer none): 64 hex digits
+ */
 const char *
 tke_signature_key_file_get_ski (TkeSignatureKeyFile *self)
 {
@@ -333,6 +364,14 @@ tke_signature_key_file_get_ski (TkeSignatureKeyFile *self)
   return self->ski;
 }
 
+/**
+ * tke_signature_key_file_get_kdf:
+ * @self: a #TkeSignatureKeyFile
+ *
+ * How the file's password becomes the file key.
+ *
+ * Returns: the key derivation of the file
+ */
 TkeKeyFileKdf
 tke_signature_key_file_get_kdf (TkeSignatureKeyFile *self)
 {
@@ -345,6 +384,8 @@ tke_signature_key_file_get_kdf (TkeSignatureKeyFile *self)
  * @self: a #TkeSignatureKeyFile
  * @password: the file's password
  * @error: return location for a #GError
+ *
+ * Decrypts the private key; the caller frees it as soon as it signed.
  *
  * Returns: (transfer full): the private key, or %NULL with
  *   %TKE_ERROR_INVALID_PASSWORD ("Invalid password.")
