@@ -23,6 +23,19 @@
 
 #define READER_INDEX 2
 
+/**
+ * TkeCardKeyPartSource:
+ *
+ * A #TkeKeyPartSource with a master key part on a card in reader 2.
+ *
+ * Loading waits for the card (prompting for it with
+ * #TkeCardKeyPartSource::prompt) and reads the part's description and check
+ * value from the card; from then on the source belongs to that card (its
+ * serial), so that a load that swaps cards between parts cannot seal the
+ * wrong one. Sealing has the card seal the part to the unit's importer key
+ * after the PIN is typed on the PIN pad: the part never leaves the card in
+ * clear.
+ */
 struct _TkeCardKeyPartSource
 {
   GObject parent_instance;
@@ -218,6 +231,16 @@ tke_card_key_part_source_load_async (TkeCardKeyPartSource *self,
   load (self, cancellable, callback, user_data);
 }
 
+/**
+ * tke_card_key_part_source_load_finish:
+ * @self: a source
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tke_card_key_part_source_load_async().
+ *
+ * Returns: %TRUE when the part's description and check value are read
+ */
 gboolean
 tke_card_key_part_source_load_finish (TkeCardKeyPartSource *self,
                                       GAsyncResult *result,
@@ -347,6 +370,7 @@ tke_card_key_part_source_class_init (TkeCardKeyPartSourceClass *klass)
    * @kind: what the person must do
    * @message: the text to show or print, translated
    *
+   * Emitted when the person must do something at reader 2:
    * %TKE_CARD_PROMPT_INSERT_CARD: "Insert the key part card in reader 2";
    * %TKE_CARD_PROMPT_ENTER_PIN: "Enter the PIN of the key part card on the
    * PIN pad of reader 2".  The PIN entry cannot be cancelled from the host.
@@ -366,6 +390,8 @@ tke_card_key_part_source_init (TkeCardKeyPartSource *self)
  * @reader_prefix: (nullable): the name prefix of reader 2, %NULL for
  *   tke_reader_default_prefix(2)
  * @index: the part's index on the card (1–85), or 0 for the card's only part
+ *
+ * Creates a source for a part on whichever key part card is put in reader 2.
  *
  * Returns: (transfer full): a key part source for a card in reader 2
  */
@@ -420,6 +446,14 @@ tke_card_key_part_source_new_group (const char *reader_prefix,
   return sources;
 }
 
+/**
+ * tke_card_key_part_source_get_index:
+ * @self: a source
+ *
+ * Which part of its card the source takes.
+ *
+ * Returns: the part's index on the card (1 to 85), or 0 for the card's only part
+ */
 guint
 tke_card_key_part_source_get_index (TkeCardKeyPartSource *self)
 {
@@ -430,6 +464,8 @@ tke_card_key_part_source_get_index (TkeCardKeyPartSource *self)
 /**
  * tke_card_key_part_source_get_serial:
  * @self: a source
+ *
+ * The card the source belongs to once loaded.
  *
  * Returns: (nullable): the serial of the card that holds the part, once loaded
  */
@@ -444,6 +480,8 @@ tke_card_key_part_source_get_serial (TkeCardKeyPartSource *self)
  * tke_card_key_part_source_get_card:
  * @self: a source
  *
+ * The card the source works with while it is open.
+ *
  * Returns: (transfer none) (nullable): the open card, if any
  */
 TkeCard *
@@ -453,6 +491,13 @@ tke_card_key_part_source_get_card (TkeCardKeyPartSource *self)
   return self->session.card;
 }
 
+/**
+ * tke_card_key_part_source_set_pin_timeout:
+ * @self: a source
+ * @seconds: how long the PIN pad waits (0: the reader's default)
+ *
+ * Sets how long the PIN pad waits for the PIN.
+ */
 void
 tke_card_key_part_source_set_pin_timeout (TkeCardKeyPartSource *self, guint seconds)
 {
