@@ -7,6 +7,12 @@
 
 #include "tke-administrator.h"
 
+/**
+ * TkeAdministrator:
+ *
+ * An administrator installed on a crypto unit: a name and the subject key
+ * identifier (SKI) of the signature key that signs the unit's commands.
+ */
 struct _TkeAdministrator
 {
   GObject parent_instance;
@@ -28,9 +34,11 @@ static GParamSpec *properties[N_PROPS];
 G_DEFINE_FINAL_TYPE (TkeAdministrator, tke_administrator, G_TYPE_OBJECT)
 
 /**
- * tke_administrator_new:
- * @name: the administrator's name, at most 30 characters
+ * tke_administrator_new: (constructor)
+ * @name: the administrator's name, at most %TKE_MAX_ADMINISTRATOR_NAME characters
  * @ski: the subject key identifier of the signature key, 64 hex digits
+ *
+ * Creates an administrator as a crypto unit lists it.
  *
  * Returns: (transfer full): a new #TkeAdministrator
  */
@@ -40,6 +48,14 @@ tke_administrator_new (const char *name, const char *ski)
   return g_object_new (TKE_TYPE_ADMINISTRATOR, "name", name, "ski", ski, NULL);
 }
 
+/**
+ * tke_administrator_get_name:
+ * @self: an administrator
+ *
+ * The administrator's name, as installed on the unit.
+ *
+ * Returns: (transfer none): the name
+ */
 const char *
 tke_administrator_get_name (TkeAdministrator *self)
 {
@@ -47,6 +63,15 @@ tke_administrator_get_name (TkeAdministrator *self)
   return self->name;
 }
 
+/**
+ * tke_administrator_get_ski:
+ * @self: an administrator
+ *
+ * The subject key identifier of the administrator's signature key: the
+ * SHA-256 of its uncompressed public point, as 64 hex digits.
+ *
+ * Returns: (transfer none): the SKI
+ */
 const char *
 tke_administrator_get_ski (TkeAdministrator *self)
 {
@@ -113,9 +138,19 @@ tke_administrator_class_init (TkeAdministratorClass *klass)
   object_class->get_property = tke_administrator_get_property;
   object_class->set_property = tke_administrator_set_property;
 
+  /**
+   * TkeAdministrator:name:
+   *
+   * The administrator's name, at most %TKE_MAX_ADMINISTRATOR_NAME characters.
+   */
   properties[PROP_NAME] =
       g_param_spec_string ("name", NULL, NULL, NULL,
                            G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * TkeAdministrator:ski:
+   *
+   * The subject key identifier of the signature key, 64 hex digits.
+   */
   properties[PROP_SKI] = g_param_spec_string (
       "ski", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
 

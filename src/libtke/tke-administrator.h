@@ -21,7 +21,17 @@ TKE_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TkeAdministrator, tke_administrator, TKE, ADMINISTRATOR, GObject)
 
 /* The service's limits (DESIGN §1). */
+/**
+ * TKE_MAX_ADMINISTRATORS:
+ *
+ * The most administrators a crypto unit holds.
+ */
 #define TKE_MAX_ADMINISTRATORS 8
+/**
+ * TKE_MAX_ADMINISTRATOR_NAME:
+ *
+ * The longest administrator name a crypto unit takes, in characters.
+ */
 #define TKE_MAX_ADMINISTRATOR_NAME 30
 
 TKE_AVAILABLE_IN_ALL

@@ -23,6 +23,19 @@
 
 #define READER_INDEX 2
 
+/**
+ * TkeCardKeyPartSource:
+ *
+ * A #TkeKeyPartSource with a master key part on a card in reader 2.
+ *
+ * Loading waits for the card (prompting for it with
+ * #TkeCardKeyPartSource::prompt) and reads the part's description and check
+ * value from the card; from then on the source belongs to that card (its
+ * serial), so that a load that swaps cards between parts cannot seal the
+ * wrong one. Sealing has the card seal the part to the unit's importer key
+ * after the PIN is typed on the PIN pad: the part never leaves the card in
+ * clear.
+ */
 struct _TkeCardKeyPartSource
 {
   GObject parent_instance;
@@ -355,6 +368,7 @@ tke_card_key_part_source_class_init (TkeCardKeyPartSourceClass *klass)
    * @kind: what the person must do
    * @message: the text to show or print, translated
    *
+   * Emitted when the person must do something at reader 2:
    * %TKE_CARD_PROMPT_INSERT_CARD: "Insert the key part card in reader 2";
    * %TKE_CARD_PROMPT_ENTER_PIN: "Enter the PIN of the key part card on the
    * PIN pad of reader 2".  The PIN entry cannot be cancelled from the host.
@@ -374,6 +388,8 @@ tke_card_key_part_source_init (TkeCardKeyPartSource *self)
  * @reader_prefix: (nullable): the name prefix of reader 2, %NULL for
  *   tke_reader_default_prefix(2)
  * @index: the part's index on the card (1–85), or 0 for the card's only part
+ *
+ * Creates a source for a part on whichever key part card is put in reader 2.
  *
  * Returns: (transfer full): a key part source for a card in reader 2
  */
@@ -445,6 +461,8 @@ tke_card_key_part_source_get_index (TkeCardKeyPartSource *self)
  * tke_card_key_part_source_get_serial:
  * @self: a source
  *
+ * The card the source belongs to once loaded.
+ *
  * Returns: (nullable): the serial of the card that holds the part, once loaded
  */
 const char *
@@ -457,6 +475,8 @@ tke_card_key_part_source_get_serial (TkeCardKeyPartSource *self)
 /**
  * tke_card_key_part_source_get_card:
  * @self: a source
+ *
+ * The card the source works with while it is open.
  *
  * Returns: (transfer none) (nullable): the open card, if any
  */

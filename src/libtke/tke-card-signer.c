@@ -26,6 +26,19 @@
 
 #define READER_INDEX 1
 
+/**
+ * TkeCardSigner:
+ *
+ * A #TkeSigner with an administrator card in reader 1.
+ *
+ * It waits for the card (prompting for it with #TkeCardSigner::prompt), takes
+ * the administrator's name (the card's description) and SKI from the card,
+ * and signs on the card after the PIN is typed on the reader's PIN pad. The
+ * card stays open, its PIN verified, until it is removed or the signer is
+ * finalized, so one ceremony asks for the PIN once. Once the SKI is known,
+ * only a card with that key signs: a ceremony that announced this
+ * administrator never gets another one's signature.
+ */
 struct _TkeCardSigner
 {
   GObject parent_instance;
@@ -418,6 +431,7 @@ tke_card_signer_class_init (TkeCardSignerClass *klass)
    * @kind: what the person must do
    * @message: the text to show or print, translated
    *
+   * Emitted when the person must do something at reader 1:
    * %TKE_CARD_PROMPT_INSERT_CARD: "Insert the administrator card in reader
    * 1 and enter its PIN on the PIN pad"; %TKE_CARD_PROMPT_ENTER_PIN: "Enter
    * the PIN of the administrator card on the PIN pad of reader 1".  The
@@ -437,6 +451,8 @@ tke_card_signer_init (TkeCardSigner *self)
  * tke_card_signer_new:
  * @reader_prefix: (nullable): the name prefix of reader 1, %NULL for
  *   tke_reader_default_prefix(1)
+ *
+ * Creates a signer for whichever administrator card is put in reader 1.
  *
  * Returns: (transfer full): a signer for the administrator card in reader 1
  */
@@ -492,6 +508,8 @@ tke_card_signer_new_group (const char *reader_prefix, guint n_signers)
  * tke_card_signer_get_card:
  * @self: a card signer
  *
+ * The card the signer works with while it is open.
+ *
  * Returns: (transfer none) (nullable): the open card, if any
  */
 TkeCard *
@@ -518,6 +536,8 @@ tke_card_signer_get_pin_timeout (TkeCardSigner *self)
  * tke_card_signer_set_pin_timeout:
  * @self: a card signer
  * @seconds: how long the PIN pad waits (0: the reader's default)
+ *
+ * Sets how long the PIN pad waits for the PIN.
  */
 void
 tke_card_signer_set_pin_timeout (TkeCardSigner *self, guint seconds)

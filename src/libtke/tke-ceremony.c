@@ -16,6 +16,28 @@
 #include "tke-key-part-source.h"
 #include "tke-signer.h"
 
+/**
+ * TkeCeremony:
+ *
+ * One administrative ceremony: one command (#TkeCeremonyKind) on every unit
+ * of a list, one unit after the other, with the signers given.
+ *
+ * The ceremony refreshes the units before (to read the register VPs and the
+ * imprint mode) and after (so that a view bound to them shows the result).
+ * How many signatures a command takes: commit, add and remove administrator
+ * and set thresholds use every signer; load uses the first signer for the
+ * importer key and signer (i mod n) for part i; set immediate, clear and
+ * zeroize use the first signer. A unit in imprint mode gets no signatures,
+ * except for set thresholds. A failure stops the ceremony at that unit; the
+ * units before it keep the change (tke_ceremony_get_n_units_done()).
+ *
+ * Load goes part by part, the way key part cards are handed over: an importer
+ * key on every unit, then part 1 sealed to every unit, then part 2, and so on,
+ * then the load on each unit, so that each key part card is inserted once. A
+ * front end that guides the person part by part calls
+ * tke_ceremony_prepare_load_async() and tke_ceremony_seal_next_part_async()
+ * for each part, then tke_ceremony_run_async(), which does what is left.
+ */
 struct _TkeCeremony
 {
   GObject parent_instance;
@@ -61,10 +83,13 @@ static guint signals[N_SIGNALS];
 G_DEFINE_FINAL_TYPE (TkeCeremony, tke_ceremony, G_TYPE_OBJECT)
 
 /**
- * tke_ceremony_new:
+ * tke_ceremony_new: (constructor)
  * @client: a logged-in service client
  * @kind: the command
- * @units: the units (TkeCryptoUnit), in the order to visit them
+ * @units: a #GListModel of #TkeCryptoUnit, in the order to visit them
+ *
+ * Creates a ceremony; its arguments (signers, key parts, the new
+ * administrator, thresholds) are set before it runs.
  *
  * Returns: (transfer full): a ceremony, ready to be given its arguments
  */
@@ -91,6 +116,14 @@ tke_ceremony_new (TkeServiceClient *client, TkeCeremonyKind kind, GListModel *un
   return self;
 }
 
+/**
+ * tke_ceremony_get_kind:
+ * @self: a ceremony
+ *
+ * The command the ceremony runs.
+ *
+ * Returns: the kind
+ */
 TkeCeremonyKind
 tke_ceremony_get_kind (TkeCeremony *self)
 {
@@ -110,7 +143,10 @@ ref_array (GPtrArray *array)
 
 /**
  * tke_ceremony_set_signers:
+ * @self: a ceremony
  * @signers: (element-type TkeSigner) (nullable): the signers
+ *
+ * Sets who signs the commands; see #TkeCeremony for how many each takes.
  */
 void
 tke_ceremony_set_signers (TkeCeremony *self, GPtrArray *signers)
@@ -122,7 +158,11 @@ tke_ceremony_set_signers (TkeCeremony *self, GPtrArray *signers)
 
 /**
  * tke_ceremony_set_key_parts:
+ * @self: a load ceremony
  * @parts: (element-type TkeKeyPartSource) (nullable): 2 or 3 key parts
+ *
+ * Sets the key parts a load ceremony loads, when they are all known before
+ * it runs.
  */
 void
 tke_ceremony_set_key_parts (TkeCeremony *self, GPtrArray *parts)
@@ -134,7 +174,10 @@ tke_ceremony_set_key_parts (TkeCeremony *self, GPtrArray *parts)
 
 /**
  * tke_ceremony_set_n_key_parts:
+ * @self: a load ceremony
  * @n_parts: 2 or 3; 0 counts the parts given to tke_ceremony_set_key_parts()
+ *
+ * Sets how many parts the key of a load has.
  *
  * For a load whose parts come one by one
  * (tke_ceremony_seal_next_part_async()): each part is sealed with its
@@ -147,6 +190,14 @@ tke_ceremony_set_n_key_parts (TkeCeremony *self, guint n_parts)
   self->n_key_parts = n_parts;
 }
 
+/**
+ * tke_ceremony_get_n_key_parts:
+ * @self: a load ceremony
+ *
+ * How many parts the key of the load has.
+ *
+ * Returns: 2 or 3, or 0 when not known yet
+ */
 guint
 tke_ceremony_get_n_key_parts (TkeCeremony *self)
 {
@@ -154,6 +205,15 @@ tke_ceremony_get_n_key_parts (TkeCeremony *self)
   return self->n_key_parts != 0 ? self->n_key_parts : self->parts->len;
 }
 
+/**
+ * tke_ceremony_get_n_parts_sealed:
+ * @self: a load ceremony
+ *
+ * How many key parts tke_ceremony_seal_next_part_async() has sealed to every
+ * unit so far.
+ *
+ * Returns: the number of parts sealed
+ */
 guint
 tke_ceremony_get_n_parts_sealed (TkeCeremony *self)
 {
@@ -161,6 +221,14 @@ tke_ceremony_get_n_parts_sealed (TkeCeremony *self)
   return self->n_parts_sealed;
 }
 
+/**
+ * tke_ceremony_set_new_administrator:
+ * @self: an add-administrator ceremony
+ * @name: the administrator's name, at most %TKE_MAX_ADMINISTRATOR_NAME characters
+ * @public_key: (nullable): the uncompressed P-521 public point of the signature key
+ *
+ * Sets the administrator a %TKE_CEREMONY_ADD_ADMIN ceremony installs.
+ */
 void
 tke_ceremony_set_new_administrator (TkeCeremony *self, const char *name, GBytes *public_key)
 {
@@ -172,6 +240,13 @@ tke_ceremony_set_new_administrator (TkeCeremony *self, const char *name, GBytes 
     self->admin_public_key = g_bytes_ref (public_key);
 }
 
+/**
+ * tke_ceremony_set_administrator_ski:
+ * @self: a remove-administrator ceremony
+ * @ski: the SKI of the administrator (64 hex digits, any case)
+ *
+ * Sets the administrator a %TKE_CEREMONY_REMOVE_ADMIN ceremony removes.
+ */
 void
 tke_ceremony_set_administrator_ski (TkeCeremony *self, const char *ski)
 {
@@ -180,6 +255,15 @@ tke_ceremony_set_administrator_ski (TkeCeremony *self, const char *ski)
   self->admin_ski = g_ascii_strdown (ski, -1);
 }
 
+/**
+ * tke_ceremony_set_thresholds:
+ * @self: a set-thresholds ceremony
+ * @signature_threshold: signatures most commands will need, 1 to %TKE_MAX_ADMINISTRATORS
+ * @revocation_threshold: signatures removing an administrator will need
+ *
+ * Sets the thresholds a %TKE_CEREMONY_SET_THRESHOLDS ceremony sets; it also
+ * takes the units out of imprint mode.
+ */
 void
 tke_ceremony_set_thresholds (TkeCeremony *self,
                              guint signature_threshold,
@@ -190,6 +274,15 @@ tke_ceremony_set_thresholds (TkeCeremony *self,
   self->revocation_threshold = revocation_threshold;
 }
 
+/**
+ * tke_ceremony_get_n_units_done:
+ * @self: a ceremony
+ *
+ * How many units the command was applied on; after a failure, the units
+ * before the one that failed.
+ *
+ * Returns: the number of units done
+ */
 guint
 tke_ceremony_get_n_units_done (TkeCeremony *self)
 {
@@ -703,6 +796,17 @@ check_arguments (TkeCeremony *self, GError **error)
   return TRUE;
 }
 
+/**
+ * tke_ceremony_run_async:
+ * @self: a ceremony with its arguments
+ * @cancellable: (nullable): a #GCancellable; a PIN entry on a PIN pad is
+ *   cancelled only on the pad
+ * @callback: called when the ceremony ended
+ * @user_data: data for @callback
+ *
+ * Runs the ceremony on every unit, one unit after the other; for a load
+ * prepared with tke_ceremony_prepare_load_async(), what is left.
+ */
 void
 tke_ceremony_run_async (TkeCeremony *self,
                         GCancellable *cancellable,
@@ -727,6 +831,16 @@ tke_ceremony_run_async (TkeCeremony *self,
                                           on_first_refresh, g_steal_pointer (&task));
 }
 
+/**
+ * tke_ceremony_run_finish:
+ * @self: a ceremony
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tke_ceremony_run_async().
+ *
+ * Returns: %TRUE if the command was applied on every unit
+ */
 gboolean
 tke_ceremony_run_finish (TkeCeremony *self, GAsyncResult *result, GError **error)
 {
@@ -752,6 +866,9 @@ load_task_new (TkeCeremony *self,
 /**
  * tke_ceremony_prepare_load_async:
  * @self: a load ceremony with its signers and its number of key parts
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when every unit has an importer key
+ * @user_data: data for @callback
  *
  * Refreshes the units and has an importer key generated on each (signed
  * by the first signer: an administrator card asks for its PIN here).
@@ -783,6 +900,16 @@ tke_ceremony_prepare_load_async (TkeCeremony *self,
                                           on_first_refresh, g_steal_pointer (&task));
 }
 
+/**
+ * tke_ceremony_prepare_load_finish:
+ * @self: a load ceremony
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tke_ceremony_prepare_load_async().
+ *
+ * Returns: %TRUE if every unit has an importer key
+ */
 gboolean
 tke_ceremony_prepare_load_finish (TkeCeremony *self, GAsyncResult *result, GError **error)
 {
@@ -794,6 +921,9 @@ tke_ceremony_prepare_load_finish (TkeCeremony *self, GAsyncResult *result, GErro
  * tke_ceremony_seal_next_part_async:
  * @self: a load ceremony
  * @part: the next key part (a key part card asks for its PIN here)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the part is sealed to every unit
+ * @user_data: data for @callback
  *
  * Seals @part, as part "i of n", to the importer key of every unit.  A
  * failed seal can be tried again with the same or another source.
@@ -826,6 +956,16 @@ tke_ceremony_seal_next_part_async (TkeCeremony *self,
   load_step (g_steal_pointer (&task));
 }
 
+/**
+ * tke_ceremony_seal_next_part_finish:
+ * @self: a load ceremony
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tke_ceremony_seal_next_part_async().
+ *
+ * Returns: %TRUE if the part is sealed to every unit
+ */
 gboolean
 tke_ceremony_seal_next_part_finish (TkeCeremony *self, GAsyncResult *result, GError **error)
 {
@@ -863,6 +1003,8 @@ tke_ceremony_class_init (TkeCeremonyClass *klass)
    * @self: the ceremony
    * @unit: the unit the step is for
    * @message: what happens now, for people
+   *
+   * Emitted, on the caller's main context, when a step starts.
    */
   signals[SIGNAL_PROGRESS] =
       g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
@@ -871,6 +1013,8 @@ tke_ceremony_class_init (TkeCeremonyClass *klass)
    * TkeCeremony::unit-done:
    * @self: the ceremony
    * @unit: the unit on which the command was applied
+   *
+   * Emitted when the command was applied on @unit.
    */
   signals[SIGNAL_UNIT_DONE] =
       g_signal_new ("unit-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,

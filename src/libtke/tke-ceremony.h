@@ -28,6 +28,9 @@ G_BEGIN_DECLS
  * @TKE_CEREMONY_REMOVE_ADMIN: remove an administrator (revocation threshold)
  * @TKE_CEREMONY_SET_THRESHOLDS: set both thresholds (leaves imprint mode)
  * @TKE_CEREMONY_ZEROIZE: zeroize the units (1 signature)
+ *
+ * The command a #TkeCeremony runs on every unit, and how many signatures
+ * it takes.
  */
 typedef enum
 {

@@ -77,15 +77,18 @@ set_keyring_error (GError **error, TkeCredentialKind kind, GError *cause)
 
 /**
  * tke_credentials_store:
- * @kind: what @secret is
+ * @kind: which credential
  * @endpoint: the service endpoint it belongs to
- * @secret: the API key or token
+ * @secret: the credential
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Stores @secret in the keyring (libsecret) for @endpoint, replacing what was there.
+ * Stores a credential in the keyring (the Secret Service), replacing the one
+ * stored for @endpoint before. This blocks: call it from the command line or a
+ * worker thread. Without a Secret Service it fails; a credential is never
+ * written to a plain file.
  *
- * Returns: %TRUE when stored
+ * Returns: %TRUE if the credential is stored
  */
 gboolean
 tke_credentials_store (TkeCredentialKind kind,
@@ -116,14 +119,16 @@ tke_credentials_store (TkeCredentialKind kind,
 
 /**
  * tke_credentials_lookup:
- * @kind: the kind of credential
- * @endpoint: the service endpoint
+ * @kind: which credential
+ * @endpoint: the service endpoint it belongs to
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Looks up the credential of @kind for @endpoint in the keyring (blocking).
+ * Looks a credential up in the keyring. This blocks; see
+ * tke_credentials_lookup_async().
  *
- * Returns: (transfer full) (nullable): the credential, or %NULL with no error when none is stored
+ * Returns: (transfer full): the credential in secure memory, or %NULL with
+ *   %TKE_ERROR_NOT_FOUND when none is stored
  */
 TkeSecret *
 tke_credentials_lookup (TkeCredentialKind kind,
@@ -161,12 +166,13 @@ tke_credentials_lookup (TkeCredentialKind kind,
 
 /**
  * tke_credentials_clear:
- * @kind: the kind of credential
- * @endpoint: the service endpoint
+ * @kind: which credential
+ * @endpoint: the service endpoint it belongs to
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Removes the credential of @kind for @endpoint from the keyring.
+ * Removes a credential from the keyring, as logging out does. Clearing a
+ * credential that is not stored succeeds. This blocks.
  *
  * Returns: %TRUE unless the keyring failed
  */
@@ -219,13 +225,13 @@ lookup_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *c
 
 /**
  * tke_credentials_lookup_async:
- * @kind: the kind of credential
- * @endpoint: the service endpoint
+ * @kind: which credential
+ * @endpoint: the service endpoint it belongs to
  * @cancellable: (nullable): a #GCancellable
- * @callback: called when the call completes
- * @user_data: for @callback
+ * @callback: called when the lookup is done
+ * @user_data: data for @callback
  *
- * Looks up the credential of @kind for @endpoint in the keyring on a worker thread.
+ * Looks a credential up in the keyring on a worker thread.
  */
 void
 tke_credentials_lookup_async (TkeCredentialKind kind,
@@ -246,8 +252,13 @@ tke_credentials_lookup_async (TkeCredentialKind kind,
 
 /**
  * tke_credentials_lookup_finish:
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
  *
- * Returns: (transfer full): the stored credential
+ * Finishes tke_credentials_lookup_async().
+ *
+ * Returns: (transfer full): the stored credential, or %NULL with
+ *   %TKE_ERROR_NOT_FOUND when none is stored
  */
 TkeSecret *
 tke_credentials_lookup_finish (GAsyncResult *result, GError **error)

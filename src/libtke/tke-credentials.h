@@ -17,13 +17,28 @@
 G_BEGIN_DECLS
 
 /* libsecret schemas; the attribute "endpoint" names the service. */
+/**
+ * TKE_CREDENTIALS_API_KEY_SCHEMA:
+ *
+ * The name of the libsecret schema of stored API keys; the attribute
+ * "endpoint" names the service.
+ */
 #define TKE_CREDENTIALS_API_KEY_SCHEMA "dev.tke.TrustedKeyEntry.ApiKey"
+/**
+ * TKE_CREDENTIALS_TOKEN_SCHEMA:
+ *
+ * The name of the libsecret schema of stored bearer tokens; the attribute
+ * "endpoint" names the service.
+ */
 #define TKE_CREDENTIALS_TOKEN_SCHEMA "dev.tke.TrustedKeyEntry.Token"
 
 /**
  * TkeCredentialKind:
  * @TKE_CREDENTIAL_API_KEY: the API key that login exchanges for a token
  * @TKE_CREDENTIAL_TOKEN: the bearer token of the last login
+ *
+ * The credentials libtke keeps in the keyring, one of each per service
+ * endpoint.
  */
 typedef enum
 {

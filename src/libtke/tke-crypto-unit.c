@@ -15,6 +15,16 @@
 
 #include "tke-enum-types.h"
 
+/**
+ * TkeCryptoUnit:
+ *
+ * A crypto unit (an HSM) of a service instance, as the service last reported
+ * it: its identity, its administrators and thresholds, and the states and
+ * verification patterns of its two master key registers.
+ *
+ * The properties notify when a query of the unit changes them, so that a
+ * view bound to them shows the unit as it is.
+ */
 struct _TkeCryptoUnit
 {
   GObject parent_instance;
@@ -65,12 +75,14 @@ static GParamSpec *properties[N_PROPS];
 G_DEFINE_FINAL_TYPE (TkeCryptoUnit, tke_crypto_unit, G_TYPE_OBJECT)
 
 /**
- * tke_crypto_unit_new:
+ * tke_crypto_unit_new: (constructor)
  * @instance_id: the service instance the unit belongs to
  * @hsm_id: the service's identifier of the unit
  * @number: the CRYPTO UNIT NUM administrators refer to it by
  * @unit_type: operational, recovery or failover
  * @location: `[region].[zone].[module].[domain]`
+ *
+ * Creates a unit as the service lists it.
  *
  * Returns: (transfer full): a unit with empty registers, not selected
  */
@@ -85,6 +97,14 @@ tke_crypto_unit_new (const char *instance_id,
                        number, "unit-type", unit_type, "location", location, NULL);
 }
 
+/**
+ * tke_crypto_unit_get_instance_id:
+ * @self: a #TkeCryptoUnit
+ *
+ * The service instance the unit belongs to.
+ *
+ * Returns: (transfer none): the instance id
+ */
 const char *
 tke_crypto_unit_get_instance_id (TkeCryptoUnit *self)
 {
@@ -92,6 +112,14 @@ tke_crypto_unit_get_instance_id (TkeCryptoUnit *self)
   return self->instance_id;
 }
 
+/**
+ * tke_crypto_unit_get_hsm_id:
+ * @self: a #TkeCryptoUnit
+ *
+ * The service's identifier of the unit.
+ *
+ * Returns: (transfer none): the HSM id
+ */
 const char *
 tke_crypto_unit_get_hsm_id (TkeCryptoUnit *self)
 {
@@ -99,6 +127,14 @@ tke_crypto_unit_get_hsm_id (TkeCryptoUnit *self)
   return self->hsm_id;
 }
 
+/**
+ * tke_crypto_unit_get_number:
+ * @self: a #TkeCryptoUnit
+ *
+ * The CRYPTO UNIT NUM administrators refer to the unit by.
+ *
+ * Returns: the number
+ */
 guint
 tke_crypto_unit_get_number (TkeCryptoUnit *self)
 {
@@ -106,6 +142,14 @@ tke_crypto_unit_get_number (TkeCryptoUnit *self)
   return self->number;
 }
 
+/**
+ * tke_crypto_unit_get_unit_type:
+ * @self: a #TkeCryptoUnit
+ *
+ * The unit's role in its instance.
+ *
+ * Returns: the unit type
+ */
 TkeCryptoUnitType
 tke_crypto_unit_get_unit_type (TkeCryptoUnit *self)
 {
@@ -113,6 +157,14 @@ tke_crypto_unit_get_unit_type (TkeCryptoUnit *self)
   return self->unit_type;
 }
 
+/**
+ * tke_crypto_unit_get_location:
+ * @self: a #TkeCryptoUnit
+ *
+ * Where the unit is.
+ *
+ * Returns: (transfer none): `[region].[zone].[module].[domain]`
+ */
 const char *
 tke_crypto_unit_get_location (TkeCryptoUnit *self)
 {
@@ -120,6 +172,14 @@ tke_crypto_unit_get_location (TkeCryptoUnit *self)
   return self->location;
 }
 
+/**
+ * tke_crypto_unit_get_selected:
+ * @self: a #TkeCryptoUnit
+ *
+ * Whether the unit is selected: the ceremonies work on the selected units.
+ *
+ * Returns: %TRUE if selected
+ */
 gboolean
 tke_crypto_unit_get_selected (TkeCryptoUnit *self)
 {
@@ -127,6 +187,13 @@ tke_crypto_unit_get_selected (TkeCryptoUnit *self)
   return self->selected;
 }
 
+/**
+ * tke_crypto_unit_set_selected:
+ * @self: a #TkeCryptoUnit
+ * @selected: whether to select the unit
+ *
+ * Selects the unit for the next ceremonies, or not.
+ */
 void
 tke_crypto_unit_set_selected (TkeCryptoUnit *self, gboolean selected)
 {
@@ -143,6 +210,8 @@ tke_crypto_unit_set_selected (TkeCryptoUnit *self, gboolean selected)
  * tke_crypto_unit_get_reachable:
  * @self: a #TkeCryptoUnit
  *
+ * Whether the last query of the unit succeeded.
+ *
  * Returns: %FALSE when the last query of the unit failed, so that its
  *   registers are not known
  */
@@ -153,6 +222,13 @@ tke_crypto_unit_get_reachable (TkeCryptoUnit *self)
   return self->reachable;
 }
 
+/**
+ * tke_crypto_unit_set_reachable:
+ * @self: a #TkeCryptoUnit
+ * @reachable: whether the last query of the unit succeeded
+ *
+ * Records the outcome of the last query of the unit.
+ */
 void
 tke_crypto_unit_set_reachable (TkeCryptoUnit *self, gboolean reachable)
 {
@@ -165,6 +241,15 @@ tke_crypto_unit_set_reachable (TkeCryptoUnit *self, gboolean reachable)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REACHABLE]);
 }
 
+/**
+ * tke_crypto_unit_get_imprint_mode:
+ * @self: a #TkeCryptoUnit
+ *
+ * Whether the unit is still in imprint mode: no administrator's signature is
+ * needed yet, until its thresholds are set.
+ *
+ * Returns: %TRUE in imprint mode
+ */
 gboolean
 tke_crypto_unit_get_imprint_mode (TkeCryptoUnit *self)
 {
@@ -172,6 +257,14 @@ tke_crypto_unit_get_imprint_mode (TkeCryptoUnit *self)
   return self->imprint_mode;
 }
 
+/**
+ * tke_crypto_unit_get_signature_threshold:
+ * @self: a #TkeCryptoUnit
+ *
+ * How many administrators must sign most commands to the unit.
+ *
+ * Returns: the signature threshold, 0 to %TKE_MAX_ADMINISTRATORS
+ */
 guint
 tke_crypto_unit_get_signature_threshold (TkeCryptoUnit *self)
 {
@@ -181,10 +274,12 @@ tke_crypto_unit_get_signature_threshold (TkeCryptoUnit *self)
 
 /**
  * tke_crypto_units_get_signature_threshold:
- * @units: (element-type TkeCryptoUnit): crypto units
+ * @units: a #GListModel of #TkeCryptoUnit
  *
  * The number of administrators' signatures that satisfies every unit of
- * @units: the highest of their signature thresholds, and at least 1.
+ * @units, the highest of their signature thresholds.
+ *
+ * Returns: that number, at least 1
  */
 guint
 tke_crypto_units_get_signature_threshold (GListModel *units)
@@ -202,6 +297,14 @@ tke_crypto_units_get_signature_threshold (GListModel *units)
   return threshold;
 }
 
+/**
+ * tke_crypto_unit_get_revocation_threshold:
+ * @self: a #TkeCryptoUnit
+ *
+ * How many administrators must sign the removal of an administrator.
+ *
+ * Returns: the revocation threshold, 0 to %TKE_MAX_ADMINISTRATORS
+ */
 guint
 tke_crypto_unit_get_revocation_threshold (TkeCryptoUnit *self)
 {
@@ -215,6 +318,8 @@ tke_crypto_unit_get_revocation_threshold (TkeCryptoUnit *self)
  * @imprint_mode: whether the unit is still in imprint mode (thresholds 0)
  * @signature_threshold: signatures most commands need, 0–8
  * @revocation_threshold: signatures removing an administrator needs, 0–8
+ *
+ * Records the unit's thresholds, as a query of the unit reports them.
  */
 void
 tke_crypto_unit_set_thresholds (TkeCryptoUnit *self,
@@ -249,6 +354,8 @@ tke_crypto_unit_set_thresholds (TkeCryptoUnit *self,
  * tke_crypto_unit_get_administrators:
  * @self: a #TkeCryptoUnit
  *
+ * The administrators installed on the unit.
+ *
  * Returns: (transfer none): a list model of #TkeAdministrator
  */
 GListModel *
@@ -262,6 +369,8 @@ tke_crypto_unit_get_administrators (TkeCryptoUnit *self)
  * tke_crypto_unit_set_administrators:
  * @self: a #TkeCryptoUnit
  * @administrators: (element-type TkeAdministrator): the installed administrators
+ *
+ * Records the unit's administrators, as a query of the unit reports them.
  */
 void
 tke_crypto_unit_set_administrators (TkeCryptoUnit *self, GPtrArray *administrators)
@@ -274,6 +383,14 @@ tke_crypto_unit_set_administrators (TkeCryptoUnit *self, GPtrArray *administrato
                        administrators->pdata, administrators->len);
 }
 
+/**
+ * tke_crypto_unit_get_new_register_state:
+ * @self: a #TkeCryptoUnit
+ *
+ * The state of the new master key register.
+ *
+ * Returns: the state
+ */
 TkeNewRegisterState
 tke_crypto_unit_get_new_register_state (TkeCryptoUnit *self)
 {
@@ -285,6 +402,8 @@ tke_crypto_unit_get_new_register_state (TkeCryptoUnit *self)
  * tke_crypto_unit_get_new_register_vp:
  * @self: a #TkeCryptoUnit
  *
+ * The verification pattern of the key in the new master key register.
+ *
  * Returns: 64 hex digits; %TKE_EMPTY_VP when the register is empty
  */
 const char *
@@ -294,6 +413,14 @@ tke_crypto_unit_get_new_register_vp (TkeCryptoUnit *self)
   return self->new_vp;
 }
 
+/**
+ * tke_crypto_unit_get_current_register_state:
+ * @self: a #TkeCryptoUnit
+ *
+ * The state of the current master key register.
+ *
+ * Returns: the state
+ */
 TkeCurrentRegisterState
 tke_crypto_unit_get_current_register_state (TkeCryptoUnit *self)
 {
@@ -304,6 +431,8 @@ tke_crypto_unit_get_current_register_state (TkeCryptoUnit *self)
 /**
  * tke_crypto_unit_get_current_register_vp:
  * @self: a #TkeCryptoUnit
+ *
+ * The verification pattern of the key in the current master key register.
  *
  * Returns: 64 hex digits; %TKE_EMPTY_VP when the register is empty
  */
@@ -481,29 +610,104 @@ tke_crypto_unit_class_init (TkeCryptoUnitClass *klass)
   object_class->get_property = tke_crypto_unit_get_property;
   object_class->set_property = tke_crypto_unit_set_property;
 
+  /**
+   * TkeCryptoUnit:instance-id:
+   *
+   * The service instance the unit belongs to.
+   */
   properties[PROP_INSTANCE_ID] = g_param_spec_string ("instance-id", NULL, NULL, NULL, construct);
+  /**
+   * TkeCryptoUnit:hsm-id:
+   *
+   * The service's identifier of the unit.
+   */
   properties[PROP_HSM_ID] = g_param_spec_string ("hsm-id", NULL, NULL, NULL, construct);
+  /**
+   * TkeCryptoUnit:number:
+   *
+   * The CRYPTO UNIT NUM administrators refer to the unit by.
+   */
   properties[PROP_NUMBER] = g_param_spec_uint ("number", NULL, NULL, 0, G_MAXUINT, 0, construct);
+  /**
+   * TkeCryptoUnit:unit-type:
+   *
+   * The unit's role in its instance.
+   */
   properties[PROP_UNIT_TYPE] =
       g_param_spec_enum ("unit-type", NULL, NULL, TKE_TYPE_CRYPTO_UNIT_TYPE,
                          TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, construct);
+  /**
+   * TkeCryptoUnit:location:
+   *
+   * Where the unit is: `[region].[zone].[module].[domain]`.
+   */
   properties[PROP_LOCATION] = g_param_spec_string ("location", NULL, NULL, NULL, construct);
+  /**
+   * TkeCryptoUnit:selected:
+   *
+   * Whether the ceremonies work on the unit.
+   */
   properties[PROP_SELECTED] = g_param_spec_boolean ("selected", NULL, NULL, FALSE, rw);
+  /**
+   * TkeCryptoUnit:reachable:
+   *
+   * Whether the last query of the unit succeeded.
+   */
   properties[PROP_REACHABLE] = g_param_spec_boolean ("reachable", NULL, NULL, TRUE, rw);
+  /**
+   * TkeCryptoUnit:imprint-mode:
+   *
+   * Whether the unit is still in imprint mode (its thresholds not set).
+   */
   properties[PROP_IMPRINT_MODE] = g_param_spec_boolean ("imprint-mode", NULL, NULL, FALSE, ro);
+  /**
+   * TkeCryptoUnit:signature-threshold:
+   *
+   * How many administrators must sign most commands.
+   */
   properties[PROP_SIGNATURE_THRESHOLD] =
       g_param_spec_uint ("signature-threshold", NULL, NULL, 0, TKE_MAX_ADMINISTRATORS, 0, ro);
+  /**
+   * TkeCryptoUnit:revocation-threshold:
+   *
+   * How many administrators must sign the removal of an administrator.
+   */
   properties[PROP_REVOCATION_THRESHOLD] =
       g_param_spec_uint ("revocation-threshold", NULL, NULL, 0, TKE_MAX_ADMINISTRATORS, 0, ro);
+  /**
+   * TkeCryptoUnit:administrators:
+   *
+   * The installed administrators, a #GListModel of #TkeAdministrator.
+   */
   properties[PROP_ADMINISTRATORS] =
       g_param_spec_object ("administrators", NULL, NULL, G_TYPE_LIST_MODEL, ro);
+  /**
+   * TkeCryptoUnit:new-register-state:
+   *
+   * The state of the new master key register.
+   */
   properties[PROP_NEW_REGISTER_STATE] = g_param_spec_enum (
       "new-register-state", NULL, NULL, TKE_TYPE_NEW_REGISTER_STATE, TKE_NEW_REGISTER_EMPTY, ro);
+  /**
+   * TkeCryptoUnit:new-register-vp:
+   *
+   * The verification pattern of the new master key register, 64 hex digits.
+   */
   properties[PROP_NEW_REGISTER_VP] =
       g_param_spec_string ("new-register-vp", NULL, NULL, TKE_EMPTY_VP, ro);
+  /**
+   * TkeCryptoUnit:current-register-state:
+   *
+   * The state of the current master key register.
+   */
   properties[PROP_CURRENT_REGISTER_STATE] =
       g_param_spec_enum ("current-register-state", NULL, NULL, TKE_TYPE_CURRENT_REGISTER_STATE,
                          TKE_CURRENT_REGISTER_EMPTY, ro);
+  /**
+   * TkeCryptoUnit:current-register-vp:
+   *
+   * The verification pattern of the current master key register, 64 hex digits.
+   */
   properties[PROP_CURRENT_REGISTER_VP] =
       g_param_spec_string ("current-register-vp", NULL, NULL, TKE_EMPTY_VP, ro);
 

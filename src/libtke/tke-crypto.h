@@ -115,8 +115,12 @@ TKE_AVAILABLE_IN_ALL
 TkeSecret *
 tke_crypto_kwp_unwrap (const TkeSecret *kek, const guint8 *wrapped, gsize size, GError **error);
 
-/* A reusable key-wrap context for bulk rewrapping: the KEK's key schedule
- * is set up once, each call wraps or unwraps one key. */
+/**
+ * TkeKwpContext: (skip)
+ *
+ * A reusable key-wrap context for bulk rewrapping: the KEK's key schedule
+ * is set up once, each call wraps or unwraps one key.
+ */
 typedef struct _TkeKwpContext TkeKwpContext;
 
 TKE_AVAILABLE_IN_ALL

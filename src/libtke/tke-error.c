@@ -7,6 +7,13 @@
 
 #include "tke-error.h"
 
+/**
+ * tke_error_quark:
+ *
+ * The error domain of libtke, %TKE_ERROR.
+ *
+ * Returns: the #GQuark of the domain
+ */
 /* The macro stringifies the name as written: clang-format must not put
  * spaces around the dashes ("tke - error - quark" is another domain). */
 // clang-format off

@@ -15,6 +15,11 @@
 
 G_BEGIN_DECLS
 
+/**
+ * TKE_ERROR:
+ *
+ * The error domain of libtke; the codes are #TkeError.
+ */
 #define TKE_ERROR (tke_error_quark ())
 
 /**

@@ -17,6 +17,15 @@
 #include "tke-file-signer.h"
 #include "tke-signer.h"
 
+/**
+ * TkeFileSigner:
+ *
+ * A #TkeSigner with a signature key file and the password its owner typed,
+ * as the `tke` command line uses it.
+ *
+ * The private key exists only inside one call on a worker thread (unlock,
+ * sign, free); the password is kept in secure memory.
+ */
 struct _TkeFileSigner
 {
   GObject parent_instance;
@@ -37,6 +46,8 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (TkeFileSigner,
  * @file: a loaded signature key file
  * @password: its password (copied)
  *
+ * Creates a signer that unlocks @file with @password for each signature.
+ *
  * Returns: (transfer full): a signer
  */
 TkeFileSigner *
@@ -56,6 +67,9 @@ tke_file_signer_new (TkeSignatureKeyFile *file, const TkeSecret *password)
 
 /**
  * tke_file_signer_get_file:
+ * @self: a file signer
+ *
+ * The signature key file the signer signs with.
  *
  * Returns: (transfer none): the signature key file
  */

@@ -28,6 +28,18 @@
 #include "tke-journal.h"
 #include "tke-json-private.h"
 
+/**
+ * TkeJournal:
+ *
+ * The ceremony journal, written before every step of a ceremony.
+ *
+ * A workstation can crash in the middle of a rotation, so before each step
+ * libtke appends one JSON line (ceremony, step, instance, units, VPs, time,
+ * outcome) and syncs the file and its directory to disk: after a restart
+ * tke_journal_find_interrupted() says which ceremony was interrupted and in
+ * which step. The journal holds no secrets: verification patterns are hashes
+ * of keys, not keys.
+ */
 struct _TkeJournal
 {
   GObject parent_instance;
@@ -40,7 +52,9 @@ G_DEFINE_FINAL_TYPE (TkeJournal, tke_journal, G_TYPE_OBJECT)
 
 /**
  * tke_journal_record_copy:
- * @record: a record
+ * @record: a journal record
+ *
+ * Copies a record.
  *
  * Returns: (transfer full): a copy of @record
  */
@@ -64,9 +78,9 @@ tke_journal_record_copy (const TkeJournalRecord *record)
 
 /**
  * tke_journal_record_free:
- * @record: (nullable): a record
+ * @record: (transfer full) (nullable): a journal record
  *
- * Frees @record.
+ * Frees a record and its strings.
  */
 void
 tke_journal_record_free (TkeJournalRecord *record)
@@ -114,6 +128,8 @@ tke_journal_init (TkeJournal *self)
 /**
  * tke_journal_get_default_path:
  *
+ * The journal file of this user.
+ *
  * Returns: (transfer full): `$XDG_STATE_HOME/tke/journal`
  */
 char *
@@ -125,6 +141,8 @@ tke_journal_get_default_path (void)
 /**
  * tke_journal_new:
  * @path: (nullable): the journal file; %NULL for the default
+ *
+ * Opens the journal at @path; nothing is read or written until a record is.
  *
  * Returns: (transfer full): a journal (the file is made on the first append)
  */
@@ -139,9 +157,11 @@ tke_journal_new (const char *path)
 
 /**
  * tke_journal_get_path:
- * @self: a #TkeJournal
+ * @self: the journal
  *
- * Returns: (type filename): the journal file
+ * The file the journal is written to.
+ *
+ * Returns: (transfer none): its path
  */
 const char *
 tke_journal_get_path (TkeJournal *self)
@@ -318,6 +338,9 @@ tke_journal_begin (TkeJournal *self,
  * @detail: (nullable): an error message or a note
  * @error: an I/O error
  *
+ * Appends a record of one step of the open ceremony, and syncs it to disk
+ * before the step is taken.
+ *
  * Returns: %TRUE when the record is on disk
  */
 gboolean
@@ -336,6 +359,8 @@ tke_journal_append (
  * @outcome: how the ceremony ended
  * @detail: (nullable): an error message or a note
  * @error: an I/O error
+ *
+ * Closes the open ceremony with its outcome.
  *
  * Returns: %TRUE when the record is on disk
  */
@@ -436,6 +461,8 @@ _tke_journal_parse_bytes (const char *data, gsize length)
  * @self: the journal
  * @error: an I/O error (a missing journal is not one)
  *
+ * Reads every record of the journal.
+ *
  * Lines that cannot be read (a torn last write) are skipped.
  *
  * Returns: (transfer full) (element-type TkeJournalRecord): every record, oldest first
@@ -464,6 +491,9 @@ tke_journal_read (TkeJournal *self, GError **error)
  * tke_journal_find_interrupted:
  * @self: the journal
  * @error: an I/O error
+ *
+ * Finds a ceremony that began but never ended, for example because the
+ * workstation crashed during a rotation.
  *
  * Returns: (transfer full) (nullable): the last record of the most recent
  *   ceremony if it never ended (the step it was in), else %NULL

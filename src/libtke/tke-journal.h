@@ -16,16 +16,61 @@
 G_BEGIN_DECLS
 
 /* Outcomes of a record: a step about to be taken, and how it ended. */
+/**
+ * TKE_JOURNAL_OUTCOME_BEGIN:
+ *
+ * The outcome of a record written before its step is taken.
+ */
 #define TKE_JOURNAL_OUTCOME_BEGIN "begin"
+/**
+ * TKE_JOURNAL_OUTCOME_OK:
+ *
+ * The outcome of a step, or a ceremony, that succeeded.
+ */
 #define TKE_JOURNAL_OUTCOME_OK "ok"
+/**
+ * TKE_JOURNAL_OUTCOME_FAILED:
+ *
+ * The outcome of a step, or a ceremony, that failed.
+ */
 #define TKE_JOURNAL_OUTCOME_FAILED "failed"
+/**
+ * TKE_JOURNAL_OUTCOME_CANCELLED:
+ *
+ * The outcome of a step, or a ceremony, that was cancelled.
+ */
 #define TKE_JOURNAL_OUTCOME_CANCELLED "cancelled"
 
 /* Steps of a rotation ceremony; "end" closes a ceremony. */
+/**
+ * TKE_JOURNAL_STEP_CEREMONY:
+ *
+ * The step of the first record of a ceremony.
+ */
 #define TKE_JOURNAL_STEP_CEREMONY "ceremony"
+/**
+ * TKE_JOURNAL_STEP_ROTATE:
+ *
+ * A rotation's step: asking the service to start (or resume) the rotation.
+ */
 #define TKE_JOURNAL_STEP_ROTATE "rotate"
+/**
+ * TKE_JOURNAL_STEP_REWRAP:
+ *
+ * A rotation's step: the service rewraps its keys under the new master key.
+ */
 #define TKE_JOURNAL_STEP_REWRAP "rewrap"
+/**
+ * TKE_JOURNAL_STEP_SET_IMMEDIATE:
+ *
+ * A rotation's step: set immediate on every unit.
+ */
 #define TKE_JOURNAL_STEP_SET_IMMEDIATE "set-immediate"
+/**
+ * TKE_JOURNAL_STEP_END:
+ *
+ * The step of the record that closes a ceremony.
+ */
 #define TKE_JOURNAL_STEP_END "end"
 
 /**

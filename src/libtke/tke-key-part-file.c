@@ -46,6 +46,17 @@
 /* A key part file of ours is under 1 KiB. */
 #define MAX_FILE_SIZE (16 * 1024)
 
+/**
+ * TkeKeyPartFile:
+ *
+ * A master key part in a password-protected file, a #TkeKeyPartSource for
+ * the `tke` command line.
+ *
+ * The part is encrypted with AES-256-GCM under a key derived from the
+ * owner's password with scrypt; the file also records the part's description
+ * and verification pattern, so that they can be shown without the password.
+ * The format is `data/doc/key-part-file.md`.
+ */
 struct _TkeKeyPartFile
 {
   GObject parent_instance;
@@ -184,11 +195,15 @@ build_json (const char *description,
 /**
  * tke_key_part_file_create:
  * @path: where to write; must not exist
- * @description: what the owner calls the part (1–64 characters)
+ * @description: what the owner calls the part (1 to %TKE_KEY_PART_DESCRIPTION_MAX characters)
  * @part: the 32-byte part
  * @password: the owner's password
+ * @error: return location for a #GError
  *
- * Returns: %TRUE when the file was written (mode 0600)
+ * Writes a new key part file holding @part under @password, with mode 0600;
+ * an existing file is refused.
+ *
+ * Returns: %TRUE when the file was written
  */
 gboolean
 tke_key_part_file_create (const char *path,
@@ -362,6 +377,8 @@ _tke_key_part_file_parse_bytes (const char *path, const char *data, gsize length
  * tke_key_part_file_load:
  * @path: a key part file
  *
+ * Opens a key part file.
+ *
  * Reads the file's public parts; the part stays encrypted.
  *
  * Returns: (transfer full): the file, or %NULL with an error
@@ -391,9 +408,11 @@ tke_key_part_file_load (const char *path, GError **error)
 
 /**
  * tke_key_part_file_get_path:
- * @self: a #TkeKeyPartFile
+ * @self: a key part file
  *
- * Returns: (type filename): the file the key part was loaded from
+ * The path the file was loaded from.
+ *
+ * Returns: (transfer none): the path
  */
 const char *
 tke_key_part_file_get_path (TkeKeyPartFile *self)
@@ -404,9 +423,11 @@ tke_key_part_file_get_path (TkeKeyPartFile *self)
 
 /**
  * tke_key_part_file_get_description:
- * @self: a #TkeKeyPartFile
+ * @self: a key part file
  *
- * Returns: the description the key part's owner gave it
+ * What the owner calls the part.
+ *
+ * Returns: (transfer none): the description
  */
 const char *
 tke_key_part_file_get_description (TkeKeyPartFile *self)
@@ -417,9 +438,11 @@ tke_key_part_file_get_description (TkeKeyPartFile *self)
 
 /**
  * tke_key_part_file_get_vp:
- * @self: a #TkeKeyPartFile
+ * @self: a key part file
  *
- * Returns: the verification pattern of the key part, in hexadecimal
+ * The verification pattern of the part, which its holder confirms.
+ *
+ * Returns: (transfer none): 64 hex digits
  */
 const char *
 tke_key_part_file_get_vp (TkeKeyPartFile *self)
@@ -475,9 +498,14 @@ decrypt_part (TkeKeyPartFile *self, const TkeSecret *file_key, GError **error)
 
 /**
  * tke_key_part_file_unlock:
+ * @self: a key part file
  * @password: the file's password
+ * @error: return location for a #GError
  *
- * Returns: (transfer full): the 32-byte part, in the secure heap
+ * Decrypts the part. A wrong password fails with
+ * %TKE_ERROR_INVALID_PASSWORD, a damaged file with %TKE_ERROR_INTEGRITY.
+ *
+ * Returns: (transfer full): the 32-byte part, in secure memory, or %NULL
  */
 TkeSecret *
 tke_key_part_file_unlock (TkeKeyPartFile *self, const TkeSecret *password, GError **error)
@@ -495,14 +523,15 @@ tke_key_part_file_unlock (TkeKeyPartFile *self, const TkeSecret *password, GErro
 
 /**
  * tke_key_part_file_set_password:
- * @self: a #TkeKeyPartFile
+ * @self: a key part file
  * @password: the file's password
  * @error: return location for a #GError
  *
- * Checks @password against the file and keeps the derived file key, so
- * that loading the part as a #TkeKeyPartSource asks for nothing more.
+ * Checks @password and keeps the key it derives (in secure memory, until the
+ * object goes away) for tke_key_part_source_seal_async(), so that sealing
+ * the part to several units runs the slow key derivation once.
  *
- * Returns: %TRUE when @password opens the file
+ * Returns: %TRUE if @password opens the file
  */
 gboolean
 tke_key_part_file_set_password (TkeKeyPartFile *self, const TkeSecret *password, GError **error)

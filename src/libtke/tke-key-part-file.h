@@ -17,6 +17,11 @@
 G_BEGIN_DECLS
 
 /* The longest description a key part file takes, in characters. */
+/**
+ * TKE_KEY_PART_DESCRIPTION_MAX:
+ *
+ * The longest description a key part file takes, in characters.
+ */
 #define TKE_KEY_PART_DESCRIPTION_MAX 64
 
 #define TKE_TYPE_KEY_PART_FILE (tke_key_part_file_get_type ())

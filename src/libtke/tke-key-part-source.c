@@ -7,6 +7,16 @@
 
 #include "tke-key-part-source.h"
 
+/**
+ * TkeKeyPartSource:
+ *
+ * A master key part, as the load ceremony sees it.
+ *
+ * Implemented by #TkeKeyPartFile (a password-protected key part file, for
+ * the command line) and #TkeCardKeyPartSource (a part on a card in reader 2).
+ * The part never leaves the source in clear: the source seals it to the
+ * importer key of each crypto unit.
+ */
 G_DEFINE_INTERFACE (TkeKeyPartSource, tke_key_part_source, G_TYPE_OBJECT)
 
 static void
@@ -14,6 +24,14 @@ tke_key_part_source_default_init (TkeKeyPartSourceInterface *iface)
 {
 }
 
+/**
+ * tke_key_part_source_get_description:
+ * @self: a #TkeKeyPartSource
+ *
+ * The part's description, as its owner named it.
+ *
+ * Returns: (nullable): the description
+ */
 const char *
 tke_key_part_source_get_description (TkeKeyPartSource *self)
 {
@@ -21,6 +39,15 @@ tke_key_part_source_get_description (TkeKeyPartSource *self)
   return TKE_KEY_PART_SOURCE_GET_IFACE (self)->get_description (self);
 }
 
+/**
+ * tke_key_part_source_get_check_value:
+ * @self: a #TkeKeyPartSource
+ *
+ * The verification pattern of the part (64 hex digits), which its holder
+ * confirms before the part is loaded.
+ *
+ * Returns: (nullable): the verification pattern, or %NULL while not yet read
+ */
 const char *
 tke_key_part_source_get_check_value (TkeKeyPartSource *self)
 {
@@ -36,6 +63,9 @@ tke_key_part_source_get_check_value (TkeKeyPartSource *self)
  * @cancellable: (nullable): a #GCancellable
  * @callback: called when the part is sealed
  * @user_data: data for @callback
+ *
+ * Seals the key part to a crypto unit's importer key, with @associated_data
+ * bound to it, so that only that unit can open it.
  */
 void
 tke_key_part_source_seal_async (TkeKeyPartSource *self,
@@ -59,6 +89,8 @@ tke_key_part_source_seal_async (TkeKeyPartSource *self,
  * @self: a #TkeKeyPartSource
  * @result: the #GAsyncResult
  * @error: return location for a #GError
+ *
+ * Finishes tke_key_part_source_seal_async().
  *
  * Returns: (transfer full): the sealed part (see tke_crypto_seal()), or %NULL
  */

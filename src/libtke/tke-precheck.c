@@ -58,6 +58,8 @@ has_admin (TkeCryptoUnit *unit, const char *ski)
  * tke_precheck_common_administrators:
  * @units: (element-type TkeCryptoUnit): the units
  *
+ * The administrators every unit has, whose signatures all of @units accept.
+ *
  * Returns: (transfer full) (element-type utf8): the SKIs installed in every unit
  */
 GPtrArray *
@@ -187,6 +189,9 @@ check_registers (GPtrArray *selected, GError **error)
  * @error: the failed check's sentence, in %TKE_ERROR_PRECHECK_FAILED
  *   (%TKE_ERROR_AUTH_EXPIRED for the token)
  *
+ * Runs the checks before a rotation, in the order of #TkePrecheck: nothing
+ * is changed when one fails, and its sentence says what to do.
+ *
  * Returns: %TKE_PRECHECK_OK, or the first check that failed
  */
 TkePrecheck
@@ -291,6 +296,9 @@ field_differs (GPtrArray *units, guint index, TkeCompareField field)
  * tke_precheck_compare_unit:
  * @units: (element-type TkeCryptoUnit): the units to compare
  * @index: the unit of @units to report on
+ *
+ * Compares one unit with the others, so that a view can point at the values
+ * that set it apart before a ceremony.
  *
  * Returns: the fields in which unit @index differs from most of the others
  */

@@ -46,6 +46,21 @@ typedef struct
   GWeakRef monitor;
 } Worker;
 
+/**
+ * TkeReaderMonitor:
+ *
+ * Watches the smart card readers and the cards in them through PC/SC.
+ *
+ * A worker thread waits for readers and cards coming and going; the list of
+ * readers (a #GListModel of #TkeReader) and the signals change on the main
+ * context that was the thread default when the monitor was made. The monitor
+ * survives restarts of pcscd: while pcscd is away every reader is reported
+ * gone and #TkeReaderMonitor:available is %FALSE.
+ *
+ * "Reader 1" (signature cards) and "reader 2" (key part cards) are the
+ * readers whose names start with #TkeReaderMonitor:reader1-prefix and
+ * #TkeReaderMonitor:reader2-prefix.
+ */
 struct _TkeReaderMonitor
 {
   GObject parent_instance;
@@ -572,6 +587,8 @@ tke_reader_monitor_class_init (TkeReaderMonitorClass *klass)
    * TkeReaderMonitor::reader-added:
    * @monitor: the monitor
    * @reader: the reader, already in the list
+   *
+   * Emitted when a reader is plugged in, or first seen.
    */
   signals[SIGNAL_READER_ADDED] =
       g_signal_new ("reader-added", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -600,6 +617,8 @@ tke_reader_monitor_class_init (TkeReaderMonitorClass *klass)
    * TkeReaderMonitor::card-removed:
    * @monitor: the monitor
    * @reader: the reader
+   *
+   * Emitted when the card is taken out of @reader.
    */
   signals[SIGNAL_CARD_REMOVED] =
       g_signal_new ("card-removed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
@@ -633,6 +652,8 @@ tke_reader_monitor_new (const char *reader1_prefix, const char *reader2_prefix)
  * tke_reader_monitor_get_readers:
  * @self: a monitor
  *
+ * The readers pcscd has now, in the order they appeared.
+ *
  * Returns: (transfer none): a #GListModel of #TkeReader
  */
 GListModel *
@@ -647,7 +668,10 @@ tke_reader_monitor_get_readers (TkeReaderMonitor *self)
  * @self: a monitor
  * @index: 1 or 2
  *
- * Returns: (transfer none) (nullable): the first reader with that index
+ * Finds reader 1 or reader 2 of a ceremony.
+ *
+ * Returns: (transfer none) (nullable): the first reader with that index, or
+ *   %NULL when none is plugged in
  */
 TkeReader *
 tke_reader_monitor_get_reader (TkeReaderMonitor *self, guint index)

@@ -10,6 +10,14 @@
 
 #include "tke-reader-private.h"
 
+/**
+ * TkeReader:
+ *
+ * A smart card reader that #TkeReaderMonitor sees.
+ *
+ * Only the monitor changes it, on the main context of the monitor's owner, so
+ * a front end binds to its properties without locks.
+ */
 struct _TkeReader
 {
   GObject parent_instance;
@@ -195,7 +203,9 @@ tke_reader_get_card_present (TkeReader *self)
  * tke_reader_get_atr:
  * @self: a reader
  *
- * Returns: (transfer none) (nullable): the card's ATR
+ * The answer to reset of the card in the reader.
+ *
+ * Returns: (transfer none) (nullable): the card's ATR, or %NULL without a card
  */
 GBytes *
 tke_reader_get_atr (TkeReader *self)

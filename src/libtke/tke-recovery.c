@@ -155,6 +155,10 @@ any_new_key_loaded (GPtrArray *units)
  *   remove from the selection; otherwise empty
  * @explanation: (out) (optional) (transfer full): why, in words for the administrator
  *
+ * Works out, from the registers of the units and the state of the
+ * service's rotation, the one recovery step that is safe after a rotation
+ * failed, so that both front ends offer the same step and only that one.
+ *
  * Returns: the only action that is safe now
  */
 TkeRecoveryAction

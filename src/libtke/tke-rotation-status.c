@@ -17,6 +17,13 @@ typedef struct
   char *text;
 } Message;
 
+/**
+ * TkeRotationStatus:
+ *
+ * The state of the service's master key rotation, as the service reports it:
+ * where the rotation stands, how far the rewrap of the key storage got, and
+ * the service's messages in its own order.
+ */
 struct _TkeRotationStatus
 {
   GObject parent_instance;
@@ -39,11 +46,13 @@ message_clear (Message *message)
 }
 
 /**
- * tke_rotation_status_new:
+ * tke_rotation_status_new: (constructor)
  * @state: where the rotation stands
  * @target_vp: (nullable): the VP of the key the storage is rewrapped to
  * @keys_done: keys already wrapped under the target key
  * @keys_total: keys in the storage
+ *
+ * Creates a status, as the service client does from the service's answer.
  *
  * Returns: (transfer full): a new status without messages
  */
@@ -63,6 +72,14 @@ tke_rotation_status_new (TkeRotationState state,
   return self;
 }
 
+/**
+ * tke_rotation_status_get_state:
+ * @self: a #TkeRotationStatus
+ *
+ * Where the rotation stands.
+ *
+ * Returns: the state
+ */
 TkeRotationState
 tke_rotation_status_get_state (TkeRotationStatus *self)
 {
@@ -74,6 +91,8 @@ tke_rotation_status_get_state (TkeRotationStatus *self)
  * tke_rotation_status_get_target_vp:
  * @self: a #TkeRotationStatus
  *
+ * The verification pattern of the new master key.
+ *
  * Returns: (nullable): the VP of the key the storage is rewrapped to
  */
 const char *
@@ -83,6 +102,14 @@ tke_rotation_status_get_target_vp (TkeRotationStatus *self)
   return self->target_vp;
 }
 
+/**
+ * tke_rotation_status_get_keys_done:
+ * @self: a #TkeRotationStatus
+ *
+ * How many keys the rewrap has wrapped under the new master key.
+ *
+ * Returns: the keys done
+ */
 guint64
 tke_rotation_status_get_keys_done (TkeRotationStatus *self)
 {
@@ -90,6 +117,14 @@ tke_rotation_status_get_keys_done (TkeRotationStatus *self)
   return self->keys_done;
 }
 
+/**
+ * tke_rotation_status_get_keys_total:
+ * @self: a #TkeRotationStatus
+ *
+ * How many keys the service's key storage holds.
+ *
+ * Returns: the keys in the storage
+ */
 guint64
 tke_rotation_status_get_keys_total (TkeRotationStatus *self)
 {
@@ -101,6 +136,9 @@ tke_rotation_status_get_keys_total (TkeRotationStatus *self)
  * tke_rotation_status_get_error_message:
  * @self: a #TkeRotationStatus
  *
+ * Why the service stopped the rotation, when the state is
+ * %TKE_ROTATION_STATE_FAILED.
+ *
  * Returns: (nullable): the service's explanation of a failed rotation
  */
 const char *
@@ -110,6 +148,13 @@ tke_rotation_status_get_error_message (TkeRotationStatus *self)
   return self->error_message;
 }
 
+/**
+ * tke_rotation_status_set_error_message:
+ * @self: a #TkeRotationStatus
+ * @message: (nullable): the service's explanation of a failed rotation
+ *
+ * Sets why the service stopped the rotation.
+ */
 void
 tke_rotation_status_set_error_message (TkeRotationStatus *self, const char *message)
 {
@@ -124,6 +169,8 @@ tke_rotation_status_set_error_message (TkeRotationStatus *self, const char *mess
  * @self: a #TkeRotationStatus
  * @timestamp: when the service recorded it
  * @text: the message, e.g. %TKE_ROTATION_MESSAGE_STARTED
+ *
+ * Appends one of the service's messages.
  *
  * Messages are kept in the order they are added: the service's order.
  */
@@ -141,6 +188,14 @@ tke_rotation_status_add_message (TkeRotationStatus *self, GDateTime *timestamp, 
   g_array_append_val (self->messages, message);
 }
 
+/**
+ * tke_rotation_status_get_n_messages:
+ * @self: a #TkeRotationStatus
+ *
+ * The number of the service's messages.
+ *
+ * Returns: the number of messages
+ */
 guint
 tke_rotation_status_get_n_messages (TkeRotationStatus *self)
 {
@@ -153,6 +208,8 @@ tke_rotation_status_get_n_messages (TkeRotationStatus *self)
  * @self: a #TkeRotationStatus
  * @index: 0 for the first message
  * @timestamp: (out) (optional) (transfer none): when it was recorded
+ *
+ * One of the service's messages, in the order the service recorded them.
  *
  * Returns: the message's text
  */

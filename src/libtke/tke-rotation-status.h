@@ -24,6 +24,8 @@ G_BEGIN_DECLS
  *   cryptounit-mk-setimm.")
  * @TKE_ROTATION_STATE_COMPLETE: every unit was promoted ("Master key rotation successful.")
  * @TKE_ROTATION_STATE_FAILED: the service stopped the rotation; its error says why
+ *
+ * Where the service's master key rotation stands.
  */
 typedef enum
 {
@@ -35,8 +37,25 @@ typedef enum
 } TkeRotationState;
 
 /* The service's messages, exactly (DESIGN §1). */
+/**
+ * TKE_ROTATION_MESSAGE_STARTED:
+ *
+ * The service's message when a rotation starts, word for word.
+ */
 #define TKE_ROTATION_MESSAGE_STARTED "Master key rotation started."
+/**
+ * TKE_ROTATION_MESSAGE_REWRAPPED:
+ *
+ * The service's message when every key is rewrapped and the units wait for
+ * set immediate, word for word.
+ */
 #define TKE_ROTATION_MESSAGE_REWRAPPED "KMS CRK rewrap successful, waiting on cryptounit-mk-setimm."
+/**
+ * TKE_ROTATION_MESSAGE_SUCCESSFUL:
+ *
+ * The service's message when every unit has the new master key, word for
+ * word.
+ */
 #define TKE_ROTATION_MESSAGE_SUCCESSFUL "Master key rotation successful."
 
 #define TKE_TYPE_ROTATION_STATUS (tke_rotation_status_get_type ())

@@ -22,6 +22,18 @@
 #include "tke-rotation.h"
 #include "tke-service-instance.h"
 
+/**
+ * TkeRotation:
+ *
+ * A master key rotation over the selected crypto units of a service instance,
+ * and the recovery after one failed.
+ *
+ * Rotate runs the pre-checks, starts (or resumes) the service's rewrap of its
+ * key storage under the new master key, waits for it and sets the new key
+ * immediate on every unit; each step is recorded in the #TkeJournal first.
+ * After a failure tke_rotation_get_advice() says the one recovery step that
+ * is safe, and tke_rotation_recover_async() carries out that step only.
+ */
 struct _TkeRotation
 {
   GObject parent_instance;
@@ -108,11 +120,34 @@ tke_rotation_class_init (TkeRotationClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = tke_rotation_finalize;
 
+  /**
+   * TkeRotation::message:
+   * @self: the rotation
+   * @text: the message
+   *
+   * Emitted for each new message of the service's rotation status, in order.
+   */
   signals[SIGNAL_MESSAGE] = g_signal_new ("message", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  /**
+   * TkeRotation::progress:
+   * @self: the rotation
+   * @keys_done: the keys rewrapped so far
+   * @keys_total: the keys to rewrap
+   *
+   * Emitted while the service rewraps its keys.
+   */
   signals[SIGNAL_PROGRESS] =
       g_signal_new ("progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                     G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_UINT64);
+  /**
+   * TkeRotation::unit-done:
+   * @self: the rotation
+   * @unit: the crypto unit
+   * @error: (nullable) (type GLib.Error): why set immediate failed on @unit, or %NULL
+   *
+   * Emitted when set immediate on one unit ended.
+   */
   signals[SIGNAL_UNIT_DONE] =
       g_signal_new ("unit-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                     G_TYPE_NONE, 2, TKE_TYPE_CRYPTO_UNIT, G_TYPE_POINTER);
@@ -128,10 +163,12 @@ tke_rotation_init (TkeRotation *self)
 }
 
 /**
- * tke_rotation_new:
+ * tke_rotation_new: (constructor)
  * @client: a logged-in service client
- * @instance: the service instance (all its units, for the pre-check)
+ * @instance: (nullable): the service instance (all its units, for the pre-check)
  * @selected_units: (element-type TkeCryptoUnit): the selected units
+ *
+ * Creates a rotation of the master key of @selected_units.
  *
  * Returns: (transfer full): a rotation
  */
@@ -155,7 +192,9 @@ tke_rotation_new (TkeServiceClient *client, TkeServiceInstance *instance, GPtrAr
 /**
  * tke_rotation_set_signers:
  * @self: the rotation
- * @signers: (element-type TkeSigner): the signers; set immediate uses the first
+ * @signers: (nullable) (element-type TkeSigner): the signers; set immediate uses the first
+ *
+ * Sets who signs the set immediate commands.
  */
 void
 tke_rotation_set_signers (TkeRotation *self, GPtrArray *signers)
@@ -169,6 +208,9 @@ tke_rotation_set_signers (TkeRotation *self, GPtrArray *signers)
  * tke_rotation_set_journal:
  * @self: the rotation
  * @journal: (nullable): where every step is recorded before it is taken
+ *
+ * Sets the ceremony journal; without one (tests of the logic only) nothing is
+ * recorded.
  */
 void
 tke_rotation_set_journal (TkeRotation *self, TkeJournal *journal)
@@ -177,6 +219,14 @@ tke_rotation_set_journal (TkeRotation *self, TkeJournal *journal)
   g_set_object (&self->journal, journal);
 }
 
+/**
+ * tke_rotation_set_poll_interval:
+ * @self: the rotation
+ * @milliseconds: the interval, at least 10
+ *
+ * Sets how often the service's rotation status is read during the rewrap;
+ * the default is 200 ms.
+ */
 void
 tke_rotation_set_poll_interval (TkeRotation *self, guint milliseconds)
 {
@@ -184,36 +234,89 @@ tke_rotation_set_poll_interval (TkeRotation *self, guint milliseconds)
   self->poll_interval = MAX (milliseconds, 10);
 }
 
+/**
+ * tke_rotation_has_advice:
+ * @self: the rotation
+ *
+ * Whether a failure, tke_rotation_advise_async() or
+ * tke_rotation_recover_async() left advice to read with
+ * tke_rotation_get_advice().
+ *
+ * Returns: %TRUE if there is advice
+ */
 gboolean
 tke_rotation_has_advice (TkeRotation *self)
 {
   return self->has_advice;
 }
 
+/**
+ * tke_rotation_get_advice:
+ * @self: the rotation
+ *
+ * The recovery step that is safe after the last failure (or advise or
+ * recover), worked out by tke_recovery_advise().
+ *
+ * Returns: the advised action
+ */
 TkeRecoveryAction
 tke_rotation_get_advice (TkeRotation *self)
 {
   return self->advice;
 }
 
+/**
+ * tke_rotation_get_advice_explanation:
+ * @self: the rotation
+ *
+ * Why tke_rotation_get_advice() advises what it does, for the person.
+ *
+ * Returns: (nullable): the explanation, translated
+ */
 const char *
 tke_rotation_get_advice_explanation (TkeRotation *self)
 {
   return self->advice_explanation;
 }
 
+/**
+ * tke_rotation_get_switched_units:
+ * @self: the rotation
+ *
+ * The units on which set immediate succeeded, so that already have the new
+ * master key as their current one.
+ *
+ * Returns: (element-type TkeCryptoUnit) (transfer none): the switched units
+ */
 GPtrArray *
 tke_rotation_get_switched_units (TkeRotation *self)
 {
   return self->switched;
 }
 
+/**
+ * tke_rotation_get_status:
+ * @self: the rotation
+ *
+ * The service's rotation state as last read.
+ *
+ * Returns: (nullable) (transfer none): the status, or %NULL before the first read
+ */
 TkeRotationStatus *
 tke_rotation_get_status (TkeRotation *self)
 {
   return self->status;
 }
 
+/**
+ * tke_rotation_get_unit_error:
+ * @self: the rotation
+ * @unit: a selected unit
+ *
+ * Why set immediate failed on @unit in the last run.
+ *
+ * Returns: (nullable) (transfer none): the error, or %NULL if it did not fail
+ */
 const GError *
 tke_rotation_get_unit_error (TkeRotation *self, TkeCryptoUnit *unit)
 {
@@ -834,6 +937,16 @@ tke_rotation_run_async (TkeRotation *self,
                                           cancellable, on_run_refreshed, task);
 }
 
+/**
+ * tke_rotation_run_finish:
+ * @self: the rotation
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tke_rotation_run_async().
+ *
+ * Returns: %TRUE if every unit has the new master key
+ */
 gboolean
 tke_rotation_run_finish (TkeRotation *self, GAsyncResult *result, GError **error)
 {
@@ -869,6 +982,8 @@ tke_rotation_advise_async (TkeRotation *self,
  * @self: the rotation
  * @result: the result
  * @error: why the facts could not be read
+ *
+ * Finishes tke_rotation_advise_async().
  *
  * Returns: the advised action (%TKE_RECOVERY_ACTION_STOP with an error)
  */
@@ -914,6 +1029,16 @@ tke_rotation_recover_async (TkeRotation *self,
   gather_facts (task);
 }
 
+/**
+ * tke_rotation_recover_finish:
+ * @self: the rotation
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tke_rotation_recover_async().
+ *
+ * Returns: %TRUE if the advised step succeeded
+ */
 gboolean
 tke_rotation_recover_finish (TkeRotation *self, GAsyncResult *result, GError **error)
 {

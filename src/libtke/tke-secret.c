@@ -26,6 +26,17 @@
 #define SECURE_HEAP_SIZE (256 * 1024)
 #define SECURE_HEAP_MIN_ALLOCATION 16
 
+/**
+ * TkeSecret:
+ *
+ * Key material in secure memory.
+ *
+ * Master keys, key parts, private keys in PEM and derived keys are only ever
+ * held in a #TkeSecret. The bytes sit in OpenSSL's secure heap (locked in
+ * memory, never swapped where the kernel allows it) and are cleansed when the
+ * last reference goes, so that no copy of a key stays behind in ordinary
+ * memory that a core dump or swap would show.
+ */
 struct _TkeSecret
 {
   guint8 *data;
@@ -77,10 +88,7 @@ secret_alloc (gsize size)
  * tke_secret_new:
  * @size: the number of bytes, at least 1
  *
- * For sizes the program chooses (a key, a PIN buffer).  When the secure
- * heap is full the bytes go to ordinary memory, still cleansed on free
- * (tke_secret_is_secure() tells); a size that comes from input belongs
- * to tke_secret_try_new(), which refuses instead.
+ * Creates a secret for code that fills it in place.
  *
  * Returns: (transfer full): a zero-filled secret of @size bytes
  */
@@ -140,6 +148,8 @@ tke_secret_try_new (gsize size, GError **error)
  * @data: (array length=size): bytes to copy into secure memory
  * @size: the number of bytes
  *
+ * Copies @data into secure memory.
+ *
  * The caller stays responsible for cleansing its own copy of @data.
  *
  * Returns: (transfer full): a new secret holding a copy of @data
@@ -185,6 +195,8 @@ tke_secret_try_new_from_data (const guint8 *data, gsize size, GError **error)
  * @size: the number of bytes
  * @error: return location for a #GError
  *
+ * Creates a secret from OpenSSL's random generator, for new keys.
+ *
  * Returns: (transfer full): a secret of @size bytes from the DRBG, or %NULL
  */
 TkeSecret *
@@ -208,6 +220,8 @@ tke_secret_new_random (gsize size, GError **error)
  * tke_secret_ref:
  * @self: a #TkeSecret
  *
+ * Takes a reference.
+ *
  * Returns: (transfer full): @self
  */
 TkeSecret *
@@ -222,7 +236,7 @@ tke_secret_ref (TkeSecret *self)
  * tke_secret_unref:
  * @self: (transfer full): a #TkeSecret
  *
- * Drops a reference; the last one cleanses the bytes and frees them.
+ * Drops a reference; the last one cleanses and frees the bytes.
  */
 void
 tke_secret_unref (TkeSecret *self)
@@ -235,6 +249,8 @@ tke_secret_unref (TkeSecret *self)
 /**
  * tke_secret_get_data:
  * @self: a #TkeSecret
+ *
+ * The secret's bytes, for the crypto functions that use them.
  *
  * Returns: (transfer none): the secret's bytes; never copy them to ordinary memory
  */
@@ -266,7 +282,9 @@ tke_secret_get_mutable_data (TkeSecret *self)
  * tke_secret_get_size:
  * @self: a #TkeSecret
  *
- * Returns: the number of bytes of @self
+ * The number of bytes of the secret.
+ *
+ * Returns: the size
  */
 gsize
 tke_secret_get_size (const TkeSecret *self)
@@ -301,6 +319,9 @@ tke_secret_equal (const TkeSecret *a, const TkeSecret *b)
 /**
  * tke_secret_is_secure:
  * @self: a #TkeSecret
+ *
+ * Whether OpenSSL could make its secure heap; if not (RLIMIT_MEMLOCK too
+ * small) the bytes are in ordinary memory, still cleansed when freed.
  *
  * Returns: %TRUE if the bytes live in the secure heap (not a fallback)
  */

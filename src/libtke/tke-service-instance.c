@@ -11,6 +11,13 @@
 
 #include "tke-service-instance.h"
 
+/**
+ * TkeServiceInstance:
+ *
+ * A service instance of the crypto-unit service and its crypto units, kept
+ * in the order of their numbers so that a view can bind to
+ * tke_service_instance_get_units() directly.
+ */
 struct _TkeServiceInstance
 {
   GObject parent_instance;
@@ -32,8 +39,11 @@ static GParamSpec *properties[N_PROPS];
 G_DEFINE_FINAL_TYPE (TkeServiceInstance, tke_service_instance, G_TYPE_OBJECT)
 
 /**
- * tke_service_instance_new:
+ * tke_service_instance_new: (constructor)
  * @id: the service instance id
+ *
+ * Creates an instance with no units; tke_service_instance_add_unit() adds
+ * them as the service lists them.
  *
  * Returns: (transfer full): an instance with no units
  */
@@ -45,6 +55,14 @@ tke_service_instance_new (const char *id)
   return g_object_new (TKE_TYPE_SERVICE_INSTANCE, "id", id, NULL);
 }
 
+/**
+ * tke_service_instance_get_id:
+ * @self: a service instance
+ *
+ * The id of the service instance, as the service names it.
+ *
+ * Returns: (transfer none): the id
+ */
 const char *
 tke_service_instance_get_id (TkeServiceInstance *self)
 {
@@ -54,8 +72,11 @@ tke_service_instance_get_id (TkeServiceInstance *self)
 
 /**
  * tke_service_instance_get_units:
+ * @self: a service instance
  *
- * Returns: (transfer none): the #TkeCryptoUnit of the instance, by number
+ * The crypto units of the instance, ordered by number.
+ *
+ * Returns: (transfer none): a #GListModel of #TkeCryptoUnit
  */
 GListModel *
 tke_service_instance_get_units (TkeServiceInstance *self)
@@ -75,6 +96,7 @@ compare_numbers (gconstpointer a, gconstpointer b, gpointer user_data)
 
 /**
  * tke_service_instance_add_unit:
+ * @self: a service instance
  * @unit: a unit of this instance
  *
  * Adds @unit, keeping the list ordered by CRYPTO UNIT NUM.
@@ -90,9 +112,12 @@ tke_service_instance_add_unit (TkeServiceInstance *self, TkeCryptoUnit *unit)
 
 /**
  * tke_service_instance_find_unit:
+ * @self: a service instance
  * @number: a CRYPTO UNIT NUM
  *
- * Returns: (transfer none) (nullable): the unit with that number
+ * Looks up a unit by its number.
+ *
+ * Returns: (transfer none) (nullable): the unit with that number, or %NULL
  */
 TkeCryptoUnit *
 tke_service_instance_find_unit (TkeServiceInstance *self, guint number)
@@ -114,9 +139,12 @@ tke_service_instance_find_unit (TkeServiceInstance *self, guint number)
 
 /**
  * tke_service_instance_find_unit_by_hsm_id:
+ * @self: a service instance
  * @hsm_id: the service's id of a unit
  *
- * Returns: (transfer none) (nullable): the unit with that id
+ * Looks up a unit by the id the service gives it.
+ *
+ * Returns: (transfer none) (nullable): the unit with that id, or %NULL
  */
 TkeCryptoUnit *
 tke_service_instance_find_unit_by_hsm_id (TkeServiceInstance *self, const char *hsm_id)
@@ -138,9 +166,12 @@ tke_service_instance_find_unit_by_hsm_id (TkeServiceInstance *self, const char *
 
 /**
  * tke_service_instance_get_selected_units:
+ * @self: a service instance
  *
- * Returns: (transfer container) (element-type TkeCryptoUnit): the units
- *   whose selected flag is set, by number
+ * The units a ceremony works on: those whose #TkeCryptoUnit:selected is set.
+ *
+ * Returns: (transfer container) (element-type TkeCryptoUnit): the selected
+ *   units, by number
  */
 GPtrArray *
 tke_service_instance_get_selected_units (TkeServiceInstance *self)
@@ -219,8 +250,18 @@ tke_service_instance_class_init (TkeServiceInstanceClass *klass)
   object_class->get_property = tke_service_instance_get_property;
   object_class->set_property = tke_service_instance_set_property;
 
+  /**
+   * TkeServiceInstance:id:
+   *
+   * The id of the service instance.
+   */
   properties[PROP_ID] = g_param_spec_string (
       "id", NULL, NULL, NULL, G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS);
+  /**
+   * TkeServiceInstance:units:
+   *
+   * The crypto units of the instance (#TkeCryptoUnit), ordered by number.
+   */
   properties[PROP_UNITS] = g_param_spec_object ("units", NULL, NULL, G_TYPE_LIST_MODEL,
                                                 G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);

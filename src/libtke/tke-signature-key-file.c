@@ -43,6 +43,17 @@
 /* Hex doubles the members: a file of ours is under 1.2 KiB. */
 #define MAX_FILE_SIZE (16 * 1024)
 
+/**
+ * TkeSignatureKeyFile:
+ *
+ * An administrator's P-521 signature key in a password-protected file
+ * (`KEYNUM.sigkey`), in the format of the service's own command-line
+ * plug-in, so that administrators can bring the files they have.
+ *
+ * The files libtke writes derive the file key with scrypt
+ * (%TKE_KEY_FILE_KDF_SCRYPT) and record the administrator's name; files
+ * without that are read with the plug-in's PBKDF2.
+ */
 struct _TkeSignatureKeyFile
 {
   GObject parent_instance;
@@ -309,6 +320,8 @@ _tke_signature_key_file_parse_bytes (const char *path,
  * @path: a `.sigkey` file
  * @error: return location for a #GError
  *
+ * Opens a signature key file.
+ *
  * Reads what the file says of itself; the key stays locked.
  *
  * Returns: (transfer full): the file, or %NULL
@@ -339,7 +352,9 @@ tke_signature_key_file_load (const char *path, GError **error)
  * tke_signature_key_file_get_path:
  * @self: a #TkeSignatureKeyFile
  *
- * Returns: (type filename): the file the key was loaded from
+ * The path the file was loaded from.
+ *
+ * Returns: (transfer none): the path
  */
 const char *
 tke_signature_key_file_get_path (TkeSignatureKeyFile *self)
@@ -351,6 +366,8 @@ tke_signature_key_file_get_path (TkeSignatureKeyFile *self)
 /**
  * tke_signature_key_file_get_admin_name:
  * @self: a #TkeSignatureKeyFile
+ *
+ * The name of the administrator whose key the file holds.
  *
  * Returns: (nullable): the administrator's name; files written by the
  *   service's own plug-in do not record it
@@ -366,7 +383,9 @@ tke_signature_key_file_get_admin_name (TkeSignatureKeyFile *self)
  * tke_signature_key_file_get_ski:
  * @self: a #TkeSignatureKeyFile
  *
- * Returns: the subject key identifier of the key, in hexadecimal
+ * The subject key identifier of the key, as the file records it.
+ *
+ * Returns: (transfer none): 64 hex digits
  */
 const char *
 tke_signature_key_file_get_ski (TkeSignatureKeyFile *self)
@@ -379,7 +398,9 @@ tke_signature_key_file_get_ski (TkeSignatureKeyFile *self)
  * tke_signature_key_file_get_kdf:
  * @self: a #TkeSignatureKeyFile
  *
- * Returns: the key derivation that protects the private key
+ * How the file's password becomes the file key.
+ *
+ * Returns: the key derivation of the file
  */
 TkeKeyFileKdf
 tke_signature_key_file_get_kdf (TkeSignatureKeyFile *self)
@@ -393,6 +414,8 @@ tke_signature_key_file_get_kdf (TkeSignatureKeyFile *self)
  * @self: a #TkeSignatureKeyFile
  * @password: the file's password
  * @error: return location for a #GError
+ *
+ * Decrypts the private key; the caller frees it as soon as it signed.
  *
  * Returns: (transfer full): the private key, or %NULL with
  *   %TKE_ERROR_INVALID_PASSWORD ("Invalid password.")

@@ -23,6 +23,9 @@ G_BEGIN_DECLS
  *   the service's own command-line plug-in writes; weak, read for
  *   compatibility
  * @TKE_KEY_FILE_KDF_SCRYPT: scrypt (N=2^15, r=8, p=1), what we write
+ *
+ * How the password of a signature key file becomes the key that encrypts
+ * the private key.
  */
 typedef enum
 {

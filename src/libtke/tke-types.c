@@ -25,6 +25,15 @@ lookup (const char *const *names, guint n_names, const char *text, guint *index)
   return FALSE;
 }
 
+/**
+ * tke_crypto_unit_type_to_string:
+ * @type: a unit type
+ *
+ * The service's name of @type, not translated: administrators compare it
+ * with the service's own output.
+ *
+ * Returns: "OPERATIONAL", "RECOVERY" or "FAILOVER"
+ */
 const char *
 tke_crypto_unit_type_to_string (TkeCryptoUnitType type)
 {
@@ -36,6 +45,8 @@ tke_crypto_unit_type_to_string (TkeCryptoUnitType type)
  * tke_crypto_unit_type_from_string:
  * @text: "OPERATIONAL", "RECOVERY" or "FAILOVER", any case
  * @type: (out): the type
+ *
+ * Parses the service's name of a unit type.
  *
  * Returns: %FALSE if @text names no type
  */
@@ -50,6 +61,15 @@ tke_crypto_unit_type_from_string (const char *text, TkeCryptoUnitType *type)
   return TRUE;
 }
 
+/**
+ * tke_new_register_state_to_string:
+ * @state: a register state
+ *
+ * The service's name of @state, not translated: the states are the units'
+ * own words.
+ *
+ * Returns: "Empty", "Full Uncommitted" or "Full Committed"
+ */
 const char *
 tke_new_register_state_to_string (TkeNewRegisterState state)
 {
@@ -61,6 +81,8 @@ tke_new_register_state_to_string (TkeNewRegisterState state)
  * tke_new_register_state_from_string:
  * @text: "Empty", "Full Uncommitted" or "Full Committed"
  * @state: (out): the state
+ *
+ * Parses the service's name of a new register state.
  *
  * Returns: %FALSE if @text names no state
  */
@@ -75,6 +97,15 @@ tke_new_register_state_from_string (const char *text, TkeNewRegisterState *state
   return TRUE;
 }
 
+/**
+ * tke_current_register_state_to_string:
+ * @state: a register state
+ *
+ * The service's name of @state, not translated: the states are the units'
+ * own words.
+ *
+ * Returns: "Empty" or "Valid"
+ */
 const char *
 tke_current_register_state_to_string (TkeCurrentRegisterState state)
 {
@@ -86,6 +117,8 @@ tke_current_register_state_to_string (TkeCurrentRegisterState state)
  * tke_current_register_state_from_string:
  * @text: "Empty" or "Valid"
  * @state: (out): the state
+ *
+ * Parses the service's name of a current register state.
  *
  * Returns: %FALSE if @text names no state
  */
@@ -103,6 +136,9 @@ tke_current_register_state_from_string (const char *text, TkeCurrentRegisterStat
 /**
  * tke_vp_is_valid:
  * @vp: (nullable): a verification pattern
+ *
+ * Checks the form of a verification pattern (a SHA-256, as the service
+ * writes it).
  *
  * Returns: %TRUE if @vp is 64 lowercase hexadecimal digits
  */

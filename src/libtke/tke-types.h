@@ -20,6 +20,8 @@ G_BEGIN_DECLS
  * @TKE_CRYPTO_UNIT_TYPE_OPERATIONAL: serves the instance's keys
  * @TKE_CRYPTO_UNIT_TYPE_RECOVERY: holds a copy of the master key for recovery
  * @TKE_CRYPTO_UNIT_TYPE_FAILOVER: stands by in another region
+ *
+ * The role of a crypto unit in its service instance.
  */
 typedef enum
 {
@@ -34,7 +36,8 @@ typedef enum
  * @TKE_NEW_REGISTER_FULL_UNCOMMITTED: "Full Uncommitted": parts loaded
  * @TKE_NEW_REGISTER_FULL_COMMITTED: "Full Committed": ready to rotate or set immediate
  *
- * There is no "partially full" state: a load is all or nothing.
+ * The state of a crypto unit's new master key register. There is no
+ * "partially full" state: a load is all or nothing.
  */
 typedef enum
 {
@@ -47,6 +50,8 @@ typedef enum
  * TkeCurrentRegisterState:
  * @TKE_CURRENT_REGISTER_EMPTY: "Empty"
  * @TKE_CURRENT_REGISTER_VALID: "Valid": the key that wraps key storage
+ *
+ * The state of a crypto unit's current master key register.
  */
 typedef enum
 {
@@ -69,7 +74,11 @@ const char *tke_current_register_state_to_string (TkeCurrentRegisterState state)
 TKE_AVAILABLE_IN_ALL
 gboolean tke_current_register_state_from_string (const char *text, TkeCurrentRegisterState *state);
 
-/* The verification pattern of an empty register. */
+/**
+ * TKE_EMPTY_VP:
+ *
+ * The verification pattern of an empty register: 64 zeros.
+ */
 #define TKE_EMPTY_VP "0000000000000000000000000000000000000000000000000000000000000000"
 
 TKE_AVAILABLE_IN_ALL

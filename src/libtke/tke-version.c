@@ -10,6 +10,9 @@
 /**
  * tke_get_version:
  *
+ * The version of the libtke the program runs with, which may be newer than
+ * %TKE_VERSION, the one it was built against.
+ *
  * Returns: (transfer none): the version of libtke, e.g. "0.1.0"
  */
 const char *

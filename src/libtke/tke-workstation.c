@@ -30,6 +30,19 @@
 
 #define PROFILE_NAME "profile.ini"
 
+/**
+ * TkeWorkstation:
+ *
+ * The profile of the workstation: the service endpoint, its CA file and the
+ * service instance, the selected crypto units and signature keys, and the
+ * directory of the key files.
+ *
+ * The profile is a key file, `$XDG_CONFIG_HOME/tke/profile.ini`. It holds no
+ * secret: the API key and the token are in the keyring (see
+ * tke_credentials_store()). The key files live in one directory, named by
+ * KEYNUM as the service's own command line lists them: `1.sigkey`,
+ * `2.sigkey`, `1.keypart`, …
+ */
 struct _TkeWorkstation
 {
   GObject parent_instance;
@@ -48,9 +61,12 @@ struct _TkeWorkstation
 G_DEFINE_FINAL_TYPE (TkeWorkstation, tke_workstation, G_TYPE_OBJECT)
 
 /**
- * tke_workstation_new:
- * @config_dir: (nullable): the profile's directory
- * @files_dir: (nullable): the key files directory
+ * tke_workstation_new: (constructor)
+ * @config_dir: (nullable): the profile's directory, %NULL for `$XDG_CONFIG_HOME/tke`
+ * @files_dir: (nullable): the key files directory, %NULL for `$TKE_FILES` or
+ *   `$XDG_DATA_HOME/tke/files`
+ *
+ * Creates a workstation; tke_workstation_load() reads its profile.
  *
  * Returns: (transfer full): a workstation with an empty profile
  */
@@ -133,8 +149,12 @@ read_string (GKeyFile *file, const char *key)
 
 /**
  * tke_workstation_load:
+ * @self: a workstation
+ * @error: return location for a #GError
  *
  * Reads the profile; a missing profile is an empty one.
+ *
+ * Returns: %TRUE unless the profile exists and cannot be read
  */
 gboolean
 tke_workstation_load (TkeWorkstation *self, GError **error)
@@ -173,6 +193,15 @@ write_numbers (GKeyFile *file, const char *key, GArray *numbers)
   g_key_file_set_integer_list (file, "selection", key, values, numbers->len);
 }
 
+/**
+ * tke_workstation_save:
+ * @self: a workstation
+ * @error: return location for a #GError
+ *
+ * Writes the profile (mode 0600), replacing the old one in one step.
+ *
+ * Returns: %TRUE when the profile is written
+ */
 gboolean
 tke_workstation_save (TkeWorkstation *self, GError **error)
 {
@@ -205,6 +234,14 @@ tke_workstation_save (TkeWorkstation *self, GError **error)
   return TRUE;
 }
 
+/**
+ * tke_workstation_get_profile_path:
+ * @self: a workstation
+ *
+ * The file the profile is read from and written to.
+ *
+ * Returns: (transfer none): its path
+ */
 const char *
 tke_workstation_get_profile_path (TkeWorkstation *self)
 {
@@ -212,6 +249,14 @@ tke_workstation_get_profile_path (TkeWorkstation *self)
   return self->profile_path;
 }
 
+/**
+ * tke_workstation_get_files_dir:
+ * @self: a workstation
+ *
+ * The directory of the key files.
+ *
+ * Returns: (transfer none): its path
+ */
 const char *
 tke_workstation_get_files_dir (TkeWorkstation *self)
 {
@@ -232,14 +277,63 @@ tke_workstation_get_files_dir (TkeWorkstation *self)
     self->field = (value != NULL && *value != '\0') ? g_strdup (value) : NULL;                     \
   }
 
+/**
+ * tke_workstation_get_endpoint:
+ * @self: a workstation
+ *
+ * The URL of the crypto-unit service.
+ *
+ * Returns: (nullable): the endpoint, or %NULL when not set
+ */
+/**
+ * tke_workstation_set_endpoint:
+ * @self: a workstation
+ * @endpoint: (nullable): the URL of the service; %NULL or "" unsets it
+ *
+ * Sets the URL of the crypto-unit service.
+ */
 STRING_ACCESSORS (endpoint, endpoint)
+/**
+ * tke_workstation_get_ca_file:
+ * @self: a workstation
+ *
+ * The CA certificates the service's certificate is verified against.
+ *
+ * Returns: (nullable): the path of a PEM file, or %NULL for the system's CAs
+ */
+/**
+ * tke_workstation_set_ca_file:
+ * @self: a workstation
+ * @ca_file: (nullable): the path of a PEM file; %NULL or "" unsets it
+ *
+ * Sets the CA certificates the service's certificate is verified against.
+ */
 STRING_ACCESSORS (ca_file, ca_file)
+/**
+ * tke_workstation_get_instance_id:
+ * @self: a workstation
+ *
+ * The service instance the workstation works with.
+ *
+ * Returns: (nullable): the instance id, or %NULL when not set
+ */
+/**
+ * tke_workstation_set_instance_id:
+ * @self: a workstation
+ * @instance_id: (nullable): the instance id; %NULL or "" unsets it
+ *
+ * Sets the service instance the workstation works with.
+ */
 STRING_ACCESSORS (instance_id, instance_id)
 
 /**
  * tke_workstation_get_selected_units:
+ * @self: a workstation
  *
- * Returns: (transfer none) (element-type guint): the selected CRYPTO UNIT NUMs
+ * The crypto units selected for the ceremonies, as the command line's
+ * `cryptounit-add` keeps them.
+ *
+ * Returns: (transfer none) (element-type guint): the selected CRYPTO UNIT NUMs, sorted
  */
 GArray *
 tke_workstation_get_selected_units (TkeWorkstation *self)
@@ -250,7 +344,10 @@ tke_workstation_get_selected_units (TkeWorkstation *self)
 
 /**
  * tke_workstation_set_selected_units:
+ * @self: a workstation
  * @numbers: (element-type guint) (nullable): CRYPTO UNIT NUMs
+ *
+ * Sets the selected crypto units; they are kept sorted, without duplicates.
  */
 void
 tke_workstation_set_selected_units (TkeWorkstation *self, GArray *numbers)
@@ -259,6 +356,15 @@ tke_workstation_set_selected_units (TkeWorkstation *self, GArray *numbers)
   set_numbers (&self->selected_units, numbers);
 }
 
+/**
+ * tke_workstation_is_unit_selected:
+ * @self: a workstation
+ * @number: a CRYPTO UNIT NUM
+ *
+ * Whether the unit @number is selected.
+ *
+ * Returns: %TRUE if selected
+ */
 gboolean
 tke_workstation_is_unit_selected (TkeWorkstation *self, guint number)
 {
@@ -272,8 +378,12 @@ tke_workstation_is_unit_selected (TkeWorkstation *self, guint number)
 
 /**
  * tke_workstation_get_selected_signature_keys:
+ * @self: a workstation
  *
- * Returns: (transfer none) (element-type guint): the KEYNUMs selected for signing
+ * The signature key files that sign the commands, as the command line's
+ * `sigkey-sel` keeps them.
+ *
+ * Returns: (transfer none) (element-type guint): the KEYNUMs selected for signing, sorted
  */
 GArray *
 tke_workstation_get_selected_signature_keys (TkeWorkstation *self)
@@ -284,7 +394,11 @@ tke_workstation_get_selected_signature_keys (TkeWorkstation *self)
 
 /**
  * tke_workstation_set_selected_signature_keys:
+ * @self: a workstation
  * @keynums: (element-type guint) (nullable): KEYNUMs of signature key files
+ *
+ * Sets the signature key files that sign; they are kept sorted, without
+ * duplicates.
  */
 void
 tke_workstation_set_selected_signature_keys (TkeWorkstation *self, GArray *keynums)
@@ -293,6 +407,15 @@ tke_workstation_set_selected_signature_keys (TkeWorkstation *self, GArray *keynu
   set_numbers (&self->selected_sigkeys, keynums);
 }
 
+/**
+ * tke_workstation_ensure_files_dir:
+ * @self: a workstation
+ * @error: return location for a #GError
+ *
+ * Makes the key files directory (mode 0700) if it is not there.
+ *
+ * Returns: %TRUE if the directory exists
+ */
 gboolean
 tke_workstation_ensure_files_dir (TkeWorkstation *self, GError **error)
 {
@@ -333,7 +456,11 @@ keynum_of (const char *name, const char *suffix)
 
 /**
  * tke_workstation_list_key_files:
+ * @self: a workstation
  * @kind: signature keys or key parts
+ * @error: return location for a #GError
+ *
+ * Lists the key files of one kind in the key files directory.
  *
  * Returns: (transfer full) (element-type guint): the KEYNUMs present, sorted
  */
@@ -370,6 +497,11 @@ tke_workstation_list_key_files (TkeWorkstation *self, TkeKeyFileKind kind, GErro
 
 /**
  * tke_workstation_get_key_file_path:
+ * @self: a workstation
+ * @kind: signature key or key part
+ * @keynum: a KEYNUM
+ *
+ * The path of a key file in the key files directory.
  *
  * Returns: (transfer full): the path of KEYNUM @keynum (which may not exist)
  */
@@ -386,6 +518,11 @@ tke_workstation_get_key_file_path (TkeWorkstation *self, TkeKeyFileKind kind, gu
 
 /**
  * tke_workstation_next_keynum:
+ * @self: a workstation
+ * @kind: signature keys or key parts
+ * @error: return location for a #GError
+ *
+ * The KEYNUM for a new key file.
  *
  * Returns: one more than the largest KEYNUM in use (1 for none), or 0 with
  *   an error; numbers are never reused while a larger one exists

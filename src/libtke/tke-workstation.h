@@ -16,13 +16,25 @@
 G_BEGIN_DECLS
 
 /* File name suffixes in the key files directory: KEYNUM.sigkey, KEYNUM.keypart. */
+/**
+ * TKE_SIGNATURE_KEY_SUFFIX:
+ *
+ * The file name suffix of signature key files: `KEYNUM.sigkey`.
+ */
 #define TKE_SIGNATURE_KEY_SUFFIX ".sigkey"
+/**
+ * TKE_KEY_PART_SUFFIX:
+ *
+ * The file name suffix of key part files: `KEYNUM.keypart`.
+ */
 #define TKE_KEY_PART_SUFFIX ".keypart"
 
 /**
  * TkeKeyFileKind:
  * @TKE_KEY_FILE_SIGNATURE_KEY: an administrator's signature key file
  * @TKE_KEY_FILE_KEY_PART: a master key part file
+ *
+ * The kinds of key file in the key files directory of a #TkeWorkstation.
  */
 typedef enum
 {
