@@ -194,6 +194,97 @@ transmit (TkeVirtualCard *card, const guint8 *apdu, gsize size)
   return tke_virtual_card_transmit (card, apdu, size);
 }
 
+/* Sends @hex, fetching a long answer; returns the data. */
+static GBytes *
+exchange (TkeVirtualCard *card, const char *hex)
+{
+  g_autoptr (GBytes) apdu = tke_crypto_hex_decode (hex, NULL);
+  g_autoptr (GByteArray) answer = g_byte_array_new ();
+  g_autoptr (GBytes) r =
+      tke_virtual_card_transmit (card, g_bytes_get_data (apdu, NULL), g_bytes_get_size (apdu));
+  static const guint8 get_response[] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
+
+  for (;;)
+    {
+      gsize n;
+      const guint8 *p = g_bytes_get_data (r, &n);
+
+      g_byte_array_append (answer, p, (guint) n - 2);
+      if (p[n - 2] != 0x61)
+        break;
+      g_bytes_unref (r);
+      r = tke_virtual_card_transmit (card, get_response, sizeof get_response);
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&answer));
+}
+
+/* The image file as is, and its sealed records as the harness seals them. */
+static void
+seed_image (TkeSecret *chip, const char *path, const char *name)
+{
+  g_autoptr (GKeyFile) file = g_key_file_new ();
+  g_autofree char *serial_hex = NULL;
+  g_autofree char *chip_hex = NULL;
+  g_autoptr (GBytes) serial = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  g_autoptr (GByteArray) aad = g_byte_array_new ();
+  g_autoptr (GByteArray) records = g_byte_array_new ();
+  g_autoptr (TkeSecret) payload = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *file_name = g_strconcat (name, ".image", NULL);
+  g_autofree char *records_name = g_strconcat (name, ".records", NULL);
+  const guint8 *c;
+  gsize size;
+
+  if (!g_file_get_contents (path, &contents, &size, NULL) ||
+      !g_key_file_load_from_data (file, contents, size, G_KEY_FILE_NONE, NULL))
+    fuzz_fail ("cannot read %s", path);
+  seed_tagged ("card-image", file_name, 0, contents, size);
+  serial_hex = g_key_file_get_string (file, "TKE Card", "Serial", NULL);
+  chip_hex = g_key_file_get_string (file, "TKE Card", "Chip", NULL);
+  serial = tke_crypto_hex_decode (serial_hex, NULL);
+  sealed = tke_crypto_hex_decode (chip_hex, NULL);
+  g_byte_array_append (aad, (const guint8 *) "tke card image v1", 17);
+  g_byte_array_append (aad, g_bytes_get_data (serial, NULL), 8);
+  c = g_bytes_get_data (sealed, &size);
+  payload = tke_crypto_aes_gcm_decrypt (chip, c, aad->data, aad->len, c + TKE_GCM_NONCE_SIZE,
+                                        size - TKE_GCM_NONCE_SIZE, NULL);
+  if (payload == NULL)
+    fuzz_fail ("cannot open %s", path);
+  g_byte_array_append (records, g_bytes_get_data (serial, NULL), 8);
+  g_byte_array_append (records, tke_secret_get_data (payload),
+                       (guint) tke_secret_get_size (payload));
+  seed_tagged ("card-image", records_name, 1, records->data, records->len);
+}
+
+static void
+card_images (TkeSecret *chip, TkeVirtualCard *ca, TkeVirtualCard *ep11)
+{
+  g_autoptr (GByteArray) request = g_byte_array_new ();
+  g_autoptr (GBytes) point = tke_virtual_card_get_transport_point (ep11);
+  g_autoptr (GBytes) certificate = NULL;
+  g_autofree char *point_hex = NULL;
+  g_autofree char *certify = NULL;
+  g_autofree char *serial_hex = NULL;
+
+  serial_hex = tke_crypto_hex_encode (tke_virtual_card_get_serial (ep11), 8);
+  point_hex = tke_crypto_hex_encode (g_bytes_get_data (point, NULL), g_bytes_get_size (point));
+  certify = g_strdup_printf ("806800008D%s%s00", serial_hex, point_hex);
+  g_bytes_unref (exchange (ca, "00A4040008F0544B4543415244"));
+  g_bytes_unref (exchange (ca, "0020008106313233343536"));
+  g_bytes_unref (exchange (ca, "0020008206363534333231"));
+  certificate = exchange (ca, certify);
+  if (!tke_virtual_card_install_certificate (ep11, g_bytes_get_data (certificate, NULL),
+                                             g_bytes_get_size (certificate), NULL))
+    fuzz_fail ("cannot certify");
+  g_bytes_unref (exchange (ep11, "00A4040008F0544B4543415244"));
+  g_bytes_unref (exchange (ep11, "0020008106313233343536"));
+  g_bytes_unref (exchange (ep11, "8046000000"));
+  g_bytes_unref (exchange (ep11, "80500000045061727400"));
+  seed_image (chip, tke_virtual_card_get_path (ca), "ca");
+  seed_image (chip, tke_virtual_card_get_path (ep11), "ep11");
+}
+
 static void
 card_answers (void)
 {
@@ -201,9 +292,10 @@ card_answers (void)
   g_autofree char *ca_path = scratch ("ca.card");
   g_autofree char *ep11_path = scratch ("ep11.card");
   g_autoptr (TkeSecret) pin = tke_secret_new_from_data ((const guint8 *) "123456", 6);
+  g_autoptr (TkeSecret) pin2 = tke_secret_new_from_data ((const guint8 *) "654321", 6);
   g_autoptr (TkeSecret) chip = tke_virtual_card_load_chip_key (chip_path, TRUE, NULL);
   g_autoptr (TkeVirtualCard) ca =
-      tke_virtual_card_create_ca (ca_path, chip, "Zone Z", "CA card", pin, pin, NULL);
+      tke_virtual_card_create_ca (ca_path, chip, "Zone Z", "CA card", pin, pin2, NULL);
   g_autoptr (TkeVirtualCard) ep11 = tke_virtual_card_new_ep11 (ep11_path, chip, "Admin", pin, NULL);
   static const guint8 select[] = { 0x00, 0xA4, 0x04, 0x00, 0x08, 0xF0, 0x54,
                                    0x4B, 0x45, 0x43, 0x41, 0x52, 0x44 };
@@ -228,6 +320,7 @@ card_answers (void)
       seed_tagged ("card-response", i == 0 ? "card-info-ca.bin" : "card-info-ep11.bin", 0, p,
                    n - 2);
     }
+  card_images (chip, ca, ep11);
   seed_tagged ("card-response", "features.bin", 1, features, sizeof features);
   seed_tagged ("card-response", "text.bin", 2, "Zone Zürich", strlen ("Zone Zürich"));
   seed_tagged ("card-response", "sw-wrong-pin.bin", 3, sw_wrong_pin, sizeof sw_wrong_pin);
