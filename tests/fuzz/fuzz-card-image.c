@@ -35,8 +35,9 @@ init (void)
 
   if (!g_once_init_enter (&once))
     return;
+  g_free (fuzz_write_file ("chip.key", (const uint8_t *) FUZZ_CHIP_KEY, 32));
   chip_path = g_build_filename (fuzz_tmpdir (), "chip.key", NULL);
-  chip_key = tke_virtual_card_load_chip_key (chip_path, TRUE, NULL);
+  chip_key = tke_virtual_card_load_chip_key (chip_path, FALSE, NULL);
   key = tke_crypto_ec_generate (NULL);
   point = tke_crypto_ec_public_point (key, NULL);
   if (chip_key == NULL || point == NULL)

@@ -30,6 +30,10 @@ const char *fuzz_tmpdir (void);
 /* Writes @data to @name in fuzz_tmpdir() and returns the path. */
 char *fuzz_write_file (const char *name, const uint8_t *data, size_t size);
 
+/* The chip key of the virtual cards of card-image and make-corpus: fixed,
+ * so that the committed card images load in the harness. */
+#define FUZZ_CHIP_KEY "tke fuzz chip key: not a secret!"
+
 /* Whether @needle occurs anywhere in @haystack. */
 gboolean fuzz_contains (const uint8_t *haystack, size_t size, const void *needle, size_t length);
 

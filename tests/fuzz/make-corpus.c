@@ -293,14 +293,12 @@ card_answers (void)
   g_autofree char *ep11_path = scratch ("ep11.card");
   g_autoptr (TkeSecret) pin = tke_secret_new_from_data ((const guint8 *) "123456", 6);
   g_autoptr (TkeSecret) pin2 = tke_secret_new_from_data ((const guint8 *) "654321", 6);
-  g_autoptr (TkeSecret) chip = tke_virtual_card_load_chip_key (chip_path, TRUE, NULL);
-  g_autoptr (TkeVirtualCard) ca =
-      tke_virtual_card_create_ca (ca_path, chip, "Zone Z", "CA card", pin, pin2, NULL);
-  g_autoptr (TkeVirtualCard) ep11 = tke_virtual_card_new_ep11 (ep11_path, chip, "Admin", pin, NULL);
+  g_autoptr (TkeSecret) chip = NULL;
+  g_autoptr (TkeVirtualCard) ca = NULL;
+  g_autoptr (TkeVirtualCard) ep11 = NULL;
   static const guint8 select[] = { 0x00, 0xA4, 0x04, 0x00, 0x08, 0xF0, 0x54,
                                    0x4B, 0x45, 0x43, 0x41, 0x52, 0x44 };
   static const guint8 info[] = { 0x80, 0xCA, 0x00, 0x00, 0x00 };
-  TkeVirtualCard *cards[] = { ca, ep11 };
   static const guint8 features[] = { 0x06, 4,    0x42, 0x33, 0x00, 0x06, 0x07, 4,
                                      0x42, 0x33, 0x00, 0x07, 0x0A, 4,    0x42, 0x33,
                                      0x00, 0x0A, 0x12, 4,    0x42, 0x33, 0x00, 0x12 };
@@ -308,15 +306,22 @@ card_answers (void)
   static const guint8 sw_ok[] = { 0x90, 0x00, 2, 0x00, 0x00, 0x00, 0x00 };
   static const guint8 sw_timeout[] = { 0x64, 0x00, 1, 0x80, 0x10, 0x00, 0x69 };
 
+  g_free (fuzz_write_file ("chip.key", (const uint8_t *) FUZZ_CHIP_KEY, 32));
+  chip = tke_virtual_card_load_chip_key (chip_path, FALSE, NULL);
+  ca = tke_virtual_card_create_ca (ca_path, chip, "Zone Z", "CA card", pin, pin2, NULL);
+  ep11 = tke_virtual_card_new_ep11 (ep11_path, chip, "Admin", pin, NULL);
   if (ca == NULL || ep11 == NULL)
     fuzz_fail ("cannot create the cards");
   for (guint i = 0; i < 2; i++)
     {
-      g_bytes_unref (transmit (cards[i], select, sizeof select));
-      g_autoptr (GBytes) r = transmit (cards[i], info, sizeof info);
+      TkeVirtualCard *card = i == 0 ? ca : ep11;
+      g_autoptr (GBytes) r = NULL;
+      const guint8 *p;
       gsize n;
-      const guint8 *p = g_bytes_get_data (r, &n);
 
+      g_bytes_unref (transmit (card, select, sizeof select));
+      r = transmit (card, info, sizeof info);
+      p = g_bytes_get_data (r, &n);
       seed_tagged ("card-response", i == 0 ? "card-info-ca.bin" : "card-info-ep11.bin", 0, p,
                    n - 2);
     }
