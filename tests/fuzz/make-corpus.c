@@ -260,7 +260,6 @@ seed_image (TkeSecret *chip, const char *path, const char *name)
 static void
 card_images (TkeSecret *chip, TkeVirtualCard *ca, TkeVirtualCard *ep11)
 {
-  g_autoptr (GByteArray) request = g_byte_array_new ();
   g_autoptr (GBytes) point = tke_virtual_card_get_transport_point (ep11);
   g_autoptr (GBytes) certificate = NULL;
   g_autofree char *point_hex = NULL;
