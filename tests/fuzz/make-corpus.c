@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "fuzz-common.h"
 #include "tke-virtual-card.h"
@@ -74,6 +75,56 @@ scratch (const char *name)
   return path;
 }
 
+/* The key part file at @path again, sealed with a cheap scrypt (N 1024):
+ * the only kind the harness unlocks.  The format of tke-key-part-file.c,
+ * rebuilt from the library's own crypto. */
+static void
+seed_cheap_key_part (const char *path, const TkeSecret *part, const TkeSecret *password)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (JsonGenerator) generator = json_generator_new ();
+  JsonObject *root, *kdf, *cipher;
+  g_autoptr (GBytes) salt = NULL;
+  g_autoptr (TkeSecret) key = NULL;
+  g_autoptr (TkeSecret) check = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+  g_autofree char *aad = NULL;
+  g_autofree char *check_hex = NULL;
+  g_autofree char *sealed_hex = NULL;
+  g_autofree char *nonce_hex = NULL;
+  g_autofree char *text = NULL;
+  static const guint8 nonce[TKE_GCM_NONCE_SIZE] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+
+  if (!json_parser_load_from_file (parser, path, NULL))
+    fuzz_fail ("cannot read %s", path);
+  root = json_node_get_object (json_parser_get_root (parser));
+  kdf = json_object_get_object_member (root, "kdf");
+  cipher = json_object_get_object_member (root, "cipher");
+  salt = tke_crypto_hex_decode (json_object_get_string_member (kdf, "salt"), NULL);
+  key = tke_crypto_scrypt (password, g_bytes_get_data (salt, NULL), g_bytes_get_size (salt), 1024,
+                           8, 1, 32, NULL);
+  check = tke_crypto_hkdf_sha256 (key, g_bytes_get_data (salt, NULL), g_bytes_get_size (salt),
+                                  (const guint8 *) "tke-key-part-check", 18, 16, NULL);
+  aad = g_strconcat ("tke-key-part-v1\n", json_object_get_string_member (root, "vp"), "\n",
+                     json_object_get_string_member (root, "description"), NULL);
+  sealed =
+      tke_crypto_aes_gcm_encrypt (key, nonce, (const guint8 *) aad, strlen (aad),
+                                  tke_secret_get_data (part), tke_secret_get_size (part), NULL);
+  if (check == NULL || sealed == NULL)
+    fuzz_fail ("cannot seal a key part");
+  check_hex = tke_crypto_hex_encode (tke_secret_get_data (check), 16);
+  sealed_hex = tke_crypto_hex_encode (g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed));
+  nonce_hex = tke_crypto_hex_encode (nonce, sizeof nonce);
+  json_object_set_int_member (kdf, "N", 1024);
+  json_object_set_string_member (root, "check", check_hex);
+  json_object_set_string_member (cipher, "nonce", nonce_hex);
+  json_object_set_string_member (cipher, "ciphertext", sealed_hex);
+  json_generator_set_root (generator, json_parser_get_root (parser));
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  seed_text ("key-part-file", "cheap-kdf.keypart", text);
+}
+
 static void
 key_files (void)
 {
@@ -100,6 +151,7 @@ key_files (void)
   seed_text ("signature-key-file", "wrong-key-type.sigkey",
              "{\"keyType\": \"p256ec\", \"ski\": \"00\"}");
   seed_file ("key-part-file", "part.keypart", keypart);
+  seed_cheap_key_part (keypart, part, password);
   seed_text ("key-part-file", "not-an-object.keypart", "[\"tke-key-part\", 1]");
 }
 
