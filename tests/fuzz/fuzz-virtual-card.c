@@ -29,8 +29,11 @@
  * input chose); a refused command (any status but 90 00, 61 xx and a wrong
  * or blocked PIN's 63 Cx / 69 83) does not write the card image; no
  * internal error (6F 00).  After the sequence: what the card in memory
- * says (GET CARD INFO, key parts, public key) is what its image says when
- * loaded again, so every change was written before the card answered.
+ * says (GET CARD INFO, key parts, public key) is what its image says
+ * (loaded again if it was written, else as it was made), so every change
+ * was written before the card answered.
+ *
+ * TKE_FUZZ_TRACE=1 prints every APDU's CLA, INS, P1 and the answer.
  */
 
 #include <string.h>
