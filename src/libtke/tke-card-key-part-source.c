@@ -138,8 +138,8 @@ listed (GObject *source, GAsyncResult *result, gpointer user_data)
     text = g_strdup_printf (_ ("Insert the next key part card in reader %d"), READER_INDEX);
   if (text != NULL)
     {
-      tke_card_session_next_card_async (&self->session, text, g_task_get_cancellable (task),
-                                        card_opened, task);
+      _tke_card_session_next_card_async (&self->session, text, g_task_get_cancellable (task),
+                                         card_opened, task);
       return;
     }
   if (part != NULL && self->serial != NULL && g_strcmp0 (self->check_value, part->check_value) != 0)
@@ -148,7 +148,7 @@ listed (GObject *source, GAsyncResult *result, gpointer user_data)
                  READER_INDEX);
   if (part == NULL || error != NULL)
     {
-      tke_card_session_forget (&self->session);
+      _tke_card_session_forget (&self->session);
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
@@ -165,11 +165,11 @@ card_opened (GObject *source, GAsyncResult *result, gpointer user_data)
   GTask *task = user_data;
   TkeCardKeyPartSource *self = g_task_get_source_object (task);
   GError *error = NULL;
-  g_autoptr (TkeCard) card = tke_card_session_open_finish (&self->session, result, &error);
+  g_autoptr (TkeCard) card = _tke_card_session_open_finish (&self->session, result, &error);
 
   if (card != NULL && tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11)
     {
-      tke_card_session_forget (&self->session);
+      _tke_card_session_forget (&self->session);
       g_set_error (&error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
                    _ ("The card in reader %d is a CA card, not a key part card."), READER_INDEX);
       g_clear_object (&card);
@@ -193,7 +193,7 @@ load (TkeCardKeyPartSource *self,
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, load);
-  tke_card_session_open_async (&self->session, cancellable, card_opened, task);
+  _tke_card_session_open_async (&self->session, cancellable, card_opened, task);
 }
 
 /**
@@ -255,7 +255,7 @@ exported (GObject *source, GAsyncResult *result, gpointer user_data)
   if (sealed == NULL)
     {
       if (g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED))
-        tke_card_session_forget (&self->session);
+        _tke_card_session_forget (&self->session);
       g_task_return_error (task, error);
       return;
     }
@@ -327,7 +327,7 @@ tke_card_key_part_source_finalize (GObject *object)
       g_ptr_array_remove (self->group, self);
       g_ptr_array_unref (self->group);
     }
-  tke_card_session_clear (&self->session);
+  _tke_card_session_clear (&self->session);
   g_free (self->serial);
   g_free (self->description);
   g_free (self->check_value);
@@ -379,8 +379,8 @@ tke_card_key_part_source_new (const char *reader_prefix, guint index)
       _ ("Enter the PIN of the key part card on the PIN pad of reader %d"), READER_INDEX);
 
   self->index = index;
-  tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
-                         reader_prefix, insert, pin);
+  _tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
+                          reader_prefix, insert, pin);
   return self;
 }
 
@@ -457,5 +457,5 @@ void
 tke_card_key_part_source_set_pin_timeout (TkeCardKeyPartSource *self, guint seconds)
 {
   g_return_if_fail (TKE_IS_CARD_KEY_PART_SOURCE (self));
-  tke_card_session_set_pin_timeout (&self->session, seconds);
+  _tke_card_session_set_pin_timeout (&self->session, seconds);
 }

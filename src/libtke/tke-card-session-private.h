@@ -24,35 +24,35 @@ typedef struct
   char *pin_prompt;
 } TkeCardSession;
 
-void tke_card_session_init (TkeCardSession *session,
-                            GObject *owner,
-                            guint prompt_signal,
-                            guint reader_index,
-                            const char *reader_prefix,
-                            const char *insert_prompt,
-                            const char *pin_prompt);
-void tke_card_session_clear (TkeCardSession *session);
-void tke_card_session_set_pin_timeout (TkeCardSession *session, guint seconds);
+void _tke_card_session_init (TkeCardSession *session,
+                             GObject *owner,
+                             guint prompt_signal,
+                             guint reader_index,
+                             const char *reader_prefix,
+                             const char *insert_prompt,
+                             const char *pin_prompt);
+void _tke_card_session_clear (TkeCardSession *session);
+void _tke_card_session_set_pin_timeout (TkeCardSession *session, guint seconds);
 /* Drops the card, e.g. after it was removed. */
-void tke_card_session_forget (TkeCardSession *session);
+void _tke_card_session_forget (TkeCardSession *session);
 
 /* Opens the card in the reader (the one already open if it is still
  * there): tries at once, and if there is no card, emits the insert prompt
  * and waits.  Completes with the TkeCard. */
-void tke_card_session_open_async (TkeCardSession *session,
-                                  GCancellable *cancellable,
-                                  GAsyncReadyCallback callback,
-                                  gpointer user_data);
+void _tke_card_session_open_async (TkeCardSession *session,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
 TkeCard *
-tke_card_session_open_finish (TkeCardSession *session, GAsyncResult *result, GError **error);
+_tke_card_session_open_finish (TkeCardSession *session, GAsyncResult *result, GError **error);
 
 /* The card in the reader is not the one wanted: forgets it, emits the
  * insert prompt with TEXT, waits until it is pulled and another one is
- * inserted.  Completes like tke_card_session_open_async(). */
-void tke_card_session_next_card_async (TkeCardSession *session,
-                                       const char *text,
-                                       GCancellable *cancellable,
-                                       GAsyncReadyCallback callback,
-                                       gpointer user_data);
+ * inserted.  Completes like _tke_card_session_open_async(). */
+void _tke_card_session_next_card_async (TkeCardSession *session,
+                                        const char *text,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data);
 
 G_END_DECLS

@@ -14,13 +14,13 @@
 #include "tke-error.h"
 
 void
-tke_card_session_init (TkeCardSession *session,
-                       GObject *owner,
-                       guint prompt_signal,
-                       guint reader_index,
-                       const char *reader_prefix,
-                       const char *insert_prompt,
-                       const char *pin_prompt)
+_tke_card_session_init (TkeCardSession *session,
+                        GObject *owner,
+                        guint prompt_signal,
+                        guint reader_index,
+                        const char *reader_prefix,
+                        const char *insert_prompt,
+                        const char *pin_prompt)
 {
   session->owner = owner;
   session->prompt_signal = prompt_signal;
@@ -33,7 +33,7 @@ tke_card_session_init (TkeCardSession *session,
 }
 
 void
-tke_card_session_forget (TkeCardSession *session)
+_tke_card_session_forget (TkeCardSession *session)
 {
   if (session->card == NULL)
     return;
@@ -42,16 +42,16 @@ tke_card_session_forget (TkeCardSession *session)
 }
 
 void
-tke_card_session_clear (TkeCardSession *session)
+_tke_card_session_clear (TkeCardSession *session)
 {
-  tke_card_session_forget (session);
+  _tke_card_session_forget (session);
   g_clear_pointer (&session->reader_prefix, g_free);
   g_clear_pointer (&session->insert_prompt, g_free);
   g_clear_pointer (&session->pin_prompt, g_free);
 }
 
 void
-tke_card_session_set_pin_timeout (TkeCardSession *session, guint seconds)
+_tke_card_session_set_pin_timeout (TkeCardSession *session, guint seconds)
 {
   session->pin_timeout = seconds;
   if (session->card != NULL)
@@ -80,7 +80,7 @@ on_pin_requested (TkeCard *card, TkePinEntry entry, gpointer user_data)
 static void
 adopt (TkeCardSession *session, TkeCard *card)
 {
-  tke_card_session_forget (session);
+  _tke_card_session_forget (session);
   session->card = g_object_ref (card);
   tke_card_set_pin_timeout (card, session->pin_timeout);
   session->pin_handler =
@@ -168,7 +168,7 @@ checked_old_card (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_error_free (error);
   if (session->card == TKE_CARD (source))
-    tke_card_session_forget (session);
+    _tke_card_session_forget (session);
   open_now (task);
 }
 
@@ -182,14 +182,14 @@ open_now (GTask *task)
 }
 
 void
-tke_card_session_open_async (TkeCardSession *session,
-                             GCancellable *cancellable,
-                             GAsyncReadyCallback callback,
-                             gpointer user_data)
+_tke_card_session_open_async (TkeCardSession *session,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (session->owner, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, tke_card_session_open_async);
+  g_task_set_source_tag (task, _tke_card_session_open_async);
   g_task_set_task_data (task, session, NULL);
   if (session->card != NULL)
     tke_card_read_info_async (session->card, cancellable, checked_old_card, g_object_ref (task));
@@ -198,7 +198,7 @@ tke_card_session_open_async (TkeCardSession *session,
 }
 
 TkeCard *
-tke_card_session_open_finish (TkeCardSession *session, GAsyncResult *result, GError **error)
+_tke_card_session_open_finish (TkeCardSession *session, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -251,8 +251,8 @@ next_opened (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       /* Still the card we do not want: wait until it is pulled (another
        * one may already be in by then). */
-      tke_card_wait_gone_async (card, g_task_get_cancellable (task), next_removed,
-                                g_object_ref (task));
+      _tke_card_wait_gone_async (card, g_task_get_cancellable (task), next_removed,
+                                 g_object_ref (task));
       return;
     }
   adopt (d->session, card);
@@ -266,7 +266,7 @@ next_removed (GObject *source, GAsyncResult *result, gpointer user_data)
   NextData *d = g_task_get_task_data (task);
   GError *error = NULL;
 
-  if (!tke_card_wait_gone_finish (TKE_CARD (source), result, &error))
+  if (!_tke_card_wait_gone_finish (TKE_CARD (source), result, &error))
     {
       g_task_return_error (task, error);
       return;
@@ -276,20 +276,20 @@ next_removed (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 void
-tke_card_session_next_card_async (TkeCardSession *session,
-                                  const char *text,
-                                  GCancellable *cancellable,
-                                  GAsyncReadyCallback callback,
-                                  gpointer user_data)
+_tke_card_session_next_card_async (TkeCardSession *session,
+                                   const char *text,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (session->owner, cancellable, callback, user_data);
   NextData *d = g_new0 (NextData, 1);
 
   d->session = session;
   d->rejected = session->card != NULL ? g_strdup (tke_card_get_serial (session->card)) : NULL;
-  g_task_set_source_tag (task, tke_card_session_open_async);
+  g_task_set_source_tag (task, _tke_card_session_open_async);
   g_task_set_task_data (task, d, next_data_free);
-  tke_card_session_forget (session);
+  _tke_card_session_forget (session);
   prompt_text (session, TKE_CARD_PROMPT_INSERT_CARD, text);
   tke_card_open_async (session->reader_index, session->reader_prefix, TRUE, cancellable,
                        next_opened, g_object_ref (task));

@@ -124,8 +124,8 @@ ask_for_other_card (TkeCardSigner *self, GTask *task)
     text = g_strdup_printf (_ ("Insert the next administrator card in reader %d and enter its PIN "
                                "on the PIN pad"),
                             READER_INDEX);
-  tke_card_session_next_card_async (&self->session, text, g_task_get_cancellable (task),
-                                    card_opened, task);
+  _tke_card_session_next_card_async (&self->session, text, g_task_get_cancellable (task),
+                                     card_opened, task);
 }
 
 static void
@@ -141,7 +141,7 @@ got_public_key (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (ski == NULL)
     {
-      tke_card_session_forget (&self->session);
+      _tke_card_session_forget (&self->session);
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
@@ -169,12 +169,12 @@ card_opened (GObject *source, GAsyncResult *result, gpointer user_data)
   GTask *task = user_data;
   TkeCardSigner *self = g_task_get_source_object (task);
   GError *error = NULL;
-  g_autoptr (TkeCard) card = tke_card_session_open_finish (&self->session, result, &error);
+  g_autoptr (TkeCard) card = _tke_card_session_open_finish (&self->session, result, &error);
 
   if (card == NULL || !check_admin_card (self, card, &error))
     {
       if (card != NULL)
-        tke_card_session_forget (&self->session);
+        _tke_card_session_forget (&self->session);
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
@@ -192,7 +192,7 @@ prepare (TkeCardSigner *self,
   GTask *task = g_task_new (self, cancellable, callback, user_data);
 
   g_task_set_source_tag (task, prepare);
-  tke_card_session_open_async (&self->session, cancellable, card_opened, task);
+  _tke_card_session_open_async (&self->session, cancellable, card_opened, task);
 }
 
 /**
@@ -297,7 +297,7 @@ signed_on_card (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GBytes) signature = tke_card_sign_finish (TKE_CARD (source), result, &error);
 
   if (signature == NULL && g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED))
-    tke_card_session_forget (&self->session);
+    _tke_card_session_forget (&self->session);
   /* The signature must be the announced administrator's. */
   if (signature != NULL &&
       !tke_crypto_verify (self->key, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
@@ -389,7 +389,7 @@ tke_card_signer_finalize (GObject *object)
       g_ptr_array_remove (self->group, self);
       g_ptr_array_unref (self->group);
     }
-  tke_card_session_clear (&self->session);
+  _tke_card_session_clear (&self->session);
   g_free (self->name);
   g_free (self->ski);
   g_clear_pointer (&self->public_key, g_bytes_unref);
@@ -442,8 +442,8 @@ tke_card_signer_new (const char *reader_prefix)
   g_autofree char *pin = g_strdup_printf (
       _ ("Enter the PIN of the administrator card on the PIN pad of reader %d"), READER_INDEX);
 
-  tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
-                         reader_prefix, insert, pin);
+  _tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
+                          reader_prefix, insert, pin);
   return self;
 }
 
@@ -509,5 +509,5 @@ void
 tke_card_signer_set_pin_timeout (TkeCardSigner *self, guint seconds)
 {
   g_return_if_fail (TKE_IS_CARD_SIGNER (self));
-  tke_card_session_set_pin_timeout (&self->session, seconds);
+  _tke_card_session_set_pin_timeout (&self->session, seconds);
 }

@@ -7,4 +7,8 @@
 
 #include "tke-error.h"
 
-G_DEFINE_QUARK (tke - error - quark, tke_error)
+/* The macro stringifies the name as written: clang-format must not put
+ * spaces around the dashes ("tke - error - quark" is another domain). */
+// clang-format off
+G_DEFINE_QUARK (tke-error-quark, tke_error)
+// clang-format on

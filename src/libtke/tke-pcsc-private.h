@@ -35,13 +35,13 @@ typedef struct
 } TkePcscFeatures;
 
 gboolean
-tke_pcsc_parse_features (const guint8 *tlv, gsize size, TkePcscFeatures *features, GError **error);
+_tke_pcsc_parse_features (const guint8 *tlv, gsize size, TkePcscFeatures *features, GError **error);
 
-void tke_pcsc_build_verify_structure (guint8 timeout_seconds,
-                                      guint8 ins,
-                                      guint8 p1,
-                                      guint8 p2,
-                                      guint8 out[TKE_PCSC_VERIFY_STRUCTURE_SIZE]);
+void _tke_pcsc_build_verify_structure (guint8 timeout_seconds,
+                                       guint8 ins,
+                                       guint8 p1,
+                                       guint8 p2,
+                                       guint8 out[TKE_PCSC_VERIFY_STRUCTURE_SIZE]);
 
 typedef struct
 {
@@ -54,21 +54,21 @@ typedef struct
   gboolean has_signature_key;
 } TkePcscCardInfo;
 
-void tke_pcsc_card_info_free (TkePcscCardInfo *info);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkePcscCardInfo, tke_pcsc_card_info_free)
+void _tke_pcsc_card_info_free (TkePcscCardInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkePcscCardInfo, _tke_pcsc_card_info_free)
 
 /* GET CARD INFO's answer; unknown tags are skipped. */
-TkePcscCardInfo *tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error);
+TkePcscCardInfo *_tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error);
 /* Text from the card: "?" unless valid UTF-8. */
-char *tke_pcsc_utf8_value (const guint8 *value, gsize size);
+char *_tke_pcsc_utf8_value (const guint8 *value, gsize size);
 
 /* The answer to a PIN entry on the pad (VERIFY through VERIFY_PIN_DIRECT). */
-gboolean tke_pcsc_check_pin_status (guint sw, guint reader, GError **error);
+gboolean _tke_pcsc_check_pin_status (guint sw, guint reader, GError **error);
 
 /* The answer to any other command. */
-gboolean tke_pcsc_check_status (guint sw, GError **error);
+gboolean _tke_pcsc_check_status (guint sw, GError **error);
 
 /* A PC/SC return code other than SCARD_S_SUCCESS; RV is a LONG. */
-void tke_pcsc_set_error (glong rv, guint reader, GError **error);
+void _tke_pcsc_set_error (glong rv, guint reader, GError **error);
 
 G_END_DECLS

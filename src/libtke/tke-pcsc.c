@@ -20,7 +20,7 @@
 #include "tke-pcsc-private.h"
 
 gboolean
-tke_pcsc_parse_features (const guint8 *tlv, gsize size, TkePcscFeatures *features, GError **error)
+_tke_pcsc_parse_features (const guint8 *tlv, gsize size, TkePcscFeatures *features, GError **error)
 {
   *features = (TkePcscFeatures){ 0 };
 
@@ -67,7 +67,7 @@ tke_pcsc_parse_features (const guint8 *tlv, gsize size, TkePcscFeatures *feature
 }
 
 void
-tke_pcsc_card_info_free (TkePcscCardInfo *info)
+_tke_pcsc_card_info_free (TkePcscCardInfo *info)
 {
   g_free (info->serial);
   g_free (info->zone);
@@ -77,7 +77,7 @@ tke_pcsc_card_info_free (TkePcscCardInfo *info)
 }
 
 char *
-tke_pcsc_utf8_value (const guint8 *value, gsize size)
+_tke_pcsc_utf8_value (const guint8 *value, gsize size)
 {
   if (!g_utf8_validate ((const char *) value, (gssize) size, NULL))
     return g_strdup ("?");
@@ -86,7 +86,7 @@ tke_pcsc_utf8_value (const guint8 *value, gsize size)
 
 /* GET CARD INFO (card-protocol.md §4.3): TLVs (tag, length, value); unknown tags are skipped. */
 TkePcscCardInfo *
-tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error)
+_tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error)
 {
   g_autoptr (TkePcscCardInfo) info = g_new0 (TkePcscCardInfo, 1);
   gsize i = 0;
@@ -114,10 +114,10 @@ tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error)
           info->zone = tke_crypto_hex_encode (value, length);
           break;
         case 0x04:
-          info->zone_description = tke_pcsc_utf8_value (value, length);
+          info->zone_description = _tke_pcsc_utf8_value (value, length);
           break;
         case 0x05:
-          info->description = tke_pcsc_utf8_value (value, length);
+          info->description = _tke_pcsc_utf8_value (value, length);
           break;
         case 0x06:
           if (length >= 1)
@@ -144,11 +144,11 @@ tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error)
 /* card-protocol.md §1.2: the reader puts 6 ASCII digits at offset 0 of a
  * 6-byte data field; nothing on the host ever holds them. */
 void
-tke_pcsc_build_verify_structure (guint8 timeout_seconds,
-                                 guint8 ins,
-                                 guint8 p1,
-                                 guint8 p2,
-                                 guint8 out[TKE_PCSC_VERIFY_STRUCTURE_SIZE])
+_tke_pcsc_build_verify_structure (guint8 timeout_seconds,
+                                  guint8 ins,
+                                  guint8 p1,
+                                  guint8 p2,
+                                  guint8 out[TKE_PCSC_VERIFY_STRUCTURE_SIZE])
 {
   static const guint8 header[19] = {
     0x00,                   /* bTimerOut (set below) */
@@ -176,7 +176,7 @@ tke_pcsc_build_verify_structure (guint8 timeout_seconds,
 }
 
 gboolean
-tke_pcsc_check_pin_status (guint sw, guint reader, GError **error)
+_tke_pcsc_check_pin_status (guint sw, guint reader, GError **error)
 {
   if (sw == 0x9000)
     return TRUE;
@@ -224,12 +224,12 @@ tke_pcsc_check_pin_status (guint sw, guint reader, GError **error)
                    _ ("The PIN pad of reader %u cannot take this PIN entry."), reader);
       return FALSE;
     default:
-      return tke_pcsc_check_status (sw, error);
+      return _tke_pcsc_check_status (sw, error);
     }
 }
 
 gboolean
-tke_pcsc_check_status (guint sw, GError **error)
+_tke_pcsc_check_status (guint sw, GError **error)
 {
   if (sw == 0x9000)
     return TRUE;
@@ -240,7 +240,7 @@ tke_pcsc_check_status (guint sw, GError **error)
                            _ ("The card wants its PIN verified first."));
       break;
     case 0x6983:
-      return tke_pcsc_check_pin_status (sw, 0, error);
+      return _tke_pcsc_check_pin_status (sw, 0, error);
     case 0x6984:
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
                            _ ("The other card belongs to another zone."));
@@ -282,7 +282,7 @@ tke_pcsc_check_status (guint sw, GError **error)
 }
 
 void
-tke_pcsc_set_error (glong rv, guint reader, GError **error)
+_tke_pcsc_set_error (glong rv, guint reader, GError **error)
 {
   switch ((LONG) rv)
     {

@@ -171,7 +171,7 @@ find_reader (TkeReaderMonitor *self, const char *name, guint *position)
 static void
 set_card (TkeReaderMonitor *self, TkeReader *reader, gboolean present, GBytes *atr)
 {
-  if (tke_reader_set_card (reader, present, atr))
+  if (_tke_reader_set_card (reader, present, atr))
     g_signal_emit (self, signals[present ? SIGNAL_CARD_INSERTED : SIGNAL_CARD_REMOVED], 0, reader);
 }
 
@@ -186,7 +186,7 @@ apply_event (TkeReaderMonitor *self, Event *e)
     case EVENT_ADDED:
       if (reader == NULL)
         {
-          g_autoptr (TkeReader) added = tke_reader_new (e->name, index_for_name (self, e->name));
+          g_autoptr (TkeReader) added = _tke_reader_new (e->name, index_for_name (self, e->name));
 
           g_list_store_append (self->readers, added);
           g_signal_emit (self, signals[SIGNAL_READER_ADDED], 0, added);
@@ -239,7 +239,7 @@ post (Worker *w, EventKind kind, const char *name, gboolean flag, GBytes *atr)
   e->name = g_strdup (name);
   e->flag = flag;
   e->atr = atr != NULL ? g_bytes_ref (atr) : NULL;
-  tke_card_dispatch (w->context, deliver_event, e, event_free);
+  _tke_card_dispatch (w->context, deliver_event, e, event_free);
 }
 
 /* ---- The worker thread ---- */
@@ -480,7 +480,7 @@ set_prefix (TkeReaderMonitor *self, guint index, const char *prefix)
     {
       g_autoptr (TkeReader) reader = g_list_model_get_item (G_LIST_MODEL (self->readers), i);
 
-      tke_reader_set_index (reader, index_for_name (self, tke_reader_get_name (reader)));
+      _tke_reader_set_index (reader, index_for_name (self, tke_reader_get_name (reader)));
     }
   g_object_notify_by_pspec (G_OBJECT (self),
                             properties[index == 1 ? PROP_READER1_PREFIX : PROP_READER2_PREFIX]);

@@ -9,9 +9,9 @@
 
 G_BEGIN_DECLS
 
-TkeReader *tke_reader_new (const char *name, guint index);
-void tke_reader_set_index (TkeReader *self, guint index);
+TkeReader *_tke_reader_new (const char *name, guint index);
+void _tke_reader_set_index (TkeReader *self, guint index);
 /* ATR may be NULL; returns TRUE if presence changed. */
-gboolean tke_reader_set_card (TkeReader *self, gboolean present, GBytes *atr);
+gboolean _tke_reader_set_card (TkeReader *self, gboolean present, GBytes *atr);
 
 G_END_DECLS

@@ -112,7 +112,7 @@ tke_reader_init (TkeReader *self)
 }
 
 TkeReader *
-tke_reader_new (const char *name, guint index)
+_tke_reader_new (const char *name, guint index)
 {
   TkeReader *self = g_object_new (TKE_TYPE_READER, NULL);
 
@@ -122,7 +122,7 @@ tke_reader_new (const char *name, guint index)
 }
 
 void
-tke_reader_set_index (TkeReader *self, guint index)
+_tke_reader_set_index (TkeReader *self, guint index)
 {
   if (self->index == index)
     return;
@@ -131,7 +131,7 @@ tke_reader_set_index (TkeReader *self, guint index)
 }
 
 gboolean
-tke_reader_set_card (TkeReader *self, gboolean present, GBytes *atr)
+_tke_reader_set_card (TkeReader *self, gboolean present, GBytes *atr)
 {
   gboolean changed = self->card_present != present;
 

@@ -1,5 +1,5 @@
-/* tke-service-client-private.h: the pure parts of the service client,
- * exported for the unit tests only (not installed)
+/* tke-service-client-private.h: what the files of TkeServiceClient share
+ * (not installed)
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -14,6 +14,100 @@
 #include "tke-version-macros.h"
 
 G_BEGIN_DECLS
+
+struct _TkeServiceClient
+{
+  GObject parent_instance;
+
+  char *endpoint;
+  char *ca_file;
+  guint transfer_timeout;
+  guint connect_timeout;
+
+  /* Worker threads read these; the caller may set them. */
+  GMutex lock;
+  TkeSecret *token;
+  gint64 token_expiration;
+  char *instance_id;
+  GPtrArray *idle_handles; /* CURL * */
+};
+
+typedef enum
+{
+  TKE_REQUEST_AUTHORIZED = 1 << 0,
+  TKE_REQUEST_INSTANCE_HEADER = 1 << 1,
+} TkeRequestFlags;
+
+/* tke-service-client.c */
+char *_tke_service_client_dup_instance_id (TkeServiceClient *self);
+
+/* tke-service-client-transport.c: one HTTPS exchange (worker threads).
+ * Returns the parsed JSON body of a 2xx answer (NULL with no error for an
+ * empty one, e.g. 204), or sets an error. */
+JsonNode *_tke_service_client_request (TkeServiceClient *self,
+                                       const char *method,
+                                       const char *path,
+                                       TkeRequestFlags flags,
+                                       const char *content_type,
+                                       GBytes *body,
+                                       GCancellable *cancellable,
+                                       long *http_status,
+                                       GError **error);
+/* The same with a JSON @body (nullable) and an object for an answer. */
+JsonObject *_tke_service_client_request_object (TkeServiceClient *self,
+                                                const char *method,
+                                                const char *path,
+                                                TkeRequestFlags flags,
+                                                JsonNode *body,
+                                                GCancellable *cancellable,
+                                                GError **error);
+
+/* tke-service-client-parse.c: members of an answer; each sets an error
+ * naming the member when it is missing or has the wrong type. */
+gboolean _tke_service_missing (GError **error, const char *what);
+const char *_tke_service_get_string (JsonObject *object, const char *member, GError **error);
+gboolean
+_tke_service_get_int (JsonObject *object, const char *member, gint64 *value, GError **error);
+gboolean
+_tke_service_get_bool (JsonObject *object, const char *member, gboolean *value, GError **error);
+const char *_tke_service_get_vp (JsonObject *object, const char *member, GError **error);
+/* A KMS collection's "resources" (TkeKmsKey) and its total count. */
+GPtrArray *_tke_service_parse_key_collection (JsonObject *answer, guint64 *total, GError **error);
+/* The one key of a collection. */
+TkeKmsKey *_tke_service_first_key (JsonObject *answer, GError **error);
+
+/* tke-service-client-commands.c */
+/* Sends a command; @signatures holds pairs (ski, base64 signature).
+ * Returns the response's "result" and sets @counter to the new counter. */
+JsonObject *_tke_service_client_post_command (TkeServiceClient *self,
+                                              TkeCryptoUnit *unit,
+                                              GBytes *command,
+                                              GPtrArray *signatures,
+                                              GCancellable *cancellable,
+                                              gint64 *counter,
+                                              GError **error);
+JsonObject *_tke_service_client_query_unit (TkeServiceClient *self,
+                                            TkeCryptoUnit *unit,
+                                            GCancellable *cancellable,
+                                            GError **error);
+/* Runs @command with @args (or the @prebuilt bytes) through the signers
+ * and sends it; the result is the command's "result" object. */
+void _tke_service_client_command_async (TkeServiceClient *self,
+                                        TkeCryptoUnit *unit,
+                                        const char *command,
+                                        JsonNode *args,
+                                        GBytes *prebuilt,
+                                        GPtrArray *signers,
+                                        gpointer source_tag,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data);
+JsonObject *
+_tke_service_client_command_finish (TkeServiceClient *self, GAsyncResult *result, GError **error);
+/* Builds {"member": value, …} from alternating names and string values. */
+JsonNode *_tke_service_string_args (const char *first_member, ...);
+
+/* The pure parts, also used by the unit tests. */
 
 /* A unit from an entry of GET …/hsms (identity only). */
 TKE_AVAILABLE_IN_ALL

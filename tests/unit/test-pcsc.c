@@ -26,7 +26,7 @@ test_features_virtual_reader (void)
   TkePcscFeatures f;
   g_autoptr (GError) error = NULL;
 
-  g_assert_true (tke_pcsc_parse_features (tlv, sizeof tlv, &f, &error));
+  g_assert_true (_tke_pcsc_parse_features (tlv, sizeof tlv, &f, &error));
   g_assert_no_error (error);
   g_assert_cmphex (f.verify_pin_direct, ==, 0x42330006);
   g_assert_cmphex (f.modify_pin_direct, ==, 0);
@@ -43,7 +43,7 @@ test_features_big_endian_and_unknown (void)
                                 0x33, 0x00, 0x07, 0x06, 4,    0x12, 0x34, 0x56, 0x78 };
   TkePcscFeatures f;
 
-  g_assert_true (tke_pcsc_parse_features (tlv, sizeof tlv, &f, NULL));
+  g_assert_true (_tke_pcsc_parse_features (tlv, sizeof tlv, &f, NULL));
   g_assert_cmphex (f.verify_pin_direct, ==, 0x12345678);
   g_assert_cmphex (f.modify_pin_direct, ==, 0x42330007);
   g_assert_cmphex (f.ifd_pin_properties, ==, 0);
@@ -55,7 +55,7 @@ test_features_empty (void)
   TkePcscFeatures f;
 
   /* A reader without a PIN pad: no features, no error. */
-  g_assert_true (tke_pcsc_parse_features (NULL, 0, &f, NULL));
+  g_assert_true (_tke_pcsc_parse_features (NULL, 0, &f, NULL));
   g_assert_cmphex (f.verify_pin_direct, ==, 0);
 }
 
@@ -67,10 +67,10 @@ test_features_malformed (void)
   TkePcscFeatures f;
   g_autoptr (GError) error = NULL;
 
-  g_assert_false (tke_pcsc_parse_features (short_tlv, sizeof short_tlv, &f, &error));
+  g_assert_false (_tke_pcsc_parse_features (short_tlv, sizeof short_tlv, &f, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
   g_clear_error (&error);
-  g_assert_false (tke_pcsc_parse_features (bad_length, sizeof bad_length, &f, &error));
+  g_assert_false (_tke_pcsc_parse_features (bad_length, sizeof bad_length, &f, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
   g_assert_cmphex (f.verify_pin_direct, ==, 0);
 }
@@ -86,7 +86,7 @@ test_verify_structure (void)
   guint8 out[TKE_PCSC_VERIFY_STRUCTURE_SIZE];
 
   memset (out, 0xAA, sizeof out);
-  tke_pcsc_build_verify_structure (30, 0x20, 0x00, 0x81, out);
+  _tke_pcsc_build_verify_structure (30, 0x20, 0x00, 0x81, out);
   g_assert_cmpmem (out, sizeof out, expected, sizeof expected);
 }
 
@@ -96,7 +96,7 @@ test_change_pin_structure (void)
   guint8 out[TKE_PCSC_VERIFY_STRUCTURE_SIZE];
   guint32 length;
 
-  tke_pcsc_build_verify_structure (5, 0x24, 0x02, 0x81, out);
+  _tke_pcsc_build_verify_structure (5, 0x24, 0x02, 0x81, out);
   g_assert_cmpuint (out[0], ==, 5);
   /* ulDataLength is little-endian and covers the template exactly. */
   length = (guint32) out[15] | (guint32) out[16] << 8 | (guint32) out[17] << 16 |
@@ -121,7 +121,7 @@ test_card_info (void)
     2,    0x07, 1,    3,    0x08, 1,    0x03, 0x09, 0,    0x0A, 1,    0x55,
   };
   g_autoptr (GError) error = NULL;
-  g_autoptr (TkePcscCardInfo) info = tke_pcsc_parse_card_info (tlv, sizeof tlv, &error);
+  g_autoptr (TkePcscCardInfo) info = _tke_pcsc_parse_card_info (tlv, sizeof tlv, &error);
 
   g_assert_no_error (error);
   g_assert_cmpstr (info->serial, ==, "9f2c4a0b11d3e870");
@@ -140,7 +140,7 @@ test_card_info_ca_and_bad_text (void)
   static const guint8 tlv[] = {
     0x01, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0x02, 1, 0x01, 0x05, 2, 0xC3, 0x28, 0x06, 2, 5, 4,
   };
-  g_autoptr (TkePcscCardInfo) info = tke_pcsc_parse_card_info (tlv, sizeof tlv, NULL);
+  g_autoptr (TkePcscCardInfo) info = _tke_pcsc_parse_card_info (tlv, sizeof tlv, NULL);
 
   g_assert_nonnull (info);
   g_assert_cmpint (info->card_type, ==, TKE_CARD_TYPE_CA);
@@ -170,7 +170,7 @@ test_card_info_malformed (void)
     {
       g_autoptr (GError) error = NULL;
 
-      g_assert_null (tke_pcsc_parse_card_info (cases[i].data, cases[i].size, &error));
+      g_assert_null (_tke_pcsc_parse_card_info (cases[i].data, cases[i].size, &error));
       g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
     }
 }
@@ -209,7 +209,7 @@ test_pin_status_words (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
-      gboolean ok = tke_pcsc_check_pin_status (cases[i].sw, 2, &error);
+      gboolean ok = _tke_pcsc_check_pin_status (cases[i].sw, 2, &error);
 
       g_test_message ("SW %04X", cases[i].sw);
       if (cases[i].domain == 0)
@@ -251,7 +251,7 @@ test_command_status_words (void)
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       g_autoptr (GError) error = NULL;
-      gboolean ok = tke_pcsc_check_status (cases[i].sw, &error);
+      gboolean ok = _tke_pcsc_check_status (cases[i].sw, &error);
 
       g_test_message ("SW %04X", cases[i].sw);
       if (cases[i].domain == 0)
@@ -298,7 +298,7 @@ test_pcsc_errors (void)
       g_autoptr (GError) error = NULL;
 
       g_test_message ("rv %lX", (unsigned long) cases[i].rv);
-      tke_pcsc_set_error (cases[i].rv, 1, &error);
+      _tke_pcsc_set_error (cases[i].rv, 1, &error);
       if (cases[i].code < 0)
         g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
       else

@@ -1,0 +1,406 @@
+/* tke-service-client-transport.c: the HTTPS transfers of the service client (libcurl)
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* Each client keeps a small pool of easy handles so that connections stay
+ * alive between calls; each transfer checks the GCancellable from curl's
+ * progress callback.  TLS verification is never switched off.  Also maps
+ * the service's error answers to TKE_ERROR.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "tke-error.h"
+#include "tke-service-client-private.h"
+
+/* A body larger than this is not an answer of the service. */
+#define MAX_RESPONSE_SIZE (256 * 1024 * 1024)
+
+/* ---- Transfers (worker threads) --------------------------------------- */
+
+static CURL *
+take_handle (TkeServiceClient *self)
+{
+  CURL *curl = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->idle_handles->len > 0)
+    curl = g_ptr_array_steal_index (self->idle_handles, self->idle_handles->len - 1);
+  g_mutex_unlock (&self->lock);
+
+  if (curl == NULL)
+    curl = curl_easy_init ();
+  else
+    curl_easy_reset (curl);
+  return curl;
+}
+
+static void
+give_back_handle (TkeServiceClient *self, CURL *curl)
+{
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->idle_handles, curl);
+  g_mutex_unlock (&self->lock);
+}
+
+static size_t
+on_body (char *data, size_t size, size_t n, void *user_data)
+{
+  GByteArray *body = user_data;
+
+  if (body->len + size * n > MAX_RESPONSE_SIZE)
+    return 0;
+  g_byte_array_append (body, (const guint8 *) data, size * n);
+  return size * n;
+}
+
+static int
+on_progress (
+    void *user_data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+  /* Non-zero aborts the transfer with CURLE_ABORTED_BY_CALLBACK. */
+  return g_cancellable_is_cancelled (user_data) ? 1 : 0;
+}
+
+static void
+set_curl_error (GError **error,
+                TkeServiceClient *self,
+                CURLcode code,
+                const char *detail,
+                GCancellable *cancellable)
+{
+  const char *what = detail[0] != '\0' ? detail : curl_easy_strerror (code);
+
+  switch (code)
+    {
+    case CURLE_ABORTED_BY_CALLBACK:
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return;
+      break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+      g_set_error (error, TKE_ERROR, TKE_ERROR_TLS,
+                   _ ("The certificate of the service at %s could not be verified (%s). Check the "
+                      "CA file%s%s."),
+                   self->endpoint, what, self->ca_file ? " " : "",
+                   self->ca_file ? self->ca_file : "");
+      return;
+    case CURLE_OPERATION_TIMEDOUT:
+      g_set_error (error, TKE_ERROR, TKE_ERROR_NETWORK,
+                   _ ("The service at %s did not answer in time (%s). Try again later."),
+                   self->endpoint, what);
+      return;
+    default:
+      break;
+    }
+  g_set_error (error, TKE_ERROR, TKE_ERROR_NETWORK,
+               _ ("The service at %s could not be reached: %s. Check the endpoint and that the "
+                  "service runs."),
+               self->endpoint, what);
+}
+
+/* Wipes a header that carried a credential before freeing it. */
+static void
+free_secret_string (char *text)
+{
+  if (text == NULL)
+    return;
+  OPENSSL_cleanse (text, strlen (text));
+  g_free (text);
+}
+
+static struct curl_slist *
+make_headers (TkeServiceClient *self,
+              TkeRequestFlags flags,
+              const char *content_type,
+              GError **error)
+{
+  struct curl_slist *headers = NULL;
+
+  headers = curl_slist_append (headers, "Accept: application/json");
+  if (content_type != NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("Content-Type: %s", content_type);
+      headers = curl_slist_append (headers, line);
+    }
+
+  g_mutex_lock (&self->lock);
+  if ((flags & TKE_REQUEST_AUTHORIZED) && self->token == NULL)
+    {
+      g_mutex_unlock (&self->lock);
+      curl_slist_free_all (headers);
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED,
+                           _ ("Not logged in to the service. Log in first."));
+      return NULL;
+    }
+  if (flags & TKE_REQUEST_AUTHORIZED)
+    {
+      g_autoptr (GString) line = g_string_new ("Authorization: Bearer ");
+      char *text;
+
+      g_string_append_len (line, (const char *) tke_secret_get_data (self->token),
+                           tke_secret_get_size (self->token));
+      text = g_string_free (g_steal_pointer (&line), FALSE);
+      headers = curl_slist_append (headers, text);
+      free_secret_string (text);
+    }
+  if ((flags & TKE_REQUEST_INSTANCE_HEADER) && self->instance_id != NULL)
+    {
+      g_autofree char *line = g_strdup_printf ("Bluemix-Instance: %s", self->instance_id);
+      headers = curl_slist_append (headers, line);
+    }
+  g_mutex_unlock (&self->lock);
+  return headers;
+}
+
+/* One HTTPS exchange.  Returns the parsed JSON body of a 2xx answer (NULL
+ * with no error for an empty one, e.g. 204), or sets an error. */
+JsonNode *
+_tke_service_client_request (TkeServiceClient *self,
+                             const char *method,
+                             const char *path,
+                             TkeRequestFlags flags,
+                             const char *content_type,
+                             GBytes *body,
+                             GCancellable *cancellable,
+                             long *http_status,
+                             GError **error)
+{
+  g_autoptr (GByteArray) response = g_byte_array_new ();
+  g_autoptr (JsonParser) parser = NULL;
+  g_autofree char *url = g_strconcat (self->endpoint, path, NULL);
+  char detail[CURL_ERROR_SIZE] = "";
+  struct curl_slist *headers;
+  CURLcode code;
+  long status = 0;
+  CURL *curl;
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+  headers = make_headers (self, flags, content_type, error);
+  if (headers == NULL)
+    return NULL;
+
+  curl = take_handle (self);
+  curl_easy_setopt (curl, CURLOPT_URL, url);
+  curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "https");
+  curl_easy_setopt (curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt (curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (self->ca_file != NULL)
+    curl_easy_setopt (curl, CURLOPT_CAINFO, self->ca_file);
+  curl_easy_setopt (curl, CURLOPT_TIMEOUT, (long) self->transfer_timeout);
+  curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT, (long) self->connect_timeout);
+  curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, method);
+  curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, detail);
+  curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt (curl, CURLOPT_WRITEDATA, response);
+  curl_easy_setopt (curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt (curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt (curl, CURLOPT_XFERINFODATA, cancellable);
+  if (body != NULL)
+    {
+      curl_easy_setopt (curl, CURLOPT_POSTFIELDS, g_bytes_get_data (body, NULL));
+      curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) g_bytes_get_size (body));
+    }
+  else if (g_str_equal (method, "GET"))
+    curl_easy_setopt (curl, CURLOPT_HTTPGET, 1L);
+
+  code = curl_easy_perform (curl);
+  curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &status);
+  /* The request headers held the token; the handle does not keep them. */
+  curl_easy_setopt (curl, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt (curl, CURLOPT_ERRORBUFFER, NULL);
+  curl_easy_setopt (curl, CURLOPT_POSTFIELDS, NULL);
+  give_back_handle (self, curl);
+  curl_slist_free_all (headers);
+
+  if (http_status != NULL)
+    *http_status = status;
+  if (code != CURLE_OK)
+    {
+      set_curl_error (error, self, code, detail, cancellable);
+      return NULL;
+    }
+
+  if (response->len > 0)
+    {
+      parser = json_parser_new ();
+      if (!json_parser_load_from_data (parser, (const char *) response->data, response->len, NULL))
+        g_clear_object (&parser);
+    }
+
+  if (status < 200 || status > 299)
+    {
+      tke_service_set_error_from_response (error, status,
+                                           parser ? json_parser_get_root (parser) : NULL);
+      return NULL;
+    }
+  if (response->len == 0)
+    return NULL;
+  if (parser == NULL || json_parser_get_root (parser) == NULL)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+                   _ ("The service answered %s %s with something that is not JSON."), method, path);
+      return NULL;
+    }
+  return json_node_copy (json_parser_get_root (parser));
+}
+
+JsonObject *
+_tke_service_client_request_object (TkeServiceClient *self,
+                                    const char *method,
+                                    const char *path,
+                                    TkeRequestFlags flags,
+                                    JsonNode *body,
+                                    GCancellable *cancellable,
+                                    GError **error)
+{
+  g_autoptr (JsonNode) answer = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  JsonObject *object;
+
+  if (body != NULL)
+    {
+      g_autoptr (JsonGenerator) gen = json_generator_new ();
+      gsize size;
+      char *text;
+
+      json_generator_set_root (gen, body);
+      text = json_generator_to_data (gen, &size);
+      bytes = g_bytes_new_take (text, size);
+    }
+  answer = _tke_service_client_request (self, method, path, flags, body ? "application/json" : NULL,
+                                        bytes, cancellable, NULL, error);
+  if (answer == NULL)
+    {
+      if (error == NULL || *error == NULL)
+        g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+                     _ ("The service answered %s %s with an empty body."), method, path);
+      return NULL;
+    }
+  if (!JSON_NODE_HOLDS_OBJECT (answer))
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+                   _ ("The service answered %s %s with JSON that is not an object."), method, path);
+      return NULL;
+    }
+  object = json_node_dup_object (answer);
+  return object;
+}
+
+/* ---- Errors ------------------------------------------------------------ */
+
+typedef struct
+{
+  const char *code;
+  TkeError error;
+} ErrorCode;
+
+static const ErrorCode error_codes[] = {
+  { "token_expired", TKE_ERROR_AUTH_EXPIRED },
+  { "unauthorized", TKE_ERROR_UNAUTHORIZED },
+  { "unknown_signer", TKE_ERROR_NOT_FOUND },
+  { "bad_signature", TKE_ERROR_INTEGRITY },
+  { "invalid_key_part", TKE_ERROR_INTEGRITY },
+  { "threshold_not_met", TKE_ERROR_THRESHOLD_NOT_MET },
+  { "replay", TKE_ERROR_REPLAY },
+  { "rotation_in_progress", TKE_ERROR_ROTATION_IN_PROGRESS },
+  { "wrapping_key_mismatch", TKE_ERROR_WRAPPING_KEY_MISMATCH },
+  { "mk_not_initialized", TKE_ERROR_MK_NOT_INITIALIZED },
+  { "not_found", TKE_ERROR_NOT_FOUND },
+  { "malformed_json", TKE_ERROR_INVALID_DATA },
+  { "invalid_field", TKE_ERROR_INVALID_DATA },
+  { "invalid_grant", TKE_ERROR_INVALID_DATA },
+  { "invalid_parameter", TKE_ERROR_INVALID_ARGUMENT },
+  { "missing_instance_header", TKE_ERROR_INVALID_DATA },
+  { "invalid_blob", TKE_ERROR_INVALID_DATA },
+  { "payload_too_large", TKE_ERROR_INVALID_DATA },
+};
+
+static TkeError
+error_for_code (const char *code)
+{
+  if (g_str_has_prefix (code, "precheck_"))
+    return TKE_ERROR_PRECHECK_FAILED;
+  for (gsize i = 0; i < G_N_ELEMENTS (error_codes); i++)
+    if (g_str_equal (error_codes[i].code, code))
+      return error_codes[i].error;
+  return TKE_ERROR_SERVICE;
+}
+
+/* What a person can do about it, where the service's message doesn't say. */
+static const char *
+remedy_for_code (const char *code)
+{
+  if (g_str_equal (code, "replay"))
+    return _ ("Refresh the crypto units and send the command again.");
+  if (g_str_equal (code, "unknown_signer"))
+    return _ (
+        "Select the signature keys of installed administrators (cryptounit-admins lists them).");
+  if (g_str_equal (code, "threshold_not_met"))
+    return _ ("Select more signature keys of installed administrators.");
+  if (g_str_equal (code, "unauthorized"))
+    return _ ("Log in again with a valid API key.");
+  if (g_str_equal (code, "rotation_in_progress"))
+    return _ ("Wait for the master key rotation to finish, or resume it.");
+  return NULL;
+}
+
+void
+tke_service_set_error_from_response (GError **error, long http_status, JsonNode *body)
+{
+  JsonObject *object, *err;
+  const char *code = NULL, *message = NULL, *remedy;
+
+  if (body != NULL && JSON_NODE_HOLDS_OBJECT (body))
+    {
+      object = json_node_get_object (body);
+      if (json_object_has_member (object, "error") &&
+          JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "error")))
+        {
+          err = json_object_get_object_member (object, "error");
+          code = json_object_get_string_member_with_default (err, "code", NULL);
+          message = json_object_get_string_member_with_default (err, "message", NULL);
+        }
+    }
+
+  if (code == NULL)
+    {
+      if (http_status == 401)
+        g_set_error_literal (error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED,
+                             _ ("The service refused the credentials (HTTP 401). Log in again."));
+      else
+        g_set_error (error, TKE_ERROR, TKE_ERROR_SERVICE,
+                     _ ("The service answered HTTP %ld without an error description."),
+                     http_status);
+      return;
+    }
+
+  if (g_str_equal (code, "token_expired"))
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED,
+                           _ ("The token has expired. Log in again."));
+      return;
+    }
+
+  if (message == NULL)
+    message = code;
+  remedy = remedy_for_code (code);
+  if (remedy != NULL)
+    g_set_error (error, TKE_ERROR, error_for_code (code), "%s %s", message, remedy);
+  else
+    g_set_error_literal (error, TKE_ERROR, error_for_code (code), message);
+}

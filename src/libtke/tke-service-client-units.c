@@ -1,0 +1,256 @@
+/* tke-service-client-units.c: listing and refreshing the crypto units
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "tke-error.h"
+#include "tke-service-client-private.h"
+#include "tke-worker-private.h"
+
+/* ---- Units ------------------------------------------------------------- */
+
+static gboolean
+add_units (TkeServiceInstance *instance, JsonObject *answer, const char *member, GError **error)
+{
+  JsonNode *node = json_object_get_member (answer, member);
+  JsonArray *array;
+
+  if (node == NULL || JSON_NODE_HOLDS_NULL (node))
+    return TRUE;
+  if (!JSON_NODE_HOLDS_ARRAY (node))
+    return _tke_service_missing (error, member);
+  array = json_node_get_array (node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+      g_autoptr (TkeCryptoUnit) unit = NULL;
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        return _tke_service_missing (error, member);
+      unit = tke_service_parse_hsm (tke_service_instance_get_id (instance),
+                                    json_node_get_object (element), error);
+      if (unit == NULL)
+        return FALSE;
+      tke_service_instance_add_unit (instance, unit);
+    }
+  return TRUE;
+}
+
+/* Queries one unit; a unit that does not answer is unreachable, but an
+ * expired token or a cancellation stops the whole listing. */
+static gboolean
+query_into_unit (TkeServiceClient *self,
+                 TkeCryptoUnit *unit,
+                 GCancellable *cancellable,
+                 GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (JsonObject) result =
+      _tke_service_client_query_unit (self, unit, cancellable, &local_error);
+  gint64 counter;
+
+  if (result != NULL && tke_service_apply_query (unit, result, &counter, &local_error))
+    return TRUE;
+  if (g_error_matches (local_error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED) ||
+      g_error_matches (local_error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED) ||
+      g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+  g_debug ("Crypto unit %u did not answer the query: %s", tke_crypto_unit_get_number (unit),
+           local_error->message);
+  tke_crypto_unit_set_reachable (unit, FALSE);
+  return TRUE;
+}
+
+static void
+list_units_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  TKE_WORKER_THREAD_SCOPE;
+  TkeServiceClient *self = source;
+  g_autoptr (TkeServiceInstance) instance = NULL;
+  g_autoptr (JsonObject) answer = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *instance_id = _tke_service_client_dup_instance_id (self);
+  g_autofree char *escaped = NULL;
+  g_autofree char *path = NULL;
+  GListModel *units;
+
+  if (instance_id == NULL)
+    {
+      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                               _ ("No service instance is known. Log in first."));
+      return;
+    }
+  escaped = g_uri_escape_string (instance_id, NULL, FALSE);
+  path = g_strdup_printf ("/v1/tke/%s/hsms", escaped);
+  answer = _tke_service_client_request_object (self, "GET", path, TKE_REQUEST_AUTHORIZED, NULL,
+                                               cancellable, &error);
+  instance = tke_service_instance_new (instance_id);
+  if (answer == NULL || !add_units (instance, answer, "hsms", &error) ||
+      !add_units (instance, answer, "source_hsms", &error))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  units = tke_service_instance_get_units (instance);
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      if (!query_into_unit (self, unit, cancellable, &error))
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+    }
+  g_task_return_pointer (task, g_steal_pointer (&instance), g_object_unref);
+}
+
+void
+tke_service_client_list_units_async (TkeServiceClient *self,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (TKE_IS_SERVICE_CLIENT (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tke_service_client_list_units_async);
+  g_task_run_in_thread (task, list_units_thread);
+}
+
+/**
+ * tke_service_client_list_units_finish:
+ *
+ * Returns: (transfer full): the instance with its units
+ */
+TkeServiceInstance *
+tke_service_client_list_units_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* Refresh: the worker queries copies; finish applies them on the caller's
+ * thread, so that property notifications reach the GUI where it runs. */
+static TkeCryptoUnit *
+copy_unit_identity (TkeCryptoUnit *unit)
+{
+  return tke_crypto_unit_new (tke_crypto_unit_get_instance_id (unit),
+                              tke_crypto_unit_get_hsm_id (unit), tke_crypto_unit_get_number (unit),
+                              tke_crypto_unit_get_unit_type (unit),
+                              tke_crypto_unit_get_location (unit));
+}
+
+static void
+copy_unit_state (TkeCryptoUnit *to, TkeCryptoUnit *from)
+{
+  GListModel *admins = tke_crypto_unit_get_administrators (from);
+  g_autoptr (GPtrArray) array = g_ptr_array_new_with_free_func (g_object_unref);
+
+  tke_crypto_unit_set_reachable (to, tke_crypto_unit_get_reachable (from));
+  if (!tke_crypto_unit_get_reachable (from))
+    return;
+  for (guint i = 0; i < g_list_model_get_n_items (admins); i++)
+    g_ptr_array_add (array, g_list_model_get_item (admins, i));
+  tke_crypto_unit_set_administrators (to, array);
+  tke_crypto_unit_set_thresholds (to, tke_crypto_unit_get_imprint_mode (from),
+                                  tke_crypto_unit_get_signature_threshold (from),
+                                  tke_crypto_unit_get_revocation_threshold (from));
+  tke_crypto_unit_set_registers (to, tke_crypto_unit_get_new_register_state (from),
+                                 tke_crypto_unit_get_new_register_vp (from),
+                                 tke_crypto_unit_get_current_register_state (from),
+                                 tke_crypto_unit_get_current_register_vp (from));
+}
+
+typedef struct
+{
+  GPtrArray *originals;
+  GPtrArray *copies;
+} RefreshData;
+
+static void
+refresh_data_free (RefreshData *data)
+{
+  g_ptr_array_unref (data->originals);
+  g_ptr_array_unref (data->copies);
+  g_free (data);
+}
+
+static void
+refresh_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  TKE_WORKER_THREAD_SCOPE;
+  RefreshData *data = task_data;
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < data->copies->len; i++)
+    if (!query_into_unit (source, data->copies->pdata[i], cancellable, &error))
+      {
+        g_task_return_error (task, g_steal_pointer (&error));
+        return;
+      }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+tke_service_client_refresh_units_async (TkeServiceClient *self,
+                                        GListModel *units,
+                                        GCancellable *cancellable,
+                                        GAsyncReadyCallback callback,
+                                        gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+  RefreshData *data;
+
+  g_return_if_fail (TKE_IS_SERVICE_CLIENT (self));
+  g_return_if_fail (G_IS_LIST_MODEL (units));
+
+  data = g_new0 (RefreshData, 1);
+  data->originals = g_ptr_array_new_with_free_func (g_object_unref);
+  data->copies = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      TkeCryptoUnit *unit = g_list_model_get_item (units, i);
+
+      g_ptr_array_add (data->originals, unit);
+      g_ptr_array_add (data->copies, copy_unit_identity (unit));
+    }
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tke_service_client_refresh_units_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) refresh_data_free);
+  g_task_run_in_thread (task, refresh_thread);
+}
+
+/**
+ * tke_service_client_refresh_units_finish:
+ *
+ * Updates the units passed to the async call (on the calling thread).
+ */
+gboolean
+tke_service_client_refresh_units_finish (TkeServiceClient *self,
+                                         GAsyncResult *result,
+                                         GError **error)
+{
+  RefreshData *data;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  data = g_task_get_task_data (G_TASK (result));
+  for (guint i = 0; i < data->originals->len; i++)
+    copy_unit_state (data->originals->pdata[i], data->copies->pdata[i]);
+  return TRUE;
+}

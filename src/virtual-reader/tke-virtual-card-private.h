@@ -1,0 +1,131 @@
+/* tke-virtual-card-private.h: what the files of TkeVirtualCard share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * TkeVirtualCard spans tke-virtual-card.c (the type, chip key, new cards),
+ * tke-virtual-card-image.c (the image file), tke-virtual-card-zone.c (CA,
+ * certificates, unblocking, copies) and tke-virtual-card-applet.c (the
+ * APDU handlers).
+ */
+
+#pragma once
+
+#include "tke-virtual-card.h"
+
+G_BEGIN_DECLS
+
+#define CHALLENGE_SIZE 32
+
+enum
+{
+  SW_OK = 0x9000,
+  SW_WRONG_LENGTH = 0x6700,
+  SW_SM_UNSUPPORTED = 0x6882,
+  SW_CHAIN = 0x6883,
+  SW_SECURITY = 0x6982,
+  SW_BLOCKED = 0x6983,
+  SW_OTHER_ZONE = 0x6984,
+  SW_CONDITIONS = 0x6985,
+  SW_NOT_ALLOWED = 0x6986,
+  SW_BAD_DATA = 0x6A80,
+  SW_NOT_FOUND = 0x6A82,
+  SW_FULL = 0x6A84,
+  SW_BAD_P1P2 = 0x6A86,
+  SW_NO_KEY = 0x6A88,
+  SW_BAD_INS = 0x6D00,
+  SW_BAD_CLA = 0x6E00,
+  SW_INTERNAL = 0x6F00,
+};
+
+typedef struct
+{
+  guint8 index;
+  guint8 vp[TKE_VP_SIZE];
+  TkeSecret *value;
+  char *description;
+} TkeVirtualCardPart;
+
+struct _TkeVirtualCard
+{
+  GObject parent_instance;
+
+  char *path;
+  TkeSecret *chip_key;
+
+  /* What the chip stores */
+  guint8 serial[TKE_VIRTUAL_CARD_SERIAL_SIZE];
+  guint8 type;
+  guint8 zone[TKE_VIRTUAL_CARD_ZONE_SIZE];
+  char *zone_description;
+  char *description;
+  TkeSecret *pin[2];
+  guint8 tries[2];
+  GBytes *zone_point;
+  EVP_PKEY *zone_key;      /* CA: the zone's private key */
+  EVP_PKEY *transport_key; /* EP11 */
+  GBytes *certificate;     /* EP11: the CA's signature over the transport key */
+  EVP_PKEY *signature_key; /* EP11 */
+  GPtrArray *parts;        /* KeyPart, by ascending index */
+
+  /* Security state: lost on reset */
+  gboolean selected;
+  gboolean verified[2];
+  gboolean unblock_grant;
+  TkeSecret *new_pin;
+  guint8 new_pin_p2;
+  gint64 new_pin_time;
+  guint8 challenge[CHALLENGE_SIZE];
+  gboolean have_challenge;
+  GByteArray *chain;
+  guint8 chain_header[3];
+  GBytes *pending;
+  gsize pending_offset;
+};
+
+typedef struct
+{
+  guint8 cla;
+  guint8 ins;
+  guint8 p1;
+  guint8 p2;
+  const guint8 *data;
+  gsize size;
+} TkeVirtualCardCommand;
+
+/* tke-virtual-card.c */
+
+void _tke_virtual_card_part_free (TkeVirtualCardPart *part);
+guint8 _tke_virtual_card_max_tries (TkeVirtualCard *self);
+
+/* tke-virtual-card-image.c */
+
+gboolean _tke_virtual_card_save (TkeVirtualCard *self, GError **error);
+/* 1–32 bytes of printable UTF-8. */
+gboolean _tke_virtual_card_valid_description (const guint8 *text, gsize size);
+
+/* tke-virtual-card-applet.c */
+
+GBytes *_tke_virtual_card_sw (guint16 sw);
+GBytes *_tke_virtual_card_respond (TkeVirtualCard *self, const guint8 *data, gsize size);
+GBytes *_tke_virtual_card_respond_bytes (TkeVirtualCard *self, GBytes *data);
+gboolean _tke_virtual_card_persist (TkeVirtualCard *self);
+TkeVirtualCardPart *
+_tke_virtual_card_find_part (TkeVirtualCard *self, guint8 index, guint *position);
+gboolean _tke_virtual_card_add_part (
+    TkeVirtualCard *self, guint8 index, TkeSecret *value, const guint8 *description, gsize size);
+EVP_PKEY *_tke_virtual_card_point_key (const guint8 *data, gsize size);
+
+/* tke-virtual-card-zone.c: the zone's instructions */
+
+GBytes *_tke_virtual_card_cmd_authorize_unblock (TkeVirtualCard *self,
+                                                 const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_reset_retry_counter (TkeVirtualCard *self,
+                                                   const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_get_certificate (TkeVirtualCard *self,
+                                               const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_export_for_copy (TkeVirtualCard *self,
+                                               const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_import_copy (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_certify_card (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
+
+G_END_DECLS

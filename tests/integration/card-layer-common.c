@@ -1,0 +1,216 @@
+/* card-layer-common.c: the person at the readers and the main-loop helpers of test-card-layer
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * When libtke says the PIN pad waits, the person waits for the reader's
+ * prompt on its control socket and types digits, presses Cancel, lets it
+ * time out, pulls the card, or kills pcscd.
+ */
+
+#define _GNU_SOURCE
+#include <signal.h>
+#include <string.h>
+
+#include "card-layer-common.h"
+
+TkeReadersFixture fixture;
+
+/* ---- The person at the readers ---- */
+
+Person person;
+
+void
+person_expect (guint reader, const char *const *actions)
+{
+  g_queue_clear_full (&person.actions, g_free);
+  person.reader = reader;
+  person.prompts = 0;
+  g_clear_pointer (&person.messages, g_ptr_array_unref);
+  person.messages = g_ptr_array_new_with_free_func (g_free);
+  for (; *actions != NULL; actions++)
+    g_queue_push_tail (&person.actions, g_strdup (*actions));
+}
+
+void
+kill_pcscd (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (kill (fixture.pcscd, SIGKILL), ==, 0);
+  g_subprocess_wait (fixture.launcher, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_subprocess_get_exit_status (fixture.launcher), ==, 1);
+  g_clear_object (&fixture.launcher);
+}
+
+static void
+person_act (gboolean pin_prompt)
+{
+  g_autofree char *action = g_queue_pop_head (&person.actions);
+  g_autofree char *answer = NULL;
+
+  person.prompts++;
+  g_test_message ("prompt %u on reader %u: %s", person.prompts, person.reader,
+                  action != NULL && g_str_has_prefix (action, "keys") ? "keys" : action);
+  if (person.cancel_on_prompt != NULL)
+    g_cancellable_cancel (person.cancel_on_prompt);
+  if (action == NULL || g_str_equal (action, "none"))
+    return;
+  if (pin_prompt)
+    {
+      g_autofree char *ready = tke_readers_ctl (&fixture, person.reader, "wait-prompt 8000");
+
+      /* The operation failed before the pad asked: its error tells why. */
+      if (!g_str_equal (ready, "ok"))
+        {
+          g_autofree char *status = tke_readers_ctl (&fixture, person.reader, "status");
+
+          g_test_message ("no PIN prompt on reader %u: %s, %s", person.reader, ready, status);
+          return;
+        }
+    }
+  if (g_str_equal (action, "kill-pcscd"))
+    {
+      kill_pcscd ();
+      return;
+    }
+  if (g_str_has_prefix (action, "swap "))
+    {
+      swap_card (person.reader, action + 5);
+      return;
+    }
+  if (g_str_has_prefix (action, "insert "))
+    {
+      g_autofree char *path = tke_readers_path (&fixture, action + 7);
+      g_autofree char *command = g_strconcat ("insert ", path, NULL);
+
+      answer = tke_readers_ctl (&fixture, person.reader, command);
+    }
+  else
+    answer = tke_readers_ctl (&fixture, person.reader, action);
+  g_assert_cmpstr (answer, ==, "ok");
+}
+
+void
+on_pin_requested (TkeCard *card, TkePinEntry entry, gpointer user_data)
+{
+  person_act (TRUE);
+}
+
+void
+on_prompt (GObject *source, TkeCardPrompt kind, const char *message, gpointer user_data)
+{
+  g_ptr_array_add (person.messages, g_strdup (message));
+  person_act (kind == TKE_CARD_PROMPT_ENTER_PIN);
+}
+
+/* ---- Main loop helpers ---- */
+
+gboolean
+too_long (gpointer user_data)
+{
+  g_error ("%s: no answer within 60 s", (const char *) user_data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+got_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+GAsyncResult *
+await (GAsyncResult **slot)
+{
+  guint guard = g_timeout_add_seconds (60, too_long, (gpointer) "await");
+
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (guard);
+  return *slot;
+}
+
+TkeCard *
+open_card (guint reader, gboolean wait, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  TkeCard *card;
+
+  tke_card_open_async (reader, NULL, wait, NULL, got_result, &result);
+  card = tke_card_open_finish (await (&result), error);
+  if (card == NULL && error != NULL && *error != NULL)
+    g_test_message ("opening the card in reader %u: %s", reader, (*error)->message);
+  if (card != NULL)
+    {
+      tke_card_set_pin_timeout (card, 20);
+      g_signal_connect (card, "pin-requested", G_CALLBACK (on_pin_requested), NULL);
+    }
+  return card;
+}
+
+TkeCard *
+open_card_ok (guint reader)
+{
+  g_autoptr (GError) error = NULL;
+  TkeCard *card = open_card (reader, FALSE, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (card);
+  return card;
+}
+
+gboolean
+verify (TkeCard *card, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  tke_card_verify_pin_async (card, NULL, got_result, &result);
+  return tke_card_verify_pin_finish (card, await (&result), error);
+}
+
+GBytes *
+sign_on_card (TkeCard *card, GBytes *data, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  tke_card_sign_async (card, data, NULL, got_result, &result);
+  return tke_card_sign_finish (card, await (&result), error);
+}
+
+/* Out, seen out by pcscd, then in: as a person swaps cards. */
+void
+swap_card (guint reader, const char *image)
+{
+  g_autofree char *path = tke_readers_path (&fixture, image);
+  g_autofree char *command = g_strconcat ("insert ", path, NULL);
+  g_autofree char *removed = tke_readers_ctl (&fixture, reader, "remove");
+  g_autofree char *inserted = NULL;
+  SCARDCONTEXT context;
+
+  g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==,
+                   SCARD_S_SUCCESS);
+  tke_readers_wait_card (context, reader, FALSE);
+  if (image != NULL)
+    {
+      inserted = tke_readers_ctl (&fixture, reader, command);
+      g_assert_cmpstr (inserted, ==, "ok");
+      tke_readers_wait_card (context, reader, TRUE);
+    }
+  SCardReleaseContext (context);
+}
+
+void
+make_card (const char *name, const char *pin)
+{
+  g_autofree char *pins = g_strdup_printf ("111111\n222222\n%s\n", pin);
+  const char *args[] = { "create", "--zone", "ca.card", "--description", name, name, NULL };
+
+  g_assert_cmpint (tke_readers_card (&fixture, pins, args, NULL), ==, 0);
+}
+
+void
+restart_readers (const char *card1, const char *card2)
+{
+  tke_readers_fixture_stop (&fixture);
+  tke_readers_fixture_start (&fixture, card1, card2);
+}
