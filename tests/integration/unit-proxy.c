@@ -29,7 +29,9 @@ struct _Proxy
   GHashTable *recorded; /* hsm_id → GBytes: the first query answer */
   char *first_hsm;
   guint n_forged;
-  EVP_PKEY *key; /* the proxy's own "device" and importer key */
+  guint n_answers;          /* signed answers forwarded */
+  guint n_importer_answers; /* … that name an importer key */
+  EVP_PKEY *key;            /* the proxy's own "device" and importer key */
 };
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (X509, X509_free)
@@ -240,6 +242,20 @@ is_query (const char *body)
   return g_strstr_len ((const char *) data, size, "\"command\":\"query\"") != NULL;
 }
 
+static void
+count_answer (Proxy *self, const char *body)
+{
+  g_autoptr (JsonNode) root = json_from_string (body, NULL);
+  JsonObject *response = json_object_get_object_member (json_node_get_object (root), "response");
+  g_autofree guchar *data = NULL;
+  gsize size = 0;
+
+  data = g_base64_decode (json_object_get_string_member (response, "answer"), &size);
+  self->n_answers++;
+  if (g_strstr_len ((const char *) data, size, "\"importer_key\":\"") != NULL)
+    self->n_importer_answers++;
+}
+
 /* Returns the body to answer with (NULL: the emulator's, unchanged). */
 static char *
 tamper (Proxy *self, const char *hsm_id, const char *body)
@@ -325,6 +341,7 @@ on_request (SoupServer *server,
       g_autofree char *text =
           g_strndup (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer));
 
+      count_answer (self, text);
       forged = tamper (self, parts[5], text);
     }
   soup_server_message_set_status (msg, soup_message_get_status (up), NULL);
@@ -400,4 +417,11 @@ guint
 proxy_get_n_forged (Proxy *self)
 {
   return self->n_forged;
+}
+
+void
+proxy_get_counts (Proxy *self, guint *n_answers, guint *n_importer_answers)
+{
+  *n_answers = self->n_answers;
+  *n_importer_answers = self->n_importer_answers;
 }

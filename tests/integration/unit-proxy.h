@@ -28,6 +28,9 @@ const char *proxy_get_url (Proxy *proxy);
 void proxy_set_mode (Proxy *proxy, ProxyMode mode);
 /* How many answers the proxy changed or replaced. */
 guint proxy_get_n_forged (Proxy *proxy);
+/* How many signed answers it forwarded, and how many named an importer key
+ * (each costs one more signature to verify). */
+void proxy_get_counts (Proxy *proxy, guint *n_answers, guint *n_importer_answers);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Proxy, proxy_free)
 
