@@ -34,8 +34,22 @@ G_BEGIN_DECLS
  */
 #define TKE_COMMAND_LIFETIME_SECONDS 600
 
+/**
+ * TKE_TYPE_UNIT_CERTIFICATE:
+ *
+ * The #GType of #TkeUnitCertificate.
+ */
 #define TKE_TYPE_UNIT_CERTIFICATE (tke_unit_certificate_get_type ())
 
+/**
+ * TkeUnitCertificate:
+ *
+ * A parsed unit certificate (service-protocol.md §10.2): the service
+ * instance and crypto unit it names, the certified device key and the
+ * issuer's SKI.  Opaque and reference-counted; one returned by
+ * tke_unit_identity_verify_chain() or tke_unit_identity_verify_answer() has
+ * verified, one from tke_unit_certificate_parse() has not.
+ */
 typedef struct _TkeUnitCertificate TkeUnitCertificate;
 
 TKE_AVAILABLE_IN_ALL

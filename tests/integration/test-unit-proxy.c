@@ -112,6 +112,46 @@ clear_new_error (ProxyFixture *p, TkeCryptoUnit *unit)
   return error;
 }
 
+/* `tke ARGS… NULL` while the main context runs, so that the proxy in this
+ * process serves the CLI's requests. */
+static Run
+tke_through_proxy (Fixture *f, ...)
+{
+  g_autoptr (GSubprocessLauncher) launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  const char *arg;
+  Run run = { 0 };
+  va_list ap;
+
+  g_ptr_array_add (argv, g_strdup (g_getenv ("TKE_CLI")));
+  va_start (ap, f);
+  while ((arg = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  for (guint i = 0; i < f->env->len; i++)
+    {
+      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, "", NULL, on_done, &result);
+  wait_for (&result);
+  g_assert_true (
+      g_subprocess_communicate_utf8_finish (process, result, &run.out, &run.err, &error));
+  g_assert_no_error (error);
+  g_subprocess_wait (process, NULL, NULL);
+  run.status = g_subprocess_get_exit_status (process);
+  g_test_message ("tke %s → %d\n%s%s", (char *) argv->pdata[1], run.status, run.out, run.err);
+  return run;
+}
+
 /* (a) The proxy answers generate_importer_key with its own importer key,
  * an importer certificate by its own key, its own signature over the
  * answer and a certificate that claims the pinned root as its issuer. */
@@ -185,6 +225,25 @@ test_alter_query (void)
   after = units_state (&p.f);
   g_assert_cmpstr (after, ==, before);
   g_assert_cmpuint (proxy_get_n_forged (p.proxy), ==, 2);
+
+  /* The same through the CLI: it logs in and pins through the proxy (the
+   * root it names is genuine), then refuses the forged query answer. */
+  {
+    g_autofree char *key_file = g_build_filename (p.f.top, "apikey", NULL);
+    g_auto (Run) login = { 0 };
+    g_auto (Run) mk = { 0 };
+
+    g_assert_true (g_file_set_contents (key_file, p.f.emu->api_key, -1, NULL));
+    login = tke_through_proxy (&p.f, "login", "--endpoint", proxy_get_url (p.proxy), "--ca-file",
+                               p.f.emu->ca_file, "--api-key-file", key_file, "--unit-root",
+                               p.f.emu->unit_root_file, NULL);
+    assert_ok (login);
+    mk = tke_through_proxy (&p.f, "cryptounits", NULL);
+    assert_fails (mk, 1, "Crypto unit 1 answered with a signature that does not verify");
+    g_assert_null (strstr (mk.out, "00112233445566778899AABBCCDDEEFF"));
+  }
+  after = units_state (&p.f);
+  g_assert_cmpstr (after, ==, before);
   proxy_fixture_stop (&p);
 }
 
