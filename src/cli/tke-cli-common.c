@@ -148,6 +148,7 @@ tke_cli_context_connect (TkeCliContext *ctx, GError **error)
     tke_service_client_set_instance_id (ctx->client,
                                         tke_workstation_get_instance_id (ctx->workstation));
   tke_service_client_set_token (ctx->client, token);
+  tke_service_client_set_unit_root (ctx->client, tke_workstation_get_unit_root (ctx->workstation));
   return TRUE;
 }
 

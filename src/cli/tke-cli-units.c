@@ -11,6 +11,7 @@
 
 #include "tke-cli-cards.h"
 #include "tke-cli-common.h"
+#include "tke-cli-unit-root.h"
 #include "tke-cli-units.h"
 
 /* ---- login ---------------------------------------------------------------- */
@@ -61,7 +62,11 @@ run_login (int argc, char **argv)
 {
   g_autofree char *api_key_file = NULL;
   g_autofree char *instance = NULL;
+  g_autofree char *unit_root_file = NULL;
   const GOptionEntry entries[] = {
+    { "unit-root", 0, 0, G_OPTION_ARG_FILENAME, &unit_root_file,
+      N_ ("Pin the unit root in FILE (PEM or hex) if the service names the same, without asking"),
+      N_ ("FILE") },
     { "api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &api_key_file,
       N_ ("Read the API key from the first line of FILE"), N_ ("FILE") },
     { "instance", 0, 0, G_OPTION_ARG_STRING, &instance,
@@ -97,7 +102,8 @@ run_login (int argc, char **argv)
     tke_service_client_set_instance_id (client, instance);
   tke_service_client_login_async (client, api_key, NULL, tke_cli_async_done, &result);
   tke_cli_wait (&result);
-  if (!tke_service_client_login_finish (client, result, &error))
+  if (!tke_service_client_login_finish (client, result, &error) ||
+      !tke_cli_pin_unit_root (ctx, client, unit_root_file, &error))
     return tke_cli_fail (error);
 
   token = tke_service_client_dup_token (client);
@@ -115,6 +121,13 @@ run_login (int argc, char **argv)
                                           ? tke_service_client_get_instance_id (client)
                                           : _ ("(unknown: use --instance)"));
   g_print ("Token expires:     %s\n", expires_text);
+  {
+    g_autoptr (GBytes) root =
+        tke_unit_root_from_hex (tke_workstation_get_unit_root (ctx->workstation), NULL);
+    g_autofree char *fingerprint = root != NULL ? tke_unit_root_fingerprint (root) : NULL;
+
+    g_print ("Unit root:         %s\n", fingerprint != NULL ? fingerprint : "?");
+  }
   return tke_cli_ok ();
 }
 

@@ -28,8 +28,27 @@ unit_summary (const TkeEmuUnit *unit)
   return o;
 }
 
+/* The importer certificate beside "importer_key" (null with it). */
+static gboolean
+add_importer_certificate (TkeEmuServer *self, const TkeEmuUnit *unit, JsonObject *o, GError **error)
+{
+  char *cert;
+
+  if (unit->importer_pub == NULL)
+    {
+      json_object_set_null_member (o, "importer_certificate");
+      return TRUE;
+    }
+  cert = tke_emu_identity_importer_certificate (self->identity, unit->hsm_id, unit->importer_pub,
+                                                error);
+  if (cert == NULL)
+    return FALSE;
+  _tke_emu_take_string (o, "importer_certificate", cert);
+  return TRUE;
+}
+
 static JsonObject *
-unit_query (TkeEmuServer *self, const TkeEmuUnit *unit)
+unit_query (TkeEmuServer *self, const TkeEmuUnit *unit, GError **error)
 {
   JsonObject *o = unit_summary (unit);
   JsonArray *admins = json_array_new ();
@@ -63,6 +82,11 @@ unit_query (TkeEmuServer *self, const TkeEmuUnit *unit)
                                         g_bytes_get_size (unit->importer_pub)));
   else
     json_object_set_null_member (o, "importer_key");
+  if (!add_importer_certificate (self, unit, o, error))
+    {
+      json_object_unref (o);
+      return NULL;
+    }
   return o;
 }
 
@@ -320,6 +344,11 @@ cmd_generate_importer (Command *cmd, GError **error)
   _tke_emu_take_string (out, "importer_key",
                         _tke_emu_hex (g_bytes_get_data (cmd->unit->importer_pub, NULL),
                                       g_bytes_get_size (cmd->unit->importer_pub)));
+  if (!add_importer_certificate (cmd->self, cmd->unit, out, error))
+    {
+      json_object_unref (out);
+      return NULL;
+    }
   return out;
 }
 
@@ -628,16 +657,55 @@ run_command (Command *cmd, const char *name, GError **error)
   return FAIL (INVALID_FIELD, "Unknown command \"%s\".", name), NULL;
 }
 
+/* A signed command carries its own end of life, so that one held back
+ * (by a proxy, or a workstation that waited) dies in minutes even when the
+ * unit's counter did not move. */
+static gboolean
+check_expiry (JsonObject *command, GError **error)
+{
+  gint64 expires = 0, now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr (GDateTime) when = NULL;
+  g_autofree char *text = NULL;
+
+  if (!_tke_emu_get_int (command, "expires", TRUE, &expires, error))
+    return FALSE;
+  if (expires > now + TKE_EMU_MAX_COMMAND_LIFETIME)
+    return FAIL (INVALID_FIELD, "\"expires\" is more than 15 minutes ahead: a command may live "
+                                "at most 15 minutes.");
+  if (expires < now)
+    {
+      when = g_date_time_new_from_unix_utc (expires);
+      text = when != NULL ? g_date_time_format_iso8601 (when) : g_strdup ("?");
+      return FAIL (COMMAND_EXPIRED, "The signed command expired at %s; sign it again.", text);
+    }
+  return TRUE;
+}
+
+/* A query carries a fresh client nonce, so that an old answer (signed
+ * over another request) cannot be replayed for a new one. */
+static gboolean
+check_query_args (JsonObject *args, GError **error)
+{
+  static const char *const allowed[] = { "nonce", NULL };
+  g_autoptr (GBytes) nonce = NULL;
+
+  if (!_tke_emu_only_members (args, allowed, "args", error) ||
+      (nonce = _tke_emu_get_hex (args, "nonce", 32, error)) == NULL)
+    return FALSE;
+  return TRUE;
+}
+
 static JsonObject *
 execute (TkeEmuServer *self,
          const char *instance,
          const char *hsm_id,
          SoupServerMessage *msg,
+         GBytes **request_out,
          GError **error)
 {
   static const char *const envelope_fields[] = { "command", "signatures", NULL };
   static const char *const command_fields[] = { "version", "command", "instance", "hsm_id",
-                                                "counter", "args",    NULL };
+                                                "counter", "expires", "args",     NULL };
   g_autoptr (JsonParser) body_parser = NULL;
   g_autoptr (JsonParser) command_parser = NULL;
   g_autoptr (GBytes) command_bytes = NULL;
@@ -689,6 +757,8 @@ execute (TkeEmuServer *self,
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
     return FAIL (INVALID_FIELD, "\"args\" must be an object."), NULL;
   cmd.args = json_node_get_object (node);
+  if (query ? !check_query_args (cmd.args, error) : !check_expiry (command, error))
+    return NULL;
 
   if (!tke_emu_db_begin (self->store->db, error))
     return NULL;
@@ -707,12 +777,10 @@ execute (TkeEmuServer *self,
   cmd.signers = signers;
   if (query)
     {
-      static const char *const no_args[] = { NULL };
-
-      if (!_tke_emu_only_members (cmd.args, no_args, "args", error))
-        goto fail;
-      result = unit_query (self, unit);
+      result = unit_query (self, unit, error);
       tke_emu_db_rollback (self->store->db);
+      if (result == NULL)
+        return NULL;
     }
   else
     {
@@ -746,6 +814,7 @@ execute (TkeEmuServer *self,
   json_object_set_string_member (response, "hsm_id", hsm_id);
   json_object_set_int_member (response, "counter", unit->counter);
   json_object_set_object_member (response, "result", result);
+  *request_out = g_steal_pointer (&command_bytes);
   return response;
 
 fail:
@@ -760,15 +829,22 @@ _tke_emu_handle_command (TkeEmuServer *self,
                          const char *hsm_id)
 {
   g_autoptr (GError) error = NULL;
-  JsonObject *response = execute (self, instance, hsm_id, msg, &error);
-  JsonObject *out;
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (JsonObject) response = execute (self, instance, hsm_id, msg, &request, &error);
+  JsonObject *out, *signed_answer = NULL;
 
-  if (response == NULL)
+  /* Only the signed answer goes out: no unsigned copy of its members. */
+  if (response != NULL)
+    signed_answer = tke_emu_identity_sign_answer (
+        self->identity, hsm_id, request, json_object_get_string_member (response, "command"),
+        json_object_get_int_member (response, "counter"),
+        json_object_ref (json_object_get_object_member (response, "result")), &error);
+  if (signed_answer == NULL)
     {
       _tke_emu_reply_error (msg, error);
       return;
     }
   out = json_object_new ();
-  json_object_set_object_member (out, "response", response);
+  json_object_set_object_member (out, "response", signed_answer);
   _tke_emu_reply_object (msg, 200, out);
 }

@@ -25,6 +25,7 @@ static const struct
   { 403, "unknown_signer" },
   { 403, "bad_signature" },
   { 403, "threshold_not_met" },
+  { 403, "command_expired" },
   { 404, "not_found" },
   { 405, "method_not_allowed" },
   { 409, "replay" },

@@ -16,12 +16,15 @@
 #include <json-glib/json-glib.h>
 
 #include "tke-emu-error.h"
+#include "tke-emu-identity.h"
 #include "tke-emu-server.h"
 
 G_BEGIN_DECLS
 
 /* Larger request bodies are refused before they are read. */
 #define TKE_EMU_MAX_BODY (1024 * 1024)
+/* A signed command's "expires" may be at most this far ahead (seconds). */
+#define TKE_EMU_MAX_COMMAND_LIFETIME 900
 
 /* Sizes checked before anything is decrypted: decryption allocates its
  * output in OpenSSL's secure heap (256 KiB for the whole process), so an
@@ -69,6 +72,7 @@ struct _TkeEmuServer
   gint worker_running;
   gint stop;
   gboolean fail_fired;
+  TkeEmuIdentity *identity;
 };
 
 gboolean _tke_emu_fail (GError **error, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);

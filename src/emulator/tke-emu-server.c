@@ -116,6 +116,12 @@ route (TkeEmuServer *self, SoupServerMessage *msg, const char *path, GHashTable 
         goto not_allowed;
       _tke_emu_handle_command (self, msg, parts[2], parts[4]);
     }
+  else if (n == 4 && g_str_equal (parts[3], "unit_root"))
+    {
+      if (!get)
+        goto not_allowed;
+      _tke_emu_reply_object (msg, 200, tke_emu_identity_root_json (self->identity));
+    }
   else if (n == 4 && g_str_equal (parts[3], "rotate"))
     {
       if (!post)
@@ -235,7 +241,8 @@ tke_emu_server_new (TkeEmuStore *store, const TkeEmuFaults *faults, GError **err
   self->jwt_key = tke_crypto_hkdf_sha256 (store->device_key, (const guint8 *) "tke-emulator", 12,
                                           (const guint8 *) "tke-emulator jwt",
                                           strlen ("tke-emulator jwt"), 32, error);
-  if (self->jwt_key == NULL)
+  self->identity = tke_emu_identity_open (store, error);
+  if (self->jwt_key == NULL || self->identity == NULL)
     {
       tke_emu_server_free (self);
       return NULL;
@@ -276,6 +283,7 @@ tke_emu_server_free (TkeEmuServer *self)
       g_object_unref (self->soup);
     }
   g_clear_pointer (&self->jwt_key, tke_secret_unref);
+  g_clear_pointer (&self->identity, tke_emu_identity_free);
   g_free (self->faults.fail_setimm_on);
   g_free (self->faults.faults_file);
   g_free (self);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tke-emu-error.h"
+#include "tke-emu-identity.h"
 #include "tke-emu-server.h"
 #include "tke-emu-tls.h"
 
@@ -101,6 +102,7 @@ main (int argc, char **argv)
   g_autofree char *url = NULL;
   g_autofree char *ca = NULL;
   g_autofree char *line = NULL;
+  g_autofree char *unit_root = NULL;
   TkeEmuServer *server;
   TkeEmuFaults faults = { 0 };
   guint port;
@@ -125,7 +127,8 @@ main (int argc, char **argv)
   OPENSSL_init_crypto (0, NULL);
 
   store = tke_emu_store_open (state_dir, init, (guint) keys, &error);
-  if (store == NULL || !tke_emu_tls_ensure (store->state_dir, &error))
+  if (store == NULL || !tke_emu_tls_ensure (store->state_dir, &error) ||
+      !tke_emu_identity_ensure_root (store->state_dir, init == NULL, &error))
     {
       g_printerr ("tke-emulator: %s\n", error->message);
       return 1;
@@ -165,6 +168,9 @@ main (int argc, char **argv)
     json_builder_add_string_value (b, url);
     json_builder_set_member_name (b, "ca_file");
     json_builder_add_string_value (b, ca);
+    json_builder_set_member_name (b, "unit_root_file");
+    unit_root = tke_emu_identity_root_file (store->state_dir);
+    json_builder_add_string_value (b, unit_root);
     json_builder_set_member_name (b, "api_key");
     json_builder_add_string_value (b, store->api_key);
     json_builder_set_member_name (b, "instance_id");

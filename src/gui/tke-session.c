@@ -855,6 +855,8 @@ tke_session_new (TkeWindow *window, TkeWorkstation *workstation)
   if (endpoint != NULL && *endpoint != '\0')
     {
       self->client = tke_service_client_new (endpoint, tke_workstation_get_ca_file (workstation));
+      /* The GUI's confirm step for a first contact is the gui helper's. */
+      tke_service_client_set_unit_root (self->client, tke_workstation_get_unit_root (workstation));
       if (tke_workstation_get_instance_id (workstation) != NULL)
         tke_service_client_set_instance_id (self->client,
                                             tke_workstation_get_instance_id (workstation));

@@ -50,6 +50,13 @@ G_BEGIN_DECLS
  * @TKE_ERROR_PIN_TIMEOUT: nobody entered the PIN on the pad in time
  * @TKE_ERROR_PIN_CANCELLED: the PIN entry was cancelled on the pad
  * @TKE_ERROR_IO: a local file or socket could not be read or written
+ * @TKE_ERROR_UNIT_NOT_AUTHENTIC: a crypto unit's answer, certificate chain or
+ *   importer key does not verify against the pinned unit root; nothing from
+ *   it was used
+ * @TKE_ERROR_UNIT_ROOT_NOT_PINNED: no unit root is pinned in the profile, so
+ *   no unit answer can be verified; log in and confirm the root
+ * @TKE_ERROR_UNIT_ROOT_CHANGED: the service's unit root is not the pinned
+ *   one; re-pinning is a separate, deliberate step
  *
  * Codes a caller can act on.  Messages are for people and translated.
  */
@@ -81,6 +88,9 @@ typedef enum
   TKE_ERROR_PIN_TIMEOUT,
   TKE_ERROR_PIN_CANCELLED,
   TKE_ERROR_IO,
+  TKE_ERROR_UNIT_NOT_AUTHENTIC,
+  TKE_ERROR_UNIT_ROOT_NOT_PINNED,
+  TKE_ERROR_UNIT_ROOT_CHANGED,
 } TkeError;
 
 TKE_AVAILABLE_IN_ALL

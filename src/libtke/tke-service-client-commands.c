@@ -16,7 +16,9 @@
 
 #include "tke-error.h"
 #include "tke-service-client-private.h"
+#include "tke-crypto.h"
 #include "tke-signer.h"
+#include "tke-unit-identity.h"
 #include "tke-worker-private.h"
 
 /* ---- Commands: bytes, query, send (worker threads) --------------------- */
@@ -38,8 +40,11 @@ tke_service_client_build_command (const char *instance_id,
                                   const char *hsm_id,
                                   const char *command,
                                   gint64 counter,
+                                  gint64 expires,
                                   const char *args_json)
 {
+  gboolean query;
+
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -48,6 +53,11 @@ tke_service_client_build_command (const char *instance_id,
   char *text;
 
   g_return_val_if_fail (instance_id != NULL && hsm_id != NULL && command != NULL, NULL);
+
+  /* A query is unsigned and carries a nonce instead (service-protocol.md §10.4). */
+  query = g_str_equal (command, "query");
+  if (expires == 0)
+    expires = g_get_real_time () / G_USEC_PER_SEC + TKE_COMMAND_LIFETIME_SECONDS;
 
   args = json_from_string (args_json != NULL ? args_json : "{}", NULL);
   if (args == NULL || !JSON_NODE_HOLDS_OBJECT (args))
@@ -67,6 +77,11 @@ tke_service_client_build_command (const char *instance_id,
   json_builder_add_string_value (builder, hsm_id);
   json_builder_set_member_name (builder, "counter");
   json_builder_add_int_value (builder, counter);
+  if (!query)
+    {
+      json_builder_set_member_name (builder, "expires");
+      json_builder_add_int_value (builder, expires);
+    }
   json_builder_set_member_name (builder, "args");
   json_builder_add_value (builder, g_steal_pointer (&args));
   json_builder_end_object (builder);
@@ -130,27 +145,20 @@ _tke_service_client_post_command (TkeServiceClient *self,
   g_autoptr (JsonNode) envelope = make_envelope (command, signatures);
   g_autoptr (JsonObject) answer = NULL;
   g_autofree char *path = unit_path (unit);
-  JsonNode *node;
-  JsonObject *response, *result;
+  JsonObject *result;
   gint64 new_counter;
 
+  /* Nothing is sent that could not be verified when it comes back. */
+  if (!_tke_service_client_require_unit_root (self, unit, error))
+    return NULL;
   answer = _tke_service_client_request_object (self, "POST", path, TKE_REQUEST_AUTHORIZED, envelope,
                                                cancellable, error);
   if (answer == NULL)
     return NULL;
-  node = json_object_get_member (answer, "response");
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return _tke_service_missing (error, "response"), NULL;
-  response = json_node_get_object (node);
-  if (!_tke_service_get_int (response, "counter", &new_counter, error))
-    return NULL;
-  node = json_object_get_member (response, "result");
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return _tke_service_missing (error, "result"), NULL;
-  result = json_node_get_object (node);
-  if (counter != NULL)
+  result = _tke_service_client_verified_result (self, unit, answer, command, &new_counter, error);
+  if (result != NULL && counter != NULL)
     *counter = new_counter;
-  return json_object_ref (result);
+  return result;
 }
 
 JsonObject *
@@ -159,9 +167,19 @@ _tke_service_client_query_unit (TkeServiceClient *self,
                                 GCancellable *cancellable,
                                 GError **error)
 {
-  g_autoptr (GBytes) command = tke_service_client_build_command (
-      tke_crypto_unit_get_instance_id (unit), tke_crypto_unit_get_hsm_id (unit), "query", 0, "{}");
+  guint8 nonce[32];
+  g_autofree char *nonce_hex = NULL;
+  g_autofree char *args = NULL;
+  g_autoptr (GBytes) command = NULL;
 
+  /* A fresh nonce: an old, genuinely signed answer never matches. */
+  if (!tke_crypto_random_bytes (nonce, sizeof nonce, error))
+    return NULL;
+  nonce_hex = tke_crypto_hex_encode (nonce, sizeof nonce);
+  args = g_strdup_printf ("{\"nonce\":\"%s\"}", nonce_hex);
+  command =
+      tke_service_client_build_command (tke_crypto_unit_get_instance_id (unit),
+                                        tke_crypto_unit_get_hsm_id (unit), "query", 0, 0, args);
   return _tke_service_client_post_command (self, unit, command, NULL, cancellable, NULL, error);
 }
 
@@ -211,7 +229,7 @@ command_prepare_thread (GTask *step, gpointer source, gpointer task_data, GCance
     }
   data->bytes = tke_service_client_build_command (tke_crypto_unit_get_instance_id (data->unit),
                                                   tke_crypto_unit_get_hsm_id (data->unit),
-                                                  data->command, counter, data->args_json);
+                                                  data->command, counter, 0, data->args_json);
   g_task_return_boolean (step, TRUE);
 }
 

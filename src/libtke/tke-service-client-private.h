@@ -29,6 +29,7 @@ struct _TkeServiceClient
   gint64 token_expiration;
   char *instance_id;
   GPtrArray *idle_handles; /* CURL * */
+  GBytes *unit_root;       /* the pinned unit root's point, or NULL */
 };
 
 typedef enum
@@ -47,7 +48,27 @@ char *_tke_service_client_dup_instance_id (TkeServiceClient *self);
  * allocator that cleanses what it frees (once, before any transfer). */
 void _tke_service_client_global_init (void);
 
-/* One HTTPS exchange (worker threads).
+/* tke-service-client-identity.c: the pinned root and signed answers */
+GBytes *_tke_service_client_dup_unit_root_point (TkeServiceClient *self);
+void _tke_service_client_install_identity_properties (GObjectClass *object_class);
+void
+_tke_service_client_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec);
+void _tke_service_client_set_property (GObject *object,
+                                       guint prop_id,
+                                       const GValue *value,
+                                       GParamSpec *pspec);
+gboolean
+_tke_service_client_require_unit_root (TkeServiceClient *self, TkeCryptoUnit *unit, GError **error);
+/* Verifies the answer (the whole body) to @command sent to @unit before
+ * reading it; returns its "result" and sets @counter. */
+JsonObject *_tke_service_client_verified_result (TkeServiceClient *self,
+                                                 TkeCryptoUnit *unit,
+                                                 JsonObject *answer,
+                                                 GBytes *command,
+                                                 gint64 *counter,
+                                                 GError **error);
+
+/* tke-service-client-transport.c: one HTTPS exchange (worker threads).
  * Returns the parsed JSON body of a 2xx answer (NULL with no error for an
  * empty one, e.g. 204), or sets an error. */
 JsonNode *_tke_service_client_request (TkeServiceClient *self,

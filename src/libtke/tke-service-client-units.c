@@ -57,8 +57,13 @@ query_into_unit (TkeServiceClient *self,
 
   if (result != NULL && _tke_service_apply_query (unit, result, &counter, &local_error))
     return TRUE;
+  /* A unit that is not authentic is refused loudly, never listed as merely
+   * unreachable. */
   if (g_error_matches (local_error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED) ||
       g_error_matches (local_error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED) ||
+      g_error_matches (local_error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC) ||
+      g_error_matches (local_error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_NOT_PINNED) ||
+      g_error_matches (local_error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED) ||
       g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     {
       g_propagate_error (error, g_steal_pointer (&local_error));

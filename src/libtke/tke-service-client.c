@@ -456,6 +456,7 @@ tke_service_client_finalize (GObject *object)
   g_clear_pointer (&self->instance_id, g_free);
   g_clear_pointer (&self->endpoint, g_free);
   g_clear_pointer (&self->ca_file, g_free);
+  g_clear_pointer (&self->unit_root, g_bytes_unref);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (tke_service_client_parent_class)->finalize (object);
@@ -467,6 +468,7 @@ tke_service_client_class_init (TkeServiceClientClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = tke_service_client_finalize;
+  _tke_service_client_install_identity_properties (object_class);
 
   /* Once, from the thread that makes the first client, before any worker. */
   _tke_service_client_global_init ();

@@ -96,6 +96,24 @@ const char *tke_service_client_get_instance_id (TkeServiceClient *self);
 TKE_AVAILABLE_IN_ALL
 void tke_service_client_set_instance_id (TkeServiceClient *self, const char *instance_id);
 
+/* The pinned unit root (266 hex digits) every unit answer is verified
+ * against (tke-unit-identity.h); without one, administrative commands are
+ * refused with TKE_ERROR_UNIT_ROOT_NOT_PINNED. */
+TKE_AVAILABLE_IN_ALL
+void tke_service_client_set_unit_root (TkeServiceClient *self, const char *root_hex);
+TKE_AVAILABLE_IN_ALL
+char *tke_service_client_dup_unit_root (TkeServiceClient *self);
+/* GET …/unit_root: unsigned, only for a person to compare fingerprints. */
+TKE_AVAILABLE_IN_ALL
+void tke_service_client_fetch_unit_root_async (TkeServiceClient *self,
+                                               GCancellable *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+char *tke_service_client_fetch_unit_root_finish (TkeServiceClient *self,
+                                                 GAsyncResult *result,
+                                                 GError **error);
+
 /* POST /identity/token with the API key. */
 TKE_AVAILABLE_IN_ALL
 void tke_service_client_login_async (TkeServiceClient *self,
@@ -269,13 +287,15 @@ TKE_AVAILABLE_IN_ALL
 GBytes *tke_service_client_key_part_aad (TkeCryptoUnit *unit, guint index, guint n_parts);
 
 /* The exact bytes a signed command carries (service-protocol.md §5.2);
- * @args is copied.  Public for tests and for signers that show what they
- * sign. */
+ * @args is copied.  @expires is the command's end of life in Unix seconds
+ * (0: now + TKE_COMMAND_LIFETIME_SECONDS); a query carries none.  Public
+ * for tests and for signers that show what they sign. */
 TKE_AVAILABLE_IN_ALL
 GBytes *tke_service_client_build_command (const char *instance_id,
                                           const char *hsm_id,
                                           const char *command,
                                           gint64 counter,
+                                          gint64 expires,
                                           const char *args_json);
 
 /* Sends prebuilt command bytes (tke_service_client_build_command()) as

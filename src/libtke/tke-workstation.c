@@ -8,6 +8,7 @@
  *   endpoint=https://127.0.0.1:40123
  *   ca-file=/path/ca.pem
  *   instance=…
+ *   unit-root=04…   (the pinned unit root, 266 hex: see tke-unit-identity.h)
  *   [selection]
  *   crypto-units=1;2;
  *   signature-keys=1;
@@ -54,6 +55,7 @@ struct _TkeWorkstation
   char *endpoint;
   char *ca_file;
   char *instance_id;
+  char *unit_root;
   GArray *selected_units;
   GArray *selected_sigkeys;
 };
@@ -178,6 +180,8 @@ tke_workstation_load (TkeWorkstation *self, GError **error)
   self->ca_file = read_string (file, "ca-file");
   g_free (self->instance_id);
   self->instance_id = read_string (file, "instance");
+  g_free (self->unit_root);
+  self->unit_root = read_string (file, "unit-root");
   read_numbers (file, "crypto-units", &self->selected_units);
   read_numbers (file, "signature-keys", &self->selected_sigkeys);
   return TRUE;
@@ -214,6 +218,8 @@ tke_workstation_save (TkeWorkstation *self, GError **error)
   g_key_file_set_string (file, "service", "endpoint", self->endpoint ? self->endpoint : "");
   g_key_file_set_string (file, "service", "ca-file", self->ca_file ? self->ca_file : "");
   g_key_file_set_string (file, "service", "instance", self->instance_id ? self->instance_id : "");
+  if (self->unit_root != NULL)
+    g_key_file_set_string (file, "service", "unit-root", self->unit_root);
   write_numbers (file, "crypto-units", self->selected_units);
   write_numbers (file, "signature-keys", self->selected_sigkeys);
   text = g_key_file_to_data (file, NULL, NULL);
@@ -325,6 +331,9 @@ STRING_ACCESSORS (ca_file, ca_file)
  * Sets the service instance the workstation works with.
  */
 STRING_ACCESSORS (instance_id, instance_id)
+/* The pinned unit root (266 hex); tke_workstation_set_unit_root() is for
+ * a person's deliberate confirmation only (first login, unit-root-pin). */
+STRING_ACCESSORS (unit_root, unit_root)
 
 /**
  * tke_workstation_get_selected_units:
@@ -548,6 +557,7 @@ tke_workstation_finalize (GObject *object)
   g_free (self->endpoint);
   g_free (self->ca_file);
   g_free (self->instance_id);
+  g_free (self->unit_root);
   g_array_unref (self->selected_units);
   g_array_unref (self->selected_sigkeys);
 

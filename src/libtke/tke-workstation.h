@@ -73,6 +73,11 @@ TKE_AVAILABLE_IN_ALL
 const char *tke_workstation_get_instance_id (TkeWorkstation *self);
 TKE_AVAILABLE_IN_ALL
 void tke_workstation_set_instance_id (TkeWorkstation *self, const char *instance_id);
+/* The pinned unit root, 266 hex digits (profile key unit-root). */
+TKE_AVAILABLE_IN_ALL
+const char *tke_workstation_get_unit_root (TkeWorkstation *self);
+TKE_AVAILABLE_IN_ALL
+void tke_workstation_set_unit_root (TkeWorkstation *self, const char *unit_root);
 
 /* Selections, as sorted numbers without duplicates. */
 TKE_AVAILABLE_IN_ALL

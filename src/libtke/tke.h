@@ -37,5 +37,6 @@
 #include "tke-precheck.h"
 #include "tke-journal.h"
 #include "tke-rotation.h"
+#include "tke-unit-identity.h"
 
 #undef __TKE_INSIDE__

@@ -253,8 +253,8 @@ start_demo_service (const char *tmp, char **profile_ini, GError **error)
       emu_free (emu);
       return NULL;
     }
-  *profile_ini = g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\n", emu->url,
-                                  emu->ca_file, emu->instance);
+  *profile_ini = g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\nunit-root=%s\n",
+                                  emu->url, emu->ca_file, emu->instance, emu->unit_root);
   return emu;
 }
 

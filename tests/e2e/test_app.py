@@ -41,6 +41,15 @@ from dogtail import tree  # noqa: E402
 results = []
 
 
+def unit_root_hex(path):
+    """The emulator's unit root as the profile pins it: the P-521 point of
+    the PEM SubjectPublicKeyInfo (its last 133 bytes), in hex."""
+    import base64
+    with open(path) as f:
+        body = ''.join(line for line in f.read().splitlines() if not line.startswith('-----'))
+    return base64.b64decode(body)[-133:].hex()
+
+
 def tap(ok, what):
     results.append(ok)
     print('%s %d - %s' % ('ok' if ok else 'not ok', len(results), what), file=TAP, flush=True)
@@ -100,8 +109,9 @@ def main():
         config_dir = os.path.join(tmp, 'config', 'tke')
         os.makedirs(config_dir)
         with open(os.path.join(config_dir, 'profile.ini'), 'w') as f:
-            f.write('[service]\nendpoint=%s\nca-file=%s\ninstance=%s\n'
-                    % (ready['url'], ready['ca_file'], ready['instance_id']))
+            f.write('[service]\nendpoint=%s\nca-file=%s\ninstance=%s\nunit-root=%s\n'
+                    % (ready['url'], ready['ca_file'], ready['instance_id'],
+                       unit_root_hex(ready['unit_root_file'])))
         env = dict(os.environ, XDG_CONFIG_HOME=os.path.join(tmp, 'config'),
                    SECRET_BACKEND='file', SECRET_FILE_TEST_PATH=os.path.join(tmp, 'keyring'),
                    SECRET_FILE_TEST_PASSWORD='e2e', GSETTINGS_BACKEND='memory')

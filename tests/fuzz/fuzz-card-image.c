@@ -123,8 +123,8 @@ check_card_info (TkeVirtualCard *card)
   answer = command (card, "80CA0000", NULL, 0, &sw);
   if (sw != 0x9000)
     fuzz_fail ("GET CARD INFO answered %04X", sw);
-  info =
-      _tke_pcsc_parse_card_info (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer), &error);
+  info = _tke_pcsc_parse_card_info (g_bytes_get_data (answer, NULL), g_bytes_get_size (answer),
+                                    &error);
   if (info == NULL)
     fuzz_fail ("libtke cannot read the card's GET CARD INFO: %s", error->message);
   serial = tke_crypto_hex_encode (tke_virtual_card_get_serial (card), TKE_VIRTUAL_CARD_SERIAL_SIZE);

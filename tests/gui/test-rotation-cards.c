@@ -140,8 +140,9 @@ write_profile (Fixture *f)
 {
   g_autofree char *config = g_build_filename (base_dir, "config", "tke", NULL);
   g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
-  g_autofree char *text = g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\n",
-                                           f->emu->url, f->emu->ca_file, f->emu->instance);
+  g_autofree char *text =
+      g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\nunit-root=%s\n",
+                       f->emu->url, f->emu->ca_file, f->emu->instance, f->emu->unit_root);
   g_autoptr (GError) error = NULL;
 
   g_mkdir_with_parents (config, 0700);

@@ -79,6 +79,7 @@ fixture_start (Fixture *f, const char *const *emu_args)
 
   /* A C client next to the CLI, for what the CLI leaves to others. */
   f->client = tke_service_client_new (f->emu->url, f->emu->ca_file);
+  tke_service_client_set_unit_root (f->client, f->emu->unit_root);
   api_key = tke_secret_new_from_data ((const guint8 *) f->emu->api_key, strlen (f->emu->api_key));
   tke_service_client_login_async (f->client, api_key, NULL, on_done, &result);
   wait_for (&result);
@@ -159,7 +160,7 @@ fixture_login (Fixture *f)
   g_assert_true (g_file_set_contents_full (key_file, f->emu->api_key, -1, G_FILE_SET_CONTENTS_NONE,
                                            0600, NULL));
   run = tke (f, NULL, "login", "--endpoint", f->emu->url, "--ca-file", f->emu->ca_file,
-             "--api-key-file", key_file, NULL);
+             "--api-key-file", key_file, "--unit-root", f->emu->unit_root_file, NULL);
   assert_ok (run);
   g_assert_nonnull (strstr (run.out, f->emu->instance));
   g_unlink (key_file);

@@ -78,6 +78,11 @@ emu_start (const char *state_dir, const char *const *extra_args)
   emu->api_key = g_strdup (json_object_get_string_member (ready, "api_key"));
   emu->instance = g_strdup (json_object_get_string_member (ready, "instance_id"));
   g_assert_true (g_str_has_prefix (emu->url, "https://127.0.0.1:"));
+  emu->unit_root_file = g_strdup (json_object_get_string_member (ready, "unit_root_file"));
+  emu->unit_root_point = tke_unit_root_load_file (emu->unit_root_file, &error);
+  g_assert_no_error (error);
+  emu->unit_root = tke_crypto_hex_encode (g_bytes_get_data (emu->unit_root_point, NULL),
+                                          g_bytes_get_size (emu->unit_root_point));
 
   db = g_tls_file_database_new (emu->ca_file, &error);
   g_assert_no_error (error);
@@ -124,6 +129,9 @@ emu_free (Emu *emu)
   g_free (emu->api_key);
   g_free (emu->instance);
   g_free (emu->token);
+  g_free (emu->unit_root_file);
+  g_free (emu->unit_root);
+  g_clear_pointer (&emu->unit_root_point, g_bytes_unref);
   g_free (emu);
 }
 
@@ -270,30 +278,42 @@ emu_unit_ids (Emu *emu)
   return (char **) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
 }
 
+char *
+emu_command_text (Emu *emu,
+                  const char *hsm_id,
+                  const char *command,
+                  const char *args_json,
+                  gint64 counter,
+                  gint64 expires)
+{
+  if (g_str_equal (command, "query"))
+    {
+      guint8 nonce[32];
+      g_autofree char *nonce_hex = NULL;
+      g_autofree char *args = NULL;
+
+      g_assert_true (tke_crypto_random_bytes (nonce, sizeof nonce, NULL));
+      nonce_hex = tke_crypto_hex_encode (nonce, sizeof nonce);
+      args = args_json != NULL ? g_strdup (args_json)
+                               : g_strdup_printf ("{\"nonce\":\"%s\"}", nonce_hex);
+      return g_strdup_printf ("{\"version\":1,\"command\":\"query\",\"instance\":\"%s\","
+                              "\"hsm_id\":\"%s\",\"args\":%s}",
+                              emu->instance, hsm_id, args);
+    }
+  return g_strdup_printf ("{\"version\":1,\"command\":\"%s\",\"instance\":\"%s\",\"hsm_id\":\"%s\","
+                          "\"counter\":%" G_GINT64_FORMAT ",\"expires\":%" G_GINT64_FORMAT
+                          ",\"args\":%s}",
+                          command, emu->instance, hsm_id, MAX (counter, 0), expires,
+                          args_json != NULL ? args_json : "{}");
+}
+
 JsonNode *
-emu_command (Emu *emu,
-             const char *hsm_id,
-             const char *command,
-             const char *args_json,
-             gint64 counter,
-             EVP_PKEY **signers,
-             guint *status)
+emu_send (Emu *emu, const char *hsm_id, const char *cmd, EVP_PKEY **signers, guint *status)
 {
   g_autofree char *path = g_strdup_printf ("/v1/tke/%s/hsms/%s", emu->instance, hsm_id);
-  g_autofree char *cmd = NULL;
   g_autofree char *cmd_b64 = NULL;
   g_autoptr (GString) body = g_string_new (NULL);
 
-  if (counter < 0 && !g_str_equal (command, "query"))
-    {
-      g_autoptr (JsonObject) q = emu_query (emu, hsm_id);
-
-      counter = json_object_get_int_member (q, "counter");
-    }
-  cmd = g_strdup_printf ("{\"version\":1,\"command\":\"%s\",\"instance\":\"%s\",\"hsm_id\":\"%s\","
-                         "\"counter\":%" G_GINT64_FORMAT ",\"args\":%s}",
-                         command, emu->instance, hsm_id, MAX (counter, 0),
-                         args_json != NULL ? args_json : "{}");
   cmd_b64 = g_base64_encode ((const guchar *) cmd, strlen (cmd));
   g_string_append_printf (body, "{\"request\":{\"command\":\"%s\",\"signatures\":[", cmd_b64);
   for (guint i = 0; signers != NULL && signers[i] != NULL; i++)
@@ -316,21 +336,71 @@ emu_command (Emu *emu,
   return emu_call (emu, "POST", path, NULL, body->str, body->len, status);
 }
 
+JsonNode *
+emu_command (Emu *emu,
+             const char *hsm_id,
+             const char *command,
+             const char *args_json,
+             gint64 counter,
+             EVP_PKEY **signers,
+             guint *status)
+{
+  g_autofree char *cmd = NULL;
+
+  if (counter < 0 && !g_str_equal (command, "query"))
+    {
+      g_autoptr (JsonObject) q = emu_query (emu, hsm_id);
+
+      counter = json_object_get_int_member (q, "counter");
+    }
+  cmd = emu_command_text (emu, hsm_id, command, args_json, counter,
+                          g_get_real_time () / G_USEC_PER_SEC + 600);
+  return emu_send (emu, hsm_id, cmd, signers, status);
+}
+
+/* Every answer the tests read is verified first, as libtke does. */
+JsonObject *
+emu_verified_result (Emu *emu, const char *hsm_id, const char *command_text, JsonNode *node)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) request = g_bytes_new (command_text, strlen (command_text));
+  g_autoptr (JsonObject) answer = NULL;
+  JsonObject *response;
+
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  response = json_object_get_object_member (json_node_get_object (node), "response");
+  g_assert_nonnull (response);
+  answer = tke_unit_identity_verify_answer (emu->unit_root_point, response, emu->instance, hsm_id,
+                                            request, NULL, &error);
+  g_assert_no_error (error);
+  return json_object_ref (json_object_get_object_member (answer, "result"));
+}
+
 JsonObject *
 emu_command_ok (
     Emu *emu, const char *hsm_id, const char *command, const char *args_json, EVP_PKEY **signers)
 {
   guint status = 0;
-  g_autoptr (JsonNode) node = emu_command (emu, hsm_id, command, args_json, -1, signers, &status);
+  gint64 counter = -1;
+  g_autofree char *cmd = NULL;
+  g_autoptr (JsonNode) node = NULL;
 
+  if (!g_str_equal (command, "query"))
+    {
+      g_autoptr (JsonObject) q = emu_query (emu, hsm_id);
+
+      counter = json_object_get_int_member (q, "counter");
+    }
+  cmd = emu_command_text (emu, hsm_id, command, args_json, counter,
+                          g_get_real_time () / G_USEC_PER_SEC + 600);
+  node = emu_send (emu, hsm_id, cmd, signers, &status);
   if (status != 200)
     {
       g_autofree char *text = to_text (node);
 
       g_error ("command %s on %s: %u %s", command, hsm_id, status, text);
     }
-  return json_object_ref (json_object_get_object_member (
-      json_object_get_object_member (json_node_get_object (node), "response"), "result"));
+  return emu_verified_result (emu, hsm_id, cmd, node);
 }
 
 void

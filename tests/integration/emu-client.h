@@ -22,6 +22,9 @@ typedef struct
   char *instance;
   char *token;
   SoupSession *session;
+  char *unit_root_file; /* the ready JSON's unit_root_file */
+  char *unit_root;      /* its point, 266 hex: what a profile pins */
+  GBytes *unit_root_point;
 } Emu;
 
 /* A new state directory path (not yet created) in a new temporary
@@ -75,6 +78,21 @@ void emu_command_error (Emu *emu,
                         EVP_PKEY **signers,
                         guint expected_status,
                         const char *expected_code);
+
+/* The result of a signed answer, verified against the emulator's root. */
+JsonObject *
+emu_verified_result (Emu *emu, const char *hsm_id, const char *command_text, JsonNode *node);
+/* Command text as the emulator takes it (a query gets a fresh nonce, any
+ * other command expires in 10 minutes). */
+char *emu_command_text (Emu *emu,
+                        const char *hsm_id,
+                        const char *command,
+                        const char *args_json,
+                        gint64 counter,
+                        gint64 expires);
+/* Sends @command_text signed by @signers; returns the answer. */
+JsonNode *emu_send (
+    Emu *emu, const char *hsm_id, const char *command_text, EVP_PKEY **signers, guint *status);
 
 char *emu_point_hex (EVP_PKEY *key);
 char *emu_load_args (const char *hsm_id,

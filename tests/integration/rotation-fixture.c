@@ -192,7 +192,7 @@ rot_cli_login (RotFixture *f)
   g_assert_true (g_file_set_contents_full (key_file, f->emu->api_key, -1, G_FILE_SET_CONTENTS_NONE,
                                            0600, NULL));
   run = rot_tke (f, NULL, "login", "--endpoint", f->emu->url, "--ca-file", f->emu->ca_file,
-                 "--api-key-file", key_file, NULL);
+                 "--api-key-file", key_file, "--unit-root", f->emu->unit_root_file, NULL);
   rot_assert_ok (run);
   g_unlink (key_file);
 }

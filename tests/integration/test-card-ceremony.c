@@ -295,8 +295,9 @@ service_start (void)
   g_assert_true (g_file_set_contents_full (key_file, service.emu->api_key, -1,
                                            G_FILE_SET_CONTENTS_NONE, 0600, NULL));
   {
-    g_auto (Run) login = tke ("login", "--endpoint", service.emu->url, "--ca-file",
-                              service.emu->ca_file, "--api-key-file", key_file, NULL);
+    g_auto (Run) login =
+        tke ("login", "--endpoint", service.emu->url, "--ca-file", service.emu->ca_file,
+             "--api-key-file", key_file, "--unit-root", service.emu->unit_root_file, NULL);
     g_auto (Run) add = tke ("cryptounit-add", "1", "2", "3", NULL);
 
     assert_ok (login);
@@ -478,6 +479,7 @@ test_set_immediate_with_card (void)
   g_autofree char *new_vp = NULL;
   GListModel *units;
 
+  tke_service_client_set_unit_root (client, service.emu->unit_root);
   tke_service_client_login_async (client, api_key, NULL, on_done, &login);
   wait_for (&login);
   g_assert_true (tke_service_client_login_finish (client, login, &error));

@@ -80,6 +80,7 @@ make_rotation (Chaos *c)
   TkeRotation *rotation;
 
   /* NULL if the service died (an armed crash) in the meantime. */
+  tke_service_client_set_unit_root (client, f->emu->unit_root);
   tke_service_client_login_async (client, api_key, NULL, on_done, &login);
   wait_for (&login);
   if (!tke_service_client_login_finish (client, login, &error))

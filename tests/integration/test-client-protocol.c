@@ -62,7 +62,7 @@ test_protocol_refusals (void)
   /* Replay: the same signed bytes twice. */
   counter = unit_counter (f, unit);
   command = tke_service_client_build_command (f->emu->instance, tke_crypto_unit_get_hsm_id (unit),
-                                              "clear_new", counter, "{}");
+                                              "clear_new", counter, 0, "{}");
   result = send_command (f, unit, command, signers, &error);
   g_assert_no_error (error);
   g_assert_cmpint (unit_counter (f, unit), ==, counter + 1);
@@ -249,7 +249,7 @@ test_not_logged_in_and_tls (void)
 
     g_assert_true (g_file_set_contents (bad_key, "not-the-key\n", -1, NULL));
     run = tke (f, NULL, "login", "--endpoint", f->emu->url, "--ca-file", f->emu->ca_file,
-               "--api-key-file", bad_key, NULL);
+               "--api-key-file", bad_key, "--unit-root", f->emu->unit_root_file, NULL);
     assert_fails (run, 3, "The API key is not valid.");
   }
 

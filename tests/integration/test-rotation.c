@@ -426,6 +426,7 @@ test_cancel_and_recover (void)
   rot_start (f, 20000, slow);
   vp = rot_load_commit (f);
   client = tke_service_client_new (f->emu->url, f->emu->ca_file);
+  tke_service_client_set_unit_root (client, f->emu->unit_root);
   api_key = tke_secret_new_from_data ((const guint8 *) f->emu->api_key, strlen (f->emu->api_key));
   tke_service_client_login_async (client, api_key, NULL, on_done, &login);
   wait_for (&login);

@@ -51,13 +51,13 @@ test_command_bytes (void)
   g_autofree char *text = NULL;
   JsonObject *args;
 
-  bytes = tke_service_client_build_command ("inst-1", "hsm-\"2\"", "add_admin", 7,
+  bytes = tke_service_client_build_command ("inst-1", "hsm-\"2\"", "add_admin", 7, 1764627000,
                                             "{\"name\": \"Alice\", \"public_key\": \"04ab\"}");
   text = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   /* Compact and in the documented member order. */
   g_assert_cmpstr (text, ==,
                    "{\"version\":1,\"command\":\"add_admin\",\"instance\":\"inst-1\","
-                   "\"hsm_id\":\"hsm-\\\"2\\\"\",\"counter\":7,"
+                   "\"hsm_id\":\"hsm-\\\"2\\\"\",\"counter\":7,\"expires\":1764627000,"
                    "\"args\":{\"name\":\"Alice\",\"public_key\":\"04ab\"}}");
   object = parse_object (text);
   g_assert_cmpint (json_object_get_int_member (object, "counter"), ==, 7);
@@ -67,8 +67,9 @@ test_command_bytes (void)
 
   /* The same input always gives the same bytes. */
   {
-    g_autoptr (GBytes) again = tke_service_client_build_command (
-        "inst-1", "hsm-\"2\"", "add_admin", 7, "{\"name\": \"Alice\", \"public_key\": \"04ab\"}");
+    g_autoptr (GBytes) again =
+        tke_service_client_build_command ("inst-1", "hsm-\"2\"", "add_admin", 7, 1764627000,
+                                          "{\"name\": \"Alice\", \"public_key\": \"04ab\"}");
     g_assert_true (g_bytes_equal (bytes, again));
   }
 }
