@@ -315,7 +315,7 @@ run_mk_add (int argc, char **argv)
       if (text != NULL)
         part = secret_from_hex (text, &error);
     }
-  if (part == NULL)
+  if (part == NULL || !tke_master_key_check_not_zero (part, &error))
     return tke_cli_fail (error);
   if (description == NULL && (description = tke_cli_read_line (
                                   _ ("Enter a description for the key part:"), &error)) == NULL)

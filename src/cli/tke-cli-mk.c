@@ -60,20 +60,46 @@ static GPtrArray *
 open_key_parts (TkeCliContext *ctx, GArray *keynums, GError **error)
 {
   g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (TkeSecret) key = NULL;
 
   for (guint i = 0; i < keynums->len; i++)
     {
       g_autofree char *path = tke_workstation_get_key_file_path (
           ctx->workstation, TKE_KEY_FILE_KEY_PART, g_array_index (keynums, guint, i));
-      g_autofree char *prompt = g_strdup_printf (_ ("Enter the password for key file %u"), i + 1);
-      g_autoptr (TkeKeyPartFile) file = tke_key_part_file_load (path, error);
-      g_autoptr (TkeSecret) password = NULL;
+      TkeKeyPartFile *file = tke_key_part_file_load (path, error);
 
-      if (file == NULL || (password = tke_cli_read_password (ctx, prompt, error)) == NULL ||
-          !tke_key_part_file_set_password (file, password, error))
+      if (file == NULL)
         return NULL;
-      g_ptr_array_add (parts, g_steal_pointer (&file));
+      g_ptr_array_add (parts, file);
     }
+  /* The same file twice (or two copies of one part) before any password. */
+  if (!tke_key_parts_check_distinct (parts, error))
+    return NULL;
+  for (guint i = 0; i < parts->len; i++)
+    {
+      g_autofree char *prompt = g_strdup_printf (_ ("Enter the password for key file %u"), i + 1);
+      g_autoptr (TkeSecret) password = NULL;
+      g_autoptr (TkeSecret) part = NULL;
+
+      if ((password = tke_cli_read_password (ctx, prompt, error)) == NULL ||
+          (part = tke_key_part_file_unlock (parts->pdata[i], password, error)) == NULL ||
+          !tke_key_part_file_set_password (parts->pdata[i], password, error))
+        return NULL;
+      if (key == NULL)
+        key = g_steal_pointer (&part);
+      else
+        {
+          TkeSecret *sum = tke_crypto_xor (key, part, error);
+
+          if (sum == NULL)
+            return NULL;
+          tke_secret_unref (key);
+          key = sum;
+        }
+    }
+  /* Parts such as A, B and A XOR B: the key they make is zero. */
+  if (!tke_master_key_check_not_zero (key, error))
+    return NULL;
   return g_steal_pointer (&parts);
 }
 

@@ -446,6 +446,7 @@ load_step (GTask *task)
 {
   TkeCeremony *self = g_task_get_source_object (task);
   LoadGoal goal = GPOINTER_TO_UINT (g_task_get_task_data (task));
+  GError *error = NULL;
 
   if (self->importers->len < n_units (self))
     {
@@ -467,6 +468,13 @@ load_step (GTask *task)
   if (goal == LOAD_UNTIL_NEXT_PART_SEALED)
     {
       g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  /* The cards' check values are known now: still nothing is loaded. */
+  if (!tke_key_parts_check_distinct (self->parts, &error))
+    {
+      g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }
@@ -679,6 +687,14 @@ check_arguments (TkeCeremony *self, GError **error)
                    tke_ceremony_get_n_key_parts (self));
       return FALSE;
     }
+  if (self->kind == TKE_CEREMONY_LOAD && !tke_key_parts_check_distinct (self->parts, error))
+    return FALSE;
+  if (self->kind == TKE_CEREMONY_ROTATE)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           "A rotation runs as a TkeRotation, not as a TkeCeremony.");
+      return FALSE;
+    }
   if (self->kind == TKE_CEREMONY_ADD_ADMIN &&
       (self->admin_name == NULL || self->admin_public_key == NULL))
     {
@@ -806,6 +822,7 @@ tke_ceremony_seal_next_part_async (TkeCeremony *self,
                                    gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
+  GError *error = NULL;
 
   g_return_if_fail (TKE_IS_CEREMONY (self));
   g_return_if_fail (TKE_IS_KEY_PART_SOURCE (part));
@@ -823,6 +840,12 @@ tke_ceremony_seal_next_part_async (TkeCeremony *self,
   /* The part replaces one that failed to seal. */
   g_ptr_array_set_size (self->parts, self->n_parts_sealed);
   g_ptr_array_add (self->parts, g_object_ref (part));
+  if (!tke_key_parts_check_distinct (self->parts, &error))
+    {
+      g_ptr_array_set_size (self->parts, self->n_parts_sealed);
+      g_task_return_error (task, error);
+      return;
+    }
   load_step (g_steal_pointer (&task));
 }
 

@@ -37,5 +37,6 @@
 #include "tke-precheck.h"
 #include "tke-journal.h"
 #include "tke-rotation.h"
+#include "tke-ceremony-rules.h"
 
 #undef __TKE_INSIDE__

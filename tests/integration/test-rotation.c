@@ -64,7 +64,8 @@ test_complete (void)
     g_auto (RotRun) compare = rot_tke (f, NULL, "cryptounit-compare", NULL);
     g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
 
-    rot_assert_ok (compare);
+    /* A failed pre-check is a failure for scripts too. */
+    g_assert_cmpint (compare.status, ==, 1);
     g_assert_nonnull (strstr (compare.out, "new master key register of crypto unit 1 is not Full"));
     rot_assert_fails (rotate, 1, "is not Full Committed");
     rot_assert_fails (rotate, 1, "Next: tke cryptounit-mk-rotate");
@@ -91,10 +92,15 @@ test_complete (void)
     g_assert_null (strstr (rotate.err, "Warning"));
     rot_assert_done (f, vp);
 
-    /* A closed ceremony in the journal: no warning next time. */
+    /* A closed ceremony in the journal: no warning next time; and the
+     * refused rotation says nothing of the one that completed. */
     again = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
     g_assert_null (strstr (again.err, "interrupted"));
     rot_assert_fails (again, 1, "is not Full Committed");
+    rot_assert_fails (again, 1, "Nothing was changed");
+    g_assert_null (strstr (again.out, "Rewrapped"));
+    g_assert_null (strstr (again.out, TKE_ROTATION_MESSAGE_SUCCESSFUL));
+    g_assert_null (strstr (again.err, "The last rotation completed"));
   }
   rot_stop (f);
 }
@@ -370,6 +376,203 @@ test_setimm_failed_on_one (void)
   rot_stop (f);
 }
 
+/* Issue 13: the second and third rotation of an instance, through the
+ * CLI, each show the service's three messages in order. */
+static void
+test_rotations_in_a_row (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL;
+
+  rot_start (f, 300, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  for (guint round = 1; round <= 3; round++)
+    {
+      g_autofree char *vp = rot_load_commit (f);
+      g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+      g_test_message ("rotation %u", round);
+      rot_assert_ok (rotate);
+      assert_in_order (rotate.out, all_messages);
+      g_assert_nonnull (strstr (rotate.out, "Rewrapped 300 of 300 keys"));
+      rot_assert_done (f, vp);
+    }
+  rot_stop (f);
+}
+
+/* Issue 13: the recovery unit (3) holds the master key, so a rotation
+ * without it is refused before anything changes. */
+static void
+test_recovery_unit_deselected (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL;
+
+  rot_start (f, 200, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  vp = rot_load_commit (f);
+  {
+    g_auto (RotRun) rm = rot_tke (f, NULL, "cryptounit-rm", "3", NULL);
+    g_auto (RotRun) compare = rot_tke (f, NULL, "cryptounit-compare", NULL);
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+    g_auto (RotRun) add = { 0 };
+
+    rot_assert_ok (rm);
+    rot_assert_fails (compare, 1, "Crypto unit 3 of the service instance is not selected");
+    rot_assert_fails (rotate, 1, "Crypto unit 3 of the service instance is not selected");
+    rot_assert_fails (rotate, 1, "Next: tke cryptounit-mk-rotate");
+    assert_state (f, "none");
+    add = rot_tke (f, NULL, "cryptounit-add", "3", NULL);
+    rot_assert_ok (add);
+  }
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_ok (rotate);
+  }
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
+/* Issue 13: after a completed rotation, unit 2 is zeroized and set up
+ * again with the instance's key; Set immediate is its first activation. */
+static void
+test_zeroize_and_set_up_again (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL, *again_vp = NULL, *add1 = NULL, *add2 = NULL;
+  g_autofree char *p1 = NULL, *p2 = NULL;
+  EVP_PKEY *one[] = { NULL, NULL }, *both[] = { NULL, NULL, NULL };
+  g_auto (GStrv) units = NULL;
+
+  rot_start (f, 200, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  one[0] = both[0] = f->a1;
+  both[1] = f->a2;
+  units = emu_unit_ids (f->emu);
+  vp = rot_load_commit (f);
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_ok (rotate);
+  }
+  p1 = emu_point_hex (f->a1);
+  p2 = emu_point_hex (f->a2);
+  add1 = g_strdup_printf ("{\"name\":\"admin1\",\"public_key\":\"%s\"}", p1);
+  add2 = g_strdup_printf ("{\"name\":\"admin2\",\"public_key\":\"%s\"}", p2);
+  {
+    g_autoptr (JsonObject) z = emu_command_ok (f->emu, units[1], "zeroize", NULL, one);
+    g_autoptr (JsonObject) r1 = emu_command_ok (f->emu, units[1], "add_admin", add1, NULL);
+    g_autoptr (JsonObject) r2 = emu_command_ok (f->emu, units[1], "add_admin", add2, NULL);
+    g_autoptr (JsonObject) r3 =
+        emu_command_ok (f->emu, units[1], "set_thresholds",
+                        "{\"signature_threshold\":2,\"revocation_threshold\":1}", both);
+  }
+  again_vp = rot_load_commit_on (f, units[1], f->parts);
+  g_assert_cmpstr (again_vp, ==, vp);
+  {
+    g_auto (RotRun) rm = rot_tke (f, NULL, "cryptounit-rm", "1", "3", NULL);
+    g_auto (RotRun) setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+    g_auto (RotRun) add = rot_tke (f, NULL, "cryptounit-add", "1", "3", NULL);
+
+    rot_assert_ok (rm);
+    rot_assert_ok (setimm);
+    rot_assert_ok (add);
+  }
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
+/* Set immediate as the advice says: on every unit, or (when the killed
+ * CLI's requests still reached some units) on the others. */
+static void
+follow_setimm_advice (RotFixture *f, const char *pw)
+{
+  g_auto (RotRun) setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+  const char *rm;
+  g_auto (GStrv) numbers = NULL;
+  g_autofree char *state = NULL;
+
+  if (setimm.status == 0)
+    return;
+  state = rot_rotation_state (f);
+  if (g_str_equal (state, "complete"))
+    return;
+  rm = strstr (setimm.err, "first: tke cryptounit-rm ");
+  g_assert_nonnull (rm);
+  numbers = g_strsplit_set (rm + strlen ("first: tke cryptounit-rm "), " \n", -1);
+  for (guint i = 0; numbers[i] != NULL && *numbers[i] != '\0'; i++)
+    {
+      g_auto (RotRun) out = rot_tke (f, NULL, "cryptounit-rm", numbers[i], NULL);
+
+      rot_assert_ok (out);
+    }
+  {
+    g_auto (RotRun) rest = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+    g_auto (RotRun) add = rot_tke (f, NULL, "cryptounit-add", "1", "2", "3", NULL);
+
+    rot_assert_ok (rest);
+  }
+}
+
+/* Issue 13: the token expires after the rewrap, before set immediate: the
+ * hint names Set immediate, as the advice does once logged in again. */
+static void
+test_expired_after_rewrap (void)
+{
+  const char *const slow[] = { "--latency-ms", "300", "--token-ttl", "8", NULL };
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL, *password_file = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) cli = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 logged_in;
+
+  rot_start (f, 200, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  vp = rot_load_commit (f);
+  rot_restart (f, slow);
+  rot_cli_login (f);
+  logged_in = g_get_monotonic_time ();
+
+  password_file = g_build_filename (f->top, "pw-rotate", NULL);
+  g_assert_true (g_file_set_contents (password_file, pw, -1, NULL));
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  for (guint i = 0; i < f->env->len; i++)
+    {
+      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "cryptounit-mk-rotate",
+                                     "--yes", "--password-file", password_file, NULL);
+  g_assert_no_error (error);
+  /* Killed once the journal says the rewrap is done. */
+  for (guint i = 0; i < 3000 && !journal_has (f, "\"step\":\"set-immediate\""); i++)
+    g_usleep (5000);
+  g_assert_true (journal_has (f, "\"step\":\"set-immediate\""));
+  g_subprocess_force_exit (cli);
+  g_subprocess_wait (cli, NULL, NULL);
+  /* Until the token has expired. */
+  while (g_get_monotonic_time () < logged_in + 9 * G_USEC_PER_SEC)
+    g_usleep (100000);
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_fails (rotate, 3, "Log in again");
+    rot_assert_fails (rotate, 3, "then tke cryptounit-mk-setimm");
+  }
+  rot_restart (f, NULL);
+  rot_cli_login (f);
+  follow_setimm_advice (f, pw);
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
 static void
 on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -499,5 +702,9 @@ main (int argc, char **argv)
   g_test_add_func ("/rotation/after-rewrap", test_after_rewrap);
   g_test_add_func ("/rotation/setimm-failed-on-one", test_setimm_failed_on_one);
   g_test_add_func ("/rotation/cancel-and-recover", test_cancel_and_recover);
+  g_test_add_func ("/rotation/in-a-row", test_rotations_in_a_row);
+  g_test_add_func ("/rotation/recovery-unit-deselected", test_recovery_unit_deselected);
+  g_test_add_func ("/rotation/zeroize-and-set-up-again", test_zeroize_and_set_up_again);
+  g_test_add_func ("/rotation/expired-after-rewrap", test_expired_after_rewrap);
   return g_test_run ();
 }
