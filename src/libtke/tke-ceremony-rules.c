@@ -100,9 +100,9 @@ vp_of (const char *vp)
   return vp != NULL ? vp : TKE_EMPTY_VP;
 }
 
-/* Whether every unit's new register holds the same key. */
+/* Whether every unit's register (as @vp_func reads it) holds the same key. */
 static gboolean
-same_new_vp (GListModel *units)
+same_vp (GListModel *units, const char *(*vp_func) (TkeCryptoUnit *unit))
 {
   g_autoptr (TkeCryptoUnit) first = g_list_model_get_item (units, 0);
 
@@ -110,8 +110,29 @@ same_new_vp (GListModel *units)
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
 
-      if (g_strcmp0 (vp_of (tke_crypto_unit_get_new_register_vp (unit)),
-                     vp_of (tke_crypto_unit_get_new_register_vp (first))) != 0)
+      if (g_strcmp0 (vp_of (vp_func (unit)), vp_of (vp_func (first))) != 0)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+same_new_vp (GListModel *units)
+{
+  return same_vp (units, tke_crypto_unit_get_new_register_vp);
+}
+
+static gboolean
+same_threshold (GListModel *units)
+{
+  g_autoptr (TkeCryptoUnit) first = g_list_model_get_item (units, 0);
+
+  for (guint i = 1; first != NULL && i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      if (tke_crypto_unit_get_signature_threshold (unit) !=
+          tke_crypto_unit_get_signature_threshold (first))
         return FALSE;
     }
   return TRUE;
@@ -304,6 +325,14 @@ register_reason (TkeCeremonyKind kind, GListModel *selected, GListModel *instanc
               tke_crypto_unit_get_number (unit),
               tke_new_register_state_to_string (tke_crypto_unit_get_new_register_state (unit)));
 
+        if (!same_vp (selected, tke_crypto_unit_get_current_register_vp))
+          return g_strdup (_ ("The current registers hold different keys (their verification "
+                              "patterns differ)."));
+        if (!same_new_vp (selected))
+          return g_strdup (_ ("The new registers hold different keys (their verification patterns "
+                              "differ)."));
+        if (!same_threshold (selected))
+          return g_strdup (_ ("The signature thresholds of the selected crypto units differ."));
         for (guint i = 0; i < g_list_model_get_n_items (selected); i++)
           g_ptr_array_add (units, g_list_model_get_item (selected, i));
         /* The token is checked when Rotate runs; the registers now. */

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -574,6 +575,159 @@ test_expired_after_rewrap (void)
 }
 
 static void
+add_part_by_value (RotFixture *f, const char *hex, guint expected_keynum)
+{
+  g_autofree char *lines =
+      g_strdup_printf ("%s\npartpass%u\npartpass%u\n", hex, expected_keynum, expected_keynum);
+  g_autofree char *expected = g_strdup_printf ("KEYNUM %u:", expected_keynum);
+  g_auto (RotRun) add = rot_tke (f, lines, "mk-add", "--value", "--description", "by value", NULL);
+
+  rot_assert_ok (add);
+  g_assert_nonnull (strstr (add.out, expected));
+}
+
+static void
+assert_new_registers_empty (RotFixture *f)
+{
+  g_auto (GStrv) units = emu_unit_ids (f->emu);
+
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      g_autoptr (JsonObject) q = emu_query (f->emu, units[u]);
+
+      g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Empty");
+    }
+}
+
+/* Issue 13: the same part twice, parts whose XOR is zero, and a zero part
+ * typed in are refused before anything reaches a unit. */
+static void
+test_weak_keys (void)
+{
+  static const char a[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  static const char b[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+  static const char a_xor_b[] = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+  static const char zero[] = "0000000000000000000000000000000000000000000000000000000000000000";
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL;
+
+  rot_start (f, 50, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  add_part_by_value (f, a, 1);
+  add_part_by_value (f, b, 2);
+  add_part_by_value (f, a_xor_b, 3);
+  {
+    g_autofree char *lines = g_strdup_printf ("%s\npartpass0\npartpass0\n", zero);
+    g_auto (RotRun) add = rot_tke (f, lines, "mk-add", "--value", "--description", "zero", NULL);
+
+    rot_assert_fails (add, 1, "all zero");
+  }
+  {
+    g_autofree char *lines = g_strdup_printf ("%spartpass1\npartpass1\n", pw);
+    g_auto (RotRun) load = rot_tke (f, lines, "cryptounit-mk-load", "1", "1", "--yes", NULL);
+
+    rot_assert_fails (load, 1, "Key parts 1 and 2 are the same key part");
+    assert_new_registers_empty (f);
+  }
+  {
+    g_autofree char *lines = g_strdup_printf ("%spartpass1\npartpass2\npartpass3\n", pw);
+    g_auto (RotRun) load = rot_tke (f, lines, "cryptounit-mk-load", "1", "2", "3", "--yes", NULL);
+
+    rot_assert_fails (load, 1, "all zero");
+    assert_new_registers_empty (f);
+  }
+  {
+    g_autofree char *lines = g_strdup_printf ("%spartpass1\npartpass2\n", pw);
+    g_auto (RotRun) load = rot_tke (f, lines, "cryptounit-mk-load", "1", "2", "--yes", NULL);
+
+    rot_assert_ok (load);
+  }
+  rot_stop (f);
+}
+
+/* Issue 13: mk-add and sigkey-add at once get different KEYNUMs and no
+ * file is lost. */
+static void
+test_concurrent_keynums (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autoptr (GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *password_file = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  const guint n = 6;
+
+  rot_start (f, 10, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->files, 0700), ==, 0);
+  password_file = g_build_filename (f->top, "pw-new", NULL);
+  g_assert_true (g_file_set_contents (password_file, "concurrent1\nconcurrent1\n", -1, NULL));
+  launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  for (guint i = 0; i < f->env->len; i++)
+    {
+      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  for (guint i = 0; i < 2 * n; i++)
+    {
+      g_autofree char *description = g_strdup_printf ("part %u", i);
+      g_autoptr (GError) error = NULL;
+      GSubprocess *p =
+          i < n ? g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "mk-add",
+                                               "--random", "--description", description,
+                                               "--password-file", password_file, NULL)
+                : g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "sigkey-add",
+                                               "--name", description, "--password-file",
+                                               password_file, NULL);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (processes, p);
+    }
+  for (guint i = 0; i < processes->len; i++)
+    {
+      g_autofree char *out = NULL, *err = NULL;
+      g_autoptr (GError) error = NULL;
+      const char *kind = i < n ? "part" : "sig";
+
+      g_subprocess_communicate_utf8 (processes->pdata[i], NULL, NULL, &out, &err, &error);
+      g_assert_no_error (error);
+      if (g_subprocess_get_exit_status (processes->pdata[i]) != 0 ||
+          strstr (out, "KEYNUM ") == NULL)
+        g_error ("tke %u failed: %s%s", i, out, err);
+      {
+        g_autofree char *key =
+            g_strdup_printf ("%s %u", kind, (guint) atoi (strstr (out, "KEYNUM ") + 7));
+
+        if (!g_hash_table_add (seen, g_steal_pointer (&key)))
+          g_error ("KEYNUM given twice: %s", out);
+      }
+    }
+  for (guint k = 1; k <= n; k++)
+    {
+      g_autofree char *part = g_strdup_printf ("%s/%u.keypart", f->files, k);
+      g_autofree char *sig = g_strdup_printf ("%s/%u.sigkey", f->files, k);
+
+      g_assert_true (g_file_test (part, G_FILE_TEST_IS_REGULAR));
+      g_assert_true (g_file_test (sig, G_FILE_TEST_IS_REGULAR));
+    }
+  {
+    /* Nothing staged is left behind. */
+    g_autoptr (GDir) dir = g_dir_open (f->files, 0, NULL);
+    const char *name;
+    guint count = 0;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_assert_false (g_str_has_prefix (name, ".new-"));
+        count++;
+      }
+    g_assert_cmpuint (count, ==, 2 * n);
+  }
+  rot_stop (f);
+}
+
+static void
 on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   *(GAsyncResult **) user_data = g_object_ref (result);
@@ -703,6 +857,8 @@ main (int argc, char **argv)
   g_test_add_func ("/rotation/setimm-failed-on-one", test_setimm_failed_on_one);
   g_test_add_func ("/rotation/cancel-and-recover", test_cancel_and_recover);
   g_test_add_func ("/rotation/in-a-row", test_rotations_in_a_row);
+  g_test_add_func ("/rotation/weak-keys", test_weak_keys);
+  g_test_add_func ("/rotation/concurrent-keynums", test_concurrent_keynums);
   g_test_add_func ("/rotation/recovery-unit-deselected", test_recovery_unit_deselected);
   g_test_add_func ("/rotation/zeroize-and-set-up-again", test_zeroize_and_set_up_again);
   g_test_add_func ("/rotation/expired-after-rewrap", test_expired_after_rewrap);
