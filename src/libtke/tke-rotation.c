@@ -883,6 +883,15 @@ tke_rotation_run_async (TkeRotation *self,
     {
       tke_precheck_rotation (NULL, selected, tke_service_client_get_token_expiration (self->client),
                              &error);
+      if (self->units->len == 0)
+        {
+          /* Nothing was read, nothing changed: select the units, rotate. */
+          self->has_advice = TRUE;
+          self->advice = TKE_RECOVERY_ACTION_ROTATE;
+          g_free (self->advice_explanation);
+          self->advice_explanation = g_strdup (
+              _ ("Nothing was changed. Fix what the pre-check reports, then rotate again."));
+        }
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
