@@ -154,6 +154,78 @@ in_model (GListModel *units, TkeCryptoUnit *unit)
   return FALSE;
 }
 
+/* The unit that still waits for @kind's step, whose key the done ones must hold. */
+static TkeCryptoUnit *
+first_pending (TkeCeremonyKind kind, GListModel *units)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      gboolean pending =
+          kind == TKE_CEREMONY_COMMIT
+              ? tke_crypto_unit_get_new_register_state (unit) == TKE_NEW_REGISTER_FULL_UNCOMMITTED
+              : current_empty (unit) && !new_not_committed (unit);
+
+      if (pending)
+        return unit; /* the model keeps it alive */
+    }
+  return NULL;
+}
+
+/**
+ * tke_ceremony_unit_has_step_done:
+ * @kind: the ceremony
+ * @unit: a unit of @units
+ * @units: the units the ceremony runs on, freshly queried
+ *
+ * Where an interrupted ceremony resumes: a ceremony that stopped at a unit
+ * (a card pulled, the service unreachable) is run again on the same
+ * units, and the units that already took the step are passed over.  A
+ * unit has taken it if its registers show the step done with the key the
+ * units still waiting for it hold: for commit, its new register is Full
+ * Committed with their VP; for set immediate (first activation), its
+ * current register holds their new key and its new register is Empty.
+ * Other ceremonies are not resumed unit by unit (a load starts again).
+ *
+ * Returns: %TRUE if @unit has the step of @kind done already
+ */
+gboolean
+tke_ceremony_unit_has_step_done (TkeCeremonyKind kind, TkeCryptoUnit *unit, GListModel *units)
+{
+  TkeCryptoUnit *pending;
+  const char *vp;
+
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (unit), FALSE);
+  g_return_val_if_fail (G_IS_LIST_MODEL (units), FALSE);
+
+  if (kind != TKE_CEREMONY_COMMIT && kind != TKE_CEREMONY_SET_IMMEDIATE)
+    return FALSE;
+  if ((pending = first_pending (kind, units)) == NULL || pending == unit)
+    return FALSE;
+  vp = tke_crypto_unit_get_new_register_vp (pending);
+  if (kind == TKE_CEREMONY_COMMIT)
+    return tke_crypto_unit_get_new_register_state (unit) == TKE_NEW_REGISTER_FULL_COMMITTED &&
+           g_strcmp0 (tke_crypto_unit_get_new_register_vp (unit), vp) == 0;
+  return tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_VALID &&
+         g_strcmp0 (tke_crypto_unit_get_current_register_vp (unit), vp) == 0 && new_empty (unit);
+}
+
+/* The units of @units that still wait for @kind's step. */
+static GListStore *
+pending_units (TkeCeremonyKind kind, GListModel *units)
+{
+  GListStore *store = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      if (!tke_ceremony_unit_has_step_done (kind, unit, units))
+        g_list_store_append (store, unit);
+    }
+  return store;
+}
+
 /**
  * tke_ceremony_is_first_activation:
  * @selected: the selected units, freshly queried
@@ -177,12 +249,17 @@ tke_ceremony_is_first_activation (GListModel *selected, GListModel *instance_uni
   g_autoptr (TkeCryptoUnit) first = NULL;
   const char *new_vp;
 
+  g_autoptr (GListStore) pending = NULL;
+
   g_return_val_if_fail (G_IS_LIST_MODEL (selected), FALSE);
 
   if (reason != NULL)
     *reason = NULL;
   if (g_list_model_get_n_items (selected) == 0)
     return FALSE;
+  /* Units that took the key already in an interrupted run are passed over. */
+  pending = pending_units (TKE_CEREMONY_SET_IMMEDIATE, selected);
+  selected = G_LIST_MODEL (pending);
   if (!all_where (selected, current_empty))
     {
       if (reason != NULL)
@@ -281,6 +358,7 @@ common_reason (GListModel *selected)
 static char *
 register_reason (TkeCeremonyKind kind, GListModel *selected, GListModel *instance_units)
 {
+  g_autoptr (GListStore) pending = NULL;
   TkeCryptoUnit *unit;
   char *reason = NULL;
 
@@ -295,6 +373,9 @@ register_reason (TkeCeremonyKind kind, GListModel *selected, GListModel *instanc
             tke_new_register_state_to_string (tke_crypto_unit_get_new_register_state (unit)));
       return NULL;
     case TKE_CEREMONY_COMMIT:
+      /* A commit that stopped half-way goes on with the others. */
+      pending = pending_units (kind, selected);
+      selected = G_LIST_MODEL (pending);
       if ((unit = first_where (selected, new_not_uncommitted)) != NULL)
         return g_strdup_printf (
             _ ("The new register of crypto unit %u is %s. Commit needs Full "

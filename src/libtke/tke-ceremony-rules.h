@@ -29,6 +29,9 @@ TKE_AVAILABLE_IN_ALL
 gboolean
 tke_ceremony_is_first_activation (GListModel *selected, GListModel *instance_units, char **reason);
 TKE_AVAILABLE_IN_ALL
+gboolean
+tke_ceremony_unit_has_step_done (TkeCeremonyKind kind, TkeCryptoUnit *unit, GListModel *units);
+TKE_AVAILABLE_IN_ALL
 guint tke_ceremony_get_n_signatures (TkeCeremonyKind kind, TkeCryptoUnit *unit, guint n_parts);
 TKE_AVAILABLE_IN_ALL
 guint tke_ceremony_get_n_signers (TkeCeremonyKind kind, GListModel *units);

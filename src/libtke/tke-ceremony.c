@@ -11,6 +11,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "tke-ceremony-rules.h"
 #include "tke-ceremony.h"
 #include "tke-error.h"
 #include "tke-key-part-source.h"
@@ -627,6 +628,14 @@ run_next_unit (GTask *task)
       return;
     }
   unit = current_unit (self);
+  /* Run again after it stopped half-way: the units that took the step
+   * go by (tke_ceremony_unit_has_step_done()). */
+  if (tke_ceremony_unit_has_step_done (self->kind, unit, G_LIST_MODEL (self->units)))
+    {
+      progress (self, _ ("done already."));
+      unit_done (task);
+      return;
+    }
   if (!tke_crypto_unit_get_reachable (unit))
     {
       g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_NETWORK,

@@ -727,6 +727,59 @@ test_concurrent_keynums (void)
   rot_stop (f);
 }
 
+/* Issue 13: a commit that stopped after the first unit goes on with the
+ * others when run again (it used to fail at the first unit, in the CLI). */
+static void
+test_commit_resumes (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *both = NULL, *commit_args = NULL;
+  EVP_PKEY *signers[] = { NULL, NULL, NULL };
+  g_auto (GStrv) units = NULL;
+
+  rot_start (f, 50, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  both = g_strdup_printf ("%s\n%s\n", f->pw1, f->pw2);
+  signers[0] = f->a1;
+  signers[1] = f->a2;
+  units = emu_unit_ids (f->emu);
+  for (guint i = 1; i <= 2; i++)
+    {
+      g_auto (RotRun) add = rot_tke (f, "partpass1\npartpass1\n", "mk-add", "--random",
+                                     "--description", "part", NULL);
+
+      rot_assert_ok (add);
+    }
+  {
+    g_autofree char *lines = g_strdup_printf ("%spartpass1\npartpass1\n", pw);
+    g_auto (RotRun) load = rot_tke (f, lines, "cryptounit-mk-load", "1", "2", "--yes", NULL);
+
+    rot_assert_ok (load);
+  }
+  {
+    g_autoptr (JsonObject) q = emu_query (f->emu, units[0]);
+    g_autoptr (JsonObject) r = NULL;
+
+    commit_args =
+        g_strdup_printf ("{\"new_mkvp\":\"%s\"}", json_object_get_string_member (q, "new_mkvp"));
+    r = emu_command_ok (f->emu, units[0], "commit", commit_args, signers);
+  }
+  {
+    g_auto (RotRun) commit = rot_tke (f, both, "cryptounit-mk-commit", "--yes", NULL);
+
+    rot_assert_ok (commit);
+    g_assert_nonnull (strstr (commit.out, "done already"));
+  }
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      g_autoptr (JsonObject) q = emu_query (f->emu, units[u]);
+
+      g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Full Committed");
+    }
+  rot_stop (f);
+}
+
 static void
 on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -858,6 +911,7 @@ main (int argc, char **argv)
   g_test_add_func ("/rotation/cancel-and-recover", test_cancel_and_recover);
   g_test_add_func ("/rotation/in-a-row", test_rotations_in_a_row);
   g_test_add_func ("/rotation/weak-keys", test_weak_keys);
+  g_test_add_func ("/rotation/commit-resumes", test_commit_resumes);
   g_test_add_func ("/rotation/concurrent-keynums", test_concurrent_keynums);
   g_test_add_func ("/rotation/recovery-unit-deselected", test_recovery_unit_deselected);
   g_test_add_func ("/rotation/zeroize-and-set-up-again", test_zeroize_and_set_up_again);

@@ -345,7 +345,7 @@ static gboolean
 model_allows (Walk *w, TkeCeremonyKind kind)
 {
   ModelUnit *first = NULL;
-  gboolean all_empty = TRUE, all_uncommitted = TRUE, all_committed = TRUE, any_new = FALSE;
+  gboolean all_empty = TRUE, all_committed = TRUE, any_new = FALSE;
   gboolean same_new = TRUE, same_current = TRUE, all_current_empty = TRUE;
 
   for (guint i = 0; i < N_UNITS; i++)
@@ -363,7 +363,6 @@ model_allows (Walk *w, TkeCeremonyKind kind)
       if (first == NULL)
         first = m;
       all_empty &= m->new_state == TKE_NEW_REGISTER_EMPTY;
-      all_uncommitted &= m->new_state == TKE_NEW_REGISTER_FULL_UNCOMMITTED;
       all_committed &= m->new_state == TKE_NEW_REGISTER_FULL_COMMITTED;
       any_new |= m->new_state != TKE_NEW_REGISTER_EMPTY;
       all_current_empty &= m->current_state == TKE_CURRENT_REGISTER_EMPTY;
@@ -377,7 +376,27 @@ model_allows (Walk *w, TkeCeremonyKind kind)
     case TKE_CEREMONY_LOAD:
       return all_empty;
     case TKE_CEREMONY_COMMIT:
-      return all_uncommitted && same_new;
+      {
+        /* Units committed with the key the others wait to commit (an
+         * earlier commit on part of them) go by. */
+        const char *vp = NULL;
+
+        for (guint i = 0; i < N_UNITS; i++)
+          if (w->model.units[i].selected &&
+              w->model.units[i].new_state == TKE_NEW_REGISTER_FULL_UNCOMMITTED)
+            {
+              if (vp != NULL && g_strcmp0 (vp, w->model.units[i].new_vp) != 0)
+                return FALSE;
+              vp = w->model.units[i].new_vp;
+            }
+        for (guint i = 0; vp != NULL && i < N_UNITS; i++)
+          if (w->model.units[i].selected &&
+              w->model.units[i].new_state != TKE_NEW_REGISTER_FULL_UNCOMMITTED &&
+              (w->model.units[i].new_state != TKE_NEW_REGISTER_FULL_COMMITTED ||
+               g_strcmp0 (vp, w->model.units[i].new_vp) != 0))
+            return FALSE;
+        return vp != NULL;
+      }
     case TKE_CEREMONY_CLEAR_NEW:
       return any_new;
     case TKE_CEREMONY_SET_IMMEDIATE:

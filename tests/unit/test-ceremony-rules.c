@@ -91,6 +91,44 @@ make_unit (guint number, UnitState s)
 
 /* ---- The oracle ------------------------------------------------------------ */
 
+/* Commit (@commit) or first activation: the units still waiting hold one
+ * key, and every other unit took the step with that key already. */
+static gboolean
+resumable (const UnitState *units, guint n, gboolean commit)
+{
+  const char *vp = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean waiting = commit ? units[i].new_state == TKE_NEW_REGISTER_FULL_UNCOMMITTED
+                                : units[i].current_state == TKE_CURRENT_REGISTER_EMPTY &&
+                                      units[i].new_state == TKE_NEW_REGISTER_FULL_COMMITTED;
+
+      if (!waiting)
+        continue;
+      if (vp != NULL && !g_str_equal (vp, units[i].new_vp))
+        return FALSE;
+      vp = units[i].new_vp;
+    }
+  if (vp == NULL)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean waiting = commit ? units[i].new_state == TKE_NEW_REGISTER_FULL_UNCOMMITTED
+                                : units[i].current_state == TKE_CURRENT_REGISTER_EMPTY &&
+                                      units[i].new_state == TKE_NEW_REGISTER_FULL_COMMITTED;
+      gboolean done = commit ? units[i].new_state == TKE_NEW_REGISTER_FULL_COMMITTED &&
+                                   g_str_equal (units[i].new_vp, vp)
+                             : units[i].current_state == TKE_CURRENT_REGISTER_VALID &&
+                                   g_str_equal (units[i].current_vp, vp) &&
+                                   units[i].new_state == TKE_NEW_REGISTER_EMPTY;
+
+      if (!waiting && !done)
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 oracle_allows (TkeCeremonyKind kind, const UnitState *units, guint n, TkeRecoveryAction recovery)
 {
@@ -133,12 +171,12 @@ oracle_allows (TkeCeremonyKind kind, const UnitState *units, guint n, TkeRecover
     case TKE_CEREMONY_LOAD:
       return all_new_empty;
     case TKE_CEREMONY_COMMIT:
-      return all_uncommitted && same_new;
+      return resumable (units, n, TRUE);
     case TKE_CEREMONY_ROTATE:
       return all_current_valid && same_current && all_committed && same_new &&
              !g_str_equal (units[0].new_vp, units[0].current_vp);
     case TKE_CEREMONY_SET_IMMEDIATE:
-      return all_current_empty && all_committed && same_new;
+      return resumable (units, n, FALSE);
     case TKE_CEREMONY_CLEAR_NEW:
       return any_new;
     case TKE_CEREMONY_CLEAR_CURRENT:
