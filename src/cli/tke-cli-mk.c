@@ -14,6 +14,20 @@
 #include "tke-cli-common.h"
 #include "tke-cli-mk.h"
 
+/* libtke's rule, the same the GUI's buttons follow: refused before any
+ * password is asked or anything is sent. */
+static gboolean
+ceremony_allowed (TkeCliContext *ctx, TkeCeremonyKind kind, GListModel *units, GError **error)
+{
+  g_autofree char *reason = tke_ceremony_why_not (
+      kind, units, tke_service_instance_get_units (ctx->instance), TKE_RECOVERY_ACTION_NONE);
+
+  if (reason == NULL)
+    return TRUE;
+  g_set_error_literal (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED, reason);
+  return FALSE;
+}
+
 static int
 run_register_ceremony (TkeCliContext *ctx,
                        TkeCeremonyKind kind,
@@ -25,6 +39,8 @@ run_register_ceremony (TkeCliContext *ctx,
   g_autoptr (TkeCeremony) ceremony = tke_ceremony_new (ctx->client, kind, units);
   g_autoptr (GPtrArray) signers = NULL;
 
+  if (!ceremony_allowed (ctx, kind, units, &error))
+    return tke_cli_fail (error);
   if (parts != NULL)
     tke_ceremony_set_key_parts (ceremony, parts);
   signers = tke_cli_make_signers (ctx, max_signers, &error);
@@ -46,6 +62,8 @@ run_card_ceremony (TkeCliContext *ctx, TkeCeremonyKind kind, GListModel *units, 
   g_autoptr (TkeCeremony) ceremony = tke_ceremony_new (ctx->client, kind, units);
   g_autoptr (GPtrArray) owned = signers;
 
+  if (!ceremony_allowed (ctx, kind, units, &error))
+    return tke_cli_fail (error);
   tke_ceremony_set_signers (ceremony, owned);
   if (!tke_cli_run_ceremony (ctx, ceremony, &error))
     return tke_cli_fail (error);
@@ -139,6 +157,8 @@ run_mk_load (int argc, char **argv)
       g_printerr (_ ("A master key is loaded from 2 or 3 key parts.\n"));
       return TKE_EXIT_USAGE;
     }
+  if (!ceremony_allowed (ctx, TKE_CEREMONY_LOAD, units, &error))
+    return tke_cli_fail (error);
   /* The signature key first, then the key files: the real CLI's order.
    * With cards, each part's card is read now so its holder confirms the
    * check value; one administrator card signs every command. */
@@ -181,7 +201,7 @@ run_mk_commit (int argc, char **argv)
   if (cards)
     return run_card_ceremony (
         ctx, TKE_CEREMONY_COMMIT, units,
-        tke_cli_make_card_signers (tke_crypto_units_get_signature_threshold (units)));
+        tke_cli_make_card_signers (tke_ceremony_get_n_signers (TKE_CEREMONY_COMMIT, units)));
   return run_register_ceremony (ctx, TKE_CEREMONY_COMMIT, units, 0, NULL);
 }
 
