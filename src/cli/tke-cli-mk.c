@@ -19,9 +19,14 @@
 static gboolean
 ceremony_allowed (TkeCliContext *ctx, TkeCeremonyKind kind, GListModel *units, GError **error)
 {
-  g_autofree char *reason = tke_ceremony_why_not (
-      kind, units, tke_service_instance_get_units (ctx->instance), TKE_RECOVERY_ACTION_NONE);
+  g_autofree char *reason = NULL;
 
+  /* Clearing a register is left to the unit: an empty one is cleared
+   * again, as the service's own CLI does. */
+  if (kind == TKE_CEREMONY_CLEAR_NEW || kind == TKE_CEREMONY_CLEAR_CURRENT)
+    return TRUE;
+  reason = tke_ceremony_why_not (kind, units, tke_service_instance_get_units (ctx->instance),
+                                 TKE_RECOVERY_ACTION_NONE);
   if (reason == NULL)
     return TRUE;
   g_set_error_literal (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED, reason);

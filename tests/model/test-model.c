@@ -12,7 +12,8 @@
  * load 2 or 3 parts (now and then a part repeated), commit, clear the new
  * register, rotate (with or without a fault: the rewrap failing after some
  * keys, set immediate failing on one unit, the service killed during the
- * rewrap), set immediate, select or deselect a unit.  The model says
+ * rewrap), set immediate, select or deselect a unit, zeroize a unit and set
+ * it up again with the instance's key (first activation).  The model says
  * whether the operation is allowed; libtke must say the same, and when it
  * is allowed the walk runs it and compares every unit's registers, the
  * service's messages in order, and the keystore (every root key unwraps,
@@ -180,6 +181,7 @@ typedef enum
   OP_ROTATE_KILL,
   OP_SET_IMMEDIATE,
   OP_TOGGLE,
+  OP_RESET_UNIT,
   N_OPS
 } Op;
 
@@ -197,7 +199,7 @@ static const char *const op_names[N_OPS] = {
 };
 
 /* Which operations the walk picks how often (out of the sum). */
-static const guint op_weights[N_OPS] = { 6, 2, 6, 1, 5, 2, 2, 2, 1, 2 };
+static const guint op_weights[N_OPS] = { 6, 2, 6, 1, 5, 2, 2, 2, 1, 2, 1 };
 
 typedef struct
 {
@@ -210,7 +212,8 @@ typedef struct
   TkeServiceClient *client;
   TkeServiceInstance *instance;
   GPtrArray *signers;
-  guint n_steps, n_faults, n_rotations, n_refused;
+  GHashTable *parts_by_vp; /* VP → GPtrArray of TkeSecret: the parts of each key loaded */
+  guint n_steps, n_faults, n_rotations, n_refused, n_resets;
 } Walk;
 
 static void
@@ -400,6 +403,13 @@ model_allows (Walk *w, TkeCeremonyKind kind)
     case TKE_CEREMONY_CLEAR_NEW:
       return any_new;
     case TKE_CEREMONY_SET_IMMEDIATE:
+      /* First activation: a unit set up again takes the key the rest of
+       * the instance holds, and no other. */
+      for (guint i = 0; i < N_UNITS; i++)
+        if (!w->model.units[i].selected &&
+            w->model.units[i].current_state == TKE_CURRENT_REGISTER_VALID &&
+            g_strcmp0 (w->model.units[i].current_vp, first->new_vp) != 0)
+          return FALSE;
       return all_current_empty && all_committed && same_new;
     case TKE_CEREMONY_ROTATE:
       return all_committed && same_new && same_current &&
@@ -485,6 +495,13 @@ op_load (Walk *w, gboolean repeated)
       return;
     }
   vp = vp_of (key);
+  {
+    GPtrArray *values = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_secret_unref);
+
+    for (guint i = 0; i < parts->len; i++)
+      g_ptr_array_add (values, tke_secret_ref (TEST_PART (parts->pdata[i])->value));
+    g_hash_table_replace (w->parts_by_vp, g_strdup (vp), values);
+  }
   for (guint i = 0; i < N_UNITS; i++)
     if (w->model.units[i].selected)
       {
@@ -692,6 +709,102 @@ op_rotate (Walk *w, Op op)
 }
 
 static void
+run_or_diverge (Walk *w, TkeCeremony *ceremony, const char *what)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!run_ceremony (w, ceremony, &error))
+    diverge (w, "%s failed: %s", what, error->message);
+}
+
+/* One unit zeroized and set up again as the administrators would: its
+ * administrators, its thresholds, the instance's key from its parts,
+ * commit, and Set immediate as its first activation (issue 13: it was
+ * stuck after any completed rotation). */
+static void
+op_reset_unit (Walk *w)
+{
+  GPtrArray *values = g_hash_table_lookup (w->parts_by_vp, w->model.storage_vp);
+  guint u = g_rand_int_range (w->rand, 0, N_UNITS);
+  gboolean saved[N_UNITS];
+  ModelUnit *m = &w->model.units[u];
+
+  if (values == NULL)
+    {
+      g_string_append (w->steps, "      (the parts of the instance's key are not known yet)\n");
+      return;
+    }
+  g_string_append_printf (w->steps, "      unit %u\n", u + 1);
+  for (guint i = 0; i < N_UNITS; i++)
+    {
+      saved[i] = w->model.units[i].selected;
+      w->model.units[i].selected = i == u;
+      tke_crypto_unit_set_selected (unit_at (w, i), i == u);
+    }
+  {
+    g_autoptr (GListStore) selected = selected_units (w);
+    g_autoptr (TkeCeremony) zeroize =
+        tke_ceremony_new (w->client, TKE_CEREMONY_ZEROIZE, G_LIST_MODEL (selected));
+    g_autofree char *reason = NULL;
+
+    run_or_diverge (w, zeroize, "zeroize");
+    m->new_state = TKE_NEW_REGISTER_EMPTY;
+    g_clear_pointer (&m->new_vp, g_free);
+    m->current_state = TKE_CURRENT_REGISTER_EMPTY;
+    g_free (m->current_vp);
+    m->current_vp = g_strdup (TKE_EMPTY_VP);
+    compare (w);
+    reason = tke_ceremony_why_not (TKE_CEREMONY_LOAD, G_LIST_MODEL (selected),
+                                   tke_service_instance_get_units (w->instance),
+                                   TKE_RECOVERY_ACTION_NONE);
+    if (reason == NULL || strstr (reason, "imprint mode") == NULL)
+      diverge (w, "load on a unit in imprint mode: %s", reason ? reason : "allowed");
+    for (guint i = 0; i < w->signers->len; i++)
+      {
+        g_autoptr (GAsyncResult) result = NULL;
+        g_autoptr (GBytes) point = NULL;
+        g_autoptr (TkeCeremony) add =
+            tke_ceremony_new (w->client, TKE_CEREMONY_ADD_ADMIN, G_LIST_MODEL (selected));
+
+        tke_signer_get_public_key_async (w->signers->pdata[i], NULL, on_done, &result);
+        wait_for (&result);
+        point = tke_signer_get_public_key_finish (w->signers->pdata[i], result, NULL);
+        g_assert_nonnull (point);
+        tke_ceremony_set_new_administrator (add, tke_signer_get_name (w->signers->pdata[i]), point);
+        run_or_diverge (w, add, "add admin");
+      }
+    {
+      g_autoptr (TkeCeremony) thresholds =
+          tke_ceremony_new (w->client, TKE_CEREMONY_SET_THRESHOLDS, G_LIST_MODEL (selected));
+      g_autoptr (TkeCeremony) load =
+          tke_ceremony_new (w->client, TKE_CEREMONY_LOAD, G_LIST_MODEL (selected));
+      g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_object_unref);
+
+      tke_ceremony_set_thresholds (thresholds, 2, 1);
+      run_or_diverge (w, thresholds, "set thresholds");
+      if (!check_allowed (w, TKE_CEREMONY_LOAD, "load on the unit set up again"))
+        diverge (w, "load refused on the unit set up again");
+      for (guint i = 0; i < values->len; i++)
+        g_ptr_array_add (parts, test_part_new (values->pdata[i], i + 1));
+      tke_ceremony_set_key_parts (load, parts);
+      run_or_diverge (w, load, "load the instance's key");
+      m->new_state = TKE_NEW_REGISTER_FULL_UNCOMMITTED;
+      m->new_vp = g_strdup (w->model.storage_vp);
+    }
+  }
+  op_register (w, TKE_CEREMONY_COMMIT, "commit on the unit set up again");
+  if (!model_allows (w, TKE_CEREMONY_SET_IMMEDIATE))
+    diverge (w, "the model refuses the first activation");
+  op_register (w, TKE_CEREMONY_SET_IMMEDIATE, "first activation");
+  w->n_resets++;
+  for (guint i = 0; i < N_UNITS; i++)
+    {
+      w->model.units[i].selected = saved[i];
+      tke_crypto_unit_set_selected (unit_at (w, i), saved[i]);
+    }
+}
+
+static void
 op_toggle (Walk *w)
 {
   guint i = g_rand_int_range (w->rand, 0, N_UNITS);
@@ -726,6 +839,8 @@ op_allowed (Walk *w, Op op)
     case OP_ROTATE_FAIL_SETIMM:
     case OP_ROTATE_KILL:
       return model_allows (w, TKE_CEREMONY_ROTATE);
+    case OP_RESET_UNIT:
+      return g_hash_table_contains (w->parts_by_vp, w->model.storage_vp);
     case OP_TOGGLE:
     case N_OPS:
     default:
@@ -785,6 +900,9 @@ step (Walk *w)
     case OP_ROTATE_KILL:
       op_rotate (w, op);
       break;
+    case OP_RESET_UNIT:
+      op_reset_unit (w);
+      break;
     case OP_TOGGLE:
     case N_OPS:
     default:
@@ -817,6 +935,8 @@ walk (guint32 seed, guint n_steps)
   w.rand = g_rand_new_with_seed (seed);
   w.steps = g_string_new (NULL);
   w.faults_file = g_build_filename (faults_dir, "faults.ini", NULL);
+  w.parts_by_vp =
+      g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   {
     const char *const args[] = { "--faults-file", w.faults_file, NULL };
 
@@ -841,8 +961,9 @@ walk (guint32 seed, guint n_steps)
   compare (&w);
   for (guint i = 0; i < n_steps; i++)
     step (&w);
-  g_test_message ("seed %u: %u steps, %u rotations, %u faults, %u refusals agreed, 0 keys lost",
-                  seed, w.n_steps, w.n_rotations, w.n_faults, w.n_refused);
+  g_test_message ("seed %u: %u steps, %u rotations, %u faults, %u units set up again, %u refusals "
+                  "agreed, 0 keys lost",
+                  seed, w.n_steps, w.n_rotations, w.n_faults, w.n_resets, w.n_refused);
 
   for (guint i = 0; i < N_UNITS; i++)
     {
@@ -850,6 +971,7 @@ walk (guint32 seed, guint n_steps)
       g_free (w.model.units[i].current_vp);
     }
   g_free (w.model.storage_vp);
+  g_clear_pointer (&w.parts_by_vp, g_hash_table_unref);
   g_clear_pointer (&w.signers, g_ptr_array_unref);
   g_clear_object (&w.client);
   g_clear_object (&w.instance);
