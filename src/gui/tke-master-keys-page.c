@@ -297,14 +297,24 @@ update_actions (TkeMasterKeysPage *self)
 }
 
 const char *
-tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self, const char *name)
+tke_master_keys_page_get_reason (TkeMasterKeysPage *self, TkeCeremonyKind kind)
 {
   g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
 
   for (Op op = 0; op < N_OPS; op++)
-    if (g_str_equal (name, op_names[op]))
+    if (op_kinds[op] == kind)
       return self->reasons[op];
   g_return_val_if_reached (NULL);
+}
+
+const char *
+tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self, const char *name)
+{
+  g_autoptr (GEnumClass) kinds = g_type_class_ref (TKE_TYPE_CEREMONY_KIND);
+  GEnumValue *value = g_enum_get_value_by_nick (kinds, name);
+
+  g_return_val_if_fail (value != NULL, NULL);
+  return tke_master_keys_page_get_reason (self, value->value);
 }
 
 /* ---- Keeping up with the units ---- */
