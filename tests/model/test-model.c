@@ -12,14 +12,13 @@
  * load 2 or 3 parts (now and then a part repeated), commit, clear the new
  * register, rotate (with or without a fault: the rewrap failing after some
  * keys, set immediate failing on one unit, the service killed during the
- * rewrap), set immediate, select or deselect a unit, zeroize a unit and set
- * it up again with the instance's key (first activation).  The model says
- * whether the operation is allowed; libtke must say the same, and when it
- * is allowed the walk runs it and compares every unit's registers, the
- * service's messages in order, and the keystore (every root key unwraps,
- * all under one key) with the model.  After a fault it follows libtke's
- * advice until the rotation is done; an advice that is then refused is a
- * divergence.  A divergence fails with the seed and the steps so far.
+ * rewrap, 20 % of the answers HTTP 500), set immediate, select or deselect a unit, zeroize a unit
+ * and set it up again with the instance's key (first activation).  The model says whether the
+ * operation is allowed; libtke must say the same, and when it is allowed the walk runs it and
+ * compares every unit's registers, the service's messages in order, and the keystore (every root
+ * key unwraps, all under one key) with the model.  After a fault it follows libtke's advice until
+ * the rotation is done; an advice that is then refused is a divergence.  A divergence fails with
+ * the seed and the steps so far.
  *
  * TKE_MODEL_SEED (default: the fixed seeds below) and TKE_MODEL_STEPS
  * (default 700 per seed, 2 100 in all) set the run; build-aux or a shell loop with more
@@ -179,6 +178,7 @@ typedef enum
   OP_ROTATE_FAIL_REWRAP,
   OP_ROTATE_FAIL_SETIMM,
   OP_ROTATE_KILL,
+  OP_ROTATE_HTTP_500,
   OP_SET_IMMEDIATE,
   OP_TOGGLE,
   OP_RESET_UNIT,
@@ -194,12 +194,14 @@ static const char *const op_names[N_OPS] = {
   "rotate+rewrap-fails",
   "rotate+setimm-fails",
   "rotate+kill",
+  "rotate+http-500",
   "set-immediate",
   "toggle",
+  "zeroize-and-set-up-again",
 };
 
 /* Which operations the walk picks how often (out of the sum). */
-static const guint op_weights[N_OPS] = { 6, 2, 6, 1, 5, 2, 2, 2, 1, 2, 1 };
+static const guint op_weights[N_OPS] = { 6, 2, 6, 1, 5, 2, 2, 2, 2, 1, 2, 1 };
 
 typedef struct
 {
@@ -214,6 +216,7 @@ typedef struct
   GPtrArray *signers;
   GHashTable *parts_by_vp; /* VP → GPtrArray of TkeSecret: the parts of each key loaded */
   guint n_steps, n_faults, n_rotations, n_refused, n_resets;
+  guint n_by_op[N_OPS];
 } Walk;
 
 static void
@@ -270,12 +273,25 @@ connect_client (Walk *w)
   g_clear_object (&w->client);
   g_clear_object (&w->instance);
   w->client = tke_service_client_new (w->f.emu->url, w->f.emu->ca_file);
-  tke_service_client_login_async (w->client, api_key, NULL, on_done, &login);
-  wait_for (&login);
-  g_assert_true (tke_service_client_login_finish (w->client, login, &error));
-  tke_service_client_list_units_async (w->client, NULL, on_done, &listed);
-  wait_for (&listed);
-  w->instance = tke_service_client_list_units_finish (w->client, listed, &error);
+  /* With answers failing on purpose, as often as it takes. */
+  for (guint attempt = 0; attempt < 50; attempt++)
+    {
+      g_clear_object (&login);
+      g_clear_error (&error);
+      tke_service_client_login_async (w->client, api_key, NULL, on_done, &login);
+      wait_for (&login);
+      if (tke_service_client_login_finish (w->client, login, &error))
+        break;
+    }
+  g_assert_no_error (error);
+  for (guint attempt = 0; attempt < 50 && w->instance == NULL; attempt++)
+    {
+      g_clear_object (&listed);
+      g_clear_error (&error);
+      tke_service_client_list_units_async (w->client, NULL, on_done, &listed);
+      wait_for (&listed);
+      w->instance = tke_service_client_list_units_finish (w->client, listed, &error);
+    }
   g_assert_no_error (error);
   g_assert_cmpuint (g_list_model_get_n_items (tke_service_instance_get_units (w->instance)), ==,
                     N_UNITS);
@@ -636,6 +652,8 @@ op_rotate (Walk *w, Op op)
 
           restart (w, "--fail-setimm-on", unit);
         }
+      else if (op == OP_ROTATE_HTTP_500)
+        restart (w, "--http-500-rate", "0.2");
       else
         restart (w, "--crash-after-keys", n);
     }
@@ -674,8 +692,9 @@ op_rotate (Walk *w, Op op)
     }
   else if (op != OP_ROTATE)
     {
-      /* The armed fault lay past the last key: nothing to recover. */
-      if (op == OP_ROTATE_KILL)
+      /* The armed fault lay past the last key, or no answer was a 500:
+       * nothing to recover. */
+      if (op == OP_ROTATE_KILL || op == OP_ROTATE_HTTP_500)
         restart (w, NULL, NULL);
       unlink (w->faults_file);
     }
@@ -838,6 +857,7 @@ op_allowed (Walk *w, Op op)
     case OP_ROTATE_FAIL_REWRAP:
     case OP_ROTATE_FAIL_SETIMM:
     case OP_ROTATE_KILL:
+    case OP_ROTATE_HTTP_500:
       return model_allows (w, TKE_CEREMONY_ROTATE);
     case OP_RESET_UNIT:
       return g_hash_table_contains (w->parts_by_vp, w->model.storage_vp);
@@ -878,6 +898,7 @@ step (Walk *w)
   Op op = pick (w);
 
   w->n_steps++;
+  w->n_by_op[op]++;
   g_string_append_printf (w->steps, "  %u. %s\n", w->n_steps, op_names[op]);
   switch (op)
     {
@@ -898,6 +919,7 @@ step (Walk *w)
     case OP_ROTATE_FAIL_REWRAP:
     case OP_ROTATE_FAIL_SETIMM:
     case OP_ROTATE_KILL:
+    case OP_ROTATE_HTTP_500:
       op_rotate (w, op);
       break;
     case OP_RESET_UNIT:
@@ -961,6 +983,13 @@ walk (guint32 seed, guint n_steps)
   compare (&w);
   for (guint i = 0; i < n_steps; i++)
     step (&w);
+  {
+    g_autoptr (GString) ops = g_string_new (NULL);
+
+    for (guint i = 0; i < N_OPS; i++)
+      g_string_append_printf (ops, "%s%s %u", i ? ", " : "", op_names[i], w.n_by_op[i]);
+    g_test_message ("seed %u operations: %s", seed, ops->str);
+  }
   g_test_message ("seed %u: %u steps, %u rotations, %u faults, %u units set up again, %u refusals "
                   "agreed, 0 keys lost",
                   seed, w.n_steps, w.n_rotations, w.n_faults, w.n_resets, w.n_refused);
@@ -1004,6 +1033,8 @@ main (int argc, char **argv)
   const char *seed = g_getenv ("TKE_MODEL_SEED");
 
   g_test_init (&argc, &argv, NULL);
+  for (guint i = 0; i < N_OPS; i++)
+    g_assert_nonnull (op_names[i]);
   if (seed != NULL)
     g_test_add_data_func ("/model/seed", GUINT_TO_POINTER ((guint32) atoll (seed)), test_seed);
   else
