@@ -217,6 +217,8 @@ typedef struct
   GHashTable *parts_by_vp; /* VP → GPtrArray of TkeSecret: the parts of each key loaded */
   guint n_steps, n_faults, n_rotations, n_refused, n_resets;
   guint n_by_op[N_OPS];
+  gboolean cli_set_up, cli_logged_in;
+  guint n_cli;
 } Walk;
 
 static void
@@ -306,6 +308,7 @@ restart (Walk *w, const char *fault, const char *value)
 
   rot_restart (&w->f, args);
   connect_client (w);
+  w->cli_logged_in = FALSE;
 }
 
 static void
@@ -624,6 +627,58 @@ recover (Walk *w, TkeRotation **rotation, GPtrArray *messages, gboolean restarte
   diverge (w, "the advice did not end the rotation");
 }
 
+/* Every unit's new key became current; the keystore is under it. */
+static void
+model_rotated (Walk *w)
+{
+  for (guint i = 0; i < N_UNITS; i++)
+    {
+      ModelUnit *m = &w->model.units[i];
+
+      m->current_state = TKE_CURRENT_REGISTER_VALID;
+      g_free (m->current_vp);
+      m->current_vp = g_strdup (m->new_vp);
+      m->new_state = TKE_NEW_REGISTER_EMPTY;
+      g_clear_pointer (&m->new_vp, g_free);
+    }
+  g_free (w->model.storage_vp);
+  w->model.storage_vp = g_strdup (w->model.units[0].current_vp);
+}
+
+/* A plain rotation through the tke CLI (a sample of the walk): the same
+ * messages in order on its output, the keys rewrapped. */
+static void
+rotate_with_cli (Walk *w)
+{
+  g_autofree char *pw = g_strdup_printf ("%s\n", w->f.pw1);
+  g_autofree char *done = g_strdup_printf ("Rewrapped %d of %d keys", N_KEYS, N_KEYS);
+  g_auto (RotRun) rotate = { 0 };
+  const char *at;
+
+  if (!w->cli_set_up)
+    rot_cli_setup (&w->f);
+  else if (!w->cli_logged_in)
+    rot_cli_login (&w->f);
+  w->cli_set_up = w->cli_logged_in = TRUE;
+  rotate = rot_tke (&w->f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+  if (rotate.status != 0)
+    diverge (w, "tke cryptounit-mk-rotate failed (%d): %s%s", rotate.status, rotate.out,
+             rotate.err);
+  at = rotate.out;
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *found = strstr (at, all_messages[i]);
+
+      if (found == NULL)
+        diverge (w, "“%s” missing or out of order in the CLI's output:\n%s", all_messages[i],
+                 rotate.out);
+      at = found + strlen (all_messages[i]);
+    }
+  if (strstr (rotate.out, done) == NULL)
+    diverge (w, "the CLI does not say “%s”:\n%s", done, rotate.out);
+  w->n_cli++;
+}
+
 static void
 op_rotate (Walk *w, Op op)
 {
@@ -633,7 +688,6 @@ op_rotate (Walk *w, Op op)
   g_autoptr (GError) error = NULL;
   gboolean allowed = check_allowed (w, TKE_CEREMONY_ROTATE, op_names[op]);
   gboolean ok, restarted = FALSE;
-  const char *target = NULL;
 
   if (allowed && op != OP_ROTATE)
     {
@@ -656,6 +710,14 @@ op_rotate (Walk *w, Op op)
         restart (w, "--http-500-rate", "0.2");
       else
         restart (w, "--crash-after-keys", n);
+    }
+  if (allowed && op == OP_ROTATE && g_rand_int_range (w->rand, 0, 3) == 0)
+    {
+      rotate_with_cli (w);
+      w->n_rotations++;
+      g_string_append (w->steps, "      through the tke CLI\n");
+      model_rotated (w);
+      return;
     }
   rotation = new_rotation (w, messages);
   tke_rotation_run_async (rotation, NULL, on_done, &result);
@@ -711,20 +773,7 @@ op_rotate (Walk *w, Op op)
   for (guint i = 0; i < 3; i++)
     if (g_strcmp0 (messages->pdata[messages->len - 3 + i], all_messages[i]) != 0)
       diverge (w, "message %u is “%s”", i + 1, (char *) messages->pdata[messages->len - 3 + i]);
-  for (guint i = 0; i < N_UNITS; i++)
-    {
-      ModelUnit *m = &w->model.units[i];
-
-      target = m->new_vp;
-      m->current_state = TKE_CURRENT_REGISTER_VALID;
-      g_free (m->current_vp);
-      m->current_vp = g_strdup (target);
-      m->new_state = TKE_NEW_REGISTER_EMPTY;
-    }
-  g_free (w->model.storage_vp);
-  w->model.storage_vp = g_strdup (w->model.units[0].current_vp);
-  for (guint i = 0; i < N_UNITS; i++)
-    g_clear_pointer (&w->model.units[i].new_vp, g_free);
+  model_rotated (w);
 }
 
 static void
@@ -990,9 +1039,10 @@ walk (guint32 seed, guint n_steps)
       g_string_append_printf (ops, "%s%s %u", i ? ", " : "", op_names[i], w.n_by_op[i]);
     g_test_message ("seed %u operations: %s", seed, ops->str);
   }
-  g_test_message ("seed %u: %u steps, %u rotations, %u faults, %u units set up again, %u refusals "
-                  "agreed, 0 keys lost",
-                  seed, w.n_steps, w.n_rotations, w.n_faults, w.n_resets, w.n_refused);
+  g_test_message (
+      "seed %u: %u steps, %u rotations (%u through the CLI), %u faults, %u units set up "
+      "again, %u refusals agreed, 0 keys lost",
+      seed, w.n_steps, w.n_rotations, w.n_cli, w.n_faults, w.n_resets, w.n_refused);
 
   for (guint i = 0; i < N_UNITS; i++)
     {
