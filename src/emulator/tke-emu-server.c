@@ -520,6 +520,10 @@ count_keys (sqlite3 *db, const guint8 *wkid, gboolean equal)
 static JsonObject *
 rotation_json (TkeEmuServer *self, GError **error)
 {
+  /* The flag before the row: the worker records its last state before it
+   * clears the flag, so a row still "rewrapping" with the flag clear
+   * before the read was interrupted; read after, it may just have ended. */
+  gboolean running = g_atomic_int_get (&self->worker_running);
   g_autoptr (Rotation) r = rotation_load (self->store->db, error);
   JsonObject *out;
   JsonArray *messages = json_array_new ();
@@ -532,7 +536,7 @@ rotation_json (TkeEmuServer *self, GError **error)
       return NULL;
     }
   state = r->state;
-  if (g_strcmp0 (state, "rewrapping") == 0 && !g_atomic_int_get (&self->worker_running))
+  if (g_strcmp0 (state, "rewrapping") == 0 && !running)
     state = "failed";
 
   out = json_object_new ();
