@@ -76,17 +76,21 @@ run_sigkey_add (int argc, char **argv)
     }
   password =
       tke_cli_read_new_password (ctx, _ ("Enter a password to protect the signature key:"), &error);
-  if (password == NULL || !tke_workstation_ensure_files_dir (ctx->workstation, &error) ||
-      (keynum = tke_workstation_next_keynum (ctx->workstation, TKE_KEY_FILE_SIGNATURE_KEY,
-                                             &error)) == 0 ||
-      (key = tke_crypto_ec_generate (&error)) == NULL)
+  if (password == NULL || (key = tke_crypto_ec_generate (&error)) == NULL ||
+      (path = tke_workstation_new_staging_path (ctx->workstation, TKE_KEY_FILE_SIGNATURE_KEY,
+                                                &error)) == NULL)
     return tke_cli_fail (error);
-  path = tke_workstation_get_key_file_path (ctx->workstation, TKE_KEY_FILE_SIGNATURE_KEY, keynum);
+  /* Written first, then given its KEYNUM atomically (never overwriting). */
   if (!tke_signature_key_file_create (path, name, key, password,
                                       legacy ? TKE_KEY_FILE_KDF_PBKDF2 : TKE_KEY_FILE_KDF_SCRYPT,
                                       &error) ||
-      (file = tke_signature_key_file_load (path, &error)) == NULL)
-    return tke_cli_fail (error);
+      (file = tke_signature_key_file_load (path, &error)) == NULL ||
+      (keynum = tke_workstation_install_key_file (ctx->workstation, TKE_KEY_FILE_SIGNATURE_KEY,
+                                                  path, &error)) == 0)
+    {
+      tke_workstation_discard_staging_path (path);
+      return tke_cli_fail (error);
+    }
   g_print ("KEYNUM %u: %s, SKI %s\n", keynum, name, tke_signature_key_file_get_ski (file));
   return tke_cli_ok ();
 }
@@ -315,20 +319,25 @@ run_mk_add (int argc, char **argv)
       if (text != NULL)
         part = secret_from_hex (text, &error);
     }
-  if (part == NULL)
+  if (part == NULL || !tke_master_key_check_not_zero (part, &error))
     return tke_cli_fail (error);
   if (description == NULL && (description = tke_cli_read_line (
                                   _ ("Enter a description for the key part:"), &error)) == NULL)
     return tke_cli_fail (error);
   password =
       tke_cli_read_new_password (ctx, _ ("Enter a password to protect the key part:"), &error);
-  if (password == NULL || !tke_workstation_ensure_files_dir (ctx->workstation, &error) ||
-      (keynum = tke_workstation_next_keynum (ctx->workstation, TKE_KEY_FILE_KEY_PART, &error)) == 0)
+  if (password == NULL || (path = tke_workstation_new_staging_path (
+                               ctx->workstation, TKE_KEY_FILE_KEY_PART, &error)) == NULL)
     return tke_cli_fail (error);
-  path = tke_workstation_get_key_file_path (ctx->workstation, TKE_KEY_FILE_KEY_PART, keynum);
+  /* Written first, then given its KEYNUM atomically (never overwriting). */
   if (!tke_key_part_file_create (path, description, part, password, &error) ||
-      (file = tke_key_part_file_load (path, &error)) == NULL)
-    return tke_cli_fail (error);
+      (file = tke_key_part_file_load (path, &error)) == NULL ||
+      (keynum = tke_workstation_install_key_file (ctx->workstation, TKE_KEY_FILE_KEY_PART, path,
+                                                  &error)) == 0)
+    {
+      tke_workstation_discard_staging_path (path);
+      return tke_cli_fail (error);
+    }
   g_print ("KEYNUM %u: %s\n", keynum, description);
   g_print ("VERIFICATION PATTERN: ");
   tke_cli_print_vp (tke_key_part_file_get_vp (file), strlen ("VERIFICATION PATTERN: "));

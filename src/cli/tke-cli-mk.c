@@ -14,6 +14,25 @@
 #include "tke-cli-common.h"
 #include "tke-cli-mk.h"
 
+/* libtke's rule, the same the GUI's buttons follow: refused before any
+ * password is asked or anything is sent. */
+static gboolean
+ceremony_allowed (TkeCliContext *ctx, TkeCeremonyKind kind, GListModel *units, GError **error)
+{
+  g_autofree char *reason = NULL;
+
+  /* Clearing a register is left to the unit: an empty one is cleared
+   * again, as the service's own CLI does. */
+  if (kind == TKE_CEREMONY_CLEAR_NEW || kind == TKE_CEREMONY_CLEAR_CURRENT)
+    return TRUE;
+  reason = tke_ceremony_why_not (kind, units, tke_service_instance_get_units (ctx->instance),
+                                 TKE_RECOVERY_ACTION_NONE);
+  if (reason == NULL)
+    return TRUE;
+  g_set_error_literal (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED, reason);
+  return FALSE;
+}
+
 static int
 run_register_ceremony (TkeCliContext *ctx,
                        TkeCeremonyKind kind,
@@ -25,6 +44,8 @@ run_register_ceremony (TkeCliContext *ctx,
   g_autoptr (TkeCeremony) ceremony = tke_ceremony_new (ctx->client, kind, units);
   g_autoptr (GPtrArray) signers = NULL;
 
+  if (!ceremony_allowed (ctx, kind, units, &error))
+    return tke_cli_fail (error);
   if (parts != NULL)
     tke_ceremony_set_key_parts (ceremony, parts);
   signers = tke_cli_make_signers (ctx, max_signers, &error);
@@ -46,6 +67,8 @@ run_card_ceremony (TkeCliContext *ctx, TkeCeremonyKind kind, GListModel *units, 
   g_autoptr (TkeCeremony) ceremony = tke_ceremony_new (ctx->client, kind, units);
   g_autoptr (GPtrArray) owned = signers;
 
+  if (!ceremony_allowed (ctx, kind, units, &error))
+    return tke_cli_fail (error);
   tke_ceremony_set_signers (ceremony, owned);
   if (!tke_cli_run_ceremony (ctx, ceremony, &error))
     return tke_cli_fail (error);
@@ -60,20 +83,46 @@ static GPtrArray *
 open_key_parts (TkeCliContext *ctx, GArray *keynums, GError **error)
 {
   g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (TkeSecret) key = NULL;
 
   for (guint i = 0; i < keynums->len; i++)
     {
       g_autofree char *path = tke_workstation_get_key_file_path (
           ctx->workstation, TKE_KEY_FILE_KEY_PART, g_array_index (keynums, guint, i));
-      g_autofree char *prompt = g_strdup_printf (_ ("Enter the password for key file %u"), i + 1);
-      g_autoptr (TkeKeyPartFile) file = tke_key_part_file_load (path, error);
-      g_autoptr (TkeSecret) password = NULL;
+      TkeKeyPartFile *file = tke_key_part_file_load (path, error);
 
-      if (file == NULL || (password = tke_cli_read_password (ctx, prompt, error)) == NULL ||
-          !tke_key_part_file_set_password (file, password, error))
+      if (file == NULL)
         return NULL;
-      g_ptr_array_add (parts, g_steal_pointer (&file));
+      g_ptr_array_add (parts, file);
     }
+  /* The same file twice (or two copies of one part) before any password. */
+  if (!tke_key_parts_check_distinct (parts, error))
+    return NULL;
+  for (guint i = 0; i < parts->len; i++)
+    {
+      g_autofree char *prompt = g_strdup_printf (_ ("Enter the password for key file %u"), i + 1);
+      g_autoptr (TkeSecret) password = NULL;
+      g_autoptr (TkeSecret) part = NULL;
+
+      if ((password = tke_cli_read_password (ctx, prompt, error)) == NULL ||
+          (part = tke_key_part_file_unlock (parts->pdata[i], password, error)) == NULL ||
+          !tke_key_part_file_set_password (parts->pdata[i], password, error))
+        return NULL;
+      if (key == NULL)
+        key = g_steal_pointer (&part);
+      else
+        {
+          TkeSecret *sum = tke_crypto_xor (key, part, error);
+
+          if (sum == NULL)
+            return NULL;
+          tke_secret_unref (key);
+          key = sum;
+        }
+    }
+  /* Parts such as A, B and A XOR B: the key they make is zero. */
+  if (!tke_master_key_check_not_zero (key, error))
+    return NULL;
   return g_steal_pointer (&parts);
 }
 
@@ -113,6 +162,8 @@ run_mk_load (int argc, char **argv)
       g_printerr (_ ("A master key is loaded from 2 or 3 key parts.\n"));
       return TKE_EXIT_USAGE;
     }
+  if (!ceremony_allowed (ctx, TKE_CEREMONY_LOAD, units, &error))
+    return tke_cli_fail (error);
   /* The signature key first, then the key files: the real CLI's order.
    * With cards, each part's card is read now so its holder confirms the
    * check value; one administrator card signs every command. */
@@ -155,7 +206,7 @@ run_mk_commit (int argc, char **argv)
   if (cards)
     return run_card_ceremony (
         ctx, TKE_CEREMONY_COMMIT, units,
-        tke_cli_make_card_signers (tke_crypto_units_get_signature_threshold (units)));
+        tke_cli_make_card_signers (tke_ceremony_get_n_signers (TKE_CEREMONY_COMMIT, units)));
   return run_register_ceremony (ctx, TKE_CEREMONY_COMMIT, units, 0, NULL);
 }
 

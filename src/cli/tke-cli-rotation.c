@@ -61,13 +61,36 @@ print_advice (TkeRotation *rotation)
     }
 }
 
+/* With the token expired nothing can be read: libtke says where the
+ * rotation resumes from what it saw last and from the journal. */
+static void
+print_resume_after_login (TkeRotationStatus *status)
+{
+  g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
+  g_autoptr (TkeJournalRecord) interrupted = tke_journal_find_interrupted (journal, NULL);
+
+  switch (tke_ceremony_resume_action (status, interrupted))
+    {
+    case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
+      g_printerr (_ ("Next: tke login, then tke cryptounit-mk-setimm (the key storage is already "
+                     "rewrapped)\n"));
+      break;
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
+      g_printerr (_ ("Next: tke login, then tke cryptounit-mk-rotate (it resumes)\n"));
+      break;
+    default:
+      g_printerr (_ ("Next: tke login, then tke cryptounit-mk-rotate\n"));
+      break;
+    }
+}
+
 static int
 fail_with_advice (TkeRotation *rotation, GError *error)
 {
   int code = tke_cli_fail (error);
 
   if (g_error_matches (error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED))
-    g_printerr (_ ("Next: tke login, then tke cryptounit-mk-rotate (it resumes)\n"));
+    print_resume_after_login (tke_rotation_get_status (rotation));
   else
     print_advice (rotation);
   return code;
@@ -159,7 +182,13 @@ run_mk_rotate (int argc, char **argv)
   guint64 last_progress = G_MAXUINT64;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
-    return tke_cli_fail (error);
+    {
+      int code = tke_cli_fail (error);
+
+      if (g_error_matches (error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED))
+        print_resume_after_login (NULL);
+      return code;
+    }
   tke_cli_warn_interrupted ();
   if (!tke_cli_confirm (ctx, _ ("The key storage will be re-encrypted under the new master key, "
                                 "which then becomes current on every selected crypto unit. "
@@ -178,25 +207,6 @@ run_mk_rotate (int argc, char **argv)
 }
 
 /* ---- cryptounit-mk-setimm -------------------------------------------------- */
-
-/* First activation: no unit has a current key, so no key storage can be
- * wrapped under one; set immediate is the normal last step then. */
-static gboolean
-is_first_activation (TkeRotation *rotation, GListModel *units)
-{
-  TkeRotationStatus *status = tke_rotation_get_status (rotation);
-
-  if (status != NULL && tke_rotation_status_get_state (status) != TKE_ROTATION_STATE_NONE)
-    return FALSE;
-  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
-
-      if (tke_crypto_unit_get_current_register_state (unit) != TKE_CURRENT_REGISTER_EMPTY)
-        return FALSE;
-    }
-  return TRUE;
-}
 
 static int
 first_activation (TkeCliContext *ctx, GListModel *units)
@@ -267,7 +277,9 @@ run_mk_setimm (int argc, char **argv)
     return tke_cli_fail (error);
   if (action != TKE_RECOVERY_ACTION_SET_IMMEDIATE)
     {
-      if (is_first_activation (rotation, units))
+      /* libtke's rule, the same the GUI's button follows. */
+      if (tke_ceremony_is_first_activation (units, tke_service_instance_get_units (ctx->instance),
+                                            NULL))
         return first_activation (ctx, units);
       return refuse (rotation);
     }
@@ -357,7 +369,11 @@ run_compare (int argc, char **argv)
                              &check_error) == TKE_PRECHECK_OK)
     g_print (_ ("Rotation pre-checks: passed\n"));
   else
-    g_print (_ ("Rotation pre-checks: %s\n"), check_error->message);
+    {
+      /* Scripts test the exit status before they rotate. */
+      g_print (_ ("Rotation pre-checks: %s\n"), check_error->message);
+      return TKE_EXIT_FAILED;
+    }
   return TKE_EXIT_OK;
 }
 

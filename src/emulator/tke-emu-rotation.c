@@ -43,6 +43,10 @@ _tke_emu_refuse_during_rotation (TkeEmuServer *self, GError **error)
 JsonObject *
 _tke_emu_rotation_json (TkeEmuServer *self, GError **error)
 {
+  /* The flag before the row: the worker records its last state before it
+   * clears the flag, so a row still "rewrapping" with the flag clear
+   * before the read was interrupted; read after, it may just have ended. */
+  gboolean running = g_atomic_int_get (&self->worker_running);
   g_autoptr (TkeEmuRotation) r = tke_emu_rotation_load (self->store->db, error);
   JsonObject *out;
   JsonArray *messages = json_array_new ();
@@ -55,7 +59,7 @@ _tke_emu_rotation_json (TkeEmuServer *self, GError **error)
       return NULL;
     }
   state = r->state;
-  if (g_strcmp0 (state, "rewrapping") == 0 && !g_atomic_int_get (&self->worker_running))
+  if (g_strcmp0 (state, "rewrapping") == 0 && !running)
     state = "failed";
 
   out = json_object_new ();

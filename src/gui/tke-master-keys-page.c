@@ -269,236 +269,25 @@ add_columns (TkeMasterKeysPage *self)
 
 /* ---- Which ceremony the registers allow ---- */
 
-static TkeCryptoUnit *
-first_unit_where (GListModel *units, gboolean (*test) (TkeCryptoUnit *unit))
-{
-  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
-      if (test (unit))
-        return unit; /* the model keeps it alive */
-    }
-  return NULL;
-}
-
-static gboolean
-is_unreachable (TkeCryptoUnit *unit)
-{
-  return !tke_crypto_unit_get_reachable (unit);
-}
-
-static gboolean
-in_imprint_mode (TkeCryptoUnit *unit)
-{
-  return tke_crypto_unit_get_imprint_mode (unit);
-}
-
-static gboolean
-new_not_empty (TkeCryptoUnit *unit)
-{
-  return tke_crypto_unit_get_new_register_state (unit) != TKE_NEW_REGISTER_EMPTY;
-}
-
-static gboolean
-new_not_uncommitted (TkeCryptoUnit *unit)
-{
-  return tke_crypto_unit_get_new_register_state (unit) != TKE_NEW_REGISTER_FULL_UNCOMMITTED;
-}
-
-static gboolean
-new_not_committed (TkeCryptoUnit *unit)
-{
-  return tke_crypto_unit_get_new_register_state (unit) != TKE_NEW_REGISTER_FULL_COMMITTED;
-}
-
-static gboolean
-current_not_valid (TkeCryptoUnit *unit)
-{
-  return tke_crypto_unit_get_current_register_state (unit) != TKE_CURRENT_REGISTER_VALID;
-}
-
-static gboolean
-new_is_empty (TkeCryptoUnit *unit)
-{
-  return !new_not_empty (unit);
-}
-
-static gboolean
-current_is_empty (TkeCryptoUnit *unit)
-{
-  return tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_EMPTY;
-}
-
-static gboolean
-all_units (GListModel *units, gboolean (*test) (TkeCryptoUnit *unit))
-{
-  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
-      if (!test (unit))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-/* Why no ceremony at all can run now, or NULL. */
-static char *
-common_reason (TkeMasterKeysPage *self)
-{
-  GListModel *units = G_LIST_MODEL (self->selected);
-  TkeCryptoUnit *unit;
-
-  if (self->busy)
-    return g_strdup (_ ("A ceremony is in progress."));
-  if (g_list_model_get_n_items (units) == 0)
-    return g_strdup (_ ("Select crypto units on the Crypto units tab first."));
-  if ((unit = first_unit_where (units, is_unreachable)) != NULL)
-    return g_strdup_printf (_ ("Crypto unit %u cannot be reached. Refresh the crypto units."),
-                            tke_crypto_unit_get_number (unit));
-  if ((unit = first_unit_where (units, in_imprint_mode)) != NULL)
-    return g_strdup_printf (_ ("Crypto unit %u is in imprint mode: add administrators and set the "
-                               "signature thresholds first."),
-                            tke_crypto_unit_get_number (unit));
-  return NULL;
-}
-
-static gboolean
-same_field (GListModel *units, FieldFunc field)
-{
-  g_autoptr (TkeCryptoUnit) first = g_list_model_get_item (units, 0);
-
-  for (guint i = 1; i < g_list_model_get_n_items (units); i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
-      if (g_strcmp0 (field (unit), field (first)) != 0)
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static guint
-threshold_of (TkeCryptoUnit *unit)
-{
-  return tke_crypto_unit_get_signature_threshold (unit);
-}
-
-static gboolean
-same_thresholds (GListModel *units)
-{
-  g_autoptr (TkeCryptoUnit) first = g_list_model_get_item (units, 0);
-
-  for (guint i = 1; i < g_list_model_get_n_items (units); i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
-      if (threshold_of (unit) != threshold_of (first))
-        return FALSE;
-    }
-  return TRUE;
-}
-
-static char *
-reason_for (TkeMasterKeysPage *self, Op op)
-{
-  GListModel *units = G_LIST_MODEL (self->selected);
-  TkeCryptoUnit *unit;
-
-  switch (op)
-    {
-    case OP_LOAD:
-      if ((unit = first_unit_where (units, new_not_empty)) != NULL)
-        return g_strdup_printf (_ ("The new register of crypto unit %u is %s. Load needs empty new "
-                                   "registers: clear them first."),
-                                tke_crypto_unit_get_number (unit), field_new_state (unit));
-      return NULL;
-    case OP_COMMIT:
-      if ((unit = first_unit_where (units, new_not_uncommitted)) != NULL)
-        return g_strdup_printf (_ ("The new register of crypto unit %u is %s. Commit needs Full "
-                                   "Uncommitted new registers."),
-                                tke_crypto_unit_get_number (unit), field_new_state (unit));
-      if (!same_field (units, field_new_vp))
-        return g_strdup (_ ("The new registers hold different keys (their verification patterns "
-                            "differ). Clear them and load again."));
-      return NULL;
-    case OP_ROTATE:
-      if ((unit = first_unit_where (units, current_not_valid)) != NULL)
-        return g_strdup_printf (_ ("The current register of crypto unit %u is %s. Rotate needs "
-                                   "Valid current registers."),
-                                tke_crypto_unit_get_number (unit), field_current_state (unit));
-      if ((unit = first_unit_where (units, new_not_committed)) != NULL)
-        return g_strdup_printf (_ ("The new register of crypto unit %u is %s. Rotate needs Full "
-                                   "Committed new registers: commit first."),
-                                tke_crypto_unit_get_number (unit), field_new_state (unit));
-      if (!same_field (units, field_current_vp))
-        return g_strdup (
-            _ ("The current registers hold different keys (their verification patterns differ)."));
-      if (!same_field (units, field_new_vp))
-        return g_strdup (
-            _ ("The new registers hold different keys (their verification patterns differ)."));
-      if (!same_thresholds (units))
-        return g_strdup (_ ("The signature thresholds of the selected crypto units differ."));
-      return NULL;
-    case OP_SET_IMMEDIATE:
-      /* Initialization: no key is wrapped under a current key yet, so
-       * there is nothing to rotate. */
-      if (all_units (units, current_is_empty) &&
-          first_unit_where (units, new_not_committed) == NULL)
-        return NULL;
-      return g_strdup (_ ("Set immediate is offered to set the first master key of crypto units "
-                          "whose current registers are Empty, "
-                          "and to finish a rotation that did not complete. Otherwise Rotate sets "
-                          "the new key on every unit by itself."));
-    case OP_CLEAR_NEW:
-      if (all_units (units, new_is_empty))
-        return g_strdup (_ ("The new registers are already Empty."));
-      return NULL;
-    case OP_CLEAR_CURRENT:
-      if (all_units (units, current_is_empty))
-        return g_strdup (_ ("The current registers are already Empty."));
-      return NULL;
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-/* While a rotation waits for recovery, the advisor's action is the only
- * one on offer (DESIGN §5: never offer what the table forbids). */
-static gboolean
-recovery_allows (TkeRecoveryAction recovery, Op op)
-{
-  switch (recovery)
-    {
-    case TKE_RECOVERY_ACTION_ROTATE:
-    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
-      return op == OP_ROTATE;
-    case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
-      return op == OP_SET_IMMEDIATE;
-    case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
-    case TKE_RECOVERY_ACTION_STOP:
-    case TKE_RECOVERY_ACTION_NONE:
-    default:
-      return FALSE;
-    }
-}
+static const TkeCeremonyKind op_kinds[N_OPS] = {
+  TKE_CEREMONY_LOAD,          TKE_CEREMONY_COMMIT,    TKE_CEREMONY_ROTATE,
+  TKE_CEREMONY_SET_IMMEDIATE, TKE_CEREMONY_CLEAR_NEW, TKE_CEREMONY_CLEAR_CURRENT,
+};
 
 static void
 update_actions (TkeMasterKeysPage *self)
 {
-  g_autofree char *common = common_reason (self);
-
   for (Op op = 0; op < N_OPS; op++)
     {
       g_autofree char *action = g_strconcat ("keys.", op_names[op], NULL);
       char *reason;
 
-      if (common != NULL)
-        reason = g_strdup (common);
-      else if (self->recovery != TKE_RECOVERY_ACTION_NONE && !recovery_allows (self->recovery, op))
-        reason = g_strdup (_ (
-            "A master key rotation did not finish. The recovery page shows the one safe action."));
-      else if (self->recovery != TKE_RECOVERY_ACTION_NONE)
-        reason = NULL;
+      /* The page decides nothing itself: libtke's rules, as the CLI's. */
+      if (self->busy)
+        reason = g_strdup (_ ("A ceremony is in progress."));
       else
-        reason = reason_for (self, op);
+        reason = tke_ceremony_why_not (op_kinds[op], G_LIST_MODEL (self->selected), self->units,
+                                       self->recovery);
 
       g_free (self->reasons[op]);
       self->reasons[op] = reason;
@@ -508,14 +297,24 @@ update_actions (TkeMasterKeysPage *self)
 }
 
 const char *
-tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self, const char *name)
+tke_master_keys_page_get_reason (TkeMasterKeysPage *self, TkeCeremonyKind kind)
 {
   g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
 
   for (Op op = 0; op < N_OPS; op++)
-    if (g_str_equal (name, op_names[op]))
+    if (op_kinds[op] == kind)
       return self->reasons[op];
   g_return_val_if_reached (NULL);
+}
+
+const char *
+tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self, const char *name)
+{
+  g_autoptr (GEnumClass) kinds = g_type_class_ref (TKE_TYPE_CEREMONY_KIND);
+  GEnumValue *value = g_enum_get_value_by_nick (kinds, name);
+
+  g_return_val_if_fail (value != NULL, NULL);
+  return tke_master_keys_page_get_reason (self, value->value);
 }
 
 /* ---- Keeping up with the units ---- */

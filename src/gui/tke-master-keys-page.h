@@ -21,8 +21,12 @@ void tke_master_keys_page_set_units (TkeMasterKeysPage *self, GListModel *units)
 void tke_master_keys_page_set_recovery (TkeMasterKeysPage *self, TkeRecoveryAction action);
 void tke_master_keys_page_set_busy (TkeMasterKeysPage *self, gboolean busy);
 GListModel *tke_master_keys_page_get_selected_units (TkeMasterKeysPage *self);
-/* Why the ceremony NAME ("load", "commit", "rotate", "set-immediate",
- * "clear-new", "clear-current") is not offered now, or NULL if it is. */
+/* Why the ceremony @kind (load, commit, rotate, set immediate, clear new,
+ * clear current) is not offered now, or NULL if it is: the sentence of
+ * tke_ceremony_why_not(). */
+const char *tke_master_keys_page_get_reason (TkeMasterKeysPage *self, TkeCeremonyKind kind);
+/* The same by the kind's nick ("load", "commit", "rotate", "set-immediate",
+ * "clear-new", "clear-current"), the page's action names. */
 const char *tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self, const char *name);
 
 G_END_DECLS

@@ -760,17 +760,29 @@ on_card_ceremony_finished (TkeCardCeremony *ceremony, gboolean success, TkeSessi
   tke_session_refresh (self);
 }
 
-static const struct
+/* The window names a ceremony by its action; from here on it travels as a
+ * TkeCeremonyKind (the GEnum's nicks are those names). */
+static gboolean
+card_ceremony_kind (const char *name, TkeCeremonyKind *kind)
 {
-  const char *name;
-  TkeCeremonyKind kind;
-} card_ceremonies[] = {
-  { "load", TKE_CEREMONY_LOAD },
-  { "commit", TKE_CEREMONY_COMMIT },
-  { "set-immediate", TKE_CEREMONY_SET_IMMEDIATE },
-  { "clear-new", TKE_CEREMONY_CLEAR_NEW },
-  { "clear-current", TKE_CEREMONY_CLEAR_CURRENT },
-};
+  g_autoptr (GEnumClass) kinds = g_type_class_ref (TKE_TYPE_CEREMONY_KIND);
+  GEnumValue *value = g_enum_get_value_by_nick (kinds, name);
+
+  if (value == NULL)
+    return FALSE;
+  *kind = value->value;
+  switch (*kind)
+    {
+    case TKE_CEREMONY_LOAD:
+    case TKE_CEREMONY_COMMIT:
+    case TKE_CEREMONY_SET_IMMEDIATE:
+    case TKE_CEREMONY_CLEAR_NEW:
+    case TKE_CEREMONY_CLEAR_CURRENT:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
 
 static gboolean
 run_card_ceremony (TkeSession *self, const char *name, TkeLoadWizard *wizard)
@@ -778,28 +790,24 @@ run_card_ceremony (TkeSession *self, const char *name, TkeLoadWizard *wizard)
   GListModel *units =
       tke_master_keys_page_get_selected_units (tke_window_get_master_keys_page (self->window));
   TkeCardCeremony *ceremony;
+  TkeCeremonyKind kind;
 
-  for (guint i = 0; i < G_N_ELEMENTS (card_ceremonies); i++)
+  if (!card_ceremony_kind (name, &kind))
+    return FALSE;
+  if (units == NULL || g_list_model_get_n_items (units) == 0)
     {
-      if (!g_str_equal (name, card_ceremonies[i].name))
-        continue;
-      if (units == NULL || g_list_model_get_n_items (units) == 0)
-        {
-          tke_load_wizard_show_error (
-              wizard,
-              _ ("No crypto unit is selected. Select the units on the Crypto units tab first."));
-          return TRUE;
-        }
-      ceremony = tke_card_ceremony_new (self->client, card_ceremonies[i].kind, units, wizard);
-      /* The wizard owns its ceremony: closing it ends the ceremony. */
-      g_object_set_data_full (G_OBJECT (wizard), "tke-card-ceremony", ceremony, g_object_unref);
-      g_signal_connect_object (ceremony, "finished", G_CALLBACK (on_card_ceremony_finished), self,
-                               0);
-      tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
-      tke_card_ceremony_start (ceremony);
+      tke_load_wizard_show_error (
+          wizard,
+          _ ("No crypto unit is selected. Select the units on the Crypto units tab first."));
       return TRUE;
     }
-  return FALSE;
+  ceremony = tke_card_ceremony_new (self->client, kind, units, wizard);
+  /* The wizard owns its ceremony: closing it ends the ceremony. */
+  g_object_set_data_full (G_OBJECT (wizard), "tke-card-ceremony", ceremony, g_object_unref);
+  g_signal_connect_object (ceremony, "finished", G_CALLBACK (on_card_ceremony_finished), self, 0);
+  tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
+  tke_card_ceremony_start (ceremony);
+  return TRUE;
 }
 
 static void

@@ -11,6 +11,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "tke-ceremony-rules.h"
 #include "tke-ceremony.h"
 #include "tke-error.h"
 #include "tke-key-part-source.h"
@@ -539,6 +540,7 @@ load_step (GTask *task)
 {
   TkeCeremony *self = g_task_get_source_object (task);
   LoadGoal goal = GPOINTER_TO_UINT (g_task_get_task_data (task));
+  GError *error = NULL;
 
   if (self->importers->len < n_units (self))
     {
@@ -560,6 +562,13 @@ load_step (GTask *task)
   if (goal == LOAD_UNTIL_NEXT_PART_SEALED)
     {
       g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  /* The cards' check values are known now: still nothing is loaded. */
+  if (!tke_key_parts_check_distinct (self->parts, &error))
+    {
+      g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }
@@ -712,6 +721,14 @@ run_next_unit (GTask *task)
       return;
     }
   unit = current_unit (self);
+  /* Run again after it stopped half-way: the units that took the step
+   * go by (tke_ceremony_unit_has_step_done()). */
+  if (tke_ceremony_unit_has_step_done (self->kind, unit, G_LIST_MODEL (self->units)))
+    {
+      progress (self, _ ("done already."));
+      unit_done (task);
+      return;
+    }
   if (!tke_crypto_unit_get_reachable (unit))
     {
       g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_NETWORK,
@@ -770,6 +787,14 @@ check_arguments (TkeCeremony *self, GError **error)
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
                    _ ("Only %u of the %u key parts are given."), self->parts->len,
                    tke_ceremony_get_n_key_parts (self));
+      return FALSE;
+    }
+  if (self->kind == TKE_CEREMONY_LOAD && !tke_key_parts_check_distinct (self->parts, error))
+    return FALSE;
+  if (self->kind == TKE_CEREMONY_ROTATE)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           "A rotation runs as a TkeRotation, not as a TkeCeremony.");
       return FALSE;
     }
   if (self->kind == TKE_CEREMONY_ADD_ADMIN &&
@@ -936,6 +961,7 @@ tke_ceremony_seal_next_part_async (TkeCeremony *self,
                                    gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
+  GError *error = NULL;
 
   g_return_if_fail (TKE_IS_CEREMONY (self));
   g_return_if_fail (TKE_IS_KEY_PART_SOURCE (part));
@@ -953,6 +979,12 @@ tke_ceremony_seal_next_part_async (TkeCeremony *self,
   /* The part replaces one that failed to seal. */
   g_ptr_array_set_size (self->parts, self->n_parts_sealed);
   g_ptr_array_add (self->parts, g_object_ref (part));
+  if (!tke_key_parts_check_distinct (self->parts, &error))
+    {
+      g_ptr_array_set_size (self->parts, self->n_parts_sealed);
+      g_task_return_error (task, error);
+      return;
+    }
   load_step (g_steal_pointer (&task));
 }
 

@@ -28,9 +28,10 @@ G_BEGIN_DECLS
  * @TKE_CEREMONY_REMOVE_ADMIN: remove an administrator (revocation threshold)
  * @TKE_CEREMONY_SET_THRESHOLDS: set both thresholds (leaves imprint mode)
  * @TKE_CEREMONY_ZEROIZE: zeroize the units (1 signature)
+ * @TKE_CEREMONY_ROTATE: rotate the master key (a #TkeRotation, not a
+ *   #TkeCeremony; here for the rules of tke_ceremony_why_not())
  *
- * The command a #TkeCeremony runs on every unit, and how many signatures
- * it takes.
+ * The ceremonies, as front ends name them to libtke (never as strings).
  */
 typedef enum
 {
@@ -43,6 +44,7 @@ typedef enum
   TKE_CEREMONY_REMOVE_ADMIN,
   TKE_CEREMONY_SET_THRESHOLDS,
   TKE_CEREMONY_ZEROIZE,
+  TKE_CEREMONY_ROTATE,
 } TkeCeremonyKind;
 
 #define TKE_TYPE_CEREMONY (tke_ceremony_get_type ())

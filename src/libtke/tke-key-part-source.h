@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "tke-secret.h"
 #include "tke-version-macros.h"
 
 G_BEGIN_DECLS
@@ -62,5 +63,10 @@ void tke_key_part_source_seal_async (TkeKeyPartSource *self,
 TKE_AVAILABLE_IN_ALL
 GBytes *
 tke_key_part_source_seal_finish (TkeKeyPartSource *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
+gboolean tke_key_parts_check_distinct (GPtrArray *parts, GError **error);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_master_key_check_not_zero (const TkeSecret *key, GError **error);
 
 G_END_DECLS

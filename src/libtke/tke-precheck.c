@@ -85,6 +85,35 @@ tke_precheck_common_administrators (GPtrArray *units)
   return common;
 }
 
+/**
+ * tke_precheck_unit_takes_part:
+ * @unit: a crypto unit of the service instance, freshly queried
+ *
+ * Whether a rotation of the instance must include @unit.  The documented
+ * rule (the pre-checks of "Rotating master keys", DOCS
+ * rotate-master-key-key-files.md and the troubleshooting pages) is that
+ * *all* crypto units of the instance are selected; recovery units are
+ * exempt only where they are "not applicable and can be ignored"
+ * (instance-initialization-mode.md: instances set up with smart cards),
+ * which means they hold no master key.  So every operational unit takes
+ * part, and a recovery or failover unit does as soon as either register
+ * holds a key, or its registers are unknown: a rotation without it would
+ * leave it on the old key.
+ *
+ * Returns: %TRUE if a rotation must include @unit
+ */
+gboolean
+tke_precheck_unit_takes_part (TkeCryptoUnit *unit)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (unit), TRUE);
+
+  if (tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_OPERATIONAL ||
+      !tke_crypto_unit_get_reachable (unit))
+    return TRUE;
+  return tke_crypto_unit_get_current_register_state (unit) != TKE_CURRENT_REGISTER_EMPTY ||
+         tke_crypto_unit_get_new_register_state (unit) != TKE_NEW_REGISTER_EMPTY;
+}
+
 static TkePrecheck
 check_selection (GListModel *instance_units, GPtrArray *selected, GError **error)
 {
@@ -99,13 +128,21 @@ check_selection (GListModel *instance_units, GPtrArray *selected, GError **error
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (instance_units, i);
 
-      if (tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_OPERATIONAL &&
-          g_strcmp0 (tke_crypto_unit_get_instance_id (unit), instance) == 0 &&
-          !is_selected (selected, unit))
+      if (g_strcmp0 (tke_crypto_unit_get_instance_id (unit), instance) != 0 ||
+          is_selected (selected, unit) || !tke_precheck_unit_takes_part (unit))
+        continue;
+      if (tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_OPERATIONAL)
         return fail (error, TKE_PRECHECK_NOT_ALL_UNITS,
                      g_strdup_printf (_ ("Crypto unit %u of the service instance is not selected. "
                                          "Select all operational units of the instance."),
                                       tke_crypto_unit_get_number (unit)));
+      return fail (
+          error, TKE_PRECHECK_NOT_ALL_UNITS,
+          g_strdup_printf (_ ("Crypto unit %u of the service instance is not selected. It "
+                              "is a %s unit that holds the master key, and a rotation "
+                              "without it would leave it on the old key: select it too."),
+                           tke_crypto_unit_get_number (unit),
+                           tke_crypto_unit_type_to_string (tke_crypto_unit_get_unit_type (unit))));
     }
   for (guint i = 0; i < selected->len; i++)
     if (!tke_crypto_unit_get_reachable (selected->pdata[i]))

@@ -21,7 +21,8 @@ G_BEGIN_DECLS
  * @TKE_PRECHECK_OK: every pre-check passed
  * @TKE_PRECHECK_NO_UNITS: no crypto unit is selected
  * @TKE_PRECHECK_SEVERAL_INSTANCES: the selection spans more than one service instance
- * @TKE_PRECHECK_NOT_ALL_UNITS: an operational unit of the instance is not selected
+ * @TKE_PRECHECK_NOT_ALL_UNITS: a unit of the instance that must take part
+ *   (tke_precheck_unit_takes_part()) is not selected
  * @TKE_PRECHECK_UNREACHABLE: a selected unit cannot be reached
  * @TKE_PRECHECK_IMPRINT_MODE: a selected unit is in imprint mode
  * @TKE_PRECHECK_THRESHOLDS: the signature thresholds differ
@@ -76,6 +77,9 @@ TkePrecheck tke_precheck_rotation (GListModel *instance_units,
                                    GPtrArray *selected,
                                    gint64 token_expiration,
                                    GError **error);
+
+TKE_AVAILABLE_IN_ALL
+gboolean tke_precheck_unit_takes_part (TkeCryptoUnit *unit);
 
 TKE_AVAILABLE_IN_ALL
 TkeCompareField tke_precheck_compare_unit (GPtrArray *units, guint index);

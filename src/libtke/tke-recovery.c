@@ -119,20 +119,14 @@ advise_after_rewrap (GPtrArray *units,
   return TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE;
 }
 
-/* Some units switched to @target_vp and some still wait for it. */
+/* Some unit still waits for set immediate to @target_vp. */
 static gboolean
-partly_switched (GPtrArray *units, const char *target_vp)
+any_pending (GPtrArray *units, const char *target_vp)
 {
-  gboolean pending = FALSE, switched = FALSE;
-
   for (guint i = 0; target_vp != NULL && i < units->len; i++)
-    {
-      UnitPhase phase = unit_phase (g_ptr_array_index (units, i), target_vp);
-
-      pending |= phase == UNIT_PENDING;
-      switched |= phase == UNIT_SWITCHED;
-    }
-  return pending && switched;
+    if (unit_phase (g_ptr_array_index (units, i), target_vp) == UNIT_PENDING)
+      return TRUE;
+  return FALSE;
 }
 
 static gboolean
@@ -219,9 +213,11 @@ tke_recovery_advise (GPtrArray *units,
       break;
     case TKE_ROTATION_STATE_COMPLETE:
     default:
-      /* The operational units completed it, but a selected unit (e.g. a
-       * recovery unit) still waits for set immediate to the target. */
-      if (status != NULL && partly_switched (units, tke_rotation_status_get_target_vp (status)))
+      /* The service completed it, but a unit (e.g. a recovery unit left
+       * out of the selection) still waits for set immediate to the key
+       * the storage is under: with or without the switched units
+       * selected, that set immediate is the way out, never Rotate. */
+      if (status != NULL && any_pending (units, tke_rotation_status_get_target_vp (status)))
         {
           action = advise_after_rewrap (units, tke_rotation_status_get_target_vp (status), switched,
                                         explanation);

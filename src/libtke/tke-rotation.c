@@ -47,7 +47,11 @@ struct _TkeRotation
   guint poll_interval;
 
   TkeRotationStatus *status;
+  /* The messages of one rotation of the service are sent once each; a
+   * rotation is told apart by its target VP and its first message. */
+  char *messages_of;
   guint n_messages_seen;
+  char *history;           /* a rotation that ended before this one ran: never sent */
   GHashTable *unit_errors; /* TkeCryptoUnit → GError */
 
   gboolean has_advice;
@@ -109,6 +113,8 @@ tke_rotation_finalize (GObject *object)
   g_clear_pointer (&self->signers, g_ptr_array_unref);
   g_clear_object (&self->journal);
   g_clear_object (&self->status);
+  g_free (self->messages_of);
+  g_free (self->history);
   g_clear_pointer (&self->unit_errors, g_hash_table_unref);
   g_free (self->advice_explanation);
   g_clear_pointer (&self->switched, g_ptr_array_unref);
@@ -375,13 +381,38 @@ journal_end (TkeRotation *self, RunData *data, const char *outcome, const char *
 
 /* ---- Status and advice ------------------------------------------------- */
 
+/* Which rotation of the service @status describes, or NULL before its first message. */
+static char *
+rotation_identity (TkeRotationStatus *status)
+{
+  GDateTime *first = NULL;
+  g_autofree char *when = NULL;
+
+  if (status == NULL || tke_rotation_status_get_n_messages (status) == 0)
+    return NULL;
+  tke_rotation_status_get_message (status, 0, &first);
+  when = first != NULL ? g_date_time_format_iso8601 (first) : g_strdup ("");
+  return g_strdup_printf ("%s@%s", tke_rotation_status_get_target_vp (status), when);
+}
+
 static void
 take_status (TkeRotation *self, TkeRotationStatus *status)
 {
   guint n = tke_rotation_status_get_n_messages (status);
+  g_autofree char *identity = rotation_identity (status);
 
   g_set_object (&self->status, status);
-  /* A resumed rotation may repeat nothing; only new messages are sent. */
+  /* What an earlier, finished rotation said is history, not progress. */
+  if (identity != NULL && g_strcmp0 (identity, self->history) == 0)
+    return;
+  /* A new rotation of the service has its own messages, from the first;
+   * a resumed one repeats nothing already sent. */
+  if (g_strcmp0 (identity, self->messages_of) != 0)
+    {
+      g_free (self->messages_of);
+      self->messages_of = g_steal_pointer (&identity);
+      self->n_messages_seen = 0;
+    }
   for (; self->n_messages_seen < n; self->n_messages_seen++)
     g_signal_emit (self, signals[SIGNAL_MESSAGE], 0,
                    tke_rotation_status_get_message (status, self->n_messages_seen, NULL));
@@ -418,6 +449,23 @@ fail (GTask *task, GError *error)
   journal_end (self, data, cancelled ? TKE_JOURNAL_OUTCOME_CANCELLED : TKE_JOURNAL_OUTCOME_FAILED,
                error->message);
   self->has_advice = FALSE;
+  if (data->mode == MODE_RUN && g_error_matches (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED))
+    {
+      /* Refused before anything was sent: the facts just read are the
+       * advice's (a unit left behind by an earlier rotation still needs
+       * its set immediate); otherwise the pre-check says what to fix. */
+      compute_advice (self);
+      if (self->advice == TKE_RECOVERY_ACTION_NONE || self->advice == TKE_RECOVERY_ACTION_ROTATE)
+        {
+          self->advice = TKE_RECOVERY_ACTION_ROTATE;
+          g_free (self->advice_explanation);
+          self->advice_explanation = g_strdup (
+              _ ("Nothing was changed. Fix what the pre-check reports, then rotate again."));
+        }
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
   if (cancelled || g_error_matches (error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED) ||
       data->mode == MODE_ADVISE || data->failure != NULL)
     {
@@ -858,7 +906,16 @@ on_run_status (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_set_object (&self->status, status);
-  self->n_messages_seen = tke_rotation_status_get_n_messages (status);
+  /* A rotation that completed before this run is history: this run starts
+   * a new one, whose messages all go out.  One that stopped half-way is
+   * resumed, and its messages so far go out too, so that a view that
+   * opens now shows the whole story in order. */
+  if (tke_rotation_status_get_state (status) == TKE_ROTATION_STATE_COMPLETE ||
+      tke_rotation_status_get_state (status) == TKE_ROTATION_STATE_NONE)
+    {
+      g_free (self->history);
+      self->history = rotation_identity (status);
+    }
   start_rotation (task);
 }
 
@@ -929,6 +986,15 @@ tke_rotation_run_async (TkeRotation *self,
     {
       tke_precheck_rotation (NULL, selected, tke_service_client_get_token_expiration (self->client),
                              &error);
+      if (self->units->len == 0)
+        {
+          /* Nothing was read, nothing changed: select the units, rotate. */
+          self->has_advice = TRUE;
+          self->advice = TKE_RECOVERY_ACTION_ROTATE;
+          g_free (self->advice_explanation);
+          self->advice_explanation = g_strdup (
+              _ ("Nothing was changed. Fix what the pre-check reports, then rotate again."));
+        }
       g_task_return_error (task, error);
       g_object_unref (task);
       return;

@@ -25,6 +25,7 @@
 #include <glib/gstdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tke-error.h"
 #include "tke-workstation.h"
@@ -544,6 +545,106 @@ tke_workstation_next_keynum (TkeWorkstation *self, TkeKeyFileKind kind, GError *
   if (numbers == NULL)
     return 0;
   return numbers->len == 0 ? 1 : g_array_index (numbers, guint, numbers->len - 1) + 1;
+}
+
+/**
+ * tke_workstation_new_staging_path:
+ * @self: the workstation
+ * @kind: the kind of key file to be written
+ * @error: why the staging directory cannot be made
+ *
+ * Where to write a new key file before it gets its KEYNUM: a path in a
+ * fresh private directory inside the files directory (so that installing
+ * it is a link on one file system), which no listing counts.
+ *
+ * Returns: (transfer full): the path (which does not exist yet), or %NULL
+ */
+char *
+tke_workstation_new_staging_path (TkeWorkstation *self, TkeKeyFileKind kind, GError **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *name = NULL;
+
+  g_return_val_if_fail (TKE_IS_WORKSTATION (self), NULL);
+
+  if (!tke_workstation_ensure_files_dir (self, error))
+    return NULL;
+  dir = g_build_filename (self->files_dir, ".new-XXXXXX", NULL);
+  if (g_mkdtemp_full (dir, 0700) == NULL)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("“%s” cannot be created: %s"), dir,
+                   g_strerror (errno));
+      return NULL;
+    }
+  name = g_strconcat ("new", suffix_for (kind), NULL);
+  return g_build_filename (dir, name, NULL);
+}
+
+/**
+ * tke_workstation_discard_staging_path:
+ * @staging_path: (nullable): a path from tke_workstation_new_staging_path()
+ *
+ * Removes the staged file (if any) and its directory.
+ */
+void
+tke_workstation_discard_staging_path (const char *staging_path)
+{
+  g_autofree char *dir = NULL;
+
+  if (staging_path == NULL)
+    return;
+  dir = g_path_get_dirname (staging_path);
+  g_unlink (staging_path);
+  g_rmdir (dir);
+}
+
+/**
+ * tke_workstation_install_key_file:
+ * @self: the workstation
+ * @kind: the kind of key file
+ * @staging_path: the complete file, written at a path from
+ *   tke_workstation_new_staging_path()
+ * @error: why it could not be installed
+ *
+ * Gives the staged file the next free KEYNUM.  The name is taken with
+ * link(2), which fails if it exists: two processes that add key files at
+ * once get different KEYNUMs, and no file is ever overwritten.  The staged
+ * path and its directory are removed.
+ *
+ * Returns: the KEYNUM, or 0 with @error
+ */
+guint
+tke_workstation_install_key_file (TkeWorkstation *self,
+                                  TkeKeyFileKind kind,
+                                  const char *staging_path,
+                                  GError **error)
+{
+  g_return_val_if_fail (TKE_IS_WORKSTATION (self), 0);
+  g_return_val_if_fail (staging_path != NULL, 0);
+
+  for (guint attempt = 0; attempt < 1000; attempt++)
+    {
+      guint keynum = tke_workstation_next_keynum (self, kind, error);
+      g_autofree char *path = NULL;
+
+      if (keynum == 0)
+        return 0;
+      path = tke_workstation_get_key_file_path (self, kind, keynum);
+      if (link (staging_path, path) == 0)
+        {
+          tke_workstation_discard_staging_path (staging_path);
+          return keynum;
+        }
+      if (errno != EEXIST)
+        {
+          g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("“%s” cannot be created: %s"), path,
+                       g_strerror (errno));
+          return 0;
+        }
+      /* Another process took this KEYNUM a moment ago: the next one. */
+    }
+  g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("No free KEYNUM in %s."), self->files_dir);
+  return 0;
 }
 
 static void

@@ -100,5 +100,14 @@ TKE_AVAILABLE_IN_ALL
 char *tke_workstation_get_key_file_path (TkeWorkstation *self, TkeKeyFileKind kind, guint keynum);
 TKE_AVAILABLE_IN_ALL
 guint tke_workstation_next_keynum (TkeWorkstation *self, TkeKeyFileKind kind, GError **error);
+TKE_AVAILABLE_IN_ALL
+char *tke_workstation_new_staging_path (TkeWorkstation *self, TkeKeyFileKind kind, GError **error);
+TKE_AVAILABLE_IN_ALL
+guint tke_workstation_install_key_file (TkeWorkstation *self,
+                                        TkeKeyFileKind kind,
+                                        const char *staging_path,
+                                        GError **error);
+TKE_AVAILABLE_IN_ALL
+void tke_workstation_discard_staging_path (const char *staging_path);
 
 G_END_DECLS

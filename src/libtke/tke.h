@@ -38,5 +38,6 @@
 #include "tke-journal.h"
 #include "tke-rotation.h"
 #include "tke-unit-identity.h"
+#include "tke-ceremony-rules.h"
 
 #undef __TKE_INSIDE__

@@ -493,6 +493,58 @@ test_rotation_and_recovery (void)
   fixture_stop (&f);
 }
 
+/* A whole rotation of the instance done by the service's own commands
+ * (another workstation, say): rotate, then set immediate on every unit. */
+static void
+rotate_by_hand (Emu *emu, const char *vp)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/tke/%s/rotate", emu->instance);
+  g_autofree char *vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp);
+  g_autoptr (EVP_PKEY) a1 = emu_demo_admin (emu, 1);
+  EVP_PKEY *one[] = { a1, NULL };
+  g_auto (GStrv) units = emu_unit_ids (emu);
+  g_autoptr (JsonObject) started = emu_call_ok (emu, "POST", path, "{}", 202);
+  g_autoptr (JsonObject) rewrapped = emu_wait_rotation (emu, "rewrapped");
+  g_autoptr (JsonObject) complete = NULL;
+
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      g_autoptr (JsonObject) r = emu_command_ok (emu, units[u], "set_immediate", vp_args, one);
+    }
+  complete = emu_wait_rotation (emu, "complete");
+}
+
+/* Issue 13: the instance's second rotation, from the GUI, shows its
+ * messages in order (the dialog's list used to stay empty: the count of
+ * messages seen started at the first rotation's). */
+static void
+test_second_rotation_messages (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *first = NULL, *second = NULL;
+  TkeRotationDialog *dialog;
+
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "300", NULL });
+  first = commit_new_key (f.emu);
+  rotate_by_hand (f.emu, first);
+  second = commit_new_key (f.emu);
+  fixture_open_window (&f);
+  log_in (&f);
+  g_assert_true (tke_test_wait_until (units_shown, &f, 60000));
+  select_all (&f);
+
+  start_rotation_in_gui (&f);
+  dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+  g_assert_nonnull (dialog);
+  g_assert_true (tke_test_wait_until (waiting_for_card, NULL, 120000));
+  g_assert_cmpuint (tke_rotation_dialog_get_n_messages (dialog), ==, 2);
+  g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, 0), ==, TKE_ROTATION_MESSAGE_STARTED);
+  g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, 1), ==, TKE_ROTATION_MESSAGE_REWRAPPED);
+  stop_at_card_wait (dialog);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  fixture_stop (&f);
+}
+
 static void
 test_failed_rotation_recovery (void)
 {
@@ -618,6 +670,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/session/expired-token-banner", test_expired_token_banner);
   g_test_add_func ("/gui/session/rotation-and-recovery", test_rotation_and_recovery);
   g_test_add_func ("/gui/session/failed-rotation-recovery", test_failed_rotation_recovery);
+  g_test_add_func ("/gui/session/second-rotation-messages", test_second_rotation_messages);
 
   status = g_test_run ();
   tke_readers_fixture_clear (&readers);

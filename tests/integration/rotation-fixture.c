@@ -135,6 +135,8 @@ rot_stop (RotFixture *f)
   g_free (f->files);
   g_free (f->pw1);
   g_free (f->pw2);
+  g_clear_pointer (&f->parts[0], tke_secret_unref);
+  g_clear_pointer (&f->parts[1], tke_secret_unref);
 }
 
 RotRun
@@ -227,15 +229,12 @@ rot_cli_setup (RotFixture *f)
 }
 
 char *
-rot_load_commit (RotFixture *f)
+rot_load_commit_on (RotFixture *f, const char *unit, TkeSecret *const *parts)
 {
-  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL);
-  g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
-  TkeSecret *parts[2] = { p1, p2 };
+  TkeSecret *both_parts[2] = { parts[0], parts[1] };
   g_autoptr (TkeSecret) mk = tke_crypto_xor (parts[0], parts[1], NULL);
   EVP_PKEY *one[] = { f->a1, NULL }, *both[] = { f->a1, f->a2, NULL },
            *two[] = { f->a2, f->a2, NULL };
-  g_auto (GStrv) units = emu_unit_ids (f->emu);
   g_autofree char *commit_args = NULL;
   guint8 vp[TKE_VP_SIZE];
   char *vp_hex;
@@ -243,14 +242,31 @@ rot_load_commit (RotFixture *f)
   tke_crypto_verification_pattern (mk, vp);
   vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
   commit_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
+  {
+    g_autoptr (JsonObject) imp = emu_command_ok (f->emu, unit, "generate_importer_key", NULL, one);
+    g_autofree char *load = emu_load_args (
+        unit, json_object_get_string_member (imp, "importer_key"), both_parts, 2, FALSE);
+    g_autoptr (JsonObject) r1 = emu_command_ok (f->emu, unit, "load", load, two);
+    g_autoptr (JsonObject) r2 = emu_command_ok (f->emu, unit, "commit", commit_args, both);
+  }
+  return vp_hex;
+}
+
+char *
+rot_load_commit (RotFixture *f)
+{
+  g_auto (GStrv) units = emu_unit_ids (f->emu);
+  char *vp_hex = NULL;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_clear_pointer (&f->parts[i], tke_secret_unref);
+      f->parts[i] = tke_secret_new_random (32, NULL);
+    }
   for (guint u = 0; units[u] != NULL; u++)
     {
-      g_autoptr (JsonObject) imp =
-          emu_command_ok (f->emu, units[u], "generate_importer_key", NULL, one);
-      g_autofree char *load = emu_load_args (
-          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
-      g_autoptr (JsonObject) r1 = emu_command_ok (f->emu, units[u], "load", load, two);
-      g_autoptr (JsonObject) r2 = emu_command_ok (f->emu, units[u], "commit", commit_args, both);
+      g_free (vp_hex);
+      vp_hex = rot_load_commit_on (f, units[u], f->parts);
     }
   return vp_hex;
 }

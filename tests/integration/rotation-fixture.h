@@ -23,6 +23,7 @@ typedef struct
   EVP_PKEY *a2;
   char *pw1;
   char *pw2;
+  TkeSecret *parts[2]; /* the parts of the last key rot_load_commit() made */
 } RotFixture;
 
 typedef struct
@@ -50,6 +51,8 @@ void rot_cli_setup (RotFixture *f);
 void rot_cli_login (RotFixture *f);
 /* Loads and commits one new random key on every unit; returns its VP. */
 char *rot_load_commit (RotFixture *f);
+/* Loads and commits the key of @parts (2) on unit @unit (an hsm_id); returns its VP. */
+char *rot_load_commit_on (RotFixture *f, const char *unit, TkeSecret *const *parts);
 char *rot_rotation_state (RotFixture *f);
 /* Every root key unwraps under the key @vp names; every unit current
  * Valid with @vp, new register Empty. */

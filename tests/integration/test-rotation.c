@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -64,7 +65,8 @@ test_complete (void)
     g_auto (RotRun) compare = rot_tke (f, NULL, "cryptounit-compare", NULL);
     g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
 
-    rot_assert_ok (compare);
+    /* A failed pre-check is a failure for scripts too. */
+    g_assert_cmpint (compare.status, ==, 1);
     g_assert_nonnull (strstr (compare.out, "new master key register of crypto unit 1 is not Full"));
     rot_assert_fails (rotate, 1, "is not Full Committed");
     rot_assert_fails (rotate, 1, "Next: tke cryptounit-mk-rotate");
@@ -91,10 +93,15 @@ test_complete (void)
     g_assert_null (strstr (rotate.err, "Warning"));
     rot_assert_done (f, vp);
 
-    /* A closed ceremony in the journal: no warning next time. */
+    /* A closed ceremony in the journal: no warning next time; and the
+     * refused rotation says nothing of the one that completed. */
     again = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
     g_assert_null (strstr (again.err, "interrupted"));
     rot_assert_fails (again, 1, "is not Full Committed");
+    rot_assert_fails (again, 1, "Nothing was changed");
+    g_assert_null (strstr (again.out, "Rewrapped"));
+    g_assert_null (strstr (again.out, TKE_ROTATION_MESSAGE_SUCCESSFUL));
+    g_assert_null (strstr (again.err, "The last rotation completed"));
   }
   rot_stop (f);
 }
@@ -370,6 +377,409 @@ test_setimm_failed_on_one (void)
   rot_stop (f);
 }
 
+/* Issue 13: the second and third rotation of an instance, through the
+ * CLI, each show the service's three messages in order. */
+static void
+test_rotations_in_a_row (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL;
+
+  rot_start (f, 300, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  for (guint round = 1; round <= 3; round++)
+    {
+      g_autofree char *vp = rot_load_commit (f);
+      g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+      g_test_message ("rotation %u", round);
+      rot_assert_ok (rotate);
+      assert_in_order (rotate.out, all_messages);
+      g_assert_nonnull (strstr (rotate.out, "Rewrapped 300 of 300 keys"));
+      rot_assert_done (f, vp);
+    }
+  rot_stop (f);
+}
+
+/* Issue 13: the recovery unit (3) holds the master key, so a rotation
+ * without it is refused before anything changes. */
+static void
+test_recovery_unit_deselected (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL;
+
+  rot_start (f, 200, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  vp = rot_load_commit (f);
+  {
+    g_auto (RotRun) rm = rot_tke (f, NULL, "cryptounit-rm", "3", NULL);
+    g_auto (RotRun) compare = rot_tke (f, NULL, "cryptounit-compare", NULL);
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+    g_auto (RotRun) add = { 0 };
+
+    rot_assert_ok (rm);
+    rot_assert_fails (compare, 1, "Crypto unit 3 of the service instance is not selected");
+    rot_assert_fails (rotate, 1, "Crypto unit 3 of the service instance is not selected");
+    rot_assert_fails (rotate, 1, "Next: tke cryptounit-mk-rotate");
+    assert_state (f, "none");
+    add = rot_tke (f, NULL, "cryptounit-add", "3", NULL);
+    rot_assert_ok (add);
+  }
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_ok (rotate);
+  }
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
+/* Issue 13: after a completed rotation, unit 2 is zeroized and set up
+ * again with the instance's key; Set immediate is its first activation. */
+static void
+test_zeroize_and_set_up_again (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL, *again_vp = NULL, *add1 = NULL, *add2 = NULL;
+  g_autofree char *p1 = NULL, *p2 = NULL;
+  EVP_PKEY *one[] = { NULL, NULL }, *both[] = { NULL, NULL, NULL };
+  g_auto (GStrv) units = NULL;
+
+  rot_start (f, 200, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  one[0] = both[0] = f->a1;
+  both[1] = f->a2;
+  units = emu_unit_ids (f->emu);
+  vp = rot_load_commit (f);
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_ok (rotate);
+  }
+  p1 = emu_point_hex (f->a1);
+  p2 = emu_point_hex (f->a2);
+  add1 = g_strdup_printf ("{\"name\":\"admin1\",\"public_key\":\"%s\"}", p1);
+  add2 = g_strdup_printf ("{\"name\":\"admin2\",\"public_key\":\"%s\"}", p2);
+  {
+    g_autoptr (JsonObject) z = emu_command_ok (f->emu, units[1], "zeroize", NULL, one);
+    g_autoptr (JsonObject) r1 = emu_command_ok (f->emu, units[1], "add_admin", add1, NULL);
+    g_autoptr (JsonObject) r2 = emu_command_ok (f->emu, units[1], "add_admin", add2, NULL);
+    g_autoptr (JsonObject) r3 =
+        emu_command_ok (f->emu, units[1], "set_thresholds",
+                        "{\"signature_threshold\":2,\"revocation_threshold\":1}", both);
+  }
+  again_vp = rot_load_commit_on (f, units[1], f->parts);
+  g_assert_cmpstr (again_vp, ==, vp);
+  {
+    g_auto (RotRun) rm = rot_tke (f, NULL, "cryptounit-rm", "1", "3", NULL);
+    g_auto (RotRun) setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+    g_auto (RotRun) add = rot_tke (f, NULL, "cryptounit-add", "1", "3", NULL);
+
+    rot_assert_ok (rm);
+    rot_assert_ok (setimm);
+    rot_assert_ok (add);
+  }
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
+/* Set immediate as the advice says: on every unit, or (when the killed
+ * CLI's requests still reached some units) on the others. */
+static void
+follow_setimm_advice (RotFixture *f, const char *pw)
+{
+  g_auto (RotRun) setimm = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+  const char *rm;
+  g_auto (GStrv) numbers = NULL;
+  g_autofree char *state = NULL;
+
+  if (setimm.status == 0)
+    return;
+  state = rot_rotation_state (f);
+  if (g_str_equal (state, "complete"))
+    return;
+  rm = strstr (setimm.err, "first: tke cryptounit-rm ");
+  g_assert_nonnull (rm);
+  numbers = g_strsplit_set (rm + strlen ("first: tke cryptounit-rm "), " \n", -1);
+  for (guint i = 0; numbers[i] != NULL && *numbers[i] != '\0'; i++)
+    {
+      g_auto (RotRun) out = rot_tke (f, NULL, "cryptounit-rm", numbers[i], NULL);
+
+      rot_assert_ok (out);
+    }
+  {
+    g_auto (RotRun) rest = rot_tke (f, pw, "cryptounit-mk-setimm", "--yes", NULL);
+    g_auto (RotRun) add = rot_tke (f, NULL, "cryptounit-add", "1", "2", "3", NULL);
+
+    rot_assert_ok (rest);
+  }
+}
+
+/* Issue 13: the token expires after the rewrap, before set immediate: the
+ * hint names Set immediate, as the advice does once logged in again. */
+static void
+test_expired_after_rewrap (void)
+{
+  const char *const slow[] = { "--latency-ms", "300", "--token-ttl", "8", NULL };
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *vp = NULL, *password_file = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) cli = NULL;
+  g_autoptr (GError) error = NULL;
+  gint64 logged_in;
+
+  rot_start (f, 200, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  vp = rot_load_commit (f);
+  rot_restart (f, slow);
+  rot_cli_login (f);
+  logged_in = g_get_monotonic_time ();
+
+  password_file = g_build_filename (f->top, "pw-rotate", NULL);
+  g_assert_true (g_file_set_contents (password_file, pw, -1, NULL));
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+  for (guint i = 0; i < f->env->len; i++)
+    {
+      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "cryptounit-mk-rotate",
+                                     "--yes", "--password-file", password_file, NULL);
+  g_assert_no_error (error);
+  /* Killed once the journal says the rewrap is done. */
+  for (guint i = 0; i < 3000 && !journal_has (f, "\"step\":\"set-immediate\""); i++)
+    g_usleep (5000);
+  g_assert_true (journal_has (f, "\"step\":\"set-immediate\""));
+  g_subprocess_force_exit (cli);
+  g_subprocess_wait (cli, NULL, NULL);
+  /* Until the token has expired. */
+  while (g_get_monotonic_time () < logged_in + 9 * G_USEC_PER_SEC)
+    g_usleep (100000);
+  {
+    g_auto (RotRun) rotate = rot_tke (f, pw, "cryptounit-mk-rotate", "--yes", NULL);
+
+    rot_assert_fails (rotate, 3, "Log in again");
+    rot_assert_fails (rotate, 3, "then tke cryptounit-mk-setimm");
+  }
+  rot_restart (f, NULL);
+  rot_cli_login (f);
+  follow_setimm_advice (f, pw);
+  rot_assert_done (f, vp);
+  rot_stop (f);
+}
+
+static void
+add_part_by_value (RotFixture *f, const char *hex, guint expected_keynum)
+{
+  g_autofree char *lines =
+      g_strdup_printf ("%s\npartpass%u\npartpass%u\n", hex, expected_keynum, expected_keynum);
+  g_autofree char *expected = g_strdup_printf ("KEYNUM %u:", expected_keynum);
+  g_auto (RotRun) add = rot_tke (f, lines, "mk-add", "--value", "--description", "by value", NULL);
+
+  rot_assert_ok (add);
+  g_assert_nonnull (strstr (add.out, expected));
+}
+
+static void
+assert_new_registers_empty (RotFixture *f)
+{
+  g_auto (GStrv) units = emu_unit_ids (f->emu);
+
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      g_autoptr (JsonObject) q = emu_query (f->emu, units[u]);
+
+      g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Empty");
+    }
+}
+
+/* Issue 13: the same part twice, parts whose XOR is zero, and a zero part
+ * typed in are refused before anything reaches a unit. */
+static void
+test_weak_keys (void)
+{
+  static const char a[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  static const char b[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+  static const char a_xor_b[] = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
+  static const char zero[] = "0000000000000000000000000000000000000000000000000000000000000000";
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL;
+
+  rot_start (f, 50, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  add_part_by_value (f, a, 1);
+  add_part_by_value (f, b, 2);
+  add_part_by_value (f, a_xor_b, 3);
+  {
+    g_autofree char *lines = g_strdup_printf ("%s\npartpass0\npartpass0\n", zero);
+    g_auto (RotRun) add = rot_tke (f, lines, "mk-add", "--value", "--description", "zero", NULL);
+
+    rot_assert_fails (add, 1, "all zero");
+  }
+  {
+    g_autofree char *lines = g_strdup_printf ("%spartpass1\npartpass1\n", pw);
+    g_auto (RotRun) load = rot_tke (f, lines, "cryptounit-mk-load", "1", "1", "--yes", NULL);
+
+    rot_assert_fails (load, 1, "Key parts 1 and 2 are the same key part");
+    assert_new_registers_empty (f);
+  }
+  {
+    g_autofree char *lines = g_strdup_printf ("%spartpass1\npartpass2\npartpass3\n", pw);
+    g_auto (RotRun) load = rot_tke (f, lines, "cryptounit-mk-load", "1", "2", "3", "--yes", NULL);
+
+    rot_assert_fails (load, 1, "all zero");
+    assert_new_registers_empty (f);
+  }
+  {
+    g_autofree char *lines = g_strdup_printf ("%spartpass1\npartpass2\n", pw);
+    g_auto (RotRun) load = rot_tke (f, lines, "cryptounit-mk-load", "1", "2", "--yes", NULL);
+
+    rot_assert_ok (load);
+  }
+  rot_stop (f);
+}
+
+/* Issue 13: mk-add and sigkey-add at once get different KEYNUMs and no
+ * file is lost. */
+static void
+test_concurrent_keynums (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autoptr (GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *password_file = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  const guint n = 6;
+
+  rot_start (f, 10, NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->files, 0700), ==, 0);
+  password_file = g_build_filename (f->top, "pw-new", NULL);
+  g_assert_true (g_file_set_contents (password_file, "concurrent1\nconcurrent1\n", -1, NULL));
+  launcher =
+      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  for (guint i = 0; i < f->env->len; i++)
+    {
+      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  for (guint i = 0; i < 2 * n; i++)
+    {
+      g_autofree char *description = g_strdup_printf ("part %u", i);
+      g_autoptr (GError) error = NULL;
+      GSubprocess *p =
+          i < n ? g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "mk-add",
+                                               "--random", "--description", description,
+                                               "--password-file", password_file, NULL)
+                : g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "sigkey-add",
+                                               "--name", description, "--password-file",
+                                               password_file, NULL);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (processes, p);
+    }
+  for (guint i = 0; i < processes->len; i++)
+    {
+      g_autofree char *out = NULL, *err = NULL;
+      g_autoptr (GError) error = NULL;
+      const char *kind = i < n ? "part" : "sig";
+
+      g_subprocess_communicate_utf8 (processes->pdata[i], NULL, NULL, &out, &err, &error);
+      g_assert_no_error (error);
+      if (g_subprocess_get_exit_status (processes->pdata[i]) != 0 ||
+          strstr (out, "KEYNUM ") == NULL)
+        g_error ("tke %u failed: %s%s", i, out, err);
+      {
+        g_autofree char *key =
+            g_strdup_printf ("%s %u", kind, (guint) atoi (strstr (out, "KEYNUM ") + 7));
+
+        if (!g_hash_table_add (seen, g_steal_pointer (&key)))
+          g_error ("KEYNUM given twice: %s", out);
+      }
+    }
+  for (guint k = 1; k <= n; k++)
+    {
+      g_autofree char *part = g_strdup_printf ("%s/%u.keypart", f->files, k);
+      g_autofree char *sig = g_strdup_printf ("%s/%u.sigkey", f->files, k);
+
+      g_assert_true (g_file_test (part, G_FILE_TEST_IS_REGULAR));
+      g_assert_true (g_file_test (sig, G_FILE_TEST_IS_REGULAR));
+    }
+  {
+    /* Nothing staged is left behind. */
+    g_autoptr (GDir) dir = g_dir_open (f->files, 0, NULL);
+    const char *name;
+    guint count = 0;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      {
+        g_assert_false (g_str_has_prefix (name, ".new-"));
+        count++;
+      }
+    g_assert_cmpuint (count, ==, 2 * n);
+  }
+  rot_stop (f);
+}
+
+/* Issue 13: a commit that stopped after the first unit goes on with the
+ * others when run again (it used to fail at the first unit, in the CLI). */
+static void
+test_commit_resumes (void)
+{
+  RotFixture fixture = { 0 }, *f = &fixture;
+  g_autofree char *pw = NULL, *both = NULL, *commit_args = NULL;
+  EVP_PKEY *signers[] = { NULL, NULL, NULL };
+  g_auto (GStrv) units = NULL;
+
+  rot_start (f, 50, NULL);
+  rot_cli_setup (f);
+  pw = pw1_line (f);
+  both = g_strdup_printf ("%s\n%s\n", f->pw1, f->pw2);
+  signers[0] = f->a1;
+  signers[1] = f->a2;
+  units = emu_unit_ids (f->emu);
+  for (guint i = 1; i <= 2; i++)
+    {
+      g_auto (RotRun) add = rot_tke (f, "partpass1\npartpass1\n", "mk-add", "--random",
+                                     "--description", "part", NULL);
+
+      rot_assert_ok (add);
+    }
+  {
+    g_autofree char *lines = g_strdup_printf ("%spartpass1\npartpass1\n", pw);
+    g_auto (RotRun) load = rot_tke (f, lines, "cryptounit-mk-load", "1", "2", "--yes", NULL);
+
+    rot_assert_ok (load);
+  }
+  {
+    g_autoptr (JsonObject) q = emu_query (f->emu, units[0]);
+    g_autoptr (JsonObject) r = NULL;
+
+    commit_args =
+        g_strdup_printf ("{\"new_mkvp\":\"%s\"}", json_object_get_string_member (q, "new_mkvp"));
+    r = emu_command_ok (f->emu, units[0], "commit", commit_args, signers);
+  }
+  {
+    g_auto (RotRun) commit = rot_tke (f, both, "cryptounit-mk-commit", "--yes", NULL);
+
+    rot_assert_ok (commit);
+    g_assert_nonnull (strstr (commit.out, "done already"));
+  }
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      g_autoptr (JsonObject) q = emu_query (f->emu, units[u]);
+
+      g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Full Committed");
+    }
+  rot_stop (f);
+}
+
 static void
 on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -500,5 +910,12 @@ main (int argc, char **argv)
   g_test_add_func ("/rotation/after-rewrap", test_after_rewrap);
   g_test_add_func ("/rotation/setimm-failed-on-one", test_setimm_failed_on_one);
   g_test_add_func ("/rotation/cancel-and-recover", test_cancel_and_recover);
+  g_test_add_func ("/rotation/in-a-row", test_rotations_in_a_row);
+  g_test_add_func ("/rotation/weak-keys", test_weak_keys);
+  g_test_add_func ("/rotation/commit-resumes", test_commit_resumes);
+  g_test_add_func ("/rotation/concurrent-keynums", test_concurrent_keynums);
+  g_test_add_func ("/rotation/recovery-unit-deselected", test_recovery_unit_deselected);
+  g_test_add_func ("/rotation/zeroize-and-set-up-again", test_zeroize_and_set_up_again);
+  g_test_add_func ("/rotation/expired-after-rewrap", test_expired_after_rewrap);
   return g_test_run ();
 }

@@ -238,6 +238,42 @@ test_compare_tie (void)
   g_assert_true (tke_precheck_compare_unit (units, 1) & TKE_COMPARE_SIGNATURE_THRESHOLD);
 }
 
+/* Issue 13: a recovery unit that holds the master key takes part in the
+ * rotation; one with no key at all (never set up) may be left out. */
+static void
+test_recovery_unit (void)
+{
+  g_autoptr (GListStore) store = NULL;
+  g_autoptr (GPtrArray) units = good_units (&store);
+  g_autoptr (TkeCryptoUnit) recovery = tke_crypto_unit_new (
+      "inst", "hsm-4", 4, TKE_CRYPTO_UNIT_TYPE_RECOVERY, "[us-east].[AZ1-CS1].[03].[07]");
+  g_autoptr (GError) error = NULL;
+
+  tke_crypto_unit_set_reachable (recovery, TRUE);
+  tke_crypto_unit_set_thresholds (recovery, TRUE, 0, 0);
+  tke_crypto_unit_set_registers (recovery, TKE_NEW_REGISTER_EMPTY, TKE_EMPTY_VP,
+                                 TKE_CURRENT_REGISTER_EMPTY, TKE_EMPTY_VP);
+  g_list_store_append (store, recovery);
+  g_assert_false (tke_precheck_unit_takes_part (recovery));
+  expect (store, units, 0, TKE_PRECHECK_OK, 0);
+
+  tke_crypto_unit_set_registers (recovery, TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP,
+                                 TKE_CURRENT_REGISTER_VALID, OLD_VP);
+  g_assert_true (tke_precheck_unit_takes_part (recovery));
+  g_assert_cmpint (tke_precheck_rotation (G_LIST_MODEL (store), units, 0, &error), ==,
+                   TKE_PRECHECK_NOT_ALL_UNITS);
+  g_assert_nonnull (
+      strstr (error->message, "Crypto unit 4 of the service instance is not selected"));
+  g_assert_nonnull (strstr (error->message, "RECOVERY"));
+  g_clear_error (&error);
+
+  /* Its registers unknown: it may hold the key, so it takes part. */
+  tke_crypto_unit_set_registers (recovery, TKE_NEW_REGISTER_EMPTY, TKE_EMPTY_VP,
+                                 TKE_CURRENT_REGISTER_EMPTY, TKE_EMPTY_VP);
+  tke_crypto_unit_set_reachable (recovery, FALSE);
+  g_assert_true (tke_precheck_unit_takes_part (recovery));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -247,6 +283,7 @@ main (int argc, char **argv)
   g_test_add_func ("/precheck/token-expired", test_token_expired);
   g_test_add_func ("/precheck/several-instances", test_several_instances);
   g_test_add_func ("/precheck/not-all-units", test_not_all_units);
+  g_test_add_func ("/precheck/recovery-unit", test_recovery_unit);
   g_test_add_func ("/precheck/unreachable", test_unreachable);
   g_test_add_func ("/precheck/imprint-mode", test_imprint_mode);
   g_test_add_func ("/precheck/thresholds", test_thresholds);

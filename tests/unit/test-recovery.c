@@ -174,9 +174,25 @@ test_complete (void)
 
   g_assert_cmpint (advise (two, 2, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==,
                    TKE_RECOVERY_ACTION_NONE);
-  /* A new key committed after the last rotation: the next one failed before it started. */
-  g_assert_cmpint (advise (next, 3, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==,
-                   TKE_RECOVERY_ACTION_ROTATE);
+  /* A new key committed after the last rotation (to OLD_VP, current now):
+   * the next one failed before it started. */
+  {
+    g_autoptr (GPtrArray) units = make_units (next, 3);
+    g_autoptr (TkeRotationStatus) last =
+        tke_rotation_status_new (TKE_ROTATION_STATE_COMPLETE, OLD_VP, 3000, 3000);
+
+    g_assert_cmpint (tke_recovery_advise (units, last, NULL, NULL), ==, TKE_RECOVERY_ACTION_ROTATE);
+  }
+  /* Issue 13: the rotation to NEW_VP completed without the recovery unit,
+   * and only it is selected now (the switched units removed, as advised):
+   * Set immediate on it, never Rotate (the loop the advice used to make). */
+  {
+    const Phase stranded[] = { PENDING };
+
+    g_assert_cmpint (advise (stranded, 1, TKE_ROTATION_STATE_COMPLETE, 3000, &n), ==,
+                     TKE_RECOVERY_ACTION_SET_IMMEDIATE);
+    g_assert_cmpuint (n, ==, 0);
+  }
   /* Complete on the operational units; a selected recovery unit still waits. */
   {
     const Phase late[] = { SWITCHED, SWITCHED, PENDING };

@@ -168,6 +168,55 @@ test_env_files_dir (void)
   g_unsetenv ("TKE_FILES");
 }
 
+/* Issue 13: a staged key file takes the next free KEYNUM, never an
+ * existing one's name, and leaves nothing staged behind. */
+static void
+test_install_key_file (void)
+{
+  g_autofree char *top = make_tree ();
+  g_autofree char *files = g_build_filename (top, "files", NULL);
+  g_autoptr (TkeWorkstation) ws = tke_workstation_new (top, files);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *first = NULL, *second = NULL, *kept = NULL, *contents = NULL;
+  g_autoptr (GArray) parts = NULL;
+  const guint expected[] = { 1, 2, 3 };
+
+  first = tke_workstation_new_staging_path (ws, TKE_KEY_FILE_KEY_PART, &error);
+  g_assert_no_error (error);
+  second = tke_workstation_new_staging_path (ws, TKE_KEY_FILE_KEY_PART, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (first, !=, second);
+  g_assert_true (g_file_set_contents (first, "first", -1, NULL));
+  g_assert_true (g_file_set_contents (second, "second", -1, NULL));
+  /* Staged files are no KEYNUMs. */
+  parts = tke_workstation_list_key_files (ws, TKE_KEY_FILE_KEY_PART, &error);
+  g_assert_cmpuint (parts->len, ==, 0);
+  g_clear_pointer (&parts, g_array_unref);
+
+  g_assert_cmpuint (tke_workstation_install_key_file (ws, TKE_KEY_FILE_KEY_PART, first, &error), ==,
+                    1);
+  /* Someone else takes KEYNUM 2 meanwhile: the second one gets 3. */
+  touch (files, "2.keypart");
+  kept = g_build_filename (files, "2.keypart", NULL);
+  g_assert_cmpuint (tke_workstation_install_key_file (ws, TKE_KEY_FILE_KEY_PART, second, &error),
+                    ==, 3);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (kept, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "{}");
+  g_assert_false (g_file_test (first, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (second, G_FILE_TEST_EXISTS));
+  parts = tke_workstation_list_key_files (ws, TKE_KEY_FILE_KEY_PART, &error);
+  assert_numbers (parts, 3, expected);
+  {
+    g_autoptr (GDir) dir = g_dir_open (files, 0, NULL);
+    const char *name;
+
+    while ((name = g_dir_read_name (dir)) != NULL)
+      g_assert_false (g_str_has_prefix (name, ".new-"));
+  }
+  remove_tree (top);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -175,6 +224,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/workstation/profile-roundtrip", test_profile_roundtrip);
   g_test_add_func ("/workstation/keynums", test_keynums);
+  g_test_add_func ("/workstation/install-key-file", test_install_key_file);
   g_test_add_func ("/workstation/env-files-dir", test_env_files_dir);
 
   return g_test_run ();
