@@ -39,6 +39,9 @@ struct _TkeCardCeremony
   GPtrArray *used;        /* "serial:index" of the parts sealed */
   GListStore *offered;    /* sources for the parts on the card in reader 2 */
   TkeCardKeyPartSource *sealing;
+
+  gboolean finished; /* ::finished was emitted */
+  gboolean running;  /* the ceremony sends the commands (Load: after the sealing) */
 };
 
 G_DEFINE_FINAL_TYPE (TkeCardCeremony, tke_card_ceremony, G_TYPE_OBJECT)
@@ -58,10 +61,15 @@ static void seal_part (TkeCardCeremony *self);
 
 /* ---- The end, good or bad ---- */
 
+/* Once per ceremony, however it ends: whoever greyed out the other
+ * ceremonies while this one ran gives them back here. */
 static void
 finish (TkeCardCeremony *self, gboolean success)
 {
   g_cancellable_cancel (self->choosing);
+  if (self->finished)
+    return;
+  self->finished = TRUE;
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0, success);
 }
 
@@ -71,27 +79,70 @@ is_cancelled (const GError *error)
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* What a ceremony that stopped left on one unit, in words. */
+static const char *
+unit_outcome (TkeCardCeremony *self, gboolean done)
+{
+  if (!done)
+    return self->kind == TKE_CEREMONY_LOAD
+               ? _ ("nothing loaded; its new register is as it was before")
+               : _ ("unchanged; the command was not applied");
+  switch (self->kind)
+    {
+    case TKE_CEREMONY_LOAD:
+      return _ ("the new master key is loaded (Full Uncommitted)");
+    case TKE_CEREMONY_COMMIT:
+      return _ ("committed (Full Committed)");
+    case TKE_CEREMONY_SET_IMMEDIATE:
+      return _ ("the new master key is current");
+    case TKE_CEREMONY_CLEAR_NEW:
+      return _ ("new register cleared");
+    case TKE_CEREMONY_CLEAR_CURRENT:
+    default:
+      return _ ("current register cleared");
+    }
+}
+
+/* Unit by unit, so that nobody has to guess what a stop left half-done:
+ * every unit either has the command done or has nothing of it. */
+static char *
+describe_units (TkeCardCeremony *self)
+{
+  guint done =
+      self->ceremony != NULL && self->running ? tke_ceremony_get_n_units_done (self->ceremony) : 0;
+  g_autoptr (GString) text = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->units));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units), i);
+
+      /* Translators: "Crypto unit 2: nothing loaded; …" */
+      g_string_append_printf (text, _ ("Crypto unit %u: %s"), tke_crypto_unit_get_number (unit),
+                              unit_outcome (self, i < done));
+      g_string_append_c (text, '\n');
+    }
+  g_string_append (text, done == 0 ? _ ("Nothing is half-done: no crypto unit was changed.")
+                                   : _ ("Nothing is half-done: each crypto unit either has it "
+                                        "done or was not changed."));
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
 static void
 fail (TkeCardCeremony *self, const GError *error)
 {
   g_autofree char *message = NULL;
-  guint done = self->ceremony != NULL ? tke_ceremony_get_n_units_done (self->ceremony) : 0;
+  g_autofree char *units = describe_units (self);
+  const char *next;
 
   if (g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED) ||
       g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT))
-    message = g_strdup_printf (
-        _ ("%s Nothing more was done. Start the ceremony again when the card holder is ready."),
-        error->message);
-  else if (done > 0 && self->kind != TKE_CEREMONY_LOAD)
-    message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                            "%s The first crypto unit has it done; start the "
-                                            "ceremony again to go on with the others.",
-                                            "%s The first %u crypto units have it done; start the "
-                                            "ceremony again to go on with the others.",
-                                            done),
-                               error->message, done);
+    next = _ ("Start the ceremony again when the card holder is ready.");
+  else if (self->kind == TKE_CEREMONY_LOAD)
+    next = _ ("Start Load again: every key part is sealed and loaded again.");
   else
-    message = g_strdup (error->message);
+    next = _ ("Start the ceremony again: it goes on with the units not done.");
+  message = g_strdup_printf ("%s\n\n%s\n\n%s", error->message, units, next);
   if (self->wizard != NULL)
     tke_load_wizard_show_error (self->wizard, message);
   finish (self, FALSE);
@@ -154,6 +205,10 @@ show_prompt (TkeCardCeremony *self, TkeCardPrompt kind, const char *text, TkeCar
     tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, text, 0);
   else
     {
+      /* The prompt counts down the reader's time for the PIN. */
+      if (card != NULL)
+        tke_pin_prompt_set_pin_timeout (tke_load_wizard_get_pin_prompt (self->wizard),
+                                        tke_card_get_pin_timeout (card));
       tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_ENTER_PIN,
                                      card != NULL ? tke_card_get_description (card) : NULL, 0);
       if (card != NULL)
@@ -298,6 +353,7 @@ run_signing (TkeCardCeremony *self)
   if (self->ceremony != NULL)
     drop_done_units (self);
   new_ceremony (self);
+  self->running = TRUE;
   tke_ceremony_run_async (self->ceremony, self->cancellable, on_signing_done, g_object_ref (self));
 }
 
@@ -357,6 +413,7 @@ on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   /* Every part is sealed to every unit: the loads themselves. */
+  self->running = TRUE;
   tke_ceremony_run_async (self->ceremony, self->cancellable, on_loaded, g_object_ref (self));
 }
 
@@ -502,9 +559,14 @@ on_parts_listed (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (offer->sources->len == 0)
     {
-      /* Its parts are all in already: another card must go in. */
-      tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WRONG_CARD,
-                                     tke_card_get_description (card), 0);
+      /* Its parts are all in already: the routine swap to the next card,
+       * not a mistake (a card of the wrong kind is one). */
+      g_autofree char *next = g_strdup_printf (
+          _ ("Every key part on “%s” is loaded. Take it out of reader 2 and insert the card with "
+             "key part %u."),
+          tke_card_get_description (card), self->part);
+
+      tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, next, 0);
       wait_for_card_to_go (self);
       offer_free (offer);
       return;
@@ -610,10 +672,23 @@ on_parts_counted (TkeLoadWizard *wizard, guint n_parts, TkeCardCeremony *self)
 
 /* ---- Life cycle ---- */
 
+/* Cancel may come while nothing runs (the count page) or while only a
+ * card is awaited (the part list): no callback would end the ceremony
+ * then, so it ends here; the callbacks of what was cancelled find it
+ * finished. */
 static void
 on_cancelled (TkeLoadWizard *wizard, TkeCardCeremony *self)
 {
   g_cancellable_cancel (self->cancellable);
+  finish (self, FALSE);
+}
+
+/* The wizard went without Cancel (its parent closed, say). */
+static void
+on_wizard_destroyed (TkeLoadWizard *wizard, TkeCardCeremony *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  finish (self, FALSE);
 }
 
 void
@@ -663,6 +738,7 @@ tke_card_ceremony_new (TkeServiceClient *client,
     }
   g_set_weak_pointer (&self->wizard, wizard);
   g_signal_connect_object (wizard, "cancelled", G_CALLBACK (on_cancelled), self, 0);
+  g_signal_connect_object (wizard, "destroy", G_CALLBACK (on_wizard_destroyed), self, 0);
   return self;
 }
 

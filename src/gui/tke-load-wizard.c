@@ -47,6 +47,7 @@ struct _TkeLoadWizard
   AdwStatusPage *result_page;
   GtkLabel *result_vp;
   AdwStatusPage *error_page;
+  TkeReadersBar *readers_bar;
 };
 
 G_DEFINE_FINAL_TYPE (TkeLoadWizard, tke_load_wizard, ADW_TYPE_WINDOW)
@@ -88,6 +89,20 @@ tke_load_wizard_get_n_parts (TkeLoadWizard *self)
 {
   g_return_val_if_fail (TKE_IS_LOAD_WIZARD (self), 0);
   return self->n_parts;
+}
+
+/**
+ * tke_load_wizard_get_readers_bar:
+ *
+ * Returns: (transfer none): the wizard's own readers strip: the window's
+ *   strip is behind the wizard while it waits for a card
+ *   (tke_readers_bar_follow()).
+ */
+TkeReadersBar *
+tke_load_wizard_get_readers_bar (TkeLoadWizard *self)
+{
+  g_return_val_if_fail (TKE_IS_LOAD_WIZARD (self), NULL);
+  return self->readers_bar;
 }
 
 TkePinPrompt *
@@ -270,8 +285,9 @@ tke_load_wizard_show_part_loaded (TkeLoadWizard *self, guint part, const char *c
 {
   g_autofree char *groups = tke_unit_format_vp (check_value);
   g_autofree char *text =
-      g_strdup_printf (_ ("Key part %u is loaded. Its check value:\n%s\nCompare it with the value "
-                          "recorded for this part."),
+      g_strdup_printf (_ ("Key part %u is sealed to every selected crypto unit; the units load "
+                          "the parts together once all are in. Its check value:\n%s\nCompare it "
+                          "with the value recorded for this part."),
                        part, groups);
 
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
@@ -476,6 +492,7 @@ tke_load_wizard_class_init (TkeLoadWizardClass *klass)
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   g_type_ensure (TKE_TYPE_PIN_PROMPT);
+  g_type_ensure (TKE_TYPE_READERS_BAR);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-load-wizard.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, window_title);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, stack);
@@ -489,6 +506,7 @@ tke_load_wizard_class_init (TkeLoadWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, result_page);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, result_vp);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, error_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, readers_bar);
 
   gtk_widget_class_install_action (widget_class, "wizard.continue", NULL, continue_action);
   gtk_widget_class_install_action (widget_class, "wizard.load-part", NULL, load_part_action);

@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 
 #include "tke-pin-prompt.h"
+#include "tke-readers-bar.h"
 #include "tke-rotation-dialog.h"
 
 struct _TkeRotationDialog
@@ -37,6 +38,7 @@ struct _TkeRotationDialog
   GtkLabel *error_label;
   GtkLabel *cancel_reason;
   GtkWidget *cancel_button;
+  TkeReadersBar *readers_bar;
 };
 
 G_DEFINE_FINAL_TYPE (TkeRotationDialog, tke_rotation_dialog, ADW_TYPE_WINDOW)
@@ -208,6 +210,19 @@ tke_rotation_dialog_set_progress (TkeRotationDialog *self, guint64 done, guint64
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
   show_progress (self, done, total);
+}
+
+/**
+ * tke_rotation_dialog_get_readers_bar:
+ *
+ * Returns: (transfer none): the dialog's own readers strip, for
+ *   tke_readers_bar_follow()
+ */
+TkeReadersBar *
+tke_rotation_dialog_get_readers_bar (TkeRotationDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), NULL);
+  return self->readers_bar;
 }
 
 TkePinPrompt *
@@ -428,6 +443,7 @@ tke_rotation_dialog_class_init (TkeRotationDialogClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/tke-rotation-dialog.ui");
   g_type_ensure (TKE_TYPE_PIN_PROMPT);
+  g_type_ensure (TKE_TYPE_READERS_BAR);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, headline);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, progress);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, pin_prompt);
@@ -439,6 +455,7 @@ tke_rotation_dialog_class_init (TkeRotationDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_reason);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, readers_bar);
   gtk_widget_class_install_action (widget_class, "rotation.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "rotation.close", NULL, close_action);
 }

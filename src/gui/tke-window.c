@@ -367,6 +367,7 @@ ceremony_dialog (TkeWindow *self, const char *name)
       TkeRotationDialog *dialog = tke_rotation_dialog_new (GTK_WINDOW (self));
 
       tke_rotation_dialog_set_virtual_pad (dialog, self->controls[0]);
+      tke_readers_bar_follow (tke_rotation_dialog_get_readers_bar (dialog), self->readers_bar);
       return GTK_WINDOW (dialog);
     }
   if (g_str_equal (name, "load"))
@@ -397,6 +398,9 @@ ceremony_dialog (TkeWindow *self, const char *name)
         return NULL;
     }
   tke_load_wizard_set_virtual_pads (wizard, self->controls[0], self->controls[1]);
+  /* The wizard is modal and covers the window's strip: it has its own,
+   * with the demo's Cards menus, for the swaps it waits for. */
+  tke_readers_bar_follow (tke_load_wizard_get_readers_bar (wizard), self->readers_bar);
   return GTK_WINDOW (wizard);
 }
 
@@ -422,7 +426,8 @@ static const Confirmation confirmations[] = {
   { "rotate", N_ ("Rotate the Master Key?"),
     N_ ("The service re-encrypts its key storage from the current master key to the new one, then "
         "sets the new key "
-        "on every selected crypto unit. It takes about a minute for 3 000 keys.\n\n"
+        "on every selected crypto unit. The dialog shows how many keys are rewrapped as it "
+        "goes.\n\n"
         "While it runs, keys can be listed, read and deleted, but creating or rotating keys, PKCS "
         "#11 and GREP11 calls are refused.\n\n"
         "Applications that keep key blobs of their own must have rewrapped them (RewrapKeyBlob) "
@@ -430,7 +435,12 @@ static const Confirmation confirmations[] = {
     N_ ("_Rotate"), ADW_RESPONSE_SUGGESTED },
   { "set-immediate", N_ ("Set the New Master Key Now?"),
     N_ ("The committed new master key becomes the current one on the selected crypto units, and "
-        "the new registers are emptied."),
+        "the new registers are emptied. This cannot be reversed: the key that is current now is "
+        "gone from these units, and whatever is still wrapped under it cannot be used any "
+        "more.\n\n"
+        "Continue only when the service's key storage is wrapped under the new master key "
+        "already (the rotation rewrapped every key, or the Recovery tab offers Set immediate), or "
+        "when the service holds no keys yet."),
     N_ ("_Set Immediate"), ADW_RESPONSE_SUGGESTED },
   { "clear-new", N_ ("Clear the New Master Key Registers?"),
     N_ ("The loaded new master key is erased from the selected crypto units. To use it, its parts "

@@ -389,7 +389,7 @@ load_two_parts (void)
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
   g_assert_cmpstr (tke_load_wizard_get_step (wizard ()), ==, "Step 3 of 3: key part 2 of 2");
   g_assert_nonnull (
-      tke_test_find_label_containing (GTK_WIDGET (wizard ()), "Key part 1 is loaded"));
+      tke_test_find_label_containing (GTK_WIDGET (wizard ()), "Key part 1 is sealed"));
   parts_list = tke_test_find_widget_of_type (GTK_WIDGET (wizard ()), GTK_TYPE_LIST_BOX, NULL, NULL);
   g_assert_nonnull (tke_test_find_label (parts_list, "part A1"));
   g_assert_null (tke_test_find_label (parts_list, "part A2"));

@@ -127,8 +127,9 @@ test_load_wizard (void)
   tke_load_wizard_set_pin_state (wizard, TKE_PIN_PROMPT_ENTER_PIN, "Parts 1", 0);
   tke_load_wizard_set_pin_state (wizard, TKE_PIN_PROMPT_ACCEPTED, "Parts 1", 0);
   tke_load_wizard_show_part_loaded (wizard, 1, TEST_VP_B);
-  g_assert_nonnull (
-      tke_test_find_label_containing (root, "Key part 1 is loaded. Its check value:\n9a8b 7c6d"));
+  g_assert_nonnull (tke_test_find_label_containing (
+      root, "Key part 1 is sealed to every selected crypto unit; the units load the parts "
+            "together once all are in. Its check value:\n9a8b 7c6d"));
 
   /* A blocked card says what to do. */
   tke_load_wizard_show_part_step (wizard, 2);
