@@ -95,6 +95,18 @@ pad_waits (TkePinPromptState state)
   return state == TKE_PIN_PROMPT_ENTER_PIN || state == TKE_PIN_PROMPT_WRONG_PIN;
 }
 
+/* The on-screen pad, while the reader waits for its keys; the big icon
+ * makes room for it then, so that the pad fits in a dialog unscrolled. */
+static void
+show_pad (TkePinPrompt *self)
+{
+  gboolean shown = pad_waits (self->state) &&
+                   tke_virtual_pin_pad_get_control_path (TKE_VIRTUAL_PIN_PAD (self->pad)) != NULL;
+
+  gtk_widget_set_visible (self->pad, shown);
+  gtk_widget_set_visible (GTK_WIDGET (self->icon), !shown);
+}
+
 /* ---- The reader's time-out, counted down ---- */
 
 static void
@@ -288,9 +300,7 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
   else if (state != old_state || self->countdown == 0)
     start_countdown (self);
   /* The pad's keys are shown only while the reader waits for them. */
-  gtk_widget_set_visible (self->pad,
-                          pad_waits (state) && tke_virtual_pin_pad_get_control_path (
-                                                   TKE_VIRTUAL_PIN_PAD (self->pad)) != NULL);
+  show_pad (self);
 }
 
 TkePinPromptState
@@ -320,7 +330,7 @@ tke_pin_prompt_set_virtual_pad (TkePinPrompt *self, const char *control_path)
   g_return_if_fail (TKE_IS_PIN_PROMPT (self));
 
   tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad), control_path);
-  gtk_widget_set_visible (self->pad, control_path != NULL && pad_waits (self->state));
+  show_pad (self);
 }
 
 GtkWidget *

@@ -35,6 +35,7 @@ guint tke_rotation_dialog_get_n_unit_results (TkeRotationDialog *self);
 void
 tke_rotation_dialog_finish (TkeRotationDialog *self, const char *error_message, const char *next);
 const char *tke_rotation_dialog_get_outcome (TkeRotationDialog *self);
+const char *tke_rotation_dialog_get_headline (TkeRotationDialog *self);
 guint tke_rotation_dialog_get_n_messages (TkeRotationDialog *self);
 const char *tke_rotation_dialog_get_message (TkeRotationDialog *self, guint index);
 const char *tke_rotation_dialog_get_progress_text (TkeRotationDialog *self);

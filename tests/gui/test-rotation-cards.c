@@ -328,6 +328,32 @@ press_on_pad (TkeRotationDialog *dialog, const char *keys, const char *last)
   g_assert_true (tke_test_wait_until (replies_reach, args, 10000));
 }
 
+/* WIDGET is inside the dialog's scrolled area as it opened, unscrolled:
+ * a person sees it without scrolling. */
+static gboolean
+in_view (TkeRotationDialog *dialog, GtkWidget *widget)
+{
+  GtkWidget *scrolled =
+      tke_test_find_widget_of_type (GTK_WIDGET (dialog), GTK_TYPE_SCROLLED_WINDOW, NULL, NULL);
+  graphene_rect_t bounds;
+
+  g_assert_nonnull (scrolled);
+  if (!gtk_widget_is_visible (widget) || !gtk_widget_compute_bounds (widget, scrolled, &bounds))
+    return FALSE;
+  g_test_message ("%s: y %.0f..%.0f of %d", G_OBJECT_TYPE_NAME (widget), bounds.origin.y,
+                  bounds.origin.y + bounds.size.height, gtk_widget_get_height (scrolled));
+  return bounds.origin.y >= 0 &&
+         bounds.origin.y + bounds.size.height <= gtk_widget_get_height (scrolled) + 0.5;
+}
+
+static gboolean
+shows_label_containing (GtkWidget *root, const char *text)
+{
+  GtkWidget *label = tke_test_find_label_containing (root, text);
+
+  return label != NULL && gtk_widget_is_visible (label);
+}
+
 /* ---- Tests ---- */
 
 /* (a) Rotate… → Rotate → the service's messages and the bar → the
@@ -352,12 +378,18 @@ test_whole_rotation (void)
   g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), "3000 of 3000 keys rewrapped"));
   g_assert_cmpstr (tke_pin_prompt_get_title (prompt), ==,
                    "Enter the PIN on the PIN pad of reader 1");
-  /* The PIN entry is cancelled on the pad, not here. */
-  g_assert_false (
-      gtk_widget_is_sensitive (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation")));
+  /* The PIN entry is cancelled on the pad, not here: no Stop button
+   * that could never be pressed. */
+  g_assert_null (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation"));
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
+  /* The service's messages and the pad, both without scrolling, and the
+   * reader's time-out counted down. */
+  g_assert_true (in_view (
+      dialog, tke_test_find_widget_of_type (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX, NULL, NULL)));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-card-pin-prompt");
+  g_assert_true (in_view (dialog, tke_pin_prompt_get_pad (prompt)));
+  g_assert_nonnull (strstr (tke_pin_prompt_get_countdown_text (prompt), "seconds left"));
 
   press_on_pad (dialog, ADMIN_PIN, "OK");
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
@@ -369,6 +401,12 @@ test_whole_rotation (void)
   g_assert_cmpstr (
       tke_rotation_dialog_get_message (dialog, tke_rotation_dialog_get_n_messages (dialog) - 1), ==,
       TKE_ROTATION_MESSAGE_SUCCESSFUL);
+  /* The headline is the outcome; what was under way is gone. */
+  g_assert_cmpstr (tke_rotation_dialog_get_headline (dialog), ==, "The rotation is complete.");
+  g_assert_false (shows_label_containing (GTK_WIDGET (dialog), "Set immediate now makes"));
+  g_assert_false (shows_label_containing (GTK_WIDGET (dialog), "PIN accepted"));
+  g_assert_true (
+      shows_label_containing (GTK_WIDGET (dialog), "Set immediate done: the new master key"));
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-card-done");
@@ -447,6 +485,14 @@ test_recovery_after_failed_rewrap (void)
   /* The advisor's conclusion is in the dialog too. */
   g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog), "\n\n"));
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 0);
+  /* The headline no longer says the service is at work. */
+  g_test_message ("failed rewrap: %s", tke_rotation_dialog_get_headline (dialog));
+  g_assert_null (strstr (tke_rotation_dialog_get_headline (dialog), "is re-encrypting"));
+  g_assert_nonnull (strstr (tke_rotation_dialog_get_headline (dialog), "The rotation stopped"));
+  g_assert_null (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation"));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-failed-rewrap");
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
   /* As if this workstation had stopped during the rewrap: the journal's
@@ -531,6 +577,14 @@ test_pin_cancelled_then_set_immediate (void)
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 3);
   g_assert_nonnull (
       tke_test_find_label_containing (GTK_WIDGET (dialog), "cancelled on the PIN pad of reader 1"));
+  /* A deliberate Cancel is no failure of the units. */
+  g_assert_null (tke_test_find_label_containing (GTK_WIDGET (dialog), "FAILED"));
+  g_assert_null (tke_test_find_label_containing (GTK_WIDGET (dialog), "failed"));
+  g_assert_true (shows_label_containing (GTK_WIDGET (dialog), "Not set yet: "));
+  g_assert_nonnull (strstr (tke_rotation_dialog_get_headline (dialog), "was not sent"));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-pin-cancelled");
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
   assert_recovery_page (&f, TKE_RECOVERY_ACTION_SET_IMMEDIATE, "Set Immediate",
