@@ -38,6 +38,7 @@ struct _TkeWindow
   TkeMasterKeysPage *keys_page;
   TkeRecoveryPage *recovery_page;
   TkeReadersBar *readers_bar;
+  GtkWidget *menu_button;
   GMenu *demo_section;
   char *demo_faults_file;
 };
@@ -614,6 +615,7 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, recovery_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, readers_bar);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, demo_section);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, menu_button);
   gtk_widget_class_bind_template_callback (widget_class, on_refresh);
   gtk_widget_class_bind_template_callback (widget_class, on_ceremony_requested);
   gtk_widget_class_bind_template_callback (widget_class, on_recover);
@@ -623,11 +625,8 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "win.demo-fail-rotation", NULL,
                                    demo_fail_rotation_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.log-in",
-                                       NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh",
-                                       NULL);
+  /* Ctrl+L, Ctrl+R and F5 are the application's accelerators
+   * (tke-application.c), which the menus and the shortcuts window show. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-page", "s",
                                        "crypto-units");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-page", "s",
@@ -642,6 +641,10 @@ tke_window_init (TkeWindow *self)
   adw_view_stack_page_set_visible (
       adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), FALSE);
 
+  /* GTK 4.8's menu button passes its name to the toggle inside it only
+   * through the tooltip, which screen readers read as a description. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_first_child (self->menu_button)),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Main Menu"), -1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.demo-fail-rotation", FALSE);
   self->settings = g_settings_new (APP_ID);
   bind_settings (self);
