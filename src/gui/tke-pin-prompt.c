@@ -105,6 +105,8 @@ show_pad (TkePinPrompt *self)
 
   gtk_widget_set_visible (self->pad, shown);
   gtk_widget_set_visible (GTK_WIDGET (self->icon), !shown);
+  /* The on-screen pad shows its own Cancel key: the note is for a real pad. */
+  gtk_widget_set_visible (self->cancel_note, pad_waits (self->state) && !shown);
 }
 
 /* ---- The reader's time-out, counted down ---- */
@@ -294,7 +296,6 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
     default:
       g_return_if_reached ();
     }
-  gtk_widget_set_visible (self->cancel_note, pad_waits (state));
   if (!pad_waits (state))
     stop_countdown (self);
   else if (state != old_state || self->countdown == 0)

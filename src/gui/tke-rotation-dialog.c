@@ -318,10 +318,13 @@ tke_rotation_dialog_add_unit_result (TkeRotationDialog *self,
                                      guint unit_number,
                                      const char *error_message)
 {
-  /* The person cancelled on the pad, or let it time out: a choice or a
-   * pause, not a fault of the unit; nothing was sent to it. */
-  gboolean not_sent = error_message != NULL &&
-                      tke_pin_prompt_get_state (self->pin_prompt) == TKE_PIN_PROMPT_CANCELLED;
+  /* The person cancelled on the pad, let it time out, or stopped the
+   * wait for the card: a choice or a pause, not a fault of the unit;
+   * without the PIN nothing was signed or sent to it. */
+  TkePinPromptState prompt = tke_pin_prompt_get_state (self->pin_prompt);
+  gboolean not_sent = error_message != NULL && (prompt == TKE_PIN_PROMPT_CANCELLED ||
+                                                prompt == TKE_PIN_PROMPT_WAITING_FOR_CARD ||
+                                                prompt == TKE_PIN_PROMPT_CARD_FOUND);
   g_autofree char *title = g_strdup_printf (_ ("Crypto unit %u"), unit_number);
   g_autofree char *text =
       error_message == NULL ? g_strdup (_ ("Set immediate done: the new master key is current"))

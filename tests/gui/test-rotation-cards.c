@@ -603,6 +603,70 @@ test_pin_cancelled_then_set_immediate (void)
   fixture_stop (&f);
 }
 
+/* The item of the open menu whose label is TEXT: a GtkModelButton. */
+static GtkWidget *
+menu_item (GtkWidget *popover, const char *text)
+{
+  GtkWidget *item = tke_test_find_label (popover, text);
+
+  if (item == NULL)
+    g_error ("the menu has no item “%s”", text);
+  while (item != NULL && !g_str_equal (G_OBJECT_TYPE_NAME (item), "GtkModelButton"))
+    item = gtk_widget_get_parent (item);
+  g_assert_nonnull (item);
+  return item;
+}
+
+static gboolean
+popover_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+/* Blocker 2 of issue 14: set immediate waits for the administrator card,
+ * and the demo's administrator inserts it from the Cards menu of the
+ * dialog's own readers strip (the window's is behind the modal dialog). */
+static void
+test_card_from_dialog_strip (void)
+{
+  Fixture f = { 0 };
+  TkeRotationDialog *dialog;
+  GtkMenuButton *button;
+  GtkWidget *popover;
+
+  /* The card installs its administrator first, then leaves the reader. */
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "500", NULL });
+  {
+    g_autofree char *removed = tke_readers_ctl (&readers, 1, "remove");
+    g_assert_cmpstr (removed, ==, "ok");
+  }
+  tke_test_iterate (500);
+  click_rotate (&f);
+  dialog = rotation_dialog ();
+  g_assert_true (tke_test_wait_until (prompt_in_state,
+                                      GINT_TO_POINTER (TKE_PIN_PROMPT_WAITING_FOR_CARD), 60000));
+  button = tke_readers_bar_get_card_button (tke_rotation_dialog_get_readers_bar (dialog), 1);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (button)));
+  popover = GTK_WIDGET (gtk_menu_button_get_popover (button));
+  gtk_menu_button_popup (button);
+  g_assert_true (tke_test_wait_until (popover_mapped, popover, 5000));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-waits-for-card");
+  g_signal_emit_by_name (menu_item (popover, "Admin card 1"), "clicked");
+  gtk_menu_button_popdown (button);
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 30000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  if (!tke_test_wait_until (dialog_finished, NULL, 60000))
+    g_error ("the dialog did not finish: the prompt says “%s” / “%s”",
+             tke_pin_prompt_get_title (tke_rotation_dialog_get_pin_prompt (dialog)),
+             tke_pin_prompt_get_description (tke_rotation_dialog_get_pin_prompt (dialog)));
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
+  assert_rotated (&f);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  fixture_stop (&f);
+}
+
 /* ---- Setup ---- */
 
 static void
@@ -656,6 +720,7 @@ main (int argc, char **argv)
   tke_readers_fixture_start (&readers, ADMIN_CARD, NULL);
   /* The application shows the on-screen pad for these readers. */
   g_setenv ("TKE_VIRTUAL_READERS_DIR", readers.state_dir, TRUE);
+  g_setenv ("TKE_VIRTUAL_CARDS_DIR", readers.dir, TRUE);
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
@@ -668,6 +733,7 @@ main (int argc, char **argv)
                    test_recovery_after_failed_rewrap);
   g_test_add_func ("/gui/rotation-cards/pin-cancelled-then-set-immediate",
                    test_pin_cancelled_then_set_immediate);
+  g_test_add_func ("/gui/rotation-cards/card-from-dialog-strip", test_card_from_dialog_strip);
 
   status = g_test_run ();
   tke_readers_fixture_clear (&readers);
