@@ -39,6 +39,9 @@ struct _TkeWindow
   TkeRecoveryPage *recovery_page;
   TkeReadersBar *readers_bar;
   GtkWidget *menu_button;
+  GtkWidget *login_button;
+  GtkPopover *instance_popover;
+  GtkLabel *instance_details;
   GMenu *demo_section;
   char *demo_faults_file;
 };
@@ -204,6 +207,59 @@ log_in_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 
   g_signal_connect_object (dialog, "log-in", G_CALLBACK (on_log_in), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* The header's instance button: logged in, it says where, and offers to
+ * log in again; otherwise it is the way to log in. */
+static void
+instance_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  TkeWindow *self = TKE_WINDOW (widget);
+  g_autofree char *text = NULL;
+
+  if (self->login_state != TKE_LOGIN_STATE_LOGGED_IN)
+    {
+      log_in_action (widget, "win.log-in", NULL);
+      return;
+    }
+  /* Translators: "Logged in to service instance a1b2… at https://…" */
+  text = g_strdup_printf (_ ("Logged in to service instance %s at %s."),
+                          self->instance != NULL ? self->instance : "?",
+                          self->endpoint != NULL ? self->endpoint : "?");
+  gtk_label_set_text (self->instance_details, text);
+  gtk_popover_popup (self->instance_popover);
+}
+
+GtkPopover *
+tke_window_get_instance_popover (TkeWindow *self)
+{
+  g_return_val_if_fail (TKE_IS_WINDOW (self), NULL);
+  return self->instance_popover;
+}
+
+static void
+build_instance_popover (TkeWindow *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *again = gtk_button_new_with_mnemonic (_ ("_Log In Again…"));
+
+  self->instance_details = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_wrap (self->instance_details, TRUE);
+  gtk_label_set_max_width_chars (self->instance_details, 40);
+  gtk_label_set_xalign (self->instance_details, 0);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (again), "win.log-in");
+  gtk_widget_set_halign (again, GTK_ALIGN_END);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->instance_details));
+  gtk_box_append (GTK_BOX (box), again);
+  gtk_widget_set_margin_start (box, 6);
+  gtk_widget_set_margin_end (box, 6);
+  gtk_widget_set_margin_top (box, 6);
+  gtk_widget_set_margin_bottom (box, 6);
+  self->instance_popover = GTK_POPOVER (gtk_popover_new ());
+  gtk_popover_set_child (self->instance_popover, box);
+  gtk_widget_set_parent (GTK_WIDGET (self->instance_popover), self->login_button);
+  g_signal_connect_swapped (again, "clicked", G_CALLBACK (gtk_popover_popdown),
+                            self->instance_popover);
 }
 
 /* ---- Units ---- */
@@ -542,6 +598,9 @@ tke_window_dispose (GObject *object)
   TkeWindow *self = TKE_WINDOW (object);
 
   g_clear_weak_pointer (&self->ceremony_window);
+  if (self->instance_popover != NULL)
+    gtk_widget_unparent (GTK_WIDGET (self->instance_popover));
+  self->instance_popover = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), TKE_TYPE_WINDOW);
   g_clear_object (&self->settings);
   g_clear_object (&self->units);
@@ -616,11 +675,13 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, readers_bar);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, demo_section);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, login_button);
   gtk_widget_class_bind_template_callback (widget_class, on_refresh);
   gtk_widget_class_bind_template_callback (widget_class, on_ceremony_requested);
   gtk_widget_class_bind_template_callback (widget_class, on_recover);
 
   gtk_widget_class_install_action (widget_class, "win.log-in", NULL, log_in_action);
+  gtk_widget_class_install_action (widget_class, "win.instance", NULL, instance_action);
   gtk_widget_class_install_action (widget_class, "win.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "win.demo-fail-rotation", NULL,
@@ -645,6 +706,7 @@ tke_window_init (TkeWindow *self)
    * through the tooltip, which screen readers read as a description. */
   gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_first_child (self->menu_button)),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Main Menu"), -1);
+  build_instance_popover (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.demo-fail-rotation", FALSE);
   self->settings = g_settings_new (APP_ID);
   bind_settings (self);

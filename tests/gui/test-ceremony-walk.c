@@ -551,6 +551,24 @@ test_cancel_then_load (void)
   cancel_wizard ();
   wait_offered ("load");
 
+  /* Escape on the keyboard is the pad's Cancel: the PIN entry ends, the
+   * wizard says nothing was done, and Load is offered again. */
+  press_keys_button ("Load…");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Continue"));
+  g_assert_true (tke_test_wait_until (pad_waits, NULL, 20000));
+  {
+    g_autofree char *ready = tke_readers_ctl (&readers, 1, "wait-prompt 20000");
+    g_assert_cmpstr (ready, ==, "ok");
+  }
+  gtk_window_set_focus (GTK_WINDOW (wizard ()), NULL);
+  press_key (GTK_WIDGET (wizard ()), GDK_KEY_Escape);
+  g_assert_true (tke_test_wait_until (wizard_ended, NULL, 30000));
+  g_test_message ("Escape: %s", tke_load_wizard_get_result_text (wizard ()));
+  g_assert_cmpstr (tke_load_wizard_get_page (wizard ()), ==, "error");
+  g_assert_nonnull (strstr (tke_load_wizard_get_result_text (wizard ()), "Nothing is half-done"));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Close"));
+  wait_offered ("load");
+
   /* Again, to the end: key part card B first, swapped in from the
    * wizard's Cards menu while the wizard shows card A's list. */
   press_keys_button ("Load…");

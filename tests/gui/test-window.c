@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "tke-application.h"
+#include "tke-login-dialog.h"
 #include "tke-test-gtk-utils.h"
 #include "tke-test-units.h"
 #include "tke-window.h"
@@ -234,6 +235,51 @@ test_empty_register_dash (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+/* Item 12: logged in, the instance button says where and offers to log
+ * in again; it does not open Log In by itself. */
+static void
+test_instance_button (void)
+{
+  g_autoptr (GListStore) units = tke_test_units_new ();
+  TkeWindow *window = logged_in_window (units);
+  GtkWidget *header;
+  GtkWidget *instance;
+
+  if (german ())
+    {
+      g_test_skip ("English words");
+      return;
+    }
+  tke_window_set_endpoint (window, "https://127.0.0.1:8443");
+  gtk_window_present (GTK_WINDOW (window));
+  tke_test_flush_widget (GTK_WIDGET (window));
+  header = tke_test_find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_HEADER_BAR, NULL, NULL);
+  instance =
+      gtk_widget_get_ancestor (tke_test_find_label (header, "Instance a1b2c3d4"), GTK_TYPE_BUTTON);
+  tke_test_click (instance);
+  tke_test_iterate (200);
+  g_assert_null (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (tke_window_get_instance_popover (window))));
+  g_assert_nonnull (
+      tke_test_find_label (GTK_WIDGET (tke_window_get_instance_popover (window)),
+                           "Logged in to service instance a1b2c3d4 at https://127.0.0.1:8443."));
+  tke_test_save_screenshot (GTK_WIDGET (tke_window_get_instance_popover (window)),
+                            "window-instance-popover");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_instance_popover (window)),
+                                        "Log In Again…"));
+  tke_test_iterate (200);
+  g_assert_nonnull (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+  gtk_window_destroy (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+
+  /* Logged out, the same button logs in. */
+  tke_window_set_login_state (window, TKE_LOGIN_STATE_LOGGED_OUT, NULL);
+  tke_test_click (instance);
+  tke_test_iterate (200);
+  g_assert_nonnull (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+  gtk_window_destroy (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Item 12: LANGUAGE=de finds the build tree's catalogue. */
 static void
 test_german (void)
@@ -344,6 +390,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/window/shortcuts-match-menus", test_shortcuts_match_menus);
   g_test_add_func ("/gui/window/about-icon", test_about_icon);
   g_test_add_func ("/gui/window/empty-register-dash", test_empty_register_dash);
+  g_test_add_func ("/gui/window/instance-button", test_instance_button);
   g_test_add_func ("/gui/window/german", test_german);
   g_test_add_func ("/gui/window/adaptive", test_adaptive);
 
