@@ -29,6 +29,7 @@ struct _TkePinPrompt
   guint pin_timeout; /* seconds the reader waits for the PIN */
   guint seconds_left;
   guint countdown;
+  gint64 countdown_start;
 
   GtkImage *icon;
   GtkSpinner *spinner;
@@ -127,13 +128,15 @@ show_seconds_left (TkePinPrompt *self)
     gtk_widget_remove_css_class (GTK_WIDGET (self->countdown_label), "warning");
 }
 
+/* From the clock, not by counting ticks: a busy main loop may run a tick
+ * late, the reader's time runs on. */
 static gboolean
 on_countdown_tick (gpointer data)
 {
   TkePinPrompt *self = data;
+  gint64 elapsed = (g_get_monotonic_time () - self->countdown_start) / G_USEC_PER_SEC;
 
-  if (self->seconds_left > 0)
-    self->seconds_left--;
+  self->seconds_left = elapsed >= self->pin_timeout ? 0 : self->pin_timeout - (guint) elapsed;
   show_seconds_left (self);
   if (self->seconds_left == 0)
     {
@@ -158,6 +161,7 @@ start_countdown (TkePinPrompt *self)
   if (self->pin_timeout == 0)
     return;
   self->seconds_left = self->pin_timeout;
+  self->countdown_start = g_get_monotonic_time ();
   show_seconds_left (self);
   gtk_widget_set_visible (GTK_WIDGET (self->countdown_label), TRUE);
   self->countdown = g_timeout_add (1000, on_countdown_tick, self);
