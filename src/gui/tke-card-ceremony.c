@@ -38,6 +38,7 @@ struct _TkeCardCeremony
   GCancellable *choosing; /* the wait for the card in reader 2 to go */
   GPtrArray *used;        /* "serial:index" of the parts sealed */
   GListStore *offered;    /* sources for the parts on the card in reader 2 */
+  TkeCard *part_card;     /* the card in reader 2 whose PIN is asked before its list */
   TkeCardKeyPartSource *sealing;
 
   gboolean finished; /* ::finished was emitted */
@@ -58,6 +59,8 @@ static void run_signing (TkeCardCeremony *self);
 static void prepare_load (TkeCardCeremony *self);
 static void start_part (TkeCardCeremony *self, guint part);
 static void seal_part (TkeCardCeremony *self);
+static void open_part_card (TkeCardCeremony *self);
+static void verify_part_card (TkeCardCeremony *self);
 
 /* ---- The end, good or bad ---- */
 
@@ -433,8 +436,6 @@ on_part_chosen (TkeLoadWizard *wizard, guint part, GObject *source, TkeCardCerem
   seal_part (self);
 }
 
-static void open_part_card (TkeCardCeremony *self);
-
 static void
 on_part_card_removed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -447,6 +448,7 @@ on_part_card_removed (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   /* Another card: back to waiting, with the list of the old one gone. */
   g_list_store_remove_all (self->offered);
+  g_clear_object (&self->part_card);
   tke_load_wizard_set_card_parts (self->wizard, NULL, NULL);
   tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
   open_part_card (self);
@@ -476,6 +478,59 @@ offer_free (Offer *offer)
 }
 
 static void read_next_offer (Offer *offer);
+
+static void
+on_part_card_pin_requested (TkeCard *card, TkePinEntry entry, TkeCardCeremony *self)
+{
+  show_prompt (self, TKE_CARD_PROMPT_ENTER_PIN, NULL, card);
+}
+
+/* The card's PIN, then its list (the seed's steps 1.4 and 1.5).  The
+ * sources read the list without a PIN (libtke and the card allow it), so
+ * the wizard keeps it hidden until the PIN is in.  The PIN is verified on
+ * the card, not on this handle: the source chosen next finds it verified
+ * and does not ask again, as long as no handle selects the applet anew
+ * in between (opening a card does). */
+static void
+on_part_card_verified (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeCardCeremony) self = user_data;
+  g_autoptr (GError) error = NULL;
+  TkeCard *card = TKE_CARD (source);
+
+  gboolean verified = tke_card_verify_pin_finish (card, result, &error);
+
+  g_signal_handlers_disconnect_by_func (card, on_part_card_pin_requested, self);
+  if (self->wizard == NULL || self->finished || is_cancelled (error))
+    return;
+  if (!verified)
+    {
+      if (g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED) ||
+          g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD))
+        {
+          /* Pulled at the PIN: another card, or the same again. */
+          g_list_store_remove_all (self->offered);
+          g_clear_object (&self->part_card);
+          tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
+          open_part_card (self);
+        }
+      else if (!handle_pin_error (self, error, card, verify_part_card))
+        fail (self, error);
+      return;
+    }
+  tke_load_wizard_set_card_parts (self->wizard, tke_card_get_description (card),
+                                  G_LIST_MODEL (self->offered));
+  wait_for_card_to_go (self);
+}
+
+static void
+verify_part_card (TkeCardCeremony *self)
+{
+  g_signal_connect_object (self->part_card, "pin-requested",
+                           G_CALLBACK (on_part_card_pin_requested), self, 0);
+  tke_card_verify_pin_async (self->part_card, self->choosing, on_part_card_verified,
+                             g_object_ref (self));
+}
 
 static void
 on_offer_read (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -511,11 +566,9 @@ read_next_offer (Offer *offer)
                                            on_offer_read, offer);
       return;
     }
-  if (self->wizard != NULL)
-    tke_load_wizard_set_card_parts (self->wizard, tke_card_get_description (offer->card),
-                                    G_LIST_MODEL (self->offered));
-  wait_for_card_to_go (self);
+  g_set_object (&self->part_card, offer->card);
   offer_free (offer);
+  verify_part_card (self);
 }
 
 static gboolean
@@ -622,11 +675,14 @@ start_part (TkeCardCeremony *self, guint part)
   self->part = part;
   g_clear_object (&self->sealing);
   g_list_store_remove_all (self->offered);
+  g_clear_object (&self->part_card);
   g_clear_object (&self->choosing);
   self->choosing = g_cancellable_new ();
   g_cancellable_connect (self->cancellable, G_CALLBACK (cancel_child),
                          g_object_ref (self->choosing), g_object_unref);
   tke_load_wizard_show_part_step (self->wizard, part);
+  /* The last card's list goes: the next one shows after its PIN. */
+  tke_load_wizard_set_card_parts (self->wizard, NULL, NULL);
   open_part_card (self);
 }
 
@@ -647,7 +703,7 @@ on_load_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->wizard == NULL)
     return;
   tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_ACCEPTED, NULL, 0);
-  start_part (self, 1);
+  tke_load_wizard_show_count_step (self->wizard);
 }
 
 /* The administrator's card signs an importer key on every unit; its PIN
@@ -659,15 +715,13 @@ prepare_load (TkeCardCeremony *self)
                                    g_object_ref (self));
 }
 
+/* The seed's step 1.3, after the administrator's PIN: the parts are
+ * sealed as "i of n", so n is set before the first. */
 static void
 on_parts_counted (TkeLoadWizard *wizard, guint n_parts, TkeCardCeremony *self)
 {
-  make_signers (self, 1);
-  self->active_signer = 1;
-  new_ceremony (self);
   tke_ceremony_set_n_key_parts (self->ceremony, n_parts);
-  tke_load_wizard_show_admin_step (wizard, 1, 1);
-  prepare_load (self);
+  start_part (self, 1);
 }
 
 /* ---- Life cycle ---- */
@@ -701,10 +755,19 @@ tke_card_ceremony_start (TkeCardCeremony *self)
 
   if (self->kind == TKE_CEREMONY_LOAD)
     {
-      /* The wizard asks for the number of parts first. */
+      /* The administrator's card first (the seed's step 1.2); the wizard
+       * asks for the number of parts after its PIN. */
       g_signal_connect_object (self->wizard, "parts-chosen", G_CALLBACK (on_parts_counted), self,
                                0);
       g_signal_connect_object (self->wizard, "part-chosen", G_CALLBACK (on_part_chosen), self, 0);
+      make_signers (self, 1);
+      self->active_signer = 1;
+      new_ceremony (self);
+      /* Preparing (an importer key per unit) does not depend on the
+       * number of parts; libtke only wants a valid one set. */
+      tke_ceremony_set_n_key_parts (self->ceremony, 2);
+      tke_load_wizard_show_admin_step (self->wizard, 1, 1);
+      prepare_load (self);
       return;
     }
   n_signers = self->kind == TKE_CEREMONY_COMMIT
@@ -751,6 +814,7 @@ tke_card_ceremony_dispose (GObject *object)
   g_clear_weak_pointer (&self->wizard);
   g_clear_object (&self->ceremony);
   g_clear_object (&self->sealing);
+  g_clear_object (&self->part_card);
   g_clear_pointer (&self->signers, g_ptr_array_unref);
   G_OBJECT_CLASS (tke_card_ceremony_parent_class)->dispose (object);
 }

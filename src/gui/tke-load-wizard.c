@@ -2,12 +2,12 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Load: the number of parts (2 or 3) → the administrator card in reader 1
- * and its PIN on the pad → per part, the key part card in reader 2, the
- * part chosen from the card's list (description and check value), its
- * PIN, and the part's check value once loaded → the new register's state
- * and VP.  Commit: one administrator card and PIN per signature until the
- * threshold is met → Full Committed.
+ * Load, in the seed's order: the administrator card in reader 1 and its
+ * PIN on the pad (step 1.2) → the number of parts, 2 or 3 (1.3) → per
+ * part, the key part card in reader 2 and its PIN (1.4), then the part
+ * chosen from the card's list (description and check value, 1.5), and the
+ * part's check value once loaded → the new register's state and VP.  Commit: one administrator card
+ * and PIN per signature until the threshold is met → Full Committed.
  *
  * The wizard is the view of a ceremony: the ceremony object (libtke) does
  * every card and network step off the main loop and tells the wizard
@@ -181,10 +181,27 @@ tke_load_wizard_show_admin_step (TkeLoadWizard *self, guint signature, guint n_s
     /* Translators: "Signature 1 of 2" */
     set_step (self, g_strdup_printf (_ ("Signature %u of %u"), signature, n_signatures));
   else
-    set_step (self, g_strdup_printf (_ ("Step 1 of %u: the administrator's signature"),
-                                     self->n_parts + 1));
+    /* The number of parts comes after this card (the seed's step 1.3). */
+    set_step (self, g_strdup (_ ("Step 1: the administrator's signature")));
   gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), FALSE);
   show_card_page (self, 1, _ ("an administrator card"));
+}
+
+/**
+ * tke_load_wizard_show_count_step:
+ *
+ * After the administrator's PIN: how many key parts (the seed's step
+ * 1.3).  The wizard emits #TkeLoadWizard::parts-chosen on Continue.
+ */
+void
+tke_load_wizard_show_count_step (TkeLoadWizard *self)
+{
+  g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
+
+  set_step (self, g_strdup (_ ("Step 2: the number of key parts")));
+  gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.cancel", TRUE);
+  gtk_stack_set_visible_child_name (self->stack, "count");
 }
 
 void
@@ -196,9 +213,9 @@ tke_load_wizard_show_part_step (TkeLoadWizard *self, guint part)
   g_return_if_fail (part >= 1 && part <= self->n_parts);
 
   self->part = part;
-  /* Translators: "Step 2 of 3: key part 1 of 2" */
-  set_step (self, g_strdup_printf (_ ("Step %u of %u: key part %u of %u"), part + 1,
-                                   self->n_parts + 1, part, self->n_parts));
+  /* Translators: "Step 3 of 4: key part 1 of 2" */
+  set_step (self, g_strdup_printf (_ ("Step %u of %u: key part %u of %u"), part + 2,
+                                   self->n_parts + 2, part, self->n_parts));
   kind = g_strdup_printf (_ ("the card with key part %u"), part);
   show_card_page (self, 2, kind);
 }

@@ -503,6 +503,22 @@ no_wizard (gpointer data)
   return wizard () == NULL;
 }
 
+static gboolean
+page_is (gpointer data)
+{
+  return wizard () != NULL && g_strcmp0 (tke_load_wizard_get_page (wizard ()), data) == 0;
+}
+
+/* The seed's step 1.3, after the administrator's PIN: two parts. */
+static void
+count_parts (void)
+{
+  if (!tke_test_wait_until (page_is, (gpointer) "count", 30000))
+    g_error ("no count page after the administrator's PIN: %s",
+             tke_load_wizard_get_page (wizard ()));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Continue"));
+}
+
 static void
 cancel_wizard (void)
 {
@@ -528,13 +544,16 @@ test_cancel_then_load (void)
   g_assert_null (disabled_reason ("load"));
 
   press_keys_button ("Load…");
-  g_assert_cmpstr (tke_load_wizard_get_page (wizard ()), ==, "count");
+  wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
+  type_pin (in_reader[1]->pin);
+  if (!tke_test_wait_until (page_is, (gpointer) "count", 30000))
+    g_error ("no count page after the administrator's PIN: %s",
+             tke_load_wizard_get_page (wizard ()));
   cancel_wizard ();
   wait_offered ("load");
 
-  /* Cancel on the part list, after the administrator's PIN. */
+  /* Cancel on the part list, after the administrator's and the card's PIN. */
   press_keys_button ("Load…");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Continue"));
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
   p = prompt ();
   seconds = tke_pin_prompt_get_seconds_left (p);
@@ -545,6 +564,8 @@ test_cancel_then_load (void)
   g_assert_cmpuint (tke_pin_prompt_get_seconds_left (p), <=, seconds - 1);
   tke_test_save_screenshot (GTK_WIDGET (wizard ()), "walk-load-pin-countdown");
   type_pin_on_keyboard (in_reader[1]->pin);
+  count_parts ();
+  type_pin (in_reader[2]->pin);
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
   g_assert_null (tke_pin_prompt_get_countdown_text (prompt ()));
   tke_test_save_screenshot (GTK_WIDGET (wizard ()), "walk-load-part-list");
@@ -554,7 +575,6 @@ test_cancel_then_load (void)
   /* Escape on the keyboard is the pad's Cancel: the PIN entry ends, the
    * wizard says nothing was done, and Load is offered again. */
   press_keys_button ("Load…");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Continue"));
   g_assert_true (tke_test_wait_until (pad_waits, NULL, 20000));
   {
     g_autofree char *ready = tke_readers_ctl (&readers, 1, "wait-prompt 20000");
@@ -572,14 +592,15 @@ test_cancel_then_load (void)
   /* Again, to the end: key part card B first, swapped in from the
    * wizard's Cards menu while the wizard shows card A's list. */
   press_keys_button ("Load…");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Continue"));
   type_pin (in_reader[1]->pin);
+  count_parts ();
+  type_pin (in_reader[2]->pin);
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
   pick_in_wizard (2, "kpB.card", "walk-wizard-cards-menu");
   in_reader[2] = card_named ("kpB.card");
+  type_pin (in_reader[2]->pin);
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpB.card");
   tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
-  type_pin (in_reader[2]->pin);
 
   /* Card B has no other part: the next card, in plain words. */
   if (!tke_test_wait_until (description_says, (gpointer) "Every key part on “kpB.card” is loaded",
@@ -595,9 +616,9 @@ test_cancel_then_load (void)
   tke_test_iterate (300);
   tke_test_save_screenshot (GTK_WIDGET (wizard ()), "walk-load-next-card");
   swap_in_wizard (2, card_named ("kpA.card"));
+  type_pin_on_keyboard (in_reader[2]->pin);
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
   tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
-  type_pin_on_keyboard (in_reader[2]->pin);
 
   g_assert_true (tke_test_wait_until (wizard_ended, NULL, 60000));
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
