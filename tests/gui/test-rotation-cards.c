@@ -603,6 +603,86 @@ test_pin_cancelled_then_set_immediate (void)
   fixture_stop (&f);
 }
 
+/* The emulator again on the same state and port, without the fault it
+ * was started with: the service mended.  Its tokens are gone with it, so
+ * the person logs in again. */
+static void
+restart_emulator (Fixture *f)
+{
+  g_autofree char *state = g_build_filename (f->dir, "state", NULL);
+  const char *port = strrchr (f->emu->url, ':') + 1;
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%d", atoi (port));
+
+  emu_stop (f->emu);
+  g_clear_pointer (&f->emu, emu_free);
+  f->emu = emu_start (state, (const char *const[]){ "--listen", listen, NULL });
+  emu_login (f->emu);
+  log_in (f);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.refresh", NULL);
+  g_assert_true (tke_test_wait_until (units_shown, f, 30000));
+}
+
+/* Row 4 of DESIGN §5 with the real fault (--fail-setimm-on 2): set
+ * immediate fails on unit 2 after units 1 and 3 switched.  The recovery
+ * page names the one safe action, leaving out the switched units; once
+ * the service works again, its one button finishes unit 2, and every
+ * unit ends on the one new key. */
+static void
+test_setimm_failed_on_one_unit (void)
+{
+  Fixture f = { 0 };
+  TkeRotationDialog *dialog;
+  GtkWidget *page;
+
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "500", "--fail-setimm-on",
+                                            "2", NULL });
+  click_rotate (&f);
+  dialog = rotation_dialog ();
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_test_message ("set immediate failed on unit 2: %s / %s",
+                  tke_rotation_dialog_get_headline (dialog),
+                  tke_rotation_dialog_get_outcome (dialog));
+  g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 3);
+  g_assert_true (shows_label_containing (GTK_WIDGET (dialog), "Injected fault"));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-setimm-failed-on-2");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+
+  assert_recovery_page (&f, TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE,
+                        "Remove Switched Units and Set Immediate",
+                        "rotation-recovery-remove-switched");
+  page = GTK_WIDGET (tke_window_get_recovery_page (f.window));
+  g_assert_nonnull (
+      tke_test_find_label_containing (page, "Leave Out the Switched Units, Then Set Immediate"));
+
+  restart_emulator (&f);
+  assert_recovery_page (&f, TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE,
+                        "Remove Switched Units and Set Immediate",
+                        "rotation-recovery-remove-switched-again");
+  tke_test_click (tke_test_find_button (page, "Remove Switched Units and Set Immediate"));
+  dialog = rotation_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_test_message ("after the recovery: %s", tke_rotation_dialog_get_outcome (dialog));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-recovery-remove-switched-done");
+  assert_rotated (&f);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  {
+    gpointer args[2] = { &f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
+    g_assert_true (tke_test_wait_until (recovery_is, args, 30000));
+  }
+  fixture_stop (&f);
+}
+
 /* The item of the open menu whose label is TEXT: a GtkModelButton. */
 static GtkWidget *
 menu_item (GtkWidget *popover, const char *text)
@@ -734,6 +814,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/rotation-cards/pin-cancelled-then-set-immediate",
                    test_pin_cancelled_then_set_immediate);
   g_test_add_func ("/gui/rotation-cards/card-from-dialog-strip", test_card_from_dialog_strip);
+  g_test_add_func ("/gui/rotation-cards/setimm-failed-on-one-unit", test_setimm_failed_on_one_unit);
 
   status = g_test_run ();
   tke_readers_fixture_clear (&readers);
