@@ -683,6 +683,64 @@ test_setimm_failed_on_one_unit (void)
   fixture_stop (&f);
 }
 
+/* Row 1 of DESIGN §5 with the emulator's real token expiry: the token
+ * runs out before Rotate, the pre-check reports it before anything is
+ * touched and names the one action (log in again, then rotate); done,
+ * every unit ends on the one new key. */
+static void
+test_token_expired_then_rotate_again (void)
+{
+  Fixture f = { 0 };
+  TkeRotationDialog *dialog;
+  GtkWidget *page;
+  const char *outcome;
+
+  fixture_start (
+      &f, (const char *const[]){ "--init", "demo", "--keys", "200", "--token-ttl", "10", NULL });
+  tke_test_iterate (11000);
+  click_rotate (&f);
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  dialog = rotation_dialog ();
+  outcome = tke_rotation_dialog_get_outcome (dialog);
+  g_test_message ("expired token: %s / %s", tke_rotation_dialog_get_headline (dialog), outcome);
+  g_assert_nonnull (strstr (outcome, "og in"));
+  g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 0);
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-precheck-token-expired");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+
+  /* Nothing was touched: no rotation to recover (the Recovery tab says
+   * so, with no button), and the one action is the one the dialog named:
+   * log in again, then Rotate… on the Master keys tab. */
+  log_in (&f);
+  gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL);
+  g_assert_true (tke_test_wait_until (units_shown, &f, 30000));
+  {
+    gpointer args[2] = { &f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
+    g_assert_true (tke_test_wait_until (recovery_is, args, 30000));
+  }
+  page = GTK_WIDGET (tke_window_get_recovery_page (f.window));
+  gtk_widget_activate_action (GTK_WIDGET (f.window), "win.show-page", "s", "recovery");
+  tke_test_iterate (300);
+  tke_test_flush_widget (GTK_WIDGET (f.window));
+  g_assert_cmpuint (count_visible_buttons (page), ==, 0);
+  tke_test_save_screenshot (GTK_WIDGET (f.window), "rotation-precheck-nothing-to-recover");
+  click_rotate (&f);
+  dialog = rotation_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
+  emu_login (f.emu); /* the test's own token expired too */
+  assert_rotated (&f);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  fixture_stop (&f);
+}
+
 /* The item of the open menu whose label is TEXT: a GtkModelButton. */
 static GtkWidget *
 menu_item (GtkWidget *popover, const char *text)
@@ -814,6 +872,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/rotation-cards/pin-cancelled-then-set-immediate",
                    test_pin_cancelled_then_set_immediate);
   g_test_add_func ("/gui/rotation-cards/card-from-dialog-strip", test_card_from_dialog_strip);
+  g_test_add_func ("/gui/rotation-cards/token-expired-then-rotate-again",
+                   test_token_expired_then_rotate_again);
   g_test_add_func ("/gui/rotation-cards/setimm-failed-on-one-unit", test_setimm_failed_on_one_unit);
 
   status = g_test_run ();
