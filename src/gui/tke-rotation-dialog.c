@@ -406,10 +406,12 @@ tke_rotation_dialog_finish (TkeRotationDialog *self, const char *error_message, 
   else
     gtk_label_set_text (self->headline,
                         _ ("The rotation stopped. What happened and what is safe next are below."));
-  /* The prompt's last word (blocked, cancelled) stays; the pad goes.  Once
-   * it all worked, "PIN accepted" is old news. */
+  /* The prompt's last word (blocked, cancelled) stays; the pad goes.
+   * "PIN accepted" is old news once the units' results are in, and a big
+   * green tick over a failed set immediate would mislead. */
   tke_pin_prompt_set_virtual_pad (self->pin_prompt, NULL);
-  if (error_message == NULL)
+  if (error_message == NULL ||
+      tke_pin_prompt_get_state (self->pin_prompt) == TKE_PIN_PROMPT_ACCEPTED)
     gtk_widget_set_visible (GTK_WIDGET (self->pin_prompt), FALSE);
   self->finished = TRUE;
   tke_rotation_dialog_set_cancel_safe (self, FALSE, NULL);

@@ -647,6 +647,8 @@ test_setimm_failed_on_one_unit (void)
                   tke_rotation_dialog_get_outcome (dialog));
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 3);
   g_assert_true (shows_label_containing (GTK_WIDGET (dialog), "Injected fault"));
+  /* No green "PIN accepted" over a failed set immediate. */
+  g_assert_false (shows_label_containing (GTK_WIDGET (dialog), "PIN accepted"));
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-setimm-failed-on-2");
