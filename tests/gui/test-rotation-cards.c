@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
 #include "emu-client.h"
 #include "tke-application.h"
@@ -743,6 +744,54 @@ test_token_expired_then_rotate_again (void)
   fixture_stop (&f);
 }
 
+/* The demo's failed rotation: "Demo: Make the Next Rotation Fail" arms
+ * the emulator's --faults-file; the rewrap stops after 1000 keys, the
+ * recovery page offers Rotate Again only, and it resumes to the end. */
+static void
+test_demo_failed_rotation (void)
+{
+  Fixture f = { 0 };
+  TkeRotationDialog *dialog;
+  g_autofree char *faults_dir = g_dir_make_tmp ("tke-gui-faults-XXXXXX", NULL);
+  g_autofree char *faults = g_build_filename (faults_dir, "faults.ini", NULL);
+
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "3000", "--faults-file",
+                                            faults, NULL });
+  tke_window_set_demo (f.window, NULL, faults);
+  g_assert_true (
+      gtk_widget_activate_action (GTK_WIDGET (f.window), "win.demo-fail-rotation", NULL));
+  g_assert_true (g_file_test (faults, G_FILE_TEST_EXISTS));
+  click_rotate (&f);
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  dialog = rotation_dialog ();
+  g_test_message ("demo failure: %s", tke_rotation_dialog_get_outcome (dialog));
+  g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog),
+                            "The rotation stopped: The rewrap of the key storage stopped"));
+  /* Armed for that rotation only. */
+  g_assert_false (g_file_test (faults, G_FILE_TEST_EXISTS));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-demo-failed");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+
+  assert_recovery_page (&f, TKE_RECOVERY_ACTION_RESUME_ROTATE, "Rotate Again",
+                        "rotation-recovery-demo-resume");
+  tke_test_click (
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
+  dialog = rotation_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
+  assert_rotated (&f);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  fixture_stop (&f);
+  g_rmdir (faults_dir);
+}
+
 /* The item of the open menu whose label is TEXT: a GtkModelButton. */
 static GtkWidget *
 menu_item (GtkWidget *popover, const char *text)
@@ -876,6 +925,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/rotation-cards/card-from-dialog-strip", test_card_from_dialog_strip);
   g_test_add_func ("/gui/rotation-cards/token-expired-then-rotate-again",
                    test_token_expired_then_rotate_again);
+  g_test_add_func ("/gui/rotation-cards/demo-failed-rotation", test_demo_failed_rotation);
   g_test_add_func ("/gui/rotation-cards/setimm-failed-on-one-unit", test_setimm_failed_on_one_unit);
 
   status = g_test_run ();
