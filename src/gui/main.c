@@ -5,7 +5,6 @@
 
 #include "config.h"
 
-#include <locale.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
@@ -74,10 +73,7 @@ main (int argc, char **argv)
   *start = g_get_monotonic_time ();
   choose_renderer ();
 
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  tke_application_init_i18n ();
 
   g_set_application_name (_ ("Trusted Key Entry"));
 

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +25,61 @@ struct _TkeApplication
 };
 
 G_DEFINE_FINAL_TYPE (TkeApplication, tke_application, ADW_TYPE_APPLICATION)
+
+/**
+ * tke_application_get_locale_dir:
+ *
+ * Where the message catalogues are: $TKE_LOCALEDIR when set; the build
+ * tree's po/ when this program runs from a meson build directory
+ * (build-aux/demo starts it there); else the installed LOCALEDIR.
+ *
+ * Returns: (transfer full): the directory
+ */
+char *
+tke_application_get_locale_dir (void)
+{
+  const char *dir = g_getenv ("TKE_LOCALEDIR");
+  g_autofree char *exe = NULL;
+  g_autofree char *exe_dir = NULL;
+
+  if (dir != NULL && *dir != '\0')
+    return g_strdup (dir);
+  exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe != NULL)
+    {
+      /* BUILD/src/gui/tke-gtk or BUILD/tests/gui/test-…: BUILD has
+       * meson-private/ and the compiled catalogues in po/. */
+      exe_dir = g_path_get_dirname (exe);
+      for (guint up = 0; up < 3; up++)
+        {
+          g_autofree char *marker = g_build_filename (exe_dir, "meson-private", NULL);
+          g_autofree char *parent = NULL;
+
+          if (g_file_test (marker, G_FILE_TEST_IS_DIR))
+            return g_build_filename (exe_dir, "po", NULL);
+          parent = g_path_get_dirname (exe_dir);
+          g_free (exe_dir);
+          exe_dir = g_steal_pointer (&parent);
+        }
+    }
+  return g_strdup (LOCALEDIR);
+}
+
+/**
+ * tke_application_init_i18n:
+ *
+ * The locale and the text domain, before any window is made.
+ */
+void
+tke_application_init_i18n (void)
+{
+  g_autofree char *dir = tke_application_get_locale_dir ();
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, dir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
 
 TkeApplication *
 tke_application_new (void)
@@ -226,13 +282,26 @@ static const GActionEntry app_actions[] = {
 static void
 tke_application_startup (GApplication *app)
 {
-  static const char *quit_accels[] = { "<Control>q", NULL };
+  /* One list for the menus and the shortcuts window alike: both show
+   * these, so they cannot disagree. */
+  static const struct
+  {
+    const char *action;
+    const char *accels[3];
+  } accels[] = {
+    { "app.quit", { "<Control>q", NULL } },
+    { "win.log-in", { "<Control>l", NULL } },
+    { "win.refresh", { "<Control>r", "F5", NULL } },
+    { "win.show-help-overlay", { "<Control>question", NULL } },
+  };
 
   G_APPLICATION_CLASS (tke_application_parent_class)->startup (app);
 
   g_action_map_add_action_entries (G_ACTION_MAP (app), app_actions, G_N_ELEMENTS (app_actions),
                                    app);
-  gtk_application_set_accels_for_action (GTK_APPLICATION (app), "app.quit", quit_accels);
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (app), accels[i].action,
+                                           accels[i].accels);
 }
 
 static void

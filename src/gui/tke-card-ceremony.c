@@ -38,7 +38,11 @@ struct _TkeCardCeremony
   GCancellable *choosing; /* the wait for the card in reader 2 to go */
   GPtrArray *used;        /* "serial:index" of the parts sealed */
   GListStore *offered;    /* sources for the parts on the card in reader 2 */
+  TkeCard *part_card;     /* the card in reader 2 whose PIN is asked before its list */
   TkeCardKeyPartSource *sealing;
+
+  gboolean finished; /* ::finished was emitted */
+  gboolean running;  /* the ceremony sends the commands (Load: after the sealing) */
 };
 
 G_DEFINE_FINAL_TYPE (TkeCardCeremony, tke_card_ceremony, G_TYPE_OBJECT)
@@ -55,13 +59,20 @@ static void run_signing (TkeCardCeremony *self);
 static void prepare_load (TkeCardCeremony *self);
 static void start_part (TkeCardCeremony *self, guint part);
 static void seal_part (TkeCardCeremony *self);
+static void open_part_card (TkeCardCeremony *self);
+static void verify_part_card (TkeCardCeremony *self);
 
 /* ---- The end, good or bad ---- */
 
+/* Once per ceremony, however it ends: whoever greyed out the other
+ * ceremonies while this one ran gives them back here. */
 static void
 finish (TkeCardCeremony *self, gboolean success)
 {
   g_cancellable_cancel (self->choosing);
+  if (self->finished)
+    return;
+  self->finished = TRUE;
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0, success);
 }
 
@@ -71,27 +82,70 @@ is_cancelled (const GError *error)
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
+/* What a ceremony that stopped left on one unit, in words. */
+static const char *
+unit_outcome (TkeCardCeremony *self, gboolean done)
+{
+  if (!done)
+    return self->kind == TKE_CEREMONY_LOAD
+               ? _ ("nothing loaded; its new register is as it was before")
+               : _ ("unchanged; the command was not applied");
+  switch (self->kind)
+    {
+    case TKE_CEREMONY_LOAD:
+      return _ ("the new master key is loaded (Full Uncommitted)");
+    case TKE_CEREMONY_COMMIT:
+      return _ ("committed (Full Committed)");
+    case TKE_CEREMONY_SET_IMMEDIATE:
+      return _ ("the new master key is current");
+    case TKE_CEREMONY_CLEAR_NEW:
+      return _ ("new register cleared");
+    case TKE_CEREMONY_CLEAR_CURRENT:
+    default:
+      return _ ("current register cleared");
+    }
+}
+
+/* Unit by unit, so that nobody has to guess what a stop left half-done:
+ * every unit either has the command done or has nothing of it. */
+static char *
+describe_units (TkeCardCeremony *self)
+{
+  guint done =
+      self->ceremony != NULL && self->running ? tke_ceremony_get_n_units_done (self->ceremony) : 0;
+  g_autoptr (GString) text = g_string_new (NULL);
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->units));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units), i);
+
+      /* Translators: "Crypto unit 2: nothing loaded; …" */
+      g_string_append_printf (text, _ ("Crypto unit %u: %s"), tke_crypto_unit_get_number (unit),
+                              unit_outcome (self, i < done));
+      g_string_append_c (text, '\n');
+    }
+  g_string_append (text, done == 0 ? _ ("Nothing is half-done: no crypto unit was changed.")
+                                   : _ ("Nothing is half-done: each crypto unit either has it "
+                                        "done or was not changed."));
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
 static void
 fail (TkeCardCeremony *self, const GError *error)
 {
   g_autofree char *message = NULL;
-  guint done = self->ceremony != NULL ? tke_ceremony_get_n_units_done (self->ceremony) : 0;
+  g_autofree char *units = describe_units (self);
+  const char *next;
 
   if (g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED) ||
       g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT))
-    message = g_strdup_printf (
-        _ ("%s Nothing more was done. Start the ceremony again when the card holder is ready."),
-        error->message);
-  else if (done > 0 && self->kind != TKE_CEREMONY_LOAD)
-    message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                            "%s The first crypto unit has it done; start the "
-                                            "ceremony again to go on with the others.",
-                                            "%s The first %u crypto units have it done; start the "
-                                            "ceremony again to go on with the others.",
-                                            done),
-                               error->message, done);
+    next = _ ("Start the ceremony again when the card holder is ready.");
+  else if (self->kind == TKE_CEREMONY_LOAD)
+    next = _ ("Start Load again: every key part is sealed and loaded again.");
   else
-    message = g_strdup (error->message);
+    next = _ ("Start the ceremony again: it goes on with the units not done.");
+  message = g_strdup_printf ("%s\n\n%s\n\n%s", error->message, units, next);
   if (self->wizard != NULL)
     tke_load_wizard_show_error (self->wizard, message);
   finish (self, FALSE);
@@ -154,6 +208,10 @@ show_prompt (TkeCardCeremony *self, TkeCardPrompt kind, const char *text, TkeCar
     tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, text, 0);
   else
     {
+      /* The prompt counts down the reader's time for the PIN. */
+      if (card != NULL)
+        tke_pin_prompt_set_pin_timeout (tke_load_wizard_get_pin_prompt (self->wizard),
+                                        tke_card_get_pin_timeout (card));
       tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_ENTER_PIN,
                                      card != NULL ? tke_card_get_description (card) : NULL, 0);
       if (card != NULL)
@@ -298,6 +356,7 @@ run_signing (TkeCardCeremony *self)
   if (self->ceremony != NULL)
     drop_done_units (self);
   new_ceremony (self);
+  self->running = TRUE;
   tke_ceremony_run_async (self->ceremony, self->cancellable, on_signing_done, g_object_ref (self));
 }
 
@@ -357,6 +416,7 @@ on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   /* Every part is sealed to every unit: the loads themselves. */
+  self->running = TRUE;
   tke_ceremony_run_async (self->ceremony, self->cancellable, on_loaded, g_object_ref (self));
 }
 
@@ -376,8 +436,6 @@ on_part_chosen (TkeLoadWizard *wizard, guint part, GObject *source, TkeCardCerem
   seal_part (self);
 }
 
-static void open_part_card (TkeCardCeremony *self);
-
 static void
 on_part_card_removed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -390,6 +448,7 @@ on_part_card_removed (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   /* Another card: back to waiting, with the list of the old one gone. */
   g_list_store_remove_all (self->offered);
+  g_clear_object (&self->part_card);
   tke_load_wizard_set_card_parts (self->wizard, NULL, NULL);
   tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
   open_part_card (self);
@@ -419,6 +478,59 @@ offer_free (Offer *offer)
 }
 
 static void read_next_offer (Offer *offer);
+
+static void
+on_part_card_pin_requested (TkeCard *card, TkePinEntry entry, TkeCardCeremony *self)
+{
+  show_prompt (self, TKE_CARD_PROMPT_ENTER_PIN, NULL, card);
+}
+
+/* The card's PIN, then its list (the seed's steps 1.4 and 1.5).  The
+ * sources read the list without a PIN (libtke and the card allow it), so
+ * the wizard keeps it hidden until the PIN is in.  The PIN is verified on
+ * the card, not on this handle: the source chosen next finds it verified
+ * and does not ask again, as long as no handle selects the applet anew
+ * in between (opening a card does). */
+static void
+on_part_card_verified (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeCardCeremony) self = user_data;
+  g_autoptr (GError) error = NULL;
+  TkeCard *card = TKE_CARD (source);
+
+  gboolean verified = tke_card_verify_pin_finish (card, result, &error);
+
+  g_signal_handlers_disconnect_by_func (card, on_part_card_pin_requested, self);
+  if (self->wizard == NULL || self->finished || is_cancelled (error))
+    return;
+  if (!verified)
+    {
+      if (g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED) ||
+          g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_CARD))
+        {
+          /* Pulled at the PIN: another card, or the same again. */
+          g_list_store_remove_all (self->offered);
+          g_clear_object (&self->part_card);
+          tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
+          open_part_card (self);
+        }
+      else if (!handle_pin_error (self, error, card, verify_part_card))
+        fail (self, error);
+      return;
+    }
+  tke_load_wizard_set_card_parts (self->wizard, tke_card_get_description (card),
+                                  G_LIST_MODEL (self->offered));
+  wait_for_card_to_go (self);
+}
+
+static void
+verify_part_card (TkeCardCeremony *self)
+{
+  g_signal_connect_object (self->part_card, "pin-requested",
+                           G_CALLBACK (on_part_card_pin_requested), self, 0);
+  tke_card_verify_pin_async (self->part_card, self->choosing, on_part_card_verified,
+                             g_object_ref (self));
+}
 
 static void
 on_offer_read (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -454,11 +566,9 @@ read_next_offer (Offer *offer)
                                            on_offer_read, offer);
       return;
     }
-  if (self->wizard != NULL)
-    tke_load_wizard_set_card_parts (self->wizard, tke_card_get_description (offer->card),
-                                    G_LIST_MODEL (self->offered));
-  wait_for_card_to_go (self);
+  g_set_object (&self->part_card, offer->card);
   offer_free (offer);
+  verify_part_card (self);
 }
 
 static gboolean
@@ -502,9 +612,14 @@ on_parts_listed (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (offer->sources->len == 0)
     {
-      /* Its parts are all in already: another card must go in. */
-      tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WRONG_CARD,
-                                     tke_card_get_description (card), 0);
+      /* Its parts are all in already: the routine swap to the next card,
+       * not a mistake (a card of the wrong kind is one). */
+      g_autofree char *next = g_strdup_printf (
+          _ ("Every key part on “%s” is loaded. Take it out of reader 2 and insert the card with "
+             "key part %u."),
+          tke_card_get_description (card), self->part);
+
+      tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, next, 0);
       wait_for_card_to_go (self);
       offer_free (offer);
       return;
@@ -560,11 +675,14 @@ start_part (TkeCardCeremony *self, guint part)
   self->part = part;
   g_clear_object (&self->sealing);
   g_list_store_remove_all (self->offered);
+  g_clear_object (&self->part_card);
   g_clear_object (&self->choosing);
   self->choosing = g_cancellable_new ();
   g_cancellable_connect (self->cancellable, G_CALLBACK (cancel_child),
                          g_object_ref (self->choosing), g_object_unref);
   tke_load_wizard_show_part_step (self->wizard, part);
+  /* The last card's list goes: the next one shows after its PIN. */
+  tke_load_wizard_set_card_parts (self->wizard, NULL, NULL);
   open_part_card (self);
 }
 
@@ -585,7 +703,7 @@ on_load_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
   if (self->wizard == NULL)
     return;
   tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_ACCEPTED, NULL, 0);
-  start_part (self, 1);
+  tke_load_wizard_show_count_step (self->wizard);
 }
 
 /* The administrator's card signs an importer key on every unit; its PIN
@@ -597,23 +715,34 @@ prepare_load (TkeCardCeremony *self)
                                    g_object_ref (self));
 }
 
+/* The seed's step 1.3, after the administrator's PIN: the parts are
+ * sealed as "i of n", so n is set before the first. */
 static void
 on_parts_counted (TkeLoadWizard *wizard, guint n_parts, TkeCardCeremony *self)
 {
-  make_signers (self, 1);
-  self->active_signer = 1;
-  new_ceremony (self);
   tke_ceremony_set_n_key_parts (self->ceremony, n_parts);
-  tke_load_wizard_show_admin_step (wizard, 1, 1);
-  prepare_load (self);
+  start_part (self, 1);
 }
 
 /* ---- Life cycle ---- */
 
+/* Cancel may come while nothing runs (the count page) or while only a
+ * card is awaited (the part list): no callback would end the ceremony
+ * then, so it ends here; the callbacks of what was cancelled find it
+ * finished. */
 static void
 on_cancelled (TkeLoadWizard *wizard, TkeCardCeremony *self)
 {
   g_cancellable_cancel (self->cancellable);
+  finish (self, FALSE);
+}
+
+/* The wizard went without Cancel (its parent closed, say). */
+static void
+on_wizard_destroyed (TkeLoadWizard *wizard, TkeCardCeremony *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  finish (self, FALSE);
 }
 
 void
@@ -626,10 +755,19 @@ tke_card_ceremony_start (TkeCardCeremony *self)
 
   if (self->kind == TKE_CEREMONY_LOAD)
     {
-      /* The wizard asks for the number of parts first. */
+      /* The administrator's card first (the seed's step 1.2); the wizard
+       * asks for the number of parts after its PIN. */
       g_signal_connect_object (self->wizard, "parts-chosen", G_CALLBACK (on_parts_counted), self,
                                0);
       g_signal_connect_object (self->wizard, "part-chosen", G_CALLBACK (on_part_chosen), self, 0);
+      make_signers (self, 1);
+      self->active_signer = 1;
+      new_ceremony (self);
+      /* Preparing (an importer key per unit) does not depend on the
+       * number of parts; libtke only wants a valid one set. */
+      tke_ceremony_set_n_key_parts (self->ceremony, 2);
+      tke_load_wizard_show_admin_step (self->wizard, 1, 1);
+      prepare_load (self);
       return;
     }
   n_signers = self->kind == TKE_CEREMONY_COMMIT
@@ -663,6 +801,7 @@ tke_card_ceremony_new (TkeServiceClient *client,
     }
   g_set_weak_pointer (&self->wizard, wizard);
   g_signal_connect_object (wizard, "cancelled", G_CALLBACK (on_cancelled), self, 0);
+  g_signal_connect_object (wizard, "destroy", G_CALLBACK (on_wizard_destroyed), self, 0);
   return self;
 }
 
@@ -675,6 +814,7 @@ tke_card_ceremony_dispose (GObject *object)
   g_clear_weak_pointer (&self->wizard);
   g_clear_object (&self->ceremony);
   g_clear_object (&self->sealing);
+  g_clear_object (&self->part_card);
   g_clear_pointer (&self->signers, g_ptr_array_unref);
   G_OBJECT_CLASS (tke_card_ceremony_parent_class)->dispose (object);
 }

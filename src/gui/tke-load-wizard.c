@@ -2,12 +2,12 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Load: the number of parts (2 or 3) → the administrator card in reader 1
- * and its PIN on the pad → per part, the key part card in reader 2, the
- * part chosen from the card's list (description and check value), its
- * PIN, and the part's check value once loaded → the new register's state
- * and VP.  Commit: one administrator card and PIN per signature until the
- * threshold is met → Full Committed.
+ * Load, in the seed's order: the administrator card in reader 1 and its
+ * PIN on the pad (step 1.2) → the number of parts, 2 or 3 (1.3) → per
+ * part, the key part card in reader 2 and its PIN (1.4), then the part
+ * chosen from the card's list (description and check value, 1.5), and the
+ * part's check value once loaded → the new register's state and VP.  Commit: one administrator card
+ * and PIN per signature until the threshold is met → Full Committed.
  *
  * The wizard is the view of a ceremony: the ceremony object (libtke) does
  * every card and network step off the main loop and tells the wizard
@@ -47,6 +47,7 @@ struct _TkeLoadWizard
   AdwStatusPage *result_page;
   GtkLabel *result_vp;
   AdwStatusPage *error_page;
+  TkeReadersBar *readers_bar;
 };
 
 G_DEFINE_FINAL_TYPE (TkeLoadWizard, tke_load_wizard, ADW_TYPE_WINDOW)
@@ -88,6 +89,20 @@ tke_load_wizard_get_n_parts (TkeLoadWizard *self)
 {
   g_return_val_if_fail (TKE_IS_LOAD_WIZARD (self), 0);
   return self->n_parts;
+}
+
+/**
+ * tke_load_wizard_get_readers_bar:
+ *
+ * Returns: (transfer none): the wizard's own readers strip: the window's
+ *   strip is behind the wizard while it waits for a card
+ *   (tke_readers_bar_follow()).
+ */
+TkeReadersBar *
+tke_load_wizard_get_readers_bar (TkeLoadWizard *self)
+{
+  g_return_val_if_fail (TKE_IS_LOAD_WIZARD (self), NULL);
+  return self->readers_bar;
 }
 
 TkePinPrompt *
@@ -166,10 +181,27 @@ tke_load_wizard_show_admin_step (TkeLoadWizard *self, guint signature, guint n_s
     /* Translators: "Signature 1 of 2" */
     set_step (self, g_strdup_printf (_ ("Signature %u of %u"), signature, n_signatures));
   else
-    set_step (self, g_strdup_printf (_ ("Step 1 of %u: the administrator's signature"),
-                                     self->n_parts + 1));
+    /* The number of parts comes after this card (the seed's step 1.3). */
+    set_step (self, g_strdup (_ ("Step 1: the administrator's signature")));
   gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), FALSE);
   show_card_page (self, 1, _ ("an administrator card"));
+}
+
+/**
+ * tke_load_wizard_show_count_step:
+ *
+ * After the administrator's PIN: how many key parts (the seed's step
+ * 1.3).  The wizard emits #TkeLoadWizard::parts-chosen on Continue.
+ */
+void
+tke_load_wizard_show_count_step (TkeLoadWizard *self)
+{
+  g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
+
+  set_step (self, g_strdup (_ ("Step 2: the number of key parts")));
+  gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.cancel", TRUE);
+  gtk_stack_set_visible_child_name (self->stack, "count");
 }
 
 void
@@ -181,9 +213,9 @@ tke_load_wizard_show_part_step (TkeLoadWizard *self, guint part)
   g_return_if_fail (part >= 1 && part <= self->n_parts);
 
   self->part = part;
-  /* Translators: "Step 2 of 3: key part 1 of 2" */
-  set_step (self, g_strdup_printf (_ ("Step %u of %u: key part %u of %u"), part + 1,
-                                   self->n_parts + 1, part, self->n_parts));
+  /* Translators: "Step 3 of 4: key part 1 of 2" */
+  set_step (self, g_strdup_printf (_ ("Step %u of %u: key part %u of %u"), part + 2,
+                                   self->n_parts + 2, part, self->n_parts));
   kind = g_strdup_printf (_ ("the card with key part %u"), part);
   show_card_page (self, 2, kind);
 }
@@ -270,8 +302,9 @@ tke_load_wizard_show_part_loaded (TkeLoadWizard *self, guint part, const char *c
 {
   g_autofree char *groups = tke_unit_format_vp (check_value);
   g_autofree char *text =
-      g_strdup_printf (_ ("Key part %u is loaded. Its check value:\n%s\nCompare it with the value "
-                          "recorded for this part."),
+      g_strdup_printf (_ ("Key part %u is sealed to every selected crypto unit; the units load "
+                          "the parts together once all are in. Its check value:\n%s\nCompare it "
+                          "with the value recorded for this part."),
                        part, groups);
 
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
@@ -476,6 +509,7 @@ tke_load_wizard_class_init (TkeLoadWizardClass *klass)
                                             G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
   g_type_ensure (TKE_TYPE_PIN_PROMPT);
+  g_type_ensure (TKE_TYPE_READERS_BAR);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-load-wizard.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, window_title);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, stack);
@@ -489,6 +523,7 @@ tke_load_wizard_class_init (TkeLoadWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, result_page);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, result_vp);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, error_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, readers_bar);
 
   gtk_widget_class_install_action (widget_class, "wizard.continue", NULL, continue_action);
   gtk_widget_class_install_action (widget_class, "wizard.load-part", NULL, load_part_action);

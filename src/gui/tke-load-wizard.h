@@ -9,6 +9,7 @@
 #include <tke.h>
 
 #include "tke-pin-prompt.h"
+#include "tke-readers-bar.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,7 @@ TkeLoadWizard *tke_load_wizard_new (GtkWindow *parent, TkeLoadWizardMode mode);
 TkeLoadWizardMode tke_load_wizard_get_mode (TkeLoadWizard *self);
 guint tke_load_wizard_get_n_parts (TkeLoadWizard *self);
 TkePinPrompt *tke_load_wizard_get_pin_prompt (TkeLoadWizard *self);
+TkeReadersBar *tke_load_wizard_get_readers_bar (TkeLoadWizard *self);
 const char *tke_load_wizard_get_step (TkeLoadWizard *self);
 const char *tke_load_wizard_get_page (TkeLoadWizard *self);
 
@@ -33,6 +35,7 @@ void tke_load_wizard_set_virtual_pads (TkeLoadWizard *self,
                                        const char *reader1_control,
                                        const char *reader2_control);
 void tke_load_wizard_show_admin_step (TkeLoadWizard *self, guint signature, guint n_signatures);
+void tke_load_wizard_show_count_step (TkeLoadWizard *self);
 void tke_load_wizard_show_part_step (TkeLoadWizard *self, guint part);
 void tke_load_wizard_set_pin_state (TkeLoadWizard *self,
                                     TkePinPromptState state,

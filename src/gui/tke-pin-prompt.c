@@ -25,15 +25,23 @@ struct _TkePinPrompt
   guint reader;
   char *card_kind;
   TkePinPromptState state;
-  guint tries_left; /* after a wrong PIN, until the PIN is taken */
+  guint tries_left;  /* after a wrong PIN, until the PIN is taken */
+  guint pin_timeout; /* seconds the reader waits for the PIN */
+  guint seconds_left;
+  guint countdown;
+  gint64 countdown_start;
 
   GtkImage *icon;
   GtkSpinner *spinner;
   GtkLabel *title_label;
   GtkLabel *description_label;
   GtkWidget *cancel_note;
+  GtkLabel *countdown_label;
   GtkWidget *pad;
 };
+
+/* libtke's default (TkeCard:pin-timeout), until the owner says. */
+#define DEFAULT_PIN_TIMEOUT 30
 
 G_DEFINE_FINAL_TYPE (TkePinPrompt, tke_pin_prompt, GTK_TYPE_WIDGET)
 
@@ -86,6 +94,111 @@ static gboolean
 pad_waits (TkePinPromptState state)
 {
   return state == TKE_PIN_PROMPT_ENTER_PIN || state == TKE_PIN_PROMPT_WRONG_PIN;
+}
+
+/* The on-screen pad, while the reader waits for its keys; the big icon
+ * makes room for it then, so that the pad fits in a dialog unscrolled. */
+static void
+show_pad (TkePinPrompt *self)
+{
+  gboolean shown = pad_waits (self->state) &&
+                   tke_virtual_pin_pad_get_control_path (TKE_VIRTUAL_PIN_PAD (self->pad)) != NULL;
+
+  gtk_widget_set_visible (self->pad, shown);
+  gtk_widget_set_visible (GTK_WIDGET (self->icon), !shown);
+  /* The on-screen pad shows its own Cancel key: the note is for a real pad. */
+  gtk_widget_set_visible (self->cancel_note, pad_waits (self->state) && !shown);
+}
+
+/* ---- The reader's time-out, counted down ---- */
+
+static void
+show_seconds_left (TkePinPrompt *self)
+{
+  g_autofree char *text = g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "%u second left to type the PIN before the reader gives up",
+                   "%u seconds left to type the PIN before the reader gives up",
+                   self->seconds_left),
+      self->seconds_left);
+
+  gtk_label_set_text (self->countdown_label, text);
+  if (self->seconds_left <= 10)
+    gtk_widget_add_css_class (GTK_WIDGET (self->countdown_label), "warning");
+  else
+    gtk_widget_remove_css_class (GTK_WIDGET (self->countdown_label), "warning");
+}
+
+/* From the clock, not by counting ticks: a busy main loop may run a tick
+ * late, the reader's time runs on. */
+static gboolean
+on_countdown_tick (gpointer data)
+{
+  TkePinPrompt *self = data;
+  gint64 elapsed = (g_get_monotonic_time () - self->countdown_start) / G_USEC_PER_SEC;
+
+  self->seconds_left = elapsed >= self->pin_timeout ? 0 : self->pin_timeout - (guint) elapsed;
+  show_seconds_left (self);
+  if (self->seconds_left == 0)
+    {
+      self->countdown = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+stop_countdown (TkePinPrompt *self)
+{
+  g_clear_handle_id (&self->countdown, g_source_remove);
+  gtk_widget_set_visible (GTK_WIDGET (self->countdown_label), FALSE);
+}
+
+/* The reader starts its clock when it asks for the PIN, as this does. */
+static void
+start_countdown (TkePinPrompt *self)
+{
+  stop_countdown (self);
+  if (self->pin_timeout == 0)
+    return;
+  self->seconds_left = self->pin_timeout;
+  self->countdown_start = g_get_monotonic_time ();
+  show_seconds_left (self);
+  gtk_widget_set_visible (GTK_WIDGET (self->countdown_label), TRUE);
+  self->countdown = g_timeout_add (1000, on_countdown_tick, self);
+}
+
+/**
+ * tke_pin_prompt_set_pin_timeout:
+ * @seconds: how long the reader waits for the PIN (tke_card_get_pin_timeout()); 0 for no countdown
+ *
+ * The prompt counts these seconds down while the pad waits.
+ */
+void
+tke_pin_prompt_set_pin_timeout (TkePinPrompt *self, guint seconds)
+{
+  g_return_if_fail (TKE_IS_PIN_PROMPT (self));
+  self->pin_timeout = seconds;
+}
+
+/**
+ * tke_pin_prompt_get_seconds_left:
+ *
+ * Returns: the seconds the countdown shows, or 0 when the pad does not wait
+ */
+guint
+tke_pin_prompt_get_seconds_left (TkePinPrompt *self)
+{
+  g_return_val_if_fail (TKE_IS_PIN_PROMPT (self), 0);
+  return self->countdown != 0 ? self->seconds_left : 0;
+}
+
+const char *
+tke_pin_prompt_get_countdown_text (TkePinPrompt *self)
+{
+  g_return_val_if_fail (TKE_IS_PIN_PROMPT (self), NULL);
+  return gtk_widget_get_visible (GTK_WIDGET (self->countdown_label))
+             ? gtk_label_get_text (self->countdown_label)
+             : NULL;
 }
 
 void
@@ -187,11 +300,12 @@ tke_pin_prompt_set_state (TkePinPrompt *self,
     default:
       g_return_if_reached ();
     }
-  gtk_widget_set_visible (self->cancel_note, pad_waits (state));
+  if (!pad_waits (state))
+    stop_countdown (self);
+  else if (state != old_state || self->countdown == 0)
+    start_countdown (self);
   /* The pad's keys are shown only while the reader waits for them. */
-  gtk_widget_set_visible (self->pad,
-                          pad_waits (state) && tke_virtual_pin_pad_get_control_path (
-                                                   TKE_VIRTUAL_PIN_PAD (self->pad)) != NULL);
+  show_pad (self);
 }
 
 TkePinPromptState
@@ -221,7 +335,7 @@ tke_pin_prompt_set_virtual_pad (TkePinPrompt *self, const char *control_path)
   g_return_if_fail (TKE_IS_PIN_PROMPT (self));
 
   tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad), control_path);
-  gtk_widget_set_visible (self->pad, control_path != NULL && pad_waits (self->state));
+  show_pad (self);
 }
 
 GtkWidget *
@@ -234,6 +348,7 @@ tke_pin_prompt_get_pad (TkePinPrompt *self)
 static void
 tke_pin_prompt_dispose (GObject *object)
 {
+  g_clear_handle_id (&TKE_PIN_PROMPT (object)->countdown, g_source_remove);
   gtk_widget_dispose_template (GTK_WIDGET (object), TKE_TYPE_PIN_PROMPT);
   tke_widget_unparent_children (GTK_WIDGET (object));
   G_OBJECT_CLASS (tke_pin_prompt_parent_class)->dispose (object);
@@ -262,6 +377,7 @@ tke_pin_prompt_class_init (TkePinPromptClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, title_label);
   gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, description_label);
   gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, cancel_note);
+  gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, countdown_label);
   gtk_widget_class_bind_template_child (widget_class, TkePinPrompt, pad);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);
 }
@@ -271,5 +387,6 @@ tke_pin_prompt_init (TkePinPrompt *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->reader = 1;
+  self->pin_timeout = DEFAULT_PIN_TIMEOUT;
   tke_pin_prompt_set_state (self, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
 }

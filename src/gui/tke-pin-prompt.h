@@ -50,6 +50,9 @@ TkePinPromptState tke_pin_prompt_get_state (TkePinPrompt *self);
 const char *tke_pin_prompt_get_title (TkePinPrompt *self);
 const char *tke_pin_prompt_get_description (TkePinPrompt *self);
 /* Shows the on-screen pad wired to CONTROL_PATH, or hides it (NULL). */
+void tke_pin_prompt_set_pin_timeout (TkePinPrompt *self, guint seconds);
+guint tke_pin_prompt_get_seconds_left (TkePinPrompt *self);
+const char *tke_pin_prompt_get_countdown_text (TkePinPrompt *self);
 void tke_pin_prompt_set_virtual_pad (TkePinPrompt *self, const char *control_path);
 GtkWidget *tke_pin_prompt_get_pad (TkePinPrompt *self);
 

@@ -58,6 +58,8 @@ set_prompt (TkePromptedSigner *self, TkePinPromptState state, guint tries_left)
 {
   TkeCard *card = tke_card_signer_get_card (self->inner);
 
+  if (self->prompt != NULL && card != NULL)
+    tke_pin_prompt_set_pin_timeout (self->prompt, tke_card_get_pin_timeout (card));
   if (self->prompt != NULL)
     tke_pin_prompt_set_state (self->prompt, state,
                               card != NULL ? tke_card_get_description (card) : NULL, tries_left);

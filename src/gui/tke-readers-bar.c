@@ -30,9 +30,22 @@ struct _TkeReadersBar
   char *cards_dir;
   char *controls[2];
   GCancellable *cancellable;
+
+  /* What set_reader() was told last, for the copies that follow it. */
+  TkeReaderSlotState state[2];
+  char *card_type[2];
+  char *card_description[2];
 };
 
 G_DEFINE_FINAL_TYPE (TkeReadersBar, tke_readers_bar, GTK_TYPE_WIDGET)
+
+enum
+{
+  SIGNAL_READER_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
 
 GtkWidget *
 tke_readers_bar_new (void)
@@ -68,6 +81,17 @@ tke_readers_bar_set_reader (TkeReadersBar *self,
   g_return_if_fail (reader == 1 || reader == 2);
 
   box = self->reader_box[reader - 1];
+  self->state[reader - 1] = state;
+  if (card_type != self->card_type[reader - 1])
+    {
+      g_free (self->card_type[reader - 1]);
+      self->card_type[reader - 1] = g_strdup (card_type);
+    }
+  if (card_description != self->card_description[reader - 1])
+    {
+      g_free (self->card_description[reader - 1]);
+      self->card_description[reader - 1] = g_strdup (card_description);
+    }
   switch (state)
     {
     case TKE_READER_SLOT_MISSING:
@@ -100,6 +124,7 @@ tke_readers_bar_set_reader (TkeReadersBar *self,
     gtk_widget_add_css_class (box, "warning");
   else
     gtk_widget_remove_css_class (box, "warning");
+  g_signal_emit (self, signals[SIGNAL_READER_CHANGED], 0, reader);
 }
 
 const char *
@@ -257,6 +282,44 @@ tke_readers_bar_set_card_switcher (TkeReadersBar *self,
     }
 }
 
+static void
+on_source_changed (TkeReadersBar *source, guint reader, TkeReadersBar *self)
+{
+  tke_readers_bar_set_reader (self, reader, source->state[reader - 1],
+                              source->card_type[reader - 1], source->card_description[reader - 1]);
+}
+
+/**
+ * tke_readers_bar_follow:
+ * @source: the window's readers strip, which the reader monitor updates
+ *
+ * Makes @self a copy of @source that stays up to date: the same readers,
+ * cards and "Cards" menus.  A ceremony dialog shows one, so that the
+ * cards it asks for can be seen, and with the demo's virtual readers
+ * swapped, while it waits (the window's own strip is behind the dialog).
+ */
+void
+tke_readers_bar_follow (TkeReadersBar *self, TkeReadersBar *source)
+{
+  g_return_if_fail (TKE_IS_READERS_BAR (self));
+  g_return_if_fail (TKE_IS_READERS_BAR (source));
+
+  for (guint reader = 1; reader <= 2; reader++)
+    on_source_changed (source, reader, self);
+  /* A dialog is narrower than the window: the readers get its width. */
+  tke_readers_bar_set_virtual (self, FALSE);
+  for (guint i = 0; i < 2; i++)
+    {
+      gtk_widget_set_hexpand (self->reader_box[i], TRUE);
+      gtk_label_set_ellipsize (self->reader_label[i], PANGO_ELLIPSIZE_NONE);
+      gtk_label_set_wrap (self->reader_label[i], TRUE);
+      gtk_widget_set_hexpand (GTK_WIDGET (self->reader_label[i]), TRUE);
+    }
+  tke_readers_bar_set_card_switcher (self, source->cards_dir, source->controls[0],
+                                     source->controls[1]);
+  g_signal_connect_object (source, "reader-changed", G_CALLBACK (on_source_changed), self, 0);
+}
+
 /**
  * tke_readers_bar_get_card_button:
  * @reader: 1 or 2
@@ -293,6 +356,11 @@ tke_readers_bar_finalize (GObject *object)
   g_free (self->controls[1]);
   g_clear_object (&self->cards_menu[0]);
   g_clear_object (&self->cards_menu[1]);
+  for (guint i = 0; i < 2; i++)
+    {
+      g_free (self->card_type[i]);
+      g_free (self->card_description[i]);
+    }
   G_OBJECT_CLASS (tke_readers_bar_parent_class)->finalize (object);
 }
 
@@ -303,6 +371,16 @@ tke_readers_bar_class_init (TkeReadersBarClass *klass)
 
   G_OBJECT_CLASS (klass)->dispose = tke_readers_bar_dispose;
   G_OBJECT_CLASS (klass)->finalize = tke_readers_bar_finalize;
+
+  /**
+   * TkeReadersBar::reader-changed:
+   * @reader: 1 or 2
+   *
+   * tke_readers_bar_set_reader() changed what the strip shows of @reader.
+   */
+  signals[SIGNAL_READER_CHANGED] =
+      g_signal_new ("reader-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-readers-bar.ui");
   gtk_widget_class_bind_template_child_full (widget_class, "reader1_box", FALSE,
                                              G_STRUCT_OFFSET (TkeReadersBar, reader_box[0]));

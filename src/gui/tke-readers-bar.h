@@ -38,6 +38,7 @@ void tke_readers_bar_set_card_switcher (TkeReadersBar *self,
                                         const char *cards_dir,
                                         const char *reader1_control,
                                         const char *reader2_control);
+void tke_readers_bar_follow (TkeReadersBar *self, TkeReadersBar *source);
 GtkMenuButton *tke_readers_bar_get_card_button (TkeReadersBar *self, guint reader);
 
 G_END_DECLS

@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 
 #include "tke-pin-prompt.h"
+#include "tke-readers-bar.h"
 #include "tke-rotation-dialog.h"
 
 struct _TkeRotationDialog
@@ -26,6 +27,8 @@ struct _TkeRotationDialog
   char *progress_text;
 
   guint n_results;
+  gint64 first_time; /* when the bar first moved, for the estimate */
+  guint64 first_done;
 
   GtkLabel *headline;
   GtkProgressBar *progress;
@@ -37,6 +40,7 @@ struct _TkeRotationDialog
   GtkLabel *error_label;
   GtkLabel *cancel_reason;
   GtkWidget *cancel_button;
+  TkeReadersBar *readers_bar;
 };
 
 G_DEFINE_FINAL_TYPE (TkeRotationDialog, tke_rotation_dialog, ADW_TYPE_WINDOW)
@@ -74,9 +78,38 @@ message_row (GDateTime *timestamp, const char *text)
   gtk_box_append (GTK_BOX (row), text_label);
   gtk_widget_set_margin_start (row, 12);
   gtk_widget_set_margin_end (row, 12);
-  gtk_widget_set_margin_top (row, 8);
-  gtk_widget_set_margin_bottom (row, 8);
+  gtk_widget_set_margin_top (row, 4);
+  gtk_widget_set_margin_bottom (row, 4);
   return row;
+}
+
+/* How long the rest takes at the pace seen so far: the service's real
+ * pace with the real number of keys, or nothing before there is one. */
+static char *
+estimate_left (TkeRotationDialog *self, guint64 done, guint64 total)
+{
+  gint64 now = g_get_monotonic_time ();
+  double seconds;
+  guint64 left;
+
+  if (self->first_time == 0 || done < self->first_done)
+    {
+      self->first_time = now;
+      self->first_done = done;
+      return NULL;
+    }
+  if (done >= total || done == self->first_done || now - self->first_time < G_USEC_PER_SEC)
+    return NULL;
+  seconds = (double) (now - self->first_time) / G_USEC_PER_SEC;
+  left = (guint64) ((double) (total - done) * seconds / (double) (done - self->first_done)) + 1;
+  if (left < 90)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %u second left",
+                                         "about %u seconds left", (gulong) left),
+                            (guint) left);
+  left = (left + 30) / 60;
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %u minute left",
+                                       "about %u minutes left", (gulong) MIN (left, G_MAXULONG)),
+                          (guint) MIN (left, G_MAXUINT));
 }
 
 static void
@@ -87,12 +120,21 @@ show_progress (TkeRotationDialog *self, guint64 done, guint64 total)
     {
       g_autofree char *done_text = g_strdup_printf ("%" G_GUINT64_FORMAT, done);
       g_autofree char *total_text = g_strdup_printf ("%" G_GUINT64_FORMAT, total);
+      g_autofree char *left = estimate_left (self, done, total);
 
       /* Translators: "1234 of 100000 keys rewrapped" */
       self->progress_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%s of %s key rewrapped",
                                                           "%s of %s keys rewrapped",
                                                           (gulong) MIN (total, G_MAXULONG)),
                                              done_text, total_text);
+      if (left != NULL)
+        {
+          /* Translators: "1234 of 100000 keys rewrapped, about 2 minutes left" */
+          g_autofree char *text = g_strdup_printf (_ ("%s, %s"), self->progress_text, left);
+
+          g_free (self->progress_text);
+          self->progress_text = g_steal_pointer (&text);
+        }
       gtk_progress_bar_set_fraction (self->progress, (double) done / (double) total);
     }
   else
@@ -146,6 +188,9 @@ tke_rotation_dialog_update (TkeRotationDialog *self, TkeRotationStatus *status)
                                               : _ ("the service gave no reason"));
       gtk_label_set_text (self->error_label, text);
       gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
+      gtk_label_set_text (
+          self->headline,
+          _ ("The rotation stopped. What happened and what is safe next are below."));
     }
   self->finished = state == TKE_ROTATION_STATE_COMPLETE || state == TKE_ROTATION_STATE_FAILED;
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.close", self->finished);
@@ -163,8 +208,10 @@ tke_rotation_dialog_set_cancel_safe (TkeRotationDialog *self, gboolean safe, con
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
 
+  /* Offered only while it would do something: a button that can never
+   * be pressed only worries. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.cancel", safe && !self->finished);
-  gtk_widget_set_visible (self->cancel_button, !self->finished);
+  gtk_widget_set_visible (self->cancel_button, safe && !self->finished);
   gtk_label_set_text (self->cancel_reason, reason != NULL ? reason : "");
   gtk_widget_set_tooltip_text (self->cancel_button, reason);
 }
@@ -210,6 +257,19 @@ tke_rotation_dialog_set_progress (TkeRotationDialog *self, guint64 done, guint64
   show_progress (self, done, total);
 }
 
+/**
+ * tke_rotation_dialog_get_readers_bar:
+ *
+ * Returns: (transfer none): the dialog's own readers strip, for
+ *   tke_readers_bar_follow()
+ */
+TkeReadersBar *
+tke_rotation_dialog_get_readers_bar (TkeRotationDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), NULL);
+  return self->readers_bar;
+}
+
 TkePinPrompt *
 tke_rotation_dialog_get_pin_prompt (TkeRotationDialog *self)
 {
@@ -242,10 +302,6 @@ tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown)
   if (shown == gtk_widget_get_visible (GTK_WIDGET (self->pin_prompt)))
     return;
   gtk_widget_set_visible (GTK_WIDGET (self->pin_prompt), shown);
-  /* Small while the keys are rewrapped (every frame of the progress bar
-   * is cheaper), tall enough for the prompt and its pad now. */
-  if (shown)
-    gtk_window_set_default_size (GTK_WINDOW (self), 660, 780);
   if (shown)
     gtk_label_set_text (
         self->headline,
@@ -262,19 +318,30 @@ tke_rotation_dialog_add_unit_result (TkeRotationDialog *self,
                                      guint unit_number,
                                      const char *error_message)
 {
+  /* The person cancelled on the pad, let it time out, or stopped the
+   * wait for the card: a choice or a pause, not a fault of the unit;
+   * without the PIN nothing was signed or sent to it. */
+  TkePinPromptState prompt = tke_pin_prompt_get_state (self->pin_prompt);
+  gboolean not_sent = error_message != NULL && (prompt == TKE_PIN_PROMPT_CANCELLED ||
+                                                prompt == TKE_PIN_PROMPT_WAITING_FOR_CARD ||
+                                                prompt == TKE_PIN_PROMPT_CARD_FOUND);
   g_autofree char *title = g_strdup_printf (_ ("Crypto unit %u"), unit_number);
-  g_autofree char *text = error_message == NULL
-                              ? g_strdup (_ ("Set immediate OK: the new master key is current"))
-                              : g_strdup_printf (_ ("Set immediate FAILED: %s"), error_message);
+  g_autofree char *text =
+      error_message == NULL ? g_strdup (_ ("Set immediate done: the new master key is current"))
+      : not_sent
+          ? g_strdup_printf (_ ("Not set yet: %s Nothing was sent to this unit."), error_message)
+          : g_strdup_printf (_ ("Set immediate failed: %s"), error_message);
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkWidget *icon = gtk_image_new_from_icon_name (error_message == NULL ? "emblem-ok-symbolic"
-                                                                        : "dialog-error-symbolic");
+                                                  : not_sent ? "media-playback-pause-symbolic"
+                                                             : "dialog-error-symbolic");
   GtkWidget *unit = gtk_label_new (title);
   GtkWidget *label = gtk_label_new (text);
 
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
 
-  gtk_widget_add_css_class (icon, error_message == NULL ? "success" : "error");
+  if (!not_sent)
+    gtk_widget_add_css_class (icon, error_message == NULL ? "success" : "error");
   gtk_widget_add_css_class (unit, "heading");
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_wrap (GTK_LABEL (label), TRUE);
@@ -325,8 +392,27 @@ tke_rotation_dialog_finish (TkeRotationDialog *self, const char *error_message, 
       gtk_label_set_text (self->done_label, next != NULL ? next : "");
       gtk_widget_set_visible (GTK_WIDGET (self->done_label), TRUE);
     }
-  /* The prompt's last word (accepted, blocked, cancelled) stays; the pad goes. */
+  /* The headline says how it ended, not what was under way. */
+  if (error_message == NULL)
+    gtk_label_set_text (self->headline, _ ("The rotation is complete."));
+  else if (tke_pin_prompt_get_state (self->pin_prompt) == TKE_PIN_PROMPT_CANCELLED)
+    {
+      /* Not red: the person chose it, and the next step is offered. */
+      gtk_widget_remove_css_class (GTK_WIDGET (self->error_label), "error");
+      gtk_label_set_text (self->headline,
+                          _ ("Set immediate was not sent: the PIN entry ended on the PIN pad. "
+                             "The keys stay rewrapped; what is safe next is below."));
+    }
+  else
+    gtk_label_set_text (self->headline,
+                        _ ("The rotation stopped. What happened and what is safe next are below."));
+  /* The prompt's last word (blocked, cancelled) stays; the pad goes.
+   * "PIN accepted" is old news once the units' results are in, and a big
+   * green tick over a failed set immediate would mislead. */
   tke_pin_prompt_set_virtual_pad (self->pin_prompt, NULL);
+  if (error_message == NULL ||
+      tke_pin_prompt_get_state (self->pin_prompt) == TKE_PIN_PROMPT_ACCEPTED)
+    gtk_widget_set_visible (GTK_WIDGET (self->pin_prompt), FALSE);
   self->finished = TRUE;
   tke_rotation_dialog_set_cancel_safe (self, FALSE, NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.close", TRUE);
@@ -342,6 +428,14 @@ tke_rotation_dialog_get_outcome (TkeRotationDialog *self)
   if (gtk_widget_get_visible (GTK_WIDGET (self->done_label)))
     return gtk_label_get_text (self->done_label);
   return NULL;
+}
+
+/* What the dialog says on top: under way, or how it ended. */
+const char *
+tke_rotation_dialog_get_headline (TkeRotationDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), NULL);
+  return gtk_label_get_text (self->headline);
 }
 
 guint
@@ -428,6 +522,7 @@ tke_rotation_dialog_class_init (TkeRotationDialogClass *klass)
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/tke-rotation-dialog.ui");
   g_type_ensure (TKE_TYPE_PIN_PROMPT);
+  g_type_ensure (TKE_TYPE_READERS_BAR);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, headline);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, progress);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, pin_prompt);
@@ -439,6 +534,7 @@ tke_rotation_dialog_class_init (TkeRotationDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, error_label);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_reason);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, readers_bar);
   gtk_widget_class_install_action (widget_class, "rotation.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "rotation.close", NULL, close_action);
 }

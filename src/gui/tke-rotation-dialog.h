@@ -9,6 +9,7 @@
 #include <tke.h>
 
 #include "tke-pin-prompt.h"
+#include "tke-readers-bar.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,7 @@ void tke_rotation_dialog_allow_close (TkeRotationDialog *self, const char *messa
 void tke_rotation_dialog_add_message (TkeRotationDialog *self, const char *text);
 void tke_rotation_dialog_set_progress (TkeRotationDialog *self, guint64 done, guint64 total);
 TkePinPrompt *tke_rotation_dialog_get_pin_prompt (TkeRotationDialog *self);
+TkeReadersBar *tke_rotation_dialog_get_readers_bar (TkeRotationDialog *self);
 void tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self, const char *control_path);
 void tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown);
 void tke_rotation_dialog_add_unit_result (TkeRotationDialog *self,
@@ -33,6 +35,7 @@ guint tke_rotation_dialog_get_n_unit_results (TkeRotationDialog *self);
 void
 tke_rotation_dialog_finish (TkeRotationDialog *self, const char *error_message, const char *next);
 const char *tke_rotation_dialog_get_outcome (TkeRotationDialog *self);
+const char *tke_rotation_dialog_get_headline (TkeRotationDialog *self);
 guint tke_rotation_dialog_get_n_messages (TkeRotationDialog *self);
 const char *tke_rotation_dialog_get_message (TkeRotationDialog *self, guint index);
 const char *tke_rotation_dialog_get_progress_text (TkeRotationDialog *self);

@@ -147,11 +147,25 @@ tke_unit_cell_current_state (TkeCryptoUnit *unit, GtkLabel *label, gpointer user
                                  tke_crypto_unit_get_current_register_state (unit)));
 }
 
+/* An empty register has no pattern: a dash reads better than 64 zeros
+ * that look like a key. */
 static void
 fill_vp (GtkLabel *label, const char *vp)
 {
-  g_autofree char *text = tke_unit_format_vp (vp);
+  g_autofree char *text = NULL;
 
+  if (vp == NULL || !tke_vp_is_valid (vp) || g_str_equal (vp, TKE_EMPTY_VP))
+    {
+      gtk_label_set_text (label, "—");
+      gtk_label_set_selectable (label, FALSE);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                      _ ("No verification pattern: the register is empty"), -1);
+      gtk_widget_add_css_class (GTK_WIDGET (label), "dim-label");
+      return;
+    }
+  text = tke_unit_format_vp (vp);
+  gtk_widget_remove_css_class (GTK_WIDGET (label), "dim-label");
+  gtk_accessible_reset_property (GTK_ACCESSIBLE (label), GTK_ACCESSIBLE_PROPERTY_LABEL);
   gtk_label_set_text (label, text);
   gtk_label_set_selectable (label, TRUE);
   gtk_widget_add_css_class (GTK_WIDGET (label), "monospace");

@@ -37,6 +37,9 @@ struct _TkeVirtualPinPad
 
   GtkLabel *dots_label;
   GtkLabel *status_label;
+
+  GtkWidget *keyboard_root;     /* weak: the window whose keys work the pad */
+  GtkEventController *keyboard; /* on keyboard_root while the pad is mapped */
 };
 
 G_DEFINE_FINAL_TYPE (TkeVirtualPinPad, tke_virtual_pin_pad, GTK_TYPE_WIDGET)
@@ -257,6 +260,79 @@ clear_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   send_line (TKE_VIRTUAL_PIN_PAD (widget), "clear", NULL);
 }
 
+/* ---- The keyboard, wherever the focus is ---- */
+
+/* While the pad is on screen its window's keys go to it first: the digits
+ * whatever has the focus, Enter for OK (not the focused key), Escape for
+ * the pad's Cancel, Backspace for Clear.  Keys with Ctrl or Alt are the
+ * window's shortcuts and pass. */
+static gboolean
+on_window_key (GtkEventControllerKey *controller,
+               guint keyval,
+               guint keycode,
+               GdkModifierType state,
+               TkeVirtualPinPad *self)
+{
+  char digit[2] = { '\0', '\0' };
+
+  if ((state & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK)) != 0 ||
+      !gtk_widget_get_mapped (GTK_WIDGET (self)) || self->control_path == NULL)
+    return FALSE;
+  if (keyval >= GDK_KEY_0 && keyval <= GDK_KEY_9)
+    digit[0] = (char) ('0' + (keyval - GDK_KEY_0));
+  else if (keyval >= GDK_KEY_KP_0 && keyval <= GDK_KEY_KP_9)
+    digit[0] = (char) ('0' + (keyval - GDK_KEY_KP_0));
+  if (digit[0] != '\0')
+    return gtk_widget_activate_action (GTK_WIDGET (self), "pad.key", "s", digit);
+  switch (keyval)
+    {
+    case GDK_KEY_Return:
+    case GDK_KEY_KP_Enter:
+    case GDK_KEY_ISO_Enter:
+      return gtk_widget_activate_action (GTK_WIDGET (self), "pad.ok", NULL);
+    case GDK_KEY_Escape:
+      return gtk_widget_activate_action (GTK_WIDGET (self), "pad.cancel", NULL);
+    case GDK_KEY_BackSpace:
+      return gtk_widget_activate_action (GTK_WIDGET (self), "pad.clear", NULL);
+    default:
+      return FALSE;
+    }
+}
+
+static void
+release_keyboard (TkeVirtualPinPad *self)
+{
+  if (self->keyboard_root != NULL && self->keyboard != NULL)
+    gtk_widget_remove_controller (self->keyboard_root, self->keyboard);
+  self->keyboard = NULL;
+  g_clear_weak_pointer (&self->keyboard_root);
+}
+
+static void
+tke_virtual_pin_pad_map (GtkWidget *widget)
+{
+  TkeVirtualPinPad *self = TKE_VIRTUAL_PIN_PAD (widget);
+  GtkWidget *root = GTK_WIDGET (gtk_widget_get_root (widget));
+
+  GTK_WIDGET_CLASS (tke_virtual_pin_pad_parent_class)->map (widget);
+  release_keyboard (self);
+  if (root == NULL)
+    return;
+  self->keyboard = gtk_event_controller_key_new ();
+  gtk_event_controller_set_name (self->keyboard, "tke-pin-pad-keyboard");
+  gtk_event_controller_set_propagation_phase (self->keyboard, GTK_PHASE_CAPTURE);
+  g_signal_connect_object (self->keyboard, "key-pressed", G_CALLBACK (on_window_key), self, 0);
+  gtk_widget_add_controller (root, self->keyboard);
+  g_set_weak_pointer (&self->keyboard_root, root);
+}
+
+static void
+tke_virtual_pin_pad_unmap (GtkWidget *widget)
+{
+  release_keyboard (TKE_VIRTUAL_PIN_PAD (widget));
+  GTK_WIDGET_CLASS (tke_virtual_pin_pad_parent_class)->unmap (widget);
+}
+
 void
 tke_virtual_pin_pad_set_control_path (TkeVirtualPinPad *self, const char *control_path)
 {
@@ -314,6 +390,7 @@ tke_virtual_pin_pad_dispose (GObject *object)
   TkeVirtualPinPad *self = TKE_VIRTUAL_PIN_PAD (object);
 
   disconnect (self);
+  release_keyboard (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), TKE_TYPE_VIRTUAL_PIN_PAD);
   tke_widget_unparent_children (GTK_WIDGET (object));
   G_OBJECT_CLASS (tke_virtual_pin_pad_parent_class)->dispose (object);
@@ -339,6 +416,8 @@ tke_virtual_pin_pad_class_init (TkeVirtualPinPadClass *klass)
   object_class->get_property = tke_virtual_pin_pad_get_property;
   object_class->dispose = tke_virtual_pin_pad_dispose;
   object_class->finalize = tke_virtual_pin_pad_finalize;
+  widget_class->map = tke_virtual_pin_pad_map;
+  widget_class->unmap = tke_virtual_pin_pad_unmap;
 
   properties[PROP_N_REPLIES] =
       g_param_spec_uint ("n-replies", NULL, NULL, 0, G_MAXUINT, 0,

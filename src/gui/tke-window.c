@@ -38,6 +38,10 @@ struct _TkeWindow
   TkeMasterKeysPage *keys_page;
   TkeRecoveryPage *recovery_page;
   TkeReadersBar *readers_bar;
+  GtkWidget *menu_button;
+  GtkWidget *login_button;
+  GtkPopover *instance_popover;
+  GtkLabel *instance_details;
   GMenu *demo_section;
   char *demo_faults_file;
 };
@@ -205,6 +209,59 @@ log_in_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* The header's instance button: logged in, it says where, and offers to
+ * log in again; otherwise it is the way to log in. */
+static void
+instance_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  TkeWindow *self = TKE_WINDOW (widget);
+  g_autofree char *text = NULL;
+
+  if (self->login_state != TKE_LOGIN_STATE_LOGGED_IN)
+    {
+      log_in_action (widget, "win.log-in", NULL);
+      return;
+    }
+  /* Translators: "Logged in to service instance a1b2… at https://…" */
+  text = g_strdup_printf (_ ("Logged in to service instance %s at %s."),
+                          self->instance != NULL ? self->instance : "?",
+                          self->endpoint != NULL ? self->endpoint : "?");
+  gtk_label_set_text (self->instance_details, text);
+  gtk_popover_popup (self->instance_popover);
+}
+
+GtkPopover *
+tke_window_get_instance_popover (TkeWindow *self)
+{
+  g_return_val_if_fail (TKE_IS_WINDOW (self), NULL);
+  return self->instance_popover;
+}
+
+static void
+build_instance_popover (TkeWindow *self)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
+  GtkWidget *again = gtk_button_new_with_mnemonic (_ ("_Log In Again…"));
+
+  self->instance_details = GTK_LABEL (gtk_label_new (NULL));
+  gtk_label_set_wrap (self->instance_details, TRUE);
+  gtk_label_set_max_width_chars (self->instance_details, 40);
+  gtk_label_set_xalign (self->instance_details, 0);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (again), "win.log-in");
+  gtk_widget_set_halign (again, GTK_ALIGN_END);
+  gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->instance_details));
+  gtk_box_append (GTK_BOX (box), again);
+  gtk_widget_set_margin_start (box, 6);
+  gtk_widget_set_margin_end (box, 6);
+  gtk_widget_set_margin_top (box, 6);
+  gtk_widget_set_margin_bottom (box, 6);
+  self->instance_popover = GTK_POPOVER (gtk_popover_new ());
+  gtk_popover_set_child (self->instance_popover, box);
+  gtk_widget_set_parent (GTK_WIDGET (self->instance_popover), self->login_button);
+  g_signal_connect_swapped (again, "clicked", G_CALLBACK (gtk_popover_popdown),
+                            self->instance_popover);
+}
+
 /* ---- Units ---- */
 
 void
@@ -367,6 +424,7 @@ ceremony_dialog (TkeWindow *self, const char *name)
       TkeRotationDialog *dialog = tke_rotation_dialog_new (GTK_WINDOW (self));
 
       tke_rotation_dialog_set_virtual_pad (dialog, self->controls[0]);
+      tke_readers_bar_follow (tke_rotation_dialog_get_readers_bar (dialog), self->readers_bar);
       return GTK_WINDOW (dialog);
     }
   if (g_str_equal (name, "load"))
@@ -397,6 +455,9 @@ ceremony_dialog (TkeWindow *self, const char *name)
         return NULL;
     }
   tke_load_wizard_set_virtual_pads (wizard, self->controls[0], self->controls[1]);
+  /* The wizard is modal and covers the window's strip: it has its own,
+   * with the demo's Cards menus, for the swaps it waits for. */
+  tke_readers_bar_follow (tke_load_wizard_get_readers_bar (wizard), self->readers_bar);
   return GTK_WINDOW (wizard);
 }
 
@@ -422,7 +483,8 @@ static const Confirmation confirmations[] = {
   { "rotate", N_ ("Rotate the Master Key?"),
     N_ ("The service re-encrypts its key storage from the current master key to the new one, then "
         "sets the new key "
-        "on every selected crypto unit. It takes about a minute for 3 000 keys.\n\n"
+        "on every selected crypto unit. The dialog shows how many keys are rewrapped as it "
+        "goes.\n\n"
         "While it runs, keys can be listed, read and deleted, but creating or rotating keys, PKCS "
         "#11 and GREP11 calls are refused.\n\n"
         "Applications that keep key blobs of their own must have rewrapped them (RewrapKeyBlob) "
@@ -430,7 +492,12 @@ static const Confirmation confirmations[] = {
     N_ ("_Rotate"), ADW_RESPONSE_SUGGESTED },
   { "set-immediate", N_ ("Set the New Master Key Now?"),
     N_ ("The committed new master key becomes the current one on the selected crypto units, and "
-        "the new registers are emptied."),
+        "the new registers are emptied. This cannot be reversed: the key that is current now is "
+        "gone from these units, and whatever is still wrapped under it cannot be used any "
+        "more.\n\n"
+        "Continue only when the service's key storage is wrapped under the new master key "
+        "already (the rotation rewrapped every key, or the Recovery tab offers Set immediate), or "
+        "when the service holds no keys yet."),
     N_ ("_Set Immediate"), ADW_RESPONSE_SUGGESTED },
   { "clear-new", N_ ("Clear the New Master Key Registers?"),
     N_ ("The loaded new master key is erased from the selected crypto units. To use it, its parts "
@@ -531,6 +598,9 @@ tke_window_dispose (GObject *object)
   TkeWindow *self = TKE_WINDOW (object);
 
   g_clear_weak_pointer (&self->ceremony_window);
+  if (self->instance_popover != NULL)
+    gtk_widget_unparent (GTK_WIDGET (self->instance_popover));
+  self->instance_popover = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), TKE_TYPE_WINDOW);
   g_clear_object (&self->settings);
   g_clear_object (&self->units);
@@ -604,20 +674,20 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, recovery_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, readers_bar);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, demo_section);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, menu_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, login_button);
   gtk_widget_class_bind_template_callback (widget_class, on_refresh);
   gtk_widget_class_bind_template_callback (widget_class, on_ceremony_requested);
   gtk_widget_class_bind_template_callback (widget_class, on_recover);
 
   gtk_widget_class_install_action (widget_class, "win.log-in", NULL, log_in_action);
+  gtk_widget_class_install_action (widget_class, "win.instance", NULL, instance_action);
   gtk_widget_class_install_action (widget_class, "win.refresh", NULL, refresh_action);
   gtk_widget_class_install_action (widget_class, "win.show-page", "s", show_page_action);
   gtk_widget_class_install_action (widget_class, "win.demo-fail-rotation", NULL,
                                    demo_fail_rotation_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, GDK_CONTROL_MASK, "win.log-in",
-                                       NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh",
-                                       NULL);
+  /* Ctrl+L, Ctrl+R and F5 are the application's accelerators
+   * (tke-application.c), which the menus and the shortcuts window show. */
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_1, GDK_ALT_MASK, "win.show-page", "s",
                                        "crypto-units");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_2, GDK_ALT_MASK, "win.show-page", "s",
@@ -632,6 +702,11 @@ tke_window_init (TkeWindow *self)
   adw_view_stack_page_set_visible (
       adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), FALSE);
 
+  /* GTK 4.8's menu button passes its name to the toggle inside it only
+   * through the tooltip, which screen readers read as a description. */
+  gtk_accessible_update_property (GTK_ACCESSIBLE (gtk_widget_get_first_child (self->menu_button)),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _ ("Main Menu"), -1);
+  build_instance_popover (self);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.demo-fail-rotation", FALSE);
   self->settings = g_settings_new (APP_ID);
   bind_settings (self);

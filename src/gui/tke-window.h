@@ -40,6 +40,7 @@ TkeCryptoUnitsPage *tke_window_get_units_page (TkeWindow *self);
 TkeMasterKeysPage *tke_window_get_master_keys_page (TkeWindow *self);
 TkeRecoveryPage *tke_window_get_recovery_page (TkeWindow *self);
 TkeReadersBar *tke_window_get_readers_bar (TkeWindow *self);
+GtkPopover *tke_window_get_instance_popover (TkeWindow *self);
 
 void tke_window_set_units (TkeWindow *self, GListModel *units);
 void tke_window_set_login_state (TkeWindow *self, TkeLoginState state, const char *instance);

@@ -101,7 +101,7 @@ def start_emulator(state):
 
 
 def main():
-    print('1..9', file=TAP, flush=True)
+    print('1..10', file=TAP, flush=True)
     tmp = tempfile.mkdtemp(prefix='tke-e2e-')
     emulator = app_process = None
     try:
@@ -155,6 +155,13 @@ def main():
             lambda n: n.roleName == 'label' and n.name == 'Valid'))
         tap(len(valid) >= 3, 'the Master keys tab shows the current registers Valid')
 
+        # Issue 14 item 10: the main menu button has a name, not its type's.
+        menu = window.findChild(lambda n: n.roleName in ('toggle button', 'push button') and
+                                n.name == 'Main Menu', retry=False, requireResult=False)
+        unnamed = window.findChild(lambda n: n.name == 'GtkMenuButton', retry=False,
+                                   requireResult=False)
+        tap(menu is not None and unnamed is None, 'the main menu button is named “Main Menu”')
+
         load = wait_for('Load… button', lambda: button(window, 'Load…'))
         rotate = button(window, 'Rotate…')
         tap(load.sensitive and rotate is not None and not rotate.sensitive,
@@ -166,7 +173,7 @@ def main():
                            check=False)
     except Exception as e:  # report, then fail
         print('# %s: %s' % (type(e).__name__, e), file=TAP, flush=True)
-        while len(results) < 9:
+        while len(results) < 10:
             tap(False, 'not reached')
     finally:
         if app_process is not None:
@@ -176,7 +183,7 @@ def main():
             emulator.terminate()
             emulator.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if all(results) and len(results) == 9 else 1
+    return 0 if all(results) and len(results) == 10 else 1
 
 
 if __name__ == '__main__':

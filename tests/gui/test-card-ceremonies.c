@@ -346,6 +346,37 @@ current_in_state (gpointer data)
 
 /* ---- The ceremony ---- */
 
+static gboolean
+step_is (gpointer data)
+{
+  return wizard () != NULL && g_strcmp0 (tke_load_wizard_get_step (wizard ()), data) == 0;
+}
+
+static void
+wait_step (const char *step)
+{
+  if (!tke_test_wait_until (step_is, (gpointer) step, 30000))
+    g_error ("the wizard is at “%s” (page %s), not “%s”; prompt “%s”",
+             tke_load_wizard_get_step (wizard ()), tke_load_wizard_get_page (wizard ()), step,
+             tke_pin_prompt_get_title (prompt ()));
+}
+
+/* The parts on the card are not on screen: the list waits for the PIN. */
+static void
+assert_no_part_list (const char *part)
+{
+  GtkWidget *parts_list =
+      tke_test_find_widget_of_type (GTK_WIDGET (wizard ()), GTK_TYPE_LIST_BOX, NULL, NULL);
+
+  g_assert_nonnull (parts_list);
+  g_assert_false (gtk_widget_is_visible (parts_list));
+  g_assert_null (tke_test_find_label (parts_list, part));
+}
+
+/* Item 13: the seed's order.  The administrator card and its PIN (step
+ * 1.2), then the number of parts (1.3), then per part the card in reader
+ * 2 and its PIN (1.4), then the part from the card's list (1.5), with no
+ * second PIN when the part is sealed. */
 static void
 load_two_parts (void)
 {
@@ -353,13 +384,12 @@ load_two_parts (void)
 
   press_keys_button ("Load…");
   g_assert_nonnull (wizard ());
-  g_assert_cmpstr (tke_load_wizard_get_page (wizard ()), ==, "count");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Continue"));
 
-  /* The administrator card, with a wrong PIN first. */
+  /* The administrator card, with a wrong PIN first: before the count. */
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
+  g_assert_cmpstr (tke_load_wizard_get_page (wizard ()), ==, "card");
   g_assert_cmpstr (tke_load_wizard_get_step (wizard ()), ==,
-                   "Step 1 of 3: the administrator's signature");
+                   "Step 1: the administrator's signature");
   tke_test_save_screenshot (GTK_WIDGET (wizard ()), "card-wizard-pin-prompt");
   type_pin ("999999");
   if (!tke_test_wait_until (description_says, (gpointer) "The PIN was wrong: 2 tries left", 20000))
@@ -372,33 +402,52 @@ load_two_parts (void)
   tke_test_save_screenshot (GTK_WIDGET (wizard ()), "card-wizard-wrong-pin");
   type_pin (in_reader[1]->pin);
 
-  /* Part 1: the card in reader 2 holds two parts; the second is chosen. */
+  /* The number of parts, after the administrator's PIN. */
+  wait_step ("Step 2: the number of key parts");
+  g_assert_cmpstr (tke_load_wizard_get_page (wizard ()), ==, "count");
+  tke_test_iterate (400);
+  tke_test_save_screenshot (GTK_WIDGET (wizard ()), "card-wizard-count-after-pin");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Continue"));
+
+  /* Part 1: the card in reader 2 holds two parts.  Its PIN first, with
+   * the list not shown; then the list, and the second part is chosen. */
+  wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 2");
+  g_assert_cmpstr (tke_load_wizard_get_step (wizard ()), ==, "Step 3 of 4: key part 1 of 2");
+  assert_no_part_list ("part A1");
+  tke_test_iterate (300);
+  tke_test_save_screenshot (GTK_WIDGET (wizard ()), "card-wizard-part-card-pin");
+  type_pin (in_reader[2]->pin);
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
-  g_assert_cmpstr (tke_load_wizard_get_step (wizard ()), ==, "Step 2 of 3: key part 1 of 2");
   parts_list = tke_test_find_widget_of_type (GTK_WIDGET (wizard ()), GTK_TYPE_LIST_BOX, NULL, NULL);
   g_assert_nonnull (tke_test_find_label (parts_list, "part A1"));
   g_assert_nonnull (tke_test_find_label (parts_list, "part A2"));
+  tke_test_iterate (300);
   tke_test_save_screenshot (GTK_WIDGET (wizard ()), "card-wizard-choose-part");
   gtk_list_box_select_row (GTK_LIST_BOX (parts_list),
                            gtk_list_box_get_row_at_index (GTK_LIST_BOX (parts_list), 1));
   tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
-  type_pin (in_reader[2]->pin);
 
-  /* Part 2: the same card offers only the part not loaded; the person
-   * takes the other card instead. */
-  wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
-  g_assert_cmpstr (tke_load_wizard_get_step (wizard ()), ==, "Step 3 of 3: key part 2 of 2");
+  /* Sealed with the PIN typed before the list: no second PIN.  Part 2:
+   * the same card again asks for its PIN, then offers only the part not
+   * loaded; the person takes the other card instead. */
+  wait_step ("Step 4 of 4: key part 2 of 2");
   g_assert_nonnull (
-      tke_test_find_label_containing (GTK_WIDGET (wizard ()), "Key part 1 is loaded"));
+      tke_test_find_label_containing (GTK_WIDGET (wizard ()), "Key part 1 is sealed"));
+  wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 2");
+  assert_no_part_list ("part A1");
+  type_pin (in_reader[2]->pin);
+  wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
   parts_list = tke_test_find_widget_of_type (GTK_WIDGET (wizard ()), GTK_TYPE_LIST_BOX, NULL, NULL);
   g_assert_nonnull (tke_test_find_label (parts_list, "part A1"));
   g_assert_null (tke_test_find_label (parts_list, "part A2"));
   swap_card (2, card_named ("kpB.card"));
+  wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 2");
+  assert_no_part_list ("part B");
+  type_pin (in_reader[2]->pin);
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpB.card");
   parts_list = tke_test_find_widget_of_type (GTK_WIDGET (wizard ()), GTK_TYPE_LIST_BOX, NULL, NULL);
   g_assert_nonnull (tke_test_find_label (parts_list, "part B"));
   tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
-  type_pin (in_reader[2]->pin);
 
   g_assert_true (tke_test_wait_until (wizard_ended, NULL, 60000));
   g_test_message ("load: %s", tke_load_wizard_get_result_text (wizard ()));

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
 
 #include "emu-client.h"
 #include "tke-application.h"
@@ -329,6 +330,32 @@ press_on_pad (TkeRotationDialog *dialog, const char *keys, const char *last)
   g_assert_true (tke_test_wait_until (replies_reach, args, 10000));
 }
 
+/* WIDGET is inside the dialog's scrolled area as it opened, unscrolled:
+ * a person sees it without scrolling. */
+static gboolean
+in_view (TkeRotationDialog *dialog, GtkWidget *widget)
+{
+  GtkWidget *scrolled =
+      tke_test_find_widget_of_type (GTK_WIDGET (dialog), GTK_TYPE_SCROLLED_WINDOW, NULL, NULL);
+  graphene_rect_t bounds;
+
+  g_assert_nonnull (scrolled);
+  if (!gtk_widget_is_visible (widget) || !gtk_widget_compute_bounds (widget, scrolled, &bounds))
+    return FALSE;
+  g_test_message ("%s: y %.0f..%.0f of %d", G_OBJECT_TYPE_NAME (widget), bounds.origin.y,
+                  bounds.origin.y + bounds.size.height, gtk_widget_get_height (scrolled));
+  return bounds.origin.y >= 0 &&
+         bounds.origin.y + bounds.size.height <= gtk_widget_get_height (scrolled) + 0.5;
+}
+
+static gboolean
+shows_label_containing (GtkWidget *root, const char *text)
+{
+  GtkWidget *label = tke_test_find_label_containing (root, text);
+
+  return label != NULL && gtk_widget_is_visible (label);
+}
+
 /* ---- Tests ---- */
 
 /* (a) Rotate… → Rotate → the service's messages and the bar → the
@@ -353,12 +380,18 @@ test_whole_rotation (void)
   g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), "3000 of 3000 keys rewrapped"));
   g_assert_cmpstr (tke_pin_prompt_get_title (prompt), ==,
                    "Enter the PIN on the PIN pad of reader 1");
-  /* The PIN entry is cancelled on the pad, not here. */
-  g_assert_false (
-      gtk_widget_is_sensitive (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation")));
+  /* The PIN entry is cancelled on the pad, not here: no Stop button
+   * that could never be pressed. */
+  g_assert_null (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation"));
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
+  /* The service's messages and the pad, both without scrolling, and the
+   * reader's time-out counted down. */
+  g_assert_true (in_view (
+      dialog, tke_test_find_widget_of_type (GTK_WIDGET (dialog), GTK_TYPE_LIST_BOX, NULL, NULL)));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-card-pin-prompt");
+  g_assert_true (in_view (dialog, tke_pin_prompt_get_pad (prompt)));
+  g_assert_nonnull (strstr (tke_pin_prompt_get_countdown_text (prompt), "seconds left"));
 
   press_on_pad (dialog, ADMIN_PIN, "OK");
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
@@ -370,6 +403,12 @@ test_whole_rotation (void)
   g_assert_cmpstr (
       tke_rotation_dialog_get_message (dialog, tke_rotation_dialog_get_n_messages (dialog) - 1), ==,
       TKE_ROTATION_MESSAGE_SUCCESSFUL);
+  /* The headline is the outcome; what was under way is gone. */
+  g_assert_cmpstr (tke_rotation_dialog_get_headline (dialog), ==, "The rotation is complete.");
+  g_assert_false (shows_label_containing (GTK_WIDGET (dialog), "Set immediate now makes"));
+  g_assert_false (shows_label_containing (GTK_WIDGET (dialog), "PIN accepted"));
+  g_assert_true (
+      shows_label_containing (GTK_WIDGET (dialog), "Set immediate done: the new master key"));
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-card-done");
@@ -448,6 +487,14 @@ test_recovery_after_failed_rewrap (void)
   /* The advisor's conclusion is in the dialog too. */
   g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog), "\n\n"));
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 0);
+  /* The headline no longer says the service is at work. */
+  g_test_message ("failed rewrap: %s", tke_rotation_dialog_get_headline (dialog));
+  g_assert_null (strstr (tke_rotation_dialog_get_headline (dialog), "is re-encrypting"));
+  g_assert_nonnull (strstr (tke_rotation_dialog_get_headline (dialog), "The rotation stopped"));
+  g_assert_null (tke_test_find_button (GTK_WIDGET (dialog), "Stop Rotation"));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-failed-rewrap");
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
   /* As if this workstation had stopped during the rewrap: the journal's
@@ -532,6 +579,14 @@ test_pin_cancelled_then_set_immediate (void)
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 3);
   g_assert_nonnull (
       tke_test_find_label_containing (GTK_WIDGET (dialog), "cancelled on the PIN pad of reader 1"));
+  /* A deliberate Cancel is no failure of the units. */
+  g_assert_null (tke_test_find_label_containing (GTK_WIDGET (dialog), "FAILED"));
+  g_assert_null (tke_test_find_label_containing (GTK_WIDGET (dialog), "failed"));
+  g_assert_true (shows_label_containing (GTK_WIDGET (dialog), "Not set yet: "));
+  g_assert_nonnull (strstr (tke_rotation_dialog_get_headline (dialog), "was not sent"));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-pin-cancelled");
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
   assert_recovery_page (&f, TKE_RECOVERY_ACTION_SET_IMMEDIATE, "Set Immediate",
@@ -543,6 +598,258 @@ test_pin_cancelled_then_set_immediate (void)
       tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
   press_on_pad (dialog, ADMIN_PIN, "OK");
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
+  assert_rotated (&f);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  fixture_stop (&f);
+}
+
+/* The emulator again on the same state and port, without the fault it
+ * was started with: the service mended.  Its tokens are gone with it, so
+ * the person logs in again. */
+static void
+restart_emulator (Fixture *f)
+{
+  g_autofree char *state = g_build_filename (f->dir, "state", NULL);
+  const char *port = strrchr (f->emu->url, ':') + 1;
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%d", atoi (port));
+
+  emu_stop (f->emu);
+  g_clear_pointer (&f->emu, emu_free);
+  f->emu = emu_start (state, (const char *const[]){ "--listen", listen, NULL });
+  emu_login (f->emu);
+  log_in (f);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.refresh", NULL);
+  g_assert_true (tke_test_wait_until (units_shown, f, 30000));
+}
+
+/* Row 4 of DESIGN §5 with the real fault (--fail-setimm-on 2): set
+ * immediate fails on unit 2 after units 1 and 3 switched.  The recovery
+ * page names the one safe action, leaving out the switched units; once
+ * the service works again, its one button finishes unit 2, and every
+ * unit ends on the one new key. */
+static void
+test_setimm_failed_on_one_unit (void)
+{
+  Fixture f = { 0 };
+  TkeRotationDialog *dialog;
+  GtkWidget *page;
+
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "500", "--fail-setimm-on",
+                                            "2", NULL });
+  click_rotate (&f);
+  dialog = rotation_dialog ();
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_test_message ("set immediate failed on unit 2: %s / %s",
+                  tke_rotation_dialog_get_headline (dialog),
+                  tke_rotation_dialog_get_outcome (dialog));
+  g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 3);
+  g_assert_true (shows_label_containing (GTK_WIDGET (dialog), "Injected fault"));
+  /* No green "PIN accepted" over a failed set immediate. */
+  g_assert_false (shows_label_containing (GTK_WIDGET (dialog), "PIN accepted"));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-setimm-failed-on-2");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+
+  assert_recovery_page (&f, TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE,
+                        "Remove Switched Units and Set Immediate",
+                        "rotation-recovery-remove-switched");
+  page = GTK_WIDGET (tke_window_get_recovery_page (f.window));
+  g_assert_nonnull (
+      tke_test_find_label_containing (page, "Leave Out the Switched Units, Then Set Immediate"));
+
+  restart_emulator (&f);
+  assert_recovery_page (&f, TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE,
+                        "Remove Switched Units and Set Immediate",
+                        "rotation-recovery-remove-switched-again");
+  tke_test_click (tke_test_find_button (page, "Remove Switched Units and Set Immediate"));
+  dialog = rotation_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_test_message ("after the recovery: %s", tke_rotation_dialog_get_outcome (dialog));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-recovery-remove-switched-done");
+  assert_rotated (&f);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  {
+    gpointer args[2] = { &f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
+    g_assert_true (tke_test_wait_until (recovery_is, args, 30000));
+  }
+  fixture_stop (&f);
+}
+
+/* Row 1 of DESIGN §5 with the emulator's real token expiry: the token
+ * runs out before Rotate, the pre-check reports it before anything is
+ * touched and names the one action (log in again, then rotate); done,
+ * every unit ends on the one new key. */
+static void
+test_token_expired_then_rotate_again (void)
+{
+  Fixture f = { 0 };
+  TkeRotationDialog *dialog;
+  GtkWidget *page;
+  const char *outcome;
+
+  fixture_start (
+      &f, (const char *const[]){ "--init", "demo", "--keys", "200", "--token-ttl", "10", NULL });
+  tke_test_iterate (11000);
+  click_rotate (&f);
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  dialog = rotation_dialog ();
+  outcome = tke_rotation_dialog_get_outcome (dialog);
+  g_test_message ("expired token: %s / %s", tke_rotation_dialog_get_headline (dialog), outcome);
+  g_assert_nonnull (strstr (outcome, "og in"));
+  g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 0);
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-precheck-token-expired");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+
+  /* Nothing was touched: no rotation to recover (the Recovery tab says
+   * so, with no button), and the one action is the one the dialog named:
+   * log in again, then Rotate… on the Master keys tab. */
+  log_in (&f);
+  gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL);
+  g_assert_true (tke_test_wait_until (units_shown, &f, 30000));
+  {
+    gpointer args[2] = { &f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
+    g_assert_true (tke_test_wait_until (recovery_is, args, 30000));
+  }
+  page = GTK_WIDGET (tke_window_get_recovery_page (f.window));
+  gtk_widget_activate_action (GTK_WIDGET (f.window), "win.show-page", "s", "recovery");
+  tke_test_iterate (300);
+  tke_test_flush_widget (GTK_WIDGET (f.window));
+  g_assert_cmpuint (count_visible_buttons (page), ==, 0);
+  tke_test_save_screenshot (GTK_WIDGET (f.window), "rotation-precheck-nothing-to-recover");
+  click_rotate (&f);
+  dialog = rotation_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
+  emu_login (f.emu); /* the test's own token expired too */
+  assert_rotated (&f);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  fixture_stop (&f);
+}
+
+/* The demo's failed rotation: "Demo: Make the Next Rotation Fail" arms
+ * the emulator's --faults-file; the rewrap stops after 1000 keys, the
+ * recovery page offers Rotate Again only, and it resumes to the end. */
+static void
+test_demo_failed_rotation (void)
+{
+  Fixture f = { 0 };
+  TkeRotationDialog *dialog;
+  g_autofree char *faults_dir = g_dir_make_tmp ("tke-gui-faults-XXXXXX", NULL);
+  g_autofree char *faults = g_build_filename (faults_dir, "faults.ini", NULL);
+
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "3000", "--faults-file",
+                                            faults, NULL });
+  tke_window_set_demo (f.window, NULL, faults);
+  g_assert_true (
+      gtk_widget_activate_action (GTK_WIDGET (f.window), "win.demo-fail-rotation", NULL));
+  g_assert_true (g_file_test (faults, G_FILE_TEST_EXISTS));
+  click_rotate (&f);
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  dialog = rotation_dialog ();
+  g_test_message ("demo failure: %s", tke_rotation_dialog_get_outcome (dialog));
+  g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog),
+                            "The rotation stopped: The rewrap of the key storage stopped"));
+  /* Armed for that rotation only. */
+  g_assert_false (g_file_test (faults, G_FILE_TEST_EXISTS));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-demo-failed");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+
+  assert_recovery_page (&f, TKE_RECOVERY_ACTION_RESUME_ROTATE, "Rotate Again",
+                        "rotation-recovery-demo-resume");
+  tke_test_click (
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
+  dialog = rotation_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
+  assert_rotated (&f);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  fixture_stop (&f);
+  g_rmdir (faults_dir);
+}
+
+/* The item of the open menu whose label is TEXT: a GtkModelButton. */
+static GtkWidget *
+menu_item (GtkWidget *popover, const char *text)
+{
+  GtkWidget *item = tke_test_find_label (popover, text);
+
+  if (item == NULL)
+    g_error ("the menu has no item “%s”", text);
+  while (item != NULL && !g_str_equal (G_OBJECT_TYPE_NAME (item), "GtkModelButton"))
+    item = gtk_widget_get_parent (item);
+  g_assert_nonnull (item);
+  return item;
+}
+
+static gboolean
+popover_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+/* Blocker 2 of issue 14: set immediate waits for the administrator card,
+ * and the demo's administrator inserts it from the Cards menu of the
+ * dialog's own readers strip (the window's is behind the modal dialog). */
+static void
+test_card_from_dialog_strip (void)
+{
+  Fixture f = { 0 };
+  TkeRotationDialog *dialog;
+  GtkMenuButton *button;
+  GtkWidget *popover;
+
+  /* The card installs its administrator first, then leaves the reader. */
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "500", NULL });
+  {
+    g_autofree char *removed = tke_readers_ctl (&readers, 1, "remove");
+    g_assert_cmpstr (removed, ==, "ok");
+  }
+  tke_test_iterate (500);
+  click_rotate (&f);
+  dialog = rotation_dialog ();
+  g_assert_true (tke_test_wait_until (prompt_in_state,
+                                      GINT_TO_POINTER (TKE_PIN_PROMPT_WAITING_FOR_CARD), 60000));
+  button = tke_readers_bar_get_card_button (tke_rotation_dialog_get_readers_bar (dialog), 1);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (button)));
+  popover = GTK_WIDGET (gtk_menu_button_get_popover (button));
+  gtk_menu_button_popup (button);
+  g_assert_true (tke_test_wait_until (popover_mapped, popover, 5000));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-waits-for-card");
+  g_signal_emit_by_name (menu_item (popover, "Admin card 1"), "clicked");
+  gtk_menu_button_popdown (button);
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 30000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  if (!tke_test_wait_until (dialog_finished, NULL, 60000))
+    g_error ("the dialog did not finish: the prompt says “%s” / “%s”",
+             tke_pin_prompt_get_title (tke_rotation_dialog_get_pin_prompt (dialog)),
+             tke_pin_prompt_get_description (tke_rotation_dialog_get_pin_prompt (dialog)));
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
                    "The new master key is current on every selected crypto unit.");
   assert_rotated (&f);
@@ -603,6 +910,7 @@ main (int argc, char **argv)
   tke_readers_fixture_start (&readers, ADMIN_CARD, NULL);
   /* The application shows the on-screen pad for these readers. */
   g_setenv ("TKE_VIRTUAL_READERS_DIR", readers.state_dir, TRUE);
+  g_setenv ("TKE_VIRTUAL_CARDS_DIR", readers.dir, TRUE);
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
@@ -615,6 +923,11 @@ main (int argc, char **argv)
                    test_recovery_after_failed_rewrap);
   g_test_add_func ("/gui/rotation-cards/pin-cancelled-then-set-immediate",
                    test_pin_cancelled_then_set_immediate);
+  g_test_add_func ("/gui/rotation-cards/card-from-dialog-strip", test_card_from_dialog_strip);
+  g_test_add_func ("/gui/rotation-cards/token-expired-then-rotate-again",
+                   test_token_expired_then_rotate_again);
+  g_test_add_func ("/gui/rotation-cards/demo-failed-rotation", test_demo_failed_rotation);
+  g_test_add_func ("/gui/rotation-cards/setimm-failed-on-one-unit", test_setimm_failed_on_one_unit);
 
   status = g_test_run ();
   tke_readers_fixture_clear (&readers);

