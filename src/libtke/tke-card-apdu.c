@@ -18,6 +18,13 @@
 
 /* How long after a failed command pcscd may take to see a card pulled. */
 #define REMOVAL_GRACE_MS 1500
+/* The longest answer of any command of card-protocol.md §4 is well under
+ * this (a certificate or a sealed copy: a few hundred bytes); the card
+ * itself accepts at most 4 096 bytes of chained command data. */
+#define MAX_RESPONSE_SIZE 4096u
+/* GET RESPONSE rounds: MAX_RESPONSE_SIZE in the card's 256-byte pieces.  A
+ * card that answers 61 xx with fewer bytes each time still stops here. */
+#define MAX_GET_RESPONSE_ROUNDS (MAX_RESPONSE_SIZE / 256u)
 
 static const guint8 applet_aid[] = { 0xF0, 0x54, 0x4B, 0x45, 0x43, 0x41, 0x52, 0x44 };
 
@@ -93,7 +100,41 @@ _tke_card_transmit (
   return TRUE;
 }
 
-/* One _tke_card_command: chained when the data exceed 255 bytes (ISO 7816-4
+static gboolean
+endless_answer (TkeCard *self, GError **error)
+{
+  g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+               _ ("The card in reader %u sends an answer that does not end (more than %u bytes "
+                  "or %u parts). Remove the card; it may be damaged."),
+               self->reader_index, MAX_RESPONSE_SIZE, MAX_GET_RESPONSE_ROUNDS);
+  return FALSE;
+}
+
+/* While the card says 61 xx: GET RESPONSE, at most MAX_RESPONSE_SIZE bytes
+ * in at most MAX_GET_RESPONSE_ROUNDS rounds, so that a card answering 61 xx
+ * for ever neither keeps the worker (and the card's lock) busy for ever nor
+ * grows the answer without bound. */
+static gboolean
+get_response (TkeCard *self, GByteArray *out, guint *sw, GError **error)
+{
+  static const guint8 get_response_apdu[] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
+  g_autoptr (GByteArray) ignored = out == NULL ? g_byte_array_new () : NULL;
+  GByteArray *answer = out != NULL ? out : ignored;
+
+  for (guint round = 0; (*sw >> 8) == 0x61; round++)
+    {
+      if (round == MAX_GET_RESPONSE_ROUNDS || answer->len > MAX_RESPONSE_SIZE)
+        return endless_answer (self, error);
+      if (!_tke_card_transmit (self, get_response_apdu, sizeof get_response_apdu, answer, sw,
+                               error))
+        return FALSE;
+    }
+  if (answer->len > MAX_RESPONSE_SIZE)
+    return endless_answer (self, error);
+  return TRUE;
+}
+
+/* One command: chained when the data exceed 255 bytes (ISO 7816-4
  * 5.1.1.1), with GET RESPONSE while the card says 61 xx.  WITH_LE asks for
  * response data. */
 gboolean
@@ -133,17 +174,10 @@ _tke_card_command (TkeCard *self,
     }
   while (offset < size);
 
-  while ((*sw >> 8) == 0x61)
-    {
-      static const guint8 get_response[] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
-
-      if (!_tke_card_transmit (self, get_response, sizeof get_response, out, sw, error))
-        return FALSE;
-    }
-  return TRUE;
+  return get_response (self, out, sw, error);
 }
 
-/* A _tke_card_command that must succeed. */
+/* A command that must succeed. */
 GByteArray *
 _tke_card_command_ok (TkeCard *self,
                       guint8 cla,

@@ -319,6 +319,16 @@ tke_card_read_info_async (TkeCard *self,
                  tke_card_read_info_async, cancellable, callback, user_data);
 }
 
+/**
+ * tke_card_read_info_finish:
+ * @self: a card
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Updates the card's properties from what it read.
+ *
+ * Returns: %TRUE, or %FALSE with @error set
+ */
 gboolean
 tke_card_read_info_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
@@ -352,6 +362,15 @@ tke_card_verify_pin_async (TkeCard *self,
                  cancellable, callback, user_data);
 }
 
+/**
+ * tke_card_verify_pin_finish:
+ * @self: a card
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the PIN is verified, %FALSE with @error set (wrong, blocked, cancelled or timed
+ * out on the pad)
+ */
 gboolean
 tke_card_verify_pin_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
@@ -601,6 +620,14 @@ tke_card_change_pin_async (TkeCard *self,
                  cancellable, callback, user_data);
 }
 
+/**
+ * tke_card_change_pin_finish:
+ * @self: a card
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the card has the new PIN, %FALSE with @error set (nothing changed)
+ */
 gboolean
 tke_card_change_pin_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {

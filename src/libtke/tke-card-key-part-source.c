@@ -218,6 +218,14 @@ tke_card_key_part_source_load_async (TkeCardKeyPartSource *self,
   load (self, cancellable, callback, user_data);
 }
 
+/**
+ * tke_card_key_part_source_load_finish:
+ * @self: a source
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE once the key part card was read, %FALSE with @error set
+ */
 gboolean
 tke_card_key_part_source_load_finish (TkeCardKeyPartSource *self,
                                       GAsyncResult *result,
@@ -420,6 +428,12 @@ tke_card_key_part_source_new_group (const char *reader_prefix,
   return sources;
 }
 
+/**
+ * tke_card_key_part_source_get_index:
+ * @self: a source
+ *
+ * Returns: the part's index on its card
+ */
 guint
 tke_card_key_part_source_get_index (TkeCardKeyPartSource *self)
 {
@@ -453,6 +467,13 @@ tke_card_key_part_source_get_card (TkeCardKeyPartSource *self)
   return self->session.card;
 }
 
+/**
+ * tke_card_key_part_source_set_pin_timeout:
+ * @self: a source
+ * @seconds: how long the PIN pad waits (0: the reader's default)
+ *
+ * Sets the PIN pad time-out of the next PIN entries.
+ */
 void
 tke_card_key_part_source_set_pin_timeout (TkeCardKeyPartSource *self, guint seconds)
 {

@@ -431,6 +431,13 @@ tke_card_wait_removed_async (guint reader_index,
   g_task_run_in_thread (task, wait_removed_thread);
 }
 
+/**
+ * tke_card_wait_removed_finish:
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE once the reader has no card, %FALSE with @error set
+ */
 gboolean
 tke_card_wait_removed_finish (GAsyncResult *result, GError **error)
 {

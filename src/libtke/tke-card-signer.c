@@ -217,6 +217,14 @@ tke_card_signer_prepare_async (TkeCardSigner *self,
   prepare (self, cancellable, callback, user_data);
 }
 
+/**
+ * tke_card_signer_prepare_finish:
+ * @self: a card signer
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE once the administrator card was read, %FALSE with @error set
+ */
 gboolean
 tke_card_signer_prepare_finish (TkeCardSigner *self, GAsyncResult *result, GError **error)
 {
@@ -493,6 +501,12 @@ tke_card_signer_get_card (TkeCardSigner *self)
   return self->session.card;
 }
 
+/**
+ * tke_card_signer_get_pin_timeout:
+ * @self: a card signer
+ *
+ * Returns: how long the PIN pad waits, in seconds (0: the reader's default)
+ */
 guint
 tke_card_signer_get_pin_timeout (TkeCardSigner *self)
 {

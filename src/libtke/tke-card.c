@@ -68,6 +68,12 @@ enum
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
+/**
+ * tke_card_key_part_copy:
+ * @part: a key part
+ *
+ * Returns: (transfer full): a copy of @part
+ */
 TkeCardKeyPart *
 tke_card_key_part_copy (const TkeCardKeyPart *part)
 {
@@ -79,6 +85,12 @@ tke_card_key_part_copy (const TkeCardKeyPart *part)
   return copy;
 }
 
+/**
+ * tke_card_key_part_free:
+ * @part: (nullable): a key part
+ *
+ * Frees @part.
+ */
 void
 tke_card_key_part_free (TkeCardKeyPart *part)
 {
@@ -290,8 +302,18 @@ tke_card_class_init (TkeCardClass *klass)
   object_class->get_property = tke_card_get_property;
   object_class->set_property = tke_card_set_property;
 
+  /**
+   * TkeCard:reader-name:
+   *
+   * The full PC/SC name of the card's reader.
+   */
   properties[PROP_READER_NAME] = g_param_spec_string ("reader-name", NULL, NULL, NULL,
                                                       G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  /**
+   * TkeCard:reader-index:
+   *
+   * 1 or 2: how prompts and messages name the card's reader.
+   */
   properties[PROP_READER_INDEX] = g_param_spec_uint ("reader-index", NULL, NULL, 0, 2, 0,
                                                      G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   /**
@@ -334,6 +356,12 @@ tke_card_init (TkeCard *self)
 
 /* ---- Accessors ---- */
 
+/**
+ * tke_card_get_reader_name:
+ * @self: a card
+ *
+ * Returns: the full PC/SC name of the card's reader
+ */
 const char *
 tke_card_get_reader_name (TkeCard *self)
 {
@@ -341,6 +369,12 @@ tke_card_get_reader_name (TkeCard *self)
   return self->reader_name;
 }
 
+/**
+ * tke_card_get_reader_index:
+ * @self: a card
+ *
+ * Returns: 1 or 2: how prompts and messages name the reader
+ */
 guint
 tke_card_get_reader_index (TkeCard *self)
 {
@@ -348,6 +382,12 @@ tke_card_get_reader_index (TkeCard *self)
   return self->reader_index;
 }
 
+/**
+ * tke_card_get_pin_timeout:
+ * @self: a card
+ *
+ * Returns: the value of #TkeCard:pin-timeout
+ */
 guint
 tke_card_get_pin_timeout (TkeCard *self)
 {
@@ -355,6 +395,13 @@ tke_card_get_pin_timeout (TkeCard *self)
   return (guint) g_atomic_int_get (&self->pin_timeout);
 }
 
+/**
+ * tke_card_set_pin_timeout:
+ * @self: a card
+ * @seconds: how long the PIN pad waits (0: the reader's default; at most 255)
+ *
+ * Sets #TkeCard:pin-timeout for the next PIN entries.
+ */
 void
 tke_card_set_pin_timeout (TkeCard *self, guint seconds)
 {
@@ -366,6 +413,12 @@ tke_card_set_pin_timeout (TkeCard *self, guint seconds)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PIN_TIMEOUT]);
 }
 
+/**
+ * tke_card_get_waiting_for_pin:
+ * @self: a card
+ *
+ * Returns: the value of #TkeCard:waiting-for-pin
+ */
 gboolean
 tke_card_get_waiting_for_pin (TkeCard *self)
 {
@@ -373,6 +426,12 @@ tke_card_get_waiting_for_pin (TkeCard *self)
   return self->waiting_for_pin;
 }
 
+/**
+ * tke_card_get_serial:
+ * @self: a card
+ *
+ * Returns: the card's serial number (16 hex digits)
+ */
 const char *
 tke_card_get_serial (TkeCard *self)
 {
@@ -380,6 +439,12 @@ tke_card_get_serial (TkeCard *self)
   return self->serial;
 }
 
+/**
+ * tke_card_get_card_type:
+ * @self: a card
+ *
+ * Returns: whether it is a CA or an EP11 card
+ */
 TkeCardType
 tke_card_get_card_type (TkeCard *self)
 {
@@ -387,6 +452,12 @@ tke_card_get_card_type (TkeCard *self)
   return self->card_type;
 }
 
+/**
+ * tke_card_get_zone:
+ * @self: a card
+ *
+ * Returns: (nullable): the card's zone id (16 hex digits)
+ */
 const char *
 tke_card_get_zone (TkeCard *self)
 {
@@ -394,6 +465,12 @@ tke_card_get_zone (TkeCard *self)
   return self->zone;
 }
 
+/**
+ * tke_card_get_zone_description:
+ * @self: a card
+ *
+ * Returns: (nullable): the zone's description
+ */
 const char *
 tke_card_get_zone_description (TkeCard *self)
 {
@@ -401,6 +478,12 @@ tke_card_get_zone_description (TkeCard *self)
   return self->zone_description;
 }
 
+/**
+ * tke_card_get_description:
+ * @self: a card
+ *
+ * Returns: (nullable): the card's description
+ */
 const char *
 tke_card_get_description (TkeCard *self)
 {
@@ -408,6 +491,14 @@ tke_card_get_description (TkeCard *self)
   return self->description;
 }
 
+/**
+ * tke_card_get_pin_tries_left:
+ * @self: a card
+ *
+ * The tries the PIN has left, as of the last card information or PIN entry.
+ *
+ * Returns: the tries left (0: blocked)
+ */
 guint
 tke_card_get_pin_tries_left (TkeCard *self)
 {
@@ -415,6 +506,12 @@ tke_card_get_pin_tries_left (TkeCard *self)
   return self->pin_tries_left;
 }
 
+/**
+ * tke_card_get_has_signature_key:
+ * @self: a card
+ *
+ * Returns: %TRUE if the card holds a signature key
+ */
 gboolean
 tke_card_get_has_signature_key (TkeCard *self)
 {

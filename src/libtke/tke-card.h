@@ -15,9 +15,18 @@
 
 G_BEGIN_DECLS
 
-/* The virtual readers' names (card-protocol.md §1); a physical reader has
- * another name, which the front end's configuration gives. */
+/**
+ * TKE_READER_1_DEFAULT_PREFIX:
+ *
+ * The name prefix of the virtual reader 1 (card-protocol.md §1); a physical
+ * reader has another name, which the front end's configuration gives.
+ */
 #define TKE_READER_1_DEFAULT_PREFIX "TKE Virtual PIN Pad Reader 1"
+/**
+ * TKE_READER_2_DEFAULT_PREFIX:
+ *
+ * The name prefix of the virtual reader 2 (card-protocol.md §1).
+ */
 #define TKE_READER_2_DEFAULT_PREFIX "TKE Virtual PIN Pad Reader 2"
 
 /**

@@ -89,6 +89,7 @@ TkePcscCardInfo *
 _tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error)
 {
   g_autoptr (TkePcscCardInfo) info = g_new0 (TkePcscCardInfo, 1);
+  guint32 seen = 0; /* the known tags (01–1F) met so far */
   gsize i = 0;
 
   while (i + 2 <= size)
@@ -99,6 +100,14 @@ _tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error)
 
       if (i + 2 + length > size)
         break;
+      /* A tag the card sends twice: its information is not to be trusted
+       * (and the first value must not be lost, or leak). */
+      if (tag >= 0x01 && tag <= 0x1F)
+        {
+          if ((seen & (1u << tag)) != 0)
+            break;
+          seen |= 1u << tag;
+        }
       switch (tag)
         {
         case 0x01:

@@ -549,6 +549,12 @@ tke_reader_monitor_class_init (TkeReaderMonitorClass *klass)
   properties[PROP_READER1_PREFIX] = g_param_spec_string (
       "reader1-prefix", NULL, NULL, NULL,
       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * TkeReaderMonitor:reader2-prefix:
+   *
+   * Readers whose name starts with this are "reader 2" (index 2).  %NULL
+   * means tke_reader_default_prefix(2).
+   */
   properties[PROP_READER2_PREFIX] = g_param_spec_string (
       "reader2-prefix", NULL, NULL, NULL,
       G_PARAM_READWRITE | G_PARAM_CONSTRUCT | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -660,6 +666,12 @@ tke_reader_monitor_get_reader (TkeReaderMonitor *self, guint index)
   return NULL;
 }
 
+/**
+ * tke_reader_monitor_get_available:
+ * @self: a monitor
+ *
+ * Returns: the value of #TkeReaderMonitor:available
+ */
 gboolean
 tke_reader_monitor_get_available (TkeReaderMonitor *self)
 {
@@ -667,6 +679,12 @@ tke_reader_monitor_get_available (TkeReaderMonitor *self)
   return self->available;
 }
 
+/**
+ * tke_reader_monitor_get_reader1_prefix:
+ * @self: a monitor
+ *
+ * Returns: (nullable): the value of #TkeReaderMonitor:reader1-prefix
+ */
 const char *
 tke_reader_monitor_get_reader1_prefix (TkeReaderMonitor *self)
 {
@@ -674,6 +692,13 @@ tke_reader_monitor_get_reader1_prefix (TkeReaderMonitor *self)
   return self->prefix[0];
 }
 
+/**
+ * tke_reader_monitor_set_reader1_prefix:
+ * @self: a monitor
+ * @prefix: (nullable): the name prefix of reader 1, %NULL for the default
+ *
+ * Sets #TkeReaderMonitor:reader1-prefix.
+ */
 void
 tke_reader_monitor_set_reader1_prefix (TkeReaderMonitor *self, const char *prefix)
 {
@@ -681,6 +706,12 @@ tke_reader_monitor_set_reader1_prefix (TkeReaderMonitor *self, const char *prefi
   set_prefix (self, 1, prefix);
 }
 
+/**
+ * tke_reader_monitor_get_reader2_prefix:
+ * @self: a monitor
+ *
+ * Returns: (nullable): the value of #TkeReaderMonitor:reader2-prefix
+ */
 const char *
 tke_reader_monitor_get_reader2_prefix (TkeReaderMonitor *self)
 {
@@ -688,6 +719,13 @@ tke_reader_monitor_get_reader2_prefix (TkeReaderMonitor *self)
   return self->prefix[1];
 }
 
+/**
+ * tke_reader_monitor_set_reader2_prefix:
+ * @self: a monitor
+ * @prefix: (nullable): the name prefix of reader 2, %NULL for the default
+ *
+ * Sets #TkeReaderMonitor:reader2-prefix.
+ */
 void
 tke_reader_monitor_set_reader2_prefix (TkeReaderMonitor *self, const char *prefix)
 {

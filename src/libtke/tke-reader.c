@@ -92,6 +92,11 @@ tke_reader_class_init (TkeReaderClass *klass)
   properties[PROP_INDEX] =
       g_param_spec_uint ("index", NULL, NULL, 0, 2, 0,
                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /**
+   * TkeReader:card-present:
+   *
+   * %TRUE while a card is in the reader.
+   */
   properties[PROP_CARD_PRESENT] =
       g_param_spec_boolean ("card-present", NULL, NULL, FALSE,
                             G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
@@ -147,6 +152,12 @@ _tke_reader_set_card (TkeReader *self, gboolean present, GBytes *atr)
   return changed;
 }
 
+/**
+ * tke_reader_get_name:
+ * @self: a reader
+ *
+ * Returns: the full PC/SC name of the reader
+ */
 const char *
 tke_reader_get_name (TkeReader *self)
 {
@@ -154,6 +165,12 @@ tke_reader_get_name (TkeReader *self)
   return self->name;
 }
 
+/**
+ * tke_reader_get_index:
+ * @self: a reader
+ *
+ * Returns: 1 or 2 for the configured readers, 0 for any other reader
+ */
 guint
 tke_reader_get_index (TkeReader *self)
 {
@@ -161,6 +178,12 @@ tke_reader_get_index (TkeReader *self)
   return self->index;
 }
 
+/**
+ * tke_reader_get_card_present:
+ * @self: a reader
+ *
+ * Returns: %TRUE if a card is in the reader
+ */
 gboolean
 tke_reader_get_card_present (TkeReader *self)
 {

@@ -15,6 +15,13 @@
 #define READER_MIN_DIGITS 4
 #define READER_MAX_DIGITS 8
 
+/* The only APDUs the keypad serves (card-protocol.md §1.3, §4.2, §4.4). */
+#define PIN_CLA 0x00
+#define PIN_INS_VERIFY 0x20
+#define PIN_INS_CHANGE_REFERENCE_DATA 0x24
+#define PIN_REFERENCE_1 0x81 /* an EP11 card's PIN, a CA card's PIN 1 */
+#define PIN_REFERENCE_2 0x82 /* a CA card's PIN 2 */
+
 static uint32_t
 read_le32 (const uint8_t *p)
 {
@@ -58,6 +65,22 @@ ifd_pin_verify_parse (const uint8_t *data, size_t size, IfdPinVerify *out)
   out->validation = data[7];
   out->apdu = data + IFD_PIN_VERIFY_HEADER_SIZE;
   out->apdu_size = apdu_size;
+  return 0;
+}
+
+int
+ifd_pin_template_allowed (const IfdPinVerify *verify)
+{
+  const uint8_t *t = verify->apdu;
+
+  if (t == NULL || verify->apdu_size < 4 || t[0] != PIN_CLA)
+    return 0;
+  if (t[3] != PIN_REFERENCE_1 && t[3] != PIN_REFERENCE_2)
+    return 0;
+  if (t[1] == PIN_INS_VERIFY)
+    return t[2] == 0x00;
+  if (t[1] == PIN_INS_CHANGE_REFERENCE_DATA)
+    return t[2] == 0x01 || t[2] == 0x02;
   return 0;
 }
 

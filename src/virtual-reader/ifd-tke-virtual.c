@@ -8,6 +8,10 @@
  * This file stays a thin bridge with no crypto and no GLib because it runs
  * inside pcscd, often as root.  It formats the PIN into the VERIFY APDU
  * itself, as reader firmware does, and never logs a PIN or that APDU.
+ *
+ * The PIN pad is a trusted path, as on a CCID class 2 reader: the keypad
+ * serves only VERIFY and CHANGE REFERENCE DATA of the applet's PINs
+ * (ifd_pin_template_allowed()), and the host gets only SW1 SW2 back.
  */
 
 #include <errno.h>
@@ -34,6 +38,9 @@
 /* How long the other end may take for anything but a PIN entry. */
 #define LINK_TIMEOUT_MS 10000
 #define DEFAULT_PIN_TIMEOUT 30
+#ifndef TKE_IFD_VERSION
+#define TKE_IFD_VERSION 0x00010000u /* the build sets the project's version */
+#endif
 
 typedef struct
 {
@@ -236,6 +243,17 @@ put_value (PDWORD Length, PUCHAR Value, const void *data, DWORD size)
   return IFD_SUCCESS;
 }
 
+static RESPONSECODE card_presence (DWORD Lun, int peek);
+
+/* A DWORD attribute, in the host's byte order (as libccid writes it). */
+static RESPONSECODE
+put_dword (PDWORD Length, PUCHAR Value, uint32_t value)
+{
+  return put_value (Length, Value, &value, sizeof value);
+}
+
+/* What SCardGetAttrib() asks for, answered as libccid answers it for a CCID
+ * reader (pcsc-lite's UnitaryTests getAttrib.py and SCardGetAttrib.py). */
 RESPONSECODE
 IFDHGetCapabilities (DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
 {
@@ -245,12 +263,16 @@ IFDHGetCapabilities (DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
   static const UCHAR one = 1;
   static const UCHAR zero = 0;
   static const char vendor[] = "TKE";
+  UCHAR byte;
 
   if (r == NULL)
     return IFD_NO_SUCH_DEVICE;
+  if (Length == NULL || (Value == NULL && *Length > 0))
+    return IFD_COMMUNICATION_ERROR;
   switch (Tag)
     {
     case TAG_IFD_ATR:
+    case SCARD_ATTR_ATR_STRING:
       return put_value (Length, Value, r->atr, r->atr_size);
     case TAG_IFD_SIMULTANEOUS_ACCESS:
       return put_value (Length, Value, &simultaneous, 1);
@@ -261,6 +283,24 @@ IFDHGetCapabilities (DWORD Lun, DWORD Tag, PDWORD Length, PUCHAR Value)
       return put_value (Length, Value, &zero, 1);
     case SCARD_ATTR_VENDOR_NAME:
       return put_value (Length, Value, vendor, sizeof vendor);
+    case SCARD_ATTR_VENDOR_IFD_VERSION:
+      /* 0xMMmmbbbb: major, minor, build (libccid: bcdDevice << 16). */
+      return put_dword (Length, Value, TKE_IFD_VERSION);
+    case SCARD_ATTR_VENDOR_IFD_SERIAL_NO:
+      /* A reader without a serial number: success, nothing (as libccid). */
+      *Length = 0;
+      return IFD_SUCCESS;
+    case SCARD_ATTR_ICC_PRESENCE:
+      /* 0 not present, 2 present (1 would be "not swallowed"). */
+      byte = card_presence (Lun, 1) == IFD_ICC_PRESENT ? 2 : 0;
+      return put_value (Length, Value, &byte, 1);
+    case SCARD_ATTR_ICC_INTERFACE_STATUS:
+      /* Nonzero if the card's contacts are active. */
+      byte = card_presence (Lun, 1) == IFD_ICC_PRESENT ? 1 : 0;
+      return put_value (Length, Value, &byte, 1);
+    case SCARD_ATTR_MAXINPUT:
+      /* The longest command this reader passes on (IFDHTransmitToICC). */
+      return put_dword (Length, Value, TKE_LINK_MAX_PAYLOAD);
     default:
       return IFD_ERROR_TAG;
     }
@@ -367,10 +407,13 @@ IFDHTransmitToICC (DWORD Lun,
   return rc;
 }
 
-RESPONSECODE
-IFDHICCPresence (DWORD Lun)
+/* PEEK: a client's question (SCardGetAttrib), not pcscd's presence poll,
+ * so that it does not use up the polls that report a removal (tke-vr-link.h). */
+static RESPONSECODE
+card_presence (DWORD Lun, int peek)
 {
   Reader *r = find_reader (Lun);
+  static const uint8_t peek_payload[] = { TKE_LINK_PRESENCE_PEEK };
   uint8_t reply[4];
   size_t size = sizeof reply;
   int status;
@@ -378,11 +421,15 @@ IFDHICCPresence (DWORD Lun)
   if (r == NULL)
     return IFD_NO_SUCH_DEVICE;
   pthread_mutex_lock (&r->lock);
-  status = exchange (r, TKE_LINK_PRESENCE, NULL, 0, reply, &size, LINK_TIMEOUT_MS);
+  status = exchange (r, TKE_LINK_PRESENCE, peek ? peek_payload : NULL, peek ? 1 : 0, reply, &size,
+                     LINK_TIMEOUT_MS);
   pthread_mutex_unlock (&r->lock);
   return status == TKE_LINK_OK && size == 1 && reply[0] == 1 ? IFD_ICC_PRESENT
                                                              : IFD_ICC_NOT_PRESENT;
 }
+
+RESPONSECODE
+IFDHICCPresence (DWORD Lun) { return card_presence (Lun, 0); }
 
 static RESPONSECODE
 put_sw (unsigned sw, PUCHAR RxBuffer, DWORD RxLength, LPDWORD returned)
@@ -395,9 +442,30 @@ put_sw (unsigned sw, PUCHAR RxBuffer, DWORD RxLength, LPDWORD returned)
   return IFD_SUCCESS;
 }
 
+/* The card's answer to the APDU with the PIN in it: only SW1 SW2 go back
+ * to the host, whatever data the card sent. */
+static RESPONSECODE
+transmit_pin_apdu (Reader *r, const uint8_t *apdu, size_t size, PUCHAR RxBuffer, LPDWORD returned)
+{
+  uint8_t answer[TKE_LINK_MAX_PAYLOAD];
+  DWORD n = sizeof answer;
+  RESPONSECODE rc = transmit_locked (r, apdu, size, answer, &n);
+
+  if (rc == IFD_SUCCESS)
+    {
+      RxBuffer[0] = answer[n - 2];
+      RxBuffer[1] = answer[n - 1];
+      *returned = 2;
+    }
+  explicit_bzero (answer, sizeof answer);
+  return rc;
+}
+
 /* VERIFY_PIN_DIRECT: the pad collects the digits, the reader builds the
  * APDU, the card answers.  Timeout and cancel are status words, not
- * errors, exactly as libccid reports them. */
+ * errors, exactly as libccid reports them.  A template other than the
+ * applet's VERIFY or CHANGE REFERENCE DATA is refused with 6B 80 before the
+ * keypad starts. */
 static RESPONSECODE
 verify_pin (
     Reader *r, PUCHAR TxBuffer, DWORD TxLength, PUCHAR RxBuffer, DWORD RxLength, LPDWORD returned)
@@ -408,7 +476,6 @@ verify_pin (
   size_t n_digits = TKE_LINK_MAX_DIGITS;
   uint8_t apdu[IFD_PIN_APDU_MAX];
   size_t apdu_size = 0;
-  DWORD rx = RxLength;
   unsigned timeout;
   unsigned sw;
   int status;
@@ -418,6 +485,8 @@ verify_pin (
     return IFD_NOT_SUPPORTED;
   if (RxLength < 2)
     return IFD_ERROR_INSUFFICIENT_BUFFER;
+  if (!ifd_pin_template_allowed (&verify))
+    return put_sw (0x6B80, RxBuffer, RxLength, returned);
 
   timeout = verify.timer_out != 0 ? verify.timer_out : DEFAULT_PIN_TIMEOUT;
   request[0] = (uint8_t) timeout;
@@ -446,10 +515,8 @@ verify_pin (
       explicit_bzero (apdu, sizeof apdu);
       return put_sw (sw, RxBuffer, RxLength, returned);
     }
-  rc = transmit_locked (r, apdu, apdu_size, RxBuffer, &rx);
+  rc = transmit_pin_apdu (r, apdu, apdu_size, RxBuffer, returned);
   explicit_bzero (apdu, sizeof apdu);
-  if (rc == IFD_SUCCESS)
-    *returned = rx;
   return rc;
 }
 

@@ -25,6 +25,12 @@
 
 #include "tke-virtual-card.h"
 
+/* GET RESPONSE: no answer of card-protocol.md §4 comes near 4 096 bytes;
+ * a card that goes on answering 61 xx is refused, not followed for ever
+ * (16 rounds of the card's 256-byte pieces). */
+#define MAX_ANSWER_SIZE 4096u
+#define MAX_GET_RESPONSE_ROUNDS (MAX_ANSWER_SIZE / 256u)
+
 /* A card: an image file (offline), or the card in a PC/SC reader. */
 typedef struct
 {
@@ -186,6 +192,15 @@ sw_message (guint sw)
     }
 }
 
+static GBytes *
+endless_answer (Card *card, GError **error)
+{
+  g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+               _ ("%s sends an answer that does not end (more than %u bytes or %u parts)."),
+               card->label, MAX_ANSWER_SIZE, MAX_GET_RESPONSE_ROUNDS);
+  return NULL;
+}
+
 /* Sends one command (chained if long) and collects the whole answer. */
 static GBytes *
 card_transmit (Card *card, const guint8 *apdu, gsize size)
@@ -240,10 +255,14 @@ transmit (
       if (last)
         {
           g_byte_array_append (answer, rd, (guint) rs - 2);
-          while ((sw >> 8) == 0x61)
+          for (guint round = 0; (sw >> 8) == 0x61; round++)
             {
               static const guint8 get_response[] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
-              g_autoptr (GBytes) more = card_transmit (card, get_response, 5);
+              g_autoptr (GBytes) more = NULL;
+
+              if (round == MAX_GET_RESPONSE_ROUNDS || answer->len > MAX_ANSWER_SIZE)
+                return endless_answer (card, error);
+              more = card_transmit (card, get_response, 5);
 
               rd = g_bytes_get_data (more, &rs);
               g_byte_array_append (answer, rd, (guint) rs - 2);
@@ -253,6 +272,8 @@ transmit (
     }
   while (offset < size);
 
+  if (answer->len > MAX_ANSWER_SIZE)
+    return endless_answer (card, error);
   if (sw != 0x9000)
     {
       if ((sw & 0xFFF0) == 0x63C0)

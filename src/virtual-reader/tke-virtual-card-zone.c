@@ -18,6 +18,7 @@
 #define UNBLOCK_CONTEXT "tke unblock v1"
 #define CERT_CONTEXT "tke zone cert v1"
 #define COPY_CONTEXT "tke copy v1"
+#define COPY_SIGNATURE_CONTEXT "tke copy sig v1"
 
 static GBytes *
 cert_message (const guint8 *zone, const guint8 *serial, const guint8 *point)
@@ -190,15 +191,61 @@ copy_aad (
   return g_byte_array_free_to_bytes (a);
 }
 
+/* What the sending card signs: everything of the copy before its signature,
+ * bound to the zone. */
+static GBytes *
+copy_signature_message (const guint8 *zone, const guint8 *copy, gsize size)
+{
+  GByteArray *m = g_byte_array_new ();
+
+  g_byte_array_append (m, (const guint8 *) COPY_SIGNATURE_CONTEXT, strlen (COPY_SIGNATURE_CONTEXT));
+  g_byte_array_append (m, zone, TKE_VIRTUAL_CARD_ZONE_SIZE);
+  g_byte_array_append (m, copy, (guint) size);
+  return g_byte_array_free_to_bytes (m);
+}
+
+/* Appends to the copy in R this card's proof that it is a card of the zone:
+ * its transport point and the CA's certificate of it, then the sealed
+ * secret, then this card's signature over all of it (card-protocol.md
+ * §4.11). */
+static gboolean
+append_sender_proof (TkeVirtualCard *self, GByteArray *r, GBytes *sealed)
+{
+  g_autoptr (GBytes) point = tke_virtual_card_get_transport_point (self);
+  g_autoptr (GBytes) message = NULL;
+  g_autoptr (GBytes) signature = NULL;
+  gsize certificate_size = g_bytes_get_size (self->certificate);
+  gsize sealed_size = g_bytes_get_size (sealed);
+  guint8 n[2];
+
+  if (point == NULL || certificate_size > 255 || sealed_size > 0xFFFF)
+    return FALSE;
+  g_byte_array_append (r, g_bytes_get_data (point, NULL), TKE_VIRTUAL_CARD_POINT_SIZE);
+  n[0] = (guint8) certificate_size;
+  g_byte_array_append (r, n, 1);
+  g_byte_array_append (r, g_bytes_get_data (self->certificate, NULL), (guint) certificate_size);
+  n[0] = (guint8) (sealed_size >> 8);
+  n[1] = (guint8) sealed_size;
+  g_byte_array_append (r, n, 2);
+  g_byte_array_append (r, g_bytes_get_data (sealed, NULL), (guint) sealed_size);
+  message = copy_signature_message (self->zone, r->data, r->len);
+  signature = tke_crypto_sign (self->transport_key, g_bytes_get_data (message, NULL),
+                               g_bytes_get_size (message), NULL);
+  if (signature == NULL)
+    return FALSE;
+  g_byte_array_append (r, g_bytes_get_data (signature, NULL), (guint) g_bytes_get_size (signature));
+  return TRUE;
+}
+
 #define CERT_FIXED                                                                                 \
   (TKE_VIRTUAL_CARD_SERIAL_SIZE + TKE_VIRTUAL_CARD_ZONE_SIZE + TKE_VIRTUAL_CARD_POINT_SIZE)
 
 GBytes *
 _tke_virtual_card_cmd_export_for_copy (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
 {
-  const guint8 *target = c->data;
-  const guint8 *zone = c->data + TKE_VIRTUAL_CARD_SERIAL_SIZE;
-  const guint8 *point = zone + TKE_VIRTUAL_CARD_ZONE_SIZE;
+  const guint8 *target;
+  const guint8 *zone;
+  const guint8 *point;
   g_autoptr (EVP_PKEY) target_key = NULL;
   g_autoptr (GBytes) message = NULL;
   g_autoptr (TkeSecret) secret = NULL;
@@ -208,8 +255,14 @@ _tke_virtual_card_cmd_export_for_copy (TkeVirtualCard *self, const TkeVirtualCar
   const char *description = "";
   guint8 description_size;
 
+  /* Only now may the data be indexed: without data, c->data is NULL. */
   if (c->size < CERT_FIXED + 8)
     return _tke_virtual_card_sw (SW_WRONG_LENGTH);
+  if (self->certificate == NULL || self->transport_key == NULL)
+    return _tke_virtual_card_sw (SW_CONDITIONS); /* not in a zone: cannot prove itself */
+  target = c->data;
+  zone = c->data + TKE_VIRTUAL_CARD_SERIAL_SIZE;
+  point = zone + TKE_VIRTUAL_CARD_ZONE_SIZE;
   if (memcmp (zone, self->zone, sizeof self->zone) != 0)
     return _tke_virtual_card_sw (SW_OTHER_ZONE);
   message = cert_message (zone, target, point);
@@ -243,7 +296,8 @@ _tke_virtual_card_cmd_export_for_copy (TkeVirtualCard *self, const TkeVirtualCar
   g_byte_array_append (r, &c->p1, 1);
   g_byte_array_append (r, &description_size, 1);
   g_byte_array_append (r, (const guint8 *) description, description_size);
-  g_byte_array_append (r, g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed));
+  if (!append_sender_proof (self, r, sealed))
+    return _tke_virtual_card_sw (SW_INTERNAL);
   return _tke_virtual_card_respond (self, r->data, r->len);
 }
 
@@ -275,28 +329,98 @@ import_item (
   return _tke_virtual_card_sw (SW_OK);
 }
 
+/* IMPORT COPY's data: the sending card's EXPORT FOR COPY answer. */
+typedef struct
+{
+  const guint8 *sender; /* serial, 8 */
+  guint8 item;
+  const guint8 *description;
+  gsize description_size;
+  const guint8 *point; /* the sender's transport point, 133 */
+  const guint8 *certificate;
+  gsize certificate_size;
+  const guint8 *sealed;
+  gsize sealed_size;
+  gsize signed_size; /* everything before the signature */
+  const guint8 *signature;
+  gsize signature_size;
+} Copy;
+
+/* Takes SIZE bytes at *AT of DATA (LENGTH bytes); NULL if there are fewer. */
+static const guint8 *
+take (const guint8 *data, gsize length, gsize *at, gsize size)
+{
+  const guint8 *p;
+
+  if (length - *at < size)
+    return NULL;
+  p = data + *at;
+  *at += size;
+  return p;
+}
+
+static gboolean
+parse_copy (const guint8 *data, gsize size, Copy *copy)
+{
+  const guint8 *n;
+  gsize at = 0;
+
+  if ((copy->sender = take (data, size, &at, TKE_VIRTUAL_CARD_SERIAL_SIZE)) == NULL ||
+      (n = take (data, size, &at, 2)) == NULL)
+    return FALSE;
+  copy->item = n[0];
+  copy->description_size = n[1];
+  if ((copy->description = take (data, size, &at, copy->description_size)) == NULL ||
+      (copy->point = take (data, size, &at, TKE_VIRTUAL_CARD_POINT_SIZE)) == NULL ||
+      (n = take (data, size, &at, 1)) == NULL)
+    return FALSE;
+  copy->certificate_size = n[0];
+  if ((copy->certificate = take (data, size, &at, copy->certificate_size)) == NULL ||
+      (n = take (data, size, &at, 2)) == NULL)
+    return FALSE;
+  copy->sealed_size = (gsize) n[0] << 8 | n[1];
+  if ((copy->sealed = take (data, size, &at, copy->sealed_size)) == NULL || at == size)
+    return FALSE;
+  copy->signed_size = at;
+  copy->signature = data + at;
+  copy->signature_size = size - at;
+  return TRUE;
+}
+
+/* IMPORT COPY accepts a copy only from a card of this zone: one whose
+ * transport key the zone's CA certified (the certificate verifies with the
+ * zone key this card holds) and which signed the copy with that key.  The
+ * host can seal anything to this card's (public) transport key, but it
+ * cannot make that proof. */
 GBytes *
 _tke_virtual_card_cmd_import_copy (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
 {
   g_autoptr (GBytes) aad = NULL;
+  g_autoptr (GBytes) message = NULL;
   g_autoptr (TkeSecret) secret = NULL;
-  gsize description_size;
-  gsize header;
+  g_autoptr (EVP_PKEY) sender_key = NULL;
+  Copy copy;
 
-  if (c->size < TKE_VIRTUAL_CARD_SERIAL_SIZE + 2)
+  if (!parse_copy (c->data, c->size, &copy))
     return _tke_virtual_card_sw (SW_WRONG_LENGTH);
-  description_size = c->data[TKE_VIRTUAL_CARD_SERIAL_SIZE + 1];
-  header = TKE_VIRTUAL_CARD_SERIAL_SIZE + 2 + description_size;
-  if (c->size <= header)
-    return _tke_virtual_card_sw (SW_WRONG_LENGTH);
-  aad = copy_aad (c->data, self->serial, c->data[TKE_VIRTUAL_CARD_SERIAL_SIZE],
-                  c->data + header - description_size, description_size);
+  if (memcmp (copy.sender, self->serial, sizeof self->serial) == 0)
+    return _tke_virtual_card_sw (SW_BAD_DATA);
+  message = cert_message (self->zone, copy.sender, copy.point);
+  if (!verify_with_point (self->zone_point, message, copy.certificate, copy.certificate_size))
+    return _tke_virtual_card_sw (SW_OTHER_ZONE);
+  g_clear_pointer (&message, g_bytes_unref);
+  message = copy_signature_message (self->zone, c->data, copy.signed_size);
+  if ((sender_key = _tke_virtual_card_point_key (copy.point, TKE_VIRTUAL_CARD_POINT_SIZE)) ==
+          NULL ||
+      !tke_crypto_verify (sender_key, g_bytes_get_data (message, NULL), g_bytes_get_size (message),
+                          copy.signature, copy.signature_size, NULL))
+    return _tke_virtual_card_sw (SW_BAD_DATA);
+  aad = copy_aad (copy.sender, self->serial, copy.item, copy.description, copy.description_size);
   secret = tke_crypto_open (self->transport_key, g_bytes_get_data (aad, NULL),
-                            g_bytes_get_size (aad), c->data + header, c->size - header, NULL);
+                            g_bytes_get_size (aad), copy.sealed, copy.sealed_size, NULL);
   if (secret == NULL)
     return _tke_virtual_card_sw (SW_BAD_DATA);
-  return import_item (self, c->data[TKE_VIRTUAL_CARD_SERIAL_SIZE], secret,
-                      c->data + header - description_size, description_size);
+  return import_item (self, copy.item, secret, copy.description, copy.description_size);
 }
 
 GBytes *

@@ -38,6 +38,13 @@ typedef enum
   KEYPAD_REMOVED,
 } KeypadResult;
 
+typedef enum
+{
+  MISBEHAVE_NONE,
+  MISBEHAVE_ENDLESS,
+  MISBEHAVE_FLOOD,
+} Misbehaviour;
+
 struct _TkeVirtualReader
 {
   GObject parent_instance;
@@ -63,6 +70,14 @@ struct _TkeVirtualReader
   KeypadResult result;
   char digits[TKE_LINK_MAX_DIGITS];
   gsize n_digits;
+  /* What the reader's firmware asked of this side since the start: PIN
+   * entries on the keypad and APDUs to the card (the "counters" command),
+   * so that a test sees a refused PIN-pad request reach neither. */
+  guint64 keypad_entries;
+  guint64 apdus;
+  /* Tests: the card answers every APDU with 61 00 for ever, without data
+   * (MISBEHAVE_ENDLESS) or with 256 bytes each time (MISBEHAVE_FLOOD). */
+  Misbehaviour misbehaviour;
 };
 
 G_DEFINE_FINAL_TYPE (TkeVirtualReader, tke_virtual_reader, G_TYPE_OBJECT)
@@ -184,6 +199,19 @@ wait_for_keys (TkeVirtualReader *self, guint timeout_s, guint8 *reply, gsize *si
   return status;
 }
 
+/* A card that never stops answering 61 00 ("more data: 256 bytes"). */
+static guint8
+misbehave (TkeVirtualReader *self, guint8 *reply, gsize *reply_size)
+{
+  gsize data = self->misbehaviour == MISBEHAVE_FLOOD ? 256 : 0;
+
+  memset (reply, 0xA5, data);
+  reply[data] = 0x61;
+  reply[data + 1] = 0x00;
+  *reply_size = data + 2;
+  return TKE_LINK_OK;
+}
+
 static guint8
 handle_request (TkeVirtualReader *self,
                 guint8 type,
@@ -199,7 +227,7 @@ handle_request (TkeVirtualReader *self,
   if (type == TKE_LINK_PRESENCE)
     {
       reply[0] = self->card != NULL && self->removal_unseen == 0;
-      if (self->removal_unseen > 0)
+      if (self->removal_unseen > 0 && size == 0)
         self->removal_unseen--;
       *reply_size = 1;
       return TKE_LINK_OK;
@@ -217,6 +245,9 @@ handle_request (TkeVirtualReader *self,
       tke_virtual_card_reset (self->card);
       return TKE_LINK_OK;
     case TKE_LINK_APDU:
+      self->apdus++;
+      if (self->misbehaviour != MISBEHAVE_NONE)
+        return misbehave (self, reply, reply_size);
       response = tke_virtual_card_transmit (self->card, payload, size);
       *reply_size = g_bytes_get_size (response);
       memcpy (reply, g_bytes_get_data (response, NULL), *reply_size);
@@ -224,6 +255,7 @@ handle_request (TkeVirtualReader *self,
     case TKE_LINK_KEYPAD:
       if (size != 3 || payload[0] == 0)
         return TKE_LINK_FAILED;
+      self->keypad_entries++;
       return wait_for_keys (self, payload[0], reply, reply_size);
     default:
       return TKE_LINK_FAILED;
@@ -440,6 +472,37 @@ status (TkeVirtualReader *self)
 }
 
 static char *
+counters (TkeVirtualReader *self)
+{
+  char *answer;
+
+  g_mutex_lock (&self->lock);
+  answer = g_strdup_printf ("ok keypad=%" G_GUINT64_FORMAT " apdus=%" G_GUINT64_FORMAT,
+                            self->keypad_entries, self->apdus);
+  g_mutex_unlock (&self->lock);
+  return answer;
+}
+
+static char *
+set_misbehaviour (TkeVirtualReader *self, const char *argument)
+{
+  Misbehaviour m;
+
+  if (g_strcmp0 (argument, "none") == 0)
+    m = MISBEHAVE_NONE;
+  else if (g_strcmp0 (argument, "endless-get-response") == 0)
+    m = MISBEHAVE_ENDLESS;
+  else if (g_strcmp0 (argument, "endless-data") == 0)
+    m = MISBEHAVE_FLOOD;
+  else
+    return g_strdup ("error misbehave takes none, endless-get-response or endless-data");
+  g_mutex_lock (&self->lock);
+  self->misbehaviour = m;
+  g_mutex_unlock (&self->lock);
+  return g_strdup ("ok");
+}
+
+static char *
 run_command (TkeVirtualReader *self, char *line)
 {
   char *argument = strchr (line, ' ');
@@ -472,8 +535,12 @@ run_command (TkeVirtualReader *self, char *line)
     return wait_prompt (self, argument);
   if (g_str_equal (line, "status"))
     return status (self);
+  if (g_str_equal (line, "counters"))
+    return counters (self);
+  if (g_str_equal (line, "misbehave"))
+    return set_misbehaviour (self, argument);
   return g_strdup ("error unknown command; try insert PATH, remove, keys DIGITS, key D, ok, "
-                   "clear, cancel, timeout, wait-prompt [MS] or status");
+                   "clear, cancel, timeout, wait-prompt [MS], status, counters or misbehave");
 }
 
 typedef struct

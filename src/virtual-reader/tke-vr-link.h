@@ -11,6 +11,9 @@
 
 /* Requests (driver → card process) */
 #define TKE_LINK_PRESENCE 'P' /* reply payload: 1 byte, 1 = card present */
+/* PRESENCE with this 1-byte payload: a client asks (SCardGetAttrib); only
+ * pcscd's own polls (no payload) count towards reporting a removal. */
+#define TKE_LINK_PRESENCE_PEEK 'q'
 #define TKE_LINK_POWER_UP 'U' /* power up or reset; reply payload: the ATR */
 #define TKE_LINK_POWER_DOWN 'D'
 #define TKE_LINK_APDU 'T'   /* payload: C-APDU; reply payload: R-APDU */

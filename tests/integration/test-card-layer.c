@@ -174,6 +174,53 @@ test_card_info_and_key_parts (void)
   g_assert_cmpstr (part->description, ==, "MK part 2");
 }
 
+static guint64
+apdus_seen (guint reader)
+{
+  g_autofree char *answer = tke_readers_ctl (&fixture, reader, "counters");
+  const char *apdus = strstr (answer, "apdus=");
+
+  g_assert_nonnull (apdus);
+  return g_ascii_strtoull (apdus + 6, NULL, 10);
+}
+
+/* Issue 19: a card that answers 61 00 for ever (with or without data) kept
+ * the GET RESPONSE loop running and its answer growing.  It now ends with a
+ * clear error after a bounded number of rounds. */
+static void
+test_card_endless_get_response (void)
+{
+  const char *modes[] = { "misbehave endless-get-response", "misbehave endless-data" };
+  g_autoptr (TkeCard) card = open_card_ok (2);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GAsyncResult) result = NULL;
+      g_autoptr (GPtrArray) parts = NULL;
+      g_autofree char *set = tke_readers_ctl (&fixture, 2, modes[i]);
+      g_autofree char *unset = NULL;
+      guint64 before = apdus_seen (2);
+
+      g_assert_cmpstr (set, ==, "ok");
+      tke_card_list_key_parts_async (card, NULL, got_result, &result);
+      parts = tke_card_list_key_parts_finish (card, await (&result), &error);
+      g_assert_null (parts);
+      g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+      g_assert_nonnull (strstr (error->message, "does not end"));
+      /* The command, then at most 16 GET RESPONSE. */
+      g_assert_cmpuint (apdus_seen (2) - before, <=, 1 + 16);
+      unset = tke_readers_ctl (&fixture, 2, "misbehave none");
+      g_assert_cmpstr (unset, ==, "ok");
+      g_clear_object (&result);
+      g_clear_error (&error);
+      tke_card_list_key_parts_async (card, NULL, got_result, &result);
+      parts = tke_card_list_key_parts_finish (card, await (&result), &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (parts->len, ==, 2);
+    }
+}
+
 static void
 test_card_no_card_no_reader (void)
 {
@@ -537,6 +584,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/card-layer/monitor/readers-and-cards", test_monitor_readers_and_cards);
   g_test_add_func ("/card-layer/card/info-and-key-parts", test_card_info_and_key_parts);
+  g_test_add_func ("/card-layer/card/endless-get-response", test_card_endless_get_response);
   g_test_add_func ("/card-layer/card/no-card-no-reader", test_card_no_card_no_reader);
   g_test_add_func ("/card-layer/card/wait-cancelled", test_card_wait_cancelled);
   g_test_add_func ("/card-layer/card/wait-for-insert", test_card_wait_for_insert);

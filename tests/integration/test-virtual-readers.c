@@ -6,173 +6,15 @@
  * through the control sockets like a person at the reader), the card's
  * retry counter across restarts, concurrent readers, card events, and the
  * card's signature and sealed key part export checked with libtke's crypto.
+ * The session and the person are in virtual-readers-common.c; copies between
+ * cards in test-virtual-readers-copy.c.
  */
 
 #define _GNU_SOURCE
 #include <signal.h>
 #include <string.h>
 
-#include <reader.h>
-#include <tke.h>
-
-#include "tke-readers-fixture.h"
-
-static TkeReadersFixture fixture;
-static const guint8 aid[] = { 0xF0, 0x54, 0x4B, 0x45, 0x43, 0x41, 0x52, 0x44 };
-
-typedef struct
-{
-  SCARDCONTEXT context;
-  SCARDHANDLE card;
-  DWORD verify_ioctl;
-} Session;
-
-static guint
-transmit (Session *s, const guint8 *apdu, gsize size, guint8 *out, gsize *out_size)
-{
-  guint8 r[300];
-  DWORD n = sizeof r;
-
-  g_assert_cmpint (SCardTransmit (s->card, SCARD_PCI_T1, apdu, (DWORD) size, NULL, r, &n), ==,
-                   SCARD_S_SUCCESS);
-  g_assert_cmpuint (n, >=, 2);
-  if (out != NULL)
-    {
-      memcpy (out, r, n - 2);
-      *out_size = n - 2;
-    }
-  return (guint) r[n - 2] << 8 | r[n - 1];
-}
-
-static DWORD
-feature_ioctl (Session *s, guint8 tag)
-{
-  guint8 buf[64];
-  DWORD n = 0;
-
-  g_assert_cmpint (
-      SCardControl (s->card, CM_IOCTL_GET_FEATURE_REQUEST, NULL, 0, buf, sizeof buf, &n), ==,
-      SCARD_S_SUCCESS);
-  g_assert_cmpuint (n % 6, ==, 0);
-  for (DWORD i = 0; i < n; i += 6)
-    if (buf[i] == tag)
-      return (DWORD) buf[i + 2] << 24 | buf[i + 3] << 16 | buf[i + 4] << 8 | buf[i + 5];
-  return 0;
-}
-
-static void
-session_open (Session *s, guint reader)
-{
-  g_autofree char *name = NULL;
-  DWORD protocol = 0;
-  guint8 select[5 + sizeof aid] = { 0x00, 0xA4, 0x04, 0x00, sizeof aid };
-
-  g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &s->context), ==,
-                   SCARD_S_SUCCESS);
-  tke_readers_wait_card (s->context, reader, TRUE);
-  name = tke_readers_name (s->context, reader);
-  g_assert_cmpint (SCardConnect (s->context, name, SCARD_SHARE_SHARED,
-                                 SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &s->card, &protocol),
-                   ==, SCARD_S_SUCCESS);
-  memcpy (select + 5, aid, sizeof aid);
-  g_assert_cmphex (transmit (s, select, sizeof select, NULL, NULL), ==, 0x9000);
-  s->verify_ioctl = feature_ioctl (s, FEATURE_VERIFY_PIN_DIRECT);
-  g_assert_cmphex (s->verify_ioctl, !=, 0);
-}
-
-static void
-session_close (Session *s)
-{
-  SCardDisconnect (s->card, SCARD_RESET_CARD);
-  SCardReleaseContext (s->context);
-}
-
-/* VERIFY_PIN_DIRECT with the structure card-protocol.md §1.2 recommends. */
-static guint
-verify_on_pad (Session *s, guint8 timeout)
-{
-  guint8 pvs[19 + 11] = { timeout, 0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09,
-                          0x04,    0x00, 0x00, 0x00, 0x00, 11,   0x00, 0x00, 0x00, 0x00,
-                          0x20,    0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
-  guint8 r[16];
-  DWORD n = 0;
-
-  g_assert_cmpint (SCardControl (s->card, s->verify_ioctl, pvs, sizeof pvs, r, sizeof r, &n), ==,
-                   SCARD_S_SUCCESS);
-  g_assert_cmpuint (n, ==, 2);
-  return (guint) r[0] << 8 | r[1];
-}
-
-typedef struct
-{
-  guint reader;
-  char *action;
-} Person;
-
-/* A person at the reader: waits for the PIN prompt, then acts. */
-static gpointer
-person_thread (gpointer data)
-{
-  Person *p = data;
-  g_autofree char *prompt = tke_readers_ctl (&fixture, p->reader, "wait-prompt 20000");
-  g_autofree char *done = NULL;
-
-  g_assert_cmpstr (prompt, ==, "ok");
-  done = tke_readers_ctl (&fixture, p->reader, p->action);
-  g_assert_cmpstr (done, ==, "ok");
-  g_free (p->action);
-  g_free (p);
-  return NULL;
-}
-
-static GThread *
-person (guint reader, const char *action)
-{
-  Person *p = g_new0 (Person, 1);
-
-  p->reader = reader;
-  p->action = g_strdup (action);
-  return g_thread_new ("person", person_thread, p);
-}
-
-static guint
-verify_with (Session *s, guint reader, const char *action)
-{
-  GThread *t = person (reader, action);
-  guint sw = verify_on_pad (s, 20);
-
-  g_thread_join (t);
-  return sw;
-}
-
-static void
-make_card (const char *name, const char *pin, const char *zone_ca)
-{
-  g_autofree char *pins = g_strdup_printf ("111111\n222222\n%s\n", pin);
-  const char *args[] = { "create", "--zone", zone_ca, "--description", name, name, NULL };
-  g_autofree char *out = NULL;
-
-  g_assert_cmpint (tke_readers_card (&fixture, pins, args, &out), ==, 0);
-}
-
-static void
-insert (guint reader, const char *name)
-{
-  g_autofree char *path = tke_readers_path (&fixture, name);
-  g_autofree char *removed = tke_readers_ctl (&fixture, reader, "remove");
-  g_autofree char *cmd = g_strconcat ("insert ", path, NULL);
-  g_autofree char *answer = NULL;
-  SCARDCONTEXT context;
-
-  /* Out, seen out by pcscd, then in: as a person swaps cards. */
-  g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==,
-                   SCARD_S_SUCCESS);
-  tke_readers_wait_card (context, reader, FALSE);
-  answer = tke_readers_ctl (&fixture, reader, cmd);
-  g_assert_cmpstr (answer, ==, "ok");
-  tke_readers_wait_card (context, reader, TRUE);
-  SCardReleaseContext (context);
-}
+#include "virtual-readers-common.h"
 
 /* ---- Tests ---- */
 
@@ -358,47 +200,103 @@ test_malformed_verify_structure (void)
   session_close (&s);
 }
 
-static GBytes *
-command (Session *s,
-         guint8 cla,
-         guint8 ins,
-         guint8 p1,
-         guint8 p2,
-         const guint8 *data,
-         gsize size,
-         guint *sw)
+/* What the reader's firmware asked of the card side so far: PIN entries on
+ * the keypad and APDUs to the card (the control socket's "counters"). */
+static void
+counters (guint reader, guint64 *keypad, guint64 *apdus)
 {
-  g_autoptr (GByteArray) out = g_byte_array_new ();
-  gsize offset = 0;
+  g_autofree char *answer = tke_readers_ctl (&fixture, reader, "counters");
 
-  do
+  g_assert_cmpint (
+      sscanf (answer, "ok keypad=%" G_GUINT64_FORMAT " apdus=%" G_GUINT64_FORMAT, keypad, apdus),
+      ==, 2);
+}
+
+/* A PIN_VERIFY_STRUCTURE (or, MODIFY, a PIN_MODIFY_STRUCTURE) around
+ * TEMPLATE, with a 2 s timeout so that a keypad that did light up fails the
+ * test quickly with 64 00 instead of blocking. */
+static LONG
+pin_pad_request (Session *s,
+                 DWORD ioctl,
+                 gboolean modify,
+                 const guint8 *template,
+                 gsize size,
+                 guint8 *r,
+                 DWORD *n)
+{
+  guint8 verify[19] = { 2,    0x00, 0x82, 0x06, 0x00, 0x06,          0x06, 0x02, 0x00, 0x09,
+                        0x04, 0x00, 0x00, 0x00, 0x00, (guint8) size, 0x00, 0x00, 0x00 };
+  /* bTimerOut, bTimerOut2, formats, bInsertionOffsetOld/New, wPINMaxExtraDigit,
+   * bConfirmPIN, bEntryValidationCondition, bNumberMessage, wLangId,
+   * bMsgIndex1-3, bTeoPrologue, ulDataLength */
+  guint8 modify_header[24] = { 2,    0x00, 0x82, 0x06, 0x00,          0x00, 0x00, 0x06,
+                               0x06, 0x01, 0x02, 0x00, 0x09,          0x04, 0x00, 0x00,
+                               0x00, 0x00, 0x00, 0x00, (guint8) size, 0x00, 0x00, 0x00 };
+  guint8 structure[64];
+  gsize header = modify ? sizeof modify_header : sizeof verify;
+
+  g_assert_cmpuint (header + size, <=, sizeof structure);
+  memcpy (structure, modify ? modify_header : verify, header);
+  memcpy (structure + header, template, size);
+  *n = 0;
+  return SCardControl (s->card, ioctl, structure, (DWORD) (header + size), r, 16, n);
+}
+
+/* Issue 12: the PIN pad is a trusted path.  No PC/SC client can have the
+ * person type the PIN into another command: GENERATE KEY PART would store it
+ * as the part's description, for the host to read back; SIGN or EXPORT
+ * would answer data.  The reader refuses such a template with 6B 80 before
+ * its keypad lights (no key wait starts, nothing reaches the card), and
+ * answers a genuine VERIFY with SW1 SW2 only. */
+static void
+test_pin_pad_trusted_path (void)
+{
+  static const guint8 templates[][11] = {
+    { 0x80, 0x50, 0x00, 0x00, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* GENERATE KEY PART */
+    { 0x00, 0x2A, 0x9E, 0x9A, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* SIGN */
+    { 0x80, 0x54, 0x01, 0x00, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* EXPORT KEY PART */
+    { 0x80, 0x64, 0x01, 0x00, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* EXPORT FOR COPY */
+    { 0x80, 0x20, 0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* VERIFY, CLA 80 */
+    { 0x00, 0x20, 0x00, 0x01, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* another reference */
+    { 0x00, 0x24, 0x00, 0x81, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* CHANGE, P1 00 */
+  };
+  Session s;
+  guint64 keypad = 0, apdus = 0, keypad_after = 0, apdus_after = 0;
+  g_autofree char *status = NULL;
+  guint8 r[16];
+  DWORD n = 0;
+
+  session_open (&s, 1);
+  /* The reader offers no MODIFY_PIN_DIRECT at all (§1.1). */
+  g_assert_cmphex (feature_ioctl (&s, FEATURE_MODIFY_PIN_DIRECT), ==, 0);
+  counters (1, &keypad, &apdus);
+  for (gsize i = 0; i < G_N_ELEMENTS (templates); i++)
     {
-      gsize piece = MIN (size - offset, 255);
-      gboolean last = offset + piece == size;
-      guint8 apdu[262] = { last ? cla : cla | 0x10, ins, p1, p2, (guint8) piece };
-      guint8 r[300];
-      gsize n = 0;
-
-      if (piece > 0)
-        memcpy (apdu + 5, data + offset, piece);
-      apdu[5 + piece] = 0;
-      /* No data: header and Le only (a case 2 APDU). */
-      *sw = transmit (s, apdu, piece == 0 ? 5 : 5 + piece + (last ? 1 : 0), r, &n);
-      offset += piece;
-      if (last)
-        g_byte_array_append (out, r, (guint) n);
-      while (last && (*sw >> 8) == 0x61)
-        {
-          static const guint8 get_response[] = { 0x00, 0xC0, 0x00, 0x00, 0x00 };
-
-          *sw = transmit (s, get_response, 5, r, &n);
-          g_byte_array_append (out, r, (guint) n);
-        }
-      if (!last && *sw != 0x9000)
-        break;
+      g_test_message ("template %02X %02X %02X %02X", templates[i][0], templates[i][1],
+                      templates[i][2], templates[i][3]);
+      g_assert_cmpint (
+          pin_pad_request (&s, s.verify_ioctl, FALSE, templates[i], sizeof templates[i], r, &n), ==,
+          SCARD_S_SUCCESS);
+      g_assert_cmpuint (n, ==, 2);
+      g_assert_cmphex ((guint) r[0] << 8 | r[1], ==, 0x6B80);
+      /* Through MODIFY_PIN_DIRECT's IOCTL (libccid's value): refused too. */
+      g_assert_cmpint (pin_pad_request (&s, SCARD_CTL_CODE (0x330000 + FEATURE_MODIFY_PIN_DIRECT),
+                                        TRUE, templates[i], sizeof templates[i], r, &n),
+                       ==, SCARD_E_UNSUPPORTED_FEATURE);
+      status = tke_readers_ctl (&fixture, 1, "status");
+      g_assert_nonnull (strstr (status, "prompt=idle"));
+      g_clear_pointer (&status, g_free);
     }
-  while (offset < size);
-  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+  counters (1, &keypad_after, &apdus_after);
+  g_assert_cmpuint (keypad_after, ==, keypad); /* the keypad never started */
+  g_assert_cmpuint (apdus_after, ==, apdus);   /* and the card saw nothing */
+
+  /* A genuine VERIFY still works: one keypad entry, SW1 SW2 only. */
+  g_assert_cmphex (verify_with (&s, 1, "keys 123456"), ==, 0x9000);
+  counters (1, &keypad_after, &apdus_after);
+  g_assert_cmpuint (keypad_after, ==, keypad + 1);
+  g_assert_cmpuint (apdus_after, ==, apdus + 1);
+  session_close (&s);
 }
 
 static void
@@ -562,6 +460,27 @@ test_tke_card_through_reader (void)
   g_assert_nonnull (strstr (out4, "via the pad"));
 }
 
+/* Issue 19: tke-card followed a card's 61 xx for ever too. */
+static void
+test_tke_card_endless_answer (void)
+{
+  const char *list[] = { "--reader", "2", "list", NULL };
+  const char *modes[] = { "misbehave endless-get-response", "misbehave endless-data" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (modes); i++)
+    {
+      g_autofree char *set = tke_readers_ctl (&fixture, 2, modes[i]);
+      g_autofree char *unset = NULL;
+      g_autofree char *out = NULL;
+
+      g_assert_cmpstr (set, ==, "ok");
+      g_assert_cmpint (tke_readers_card (&fixture, NULL, list, &out), !=, 0);
+      g_assert_nonnull (strstr (out, "does not end"));
+      unset = tke_readers_ctl (&fixture, 2, "misbehave none");
+      g_assert_cmpstr (unset, ==, "ok");
+    }
+}
+
 /* The reader's pcscd dies: clients lose the service, the launcher says so. */
 static void
 test_pcscd_killed (void)
@@ -597,12 +516,16 @@ main (int argc, char **argv)
     };
     const char *sig[] = { "gen-sigkey", "admin1.card", NULL };
     const char *part[] = { "gen-keypart", "--description", "MK part 1", "keyparts.card", NULL };
+    const char *ca2[] = { "create-ca", "--zone-description", "Zone B", "--description",
+                          "CA B",      "ca2.card",           NULL };
 
     g_assert_cmpint (tke_readers_card (&fixture, "111111\n222222\n", ca, NULL), ==, 0);
     make_card ("admin1.card", "123456", "ca.card");
     make_card ("keyparts.card", "222222", "ca.card");
     g_assert_cmpint (tke_readers_card (&fixture, "123456\n", sig, NULL), ==, 0);
     g_assert_cmpint (tke_readers_card (&fixture, "222222\n", part, NULL), ==, 0);
+    make_card ("parts2.card", "333333", "ca.card");
+    g_assert_cmpint (tke_readers_card (&fixture, "444444\n555555\n", ca2, NULL), ==, 0);
   }
   tke_readers_fixture_start (&fixture, "admin1.card", "keyparts.card");
 
@@ -615,10 +538,13 @@ main (int argc, char **argv)
   g_test_add_func ("/readers/insert-remove", test_insert_remove_events);
   g_test_add_func ("/readers/removed-during-pin-entry", test_removed_during_pin_entry);
   g_test_add_func ("/readers/malformed-verify-structure", test_malformed_verify_structure);
+  g_test_add_func ("/readers/pin-pad-trusted-path", test_pin_pad_trusted_path);
   g_test_add_func ("/card/sign", test_sign);
   g_test_add_func ("/card/export-key-part", test_export_key_part);
+  add_copy_tests (); /* before blocked-survives-restart blocks the key part card */
   g_test_add_func ("/card/blocked-survives-restart", test_blocked_survives_restart);
   g_test_add_func ("/card/tke-card-through-reader", test_tke_card_through_reader);
+  g_test_add_func ("/card/tke-card-endless-answer", test_tke_card_endless_answer);
   g_test_add_func ("/shutdown/pcscd-killed", test_pcscd_killed);
   status = g_test_run ();
   tke_readers_fixture_clear (&fixture);

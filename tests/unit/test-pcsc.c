@@ -155,15 +155,19 @@ test_card_info_malformed (void)
   static const guint8 truncated[] = { 0x01, 8, 1, 2, 3 };
   static const guint8 no_serial[] = { 0x02, 1, 0x02 };
   static const guint8 bad_type[] = { 0x01, 1, 1, 0x02, 1, 0x09 };
+  /* Issue 19: each text tag twice (the first values leaked before). */
+  static const guint8 twice[] = { 0x01, 1, 1,   0x02, 1, 0x02, 0x03, 1, 9,
+                                  0x04, 1, 'a', 0x05, 1, 'b',  0x01, 1, 2,
+                                  0x03, 1, 8,   0x04, 1, 'c',  0x05, 1, 'd' };
+  static const guint8 type_twice[] = { 0x01, 1, 1, 0x02, 1, 0x02, 0x02, 1, 0x01 };
   const struct
   {
     const guint8 *data;
     gsize size;
   } cases[] = {
-    { truncated, sizeof truncated },
-    { no_serial, sizeof no_serial },
-    { bad_type, sizeof bad_type },
-    { truncated, 1 },
+    { truncated, sizeof truncated }, { no_serial, sizeof no_serial },
+    { bad_type, sizeof bad_type },   { truncated, 1 },
+    { twice, sizeof twice },         { type_twice, sizeof type_twice },
   };
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -139,6 +139,45 @@ test_random_structures (void)
   g_rand_free (rand);
 }
 
+/* The firmware's policy: the keypad serves VERIFY and CHANGE REFERENCE
+ * DATA of the applet's PINs, nothing else (card-protocol.md §1.3). */
+static gboolean
+allowed (guint8 cla, guint8 ins, guint8 p1, guint8 p2)
+{
+  const guint8 apdu[] = { cla, ins, p1, p2, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  guint8 pvs[300];
+  gsize size;
+  IfdPinVerify v;
+
+  build (pvs, &size, 0x82, 0x06, 0x00, 6, 6, apdu, sizeof apdu);
+  g_assert_cmpint (ifd_pin_verify_parse (pvs, size, &v), ==, 0);
+  return ifd_pin_template_allowed (&v) != 0;
+}
+
+static void
+test_template_policy (void)
+{
+  g_assert_true (allowed (0x00, 0x20, 0x00, 0x81));
+  g_assert_true (allowed (0x00, 0x20, 0x00, 0x82));
+  g_assert_true (allowed (0x00, 0x24, 0x01, 0x81));
+  g_assert_true (allowed (0x00, 0x24, 0x02, 0x82));
+
+  g_assert_false (allowed (0x80, 0x50, 0x00, 0x00)); /* GENERATE KEY PART */
+  g_assert_false (allowed (0x00, 0x2A, 0x9E, 0x9A)); /* SIGN */
+  g_assert_false (allowed (0x80, 0x54, 0x01, 0x00)); /* EXPORT KEY PART */
+  g_assert_false (allowed (0x80, 0x64, 0x01, 0x00)); /* EXPORT FOR COPY */
+  g_assert_false (allowed (0x00, 0xA4, 0x04, 0x00)); /* SELECT */
+  g_assert_false (allowed (0x80, 0x20, 0x00, 0x81)); /* proprietary class */
+  g_assert_false (allowed (0x10, 0x20, 0x00, 0x81)); /* chained */
+  g_assert_false (allowed (0x0C, 0x20, 0x00, 0x81)); /* secure messaging */
+  g_assert_false (allowed (0x00, 0x20, 0x00, 0x01)); /* another PIN reference */
+  g_assert_false (allowed (0x00, 0x20, 0x00, 0x00));
+  g_assert_false (allowed (0x00, 0x20, 0x01, 0x81));
+  g_assert_false (allowed (0x00, 0x24, 0x00, 0x81));
+  g_assert_false (allowed (0x00, 0x24, 0x03, 0x81));
+  g_assert_false (allowed (0x00, 0x2C, 0x01, 0x81)); /* RESET RETRY COUNTER */
+}
+
 int
 main (int argc, char **argv)
 {
@@ -146,5 +185,6 @@ main (int argc, char **argv)
   g_test_add_func ("/pin-format/layouts", test_layouts);
   g_test_add_func ("/pin-format/malformed", test_malformed);
   g_test_add_func ("/pin-format/random", test_random_structures);
+  g_test_add_func ("/pin-format/template-policy", test_template_policy);
   return g_test_run ();
 }
