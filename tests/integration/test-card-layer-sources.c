@@ -115,9 +115,10 @@ test_card_key_part_source (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 2);
   TkeKeyPartSource *source = TKE_KEY_PART_SOURCE (card_source);
-  g_autoptr (EVP_PKEY) importer = tke_crypto_ec_generate (&error);
-  g_autoptr (GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
-  g_autoptr (GBytes) aad = g_bytes_new_static ("unit 1|new|part 2", 17);
+  EVP_PKEY *importer = card_unit->importer;
+  g_autoptr (GBytes) importer_point = tke_unit_identity_accept_importer (
+      card_unit->root_point, card_unit->chain, card_unit->importer_certificate, &error);
+  g_autoptr (GBytes) aad = g_bytes_new_static ("tke-keypart-v1|1|new|2|3", 24);
   g_autoptr (GAsyncResult) r1 = NULL;
   g_autoptr (GAsyncResult) r2 = NULL;
   g_autoptr (GBytes) sealed = NULL;
@@ -162,7 +163,7 @@ test_card_key_part_source (void)
                                   tampered, size, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
   g_clear_error (&error);
-  g_assert_null (tke_crypto_open (importer, (const guint8 *) "unit 2|new|part 2", 17,
+  g_assert_null (tke_crypto_open (importer, (const guint8 *) "tke-keypart-v1|2|new|2|3", 24,
                                   g_bytes_get_data (sealed, NULL), size, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
 }
@@ -176,9 +177,10 @@ test_card_key_part_source_other_card (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 1);
   TkeKeyPartSource *source = TKE_KEY_PART_SOURCE (card_source);
-  g_autoptr (EVP_PKEY) importer = tke_crypto_ec_generate (&error);
-  g_autoptr (GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
-  g_autoptr (GBytes) aad = g_bytes_new_static ("unit 1|new|part 1", 17);
+  EVP_PKEY *importer = card_unit->importer;
+  g_autoptr (GBytes) importer_point = tke_unit_identity_accept_importer (
+      card_unit->root_point, card_unit->chain, card_unit->importer_certificate, &error);
+  g_autoptr (GBytes) aad = g_bytes_new_static ("tke-keypart-v1|1|new|1|3", 24);
   g_autoptr (GAsyncResult) r1 = NULL;
   g_autoptr (GAsyncResult) r2 = NULL;
   g_autoptr (GBytes) sealed = NULL;
