@@ -596,6 +596,7 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
   const guint8 *d;
   gsize size;
   gboolean ca = FALSE;
+  gboolean unit_root = FALSE;
 
   if (card == NULL || (info = transmit (card, 0xCA, 0, 0, NULL, 0, error)) == NULL)
     return FALSE;
@@ -630,10 +631,16 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
           else
             g_print (_ ("PIN tries left:   %u%s\n"), v[0], v[0] == 0 ? _ (" (blocked)") : "");
           break;
+        case 0x0B:
+          unit_root = TRUE;
+          g_print (_ ("Unit root:        %s\n"), hex);
+          break;
         default:
           break;
         }
     }
+  if (!ca && !unit_root)
+    g_print (_ ("Unit root:        none (the card exports no key part)\n"));
   if (!ca && (point = transmit (card, 0x48, 0, 0, NULL, 0, &no_key)) != NULL)
     {
       if (!print_ski (point, error))
