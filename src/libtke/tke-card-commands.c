@@ -22,7 +22,8 @@
 #define POINT_SIZE 133
 #define SEALED_SIZE 194
 #define MAX_MESSAGE 4096
-#define MAX_ASSOCIATED_DATA 2048
+#define MAX_CHAIN_CERTIFICATES 4
+#define EXPORT_FORM_CERTIFIED 0x01
 
 TkePcscCardInfo *
 _tke_card_read_info (TkeCard *self, GError **error)
@@ -61,7 +62,6 @@ struct _Operation
   gboolean needs_pin;
   guint index;
   GBytes *data;
-  GBytes *associated_data;
   char *description;
 };
 
@@ -71,7 +71,6 @@ operation_free (gpointer data)
   Operation *op = data;
 
   g_clear_pointer (&op->data, g_bytes_unref);
-  g_clear_pointer (&op->associated_data, g_bytes_unref);
   g_free (op->description);
   g_free (op);
 }
@@ -238,22 +237,37 @@ op_list_key_parts (TkeCard *self, Operation *op, GError **error)
   return g_steal_pointer (&parts);
 }
 
+/* The card's refusals of an importer key, in words. */
+static void
+export_refused (guint sw, guint index, GError **error)
+{
+  if (sw == 0x6A88)
+    g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND,
+                 _ ("The card holds no unit root, so it cannot tell a genuine crypto unit from "
+                    "an impostor and exports no key part. Create the card again with the unit "
+                    "root (tke-card create --unit-root FILE) and copy its parts to it."));
+  else if (sw == 0x6A80)
+    g_set_error (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC,
+                 _ ("The card refused to seal key part %u: the importer key is not certified by "
+                    "the crypto unit named, up to the unit root the card holds. Nothing was "
+                    "sealed."),
+                 index);
+  else
+    _tke_pcsc_check_status (sw, error);
+}
+
 static gpointer
 op_export_key_part (TkeCard *self, Operation *op, GError **error)
 {
-  g_autoptr (GByteArray) request = g_byte_array_new ();
-  g_autoptr (GByteArray) sealed = NULL;
-  gsize size = 0;
-  const guint8 *data = g_bytes_get_data (op->data, &size);
+  g_autoptr (GByteArray) sealed = g_byte_array_new ();
+  guint sw = 0;
 
-  g_byte_array_append (request, data, (guint) size);
-  data = g_bytes_get_data (op->associated_data, &size);
-  if (size > 0)
-    g_byte_array_append (request, data, (guint) size);
-  sealed = _tke_card_command_ok (self, 0x80, 0x54, (guint8) op->index, 0x00, request->data,
-                                 request->len, TRUE, error);
-  if (sealed == NULL)
+  if (!_tke_card_command (self, 0x80, 0x54, (guint8) op->index, EXPORT_FORM_CERTIFIED,
+                          g_bytes_get_data (op->data, NULL), g_bytes_get_size (op->data), TRUE,
+                          sealed, &sw, error))
     return NULL;
+  if (sw != 0x9000)
+    return export_refused (sw, op->index, error), NULL;
   if (sealed->len != SEALED_SIZE)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
@@ -492,47 +506,105 @@ tke_card_list_key_parts_finish (TkeCard *self, GAsyncResult *result, GError **er
   return finish_operation (self, result, tke_card_list_key_parts_async, error);
 }
 
+static void
+append_block (GByteArray *out, GBytes *block)
+{
+  gsize size = g_bytes_get_size (block);
+  guint8 length[2] = { (guint8) (size >> 8), (guint8) size };
+
+  g_byte_array_append (out, length, 2);
+  g_byte_array_append (out, g_bytes_get_data (block, NULL), (guint) size);
+}
+
+/* EXPORT KEY PART's request (card-protocol.md §4.9.1), or %NULL if it
+ * cannot be one. */
+static GBytes *
+export_request (guint part_number,
+                guint n_parts,
+                const char *hsm_id,
+                GPtrArray *unit_certificates,
+                GBytes *importer_certificate)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  gsize id_size = strlen (hsm_id);
+  guint8 head[3] = { (guint8) part_number, (guint8) n_parts, (guint8) id_size };
+
+  if (part_number < 1 || part_number > n_parts || n_parts > 255 || id_size < 1 || id_size > 255 ||
+      unit_certificates->len < 1 || unit_certificates->len > MAX_CHAIN_CERTIFICATES)
+    return NULL;
+  g_byte_array_append (out, head, 3);
+  g_byte_array_append (out, (const guint8 *) hsm_id, (guint) id_size);
+  head[0] = (guint8) unit_certificates->len;
+  g_byte_array_append (out, head, 1);
+  for (guint k = 0; k < unit_certificates->len; k++)
+    {
+      GBytes *cert = unit_certificates->pdata[k];
+
+      if (g_bytes_get_size (cert) < 1 || g_bytes_get_size (cert) > 1024)
+        return NULL;
+      append_block (out, cert);
+    }
+  if (g_bytes_get_size (importer_certificate) < 1 || g_bytes_get_size (importer_certificate) > 1024)
+    return NULL;
+  append_block (out, importer_certificate);
+  if (out->len > MAX_MESSAGE)
+    return NULL;
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
 /**
  * tke_card_export_key_part_async:
  * @self: a card
  * @index: the key part's index on the card
- * @importer_public_key: the unit's importer public point (133 bytes)
- * @associated_data: (nullable): bound to the sealed part (0–2048 bytes)
+ * @part_number: which part of the master key this is, 1 to @n_parts
+ * @n_parts: how many parts the master key has
+ * @hsm_id: the crypto unit the part is for
+ * @unit_certificates: (element-type GBytes): the unit's certificate chain,
+ *   the unit's own first, as the unit's signed answer carried it
+ * @importer_certificate: the unit's importer certificate (binary)
  * @cancellable: (nullable): checked before the PIN entry starts only
  * @callback: callback
  * @user_data: for @callback
  *
- * The card seals the part to the importer key (tke_crypto_seal()); the part
- * never leaves the card in clear.
+ * The card verifies the chain against the unit root it holds, the importer
+ * certificate with the certified device key, and that the chain is
+ * @hsm_id's; only then it seals the part to the importer key with the
+ * associated data `tke-keypart-v1|{hsm_id}|new|{part_number}|{n_parts}` it
+ * builds itself.  The part never leaves the card in clear.  A refused
+ * importer key fails with %TKE_ERROR_UNIT_NOT_AUTHENTIC; a card without a
+ * unit root with %TKE_ERROR_NOT_FOUND.
  */
 void
 tke_card_export_key_part_async (TkeCard *self,
                                 guint index,
-                                GBytes *importer_public_key,
-                                GBytes *associated_data,
+                                guint part_number,
+                                guint n_parts,
+                                const char *hsm_id,
+                                GPtrArray *unit_certificates,
+                                GBytes *importer_certificate,
                                 GCancellable *cancellable,
                                 GAsyncReadyCallback callback,
                                 gpointer user_data)
 {
+  g_autoptr (GBytes) request = NULL;
   Operation *op;
 
   g_return_if_fail (TKE_IS_CARD (self));
-  g_return_if_fail (importer_public_key != NULL);
-  if (index < 1 || index > 85 || g_bytes_get_size (importer_public_key) != POINT_SIZE ||
-      (associated_data != NULL && g_bytes_get_size (associated_data) > MAX_ASSOCIATED_DATA))
+  g_return_if_fail (hsm_id != NULL && unit_certificates != NULL && importer_certificate != NULL);
+
+  request = export_request (part_number, n_parts, hsm_id, unit_certificates, importer_certificate);
+  if (index < 1 || index > 85 || request == NULL)
     {
       g_task_report_new_error (self, callback, user_data, tke_card_export_key_part_async, TKE_ERROR,
                                TKE_ERROR_INVALID_ARGUMENT,
-                               _ ("Cannot export key part %u: bad index, importer key or "
-                                  "associated data."),
+                               _ ("Cannot export key part %u: bad index, part number or unit "
+                                  "certificates."),
                                index);
       return;
     }
   op = operation_new (op_export_key_part, (GDestroyNotify) g_bytes_unref, TRUE);
   op->index = index;
-  op->data = g_bytes_ref (importer_public_key);
-  op->associated_data =
-      associated_data != NULL ? g_bytes_ref (associated_data) : g_bytes_new (NULL, 0);
+  op->data = g_steal_pointer (&request);
   run_operation (self, op, tke_card_export_key_part_async, cancellable, callback, user_data);
 }
 

@@ -13,12 +13,15 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "tke-card-key-part-source.h"
 #include "tke-card-session-private.h"
 #include "tke-enum-types.h"
 #include "tke-error.h"
+#include "tke-importer-proof-private.h"
 #include "tke-key-part-source.h"
 
 #define READER_INDEX 2
@@ -66,8 +69,9 @@ static guint signals[N_SIGNALS];
 
 typedef struct
 {
-  GBytes *importer_public_key;
-  GBytes *associated_data;
+  TkeImporterProof *proof;
+  guint part_number;
+  guint n_parts;
 } SealData;
 
 static void
@@ -75,8 +79,7 @@ seal_data_free (gpointer data)
 {
   SealData *d = data;
 
-  g_clear_pointer (&d->importer_public_key, g_bytes_unref);
-  g_clear_pointer (&d->associated_data, g_bytes_unref);
+  g_clear_pointer (&d->proof, _tke_importer_proof_free);
   g_free (d);
 }
 
@@ -297,8 +300,42 @@ loaded_for_seal (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, error);
       return;
     }
-  tke_card_export_key_part_async (card, self->index, d->importer_public_key, d->associated_data,
+  tke_card_export_key_part_async (card, self->index, d->part_number, d->n_parts, d->proof->hsm_id,
+                                  d->proof->unit_certificates, d->proof->importer_certificate,
                                   g_task_get_cancellable (task), exported, g_object_ref (task));
+}
+
+/* The card builds the associated data itself from the unit's verified
+ * certificate; the ceremony's must be the same
+ * "tke-keypart-v1|{hsm_id}|new|{i}|{n}", else the card cannot seal this. */
+static gboolean
+parse_associated_data (GBytes *associated_data, SealData *d, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_auto (GStrv) fields = NULL;
+  guint64 i = 0, n = 0;
+  gsize size = 0;
+  const char *data = associated_data ? g_bytes_get_data (associated_data, &size) : NULL;
+
+  if (data != NULL && memchr (data, '\0', size) == NULL)
+    {
+      text = g_strndup (data, size);
+      fields = g_strsplit (text, "|", -1);
+    }
+  if (fields == NULL || g_strv_length (fields) != 5 ||
+      g_strcmp0 (fields[0], "tke-keypart-v1") != 0 ||
+      g_strcmp0 (fields[1], d->proof->hsm_id) != 0 || g_strcmp0 (fields[2], "new") != 0 ||
+      !g_ascii_string_to_unsigned (fields[3], 10, 1, 255, &i, NULL) ||
+      !g_ascii_string_to_unsigned (fields[4], 10, 1, 255, &n, NULL) || i > n)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("A card seals a key part only as part i of n of a new master key for the "
+                      "crypto unit whose importer key it is."));
+      return FALSE;
+    }
+  d->part_number = (guint) i;
+  d->n_parts = (guint) n;
+  return TRUE;
 }
 
 static void
@@ -310,14 +347,27 @@ source_seal_async (TkeKeyPartSource *source,
                    gpointer user_data)
 {
   TkeCardKeyPartSource *self = TKE_CARD_KEY_PART_SOURCE (source);
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
   SealData *d = g_new0 (SealData, 1);
+  GError *error = NULL;
 
-  d->importer_public_key = g_bytes_ref (importer_public_key);
-  d->associated_data = associated_data != NULL ? g_bytes_ref (associated_data) : NULL;
   g_task_set_source_tag (task, source_seal_async);
   g_task_set_task_data (task, d, seal_data_free);
-  load (self, cancellable, loaded_for_seal, task);
+  d->proof = _tke_importer_proof_lookup (importer_public_key);
+  if (d->proof == NULL)
+    {
+      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC,
+                               _ ("No crypto unit proved this importer key with a signed answer, "
+                                  "so the card in reader %d does not seal a key part to it."),
+                               READER_INDEX);
+      return;
+    }
+  if (!parse_associated_data (associated_data, d, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  load (self, cancellable, loaded_for_seal, g_steal_pointer (&task));
 }
 
 static GBytes *

@@ -194,8 +194,11 @@ GPtrArray *tke_card_list_key_parts_finish (TkeCard *self, GAsyncResult *result, 
 TKE_AVAILABLE_IN_ALL
 void tke_card_export_key_part_async (TkeCard *self,
                                      guint index,
-                                     GBytes *importer_public_key,
-                                     GBytes *associated_data,
+                                     guint part_number,
+                                     guint n_parts,
+                                     const char *hsm_id,
+                                     GPtrArray *unit_certificates,
+                                     GBytes *importer_certificate,
                                      GCancellable *cancellable,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data);

@@ -18,6 +18,7 @@
 
 #include "tke-crypto.h"
 #include "tke-error.h"
+#include "tke-importer-proof-private.h"
 #include "tke-service-client-private.h"
 #include "tke-unit-identity.h"
 #include "tke-worker-private.h"
@@ -190,6 +191,51 @@ check_importer (TkeUnitCertificate *cert, JsonObject *result, GError **error)
   return tke_unit_identity_verify_importer (cert, key_hex, cert_b64, error);
 }
 
+static GBytes *
+decode_base64 (JsonNode *node)
+{
+  guchar *data;
+  gsize size = 0;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  data = g_base64_decode (json_node_get_string (node), &size);
+  if (size == 0)
+    return g_free (data), NULL;
+  return g_bytes_new_take (data, size);
+}
+
+/* Keeps the certificates of a verified importer key for a card, which
+ * verifies them itself before it seals a part to the key. */
+static void
+remember_importer (TkeCryptoUnit *unit, JsonObject *response, JsonObject *result)
+{
+  g_autoptr (GPtrArray) chain = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GBytes) certificate =
+      decode_base64 (json_object_get_member (result, "importer_certificate"));
+  g_autoptr (GBytes) point = NULL;
+  JsonNode *key = json_object_get_member (result, "importer_key");
+  JsonNode *certs = json_object_get_member (response, "certificates");
+  JsonArray *array;
+
+  if (certificate == NULL || key == NULL || !JSON_NODE_HOLDS_VALUE (key) ||
+      json_node_get_value_type (key) != G_TYPE_STRING || certs == NULL ||
+      !JSON_NODE_HOLDS_ARRAY (certs) ||
+      (point = tke_crypto_hex_decode (json_node_get_string (key), NULL)) == NULL)
+    return;
+  array = json_node_get_array (certs);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      GBytes *cert = decode_base64 (json_array_get_element (array, i));
+
+      if (cert == NULL)
+        return;
+      g_ptr_array_add (chain, cert);
+    }
+  _tke_importer_proof_remember (point, tke_crypto_unit_get_hsm_id (unit), chain, certificate);
+}
+
 /* Verifies the answer to @command sent to @unit; returns the verified
  * answer's "result" and sets @counter. */
 JsonObject *
@@ -226,6 +272,8 @@ _tke_service_client_verified_result (TkeServiceClient *self,
   result = json_node_get_object (node);
   if (!check_importer (cert, result, &reason))
     return set_unit_error (error, unit, reason), NULL;
+  remember_importer (unit, json_node_get_object (json_object_get_member (answer, "response")),
+                     result);
   return json_object_ref (result);
 }
 

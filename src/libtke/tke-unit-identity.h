@@ -97,6 +97,11 @@ gboolean tke_unit_identity_verify_importer (TkeUnitCertificate *unit_certificate
                                             const char *importer_hex,
                                             const char *importer_certificate,
                                             GError **error);
+TKE_AVAILABLE_IN_ALL
+GBytes *tke_unit_identity_accept_importer (GBytes *root_point,
+                                           GPtrArray *unit_certificates,
+                                           GBytes *importer_certificate,
+                                           GError **error);
 
 TKE_AVAILABLE_IN_ALL
 GBytes *tke_unit_root_from_hex (const char *hex, GError **error);

@@ -62,6 +62,7 @@ static char *opt_description;
 static char *opt_zone_description;
 static char *opt_zone;
 static char *opt_ca;
+static char *opt_unit_root;
 static gboolean opt_replace;
 static gboolean opt_pin2;
 static int opt_item = -1;
@@ -477,6 +478,7 @@ cmd_create (TkeSecret *chip_key, char **args, GError **error)
   g_autoptr (GByteArray) request = g_byte_array_new ();
   g_autoptr (GBytes) point = NULL;
   g_autoptr (GBytes) certificate = NULL;
+  g_autoptr (GBytes) unit_root = NULL;
 
   if (opt_zone == NULL || opt_description == NULL)
     {
@@ -487,6 +489,11 @@ cmd_create (TkeSecret *chip_key, char **args, GError **error)
   if ((ca = open_card (opt_zone, chip_key, error)) == NULL || !verify_ca (ca, error) ||
       (pin = new_pin (_ ("New card PIN (6 digits): "), error)) == NULL ||
       (card = tke_virtual_card_new_ep11 (args[0], chip_key, opt_description, pin, error)) == NULL)
+    return FALSE;
+  /* Without a unit root the card never exports a key part (an admin card). */
+  if (opt_unit_root != NULL &&
+      ((unit_root = tke_unit_root_load_file (opt_unit_root, error)) == NULL ||
+       !tke_virtual_card_install_unit_root (card, unit_root, error)))
     return FALSE;
   point = tke_virtual_card_get_transport_point (card);
   g_byte_array_append (request, tke_virtual_card_get_serial (card), TKE_VIRTUAL_CARD_SERIAL_SIZE);
@@ -589,6 +596,7 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
   const guint8 *d;
   gsize size;
   gboolean ca = FALSE;
+  gboolean unit_root = FALSE;
 
   if (card == NULL || (info = transmit (card, 0xCA, 0, 0, NULL, 0, error)) == NULL)
     return FALSE;
@@ -623,10 +631,16 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
           else
             g_print (_ ("PIN tries left:   %u%s\n"), v[0], v[0] == 0 ? _ (" (blocked)") : "");
           break;
+        case 0x0B:
+          unit_root = TRUE;
+          g_print (_ ("Unit root:        %s\n"), hex);
+          break;
         default:
           break;
         }
     }
+  if (!ca && !unit_root)
+    g_print (_ ("Unit root:        none (the card exports no key part)\n"));
   if (!ca && (point = transmit (card, 0x48, 0, 0, NULL, 0, &no_key)) != NULL)
     {
       if (!print_ski (point, error))
@@ -771,7 +785,8 @@ typedef struct
 static const Command commands[] = {
   { "create-ca", 1, FALSE, N_ ("create-ca --zone-description TEXT --description TEXT IMAGE"),
     cmd_create_ca },
-  { "create", 1, FALSE, N_ ("create --zone CA-IMAGE --description TEXT IMAGE"), cmd_create },
+  { "create", 1, FALSE, N_ ("create --zone CA-IMAGE --description TEXT [--unit-root FILE] IMAGE"),
+    cmd_create },
   { "gen-sigkey", 1, TRUE, N_ ("gen-sigkey [--replace] IMAGE|--reader N"), cmd_gen_sigkey },
   { "gen-keypart", 1, TRUE, N_ ("gen-keypart --description TEXT IMAGE|--reader N"),
     cmd_gen_keypart },
@@ -802,6 +817,9 @@ main (int argc, char **argv)
       N_ ("Zone description (create-ca)"), N_ ("TEXT") },
     { "zone", 0, 0, G_OPTION_ARG_FILENAME, &opt_zone, N_ ("The zone's CA card image (create)"),
       N_ ("CA-IMAGE") },
+    { "unit-root", 0, 0, G_OPTION_ARG_FILENAME, &opt_unit_root,
+      N_ ("The crypto units' root (PEM or hex) the card seals key parts to (create)"),
+      N_ ("FILE") },
     { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca, N_ ("The zone's CA card image (unblock)"),
       N_ ("CA-IMAGE") },
     { "replace", 0, 0, G_OPTION_ARG_NONE, &opt_replace, N_ ("Replace an existing signature key"),

@@ -16,7 +16,6 @@
 #include <openssl/crypto.h>
 
 #define MAX_CHAIN 4096
-#define MAX_AAD 2048
 #define NEW_PIN_WINDOW_US (20 * G_USEC_PER_SEC)
 
 GBytes *
@@ -236,6 +235,14 @@ cmd_card_info (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
   append_tlv (r, 0x08, &flags, 1);
   append_tlv (r, 0x09, indexes->data, indexes->len);
   append_tlv (r, 0x0A, &max_parts, 1);
+  if (self->unit_root != NULL)
+    {
+      guint8 fingerprint[TKE_SKI_SIZE];
+
+      tke_crypto_sha256 (g_bytes_get_data (self->unit_root, NULL),
+                         g_bytes_get_size (self->unit_root), fingerprint);
+      append_tlv (r, 0x0B, fingerprint, sizeof fingerprint);
+    }
   return _tke_virtual_card_respond (self, r->data, r->len);
 }
 
@@ -422,24 +429,6 @@ _tke_virtual_card_point_key (const guint8 *data, gsize size)
 }
 
 static GBytes *
-cmd_export_key_part (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
-{
-  g_autoptr (EVP_PKEY) importer = NULL;
-  g_autoptr (GBytes) sealed = NULL;
-  TkeVirtualCardPart *part;
-
-  if ((part = _tke_virtual_card_find_part (self, c->p1, NULL)) == NULL)
-    return _tke_virtual_card_sw (SW_NOT_FOUND);
-  if (c->size < TKE_VIRTUAL_CARD_POINT_SIZE || c->size > TKE_VIRTUAL_CARD_POINT_SIZE + MAX_AAD)
-    return _tke_virtual_card_sw (SW_WRONG_LENGTH);
-  if ((importer = _tke_virtual_card_point_key (c->data, TKE_VIRTUAL_CARD_POINT_SIZE)) == NULL)
-    return _tke_virtual_card_sw (SW_BAD_DATA);
-  sealed = tke_crypto_seal (importer, c->data + TKE_VIRTUAL_CARD_POINT_SIZE,
-                            c->size - TKE_VIRTUAL_CARD_POINT_SIZE, part->value, NULL);
-  return _tke_virtual_card_respond_bytes (self, sealed);
-}
-
-static GBytes *
 cmd_select (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
 {
   static const guint8 version[] = { 0x01, 0x00 };
@@ -481,7 +470,7 @@ static const Instruction instructions[] = {
   { 0x48, NEEDS_NOTHING, cmd_get_public_key },
   { 0x50, NEEDS_EP11 | NEEDS_PIN, cmd_generate_key_part },
   { 0x52, NEEDS_EP11, cmd_key_part_info },
-  { 0x54, NEEDS_EP11 | NEEDS_PIN, cmd_export_key_part },
+  { 0x54, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_key_part },
   { 0x56, NEEDS_EP11 | NEEDS_PIN, cmd_delete_key_part },
   { 0x62, NEEDS_EP11, _tke_virtual_card_cmd_get_certificate },
   { 0x64, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_for_copy },

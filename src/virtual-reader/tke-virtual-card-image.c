@@ -36,6 +36,7 @@ enum
   REC_TRANSPORT_KEY = 0x22,
   REC_CERTIFICATE = 0x23,
   REC_SIGNATURE_KEY = 0x24,
+  REC_UNIT_ROOT = 0x25,
   REC_KEY_PART = 0x30,
 };
 
@@ -113,6 +114,7 @@ write_records (TkeVirtualCard *self, const Pems *pems, Writer *w)
   put_secret (w, REC_TRANSPORT_KEY, pems->transport_key);
   put_gbytes (w, REC_CERTIFICATE, self->certificate);
   put_secret (w, REC_SIGNATURE_KEY, pems->signature_key);
+  put_gbytes (w, REC_UNIT_ROOT, self->unit_root);
   for (guint i = 0; i < self->parts->len; i++)
     {
       TkeVirtualCardPart *part = g_ptr_array_index (self->parts, i);
@@ -306,6 +308,11 @@ parse_record (TkeVirtualCard *self, guint8 tag, const guint8 *value, gsize size,
     case REC_CERTIFICATE:
       g_clear_pointer (&self->certificate, g_bytes_unref);
       self->certificate = g_bytes_new (value, size);
+      return TRUE;
+    case REC_UNIT_ROOT:
+      if (self->unit_root != NULL || size != TKE_VIRTUAL_CARD_POINT_SIZE || value[0] != 0x04)
+        return FALSE;
+      self->unit_root = g_bytes_new (value, size);
       return TRUE;
     case REC_ZONE_KEY:
       return self->zone_key == NULL &&

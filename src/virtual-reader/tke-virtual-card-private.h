@@ -66,6 +66,10 @@ struct _TkeVirtualCard
   GBytes *certificate;     /* EP11: the CA's signature over the transport key */
   EVP_PKEY *signature_key; /* EP11 */
   GPtrArray *parts;        /* KeyPart, by ascending index */
+  GBytes *unit_root;       /* EP11: the crypto units' root point; NULL on old cards */
+
+  /* Only between tke_virtual_card_new_ep11() and the certificate */
+  gboolean personalizing;
 
   /* Security state: lost on reset */
   gboolean selected;
@@ -127,5 +131,10 @@ GBytes *_tke_virtual_card_cmd_export_for_copy (TkeVirtualCard *self,
                                                const TkeVirtualCardCommand *c);
 GBytes *_tke_virtual_card_cmd_import_copy (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
 GBytes *_tke_virtual_card_cmd_certify_card (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
+
+/* tke-virtual-card-export.c */
+
+GBytes *_tke_virtual_card_cmd_export_key_part (TkeVirtualCard *self,
+                                               const TkeVirtualCardCommand *c);
 
 G_END_DECLS

@@ -79,6 +79,7 @@ tke_virtual_card_install_certificate (TkeVirtualCard *self,
   g_clear_pointer (&self->certificate, g_bytes_unref);
   self->certificate =
       g_bytes_new (response + fixed + description_size, size - fixed - description_size);
+  self->personalizing = FALSE;
   return _tke_virtual_card_save (self, error);
 
 bad:

@@ -62,6 +62,7 @@ tke_virtual_card_finalize (GObject *object)
   g_clear_pointer (&self->zone_key, EVP_PKEY_free);
   g_clear_pointer (&self->transport_key, EVP_PKEY_free);
   g_clear_pointer (&self->certificate, g_bytes_unref);
+  g_clear_pointer (&self->unit_root, g_bytes_unref);
   g_clear_pointer (&self->signature_key, EVP_PKEY_free);
   g_ptr_array_unref (self->parts);
   G_OBJECT_CLASS (tke_virtual_card_parent_class)->finalize (object);
@@ -236,7 +237,40 @@ tke_virtual_card_new_ep11 (const char *path,
   if (self == NULL || (self->transport_key = tke_crypto_ec_generate (error)) == NULL)
     return NULL;
   self->pin[0] = tke_secret_new_from_data (tke_secret_get_data (pin), TKE_VIRTUAL_CARD_PIN_SIZE);
+  self->personalizing = TRUE;
   return g_steal_pointer (&self);
+}
+
+/**
+ * tke_virtual_card_install_unit_root:
+ * @point: the crypto units' root, a 133-byte uncompressed P-521 point
+ *
+ * Personalization: gives a new EP11 card the root its EXPORT KEY PART
+ * verifies importer keys against.  Only a card made by
+ * tke_virtual_card_new_ep11() and not yet certified in its zone takes it; a
+ * card's root is never replaced, and no APDU sets it, so code on a
+ * workstation cannot swap in a root of its own.
+ */
+gboolean
+tke_virtual_card_install_unit_root (TkeVirtualCard *self, GBytes *point, GError **error)
+{
+  g_autoptr (EVP_PKEY) key = NULL;
+
+  if (!self->personalizing || self->unit_root != NULL)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("The card's unit root is set when the card is created, and never again."));
+      return FALSE;
+    }
+  key = _tke_virtual_card_point_key (g_bytes_get_data (point, NULL), g_bytes_get_size (point));
+  if (key == NULL)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("The unit root is not a P-521 public key."));
+      return FALSE;
+    }
+  self->unit_root = g_bytes_ref (point);
+  return TRUE;
 }
 
 const char *

@@ -47,6 +47,7 @@ TkeVirtualCard *tke_virtual_card_new_ep11 (const char *path,
                                            const char *description,
                                            const TkeSecret *pin,
                                            GError **error);
+gboolean tke_virtual_card_install_unit_root (TkeVirtualCard *self, GBytes *point, GError **error);
 gboolean tke_virtual_card_install_certificate (TkeVirtualCard *self,
                                                const guint8 *response,
                                                gsize size,

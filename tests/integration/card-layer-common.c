@@ -199,11 +199,20 @@ swap_card (guint reader, const char *image)
   SCardReleaseContext (context);
 }
 
+CardTestUnit *card_unit;
+
+/* Every card holds the root of CARD_UNIT, the test's crypto unit. */
 void
 make_card (const char *name, const char *pin)
 {
   g_autofree char *pins = g_strdup_printf ("111111\n222222\n%s\n", pin);
-  const char *args[] = { "create", "--zone", "ca.card", "--description", name, name, NULL };
+  g_autofree char *root = tke_readers_path (&fixture, "unit-root.hex");
+  const char *args[] = { "create",        "--zone", "ca.card", "--description", name, "--unit-root",
+                         "unit-root.hex", name,     NULL };
+
+  if (card_unit == NULL)
+    card_unit = card_test_unit_new (NULL, "1");
+  card_test_unit_write_root (card_unit, root);
 
   g_assert_cmpint (tke_readers_card (&fixture, pins, args, NULL), ==, 0);
 }

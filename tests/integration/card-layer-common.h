@@ -7,6 +7,7 @@
 
 #include <tke.h>
 
+#include "card-unit-common.h"
 #include "tke-readers-fixture.h"
 
 #define ADMIN_PIN "123456"
@@ -14,6 +15,8 @@
 #define ADMIN2_PIN "654321"
 
 extern TkeReadersFixture fixture;
+/* The crypto unit whose root every card of the tests holds. */
+extern CardTestUnit *card_unit;
 
 typedef struct
 {

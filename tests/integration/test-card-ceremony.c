@@ -603,6 +603,8 @@ main (int argc, char **argv)
   signal (SIGTRAP, stop_children);
   signal (SIGABRT, stop_children);
   tke_readers_fixture_init (&readers);
+  /* The cards hold the emulator's unit root: it exists once the service ran. */
+  service_start ();
   {
     const char *ca[] = {
       "create-ca", "--zone-description", "Zone A", "--description", "CA A", "ca.card", NULL
@@ -613,8 +615,15 @@ main (int argc, char **argv)
       {
         g_autofree char *pins = g_strdup_printf ("777777\n888888\n%s\n", cards[i].pin);
         g_autofree char *pin = g_strdup_printf ("%s\n", cards[i].pin);
-        const char *create[] = { "create",       "--zone",       "ca.card", "--description",
-                                 cards[i].image, cards[i].image, NULL };
+        const char *create[] = { "create",
+                                 "--zone",
+                                 "ca.card",
+                                 "--description",
+                                 cards[i].image,
+                                 "--unit-root",
+                                 service.emu->unit_root_file,
+                                 cards[i].image,
+                                 NULL };
         const char *sigkey[] = { "gen-sigkey", cards[i].image, NULL };
         const char *part[] = { "gen-keypart", "--description", cards[i].description, cards[i].image,
                                NULL };
@@ -629,7 +638,6 @@ main (int argc, char **argv)
   child_pids[1] = pid_of (readers.launcher);
   person.in_reader[1] = card_named ("admin1.card");
   person.in_reader[2] = card_named ("kp1.card");
-  service_start ();
 
   g_test_add_func ("/card-ceremony/cli", test_card_ceremony);
   g_test_add_func ("/card-ceremony/set-immediate", test_set_immediate_with_card);

@@ -115,9 +115,10 @@ test_card_key_part_source (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 2);
   TkeKeyPartSource *source = TKE_KEY_PART_SOURCE (card_source);
-  g_autoptr (EVP_PKEY) importer = tke_crypto_ec_generate (&error);
-  g_autoptr (GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
-  g_autoptr (GBytes) aad = g_bytes_new_static ("unit 1|new|part 2", 17);
+  EVP_PKEY *importer = card_unit->importer;
+  g_autoptr (GBytes) importer_point = tke_unit_identity_accept_importer (
+      card_unit->root_point, card_unit->chain, card_unit->importer_certificate, &error);
+  g_autoptr (GBytes) aad = g_bytes_new_static ("tke-keypart-v1|1|new|2|3", 24);
   g_autoptr (GAsyncResult) r1 = NULL;
   g_autoptr (GAsyncResult) r2 = NULL;
   g_autoptr (GBytes) sealed = NULL;
@@ -162,9 +163,57 @@ test_card_key_part_source (void)
                                   tampered, size, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
   g_clear_error (&error);
-  g_assert_null (tke_crypto_open (importer, (const guint8 *) "unit 2|new|part 2", 17,
+  g_assert_null (tke_crypto_open (importer, (const guint8 *) "tke-keypart-v1|2|new|2|3", 24,
                                   g_bytes_get_data (sealed, NULL), size, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
+}
+
+/* The source seals only to an importer key a unit proved; the card itself
+ * refuses one proved only up to another root. */
+static void
+test_card_key_part_source_unproven (void)
+{
+  const char *actions[] = { "keys " PARTS_PIN, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 2);
+  TkeKeyPartSource *source = TKE_KEY_PART_SOURCE (card_source);
+  g_autoptr (EVP_PKEY) host_key = tke_crypto_ec_generate (&error);
+  g_autoptr (GBytes) host_point = tke_crypto_ec_public_point (host_key, &error);
+  g_autoptr (CardTestUnit) other = card_test_unit_new (NULL, "1");
+  g_autoptr (GBytes) other_point = NULL;
+  g_autoptr (GBytes) aad = g_bytes_new_static ("tke-keypart-v1|1|new|2|3", 24);
+  g_autoptr (GBytes) wrong_aad = g_bytes_new_static ("tke-keypart-v1|2|new|2|3", 24);
+  g_autoptr (GAsyncResult) r1 = NULL;
+  g_autoptr (GAsyncResult) r2 = NULL;
+  g_autoptr (GAsyncResult) r3 = NULL;
+  g_autoptr (GBytes) sealed = NULL;
+
+  g_signal_connect (card_source, "prompt", G_CALLBACK (on_prompt), NULL);
+  tke_card_key_part_source_set_pin_timeout (card_source, 20);
+  person_expect (2, actions);
+  /* A host-made key: refused before the card is asked. */
+  tke_key_part_source_seal_async (source, host_point, aad, NULL, got_result, &r1);
+  g_assert_null (tke_key_part_source_seal_finish (source, await (&r1), &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC);
+  g_clear_error (&error);
+  g_assert_cmpuint (person.prompts, ==, 0);
+
+  /* Part of another unit than the key's: refused before the card is asked. */
+  other_point = tke_unit_identity_accept_importer (other->root_point, other->chain,
+                                                   other->importer_certificate, &error);
+  g_assert_no_error (error);
+  tke_key_part_source_seal_async (source, other_point, wrong_aad, NULL, got_result, &r2);
+  g_assert_null (tke_key_part_source_seal_finish (source, await (&r2), &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  /* Certified up to another root: the card refuses after its PIN. */
+  tke_key_part_source_seal_async (source, other_point, aad, NULL, got_result, &r3);
+  sealed = tke_key_part_source_seal_finish (source, await (&r3), &error);
+  g_assert_null (sealed);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC);
+  g_assert_nonnull (strstr (error->message, "not certified by the crypto unit named"));
+  g_assert_cmpuint (person.prompts, ==, 1);
 }
 
 /* A load swaps cards between parts: a source seals only from its card and
@@ -176,9 +225,10 @@ test_card_key_part_source_other_card (void)
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCardKeyPartSource) card_source = tke_card_key_part_source_new (NULL, 1);
   TkeKeyPartSource *source = TKE_KEY_PART_SOURCE (card_source);
-  g_autoptr (EVP_PKEY) importer = tke_crypto_ec_generate (&error);
-  g_autoptr (GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
-  g_autoptr (GBytes) aad = g_bytes_new_static ("unit 1|new|part 1", 17);
+  EVP_PKEY *importer = card_unit->importer;
+  g_autoptr (GBytes) importer_point = tke_unit_identity_accept_importer (
+      card_unit->root_point, card_unit->chain, card_unit->importer_certificate, &error);
+  g_autoptr (GBytes) aad = g_bytes_new_static ("tke-keypart-v1|1|new|1|3", 24);
   g_autoptr (GAsyncResult) r1 = NULL;
   g_autoptr (GAsyncResult) r2 = NULL;
   g_autoptr (GBytes) sealed = NULL;
@@ -289,6 +339,8 @@ add_source_tests (void)
   g_test_add_func ("/card-layer/signer/wrong-card", test_card_signer_wrong_card);
   g_test_add_func ("/card-layer/key-part-source/seal-open-tamper", test_card_key_part_source);
   g_test_add_func ("/card-layer/key-part-source/other-card", test_card_key_part_source_other_card);
+  g_test_add_func ("/card-layer/key-part-source/unproven-importer",
+                   test_card_key_part_source_unproven);
   g_test_add_func ("/card-layer/key-part-source/group", test_card_key_part_source_group);
   g_test_add_func ("/card-layer/signer/group", test_card_signer_group);
 }

@@ -43,6 +43,17 @@ for i in 1 2 3; do
 done
 check "second part on card 1" '200001\n' gen-keypart --description "MK part 1b" parts1.card
 
+# The unit root: set at creation from the emulator's PEM (or hex), shown by info.
+openssl ecparam -name secp521r1 -genkey -noout -out root-key.pem 2> /dev/null
+openssl ec -in root-key.pem -pubout -out unit-root.pem 2> /dev/null
+fingerprint=$(openssl ec -pubin -in unit-root.pem -outform DER 2> /dev/null | tail -c 133 | sha256sum | cut -c1-64)
+check "create a card with --unit-root" '111111\n222222\n300001\n' create --zone ca.card --description "Rooted" --unit-root unit-root.pem rooted.card
+if "$card" info rooted.card | grep -q "Unit root:        $fingerprint"; then ok "info shows the unit root"; else not_ok "info shows the unit root"; fi
+if "$card" info parts1.card | grep -q "Unit root:        none"; then ok "info: a card without a unit root"; else not_ok "info: a card without a unit root"; fi
+echo "not a key" > bad-root.pem
+refuse "--unit-root that is not a key" '111111\n222222\n300002\n' "holds no unit root" create --zone ca.card --description "Bad" --unit-root bad-root.pem bad.card
+if [ -e bad.card ]; then not_ok "no image for a refused unit root"; else ok "no image for a refused unit root"; fi
+
 if "$card" info admin1.card | grep -q "Signature key SKI: [0-9a-f]\{64\}"; then ok "info shows the SKI"; else not_ok "info shows the SKI"; fi
 if [ "$("$card" list parts1.card | grep -c '  [0-9a-f]\{64\}$')" = 2 ]; then ok "list shows 2 parts"; else not_ok "list shows 2 parts"; fi
 if grep -q "MK part\|100001" *.card; then not_ok "no secret or description in clear in images"; else ok "no secret or description in clear in images"; fi

@@ -336,53 +336,6 @@ test_sign (void)
 }
 
 static void
-test_export_key_part (void)
-{
-  Session s;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (EVP_PKEY) importer = tke_crypto_ec_generate (&error);
-  g_autoptr (GBytes) importer_point = tke_crypto_ec_public_point (importer, &error);
-  g_autoptr (GByteArray) request = g_byte_array_new ();
-  g_autoptr (GBytes) info = NULL;
-  g_autoptr (GBytes) sealed = NULL;
-  g_autoptr (TkeSecret) part = NULL;
-  const char *aad = "unit 1, new register, part 1";
-  guint8 vp[TKE_VP_SIZE];
-  guint8 *tampered;
-  gsize size;
-  guint sw;
-
-  session_open (&s, 2);
-  g_assert_cmphex (verify_with (&s, 2, "keys 222222"), ==, 0x9000);
-  g_byte_array_append (request, g_bytes_get_data (importer_point, NULL), 133);
-  g_byte_array_append (request, (const guint8 *) aad, (guint) strlen (aad));
-  sealed = command (&s, 0x80, 0x54, 1, 0, request->data, request->len, &sw);
-  g_assert_cmphex (sw, ==, 0x9000);
-  info = command (&s, 0x80, 0x52, 1, 0, NULL, 0, &sw);
-  g_assert_cmphex (sw, ==, 0x9000);
-
-  part = tke_crypto_open (importer, (const guint8 *) aad, strlen (aad),
-                          g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed), &error);
-  g_assert_no_error (error);
-  tke_crypto_verification_pattern (part, vp);
-  g_assert_cmpmem (vp, sizeof vp, (const guint8 *) g_bytes_get_data (info, NULL) + 1, TKE_VP_SIZE);
-  g_assert_null (memmem (g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed),
-                         tke_secret_get_data (part), tke_secret_get_size (part)));
-
-  tampered = g_bytes_unref_to_data (g_steal_pointer (&sealed), &size);
-  tampered[size - 20] ^= 0x01;
-  g_assert_null (
-      tke_crypto_open (importer, (const guint8 *) aad, strlen (aad), tampered, size, &error));
-  g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
-  g_clear_error (&error);
-  tampered[size - 20] ^= 0x01;
-  g_assert_null (tke_crypto_open (importer, (const guint8 *) "unit 2", 6, tampered, size, &error));
-  g_assert_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY);
-  g_free (tampered);
-  session_close (&s);
-}
-
-static void
 test_blocked_survives_restart (void)
 {
   Session s;
@@ -516,6 +469,7 @@ main (int argc, char **argv)
     };
     const char *sig[] = { "gen-sigkey", "admin1.card", NULL };
     const char *part[] = { "gen-keypart", "--description", "MK part 1", "keyparts.card", NULL };
+    const char *noroot_part[] = { "gen-keypart", "--description", "Old part", "noroot.card", NULL };
     const char *ca2[] = { "create-ca", "--zone-description", "Zone B", "--description",
                           "CA B",      "ca2.card",           NULL };
 
@@ -525,6 +479,8 @@ main (int argc, char **argv)
     g_assert_cmpint (tke_readers_card (&fixture, "123456\n", sig, NULL), ==, 0);
     g_assert_cmpint (tke_readers_card (&fixture, "222222\n", part, NULL), ==, 0);
     make_card ("parts2.card", "333333", "ca.card");
+    make_card_without_root ("noroot.card", "666666", "ca.card");
+    g_assert_cmpint (tke_readers_card (&fixture, "666666\n", noroot_part, NULL), ==, 0);
     g_assert_cmpint (tke_readers_card (&fixture, "444444\n555555\n", ca2, NULL), ==, 0);
   }
   tke_readers_fixture_start (&fixture, "admin1.card", "keyparts.card");
@@ -540,7 +496,7 @@ main (int argc, char **argv)
   g_test_add_func ("/readers/malformed-verify-structure", test_malformed_verify_structure);
   g_test_add_func ("/readers/pin-pad-trusted-path", test_pin_pad_trusted_path);
   g_test_add_func ("/card/sign", test_sign);
-  g_test_add_func ("/card/export-key-part", test_export_key_part);
+  add_export_tests ();
   add_copy_tests (); /* before blocked-survives-restart blocks the key part card */
   g_test_add_func ("/card/blocked-survives-restart", test_blocked_survives_restart);
   g_test_add_func ("/card/tke-card-through-reader", test_tke_card_through_reader);

@@ -142,13 +142,32 @@ verify_with (Session *s, guint reader, const char *action)
   return verify_ref_with (s, reader, 0x81, action);
 }
 
+CardTestUnit *card_unit;
+
+/* As a card made before cards held a unit root. */
 void
-make_card (const char *name, const char *pin, const char *zone_ca)
+make_card_without_root (const char *name, const char *pin, const char *zone_ca)
 {
   g_autofree char *pins = g_strdup_printf ("111111\n222222\n%s\n", pin);
   const char *args[] = { "create", "--zone", zone_ca, "--description", name, name, NULL };
   g_autofree char *out = NULL;
 
+  g_assert_cmpint (tke_readers_card (&fixture, pins, args, &out), ==, 0);
+}
+
+/* The card holds the root of CARD_UNIT, the test's crypto unit "1". */
+void
+make_card (const char *name, const char *pin, const char *zone_ca)
+{
+  g_autofree char *pins = g_strdup_printf ("111111\n222222\n%s\n", pin);
+  g_autofree char *root = tke_readers_path (&fixture, "unit-root.hex");
+  const char *args[] = { "create",        "--zone", zone_ca, "--description", name, "--unit-root",
+                         "unit-root.hex", name,     NULL };
+  g_autofree char *out = NULL;
+
+  if (card_unit == NULL)
+    card_unit = card_test_unit_new (NULL, "1");
+  card_test_unit_write_root (card_unit, root);
   g_assert_cmpint (tke_readers_card (&fixture, pins, args, &out), ==, 0);
 }
 

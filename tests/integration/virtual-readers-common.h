@@ -9,9 +9,12 @@
 #include <reader.h>
 #include <tke.h>
 
+#include "card-unit-common.h"
 #include "tke-readers-fixture.h"
 
 extern TkeReadersFixture fixture;
+/* The crypto unit whose root the cards of make_card() hold. */
+extern CardTestUnit *card_unit;
 
 typedef struct
 {
@@ -46,8 +49,10 @@ guint verify_ref_with (Session *s, guint reader, guint8 p2, const char *action);
 guint verify_with (Session *s, guint reader, const char *action);
 
 void make_card (const char *name, const char *pin, const char *zone_ca);
+void make_card_without_root (const char *name, const char *pin, const char *zone_ca);
 /* Out, seen out by pcscd, then NAME in. */
 void insert (guint reader, const char *name);
 
 /* test-virtual-readers-copy.c */
 void add_copy_tests (void);
+void add_export_tests (void);

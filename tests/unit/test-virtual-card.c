@@ -148,6 +148,54 @@ test_every_handler (Fixture *f, gconstpointer data)
         }
 }
 
+/* GET CARD INFO has tag 0B (the unit root's fingerprint) of SIZE bytes. */
+static gsize
+fingerprint_size (TkeVirtualCard *card)
+{
+  const guint8 info[] = { 0x80, 0xCA, 0x00, 0x00, 0x00 };
+  g_autoptr (GBytes) r = tke_virtual_card_transmit (card, info, sizeof info);
+  gsize n;
+  const guint8 *data = g_bytes_get_data (r, &n);
+
+  for (gsize at = 0; at + 2 <= n - 2; at += 2 + data[at + 1])
+    if (data[at] == 0x0B)
+      return data[at + 1];
+  return 0;
+}
+
+/* The unit root is set once, at personalization, and kept in the image;
+ * a card loaded from its image never takes another. */
+static void
+test_unit_root_once (Fixture *f, gconstpointer data)
+{
+  const guint8 generate[] = { 0x80, 0x50, 0x00, 0x00, 1, 'p', 0x00 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EVP_PKEY) root = tke_crypto_ec_generate (&error);
+  g_autoptr (GBytes) point = tke_crypto_ec_public_point (root, &error);
+  g_autoptr (GBytes) not_a_point = g_bytes_new_static ("\x04 short", 7);
+  g_autoptr (TkeVirtualCard) loaded = NULL;
+  g_autofree char *path = g_build_filename (f->dir, "ep11.card", NULL);
+
+  g_assert_cmpuint (fingerprint_size (f->card), ==, 0);
+  g_assert_false (tke_virtual_card_install_unit_root (f->card, not_a_point, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_true (tke_virtual_card_install_unit_root (f->card, point, &error));
+  g_assert_no_error (error);
+  g_assert_false (tke_virtual_card_install_unit_root (f->card, point, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  g_assert_cmpuint (fingerprint_size (f->card), ==, TKE_SKI_SIZE);
+
+  g_assert_cmphex (send (f->card, generate, sizeof generate), ==, 0x9000); /* writes the image */
+  loaded = tke_virtual_card_load (path, f->chip_key, &error);
+  g_assert_no_error (error);
+  select_and_verify (loaded);
+  g_assert_cmpuint (fingerprint_size (loaded), ==, TKE_SKI_SIZE);
+  g_assert_false (tke_virtual_card_install_unit_root (loaded, point, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -155,6 +203,8 @@ main (int argc, char **argv)
   g_test_add ("/virtual-card/no-data", Fixture, NULL, fixture_set_up, test_no_data,
               fixture_tear_down);
   g_test_add ("/virtual-card/every-handler", Fixture, NULL, fixture_set_up, test_every_handler,
+              fixture_tear_down);
+  g_test_add ("/virtual-card/unit-root-once", Fixture, NULL, fixture_set_up, test_unit_root_once,
               fixture_tear_down);
   return g_test_run ();
 }
