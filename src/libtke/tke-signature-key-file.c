@@ -314,6 +314,7 @@ static gboolean
 check_key_type (TkeSignatureKeyFile *self, JsonObject *object, GError **error)
 {
   const char *key_type = _tke_json_get_string (object, "keyType");
+  g_autofree char *escaped = NULL;
 
   if (g_strcmp0 (key_type, KEY_TYPE_P521) == 0)
     return TRUE;
@@ -322,11 +323,16 @@ check_key_type (TkeSignatureKeyFile *self, JsonObject *object, GError **error)
                          _ ("it has no key type (the plug-in would take it for a legacy RSA-2048 "
                             "key); only P-521 keys (keyType “p521ec”) are supported"));
 
+  /* The type comes from the file: escaped and cut short, so that it
+   * cannot put control sequences or kilobytes into a terminal. */
+  escaped = g_strescape (key_type, NULL);
+  if (strlen (escaped) > 40)
+    strcpy (escaped + 37, "...");
   g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
                _ ("“%s” holds a key of type “%s”, a legacy RSA-2048 signature key; tke signs only "
                   "with P-521 keys (keyType “p521ec”). Make a new signature key with "
                   "“tke sigkey-add”."),
-               self->path, key_type);
+               self->path, escaped);
   return FALSE;
 }
 

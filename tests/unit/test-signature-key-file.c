@@ -474,6 +474,14 @@ test_refuses_rsa_and_bad_kdf_strings (Fixture *fixture, gconstpointer data)
   g_clear_error (&error);
   g_free (path);
 
+  path = write_edited (fixture, "keyType",
+                       "\"\\u001b[2Jrsa-2048-with-a-type-name-far-too-long-to-show\"");
+  file = tke_signature_key_file_load (path, &error);
+  g_assert_null (file);
+  g_assert_nonnull (strstr (error->message, "“\\033[2Jrsa-2048-with-a-type-name-far-...”"));
+  g_clear_error (&error);
+  g_free (path);
+
   path = write_edited (fixture, "keyType", "null");
   assert_refused (path, "no key type");
 
