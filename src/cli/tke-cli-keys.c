@@ -104,6 +104,13 @@ is_selected (GArray *selected, guint keynum)
   return FALSE;
 }
 
+/* The KDF column of sigkeys: the plug-in reads only the PBKDF2 layout. */
+static const char *
+kdf_name (TkeKeyFileKdf kdf)
+{
+  return kdf == TKE_KEY_FILE_KDF_SCRYPT ? "scrypt" : "pbkdf2 (plug-in)";
+}
+
 static int
 run_sigkeys (int argc, char **argv)
 {
@@ -139,7 +146,7 @@ run_sigkeys (int argc, char **argv)
   width = description_width (names);
   g_print ("%-*s", KEYNUM_WIDTH, "KEYNUM");
   print_padded ("DESCRIPTION", width);
-  g_print ("%-36s%s\n", "SUBJECT KEY IDENTIFIER", "SELECTED");
+  g_print ("%-36s%-10s%s\n", "SUBJECT KEY IDENTIFIER", "SELECTED", "KDF");
   for (guint i = 0; i < keynums->len; i++)
     {
       guint keynum = g_array_index (keynums, guint, i);
@@ -149,7 +156,8 @@ run_sigkeys (int argc, char **argv)
 
       g_print ("%-*s", KEYNUM_WIDTH, number);
       print_padded (names->pdata[i], width);
-      g_print ("%-36s%s\n", ski, is_selected (selected, keynum) ? "true" : "false");
+      g_print ("%-36s%-10s%s\n", ski, is_selected (selected, keynum) ? "true" : "false",
+               kdf_name (tke_signature_key_file_get_kdf (files->pdata[i])));
     }
   return TKE_EXIT_OK;
 }
@@ -187,6 +195,67 @@ run_sigkey_sel (int argc, char **argv)
   tke_workstation_set_selected_signature_keys (ctx->workstation, keynums);
   if (!tke_workstation_save (ctx->workstation, &error))
     return tke_cli_fail (error);
+  return tke_cli_ok ();
+}
+
+static gboolean
+parse_layout (const char *layout, TkeKeyFileKdf *kdf)
+{
+  if (g_strcmp0 (layout, "plugin") == 0)
+    *kdf = TKE_KEY_FILE_KDF_PBKDF2;
+  else if (g_strcmp0 (layout, "strong") == 0)
+    *kdf = TKE_KEY_FILE_KDF_SCRYPT;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static int
+run_sigkey_convert (int argc, char **argv)
+{
+  g_autofree char *layout = NULL;
+  const GOptionEntry entries[] = {
+    { "layout", 0, 0, G_OPTION_ARG_STRING, &layout,
+      N_ ("“plugin”: the service plug-in's and its SDK's (PBKDF2, weaker); “strong”: tke's "
+          "default (scrypt)"),
+      N_ ("LAYOUT") },
+    G_OPTION_ENTRY_NULL
+  };
+  BEGIN_KEYS_VERB (_ ("KEYNUM --layout plugin|strong"),
+                   _ ("Rewrite a signature key file in the other layout, after asking its "
+                      "password. The new file replaces the old one only once it is read back."),
+                   entries);
+  g_autoptr (GArray) keynums = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = NULL;
+  g_autoptr (TkeSecret) password = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *prompt = NULL;
+  TkeKeyFileKdf kdf;
+  guint keynum;
+
+  if (!parse_layout (layout, &kdf))
+    {
+      g_printerr (_ ("Give the layout: --layout plugin or --layout strong.\n"));
+      return TKE_EXIT_USAGE;
+    }
+  keynums = tke_cli_read_numbers (argc, argv,
+                                  _ ("Enter the KEYNUM of the signature key to convert:"), &error);
+  if (keynums == NULL)
+    return tke_cli_fail (error);
+  keynum = g_array_index (keynums, guint, 0);
+  path = tke_workstation_get_key_file_path (ctx->workstation, TKE_KEY_FILE_SIGNATURE_KEY, keynum);
+  if ((file = tke_signature_key_file_load (path, &error)) == NULL)
+    return tke_cli_fail (error);
+  if (tke_signature_key_file_get_kdf (file) == kdf)
+    {
+      g_print (_ ("KEYNUM %u is in that layout already (%s).\n"), keynum, kdf_name (kdf));
+      return TKE_EXIT_OK;
+    }
+  prompt = g_strdup_printf (_ ("Enter the password for KEYNUM %u:"), keynum);
+  if ((password = tke_cli_read_password (ctx, prompt, &error)) == NULL ||
+      !tke_signature_key_file_rewrite (file, password, kdf, &error))
+    return tke_cli_fail (error);
+  g_print (_ ("KEYNUM %u rewritten (%s).\n"), keynum, kdf_name (kdf));
   return tke_cli_ok ();
 }
 
@@ -400,6 +469,8 @@ static const TkeCliVerb key_verbs[] = {
   { "sigkeys", N_ ("List the signature key files"), run_sigkeys },
   { "sigkey-sel", N_ ("Select the signature keys that sign commands"), run_sigkey_sel },
   { "sigkey-rm", N_ ("Delete a signature key file"), run_sigkey_rm },
+  { "sigkey-convert", N_ ("Rewrite a signature key file in the plug-in's or the strong layout"),
+    run_sigkey_convert },
   { "mk-add", N_ ("Create a master key part file (--random or --value)"), run_mk_add },
   { "mks", N_ ("List the master key part files"), run_mks },
   { "mk-rm", N_ ("Delete a master key part file"), run_mk_rm },

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/decoder.h>
+#include <openssl/encoder.h>
 #include <openssl/err.h>
 #include <openssl/kdf.h>
 #include <openssl/param_build.h>
@@ -34,6 +36,9 @@
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OSSL_PARAM_BLD, OSSL_PARAM_BLD_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OSSL_PARAM, OSSL_PARAM_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BIO, BIO_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BIGNUM, BN_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OSSL_ENCODER_CTX, OSSL_ENCODER_CTX_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OSSL_DECODER_CTX, OSSL_DECODER_CTX_free)
 
 gboolean
 _tke_crypto_set_error (GError **error, const char *what)
@@ -234,30 +239,43 @@ tke_crypto_ec_generate (GError **error)
  * @key: an EC key
  * @error: return location for a #GError
  *
- * Returns: (transfer full): the uncompressed public point (133 bytes for P-521)
+ * Always the uncompressed form, whatever form the key was read in: the
+ * SKI is defined on it (a SEC1 key may carry a compressed point, and
+ * OpenSSL then encodes the key's point compressed).
+ *
+ * Returns: (transfer full): the uncompressed public point, 0x04 ‖ X ‖ Y
+ *   with each coordinate left-padded to the field size (133 bytes for P-521)
  */
 GBytes *
 tke_crypto_ec_public_point (EVP_PKEY *key, GError **error)
 {
-  size_t len = 0;
+  g_autoptr (BIGNUM) x = NULL;
+  g_autoptr (BIGNUM) y = NULL;
   g_autofree guint8 *point = NULL;
+  int bits;
+  gsize field;
 
   g_return_val_if_fail (key != NULL, NULL);
 
-  if (!EVP_PKEY_get_octet_string_param (key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0, &len))
+  bits = EVP_PKEY_get_bits (key);
+  if (bits <= 0 || !EVP_PKEY_get_bn_param (key, OSSL_PKEY_PARAM_EC_PUB_X, &x) ||
+      !EVP_PKEY_get_bn_param (key, OSSL_PKEY_PARAM_EC_PUB_Y, &y))
     {
       _tke_crypto_set_error (error, "Reading the public key");
       return NULL;
     }
 
-  point = g_malloc (len);
-  if (!EVP_PKEY_get_octet_string_param (key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point, len, &len))
+  field = ((gsize) bits + 7) / 8;
+  point = g_malloc (1 + 2 * field);
+  point[0] = 0x04;
+  if (BN_bn2binpad (x, point + 1, (int) field) < 0 ||
+      BN_bn2binpad (y, point + 1 + field, (int) field) < 0)
     {
       _tke_crypto_set_error (error, "Reading the public key");
       return NULL;
     }
 
-  return g_bytes_new_take (g_steal_pointer (&point), len);
+  return g_bytes_new_take (g_steal_pointer (&point), 1 + 2 * field);
 }
 
 static EVP_PKEY *
@@ -306,6 +324,15 @@ tke_crypto_ec_public_key_from_point (const guint8 *point, gsize size, GError **e
   return public_key_from_point (EC_GROUP_NAME, point, size, error);
 }
 
+static TkeSecret *
+secret_from_bio (BIO *bio)
+{
+  char *data = NULL;
+  long len = BIO_get_mem_data (bio, &data);
+
+  return tke_secret_new_from_data ((const guint8 *) data, (gsize) len);
+}
+
 /**
  * tke_crypto_ec_private_key_to_pem: (skip)
  * @key: a private key
@@ -317,8 +344,6 @@ TkeSecret *
 tke_crypto_ec_private_key_to_pem (EVP_PKEY *key, GError **error)
 {
   g_autoptr (BIO) bio = BIO_new (BIO_s_secmem ());
-  char *data = NULL;
-  long len;
 
   if (bio == NULL || !PEM_write_bio_PrivateKey (bio, key, NULL, NULL, 0, NULL, NULL))
     {
@@ -326,13 +351,77 @@ tke_crypto_ec_private_key_to_pem (EVP_PKEY *key, GError **error)
       return NULL;
     }
 
-  len = BIO_get_mem_data (bio, &data);
-  return tke_secret_new_from_data ((const guint8 *) data, (gsize) len);
+  return secret_from_bio (bio);
+}
+
+/**
+ * tke_crypto_ec_private_key_to_sec1_pem: (skip)
+ * @key: an EC private key
+ * @error: return location for a #GError
+ *
+ * What the service's plug-in and its SDK keep in a signature key file:
+ * the SEC1 `ECPrivateKey` DER (RFC 5915, with the curve's name and the
+ * public point) in a PEM block labelled `PRIVATE KEY` — the label of
+ * PKCS#8, but the SDK parses the content with `x509.ParseECPrivateKey`.
+ *
+ * Returns: (transfer full): the PEM text, in secure memory, without a
+ *   terminating NUL
+ */
+TkeSecret *
+tke_crypto_ec_private_key_to_sec1_pem (EVP_PKEY *key, GError **error)
+{
+  g_autoptr (BIO) der = BIO_new (BIO_s_secmem ());
+  g_autoptr (BIO) pem = BIO_new (BIO_s_secmem ());
+  g_autoptr (OSSL_ENCODER_CTX) ctx = NULL;
+  unsigned char *data = NULL;
+  long len;
+
+  g_return_val_if_fail (key != NULL, NULL);
+
+  ctx = OSSL_ENCODER_CTX_new_for_pkey (key, EVP_PKEY_KEYPAIR, "DER", "type-specific", NULL);
+  if (der == NULL || pem == NULL || ctx == NULL || OSSL_ENCODER_CTX_get_num_encoders (ctx) == 0 ||
+      !OSSL_ENCODER_to_bio (ctx, der))
+    {
+      _tke_crypto_set_error (error, "Writing the private key");
+      return NULL;
+    }
+
+  len = BIO_get_mem_data (der, (char **) &data);
+  if (len <= 0 || !PEM_write_bio (pem, PEM_STRING_PKCS8INF, "", data, len))
+    {
+      _tke_crypto_set_error (error, "Writing the private key");
+      return NULL;
+    }
+
+  return secret_from_bio (pem);
+}
+
+static void
+pem_der_free (unsigned char *der, long len)
+{
+  OPENSSL_secure_clear_free (der, (size_t) MAX (len, 0));
+}
+
+/* The DER of one PEM block, in secure memory: PKCS#8 (which tke wrote
+ * before) or SEC1 (which the plug-in writes), under either label. */
+static EVP_PKEY *
+private_key_from_der (const unsigned char *der, long len)
+{
+  g_autoptr (OSSL_DECODER_CTX) ctx = NULL;
+  EVP_PKEY *key = NULL;
+  size_t left = (size_t) len;
+
+  ctx = OSSL_DECODER_CTX_new_for_pkey (&key, "DER", NULL, "EC", EVP_PKEY_KEYPAIR, NULL, NULL);
+  if (ctx == NULL || OSSL_DECODER_CTX_get_num_decoders (ctx) == 0 ||
+      !OSSL_DECODER_from_data (ctx, &der, &left))
+    return NULL;
+  return key;
 }
 
 /**
  * tke_crypto_ec_private_key_from_pem: (skip)
- * @pem: PEM text
+ * @pem: PEM text: `PRIVATE KEY` holding PKCS#8 or SEC1 `ECPrivateKey`
+ *   DER (the plug-in's files), or `EC PRIVATE KEY` holding SEC1
  * @error: return location for a #GError
  *
  * Returns: (transfer full): the P-521 private key, or %NULL
@@ -343,10 +432,21 @@ tke_crypto_ec_private_key_from_pem (const TkeSecret *pem, GError **error)
   g_autoptr (BIO) bio =
       BIO_new_mem_buf (tke_secret_get_data (pem), (int) tke_secret_get_size (pem));
   g_autoptr (EVP_PKEY) key = NULL;
+  char *name = NULL;
+  char *header = NULL;
+  unsigned char *der = NULL;
+  long len = 0;
   char group[32] = "";
 
-  if (bio != NULL)
-    key = PEM_read_bio_PrivateKey (bio, NULL, NULL, NULL);
+  if (bio != NULL && PEM_read_bio_ex (bio, &name, &header, &der, &len, PEM_FLAG_SECURE) > 0 &&
+      (g_strcmp0 (name, PEM_STRING_PKCS8INF) == 0 ||
+       g_strcmp0 (name, PEM_STRING_ECPRIVATEKEY) == 0))
+    key = private_key_from_der (der, len);
+  OPENSSL_secure_free (name);
+  OPENSSL_secure_free (header);
+  if (der != NULL)
+    pem_der_free (der, len);
+
   if (key == NULL ||
       !EVP_PKEY_get_utf8_string_param (key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
                                        NULL) ||

@@ -77,6 +77,8 @@ EVP_PKEY *tke_crypto_ec_public_key_from_point (const guint8 *point, gsize size, 
 TKE_AVAILABLE_IN_ALL
 TkeSecret *tke_crypto_ec_private_key_to_pem (EVP_PKEY *key, GError **error);
 TKE_AVAILABLE_IN_ALL
+TkeSecret *tke_crypto_ec_private_key_to_sec1_pem (EVP_PKEY *key, GError **error);
+TKE_AVAILABLE_IN_ALL
 EVP_PKEY *tke_crypto_ec_private_key_from_pem (const TkeSecret *pem, GError **error);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_crypto_ski (EVP_PKEY *key, guint8 ski[TKE_SKI_SIZE], GError **error);

@@ -2,25 +2,34 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The format of the service's command-line plug-in, so that
- * administrators can bring the files they have:
+ * The format of the service's command-line plug-in and its SDK, so that
+ * administrators can bring the files they have and take ours to the
+ * plug-in and to Terraform (data/doc/signature-key-file.md):
  *
  *   { "keyType": "p521ec", "ski": "<64 hex>",
  *     "enckey": "<hex of 12-byte nonce ‖ AES-256-GCM(PEM private key) ‖ tag>",
  *     "seaSalt": "<hex of 32 bytes>" }
  *
- * with the AES key PBKDF2-HMAC-SHA256(password, seaSalt, 4096, 32).  That
- * KDF is weak, so the files we write add two members the plug-in ignores:
- * "kdf": {"name": "scrypt", "N": 32768, "r": 8, "p": 1}, and "adminName".
- * A file without "kdf" is read with the legacy PBKDF2.
+ * with the AES key PBKDF2-HMAC-SHA256(password, seaSalt, 4096, 32) and the
+ * PEM a `PRIVATE KEY` block holding SEC1 ECPrivateKey DER.  The SDK reads
+ * the file into a map of strings, so every member must be a string, or it
+ * panics.  That KDF is weak, so the stronger files we write add two
+ * string members the SDK ignores: "kdf": "scrypt:N=32768,r=8,p=1" and
+ * "adminName".  The SDK then derives the PBKDF2 key, the GCM open fails
+ * and it says "Invalid password.", which is a clean refusal.  A file
+ * without "kdf" is the plug-in's; tke's files before 2026-12 had "kdf" as
+ * an object and PKCS#8 inside the PEM, and are still read.
  */
 
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
 #include "tke-crypto-private.h"
@@ -36,6 +45,7 @@
 #define SCRYPT_N 32768
 #define SCRYPT_R 8
 #define SCRYPT_P 1
+#define SCRYPT_PREFIX "scrypt:"
 /* A P-521 private key in PEM is about 384 bytes, so its encryption is
  * about 412; this leaves room for any PEM variant and refuses a file that
  * would make the decryption take a large piece of the secure heap. */
@@ -113,23 +123,63 @@ build_file_json (const char *admin_name,
       json_builder_set_member_name (builder, "adminName");
       json_builder_add_string_value (builder, admin_name);
     }
+  /* A string, not an object: the SDK reads a map of strings. */
   if (kdf == TKE_KEY_FILE_KDF_SCRYPT)
     {
+      g_autofree char *params =
+          g_strdup_printf (SCRYPT_PREFIX "N=%u,r=%u,p=%u", SCRYPT_N, SCRYPT_R, SCRYPT_P);
+
       json_builder_set_member_name (builder, "kdf");
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "name");
-      json_builder_add_string_value (builder, "scrypt");
-      json_builder_set_member_name (builder, "N");
-      json_builder_add_int_value (builder, SCRYPT_N);
-      json_builder_set_member_name (builder, "r");
-      json_builder_add_int_value (builder, SCRYPT_R);
-      json_builder_set_member_name (builder, "p");
-      json_builder_add_int_value (builder, SCRYPT_P);
-      json_builder_end_object (builder);
+      json_builder_add_string_value (builder, params);
     }
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
+}
+
+/* The file's text for @key under @password, or %NULL. */
+static char *
+file_text_for_key (const char *admin_name,
+                   EVP_PKEY *key,
+                   const TkeSecret *password,
+                   TkeKeyFileKdf kdf,
+                   GError **error)
+{
+  guint8 salt[SALT_SIZE];
+  guint8 nonce[TKE_GCM_NONCE_SIZE];
+  guint8 ski[TKE_SKI_SIZE];
+  g_autoptr (GBytes) salt_bytes = NULL;
+  g_autoptr (TkeSecret) file_key = NULL;
+  g_autoptr (TkeSecret) pem = NULL;
+  g_autoptr (GBytes) ciphertext = NULL;
+  g_autoptr (GByteArray) enckey = g_byte_array_new ();
+  g_autofree char *ski_hex = NULL;
+  g_autofree char *salt_hex = NULL;
+  g_autofree char *enckey_hex = NULL;
+  g_autoptr (JsonNode) root = NULL;
+
+  if (!tke_crypto_random_bytes (salt, sizeof salt, error) ||
+      !tke_crypto_random_bytes (nonce, sizeof nonce, error) || !tke_crypto_ski (key, ski, error))
+    return NULL;
+
+  salt_bytes = g_bytes_new (salt, sizeof salt);
+  file_key = derive_file_key (password, salt_bytes, kdf, SCRYPT_N, SCRYPT_R, SCRYPT_P, error);
+  if (file_key == NULL || (pem = tke_crypto_ec_private_key_to_sec1_pem (key, error)) == NULL)
+    return NULL;
+
+  ciphertext = tke_crypto_aes_gcm_encrypt (file_key, nonce, NULL, 0, tke_secret_get_data (pem),
+                                           tke_secret_get_size (pem), error);
+  if (ciphertext == NULL)
+    return NULL;
+
+  g_byte_array_append (enckey, nonce, sizeof nonce);
+  g_byte_array_append (enckey, g_bytes_get_data (ciphertext, NULL), g_bytes_get_size (ciphertext));
+
+  ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
+  salt_hex = tke_crypto_hex_encode (salt, sizeof salt);
+  enckey_hex = tke_crypto_hex_encode (enckey->data, enckey->len);
+  root = build_file_json (admin_name, ski_hex, kdf, salt_hex, enckey_hex);
+  return json_to_string (root, TRUE);
 }
 
 /**
@@ -138,8 +188,8 @@ build_file_json (const char *admin_name,
  * @admin_name: (nullable): the administrator's name, at most 30 characters
  * @key: the P-521 private key
  * @password: the password that protects the file
- * @kdf: how the password becomes a key; %TKE_KEY_FILE_KDF_SCRYPT unless the
- *   file must be read by the service's own plug-in
+ * @kdf: the layout: %TKE_KEY_FILE_KDF_SCRYPT unless the file must be read
+ *   by the service's own plug-in or its SDK (%TKE_KEY_FILE_KDF_PBKDF2)
  * @error: return location for a #GError
  *
  * Writes the file with mode 0600.
@@ -154,19 +204,7 @@ tke_signature_key_file_create (const char *path,
                                TkeKeyFileKdf kdf,
                                GError **error)
 {
-  guint8 salt[SALT_SIZE];
-  guint8 nonce[TKE_GCM_NONCE_SIZE];
-  guint8 ski[TKE_SKI_SIZE];
-  g_autoptr (GBytes) salt_bytes = NULL;
-  g_autoptr (TkeSecret) file_key = NULL;
-  g_autoptr (TkeSecret) pem = NULL;
-  g_autoptr (GBytes) ciphertext = NULL;
-  g_autoptr (GByteArray) enckey = g_byte_array_new ();
-  g_autofree char *ski_hex = NULL;
-  g_autofree char *salt_hex = NULL;
-  g_autofree char *enckey_hex = NULL;
   g_autofree char *text = NULL;
-  g_autoptr (JsonNode) root = NULL;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
@@ -184,30 +222,9 @@ tke_signature_key_file_create (const char *path,
       return FALSE;
     }
 
-  if (!tke_crypto_random_bytes (salt, sizeof salt, error) ||
-      !tke_crypto_random_bytes (nonce, sizeof nonce, error) || !tke_crypto_ski (key, ski, error))
-    return FALSE;
-
-  salt_bytes = g_bytes_new (salt, sizeof salt);
-  file_key = derive_file_key (password, salt_bytes, kdf, SCRYPT_N, SCRYPT_R, SCRYPT_P, error);
-  if (file_key == NULL || (pem = tke_crypto_ec_private_key_to_pem (key, error)) == NULL)
-    return FALSE;
-
-  ciphertext = tke_crypto_aes_gcm_encrypt (file_key, nonce, NULL, 0, tke_secret_get_data (pem),
-                                           tke_secret_get_size (pem), error);
-  if (ciphertext == NULL)
-    return FALSE;
-
-  g_byte_array_append (enckey, nonce, sizeof nonce);
-  g_byte_array_append (enckey, g_bytes_get_data (ciphertext, NULL), g_bytes_get_size (ciphertext));
-
-  ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
-  salt_hex = tke_crypto_hex_encode (salt, sizeof salt);
-  enckey_hex = tke_crypto_hex_encode (enckey->data, enckey->len);
-  root = build_file_json (admin_name, ski_hex, kdf, salt_hex, enckey_hex);
-  text = json_to_string (root, TRUE);
-
-  return g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  text = file_text_for_key (admin_name, key, password, kdf, error);
+  return text != NULL &&
+         g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
 static gboolean
@@ -232,24 +249,8 @@ hex_member (JsonObject *object, const char *name, gsize expected_size)
 }
 
 static gboolean
-parse_kdf (TkeSignatureKeyFile *self, JsonObject *object, GError **error)
+set_scrypt (TkeSignatureKeyFile *self, gint64 n, gint64 r, gint64 p, GError **error)
 {
-  JsonObject *kdf;
-  gint64 n, r, p;
-
-  if (!json_object_has_member (object, "kdf"))
-    {
-      self->kdf = TKE_KEY_FILE_KDF_PBKDF2;
-      return TRUE;
-    }
-
-  kdf = _tke_json_get_object (object, "kdf");
-  if (kdf == NULL || g_strcmp0 (_tke_json_get_string (kdf, "name"), "scrypt") != 0)
-    return invalid_file (error, self->path, _ ("its key derivation is unknown"));
-
-  n = _tke_json_get_int (kdf, "N", 0);
-  r = _tke_json_get_int (kdf, "r", 0);
-  p = _tke_json_get_int (kdf, "p", 0);
   /* One bound on N·r·p (memory and time together), not one per value:
    * N 2^20 with r 15 passed bounds of 2^20 and 32 and cost 1.9 GiB. */
   if (n < 1024 || r < 1 || p < 1 ||
@@ -263,6 +264,89 @@ parse_kdf (TkeSignatureKeyFile *self, JsonObject *object, GError **error)
   return TRUE;
 }
 
+/* "N=32768,r=8,p=1": each name once, decimal values, nothing else. */
+static gboolean
+parse_scrypt_string (TkeSignatureKeyFile *self, const char *params, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (params, ",", -1);
+  gint64 values[3] = { -1, -1, -1 };
+  static const char *const names[] = { "N=", "r=", "p=" };
+
+  if (g_strv_length (parts) != 3)
+    return invalid_file (error, self->path, _ ("its key derivation is unknown"));
+  for (guint i = 0; i < 3; i++)
+    {
+      guint64 value = 0;
+
+      if (!g_str_has_prefix (parts[i], names[i]) ||
+          !g_ascii_string_to_unsigned (parts[i] + 2, 10, 1, G_MAXINT64, &value, NULL))
+        return invalid_file (error, self->path, _ ("its key derivation is unknown"));
+      values[i] = (gint64) value;
+    }
+  return set_scrypt (self, values[0], values[1], values[2], error);
+}
+
+/* The object form of tke's files before the plug-in's SDK was followed. */
+static gboolean
+parse_scrypt_object (TkeSignatureKeyFile *self, JsonObject *kdf, GError **error)
+{
+  if (g_strcmp0 (_tke_json_get_string (kdf, "name"), "scrypt") != 0)
+    return invalid_file (error, self->path, _ ("its key derivation is unknown"));
+  return set_scrypt (self, _tke_json_get_int (kdf, "N", 0), _tke_json_get_int (kdf, "r", 0),
+                     _tke_json_get_int (kdf, "p", 0), error);
+}
+
+static gboolean
+parse_kdf (TkeSignatureKeyFile *self, JsonObject *object, GError **error)
+{
+  const char *text;
+  JsonObject *kdf;
+
+  if (!json_object_has_member (object, "kdf"))
+    {
+      self->kdf = TKE_KEY_FILE_KDF_PBKDF2;
+      return TRUE;
+    }
+
+  if ((text = _tke_json_get_string (object, "kdf")) != NULL)
+    {
+      if (!g_str_has_prefix (text, SCRYPT_PREFIX))
+        return invalid_file (error, self->path, _ ("its key derivation is unknown"));
+      return parse_scrypt_string (self, text + strlen (SCRYPT_PREFIX), error);
+    }
+  if ((kdf = _tke_json_get_object (object, "kdf")) != NULL)
+    return parse_scrypt_object (self, kdf, error);
+  return invalid_file (error, self->path, _ ("its key derivation is unknown"));
+}
+
+/* The SDK takes any keyType other than "p521ec" for a legacy RSA-2048
+ * key (signed with X9.31 padding); we sign only with P-521 keys. */
+static gboolean
+check_key_type (TkeSignatureKeyFile *self, JsonObject *object, GError **error)
+{
+  const char *key_type = _tke_json_get_string (object, "keyType");
+  g_autofree char *escaped = NULL;
+
+  if (g_strcmp0 (key_type, KEY_TYPE_P521) == 0)
+    return TRUE;
+  if (key_type == NULL)
+    return invalid_file (error, self->path,
+                         _ ("it has no key type (the plug-in would take it for a legacy RSA-2048 "
+                            "key); only P-521 keys (keyType “p521ec”) are supported"));
+
+  /* The type comes from the file: escaped and cut short, so that it
+   * cannot put control sequences or kilobytes into a terminal. */
+  escaped = g_strescape (key_type, NULL);
+  if (strlen (escaped) > 40)
+    strcpy (escaped + 37, "...");
+  g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
+               _ ("“%s” holds a key of type “%s”, a legacy RSA-2048 signature key; tke signs only "
+                  "with P-521 keys (keyType “p521ec”). Make a new signature key with "
+                  "“tke sigkey-add”."),
+               self->path, escaped);
+  return FALSE;
+}
+
 static gboolean
 parse_file (TkeSignatureKeyFile *self, JsonNode *root, GError **error)
 {
@@ -271,8 +355,8 @@ parse_file (TkeSignatureKeyFile *self, JsonNode *root, GError **error)
 
   if (object == NULL)
     return invalid_file (error, self->path, _ ("it is not a JSON object"));
-  if (g_strcmp0 (_tke_json_get_string (object, "keyType"), KEY_TYPE_P521) != 0)
-    return invalid_file (error, self->path, _ ("only P-521 keys (keyType “p521ec”) are supported"));
+  if (!check_key_type (self, object, error))
+    return FALSE;
 
   ski = _tke_json_get_string (object, "ski");
   if (ski == NULL || strlen (ski) != 64 ||
@@ -467,6 +551,119 @@ tke_signature_key_file_unlock (TkeSignatureKeyFile *self, const TkeSecret *passw
     }
 
   return g_steal_pointer (&key);
+}
+
+/* Writes @text to a new file beside @path, mode 0600, flushed to disk. */
+static char *
+write_beside (const char *path, const char *text, GError **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".new-XXXXXX", NULL);
+  gsize size = strlen (text);
+  int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600);
+  gboolean ok;
+
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("Could not write “%s”: %s"), path,
+                   g_strerror (saved));
+      return NULL;
+    }
+  ok = write (fd, text, size) == (gssize) size && fsync (fd) == 0;
+  if (!g_close (fd, NULL) || !ok)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("Could not write “%s”: %s"), path,
+                   g_strerror (errno));
+      g_unlink (tmp);
+      return NULL;
+    }
+  return g_steal_pointer (&tmp);
+}
+
+/* The file at @tmp, if it holds @key under @password. */
+static TkeSignatureKeyFile *
+load_verified (const char *tmp, EVP_PKEY *key, const TkeSecret *password, GError **error)
+{
+  g_autoptr (TkeSignatureKeyFile) written = tke_signature_key_file_load (tmp, error);
+  g_autoptr (EVP_PKEY) again = NULL;
+
+  if (written == NULL || (again = tke_signature_key_file_unlock (written, password, error)) == NULL)
+    return NULL;
+  if (EVP_PKEY_eq (again, key) != 1)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY,
+                   _ ("The rewritten file “%s” does not hold the same key."), tmp);
+      return NULL;
+    }
+  return g_steal_pointer (&written);
+}
+
+static void
+take_members (TkeSignatureKeyFile *self, TkeSignatureKeyFile *from)
+{
+  self->kdf = from->kdf;
+  self->scrypt_n = from->scrypt_n;
+  self->scrypt_r = from->scrypt_r;
+  self->scrypt_p = from->scrypt_p;
+  g_clear_pointer (&self->salt, g_bytes_unref);
+  g_clear_pointer (&self->enckey, g_bytes_unref);
+  self->salt = g_steal_pointer (&from->salt);
+  self->enckey = g_steal_pointer (&from->enckey);
+}
+
+/**
+ * tke_signature_key_file_rewrite:
+ * @self: a #TkeSignatureKeyFile
+ * @password: the file's password
+ * @kdf: the layout to write: %TKE_KEY_FILE_KDF_PBKDF2 for the service's
+ *   plug-in and its SDK, %TKE_KEY_FILE_KDF_SCRYPT for the stronger one
+ * @error: return location for a #GError
+ *
+ * Rewrites the file in @kdf's layout, with the same key, administrator
+ * name and password and a fresh salt and nonce.  The new file is written
+ * beside the old one and read back with @password; only if it holds the
+ * same key does it replace the old file (by a rename, so that the path
+ * always holds one complete file).
+ *
+ * Returns: %TRUE on success; on failure the old file is untouched
+ */
+gboolean
+tke_signature_key_file_rewrite (TkeSignatureKeyFile *self,
+                                const TkeSecret *password,
+                                TkeKeyFileKdf kdf,
+                                GError **error)
+{
+  g_autoptr (EVP_PKEY) key = NULL;
+  g_autoptr (TkeSignatureKeyFile) written = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *tmp = NULL;
+
+  g_return_val_if_fail (TKE_IS_SIGNATURE_KEY_FILE (self), FALSE);
+  g_return_val_if_fail (password != NULL, FALSE);
+
+  if ((key = tke_signature_key_file_unlock (self, password, error)) == NULL ||
+      (text = file_text_for_key (self->admin_name, key, password, kdf, error)) == NULL ||
+      (tmp = write_beside (self->path, text, error)) == NULL)
+    return FALSE;
+
+  if ((written = load_verified (tmp, key, password, error)) == NULL)
+    {
+      g_unlink (tmp);
+      return FALSE;
+    }
+  if (g_rename (tmp, self->path) != 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("Could not replace “%s”: %s"), self->path,
+                   g_strerror (saved));
+      g_unlink (tmp);
+      return FALSE;
+    }
+
+  take_members (self, written);
+  return TRUE;
 }
 
 static void

@@ -19,13 +19,15 @@ G_BEGIN_DECLS
 
 /**
  * TkeKeyFileKdf:
- * @TKE_KEY_FILE_KDF_PBKDF2: PBKDF2-HMAC-SHA256 with 4096 iterations, as
- *   the service's own command-line plug-in writes; weak, read for
- *   compatibility
- * @TKE_KEY_FILE_KDF_SCRYPT: scrypt (N=2^15, r=8, p=1), what we write
+ * @TKE_KEY_FILE_KDF_PBKDF2: the plug-in layout: PBKDF2-HMAC-SHA256 with
+ *   4096 iterations, as the service's own command-line plug-in and its
+ *   SDK write and read; weak, for files that must go to those tools
+ * @TKE_KEY_FILE_KDF_SCRYPT: the stronger layout: scrypt (N=2^15, r=8,
+ *   p=1), tke's default; the plug-in refuses it with "Invalid password."
  *
- * How the password of a signature key file becomes the key that encrypts
- * the private key.
+ * How a signature key file turns its password into the key that encrypts
+ * the private key, which is also the file's layout
+ * (data/doc/signature-key-file.md).
  */
 typedef enum
 {
@@ -58,6 +60,11 @@ TkeKeyFileKdf tke_signature_key_file_get_kdf (TkeSignatureKeyFile *self);
 TKE_AVAILABLE_IN_ALL
 EVP_PKEY *tke_signature_key_file_unlock (TkeSignatureKeyFile *self,
                                          const TkeSecret *password,
+                                         GError **error);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_signature_key_file_rewrite (TkeSignatureKeyFile *self,
+                                         const TkeSecret *password,
+                                         TkeKeyFileKdf kdf,
                                          GError **error);
 
 G_END_DECLS

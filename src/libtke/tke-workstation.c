@@ -77,7 +77,13 @@ TkeWorkstation *
 tke_workstation_new (const char *config_dir, const char *files_dir)
 {
   TkeWorkstation *self = g_object_new (TKE_TYPE_WORKSTATION, NULL);
+  /* CLOUDTKEFILES is the service plug-in's name for the directory, so
+   * that administrators who set it for the plug-in find their files;
+   * TKE_FILES, tke's own, wins when both are set. */
   const char *env_files = g_getenv ("TKE_FILES");
+
+  if (env_files == NULL || *env_files == '\0')
+    env_files = g_getenv ("CLOUDTKEFILES");
 
   if (config_dir != NULL)
     self->config_dir = g_strdup (config_dir);

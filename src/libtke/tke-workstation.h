@@ -48,7 +48,8 @@ TKE_AVAILABLE_IN_ALL
 G_DECLARE_FINAL_TYPE (TkeWorkstation, tke_workstation, TKE, WORKSTATION, GObject)
 
 /* @config_dir: the profile's directory, %NULL for $XDG_CONFIG_HOME/tke;
- * @files_dir: the key files, %NULL for $TKE_FILES or $XDG_DATA_HOME/tke/files.
+ * @files_dir: the key files, %NULL for $TKE_FILES, else $CLOUDTKEFILES (the
+ *   plug-in's name), else $XDG_DATA_HOME/tke/files.
  * The profile is read by tke_workstation_load(). */
 TKE_AVAILABLE_IN_ALL
 TkeWorkstation *tke_workstation_new (const char *config_dir, const char *files_dir);

@@ -518,6 +518,36 @@ test_ecdsa_pem_roundtrip (void)
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
 }
 
+/* Issue 17: the plug-in's files hold SEC1 ECPrivateKey DER (version 1:
+ * "MIHcAgEB") under the PKCS#8 label; tke reads it, and "EC PRIVATE KEY". */
+static void
+test_ecdsa_sec1_pem (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (&error);
+  g_autoptr (TkeSecret) pem = tke_crypto_ec_private_key_to_sec1_pem (key, &error);
+  g_autoptr (EVP_PKEY) restored = NULL;
+  g_autoptr (EVP_PKEY) relabelled = NULL;
+  g_autoptr (TkeSecret) ec_pem = NULL;
+  g_autoptr (GString) text = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (tke_secret_is_secure (pem));
+  text = g_string_new_len ((const char *) tke_secret_get_data (pem), tke_secret_get_size (pem));
+  g_assert_true (g_str_has_prefix (text->str, "-----BEGIN PRIVATE KEY-----\nMIHcAgEB"));
+  g_assert_true (g_str_has_suffix (text->str, "-----END PRIVATE KEY-----\n"));
+
+  restored = tke_crypto_ec_private_key_from_pem (pem, &error);
+  g_assert_no_error (error);
+  g_assert_true (EVP_PKEY_eq (key, restored) == 1);
+
+  g_string_replace (text, "PRIVATE KEY", "EC PRIVATE KEY", 0);
+  ec_pem = secret_from_string (text->str);
+  relabelled = tke_crypto_ec_private_key_from_pem (ec_pem, &error);
+  g_assert_no_error (error);
+  g_assert_true (EVP_PKEY_eq (key, relabelled) == 1);
+}
+
 static void
 test_point_not_on_curve (void)
 {
@@ -711,6 +741,7 @@ main (int argc, char **argv)
   g_test_add_func ("/crypto/ecdsa/rfc6979", test_ecdsa_rfc6979);
   g_test_add_func ("/crypto/ecdsa/sign-verify", test_ecdsa_sign_verify);
   g_test_add_func ("/crypto/ecdsa/pem-roundtrip", test_ecdsa_pem_roundtrip);
+  g_test_add_func ("/crypto/ecdsa/sec1-pem", test_ecdsa_sec1_pem);
   g_test_add_func ("/crypto/ecdsa/point-not-on-curve", test_point_not_on_curve);
   g_test_add_func ("/crypto/seal/open", test_seal_open);
   g_test_add_func ("/crypto/secret/fallible", test_secret_fallible);

@@ -10,6 +10,7 @@
 
 #include <tke.h>
 
+#include "sdk-sigkey.h"
 #include "tke-signature-key-file-private.h"
 
 typedef struct
@@ -308,6 +309,263 @@ test_hostile_files (Fixture *fixture, gconstpointer data)
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
 }
 
+/* Issue 17: a file in the SDK's layout (SEC1 inside "PRIVATE KEY", made
+ * here without libtke) was refused: "The private key is not a P-521 key
+ * in PEM format." */
+static void
+assert_reads_sdk_file (Fixture *fixture, SdkPointForm form)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "sdk.sigkey", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
+  g_autoptr (TkeSecret) wrong = tke_secret_new_from_data ((const guint8 *) "wrong", 5);
+  EVP_PKEY *none;
+
+  sdk_sigkey_write (path, fixture->key, "correct horse", form);
+  file = tke_signature_key_file_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tke_signature_key_file_get_kdf (file), ==, TKE_KEY_FILE_KDF_PBKDF2);
+  g_assert_null (tke_signature_key_file_get_admin_name (file));
+
+  key = tke_signature_key_file_unlock (file, fixture->password, &error);
+  g_assert_no_error (error);
+  g_assert_true (EVP_PKEY_eq (key, fixture->key) == 1);
+
+  none = tke_signature_key_file_unlock (file, wrong, &error);
+  g_assert_null (none);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD);
+}
+
+static void
+test_reads_sdk_layout (Fixture *fixture, gconstpointer data)
+{
+  assert_reads_sdk_file (fixture, SDK_POINT_UNCOMPRESSED);
+}
+
+/* SEC1 may carry the point compressed; the SKI is on the uncompressed
+ * point all the same (OpenSSL would encode such a key compressed). */
+static void
+test_reads_sdk_layout_compressed_point (Fixture *fixture, gconstpointer data)
+{
+  assert_reads_sdk_file (fixture, SDK_POINT_COMPRESSED);
+}
+
+/* Issue 17: the plug-in layout we write decodes with the SDK's steps
+ * (PBKDF2 → GCM → PEM "PRIVATE KEY" → SEC1 version 1 → SKI), done here
+ * with OpenSSL alone; before, the PEM held PKCS#8 and the SDK said
+ * "use ParsePKCS8PrivateKey instead". */
+static void
+test_plugin_layout_sdk_steps (Fixture *fixture, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "plugin.sigkey", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *message = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
+  EVP_PKEY *none;
+
+  g_assert_true (tke_signature_key_file_create (path, "Admin One", fixture->key, fixture->password,
+                                                TKE_KEY_FILE_KDF_PBKDF2, &error));
+  g_assert_no_error (error);
+  key = sdk_sigkey_read (path, "correct horse", &message);
+  if (key == NULL)
+    g_error ("the SDK's steps refused the file: %s", message);
+  g_assert_true (EVP_PKEY_eq (key, fixture->key) == 1);
+
+  none = sdk_sigkey_read (path, "Correct horse", &message);
+  g_assert_null (none);
+  g_assert_cmpstr (message, ==, "Invalid password.");
+}
+
+/* Issue 17: the stronger layout made the SDK panic (an object "kdf" in
+ * its map of strings); now every member is a string, the SDK derives the
+ * PBKDF2 key, the GCM open fails and it says "Invalid password.". */
+static void
+test_strong_layout_refused_cleanly (Fixture *fixture, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "strong.sigkey", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *message = NULL;
+  EVP_PKEY *none;
+  JsonObject *object;
+
+  g_assert_true (tke_signature_key_file_create (path, "Admin One", fixture->key, fixture->password,
+                                                TKE_KEY_FILE_KDF_SCRYPT, &error));
+  g_assert_no_error (error);
+
+  none = sdk_sigkey_read (path, "correct horse", &message);
+  g_assert_null (none);
+  g_assert_cmpstr (message, ==, "Invalid password.");
+
+  g_assert_true (json_parser_load_from_file (parser, path, NULL));
+  object = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (object, "keyType"), ==, "p521ec");
+  g_assert_cmpstr (json_object_get_string_member (object, "kdf"), ==, "scrypt:N=32768,r=8,p=1");
+}
+
+/* What tke wrote before issue 17: "kdf" an object, PKCS#8 in the PEM.
+ * Made here from libtke's primitives, as the old writer did. */
+static void
+test_reads_old_tke_layout (Fixture *fixture, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "old.sigkey", NULL);
+  g_autoptr (GError) error = NULL;
+  guint8 salt[32], nonce[TKE_GCM_NONCE_SIZE], ski[TKE_SKI_SIZE];
+  g_autoptr (TkeSecret) aes = NULL;
+  g_autoptr (TkeSecret) pem = tke_crypto_ec_private_key_to_pem (fixture->key, NULL);
+  g_autoptr (GBytes) sealed = NULL;
+  g_autoptr (GByteArray) enckey = g_byte_array_new ();
+  g_autofree char *enckey_hex = NULL, *salt_hex = NULL, *ski_hex = NULL, *text = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
+
+  g_assert_true (g_str_has_prefix ((const char *) tke_secret_get_data (pem),
+                                   "-----BEGIN PRIVATE KEY-----\nMIH"));
+  g_assert_true (tke_crypto_random_bytes (salt, sizeof salt, NULL));
+  g_assert_true (tke_crypto_random_bytes (nonce, sizeof nonce, NULL));
+  aes = tke_crypto_scrypt (fixture->password, salt, sizeof salt, 32768, 8, 1, 32, NULL);
+  sealed = tke_crypto_aes_gcm_encrypt (aes, nonce, NULL, 0, tke_secret_get_data (pem),
+                                       tke_secret_get_size (pem), NULL);
+  g_byte_array_append (enckey, nonce, sizeof nonce);
+  g_byte_array_append (enckey, g_bytes_get_data (sealed, NULL), g_bytes_get_size (sealed));
+  tke_crypto_ski (fixture->key, ski, NULL);
+  enckey_hex = tke_crypto_hex_encode (enckey->data, enckey->len);
+  salt_hex = tke_crypto_hex_encode (salt, sizeof salt);
+  ski_hex = tke_crypto_hex_encode (ski, sizeof ski);
+  text = g_strdup_printf ("{\"keyType\": \"p521ec\", \"ski\": \"%s\", \"enckey\": \"%s\", "
+                          "\"seaSalt\": \"%s\", \"adminName\": \"Old\", \"kdf\": {\"name\": "
+                          "\"scrypt\", \"N\": 32768, \"r\": 8, \"p\": 1}}",
+                          ski_hex, enckey_hex, salt_hex);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+
+  file = tke_signature_key_file_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tke_signature_key_file_get_kdf (file), ==, TKE_KEY_FILE_KDF_SCRYPT);
+  key = tke_signature_key_file_unlock (file, fixture->password, &error);
+  g_assert_no_error (error);
+  g_assert_true (EVP_PKEY_eq (key, fixture->key) == 1);
+}
+
+static void
+test_refuses_rsa_and_bad_kdf_strings (Fixture *fixture, gconstpointer data)
+{
+  static const char *const bad_kdf[] = {
+    "\"pbkdf2:c=1\"",
+    "\"scrypt:\"",
+    "\"scrypt:N=32768,r=8\"",
+    "\"scrypt:r=8,N=32768,p=1\"",
+    "\"scrypt:N=32768,r=8,p=1,x=2\"",
+    "\"scrypt:N=-1,r=8,p=1\"",
+    "\"scrypt:N=1048576,r=15,p=1\"",
+    "\"scrypt:N=32768,r=8,p= 1\"",
+    "17",
+  };
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = NULL;
+
+  path = write_edited (fixture, "keyType", "\"rsa2048\"");
+  file = tke_signature_key_file_load (path, &error);
+  g_assert_null (file);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+  g_assert_nonnull (strstr (error->message, "“rsa2048”"));
+  g_assert_nonnull (strstr (error->message, "RSA-2048"));
+  g_clear_error (&error);
+  g_free (path);
+
+  path = write_edited (fixture, "keyType",
+                       "\"\\u001b[2Jrsa-2048-with-a-type-name-far-too-long-to-show\"");
+  file = tke_signature_key_file_load (path, &error);
+  g_assert_null (file);
+  g_assert_nonnull (strstr (error->message, "“\\033[2Jrsa-2048-with-a-type-name-far-...”"));
+  g_clear_error (&error);
+  g_free (path);
+
+  path = write_edited (fixture, "keyType", "null");
+  assert_refused (path, "no key type");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_kdf); i++)
+    assert_edit_refused (fixture, "kdf", bad_kdf[i], NULL);
+
+  g_free (path);
+  path = write_edited (fixture, "kdf", "\"scrypt:N=16384,r=8,p=2\"");
+  file = tke_signature_key_file_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tke_signature_key_file_get_kdf (file), ==, TKE_KEY_FILE_KDF_SCRYPT);
+}
+
+static char *
+read_text (const char *path)
+{
+  char *text = NULL;
+
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  return text;
+}
+
+/* tke sigkey-convert: the other layout, same key, name and password; a
+ * wrong password leaves the file as it was, and no stray file behind. */
+static void
+test_rewrite (Fixture *fixture, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "7.sigkey", NULL);
+  g_autoptr (TkeSecret) wrong = tke_secret_new_from_data ((const guint8 *) "wrong", 5);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = NULL;
+  g_autoptr (TkeSignatureKeyFile) again = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr (GDir) dir = NULL;
+  GStatBuf st;
+  guint n = 0;
+
+  g_assert_true (tke_signature_key_file_create (path, "Admin Seven", fixture->key,
+                                                fixture->password, TKE_KEY_FILE_KDF_SCRYPT, NULL));
+  file = tke_signature_key_file_load (path, &error);
+  g_assert_no_error (error);
+  before = read_text (path);
+
+  g_assert_false (tke_signature_key_file_rewrite (file, wrong, TKE_KEY_FILE_KDF_PBKDF2, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD);
+  g_clear_error (&error);
+  after = read_text (path);
+  g_assert_cmpstr (before, ==, after);
+
+  g_assert_true (
+      tke_signature_key_file_rewrite (file, fixture->password, TKE_KEY_FILE_KDF_PBKDF2, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (tke_signature_key_file_get_kdf (file), ==, TKE_KEY_FILE_KDF_PBKDF2);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+  key = sdk_sigkey_read (path, "correct horse", &message);
+  g_assert_nonnull (key);
+  g_assert_true (EVP_PKEY_eq (key, fixture->key) == 1);
+  g_clear_pointer (&key, EVP_PKEY_free);
+
+  /* The object was updated in place: it unlocks with the new layout. */
+  key = tke_signature_key_file_unlock (file, fixture->password, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&key, EVP_PKEY_free);
+
+  g_assert_true (
+      tke_signature_key_file_rewrite (file, fixture->password, TKE_KEY_FILE_KDF_SCRYPT, &error));
+  again = tke_signature_key_file_load (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (tke_signature_key_file_get_kdf (again), ==, TKE_KEY_FILE_KDF_SCRYPT);
+  g_assert_cmpstr (tke_signature_key_file_get_admin_name (again), ==, "Admin Seven");
+  key = tke_signature_key_file_unlock (again, fixture->password, &error);
+  g_assert_no_error (error);
+  g_assert_true (EVP_PKEY_eq (key, fixture->key) == 1);
+
+  dir = g_dir_open (fixture->dir, 0, NULL);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  g_assert_cmpuint (n, ==, 1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -321,6 +579,13 @@ main (int argc, char **argv)
   ADD ("/signature-key-file/malformed", test_malformed_files);
   ADD ("/signature-key-file/refuses-to-overwrite", test_refuses_to_overwrite);
   ADD ("/signature-key-file/hostile", test_hostile_files);
+  ADD ("/signature-key-file/sdk-layout", test_reads_sdk_layout);
+  ADD ("/signature-key-file/sdk-layout-compressed-point", test_reads_sdk_layout_compressed_point);
+  ADD ("/signature-key-file/plugin-layout-sdk-steps", test_plugin_layout_sdk_steps);
+  ADD ("/signature-key-file/strong-layout-refused-cleanly", test_strong_layout_refused_cleanly);
+  ADD ("/signature-key-file/old-tke-layout", test_reads_old_tke_layout);
+  ADD ("/signature-key-file/rsa-and-kdf-strings", test_refuses_rsa_and_bad_kdf_strings);
+  ADD ("/signature-key-file/rewrite", test_rewrite);
 #undef ADD
 
   return g_test_run ();
