@@ -222,7 +222,10 @@ handshake_done (GObject *source, GAsyncResult *result, gpointer user_data)
       client_remove (c);
       return;
     }
-  g_idle_add (hand_over, c);
+  /* Not g_idle_add: an idle source never runs while requests keep the
+   * main loop busy, and a new client waited for the load to end (10 s in
+   * the load test). */
+  g_idle_add_full (G_PRIORITY_DEFAULT, hand_over, c, NULL);
 }
 
 static gboolean
