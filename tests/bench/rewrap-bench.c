@@ -1,0 +1,182 @@
+/* rewrap-bench.c: RewrapKeyBlob calls per second from one client over one
+ * keep-alive connection, and the time to list 100 000 KMS keys in pages of
+ * 5 000 (issue 19).  A benchmark, not a test.
+ *
+ * rewrap-bench [--seconds S] [--keys N] [--emulator PATH]
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "emu-client.h"
+
+static Emu *
+start (const char *tmp, guint n_keys)
+{
+  g_autofree char *dir = g_build_filename (tmp, n_keys > 1000 ? "list" : "rewrap", NULL);
+  g_autofree char *keys = g_strdup_printf ("%u", n_keys);
+  const char *args[] = { "--init", "demo", "--keys", keys, NULL };
+  Emu *emu = emu_start (dir, args);
+
+  emu_login (emu);
+  return emu;
+}
+
+/* A new master key loaded and committed on every unit (RewrapKeyBlob
+ * rewraps to the committed new key). */
+static void
+commit_new_key (Emu *emu)
+{
+  g_auto (GStrv) units = emu_unit_ids (emu);
+  g_autoptr (EVP_PKEY) a1 = emu_demo_admin (emu, 1), a2 = emu_demo_admin (emu, 2);
+  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL),
+                        p2 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
+  TkeSecret *parts[] = { p1, p2 };
+  guint8 vp[TKE_VP_SIZE];
+  g_autofree char *vp_hex = NULL, *vp_args = NULL;
+
+  tke_crypto_verification_pattern (mk, vp);
+  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
+  vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a1, a1, NULL };
+      g_autoptr (JsonObject) imp =
+          emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
+      g_autofree char *load = emu_load_args (
+          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
+      g_autoptr (JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
+      g_autoptr (JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
+    }
+}
+
+static size_t
+on_body (char *data, size_t size, size_t n, void *user_data)
+{
+  g_string_append_len (user_data, data, (gssize) (size * n));
+  return size * n;
+}
+
+/* libcurl, not the test client: libsoup's synchronous API opened a new
+ * connection (and TLS handshake) for every call here, which measured the
+ * handshake instead of RewrapKeyBlob. */
+static void
+bench_rewrap (const char *tmp, double seconds)
+{
+  g_autoptr (Emu) emu = start (tmp, 1);
+  g_autoptr (JsonObject) made = NULL;
+  g_autofree char *body = NULL, *url = NULL, *auth = NULL, *inst = NULL;
+  g_autoptr (GString) answer = g_string_new (NULL);
+  struct curl_slist *headers = NULL;
+  CURL *easy = curl_easy_init ();
+  gint64 start, end;
+  guint n = 0;
+  long connects = 0;
+
+  commit_new_key (emu);
+  made = emu_call_ok (emu, "POST", "/v1/grep11/generate", "{}", 200);
+  body = g_strdup_printf ("{\"blob\":\"%s\"}", json_object_get_string_member (made, "blob"));
+  url = g_strconcat (emu->url, "/v1/grep11/rewrap", NULL);
+  auth = g_strconcat ("Authorization: Bearer ", emu->token, NULL);
+  inst = g_strconcat ("Bluemix-Instance: ", emu->instance, NULL);
+  headers = curl_slist_append (headers, auth);
+  headers = curl_slist_append (headers, inst);
+  headers = curl_slist_append (headers, "Content-Type: application/json");
+  curl_easy_setopt (easy, CURLOPT_URL, url);
+  curl_easy_setopt (easy, CURLOPT_CAINFO, emu->ca_file);
+  curl_easy_setopt (easy, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt (easy, CURLOPT_POSTFIELDS, body);
+  curl_easy_setopt (easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt (easy, CURLOPT_WRITEDATA, answer);
+  start = g_get_monotonic_time ();
+  end = start + (gint64) (seconds * G_USEC_PER_SEC);
+  while (g_get_monotonic_time () < end)
+    {
+      long status = 0, c = 0;
+
+      g_string_truncate (answer, 0);
+      if (curl_easy_perform (easy) != CURLE_OK)
+        g_error ("RewrapKeyBlob failed");
+      curl_easy_getinfo (easy, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_getinfo (easy, CURLINFO_NUM_CONNECTS, &c);
+      if (status != 200 || strstr (answer->str, "\"blob\"") == NULL)
+        g_error ("RewrapKeyBlob: %ld %s", status, answer->str);
+      connects += c;
+      n++;
+    }
+  printf ("RewrapKeyBlob, one client, %ld connection(s): %u calls in %.2f s = %.0f calls/s\n",
+          connects, n, (g_get_monotonic_time () - start) / 1e6,
+          n / ((g_get_monotonic_time () - start) / 1e6));
+  fflush (stdout);
+  curl_easy_cleanup (easy);
+  curl_slist_free_all (headers);
+  emu_stop (emu);
+}
+
+static void
+bench_list (const char *tmp, guint n_keys)
+{
+  g_autoptr (Emu) emu = start (tmp, n_keys);
+  gint64 start = g_get_monotonic_time ();
+  guint listed = 0;
+
+  for (guint offset = 0;; offset += 5000)
+    {
+      g_autofree char *path = g_strdup_printf ("/api/v2/keys?limit=5000&offset=%u", offset);
+      g_autoptr (JsonObject) page = emu_call_ok (emu, "GET", path, NULL, 200);
+      guint n = json_array_get_length (json_object_get_array_member (page, "resources"));
+
+      listed += n;
+      if (n < 5000)
+        break;
+    }
+  g_assert_cmpuint (listed, ==, n_keys);
+  printf ("KMS list of %u keys in pages of 5 000: %.3f s\n", listed,
+          (g_get_monotonic_time () - start) / 1e6);
+  fflush (stdout);
+  emu_stop (emu);
+}
+
+int
+main (int argc, char **argv)
+{
+  double seconds = 5;
+  int keys = 100000;
+  g_autofree char *emulator = NULL;
+  GOptionEntry entries[] = {
+    { "seconds", 0, 0, G_OPTION_ARG_DOUBLE, &seconds, "How long to call RewrapKeyBlob", "S" },
+    { "keys", 0, 0, G_OPTION_ARG_INT, &keys, "Keys to list (0: skip)", "N" },
+    { "emulator", 0, 0, G_OPTION_ARG_FILENAME, &emulator, "The tke-emulator binary", "PATH" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) context = g_option_context_new ("- RewrapKeyBlob and list benchmark");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmp = NULL, *cmd = NULL;
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s\n", error->message);
+      return 2;
+    }
+  if (emulator != NULL)
+    g_setenv ("TKE_EMULATOR", emulator, TRUE);
+  if (g_getenv ("TKE_EMULATOR") == NULL)
+    g_setenv ("TKE_EMULATOR", TKE_EMULATOR_PATH, TRUE);
+  tmp = g_dir_make_tmp ("tke-bench-XXXXXX", &error);
+  g_assert_no_error (error);
+  bench_rewrap (tmp, seconds);
+  if (keys > 0)
+    bench_list (tmp, (guint) keys);
+  cmd = g_strdup_printf ("rm -rf '%s'", tmp);
+  if (system (cmd) != 0)
+    g_printerr ("cannot remove %s\n", tmp);
+  return 0;
+}
