@@ -59,7 +59,11 @@ static const struct
 
 G_STATIC_ASSERT (G_N_ELEMENTS (errors) == TKE_EMU_ERROR_INTERNAL + 1);
 
-G_DEFINE_QUARK (tke - emu - error - quark, tke_emu_error)
+/* The macro stringifies the name as written: clang-format must not put
+ * spaces around the dashes ("tke - emu - error - quark" is another domain). */
+// clang-format off
+G_DEFINE_QUARK (tke-emu-error-quark, tke_emu_error)
+// clang-format on
 
 /* Any error from outside the service's domain (SQLite, OpenSSL) is an
  * internal error: the transaction that met it was rolled back. */

@@ -338,8 +338,23 @@ STRING_ACCESSORS (ca_file, ca_file)
  * Sets the service instance the workstation works with.
  */
 STRING_ACCESSORS (instance_id, instance_id)
-/* The pinned unit root (266 hex); tke_workstation_set_unit_root() is for
- * a person's deliberate confirmation only (first login, unit-root-pin). */
+/**
+ * tke_workstation_get_unit_root:
+ * @self: a workstation
+ *
+ * The pinned unit root: the public point (266 hex digits) every crypto
+ * unit's certificate chain must lead to.
+ *
+ * Returns: (nullable): the pinned root, or %NULL when none is pinned
+ */
+/**
+ * tke_workstation_set_unit_root:
+ * @self: a workstation
+ * @unit_root: (nullable): the root's point in hex; %NULL or "" unsets it
+ *
+ * Pins the unit root.  Only for a person's deliberate confirmation (the
+ * first login, `tke unit-root-pin`): a root is never re-pinned silently.
+ */
 STRING_ACCESSORS (unit_root, unit_root)
 
 /**

@@ -173,12 +173,6 @@ spawn_pcscd (Launcher *self, const char *pcscd, int socket_fd, GError **error)
   int log_fd;
   pid_t pid;
 
-  env = g_environ_setenv (env, "LISTEN_FDS", "1", TRUE);
-  env = g_environ_unsetenv (env, "LISTEN_FDNAMES");
-  env = g_environ_setenv (env, "LISTEN_PID", "0", TRUE);
-  for (char **e = env; *e != NULL; e++)
-    if (g_str_has_prefix (*e, "LISTEN_PID="))
-      *e = listen_pid; /* filled in by the child, which knows its pid */
   g_mkdir (empty_dir, 0700);
   g_mkdir (run_dir, 0700);
   log_fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -187,6 +181,15 @@ spawn_pcscd (Launcher *self, const char *pcscd, int socket_fd, GError **error)
       g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("Cannot write %s."), log);
       return FALSE;
     }
+  env = g_environ_setenv (env, "LISTEN_FDS", "1", TRUE);
+  env = g_environ_unsetenv (env, "LISTEN_FDNAMES");
+  env = g_environ_setenv (env, "LISTEN_PID", "0", TRUE);
+  for (char **e = env; *e != NULL; e++)
+    if (g_str_has_prefix (*e, "LISTEN_PID="))
+      {
+        g_free (*e);
+        *e = listen_pid; /* filled in by the child, which knows its pid */
+      }
   pid = fork ();
   if (pid == 0)
     {
