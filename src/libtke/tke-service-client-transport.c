@@ -546,6 +546,12 @@ _tke_service_set_error_from_response (GError **error, long http_status, JsonNode
           message = _tke_json_get_string (err, "message");
         }
     }
+  /* An empty code or message says nothing a person could act on: the
+   * error then says what is known, never an empty sentence. */
+  if (code != NULL && *code == '\0')
+    code = NULL;
+  if (message != NULL && *message == '\0')
+    message = NULL;
 
   if (code == NULL)
     {

@@ -132,17 +132,24 @@ set_numbers (GArray **target, GArray *numbers)
 static void
 read_numbers (GKeyFile *file, const char *key, GArray **target)
 {
-  g_autofree gint *values = NULL;
-  gsize n = 0;
+  /* The raw value, split here: GLib 2.74's g_key_file_get_integer_list()
+   * warns ("GError set over the top") on a bad escape in a list, and a
+   * profile is input we must read without warnings.  Numbers need no
+   * escapes; anything that is not a positive number is skipped. */
+  g_autofree char *raw = g_key_file_get_value (file, "selection", key, NULL);
+  g_auto (GStrv) items = raw != NULL ? g_strsplit (raw, ";", -1) : NULL;
 
   g_array_set_size (*target, 0);
-  values = g_key_file_get_integer_list (file, "selection", key, &n, NULL);
-  for (gsize i = 0; i < n; i++)
-    if (values[i] > 0)
-      {
-        guint value = (guint) values[i];
-        g_array_append_val (*target, value);
-      }
+  for (guint i = 0; items != NULL && items[i] != NULL; i++)
+    {
+      guint64 number;
+      guint value;
+
+      if (!g_ascii_string_to_unsigned (g_strstrip (items[i]), 10, 1, G_MAXINT, &number, NULL))
+        continue;
+      value = (guint) number;
+      g_array_append_val (*target, value);
+    }
   sort_unique (*target);
 }
 

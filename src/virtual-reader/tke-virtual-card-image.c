@@ -228,9 +228,25 @@ _tke_virtual_card_save (TkeVirtualCard *self, GError **error)
 static EVP_PKEY *
 key_from_record (const guint8 *value, gsize size, GError **error)
 {
-  g_autoptr (TkeSecret) pem = tke_secret_new_from_data (value, size);
+  g_autoptr (TkeSecret) pem = NULL;
 
+  if (size == 0)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA, _ ("The card image is damaged."));
+      return NULL;
+    }
+  pem = tke_secret_new_from_data (value, size);
   return tke_crypto_ec_private_key_from_pem (pem, error);
+}
+
+/* What every card of its type must hold: a CA card both PINs and its zone
+ * key, an EP11 card its transport key (the applet relies on them). */
+static gboolean
+has_required_records (TkeVirtualCard *self)
+{
+  if (self->type == TKE_VIRTUAL_CARD_TYPE_CA)
+    return self->pin[1] != NULL && self->zone_key != NULL;
+  return self->type == TKE_VIRTUAL_CARD_TYPE_EP11 && self->transport_key != NULL;
 }
 
 gboolean
@@ -355,8 +371,7 @@ parse_payload (TkeVirtualCard *self, const TkeSecret *payload, GError **error)
       offset += 3 + length;
     }
   if (offset != size || self->pin[0] == NULL || self->description == NULL ||
-      self->zone_description == NULL ||
-      (self->type != TKE_VIRTUAL_CARD_TYPE_CA && self->type != TKE_VIRTUAL_CARD_TYPE_EP11))
+      self->zone_description == NULL || !has_required_records (self))
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA, _ ("The card image is damaged."));
       return FALSE;
