@@ -239,13 +239,15 @@ key_from_record (const guint8 *value, gsize size, GError **error)
   return tke_crypto_ec_private_key_from_pem (pem, error);
 }
 
-/* What every card of its type must hold: a CA card both PINs and its zone
- * key, an EP11 card its transport key (the applet relies on them). */
+/* What every card of its type must hold: a CA card both PINs, its zone
+ * key and the zone's point, an EP11 card its transport key (the applet
+ * relies on them). */
 static gboolean
 has_required_records (TkeVirtualCard *self)
 {
   if (self->type == TKE_VIRTUAL_CARD_TYPE_CA)
-    return self->pin[1] != NULL && self->zone_key != NULL;
+    return self->pin[1] != NULL && self->zone_key != NULL && self->zone_point != NULL &&
+           g_bytes_get_size (self->zone_point) == TKE_VIRTUAL_CARD_POINT_SIZE;
   return self->type == TKE_VIRTUAL_CARD_TYPE_EP11 && self->transport_key != NULL;
 }
 
