@@ -743,8 +743,15 @@ make_cards (void)
     {
       g_autofree char *pins = g_strdup_printf ("777777\n888888\n%s\n", cards[i].pin);
       g_autofree char *pin = g_strdup_printf ("%s\n", cards[i].pin);
-      const char *create[] = { "create",       "--zone",       "ca.card", "--description",
-                               cards[i].image, cards[i].image, NULL };
+      const char *create[] = { "create",
+                               "--zone",
+                               "ca.card",
+                               "--description",
+                               cards[i].image,
+                               "--unit-root",
+                               emu->unit_root_file,
+                               cards[i].image,
+                               NULL };
       const char *sigkey[] = { "gen-sigkey", cards[i].image, NULL };
 
       g_assert_cmpint (tke_readers_card (&readers, pins, create, NULL), ==, 0);
@@ -805,8 +812,9 @@ write_profile (void)
 {
   g_autofree char *config = g_build_filename (base_dir, "config", "tke", NULL);
   g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
-  g_autofree char *text = g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\n",
-                                           emu->url, emu->ca_file, emu->instance);
+  g_autofree char *text =
+      g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\nunit-root=%s\n", emu->url,
+                       emu->ca_file, emu->instance, emu->unit_root);
 
   g_mkdir_with_parents (config, 0700);
   g_assert_true (g_file_set_contents (path, text, -1, NULL));
@@ -838,13 +846,7 @@ main (int argc, char **argv)
   g_setenv ("SECRET_BACKEND", "file", TRUE);
   g_setenv ("SECRET_FILE_TEST_PASSWORD", "test", TRUE);
 
-  tke_readers_fixture_init (&readers);
-  make_cards ();
-  tke_readers_fixture_start (&readers, "admin1.card", "kpA.card");
-  in_reader[1] = card_named ("admin1.card");
-  in_reader[2] = card_named ("kpA.card");
-  g_setenv ("TKE_VIRTUAL_READERS_DIR", readers.state_dir, TRUE);
-
+  /* The emulator first: the key part cards hold its unit root. */
   {
     g_autofree char *state = g_build_filename (base_dir, "emulator", NULL);
     const char *const args[] = { "--init", "demo", "--keys", "0", NULL };
@@ -852,6 +854,12 @@ main (int argc, char **argv)
     emu = emu_start (state, args);
     emu_login (emu);
   }
+  tke_readers_fixture_init (&readers);
+  make_cards ();
+  tke_readers_fixture_start (&readers, "admin1.card", "kpA.card");
+  in_reader[1] = card_named ("admin1.card");
+  in_reader[2] = card_named ("kpA.card");
+  g_setenv ("TKE_VIRTUAL_READERS_DIR", readers.state_dir, TRUE);
   install_card_admin (card_named ("admin1.card"));
   install_card_admin (card_named ("admin2.card"));
   swap_card (1, card_named ("admin1.card"));
