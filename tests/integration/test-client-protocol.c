@@ -388,6 +388,7 @@ credential_copies_child (void)
   g_autoptr (TkeSecret) token = NULL;
   guint key_copies, token_copies;
 
+  tke_service_client_set_unit_root (client, g_getenv ("TKE_TEST_UNIT_ROOT"));
   tke_service_client_login_async (client, api_key, NULL, on_done, &result);
   wait_for (&result);
   g_assert_true (tke_service_client_login_finish (client, result, &error));
@@ -438,6 +439,7 @@ test_credential_copies (void)
   g_setenv ("TKE_TEST_API_KEY_FILE", key_file, TRUE);
   g_setenv ("TKE_TEST_ENDPOINT", f->emu->url, TRUE);
   g_setenv ("TKE_TEST_CA_FILE", f->emu->ca_file, TRUE);
+  g_setenv ("TKE_TEST_UNIT_ROOT", f->emu->unit_root, TRUE);
   g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
   g_test_trap_assert_stdout ("*API key 0, token 0*");

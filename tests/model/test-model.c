@@ -275,6 +275,7 @@ connect_client (Walk *w)
   g_clear_object (&w->client);
   g_clear_object (&w->instance);
   w->client = tke_service_client_new (w->f.emu->url, w->f.emu->ca_file);
+  tke_service_client_set_unit_root (w->client, w->f.emu->unit_root);
   /* With answers failing on purpose, as often as it takes. */
   for (guint attempt = 0; attempt < 50; attempt++)
     {
