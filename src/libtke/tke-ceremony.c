@@ -11,8 +11,8 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "tke-ceremony-private.h"
 #include "tke-ceremony-rules.h"
-#include "tke-ceremony.h"
 #include "tke-error.h"
 #include "tke-key-part-source.h"
 #include "tke-signer.h"
@@ -39,38 +39,6 @@
  * tke_ceremony_prepare_load_async() and tke_ceremony_seal_next_part_async()
  * for each part, then tke_ceremony_run_async(), which does what is left.
  */
-struct _TkeCeremony
-{
-  GObject parent_instance;
-
-  TkeServiceClient *client;
-  TkeCeremonyKind kind;
-  GListStore *units;
-  GPtrArray *signers;
-  GPtrArray *parts;
-  char *admin_name;
-  GBytes *admin_public_key;
-  char *admin_ski;
-  guint signature_threshold;
-  guint revocation_threshold;
-
-  guint n_key_parts; /* 0: as many as parts */
-
-  /* While running */
-  guint n_done;
-  guint cursor;         /* the unit a load step is at */
-  GPtrArray *importers; /* GBytes, one per unit once prepared */
-  guint n_parts_sealed;
-  GPtrArray *sealed; /* per unit, a GPtrArray of GBytes (one per part) */
-};
-
-/* How far a load task goes. */
-typedef enum
-{
-  LOAD_UNTIL_PREPARED,
-  LOAD_UNTIL_NEXT_PART_SEALED,
-  LOAD_ALL,
-} LoadGoal;
 
 enum
 {
@@ -293,30 +261,27 @@ tke_ceremony_get_n_units_done (TkeCeremony *self)
 
 /* ---- Running ------------------------------------------------------------ */
 
-static guint
-n_units (TkeCeremony *self)
+guint
+_tke_ceremony_n_units (TkeCeremony *self)
 {
   return g_list_model_get_n_items (G_LIST_MODEL (self->units));
 }
 
-static TkeCryptoUnit *
-unit_at (TkeCeremony *self, guint position)
+TkeCryptoUnit *
+_tke_ceremony_unit_at (TkeCeremony *self, guint position)
 {
   g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units), position);
   return unit; /* the store keeps it alive */
 }
 
-static TkeCryptoUnit *
-current_unit (TkeCeremony *self)
+TkeCryptoUnit *
+_tke_ceremony_current_unit (TkeCeremony *self)
 {
-  return unit_at (self, self->n_done);
+  return _tke_ceremony_unit_at (self, self->n_done);
 }
 
-static void progress_at (TkeCeremony *self, TkeCryptoUnit *unit, const char *format, ...)
-    G_GNUC_PRINTF (3, 4);
-
-static void
-progress_at (TkeCeremony *self, TkeCryptoUnit *unit, const char *format, ...)
+void
+_tke_ceremony_progress_at (TkeCeremony *self, TkeCryptoUnit *unit, const char *format, ...)
 {
   g_autofree char *what = NULL;
   g_autofree char *message = NULL;
@@ -329,11 +294,9 @@ progress_at (TkeCeremony *self, TkeCryptoUnit *unit, const char *format, ...)
   g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, unit, message);
 }
 
-#define progress(self, ...) progress_at ((self), current_unit (self), __VA_ARGS__)
-
 /* The signers of a command on @unit, by the rule of the header. */
-static GPtrArray *
-signers_for (TkeCeremony *self, TkeCryptoUnit *unit, guint n_first)
+GPtrArray *
+_tke_ceremony_signers_for (TkeCeremony *self, TkeCryptoUnit *unit, guint n_first)
 {
   GPtrArray *chosen = g_ptr_array_new_with_free_func (g_object_unref);
 
@@ -360,30 +323,28 @@ signers_for (TkeCeremony *self, TkeCryptoUnit *unit, guint n_first)
 }
 
 /* Fails the task with a message naming @unit, keeping the error code. */
-static void
-fail_at (TkeCryptoUnit *unit, GTask *task, GError *error)
+void
+_tke_ceremony_fail_at (TkeCryptoUnit *unit, GTask *task, GError *error)
 {
   if (unit != NULL && error->domain == TKE_ERROR)
     g_prefix_error (&error, _ ("Crypto unit %u: "), tke_crypto_unit_get_number (unit));
   g_task_return_error (task, error);
 }
 
-static void
-fail_at_unit (TkeCeremony *self, GTask *task, GError *error)
+void
+_tke_ceremony_fail_at_unit (TkeCeremony *self, GTask *task, GError *error)
 {
-  fail_at (current_unit (self), task, error);
+  _tke_ceremony_fail_at (_tke_ceremony_current_unit (self), task, error);
 }
 
-static void run_next_unit (GTask *task);
-
-static void
-unit_done (GTask *task)
+void
+_tke_ceremony_unit_done (GTask *task)
 {
   TkeCeremony *self = g_task_get_source_object (task);
 
-  g_signal_emit (self, signals[SIGNAL_UNIT_DONE], 0, current_unit (self));
+  g_signal_emit (self, signals[SIGNAL_UNIT_DONE], 0, _tke_ceremony_current_unit (self));
   self->n_done++;
-  run_next_unit (task);
+  _tke_ceremony_run_next_unit (task);
 }
 
 static void
@@ -399,209 +360,10 @@ on_command_done (GObject *source, GAsyncResult *result, gpointer user_data)
   object = tke_service_client_send_command_finish (TKE_SERVICE_CLIENT (source), result, &error);
   if (object == NULL)
     {
-      fail_at_unit (self, task, error);
+      _tke_ceremony_fail_at_unit (self, task, error);
       return;
     }
-  unit_done (g_steal_pointer (&task));
-}
-
-/* ---- Load, part by part ---- */
-
-static void load_step (GTask *task);
-
-static gboolean
-unit_unreachable (TkeCryptoUnit *unit, GError **error)
-{
-  if (tke_crypto_unit_get_reachable (unit))
-    return FALSE;
-  g_set_error (error, TKE_ERROR, TKE_ERROR_NETWORK,
-               _ ("Crypto unit %u does not answer. Try again later."),
-               tke_crypto_unit_get_number (unit));
-  return TRUE;
-}
-
-static void prepare_next_unit (GTask *task);
-
-static void
-on_importer (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  TkeCeremony *self = g_task_get_source_object (task);
-  GError *error = NULL;
-  GBytes *importer;
-
-  importer =
-      tke_service_client_generate_importer_key_finish (TKE_SERVICE_CLIENT (source), result, &error);
-  if (importer == NULL)
-    {
-      fail_at (unit_at (self, self->cursor), task, error);
-      g_object_unref (task);
-      return;
-    }
-  g_ptr_array_add (self->importers, importer);
-  self->cursor++;
-  prepare_next_unit (task);
-}
-
-/* An importer key on each unit still without one.  Takes @task. */
-static void
-prepare_next_unit (GTask *task)
-{
-  TkeCeremony *self = g_task_get_source_object (task);
-  TkeCryptoUnit *unit;
-  g_autoptr (GPtrArray) signers = NULL;
-  GError *error = NULL;
-
-  self->cursor = self->importers->len;
-  if (self->cursor >= n_units (self))
-    {
-      load_step (task);
-      return;
-    }
-  unit = unit_at (self, self->cursor);
-  if (unit_unreachable (unit, &error))
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  signers = signers_for (self, unit, 1);
-  progress_at (self, unit, _ ("generating an importer key…"));
-  tke_service_client_generate_importer_key_async (self->client, unit, signers,
-                                                  g_task_get_cancellable (task), on_importer, task);
-}
-
-static void seal_for_next_unit (GTask *task);
-
-static void
-on_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  TkeCeremony *self = g_task_get_source_object (task);
-  GError *error = NULL;
-  GBytes *sealed;
-
-  sealed = tke_key_part_source_seal_finish (TKE_KEY_PART_SOURCE (source), result, &error);
-  if (sealed == NULL)
-    {
-      fail_at (unit_at (self, self->cursor), task, error);
-      g_object_unref (task);
-      return;
-    }
-  g_ptr_array_add (self->sealed->pdata[self->cursor], sealed);
-  self->cursor++;
-  seal_for_next_unit (task);
-}
-
-/* Part n_parts_sealed + 1 to every unit, one after the other: one card
- * insertion (and PIN) for all of them.  Takes @task. */
-static void
-seal_for_next_unit (GTask *task)
-{
-  TkeCeremony *self = g_task_get_source_object (task);
-  guint part = self->n_parts_sealed;
-  guint n_parts = tke_ceremony_get_n_key_parts (self);
-  TkeKeyPartSource *source = self->parts->pdata[part];
-  TkeCryptoUnit *unit;
-  GPtrArray *unit_sealed;
-  g_autoptr (GBytes) aad = NULL;
-
-  if (g_task_return_error_if_cancelled (task))
-    {
-      g_object_unref (task);
-      return;
-    }
-  if (self->cursor >= n_units (self))
-    {
-      self->n_parts_sealed++;
-      if (GPOINTER_TO_UINT (g_task_get_task_data (task)) == LOAD_UNTIL_NEXT_PART_SEALED)
-        {
-          g_task_return_boolean (task, TRUE);
-          g_object_unref (task);
-        }
-      else
-        load_step (task);
-      return;
-    }
-  unit = unit_at (self, self->cursor);
-  /* A part sealed before a failure is sealed again, never twice. */
-  unit_sealed = self->sealed->pdata[self->cursor];
-  g_ptr_array_set_size (unit_sealed, part);
-  progress_at (self, unit, _ ("sealing key part %u of %u (%s)…"), part + 1, n_parts,
-               tke_key_part_source_get_description (source));
-  aad = tke_service_client_key_part_aad (unit, part + 1, n_parts);
-  tke_key_part_source_seal_async (source, self->importers->pdata[self->cursor], aad,
-                                  g_task_get_cancellable (task), on_sealed, task);
-}
-
-/* What the load still needs, as far as the task's goal.  Takes @task. */
-static void
-load_step (GTask *task)
-{
-  TkeCeremony *self = g_task_get_source_object (task);
-  LoadGoal goal = GPOINTER_TO_UINT (g_task_get_task_data (task));
-  GError *error = NULL;
-
-  if (self->importers->len < n_units (self))
-    {
-      prepare_next_unit (task);
-      return;
-    }
-  if (goal == LOAD_UNTIL_PREPARED)
-    {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-      return;
-    }
-  if (self->n_parts_sealed < self->parts->len)
-    {
-      self->cursor = 0;
-      seal_for_next_unit (task);
-      return;
-    }
-  if (goal == LOAD_UNTIL_NEXT_PART_SEALED)
-    {
-      g_task_return_boolean (task, TRUE);
-      g_object_unref (task);
-      return;
-    }
-  /* The cards' check values are known now: still nothing is loaded. */
-  if (!tke_key_parts_check_distinct (self->parts, &error))
-    {
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  self->n_done = 0;
-  run_next_unit (task);
-}
-
-static void
-on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  TkeCeremony *self = g_task_get_source_object (task);
-  g_autofree char *vp = NULL;
-  GError *error = NULL;
-
-  vp = tke_service_client_load_finish (TKE_SERVICE_CLIENT (source), result, &error);
-  if (vp == NULL)
-    {
-      fail_at_unit (self, task, error);
-      return;
-    }
-  progress (self, _ ("loaded; new register verification pattern %s."), vp);
-  unit_done (g_steal_pointer (&task));
-}
-
-static void
-run_load (TkeCeremony *self, TkeCryptoUnit *unit, GTask *task)
-{
-  g_autoptr (GPtrArray) signers = signers_for (self, unit, self->parts->len);
-
-  progress (self, _ ("loading %u key parts…"), self->parts->len);
-  tke_service_client_load_async (self->client, unit, self->sealed->pdata[self->n_done], signers,
-                                 g_task_get_cancellable (task), on_loaded, task);
+  _tke_ceremony_unit_done (g_steal_pointer (&task));
 }
 
 static gboolean
@@ -627,59 +389,59 @@ run_unit (TkeCeremony *self, TkeCryptoUnit *unit, GTask *task)
 {
   GCancellable *cancellable = g_task_get_cancellable (task);
   const char *new_vp = tke_crypto_unit_get_new_register_vp (unit);
-  g_autoptr (GPtrArray) all = signers_for (self, unit, 0);
-  g_autoptr (GPtrArray) one = signers_for (self, unit, 1);
+  g_autoptr (GPtrArray) all = _tke_ceremony_signers_for (self, unit, 0);
+  g_autoptr (GPtrArray) one = _tke_ceremony_signers_for (self, unit, 1);
   GError *error = NULL;
 
   switch (self->kind)
     {
     case TKE_CEREMONY_LOAD:
-      run_load (self, unit, task);
+      _tke_ceremony_run_load (self, unit, task);
       return;
     case TKE_CEREMONY_COMMIT:
       if (!check_new_register (self, unit, TKE_NEW_REGISTER_FULL_UNCOMMITTED, &error))
         break;
-      progress (self, _ ("committing the new master key register…"));
+      _tke_ceremony_progress (self, _ ("committing the new master key register…"));
       tke_service_client_commit_async (self->client, unit, new_vp, all, cancellable,
                                        on_command_done, task);
       return;
     case TKE_CEREMONY_SET_IMMEDIATE:
       if (!check_new_register (self, unit, TKE_NEW_REGISTER_FULL_COMMITTED, &error))
         break;
-      progress (self, _ ("setting the new master key immediate…"));
+      _tke_ceremony_progress (self, _ ("setting the new master key immediate…"));
       tke_service_client_set_immediate_async (self->client, unit, new_vp, one, cancellable,
                                               on_command_done, task);
       return;
     case TKE_CEREMONY_CLEAR_NEW:
-      progress (self, _ ("clearing the new master key register…"));
+      _tke_ceremony_progress (self, _ ("clearing the new master key register…"));
       tke_service_client_clear_new_register_async (self->client, unit, one, cancellable,
                                                    on_command_done, task);
       return;
     case TKE_CEREMONY_CLEAR_CURRENT:
-      progress (self, _ ("clearing the current master key register…"));
+      _tke_ceremony_progress (self, _ ("clearing the current master key register…"));
       tke_service_client_clear_current_register_async (self->client, unit, one, cancellable,
                                                        on_command_done, task);
       return;
     case TKE_CEREMONY_ADD_ADMIN:
-      progress (self, _ ("installing administrator “%s”…"), self->admin_name);
+      _tke_ceremony_progress (self, _ ("installing administrator “%s”…"), self->admin_name);
       tke_service_client_add_admin_async (self->client, unit, self->admin_name,
                                           self->admin_public_key, all, cancellable, on_command_done,
                                           task);
       return;
     case TKE_CEREMONY_REMOVE_ADMIN:
-      progress (self, _ ("removing administrator %.16s…"), self->admin_ski);
+      _tke_ceremony_progress (self, _ ("removing administrator %.16s…"), self->admin_ski);
       tke_service_client_remove_admin_async (self->client, unit, self->admin_ski, all, cancellable,
                                              on_command_done, task);
       return;
     case TKE_CEREMONY_SET_THRESHOLDS:
-      progress (self, _ ("setting thresholds %u (signature) and %u (revocation)…"),
-                self->signature_threshold, self->revocation_threshold);
+      _tke_ceremony_progress (self, _ ("setting thresholds %u (signature) and %u (revocation)…"),
+                              self->signature_threshold, self->revocation_threshold);
       tke_service_client_set_thresholds_async (self->client, unit, self->signature_threshold,
                                                self->revocation_threshold, all, cancellable,
                                                on_command_done, task);
       return;
     case TKE_CEREMONY_ZEROIZE:
-      progress (self, _ ("zeroizing…"));
+      _tke_ceremony_progress (self, _ ("zeroizing…"));
       tke_service_client_zeroize_async (self->client, unit, one, cancellable, on_command_done,
                                         task);
       return;
@@ -703,8 +465,8 @@ on_final_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 /* Takes the reference to @task. */
-static void
-run_next_unit (GTask *task)
+void
+_tke_ceremony_run_next_unit (GTask *task)
 {
   TkeCeremony *self = g_task_get_source_object (task);
   TkeCryptoUnit *unit;
@@ -720,13 +482,13 @@ run_next_unit (GTask *task)
                                               on_final_refresh, task);
       return;
     }
-  unit = current_unit (self);
+  unit = _tke_ceremony_current_unit (self);
   /* Run again after it stopped half-way: the units that took the step
    * go by (tke_ceremony_unit_has_step_done()). */
   if (tke_ceremony_unit_has_step_done (self->kind, unit, G_LIST_MODEL (self->units)))
     {
-      progress (self, _ ("done already."));
-      unit_done (task);
+      _tke_ceremony_progress (self, _ ("done already."));
+      _tke_ceremony_unit_done (task);
       return;
     }
   if (!tke_crypto_unit_get_reachable (unit))
@@ -740,8 +502,8 @@ run_next_unit (GTask *task)
   run_unit (self, unit, task);
 }
 
-static void
-on_first_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
+void
+_tke_ceremony_on_first_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   TkeCeremony *self = g_task_get_source_object (task);
@@ -753,21 +515,9 @@ on_first_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (self->kind == TKE_CEREMONY_LOAD)
-    load_step (g_steal_pointer (&task));
+    _tke_ceremony_load_step (g_steal_pointer (&task));
   else
-    run_next_unit (g_steal_pointer (&task));
-}
-
-static gboolean
-check_n_parts (TkeCeremony *self, GError **error)
-{
-  guint n_parts = tke_ceremony_get_n_key_parts (self);
-
-  if (n_parts >= 2 && n_parts <= 3 && self->parts->len <= n_parts)
-    return TRUE;
-  g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                       _ ("A master key is loaded from 2 or 3 key parts."));
-  return FALSE;
+    _tke_ceremony_run_next_unit (g_steal_pointer (&task));
 }
 
 static gboolean
@@ -780,7 +530,7 @@ check_arguments (TkeCeremony *self, GError **error)
                               "instance first."));
       return FALSE;
     }
-  if (self->kind == TKE_CEREMONY_LOAD && !check_n_parts (self, error))
+  if (self->kind == TKE_CEREMONY_LOAD && !_tke_ceremony_check_n_parts (self, error))
     return FALSE;
   if (self->kind == TKE_CEREMONY_LOAD && self->parts->len != tke_ceremony_get_n_key_parts (self))
     {
@@ -853,7 +603,7 @@ tke_ceremony_run_async (TkeCeremony *self,
       return;
     }
   tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->units), cancellable,
-                                          on_first_refresh, g_steal_pointer (&task));
+                                          _tke_ceremony_on_first_refresh, g_steal_pointer (&task));
 }
 
 /**
@@ -868,138 +618,6 @@ tke_ceremony_run_async (TkeCeremony *self,
  */
 gboolean
 tke_ceremony_run_finish (TkeCeremony *self, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-static GTask *
-load_task_new (TkeCeremony *self,
-               LoadGoal goal,
-               gpointer source_tag,
-               GCancellable *cancellable,
-               GAsyncReadyCallback callback,
-               gpointer user_data)
-{
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, GUINT_TO_POINTER (goal), NULL);
-  return task;
-}
-
-/**
- * tke_ceremony_prepare_load_async:
- * @self: a load ceremony with its signers and its number of key parts
- * @cancellable: (nullable): a #GCancellable
- * @callback: called when every unit has an importer key
- * @user_data: data for @callback
- *
- * Refreshes the units and has an importer key generated on each (signed
- * by the first signer: an administrator card asks for its PIN here).
- */
-void
-tke_ceremony_prepare_load_async (TkeCeremony *self,
-                                 GCancellable *cancellable,
-                                 GAsyncReadyCallback callback,
-                                 gpointer user_data)
-{
-  g_autoptr (GTask) task = NULL;
-  GError *error = NULL;
-
-  g_return_if_fail (TKE_IS_CEREMONY (self));
-  g_return_if_fail (self->kind == TKE_CEREMONY_LOAD);
-
-  task = load_task_new (self, LOAD_UNTIL_PREPARED, tke_ceremony_prepare_load_async, cancellable,
-                        callback, user_data);
-  if (n_units (self) == 0 || !check_n_parts (self, &error))
-    {
-      if (error == NULL)
-        g_set_error_literal (
-            &error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-            _ ("No crypto unit is selected. Select the units of one service instance first."));
-      g_task_return_error (task, error);
-      return;
-    }
-  tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->units), cancellable,
-                                          on_first_refresh, g_steal_pointer (&task));
-}
-
-/**
- * tke_ceremony_prepare_load_finish:
- * @self: a load ceremony
- * @result: the result passed to the callback
- * @error: return location for a #GError
- *
- * Finishes tke_ceremony_prepare_load_async().
- *
- * Returns: %TRUE if every unit has an importer key
- */
-gboolean
-tke_ceremony_prepare_load_finish (TkeCeremony *self, GAsyncResult *result, GError **error)
-{
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/**
- * tke_ceremony_seal_next_part_async:
- * @self: a load ceremony
- * @part: the next key part (a key part card asks for its PIN here)
- * @cancellable: (nullable): a #GCancellable
- * @callback: called when the part is sealed to every unit
- * @user_data: data for @callback
- *
- * Seals @part, as part "i of n", to the importer key of every unit.  A
- * failed seal can be tried again with the same or another source.
- */
-void
-tke_ceremony_seal_next_part_async (TkeCeremony *self,
-                                   TkeKeyPartSource *part,
-                                   GCancellable *cancellable,
-                                   GAsyncReadyCallback callback,
-                                   gpointer user_data)
-{
-  g_autoptr (GTask) task = NULL;
-  GError *error = NULL;
-
-  g_return_if_fail (TKE_IS_CEREMONY (self));
-  g_return_if_fail (TKE_IS_KEY_PART_SOURCE (part));
-  g_return_if_fail (self->kind == TKE_CEREMONY_LOAD);
-
-  task = load_task_new (self, LOAD_UNTIL_NEXT_PART_SEALED, tke_ceremony_seal_next_part_async,
-                        cancellable, callback, user_data);
-  if (self->n_parts_sealed >= tke_ceremony_get_n_key_parts (self))
-    {
-      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                               _ ("All %u key parts are sealed already."),
-                               tke_ceremony_get_n_key_parts (self));
-      return;
-    }
-  /* The part replaces one that failed to seal. */
-  g_ptr_array_set_size (self->parts, self->n_parts_sealed);
-  g_ptr_array_add (self->parts, g_object_ref (part));
-  if (!tke_key_parts_check_distinct (self->parts, &error))
-    {
-      g_ptr_array_set_size (self->parts, self->n_parts_sealed);
-      g_task_return_error (task, error);
-      return;
-    }
-  load_step (g_steal_pointer (&task));
-}
-
-/**
- * tke_ceremony_seal_next_part_finish:
- * @self: a load ceremony
- * @result: the result passed to the callback
- * @error: return location for a #GError
- *
- * Finishes tke_ceremony_seal_next_part_async().
- *
- * Returns: %TRUE if the part is sealed to every unit
- */
-gboolean
-tke_ceremony_seal_next_part_finish (TkeCeremony *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
