@@ -19,7 +19,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "tke-error.h"
-#include "tke-rotation.h"
+#include "tke-rotation-private.h"
 #include "tke-service-instance.h"
 
 /**
@@ -34,32 +34,6 @@
  * After a failure tke_rotation_get_advice() says the one recovery step that
  * is safe, and tke_rotation_recover_async() carries out that step only.
  */
-struct _TkeRotation
-{
-  GObject parent_instance;
-
-  TkeServiceClient *client;
-  TkeServiceInstance *instance;
-  GPtrArray *units; /* TkeCryptoUnit, the selection */
-  GListStore *unit_model;
-  GPtrArray *signers;
-  TkeJournal *journal;
-  guint poll_interval;
-
-  TkeRotationStatus *status;
-  /* The messages of one rotation of the service are sent once each; a
-   * rotation is told apart by its target VP and its first message. */
-  char *messages_of;
-  guint n_messages_seen;
-  char *history;           /* a rotation that ended before this one ran: never sent */
-  GHashTable *unit_errors; /* TkeCryptoUnit → GError */
-
-  gboolean has_advice;
-  TkeRecoveryAction advice;
-  char *advice_explanation;
-  GPtrArray *switched;
-};
-
 G_DEFINE_FINAL_TYPE (TkeRotation, tke_rotation, G_TYPE_OBJECT)
 
 enum
@@ -71,25 +45,6 @@ enum
 };
 
 static guint signals[N_SIGNALS];
-
-typedef enum
-{
-  MODE_RUN,
-  MODE_ADVISE,
-  MODE_RECOVER,
-} Mode;
-
-typedef struct
-{
-  Mode mode;
-  gboolean journaled; /* a ceremony is open in the journal */
-  const char *step;   /* the step begun in the journal */
-  GPtrArray *targets; /* units to set immediate */
-  char *target_vp;
-  guint n_pending;
-  guint poll_source;
-  GError *failure; /* kept while the facts for the advice are read */
-} RunData;
 
 static void
 run_data_free (RunData *data)
@@ -331,8 +286,8 @@ tke_rotation_get_unit_error (TkeRotation *self, TkeCryptoUnit *unit)
 
 /* ---- Journal ------------------------------------------------------------ */
 
-static gboolean
-journal_begin (TkeRotation *self, RunData *data, const char *kind, GError **error)
+gboolean
+_tke_rotation_journal_begin (TkeRotation *self, RunData *data, const char *kind, GError **error)
 {
   TkeCryptoUnit *first = self->units->len > 0 ? self->units->pdata[0] : NULL;
 
@@ -350,13 +305,13 @@ journal_begin (TkeRotation *self, RunData *data, const char *kind, GError **erro
   return TRUE;
 }
 
-static gboolean
-journal_step (TkeRotation *self,
-              RunData *data,
-              const char *step,
-              const char *outcome,
-              const char *detail,
-              GError **error)
+gboolean
+_tke_rotation_journal_step (TkeRotation *self,
+                            RunData *data,
+                            const char *step,
+                            const char *outcome,
+                            const char *detail,
+                            GError **error)
 {
   if (self->journal == NULL || !data->journaled)
     return TRUE;
@@ -364,8 +319,11 @@ journal_step (TkeRotation *self,
   return tke_journal_append (self->journal, step, outcome, detail, error);
 }
 
-static void
-journal_end (TkeRotation *self, RunData *data, const char *outcome, const char *detail)
+void
+_tke_rotation_journal_end (TkeRotation *self,
+                           RunData *data,
+                           const char *outcome,
+                           const char *detail)
 {
   g_autoptr (GError) error = NULL;
 
@@ -395,8 +353,8 @@ rotation_identity (TkeRotationStatus *status)
   return g_strdup_printf ("%s@%s", tke_rotation_status_get_target_vp (status), when);
 }
 
-static void
-take_status (TkeRotation *self, TkeRotationStatus *status)
+void
+_tke_rotation_take_status (TkeRotation *self, TkeRotationStatus *status)
 {
   guint n = tke_rotation_status_get_n_messages (status);
   g_autofree char *identity = rotation_identity (status);
@@ -420,8 +378,8 @@ take_status (TkeRotation *self, TkeRotationStatus *status)
                  tke_rotation_status_get_keys_total (status));
 }
 
-static void
-compute_advice (TkeRotation *self)
+void
+_tke_rotation_compute_advice (TkeRotation *self)
 {
   g_autoptr (GPtrArray) switched = NULL;
 
@@ -433,28 +391,34 @@ compute_advice (TkeRotation *self)
   self->has_advice = TRUE;
 }
 
+/* For the set-immediate step, which reports each unit's outcome. */
+void
+_tke_rotation_emit_unit_done (TkeRotation *self, TkeCryptoUnit *unit, const GError *error)
+{
+  g_signal_emit (self, signals[SIGNAL_UNIT_DONE], 0, unit, error);
+}
+
 static void gather_facts (GTask *task);
-static void start_rotation (GTask *task);
-static void set_immediate_all (GTask *task);
 
 /* Every failure ends here: the journal is closed, and the facts are read
  * again (unless the token expired or the caller cancelled) for the advice. */
-static void
-fail (GTask *task, GError *error)
+void
+_tke_rotation_fail (GTask *task, GError *error)
 {
   TkeRotation *self = g_task_get_source_object (task);
   RunData *data = g_task_get_task_data (task);
   gboolean cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 
-  journal_end (self, data, cancelled ? TKE_JOURNAL_OUTCOME_CANCELLED : TKE_JOURNAL_OUTCOME_FAILED,
-               error->message);
+  _tke_rotation_journal_end (self, data,
+                             cancelled ? TKE_JOURNAL_OUTCOME_CANCELLED : TKE_JOURNAL_OUTCOME_FAILED,
+                             error->message);
   self->has_advice = FALSE;
   if (data->mode == MODE_RUN && g_error_matches (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED))
     {
       /* Refused before anything was sent: the facts just read are the
        * advice's (a unit left behind by an earlier rotation still needs
        * its set immediate); otherwise the pre-check says what to fix. */
-      compute_advice (self);
+      _tke_rotation_compute_advice (self);
       if (self->advice == TKE_RECOVERY_ACTION_NONE || self->advice == TKE_RECOVERY_ACTION_ROTATE)
         {
           self->advice = TKE_RECOVERY_ACTION_ROTATE;
@@ -492,7 +456,7 @@ facts_done (GTask *task)
   TkeRotation *self = g_task_get_source_object (task);
   RunData *data = g_task_get_task_data (task);
 
-  compute_advice (self);
+  _tke_rotation_compute_advice (self);
   if (data->failure != NULL)
     {
       g_task_return_error (task, g_steal_pointer (&data->failure));
@@ -515,7 +479,7 @@ facts_done (GTask *task)
     case TKE_RECOVERY_ACTION_ROTATE:
     case TKE_RECOVERY_ACTION_RESUME_ROTATE:
       data->mode = MODE_RUN;
-      start_rotation (task);
+      _tke_rotation_start (task);
       return;
     case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
     case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
@@ -535,13 +499,13 @@ facts_done (GTask *task)
       {
         g_autoptr (GError) error = NULL;
 
-        if (!journal_begin (self, data, "recover", &error))
+        if (!_tke_rotation_journal_begin (self, data, "recover", &error))
           {
-            fail (task, g_steal_pointer (&error));
+            _tke_rotation_fail (task, g_steal_pointer (&error));
             return;
           }
       }
-      set_immediate_all (task);
+      _tke_rotation_set_immediate_all (task);
       return;
     case TKE_RECOVERY_ACTION_STOP:
     default:
@@ -562,10 +526,10 @@ on_facts_status (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (status == NULL)
     {
-      fail (task, error);
+      _tke_rotation_fail (task, error);
       return;
     }
-  take_status (self, status);
+  _tke_rotation_take_status (self, status);
   facts_done (task);
 }
 
@@ -578,7 +542,7 @@ on_facts_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!tke_service_client_refresh_units_finish (self->client, result, &error))
     {
-      fail (task, error);
+      _tke_rotation_fail (task, error);
       return;
     }
   tke_service_client_get_rotation_status_async (self->client, g_task_get_cancellable (task),
@@ -594,303 +558,6 @@ gather_facts (GTask *task)
                                           g_task_get_cancellable (task), on_facts_refreshed, task);
 }
 
-/* ---- Set immediate on every unit at once -------------------------------- */
-
-static void
-on_final_status (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  TkeRotation *self = g_task_get_source_object (task);
-  RunData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autoptr (TkeRotationStatus) status =
-      tke_service_client_get_rotation_status_finish (self->client, result, &error);
-  g_autoptr (GString) failed = g_string_new (NULL);
-
-  if (status == NULL)
-    {
-      fail (task, error);
-      return;
-    }
-  take_status (self, status);
-  for (guint i = 0; i < data->targets->len; i++)
-    {
-      const GError *unit_error = g_hash_table_lookup (self->unit_errors, data->targets->pdata[i]);
-
-      if (unit_error != NULL)
-        g_string_append_printf (failed, "\n  %s %u: %s", _ ("crypto unit"),
-                                tke_crypto_unit_get_number (data->targets->pdata[i]),
-                                unit_error->message);
-    }
-  if (failed->len > 0)
-    {
-      error = g_error_new (TKE_ERROR, TKE_ERROR_FAILED, _ ("Set immediate failed:%s"), failed->str);
-      journal_step (self, data, TKE_JOURNAL_STEP_SET_IMMEDIATE, TKE_JOURNAL_OUTCOME_FAILED,
-                    error->message, NULL);
-      data->step = NULL;
-      /* The refresh just done is the fact base: advise without asking again. */
-      journal_end (self, data, TKE_JOURNAL_OUTCOME_FAILED, error->message);
-      compute_advice (self);
-      g_task_return_error (task, error);
-      g_object_unref (task);
-      return;
-    }
-  journal_step (self, data, TKE_JOURNAL_STEP_SET_IMMEDIATE, TKE_JOURNAL_OUTCOME_OK, NULL, NULL);
-  data->step = NULL;
-  journal_end (self, data, TKE_JOURNAL_OUTCOME_OK, NULL);
-  compute_advice (self);
-  g_task_return_boolean (task, TRUE);
-  g_object_unref (task);
-}
-
-static void
-on_final_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  TkeRotation *self = g_task_get_source_object (task);
-  GError *error = NULL;
-
-  if (!tke_service_client_refresh_units_finish (self->client, result, &error))
-    {
-      fail (task, error);
-      return;
-    }
-  /* Not cancellable: the units changed; the caller must learn how. */
-  tke_service_client_get_rotation_status_async (self->client, NULL, on_final_status, task);
-}
-
-typedef struct
-{
-  GTask *task;
-  TkeCryptoUnit *unit;
-} UnitCall;
-
-static void
-on_unit_set (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  UnitCall *call = user_data;
-  GTask *task = call->task;
-  TkeRotation *self = g_task_get_source_object (task);
-  RunData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!tke_service_client_set_immediate_finish (self->client, result, &error))
-    g_hash_table_replace (self->unit_errors, g_object_ref (call->unit), error);
-  g_signal_emit (self, signals[SIGNAL_UNIT_DONE], 0, call->unit, error);
-  g_object_unref (call->unit);
-  g_free (call);
-  if (--data->n_pending > 0)
-    return;
-  tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->unit_model), NULL,
-                                          on_final_refresh, task);
-}
-
-static void
-set_immediate_all (GTask *task)
-{
-  TkeRotation *self = g_task_get_source_object (task);
-  RunData *data = g_task_get_task_data (task);
-  g_autoptr (GPtrArray) one = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr (GString) numbers = g_string_new (NULL);
-  GError *error = NULL;
-
-  if (self->signers == NULL || self->signers->len == 0)
-    {
-      fail (task,
-            g_error_new_literal (TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                                 _ ("Set immediate needs the signature of one administrator.")));
-      return;
-    }
-  g_ptr_array_add (one, g_object_ref (self->signers->pdata[0]));
-  for (guint i = 0; i < data->targets->len; i++)
-    g_string_append_printf (numbers, "%s%u", i ? "," : "",
-                            tke_crypto_unit_get_number (data->targets->pdata[i]));
-  if (!journal_step (self, data, TKE_JOURNAL_STEP_SET_IMMEDIATE, TKE_JOURNAL_OUTCOME_BEGIN,
-                     numbers->str, &error))
-    {
-      fail (task, error);
-      return;
-    }
-  g_hash_table_remove_all (self->unit_errors);
-  data->n_pending = data->targets->len;
-  /* Not cancellable once sent: every unit's outcome must be known. */
-  for (guint i = 0; i < data->targets->len; i++)
-    {
-      UnitCall *call = g_new0 (UnitCall, 1);
-
-      call->task = task;
-      call->unit = g_object_ref (data->targets->pdata[i]);
-      tke_service_client_set_immediate_async (self->client, call->unit, data->target_vp, one, NULL,
-                                              on_unit_set, call);
-    }
-}
-
-/* ---- Start, then wait for the rewrap ------------------------------------- */
-
-static void poll_status (GTask *task);
-
-static void
-after_status (GTask *task, TkeRotationStatus *status)
-{
-  TkeRotation *self = g_task_get_source_object (task);
-  RunData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-  const char *why;
-
-  take_status (self, status);
-  switch (tke_rotation_status_get_state (status))
-    {
-    case TKE_ROTATION_STATE_REWRAPPING:
-      poll_status (task);
-      return;
-    case TKE_ROTATION_STATE_FAILED:
-      why = tke_rotation_status_get_error_message (status);
-      fail (task, g_error_new (TKE_ERROR, TKE_ERROR_SERVICE,
-                               _ ("The rewrap of the key storage "
-                                  "stopped: %s"),
-                               why != NULL ? why : _ ("no reason given")));
-      return;
-    case TKE_ROTATION_STATE_REWRAPPED:
-      if (!journal_step (self, data, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_OK, NULL, &error))
-        {
-          fail (task, error);
-          return;
-        }
-      g_free (data->target_vp);
-      data->target_vp = g_strdup (tke_rotation_status_get_target_vp (status));
-      g_clear_pointer (&data->targets, g_ptr_array_unref);
-      data->targets = g_ptr_array_ref (self->units);
-      set_immediate_all (task);
-      return;
-    case TKE_ROTATION_STATE_COMPLETE:
-    case TKE_ROTATION_STATE_NONE:
-    default:
-      fail (task, g_error_new_literal (TKE_ERROR, TKE_ERROR_SERVICE,
-                                       _ ("The service reports no rotation in progress.")));
-      return;
-    }
-}
-
-static void
-on_poll_status (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  TkeRotation *self = g_task_get_source_object (task);
-  GError *error = NULL;
-  g_autoptr (TkeRotationStatus) status =
-      tke_service_client_get_rotation_status_finish (self->client, result, &error);
-
-  if (status == NULL)
-    fail (task, error);
-  else
-    after_status (task, status);
-}
-
-static gboolean
-on_poll_timeout (gpointer user_data)
-{
-  GTask *task = user_data;
-  TkeRotation *self = g_task_get_source_object (task);
-  RunData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  data->poll_source = 0;
-  if (g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error))
-    fail (task, error);
-  else
-    tke_service_client_get_rotation_status_async (self->client, g_task_get_cancellable (task),
-                                                  on_poll_status, task);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-poll_status (GTask *task)
-{
-  TkeRotation *self = g_task_get_source_object (task);
-  RunData *data = g_task_get_task_data (task);
-
-  data->poll_source = g_timeout_add (self->poll_interval, on_poll_timeout, task);
-}
-
-static void
-on_started (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  TkeRotation *self = g_task_get_source_object (task);
-  RunData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autoptr (TkeRotationStatus) status =
-      tke_service_client_start_rotation_finish (self->client, result, &error);
-
-  if (status == NULL)
-    {
-      fail (task, error);
-      return;
-    }
-  if (!journal_step (self, data, TKE_JOURNAL_STEP_ROTATE, TKE_JOURNAL_OUTCOME_OK, NULL, &error) ||
-      !journal_step (self, data, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_BEGIN, NULL, &error))
-    {
-      fail (task, error);
-      return;
-    }
-  after_status (task, status);
-}
-
-static void
-start_rotation (GTask *task)
-{
-  TkeRotation *self = g_task_get_source_object (task);
-  RunData *data = g_task_get_task_data (task);
-  TkeRotationState state =
-      self->status != NULL ? tke_rotation_status_get_state (self->status) : TKE_ROTATION_STATE_NONE;
-  GError *error = NULL;
-
-  if (state == TKE_ROTATION_STATE_NONE || state == TKE_ROTATION_STATE_COMPLETE)
-    {
-      g_autoptr (GPtrArray) selected = g_ptr_array_ref (self->units);
-
-      if (tke_precheck_rotation (
-              self->instance ? tke_service_instance_get_units (self->instance) : NULL, selected,
-              tke_service_client_get_token_expiration (self->client), &error) != TKE_PRECHECK_OK)
-        {
-          fail (task, error);
-          return;
-        }
-    }
-  else if (state == TKE_ROTATION_STATE_REWRAPPED)
-    {
-      /* Rotate again after the rewrap is complete: only if set immediate
-       * on every unit is what the advice says. */
-      compute_advice (self);
-      if (self->advice != TKE_RECOVERY_ACTION_SET_IMMEDIATE)
-        {
-          g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_ROTATION_IN_PROGRESS, "%s",
-                                   self->advice_explanation);
-          g_object_unref (task);
-          return;
-        }
-      data->target_vp = g_strdup (tke_rotation_status_get_target_vp (self->status));
-      data->targets = g_ptr_array_ref (self->units);
-      if (!journal_begin (self, data, "rotate", &error))
-        fail (task, error);
-      else
-        set_immediate_all (task);
-      return;
-    }
-  if (!journal_begin (self, data, "rotate", &error) ||
-      !journal_step (self, data, TKE_JOURNAL_STEP_ROTATE, TKE_JOURNAL_OUTCOME_BEGIN,
-                     state == TKE_ROTATION_STATE_NONE || state == TKE_ROTATION_STATE_COMPLETE
-                         ? "start"
-                         : "resume",
-                     &error))
-    {
-      fail (task, error);
-      return;
-    }
-  tke_service_client_start_rotation_async (self->client, g_task_get_cancellable (task), on_started,
-                                           task);
-}
-
 static void
 on_run_status (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -902,7 +569,7 @@ on_run_status (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (status == NULL)
     {
-      fail (task, error);
+      _tke_rotation_fail (task, error);
       return;
     }
   g_set_object (&self->status, status);
@@ -916,7 +583,7 @@ on_run_status (GObject *source, GAsyncResult *result, gpointer user_data)
       g_free (self->history);
       self->history = rotation_identity (status);
     }
-  start_rotation (task);
+  _tke_rotation_start (task);
 }
 
 static void
@@ -928,7 +595,7 @@ on_run_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!tke_service_client_refresh_units_finish (self->client, result, &error))
     {
-      fail (task, error);
+      _tke_rotation_fail (task, error);
       return;
     }
   tke_service_client_get_rotation_status_async (self->client, g_task_get_cancellable (task),
