@@ -141,7 +141,8 @@ tke_emu_keys_count (sqlite3 *db, const guint8 *wkid, gboolean equal)
   return n;
 }
 
-/* The WHERE clause for a mask of states (bit n: state n; 0: every state). */
+/* The condition for a mask of states (bit n: state n; 0: every state),
+ * after an AND. */
 static char *
 state_clause (guint states)
 {
@@ -149,10 +150,23 @@ state_clause (guint states)
 
   for (guint state = 0; states != 0 && state < 32; state++)
     if (states & (1u << state))
-      g_string_append_printf (sql, "%s%u", sql->len == 0 ? " WHERE state IN (" : ", ", state);
+      g_string_append_printf (sql, "%s%u", sql->len == 0 ? " AND state IN (" : ", ", state);
   if (sql->len > 0)
     g_string_append_c (sql, ')');
   return g_string_free (g_steal_pointer (&sql), FALSE);
+}
+
+/* Where the last page ended, so that the next page of a client paging
+ * through the list starts there (rowid > …) instead of stepping over
+ * @offset rows again: OFFSET made listing 100 000 keys quadratic.  Valid
+ * while this connection changed nothing (a create, delete or state change
+ * could shift the offsets; the rotation's own connection only rewraps,
+ * which moves no key). */
+static gboolean
+cursor_fits (TkeEmuStore *self, gint64 offset, guint states)
+{
+  return offset > 0 && self->list_cursor.offset == offset && self->list_cursor.states == states &&
+         self->list_cursor.changes == sqlite3_total_changes (self->db);
 }
 
 /* Keys in creation order: a page of @limit from @offset, of the @states
@@ -162,20 +176,30 @@ tke_emu_keys_list (TkeEmuStore *self, gint64 limit, gint64 offset, guint states,
 {
   g_autoptr (GPtrArray) keys = g_ptr_array_new_with_free_func ((GDestroyNotify) tke_emu_key_free);
   g_autofree char *where = state_clause (states);
-  g_autofree char *sql =
-      g_strdup_printf ("SELECT " KEY_COLUMNS " FROM keys%s ORDER BY rowid LIMIT ? OFFSET ?", where);
+  g_autofree char *sql = g_strdup_printf (
+      "SELECT " KEY_COLUMNS " FROM keys WHERE rowid > ?3%s ORDER BY rowid LIMIT ?1 OFFSET ?2",
+      where);
+  gboolean resume = cursor_fits (self, offset, states);
   sqlite3_stmt *stmt = NULL;
   int rc;
 
   if ((stmt = _tke_emu_store_stmt (self, sql, error)) == NULL)
     return NULL;
   sqlite3_bind_int64 (stmt, 1, limit);
-  sqlite3_bind_int64 (stmt, 2, offset);
+  sqlite3_bind_int64 (stmt, 2, resume ? 0 : offset);
+  sqlite3_bind_int64 (stmt, 3, resume ? self->list_cursor.rowid : G_MININT64);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     g_ptr_array_add (keys, key_from_row (stmt));
   _tke_emu_store_stmt_release (stmt);
   if (rc != SQLITE_DONE)
     return tke_emu_db_error (self->db, error), NULL;
+  if (keys->len > 0)
+    {
+      self->list_cursor.offset = offset + keys->len;
+      self->list_cursor.rowid = ((TkeEmuKey *) g_ptr_array_index (keys, keys->len - 1))->rowid;
+      self->list_cursor.states = states;
+      self->list_cursor.changes = sqlite3_total_changes (self->db);
+    }
   return g_steal_pointer (&keys);
 }
 
@@ -184,7 +208,7 @@ gint64
 tke_emu_keys_count_states (TkeEmuStore *self, guint states)
 {
   g_autofree char *where = state_clause (states);
-  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM keys%s", where);
+  g_autofree char *sql = g_strdup_printf ("SELECT count(*) FROM keys WHERE 1%s", where);
   sqlite3_stmt *stmt = _tke_emu_store_stmt (self, sql, NULL);
   gint64 n = -1;
 

@@ -40,6 +40,7 @@ static const char schema[] =
     " key_rowid INTEGER NOT NULL, version INTEGER NOT NULL, id TEXT NOT NULL UNIQUE,"
     " created TEXT NOT NULL, wkid BLOB NOT NULL, wrapped BLOB NOT NULL,"
     " UNIQUE (key_rowid, version));"
+    "CREATE INDEX IF NOT EXISTS keys_by_state ON keys (state);"
     "CREATE TABLE IF NOT EXISTS rotation (id INTEGER PRIMARY KEY, state TEXT NOT NULL,"
     " from_vp TEXT NOT NULL, to_vp TEXT NOT NULL, keys_total INTEGER NOT NULL,"
     " keys_done INTEGER NOT NULL, started TEXT NOT NULL, error_code TEXT, error_message TEXT);"
@@ -155,23 +156,25 @@ tke_emu_store_open_db (const char *state_dir, GError **error)
  * preparing the list's SQL anew took as long as running it.  A statement
  * is released (reset, bindings cleared) after each use, so it holds no
  * read transaction and no pointer into its caller's memory. */
+static void
+finalize_stmt (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
 sqlite3_stmt *
 _tke_emu_store_stmt (TkeEmuStore *self, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt = g_hash_table_lookup (self->stmts, sql);
+  sqlite3_stmt *stmt;
 
-  if (stmt != NULL)
+  if (self->stmts == NULL)
+    self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
+  if ((stmt = g_hash_table_lookup (self->stmts, sql)) != NULL)
     return stmt;
   if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
     return tke_emu_db_error (self->db, error), NULL;
   g_hash_table_insert (self->stmts, g_strdup (sql), stmt);
   return stmt;
-}
-
-static void
-finalize_stmt (gpointer stmt)
-{
-  sqlite3_finalize (stmt);
 }
 
 void
@@ -490,7 +493,6 @@ tke_emu_store_open (const char *state_dir, const char *init_mode, guint n_keys, 
   gboolean fresh;
 
   self->lock_fd = -1;
-  self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
   if (g_mkdir_with_parents (state_dir, 0700) != 0)
     {
       g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot create %s: %s", state_dir,

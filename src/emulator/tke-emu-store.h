@@ -49,6 +49,13 @@ typedef struct
   char *init_mode;
   int lock_fd;       /* holds the state directory's lock, or -1 */
   GHashTable *stmts; /* SQL text -> its prepared statement on db */
+  struct
+  {
+    gint64 offset; /* the next page's offset, */
+    gint64 rowid;  /* after this key */
+    guint states;
+    int changes; /* db's sqlite3_total_changes() then */
+  } list_cursor;
 } TkeEmuStore;
 
 TkeEmuStore *

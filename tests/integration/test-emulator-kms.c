@@ -441,6 +441,73 @@ test_versions_survive_mk_rotation (Fixture *f, gconstpointer data)
     }
 }
 
+/* The ids of the keys listed by pages of @limit (with @query's filter). */
+static GPtrArray *
+paged_ids (Fixture *f, const char *query, guint limit)
+{
+  GPtrArray *ids = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint offset = 0;; offset += limit)
+    {
+      g_autofree char *path =
+          g_strdup_printf ("/api/v2/keys?limit=%u&offset=%u%s", limit, offset, query);
+      g_autoptr (JsonObject) page = emu_call_ok (f->emu, "GET", path, NULL, 200);
+      JsonArray *resources = json_object_get_array_member (page, "resources");
+
+      for (guint i = 0; i < json_array_get_length (resources); i++)
+        g_ptr_array_add (ids, g_strdup (json_object_get_string_member (
+                                  json_array_get_object_element (resources, i), "id")));
+      if (json_array_get_length (resources) < limit)
+        return ids;
+    }
+}
+
+static void
+assert_same_ids (GPtrArray *a, GPtrArray *b)
+{
+  g_assert_cmpuint (a->len, ==, b->len);
+  for (guint i = 0; i < a->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (a, i), ==, g_ptr_array_index (b, i));
+}
+
+/* Paging goes on where the last page ended, unless the keys changed in
+ * between: a delete or a state change shifts the offsets. */
+static void
+test_list_paging (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GPtrArray) all = paged_ids (f, "", 5000);
+  g_autoptr (GPtrArray) paged = paged_ids (f, "", 2);
+  g_autoptr (GPtrArray) after = NULL, active = NULL, active_paged = NULL;
+  g_autoptr (JsonObject) first = NULL, second = NULL;
+  g_autofree char *del = NULL, *disable = NULL;
+
+  g_assert_cmpuint (all->len, ==, 5);
+  assert_same_ids (all, paged);
+  /* Page 1, then a delete before the page's end, then page 2. */
+  first = emu_call_ok (f->emu, "GET", "/api/v2/keys?limit=2&offset=0", NULL, 200);
+  del = g_strdup_printf ("/api/v2/keys/%s", (char *) g_ptr_array_index (all, 1));
+  emu_call_ok (f->emu, "DELETE", del, NULL, 204);
+  second = emu_call_ok (f->emu, "GET", "/api/v2/keys?limit=2&offset=2", NULL, 200);
+  g_assert_cmpstr (json_object_get_string_member (first_resource (second), "id"), ==,
+                   g_ptr_array_index (all, 3));
+  after = paged_ids (f, "", 2);
+  g_assert_cmpuint (after->len, ==, 4);
+  /* A state filter pages over its own keys, before and after a change. */
+  active = paged_ids (f, "&state=1", 5000);
+  g_assert_cmpuint (active->len, ==, 4);
+  g_clear_pointer (&first, json_object_unref);
+  first = emu_call_ok (f->emu, "GET", "/api/v2/keys?limit=1&offset=0&state=1", NULL, 200);
+  disable =
+      g_strdup_printf ("/api/v2/keys/%s/actions/disable", (char *) g_ptr_array_index (all, 0));
+  g_assert_null (emu_call_ok (f->emu, "POST", disable, NULL, 204));
+  g_clear_pointer (&second, json_object_unref);
+  second = emu_call_ok (f->emu, "GET", "/api/v2/keys?limit=1&offset=1&state=1", NULL, 200);
+  g_assert_cmpstr (json_object_get_string_member (first_resource (second), "id"), ==,
+                   g_ptr_array_index (all, 3));
+  active_paged = paged_ids (f, "&state=1", 1);
+  g_assert_cmpuint (active_paged->len, ==, 3);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -462,5 +529,7 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/emulator/kms/versions-survive-mk-rotation", Fixture, NULL, fixture_set_up,
               test_versions_survive_mk_rotation, fixture_tear_down);
+  g_test_add ("/emulator/kms/list-paging", Fixture, NULL, fixture_set_up, test_list_paging,
+              fixture_tear_down);
   return g_test_run ();
 }
