@@ -164,7 +164,7 @@ collection_start (const char *type, guint n, gint64 total, gsize size_hint)
 static GString *
 keys_text (TkeEmuServer *self, GPtrArray *keys, gint64 total)
 {
-  GString *out = collection_start (KEY_TYPE, keys->len, total, 128 + keys->len * 720);
+  GString *out = collection_start (KEY_TYPE, keys->len, total, 128 + keys->len * 800);
 
   for (guint i = 0; i < keys->len; i++)
     {
