@@ -376,23 +376,74 @@ test_list_escaping (Fixture *f, gconstpointer data)
   g_assert_cmpstr (json_object_get_string_member (first_resource (list), "id"), ==, id);
 }
 
+/* A new master key loaded and committed on every unit; returns the
+ * set_immediate arguments for it. */
+static char *
+commit_new_master_key (Emu *emu)
+{
+  g_auto (GStrv) units = emu_unit_ids (emu);
+  g_autoptr (EVP_PKEY) a1 = emu_demo_admin (emu, 1), a2 = emu_demo_admin (emu, 2);
+  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL),
+                        p2 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
+  TkeSecret *parts[] = { p1, p2 };
+  EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a2, a2, NULL };
+  g_autofree char *vp_hex = NULL;
+  guint8 vp[TKE_VP_SIZE];
+  char *vp_args;
+
+  tke_crypto_verification_pattern (mk, vp);
+  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
+  vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      g_autoptr (JsonObject) imp =
+          emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
+      g_autofree char *load = emu_load_args (
+          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
+      g_autoptr (JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
+      g_autoptr (JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
+    }
+  return vp_args;
+}
+
+/* Set immediate everywhere after the rewrap; waits for the rotation to complete. */
+static void
+activate_new_master_key (Emu *emu, const char *vp_args)
+{
+  g_auto (GStrv) units = emu_unit_ids (emu);
+  g_autoptr (EVP_PKEY) a1 = emu_demo_admin (emu, 1);
+  EVP_PKEY *one[] = { a1, NULL };
+  g_autoptr (JsonObject) status = NULL;
+
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      g_autoptr (JsonObject) r = emu_command_ok (emu, units[u], "set_immediate", vp_args, one);
+    }
+  status = emu_wait_rotation (emu, "complete");
+}
+
+/* Every stored material (@n of them) unwraps, all under one master key. */
+static void
+assert_keystore_whole (Emu *emu, gint64 n)
+{
+  g_autofree char *path = g_strdup_printf ("/v1/tke/%s/keystore", emu->instance);
+  g_autoptr (JsonObject) ks = emu_call_ok (emu, "GET", path, NULL, 200);
+
+  g_assert_cmpint (json_object_get_int_member (ks, "keys_total"), ==, n);
+  g_assert_cmpint (json_object_get_int_member (ks, "keys_ok"), ==, n);
+  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (ks, "by_wkid")), ==, 1);
+}
+
 /* The keystore's master key rotation rewraps every version of every key
  * (issue 13's invariant: no key lost), and each version's ciphertexts
  * unwrap under the new master key. */
 static void
 test_versions_survive_mk_rotation (Fixture *f, gconstpointer data)
 {
-  g_auto (GStrv) units = emu_unit_ids (f->emu);
-  g_autoptr (EVP_PKEY) a1 = emu_demo_admin (f->emu, 1), a2 = emu_demo_admin (f->emu, 2);
-  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL),
-                        p2 = tke_secret_new_random (32, NULL);
-  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
-  TkeSecret *parts[] = { p1, p2 };
-  EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a2, a2, NULL };
-  g_autofree char *vp_hex = NULL, *vp_args = NULL, *rotate = NULL, *keystore = NULL;
-  g_autoptr (JsonObject) status = NULL, ks = NULL;
+  g_autofree char *vp_args = NULL, *rotate = NULL;
+  g_autoptr (JsonObject) status = NULL;
   g_autoptr (GPtrArray) cts = g_ptr_array_new_with_free_func (g_free);
-  guint8 vp[TKE_VP_SIZE];
 
   for (guint v = 0; v < 3; v++)
     {
@@ -402,36 +453,16 @@ test_versions_survive_mk_rotation (Fixture *f, gconstpointer data)
       if (v < 2)
         g_assert_null (act_ok (f, "rotate", "{}", 204));
     }
-  tke_crypto_verification_pattern (mk, vp);
-  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
-  vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
-  for (guint u = 0; units[u] != NULL; u++)
-    {
-      g_autoptr (JsonObject) imp =
-          emu_command_ok (f->emu, units[u], "generate_importer_key", NULL, one);
-      g_autofree char *load = emu_load_args (
-          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
-      g_autoptr (JsonObject) r1 = emu_command_ok (f->emu, units[u], "load", load, two);
-      g_autoptr (JsonObject) r2 = emu_command_ok (f->emu, units[u], "commit", vp_args, both);
-    }
+  vp_args = commit_new_master_key (f->emu);
   rotate = g_strdup_printf ("/v1/tke/%s/rotate", f->emu->instance);
   status = emu_call_ok (f->emu, "POST", rotate, "{}", 202);
   g_clear_pointer (&status, json_object_unref);
   status = emu_wait_rotation (f->emu, "rewrapped");
   g_assert_cmpint (json_object_get_int_member (status, "keys_done"), ==, 5);
-  for (guint u = 0; units[u] != NULL; u++)
-    {
-      g_autoptr (JsonObject) r = emu_command_ok (f->emu, units[u], "set_immediate", vp_args, one);
-    }
-  g_clear_pointer (&status, json_object_unref);
-  status = emu_wait_rotation (f->emu, "complete");
+  activate_new_master_key (f->emu, vp_args);
 
   /* 5 keys, one of them with 2 earlier versions: 7 materials, all under the new key. */
-  keystore = g_strdup_printf ("/v1/tke/%s/keystore", f->emu->instance);
-  ks = emu_call_ok (f->emu, "GET", keystore, NULL, 200);
-  g_assert_cmpint (json_object_get_int_member (ks, "keys_total"), ==, 7);
-  g_assert_cmpint (json_object_get_int_member (ks, "keys_ok"), ==, 7);
-  g_assert_cmpuint (json_object_get_size (json_object_get_object_member (ks, "by_wkid")), ==, 1);
+  assert_keystore_whole (f->emu, 7);
   for (guint i = 0; i < cts->len; i++)
     {
       g_autoptr (JsonObject) u = act_ok (f, "unwrap", g_ptr_array_index (cts, i), 200);
@@ -439,6 +470,84 @@ test_versions_survive_mk_rotation (Fixture *f, gconstpointer data)
       g_assert_cmpstr (json_object_get_string_member (u, "plaintext"), ==, "aGVsbG8=");
       g_assert_cmpuint (json_object_has_member (u, "rewrappedKey"), ==, i < 2);
     }
+}
+
+/* Key @index (0-based, creation order) of @emu: its id. */
+static char *
+key_at (Emu *emu, guint index)
+{
+  g_autofree char *path = g_strdup_printf ("/api/v2/keys?offset=%u&limit=1", index);
+  g_autoptr (JsonObject) page = emu_call_ok (emu, "GET", path, NULL, 200);
+
+  return g_strdup (json_object_get_string_member (first_resource (page), "id"));
+}
+
+/* Wraps under key @id, rotates it, twice; returns the two ciphertext bodies. */
+static void
+wrap_and_rotate_twice (Emu *emu, const char *id, GPtrArray *bodies)
+{
+  g_autofree char *wrap = g_strdup_printf ("/api/v2/keys/%s/actions/wrap", id);
+  g_autofree char *rotate = g_strdup_printf ("/api/v2/keys/%s/actions/rotate", id);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (JsonObject) w = emu_call_ok (emu, "POST", wrap, "{\"plaintext\":\"aGk=\"}", 200);
+
+      g_ptr_array_add (
+          bodies, g_strdup_printf ("%s\n%s", id, json_object_get_string_member (w, "ciphertext")));
+      g_assert_null (emu_call_ok (emu, "POST", rotate, NULL, 204));
+    }
+}
+
+/* Killed (-9) in the middle of the rewrap's second batch, which holds a
+ * rotated key: its versions roll back with it, the resumed rotation
+ * rewraps them, and nothing is lost. */
+static void
+test_versions_survive_crash (void)
+{
+  g_autofree char *dir = emu_temp_state_dir ();
+  const char *init_args[] = {
+    "--init", "demo", "--keys", "2500", "--crash-after-keys", "2300", NULL
+  };
+  const char *no_args[] = { NULL };
+  g_autoptr (Emu) emu = emu_start (dir, init_args);
+  g_autoptr (Emu) again = NULL;
+  g_autoptr (GPtrArray) bodies = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *vp_args = NULL, *rotate = NULL, *first = NULL, *late = NULL;
+  g_autoptr (JsonObject) status = NULL;
+
+  emu_login (emu);
+  first = key_at (emu, 0);   /* in the first batch of 2 000 */
+  late = key_at (emu, 2100); /* in the second, before the crash */
+  wrap_and_rotate_twice (emu, first, bodies);
+  wrap_and_rotate_twice (emu, late, bodies);
+  vp_args = commit_new_master_key (emu);
+  rotate = g_strdup_printf ("/v1/tke/%s/rotate", emu->instance);
+  status = emu_call_ok (emu, "POST", rotate, "{}", 202);
+  g_assert_cmpint (emu_wait_exit (emu), ==, -9);
+  g_clear_object (&emu->process);
+
+  again = emu_start (dir, no_args);
+  emu_login (again);
+  g_clear_pointer (&status, json_object_unref);
+  status = emu_call_ok (again, "POST", rotate, NULL, 202);
+  g_clear_pointer (&status, json_object_unref);
+  status = emu_wait_rotation (again, "rewrapped");
+  g_assert_cmpint (json_object_get_int_member (status, "keys_done"), ==, 2500);
+  activate_new_master_key (again, vp_args);
+  assert_keystore_whole (again, 2504);
+  for (guint i = 0; i < bodies->len; i++)
+    {
+      g_auto (GStrv) idct = g_strsplit (g_ptr_array_index (bodies, i), "\n", 2);
+      g_autofree char *path = g_strdup_printf ("/api/v2/keys/%s/actions/unwrap", idct[0]);
+      g_autofree char *body = g_strdup_printf ("{\"ciphertext\":\"%s\"}", idct[1]);
+      g_autoptr (JsonObject) u = emu_call_ok (again, "POST", path, body, 200);
+
+      g_assert_cmpstr (json_object_get_string_member (u, "plaintext"), ==, "aGk=");
+      g_assert_true (json_object_has_member (u, "rewrappedKey"));
+    }
+  emu_stop (again);
+  emu_remove_state_dir (dir);
 }
 
 /* The ids of the keys listed by pages of @limit (with @query's filter). */
@@ -531,5 +640,6 @@ main (int argc, char **argv)
               test_versions_survive_mk_rotation, fixture_tear_down);
   g_test_add ("/emulator/kms/list-paging", Fixture, NULL, fixture_set_up, test_list_paging,
               fixture_tear_down);
+  g_test_add_func ("/emulator/kms/versions-survive-crash", test_versions_survive_crash);
   return g_test_run ();
 }
