@@ -7,8 +7,9 @@
  *
  * The keys are made by the emulator's own demo set-up (--init demo
  * --keys N), the store's bulk insert of real wrapped keys.  Each run
- * reports the wall time and the emulator's CPU time while it listed: on a
- * shared machine the first depends on the load, the second much less.
+ * reports the wall time and the CPU time of the emulator and of this
+ * client while it listed: on a shared machine the first depends on the
+ * load, the others much less.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -17,6 +18,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -41,6 +43,17 @@ cpu_seconds (Emu *emu)
     return 0;
   return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) /
          (double) sysconf (_SC_CLK_TCK);
+}
+
+/* This process's CPU time in seconds (curl's TLS and the copies). */
+static double
+own_cpu_seconds (void)
+{
+  struct rusage ru;
+
+  getrusage (RUSAGE_SELF, &ru);
+  return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+         (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static size_t
@@ -95,7 +108,7 @@ static void
 run_once (Emu *emu, CURL *easy, guint n_keys, guint page, guint run)
 {
   g_autoptr (GPtrArray) pages = g_ptr_array_new_with_free_func (free_page);
-  double cpu0 = cpu_seconds (emu), cpu1;
+  double cpu0 = cpu_seconds (emu), cpu1, own0 = own_cpu_seconds (), own1;
   gint64 start = g_get_monotonic_time (), end;
   gsize bytes = 0;
   long connects = 0;
@@ -124,10 +137,12 @@ run_once (Emu *emu, CURL *easy, guint n_keys, guint page, guint run)
     }
   end = g_get_monotonic_time ();
   cpu1 = cpu_seconds (emu);
+  own1 = own_cpu_seconds ();
   g_assert_cmpuint (check_pages (pages, page, n_keys), ==, n_keys);
   printf ("run %u: %u keys in %u pages of %u, %.1f MB, %ld new connection(s): "
-          "%.3f s wall, %.3f s emulator CPU\n",
-          run, n_keys, pages->len, page, bytes / 1e6, connects, (end - start) / 1e6, cpu1 - cpu0);
+          "%.3f s wall, %.3f s emulator CPU, %.3f s client CPU\n",
+          run, n_keys, pages->len, page, bytes / 1e6, connects, (end - start) / 1e6, cpu1 - cpu0,
+          own1 - own0);
   fflush (stdout);
 }
 
