@@ -16,5 +16,7 @@ void _tke_emu_admin_free (gpointer data);
 GBytes *_tke_emu_column_bytes (sqlite3_stmt *stmt, int column);
 char *_tke_emu_column_text (sqlite3_stmt *stmt, int column);
 void _tke_emu_bind_bytes (sqlite3_stmt *stmt, int index, GBytes *bytes);
+sqlite3_stmt *_tke_emu_store_stmt (TkeEmuStore *self, const char *sql, GError **error);
+void _tke_emu_store_stmt_release (sqlite3_stmt *stmt);
 
 G_END_DECLS

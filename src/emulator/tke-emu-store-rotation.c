@@ -256,6 +256,8 @@ struct _TkeEmuRewrap
   sqlite3 *db;
   sqlite3_stmt *select;
   sqlite3_stmt *update;
+  sqlite3_stmt *select_versions;
+  sqlite3_stmt *update_version;
   guint8 new_wkid[TKE_WKID_SIZE];
   gint64 cursor;
 };
@@ -272,7 +274,13 @@ tke_emu_rewrap_new (sqlite3 *db, const guint8 new_wkid[TKE_WKID_SIZE], GError **
                           " ORDER BY rowid LIMIT ?3",
                           -1, &self->select, NULL) != SQLITE_OK ||
       sqlite3_prepare_v2 (db, "UPDATE keys SET wkid = ?1, wrapped = ?2 WHERE rowid = ?3", -1,
-                          &self->update, NULL) != SQLITE_OK)
+                          &self->update, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (db,
+                          "SELECT rowid, wkid, wrapped FROM key_versions"
+                          " WHERE key_rowid = ?1 AND wkid != ?2",
+                          -1, &self->select_versions, NULL) != SQLITE_OK ||
+      sqlite3_prepare_v2 (db, "UPDATE key_versions SET wkid = ?1, wrapped = ?2 WHERE rowid = ?3",
+                          -1, &self->update_version, NULL) != SQLITE_OK)
     return tke_emu_db_error (db, error), NULL;
   return g_steal_pointer (&self);
 }
@@ -284,28 +292,67 @@ tke_emu_rewrap_free (TkeEmuRewrap *self)
     return;
   sqlite3_finalize (self->select);
   sqlite3_finalize (self->update);
+  sqlite3_finalize (self->select_versions);
+  sqlite3_finalize (self->update_version);
   g_free (self);
+}
+
+/* Rewraps the material in @select's current row and stores it with @update. */
+static gboolean
+rewrap_material (TkeEmuRewrap *self,
+                 sqlite3_stmt *select,
+                 sqlite3_stmt *update,
+                 TkeEmuRewrapFunc func,
+                 gpointer user_data,
+                 GError **error)
+{
+  gint64 rowid = sqlite3_column_int64 (select, 0);
+  guint8 wrapped[64];
+  gssize len;
+
+  len = func (rowid, sqlite3_column_blob (select, 1), (gsize) sqlite3_column_bytes (select, 1),
+              sqlite3_column_blob (select, 2), (gsize) sqlite3_column_bytes (select, 2), wrapped,
+              sizeof wrapped, user_data, error);
+  if (len < 0)
+    return FALSE;
+  sqlite3_reset (update);
+  sqlite3_bind_blob (update, 1, self->new_wkid, TKE_WKID_SIZE, SQLITE_STATIC);
+  sqlite3_bind_blob (update, 2, wrapped, (int) len, SQLITE_TRANSIENT);
+  sqlite3_bind_int64 (update, 3, rowid);
+  if (sqlite3_step (update) != SQLITE_DONE)
+    return tke_emu_db_error (self->db, error);
+  return TRUE;
+}
+
+/* A key's earlier versions go with it, in its batch's transaction: a key
+ * counted done has all its material under the new master key. */
+static gboolean
+rewrap_versions (
+    TkeEmuRewrap *self, gint64 key_rowid, TkeEmuRewrapFunc func, gpointer user_data, GError **error)
+{
+  gboolean ok = TRUE;
+  int rc = SQLITE_DONE;
+
+  sqlite3_reset (self->select_versions);
+  sqlite3_bind_int64 (self->select_versions, 1, key_rowid);
+  sqlite3_bind_blob (self->select_versions, 2, self->new_wkid, TKE_WKID_SIZE, SQLITE_STATIC);
+  while (ok && (rc = sqlite3_step (self->select_versions)) == SQLITE_ROW)
+    ok =
+        rewrap_material (self, self->select_versions, self->update_version, func, user_data, error);
+  if (ok && rc != SQLITE_DONE)
+    ok = tke_emu_db_error (self->db, error);
+  sqlite3_reset (self->select_versions);
+  return ok;
 }
 
 static gboolean
 rewrap_row (TkeEmuRewrap *self, TkeEmuRewrapFunc func, gpointer user_data, GError **error)
 {
   gint64 rowid = sqlite3_column_int64 (self->select, 0);
-  guint8 wrapped[64];
-  gssize len;
 
-  len = func (rowid, sqlite3_column_blob (self->select, 1),
-              (gsize) sqlite3_column_bytes (self->select, 1), sqlite3_column_blob (self->select, 2),
-              (gsize) sqlite3_column_bytes (self->select, 2), wrapped, sizeof wrapped, user_data,
-              error);
-  if (len < 0)
+  if (!rewrap_material (self, self->select, self->update, func, user_data, error) ||
+      !rewrap_versions (self, rowid, func, user_data, error))
     return FALSE;
-  sqlite3_reset (self->update);
-  sqlite3_bind_blob (self->update, 1, self->new_wkid, TKE_WKID_SIZE, SQLITE_STATIC);
-  sqlite3_bind_blob (self->update, 2, wrapped, (int) len, SQLITE_TRANSIENT);
-  sqlite3_bind_int64 (self->update, 3, rowid);
-  if (sqlite3_step (self->update) != SQLITE_DONE)
-    return tke_emu_db_error (self->db, error);
   self->cursor = rowid;
   return TRUE;
 }

@@ -47,7 +47,15 @@ typedef struct
   char *instance_id;
   char *api_key;
   char *init_mode;
-  int lock_fd; /* holds the state directory's lock, or -1 */
+  int lock_fd;       /* holds the state directory's lock, or -1 */
+  GHashTable *stmts; /* SQL text -> its prepared statement on db */
+  struct
+  {
+    gint64 offset; /* the next page's offset, */
+    gint64 rowid;  /* after this key */
+    guint states;
+    int changes; /* db's sqlite3_total_changes() then */
+  } list_cursor;
 } TkeEmuStore;
 
 TkeEmuStore *
@@ -104,7 +112,21 @@ typedef struct
   char *updated;
   GBytes *wkid;
   GBytes *wrapped;
+  gint64 version;        /* the latest version's number, from 1 */
+  char *version_id;      /* its id */
+  char *version_created; /* its creation date */
+  char *rotated;         /* the last rotate's date, or NULL */
 } TkeEmuKey;
+
+/* One version of a key's material (Key Protect's key versions). */
+typedef struct
+{
+  gint64 number;
+  char *id;
+  char *created;
+  GBytes *wkid;
+  GBytes *wrapped;
+} TkeEmuKeyVersion;
 
 void tke_emu_key_free (TkeEmuKey *key);
 gboolean tke_emu_store_add_root_keys (
@@ -112,17 +134,21 @@ gboolean tke_emu_store_add_root_keys (
 gint64 tke_emu_keys_count (sqlite3 *db, const guint8 *wkid, gboolean equal);
 GPtrArray *
 tke_emu_keys_list (TkeEmuStore *self, gint64 limit, gint64 offset, guint states, GError **error);
-gint64 tke_emu_keys_count_states (sqlite3 *db, guint states);
+gint64 tke_emu_keys_count_states (TkeEmuStore *self, guint states);
 gboolean tke_emu_key_set_state (TkeEmuStore *self, const char *id, gint64 state, GError **error);
 TkeEmuKey *tke_emu_key_find (TkeEmuStore *self, const char *id, GError **error);
 char *tke_emu_key_create (
     TkeEmuStore *self, const TkeSecret *mk, const char *name, gboolean extractable, GError **error);
 gboolean tke_emu_key_delete (TkeEmuStore *self, gint64 rowid, GError **error);
-gboolean tke_emu_key_set_material (TkeEmuStore *self,
-                                   const char *id,
-                                   const guint8 wkid[TKE_WKID_SIZE],
-                                   GBytes *wrapped,
-                                   GError **error);
+gboolean tke_emu_key_rotate (TkeEmuStore *self,
+                             const TkeEmuKey *key,
+                             const guint8 wkid[TKE_WKID_SIZE],
+                             GBytes *wrapped,
+                             GError **error);
+void tke_emu_key_version_free (TkeEmuKeyVersion *version);
+TkeEmuKeyVersion *
+tke_emu_key_version_find (TkeEmuStore *self, const TkeEmuKey *key, gint64 number, GError **error);
+GPtrArray *tke_emu_key_versions_list (TkeEmuStore *self, const TkeEmuKey *key, GError **error);
 
 typedef void (*TkeEmuKeyMaterialFunc) (const guint8 *wkid,
                                        gsize wkid_size,
@@ -200,6 +226,7 @@ gint64 tke_emu_rewrap_batch (
 void tke_emu_rewrap_free (TkeEmuRewrap *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuKey, tke_emu_key_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuKeyVersion, tke_emu_key_version_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuRotation, tke_emu_rotation_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuRewrap, tke_emu_rewrap_free)
 

@@ -14,19 +14,23 @@ const kp = new KeyProtectV2({
 });
 const plain = Buffer.from('hello from the SDK').toString('base64');
 let failed = false;
+let passed = 0;
+let failures = 0;
 
 async function step(name, fn) {
   try {
     const out = await fn();
+    passed++;
     console.log(`ok   ${name}${out ? ': ' + out : ''}`);
   } catch (e) {
     failed = true;
+    failures++;
     console.log(`FAIL ${name}: ${e.status || ''} ${e.message}`);
   }
 }
 
 (async () => {
-  let id, wrapped, versionsBefore;
+  let id, wrapped, versionsBefore, latestVersion, rewrapped;
   await step('getKeys', async () => {
     const r = await kp.getKeys({ bluemixInstance: instance, limit: 5 });
     return `${r.result.resources.length} keys, total ${r.result.metadata.collectionTotal}`;
@@ -50,6 +54,7 @@ async function step(name, fn) {
     const r = await kp.wrapKey({ bluemixInstance: instance, id,
       keyActionWrapBody: { plaintext: plain, aad: ['sdk', 'test'] } });
     wrapped = r.result.ciphertext;
+    if (!r.result.keyVersion || r.result.keyVersion.id !== id) throw new Error('no keyVersion');
     return `keyVersion ${JSON.stringify(r.result.keyVersion)}`;
   });
   await step('unwrapKey with aad', async () => {
@@ -79,11 +84,36 @@ async function step(name, fn) {
     const r = await kp.rotateKey({ bluemixInstance: instance, id, keyActionRotateBody: {} });
     return `status ${r.status}`;
   });
+  await step('getKeyVersions after the rotate', async () => {
+    const r = await kp.getKeyVersions({ bluemixInstance: instance, id });
+    const n = r.result.resources.length;
+    if (n !== versionsBefore + 1) throw new Error(`${n} versions, not ${versionsBefore + 1}`);
+    latestVersion = r.result.resources[n - 1].id;
+    return `${n} versions`;
+  });
   await step('unwrapKey of a ciphertext from before the rotate', async () => {
     const r = await kp.unwrapKey({ bluemixInstance: instance, id,
       keyActionUnwrapBody: { ciphertext: wrapped, aad: ['sdk', 'test'] } });
     if (r.result.plaintext !== plain) throw new Error('wrong plaintext');
-    return `rewrappedKey ${r.result.rewrappedKey ? 'given' : 'absent'}`;
+    if (!r.result.rewrappedKey || r.result.keyVersion.id !== id ||
+        r.result.rewrappedKeyVersion.id !== latestVersion)
+      throw new Error(`no rewrappedKey or wrong versions: ${JSON.stringify(r.result)}`);
+    rewrapped = r.result.rewrappedKey;
+    return 'rewrappedKey given, keyVersion is the first version';
+  });
+  await step('unwrapKey of the rewrappedKey', async () => {
+    const r = await kp.unwrapKey({ bluemixInstance: instance, id,
+      keyActionUnwrapBody: { ciphertext: rewrapped, aad: ['sdk', 'test'] } });
+    if (r.result.plaintext !== plain || r.result.keyVersion.id !== latestVersion)
+      throw new Error('wrong plaintext or version');
+    return 'plaintext matches, latest version';
+  });
+  await step('rewrapKey to the latest version', async () => {
+    const r = await kp.rewrapKey({ bluemixInstance: instance, id,
+      keyActionRewrapBody: { ciphertext: wrapped, aad: ['sdk', 'test'] } });
+    if (!r.result.ciphertext || r.result.rewrappedKeyVersion.id !== latestVersion)
+      throw new Error(`wrong answer: ${JSON.stringify(r.result)}`);
+    return 'ciphertext under the latest version';
   });
   await step('disableKey', async () => {
     const r = await kp.disableKey({ bluemixInstance: instance, id });
@@ -107,5 +137,6 @@ async function step(name, fn) {
     const r = await kp.deleteKey({ bluemixInstance: instance, id });
     return `status ${r.status}`;
   });
+  console.log(`${passed} of ${passed + failures} steps passed`);
   process.exit(failed ? 1 : 0);
 })();
