@@ -1,0 +1,269 @@
+/* test-signing-service.c: ceremonies signed by a signing service
+ * (TKE_SIGNSERV_URL), with the real tke CLI, the real tke-emulator and the
+ * real tke-signing-service, both over HTTPS with their own CAs
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+
+#include "client-fixture.h"
+#include "signserv-fixture.h"
+
+typedef struct
+{
+  Fixture base;
+  SignServ *service;
+} ServFixture;
+
+static void
+serv_start (ServFixture *sf)
+{
+  const char *const args[] = { "--init", "demo", "--keys", "20", NULL };
+  Fixture *f = &sf->base;
+  g_autofree char *dir = NULL;
+
+  fixture_start (f, args);
+  fixture_login (f);
+  dir = g_build_filename (f->top, "signserv", NULL);
+  sf->service = signserv_start (dir, f->emu->state_dir);
+  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_URL=%s", sf->service->url));
+  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", sf->service->ca_file));
+  /* admin-two's token is asked for; admin-one's is in the file. */
+  signserv_write_keys (f->files,
+                       "[{\"key\":\"admin-one\",\"token\":\"token-one\"},{\"key\":\"admin-two\"}]");
+  {
+    g_auto (Run) add = tke (f, NULL, "cryptounit-add", "1", "2", "3", NULL);
+    assert_ok (add);
+  }
+}
+
+static char *
+serv_stop (ServFixture *sf)
+{
+  char *log = signserv_stop (sf->service);
+
+  g_clear_pointer (&sf->service, signserv_free);
+  fixture_stop (&sf->base);
+  return log;
+}
+
+static char *
+current_vp_line (Run *show)
+{
+  const char *table = strstr (show->out, "CURRENT MASTER KEY REGISTER");
+  const char *valid;
+
+  g_assert_nonnull (table);
+  valid = strstr (table, "Valid    ");
+  g_assert_nonnull (valid);
+  return g_strndup (valid + strlen ("Valid    "), 32);
+}
+
+/* Issue 17: load, commit and rotate, every signature by the service. */
+static void
+test_ceremony (void)
+{
+  ServFixture sfixture = { 0 }, *sf = &sfixture;
+  Fixture *f = &sf->base;
+  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
+  g_autofree char *h1 = hex_of (p1), *h2 = hex_of (p2);
+  g_autofree char *pw1 = g_strdup_printf ("%s\nkp-pass-1\nkp-pass-1\n", h1);
+  g_autofree char *pw2 = g_strdup_printf ("%s\nkp-pass-2\nkp-pass-2\n", h2);
+  g_autofree char *vp_hex = NULL, *before = NULL, *after = NULL, *log = NULL;
+  g_autofree char *sigkey = NULL;
+  guint8 vp[TKE_VP_SIZE];
+
+  tke_crypto_verification_pattern (mk, vp);
+  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
+  serv_start (sf);
+  sigkey = g_build_filename (f->files, "1.sigkey", NULL);
+  {
+    /* The sigkey verbs do nothing with a service, and say so. */
+    g_auto (Run) list = tke (f, NULL, "sigkeys", NULL);
+    g_auto (Run) add = tke (f, NULL, "sigkey-add", "--name", "Nobody", NULL);
+    assert_ok (list);
+    assert_ok (add);
+    g_assert_nonnull (strstr (list.out, "TKE_SIGNSERV_URL is set"));
+    g_assert_nonnull (strstr (list.out, "  admin-one\n  admin-two (token asked when used)\n"));
+    g_assert_nonnull (strstr (add.out, "“tke sigkey-add” does nothing"));
+    g_assert_false (g_file_test (sigkey, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_auto (Run) a = tke (f, pw1, "mk-add", "--value", "--description", "part one", NULL);
+    g_auto (Run) b = tke (f, pw2, "mk-add", "--value", "--description", "part two", NULL);
+    assert_ok (a);
+    assert_ok (b);
+  }
+  {
+    g_auto (Run) show = tke (f, NULL, "cryptounit-mk", NULL);
+    assert_ok (show);
+    before = current_vp_line (&show);
+  }
+  {
+    /* One signer (admin-one, whose token is in the file): only the key
+     * part passwords are asked. */
+    g_auto (Run) load = tke (f, "kp-pass-1\nkp-pass-2\n", "cryptounit-mk-load", "1", "2", NULL);
+    assert_ok (load);
+    g_assert_nonnull (strstr (load.out, "Signing with “admin-one” of the signing service"));
+    g_assert_null (strstr (load.out, "admin-two"));
+    g_assert_nonnull (strstr (load.out, "Full Uncommitted   "));
+  }
+  {
+    /* Threshold 2: both keys; admin-two's token is asked for. */
+    g_auto (Run) commit = tke (f, "token-two\n", "cryptounit-mk-commit", NULL);
+    assert_ok (commit);
+    g_assert_nonnull (
+        strstr (commit.err, "Enter the token for the signature key identified by: admin-two"));
+    g_assert_nonnull (strstr (commit.out, "3                 Full Committed   "));
+  }
+  {
+    g_auto (Run) rotate = tke (f, NULL, "cryptounit-mk-rotate", "--yes", NULL);
+    g_auto (Run) show = tke (f, NULL, "cryptounit-mk", NULL);
+    assert_ok (rotate);
+    assert_ok (show);
+    g_assert_nonnull (strstr (rotate.out, "Rewrapped 20 of 20 keys"));
+    after = current_vp_line (&show);
+    g_assert_cmpstr (after, !=, before);
+    g_assert_cmpmem (after, 32, vp_hex, 32);
+  }
+  log = serv_stop (sf);
+  /* Both keys signed through the service; neither token nor password is in its log. */
+  g_assert_nonnull (strstr (log, "POST /sign/admin-one key=admin-one -> 200"));
+  g_assert_nonnull (strstr (log, "POST /sign/admin-two key=admin-two -> 200"));
+  g_assert_null (strstr (log, "token-one"));
+  g_assert_null (strstr (log, "token-two"));
+}
+
+/* What goes wrong says so, and nothing is sent to the units. */
+static void
+test_refusals (void)
+{
+  ServFixture sfixture = { 0 }, *sf = &sfixture;
+  Fixture *f = &sf->base;
+  g_autofree char *before = NULL, *after = NULL, *log = NULL;
+
+  serv_start (sf);
+  before = units_state (f);
+  signserv_write_keys (f->files, "[{\"key\":\"admin-two\"}]");
+  {
+    /* A wrong token: the plug-in's words, then ours. */
+    g_auto (Run) clear = tke (f, "not-the-token\n", "cryptounit-thrhld-set", "--signature", "2",
+                              "--revocation", "1", NULL);
+    assert_fails (clear, 1,
+                  "Error requesting public part of signature key “admin-two”.\n"
+                  "Status code: 401\nMessage: Unauthorized\n"
+                  "Check the token of the key in the SIGNSERVKEYS file");
+  }
+  signserv_write_keys (f->files, "[{\"key\":\"no-such-key\",\"token\":\"x\"}]");
+  {
+    g_auto (Run) clear =
+        tke (f, NULL, "cryptounit-thrhld-set", "--signature", "2", "--revocation", "1", NULL);
+    assert_fails (clear, 1, "Status code: 404\nMessage: Not Found");
+  }
+  signserv_write_keys (f->files, "[{\"key\":\"admin/one\"}]");
+  {
+    g_auto (Run) clear =
+        tke (f, NULL, "cryptounit-thrhld-set", "--signature", "2", "--revocation", "1", NULL);
+    assert_fails (clear, 1, "has no usable “key”");
+  }
+  signserv_write_keys (f->files, "{\"key\":\"admin-one\"}");
+  {
+    g_auto (Run) clear =
+        tke (f, NULL, "cryptounit-thrhld-set", "--signature", "2", "--revocation", "1", NULL);
+    assert_fails (clear, 1, "is not a JSON array of signature keys");
+  }
+  signserv_write_keys (f->files, "[{\"key\":\"admin-one\",\"token\":\"token-one\"}]");
+  /* The emulator's CA does not vouch for the signing service. */
+  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", f->emu->ca_file));
+  {
+    g_auto (Run) clear =
+        tke (f, NULL, "cryptounit-thrhld-set", "--signature", "2", "--revocation", "1", NULL);
+    assert_fails (clear, 1, "could not be verified");
+  }
+  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", sf->service->ca_file));
+  {
+    g_autofree char *http =
+        g_strdup_printf ("TKE_SIGNSERV_URL=http://%s", sf->service->url + strlen ("https://"));
+    g_auto (Run) clear = { 0 };
+
+    g_ptr_array_add (f->env, g_steal_pointer (&http));
+    clear = tke (f, NULL, "cryptounit-thrhld-set", "--signature", "2", "--revocation", "1", NULL);
+    assert_fails (clear, 1, "is not an https:// URL");
+  }
+  after = units_state (f);
+  g_assert_cmpstr (before, ==, after);
+  log = serv_stop (sf);
+  g_assert_nonnull (strstr (log, "GET /keys/admin-two key=admin-two -> 401"));
+  g_assert_null (strstr (log, "not-the-token"));
+}
+
+/* The service guards its keys: a wrong password or a readable file stops it
+ * at start, and says which, never with the password. */
+static void
+test_service_start (void)
+{
+  g_autofree char *top = g_dir_make_tmp ("tke-signserv-XXXXXX", NULL);
+  g_autofree char *config = g_build_filename (top, "config.json", NULL);
+  g_autofree char *keyfile = g_build_filename (top, "k.sigkey", NULL);
+  g_autofree char *state = g_build_filename (top, "state", NULL);
+  g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (NULL);
+  g_autoptr (TkeSecret) password = tke_secret_new_from_data ((const guint8 *) "right password", 14);
+  g_autoptr (GError) error = NULL;
+  const char *service = g_getenv ("TKE_SIGNING_SERVICE");
+
+  g_assert_true (
+      tke_signature_key_file_create (keyfile, "k", key, password, TKE_KEY_FILE_KDF_PBKDF2, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents_full (
+      config,
+      "{\"keys\":[{\"name\":\"k\",\"file\":\"k.sigkey\",\"token_sha256\":"
+      "\"0000000000000000000000000000000000000000000000000000000000000000\"}]}",
+      -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  {
+    g_autoptr (GSubprocess) p =
+        g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                              G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                          &error, service, "--config", config, "--state-dir", state, NULL);
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (p, "a wrong secret\n", NULL, &out, &err, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 1);
+    g_assert_nonnull (strstr (err, "Key \"k\""));
+    g_assert_nonnull (strstr (err, "Invalid password."));
+    g_assert_null (strstr (err, "wrong secret"));
+  }
+  g_assert_cmpint (g_chmod (keyfile, 0644), ==, 0);
+  {
+    g_autoptr (GSubprocess) p =
+        g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                              G_SUBPROCESS_FLAGS_STDERR_PIPE,
+                          &error, service, "--config", config, "--state-dir", state, NULL);
+    g_autofree char *out = NULL, *err = NULL;
+
+    g_assert_no_error (error);
+    g_subprocess_communicate_utf8 (p, "right password\n", NULL, &out, &err, &error);
+    g_assert_no_error (error);
+    g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 1);
+    g_assert_nonnull (strstr (err, "may be read by others (mode 644); make it 0600"));
+  }
+  remove_tree (top);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/signing-service/ceremony", test_ceremony);
+  g_test_add_func ("/signing-service/refusals", test_refusals);
+  g_test_add_func ("/signing-service/service-start", test_service_start);
+  return g_test_run ();
+}
