@@ -410,8 +410,20 @@ reason_phrase (long status)
     }
 }
 
-/* The message of an error answer: its "message" (or "error") string, as a
- * signing service may word it, else the status line's reason. */
+/* A short one-line text body, as a service may answer an error. */
+static char *
+text_body (const GByteArray *data)
+{
+  if (data->len == 0 || data->len > 200 || memchr (data->data, '\n', data->len) != NULL ||
+      memchr (data->data, '\0', data->len) != NULL ||
+      !g_utf8_validate ((const char *) data->data, data->len, NULL))
+    return NULL;
+  return g_strndup ((const char *) data->data, data->len);
+}
+
+/* The message of an error answer: its "message" (or "error") string, or
+ * its short text, as a signing service may word it, else the status
+ * line's reason. */
 static char *
 answer_message (const GByteArray *data, long status)
 {
@@ -420,6 +432,13 @@ answer_message (const GByteArray *data, long status)
 
   if (data->len > 0)
     root = _tke_json_parse_bytes ((const char *) data->data, data->len, NULL);
+  if (root == NULL)
+    {
+      char *text = text_body (data);
+
+      if (text != NULL)
+        return text;
+    }
   if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
     {
       JsonObject *object = json_node_get_object (root);

@@ -60,10 +60,14 @@ answer_member (SoupServerMessage *msg, guint status, const char *member, const c
   answer_json (msg, status, builder);
 }
 
+/* Plain text, as the SDK's client prints the body of an error answer as
+ * it is ("Message: Unauthorized"); libtke reads either. */
 static void
 answer_error (SoupServerMessage *msg, guint status, const char *message)
 {
-  answer_member (msg, status, "message", message);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "text/plain; charset=utf-8", SOUP_MEMORY_COPY, message,
+                                    strlen (message));
 }
 
 static void
@@ -338,7 +342,12 @@ main (int argc, char **argv)
   loop = g_main_loop_new (NULL, FALSE);
   g_unix_signal_add (SIGTERM, quit, loop);
   g_unix_signal_add (SIGINT, quit, loop);
-  ca_file = g_build_filename (state_dir, "ca.pem", NULL);
+  {
+    g_autofree char *path = g_build_filename (state_dir, "ca.pem", NULL);
+
+    /* Absolute: the ready line is read by another process. */
+    ca_file = g_canonicalize_filename (path, NULL);
+  }
   line = ready_line (url, ca_file, &service);
   if (ready_file != NULL && !g_file_set_contents_full (
                                 ready_file, line, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
