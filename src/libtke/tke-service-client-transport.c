@@ -531,8 +531,8 @@ remedy_for_code (const char *code)
 
 static void set_error_from_response (GError **error, long http_status, JsonNode *body);
 
-/* The service plug-in's words for a 401 after ours: its troubleshooting
- * pages quote them ("Status code: 401", "Message: Unauthorized"). */
+/* The service plug-in's words for a 401 after ours (its SDK's, in
+ * English as it prints them): its troubleshooting pages quote them. */
 void
 _tke_service_set_error_from_response (GError **error, long http_status, JsonNode *body)
 {
@@ -541,7 +541,10 @@ _tke_service_set_error_from_response (GError **error, long http_status, JsonNode
   set_error_from_response (error, http_status, body);
   if (http_status != 401 || error == NULL || *error == NULL)
     return;
-  message = g_strdup_printf ("%s\nStatus code: 401\nMessage: Unauthorized", (*error)->message);
+  message = g_strdup_printf ("%s\nStatus code: 401\nMessage: Unauthorized\nYour access token is "
+                             "invalid, expired, or does not have the necessary permissions to "
+                             "access this instance.",
+                             (*error)->message);
   g_free ((*error)->message);
   (*error)->message = message;
 }

@@ -267,7 +267,8 @@ test_error_mapping (void)
     /* Ours, then the plug-in's words (issue 17). */
     g_assert_cmpstr (error->message, ==,
                      "The token has expired. Log in again.\nStatus code: 401\nMessage: "
-                     "Unauthorized");
+                     "Unauthorized\nYour access token is invalid, expired, or does not have the "
+                     "necessary permissions to access this instance.");
   }
   {
     g_autoptr (GError) error = error_for (403, "{\"error\": {\"code\": \"unknown_signer\","
