@@ -258,10 +258,112 @@ test_service_start (void)
   remove_tree (top);
 }
 
+static void
+on_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **) user_data = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+/* libtke's TkeServiceSigner against the service, without the CLI: the key
+ * it reads is the file's, its signatures verify, a cancelled call stops. */
+static void
+test_signer (void)
+{
+  const char *const args[] = { "--init", "demo", "--keys", "0", NULL };
+  Fixture fixture = { 0 }, *f = &fixture;
+  g_autoptr (SignServ) service = NULL;
+  g_autoptr (TkeServiceSigner) signer = NULL;
+  g_autoptr (TkeSecret) token = tke_secret_new_from_data ((const guint8 *) "token-one", 9);
+  g_autoptr (GBytes) data = g_bytes_new_static ("a command", 9);
+  g_autoptr (EVP_PKEY) admin = NULL;
+  g_autofree char *dir = NULL, *path = NULL, *pw = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = NULL;
+  g_autoptr (TkeSecret) password = NULL;
+
+  fixture_start (f, args);
+  dir = g_build_filename (f->top, "signserv", NULL);
+  service = signserv_start (dir, f->emu->state_dir);
+  path = g_build_filename (f->emu->state_dir, "admin1.sigkey", NULL);
+  file = tke_signature_key_file_load (path, NULL);
+  pw = demo_password (f, "admin1.sigkey");
+  password = tke_secret_new_from_data ((const guint8 *) pw, strlen (pw));
+  admin = tke_signature_key_file_unlock (file, password, NULL);
+  g_assert_nonnull (admin);
+
+  signer = tke_service_signer_new (service->url, "admin-one", service->ca_file);
+  g_assert_false (tke_service_signer_has_token (signer));
+  tke_service_signer_set_token (signer, token);
+  g_assert_null (tke_signer_get_ski (TKE_SIGNER (signer)));
+  g_assert_cmpstr (tke_signer_get_name (TKE_SIGNER (signer)), ==, "admin-one");
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GBytes) point = NULL;
+    g_autoptr (GBytes) expected = tke_crypto_ec_public_point (admin, NULL);
+    g_autoptr (GError) error = NULL;
+
+    tke_signer_get_public_key_async (TKE_SIGNER (signer), NULL, on_result, &result);
+    point = tke_signer_get_public_key_finish (TKE_SIGNER (signer), wait_result (&result), &error);
+    g_assert_no_error (error);
+    g_assert_true (g_bytes_equal (point, expected));
+    g_assert_cmpstr (tke_signer_get_ski (TKE_SIGNER (signer)), ==,
+                     tke_signature_key_file_get_ski (file));
+  }
+  {
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GBytes) signature = NULL;
+    g_autoptr (GError) error = NULL;
+
+    tke_signer_sign_async (TKE_SIGNER (signer), data, NULL, on_result, &result);
+    signature = tke_signer_sign_finish (TKE_SIGNER (signer), wait_result (&result), &error);
+    g_assert_no_error (error);
+    g_assert_true (tke_crypto_verify (admin, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
+                                      g_bytes_get_data (signature, NULL),
+                                      g_bytes_get_size (signature), &error));
+  }
+  {
+    g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GBytes) signature = NULL;
+    g_autoptr (GError) error = NULL;
+
+    g_cancellable_cancel (cancellable);
+    tke_signer_sign_async (TKE_SIGNER (signer), data, cancellable, on_result, &result);
+    signature = tke_signer_sign_finish (TKE_SIGNER (signer), wait_result (&result), &error);
+    g_assert_null (signature);
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  }
+  {
+    /* No token: the service's 401, in the plug-in's words. */
+    g_autoptr (TkeServiceSigner) none =
+        tke_service_signer_new (service->url, "admin-one", service->ca_file);
+    g_autoptr (GAsyncResult) result = NULL;
+    g_autoptr (GBytes) signature = NULL;
+    g_autoptr (GError) error = NULL;
+
+    tke_signer_sign_async (TKE_SIGNER (none), data, NULL, on_result, &result);
+    signature = tke_signer_sign_finish (TKE_SIGNER (none), wait_result (&result), &error);
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD);
+    g_assert_true (g_str_has_prefix (error->message,
+                                     "Error requesting public part of signature key “admin-one”.\n"
+                                     "Status code: 401\nMessage: Unauthorized\n"));
+  }
+  g_clear_pointer (&service, signserv_free);
+  fixture_stop (f);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/signing-service/signer", test_signer);
   g_test_add_func ("/signing-service/ceremony", test_ceremony);
   g_test_add_func ("/signing-service/refusals", test_refusals);
   g_test_add_func ("/signing-service/service-start", test_service_start);
