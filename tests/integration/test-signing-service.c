@@ -14,6 +14,14 @@
 #include "client-fixture.h"
 #include "signserv-fixture.h"
 
+#define assert_said_err(run, words)                                                                \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    if (strstr ((run).err, (words)) == NULL)                                                       \
+      g_error ("expected “%s” in: %s", (words), (run).err);                                        \
+  }                                                                                                \
+  G_STMT_END
+
 typedef struct
 {
   Fixture base;
@@ -139,6 +147,86 @@ test_ceremony (void)
   g_assert_nonnull (strstr (log, "POST /sign/admin-two key=admin-two -> 200"));
   g_assert_null (strstr (log, "token-one"));
   g_assert_null (strstr (log, "token-two"));
+}
+
+/* Key files like the emulator's demo ones, for an instance in imprint
+ * mode: admin1.sigkey, admin2.sigkey and demo-passwords.json in @dir. */
+static void
+make_key_files (const char *dir)
+{
+  g_autofree char *passwords = g_build_filename (dir, "demo-passwords.json", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  for (guint i = 1; i <= 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("admin%u.sigkey", i);
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *text = g_strdup_printf ("password-%u", i);
+      g_autoptr (TkeSecret) password =
+          tke_secret_new_from_data ((const guint8 *) text, strlen (text));
+      g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (NULL);
+      g_autoptr (GError) error = NULL;
+
+      g_assert_true (tke_signature_key_file_create (path, i == 1 ? "Admin One" : "Admin Two", key,
+                                                    password, TKE_KEY_FILE_KDF_PBKDF2, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (g_file_set_contents_full (
+      passwords, "{\"admin1.sigkey\": \"password-1\", \"admin2.sigkey\": \"password-2\"}", -1,
+      G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
+}
+
+/* A new instance set up with the service's keys: administrators installed
+ * and thresholds set by the CLI, signed by the service. */
+static void
+test_initialization (void)
+{
+  const char *const args[] = { "--init", "imprint", NULL };
+  Fixture fixture = { 0 }, *f = &fixture;
+  g_autoptr (SignServ) service = NULL;
+  g_autofree char *keys = NULL, *dir = NULL, *log = NULL;
+
+  fixture_start (f, args);
+  fixture_login (f);
+  keys = g_build_filename (f->top, "keys", NULL);
+  dir = g_build_filename (f->top, "signserv", NULL);
+  make_key_files (keys);
+  service = signserv_start (dir, keys);
+  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_URL=%s", service->url));
+  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", service->ca_file));
+  signserv_write_keys (f->files,
+                       "[{\"key\":\"admin-one\",\"token\":\"token-one\"},{\"key\":\"admin-two\"}]");
+  {
+    g_auto (Run) add = tke (f, NULL, "cryptounit-add", "1", "2", "3", NULL);
+    g_auto (Run) one = tke (f, NULL, "cryptounit-admin-add", "admin-one", NULL);
+    g_auto (Run) two = tke (f, "token-two\n", "cryptounit-admin-add", "admin-two", NULL);
+    g_auto (Run) stranger = tke (f, NULL, "cryptounit-admin-add", "admin-three", NULL);
+    g_auto (Run) admins = tke (f, NULL, "cryptounit-admins", NULL);
+    assert_ok (add);
+    assert_ok (one);
+    assert_ok (two);
+    assert_ok (admins);
+    assert_said_err (two, "Enter the token for the signature key identified by: admin-two\n");
+    assert_fails (stranger, 1,
+                  "The signature key identifier “admin-three” is not in the "
+                  "SIGNSERVKEYS file.");
+    g_assert_nonnull (strstr (admins.out, "admin-one"));
+    g_assert_nonnull (strstr (admins.out, "admin-two"));
+  }
+  {
+    /* Leaving imprint mode: both of the service's keys sign. */
+    g_auto (Run) thr = tke (f, "token-two\n", "cryptounit-thrhld-set", "--signature", "2",
+                            "--revocation", "1", NULL);
+    g_auto (Run) show = tke (f, NULL, "cryptounit-thrhlds", NULL);
+    assert_ok (thr);
+    assert_ok (show);
+    g_assert_nonnull (strstr (show.out, "1                 2                     1                 "
+                                        "     false"));
+  }
+  log = signserv_stop (service);
+  g_assert_nonnull (strstr (log, "POST /sign/admin-two key=admin-two -> 200"));
+  g_clear_pointer (&service, signserv_free);
+  fixture_stop (f);
 }
 
 /* What goes wrong says so, and nothing is sent to the units. */
@@ -364,6 +452,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/signing-service/signer", test_signer);
+  g_test_add_func ("/signing-service/initialization", test_initialization);
   g_test_add_func ("/signing-service/ceremony", test_ceremony);
   g_test_add_func ("/signing-service/refusals", test_refusals);
   g_test_add_func ("/signing-service/service-start", test_service_start);
