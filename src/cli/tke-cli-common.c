@@ -14,6 +14,7 @@
 #include <openssl/crypto.h>
 
 #include "tke-cli-common.h"
+#include "tke-cli-signserv.h"
 
 /* The longest password or key line read. */
 #define MAX_SECRET_LINE 1024
@@ -444,6 +445,9 @@ tke_cli_make_signers (TkeCliContext *ctx, guint max_signers, GError **error)
   g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
   GArray *selected;
 
+  /* As in the plug-in: with a signing service, its keys replace the files. */
+  if (tke_cli_signing_service_url () != NULL)
+    return tke_cli_make_service_signers (ctx, max_signers, error);
   if (!tke_cli_context_open_workstation (ctx, error))
     return NULL;
   selected = tke_workstation_get_selected_signature_keys (ctx->workstation);

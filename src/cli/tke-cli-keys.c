@@ -13,12 +13,20 @@
 
 #include "tke-cli-common.h"
 #include "tke-cli-keys.h"
+#include "tke-cli-signserv.h"
 
 /* The key file verbs also need the workstation's files directory. */
 #define BEGIN_KEYS_VERB(parameters, description, entries)                                          \
   BEGIN_VERB (parameters, description, entries)                                                    \
   if (!tke_cli_context_open_workstation (ctx, &error))                                             \
     return tke_cli_fail (error);
+
+/* With a signing service the signature key verbs do nothing, as in the
+ * plug-in; they say so and list the service's keys. */
+#define BEGIN_SIGKEY_VERB(parameters, description, entries)                                        \
+  BEGIN_KEYS_VERB (parameters, description, entries)                                               \
+  if (tke_cli_sigkeys_in_service (ctx, argv[0]))                                                   \
+    return TKE_EXIT_OK;
 
 #define KEYNUM_WIDTH 9
 #define SKI_SHOWN 30
@@ -56,8 +64,8 @@ run_sigkey_add (int argc, char **argv)
       N_ ("Protect the file with the plug-in's PBKDF2 instead of scrypt (weaker)"), NULL },
     G_OPTION_ENTRY_NULL
   };
-  BEGIN_KEYS_VERB ("", _ ("Create an administrator signature key (ECDSA P-521) in a new file."),
-                   entries);
+  BEGIN_SIGKEY_VERB ("", _ ("Create an administrator signature key (ECDSA P-521) in a new file."),
+                     entries);
   g_autoptr (TkeSecret) password = NULL;
   g_autoptr (EVP_PKEY) key = NULL;
   g_autoptr (TkeSignatureKeyFile) file = NULL;
@@ -114,7 +122,7 @@ kdf_name (TkeKeyFileKdf kdf)
 static int
 run_sigkeys (int argc, char **argv)
 {
-  BEGIN_KEYS_VERB ("", _ ("List the signature key files on this workstation."), NULL);
+  BEGIN_SIGKEY_VERB ("", _ ("List the signature key files on this workstation."), NULL);
   g_autoptr (GArray) keynums = NULL;
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) names = g_ptr_array_new ();
@@ -165,10 +173,11 @@ run_sigkeys (int argc, char **argv)
 static int
 run_sigkey_sel (int argc, char **argv)
 {
-  BEGIN_KEYS_VERB (_ ("[KEYNUM…]"),
-                   _ ("Select the signature keys that sign commands. Each password is checked now "
-                      "and asked again when a command is signed."),
-                   NULL);
+  BEGIN_SIGKEY_VERB (
+      _ ("[KEYNUM…]"),
+      _ ("Select the signature keys that sign commands. Each password is checked now "
+         "and asked again when a command is signed."),
+      NULL);
   g_autoptr (GArray) keynums = NULL;
 
   keynums = tke_cli_read_numbers (argc, argv,
@@ -310,7 +319,7 @@ remove_key_file (TkeCliContext *ctx, int argc, char **argv, TkeKeyFileKind kind)
 static int
 run_sigkey_rm (int argc, char **argv)
 {
-  BEGIN_KEYS_VERB (_ ("[KEYNUM]"), _ ("Delete a signature key file."), NULL);
+  BEGIN_SIGKEY_VERB (_ ("[KEYNUM]"), _ ("Delete a signature key file."), NULL);
   return remove_key_file (ctx, argc, argv, TKE_KEY_FILE_SIGNATURE_KEY);
 }
 

@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 
 #include "tke-cli-cards.h"
 #include "tke-cli-common.h"
+#include "tke-cli-signserv.h"
 #include "tke-cli-unit-root.h"
 #include "tke-cli-units.h"
 
@@ -152,6 +154,98 @@ print_units (TkeServiceInstance *instance)
     }
 }
 
+/* The token's claims (its middle part only, never the signature). */
+static JsonObject *
+token_claims (TkeServiceClient *client)
+{
+  g_autoptr (TkeSecret) token = tke_service_client_dup_token (client);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *part = NULL;
+  g_autofree guchar *payload = NULL;
+  const char *start, *end;
+  JsonNode *root;
+  gsize size = 0;
+
+  if (token == NULL)
+    return NULL;
+  start = memchr (tke_secret_get_data (token), '.', tke_secret_get_size (token));
+  end = start != NULL ? memchr (start + 1, '.',
+                                (const char *) tke_secret_get_data (token) +
+                                    tke_secret_get_size (token) - start - 1)
+                      : NULL;
+  if (end == NULL)
+    return NULL;
+  part = g_strndup (start + 1, end - start - 1);
+  g_strdelimit (part, "-", '+');
+  g_strdelimit (part, "_", '/');
+  {
+    g_autofree char *padded = g_strnfill ((4 - strlen (part) % 4) % 4, '=');
+    g_autofree char *text = g_strconcat (part, padded, NULL);
+
+    payload = g_base64_decode (text, &size);
+  }
+  if (size == 0 || !json_parser_load_from_data (parser, (const char *) payload, size, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  return JSON_NODE_HOLDS_OBJECT (root) ? json_object_ref (json_node_get_object (root)) : NULL;
+}
+
+static const char *
+claim (JsonObject *claims, const char *const *names)
+{
+  for (guint i = 0; claims != NULL && names[i] != NULL; i++)
+    {
+      JsonNode *node = json_object_get_member (claims, names[i]);
+
+      if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+          json_node_get_value_type (node) == G_TYPE_STRING)
+        return json_node_get_string (node);
+    }
+  return "-";
+}
+
+/* "[us-south].[AZ3-CS3].[02].[03]" → "us-south". */
+static char *
+first_region (TkeServiceInstance *instance)
+{
+  GListModel *units = tke_service_instance_get_units (instance);
+  g_autoptr (TkeCryptoUnit) unit =
+      g_list_model_get_n_items (units) > 0 ? g_list_model_get_item (units, 0) : NULL;
+  const char *location = unit != NULL ? tke_crypto_unit_get_location (unit) : NULL;
+  const char *close;
+
+  if (location == NULL || location[0] != '[' || (close = strchr (location, ']')) == NULL)
+    return g_strdup ("-");
+  return g_strndup (location + 1, close - location - 1);
+}
+
+/* The block the plug-in prints before the table (the IBM Cloud CLI's
+ * target): what the table is of, and as whom. */
+static void
+print_target (TkeCliContext *ctx)
+{
+  static const char *const user[] = { "email", "name", "iam_id", "sub", NULL };
+  static const char *const group[] = { "resource_group", NULL };
+  g_autoptr (JsonObject) claims = token_claims (ctx->client);
+  g_autofree char *region = first_region (ctx->instance);
+  JsonObject *account = NULL;
+  const char *bss = "-";
+
+  if (claims != NULL && json_object_has_member (claims, "account") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (claims, "account")))
+    {
+      static const char *const id[] = { "bss", NULL };
+
+      account = json_object_get_object_member (claims, "account");
+      bss = claim (account, id);
+    }
+  g_print ("API endpoint:      %s\n", tke_workstation_get_endpoint (ctx->workstation));
+  g_print ("Region:            %s\n", region);
+  g_print ("User:              %s\n", claim (claims, user));
+  g_print ("Account:           %s\n", bss);
+  g_print ("Resource group:    %s\n\n", claim (claims, group));
+}
+
 static int
 run_cryptounits (int argc, char **argv)
 {
@@ -159,6 +253,7 @@ run_cryptounits (int argc, char **argv)
 
   if (!tke_cli_context_load_units (ctx, &error))
     return tke_cli_fail (error);
+  print_target (ctx);
   print_units (ctx->instance);
   return TKE_EXIT_OK;
 }
@@ -346,6 +441,17 @@ run_cryptounit_admin_add (int argc, char **argv)
         return tke_cli_fail (error);
       ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_ADD_ADMIN, units);
       tke_ceremony_set_new_administrator (ceremony, name != NULL ? name : "admin", point);
+      return run_ceremony_verb (ctx, ceremony, units, 0);
+    }
+  if (tke_cli_signing_service_url () != NULL)
+    {
+      g_autofree char *name = NULL;
+
+      if ((point = tke_cli_read_service_admin (ctx, argc > 1 ? argv[1] : NULL, &name, &error)) ==
+          NULL)
+        return tke_cli_fail (error);
+      ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_ADD_ADMIN, units);
+      tke_ceremony_set_new_administrator (ceremony, name, point);
       return run_ceremony_verb (ctx, ceremony, units, 0);
     }
   keynum = tke_cli_read_numbers (argc, argv,

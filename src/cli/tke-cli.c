@@ -27,6 +27,7 @@ static int run_version (int argc, char **argv);
 
 static const TkeCliVerb general_verbs[] = {
   { "help", N_ ("Show the verbs, or the help of one verb"), run_help },
+  { "h", N_ ("The same as help, as in the service's plug-in"), run_help },
   { "version", N_ ("Show the version of tke"), run_version },
 };
 
@@ -46,6 +47,18 @@ tke_cli_find_verb (const char *name)
       if (g_strcmp0 (verb_tables[t]->verbs[i].name, name) == 0)
         return &verb_tables[t]->verbs[i];
   return NULL;
+}
+
+/* Names people type from the service's troubleshooting pages, which
+ * misspell them, and what they mean. */
+static void
+print_unknown_verb (const char *name)
+{
+  g_printerr (_ ("Unknown verb “%s”. Run “tke help” for the list.\n"), name);
+  if (g_str_equal (name, "cryptounit-mks"))
+    g_printerr (_ ("Did you mean “tke cryptounit-mk” (the master key registers of the selected "
+                   "crypto units) or “tke mks” (the master key part files on this "
+                   "workstation)?\n"));
 }
 
 static void
@@ -80,7 +93,7 @@ run_help (int argc, char **argv)
   verb = tke_cli_find_verb (argv[1]);
   if (verb == NULL)
     {
-      g_printerr (_ ("Unknown verb “%s”. Run “tke help” for the list.\n"), argv[1]);
+      print_unknown_verb (argv[1]);
       return TKE_EXIT_USAGE;
     }
 
@@ -136,7 +149,7 @@ main (int argc, char **argv)
   verb = tke_cli_find_verb (argv[1]);
   if (verb == NULL)
     {
-      g_printerr (_ ("Unknown verb “%s”. Run “tke help” for the list.\n"), argv[1]);
+      print_unknown_verb (argv[1]);
       return TKE_EXIT_USAGE;
     }
 

@@ -254,19 +254,81 @@ on_source_prompt (TkeCardKeyPartSource *source,
 static TkeCard *
 active_signer_card (TkeCardCeremony *self)
 {
-  if (self->active_signer == 0 || self->active_signer > self->signers->len)
+  if (self->active_signer == 0 || self->active_signer > self->signers->len ||
+      !TKE_IS_CARD_SIGNER (self->signers->pdata[self->active_signer - 1]))
     return NULL;
   return tke_card_signer_get_card (self->signers->pdata[self->active_signer - 1]);
 }
 
-static void
+static const char *
+signing_service_url (void)
+{
+  const char *url = g_getenv ("TKE_SIGNSERV_URL");
+
+  return url != NULL && *url != '\0' ? url : NULL;
+}
+
+/* As the service's plug-in does with TKE_SIGNSERV_URL: the keys of the
+ * SIGNSERVKEYS file in the key-file directory sign, instead of cards.
+ * Here each needs its token in that file. */
+static GPtrArray *
+service_signers (guint n_signers, GError **error)
+{
+  g_autoptr (TkeWorkstation) workstation = tke_workstation_new (NULL, NULL);
+  g_autofree char *path =
+      g_build_filename (tke_workstation_get_files_dir (workstation), "SIGNSERVKEYS", NULL);
+  const char *ca_file = g_getenv ("TKE_SIGNSERV_CA_FILE");
+  g_autoptr (GPtrArray) signers = tke_service_signer_new_from_keys_file (
+      signing_service_url (), path, ca_file != NULL && *ca_file != '\0' ? ca_file : NULL, error);
+
+  if (signers == NULL)
+    return NULL;
+  if (signers->len > n_signers)
+    g_ptr_array_set_size (signers, n_signers);
+  for (guint i = 0; i < signers->len; i++)
+    if (!tke_service_signer_has_token (signers->pdata[i]))
+      {
+        g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                     _ ("The signature key “%s” has no token in %s. Add its \"token\" there: "
+                        "this application takes the tokens of the signing service from that "
+                        "file."),
+                     tke_service_signer_get_key_name (signers->pdata[i]), path);
+        return NULL;
+      }
+  return g_steal_pointer (&signers);
+}
+
+static gboolean
 make_signers (TkeCardCeremony *self, guint n_signers)
 {
+  g_autoptr (GError) error = NULL;
+
   g_clear_pointer (&self->signers, g_ptr_array_unref);
+  if (signing_service_url () != NULL)
+    {
+      self->signers = service_signers (n_signers, &error);
+      if (self->signers == NULL)
+        {
+          self->signers = g_ptr_array_new ();
+          fail (self, error);
+          return FALSE;
+        }
+      return TRUE;
+    }
   self->signers = tke_card_signer_new_group (NULL, n_signers);
   for (guint i = 0; i < self->signers->len; i++)
     g_signal_connect_object (self->signers->pdata[i], "prompt", G_CALLBACK (on_signer_prompt), self,
                              0);
+  return TRUE;
+}
+
+static void
+show_admin_step (TkeCardCeremony *self, guint n_signers)
+{
+  if (signing_service_url () != NULL)
+    tke_load_wizard_show_service_step (self->wizard, n_signers, signing_service_url ());
+  else
+    tke_load_wizard_show_admin_step (self->wizard, 1, n_signers);
 }
 
 static void
@@ -760,22 +822,24 @@ tke_card_ceremony_start (TkeCardCeremony *self)
       g_signal_connect_object (self->wizard, "parts-chosen", G_CALLBACK (on_parts_counted), self,
                                0);
       g_signal_connect_object (self->wizard, "part-chosen", G_CALLBACK (on_part_chosen), self, 0);
-      make_signers (self, 1);
+      if (!make_signers (self, 1))
+        return;
       self->active_signer = 1;
       new_ceremony (self);
       /* Preparing (an importer key per unit) does not depend on the
        * number of parts; libtke only wants a valid one set. */
       tke_ceremony_set_n_key_parts (self->ceremony, 2);
-      tke_load_wizard_show_admin_step (self->wizard, 1, 1);
+      show_admin_step (self, 1);
       prepare_load (self);
       return;
     }
   n_signers = self->kind == TKE_CEREMONY_COMMIT
                   ? tke_crypto_units_get_signature_threshold (G_LIST_MODEL (self->units))
                   : 1;
-  make_signers (self, n_signers);
+  if (!make_signers (self, n_signers))
+    return;
   self->active_signer = 1;
-  tke_load_wizard_show_admin_step (self->wizard, 1, n_signers);
+  show_admin_step (self, n_signers);
   run_signing (self);
 }
 

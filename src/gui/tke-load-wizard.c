@@ -164,6 +164,7 @@ tke_load_wizard_set_virtual_pads (TkeLoadWizard *self,
 static void
 show_card_page (TkeLoadWizard *self, guint reader, const char *card_kind)
 {
+  gtk_widget_set_visible (GTK_WIDGET (self->prompt), TRUE);
   tke_pin_prompt_set_reader (self->prompt, reader, card_kind);
   tke_pin_prompt_set_virtual_pad (self->prompt, self->controls[reader - 1]);
   gtk_widget_set_visible (self->parts_box, FALSE);
@@ -185,6 +186,34 @@ tke_load_wizard_show_admin_step (TkeLoadWizard *self, guint signature, guint n_s
     set_step (self, g_strdup (_ ("Step 1: the administrator's signature")));
   gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), FALSE);
   show_card_page (self, 1, _ ("an administrator card"));
+}
+
+/**
+ * tke_load_wizard_show_service_step:
+ *
+ * The administrators' signatures come from a signing service: the card
+ * page says which, without a PIN prompt, while the ceremony runs.
+ */
+void
+tke_load_wizard_show_service_step (TkeLoadWizard *self, guint n_signatures, const char *url)
+{
+  g_autofree char *progress = NULL;
+
+  g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
+
+  if (self->mode == TKE_LOAD_WIZARD_COMMIT)
+    set_step (self, g_strdup_printf (
+                        g_dngettext (GETTEXT_PACKAGE, "%u signature from the signing service",
+                                     "%u signatures from the signing service", n_signatures),
+                        n_signatures));
+  else
+    set_step (self, g_strdup (_ ("Step 1: the administrator's signature")));
+  gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), FALSE);
+  show_card_page (self, 1, _ ("an administrator card"));
+  gtk_widget_set_visible (GTK_WIDGET (self->prompt), FALSE);
+  /* Translators: %s is the signing service's URL ($TKE_SIGNSERV_URL). */
+  progress = g_strdup_printf (_ ("The signing service at %s signs each command."), url);
+  gtk_label_set_text (self->progress_label, progress);
 }
 
 /**

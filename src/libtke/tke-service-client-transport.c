@@ -529,8 +529,28 @@ remedy_for_code (const char *code)
   return NULL;
 }
 
+static void set_error_from_response (GError **error, long http_status, JsonNode *body);
+
+/* The service plug-in's words for a 401 after ours (its SDK's, in
+ * English as it prints them): its troubleshooting pages quote them. */
 void
 _tke_service_set_error_from_response (GError **error, long http_status, JsonNode *body)
+{
+  char *message;
+
+  set_error_from_response (error, http_status, body);
+  if (http_status != 401 || error == NULL || *error == NULL)
+    return;
+  message = g_strdup_printf ("%s\nStatus code: 401\nMessage: Unauthorized\nYour access token is "
+                             "invalid, expired, or does not have the necessary permissions to "
+                             "access this instance.",
+                             (*error)->message);
+  g_free ((*error)->message);
+  (*error)->message = message;
+}
+
+static void
+set_error_from_response (GError **error, long http_status, JsonNode *body)
 {
   JsonObject *object, *err;
   const char *code = NULL, *message = NULL, *remedy;

@@ -26,6 +26,7 @@
 #include "tke-service-client.h"
 #include "tke-credentials.h"
 #include "tke-file-signer.h"
+#include "tke-service-signer.h"
 #include "tke-key-part-file.h"
 #include "tke-workstation.h"
 #include "tke-ceremony.h"

@@ -211,7 +211,10 @@ test_expired_token (void)
   g_usleep (9 * G_USEC_PER_SEC);
   {
     g_auto (Run) units = tke (f, NULL, "cryptounits", NULL);
-    assert_fails (units, 3, "The token has expired. Log in again.");
+    /* Ours, then the plug-in's words (issue 17). */
+    assert_fails (
+        units, 3,
+        "The token has expired. Log in again.\nStatus code: 401\nMessage: Unauthorized\n");
   }
   tke_service_client_list_units_async (f->client, NULL, on_done, &result);
   wait_for (&result);

@@ -93,7 +93,8 @@ test_initialization (void)
   {
     g_auto (Run) run = tke (f, NULL, "cryptounits", NULL);
     assert_ok (run);
-    g_assert_true (g_str_has_prefix (run.out, "SERVICE INSTANCE: "));
+    g_assert_true (g_str_has_prefix (run.out, "API endpoint:      "));
+    g_assert_nonnull (strstr (run.out, "\nResource group:    -\n\nSERVICE INSTANCE: "));
     g_assert_nonnull (strstr (run.out, "CRYPTO UNIT NUM   SELECTED   TYPE           LOCATION\n"));
     g_assert_nonnull (strstr (run.out, "1                 false      OPERATIONAL    [us-south]."));
     g_assert_nonnull (strstr (run.out, "3                 false      RECOVERY       [us-east]."));

@@ -264,7 +264,16 @@ test_error_mapping (void)
     g_autoptr (GError) error = error_for (401, "{\"error\": {\"code\": \"token_expired\","
                                                " \"message\": \"The bearer token expired.\"}}");
     g_assert_error (error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED);
-    g_assert_cmpstr (error->message, ==, "The token has expired. Log in again.");
+    /* Ours, then the plug-in's words (issue 17). */
+    g_assert_cmpstr (error->message, ==,
+                     "The token has expired. Log in again.\nStatus code: 401\nMessage: "
+                     "Unauthorized\nYour access token is invalid, expired, or does not have the "
+                     "necessary permissions to access this instance.");
+  }
+  {
+    g_autoptr (GError) error = error_for (403, "{\"error\": {\"code\": \"unknown_signer\","
+                                               " \"message\": \"Who?\"}}");
+    g_assert_null (strstr (error->message, "Status code"));
   }
   {
     g_autoptr (GError) error = error_for (409, "{\"error\": {\"code\": \"replay\","
