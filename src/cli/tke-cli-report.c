@@ -18,6 +18,7 @@ static char *opt_ceremony;
 static char *opt_since;
 static char *opt_until;
 static char *opt_unit_root;
+static gboolean opt_sign;
 
 static const GOptionEntry report_entries[] = {
   { "ceremony", 0, 0, G_OPTION_ARG_STRING, &opt_ceremony, N_ ("One ceremony, by its id"),
@@ -25,6 +26,8 @@ static const GOptionEntry report_entries[] = {
   { "since", 0, 0, G_OPTION_ARG_STRING, &opt_since, N_ ("From this time (ISO 8601)"), N_ ("TIME") },
   { "until", 0, 0, G_OPTION_ARG_STRING, &opt_until, N_ ("Until this time (ISO 8601)"),
     N_ ("TIME") },
+  { "sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
+    N_ ("export: each selected administrator signs the report too"), NULL },
   { "unit-root", 0, 0, G_OPTION_ARG_FILENAME, &opt_unit_root,
     N_ ("verify: the unit root you trust (PEM or hex)"), N_ ("FILE") },
   G_OPTION_ENTRY_NULL
@@ -76,7 +79,7 @@ fingerprint_of (GBytes *point)
 }
 
 static int
-show (const char *path)
+show_report (const char *path)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCeremonyReport) report = NULL;
@@ -92,13 +95,35 @@ show (const char *path)
   return tke_cli_ok ();
 }
 
-static int export(const char *path)
+/* The ceremony's last, optional step: the administrators sign what
+ * happened, each with their own key. */
+static gboolean
+sign_by_administrators (TkeCliContext *ctx, TkeCeremonyReport *report, GError **error)
+{
+  g_autoptr (GPtrArray) signers = tke_cli_make_signers (ctx, 0, error);
+
+  if (signers == NULL)
+    return FALSE;
+  for (guint i = 0; i < signers->len; i++)
+    {
+      g_autoptr (GAsyncResult) result = NULL;
+
+      tke_ceremony_report_sign_async (report, signers->pdata[i], NULL, tke_cli_async_done, &result);
+      tke_cli_wait (&result);
+      if (!tke_ceremony_report_sign_finish (report, result, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+export_report (TkeCliContext *ctx, const char *path)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCeremonyReport) report = report_of_trail (&error);
   g_autoptr (GBytes) bytes = NULL;
 
-  if (report == NULL)
+  if (report == NULL || (opt_sign && !sign_by_administrators (ctx, report, &error)))
     return tke_cli_fail (g_steal_pointer (&error));
   bytes = tke_ceremony_report_to_bytes (report);
   if (!g_file_set_contents_full (
@@ -111,7 +136,7 @@ static int export(const char *path)
 }
 
 static int
-verify (const char *path)
+verify_report (const char *path)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCeremonyReport) report = report_of_file (path, &error);
@@ -120,6 +145,8 @@ verify (const char *path)
   g_autoptr (GBytes) workstation = NULL;
   g_autofree char *root_text = NULL;
   g_autofree char *workstation_text = NULL;
+  g_auto (GStrv) signers = NULL;
+  g_autofree char *signer_text = NULL;
 
   if (report == NULL)
     return tke_cli_fail (g_steal_pointer (&error));
@@ -138,6 +165,12 @@ verify (const char *path)
            trusted != NULL ? _ (" (the one you gave)") : _ (" (compare it with the one you trust)"),
            root_text);
   g_print (_ ("Workstation key that signed it:\n%s\n"), workstation_text);
+  signers = tke_ceremony_report_dup_signer_names (report);
+  signer_text = g_strjoinv (", ", signers);
+  g_print (_ ("Signed by: %s\n"), signer_text);
+  signers = tke_ceremony_report_dup_signer_names (report);
+  signer_text = g_strjoinv (", ", signers);
+  g_print (_ ("Signed by: %s\n"), signer_text);
   return tke_cli_ok ();
 }
 
@@ -153,11 +186,11 @@ run_report (int argc, char **argv)
   (void) exit_code;
 
   if (argc >= 2 && g_strcmp0 (argv[1], "show") == 0 && argc <= 3)
-    return show (argc == 3 ? argv[2] : NULL);
+    return show_report (argc == 3 ? argv[2] : NULL);
   if (argc == 3 && g_strcmp0 (argv[1], "export") == 0)
-    return export(argv[2]);
+    return export_report (ctx, argv[2]);
   if (argc == 3 && g_strcmp0 (argv[1], "verify") == 0)
-    return verify (argv[2]);
+    return verify_report (argv[2]);
   g_printerr (_ ("Usage: tke report show [FILE] | export FILE | verify FILE\n"));
   return TKE_EXIT_USAGE;
 }

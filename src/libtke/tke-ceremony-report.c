@@ -794,3 +794,167 @@ tke_ceremony_report_dup_workstation_key (TkeCeremonyReport *self)
   hex = summary ? _tke_json_get_string (summary, "workstation_key") : NULL;
   return hex != NULL ? tke_crypto_hex_decode (hex, NULL) : NULL;
 }
+
+/* ---- An administrator signs the summary --------------------------------- */
+
+typedef struct
+{
+  GBytes *point;
+  GBytes *bytes;
+} SignData;
+
+static void
+sign_data_free (SignData *data)
+{
+  g_clear_pointer (&data->point, g_bytes_unref);
+  g_clear_pointer (&data->bytes, g_bytes_unref);
+  g_free (data);
+}
+
+static void
+on_summary_signed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  TkeCeremonyReport *self = g_task_get_source_object (task);
+  SignData *data = g_task_get_task_data (task);
+  TkeSigner *signer = TKE_SIGNER (source);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) signature = tke_signer_sign_finish (signer, result, &error);
+  g_autoptr (EVP_PKEY) key = NULL;
+  g_autofree char *public_hex = NULL;
+  g_autofree char *signature_base64 = NULL;
+  JsonObject *entry;
+
+  if (signature == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (data->point, NULL),
+                                             g_bytes_get_size (data->point), &error);
+  /* A signature that does not verify never goes into the report. */
+  if (key == NULL ||
+      !tke_crypto_verify (key, g_bytes_get_data (data->bytes, NULL), g_bytes_get_size (data->bytes),
+                          g_bytes_get_data (signature, NULL), g_bytes_get_size (signature), NULL))
+    {
+      g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_CRYPTO,
+                               _ ("The signature of %s over the report does not verify."),
+                               tke_signer_get_name (signer) ?: _ ("the administrator"));
+      return;
+    }
+  public_hex =
+      tke_crypto_hex_encode (g_bytes_get_data (data->point, NULL), g_bytes_get_size (data->point));
+  signature_base64 =
+      g_base64_encode (g_bytes_get_data (signature, NULL), g_bytes_get_size (signature));
+  entry = json_object_new ();
+  json_object_set_string_member (entry, "role", "administrator");
+  if (tke_signer_get_name (signer) != NULL)
+    json_object_set_string_member (entry, "name", tke_signer_get_name (signer));
+  if (tke_signer_get_ski (signer) != NULL)
+    json_object_set_string_member (entry, "ski", tke_signer_get_ski (signer));
+  json_object_set_string_member (entry, "public_key", public_hex);
+  json_object_set_string_member (entry, "signature", signature_base64);
+  json_array_add_object_element (self->signatures, entry);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_signer_key (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  TkeCeremonyReport *self = g_task_get_source_object (task);
+  SignData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autofree char *bytes = NULL;
+
+  data->point = tke_signer_get_public_key_finish (TKE_SIGNER (source), result, &error);
+  if (data->point == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  bytes = g_strconcat (SIGNATURE_CONTEXT, self->summary, NULL);
+  data->bytes = g_bytes_new_take (bytes, strlen (bytes));
+  bytes = NULL;
+  tke_signer_sign_async (TKE_SIGNER (source), data->bytes, g_task_get_cancellable (task),
+                         on_summary_signed, g_object_ref (task));
+}
+
+/**
+ * tke_ceremony_report_sign_async:
+ * @self: a report
+ * @signer: an administrator's signer (a card asks for its PIN on the pad)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the signature is added
+ * @user_data: data for @callback
+ *
+ * Has an administrator sign the report's summary, as a ceremony's last,
+ * optional step: the signature says "I was there, and this is what
+ * happened".  It is verified before it is added.
+ */
+void
+tke_ceremony_report_sign_async (TkeCeremonyReport *self,
+                                TkeSigner *signer,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  g_return_if_fail (TKE_IS_CEREMONY_REPORT (self));
+  g_return_if_fail (TKE_IS_SIGNER (signer));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tke_ceremony_report_sign_async);
+  g_task_set_task_data (task, g_new0 (SignData, 1), (GDestroyNotify) sign_data_free);
+  tke_signer_get_public_key_async (signer, cancellable, on_signer_key, g_steal_pointer (&task));
+}
+
+/**
+ * tke_ceremony_report_sign_finish:
+ * @self: a report
+ * @result: the result passed to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tke_ceremony_report_sign_async().
+ *
+ * Returns: %TRUE if the administrator's signature was added
+ */
+gboolean
+tke_ceremony_report_sign_finish (TkeCeremonyReport *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/**
+ * tke_ceremony_report_dup_signer_names:
+ * @self: a report
+ *
+ * Who signed the report's summary, in order: "workstation" for the
+ * workstation key, an administrator's name (or SKI) for each administrator.
+ * Only tke_ceremony_report_verify() says whether the signatures hold.
+ *
+ * Returns: (transfer full): the names
+ */
+GStrv
+tke_ceremony_report_dup_signer_names (TkeCeremonyReport *self)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+
+  g_return_val_if_fail (TKE_IS_CEREMONY_REPORT (self), NULL);
+
+  for (guint i = 0; i < json_array_get_length (self->signatures); i++)
+    {
+      JsonNode *node = json_array_get_element (self->signatures, i);
+      JsonObject *entry = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
+      const char *role = entry ? _tke_json_get_string (entry, "role") : NULL;
+
+      if (g_strcmp0 (role, "workstation") == 0)
+        g_strv_builder_add (builder, "workstation");
+      else if (entry != NULL)
+        g_strv_builder_add (builder, _tke_json_get_string (entry, "name")
+                                         ?: _tke_json_get_string (entry, "ski") ?: "?");
+    }
+  return g_strv_builder_end (builder);
+}

@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 
 #include "tke-audit-trail.h"
+#include "tke-signer.h"
 #include "tke-version-macros.h"
 
 G_BEGIN_DECLS
@@ -40,6 +41,17 @@ TKE_AVAILABLE_IN_ALL
 GBytes *tke_ceremony_report_dup_unit_root (TkeCeremonyReport *self);
 TKE_AVAILABLE_IN_ALL
 GBytes *tke_ceremony_report_dup_workstation_key (TkeCeremonyReport *self);
+TKE_AVAILABLE_IN_ALL
+void tke_ceremony_report_sign_async (TkeCeremonyReport *self,
+                                     TkeSigner *signer,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean
+tke_ceremony_report_sign_finish (TkeCeremonyReport *self, GAsyncResult *result, GError **error);
+TKE_AVAILABLE_IN_ALL
+GStrv tke_ceremony_report_dup_signer_names (TkeCeremonyReport *self);
 TKE_AVAILABLE_IN_ALL
 char *tke_ceremony_report_format_text (TkeCeremonyReport *self);
 

@@ -263,9 +263,13 @@ test_ceremony_record (void)
   /* A second, genuine report, for the swapped signature. */
   second_file = g_build_filename (f->top, "report-2.json", NULL);
   {
-    g_auto (RotRun) export = rot_tke (f, NULL, "report", "export", second_file, NULL);
+    g_autofree char *both = g_strdup_printf ("%s\n%s\n", f->pw1, f->pw2);
+    g_auto (RotRun) export = rot_tke (f, both, "report", "export", "--sign", second_file, NULL);
+    g_auto (RotRun) verify = rot_tke (f, NULL, "report", "verify", second_file, NULL);
 
     rot_assert_ok (export);
+    rot_assert_ok (verify);
+    g_assert_nonnull (strstr (verify.out, "Signed by: workstation, Admin One, Admin Two"));
     g_assert_true (g_file_get_contents (second_file, &second, NULL, NULL));
   }
   rot_kill (f);
