@@ -538,6 +538,14 @@ tke_cli_warn_interrupted (void)
               last->step, last->outcome, time_text);
 }
 
+TkeAuditTrail *
+tke_cli_open_audit_trail (void)
+{
+  g_autofree char *path = tke_audit_trail_get_default_path ();
+
+  return tke_audit_trail_new (path);
+}
+
 gboolean
 tke_cli_run_ceremony (TkeCliContext *ctx, TkeCeremony *ceremony, GError **error)
 {
@@ -545,12 +553,21 @@ tke_cli_run_ceremony (TkeCliContext *ctx, TkeCeremony *ceremony, GError **error)
   gulong id;
   gboolean ok;
 
+  g_autoptr (TkeAuditTrail) trail = tke_cli_open_audit_trail ();
+  g_autoptr (GError) local_error = NULL;
+
   tke_cli_warn_interrupted ();
+  /* No ceremony runs unrecorded. */
+  if (!tke_audit_trail_begin_ceremony (trail, ceremony, error))
+    return FALSE;
   id = g_signal_connect (ceremony, "progress", G_CALLBACK (on_progress), NULL);
   tke_ceremony_run_async (ceremony, NULL, tke_cli_async_done, &result);
   tke_cli_wait (&result);
-  ok = tke_ceremony_run_finish (ceremony, result, error);
+  ok = tke_ceremony_run_finish (ceremony, result, &local_error);
   g_signal_handler_disconnect (ceremony, id);
+  tke_audit_trail_end_ceremony (trail, ceremony, local_error);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
   return ok;
 }
 

@@ -94,6 +94,9 @@ GPtrArray *tke_cli_make_signers (TkeCliContext *ctx, guint max_signers, GError *
 void tke_cli_warn_interrupted (void);
 /* Runs a ceremony (after tke_cli_warn_interrupted()), printing its progress; FALSE with an error.
  */
+/* The workstation's ceremony record ($XDG_STATE_HOME/tke/audit). */
+TkeAuditTrail *tke_cli_open_audit_trail (void);
+
 gboolean tke_cli_run_ceremony (TkeCliContext *ctx, TkeCeremony *ceremony, GError **error);
 
 /* NEW and CURRENT MASTER KEY REGISTER tables of @units. */

@@ -179,7 +179,9 @@ run_mk_rotate (int argc, char **argv)
   g_autoptr (GPtrArray) signers = NULL;
   g_autoptr (TkeRotation) rotation = NULL;
   g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (TkeAuditTrail) trail = tke_cli_open_audit_trail ();
   guint64 last_progress = G_MAXUINT64;
+  gboolean ok;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     {
@@ -198,9 +200,13 @@ run_mk_rotate (int argc, char **argv)
     return tke_cli_fail (error);
   rotation = make_rotation (ctx, &last_progress);
   tke_rotation_set_signers (rotation, signers);
+  if (!tke_audit_trail_begin_rotation (trail, rotation, "rotate", &error))
+    return tke_cli_fail (error);
   tke_rotation_run_async (rotation, NULL, tke_cli_async_done, &result);
   tke_cli_wait (&result);
-  if (!tke_rotation_run_finish (rotation, result, &error))
+  ok = tke_rotation_run_finish (rotation, result, &error);
+  tke_audit_trail_end_rotation (trail, rotation, error);
+  if (!ok)
     return fail_with_advice (rotation, error);
   print_tables (ctx, units);
   return tke_cli_ok ();
@@ -263,8 +269,10 @@ run_mk_setimm (int argc, char **argv)
   g_autoptr (TkeRotation) rotation = NULL;
   g_autoptr (GAsyncResult) advised = NULL;
   g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (TkeAuditTrail) trail = tke_cli_open_audit_trail ();
   guint64 last_progress = G_MAXUINT64;
   TkeRecoveryAction action;
+  gboolean ok;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
@@ -290,9 +298,13 @@ run_mk_setimm (int argc, char **argv)
   if ((signers = make_setimm_signers (ctx, &error)) == NULL)
     return tke_cli_fail (error);
   tke_rotation_set_signers (rotation, signers);
+  if (!tke_audit_trail_begin_rotation (trail, rotation, "recover", &error))
+    return tke_cli_fail (error);
   tke_rotation_recover_async (rotation, NULL, tke_cli_async_done, &result);
   tke_cli_wait (&result);
-  if (!tke_rotation_recover_finish (rotation, result, &error))
+  ok = tke_rotation_recover_finish (rotation, result, &error);
+  tke_audit_trail_end_rotation (trail, rotation, error);
+  if (!ok)
     return fail_with_advice (rotation, error);
   print_tables (ctx, units);
   return tke_cli_ok ();

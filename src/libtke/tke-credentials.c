@@ -43,7 +43,26 @@ schema_for (TkeCredentialKind kind)
     },
   };
 
-  return kind == TKE_CREDENTIAL_TOKEN ? &token_schema : &api_key_schema;
+  static const SecretSchema workstation_key_schema = {
+    TKE_CREDENTIALS_WORKSTATION_KEY_SCHEMA,
+    SECRET_SCHEMA_NONE,
+    {
+        { "endpoint", SECRET_SCHEMA_ATTRIBUTE_STRING },
+        { "kind", SECRET_SCHEMA_ATTRIBUTE_STRING },
+        { NULL, 0 },
+    },
+  };
+
+  switch (kind)
+    {
+    case TKE_CREDENTIAL_TOKEN:
+      return &token_schema;
+    case TKE_CREDENTIAL_WORKSTATION_KEY:
+      return &workstation_key_schema;
+    case TKE_CREDENTIAL_API_KEY:
+    default:
+      return &api_key_schema;
+    }
 }
 
 /* Some backends (the file backend) match on attributes only, not on the
@@ -51,13 +70,31 @@ schema_for (TkeCredentialKind kind)
 static const char *
 kind_attribute (TkeCredentialKind kind)
 {
-  return kind == TKE_CREDENTIAL_TOKEN ? "token" : "api-key";
+  switch (kind)
+    {
+    case TKE_CREDENTIAL_TOKEN:
+      return "token";
+    case TKE_CREDENTIAL_WORKSTATION_KEY:
+      return "workstation-key";
+    case TKE_CREDENTIAL_API_KEY:
+    default:
+      return "api-key";
+    }
 }
 
 static const char *
 kind_name (TkeCredentialKind kind)
 {
-  return kind == TKE_CREDENTIAL_TOKEN ? _ ("token") : _ ("API key");
+  switch (kind)
+    {
+    case TKE_CREDENTIAL_TOKEN:
+      return _ ("token");
+    case TKE_CREDENTIAL_WORKSTATION_KEY:
+      return _ ("workstation key");
+    case TKE_CREDENTIAL_API_KEY:
+    default:
+      return _ ("API key");
+    }
 }
 
 static void

@@ -31,11 +31,20 @@ G_BEGIN_DECLS
  * "endpoint" names the service.
  */
 #define TKE_CREDENTIALS_TOKEN_SCHEMA "dev.tke.TrustedKeyEntry.Token"
+/**
+ * TKE_CREDENTIALS_WORKSTATION_KEY_SCHEMA:
+ *
+ * The libsecret schema of the workstation key, which signs the head of the
+ * ceremony record (#TkeAuditTrail).
+ */
+#define TKE_CREDENTIALS_WORKSTATION_KEY_SCHEMA "dev.tke.TrustedKeyEntry.WorkstationKey"
 
 /**
  * TkeCredentialKind:
  * @TKE_CREDENTIAL_API_KEY: the API key that login exchanges for a token
  * @TKE_CREDENTIAL_TOKEN: the bearer token of the last login
+ * @TKE_CREDENTIAL_WORKSTATION_KEY: the workstation's signing key (PEM), which
+ *   signs the ceremony record
  *
  * The credentials libtke keeps in the keyring, one of each per service
  * endpoint.
@@ -44,6 +53,7 @@ typedef enum
 {
   TKE_CREDENTIAL_API_KEY,
   TKE_CREDENTIAL_TOKEN,
+  TKE_CREDENTIAL_WORKSTATION_KEY,
 } TkeCredentialKind;
 
 /* These talk to the Secret Service (or libsecret's file backend) and

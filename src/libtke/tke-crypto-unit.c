@@ -10,6 +10,7 @@
 
 #include "config.h"
 
+#include "tke-crypto-unit-private.h"
 #include "tke-crypto-unit.h"
 #include <string.h>
 
@@ -47,6 +48,11 @@ struct _TkeCryptoUnit
   char *new_vp;
   TkeCurrentRegisterState current_state;
   char *current_vp;
+
+  /* The unit's last signed query answer: written by the worker that
+   * verified it, read by whoever records the unit's state. */
+  GMutex evidence_lock;
+  char *evidence;
 };
 
 enum
@@ -490,6 +496,43 @@ tke_crypto_unit_set_registers (TkeCryptoUnit *self,
   g_object_thaw_notify (G_OBJECT (self));
 }
 
+/**
+ * tke_crypto_unit_dup_evidence:
+ * @self: a crypto unit
+ *
+ * The unit's last signed answer to a query, as the service sent it: a JSON
+ * object with the members "request" (the query's bytes, base64) and
+ * "response" (the unit's "answer", "signature" and "certificates"; see
+ * data/doc/service-protocol.md, section 10.4).  libtke verified it before it
+ * kept it; anyone holding the unit root can verify it again, offline, which
+ * is what the ceremony record does.
+ *
+ * Returns: (transfer full) (nullable): the answer's JSON, or %NULL before
+ *   the first verified query
+ */
+char *
+tke_crypto_unit_dup_evidence (TkeCryptoUnit *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (self), NULL);
+
+  g_mutex_lock (&self->evidence_lock);
+  char *evidence = g_strdup (self->evidence);
+  g_mutex_unlock (&self->evidence_lock);
+  return evidence;
+}
+
+/* Any thread: the worker that verified the answer keeps it. */
+void
+_tke_crypto_unit_set_evidence (TkeCryptoUnit *self, const char *evidence)
+{
+  g_return_if_fail (TKE_IS_CRYPTO_UNIT (self));
+
+  g_mutex_lock (&self->evidence_lock);
+  g_free (self->evidence);
+  self->evidence = g_strdup (evidence);
+  g_mutex_unlock (&self->evidence_lock);
+}
+
 static void
 tke_crypto_unit_finalize (GObject *object)
 {
@@ -501,6 +544,8 @@ tke_crypto_unit_finalize (GObject *object)
   g_clear_pointer (&self->new_vp, g_free);
   g_clear_pointer (&self->current_vp, g_free);
   g_clear_object (&self->administrators);
+  g_clear_pointer (&self->evidence, g_free);
+  g_mutex_clear (&self->evidence_lock);
 
   G_OBJECT_CLASS (tke_crypto_unit_parent_class)->finalize (object);
 }
@@ -721,4 +766,5 @@ tke_crypto_unit_init (TkeCryptoUnit *self)
   self->administrators = g_list_store_new (TKE_TYPE_ADMINISTRATOR);
   self->new_vp = g_strdup (TKE_EMPTY_VP);
   self->current_vp = g_strdup (TKE_EMPTY_VP);
+  g_mutex_init (&self->evidence_lock);
 }

@@ -84,4 +84,7 @@ void tke_crypto_unit_set_registers (TkeCryptoUnit *self,
                                     TkeCurrentRegisterState current_state,
                                     const char *current_vp);
 
+TKE_AVAILABLE_IN_ALL
+char *tke_crypto_unit_dup_evidence (TkeCryptoUnit *self);
+
 G_END_DECLS

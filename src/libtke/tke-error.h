@@ -57,6 +57,9 @@ G_BEGIN_DECLS
  *   no unit answer can be verified; log in and confirm the root
  * @TKE_ERROR_UNIT_ROOT_CHANGED: the service's unit root is not the pinned
  *   one; re-pinning is a separate, deliberate step
+ * @TKE_ERROR_RECORD_TAMPERED: a ceremony record or report does not verify:
+ *   a record was changed, dropped or reordered, or a signature is wrong;
+ *   the message names the record
  *
  * Codes a caller can act on.  Messages are for people and translated.
  */
@@ -91,6 +94,7 @@ typedef enum
   TKE_ERROR_UNIT_NOT_AUTHENTIC,
   TKE_ERROR_UNIT_ROOT_NOT_PINNED,
   TKE_ERROR_UNIT_ROOT_CHANGED,
+  TKE_ERROR_RECORD_TAMPERED,
 } TkeError;
 
 TKE_AVAILABLE_IN_ALL

@@ -17,6 +17,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "tke-crypto.h"
+#include "tke-crypto-unit-private.h"
 #include "tke-error.h"
 #include "tke-importer-proof-private.h"
 #include "tke-service-client-private.h"
@@ -236,6 +237,25 @@ remember_importer (TkeCryptoUnit *unit, JsonObject *response, JsonObject *result
   _tke_importer_proof_remember (point, tke_crypto_unit_get_hsm_id (unit), chain, certificate);
 }
 
+/* The signed query answer stays with the unit, with the query it answers
+ * (a nonce, nothing secret), so that the ceremony record can carry the
+ * unit's own word for its state and anyone can check it offline. */
+static void
+keep_evidence (TkeCryptoUnit *unit, GBytes *request, JsonNode *response)
+{
+  g_autoptr (JsonObject) evidence = json_object_new ();
+  g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *request_base64 =
+      g_base64_encode (g_bytes_get_data (request, NULL), g_bytes_get_size (request));
+  g_autofree char *json = NULL;
+
+  json_object_set_string_member (evidence, "request", request_base64);
+  json_object_set_member (evidence, "response", json_node_copy (response));
+  json_node_set_object (node, evidence);
+  json = json_to_string (node, FALSE);
+  _tke_crypto_unit_set_evidence (unit, json);
+}
+
 /* Verifies the answer to @command sent to @unit; returns the verified
  * answer's "result" and sets @counter. */
 JsonObject *
@@ -274,6 +294,9 @@ _tke_service_client_verified_result (TkeServiceClient *self,
     return set_unit_error (error, unit, reason), NULL;
   remember_importer (unit, json_node_get_object (json_object_get_member (answer, "response")),
                      result);
+  if (g_strcmp0 (json_object_get_string_member_with_default (verified, "command", NULL), "query") ==
+      0)
+    keep_evidence (unit, command, json_object_get_member (answer, "response"));
   return json_object_ref (result);
 }
 

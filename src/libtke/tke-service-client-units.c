@@ -9,6 +9,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "tke-crypto-unit-private.h"
 #include "tke-error.h"
 #include "tke-service-client-private.h"
 #include "tke-worker-private.h"
@@ -173,9 +174,12 @@ copy_unit_state (TkeCryptoUnit *to, TkeCryptoUnit *from)
   GListModel *admins = tke_crypto_unit_get_administrators (from);
   g_autoptr (GPtrArray) array = g_ptr_array_new_with_free_func (g_object_unref);
 
+  g_autofree char *evidence = tke_crypto_unit_dup_evidence (from);
+
   tke_crypto_unit_set_reachable (to, tke_crypto_unit_get_reachable (from));
   if (!tke_crypto_unit_get_reachable (from))
     return;
+  _tke_crypto_unit_set_evidence (to, evidence);
   for (guint i = 0; i < g_list_model_get_n_items (admins); i++)
     g_ptr_array_add (array, g_list_model_get_item (admins, i));
   tke_crypto_unit_set_administrators (to, array);

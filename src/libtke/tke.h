@@ -40,5 +40,8 @@
 #include "tke-rotation.h"
 #include "tke-unit-identity.h"
 #include "tke-ceremony-rules.h"
+#include "tke-audit-entry.h"
+#include "tke-audit-trail.h"
+#include "tke-ceremony-report.h"
 
 #undef __TKE_INSIDE__
