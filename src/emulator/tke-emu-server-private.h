@@ -21,7 +21,7 @@
 
 G_BEGIN_DECLS
 
-/* Larger request bodies are refused before they are read. */
+/* Larger request bodies are answered 413 and not kept (tke-emu-server.c). */
 #define TKE_EMU_MAX_BODY (1024 * 1024)
 /* A signed command's "expires" may be at most this far ahead (seconds). */
 #define TKE_EMU_MAX_COMMAND_LIFETIME 900
