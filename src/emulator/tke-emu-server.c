@@ -241,13 +241,23 @@ wrote_headers (SoupServerMessage *msg, gpointer user_data)
 static void
 request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
-  g_autoptr (GError) error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_REQUEST,
-                                          "The request line or headers are malformed HTTP.");
+  TkeEmuServer *self = user_data;
 
   /* libsoup answers a request line it cannot parse itself, without a
    * signal before it writes: this body is there for it.  Every answer of
-   * the service replaces it. */
-  _tke_emu_set_error_body (msg, error);
+   * the service replaces it.  Made once: it was a twentieth of a call. */
+  if (self->malformed_body == NULL)
+    {
+      g_autoptr (GError) error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_REQUEST,
+                                              "The request line or headers are malformed HTTP.");
+
+      self->malformed_body = _tke_emu_error_bytes (error);
+    }
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
+  soup_message_headers_set_content_type (soup_server_message_get_response_headers (msg),
+                                         "application/json", NULL);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg),
+                                  self->malformed_body);
   g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers), NULL);
   g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk), NULL);
   g_signal_connect (msg, "wrote-headers", G_CALLBACK (wrote_headers), NULL);
@@ -314,6 +324,8 @@ tke_emu_server_free (TkeEmuServer *self)
     }
   g_clear_pointer (&self->jwt_key, tke_secret_unref);
   g_clear_pointer (&self->identity, tke_emu_identity_free);
+  _tke_emu_forget_token (self);
+  g_clear_pointer (&self->malformed_body, g_bytes_unref);
   g_free (self->faults.fail_setimm_on);
   g_free (self->faults.faults_file);
   g_free (self);
