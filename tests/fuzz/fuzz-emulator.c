@@ -509,12 +509,16 @@ static gboolean
 unrecognized_encoding (const GString *request)
 {
   const char *end = find (request->str, request->len, "\r\n\r\n");
+  /* At the end of the input libsoup parses the headers it has. */
+  g_autofree char *head = g_strdup_printf (
+      "%.*s\r\n\r\n", (int) (end != NULL ? (gsize) (end - request->str) : request->len),
+      request->str);
   g_autoptr (SoupMessageHeaders) headers = soup_message_headers_new (SOUP_MESSAGE_HEADERS_REQUEST);
   g_autofree char *method = NULL, *path = NULL;
   SoupHTTPVersion version;
 
-  if (end == NULL || soup_headers_parse_request (request->str, (int) (end + 4 - request->str),
-                                                 headers, &method, &path, &version) != 200)
+  if (soup_headers_parse_request (head, (int) strlen (head), headers, &method, &path, &version) !=
+      200)
     return FALSE;
   return soup_message_headers_get_encoding (headers) == SOUP_ENCODING_UNRECOGNIZED;
 }
