@@ -55,29 +55,54 @@ make_blob (const TkeSecret *mk, const guint8 *key, gsize size, GError **error)
   return g_base64_encode (blob->data, blob->len);
 }
 
+/* The current master key, from @units (the operational ones): as
+ * _tke_emu_current_key(), without loading them again. */
 static TkeSecret *
-committed_new_key (TkeEmuServer *self, GError **error)
+current_key (TkeEmuServer *self, GPtrArray *units, GError **error)
 {
-  g_autoptr (GPtrArray) units = tke_emu_units_load (self->store, TRUE, error);
-  guint8 first[TKE_VP_SIZE];
-
-  if (units == NULL)
-    return NULL;
   for (guint i = 0; i < units->len; i++)
     {
       TkeEmuUnit *unit = g_ptr_array_index (units, i);
+
+      if (g_str_equal (unit->cur_state, "Valid"))
+        return tke_emu_unit_get_register (self->store, unit, FALSE, error);
+    }
+  return FAIL (MK_NOT_INITIALIZED,
+               "The master key is not initialized: no crypto unit has a Valid current master key."),
+         NULL;
+}
+
+/* The new master key, when every unit of @units holds it Full Committed. */
+static TkeSecret *
+committed_new_key (TkeEmuServer *self, GPtrArray *units, GError **error)
+{
+  g_autoptr (TkeSecret) first = NULL;
+  guint8 first_vp[TKE_VP_SIZE];
+
+  for (guint i = 0; i < units->len; i++)
+    {
+      TkeEmuUnit *unit = g_ptr_array_index (units, i);
+      g_autoptr (TkeSecret) value = NULL;
       guint8 vp[TKE_VP_SIZE];
 
-      tke_emu_unit_register_vp (self->store, unit, TRUE, vp);
-      if (i == 0)
-        memcpy (first, vp, sizeof vp);
-      if (!g_str_equal (unit->new_state, "Full Committed") || memcmp (vp, first, sizeof vp) != 0)
-        return FAIL (NEW_MK_NOT_COMMITTED,
-                     "The new master key registers are not all Full Committed with one "
-                     "verification pattern."),
-               NULL;
+      if (!g_str_equal (unit->new_state, "Full Committed") ||
+          (value = tke_emu_unit_get_register (self->store, unit, TRUE, NULL)) == NULL)
+        break;
+      tke_crypto_verification_pattern (value, vp);
+      if (first == NULL)
+        {
+          memcpy (first_vp, vp, sizeof vp);
+          first = g_steal_pointer (&value);
+        }
+      else if (memcmp (vp, first_vp, sizeof vp) != 0)
+        break;
+      if (i + 1 == units->len)
+        return g_steal_pointer (&first);
     }
-  return tke_emu_unit_get_register (self->store, g_ptr_array_index (units, 0), TRUE, error);
+  return FAIL (NEW_MK_NOT_COMMITTED,
+               "The new master key registers are not all Full Committed with one "
+               "verification pattern."),
+         NULL;
 }
 
 void
@@ -88,13 +113,16 @@ _tke_emu_handle_grep11 (TkeEmuServer *self, SoupServerMessage *msg, const char *
   g_autoptr (TkeSecret) mk = NULL;
   g_autoptr (TkeSecret) new_mk = NULL;
   g_autoptr (TkeSecret) key = NULL;
+  g_autoptr (GPtrArray) units = NULL;
   JsonObject *body, *out = NULL;
   guint8 vp[TKE_VP_SIZE], wkid[TKE_WKID_SIZE];
 
+  /* The units once per call (RewrapKeyBlob needs both registers). */
   if (!_tke_emu_check_instance_header (self, msg, &error) ||
       (body = _tke_emu_parse_body (msg, &parser, TRUE, &error)) == NULL ||
       !_tke_emu_refuse_during_rotation (self, &error) ||
-      (mk = _tke_emu_current_key (self, &error)) == NULL)
+      (units = tke_emu_units_load (self->store, TRUE, &error)) == NULL ||
+      (mk = current_key (self, units, &error)) == NULL)
     goto done;
   if (g_str_equal (op, "generate"))
     {
@@ -114,7 +142,7 @@ _tke_emu_handle_grep11 (TkeEmuServer *self, SoupServerMessage *msg, const char *
       char *blob;
 
       if ((key = blob_key (self, body, mk, &error)) == NULL ||
-          (new_mk = committed_new_key (self, &error)) == NULL ||
+          (new_mk = committed_new_key (self, units, &error)) == NULL ||
           (blob = make_blob (new_mk, tke_secret_get_data (key), tke_secret_get_size (key),
                              &error)) == NULL)
         goto done;

@@ -69,6 +69,16 @@ error_text (const GError *error, gsize *len)
   return json_generator_to_data (gen, len);
 }
 
+/* The body of @error's answer. */
+GBytes *
+_tke_emu_error_bytes (const GError *error)
+{
+  gsize len = 0;
+  char *text = error_text (error, &len);
+
+  return g_bytes_new_take (text, len);
+}
+
 /* The body of @error's answer, leaving the status as it is. */
 void
 _tke_emu_set_error_body (SoupServerMessage *msg, const GError *error)

@@ -21,7 +21,7 @@
 
 G_BEGIN_DECLS
 
-/* Larger request bodies are refused before they are read. */
+/* Larger request bodies are answered 413 and not kept (tke-emu-server.c). */
 #define TKE_EMU_MAX_BODY (1024 * 1024)
 /* A signed command's "expires" may be at most this far ahead (seconds). */
 #define TKE_EMU_MAX_COMMAND_LIFETIME 900
@@ -73,6 +73,9 @@ struct _TkeEmuServer
   gint stop;
   gboolean fail_fired;
   TkeEmuIdentity *identity;
+  char *verified_token; /* the last bearer token that verified (tke-emu-auth.c) */
+  gint64 verified_exp;
+  GBytes *malformed_body; /* the answer libsoup gives a request it cannot parse */
 };
 
 gboolean _tke_emu_fail (GError **error, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
@@ -84,6 +87,7 @@ gboolean _tke_emu_fail (GError **error, int code, const char *format, ...) G_GNU
 void _tke_emu_reply_object (SoupServerMessage *msg, guint status, JsonObject *object);
 void _tke_emu_reply_error (SoupServerMessage *msg, const GError *error);
 void _tke_emu_set_error_body (SoupServerMessage *msg, const GError *error);
+GBytes *_tke_emu_error_bytes (const GError *error);
 void _tke_emu_reply_no_content (SoupServerMessage *msg);
 void _tke_emu_reply_kms_error (SoupServerMessage *msg, const GError *error);
 JsonObject *_tke_emu_parse_object (
@@ -115,6 +119,7 @@ void _tke_emu_listener_free (TkeEmuListener *self);
 /* tke-emu-auth.c */
 gboolean _tke_emu_check_token (TkeEmuServer *self, SoupServerMessage *msg, GError **error);
 void _tke_emu_handle_token (TkeEmuServer *self, SoupServerMessage *msg);
+void _tke_emu_forget_token (TkeEmuServer *self);
 
 /* tke-emu-commands.c */
 TkeEmuAdmin *_tke_emu_find_admin (TkeEmuUnit *unit, const char *ski);

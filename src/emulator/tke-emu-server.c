@@ -179,6 +179,34 @@ server_callback (SoupServer *server,
     }
 }
 
+/* A body over TKE_EMU_MAX_BODY is answered 413 and no longer kept:
+ * libsoup reads a body to its end even after an answer is set (unless the
+ * client asked for 100-continue), and would otherwise hold all of it (a
+ * 200 MB body took the service to 450 MB).  The connection closes after
+ * the answer. */
+static void
+refuse_body (SoupServerMessage *msg)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+  g_autoptr (GError) error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_PAYLOAD_TOO_LARGE,
+                                          "The request body is over 1 MiB.");
+
+  soup_message_body_set_accumulate (body, FALSE);
+  soup_message_body_truncate (body);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection",
+                                "close");
+  _tke_emu_reply_error (msg, error);
+}
+
+/* A chunked body has no length up front: it is counted as it arrives. */
+static void
+got_chunk (SoupServerMessage *msg, GBytes *chunk, gpointer user_data)
+{
+  if (soup_server_message_get_request_body (msg)->length > TKE_EMU_MAX_BODY &&
+      soup_server_message_get_status (msg) == 0)
+    refuse_body (msg);
+}
+
 /* Runs after libsoup's own got-headers handler: a request libsoup refused
  * (a %00 in the path) gets a JSON error, not an empty 400. */
 static void
@@ -186,16 +214,17 @@ got_headers (SoupServerMessage *msg, gpointer user_data)
 {
   goffset length =
       soup_message_headers_get_content_length (soup_server_message_get_request_headers (msg));
-  g_autoptr (GError) error = NULL;
 
   if (soup_server_message_get_status (msg) == SOUP_STATUS_BAD_REQUEST)
-    error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_REQUEST,
-                         "The request path is malformed (for example a %%00 or a \"..\" in it).");
+    {
+      g_autoptr (GError) error =
+          g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_REQUEST,
+                       "The request path is malformed (for example a %%00 or a \"..\" in it).");
+
+      _tke_emu_reply_error (msg, error);
+    }
   else if (length > TKE_EMU_MAX_BODY) /* refused before the body is read */
-    error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_PAYLOAD_TOO_LARGE,
-                         "The request body is over 1 MiB.");
-  if (error != NULL)
-    _tke_emu_reply_error (msg, error);
+    refuse_body (msg);
 }
 
 /* libsoup 3.2 forgets that a 204 has no body once it has written the
@@ -212,14 +241,25 @@ wrote_headers (SoupServerMessage *msg, gpointer user_data)
 static void
 request_started (SoupServer *server, SoupServerMessage *msg, gpointer user_data)
 {
-  g_autoptr (GError) error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_REQUEST,
-                                          "The request line or headers are malformed HTTP.");
+  TkeEmuServer *self = user_data;
 
   /* libsoup answers a request line it cannot parse itself, without a
    * signal before it writes: this body is there for it.  Every answer of
-   * the service replaces it. */
-  _tke_emu_set_error_body (msg, error);
+   * the service replaces it.  Made once: it was a twentieth of a call. */
+  if (self->malformed_body == NULL)
+    {
+      g_autoptr (GError) error = g_error_new (TKE_EMU_ERROR, TKE_EMU_ERROR_MALFORMED_REQUEST,
+                                              "The request line or headers are malformed HTTP.");
+
+      self->malformed_body = _tke_emu_error_bytes (error);
+    }
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
+  soup_message_headers_set_content_type (soup_server_message_get_response_headers (msg),
+                                         "application/json", NULL);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg),
+                                  self->malformed_body);
   g_signal_connect (msg, "got-headers", G_CALLBACK (got_headers), NULL);
+  g_signal_connect (msg, "got-chunk", G_CALLBACK (got_chunk), NULL);
   g_signal_connect (msg, "wrote-headers", G_CALLBACK (wrote_headers), NULL);
 }
 
@@ -284,6 +324,8 @@ tke_emu_server_free (TkeEmuServer *self)
     }
   g_clear_pointer (&self->jwt_key, tke_secret_unref);
   g_clear_pointer (&self->identity, tke_emu_identity_free);
+  _tke_emu_forget_token (self);
+  g_clear_pointer (&self->malformed_body, g_bytes_unref);
   g_free (self->faults.fail_setimm_on);
   g_free (self->faults.faults_file);
   g_free (self);

@@ -15,6 +15,8 @@ G_BEGIN_DECLS
 void _tke_emu_admin_free (gpointer data);
 GBytes *_tke_emu_column_bytes (sqlite3_stmt *stmt, int column);
 char *_tke_emu_column_text (sqlite3_stmt *stmt, int column);
+sqlite3_stmt *_tke_emu_stmt (sqlite3 *db, const char *sql);
+void _tke_emu_stmt_done (sqlite3_stmt *stmt);
 void _tke_emu_bind_bytes (sqlite3_stmt *stmt, int index, GBytes *bytes);
 sqlite3_stmt *_tke_emu_store_stmt (TkeEmuStore *self, const char *sql, GError **error);
 void _tke_emu_store_stmt_release (sqlite3_stmt *stmt);

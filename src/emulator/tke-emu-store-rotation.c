@@ -45,10 +45,9 @@ tke_emu_rotation_load (sqlite3 *db, GError **error)
   TkeEmuRotation *r = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (db,
-                          "SELECT id, state, from_vp, to_vp, keys_total, keys_done, started,"
-                          " error_code, error_message FROM rotation ORDER BY id DESC LIMIT 1",
-                          -1, &stmt, NULL) != SQLITE_OK)
+  if ((stmt = _tke_emu_stmt (
+           db, "SELECT id, state, from_vp, to_vp, keys_total, keys_done, started,"
+               " error_code, error_message FROM rotation ORDER BY id DESC LIMIT 1")) == NULL)
     {
       tke_emu_db_error (db, error);
       return NULL;
@@ -74,7 +73,7 @@ tke_emu_rotation_load (sqlite3 *db, GError **error)
       g_clear_pointer (&r, tke_emu_rotation_free);
       tke_emu_db_error (db, error);
     }
-  sqlite3_finalize (stmt);
+  _tke_emu_stmt_done (stmt);
   return r;
 }
 

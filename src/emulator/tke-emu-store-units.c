@@ -95,9 +95,8 @@ unit_from_row (TkeEmuStore *self, sqlite3_stmt *stmt, GError **error)
   unit->importer_pub = _tke_emu_column_bytes (stmt, 13);
   unit->admins = g_ptr_array_new_with_free_func (_tke_emu_admin_free);
 
-  if (sqlite3_prepare_v2 (self->db,
-                          "SELECT ski, name, point FROM admins WHERE hsm_id = ? ORDER BY ski", -1,
-                          &admins, NULL) != SQLITE_OK)
+  if ((admins = _tke_emu_stmt (
+           self->db, "SELECT ski, name, point FROM admins WHERE hsm_id = ? ORDER BY ski")) == NULL)
     {
       tke_emu_db_error (self->db, error);
       return NULL;
@@ -112,7 +111,7 @@ unit_from_row (TkeEmuStore *self, sqlite3_stmt *stmt, GError **error)
       admin->point = _tke_emu_column_bytes (admins, 2);
       g_ptr_array_add (unit->admins, admin);
     }
-  sqlite3_finalize (admins);
+  _tke_emu_stmt_done (admins);
   if (rc != SQLITE_DONE)
     {
       tke_emu_db_error (self->db, error);
@@ -132,8 +131,8 @@ tke_emu_unit_load (TkeEmuStore *self, const char *hsm_id, GError **error)
   TkeEmuUnit *unit = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (self->db, "SELECT " UNIT_COLUMNS " FROM units WHERE hsm_id = ?", -1,
-                          &stmt, NULL) != SQLITE_OK)
+  if ((stmt = _tke_emu_stmt (self->db, "SELECT " UNIT_COLUMNS " FROM units WHERE hsm_id = ?")) ==
+      NULL)
     {
       tke_emu_db_error (self->db, error);
       return NULL;
@@ -147,7 +146,7 @@ tke_emu_unit_load (TkeEmuStore *self, const char *hsm_id, GError **error)
                  "There is no crypto unit %s in this service instance.", hsm_id);
   else
     tke_emu_db_error (self->db, error);
-  sqlite3_finalize (stmt);
+  _tke_emu_stmt_done (stmt);
   return unit;
 }
 
@@ -158,11 +157,10 @@ tke_emu_units_load (TkeEmuStore *self, gboolean operational_only, GError **error
   sqlite3_stmt *stmt = NULL;
   int rc;
 
-  if (sqlite3_prepare_v2 (self->db,
-                          operational_only ? "SELECT " UNIT_COLUMNS
-                                             " FROM units WHERE type = 'OPERATIONAL' ORDER BY num"
-                                           : "SELECT " UNIT_COLUMNS " FROM units ORDER BY num",
-                          -1, &stmt, NULL) != SQLITE_OK)
+  if ((stmt = _tke_emu_stmt (
+           self->db, operational_only ? "SELECT " UNIT_COLUMNS
+                                        " FROM units WHERE type = 'OPERATIONAL' ORDER BY num"
+                                      : "SELECT " UNIT_COLUMNS " FROM units ORDER BY num")) == NULL)
     {
       tke_emu_db_error (self->db, error);
       return NULL;
@@ -173,12 +171,12 @@ tke_emu_units_load (TkeEmuStore *self, gboolean operational_only, GError **error
 
       if (unit == NULL)
         {
-          sqlite3_finalize (stmt);
+          _tke_emu_stmt_done (stmt);
           return NULL;
         }
       g_ptr_array_add (units, unit);
     }
-  sqlite3_finalize (stmt);
+  _tke_emu_stmt_done (stmt);
   if (rc != SQLITE_DONE)
     {
       tke_emu_db_error (self->db, error);

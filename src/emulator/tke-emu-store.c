@@ -78,6 +78,89 @@ tke_emu_db_exec (sqlite3 *db, const char *sql, GError **error)
   return TRUE;
 }
 
+/* Prepared statements kept per connection.  Every request runs the same
+ * few queries (the units, their administrators, the rotation), and parsing
+ * their SQL again was a quarter of a RewrapKeyBlob call.  Each connection
+ * is used by one thread at a time (the server's on the main context, the
+ * rewrap worker's in its thread); the map of connections is shared. */
+static GMutex stmt_lock;
+static GHashTable *stmt_caches; /* sqlite3 * -> (SQL text -> sqlite3_stmt *) */
+
+static void
+finalize_stmt (gpointer stmt)
+{
+  sqlite3_finalize (stmt);
+}
+
+static GHashTable *
+stmt_cache (sqlite3 *db, gboolean create)
+{
+  GHashTable *cache;
+
+  g_mutex_lock (&stmt_lock);
+  if (stmt_caches == NULL)
+    stmt_caches = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) g_hash_table_unref);
+  cache = g_hash_table_lookup (stmt_caches, db);
+  if (cache == NULL && create)
+    {
+      cache = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, finalize_stmt);
+      g_hash_table_insert (stmt_caches, db, cache);
+    }
+  g_mutex_unlock (&stmt_lock);
+  return cache;
+}
+
+/* @sql (a string constant) prepared on @db, or NULL (sqlite3_errmsg says
+ * why).  Give it back with _tke_emu_stmt_done(), never sqlite3_finalize(). */
+sqlite3_stmt *
+_tke_emu_stmt (sqlite3 *db, const char *sql)
+{
+  GHashTable *cache = stmt_cache (db, TRUE);
+  sqlite3_stmt *stmt = g_hash_table_lookup (cache, sql);
+
+  /* In use further up the stack: a statement of its own. */
+  if (stmt != NULL && !sqlite3_stmt_busy (stmt))
+    return stmt;
+  if (sqlite3_prepare_v3 (db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
+    {
+      sqlite3_finalize (stmt);
+      return NULL;
+    }
+  if (!g_hash_table_contains (cache, sql))
+    g_hash_table_insert (cache, (gpointer) sqlite3_sql (stmt), stmt);
+  return stmt;
+}
+
+/* Resets a statement of _tke_emu_stmt() for its next use (finalizes it
+ * if it was not the cached one).  Keeps sqlite3_errmsg() of a failed step. */
+void
+_tke_emu_stmt_done (sqlite3_stmt *stmt)
+{
+  GHashTable *cache;
+
+  if (stmt == NULL)
+    return;
+  cache = stmt_cache (sqlite3_db_handle (stmt), FALSE);
+  if (cache != NULL && g_hash_table_lookup (cache, sqlite3_sql (stmt)) == stmt)
+    {
+      sqlite3_reset (stmt);
+      sqlite3_clear_bindings (stmt);
+    }
+  else
+    sqlite3_finalize (stmt);
+}
+
+/* Closes @db and drops its statements. */
+static void
+close_db (sqlite3 *db)
+{
+  g_mutex_lock (&stmt_lock);
+  if (stmt_caches != NULL)
+    g_hash_table_remove (stmt_caches, db);
+  g_mutex_unlock (&stmt_lock);
+  sqlite3_close (db);
+}
+
 gboolean
 tke_emu_db_begin (sqlite3 *db, GError **error)
 {
@@ -133,7 +216,7 @@ tke_emu_store_open_db (const char *state_dir, GError **error)
     {
       g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_INTERNAL, "Cannot open %s: %s", path,
                    db != NULL ? sqlite3_errmsg (db) : "out of memory");
-      sqlite3_close (db);
+      close_db (db);
       return NULL;
     }
   sqlite3_busy_timeout (db, 10000);
@@ -146,7 +229,7 @@ tke_emu_store_open_db (const char *state_dir, GError **error)
                         error) ||
       !tke_emu_db_exec (db, schema, error) || !add_version_columns (db, error))
     {
-      sqlite3_close (db);
+      close_db (db);
       return NULL;
     }
   return db;
@@ -563,7 +646,7 @@ tke_emu_store_free (TkeEmuStore *self)
   /* The statements before their connection, which will not close under them. */
   g_clear_pointer (&self->stmts, g_hash_table_unref);
   if (self->db != NULL)
-    sqlite3_close (self->db);
+    close_db (self->db);
   g_clear_pointer (&self->device_key, tke_secret_unref);
   g_free (self->state_dir);
   g_free (self->instance_id);
@@ -579,5 +662,5 @@ tke_emu_store_free (TkeEmuStore *self)
 void
 tke_emu_store_close_db (sqlite3 *db)
 {
-  sqlite3_close (db);
+  close_db (db);
 }

@@ -103,10 +103,7 @@ command (TkeVirtualCard *card, const char *hex, const void *data, gsize size, gu
       g_byte_array_set_size (apdu, 0);
       g_byte_array_append (apdu, get_response, sizeof get_response);
     }
-  /* Known (reproducers-pending/card-image-ep11-without-transport-key.records):
-   * an image without a record its card type needs loads, and the card
-   * answers 6F00. */
-  if (*sw == 0x6F00 && !fuzz_skip_known ())
+  if (*sw == 0x6F00)
     fuzz_fail ("%s: internal error 6F00", hex);
   return g_byte_array_free_to_bytes (g_steal_pointer (&answer));
 }
@@ -148,9 +145,7 @@ use_card (TkeVirtualCard *card)
     fuzz_fail ("SELECT answered %04X", sw);
   check_card_info (card);
   g_bytes_unref (command (card, "00200081", "123456", 6, &sw));
-  /* Known (reproducers-pending/card-image-ca-without-pin2-critical.records). */
-  if (!fuzz_skip_known ())
-    g_bytes_unref (command (card, "00200082", "654321", 6, &sw));
+  g_bytes_unref (command (card, "00200082", "654321", 6, &sw));
   for (gsize i = 0; i < G_N_ELEMENTS (script); i++)
     g_bytes_unref (command (card, script[i], NULL, 0, &sw));
   g_bytes_unref (command (card, "002A9E9A", "message", 7, &sw));
@@ -162,18 +157,6 @@ use_card (TkeVirtualCard *card)
   g_bytes_unref (
       command (card, "80540100", g_bytes_get_data (point, NULL), g_bytes_get_size (point), &sw));
   check_card_info (card);
-}
-
-/* Known (reproducers-pending/card-image-empty-key-record-critical.records):
- * a key record (21, 22, 24) of length 0. */
-static gboolean
-empty_key_record (const uint8_t *records, size_t size)
-{
-  for (size_t i = 0; i + 3 <= size; i += 3 + (size_t) (records[i + 1] << 8 | records[i + 2]))
-    if ((records[i] == 0x21 || records[i] == 0x22 || records[i] == 0x24) && records[i + 1] == 0 &&
-        records[i + 2] == 0)
-      return TRUE;
-  return FALSE;
 }
 
 int
@@ -190,10 +173,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     return 0;
   if (data[0] & 1)
     {
-      if (fuzz_skip_known () && size > 1 + TKE_VIRTUAL_CARD_SERIAL_SIZE &&
-          empty_key_record (data + 1 + TKE_VIRTUAL_CARD_SERIAL_SIZE,
-                            size - 1 - TKE_VIRTUAL_CARD_SERIAL_SIZE))
-        return 0;
       if ((text = seal_image (data + 1, size - 1)) == NULL)
         return 0;
       path = fuzz_write_file ("card.image", (const uint8_t *) text, strlen (text));

@@ -38,30 +38,12 @@ check_hex (const char *hex, const char *what)
       fuzz_fail ("the %s “%s” is not hex", what, hex);
 }
 
-/* Known (reproducers-pending/card-response-duplicate-tag-leak.bin). */
-static gboolean
-duplicate_text_tag (const uint8_t *data, size_t size)
-{
-  guint seen = 0;
-
-  for (size_t i = 0; i + 2 <= size && i + 2 + data[i + 1] <= size; i += 2 + data[i + 1])
-    if (data[i] >= 1 && data[i] <= 5 && data[i] != 2)
-      {
-        if (seen & (1u << data[i]))
-          return TRUE;
-        seen |= 1u << data[i];
-      }
-  return FALSE;
-}
-
 static void
 card_info (const uint8_t *data, size_t size)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkePcscCardInfo) info = NULL;
 
-  if (fuzz_skip_known () && duplicate_text_tag (data, size))
-    return;
   info = _tke_pcsc_parse_card_info (data, size, &error);
   check_error (info != NULL, error, "GET CARD INFO");
   if (info == NULL)

@@ -72,22 +72,7 @@ make_tmpdir (void)
 static GLogWriterOutput
 abort_on_warning (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer data)
 {
-  static gboolean json_logged;
-  gboolean json = FALSE;
-  GLogWriterOutput out;
-
-  for (gsize i = 0; i < n_fields; i++)
-    if (g_strcmp0 (fields[i].key, "GLIB_DOMAIN") == 0 && g_strcmp0 (fields[i].value, "Json") == 0)
-      json = TRUE;
-  if (json && (level & G_LOG_LEVEL_CRITICAL) && fuzz_skip_known ())
-    {
-      /* Known: json-glib's *_with_default on a non-value member. */
-      if (!json_logged)
-        out = g_log_writer_standard_streams (level, fields, n_fields, data);
-      json_logged = TRUE;
-      return G_LOG_WRITER_HANDLED;
-    }
-  out = g_log_writer_standard_streams (level, fields, n_fields, data);
+  GLogWriterOutput out = g_log_writer_standard_streams (level, fields, n_fields, data);
   if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
     abort ();
   return out;
@@ -106,16 +91,6 @@ fuzz_init (void)
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   make_tmpdir ();
   g_once_init_leave (&once, 1);
-}
-
-gboolean
-fuzz_skip_known (void)
-{
-  static int skip = -1;
-
-  if (skip < 0)
-    skip = g_strcmp0 (g_getenv ("TKE_FUZZ_SKIP_KNOWN"), "1") == 0;
-  return skip;
 }
 
 const char *

@@ -37,12 +37,6 @@ char *fuzz_write_file (const char *name, const uint8_t *data, size_t size);
 /* Whether @needle occurs anywhere in @haystack. */
 gboolean fuzz_contains (const uint8_t *haystack, size_t size, const void *needle, size_t length);
 
-/* TKE_FUZZ_SKIP_KNOWN=1: the findings of reproducers-pending/ do not stop
- * a long exploratory run (GLib criticals of json-glib are logged, not
- * fatal; each target skips the inputs of its known findings).  Never set
- * in CI nor in the tests: there every finding fails. */
-gboolean fuzz_skip_known (void);
-
 /* Aborts with @what: an oracle of a target failed. */
 G_NORETURN void fuzz_fail (const char *format, ...) G_GNUC_PRINTF (1, 2);
 

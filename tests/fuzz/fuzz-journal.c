@@ -30,28 +30,6 @@ check_records (GPtrArray *records)
 }
 
 static gboolean
-blank_line (const uint8_t *data, size_t size)
-{
-  gboolean blank = TRUE;
-  gboolean empty = TRUE;
-
-  for (size_t i = 0; i < size; i++)
-    {
-      if (data[i] == '\n')
-        {
-          if (blank && !empty)
-            return TRUE;
-          blank = empty = TRUE;
-          continue;
-        }
-      empty = FALSE;
-      if (!g_ascii_isspace (data[i]))
-        blank = FALSE;
-    }
-  return blank && !empty;
-}
-
-static gboolean
 same_record (const TkeJournalRecord *a, const TkeJournalRecord *b)
 {
   return g_strcmp0 (a->ceremony, b->ceremony) == 0 && g_strcmp0 (a->step, b->step) == 0 &&
@@ -72,12 +50,6 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   TkeJournalRecord *begin, *end;
 
   fuzz_init ();
-  /* Known (reproducers-pending/journal-*): NUL bytes, blank lines, units
-   * holding null. */
-  if (fuzz_skip_known () &&
-      (memchr (data, '\0', size) != NULL ||
-       g_strstr_len ((const char *) data, (gssize) size, "null") || blank_line (data, size)))
-    return 0;
   path = fuzz_write_file ("journal.jsonl", data, size);
   journal = tke_journal_new (path);
   before = tke_journal_read (journal, &error);

@@ -335,6 +335,73 @@ test_kms_sizes (void)
 
 /* Base64url of a 32-byte MAC has 2 unused bits in its last character: a
  * token with them set decodes to the same MAC and was accepted. */
+static guint
+rss_kib (Emu *emu)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) emu_pid (emu));
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  line = strstr (status, "VmRSS:");
+  g_assert_nonnull (line);
+  return (guint) g_ascii_strtoull (line + 6, NULL, 10);
+}
+
+/* Sends a 64 MiB body, announced (Content-Length) or chunked, and reads
+ * the answer. */
+static guint
+send_big_body (Emu *emu, gboolean chunked, char **answer)
+{
+  g_autoptr (Raw) raw = raw_connect (emu);
+  g_autofree char *head = g_strdup_printf (
+      "POST /v1/grep11/check HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+      "Bluemix-Instance: %s\r\n%s\r\n",
+      emu->token, emu->instance,
+      chunked ? "Transfer-Encoding: chunked\r\n" : "Content-Length: 67108864\r\n");
+  g_autofree char *block = g_malloc (1024 * 1024);
+  GOutputStream *out = g_io_stream_get_output_stream (raw->tls);
+  g_autoptr (GError) error = NULL;
+
+  memset (block, ' ', 1024 * 1024);
+  raw_send (raw, head);
+  for (guint i = 0; i < 64 && error == NULL; i++)
+    {
+      if (chunked)
+        raw_send (raw, "100000\r\n");
+      g_output_stream_write_all (out, block, 1024 * 1024, NULL, NULL, &error);
+      if (chunked && error == NULL)
+        raw_send (raw, "\r\n");
+    }
+  g_assert_no_error (error);
+  if (chunked)
+    raw_send (raw, "0\r\n\r\n");
+  return raw_response (raw, answer);
+}
+
+/* A body over 1 MiB is answered 413 and not kept: the service held a
+ * 200 MB body whole before it answered (found by fuzz-emulator). */
+static void
+test_big_body_not_kept (void)
+{
+  g_autofree char *dir = NULL;
+  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+
+  for (int chunked = 0; chunked < 2; chunked++)
+    {
+      g_autofree char *body = NULL;
+      guint before = rss_kib (emu);
+
+      g_assert_cmpuint (send_big_body (emu, chunked, &body), ==, 413);
+      assert_json_error (body, "payload_too_large");
+      g_test_message ("%s body of 64 MiB: the service's RSS grew by %u KiB",
+                      chunked ? "a chunked" : "an announced",
+                      rss_kib (emu) - MIN (before, rss_kib (emu)));
+      g_assert_cmpuint (rss_kib (emu), <, before + 16 * 1024);
+    }
+  get_ok (emu, "/api/v2/keys?limit=1");
+}
+
 static void
 test_jwt_canonical (void)
 {
@@ -583,6 +650,7 @@ main (int argc, char **argv)
   g_test_add_func ("/emulator/hardening/deep-nesting", test_deep_nesting);
   g_test_add_func ("/emulator/hardening/nul-in-string", test_nul_in_string);
   g_test_add_func ("/emulator/hardening/kms-sizes", test_kms_sizes);
+  g_test_add_func ("/emulator/hardening/big-body-not-kept", test_big_body_not_kept);
   g_test_add_func ("/emulator/hardening/jwt-canonical", test_jwt_canonical);
   g_test_add_func ("/emulator/hardening/path-and-query", test_path_and_query);
   g_test_add_func ("/emulator/hardening/keepalive-after-204", test_keepalive_after_204);
