@@ -235,36 +235,24 @@ tke_emu_store_open_db (const char *state_dir, GError **error)
   return db;
 }
 
-/* Prepared statements of the store's own connection, kept for its life:
- * preparing the list's SQL anew took as long as running it.  A statement
- * is released (reset, bindings cleared) after each use, so it holds no
- * read transaction and no pointer into its caller's memory. */
-static void
-finalize_stmt (gpointer stmt)
-{
-  sqlite3_finalize (stmt);
-}
-
+/* The store's statements are those of its connection (_tke_emu_stmt()):
+ * preparing the key list's SQL anew took as long as running it.  A
+ * statement is released (reset, bindings cleared) after each use, so it
+ * holds no read transaction and no pointer into its caller's memory. */
 sqlite3_stmt *
 _tke_emu_store_stmt (TkeEmuStore *self, const char *sql, GError **error)
 {
-  sqlite3_stmt *stmt;
+  sqlite3_stmt *stmt = _tke_emu_stmt (self->db, sql);
 
-  if (self->stmts == NULL)
-    self->stmts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, finalize_stmt);
-  if ((stmt = g_hash_table_lookup (self->stmts, sql)) != NULL)
-    return stmt;
-  if (sqlite3_prepare_v3 (self->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK)
-    return tke_emu_db_error (self->db, error), NULL;
-  g_hash_table_insert (self->stmts, g_strdup (sql), stmt);
+  if (stmt == NULL)
+    tke_emu_db_error (self->db, error);
   return stmt;
 }
 
 void
 _tke_emu_store_stmt_release (sqlite3_stmt *stmt)
 {
-  sqlite3_reset (stmt);
-  sqlite3_clear_bindings (stmt);
+  _tke_emu_stmt_done (stmt);
 }
 
 /* Device key and secret files */
@@ -644,7 +632,6 @@ tke_emu_store_free (TkeEmuStore *self)
   if (self == NULL)
     return;
   /* The statements before their connection, which will not close under them. */
-  g_clear_pointer (&self->stmts, g_hash_table_unref);
   if (self->db != NULL)
     close_db (self->db);
   g_clear_pointer (&self->device_key, tke_secret_unref);

@@ -47,8 +47,7 @@ typedef struct
   char *instance_id;
   char *api_key;
   char *init_mode;
-  int lock_fd;       /* holds the state directory's lock, or -1 */
-  GHashTable *stmts; /* SQL text -> its prepared statement on db */
+  int lock_fd; /* holds the state directory's lock, or -1 */
   struct
   {
     gint64 offset; /* the next page's offset, */
