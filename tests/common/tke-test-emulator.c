@@ -1,4 +1,4 @@
-/* emu-client.c: a test client for tke-emulator
+/* tke-test-emulator.c: see tke-test-emulator.h
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 
 /* A test that aborts must not leave its emulator behind: it would hold the
  * test's stderr open and meson would wait for it until the timeout. */
@@ -476,22 +476,33 @@ emu_load_args (
   return g_string_free (g_steal_pointer (&args), FALSE);
 }
 
+char *
+emu_demo_password (Emu *emu, const char *file)
+{
+  g_autofree char *path = g_build_filename (emu->state_dir, "demo-passwords.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  const char *password;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  password =
+      json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), file);
+  g_assert_nonnull (password);
+  return g_strdup (password);
+}
+
 EVP_PKEY *
 emu_demo_admin (Emu *emu, guint index)
 {
   g_autofree char *file = g_strdup_printf ("admin%u.sigkey", index);
   g_autofree char *path = g_build_filename (emu->state_dir, file, NULL);
-  g_autofree char *pw_path = g_build_filename (emu->state_dir, "demo-passwords.json", NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *pw = emu_demo_password (emu, file);
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeSignatureKeyFile) key_file = NULL;
   g_autoptr (TkeSecret) password = NULL;
-  const char *pw;
   EVP_PKEY *key;
 
-  json_parser_load_from_file (parser, pw_path, &error);
-  g_assert_no_error (error);
-  pw = json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), file);
   password = tke_secret_new_from_data ((const guint8 *) pw, strlen (pw));
   key_file = tke_signature_key_file_load (path, &error);
   g_assert_no_error (error);
@@ -518,4 +529,30 @@ emu_wait_rotation (Emu *emu, const char *state)
     }
   g_error ("the rotation never reached %s", state);
   return NULL;
+}
+
+void
+tke_test_emulator_set_up (TkeTestEmulator *f, gconstpointer args)
+{
+  f->state_dir = emu_temp_state_dir ();
+  f->emu = emu_start (f->state_dir, args);
+}
+
+void
+tke_test_emulator_set_up_logged_in (TkeTestEmulator *f, gconstpointer args)
+{
+  tke_test_emulator_set_up (f, args);
+  emu_login (f->emu);
+}
+
+void
+tke_test_emulator_tear_down (TkeTestEmulator *f, gconstpointer args)
+{
+  if (f->emu != NULL)
+    {
+      emu_stop (f->emu);
+      g_clear_pointer (&f->emu, emu_free);
+    }
+  emu_remove_state_dir (f->state_dir);
+  g_clear_pointer (&f->state_dir, g_free);
 }

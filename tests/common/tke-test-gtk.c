@@ -1,9 +1,11 @@
-/* tke-test-gtk-utils.c: helpers for GUI tests
+/* tke-test-gtk.c: see tke-test-gtk.h
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include "tke-test-gtk-utils.h"
+#include "tke-test-gtk.h"
+
+#include <adwaita.h>
 
 #include <string.h>
 
@@ -214,4 +216,67 @@ void
 tke_test_iterate (guint ms)
 {
   tke_test_wait_until (always_false, NULL, ms);
+}
+
+gboolean
+tke_test_gtk_can_run (const char *const *env)
+{
+  if (!tke_test_have_display ())
+    {
+      g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
+      return FALSE;
+    }
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    if (g_getenv (env[i]) == NULL)
+      {
+        g_print ("1..0 # SKIP run from meson test\n");
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static void
+setenv_below (const char *variable, const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  g_setenv (variable, path, TRUE);
+}
+
+char *
+tke_test_gtk_private_home (const char *tmpl)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp (tmpl, &error);
+
+  g_assert_no_error (error);
+  /* Read once by GLib: set before anything asks for them. */
+  setenv_below ("XDG_CONFIG_HOME", dir, "config");
+  setenv_below ("XDG_STATE_HOME", dir, "state");
+  setenv_below ("SECRET_FILE_TEST_PATH", dir, "keyring");
+  /* libsecret's file backend: no Secret Service needed, nothing of the
+   * person's keyring touched. */
+  g_setenv ("SECRET_BACKEND", "file", TRUE);
+  g_setenv ("SECRET_FILE_TEST_PASSWORD", "test", TRUE);
+  return dir;
+}
+
+void
+tke_test_gtk_init (int *argc, char ***argv)
+{
+  if (g_getenv ("TKE_TEST_DEBUG") != NULL)
+    g_setenv ("G_MESSAGES_DEBUG", g_getenv ("TKE_TEST_DEBUG"), TRUE);
+  gtk_test_init (argc, argv, NULL);
+  adw_init ();
+}
+
+TkeApplication *
+tke_test_gtk_application_new (void)
+{
+  TkeApplication *app = tke_application_new ();
+
+  /* Tests run in parallel on one session bus: each its own instance. */
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, NULL);
+  return app;
 }

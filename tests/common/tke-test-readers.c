@@ -1,4 +1,4 @@
-/* tke-readers-fixture.c: the virtual readers under a private pcscd, for integration tests
+/* tke-test-readers.c: see tke-test-readers.h
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -8,7 +8,7 @@
  * card presence is SCardGetStatusChange.
  */
 
-#include "tke-readers-fixture.h"
+#include "tke-test-readers.h"
 
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
