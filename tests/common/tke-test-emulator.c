@@ -532,9 +532,16 @@ emu_wait_rotation (Emu *emu, const char *state)
 }
 
 void
-tke_test_emulator_set_up (TkeTestEmulator *f, gconstpointer args)
+tke_test_emulator_set_up_state_dir (TkeTestEmulator *f, gconstpointer args)
 {
   f->state_dir = emu_temp_state_dir ();
+  f->emu = NULL;
+}
+
+void
+tke_test_emulator_set_up (TkeTestEmulator *f, gconstpointer args)
+{
+  tke_test_emulator_set_up_state_dir (f, args);
   f->emu = emu_start (f->state_dir, args);
 }
 

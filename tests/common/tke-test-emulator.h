@@ -57,7 +57,9 @@ typedef struct
 /* Set-up for g_test_add(): @args is the emulator's extra arguments
  * (a NULL-terminated `const char *const *`, or NULL). */
 void tke_test_emulator_set_up (TkeTestEmulator *f, gconstpointer args);
-/* Same, and logs in (emu_login()). */
+/* Only the temporary state directory: the test starts f->emu itself. */
+void tke_test_emulator_set_up_state_dir (TkeTestEmulator *f, gconstpointer args);
+/* Same as tke_test_emulator_set_up(), and logs in (emu_login()). */
 void tke_test_emulator_set_up_logged_in (TkeTestEmulator *f, gconstpointer args);
 /* Stops the emulator if it still runs (asserting a clean exit), frees it
  * and removes the state directory. */
