@@ -269,7 +269,7 @@ test_chaos (void)
   c->rand = g_rand_new_with_seed (seed);
   c->histogram = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   rot_start (&c->f, N_KEYS, NULL);
-  journal_path = g_build_filename (c->f.top, "journal", NULL);
+  journal_path = g_build_filename (c->f.cli.top, "journal", NULL);
   c->journal = tke_journal_new (journal_path);
 
   for (guint i = 0; i < iterations; i++)

@@ -245,7 +245,7 @@ test_not_logged_in_and_tls (void)
     assert_fails (units, 3, "No service endpoint is known");
   }
   {
-    g_autofree char *bad_key = g_build_filename (f->top, "badkey", NULL);
+    g_autofree char *bad_key = g_build_filename (f->cli.top, "badkey", NULL);
     g_auto (Run) run = { 0 };
 
     g_assert_true (g_file_set_contents (bad_key, "not-the-key\n", -1, NULL));
@@ -433,7 +433,7 @@ test_credential_copies (void)
       return;
     }
   fixture_start (f, args);
-  key_file = g_build_filename (f->top, "apikey", NULL);
+  key_file = g_build_filename (f->cli.top, "apikey", NULL);
   g_assert_true (g_file_set_contents_full (key_file, f->emu->api_key, -1, G_FILE_SET_CONTENTS_NONE,
                                            0600, NULL));
   g_setenv ("TKE_TEST_API_KEY_FILE", key_file, TRUE);
@@ -462,8 +462,8 @@ test_hostile_sigkey (void)
   g_autofree char *text = NULL;
 
   fixture_start (f, args);
-  g_assert_cmpint (g_mkdir_with_parents (f->files, 0700), ==, 0);
-  path = g_build_filename (f->files, "1.sigkey", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->cli.files, 0700), ==, 0);
+  path = g_build_filename (f->cli.files, "1.sigkey", NULL);
   g_assert_true (tke_signature_key_file_create (path, "Hostile", key, password,
                                                 TKE_KEY_FILE_KDF_SCRYPT, NULL));
   g_assert_true (json_parser_load_from_file (parser, path, NULL));

@@ -286,8 +286,8 @@ test_initialization (void)
   {
     g_autoptr (JsonObject) generated =
         emu_call_ok (f->emu, "POST", "/v1/grep11/generate", "{}", 200);
-    g_autofree char *blob_file = g_build_filename (f->top, "blob.b64", NULL);
-    g_autofree char *out_file = g_build_filename (f->top, "blob-new.b64", NULL);
+    g_autofree char *blob_file = g_build_filename (f->cli.top, "blob.b64", NULL);
+    g_autofree char *out_file = g_build_filename (f->cli.top, "blob-new.b64", NULL);
     g_autoptr (TkeSecret) p4 = tke_secret_new_random (32, NULL);
     g_autoptr (TkeSecret) p5 = tke_secret_new_random (32, NULL);
     g_autoptr (TkeSecret) next = tke_crypto_xor (p4, p5, NULL);
@@ -407,7 +407,7 @@ test_refusals (void)
     g_auto (Run) load = tke (f, passwords, "cryptounit-mk-load", "1", "2", NULL);
     assert_fails (load, 1, "Invalid password.");
   }
-  part_path = g_build_filename (f->files, "2.keypart", NULL);
+  part_path = g_build_filename (f->cli.files, "2.keypart", NULL);
   flip_ciphertext (part_path);
   g_free (passwords);
   passwords = g_strdup_printf ("%s\npart-pass-a\npart-pass-b\n", pw1);

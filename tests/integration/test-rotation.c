@@ -263,7 +263,7 @@ test_crash_during_rewrap (void)
 static gboolean
 journal_has (RotFixture *f, const char *text)
 {
-  g_autofree char *path = g_build_filename (f->top, "xdgstate", "tke", "journal", NULL);
+  g_autofree char *path = g_build_filename (f->cli.top, "xdgstate", "tke", "journal", NULL);
   g_autofree char *contents = NULL;
 
   return g_file_get_contents (path, &contents, NULL, NULL) && strstr (contents, text) != NULL;
@@ -288,13 +288,13 @@ test_after_rewrap (void)
   rot_restart (f, slow);
   rot_cli_login (f);
 
-  password_file = g_build_filename (f->top, "pw-rotate", NULL);
+  password_file = g_build_filename (f->cli.top, "pw-rotate", NULL);
   g_assert_true (g_file_set_contents (password_file, pw, -1, NULL));
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                         G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  for (guint i = 0; i < f->env->len; i++)
+  for (guint i = 0; i < f->cli.env->len; i++)
     {
-      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
+      g_auto (GStrv) pair = g_strsplit (f->cli.env->pdata[i], "=", 2);
       g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
     }
   cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "cryptounit-mk-rotate",
@@ -540,13 +540,13 @@ test_expired_after_rewrap (void)
   rot_cli_login (f);
   logged_in = g_get_monotonic_time ();
 
-  password_file = g_build_filename (f->top, "pw-rotate", NULL);
+  password_file = g_build_filename (f->cli.top, "pw-rotate", NULL);
   g_assert_true (g_file_set_contents (password_file, pw, -1, NULL));
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
                                         G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  for (guint i = 0; i < f->env->len; i++)
+  for (guint i = 0; i < f->cli.env->len; i++)
     {
-      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
+      g_auto (GStrv) pair = g_strsplit (f->cli.env->pdata[i], "=", 2);
       g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
     }
   cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "cryptounit-mk-rotate",
@@ -659,14 +659,14 @@ test_concurrent_keynums (void)
   const guint n = 6;
 
   rot_start (f, 10, NULL);
-  g_assert_cmpint (g_mkdir_with_parents (f->files, 0700), ==, 0);
-  password_file = g_build_filename (f->top, "pw-new", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->cli.files, 0700), ==, 0);
+  password_file = g_build_filename (f->cli.top, "pw-new", NULL);
   g_assert_true (g_file_set_contents (password_file, "concurrent1\nconcurrent1\n", -1, NULL));
   launcher =
       g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  for (guint i = 0; i < f->env->len; i++)
+  for (guint i = 0; i < f->cli.env->len; i++)
     {
-      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
+      g_auto (GStrv) pair = g_strsplit (f->cli.env->pdata[i], "=", 2);
       g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
     }
   for (guint i = 0; i < 2 * n; i++)
@@ -705,15 +705,15 @@ test_concurrent_keynums (void)
     }
   for (guint k = 1; k <= n; k++)
     {
-      g_autofree char *part = g_strdup_printf ("%s/%u.keypart", f->files, k);
-      g_autofree char *sig = g_strdup_printf ("%s/%u.sigkey", f->files, k);
+      g_autofree char *part = g_strdup_printf ("%s/%u.keypart", f->cli.files, k);
+      g_autofree char *sig = g_strdup_printf ("%s/%u.sigkey", f->cli.files, k);
 
       g_assert_true (g_file_test (part, G_FILE_TEST_IS_REGULAR));
       g_assert_true (g_file_test (sig, G_FILE_TEST_IS_REGULAR));
     }
   {
     /* Nothing staged is left behind. */
-    g_autoptr (GDir) dir = g_dir_open (f->files, 0, NULL);
+    g_autoptr (GDir) dir = g_dir_open (f->cli.files, 0, NULL);
     const char *name;
     guint count = 0;
 
@@ -853,7 +853,7 @@ test_cancel_and_recover (void)
   g_assert_no_error (error);
   password = tke_secret_new_from_data ((const guint8 *) f->pw1, strlen (f->pw1));
   g_ptr_array_add (signers, tke_file_signer_new (key_file, password));
-  journal_path = g_build_filename (f->top, "journal", NULL);
+  journal_path = g_build_filename (f->cli.top, "journal", NULL);
   journal = tke_journal_new (journal_path);
 
   rotation = tke_rotation_new (client, instance, units);

@@ -39,8 +39,8 @@ test_sdk_file_signs (void)
 
   fixture_start (f, args);
   fixture_login (f);
-  g_assert_cmpint (g_mkdir_with_parents (f->files, 0700), ==, 0);
-  path = g_build_filename (f->files, "1.sigkey", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->cli.files, 0700), ==, 0);
+  path = g_build_filename (f->cli.files, "1.sigkey", NULL);
   sdk_sigkey_write (path, key, "sdk password", SDK_POINT_UNCOMPRESSED);
   {
     g_auto (Run) add = tke (f, NULL, "cryptounit-add", "1", "2", "3", NULL);
@@ -79,10 +79,10 @@ set_env (Fixture *f, const char *name, const char *value)
 {
   g_autofree char *prefix = g_strconcat (name, "=", NULL);
 
-  for (guint i = 0; i < f->env->len; i++)
-    if (g_str_has_prefix (f->env->pdata[i], prefix))
-      g_ptr_array_remove_index (f->env, i--);
-  g_ptr_array_add (f->env, g_strconcat (prefix, value, NULL));
+  for (guint i = 0; i < f->cli.env->len; i++)
+    if (g_str_has_prefix (f->cli.env->pdata[i], prefix))
+      g_ptr_array_remove_index (f->cli.env, i--);
+  g_ptr_array_add (f->cli.env, g_strconcat (prefix, value, NULL));
 }
 
 static char *
@@ -110,7 +110,7 @@ test_convert_and_cloudtkefiles (void)
   g_autoptr (EVP_PKEY) key = NULL;
 
   fixture_start (f, args);
-  cloud = g_build_filename (f->top, "cloudTKE", NULL);
+  cloud = g_build_filename (f->cli.top, "cloudTKE", NULL);
   path = g_build_filename (cloud, "1.sigkey", NULL);
   set_env (f, "TKE_FILES", "");
   set_env (f, "CLOUDTKEFILES", cloud);
@@ -159,7 +159,7 @@ test_convert_and_cloudtkefiles (void)
   }
 
   /* TKE_FILES, tke's own name, wins over CLOUDTKEFILES. */
-  set_env (f, "TKE_FILES", f->files);
+  set_env (f, "TKE_FILES", f->cli.files);
   {
     g_auto (Run) list = tke (f, NULL, "sigkeys", NULL);
     assert_ok (list);

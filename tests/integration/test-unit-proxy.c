@@ -134,9 +134,9 @@ tke_through_proxy (Fixture *f, ...)
     g_ptr_array_add (argv, g_strdup (arg));
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  for (guint i = 0; i < f->env->len; i++)
+  for (guint i = 0; i < f->cli.env->len; i++)
     {
-      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
+      g_auto (GStrv) pair = g_strsplit (f->cli.env->pdata[i], "=", 2);
       g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
     }
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
@@ -229,7 +229,7 @@ test_alter_query (void)
   /* The same through the CLI: it logs in and pins through the proxy (the
    * root it names is genuine), then refuses the forged query answer. */
   {
-    g_autofree char *key_file = g_build_filename (p.f.top, "apikey", NULL);
+    g_autofree char *key_file = g_build_filename (p.f.cli.top, "apikey", NULL);
     g_auto (Run) login = { 0 };
     g_auto (Run) mk = { 0 };
 
@@ -354,10 +354,10 @@ test_root_changed (void)
 
   /* The CLI: first contact without a terminal and without --unit-root is
    * refused; --unit-root pins; another service's root is refused loudly. */
-  key_file = g_build_filename (f.top, "apikey2", NULL);
+  key_file = g_build_filename (f.cli.top, "apikey2", NULL);
   g_assert_true (g_file_set_contents (key_file, emu2->api_key, -1, NULL));
   {
-    g_autofree char *key1 = g_build_filename (f.top, "apikey1", NULL);
+    g_autofree char *key1 = g_build_filename (f.cli.top, "apikey1", NULL);
     g_auto (Run) first = { 0 };
 
     g_assert_true (g_file_set_contents (key1, f.emu->api_key, -1, NULL));
@@ -392,7 +392,7 @@ test_root_changed (void)
     assert_ok (units);
   }
   emu_free (g_steal_pointer (&emu2));
-  remove_tree (dir2);
+  tke_test_remove_tree (dir2);
   fixture_stop (&f);
 }
 
