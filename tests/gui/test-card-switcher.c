@@ -20,8 +20,8 @@
 #include <glib/gstdio.h>
 
 #include "tke-application.h"
-#include "tke-readers-fixture.h"
-#include "tke-test-gtk-utils.h"
+#include "tke-test-readers.h"
+#include "tke-test-gtk.h"
 #include "tke-window.h"
 
 static TkeReadersFixture fixture;
@@ -244,18 +244,11 @@ make_cards (void)
 int
 main (int argc, char **argv)
 {
+  const char *const env[] = { "TKE_VIRTUAL_READERS", "TKE_CARD", NULL };
   int status;
 
-  if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
-    {
-      g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
-      return 0;
-    }
-  if (g_getenv ("TKE_VIRTUAL_READERS") == NULL || g_getenv ("TKE_CARD") == NULL)
-    {
-      g_print ("1..0 # SKIP run from meson test\n");
-      return 0;
-    }
+  if (!tke_test_gtk_can_run (env))
+    return 0;
 
   tke_readers_fixture_init (&fixture);
   {
@@ -271,8 +264,7 @@ main (int argc, char **argv)
     g_setenv ("TKE_VIRTUAL_CARDS_DIR", fixture.dir, TRUE);
     g_setenv ("TKE_DEMO_FAULTS_FILE", faults, TRUE);
   }
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
+  tke_test_gtk_init (&argc, &argv);
   make_cards ();
   tke_readers_fixture_start (&fixture, NULL, NULL);
   app = tke_application_new ();
