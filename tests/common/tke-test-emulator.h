@@ -61,6 +61,11 @@ void tke_test_emulator_set_up (TkeTestEmulator *f, gconstpointer args);
 void tke_test_emulator_set_up_state_dir (TkeTestEmulator *f, gconstpointer args);
 /* Same as tke_test_emulator_set_up(), and logs in (emu_login()). */
 void tke_test_emulator_set_up_logged_in (TkeTestEmulator *f, gconstpointer args);
+/* g_test_add() of @func (void (*) (TkeTestEmulator *, gconstpointer)) with
+ * only the fixture's state directory: the test starts f->emu on it. */
+#define tke_test_add_with_state_dir(path, func)                                                    \
+  g_test_add ((path), TkeTestEmulator, NULL, tke_test_emulator_set_up_state_dir, (func),           \
+              tke_test_emulator_tear_down)
 /* Stops the emulator if it still runs (asserting a clean exit), frees it
  * and removes the state directory. */
 void tke_test_emulator_tear_down (TkeTestEmulator *f, gconstpointer args);

@@ -547,9 +547,6 @@ main (int argc, char **argv)
 #define ADD_DEMO(path, func)                                                                       \
   g_test_add (path, TkeTestEmulator, demo_args, tke_test_emulator_set_up_logged_in, func,          \
               tke_test_emulator_tear_down)
-#define ADD_OWN(path, func)                                                                        \
-  g_test_add (path, TkeTestEmulator, NULL, tke_test_emulator_set_up_state_dir, func,               \
-              tke_test_emulator_tear_down)
   g_test_init (&argc, &argv, NULL);
   ADD_DEMO ("/emulator/hardening/deep-nesting", test_deep_nesting);
   ADD_DEMO ("/emulator/hardening/nul-in-string", test_nul_in_string);
@@ -560,8 +557,8 @@ main (int argc, char **argv)
   ADD_DEMO ("/emulator/hardening/closed-connections-released", test_closed_connections_released);
   ADD_DEMO ("/emulator/hardening/silent-connections", test_silent_connections);
   ADD_DEMO ("/emulator/hardening/fd-limit", test_fd_limit);
-  ADD_OWN ("/emulator/hardening/timeouts", test_timeouts);
+  tke_test_add_with_state_dir ("/emulator/hardening/timeouts", test_timeouts);
   ADD_DEMO ("/emulator/hardening/one-emulator-per-state-dir", test_one_emulator_per_state_dir);
-  ADD_OWN ("/emulator/hardening/ready-file-private", test_ready_file_private);
+  tke_test_add_with_state_dir ("/emulator/hardening/ready-file-private", test_ready_file_private);
   return g_test_run ();
 }

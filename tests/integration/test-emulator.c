@@ -792,18 +792,15 @@ main (int argc, char **argv)
   /* Each test its own emulator, started by the test on f->state_dir;
    * the tear-down stops it, asserting a clean exit, and removes the
    * directory even when the test failed half-way. */
-#define ADD(path, func)                                                                            \
-  g_test_add (path, TkeTestEmulator, NULL, tke_test_emulator_set_up_state_dir, func,               \
-              tke_test_emulator_tear_down)
   g_test_init (&argc, &argv, NULL);
-  ADD ("/emulator/token", test_token);
-  ADD ("/emulator/imprint-initialization", test_imprint_initialization);
-  ADD ("/emulator/malformed", test_malformed);
-  ADD ("/emulator/rotation", test_rotation);
-  ADD ("/emulator/crash-and-resume", test_crash_and_resume);
-  ADD ("/emulator/faults", test_faults);
-  ADD ("/emulator/admin-commands", test_admin_commands);
-  ADD ("/emulator/faults-file", test_faults_file);
-  ADD ("/emulator/weak-keys", test_weak_keys);
+  tke_test_add_with_state_dir ("/emulator/token", test_token);
+  tke_test_add_with_state_dir ("/emulator/imprint-initialization", test_imprint_initialization);
+  tke_test_add_with_state_dir ("/emulator/malformed", test_malformed);
+  tke_test_add_with_state_dir ("/emulator/rotation", test_rotation);
+  tke_test_add_with_state_dir ("/emulator/crash-and-resume", test_crash_and_resume);
+  tke_test_add_with_state_dir ("/emulator/faults", test_faults);
+  tke_test_add_with_state_dir ("/emulator/admin-commands", test_admin_commands);
+  tke_test_add_with_state_dir ("/emulator/faults-file", test_faults_file);
+  tke_test_add_with_state_dir ("/emulator/weak-keys", test_weak_keys);
   return g_test_run ();
 }
