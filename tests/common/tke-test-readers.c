@@ -41,6 +41,16 @@ tke_readers_path (TkeReadersFixture *f, const char *name)
   return g_build_filename (f->dir, name, NULL);
 }
 
+gboolean
+tke_readers_holds (TkeReadersFixture *f, guint reader, const char *name)
+{
+  g_autofree char *path = tke_readers_path (f, name);
+  g_autofree char *suffix = g_strconcat (" image=", path, NULL);
+  g_autofree char *status = tke_readers_ctl (f, reader, "status");
+
+  return strstr (status, "card=present") != NULL && g_str_has_suffix (status, suffix);
+}
+
 static void
 die_with_parent (gpointer data)
 {

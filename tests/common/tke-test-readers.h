@@ -32,6 +32,9 @@ char *tke_readers_ctl (TkeReadersFixture *f, guint reader, const char *command);
 int
 tke_readers_card (TkeReadersFixture *f, const char *pins, const char *const *args, char **output);
 char *tke_readers_path (TkeReadersFixture *f, const char *name);
+/* TRUE when the card in @reader is the image @name (of the fixture's
+ * directory), as the reader's control socket says. */
+gboolean tke_readers_holds (TkeReadersFixture *f, guint reader, const char *name);
 
 /* Waits with SCardGetStatusChange until the reader's card is present or absent. */
 void tke_readers_wait_card (SCARDCONTEXT context, guint reader, gboolean present);

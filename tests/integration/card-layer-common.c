@@ -212,16 +212,6 @@ person_leaves (void)
   person.messages = g_ptr_array_new_with_free_func (g_free);
 }
 
-static gboolean
-reader_holds (guint reader, const char *image)
-{
-  g_autofree char *path = tke_readers_path (&fixture, image);
-  g_autofree char *suffix = g_strconcat (" image=", path, NULL);
-  g_autofree char *status = tke_readers_ctl (&fixture, reader, "status");
-
-  return strstr (status, "card=present") != NULL && g_str_has_suffix (status, suffix);
-}
-
 void
 scene_set_up (Scene *scene, gconstpointer data)
 {
@@ -232,7 +222,7 @@ scene_set_up (Scene *scene, gconstpointer data)
   if (fixture.launcher == NULL)
     tke_readers_fixture_start (&fixture, standard[1], standard[2]);
   for (guint reader = 1; reader <= 2; reader++)
-    if (!reader_holds (reader, standard[reader]))
+    if (!tke_readers_holds (&fixture, reader, standard[reader]))
       swap_card (reader, standard[reader]);
 }
 
