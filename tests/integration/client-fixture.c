@@ -52,16 +52,16 @@ fixture_stop (Fixture *f)
   tke_test_cli_clear (&f->cli);
 }
 
-Run
-tke (Fixture *f, const char *passwords, ...)
+void
+fixture_set_up (Fixture *f, gconstpointer args)
 {
-  Run run;
-  va_list args;
+  fixture_start (f, args);
+}
 
-  va_start (args, passwords);
-  run = tke_test_cli_run_va (&f->cli, passwords, args);
-  va_end (args);
-  return run;
+void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  fixture_stop (f);
 }
 
 void

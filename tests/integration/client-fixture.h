@@ -35,8 +35,15 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, tke_test_run_clear)
  * TkeServiceClient logged in to it (and the test client emu_login()ed). */
 void fixture_start (Fixture *f, const char *const *emu_args);
 void fixture_stop (Fixture *f);
+/* fixture_stop() as a g_test_add() tear-down: the test itself calls
+ * fixture_start() with the emulator arguments it needs. */
+void fixture_tear_down (Fixture *f, gconstpointer data);
+/* fixture_start() as a g_test_add() set-up, @args the emulator's. */
+void fixture_set_up (Fixture *f, gconstpointer args);
+#define add_client_test(path, func)                                                                \
+  g_test_add ((path), Fixture, NULL, NULL, (func), fixture_tear_down)
 /* `tke ARGS… NULL` on the fixture's workstation (tke_test_cli_run()). */
-Run tke (Fixture *f, const char *passwords, ...) G_GNUC_NULL_TERMINATED;
+#define tke(f, ...) tke_test_cli_run (&(f)->cli, __VA_ARGS__)
 void fixture_login (Fixture *f);
 char *units_state (Fixture *f);
 TkeServiceInstance *list_units (Fixture *f);

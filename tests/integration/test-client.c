@@ -63,10 +63,9 @@ create_next (CreateState *state)
 }
 
 static void
-test_initialization (void)
+test_initialization (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "imprint", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL);
   g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
   g_autoptr (TkeSecret) p3 = tke_secret_new_random (32, NULL);
@@ -324,8 +323,6 @@ test_initialization (void)
     tke_crypto_wkid (next, wkid);
     g_assert_cmpmem (rewrapped, TKE_WKID_SIZE, wkid, TKE_WKID_SIZE);
   }
-
-  fixture_stop (f);
 }
 
 /* ---- Refusals: each its own message, and no change ---------------------- */
@@ -348,10 +345,9 @@ flip_ciphertext (const char *path)
 }
 
 static void
-test_refusals (void)
+test_refusals (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "demo", "--keys", "20", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw1 = NULL, *pw2 = NULL, *both = NULL, *before = NULL, *after = NULL;
   g_autofree char *passwords = NULL;
   g_autofree char *part_path = NULL;
@@ -449,8 +445,6 @@ test_refusals (void)
   }
   after = units_state (f);
   g_assert_cmpstr (before, ==, after);
-
-  fixture_stop (f);
 }
 
 int
@@ -464,8 +458,8 @@ main (int argc, char **argv)
       return g_test_run ();
     }
 
-  g_test_add_func ("/client/initialization", test_initialization);
-  g_test_add_func ("/client/refusals", test_refusals);
+  add_client_test ("/client/initialization", test_initialization);
+  add_client_test ("/client/refusals", test_refusals);
   client_add_protocol_tests ();
 
   return g_test_run ();
