@@ -29,10 +29,9 @@ ski_of (EVP_PKEY *key)
 /* Issue 17: a file in the SDK's layout installs its administrator and
  * signs the thresholds, which the emulator checks against that key. */
 static void
-test_sdk_file_signs (void)
+test_sdk_file_signs (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "imprint", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (NULL);
   g_autofree char *path = NULL;
   g_autofree char *ski = ski_of (key);
@@ -71,7 +70,6 @@ test_sdk_file_signs (void)
     g_assert_nonnull (
         strstr (show.out, "1                 1                     1                 "));
   }
-  fixture_stop (f);
 }
 
 static void
@@ -98,10 +96,9 @@ read_text (const char *path)
  * tke's default file into one the SDK reads (and back), and the key file
  * directory may be given with the plug-in's CLOUDTKEFILES. */
 static void
-test_convert_and_cloudtkefiles (void)
+test_convert_and_cloudtkefiles (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "imprint", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autofree char *cloud = NULL;
   g_autofree char *path = NULL;
   g_autofree char *before = NULL;
@@ -165,14 +162,13 @@ test_convert_and_cloudtkefiles (void)
     assert_ok (list);
     g_assert_nonnull (strstr (list.out, "No signature key files"));
   }
-  fixture_stop (f);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/sigkey-interop/sdk-file-signs", test_sdk_file_signs);
-  g_test_add_func ("/sigkey-interop/convert-and-cloudtkefiles", test_convert_and_cloudtkefiles);
+  add_client_test ("/sigkey-interop/sdk-file-signs", test_sdk_file_signs);
+  add_client_test ("/sigkey-interop/convert-and-cloudtkefiles", test_convert_and_cloudtkefiles);
   return g_test_run ();
 }
