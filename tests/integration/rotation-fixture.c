@@ -90,16 +90,10 @@ rot_stop (RotFixture *f)
   g_clear_pointer (&f->parts[1], tke_secret_unref);
 }
 
-RotRun
-rot_tke (RotFixture *f, const char *passwords, ...)
+void
+rot_tear_down (RotFixture *f, gconstpointer data)
 {
-  RotRun run;
-  va_list args;
-
-  va_start (args, passwords);
-  run = tke_test_cli_run_va (&f->cli, passwords, args);
-  va_end (args);
-  return run;
+  rot_stop (f);
 }
 
 void

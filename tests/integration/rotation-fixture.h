@@ -36,9 +36,11 @@ void rot_start (RotFixture *f, guint keys, const char *const *faults);
 void rot_restart (RotFixture *f, const char *const *faults);
 void rot_kill (RotFixture *f);
 void rot_stop (RotFixture *f);
+/* rot_stop() as a g_test_add() tear-down. */
+void rot_tear_down (RotFixture *f, gconstpointer data);
 
 /* `tke ARGS… NULL` with @passwords in a password file (or NULL). */
-RotRun rot_tke (RotFixture *f, const char *passwords, ...) G_GNUC_NULL_TERMINATED;
+#define rot_tke(f, ...) tke_test_cli_run (&(f)->cli, __VA_ARGS__)
 /* tke login, signature key files, all 3 units selected, both keys selected. */
 void rot_cli_setup (RotFixture *f);
 void rot_cli_login (RotFixture *f);
