@@ -791,7 +791,9 @@ main (int argc, char **argv)
 {
   /* Each test its own emulator, started by the test on f->state_dir;
    * the tear-down stops it, asserting a clean exit, and removes the
-   * directory even when the test failed half-way. */
+   * directory, also after a test that returned early or called
+   * g_test_fail().  (A failed g_assert aborts the process: the emulator
+   * dies with it, PR_SET_PDEATHSIG.) */
   g_test_init (&argc, &argv, NULL);
   tke_test_add_with_state_dir ("/emulator/token", test_token);
   tke_test_add_with_state_dir ("/emulator/imprint-initialization", test_imprint_initialization);

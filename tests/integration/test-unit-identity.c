@@ -201,7 +201,8 @@ int
 main (int argc, char **argv)
 {
   /* Each test its own state directory; the tests start their emulators
-   * on it, and the tear-down removes it even after a failure. */
+   * on it, and the tear-down removes it, also after a test that returned
+   * early or called g_test_fail(). */
   g_test_init (&argc, &argv, NULL);
   tke_test_add_with_state_dir ("/unit-identity/root", test_root);
   tke_test_add_with_state_dir ("/unit-identity/signed-answers", test_signed_answers);
