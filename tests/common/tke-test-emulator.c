@@ -563,3 +563,35 @@ tke_test_emulator_tear_down (TkeTestEmulator *f, gconstpointer args)
   emu_remove_state_dir (f->state_dir);
   g_clear_pointer (&f->state_dir, g_free);
 }
+
+char *
+emu_commit_new_key (Emu *emu)
+{
+  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
+  TkeSecret *parts[] = { p1, p2 };
+  EVP_PKEY *a1 = emu_demo_admin (emu, 1);
+  EVP_PKEY *a2 = emu_demo_admin (emu, 2);
+  EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a1, a1, NULL };
+  g_auto (GStrv) units = emu_unit_ids (emu);
+  g_autofree char *vp_args = NULL;
+  guint8 vp[TKE_VP_SIZE];
+  char *vp_hex;
+
+  tke_crypto_verification_pattern (mk, vp);
+  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
+  vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      g_autoptr (JsonObject) imp =
+          emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
+      g_autofree char *load = emu_load_args (
+          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
+      g_autoptr (JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
+      g_autoptr (JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
+    }
+  EVP_PKEY_free (a1);
+  EVP_PKEY_free (a2);
+  return vp_hex;
+}
