@@ -9,6 +9,7 @@
 #include <gtk/gtk.h>
 
 #include "tke-application.h"
+#include "tke-readers-bar.h"
 
 G_BEGIN_DECLS
 
@@ -64,6 +65,19 @@ void tke_test_click (GtkWidget *button);
  * @timeout_ms has passed (FALSE).  Never a fixed sleep. */
 gboolean
 tke_test_wait_until (gboolean (*condition) (gpointer data), gpointer data, guint timeout_ms);
+/* Logs in as the person does: Log In… (win.log-in) on @window, @api_key
+ * typed in the dialog, Log In pressed; the entry no longer holds the key,
+ * and the dialog closes. */
+void tke_test_log_in (GtkWidget *window, const char *api_key);
+/* Pops @button's menu up and waits until it is on screen; its popover. */
+GtkWidget *tke_test_popup (GtkMenuButton *button);
+/* The item of the open menu @popover whose label is @text (a
+ * GtkModelButton); the test fails without one. */
+GtkWidget *tke_test_menu_item (GtkWidget *popover, const char *text);
+/* Opens @reader's Cards menu in @bar and picks @item, as a person clicks;
+ * with @screenshot, the open menu is saved first. */
+void
+tke_test_pick_card (TkeReadersBar *bar, guint reader, const char *item, const char *screenshot);
 /* Runs the main loop for MS milliseconds. */
 void tke_test_iterate (guint ms);
 
