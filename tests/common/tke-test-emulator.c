@@ -595,3 +595,18 @@ emu_commit_new_key (Emu *emu)
   EVP_PKEY_free (a2);
   return vp_hex;
 }
+
+void
+emu_write_profile (Emu *emu, const char *config_home)
+{
+  g_autofree char *config = g_build_filename (config_home, "tke", NULL);
+  g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
+  g_autofree char *text =
+      g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\nunit-root=%s\n", emu->url,
+                       emu->ca_file, emu->instance, emu->unit_root);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (config, 0700), ==, 0);
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+}

@@ -138,6 +138,9 @@ char *emu_demo_password (Emu *emu, const char *file);
 /* The demo's administrator @index (1 or 2), its key file unlocked. */
 EVP_PKEY *emu_demo_admin (Emu *emu, guint index);
 JsonObject *emu_wait_rotation (Emu *emu, const char *state);
+/* Writes the application's profile for @emu (endpoint, CA file,
+ * instance, the pinned unit root) to @config_home/tke/profile.ini. */
+void emu_write_profile (Emu *emu, const char *config_home);
 /* A new random key (2 parts) loaded and committed on every unit with the
  * demo's administrators' key files; returns its VP (64 hex digits). */
 char *emu_commit_new_key (Emu *emu);

@@ -390,14 +390,9 @@ install_card_admin (const Card *card)
 void
 write_profile (void)
 {
-  g_autofree char *config = g_build_filename (base_dir, "config", "tke", NULL);
-  g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
-  g_autofree char *text =
-      g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\nunit-root=%s\n", emu->url,
-                       emu->ca_file, emu->instance, emu->unit_root);
+  g_autofree char *config_home = g_build_filename (base_dir, "config", NULL);
 
-  g_mkdir_with_parents (config, 0700);
-  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  emu_write_profile (emu, config_home);
 }
 
 gboolean

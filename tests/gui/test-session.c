@@ -49,16 +49,9 @@ typedef struct
 static void
 write_profile (Fixture *f)
 {
-  g_autofree char *config = g_build_filename (base_dir, "config", "tke", NULL);
-  g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
-  g_autofree char *text =
-      g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\nunit-root=%s\n",
-                       f->emu->url, f->emu->ca_file, f->emu->instance, f->emu->unit_root);
-  g_autoptr (GError) error = NULL;
+  g_autofree char *config_home = g_build_filename (base_dir, "config", NULL);
 
-  g_mkdir_with_parents (config, 0700);
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
+  emu_write_profile (f->emu, config_home);
 }
 
 static void
