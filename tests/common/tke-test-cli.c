@@ -41,6 +41,20 @@ tke_test_cli_clear (TkeTestCli *cli)
   g_clear_pointer (&cli->files, g_free);
 }
 
+GSubprocessLauncher *
+tke_test_cli_launcher (TkeTestCli *cli, GSubprocessFlags flags)
+{
+  GSubprocessLauncher *launcher = g_subprocess_launcher_new (flags);
+
+  for (guint i = 0; i < cli->env->len; i++)
+    {
+      g_auto (GStrv) pair = g_strsplit (cli->env->pdata[i], "=", 2);
+
+      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
+    }
+  return launcher;
+}
+
 TkeTestRun
 tke_test_cli_run_va (TkeTestCli *cli, const char *passwords, va_list args)
 {
@@ -67,13 +81,8 @@ tke_test_cli_run_va (TkeTestCli *cli, const char *passwords, va_list args)
   g_ptr_array_add (argv, NULL);
 
   launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  for (guint i = 0; i < cli->env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (cli->env->pdata[i], "=", 2);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
+      tke_test_cli_launcher (cli, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                      G_SUBPROCESS_FLAGS_STDERR_PIPE);
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process, "", NULL, &run.out, &run.err, &error);

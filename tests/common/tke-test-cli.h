@@ -37,6 +37,9 @@ typedef struct
 void tke_test_cli_init (TkeTestCli *cli, const char *top);
 void tke_test_cli_clear (TkeTestCli *cli);
 
+/* A launcher with @flags and the workstation's environment, for a test
+ * that runs tke its own way (in the background, several at once). */
+GSubprocessLauncher *tke_test_cli_launcher (TkeTestCli *cli, GSubprocessFlags flags);
 /* Runs `tke ARGS…` (NULL-terminated), with @passwords (lines, or NULL) in
  * a 0600 password file passed as --password-file and removed afterwards.
  * Standard input is empty: a prompt fails instead of waiting. */

@@ -282,13 +282,8 @@ test_after_rewrap (RotFixture *f, gconstpointer user_data)
 
   password_file = g_build_filename (f->cli.top, "pw-rotate", NULL);
   g_assert_true (g_file_set_contents (password_file, pw, -1, NULL));
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  for (guint i = 0; i < f->cli.env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (f->cli.env->pdata[i], "=", 2);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
+  launcher = tke_test_cli_launcher (&f->cli, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                 G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "cryptounit-mk-rotate",
                                      "--yes", "--password-file", password_file, NULL);
   g_assert_no_error (error);
@@ -524,13 +519,8 @@ test_expired_after_rewrap (RotFixture *f, gconstpointer user_data)
 
   password_file = g_build_filename (f->cli.top, "pw-rotate", NULL);
   g_assert_true (g_file_set_contents (password_file, pw, -1, NULL));
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  for (guint i = 0; i < f->cli.env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (f->cli.env->pdata[i], "=", 2);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
+  launcher = tke_test_cli_launcher (&f->cli, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                 G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "cryptounit-mk-rotate",
                                      "--yes", "--password-file", password_file, NULL);
   g_assert_no_error (error);
@@ -640,13 +630,8 @@ test_concurrent_keynums (RotFixture *f, gconstpointer user_data)
   g_assert_cmpint (g_mkdir_with_parents (f->cli.files, 0700), ==, 0);
   password_file = g_build_filename (f->cli.top, "pw-new", NULL);
   g_assert_true (g_file_set_contents (password_file, "concurrent1\nconcurrent1\n", -1, NULL));
-  launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  for (guint i = 0; i < f->cli.env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (f->cli.env->pdata[i], "=", 2);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
+  launcher = tke_test_cli_launcher (&f->cli, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
   for (guint i = 0; i < 2 * n; i++)
     {
       g_autofree char *description = g_strdup_printf ("part %u", i);

@@ -117,9 +117,9 @@ clear_new_error (ProxyFixture *p, TkeCryptoUnit *unit)
 static Run
 tke_through_proxy (Fixture *f, ...)
 {
-  g_autoptr (GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocessLauncher) launcher = tke_test_cli_launcher (
+      &f->cli, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                   G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GAsyncResult) result = NULL;
@@ -134,11 +134,6 @@ tke_through_proxy (Fixture *f, ...)
     g_ptr_array_add (argv, g_strdup (arg));
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  for (guint i = 0; i < f->cli.env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (f->cli.env->pdata[i], "=", 2);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (process, "", NULL, on_done, &result);
