@@ -16,7 +16,7 @@
 
 #include <curl/curl.h>
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 
 static Emu *
 start (const char *tmp, guint n_keys)
@@ -28,35 +28,6 @@ start (const char *tmp, guint n_keys)
 
   emu_login (emu);
   return emu;
-}
-
-/* A new master key loaded and committed on every unit (RewrapKeyBlob
- * rewraps to the committed new key). */
-static void
-commit_new_key (Emu *emu)
-{
-  g_auto (GStrv) units = emu_unit_ids (emu);
-  g_autoptr (EVP_PKEY) a1 = emu_demo_admin (emu, 1), a2 = emu_demo_admin (emu, 2);
-  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL),
-                        p2 = tke_secret_new_random (32, NULL);
-  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
-  TkeSecret *parts[] = { p1, p2 };
-  guint8 vp[TKE_VP_SIZE];
-  g_autofree char *vp_hex = NULL, *vp_args = NULL;
-
-  tke_crypto_verification_pattern (mk, vp);
-  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
-  vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
-  for (guint u = 0; units[u] != NULL; u++)
-    {
-      EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a1, a1, NULL };
-      g_autoptr (JsonObject) imp =
-          emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
-      g_autofree char *load = emu_load_args (
-          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
-      g_autoptr (JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
-      g_autoptr (JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
-    }
 }
 
 /* CPU seconds (user + system) the process @pid used so far. */
@@ -101,7 +72,8 @@ bench_rewrap (const char *tmp, double seconds)
   long connects = 0;
   double emu_cpu, own_cpu;
 
-  commit_new_key (emu);
+  /* A new master key committed on every unit: RewrapKeyBlob rewraps to it. */
+  g_free (emu_commit_new_key (emu));
   made = emu_call_ok (emu, "POST", "/v1/grep11/generate", "{}", 200);
   body = g_strdup_printf ("{\"blob\":\"%s\"}", json_object_get_string_member (made, "blob"));
   url = g_strconcat (emu->url, "/v1/grep11/rewrap", NULL);

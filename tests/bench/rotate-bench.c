@@ -14,7 +14,7 @@
 
 #include <openssl/evp.h>
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 
 static double
 raw_kwp_rate (guint n)
@@ -56,14 +56,9 @@ bench (guint n_keys)
   gint64 t0 = g_get_monotonic_time (), t_ready, t_start, t_rewrapped, t_done;
   g_autoptr (Emu) emu = NULL;
   g_autoptr (EVP_PKEY) a1 = NULL, a2 = NULL;
-  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL),
-                        p2 = tke_secret_new_random (32, NULL);
-  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
-  TkeSecret *parts[] = { p1, p2 };
   g_auto (GStrv) units = NULL;
   g_autofree char *rotate = NULL, *vp_hex = NULL, *vp_args = NULL, *cmd = NULL;
   g_autoptr (JsonObject) st = NULL;
-  guint8 vp[TKE_VP_SIZE];
 
   g_assert_no_error (error);
   emu = emu_start (dir, args);
@@ -72,19 +67,8 @@ bench (guint n_keys)
   units = emu_unit_ids (emu);
   a1 = emu_demo_admin (emu, 1);
   a2 = emu_demo_admin (emu, 2);
-  tke_crypto_verification_pattern (mk, vp);
-  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
+  vp_hex = emu_commit_new_key (emu);
   vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
-  for (guint u = 0; units[u] != NULL; u++)
-    {
-      EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a1, a1, NULL };
-      g_autoptr (JsonObject) imp =
-          emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
-      g_autofree char *load = emu_load_args (
-          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
-      g_autoptr (JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
-      g_autoptr (JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
-    }
 
   rotate = g_strdup_printf ("/v1/tke/%s/rotate", emu->instance);
   t_start = g_get_monotonic_time ();

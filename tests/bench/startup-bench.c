@@ -42,7 +42,7 @@
 
 #include <glib/gstdio.h>
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 
 #define RUN_TIMEOUT_S 60
 

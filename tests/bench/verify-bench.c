@@ -21,7 +21,7 @@
 
 #include <glib/gstdio.h>
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 #include "unit-proxy.h"
 
 static void

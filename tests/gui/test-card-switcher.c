@@ -20,8 +20,8 @@
 #include <glib/gstdio.h>
 
 #include "tke-application.h"
-#include "tke-readers-fixture.h"
-#include "tke-test-gtk-utils.h"
+#include "tke-test-readers.h"
+#include "tke-test-gtk.h"
 #include "tke-window.h"
 
 static TkeReadersFixture fixture;
@@ -61,45 +61,6 @@ open_demo_window (void)
   return window;
 }
 
-/* The item of the open menu whose label is TEXT: a GtkModelButton. */
-static GtkWidget *
-menu_item (GtkWidget *popover, const char *text)
-{
-  GtkWidget *label = tke_test_find_label (popover, text);
-  GtkWidget *item = label;
-
-  if (label == NULL)
-    g_error ("the menu has no item “%s”", text);
-  while (item != NULL && !g_str_equal (G_OBJECT_TYPE_NAME (item), "GtkModelButton"))
-    item = gtk_widget_get_parent (item);
-  g_assert_nonnull (item);
-  return item;
-}
-
-static gboolean
-popover_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data);
-}
-
-/* Opens the reader's "Cards" menu and picks ITEM, as a person
- * clicks; with SCREENSHOT, the open menu is saved first. */
-static void
-pick (TkeReadersBar *bar, guint reader, const char *item, const char *screenshot)
-{
-  GtkMenuButton *button = tke_readers_bar_get_card_button (bar, reader);
-  GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (button));
-
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (button)));
-  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (button)));
-  gtk_menu_button_popup (button);
-  g_assert_true (tke_test_wait_until (popover_mapped, popover, 5000));
-  if (screenshot != NULL)
-    tke_test_save_screenshot (popover, screenshot);
-  g_signal_emit_by_name (menu_item (popover, item), "clicked");
-  gtk_menu_button_popdown (button);
-}
-
 static void
 test_insert_and_remove (void)
 {
@@ -112,19 +73,19 @@ test_insert_and_remove (void)
   wait_for_summary (bar, 2, "Reader 2: no card");
 
   /* The menu lists the demo's cards by description, the CA card too. */
-  pick (bar, 1, "Admin card 1", "card-switcher-menu");
+  tke_test_pick_card (bar, 1, "Admin card 1", "card-switcher-menu");
   for (const char *const *name = (const char *const[]){ "Admin card 2", "Demo CA",
                                                         "Key part card 1", "Remove Card", NULL };
        *name != NULL; name++)
     g_assert_nonnull (tke_test_find_label (popover, *name));
   wait_for_summary (bar, 1, "Reader 1: EP11 card “Admin card 1”");
 
-  pick (bar, 2, "Key part card 1", NULL);
+  tke_test_pick_card (bar, 2, "Key part card 1", NULL);
   wait_for_summary (bar, 2, "Reader 2: EP11 card “Key part card 1”");
   tke_test_save_screenshot (GTK_WIDGET (window), "card-switcher-inserted");
 
   /* A card picked for a full reader replaces the one in it. */
-  pick (bar, 1, "Admin card 2", NULL);
+  tke_test_pick_card (bar, 1, "Admin card 2", NULL);
   wait_for_summary (bar, 1, "Reader 1: EP11 card “Admin card 2”");
   {
     g_autofree char *status = tke_readers_ctl (&fixture, 1, "status");
@@ -134,9 +95,9 @@ test_insert_and_remove (void)
     g_assert_cmpstr (status, ==, expected);
   }
 
-  pick (bar, 1, "Remove Card", NULL);
+  tke_test_pick_card (bar, 1, "Remove Card", NULL);
   wait_for_summary (bar, 1, "Reader 1: no card");
-  pick (bar, 2, "Remove Card", NULL);
+  tke_test_pick_card (bar, 2, "Remove Card", NULL);
   wait_for_summary (bar, 2, "Reader 2: no card");
   tke_test_save_screenshot (GTK_WIDGET (window), "card-switcher-removed");
 
@@ -164,7 +125,7 @@ test_unreadable_card (void)
   g_assert_true (
       g_file_set_contents (broken, "[TKE Card]\nFormat=1\nDescription=Broken card\n", -1, NULL));
   wait_for_summary (bar, 1, "Reader 1: no card");
-  pick (bar, 1, "Broken card", NULL);
+  tke_test_pick_card (bar, 1, "Broken card", NULL);
   g_assert_true (tke_test_wait_until (label_starts_with, &refused, 20000));
   g_test_message ("%s", tke_readers_bar_get_summary (bar, 1));
   {
@@ -172,9 +133,9 @@ test_unreadable_card (void)
     g_assert_cmpstr (status, ==, "ok card=absent prompt=idle");
   }
   g_unlink (broken);
-  pick (bar, 1, "Admin card 1", NULL);
+  tke_test_pick_card (bar, 1, "Admin card 1", NULL);
   wait_for_summary (bar, 1, "Reader 1: EP11 card “Admin card 1”");
-  pick (bar, 1, "Remove Card", NULL);
+  tke_test_pick_card (bar, 1, "Remove Card", NULL);
   wait_for_summary (bar, 1, "Reader 1: no card");
 
   gtk_window_destroy (GTK_WINDOW (window));
@@ -244,18 +205,11 @@ make_cards (void)
 int
 main (int argc, char **argv)
 {
+  const char *const env[] = { "TKE_VIRTUAL_READERS", "TKE_CARD", NULL };
   int status;
 
-  if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
-    {
-      g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
-      return 0;
-    }
-  if (g_getenv ("TKE_VIRTUAL_READERS") == NULL || g_getenv ("TKE_CARD") == NULL)
-    {
-      g_print ("1..0 # SKIP run from meson test\n");
-      return 0;
-    }
+  if (!tke_test_gtk_can_run (env))
+    return 0;
 
   tke_readers_fixture_init (&fixture);
   {
@@ -271,8 +225,7 @@ main (int argc, char **argv)
     g_setenv ("TKE_VIRTUAL_CARDS_DIR", fixture.dir, TRUE);
     g_setenv ("TKE_DEMO_FAULTS_FILE", faults, TRUE);
   }
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
+  tke_test_gtk_init (&argc, &argv);
   make_cards ();
   tke_readers_fixture_start (&fixture, NULL, NULL);
   app = tke_application_new ();

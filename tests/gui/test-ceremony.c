@@ -16,7 +16,7 @@
 
 #include "tke-load-wizard.h"
 #include "tke-rotation-dialog.h"
-#include "tke-test-gtk-utils.h"
+#include "tke-test-gtk.h"
 #include "tke-test-units.h"
 
 typedef struct
@@ -291,14 +291,10 @@ test_rotation_dialog_failure_and_stop (void)
 int
 main (int argc, char **argv)
 {
-  if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
-    {
-      g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
-      return 0;
-    }
+  if (!tke_test_gtk_can_run (NULL))
+    return 0;
 
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
+  tke_test_gtk_init (&argc, &argv);
 
   g_test_add_func ("/gui/wizard/load", test_load_wizard);
   g_test_add_func ("/gui/wizard/commit-and-cancel", test_commit_wizard_and_cancel);

@@ -15,7 +15,7 @@
 #include <adwaita.h>
 
 #include "tke-application.h"
-#include "tke-test-gtk-utils.h"
+#include "tke-test-gtk.h"
 #include "tke-test-units.h"
 #include "tke-window.h"
 
@@ -424,20 +424,11 @@ test_recovery_offers_one_action (Fixture *f, gconstpointer data)
 int
 main (int argc, char **argv)
 {
-  if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
-    {
-      g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
-      return 0;
-    }
+  if (!tke_test_gtk_can_run (NULL))
+    return 0;
 
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  /* One application for every test: a second one with the same ID would
-   * only be a remote of the first. */
-  app = tke_application_new ();
-  /* Tests run in parallel on one session bus: each its own instance. */
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, NULL);
+  tke_test_gtk_init (&argc, &argv);
+  app = tke_test_gtk_application_new ();
 
 #define ADD(path, func)                                                                            \
   g_test_add ("/gui/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)

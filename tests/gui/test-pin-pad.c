@@ -18,8 +18,8 @@
 
 #include "tke-application.h"
 #include "tke-pin-prompt.h"
-#include "tke-readers-fixture.h"
-#include "tke-test-gtk-utils.h"
+#include "tke-test-readers.h"
+#include "tke-test-gtk.h"
 #include "tke-virtual-pin-pad.h"
 #include "tke-window.h"
 
@@ -271,18 +271,11 @@ test_readers_strip_is_live (void)
 int
 main (int argc, char **argv)
 {
+  const char *const env[] = { "TKE_VIRTUAL_READERS", "TKE_CARD", NULL };
   int status;
 
-  if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
-    {
-      g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
-      return 0;
-    }
-  if (g_getenv ("TKE_VIRTUAL_READERS") == NULL || g_getenv ("TKE_CARD") == NULL)
-    {
-      g_print ("1..0 # SKIP run from meson test\n");
-      return 0;
-    }
+  if (!tke_test_gtk_can_run (env))
+    return 0;
 
   tke_readers_fixture_init (&fixture);
   {
@@ -290,8 +283,7 @@ main (int argc, char **argv)
     g_autofree char *config = tke_readers_path (&fixture, "config");
     g_setenv ("XDG_CONFIG_HOME", config, TRUE);
   }
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
+  tke_test_gtk_init (&argc, &argv);
 
   {
     const char *ca[] = {

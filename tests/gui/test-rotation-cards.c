@@ -22,13 +22,14 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 #include "tke-application.h"
 #include "tke-login-dialog.h"
 #include "tke-pin-prompt.h"
-#include "tke-readers-fixture.h"
+#include "tke-test-readers.h"
 #include "tke-rotation-dialog.h"
-#include "tke-test-gtk-utils.h"
+#include "tke-test-gtk.h"
+#include "tke-test-util.h"
 #include "tke-virtual-pin-pad.h"
 #include "tke-window.h"
 
@@ -139,16 +140,9 @@ assert_rotated (Fixture *f)
 static void
 write_profile (Fixture *f)
 {
-  g_autofree char *config = g_build_filename (base_dir, "config", "tke", NULL);
-  g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
-  g_autofree char *text =
-      g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\nunit-root=%s\n",
-                       f->emu->url, f->emu->ca_file, f->emu->instance, f->emu->unit_root);
-  g_autoptr (GError) error = NULL;
+  g_autofree char *config_home = g_build_filename (base_dir, "config", NULL);
 
-  g_mkdir_with_parents (config, 0700);
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
+  emu_write_profile (f->emu, config_home);
 }
 
 static gboolean
@@ -160,28 +154,6 @@ units_shown (gpointer data)
   return units != NULL && g_list_model_get_n_items (units) >= 3 &&
          tke_crypto_units_page_get_state (tke_window_get_units_page (f->window)) ==
              TKE_CRYPTO_UNITS_PAGE_READY;
-}
-
-static gboolean
-no_login_dialog (gpointer data)
-{
-  return tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG) == NULL;
-}
-
-static void
-log_in (Fixture *f)
-{
-  TkeLoginDialog *dialog;
-  GtkWidget *entry;
-
-  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-in", NULL);
-  dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
-  g_assert_nonnull (dialog);
-  entry =
-      tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
-  gtk_editable_set_text (GTK_EDITABLE (entry), f->emu->api_key);
-  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
-  g_assert_true (tke_test_wait_until (no_login_dialog, NULL, 20000));
 }
 
 static void
@@ -201,7 +173,7 @@ fixture_start (Fixture *f, const char *const *emulator_args)
   f->window = tke_application_open_window (app);
   gtk_window_set_default_size (GTK_WINDOW (f->window), 1280, 720);
   gtk_window_present (GTK_WINDOW (f->window));
-  log_in (f);
+  tke_test_log_in (GTK_WIDGET (f->window), f->emu->api_key);
   g_assert_true (tke_test_wait_until (units_shown, f, 30000));
   units = tke_crypto_units_page_get_units (tke_window_get_units_page (f->window));
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
@@ -213,18 +185,21 @@ fixture_start (Fixture *f, const char *const *emulator_args)
   tke_test_iterate (50);
 }
 
+/* The g_test_add() tear-down: each test starts the fixture's emulator
+ * (fixture_start()) with the arguments it needs. */
 static void
-fixture_stop (Fixture *f)
+fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
-
-  gtk_window_destroy (GTK_WINDOW (f->window));
+  if (f->window != NULL)
+    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&f->window)));
   tke_test_iterate (50);
-  emu_stop (f->emu);
+  if (f->emu != NULL)
+    emu_stop (f->emu);
   g_clear_pointer (&f->emu, emu_free);
-  g_assert_cmpint (system (cmd), ==, 0);
-  g_free (f->dir);
-  g_free (f->vp);
+  if (f->dir != NULL)
+    tke_test_remove_tree (f->dir);
+  g_clear_pointer (&f->dir, g_free);
+  g_clear_pointer (&f->vp, g_free);
 }
 
 /* ---- The person at the screen ---- */
@@ -361,14 +336,13 @@ shows_label_containing (GtkWidget *root, const char *text)
 /* (a) Rotate… → Rotate → the service's messages and the bar → the
  * administrator card's PIN on the pad → every unit switched. */
 static void
-test_whole_rotation (void)
+test_whole_rotation (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   TkeRotationDialog *dialog;
   TkePinPrompt *prompt;
 
-  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "3000", NULL });
-  click_rotate (&f);
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "3000", NULL });
+  click_rotate (f);
   dialog = rotation_dialog ();
   g_assert_nonnull (dialog);
   prompt = tke_rotation_dialog_get_pin_prompt (dialog);
@@ -412,9 +386,8 @@ test_whole_rotation (void)
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-card-done");
-  assert_rotated (&f);
+  assert_rotated (f);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
-  fixture_stop (&f);
 }
 
 static gboolean
@@ -471,15 +444,14 @@ page_says (gpointer data)
  * only Rotate Again; pressed, it resumes, and (c) a wrong PIN on the pad
  * says how many tries are left and asks again; the right one finishes. */
 static void
-test_recovery_after_failed_rewrap (void)
+test_recovery_after_failed_rewrap (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   TkeRotationDialog *dialog;
   TkePinPrompt *prompt;
 
-  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "3000", "--fail-after-keys",
-                                            "1000", NULL });
-  click_rotate (&f);
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "3000", "--fail-after-keys",
+                                           "1000", NULL });
+  click_rotate (f);
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
   dialog = rotation_dialog ();
   g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog),
@@ -502,32 +474,32 @@ test_recovery_after_failed_rewrap (void)
   {
     g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
     g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
-    GListModel *model = tke_crypto_units_page_get_units (tke_window_get_units_page (f.window));
+    GListModel *model = tke_crypto_units_page_get_units (tke_window_get_units_page (f->window));
     g_autoptr (GError) error = NULL;
 
     for (guint i = 0; i < g_list_model_get_n_items (model); i++)
       g_ptr_array_add (units, g_list_model_get_item (model, i));
     g_assert_true (
-        tke_journal_begin (journal, "rotate", f.emu->instance, units, NULL, f.vp, &error));
+        tke_journal_begin (journal, "rotate", f->emu->instance, units, NULL, f->vp, &error));
     g_assert_true (tke_journal_append (journal, TKE_JOURNAL_STEP_REWRAP, TKE_JOURNAL_OUTCOME_BEGIN,
                                        NULL, &error));
     g_assert_no_error (error);
-    gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL);
+    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.refresh", NULL);
   }
-  assert_recovery_page (&f, TKE_RECOVERY_ACTION_RESUME_ROTATE, "Rotate Again",
+  assert_recovery_page (f, TKE_RECOVERY_ACTION_RESUME_ROTATE, "Rotate Again",
                         "rotation-recovery-page");
   {
     gpointer args[2] = {
-      (gpointer) "The “rotate” ceremony did not finish: its last step in the journal", f.window
+      (gpointer) "The “rotate” ceremony did not finish: its last step in the journal", f->window
     };
     g_assert_true (tke_test_wait_until (page_says, args, 20000));
   }
   g_assert_nonnull (tke_test_find_label_containing (
-      GTK_WIDGET (tke_window_get_recovery_page (f.window)), "is “rewrap”, at"));
-  tke_test_flush_widget (GTK_WIDGET (f.window));
-  tke_test_save_screenshot (GTK_WIDGET (f.window), "rotation-recovery-page");
+      GTK_WIDGET (tke_window_get_recovery_page (f->window)), "is “rewrap”, at"));
+  tke_test_flush_widget (GTK_WIDGET (f->window));
+  tke_test_save_screenshot (GTK_WIDGET (f->window), "rotation-recovery-page");
   tke_test_click (
-      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f->window)), "Rotate Again"));
   dialog = rotation_dialog ();
   g_assert_nonnull (dialog);
   prompt = tke_rotation_dialog_get_pin_prompt (dialog);
@@ -549,26 +521,24 @@ test_recovery_after_failed_rewrap (void)
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
                    "The new master key is current on every selected crypto unit.");
-  assert_rotated (&f);
+  assert_rotated (f);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
   {
-    gpointer args[2] = { &f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
+    gpointer args[2] = { f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
     g_assert_true (tke_test_wait_until (recovery_is, args, 30000));
   }
-  fixture_stop (&f);
 }
 
 /* The PIN entry cancelled on the pad: nothing is sent, the rotation stops
  * with the keys rewrapped, and the recovery page offers Set Immediate only;
  * pressed, it asks for the card again and finishes. */
 static void
-test_pin_cancelled_then_set_immediate (void)
+test_pin_cancelled_then_set_immediate (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   TkeRotationDialog *dialog;
 
-  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "500", NULL });
-  click_rotate (&f);
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "500", NULL });
+  click_rotate (f);
   dialog = rotation_dialog ();
   g_assert_true (
       tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
@@ -589,10 +559,10 @@ test_pin_cancelled_then_set_immediate (void)
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-pin-cancelled");
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
-  assert_recovery_page (&f, TKE_RECOVERY_ACTION_SET_IMMEDIATE, "Set Immediate",
+  assert_recovery_page (f, TKE_RECOVERY_ACTION_SET_IMMEDIATE, "Set Immediate",
                         "rotation-recovery-set-immediate");
-  tke_test_click (
-      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f->window)),
+                                        "Set Immediate"));
   dialog = rotation_dialog ();
   g_assert_true (
       tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
@@ -600,9 +570,8 @@ test_pin_cancelled_then_set_immediate (void)
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
                    "The new master key is current on every selected crypto unit.");
-  assert_rotated (&f);
+  assert_rotated (f);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
-  fixture_stop (&f);
 }
 
 /* The emulator again on the same state and port, without the fault it
@@ -619,7 +588,7 @@ restart_emulator (Fixture *f)
   g_clear_pointer (&f->emu, emu_free);
   f->emu = emu_start (state, (const char *const[]){ "--listen", listen, NULL });
   emu_login (f->emu);
-  log_in (f);
+  tke_test_log_in (GTK_WIDGET (f->window), f->emu->api_key);
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.refresh", NULL);
   g_assert_true (tke_test_wait_until (units_shown, f, 30000));
 }
@@ -630,15 +599,14 @@ restart_emulator (Fixture *f)
  * the service works again, its one button finishes unit 2, and every
  * unit ends on the one new key. */
 static void
-test_setimm_failed_on_one_unit (void)
+test_setimm_failed_on_one_unit (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   TkeRotationDialog *dialog;
   GtkWidget *page;
 
-  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "500", "--fail-setimm-on",
-                                            "2", NULL });
-  click_rotate (&f);
+  fixture_start (
+      f, (const char *const[]){ "--init", "demo", "--keys", "500", "--fail-setimm-on", "2", NULL });
+  click_rotate (f);
   dialog = rotation_dialog ();
   g_assert_true (
       tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
@@ -656,15 +624,15 @@ test_setimm_failed_on_one_unit (void)
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-setimm-failed-on-2");
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
-  assert_recovery_page (&f, TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE,
+  assert_recovery_page (f, TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE,
                         "Remove Switched Units and Set Immediate",
                         "rotation-recovery-remove-switched");
-  page = GTK_WIDGET (tke_window_get_recovery_page (f.window));
+  page = GTK_WIDGET (tke_window_get_recovery_page (f->window));
   g_assert_nonnull (
       tke_test_find_label_containing (page, "Leave Out the Switched Units, Then Set Immediate"));
 
-  restart_emulator (&f);
-  assert_recovery_page (&f, TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE,
+  restart_emulator (f);
+  assert_recovery_page (f, TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE,
                         "Remove Switched Units and Set Immediate",
                         "rotation-recovery-remove-switched-again");
   tke_test_click (tke_test_find_button (page, "Remove Switched Units and Set Immediate"));
@@ -678,13 +646,12 @@ test_setimm_failed_on_one_unit (void)
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-recovery-remove-switched-done");
-  assert_rotated (&f);
+  assert_rotated (f);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
   {
-    gpointer args[2] = { &f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
+    gpointer args[2] = { f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
     g_assert_true (tke_test_wait_until (recovery_is, args, 30000));
   }
-  fixture_stop (&f);
 }
 
 /* Row 1 of DESIGN §5 with the emulator's real token expiry: the token
@@ -692,17 +659,16 @@ test_setimm_failed_on_one_unit (void)
  * touched and names the one action (log in again, then rotate); done,
  * every unit ends on the one new key. */
 static void
-test_token_expired_then_rotate_again (void)
+test_token_expired_then_rotate_again (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   TkeRotationDialog *dialog;
   GtkWidget *page;
   const char *outcome;
 
   fixture_start (
-      &f, (const char *const[]){ "--init", "demo", "--keys", "200", "--token-ttl", "10", NULL });
+      f, (const char *const[]){ "--init", "demo", "--keys", "200", "--token-ttl", "10", NULL });
   tke_test_iterate (11000);
-  click_rotate (&f);
+  click_rotate (f);
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
   dialog = rotation_dialog ();
   outcome = tke_rotation_dialog_get_outcome (dialog);
@@ -717,20 +683,20 @@ test_token_expired_then_rotate_again (void)
   /* Nothing was touched: no rotation to recover (the Recovery tab says
    * so, with no button), and the one action is the one the dialog named:
    * log in again, then Rotate… on the Master keys tab. */
-  log_in (&f);
-  gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL);
-  g_assert_true (tke_test_wait_until (units_shown, &f, 30000));
+  tke_test_log_in (GTK_WIDGET (f->window), f->emu->api_key);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.refresh", NULL);
+  g_assert_true (tke_test_wait_until (units_shown, f, 30000));
   {
-    gpointer args[2] = { &f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
+    gpointer args[2] = { f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
     g_assert_true (tke_test_wait_until (recovery_is, args, 30000));
   }
-  page = GTK_WIDGET (tke_window_get_recovery_page (f.window));
-  gtk_widget_activate_action (GTK_WIDGET (f.window), "win.show-page", "s", "recovery");
+  page = GTK_WIDGET (tke_window_get_recovery_page (f->window));
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "recovery");
   tke_test_iterate (300);
-  tke_test_flush_widget (GTK_WIDGET (f.window));
+  tke_test_flush_widget (GTK_WIDGET (f->window));
   g_assert_cmpuint (count_visible_buttons (page), ==, 0);
-  tke_test_save_screenshot (GTK_WIDGET (f.window), "rotation-precheck-nothing-to-recover");
-  click_rotate (&f);
+  tke_test_save_screenshot (GTK_WIDGET (f->window), "rotation-precheck-nothing-to-recover");
+  click_rotate (f);
   dialog = rotation_dialog ();
   g_assert_nonnull (dialog);
   g_assert_true (
@@ -739,30 +705,28 @@ test_token_expired_then_rotate_again (void)
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
                    "The new master key is current on every selected crypto unit.");
-  emu_login (f.emu); /* the test's own token expired too */
-  assert_rotated (&f);
+  emu_login (f->emu); /* the test's own token expired too */
+  assert_rotated (f);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
-  fixture_stop (&f);
 }
 
 /* The demo's failed rotation: "Demo: Make the Next Rotation Fail" arms
  * the emulator's --faults-file; the rewrap stops after 1000 keys, the
  * recovery page offers Rotate Again only, and it resumes to the end. */
 static void
-test_demo_failed_rotation (void)
+test_demo_failed_rotation (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   TkeRotationDialog *dialog;
   g_autofree char *faults_dir = g_dir_make_tmp ("tke-gui-faults-XXXXXX", NULL);
   g_autofree char *faults = g_build_filename (faults_dir, "faults.ini", NULL);
 
-  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "3000", "--faults-file",
-                                            faults, NULL });
-  tke_window_set_demo (f.window, NULL, faults);
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "3000", "--faults-file",
+                                           faults, NULL });
+  tke_window_set_demo (f->window, NULL, faults);
   g_assert_true (
-      gtk_widget_activate_action (GTK_WIDGET (f.window), "win.demo-fail-rotation", NULL));
+      gtk_widget_activate_action (GTK_WIDGET (f->window), "win.demo-fail-rotation", NULL));
   g_assert_true (g_file_test (faults, G_FILE_TEST_EXISTS));
-  click_rotate (&f);
+  click_rotate (f);
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
   dialog = rotation_dialog ();
   g_test_message ("demo failure: %s", tke_rotation_dialog_get_outcome (dialog));
@@ -775,10 +739,10 @@ test_demo_failed_rotation (void)
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-demo-failed");
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
-  assert_recovery_page (&f, TKE_RECOVERY_ACTION_RESUME_ROTATE, "Rotate Again",
+  assert_recovery_page (f, TKE_RECOVERY_ACTION_RESUME_ROTATE, "Rotate Again",
                         "rotation-recovery-demo-resume");
   tke_test_click (
-      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f->window)), "Rotate Again"));
   dialog = rotation_dialog ();
   g_assert_nonnull (dialog);
   g_assert_true (
@@ -787,61 +751,39 @@ test_demo_failed_rotation (void)
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
                    "The new master key is current on every selected crypto unit.");
-  assert_rotated (&f);
+  assert_rotated (f);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
-  fixture_stop (&f);
+  /* The emulator stopped before its faults file's directory goes. */
+  fixture_tear_down (f, NULL);
   g_rmdir (faults_dir);
-}
-
-/* The item of the open menu whose label is TEXT: a GtkModelButton. */
-static GtkWidget *
-menu_item (GtkWidget *popover, const char *text)
-{
-  GtkWidget *item = tke_test_find_label (popover, text);
-
-  if (item == NULL)
-    g_error ("the menu has no item “%s”", text);
-  while (item != NULL && !g_str_equal (G_OBJECT_TYPE_NAME (item), "GtkModelButton"))
-    item = gtk_widget_get_parent (item);
-  g_assert_nonnull (item);
-  return item;
-}
-
-static gboolean
-popover_mapped (gpointer data)
-{
-  return gtk_widget_get_mapped (data);
 }
 
 /* Blocker 2 of issue 14: set immediate waits for the administrator card,
  * and the demo's administrator inserts it from the Cards menu of the
  * dialog's own readers strip (the window's is behind the modal dialog). */
 static void
-test_card_from_dialog_strip (void)
+test_card_from_dialog_strip (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   TkeRotationDialog *dialog;
   GtkMenuButton *button;
   GtkWidget *popover;
 
   /* The card installs its administrator first, then leaves the reader. */
-  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "500", NULL });
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "500", NULL });
   {
     g_autofree char *removed = tke_readers_ctl (&readers, 1, "remove");
     g_assert_cmpstr (removed, ==, "ok");
   }
   tke_test_iterate (500);
-  click_rotate (&f);
+  click_rotate (f);
   dialog = rotation_dialog ();
   g_assert_true (tke_test_wait_until (prompt_in_state,
                                       GINT_TO_POINTER (TKE_PIN_PROMPT_WAITING_FOR_CARD), 60000));
   button = tke_readers_bar_get_card_button (tke_rotation_dialog_get_readers_bar (dialog), 1);
   g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (button)));
-  popover = GTK_WIDGET (gtk_menu_button_get_popover (button));
-  gtk_menu_button_popup (button);
-  g_assert_true (tke_test_wait_until (popover_mapped, popover, 5000));
+  popover = tke_test_popup (button);
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-waits-for-card");
-  g_signal_emit_by_name (menu_item (popover, "Admin card 1"), "clicked");
+  g_signal_emit_by_name (tke_test_menu_item (popover, "Admin card 1"), "clicked");
   gtk_menu_button_popdown (button);
   g_assert_true (
       tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 30000));
@@ -852,9 +794,8 @@ test_card_from_dialog_strip (void)
              tke_pin_prompt_get_description (tke_rotation_dialog_get_pin_prompt (dialog)));
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
                    "The new master key is current on every selected crypto unit.");
-  assert_rotated (&f);
+  assert_rotated (f);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
-  fixture_stop (&f);
 }
 
 /* ---- Setup ---- */
@@ -878,32 +819,12 @@ make_cards (void)
 int
 main (int argc, char **argv)
 {
+  const char *const env[] = { "TKE_EMULATOR", "TKE_VIRTUAL_READERS", NULL };
   int status;
 
-  if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
-    {
-      g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
-      return 0;
-    }
-  if (g_getenv ("TKE_EMULATOR") == NULL || g_getenv ("TKE_VIRTUAL_READERS") == NULL)
-    {
-      g_print ("1..0 # SKIP run from meson test\n");
-      return 0;
-    }
-  base_dir = g_dir_make_tmp ("tke-gui-rotation-base-XXXXXX", NULL);
-  g_assert_nonnull (base_dir);
-  {
-    g_autofree char *config = g_build_filename (base_dir, "config", NULL);
-    g_autofree char *state = g_build_filename (base_dir, "state", NULL);
-    g_autofree char *keyring = g_build_filename (base_dir, "keyring", NULL);
-
-    /* Read once by GLib: the profile, the ceremony journal, the keyring. */
-    g_setenv ("XDG_CONFIG_HOME", config, TRUE);
-    g_setenv ("XDG_STATE_HOME", state, TRUE);
-    g_setenv ("SECRET_FILE_TEST_PATH", keyring, TRUE);
-  }
-  g_setenv ("SECRET_BACKEND", "file", TRUE);
-  g_setenv ("SECRET_FILE_TEST_PASSWORD", "test", TRUE);
+  if (!tke_test_gtk_can_run (env))
+    return 0;
+  base_dir = tke_test_gtk_private_home ("tke-gui-rotation-base-XXXXXX");
 
   tke_readers_fixture_init (&readers);
   make_cards ();
@@ -912,30 +833,27 @@ main (int argc, char **argv)
   g_setenv ("TKE_VIRTUAL_READERS_DIR", readers.state_dir, TRUE);
   g_setenv ("TKE_VIRTUAL_CARDS_DIR", readers.dir, TRUE);
 
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  app = tke_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, NULL);
+  tke_test_gtk_init (&argc, &argv);
+  app = tke_test_gtk_application_new ();
 
-  g_test_add_func ("/gui/rotation-cards/whole-rotation", test_whole_rotation);
-  g_test_add_func ("/gui/rotation-cards/recovery-after-failed-rewrap",
-                   test_recovery_after_failed_rewrap);
-  g_test_add_func ("/gui/rotation-cards/pin-cancelled-then-set-immediate",
-                   test_pin_cancelled_then_set_immediate);
-  g_test_add_func ("/gui/rotation-cards/card-from-dialog-strip", test_card_from_dialog_strip);
-  g_test_add_func ("/gui/rotation-cards/token-expired-then-rotate-again",
-                   test_token_expired_then_rotate_again);
-  g_test_add_func ("/gui/rotation-cards/demo-failed-rotation", test_demo_failed_rotation);
-  g_test_add_func ("/gui/rotation-cards/setimm-failed-on-one-unit", test_setimm_failed_on_one_unit);
+  g_test_add ("/gui/rotation-cards/whole-rotation", Fixture, NULL, NULL, test_whole_rotation,
+              fixture_tear_down);
+  g_test_add ("/gui/rotation-cards/recovery-after-failed-rewrap", Fixture, NULL, NULL,
+              test_recovery_after_failed_rewrap, fixture_tear_down);
+  g_test_add ("/gui/rotation-cards/pin-cancelled-then-set-immediate", Fixture, NULL, NULL,
+              test_pin_cancelled_then_set_immediate, fixture_tear_down);
+  g_test_add ("/gui/rotation-cards/card-from-dialog-strip", Fixture, NULL, NULL,
+              test_card_from_dialog_strip, fixture_tear_down);
+  g_test_add ("/gui/rotation-cards/token-expired-then-rotate-again", Fixture, NULL, NULL,
+              test_token_expired_then_rotate_again, fixture_tear_down);
+  g_test_add ("/gui/rotation-cards/demo-failed-rotation", Fixture, NULL, NULL,
+              test_demo_failed_rotation, fixture_tear_down);
+  g_test_add ("/gui/rotation-cards/setimm-failed-on-one-unit", Fixture, NULL, NULL,
+              test_setimm_failed_on_one_unit, fixture_tear_down);
 
   status = g_test_run ();
   tke_readers_fixture_clear (&readers);
-  {
-    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", base_dir);
-    if (system (cmd) != 0)
-      g_printerr ("could not remove %s\n", base_dir);
-  }
+  tke_test_remove_tree (base_dir);
   g_free (base_dir);
   return status;
 }

@@ -20,14 +20,15 @@
 
 #include <adwaita.h>
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 #include "tke-application.h"
 #include "tke-load-wizard.h"
 #include "tke-login-dialog.h"
 #include "tke-pin-prompt.h"
-#include "tke-readers-fixture.h"
+#include "tke-test-readers.h"
 #include "tke-rotation-dialog.h"
-#include "tke-test-gtk-utils.h"
+#include "tke-test-gtk.h"
+#include "tke-test-util.h"
 #include "tke-window.h"
 
 static TkeApplication *app;
@@ -48,16 +49,9 @@ typedef struct
 static void
 write_profile (Fixture *f)
 {
-  g_autofree char *config = g_build_filename (base_dir, "config", "tke", NULL);
-  g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
-  g_autofree char *text =
-      g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\nunit-root=%s\n",
-                       f->emu->url, f->emu->ca_file, f->emu->instance, f->emu->unit_root);
-  g_autoptr (GError) error = NULL;
+  g_autofree char *config_home = g_build_filename (base_dir, "config", NULL);
 
-  g_mkdir_with_parents (config, 0700);
-  g_file_set_contents (path, text, -1, &error);
-  g_assert_no_error (error);
+  emu_write_profile (f->emu, config_home);
 }
 
 static void
@@ -82,18 +76,20 @@ fixture_open_window (Fixture *f)
   tke_test_flush_widget (GTK_WIDGET (f->window));
 }
 
+/* The g_test_add() tear-down: each test starts the fixture's emulator
+ * (fixture_start()) with the arguments it needs. */
 static void
-fixture_stop (Fixture *f)
+fixture_tear_down (Fixture *f, gconstpointer data)
 {
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", f->dir);
-
   if (f->window != NULL)
-    gtk_window_destroy (GTK_WINDOW (f->window));
+    gtk_window_destroy (GTK_WINDOW (g_steal_pointer (&f->window)));
   tke_test_iterate (50);
-  emu_stop (f->emu);
+  if (f->emu != NULL)
+    emu_stop (f->emu);
   g_clear_pointer (&f->emu, emu_free);
-  g_assert_cmpint (system (cmd), ==, 0);
-  g_free (f->dir);
+  if (f->dir != NULL)
+    tke_test_remove_tree (f->dir);
+  g_clear_pointer (&f->dir, g_free);
 }
 
 static gboolean
@@ -105,32 +101,6 @@ units_shown (gpointer data)
   return units != NULL && g_list_model_get_n_items (units) >= 3 &&
          tke_crypto_units_page_get_state (tke_window_get_units_page (f->window)) ==
              TKE_CRYPTO_UNITS_PAGE_READY;
-}
-
-static gboolean
-no_login_dialog (gpointer data)
-{
-  return tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG) == NULL;
-}
-
-/* Log in… in the header, the key typed in the dialog, Log In pressed. */
-static void
-log_in (Fixture *f)
-{
-  TkeLoginDialog *dialog;
-  GtkWidget *entry;
-
-  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-in", NULL);
-  dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
-  g_assert_nonnull (dialog);
-  entry =
-      tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
-  g_assert_nonnull (entry);
-  gtk_editable_set_text (GTK_EDITABLE (entry), f->emu->api_key);
-  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
-  /* The key is not kept in the entry once sent. */
-  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
-  g_assert_true (tke_test_wait_until (no_login_dialog, NULL, 20000));
 }
 
 static TkeCryptoUnit *
@@ -156,23 +126,22 @@ select_all (Fixture *f)
 /* ---- Logging in, the units, the registers ---- */
 
 static void
-test_login_and_units (void)
+test_login_and_units (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   g_autofree char *queried = NULL;
   g_autofree char *groups = NULL;
   g_auto (GStrv) ids = NULL;
 
-  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "20", NULL });
-  fixture_open_window (&f);
-  g_assert_cmpstr (tke_window_get_login_text (f.window), ==, "Not logged in");
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "20", NULL });
+  fixture_open_window (f);
+  g_assert_cmpstr (tke_window_get_login_text (f->window), ==, "Not logged in");
 
   /* A wrong key: the dialog says what the service said. */
   {
     TkeLoginDialog *dialog;
     GtkWidget *entry;
 
-    gtk_widget_activate_action (GTK_WIDGET (f.window), "win.log-in", NULL);
+    gtk_widget_activate_action (GTK_WIDGET (f->window), "win.log-in", NULL);
     dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
     entry =
         tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
@@ -185,37 +154,36 @@ test_login_and_units (void)
     gtk_window_destroy (GTK_WINDOW (dialog));
   }
 
-  log_in (&f);
-  g_assert_true (tke_test_wait_until (units_shown, &f, 20000));
-  g_assert_cmpint (tke_window_get_login_state (f.window), ==, TKE_LOGIN_STATE_LOGGED_IN);
-  g_assert_nonnull (strstr (tke_window_get_login_text (f.window), f.emu->instance));
+  tke_test_log_in (GTK_WIDGET (f->window), f->emu->api_key);
+  g_assert_true (tke_test_wait_until (units_shown, f, 20000));
+  g_assert_cmpint (tke_window_get_login_state (f->window), ==, TKE_LOGIN_STATE_LOGGED_IN);
+  g_assert_nonnull (strstr (tke_window_get_login_text (f->window), f->emu->instance));
 
   /* The registers are the emulator's: every unit's current VP. */
-  emu_login (f.emu);
-  ids = emu_unit_ids (f.emu);
+  emu_login (f->emu);
+  ids = emu_unit_ids (f->emu);
   {
-    g_autoptr (JsonObject) q = emu_query (f.emu, ids[0]);
+    g_autoptr (JsonObject) q = emu_query (f->emu, ids[0]);
     g_test_message ("query: %s",
                     json_to_string (json_object_get_member (q, "current_mkvp"), FALSE));
   }
-  select_all (&f);
-  gtk_widget_activate_action (GTK_WIDGET (f.window), "win.show-page", "s", "master-keys");
-  tke_test_flush_widget (GTK_WIDGET (f.window));
-  groups = tke_vp_format_groups (tke_crypto_unit_get_current_register_vp (unit_at (&f, 0)));
-  g_assert_cmpint (tke_crypto_unit_get_current_register_state (unit_at (&f, 0)), ==,
+  select_all (f);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "master-keys");
+  tke_test_flush_widget (GTK_WIDGET (f->window));
+  groups = tke_vp_format_groups (tke_crypto_unit_get_current_register_vp (unit_at (f, 0)));
+  g_assert_cmpint (tke_crypto_unit_get_current_register_state (unit_at (f, 0)), ==,
                    TKE_CURRENT_REGISTER_VALID);
   g_assert_nonnull (
-      tke_test_find_label (GTK_WIDGET (tke_window_get_master_keys_page (f.window)), groups));
-  tke_test_save_screenshot (GTK_WIDGET (f.window), "session-master-keys");
-  g_assert_cmpstr (
-      tke_master_keys_page_get_disabled_reason (tke_window_get_master_keys_page (f.window), "load"),
-      ==, NULL);
+      tke_test_find_label (GTK_WIDGET (tke_window_get_master_keys_page (f->window)), groups));
+  tke_test_save_screenshot (GTK_WIDGET (f->window), "session-master-keys");
+  g_assert_cmpstr (tke_master_keys_page_get_disabled_reason (
+                       tke_window_get_master_keys_page (f->window), "load"),
+                   ==, NULL);
 
   /* The key went to the keyring: a new window logs in by itself. */
-  gtk_window_destroy (GTK_WINDOW (f.window));
-  fixture_open_window (&f);
-  g_assert_true (tke_test_wait_until (units_shown, &f, 20000));
-  fixture_stop (&f);
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  fixture_open_window (f);
+  g_assert_true (tke_test_wait_until (units_shown, f, 20000));
 }
 
 /* ---- The token expires: the banner, and nothing lost ---- */
@@ -248,54 +216,52 @@ load_offered (gpointer data)
 }
 
 static void
-test_expired_token_banner (void)
+test_expired_token_banner (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   GtkWindow *wizard;
 
   fixture_start (
-      &f, (const char *const[]){ "--init", "demo", "--keys", "20", "--token-ttl", "2", NULL });
-  fixture_open_window (&f);
-  log_in (&f);
-  g_assert_true (tke_test_wait_until (units_shown, &f, 20000));
-  select_all (&f);
+      f, (const char *const[]){ "--init", "demo", "--keys", "20", "--token-ttl", "2", NULL });
+  fixture_open_window (f);
+  tke_test_log_in (GTK_WIDGET (f->window), f->emu->api_key);
+  g_assert_true (tke_test_wait_until (units_shown, f, 20000));
+  select_all (f);
 
   /* A ceremony is open when the token expires. */
-  g_signal_connect (f.window, "ceremony::load", G_CALLBACK (on_load), NULL);
-  if (!tke_test_wait_until (load_offered, &f, 20000))
+  g_signal_connect (f->window, "ceremony::load", G_CALLBACK (on_load), NULL);
+  if (!tke_test_wait_until (load_offered, f, 20000))
     g_error ("Load is not offered: %s", tke_master_keys_page_get_disabled_reason (
-                                            tke_window_get_master_keys_page (f.window), "load"));
+                                            tke_window_get_master_keys_page (f->window), "load"));
   tke_test_click (
-      tke_test_find_button (GTK_WIDGET (tke_window_get_master_keys_page (f.window)), "Load…"));
-  wizard = tke_window_get_ceremony_window (f.window);
+      tke_test_find_button (GTK_WIDGET (tke_window_get_master_keys_page (f->window)), "Load…"));
+  wizard = tke_window_get_ceremony_window (f->window);
   g_assert_true (TKE_IS_LOAD_WIZARD (wizard));
 
   tke_test_iterate (2500);
-  gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL);
-  g_assert_true (tke_test_wait_until (banner_shown, &f, 20000));
-  g_assert_cmpint (tke_window_get_login_state (f.window), ==, TKE_LOGIN_STATE_EXPIRED);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.refresh", NULL);
+  g_assert_true (tke_test_wait_until (banner_shown, f, 20000));
+  g_assert_cmpint (tke_window_get_login_state (f->window), ==, TKE_LOGIN_STATE_EXPIRED);
   g_assert_nonnull (
-      tke_test_find_label_containing (GTK_WIDGET (f.window), "Log in again to continue."));
-  g_assert_true (tke_window_get_ceremony_window (f.window) == wizard);
+      tke_test_find_label_containing (GTK_WIDGET (f->window), "Log in again to continue."));
+  g_assert_true (tke_window_get_ceremony_window (f->window) == wizard);
   tke_test_iterate (300);
-  tke_test_save_screenshot (GTK_WIDGET (f.window), "banner-token-expired");
+  tke_test_save_screenshot (GTK_WIDGET (f->window), "banner-token-expired");
 
   /* Log in again from the banner: the wizard is still there, the banner goes. */
-  tke_test_click (tke_test_find_button (GTK_WIDGET (f.window), "Log In Again…"));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (f->window), "Log In Again…"));
   {
     TkeLoginDialog *dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
     GtkWidget *entry =
         tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
 
     g_assert_true (gtk_window_get_transient_for (GTK_WINDOW (dialog)) == wizard);
-    gtk_editable_set_text (GTK_EDITABLE (entry), f.emu->api_key);
+    gtk_editable_set_text (GTK_EDITABLE (entry), f->emu->api_key);
     tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
   }
-  g_assert_true (tke_test_wait_until (banner_gone, &f, 20000));
-  g_assert_true (tke_window_get_ceremony_window (f.window) == wizard);
+  g_assert_true (tke_test_wait_until (banner_gone, f, 20000));
+  g_assert_true (tke_window_get_ceremony_window (f->window) == wizard);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (wizard)));
   gtk_window_destroy (wizard);
-  fixture_stop (&f);
 }
 
 /* ---- Rotation, and recovery after a stopped one ---- */
@@ -305,33 +271,8 @@ test_expired_token_banner (void)
 static char *
 commit_new_key (Emu *emu)
 {
-  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL);
-  g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
-  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
-  TkeSecret *parts[] = { p1, p2 };
-  g_autoptr (EVP_PKEY) a1 = emu_demo_admin (emu, 1);
-  g_autoptr (EVP_PKEY) a2 = emu_demo_admin (emu, 2);
-  g_auto (GStrv) units = NULL;
-  g_autofree char *vp_args = NULL;
-  guint8 vp[TKE_VP_SIZE];
-  char *vp_hex;
-
   emu_login (emu);
-  units = emu_unit_ids (emu);
-  tke_crypto_verification_pattern (mk, vp);
-  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
-  vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
-  for (guint u = 0; units[u] != NULL; u++)
-    {
-      EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a1, a1, NULL };
-      g_autoptr (JsonObject) imp =
-          emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
-      g_autofree char *load = emu_load_args (
-          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
-      g_autoptr (JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
-      g_autoptr (JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
-    }
-  return vp_hex;
+  return emu_commit_new_key (emu);
 }
 
 typedef struct
@@ -432,9 +373,8 @@ start_rotation_in_gui (Fixture *f)
 }
 
 static void
-test_rotation_and_recovery (void)
+test_rotation_and_recovery (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   const char *keys =
       g_getenv ("TKE_TEST_ROTATION_KEYS") != NULL ? g_getenv ("TKE_TEST_ROTATION_KEYS") : "100000";
   g_autofree char *vp = NULL;
@@ -443,14 +383,14 @@ test_rotation_and_recovery (void)
   guint tick;
   gint64 started;
 
-  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", keys, NULL });
-  vp = commit_new_key (f.emu);
-  fixture_open_window (&f);
-  log_in (&f);
-  g_assert_true (tke_test_wait_until (units_shown, &f, 60000));
-  select_all (&f);
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", keys, NULL });
+  vp = commit_new_key (f->emu);
+  fixture_open_window (f);
+  tke_test_log_in (GTK_WIDGET (f->window), f->emu->api_key);
+  g_assert_true (tke_test_wait_until (units_shown, f, 60000));
+  select_all (f);
 
-  start_rotation_in_gui (&f);
+  start_rotation_in_gui (f);
   /* Measured once the dialog is up and drawn: the stall of the long
    * operation itself, not of opening a window. */
   dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
@@ -479,18 +419,17 @@ test_rotation_and_recovery (void)
    * recovery page offers only that. */
   stop_at_card_wait (dialog);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
-  g_assert_true (tke_test_wait_until (recovery_advised, &f, 20000));
-  g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f.window)), ==,
+  g_assert_true (tke_test_wait_until (recovery_advised, f, 20000));
+  g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f->window)), ==,
                    TKE_RECOVERY_ACTION_SET_IMMEDIATE);
-  g_assert_nonnull (
-      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
+  g_assert_nonnull (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f->window)),
+                                          "Set Immediate"));
   g_assert_null (tke_master_keys_page_get_disabled_reason (
-      tke_window_get_master_keys_page (f.window), "set-immediate"));
+      tke_window_get_master_keys_page (f->window), "set-immediate"));
   g_assert_nonnull (tke_master_keys_page_get_disabled_reason (
-      tke_window_get_master_keys_page (f.window), "rotate"));
+      tke_window_get_master_keys_page (f->window), "rotate"));
   tke_test_iterate (300);
-  tke_test_save_screenshot (GTK_WIDGET (f.window), "session-recovery-set-immediate");
-  fixture_stop (&f);
+  tke_test_save_screenshot (GTK_WIDGET (f->window), "session-recovery-set-immediate");
 }
 
 /* A whole rotation of the instance done by the service's own commands
@@ -518,22 +457,21 @@ rotate_by_hand (Emu *emu, const char *vp)
  * messages in order (the dialog's list used to stay empty: the count of
  * messages seen started at the first rotation's). */
 static void
-test_second_rotation_messages (void)
+test_second_rotation_messages (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   g_autofree char *first = NULL, *second = NULL;
   TkeRotationDialog *dialog;
 
-  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "300", NULL });
-  first = commit_new_key (f.emu);
-  rotate_by_hand (f.emu, first);
-  second = commit_new_key (f.emu);
-  fixture_open_window (&f);
-  log_in (&f);
-  g_assert_true (tke_test_wait_until (units_shown, &f, 60000));
-  select_all (&f);
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "300", NULL });
+  first = commit_new_key (f->emu);
+  rotate_by_hand (f->emu, first);
+  second = commit_new_key (f->emu);
+  fixture_open_window (f);
+  tke_test_log_in (GTK_WIDGET (f->window), f->emu->api_key);
+  g_assert_true (tke_test_wait_until (units_shown, f, 60000));
+  select_all (f);
 
-  start_rotation_in_gui (&f);
+  start_rotation_in_gui (f);
   dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
   g_assert_nonnull (dialog);
   g_assert_true (tke_test_wait_until (waiting_for_card, NULL, 120000));
@@ -542,25 +480,23 @@ test_second_rotation_messages (void)
   g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, 1), ==, TKE_ROTATION_MESSAGE_REWRAPPED);
   stop_at_card_wait (dialog);
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
-  fixture_stop (&f);
 }
 
 static void
-test_failed_rotation_recovery (void)
+test_failed_rotation_recovery (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   g_autofree char *vp = NULL;
   TkeRotationDialog *dialog;
 
-  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "3000", "--fail-after-keys",
-                                            "1000", NULL });
-  vp = commit_new_key (f.emu);
-  fixture_open_window (&f);
-  log_in (&f);
-  g_assert_true (tke_test_wait_until (units_shown, &f, 20000));
-  select_all (&f);
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "3000", "--fail-after-keys",
+                                           "1000", NULL });
+  vp = commit_new_key (f->emu);
+  fixture_open_window (f);
+  tke_test_log_in (GTK_WIDGET (f->window), f->emu->api_key);
+  g_assert_true (tke_test_wait_until (units_shown, f, 20000));
+  select_all (f);
 
-  start_rotation_in_gui (&f);
+  start_rotation_in_gui (f);
   g_assert_true (tke_test_wait_until (rotation_dialog_finished, NULL, 60000));
   dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
   g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (dialog), "The rotation stopped:"));
@@ -568,28 +504,27 @@ test_failed_rotation_recovery (void)
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
   /* The rewrap stopped half-way: Rotate again (it resumes), nothing else. */
-  g_assert_true (tke_test_wait_until (recovery_advised, &f, 20000));
-  g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f.window)), ==,
+  g_assert_true (tke_test_wait_until (recovery_advised, f, 20000));
+  g_assert_cmpint (tke_recovery_page_get_action (tke_window_get_recovery_page (f->window)), ==,
                    TKE_RECOVERY_ACTION_RESUME_ROTATE);
   g_assert_nonnull (
-      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
-  g_assert_null (
-      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Set Immediate"));
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f->window)), "Rotate Again"));
+  g_assert_null (tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f->window)),
+                                       "Set Immediate"));
   g_assert_nonnull (tke_master_keys_page_get_disabled_reason (
-      tke_window_get_master_keys_page (f.window), "set-immediate"));
+      tke_window_get_master_keys_page (f->window), "set-immediate"));
   tke_test_iterate (300);
-  tke_test_save_screenshot (GTK_WIDGET (f.window), "session-recovery-rotate-again");
+  tke_test_save_screenshot (GTK_WIDGET (f->window), "session-recovery-rotate-again");
 
   /* Rotate again from the recovery page: the service resumes and finishes the rewrap. */
   tke_test_click (
-      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f.window)), "Rotate Again"));
+      tke_test_find_button (GTK_WIDGET (tke_window_get_recovery_page (f->window)), "Rotate Again"));
   g_assert_true (tke_test_wait_until (waiting_for_card, NULL, 60000));
   dialog = TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
   stop_at_card_wait (dialog);
   g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), TKE_ROTATION_MESSAGE_REWRAPPED));
   g_assert_nonnull (tke_test_find_label (GTK_WIDGET (dialog), "3000 of 3000 keys rewrapped"));
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
-  fixture_stop (&f);
 }
 
 /* ---- Cold start ---- */
@@ -627,58 +562,33 @@ test_first_frame (void)
 int
 main (int argc, char **argv)
 {
+  const char *const env[] = { "TKE_EMULATOR", "TKE_VIRTUAL_READERS", NULL };
   int status;
 
-  if (!g_getenv ("DISPLAY") && !g_getenv ("WAYLAND_DISPLAY"))
-    {
-      g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
-      return 0;
-    }
-  if (g_getenv ("TKE_EMULATOR") == NULL || g_getenv ("TKE_VIRTUAL_READERS") == NULL)
-    {
-      g_print ("1..0 # SKIP run from meson test\n");
-      return 0;
-    }
-  base_dir = g_dir_make_tmp ("tke-gui-session-base-XXXXXX", NULL);
-  g_assert_nonnull (base_dir);
-  {
-    g_autofree char *config = g_build_filename (base_dir, "config", NULL);
-    g_autofree char *keyring = g_build_filename (base_dir, "keyring", NULL);
-
-    g_autofree char *state = g_build_filename (base_dir, "state", NULL);
-
-    g_setenv ("XDG_CONFIG_HOME", config, TRUE);
-    /* The ceremony journal ($XDG_STATE_HOME/tke/journal) */
-    g_setenv ("XDG_STATE_HOME", state, TRUE);
-    g_setenv ("SECRET_FILE_TEST_PATH", keyring, TRUE);
-  }
-  /* libsecret's file backend: no Secret Service needed, nothing of the
-   * person's keyring touched. */
-  g_setenv ("SECRET_BACKEND", "file", TRUE);
-  g_setenv ("SECRET_FILE_TEST_PASSWORD", "test", TRUE);
+  if (!tke_test_gtk_can_run (env))
+    return 0;
+  base_dir = tke_test_gtk_private_home ("tke-gui-session-base-XXXXXX");
   tke_readers_fixture_init (&readers);
   tke_readers_fixture_start (&readers, NULL, NULL);
 
-  gtk_test_init (&argc, &argv, NULL);
-  adw_init ();
-  app = tke_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, NULL);
+  tke_test_gtk_init (&argc, &argv);
+  app = tke_test_gtk_application_new ();
 
   g_test_add_func ("/gui/session/first-frame", test_first_frame);
-  g_test_add_func ("/gui/session/login-and-units", test_login_and_units);
-  g_test_add_func ("/gui/session/expired-token-banner", test_expired_token_banner);
-  g_test_add_func ("/gui/session/rotation-and-recovery", test_rotation_and_recovery);
-  g_test_add_func ("/gui/session/failed-rotation-recovery", test_failed_rotation_recovery);
-  g_test_add_func ("/gui/session/second-rotation-messages", test_second_rotation_messages);
+  g_test_add ("/gui/session/login-and-units", Fixture, NULL, NULL, test_login_and_units,
+              fixture_tear_down);
+  g_test_add ("/gui/session/expired-token-banner", Fixture, NULL, NULL, test_expired_token_banner,
+              fixture_tear_down);
+  g_test_add ("/gui/session/rotation-and-recovery", Fixture, NULL, NULL, test_rotation_and_recovery,
+              fixture_tear_down);
+  g_test_add ("/gui/session/failed-rotation-recovery", Fixture, NULL, NULL,
+              test_failed_rotation_recovery, fixture_tear_down);
+  g_test_add ("/gui/session/second-rotation-messages", Fixture, NULL, NULL,
+              test_second_rotation_messages, fixture_tear_down);
 
   status = g_test_run ();
   tke_readers_fixture_clear (&readers);
-  {
-    g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", base_dir);
-    if (system (cmd) != 0)
-      g_printerr ("could not remove %s\n", base_dir);
-  }
+  tke_test_remove_tree (base_dir);
   g_free (base_dir);
   return status;
 }

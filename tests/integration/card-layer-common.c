@@ -113,31 +113,14 @@ too_long (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-void
-got_result (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-GAsyncResult *
-await (GAsyncResult **slot)
-{
-  guint guard = g_timeout_add_seconds (60, too_long, (gpointer) "await");
-
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (guard);
-  return *slot;
-}
-
 TkeCard *
 open_card (guint reader, gboolean wait, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
   TkeCard *card;
 
-  tke_card_open_async (reader, NULL, wait, NULL, got_result, &result);
-  card = tke_card_open_finish (await (&result), error);
+  tke_card_open_async (reader, NULL, wait, NULL, tke_test_async_done, &result);
+  card = tke_card_open_finish (tke_test_await (&result, 60), error);
   if (card == NULL && error != NULL && *error != NULL)
     g_test_message ("opening the card in reader %u: %s", reader, (*error)->message);
   if (card != NULL)
@@ -164,8 +147,8 @@ verify (TkeCard *card, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
 
-  tke_card_verify_pin_async (card, NULL, got_result, &result);
-  return tke_card_verify_pin_finish (card, await (&result), error);
+  tke_card_verify_pin_async (card, NULL, tke_test_async_done, &result);
+  return tke_card_verify_pin_finish (card, tke_test_await (&result, 60), error);
 }
 
 GBytes *
@@ -173,8 +156,8 @@ sign_on_card (TkeCard *card, GBytes *data, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
 
-  tke_card_sign_async (card, data, NULL, got_result, &result);
-  return tke_card_sign_finish (card, await (&result), error);
+  tke_card_sign_async (card, data, NULL, tke_test_async_done, &result);
+  return tke_card_sign_finish (card, tke_test_await (&result, 60), error);
 }
 
 /* Out, seen out by pcscd, then in: as a person swaps cards. */
@@ -215,6 +198,38 @@ make_card (const char *name, const char *pin)
   card_test_unit_write_root (card_unit, root);
 
   g_assert_cmpint (tke_readers_card (&fixture, pins, args, NULL), ==, 0);
+}
+
+/* ---- The scene ---- */
+
+static void
+person_leaves (void)
+{
+  g_queue_clear_full (&person.actions, g_free);
+  person.prompts = 0;
+  person.cancel_on_prompt = NULL;
+  g_clear_pointer (&person.messages, g_ptr_array_unref);
+  person.messages = g_ptr_array_new_with_free_func (g_free);
+}
+
+void
+scene_set_up (Scene *scene, gconstpointer data)
+{
+  static const char *const standard[] = { NULL, "admin1.card", "keyparts.card" };
+
+  scene->readers = &fixture;
+  person_leaves ();
+  if (fixture.launcher == NULL)
+    tke_readers_fixture_start (&fixture, standard[1], standard[2]);
+  for (guint reader = 1; reader <= 2; reader++)
+    if (!tke_readers_holds (&fixture, reader, standard[reader]))
+      swap_card (reader, standard[reader]);
+}
+
+void
+scene_tear_down (Scene *scene, gconstpointer data)
+{
+  person_leaves ();
 }
 
 void

@@ -8,7 +8,8 @@
 #include <tke.h>
 
 #include "card-unit-common.h"
-#include "tke-readers-fixture.h"
+#include "tke-test-readers.h"
+#include "tke-test-util.h"
 
 #define ADMIN_PIN "123456"
 #define PARTS_PIN "222222"
@@ -30,6 +31,22 @@ typedef struct
 
 extern Person person;
 
+/* The g_test_add() fixture of every card layer test: the scene it starts
+ * from.  pcscd runs with admin1.card in reader 1 and keyparts.card in
+ * reader 2, and nobody at the readers has anything to do.  The set-up
+ * puts back what a test before changed (a card swapped, pcscd killed), so
+ * a test need not restore the readers itself. */
+typedef struct
+{
+  TkeReadersFixture *readers; /* the process's readers: pcscd is slow to start */
+} Scene;
+
+void scene_set_up (Scene *scene, gconstpointer data);
+void scene_tear_down (Scene *scene, gconstpointer data);
+/* g_test_add() with the scene. */
+#define add_scene_test(path, func)                                                                 \
+  g_test_add ((path), Scene, NULL, scene_set_up, (func), scene_tear_down)
+
 /* ACTIONS: what the person does at each prompt of READER, in order. */
 void person_expect (guint reader, const char *const *actions);
 void kill_pcscd (void);
@@ -38,8 +55,6 @@ void on_prompt (GObject *source, TkeCardPrompt kind, const char *message, gpoint
 
 /* A main-loop guard: aborts the test with USER_DATA (a string). */
 gboolean too_long (gpointer user_data);
-void got_result (GObject *source, GAsyncResult *result, gpointer user_data);
-GAsyncResult *await (GAsyncResult **slot);
 TkeCard *open_card (guint reader, gboolean wait, GError **error);
 TkeCard *open_card_ok (guint reader);
 gboolean verify (TkeCard *card, GError **error);

@@ -8,45 +8,8 @@
 #include <signal.h>
 #include <string.h>
 
-#include <glib/gstdio.h>
-
 #include "rotation-fixture.h"
-
-void
-rot_run_clear (RotRun *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
-static char *
-demo_password (RotFixture *f, const char *file)
-{
-  g_autofree char *path = g_build_filename (f->state, "demo-passwords.json", NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
-
-  g_assert_true (json_parser_load_from_file (parser, path, NULL));
-  return g_strdup (
-      json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), file));
-}
+#include "tke-test-util.h"
 
 static Emu *
 start_emu (RotFixture *f, const char *const *faults)
@@ -70,26 +33,17 @@ start_emu (RotFixture *f, const char *const *faults)
 void
 rot_start (RotFixture *f, guint keys, const char *const *faults)
 {
-  f->top = g_dir_make_tmp ("tke-rotation-XXXXXX", NULL);
-  f->state = g_build_filename (f->top, "state", NULL);
-  f->files = g_build_filename (f->top, "files", NULL);
+  g_autofree char *top = g_dir_make_tmp ("tke-rotation-XXXXXX", NULL);
+
+  g_assert_nonnull (top);
+  tke_test_cli_init (&f->cli, top);
+  f->state = g_build_filename (top, "state", NULL);
   f->keys = keys;
   f->emu = start_emu (f, faults);
   f->a1 = emu_demo_admin (f->emu, 1);
   f->a2 = emu_demo_admin (f->emu, 2);
-  f->pw1 = demo_password (f, "admin1.sigkey");
-  f->pw2 = demo_password (f, "admin2.sigkey");
-
-  f->env = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (f->env, g_strdup_printf ("XDG_CONFIG_HOME=%s/config", f->top));
-  g_ptr_array_add (f->env, g_strdup_printf ("XDG_DATA_HOME=%s/data", f->top));
-  g_ptr_array_add (f->env, g_strdup_printf ("XDG_STATE_HOME=%s/xdgstate", f->top));
-  g_ptr_array_add (f->env, g_strdup_printf ("TKE_FILES=%s", f->files));
-  g_ptr_array_add (f->env, g_strdup ("SECRET_BACKEND=file"));
-  g_ptr_array_add (f->env, g_strdup_printf ("SECRET_FILE_TEST_PATH=%s/test.keyring", f->top));
-  g_ptr_array_add (f->env, g_strdup ("SECRET_FILE_TEST_PASSWORD=test"));
-  g_ptr_array_add (f->env, g_strdup ("LANGUAGE=C"));
-  g_ptr_array_add (f->env, g_strdup ("LC_ALL=C.UTF-8"));
+  f->pw1 = emu_demo_password (f->emu, "admin1.sigkey");
+  f->pw2 = emu_demo_password (f->emu, "admin2.sigkey");
 }
 
 void
@@ -122,81 +76,30 @@ rot_stop (RotFixture *f)
   if (f->emu != NULL)
     {
       rot_kill (f);
-      emu_free (f->emu);
+      g_clear_pointer (&f->emu, emu_free);
     }
-  if (f->a1 != NULL)
-    EVP_PKEY_free (f->a1);
-  if (f->a2 != NULL)
-    EVP_PKEY_free (f->a2);
-  g_clear_pointer (&f->env, g_ptr_array_unref);
-  remove_tree (f->top);
-  g_free (f->top);
-  g_free (f->state);
-  g_free (f->files);
-  g_free (f->pw1);
-  g_free (f->pw2);
+  g_clear_pointer (&f->a1, EVP_PKEY_free);
+  g_clear_pointer (&f->a2, EVP_PKEY_free);
+  if (f->cli.top != NULL)
+    tke_test_remove_tree (f->cli.top);
+  tke_test_cli_clear (&f->cli);
+  g_clear_pointer (&f->state, g_free);
+  g_clear_pointer (&f->pw1, g_free);
+  g_clear_pointer (&f->pw2, g_free);
   g_clear_pointer (&f->parts[0], tke_secret_unref);
   g_clear_pointer (&f->parts[1], tke_secret_unref);
 }
 
-RotRun
-rot_tke (RotFixture *f, const char *passwords, ...)
+void
+rot_tear_down (RotFixture *f, gconstpointer data)
 {
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  g_autoptr (GSubprocess) process = NULL;
-  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GError) error = NULL;
-  g_autofree char *password_file = NULL;
-  const char *arg;
-  RotRun run = { 0 };
-  va_list ap;
-
-  g_ptr_array_add (argv, g_strdup (g_getenv ("TKE_CLI")));
-  va_start (ap, passwords);
-  while ((arg = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (argv, g_strdup (arg));
-  va_end (ap);
-  if (passwords != NULL)
-    {
-      password_file = g_build_filename (f->top, "passwords", NULL);
-      g_assert_true (g_file_set_contents_full (password_file, passwords, -1,
-                                               G_FILE_SET_CONTENTS_NONE, 0600, NULL));
-      g_ptr_array_add (argv, g_strdup ("--password-file"));
-      g_ptr_array_add (argv, g_strdup (password_file));
-    }
-  g_ptr_array_add (argv, NULL);
-
-  launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  for (guint i = 0; i < f->env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
-  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, "", NULL, &run.out, &run.err, &error);
-  g_assert_no_error (error);
-  run.status = g_subprocess_get_exit_status (process);
-  if (password_file != NULL)
-    g_unlink (password_file);
-  g_test_message ("tke %s → %d\n%s%s", (char *) argv->pdata[1], run.status, run.out, run.err);
-  return run;
+  rot_stop (f);
 }
 
 void
 rot_cli_login (RotFixture *f)
 {
-  g_autofree char *key_file = g_build_filename (f->top, "apikey", NULL);
-  g_auto (RotRun) run = { 0 };
-
-  g_assert_true (g_file_set_contents_full (key_file, f->emu->api_key, -1, G_FILE_SET_CONTENTS_NONE,
-                                           0600, NULL));
-  run = rot_tke (f, NULL, "login", "--endpoint", f->emu->url, "--ca-file", f->emu->ca_file,
-                 "--api-key-file", key_file, "--unit-root", f->emu->unit_root_file, NULL);
-  rot_assert_ok (run);
-  g_unlink (key_file);
+  tke_test_cli_login (&f->cli, f->emu);
 }
 
 void
@@ -205,20 +108,7 @@ rot_cli_setup (RotFixture *f)
   g_autofree char *both = g_strdup_printf ("%s\n%s\n", f->pw1, f->pw2);
 
   rot_cli_login (f);
-  g_assert_cmpint (g_mkdir_with_parents (f->files, 0700), ==, 0);
-  for (guint i = 1; i <= 2; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("admin%u.sigkey", i);
-      g_autofree char *from = g_build_filename (f->state, name, NULL);
-      g_autofree char *to_name = g_strdup_printf ("%u.sigkey", i);
-      g_autofree char *to = g_build_filename (f->files, to_name, NULL);
-      g_autofree char *contents = NULL;
-      gsize size;
-
-      g_assert_true (g_file_get_contents (from, &contents, &size, NULL));
-      g_assert_true (
-          g_file_set_contents_full (to, contents, size, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
-    }
+  tke_test_cli_install_demo_sigkeys (&f->cli, f->emu);
   {
     g_auto (RotRun) add = rot_tke (f, NULL, "cryptounit-add", "1", "2", "3", NULL);
     g_auto (RotRun) sel = rot_tke (f, both, "sigkey-sel", "1", "2", NULL);

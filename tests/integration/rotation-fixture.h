@@ -7,18 +7,17 @@
 
 #pragma once
 
-#include "emu-client.h"
+#include "tke-test-cli.h"
+#include "tke-test-emulator.h"
 
 G_BEGIN_DECLS
 
 typedef struct
 {
   Emu *emu;
-  char *top;
-  char *state;
-  char *files;
+  TkeTestCli cli; /* its top directory holds everything of the fixture */
+  char *state;    /* the emulator's state directory, kept over restarts */
   guint keys;
-  GPtrArray *env;
   EVP_PKEY *a1;
   EVP_PKEY *a2;
   char *pw1;
@@ -26,15 +25,9 @@ typedef struct
   TkeSecret *parts[2]; /* the parts of the last key rot_load_commit() made */
 } RotFixture;
 
-typedef struct
-{
-  int status;
-  char *out;
-  char *err;
-} RotRun;
-
-void rot_run_clear (RotRun *run);
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RotRun, rot_run_clear)
+/* The short names of tke-test-cli.h's run, for the rotation tests. */
+typedef TkeTestRun RotRun;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (RotRun, tke_test_run_clear)
 
 /* A demo instance (3 units, 2 admins, @keys root keys), with fault flags. */
 void rot_start (RotFixture *f, guint keys, const char *const *faults);
@@ -43,9 +36,11 @@ void rot_start (RotFixture *f, guint keys, const char *const *faults);
 void rot_restart (RotFixture *f, const char *const *faults);
 void rot_kill (RotFixture *f);
 void rot_stop (RotFixture *f);
+/* rot_stop() as a g_test_add() tear-down. */
+void rot_tear_down (RotFixture *f, gconstpointer data);
 
 /* `tke ARGS… NULL` with @passwords in a password file (or NULL). */
-RotRun rot_tke (RotFixture *f, const char *passwords, ...) G_GNUC_NULL_TERMINATED;
+#define rot_tke(f, ...) tke_test_cli_run (&(f)->cli, __VA_ARGS__)
 /* tke login, signature key files, all 3 units selected, both keys selected. */
 void rot_cli_setup (RotFixture *f);
 void rot_cli_login (RotFixture *f);
@@ -60,22 +55,7 @@ void rot_assert_done (RotFixture *f, const char *vp);
 /* Root keys that do not unwrap. */
 gint64 rot_keys_lost (RotFixture *f);
 
-#define rot_assert_ok(run)                                                                         \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    if ((run).status != 0)                                                                         \
-      g_error ("tke failed (%d): %s%s", (run).status, (run).out, (run).err);                       \
-  }                                                                                                \
-  G_STMT_END
-
-#define rot_assert_fails(run, code, message)                                                       \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    if ((run).status != (code) ||                                                                  \
-        (strstr ((run).err, (message)) == NULL && strstr ((run).out, (message)) == NULL))          \
-      g_error ("expected exit %d and “%s”, got %d: %s%s", (code), (message), (run).status,         \
-               (run).out, (run).err);                                                              \
-  }                                                                                                \
-  G_STMT_END
+#define rot_assert_ok(run) tke_test_assert_ok (run)
+#define rot_assert_fails(run, code, message) tke_test_assert_fails_saying (run, code, message)
 
 G_END_DECLS

@@ -22,8 +22,10 @@
 
 #include <glib/gstdio.h>
 
-#include "emu-client.h"
-#include "tke-readers-fixture.h"
+#include "tke-test-cli.h"
+#include "tke-test-emulator.h"
+#include "tke-test-readers.h"
+#include "tke-test-util.h"
 
 static TkeReadersFixture readers;
 
@@ -198,8 +200,7 @@ person_thread (gpointer data)
 typedef struct
 {
   Emu *emu;
-  char *top;
-  GPtrArray *env;
+  TkeTestCli cli; /* the workstation; its top directory holds the emulator's state */
 } Service;
 
 static Service service;
@@ -222,9 +223,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
 static Run
 tke (const char *first, ...)
 {
-  g_autoptr (GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                 G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_autoptr (GSubprocessLauncher) launcher = tke_test_cli_launcher (
+      &service.cli, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                        G_SUBPROCESS_FLAGS_STDERR_MERGE);
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
@@ -238,12 +239,6 @@ tke (const char *first, ...)
     g_ptr_array_add (argv, (gpointer) arg);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  for (guint i = 0; i < service.env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (service.env->pdata[i], "=", 2);
-
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   child_pids[2] = pid_of (process);
@@ -274,24 +269,16 @@ service_start (void)
   const char *const args[] = { "--init", "imprint", NULL };
   g_autofree char *state = NULL;
   g_autofree char *key_file = NULL;
+  g_autofree char *top = g_dir_make_tmp ("tke-card-ceremony-XXXXXX", NULL);
 
-  service.top = g_dir_make_tmp ("tke-card-ceremony-XXXXXX", NULL);
-  state = g_build_filename (service.top, "state", NULL);
+  g_assert_nonnull (top);
+  tke_test_cli_init (&service.cli, top);
+  state = g_build_filename (top, "state", NULL);
   service.emu = emu_start (state, args);
   child_pids[0] = pid_of (service.emu->process);
   emu_login (service.emu);
-  service.env = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (service.env, g_strdup_printf ("XDG_CONFIG_HOME=%s/config", service.top));
-  g_ptr_array_add (service.env, g_strdup_printf ("XDG_DATA_HOME=%s/data", service.top));
-  g_ptr_array_add (service.env, g_strdup_printf ("TKE_FILES=%s/files", service.top));
-  g_ptr_array_add (service.env, g_strdup ("SECRET_BACKEND=file"));
-  g_ptr_array_add (service.env,
-                   g_strdup_printf ("SECRET_FILE_TEST_PATH=%s/test.keyring", service.top));
-  g_ptr_array_add (service.env, g_strdup ("SECRET_FILE_TEST_PASSWORD=test"));
-  g_ptr_array_add (service.env, g_strdup ("LANGUAGE=C"));
-  g_ptr_array_add (service.env, g_strdup ("LC_ALL=C.UTF-8"));
 
-  key_file = g_build_filename (service.top, "apikey", NULL);
+  key_file = g_build_filename (service.cli.top, "apikey", NULL);
   g_assert_true (g_file_set_contents_full (key_file, service.emu->api_key, -1,
                                            G_FILE_SET_CONTENTS_NONE, 0600, NULL));
   {
@@ -309,13 +296,10 @@ service_start (void)
 static void
 service_stop (void)
 {
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", service.top);
-
   emu_stop (service.emu);
-  emu_free (service.emu);
-  g_ptr_array_unref (service.env);
-  g_assert_cmpint (system (cmd), ==, 0);
-  g_free (service.top);
+  g_clear_pointer (&service.emu, emu_free);
+  tke_test_remove_tree (service.cli.top);
+  tke_test_cli_clear (&service.cli);
 }
 
 static char *
@@ -425,19 +409,6 @@ test_card_ceremony (void)
 /* ---- Set immediate with libtke's ceremony and a card signer ---- */
 
 static void
-on_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static void
-wait_for (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
 on_signer_prompt (TkeCardSigner *signer,
                   TkeCardPrompt kind,
                   const char *message,
@@ -454,8 +425,8 @@ list_units (TkeServiceClient *client)
   g_autoptr (GError) error = NULL;
   TkeServiceInstance *instance;
 
-  tke_service_client_list_units_async (client, NULL, on_done, &result);
-  wait_for (&result);
+  tke_service_client_list_units_async (client, NULL, tke_test_async_done, &result);
+  tke_test_await (&result, 0);
   instance = tke_service_client_list_units_finish (client, result, &error);
   g_assert_no_error (error);
   return instance;
@@ -480,8 +451,8 @@ test_set_immediate_with_card (void)
   GListModel *units;
 
   tke_service_client_set_unit_root (client, service.emu->unit_root);
-  tke_service_client_login_async (client, api_key, NULL, on_done, &login);
-  wait_for (&login);
+  tke_service_client_login_async (client, api_key, NULL, tke_test_async_done, &login);
+  tke_test_await (&login, 0);
   g_assert_true (tke_service_client_login_finish (client, login, &error));
   instance = list_units (client);
   units = tke_service_instance_get_units (instance);
@@ -501,8 +472,8 @@ test_set_immediate_with_card (void)
   g_ptr_array_add (signers, g_object_ref (signer));
   ceremony = tke_ceremony_new (client, TKE_CEREMONY_SET_IMMEDIATE, units);
   tke_ceremony_set_signers (ceremony, signers);
-  tke_ceremony_run_async (ceremony, NULL, on_done, &result);
-  wait_for (&result);
+  tke_ceremony_run_async (ceremony, NULL, tke_test_async_done, &result);
+  tke_test_await (&result, 0);
   g_assert_true (tke_ceremony_run_finish (ceremony, result, &error));
   g_assert_no_error (error);
 

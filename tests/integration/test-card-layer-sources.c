@@ -14,7 +14,7 @@
 /* ---- TkeCardSigner ---- */
 
 static void
-test_card_signer (void)
+test_card_signer (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "keys " ADMIN_PIN, NULL };
   g_autoptr (GError) error = NULL;
@@ -40,16 +40,16 @@ test_card_signer (void)
   person_expect (1, actions);
   g_assert_null (tke_signer_get_ski (signer));
 
-  tke_signer_sign_async (signer, message, NULL, got_result, &r1);
-  signature = tke_signer_sign_finish (signer, await (&r1), &error);
+  tke_signer_sign_async (signer, message, NULL, tke_test_async_done, &r1);
+  signature = tke_signer_sign_finish (signer, tke_test_await (&r1, 60), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (person.messages->len, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
                    "Enter the PIN of the administrator card on the PIN pad of reader 1");
   g_assert_cmpstr (tke_signer_get_name (signer), ==, "admin1.card");
 
-  tke_signer_get_public_key_async (signer, NULL, got_result, &r2);
-  point = tke_signer_get_public_key_finish (signer, await (&r2), &error);
+  tke_signer_get_public_key_async (signer, NULL, tke_test_async_done, &r2);
+  point = tke_signer_get_public_key_finish (signer, tke_test_await (&r2, 60), &error);
   g_assert_no_error (error);
   key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
                                              g_bytes_get_size (point), &error);
@@ -61,8 +61,8 @@ test_card_signer (void)
   g_assert_cmpstr (tke_signer_get_ski (signer), ==, ski_hex);
 
   /* The same ceremony signs again without a second PIN entry. */
-  tke_signer_sign_async (signer, message, NULL, got_result, &r3);
-  signature2 = tke_signer_sign_finish (signer, await (&r3), &error);
+  tke_signer_sign_async (signer, message, NULL, tke_test_async_done, &r3);
+  signature2 = tke_signer_sign_finish (signer, tke_test_await (&r3, 60), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (person.prompts, ==, 1);
   data[0] ^= 1;
@@ -72,7 +72,7 @@ test_card_signer (void)
 
 /* No card yet: the signer says what to do and waits for it. */
 static void
-test_card_signer_waits_for_card (void)
+test_card_signer_waits_for_card (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "insert admin1.card", "keys " ADMIN_PIN, NULL };
   g_autoptr (GError) error = NULL;
@@ -84,8 +84,9 @@ test_card_signer_waits_for_card (void)
   swap_card (1, NULL);
   g_signal_connect (card_signer, "prompt", G_CALLBACK (on_prompt), NULL);
   person_expect (1, actions);
-  tke_signer_sign_async (TKE_SIGNER (card_signer), message, NULL, got_result, &result);
-  signature = tke_signer_sign_finish (TKE_SIGNER (card_signer), await (&result), &error);
+  tke_signer_sign_async (TKE_SIGNER (card_signer), message, NULL, tke_test_async_done, &result);
+  signature =
+      tke_signer_sign_finish (TKE_SIGNER (card_signer), tke_test_await (&result, 60), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (person.messages->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
@@ -94,14 +95,15 @@ test_card_signer_waits_for_card (void)
 
 /* A key part card is not an administrator card. */
 static void
-test_card_signer_wrong_card (void)
+test_card_signer_wrong_card (Scene *scene, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCardSigner) card_signer = tke_card_signer_new (TKE_READER_2_DEFAULT_PREFIX);
   g_autoptr (GAsyncResult) result = NULL;
 
-  tke_card_signer_prepare_async (card_signer, NULL, got_result, &result);
-  g_assert_false (tke_card_signer_prepare_finish (card_signer, await (&result), &error));
+  tke_card_signer_prepare_async (card_signer, NULL, tke_test_async_done, &result);
+  g_assert_false (
+      tke_card_signer_prepare_finish (card_signer, tke_test_await (&result, 60), &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
   g_assert_nonnull (strstr (error->message, "not an administrator card"));
 }
@@ -109,7 +111,7 @@ test_card_signer_wrong_card (void)
 /* ---- TkeCardKeyPartSource ---- */
 
 static void
-test_card_key_part_source (void)
+test_card_key_part_source (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "keys " PARTS_PIN, NULL };
   g_autoptr (GError) error = NULL;
@@ -132,15 +134,16 @@ test_card_key_part_source (void)
   tke_card_key_part_source_set_pin_timeout (card_source, 20);
   person_expect (2, actions);
   g_assert_null (tke_key_part_source_get_check_value (source));
-  tke_card_key_part_source_load_async (card_source, NULL, got_result, &r1);
-  g_assert_true (tke_card_key_part_source_load_finish (card_source, await (&r1), &error));
+  tke_card_key_part_source_load_async (card_source, NULL, tke_test_async_done, &r1);
+  g_assert_true (
+      tke_card_key_part_source_load_finish (card_source, tke_test_await (&r1, 60), &error));
   g_assert_no_error (error);
   g_assert_cmpstr (tke_key_part_source_get_description (source), ==, "MK part 2");
   g_assert_true (tke_vp_is_valid (tke_key_part_source_get_check_value (source)));
   g_assert_cmpuint (person.prompts, ==, 0); /* no PIN to read the list */
 
-  tke_key_part_source_seal_async (source, importer_point, aad, NULL, got_result, &r2);
-  sealed = tke_key_part_source_seal_finish (source, await (&r2), &error);
+  tke_key_part_source_seal_async (source, importer_point, aad, NULL, tke_test_async_done, &r2);
+  sealed = tke_key_part_source_seal_finish (source, tke_test_await (&r2, 60), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (person.prompts, ==, 1);
   g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
@@ -171,7 +174,7 @@ test_card_key_part_source (void)
 /* The source seals only to an importer key a unit proved; the card itself
  * refuses one proved only up to another root. */
 static void
-test_card_key_part_source_unproven (void)
+test_card_key_part_source_unproven (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "keys " PARTS_PIN, NULL };
   g_autoptr (GError) error = NULL;
@@ -192,8 +195,8 @@ test_card_key_part_source_unproven (void)
   tke_card_key_part_source_set_pin_timeout (card_source, 20);
   person_expect (2, actions);
   /* A host-made key: refused before the card is asked. */
-  tke_key_part_source_seal_async (source, host_point, aad, NULL, got_result, &r1);
-  g_assert_null (tke_key_part_source_seal_finish (source, await (&r1), &error));
+  tke_key_part_source_seal_async (source, host_point, aad, NULL, tke_test_async_done, &r1);
+  g_assert_null (tke_key_part_source_seal_finish (source, tke_test_await (&r1, 60), &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC);
   g_clear_error (&error);
   g_assert_cmpuint (person.prompts, ==, 0);
@@ -202,14 +205,14 @@ test_card_key_part_source_unproven (void)
   other_point = tke_unit_identity_accept_importer (other->root_point, other->chain,
                                                    other->importer_certificate, &error);
   g_assert_no_error (error);
-  tke_key_part_source_seal_async (source, other_point, wrong_aad, NULL, got_result, &r2);
-  g_assert_null (tke_key_part_source_seal_finish (source, await (&r2), &error));
+  tke_key_part_source_seal_async (source, other_point, wrong_aad, NULL, tke_test_async_done, &r2);
+  g_assert_null (tke_key_part_source_seal_finish (source, tke_test_await (&r2, 60), &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
   /* Certified up to another root: the card refuses after its PIN. */
-  tke_key_part_source_seal_async (source, other_point, aad, NULL, got_result, &r3);
-  sealed = tke_key_part_source_seal_finish (source, await (&r3), &error);
+  tke_key_part_source_seal_async (source, other_point, aad, NULL, tke_test_async_done, &r3);
+  sealed = tke_key_part_source_seal_finish (source, tke_test_await (&r3, 60), &error);
   g_assert_null (sealed);
   g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC);
   g_assert_nonnull (strstr (error->message, "not certified by the crypto unit named"));
@@ -219,7 +222,7 @@ test_card_key_part_source_unproven (void)
 /* A load swaps cards between parts: a source seals only from its card and
  * asks for it back. */
 static void
-test_card_key_part_source_other_card (void)
+test_card_key_part_source_other_card (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "swap keyparts.card", "keys " PARTS_PIN, NULL };
   g_autoptr (GError) error = NULL;
@@ -237,12 +240,13 @@ test_card_key_part_source_other_card (void)
   g_signal_connect (card_source, "prompt", G_CALLBACK (on_prompt), NULL);
   tke_card_key_part_source_set_pin_timeout (card_source, 20);
   person_expect (2, actions);
-  tke_card_key_part_source_load_async (card_source, NULL, got_result, &r1);
-  g_assert_true (tke_card_key_part_source_load_finish (card_source, await (&r1), &error));
+  tke_card_key_part_source_load_async (card_source, NULL, tke_test_async_done, &r1);
+  g_assert_true (
+      tke_card_key_part_source_load_finish (card_source, tke_test_await (&r1, 60), &error));
   g_assert_no_error (error);
   swap_card (2, "spare.card");
-  tke_key_part_source_seal_async (source, importer_point, aad, NULL, got_result, &r2);
-  sealed = tke_key_part_source_seal_finish (source, await (&r2), &error);
+  tke_key_part_source_seal_async (source, importer_point, aad, NULL, tke_test_async_done, &r2);
+  sealed = tke_key_part_source_seal_finish (source, tke_test_await (&r2, 60), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (person.messages->len, ==, 2);
   g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
@@ -254,7 +258,7 @@ test_card_key_part_source_other_card (void)
 
 /* Parts 1 of two cards: the second source waits for the second card. */
 static void
-test_card_key_part_source_group (void)
+test_card_key_part_source_group (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "swap spare.card", NULL };
   const guint indexes[] = { 1, 1 };
@@ -268,10 +272,10 @@ test_card_key_part_source_group (void)
   person_expect (2, actions);
   g_signal_connect (first, "prompt", G_CALLBACK (on_prompt), NULL);
   g_signal_connect (second, "prompt", G_CALLBACK (on_prompt), NULL);
-  tke_card_key_part_source_load_async (first, NULL, got_result, &r1);
-  g_assert_true (tke_card_key_part_source_load_finish (first, await (&r1), &error));
-  tke_card_key_part_source_load_async (second, NULL, got_result, &r2);
-  g_assert_true (tke_card_key_part_source_load_finish (second, await (&r2), &error));
+  tke_card_key_part_source_load_async (first, NULL, tke_test_async_done, &r1);
+  g_assert_true (tke_card_key_part_source_load_finish (first, tke_test_await (&r1, 60), &error));
+  tke_card_key_part_source_load_async (second, NULL, tke_test_async_done, &r2);
+  g_assert_true (tke_card_key_part_source_load_finish (second, tke_test_await (&r2, 60), &error));
   g_assert_no_error (error);
   g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
                    "Insert the next key part card in reader 2");
@@ -281,12 +285,11 @@ test_card_key_part_source_group (void)
                    "made here");
   g_assert_cmpstr (tke_card_key_part_source_get_serial (first), !=,
                    tke_card_key_part_source_get_serial (second));
-  swap_card (2, "keyparts.card");
 }
 
 /* Two administrators take turns at reader 1 (a signature threshold of 2). */
 static void
-test_card_signer_group (void)
+test_card_signer_group (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "keys " ADMIN_PIN,  "swap admin2.card", "keys " ADMIN2_PIN,
                             "swap admin1.card", "keys " ADMIN_PIN,  NULL };
@@ -308,11 +311,11 @@ test_card_signer_group (void)
       g_signal_connect (signers->pdata[i], "prompt", G_CALLBACK (on_prompt), NULL);
       tke_card_signer_set_pin_timeout (signers->pdata[i], 20);
     }
-  tke_signer_sign_async (first, message, NULL, got_result, &r1);
-  s1 = tke_signer_sign_finish (first, await (&r1), &error);
+  tke_signer_sign_async (first, message, NULL, tke_test_async_done, &r1);
+  s1 = tke_signer_sign_finish (first, tke_test_await (&r1, 60), &error);
   g_assert_no_error (error);
-  tke_signer_sign_async (second, message, NULL, got_result, &r2);
-  s2 = tke_signer_sign_finish (second, await (&r2), &error);
+  tke_signer_sign_async (second, message, NULL, tke_test_async_done, &r2);
+  s2 = tke_signer_sign_finish (second, tke_test_await (&r2, 60), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (tke_signer_get_name (first), ==, "admin1.card");
   g_assert_cmpstr (tke_signer_get_name (second), ==, "admin2.card");
@@ -322,8 +325,8 @@ test_card_signer_group (void)
                    "pad");
 
   /* The first administrator again: asked for by name. */
-  tke_signer_sign_async (first, message, NULL, got_result, &r3);
-  s3 = tke_signer_sign_finish (first, await (&r3), &error);
+  tke_signer_sign_async (first, message, NULL, tke_test_async_done, &r3);
+  s3 = tke_signer_sign_finish (first, tke_test_await (&r3, 60), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (g_ptr_array_index (person.messages, 3), ==,
                    "Insert the administrator card of admin1.card in reader 1 and enter its PIN on "
@@ -334,13 +337,13 @@ test_card_signer_group (void)
 void
 add_source_tests (void)
 {
-  g_test_add_func ("/card-layer/signer/sign-verify-ski", test_card_signer);
-  g_test_add_func ("/card-layer/signer/waits-for-card", test_card_signer_waits_for_card);
-  g_test_add_func ("/card-layer/signer/wrong-card", test_card_signer_wrong_card);
-  g_test_add_func ("/card-layer/key-part-source/seal-open-tamper", test_card_key_part_source);
-  g_test_add_func ("/card-layer/key-part-source/other-card", test_card_key_part_source_other_card);
-  g_test_add_func ("/card-layer/key-part-source/unproven-importer",
-                   test_card_key_part_source_unproven);
-  g_test_add_func ("/card-layer/key-part-source/group", test_card_key_part_source_group);
-  g_test_add_func ("/card-layer/signer/group", test_card_signer_group);
+  add_scene_test ("/card-layer/signer/sign-verify-ski", test_card_signer);
+  add_scene_test ("/card-layer/signer/waits-for-card", test_card_signer_waits_for_card);
+  add_scene_test ("/card-layer/signer/wrong-card", test_card_signer_wrong_card);
+  add_scene_test ("/card-layer/key-part-source/seal-open-tamper", test_card_key_part_source);
+  add_scene_test ("/card-layer/key-part-source/other-card", test_card_key_part_source_other_card);
+  add_scene_test ("/card-layer/key-part-source/unproven-importer",
+                  test_card_key_part_source_unproven);
+  add_scene_test ("/card-layer/key-part-source/group", test_card_key_part_source_group);
+  add_scene_test ("/card-layer/signer/group", test_card_signer_group);
 }

@@ -100,7 +100,7 @@ card_back_in_2 (gpointer data)
 }
 
 static void
-test_monitor_readers_and_cards (void)
+test_monitor_readers_and_cards (Scene *scene, gconstpointer user_data)
 {
   MonitorLog log = { 0 };
   g_autoptr (TkeReaderMonitor) monitor = monitor_new (&log);
@@ -139,7 +139,7 @@ test_monitor_readers_and_cards (void)
 /* ---- TkeCard ---- */
 
 static void
-test_card_info_and_key_parts (void)
+test_card_info_and_key_parts (Scene *scene, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCard) admin = open_card_ok (1);
@@ -161,8 +161,8 @@ test_card_info_and_key_parts (void)
 
   g_assert_false (tke_card_get_has_signature_key (parts_card));
   g_assert_cmpstr (tke_card_get_zone (parts_card), ==, tke_card_get_zone (admin));
-  tke_card_list_key_parts_async (parts_card, NULL, got_result, &result);
-  parts = tke_card_list_key_parts_finish (parts_card, await (&result), &error);
+  tke_card_list_key_parts_async (parts_card, NULL, tke_test_async_done, &result);
+  parts = tke_card_list_key_parts_finish (parts_card, tke_test_await (&result, 60), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (parts->len, ==, 2);
   part = g_ptr_array_index (parts, 0);
@@ -188,7 +188,7 @@ apdus_seen (guint reader)
  * the GET RESPONSE loop running and its answer growing.  It now ends with a
  * clear error after a bounded number of rounds. */
 static void
-test_card_endless_get_response (void)
+test_card_endless_get_response (Scene *scene, gconstpointer user_data)
 {
   const char *modes[] = { "misbehave endless-get-response", "misbehave endless-data" };
   g_autoptr (TkeCard) card = open_card_ok (2);
@@ -203,8 +203,8 @@ test_card_endless_get_response (void)
       guint64 before = apdus_seen (2);
 
       g_assert_cmpstr (set, ==, "ok");
-      tke_card_list_key_parts_async (card, NULL, got_result, &result);
-      parts = tke_card_list_key_parts_finish (card, await (&result), &error);
+      tke_card_list_key_parts_async (card, NULL, tke_test_async_done, &result);
+      parts = tke_card_list_key_parts_finish (card, tke_test_await (&result, 60), &error);
       g_assert_null (parts);
       g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
       g_assert_nonnull (strstr (error->message, "does not end"));
@@ -214,15 +214,15 @@ test_card_endless_get_response (void)
       g_assert_cmpstr (unset, ==, "ok");
       g_clear_object (&result);
       g_clear_error (&error);
-      tke_card_list_key_parts_async (card, NULL, got_result, &result);
-      parts = tke_card_list_key_parts_finish (card, await (&result), &error);
+      tke_card_list_key_parts_async (card, NULL, tke_test_async_done, &result);
+      parts = tke_card_list_key_parts_finish (card, tke_test_await (&result, 60), &error);
       g_assert_no_error (error);
       g_assert_cmpuint (parts->len, ==, 2);
     }
 }
 
 static void
-test_card_no_card_no_reader (void)
+test_card_no_card_no_reader (Scene *scene, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GAsyncResult) result = NULL;
@@ -233,11 +233,10 @@ test_card_no_card_no_reader (void)
   g_assert_error (error, TKE_ERROR, TKE_ERROR_NO_CARD);
   g_clear_error (&error);
 
-  tke_card_open_async (2, "No Such Reader", FALSE, NULL, got_result, &result);
-  card = tke_card_open_finish (await (&result), &error);
+  tke_card_open_async (2, "No Such Reader", FALSE, NULL, tke_test_async_done, &result);
+  card = tke_card_open_finish (tke_test_await (&result, 60), &error);
   g_assert_null (card);
   g_assert_error (error, TKE_ERROR, TKE_ERROR_NO_READER);
-  swap_card (2, "keyparts.card");
 }
 
 /* A GCancellable ends a wait for a card (SCardCancel). */
@@ -249,7 +248,7 @@ cancel_later (gpointer data)
 }
 
 static void
-test_card_wait_cancelled (void)
+test_card_wait_cancelled (Scene *scene, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GAsyncResult) result = NULL;
@@ -258,12 +257,11 @@ test_card_wait_cancelled (void)
 
   swap_card (2, NULL);
   start = g_get_monotonic_time ();
-  tke_card_open_async (2, NULL, TRUE, cancellable, got_result, &result);
+  tke_card_open_async (2, NULL, TRUE, cancellable, tke_test_async_done, &result);
   g_timeout_add (300, cancel_later, cancellable);
-  g_assert_null (tke_card_open_finish (await (&result), &error));
+  g_assert_null (tke_card_open_finish (tke_test_await (&result, 60), &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
-  swap_card (2, "keyparts.card");
 }
 
 /* Waiting for a card: it comes when the person inserts it. */
@@ -279,7 +277,7 @@ insert_later (gpointer data)
 }
 
 static void
-test_card_wait_for_insert (void)
+test_card_wait_for_insert (Scene *scene, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCard) card = NULL;
@@ -292,7 +290,7 @@ test_card_wait_for_insert (void)
 }
 
 static void
-test_verify_right (void)
+test_verify_right (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "keys " ADMIN_PIN, NULL };
   g_autoptr (GError) error = NULL;
@@ -309,7 +307,7 @@ test_verify_right (void)
 }
 
 static void
-test_wrong_twice_then_right (void)
+test_wrong_twice_then_right (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "keys 654321", "keys 000000", "keys " ADMIN_PIN, NULL };
   g_autoptr (GError) error = NULL;
@@ -330,7 +328,7 @@ test_wrong_twice_then_right (void)
 }
 
 static void
-test_pin_pad_timeout_and_cancel (void)
+test_pin_pad_timeout_and_cancel (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "timeout", "none", "cancel", "keys " ADMIN_PIN, NULL };
   g_autoptr (GError) error = NULL;
@@ -360,7 +358,7 @@ test_pin_pad_timeout_and_cancel (void)
 
 /* The host cannot stop a PIN entry: cancelling during it changes nothing. */
 static void
-test_cancellable_does_not_stop_pin_entry (void)
+test_cancellable_does_not_stop_pin_entry (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "keys " ADMIN_PIN, NULL };
   g_autoptr (GError) error = NULL;
@@ -370,15 +368,15 @@ test_cancellable_does_not_stop_pin_entry (void)
 
   person_expect (1, actions);
   person.cancel_on_prompt = cancellable;
-  tke_card_verify_pin_async (card, cancellable, got_result, &result);
-  g_assert_true (tke_card_verify_pin_finish (card, await (&result), &error));
+  tke_card_verify_pin_async (card, cancellable, tke_test_async_done, &result);
+  g_assert_true (tke_card_verify_pin_finish (card, tke_test_await (&result, 60), &error));
   g_assert_no_error (error);
   person.cancel_on_prompt = NULL;
   g_assert_true (g_cancellable_is_cancelled (cancellable));
 }
 
 static void
-test_removed_during_signature (void)
+test_removed_during_signature (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "remove", NULL };
   const char *actions2[] = { "keys " ADMIN_PIN, NULL };
@@ -405,7 +403,7 @@ test_removed_during_signature (void)
 }
 
 static void
-test_blocked_survives_restart (void)
+test_blocked_survives_restart (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "keys 000001", "keys 000002", "keys 000003", NULL };
   g_autoptr (GError) error = NULL;
@@ -440,11 +438,10 @@ test_blocked_survives_restart (void)
   g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_BLOCKED);
   g_assert_cmpuint (person.prompts, ==, 3);
   g_clear_object (&again);
-  swap_card (2, "keyparts.card");
 }
 
 static void
-test_generate_key_part_and_change_pin (void)
+test_generate_key_part_and_change_pin (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "keys " PARTS_PIN, "keys 135790", "keys 135790", "keys 135790",
                             "keys 111111",     "keys 222222", NULL };
@@ -459,15 +456,15 @@ test_generate_key_part_and_change_pin (void)
   swap_card (2, "spare.card");
   card = open_card_ok (2);
   person_expect (2, actions);
-  tke_card_generate_key_part_async (card, "made here", NULL, got_result, &result);
-  part = tke_card_generate_key_part_finish (card, await (&result), &error);
+  tke_card_generate_key_part_async (card, "made here", NULL, tke_test_async_done, &result);
+  part = tke_card_generate_key_part_finish (card, tke_test_await (&result, 60), &error);
   g_assert_no_error (error);
   g_assert_cmpuint (part->index, ==, 1);
   g_assert_true (tke_vp_is_valid (part->check_value));
 
   /* New PIN twice (the current one is verified already). */
-  tke_card_change_pin_async (card, NULL, got_result, &result2);
-  g_assert_true (tke_card_change_pin_finish (card, await (&result2), &error));
+  tke_card_change_pin_async (card, NULL, tke_test_async_done, &result2);
+  g_assert_true (tke_card_change_pin_finish (card, tke_test_await (&result2, 60), &error));
   g_assert_no_error (error);
   /* The tasks hold the card: let go of them, so that it is reset. */
   g_clear_object (&result);
@@ -478,13 +475,12 @@ test_generate_key_part_and_change_pin (void)
   g_assert_no_error (error);
 
   /* Two different entries change nothing. */
-  tke_card_change_pin_async (card, NULL, got_result, &result3);
-  g_assert_false (tke_card_change_pin_finish (card, await (&result3), &error));
+  tke_card_change_pin_async (card, NULL, tke_test_async_done, &result3);
+  g_assert_false (tke_card_change_pin_finish (card, tke_test_await (&result3, 60), &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT);
   g_assert_cmpuint (person.prompts, ==, 6);
   g_clear_object (&result3);
   g_clear_object (&card);
-  swap_card (2, "keyparts.card");
 }
 
 /* ---- pcscd goes away ---- */
@@ -498,7 +494,7 @@ no_readers (gpointer data)
 
 /* The monitor reports the readers gone, then finds them again. */
 static void
-test_monitor_survives_pcscd (void)
+test_monitor_survives_pcscd (Scene *scene, gconstpointer user_data)
 {
   MonitorLog log = { 0 };
   g_autoptr (TkeReaderMonitor) monitor = monitor_new (&log);
@@ -516,7 +512,7 @@ test_monitor_survives_pcscd (void)
 
 /* pcscd dies while the PIN pad waits: a clear error, no hang. */
 static void
-test_pcscd_killed_during_pin_entry (void)
+test_pcscd_killed_during_pin_entry (Scene *scene, gconstpointer user_data)
 {
   const char *actions[] = { "kill-pcscd", NULL };
   g_autoptr (GError) error = NULL;
@@ -527,7 +523,6 @@ test_pcscd_killed_during_pin_entry (void)
   g_assert_error (error, TKE_ERROR, TKE_ERROR_NO_READER);
   g_assert_nonnull (strstr (error->message, "pcscd"));
   g_clear_object (&card);
-  tke_readers_fixture_start (&fixture, "admin1.card", "keyparts.card");
 }
 
 /* pcscd dies while we wait for a card: a clear error, no hang. */
@@ -539,7 +534,7 @@ kill_later (gpointer data)
 }
 
 static void
-test_pcscd_killed_during_card_wait (void)
+test_pcscd_killed_during_card_wait (Scene *scene, gconstpointer user_data)
 {
   g_autoptr (GError) error = NULL;
 
@@ -547,7 +542,6 @@ test_pcscd_killed_during_card_wait (void)
   g_timeout_add (500, kill_later, NULL);
   g_assert_null (open_card (2, TRUE, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_NO_READER);
-  tke_readers_fixture_start (&fixture, "admin1.card", "keyparts.card");
 }
 
 int
@@ -580,26 +574,24 @@ main (int argc, char **argv)
     g_assert_cmpint (tke_readers_card (&fixture, PARTS_PIN "\n", part1, NULL), ==, 0);
     g_assert_cmpint (tke_readers_card (&fixture, PARTS_PIN "\n", part2, NULL), ==, 0);
   }
-  tke_readers_fixture_start (&fixture, "admin1.card", "keyparts.card");
-
-  g_test_add_func ("/card-layer/monitor/readers-and-cards", test_monitor_readers_and_cards);
-  g_test_add_func ("/card-layer/card/info-and-key-parts", test_card_info_and_key_parts);
-  g_test_add_func ("/card-layer/card/endless-get-response", test_card_endless_get_response);
-  g_test_add_func ("/card-layer/card/no-card-no-reader", test_card_no_card_no_reader);
-  g_test_add_func ("/card-layer/card/wait-cancelled", test_card_wait_cancelled);
-  g_test_add_func ("/card-layer/card/wait-for-insert", test_card_wait_for_insert);
-  g_test_add_func ("/card-layer/pin/right", test_verify_right);
-  g_test_add_func ("/card-layer/pin/wrong-twice-then-right", test_wrong_twice_then_right);
-  g_test_add_func ("/card-layer/pin/timeout-and-cancel", test_pin_pad_timeout_and_cancel);
-  g_test_add_func ("/card-layer/pin/cancellable-does-not-stop-entry",
-                   test_cancellable_does_not_stop_pin_entry);
-  g_test_add_func ("/card-layer/pin/removed-during-signature", test_removed_during_signature);
-  g_test_add_func ("/card-layer/pin/blocked-survives-restart", test_blocked_survives_restart);
-  g_test_add_func ("/card-layer/card/generate-key-part-and-change-pin",
-                   test_generate_key_part_and_change_pin);
-  g_test_add_func ("/card-layer/pcscd/monitor-survives", test_monitor_survives_pcscd);
-  g_test_add_func ("/card-layer/pcscd/killed-during-pin-entry", test_pcscd_killed_during_pin_entry);
-  g_test_add_func ("/card-layer/pcscd/killed-during-card-wait", test_pcscd_killed_during_card_wait);
+  add_scene_test ("/card-layer/monitor/readers-and-cards", test_monitor_readers_and_cards);
+  add_scene_test ("/card-layer/card/info-and-key-parts", test_card_info_and_key_parts);
+  add_scene_test ("/card-layer/card/endless-get-response", test_card_endless_get_response);
+  add_scene_test ("/card-layer/card/no-card-no-reader", test_card_no_card_no_reader);
+  add_scene_test ("/card-layer/card/wait-cancelled", test_card_wait_cancelled);
+  add_scene_test ("/card-layer/card/wait-for-insert", test_card_wait_for_insert);
+  add_scene_test ("/card-layer/pin/right", test_verify_right);
+  add_scene_test ("/card-layer/pin/wrong-twice-then-right", test_wrong_twice_then_right);
+  add_scene_test ("/card-layer/pin/timeout-and-cancel", test_pin_pad_timeout_and_cancel);
+  add_scene_test ("/card-layer/pin/cancellable-does-not-stop-entry",
+                  test_cancellable_does_not_stop_pin_entry);
+  add_scene_test ("/card-layer/pin/removed-during-signature", test_removed_during_signature);
+  add_scene_test ("/card-layer/pin/blocked-survives-restart", test_blocked_survives_restart);
+  add_scene_test ("/card-layer/card/generate-key-part-and-change-pin",
+                  test_generate_key_part_and_change_pin);
+  add_scene_test ("/card-layer/pcscd/monitor-survives", test_monitor_survives_pcscd);
+  add_scene_test ("/card-layer/pcscd/killed-during-pin-entry", test_pcscd_killed_during_pin_entry);
+  add_scene_test ("/card-layer/pcscd/killed-during-card-wait", test_pcscd_killed_during_card_wait);
   add_source_tests ();
   status = g_test_run ();
   g_queue_clear_full (&person.actions, g_free);

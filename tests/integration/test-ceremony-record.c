@@ -37,7 +37,7 @@ add_part (RotFixture *f, const char *value, const char *password, const char *de
 static char *
 trail_path (RotFixture *f)
 {
-  return g_build_filename (f->top, "xdgstate", "tke", "audit", "trail.jsonl", NULL);
+  return g_build_filename (f->cli.top, "xdgstate", "tke", "audit", "trail.jsonl", NULL);
 }
 
 static TkeCeremonyReport *
@@ -227,7 +227,7 @@ test_ceremony_record (void)
     g_assert_no_error (error);
     g_assert_cmpuint (n, >, 10);
   }
-  report_file = g_build_filename (f->top, "report.json", NULL);
+  report_file = g_build_filename (f->cli.top, "report.json", NULL);
   {
     g_auto (RotRun) export =
         rot_tke (f, NULL, "report", "export", "--since", since, report_file, NULL);
@@ -261,7 +261,7 @@ test_ceremony_record (void)
   assert_no_secret ("the report", report, f);
 
   /* A second, genuine report, for the swapped signature. */
-  second_file = g_build_filename (f->top, "report-2.json", NULL);
+  second_file = g_build_filename (f->cli.top, "report-2.json", NULL);
   {
     g_autofree char *both = g_strdup_printf ("%s\n%s\n", f->pw1, f->pw2);
     g_auto (RotRun) export = rot_tke (f, both, "report", "export", "--sign", second_file, NULL);
@@ -277,21 +277,21 @@ test_ceremony_record (void)
   /* Offline: no service, no profile, no keyring. */
   {
     g_autoptr (GPtrArray) bare = g_ptr_array_new_with_free_func (g_free);
-    g_autofree char *empty = g_build_filename (f->top, "elsewhere", NULL);
-    GPtrArray *saved = f->env;
+    g_autofree char *empty = g_build_filename (f->cli.top, "elsewhere", NULL);
+    GPtrArray *saved = f->cli.env;
 
     g_ptr_array_add (bare, g_strdup_printf ("XDG_CONFIG_HOME=%s/config", empty));
     g_ptr_array_add (bare, g_strdup_printf ("XDG_DATA_HOME=%s/data", empty));
     g_ptr_array_add (bare, g_strdup_printf ("XDG_STATE_HOME=%s/state", empty));
     g_ptr_array_add (bare, g_strdup ("LANGUAGE=C"));
     g_ptr_array_add (bare, g_strdup ("LC_ALL=C.UTF-8"));
-    f->env = bare;
+    f->cli.env = bare;
     {
       g_auto (RotRun) verify = rot_tke (f, NULL, "report", "verify", report_file, NULL);
 
       rot_assert_ok (verify);
     }
-    f->env = saved;
+    f->cli.env = saved;
   }
 
   /* Every forgery is refused, naming the record. */

@@ -23,6 +23,7 @@
 #include <glib/gstdio.h>
 
 #include "rotation-fixture.h"
+#include "tke-test-util.h"
 
 #define N_KEYS 4500
 #define MAX_STEPS 12
@@ -39,19 +40,6 @@ typedef struct
   gboolean killed;
   gint64 keys_lost;
 } Chaos;
-
-static void
-on_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static void
-wait_for (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-}
 
 static gboolean
 emu_alive (Emu *emu)
@@ -81,12 +69,12 @@ make_rotation (Chaos *c)
 
   /* NULL if the service died (an armed crash) in the meantime. */
   tke_service_client_set_unit_root (client, f->emu->unit_root);
-  tke_service_client_login_async (client, api_key, NULL, on_done, &login);
-  wait_for (&login);
+  tke_service_client_login_async (client, api_key, NULL, tke_test_async_done, &login);
+  tke_test_await (&login, 0);
   if (!tke_service_client_login_finish (client, login, &error))
     return NULL;
-  tke_service_client_list_units_async (client, NULL, on_done, &listed);
-  wait_for (&listed);
+  tke_service_client_list_units_async (client, NULL, tke_test_async_done, &listed);
+  tke_test_await (&listed, 0);
   instance = tke_service_client_list_units_finish (client, listed, &error);
   if (instance == NULL)
     return NULL;
@@ -178,8 +166,8 @@ recover (Chaos *c, GString *sequence)
       rotation = make_rotation (c);
       if (rotation != NULL)
         {
-          tke_rotation_advise_async (rotation, NULL, on_done, &advised);
-          wait_for (&advised);
+          tke_rotation_advise_async (rotation, NULL, tke_test_async_done, &advised);
+          tke_test_await (&advised, 0);
           action = tke_rotation_advise_finish (rotation, advised, &error);
         }
       if (rotation == NULL || error != NULL)
@@ -194,8 +182,8 @@ recover (Chaos *c, GString *sequence)
         return;
       if (action == TKE_RECOVERY_ACTION_STOP)
         g_error ("the advice is STOP: %s", tke_rotation_get_advice_explanation (rotation));
-      tke_rotation_recover_async (rotation, NULL, on_done, &done);
-      wait_for (&done);
+      tke_rotation_recover_async (rotation, NULL, tke_test_async_done, &done);
+      tke_test_await (&done, 0);
       if (!tke_rotation_recover_finish (rotation, done, &error))
         {
           g_string_append (sequence, "(failed)");
@@ -225,8 +213,8 @@ iteration (Chaos *c, guint i)
                                     kill_now, c);
   g_string_append (sequence, self_crash ? "crash" : "kill");
   start = g_get_monotonic_time ();
-  tke_rotation_run_async (rotation, NULL, on_done, &result);
-  wait_for (&result);
+  tke_rotation_run_async (rotation, NULL, tke_test_async_done, &result);
+  tke_test_await (&result, 0);
   if (tke_rotation_run_finish (rotation, result, &error))
     {
       if (c->full_run_us == 0)
@@ -269,7 +257,7 @@ test_chaos (void)
   c->rand = g_rand_new_with_seed (seed);
   c->histogram = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   rot_start (&c->f, N_KEYS, NULL);
-  journal_path = g_build_filename (c->f.top, "journal", NULL);
+  journal_path = g_build_filename (c->f.cli.top, "journal", NULL);
   c->journal = tke_journal_new (journal_path);
 
   for (guint i = 0; i < iterations; i++)

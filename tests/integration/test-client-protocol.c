@@ -40,10 +40,9 @@ unit_counter (Fixture *f, TkeCryptoUnit *unit)
 }
 
 static void
-test_protocol_refusals (void)
+test_protocol_refusals (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "demo", "--keys", "20", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autoptr (TkeServiceInstance) instance = NULL;
   g_autoptr (TkeCryptoUnit) unit = NULL;
   g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
@@ -189,19 +188,16 @@ test_protocol_refusals (void)
     g_assert_no_error (error);
     g_assert_cmpuint (total, ==, 20);
   }
-
-  fixture_stop (f);
 }
 
 /* ---- The token, TLS and cancellation ------------------------------------ */
 
 static void
-test_expired_token (void)
+test_expired_token (Fixture *f, gconstpointer user_data)
 {
   /* Long enough for a login and a command to run inside it under ASan on a
    * loaded machine; the wait below outlasts it. */
   const char *const args[] = { "--init", "imprint", "--token-ttl", "8", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeServiceInstance) instance = NULL;
@@ -229,14 +225,12 @@ test_expired_token (void)
     g_assert_nonnull (strstr (again.out, "keyring"));
     assert_ok (units);
   }
-  fixture_stop (f);
 }
 
 static void
-test_not_logged_in_and_tls (void)
+test_not_logged_in_and_tls (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "imprint", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autoptr (TkeServiceClient) wrong_ca = NULL;
   g_autoptr (TkeSecret) key = NULL;
   g_autoptr (GAsyncResult) result = NULL;
@@ -248,7 +242,7 @@ test_not_logged_in_and_tls (void)
     assert_fails (units, 3, "No service endpoint is known");
   }
   {
-    g_autofree char *bad_key = g_build_filename (f->top, "badkey", NULL);
+    g_autofree char *bad_key = g_build_filename (f->cli.top, "badkey", NULL);
     g_auto (Run) run = { 0 };
 
     g_assert_true (g_file_set_contents (bad_key, "not-the-key\n", -1, NULL));
@@ -264,7 +258,6 @@ test_not_logged_in_and_tls (void)
   wait_for (&result);
   g_assert_false (tke_service_client_login_finish (wrong_ca, result, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_TLS);
-  fixture_stop (f);
 }
 
 static gboolean
@@ -275,10 +268,9 @@ cancel_later (gpointer user_data)
 }
 
 static void
-test_cancel (void)
+test_cancel (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "imprint", "--latency-ms", "5000", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autoptr (GCancellable) cancellable = g_cancellable_new ();
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
@@ -295,7 +287,6 @@ test_cancel (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   /* Aborted by the progress callback, not after the 5 s answer. */
   g_assert_cmpint (g_get_monotonic_time () - started, <, 3 * G_USEC_PER_SEC);
-  fixture_stop (f);
 }
 
 /* ---- Credentials in freed memory (issue 19) ----------------------------- */
@@ -424,10 +415,9 @@ credential_copies_child (void)
  * core.  A child process that gets the key only through a read into
  * secure memory logs in and lists the units, then scans itself. */
 static void
-test_credential_copies (void)
+test_credential_copies (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "imprint", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autofree char *key_file = NULL;
 
   if (g_test_subprocess ())
@@ -436,7 +426,7 @@ test_credential_copies (void)
       return;
     }
   fixture_start (f, args);
-  key_file = g_build_filename (f->top, "apikey", NULL);
+  key_file = g_build_filename (f->cli.top, "apikey", NULL);
   g_assert_true (g_file_set_contents_full (key_file, f->emu->api_key, -1, G_FILE_SET_CONTENTS_NONE,
                                            0600, NULL));
   g_setenv ("TKE_TEST_API_KEY_FILE", key_file, TRUE);
@@ -446,17 +436,15 @@ test_credential_copies (void)
   g_test_trap_subprocess (NULL, 120 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_test_trap_assert_passed ();
   g_test_trap_assert_stdout ("*API key 0, token 0*");
-  fixture_stop (f);
 }
 
 /* Issue 19: a .sigkey with a 300 kB enckey aborted tke (and the GUI): the
  * decryption took the secure heap.  Now the file is refused, with exit
  * status 1 and a message. */
 static void
-test_hostile_sigkey (void)
+test_hostile_sigkey (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "imprint", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autofree char *path = NULL;
   g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (NULL);
   g_autoptr (TkeSecret) password = tke_secret_new_from_data ((const guint8 *) "pw-hostile", 10);
@@ -465,8 +453,8 @@ test_hostile_sigkey (void)
   g_autofree char *text = NULL;
 
   fixture_start (f, args);
-  g_assert_cmpint (g_mkdir_with_parents (f->files, 0700), ==, 0);
-  path = g_build_filename (f->files, "1.sigkey", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->cli.files, 0700), ==, 0);
+  path = g_build_filename (f->cli.files, "1.sigkey", NULL);
   g_assert_true (tke_signature_key_file_create (path, "Hostile", key, password,
                                                 TKE_KEY_FILE_KDF_SCRYPT, NULL));
   g_assert_true (json_parser_load_from_file (parser, path, NULL));
@@ -478,16 +466,15 @@ test_hostile_sigkey (void)
     g_auto (Run) sel = tke (f, "pw-hostile\n", "sigkey-sel", "1", NULL);
     assert_fails (sel, 1, "too large");
   }
-  fixture_stop (f);
 }
 
 void
 client_add_protocol_tests (void)
 {
-  g_test_add_func ("/client/protocol-refusals", test_protocol_refusals);
-  g_test_add_func ("/client/expired-token", test_expired_token);
-  g_test_add_func ("/client/not-logged-in-and-tls", test_not_logged_in_and_tls);
-  g_test_add_func ("/client/cancel", test_cancel);
-  g_test_add_func ("/client/credential-copies", test_credential_copies);
-  g_test_add_func ("/client/hostile-sigkey", test_hostile_sigkey);
+  add_client_test ("/client/protocol-refusals", test_protocol_refusals);
+  add_client_test ("/client/expired-token", test_expired_token);
+  add_client_test ("/client/not-logged-in-and-tls", test_not_logged_in_and_tls);
+  add_client_test ("/client/cancel", test_cancel);
+  add_client_test ("/client/credential-copies", test_credential_copies);
+  add_client_test ("/client/hostile-sigkey", test_hostile_sigkey);
 }

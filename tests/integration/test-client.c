@@ -63,10 +63,9 @@ create_next (CreateState *state)
 }
 
 static void
-test_initialization (void)
+test_initialization (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "imprint", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL);
   g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
   g_autoptr (TkeSecret) p3 = tke_secret_new_random (32, NULL);
@@ -287,8 +286,8 @@ test_initialization (void)
   {
     g_autoptr (JsonObject) generated =
         emu_call_ok (f->emu, "POST", "/v1/grep11/generate", "{}", 200);
-    g_autofree char *blob_file = g_build_filename (f->top, "blob.b64", NULL);
-    g_autofree char *out_file = g_build_filename (f->top, "blob-new.b64", NULL);
+    g_autofree char *blob_file = g_build_filename (f->cli.top, "blob.b64", NULL);
+    g_autofree char *out_file = g_build_filename (f->cli.top, "blob-new.b64", NULL);
     g_autoptr (TkeSecret) p4 = tke_secret_new_random (32, NULL);
     g_autoptr (TkeSecret) p5 = tke_secret_new_random (32, NULL);
     g_autoptr (TkeSecret) next = tke_crypto_xor (p4, p5, NULL);
@@ -325,8 +324,6 @@ test_initialization (void)
     tke_crypto_wkid (next, wkid);
     g_assert_cmpmem (rewrapped, TKE_WKID_SIZE, wkid, TKE_WKID_SIZE);
   }
-
-  fixture_stop (f);
 }
 
 /* ---- Refusals: each its own message, and no change ---------------------- */
@@ -349,10 +346,9 @@ flip_ciphertext (const char *path)
 }
 
 static void
-test_refusals (void)
+test_refusals (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "demo", "--keys", "20", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw1 = NULL, *pw2 = NULL, *both = NULL, *before = NULL, *after = NULL;
   g_autofree char *passwords = NULL;
   g_autofree char *part_path = NULL;
@@ -408,7 +404,7 @@ test_refusals (void)
     g_auto (Run) load = tke (f, passwords, "cryptounit-mk-load", "1", "2", NULL);
     assert_fails (load, 1, "Invalid password.");
   }
-  part_path = g_build_filename (f->files, "2.keypart", NULL);
+  part_path = g_build_filename (f->cli.files, "2.keypart", NULL);
   flip_ciphertext (part_path);
   g_free (passwords);
   passwords = g_strdup_printf ("%s\npart-pass-a\npart-pass-b\n", pw1);
@@ -450,8 +446,6 @@ test_refusals (void)
   }
   after = units_state (f);
   g_assert_cmpstr (before, ==, after);
-
-  fixture_stop (f);
 }
 
 int
@@ -465,8 +459,8 @@ main (int argc, char **argv)
       return g_test_run ();
     }
 
-  g_test_add_func ("/client/initialization", test_initialization);
-  g_test_add_func ("/client/refusals", test_refusals);
+  add_client_test ("/client/initialization", test_initialization);
+  add_client_test ("/client/refusals", test_refusals);
   client_add_protocol_tests ();
 
   return g_test_run ();

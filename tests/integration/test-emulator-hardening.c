@@ -15,26 +15,10 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 
-static Emu *
-start_demo (char **dir_out, const char *const *more)
-{
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  Emu *emu;
-
-  *dir_out = emu_temp_state_dir ();
-  g_ptr_array_add (args, (gpointer) "--init");
-  g_ptr_array_add (args, (gpointer) "demo");
-  g_ptr_array_add (args, (gpointer) "--keys");
-  g_ptr_array_add (args, (gpointer) "5");
-  for (guint i = 0; more != NULL && more[i] != NULL; i++)
-    g_ptr_array_add (args, (gpointer) more[i]);
-  g_ptr_array_add (args, NULL);
-  emu = emu_start (*dir_out, (const char *const *) args->pdata);
-  emu_login (emu);
-  return emu;
-}
+/* The emulator most tests run: a demo instance with 5 KMS keys, logged in. */
+static const char *const demo_args[] = { "--init", "demo", "--keys", "5", NULL };
 
 static pid_t
 emu_pid (Emu *emu)
@@ -232,10 +216,9 @@ raw_call (Emu *emu, const char *method, const char *target, const char *body, ch
 /* Input the JSON parser would mishandle */
 
 static void
-test_deep_nesting (void)
+test_deep_nesting (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
   g_autoptr (GString) body = g_string_new ("{\"resources\":");
   g_autoptr (JsonObject) list = NULL;
   g_autoptr (JsonNode) node = NULL;
@@ -261,14 +244,12 @@ test_deep_nesting (void)
       json_object_get_int_member (json_object_get_object_member (list, "metadata"), "totalCount"),
       ==, 5);
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 static void
-test_nul_in_string (void)
+test_nul_in_string (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
   g_autoptr (JsonObject) list = NULL;
   g_autoptr (JsonObject) made = NULL;
 
@@ -292,16 +273,14 @@ test_nul_in_string (void)
           "name"),
       ==, "a\\u0000b");
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 /* A ciphertext far over any wrap's output aborted the emulator: decrypting
  * allocates its size in the 256 KiB secure heap. */
 static void
-test_kms_sizes (void)
+test_kms_sizes (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
   g_autofree char *id = first_key_id (emu);
   g_autofree char *unwrap = g_strdup_printf ("/api/v2/keys/%s?action=unwrap", id);
   g_autofree char *wrap = g_strdup_printf ("/api/v2/keys/%s?action=wrap", id);
@@ -330,7 +309,6 @@ test_kms_sizes (void)
   unwrapped = emu_call_ok (emu, "POST", unwrap, round, 200);
   g_assert_cmpstr (json_object_get_string_member (unwrapped, "plaintext"), ==, "aGVsbG8=");
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 /* Base64url of a 32-byte MAC has 2 unused bits in its last character: a
@@ -382,10 +360,9 @@ send_big_body (Emu *emu, gboolean chunked, char **answer)
 /* A body over 1 MiB is answered 413 and not kept: the service held a
  * 200 MB body whole before it answered (found by fuzz-emulator). */
 static void
-test_big_body_not_kept (void)
+test_big_body_not_kept (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
 
   for (int chunked = 0; chunked < 2; chunked++)
     {
@@ -403,11 +380,10 @@ test_big_body_not_kept (void)
 }
 
 static void
-test_jwt_canonical (void)
+test_jwt_canonical (TkeTestEmulator *f, gconstpointer data)
 {
   static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
   g_autofree char *good = g_strdup (emu->token);
   char *last = emu->token + strlen (emu->token) - 1;
   const char *at = strchr (alphabet, *last);
@@ -418,16 +394,14 @@ test_jwt_canonical (void)
   strcpy (emu->token, good);
   get_ok (emu, "/api/v2/keys");
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 /* What libsoup decodes from the path and query */
 
 static void
-test_path_and_query (void)
+test_path_and_query (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
   g_autofree char *body = NULL;
 
   /* libsoup refused %00 with an empty 400 */
@@ -451,17 +425,15 @@ test_path_and_query (void)
   g_clear_pointer (&body, g_free);
   g_assert_cmpuint (raw_call (emu, "GET", "/api/v2/keys?limit=5", NULL, &body), ==, 200);
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 /* Connections */
 
 /* libsoup 3.2 closed the keep-alive connection after every 204. */
 static void
-test_keepalive_after_204 (void)
+test_keepalive_after_204 (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
   g_autofree char *id = first_key_id (emu);
   g_autofree char *target = g_strdup_printf ("/api/v2/keys/%s", id);
   g_autofree char *del = request_text (emu, "DELETE", target, NULL);
@@ -475,15 +447,13 @@ test_keepalive_after_204 (void)
   g_assert_cmpuint (raw_response (raw, &body), ==, 200);
   g_assert_nonnull (strstr (body, "\"totalCount\":4"));
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 /* Every connection a client closed after a request stayed in CLOSE-WAIT. */
 static void
-test_closed_connections_released (void)
+test_closed_connections_released (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
   g_autofree char *get = request_text (emu, "GET", "/api/v2/keys", NULL);
   guint baseline;
 
@@ -498,7 +468,6 @@ test_closed_connections_released (void)
     }
   g_assert_true (wait_fds (emu, baseline, 5));
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 static GPtrArray *
@@ -536,24 +505,21 @@ assert_fresh_client_served (Emu *emu)
 }
 
 static void
-test_silent_connections (void)
+test_silent_connections (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
   g_autoptr (GPtrArray) silent = silent_connections (emu, 100);
 
   assert_fresh_client_served (emu);
   assert_fresh_client_served (emu);
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 /* Under a small descriptor limit it stopped answering anyone. */
 static void
-test_fd_limit (void)
+test_fd_limit (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
   struct rlimit rl = { 0 };
   g_autoptr (GPtrArray) silent = NULL;
 
@@ -566,17 +532,16 @@ test_fd_limit (void)
   g_clear_pointer (&silent, g_ptr_array_unref);
   assert_fresh_client_served (emu);
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 /* Idle keep-alive connections and half-sent requests are closed. */
 static void
-test_timeouts (void)
+test_timeouts (TkeTestEmulator *f, gconstpointer data)
 {
   const char *args[] = { "--init", "demo",           "--keys", "5", "--idle-timeout",
                          "1",      "--read-timeout", "2",      NULL };
-  g_autofree char *dir = emu_temp_state_dir ();
-  g_autoptr (Emu) emu = emu_start (dir, args);
+  const char *dir = f->state_dir;
+  Emu *emu = f->emu = emu_start (dir, args);
   guint baseline = open_fds (emu); /* no client yet */
   g_autofree char *get = NULL;
   g_autoptr (Raw) idle = NULL;
@@ -595,20 +560,18 @@ test_timeouts (void)
   g_assert_true (raw_response (half, NULL) != 200);
   g_assert_true (wait_fds (emu, baseline, 5));
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 /* The service's own files */
 
 static void
-test_one_emulator_per_state_dir (void)
+test_one_emulator_per_state_dir (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = NULL;
-  g_autoptr (Emu) emu = start_demo (&dir, NULL);
+  Emu *emu = f->emu;
   g_autoptr (GError) error = NULL;
   g_autofree char *err = NULL;
   const char *argv[] = {
-    g_getenv ("TKE_EMULATOR"), "--state-dir", dir, "--listen", "127.0.0.1:0", NULL
+    g_getenv ("TKE_EMULATOR"), "--state-dir", f->state_dir, "--listen", "127.0.0.1:0", NULL
   };
   g_autoptr (GSubprocess) second = g_subprocess_newv (
       argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
@@ -621,17 +584,16 @@ test_one_emulator_per_state_dir (void)
   /* The first one is unaffected. */
   get_ok (emu, "/api/v2/keys");
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 static void
-test_ready_file_private (void)
+test_ready_file_private (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = emu_temp_state_dir ();
+  const char *dir = f->state_dir;
   g_autofree char *parent = g_path_get_dirname (dir);
   g_autofree char *ready = g_build_filename (parent, "ready.json", NULL);
   const char *args[] = { "--init", "imprint", "--ready-file", ready, NULL };
-  g_autoptr (Emu) emu = emu_start (dir, args);
+  Emu *emu = f->emu = emu_start (dir, args);
   g_autofree char *contents = NULL;
   struct stat st;
 
@@ -640,27 +602,30 @@ test_ready_file_private (void)
   g_assert_true (g_file_get_contents (ready, &contents, NULL, NULL));
   g_assert_nonnull (strstr (contents, emu->api_key));
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 int
 main (int argc, char **argv)
 {
+  /* Each test its own emulator: the demo one, or one the test starts on
+   * f->state_dir with its own arguments.  The tear-down stops it,
+   * asserting a clean exit, and removes the directory. */
+#define ADD_DEMO(path, func)                                                                       \
+  g_test_add (path, TkeTestEmulator, demo_args, tke_test_emulator_set_up_logged_in, func,          \
+              tke_test_emulator_tear_down)
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/emulator/hardening/deep-nesting", test_deep_nesting);
-  g_test_add_func ("/emulator/hardening/nul-in-string", test_nul_in_string);
-  g_test_add_func ("/emulator/hardening/kms-sizes", test_kms_sizes);
-  g_test_add_func ("/emulator/hardening/big-body-not-kept", test_big_body_not_kept);
-  g_test_add_func ("/emulator/hardening/jwt-canonical", test_jwt_canonical);
-  g_test_add_func ("/emulator/hardening/path-and-query", test_path_and_query);
-  g_test_add_func ("/emulator/hardening/keepalive-after-204", test_keepalive_after_204);
-  g_test_add_func ("/emulator/hardening/closed-connections-released",
-                   test_closed_connections_released);
-  g_test_add_func ("/emulator/hardening/silent-connections", test_silent_connections);
-  g_test_add_func ("/emulator/hardening/fd-limit", test_fd_limit);
-  g_test_add_func ("/emulator/hardening/timeouts", test_timeouts);
-  g_test_add_func ("/emulator/hardening/one-emulator-per-state-dir",
-                   test_one_emulator_per_state_dir);
-  g_test_add_func ("/emulator/hardening/ready-file-private", test_ready_file_private);
+  ADD_DEMO ("/emulator/hardening/deep-nesting", test_deep_nesting);
+  ADD_DEMO ("/emulator/hardening/nul-in-string", test_nul_in_string);
+  ADD_DEMO ("/emulator/hardening/kms-sizes", test_kms_sizes);
+  ADD_DEMO ("/emulator/hardening/big-body-not-kept", test_big_body_not_kept);
+  ADD_DEMO ("/emulator/hardening/jwt-canonical", test_jwt_canonical);
+  ADD_DEMO ("/emulator/hardening/path-and-query", test_path_and_query);
+  ADD_DEMO ("/emulator/hardening/keepalive-after-204", test_keepalive_after_204);
+  ADD_DEMO ("/emulator/hardening/closed-connections-released", test_closed_connections_released);
+  ADD_DEMO ("/emulator/hardening/silent-connections", test_silent_connections);
+  ADD_DEMO ("/emulator/hardening/fd-limit", test_fd_limit);
+  tke_test_add_with_state_dir ("/emulator/hardening/timeouts", test_timeouts);
+  ADD_DEMO ("/emulator/hardening/one-emulator-per-state-dir", test_one_emulator_per_state_dir);
+  tke_test_add_with_state_dir ("/emulator/hardening/ready-file-private", test_ready_file_private);
   return g_test_run ();
 }

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 
 static char *
 path_for (Emu *emu, const char *suffix)
@@ -17,11 +17,11 @@ path_for (Emu *emu, const char *suffix)
 }
 
 static void
-test_token (void)
+test_token (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = emu_temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init", "imprint", "--token-ttl", "1", NULL };
-  g_autoptr (Emu) emu = emu_start (dir, args);
+  Emu *emu = f->emu = emu_start (dir, args);
   g_autofree char *hsms = path_for (emu, "hsms");
   g_autofree char *bad_form =
       g_strdup ("grant_type=urn:ibm:params:oauth:grant-type:apikey&apikey=wrong");
@@ -54,7 +54,6 @@ test_token (void)
   g_clear_pointer (&list, json_object_unref);
   list = emu_call_ok (emu, "GET", hsms, NULL, 200);
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 static void
@@ -66,11 +65,11 @@ assert_unchanged (Emu *emu, const char *hsm, const char *before)
 }
 
 static void
-test_imprint_initialization (void)
+test_imprint_initialization (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = emu_temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init", "imprint", NULL };
-  g_autoptr (Emu) emu = emu_start (dir, args);
+  Emu *emu = f->emu = emu_start (dir, args);
   g_autoptr (EVP_PKEY) a1 = tke_crypto_ec_generate (NULL);
   g_autoptr (EVP_PKEY) a2 = tke_crypto_ec_generate (NULL);
   g_autoptr (EVP_PKEY) stranger = tke_crypto_ec_generate (NULL);
@@ -226,16 +225,15 @@ test_imprint_initialization (void)
   emu_stop (emu);
   for (guint i = 0; i < 3; i++)
     tke_secret_unref (parts[i]);
-  emu_remove_state_dir (dir);
 }
 
 /* Malformed JSON to every endpoint that takes a body, and wrong shapes. */
 static void
-test_malformed (void)
+test_malformed (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = emu_temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init", "demo", "--keys", "10", NULL };
-  g_autoptr (Emu) emu = emu_start (dir, args);
+  Emu *emu = f->emu = emu_start (dir, args);
   g_auto (GStrv) units = NULL;
   g_autofree char *cmd_path = NULL, *rotate = NULL, *before = NULL, *big = NULL;
   const char *bodies[] = { "{bad", "[]", "\"x\"", "{\"request\":1}", "\xff\xfe", NULL };
@@ -285,17 +283,16 @@ test_malformed (void)
   emu_call_error (emu, "POST", cmd_path, big, 413, "payload_too_large");
   assert_unchanged (emu, units[0], before);
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 /* Issue 13: a load whose parts repeat, or combine to zero, is refused by
  * the unit itself (parts A, A and A, B, A xor B gave an all-zero key). */
 static void
-test_weak_keys (void)
+test_weak_keys (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = emu_temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init", "demo", "--keys", "3", NULL };
-  g_autoptr (Emu) emu = emu_start (dir, args);
+  Emu *emu = f->emu = emu_start (dir, args);
   g_autoptr (EVP_PKEY) a1 = NULL, a2 = NULL;
   g_autoptr (TkeSecret) pa = tke_secret_new_random (32, NULL);
   g_autoptr (TkeSecret) pb = tke_secret_new_random (32, NULL);
@@ -346,7 +343,6 @@ test_weak_keys (void)
                      "Full Uncommitted");
   }
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 typedef struct
@@ -419,11 +415,11 @@ assert_keystore (Emu *emu, gint64 total, const char *vp)
 }
 
 static void
-test_rotation (void)
+test_rotation (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = emu_temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init", "demo", "--keys", "3000", NULL };
-  g_autoptr (Emu) emu = emu_start (dir, args);
+  Emu *emu = f->emu = emu_start (dir, args);
   g_auto (GStrv) units = NULL;
   g_autofree char *rotate = NULL, *key_path = NULL, *blob_body = NULL, *new_blob_body = NULL,
                   *setimm = NULL;
@@ -550,19 +546,18 @@ test_rotation (void)
   EVP_PKEY_free (demo.a1);
   EVP_PKEY_free (demo.a2);
   g_free (demo.new_vp);
-  emu_remove_state_dir (dir);
 }
 
 static void
-test_crash_and_resume (void)
+test_crash_and_resume (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = emu_temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *init_args[] = {
     "--init", "demo", "--keys", "6000", "--crash-after-keys", "3100", NULL
   };
   const char *fail_args[] = { "--fail-after-keys", "4500", "--fail-setimm-on", "2", NULL };
   const char *no_args[] = { NULL };
-  g_autoptr (Emu) emu = emu_start (dir, init_args);
+  Emu *emu = f->emu = emu_start (dir, init_args);
   g_autoptr (Emu) second = NULL, third = NULL;
   g_auto (GStrv) units = NULL;
   g_autofree char *rotate = NULL, *old_vp = NULL, *setimm = NULL;
@@ -644,18 +639,17 @@ test_crash_and_resume (void)
   EVP_PKEY_free (demo.a1);
   EVP_PKEY_free (demo.a2);
   g_free (demo.new_vp);
-  emu_remove_state_dir (dir);
 }
 
 /* --faults-file (the demo's "Make the Next Rotation Fail"): armed while
  * the emulator runs, consumed by the next rotation only. */
 static void
-test_faults_file (void)
+test_faults_file (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = emu_temp_state_dir ();
+  const char *dir = f->state_dir;
   g_autofree char *faults = g_strconcat (dir, ".faults", NULL);
   const char *args[] = { "--init", "demo", "--keys", "3000", "--faults-file", faults, NULL };
-  g_autoptr (Emu) emu = emu_start (dir, args);
+  Emu *emu = f->emu = emu_start (dir, args);
   g_auto (GStrv) units = NULL;
   g_autofree char *rotate = NULL;
   g_autoptr (JsonObject) status = NULL;
@@ -693,16 +687,15 @@ test_faults_file (void)
   EVP_PKEY_free (demo.a1);
   EVP_PKEY_free (demo.a2);
   g_free (demo.new_vp);
-  emu_remove_state_dir (dir);
 }
 
 /* Remove admin, clear and zeroize, with their signature counts. */
 static void
-test_admin_commands (void)
+test_admin_commands (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = emu_temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init", "demo", "--keys", "0", NULL };
-  g_autoptr (Emu) emu = emu_start (dir, args);
+  Emu *emu = f->emu = emu_start (dir, args);
   g_autoptr (EVP_PKEY) a1 = NULL, a2 = NULL;
   g_autoptr (JsonObject) q = NULL, r = NULL;
   g_auto (GStrv) units = NULL;
@@ -758,18 +751,17 @@ test_admin_commands (void)
   g_assert_cmpstr (json_object_get_string_member (q, "current_mk_status"), ==, "Valid");
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (q, "admins")), ==, 2);
   emu_stop (emu);
-  emu_remove_state_dir (dir);
 }
 
 /* --latency-ms delays every answer; --http-500-rate 1 fails every call
  * but the token request, before any change. */
 static void
-test_faults (void)
+test_faults (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = emu_temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init",          "demo", "--keys", "5", "--latency-ms", "150",
                          "--http-500-rate", "1",    NULL };
-  g_autoptr (Emu) emu = emu_start (dir, args);
+  Emu *emu = f->emu = emu_start (dir, args);
   g_autofree char *hsms = path_for (emu, "hsms");
   gint64 start;
 
@@ -792,21 +784,25 @@ test_faults (void)
         ==, 5);
     emu_stop (again);
   }
-  emu_remove_state_dir (dir);
 }
 
 int
 main (int argc, char **argv)
 {
+  /* Each test its own emulator, started by the test on f->state_dir;
+   * the tear-down stops it, asserting a clean exit, and removes the
+   * directory, also after a test that returned early or called
+   * g_test_fail().  (A failed g_assert aborts the process: the emulator
+   * dies with it, PR_SET_PDEATHSIG.) */
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/emulator/token", test_token);
-  g_test_add_func ("/emulator/imprint-initialization", test_imprint_initialization);
-  g_test_add_func ("/emulator/malformed", test_malformed);
-  g_test_add_func ("/emulator/rotation", test_rotation);
-  g_test_add_func ("/emulator/crash-and-resume", test_crash_and_resume);
-  g_test_add_func ("/emulator/faults", test_faults);
-  g_test_add_func ("/emulator/admin-commands", test_admin_commands);
-  g_test_add_func ("/emulator/faults-file", test_faults_file);
-  g_test_add_func ("/emulator/weak-keys", test_weak_keys);
+  tke_test_add_with_state_dir ("/emulator/token", test_token);
+  tke_test_add_with_state_dir ("/emulator/imprint-initialization", test_imprint_initialization);
+  tke_test_add_with_state_dir ("/emulator/malformed", test_malformed);
+  tke_test_add_with_state_dir ("/emulator/rotation", test_rotation);
+  tke_test_add_with_state_dir ("/emulator/crash-and-resume", test_crash_and_resume);
+  tke_test_add_with_state_dir ("/emulator/faults", test_faults);
+  tke_test_add_with_state_dir ("/emulator/admin-commands", test_admin_commands);
+  tke_test_add_with_state_dir ("/emulator/faults-file", test_faults_file);
+  tke_test_add_with_state_dir ("/emulator/weak-keys", test_weak_keys);
   return g_test_run ();
 }

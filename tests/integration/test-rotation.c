@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 
 #include "rotation-fixture.h"
+#include "tke-test-util.h"
 
 static char *
 pw1_line (RotFixture *f)
@@ -52,9 +53,8 @@ static const char *const all_messages[] = { TKE_ROTATION_MESSAGE_STARTED,
 
 /* Row 1 (nothing changed) then a complete rotation with the messages in order. */
 static void
-test_complete (void)
+test_complete (RotFixture *f, gconstpointer user_data)
 {
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL, *vp = NULL;
 
   rot_start (f, 500, NULL);
@@ -103,14 +103,12 @@ test_complete (void)
     g_assert_null (strstr (again.out, TKE_ROTATION_MESSAGE_SUCCESSFUL));
     g_assert_null (strstr (again.err, "The last rotation completed"));
   }
-  rot_stop (f);
 }
 
 /* Row 1: each pre-check the client meets, and an expired token. */
 static void
-test_prechecks (void)
+test_prechecks (RotFixture *f, gconstpointer user_data)
 {
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL, *vp = NULL, *sig1 = NULL, *sig2 = NULL;
   EVP_PKEY *both[] = { NULL, NULL, NULL }, *one[] = { NULL, NULL };
   g_auto (GStrv) units = NULL;
@@ -168,14 +166,12 @@ test_prechecks (void)
     rot_assert_ok (rotate);
     rot_assert_done (f, vp);
   }
-  rot_stop (f);
 }
 
 static void
-test_expired_token (void)
+test_expired_token (RotFixture *f, gconstpointer user_data)
 {
   const char *const faults[] = { "--token-ttl", "10", NULL };
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL, *vp = NULL;
 
   rot_start (f, 200, faults);
@@ -202,17 +198,15 @@ test_expired_token (void)
   }
   emu_login (f->emu);
   rot_assert_done (f, vp);
-  rot_stop (f);
 }
 
 /* Row 2: the service dies during the rewrap, twice (before the first batch
  * is committed, and after it); Rotate again resumes. */
 static void
-test_crash_during_rewrap (void)
+test_crash_during_rewrap (RotFixture *f, gconstpointer user_data)
 {
   const char *const first[] = { "--crash-after-keys", "1000", NULL };
   const char *const second[] = { "--crash-after-keys", "3000", NULL };
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL, *vp = NULL;
 
   rot_start (f, 5000, first);
@@ -257,13 +251,12 @@ test_crash_during_rewrap (void)
     g_assert_nonnull (strstr (rotate.out, TKE_ROTATION_MESSAGE_SUCCESSFUL));
   }
   rot_assert_done (f, vp);
-  rot_stop (f);
 }
 
 static gboolean
 journal_has (RotFixture *f, const char *text)
 {
-  g_autofree char *path = g_build_filename (f->top, "xdgstate", "tke", "journal", NULL);
+  g_autofree char *path = g_build_filename (f->cli.top, "xdgstate", "tke", "journal", NULL);
   g_autofree char *contents = NULL;
 
   return g_file_get_contents (path, &contents, NULL, NULL) && strstr (contents, text) != NULL;
@@ -272,10 +265,9 @@ journal_has (RotFixture *f, const char *text)
 /* Row 3: the workstation dies after the rewrap, before set immediate; the
  * journal shows the interrupted ceremony and set immediate finishes it. */
 static void
-test_after_rewrap (void)
+test_after_rewrap (RotFixture *f, gconstpointer user_data)
 {
   const char *const slow[] = { "--latency-ms", "300", NULL };
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL, *vp = NULL, *password_file = NULL;
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) cli = NULL;
@@ -288,15 +280,10 @@ test_after_rewrap (void)
   rot_restart (f, slow);
   rot_cli_login (f);
 
-  password_file = g_build_filename (f->top, "pw-rotate", NULL);
+  password_file = g_build_filename (f->cli.top, "pw-rotate", NULL);
   g_assert_true (g_file_set_contents (password_file, pw, -1, NULL));
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  for (guint i = 0; i < f->env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
+  launcher = tke_test_cli_launcher (&f->cli, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                 G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "cryptounit-mk-rotate",
                                      "--yes", "--password-file", password_file, NULL);
   g_assert_no_error (error);
@@ -331,16 +318,14 @@ test_after_rewrap (void)
     g_assert_null (strstr (setimm.err, "interrupted"));
     rot_assert_fails (setimm, 1, "Set immediate is not safe now");
   }
-  rot_stop (f);
 }
 
 /* Row 4: set immediate fails on one of 3 units; remove the switched units,
  * then set immediate on the rest. */
 static void
-test_setimm_failed_on_one (void)
+test_setimm_failed_on_one (RotFixture *f, gconstpointer user_data)
 {
   const char *const faults[] = { "--fail-setimm-on", "2", NULL };
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL, *vp = NULL;
 
   rot_start (f, 500, faults);
@@ -374,15 +359,13 @@ test_setimm_failed_on_one (void)
     g_assert_nonnull (strstr (setimm.out, TKE_ROTATION_MESSAGE_SUCCESSFUL));
   }
   rot_assert_done (f, vp);
-  rot_stop (f);
 }
 
 /* Issue 13: the second and third rotation of an instance, through the
  * CLI, each show the service's three messages in order. */
 static void
-test_rotations_in_a_row (void)
+test_rotations_in_a_row (RotFixture *f, gconstpointer user_data)
 {
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL;
 
   rot_start (f, 300, NULL);
@@ -399,15 +382,13 @@ test_rotations_in_a_row (void)
       g_assert_nonnull (strstr (rotate.out, "Rewrapped 300 of 300 keys"));
       rot_assert_done (f, vp);
     }
-  rot_stop (f);
 }
 
 /* Issue 13: the recovery unit (3) holds the master key, so a rotation
  * without it is refused before anything changes. */
 static void
-test_recovery_unit_deselected (void)
+test_recovery_unit_deselected (RotFixture *f, gconstpointer user_data)
 {
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL, *vp = NULL;
 
   rot_start (f, 200, NULL);
@@ -434,15 +415,13 @@ test_recovery_unit_deselected (void)
     rot_assert_ok (rotate);
   }
   rot_assert_done (f, vp);
-  rot_stop (f);
 }
 
 /* Issue 13: after a completed rotation, unit 2 is zeroized and set up
  * again with the instance's key; Set immediate is its first activation. */
 static void
-test_zeroize_and_set_up_again (void)
+test_zeroize_and_set_up_again (RotFixture *f, gconstpointer user_data)
 {
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL, *vp = NULL, *again_vp = NULL, *add1 = NULL, *add2 = NULL;
   g_autofree char *p1 = NULL, *p2 = NULL;
   EVP_PKEY *one[] = { NULL, NULL }, *both[] = { NULL, NULL, NULL };
@@ -484,7 +463,6 @@ test_zeroize_and_set_up_again (void)
     rot_assert_ok (add);
   }
   rot_assert_done (f, vp);
-  rot_stop (f);
 }
 
 /* Set immediate as the advice says: on every unit, or (when the killed
@@ -522,10 +500,9 @@ follow_setimm_advice (RotFixture *f, const char *pw)
 /* Issue 13: the token expires after the rewrap, before set immediate: the
  * hint names Set immediate, as the advice does once logged in again. */
 static void
-test_expired_after_rewrap (void)
+test_expired_after_rewrap (RotFixture *f, gconstpointer user_data)
 {
   const char *const slow[] = { "--latency-ms", "300", "--token-ttl", "8", NULL };
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL, *vp = NULL, *password_file = NULL;
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) cli = NULL;
@@ -540,15 +517,10 @@ test_expired_after_rewrap (void)
   rot_cli_login (f);
   logged_in = g_get_monotonic_time ();
 
-  password_file = g_build_filename (f->top, "pw-rotate", NULL);
+  password_file = g_build_filename (f->cli.top, "pw-rotate", NULL);
   g_assert_true (g_file_set_contents (password_file, pw, -1, NULL));
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
-                                        G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  for (guint i = 0; i < f->env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
+  launcher = tke_test_cli_launcher (&f->cli, G_SUBPROCESS_FLAGS_STDOUT_SILENCE |
+                                                 G_SUBPROCESS_FLAGS_STDERR_SILENCE);
   cli = g_subprocess_launcher_spawn (launcher, &error, g_getenv ("TKE_CLI"), "cryptounit-mk-rotate",
                                      "--yes", "--password-file", password_file, NULL);
   g_assert_no_error (error);
@@ -571,7 +543,6 @@ test_expired_after_rewrap (void)
   rot_cli_login (f);
   follow_setimm_advice (f, pw);
   rot_assert_done (f, vp);
-  rot_stop (f);
 }
 
 static void
@@ -602,13 +573,12 @@ assert_new_registers_empty (RotFixture *f)
 /* Issue 13: the same part twice, parts whose XOR is zero, and a zero part
  * typed in are refused before anything reaches a unit. */
 static void
-test_weak_keys (void)
+test_weak_keys (RotFixture *f, gconstpointer user_data)
 {
   static const char a[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
   static const char b[] = "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
   static const char a_xor_b[] = "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff";
   static const char zero[] = "0000000000000000000000000000000000000000000000000000000000000000";
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL;
 
   rot_start (f, 50, NULL);
@@ -643,15 +613,13 @@ test_weak_keys (void)
 
     rot_assert_ok (load);
   }
-  rot_stop (f);
 }
 
 /* Issue 13: mk-add and sigkey-add at once get different KEYNUMs and no
  * file is lost. */
 static void
-test_concurrent_keynums (void)
+test_concurrent_keynums (RotFixture *f, gconstpointer user_data)
 {
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autoptr (GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autofree char *password_file = NULL;
@@ -659,16 +627,11 @@ test_concurrent_keynums (void)
   const guint n = 6;
 
   rot_start (f, 10, NULL);
-  g_assert_cmpint (g_mkdir_with_parents (f->files, 0700), ==, 0);
-  password_file = g_build_filename (f->top, "pw-new", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->cli.files, 0700), ==, 0);
+  password_file = g_build_filename (f->cli.top, "pw-new", NULL);
   g_assert_true (g_file_set_contents (password_file, "concurrent1\nconcurrent1\n", -1, NULL));
-  launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  for (guint i = 0; i < f->env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
+  launcher = tke_test_cli_launcher (&f->cli, G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
   for (guint i = 0; i < 2 * n; i++)
     {
       g_autofree char *description = g_strdup_printf ("part %u", i);
@@ -705,15 +668,15 @@ test_concurrent_keynums (void)
     }
   for (guint k = 1; k <= n; k++)
     {
-      g_autofree char *part = g_strdup_printf ("%s/%u.keypart", f->files, k);
-      g_autofree char *sig = g_strdup_printf ("%s/%u.sigkey", f->files, k);
+      g_autofree char *part = g_strdup_printf ("%s/%u.keypart", f->cli.files, k);
+      g_autofree char *sig = g_strdup_printf ("%s/%u.sigkey", f->cli.files, k);
 
       g_assert_true (g_file_test (part, G_FILE_TEST_IS_REGULAR));
       g_assert_true (g_file_test (sig, G_FILE_TEST_IS_REGULAR));
     }
   {
     /* Nothing staged is left behind. */
-    g_autoptr (GDir) dir = g_dir_open (f->files, 0, NULL);
+    g_autoptr (GDir) dir = g_dir_open (f->cli.files, 0, NULL);
     const char *name;
     guint count = 0;
 
@@ -724,15 +687,13 @@ test_concurrent_keynums (void)
       }
     g_assert_cmpuint (count, ==, 2 * n);
   }
-  rot_stop (f);
 }
 
 /* Issue 13: a commit that stopped after the first unit goes on with the
  * others when run again (it used to fail at the first unit, in the CLI). */
 static void
-test_commit_resumes (void)
+test_commit_resumes (RotFixture *f, gconstpointer user_data)
 {
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *pw = NULL, *both = NULL, *commit_args = NULL;
   EVP_PKEY *signers[] = { NULL, NULL, NULL };
   g_auto (GStrv) units = NULL;
@@ -777,20 +738,6 @@ test_commit_resumes (void)
 
       g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Full Committed");
     }
-  rot_stop (f);
-}
-
-static void
-on_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static void
-wait_for (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
 }
 
 static void
@@ -813,10 +760,9 @@ cancel_when_rewrapping (gpointer user_data)
 
 /* The library: cancel stops the wait and journals it; recover finishes. */
 static void
-test_cancel_and_recover (void)
+test_cancel_and_recover (RotFixture *f, gconstpointer user_data)
 {
   const char *const slow[] = { "--latency-ms", "100", NULL };
-  RotFixture fixture = { 0 }, *f = &fixture;
   g_autofree char *vp = NULL, *key_path = NULL, *journal_path = NULL;
   g_autoptr (TkeServiceClient) client = NULL;
   g_autoptr (TkeSecret) api_key = NULL, password = NULL;
@@ -838,11 +784,11 @@ test_cancel_and_recover (void)
   client = tke_service_client_new (f->emu->url, f->emu->ca_file);
   tke_service_client_set_unit_root (client, f->emu->unit_root);
   api_key = tke_secret_new_from_data ((const guint8 *) f->emu->api_key, strlen (f->emu->api_key));
-  tke_service_client_login_async (client, api_key, NULL, on_done, &login);
-  wait_for (&login);
+  tke_service_client_login_async (client, api_key, NULL, tke_test_async_done, &login);
+  tke_test_await (&login, 0);
   g_assert_true (tke_service_client_login_finish (client, login, &error));
-  tke_service_client_list_units_async (client, NULL, on_done, &listed);
-  wait_for (&listed);
+  tke_service_client_list_units_async (client, NULL, tke_test_async_done, &listed);
+  tke_test_await (&listed, 0);
   instance = tke_service_client_list_units_finish (client, listed, &error);
   g_assert_no_error (error);
   model = tke_service_instance_get_units (instance);
@@ -853,7 +799,7 @@ test_cancel_and_recover (void)
   g_assert_no_error (error);
   password = tke_secret_new_from_data ((const guint8 *) f->pw1, strlen (f->pw1));
   g_ptr_array_add (signers, tke_file_signer_new (key_file, password));
-  journal_path = g_build_filename (f->top, "journal", NULL);
+  journal_path = g_build_filename (f->cli.top, "journal", NULL);
   journal = tke_journal_new (journal_path);
 
   rotation = tke_rotation_new (client, instance, units);
@@ -863,8 +809,8 @@ test_cancel_and_recover (void)
   g_signal_connect (rotation, "message", G_CALLBACK (on_message), messages);
   g_object_set_data (G_OBJECT (cancellable), "rotation", rotation);
   g_timeout_add (5, cancel_when_rewrapping, cancellable);
-  tke_rotation_run_async (rotation, cancellable, on_done, &ran);
-  wait_for (&ran);
+  tke_rotation_run_async (rotation, cancellable, tke_test_async_done, &ran);
+  tke_test_await (&ran, 0);
   g_assert_false (tke_rotation_run_finish (rotation, ran, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
@@ -885,8 +831,8 @@ test_cancel_and_recover (void)
   g_assert_null (last);
 
   /* The service rewraps on; recover follows the advice to the end. */
-  tke_rotation_recover_async (rotation, NULL, on_done, &recovered);
-  wait_for (&recovered);
+  tke_rotation_recover_async (rotation, NULL, tke_test_async_done, &recovered);
+  tke_test_await (&recovered, 0);
   g_assert_true (tke_rotation_recover_finish (rotation, recovered, &error));
   g_assert_no_error (error);
   g_assert_cmpint (tke_rotation_get_advice (rotation), ==, TKE_RECOVERY_ACTION_NONE);
@@ -896,26 +842,28 @@ test_cancel_and_recover (void)
   for (guint i = 0; i < units->len; i++)
     g_assert_null (tke_rotation_get_unit_error (rotation, units->pdata[i]));
   rot_assert_done (f, vp);
-  rot_stop (f);
 }
 
 int
 main (int argc, char **argv)
 {
+  /* Each test starts the fixture's emulator with the keys and faults it
+   * needs; the tear-down stops it and removes its workstation. */
+#define add_rotation_test(path, func) g_test_add (path, RotFixture, NULL, NULL, func, rot_tear_down)
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/rotation/complete", test_complete);
-  g_test_add_func ("/rotation/prechecks", test_prechecks);
-  g_test_add_func ("/rotation/expired-token", test_expired_token);
-  g_test_add_func ("/rotation/crash-during-rewrap", test_crash_during_rewrap);
-  g_test_add_func ("/rotation/after-rewrap", test_after_rewrap);
-  g_test_add_func ("/rotation/setimm-failed-on-one", test_setimm_failed_on_one);
-  g_test_add_func ("/rotation/cancel-and-recover", test_cancel_and_recover);
-  g_test_add_func ("/rotation/in-a-row", test_rotations_in_a_row);
-  g_test_add_func ("/rotation/weak-keys", test_weak_keys);
-  g_test_add_func ("/rotation/commit-resumes", test_commit_resumes);
-  g_test_add_func ("/rotation/concurrent-keynums", test_concurrent_keynums);
-  g_test_add_func ("/rotation/recovery-unit-deselected", test_recovery_unit_deselected);
-  g_test_add_func ("/rotation/zeroize-and-set-up-again", test_zeroize_and_set_up_again);
-  g_test_add_func ("/rotation/expired-after-rewrap", test_expired_after_rewrap);
+  add_rotation_test ("/rotation/complete", test_complete);
+  add_rotation_test ("/rotation/prechecks", test_prechecks);
+  add_rotation_test ("/rotation/expired-token", test_expired_token);
+  add_rotation_test ("/rotation/crash-during-rewrap", test_crash_during_rewrap);
+  add_rotation_test ("/rotation/after-rewrap", test_after_rewrap);
+  add_rotation_test ("/rotation/setimm-failed-on-one", test_setimm_failed_on_one);
+  add_rotation_test ("/rotation/cancel-and-recover", test_cancel_and_recover);
+  add_rotation_test ("/rotation/in-a-row", test_rotations_in_a_row);
+  add_rotation_test ("/rotation/weak-keys", test_weak_keys);
+  add_rotation_test ("/rotation/commit-resumes", test_commit_resumes);
+  add_rotation_test ("/rotation/concurrent-keynums", test_concurrent_keynums);
+  add_rotation_test ("/rotation/recovery-unit-deselected", test_recovery_unit_deselected);
+  add_rotation_test ("/rotation/zeroize-and-set-up-again", test_zeroize_and_set_up_again);
+  add_rotation_test ("/rotation/expired-after-rewrap", test_expired_after_rewrap);
   return g_test_run ();
 }

@@ -29,18 +29,17 @@ ski_of (EVP_PKEY *key)
 /* Issue 17: a file in the SDK's layout installs its administrator and
  * signs the thresholds, which the emulator checks against that key. */
 static void
-test_sdk_file_signs (void)
+test_sdk_file_signs (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "imprint", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (NULL);
   g_autofree char *path = NULL;
   g_autofree char *ski = ski_of (key);
 
   fixture_start (f, args);
   fixture_login (f);
-  g_assert_cmpint (g_mkdir_with_parents (f->files, 0700), ==, 0);
-  path = g_build_filename (f->files, "1.sigkey", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (f->cli.files, 0700), ==, 0);
+  path = g_build_filename (f->cli.files, "1.sigkey", NULL);
   sdk_sigkey_write (path, key, "sdk password", SDK_POINT_UNCOMPRESSED);
   {
     g_auto (Run) add = tke (f, NULL, "cryptounit-add", "1", "2", "3", NULL);
@@ -71,7 +70,6 @@ test_sdk_file_signs (void)
     g_assert_nonnull (
         strstr (show.out, "1                 1                     1                 "));
   }
-  fixture_stop (f);
 }
 
 static void
@@ -79,10 +77,10 @@ set_env (Fixture *f, const char *name, const char *value)
 {
   g_autofree char *prefix = g_strconcat (name, "=", NULL);
 
-  for (guint i = 0; i < f->env->len; i++)
-    if (g_str_has_prefix (f->env->pdata[i], prefix))
-      g_ptr_array_remove_index (f->env, i--);
-  g_ptr_array_add (f->env, g_strconcat (prefix, value, NULL));
+  for (guint i = 0; i < f->cli.env->len; i++)
+    if (g_str_has_prefix (f->cli.env->pdata[i], prefix))
+      g_ptr_array_remove_index (f->cli.env, i--);
+  g_ptr_array_add (f->cli.env, g_strconcat (prefix, value, NULL));
 }
 
 static char *
@@ -98,10 +96,9 @@ read_text (const char *path)
  * tke's default file into one the SDK reads (and back), and the key file
  * directory may be given with the plug-in's CLOUDTKEFILES. */
 static void
-test_convert_and_cloudtkefiles (void)
+test_convert_and_cloudtkefiles (Fixture *f, gconstpointer user_data)
 {
   const char *const args[] = { "--init", "imprint", NULL };
-  Fixture fixture = { 0 }, *f = &fixture;
   g_autofree char *cloud = NULL;
   g_autofree char *path = NULL;
   g_autofree char *before = NULL;
@@ -110,7 +107,7 @@ test_convert_and_cloudtkefiles (void)
   g_autoptr (EVP_PKEY) key = NULL;
 
   fixture_start (f, args);
-  cloud = g_build_filename (f->top, "cloudTKE", NULL);
+  cloud = g_build_filename (f->cli.top, "cloudTKE", NULL);
   path = g_build_filename (cloud, "1.sigkey", NULL);
   set_env (f, "TKE_FILES", "");
   set_env (f, "CLOUDTKEFILES", cloud);
@@ -159,20 +156,19 @@ test_convert_and_cloudtkefiles (void)
   }
 
   /* TKE_FILES, tke's own name, wins over CLOUDTKEFILES. */
-  set_env (f, "TKE_FILES", f->files);
+  set_env (f, "TKE_FILES", f->cli.files);
   {
     g_auto (Run) list = tke (f, NULL, "sigkeys", NULL);
     assert_ok (list);
     g_assert_nonnull (strstr (list.out, "No signature key files"));
   }
-  fixture_stop (f);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/sigkey-interop/sdk-file-signs", test_sdk_file_signs);
-  g_test_add_func ("/sigkey-interop/convert-and-cloudtkefiles", test_convert_and_cloudtkefiles);
+  add_client_test ("/sigkey-interop/sdk-file-signs", test_sdk_file_signs);
+  add_client_test ("/sigkey-interop/convert-and-cloudtkefiles", test_convert_and_cloudtkefiles);
   return g_test_run ();
 }

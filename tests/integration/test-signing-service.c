@@ -37,12 +37,12 @@ serv_start (ServFixture *sf)
 
   fixture_start (f, args);
   fixture_login (f);
-  dir = g_build_filename (f->top, "signserv", NULL);
+  dir = g_build_filename (f->cli.top, "signserv", NULL);
   sf->service = signserv_start (dir, f->emu->state_dir);
-  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_URL=%s", sf->service->url));
-  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", sf->service->ca_file));
+  g_ptr_array_add (f->cli.env, g_strdup_printf ("TKE_SIGNSERV_URL=%s", sf->service->url));
+  g_ptr_array_add (f->cli.env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", sf->service->ca_file));
   /* admin-two's token is asked for; admin-one's is in the file. */
-  signserv_write_keys (f->files,
+  signserv_write_keys (f->cli.files,
                        "[{\"key\":\"admin-one\",\"token\":\"token-one\"},{\"key\":\"admin-two\"}]");
   {
     g_auto (Run) add = tke (f, NULL, "cryptounit-add", "1", "2", "3", NULL);
@@ -91,7 +91,7 @@ test_ceremony (void)
   tke_crypto_verification_pattern (mk, vp);
   vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
   serv_start (sf);
-  sigkey = g_build_filename (f->files, "1.sigkey", NULL);
+  sigkey = g_build_filename (f->cli.files, "1.sigkey", NULL);
   {
     /* The sigkey verbs do nothing with a service, and say so. */
     g_auto (Run) list = tke (f, NULL, "sigkeys", NULL);
@@ -188,13 +188,13 @@ test_initialization (void)
 
   fixture_start (f, args);
   fixture_login (f);
-  keys = g_build_filename (f->top, "keys", NULL);
-  dir = g_build_filename (f->top, "signserv", NULL);
+  keys = g_build_filename (f->cli.top, "keys", NULL);
+  dir = g_build_filename (f->cli.top, "signserv", NULL);
   make_key_files (keys);
   service = signserv_start (dir, keys);
-  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_URL=%s", service->url));
-  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", service->ca_file));
-  signserv_write_keys (f->files,
+  g_ptr_array_add (f->cli.env, g_strdup_printf ("TKE_SIGNSERV_URL=%s", service->url));
+  g_ptr_array_add (f->cli.env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", service->ca_file));
+  signserv_write_keys (f->cli.files,
                        "[{\"key\":\"admin-one\",\"token\":\"token-one\"},{\"key\":\"admin-two\"}]");
   {
     g_auto (Run) add = tke (f, NULL, "cryptounit-add", "1", "2", "3", NULL);
@@ -239,7 +239,7 @@ test_refusals (void)
 
   serv_start (sf);
   before = units_state (f);
-  signserv_write_keys (f->files, "[{\"key\":\"admin-two\"}]");
+  signserv_write_keys (f->cli.files, "[{\"key\":\"admin-two\"}]");
   {
     /* A wrong token: the plug-in's words, then ours. */
     g_auto (Run) clear = tke (f, "not-the-token\n", "cryptounit-thrhld-set", "--signature", "2",
@@ -249,39 +249,39 @@ test_refusals (void)
                   "Status code: 401\nMessage: Unauthorized\n"
                   "Check the token of the key in the SIGNSERVKEYS file");
   }
-  signserv_write_keys (f->files, "[{\"key\":\"no-such-key\",\"token\":\"x\"}]");
+  signserv_write_keys (f->cli.files, "[{\"key\":\"no-such-key\",\"token\":\"x\"}]");
   {
     g_auto (Run) clear =
         tke (f, NULL, "cryptounit-thrhld-set", "--signature", "2", "--revocation", "1", NULL);
     assert_fails (clear, 1, "Status code: 404\nMessage: Not Found");
   }
-  signserv_write_keys (f->files, "[{\"key\":\"admin/one\"}]");
+  signserv_write_keys (f->cli.files, "[{\"key\":\"admin/one\"}]");
   {
     g_auto (Run) clear =
         tke (f, NULL, "cryptounit-thrhld-set", "--signature", "2", "--revocation", "1", NULL);
     assert_fails (clear, 1, "has no usable “key”");
   }
-  signserv_write_keys (f->files, "{\"key\":\"admin-one\"}");
+  signserv_write_keys (f->cli.files, "{\"key\":\"admin-one\"}");
   {
     g_auto (Run) clear =
         tke (f, NULL, "cryptounit-thrhld-set", "--signature", "2", "--revocation", "1", NULL);
     assert_fails (clear, 1, "is not a JSON array of signature keys");
   }
-  signserv_write_keys (f->files, "[{\"key\":\"admin-one\",\"token\":\"token-one\"}]");
+  signserv_write_keys (f->cli.files, "[{\"key\":\"admin-one\",\"token\":\"token-one\"}]");
   /* The emulator's CA does not vouch for the signing service. */
-  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", f->emu->ca_file));
+  g_ptr_array_add (f->cli.env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", f->emu->ca_file));
   {
     g_auto (Run) clear =
         tke (f, NULL, "cryptounit-thrhld-set", "--signature", "2", "--revocation", "1", NULL);
     assert_fails (clear, 1, "could not be verified");
   }
-  g_ptr_array_add (f->env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", sf->service->ca_file));
+  g_ptr_array_add (f->cli.env, g_strdup_printf ("TKE_SIGNSERV_CA_FILE=%s", sf->service->ca_file));
   {
     g_autofree char *http =
         g_strdup_printf ("TKE_SIGNSERV_URL=http://%s", sf->service->url + strlen ("https://"));
     g_auto (Run) clear = { 0 };
 
-    g_ptr_array_add (f->env, g_steal_pointer (&http));
+    g_ptr_array_add (f->cli.env, g_steal_pointer (&http));
     clear = tke (f, NULL, "cryptounit-thrhld-set", "--signature", "2", "--revocation", "1", NULL);
     assert_fails (clear, 1, "is not an https:// URL");
   }
@@ -343,7 +343,7 @@ test_service_start (void)
     g_assert_cmpint (g_subprocess_get_exit_status (p), ==, 1);
     g_assert_nonnull (strstr (err, "may be read by others (mode 644); make it 0600"));
   }
-  remove_tree (top);
+  tke_test_remove_tree (top);
 }
 
 static void
@@ -377,7 +377,7 @@ test_signer (void)
   g_autoptr (TkeSecret) password = NULL;
 
   fixture_start (f, args);
-  dir = g_build_filename (f->top, "signserv", NULL);
+  dir = g_build_filename (f->cli.top, "signserv", NULL);
   service = signserv_start (dir, f->emu->state_dir);
   path = g_build_filename (f->emu->state_dir, "admin1.sigkey", NULL);
   file = tke_signature_key_file_load (path, NULL);

@@ -10,26 +10,7 @@
 
 #include <glib/gstdio.h>
 
-#include "emu-client.h"
-
-static char *
-temp_state_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("tke-uid-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return g_build_filename (dir, "state", NULL);
-}
-
-static void
-remove_tree (const char *state_dir)
-{
-  g_autofree char *parent = g_path_get_dirname (state_dir);
-  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", parent);
-
-  g_assert_cmpint (system (cmd), ==, 0);
-}
+#include "tke-test-emulator.h"
 
 static JsonObject *
 signed_response (JsonNode *node)
@@ -41,9 +22,9 @@ signed_response (JsonNode *node)
 /* The root is apart from the TLS CA, its file is in the ready JSON, and
  * GET …/unit_root names the same point and fingerprint. */
 static void
-test_root (void)
+test_root (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init", "demo", "--keys", "10", NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
   g_autofree char *path = g_strdup_printf ("/v1/tke/%s/unit_root", emu->instance);
@@ -61,15 +42,14 @@ test_root (void)
   g_assert_cmpstr (json_object_get_string_member (root, "public_key"), ==, emu->unit_root);
   g_assert_cmpstr (json_object_get_string_member (root, "fingerprint"), ==, fingerprint);
   emu_free (g_steal_pointer (&emu));
-  remove_tree (dir);
 }
 
 /* Every answer is signed by the unit, over the request; a query needs a
  * nonce; the importer key comes with a certificate by the device key. */
 static void
-test_signed_answers (void)
+test_signed_answers (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init", "demo", "--keys", "10", NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
   g_auto (GStrv) units = NULL;
@@ -135,7 +115,6 @@ test_signed_answers (void)
   emu_command_error (emu, units[0], "query", "{}", 0, NULL, 400, "invalid_field");
   emu_command_error (emu, units[0], "query", "{\"nonce\":\"00ff\"}", 0, NULL, 400, "invalid_field");
   emu_free (g_steal_pointer (&emu));
-  remove_tree (dir);
 }
 
 static guint
@@ -156,9 +135,9 @@ send_with_expiry (Emu *emu, const char *hsm_id, EVP_PKEY **signers, gint64 expir
 /* A signed command expires: in the past → command_expired, more than 15
  * minutes ahead → invalid_field, and a missing "expires" is refused. */
 static void
-test_expiry (void)
+test_expiry (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init", "demo", "--keys", "10", NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
   g_auto (GStrv) units = NULL;
@@ -186,15 +165,14 @@ test_expiry (void)
     g_assert_cmpuint (send_with_expiry (emu, units[0], one, now + 300, &code), ==, 200);
   }
   emu_free (g_steal_pointer (&emu));
-  remove_tree (dir);
 }
 
 /* A state directory without a unit root (made before unit identity) gets
  * one at its next start, and its units are certified by it. */
 static void
-test_old_state_dir (void)
+test_old_state_dir (TkeTestEmulator *f, gconstpointer data)
 {
-  g_autofree char *dir = temp_state_dir ();
+  const char *dir = f->state_dir;
   const char *args[] = { "--init", "demo", "--keys", "10", NULL };
   g_autoptr (Emu) emu = emu_start (dir, args);
   g_autofree char *old_root = g_strdup (emu->unit_root);
@@ -217,16 +195,18 @@ test_old_state_dir (void)
   q = emu_query (emu, units[1]);
   g_assert_cmpint (json_object_get_int_member (q, "counter"), >=, 0);
   emu_free (g_steal_pointer (&emu));
-  remove_tree (dir);
 }
 
 int
 main (int argc, char **argv)
 {
+  /* Each test its own state directory; the tests start their emulators
+   * on it, and the tear-down removes it, also after a test that returned
+   * early or called g_test_fail(). */
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/unit-identity/root", test_root);
-  g_test_add_func ("/unit-identity/signed-answers", test_signed_answers);
-  g_test_add_func ("/unit-identity/expiry", test_expiry);
-  g_test_add_func ("/unit-identity/old-state-dir", test_old_state_dir);
+  tke_test_add_with_state_dir ("/unit-identity/root", test_root);
+  tke_test_add_with_state_dir ("/unit-identity/signed-answers", test_signed_answers);
+  tke_test_add_with_state_dir ("/unit-identity/expiry", test_expiry);
+  tke_test_add_with_state_dir ("/unit-identity/old-state-dir", test_old_state_dir);
   return g_test_run ();
 }

@@ -43,7 +43,7 @@ logged_in_client (const char *url, const char *ca_file, const char *api_key, con
 }
 
 static void
-proxy_fixture_start (ProxyFixture *p)
+proxy_fixture_set_up (ProxyFixture *p, gconstpointer data)
 {
   g_autofree char *pw1 = NULL;
 
@@ -59,7 +59,7 @@ proxy_fixture_start (ProxyFixture *p)
 }
 
 static void
-proxy_fixture_stop (ProxyFixture *p)
+proxy_fixture_tear_down (ProxyFixture *p, gconstpointer data)
 {
   g_clear_object (&p->client);
   g_clear_pointer (&p->proxy, proxy_free);
@@ -117,9 +117,9 @@ clear_new_error (ProxyFixture *p, TkeCryptoUnit *unit)
 static Run
 tke_through_proxy (Fixture *f, ...)
 {
-  g_autoptr (GSubprocessLauncher) launcher =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                                 G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr (GSubprocessLauncher) launcher = tke_test_cli_launcher (
+      &f->cli, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                   G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_autoptr (GSubprocess) process = NULL;
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GAsyncResult) result = NULL;
@@ -134,11 +134,6 @@ tke_through_proxy (Fixture *f, ...)
     g_ptr_array_add (argv, g_strdup (arg));
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  for (guint i = 0; i < f->env->len; i++)
-    {
-      g_auto (GStrv) pair = g_strsplit (f->env->pdata[i], "=", 2);
-      g_subprocess_launcher_setenv (launcher, pair[0], pair[1], TRUE);
-    }
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8_async (process, "", NULL, on_done, &result);
@@ -156,9 +151,8 @@ tke_through_proxy (Fixture *f, ...)
  * an importer certificate by its own key, its own signature over the
  * answer and a certificate that claims the pinned root as its issuer. */
 static void
-test_swap_importer (void)
+test_swap_importer (ProxyFixture *p, gconstpointer user_data)
 {
-  ProxyFixture p = { 0 };
   g_autoptr (TkeCryptoUnit) unit = NULL;
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (GError) error = NULL;
@@ -168,24 +162,23 @@ test_swap_importer (void)
   g_autoptr (GListStore) one = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
   g_auto (GStrv) ids = NULL;
 
-  proxy_fixture_start (&p);
-  unit = unit_number (&p, 1);
-  proxy_set_mode (p.proxy, PROXY_SWAP_IMPORTER);
-  tke_service_client_generate_importer_key_async (p.client, unit, p.signers, NULL, on_done,
+  unit = unit_number (p, 1);
+  proxy_set_mode (p->proxy, PROXY_SWAP_IMPORTER);
+  tke_service_client_generate_importer_key_async (p->client, unit, p->signers, NULL, on_done,
                                                   &result);
   wait_for (&result);
-  importer = tke_service_client_generate_importer_key_finish (p.client, result, &error);
+  importer = tke_service_client_generate_importer_key_finish (p->client, result, &error);
   g_assert_null (importer);
   assert_not_authentic (error, 1);
   g_assert_nonnull (strstr (error->message, "does not verify"));
-  g_assert_cmpuint (proxy_get_n_forged (p.proxy), ==, 1);
+  g_assert_cmpuint (proxy_get_n_forged (p->proxy), ==, 1);
   g_clear_error (&error);
 
   /* A load ceremony through the proxy: refused at the importer key, so no
    * part is sealed and load is never sent. */
   g_list_store_append (one, unit);
-  ceremony = tke_ceremony_new (p.client, TKE_CEREMONY_LOAD, G_LIST_MODEL (one));
-  tke_ceremony_set_signers (ceremony, p.signers);
+  ceremony = tke_ceremony_new (p->client, TKE_CEREMONY_LOAD, G_LIST_MODEL (one));
+  tke_ceremony_set_signers (ceremony, p->signers);
   tke_ceremony_set_n_key_parts (ceremony, 2);
   g_clear_object (&result);
   tke_ceremony_prepare_load_async (ceremony, NULL, on_done, &result);
@@ -194,64 +187,59 @@ test_swap_importer (void)
   assert_not_authentic (error, 1);
 
   /* The unit itself: new register still Empty, its genuine importer key. */
-  ids = emu_unit_ids (p.f.emu);
-  q = emu_query (p.f.emu, ids[0]);
+  ids = emu_unit_ids (p->f.emu);
+  q = emu_query (p->f.emu, ids[0]);
   g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Empty");
   g_assert_nonnull (json_object_get_string_member (q, "importer_key"));
-  proxy_fixture_stop (&p);
 }
 
 /* (b) A query answer with another current VP and new register state. */
 static void
-test_alter_query (void)
+test_alter_query (ProxyFixture *p, gconstpointer user_data)
 {
-  ProxyFixture p = { 0 };
   g_autoptr (TkeCryptoUnit) unit = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
 
-  proxy_fixture_start (&p);
-  unit = unit_number (&p, 1);
-  before = units_state (&p.f);
-  proxy_set_mode (p.proxy, PROXY_ALTER_QUERY);
-  error = list_error (p.client);
+  unit = unit_number (p, 1);
+  before = units_state (&p->f);
+  proxy_set_mode (p->proxy, PROXY_ALTER_QUERY);
+  error = list_error (p->client);
   assert_not_authentic (error, 1);
   g_clear_error (&error);
-  error = clear_new_error (&p, unit);
+  error = clear_new_error (p, unit);
   assert_not_authentic (error, 1);
   /* The unit the person sees keeps its verified state. */
   g_assert_cmpint (tke_crypto_unit_get_new_register_state (unit), ==, TKE_NEW_REGISTER_EMPTY);
-  after = units_state (&p.f);
+  after = units_state (&p->f);
   g_assert_cmpstr (after, ==, before);
-  g_assert_cmpuint (proxy_get_n_forged (p.proxy), ==, 2);
+  g_assert_cmpuint (proxy_get_n_forged (p->proxy), ==, 2);
 
   /* The same through the CLI: it logs in and pins through the proxy (the
    * root it names is genuine), then refuses the forged query answer. */
   {
-    g_autofree char *key_file = g_build_filename (p.f.top, "apikey", NULL);
+    g_autofree char *key_file = g_build_filename (p->f.cli.top, "apikey", NULL);
     g_auto (Run) login = { 0 };
     g_auto (Run) mk = { 0 };
 
-    g_assert_true (g_file_set_contents (key_file, p.f.emu->api_key, -1, NULL));
-    login = tke_through_proxy (&p.f, "login", "--endpoint", proxy_get_url (p.proxy), "--ca-file",
-                               p.f.emu->ca_file, "--api-key-file", key_file, "--unit-root",
-                               p.f.emu->unit_root_file, NULL);
+    g_assert_true (g_file_set_contents (key_file, p->f.emu->api_key, -1, NULL));
+    login = tke_through_proxy (&p->f, "login", "--endpoint", proxy_get_url (p->proxy), "--ca-file",
+                               p->f.emu->ca_file, "--api-key-file", key_file, "--unit-root",
+                               p->f.emu->unit_root_file, NULL);
     assert_ok (login);
-    mk = tke_through_proxy (&p.f, "cryptounits", NULL);
+    mk = tke_through_proxy (&p->f, "cryptounits", NULL);
     assert_fails (mk, 1, "Crypto unit 1 answered with a signature that does not verify");
     g_assert_null (strstr (mk.out, "00112233445566778899AABBCCDDEEFF"));
   }
-  after = units_state (&p.f);
+  after = units_state (&p->f);
   g_assert_cmpstr (after, ==, before);
-  proxy_fixture_stop (&p);
 }
 
 /* (c) The first, genuinely signed query answer, replayed later. */
 static void
-test_replay (void)
+test_replay (ProxyFixture *p, gconstpointer user_data)
 {
-  ProxyFixture p = { 0 };
   g_autoptr (TkeCryptoUnit) unit = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeServiceInstance) listed = NULL;
@@ -259,74 +247,65 @@ test_replay (void)
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
 
-  proxy_fixture_start (&p);
-  unit = unit_number (&p, 1);
-  proxy_set_mode (p.proxy, PROXY_REPLAY);
+  unit = unit_number (p, 1);
+  proxy_set_mode (p->proxy, PROXY_REPLAY);
   /* Recorded: every answer of the first listing passes. */
-  tke_service_client_list_units_async (p.client, NULL, on_done, &result);
+  tke_service_client_list_units_async (p->client, NULL, on_done, &result);
   wait_for (&result);
-  listed = tke_service_client_list_units_finish (p.client, result, &error);
+  listed = tke_service_client_list_units_finish (p->client, result, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (proxy_get_n_forged (p.proxy), ==, 0);
-  before = units_state (&p.f);
-  error = list_error (p.client);
+  g_assert_cmpuint (proxy_get_n_forged (p->proxy), ==, 0);
+  before = units_state (&p->f);
+  error = list_error (p->client);
   assert_not_authentic (error, 1);
   g_assert_nonnull (strstr (error->message, "replay"));
   g_clear_error (&error);
-  error = clear_new_error (&p, unit);
+  error = clear_new_error (p, unit);
   assert_not_authentic (error, 1);
-  after = units_state (&p.f);
+  after = units_state (&p->f);
   g_assert_cmpstr (after, ==, before);
-  proxy_fixture_stop (&p);
 }
 
 /* (d) Unit 1's genuine answer for a query of unit 2. */
 static void
-test_move (void)
+test_move (ProxyFixture *p, gconstpointer user_data)
 {
-  ProxyFixture p = { 0 };
   g_autoptr (TkeCryptoUnit) unit2 = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
 
-  proxy_fixture_start (&p);
-  unit2 = unit_number (&p, 2);
-  before = units_state (&p.f);
-  proxy_set_mode (p.proxy, PROXY_MOVE);
-  error = list_error (p.client);
+  unit2 = unit_number (p, 2);
+  before = units_state (&p->f);
+  proxy_set_mode (p->proxy, PROXY_MOVE);
+  error = list_error (p->client);
   assert_not_authentic (error, 2);
   g_assert_nonnull (strstr (error->message, "another unit"));
   g_clear_error (&error);
-  error = clear_new_error (&p, unit2);
+  error = clear_new_error (p, unit2);
   assert_not_authentic (error, 2);
-  after = units_state (&p.f);
+  after = units_state (&p->f);
   g_assert_cmpstr (after, ==, before);
-  proxy_fixture_stop (&p);
 }
 
 /* A client without a pinned root sends no administrative command. */
 static void
-test_not_pinned (void)
+test_not_pinned (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   g_autoptr (TkeServiceClient) client = NULL;
   g_autoptr (GError) error = NULL;
 
-  fixture_start (&f, demo_args);
-  client = logged_in_client (f.emu->url, f.emu->ca_file, f.emu->api_key, NULL);
+  client = logged_in_client (f->emu->url, f->emu->ca_file, f->emu->api_key, NULL);
   error = list_error (client);
   g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_NOT_PINNED);
   g_assert_nonnull (strstr (error->message, "confirm the unit root"));
-  fixture_stop (&f);
 }
 
 /* A second emulator, with a root of its own: libtke and tke login refuse
  * it with both fingerprints; re-pinning is a separate verb. */
 static void
-test_root_changed (void)
+test_root_changed (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   g_autofree char *dir2 = NULL;
   g_autofree char *state2 = NULL;
   g_autofree char *key_file = NULL;
@@ -335,17 +314,16 @@ test_root_changed (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *fp1 = NULL, *fp2 = NULL, *text1 = NULL, *text2 = NULL;
 
-  fixture_start (&f, demo_args);
   dir2 = g_dir_make_tmp ("tke-root2-XXXXXX", NULL);
   state2 = g_build_filename (dir2, "state", NULL);
   emu2 = emu_start (state2, demo_args);
-  g_assert_cmpstr (emu2->unit_root, !=, f.emu->unit_root);
-  fp1 = tke_unit_root_fingerprint (f.emu->unit_root_point);
+  g_assert_cmpstr (emu2->unit_root, !=, f->emu->unit_root);
+  fp1 = tke_unit_root_fingerprint (f->emu->unit_root_point);
   fp2 = tke_unit_root_fingerprint (emu2->unit_root_point);
   text1 = tke_unit_root_format_fingerprint (fp1);
   text2 = tke_unit_root_format_fingerprint (fp2);
 
-  client = logged_in_client (emu2->url, emu2->ca_file, emu2->api_key, f.emu->unit_root);
+  client = logged_in_client (emu2->url, emu2->ca_file, emu2->api_key, f->emu->unit_root);
   error = list_error (client);
   g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED);
   g_assert_nonnull (strstr (error->message, "Crypto unit 1 "));
@@ -354,23 +332,23 @@ test_root_changed (void)
 
   /* The CLI: first contact without a terminal and without --unit-root is
    * refused; --unit-root pins; another service's root is refused loudly. */
-  key_file = g_build_filename (f.top, "apikey2", NULL);
+  key_file = g_build_filename (f->cli.top, "apikey2", NULL);
   g_assert_true (g_file_set_contents (key_file, emu2->api_key, -1, NULL));
   {
-    g_autofree char *key1 = g_build_filename (f.top, "apikey1", NULL);
+    g_autofree char *key1 = g_build_filename (f->cli.top, "apikey1", NULL);
     g_auto (Run) first = { 0 };
 
-    g_assert_true (g_file_set_contents (key1, f.emu->api_key, -1, NULL));
-    first = tke (&f, NULL, "login", "--endpoint", f.emu->url, "--ca-file", f.emu->ca_file,
+    g_assert_true (g_file_set_contents (key1, f->emu->api_key, -1, NULL));
+    first = tke (f, NULL, "login", "--endpoint", f->emu->url, "--ca-file", f->emu->ca_file,
                  "--api-key-file", key1, NULL);
     assert_fails (first, 1, "--unit-root FILE");
   }
-  fixture_login (&f);
+  fixture_login (f);
   {
-    g_auto (Run) login2 = tke (&f, NULL, "login", "--endpoint", emu2->url, "--ca-file",
+    g_auto (Run) login2 = tke (f, NULL, "login", "--endpoint", emu2->url, "--ca-file",
                                emu2->ca_file, "--api-key-file", key_file, NULL);
     g_auto (Run) with_file =
-        tke (&f, NULL, "login", "--endpoint", emu2->url, "--ca-file", emu2->ca_file,
+        tke (f, NULL, "login", "--endpoint", emu2->url, "--ca-file", emu2->ca_file,
              "--api-key-file", key_file, "--unit-root", emu2->unit_root_file, NULL);
 
     assert_fails (login2, 1, "another unit root than the one pinned");
@@ -380,10 +358,10 @@ test_root_changed (void)
     assert_fails (with_file, 1, "another unit root than the one pinned");
   }
   {
-    g_auto (Run) pin = tke (&f, NULL, "unit-root-pin", emu2->unit_root_file, NULL);
-    g_auto (Run) login2 = tke (&f, NULL, "login", "--endpoint", emu2->url, "--ca-file",
+    g_auto (Run) pin = tke (f, NULL, "unit-root-pin", emu2->unit_root_file, NULL);
+    g_auto (Run) login2 = tke (f, NULL, "login", "--endpoint", emu2->url, "--ca-file",
                                emu2->ca_file, "--api-key-file", key_file, NULL);
-    g_auto (Run) units = tke (&f, NULL, "cryptounits", NULL);
+    g_auto (Run) units = tke (f, NULL, "cryptounits", NULL);
 
     assert_ok (pin);
     g_assert_nonnull (strstr (pin.out, text1));
@@ -392,15 +370,13 @@ test_root_changed (void)
     assert_ok (units);
   }
   emu_free (g_steal_pointer (&emu2));
-  remove_tree (dir2);
-  fixture_stop (&f);
+  tke_test_remove_tree (dir2);
 }
 
 /* A command signed with an expires in the past is refused by the unit. */
 static void
-test_expired_command (void)
+test_expired_command (Fixture *f, gconstpointer user_data)
 {
-  Fixture f = { 0 };
   g_autoptr (TkeServiceInstance) instance = NULL;
   g_autoptr (TkeCryptoUnit) unit = NULL;
   g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
@@ -413,38 +389,43 @@ test_expired_command (void)
   g_autofree char *after = NULL;
   g_auto (GStrv) ids = NULL;
 
-  fixture_start (&f, demo_args);
-  install_demo_sigkeys (&f);
-  pw1 = demo_password (&f, "admin1.sigkey");
-  g_ptr_array_add (signers, file_signer (&f, 1, pw1));
-  instance = list_units (&f);
+  install_demo_sigkeys (f);
+  pw1 = demo_password (f, "admin1.sigkey");
+  g_ptr_array_add (signers, file_signer (f, 1, pw1));
+  instance = list_units (f);
   unit = g_list_model_get_item (tke_service_instance_get_units (instance), 0);
-  ids = emu_unit_ids (f.emu);
-  q = emu_query (f.emu, ids[0]);
-  before = units_state (&f);
+  ids = emu_unit_ids (f->emu);
+  q = emu_query (f->emu, ids[0]);
+  before = units_state (f);
   command = tke_service_client_build_command (
-      f.emu->instance, tke_crypto_unit_get_hsm_id (unit), "clear_new",
+      f->emu->instance, tke_crypto_unit_get_hsm_id (unit), "clear_new",
       json_object_get_int_member (q, "counter"), g_get_real_time () / G_USEC_PER_SEC - 60, "{}");
-  tke_service_client_send_command_async (f.client, unit, command, signers, NULL, on_done, &result);
+  tke_service_client_send_command_async (f->client, unit, command, signers, NULL, on_done, &result);
   wait_for (&result);
-  g_assert_null (tke_service_client_send_command_finish (f.client, result, &error));
+  g_assert_null (tke_service_client_send_command_finish (f->client, result, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_SERVICE);
   g_assert_nonnull (strstr (error->message, "expired"));
-  after = units_state (&f);
+  after = units_state (f);
   g_assert_cmpstr (after, ==, before);
-  fixture_stop (&f);
 }
 
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/unit-proxy/swap-importer", test_swap_importer);
-  g_test_add_func ("/unit-proxy/alter-query", test_alter_query);
-  g_test_add_func ("/unit-proxy/replay", test_replay);
-  g_test_add_func ("/unit-proxy/move", test_move);
-  g_test_add_func ("/unit-proxy/not-pinned", test_not_pinned);
-  g_test_add_func ("/unit-proxy/root-changed", test_root_changed);
-  g_test_add_func ("/unit-proxy/expired-command", test_expired_command);
+  g_test_add ("/unit-proxy/swap-importer", ProxyFixture, NULL, proxy_fixture_set_up,
+              test_swap_importer, proxy_fixture_tear_down);
+  g_test_add ("/unit-proxy/alter-query", ProxyFixture, NULL, proxy_fixture_set_up, test_alter_query,
+              proxy_fixture_tear_down);
+  g_test_add ("/unit-proxy/replay", ProxyFixture, NULL, proxy_fixture_set_up, test_replay,
+              proxy_fixture_tear_down);
+  g_test_add ("/unit-proxy/move", ProxyFixture, NULL, proxy_fixture_set_up, test_move,
+              proxy_fixture_tear_down);
+  g_test_add ("/unit-proxy/not-pinned", Fixture, demo_args, fixture_set_up, test_not_pinned,
+              fixture_tear_down);
+  g_test_add ("/unit-proxy/root-changed", Fixture, demo_args, fixture_set_up, test_root_changed,
+              fixture_tear_down);
+  g_test_add ("/unit-proxy/expired-command", Fixture, demo_args, fixture_set_up,
+              test_expired_command, fixture_tear_down);
   return g_test_run ();
 }

@@ -148,7 +148,7 @@ key_part_count (Session *s)
  * by another zone's CA, and a tampered genuine copy are refused and plant
  * nothing; the genuine copy is stored. */
 static void
-test_import_copy_forged_sender (void)
+test_import_copy_forged_sender (Scene *scene, gconstpointer user_data)
 {
   Session target, source, other_ca;
   Forger forger;
@@ -239,12 +239,10 @@ test_import_copy_forged_sender (void)
   g_assert_cmpuint (key_part_count (&target), ==, 1);
   session_close (&target);
   forger_clear (&forger);
-  insert (2, "keyparts.card");
-  insert (1, "admin1.card");
 }
 
 void
 add_copy_tests (void)
 {
-  g_test_add_func ("/card/import-copy-forged-sender", test_import_copy_forged_sender);
+  add_scene_test ("/card/import-copy-forged-sender", test_import_copy_forged_sender);
 }

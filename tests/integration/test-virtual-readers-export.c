@@ -110,7 +110,7 @@ open_part (EVP_PKEY *importer, const char *aad, GBytes *sealed, GError **error)
 /* Only a genuine importer key of the unit named is sealed to, with the
  * associated data the card builds. */
 static void
-test_export_genuine (void)
+test_export_genuine (Scene *scene, gconstpointer user_data)
 {
   Session s;
   g_autoptr (GError) error = NULL;
@@ -150,7 +150,7 @@ test_export_genuine (void)
 }
 
 static void
-test_export_refused (void)
+test_export_refused (Scene *scene, gconstpointer user_data)
 {
   Session s;
   g_autoptr (GError) error = NULL;
@@ -222,7 +222,7 @@ test_export_refused (void)
 
 /* A card made before cards held a unit root exports nothing. */
 static void
-test_export_without_unit_root (void)
+test_export_without_unit_root (Scene *scene, gconstpointer user_data)
 {
   Session s;
   g_autoptr (GBytes) req = request (1, 3, "1", card_unit->chain, card_unit->importer_certificate);
@@ -235,13 +235,12 @@ test_export_without_unit_root (void)
   g_assert_cmphex (verify_with (&s, 2, "keys 666666"), ==, 0x9000);
   assert_refused (&s, req, 0x6A88);
   session_close (&s);
-  insert (2, "keyparts.card");
 }
 
 void
 add_export_tests (void)
 {
-  g_test_add_func ("/card/export-key-part", test_export_genuine);
-  g_test_add_func ("/card/export-key-part-refused", test_export_refused);
-  g_test_add_func ("/card/export-key-part-without-unit-root", test_export_without_unit_root);
+  add_scene_test ("/card/export-key-part", test_export_genuine);
+  add_scene_test ("/card/export-key-part-refused", test_export_refused);
+  add_scene_test ("/card/export-key-part-without-unit-root", test_export_without_unit_root);
 }

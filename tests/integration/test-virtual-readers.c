@@ -19,7 +19,7 @@
 /* ---- Tests ---- */
 
 static void
-test_pcsc_scan_lists_readers (void)
+test_pcsc_scan_lists_readers (Scene *scene, gconstpointer user_data)
 {
   g_autofree char *out = NULL;
   g_autoptr (GError) error = NULL;
@@ -38,7 +38,7 @@ test_pcsc_scan_lists_readers (void)
 }
 
 static void
-test_features (void)
+test_features (Scene *scene, gconstpointer user_data)
 {
   Session s;
   guint8 buf[64];
@@ -60,7 +60,7 @@ test_features (void)
 }
 
 static void
-test_verify (void)
+test_verify (Scene *scene, gconstpointer user_data)
 {
   Session s;
 
@@ -70,7 +70,7 @@ test_verify (void)
 }
 
 static void
-test_wrong_twice_then_right (void)
+test_wrong_twice_then_right (Scene *scene, gconstpointer user_data)
 {
   Session s;
 
@@ -82,7 +82,7 @@ test_wrong_twice_then_right (void)
 }
 
 static void
-test_timeout_cancel_length (void)
+test_timeout_cancel_length (Scene *scene, gconstpointer user_data)
 {
   Session s;
 
@@ -113,7 +113,7 @@ pending_verify_thread (gpointer data)
 }
 
 static void
-test_concurrent (void)
+test_concurrent (Scene *scene, gconstpointer user_data)
 {
   Session s1, s2;
   PendingVerify v;
@@ -138,7 +138,7 @@ test_concurrent (void)
 }
 
 static void
-test_insert_remove_events (void)
+test_insert_remove_events (Scene *scene, gconstpointer user_data)
 {
   SCARDCONTEXT context;
   g_autofree char *removed = NULL;
@@ -163,7 +163,7 @@ test_insert_remove_events (void)
 
 /* Pulling the card during PIN entry: a PC/SC error, as with libccid. */
 static void
-test_removed_during_pin_entry (void)
+test_removed_during_pin_entry (Scene *scene, gconstpointer user_data)
 {
   Session s;
   guint8 pvs[19 + 11] = { 20,   0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09,
@@ -179,12 +179,11 @@ test_removed_during_pin_entry (void)
                    SCARD_E_NOT_TRANSACTED);
   g_thread_join (t);
   session_close (&s);
-  insert (1, "admin1.card");
 }
 
 /* A malformed PIN_VERIFY_STRUCTURE is refused by the reader, not passed on. */
 static void
-test_malformed_verify_structure (void)
+test_malformed_verify_structure (Scene *scene, gconstpointer user_data)
 {
   Session s;
   guint8 pvs[19 + 5] = { 5, 0, 0x82, 0, 0, 6, 6, 2,    0,    0,    0,    0,
@@ -249,7 +248,7 @@ pin_pad_request (Session *s,
  * its keypad lights (no key wait starts, nothing reaches the card), and
  * answers a genuine VERIFY with SW1 SW2 only. */
 static void
-test_pin_pad_trusted_path (void)
+test_pin_pad_trusted_path (Scene *scene, gconstpointer user_data)
 {
   static const guint8 templates[][11] = {
     { 0x80, 0x50, 0x00, 0x00, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF }, /* GENERATE KEY PART */
@@ -300,7 +299,7 @@ test_pin_pad_trusted_path (void)
 }
 
 static void
-test_sign (void)
+test_sign (Scene *scene, gconstpointer user_data)
 {
   Session s;
   g_autoptr (GBytes) point = NULL;
@@ -336,7 +335,7 @@ test_sign (void)
 }
 
 static void
-test_blocked_survives_restart (void)
+test_blocked_survives_restart (Scene *scene, gconstpointer user_data)
 {
   Session s;
   g_autofree char *out = NULL;
@@ -391,7 +390,7 @@ card_through_reader (const char *const *keys, const char *const *args, char **ou
 }
 
 static void
-test_tke_card_through_reader (void)
+test_tke_card_through_reader (Scene *scene, gconstpointer user_data)
 {
   const char *gen[] = { "--reader", "1", "gen-keypart", "--description", "via the pad", NULL };
   const char *change[] = { "--reader", "1", "change-pin", NULL };
@@ -415,7 +414,7 @@ test_tke_card_through_reader (void)
 
 /* Issue 19: tke-card followed a card's 61 xx for ever too. */
 static void
-test_tke_card_endless_answer (void)
+test_tke_card_endless_answer (Scene *scene, gconstpointer user_data)
 {
   const char *list[] = { "--reader", "2", "list", NULL };
   const char *modes[] = { "misbehave endless-get-response", "misbehave endless-data" };
@@ -436,7 +435,7 @@ test_tke_card_endless_answer (void)
 
 /* The reader's pcscd dies: clients lose the service, the launcher says so. */
 static void
-test_pcscd_killed (void)
+test_pcscd_killed (Scene *scene, gconstpointer user_data)
 {
   SCARDCONTEXT context;
   g_autoptr (GError) error = NULL;
@@ -483,25 +482,23 @@ main (int argc, char **argv)
     g_assert_cmpint (tke_readers_card (&fixture, "666666\n", noroot_part, NULL), ==, 0);
     g_assert_cmpint (tke_readers_card (&fixture, "444444\n555555\n", ca2, NULL), ==, 0);
   }
-  tke_readers_fixture_start (&fixture, "admin1.card", "keyparts.card");
-
-  g_test_add_func ("/readers/pcsc-scan", test_pcsc_scan_lists_readers);
-  g_test_add_func ("/readers/features", test_features);
-  g_test_add_func ("/readers/verify", test_verify);
-  g_test_add_func ("/readers/wrong-twice-then-right", test_wrong_twice_then_right);
-  g_test_add_func ("/readers/timeout-cancel-length", test_timeout_cancel_length);
-  g_test_add_func ("/readers/concurrent", test_concurrent);
-  g_test_add_func ("/readers/insert-remove", test_insert_remove_events);
-  g_test_add_func ("/readers/removed-during-pin-entry", test_removed_during_pin_entry);
-  g_test_add_func ("/readers/malformed-verify-structure", test_malformed_verify_structure);
-  g_test_add_func ("/readers/pin-pad-trusted-path", test_pin_pad_trusted_path);
-  g_test_add_func ("/card/sign", test_sign);
+  add_scene_test ("/readers/pcsc-scan", test_pcsc_scan_lists_readers);
+  add_scene_test ("/readers/features", test_features);
+  add_scene_test ("/readers/verify", test_verify);
+  add_scene_test ("/readers/wrong-twice-then-right", test_wrong_twice_then_right);
+  add_scene_test ("/readers/timeout-cancel-length", test_timeout_cancel_length);
+  add_scene_test ("/readers/concurrent", test_concurrent);
+  add_scene_test ("/readers/insert-remove", test_insert_remove_events);
+  add_scene_test ("/readers/removed-during-pin-entry", test_removed_during_pin_entry);
+  add_scene_test ("/readers/malformed-verify-structure", test_malformed_verify_structure);
+  add_scene_test ("/readers/pin-pad-trusted-path", test_pin_pad_trusted_path);
+  add_scene_test ("/card/sign", test_sign);
   add_export_tests ();
   add_copy_tests (); /* before blocked-survives-restart blocks the key part card */
-  g_test_add_func ("/card/blocked-survives-restart", test_blocked_survives_restart);
-  g_test_add_func ("/card/tke-card-through-reader", test_tke_card_through_reader);
-  g_test_add_func ("/card/tke-card-endless-answer", test_tke_card_endless_answer);
-  g_test_add_func ("/shutdown/pcscd-killed", test_pcscd_killed);
+  add_scene_test ("/card/blocked-survives-restart", test_blocked_survives_restart);
+  add_scene_test ("/card/tke-card-through-reader", test_tke_card_through_reader);
+  add_scene_test ("/card/tke-card-endless-answer", test_tke_card_endless_answer);
+  add_scene_test ("/shutdown/pcscd-killed", test_pcscd_killed);
   status = g_test_run ();
   tke_readers_fixture_clear (&fixture);
   return status;

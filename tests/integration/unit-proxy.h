@@ -5,7 +5,7 @@
 
 #pragma once
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 
 G_BEGIN_DECLS
 

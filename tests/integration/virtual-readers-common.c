@@ -232,3 +232,16 @@ command (Session *s,
   while (offset < size);
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
 }
+
+void
+scene_set_up (Scene *scene, gconstpointer data)
+{
+  static const char *const standard[] = { NULL, "admin1.card", "keyparts.card" };
+
+  scene->readers = &fixture;
+  if (fixture.launcher == NULL)
+    tke_readers_fixture_start (&fixture, standard[1], standard[2]);
+  for (guint reader = 1; reader <= 2; reader++)
+    if (!tke_readers_holds (&fixture, reader, standard[reader]))
+      insert (reader, standard[reader]);
+}

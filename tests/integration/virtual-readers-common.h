@@ -10,7 +10,7 @@
 #include <tke.h>
 
 #include "card-unit-common.h"
-#include "tke-readers-fixture.h"
+#include "tke-test-readers.h"
 
 extern TkeReadersFixture fixture;
 /* The crypto unit whose root the cards of make_card() hold. */
@@ -52,6 +52,18 @@ void make_card (const char *name, const char *pin, const char *zone_ca);
 void make_card_without_root (const char *name, const char *pin, const char *zone_ca);
 /* Out, seen out by pcscd, then NAME in. */
 void insert (guint reader, const char *name);
+
+/* The g_test_add() fixture of every test here: the scene it starts from.
+ * pcscd runs with admin1.card in reader 1 and keyparts.card in reader 2;
+ * the set-up puts back what a test before changed (a card swapped, pcscd
+ * restarted), so a test need not restore the readers itself. */
+typedef struct
+{
+  TkeReadersFixture *readers; /* the process's readers: pcscd is slow to start */
+} Scene;
+
+void scene_set_up (Scene *scene, gconstpointer data);
+#define add_scene_test(path, func) g_test_add ((path), Scene, NULL, scene_set_up, (func), NULL)
 
 /* test-virtual-readers-copy.c */
 void add_copy_tests (void);

@@ -30,21 +30,33 @@ good_unit (const char *instance, guint number)
   return unit;
 }
 
-/* Three good units of instance "inst"; the store holds all of them. */
-static GPtrArray *
-good_units (GListStore **store)
+/* Three good units of instance "inst", selected; the store holds all of
+ * them.  Each test changes them to what it checks. */
+typedef struct
 {
-  GPtrArray *units = g_ptr_array_new_with_free_func (g_object_unref);
+  GListStore *store;
+  GPtrArray *units;
+} Fixture;
 
-  *store = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  f->units = g_ptr_array_new_with_free_func (g_object_unref);
+  f->store = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
   for (guint i = 1; i <= 3; i++)
     {
       TkeCryptoUnit *unit = good_unit ("inst", i);
 
-      g_ptr_array_add (units, unit);
-      g_list_store_append (*store, unit);
+      g_ptr_array_add (f->units, unit);
+      g_list_store_append (f->store, unit);
     }
-  return units;
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_clear_pointer (&f->units, g_ptr_array_unref);
+  g_clear_object (&f->store);
 }
 
 static void
@@ -64,10 +76,10 @@ expect (GListStore *store, GPtrArray *units, gint64 expiry, TkePrecheck expected
 }
 
 static void
-test_all_good (void)
+test_all_good (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
 
   expect (store, units, 0, TKE_PRECHECK_OK, 0);
   expect (store, units, g_get_real_time () / G_USEC_PER_SEC + 3600, TKE_PRECHECK_OK, 0);
@@ -76,40 +88,40 @@ test_all_good (void)
 }
 
 static void
-test_no_units (void)
+test_no_units (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
 
   g_ptr_array_set_size (units, 0);
   expect (store, units, 0, TKE_PRECHECK_NO_UNITS, TKE_ERROR_PRECHECK_FAILED);
 }
 
 static void
-test_token_expired (void)
+test_token_expired (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
 
   expect (store, units, g_get_real_time () / G_USEC_PER_SEC - 1, TKE_PRECHECK_TOKEN_EXPIRED,
           TKE_ERROR_AUTH_EXPIRED);
 }
 
 static void
-test_several_instances (void)
+test_several_instances (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
 
   g_ptr_array_add (units, good_unit ("other", 1));
   expect (store, units, 0, TKE_PRECHECK_SEVERAL_INSTANCES, TKE_ERROR_PRECHECK_FAILED);
 }
 
 static void
-test_not_all_units (void)
+test_not_all_units (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
   g_autoptr (TkeCryptoUnit) recovery = tke_crypto_unit_new (
       "inst", "hsm-9", 9, TKE_CRYPTO_UNIT_TYPE_RECOVERY, "[us-south].[AZ1-CS1].[01].[09]");
 
@@ -121,20 +133,20 @@ test_not_all_units (void)
 }
 
 static void
-test_unreachable (void)
+test_unreachable (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
 
   tke_crypto_unit_set_reachable (units->pdata[1], FALSE);
   expect (store, units, 0, TKE_PRECHECK_UNREACHABLE, TKE_ERROR_PRECHECK_FAILED);
 }
 
 static void
-test_imprint_mode (void)
+test_imprint_mode (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
 
   tke_crypto_unit_set_thresholds (units->pdata[2], TRUE, 0, 0);
   expect (store, units, 0, TKE_PRECHECK_IMPRINT_MODE, TKE_ERROR_PRECHECK_FAILED);
@@ -143,10 +155,10 @@ test_imprint_mode (void)
 }
 
 static void
-test_thresholds (void)
+test_thresholds (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
 
   tke_crypto_unit_set_thresholds (units->pdata[1], FALSE, 1, 1);
   expect (store, units, 0, TKE_PRECHECK_THRESHOLDS, TKE_ERROR_PRECHECK_FAILED);
@@ -155,10 +167,10 @@ test_thresholds (void)
 }
 
 static void
-test_administrators (void)
+test_administrators (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
   g_autoptr (GPtrArray) other = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) common = NULL;
 
@@ -179,10 +191,10 @@ test_administrators (void)
 }
 
 static void
-test_current_register (void)
+test_current_register (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
 
   tke_crypto_unit_set_registers (units->pdata[1], TKE_NEW_REGISTER_FULL_COMMITTED, NEW_VP,
                                  TKE_CURRENT_REGISTER_EMPTY, TKE_EMPTY_VP);
@@ -196,10 +208,10 @@ test_current_register (void)
 }
 
 static void
-test_new_register (void)
+test_new_register (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
 
   /* Uncommitted on one unit. */
   tke_crypto_unit_set_registers (units->pdata[2], TKE_NEW_REGISTER_FULL_UNCOMMITTED, NEW_VP,
@@ -226,10 +238,9 @@ test_new_register (void)
 }
 
 static void
-test_compare_tie (void)
+test_compare_tie (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GPtrArray *units = f->units;
 
   /* Two units that disagree: both are marked, neither is "right". */
   g_ptr_array_remove_index (units, 2);
@@ -241,10 +252,10 @@ test_compare_tie (void)
 /* Issue 13: a recovery unit that holds the master key takes part in the
  * rotation; one with no key at all (never set up) may be left out. */
 static void
-test_recovery_unit (void)
+test_recovery_unit (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GListStore) store = NULL;
-  g_autoptr (GPtrArray) units = good_units (&store);
+  GListStore *store = f->store;
+  GPtrArray *units = f->units;
   g_autoptr (TkeCryptoUnit) recovery = tke_crypto_unit_new (
       "inst", "hsm-4", 4, TKE_CRYPTO_UNIT_TYPE_RECOVERY, "[us-east].[AZ1-CS1].[03].[07]");
   g_autoptr (GError) error = NULL;
@@ -277,19 +288,20 @@ test_recovery_unit (void)
 int
 main (int argc, char **argv)
 {
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
   g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/precheck/all-good", test_all_good);
-  g_test_add_func ("/precheck/no-units", test_no_units);
-  g_test_add_func ("/precheck/token-expired", test_token_expired);
-  g_test_add_func ("/precheck/several-instances", test_several_instances);
-  g_test_add_func ("/precheck/not-all-units", test_not_all_units);
-  g_test_add_func ("/precheck/recovery-unit", test_recovery_unit);
-  g_test_add_func ("/precheck/unreachable", test_unreachable);
-  g_test_add_func ("/precheck/imprint-mode", test_imprint_mode);
-  g_test_add_func ("/precheck/thresholds", test_thresholds);
-  g_test_add_func ("/precheck/administrators", test_administrators);
-  g_test_add_func ("/precheck/current-register", test_current_register);
-  g_test_add_func ("/precheck/new-register", test_new_register);
-  g_test_add_func ("/precheck/compare-tie", test_compare_tie);
+  ADD ("/precheck/all-good", test_all_good);
+  ADD ("/precheck/no-units", test_no_units);
+  ADD ("/precheck/token-expired", test_token_expired);
+  ADD ("/precheck/several-instances", test_several_instances);
+  ADD ("/precheck/not-all-units", test_not_all_units);
+  ADD ("/precheck/recovery-unit", test_recovery_unit);
+  ADD ("/precheck/unreachable", test_unreachable);
+  ADD ("/precheck/imprint-mode", test_imprint_mode);
+  ADD ("/precheck/thresholds", test_thresholds);
+  ADD ("/precheck/administrators", test_administrators);
+  ADD ("/precheck/current-register", test_current_register);
+  ADD ("/precheck/new-register", test_new_register);
+  ADD ("/precheck/compare-tie", test_compare_tie);
   return g_test_run ();
 }

@@ -12,6 +12,7 @@
 #include <tke.h>
 
 #include "tke-service-client-private.h"
+#include "tke-test-util.h"
 
 /* libsecret 0.20.5's file backend leaks a string of GIO's (an etag) on
  * every store; that is theirs, not libtke's.  LeakSanitizer asks these
@@ -327,19 +328,6 @@ test_token_claims (void)
 }
 
 static void
-on_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static void
-wait_for (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-static void
 test_file_signer (void)
 {
   g_autofree char *dir = g_dir_make_tmp ("tke-signer-XXXXXX", NULL);
@@ -366,8 +354,8 @@ test_file_signer (void)
   g_assert_cmpstr (tke_signer_get_ski (TKE_SIGNER (signer)), ==,
                    tke_signature_key_file_get_ski (file));
 
-  tke_signer_sign_async (TKE_SIGNER (signer), data, NULL, on_done, &result);
-  wait_for (&result);
+  tke_signer_sign_async (TKE_SIGNER (signer), data, NULL, tke_test_async_done, &result);
+  tke_test_await (&result, 0);
   signature = tke_signer_sign_finish (TKE_SIGNER (signer), result, &error);
   g_assert_no_error (error);
   g_assert_true (tke_crypto_verify (key, g_bytes_get_data (data, NULL), g_bytes_get_size (data),
@@ -375,16 +363,16 @@ test_file_signer (void)
                                     g_bytes_get_size (signature), &error));
   g_clear_object (&result);
 
-  tke_signer_get_public_key_async (TKE_SIGNER (signer), NULL, on_done, &result);
-  wait_for (&result);
+  tke_signer_get_public_key_async (TKE_SIGNER (signer), NULL, tke_test_async_done, &result);
+  tke_test_await (&result, 0);
   public_key = tke_signer_get_public_key_finish (TKE_SIGNER (signer), result, &error);
   g_assert_no_error (error);
   g_assert_true (g_bytes_equal (public_key, point));
   g_clear_object (&result);
 
   bad = tke_file_signer_new (file, wrong);
-  tke_signer_sign_async (TKE_SIGNER (bad), data, NULL, on_done, &result);
-  wait_for (&result);
+  tke_signer_sign_async (TKE_SIGNER (bad), data, NULL, tke_test_async_done, &result);
+  tke_test_await (&result, 0);
   g_assert_null (tke_signer_sign_finish (TKE_SIGNER (bad), result, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_PASSWORD);
   g_assert_cmpstr (error->message, ==, "Invalid password.");
@@ -439,8 +427,8 @@ test_cancelled_before_start (void)
 
   tke_service_client_set_instance_id (client, "i");
   g_cancellable_cancel (cancellable);
-  tke_service_client_get_rotation_status_async (client, cancellable, on_done, &result);
-  wait_for (&result);
+  tke_service_client_get_rotation_status_async (client, cancellable, tke_test_async_done, &result);
+  tke_test_await (&result, 0);
   status = tke_service_client_get_rotation_status_finish (client, result, &error);
   g_assert_null (status);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);

@@ -1,9 +1,13 @@
-/* tke-test-gtk-utils.c: helpers for GUI tests
+/* tke-test-gtk.c: see tke-test-gtk.h
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include "tke-test-gtk-utils.h"
+#include "tke-test-gtk.h"
+
+#include <adwaita.h>
+
+#include "tke-login-dialog.h"
 
 #include <string.h>
 
@@ -214,4 +218,137 @@ void
 tke_test_iterate (guint ms)
 {
   tke_test_wait_until (always_false, NULL, ms);
+}
+
+gboolean
+tke_test_gtk_can_run (const char *const *env)
+{
+  if (!tke_test_have_display ())
+    {
+      g_print ("1..0 # SKIP no display; run the gui suite under xvfb-run\n");
+      return FALSE;
+    }
+  for (guint i = 0; env != NULL && env[i] != NULL; i++)
+    if (g_getenv (env[i]) == NULL)
+      {
+        g_print ("1..0 # SKIP run from meson test\n");
+        return FALSE;
+      }
+  return TRUE;
+}
+
+static void
+setenv_below (const char *variable, const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  g_setenv (variable, path, TRUE);
+}
+
+char *
+tke_test_gtk_private_home (const char *tmpl)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp (tmpl, &error);
+
+  g_assert_no_error (error);
+  /* Read once by GLib: set before anything asks for them. */
+  setenv_below ("XDG_CONFIG_HOME", dir, "config");
+  setenv_below ("XDG_STATE_HOME", dir, "state");
+  setenv_below ("SECRET_FILE_TEST_PATH", dir, "keyring");
+  /* libsecret's file backend: no Secret Service needed, nothing of the
+   * person's keyring touched. */
+  g_setenv ("SECRET_BACKEND", "file", TRUE);
+  g_setenv ("SECRET_FILE_TEST_PASSWORD", "test", TRUE);
+  return dir;
+}
+
+void
+tke_test_gtk_init (int *argc, char ***argv)
+{
+  if (g_getenv ("TKE_TEST_DEBUG") != NULL)
+    g_setenv ("G_MESSAGES_DEBUG", g_getenv ("TKE_TEST_DEBUG"), TRUE);
+  gtk_test_init (argc, argv, NULL);
+  adw_init ();
+}
+
+TkeApplication *
+tke_test_gtk_application_new (void)
+{
+  TkeApplication *app = tke_application_new ();
+
+  /* Tests run in parallel on one session bus: each its own instance. */
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, NULL);
+  return app;
+}
+
+static gboolean
+no_login_dialog (gpointer data)
+{
+  return tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG) == NULL;
+}
+
+void
+tke_test_log_in (GtkWidget *window, const char *api_key)
+{
+  TkeLoginDialog *dialog;
+  GtkWidget *entry;
+
+  gtk_widget_activate_action (window, "win.log-in", NULL);
+  dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+  g_assert_nonnull (dialog);
+  entry =
+      tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+  g_assert_nonnull (entry);
+  gtk_editable_set_text (GTK_EDITABLE (entry), api_key);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
+  /* The key is not kept in the entry once sent. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (entry)), ==, "");
+  g_assert_true (tke_test_wait_until (no_login_dialog, NULL, 20000));
+}
+
+static gboolean
+popover_mapped (gpointer data)
+{
+  return gtk_widget_get_mapped (data);
+}
+
+GtkWidget *
+tke_test_popup (GtkMenuButton *button)
+{
+  GtkWidget *popover = GTK_WIDGET (gtk_menu_button_get_popover (button));
+
+  gtk_menu_button_popup (button);
+  g_assert_true (tke_test_wait_until (popover_mapped, popover, 5000));
+  return popover;
+}
+
+GtkWidget *
+tke_test_menu_item (GtkWidget *popover, const char *text)
+{
+  GtkWidget *label = tke_test_find_label (popover, text);
+  GtkWidget *item = label;
+
+  if (label == NULL)
+    g_error ("the menu has no item “%s”", text);
+  while (item != NULL && !g_str_equal (G_OBJECT_TYPE_NAME (item), "GtkModelButton"))
+    item = gtk_widget_get_parent (item);
+  g_assert_nonnull (item);
+  return item;
+}
+
+void
+tke_test_pick_card (TkeReadersBar *bar, guint reader, const char *item, const char *screenshot)
+{
+  GtkMenuButton *button = tke_readers_bar_get_card_button (bar, reader);
+  GtkWidget *popover;
+
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (button)));
+  g_assert_true (gtk_widget_is_sensitive (GTK_WIDGET (button)));
+  popover = tke_test_popup (button);
+  if (screenshot != NULL)
+    tke_test_save_screenshot (popover, screenshot);
+  g_signal_emit_by_name (tke_test_menu_item (popover, item), "clicked");
+  gtk_menu_button_popdown (button);
 }

@@ -1,4 +1,4 @@
-/* tke-readers-fixture.c: the virtual readers under a private pcscd, for integration tests
+/* tke-test-readers.c: see tke-test-readers.h
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
@@ -8,7 +8,7 @@
  * card presence is SCardGetStatusChange.
  */
 
-#include "tke-readers-fixture.h"
+#include "tke-test-readers.h"
 
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
@@ -39,6 +39,16 @@ char *
 tke_readers_path (TkeReadersFixture *f, const char *name)
 {
   return g_build_filename (f->dir, name, NULL);
+}
+
+gboolean
+tke_readers_holds (TkeReadersFixture *f, guint reader, const char *name)
+{
+  g_autofree char *path = tke_readers_path (f, name);
+  g_autofree char *suffix = g_strconcat (" image=", path, NULL);
+  g_autofree char *status = tke_readers_ctl (f, reader, "status");
+
+  return strstr (status, "card=present") != NULL && g_str_has_suffix (status, suffix);
 }
 
 static void

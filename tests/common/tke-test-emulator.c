@@ -1,4 +1,4 @@
-/* emu-client.c: a test client for tke-emulator
+/* tke-test-emulator.c: see tke-test-emulator.h
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-#include "emu-client.h"
+#include "tke-test-emulator.h"
 
 /* A test that aborts must not leave its emulator behind: it would hold the
  * test's stderr open and meson would wait for it until the timeout. */
@@ -476,22 +476,33 @@ emu_load_args (
   return g_string_free (g_steal_pointer (&args), FALSE);
 }
 
+char *
+emu_demo_password (Emu *emu, const char *file)
+{
+  g_autofree char *path = g_build_filename (emu->state_dir, "demo-passwords.json", NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  const char *password;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  password =
+      json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), file);
+  g_assert_nonnull (password);
+  return g_strdup (password);
+}
+
 EVP_PKEY *
 emu_demo_admin (Emu *emu, guint index)
 {
   g_autofree char *file = g_strdup_printf ("admin%u.sigkey", index);
   g_autofree char *path = g_build_filename (emu->state_dir, file, NULL);
-  g_autofree char *pw_path = g_build_filename (emu->state_dir, "demo-passwords.json", NULL);
-  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autofree char *pw = emu_demo_password (emu, file);
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeSignatureKeyFile) key_file = NULL;
   g_autoptr (TkeSecret) password = NULL;
-  const char *pw;
   EVP_PKEY *key;
 
-  json_parser_load_from_file (parser, pw_path, &error);
-  g_assert_no_error (error);
-  pw = json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)), file);
   password = tke_secret_new_from_data ((const guint8 *) pw, strlen (pw));
   key_file = tke_signature_key_file_load (path, &error);
   g_assert_no_error (error);
@@ -518,4 +529,84 @@ emu_wait_rotation (Emu *emu, const char *state)
     }
   g_error ("the rotation never reached %s", state);
   return NULL;
+}
+
+void
+tke_test_emulator_set_up_state_dir (TkeTestEmulator *f, gconstpointer args)
+{
+  f->state_dir = emu_temp_state_dir ();
+  f->emu = NULL;
+}
+
+void
+tke_test_emulator_set_up (TkeTestEmulator *f, gconstpointer args)
+{
+  tke_test_emulator_set_up_state_dir (f, args);
+  f->emu = emu_start (f->state_dir, args);
+}
+
+void
+tke_test_emulator_set_up_logged_in (TkeTestEmulator *f, gconstpointer args)
+{
+  tke_test_emulator_set_up (f, args);
+  emu_login (f->emu);
+}
+
+void
+tke_test_emulator_tear_down (TkeTestEmulator *f, gconstpointer args)
+{
+  if (f->emu != NULL)
+    {
+      emu_stop (f->emu);
+      g_clear_pointer (&f->emu, emu_free);
+    }
+  emu_remove_state_dir (f->state_dir);
+  g_clear_pointer (&f->state_dir, g_free);
+}
+
+char *
+emu_commit_new_key (Emu *emu)
+{
+  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
+  TkeSecret *parts[] = { p1, p2 };
+  EVP_PKEY *a1 = emu_demo_admin (emu, 1);
+  EVP_PKEY *a2 = emu_demo_admin (emu, 2);
+  EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a1, a1, NULL };
+  g_auto (GStrv) units = emu_unit_ids (emu);
+  g_autofree char *vp_args = NULL;
+  guint8 vp[TKE_VP_SIZE];
+  char *vp_hex;
+
+  tke_crypto_verification_pattern (mk, vp);
+  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
+  vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      g_autoptr (JsonObject) imp =
+          emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
+      g_autofree char *load = emu_load_args (
+          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
+      g_autoptr (JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
+      g_autoptr (JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
+    }
+  EVP_PKEY_free (a1);
+  EVP_PKEY_free (a2);
+  return vp_hex;
+}
+
+void
+emu_write_profile (Emu *emu, const char *config_home)
+{
+  g_autofree char *config = g_build_filename (config_home, "tke", NULL);
+  g_autofree char *path = g_build_filename (config, "profile.ini", NULL);
+  g_autofree char *text =
+      g_strdup_printf ("[service]\nendpoint=%s\nca-file=%s\ninstance=%s\nunit-root=%s\n", emu->url,
+                       emu->ca_file, emu->instance, emu->unit_root);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (config, 0700), ==, 0);
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
 }
