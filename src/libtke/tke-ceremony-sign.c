@@ -443,16 +443,28 @@ prepare_next (GTask *task)
     prepare_next (task); /* done already: nothing to prepare */
 }
 
+/* "10 minutes", or seconds for the tests' short lives. */
+static char *
+describe_lifetime (guint seconds)
+{
+  if (seconds % 60 == 0)
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u minute", "%u minutes", seconds / 60),
+                            seconds / 60);
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u second", "%u seconds", seconds),
+                          seconds);
+}
+
 /* Drops the commands not sent yet and prepares them again. */
 static void
 prepare_again (GTask *task, Command *expiring)
 {
   TkeCeremony *self = g_task_get_source_object (task);
+  g_autofree char *lifetime = describe_lifetime (lifetime_of (self));
   g_autofree char *message = g_strdup_printf (
-      _ ("The command for crypto unit %u would expire before it is sent (a command lives %u "
-         "minutes). It is not sent: the commands are prepared again, and every administrator "
-         "signs them again."),
-      tke_crypto_unit_get_number (expiring->unit), lifetime_of (self) / 60);
+      _ ("The command for crypto unit %u would expire before it is sent (a command is valid for "
+         "%s). It is not sent: the commands are prepared again, and every administrator signs "
+         "them again."),
+      tke_crypto_unit_get_number (expiring->unit), lifetime);
 
   _tke_ceremony_emit_progress (self, expiring->unit, message);
   self->n_prepared_again++;
