@@ -283,6 +283,50 @@ summary_heading (TkeCeremony *self)
     }
 }
 
+/* "Crypto units 1, 2, 3:" for the units whose command names @vp (NULL:
+ * the commands that name none), from @first on. */
+static char *
+units_naming (TkeCeremony *self, guint first, const char *vp)
+{
+  g_autoptr (GString) numbers = g_string_new (NULL);
+  guint n = 0;
+
+  for (guint i = first; i < self->prepared->len; i++)
+    {
+      Command *command = self->prepared->pdata[i];
+
+      if (command->bytes == NULL ||
+          (vp != NULL && g_strcmp0 (vp, tke_crypto_unit_get_new_register_vp (command->unit)) != 0))
+        continue;
+      g_string_append_printf (numbers, n++ == 0 ? "%u" : ", %u",
+                              tke_crypto_unit_get_number (command->unit));
+    }
+  /* Translators: "Crypto units 1, 2, 3:" heads the units a summary line is for */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Crypto unit %s:", "Crypto units %s:", n),
+                          numbers->str);
+}
+
+/* Is the same line said already, for a command before @i? */
+static gboolean
+said_before (TkeCeremony *self, guint i, gboolean with_vp)
+{
+  Command *command = self->prepared->pdata[i];
+
+  for (guint j = 0; j < i; j++)
+    {
+      Command *other = self->prepared->pdata[j];
+
+      if (other->bytes != NULL &&
+          (!with_vp || g_strcmp0 (tke_crypto_unit_get_new_register_vp (other->unit),
+                                  tke_crypto_unit_get_new_register_vp (command->unit)) == 0))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The heading, then the units grouped by the VP their command names (one
+ * group when all agree, as they should), each VP in the groups read
+ * aloud, then the units that have the change already. */
 static void
 make_summary (TkeCeremony *self)
 {
@@ -293,21 +337,30 @@ make_summary (TkeCeremony *self)
   for (guint i = 0; i < self->prepared->len; i++)
     {
       Command *command = self->prepared->pdata[i];
-      guint number = tke_crypto_unit_get_number (command->unit);
-      g_autofree char *vp = NULL;
+      const char *vp = with_vp ? tke_crypto_unit_get_new_register_vp (command->unit) : NULL;
+      g_autofree char *units = NULL;
+      g_autofree char *groups = NULL;
 
-      g_string_append_c (text, '\n');
-      if (command->bytes == NULL)
-        /* Translators: a line of the summary, "Crypto unit 2: done already" */
-        g_string_append_printf (text, _ ("Crypto unit %u: done already"), number);
-      else if (with_vp)
+      if (command->bytes == NULL || said_before (self, i, with_vp))
+        continue;
+      units = units_naming (self, i, vp);
+      g_string_append_printf (text, "\n%s", units);
+      if (vp != NULL)
         {
-          vp = tke_vp_format_groups (tke_crypto_unit_get_new_register_vp (command->unit));
-          /* Translators: a line of the summary, "Crypto unit 2: 1A2B 3C4D …" */
-          g_string_append_printf (text, _ ("Crypto unit %u: %s"), number, vp);
+          groups = tke_vp_format_groups (vp);
+          g_string_append_printf (text, "\n%s", groups);
         }
-      else
-        g_string_append_printf (text, _ ("Crypto unit %u"), number);
+    }
+  for (guint i = 0; i < self->prepared->len; i++)
+    {
+      Command *command = self->prepared->pdata[i];
+
+      if (command->bytes != NULL)
+        continue;
+      g_string_append_c (text, '\n');
+      /* Translators: a line of the summary, "Crypto unit 2: done already" */
+      g_string_append_printf (text, _ ("Crypto unit %u: done already"),
+                              tke_crypto_unit_get_number (command->unit));
     }
   g_free (self->summary);
   self->summary = g_string_free (g_steal_pointer (&text), FALSE);

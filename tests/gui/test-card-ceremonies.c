@@ -200,10 +200,16 @@ admin_card_asked (const char *asked)
 /* The person at reader 1 during a signing ceremony, until it ends: types
  * the PIN when the reader asks for it, swaps in the administrator card
  * the screen names. */
+static guint n_pins_typed; /* by sign_until_done() */
+static guint n_swaps;      /* cards swapped in by sign_until_done() */
+
 static void
 sign_until_done (void)
 {
   g_autofree char *last_asked = NULL;
+
+  n_pins_typed = 0;
+  n_swaps = 0;
 
   while (!wizard_ended (NULL))
     {
@@ -213,6 +219,7 @@ sign_until_done (void)
       if (pad_waits (NULL))
         {
           type_pin (in_reader[1]->pin);
+          n_pins_typed++;
           /* The prompt moves on once the card has the PIN. */
           g_assert_true (tke_test_wait_until (pin_taken, NULL, 20000));
           continue;
@@ -225,6 +232,7 @@ sign_until_done (void)
           g_free (last_asked);
           last_asked = g_strdup (asked);
           swap_card (1, wanted);
+          n_swaps++;
           continue;
         }
       if (tke_pin_prompt_get_state (prompt ()) != TKE_PIN_PROMPT_WAITING_FOR_CARD)
@@ -478,11 +486,24 @@ test_load_commit_set_immediate (void)
       tke_test_find_label (GTK_WIDGET (tke_window_get_master_keys_page (window)), groups));
   tke_test_save_screenshot (GTK_WIDGET (window), "card-master-keys-loaded");
 
-  /* Commit: both administrator cards, in turn, on every unit. */
+  /* Commit: both administrator cards, signer by signer: the first signs
+   * for every unit, then the second (issue 14 item 6).  Before the first
+   * PIN, the summary with each unit's VP in groups. */
   press_keys_button ("Commit…");
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
-  g_assert_cmpstr (tke_load_wizard_get_step (wizard ()), ==, "Signature 1 of 2");
+  g_assert_cmpstr (tke_load_wizard_get_step (wizard ()), ==,
+                   "Administrator 1 of 2: one signature for every crypto unit");
+  g_assert_nonnull (tke_load_wizard_get_summary (wizard ()));
+  {
+    g_autofree char *lines = g_strdup_printf ("Crypto units 1, 2, 3:\n%s", groups);
+    g_assert_nonnull (strstr (tke_load_wizard_get_summary (wizard ()), lines));
+  }
+  tke_test_iterate (300);
+  tke_test_save_screenshot (GTK_WIDGET (wizard ()), "card-wizard-commit-summary");
   sign_until_done ();
+  g_test_message ("commit: %u PIN entries, %u card swaps", n_pins_typed, n_swaps);
+  g_assert_cmpuint (n_pins_typed, ==, 2);
+  g_assert_cmpuint (n_swaps, ==, 1);
   g_test_message ("commit: %s", tke_load_wizard_get_result_text (wizard ()));
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
     g_error ("commit: %s", tke_load_wizard_get_result_text (wizard ()));

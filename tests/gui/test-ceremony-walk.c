@@ -202,10 +202,16 @@ static void swap_in_wizard (guint reader, const Card *card);
 /* The person at reader 1 during a signing ceremony, until it ends: types
  * the PIN when the reader asks for it, swaps in the administrator card
  * the screen names. */
+static guint n_pins_typed; /* by sign_until_done() */
+static guint n_swaps;      /* cards swapped in by sign_until_done() */
+
 static void
 sign_until_done (void)
 {
   g_autofree char *last_asked = NULL;
+
+  n_pins_typed = 0;
+  n_swaps = 0;
 
   while (!wizard_ended (NULL))
     {
@@ -215,6 +221,7 @@ sign_until_done (void)
       if (pad_waits (NULL))
         {
           type_pin (in_reader[1]->pin);
+          n_pins_typed++;
           /* The prompt moves on once the card has the PIN. */
           g_assert_true (tke_test_wait_until (pin_taken, NULL, 20000));
           continue;
@@ -227,6 +234,7 @@ sign_until_done (void)
           g_free (last_asked);
           last_asked = g_strdup (asked);
           swap_in_wizard (1, wanted);
+          n_swaps++;
           continue;
         }
       if (tke_pin_prompt_get_state (prompt ()) != TKE_PIN_PROMPT_WAITING_FOR_CARD)
@@ -694,14 +702,38 @@ test_card_pulled_then_commit (void)
   wait_offered ("commit");
   g_assert_true (units_in_state ((gpointer) "Full Uncommitted"));
 
+  /* Issue 14 item 6: signer by signer, 2 PIN entries and 1 card swap
+   * (from the wizard's Cards menu) for 2 administrators over 3 units. */
   press_keys_button ("Commit…");
   wait_prompt (TKE_PIN_PROMPT_WAITING_FOR_CARD, "reader 1");
   swap_in_wizard (1, card_named ("admin1.card"));
+  wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
+  g_assert_nonnull (strstr (tke_load_wizard_get_summary (wizard ()), "Crypto units 1, 2, 3:"));
+  g_assert_nonnull (strstr (tke_load_wizard_get_progress (wizard ()),
+                            "Administrator 1 of 2: signing for crypto unit 1"));
+  tke_test_iterate (300);
+  tke_test_save_screenshot (GTK_WIDGET (wizard ()), "walk-commit-summary");
   sign_until_done ();
+  g_test_message ("commit: %u PIN entries, %u card swaps", n_pins_typed, n_swaps);
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
     g_error ("commit: %s", tke_load_wizard_get_result_text (wizard ()));
+  g_assert_cmpuint (n_pins_typed, ==, 2);
+  g_assert_cmpuint (n_swaps, ==, 1);
   close_wizard ();
   g_assert_true (tke_test_wait_until (units_in_state, (gpointer) "Full Committed", 20000));
+  {
+    g_auto (GStrv) ids = emu_unit_ids (emu);
+
+    g_assert_cmpuint (g_strv_length (ids), ==, 3);
+    for (guint i = 0; ids[i] != NULL; i++)
+      {
+        g_autoptr (JsonObject) q = emu_query (emu, ids[i]);
+
+        g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Full Committed");
+        g_assert_cmpstr (json_object_get_string_member (q, "new_mkvp"), ==,
+                         tke_crypto_unit_get_new_register_vp (unit_at (0)));
+      }
+  }
 }
 
 /* The open confirmation dialog. */

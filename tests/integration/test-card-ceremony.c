@@ -368,11 +368,10 @@ assert_signer_by_signer (const char *out)
       g_autofree char *named = g_strdup_printf (
           "Administrator 1 of 2 (%s): signing for crypto unit %u",
           person.in_reader[1] == card_named ("admin1.card") ? "admin2.card" : "admin1.card", i);
-      g_autofree char *vp_line = g_strdup_printf ("Crypto unit %u: ", i);
 
       g_assert_true (strstr (out, one) != NULL || strstr (out, named) != NULL);
-      g_assert_nonnull (strstr (summary, vp_line));
     }
+  g_assert_nonnull (strstr (summary, "Crypto units 1, 2, 3:\n"));
   g_assert_cmpuint (count (out, ": signing for crypto unit "), ==, 6);
   g_assert_nonnull (second_signer);
   g_assert_nonnull (first_sent);

@@ -251,16 +251,15 @@ test_order (void)
   g_assert_cmpint (first_progress (&s, "signing for"), ==, (int) s.progress_at_prepared);
   summary = tke_ceremony_get_summary (ceremony);
   g_assert_nonnull (strstr (summary, "Commit the new master key"));
-  for (guint i = 0; i < 3; i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit =
-          g_list_model_get_item (tke_service_instance_get_units (instance), i);
-      g_autofree char *groups = tke_vp_format_groups (tke_crypto_unit_get_new_register_vp (unit));
-      g_autofree char *line =
-          g_strdup_printf ("Crypto unit %u: %s", tke_crypto_unit_get_number (unit), groups);
+  {
+    g_autoptr (TkeCryptoUnit) unit =
+        g_list_model_get_item (tke_service_instance_get_units (instance), 0);
+    g_autofree char *groups = tke_vp_format_groups (tke_crypto_unit_get_new_register_vp (unit));
+    g_autofree char *lines = g_strdup_printf ("\nCrypto units 1, 2, 3:\n%s", groups);
 
-      g_assert_nonnull (strstr (summary, line));
-    }
+    /* One VP on every unit: said once, for all three. */
+    g_assert_nonnull (strstr (summary, lines));
+  }
   /* Administrator 1 for every unit, then administrator 2, then sending. */
   g_assert_cmpuint (count_progress (&s, "Administrator 1 of 2 (Admin One): signing for"), ==, 3);
   g_assert_cmpuint (count_progress (&s, "Administrator 2 of 2 (Admin Two): signing for"), ==, 3);
