@@ -62,6 +62,7 @@ static void start_part (TkeCardCeremony *self, guint part);
 static void seal_part (TkeCardCeremony *self);
 static void open_part_card (TkeCardCeremony *self);
 static void verify_part_card (TkeCardCeremony *self);
+static void on_parts_listed (GObject *source, GAsyncResult *result, gpointer user_data);
 
 /* ---- The end, good or bad ---- */
 
@@ -505,12 +506,12 @@ on_part_card_pin_requested (TkeCard *card, TkePinEntry entry, TkeCardCeremony *s
   show_prompt (self, TKE_CARD_PROMPT_ENTER_PIN, NULL, card);
 }
 
-/* The card's PIN, then its list (the seed's steps 1.4 and 1.5).  The
- * sources read the list without a PIN (libtke and the card allow it), so
- * the wizard keeps it hidden until the PIN is in.  The PIN is verified on
- * the card, not on this handle: the source chosen next finds it verified
- * and does not ask again, as long as no handle selects the applet anew
- * in between (opening a card does). */
+/* The card's PIN, then its list (the seed's steps 1.4 and 1.5), as the
+ * real card lists its parts only after its PIN.  The PIN is verified
+ * through this handle, and libtke shares the handle with every later open
+ * of reader 2 while the card stays in (the parts' sources, the readers
+ * strip): a new connection would select the applet and clear the PIN, and
+ * the person would be asked for it again while the part is sealed. */
 static void
 on_part_card_verified (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -538,9 +539,7 @@ on_part_card_verified (GObject *source, GAsyncResult *result, gpointer user_data
         fail (self, error);
       return;
     }
-  tke_load_wizard_set_card_parts (self->wizard, tke_card_get_description (card),
-                                  G_LIST_MODEL (self->offered));
-  wait_for_card_to_go (self);
+  tke_card_list_key_parts_async (card, self->choosing, on_parts_listed, g_object_ref (self));
 }
 
 static void
@@ -586,9 +585,10 @@ read_next_offer (Offer *offer)
                                            on_offer_read, offer);
       return;
     }
-  g_set_object (&self->part_card, offer->card);
   offer_free (offer);
-  verify_part_card (self);
+  tke_load_wizard_set_card_parts (self->wizard, tke_card_get_description (self->part_card),
+                                  G_LIST_MODEL (self->offered));
+  wait_for_card_to_go (self);
 }
 
 static gboolean
@@ -674,7 +674,8 @@ on_part_card_opened (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_CARD_FOUND,
                                  tke_card_get_description (card), 0);
-  tke_card_list_key_parts_async (card, self->choosing, on_parts_listed, g_object_ref (self));
+  g_set_object (&self->part_card, card);
+  verify_part_card (self);
 }
 
 static void
