@@ -47,7 +47,6 @@ struct _TkeCeremony
   GPtrArray *prepared;    /* _TkeCeremonyCommand, one per unit from n_done on */
   guint sign_signer;      /* who signs now */
   guint sign_command;     /* which command they sign now */
-  guint n_prepared_again; /* how often the commands expired before they were sent */
   char *summary;
 };
 

@@ -520,7 +520,6 @@ prepare_again (GTask *task, Command *expiring)
       tke_crypto_unit_get_number (expiring->unit), lifetime);
 
   _tke_ceremony_emit_progress (self, expiring->unit, message);
-  self->n_prepared_again++;
   g_ptr_array_set_size (self->prepared, 0);
   prepare_next (task);
 }
@@ -729,7 +728,6 @@ _tke_ceremony_run_signed (GTask *task)
 
   g_clear_pointer (&self->prepared, g_ptr_array_unref);
   self->prepared = g_ptr_array_new_with_free_func ((GDestroyNotify) command_free);
-  self->n_prepared_again = 0;
   g_clear_pointer (&self->summary, g_free);
   prepare_next (task);
 }
