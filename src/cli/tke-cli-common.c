@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
@@ -508,6 +509,15 @@ static void
 on_progress (TkeCeremony *ceremony, TkeCryptoUnit *unit, const char *message, gpointer user_data)
 {
   g_print ("%s\n", message);
+  fflush (stdout);
+}
+
+/* Before the first signature: what is signed, to read aloud. */
+static void
+on_prepared (TkeCeremony *ceremony, gpointer user_data)
+{
+  g_print ("%s\n", tke_ceremony_get_summary (ceremony));
+  fflush (stdout);
 }
 
 /* Verbs that start a ceremony say so when the last one never ended. */
@@ -550,21 +560,22 @@ gboolean
 tke_cli_run_ceremony (TkeCliContext *ctx, TkeCeremony *ceremony, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
-  gulong id;
-  gboolean ok;
-
   g_autoptr (TkeAuditTrail) trail = tke_cli_open_audit_trail ();
   g_autoptr (GError) local_error = NULL;
+  gulong id, prepared_id;
+  gboolean ok;
 
   tke_cli_warn_interrupted ();
   /* No ceremony runs unrecorded. */
   if (!tke_audit_trail_begin_ceremony (trail, ceremony, error))
     return FALSE;
   id = g_signal_connect (ceremony, "progress", G_CALLBACK (on_progress), NULL);
+  prepared_id = g_signal_connect (ceremony, "prepared", G_CALLBACK (on_prepared), NULL);
   tke_ceremony_run_async (ceremony, NULL, tke_cli_async_done, &result);
   tke_cli_wait (&result);
   ok = tke_ceremony_run_finish (ceremony, result, &local_error);
   g_signal_handler_disconnect (ceremony, id);
+  g_signal_handler_disconnect (ceremony, prepared_id);
   tke_audit_trail_end_ceremony (trail, ceremony, local_error);
   if (!ok)
     g_propagate_error (error, g_steal_pointer (&local_error));

@@ -32,6 +32,7 @@ struct _TkeCardCeremony
   TkeCeremony *ceremony;
   GPtrArray *signers;
   guint active_signer; /* 1-based: whose card the wizard asks for */
+  TkeCard *pin_typed;  /* the card that took a PIN; asked again, it was wrong */
 
   /* Load */
   guint part;             /* 1-based: the part being chosen or sealed */
@@ -61,6 +62,7 @@ static void start_part (TkeCardCeremony *self, guint part);
 static void seal_part (TkeCardCeremony *self);
 static void open_part_card (TkeCardCeremony *self);
 static void verify_part_card (TkeCardCeremony *self);
+static void on_parts_listed (GObject *source, GAsyncResult *result, gpointer user_data);
 
 /* ---- The end, good or bad ---- */
 
@@ -184,6 +186,14 @@ on_progress (TkeCeremony *ceremony, TkeCryptoUnit *unit, const char *message, Tk
     tke_load_wizard_set_progress (self->wizard, message);
 }
 
+/* Every unit's command is prepared: what is signed, before the first PIN. */
+static void
+on_prepared (TkeCeremony *ceremony, TkeCardCeremony *self)
+{
+  if (self->wizard != NULL)
+    tke_load_wizard_set_summary (self->wizard, tke_ceremony_get_summary (ceremony));
+}
+
 /* The pad has the PIN: the prompt no longer asks for it while the card
  * checks it and signs (a wrong PIN comes back as an error). */
 static void
@@ -192,6 +202,7 @@ on_waiting_for_pin (TkeCard *card, GParamSpec *pspec, TkeCardCeremony *self)
   if (tke_card_get_waiting_for_pin (card) || self->wizard == NULL)
     return;
   g_signal_handlers_disconnect_by_func (card, on_waiting_for_pin, self);
+  g_set_object (&self->pin_typed, card);
   if (tke_pin_prompt_get_state (tke_load_wizard_get_pin_prompt (self->wizard)) ==
       TKE_PIN_PROMPT_ENTER_PIN)
     tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WORKING,
@@ -229,6 +240,7 @@ on_signer_prompt (TkeCardSigner *signer,
                   const char *text,
                   TkeCardCeremony *self)
 {
+  TkeCard *card;
   guint index;
 
   if (self->wizard == NULL || !g_ptr_array_find (self->signers, signer, &index))
@@ -239,7 +251,15 @@ on_signer_prompt (TkeCardSigner *signer,
       self->active_signer = index + 1;
       tke_load_wizard_show_admin_step (self->wizard, self->active_signer, self->signers->len);
     }
-  show_prompt (self, kind, text, tke_card_signer_get_card (signer));
+  card = tke_card_signer_get_card (signer);
+  /* The card that took a PIN asks again: it was wrong, and libtke asks
+   * again (signer by signer, the signatures made so far stay). */
+  if (kind == TKE_CARD_PROMPT_ENTER_PIN && self->kind != TKE_CEREMONY_LOAD && card != NULL &&
+      card == self->pin_typed)
+    tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WRONG_PIN,
+                                   tke_card_get_description (card),
+                                   tke_card_get_pin_tries_left (card));
+  show_prompt (self, kind, text, card);
 }
 
 static void
@@ -338,6 +358,7 @@ new_ceremony (TkeCardCeremony *self)
   self->ceremony = tke_ceremony_new (self->client, self->kind, G_LIST_MODEL (self->units));
   tke_ceremony_set_signers (self->ceremony, self->signers);
   g_signal_connect_object (self->ceremony, "progress", G_CALLBACK (on_progress), self, 0);
+  g_signal_connect_object (self->ceremony, "prepared", G_CALLBACK (on_prepared), self, 0);
 }
 
 static TkeCryptoUnit *
@@ -547,12 +568,12 @@ on_part_card_pin_requested (TkeCard *card, TkePinEntry entry, TkeCardCeremony *s
   show_prompt (self, TKE_CARD_PROMPT_ENTER_PIN, NULL, card);
 }
 
-/* The card's PIN, then its list (the seed's steps 1.4 and 1.5).  The
- * sources read the list without a PIN (libtke and the card allow it), so
- * the wizard keeps it hidden until the PIN is in.  The PIN is verified on
- * the card, not on this handle: the source chosen next finds it verified
- * and does not ask again, as long as no handle selects the applet anew
- * in between (opening a card does). */
+/* The card's PIN, then its list (the seed's steps 1.4 and 1.5), as the
+ * real card lists its parts only after its PIN.  The PIN is verified
+ * through this handle, and libtke shares the handle with every later open
+ * of reader 2 while the card stays in (the parts' sources, the readers
+ * strip): a new connection would select the applet and clear the PIN, and
+ * the person would be asked for it again while the part is sealed. */
 static void
 on_part_card_verified (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -580,9 +601,7 @@ on_part_card_verified (GObject *source, GAsyncResult *result, gpointer user_data
         fail (self, error);
       return;
     }
-  tke_load_wizard_set_card_parts (self->wizard, tke_card_get_description (card),
-                                  G_LIST_MODEL (self->offered));
-  wait_for_card_to_go (self);
+  tke_card_list_key_parts_async (card, self->choosing, on_parts_listed, g_object_ref (self));
 }
 
 static void
@@ -628,9 +647,10 @@ read_next_offer (Offer *offer)
                                            on_offer_read, offer);
       return;
     }
-  g_set_object (&self->part_card, offer->card);
   offer_free (offer);
-  verify_part_card (self);
+  tke_load_wizard_set_card_parts (self->wizard, tke_card_get_description (self->part_card),
+                                  G_LIST_MODEL (self->offered));
+  wait_for_card_to_go (self);
 }
 
 static gboolean
@@ -716,7 +736,8 @@ on_part_card_opened (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_CARD_FOUND,
                                  tke_card_get_description (card), 0);
-  tke_card_list_key_parts_async (card, self->choosing, on_parts_listed, g_object_ref (self));
+  g_set_object (&self->part_card, card);
+  verify_part_card (self);
 }
 
 static void
@@ -879,6 +900,7 @@ tke_card_ceremony_dispose (GObject *object)
   g_clear_object (&self->ceremony);
   g_clear_object (&self->sealing);
   g_clear_object (&self->part_card);
+  g_clear_object (&self->pin_typed);
   g_clear_pointer (&self->signers, g_ptr_array_unref);
   G_OBJECT_CLASS (tke_card_ceremony_parent_class)->dispose (object);
 }

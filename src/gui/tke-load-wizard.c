@@ -18,6 +18,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "tke-load-wizard.h"
@@ -34,6 +36,7 @@ struct _TkeLoadWizard
   GListModel *parts;
   char *step;
   char *result_text;
+  char *summary;
 
   AdwWindowTitle *window_title;
   GtkStack *stack;
@@ -44,6 +47,7 @@ struct _TkeLoadWizard
   GtkListBox *parts_list;
   GtkLabel *loaded_label;
   GtkLabel *progress_label;
+  GtkLabel *summary_label;
   AdwStatusPage *result_page;
   GtkLabel *result_vp;
   AdwStatusPage *error_page;
@@ -179,8 +183,11 @@ tke_load_wizard_show_admin_step (TkeLoadWizard *self, guint signature, guint n_s
   g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
 
   if (self->mode == TKE_LOAD_WIZARD_COMMIT)
-    /* Translators: "Signature 1 of 2" */
-    set_step (self, g_strdup_printf (_ ("Signature %u of %u"), signature, n_signatures));
+    /* Translators: "Administrator 1 of 2: one signature for every crypto unit" (each
+     * administrator signs the commands of all selected units in turn) */
+    set_step (self, g_strdup_printf (_ ("Administrator %u of %u: one signature for every crypto "
+                                        "unit"),
+                                     signature, n_signatures));
   else
     /* The number of parts comes after this card (the seed's step 1.3). */
     set_step (self, g_strdup (_ ("Step 1: the administrator's signature")));
@@ -411,6 +418,49 @@ tke_load_wizard_set_progress (TkeLoadWizard *self, const char *message)
   gtk_label_set_text (self->progress_label, message != NULL ? message : "");
 }
 
+/**
+ * tke_load_wizard_set_summary:
+ * @summary: (nullable): libtke's summary of what is signed
+ *   (tke_ceremony_get_summary()), or %NULL to hide it
+ *
+ * What the administrators sign, shown before the first PIN: the command
+ * and each unit's verification pattern, to read aloud.
+ */
+void
+tke_load_wizard_set_summary (TkeLoadWizard *self, const char *summary)
+{
+  const char *lines = summary != NULL ? strchr (summary, '\n') : NULL;
+  g_autofree char *heading = NULL;
+  g_autofree char *markup = NULL;
+
+  g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
+  g_free (self->summary);
+  self->summary = g_strdup (summary);
+  gtk_widget_set_visible (GTK_WIDGET (self->summary_label), summary != NULL);
+  if (summary == NULL)
+    return;
+  /* The sentence as text, the units and their VPs in the digits' font. */
+  heading = g_markup_escape_text (summary, lines != NULL ? lines - summary : -1);
+  markup = lines != NULL ? g_markup_printf_escaped ("<tt>%s</tt>", lines + 1) : NULL;
+  if (markup != NULL)
+    {
+      char *both = g_strdup_printf ("%s\n%s", heading, markup);
+
+      g_free (markup);
+      markup = both;
+    }
+  else
+    markup = g_strdup (heading);
+  gtk_label_set_markup (self->summary_label, markup);
+}
+
+const char *
+tke_load_wizard_get_summary (TkeLoadWizard *self)
+{
+  g_return_val_if_fail (TKE_IS_LOAD_WIZARD (self), NULL);
+  return self->summary;
+}
+
 const char *
 tke_load_wizard_get_progress (TkeLoadWizard *self)
 {
@@ -501,6 +551,7 @@ tke_load_wizard_finalize (GObject *object)
   g_free (self->controls[1]);
   g_free (self->step);
   g_free (self->result_text);
+  g_free (self->summary);
   G_OBJECT_CLASS (tke_load_wizard_parent_class)->finalize (object);
 }
 
@@ -549,6 +600,7 @@ tke_load_wizard_class_init (TkeLoadWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, parts_list);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, loaded_label);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, progress_label);
+  gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, summary_label);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, result_page);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, result_vp);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, error_page);

@@ -57,6 +57,8 @@ void tke_load_wizard_show_error (TkeLoadWizard *self, const char *message);
 void tke_load_wizard_set_heading (TkeLoadWizard *self, const char *title);
 void tke_load_wizard_set_progress (TkeLoadWizard *self, const char *message);
 const char *tke_load_wizard_get_progress (TkeLoadWizard *self);
+void tke_load_wizard_set_summary (TkeLoadWizard *self, const char *summary);
+const char *tke_load_wizard_get_summary (TkeLoadWizard *self);
 const char *tke_load_wizard_get_result_text (TkeLoadWizard *self);
 
 G_END_DECLS

@@ -193,8 +193,30 @@ connect_settled (SCARDCONTEXT pcsc, const char *reader_name, SCARDHANDLE *handle
   return rv;
 }
 
-/* Connects, learns the reader's features, selects the applet and reads the
- * card's information.  Takes the PC/SC context: the card releases it. */
+/* The card's information.  When another handle has the applet selected
+ * already, it answers without a SELECT, and none is sent: a SELECT clears
+ * the PIN (card-protocol.md §4.1), and another handle may be using that PIN
+ * now (the readers strip reads a card a ceremony just verified).  A card
+ * just inserted has nothing selected, refuses (69 85), and is selected. */
+static TkePcscCardInfo *
+read_info_keeping_pin (TkeCard *self, GError **error)
+{
+  TkePcscCardInfo *info = _tke_card_read_info (self, NULL);
+
+  if (info != NULL)
+    {
+      g_debug ("reader %u: the applet is selected already; not selecting it again",
+               self->reader_index);
+      return info;
+    }
+  if (!_tke_card_select_applet (self, error))
+    return NULL;
+  return _tke_card_read_info (self, error);
+}
+
+/* Connects, learns the reader's features, selects the applet (unless it is
+ * selected) and reads the card's information.  Takes the PC/SC context:
+ * the card releases it. */
 static TkeCard *
 connect_card (OpenData *d, const char *reader_name, GError **error)
 {
@@ -218,8 +240,8 @@ connect_card (OpenData *d, const char *reader_name, GError **error)
    * the card (SCARD_W_RESET_CARD), e.g. the previous TkeCard going away. */
   if (!_tke_card_begin_transaction (self, error))
     return NULL;
-  if (_tke_card_read_features (self, error) && _tke_card_select_applet (self, error))
-    info = _tke_card_read_info (self, error);
+  if (_tke_card_read_features (self, error))
+    info = read_info_keeping_pin (self, error);
   _tke_card_end_transaction (self);
   if (info == NULL)
     return NULL;
@@ -260,13 +282,66 @@ wait_cancellably (OpenData *d, WaitFunc wait, GCancellable *cancellable, GError 
   return name;
 }
 
+/* ---- The card whose PIN is verified, shared ---- */
+
+/* Per reader, the open card through which a PIN was verified.  Another
+ * open of that reader while the card is still in it gets the same handle:
+ * connecting anew selects the applet, and a SELECT clears the card's PIN
+ * (card-protocol.md §4.1).  So the readers strip reading the card, or a
+ * key part source opening it, no longer has the person type the PIN again
+ * while a ceremony uses it.  TkeCard runs one operation at a time on its
+ * handle, so owners sharing it take turns. */
+static GMutex verified_lock;
+static GWeakRef verified_cards[3]; /* by reader index; 0 unused */
+
+void
+_tke_card_note_verified (TkeCard *self)
+{
+  if (self->reader_index == 0 || self->reader_index >= G_N_ELEMENTS (verified_cards))
+    return;
+  g_debug ("reader %u: card %s verified", self->reader_index, self->serial);
+  g_mutex_lock (&verified_lock);
+  g_weak_ref_set (&verified_cards[self->reader_index], self);
+  g_mutex_unlock (&verified_lock);
+}
+
+/* The verified card of @d's reader if it is still in it, or NULL. */
+static TkeCard *
+ref_verified_card (OpenData *d)
+{
+  TkeCard *card = NULL;
+
+  if (d->reader_index == 0 || d->reader_index >= G_N_ELEMENTS (verified_cards))
+    return NULL;
+  g_mutex_lock (&verified_lock);
+  card = g_weak_ref_get (&verified_cards[d->reader_index]);
+  g_mutex_unlock (&verified_lock);
+  if (card != NULL &&
+      (!g_str_has_prefix (card->reader_name, d->prefix) || !_tke_card_still_ours (card)))
+    {
+      g_debug ("reader %u: the verified card %s (%s) is gone", d->reader_index, card->serial,
+               card->description);
+      g_clear_object (&card);
+    }
+  return card;
+}
+
 static void
 open_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   OpenData *d = task_data;
   GError *error = NULL;
-  g_autofree char *name = wait_cancellably (d, wait_for_card, cancellable, &error);
-  TkeCard *card = name != NULL ? connect_card (d, name, &error) : NULL;
+  g_autofree char *name = NULL;
+  TkeCard *card = ref_verified_card (d);
+
+  if (card != NULL)
+    {
+      g_debug ("reader %u: sharing the card whose PIN is verified", d->reader_index);
+      g_task_return_pointer (task, card, g_object_unref);
+      return;
+    }
+  name = wait_cancellably (d, wait_for_card, cancellable, &error);
+  card = name != NULL ? connect_card (d, name, &error) : NULL;
 
   if (card == NULL)
     g_task_return_error (task, error);
@@ -353,8 +428,12 @@ _tke_card_still_ours (TkeCard *self)
   DWORD atr_size = MAX_ATR_SIZE;
   BYTE atr[MAX_ATR_SIZE];
 
-  return SCardStatus (self->handle, NULL, NULL, &state, &protocol, atr, &atr_size) ==
-         SCARD_S_SUCCESS;
+  LONG rv = SCardStatus (self->handle, NULL, NULL, &state, &protocol, atr, &atr_size);
+
+  if (rv != SCARD_S_SUCCESS)
+    g_debug ("reader %u: card %s: status rv 0x%lX", self->reader_index, self->serial,
+             (unsigned long) rv);
+  return rv == SCARD_S_SUCCESS;
 }
 
 /* Until this card (this insertion) is no longer in the reader: pulled,

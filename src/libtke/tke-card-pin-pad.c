@@ -47,8 +47,11 @@ _tke_card_read_features (TkeCard *self, GError **error)
 static void
 note_pin_status (TkeCard *self, guint sw)
 {
-  if (sw == 0x9000)
-    self->pin_used = TRUE;
+  if (sw == 0x9000 && !self->pin_used)
+    {
+      self->pin_used = TRUE;
+      _tke_card_note_verified (self);
+    }
   else if ((sw & 0xFFF0) == 0x63C0)
     self->pin_tries_left = sw & 0x000F;
   else if (sw == 0x6983)

@@ -45,6 +45,10 @@ struct _TkeCard
   gboolean has_signature_key;
 };
 
+/* tke-card-open.c: the card of its reader whose PIN is verified; another
+ * open of that reader shares it (a new connection would clear the PIN). */
+void _tke_card_note_verified (TkeCard *self);
+
 /* tke-card.c */
 
 /* Runs FUNC later in CONTEXT (an idle source), never in the caller's thread. */

@@ -2,9 +2,12 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * TkeCeremony spans tke-ceremony.c (the type, its arguments and the
- * command on each unit in turn) and tke-ceremony-load.c (the load, part by
- * part: importer keys, sealing each part to every unit, then the load).
+ * TkeCeremony spans tke-ceremony.c (the type, its arguments, the run),
+ * tke-ceremony-load.c (the load, part by part: importer keys, sealing each
+ * part to every unit, then the load) and tke-ceremony-sign.c (every other
+ * command, signer by signer: each unit's command prepared, then signed by
+ * the first signer for every unit, then by the next, then sent unit by
+ * unit).
  */
 
 #pragma once
@@ -38,6 +41,13 @@ struct _TkeCeremony
   GPtrArray *importers; /* GBytes, one per unit once prepared */
   guint n_parts_sealed;
   GPtrArray *sealed; /* per unit, a GPtrArray of GBytes (one per part) */
+
+  /* Signer by signer (tke-ceremony-sign.c) */
+  guint command_lifetime; /* seconds; 0: TKE_COMMAND_LIFETIME_SECONDS */
+  GPtrArray *prepared;    /* _TkeCeremonyCommand, one per unit from n_done on */
+  guint sign_signer;      /* who signs now */
+  guint sign_command;     /* which command they sign now */
+  char *summary;
 };
 
 /* How far a load task goes. */
@@ -59,6 +69,15 @@ void _tke_ceremony_fail_at_unit (TkeCeremony *self, GTask *task, GError *error);
 void _tke_ceremony_unit_done (GTask *task);
 void _tke_ceremony_run_next_unit (GTask *task);
 void _tke_ceremony_on_first_refresh (GObject *source, GAsyncResult *result, gpointer user_data);
+
+void _tke_ceremony_emit_progress (TkeCeremony *self, TkeCryptoUnit *unit, const char *message);
+void _tke_ceremony_emit_unit_done (TkeCeremony *self, TkeCryptoUnit *unit);
+void _tke_ceremony_emit_prepared (TkeCeremony *self);
+
+/* tke-ceremony-sign.c: runs every kind but load; takes the reference to @task. */
+void _tke_ceremony_run_signed (GTask *task);
+/* For the tests: commands that expire sooner than libtke's default. */
+void _tke_ceremony_set_command_lifetime (TkeCeremony *self, guint seconds);
 
 void _tke_ceremony_load_step (GTask *task);
 void _tke_ceremony_run_load (TkeCeremony *self, TkeCryptoUnit *unit, GTask *task);

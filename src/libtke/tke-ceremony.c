@@ -29,8 +29,20 @@
  * and set thresholds use every signer; load uses the first signer for the
  * importer key and signer (i mod n) for part i; set immediate, clear and
  * zeroize use the first signer. A unit in imprint mode gets no signatures,
- * except for set thresholds. A failure stops the ceremony at that unit; the
- * units before it keep the change (tke_ceremony_get_n_units_done()).
+ * except for set thresholds.
+ *
+ * Every kind but load goes signer by signer: the command of every unit is
+ * prepared first (its counter read, its expiry set:
+ * #TkeCeremony::prepared, tke_ceremony_get_summary()), then the first
+ * signer signs them all, then the next signer, so that administrators
+ * taking turns at one reader each insert their card and type their PIN
+ * once; only then are the commands sent, unit by unit. A command that would
+ * expire before it is sent is prepared and signed again, never sent. A
+ * failure before the sending sends nothing; a failure while sending stops
+ * the ceremony at that unit, and the units before it keep the change
+ * (tke_ceremony_get_n_units_done()). Run again, a ceremony starts cleanly:
+ * the units that have the change go by, the others are prepared and signed
+ * anew.
  *
  * Load goes part by part, the way key part cards are handed over: an importer
  * key on every unit, then part 1 sealed to every unit, then part 2, and so on,
@@ -44,6 +56,7 @@ enum
 {
   SIGNAL_PROGRESS,
   SIGNAL_UNIT_DONE,
+  SIGNAL_PREPARED,
   N_SIGNALS
 };
 
@@ -291,32 +304,36 @@ _tke_ceremony_progress_at (TkeCeremony *self, TkeCryptoUnit *unit, const char *f
   what = g_strdup_vprintf (format, ap);
   va_end (ap);
   message = g_strdup_printf (_ ("Crypto unit %u: %s"), tke_crypto_unit_get_number (unit), what);
+  _tke_ceremony_emit_progress (self, unit, message);
+}
+
+void
+_tke_ceremony_emit_progress (TkeCeremony *self, TkeCryptoUnit *unit, const char *message)
+{
   g_signal_emit (self, signals[SIGNAL_PROGRESS], 0, unit, message);
 }
 
-/* The signers of a command on @unit, by the rule of the header. */
+void
+_tke_ceremony_emit_unit_done (TkeCeremony *self, TkeCryptoUnit *unit)
+{
+  g_signal_emit (self, signals[SIGNAL_UNIT_DONE], 0, unit);
+}
+
+void
+_tke_ceremony_emit_prepared (TkeCeremony *self)
+{
+  g_signal_emit (self, signals[SIGNAL_PREPARED], 0);
+}
+
+/* The signers of a load step on @unit: signer (i mod n) for the i-th
+ * signature (the other kinds: tke-ceremony-sign.c). */
 GPtrArray *
 _tke_ceremony_signers_for (TkeCeremony *self, TkeCryptoUnit *unit, guint n_first)
 {
   GPtrArray *chosen = g_ptr_array_new_with_free_func (g_object_unref);
 
-  if (tke_crypto_unit_get_imprint_mode (unit) && self->kind != TKE_CEREMONY_SET_THRESHOLDS)
+  if (tke_crypto_unit_get_imprint_mode (unit) || self->signers->len == 0)
     return chosen;
-  if (self->signers->len == 0)
-    return chosen;
-  if (n_first == 0)
-    {
-      /* Every signer, in turn; every other unit in the reverse order, so
-       * that the card that signed last for one unit signs first for the
-       * next: with cards taking turns in one reader, (n - 1) swaps a unit
-       * instead of n, and that card's PIN is still verified. */
-      gboolean reverse = self->n_done % 2 == 1;
-
-      for (guint i = 0; i < self->signers->len; i++)
-        g_ptr_array_add (
-            chosen, g_object_ref (self->signers->pdata[reverse ? self->signers->len - 1 - i : i]));
-      return chosen;
-    }
   for (guint i = 0; i < n_first; i++)
     g_ptr_array_add (chosen, g_object_ref (self->signers->pdata[i % self->signers->len]));
   return chosen;
@@ -345,111 +362,6 @@ _tke_ceremony_unit_done (GTask *task)
   g_signal_emit (self, signals[SIGNAL_UNIT_DONE], 0, _tke_ceremony_current_unit (self));
   self->n_done++;
   _tke_ceremony_run_next_unit (task);
-}
-
-static void
-on_command_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  TkeCeremony *self = g_task_get_source_object (task);
-  g_autoptr (JsonObject) object = NULL;
-  GError *error = NULL;
-
-  /* Every command's finish wraps the same task result; the generic one
-   * suits them all here. */
-  object = tke_service_client_send_command_finish (TKE_SERVICE_CLIENT (source), result, &error);
-  if (object == NULL)
-    {
-      _tke_ceremony_fail_at_unit (self, task, error);
-      return;
-    }
-  _tke_ceremony_unit_done (g_steal_pointer (&task));
-}
-
-static gboolean
-check_new_register (TkeCeremony *self,
-                    TkeCryptoUnit *unit,
-                    TkeNewRegisterState wanted,
-                    GError **error)
-{
-  TkeNewRegisterState state = tke_crypto_unit_get_new_register_state (unit);
-
-  if (state == wanted)
-    return TRUE;
-  g_set_error (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED,
-               _ ("Crypto unit %u: the new master key register is “%s”, not “%s”."),
-               tke_crypto_unit_get_number (unit), tke_new_register_state_to_string (state),
-               tke_new_register_state_to_string (wanted));
-  return FALSE;
-}
-
-/* Starts the command on the current unit; takes the reference to @task. */
-static void
-run_unit (TkeCeremony *self, TkeCryptoUnit *unit, GTask *task)
-{
-  GCancellable *cancellable = g_task_get_cancellable (task);
-  const char *new_vp = tke_crypto_unit_get_new_register_vp (unit);
-  g_autoptr (GPtrArray) all = _tke_ceremony_signers_for (self, unit, 0);
-  g_autoptr (GPtrArray) one = _tke_ceremony_signers_for (self, unit, 1);
-  GError *error = NULL;
-
-  switch (self->kind)
-    {
-    case TKE_CEREMONY_LOAD:
-      _tke_ceremony_run_load (self, unit, task);
-      return;
-    case TKE_CEREMONY_COMMIT:
-      if (!check_new_register (self, unit, TKE_NEW_REGISTER_FULL_UNCOMMITTED, &error))
-        break;
-      _tke_ceremony_progress (self, _ ("committing the new master key register…"));
-      tke_service_client_commit_async (self->client, unit, new_vp, all, cancellable,
-                                       on_command_done, task);
-      return;
-    case TKE_CEREMONY_SET_IMMEDIATE:
-      if (!check_new_register (self, unit, TKE_NEW_REGISTER_FULL_COMMITTED, &error))
-        break;
-      _tke_ceremony_progress (self, _ ("setting the new master key immediate…"));
-      tke_service_client_set_immediate_async (self->client, unit, new_vp, one, cancellable,
-                                              on_command_done, task);
-      return;
-    case TKE_CEREMONY_CLEAR_NEW:
-      _tke_ceremony_progress (self, _ ("clearing the new master key register…"));
-      tke_service_client_clear_new_register_async (self->client, unit, one, cancellable,
-                                                   on_command_done, task);
-      return;
-    case TKE_CEREMONY_CLEAR_CURRENT:
-      _tke_ceremony_progress (self, _ ("clearing the current master key register…"));
-      tke_service_client_clear_current_register_async (self->client, unit, one, cancellable,
-                                                       on_command_done, task);
-      return;
-    case TKE_CEREMONY_ADD_ADMIN:
-      _tke_ceremony_progress (self, _ ("installing administrator “%s”…"), self->admin_name);
-      tke_service_client_add_admin_async (self->client, unit, self->admin_name,
-                                          self->admin_public_key, all, cancellable, on_command_done,
-                                          task);
-      return;
-    case TKE_CEREMONY_REMOVE_ADMIN:
-      _tke_ceremony_progress (self, _ ("removing administrator %.16s…"), self->admin_ski);
-      tke_service_client_remove_admin_async (self->client, unit, self->admin_ski, all, cancellable,
-                                             on_command_done, task);
-      return;
-    case TKE_CEREMONY_SET_THRESHOLDS:
-      _tke_ceremony_progress (self, _ ("setting thresholds %u (signature) and %u (revocation)…"),
-                              self->signature_threshold, self->revocation_threshold);
-      tke_service_client_set_thresholds_async (self->client, unit, self->signature_threshold,
-                                               self->revocation_threshold, all, cancellable,
-                                               on_command_done, task);
-      return;
-    case TKE_CEREMONY_ZEROIZE:
-      _tke_ceremony_progress (self, _ ("zeroizing…"));
-      tke_service_client_zeroize_async (self->client, unit, one, cancellable, on_command_done,
-                                        task);
-      return;
-    default:
-      g_assert_not_reached ();
-    }
-  g_task_return_error (task, error);
-  g_object_unref (task);
 }
 
 static void
@@ -499,7 +411,7 @@ _tke_ceremony_run_next_unit (GTask *task)
       g_object_unref (task);
       return;
     }
-  run_unit (self, unit, task);
+  _tke_ceremony_run_load (self, unit, task);
 }
 
 void
@@ -517,7 +429,7 @@ _tke_ceremony_on_first_refresh (GObject *source, GAsyncResult *result, gpointer 
   if (self->kind == TKE_CEREMONY_LOAD)
     _tke_ceremony_load_step (g_steal_pointer (&task));
   else
-    _tke_ceremony_run_next_unit (g_steal_pointer (&task));
+    _tke_ceremony_run_signed (g_steal_pointer (&task));
 }
 
 static gboolean
@@ -637,6 +549,8 @@ tke_ceremony_finalize (GObject *object)
   g_clear_pointer (&self->admin_ski, g_free);
   g_clear_pointer (&self->importers, g_ptr_array_unref);
   g_clear_pointer (&self->sealed, g_ptr_array_unref);
+  g_clear_pointer (&self->prepared, g_ptr_array_unref);
+  g_clear_pointer (&self->summary, g_free);
 
   G_OBJECT_CLASS (tke_ceremony_parent_class)->finalize (object);
 }
@@ -669,6 +583,17 @@ tke_ceremony_class_init (TkeCeremonyClass *klass)
   signals[SIGNAL_UNIT_DONE] =
       g_signal_new ("unit-done", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                     G_TYPE_NONE, 1, TKE_TYPE_CRYPTO_UNIT);
+  /**
+   * TkeCeremony::prepared:
+   * @self: the ceremony
+   *
+   * Emitted when the command of every unit is prepared (its counter read,
+   * its expiry set) and before the first signature is asked for:
+   * tke_ceremony_get_summary() says what the administrators sign, for a
+   * front end to show before the first PIN.
+   */
+  signals[SIGNAL_PREPARED] = g_signal_new ("prepared", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void

@@ -62,14 +62,16 @@ G_DECLARE_FINAL_TYPE (TkeCeremony, tke_ceremony, TKE, CEREMONY, GObject)
  *   "unit-done" (TkeCryptoUnit *unit): the command was applied on @unit
  *
  * How many signatures each command takes (DESIGN §1): commit, add and
- * remove admin and set thresholds use every signer (in reverse order on
- * every other unit, so that cards taking turns in one reader are swapped
- * less and the last card's PIN still holds); load uses the first
+ * remove admin and set thresholds use every signer; load uses the first
  * signer for the importer key and signer (i mod n) for part i; set
  * immediate, clear and zeroize use the first signer.  A unit in imprint
  * mode gets no signatures, except set thresholds.
  *
- * A failure stops the ceremony at that unit; units before it keep the
+ * Every kind but load goes signer by signer: every unit's command is
+ * prepared ("prepared" signal, tke_ceremony_get_summary()), the first
+ * signer signs them all, then the next one, then they are sent unit by
+ * unit.  Nothing is sent before every signature is in; a failure while
+ * sending stops the ceremony at that unit; units before it keep the
  * change (tke_ceremony_get_n_units_done() says how many).
  *
  * Load goes part by part, the way key part cards are handed over: an
@@ -114,6 +116,8 @@ TKE_AVAILABLE_IN_ALL
 gboolean tke_ceremony_run_finish (TkeCeremony *self, GAsyncResult *result, GError **error);
 TKE_AVAILABLE_IN_ALL
 guint tke_ceremony_get_n_units_done (TkeCeremony *self);
+TKE_AVAILABLE_IN_ALL
+const char *tke_ceremony_get_summary (TkeCeremony *self);
 
 /* Load, step by step: an importer key on every unit (the first signer
  * signs), then each part sealed to every unit. */

@@ -192,6 +192,8 @@ typedef struct
   char *args_json;
   GBytes *prebuilt;
   GBytes *bytes;
+  guint lifetime; /* seconds; 0: TKE_COMMAND_LIFETIME_SECONDS */
+  gint64 expires;
   GPtrArray *signers;
   guint next_signer;
   GPtrArray *signatures; /* ski, base64, ski, base64, … */
@@ -220,6 +222,7 @@ command_prepare_thread (GTask *step, gpointer source, gpointer task_data, GCance
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) result = NULL;
   gint64 counter;
+  guint lifetime = data->lifetime != 0 ? data->lifetime : TKE_COMMAND_LIFETIME_SECONDS;
 
   result = _tke_service_client_query_unit (source, data->unit, cancellable, &error);
   if (result == NULL || !_tke_service_get_int (result, "counter", &counter, &error))
@@ -227,9 +230,10 @@ command_prepare_thread (GTask *step, gpointer source, gpointer task_data, GCance
       g_task_return_error (step, g_steal_pointer (&error));
       return;
     }
-  data->bytes = tke_service_client_build_command (tke_crypto_unit_get_instance_id (data->unit),
-                                                  tke_crypto_unit_get_hsm_id (data->unit),
-                                                  data->command, counter, 0, data->args_json);
+  data->expires = g_get_real_time () / G_USEC_PER_SEC + lifetime;
+  data->bytes = tke_service_client_build_command (
+      tke_crypto_unit_get_instance_id (data->unit), tke_crypto_unit_get_hsm_id (data->unit),
+      data->command, counter, data->expires, data->args_json);
   g_task_return_boolean (step, TRUE);
 }
 
@@ -391,6 +395,89 @@ _tke_service_client_command_finish (TkeServiceClient *self, GAsyncResult *result
 {
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* ---- Prepared and signed apart (a ceremony's signer-by-signer order) ---- */
+
+static void
+on_prepared_only (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  CommandData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, g_bytes_ref (data->bytes), (GDestroyNotify) g_bytes_unref);
+}
+
+void
+_tke_service_client_prepare_command_async (TkeServiceClient *self,
+                                           TkeCryptoUnit *unit,
+                                           const char *command,
+                                           JsonNode *args,
+                                           guint lifetime,
+                                           GCancellable *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  CommandData *data = g_new0 (CommandData, 1);
+
+  data->unit = g_object_ref (unit);
+  data->command = g_strdup (command);
+  if (args != NULL)
+    data->args_json = json_to_string (args, FALSE);
+  data->lifetime = lifetime;
+  g_task_set_source_tag (task, _tke_service_client_prepare_command_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) command_data_free);
+  run_step (task, command_prepare_thread, on_prepared_only);
+}
+
+GBytes *
+_tke_service_client_prepare_command_finish (TkeServiceClient *self,
+                                            GAsyncResult *result,
+                                            gint64 *expires,
+                                            GError **error)
+{
+  GBytes *bytes;
+
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  bytes = g_task_propagate_pointer (G_TASK (result), error);
+  if (bytes != NULL && expires != NULL)
+    *expires = ((CommandData *) g_task_get_task_data (G_TASK (result)))->expires;
+  return bytes;
+}
+
+void
+_tke_service_client_send_signed_async (TkeServiceClient *self,
+                                       TkeCryptoUnit *unit,
+                                       GBytes *command,
+                                       GPtrArray *signatures,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  CommandData *data = g_new0 (CommandData, 1);
+
+  data->unit = g_object_ref (unit);
+  data->bytes = g_bytes_ref (command);
+  data->signatures = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; signatures != NULL && i < signatures->len; i++)
+    g_ptr_array_add (data->signatures, g_strdup (signatures->pdata[i]));
+  g_task_set_source_tag (task, _tke_service_client_send_signed_async);
+  g_task_set_task_data (task, data, (GDestroyNotify) command_data_free);
+  run_step (task, command_send_thread, on_command_sent);
+}
+
+JsonObject *
+_tke_service_client_send_signed_finish (TkeServiceClient *self,
+                                        GAsyncResult *result,
+                                        GError **error)
+{
+  return _tke_service_client_command_finish (self, result, error);
 }
 
 /* Builds {"member": value, …} from alternating names and string values. */

@@ -140,6 +140,33 @@ void _tke_service_client_command_async (TkeServiceClient *self,
                                         gpointer user_data);
 JsonObject *
 _tke_service_client_command_finish (TkeServiceClient *self, GAsyncResult *result, GError **error);
+/* The two halves of a signed command, for signing apart (a ceremony's
+ * signer-by-signer order): reads @unit's counter and builds @command's
+ * bytes, valid for @lifetime seconds (0: TKE_COMMAND_LIFETIME_SECONDS),
+ * setting @expires; then sends the bytes with @signatures (pairs ski,
+ * base64 signature) as they are. */
+void _tke_service_client_prepare_command_async (TkeServiceClient *self,
+                                                TkeCryptoUnit *unit,
+                                                const char *command,
+                                                JsonNode *args,
+                                                guint lifetime,
+                                                GCancellable *cancellable,
+                                                GAsyncReadyCallback callback,
+                                                gpointer user_data);
+GBytes *_tke_service_client_prepare_command_finish (TkeServiceClient *self,
+                                                    GAsyncResult *result,
+                                                    gint64 *expires,
+                                                    GError **error);
+void _tke_service_client_send_signed_async (TkeServiceClient *self,
+                                            TkeCryptoUnit *unit,
+                                            GBytes *command,
+                                            GPtrArray *signatures,
+                                            GCancellable *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data);
+JsonObject *_tke_service_client_send_signed_finish (TkeServiceClient *self,
+                                                    GAsyncResult *result,
+                                                    GError **error);
 /* Builds {"member": value, …} from alternating names and string values. */
 JsonNode *_tke_service_string_args (const char *first_member, ...);
 

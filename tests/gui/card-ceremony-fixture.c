@@ -180,10 +180,16 @@ admin_card_asked (const char *asked)
 /* The person at reader 1 during a signing ceremony, until it ends: types
  * the PIN when the reader asks for it, swaps in (with @swap) the
  * administrator card the screen names. */
+guint n_pins_typed;
+guint n_swaps;
+
 void
 sign_until_done (CardSwap swap)
 {
   g_autofree char *last_asked = NULL;
+
+  n_pins_typed = 0;
+  n_swaps = 0;
 
   while (!wizard_ended (NULL))
     {
@@ -193,6 +199,7 @@ sign_until_done (CardSwap swap)
       if (pad_waits (NULL))
         {
           type_pin (in_reader[1]->pin);
+          n_pins_typed++;
           /* The prompt moves on once the card has the PIN. */
           g_assert_true (tke_test_wait_until (pin_taken, NULL, 20000));
           continue;
@@ -205,6 +212,7 @@ sign_until_done (CardSwap swap)
           g_free (last_asked);
           last_asked = g_strdup (asked);
           swap (1, wanted);
+          n_swaps++;
           continue;
         }
       if (tke_pin_prompt_get_state (prompt ()) != TKE_PIN_PROMPT_WAITING_FOR_CARD)

@@ -60,6 +60,9 @@ void type_pin (const char *pin);
 gboolean replies_reach (gpointer data);
 /* The person at reader 1 during a signing ceremony, until it ends. */
 void sign_until_done (CardSwap swap);
+/* What the last sign_until_done() took: PIN entries, and cards swapped in. */
+extern guint n_pins_typed;
+extern guint n_swaps;
 
 /* ---- What the person reads ---- */
 

@@ -161,7 +161,8 @@ test_commit_wizard_and_cancel (void)
   gtk_window_present (GTK_WINDOW (wizard));
   g_assert_cmpstr (gtk_window_get_title (GTK_WINDOW (wizard)), ==, "Commit the New Master Key");
   tke_load_wizard_show_admin_step (wizard, 2, 2);
-  g_assert_cmpstr (tke_load_wizard_get_step (wizard), ==, "Signature 2 of 2");
+  g_assert_cmpstr (tke_load_wizard_get_step (wizard), ==,
+                   "Administrator 2 of 2: one signature for every crypto unit");
   /* Waiting for a card can be cancelled from here. */
   tke_test_click (tke_test_find_button (root, "Cancel"));
   g_assert_true (events.cancelled);

@@ -327,6 +327,42 @@ count (const char *haystack, const char *needle)
   return n;
 }
 
+/* Issue 14 item 6: Commit over three units with two administrator cards,
+ * signer by signer.  The summary (each unit's VP, in groups) comes before
+ * the first PIN; the first card signs for every unit with one PIN, one
+ * swap, the second card signs for every unit with one PIN; then the
+ * commands are sent. */
+static void
+assert_signer_by_signer (const char *out)
+{
+  const char *summary = strstr (out, "Commit the new master key.");
+  const char *first_pin = strstr (out, "Enter the PIN of the administrator card");
+  const char *second_signer = strstr (out, "Administrator 2 of 2");
+  const char *first_sent = strstr (out, "committing the new master key register");
+
+  g_assert_cmpuint (count (out, "Enter the PIN of the administrator card"), ==, 2);
+  g_assert_cmpuint (count (out, "Insert the "), ==, 1);
+  g_assert_nonnull (summary);
+  g_assert_nonnull (first_pin);
+  g_assert_true (summary < first_pin);
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_autofree char *one =
+          g_strdup_printf ("Administrator 1 of 2: signing for crypto unit %u", i);
+      g_autofree char *named = g_strdup_printf (
+          "Administrator 1 of 2 (%s): signing for crypto unit %u",
+          person.in_reader[1] == card_named ("admin1.card") ? "admin2.card" : "admin1.card", i);
+
+      g_assert_true (strstr (out, one) != NULL || strstr (out, named) != NULL);
+    }
+  g_assert_nonnull (strstr (summary, "Crypto units 1, 2, 3:\n"));
+  g_assert_cmpuint (count (out, ": signing for crypto unit "), ==, 6);
+  g_assert_nonnull (second_signer);
+  g_assert_nonnull (first_sent);
+  /* Nothing is sent before every signature is in. */
+  g_assert_true (strstr (second_signer, "signing for crypto unit 3") < first_sent);
+}
+
 /* ---- The ceremony ---- */
 
 static void
@@ -402,6 +438,7 @@ test_card_ceremony (void)
     g_auto (Run) commit = tke ("cryptounit-mk-commit", "--cards", NULL);
     assert_ok (commit);
     g_assert_cmpuint (count (commit.out, "Full Committed"), ==, 3);
+    assert_signer_by_signer (commit.out);
   }
   g_assert_true (g_queue_is_empty (&person.next[2]));
 }
@@ -490,6 +527,134 @@ test_set_immediate_with_card (void)
     }
 }
 
+/* ---- Commit signer by signer with cards: a card pulled, Cancel on the pad ---- */
+
+typedef enum
+{
+  AT_PIN_TYPE,
+  AT_PIN_PULL,   /* the card is pulled while the pad waits */
+  AT_PIN_CANCEL, /* Cancel on the pad */
+} AtPin;
+
+typedef struct
+{
+  guint n_pins;  /* PIN entries asked for */
+  guint n_swaps; /* cards inserted when asked */
+  AtPin second;  /* what the person does at the second PIN entry */
+} Hands;
+
+static void
+on_group_prompt (TkeCardSigner *signer, TkeCardPrompt kind, const char *message, Hands *hands)
+{
+  g_test_message ("libtke: %s", message);
+  if (kind == TKE_CARD_PROMPT_INSERT_CARD)
+    {
+      const Card *next = person.in_reader[1] == card_named ("admin1.card")
+                             ? card_named ("admin2.card")
+                             : card_named ("admin1.card");
+
+      hands->n_swaps++;
+      /* An empty reader gets the card that was pulled last. */
+      swap_card (1, person.in_reader[1] == NULL ? card_named ("admin2.card") : next, FALSE);
+      return;
+    }
+  hands->n_pins++;
+  if (hands->n_pins == 2 && hands->second == AT_PIN_PULL)
+    {
+      g_autofree char *ready = tke_readers_ctl (&readers, 1, "wait-prompt 20000");
+      g_autofree char *removed = tke_readers_ctl (&readers, 1, "remove");
+
+      g_assert_cmpstr (ready, ==, "ok");
+      g_assert_cmpstr (removed, ==, "ok");
+      person.in_reader[1] = NULL;
+      return;
+    }
+  person.cancel_pin = hands->n_pins == 2 && hands->second == AT_PIN_CANCEL;
+  type_pin (1);
+}
+
+static gboolean
+commit_with_cards (TkeServiceClient *client, AtPin second, Hands *hands, GError **error)
+{
+  g_autoptr (TkeServiceInstance) instance = list_units (client);
+  g_autoptr (GPtrArray) signers = tke_card_signer_new_group (NULL, 2);
+  g_autoptr (TkeCeremony) ceremony =
+      tke_ceremony_new (client, TKE_CEREMONY_COMMIT, tke_service_instance_get_units (instance));
+  g_autoptr (GAsyncResult) result = NULL;
+
+  memset (hands, 0, sizeof *hands);
+  hands->second = second;
+  for (guint i = 0; i < signers->len; i++)
+    {
+      tke_card_signer_set_pin_timeout (signers->pdata[i], 20);
+      g_signal_connect (signers->pdata[i], "prompt", G_CALLBACK (on_group_prompt), hands);
+    }
+  tke_ceremony_set_signers (ceremony, signers);
+  tke_ceremony_run_async (ceremony, NULL, tke_test_async_done, &result);
+  tke_test_await (&result, 0);
+  return tke_ceremony_run_finish (ceremony, result, error);
+}
+
+/* Issue 14 item 6's failure modes with cards: the second administrator's
+ * card pulled at the PIN pad, then Cancel on the pad; neither sends
+ * anything.  Then the commit again, which starts cleanly: 2 PINs, 1 swap. */
+static void
+test_commit_failures_with_cards (void)
+{
+  g_autoptr (TkeServiceClient) client =
+      tke_service_client_new (service.emu->url, service.emu->ca_file);
+  g_autoptr (TkeSecret) api_key = tke_secret_new_from_data ((const guint8 *) service.emu->api_key,
+                                                            strlen (service.emu->api_key));
+  g_autoptr (GAsyncResult) login = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_auto (GStrv) ids = emu_unit_ids (service.emu);
+  Hands hands;
+
+  /* A key the rotation before did not make: kp3 with the card in reader 2. */
+  g_queue_push_tail (&person.next[2], (gpointer) card_named ("kp3.card"));
+  {
+    g_auto (Run) load = tke ("cryptounit-mk-load", "--cards", "1", "1", NULL);
+    assert_ok (load);
+  }
+  tke_service_client_set_unit_root (client, service.emu->unit_root);
+  tke_service_client_login_async (client, api_key, NULL, tke_test_async_done, &login);
+  tke_test_await (&login, 0);
+  g_assert_true (tke_service_client_login_finish (client, login, &error));
+  before = units_state ();
+
+  g_assert_false (commit_with_cards (client, AT_PIN_PULL, &hands, &error));
+  g_test_message ("card pulled: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "Administrator 2 of 2"));
+  g_assert_nonnull (strstr (error->message, "Nothing was sent: no crypto unit was changed."));
+  {
+    g_autofree char *after = units_state ();
+    g_assert_cmpstr (before, ==, after);
+  }
+  g_clear_error (&error);
+
+  g_assert_false (commit_with_cards (client, AT_PIN_CANCEL, &hands, &error));
+  g_test_message ("cancelled: %s", error->message);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED);
+  g_assert_nonnull (strstr (error->message, "Nothing was sent: no crypto unit was changed."));
+  {
+    g_autofree char *after = units_state ();
+    g_assert_cmpstr (before, ==, after);
+  }
+  g_clear_error (&error);
+
+  g_assert_true (commit_with_cards (client, AT_PIN_TYPE, &hands, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (hands.n_pins, ==, 2);
+  g_assert_cmpuint (hands.n_swaps, ==, 1);
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr (JsonObject) q = emu_query (service.emu, ids[i]);
+
+      g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Full Committed");
+    }
+}
+
 /* A failed assertion must not leave the emulator (which holds the test's
  * output open, so meson would wait for it), the readers or tke running:
  * their process ids, killed from the signal handler with kill() alone. */
@@ -533,10 +698,7 @@ test_rotate_with_cards (void)
   {
     g_auto (Run) commit = tke ("cryptounit-mk-commit", "--cards", NULL);
     assert_ok (commit);
-    /* Two cards over three units, the order reversed every other unit:
-     * 3 swaps and 4 PIN entries (unit by unit in one order: 5 and 6). */
-    g_assert_cmpuint (count (commit.out, "Insert the "), ==, 3);
-    g_assert_cmpuint (count (commit.out, "Enter the PIN of the administrator card"), ==, 4);
+    assert_signer_by_signer (commit.out);
   }
   {
     g_autoptr (JsonObject) q = emu_query (service.emu, ids[0]);
@@ -613,6 +775,7 @@ main (int argc, char **argv)
   g_test_add_func ("/card-ceremony/cli", test_card_ceremony);
   g_test_add_func ("/card-ceremony/set-immediate", test_set_immediate_with_card);
   g_test_add_func ("/card-ceremony/rotate", test_rotate_with_cards);
+  g_test_add_func ("/card-ceremony/commit-failures", test_commit_failures_with_cards);
   status = g_test_run ();
 
   service_stop ();

@@ -306,6 +306,76 @@ test_verify_right (Scene *scene, gconstpointer user_data)
   g_assert_false (tke_card_get_waiting_for_pin (card));
 }
 
+static TkeCard *
+open_plain (guint reader)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  TkeCard *card;
+
+  tke_card_open_async (reader, NULL, FALSE, NULL, tke_test_async_done, &result);
+  card = tke_card_open_finish (tke_test_await (&result, 60), &error);
+  g_assert_no_error (error);
+  return card;
+}
+
+typedef struct
+{
+  gboolean started;
+  GAsyncResult *result; /* of an open started while the pad waits */
+} StripRead;
+
+static void
+open_while_pad_waits (TkeCard *card, TkePinEntry entry, StripRead *read)
+{
+  if (!read->started)
+    tke_card_open_async (1, NULL, FALSE, NULL, tke_test_async_done, &read->result);
+  read->started = TRUE;
+}
+
+/* The known defect of the last stop: a second connection to a card (the
+ * readers strip reading it, a key part source opening it) selected the
+ * applet and so cleared the PIN another handle had verified, and the person
+ * was asked for it again.  Now a second open while the card is in shares
+ * the verified handle, and an open that began while the PIN was typed
+ * reads the card without selecting the applet again. */
+static void
+test_second_open_keeps_pin (Scene *scene, gconstpointer user_data)
+{
+  const char *actions[] = { "keys " ADMIN_PIN, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = open_card_ok (1);
+  g_autoptr (TkeCard) strip = NULL;
+  g_autoptr (TkeCard) racing = NULL;
+  g_autoptr (GBytes) data = g_bytes_new_static ("command", 7);
+  g_autoptr (GBytes) signature = NULL;
+  StripRead read = { FALSE, NULL };
+  gulong id;
+
+  person_expect (1, actions);
+  id = g_signal_connect (card, "pin-requested", G_CALLBACK (open_while_pad_waits), &read);
+  g_assert_true (verify (card, &error));
+  g_assert_no_error (error);
+  g_signal_handler_disconnect (card, id);
+  g_assert_cmpuint (person.prompts, ==, 1);
+  /* The open that began while the pad waited: a handle of its own, which
+   * did not clear the PIN. */
+  g_assert_true (read.started);
+  racing = tke_card_open_finish (tke_test_await (&read.result, 60), &error);
+  g_clear_object (&read.result);
+  g_assert_no_error (error);
+  g_assert_cmpstr (tke_card_get_serial (racing), ==, tke_card_get_serial (card));
+  /* A read after the PIN: the same handle. */
+  strip = open_plain (1);
+  g_assert_true (strip == card);
+  g_assert_cmpstr (tke_card_get_description (strip), ==, "admin1.card");
+  /* The PIN holds: the card signs with no second PIN entry. */
+  signature = sign_on_card (card, data, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (signature);
+  g_assert_cmpuint (person.prompts, ==, 1);
+}
+
 static void
 test_wrong_twice_then_right (Scene *scene, gconstpointer user_data)
 {
@@ -582,6 +652,7 @@ main (int argc, char **argv)
   add_scene_test ("/card-layer/card/wait-for-insert", test_card_wait_for_insert);
   add_scene_test ("/card-layer/pin/right", test_verify_right);
   add_scene_test ("/card-layer/pin/wrong-twice-then-right", test_wrong_twice_then_right);
+  add_scene_test ("/card-layer/pin/second-open-keeps-pin", test_second_open_keeps_pin);
   add_scene_test ("/card-layer/pin/timeout-and-cancel", test_pin_pad_timeout_and_cancel);
   add_scene_test ("/card-layer/pin/cancellable-does-not-stop-entry",
                   test_cancellable_does_not_stop_pin_entry);

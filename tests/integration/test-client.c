@@ -191,7 +191,14 @@ test_initialization (Fixture *f, gconstpointer user_data)
   g_assert_true (tke_ceremony_run_finish (ceremony, result, &error));
   g_assert_no_error (error);
   g_assert_cmpuint (tke_ceremony_get_n_units_done (ceremony), ==, 3);
-  g_assert_cmpuint (messages->len, ==, 3);
+  /* Signer by signer: each unit's command prepared, signed, then sent. */
+  g_assert_cmpuint (messages->len, ==, 9);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_nonnull (strstr (messages->pdata[i], "preparing the command"));
+      g_assert_nonnull (strstr (messages->pdata[3 + i], "Administrator 1 of 1"));
+      g_assert_nonnull (strstr (messages->pdata[6 + i], "setting the new master key immediate"));
+    }
   for (guint i = 0; i < 3; i++)
     {
       g_autoptr (TkeCryptoUnit) unit =
