@@ -50,6 +50,7 @@ enum
 static GParamSpec *properties[N_PROPS];
 
 static void list_units (TkeSession *self);
+static void explain_root_changed (TkeSession *self, const GError *error);
 
 static void
 busy_changed (TkeSession *self, int delta)
@@ -358,7 +359,9 @@ on_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (instance == NULL)
     {
-      if (!handle_auth_error (self, error))
+      if (g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED))
+        explain_root_changed (self, error);
+      else if (!handle_auth_error (self, error))
         tke_crypto_units_page_set_state (tke_window_get_units_page (self->window),
                                          TKE_CRYPTO_UNITS_PAGE_ERROR, error->message);
       return;
@@ -393,7 +396,9 @@ on_units_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (!tke_service_client_refresh_units_finish (TKE_SERVICE_CLIENT (source), result, &error))
     {
-      if (!handle_auth_error (self, error))
+      if (g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED))
+        explain_root_changed (self, error);
+      else if (!handle_auth_error (self, error))
         tke_window_add_toast (self->window, error->message);
       return;
     }
@@ -594,8 +599,6 @@ dialog_for (Login *login)
                         NULL);
       g_signal_connect (login->dialog, "unit-root-cancelled", G_CALLBACK (on_unit_root_cancelled),
                         NULL);
-      g_signal_connect (login->dialog, "unit-root-replace", G_CALLBACK (on_unit_root_confirmed),
-                        NULL);
     }
   else
     {
@@ -619,13 +622,16 @@ on_unit_root_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
 
   busy_changed (self, -1);
   service = tke_service_client_fetch_unit_root_finish (TKE_SERVICE_CLIENT (source), result, &error);
+  /* Nothing known, so nothing to trust: like a failed log-in. */
   if (service == NULL || self->window == NULL)
     {
       if (self->window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         {
-          stay_logged_out (self, error->message);
+          tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_OUT, NULL);
           if (login->dialog != NULL)
             tke_login_dialog_set_error (login->dialog, error->message);
+          else
+            tke_window_add_toast (self->window, error->message);
         }
       login_free (login);
       return;
@@ -643,10 +649,97 @@ on_unit_root_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
     case TKE_UNIT_ROOT_REFUSED:
     default:
       stay_logged_out (self, error->message);
-      if ((dialog = dialog_for (login)) != NULL)
-        tke_login_dialog_show_unit_root_changed (dialog, pinned, service);
+      if (login->dialog != NULL)
+        tke_login_dialog_set_error (login->dialog, error->message);
+      login_free (login);
       break;
     }
+}
+
+/* ---- A changed unit root: refused loudly, replaced only deliberately ---- */
+
+typedef struct
+{
+  TkeSession *session;
+  char *message; /* libtke's refusal */
+} RootChange;
+
+static void
+root_change_free (RootChange *change)
+{
+  g_clear_object (&change->session);
+  g_free (change->message);
+  g_free (change);
+}
+
+/* The person replaced the pin after the destructive confirmation. */
+static void
+on_root_replaced (TkeLoginDialog *dialog, const char *root, TkeSession *self)
+{
+  if (!pin_unit_root (self, root, dialog))
+    return;
+  g_object_set_data (G_OBJECT (dialog), "tke-replaced", GINT_TO_POINTER (TRUE));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  if (self->window != NULL)
+    tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGING_IN, NULL);
+  list_units (self);
+}
+
+/* Closed without replacing: the token goes too. */
+static void
+on_changed_dialog_destroyed (TkeLoginDialog *dialog, TkeSession *self)
+{
+  if (g_object_get_data (G_OBJECT (dialog), "tke-replaced") == NULL && self->client != NULL)
+    tke_service_client_set_token (self->client, NULL);
+}
+
+static void
+on_changed_root_fetched (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  RootChange *change = user_data;
+  TkeSession *self = change->session;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *service =
+      tke_service_client_fetch_unit_root_finish (TKE_SERVICE_CLIENT (source), result, &error);
+  const char *pinned = tke_workstation_get_unit_root (self->workstation);
+  GtkWindow *parent;
+  TkeLoginDialog *dialog;
+
+  busy_changed (self, -1);
+  if (self->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return root_change_free (change);
+  /* The service names the pinned root, or none: its units are refused all
+   * the same, and nothing is offered to pin. */
+  if (service == NULL || pinned == NULL ||
+      tke_unit_root_decide (pinned, service, NULL, &error) != TKE_UNIT_ROOT_REFUSED)
+    {
+      stay_logged_out (self, change->message);
+      tke_service_client_set_token (self->client, NULL);
+      return root_change_free (change);
+    }
+  stay_logged_out (self, error->message);
+  parent = tke_window_get_ceremony_window (self->window);
+  dialog = tke_login_dialog_new (parent != NULL ? parent : GTK_WINDOW (self->window),
+                                 tke_service_client_get_endpoint (self->client));
+  g_signal_connect_object (dialog, "unit-root-replace", G_CALLBACK (on_root_replaced), self, 0);
+  g_signal_connect_object (dialog, "destroy", G_CALLBACK (on_changed_dialog_destroyed), self, 0);
+  tke_login_dialog_show_unit_root_changed (dialog, pinned, service);
+  gtk_window_present (GTK_WINDOW (dialog));
+  root_change_free (change);
+}
+
+/* libtke refused the units' answers: they are certified by another root
+ * than the pinned one.  The dialog shows both fingerprints. */
+static void
+explain_root_changed (TkeSession *self, const GError *error)
+{
+  RootChange *change = g_new0 (RootChange, 1);
+
+  change->session = g_object_ref (self);
+  change->message = g_strdup (error->message);
+  busy_changed (self, +1);
+  tke_service_client_fetch_unit_root_async (self->client, self->cancellable,
+                                            on_changed_root_fetched, change);
 }
 
 static void
@@ -668,8 +761,15 @@ on_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
       login_free (login);
       return;
     }
-  /* Every log-in compares the service's unit root with the pinned one: a
-   * changed root is refused here, before any unit is listed. */
+  /* With a root pinned, libtke verifies every unit answer against it (a
+   * changed root is explained when the listing refuses it); first contact
+   * asks the person to confirm the root the service names. */
+  if (tke_workstation_get_unit_root (self->workstation) != NULL &&
+      *tke_workstation_get_unit_root (self->workstation) != '\0')
+    {
+      finish_login (login);
+      return;
+    }
   busy_changed (self, +1);
   tke_service_client_fetch_unit_root_async (self->client, self->cancellable, on_unit_root_fetched,
                                             login);

@@ -22,6 +22,7 @@
 #include "tke-application.h"
 #include "tke-login-dialog.h"
 #include "tke-readers-fixture.h"
+#include "tke-session.h"
 #include "tke-test-gtk-utils.h"
 #include "tke-window.h"
 
@@ -268,6 +269,54 @@ test_first_contact_cancel (void)
   fixture_stop (&f);
 }
 
+static gboolean
+session_idle (gpointer data)
+{
+  Fixture *f = data;
+  TkeSession *session = g_object_get_data (G_OBJECT (f->window), "tke-session");
+
+  return session != NULL && tke_session_get_busy (session) == 0;
+}
+
+/* At start a key kept in the keyring logs in by itself; with no root
+ * pinned, the dialog comes up on its own at the confirm step. */
+static void
+test_keyring_login_asks (void)
+{
+  Fixture f = { 0 };
+  g_autofree char *expected = NULL;
+  g_autofree char *pinned = NULL;
+  PageWait w = { NULL, "confirm" };
+  TkeLoginDialog *dialog;
+
+  fixture_start (&f);
+  write_profile (f.emu, NULL);
+  fixture_open_window (&f);
+  dialog = log_in_until (&f, f.emu, "confirm");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Confirm"));
+  g_assert_true (tke_test_wait_until (units_shown, &f, 30000));
+  /* The key is in the keyring once the session is idle. */
+  g_assert_true (tke_test_wait_until (session_idle, &f, 30000));
+  gtk_window_destroy (GTK_WINDOW (f.window));
+  tke_test_iterate (100);
+
+  /* The profile forgets the pin; the next start must ask again. */
+  write_profile (f.emu, NULL);
+  fixture_open_window (&f);
+  g_assert_true (tke_test_wait_until (dialog_on_page, &w, 30000));
+  expected = grouped_fingerprint (f.emu);
+  g_assert_nonnull (tke_test_find_label (GTK_WIDGET (w.dialog), expected));
+  g_assert_cmpint (tke_window_get_login_state (f.window), !=, TKE_LOGIN_STATE_LOGGED_IN);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (w.dialog), "Cancel"));
+  g_assert_true (tke_test_wait_until (no_login_dialog, NULL, 20000));
+  tke_test_flush_widget (GTK_WIDGET (f.window));
+  pinned = pinned_root ();
+  g_assert_null (pinned);
+  assert_no_units (&f);
+  g_assert_true (window_says (&f, "The unit root was not confirmed"));
+  fixture_stop (&f);
+}
+
 /* A root file of another root is refused with both fingerprints; the
  * service's own pins without asking by eye. */
 static void
@@ -437,6 +486,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/gui/unit-root/first-contact-confirm", test_first_contact_confirm);
   g_test_add_func ("/gui/unit-root/first-contact-cancel", test_first_contact_cancel);
+  g_test_add_func ("/gui/unit-root/keyring-login-asks", test_keyring_login_asks);
   g_test_add_func ("/gui/unit-root/root-file", test_root_file);
   g_test_add_func ("/gui/unit-root/changed", test_root_changed);
 
