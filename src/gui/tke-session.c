@@ -430,15 +430,16 @@ typedef struct
   TkeSession *session;
   TkeLoginDialog *dialog; /* weak */
   TkeSecret *api_key;
-  gboolean finished; /* logged in, unit root held */
+  gboolean logged_in; /* the service took the key */
+  gboolean finished;  /* … and the unit root held */
 } Login;
 
-/* A log-in that did not finish (the unit root not confirmed, or refused)
- * leaves no token behind. */
+/* A log-in the unit root stopped (not confirmed, or refused) leaves no
+ * token behind; a refused key leaves the one before as it was. */
 static void
 login_free (Login *login)
 {
-  if (!login->finished && login->session->client != NULL)
+  if (login->logged_in && !login->finished && login->session->client != NULL)
     tke_service_client_set_token (login->session->client, NULL);
   g_clear_weak_pointer (&login->dialog);
   g_clear_pointer (&login->api_key, tke_secret_unref);
@@ -761,6 +762,7 @@ on_logged_in (GObject *source, GAsyncResult *result, gpointer user_data)
       login_free (login);
       return;
     }
+  login->logged_in = TRUE;
   /* With a root pinned, libtke verifies every unit answer against it (a
    * changed root is explained when the listing refuses it); first contact
    * asks the person to confirm the root the service names. */

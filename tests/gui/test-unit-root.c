@@ -198,6 +198,15 @@ window_says (Fixture *f, const char *text)
                                          text) != NULL;
 }
 
+static gboolean
+session_idle (gpointer data)
+{
+  Fixture *f = data;
+  TkeSession *session = g_object_get_data (G_OBJECT (f->window), "tke-session");
+
+  return session != NULL && tke_session_get_busy (session) == 0;
+}
+
 /* ---- First contact ---- */
 
 static void
@@ -231,6 +240,26 @@ test_first_contact_confirm (void)
   g_assert_cmpstr (pinned, ==, f.emu->unit_root);
   tke_test_iterate (500); /* the page's crossfade */
   tke_test_save_screenshot (GTK_WIDGET (f.window), "unit-root-confirmed-units");
+
+  /* Logging in again with a wrong key keeps the token there was. */
+  {
+    TkeSession *session = g_object_get_data (G_OBJECT (f.window), "tke-session");
+    g_autoptr (TkeSecret) token = NULL;
+    GtkWidget *entry;
+
+    g_assert_true (tke_test_wait_until (session_idle, &f, 30000));
+    gtk_widget_activate_action (GTK_WIDGET (f.window), "win.log-in", NULL);
+    dialog = TKE_LOGIN_DIALOG (tke_test_find_toplevel (TKE_TYPE_LOGIN_DIALOG));
+    entry =
+        tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+    gtk_editable_set_text (GTK_EDITABLE (entry), "not-the-key");
+    tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Log In"));
+    while (tke_login_dialog_get_error (dialog) == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    gtk_window_destroy (GTK_WINDOW (dialog));
+    token = tke_service_client_dup_token (tke_session_get_client (session));
+    g_assert_nonnull (token);
+  }
   fixture_stop (&f);
 }
 
@@ -267,15 +296,6 @@ test_first_contact_cancel (void)
   g_assert_null (pinned);
   assert_no_units (&f);
   fixture_stop (&f);
-}
-
-static gboolean
-session_idle (gpointer data)
-{
-  Fixture *f = data;
-  TkeSession *session = g_object_get_data (G_OBJECT (f->window), "tke-session");
-
-  return session != NULL && tke_session_get_busy (session) == 0;
 }
 
 /* At start a key kept in the keyring logs in by itself; with no root
