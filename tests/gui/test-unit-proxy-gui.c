@@ -222,6 +222,9 @@ load_refused (gboolean admin_signs, const char *screenshot)
   g_test_message ("refused: %s", text);
   g_assert_nonnull (strstr (text, "answered with a signature that does not verify"));
   g_assert_nonnull (strstr (text, "Nothing was sealed, signed or shown."));
+  /* Not "start Load again": the same forger would answer. */
+  g_assert_nonnull (strstr (text, "Do not start again: tell your security officer."));
+  g_assert_null (strstr (text, "Start Load again"));
   /* Said once, not "Crypto unit 1: Crypto unit 1 answered…". */
   g_assert_null (strstr (text, ": Crypto unit"));
   /* Nothing sealed: the key part card was never asked for its PIN. */
