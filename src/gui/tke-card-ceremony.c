@@ -143,6 +143,11 @@ fail (TkeCardCeremony *self, const GError *error)
   if (g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_CANCELLED) ||
       g_error_matches (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT))
     next = _ ("Start the ceremony again when the card holder is ready.");
+  else if (g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC) ||
+           g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED))
+    /* Starting again would only meet the same man in the middle. */
+    next = _ ("Do not start again: tell your security officer. Someone may be between this "
+              "workstation and the crypto units.");
   else if (self->kind == TKE_CEREMONY_LOAD)
     next = _ ("Start Load again: every key part is sealed and loaded again.");
   else

@@ -339,11 +339,20 @@ _tke_ceremony_signers_for (TkeCeremony *self, TkeCryptoUnit *unit, guint n_first
   return chosen;
 }
 
+/* Errors of the unit trust chain name the unit themselves. */
+static gboolean
+names_unit (const GError *error)
+{
+  return g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC) ||
+         g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED) ||
+         g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_NOT_PINNED);
+}
+
 /* Fails the task with a message naming @unit, keeping the error code. */
 void
 _tke_ceremony_fail_at (TkeCryptoUnit *unit, GTask *task, GError *error)
 {
-  if (unit != NULL && error->domain == TKE_ERROR)
+  if (unit != NULL && error->domain == TKE_ERROR && !names_unit (error))
     g_prefix_error (&error, _ ("Crypto unit %u: "), tke_crypto_unit_get_number (unit));
   g_task_return_error (task, error);
 }

@@ -717,3 +717,106 @@ tke_unit_root_format_fingerprint (const char *fingerprint)
     }
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
+
+/**
+ * tke_unit_root_hex_fingerprint:
+ * @root_hex: a unit root, 266 hex digits
+ *
+ * The fingerprint of @root_hex as a person compares it: grouped as
+ * tke_unit_root_format_fingerprint() groups it.
+ *
+ * Returns: (transfer full): the grouped fingerprint, or a note that
+ *   @root_hex is not a unit root
+ */
+char *
+tke_unit_root_hex_fingerprint (const char *root_hex)
+{
+  g_autoptr (GBytes) point = tke_unit_root_from_hex (root_hex, NULL);
+  g_autofree char *fingerprint = point != NULL ? tke_unit_root_fingerprint (point) : NULL;
+
+  return fingerprint != NULL ? tke_unit_root_format_fingerprint (fingerprint)
+                             : g_strdup (_ ("(not a unit root)"));
+}
+
+static TkeUnitRootDecision
+refuse_changed (GError **error, const char *pinned_hex, const char *service_hex)
+{
+  g_autofree char *pinned = tke_unit_root_hex_fingerprint (pinned_hex);
+  g_autofree char *service = tke_unit_root_hex_fingerprint (service_hex);
+
+  g_set_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED,
+               _ ("The service names another unit root than the one pinned in the profile.\n"
+                  "Pinned unit root:\n%s\nThe service's unit root:\n%s\n"
+                  "Nothing was pinned or changed. A changed root may mean that someone is "
+                  "impersonating the crypto units. Only if your security officer confirms the "
+                  "new fingerprint, replace the pinned unit root deliberately."),
+               pinned, service);
+  return TKE_UNIT_ROOT_REFUSED;
+}
+
+static TkeUnitRootDecision
+refuse_given (GError **error, const char *given_hex, const char *service_hex)
+{
+  g_autofree char *given = tke_unit_root_hex_fingerprint (given_hex);
+  g_autofree char *service = tke_unit_root_hex_fingerprint (service_hex);
+
+  g_set_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED,
+               _ ("The unit root you gave is not the one the service names.\n"
+                  "The unit root you gave:\n%s\nThe service's unit root:\n%s\n"
+                  "Nothing was pinned. Someone may be impersonating the crypto units, or the "
+                  "file is another service's: ask your security officer."),
+               given, service);
+  return TKE_UNIT_ROOT_REFUSED;
+}
+
+static gboolean
+same_root (const char *a, const char *b)
+{
+  g_autoptr (GBytes) pa = tke_unit_root_from_hex (a, NULL);
+  g_autoptr (GBytes) pb = tke_unit_root_from_hex (b, NULL);
+
+  return pa != NULL && pb != NULL && g_bytes_equal (pa, pb);
+}
+
+/**
+ * tke_unit_root_decide:
+ * @pinned_hex: (nullable): the root pinned in the profile, or %NULL
+ * @service_hex: the root the service names (GET …/unit_root, unsigned)
+ * @given_hex: (nullable): a root a person gave (a file from the service's
+ *   owner), or %NULL
+ * @error: return location for a #GError
+ *
+ * The one rule for pinning, shared by the CLI and the GUI: a pinned root
+ * must be the service's (and the given one, if any); with none pinned, a
+ * given root must be the service's and is pinned without asking; with none
+ * pinned and none given, a person must confirm the service's fingerprint.
+ * A root that differs is refused with %TKE_ERROR_UNIT_ROOT_CHANGED and
+ * both fingerprints, never re-pinned: replacing a pinned root is a separate,
+ * deliberate step.
+ *
+ * Returns: what to do; %TKE_UNIT_ROOT_REFUSED with @error set
+ */
+TkeUnitRootDecision
+tke_unit_root_decide (const char *pinned_hex,
+                      const char *service_hex,
+                      const char *given_hex,
+                      GError **error)
+{
+  g_return_val_if_fail (service_hex != NULL, TKE_UNIT_ROOT_REFUSED);
+
+  if (pinned_hex != NULL && *pinned_hex != '\0')
+    {
+      if (!same_root (pinned_hex, service_hex))
+        return refuse_changed (error, pinned_hex, service_hex);
+      if (given_hex != NULL && !same_root (given_hex, pinned_hex))
+        return refuse_changed (error, pinned_hex, given_hex);
+      return TKE_UNIT_ROOT_PINNED;
+    }
+  if (given_hex != NULL)
+    {
+      if (!same_root (given_hex, service_hex))
+        return refuse_given (error, given_hex, service_hex);
+      return TKE_UNIT_ROOT_GIVEN_MATCHES;
+    }
+  return TKE_UNIT_ROOT_ASK;
+}

@@ -112,6 +112,34 @@ char *tke_unit_root_fingerprint (GBytes *root_point);
 TKE_AVAILABLE_IN_ALL
 char *tke_unit_root_format_fingerprint (const char *fingerprint);
 
+/**
+ * TkeUnitRootDecision:
+ * @TKE_UNIT_ROOT_REFUSED: the roots differ; refused, the error says how,
+ *   with both fingerprints; nothing may be pinned
+ * @TKE_UNIT_ROOT_PINNED: the service names the root already pinned
+ * @TKE_UNIT_ROOT_GIVEN_MATCHES: none is pinned and the root a person gave
+ *   (a file from the service's owner) is the service's: pin it
+ * @TKE_UNIT_ROOT_ASK: first contact: none is pinned and none given; show
+ *   the service's fingerprint and pin it only once a person confirmed it
+ *
+ * What tke_unit_root_decide() says to do with the root a service names.
+ */
+typedef enum
+{
+  TKE_UNIT_ROOT_REFUSED,
+  TKE_UNIT_ROOT_PINNED,
+  TKE_UNIT_ROOT_GIVEN_MATCHES,
+  TKE_UNIT_ROOT_ASK,
+} TkeUnitRootDecision;
+
+TKE_AVAILABLE_IN_ALL
+char *tke_unit_root_hex_fingerprint (const char *root_hex);
+TKE_AVAILABLE_IN_ALL
+TkeUnitRootDecision tke_unit_root_decide (const char *pinned_hex,
+                                          const char *service_hex,
+                                          const char *given_hex,
+                                          GError **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeUnitCertificate, tke_unit_certificate_unref)
 
 G_END_DECLS

@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include "client-fixture.h"
 #include "unit-proxy.h"
 
@@ -113,9 +115,10 @@ clear_new_error (ProxyFixture *p, TkeCryptoUnit *unit)
 }
 
 /* `tke ARGS… NULL` while the main context runs, so that the proxy in this
- * process serves the CLI's requests. */
+ * process serves the CLI's requests; @passwords (lines, or NULL) go in a
+ * password file. */
 static Run
-tke_through_proxy (Fixture *f, ...)
+tke_through_proxy (Fixture *f, const char *passwords, ...)
 {
   g_autoptr (GSubprocessLauncher) launcher = tke_test_cli_launcher (
       &f->cli, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
@@ -128,11 +131,21 @@ tke_through_proxy (Fixture *f, ...)
   Run run = { 0 };
   va_list ap;
 
+  g_autofree char *password_file = NULL;
+
   g_ptr_array_add (argv, g_strdup (g_getenv ("TKE_CLI")));
-  va_start (ap, f);
+  va_start (ap, passwords);
   while ((arg = va_arg (ap, const char *)) != NULL)
     g_ptr_array_add (argv, g_strdup (arg));
   va_end (ap);
+  if (passwords != NULL)
+    {
+      password_file = g_build_filename (f->cli.top, "passwords", NULL);
+      g_assert_true (g_file_set_contents_full (password_file, passwords, -1,
+                                               G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+      g_ptr_array_add (argv, g_strdup ("--password-file"));
+      g_ptr_array_add (argv, g_strdup (password_file));
+    }
   g_ptr_array_add (argv, NULL);
   process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
   g_assert_no_error (error);
@@ -143,8 +156,59 @@ tke_through_proxy (Fixture *f, ...)
   g_assert_no_error (error);
   g_subprocess_wait (process, NULL, NULL);
   run.status = g_subprocess_get_exit_status (process);
+  if (password_file != NULL)
+    g_unlink (password_file);
   g_test_message ("tke %s → %d\n%s%s", (char *) argv->pdata[1], run.status, run.out, run.err);
   return run;
+}
+
+/* The CLI logged in through the proxy (which passes everything while it
+ * does), the three units selected, the first demo administrator's key
+ * selected to sign. */
+static void
+cli_through_proxy (ProxyFixture *p, const char *pw1)
+{
+  g_autofree char *key_file = g_build_filename (p->f.cli.top, "apikey", NULL);
+  g_autofree char *pw = g_strdup_printf ("%s\n", pw1);
+  g_auto (Run) login = { 0 };
+  g_auto (Run) add = { 0 };
+  g_auto (Run) sel = { 0 };
+
+  proxy_set_mode (p->proxy, PROXY_PASS);
+  g_assert_true (g_file_set_contents (key_file, p->f.emu->api_key, -1, NULL));
+  login = tke_through_proxy (&p->f, NULL, "login", "--endpoint", proxy_get_url (p->proxy),
+                             "--ca-file", p->f.emu->ca_file, "--api-key-file", key_file,
+                             "--unit-root", p->f.emu->unit_root_file, NULL);
+  assert_ok (login);
+  add = tke_through_proxy (&p->f, NULL, "cryptounit-add", "1", "2", "3", NULL);
+  assert_ok (add);
+  sel = tke_through_proxy (&p->f, pw, "sigkey-sel", "1", NULL);
+  assert_ok (sel);
+}
+
+static void
+assert_cli_not_authentic (Run *run, guint unit, const char *reason)
+{
+  g_autofree char *name =
+      g_strdup_printf ("Crypto unit %u answered with a signature that does not verify", unit);
+
+  assert_fails (*run, 1, name);
+  assert_fails (*run, 1, "Nothing was sealed, signed or shown.");
+  if (reason != NULL)
+    assert_fails (*run, 1, reason);
+}
+
+static void
+assert_new_registers_empty (Fixture *f)
+{
+  g_auto (GStrv) ids = emu_unit_ids (f->emu);
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr (JsonObject) q = emu_query (f->emu, ids[i]);
+
+      g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Empty");
+    }
 }
 
 /* (a) The proxy answers generate_importer_key with its own importer key,
@@ -191,6 +255,31 @@ test_swap_importer (ProxyFixture *p, gconstpointer user_data)
   q = emu_query (p->f.emu, ids[0]);
   g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Empty");
   g_assert_nonnull (json_object_get_string_member (q, "importer_key"));
+
+  /* The same through the CLI: its load is refused at the importer key, so
+   * no key part file is opened for it and load is never sent. */
+  {
+    g_autofree char *pw1 = demo_password (&p->f, "admin1.sigkey");
+    g_autofree char *pw = g_strdup_printf ("%s\npart-pass-a\npart-pass-b\n", pw1);
+    g_auto (Run) a = { 0 };
+    g_auto (Run) b = { 0 };
+    g_auto (Run) load = { 0 };
+    guint forged = proxy_get_n_forged (p->proxy);
+
+    cli_through_proxy (p, pw1);
+    a = tke_through_proxy (&p->f, "part-pass-a\npart-pass-a\n", "mk-add", "--random",
+                           "--description", "part a", NULL);
+    b = tke_through_proxy (&p->f, "part-pass-b\npart-pass-b\n", "mk-add", "--random",
+                           "--description", "part b", NULL);
+    assert_ok (a);
+    assert_ok (b);
+    proxy_set_mode (p->proxy, PROXY_SWAP_IMPORTER);
+    load = tke_through_proxy (&p->f, pw, "cryptounit-mk-load", "1", "2", NULL);
+    assert_cli_not_authentic (&load, 1, "does not verify");
+    g_assert_null (strstr (load.out, "Full Uncommitted"));
+    g_assert_cmpuint (proxy_get_n_forged (p->proxy), >, forged);
+  }
+  assert_new_registers_empty (&p->f);
 }
 
 /* (b) A query answer with another current VP and new register state. */
@@ -224,11 +313,11 @@ test_alter_query (ProxyFixture *p, gconstpointer user_data)
     g_auto (Run) mk = { 0 };
 
     g_assert_true (g_file_set_contents (key_file, p->f.emu->api_key, -1, NULL));
-    login = tke_through_proxy (&p->f, "login", "--endpoint", proxy_get_url (p->proxy), "--ca-file",
-                               p->f.emu->ca_file, "--api-key-file", key_file, "--unit-root",
-                               p->f.emu->unit_root_file, NULL);
+    login = tke_through_proxy (&p->f, NULL, "login", "--endpoint", proxy_get_url (p->proxy),
+                               "--ca-file", p->f.emu->ca_file, "--api-key-file", key_file,
+                               "--unit-root", p->f.emu->unit_root_file, NULL);
     assert_ok (login);
-    mk = tke_through_proxy (&p->f, "cryptounits", NULL);
+    mk = tke_through_proxy (&p->f, NULL, "cryptounits", NULL);
     assert_fails (mk, 1, "Crypto unit 1 answered with a signature that does not verify");
     g_assert_null (strstr (mk.out, "00112233445566778899AABBCCDDEEFF"));
   }
@@ -264,6 +353,29 @@ test_replay (ProxyFixture *p, gconstpointer user_data)
   assert_not_authentic (error, 1);
   after = units_state (&p->f);
   g_assert_cmpstr (after, ==, before);
+
+  /* The same through the CLI: its first listing is recorded, the second
+   * gets those answers again; a signed command reads its counter from a
+   * replayed answer and is never signed. */
+  {
+    g_autofree char *pw1 = demo_password (&p->f, "admin1.sigkey");
+    g_autofree char *pw = g_strdup_printf ("%s\n", pw1);
+    g_auto (Run) first = { 0 };
+    g_auto (Run) again = { 0 };
+    g_auto (Run) clear = { 0 };
+
+    cli_through_proxy (p, pw1);
+    proxy_set_mode (p->proxy, PROXY_REPLAY);
+    first = tke_through_proxy (&p->f, NULL, "cryptounits", NULL);
+    assert_ok (first);
+    again = tke_through_proxy (&p->f, NULL, "cryptounits", NULL);
+    assert_cli_not_authentic (&again, 1, "replay");
+    clear = tke_through_proxy (&p->f, pw, "cryptounit-mk-clrnew", "--yes", NULL);
+    assert_cli_not_authentic (&clear, 1, "replay");
+  }
+  g_clear_pointer (&after, g_free);
+  after = units_state (&p->f);
+  g_assert_cmpstr (after, ==, before);
 }
 
 /* (d) Unit 1's genuine answer for a query of unit 2. */
@@ -284,6 +396,20 @@ test_move (ProxyFixture *p, gconstpointer user_data)
   g_clear_error (&error);
   error = clear_new_error (p, unit2);
   assert_not_authentic (error, 2);
+  after = units_state (&p->f);
+  g_assert_cmpstr (after, ==, before);
+
+  /* The same through the CLI: unit 1's answer for unit 2's query. */
+  {
+    g_autofree char *pw1 = demo_password (&p->f, "admin1.sigkey");
+    g_auto (Run) units = { 0 };
+
+    cli_through_proxy (p, pw1);
+    proxy_set_mode (p->proxy, PROXY_MOVE);
+    units = tke_through_proxy (&p->f, NULL, "cryptounits", NULL);
+    assert_cli_not_authentic (&units, 2, "another unit");
+  }
+  g_clear_pointer (&after, g_free);
   after = units_state (&p->f);
   g_assert_cmpstr (after, ==, before);
 }

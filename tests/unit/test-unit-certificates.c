@@ -233,6 +233,190 @@ test_fingerprint (void)
   g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
 }
 
+/* ---- Answers bound to their instance ---- */
+
+static GBytes *
+instance_certificate (const char *instance, const char *hsm_id, EVP_PKEY *device, EVP_PKEY *root)
+{
+  g_autoptr (GBytes) point = point_of (device);
+  g_autoptr (GBytes) ski = ski_of (root);
+  g_autoptr (GBytes) body = tke_unit_certificate_build_body (instance, hsm_id, point, ski, NULL);
+  g_autoptr (GBytes) sig =
+      tke_crypto_sign (root, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL);
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+
+  g_byte_array_append (out, g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+  g_byte_array_append (out, g_bytes_get_data (sig, NULL), g_bytes_get_size (sig));
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+static char *
+sha512_hex_of (GBytes *data)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA512);
+
+  g_checksum_update (sum, g_bytes_get_data (data, NULL), g_bytes_get_size (data));
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+/* A genuinely signed answer, as a unit of @instance makes it. */
+static JsonObject *
+signed_response (
+    const char *instance, const char *hsm_id, GBytes *request, GBytes *cert, EVP_PKEY *device)
+{
+  g_autofree char *digest = sha512_hex_of (request);
+  g_autofree char *answer = g_strdup_printf (
+      "{\"version\":1,\"instance\":\"%s\",\"hsm_id\":\"%s\",\"request_sha512\":\"%s\","
+      "\"command\":\"query\",\"counter\":4,\"result\":{}}",
+      instance, hsm_id, digest);
+  g_autoptr (GBytes) sig = tke_crypto_sign (device, (const guint8 *) answer, strlen (answer), NULL);
+  g_autofree char *answer_b64 = g_base64_encode ((const guchar *) answer, strlen (answer));
+  g_autofree char *sig_b64 = g_base64_encode (g_bytes_get_data (sig, NULL), g_bytes_get_size (sig));
+  g_autofree char *cert_b64 =
+      g_base64_encode (g_bytes_get_data (cert, NULL), g_bytes_get_size (cert));
+  g_autofree char *text =
+      g_strdup_printf ("{\"answer\":\"%s\",\"signature\":\"%s\",\"certificates\":[\"%s\"]}",
+                       answer_b64, sig_b64, cert_b64);
+  g_autoptr (JsonNode) node = json_from_string (text, NULL);
+
+  return json_object_ref (json_node_get_object (node));
+}
+
+/* Issue 12: an answer of another instance's unit with the same unit id,
+ * certified by the same root and genuinely signed, is refused: the
+ * certificate, the signed answer and the request's hash all name the
+ * instance. */
+static void
+test_other_instance (void)
+{
+  g_autoptr (EVP_PKEY) root = tke_crypto_ec_generate (NULL);
+  g_autoptr (EVP_PKEY) device_a = tke_crypto_ec_generate (NULL);
+  g_autoptr (EVP_PKEY) device_b = tke_crypto_ec_generate (NULL);
+  g_autoptr (GBytes) root_point = point_of (root);
+  g_autoptr (GBytes) cert_a = instance_certificate ("inst-A", "unit-1", device_a, root);
+  g_autoptr (GBytes) cert_b = instance_certificate ("inst-B", "unit-1", device_b, root);
+  g_autoptr (GBytes) request_a =
+      tke_service_client_build_command ("inst-A", "unit-1", "query", 4, 0, "{}");
+  g_autoptr (GBytes) request_b =
+      tke_service_client_build_command ("inst-B", "unit-1", "query", 4, 0, "{}");
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (g_bytes_equal (request_a, request_b));
+  /* The genuine answer of inst-A's unit 1 verifies. */
+  {
+    g_autoptr (JsonObject) response =
+        signed_response ("inst-A", "unit-1", request_a, cert_a, device_a);
+    g_autoptr (JsonObject) answer = tke_unit_identity_verify_answer (
+        root_point, response, "inst-A", "unit-1", request_a, NULL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (answer);
+  }
+  /* inst-B's unit 1 answering inst-A's request, whole and genuine. */
+  {
+    g_autoptr (JsonObject) response =
+        signed_response ("inst-B", "unit-1", request_a, cert_b, device_b);
+    g_autoptr (JsonObject) answer = tke_unit_identity_verify_answer (
+        root_point, response, "inst-A", "unit-1", request_a, NULL, &error);
+
+    g_assert_null (answer);
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC);
+    g_assert_nonnull (strstr (error->message, "another unit's certificate"));
+    g_clear_error (&error);
+  }
+  /* Its answer to its own instance's request, moved over. */
+  {
+    g_autoptr (JsonObject) response =
+        signed_response ("inst-B", "unit-1", request_b, cert_b, device_b);
+    g_autoptr (JsonObject) answer = tke_unit_identity_verify_answer (
+        root_point, response, "inst-A", "unit-1", request_a, NULL, &error);
+
+    g_assert_null (answer);
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC);
+    g_clear_error (&error);
+  }
+  /* Even with inst-A's certificate, bytes signed for another instance
+   * (or for another instance's request) are refused. */
+  {
+    g_autoptr (JsonObject) response =
+        signed_response ("inst-B", "unit-1", request_a, cert_a, device_a);
+    g_autoptr (JsonObject) answer = tke_unit_identity_verify_answer (
+        root_point, response, "inst-A", "unit-1", request_a, NULL, &error);
+
+    g_assert_null (answer);
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC);
+    g_assert_nonnull (strstr (error->message, "another unit's"));
+    g_clear_error (&error);
+  }
+  {
+    g_autoptr (JsonObject) response =
+        signed_response ("inst-A", "unit-1", request_b, cert_a, device_a);
+    g_autoptr (JsonObject) answer = tke_unit_identity_verify_answer (
+        root_point, response, "inst-A", "unit-1", request_a, NULL, &error);
+
+    g_assert_null (answer);
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC);
+    g_assert_nonnull (strstr (error->message, "another request"));
+    g_clear_error (&error);
+  }
+}
+
+/* ---- The pinning rule ---- */
+
+static char *
+root_hex (EVP_PKEY *key)
+{
+  g_autoptr (GBytes) point = point_of (key);
+
+  return tke_crypto_hex_encode (g_bytes_get_data (point, NULL), g_bytes_get_size (point));
+}
+
+static void
+test_root_decide (void)
+{
+  g_autoptr (EVP_PKEY) a = tke_crypto_ec_generate (NULL);
+  g_autoptr (EVP_PKEY) b = tke_crypto_ec_generate (NULL);
+  g_autofree char *ha = root_hex (a);
+  g_autofree char *hb = root_hex (b);
+  g_autofree char *ha_upper = g_ascii_strup (ha, -1);
+  g_autofree char *fa = tke_unit_root_hex_fingerprint (ha);
+  g_autofree char *fb = tke_unit_root_hex_fingerprint (hb);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (tke_unit_root_decide (ha, ha_upper, NULL, &error), ==, TKE_UNIT_ROOT_PINNED);
+  g_assert_no_error (error);
+  g_assert_cmpint (tke_unit_root_decide (NULL, ha, NULL, &error), ==, TKE_UNIT_ROOT_ASK);
+  g_assert_cmpint (tke_unit_root_decide ("", ha, NULL, &error), ==, TKE_UNIT_ROOT_ASK);
+  g_assert_cmpint (tke_unit_root_decide (NULL, ha, ha, &error), ==, TKE_UNIT_ROOT_GIVEN_MATCHES);
+  g_assert_no_error (error);
+
+  /* Changed: both fingerprints, never re-pinned (not even with a file). */
+  g_assert_cmpint (tke_unit_root_decide (ha, hb, NULL, &error), ==, TKE_UNIT_ROOT_REFUSED);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED);
+  g_assert_nonnull (strstr (error->message, fa));
+  g_assert_nonnull (strstr (error->message, fb));
+  g_clear_error (&error);
+  g_assert_cmpint (tke_unit_root_decide (ha, hb, hb, &error), ==, TKE_UNIT_ROOT_REFUSED);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED);
+  g_clear_error (&error);
+  g_assert_cmpint (tke_unit_root_decide (ha, ha, hb, &error), ==, TKE_UNIT_ROOT_REFUSED);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED);
+  g_clear_error (&error);
+  /* A file that is not the service's root. */
+  g_assert_cmpint (tke_unit_root_decide (NULL, ha, hb, &error), ==, TKE_UNIT_ROOT_REFUSED);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED);
+  g_assert_nonnull (strstr (error->message, fa));
+  g_assert_nonnull (strstr (error->message, fb));
+  g_clear_error (&error);
+  /* A service root that is no point is never taken. */
+  g_assert_cmpint (tke_unit_root_decide (ha, "04abcd", NULL, &error), ==, TKE_UNIT_ROOT_REFUSED);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED);
+  g_clear_error (&error);
+  g_assert_cmpint (tke_unit_root_decide (NULL, "04abcd", "04abcd", &error), ==,
+                   TKE_UNIT_ROOT_REFUSED);
+  g_clear_error (&error);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -241,5 +425,7 @@ main (int argc, char **argv)
   g_test_add_func ("/unit-certificates/chain", test_chain);
   g_test_add_func ("/unit-certificates/importer", test_importer);
   g_test_add_func ("/unit-certificates/fingerprint", test_fingerprint);
+  g_test_add_func ("/unit-certificates/other-instance", test_other_instance);
+  g_test_add_func ("/unit-certificates/root-decide", test_root_decide);
   return g_test_run ();
 }
