@@ -42,6 +42,8 @@ struct _TkeCardCeremony
   TkeCard *part_card;     /* the card in reader 2 whose PIN is asked before its list */
   TkeCardKeyPartSource *sealing;
 
+  TkeAuditTrail *trail; /* the ceremony record, made on the first run */
+
   gboolean finished; /* ::finished was emitted */
   gboolean running;  /* the ceremony sends the commands (Load: after the sealing) */
 };
@@ -409,6 +411,32 @@ show_signing_result (TkeCardCeremony *self)
     }
 }
 
+/* Every run of the ceremony's commands goes into the ceremony record; a
+ * run that cannot be recorded does not start. */
+static gboolean
+record_begin (TkeCardCeremony *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->trail == NULL)
+    {
+      g_autofree char *path = tke_audit_trail_get_default_path ();
+
+      self->trail = tke_audit_trail_new (path);
+    }
+  if (tke_audit_trail_begin_ceremony (self->trail, self->ceremony, &error))
+    return TRUE;
+  fail (self, error);
+  return FALSE;
+}
+
+static void
+record_end (TkeCardCeremony *self, const GError *error)
+{
+  if (self->trail != NULL && self->ceremony != NULL)
+    tke_audit_trail_end_ceremony (self->trail, self->ceremony, error);
+}
+
 /* The units the ceremony has not reached: where a retry goes on. */
 static void
 drop_done_units (TkeCardCeremony *self)
@@ -425,7 +453,10 @@ on_signing_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (TkeCardCeremony) self = user_data;
   g_autoptr (GError) error = NULL;
 
-  if (!tke_ceremony_run_finish (TKE_CEREMONY (source), result, &error))
+  gboolean ok = tke_ceremony_run_finish (TKE_CEREMONY (source), result, &error);
+
+  record_end (self, error);
+  if (!ok)
     {
       if (is_cancelled (error))
         finish (self, FALSE);
@@ -444,6 +475,8 @@ run_signing (TkeCardCeremony *self)
   if (self->ceremony != NULL)
     drop_done_units (self);
   new_ceremony (self);
+  if (!record_begin (self))
+    return;
   self->running = TRUE;
   tke_ceremony_run_async (self->ceremony, self->cancellable, on_signing_done, g_object_ref (self));
 }
@@ -455,9 +488,11 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (TkeCardCeremony) self = user_data;
   g_autoptr (GError) error = NULL;
+  gboolean ok = tke_ceremony_run_finish (TKE_CEREMONY (source), result, &error);
   TkeCryptoUnit *unit;
 
-  if (!tke_ceremony_run_finish (TKE_CEREMONY (source), result, &error))
+  record_end (self, error);
+  if (!ok)
     {
       if (is_cancelled (error))
         finish (self, FALSE);
@@ -504,6 +539,8 @@ on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   /* Every part is sealed to every unit: the loads themselves. */
+  if (!record_begin (self))
+    return;
   self->running = TRUE;
   tke_ceremony_run_async (self->ceremony, self->cancellable, on_loaded, g_object_ref (self));
 }
@@ -903,6 +940,7 @@ tke_card_ceremony_dispose (GObject *object)
   g_cancellable_cancel (self->cancellable);
   g_clear_weak_pointer (&self->wizard);
   g_clear_object (&self->ceremony);
+  g_clear_object (&self->trail);
   g_clear_object (&self->sealing);
   g_clear_object (&self->part_card);
   g_clear_object (&self->pin_typed);
