@@ -234,7 +234,8 @@ banner_gone (gpointer data)
 }
 
 static void
-on_load (TkeWindow *window, const char *name, GtkWindow *dialog, gpointer data)
+on_load (
+    TkeWindow *window, TkeCeremonyKind kind, GListModel *units, GtkWindow *dialog, gpointer data)
 {
   /* This test only needs the wizard open, as during a ceremony. */
 }
