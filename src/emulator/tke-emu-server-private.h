@@ -13,6 +13,8 @@
 
 #pragma once
 
+#include <stdio.h>
+
 #include <json-glib/json-glib.h>
 
 #include "tke-emu-error.h"
@@ -73,6 +75,7 @@ struct _TkeEmuServer
   gint stop;
   gboolean fail_fired;
   TkeEmuIdentity *identity;
+  FILE *request_log;
 };
 
 gboolean _tke_emu_fail (GError **error, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
