@@ -300,6 +300,10 @@ test_german (void)
   g_assert_cmpstr (adw_view_stack_page_get_title (adw_view_stack_get_page (
                        stack, adw_view_stack_get_child_by_name (stack, "crypto-units"))),
                    ==, "Krypto-Einheiten");
+  /* Item 12: the glossary's „sofort aktivieren“, not „sofort setzen“. */
+  g_assert_cmpstr (gtk_button_get_label (GTK_BUTTON (tke_master_keys_page_get_button (
+                       tke_window_get_master_keys_page (window), TKE_CEREMONY_SET_IMMEDIATE))),
+                   ==, "_Sofort aktivieren …");
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
