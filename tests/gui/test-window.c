@@ -356,6 +356,12 @@ is_mapped_menu_button (GtkWidget *widget, gconstpointer action)
   return gtk_widget_get_mapped (widget) && menu != NULL && menu_has_action (menu, action);
 }
 
+static gboolean
+has_buttons (GtkWidget *widget, gconstpointer data)
+{
+  return !gtk_window_controls_get_empty (GTK_WINDOW_CONTROLS (widget));
+}
+
 /* A ceremony button is in reach if it shows, or if a menu button that
  * shows offers its action. */
 static gboolean
@@ -423,6 +429,11 @@ test_adaptive (void)
               tke_test_find_widget_of_type (GTK_WIDGET (window), ADW_TYPE_HEADER_BAR, NULL, NULL),
               GTK_TYPE_MENU_BUTTON, NULL, NULL);
           g_assert_true (shows_within (menu_button, GTK_WIDGET (window)));
+          /* The close button: the window controls at the header's end. */
+          g_assert_true (shows_within (tke_test_find_widget_of_type (GTK_WIDGET (window),
+                                                                     GTK_TYPE_WINDOW_CONTROLS,
+                                                                     has_buttons, NULL),
+                                       GTK_WIDGET (window)));
           g_assert_true (shows_within (GTK_WIDGET (bar), GTK_WIDGET (window)));
           if (!g_str_equal (tabs[t], "master-keys"))
             continue;
