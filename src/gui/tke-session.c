@@ -627,11 +627,16 @@ on_cancel_requested (TkeRotationDialog *dialog, TkeSession *self)
  * stop changed nothing and Rotate starts afresh; a rotation that started
  * resumes its rewrap, or is finished by Set immediate. */
 static const char *
-after_login_advice (TkeRotationStatus *status)
+after_login_advice (TkeSession *self, TkeRotationStatus *status)
 {
   g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
   g_autoptr (TkeJournalRecord) interrupted = tke_journal_find_interrupted (journal, NULL);
 
+  /* Another instance's unfinished ceremony says nothing about this one. */
+  if (interrupted != NULL &&
+      (self->instance == NULL ||
+       g_strcmp0 (interrupted->instance, tke_service_instance_get_id (self->instance)) != 0))
+    g_clear_pointer (&interrupted, tke_journal_record_free);
   switch (tke_ceremony_resume_action (status, interrupted))
     {
     case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
@@ -674,7 +679,7 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
             _ ("The new master key is current on every selected crypto unit."));
       else if (handle_auth_error (self, error))
         tke_rotation_dialog_finish (self->rotation_dialog, error->message,
-                                    after_login_advice (status));
+                                    after_login_advice (self, status));
       else
         {
           /* Nothing started (a pre-check refused): nothing to recover. */
@@ -699,7 +704,13 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
           tke_rotation_dialog_finish (self->rotation_dialog, message, next);
         }
     }
-  tke_session_refresh (self);
+  /* A rotation that ran to its end read the units and the service's
+   * state itself: nothing is left to recover.  One that stopped may have
+   * stopped before that. */
+  if (ok)
+    tke_window_set_recovery (self->window, TKE_RECOVERY_ACTION_NONE, NULL);
+  else
+    tke_session_refresh (self);
 }
 
 static void

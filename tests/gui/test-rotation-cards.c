@@ -700,14 +700,21 @@ test_token_expired_then_rotate_again (void)
   const char *outcome;
 
   fixture_start (
-      &f, (const char *const[]){ "--init", "demo", "--keys", "200", "--token-ttl", "10", NULL });
-  tke_test_iterate (11000);
+      &f, (const char *const[]){ "--init", "demo", "--keys", "200", "--token-ttl", "20", NULL });
+  /* 20 s: on a loaded machine the second login's rotation must still
+   * start within the token's life. */
+  tke_test_iterate (21000);
   click_rotate (&f);
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
   dialog = rotation_dialog ();
   outcome = tke_rotation_dialog_get_outcome (dialog);
   g_test_message ("expired token: %s / %s", tke_rotation_dialog_get_headline (dialog), outcome);
   g_assert_nonnull (strstr (outcome, "og in"));
+  /* Nothing started, so nothing resumes (libtke's resume rule): Rotate
+   * starts afresh. */
+  g_assert_null (strstr (outcome, "resumes"));
+  g_assert_nonnull (strstr (outcome, "Nothing was changed. Log in again, then run Rotate again: it "
+                                     "starts from the beginning."));
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 0);
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
@@ -924,6 +931,26 @@ test_every_precheck (void)
   a2 = emu_demo_admin (f.emu, 2);
   g_assert_null (tke_master_keys_page_get_reason (keys, TKE_CEREMONY_ROTATE));
   g_assert_null (tke_master_keys_page_get_selection_warning (keys));
+
+  /* No unit selected at all. */
+  {
+    GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (f.window));
+
+    for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+      {
+        g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+        tke_crypto_unit_set_selected (unit, FALSE);
+      }
+    assert_rotate_refused (&f, "Select crypto units on the Crypto units tab first.",
+                           "precheck-no-units");
+    for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+      {
+        g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+        tke_crypto_unit_set_selected (unit, TRUE);
+      }
+  }
 
   /* 1: all units of the one instance selected.  Unit 3 left out: Rotate
    * is refused, and the page says so while it waits for the unit. */
