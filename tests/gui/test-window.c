@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "tke-application.h"
+#include "tke-load-wizard.h"
 #include "tke-login-dialog.h"
+#include "tke-rotation-dialog.h"
 #include "tke-test-gtk-utils.h"
 #include "tke-test-units.h"
 #include "tke-window.h"
@@ -463,6 +465,41 @@ test_adaptive (void)
     }
 }
 
+static int
+min_height (GtkWidget *widget)
+{
+  int minimum;
+
+  gtk_widget_measure (widget, GTK_ORIENTATION_VERTICAL, -1, &minimum, NULL, NULL, NULL);
+  return minimum;
+}
+
+/* Item 9: the ceremony dialogs fit an 800×600 screen too. */
+static void
+test_dialogs_fit (void)
+{
+  TkeWindow *window = tke_window_new (app);
+  GtkWindow *dialogs[] = {
+    GTK_WINDOW (tke_load_wizard_new (GTK_WINDOW (window), TKE_LOAD_WIZARD_LOAD)),
+    GTK_WINDOW (tke_load_wizard_new (GTK_WINDOW (window), TKE_LOAD_WIZARD_COMMIT)),
+    GTK_WINDOW (tke_rotation_dialog_new (GTK_WINDOW (window))),
+    GTK_WINDOW (tke_login_dialog_new (GTK_WINDOW (window), "https://127.0.0.1:8443")),
+  };
+
+  gtk_window_present (GTK_WINDOW (window));
+  for (guint i = 0; i < G_N_ELEMENTS (dialogs); i++)
+    {
+      gtk_window_present (dialogs[i]);
+      tke_test_flush_widget (GTK_WIDGET (dialogs[i]));
+      g_test_message ("%s: minimum %d×%d", G_OBJECT_TYPE_NAME (dialogs[i]),
+                      min_width (GTK_WIDGET (dialogs[i])), min_height (GTK_WIDGET (dialogs[i])));
+      g_assert_cmpint (min_width (GTK_WIDGET (dialogs[i])), <=, 800);
+      g_assert_cmpint (min_height (GTK_WIDGET (dialogs[i])), <=, 600);
+      gtk_window_destroy (dialogs[i]);
+    }
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 /* Item 12: the next step is the suggested button, as libtke says: Load
  * with empty new registers, Commit after a load, Rotate after a commit;
  * the destructive Clear Current never. */
@@ -562,6 +599,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/window/instance-button", test_instance_button);
   g_test_add_func ("/gui/window/german", test_german);
   g_test_add_func ("/gui/window/adaptive", test_adaptive);
+  g_test_add_func ("/gui/window/dialogs-fit", test_dialogs_fit);
   g_test_add_func ("/gui/window/suggested-step", test_suggested_step);
   g_test_add_func ("/gui/window/selection-warning", test_selection_warning);
 
