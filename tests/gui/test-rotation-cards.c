@@ -252,6 +252,12 @@ prompt_in_state (gpointer data)
          tke_pin_prompt_get_state (prompt) == (TkePinPromptState) GPOINTER_TO_INT (data);
 }
 
+static gboolean
+rotate_offered (gpointer keys)
+{
+  return tke_master_keys_page_get_disabled_reason (keys, "rotate") == NULL;
+}
+
 static void
 click_rotate (Fixture *f)
 {
@@ -260,7 +266,10 @@ click_rotate (Fixture *f)
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "master-keys");
   tke_test_flush_widget (GTK_WIDGET (f->window));
-  g_assert_null (tke_master_keys_page_get_disabled_reason (keys, "rotate"));
+  /* The selection reaches the page on its next refresh. */
+  if (!tke_test_wait_until (rotate_offered, keys, 20000))
+    g_error ("Rotate is not offered: %s",
+             tke_master_keys_page_get_disabled_reason (keys, "rotate"));
   tke_test_click (tke_test_find_button (GTK_WIDGET (keys), "Rotate…"));
   confirm = ADW_MESSAGE_DIALOG (tke_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   g_assert_nonnull (confirm);
