@@ -69,6 +69,8 @@ struct _TkeMasterKeysPage
   GtkLabel *notice_label;
   GtkRevealer *selection_revealer;
   GtkLabel *selection_label;
+  GtkRevealer *hint_revealer;
+  GtkLabel *hint_label;
   GtkWidget *buttons[N_OPS];
 };
 
@@ -284,7 +286,7 @@ add_columns (TkeMasterKeysPage *self)
 /* The next step of the ceremony is the suggested button: the first of
  * load, commit, rotate and set immediate that libtke allows now (they need
  * different register states, so at most one is).  Clearing never is. */
-static void
+static gboolean
 mark_next_step (TkeMasterKeysPage *self)
 {
   gboolean marked = FALSE;
@@ -299,6 +301,48 @@ mark_next_step (TkeMasterKeysPage *self)
         gtk_widget_remove_css_class (self->buttons[op], "suggested-action");
       marked |= next;
     }
+  return marked;
+}
+
+static gboolean
+any_new_register (TkeMasterKeysPage *self, TkeNewRegisterState state)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->selected)); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
+
+      if (tke_crypto_unit_get_new_register_state (unit) == state)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* No step offered: the person needs to read why, not hover for it.  The
+ * step the new registers are at (DESIGN §1: a committed key waits for
+ * Rotate, a loaded one for Commit, else Load), in libtke's sentence. */
+static void
+update_hint (TkeMasterKeysPage *self, gboolean marked)
+{
+  Op op = any_new_register (self, TKE_NEW_REGISTER_FULL_COMMITTED)     ? OP_ROTATE
+          : any_new_register (self, TKE_NEW_REGISTER_FULL_UNCOMMITTED) ? OP_COMMIT
+                                                                       : OP_LOAD;
+  gboolean show = !marked && !self->busy && self->reasons[op] != NULL &&
+                  g_list_model_get_n_items (G_LIST_MODEL (self->selected)) > 0;
+  g_autofree char *text = NULL;
+
+  if (show)
+    {
+      g_autofree char *label = g_strdup (gtk_button_get_label (GTK_BUTTON (self->buttons[op])));
+      g_autoptr (GString) plain = g_string_new (label);
+
+      g_string_replace (plain, "_", "", 0);
+      g_string_replace (plain, "…", "", 0);
+      g_strstrip (plain->str);
+      /* Translators: "Rotate is not offered: <libtke's reason>"; %s is the button's label */
+      text = g_strdup_printf (_ ("%s is not offered: %s"), plain->str, self->reasons[op]);
+    }
+  gtk_label_set_text (self->hint_label, text != NULL ? text : "");
+  gtk_revealer_set_reveal_child (self->hint_revealer, show);
 }
 
 static void
@@ -321,7 +365,7 @@ update_actions (TkeMasterKeysPage *self)
       gtk_widget_action_set_enabled (GTK_WIDGET (self), action, reason == NULL);
       gtk_widget_set_tooltip_text (self->buttons[op], reason);
     }
-  mark_next_step (self);
+  update_hint (self, mark_next_step (self));
 }
 
 /* Load, commit and clearing work on any selection, but a rotation needs
@@ -553,6 +597,23 @@ tke_master_keys_page_get_suggested (TkeMasterKeysPage *self)
 }
 
 /**
+ * tke_master_keys_page_get_hint:
+ * @self: the page
+ *
+ * Returns: (nullable): why the step the registers are at is not offered,
+ *   while no step is and the page says so
+ */
+const char *
+tke_master_keys_page_get_hint (TkeMasterKeysPage *self)
+{
+  g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
+
+  if (!gtk_revealer_get_reveal_child (self->hint_revealer))
+    return NULL;
+  return gtk_label_get_text (self->hint_label);
+}
+
+/**
  * tke_master_keys_page_get_selection_warning:
  * @self: the page
  *
@@ -651,6 +712,8 @@ tke_master_keys_page_class_init (TkeMasterKeysPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, notice_label);
   gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, selection_revealer);
   gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, selection_label);
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, hint_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, hint_label);
   gtk_widget_class_bind_template_child_full (widget_class, "load_button", FALSE,
                                              G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_LOAD]));
   gtk_widget_class_bind_template_child_full (

@@ -905,6 +905,13 @@ assert_rotate_refused (Fixture *f, const char *says, const char *screenshot)
   g_test_message ("Rotate refused: %s", reason);
   g_assert_false (gtk_widget_is_sensitive (button));
   g_assert_cmpstr (gtk_widget_get_tooltip_text (button), ==, reason);
+  /* Said on the page too, not only in the tooltip (with units selected). */
+  if (g_list_model_get_n_items (tke_master_keys_page_get_selected_units (keys)) > 0)
+    {
+      g_autofree char *hint = g_strdup_printf ("Rotate is not offered: %s", reason);
+
+      g_assert_cmpstr (tke_master_keys_page_get_hint (keys), ==, hint);
+    }
   tke_test_flush_widget (GTK_WIDGET (f->window));
   tke_test_save_screenshot (GTK_WIDGET (f->window), screenshot);
 }

@@ -528,6 +528,18 @@ test_suggested_step (void)
   g_assert_cmpint (tke_master_keys_page_get_suggested (keys), ==, TKE_CEREMONY_ROTATE);
   g_assert_true (gtk_widget_has_css_class (
       tke_master_keys_page_get_button (keys, TKE_CEREMONY_CLEAR_CURRENT), "destructive-action"));
+  g_assert_null (tke_master_keys_page_get_hint (keys));
+  /* Nothing offered (a rotation waits for recovery): the page says why. */
+  tke_window_set_recovery (window, TKE_RECOVERY_ACTION_STOP, "The new registers differ.");
+  g_assert_cmpint (tke_master_keys_page_get_suggested (keys), ==, -1);
+  if (!german ())
+    g_assert_cmpstr (tke_master_keys_page_get_hint (keys), ==,
+                     "Rotate is not offered: A master key rotation did not finish. The recovery "
+                     "page shows the one safe action.");
+  g_assert_nonnull (tke_master_keys_page_get_hint (keys));
+  tke_window_set_recovery (window, TKE_RECOVERY_ACTION_NONE, NULL);
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "master-keys");
+  g_assert_null (tke_master_keys_page_get_hint (keys));
   /* While a ceremony runs, nothing is suggested. */
   tke_master_keys_page_set_busy (keys, TRUE);
   g_assert_cmpint (tke_master_keys_page_get_suggested (keys), ==, -1);
