@@ -13,6 +13,8 @@
 
 #pragma once
 
+#include <stdio.h>
+
 #include <json-glib/json-glib.h>
 
 #include "tke-emu-error.h"
@@ -76,6 +78,7 @@ struct _TkeEmuServer
   char *verified_token; /* the last bearer token that verified (tke-emu-auth.c) */
   gint64 verified_exp;
   GBytes *malformed_body; /* the answer libsoup gives a request it cannot parse */
+  FILE *request_log;
 };
 
 gboolean _tke_emu_fail (GError **error, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);

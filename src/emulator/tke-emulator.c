@@ -63,6 +63,7 @@ main (int argc, char **argv)
   g_autofree char *ready_file = NULL;
   g_autofree char *fail_setimm = NULL;
   g_autofree char *faults_file = NULL;
+  g_autofree char *request_log = NULL;
   gint keys = 3000, token_ttl = 3600, latency = 0, idle_timeout = 0, read_timeout = 0;
   gint max_connections = 0;
   gint64 fail_after = -1, crash_after = -1;
@@ -87,6 +88,8 @@ main (int argc, char **argv)
       "UNIT" },
     { "faults-file", 0, 0, G_OPTION_ARG_FILENAME, &faults_file,
       "Arm the faults in this key file when a rotation starts (then remove it)", "PATH" },
+    { "request-log", 0, 0, G_OPTION_ARG_FILENAME, &request_log,
+      "Append \"METHOD PATH\" for every request to this file (benchmarks count them)", "PATH" },
     { "idle-timeout", 0, 0, G_OPTION_ARG_INT, &idle_timeout,
       "Close a keep-alive connection idle this long (60)", "S" },
     { "read-timeout", 0, 0, G_OPTION_ARG_INT, &read_timeout,
@@ -140,6 +143,7 @@ main (int argc, char **argv)
   faults.crash_after_keys = crash_after;
   faults.fail_setimm_on = fail_setimm;
   faults.faults_file = faults_file;
+  faults.request_log = request_log;
   faults.idle_timeout_s = (guint) idle_timeout;
   faults.read_timeout_s = (guint) read_timeout;
   faults.max_connections = (guint) max_connections;

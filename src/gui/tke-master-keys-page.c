@@ -29,9 +29,19 @@ typedef enum
   N_OPS
 } Op;
 
-static const char *const op_names[N_OPS] = {
-  "load", "commit", "rotate", "set-immediate", "clear-new", "clear-current",
+/* The page's buttons; each one's action is "keys." and its kind's nick. */
+static const TkeCeremonyKind op_kinds[N_OPS] = {
+  TKE_CEREMONY_LOAD,          TKE_CEREMONY_COMMIT,    TKE_CEREMONY_ROTATE,
+  TKE_CEREMONY_SET_IMMEDIATE, TKE_CEREMONY_CLEAR_NEW, TKE_CEREMONY_CLEAR_CURRENT,
 };
+
+static char *
+action_name (TkeCeremonyKind kind)
+{
+  g_autoptr (GEnumClass) kinds = g_type_class_ref (TKE_TYPE_CEREMONY_KIND);
+
+  return g_strconcat ("keys.", g_enum_get_value (kinds, kind)->value_nick, NULL);
+}
 
 /* Which register fields of a unit differ from the other units'. */
 typedef enum
@@ -57,6 +67,10 @@ struct _TkeMasterKeysPage
   GtkColumnView *column_view;
   GtkRevealer *notice_revealer;
   GtkLabel *notice_label;
+  GtkRevealer *selection_revealer;
+  GtkLabel *selection_label;
+  GtkRevealer *hint_revealer;
+  GtkLabel *hint_label;
   GtkWidget *buttons[N_OPS];
 };
 
@@ -269,17 +283,74 @@ add_columns (TkeMasterKeysPage *self)
 
 /* ---- Which ceremony the registers allow ---- */
 
-static const TkeCeremonyKind op_kinds[N_OPS] = {
-  TKE_CEREMONY_LOAD,          TKE_CEREMONY_COMMIT,    TKE_CEREMONY_ROTATE,
-  TKE_CEREMONY_SET_IMMEDIATE, TKE_CEREMONY_CLEAR_NEW, TKE_CEREMONY_CLEAR_CURRENT,
-};
+/* The next step of the ceremony is the suggested button: the first of
+ * load, commit, rotate and set immediate that libtke allows now (they need
+ * different register states, so at most one is).  Clearing never is. */
+static gboolean
+mark_next_step (TkeMasterKeysPage *self)
+{
+  gboolean marked = FALSE;
+
+  for (Op op = 0; op < N_OPS; op++)
+    {
+      gboolean next = !marked && op <= OP_SET_IMMEDIATE && self->reasons[op] == NULL;
+
+      if (next)
+        gtk_widget_add_css_class (self->buttons[op], "suggested-action");
+      else
+        gtk_widget_remove_css_class (self->buttons[op], "suggested-action");
+      marked |= next;
+    }
+  return marked;
+}
+
+static gboolean
+any_new_register (TkeMasterKeysPage *self, TkeNewRegisterState state)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->selected)); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->selected), i);
+
+      if (tke_crypto_unit_get_new_register_state (unit) == state)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* No step offered: the person needs to read why, not hover for it.  The
+ * step the new registers are at (DESIGN §1: a committed key waits for
+ * Rotate, a loaded one for Commit, else Load), in libtke's sentence. */
+static void
+update_hint (TkeMasterKeysPage *self, gboolean marked)
+{
+  Op op = any_new_register (self, TKE_NEW_REGISTER_FULL_COMMITTED)     ? OP_ROTATE
+          : any_new_register (self, TKE_NEW_REGISTER_FULL_UNCOMMITTED) ? OP_COMMIT
+                                                                       : OP_LOAD;
+  gboolean show = !marked && !self->busy && self->reasons[op] != NULL &&
+                  g_list_model_get_n_items (G_LIST_MODEL (self->selected)) > 0;
+  g_autofree char *text = NULL;
+
+  if (show)
+    {
+      g_autofree char *label = g_strdup (gtk_button_get_label (GTK_BUTTON (self->buttons[op])));
+      g_autoptr (GString) plain = g_string_new (label);
+
+      g_string_replace (plain, "_", "", 0);
+      g_string_replace (plain, "…", "", 0);
+      g_strstrip (plain->str);
+      /* Translators: "Rotate is not offered: <libtke's reason>"; %s is the button's label */
+      text = g_strdup_printf (_ ("%s is not offered: %s"), plain->str, self->reasons[op]);
+    }
+  gtk_label_set_text (self->hint_label, text != NULL ? text : "");
+  gtk_revealer_set_reveal_child (self->hint_revealer, show);
+}
 
 static void
 update_actions (TkeMasterKeysPage *self)
 {
   for (Op op = 0; op < N_OPS; op++)
     {
-      g_autofree char *action = g_strconcat ("keys.", op_names[op], NULL);
+      g_autofree char *action = action_name (op_kinds[op]);
       char *reason;
 
       /* The page decides nothing itself: libtke's rules, as the CLI's. */
@@ -294,6 +365,33 @@ update_actions (TkeMasterKeysPage *self)
       gtk_widget_action_set_enabled (GTK_WIDGET (self), action, reason == NULL);
       gtk_widget_set_tooltip_text (self->buttons[op], reason);
     }
+  update_hint (self, mark_next_step (self));
+}
+
+/* Load, commit and clearing work on any selection, but a rotation needs
+ * every unit of the instance that holds the key (libtke's pre-check
+ * 1): say so while the units can still be added, not only when Rotate is
+ * refused. */
+static void
+update_selection_warning (TkeMasterKeysPage *self)
+{
+  g_autoptr (GPtrArray) selected = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *text = NULL;
+  TkePrecheck check;
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->selected)); i++)
+    g_ptr_array_add (selected, g_list_model_get_item (G_LIST_MODEL (self->selected), i));
+  check = selected->len > 0 ? tke_precheck_rotation (self->units, selected, 0, &error)
+                            : TKE_PRECHECK_NO_UNITS;
+  if (check == TKE_PRECHECK_NOT_ALL_UNITS || check == TKE_PRECHECK_SEVERAL_INSTANCES)
+    /* Translators: %s is the pre-check's sentence, e.g. "Crypto unit 3 of the service instance
+     * is not selected. Select all operational units of the instance." */
+    text = g_strdup_printf (_ ("A rotation needs every crypto unit of the instance. %s "
+                               "Load and commit work on the units selected now."),
+                            error->message);
+  gtk_label_set_text (self->selection_label, text != NULL ? text : "");
+  gtk_revealer_set_reveal_child (self->selection_revealer, text != NULL);
 }
 
 const char *
@@ -386,6 +484,7 @@ refresh (TkeMasterKeysPage *self)
 
   gtk_stack_set_visible_child_name (self->stack, chosen->len > 0 ? "keys" : "empty");
   update_notice (self);
+  update_selection_warning (self);
   update_actions (self);
 }
 
@@ -479,12 +578,90 @@ tke_master_keys_page_get_selected_units (TkeMasterKeysPage *self)
   return G_LIST_MODEL (self->selected);
 }
 
-static void
-ceremony_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+/**
+ * tke_master_keys_page_get_suggested:
+ * @self: the page
+ *
+ * Returns: the ceremony whose button is the suggested one (the next step
+ *   libtke allows), or -1 if none is
+ */
+int
+tke_master_keys_page_get_suggested (TkeMasterKeysPage *self)
 {
-  const char *name = strchr (action_name, '.') + 1;
+  g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), -1);
 
-  g_signal_emit (widget, signals[SIGNAL_CEREMONY_REQUESTED], g_quark_from_string (name), name);
+  for (Op op = 0; op < N_OPS; op++)
+    if (gtk_widget_has_css_class (self->buttons[op], "suggested-action"))
+      return op_kinds[op];
+  return -1;
+}
+
+/**
+ * tke_master_keys_page_get_hint:
+ * @self: the page
+ *
+ * Returns: (nullable): why the step the registers are at is not offered,
+ *   while no step is and the page says so
+ */
+const char *
+tke_master_keys_page_get_hint (TkeMasterKeysPage *self)
+{
+  g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
+
+  if (!gtk_revealer_get_reveal_child (self->hint_revealer))
+    return NULL;
+  return gtk_label_get_text (self->hint_label);
+}
+
+/**
+ * tke_master_keys_page_get_selection_warning:
+ * @self: the page
+ *
+ * Returns: (nullable): the warning that a rotation needs units not
+ *   selected now, while it shows
+ */
+const char *
+tke_master_keys_page_get_selection_warning (TkeMasterKeysPage *self)
+{
+  g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
+
+  if (!gtk_revealer_get_reveal_child (self->selection_revealer))
+    return NULL;
+  return gtk_label_get_text (self->selection_label);
+}
+
+/**
+ * tke_master_keys_page_get_button:
+ * @self: the page
+ * @kind: one of the page's ceremonies
+ *
+ * Returns: (transfer none): the button of @kind
+ */
+GtkWidget *
+tke_master_keys_page_get_button (TkeMasterKeysPage *self, TkeCeremonyKind kind)
+{
+  g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
+
+  for (Op op = 0; op < N_OPS; op++)
+    if (op_kinds[op] == kind)
+      return self->buttons[op];
+  g_return_val_if_reached (NULL);
+}
+
+/* The ceremony goes out with the units it runs on: whoever runs it needs
+ * nothing else from the page. */
+static void
+ceremony_action (GtkWidget *widget, const char *action, GVariant *parameter)
+{
+  TkeMasterKeysPage *self = TKE_MASTER_KEYS_PAGE (widget);
+
+  for (Op op = 0; op < N_OPS; op++)
+    {
+      g_autofree char *name = action_name (op_kinds[op]);
+
+      if (g_str_equal (name, action))
+        g_signal_emit (self, signals[SIGNAL_CEREMONY_REQUESTED], 0, op_kinds[op], self->selected);
+    }
 }
 
 static void
@@ -518,13 +695,14 @@ tke_master_keys_page_class_init (TkeMasterKeysPageClass *klass)
 
   /**
    * TkeMasterKeysPage::ceremony-requested:
-   * @name: "load", "commit", "rotate", "set-immediate", "clear-new" or "clear-current"
+   * @kind: the #TkeCeremonyKind of the button pressed
+   * @units: the selected units (#TkeCryptoUnit) it runs on
    *
-   * The person pressed an enabled ceremony button (the detail is the name too).
+   * The person pressed an enabled ceremony button.
    */
-  signals[SIGNAL_CEREMONY_REQUESTED] = g_signal_new (
-      "ceremony-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0,
-      NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_CEREMONY_REQUESTED] =
+      g_signal_new ("ceremony-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                    NULL, NULL, G_TYPE_NONE, 2, TKE_TYPE_CEREMONY_KIND, G_TYPE_LIST_MODEL);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/tke-master-keys-page.ui");
@@ -532,6 +710,10 @@ tke_master_keys_page_class_init (TkeMasterKeysPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, notice_revealer);
   gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, notice_label);
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, selection_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, selection_label);
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, hint_revealer);
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, hint_label);
   gtk_widget_class_bind_template_child_full (widget_class, "load_button", FALSE,
                                              G_STRUCT_OFFSET (TkeMasterKeysPage, buttons[OP_LOAD]));
   gtk_widget_class_bind_template_child_full (
@@ -552,7 +734,7 @@ tke_master_keys_page_class_init (TkeMasterKeysPageClass *klass)
 
   for (Op op = 0; op < N_OPS; op++)
     {
-      g_autofree char *action = g_strconcat ("keys.", op_names[op], NULL);
+      g_autofree char *action = action_name (op_kinds[op]);
       gtk_widget_class_install_action (widget_class, action, NULL, ceremony_action);
     }
 }

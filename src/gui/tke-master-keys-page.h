@@ -28,5 +28,9 @@ const char *tke_master_keys_page_get_reason (TkeMasterKeysPage *self, TkeCeremon
 /* The same by the kind's nick ("load", "commit", "rotate", "set-immediate",
  * "clear-new", "clear-current"), the page's action names. */
 const char *tke_master_keys_page_get_disabled_reason (TkeMasterKeysPage *self, const char *name);
+int tke_master_keys_page_get_suggested (TkeMasterKeysPage *self);
+const char *tke_master_keys_page_get_selection_warning (TkeMasterKeysPage *self);
+const char *tke_master_keys_page_get_hint (TkeMasterKeysPage *self);
+GtkWidget *tke_master_keys_page_get_button (TkeMasterKeysPage *self, TkeCeremonyKind kind);
 
 G_END_DECLS

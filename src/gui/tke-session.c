@@ -893,6 +893,34 @@ on_cancel_requested (TkeRotationDialog *dialog, TkeSession *self)
     tke_prompted_signer_cancel (self->signer);
 }
 
+/* What logging in again leads to, by libtke's resume rule: a pre-check
+ * stop changed nothing and Rotate starts afresh; a rotation that started
+ * resumes its rewrap, or is finished by Set immediate. */
+static const char *
+after_login_advice (TkeSession *self, TkeRotationStatus *status)
+{
+  g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
+  g_autoptr (TkeJournalRecord) interrupted = tke_journal_find_interrupted (journal, NULL);
+
+  /* Another instance's unfinished ceremony says nothing about this one. */
+  if (interrupted != NULL &&
+      (self->instance == NULL ||
+       g_strcmp0 (interrupted->instance, tke_service_instance_get_id (self->instance)) != 0))
+    g_clear_pointer (&interrupted, tke_journal_record_free);
+  switch (tke_ceremony_resume_action (status, interrupted))
+    {
+    case TKE_RECOVERY_ACTION_SET_IMMEDIATE:
+      return _ ("Log in again: every key is rewrapped, and the Recovery tab then offers Set "
+                "immediate to finish the rotation.");
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
+      return _ ("Log in again, then run Rotate again: it resumes the rewrap where it stopped.");
+    case TKE_RECOVERY_ACTION_ROTATE:
+    default:
+      return _ ("Nothing was changed. Log in again, then run Rotate again: it starts from the "
+                "beginning.");
+    }
+}
+
 static void
 on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -920,9 +948,8 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
             self->rotation_dialog, NULL,
             _ ("The new master key is current on every selected crypto unit."));
       else if (handle_auth_error (self, error))
-        tke_rotation_dialog_finish (
-            self->rotation_dialog, error->message,
-            _ ("Log in again, then run Rotate again: it resumes where it stopped."));
+        tke_rotation_dialog_finish (self->rotation_dialog, error->message,
+                                    after_login_advice (self, status));
       else
         {
           /* Nothing started (a pre-check refused): nothing to recover. */
@@ -947,7 +974,13 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
           tke_rotation_dialog_finish (self->rotation_dialog, message, next);
         }
     }
-  tke_session_refresh (self);
+  /* A rotation that ran to its end read the units and the service's
+   * state itself: nothing is left to recover.  One that stopped may have
+   * stopped before that. */
+  if (ok)
+    tke_window_set_recovery (self->window, TKE_RECOVERY_ACTION_NONE, NULL);
+  else
+    tke_session_refresh (self);
 }
 
 static void
@@ -955,20 +988,18 @@ on_rotation_dialog_gone (gpointer data, GObject *where)
 {
   TkeSession *self = data;
 
+  /* The rotation's end read the units again already. */
   if (self->window != NULL)
-    {
-      tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
-      tke_session_refresh (self);
-    }
+    tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
 }
 
 /* Rotate (or recover: the advisor's one safe action) with the rotation's
  * journal in the workstation's usual place, as the CLI keeps it, and an
  * administrator card in reader 1 for set immediate. */
 static void
-rotate (TkeSession *self, TkeRotationDialog *dialog, gboolean recover)
+rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean recover)
 {
-  g_autoptr (GPtrArray) selected = NULL;
+  g_autoptr (GPtrArray) selected = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) cards = NULL;
   g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
@@ -989,7 +1020,8 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, gboolean recover)
   tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
   tke_window_set_recovery (self->window, TKE_RECOVERY_ACTION_NONE, NULL);
 
-  selected = tke_service_instance_get_selected_units (self->instance);
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    g_ptr_array_add (selected, g_list_model_get_item (units, i));
   self->rotation = tke_rotation_new (self->client, self->instance, selected);
   tke_rotation_set_journal (self->rotation, journal);
   cards = tke_card_signer_new_group (NULL, 1);
@@ -1021,80 +1053,63 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, gboolean recover)
 
 /* ---- The card ceremonies: load, commit, set immediate, clear ---- */
 
+/* libtke's ceremony reads its units again when it is done, so the pages
+ * show the result already: one refresh, not two.  Only set immediate can
+ * end a rotation that waits for recovery, so only it asks the advisor
+ * again.  A ceremony that stopped may have stopped before that re-read. */
 static void
 on_card_ceremony_finished (TkeCardCeremony *ceremony, gboolean success, TkeSession *self)
 {
+  TkeCeremonyKind kind =
+      GPOINTER_TO_INT (g_object_get_data (G_OBJECT (ceremony), "tke-ceremony-kind"));
+
   if (self->window == NULL)
     return;
   tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
-  tke_session_refresh (self);
+  if (!success)
+    tke_session_refresh (self);
+  else if (kind == TKE_CEREMONY_SET_IMMEDIATE)
+    advise (self);
 }
 
-/* The window names a ceremony by its action; from here on it travels as a
- * TkeCeremonyKind (the GEnum's nicks are those names). */
-static gboolean
-card_ceremony_kind (const char *name, TkeCeremonyKind *kind)
+static void
+run_card_ceremony (TkeSession *self, TkeCeremonyKind kind, GListModel *units, TkeLoadWizard *wizard)
 {
-  g_autoptr (GEnumClass) kinds = g_type_class_ref (TKE_TYPE_CEREMONY_KIND);
-  GEnumValue *value = g_enum_get_value_by_nick (kinds, name);
-
-  if (value == NULL)
-    return FALSE;
-  *kind = value->value;
-  switch (*kind)
-    {
-    case TKE_CEREMONY_LOAD:
-    case TKE_CEREMONY_COMMIT:
-    case TKE_CEREMONY_SET_IMMEDIATE:
-    case TKE_CEREMONY_CLEAR_NEW:
-    case TKE_CEREMONY_CLEAR_CURRENT:
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
-
-static gboolean
-run_card_ceremony (TkeSession *self, const char *name, TkeLoadWizard *wizard)
-{
-  GListModel *units =
-      tke_master_keys_page_get_selected_units (tke_window_get_master_keys_page (self->window));
   TkeCardCeremony *ceremony;
-  TkeCeremonyKind kind;
 
-  if (!card_ceremony_kind (name, &kind))
-    return FALSE;
-  if (units == NULL || g_list_model_get_n_items (units) == 0)
+  if (g_list_model_get_n_items (units) == 0)
     {
       tke_load_wizard_show_error (
           wizard,
           _ ("No crypto unit is selected. Select the units on the Crypto units tab first."));
-      return TRUE;
+      return;
     }
   ceremony = tke_card_ceremony_new (self->client, kind, units, wizard);
+  g_object_set_data (G_OBJECT (ceremony), "tke-ceremony-kind", GINT_TO_POINTER (kind));
   /* The wizard owns its ceremony: closing it ends the ceremony. */
   g_object_set_data_full (G_OBJECT (wizard), "tke-card-ceremony", ceremony, g_object_unref);
   g_signal_connect_object (ceremony, "finished", G_CALLBACK (on_card_ceremony_finished), self, 0);
   tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
   tke_card_ceremony_start (ceremony);
-  return TRUE;
 }
 
 static void
-on_ceremony (TkeWindow *window, const char *name, GtkWindow *dialog, TkeSession *self)
+on_ceremony (
+    TkeWindow *window, TkeCeremonyKind kind, GListModel *units, GtkWindow *dialog, TkeSession *self)
 {
-  if ((g_str_equal (name, "rotate") || g_str_equal (name, "recover")) &&
-      TKE_IS_ROTATION_DIALOG (dialog))
-    rotate (self, TKE_ROTATION_DIALOG (dialog), g_str_equal (name, "recover"));
-  else if (TKE_IS_LOAD_WIZARD (dialog) && run_card_ceremony (self, name, TKE_LOAD_WIZARD (dialog)))
-    return;
+  if (kind == TKE_CEREMONY_ROTATE && TKE_IS_ROTATION_DIALOG (dialog))
+    rotate (self, TKE_ROTATION_DIALOG (dialog), units, FALSE);
+  else if (kind != TKE_CEREMONY_ROTATE && TKE_IS_LOAD_WIZARD (dialog))
+    run_card_ceremony (self, kind, units, TKE_LOAD_WIZARD (dialog));
   else
-    {
-      g_autofree char *message =
-          g_strdup_printf (_ ("This version cannot run the “%s” ceremony."), name);
+    g_return_if_reached ();
+}
 
-      tke_window_add_toast (window, message);
-    }
+static void
+on_recover (TkeWindow *window, GListModel *units, GtkWindow *dialog, TkeSession *self)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (dialog));
+  rotate (self, TKE_ROTATION_DIALOG (dialog), units, TRUE);
 }
 
 /* ---- Life cycle ---- */
@@ -1142,7 +1157,10 @@ tke_session_new (TkeWindow *window, TkeWorkstation *workstation)
   g_signal_connect_object (window, "log-in", G_CALLBACK (on_log_in), self, 0);
   g_signal_connect_object (window, "refresh", G_CALLBACK (on_refresh), self, 0);
   if (self->client != NULL)
-    g_signal_connect_object (window, "ceremony", G_CALLBACK (on_ceremony), self, 0);
+    {
+      g_signal_connect_object (window, "ceremony", G_CALLBACK (on_ceremony), self, 0);
+      g_signal_connect_object (window, "recover", G_CALLBACK (on_recover), self, 0);
+    }
   /* The window owns the session: it goes when the window goes. */
   g_object_set_data_full (G_OBJECT (window), "tke-session", self, g_object_unref);
   return self;

@@ -53,6 +53,7 @@ enum
   SIGNAL_LOG_IN,
   SIGNAL_REFRESH,
   SIGNAL_CEREMONY,
+  SIGNAL_RECOVER,
   N_SIGNALS
 };
 
@@ -384,75 +385,96 @@ tke_window_set_recovery (TkeWindow *self, TkeRecoveryAction action, const char *
 
 /* ---- Ceremonies ---- */
 
-static void
-start_ceremony (TkeWindow *self, const char *name, GtkWindow *dialog)
+static GQuark
+kind_quark (TkeCeremonyKind kind)
 {
-  if (dialog != NULL)
-    {
-      g_set_weak_pointer (&self->ceremony_window, dialog);
-      gtk_window_present (dialog);
-    }
-  /* A handler for every ceremony, or for this one (::ceremony::NAME). */
-  if (!g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], 0, FALSE) &&
-      !g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], g_quark_from_string (name),
-                                     FALSE))
-    {
-      g_autofree char *message = g_strdup_printf (
-          _ ("This workstation is not connected to a service, so the “%s” ceremony cannot run."),
-          name);
+  g_autoptr (GEnumClass) kinds = g_type_class_ref (TKE_TYPE_CEREMONY_KIND);
 
-      if (TKE_IS_LOAD_WIZARD (dialog))
-        tke_load_wizard_show_error (TKE_LOAD_WIZARD (dialog), message);
-      else
-        {
-          if (dialog != NULL)
-            gtk_window_destroy (dialog);
-          tke_window_add_toast (self, message);
-        }
+  return g_quark_from_string (g_enum_get_value (kinds, kind)->value_nick);
+}
+
+static void
+no_service (TkeWindow *self, GtkWindow *dialog)
+{
+  const char *message = _ ("This workstation is not connected to a service, so the ceremony "
+                           "cannot run.");
+
+  if (TKE_IS_LOAD_WIZARD (dialog))
+    tke_load_wizard_show_error (TKE_LOAD_WIZARD (dialog), message);
+  else
+    {
+      gtk_window_destroy (dialog);
+      tke_window_add_toast (self, message);
+    }
+}
+
+static void
+present_ceremony (TkeWindow *self, GtkWindow *dialog)
+{
+  g_set_weak_pointer (&self->ceremony_window, dialog);
+  gtk_window_present (dialog);
+}
+
+static void
+start_ceremony (TkeWindow *self, TkeCeremonyKind kind, GListModel *units, GtkWindow *dialog)
+{
+  GQuark detail = kind_quark (kind);
+
+  present_ceremony (self, dialog);
+  /* A handler for every ceremony, or for this one (::ceremony::NICK). */
+  if (!g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], 0, FALSE) &&
+      !g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], detail, FALSE))
+    {
+      no_service (self, dialog);
       return;
     }
-  g_signal_emit (self, signals[SIGNAL_CEREMONY], g_quark_from_string (name), name, dialog);
+  g_signal_emit (self, signals[SIGNAL_CEREMONY], detail, kind, units, dialog);
 }
 
 static GtkWindow *
-ceremony_dialog (TkeWindow *self, const char *name)
+rotation_dialog (TkeWindow *self)
+{
+  TkeRotationDialog *dialog = tke_rotation_dialog_new (GTK_WINDOW (self));
+
+  tke_rotation_dialog_set_virtual_pad (dialog, self->controls[0]);
+  tke_readers_bar_follow (tke_rotation_dialog_get_readers_bar (dialog), self->readers_bar);
+  return GTK_WINDOW (dialog);
+}
+
+static GtkWindow *
+ceremony_dialog (TkeWindow *self, TkeCeremonyKind kind)
 {
   TkeLoadWizard *wizard;
 
-  if (g_str_equal (name, "rotate") || g_str_equal (name, "recover"))
+  switch (kind)
     {
-      TkeRotationDialog *dialog = tke_rotation_dialog_new (GTK_WINDOW (self));
-
-      tke_rotation_dialog_set_virtual_pad (dialog, self->controls[0]);
-      tke_readers_bar_follow (tke_rotation_dialog_get_readers_bar (dialog), self->readers_bar);
-      return GTK_WINDOW (dialog);
-    }
-  if (g_str_equal (name, "load"))
-    wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_LOAD);
-  else if (g_str_equal (name, "commit"))
-    wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
-  else
-    {
-      /* The other signing ceremonies: an administrator card and its PIN. */
-      static const struct
-      {
-        const char *name;
-        const char *heading;
-      } headings[] = {
-        { "set-immediate", N_ ("Set the New Master Key") },
-        { "clear-new", N_ ("Clear the New Master Key Registers") },
-        { "clear-current", N_ ("Clear the Current Master Key Registers") },
-      };
-
-      wizard = NULL;
-      for (guint i = 0; i < G_N_ELEMENTS (headings); i++)
-        if (g_str_equal (name, headings[i].name))
-          {
-            wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
-            tke_load_wizard_set_heading (wizard, _ (headings[i].heading));
-          }
-      if (wizard == NULL)
-        return NULL;
+    case TKE_CEREMONY_ROTATE:
+      return rotation_dialog (self);
+    case TKE_CEREMONY_LOAD:
+      wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_LOAD);
+      break;
+    case TKE_CEREMONY_COMMIT:
+      wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+      break;
+    /* The other signing ceremonies: an administrator card and its PIN. */
+    case TKE_CEREMONY_SET_IMMEDIATE:
+      wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+      tke_load_wizard_set_heading (wizard, _ ("Set the New Master Key"));
+      break;
+    case TKE_CEREMONY_CLEAR_NEW:
+      wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+      tke_load_wizard_set_heading (wizard, _ ("Clear the New Master Key Registers"));
+      break;
+    case TKE_CEREMONY_CLEAR_CURRENT:
+      wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+      tke_load_wizard_set_heading (wizard, _ ("Clear the Current Master Key Registers"));
+      break;
+    case TKE_CEREMONY_ADD_ADMIN:
+    case TKE_CEREMONY_REMOVE_ADMIN:
+    case TKE_CEREMONY_SET_THRESHOLDS:
+    case TKE_CEREMONY_ZEROIZE:
+    default:
+      g_return_val_if_reached (NULL);
     }
   tke_load_wizard_set_virtual_pads (wizard, self->controls[0], self->controls[1]);
   /* The wizard is modal and covers the window's strip: it has its own,
@@ -461,18 +483,9 @@ ceremony_dialog (TkeWindow *self, const char *name)
   return GTK_WINDOW (wizard);
 }
 
-static void
-on_confirmed (AdwMessageDialog *dialog, const char *response, TkeWindow *self)
-{
-  const char *name = g_object_get_data (G_OBJECT (dialog), "tke-ceremony");
-
-  if (g_str_equal (response, "go"))
-    start_ceremony (self, name, ceremony_dialog (self, name));
-}
-
 typedef struct
 {
-  const char *name;
+  TkeCeremonyKind kind;
   const char *heading;
   const char *body;
   const char *go;
@@ -480,7 +493,7 @@ typedef struct
 } Confirmation;
 
 static const Confirmation confirmations[] = {
-  { "rotate", N_ ("Rotate the Master Key?"),
+  { TKE_CEREMONY_ROTATE, N_ ("Rotate the Master Key?"),
     N_ ("The service re-encrypts its key storage from the current master key to the new one, then "
         "sets the new key "
         "on every selected crypto unit. The dialog shows how many keys are rewrapped as it "
@@ -490,7 +503,7 @@ static const Confirmation confirmations[] = {
         "Applications that keep key blobs of their own must have rewrapped them (RewrapKeyBlob) "
         "before this step: afterwards it is too late."),
     N_ ("_Rotate"), ADW_RESPONSE_SUGGESTED },
-  { "set-immediate", N_ ("Set the New Master Key Now?"),
+  { TKE_CEREMONY_SET_IMMEDIATE, N_ ("Set the New Master Key Now?"),
     N_ ("The committed new master key becomes the current one on the selected crypto units, and "
         "the new registers are emptied. This cannot be reversed: the key that is current now is "
         "gone from these units, and whatever is still wrapped under it cannot be used any "
@@ -499,11 +512,11 @@ static const Confirmation confirmations[] = {
         "already (the rotation rewrapped every key, or the Recovery tab offers Set immediate), or "
         "when the service holds no keys yet."),
     N_ ("_Set Immediate"), ADW_RESPONSE_SUGGESTED },
-  { "clear-new", N_ ("Clear the New Master Key Registers?"),
+  { TKE_CEREMONY_CLEAR_NEW, N_ ("Clear the New Master Key Registers?"),
     N_ ("The loaded new master key is erased from the selected crypto units. To use it, its parts "
         "must be loaded again."),
     N_ ("Clear _New"), ADW_RESPONSE_DESTRUCTIVE },
-  { "clear-current", N_ ("Clear the Current Master Key Registers?"),
+  { TKE_CEREMONY_CLEAR_CURRENT, N_ ("Clear the Current Master Key Registers?"),
     N_ ("The current register holds the key that wraps the service's key storage. Without it, no "
         "key can be used until a key "
         "with the same verification pattern is loaded and set again. Clear it only when the key "
@@ -511,36 +524,65 @@ static const Confirmation confirmations[] = {
     N_ ("Clear C_urrent"), ADW_RESPONSE_DESTRUCTIVE },
 };
 
+typedef struct
+{
+  TkeCeremonyKind kind;
+  GListModel *units;
+} Confirmed;
+
 static void
-confirm (TkeWindow *self, const Confirmation *c)
+confirmed_free (gpointer data)
+{
+  Confirmed *c = data;
+
+  g_clear_object (&c->units);
+  g_free (c);
+}
+
+static void
+on_confirmed (AdwMessageDialog *dialog, const char *response, TkeWindow *self)
+{
+  Confirmed *c = g_object_get_data (G_OBJECT (dialog), "tke-confirmed");
+
+  if (g_str_equal (response, "go"))
+    start_ceremony (self, c->kind, c->units, ceremony_dialog (self, c->kind));
+}
+
+static void
+confirm (TkeWindow *self, const Confirmation *c, GListModel *units)
 {
   AdwMessageDialog *dialog =
       ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _ (c->heading), _ (c->body)));
+  Confirmed *confirmed = g_new0 (Confirmed, 1);
 
+  confirmed->kind = c->kind;
+  confirmed->units = g_object_ref (units);
   adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "go", _ (c->go), NULL);
   adw_message_dialog_set_response_appearance (dialog, "go", c->appearance);
   adw_message_dialog_set_default_response (dialog, "cancel");
   adw_message_dialog_set_close_response (dialog, "cancel");
-  g_object_set_data (G_OBJECT (dialog), "tke-ceremony", (gpointer) c->name);
+  g_object_set_data_full (G_OBJECT (dialog), "tke-confirmed", confirmed, confirmed_free);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_confirmed), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
 static void
-on_ceremony_requested (TkeWindow *self, const char *name)
+on_ceremony_requested (TkeWindow *self, TkeCeremonyKind kind, GListModel *units)
 {
   for (guint i = 0; i < G_N_ELEMENTS (confirmations); i++)
-    if (g_str_equal (name, confirmations[i].name))
+    if (confirmations[i].kind == kind)
       {
-        confirm (self, &confirmations[i]);
+        confirm (self, &confirmations[i], units);
         return;
       }
-  start_ceremony (self, name, ceremony_dialog (self, name));
+  start_ceremony (self, kind, units, ceremony_dialog (self, kind));
 }
 
 static void
 on_recover (TkeWindow *self, int action)
 {
+  GtkWindow *dialog;
+
   switch ((TkeRecoveryAction) action)
     {
     case TKE_RECOVERY_ACTION_ROTATE:
@@ -549,7 +591,15 @@ on_recover (TkeWindow *self, int action)
     case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
       /* The advisor is asked again when it runs, and only its action is
        * carried out (tke_rotation_recover_async()). */
-      start_ceremony (self, "recover", ceremony_dialog (self, "recover"));
+      dialog = rotation_dialog (self);
+      present_ceremony (self, dialog);
+      if (!g_signal_has_handler_pending (self, signals[SIGNAL_RECOVER], 0, FALSE))
+        {
+          no_service (self, dialog);
+          return;
+        }
+      g_signal_emit (self, signals[SIGNAL_RECOVER], 0,
+                     tke_master_keys_page_get_selected_units (self->keys_page), dialog);
       break;
     case TKE_RECOVERY_ACTION_NONE:
     case TKE_RECOVERY_ACTION_STOP:
@@ -647,16 +697,27 @@ tke_window_class_init (TkeWindowClass *klass)
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
   /**
    * TkeWindow::ceremony:
-   * @name: "load", "commit", "rotate", "set-immediate", "clear-new",
-   *   "clear-current" or "recover" (the recovery page's one safe action;
-   *   also the detail)
-   * @dialog: (nullable): the #TkeLoadWizard or #TkeRotationDialog to drive
+   * @kind: the #TkeCeremonyKind (its nick is the detail)
+   * @units: the selected units (#TkeCryptoUnit) it runs on
+   * @dialog: the #TkeLoadWizard, or for %TKE_CEREMONY_ROTATE the
+   *   #TkeRotationDialog, to drive
    *
-   * The person confirmed a ceremony; run it and drive DIALOG.
+   * The person confirmed a ceremony; run it on @units and drive @dialog.
    */
-  signals[SIGNAL_CEREMONY] =
-      g_signal_new ("ceremony", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0,
-                    NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, GTK_TYPE_WINDOW);
+  signals[SIGNAL_CEREMONY] = g_signal_new (
+      "ceremony", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST | G_SIGNAL_DETAILED, 0, NULL, NULL,
+      NULL, G_TYPE_NONE, 3, TKE_TYPE_CEREMONY_KIND, G_TYPE_LIST_MODEL, GTK_TYPE_WINDOW);
+  /**
+   * TkeWindow::recover:
+   * @units: the selected units (#TkeCryptoUnit)
+   * @dialog: the #TkeRotationDialog to drive
+   *
+   * The person pressed the Recovery tab's one safe action: ask the
+   * advisor again and carry out its action.
+   */
+  signals[SIGNAL_RECOVER] =
+      g_signal_new ("recover", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, G_TYPE_LIST_MODEL, GTK_TYPE_WINDOW);
 
   g_type_ensure (TKE_TYPE_CRYPTO_UNITS_PAGE);
   g_type_ensure (TKE_TYPE_MASTER_KEYS_PAGE);

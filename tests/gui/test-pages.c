@@ -15,6 +15,7 @@
 #include <adwaita.h>
 
 #include "tke-application.h"
+#include "tke-rotation-dialog.h"
 #include "tke-test-gtk.h"
 #include "tke-test-units.h"
 #include "tke-window.h"
@@ -348,13 +349,25 @@ static guint n_requests;
 static char *last_request;
 
 static void
-on_ceremony (TkeWindow *window, const char *name, GtkWindow *dialog, gpointer data)
+on_ceremony (
+    TkeWindow *window, TkeCeremonyKind kind, GListModel *units, GtkWindow *dialog, gpointer data)
 {
   n_requests++;
   g_free (last_request);
-  last_request = g_strdup (name);
-  if (dialog != NULL)
-    gtk_window_destroy (dialog);
+  last_request = g_strdup ("ceremony");
+  gtk_window_destroy (dialog);
+}
+
+/* The recovery's one action goes out with the selected units. */
+static void
+on_recover (TkeWindow *window, GListModel *units, GtkWindow *dialog, gpointer data)
+{
+  n_requests++;
+  g_free (last_request);
+  last_request = g_strdup ("recover");
+  g_assert_cmpuint (g_list_model_get_n_items (units), ==, 3);
+  g_assert_true (TKE_IS_ROTATION_DIALOG (dialog));
+  gtk_window_destroy (dialog);
 }
 
 static void
@@ -395,6 +408,7 @@ test_recovery_offers_one_action (Fixture *f, gconstpointer data)
   assert_enabled (keys, "clear-current", FALSE, "did not finish");
 
   g_signal_connect (f->window, "ceremony", G_CALLBACK (on_ceremony), NULL);
+  g_signal_connect (f->window, "recover", G_CALLBACK (on_recover), NULL);
   n_requests = 0;
   tke_test_click (tke_test_find_button (recovery, "Remove Switched Units and Set Immediate"));
   g_assert_cmpuint (n_requests, ==, 1);

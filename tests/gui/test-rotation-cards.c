@@ -227,6 +227,12 @@ prompt_in_state (gpointer data)
          tke_pin_prompt_get_state (prompt) == (TkePinPromptState) GPOINTER_TO_INT (data);
 }
 
+static gboolean
+rotate_offered (gpointer keys)
+{
+  return tke_master_keys_page_get_disabled_reason (keys, "rotate") == NULL;
+}
+
 static void
 click_rotate (Fixture *f)
 {
@@ -235,7 +241,10 @@ click_rotate (Fixture *f)
 
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "master-keys");
   tke_test_flush_widget (GTK_WIDGET (f->window));
-  g_assert_null (tke_master_keys_page_get_disabled_reason (keys, "rotate"));
+  /* The selection reaches the page on its next refresh. */
+  if (!tke_test_wait_until (rotate_offered, keys, 20000))
+    g_error ("Rotate is not offered: %s",
+             tke_master_keys_page_get_disabled_reason (keys, "rotate"));
   tke_test_click (tke_test_find_button (GTK_WIDGET (keys), "Rotate…"));
   confirm = ADW_MESSAGE_DIALOG (tke_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
   g_assert_nonnull (confirm);
@@ -666,14 +675,21 @@ test_token_expired_then_rotate_again (Fixture *f, gconstpointer user_data)
   const char *outcome;
 
   fixture_start (
-      f, (const char *const[]){ "--init", "demo", "--keys", "200", "--token-ttl", "10", NULL });
-  tke_test_iterate (11000);
+      f, (const char *const[]){ "--init", "demo", "--keys", "200", "--token-ttl", "20", NULL });
+  /* 20 s: on a loaded machine the second login's rotation must still
+   * start within the token's life. */
+  tke_test_iterate (21000);
   click_rotate (f);
   g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
   dialog = rotation_dialog ();
   outcome = tke_rotation_dialog_get_outcome (dialog);
   g_test_message ("expired token: %s / %s", tke_rotation_dialog_get_headline (dialog), outcome);
   g_assert_nonnull (strstr (outcome, "og in"));
+  /* Nothing started, so nothing resumes (libtke's resume rule): Rotate
+   * starts afresh. */
+  g_assert_null (strstr (outcome, "resumes"));
+  g_assert_nonnull (strstr (outcome, "Nothing was changed. Log in again, then run Rotate again: it "
+                                     "starts from the beginning."));
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 0);
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
@@ -798,6 +814,221 @@ test_card_from_dialog_strip (Fixture *f, gconstpointer user_data)
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 }
 
+/* ---- Item 15: every pre-check message, from the real service ---- */
+
+/* Rotate's reason, once the window has read the units again. */
+static gboolean
+rotate_reason_says (gpointer data)
+{
+  gpointer *args = data;
+  Fixture *f = args[0];
+  const char *reason = tke_master_keys_page_get_reason (tke_window_get_master_keys_page (f->window),
+                                                        TKE_CEREMONY_ROTATE);
+
+  return reason != NULL && strstr (reason, args[1]) != NULL;
+}
+
+/* The units as the service has them now, then Rotate refused in words:
+ * the button off, its tooltip the sentence. */
+static void
+assert_rotate_refused (Fixture *f, const char *says, const char *screenshot)
+{
+  TkeMasterKeysPage *keys = tke_window_get_master_keys_page (f->window);
+  GtkWidget *button = tke_master_keys_page_get_button (keys, TKE_CEREMONY_ROTATE);
+  gpointer args[2] = { f, (gpointer) says };
+  const char *reason;
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.refresh", NULL);
+  if (!tke_test_wait_until (rotate_reason_says, args, 30000))
+    g_error ("Rotate's reason is “%s”, not “%s”",
+             tke_master_keys_page_get_reason (keys, TKE_CEREMONY_ROTATE), says);
+  reason = tke_master_keys_page_get_reason (keys, TKE_CEREMONY_ROTATE);
+  g_test_message ("Rotate refused: %s", reason);
+  g_assert_false (gtk_widget_is_sensitive (button));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (button), ==, reason);
+  /* Said on the page too, not only in the tooltip (with units selected). */
+  if (g_list_model_get_n_items (tke_master_keys_page_get_selected_units (keys)) > 0)
+    {
+      g_autofree char *hint = g_strdup_printf ("Rotate is not offered: %s", reason);
+
+      g_assert_cmpstr (tke_master_keys_page_get_hint (keys), ==, hint);
+    }
+  tke_test_flush_widget (GTK_WIDGET (f->window));
+  tke_test_save_screenshot (GTK_WIDGET (f->window), screenshot);
+}
+
+static char *
+ski_of (EVP_PKEY *key)
+{
+  guint8 ski[TKE_SKI_SIZE];
+
+  g_assert_true (tke_crypto_ski (key, ski, NULL));
+  return tke_crypto_hex_encode (ski, sizeof ski);
+}
+
+/* Each pre-check of DESIGN §5 broken on the real service by its own
+ * commands (signed with the demo administrators' key files), each
+ * refusal in the page's words.  They are broken one after the other, each
+ * new one before the earlier in the order libtke checks them. */
+static void
+test_every_precheck (Fixture *f, gconstpointer data)
+{
+  g_auto (GStrv) ids = NULL;
+  g_autoptr (EVP_PKEY) a1 = NULL;
+  g_autoptr (EVP_PKEY) a2 = NULL;
+  TkeMasterKeysPage *keys;
+  TkeCryptoUnit *third;
+
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "20", NULL });
+  keys = tke_window_get_master_keys_page (f->window);
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "master-keys");
+  ids = emu_unit_ids (f->emu);
+  a1 = emu_demo_admin (f->emu, 1);
+  a2 = emu_demo_admin (f->emu, 2);
+  g_assert_null (tke_master_keys_page_get_reason (keys, TKE_CEREMONY_ROTATE));
+  g_assert_null (tke_master_keys_page_get_selection_warning (keys));
+
+  /* No unit selected at all. */
+  {
+    GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (f->window));
+
+    for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+      {
+        g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+        tke_crypto_unit_set_selected (unit, FALSE);
+      }
+    assert_rotate_refused (f, "Select crypto units on the Crypto units tab first.",
+                           "precheck-no-units");
+    for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+      {
+        g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+        tke_crypto_unit_set_selected (unit, TRUE);
+      }
+  }
+
+  /* 1: all units of the one instance selected.  Unit 3 left out: Rotate
+   * is refused, and the page says so while it waits for the unit. */
+  third = g_list_model_get_item (
+      tke_crypto_units_page_get_units (tke_window_get_units_page (f->window)), 2);
+  g_object_unref (third); /* the list keeps it */
+  tke_crypto_unit_set_selected (third, FALSE);
+  /* The demo's unit 3 is a recovery unit that holds the key: it takes part. */
+  assert_rotate_refused (f,
+                         "Crypto unit 3 of the service instance is not selected. It is a RECOVERY "
+                         "unit that holds the master key",
+                         "precheck-not-all-units");
+  g_assert_nonnull (strstr (tke_master_keys_page_get_selection_warning (keys),
+                            "A rotation needs every crypto unit of the instance."));
+  tke_crypto_unit_set_selected (third, TRUE);
+  tke_test_iterate (100);
+  g_assert_null (tke_master_keys_page_get_selection_warning (keys));
+
+  /* 3: equal signature thresholds. */
+  {
+    EVP_PKEY *both[] = { a1, a2, NULL };
+    g_autoptr (JsonObject) set =
+        emu_command_ok (f->emu, ids[0], "set_thresholds",
+                        "{\"signature_threshold\":1,\"revocation_threshold\":1}", both);
+  }
+  assert_rotate_refused (f, "The signature thresholds of the selected crypto units differ.",
+                         "precheck-thresholds");
+  {
+    EVP_PKEY *one[] = { a1, NULL };
+    g_autoptr (JsonObject) set =
+        emu_command_ok (f->emu, ids[0], "set_thresholds",
+                        "{\"signature_threshold\":2,\"revocation_threshold\":1}", one);
+  }
+
+  /* 4: common administrators.  Unit 1 loses demo administrator 2, unit
+   * 2 demo administrator 1: only the card's administrator is in every
+   * unit, one fewer than the threshold 2. */
+  {
+    EVP_PKEY *one[] = { a1, NULL }, *other[] = { a2, NULL };
+    g_autofree char *ski1 = ski_of (a1);
+    g_autofree char *ski2 = ski_of (a2);
+    g_autofree char *remove2 = g_strdup_printf ("{\"ski\":\"%s\"}", ski2);
+    g_autofree char *remove1 = g_strdup_printf ("{\"ski\":\"%s\"}", ski1);
+    g_autoptr (JsonObject) r1 = emu_command_ok (f->emu, ids[0], "remove_admin", remove2, one);
+    g_autoptr (JsonObject) r2 = emu_command_ok (f->emu, ids[1], "remove_admin", remove1, other);
+  }
+  assert_rotate_refused (f,
+                         "Only 1 administrators are installed in every selected crypto unit, fewer "
+                         "than the signature threshold 2.",
+                         "precheck-common-administrators");
+
+  /* 6: new registers Full Committed with one VP. */
+  {
+    EVP_PKEY *one[] = { a1, NULL };
+    g_autoptr (JsonObject) cleared = emu_command_ok (f->emu, ids[2], "clear_new", NULL, one);
+  }
+  assert_rotate_refused (f, "The new register of crypto unit 3 is Empty.", "precheck-new-register");
+
+  /* 5: current registers Valid with one VP. */
+  {
+    EVP_PKEY *one[] = { a2, NULL };
+    g_autoptr (JsonObject) cleared = emu_command_ok (f->emu, ids[1], "clear_current", NULL, one);
+  }
+  assert_rotate_refused (f, "The current register of crypto unit 2 is Empty.",
+                         "precheck-current-register");
+
+  /* 2: no unit in imprint mode (zeroized: no administrators, no thresholds). */
+  {
+    EVP_PKEY *one[] = { a1, NULL };
+    g_autoptr (JsonObject) zeroized = emu_command_ok (f->emu, ids[0], "zeroize", NULL, one);
+  }
+  assert_rotate_refused (f, "Crypto unit 1 is in imprint mode", "precheck-imprint-mode");
+
+  /* Reachable: the service gone, every unit is unreachable and said so. */
+  emu_stop (f->emu);
+  assert_rotate_refused (f, "cannot be reached", "precheck-unreachable");
+  g_assert_nonnull (
+      strstr (tke_master_keys_page_get_reason (keys, TKE_CEREMONY_LOAD), "cannot be reached"));
+  /* The tear-down closes the window and removes the directory. */
+}
+
+/* Row 1 of DESIGN §5 from the service's side: the rewrap fails before
+ * any key is rewrapped (the emulator's fault at 0 keys).  The Recovery
+ * tab offers Rotate again only, with the advisor's words; pressed, the
+ * rotation runs from the start and ends on the new key. */
+static void
+test_failed_before_any_key (Fixture *f, gconstpointer data)
+{
+  TkeRotationDialog *dialog;
+  GtkWidget *page;
+
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "200", "--fail-after-keys",
+                                           "0", NULL });
+  click_rotate (f);
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  dialog = rotation_dialog ();
+  g_test_message ("failed at 0 keys: %s", tke_rotation_dialog_get_outcome (dialog));
+  g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 0);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+
+  assert_recovery_page (f, TKE_RECOVERY_ACTION_ROTATE, "Rotate Again",
+                        "rotation-recovery-before-any-key");
+  page = GTK_WIDGET (tke_window_get_recovery_page (f->window));
+  g_assert_nonnull (
+      tke_test_find_label_containing (page, "The rotation stopped before any key was rewrapped."));
+  tke_test_click (tke_test_find_button (page, "Rotate Again"));
+  dialog = rotation_dialog ();
+  g_assert_nonnull (dialog);
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+  press_on_pad (dialog, ADMIN_PIN, "OK");
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
+  assert_rotated (f);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+  {
+    gpointer args[2] = { f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_NONE) };
+    g_assert_true (tke_test_wait_until (recovery_is, args, 30000));
+  }
+}
+
 /* ---- Setup ---- */
 
 static void
@@ -850,6 +1081,10 @@ main (int argc, char **argv)
               test_demo_failed_rotation, fixture_tear_down);
   g_test_add ("/gui/rotation-cards/setimm-failed-on-one-unit", Fixture, NULL, NULL,
               test_setimm_failed_on_one_unit, fixture_tear_down);
+  g_test_add ("/gui/rotation-cards/every-precheck", Fixture, NULL, NULL, test_every_precheck,
+              fixture_tear_down);
+  g_test_add ("/gui/rotation-cards/failed-before-any-key", Fixture, NULL, NULL,
+              test_failed_before_any_key, fixture_tear_down);
 
   status = g_test_run ();
   tke_readers_fixture_clear (&readers);
