@@ -36,6 +36,7 @@ struct _TkeSession
   TkeRotationDialog *rotation_dialog; /* weak */
   TkeRotation *rotation;              /* while one runs; owned by its callback */
   TkePromptedSigner *signer;
+  TkeAuditTrail *trail; /* the ceremony record */
 };
 
 G_DEFINE_FINAL_TYPE (TkeSession, tke_session, G_TYPE_OBJECT)
@@ -935,6 +936,8 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
   ok = g_task_get_source_tag (G_TASK (result)) == tke_rotation_recover_async
            ? tke_rotation_recover_finish (rotation, result, &error)
            : tke_rotation_run_finish (rotation, result, &error);
+  if (self->trail != NULL)
+    tke_audit_trail_end_rotation (self->trail, rotation, error);
   busy_changed (self, -1);
   self->rotation = NULL; /* the reference is this function's */
   g_clear_object (&self->signer);
@@ -1003,6 +1006,7 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean
   g_autoptr (GPtrArray) cards = NULL;
   g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (TkeJournal) journal = tke_journal_new (NULL);
+  g_autoptr (GError) error = NULL;
 
   if (self->instance == NULL || self->rotation != NULL)
     {
@@ -1042,6 +1046,16 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean
       dialog, FALSE,
       _ ("The service rewraps the keys by itself; it cannot be stopped from here. "
          "If it stops, the Recovery tab resumes it where it stopped."));
+  /* No rotation runs unrecorded. */
+  if (!tke_audit_trail_begin_rotation (self->trail, self->rotation, recover ? "recover" : "rotate",
+                                       &error))
+    {
+      tke_rotation_dialog_finish (dialog, error->message, NULL);
+      g_clear_object (&self->rotation);
+      g_clear_object (&self->signer);
+      tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
+      return;
+    }
   busy_changed (self, +1);
   if (recover)
     tke_rotation_recover_async (self->rotation, self->cancellable, on_rotation_done,
@@ -1189,6 +1203,7 @@ tke_session_dispose (GObject *object)
   if (self->signer != NULL)
     tke_prompted_signer_cancel (self->signer);
   g_clear_object (&self->signer);
+  g_clear_object (&self->trail);
   if (self->rotation_dialog != NULL)
     g_object_weak_unref (G_OBJECT (self->rotation_dialog), on_rotation_dialog_gone, self);
   g_clear_weak_pointer (&self->rotation_dialog);
@@ -1218,5 +1233,8 @@ tke_session_class_init (TkeSessionClass *klass)
 static void
 tke_session_init (TkeSession *self)
 {
+  g_autofree char *trail = tke_audit_trail_get_default_path ();
+
   self->cancellable = g_cancellable_new ();
+  self->trail = tke_audit_trail_new (trail);
 }
