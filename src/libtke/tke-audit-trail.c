@@ -17,6 +17,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -52,6 +54,8 @@ struct _TkeAuditTrail
   gboolean tail_known;
   gint64 last_seq;
   char *last_hash;
+  goffset known_size; /* the file's size after this object's last append */
+  char *deviation;    /* what the next record must say happened to the trail */
   EVP_PKEY *key;
   GHashTable *watches; /* ceremony or rotation → its watch (tke-audit-ceremony.c) */
 };
@@ -65,6 +69,7 @@ tke_audit_trail_finalize (GObject *object)
 
   g_free (self->path);
   g_free (self->last_hash);
+  g_free (self->deviation);
   g_clear_pointer (&self->key, EVP_PKEY_free);
   g_clear_pointer (&self->watches, g_hash_table_unref);
   G_OBJECT_CLASS (tke_audit_trail_parent_class)->finalize (object);
@@ -290,33 +295,84 @@ parse_record (const char *line, JsonObject **object, gint64 *seq, const char **p
   return TRUE;
 }
 
-/* Finds the last record's number and hash, once per trail object. */
+/* The longest record the tail is looked for in: a record holds at most a
+ * few units' signed answers, a few kB each. */
+#define MAX_RECORD_SIZE (256 * 1024)
+
 static gboolean
-learn_tail (TkeAuditTrail *self, GError **error)
+set_aside_torn (
+    TkeAuditTrail *self, int fd, const char *tail, gsize want, goffset size, GError **error)
 {
-  g_auto (GStrv) lines = NULL;
+  const char *newline = g_strrstr_len (tail, (gssize) want, "\n");
+  gsize torn = newline != NULL ? want - (gsize) (newline + 1 - tail) : want;
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *stamp = g_date_time_format (now, "%Y%m%dT%H%M%SZ");
+  g_autofree char *aside = g_strdup_printf ("%s.torn-%s", self->path, stamp);
+
+  if (newline == NULL && (gsize) size > want)
+    return read_failed (error, self->path,
+                        _ ("its last record is damaged; verify it before adding to it"));
+  if (!g_file_set_contents_full (aside, tail + want - torn, (gssize) torn,
+                                 G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600,
+                                 error) ||
+      ftruncate (fd, size - (off_t) torn) != 0 || fsync (fd) != 0)
+    return read_failed (error, self->path, _ ("its torn last record cannot be set aside"));
+  g_free (self->deviation);
+  self->deviation = g_strdup_printf (_ ("A record torn by a crash (%u bytes) was set aside in %s."),
+                                     (guint) torn, aside);
+  return TRUE;
+}
+
+/* Reads the last record's number and hash from @fd (locked), unless the
+ * file is as this object last left it. */
+static gboolean
+learn_tail (TkeAuditTrail *self, int fd, GError **error)
+{
+  g_autofree char *tail = NULL;
   g_autoptr (JsonObject) record = NULL;
-  guint n;
+  struct stat st;
+  gsize want;
+  char *end, *start;
   const char *prev;
 
-  if (self->tail_known)
+  if (fstat (fd, &st) != 0)
+    return read_failed (error, self->path, g_strerror (errno));
+  if (self->tail_known && st.st_size == self->known_size)
     return TRUE;
-  lines = _tke_audit_trail_read_lines (self, error);
-  if (lines == NULL)
-    return FALSE;
-  n = g_strv_length (lines);
-  if (n == 0)
+  g_clear_pointer (&self->last_hash, g_free);
+  self->tail_known = FALSE;
+  if (st.st_size == 0)
     {
       self->last_seq = 0;
       self->last_hash = g_strdup (TKE_AUDIT_GENESIS_HASH);
+      self->known_size = 0;
+      self->tail_known = TRUE;
+      return TRUE;
     }
-  else
+  want = MIN ((gsize) st.st_size, MAX_RECORD_SIZE);
+  tail = g_malloc (want + 1);
+  if (pread (fd, tail, want, st.st_size - (off_t) want) != (ssize_t) want)
+    return read_failed (error, self->path, g_strerror (errno));
+  tail[want] = '\0';
+  /* A record ends with its newline; one without is torn (a crash while it
+   * was written, before its head was signed): it is set aside, not lost,
+   * and the next record says so. */
+  if (tail[want - 1] != '\n')
     {
-      if (!parse_record (lines[n - 1], &record, &self->last_seq, &prev))
-        return read_failed (error, self->path,
-                            _ ("its last record is damaged; verify it before adding to it"));
-      self->last_hash = _tke_audit_hash_line (lines[n - 1]);
+      if (!set_aside_torn (self, fd, tail, want, st.st_size, error))
+        return FALSE;
+      return learn_tail (self, fd, error);
     }
+  end = tail + want - 1;
+  *end = '\0';
+  start = strrchr (tail, '\n');
+  start = start != NULL ? start + 1 : tail;
+  if ((start == tail && (gsize) st.st_size > want) ||
+      !parse_record (start, &record, &self->last_seq, &prev))
+    return read_failed (error, self->path,
+                        _ ("its last record is damaged; verify it before adding to it"));
+  self->last_hash = _tke_audit_hash_line (start);
+  self->known_size = st.st_size;
   self->tail_known = TRUE;
   return TRUE;
 }
@@ -331,22 +387,39 @@ write_failed (GError **error, const char *path, int saved_errno)
   return FALSE;
 }
 
-/* One write of the whole line with O_APPEND, then fsync of the file and,
- * when it was just made, of its directory. */
-static gboolean
-append_line (TkeAuditTrail *self, const char *line, GError **error)
+/* Opens the trail and takes its lock: one writer at a time, the GUI's and
+ * the CLI's alike, so that no two records name the same one before them. */
+static int
+open_locked (TkeAuditTrail *self, gboolean *created, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (self->path);
-  gboolean existed = g_file_test (self->path, G_FILE_TEST_EXISTS);
-  gsize size = strlen (line);
-  const char *data = line;
   int fd;
 
   if (g_mkdir_with_parents (dir, 0700) != 0)
-    return write_failed (error, self->path, errno);
-  fd = open (self->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    return write_failed (error, self->path, errno), -1;
+  *created = !g_file_test (self->path, G_FILE_TEST_EXISTS);
+  fd = open (self->path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0)
-    return write_failed (error, self->path, errno);
+    return write_failed (error, self->path, errno), -1;
+  while (flock (fd, LOCK_EX) != 0)
+    if (errno != EINTR)
+      {
+        int saved = errno;
+
+        close (fd);
+        return write_failed (error, self->path, saved), -1;
+      }
+  return fd;
+}
+
+/* One write of the whole line (O_APPEND), then fsync of the file and,
+ * when it was just made, of its directory. */
+static gboolean
+append_line (TkeAuditTrail *self, int fd, const char *line, gboolean created, GError **error)
+{
+  gsize size = strlen (line);
+  const char *data = line;
+
   while (size > 0)
     {
       ssize_t n = write (fd, data, size);
@@ -354,25 +427,15 @@ append_line (TkeAuditTrail *self, const char *line, GError **error)
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
-        {
-          int saved = errno;
-
-          close (fd);
-          return write_failed (error, self->path, saved);
-        }
+        return write_failed (error, self->path, errno);
       data += n;
       size -= (gsize) n;
     }
   if (fsync (fd) != 0)
+    return write_failed (error, self->path, errno);
+  if (created)
     {
-      int saved = errno;
-
-      close (fd);
-      return write_failed (error, self->path, saved);
-    }
-  close (fd);
-  if (!existed)
-    {
+      g_autofree char *dir = g_path_get_dirname (self->path);
       int dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
       if (dir_fd >= 0)
@@ -402,6 +465,8 @@ record_line (TkeAuditTrail *self, TkeAuditEntry *entry)
   for (GList *l = members; l != NULL; l = l->next)
     json_object_set_member (record, l->data,
                             json_node_copy (json_object_get_member (fields, l->data)));
+  if (self->deviation != NULL)
+    json_object_set_string_member (record, "trail_deviation", self->deviation);
   json_node_set_object (node, record);
   json = json_to_string (node, FALSE);
   return g_strconcat (json, "\n", NULL);
@@ -426,28 +491,41 @@ tke_audit_trail_append (TkeAuditTrail *self, TkeAuditEntry *entry, GError **erro
 {
   g_autofree char *line = NULL;
   g_autofree char *hash = NULL;
+  gboolean created, ok;
+  int fd;
 
   g_return_val_if_fail (TKE_IS_AUDIT_TRAIL (self), FALSE);
   g_return_val_if_fail (entry != NULL, FALSE);
 
-  if (!learn_tail (self, error))
+  fd = open_locked (self, &created, error);
+  if (fd < 0)
     return FALSE;
+  if (!learn_tail (self, fd, error))
+    {
+      close (fd);
+      return FALSE;
+    }
   line = record_line (self, entry);
   /* The hash covers the line as it is on disk, without its newline. */
   line[strlen (line) - 1] = '\0';
   hash = _tke_audit_hash_line (line);
   line[strlen (line)] = '\n';
-  if (hash == NULL || !append_line (self, line, error))
+  if (hash == NULL || !append_line (self, fd, line, created, error))
     {
       /* What reached the disk is unknown: read the tail again next time. */
       self->tail_known = FALSE;
-      g_clear_pointer (&self->last_hash, g_free);
+      close (fd);
       return FALSE;
     }
   self->last_seq++;
+  self->known_size += strlen (line);
+  g_clear_pointer (&self->deviation, g_free);
   g_free (self->last_hash);
   self->last_hash = g_steal_pointer (&hash);
-  return write_head (self, error);
+  /* The head too while the lock is held, so that it names the last record. */
+  ok = write_head (self, error);
+  close (fd);
+  return ok;
 }
 
 /* ---- Verifying ---------------------------------------------------------- */
@@ -528,6 +606,17 @@ check_head (TkeAuditTrail *self, const char *const *lines, guint n, GError **err
   if (key == NULL || !tke_crypto_verify (key, (const guint8 *) bytes, strlen (bytes), signature,
                                          signature_size, NULL))
     return broken (error, seq, n - 1, _ ("the head's signature does not verify"));
+  /* On this workstation, the head must be signed by its own key: anyone
+   * can make a key and sign a rewritten trail with it. */
+  {
+    g_autoptr (EVP_PKEY) mine = _tke_audit_workstation_key (FALSE, NULL);
+    g_autofree char *mine_hex = mine != NULL ? _tke_audit_public_key_hex (mine, NULL) : NULL;
+
+    if (mine_hex != NULL &&
+        g_strcmp0 (mine_hex, _tke_json_get_string (head, "workstation_key")) != 0)
+      return broken (error, seq, n - 1,
+                     _ ("the head is signed by another key than this workstation's"));
+  }
   return TRUE;
 }
 
