@@ -25,6 +25,8 @@ struct _TkeRotationDialog
   GPtrArray *messages;
   gboolean finished;
   char *progress_text;
+  gboolean rewrap_over; /* the last status was past the rewrap */
+  gboolean counted;     /* a key total was shown */
 
   guint n_results;
   gint64 first_time; /* when the bar first moved, for the estimate */
@@ -118,6 +120,7 @@ show_progress (TkeRotationDialog *self, guint64 done, guint64 total)
   g_free (self->progress_text);
   if (total > 0)
     {
+      self->counted = TRUE;
       g_autofree char *done_text = g_strdup_printf ("%" G_GUINT64_FORMAT, done);
       g_autofree char *total_text = g_strdup_printf ("%" G_GUINT64_FORMAT, total);
       g_autofree char *left = estimate_left (self, done, total);
@@ -137,6 +140,12 @@ show_progress (TkeRotationDialog *self, guint64 done, guint64 total)
         }
       gtk_progress_bar_set_fraction (self->progress, (double) done / (double) total);
     }
+  else if (self->rewrap_over)
+    {
+      /* A key storage with no keys: nothing to count, nothing left. */
+      self->progress_text = g_strdup (_ ("No keys to rewrap"));
+      gtk_progress_bar_set_fraction (self->progress, 1.0);
+    }
   else
     {
       self->progress_text = g_strdup (_ ("Counting the keys…"));
@@ -148,6 +157,9 @@ show_progress (TkeRotationDialog *self, guint64 done, guint64 total)
 static void
 update_progress (TkeRotationDialog *self, TkeRotationStatus *status)
 {
+  TkeRotationState state = tke_rotation_status_get_state (status);
+
+  self->rewrap_over = state == TKE_ROTATION_STATE_REWRAPPED || state == TKE_ROTATION_STATE_COMPLETE;
   show_progress (self, tke_rotation_status_get_keys_done (status),
                  tke_rotation_status_get_keys_total (status));
 }
@@ -391,6 +403,12 @@ tke_rotation_dialog_finish (TkeRotationDialog *self, const char *error_message, 
     {
       gtk_label_set_text (self->done_label, next != NULL ? next : "");
       gtk_widget_set_visible (GTK_WIDGET (self->done_label), TRUE);
+    }
+  /* Ended well and never counted a key: the storage had none. */
+  if (error_message == NULL && !self->counted)
+    {
+      self->rewrap_over = TRUE;
+      show_progress (self, 0, 0);
     }
   /* The headline says how it ended, not what was under way. */
   if (error_message == NULL)

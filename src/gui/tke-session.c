@@ -1028,18 +1028,36 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean
     g_ptr_array_add (selected, g_list_model_get_item (units, i));
   self->rotation = tke_rotation_new (self->client, self->instance, selected);
   tke_rotation_set_journal (self->rotation, journal);
-  cards = tke_card_signer_new_group (NULL, 1);
-  tke_pin_prompt_set_reader (tke_rotation_dialog_get_pin_prompt (dialog), 1,
-                             _ ("an administrator card"));
-  self->signer =
-      tke_prompted_signer_new (cards->pdata[0], tke_rotation_dialog_get_pin_prompt (dialog));
-  g_ptr_array_add (signers, g_object_ref (self->signer));
+  if (tke_card_ceremony_signing_service_url () != NULL)
+    {
+      /* The signing service's first key signs set immediate, as in the
+       * other ceremonies: no card, no PIN. */
+      g_clear_pointer (&signers, g_ptr_array_unref);
+      signers = tke_card_ceremony_new_service_signers (1, &error);
+      if (signers == NULL)
+        {
+          tke_rotation_dialog_finish (dialog, error->message, NULL);
+          g_clear_object (&self->rotation);
+          tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
+          return;
+        }
+      gtk_widget_set_visible (GTK_WIDGET (tke_rotation_dialog_get_pin_prompt (dialog)), FALSE);
+    }
+  else
+    {
+      cards = tke_card_signer_new_group (NULL, 1);
+      tke_pin_prompt_set_reader (tke_rotation_dialog_get_pin_prompt (dialog), 1,
+                                 _ ("an administrator card"));
+      self->signer =
+          tke_prompted_signer_new (cards->pdata[0], tke_rotation_dialog_get_pin_prompt (dialog));
+      g_ptr_array_add (signers, g_object_ref (self->signer));
+      g_signal_connect_object (self->signer, "changed", G_CALLBACK (on_signer_changed), self, 0);
+    }
   tke_rotation_set_signers (self->rotation, signers);
 
   g_signal_connect_object (self->rotation, "message", G_CALLBACK (on_rotation_message), self, 0);
   g_signal_connect_object (self->rotation, "progress", G_CALLBACK (on_rotation_progress), self, 0);
   g_signal_connect_object (self->rotation, "unit-done", G_CALLBACK (on_unit_done), self, 0);
-  g_signal_connect_object (self->signer, "changed", G_CALLBACK (on_signer_changed), self, 0);
   g_signal_connect_object (dialog, "cancel-requested", G_CALLBACK (on_cancel_requested), self, 0);
   /* The service offers no way to stop a rewrap: nothing here pretends to. */
   tke_rotation_dialog_set_cancel_safe (

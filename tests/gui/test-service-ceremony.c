@@ -21,6 +21,7 @@
 #include "tke-application.h"
 #include "tke-load-wizard.h"
 #include "tke-login-dialog.h"
+#include "tke-rotation-dialog.h"
 #include "tke-test-gtk-utils.h"
 #include "tke-window.h"
 
@@ -93,9 +94,21 @@ open_and_log_in (void)
   tke_test_flush_widget (GTK_WIDGET (window));
 }
 
+static gboolean
+button_sensitive (gpointer label)
+{
+  GtkWidget *button =
+      tke_test_find_button (GTK_WIDGET (tke_window_get_master_keys_page (window)), label);
+
+  return button != NULL && gtk_widget_is_sensitive (button);
+}
+
+/* As a person does: the button once the page offers it. */
 static void
 press_keys_button (const char *label)
 {
+  if (!tke_test_wait_until (button_sensitive, (gpointer) label, 20000))
+    g_error ("%s is not offered", label);
   tke_test_click (
       tke_test_find_button (GTK_WIDGET (tke_window_get_master_keys_page (window)), label));
   tke_test_iterate (100);
@@ -208,6 +221,70 @@ test_commit_set_immediate (void)
 
       g_assert_cmpstr (json_object_get_string_member (q, "current_mkvp"), ==, vp);
     }
+}
+
+static TkeRotationDialog *
+rotation_dialog (void)
+{
+  return TKE_ROTATION_DIALOG (tke_test_find_toplevel (TKE_TYPE_ROTATION_DIALOG));
+}
+
+static gboolean
+rotation_finished (gpointer data)
+{
+  TkeRotationDialog *dialog = rotation_dialog ();
+
+  return dialog != NULL && tke_rotation_dialog_get_finished (dialog);
+}
+
+static gboolean
+rotate_offered (gpointer keys)
+{
+  return tke_master_keys_page_get_disabled_reason (keys, "rotate") == NULL;
+}
+
+/* A whole rotation from the window, set immediate signed by the signing
+ * service: no card, no PIN (issue 17: load, commit and rotate through the
+ * service, in the GUI too). */
+static void
+test_rotate (void)
+{
+  TkeMasterKeysPage *keys = tke_window_get_master_keys_page (window);
+  g_autofree char *vp = load_new_key ();
+  g_autofree char *log = NULL;
+  g_auto (GStrv) ids = NULL;
+  TkeRotationDialog *dialog;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL);
+  g_assert_true (tke_test_wait_until (units_in_state, (gpointer) "Full Uncommitted", 20000));
+  press_keys_button ("Commit…");
+  finish_wizard ("New register: Full Committed");
+  g_assert_true (tke_test_wait_until (units_in_state, (gpointer) "Full Committed", 20000));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "master-keys");
+  if (!tke_test_wait_until (rotate_offered, keys, 20000))
+    g_error ("Rotate is not offered: %s",
+             tke_master_keys_page_get_disabled_reason (keys, "rotate"));
+  press_keys_button ("Rotate…");
+  confirm ();
+  g_assert_true (tke_test_wait_until (rotation_finished, NULL, 60000));
+  dialog = rotation_dialog ();
+  g_test_message ("rotation: %s", tke_rotation_dialog_get_outcome (dialog));
+  g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog), ==,
+                   "The new master key is current on every selected crypto unit.");
+  g_assert_false (
+      gtk_widget_get_visible (GTK_WIDGET (tke_rotation_dialog_get_pin_prompt (dialog))));
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "service-rotation-done");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+
+  ids = emu_unit_ids (emu);
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr (JsonObject) q = emu_query (emu, ids[i]);
+
+      g_assert_cmpstr (json_object_get_string_member (q, "current_mkvp"), ==, vp);
+    }
   log = signserv_stop (service);
   g_assert_nonnull (strstr (log, "POST /sign/admin-one key=admin-one -> 200"));
   g_assert_nonnull (strstr (log, "POST /sign/admin-two key=admin-two -> 200"));
@@ -279,6 +356,7 @@ main (int argc, char **argv)
   g_application_register (G_APPLICATION (app), NULL, NULL);
 
   g_test_add_func ("/gui/signing-service/commit-set-immediate", test_commit_set_immediate);
+  g_test_add_func ("/gui/signing-service/rotate", test_rotate);
   status = g_test_run ();
 
   signserv_free (service);
