@@ -1,0 +1,45 @@
+/* tke-session-private.h: what the files of TkeSession share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * TkeSession spans tke-session.c (readers, units, recovery, rotation, the
+ * card ceremonies, its life cycle) and tke-session-login.c (logging in and
+ * the unit root).
+ */
+
+#pragma once
+
+#include "tke-prompted-signer.h"
+#include "tke-rotation-dialog.h"
+#include "tke-session.h"
+
+G_BEGIN_DECLS
+
+struct _TkeSession
+{
+  GObject parent_instance;
+
+  TkeWindow *window; /* weak */
+  TkeWorkstation *workstation;
+  TkeServiceClient *client;
+  TkeServiceInstance *instance;
+  TkeReaderMonitor *monitor;
+  GCancellable *cancellable;
+  guint busy;
+
+  TkeRotationDialog *rotation_dialog; /* weak */
+  TkeRotation *rotation;              /* while one runs; owned by its callback */
+  TkePromptedSigner *signer;
+  TkeAuditTrail *trail; /* the ceremony record */
+};
+
+void _tke_session_busy_changed (TkeSession *self, int delta);
+void _tke_session_list_units (TkeSession *self);
+void _tke_session_explain_root_changed (TkeSession *self, const GError *error);
+void _tke_session_on_log_in (TkeWindow *window,
+                             const char *api_key,
+                             GtkWindow *dialog,
+                             TkeSession *self);
+void _tke_session_on_key_found (GObject *source, GAsyncResult *result, gpointer user_data);
+
+G_END_DECLS
