@@ -67,5 +67,7 @@ void install_demo_sigkeys (Fixture *f);
 
 /* test-client-protocol.c */
 void client_add_protocol_tests (void);
+/* test-client-errors.c */
+void client_add_error_tests (void);
 
 G_END_DECLS

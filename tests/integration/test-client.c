@@ -467,6 +467,7 @@ main (int argc, char **argv)
   g_test_add_func ("/client/initialization", test_initialization);
   g_test_add_func ("/client/refusals", test_refusals);
   client_add_protocol_tests ();
+  client_add_error_tests ();
 
   return g_test_run ();
 }
