@@ -417,6 +417,100 @@ test_whole_rotation (void)
   fixture_stop (&f);
 }
 
+/* Another new key loaded and committed on every unit by the demo
+ * administrators' key files (another workstation, say); returns its VP. */
+static char *
+commit_next_key (Emu *emu)
+{
+  g_autoptr (TkeSecret) p1 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) p2 = tke_secret_new_random (32, NULL);
+  g_autoptr (TkeSecret) mk = tke_crypto_xor (p1, p2, NULL);
+  TkeSecret *parts[] = { p1, p2 };
+  g_autoptr (EVP_PKEY) a1 = emu_demo_admin (emu, 1);
+  g_autoptr (EVP_PKEY) a2 = emu_demo_admin (emu, 2);
+  g_auto (GStrv) units = NULL;
+  g_autofree char *vp_args = NULL;
+  guint8 vp[TKE_VP_SIZE];
+  char *vp_hex;
+
+  emu_login (emu);
+  units = emu_unit_ids (emu);
+  tke_crypto_verification_pattern (mk, vp);
+  vp_hex = tke_crypto_hex_encode (vp, sizeof vp);
+  vp_args = g_strdup_printf ("{\"new_mkvp\":\"%s\"}", vp_hex);
+  for (guint u = 0; units[u] != NULL; u++)
+    {
+      EVP_PKEY *one[] = { a1, NULL }, *both[] = { a1, a2, NULL }, *two[] = { a1, a1, NULL };
+      g_autoptr (JsonObject) imp =
+          emu_command_ok (emu, units[u], "generate_importer_key", NULL, one);
+      g_autofree char *load = emu_load_args (
+          units[u], json_object_get_string_member (imp, "importer_key"), parts, 2, FALSE);
+      g_autoptr (JsonObject) r1 = emu_command_ok (emu, units[u], "load", load, two);
+      g_autoptr (JsonObject) r2 = emu_command_ok (emu, units[u], "commit", vp_args, both);
+    }
+  return vp_hex;
+}
+
+static gboolean
+rotate_enabled (gpointer data)
+{
+  Fixture *f = data;
+  const char *reason = tke_master_keys_page_get_disabled_reason (
+      tke_window_get_master_keys_page (f->window), "rotate");
+
+  return reason == NULL && units_shown (f);
+}
+
+/* Issue 13: the first, second and third rotation of an instance in a row,
+ * each from Rotate… to the card's PIN, each dialog showing the service's
+ * three messages in order, once (the second and later ones used to show
+ * none: the count seen started at the previous rotation's). */
+static void
+test_three_in_a_row (void)
+{
+  static const char *const expected[] = { TKE_ROTATION_MESSAGE_STARTED,
+                                          TKE_ROTATION_MESSAGE_REWRAPPED,
+                                          TKE_ROTATION_MESSAGE_SUCCESSFUL };
+  Fixture f = { 0 };
+
+  fixture_start (&f, (const char *const[]){ "--init", "demo", "--keys", "300", NULL });
+  for (guint round = 1; round <= 3; round++)
+    {
+      TkeRotationDialog *dialog;
+
+      if (round > 1)
+        {
+          g_free (f.vp);
+          f.vp = commit_next_key (f.emu);
+          gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL);
+          g_assert_true (tke_test_wait_until (rotate_enabled, &f, 30000));
+        }
+      click_rotate (&f);
+      dialog = rotation_dialog ();
+      g_assert_nonnull (dialog);
+      g_assert_true (
+          tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+      press_on_pad (dialog, ADMIN_PIN, "OK");
+      g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+      g_test_message ("rotation %u: %u messages", round,
+                      tke_rotation_dialog_get_n_messages (dialog));
+      g_assert_cmpuint (tke_rotation_dialog_get_n_messages (dialog), ==, 3);
+      for (guint i = 0; i < 3; i++)
+        g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, i), ==, expected[i]);
+      g_assert_cmpstr (tke_rotation_dialog_get_headline (dialog), ==, "The rotation is complete.");
+      assert_rotated (&f);
+      if (round == 3)
+        {
+          tke_test_iterate (200);
+          tke_test_flush_widget (GTK_WIDGET (dialog));
+          tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-third-in-a-row");
+        }
+      tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+      tke_test_iterate (50);
+    }
+  fixture_stop (&f);
+}
+
 static gboolean
 recovery_is (gpointer data)
 {
@@ -919,6 +1013,7 @@ main (int argc, char **argv)
   g_application_register (G_APPLICATION (app), NULL, NULL);
 
   g_test_add_func ("/gui/rotation-cards/whole-rotation", test_whole_rotation);
+  g_test_add_func ("/gui/rotation-cards/three-in-a-row", test_three_in_a_row);
   g_test_add_func ("/gui/rotation-cards/recovery-after-failed-rewrap",
                    test_recovery_after_failed_rewrap);
   g_test_add_func ("/gui/rotation-cards/pin-cancelled-then-set-immediate",

@@ -107,8 +107,10 @@ typedef struct
   GPtrArray *signers;
   GHashTable *parts_by_vp; /* VP → GPtrArray of TkeSecret: the parts of each key loaded */
   GPtrArray *blobs;        /* of Blob */
+  gboolean blobs_dirty;    /* a step that may change what they check against ran */
   guint n_steps, n_faults, n_rotations, n_refused, n_resets, n_blobs_rewrapped;
   guint n_by_op[N_OPS];
+  gint64 us_by_op[N_OPS];      /* time spent, compare included */
   guint n_faults_by_op[N_OPS]; /* faults injected, by rotation kind */
   gboolean cli_set_up, cli_logged_in;
   guint n_cli, n_cli_rotations;

@@ -241,7 +241,8 @@ compare (Walk *w)
       !json_object_has_member (by, wkid))
     diverge (w, "keystore: %" G_GINT64_FORMAT " of %d keys unwrap, %u wrapping keys, model %s",
              json_object_get_int_member (ks, "keys_ok"), N_KEYS, json_object_get_size (by), wkid);
-  compare_blobs (w);
+  if (w->blobs_dirty)
+    compare_blobs (w);
 }
 
 gboolean

@@ -523,17 +523,22 @@ pick (Walk *w)
     for (guint j = 0; j < N_UNITS; j++)
       if (!w->model.units[j].selected && g_rand_int_range (w->rand, 0, 4) > 0)
         s.unit = j;
-  s.cli = g_rand_int_range (w->rand, 0, s.op == OP_ROTATE ? 3 : 4) == 0;
+  /* A sample through the tke CLI: a load there is 3 or 4 processes. */
+  s.cli = g_rand_int_range (w->rand, 0, s.op == OP_ROTATE ? 3 : s.op == OP_LOAD ? 8 : 4) == 0;
   return s;
 }
 
 void
 walk_run_step (Walk *w, const Step *s)
 {
+  gint64 started = g_get_monotonic_time ();
+
   w->n_steps++;
   w->n_by_op[s->op]++;
   g_array_append_val (w->trail, *s);
   g_string_append_printf (w->steps, "  %u. %s\n", w->n_steps, op_names[s->op]);
+  /* The blobs are checked after what changes a current register or them. */
+  w->blobs_dirty = s->op >= OP_CLEAR_CURRENT && s->op != OP_TOGGLE;
   switch (s->op)
     {
     case OP_LOAD:
@@ -573,6 +578,7 @@ walk_run_step (Walk *w, const Step *s)
       break;
     }
   compare (w);
+  w->us_by_op[s->op] += g_get_monotonic_time () - started;
 }
 
 /* ---- A walk ---- */
@@ -656,7 +662,8 @@ report (Walk *w)
   if (g_getenv ("TKE_MODEL_TRACE") != NULL)
     g_test_message ("steps:\n%s", w->steps->str);
   for (guint i = 0; i < N_OPS; i++)
-    g_string_append_printf (ops, "%s%s %u", i ? ", " : "", op_names[i], w->n_by_op[i]);
+    g_string_append_printf (ops, "%s%s %u (%.1f s)", i ? ", " : "", op_names[i], w->n_by_op[i],
+                            w->us_by_op[i] / 1e6);
   g_test_message ("seed %u operations: %s", w->seed, ops->str);
   g_test_message ("seed %u: %u steps, %u rotations (%u through the CLI), %u faults, %u units set "
                   "up again, %u blobs rewrapped, %u steps through the CLI, %u refusals agreed, "
