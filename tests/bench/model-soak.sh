@@ -5,7 +5,7 @@
 #   tests/bench/model-soak.sh [BUILDDIR] [TOTAL_STEPS] [STEPS_PER_SEED] [FIRST_SEED]
 #
 # defaults: _build/dev, 100000, 1500, 100.  Each seed's log is kept in
-# BUILDDIR/model-soak/; a divergence stops nothing: its shrunk sequence is
+# BUILDDIR/model-soak/ (or $TKE_SOAK_DIR, one per parallel run); a divergence stops nothing: its shrunk sequence is
 # in the log (and in BUILDDIR/model-soak/SEED.steps), the script reports it
 # and exits 1 at the end.  Run it under nice: it takes hours on 2 cores.
 set -u
@@ -15,7 +15,7 @@ build=$(cd "${1:-$top/_build/dev}" && pwd)
 total=${2:-100000}
 per=${3:-1500}
 seed=${4:-100}
-out="$build/model-soak"
+out=${TKE_SOAK_DIR:-$build/model-soak}
 mkdir -p "$out/xdg"
 
 export TKE_EMULATOR="$build/src/emulator/tke-emulator"

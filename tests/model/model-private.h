@@ -5,7 +5,8 @@
  * model.c: the key part source, the reference model and the comparison;
  * walk.c: the operations, one step, a whole walk and main();
  * faults.c: the rotations (with their faults) and the tke CLI;
- * shrink.c: the shortest failing sequence and --replay.
+ * shrink.c: the shortest failing sequence and --replay;
+ * cards.c: the administrator card, and the card pulled in a commit.
  */
 
 #pragma once
@@ -76,6 +77,7 @@ typedef enum
   OP_TOGGLE,
   OP_RESET_UNIT,
   OP_REWRAP_BLOB,
+  OP_COMMIT_CARD_PULLED,
   N_OPS
 } Op;
 
@@ -115,6 +117,9 @@ typedef struct
   gboolean cli_set_up, cli_logged_in;
   guint n_cli, n_cli_rotations;
   guint next_keynum; /* the CLI's next key part file */
+  TkeSigner *card;   /* the administrator card in reader 1, or NULL */
+  GBytes *card_point;
+  char *card_name;
 } Walk;
 
 /* model.c */
@@ -155,5 +160,12 @@ void op_rotate (Walk *w, const Step *s);
 void cli_ensure (Walk *w);
 void cli_load (Walk *w, GPtrArray *parts, gboolean allowed);
 void cli_register (Walk *w, TkeCeremonyKind kind, gboolean allowed);
+
+/* cards.c */
+void cards_init (Walk *w);
+void cards_clear (Walk *w);
+void cards_stop (void);
+void cards_add_admin (Walk *w, GListModel *units);
+void op_commit_card_pulled (Walk *w, const Step *s);
 
 G_END_DECLS

@@ -168,7 +168,10 @@ diverge_at (Walk *w, char *what)
               "TKE_MODEL_STEPS=%u:\n%s",
               what, w->seed, w->n_steps, w->seed, w->n_steps, w->steps->str);
   if (w->replaying)
-    exit (EXIT_DIVERGED);
+    {
+      cards_stop ();
+      exit (EXIT_DIVERGED);
+    }
   if (!shrinking && w->trail != NULL && w->trail->len > 0)
     {
       shrinking = TRUE;
@@ -193,8 +196,11 @@ shrink_replay_main (const char *path)
   w.replaying = TRUE;
   for (guint i = 0; i < steps->len; i++)
     walk_run_step (&w, &g_array_index (steps, Step, i));
+  if (g_getenv ("TKE_MODEL_TRACE") != NULL)
+    g_print ("%s", w.steps->str);
   g_print ("replayed %u steps: no divergence\n", steps->len);
   walk_clear (&w);
+  cards_stop ();
   return 0;
 }
 

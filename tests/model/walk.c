@@ -13,7 +13,8 @@
  * 20 % of the answers HTTP 500, every token expiring during the rewrap),
  * set immediate, select or deselect a unit, zeroize a unit and set it up
  * again with the instance's key (first activation), and RewrapKeyBlob of
- * a GREP11 blob.  The model says whether the operation is allowed; libtke
+ * a GREP11 blob, and a commit with the administrator card pulled out of
+ * its reader half-way (cards.c).  The model says whether the operation is allowed; libtke
  * (and the CLI) must say the same, and when it is allowed the walk runs it
  * and compares every unit's registers, the service's messages in order,
  * the keystore (every root key unwraps, all under one key) and the blobs
@@ -52,6 +53,7 @@ const char *const op_names[N_OPS] = {
   "toggle",
   "zeroize-and-set-up-again",
   "rewrap-key-blob",
+  "commit+card-pulled",
 };
 
 const char *const op_enum_names[N_OPS] = {
@@ -70,10 +72,11 @@ const char *const op_enum_names[N_OPS] = {
   "OP_TOGGLE",
   "OP_RESET_UNIT",
   "OP_REWRAP_BLOB",
+  "OP_COMMIT_CARD_PULLED",
 };
 
 /* Which operations the walk picks how often (out of the sum). */
-static const guint op_weights[N_OPS] = { 8, 2, 8, 2, 1, 6, 2, 2, 2, 2, 2, 1, 2, 1, 3 };
+static const guint op_weights[N_OPS] = { 8, 2, 8, 2, 1, 6, 2, 2, 2, 2, 2, 1, 2, 1, 3, 2 };
 
 /* TKE_MODEL_SELFTEST_BUG: the model forgets that clear new empties the
  * register, so that the shrinker's own test has a divergence to find. */
@@ -353,6 +356,7 @@ op_reset_unit (Walk *w, const Step *s)
       tke_ceremony_set_new_administrator (add, tke_signer_get_name (w->signers->pdata[i]), point);
       run_or_diverge (w, add, "add admin");
     }
+  cards_add_admin (w, G_LIST_MODEL (selected));
   thresholds = tke_ceremony_new (w->client, TKE_CEREMONY_SET_THRESHOLDS, G_LIST_MODEL (selected));
   tke_ceremony_set_thresholds (thresholds, 2, 1);
   run_or_diverge (w, thresholds, "set thresholds");
@@ -461,6 +465,7 @@ op_allowed (Walk *w, Op op)
     case OP_LOAD_REPEATED:
       return model_allows (w, TKE_CEREMONY_LOAD);
     case OP_COMMIT:
+    case OP_COMMIT_CARD_PULLED:
       return model_allows (w, TKE_CEREMONY_COMMIT);
     case OP_CLEAR_NEW:
       return model_allows (w, TKE_CEREMONY_CLEAR_NEW);
@@ -538,7 +543,8 @@ walk_run_step (Walk *w, const Step *s)
   g_array_append_val (w->trail, *s);
   g_string_append_printf (w->steps, "  %u. %s\n", w->n_steps, op_names[s->op]);
   /* The blobs are checked after what changes a current register or them. */
-  w->blobs_dirty = s->op >= OP_CLEAR_CURRENT && s->op != OP_TOGGLE;
+  w->blobs_dirty =
+      s->op >= OP_CLEAR_CURRENT && s->op != OP_TOGGLE && s->op != OP_COMMIT_CARD_PULLED;
   switch (s->op)
     {
     case OP_LOAD:
@@ -570,6 +576,9 @@ walk_run_step (Walk *w, const Step *s)
       break;
     case OP_REWRAP_BLOB:
       op_rewrap_blob (w);
+      break;
+    case OP_COMMIT_CARD_PULLED:
+      op_commit_card_pulled (w, s);
       break;
     case OP_TOGGLE:
     case N_OPS:
@@ -622,6 +631,7 @@ walk_init (Walk *w, guint32 seed)
   w->signers = g_ptr_array_new_with_free_func (g_object_unref);
   g_ptr_array_add (w->signers, demo_signer (w, 1, w->f.pw1));
   g_ptr_array_add (w->signers, demo_signer (w, 2, w->f.pw2));
+  cards_init (w);
   refresh_all (w);
   for (guint i = 0; i < N_UNITS; i++)
     {
@@ -640,6 +650,7 @@ walk_clear (Walk *w)
   g_autofree char *faults_dir = g_path_get_dirname (w->faults_file);
 
   model_clear (&w->model);
+  cards_clear (w);
   g_clear_pointer (&w->parts_by_vp, g_hash_table_unref);
   g_clear_pointer (&w->signers, g_ptr_array_unref);
   g_clear_pointer (&w->blobs, g_ptr_array_unref);
@@ -732,6 +743,7 @@ main (int argc, char **argv)
 {
   static const guint32 seeds[] = { 1, 13, 2026 };
   const char *seed = g_getenv ("TKE_MODEL_SEED");
+  int status;
 
   if (argc == 3 && g_str_equal (argv[1], "--replay"))
     return shrink_replay_main (argv[2]);
@@ -749,5 +761,7 @@ main (int argc, char **argv)
         g_test_add_data_func (path, GUINT_TO_POINTER (seeds[i]), test_seed);
       }
   add_shrink_tests ();
-  return g_test_run ();
+  status = g_test_run ();
+  cards_stop ();
+  return status;
 }
