@@ -44,6 +44,7 @@ typedef struct
   TkeCurrentRegisterState current_state;
   char *current_vp;
   gboolean selected;
+  gboolean recovery; /* a RECOVERY unit: no GREP11 calls (the demo's unit 3) */
 } ModelUnit;
 
 /* A GREP11 key blob the walk holds: under the key @vp names. */

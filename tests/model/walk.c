@@ -447,7 +447,7 @@ op_rewrap_blob (Walk *w)
   blob = g_new0 (Blob, 1);
   blob->base64 = g_base64_encode (g_bytes_get_data (rewrapped, NULL), g_bytes_get_size (rewrapped));
   blob->check_value = g_strdup (((Blob *) w->blobs->pdata[w->blobs->len - 1])->check_value);
-  blob->vp = g_strdup (w->model.units[0].new_vp);
+  blob->vp = g_strdup (w->model.units[0].new_vp); /* unit 1 is operational */
   g_ptr_array_add (w->blobs, blob);
   if (w->blobs->len > N_BLOBS)
     g_ptr_array_remove_index (w->blobs, 0);
@@ -639,6 +639,10 @@ walk_init (Walk *w, guint32 seed)
       w->model.units[i].current_vp =
           g_strdup (tke_crypto_unit_get_current_register_vp (unit_at (w, i)));
       w->model.units[i].new_state = TKE_NEW_REGISTER_EMPTY;
+      /* The demo's layout: units 1 and 2 operational, 3 recovery. */
+      w->model.units[i].recovery = i == 2;
+      g_assert_cmpint (tke_crypto_unit_get_unit_type (unit_at (w, i)), ==,
+                       i == 2 ? TKE_CRYPTO_UNIT_TYPE_RECOVERY : TKE_CRYPTO_UNIT_TYPE_OPERATIONAL);
     }
   w->model.storage_vp = g_strdup (w->model.units[0].current_vp);
   compare (w);
@@ -713,9 +717,21 @@ test_seed (gconstpointer data)
   walk (GPOINTER_TO_UINT (data), n_steps ());
 }
 
-/* A shrunk sequence as the shrinker prints it, kept as a regression test:
- * a token expiring during the rewrap, RewrapKeyBlob before the rotation,
- * a current register cleared and set up again after it. */
+static void
+replay (const Step *steps, guint n)
+{
+  Walk w = { 0 };
+
+  walk_init (&w, 0);
+  for (guint i = 0; i < n; i++)
+    walk_run_step (&w, &steps[i]);
+  report (&w);
+  walk_clear (&w);
+}
+
+/* A hand-written sequence in the shrinker's format: a token expiring
+ * during the rewrap, RewrapKeyBlob before the rotation, a current register
+ * cleared and set up again after it, CLI steps. */
 static void
 test_replay_example (void)
 {
@@ -725,15 +741,25 @@ test_replay_example (void)
     { OP_CLEAR_CURRENT, 0, 1, FALSE }, { OP_LOAD, 3, 0, TRUE },
     { OP_COMMIT, 0, 0, FALSE },        { OP_ROTATE, 0, 0, TRUE },
   };
-  Walk w = { 0 };
 
-  walk_init (&w, 0);
-  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
-    walk_run_step (&w, &steps[i]);
-  g_assert_cmpuint (w.n_blobs_rewrapped, ==, 1);
-  g_assert_cmpuint (w.n_rotations, ==, 2);
-  report (&w);
-  walk_clear (&w);
+  replay (steps, G_N_ELEMENTS (steps));
+}
+
+/* Found by the soak (seed 1000, step 152), shrunk: RewrapKeyBlob with the
+ * recovery unit deselected and its new register empty.  The service
+ * rewraps (the operational units are committed, as service-protocol.md §8
+ * says); the model wanted the recovery unit committed too. */
+static void
+test_regression_blob_recovery (void)
+{
+  static const Step steps[] = {
+    { OP_TOGGLE, 0, 2, FALSE },
+    { OP_LOAD, 2, 0, FALSE },
+    { OP_COMMIT, 0, 0, FALSE },
+    { OP_REWRAP_BLOB, 0, 0, FALSE },
+  };
+
+  replay (steps, G_N_ELEMENTS (steps));
 }
 
 void add_shrink_tests (void);
@@ -751,6 +777,7 @@ main (int argc, char **argv)
   for (guint i = 0; i < N_OPS; i++)
     g_assert_true (op_names[i] != NULL && op_enum_names[i] != NULL);
   g_test_add_func ("/model/replay-example", test_replay_example);
+  g_test_add_func ("/model/regression/blob-rewrap-recovery-unit", test_regression_blob_recovery);
   if (seed != NULL)
     g_test_add_data_func ("/model/seed", GUINT_TO_POINTER ((guint32) atoll (seed)), test_seed);
   else
