@@ -20,6 +20,9 @@ mkdir -p "$out/xdg"
 
 export TKE_EMULATOR="$build/src/emulator/tke-emulator"
 export TKE_CLI="$build/src/cli/tke"
+# The card pulled in a commit needs the virtual readers (a private pcscd).
+export TKE_VIRTUAL_READERS="$build/src/virtual-reader/tke-virtual-readers"
+export TKE_CARD="$build/src/virtual-reader/tke-card"
 export XDG_CONFIG_HOME="$out/xdg/config" XDG_DATA_HOME="$out/xdg/data"
 export XDG_STATE_HOME="$out/xdg/state" XDG_CACHE_HOME="$out/xdg/cache"
 export LANGUAGE=C LC_ALL=C.UTF-8

@@ -246,7 +246,8 @@ op_commit_card_pulled (Walk *w, const Step *s)
     return;
   selected = selected_units (w);
   n_selected = g_list_model_get_n_items (G_LIST_MODEL (selected));
-  p.pull_after = s->unit % n_selected;
+  /* 0: at the PIN prompt; n_selected: after the last unit. */
+  p.pull_after = s->unit % (n_selected + 1);
   p.pull_at_prompt = p.pull_after == 0;
   p.put_back = s->n % 2 == 0;
   p.cancellable = cancellable;
@@ -256,16 +257,24 @@ op_commit_card_pulled (Walk *w, const Step *s)
   g_string_append_printf (w->steps, "      card pulled after %u of %u units, then %s: %s\n",
                           p.pull_after, n_selected, p.put_back ? "put back" : "Cancel",
                           ok ? "done" : error->message);
-  if (!p.pulled)
-    diverge (w, "the card was never pulled (%u PIN prompts)", p.prompts);
-  /* Pulled between two signatures and put back: the signer waited for it. */
   if (ok)
     {
-      if (!p.put_back || p.pull_after == 0)
+      /* Pulled between two signatures and put back (the signer waited for
+       * it), pulled after the last unit, or no PIN prompt to pull it at
+       * (the card's session was still open). */
+      if (p.pulled ? p.pull_after > 0 && p.pull_after < n_selected && !p.put_back
+                   : p.pull_after != 0)
         diverge (w, "the commit went on without the card (pulled after %u units)", p.pull_after);
+      if (p.pulled && !p.put_back)
+        {
+          insert_card ();
+          wait_card_present ();
+        }
       model_apply (w, TKE_CEREMONY_COMMIT);
       return;
     }
+  if (!p.pulled)
+    diverge (w, "the commit failed, the card never pulled: %s", error->message);
   /* Pulled during the PIN entry (the card says so at once), or Cancel. */
   if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED) &&
       !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
@@ -280,11 +289,15 @@ op_commit_card_pulled (Walk *w, const Step *s)
     if (w->model.units[i].selected && seen++ < n_done)
       w->model.units[i].new_state = TKE_NEW_REGISTER_FULL_COMMITTED;
   compare (w);
-  /* The advice: the card back in, the same commit on the same units; the
-   * units done are passed over. */
   if (!p.put_back)
     insert_card ();
   wait_card_present ();
+  /* Cancel after the last unit: the ceremony says cancelled, every unit
+   * took the commit, nothing is left to resume. */
+  if (n_done == n_selected)
+    return;
+  /* The advice: the card back in, the same commit on the same units; the
+   * units done are passed over. */
   if (!check_allowed (w, TKE_CEREMONY_COMMIT, "commit again after the card was pulled"))
     diverge (w, "the commit cannot resume after the card was pulled");
   {

@@ -762,6 +762,21 @@ test_regression_blob_recovery (void)
   replay (steps, G_N_ELEMENTS (steps));
 }
 
+/* Found by the model suite (a seed's step 552): the card pulled after
+ * the last of 2 selected units, then Cancel.  The ceremony says cancelled
+ * although both units took the commit; the walk expected more to resume. */
+static void
+test_regression_card_last (void)
+{
+  static const Step steps[] = {
+    { OP_TOGGLE, 0, 0, FALSE },
+    { OP_LOAD, 2, 0, FALSE },
+    { OP_COMMIT_CARD_PULLED, 57, 2, FALSE },
+  };
+
+  replay (steps, G_N_ELEMENTS (steps));
+}
+
 void add_shrink_tests (void);
 
 int
@@ -778,6 +793,7 @@ main (int argc, char **argv)
     g_assert_true (op_names[i] != NULL && op_enum_names[i] != NULL);
   g_test_add_func ("/model/replay-example", test_replay_example);
   g_test_add_func ("/model/regression/blob-rewrap-recovery-unit", test_regression_blob_recovery);
+  g_test_add_func ("/model/regression/card-pulled-after-last-unit", test_regression_card_last);
   if (seed != NULL)
     g_test_add_data_func ("/model/seed", GUINT_TO_POINTER ((guint32) atoll (seed)), test_seed);
   else
