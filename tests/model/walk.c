@@ -685,6 +685,16 @@ report (Walk *w)
                   "0 keys lost",
                   w->seed, w->n_steps, w->n_rotations, w->n_cli_rotations, w->n_faults, w->n_resets,
                   w->n_blobs_rewrapped, w->n_cli, w->n_refused);
+  /* For tests/bench/model-soak.sh. */
+  g_test_message ("soak seed=%u steps=%u rotations=%u cli_rotations=%u faults=%u rewrap=%u "
+                  "setimm=%u kill=%u http500=%u token=%u card=%u setups=%u blobs=%u "
+                  "cli_steps=%u refusals=%u keys_lost=0",
+                  w->seed, w->n_steps, w->n_rotations, w->n_cli_rotations, w->n_faults,
+                  w->n_faults_by_op[OP_ROTATE_FAIL_REWRAP],
+                  w->n_faults_by_op[OP_ROTATE_FAIL_SETIMM], w->n_faults_by_op[OP_ROTATE_KILL],
+                  w->n_faults_by_op[OP_ROTATE_HTTP_500], w->n_faults_by_op[OP_ROTATE_TOKEN_EXPIRY],
+                  w->n_faults_by_op[OP_COMMIT_CARD_PULLED], w->n_resets, w->n_blobs_rewrapped,
+                  w->n_cli, w->n_refused);
 }
 
 static void
