@@ -782,6 +782,16 @@ test_regression_card_last (void)
     { OP_TOGGLE, 0, 0, FALSE },
     { OP_LOAD, 2, 0, FALSE },
     { OP_COMMIT_CARD_PULLED, 57, 2, FALSE },
+    /* Seed 2026, step 551: unit 1 selected again with the same key, the
+     * card pulled after 2 of 3 units, Cancel: the units it passed over
+     * had the commit before, nothing is left to resume. */
+    { OP_TOGGLE, 0, 0, FALSE },
+    { OP_CLEAR_NEW, 0, 0, FALSE },
+    { OP_LOAD, 2, 0, FALSE },
+    { OP_TOGGLE, 0, 0, FALSE },
+    { OP_COMMIT_CARD_PULLED, 57, 2, FALSE },
+    { OP_TOGGLE, 0, 0, FALSE },
+    { OP_COMMIT_CARD_PULLED, 57, 2, FALSE },
   };
 
   replay (steps, G_N_ELEMENTS (steps));
