@@ -70,11 +70,11 @@ static char *
 make_token (TkeEmuServer *self, gint64 iat, gint64 exp)
 {
   static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
-  g_autofree char *payload = g_strdup_printf ("{\"iss\":\"tke-emulator\",\"sub\":\"ServiceId-tke-"
-                                              "emulator\",\"iam_id\":\"ServiceId-tke-emulator\","
-                                              "\"iat\":%" G_GINT64_FORMAT
-                                              ",\"exp\":%" G_GINT64_FORMAT ",\"instance\":\"%s\"}",
-                                              iat, exp, self->store->instance_id);
+  g_autofree char *payload = g_strdup_printf (
+      "{\"iss\":\"tke-emulator\",\"sub\":\"ServiceId-tke-"
+      "emulator\",\"iam_id\":\"ServiceId-tke-emulator\","
+      "\"iat\":%" G_GINT64_FORMAT ",\"exp\":%" G_GINT64_FORMAT ",\"gen\":%d,\"instance\":\"%s\"}",
+      iat, exp, g_atomic_int_get (&self->token_generation), self->store->instance_id);
   g_autofree char *h = b64url ((const guint8 *) header, strlen (header));
   g_autofree char *p = b64url ((const guint8 *) payload, strlen (payload));
   g_autofree char *input = g_strconcat (h, ".", p, NULL);
@@ -118,7 +118,7 @@ _tke_emu_check_token (TkeEmuServer *self, SoupServerMessage *msg, GError **error
   g_autoptr (GBytes) payload = NULL;
   g_autoptr (JsonParser) parser = NULL;
   JsonObject *claims;
-  gint64 exp = 0;
+  gint64 exp = 0, gen = 0;
   guint8 mac[32];
 
   if (auth == NULL || g_ascii_strncasecmp (auth, "Bearer ", 7) != 0)
@@ -145,7 +145,11 @@ _tke_emu_check_token (TkeEmuServer *self, SoupServerMessage *msg, GError **error
                                   "token", &parser, NULL);
   if (claims == NULL || !_tke_emu_get_int (claims, "exp", TRUE, &exp, NULL))
     return FAIL (UNAUTHORIZED, "Unauthorized: the bearer token is malformed.");
-  if (g_get_real_time () / G_USEC_PER_SEC >= exp)
+  if (json_object_has_member (claims, "gen") && !_tke_emu_get_int (claims, "gen", TRUE, &gen, NULL))
+    return FAIL (UNAUTHORIZED, "Unauthorized: the bearer token is malformed.");
+  /* An older generation: expired by the injected fault. */
+  if (g_get_real_time () / G_USEC_PER_SEC >= exp ||
+      gen != g_atomic_int_get (&self->token_generation))
     return FAIL (TOKEN_EXPIRED, "The bearer token expired. Log in again.");
   _tke_emu_forget_token (self);
   self->verified_token = g_strdup (auth + 7);

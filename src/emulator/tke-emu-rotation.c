@@ -198,8 +198,23 @@ finish_rewrap (sqlite3 *db, gint64 rotation_id, const guint8 *new_wkid, GError *
 static gint64
 fault_limit (TkeEmuServer *self, const TkeEmuRotation *r, GError **error)
 {
+  gint64 limit = TKE_EMU_BATCH;
+
+  /* The token expiry does not stop the rewrap: the client meets it. */
+  if (self->expire_tokens_after_keys >= 0)
+    {
+      if (r->keys_done >= self->expire_tokens_after_keys)
+        {
+          self->expire_tokens_after_keys = -1;
+          g_atomic_int_inc (&self->token_generation);
+          g_message ("Injected fault: every token expired after %" G_GINT64_FORMAT " keys.",
+                     r->keys_done);
+        }
+      else
+        limit = MIN (limit, self->expire_tokens_after_keys - r->keys_done);
+    }
   if (self->faults.fail_after_keys < 0 || self->fail_fired)
-    return TKE_EMU_BATCH;
+    return limit;
   if (r->keys_done >= self->faults.fail_after_keys)
     {
       self->fail_fired = TRUE;
@@ -207,7 +222,7 @@ fault_limit (TkeEmuServer *self, const TkeEmuRotation *r, GError **error)
             r->keys_done);
       return 0;
     }
-  return MIN (TKE_EMU_BATCH, self->faults.fail_after_keys - r->keys_done);
+  return MIN (limit, self->faults.fail_after_keys - r->keys_done);
 }
 
 static void
@@ -352,16 +367,32 @@ arm_faults_from_file (TkeEmuServer *self)
       !g_key_file_load_from_file (file, self->faults.faults_file, G_KEY_FILE_NONE, &error))
     return;
   g_unlink (self->faults.faults_file);
-  keys = g_key_file_get_int64 (file, "faults", "fail-after-keys", &error);
-  if (error != NULL || keys < 0)
+  for (guint i = 0; i < 2; i++)
     {
-      g_printerr ("tke-emulator: %s: [faults] fail-after-keys is not a number of keys; ignored\n",
-                  self->faults.faults_file);
-      return;
+      const char *name = i == 0 ? "fail-after-keys" : "expire-tokens-after-keys";
+
+      if (!g_key_file_has_key (file, "faults", name, NULL))
+        continue;
+      keys = g_key_file_get_int64 (file, "faults", name, &error);
+      if (error != NULL || keys < 0)
+        {
+          g_printerr ("tke-emulator: %s: [faults] %s is not a number of keys; ignored\n",
+                      self->faults.faults_file, name);
+          g_clear_error (&error);
+          continue;
+        }
+      if (i == 0)
+        {
+          g_message ("Fault armed: the rewrap stops after %" G_GINT64_FORMAT " keys.", keys);
+          self->faults.fail_after_keys = keys;
+          self->fail_fired = FALSE;
+        }
+      else
+        {
+          g_message ("Fault armed: every token expires after %" G_GINT64_FORMAT " keys.", keys);
+          self->expire_tokens_after_keys = keys;
+        }
     }
-  g_message ("Fault armed: the rewrap stops after %" G_GINT64_FORMAT " keys.", keys);
-  self->faults.fail_after_keys = keys;
-  self->fail_fired = FALSE;
 }
 
 /* Resumes rotation @r: the registers cannot have changed since (set

@@ -74,6 +74,11 @@ struct _TkeEmuServer
   gint worker_running;
   gint stop;
   gboolean fail_fired;
+  /* [faults] expire-tokens-after-keys: once the rewrap has done this many
+   * keys, every token issued so far expires (-1: off).  Tokens carry the
+   * generation they were issued in; the worker bumps it. */
+  gint64 expire_tokens_after_keys;
+  gint token_generation;
   TkeEmuIdentity *identity;
   char *verified_token; /* the last bearer token that verified (tke-emu-auth.c) */
   gint64 verified_exp;

@@ -293,6 +293,7 @@ tke_emu_server_new (TkeEmuStore *store, const TkeEmuFaults *faults, GError **err
       tke_emu_server_free (self);
       return NULL;
     }
+  self->expire_tokens_after_keys = -1;
   self->jwt_key = tke_crypto_hkdf_sha256 (store->device_key, (const guint8 *) "tke-emulator", 12,
                                           (const guint8 *) "tke-emulator jwt",
                                           strlen ("tke-emulator jwt"), 32, error);

@@ -57,6 +57,16 @@ G_BEGIN_DECLS
  *   no unit answer can be verified; log in and confirm the root
  * @TKE_ERROR_UNIT_ROOT_CHANGED: the service's unit root is not the pinned
  *   one; re-pinning is a separate, deliberate step
+ * @TKE_ERROR_REPEATED_KEY_PART: two key parts of one load are the same part
+ *   (the same value, file, card part or check value); the unit's
+ *   `repeated_key_part`, and libtke's own check before anything is sent
+ * @TKE_ERROR_WEAK_KEY: the key parts combine to a weak master key (all
+ *   zero: a part is the XOR of the others); the unit's `weak_key`
+ * @TKE_ERROR_KEY_STATE: a KMS key's state forbids the action (a suspended
+ *   key cannot wrap, unwrap or rotate; enable it first); the service's
+ *   `key_state`
+ * @TKE_ERROR_COMMAND_EXPIRED: a signed command reached the unit after its
+ *   end of life (`expires`); sign it again; the unit's `command_expired`
  * @TKE_ERROR_RECORD_TAMPERED: a ceremony record or report does not verify:
  *   a record was changed, dropped or reordered, or a signature is wrong;
  *   the message names the record
@@ -94,6 +104,10 @@ typedef enum
   TKE_ERROR_UNIT_NOT_AUTHENTIC,
   TKE_ERROR_UNIT_ROOT_NOT_PINNED,
   TKE_ERROR_UNIT_ROOT_CHANGED,
+  TKE_ERROR_REPEATED_KEY_PART,
+  TKE_ERROR_WEAK_KEY,
+  TKE_ERROR_KEY_STATE,
+  TKE_ERROR_COMMAND_EXPIRED,
   TKE_ERROR_RECORD_TAMPERED,
 } TkeError;
 

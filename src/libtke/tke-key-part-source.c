@@ -161,7 +161,7 @@ tke_key_parts_check_distinct (GPtrArray *parts, GError **error)
     for (guint i = 0; i < j; i++)
       if (same_part (parts->pdata[i], parts->pdata[j]))
         {
-          g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+          g_set_error (error, TKE_ERROR, TKE_ERROR_REPEATED_KEY_PART,
                        _ ("Key parts %u and %u are the same key part (“%s”). A master key "
                           "from repeated parts is weak: load different parts."),
                        i + 1, j + 1,

@@ -498,6 +498,11 @@ static const ErrorCode error_codes[] = {
   { "missing_instance_header", TKE_ERROR_INVALID_DATA },
   { "invalid_blob", TKE_ERROR_INVALID_DATA },
   { "payload_too_large", TKE_ERROR_INVALID_DATA },
+  { "malformed_request", TKE_ERROR_INVALID_DATA },
+  { "repeated_key_part", TKE_ERROR_REPEATED_KEY_PART },
+  { "weak_key", TKE_ERROR_WEAK_KEY },
+  { "key_state", TKE_ERROR_KEY_STATE },
+  { "command_expired", TKE_ERROR_COMMAND_EXPIRED },
 };
 
 static TkeError
@@ -526,6 +531,8 @@ remedy_for_code (const char *code)
     return _ ("Log in again with a valid API key.");
   if (g_str_equal (code, "rotation_in_progress"))
     return _ ("Wait for the master key rotation to finish, or resume it.");
+  if (g_str_equal (code, "command_expired"))
+    return _ ("Check the workstation's clock, then run the command again.");
   return NULL;
 }
 

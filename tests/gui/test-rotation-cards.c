@@ -90,6 +90,65 @@ test_whole_rotation (Fixture *f, gconstpointer user_data)
 }
 
 static gboolean
+rotate_enabled (gpointer data)
+{
+  Fixture *f = data;
+  const char *reason = tke_master_keys_page_get_disabled_reason (
+      tke_window_get_master_keys_page (f->window), "rotate");
+
+  return reason == NULL && units_shown (f);
+}
+
+/* Issue 13: the first, second and third rotation of an instance in a row,
+ * each from Rotate… to the card's PIN, each dialog showing the service's
+ * three messages in order, once (the second and later ones used to show
+ * none: the count seen started at the previous rotation's). */
+static void
+test_three_in_a_row (Fixture *f, gconstpointer data)
+{
+  static const char *const expected[] = { TKE_ROTATION_MESSAGE_STARTED,
+                                          TKE_ROTATION_MESSAGE_REWRAPPED,
+                                          TKE_ROTATION_MESSAGE_SUCCESSFUL };
+
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "300", NULL });
+  for (guint round = 1; round <= 3; round++)
+    {
+      TkeRotationDialog *dialog;
+
+      if (round > 1)
+        {
+          g_free (f->vp);
+          emu_login (f->emu);
+          f->vp = emu_commit_new_key (f->emu);
+          gtk_widget_activate_action (GTK_WIDGET (f->window), "win.refresh", NULL);
+          g_assert_true (tke_test_wait_until (rotate_enabled, f, 30000));
+        }
+      click_rotate (f);
+      dialog = rotation_dialog ();
+      g_assert_nonnull (dialog);
+      g_assert_true (
+          tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000));
+      press_on_pad (dialog, ADMIN_PIN, "OK");
+      g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+      g_test_message ("rotation %u: %u messages", round,
+                      tke_rotation_dialog_get_n_messages (dialog));
+      g_assert_cmpuint (tke_rotation_dialog_get_n_messages (dialog), ==, 3);
+      for (guint i = 0; i < 3; i++)
+        g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, i), ==, expected[i]);
+      g_assert_cmpstr (tke_rotation_dialog_get_headline (dialog), ==, "The rotation is complete.");
+      assert_rotated (f);
+      if (round == 3)
+        {
+          tke_test_iterate (200);
+          tke_test_flush_widget (GTK_WIDGET (dialog));
+          tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-third-in-a-row");
+        }
+      tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+      tke_test_iterate (50);
+    }
+}
+
+static gboolean
 recovery_is (gpointer data)
 {
   gpointer *args = data;
@@ -742,6 +801,8 @@ main (int argc, char **argv)
   app = tke_test_gtk_application_new ();
 
   g_test_add ("/gui/rotation-cards/whole-rotation", Fixture, NULL, NULL, test_whole_rotation,
+              fixture_tear_down);
+  g_test_add ("/gui/rotation-cards/three-in-a-row", Fixture, NULL, NULL, test_three_in_a_row,
               fixture_tear_down);
   g_test_add ("/gui/rotation-cards/recovery-after-failed-rewrap", Fixture, NULL, NULL,
               test_recovery_after_failed_rewrap, fixture_tear_down);

@@ -56,5 +56,7 @@ on_progress (TkeCeremony *ceremony, TkeCryptoUnit *unit, const char *message, gp
 
 /* test-client-protocol.c */
 void client_add_protocol_tests (void);
+/* test-client-errors.c */
+void client_add_error_tests (void);
 
 G_END_DECLS

@@ -469,6 +469,7 @@ main (int argc, char **argv)
   add_client_test ("/client/initialization", test_initialization);
   add_client_test ("/client/refusals", test_refusals);
   client_add_protocol_tests ();
+  client_add_error_tests ();
 
   return g_test_run ();
 }
