@@ -244,6 +244,14 @@ select_instance (Fixture *f)
   tke_test_iterate (50);
 }
 
+static gboolean
+sensitivity_is (gpointer data)
+{
+  gpointer *args = data;
+
+  return gtk_widget_is_sensitive (args[0]) == GPOINTER_TO_INT (args[1]);
+}
+
 static void
 assert_enabled (TkeMasterKeysPage *page,
                 const char *name,
@@ -262,7 +270,15 @@ assert_enabled (TkeMasterKeysPage *page,
     if (g_str_equal (labels[i][0], name))
       button = tke_test_find_button (GTK_WIDGET (page), labels[i][1]);
   g_assert_nonnull (button);
+  /* The page follows the units on its next turn of the main loop, which a
+   * slow (sanitizer) build may not have taken yet. */
+  {
+    gpointer args[2] = { button, GINT_TO_POINTER (enabled) };
+
+    tke_test_wait_until (sensitivity_is, args, 5000);
+  }
   g_assert_cmpint (gtk_widget_is_sensitive (button), ==, enabled);
+  reason = tke_master_keys_page_get_disabled_reason (page, name);
   if (enabled)
     {
       g_assert_null (reason);
