@@ -324,17 +324,18 @@ tke_ceremony_report_to_bytes (TkeCeremonyReport *self)
 TkeCeremonyReport *
 tke_ceremony_report_new_from_bytes (GBytes *bytes, GError **error)
 {
-  g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (TkeCeremonyReport) self = NULL;
   g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  JsonNode *root, *records, *signatures;
+  g_autoptr (JsonNode) root = NULL;
+  JsonNode *records, *signatures;
   JsonObject *object;
 
   g_return_val_if_fail (bytes != NULL, NULL);
 
-  if (!json_parser_load_from_data (parser, g_bytes_get_data (bytes, NULL),
-                                   (gssize) g_bytes_get_size (bytes), NULL) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  /* A report comes from anyone: its nesting is bounded before json-glib
+   * recurses into it. */
+  root = _tke_json_parse_bytes (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes), NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     goto bad;
   object = json_node_get_object (root);
   records = json_object_get_member (object, "records");

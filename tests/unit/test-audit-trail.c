@@ -275,6 +275,50 @@ test_torn_record (Fixture *f, gconstpointer data)
   g_assert_true (aside);
 }
 
+/* A report is read from anyone: hostile files get a clear error. */
+static void
+test_hostile_reports (Fixture *f, gconstpointer data)
+{
+  const char *shapes[] = { "",
+                           "[]",
+                           "{}",
+                           "{\"format\":\"tke-ceremony-report\"}",
+                           "{\"format\":\"tke-ceremony-report\",\"summary\":\"x\","
+                           "\"records\":[1],\"signatures\":[]}",
+                           NULL };
+  GString *deep = g_string_new ("{\"records\":");
+
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  for (guint i = 0; shapes[i] != NULL; i++)
+    {
+      g_autoptr (GBytes) bytes = g_bytes_new_static (shapes[i], strlen (shapes[i]));
+      g_autoptr (GError) error = NULL;
+
+      g_assert_null (tke_ceremony_report_new_from_bytes (bytes, &error));
+      g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+    }
+  {
+    g_autoptr (GBytes) bytes = g_string_free_to_bytes (deep);
+    g_autoptr (GError) error = NULL;
+
+    g_assert_null (tke_ceremony_report_new_from_bytes (bytes, &error));
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA);
+  }
+  /* A report whose summary is not a summary reads, but never verifies. */
+  {
+    static const char text[] = "{\"format\":\"tke-ceremony-report\",\"summary\":\"{}\","
+                               "\"records\":[\"{}\"],\"signatures\":[{}]}";
+    g_autoptr (GBytes) bytes = g_bytes_new_static (text, strlen (text));
+    g_autoptr (GError) error = NULL;
+    g_autoptr (TkeCeremonyReport) report = tke_ceremony_report_new_from_bytes (bytes, &error);
+
+    g_assert_no_error (error);
+    g_assert_false (tke_ceremony_report_verify (report, NULL, &error));
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_RECORD_TAMPERED);
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -285,5 +329,6 @@ main (int argc, char **argv)
   ADD ("/audit-trail/tampering", test_tampering);
   ADD ("/audit-trail/head-by-another-key", test_head_by_another_key);
   ADD ("/audit-trail/torn-record", test_torn_record);
+  ADD ("/audit-trail/hostile-reports", test_hostile_reports);
   return g_test_run ();
 }
