@@ -303,11 +303,18 @@ parse_record (TkeVirtualCard *self, guint8 tag, const guint8 *value, gsize size,
     case REC_ZONE:
       return copy_fixed (self->zone, sizeof self->zone, value, size);
     case REC_ZONE_DESCRIPTION:
-      g_free (self->zone_description);
+      /* Once, and as the card would have taken it (none before enrolment):
+       * GET CARD INFO sends it in a TLV of one length byte, and a second
+       * record must not replace the first (found by fuzz-card-image: a
+       * 384-byte "description" made the card's answer malformed). */
+      if (self->zone_description != NULL ||
+          (size > 0 && !_tke_virtual_card_valid_description (value, size)))
+        return FALSE;
       self->zone_description = g_strndup ((const char *) value, size);
       return TRUE;
     case REC_DESCRIPTION:
-      g_free (self->description);
+      if (self->description != NULL || !_tke_virtual_card_valid_description (value, size))
+        return FALSE;
       self->description = g_strndup ((const char *) value, size);
       return TRUE;
     case REC_PIN1:

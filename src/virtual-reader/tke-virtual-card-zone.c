@@ -66,6 +66,8 @@ tke_virtual_card_install_certificate (TkeVirtualCard *self,
   if (size < fixed || size < fixed + response[fixed - 1] + 8)
     goto bad;
   description_size = response[fixed - 1];
+  if (!_tke_virtual_card_valid_description (response + fixed, description_size))
+    goto bad;
   point = g_bytes_new (response + TKE_VIRTUAL_CARD_ZONE_SIZE, TKE_VIRTUAL_CARD_POINT_SIZE);
   message = cert_message (response, self->serial, g_bytes_get_data (own_point, NULL));
   if (!verify_with_point (point, message, response + fixed + description_size,
