@@ -21,7 +21,4 @@ TkeCardCeremony *tke_card_ceremony_new (TkeServiceClient *client,
                                         TkeLoadWizard *wizard);
 void tke_card_ceremony_start (TkeCardCeremony *self);
 
-const char *tke_card_ceremony_signing_service_url (void);
-GPtrArray *tke_card_ceremony_new_service_signers (guint n_signers, GError **error);
-
 G_END_DECLS

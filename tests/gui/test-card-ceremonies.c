@@ -163,8 +163,19 @@ test_load_commit_set_immediate (void)
    * PIN, the summary with each unit's VP in groups. */
   press_keys_button ("Commit…");
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
-  g_assert_cmpstr (tke_load_wizard_get_step (wizard ()), ==, "Signature 1 of 2");
+  g_assert_cmpstr (tke_load_wizard_get_step (wizard ()), ==,
+                   "Administrator 1 of 2: one signature for every crypto unit");
+  g_assert_nonnull (tke_load_wizard_get_summary (wizard ()));
+  {
+    g_autofree char *lines = g_strdup_printf ("Crypto units 1, 2, 3:\n%s", groups);
+    g_assert_nonnull (strstr (tke_load_wizard_get_summary (wizard ()), lines));
+  }
+  tke_test_iterate (300);
+  tke_test_save_screenshot (GTK_WIDGET (wizard ()), "card-wizard-commit-summary");
   sign_until_done (swap_card);
+  g_test_message ("commit: %u PIN entries, %u card swaps", n_pins_typed, n_swaps);
+  g_assert_cmpuint (n_pins_typed, ==, 2);
+  g_assert_cmpuint (n_swaps, ==, 1);
   g_test_message ("commit: %s", tke_load_wizard_get_result_text (wizard ()));
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
     g_error ("commit: %s", tke_load_wizard_get_result_text (wizard ()));

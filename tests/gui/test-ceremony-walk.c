@@ -346,7 +346,14 @@ test_card_pulled_then_commit (void)
   press_keys_button ("Commit…");
   wait_prompt (TKE_PIN_PROMPT_WAITING_FOR_CARD, "reader 1");
   swap_in_wizard (1, card_named ("admin1.card"));
+  wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
+  g_assert_nonnull (strstr (tke_load_wizard_get_summary (wizard ()), "Crypto units 1, 2, 3:"));
+  g_assert_nonnull (strstr (tke_load_wizard_get_progress (wizard ()),
+                            "Administrator 1 of 2: signing for crypto unit 1"));
+  tke_test_iterate (300);
+  tke_test_save_screenshot (GTK_WIDGET (wizard ()), "walk-commit-summary");
   sign_until_done (swap_in_wizard);
+  g_test_message ("commit: %u PIN entries, %u card swaps", n_pins_typed, n_swaps);
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
     g_error ("commit: %s", tke_load_wizard_get_result_text (wizard ()));
   g_assert_cmpuint (n_pins_typed, ==, 2);
