@@ -614,6 +614,17 @@ main (int argc, char **argv)
   g_test_add (path, TkeTestEmulator, demo_args, tke_test_emulator_set_up_logged_in, func,          \
               tke_test_emulator_tear_down)
   g_test_init (&argc, &argv, NULL);
+  /* The emulators this test starts keep little freed memory in
+   * AddressSanitizer's quarantine (256 MB by default), so that
+   * /big-body-not-kept measures what the service keeps, not what ASan
+   * holds back.  The rest of ASan's checks stay as they are. */
+  {
+    const char *asan = g_getenv ("ASAN_OPTIONS");
+    g_autofree char *options =
+        g_strdup_printf ("%s%squarantine_size_mb=4", asan ? asan : "", asan && *asan ? ":" : "");
+
+    g_setenv ("ASAN_OPTIONS", options, TRUE);
+  }
   ADD_DEMO ("/emulator/hardening/deep-nesting", test_deep_nesting);
   ADD_DEMO ("/emulator/hardening/nul-in-string", test_nul_in_string);
   ADD_DEMO ("/emulator/hardening/kms-sizes", test_kms_sizes);

@@ -529,7 +529,7 @@ test_expired_command (Fixture *f, gconstpointer user_data)
   tke_service_client_send_command_async (f->client, unit, command, signers, NULL, on_done, &result);
   wait_for (&result);
   g_assert_null (tke_service_client_send_command_finish (f->client, result, &error));
-  g_assert_error (error, TKE_ERROR, TKE_ERROR_SERVICE);
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_COMMAND_EXPIRED);
   g_assert_nonnull (strstr (error->message, "expired"));
   after = units_state (f);
   g_assert_cmpstr (after, ==, before);
