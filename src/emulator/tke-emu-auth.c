@@ -89,7 +89,7 @@ make_token (TkeEmuServer *self, gint64 iat, gint64 exp)
 /* The last token that verified, and its expiry: a client sends the same
  * token with every call, and checking it again (HMAC, base64, JSON) was a
  * twentieth of a RewrapKeyBlob call.  Only the same bytes match; the
- * expiry is checked on every use. */
+ * expiry and the token generation are checked on every use. */
 static gboolean
 same_token (TkeEmuServer *self, const char *token)
 {
@@ -125,7 +125,10 @@ _tke_emu_check_token (TkeEmuServer *self, SoupServerMessage *msg, GError **error
     return FAIL (UNAUTHORIZED, "Unauthorized: the request has no bearer token. Log in first.");
   if (same_token (self, auth + 7))
     {
-      if (g_get_real_time () / G_USEC_PER_SEC >= self->verified_exp)
+      /* Its generation too: the token-expiry fault moves it on under a
+       * token that verified before. */
+      if (g_get_real_time () / G_USEC_PER_SEC >= self->verified_exp ||
+          self->verified_gen != g_atomic_int_get (&self->token_generation))
         return FAIL (TOKEN_EXPIRED, "The bearer token expired. Log in again.");
       return TRUE;
     }
@@ -154,6 +157,7 @@ _tke_emu_check_token (TkeEmuServer *self, SoupServerMessage *msg, GError **error
   _tke_emu_forget_token (self);
   self->verified_token = g_strdup (auth + 7);
   self->verified_exp = exp;
+  self->verified_gen = (gint) gen;
   return TRUE;
 }
 

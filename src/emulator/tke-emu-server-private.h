@@ -82,6 +82,7 @@ struct _TkeEmuServer
   TkeEmuIdentity *identity;
   char *verified_token; /* the last bearer token that verified (tke-emu-auth.c) */
   gint64 verified_exp;
+  gint verified_gen;      /* its generation (the token-expiry fault) */
   GBytes *malformed_body; /* the answer libsoup gives a request it cannot parse */
   FILE *request_log;
 };
