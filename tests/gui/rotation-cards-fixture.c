@@ -24,19 +24,6 @@ TkeReadersFixture readers;
 
 /* ---- The service: demo units, a committed new key, the card's administrator ---- */
 
-void
-on_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-void
-wait_for (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-}
-
 /* The card's public key, read as the application reads it (no PIN). */
 char *
 card_public_key_hex (char **name)
@@ -46,8 +33,8 @@ card_public_key_hex (char **name)
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) point = NULL;
 
-  tke_signer_get_public_key_async (TKE_SIGNER (signer), NULL, on_done, &result);
-  wait_for (&result);
+  tke_signer_get_public_key_async (TKE_SIGNER (signer), NULL, tke_test_async_done, &result);
+  tke_test_await (&result, 0);
   point = tke_signer_get_public_key_finish (TKE_SIGNER (signer), result, &error);
   g_assert_no_error (error);
   *name = g_strdup (tke_signer_get_name (TKE_SIGNER (signer)));
@@ -232,7 +219,7 @@ typedef struct
   gboolean done;
 } PadWait;
 
-gpointer
+static gpointer
 wait_prompt_thread (gpointer data)
 {
   PadWait *wait = data;
@@ -242,7 +229,7 @@ wait_prompt_thread (gpointer data)
   return NULL;
 }
 
-gboolean
+static gboolean
 pad_wait_done (gpointer data)
 {
   return g_atomic_int_get (&((PadWait *) data)->done);

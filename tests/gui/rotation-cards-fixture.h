@@ -29,8 +29,6 @@ extern TkeApplication *app;
 extern char *base_dir;
 extern TkeReadersFixture readers;
 
-void on_done (GObject *source, GAsyncResult *result, gpointer user_data);
-void wait_for (GAsyncResult **result);
 char *card_public_key_hex (char **name);
 char *prepare_service (Emu *emu);
 void assert_rotated (Fixture *f);
@@ -43,8 +41,6 @@ gboolean dialog_finished (gpointer data);
 gboolean prompt_in_state (gpointer data);
 gboolean rotate_offered (gpointer keys);
 void click_rotate (Fixture *f);
-gpointer wait_prompt_thread (gpointer data);
-gboolean pad_wait_done (gpointer data);
 void wait_for_reader_prompt (void);
 gboolean replies_reach (gpointer data);
 void press_on_pad (TkeRotationDialog *dialog, const char *keys, const char *last);
