@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "tke-emu-eof-input-stream.h"
+#include "tke-emu-join-output-stream.h"
 #include "tke-emu-server-private.h"
 
 /* File descriptors kept free beyond those open at start (the database,
@@ -64,6 +65,7 @@ typedef struct
   GSocketConnection *tcp;
   GTlsConnection *tls;
   TkeEmuEofInputStream *input;
+  TkeEmuJoinOutputStream *output;
   GIOStream *stream; /* what libsoup reads and writes */
   GSocketAddress *remote;
   GSource *hello_watch;
@@ -108,6 +110,7 @@ client_free (Client *c)
     g_io_stream_close (G_IO_STREAM (c->tcp), NULL, NULL);
   g_clear_object (&c->stream);
   g_clear_object (&c->input);
+  g_clear_object (&c->output);
   g_clear_object (&c->tls);
   g_clear_object (&c->tcp);
   g_clear_object (&c->cancellable);
@@ -250,8 +253,8 @@ hand_over (gpointer data)
   c->state = CLIENT_SERVING;
   c->since = g_get_monotonic_time ();
   c->input = tke_emu_eof_input_stream_new (G_IO_STREAM (c->tls));
-  c->stream = g_simple_io_stream_new (G_INPUT_STREAM (c->input),
-                                      g_io_stream_get_output_stream (G_IO_STREAM (c->tls)));
+  c->output = tke_emu_join_output_stream_new (g_io_stream_get_output_stream (G_IO_STREAM (c->tls)));
+  c->stream = g_simple_io_stream_new (G_INPUT_STREAM (c->input), G_OUTPUT_STREAM (c->output));
   c->remote = g_socket_connection_get_remote_address (c->tcp, NULL);
   local = g_socket_connection_get_local_address (c->tcp, NULL);
   if (c->remote == NULL || local == NULL)
