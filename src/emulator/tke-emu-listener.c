@@ -48,6 +48,18 @@
  * waits for a whole round of the busy connections' requests, and a fresh
  * client under load waited hundreds of milliseconds. */
 #define TKE_EMU_NEW_CLIENT_PRIORITY G_PRIORITY_HIGH
+/* A priority is not enough once a new client is handed to libsoup, whose
+ * sources all have the default one: from its ClientHello to its first
+ * answer the connections already served are held back (tke-emu-gate.c).
+ * The gate closes for at most GATE_CLOSED_MAX_US at a time and then stays
+ * open at least GATE_OPEN_MIN_US, so that a stream of new connections
+ * never takes more than half of the service from the clients it serves;
+ * a client counts as new for NEW_CLIENT_MAX_US at most (one that sends
+ * half a request holds nothing back after that). */
+#define GATE_CLOSED_MAX_US (20 * 1000)
+#define GATE_OPEN_MIN_US (20 * 1000)
+#define NEW_CLIENT_MAX_US (100 * 1000)
+#define GATE_TICK_MS 5
 /* A TLS record is at most 16 KiB plus its 5-byte header (RFC 8446 §5.1). */
 #define TLS_RECORD_MAX (5 + 16384)
 
@@ -73,6 +85,8 @@ typedef struct
   gint64 since; /* accepted, request started or last answered (µs) */
   gboolean busy;
   gboolean closing;
+  gboolean is_new;  /* from its ClientHello to its first answer */
+  gint64 new_since; /* µs */
 } Client;
 
 struct _TkeEmuListener
@@ -87,6 +101,11 @@ struct _TkeEmuListener
   guint base_fds;
   gint64 handshake_us, read_us, idle_us;
   guint max_connections;
+  TkeEmuGate *gate;
+  guint n_new;            /* clients that are new */
+  gint64 gate_closed_at;  /* µs, while closed */
+  gint64 gate_open_until; /* µs: it stays open until then */
+  guint gate_tick_id;
 };
 
 static const char client_key[] = "tke-emu-client";
@@ -95,6 +114,69 @@ static GSocket *
 client_socket (Client *c)
 {
   return g_socket_connection_get_socket (c->tcp);
+}
+
+static gboolean gate_tick (gpointer data);
+
+/* Closes or opens the gate for the new clients there are, within its
+ * bounds, and keeps a tick while there are any. */
+static void
+gate_update (TkeEmuListener *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean closed = tke_emu_gate_is_closed (self->gate);
+
+  if (closed && (self->n_new == 0 || now - self->gate_closed_at >= GATE_CLOSED_MAX_US))
+    {
+      tke_emu_gate_set_closed (self->gate, FALSE);
+      if (self->n_new > 0)
+        self->gate_open_until = now + GATE_OPEN_MIN_US;
+    }
+  else if (!closed && self->n_new > 0 && now >= self->gate_open_until)
+    {
+      tke_emu_gate_set_closed (self->gate, TRUE);
+      self->gate_closed_at = now;
+    }
+  if (self->n_new > 0 && self->gate_tick_id == 0)
+    self->gate_tick_id =
+        g_timeout_add_full (TKE_EMU_NEW_CLIENT_PRIORITY, GATE_TICK_MS, gate_tick, self, NULL);
+  else if (self->n_new == 0)
+    g_clear_handle_id (&self->gate_tick_id, g_source_remove);
+}
+
+/* @c is no longer new: the gate holds it back from now on. */
+static void
+client_not_new (Client *c)
+{
+  if (!c->is_new)
+    return;
+  c->is_new = FALSE;
+  if (c->input != NULL && c->listener != NULL)
+    tke_emu_eof_input_stream_set_gate (c->input, c->listener->gate);
+  if (c->listener != NULL)
+    c->listener->n_new--;
+}
+
+static gboolean
+gate_tick (gpointer data)
+{
+  TkeEmuListener *self = data;
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      Client *c = key;
+
+      if (c->is_new && now - c->new_since >= NEW_CLIENT_MAX_US)
+        client_not_new (c);
+    }
+  if (self->n_new == 0)
+    self->gate_tick_id = 0;
+  gate_update (self);
+  return self->n_new > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
@@ -120,6 +202,11 @@ client_free (Client *c)
 static void
 client_remove (Client *c)
 {
+  if (c->listener != NULL && c->is_new)
+    {
+      client_not_new (c);
+      gate_update (c->listener);
+    }
   if (c->listener != NULL)
     g_hash_table_remove (c->listener->clients, c);
   client_free (c);
@@ -255,6 +342,8 @@ hand_over (gpointer data)
   c->input = tke_emu_eof_input_stream_new (G_IO_STREAM (c->tls));
   c->output = tke_emu_join_output_stream_new (g_io_stream_get_output_stream (G_IO_STREAM (c->tls)));
   c->stream = g_simple_io_stream_new (G_INPUT_STREAM (c->input), G_OUTPUT_STREAM (c->output));
+  if (!c->is_new)
+    tke_emu_eof_input_stream_set_gate (c->input, c->listener->gate);
   c->remote = g_socket_connection_get_remote_address (c->tcp, NULL);
   local = g_socket_connection_get_local_address (c->tcp, NULL);
   if (c->remote == NULL || local == NULL)
@@ -292,6 +381,10 @@ start_handshake (Client *c)
   /* Bounds the handshake thread's blocking reads too. */
   g_socket_set_timeout (client_socket (c), (guint) (c->listener->handshake_us / G_USEC_PER_SEC));
   c->state = CLIENT_HANDSHAKE;
+  c->is_new = TRUE;
+  c->new_since = g_get_monotonic_time ();
+  c->listener->n_new++;
+  gate_update (c->listener);
   c->cancellable = g_cancellable_new ();
   g_tls_connection_handshake_async (c->tls, TKE_EMU_NEW_CLIENT_PRIORITY, c->cancellable,
                                     handshake_done, c);
@@ -466,6 +559,11 @@ request_done (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
   c->busy = FALSE;
   c->since = g_get_monotonic_time ();
   tke_emu_eof_input_stream_start_request (c->input);
+  if (c->is_new)
+    {
+      client_not_new (c);
+      gate_update (c->listener);
+    }
 }
 
 TkeEmuListener *
@@ -476,6 +574,7 @@ _tke_emu_listener_new (SoupServer *soup, GTlsCertificate *cert, const TkeEmuFaul
   self->soup = g_object_ref (soup);
   self->cert = g_object_ref (cert);
   self->clients = g_hash_table_new (NULL, NULL);
+  self->gate = tke_emu_gate_new ();
   self->handshake_us = (gint64) TKE_EMU_HANDSHAKE_TIMEOUT_S * G_USEC_PER_SEC;
   self->read_us =
       (gint64) (config->read_timeout_s > 0 ? config->read_timeout_s : TKE_EMU_READ_TIMEOUT_S) *
@@ -562,6 +661,7 @@ _tke_emu_listener_free (TkeEmuListener *self)
   g_clear_pointer (&self->accept_source, g_source_unref);
   g_clear_handle_id (&self->resume_id, g_source_remove);
   g_clear_handle_id (&self->sweep_id, g_source_remove);
+  g_clear_handle_id (&self->gate_tick_id, g_source_remove);
   g_signal_handlers_disconnect_by_data (self->soup, self);
   g_hash_table_iter_init (&iter, self->clients);
   while (g_hash_table_iter_next (&iter, &key, NULL))
@@ -576,6 +676,8 @@ _tke_emu_listener_free (TkeEmuListener *self)
         client_free (c);
     }
   g_hash_table_unref (self->clients);
+  tke_emu_gate_set_closed (self->gate, FALSE);
+  g_clear_pointer (&self->gate, tke_emu_gate_unref);
   if (self->socket != NULL)
     g_socket_close (self->socket, NULL);
   g_clear_object (&self->socket);
