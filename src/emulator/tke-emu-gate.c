@@ -12,6 +12,11 @@
  * connection and the new client's steps follow one another.  The
  * listener decides when it closes, and for how long at most
  * (tke-emu-listener.c).
+ *
+ * A knock closes it from another thread: a connection waiting to be
+ * accepted would otherwise wait for the round in progress, since the
+ * accept runs between rounds.  The round then ends after the request in
+ * progress; the listener answers the knock when it has accepted.
  */
 
 #include "config.h"
@@ -21,6 +26,7 @@
 struct _TkeEmuGate
 {
   gboolean closed;
+  gint knocking;      /* atomic: set by any thread, cleared by the main one */
   GPtrArray *waiting; /* GSource, ready when the gate opens */
 };
 
@@ -56,18 +62,12 @@ tke_emu_gate_unref (TkeEmuGate *self)
 gboolean
 tke_emu_gate_is_closed (TkeEmuGate *self)
 {
-  return self->closed;
+  return self->closed || g_atomic_int_get (&self->knocking);
 }
 
-/* Opening it makes every source of tke_emu_gate_create_source() ready. */
-void
-tke_emu_gate_set_closed (TkeEmuGate *self, gboolean closed)
+static void
+release (TkeEmuGate *self)
 {
-  if (self->closed == closed)
-    return;
-  self->closed = closed;
-  if (closed)
-    return;
   for (guint i = 0; i < self->waiting->len; i++)
     {
       GSource *source = g_ptr_array_index (self->waiting, i);
@@ -76,6 +76,39 @@ tke_emu_gate_set_closed (TkeEmuGate *self, gboolean closed)
         g_source_set_ready_time (source, 0);
     }
   g_ptr_array_set_size (self->waiting, 0);
+}
+
+/* Opening it makes every source of tke_emu_gate_create_source() ready,
+ * unless a knock is not answered yet. */
+void
+tke_emu_gate_set_closed (TkeEmuGate *self, gboolean closed)
+{
+  if (self->closed == closed)
+    return;
+  self->closed = closed;
+  if (!tke_emu_gate_is_closed (self))
+    release (self);
+}
+
+/* Closes the gate until tke_emu_gate_answer(); any thread. */
+void
+tke_emu_gate_knock (TkeEmuGate *self)
+{
+  g_atomic_int_set (&self->knocking, 1);
+}
+
+gboolean
+tke_emu_gate_is_knocked (TkeEmuGate *self)
+{
+  return g_atomic_int_get (&self->knocking) != 0;
+}
+
+void
+tke_emu_gate_answer (TkeEmuGate *self)
+{
+  g_atomic_int_set (&self->knocking, 0);
+  if (!tke_emu_gate_is_closed (self))
+    release (self);
 }
 
 /* A child of libsoup's own source, like the TLS stream's source it stands
@@ -107,7 +140,7 @@ tke_emu_gate_create_source (TkeEmuGate *self)
   GSource *source = g_source_new (&gate_funcs, sizeof (GSource));
 
   g_source_set_name (source, "tke-emu-gate");
-  if (self->closed)
+  if (tke_emu_gate_is_closed (self))
     g_ptr_array_add (self->waiting, g_source_ref (source));
   else
     g_source_set_ready_time (source, 0);

@@ -17,6 +17,9 @@ void tke_emu_gate_unref (TkeEmuGate *self);
 gboolean tke_emu_gate_is_closed (TkeEmuGate *self);
 void tke_emu_gate_set_closed (TkeEmuGate *self, gboolean closed);
 GSource *tke_emu_gate_create_source (TkeEmuGate *self);
+void tke_emu_gate_knock (TkeEmuGate *self);
+void tke_emu_gate_answer (TkeEmuGate *self);
+gboolean tke_emu_gate_is_knocked (TkeEmuGate *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuGate, tke_emu_gate_unref)
 

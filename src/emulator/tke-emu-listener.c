@@ -32,6 +32,7 @@
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "tke-emu-eof-input-stream.h"
@@ -60,6 +61,9 @@
 #define GATE_OPEN_MIN_US (20 * 1000)
 #define NEW_CLIENT_MAX_US (100 * 1000)
 #define GATE_TICK_MS 5
+/* The knock thread (tke-emu-gate.c) knocks at most this often, so that a
+ * flood of connections cannot end every round at once. */
+#define KNOCK_INTERVAL_MS 20
 /* A TLS record is at most 16 KiB plus its 5-byte header (RFC 8446 §5.1). */
 #define TLS_RECORD_MAX (5 + 16384)
 
@@ -106,6 +110,10 @@ struct _TkeEmuListener
   gint64 gate_closed_at;  /* µs, while closed */
   gint64 gate_open_until; /* µs: it stays open until then */
   guint gate_tick_id;
+  GThread *knocker; /* knocks when a connection waits to be accepted */
+  GCancellable *knocker_stop;
+  GMutex knock_lock;
+  GCond knock_answered;
 };
 
 static const char client_key[] = "tke-emu-client";
@@ -438,6 +446,7 @@ add_client (TkeEmuListener *self, GSocket *socket)
 }
 
 static gboolean incoming (GSocket *socket, GIOCondition condition, gpointer user_data);
+static void answer_knock (TkeEmuListener *self);
 
 static void
 watch_accept (TkeEmuListener *self)
@@ -478,6 +487,7 @@ incoming (GSocket *listening, GIOCondition condition, gpointer user_data)
           evict_one (self);
           g_clear_pointer (&self->accept_source, g_source_unref);
           self->resume_id = g_timeout_add (TKE_EMU_ACCEPT_PAUSE_MS, resume_accept, self);
+          answer_knock (self);
           return G_SOURCE_REMOVE;
         }
       if (g_hash_table_size (self->clients) >= connection_limit (self) && !evict_one (self))
@@ -489,7 +499,47 @@ incoming (GSocket *listening, GIOCondition condition, gpointer user_data)
         }
       add_client (self, socket);
     }
+  answer_knock (self);
   return G_SOURCE_CONTINUE;
+}
+
+/* The accept ran: busy connections may read again (unless new clients
+ * keep the gate closed), and the knock thread may knock again. */
+static void
+answer_knock (TkeEmuListener *self)
+{
+  g_mutex_lock (&self->knock_lock);
+  tke_emu_gate_answer (self->gate);
+  g_cond_signal (&self->knock_answered);
+  g_mutex_unlock (&self->knock_lock);
+}
+
+/* Waits for a connection to accept (or the stop) and knocks, then for
+ * the answer and KNOCK_INTERVAL_MS. */
+static gpointer
+knock_thread (gpointer data)
+{
+  TkeEmuListener *self = data;
+  struct pollfd fds[2] = {
+    { g_socket_get_fd (self->socket), POLLIN, 0 },
+    { g_cancellable_get_fd (self->knocker_stop), POLLIN, 0 },
+  };
+
+  while (!g_cancellable_is_cancelled (self->knocker_stop))
+    {
+      if (poll (fds, 2, -1) < 0 || (fds[1].revents & POLLIN))
+        continue;
+      if (!(fds[0].revents & POLLIN))
+        continue;
+      g_mutex_lock (&self->knock_lock);
+      tke_emu_gate_knock (self->gate);
+      while (tke_emu_gate_is_knocked (self->gate) &&
+             !g_cancellable_is_cancelled (self->knocker_stop))
+        g_cond_wait (&self->knock_answered, &self->knock_lock);
+      g_mutex_unlock (&self->knock_lock);
+      poll (&fds[1], 1, KNOCK_INTERVAL_MS);
+    }
+  return NULL;
 }
 
 static gboolean
@@ -575,6 +625,8 @@ _tke_emu_listener_new (SoupServer *soup, GTlsCertificate *cert, const TkeEmuFaul
   self->cert = g_object_ref (cert);
   self->clients = g_hash_table_new (NULL, NULL);
   self->gate = tke_emu_gate_new ();
+  g_mutex_init (&self->knock_lock);
+  g_cond_init (&self->knock_answered);
   self->handshake_us = (gint64) TKE_EMU_HANDSHAKE_TIMEOUT_S * G_USEC_PER_SEC;
   self->read_us =
       (gint64) (config->read_timeout_s > 0 ? config->read_timeout_s : TKE_EMU_READ_TIMEOUT_S) *
@@ -633,6 +685,10 @@ _tke_emu_listener_listen (TkeEmuListener *self, guint port, GError **error)
   if (!g_socket_bind (self->socket, address, TRUE, error) ||
       !g_socket_listen (self->socket, error) || !add_keepalive_listener (self, error))
     return FALSE;
+  self->knocker_stop = g_cancellable_new ();
+  if (g_cancellable_get_fd (self->knocker_stop) < 0)
+    return g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "No descriptor left"), FALSE;
+  self->knocker = g_thread_new ("knock", knock_thread, self);
   self->base_fds = count_open_fds ();
   watch_accept (self);
   self->sweep_id = g_timeout_add_seconds (1, sweep, self);
@@ -662,6 +718,17 @@ _tke_emu_listener_free (TkeEmuListener *self)
   g_clear_handle_id (&self->resume_id, g_source_remove);
   g_clear_handle_id (&self->sweep_id, g_source_remove);
   g_clear_handle_id (&self->gate_tick_id, g_source_remove);
+  if (self->knocker != NULL)
+    {
+      g_cancellable_cancel (self->knocker_stop);
+      g_mutex_lock (&self->knock_lock);
+      g_cond_signal (&self->knock_answered);
+      g_mutex_unlock (&self->knock_lock);
+      g_thread_join (g_steal_pointer (&self->knocker));
+    }
+  if (self->knocker_stop != NULL)
+    g_cancellable_release_fd (self->knocker_stop);
+  g_clear_object (&self->knocker_stop);
   g_signal_handlers_disconnect_by_data (self->soup, self);
   g_hash_table_iter_init (&iter, self->clients);
   while (g_hash_table_iter_next (&iter, &key, NULL))
@@ -677,7 +744,10 @@ _tke_emu_listener_free (TkeEmuListener *self)
     }
   g_hash_table_unref (self->clients);
   tke_emu_gate_set_closed (self->gate, FALSE);
+  tke_emu_gate_answer (self->gate);
   g_clear_pointer (&self->gate, tke_emu_gate_unref);
+  g_mutex_clear (&self->knock_lock);
+  g_cond_clear (&self->knock_answered);
   if (self->socket != NULL)
     g_socket_close (self->socket, NULL);
   g_clear_object (&self->socket);
