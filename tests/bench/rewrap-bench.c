@@ -117,9 +117,10 @@ bench_rewrap (const char *tmp, double seconds)
   /* On a shared machine the wall clock counts other processes too; the
    * CPU time per call is what the service itself spends. */
   printf ("  CPU per call: service %.0f µs, client %.0f µs (%.0f calls/s if the service had a "
-          "core to itself)\n",
+          "core to itself; one client waits for each answer, so with both on idle cores at most "
+          "%.0f calls/s)\n",
           n > 0 ? emu_cpu * 1e6 / n : 0, n > 0 ? own_cpu * 1e6 / n : 0,
-          emu_cpu > 0 ? n / emu_cpu : 0);
+          emu_cpu > 0 ? n / emu_cpu : 0, emu_cpu + own_cpu > 0 ? n / (emu_cpu + own_cpu) : 0);
   fflush (stdout);
   curl_easy_cleanup (easy);
   curl_slist_free_all (headers);
