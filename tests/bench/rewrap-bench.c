@@ -20,6 +20,7 @@
 #include <curl/curl.h>
 
 #include "tke-test-emulator.h"
+#include "tke-test-util.h"
 
 static Emu *
 start (const char *tmp, const char *name, guint n_keys)
@@ -127,20 +128,6 @@ bench_rewrap (const char *tmp, double seconds)
   emu_stop (emu);
 }
 
-static void
-on_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  *(GAsyncResult **) user_data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_for (GAsyncResult **result)
-{
-  while (*result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *result;
-}
-
 /* The same calls through libtke's service client, as the application
  * makes them: its worker thread, handle reuse, headers, JSON and the
  * answer's checks.  Its process CPU counts the worker thread too. */
@@ -166,8 +153,8 @@ bench_rewrap_libtke (const char *tmp, double seconds)
   raw = g_base64_decode (json_object_get_string_member (made, "blob"), &raw_size);
   blob = g_bytes_new (raw, raw_size);
   tke_service_client_set_unit_root (client, emu->unit_root);
-  tke_service_client_login_async (client, api_key, NULL, on_done, &login);
-  if (!tke_service_client_login_finish (client, wait_for (&login), &error))
+  tke_service_client_login_async (client, api_key, NULL, tke_test_async_done, &login);
+  if (!tke_service_client_login_finish (client, tke_test_await (&login, 0), &error))
     g_error ("login: %s", error->message);
   start = g_get_monotonic_time ();
   end = start + (gint64) (seconds * G_USEC_PER_SEC);
@@ -178,8 +165,9 @@ bench_rewrap_libtke (const char *tmp, double seconds)
       g_autoptr (GAsyncResult) result = NULL;
       g_autoptr (GBytes) rewrapped = NULL;
 
-      tke_service_client_rewrap_key_blob_async (client, blob, NULL, on_done, &result);
-      rewrapped = tke_service_client_rewrap_key_blob_finish (client, wait_for (&result), &error);
+      tke_service_client_rewrap_key_blob_async (client, blob, NULL, tke_test_async_done, &result);
+      rewrapped =
+          tke_service_client_rewrap_key_blob_finish (client, tke_test_await (&result, 0), &error);
       if (rewrapped == NULL)
         g_error ("RewrapKeyBlob through libtke: %s", error->message);
       n++;
