@@ -110,7 +110,8 @@ struct _TkeEmuListener
   gint64 gate_closed_at;  /* µs, while closed */
   gint64 gate_open_until; /* µs: it stays open until then */
   guint gate_tick_id;
-  GThread *knocker; /* knocks when a connection waits to be accepted */
+  GThread *knocker;  /* knocks when a connection waits to be accepted */
+  GSource *answerer; /* the knocker makes it ready: it answers the knock */
   GCancellable *knocker_stop;
   GMutex knock_lock;
   GCond knock_answered;
@@ -514,6 +515,27 @@ answer_knock (TkeEmuListener *self)
   g_mutex_unlock (&self->knock_lock);
 }
 
+/* The accept answers a knock, and so does this: a knock that came just
+ * after the accept it stood for would otherwise hold every busy
+ * connection back until the next connection. */
+static gboolean
+answer_ready (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (user_data);
+}
+
+static gboolean
+answer_now (gpointer data)
+{
+  answer_knock (data);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs answer_funcs = {
+  .dispatch = answer_ready,
+};
+
 /* Waits for a connection to accept (or the stop) and knocks, then for
  * the answer and KNOCK_INTERVAL_MS. */
 static gpointer
@@ -533,6 +555,7 @@ knock_thread (gpointer data)
         continue;
       g_mutex_lock (&self->knock_lock);
       tke_emu_gate_knock (self->gate);
+      g_source_set_ready_time (self->answerer, 0);
       while (tke_emu_gate_is_knocked (self->gate) &&
              !g_cancellable_is_cancelled (self->knocker_stop))
         g_cond_wait (&self->knock_answered, &self->knock_lock);
@@ -688,6 +711,10 @@ _tke_emu_listener_listen (TkeEmuListener *self, guint port, GError **error)
   self->knocker_stop = g_cancellable_new ();
   if (g_cancellable_get_fd (self->knocker_stop) < 0)
     return g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "No descriptor left"), FALSE;
+  self->answerer = g_source_new (&answer_funcs, sizeof (GSource));
+  g_source_set_callback (self->answerer, answer_now, self, NULL);
+  g_source_set_priority (self->answerer, TKE_EMU_NEW_CLIENT_PRIORITY);
+  g_source_attach (self->answerer, NULL);
   self->knocker = g_thread_new ("knock", knock_thread, self);
   self->base_fds = count_open_fds ();
   watch_accept (self);
@@ -726,6 +753,9 @@ _tke_emu_listener_free (TkeEmuListener *self)
       g_mutex_unlock (&self->knock_lock);
       g_thread_join (g_steal_pointer (&self->knocker));
     }
+  if (self->answerer != NULL)
+    g_source_destroy (self->answerer);
+  g_clear_pointer (&self->answerer, g_source_unref);
   if (self->knocker_stop != NULL)
     g_cancellable_release_fd (self->knocker_stop);
   g_clear_object (&self->knocker_stop);
