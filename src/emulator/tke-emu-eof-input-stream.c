@@ -25,8 +25,9 @@ struct _TkeEmuEofInputStream
   GInputStream parent_instance;
   GIOStream *base;
   GInputStream *input;
-  gboolean fresh; /* no byte read since the request started */
-  gboolean faked; /* the byte was given */
+  gboolean fresh;   /* no byte read since the request started */
+  gboolean faked;   /* the byte was given */
+  TkeEmuGate *gate; /* while it is closed, nothing is read */
 };
 
 static void pollable_iface_init (GPollableInputStreamInterface *iface);
@@ -90,6 +91,12 @@ close_fn (GInputStream *stream, GCancellable *cancellable, GError **error)
 }
 
 static gboolean
+held_back (TkeEmuEofInputStream *self)
+{
+  return self->gate != NULL && tke_emu_gate_is_closed (self->gate);
+}
+
+static gboolean
 can_poll (GPollableInputStream *stream)
 {
   return TRUE;
@@ -100,7 +107,8 @@ is_readable (GPollableInputStream *stream)
 {
   TkeEmuEofInputStream *self = TKE_EMU_EOF_INPUT_STREAM (stream);
 
-  return g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (self->input));
+  return !held_back (self) &&
+         g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (self->input));
 }
 
 /* The TLS stream's own source: libsoup wraps it in a source of its own,
@@ -112,6 +120,8 @@ create_source (GPollableInputStream *stream, GCancellable *cancellable)
 {
   TkeEmuEofInputStream *self = TKE_EMU_EOF_INPUT_STREAM (stream);
 
+  if (held_back (self))
+    return tke_emu_gate_create_source (self->gate);
   return g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (self->input), cancellable);
 }
 
@@ -120,9 +130,15 @@ read_nonblocking (GPollableInputStream *stream, void *buffer, gsize count, GErro
 {
   TkeEmuEofInputStream *self = TKE_EMU_EOF_INPUT_STREAM (stream);
   GError *local = NULL;
-  gssize n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (self->input),
-                                                       buffer, count, NULL, &local);
+  gssize n;
 
+  if (held_back (self))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "Held back for new clients");
+      return -1;
+    }
+  n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (self->input), buffer,
+                                                count, NULL, &local);
   return account (self, n, local, buffer, count, error);
 }
 
@@ -141,6 +157,7 @@ tke_emu_eof_input_stream_finalize (GObject *object)
   TkeEmuEofInputStream *self = TKE_EMU_EOF_INPUT_STREAM (object);
 
   g_clear_object (&self->base);
+  g_clear_pointer (&self->gate, tke_emu_gate_unref);
   G_OBJECT_CLASS (tke_emu_eof_input_stream_parent_class)->finalize (object);
 }
 
@@ -191,4 +208,22 @@ tke_emu_eof_input_stream_start_request (TkeEmuEofInputStream *self)
   g_return_if_fail (TKE_EMU_IS_EOF_INPUT_STREAM (self));
 
   self->fresh = TRUE;
+}
+
+/**
+ * tke_emu_eof_input_stream_set_gate:
+ * @self: a #TkeEmuEofInputStream
+ * @gate: (nullable): the listener's gate
+ *
+ * While @gate is closed the stream reads nothing and its source waits for
+ * the gate to open (tke-emu-gate.c); without one it always reads.
+ */
+void
+tke_emu_eof_input_stream_set_gate (TkeEmuEofInputStream *self, TkeEmuGate *gate)
+{
+  g_return_if_fail (TKE_EMU_IS_EOF_INPUT_STREAM (self));
+
+  g_clear_pointer (&self->gate, tke_emu_gate_unref);
+  if (gate != NULL)
+    self->gate = tke_emu_gate_ref (gate);
 }

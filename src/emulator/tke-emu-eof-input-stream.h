@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "tke-emu-gate.h"
+
 G_BEGIN_DECLS
 
 #define TKE_EMU_TYPE_EOF_INPUT_STREAM (tke_emu_eof_input_stream_get_type ())
@@ -15,5 +17,6 @@ G_DECLARE_FINAL_TYPE (
 
 TkeEmuEofInputStream *tke_emu_eof_input_stream_new (GIOStream *base);
 void tke_emu_eof_input_stream_start_request (TkeEmuEofInputStream *self);
+void tke_emu_eof_input_stream_set_gate (TkeEmuEofInputStream *self, TkeEmuGate *gate);
 
 G_END_DECLS

@@ -11,48 +11,86 @@
 
 #include "tke-emu-server-private.h"
 
-static TkeSecret *
-blob_key (TkeEmuServer *self, JsonObject *body, const TkeSecret *mk, GError **error)
+/* The master keys the GREP11 calls need, kept while the store is
+ * unchanged: opening the units' registers (sealed under the device key) and
+ * setting up the key schedules took most of a RewrapKeyBlob.  Valid while
+ * neither this connection wrote (sqlite3_total_changes64) nor any other one
+ * committed (PRAGMA data_version: the rewrap worker, another process): a
+ * register set, a unit added or a rotation started each end it, so every
+ * call still sees what the store holds. */
+struct _TkeEmuGrep11Keys
+{
+  gint64 changes;
+  gint64 data_version;
+  TkeSecret *cur; /* the current master key */
+  TkeKwpContext *cur_ctx;
+  guint8 cur_wkid[TKE_WKID_SIZE];
+  TkeSecret *next; /* the new one, if every unit holds it Full Committed */
+  TkeKwpContext *next_ctx;
+  guint8 next_wkid[TKE_WKID_SIZE];
+};
+
+void
+_tke_emu_grep11_keys_free (TkeEmuGrep11Keys *keys)
+{
+  if (keys == NULL)
+    return;
+  g_clear_pointer (&keys->cur, tke_secret_unref);
+  g_clear_pointer (&keys->cur_ctx, tke_crypto_kwp_context_free);
+  g_clear_pointer (&keys->next, tke_secret_unref);
+  g_clear_pointer (&keys->next_ctx, tke_crypto_kwp_context_free);
+  g_free (keys);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (TkeEmuGrep11Keys, _tke_emu_grep11_keys_free)
+
+/* The wrapped key of the body's "blob" under the current master key, into
+ * @out (TKE_EMU_MAX_BLOB bytes, which the caller wipes): its length, or -1. */
+static gssize
+blob_key (TkeEmuGrep11Keys *keys, JsonObject *body, guint8 *out, GError **error)
 {
   g_autoptr (GBytes) blob = _tke_emu_get_base64 (body, "blob", error);
-  guint8 wkid[TKE_WKID_SIZE];
   const guint8 *data;
   gsize size;
-  TkeSecret *key;
+  gssize n;
 
   if (blob == NULL)
-    return NULL;
+    return -1;
   data = g_bytes_get_data (blob, &size);
   if (size < TKE_WKID_SIZE + 16)
-    return FAIL (INVALID_BLOB, "The blob is too short."), NULL;
+    return FAIL (INVALID_BLOB, "The blob is too short."), -1;
   if (size > TKE_EMU_MAX_BLOB)
-    return FAIL (INVALID_BLOB, "The blob is over %d bytes: it wraps no key.", TKE_EMU_MAX_BLOB),
-           NULL;
-  tke_crypto_wkid (mk, wkid);
-  if (memcmp (data, wkid, sizeof wkid) != 0)
+    return FAIL (INVALID_BLOB, "The blob is over %d bytes: it wraps no key.", TKE_EMU_MAX_BLOB), -1;
+  if (memcmp (data, keys->cur_wkid, TKE_WKID_SIZE) != 0)
     return FAIL (WRAPPING_KEY_MISMATCH,
                  "The blob is wrapped under another master key than the current one "
                  "(wrapping key mismatch)."),
-           NULL;
-  key = tke_crypto_kwp_unwrap (mk, data + TKE_WKID_SIZE, size - TKE_WKID_SIZE, NULL);
-  if (key == NULL)
-    return FAIL (INVALID_BLOB, "The blob does not unwrap: it was altered."), NULL;
-  return key;
+           -1;
+  n = tke_crypto_kwp_context_unwrap (keys->cur_ctx, data + TKE_WKID_SIZE, size - TKE_WKID_SIZE, out,
+                                     TKE_EMU_MAX_BLOB, NULL);
+  if (n <= 0)
+    return FAIL (INVALID_BLOB, "The blob does not unwrap: it was altered."), -1;
+  return n;
 }
 
+/* @key wrapped under @ctx, behind @wkid, in base64. */
 static char *
-make_blob (const TkeSecret *mk, const guint8 *key, gsize size, GError **error)
+make_blob (TkeKwpContext *ctx,
+           const guint8 wkid[TKE_WKID_SIZE],
+           const guint8 *key,
+           gsize size,
+           GError **error)
 {
-  g_autoptr (GBytes) wrapped = tke_crypto_kwp_wrap (mk, key, size, error);
-  g_autoptr (GByteArray) blob = g_byte_array_new ();
-  guint8 wkid[TKE_WKID_SIZE];
+  guint8 blob[TKE_WKID_SIZE + TKE_EMU_MAX_BLOB];
+  gssize n;
 
-  if (wrapped == NULL)
+  g_return_val_if_fail (size <= TKE_EMU_MAX_BLOB - 16, NULL);
+  memcpy (blob, wkid, TKE_WKID_SIZE);
+  n = tke_crypto_kwp_context_wrap (ctx, key, size, blob + TKE_WKID_SIZE,
+                                   sizeof blob - TKE_WKID_SIZE, error);
+  if (n < 0)
     return NULL;
-  tke_crypto_wkid (mk, wkid);
-  g_byte_array_append (blob, wkid, sizeof wkid);
-  g_byte_array_append (blob, g_bytes_get_data (wrapped, NULL), g_bytes_get_size (wrapped));
-  return g_base64_encode (blob->data, blob->len);
+  return g_base64_encode (blob, TKE_WKID_SIZE + (gsize) n);
 }
 
 /* The current master key, from @units (the operational ones): as
@@ -72,9 +110,10 @@ current_key (TkeEmuServer *self, GPtrArray *units, GError **error)
          NULL;
 }
 
-/* The new master key, when every unit of @units holds it Full Committed. */
+/* The new master key, when every unit of @units holds it Full Committed;
+ * NULL otherwise. */
 static TkeSecret *
-committed_new_key (TkeEmuServer *self, GPtrArray *units, GError **error)
+committed_new_key (TkeEmuServer *self, GPtrArray *units)
 {
   g_autoptr (TkeSecret) first = NULL;
   guint8 first_vp[TKE_VP_SIZE];
@@ -99,10 +138,42 @@ committed_new_key (TkeEmuServer *self, GPtrArray *units, GError **error)
       if (i + 1 == units->len)
         return g_steal_pointer (&first);
     }
-  return FAIL (NEW_MK_NOT_COMMITTED,
-               "The new master key registers are not all Full Committed with one "
-               "verification pattern."),
-         NULL;
+  return NULL;
+}
+
+/* The keys for this call: refused during a rotation and without a current
+ * master key, as before they were kept.  Borrowed from @self (changes -1:
+ * read again on the next call). */
+static TkeEmuGrep11Keys *
+grep11_keys (TkeEmuServer *self, GError **error)
+{
+  g_autoptr (TkeEmuGrep11Keys) keys = g_new0 (TkeEmuGrep11Keys, 1);
+  g_autoptr (GPtrArray) units = NULL;
+  gint64 changes, data_version;
+  gboolean versioned = tke_emu_store_version (self->store, &keys->changes, &keys->data_version);
+
+  if (versioned && self->grep11_keys != NULL && self->grep11_keys->changes == keys->changes &&
+      self->grep11_keys->data_version == keys->data_version)
+    return self->grep11_keys;
+  g_clear_pointer (&self->grep11_keys, _tke_emu_grep11_keys_free);
+  if (!_tke_emu_refuse_during_rotation (self, error) ||
+      (units = tke_emu_units_load (self->store, TRUE, error)) == NULL ||
+      (keys->cur = current_key (self, units, error)) == NULL ||
+      (keys->cur_ctx = tke_crypto_kwp_context_new (keys->cur, error)) == NULL)
+    return NULL;
+  tke_crypto_wkid (keys->cur, keys->cur_wkid);
+  if ((keys->next = committed_new_key (self, units)) != NULL)
+    {
+      if ((keys->next_ctx = tke_crypto_kwp_context_new (keys->next, error)) == NULL)
+        return NULL;
+      tke_crypto_wkid (keys->next, keys->next_wkid);
+    }
+  /* Kept for the next call only if nothing was written meanwhile. */
+  if (!versioned || !tke_emu_store_version (self->store, &changes, &data_version) ||
+      changes != keys->changes || data_version != keys->data_version)
+    keys->changes = -1;
+  self->grep11_keys = g_steal_pointer (&keys);
+  return self->grep11_keys;
 }
 
 void
@@ -110,19 +181,14 @@ _tke_emu_handle_grep11 (TkeEmuServer *self, SoupServerMessage *msg, const char *
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonParser) parser = NULL;
-  g_autoptr (TkeSecret) mk = NULL;
-  g_autoptr (TkeSecret) new_mk = NULL;
-  g_autoptr (TkeSecret) key = NULL;
-  g_autoptr (GPtrArray) units = NULL;
+  TkeEmuGrep11Keys *keys = NULL;
   JsonObject *body, *out = NULL;
-  guint8 vp[TKE_VP_SIZE], wkid[TKE_WKID_SIZE];
+  guint8 vp[TKE_VP_SIZE], key[TKE_EMU_MAX_BLOB];
+  gssize n;
 
-  /* The units once per call (RewrapKeyBlob needs both registers). */
   if (!_tke_emu_check_instance_header (self, msg, &error) ||
       (body = _tke_emu_parse_body (msg, &parser, TRUE, &error)) == NULL ||
-      !_tke_emu_refuse_during_rotation (self, &error) ||
-      (units = tke_emu_units_load (self->store, TRUE, &error)) == NULL ||
-      (mk = current_key (self, units, &error)) == NULL)
+      (keys = grep11_keys (self, &error)) == NULL)
     goto done;
   if (g_str_equal (op, "generate"))
     {
@@ -130,7 +196,8 @@ _tke_emu_handle_grep11 (TkeEmuServer *self, SoupServerMessage *msg, const char *
       char *blob;
 
       if (fresh == NULL ||
-          (blob = make_blob (mk, tke_secret_get_data (fresh), TKE_MASTER_KEY_SIZE, &error)) == NULL)
+          (blob = make_blob (keys->cur_ctx, keys->cur_wkid, tke_secret_get_data (fresh),
+                             TKE_MASTER_KEY_SIZE, &error)) == NULL)
         goto done;
       out = json_object_new ();
       _tke_emu_take_string (out, "blob", blob);
@@ -141,28 +208,37 @@ _tke_emu_handle_grep11 (TkeEmuServer *self, SoupServerMessage *msg, const char *
     {
       char *blob;
 
-      if ((key = blob_key (self, body, mk, &error)) == NULL ||
-          (new_mk = committed_new_key (self, units, &error)) == NULL ||
-          (blob = make_blob (new_mk, tke_secret_get_data (key), tke_secret_get_size (key),
-                             &error)) == NULL)
+      if ((n = blob_key (keys, body, key, &error)) < 0)
+        goto done;
+      if (keys->next == NULL)
+        {
+          g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_NEW_MK_NOT_COMMITTED,
+                       "The new master key registers are not all Full Committed with one "
+                       "verification pattern.");
+          goto done;
+        }
+      if ((blob = make_blob (keys->next_ctx, keys->next_wkid, key, (gsize) n, &error)) == NULL)
         goto done;
       out = json_object_new ();
       _tke_emu_take_string (out, "blob", blob);
     }
   else if (g_str_equal (op, "check"))
     {
-      if ((key = blob_key (self, body, mk, &error)) == NULL)
+      g_autoptr (TkeSecret) unwrapped = NULL;
+
+      if ((n = blob_key (keys, body, key, &error)) < 0 ||
+          (unwrapped = tke_secret_try_new_from_data (key, (gsize) n, &error)) == NULL)
         goto done;
-      tke_crypto_verification_pattern (key, vp);
-      tke_crypto_wkid (mk, wkid);
+      tke_crypto_verification_pattern (unwrapped, vp);
       out = json_object_new ();
       _tke_emu_take_string (out, "check_value", _tke_emu_hex (vp, sizeof vp));
-      _tke_emu_take_string (out, "wkid", _tke_emu_hex (wkid, sizeof wkid));
+      _tke_emu_take_string (out, "wkid", _tke_emu_hex (keys->cur_wkid, TKE_WKID_SIZE));
     }
   else
     g_set_error (&error, TKE_EMU_ERROR, TKE_EMU_ERROR_NOT_FOUND, "No such GREP11 operation.");
 
 done:
+  OPENSSL_cleanse (key, sizeof key);
   if (error != NULL)
     _tke_emu_reply_error (msg, error);
   else

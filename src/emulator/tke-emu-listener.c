@@ -32,9 +32,11 @@
 #include <netinet/tcp.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "tke-emu-eof-input-stream.h"
+#include "tke-emu-join-output-stream.h"
 #include "tke-emu-server-private.h"
 
 /* File descriptors kept free beyond those open at start (the database,
@@ -47,6 +49,21 @@
  * waits for a whole round of the busy connections' requests, and a fresh
  * client under load waited hundreds of milliseconds. */
 #define TKE_EMU_NEW_CLIENT_PRIORITY G_PRIORITY_HIGH
+/* A priority is not enough once a new client is handed to libsoup, whose
+ * sources all have the default one: from its ClientHello to its first
+ * answer the connections already served are held back (tke-emu-gate.c).
+ * The gate closes for at most GATE_CLOSED_MAX_US at a time and then stays
+ * open at least GATE_OPEN_MIN_US, so that a stream of new connections
+ * never takes more than half of the service from the clients it serves;
+ * a client counts as new for NEW_CLIENT_MAX_US at most (one that sends
+ * half a request holds nothing back after that). */
+#define GATE_CLOSED_MAX_US (20 * 1000)
+#define GATE_OPEN_MIN_US (20 * 1000)
+#define NEW_CLIENT_MAX_US (100 * 1000)
+#define GATE_TICK_MS 5
+/* The knock thread (tke-emu-gate.c) knocks at most this often, so that a
+ * flood of connections cannot end every round at once. */
+#define KNOCK_INTERVAL_MS 20
 /* A TLS record is at most 16 KiB plus its 5-byte header (RFC 8446 §5.1). */
 #define TLS_RECORD_MAX (5 + 16384)
 
@@ -64,6 +81,7 @@ typedef struct
   GSocketConnection *tcp;
   GTlsConnection *tls;
   TkeEmuEofInputStream *input;
+  TkeEmuJoinOutputStream *output;
   GIOStream *stream; /* what libsoup reads and writes */
   GSocketAddress *remote;
   GSource *hello_watch;
@@ -71,6 +89,8 @@ typedef struct
   gint64 since; /* accepted, request started or last answered (µs) */
   gboolean busy;
   gboolean closing;
+  gboolean is_new;  /* from its ClientHello to its first answer */
+  gint64 new_since; /* µs */
 } Client;
 
 struct _TkeEmuListener
@@ -85,6 +105,16 @@ struct _TkeEmuListener
   guint base_fds;
   gint64 handshake_us, read_us, idle_us;
   guint max_connections;
+  TkeEmuGate *gate;
+  guint n_new;            /* clients that are new */
+  gint64 gate_closed_at;  /* µs, while closed */
+  gint64 gate_open_until; /* µs: it stays open until then */
+  guint gate_tick_id;
+  GThread *knocker;  /* knocks when a connection waits to be accepted */
+  GSource *answerer; /* the knocker makes it ready: it answers the knock */
+  GCancellable *knocker_stop;
+  GMutex knock_lock;
+  GCond knock_answered;
 };
 
 static const char client_key[] = "tke-emu-client";
@@ -93,6 +123,69 @@ static GSocket *
 client_socket (Client *c)
 {
   return g_socket_connection_get_socket (c->tcp);
+}
+
+static gboolean gate_tick (gpointer data);
+
+/* Closes or opens the gate for the new clients there are, within its
+ * bounds, and keeps a tick while there are any. */
+static void
+gate_update (TkeEmuListener *self)
+{
+  gint64 now = g_get_monotonic_time ();
+  gboolean closed = tke_emu_gate_is_closed (self->gate);
+
+  if (closed && (self->n_new == 0 || now - self->gate_closed_at >= GATE_CLOSED_MAX_US))
+    {
+      tke_emu_gate_set_closed (self->gate, FALSE);
+      if (self->n_new > 0)
+        self->gate_open_until = now + GATE_OPEN_MIN_US;
+    }
+  else if (!closed && self->n_new > 0 && now >= self->gate_open_until)
+    {
+      tke_emu_gate_set_closed (self->gate, TRUE);
+      self->gate_closed_at = now;
+    }
+  if (self->n_new > 0 && self->gate_tick_id == 0)
+    self->gate_tick_id =
+        g_timeout_add_full (TKE_EMU_NEW_CLIENT_PRIORITY, GATE_TICK_MS, gate_tick, self, NULL);
+  else if (self->n_new == 0)
+    g_clear_handle_id (&self->gate_tick_id, g_source_remove);
+}
+
+/* @c is no longer new: the gate holds it back from now on. */
+static void
+client_not_new (Client *c)
+{
+  if (!c->is_new)
+    return;
+  c->is_new = FALSE;
+  if (c->input != NULL && c->listener != NULL)
+    tke_emu_eof_input_stream_set_gate (c->input, c->listener->gate);
+  if (c->listener != NULL)
+    c->listener->n_new--;
+}
+
+static gboolean
+gate_tick (gpointer data)
+{
+  TkeEmuListener *self = data;
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      Client *c = key;
+
+      if (c->is_new && now - c->new_since >= NEW_CLIENT_MAX_US)
+        client_not_new (c);
+    }
+  if (self->n_new == 0)
+    self->gate_tick_id = 0;
+  gate_update (self);
+  return self->n_new > 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
 }
 
 static void
@@ -108,6 +201,7 @@ client_free (Client *c)
     g_io_stream_close (G_IO_STREAM (c->tcp), NULL, NULL);
   g_clear_object (&c->stream);
   g_clear_object (&c->input);
+  g_clear_object (&c->output);
   g_clear_object (&c->tls);
   g_clear_object (&c->tcp);
   g_clear_object (&c->cancellable);
@@ -117,6 +211,11 @@ client_free (Client *c)
 static void
 client_remove (Client *c)
 {
+  if (c->listener != NULL && c->is_new)
+    {
+      client_not_new (c);
+      gate_update (c->listener);
+    }
   if (c->listener != NULL)
     g_hash_table_remove (c->listener->clients, c);
   client_free (c);
@@ -250,8 +349,10 @@ hand_over (gpointer data)
   c->state = CLIENT_SERVING;
   c->since = g_get_monotonic_time ();
   c->input = tke_emu_eof_input_stream_new (G_IO_STREAM (c->tls));
-  c->stream = g_simple_io_stream_new (G_INPUT_STREAM (c->input),
-                                      g_io_stream_get_output_stream (G_IO_STREAM (c->tls)));
+  c->output = tke_emu_join_output_stream_new (g_io_stream_get_output_stream (G_IO_STREAM (c->tls)));
+  c->stream = g_simple_io_stream_new (G_INPUT_STREAM (c->input), G_OUTPUT_STREAM (c->output));
+  if (!c->is_new)
+    tke_emu_eof_input_stream_set_gate (c->input, c->listener->gate);
   c->remote = g_socket_connection_get_remote_address (c->tcp, NULL);
   local = g_socket_connection_get_local_address (c->tcp, NULL);
   if (c->remote == NULL || local == NULL)
@@ -289,6 +390,10 @@ start_handshake (Client *c)
   /* Bounds the handshake thread's blocking reads too. */
   g_socket_set_timeout (client_socket (c), (guint) (c->listener->handshake_us / G_USEC_PER_SEC));
   c->state = CLIENT_HANDSHAKE;
+  c->is_new = TRUE;
+  c->new_since = g_get_monotonic_time ();
+  c->listener->n_new++;
+  gate_update (c->listener);
   c->cancellable = g_cancellable_new ();
   g_tls_connection_handshake_async (c->tls, TKE_EMU_NEW_CLIENT_PRIORITY, c->cancellable,
                                     handshake_done, c);
@@ -342,6 +447,7 @@ add_client (TkeEmuListener *self, GSocket *socket)
 }
 
 static gboolean incoming (GSocket *socket, GIOCondition condition, gpointer user_data);
+static void answer_knock (TkeEmuListener *self);
 
 static void
 watch_accept (TkeEmuListener *self)
@@ -382,6 +488,7 @@ incoming (GSocket *listening, GIOCondition condition, gpointer user_data)
           evict_one (self);
           g_clear_pointer (&self->accept_source, g_source_unref);
           self->resume_id = g_timeout_add (TKE_EMU_ACCEPT_PAUSE_MS, resume_accept, self);
+          answer_knock (self);
           return G_SOURCE_REMOVE;
         }
       if (g_hash_table_size (self->clients) >= connection_limit (self) && !evict_one (self))
@@ -393,7 +500,69 @@ incoming (GSocket *listening, GIOCondition condition, gpointer user_data)
         }
       add_client (self, socket);
     }
+  answer_knock (self);
   return G_SOURCE_CONTINUE;
+}
+
+/* The accept ran: busy connections may read again (unless new clients
+ * keep the gate closed), and the knock thread may knock again. */
+static void
+answer_knock (TkeEmuListener *self)
+{
+  g_mutex_lock (&self->knock_lock);
+  tke_emu_gate_answer (self->gate);
+  g_cond_signal (&self->knock_answered);
+  g_mutex_unlock (&self->knock_lock);
+}
+
+/* The accept answers a knock, and so does this: a knock that came just
+ * after the accept it stood for would otherwise hold every busy
+ * connection back until the next connection. */
+static gboolean
+answer_ready (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (user_data);
+}
+
+static gboolean
+answer_now (gpointer data)
+{
+  answer_knock (data);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs answer_funcs = {
+  .dispatch = answer_ready,
+};
+
+/* Waits for a connection to accept (or the stop) and knocks, then for
+ * the answer and KNOCK_INTERVAL_MS. */
+static gpointer
+knock_thread (gpointer data)
+{
+  TkeEmuListener *self = data;
+  struct pollfd fds[2] = {
+    { g_socket_get_fd (self->socket), POLLIN, 0 },
+    { g_cancellable_get_fd (self->knocker_stop), POLLIN, 0 },
+  };
+
+  while (!g_cancellable_is_cancelled (self->knocker_stop))
+    {
+      if (poll (fds, 2, -1) < 0 || (fds[1].revents & POLLIN))
+        continue;
+      if (!(fds[0].revents & POLLIN))
+        continue;
+      g_mutex_lock (&self->knock_lock);
+      tke_emu_gate_knock (self->gate);
+      g_source_set_ready_time (self->answerer, 0);
+      while (tke_emu_gate_is_knocked (self->gate) &&
+             !g_cancellable_is_cancelled (self->knocker_stop))
+        g_cond_wait (&self->knock_answered, &self->knock_lock);
+      g_mutex_unlock (&self->knock_lock);
+      poll (&fds[1], 1, KNOCK_INTERVAL_MS);
+    }
+  return NULL;
 }
 
 static gboolean
@@ -463,6 +632,11 @@ request_done (SoupServer *soup, SoupServerMessage *msg, gpointer user_data)
   c->busy = FALSE;
   c->since = g_get_monotonic_time ();
   tke_emu_eof_input_stream_start_request (c->input);
+  if (c->is_new)
+    {
+      client_not_new (c);
+      gate_update (c->listener);
+    }
 }
 
 TkeEmuListener *
@@ -473,6 +647,9 @@ _tke_emu_listener_new (SoupServer *soup, GTlsCertificate *cert, const TkeEmuFaul
   self->soup = g_object_ref (soup);
   self->cert = g_object_ref (cert);
   self->clients = g_hash_table_new (NULL, NULL);
+  self->gate = tke_emu_gate_new ();
+  g_mutex_init (&self->knock_lock);
+  g_cond_init (&self->knock_answered);
   self->handshake_us = (gint64) TKE_EMU_HANDSHAKE_TIMEOUT_S * G_USEC_PER_SEC;
   self->read_us =
       (gint64) (config->read_timeout_s > 0 ? config->read_timeout_s : TKE_EMU_READ_TIMEOUT_S) *
@@ -531,6 +708,14 @@ _tke_emu_listener_listen (TkeEmuListener *self, guint port, GError **error)
   if (!g_socket_bind (self->socket, address, TRUE, error) ||
       !g_socket_listen (self->socket, error) || !add_keepalive_listener (self, error))
     return FALSE;
+  self->knocker_stop = g_cancellable_new ();
+  if (g_cancellable_get_fd (self->knocker_stop) < 0)
+    return g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_FAILED, "No descriptor left"), FALSE;
+  self->answerer = g_source_new (&answer_funcs, sizeof (GSource));
+  g_source_set_callback (self->answerer, answer_now, self, NULL);
+  g_source_set_priority (self->answerer, TKE_EMU_NEW_CLIENT_PRIORITY);
+  g_source_attach (self->answerer, NULL);
+  self->knocker = g_thread_new ("knock", knock_thread, self);
   self->base_fds = count_open_fds ();
   watch_accept (self);
   self->sweep_id = g_timeout_add_seconds (1, sweep, self);
@@ -559,6 +744,21 @@ _tke_emu_listener_free (TkeEmuListener *self)
   g_clear_pointer (&self->accept_source, g_source_unref);
   g_clear_handle_id (&self->resume_id, g_source_remove);
   g_clear_handle_id (&self->sweep_id, g_source_remove);
+  g_clear_handle_id (&self->gate_tick_id, g_source_remove);
+  if (self->knocker != NULL)
+    {
+      g_cancellable_cancel (self->knocker_stop);
+      g_mutex_lock (&self->knock_lock);
+      g_cond_signal (&self->knock_answered);
+      g_mutex_unlock (&self->knock_lock);
+      g_thread_join (g_steal_pointer (&self->knocker));
+    }
+  if (self->answerer != NULL)
+    g_source_destroy (self->answerer);
+  g_clear_pointer (&self->answerer, g_source_unref);
+  if (self->knocker_stop != NULL)
+    g_cancellable_release_fd (self->knocker_stop);
+  g_clear_object (&self->knocker_stop);
   g_signal_handlers_disconnect_by_data (self->soup, self);
   g_hash_table_iter_init (&iter, self->clients);
   while (g_hash_table_iter_next (&iter, &key, NULL))
@@ -573,6 +773,11 @@ _tke_emu_listener_free (TkeEmuListener *self)
         client_free (c);
     }
   g_hash_table_unref (self->clients);
+  tke_emu_gate_set_closed (self->gate, FALSE);
+  tke_emu_gate_answer (self->gate);
+  g_clear_pointer (&self->gate, tke_emu_gate_unref);
+  g_mutex_clear (&self->knock_lock);
+  g_cond_clear (&self->knock_answered);
   if (self->socket != NULL)
     g_socket_close (self->socket, NULL);
   g_clear_object (&self->socket);

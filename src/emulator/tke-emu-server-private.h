@@ -62,6 +62,7 @@ G_BEGIN_DECLS
 #define TKE_EMU_MAX_CONNECTIONS 1024
 
 typedef struct _TkeEmuListener TkeEmuListener;
+typedef struct _TkeEmuGrep11Keys TkeEmuGrep11Keys;
 
 struct _TkeEmuServer
 {
@@ -85,6 +86,7 @@ struct _TkeEmuServer
   gint verified_gen;      /* its generation (the token-expiry fault) */
   GBytes *malformed_body; /* the answer libsoup gives a request it cannot parse */
   FILE *request_log;
+  TkeEmuGrep11Keys *grep11_keys; /* the GREP11 calls' master keys (tke-emu-grep11.c) */
 };
 
 gboolean _tke_emu_fail (GError **error, int code, const char *format, ...) G_GNUC_PRINTF (3, 4);
@@ -157,6 +159,7 @@ void _tke_emu_handle_kms (TkeEmuServer *self,
 
 /* tke-emu-grep11.c */
 void _tke_emu_handle_grep11 (TkeEmuServer *self, SoupServerMessage *msg, const char *op);
+void _tke_emu_grep11_keys_free (TkeEmuGrep11Keys *keys);
 JsonObject *_tke_emu_keystore_verify (TkeEmuServer *self, GError **error);
 
 G_END_DECLS

@@ -342,6 +342,7 @@ tke_emu_server_free (TkeEmuServer *self)
   g_clear_pointer (&self->identity, tke_emu_identity_free);
   _tke_emu_forget_token (self);
   g_clear_pointer (&self->malformed_body, g_bytes_unref);
+  g_clear_pointer (&self->grep11_keys, _tke_emu_grep11_keys_free);
   g_free (self->faults.fail_setimm_on);
   g_free (self->faults.faults_file);
   if (self->request_log != NULL)

@@ -150,6 +150,23 @@ _tke_emu_stmt_done (sqlite3_stmt *stmt)
     sqlite3_finalize (stmt);
 }
 
+/* Where the store stands: the rows this connection changed so far and
+ * PRAGMA data_version, which moves when any other connection (the rewrap
+ * worker's, another process's) commits.  Both unchanged: nothing was
+ * written since.  FALSE when the version cannot be read. */
+gboolean
+tke_emu_store_version (TkeEmuStore *self, gint64 *changes, gint64 *data_version)
+{
+  sqlite3_stmt *stmt = _tke_emu_stmt (self->db, "PRAGMA data_version");
+  gboolean ok = stmt != NULL && sqlite3_step (stmt) == SQLITE_ROW;
+
+  if (ok)
+    *data_version = sqlite3_column_int64 (stmt, 0);
+  _tke_emu_stmt_done (stmt);
+  *changes = sqlite3_total_changes64 (self->db);
+  return ok;
+}
+
 /* Closes @db and drops its statements. */
 static void
 close_db (sqlite3 *db)

@@ -67,6 +67,7 @@ gboolean tke_emu_db_begin (sqlite3 *db, GError **error);
 void tke_emu_db_rollback (sqlite3 *db);
 gboolean tke_emu_db_commit (sqlite3 *db, GError **error);
 gboolean tke_emu_db_error (sqlite3 *db, GError **error);
+gboolean tke_emu_store_version (TkeEmuStore *self, gint64 *changes, gint64 *data_version);
 
 void tke_emu_unit_free (TkeEmuUnit *unit);
 TkeEmuUnit *tke_emu_unit_load (TkeEmuStore *self, const char *hsm_id, GError **error);

@@ -449,6 +449,35 @@ test_keepalive_after_204 (TkeTestEmulator *f, gconstpointer data)
   emu_stop (emu);
 }
 
+/* The service holds an answer's headers to send them with its body
+ * (tke-emu-join-output-stream.c): an informational answer is not held, or
+ * a client that waits for "100 Continue" before its body would wait for
+ * ever; the socket time-out bounds that wait here. */
+static void
+test_expect_continue (TkeTestEmulator *f, gconstpointer data)
+{
+  Emu *emu = f->emu;
+  g_autofree char *head = g_strdup_printf (
+      "POST /v1/grep11/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
+      "Bluemix-Instance: %s\r\nContent-Type: application/json\r\nContent-Length: 2\r\n"
+      "Expect: 100-continue\r\n\r\n",
+      emu->token, emu->instance);
+  g_autoptr (Raw) raw = raw_connect (emu);
+  g_autofree char *body = NULL;
+
+  g_socket_set_timeout (g_socket_connection_get_socket (raw->tcp), 10);
+  for (guint round = 0; round < 2; round++)
+    {
+      raw_send (raw, head);
+      g_assert_cmpuint (raw_response (raw, NULL), ==, 100);
+      raw_send (raw, "{}");
+      g_clear_pointer (&body, g_free);
+      g_assert_cmpuint (raw_response (raw, &body), ==, 200);
+      g_assert_nonnull (strstr (body, "\"blob\""));
+    }
+  emu_stop (emu);
+}
+
 /* Every connection a client closed after a request stayed in CLOSE-WAIT. */
 static void
 test_closed_connections_released (TkeTestEmulator *f, gconstpointer data)
@@ -632,6 +661,7 @@ main (int argc, char **argv)
   ADD_DEMO ("/emulator/hardening/jwt-canonical", test_jwt_canonical);
   ADD_DEMO ("/emulator/hardening/path-and-query", test_path_and_query);
   ADD_DEMO ("/emulator/hardening/keepalive-after-204", test_keepalive_after_204);
+  ADD_DEMO ("/emulator/hardening/expect-continue", test_expect_continue);
   ADD_DEMO ("/emulator/hardening/closed-connections-released", test_closed_connections_released);
   ADD_DEMO ("/emulator/hardening/silent-connections", test_silent_connections);
   ADD_DEMO ("/emulator/hardening/fd-limit", test_fd_limit);
