@@ -6,7 +6,9 @@
  * that sign are those of the SIGNSERVKEYS file in the key-file directory
  * ($CLOUDTKEFILES), and a key without a token in that file has its token
  * asked for.  TKE_SIGNSERV_CA_FILE names the CA of the service's
- * certificate when the system's CAs do not cover it.
+ * certificate when the system's CAs do not cover it.  The rule is
+ * libtke's (tke_service_signer_new_for_workstation()), shared with the
+ * GUI.
  */
 
 #include "config.h"
@@ -18,29 +20,18 @@
 const char *
 tke_cli_signing_service_url (void)
 {
-  const char *url = g_getenv ("TKE_SIGNSERV_URL");
-
-  return url != NULL && *url != '\0' ? url : NULL;
+  return tke_service_signer_get_default_url ();
 }
 
-static const char *
-service_ca_file (void)
-{
-  const char *ca = g_getenv ("TKE_SIGNSERV_CA_FILE");
-
-  return ca != NULL && *ca != '\0' ? ca : NULL;
-}
-
+/* libtke's rule (tke_service_signer_new_for_workstation()): the first
+ * @max_signers keys (0: all), a missing token asked for when used. */
 static GPtrArray *
-load_keys (TkeCliContext *ctx, GError **error)
+load_keys (TkeCliContext *ctx, guint max_signers, GError **error)
 {
-  g_autofree char *path = NULL;
-
   if (!tke_cli_context_open_workstation (ctx, error))
     return NULL;
-  path = g_build_filename (tke_workstation_get_files_dir (ctx->workstation), "SIGNSERVKEYS", NULL);
-  return tke_service_signer_new_from_keys_file (tke_cli_signing_service_url (), path,
-                                                service_ca_file (), error);
+  return tke_service_signer_new_for_workstation (
+      ctx->workstation, max_signers > 0 ? max_signers : G_MAXUINT, FALSE, error);
 }
 
 /* Asks for the token if the file gave none, then reads the public key. */
@@ -70,12 +61,10 @@ prepare_signer (TkeCliContext *ctx, TkeServiceSigner *signer, GError **error)
 GPtrArray *
 tke_cli_make_service_signers (TkeCliContext *ctx, guint max_signers, GError **error)
 {
-  g_autoptr (GPtrArray) keys = load_keys (ctx, error);
+  g_autoptr (GPtrArray) keys = load_keys (ctx, max_signers, error);
 
   if (keys == NULL)
     return NULL;
-  if (max_signers > 0 && keys->len > max_signers)
-    g_ptr_array_set_size (keys, max_signers);
   for (guint i = 0; i < keys->len; i++)
     {
       TkeServiceSigner *signer = keys->pdata[i];
@@ -91,7 +80,7 @@ tke_cli_make_service_signers (TkeCliContext *ctx, guint max_signers, GError **er
 GBytes *
 tke_cli_read_service_admin (TkeCliContext *ctx, const char *key_name, char **name, GError **error)
 {
-  g_autoptr (GPtrArray) keys = load_keys (ctx, error);
+  g_autoptr (GPtrArray) keys = load_keys (ctx, 0, error);
   g_autofree char *asked = NULL;
   g_autoptr (GAsyncResult) result = NULL;
   TkeServiceSigner *signer = NULL;
@@ -138,7 +127,7 @@ tke_cli_sigkeys_in_service (TkeCliContext *ctx, const char *verb)
   g_print (_ ("TKE_SIGNSERV_URL is set: the signature keys are those of the signing service at "
               "%s, and “tke %s” does nothing.\n"),
            tke_cli_signing_service_url (), verb);
-  keys = load_keys (ctx, &error);
+  keys = load_keys (ctx, 0, &error);
   if (keys == NULL)
     {
       g_print ("%s\n", error->message);

@@ -48,22 +48,6 @@ fetch_root (TkeServiceClient *client, GError **error)
   return tke_service_client_fetch_unit_root_finish (client, result, error);
 }
 
-static gboolean
-root_changed (GError **error, const char *pinned, const char *service)
-{
-  g_autofree char *pinned_text = fingerprint_text (pinned);
-  g_autofree char *service_text = fingerprint_text (service);
-
-  g_set_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED,
-               _ ("The service names another unit root than the one pinned in the profile.\n"
-                  "Pinned unit root:\n%s\nThe service's unit root:\n%s\n"
-                  "Nothing was pinned or changed. A changed root may mean that someone is "
-                  "impersonating the crypto units. Only if the service's owner confirms the new "
-                  "fingerprint, pin it with “tke unit-root-pin FILE”."),
-               pinned_text, service_text);
-  return FALSE;
-}
-
 /* First contact: the person compares the fingerprint and says yes. */
 static gboolean
 ask_to_trust (const char *service, GError **error)
@@ -102,25 +86,38 @@ tke_cli_pin_unit_root (TkeCliContext *ctx,
   const char *pinned = tke_workstation_get_unit_root (ctx->workstation);
   g_autofree char *service = fetch_root (client, error);
   g_autofree char *given = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   if (service == NULL)
     return FALSE;
   if (unit_root_file != NULL && (given = read_root_file (unit_root_file, error)) == NULL)
     return FALSE;
-  if (pinned != NULL)
+  /* libtke's one pinning rule, the GUI's too. */
+  switch (tke_unit_root_decide (pinned, service, given, &local_error))
     {
-      if (g_ascii_strcasecmp (pinned, service) != 0)
-        return root_changed (error, pinned, service);
-      if (given != NULL && g_ascii_strcasecmp (given, pinned) != 0)
-        return root_changed (error, pinned, given);
+    case TKE_UNIT_ROOT_REFUSED:
+      if (pinned != NULL && *pinned != '\0')
+        {
+          /* The CLI's deliberate step for it. */
+          g_autofree char *message = g_strdup_printf (
+              "%s %s", local_error->message,
+              _ ("The command for it is “tke unit-root-pin FILE”, with the file your security "
+                 "officer gives you."));
+
+          g_free (local_error->message);
+          local_error->message = g_steal_pointer (&message);
+        }
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    case TKE_UNIT_ROOT_ASK:
+      if (!ask_to_trust (service, error))
+        return FALSE;
+      break;
+    case TKE_UNIT_ROOT_PINNED:
+    case TKE_UNIT_ROOT_GIVEN_MATCHES:
+    default:
+      break;
     }
-  else if (given != NULL)
-    {
-      if (g_ascii_strcasecmp (given, service) != 0)
-        return root_changed (error, given, service);
-    }
-  else if (!ask_to_trust (service, error))
-    return FALSE;
   tke_workstation_set_unit_root (ctx->workstation, service);
   tke_service_client_set_unit_root (client, service);
   return TRUE;

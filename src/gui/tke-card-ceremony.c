@@ -19,7 +19,6 @@
 #include <glib/gi18n.h>
 
 #include "tke-card-ceremony.h"
-#include "tke-signing-service.h"
 
 struct _TkeCardCeremony
 {
@@ -294,9 +293,12 @@ make_signers (TkeCardCeremony *self, guint n_signers)
   g_autoptr (GError) error = NULL;
 
   g_clear_pointer (&self->signers, g_ptr_array_unref);
-  if (tke_signing_service_url () != NULL)
+  if (tke_service_signer_get_default_url () != NULL)
     {
-      self->signers = tke_signing_service_new_signers (n_signers, &error);
+      g_autoptr (TkeWorkstation) workstation = tke_workstation_new (NULL, NULL);
+
+      /* No prompt for a token here: libtke names the file to fix. */
+      self->signers = tke_service_signer_new_for_workstation (workstation, n_signers, TRUE, &error);
       if (self->signers == NULL)
         {
           self->signers = g_ptr_array_new ();
@@ -315,8 +317,9 @@ make_signers (TkeCardCeremony *self, guint n_signers)
 static void
 show_admin_step (TkeCardCeremony *self, guint n_signers)
 {
-  if (tke_signing_service_url () != NULL)
-    tke_load_wizard_show_service_step (self->wizard, n_signers, tke_signing_service_url ());
+  if (tke_service_signer_get_default_url () != NULL)
+    tke_load_wizard_show_service_step (self->wizard, n_signers,
+                                       tke_service_signer_get_default_url ());
   else
     tke_load_wizard_show_admin_step (self->wizard, 1, n_signers);
 }

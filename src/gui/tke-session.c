@@ -21,7 +21,6 @@
 #include "tke-rotation-dialog.h"
 #include "tke-session-private.h"
 #include "tke-session.h"
-#include "tke-signing-service.h"
 
 G_DEFINE_FINAL_TYPE (TkeSession, tke_session, G_TYPE_OBJECT)
 
@@ -603,12 +602,14 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean
     g_ptr_array_add (selected, g_list_model_get_item (units, i));
   self->rotation = tke_rotation_new (self->client, self->instance, selected);
   tke_rotation_set_journal (self->rotation, journal);
-  if (tke_signing_service_url () != NULL)
+  if (tke_service_signer_get_default_url () != NULL)
     {
+      g_autoptr (TkeWorkstation) workstation = tke_workstation_new (NULL, NULL);
+
       /* The signing service's first key signs set immediate, as in the
        * other ceremonies: no card, no PIN. */
       g_clear_pointer (&signers, g_ptr_array_unref);
-      signers = tke_signing_service_new_signers (1, &error);
+      signers = tke_service_signer_new_for_workstation (workstation, 1, TRUE, &error);
       if (signers == NULL)
         {
           tke_rotation_dialog_finish (dialog, error->message, NULL);

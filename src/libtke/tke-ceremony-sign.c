@@ -401,48 +401,22 @@ fail_unsent (GTask *task, GError *error, const char *who)
   fail (task, error);
 }
 
-static void
-on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  GTask *task = user_data;
-  TkeCeremony *self = g_task_get_source_object (task);
-  Command *command = self->prepared->pdata[self->prepared->len - 1];
-  GError *error = NULL;
-
-  command->bytes = _tke_service_client_prepare_command_finish (TKE_SERVICE_CLIENT (source), result,
-                                                               &command->expires, &error);
-  if (command->bytes == NULL)
-    {
-      _tke_ceremony_fail_at (command->unit, task, error);
-      g_object_unref (task);
-      return;
-    }
-  /* A lifetime shorter than the margin would prepare forever. */
-  if (expires_soon (self, command))
-    {
-      fail (task, g_error_new (TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                               _ ("Crypto unit %u: a command lives %u seconds, too short to be "
-                                  "signed and sent."),
-                               tke_crypto_unit_get_number (command->unit), lifetime_of (self)));
-      return;
-    }
-  prepare_next (task);
-}
-
-/* Starts preparing @command (*@started) unless its unit has the change. */
+/* Decides and builds @command from its unit's state and @counter, both
+ * from the unit's verified answer to this run's fresh query; a unit that
+ * has the change already keeps no bytes. */
 static gboolean
-prepare_unit (TkeCeremony *self, Command *command, GTask *task, gboolean *started, GError **error)
+prepare_unit (TkeCeremony *self, Command *command, gint64 counter, GError **error)
 {
   TkeCryptoUnit *unit = command->unit;
   g_autoptr (JsonNode) args = NULL;
+  g_autofree char *args_json = NULL;
   const char *name = NULL;
 
   /* Run again after it stopped half-way: the units that took the step
    * go by (tke_ceremony_unit_has_step_done()). */
-  *started = FALSE;
   if (tke_ceremony_unit_has_step_done (self->kind, unit, G_LIST_MODEL (self->units)))
     return TRUE;
-  if (!tke_crypto_unit_get_reachable (unit))
+  if (!tke_crypto_unit_get_reachable (unit) || counter < 0)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_NETWORK,
                    _ ("Crypto unit %u does not answer. Try again later."),
@@ -453,10 +427,62 @@ prepare_unit (TkeCeremony *self, Command *command, GTask *task, gboolean *starte
     return FALSE;
   command->n_signers = n_signers_for (self, unit);
   _tke_ceremony_progress_at (self, unit, _ ("preparing the command…"));
-  _tke_service_client_prepare_command_async (self->client, unit, name, args, lifetime_of (self),
-                                             g_task_get_cancellable (task), on_prepared, task);
-  *started = TRUE;
+  args_json = json_to_string (args, FALSE);
+  command->expires = g_get_real_time () / G_USEC_PER_SEC + lifetime_of (self);
+  command->bytes = tke_service_client_build_command (tke_crypto_unit_get_instance_id (unit),
+                                                     tke_crypto_unit_get_hsm_id (unit), name,
+                                                     counter, command->expires, args_json);
+  /* A lifetime shorter than the margin would prepare forever. */
+  if (expires_soon (self, command))
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("Crypto unit %u: a command lives %u seconds, too short to be signed and "
+                      "sent."),
+                   tke_crypto_unit_get_number (unit), lifetime_of (self));
+      return FALSE;
+    }
   return TRUE;
+}
+
+/* The units not done are read (one verified query each, the only read
+ * of a run); every decision and every command's counter comes from it. */
+static void
+on_units_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  TkeCeremony *self = g_task_get_source_object (task);
+  g_autoptr (GArray) counters = NULL;
+  GError *error = NULL;
+
+  if (!_tke_service_client_refresh_units_finish_counters (TKE_SERVICE_CLIENT (source), result,
+                                                          &counters, &error))
+    {
+      fail (task, error);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
+      return;
+    }
+  for (guint i = 0; i < counters->len; i++)
+    {
+      Command *command = g_new0 (Command, 1);
+
+      command->unit = g_object_ref (_tke_ceremony_unit_at (self, self->n_done + i));
+      command->signatures = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (self->prepared, command);
+      if (!prepare_unit (self, command, g_array_index (counters, gint64, i), &error))
+        {
+          fail (task, error);
+          return;
+        }
+    }
+  make_summary (self);
+  _tke_ceremony_emit_prepared (self);
+  self->sign_signer = 0;
+  self->sign_command = 0;
+  sign_next (task);
 }
 
 /* Takes the reference to @task. */
@@ -464,36 +490,17 @@ static void
 prepare_next (GTask *task)
 {
   TkeCeremony *self = g_task_get_source_object (task);
-  guint position = self->n_done + self->prepared->len;
-  Command *command;
-  gboolean started;
-  GError *error = NULL;
+  g_autoptr (GListStore) left = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
 
   if (g_task_return_error_if_cancelled (task))
     {
       g_object_unref (task);
       return;
     }
-  if (position >= _tke_ceremony_n_units (self))
-    {
-      make_summary (self);
-      _tke_ceremony_emit_prepared (self);
-      self->sign_signer = 0;
-      self->sign_command = 0;
-      sign_next (task);
-      return;
-    }
-  command = g_new0 (Command, 1);
-  command->unit = g_object_ref (_tke_ceremony_unit_at (self, position));
-  command->signatures = g_ptr_array_new_with_free_func (g_free);
-  g_ptr_array_add (self->prepared, command);
-  if (!prepare_unit (self, command, task, &started, &error))
-    {
-      fail (task, error);
-      return;
-    }
-  if (!started)
-    prepare_next (task); /* done already: nothing to prepare */
+  for (guint i = self->n_done; i < _tke_ceremony_n_units (self); i++)
+    g_list_store_append (left, _tke_ceremony_unit_at (self, i));
+  tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (left),
+                                          g_task_get_cancellable (task), on_units_read, task);
 }
 
 /* "10 minutes", or seconds for the tests' short lives. */

@@ -23,8 +23,11 @@
  * One administrative ceremony: one command (#TkeCeremonyKind) on every unit
  * of a list, one unit after the other, with the signers given.
  *
- * The ceremony refreshes the units before (to read the register VPs and the
- * imprint mode) and after (so that a view bound to them shows the result).
+ * The ceremony reads the units before it decides anything (the register
+ * VPs, the imprint mode, the counter a command carries: each unit's
+ * verified answer to a fresh query, read once per run, or once more for a
+ * command prepared again) and after (so that a view bound to them shows the
+ * result).
  * How many signatures a command takes: commit, add and remove administrator
  * and set thresholds use every signer; load uses the first signer for the
  * importer key and signer (i mod n) for part i; set immediate, clear and
@@ -521,6 +524,13 @@ tke_ceremony_run_async (TkeCeremony *self,
   if (!check_arguments (self, &error))
     {
       g_task_return_error (task, error);
+      return;
+    }
+  /* Every kind but load reads the units as it prepares their commands
+   * (tke-ceremony-sign.c): one verified query per unit, not two. */
+  if (self->kind != TKE_CEREMONY_LOAD)
+    {
+      _tke_ceremony_run_signed (g_steal_pointer (&task));
       return;
     }
   tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->units), cancellable,

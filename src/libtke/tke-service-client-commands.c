@@ -397,58 +397,7 @@ _tke_service_client_command_finish (TkeServiceClient *self, GAsyncResult *result
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* ---- Prepared and signed apart (a ceremony's signer-by-signer order) ---- */
-
-static void
-on_prepared_only (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GTask) task = user_data;
-  CommandData *data = g_task_get_task_data (task);
-  GError *error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_task_return_error (task, error);
-  else
-    g_task_return_pointer (task, g_bytes_ref (data->bytes), (GDestroyNotify) g_bytes_unref);
-}
-
-void
-_tke_service_client_prepare_command_async (TkeServiceClient *self,
-                                           TkeCryptoUnit *unit,
-                                           const char *command,
-                                           JsonNode *args,
-                                           guint lifetime,
-                                           GCancellable *cancellable,
-                                           GAsyncReadyCallback callback,
-                                           gpointer user_data)
-{
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  CommandData *data = g_new0 (CommandData, 1);
-
-  data->unit = g_object_ref (unit);
-  data->command = g_strdup (command);
-  if (args != NULL)
-    data->args_json = json_to_string (args, FALSE);
-  data->lifetime = lifetime;
-  g_task_set_source_tag (task, _tke_service_client_prepare_command_async);
-  g_task_set_task_data (task, data, (GDestroyNotify) command_data_free);
-  run_step (task, command_prepare_thread, on_prepared_only);
-}
-
-GBytes *
-_tke_service_client_prepare_command_finish (TkeServiceClient *self,
-                                            GAsyncResult *result,
-                                            gint64 *expires,
-                                            GError **error)
-{
-  GBytes *bytes;
-
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  bytes = g_task_propagate_pointer (G_TASK (result), error);
-  if (bytes != NULL && expires != NULL)
-    *expires = ((CommandData *) g_task_get_task_data (G_TASK (result)))->expires;
-  return bytes;
-}
+/* ---- Sent as signed apart (a ceremony's signer-by-signer order) ---- */
 
 void
 _tke_service_client_send_signed_async (TkeServiceClient *self,

@@ -140,23 +140,15 @@ void _tke_service_client_command_async (TkeServiceClient *self,
                                         gpointer user_data);
 JsonObject *
 _tke_service_client_command_finish (TkeServiceClient *self, GAsyncResult *result, GError **error);
-/* The two halves of a signed command, for signing apart (a ceremony's
- * signer-by-signer order): reads @unit's counter and builds @command's
- * bytes, valid for @lifetime seconds (0: TKE_COMMAND_LIFETIME_SECONDS),
- * setting @expires; then sends the bytes with @signatures (pairs ski,
- * base64 signature) as they are. */
-void _tke_service_client_prepare_command_async (TkeServiceClient *self,
-                                                TkeCryptoUnit *unit,
-                                                const char *command,
-                                                JsonNode *args,
-                                                guint lifetime,
-                                                GCancellable *cancellable,
-                                                GAsyncReadyCallback callback,
-                                                gpointer user_data);
-GBytes *_tke_service_client_prepare_command_finish (TkeServiceClient *self,
-                                                    GAsyncResult *result,
-                                                    gint64 *expires,
-                                                    GError **error);
+/* tke_service_client_refresh_units_finish(), also giving each unit's
+ * transaction counter (gint64, -1: the unit did not answer) from the
+ * verified answer its state was read from. */
+gboolean _tke_service_client_refresh_units_finish_counters (TkeServiceClient *self,
+                                                            GAsyncResult *result,
+                                                            GArray **counters,
+                                                            GError **error);
+/* Sends @command (bytes built with tke_service_client_build_command())
+ * with @signatures (pairs ski, base64 signature) as they are. */
 void _tke_service_client_send_signed_async (TkeServiceClient *self,
                                             TkeCryptoUnit *unit,
                                             GBytes *command,

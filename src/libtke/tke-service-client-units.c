@@ -49,15 +49,17 @@ static gboolean
 query_into_unit (TkeServiceClient *self,
                  TkeCryptoUnit *unit,
                  GCancellable *cancellable,
+                 gint64 *counter,
                  GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autoptr (JsonObject) result =
       _tke_service_client_query_unit (self, unit, cancellable, &local_error);
-  gint64 counter;
 
-  if (result != NULL && _tke_service_apply_query (unit, result, &counter, &local_error))
+  *counter = -1;
+  if (result != NULL && _tke_service_apply_query (unit, result, counter, &local_error))
     return TRUE;
+  *counter = -1;
   /* A unit that is not authentic is refused loudly, never listed as merely
    * unreachable. */
   if (g_error_matches (local_error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED) ||
@@ -111,8 +113,9 @@ list_units_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      gint64 counter;
 
-      if (!query_into_unit (self, unit, cancellable, &error))
+      if (!query_into_unit (self, unit, cancellable, &counter, &error))
         {
           g_task_return_error (task, g_steal_pointer (&error));
           return;
@@ -196,6 +199,7 @@ typedef struct
 {
   GPtrArray *originals;
   GPtrArray *copies;
+  GArray *counters; /* gint64 per unit, from its verified answer; -1: none */
 } RefreshData;
 
 static void
@@ -203,6 +207,7 @@ refresh_data_free (RefreshData *data)
 {
   g_ptr_array_unref (data->originals);
   g_ptr_array_unref (data->copies);
+  g_array_unref (data->counters);
   g_free (data);
 }
 
@@ -214,7 +219,8 @@ refresh_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *
   g_autoptr (GError) error = NULL;
 
   for (guint i = 0; i < data->copies->len; i++)
-    if (!query_into_unit (source, data->copies->pdata[i], cancellable, &error))
+    if (!query_into_unit (source, data->copies->pdata[i], cancellable,
+                          &g_array_index (data->counters, gint64, i), &error))
       {
         g_task_return_error (task, g_steal_pointer (&error));
         return;
@@ -248,6 +254,8 @@ tke_service_client_refresh_units_async (TkeServiceClient *self,
   data = g_new0 (RefreshData, 1);
   data->originals = g_ptr_array_new_with_free_func (g_object_unref);
   data->copies = g_ptr_array_new_with_free_func (g_object_unref);
+  data->counters = g_array_new (FALSE, TRUE, sizeof (gint64));
+  g_array_set_size (data->counters, g_list_model_get_n_items (units));
   for (guint i = 0; i < g_list_model_get_n_items (units); i++)
     {
       TkeCryptoUnit *unit = g_list_model_get_item (units, i);
@@ -280,5 +288,23 @@ tke_service_client_refresh_units_finish (TkeServiceClient *self,
   data = g_task_get_task_data (G_TASK (result));
   for (guint i = 0; i < data->originals->len; i++)
     copy_unit_state (data->originals->pdata[i], data->copies->pdata[i]);
+  return TRUE;
+}
+
+/* The same, with each unit's transaction counter from the verified, fresh
+ * answer its state came from (-1 for a unit that did not answer): the
+ * counter a command prepared from that state carries. */
+gboolean
+_tke_service_client_refresh_units_finish_counters (TkeServiceClient *self,
+                                                   GAsyncResult *result,
+                                                   GArray **counters,
+                                                   GError **error)
+{
+  RefreshData *data;
+
+  if (!tke_service_client_refresh_units_finish (self, result, error))
+    return FALSE;
+  data = g_task_get_task_data (G_TASK (result));
+  *counters = g_array_ref (data->counters);
   return TRUE;
 }

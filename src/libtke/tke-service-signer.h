@@ -13,6 +13,7 @@
 
 #include "tke-secret.h"
 #include "tke-version-macros.h"
+#include "tke-workstation.h"
 
 G_BEGIN_DECLS
 
@@ -39,5 +40,15 @@ TKE_AVAILABLE_IN_ALL
 gboolean tke_service_signer_has_token (TkeServiceSigner *self);
 TKE_AVAILABLE_IN_ALL
 void tke_service_signer_set_token (TkeServiceSigner *self, const TkeSecret *token);
+
+TKE_AVAILABLE_IN_ALL
+const char *tke_service_signer_get_default_url (void);
+TKE_AVAILABLE_IN_ALL
+char *tke_service_signer_get_keys_path (TkeWorkstation *workstation);
+TKE_AVAILABLE_IN_ALL
+GPtrArray *tke_service_signer_new_for_workstation (TkeWorkstation *workstation,
+                                                   guint max_signers,
+                                                   gboolean require_tokens,
+                                                   GError **error);
 
 G_END_DECLS

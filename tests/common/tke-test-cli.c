@@ -74,7 +74,7 @@ tke_test_cli_run_va (TkeTestCli *cli, const char *passwords, va_list args)
     {
       password_file = g_build_filename (cli->top, "passwords", NULL);
       g_assert_true (g_file_set_contents_full (password_file, passwords, -1,
-                                               G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+                                               G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
       g_ptr_array_add (argv, g_strdup ("--password-file"));
       g_ptr_array_add (argv, g_strdup (password_file));
     }
@@ -113,8 +113,8 @@ tke_test_cli_login (TkeTestCli *cli, Emu *emu)
   g_auto (TkeTestRun) run = { 0 };
 
   /* The key goes in a file, never on the command line. */
-  g_assert_true (
-      g_file_set_contents_full (key_file, emu->api_key, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  g_assert_true (g_file_set_contents_full (key_file, emu->api_key, -1,
+                                           G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
   run = tke_test_cli_run (cli, NULL, "login", "--endpoint", emu->url, "--ca-file", emu->ca_file,
                           "--api-key-file", key_file, "--unit-root", emu->unit_root_file, NULL);
   tke_test_assert_ok (run);
@@ -136,7 +136,7 @@ tke_test_cli_install_demo_sigkeys (TkeTestCli *cli, Emu *emu)
       gsize size;
 
       g_assert_true (g_file_get_contents (from, &contents, &size, NULL));
-      g_assert_true (
-          g_file_set_contents_full (to, contents, size, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+      g_assert_true (g_file_set_contents_full (to, contents, size, G_FILE_SET_CONTENTS_CONSISTENT,
+                                               0600, NULL));
     }
 }

@@ -406,7 +406,17 @@ write_profile (void)
 gboolean
 card_ceremony_set_up (int *argc, char ***argv, const char *tmpl)
 {
+  return card_ceremony_set_up_with (argc, argv, tmpl, NULL);
+}
+
+gboolean
+card_ceremony_set_up_with (int *argc,
+                           char ***argv,
+                           const char *tmpl,
+                           const char *const *emulator_args)
+{
   const char *const env[] = { "TKE_EMULATOR", "TKE_VIRTUAL_READERS", NULL };
+  const char *const demo_args[] = { "--init", "demo", "--keys", "0", NULL };
 
   if (!tke_test_gtk_can_run (env))
     return FALSE;
@@ -415,9 +425,8 @@ card_ceremony_set_up (int *argc, char ***argv, const char *tmpl)
   /* The emulator first: the key part cards hold its unit root. */
   {
     g_autofree char *state = g_build_filename (base_dir, "emulator", NULL);
-    const char *const args[] = { "--init", "demo", "--keys", "0", NULL };
 
-    emu = emu_start (state, args);
+    emu = emu_start (state, emulator_args != NULL ? emulator_args : demo_args);
     emu_login (emu);
   }
   tke_readers_fixture_init (&readers);

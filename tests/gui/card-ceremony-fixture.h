@@ -45,6 +45,12 @@ extern const Card *in_reader[3]; /* by reader number, 1 and 2 */
  * admin1.card and kpA.card, the card administrators on every unit, the
  * profile, GTK and the application. */
 gboolean card_ceremony_set_up (int *argc, char ***argv, const char *tmpl);
+/* The same with the emulator started with @emulator_args (NULL: the demo
+ * instance with no KMS keys, as card_ceremony_set_up()). */
+gboolean card_ceremony_set_up_with (int *argc,
+                                    char ***argv,
+                                    const char *tmpl,
+                                    const char *const *emulator_args);
 void card_ceremony_tear_down (void);
 
 /* ---- The person's hands ---- */

@@ -51,7 +51,7 @@ copy_key_file (const char *emu_state_dir, const char *name, const char *dir)
 
   g_assert_true (g_file_get_contents (from, &contents, &size, NULL));
   g_assert_true (
-      g_file_set_contents_full (to, contents, size, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+      g_file_set_contents_full (to, contents, size, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
 }
 
 static void
@@ -65,7 +65,8 @@ write_config (const char *dir)
       "\"%s\"}, {\"name\": \"admin-two\", \"file\": \"admin2.sigkey\", \"token_sha256\": \"%s\"}]}",
       one, two);
 
-  g_assert_true (g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  g_assert_true (
+      g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
 }
 
 SignServ *
@@ -159,8 +160,8 @@ signserv_write_keys (const char *files_dir, const char *json)
   g_autofree char *path = g_build_filename (files_dir, "SIGNSERVKEYS", NULL);
 
   g_assert_cmpint (g_mkdir_with_parents (files_dir, 0700), ==, 0);
-  /* Replaced whole: G_FILE_SET_CONTENTS_NONE writes over the old file
-   * without truncating it. */
+  /* Replaced whole (G_FILE_SET_CONTENTS_NONE on GLib 2.74 wrote over the
+   * old file without truncating it). */
   g_assert_true (
       g_file_set_contents_full (path, json, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
 }

@@ -280,7 +280,7 @@ service_start (void)
 
   key_file = g_build_filename (service.cli.top, "apikey", NULL);
   g_assert_true (g_file_set_contents_full (key_file, service.emu->api_key, -1,
-                                           G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+                                           G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
   {
     g_auto (Run) login =
         tke ("login", "--endpoint", service.emu->url, "--ca-file", service.emu->ca_file,

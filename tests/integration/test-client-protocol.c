@@ -427,8 +427,8 @@ test_credential_copies (Fixture *f, gconstpointer user_data)
     }
   fixture_start (f, args);
   key_file = g_build_filename (f->cli.top, "apikey", NULL);
-  g_assert_true (g_file_set_contents_full (key_file, f->emu->api_key, -1, G_FILE_SET_CONTENTS_NONE,
-                                           0600, NULL));
+  g_assert_true (g_file_set_contents_full (key_file, f->emu->api_key, -1,
+                                           G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
   g_setenv ("TKE_TEST_API_KEY_FILE", key_file, TRUE);
   g_setenv ("TKE_TEST_ENDPOINT", f->emu->url, TRUE);
   g_setenv ("TKE_TEST_CA_FILE", f->emu->ca_file, TRUE);
@@ -461,7 +461,8 @@ test_hostile_sigkey (Fixture *f, gconstpointer user_data)
   json_object_set_string_member (json_node_get_object (json_parser_get_root (parser)), "enckey",
                                  huge);
   text = json_to_string (json_parser_get_root (parser), FALSE);
-  g_assert_true (g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+  g_assert_true (
+      g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
   {
     g_auto (Run) sel = tke (f, "pw-hostile\n", "sigkey-sel", "1", NULL);
     assert_fails (sel, 1, "too large");

@@ -313,7 +313,7 @@ test_service_start (void)
       config,
       "{\"keys\":[{\"name\":\"k\",\"file\":\"k.sigkey\",\"token_sha256\":"
       "\"0000000000000000000000000000000000000000000000000000000000000000\"}]}",
-      -1, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+      -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
   {
     g_autoptr (GSubprocess) p =
         g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |

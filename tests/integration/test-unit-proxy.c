@@ -142,7 +142,7 @@ tke_through_proxy (Fixture *f, const char *passwords, ...)
     {
       password_file = g_build_filename (f->cli.top, "passwords", NULL);
       g_assert_true (g_file_set_contents_full (password_file, passwords, -1,
-                                               G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+                                               G_FILE_SET_CONTENTS_CONSISTENT, 0600, NULL));
       g_ptr_array_add (argv, g_strdup ("--password-file"));
       g_ptr_array_add (argv, g_strdup (password_file));
     }

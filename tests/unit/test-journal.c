@@ -211,8 +211,7 @@ test_hostile_lines (Fixture *f, gconstpointer data)
     "{\"ceremony\": \"c2\", \"step\": \"s\", \"outcome\": \"ok\", \"units\": \"x\"}",
     "{\"ceremony\": \"c3\", \"step\": \"s\", \"outcome\": \"ok\", \"units\": [1, {}]}",
     "{\"ceremony\": [], \"step\": {}, \"outcome\": 1, \"time\": []}",
-    "{\"ceremony\": \"c4\", \"step\": \"s\", \"outcome\": \"ok\", \"time\": [], \"units\": "
-    "[\"2\"]}",
+    "{\"ceremony\":\"c4\",\"step\":\"s\",\"outcome\":\"ok\",\"time\":[],\"units\":[\"2\"]}",
   };
   g_autofree char *deep = g_strnfill (100000, '[');
   g_autoptr (GString) text = g_string_new (NULL);
