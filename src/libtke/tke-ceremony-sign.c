@@ -694,15 +694,15 @@ send_next (GTask *task)
   TkeCeremony *self = g_task_get_source_object (task);
   Command *command;
 
+  if (self->prepared->len == 0)
+    {
+      /* Every unit has it: the final refresh (a Cancel now stops nothing). */
+      _tke_ceremony_run_next_unit (task);
+      return;
+    }
   if (g_task_return_error_if_cancelled (task))
     {
       g_object_unref (task);
-      return;
-    }
-  if (self->prepared->len == 0)
-    {
-      /* Every unit has it: the final refresh. */
-      _tke_ceremony_run_next_unit (task);
       return;
     }
   command = self->prepared->pdata[0];

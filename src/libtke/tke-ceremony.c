@@ -395,15 +395,17 @@ _tke_ceremony_run_next_unit (GTask *task)
   TkeCeremony *self = g_task_get_source_object (task);
   TkeCryptoUnit *unit;
 
-  if (g_task_return_error_if_cancelled (task))
-    {
-      g_object_unref (task);
-      return;
-    }
+  /* Every unit took the step: a Cancel pressed after the last one stops
+   * nothing, and the ceremony says what was done. */
   if (self->n_done >= g_list_model_get_n_items (G_LIST_MODEL (self->units)))
     {
       tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->units), NULL,
                                               on_final_refresh, task);
+      return;
+    }
+  if (g_task_return_error_if_cancelled (task))
+    {
+      g_object_unref (task);
       return;
     }
   unit = _tke_ceremony_current_unit (self);
@@ -505,6 +507,9 @@ check_arguments (TkeCeremony *self, GError **error)
  *
  * Runs the ceremony on every unit, one unit after the other; for a load
  * prepared with tke_ceremony_prepare_load_async(), what is left.
+ * Cancelling stops it before the next unit (%G_IO_ERROR_CANCELLED, the
+ * units done keep the step); cancelled after the last unit took the step,
+ * the ceremony has done everything and finishes with %TRUE.
  */
 void
 tke_ceremony_run_async (TkeCeremony *self,
@@ -519,6 +524,9 @@ tke_ceremony_run_async (TkeCeremony *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tke_ceremony_run_async);
+  /* Cancelled is said where it stopped something (between units); a
+   * Cancel after the last unit leaves the result of what was done. */
+  g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, GUINT_TO_POINTER (LOAD_ALL), NULL);
   self->n_done = 0;
   if (!check_arguments (self, &error))

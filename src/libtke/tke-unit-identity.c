@@ -365,6 +365,60 @@ root_changed (GError **error, GBytes *root_point, GBytes *issuer_ski)
   return FALSE;
 }
 
+/* Chains that verified, each as root point ‖ (length ‖ certificate)…: a
+ * unit sends the same chain with every answer, and its two or three P-521
+ * verifications were a tenth of a refresh's CPU.  The whole bytes are the
+ * key (no digest to trust), so a hit is exactly a chain that verified
+ * before: verify_chain() is a function of these bytes alone (no clock, no
+ * revocation).  Only successes are kept; a few units per instance, so a
+ * small table that starts over when full. */
+#define VERIFIED_CHAINS_MAX 64
+
+static GMutex verified_lock;
+static GHashTable *verified_chains;
+
+static GBytes *
+chain_key (GBytes *root_point, GPtrArray *chain)
+{
+  GByteArray *key = g_byte_array_new ();
+
+  g_byte_array_append (key, g_bytes_get_data (root_point, NULL),
+                       (guint) g_bytes_get_size (root_point));
+  for (guint i = 0; i < chain->len; i++)
+    {
+      guint32 size = GUINT32_TO_BE ((guint32) g_bytes_get_size (chain->pdata[i]));
+
+      g_byte_array_append (key, (const guint8 *) &size, sizeof size);
+      g_byte_array_append (key, g_bytes_get_data (chain->pdata[i], NULL),
+                           (guint) g_bytes_get_size (chain->pdata[i]));
+    }
+  return g_byte_array_free_to_bytes (key);
+}
+
+static gboolean
+chain_verified_before (GBytes *key)
+{
+  gboolean found;
+
+  g_mutex_lock (&verified_lock);
+  found = verified_chains != NULL && g_hash_table_contains (verified_chains, key);
+  g_mutex_unlock (&verified_lock);
+  return found;
+}
+
+static void
+remember_verified_chain (GBytes *key)
+{
+  g_mutex_lock (&verified_lock);
+  if (verified_chains == NULL)
+    verified_chains =
+        g_hash_table_new_full (g_bytes_hash, g_bytes_equal, (GDestroyNotify) g_bytes_unref, NULL);
+  if (g_hash_table_size (verified_chains) >= VERIFIED_CHAINS_MAX)
+    g_hash_table_remove_all (verified_chains);
+  g_hash_table_add (verified_chains, g_bytes_ref (key));
+  g_mutex_unlock (&verified_lock);
+}
+
 /**
  * tke_unit_identity_verify_chain:
  * @root_point: the pinned unit root (133-byte point)
@@ -376,6 +430,8 @@ root_changed (GError **error, GBytes *root_point, GBytes *issuer_ski)
  * the pinned root.  A self-signed certificate is refused.  The error is
  * %TKE_ERROR_UNIT_ROOT_CHANGED when the chain ends at another root, else
  * %TKE_ERROR_UNIT_NOT_AUTHENTIC; its message is a reason, not a sentence.
+ * A chain whose bytes verified under the same root before is not verified
+ * again (the process remembers a few).
  *
  * Returns: (transfer full): the unit's (first) certificate, or %NULL
  */
@@ -385,12 +441,16 @@ tke_unit_identity_verify_chain (GBytes *root_point, GPtrArray *chain, GError **e
   g_autoptr (GPtrArray) certs =
       g_ptr_array_new_with_free_func ((GDestroyNotify) tke_unit_certificate_unref);
   g_autoptr (GBytes) root_ski = NULL;
+  g_autoptr (GBytes) key = NULL;
 
   g_return_val_if_fail (root_point != NULL && chain != NULL, NULL);
 
   root_ski = point_ski (root_point);
   if (chain->len == 0 || chain->len > 8)
     return not_authentic (error, _ ("it sent no usable certificate chain")), NULL;
+  key = chain_key (root_point, chain);
+  if (chain_verified_before (key))
+    return tke_unit_certificate_parse (chain->pdata[0], error);
   for (guint i = 0; i < chain->len; i++)
     {
       TkeUnitCertificate *cert = tke_unit_certificate_parse (chain->pdata[i], error);
@@ -417,6 +477,7 @@ tke_unit_identity_verify_chain (GBytes *root_point, GPtrArray *chain, GError **e
       if (!verify_with_point (parent, cert->body, cert->signature))
         return not_authentic (error, _ ("a certificate of its chain does not verify")), NULL;
     }
+  remember_verified_chain (key);
   return tke_unit_certificate_ref (certs->pdata[0]);
 }
 

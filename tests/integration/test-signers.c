@@ -515,6 +515,74 @@ test_imprint_no_signatures (void)
   signers_stop (&s);
 }
 
+/* ---- Cancel after a unit ---- */
+
+typedef struct
+{
+  GCancellable *cancellable;
+  guint cancel_after; /* units done */
+  guint done;
+} CancelAfter;
+
+static void
+cancel_on_unit_done (TkeCeremony *ceremony, TkeCryptoUnit *unit, CancelAfter *c)
+{
+  if (++c->done == c->cancel_after)
+    g_cancellable_cancel (c->cancellable);
+}
+
+/* Cancel pressed after @after of the 3 units took the commit: after the
+ * last one the ceremony says what was done (it was all done), not that it
+ * was cancelled; before, it stops there and says cancelled. */
+static void
+cancel_after (guint after)
+{
+  Signers s;
+  g_autoptr (GPtrArray) signers = NULL;
+  g_autoptr (TkeServiceInstance) instance = NULL;
+  g_autoptr (TkeCeremony) ceremony = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  CancelAfter c = { cancellable, after, 0 };
+  gboolean ok;
+
+  signers_start (&s, demo_args);
+  signers = demo_signers (&s, TRUE);
+  load_new_key (&s);
+  ceremony = make_ceremony (&s, TKE_CEREMONY_COMMIT, signers, &instance);
+  g_signal_connect (ceremony, "unit-done", G_CALLBACK (cancel_on_unit_done), &c);
+  tke_ceremony_run_async (ceremony, cancellable, on_done, &result);
+  wait_for (&result);
+  ok = tke_ceremony_run_finish (ceremony, result, &error);
+  g_assert_cmpuint (tke_ceremony_get_n_units_done (ceremony), ==, after);
+  if (after == 3)
+    {
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      assert_all_committed (&s);
+    }
+  else
+    {
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_false (ok);
+      g_assert_cmpstr (new_status_of (&s, after), ==, "Full Uncommitted");
+    }
+  signers_stop (&s);
+}
+
+static void
+test_cancel_after_last_unit (void)
+{
+  cancel_after (3);
+}
+
+static void
+test_cancel_after_first_unit (void)
+{
+  cancel_after (1);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -531,5 +599,7 @@ main (int argc, char **argv)
   g_test_add_func ("/signers/signer-fails", test_signer_fails);
   g_test_add_func ("/signers/counter-moved", test_counter_moved);
   g_test_add_func ("/signers/imprint-no-signatures", test_imprint_no_signatures);
+  g_test_add_func ("/signers/cancel-after-last-unit", test_cancel_after_last_unit);
+  g_test_add_func ("/signers/cancel-after-first-unit", test_cancel_after_first_unit);
   return g_test_run ();
 }

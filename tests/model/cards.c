@@ -139,7 +139,9 @@ insert_card (void)
   g_assert_cmpstr (inserted, ==, "ok");
 }
 
-/* The card out; a moment later back in, or Cancel. */
+static void wait_card (gboolean present);
+
+/* The card out; once pcscd has seen it gone, back in, or Cancel. */
 static void
 pull_card (Person *p)
 {
@@ -147,7 +149,7 @@ pull_card (Person *p)
 
   g_assert_cmpstr (removed, ==, "ok");
   p->pulled = TRUE;
-  g_usleep (300 * 1000);
+  wait_card (FALSE);
   if (p->put_back)
     insert_card ();
   else
@@ -188,16 +190,22 @@ on_unit_done (TkeCeremony *ceremony, TkeCryptoUnit *unit, gpointer data)
     pull_card (p);
 }
 
-/* Until pcscd sees the card in reader 1 again. */
+/* Until pcscd sees the card in reader 1 (or sees it gone). */
 static void
-wait_card_present (void)
+wait_card (gboolean present)
 {
   SCARDCONTEXT context;
 
   g_assert_cmpint (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==,
                    SCARD_S_SUCCESS);
-  tke_readers_wait_card (context, 1, TRUE);
+  tke_readers_wait_card (context, 1, present);
   SCardReleaseContext (context);
+}
+
+static void
+wait_card_present (void)
+{
+  wait_card (TRUE);
 }
 
 static gboolean

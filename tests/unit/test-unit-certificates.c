@@ -162,6 +162,57 @@ test_chain (void)
     }
 }
 
+/* A chain that verified is remembered (tke-unit-identity.c): the same
+ * bytes under another root, or a byte changed, are still refused. */
+static void
+test_chain_remembered (void)
+{
+  g_autoptr (EVP_PKEY) root = tke_crypto_ec_generate (NULL);
+  g_autoptr (EVP_PKEY) other_root = tke_crypto_ec_generate (NULL);
+  g_autoptr (EVP_PKEY) device = tke_crypto_ec_generate (NULL);
+  g_autoptr (GBytes) root_point = point_of (root);
+  g_autoptr (GBytes) other_point = point_of (other_root);
+  g_autoptr (GBytes) root_ski = ski_of (root);
+  g_autoptr (GBytes) good = certificate ("hsm-1", device, root_ski, root);
+  g_autoptr (GPtrArray) chain = chain_of (good, NULL);
+  g_autoptr (GError) error = NULL;
+
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (TkeUnitCertificate) cert =
+          tke_unit_identity_verify_chain (root_point, chain, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpstr (tke_unit_certificate_get_hsm_id (cert), ==, "hsm-1");
+    }
+  {
+    g_autoptr (TkeUnitCertificate) cert =
+        tke_unit_identity_verify_chain (other_point, chain, &error);
+
+    g_assert_null (cert);
+    g_assert_error (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED);
+    g_clear_error (&error);
+  }
+  /* Each byte of the signature, then of the body, changed in turn. */
+  for (gsize at = 0; at < g_bytes_get_size (good); at++)
+    {
+      g_autoptr (GByteArray) copy = g_byte_array_new ();
+      g_autoptr (GBytes) changed = NULL;
+      g_autoptr (GPtrArray) bad = NULL;
+      g_autoptr (TkeUnitCertificate) cert = NULL;
+
+      g_byte_array_append (copy, g_bytes_get_data (good, NULL), (guint) g_bytes_get_size (good));
+      copy->data[g_bytes_get_size (good) - 1 - at] ^= 0x01;
+      changed = g_byte_array_free_to_bytes (g_steal_pointer (&copy));
+      bad = chain_of (changed, NULL);
+      cert = tke_unit_identity_verify_chain (root_point, bad, &error);
+      g_assert_null (cert);
+      g_assert_true (g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_NOT_AUTHENTIC) ||
+                     g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED));
+      g_clear_error (&error);
+    }
+}
+
 static void
 test_importer (void)
 {
@@ -423,6 +474,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/unit-certificates/body-layout", test_body_layout);
   g_test_add_func ("/unit-certificates/chain", test_chain);
+  g_test_add_func ("/unit-certificates/chain-remembered", test_chain_remembered);
   g_test_add_func ("/unit-certificates/importer", test_importer);
   g_test_add_func ("/unit-certificates/fingerprint", test_fingerprint);
   g_test_add_func ("/unit-certificates/other-instance", test_other_instance);
