@@ -374,12 +374,64 @@ show_signing_result (TkeCardCeremony *self)
     }
 }
 
-/* Every run of the ceremony's commands goes into the ceremony record; a
- * run that cannot be recorded does not start. */
-static gboolean
-record_begin (TkeCardCeremony *self)
+static void
+on_record_end_written (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
+
+  if (!tke_audit_trail_end_finish (TKE_AUDIT_TRAIL (source), result, &error))
+    g_warning ("%s", error->message);
+  if (g_application_get_default () != NULL)
+    g_application_release (g_application_get_default ());
+}
+
+static void
+record_end (TkeCardCeremony *self, const GError *error)
+{
+  if (self->trail == NULL || self->ceremony == NULL)
+    return;
+  /* The application stays until the last record is on disk. */
+  if (g_application_get_default () != NULL)
+    g_application_hold (g_application_get_default ());
+  tke_audit_trail_end_ceremony_async (self->trail, self->ceremony, error, NULL,
+                                      on_record_end_written, NULL);
+}
+
+typedef struct
+{
+  TkeCardCeremony *self;
+  GAsyncReadyCallback run_done;
+} Recording;
+
+static void
+on_record_begin_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree Recording *recording = user_data;
+  g_autoptr (TkeCardCeremony) self = recording->self;
+  g_autoptr (GError) error = NULL;
+
+  if (!tke_audit_trail_begin_ceremony_finish (TKE_AUDIT_TRAIL (source), result, &error))
+    {
+      if (self->finished)
+        return;
+      if (is_cancelled (error))
+        finish (self, FALSE);
+      else
+        fail (self, error);
+      return;
+    }
+  self->running = TRUE;
+  tke_ceremony_run_async (self->ceremony, self->cancellable, recording->run_done,
+                          g_object_ref (self));
+}
+
+/* Every run of the ceremony's commands goes into the ceremony record, and
+ * starts once its first record is on disk (written off the main loop); a
+ * run that cannot be recorded does not start. */
+static void
+record_and_run (TkeCardCeremony *self, GAsyncReadyCallback run_done)
+{
+  Recording *recording = g_new0 (Recording, 1);
 
   if (self->trail == NULL)
     {
@@ -387,17 +439,10 @@ record_begin (TkeCardCeremony *self)
 
       self->trail = tke_audit_trail_new (path);
     }
-  if (tke_audit_trail_begin_ceremony (self->trail, self->ceremony, &error))
-    return TRUE;
-  fail (self, error);
-  return FALSE;
-}
-
-static void
-record_end (TkeCardCeremony *self, const GError *error)
-{
-  if (self->trail != NULL && self->ceremony != NULL)
-    tke_audit_trail_end_ceremony (self->trail, self->ceremony, error);
+  recording->self = g_object_ref (self);
+  recording->run_done = run_done;
+  tke_audit_trail_begin_ceremony_async (self->trail, self->ceremony, self->cancellable,
+                                        on_record_begin_written, recording);
 }
 
 /* The units the ceremony has not reached: where a retry goes on. */
@@ -438,10 +483,7 @@ run_signing (TkeCardCeremony *self)
   if (self->ceremony != NULL)
     drop_done_units (self);
   new_ceremony (self);
-  if (!record_begin (self))
-    return;
-  self->running = TRUE;
-  tke_ceremony_run_async (self->ceremony, self->cancellable, on_signing_done, g_object_ref (self));
+  record_and_run (self, on_signing_done);
 }
 
 /* ---- Load: the administrator card, then part by part ---- */
@@ -502,10 +544,7 @@ on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   /* Every part is sealed to every unit: the loads themselves. */
-  if (!record_begin (self))
-    return;
-  self->running = TRUE;
-  tke_ceremony_run_async (self->ceremony, self->cancellable, on_loaded, g_object_ref (self));
+  record_and_run (self, on_loaded);
 }
 
 static void

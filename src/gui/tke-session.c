@@ -498,6 +498,17 @@ after_login_advice (TkeSession *self, TkeRotationStatus *status)
 }
 
 static void
+on_rotation_end_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!tke_audit_trail_end_finish (TKE_AUDIT_TRAIL (source), result, &error))
+    g_warning ("%s", error->message);
+  if (g_application_get_default () != NULL)
+    g_application_release (g_application_get_default ());
+}
+
+static void
 on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (TkeSession) self = user_data;
@@ -512,7 +523,13 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
            ? tke_rotation_recover_finish (rotation, result, &error)
            : tke_rotation_run_finish (rotation, result, &error);
   if (self->trail != NULL)
-    tke_audit_trail_end_rotation (self->trail, rotation, error);
+    {
+      /* The application stays until the last record is on disk. */
+      if (g_application_get_default () != NULL)
+        g_application_hold (g_application_get_default ());
+      tke_audit_trail_end_rotation_async (self->trail, rotation, error, NULL,
+                                          on_rotation_end_written, NULL);
+    }
   _tke_session_busy_changed (self, -1);
   self->rotation = NULL; /* the reference is this function's */
   g_clear_object (&self->signer);
@@ -569,6 +586,46 @@ on_rotation_dialog_gone (gpointer data, GObject *where)
   /* The rotation's end read the units again already. */
   if (self->window != NULL)
     tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
+}
+
+static void
+rotation_recorded (TkeSession *self, GAsyncResult *result, gboolean recover)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!tke_audit_trail_begin_rotation_finish (self->trail, result, &error))
+    {
+      if (self->rotation_dialog != NULL)
+        tke_rotation_dialog_finish (self->rotation_dialog, error->message, NULL);
+      g_clear_object (&self->rotation);
+      g_clear_object (&self->signer);
+      if (self->window != NULL)
+        tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
+      return;
+    }
+  _tke_session_busy_changed (self, +1);
+  if (recover)
+    tke_rotation_recover_async (self->rotation, self->cancellable, on_rotation_done,
+                                g_object_ref (self));
+  else
+    tke_rotation_run_async (self->rotation, self->cancellable, on_rotation_done,
+                            g_object_ref (self));
+}
+
+static void
+on_rotation_recorded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeSession) self = user_data;
+
+  rotation_recorded (self, result, FALSE);
+}
+
+static void
+on_recovery_recorded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeSession) self = user_data;
+
+  rotation_recorded (self, result, TRUE);
 }
 
 /* Rotate (or recover: the advisor's one safe action) with the rotation's
@@ -639,23 +696,12 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean
       dialog, FALSE,
       _ ("The service rewraps the keys by itself; it cannot be stopped from here. "
          "If it stops, the Recovery tab resumes it where it stopped."));
-  /* No rotation runs unrecorded. */
-  if (!tke_audit_trail_begin_rotation (self->trail, self->rotation, recover ? "recover" : "rotate",
-                                       &error))
-    {
-      tke_rotation_dialog_finish (dialog, error->message, NULL);
-      g_clear_object (&self->rotation);
-      g_clear_object (&self->signer);
-      tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
-      return;
-    }
-  _tke_session_busy_changed (self, +1);
-  if (recover)
-    tke_rotation_recover_async (self->rotation, self->cancellable, on_rotation_done,
-                                g_object_ref (self));
-  else
-    tke_rotation_run_async (self->rotation, self->cancellable, on_rotation_done,
-                            g_object_ref (self));
+  /* No rotation runs unrecorded: it starts once its first record is on
+   * disk, written off the main loop. */
+  tke_audit_trail_begin_rotation_async (self->trail, self->rotation, recover ? "recover" : "rotate",
+                                        self->cancellable,
+                                        recover ? on_recovery_recorded : on_rotation_recorded,
+                                        g_object_ref (self));
 }
 
 /* ---- The card ceremonies: load, commit, set immediate, clear ---- */
