@@ -19,6 +19,7 @@
 #include <glib/gi18n.h>
 
 #include "tke-card-ceremony.h"
+#include "tke-gui-record.h"
 #include "tke-signing-service.h"
 
 struct _TkeCardCeremony
@@ -45,8 +46,9 @@ struct _TkeCardCeremony
 
   TkeAuditTrail *trail; /* the ceremony record, made on the first run */
 
-  gboolean finished; /* ::finished was emitted */
-  gboolean running;  /* the ceremony sends the commands (Load: after the sealing) */
+  gboolean finished;  /* ::finished was emitted */
+  gboolean running;   /* the ceremony sends the commands (Load: after the sealing) */
+  gboolean recording; /* its first record is written, its last one not yet */
 };
 
 G_DEFINE_FINAL_TYPE (TkeCardCeremony, tke_card_ceremony, G_TYPE_OBJECT)
@@ -64,6 +66,17 @@ static void prepare_load (TkeCardCeremony *self);
 static void start_part (TkeCardCeremony *self, guint part);
 static void seal_part (TkeCardCeremony *self);
 static void open_part_card (TkeCardCeremony *self);
+static void record_end (TkeCardCeremony *self, const GError *error);
+
+static const GError *
+cancelled_error (void)
+{
+  static GError *cancelled; /* one, never freed: it says only "cancelled" */
+
+  if (cancelled == NULL)
+    cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _ ("Cancelled."));
+  return cancelled;
+}
 static void verify_part_card (TkeCardCeremony *self);
 static void on_parts_listed (GObject *source, GAsyncResult *result, gpointer user_data);
 
@@ -75,6 +88,8 @@ static void
 finish (TkeCardCeremony *self, gboolean success)
 {
   g_cancellable_cancel (self->choosing);
+  if (self->recording) /* stopped before its commands were sent (a load while sealing) */
+    record_end (self, success ? NULL : cancelled_error ());
   if (self->finished)
     return;
   self->finished = TRUE;
@@ -158,6 +173,7 @@ fail (TkeCardCeremony *self, const GError *error)
   message = g_strdup_printf ("%s\n\n%s\n\n%s", error->message, units, next);
   if (self->wizard != NULL)
     tke_load_wizard_show_error (self->wizard, message);
+  record_end (self, error);
   finish (self, FALSE);
 }
 
@@ -375,32 +391,18 @@ show_signing_result (TkeCardCeremony *self)
 }
 
 static void
-on_record_end_written (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (!tke_audit_trail_end_finish (TKE_AUDIT_TRAIL (source), result, &error))
-    g_warning ("%s", error->message);
-  if (g_application_get_default () != NULL)
-    g_application_release (g_application_get_default ());
-}
-
-static void
 record_end (TkeCardCeremony *self, const GError *error)
 {
-  if (self->trail == NULL || self->ceremony == NULL)
+  if (!self->recording || self->trail == NULL || self->ceremony == NULL)
     return;
-  /* The application stays until the last record is on disk. */
-  if (g_application_get_default () != NULL)
-    g_application_hold (g_application_get_default ());
-  tke_audit_trail_end_ceremony_async (self->trail, self->ceremony, error, NULL,
-                                      on_record_end_written, NULL);
+  self->recording = FALSE;
+  tke_gui_record_end_ceremony (self->trail, self->ceremony, error);
 }
 
 typedef struct
 {
   TkeCardCeremony *self;
-  GAsyncReadyCallback run_done;
+  void (*next) (TkeCardCeremony *self);
 } Recording;
 
 static void
@@ -420,27 +422,26 @@ on_record_begin_written (GObject *source, GAsyncResult *result, gpointer user_da
         fail (self, error);
       return;
     }
-  self->running = TRUE;
-  tke_ceremony_run_async (self->ceremony, self->cancellable, recording->run_done,
-                          g_object_ref (self));
+  self->recording = TRUE;
+  if (self->finished) /* cancelled while the first record was written */
+    record_end (self, cancelled_error ());
+  else
+    recording->next (self);
 }
 
-/* Every run of the ceremony's commands goes into the ceremony record, and
- * starts once its first record is on disk (written off the main loop); a
- * run that cannot be recorded does not start. */
+/* Every ceremony goes into the ceremony record, and its first step starts
+ * once its first record is on disk (written off the main loop); one that
+ * cannot be recorded does not start.  A load's record begins before its
+ * importer keys, so that they and each sealed part are recorded. */
 static void
-record_and_run (TkeCardCeremony *self, GAsyncReadyCallback run_done)
+record_then (TkeCardCeremony *self, void (*next) (TkeCardCeremony *self))
 {
   Recording *recording = g_new0 (Recording, 1);
 
   if (self->trail == NULL)
-    {
-      g_autofree char *path = tke_audit_trail_get_default_path ();
-
-      self->trail = tke_audit_trail_new (path);
-    }
+    self->trail = tke_gui_record_open ();
   recording->self = g_object_ref (self);
-  recording->run_done = run_done;
+  recording->next = next;
   tke_audit_trail_begin_ceremony_async (self->trail, self->ceremony, self->cancellable,
                                         on_record_begin_written, recording);
 }
@@ -478,12 +479,19 @@ on_signing_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+send_signed (TkeCardCeremony *self)
+{
+  self->running = TRUE;
+  tke_ceremony_run_async (self->ceremony, self->cancellable, on_signing_done, g_object_ref (self));
+}
+
+static void
 run_signing (TkeCardCeremony *self)
 {
   if (self->ceremony != NULL)
     drop_done_units (self);
   new_ceremony (self);
-  record_and_run (self, on_signing_done);
+  record_then (self, send_signed);
 }
 
 /* ---- Load: the administrator card, then part by part ---- */
@@ -544,7 +552,8 @@ on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   /* Every part is sealed to every unit: the loads themselves. */
-  record_and_run (self, on_loaded);
+  self->running = TRUE;
+  tke_ceremony_run_async (self->ceremony, self->cancellable, on_loaded, g_object_ref (self));
 }
 
 static void
@@ -895,7 +904,7 @@ tke_card_ceremony_start (TkeCardCeremony *self)
        * number of parts; libtke only wants a valid one set. */
       tke_ceremony_set_n_key_parts (self->ceremony, 2);
       show_admin_step (self, 1);
-      prepare_load (self);
+      record_then (self, prepare_load);
       return;
     }
   n_signers = self->kind == TKE_CEREMONY_COMMIT

@@ -19,6 +19,7 @@
 #include "tke-card-ceremony.h"
 #include "tke-prompted-signer.h"
 #include "tke-rotation-dialog.h"
+#include "tke-gui-record.h"
 #include "tke-session-private.h"
 #include "tke-session.h"
 #include "tke-signing-service.h"
@@ -498,17 +499,6 @@ after_login_advice (TkeSession *self, TkeRotationStatus *status)
 }
 
 static void
-on_rotation_end_written (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (!tke_audit_trail_end_finish (TKE_AUDIT_TRAIL (source), result, &error))
-    g_warning ("%s", error->message);
-  if (g_application_get_default () != NULL)
-    g_application_release (g_application_get_default ());
-}
-
-static void
 on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (TkeSession) self = user_data;
@@ -523,13 +513,7 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
            ? tke_rotation_recover_finish (rotation, result, &error)
            : tke_rotation_run_finish (rotation, result, &error);
   if (self->trail != NULL)
-    {
-      /* The application stays until the last record is on disk. */
-      if (g_application_get_default () != NULL)
-        g_application_hold (g_application_get_default ());
-      tke_audit_trail_end_rotation_async (self->trail, rotation, error, NULL,
-                                          on_rotation_end_written, NULL);
-    }
+    tke_gui_record_end_rotation (self->trail, rotation, error);
   _tke_session_busy_changed (self, -1);
   self->rotation = NULL; /* the reference is this function's */
   g_clear_object (&self->signer);
@@ -698,10 +682,9 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean
          "If it stops, the Recovery tab resumes it where it stopped."));
   /* No rotation runs unrecorded: it starts once its first record is on
    * disk, written off the main loop. */
-  tke_audit_trail_begin_rotation_async (self->trail, self->rotation, recover ? "recover" : "rotate",
-                                        self->cancellable,
-                                        recover ? on_recovery_recorded : on_rotation_recorded,
-                                        g_object_ref (self));
+  tke_audit_trail_begin_rotation_async (
+      self->trail, self->rotation, recover ? "recover" : "rotate", self->cancellable,
+      recover ? on_recovery_recorded : on_rotation_recorded, g_object_ref (self));
 }
 
 /* ---- The card ceremonies: load, commit, set immediate, clear ---- */
@@ -872,8 +855,6 @@ tke_session_class_init (TkeSessionClass *klass)
 static void
 tke_session_init (TkeSession *self)
 {
-  g_autofree char *trail = tke_audit_trail_get_default_path ();
-
   self->cancellable = g_cancellable_new ();
-  self->trail = tke_audit_trail_new (trail);
+  self->trail = tke_gui_record_open ();
 }

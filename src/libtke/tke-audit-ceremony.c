@@ -131,11 +131,25 @@ start_watching (Watch *watch)
   g_hash_table_replace (_tke_audit_trail_get_watches (watch->trail), watch->ceremony, watch);
 }
 
+/* The watch of a ceremony whose first record is on its way. */
+typedef struct
+{
+  Watch *watch; /* NULL once watching */
+} Pending;
+
+static void
+pending_free (Pending *pending)
+{
+  if (pending->watch != NULL)
+    watch_free (pending->watch);
+  g_free (pending);
+}
+
 static void
 on_begin_written (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
-  Watch *watch = g_task_get_task_data (task);
+  Pending *pending = g_task_get_task_data (task);
   GError *error = NULL;
 
   if (!tke_audit_trail_append_finish (TKE_AUDIT_TRAIL (source), result, &error))
@@ -143,8 +157,7 @@ on_begin_written (GObject *source, GAsyncResult *result, gpointer user_data)
       g_task_return_error (task, error);
       return;
     }
-  g_task_set_task_data (task, NULL, NULL);
-  start_watching (watch);
+  start_watching (g_steal_pointer (&pending->watch));
   g_task_return_boolean (task, TRUE);
 }
 
@@ -169,9 +182,11 @@ begin_later (Watch *watch,
              gpointer user_data)
 {
   GTask *task = g_task_new (watch->trail, cancellable, callback, user_data);
+  Pending *pending = g_new0 (Pending, 1);
 
+  pending->watch = watch;
   g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, watch, (GDestroyNotify) watch_free);
+  g_task_set_task_data (task, pending, (GDestroyNotify) pending_free);
   tke_audit_trail_append_async (watch->trail, entry, cancellable, on_begin_written, task);
 }
 
@@ -232,9 +247,43 @@ on_ceremony_unit_done (TkeCeremony *ceremony, TkeCryptoUnit *unit, Watch *watch)
   append_or_warn (watch, entry);
 }
 
+/* A load's own steps: each unit's importer key with the unit's evidence,
+ * then each part as sealed to every unit (its description and check
+ * value: the part itself never leaves its card in clear). */
+static void
+on_importer_key (TkeCeremony *ceremony, TkeCryptoUnit *unit, GBytes *importer, Watch *watch)
+{
+  g_autoptr (TkeAuditEntry) entry =
+      tke_audit_entry_new (watch->id, watch->kind, "importer-key", TKE_JOURNAL_OUTCOME_OK);
+  g_autofree char *detail =
+      g_strdup_printf (_ ("Crypto unit %u: importer key made and verified against the unit root."),
+                       tke_crypto_unit_get_number (unit));
+
+  tke_audit_entry_set_detail (entry, detail);
+  tke_audit_entry_set_importer_key (entry, unit, importer);
+  append_or_warn (watch, entry);
+}
+
+static void
+on_part_sealed (
+    TkeCeremony *ceremony, guint part, guint n_parts, TkeKeyPartSource *source, Watch *watch)
+{
+  g_autoptr (TkeAuditEntry) entry =
+      tke_audit_entry_new (watch->id, watch->kind, "part-sealed", TKE_JOURNAL_OUTCOME_OK);
+  g_autofree char *detail = g_strdup_printf (
+      _ ("Key part %u of %u sealed to the importer key of every crypto unit."), part, n_parts);
+
+  tke_audit_entry_set_detail (entry, detail);
+  tke_audit_entry_add_key_part (entry, part, n_parts, tke_key_part_source_get_description (source),
+                                tke_key_part_source_get_check_value (source));
+  append_or_warn (watch, entry);
+}
+
 static void
 connect_ceremony (gpointer ceremony, gpointer watch)
 {
+  g_signal_connect (ceremony, "importer-key", G_CALLBACK (on_importer_key), watch);
+  g_signal_connect (ceremony, "part-sealed", G_CALLBACK (on_part_sealed), watch);
   g_signal_connect (ceremony, "progress", G_CALLBACK (on_ceremony_progress), watch);
   g_signal_connect (ceremony, "unit-done", G_CALLBACK (on_ceremony_unit_done), watch);
 }
@@ -337,10 +386,7 @@ tke_audit_trail_begin_ceremony_finish (TkeAuditTrail *self, GAsyncResult *result
 }
 
 static void
-end_ceremony (TkeAuditTrail *self,
-              TkeCeremony *ceremony,
-              const GError *failure,
-              GTask *task)
+end_ceremony (TkeAuditTrail *self, TkeCeremony *ceremony, const GError *failure, GTask *task)
 {
   g_autoptr (TkeAuditEntry) entry = NULL;
   Watch *watch = take_watch (self, ceremony);

@@ -577,7 +577,8 @@ write_job (gpointer data, gpointer user_data)
   gboolean ok;
 
   /* Every record asked for before this one is written (or failed) now. */
-  if (job->entry != NULL && job->say_if_failed && job->failed != NULL && g_atomic_int_get (job->failed))
+  if (job->entry != NULL && job->say_if_failed && job->failed != NULL &&
+      g_atomic_int_get (job->failed))
     tke_audit_entry_add_message (job->entry,
                                  _ ("Some steps of this ceremony could not be recorded."));
   ok = job->entry == NULL || /* _tke_audit_trail_wait() */

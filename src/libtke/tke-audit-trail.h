@@ -40,8 +40,7 @@ void tke_audit_trail_append_async (TkeAuditTrail *self,
                                    GAsyncReadyCallback callback,
                                    gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean
-tke_audit_trail_append_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error);
+gboolean tke_audit_trail_append_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_audit_trail_verify (TkeAuditTrail *self, guint *n_records, GError **error);
 
