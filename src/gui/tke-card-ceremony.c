@@ -412,7 +412,7 @@ on_record_begin_written (GObject *source, GAsyncResult *result, gpointer user_da
   g_autoptr (TkeCardCeremony) self = recording->self;
   g_autoptr (GError) error = NULL;
 
-  if (!tke_audit_trail_begin_ceremony_finish (TKE_AUDIT_TRAIL (source), result, &error))
+  if (!tke_audit_trail_begin_finish (TKE_AUDIT_TRAIL (source), result, &error))
     {
       if (self->finished)
         return;

@@ -577,7 +577,7 @@ rotation_recorded (TkeSession *self, GAsyncResult *result, gboolean recover)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!tke_audit_trail_begin_rotation_finish (self->trail, result, &error))
+  if (!tke_audit_trail_begin_finish (self->trail, result, &error))
     {
       if (self->rotation_dialog != NULL)
         tke_rotation_dialog_finish (self->rotation_dialog, error->message, NULL);

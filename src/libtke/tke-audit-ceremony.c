@@ -348,7 +348,7 @@ tke_audit_trail_begin_ceremony (TkeAuditTrail *self, TkeCeremony *ceremony, GErr
  *
  * As tke_audit_trail_begin_ceremony(), with the first record written on
  * the trail's writer thread.  The ceremony's state is read now; it should
- * not start before tke_audit_trail_begin_ceremony_finish() says the record
+ * not start before tke_audit_trail_begin_finish() says the record
  * is written.
  */
 void
@@ -369,39 +369,41 @@ tke_audit_trail_begin_ceremony_async (TkeAuditTrail *self,
                user_data);
 }
 
-/**
- * tke_audit_trail_begin_ceremony_finish:
- * @self: the ceremony record
- * @result: the result given to the callback
- * @error: return location for a #GError
- *
- * Returns: %TRUE if the first record is written; a ceremony that cannot
- *   be recorded should not start
- */
-gboolean
-tke_audit_trail_begin_ceremony_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error)
+/* The watch of @object, to end, and its last record's entry; or NULL,
+ * with @task returned, if nothing watches it. */
+static Watch *
+end_watch (
+    TkeAuditTrail *self, gpointer object, const GError *failure, GTask *task, TkeAuditEntry **entry)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-static void
-end_ceremony (TkeAuditTrail *self, TkeCeremony *ceremony, const GError *failure, GTask *task)
-{
-  g_autoptr (TkeAuditEntry) entry = NULL;
-  Watch *watch = take_watch (self, ceremony);
+  Watch *watch = take_watch (self, object);
 
   if (watch == NULL)
     {
       if (task != NULL)
         g_task_return_boolean (task, TRUE);
       g_clear_object (&task);
-      return;
+      return NULL;
     }
-  entry = tke_audit_entry_new (watch->id, watch->kind, TKE_JOURNAL_STEP_END, outcome_of (failure));
+  *entry = tke_audit_entry_new (watch->id, watch->kind, TKE_JOURNAL_STEP_END, outcome_of (failure));
+  return watch;
+}
+
+static void
+end_write (Watch *watch, const GError *failure, TkeAuditEntry *entry, GTask *task)
+{
   finish (watch, failure, entry, task != NULL ? g_task_get_cancellable (task) : NULL,
           task != NULL ? on_end_written : NULL, task);
   watch_free (watch);
+}
+
+static void
+end_ceremony (TkeAuditTrail *self, TkeCeremony *ceremony, const GError *failure, GTask *task)
+{
+  g_autoptr (TkeAuditEntry) entry = NULL;
+  Watch *watch = end_watch (self, ceremony, failure, task, &entry);
+
+  if (watch != NULL)
+    end_write (watch, failure, entry, task);
 }
 
 /**
@@ -565,7 +567,7 @@ tke_audit_trail_begin_rotation (TkeAuditTrail *self,
  *
  * As tke_audit_trail_begin_rotation(), with the first record written on
  * the trail's writer thread; finish with
- * tke_audit_trail_begin_rotation_finish() before the rotation starts.
+ * tke_audit_trail_begin_finish() before the rotation starts.
  */
 void
 tke_audit_trail_begin_rotation_async (TkeAuditTrail *self,
@@ -588,16 +590,17 @@ tke_audit_trail_begin_rotation_async (TkeAuditTrail *self,
 }
 
 /**
- * tke_audit_trail_begin_rotation_finish:
+ * tke_audit_trail_begin_finish:
  * @self: the ceremony record
- * @result: the result given to the callback
+ * @result: the result given to the callback of
+ *   tke_audit_trail_begin_ceremony_async() or tke_audit_trail_begin_rotation_async()
  * @error: return location for a #GError
  *
- * Returns: %TRUE if the first record is written; a rotation that cannot
- *   be recorded should not start
+ * Returns: %TRUE if the first record is written; a ceremony or rotation
+ *   that cannot be recorded should not start
  */
 gboolean
-tke_audit_trail_begin_rotation_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error)
+tke_audit_trail_begin_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_boolean (G_TASK (result), error);
@@ -607,16 +610,10 @@ static void
 end_rotation (TkeAuditTrail *self, TkeRotation *rotation, const GError *failure, GTask *task)
 {
   g_autoptr (TkeAuditEntry) entry = NULL;
-  Watch *watch = take_watch (self, rotation);
+  Watch *watch = end_watch (self, rotation, failure, task, &entry);
 
   if (watch == NULL)
-    {
-      if (task != NULL)
-        g_task_return_boolean (task, TRUE);
-      g_clear_object (&task);
-      return;
-    }
-  entry = tke_audit_entry_new (watch->id, watch->kind, TKE_JOURNAL_STEP_END, outcome_of (failure));
+    return;
   if (tke_rotation_has_advice (rotation))
     {
       GEnumClass *klass = g_type_class_ref (TKE_TYPE_RECOVERY_ACTION);
@@ -626,9 +623,7 @@ end_rotation (TkeAuditTrail *self, TkeRotation *rotation, const GError *failure,
                                   tke_rotation_get_advice_explanation (rotation));
       g_type_class_unref (klass);
     }
-  finish (watch, failure, entry, task != NULL ? g_task_get_cancellable (task) : NULL,
-          task != NULL ? on_end_written : NULL, task);
-  watch_free (watch);
+  end_write (watch, failure, entry, task);
 }
 
 /**

@@ -66,9 +66,6 @@ void tke_audit_trail_begin_ceremony_async (TkeAuditTrail *self,
                                            GAsyncReadyCallback callback,
                                            gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean
-tke_audit_trail_begin_ceremony_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error);
-TKE_AVAILABLE_IN_ALL
 void tke_audit_trail_end_ceremony_async (TkeAuditTrail *self,
                                          TkeCeremony *ceremony,
                                          const GError *failure,
@@ -83,8 +80,7 @@ void tke_audit_trail_begin_rotation_async (TkeAuditTrail *self,
                                            GAsyncReadyCallback callback,
                                            gpointer user_data);
 TKE_AVAILABLE_IN_ALL
-gboolean
-tke_audit_trail_begin_rotation_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error);
+gboolean tke_audit_trail_begin_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error);
 TKE_AVAILABLE_IN_ALL
 void tke_audit_trail_end_rotation_async (TkeAuditTrail *self,
                                          TkeRotation *rotation,

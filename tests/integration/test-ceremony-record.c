@@ -18,6 +18,7 @@
 #include <json-glib/json-glib.h>
 
 #include "rotation-fixture.h"
+#include "tke-test-util.h"
 
 /* Known key parts and passwords, so that the scan can look for them. */
 static const char part_a[] = "0f1e2d3c4b5a69788796a5b4c3d2e1f00123456789abcdeffedcba9876543210";
@@ -169,16 +170,6 @@ assert_no_secret (const char *what, const char *text, RotFixture *f)
       g_error ("%s holds a secret (#%u)", what, i);
 }
 
-static guint
-count (const char *text, const char *needle)
-{
-  guint n = 0;
-
-  for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
-    n++;
-  return n;
-}
-
 /* The load's own steps are records: each unit's importer key with the
  * unit's certificates (verified again by "report verify"), then each part
  * as sealed, by description and check value, after the importer keys and
@@ -190,9 +181,9 @@ assert_load_steps (const char *report)
   guint part_a_sealed = record_index_of (report, "\"step\":\"part-sealed\"");
   guint loaded = record_index_of (report, "loaded; new register verification pattern");
 
-  g_assert_cmpuint (count (report, "\\\"step\\\":\\\"importer-key\\\""), ==, 3);
-  g_assert_cmpuint (count (report, "\\\"step\\\":\\\"part-sealed\\\""), ==, 2);
-  g_assert_cmpuint (count (report, "\\\"importer_certificate\\\""), ==, 3);
+  g_assert_cmpuint (tke_test_count (report, "\\\"step\\\":\\\"importer-key\\\""), ==, 3);
+  g_assert_cmpuint (tke_test_count (report, "\\\"step\\\":\\\"part-sealed\\\""), ==, 2);
+  g_assert_cmpuint (tke_test_count (report, "\\\"importer_certificate\\\""), ==, 3);
   g_assert_cmpuint (first_importer, <, part_a_sealed);
   g_assert_cmpuint (part_a_sealed + 1, <, loaded);
   {
