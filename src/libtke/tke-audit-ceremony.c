@@ -463,6 +463,8 @@ tke_audit_trail_end_ceremony_async (TkeAuditTrail *self,
  *   tke_audit_trail_end_ceremony_async() or tke_audit_trail_end_rotation_async()
  * @error: return location for a #GError
  *
+ * Finishes the writing of a ceremony's or rotation's last record.
+ *
  * Returns: %TRUE if the last record is written
  */
 gboolean
@@ -595,6 +597,8 @@ tke_audit_trail_begin_rotation_async (TkeAuditTrail *self,
  * @result: the result given to the callback of
  *   tke_audit_trail_begin_ceremony_async() or tke_audit_trail_begin_rotation_async()
  * @error: return location for a #GError
+ *
+ * Finishes the writing of a ceremony's or rotation's first record.
  *
  * Returns: %TRUE if the first record is written; a ceremony or rotation
  *   that cannot be recorded should not start

@@ -695,6 +695,8 @@ tke_audit_trail_append_async (TkeAuditTrail *self,
  * @result: the result given to the callback
  * @error: return location for a #GError
  *
+ * Finishes tke_audit_trail_append_async().
+ *
  * Returns: %TRUE when the record is written
  */
 gboolean
