@@ -19,6 +19,7 @@ static char *opt_since;
 static char *opt_until;
 static char *opt_unit_root;
 static gboolean opt_sign;
+static char *opt_pdf;
 
 static const GOptionEntry report_entries[] = {
   { "ceremony", 0, 0, G_OPTION_ARG_STRING, &opt_ceremony, N_ ("One ceremony, by its id"),
@@ -28,6 +29,8 @@ static const GOptionEntry report_entries[] = {
     N_ ("TIME") },
   { "sign", 0, 0, G_OPTION_ARG_NONE, &opt_sign,
     N_ ("export: each selected administrator signs the report too"), NULL },
+  { "pdf", 0, 0, G_OPTION_ARG_FILENAME, &opt_pdf,
+    N_ ("export: also (or only) the report for people, as a PDF"), N_ ("PDF") },
   { "unit-root", 0, 0, G_OPTION_ARG_FILENAME, &opt_unit_root,
     N_ ("verify: the unit root you trust (PEM or hex)"), N_ ("FILE") },
   G_OPTION_ENTRY_NULL
@@ -125,6 +128,15 @@ export_report (TkeCliContext *ctx, const char *path)
 
   if (report == NULL || (opt_sign && !sign_by_administrators (ctx, report, &error)))
     return tke_cli_fail (g_steal_pointer (&error));
+  if (opt_pdf != NULL)
+    {
+      if (!tke_ceremony_report_write_pdf (report, opt_pdf, &error))
+        return tke_cli_fail (g_steal_pointer (&error));
+      g_print (_ ("Wrote the ceremony report for people (%u records) to %s.\n"),
+               tke_ceremony_report_get_n_records (report), opt_pdf);
+      if (path == NULL)
+        return tke_cli_ok ();
+    }
   bytes = tke_ceremony_report_to_bytes (report);
   if (!g_file_set_contents_full (
           path, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes),
@@ -177,7 +189,7 @@ verify_report (const char *path)
 static int
 run_report (int argc, char **argv)
 {
-  BEGIN_VERB (_ ("show [FILE] | export FILE | verify FILE"),
+  BEGIN_VERB (_ ("show [FILE] | export [--pdf PDF] FILE | verify FILE"),
               _ ("The ceremony record: show the workstation's ceremonies (or a report file), "
                  "export a signed report of one ceremony or a time range, or verify a report "
                  "offline."),
@@ -187,11 +199,11 @@ run_report (int argc, char **argv)
 
   if (argc >= 2 && g_strcmp0 (argv[1], "show") == 0 && argc <= 3)
     return show_report (argc == 3 ? argv[2] : NULL);
-  if (argc == 3 && g_strcmp0 (argv[1], "export") == 0)
-    return export_report (ctx, argv[2]);
+  if ((argc == 3 || (argc == 2 && opt_pdf != NULL)) && g_strcmp0 (argv[1], "export") == 0)
+    return export_report (ctx, argc == 3 ? argv[2] : NULL);
   if (argc == 3 && g_strcmp0 (argv[1], "verify") == 0)
     return verify_report (argv[2]);
-  g_printerr (_ ("Usage: tke report show [FILE] | export FILE | verify FILE\n"));
+  g_printerr (_ ("Usage: tke report show [FILE] | export [--pdf PDF] FILE | verify FILE\n"));
   return TKE_EXIT_USAGE;
 }
 

@@ -19,6 +19,7 @@
 #include <glib/gi18n.h>
 
 #include "tke-card-ceremony.h"
+#include "tke-gui-record.h"
 
 struct _TkeCardCeremony
 {
@@ -44,8 +45,9 @@ struct _TkeCardCeremony
 
   TkeAuditTrail *trail; /* the ceremony record, made on the first run */
 
-  gboolean finished; /* ::finished was emitted */
-  gboolean running;  /* the ceremony sends the commands (Load: after the sealing) */
+  gboolean finished;  /* ::finished was emitted */
+  gboolean running;   /* the ceremony sends the commands (Load: after the sealing) */
+  gboolean recording; /* its first record is written, its last one not yet */
 };
 
 G_DEFINE_FINAL_TYPE (TkeCardCeremony, tke_card_ceremony, G_TYPE_OBJECT)
@@ -63,6 +65,17 @@ static void prepare_load (TkeCardCeremony *self);
 static void start_part (TkeCardCeremony *self, guint part);
 static void seal_part (TkeCardCeremony *self);
 static void open_part_card (TkeCardCeremony *self);
+static void record_end (TkeCardCeremony *self, const GError *error);
+
+static const GError *
+cancelled_error (void)
+{
+  static GError *cancelled; /* one, never freed: it says only "cancelled" */
+
+  if (cancelled == NULL)
+    cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED, _ ("Cancelled."));
+  return cancelled;
+}
 static void verify_part_card (TkeCardCeremony *self);
 static void on_parts_listed (GObject *source, GAsyncResult *result, gpointer user_data);
 
@@ -74,6 +87,8 @@ static void
 finish (TkeCardCeremony *self, gboolean success)
 {
   g_cancellable_cancel (self->choosing);
+  if (self->recording) /* stopped before its commands were sent (a load while sealing) */
+    record_end (self, success ? NULL : cancelled_error ());
   if (self->finished)
     return;
   self->finished = TRUE;
@@ -157,6 +172,7 @@ fail (TkeCardCeremony *self, const GError *error)
   message = g_strdup_printf ("%s\n\n%s\n\n%s", error->message, units, next);
   if (self->wizard != NULL)
     tke_load_wizard_show_error (self->wizard, message);
+  record_end (self, error);
   finish (self, FALSE);
 }
 
@@ -377,30 +393,60 @@ show_signing_result (TkeCardCeremony *self)
     }
 }
 
-/* Every run of the ceremony's commands goes into the ceremony record; a
- * run that cannot be recorded does not start. */
-static gboolean
-record_begin (TkeCardCeremony *self)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (self->trail == NULL)
-    {
-      g_autofree char *path = tke_audit_trail_get_default_path ();
-
-      self->trail = tke_audit_trail_new (path);
-    }
-  if (tke_audit_trail_begin_ceremony (self->trail, self->ceremony, &error))
-    return TRUE;
-  fail (self, error);
-  return FALSE;
-}
-
 static void
 record_end (TkeCardCeremony *self, const GError *error)
 {
-  if (self->trail != NULL && self->ceremony != NULL)
-    tke_audit_trail_end_ceremony (self->trail, self->ceremony, error);
+  if (!self->recording || self->trail == NULL || self->ceremony == NULL)
+    return;
+  self->recording = FALSE;
+  tke_gui_record_end_ceremony (self->trail, self->ceremony, error);
+}
+
+typedef struct
+{
+  TkeCardCeremony *self;
+  void (*next) (TkeCardCeremony *self);
+} Recording;
+
+static void
+on_record_begin_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autofree Recording *recording = user_data;
+  g_autoptr (TkeCardCeremony) self = recording->self;
+  g_autoptr (GError) error = NULL;
+
+  if (!tke_audit_trail_begin_finish (TKE_AUDIT_TRAIL (source), result, &error))
+    {
+      if (self->finished)
+        return;
+      if (is_cancelled (error))
+        finish (self, FALSE);
+      else
+        fail (self, error);
+      return;
+    }
+  self->recording = TRUE;
+  if (self->finished) /* cancelled while the first record was written */
+    record_end (self, cancelled_error ());
+  else
+    recording->next (self);
+}
+
+/* Every ceremony goes into the ceremony record, and its first step starts
+ * once its first record is on disk (written off the main loop); one that
+ * cannot be recorded does not start.  A load's record begins before its
+ * importer keys, so that they and each sealed part are recorded. */
+static void
+record_then (TkeCardCeremony *self, void (*next) (TkeCardCeremony *self))
+{
+  Recording *recording = g_new0 (Recording, 1);
+
+  if (self->trail == NULL)
+    self->trail = tke_gui_record_open ();
+  recording->self = g_object_ref (self);
+  recording->next = next;
+  tke_audit_trail_begin_ceremony_async (self->trail, self->ceremony, self->cancellable,
+                                        on_record_begin_written, recording);
 }
 
 /* The units the ceremony has not reached: where a retry goes on. */
@@ -436,15 +482,19 @@ on_signing_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
+send_signed (TkeCardCeremony *self)
+{
+  self->running = TRUE;
+  tke_ceremony_run_async (self->ceremony, self->cancellable, on_signing_done, g_object_ref (self));
+}
+
+static void
 run_signing (TkeCardCeremony *self)
 {
   if (self->ceremony != NULL)
     drop_done_units (self);
   new_ceremony (self);
-  if (!record_begin (self))
-    return;
-  self->running = TRUE;
-  tke_ceremony_run_async (self->ceremony, self->cancellable, on_signing_done, g_object_ref (self));
+  record_then (self, send_signed);
 }
 
 /* ---- Load: the administrator card, then part by part ---- */
@@ -505,8 +555,6 @@ on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   /* Every part is sealed to every unit: the loads themselves. */
-  if (!record_begin (self))
-    return;
   self->running = TRUE;
   tke_ceremony_run_async (self->ceremony, self->cancellable, on_loaded, g_object_ref (self));
 }
@@ -859,7 +907,7 @@ tke_card_ceremony_start (TkeCardCeremony *self)
        * number of parts; libtke only wants a valid one set. */
       tke_ceremony_set_n_key_parts (self->ceremony, 2);
       show_admin_step (self, 1);
-      prepare_load (self);
+      record_then (self, prepare_load);
       return;
     }
   n_signers = self->kind == TKE_CEREMONY_COMMIT

@@ -19,6 +19,7 @@
 #include "tke-card-ceremony.h"
 #include "tke-prompted-signer.h"
 #include "tke-rotation-dialog.h"
+#include "tke-gui-record.h"
 #include "tke-session-private.h"
 #include "tke-session.h"
 
@@ -511,7 +512,7 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
            ? tke_rotation_recover_finish (rotation, result, &error)
            : tke_rotation_run_finish (rotation, result, &error);
   if (self->trail != NULL)
-    tke_audit_trail_end_rotation (self->trail, rotation, error);
+    tke_gui_record_end_rotation (self->trail, rotation, error);
   _tke_session_busy_changed (self, -1);
   self->rotation = NULL; /* the reference is this function's */
   g_clear_object (&self->signer);
@@ -568,6 +569,46 @@ on_rotation_dialog_gone (gpointer data, GObject *where)
   /* The rotation's end read the units again already. */
   if (self->window != NULL)
     tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
+}
+
+static void
+rotation_recorded (TkeSession *self, GAsyncResult *result, gboolean recover)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!tke_audit_trail_begin_finish (self->trail, result, &error))
+    {
+      if (self->rotation_dialog != NULL)
+        tke_rotation_dialog_finish (self->rotation_dialog, error->message, NULL);
+      g_clear_object (&self->rotation);
+      g_clear_object (&self->signer);
+      if (self->window != NULL)
+        tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
+      return;
+    }
+  _tke_session_busy_changed (self, +1);
+  if (recover)
+    tke_rotation_recover_async (self->rotation, self->cancellable, on_rotation_done,
+                                g_object_ref (self));
+  else
+    tke_rotation_run_async (self->rotation, self->cancellable, on_rotation_done,
+                            g_object_ref (self));
+}
+
+static void
+on_rotation_recorded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeSession) self = user_data;
+
+  rotation_recorded (self, result, FALSE);
+}
+
+static void
+on_recovery_recorded (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeSession) self = user_data;
+
+  rotation_recorded (self, result, TRUE);
 }
 
 /* Rotate (or recover: the advisor's one safe action) with the rotation's
@@ -640,23 +681,11 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean
       dialog, FALSE,
       _ ("The service rewraps the keys by itself; it cannot be stopped from here. "
          "If it stops, the Recovery tab resumes it where it stopped."));
-  /* No rotation runs unrecorded. */
-  if (!tke_audit_trail_begin_rotation (self->trail, self->rotation, recover ? "recover" : "rotate",
-                                       &error))
-    {
-      tke_rotation_dialog_finish (dialog, error->message, NULL);
-      g_clear_object (&self->rotation);
-      g_clear_object (&self->signer);
-      tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
-      return;
-    }
-  _tke_session_busy_changed (self, +1);
-  if (recover)
-    tke_rotation_recover_async (self->rotation, self->cancellable, on_rotation_done,
-                                g_object_ref (self));
-  else
-    tke_rotation_run_async (self->rotation, self->cancellable, on_rotation_done,
-                            g_object_ref (self));
+  /* No rotation runs unrecorded: it starts once its first record is on
+   * disk, written off the main loop. */
+  tke_audit_trail_begin_rotation_async (
+      self->trail, self->rotation, recover ? "recover" : "rotate", self->cancellable,
+      recover ? on_recovery_recorded : on_rotation_recorded, g_object_ref (self));
 }
 
 /* ---- The card ceremonies: load, commit, set immediate, clear ---- */
@@ -827,8 +856,6 @@ tke_session_class_init (TkeSessionClass *klass)
 static void
 tke_session_init (TkeSession *self)
 {
-  g_autofree char *trail = tke_audit_trail_get_default_path ();
-
   self->cancellable = g_cancellable_new ();
-  self->trail = tke_audit_trail_new (trail);
+  self->trail = tke_gui_record_open ();
 }

@@ -27,7 +27,8 @@ typedef struct
   char *id;
   char *kind;
   GPtrArray *units;
-  gboolean failed_to_record;
+  gint *failed; /* g_rc_box: a record of this ceremony could not be written */
+  void (*connect) (gpointer ceremony, gpointer watch);
 } Watch;
 
 static void
@@ -38,21 +39,18 @@ watch_free (Watch *watch)
   g_free (watch->id);
   g_free (watch->kind);
   g_ptr_array_unref (watch->units);
+  g_rc_box_release (watch->failed);
   g_free (watch);
 }
 
 /* A step whose record cannot be written is still taken (the units may
- * be half-way); the "end" record says that records are missing. */
+ * be half-way); the "end" record says that records are missing.  The
+ * record is written on the trail's writer thread, in order: the step does
+ * not wait for the disk. */
 static void
 append_or_warn (Watch *watch, TkeAuditEntry *entry)
 {
-  g_autoptr (GError) error = NULL;
-
-  if (!tke_audit_trail_append (watch->trail, entry, &error))
-    {
-      watch->failed_to_record = TRUE;
-      g_warning ("%s", error->message);
-    }
+  _tke_audit_trail_queue (watch->trail, entry, watch->failed, FALSE, NULL, NULL, NULL);
 }
 
 static const char *
@@ -91,6 +89,7 @@ watch_new (TkeAuditTrail *trail, GObject *ceremony, const char *kind, GPtrArray 
   watch->id = tke_audit_trail_new_ceremony_id ();
   watch->kind = g_strdup (kind);
   watch->units = g_ptr_array_ref (units);
+  watch->failed = g_rc_box_new0 (gint);
   return watch;
 }
 
@@ -106,15 +105,101 @@ begin_entry (Watch *watch, TkeServiceClient *client)
   return entry;
 }
 
+/* The last record says whether one before it could not be written: the
+ * writer thread knows when it comes to it. */
 static void
-finish (Watch *watch, const GError *failure, TkeAuditEntry *entry)
+finish (Watch *watch,
+        const GError *failure,
+        TkeAuditEntry *entry,
+        GCancellable *cancellable,
+        GAsyncReadyCallback callback,
+        gpointer user_data)
 {
-  if (watch->failed_to_record)
-    tke_audit_entry_add_message (entry, _ ("Some steps of this ceremony could not be recorded."));
   if (failure != NULL)
     tke_audit_entry_set_detail (entry, failure->message);
   add_units (entry, watch->units);
-  append_or_warn (watch, entry);
+  _tke_audit_trail_queue (watch->trail, entry, watch->failed, TRUE, cancellable, callback,
+                          user_data);
+}
+
+/* ---- Beginning: the first record, then the watch ------------------------ */
+
+static void
+start_watching (Watch *watch)
+{
+  watch->connect (watch->ceremony, watch);
+  g_hash_table_replace (_tke_audit_trail_get_watches (watch->trail), watch->ceremony, watch);
+}
+
+/* The watch of a ceremony whose first record is on its way. */
+typedef struct
+{
+  Watch *watch; /* NULL once watching */
+} Pending;
+
+static void
+pending_free (Pending *pending)
+{
+  if (pending->watch != NULL)
+    watch_free (pending->watch);
+  g_free (pending);
+}
+
+static void
+on_begin_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  Pending *pending = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!tke_audit_trail_append_finish (TKE_AUDIT_TRAIL (source), result, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  start_watching (g_steal_pointer (&pending->watch));
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+begin_now (Watch *watch, TkeAuditEntry *entry, GError **error)
+{
+  if (!tke_audit_trail_append (watch->trail, entry, error))
+    {
+      watch_free (watch);
+      return FALSE;
+    }
+  start_watching (watch);
+  return TRUE;
+}
+
+static void
+begin_later (Watch *watch,
+             TkeAuditEntry *entry,
+             gpointer source_tag,
+             GCancellable *cancellable,
+             GAsyncReadyCallback callback,
+             gpointer user_data)
+{
+  GTask *task = g_task_new (watch->trail, cancellable, callback, user_data);
+  Pending *pending = g_new0 (Pending, 1);
+
+  pending->watch = watch;
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, pending, (GDestroyNotify) pending_free);
+  tke_audit_trail_append_async (watch->trail, entry, cancellable, on_begin_written, task);
+}
+
+static void
+on_end_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (tke_audit_trail_append_finish (TKE_AUDIT_TRAIL (source), result, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
 }
 
 static const char *
@@ -162,6 +247,69 @@ on_ceremony_unit_done (TkeCeremony *ceremony, TkeCryptoUnit *unit, Watch *watch)
   append_or_warn (watch, entry);
 }
 
+/* A load's own steps: each unit's importer key with the unit's evidence,
+ * then each part as sealed to every unit (its description and check
+ * value: the part itself never leaves its card in clear). */
+static void
+on_importer_key (TkeCeremony *ceremony, TkeCryptoUnit *unit, GBytes *importer, Watch *watch)
+{
+  g_autoptr (TkeAuditEntry) entry =
+      tke_audit_entry_new (watch->id, watch->kind, "importer-key", TKE_JOURNAL_OUTCOME_OK);
+  g_autofree char *detail =
+      g_strdup_printf (_ ("Crypto unit %u: importer key made and verified against the unit root."),
+                       tke_crypto_unit_get_number (unit));
+
+  tke_audit_entry_set_detail (entry, detail);
+  tke_audit_entry_set_importer_key (entry, unit, importer);
+  append_or_warn (watch, entry);
+}
+
+static void
+on_part_sealed (
+    TkeCeremony *ceremony, guint part, guint n_parts, TkeKeyPartSource *source, Watch *watch)
+{
+  g_autoptr (TkeAuditEntry) entry =
+      tke_audit_entry_new (watch->id, watch->kind, "part-sealed", TKE_JOURNAL_OUTCOME_OK);
+  g_autofree char *detail = g_strdup_printf (
+      _ ("Key part %u of %u sealed to the importer key of every crypto unit."), part, n_parts);
+
+  tke_audit_entry_set_detail (entry, detail);
+  tke_audit_entry_add_key_part (entry, part, n_parts, tke_key_part_source_get_description (source),
+                                tke_key_part_source_get_check_value (source));
+  append_or_warn (watch, entry);
+}
+
+static void
+connect_ceremony (gpointer ceremony, gpointer watch)
+{
+  g_signal_connect (ceremony, "importer-key", G_CALLBACK (on_importer_key), watch);
+  g_signal_connect (ceremony, "part-sealed", G_CALLBACK (on_part_sealed), watch);
+  g_signal_connect (ceremony, "progress", G_CALLBACK (on_ceremony_progress), watch);
+  g_signal_connect (ceremony, "unit-done", G_CALLBACK (on_ceremony_unit_done), watch);
+}
+
+static Watch *
+ceremony_begin_entry (TkeAuditTrail *self, TkeCeremony *ceremony, TkeAuditEntry **entry)
+{
+  g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
+  guint n_parts;
+  Watch *watch;
+
+  for (guint i = 0; i < _tke_ceremony_n_units (ceremony); i++)
+    g_ptr_array_add (units, g_object_ref (_tke_ceremony_unit_at (ceremony, i)));
+  watch = watch_new (self, G_OBJECT (ceremony), kind_nick (ceremony->kind), units);
+  watch->connect = connect_ceremony;
+  *entry = begin_entry (watch, ceremony->client);
+  add_signers (*entry, ceremony->signers);
+  n_parts = tke_ceremony_get_n_key_parts (ceremony);
+  for (guint i = 0; ceremony->parts != NULL && i < ceremony->parts->len; i++)
+    tke_audit_entry_add_key_part (*entry, i + 1, n_parts,
+                                  tke_key_part_source_get_description (ceremony->parts->pdata[i]),
+                                  tke_key_part_source_get_check_value (ceremony->parts->pdata[i]));
+  add_units (*entry, units);
+  return watch;
+}
+
 /**
  * tke_audit_trail_begin_ceremony:
  * @self: the ceremony record
@@ -171,7 +319,8 @@ on_ceremony_unit_done (TkeCeremony *ceremony, TkeCryptoUnit *unit, Watch *watch)
  * Writes the ceremony's first record (its kind, the administrators who
  * sign, the key parts by description and check value, the unit root and
  * every unit's signed state), then one record per step while it runs,
- * until tke_audit_trail_end_ceremony().
+ * until tke_audit_trail_end_ceremony().  Blocks until the first record is
+ * on disk: a main loop uses tke_audit_trail_begin_ceremony_async().
  *
  * Returns: %TRUE if the first record is written; a ceremony that cannot
  *   be recorded should not start
@@ -179,34 +328,82 @@ on_ceremony_unit_done (TkeCeremony *ceremony, TkeCryptoUnit *unit, Watch *watch)
 gboolean
 tke_audit_trail_begin_ceremony (TkeAuditTrail *self, TkeCeremony *ceremony, GError **error)
 {
-  g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (TkeAuditEntry) entry = NULL;
-  guint n_parts;
   Watch *watch;
 
   g_return_val_if_fail (TKE_IS_AUDIT_TRAIL (self), FALSE);
   g_return_val_if_fail (TKE_IS_CEREMONY (ceremony), FALSE);
 
-  for (guint i = 0; i < _tke_ceremony_n_units (ceremony); i++)
-    g_ptr_array_add (units, g_object_ref (_tke_ceremony_unit_at (ceremony, i)));
-  watch = watch_new (self, G_OBJECT (ceremony), kind_nick (ceremony->kind), units);
-  entry = begin_entry (watch, ceremony->client);
-  add_signers (entry, ceremony->signers);
-  n_parts = tke_ceremony_get_n_key_parts (ceremony);
-  for (guint i = 0; ceremony->parts != NULL && i < ceremony->parts->len; i++)
-    tke_audit_entry_add_key_part (entry, i + 1, n_parts,
-                                  tke_key_part_source_get_description (ceremony->parts->pdata[i]),
-                                  tke_key_part_source_get_check_value (ceremony->parts->pdata[i]));
-  add_units (entry, units);
-  if (!tke_audit_trail_append (self, entry, error))
+  watch = ceremony_begin_entry (self, ceremony, &entry);
+  return begin_now (watch, entry, error);
+}
+
+/**
+ * tke_audit_trail_begin_ceremony_async:
+ * @self: the ceremony record
+ * @ceremony: a ceremony with its arguments, about to run
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the first record is written, or not
+ * @user_data: data for @callback
+ *
+ * As tke_audit_trail_begin_ceremony(), with the first record written on
+ * the trail's writer thread.  The ceremony's state is read now; it should
+ * not start before tke_audit_trail_begin_finish() says the record
+ * is written.
+ */
+void
+tke_audit_trail_begin_ceremony_async (TkeAuditTrail *self,
+                                      TkeCeremony *ceremony,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
+{
+  g_autoptr (TkeAuditEntry) entry = NULL;
+  Watch *watch;
+
+  g_return_if_fail (TKE_IS_AUDIT_TRAIL (self));
+  g_return_if_fail (TKE_IS_CEREMONY (ceremony));
+
+  watch = ceremony_begin_entry (self, ceremony, &entry);
+  begin_later (watch, entry, tke_audit_trail_begin_ceremony_async, cancellable, callback,
+               user_data);
+}
+
+/* The watch of @object, to end, and its last record's entry; or NULL,
+ * with @task returned, if nothing watches it. */
+static Watch *
+end_watch (
+    TkeAuditTrail *self, gpointer object, const GError *failure, GTask *task, TkeAuditEntry **entry)
+{
+  Watch *watch = take_watch (self, object);
+
+  if (watch == NULL)
     {
-      watch_free (watch);
-      return FALSE;
+      if (task != NULL)
+        g_task_return_boolean (task, TRUE);
+      g_clear_object (&task);
+      return NULL;
     }
-  g_signal_connect (ceremony, "progress", G_CALLBACK (on_ceremony_progress), watch);
-  g_signal_connect (ceremony, "unit-done", G_CALLBACK (on_ceremony_unit_done), watch);
-  g_hash_table_replace (_tke_audit_trail_get_watches (self), ceremony, watch);
-  return TRUE;
+  *entry = tke_audit_entry_new (watch->id, watch->kind, TKE_JOURNAL_STEP_END, outcome_of (failure));
+  return watch;
+}
+
+static void
+end_write (Watch *watch, const GError *failure, TkeAuditEntry *entry, GTask *task)
+{
+  finish (watch, failure, entry, task != NULL ? g_task_get_cancellable (task) : NULL,
+          task != NULL ? on_end_written : NULL, task);
+  watch_free (watch);
+}
+
+static void
+end_ceremony (TkeAuditTrail *self, TkeCeremony *ceremony, const GError *failure, GTask *task)
+{
+  g_autoptr (TkeAuditEntry) entry = NULL;
+  Watch *watch = end_watch (self, ceremony, failure, task, &entry);
+
+  if (watch != NULL)
+    end_write (watch, failure, entry, task);
 }
 
 /**
@@ -216,23 +413,65 @@ tke_audit_trail_begin_ceremony (TkeAuditTrail *self, TkeCeremony *ceremony, GErr
  * @failure: (nullable): how it failed, or %NULL if it succeeded
  *
  * Writes the ceremony's last record: its outcome, what failed, and every
- * unit's signed state now.
+ * unit's signed state now.  Blocks until every record of it is on disk (a
+ * failure is a warning): a main loop uses tke_audit_trail_end_ceremony_async().
  */
 void
 tke_audit_trail_end_ceremony (TkeAuditTrail *self, TkeCeremony *ceremony, const GError *failure)
 {
-  g_autoptr (TkeAuditEntry) entry = NULL;
-  Watch *watch;
+  g_return_if_fail (TKE_IS_AUDIT_TRAIL (self));
+  g_return_if_fail (TKE_IS_CEREMONY (ceremony));
+
+  end_ceremony (self, ceremony, failure, NULL);
+  _tke_audit_trail_wait (self);
+}
+
+/**
+ * tke_audit_trail_end_ceremony_async:
+ * @self: the ceremony record
+ * @ceremony: a ceremony begun with tke_audit_trail_begin_ceremony_async()
+ * @failure: (nullable): how it failed, or %NULL if it succeeded
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (nullable): called when the last record is written, or not
+ * @user_data: data for @callback
+ *
+ * As tke_audit_trail_end_ceremony(), on the trail's writer thread.  The
+ * units' state is read now.
+ */
+void
+tke_audit_trail_end_ceremony_async (TkeAuditTrail *self,
+                                    TkeCeremony *ceremony,
+                                    const GError *failure,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  GTask *task;
 
   g_return_if_fail (TKE_IS_AUDIT_TRAIL (self));
   g_return_if_fail (TKE_IS_CEREMONY (ceremony));
 
-  watch = take_watch (self, ceremony);
-  if (watch == NULL)
-    return;
-  entry = tke_audit_entry_new (watch->id, watch->kind, TKE_JOURNAL_STEP_END, outcome_of (failure));
-  finish (watch, failure, entry);
-  watch_free (watch);
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tke_audit_trail_end_ceremony_async);
+  end_ceremony (self, ceremony, failure, task);
+}
+
+/**
+ * tke_audit_trail_end_finish:
+ * @self: the ceremony record
+ * @result: the result given to the callback of
+ *   tke_audit_trail_end_ceremony_async() or tke_audit_trail_end_rotation_async()
+ * @error: return location for a #GError
+ *
+ * Finishes the writing of a ceremony's or rotation's last record.
+ *
+ * Returns: %TRUE if the last record is written
+ */
+gboolean
+tke_audit_trail_end_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ---- TkeRotation -------------------------------------------------------- */
@@ -265,6 +504,28 @@ on_rotation_unit_done (TkeRotation *rotation,
   append_or_warn (watch, entry);
 }
 
+static void
+connect_rotation (gpointer rotation, gpointer watch)
+{
+  g_signal_connect (rotation, "message", G_CALLBACK (on_rotation_message), watch);
+  g_signal_connect (rotation, "unit-done", G_CALLBACK (on_rotation_unit_done), watch);
+}
+
+static Watch *
+rotation_begin_entry (TkeAuditTrail *self,
+                      TkeRotation *rotation,
+                      const char *kind,
+                      TkeAuditEntry **entry)
+{
+  Watch *watch = watch_new (self, G_OBJECT (rotation), kind, rotation->units);
+
+  watch->connect = connect_rotation;
+  *entry = begin_entry (watch, rotation->client);
+  add_signers (*entry, rotation->signers);
+  add_units (*entry, rotation->units);
+  return watch;
+}
+
 /**
  * tke_audit_trail_begin_rotation:
  * @self: the ceremony record
@@ -274,7 +535,9 @@ on_rotation_unit_done (TkeRotation *rotation,
  *
  * Writes the rotation's first record (the signer, the unit root and every
  * unit's signed state), then each of the service's messages, in order, and
- * each unit's set immediate, until tke_audit_trail_end_rotation().
+ * each unit's set immediate, until tke_audit_trail_end_rotation().  Blocks
+ * until the first record is on disk: a main loop uses
+ * tke_audit_trail_begin_rotation_async().
  *
  * Returns: %TRUE if the first record is written
  */
@@ -291,43 +554,70 @@ tke_audit_trail_begin_rotation (TkeAuditTrail *self,
   g_return_val_if_fail (TKE_IS_ROTATION (rotation), FALSE);
   g_return_val_if_fail (kind != NULL, FALSE);
 
-  watch = watch_new (self, G_OBJECT (rotation), kind, rotation->units);
-  entry = begin_entry (watch, rotation->client);
-  add_signers (entry, rotation->signers);
-  add_units (entry, rotation->units);
-  if (!tke_audit_trail_append (self, entry, error))
-    {
-      watch_free (watch);
-      return FALSE;
-    }
-  g_signal_connect (rotation, "message", G_CALLBACK (on_rotation_message), watch);
-  g_signal_connect (rotation, "unit-done", G_CALLBACK (on_rotation_unit_done), watch);
-  g_hash_table_replace (_tke_audit_trail_get_watches (self), rotation, watch);
-  return TRUE;
+  watch = rotation_begin_entry (self, rotation, kind, &entry);
+  return begin_now (watch, entry, error);
 }
 
 /**
- * tke_audit_trail_end_rotation:
+ * tke_audit_trail_begin_rotation_async:
  * @self: the ceremony record
- * @rotation: a rotation begun with tke_audit_trail_begin_rotation()
- * @failure: (nullable): how it failed, or %NULL if it succeeded
+ * @rotation: a rotation about to run, or to recover
+ * @kind: "rotate" or "recover"
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the first record is written, or not
+ * @user_data: data for @callback
  *
- * Writes the rotation's last record: its outcome, the recovery advice (the
- * action and why), and every unit's signed state now.
+ * As tke_audit_trail_begin_rotation(), with the first record written on
+ * the trail's writer thread; finish with
+ * tke_audit_trail_begin_finish() before the rotation starts.
  */
 void
-tke_audit_trail_end_rotation (TkeAuditTrail *self, TkeRotation *rotation, const GError *failure)
+tke_audit_trail_begin_rotation_async (TkeAuditTrail *self,
+                                      TkeRotation *rotation,
+                                      const char *kind,
+                                      GCancellable *cancellable,
+                                      GAsyncReadyCallback callback,
+                                      gpointer user_data)
 {
   g_autoptr (TkeAuditEntry) entry = NULL;
   Watch *watch;
 
   g_return_if_fail (TKE_IS_AUDIT_TRAIL (self));
   g_return_if_fail (TKE_IS_ROTATION (rotation));
+  g_return_if_fail (kind != NULL);
 
-  watch = take_watch (self, rotation);
+  watch = rotation_begin_entry (self, rotation, kind, &entry);
+  begin_later (watch, entry, tke_audit_trail_begin_rotation_async, cancellable, callback,
+               user_data);
+}
+
+/**
+ * tke_audit_trail_begin_finish:
+ * @self: the ceremony record
+ * @result: the result given to the callback of
+ *   tke_audit_trail_begin_ceremony_async() or tke_audit_trail_begin_rotation_async()
+ * @error: return location for a #GError
+ *
+ * Finishes the writing of a ceremony's or rotation's first record.
+ *
+ * Returns: %TRUE if the first record is written; a ceremony or rotation
+ *   that cannot be recorded should not start
+ */
+gboolean
+tke_audit_trail_begin_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+end_rotation (TkeAuditTrail *self, TkeRotation *rotation, const GError *failure, GTask *task)
+{
+  g_autoptr (TkeAuditEntry) entry = NULL;
+  Watch *watch = end_watch (self, rotation, failure, task, &entry);
+
   if (watch == NULL)
     return;
-  entry = tke_audit_entry_new (watch->id, watch->kind, TKE_JOURNAL_STEP_END, outcome_of (failure));
   if (tke_rotation_has_advice (rotation))
     {
       GEnumClass *klass = g_type_class_ref (TKE_TYPE_RECOVERY_ACTION);
@@ -337,8 +627,57 @@ tke_audit_trail_end_rotation (TkeAuditTrail *self, TkeRotation *rotation, const 
                                   tke_rotation_get_advice_explanation (rotation));
       g_type_class_unref (klass);
     }
-  finish (watch, failure, entry);
-  watch_free (watch);
+  end_write (watch, failure, entry, task);
+}
+
+/**
+ * tke_audit_trail_end_rotation:
+ * @self: the ceremony record
+ * @rotation: a rotation begun with tke_audit_trail_begin_rotation()
+ * @failure: (nullable): how it failed, or %NULL if it succeeded
+ *
+ * Writes the rotation's last record: its outcome, the recovery advice (the
+ * action and why), and every unit's signed state now.  Blocks until every
+ * record of it is on disk (a failure is a warning).
+ */
+void
+tke_audit_trail_end_rotation (TkeAuditTrail *self, TkeRotation *rotation, const GError *failure)
+{
+  g_return_if_fail (TKE_IS_AUDIT_TRAIL (self));
+  g_return_if_fail (TKE_IS_ROTATION (rotation));
+
+  end_rotation (self, rotation, failure, NULL);
+  _tke_audit_trail_wait (self);
+}
+
+/**
+ * tke_audit_trail_end_rotation_async:
+ * @self: the ceremony record
+ * @rotation: a rotation begun with tke_audit_trail_begin_rotation_async()
+ * @failure: (nullable): how it failed, or %NULL if it succeeded
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (nullable): called when the last record is written, or not;
+ *   finish with tke_audit_trail_end_finish()
+ * @user_data: data for @callback
+ *
+ * As tke_audit_trail_end_rotation(), on the trail's writer thread.
+ */
+void
+tke_audit_trail_end_rotation_async (TkeAuditTrail *self,
+                                    TkeRotation *rotation,
+                                    const GError *failure,
+                                    GCancellable *cancellable,
+                                    GAsyncReadyCallback callback,
+                                    gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (TKE_IS_AUDIT_TRAIL (self));
+  g_return_if_fail (TKE_IS_ROTATION (rotation));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tke_audit_trail_end_rotation_async);
+  end_rotation (self, rotation, failure, task);
 }
 
 void

@@ -12,5 +12,6 @@
 G_BEGIN_DECLS
 
 JsonObject *_tke_audit_entry_get_object (TkeAuditEntry *self);
+gboolean _tke_audit_entry_verify_importer (JsonObject *importer, GBytes *root, char **why);
 
 G_END_DECLS

@@ -12,9 +12,15 @@
 
 #include <json-glib/json-glib.h>
 
+#include <glib/gi18n-lib.h>
+
 #include "tke-audit-entry-private.h"
 #include "tke-audit-entry.h"
+#include "tke-crypto.h"
+#include "tke-error.h"
+#include "tke-importer-proof-private.h"
 #include "tke-types.h"
+#include "tke-unit-identity.h"
 
 /**
  * TkeAuditEntry:
@@ -271,6 +277,123 @@ tke_audit_entry_add_unit (TkeAuditEntry *self, TkeCryptoUnit *unit)
         json_object_set_member (object, "evidence", g_steal_pointer (&node));
     }
   json_array_add_object_element (array_member (self, "units"), object);
+}
+
+static char *
+base64_of (GBytes *bytes)
+{
+  return g_base64_encode (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+}
+
+/**
+ * tke_audit_entry_set_importer_key:
+ * @self: an entry
+ * @unit: the unit that made the importer key
+ * @importer: the importer public key (an uncompressed P-521 point)
+ *
+ * Records the importer key a unit made for a load: its SHA-256
+ * fingerprint, the key (public), and the unit's evidence for it, its
+ * certificate chain and the importer certificate it signed, as libtke
+ * verified them; tke_ceremony_report_verify() checks them again against
+ * the unit root.
+ */
+void
+tke_audit_entry_set_importer_key (TkeAuditEntry *self, TkeCryptoUnit *unit, GBytes *importer)
+{
+  g_autoptr (TkeImporterProof) proof = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *fingerprint = NULL;
+  JsonObject *object;
+
+  g_return_if_fail (self != NULL && TKE_IS_CRYPTO_UNIT (unit) && importer != NULL);
+
+  object = json_object_new ();
+  key = tke_crypto_hex_encode (g_bytes_get_data (importer, NULL), g_bytes_get_size (importer));
+  fingerprint = tke_unit_root_fingerprint (importer);
+  json_object_set_int_member (object, "unit", tke_crypto_unit_get_number (unit));
+  json_object_set_string_member (object, "instance", tke_crypto_unit_get_instance_id (unit));
+  json_object_set_string_member (object, "hsm_id", tke_crypto_unit_get_hsm_id (unit));
+  json_object_set_string_member (object, "fingerprint", fingerprint);
+  json_object_set_string_member (object, "key", key);
+  proof = _tke_importer_proof_lookup (importer);
+  if (proof != NULL)
+    {
+      JsonArray *chain = json_array_new ();
+      g_autofree char *certificate = base64_of (proof->importer_certificate);
+
+      for (guint i = 0; i < proof->unit_certificates->len; i++)
+        json_array_add_string_element (chain, base64_of (proof->unit_certificates->pdata[i]));
+      json_object_set_string_member (object, "importer_certificate", certificate);
+      json_object_set_array_member (object, "certificates", chain);
+    }
+  json_object_set_object_member (self->object, "importer_key", object);
+}
+
+static GBytes *
+decode (const char *base64)
+{
+  gsize size = 0;
+  guchar *data = g_base64_decode (base64 != NULL ? base64 : "", &size);
+
+  return g_bytes_new_take (data, size);
+}
+
+/* The record's importer key is the one the unit's certificate names, in a
+ * chain up to @root: for tke-ceremony-report.c.  Sets a reason for people. */
+gboolean
+_tke_audit_entry_verify_importer (JsonObject *importer, GBytes *root, char **why)
+{
+  JsonNode *chain_node = json_object_get_member (importer, "certificates");
+  JsonNode *certificate = json_object_get_member (importer, "importer_certificate");
+  JsonNode *key = json_object_get_member (importer, "key");
+  JsonNode *hsm_id = json_object_get_member (importer, "hsm_id");
+  g_autoptr (GPtrArray) chain = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GBytes) point = NULL;
+  g_autoptr (GBytes) recorded = NULL;
+  g_autoptr (GBytes) importer_certificate = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeImporterProof) proof = NULL;
+  g_autofree char *fingerprint = NULL;
+  JsonArray *array;
+
+  if (chain_node == NULL || !JSON_NODE_HOLDS_ARRAY (chain_node) || certificate == NULL ||
+      json_node_get_value_type (certificate) != G_TYPE_STRING || key == NULL ||
+      json_node_get_value_type (key) != G_TYPE_STRING || hsm_id == NULL ||
+      json_node_get_value_type (hsm_id) != G_TYPE_STRING)
+    {
+      *why = g_strdup (_ ("the unit's evidence for its importer key is missing"));
+      return FALSE;
+    }
+  array = json_node_get_array (chain_node);
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (json_node_get_value_type (element) != G_TYPE_STRING)
+        break;
+      g_ptr_array_add (chain, decode (json_node_get_string (element)));
+    }
+  importer_certificate = decode (json_node_get_string (certificate));
+  recorded = tke_crypto_hex_decode (json_node_get_string (key), NULL);
+  if (chain->len == 0 || chain->len != json_array_get_length (array) ||
+      (point = tke_unit_identity_accept_importer (root, chain, importer_certificate, &error)) ==
+          NULL)
+    {
+      *why = g_strdup_printf (_ ("the importer key is not certified by the unit: %s"),
+                              error != NULL ? error->message : _ ("its certificates are damaged"));
+      return FALSE;
+    }
+  proof = _tke_importer_proof_lookup (point);
+  fingerprint = tke_unit_root_fingerprint (point);
+  if (recorded == NULL || !g_bytes_equal (point, recorded) || proof == NULL ||
+      g_strcmp0 (proof->hsm_id, json_node_get_string (hsm_id)) != 0 ||
+      g_strcmp0 (fingerprint,
+                 json_object_get_string_member_with_default (importer, "fingerprint", "")) != 0)
+    {
+      *why = g_strdup (_ ("the importer key recorded is not the one its unit certified"));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 /**

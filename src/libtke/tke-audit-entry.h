@@ -50,6 +50,8 @@ void tke_audit_entry_set_unit_root (TkeAuditEntry *self, const char *root_hex);
 TKE_AVAILABLE_IN_ALL
 void tke_audit_entry_add_unit (TkeAuditEntry *self, TkeCryptoUnit *unit);
 TKE_AVAILABLE_IN_ALL
+void tke_audit_entry_set_importer_key (TkeAuditEntry *self, TkeCryptoUnit *unit, GBytes *importer);
+TKE_AVAILABLE_IN_ALL
 void tke_audit_entry_add_message (TkeAuditEntry *self, const char *message);
 TKE_AVAILABLE_IN_ALL
 void tke_audit_entry_set_advice (TkeAuditEntry *self, const char *action, const char *explanation);

@@ -23,6 +23,15 @@ gboolean _tke_audit_check_chain (const char *const *lines,
                                  gint64 first_seq,
                                  GError **error);
 
+void _tke_audit_trail_queue (TkeAuditTrail *self,
+                             TkeAuditEntry *entry,
+                             gint *failed,
+                             gboolean say_if_failed,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data);
+void _tke_audit_trail_wait (TkeAuditTrail *self);
+
 GHashTable *_tke_audit_trail_get_watches (TkeAuditTrail *self);
 void _tke_audit_watch_free (gpointer watch);
 

@@ -58,9 +58,12 @@ struct _TkeAuditTrail
   char *deviation;    /* what the next record must say happened to the trail */
   EVP_PKEY *key;
   GHashTable *watches; /* ceremony or rotation → its watch (tke-audit-ceremony.c) */
+  GThreadPool *writer; /* one thread: records are written in the order asked */
 };
 
 G_DEFINE_FINAL_TYPE (TkeAuditTrail, tke_audit_trail, G_TYPE_OBJECT)
+
+static void write_job (gpointer data, gpointer user_data);
 
 static void
 tke_audit_trail_finalize (GObject *object)
@@ -72,6 +75,10 @@ tke_audit_trail_finalize (GObject *object)
   g_free (self->deviation);
   g_clear_pointer (&self->key, EVP_PKEY_free);
   g_clear_pointer (&self->watches, g_hash_table_unref);
+  /* Every job holds a reference, so none is left; this may run on the
+   * writer thread itself, which must not wait for itself. */
+  if (self->writer != NULL)
+    g_thread_pool_free (self->writer, FALSE, FALSE);
   G_OBJECT_CLASS (tke_audit_trail_parent_class)->finalize (object);
 }
 
@@ -85,6 +92,8 @@ static void
 tke_audit_trail_init (TkeAuditTrail *self)
 {
   self->watches = g_hash_table_new_full (NULL, NULL, NULL, _tke_audit_watch_free);
+  /* Not exclusive: its thread starts with the first record. */
+  self->writer = g_thread_pool_new (write_job, NULL, 1, FALSE, NULL);
 }
 
 GHashTable *
@@ -472,30 +481,15 @@ record_line (TkeAuditTrail *self, TkeAuditEntry *entry)
   return g_strconcat (json, "\n", NULL);
 }
 
-/**
- * tke_audit_trail_append:
- * @self: a trail
- * @entry: what the step says about itself
- * @error: return location for a #GError (%TKE_ERROR_IO, or the keyring's)
- *
- * Writes @entry as the next record: its sequence number, the time, the
- * hash of the record before it, then the entry.  The record is on disk,
- * and the new head signed with the workstation key (made on the first
- * record, and kept in the keyring), when this returns %TRUE.  Blocks on
- * the disk and the keyring: a ceremony step waits for its record.
- *
- * Returns: %TRUE when the record is written
- */
-gboolean
-tke_audit_trail_append (TkeAuditTrail *self, TkeAuditEntry *entry, GError **error)
+/* Runs on the writer thread only: it alone touches the tail, the head and
+ * the key. */
+static gboolean
+append_now (TkeAuditTrail *self, TkeAuditEntry *entry, GError **error)
 {
   g_autofree char *line = NULL;
   g_autofree char *hash = NULL;
   gboolean created, ok;
   int fd;
-
-  g_return_val_if_fail (TKE_IS_AUDIT_TRAIL (self), FALSE);
-  g_return_val_if_fail (entry != NULL, FALSE);
 
   fd = open_locked (self, &created, error);
   if (fd < 0)
@@ -526,6 +520,229 @@ tke_audit_trail_append (TkeAuditTrail *self, TkeAuditEntry *entry, GError **erro
   ok = write_head (self, error);
   close (fd);
   return ok;
+}
+
+/* ---- The writer: one thread per trail, records in the order asked ------- */
+
+/* A record asked for, on its way to the writer thread.  The disk (two
+ * fsyncs) and, on the first record, the keyring are slow: no caller's
+ * main loop waits for them, and the order of the records is the order
+ * they were asked for, whoever asks. */
+typedef struct
+{
+  TkeAuditTrail *trail; /* a reference */
+  TkeAuditEntry *entry;
+  gint *failed; /* (nullable): set when this record fails (a ceremony's) */
+  gboolean say_if_failed;
+  GTask *task; /* (nullable): tke_audit_trail_append_async() */
+  /* tke_audit_trail_append(): its caller waits for these */
+  gboolean waited, done, ok;
+  GError *error;
+  GMutex mutex;
+  GCond cond;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  g_object_unref (job->trail);
+  g_clear_pointer (&job->entry, tke_audit_entry_unref);
+  if (job->failed != NULL)
+    g_rc_box_release (job->failed);
+  g_clear_object (&job->task);
+  g_clear_error (&job->error);
+  g_mutex_clear (&job->mutex);
+  g_cond_clear (&job->cond);
+  g_free (job);
+}
+
+static Job *
+job_new (TkeAuditTrail *self, TkeAuditEntry *entry)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->trail = g_object_ref (self);
+  job->entry = entry != NULL ? tke_audit_entry_ref (entry) : NULL;
+  g_mutex_init (&job->mutex);
+  g_cond_init (&job->cond);
+  return job;
+}
+
+static void
+write_job (gpointer data, gpointer user_data)
+{
+  Job *job = data;
+  g_autoptr (GError) error = NULL;
+  GCancellable *cancellable = job->task != NULL ? g_task_get_cancellable (job->task) : NULL;
+  gboolean ok;
+
+  /* Every record asked for before this one is written (or failed) now. */
+  if (job->entry != NULL && job->say_if_failed && job->failed != NULL &&
+      g_atomic_int_get (job->failed))
+    tke_audit_entry_add_message (job->entry,
+                                 _ ("Some steps of this ceremony could not be recorded."));
+  ok = job->entry == NULL || /* _tke_audit_trail_wait() */
+       (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
+        append_now (job->trail, job->entry, &error));
+  if (!ok && job->failed != NULL)
+    g_atomic_int_set (job->failed, TRUE);
+  if (job->waited)
+    {
+      g_mutex_lock (&job->mutex);
+      job->ok = ok;
+      job->error = g_steal_pointer (&error);
+      job->done = TRUE;
+      g_cond_signal (&job->cond);
+      g_mutex_unlock (&job->mutex);
+      return; /* the waiter frees it */
+    }
+  if (job->task != NULL)
+    {
+      if (ok)
+        g_task_return_boolean (job->task, TRUE);
+      else
+        g_task_return_error (job->task, g_steal_pointer (&error));
+    }
+  else if (!ok)
+    g_warning ("%s", error->message);
+  job_free (job);
+}
+
+static void
+push_job (TkeAuditTrail *self, Job *job)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* Fails only if the thread cannot be made; a later push makes it. */
+  if (!g_thread_pool_push (self->writer, job, &error))
+    g_warning ("%s", error->message);
+}
+
+/**
+ * tke_audit_trail_append:
+ * @self: a trail
+ * @entry: what the step says about itself
+ * @error: return location for a #GError (%TKE_ERROR_IO, or the keyring's)
+ *
+ * Writes @entry as the next record: its sequence number, the time, the
+ * hash of the record before it, then the entry.  The record is on disk,
+ * and the new head signed with the workstation key (made on the first
+ * record, and kept in the keyring), when this returns %TRUE.  Blocks on
+ * the disk and the keyring, after every record asked for before it: a
+ * ceremony step waits for its record.  A main loop uses
+ * tke_audit_trail_append_async().
+ *
+ * Returns: %TRUE when the record is written
+ */
+gboolean
+tke_audit_trail_append (TkeAuditTrail *self, TkeAuditEntry *entry, GError **error)
+{
+  Job *job;
+  gboolean ok;
+
+  g_return_val_if_fail (TKE_IS_AUDIT_TRAIL (self), FALSE);
+  g_return_val_if_fail (entry != NULL, FALSE);
+
+  job = job_new (self, entry);
+  job->waited = TRUE;
+  push_job (self, job);
+  g_mutex_lock (&job->mutex);
+  while (!job->done)
+    g_cond_wait (&job->cond, &job->mutex);
+  g_mutex_unlock (&job->mutex);
+  ok = job->ok;
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&job->error));
+  job_free (job);
+  return ok;
+}
+
+/**
+ * tke_audit_trail_append_async:
+ * @self: a trail
+ * @entry: what the step says about itself; not changed after this call
+ * @cancellable: (nullable): a #GCancellable: a record not yet written is
+ *   not written
+ * @callback: called when the record is on disk and the head signed, or not
+ * @user_data: data for @callback
+ *
+ * Writes @entry as the next record, as tke_audit_trail_append() does, on
+ * the trail's writer thread: the disk and the keyring never block the
+ * caller's main loop.  Records are written in the order they are asked
+ * for, by either call.
+ */
+void
+tke_audit_trail_append_async (TkeAuditTrail *self,
+                              TkeAuditEntry *entry,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  Job *job;
+
+  g_return_if_fail (TKE_IS_AUDIT_TRAIL (self));
+  g_return_if_fail (entry != NULL);
+
+  job = job_new (self, entry);
+  job->task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (job->task, tke_audit_trail_append_async);
+  push_job (self, job);
+}
+
+/**
+ * tke_audit_trail_append_finish:
+ * @self: a trail
+ * @result: the result given to the callback
+ * @error: return location for a #GError
+ *
+ * Finishes tke_audit_trail_append_async().
+ *
+ * Returns: %TRUE when the record is written
+ */
+gboolean
+tke_audit_trail_append_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* A ceremony's record: @failed (a g_rc_box of a gint) is set if it fails;
+ * with @say_if_failed, the record says if one before it failed.  With no
+ * @callback, a failure is a warning. */
+void
+_tke_audit_trail_queue (TkeAuditTrail *self,
+                        TkeAuditEntry *entry,
+                        gint *failed,
+                        gboolean say_if_failed,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  Job *job = job_new (self, entry);
+
+  job->failed = failed != NULL ? g_rc_box_acquire (failed) : NULL;
+  job->say_if_failed = say_if_failed;
+  if (callback != NULL)
+    {
+      job->task = g_task_new (self, cancellable, callback, user_data);
+      g_task_set_source_tag (job->task, tke_audit_trail_append_async);
+    }
+  push_job (self, job);
+}
+
+/* Waits on this thread for every record asked for before now. */
+void
+_tke_audit_trail_wait (TkeAuditTrail *self)
+{
+  Job *job = job_new (self, NULL);
+
+  job->waited = TRUE;
+  push_job (self, job);
+  g_mutex_lock (&job->mutex);
+  while (!job->done)
+    g_cond_wait (&job->cond, &job->mutex);
+  g_mutex_unlock (&job->mutex);
+  job_free (job);
 }
 
 /* ---- Verifying ---------------------------------------------------------- */

@@ -34,6 +34,14 @@ char *tke_audit_trail_new_ceremony_id (void);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_audit_trail_append (TkeAuditTrail *self, TkeAuditEntry *entry, GError **error);
 TKE_AVAILABLE_IN_ALL
+void tke_audit_trail_append_async (TkeAuditTrail *self,
+                                   TkeAuditEntry *entry,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_audit_trail_append_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error);
+TKE_AVAILABLE_IN_ALL
 gboolean tke_audit_trail_verify (TkeAuditTrail *self, guint *n_records, GError **error);
 
 TKE_AVAILABLE_IN_ALL
@@ -50,5 +58,37 @@ gboolean tke_audit_trail_begin_rotation (TkeAuditTrail *self,
 TKE_AVAILABLE_IN_ALL
 void
 tke_audit_trail_end_rotation (TkeAuditTrail *self, TkeRotation *rotation, const GError *failure);
+
+TKE_AVAILABLE_IN_ALL
+void tke_audit_trail_begin_ceremony_async (TkeAuditTrail *self,
+                                           TkeCeremony *ceremony,
+                                           GCancellable *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+void tke_audit_trail_end_ceremony_async (TkeAuditTrail *self,
+                                         TkeCeremony *ceremony,
+                                         const GError *failure,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+void tke_audit_trail_begin_rotation_async (TkeAuditTrail *self,
+                                           TkeRotation *rotation,
+                                           const char *kind,
+                                           GCancellable *cancellable,
+                                           GAsyncReadyCallback callback,
+                                           gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_audit_trail_begin_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error);
+TKE_AVAILABLE_IN_ALL
+void tke_audit_trail_end_rotation_async (TkeAuditTrail *self,
+                                         TkeRotation *rotation,
+                                         const GError *failure,
+                                         GCancellable *cancellable,
+                                         GAsyncReadyCallback callback,
+                                         gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_audit_trail_end_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -46,6 +46,7 @@ on_importer (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   g_ptr_array_add (self->importers, importer);
+  _tke_ceremony_emit_importer_key (self, _tke_ceremony_unit_at (self, self->cursor), importer);
   self->cursor++;
   prepare_next_unit (task);
 }
@@ -121,6 +122,7 @@ seal_for_next_unit (GTask *task)
   if (self->cursor >= _tke_ceremony_n_units (self))
     {
       self->n_parts_sealed++;
+      _tke_ceremony_emit_part_sealed (self, part + 1, source);
       if (GPOINTER_TO_UINT (g_task_get_task_data (task)) == LOAD_UNTIL_NEXT_PART_SEALED)
         {
           g_task_return_boolean (task, TRUE);

@@ -15,6 +15,7 @@
 #include <gio/gio.h>
 
 #include "tke-ceremony.h"
+#include "tke-key-part-source.h"
 
 G_BEGIN_DECLS
 
@@ -73,6 +74,8 @@ void _tke_ceremony_on_first_refresh (GObject *source, GAsyncResult *result, gpoi
 void _tke_ceremony_emit_progress (TkeCeremony *self, TkeCryptoUnit *unit, const char *message);
 void _tke_ceremony_emit_unit_done (TkeCeremony *self, TkeCryptoUnit *unit);
 void _tke_ceremony_emit_prepared (TkeCeremony *self);
+void _tke_ceremony_emit_importer_key (TkeCeremony *self, TkeCryptoUnit *unit, GBytes *importer);
+void _tke_ceremony_emit_part_sealed (TkeCeremony *self, guint part, TkeKeyPartSource *source);
 
 /* tke-ceremony-sign.c: runs every kind but load; takes the reference to @task. */
 void _tke_ceremony_run_signed (GTask *task);

@@ -17,8 +17,9 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
+#include "tke-audit-entry-private.h"
 #include "tke-audit-trail-private.h"
-#include "tke-ceremony-report.h"
+#include "tke-ceremony-report-private.h"
 #include "tke-crypto-unit.h"
 #include "tke-crypto.h"
 #include "tke-error.h"
@@ -47,6 +48,24 @@ struct _TkeCeremonyReport
 };
 
 G_DEFINE_FINAL_TYPE (TkeCeremonyReport, tke_ceremony_report, G_TYPE_OBJECT)
+
+const char *
+_tke_ceremony_report_get_summary (TkeCeremonyReport *self)
+{
+  return self->summary;
+}
+
+const char *const *
+_tke_ceremony_report_get_records (TkeCeremonyReport *self)
+{
+  return (const char *const *) self->records;
+}
+
+JsonArray *
+_tke_ceremony_report_get_signatures (TkeCeremonyReport *self)
+{
+  return self->signatures;
+}
 
 static void
 tke_ceremony_report_finalize (GObject *object)
@@ -79,8 +98,8 @@ invalid (GError **error, const char *why)
   return FALSE;
 }
 
-static JsonObject *
-parse_object (const char *json)
+JsonObject *
+_tke_ceremony_report_parse (const char *json)
 {
   g_autoptr (JsonNode) node =
       json != NULL ? _tke_json_parse_bytes (json, strlen (json), NULL) : NULL;
@@ -245,7 +264,7 @@ tke_ceremony_report_new_from_trail (TkeAuditTrail *trail,
     return NULL;
   for (guint i = 0; lines[i] != NULL; i++)
     {
-      g_autoptr (JsonObject) record = parse_object (lines[i]);
+      g_autoptr (JsonObject) record = _tke_ceremony_report_parse (lines[i]);
 
       if (record != NULL && record_selected (record, ceremony_id, since, until))
         {
@@ -264,7 +283,7 @@ tke_ceremony_report_new_from_trail (TkeAuditTrail *trail,
   for (gint i = first; i <= last; i++)
     {
       g_strv_builder_add (builder, lines[i]);
-      g_ptr_array_add (objects, parse_object (lines[i]));
+      g_ptr_array_add (objects, _tke_ceremony_report_parse (lines[i]));
     }
   key = _tke_audit_workstation_key (FALSE, error);
   if (key == NULL || (public_hex = _tke_audit_public_key_hex (key, error)) == NULL)
@@ -434,7 +453,7 @@ has_record (char **records, guint from, gint64 seq)
 {
   for (guint i = from; records[i] != NULL; i++)
     {
-      g_autoptr (JsonObject) record = parse_object (records[i]);
+      g_autoptr (JsonObject) record = _tke_ceremony_report_parse (records[i]);
 
       if (record != NULL && _tke_json_get_int (record, "seq", -1) == seq)
         return TRUE;
@@ -456,7 +475,7 @@ verify_records (TkeCeremonyReport *self, JsonObject *summary, GError **error)
     return invalid (error, _ ("its summary is damaged."));
   for (guint i = 0; i < n; i++)
     {
-      g_autoptr (JsonObject) record = parse_object (self->records[i]);
+      g_autoptr (JsonObject) record = _tke_ceremony_report_parse (self->records[i]);
       gint64 seq = record ? _tke_json_get_int (record, "seq", -1) : -1;
       gint64 expected = first_seq + i;
       g_autofree char *hash = _tke_audit_hash_line (self->records[i]);
@@ -546,6 +565,22 @@ verify_unit (JsonObject *unit, GBytes *root, gint64 seq, GError **error)
   return TRUE;
 }
 
+/* A load's importer key is the one its unit certified. */
+static gboolean
+verify_importer (JsonObject *importer, GBytes *root, gint64 seq, GError **error)
+{
+  g_autofree char *why = NULL;
+
+  if (importer == NULL)
+    return TRUE;
+  if (root == NULL)
+    return record_fails (error, seq,
+                         _ ("it holds an importer key, but the report names no unit root."));
+  if (_tke_audit_entry_verify_importer (importer, root, &why))
+    return TRUE;
+  return record_fails (error, seq, why);
+}
+
 static gboolean
 verify_evidence (TkeCeremonyReport *self, GBytes *trusted_root, GError **error)
 {
@@ -553,7 +588,7 @@ verify_evidence (TkeCeremonyReport *self, GBytes *trusted_root, GError **error)
 
   for (guint i = 0; self->records[i] != NULL; i++)
     {
-      g_autoptr (JsonObject) record = parse_object (self->records[i]);
+      g_autoptr (JsonObject) record = _tke_ceremony_report_parse (self->records[i]);
       gint64 seq = _tke_json_get_int (record, "seq", 0);
       const char *root_hex = _tke_json_get_string (record, "unit_root");
       JsonArray *units = _tke_json_get_array (record, "units");
@@ -570,6 +605,8 @@ verify_evidence (TkeCeremonyReport *self, GBytes *trusted_root, GError **error)
           g_clear_pointer (&root, g_bytes_unref);
           root = g_steal_pointer (&named);
         }
+      if (!verify_importer (_tke_json_get_object (record, "importer_key"), root, seq, error))
+        return FALSE;
       for (guint j = 0; units != NULL && j < json_array_get_length (units); j++)
         {
           JsonNode *unit = json_array_get_element (units, j);
@@ -605,143 +642,12 @@ tke_ceremony_report_verify (TkeCeremonyReport *self, GBytes *trusted_unit_root, 
 
   g_return_val_if_fail (TKE_IS_CEREMONY_REPORT (self), FALSE);
 
-  summary = parse_object (self->summary);
+  summary = _tke_ceremony_report_parse (self->summary);
   if (summary == NULL || g_strcmp0 (_tke_json_get_string (summary, "format"), REPORT_FORMAT) != 0 ||
       _tke_json_get_int (summary, "version", 0) != 1)
     return invalid (error, _ ("its summary is damaged, or of an unknown version."));
   return verify_signatures (self, summary, error) && verify_records (self, summary, error) &&
          verify_evidence (self, trusted_unit_root, error);
-}
-
-/* ---- For people --------------------------------------------------------- */
-
-static void
-append_units (GString *text, JsonArray *units)
-{
-  for (guint i = 0; units != NULL && i < json_array_get_length (units); i++)
-    {
-      JsonNode *node = json_array_get_element (units, i);
-      JsonObject *unit = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-      JsonObject *new_register = unit ? _tke_json_get_object (unit, "new") : NULL;
-      JsonObject *current = unit ? _tke_json_get_object (unit, "current") : NULL;
-
-      if (unit == NULL || new_register == NULL || current == NULL)
-        continue;
-      g_string_append_printf (
-          text, _ ("      crypto unit %u: new %s %s, current %s %s%s\n"),
-          (guint) _tke_json_get_int (unit, "number", 0),
-          _tke_json_get_string (new_register, "state") ?: "?",
-          _tke_json_get_string (new_register, "vp") ?: "?",
-          _tke_json_get_string (current, "state") ?: "?",
-          _tke_json_get_string (current, "vp") ?: "?",
-          _tke_json_get_object (unit, "evidence") != NULL ? _ (" (signed by the unit)") : "");
-    }
-}
-
-static void
-append_record (GString *text, JsonObject *record)
-{
-  JsonArray *admins = _tke_json_get_array (record, "administrators");
-  JsonObject *card = _tke_json_get_object (record, "card");
-  JsonArray *parts = _tke_json_get_array (record, "key_parts");
-  JsonObject *advice = _tke_json_get_object (record, "advice");
-  JsonArray *messages = _tke_json_get_array (record, "messages");
-  const char *detail = _tke_json_get_string (record, "detail");
-
-  g_string_append_printf (
-      text, "  %4" G_GINT64_FORMAT "  %s  %s %s %s\n", _tke_json_get_int (record, "seq", 0),
-      _tke_json_get_string (record, "time") ?: "?", _tke_json_get_string (record, "kind") ?: "?",
-      _tke_json_get_string (record, "step") ?: "?", _tke_json_get_string (record, "outcome") ?: "");
-  for (guint i = 0; admins != NULL && i < json_array_get_length (admins); i++)
-    {
-      JsonNode *node = json_array_get_element (admins, i);
-      JsonObject *admin = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-
-      if (admin != NULL)
-        g_string_append_printf (text, _ ("      administrator %s (SKI %s)\n"),
-                                _tke_json_get_string (admin, "name") ?: "?",
-                                _tke_json_get_string (admin, "ski") ?: "?");
-    }
-  if (card != NULL)
-    g_string_append_printf (text, _ ("      card %s, zone %s\n"),
-                            _tke_json_get_string (card, "serial") ?: "?",
-                            _tke_json_get_string (card, "zone") ?: "?");
-  for (guint i = 0; parts != NULL && i < json_array_get_length (parts); i++)
-    {
-      JsonNode *node = json_array_get_element (parts, i);
-      JsonObject *part = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-
-      if (part != NULL)
-        g_string_append_printf (text, _ ("      key part %u of %u “%s”, check value %s\n"),
-                                (guint) _tke_json_get_int (part, "index", 0),
-                                (guint) _tke_json_get_int (part, "of", 0),
-                                _tke_json_get_string (part, "description") ?: "",
-                                _tke_json_get_string (part, "check_value") ?: "?");
-    }
-  for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
-    {
-      JsonNode *node = json_array_get_element (messages, i);
-
-      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-        g_string_append_printf (text, _ ("      service: %s\n"), json_node_get_string (node));
-    }
-  if (detail != NULL)
-    g_string_append_printf (text, "      %s\n", detail);
-  if (advice != NULL)
-    g_string_append_printf (text, _ ("      advice: %s — %s\n"),
-                            _tke_json_get_string (advice, "action") ?: "?",
-                            _tke_json_get_string (advice, "explanation") ?: "");
-  append_units (text, _tke_json_get_array (record, "units"));
-}
-
-/**
- * tke_ceremony_report_format_text:
- * @self: a report
- *
- * The report for people: the ceremonies it covers and the timeline, with
- * each step's administrator, card, key part check value, service messages,
- * advice and the units' registers.  It says nothing about whether the
- * report verifies: call tke_ceremony_report_verify() for that.
- *
- * Returns: (transfer full): the text
- */
-char *
-tke_ceremony_report_format_text (TkeCeremonyReport *self)
-{
-  g_autoptr (JsonObject) summary = NULL;
-  GString *text = g_string_new (NULL);
-  JsonArray *ceremonies;
-
-  g_return_val_if_fail (TKE_IS_CEREMONY_REPORT (self), NULL);
-
-  summary = parse_object (self->summary);
-  g_string_append_printf (text, _ ("Ceremony report: %u records, made %s\n"),
-                          g_strv_length (self->records),
-                          summary ? _tke_json_get_string (summary, "created") ?: "?" : "?");
-  ceremonies = summary ? _tke_json_get_array (summary, "ceremonies") : NULL;
-  g_string_append (text, _ ("\nCeremonies:\n"));
-  for (guint i = 0; ceremonies != NULL && i < json_array_get_length (ceremonies); i++)
-    {
-      JsonNode *node = json_array_get_element (ceremonies, i);
-      JsonObject *ceremony = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-
-      if (ceremony != NULL)
-        g_string_append_printf (text, "  %s  %s  %s – %s  %s\n",
-                                _tke_json_get_string (ceremony, "id") ?: "?",
-                                _tke_json_get_string (ceremony, "kind") ?: "?",
-                                _tke_json_get_string (ceremony, "started") ?: "?",
-                                _tke_json_get_string (ceremony, "ended") ?: "?",
-                                _tke_json_get_string (ceremony, "outcome") ?: "");
-    }
-  g_string_append (text, _ ("\nTimeline:\n"));
-  for (guint i = 0; self->records[i] != NULL; i++)
-    {
-      g_autoptr (JsonObject) record = parse_object (self->records[i]);
-
-      if (record != NULL)
-        append_record (text, record);
-    }
-  return g_string_free (text, FALSE);
 }
 
 /**
@@ -763,7 +669,7 @@ tke_ceremony_report_dup_unit_root (TkeCeremonyReport *self)
 
   for (guint i = 0; self->records[i] != NULL; i++)
     {
-      g_autoptr (JsonObject) record = parse_object (self->records[i]);
+      g_autoptr (JsonObject) record = _tke_ceremony_report_parse (self->records[i]);
       const char *root_hex = record ? _tke_json_get_string (record, "unit_root") : NULL;
 
       if (root_hex != NULL)
@@ -791,7 +697,7 @@ tke_ceremony_report_dup_workstation_key (TkeCeremonyReport *self)
 
   g_return_val_if_fail (TKE_IS_CEREMONY_REPORT (self), NULL);
 
-  summary = parse_object (self->summary);
+  summary = _tke_ceremony_report_parse (self->summary);
   hex = summary ? _tke_json_get_string (summary, "workstation_key") : NULL;
   return hex != NULL ? tke_crypto_hex_decode (hex, NULL) : NULL;
 }

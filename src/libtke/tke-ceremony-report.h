@@ -54,5 +54,7 @@ TKE_AVAILABLE_IN_ALL
 GStrv tke_ceremony_report_dup_signer_names (TkeCeremonyReport *self);
 TKE_AVAILABLE_IN_ALL
 char *tke_ceremony_report_format_text (TkeCeremonyReport *self);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_ceremony_report_write_pdf (TkeCeremonyReport *self, const char *path, GError **error);
 
 G_END_DECLS

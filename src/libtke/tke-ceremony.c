@@ -60,6 +60,8 @@ enum
   SIGNAL_PROGRESS,
   SIGNAL_UNIT_DONE,
   SIGNAL_PREPARED,
+  SIGNAL_IMPORTER_KEY,
+  SIGNAL_PART_SEALED,
   N_SIGNALS
 };
 
@@ -326,6 +328,19 @@ void
 _tke_ceremony_emit_prepared (TkeCeremony *self)
 {
   g_signal_emit (self, signals[SIGNAL_PREPARED], 0);
+}
+
+void
+_tke_ceremony_emit_importer_key (TkeCeremony *self, TkeCryptoUnit *unit, GBytes *importer)
+{
+  g_signal_emit (self, signals[SIGNAL_IMPORTER_KEY], 0, unit, importer);
+}
+
+void
+_tke_ceremony_emit_part_sealed (TkeCeremony *self, guint part, TkeKeyPartSource *source)
+{
+  g_signal_emit (self, signals[SIGNAL_PART_SEALED], 0, part, tke_ceremony_get_n_key_parts (self),
+                 source);
 }
 
 /* The signers of a load step on @unit: signer (i mod n) for the i-th
@@ -621,6 +636,32 @@ tke_ceremony_class_init (TkeCeremonyClass *klass)
    */
   signals[SIGNAL_PREPARED] = g_signal_new ("prepared", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                            0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+  /**
+   * TkeCeremony::importer-key:
+   * @self: the ceremony
+   * @unit: the unit that made the key
+   * @importer: the importer public key (an uncompressed P-521 point), whose
+   *   certificates the unit signed and libtke verified
+   *
+   * Emitted by a load when a unit's importer key is verified, before any
+   * key part is sealed to it.
+   */
+  signals[SIGNAL_IMPORTER_KEY] =
+      g_signal_new ("importer-key", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 2, TKE_TYPE_CRYPTO_UNIT, G_TYPE_BYTES);
+  /**
+   * TkeCeremony::part-sealed:
+   * @self: the ceremony
+   * @part: the part's number, from 1
+   * @n_parts: how many parts the key has
+   * @source: the part's source: its description and check value (never
+   *   the part, which only its card ever holds in clear)
+   *
+   * Emitted by a load when a key part is sealed to every unit's importer key.
+   */
+  signals[SIGNAL_PART_SEALED] =
+      g_signal_new ("part-sealed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 3, G_TYPE_UINT, G_TYPE_UINT, TKE_TYPE_KEY_PART_SOURCE);
 }
 
 static void

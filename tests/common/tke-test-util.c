@@ -5,6 +5,8 @@
 
 #include "tke-test-util.h"
 
+#include <string.h>
+
 #include <glib/gstdio.h>
 
 void
@@ -51,4 +53,14 @@ tke_test_remove_tree (const char *path)
         g_unlink (child);
     }
   g_rmdir (path);
+}
+
+guint
+tke_test_count (const char *text, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *at = strstr (text, needle); at != NULL; at = strstr (at + 1, needle))
+    n++;
+  return n;
 }

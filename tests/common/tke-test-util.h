@@ -22,4 +22,7 @@ GAsyncResult *tke_test_await (GAsyncResult **slot, guint timeout_s);
  * followed.  A missing @path is not an error. */
 void tke_test_remove_tree (const char *path);
 
+/* How many times @needle occurs in @text (overlapping ones too). */
+guint tke_test_count (const char *text, const char *needle);
+
 G_END_DECLS

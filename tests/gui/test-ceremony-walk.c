@@ -20,6 +20,7 @@
 #include <adwaita.h>
 
 #include "card-ceremony-fixture.h"
+#include "tke-test-util.h"
 #include "tke-application.h"
 #include "tke-load-wizard.h"
 #include "tke-login-dialog.h"
@@ -427,6 +428,73 @@ test_set_immediate_warning (void)
   close_wizard ();
 }
 
+/* Every ceremony begun has its last record (written on the trail's
+ * writer thread after the wizard shows the end). */
+static gboolean
+every_ceremony_ended (gpointer data)
+{
+  g_autofree char *contents = NULL;
+  guint begun;
+
+  if (!g_file_get_contents (data, &contents, NULL, NULL))
+    return FALSE;
+  begun = tke_test_count (contents, "\"step\":\"ceremony\"");
+  return begun >= 5 && begun == tke_test_count (contents, "\"step\":\"end\"");
+}
+
+static void
+assert_no_secret (const char *what, const char *text)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (cards); i++)
+    if (strstr (text, cards[i].pin) != NULL)
+      g_error ("%s holds the PIN of %s", what, cards[i].image);
+  if (strstr (text, emu->api_key) != NULL || strstr (text, emu->token) != NULL)
+    g_error ("%s holds the API key or the token", what);
+}
+
+/* Issue 18: the GUI's ceremonies above are in the ceremony record, the
+ * load with its own steps (each unit's importer key, each part sealed),
+ * the cancelled load too; the trail and the report made from it verify;
+ * and neither holds a PIN, the API key or the token. */
+static void
+test_record_of_the_walk (void)
+{
+  g_autofree char *path = tke_audit_trail_get_default_path ();
+  g_autoptr (TkeAuditTrail) trail = tke_audit_trail_new (path);
+  g_autoptr (TkeCeremonyReport) report = NULL;
+  g_autoptr (GBytes) bytes = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *exported = NULL;
+  guint n = 0;
+
+  if (window == NULL)
+    {
+      g_test_skip ("needs the ceremonies before it");
+      return;
+    }
+  g_assert_true (tke_test_wait_until (every_ceremony_ended, path, 30000));
+  g_assert_true (tke_audit_trail_verify (trail, &n, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_test_message ("the walk's record: %u records", n);
+  g_assert_cmpuint (tke_test_count (contents, "\"step\":\"importer-key\""), >=, 3);
+  g_assert_cmpuint (tke_test_count (contents, "\"step\":\"part-sealed\""), ==, 2);
+  g_assert_cmpuint (tke_test_count (contents, "\"importer_certificate\""), >=, 3);
+  g_assert_nonnull (
+      strstr (contents, "\"kind\":\"load\",\"step\":\"end\",\"outcome\":\"cancelled\""));
+  g_assert_nonnull (strstr (contents, "\"kind\":\"load\",\"step\":\"end\",\"outcome\":\"ok\""));
+  g_assert_nonnull (strstr (contents, "\"kind\":\"commit\",\"step\":\"end\",\"outcome\":\"ok\""));
+  assert_no_secret ("the trail", contents);
+  report = tke_ceremony_report_new_from_trail (trail, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (tke_ceremony_report_verify (report, NULL, &error));
+  g_assert_no_error (error);
+  bytes = tke_ceremony_report_to_bytes (report);
+  exported = g_strndup (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  assert_no_secret ("the report", exported);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -438,6 +506,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/walk/cancel-then-load", test_cancel_then_load);
   g_test_add_func ("/gui/walk/card-pulled-then-commit", test_card_pulled_then_commit);
   g_test_add_func ("/gui/walk/set-immediate-warning", test_set_immediate_warning);
+  g_test_add_func ("/gui/walk/record-of-the-walk", test_record_of_the_walk);
   status = g_test_run ();
   card_ceremony_tear_down ();
   return status;

@@ -18,6 +18,7 @@
 #include <json-glib/json-glib.h>
 
 #include "rotation-fixture.h"
+#include "tke-test-util.h"
 
 /* Known key parts and passwords, so that the scan can look for them. */
 static const char part_a[] = "0f1e2d3c4b5a69788796a5b4c3d2e1f00123456789abcdeffedcba9876543210";
@@ -169,6 +170,116 @@ assert_no_secret (const char *what, const char *text, RotFixture *f)
       g_error ("%s holds a secret (#%u)", what, i);
 }
 
+/* The load's own steps are records: each unit's importer key with the
+ * unit's certificates (verified again by "report verify"), then each part
+ * as sealed, by description and check value, after the importer keys and
+ * before the loads. */
+static void
+assert_load_steps (const char *report)
+{
+  guint first_importer = record_index_of (report, "\"step\":\"importer-key\"");
+  guint part_a_sealed = record_index_of (report, "\"step\":\"part-sealed\"");
+  guint loaded = record_index_of (report, "loaded; new register verification pattern");
+
+  g_assert_cmpuint (tke_test_count (report, "\\\"step\\\":\\\"importer-key\\\""), ==, 3);
+  g_assert_cmpuint (tke_test_count (report, "\\\"step\\\":\\\"part-sealed\\\""), ==, 2);
+  g_assert_cmpuint (tke_test_count (report, "\\\"importer_certificate\\\""), ==, 3);
+  g_assert_cmpuint (first_importer, <, part_a_sealed);
+  g_assert_cmpuint (part_a_sealed + 1, <, loaded);
+  {
+    g_autoptr (JsonObject) object = report_object (report);
+    JsonArray *records = json_object_get_array_member (object, "records");
+    g_autoptr (JsonNode) node =
+        json_from_string (json_array_get_string_element (records, part_a_sealed), NULL);
+    JsonObject *record = json_node_get_object (node);
+    JsonObject *part =
+        json_array_get_object_element (json_object_get_array_member (record, "key_parts"), 0);
+
+    g_assert_cmpstr (json_object_get_string_member (part, "description"), ==, "part A");
+    g_assert_cmpuint (strlen (json_object_get_string_member (part, "check_value")), >, 0);
+  }
+}
+
+static char *
+run_tool (const char *const *argv)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("%s failed: %s", argv[0], err);
+  return g_steal_pointer (&out);
+}
+
+/* The report for people: exported as a PDF by the CLI, rendered to PNG
+ * with pdftoppm (kept with the screenshots, to be looked at), and its
+ * words read back with pdftotext: the header, the load's parts and
+ * importer keys, the failed rotation marked, the advice, the signatures,
+ * and no secret. */
+static void
+assert_pdf (RotFixture *f, const char *since)
+{
+  g_autofree char *pdf = g_build_filename (f->cli.top, "report.pdf", NULL);
+  const char *shots = g_getenv ("TKE_SCREENSHOT_DIR");
+  g_autofree char *png_base = NULL;
+  g_autofree char *png = NULL;
+  g_autofree char *text = NULL;
+  g_auto (RotRun) export =
+      rot_tke (f, NULL, "report", "export", "--since", since, "--pdf", pdf, NULL);
+
+  rot_assert_ok (export);
+  g_assert_nonnull (strstr (export.out, pdf));
+  {
+    const char *argv[] = { "pdftotext", "-layout", pdf, "-", NULL };
+
+    text = run_tool (argv);
+  }
+  g_test_message ("the PDF's text: %zu bytes", strlen (text));
+  for (const char *const *word =
+           (const char *const[]){
+               "Ceremony report", "Instance:", "Unit root fingerprint (SHA-256):",
+               "Workstation key fingerprint (SHA-256):", "Signed by:",
+               "Timeline: every record, in order", "SHA-256:", "part A", "part B", "check value",
+               "importer key, fingerprint", "set immediate failed", "(a deviation)",
+               "advice: remove-switched-then-set-immediate", "Signatures over the summary",
+               "workstation", NULL };
+       *word != NULL; word++)
+    if (strstr (text, *word) == NULL)
+      g_error ("the PDF does not say “%s”", *word);
+  assert_no_secret ("the PDF", text, f);
+  if (shots != NULL)
+    g_mkdir_with_parents (shots, 0755);
+  png_base = g_build_filename (shots != NULL ? shots : f->cli.top, "ceremony-report-pdf", NULL);
+  {
+    const char *argv[] = {
+      "pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", pdf, png_base, NULL
+    };
+    g_autofree char *out = run_tool (argv);
+  }
+  /* pdftoppm numbers the pages: -1.png, or -01.png when there are ten or more. */
+  png = g_strconcat (png_base, "-1.png", NULL);
+  if (!g_file_test (png, G_FILE_TEST_EXISTS))
+    {
+      g_free (png);
+      png = g_strconcat (png_base, "-01.png", NULL);
+    }
+  g_assert_true (g_file_test (png, G_FILE_TEST_EXISTS));
+  g_test_message ("the PDF's first page: %s", png);
+  {
+    g_autofree char *contents = NULL;
+    gsize size = 0;
+
+    g_assert_true (g_file_get_contents (png, &contents, &size, NULL));
+    g_assert_cmpuint (size, >, 8);
+    g_assert_cmpmem (contents, 8, "\x89PNG\r\n\x1a\n", 8);
+  }
+}
+
 static void
 run_the_ceremony (RotFixture *f)
 {
@@ -250,11 +361,15 @@ test_ceremony_record (void)
     g_assert_nonnull (strstr (show.out, "set immediate failed"));
     g_assert_nonnull (strstr (show.out, "advice: remove-switched-then-set-immediate"));
     g_assert_nonnull (strstr (show.out, "(signed by the unit)"));
+    g_assert_nonnull (strstr (show.out, "importer key, fingerprint"));
+    g_assert_nonnull (strstr (show.out, "(certified by the unit)"));
     g_assert_cmpuint (strstr (show.out, TKE_ROTATION_MESSAGE_STARTED) - show.out, <,
                       strstr (show.out, TKE_ROTATION_MESSAGE_REWRAPPED) - show.out);
   }
   g_assert_true (g_file_get_contents (report_file, &report, NULL, NULL));
   g_assert_true (g_file_get_contents (path, &trail, NULL, NULL));
+  assert_load_steps (report);
+  assert_pdf (f, since);
 
   /* Nothing secret in the trail or the report. */
   assert_no_secret ("the trail", trail, f);

@@ -319,6 +319,112 @@ test_hostile_reports (Fixture *f, gconstpointer data)
   }
 }
 
+typedef struct
+{
+  GPtrArray *order; /* the callbacks' steps, as they came */
+  guint pending;
+  GError *last_error;
+} Async;
+
+static void
+on_appended (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Async *a = user_data;
+  g_autoptr (GError) error = NULL;
+  gboolean ok = tke_audit_trail_append_finish (TKE_AUDIT_TRAIL (source), result, &error);
+
+  g_ptr_array_add (a->order, g_strdup (ok ? "ok" : "failed"));
+  if (!ok)
+    g_propagate_error (&a->last_error, g_steal_pointer (&error));
+  a->pending--;
+}
+
+static void
+append_async (TkeAuditTrail *trail, Async *a, const char *step, GCancellable *cancellable)
+{
+  g_autoptr (TkeAuditEntry) entry = tke_audit_entry_new ("async", "commit", step, "ok");
+
+  a->pending++;
+  tke_audit_trail_append_async (trail, entry, cancellable, on_appended, a);
+}
+
+/* The steps of the records on disk, in order. */
+static char *
+steps_on_disk (const char *path)
+{
+  g_autofree char *contents = read_file (path);
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
+  g_autoptr (GString) steps = g_string_new (NULL);
+
+  for (guint i = 0; lines[i] != NULL && lines[i][0] != '\0'; i++)
+    {
+      const char *step = strstr (lines[i], "\"step\":\"");
+
+      g_assert_nonnull (step);
+      step += strlen ("\"step\":\"");
+      g_string_append_len (steps, step, strchr (step, '"') - step);
+      g_string_append_c (steps, ' ');
+    }
+  return g_string_free (g_steal_pointer (&steps), FALSE);
+}
+
+/* The GUI's records are written on the trail's writer thread: in the
+ * order asked for, a synchronous one (the CLI's) after every one asked for
+ * before it; a cancelled one is not written and the chain goes on; a
+ * record that cannot be written says so through its callback. */
+static void
+test_async_in_order (Fixture *f, gconstpointer data)
+{
+  g_autoptr (TkeAuditTrail) trail = tke_audit_trail_new (f->path);
+  g_autoptr (GCancellable) cancelled = g_cancellable_new ();
+  g_autoptr (GString) expected = g_string_new (NULL);
+  g_autofree char *on_disk = NULL;
+  Async a = { g_ptr_array_new_with_free_func (g_free), 0, NULL };
+
+  g_cancellable_cancel (cancelled);
+  for (guint i = 0; i < 12; i++)
+    {
+      g_autofree char *step = g_strdup_printf ("s%u", i);
+
+      append_async (trail, &a, step, i == 5 ? cancelled : NULL);
+      if (i != 5)
+        g_string_append_printf (expected, "%s ", step);
+      if (i == 7)
+        {
+          /* Waits for the eight before it, without the main loop. */
+          append (trail, "sync", "sync");
+          g_string_append (expected, "sync ");
+          g_assert_cmpuint (a.pending, ==, 8);
+        }
+    }
+  while (a.pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+  /* The callbacks come in the order asked for, the cancelled one too. */
+  g_assert_cmpuint (a.order->len, ==, 12);
+  for (guint i = 0; i < 12; i++)
+    g_assert_cmpstr (a.order->pdata[i], ==, i == 5 ? "failed" : "ok");
+  g_assert_error (a.last_error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&a.last_error);
+  on_disk = steps_on_disk (f->path);
+  g_assert_cmpstr (on_disk, ==, expected->str);
+  assert_verifies (f->path, 12);
+
+  /* A trail that cannot be written: the callback says so. */
+  {
+    g_autofree char *blocker = g_build_filename (f->dir, "not-a-dir", NULL);
+    g_autofree char *bad = g_build_filename (blocker, "trail.jsonl", NULL);
+    g_autoptr (TkeAuditTrail) unwritable = tke_audit_trail_new (bad);
+
+    write_file (blocker, "a file\n");
+    append_async (unwritable, &a, "lost", NULL);
+    while (a.pending > 0)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_error (a.last_error, TKE_ERROR, TKE_ERROR_IO);
+    g_clear_error (&a.last_error);
+  }
+  g_ptr_array_unref (a.order);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -330,5 +436,6 @@ main (int argc, char **argv)
   ADD ("/audit-trail/head-by-another-key", test_head_by_another_key);
   ADD ("/audit-trail/torn-record", test_torn_record);
   ADD ("/audit-trail/hostile-reports", test_hostile_reports);
+  ADD ("/audit-trail/async-in-order", test_async_in_order);
   return g_test_run ();
 }

@@ -1,0 +1,18 @@
+/* tke-gui-record.h: the GUI's side of the ceremony record
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <tke.h>
+
+G_BEGIN_DECLS
+
+TkeAuditTrail *tke_gui_record_open (void);
+void
+tke_gui_record_end_ceremony (TkeAuditTrail *trail, TkeCeremony *ceremony, const GError *failure);
+void
+tke_gui_record_end_rotation (TkeAuditTrail *trail, TkeRotation *rotation, const GError *failure);
+
+G_END_DECLS
