@@ -82,8 +82,8 @@ add_row (TkeAdministratorsPage *self, const char *name, const char *ski, GListMo
   g_autofree char *groups = tke_vp_format_groups (ski);
   g_autofree char *where = tke_unit_selection_describe_numbers (units);
   /* Translators: the SKI in groups, then "on crypto units 1, 2, 3" */
-  g_autofree char *subtitle = g_strdup_printf (_ ("SKI %s\nInstalled on: %s"),
-                                               groups != NULL ? groups : ski, where);
+  g_autofree char *subtitle =
+      g_strdup_printf (_ ("SKI %s\nInstalled on: %s"), groups != NULL ? groups : ski, where);
   GtkWidget *row = adw_action_row_new ();
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);

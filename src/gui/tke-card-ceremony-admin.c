@@ -100,8 +100,7 @@ on_new_admin_pin_requested (TkeCard *card, TkePinEntry entry, TkeCardCeremony *s
   _tke_card_ceremony_show_prompt (self, TKE_CARD_PROMPT_ENTER_PIN, NULL, card);
 }
 
-static void
-verify_new_admin_card (TkeCardCeremony *self);
+static void verify_new_admin_card (TkeCardCeremony *self);
 
 static void
 on_new_admin_verified (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -126,8 +125,8 @@ on_new_admin_verified (GObject *source, GAsyncResult *result, gpointer user_data
 static void
 verify_new_admin_card (TkeCardCeremony *self)
 {
-  g_signal_connect_object (self->new_card, "pin-requested",
-                           G_CALLBACK (on_new_admin_pin_requested), self, 0);
+  g_signal_connect_object (self->new_card, "pin-requested", G_CALLBACK (on_new_admin_pin_requested),
+                           self, 0);
   tke_card_verify_pin_async (self->new_card, self->choosing, on_new_admin_verified,
                              g_object_ref (self));
 }
@@ -149,8 +148,7 @@ on_new_admin_card_opened (GObject *source, GAsyncResult *result, gpointer user_d
         open_new_admin_card (self);
       return;
     }
-  if (tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11 ||
-      !tke_card_get_has_signature_key (card))
+  if (tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11 || !tke_card_get_has_signature_key (card))
     {
       tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WRONG_CARD,
                                      tke_card_get_description (card), 0);
@@ -179,4 +177,3 @@ open_new_admin_card (TkeCardCeremony *self)
   tke_card_open_async (1, NULL, TRUE, self->choosing, on_new_admin_card_opened,
                        g_object_ref (self));
 }
-

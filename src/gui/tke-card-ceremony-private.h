@@ -39,10 +39,10 @@ struct _TkeCardCeremony
   TkeAuditTrail *trail; /* the ceremony record, made on the first run */
 
   /* Administrators and thresholds */
-  char *admin_ski;     /* remove: whom */
-  guint signature;     /* set thresholds: the new ones */
+  char *admin_ski; /* remove: whom */
+  guint signature; /* set thresholds: the new ones */
   guint revocation;
-  char *new_name;      /* add: read from the new administrator's card */
+  char *new_name; /* add: read from the new administrator's card */
   GBytes *new_key;
   TkeCard *new_card;
 
@@ -54,9 +54,9 @@ struct _TkeCardCeremony
 gboolean _tke_card_ceremony_is_cancelled (const GError *error);
 void _tke_card_ceremony_fail (TkeCardCeremony *self, const GError *error);
 gboolean _tke_card_ceremony_handle_pin_error (TkeCardCeremony *self,
-                                             const GError *error,
-                                             TkeCard *card,
-                                             void (*retry) (TkeCardCeremony *self));
+                                              const GError *error,
+                                              TkeCard *card,
+                                              void (*retry) (TkeCardCeremony *self));
 void _tke_card_ceremony_show_prompt (TkeCardCeremony *self,
                                      TkeCardPrompt kind,
                                      const char *text,
@@ -69,6 +69,7 @@ void _tke_card_ceremony_open_new_admin_card (TkeCardCeremony *self);
 /* Unit by unit, what a ceremony of @kind that did @done units left. */
 char *_tke_card_ceremony_describe_units (TkeCeremonyKind kind, GListModel *units, guint done);
 /* The wizard's last page after a ceremony of @kind; @unit is the first. */
-void _tke_card_ceremony_show_result (TkeLoadWizard *wizard, TkeCeremonyKind kind, TkeCryptoUnit *unit);
+void
+_tke_card_ceremony_show_result (TkeLoadWizard *wizard, TkeCeremonyKind kind, TkeCryptoUnit *unit);
 
 G_END_DECLS

@@ -22,7 +22,6 @@
 #include "tke-card-ceremony.h"
 #include "tke-signing-service.h"
 
-
 G_DEFINE_FINAL_TYPE (TkeCardCeremony, tke_card_ceremony, G_TYPE_OBJECT)
 
 enum
@@ -99,9 +98,9 @@ _tke_card_ceremony_fail (TkeCardCeremony *self, const GError *error)
 /* A wrong PIN: say how many tries are left and let @retry ask again. */
 gboolean
 _tke_card_ceremony_handle_pin_error (TkeCardCeremony *self,
-                  const GError *error,
-                  TkeCard *card,
-                  void (*retry) (TkeCardCeremony *self))
+                                     const GError *error,
+                                     TkeCard *card,
+                                     void (*retry) (TkeCardCeremony *self))
 {
   const char *description = card != NULL ? tke_card_get_description (card) : NULL;
 
@@ -154,7 +153,10 @@ on_waiting_for_pin (TkeCard *card, GParamSpec *pspec, TkeCardCeremony *self)
 
 /* @text: libtke's words for it, which name the card wanted */
 void
-_tke_card_ceremony_show_prompt (TkeCardCeremony *self, TkeCardPrompt kind, const char *text, TkeCard *card)
+_tke_card_ceremony_show_prompt (TkeCardCeremony *self,
+                                TkeCardPrompt kind,
+                                const char *text,
+                                TkeCard *card)
 {
   if (self->wizard == NULL)
     return;
@@ -338,7 +340,8 @@ on_signing_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (_tke_card_ceremony_is_cancelled (error))
         finish (self, FALSE);
-      else if (!_tke_card_ceremony_handle_pin_error (self, error, active_signer_card (self), run_signing))
+      else if (!_tke_card_ceremony_handle_pin_error (self, error, active_signer_card (self),
+                                                     run_signing))
         _tke_card_ceremony_fail (self, error);
       return;
     }
@@ -398,8 +401,8 @@ on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (_tke_card_ceremony_is_cancelled (error))
         finish (self, FALSE);
-      else if (!_tke_card_ceremony_handle_pin_error (self, error, tke_card_key_part_source_get_card (self->sealing),
-                                  seal_part))
+      else if (!_tke_card_ceremony_handle_pin_error (
+                   self, error, tke_card_key_part_source_get_card (self->sealing), seal_part))
         _tke_card_ceremony_fail (self, error);
       return;
     }
@@ -699,7 +702,8 @@ on_load_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (_tke_card_ceremony_is_cancelled (error))
         finish (self, FALSE);
-      else if (!_tke_card_ceremony_handle_pin_error (self, error, active_signer_card (self), prepare_load))
+      else if (!_tke_card_ceremony_handle_pin_error (self, error, active_signer_card (self),
+                                                     prepare_load))
         _tke_card_ceremony_fail (self, error);
       return;
     }
@@ -753,8 +757,8 @@ on_wizard_destroyed (TkeLoadWizard *wizard, TkeCardCeremony *self)
 void
 _tke_card_ceremony_start_signing (TkeCardCeremony *self)
 {
-  guint n_signers = tke_instance_setup_get_n_signers (self->kind, G_LIST_MODEL (self->units),
-                                                      self->signature);
+  guint n_signers =
+      tke_instance_setup_get_n_signers (self->kind, G_LIST_MODEL (self->units), self->signature);
 
   if (!make_signers (self, n_signers))
     return;

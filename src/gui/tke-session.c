@@ -697,8 +697,7 @@ run_card_ceremony (TkeSession *self, TkeCeremonyKind kind, GListModel *units, Tk
   tke_card_ceremony_set_administrator_ski (ceremony,
                                            g_object_get_data (G_OBJECT (wizard), "tke-admin-ski"));
   tke_card_ceremony_set_thresholds (
-      ceremony,
-      GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (wizard), "tke-signature-threshold")),
+      ceremony, GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (wizard), "tke-signature-threshold")),
       GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (wizard), "tke-revocation-threshold")));
   /* The wizard owns its ceremony: closing it ends the ceremony. */
   g_object_set_data_full (G_OBJECT (wizard), "tke-card-ceremony", ceremony, g_object_unref);

@@ -76,7 +76,8 @@ rebuild (TkeThresholdsPage *self)
       guint rev = tke_crypto_unit_get_revocation_threshold (unit);
       guint admins = g_list_model_get_n_items (tke_crypto_unit_get_administrators (unit));
       gboolean imprint = tke_crypto_unit_get_imprint_mode (unit);
-      g_autofree char *title = g_strdup_printf (_ ("Crypto unit %u"), tke_crypto_unit_get_number (unit));
+      g_autofree char *title =
+          g_strdup_printf (_ ("Crypto unit %u"), tke_crypto_unit_get_number (unit));
       g_autofree char *n_admins = g_strdup_printf (
           g_dngettext (GETTEXT_PACKAGE, "%u administrator", "%u administrators", admins), admins);
       /* Translators: "Signature threshold 2 · Revocation threshold 1 · 2 administrators" */

@@ -416,8 +416,8 @@ card_ceremony_set_up (int *argc, char ***argv, const char *tmpl)
   /* The emulator first: the key part cards hold its unit root. */
   {
     g_autofree char *state = g_build_filename (base_dir, "emulator", NULL);
-    const char *const args[] = { "--init", card_ceremony_imprint ? "imprint" : "demo", "--keys", "0",
-                                 NULL };
+    const char *const args[] = { "--init", card_ceremony_imprint ? "imprint" : "demo", "--keys",
+                                 "0", NULL };
 
     emu = emu_start (state, args);
     emu_login (emu);

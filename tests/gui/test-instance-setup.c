@@ -37,7 +37,8 @@ static void
 wait_setup_step (TkeSetupStep step)
 {
   if (!tke_test_wait_until (step_reached, GINT_TO_POINTER (step), 20000))
-    g_error ("the assistant is at step %d (%s), not %d", tke_setup_assistant_get_step (assistant ()),
+    g_error ("the assistant is at step %d (%s), not %d",
+             tke_setup_assistant_get_step (assistant ()),
              tke_setup_assistant_get_description (assistant ()), step);
 }
 
@@ -100,10 +101,30 @@ wizard_gone (gpointer data)
   return wizard () == NULL;
 }
 
+/* The window's readers strip has read the card in reader 1, as a person
+ * sees it there before pressing a button. */
+static gboolean
+strip_shows (gpointer data)
+{
+  const char *summary = tke_readers_bar_get_summary (tke_window_get_readers_bar (window), 1);
+
+  return summary != NULL && strstr (summary, in_reader[1]->image) != NULL;
+}
+
+static void
+wait_strip (void)
+{
+  if (!tke_test_wait_until (strip_shows, NULL, 30000))
+    g_error ("the readers strip shows “%s”, not %s",
+             tke_readers_bar_get_summary (tke_window_get_readers_bar (window), 1),
+             in_reader[1]->image);
+}
+
 /* Add administrator: the new administrator's card is in reader 1 already. */
 static void
 add_admin_from_card (GtkWidget *page, const char *label)
 {
+  wait_strip ();
   press (page, label);
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
   g_assert_cmpstr (tke_load_wizard_get_step (wizard ()), ==, "The new administrator's card");
@@ -150,7 +171,8 @@ set_thresholds (guint sig, guint rev, gboolean cancel_first)
 static gboolean
 continue_shown (gpointer data)
 {
-  GtkWidget *go = wizard () != NULL ? tke_test_find_button (GTK_WIDGET (wizard ()), "Continue") : NULL;
+  GtkWidget *go =
+      wizard () != NULL ? tke_test_find_button (GTK_WIDGET (wizard ()), "Continue") : NULL;
 
   return go != NULL && gtk_widget_is_visible (go);
 }
@@ -263,8 +285,9 @@ test_setup_from_imprint (void)
   show_page ("thresholds");
   tke_thresholds_page_set_chosen (tke_window_get_thresholds_page (window), 3, 1);
   tke_test_iterate (100);
-  g_assert_nonnull (strstr (tke_thresholds_page_get_reason (tke_window_get_thresholds_page (window)),
-                            "has 2 administrators"));
+  g_assert_nonnull (
+      strstr (tke_thresholds_page_get_reason (tke_window_get_thresholds_page (window)),
+              "has 2 administrators"));
   tke_test_save_screenshot (GTK_WIDGET (window), "setup-thresholds-too-many");
 
   /* Leaving imprint mode: the new threshold's two signatures. */
@@ -318,6 +341,7 @@ test_add_remove_admin (void)
 
   /* admin2 again: already on every unit, refused by libtke. */
   swap_card (1, card_named ("admin2.card"));
+  wait_strip ();
   press (GTK_WIDGET (admins), "Add Administrator…");
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
   type_pin (in_reader[1]->pin);
@@ -362,6 +386,7 @@ test_add_remove_admin (void)
   /* And admin2 back, with admin1's one signature: its card is read first,
    * then it comes out for admin1's. */
   swap_card (1, card_named ("admin2.card"));
+  wait_strip ();
   press (GTK_WIDGET (admins), "Add Administrator…");
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
   type_pin (in_reader[1]->pin);
