@@ -76,6 +76,14 @@ on_unit_notify (GObject *unit, GParamSpec *pspec, TkeUnitSelection *self)
   queue_gather (self);
 }
 
+/* A unit's administrators change in place, without a notify. */
+static void
+on_admins_changed (
+    GListModel *admins, guint position, guint removed, guint added, TkeUnitSelection *self)
+{
+  queue_gather (self);
+}
+
 static void
 on_units_changed (
     GListModel *units, guint position, guint removed, guint added, TkeUnitSelection *self)
@@ -86,6 +94,10 @@ on_units_changed (
 
       g_signal_handlers_disconnect_by_func (unit, on_unit_notify, self);
       g_signal_connect_object (unit, "notify", G_CALLBACK (on_unit_notify), self, 0);
+      g_signal_handlers_disconnect_by_func (
+          tke_crypto_unit_get_administrators (TKE_CRYPTO_UNIT (unit)), on_admins_changed, self);
+      g_signal_connect_object (tke_crypto_unit_get_administrators (TKE_CRYPTO_UNIT (unit)),
+                               "items-changed", G_CALLBACK (on_admins_changed), self, 0);
     }
   queue_gather (self);
 }

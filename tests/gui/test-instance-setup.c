@@ -134,7 +134,7 @@ add_admin_from_card (GtkWidget *page, const char *label)
     g_error ("add administrator: %s", tke_load_wizard_get_result_text (wizard ()));
   g_assert_nonnull (
       strstr (tke_load_wizard_get_result_text (wizard ()), "Administrator installed"));
-  tke_test_iterate (400);
+  tke_test_iterate (700); /* the stack's slide to the result page */
 }
 
 static void
@@ -189,24 +189,24 @@ load_from_assistant (void)
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
   type_pin (in_reader[1]->pin);
   g_assert_true (tke_test_wait_until (continue_shown, NULL, 30000));
-  for (guint part = 0; part < 2; part++)
-    {
-      if (part == 0)
-        {
-          tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Continue"));
-          wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 2");
-          type_pin (in_reader[2]->pin);
-        }
-      wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
-      parts = tke_test_find_widget_of_type (GTK_WIDGET (wizard ()), GTK_TYPE_LIST_BOX, NULL, NULL);
-      gtk_list_box_select_row (GTK_LIST_BOX (parts),
-                               gtk_list_box_get_row_at_index (GTK_LIST_BOX (parts), 0));
-      tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
-      tke_test_iterate (300);
-    }
+  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Continue"));
+  /* Part 1 from kpA.card, part 2 from kpB.card: a swap in reader 2. */
+  wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 2");
+  type_pin (in_reader[2]->pin);
+  wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
+  parts = tke_test_find_widget_of_type (GTK_WIDGET (wizard ()), GTK_TYPE_LIST_BOX, NULL, NULL);
+  gtk_list_box_select_row (GTK_LIST_BOX (parts),
+                           gtk_list_box_get_row_at_index (GTK_LIST_BOX (parts), 0));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
+  wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
+  swap_card (2, card_named ("kpB.card"));
+  wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 2");
+  type_pin (in_reader[2]->pin);
+  wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpB.card");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
   g_assert_true (tke_test_wait_until (wizard_ended, NULL, 60000));
-  g_assert_nonnull (
-      strstr (tke_load_wizard_get_result_text (wizard ()), "New register: Full Uncommitted"));
+  if (strstr (tke_load_wizard_get_result_text (wizard ()), "New register: Full Uncommitted") == NULL)
+    g_error ("load: %s", tke_load_wizard_get_result_text (wizard ()));
   close_wizard ();
 }
 
@@ -222,6 +222,15 @@ sign_from_assistant (const char *label, const char *confirm_go, const char *resu
   if (strstr (tke_load_wizard_get_result_text (wizard ()), result) == NULL)
     g_error ("%s: %s", label, tke_load_wizard_get_result_text (wizard ()));
   close_wizard ();
+}
+
+static gboolean
+table_lists (gpointer data)
+{
+  g_autofree char *table =
+      tke_administrators_page_describe (tke_window_get_administrators_page (window));
+
+  return strstr (table, data) != NULL;
 }
 
 static void
@@ -273,7 +282,7 @@ test_setup_from_imprint (void)
   add_admin_from_card (GTK_WIDGET (admins), "Add Administrator…");
   close_wizard ();
   assert_service_units (TRUE, 0, 0, 2);
-  tke_test_flush_widget (GTK_WIDGET (window));
+  g_assert_true (tke_test_wait_until (table_lists, (gpointer) "admin2.card ", 20000));
   table = tke_administrators_page_describe (admins);
   g_test_message ("administrators:\n%s", table);
   g_assert_nonnull (strstr (table, "admin1.card "));
