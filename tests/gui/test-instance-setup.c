@@ -169,6 +169,12 @@ set_thresholds (guint sig, guint rev, gboolean cancel_first)
 }
 
 static gboolean
+step_is (gpointer data)
+{
+  return wizard () != NULL && g_strcmp0 (tke_load_wizard_get_step (wizard ()), data) == 0;
+}
+
+static gboolean
 continue_shown (gpointer data)
 {
   GtkWidget *go =
@@ -198,6 +204,8 @@ load_from_assistant (void)
   gtk_list_box_select_row (GTK_LIST_BOX (parts),
                            gtk_list_box_get_row_at_index (GTK_LIST_BOX (parts), 0));
   tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
+  /* Part 1 sealed: the wizard moves on to part 2 before the swap. */
+  g_assert_true (tke_test_wait_until (step_is, (gpointer) "Step 4 of 4: key part 2 of 2", 60000));
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
   swap_card (2, card_named ("kpB.card"));
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 2");
@@ -205,7 +213,8 @@ load_from_assistant (void)
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpB.card");
   tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Load This Part"));
   g_assert_true (tke_test_wait_until (wizard_ended, NULL, 60000));
-  if (strstr (tke_load_wizard_get_result_text (wizard ()), "New register: Full Uncommitted") == NULL)
+  if (strstr (tke_load_wizard_get_result_text (wizard ()), "New register: Full Uncommitted") ==
+      NULL)
     g_error ("load: %s", tke_load_wizard_get_result_text (wizard ()));
   close_wizard ();
 }
