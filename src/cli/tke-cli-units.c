@@ -392,13 +392,18 @@ run_cryptounit_thrhlds (int argc, char **argv)
 /* ---- Ceremonies on administrators and thresholds ------------------------ */
 
 static int
-run_ceremony_verb (TkeCliContext *ctx, TkeCeremony *ceremony, GListModel *units, guint max_signers)
+run_ceremony_verb (TkeCliContext *ctx,
+                   TkeCeremony *ceremony,
+                   GListModel *units,
+                   guint max_signers,
+                   guint new_signature_threshold)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) signers = NULL;
 
-  if (tke_cli_units_need_signatures (units) ||
-      tke_ceremony_get_kind (ceremony) == TKE_CEREMONY_SET_THRESHOLDS)
+  /* libtke's rule: none in imprint mode, except leaving it. */
+  if (tke_instance_setup_get_n_signers (tke_ceremony_get_kind (ceremony), units,
+                                        new_signature_threshold) > 0)
     {
       signers = tke_cli_make_signers (ctx, max_signers, &error);
       if (signers == NULL)
@@ -408,6 +413,31 @@ run_ceremony_verb (TkeCliContext *ctx, TkeCeremony *ceremony, GListModel *units,
   if (!tke_cli_run_ceremony (ctx, ceremony, &error))
     return tke_cli_fail (error);
   return tke_cli_ok ();
+}
+
+/* libtke's rules first (name, room, already installed); units that have
+ * the administrator already (an earlier run that stopped) are passed over. */
+static int
+add_admin (TkeCliContext *ctx, GListModel *units, const char *name, GBytes *point)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (EVP_PKEY) key = NULL;
+  g_autoptr (GListModel) lacking = NULL;
+  g_autoptr (TkeCeremony) ceremony = NULL;
+  g_autofree char *ski = NULL;
+  guint8 ski_bytes[TKE_SKI_SIZE];
+
+  key = tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
+                                             g_bytes_get_size (point), &error);
+  if (key == NULL || !tke_crypto_ski (key, ski_bytes, &error))
+    return tke_cli_fail (error);
+  ski = tke_crypto_hex_encode (ski_bytes, sizeof ski_bytes);
+  if (!tke_instance_setup_check_new_administrator (units, name, ski, &error))
+    return tke_cli_fail (error);
+  lacking = tke_instance_setup_units_lacking (units, ski);
+  ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_ADD_ADMIN, lacking);
+  tke_ceremony_set_new_administrator (ceremony, name, point);
+  return run_ceremony_verb (ctx, ceremony, lacking, 0, 0);
 }
 
 static int
@@ -439,9 +469,7 @@ run_cryptounit_admin_add (int argc, char **argv)
 
       if ((point = tke_cli_read_card_admin (&name, &error)) == NULL)
         return tke_cli_fail (error);
-      ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_ADD_ADMIN, units);
-      tke_ceremony_set_new_administrator (ceremony, name != NULL ? name : "admin", point);
-      return run_ceremony_verb (ctx, ceremony, units, 0);
+      return add_admin (ctx, units, name != NULL ? name : "admin", point);
     }
   if (tke_cli_signing_service_url () != NULL)
     {
@@ -450,9 +478,7 @@ run_cryptounit_admin_add (int argc, char **argv)
       if ((point = tke_cli_read_service_admin (ctx, argc > 1 ? argv[1] : NULL, &name, &error)) ==
           NULL)
         return tke_cli_fail (error);
-      ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_ADD_ADMIN, units);
-      tke_ceremony_set_new_administrator (ceremony, name, point);
-      return run_ceremony_verb (ctx, ceremony, units, 0);
+      return add_admin (ctx, units, name, point);
     }
   keynum = tke_cli_read_numbers (argc, argv,
                                  _ ("Enter the KEYNUM of the administrator signature key you wish "
@@ -470,13 +496,11 @@ run_cryptounit_admin_add (int argc, char **argv)
       (point = tke_crypto_ec_public_point (key, &error)) == NULL)
     return tke_cli_fail (error);
 
-  ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_ADD_ADMIN, units);
-  tke_ceremony_set_new_administrator (ceremony,
-                                      tke_signature_key_file_get_admin_name (file)
-                                          ? tke_signature_key_file_get_admin_name (file)
-                                          : "admin",
-                                      point);
-  return run_ceremony_verb (ctx, ceremony, units, 0);
+  return add_admin (ctx, units,
+                    tke_signature_key_file_get_admin_name (file)
+                        ? tke_signature_key_file_get_admin_name (file)
+                        : "admin",
+                    point);
 }
 
 /* The SKI of the administrator whose SKI starts with @prefix, in any unit. */
@@ -537,7 +561,8 @@ run_cryptounit_admin_rm (int argc, char **argv)
       g_printerr (_ ("Give at least the first 8 hex digits of the SKI.\n"));
       return TKE_EXIT_USAGE;
     }
-  if ((ski = find_admin_ski (units, answer, &error)) == NULL)
+  if ((ski = find_admin_ski (units, answer, &error)) == NULL ||
+      !tke_instance_setup_check_removal (units, ski, &error))
     return tke_cli_fail (error);
   question =
       g_strdup_printf (_ ("Remove the administrator %s from the selected crypto units?"), ski);
@@ -546,7 +571,7 @@ run_cryptounit_admin_rm (int argc, char **argv)
 
   ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_REMOVE_ADMIN, units);
   tke_ceremony_set_administrator_ski (ceremony, ski);
-  return run_ceremony_verb (ctx, ceremony, units, 0);
+  return run_ceremony_verb (ctx, ceremony, units, 0, 0);
 }
 
 static gboolean
@@ -599,21 +624,23 @@ run_cryptounit_thrhld_set (int argc, char **argv)
       !read_threshold (_ ("Enter the new revocation signature threshold value:"), revocation, &rev,
                        &error))
     return tke_cli_fail (error);
+  if (!tke_instance_setup_check_thresholds (units, sig, rev, &error))
+    return tke_cli_fail (error);
 
   ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_SET_THRESHOLDS, units);
   tke_ceremony_set_thresholds (ceremony, sig, rev);
   if (cards)
     {
       /* Leaving imprint mode takes the new threshold's signatures. */
-      g_autoptr (GPtrArray) signers =
-          tke_cli_make_card_signers (MAX (sig, tke_crypto_units_get_signature_threshold (units)));
+      g_autoptr (GPtrArray) signers = tke_cli_make_card_signers (
+          tke_instance_setup_get_n_signers (TKE_CEREMONY_SET_THRESHOLDS, units, sig));
 
       tke_ceremony_set_signers (ceremony, signers);
       if (!tke_cli_run_ceremony (ctx, ceremony, &error))
         return tke_cli_fail (error);
       return tke_cli_ok ();
     }
-  return run_ceremony_verb (ctx, ceremony, units, 0);
+  return run_ceremony_verb (ctx, ceremony, units, 0, sig);
 }
 
 static int
@@ -632,7 +659,7 @@ run_cryptounit_zeroize (int argc, char **argv)
                                 "selected crypto units. Continue?")))
     return TKE_EXIT_CANCELLED;
   ceremony = tke_ceremony_new (ctx->client, TKE_CEREMONY_ZEROIZE, units);
-  return run_ceremony_verb (ctx, ceremony, units, 1);
+  return run_ceremony_verb (ctx, ceremony, units, 1, 0);
 }
 
 static const TkeCliVerb unit_verbs[] = {

@@ -18,37 +18,9 @@
 
 #include <glib/gi18n.h>
 
+#include "tke-card-ceremony-private.h"
 #include "tke-card-ceremony.h"
 #include "tke-gui-record.h"
-
-struct _TkeCardCeremony
-{
-  GObject parent_instance;
-
-  TkeServiceClient *client;
-  TkeCeremonyKind kind;
-  GListStore *units;     /* still to do */
-  TkeLoadWizard *wizard; /* weak */
-  GCancellable *cancellable;
-  TkeCeremony *ceremony;
-  GPtrArray *signers;
-  guint active_signer; /* 1-based: whose card the wizard asks for */
-  TkeCard *pin_typed;  /* the card that took a PIN; asked again, it was wrong */
-
-  /* Load */
-  guint part;             /* 1-based: the part being chosen or sealed */
-  GCancellable *choosing; /* the wait for the card in reader 2 to go */
-  GPtrArray *used;        /* "serial:index" of the parts sealed */
-  GListStore *offered;    /* sources for the parts on the card in reader 2 */
-  TkeCard *part_card;     /* the card in reader 2 whose PIN is asked before its list */
-  TkeCardKeyPartSource *sealing;
-
-  TkeAuditTrail *trail; /* the ceremony record, made on the first run */
-
-  gboolean finished;  /* ::finished was emitted */
-  gboolean running;   /* the ceremony sends the commands (Load: after the sealing) */
-  gboolean recording; /* its first record is written, its last one not yet */
-};
 
 G_DEFINE_FINAL_TYPE (TkeCardCeremony, tke_card_ceremony, G_TYPE_OBJECT)
 
@@ -95,63 +67,24 @@ finish (TkeCardCeremony *self, gboolean success)
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0, success);
 }
 
-static gboolean
-is_cancelled (const GError *error)
+gboolean
+_tke_card_ceremony_is_cancelled (const GError *error)
 {
   return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
 
-/* What a ceremony that stopped left on one unit, in words. */
-static const char *
-unit_outcome (TkeCardCeremony *self, gboolean done)
-{
-  if (!done)
-    return self->kind == TKE_CEREMONY_LOAD
-               ? _ ("nothing loaded; its new register is as it was before")
-               : _ ("unchanged; the command was not applied");
-  switch (self->kind)
-    {
-    case TKE_CEREMONY_LOAD:
-      return _ ("the new master key is loaded (Full Uncommitted)");
-    case TKE_CEREMONY_COMMIT:
-      return _ ("committed (Full Committed)");
-    case TKE_CEREMONY_SET_IMMEDIATE:
-      return _ ("the new master key is current");
-    case TKE_CEREMONY_CLEAR_NEW:
-      return _ ("new register cleared");
-    case TKE_CEREMONY_CLEAR_CURRENT:
-    default:
-      return _ ("current register cleared");
-    }
-}
-
-/* Unit by unit, so that nobody has to guess what a stop left half-done:
- * every unit either has the command done or has nothing of it. */
+/* Unit by unit, so that nobody has to guess what a stop left half-done. */
 static char *
 describe_units (TkeCardCeremony *self)
 {
   guint done =
       self->ceremony != NULL && self->running ? tke_ceremony_get_n_units_done (self->ceremony) : 0;
-  g_autoptr (GString) text = g_string_new (NULL);
-  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->units));
 
-  for (guint i = 0; i < n; i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units), i);
-
-      /* Translators: "Crypto unit 2: nothing loaded; …" */
-      g_string_append_printf (text, _ ("Crypto unit %u: %s"), tke_crypto_unit_get_number (unit),
-                              unit_outcome (self, i < done));
-      g_string_append_c (text, '\n');
-    }
-  g_string_append (text, done == 0 ? _ ("Nothing is half-done: no crypto unit was changed.")
-                                   : _ ("Nothing is half-done: each crypto unit either has it "
-                                        "done or was not changed."));
-  return g_string_free (g_steal_pointer (&text), FALSE);
+  return _tke_card_ceremony_describe_units (self->kind, G_LIST_MODEL (self->units), done);
 }
 
-static void
-fail (TkeCardCeremony *self, const GError *error)
+void
+_tke_card_ceremony_fail (TkeCardCeremony *self, const GError *error)
 {
   g_autofree char *message = NULL;
   g_autofree char *units = describe_units (self);
@@ -177,11 +110,11 @@ fail (TkeCardCeremony *self, const GError *error)
 }
 
 /* A wrong PIN: say how many tries are left and let @retry ask again. */
-static gboolean
-handle_pin_error (TkeCardCeremony *self,
-                  const GError *error,
-                  TkeCard *card,
-                  void (*retry) (TkeCardCeremony *self))
+gboolean
+_tke_card_ceremony_handle_pin_error (TkeCardCeremony *self,
+                                     const GError *error,
+                                     TkeCard *card,
+                                     void (*retry) (TkeCardCeremony *self))
 {
   const char *description = card != NULL ? tke_card_get_description (card) : NULL;
 
@@ -233,8 +166,11 @@ on_waiting_for_pin (TkeCard *card, GParamSpec *pspec, TkeCardCeremony *self)
 }
 
 /* @text: libtke's words for it, which name the card wanted */
-static void
-show_prompt (TkeCardCeremony *self, TkeCardPrompt kind, const char *text, TkeCard *card)
+void
+_tke_card_ceremony_show_prompt (TkeCardCeremony *self,
+                                TkeCardPrompt kind,
+                                const char *text,
+                                TkeCard *card)
 {
   if (self->wizard == NULL)
     return;
@@ -282,7 +218,7 @@ on_signer_prompt (TkeCardSigner *signer,
     tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WRONG_PIN,
                                    tke_card_get_description (card),
                                    tke_card_get_pin_tries_left (card));
-  show_prompt (self, kind, text, card);
+  _tke_card_ceremony_show_prompt (self, kind, text, card);
 }
 
 static void
@@ -291,7 +227,7 @@ on_source_prompt (TkeCardKeyPartSource *source,
                   const char *text,
                   TkeCardCeremony *self)
 {
-  show_prompt (self, kind, text, tke_card_key_part_source_get_card (source));
+  _tke_card_ceremony_show_prompt (self, kind, text, tke_card_key_part_source_get_card (source));
 }
 
 static TkeCard *
@@ -318,12 +254,14 @@ make_signers (TkeCardCeremony *self, guint n_signers)
       if (self->signers == NULL)
         {
           self->signers = g_ptr_array_new ();
-          fail (self, error);
+          _tke_card_ceremony_fail (self, error);
           return FALSE;
         }
       return TRUE;
     }
-  self->signers = tke_card_signer_new_group (NULL, n_signers);
+  /* In imprint mode nothing is signed: no card is asked for. */
+  self->signers = n_signers > 0 ? tke_card_signer_new_group (NULL, n_signers)
+                                : g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < self->signers->len; i++)
     g_signal_connect_object (self->signers->pdata[i], "prompt", G_CALLBACK (on_signer_prompt), self,
                              0);
@@ -346,6 +284,12 @@ new_ceremony (TkeCardCeremony *self)
   g_clear_object (&self->ceremony);
   self->ceremony = tke_ceremony_new (self->client, self->kind, G_LIST_MODEL (self->units));
   tke_ceremony_set_signers (self->ceremony, self->signers);
+  if (self->kind == TKE_CEREMONY_ADD_ADMIN)
+    tke_ceremony_set_new_administrator (self->ceremony, self->new_name, self->new_key);
+  else if (self->kind == TKE_CEREMONY_REMOVE_ADMIN)
+    tke_ceremony_set_administrator_ski (self->ceremony, self->admin_ski);
+  else if (self->kind == TKE_CEREMONY_SET_THRESHOLDS)
+    tke_ceremony_set_thresholds (self->ceremony, self->signature, self->revocation);
   g_signal_connect_object (self->ceremony, "progress", G_CALLBACK (on_progress), self, 0);
   g_signal_connect_object (self->ceremony, "prepared", G_CALLBACK (on_prepared), self, 0);
 }
@@ -362,35 +306,7 @@ first_unit (TkeCardCeremony *self)
 static void
 show_signing_result (TkeCardCeremony *self)
 {
-  TkeCryptoUnit *unit = first_unit (self);
-
-  switch (self->kind)
-    {
-    case TKE_CEREMONY_COMMIT:
-      tke_load_wizard_show_result (
-          self->wizard,
-          tke_new_register_state_to_string (tke_crypto_unit_get_new_register_state (unit)),
-          tke_crypto_unit_get_new_register_vp (unit));
-      break;
-    case TKE_CEREMONY_SET_IMMEDIATE:
-      tke_load_wizard_show_done (self->wizard, _ ("Current register: Valid"),
-                                 _ ("The new master key is the current one on every selected "
-                                    "crypto unit, and the new registers are empty. "
-                                    "The verification pattern of the current key:"),
-                                 tke_crypto_unit_get_current_register_vp (unit));
-      break;
-    case TKE_CEREMONY_CLEAR_NEW:
-      tke_load_wizard_show_done (
-          self->wizard, _ ("New register: Empty"),
-          _ ("The new master key register of every selected crypto unit is cleared."), NULL);
-      break;
-    case TKE_CEREMONY_CLEAR_CURRENT:
-    default:
-      tke_load_wizard_show_done (
-          self->wizard, _ ("Current register: Empty"),
-          _ ("The current master key register of every selected crypto unit is cleared."), NULL);
-      break;
-    }
+  _tke_card_ceremony_show_result (self->wizard, self->kind, first_unit (self));
 }
 
 static void
@@ -419,10 +335,10 @@ on_record_begin_written (GObject *source, GAsyncResult *result, gpointer user_da
     {
       if (self->finished)
         return;
-      if (is_cancelled (error))
+      if (_tke_card_ceremony_is_cancelled (error))
         finish (self, FALSE);
       else
-        fail (self, error);
+        _tke_card_ceremony_fail (self, error);
       return;
     }
   self->recording = TRUE;
@@ -470,10 +386,11 @@ on_signing_done (GObject *source, GAsyncResult *result, gpointer user_data)
   record_end (self, error);
   if (!ok)
     {
-      if (is_cancelled (error))
+      if (_tke_card_ceremony_is_cancelled (error))
         finish (self, FALSE);
-      else if (!handle_pin_error (self, error, active_signer_card (self), run_signing))
-        fail (self, error);
+      else if (!_tke_card_ceremony_handle_pin_error (self, error, active_signer_card (self),
+                                                     run_signing))
+        _tke_card_ceremony_fail (self, error);
       return;
     }
   if (self->wizard != NULL)
@@ -510,10 +427,10 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
   record_end (self, error);
   if (!ok)
     {
-      if (is_cancelled (error))
+      if (_tke_card_ceremony_is_cancelled (error))
         finish (self, FALSE);
       else
-        fail (self, error);
+        _tke_card_ceremony_fail (self, error);
       return;
     }
   unit = first_unit (self);
@@ -534,11 +451,11 @@ on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!tke_ceremony_seal_next_part_finish (TKE_CEREMONY (source), result, &error))
     {
-      if (is_cancelled (error))
+      if (_tke_card_ceremony_is_cancelled (error))
         finish (self, FALSE);
-      else if (!handle_pin_error (self, error, tke_card_key_part_source_get_card (self->sealing),
-                                  seal_part))
-        fail (self, error);
+      else if (!_tke_card_ceremony_handle_pin_error (
+                   self, error, tke_card_key_part_source_get_card (self->sealing), seal_part))
+        _tke_card_ceremony_fail (self, error);
       return;
     }
   g_ptr_array_add (self->used,
@@ -621,7 +538,7 @@ static void read_next_offer (Offer *offer);
 static void
 on_part_card_pin_requested (TkeCard *card, TkePinEntry entry, TkeCardCeremony *self)
 {
-  show_prompt (self, TKE_CARD_PROMPT_ENTER_PIN, NULL, card);
+  _tke_card_ceremony_show_prompt (self, TKE_CARD_PROMPT_ENTER_PIN, NULL, card);
 }
 
 /* The card's PIN, then its list (the seed's steps 1.4 and 1.5), as the
@@ -640,7 +557,7 @@ on_part_card_verified (GObject *source, GAsyncResult *result, gpointer user_data
   gboolean verified = tke_card_verify_pin_finish (card, result, &error);
 
   g_signal_handlers_disconnect_by_func (card, on_part_card_pin_requested, self);
-  if (self->wizard == NULL || self->finished || is_cancelled (error))
+  if (self->wizard == NULL || self->finished || _tke_card_ceremony_is_cancelled (error))
     return;
   if (!verified)
     {
@@ -653,8 +570,8 @@ on_part_card_verified (GObject *source, GAsyncResult *result, gpointer user_data
           tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
           open_part_card (self);
         }
-      else if (!handle_pin_error (self, error, card, verify_part_card))
-        fail (self, error);
+      else if (!_tke_card_ceremony_handle_pin_error (self, error, card, verify_part_card))
+        _tke_card_ceremony_fail (self, error);
       return;
     }
   tke_card_list_key_parts_async (card, self->choosing, on_parts_listed, g_object_ref (self));
@@ -677,7 +594,7 @@ on_offer_read (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!tke_card_key_part_source_load_finish (TKE_CARD_KEY_PART_SOURCE (source), result, &error))
     {
-      if (!is_cancelled (error) && offer->self->wizard != NULL)
+      if (!_tke_card_ceremony_is_cancelled (error) && offer->self->wizard != NULL)
         {
           /* Pulled while being read: wait for it (or another) again. */
           tke_load_wizard_set_pin_state (offer->self->wizard, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL,
@@ -729,7 +646,7 @@ on_parts_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GPtrArray) parts = tke_card_list_key_parts_finish (card, result, &error);
   Offer *offer;
 
-  if (self->wizard == NULL || is_cancelled (error))
+  if (self->wizard == NULL || _tke_card_ceremony_is_cancelled (error))
     return;
   if (parts == NULL)
     {
@@ -772,13 +689,13 @@ on_part_card_opened (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCard) card = tke_card_open_finish (result, &error);
 
-  if (self->wizard == NULL || is_cancelled (error))
+  if (self->wizard == NULL || _tke_card_ceremony_is_cancelled (error))
     return;
   if (card == NULL)
     {
       /* Pulled while it was read: wait again.  No reader at all is the end. */
       if (g_error_matches (error, TKE_ERROR, TKE_ERROR_NO_READER))
-        fail (self, error);
+        _tke_card_ceremony_fail (self, error);
       else
         open_part_card (self);
       return;
@@ -833,10 +750,11 @@ on_load_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!tke_ceremony_prepare_load_finish (TKE_CEREMONY (source), result, &error))
     {
-      if (is_cancelled (error))
+      if (_tke_card_ceremony_is_cancelled (error))
         finish (self, FALSE);
-      else if (!handle_pin_error (self, error, active_signer_card (self), prepare_load))
-        fail (self, error);
+      else if (!_tke_card_ceremony_handle_pin_error (self, error, active_signer_card (self),
+                                                     prepare_load))
+        _tke_card_ceremony_fail (self, error);
       return;
     }
   if (self->wizard == NULL)
@@ -884,11 +802,25 @@ on_wizard_destroyed (TkeLoadWizard *wizard, TkeCardCeremony *self)
   finish (self, FALSE);
 }
 
+/* How many administrators sign, as libtke counts them (none in imprint
+ * mode, the new threshold to leave it). */
+void
+_tke_card_ceremony_start_signing (TkeCardCeremony *self)
+{
+  guint n_signers =
+      tke_instance_setup_get_n_signers (self->kind, G_LIST_MODEL (self->units), self->signature);
+
+  if (!make_signers (self, n_signers))
+    return;
+  self->active_signer = 1;
+  if (n_signers > 0)
+    show_admin_step (self, n_signers);
+  run_signing (self);
+}
+
 void
 tke_card_ceremony_start (TkeCardCeremony *self)
 {
-  guint n_signers;
-
   g_return_if_fail (TKE_IS_CARD_CEREMONY (self));
   g_return_if_fail (self->wizard != NULL);
 
@@ -910,14 +842,29 @@ tke_card_ceremony_start (TkeCardCeremony *self)
       record_then (self, prepare_load);
       return;
     }
-  n_signers = self->kind == TKE_CEREMONY_COMMIT
-                  ? tke_crypto_units_get_signature_threshold (G_LIST_MODEL (self->units))
-                  : 1;
-  if (!make_signers (self, n_signers))
-    return;
-  self->active_signer = 1;
-  show_admin_step (self, n_signers);
-  run_signing (self);
+  if (self->kind == TKE_CEREMONY_ADD_ADMIN)
+    {
+      tke_load_wizard_show_new_admin_step (self->wizard);
+      _tke_card_ceremony_open_new_admin_card (self);
+      return;
+    }
+  _tke_card_ceremony_start_signing (self);
+}
+
+void
+tke_card_ceremony_set_administrator_ski (TkeCardCeremony *self, const char *ski)
+{
+  g_return_if_fail (TKE_IS_CARD_CEREMONY (self));
+  g_free (self->admin_ski);
+  self->admin_ski = g_strdup (ski);
+}
+
+void
+tke_card_ceremony_set_thresholds (TkeCardCeremony *self, guint signature, guint revocation)
+{
+  g_return_if_fail (TKE_IS_CARD_CEREMONY (self));
+  self->signature = signature;
+  self->revocation = revocation;
 }
 
 /**
@@ -958,6 +905,7 @@ tke_card_ceremony_dispose (GObject *object)
   g_clear_object (&self->sealing);
   g_clear_object (&self->part_card);
   g_clear_object (&self->pin_typed);
+  g_clear_object (&self->new_card);
   g_clear_pointer (&self->signers, g_ptr_array_unref);
   G_OBJECT_CLASS (tke_card_ceremony_parent_class)->dispose (object);
 }
@@ -973,6 +921,9 @@ tke_card_ceremony_finalize (GObject *object)
   g_clear_object (&self->choosing);
   g_clear_object (&self->offered);
   g_clear_pointer (&self->used, g_ptr_array_unref);
+  g_clear_pointer (&self->new_key, g_bytes_unref);
+  g_free (self->new_name);
+  g_free (self->admin_ski);
   G_OBJECT_CLASS (tke_card_ceremony_parent_class)->finalize (object);
 }
 

@@ -19,6 +19,10 @@ TkeCardCeremony *tke_card_ceremony_new (TkeServiceClient *client,
                                         TkeCeremonyKind kind,
                                         GListModel *units,
                                         TkeLoadWizard *wizard);
+/* Remove administrator: whom (64 hex) */
+void tke_card_ceremony_set_administrator_ski (TkeCardCeremony *self, const char *ski);
+/* Set thresholds: the new ones */
+void tke_card_ceremony_set_thresholds (TkeCardCeremony *self, guint signature, guint revocation);
 void tke_card_ceremony_start (TkeCardCeremony *self);
 
 G_END_DECLS

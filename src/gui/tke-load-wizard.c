@@ -195,6 +195,17 @@ tke_load_wizard_show_admin_step (TkeLoadWizard *self, guint signature, guint n_s
   show_card_page (self, 1, _ ("an administrator card"));
 }
 
+/* Add administrator: the new administrator's card, before any signature. */
+void
+tke_load_wizard_show_new_admin_step (TkeLoadWizard *self)
+{
+  g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
+
+  set_step (self, g_strdup (_ ("The new administrator's card")));
+  gtk_widget_set_visible (GTK_WIDGET (self->loaded_label), FALSE);
+  show_card_page (self, 1, _ ("the new administrator's card"));
+}
+
 /**
  * tke_load_wizard_show_service_step:
  *

@@ -35,6 +35,7 @@ void tke_load_wizard_set_virtual_pads (TkeLoadWizard *self,
                                        const char *reader1_control,
                                        const char *reader2_control);
 void tke_load_wizard_show_admin_step (TkeLoadWizard *self, guint signature, guint n_signatures);
+void tke_load_wizard_show_new_admin_step (TkeLoadWizard *self);
 /* The signatures come from a signing service ($TKE_SIGNSERV_URL): no card. */
 void tke_load_wizard_show_service_step (TkeLoadWizard *self, guint n_signatures, const char *url);
 void tke_load_wizard_show_count_step (TkeLoadWizard *self);

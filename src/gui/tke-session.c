@@ -702,7 +702,7 @@ on_card_ceremony_finished (TkeCardCeremony *ceremony, gboolean success, TkeSessi
 
   if (self->window == NULL)
     return;
-  tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
+  tke_window_set_ceremony_busy (self->window, FALSE);
   if (!success)
     tke_session_refresh (self);
   else if (kind == TKE_CEREMONY_SET_IMMEDIATE)
@@ -723,10 +723,16 @@ run_card_ceremony (TkeSession *self, TkeCeremonyKind kind, GListModel *units, Tk
     }
   ceremony = tke_card_ceremony_new (self->client, kind, units, wizard);
   g_object_set_data (G_OBJECT (ceremony), "tke-ceremony-kind", GINT_TO_POINTER (kind));
+  /* What the window read from the tabs for the ceremony. */
+  tke_card_ceremony_set_administrator_ski (ceremony,
+                                           g_object_get_data (G_OBJECT (wizard), "tke-admin-ski"));
+  tke_card_ceremony_set_thresholds (
+      ceremony, GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (wizard), "tke-signature-threshold")),
+      GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (wizard), "tke-revocation-threshold")));
   /* The wizard owns its ceremony: closing it ends the ceremony. */
   g_object_set_data_full (G_OBJECT (wizard), "tke-card-ceremony", ceremony, g_object_unref);
   g_signal_connect_object (ceremony, "finished", G_CALLBACK (on_card_ceremony_finished), self, 0);
-  tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
+  tke_window_set_ceremony_busy (self->window, TRUE);
   tke_card_ceremony_start (ceremony);
 }
 

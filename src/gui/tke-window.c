@@ -12,9 +12,12 @@
 
 #include <glib/gi18n.h>
 
+#include "tke-administrators-page.h"
+#include "tke-imprint-page.h"
 #include "tke-load-wizard.h"
 #include "tke-login-dialog.h"
 #include "tke-rotation-dialog.h"
+#include "tke-thresholds-page.h"
 #include "tke-window.h"
 
 struct _TkeWindow
@@ -37,6 +40,9 @@ struct _TkeWindow
   TkeCryptoUnitsPage *units_page;
   TkeMasterKeysPage *keys_page;
   TkeRecoveryPage *recovery_page;
+  TkeAdministratorsPage *admins_page;
+  TkeThresholdsPage *thresholds_page;
+  TkeImprintPage *imprint_page;
   TkeReadersBar *readers_bar;
   GtkWidget *menu_button;
   GtkWidget *login_button;
@@ -75,6 +81,35 @@ TkeMasterKeysPage *
 tke_window_get_master_keys_page (TkeWindow *self)
 {
   return self->keys_page;
+}
+
+TkeAdministratorsPage *
+tke_window_get_administrators_page (TkeWindow *self)
+{
+  return self->admins_page;
+}
+
+TkeThresholdsPage *
+tke_window_get_thresholds_page (TkeWindow *self)
+{
+  return self->thresholds_page;
+}
+
+TkeImprintPage *
+tke_window_get_imprint_page (TkeWindow *self)
+{
+  return self->imprint_page;
+}
+
+/* While a ceremony runs, no other is offered. */
+void
+tke_window_set_ceremony_busy (TkeWindow *self, gboolean busy)
+{
+  g_return_if_fail (TKE_IS_WINDOW (self));
+  tke_master_keys_page_set_busy (self->keys_page, busy);
+  tke_administrators_page_set_busy (self->admins_page, busy);
+  tke_thresholds_page_set_busy (self->thresholds_page, busy);
+  tke_imprint_page_set_busy (self->imprint_page, busy);
 }
 
 TkeRecoveryPage *
@@ -273,6 +308,9 @@ tke_window_set_units (TkeWindow *self, GListModel *units)
   g_set_object (&self->units, units);
   tke_crypto_units_page_set_units (self->units_page, units);
   tke_master_keys_page_set_units (self->keys_page, units);
+  tke_administrators_page_set_units (self->admins_page, units);
+  tke_thresholds_page_set_units (self->thresholds_page, units);
+  tke_imprint_page_set_units (self->imprint_page, units);
   if (units == NULL)
     return;
   if (g_list_model_get_n_items (units) == 0)
@@ -469,10 +507,33 @@ ceremony_dialog (TkeWindow *self, TkeCeremonyKind kind)
       wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
       tke_load_wizard_set_heading (wizard, _ ("Clear the Current Master Key Registers"));
       break;
+    /* Administrators and thresholds: the administrators' cards, if any. */
     case TKE_CEREMONY_ADD_ADMIN:
+      wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+      tke_load_wizard_set_heading (wizard, _ ("Add an Administrator"));
+      break;
     case TKE_CEREMONY_REMOVE_ADMIN:
+      wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+      tke_load_wizard_set_heading (wizard, _ ("Remove an Administrator"));
+      g_object_set_data_full (
+          G_OBJECT (wizard), "tke-admin-ski",
+          g_strdup (tke_administrators_page_get_selected_ski (self->admins_page)), g_free);
+      break;
     case TKE_CEREMONY_SET_THRESHOLDS:
+      {
+        guint sig, rev;
+
+        wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+        tke_load_wizard_set_heading (wizard, _ ("Set the Signature Thresholds"));
+        tke_thresholds_page_get_chosen (self->thresholds_page, &sig, &rev);
+        g_object_set_data (G_OBJECT (wizard), "tke-signature-threshold", GUINT_TO_POINTER (sig));
+        g_object_set_data (G_OBJECT (wizard), "tke-revocation-threshold", GUINT_TO_POINTER (rev));
+        break;
+      }
     case TKE_CEREMONY_ZEROIZE:
+      wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_COMMIT);
+      tke_load_wizard_set_heading (wizard, _ ("Zeroize the Crypto Units"));
+      break;
     default:
       g_return_val_if_reached (NULL);
     }
@@ -522,6 +583,14 @@ static const Confirmation confirmations[] = {
         "with the same verification pattern is loaded and set again. Clear it only when the key "
         "storage is wrapped under another key."),
     N_ ("Clear C_urrent"), ADW_RESPONSE_DESTRUCTIVE },
+  { TKE_CEREMONY_ZEROIZE, N_ ("Zeroize the Selected Crypto Units?"),
+    N_ ("Zeroizing erases everything the selected crypto units hold: every administrator, both "
+        "signature thresholds, and the new and current master key registers. The units return to "
+        "imprint mode.\n\n"
+        "This cannot be undone. Whatever is wrapped under the current master key cannot be used "
+        "until the same key is loaded again from its key parts, and the units must be set up "
+        "again."),
+    N_ ("_Zeroize"), ADW_RESPONSE_DESTRUCTIVE },
 };
 
 typedef struct
@@ -548,11 +617,11 @@ on_confirmed (AdwMessageDialog *dialog, const char *response, TkeWindow *self)
     start_ceremony (self, c->kind, c->units, ceremony_dialog (self, c->kind));
 }
 
-static void
+static AdwMessageDialog *
 confirm (TkeWindow *self, const Confirmation *c, GListModel *units)
 {
-  AdwMessageDialog *dialog =
-      ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _ (c->heading), _ (c->body)));
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (
+      GTK_WINDOW (self), _ (c->heading), c->body != NULL ? _ (c->body) : NULL));
   Confirmed *confirmed = g_new0 (Confirmed, 1);
 
   confirmed->kind = c->kind;
@@ -564,11 +633,65 @@ confirm (TkeWindow *self, const Confirmation *c, GListModel *units)
   g_object_set_data_full (G_OBJECT (dialog), "tke-confirmed", confirmed, confirmed_free);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_confirmed), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
+  return dialog;
+}
+
+/* What the new thresholds mean, said before they are set: leaving imprint
+ * mode above all. */
+static void
+confirm_thresholds (TkeWindow *self, GListModel *units)
+{
+  g_autofree char *body = NULL;
+  Confirmation c = { TKE_CEREMONY_SET_THRESHOLDS, N_ ("Set the Signature Thresholds?"), NULL,
+                     N_ ("_Set Thresholds"), ADW_RESPONSE_SUGGESTED };
+  guint sig, rev;
+
+  tke_thresholds_page_get_chosen (self->thresholds_page, &sig, &rev);
+  if (tke_instance_setup_leaves_imprint_mode (units))
+    body = g_strdup_printf (
+        _ ("This takes the selected crypto units out of imprint mode. From then on every command "
+           "needs %u administrator signatures, removing an administrator needs %u, and "
+           "administrators can no longer be added without signatures. Only zeroizing returns a "
+           "unit to imprint mode.\n\nSetting the thresholds takes %u signatures now."),
+        sig, rev, tke_instance_setup_get_n_signers (TKE_CEREMONY_SET_THRESHOLDS, units, sig));
+  else
+    body = g_strdup_printf (_ ("From then on every command needs %u administrator signatures, "
+                               "and removing an administrator needs %u."),
+                            sig, rev);
+  adw_message_dialog_set_body (confirm (self, &c, units), body);
+}
+
+/* Whom, before the revocation threshold's signatures are collected. */
+static void
+confirm_removal (TkeWindow *self, GListModel *units)
+{
+  const char *ski = tke_administrators_page_get_selected_ski (self->admins_page);
+  g_autofree char *groups = ski != NULL ? tke_vp_format_groups (ski) : NULL;
+  g_autofree char *body = NULL;
+  Confirmation c = { TKE_CEREMONY_REMOVE_ADMIN, N_ ("Remove the Administrator?"), NULL,
+                     N_ ("_Remove"), ADW_RESPONSE_DESTRUCTIVE };
+
+  body = g_strdup_printf (_ ("The administrator with the signature key\n%s\nis removed from the "
+                             "selected crypto units: its card signs nothing for them any more. "
+                             "This takes %u signatures (the revocation threshold)."),
+                          groups != NULL ? groups : "",
+                          tke_instance_setup_get_n_signers (TKE_CEREMONY_REMOVE_ADMIN, units, 0));
+  adw_message_dialog_set_body (confirm (self, &c, units), body);
 }
 
 static void
 on_ceremony_requested (TkeWindow *self, TkeCeremonyKind kind, GListModel *units)
 {
+  if (kind == TKE_CEREMONY_SET_THRESHOLDS)
+    {
+      confirm_thresholds (self, units);
+      return;
+    }
+  if (kind == TKE_CEREMONY_REMOVE_ADMIN)
+    {
+      confirm_removal (self, units);
+      return;
+    }
   for (guint i = 0; i < G_N_ELEMENTS (confirmations); i++)
     if (confirmations[i].kind == kind)
       {
@@ -722,6 +845,9 @@ tke_window_class_init (TkeWindowClass *klass)
   g_type_ensure (TKE_TYPE_CRYPTO_UNITS_PAGE);
   g_type_ensure (TKE_TYPE_MASTER_KEYS_PAGE);
   g_type_ensure (TKE_TYPE_RECOVERY_PAGE);
+  g_type_ensure (TKE_TYPE_ADMINISTRATORS_PAGE);
+  g_type_ensure (TKE_TYPE_THRESHOLDS_PAGE);
+  g_type_ensure (TKE_TYPE_IMPRINT_PAGE);
   g_type_ensure (TKE_TYPE_READERS_BAR);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-window.ui");
@@ -733,6 +859,9 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, units_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, keys_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, recovery_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, admins_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, thresholds_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, imprint_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, readers_bar);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, demo_section);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, menu_button);

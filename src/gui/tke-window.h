@@ -7,11 +7,14 @@
 
 #include <adwaita.h>
 
+#include "tke-administrators-page.h"
 #include "tke-application.h"
 #include "tke-crypto-units-page.h"
+#include "tke-imprint-page.h"
 #include "tke-master-keys-page.h"
 #include "tke-readers-bar.h"
 #include "tke-recovery-page.h"
+#include "tke-thresholds-page.h"
 
 G_BEGIN_DECLS
 
@@ -39,6 +42,10 @@ TkeWindow *tke_window_new (TkeApplication *application);
 TkeCryptoUnitsPage *tke_window_get_units_page (TkeWindow *self);
 TkeMasterKeysPage *tke_window_get_master_keys_page (TkeWindow *self);
 TkeRecoveryPage *tke_window_get_recovery_page (TkeWindow *self);
+TkeAdministratorsPage *tke_window_get_administrators_page (TkeWindow *self);
+TkeThresholdsPage *tke_window_get_thresholds_page (TkeWindow *self);
+TkeImprintPage *tke_window_get_imprint_page (TkeWindow *self);
+void tke_window_set_ceremony_busy (TkeWindow *self, gboolean busy);
 TkeReadersBar *tke_window_get_readers_bar (TkeWindow *self);
 GtkPopover *tke_window_get_instance_popover (TkeWindow *self);
 

@@ -40,6 +40,7 @@
 #include "tke-rotation.h"
 #include "tke-unit-identity.h"
 #include "tke-ceremony-rules.h"
+#include "tke-instance-setup.h"
 #include "tke-audit-entry.h"
 #include "tke-audit-trail.h"
 #include "tke-ceremony-report.h"

@@ -28,6 +28,7 @@ TkeReadersFixture readers;
 Emu *emu;
 TkeWindow *window;
 const Card *in_reader[3];
+gboolean card_ceremony_imprint;
 
 const Card *
 card_named (const char *image)
@@ -416,7 +417,8 @@ card_ceremony_set_up_with (int *argc,
                            const char *const *emulator_args)
 {
   const char *const env[] = { "TKE_EMULATOR", "TKE_VIRTUAL_READERS", NULL };
-  const char *const demo_args[] = { "--init", "demo", "--keys", "0", NULL };
+  const char *const demo_args[] = { "--init", card_ceremony_imprint ? "imprint" : "demo", "--keys",
+                                    "0", NULL };
 
   if (!tke_test_gtk_can_run (env))
     return FALSE;
@@ -435,9 +437,13 @@ card_ceremony_set_up_with (int *argc,
   in_reader[1] = card_named ("admin1.card");
   in_reader[2] = card_named ("kpA.card");
   g_setenv ("TKE_VIRTUAL_READERS_DIR", readers.state_dir, TRUE);
-  install_card_admin (card_named ("admin1.card"));
-  install_card_admin (card_named ("admin2.card"));
-  swap_card (1, card_named ("admin1.card"));
+  /* In imprint mode the units have no administrators: the test adds them. */
+  if (!card_ceremony_imprint)
+    {
+      install_card_admin (card_named ("admin1.card"));
+      install_card_admin (card_named ("admin2.card"));
+      swap_card (1, card_named ("admin1.card"));
+    }
   write_profile ();
 
   tke_test_gtk_init (argc, argv);

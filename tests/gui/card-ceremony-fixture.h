@@ -37,6 +37,9 @@ extern TkeReadersFixture readers;
 extern Emu *emu;
 extern TkeWindow *window;        /* open_and_log_in() opens it */
 extern const Card *in_reader[3]; /* by reader number, 1 and 2 */
+/* Set before card_ceremony_set_up(): the emulator starts in imprint mode
+ * and no administrator is installed. */
+extern gboolean card_ceremony_imprint;
 
 /* ---- The scene ---- */
 

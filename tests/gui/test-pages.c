@@ -159,22 +159,22 @@ test_units_selection_refuses_two_instances (Fixture *f, gconstpointer data)
   tke_test_iterate (300); /* the revealer's transition */
   tke_test_save_screenshot (GTK_WIDGET (f->window), "crypto-units-refused");
 
-  /* Add to Selection with the highlighted rows does the same. */
+  /* Add Crypto Units with the highlighted rows does the same. */
   {
     GtkColumnView *view = GTK_COLUMN_VIEW (
         tke_test_find_widget_of_type (GTK_WIDGET (page), GTK_TYPE_COLUMN_VIEW, NULL, NULL));
     GtkSelectionModel *rows = gtk_column_view_get_model (view);
 
     gtk_selection_model_select_item (rows, 2, TRUE);
-    tke_test_click (tke_test_find_button (GTK_WIDGET (page), "Add to Selection"));
+    tke_test_click (tke_test_find_button (GTK_WIDGET (page), "Add Crypto Units"));
     g_assert_true (tke_crypto_unit_get_selected (unit_at (f, 2)));
     g_assert_null (tke_crypto_units_page_get_refusal (page));
     gtk_selection_model_select_item (rows, 3, TRUE);
-    tke_test_click (tke_test_find_button (GTK_WIDGET (page), "Add to Selection"));
+    tke_test_click (tke_test_find_button (GTK_WIDGET (page), "Add Crypto Units"));
     g_assert_false (tke_crypto_unit_get_selected (unit_at (f, 3)));
     g_assert_nonnull (tke_crypto_units_page_get_refusal (page));
     gtk_selection_model_select_item (rows, 0, TRUE);
-    tke_test_click (tke_test_find_button (GTK_WIDGET (page), "Remove from Selection"));
+    tke_test_click (tke_test_find_button (GTK_WIDGET (page), "Remove Crypto Units"));
     g_assert_false (tke_crypto_unit_get_selected (unit_at (f, 0)));
   }
   tke_test_flush_widget (GTK_WIDGET (f->window));

@@ -390,7 +390,8 @@ static void
 test_adaptive (void)
 {
   static const int sizes[][2] = { { 800, 600 }, { 1600, 1000 } };
-  static const char *const tabs[] = { "crypto-units", "master-keys" };
+  static const char *const tabs[] = { "crypto-units", "master-keys", "administrators", "thresholds",
+                                      "imprint-mode" };
   static const TkeCeremonyKind kinds[] = {
     TKE_CEREMONY_LOAD,          TKE_CEREMONY_COMMIT,    TKE_CEREMONY_ROTATE,
     TKE_CEREMONY_SET_IMMEDIATE, TKE_CEREMONY_CLEAR_NEW, TKE_CEREMONY_CLEAR_CURRENT,
