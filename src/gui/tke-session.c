@@ -116,7 +116,8 @@ on_card_info (GObject *source, GAsyncResult *result, gpointer user_data)
                                 TKE_READER_SLOT_CARD, _ ("unreadable"), error->message);
   else
     tke_readers_bar_set_reader (
-        tke_window_get_readers_bar (self->window), read->index, TKE_READER_SLOT_CARD,
+        tke_window_get_readers_bar (self->window), read->index,
+        tke_card_get_pin_tries_left (card) == 0 ? TKE_READER_SLOT_BLOCKED : TKE_READER_SLOT_CARD,
         card_type_name (tke_card_get_card_type (card)), tke_card_get_description (card));
 out:
   g_free (read);

@@ -37,6 +37,7 @@ struct _TkeWindow
   TkeCryptoUnitsPage *units_page;
   TkeMasterKeysPage *keys_page;
   TkeRecoveryPage *recovery_page;
+  TkeSmartCardPage *smart_card_page;
   TkeReadersBar *readers_bar;
   GtkWidget *menu_button;
   GtkWidget *login_button;
@@ -75,6 +76,18 @@ TkeMasterKeysPage *
 tke_window_get_master_keys_page (TkeWindow *self)
 {
   return self->keys_page;
+}
+
+/**
+ * tke_window_get_smart_card_page:
+ *
+ * Returns: (transfer none): the Smart card tab
+ */
+TkeSmartCardPage *
+tke_window_get_smart_card_page (TkeWindow *self)
+{
+  g_return_val_if_fail (TKE_IS_WINDOW (self), NULL);
+  return self->smart_card_page;
 }
 
 TkeRecoveryPage *
@@ -312,6 +325,7 @@ tke_window_set_virtual_readers (TkeWindow *self,
   self->controls[0] = g_strdup (reader1_control);
   self->controls[1] = g_strdup (reader2_control);
   tke_readers_bar_set_virtual (self->readers_bar, reader1_control != NULL);
+  tke_smart_card_page_set_virtual_pads (self->smart_card_page, reader1_control, reader2_control);
 }
 
 /* ---- The demo ---- */
@@ -722,6 +736,7 @@ tke_window_class_init (TkeWindowClass *klass)
   g_type_ensure (TKE_TYPE_CRYPTO_UNITS_PAGE);
   g_type_ensure (TKE_TYPE_MASTER_KEYS_PAGE);
   g_type_ensure (TKE_TYPE_RECOVERY_PAGE);
+  g_type_ensure (TKE_TYPE_SMART_CARD_PAGE);
   g_type_ensure (TKE_TYPE_READERS_BAR);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-window.ui");
@@ -733,6 +748,7 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, units_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, keys_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, recovery_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, smart_card_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, readers_bar);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, demo_section);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, menu_button);
@@ -759,6 +775,7 @@ static void
 tke_window_init (TkeWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  tke_smart_card_page_set_readers_bar (self->smart_card_page, self->readers_bar);
   /* The recovery tab shows only while a rotation waits for recovery. */
   adw_view_stack_page_set_visible (
       adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), FALSE);

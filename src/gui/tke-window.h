@@ -12,6 +12,7 @@
 #include "tke-master-keys-page.h"
 #include "tke-readers-bar.h"
 #include "tke-recovery-page.h"
+#include "tke-smart-card-page.h"
 
 G_BEGIN_DECLS
 
@@ -39,6 +40,7 @@ TkeWindow *tke_window_new (TkeApplication *application);
 TkeCryptoUnitsPage *tke_window_get_units_page (TkeWindow *self);
 TkeMasterKeysPage *tke_window_get_master_keys_page (TkeWindow *self);
 TkeRecoveryPage *tke_window_get_recovery_page (TkeWindow *self);
+TkeSmartCardPage *tke_window_get_smart_card_page (TkeWindow *self);
 TkeReadersBar *tke_window_get_readers_bar (TkeWindow *self);
 GtkPopover *tke_window_get_instance_popover (TkeWindow *self);
 

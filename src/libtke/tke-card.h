@@ -47,6 +47,7 @@ typedef enum
  * @TKE_PIN_ENTRY_CURRENT: the card's PIN
  * @TKE_PIN_ENTRY_NEW: a new PIN, first entry
  * @TKE_PIN_ENTRY_NEW_AGAIN: the new PIN again (within 20 seconds)
+ * @TKE_PIN_ENTRY_SECOND: a CA card's second PIN
  *
  * What the person is asked to type on the PIN pad.
  */
@@ -55,6 +56,7 @@ typedef enum
   TKE_PIN_ENTRY_CURRENT,
   TKE_PIN_ENTRY_NEW,
   TKE_PIN_ENTRY_NEW_AGAIN,
+  TKE_PIN_ENTRY_SECOND,
 } TkePinEntry;
 
 /**
@@ -222,5 +224,36 @@ void tke_card_change_pin_async (TkeCard *self,
                                 gpointer user_data);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_card_change_pin_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
+void tke_card_generate_signature_key_async (TkeCard *self,
+                                            gboolean replace,
+                                            GCancellable *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+GBytes *
+tke_card_generate_signature_key_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
+char *tke_card_public_key_ski (GBytes *public_key);
+
+TKE_AVAILABLE_IN_ALL
+void tke_card_copy_to_async (TkeCard *self,
+                             TkeCard *target,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+guint tke_card_copy_to_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
+void tke_card_unblock_async (TkeCard *self,
+                             TkeCard *ca_card,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_card_unblock_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -129,7 +129,10 @@ _tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error)
           info->description = _tke_pcsc_utf8_value (value, length);
           break;
         case 0x06:
-          if (length >= 1)
+          /* A CA card has two PINs: the one with fewer tries left counts. */
+          if (length >= 2)
+            info->pin_tries_left = MIN (value[0], value[1]);
+          else if (length >= 1)
             info->pin_tries_left = value[0];
           break;
         case 0x08:
