@@ -112,6 +112,14 @@ tke_readers_bar_set_reader (TkeReadersBar *self,
       break;
     case TKE_READER_SLOT_CARD:
     default:
+      if (card_description != NULL && *card_description == '\0')
+        {
+          /* Translators: "Reader 1: blank card" (a card without a description yet) */
+          text = g_strdup_printf (_ ("Reader %u: %s card"), reader,
+                                  card_type != NULL ? card_type : "?");
+          gtk_image_set_from_icon_name (self->reader_icon[reader - 1], "emblem-ok-symbolic");
+          break;
+        }
       /* Translators: "Reader 2: EP11 card “Key parts A”" */
       text = g_strdup_printf (_ ("Reader %u: %s card “%s”"), reader,
                               card_type != NULL ? card_type : "?",

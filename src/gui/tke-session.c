@@ -88,6 +88,8 @@ card_type_name (TkeCardType type)
       return _ ("CA");
     case TKE_CARD_TYPE_EP11:
       return "EP11";
+    case TKE_CARD_TYPE_BLANK:
+      return _ ("blank");
     case TKE_CARD_TYPE_UNKNOWN:
     default:
       return _ ("unknown");

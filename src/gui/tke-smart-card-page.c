@@ -41,6 +41,11 @@ struct _TkeSmartCardPage
   GtkWidget *refresh_button;
   GtkWidget *unblock_button;
   GtkWidget *change_pin_button;
+  GtkWidget *init_ca_button;
+  GtkWidget *enroll_button;
+  GtkWidget *personalize_button;
+  GtkEntry *zone_entry;
+  GtkEntry *card_entry;
 
   char *controls[2];
   TkeReadersBar *bar; /* weak */
@@ -67,7 +72,8 @@ static void
 update_buttons (TkeSmartCardPage *self)
 {
   GtkWidget *buttons[] = { self->sigkey_button,  self->keypart_button, self->copy_button,
-                           self->refresh_button, self->unblock_button, self->change_pin_button };
+                           self->refresh_button, self->unblock_button, self->change_pin_button,
+                           self->init_ca_button, self->enroll_button,  self->personalize_button };
 
   for (gsize i = 0; i < G_N_ELEMENTS (buttons); i++)
     gtk_widget_set_sensitive (buttons[i], !self->busy && self->reading == 0);
@@ -90,6 +96,8 @@ type_name (TkeCardType type)
       return _ ("CA");
     case TKE_CARD_TYPE_EP11:
       return "EP11";
+    case TKE_CARD_TYPE_BLANK:
+      return _ ("blank");
     case TKE_CARD_TYPE_UNKNOWN:
     default:
       return _ ("unknown");
@@ -178,6 +186,24 @@ describe (Read *read)
   guint tries = tke_card_get_pin_tries_left (card);
   g_autoptr (GString) text = g_string_new (NULL);
 
+  if (tke_card_get_card_type (card) == TKE_CARD_TYPE_BLANK)
+    {
+      if (tke_card_get_enrolled (card))
+        g_string_append_printf (text,
+                                _ ("Blank card, enrolled in zone “%s” (%s): personalize it.\n"
+                                   "Serial number: %s"),
+                                tke_card_get_zone_description (card), tke_card_get_zone (card),
+                                tke_card_get_serial (card));
+      else
+        g_string_append_printf (text, _ ("Blank card\nSerial number: %s"),
+                                tke_card_get_serial (card));
+      gtk_label_set_text (reader_label (self, read->reader), text->str);
+      g_set_object (&self->card[read->reader - 1], card);
+      self->blocked[read->reader - 1] = FALSE;
+      show_blocked (self);
+      tell_bar (self, read->reader);
+      return;
+    }
   /* Translators: "EP11 card “Admin 1”" */
   g_string_append_printf (text, _ ("%s card “%s”"), type_name (tke_card_get_card_type (card)),
                           tke_card_get_description (card));
@@ -415,8 +441,9 @@ static void
 end (TkeSmartCardPage *self, const char *done, const GError *error)
 {
   unwatch_cards (self);
+  /* The pad keeps its reader: the reply to the key that ended the entry
+   * may still be on its way. */
   gtk_widget_set_visible (self->pin_box, FALSE);
-  tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad), NULL);
   self->busy = FALSE;
   set_status (self, error != NULL ? error->message : done);
   tke_smart_card_page_refresh (self);
@@ -538,6 +565,74 @@ on_change_pin_clicked (TkeSmartCardPage *self)
     return;
   tke_card_change_pin_async (self->card[1], self->cancellable, on_change_pin_done,
                              g_object_ref (self));
+}
+
+static void
+on_init_ca_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeSmartCardPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  tke_card_initialize_ca_finish (TKE_CARD (source), result, &error);
+  end (self, _ ("The card in reader 1 is the CA card of its new zone."), error);
+}
+
+static void
+on_init_ca_clicked (TkeSmartCardPage *self)
+{
+  if (!begin (self, 1,
+              _ ("Initializing the CA card in reader 1: PIN 1 twice, then PIN 2 twice, on the pad "
+                 "of reader 1.")))
+    return;
+  tke_card_initialize_ca_async (self->card[0],
+                                gtk_editable_get_text (GTK_EDITABLE (self->zone_entry)),
+                                gtk_editable_get_text (GTK_EDITABLE (self->card_entry)),
+                                self->cancellable, on_init_ca_done, g_object_ref (self));
+}
+
+static void
+on_enroll_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeSmartCardPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  tke_card_enroll_finish (TKE_CARD (source), result, &error);
+  end (self,
+       _ ("The card in reader 2 is enrolled in the CA card's zone. Personalize it next: its PIN "
+          "and description."),
+       error);
+}
+
+static void
+on_enroll_clicked (TkeSmartCardPage *self)
+{
+  if (!begin (self, 3,
+              _ ("Enrolling the blank card in reader 2 in the zone of the CA card in reader 1: "
+                 "both CA PINs on the pad of reader 1.")))
+    return;
+  tke_card_enroll_async (self->card[1], self->card[0], self->cancellable, on_enroll_done,
+                         g_object_ref (self));
+}
+
+static void
+on_personalize_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeSmartCardPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  tke_card_personalize_finish (TKE_CARD (source), result, &error);
+  end (self, _ ("The card in reader 2 is a personalized EP11 card."), error);
+}
+
+static void
+on_personalize_clicked (TkeSmartCardPage *self)
+{
+  if (!begin (self, 2,
+              _ ("Personalizing the card in reader 2: its new PIN twice on the pad of reader 2.")))
+    return;
+  tke_card_personalize_async (self->card[1],
+                              gtk_editable_get_text (GTK_EDITABLE (self->card_entry)),
+                              self->cancellable, on_personalize_done, g_object_ref (self));
 }
 
 /* ---- Set-up ---- */
@@ -689,6 +784,14 @@ tke_smart_card_page_class_init (TkeSmartCardPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, refresh_button);
   gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, unblock_button);
   gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, change_pin_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, init_ca_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, enroll_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, personalize_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, zone_entry);
+  gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, card_entry);
+  gtk_widget_class_bind_template_callback (widget_class, on_init_ca_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_enroll_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_personalize_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_sigkey_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_keypart_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_copy_clicked);

@@ -108,7 +108,7 @@ _tke_card_pin_pad_entry_ref (
   sw = (guint) response[0] << 8 | response[1];
   note_pin_status (self, sw);
   /* 69 85 after the second entry of a new PIN: the 20 s window passed. */
-  if (entry == TKE_PIN_ENTRY_NEW_AGAIN && sw == 0x6985)
+  if ((entry == TKE_PIN_ENTRY_NEW_AGAIN || entry == TKE_PIN_ENTRY_NEW_SECOND_AGAIN) && sw == 0x6985)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT,
                            _ ("The new PIN was not entered again within 20 seconds. Nothing was "

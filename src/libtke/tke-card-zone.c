@@ -47,15 +47,17 @@ tke_card_public_key_ski (GBytes *public_key)
 
 /* ---- Two cards in one worker ---- */
 
-typedef gpointer (*PairFunc) (TkeCard *self, TkeCard *other, GError **error);
+typedef struct _Job Job;
+typedef gpointer (*PairFunc) (TkeCard *self, TkeCard *other, Job *job, GError **error);
 
-typedef struct
+struct _Job
 {
   TkeCard *self;
   TkeCard *other; /* NULL for a one-card job */
   PairFunc func;
   gboolean replace;
-} Job;
+  GByteArray *data; /* what the card is sent */
+};
 
 static void
 job_free (gpointer data)
@@ -64,6 +66,7 @@ job_free (gpointer data)
 
   g_clear_object (&job->self);
   g_clear_object (&job->other);
+  g_clear_pointer (&job->data, g_byte_array_unref);
   g_free (job);
 }
 
@@ -111,7 +114,7 @@ pair_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellab
   if (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
       lock_both (self, other, &error))
     {
-      result = job->func (self, other, &error);
+      result = job->func (self, other, job, &error);
       unlock_both (self, other);
     }
   if (result == NULL)
@@ -347,7 +350,7 @@ copy_plan (TkeCard *self, TkeCard *target, GError **error)
 }
 
 static gpointer
-copy_pair (TkeCard *self, TkeCard *target, GError **error)
+copy_pair (TkeCard *self, TkeCard *target, Job *job, GError **error)
 {
   g_autoptr (GByteArray) items = copy_plan (self, target, error);
   g_autoptr (GByteArray) certificate = NULL;
@@ -461,7 +464,7 @@ unblock_plan (TkeCard *self, TkeCard *ca, GError **error)
 }
 
 static gpointer
-unblock_pair (TkeCard *self, TkeCard *ca, GError **error)
+unblock_pair (TkeCard *self, TkeCard *ca, Job *job, GError **error)
 {
   guint8 request[SERIAL_SIZE + CHALLENGE_SIZE];
   g_autoptr (GByteArray) challenge = NULL;
@@ -540,6 +543,332 @@ tke_card_unblock_async (TkeCard *self,
  */
 gboolean
 tke_card_unblock_finish (TkeCard *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
+/* ---- A blank card becomes a CA card or an EP11 card (§4.13) ---- */
+
+#define NO_ZONE "0000000000000000"
+
+static gboolean
+zone_is_set (const char *zone)
+{
+  return zone != NULL && *zone != '\0' && strcmp (zone, NO_ZONE) != 0;
+}
+
+/**
+ * tke_card_get_enrolled:
+ * @self: a card
+ *
+ * Returns: %TRUE if the card belongs to a zone: a CA or EP11 card, or a
+ *   blank card enrolled and waiting to be personalized
+ */
+gboolean
+tke_card_get_enrolled (TkeCard *self)
+{
+  g_return_val_if_fail (TKE_IS_CARD (self), FALSE);
+  return zone_is_set (self->zone);
+}
+
+static gboolean
+valid_description (const char *text)
+{
+  gsize size = text != NULL ? strlen (text) : 0;
+
+  return size >= 1 && size <= 32 && g_utf8_validate (text, -1, NULL);
+}
+
+/* The new PIN P2 twice on the pad, within 20 seconds. */
+static gboolean
+new_pin_twice (TkeCard *self, guint8 p2, GError **error)
+{
+  gboolean second = p2 == CA_PIN_2;
+
+  return _tke_card_pin_pad_entry_ref (self, second ? TKE_PIN_ENTRY_NEW_SECOND : TKE_PIN_ENTRY_NEW,
+                                      0x24, 0x01, p2, error) &&
+         _tke_card_pin_pad_entry_ref (
+             self, second ? TKE_PIN_ENTRY_NEW_SECOND_AGAIN : TKE_PIN_ENTRY_NEW_AGAIN, 0x24, 0x02,
+             p2, error);
+}
+
+static gboolean
+check_blank (TkeCard *self, gboolean want_enrolled, GError **error)
+{
+  g_autoptr (TkePcscCardInfo) info = _tke_card_read_info (self, error);
+
+  if (info == NULL)
+    return FALSE;
+  if (info->card_type != TKE_CARD_TYPE_BLANK)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("The card in reader %u is not blank: it is initialized already."),
+                   self->reader_index);
+      return FALSE;
+    }
+  if (zone_is_set (info->zone) != want_enrolled)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   want_enrolled ? _ ("The blank card in reader %u is not enrolled in a zone yet: "
+                                      "initialize and enroll it first.")
+                                 : _ ("The blank card in reader %u is enrolled in a zone already: "
+                                      "personalize it."),
+                   self->reader_index);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+one_card_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  TkeCard *self = source_object;
+  Job *job = task_data;
+  GError *error = NULL;
+  gpointer result = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
+      _tke_card_begin_transaction (self, &error))
+    {
+      result = job->func (self, NULL, job, &error);
+      _tke_card_end_transaction (self);
+    }
+  g_mutex_unlock (&self->lock);
+  if (result == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, result, NULL);
+}
+
+static void
+run_one (TkeCard *self,
+         PairFunc func,
+         GByteArray *data,
+         gpointer source_tag,
+         GCancellable *cancellable,
+         GAsyncReadyCallback callback,
+         gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  Job *job = g_new0 (Job, 1);
+
+  job->self = g_object_ref (self);
+  job->func = func;
+  job->data = data;
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, job, job_free);
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_run_in_thread (task, one_card_thread);
+}
+
+static gpointer
+initialize_ca (TkeCard *self, TkeCard *unused, Job *job, GError **error)
+{
+  GByteArray *request = job->data;
+  g_autoptr (GByteArray) done = NULL;
+
+  if (!check_blank (self, FALSE, error) || !new_pin_twice (self, CA_PIN_1, error) ||
+      !new_pin_twice (self, CA_PIN_2, error))
+    return NULL;
+  done = _tke_card_command_ok (self, 0x80, 0x10, 0x00, 0x00, request->data, request->len, FALSE,
+                               error);
+  return done != NULL ? GINT_TO_POINTER (1) : NULL;
+}
+
+/**
+ * tke_card_initialize_ca_async:
+ * @self: a blank card
+ * @zone_description: the new zone's description (1 to 32 bytes)
+ * @description: the CA card's description (1 to 32 bytes)
+ * @cancellable: (nullable): checked before the first PIN entry only
+ * @callback: callback
+ * @user_data: for @callback
+ *
+ * Initializes and personalizes a CA card, as the Smart Card Utility
+ * Program does: PIN 1 twice and PIN 2 twice on the pad (each pair within 20
+ * seconds), then the card makes a new zone and its zone key.  A card that
+ * is not blank is refused before any PIN.
+ */
+void
+tke_card_initialize_ca_async (TkeCard *self,
+                              const char *zone_description,
+                              const char *description,
+                              GCancellable *cancellable,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  GByteArray *request;
+  guint8 size;
+
+  g_return_if_fail (TKE_IS_CARD (self));
+  if (!valid_description (zone_description) || !valid_description (description))
+    {
+      g_task_report_new_error (self, callback, user_data, tke_card_initialize_ca_async, TKE_ERROR,
+                               TKE_ERROR_INVALID_ARGUMENT,
+                               _ ("A zone description and a card description have 1 to 32 "
+                                  "bytes each."));
+      return;
+    }
+  size = (guint8) strlen (zone_description);
+  request = g_byte_array_new ();
+  g_byte_array_append (request, &size, 1);
+  g_byte_array_append (request, (const guint8 *) zone_description, size);
+  g_byte_array_append (request, (const guint8 *) description, (guint) strlen (description));
+  run_one (self, initialize_ca, request, tke_card_initialize_ca_async, cancellable, callback,
+           user_data);
+}
+
+/**
+ * tke_card_initialize_ca_finish:
+ * @self: a card
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the card is now its new zone's CA card
+ */
+gboolean
+tke_card_initialize_ca_finish (TkeCard *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
+static gpointer
+enroll_pair (TkeCard *self, TkeCard *ca, Job *job, GError **error)
+{
+  g_autoptr (TkePcscCardInfo) zone = NULL;
+  g_autoptr (GByteArray) request = NULL;
+  g_autoptr (GByteArray) certificate = NULL;
+  g_autoptr (GByteArray) done = NULL;
+
+  if (!check_blank (self, FALSE, error) || (zone = _tke_card_read_info (ca, error)) == NULL)
+    return NULL;
+  if (zone->card_type != TKE_CARD_TYPE_CA)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("Put the zone's CA card in reader %u."), ca->reader_index);
+      return NULL;
+    }
+  request = _tke_card_command_ok (self, 0x80, 0x12, 0x00, 0x00, NULL, 0, TRUE, error);
+  if (request == NULL ||
+      !_tke_card_ensure_pin_ref_verified (ca, CA_PIN_1, TKE_PIN_ENTRY_CURRENT, error) ||
+      !_tke_card_ensure_pin_ref_verified (ca, CA_PIN_2, TKE_PIN_ENTRY_SECOND, error))
+    return NULL;
+  /* The CA card signs the blank card's serial and public transport key. */
+  certificate =
+      _tke_card_command_ok (ca, 0x80, 0x68, 0x00, 0x00, request->data, request->len, TRUE, error);
+  if (certificate == NULL)
+    return NULL;
+  done = _tke_card_command_ok (self, 0x80, 0x14, 0x00, 0x00, certificate->data, certificate->len,
+                               FALSE, error);
+  return done != NULL ? GINT_TO_POINTER (1) : NULL;
+}
+
+/**
+ * tke_card_enroll_async:
+ * @self: a blank card
+ * @ca_card: the zone's CA card, in the other reader
+ * @cancellable: (nullable): checked before the first PIN entry only
+ * @callback: callback
+ * @user_data: for @callback
+ *
+ * Initializes and enrolls an EP11 card in the CA card's zone: the blank
+ * card makes its transport key, and the CA card certifies it (both CA PINs
+ * on its pad).  Personalize the card next (tke_card_personalize_async()).
+ */
+void
+tke_card_enroll_async (TkeCard *self,
+                       TkeCard *ca_card,
+                       GCancellable *cancellable,
+                       GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  g_return_if_fail (TKE_IS_CARD (self));
+  g_return_if_fail (TKE_IS_CARD (ca_card));
+  if (self == ca_card || self->reader_index == ca_card->reader_index)
+    {
+      g_task_report_new_error (self, callback, user_data, tke_card_enroll_async, TKE_ERROR,
+                               TKE_ERROR_INVALID_ARGUMENT,
+                               _ ("The CA card and the card to enroll go in different readers."));
+      return;
+    }
+  run_pair (self, ca_card, enroll_pair, tke_card_enroll_async, cancellable, callback, user_data);
+}
+
+/**
+ * tke_card_enroll_finish:
+ * @self: a card
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the card is enrolled in the CA card's zone
+ */
+gboolean
+tke_card_enroll_finish (TkeCard *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+}
+
+static gpointer
+personalize (TkeCard *self, TkeCard *unused, Job *job, GError **error)
+{
+  GByteArray *description = job->data;
+  g_autoptr (GByteArray) done = NULL;
+
+  if (!check_blank (self, TRUE, error) || !new_pin_twice (self, CA_PIN_1, error))
+    return NULL;
+  done = _tke_card_command_ok (self, 0x80, 0x16, 0x00, 0x00, description->data, description->len,
+                               FALSE, error);
+  return done != NULL ? GINT_TO_POINTER (1) : NULL;
+}
+
+/**
+ * tke_card_personalize_async:
+ * @self: a blank card enrolled in a zone
+ * @description: the card's description (1 to 32 bytes)
+ * @cancellable: (nullable): checked before the first PIN entry only
+ * @callback: callback
+ * @user_data: for @callback
+ *
+ * Personalizes an EP11 card: its PIN twice on the pad (within 20
+ * seconds), then its description.  The card is then an EP11 card of its
+ * zone, ready for a signature key and key parts.
+ */
+void
+tke_card_personalize_async (TkeCard *self,
+                            const char *description,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data)
+{
+  GByteArray *data;
+
+  g_return_if_fail (TKE_IS_CARD (self));
+  if (!valid_description (description))
+    {
+      g_task_report_new_error (self, callback, user_data, tke_card_personalize_async, TKE_ERROR,
+                               TKE_ERROR_INVALID_ARGUMENT,
+                               _ ("A card description has 1 to 32 bytes."));
+      return;
+    }
+  data = g_byte_array_new ();
+  g_byte_array_append (data, (const guint8 *) description, (guint) strlen (description));
+  run_one (self, personalize, data, tke_card_personalize_async, cancellable, callback, user_data);
+}
+
+/**
+ * tke_card_personalize_finish:
+ * @self: a card
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the card is now a personalized EP11 card
+ */
+gboolean
+tke_card_personalize_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
   return g_task_propagate_pointer (G_TASK (result), error) != NULL;

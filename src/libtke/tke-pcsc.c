@@ -117,6 +117,7 @@ _tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error)
           if (length == 1)
             info->card_type = value[0] == 0x01   ? TKE_CARD_TYPE_CA
                               : value[0] == 0x02 ? TKE_CARD_TYPE_EP11
+                              : value[0] == 0x00 ? TKE_CARD_TYPE_BLANK
                                                  : TKE_CARD_TYPE_UNKNOWN;
           break;
         case 0x03:

@@ -177,7 +177,18 @@ press (GtkWidget *pad, const char *keys)
       else
         tke_test_click (tke_test_find_button (pad, label));
     }
-  g_assert_true (tke_test_wait_until (replies_reach, args, 10000));
+  if (!tke_test_wait_until (replies_reach, args, 30000))
+    {
+      GtkWidget *failed = tke_test_find_label_containing (pad, "could not reach");
+
+      g_error ("the reader answered %u of %u presses of “%s”; last: %s; pad at %s mapped %d: %s",
+               tke_virtual_pin_pad_get_n_replies (TKE_VIRTUAL_PIN_PAD (pad)),
+               GPOINTER_TO_UINT (args[1]), keys,
+               tke_virtual_pin_pad_get_last_reply (TKE_VIRTUAL_PIN_PAD (pad)),
+               tke_virtual_pin_pad_get_control_path (TKE_VIRTUAL_PIN_PAD (pad)),
+               gtk_widget_get_mapped (pad),
+               failed != NULL ? gtk_label_get_text (GTK_LABEL (failed)) : "no error shown");
+    }
 }
 
 static void
@@ -202,6 +213,29 @@ keypad_entries (guint reader)
 
   g_assert_nonnull (n);
   return (guint) g_ascii_strtoull (n + strlen ("keypad="), NULL, 10);
+}
+
+/* The entry whose placeholder starts with PLACEHOLDER, as a person reads it. */
+static void
+set_entry (Screen *s, const char *placeholder, const char *text)
+{
+  g_autoptr (GPtrArray) todo = g_ptr_array_new ();
+  GtkWidget *found = NULL;
+
+  g_ptr_array_add (todo, s->page);
+  while (todo->len > 0 && found == NULL)
+    {
+      GtkWidget *w = g_ptr_array_steal_index (todo, todo->len - 1);
+      const char *shown = GTK_IS_ENTRY (w) ? gtk_entry_get_placeholder_text (GTK_ENTRY (w)) : NULL;
+
+      if (shown != NULL && g_str_has_prefix (shown, placeholder))
+        found = w;
+      for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL;
+           c = gtk_widget_get_next_sibling (c))
+        g_ptr_array_add (todo, c);
+    }
+  g_assert_nonnull (found);
+  gtk_editable_set_text (GTK_EDITABLE (found), text);
 }
 
 /* ---- The cards afterwards ---- */
@@ -270,9 +304,7 @@ test_generate (void)
   {
     guint entries = keypad_entries (2);
 
-    gtk_editable_set_text (GTK_EDITABLE (tke_test_find_widget_of_type (GTK_WIDGET (s.page),
-                                                                       GTK_TYPE_ENTRY, NULL, NULL)),
-                           "Part A");
+    set_entry (&s, "Key part description", "Part A");
     tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Generate Key Part"));
     wait_status (&s, "has a new key part 1 “Part A”");
     g_assert_cmpuint (keypad_entries (2), ==, entries);
@@ -417,6 +449,75 @@ test_unblock (void)
   close_screen (&s);
 }
 
+/* The Smart Card Utility Program's set-up: a blank card becomes a CA card
+ * (two PINs, each twice, zone and card descriptions), another is
+ * initialized and enrolled in its zone and personalized (PIN twice,
+ * description; the first entry cancelled on the pad). */
+static void
+test_initialize (void)
+{
+  Screen s;
+  g_autofree char *ca = NULL;
+  g_autofree char *ep11 = NULL;
+  g_autofree char *zone_line = NULL;
+
+  open_screen (&s);
+  tke_test_pick_card (s.bar, 1, "new-ca.card", NULL);
+  wait_strip (&s, 1, "Reader 1: blank card");
+  wait_reader (&s, 1, "Blank card");
+  set_entry (&s, "Zone description", "New zone");
+  set_entry (&s, "Card description", "New CA");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Initialize CA Card"));
+  type_pin (&s, 1, "Enter the new PIN", "121212");
+  type_pin (&s, 1, "Enter the new PIN again", "121212");
+  type_pin (&s, 1, "Enter the new PIN 2", "343434");
+  type_pin (&s, 1, "Enter the new PIN 2 again", "343434");
+  wait_status (&s, "is the CA card of its new zone");
+  wait_reader (&s, 1, "CA card “New CA”\nZone: “New zone”");
+  wait_reader (&s, 1, "PIN: 5 tries left");
+
+  tke_test_pick_card (s.bar, 2, "new-ep11.card", NULL);
+  wait_strip (&s, 2, "Reader 2: blank card");
+  wait_reader (&s, 2, "Blank card\nSerial number: ");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Initialize and Enroll EP11 Card"));
+  /* The CA card's PINs are verified since they were set: no entry. */
+  wait_status (&s, "is enrolled in the CA card's zone");
+  wait_reader (&s, 2, "Blank card, enrolled in zone “New zone”");
+
+  set_entry (&s, "Card description", "New admin card");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Personalize EP11 Card"));
+  cancel_pin (&s, 2, "Enter the new PIN");
+  wait_status (&s, "cancelled on the PIN pad of reader 2");
+  wait_reader (&s, 2, "Blank card, enrolled in zone “New zone”");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Personalize EP11 Card"));
+  type_pin (&s, 2, "Enter the new PIN", "565656");
+  type_pin (&s, 2, "Enter the new PIN again", "565656");
+  wait_status (&s, "is a personalized EP11 card");
+  wait_reader (&s, 2, "EP11 card “New admin card”\nZone: “New zone”");
+  wait_strip (&s, 2, "Reader 2: EP11 card “New admin card”");
+  tke_test_save_screenshot (GTK_WIDGET (s.window), "smart-card-initialized");
+
+  take_out (&s, 1);
+  take_out (&s, 2);
+  ca = card_info ("new-ca.card");
+  ep11 = card_info ("new-ep11.card");
+  g_test_message ("%s%s", ca, ep11);
+  g_assert_nonnull (strstr (ca, "Type:             CA"));
+  g_assert_nonnull (strstr (ca, "Zone description: New zone"));
+  g_assert_nonnull (strstr (ca, "PIN tries left:   PIN 1: 5, PIN 2: 5"));
+  g_assert_nonnull (strstr (ep11, "Type:             EP11"));
+  g_assert_nonnull (strstr (ep11, "Description:      New admin card"));
+  zone_line = g_strndup (strstr (ca, "Zone:"), strlen ("Zone:             ") + 16);
+  g_assert_nonnull (strstr (ep11, zone_line));
+  {
+    /* Its PIN is the one typed, and it takes a signature key. */
+    const char *sigkey[] = { "gen-sigkey", "new-ep11.card", NULL };
+
+    g_assert_cmpint (tke_readers_card (&fixture, "565656\n", sigkey, NULL), ==, 0);
+  }
+  close_screen (&s);
+}
+
 static void
 make_cards (void)
 {
@@ -449,6 +550,13 @@ make_cards (void)
       };
 
       g_assert_cmpint (tke_readers_card (&fixture, pins, create, NULL), ==, 0);
+    }
+  for (const char *const *blank = (const char *const[]){ "new-ca.card", "new-ep11.card", NULL };
+       *blank != NULL; blank++)
+    {
+      const char *create[] = { "create-blank", *blank, NULL };
+
+      g_assert_cmpint (tke_readers_card (&fixture, "", create, NULL), ==, 0);
     }
   {
     const char *sigkey[] = { "gen-sigkey", "source.card", NULL };
@@ -488,6 +596,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/smart-card/generate", test_generate);
   g_test_add_func ("/gui/smart-card/copy", test_copy);
   g_test_add_func ("/gui/smart-card/unblock", test_unblock);
+  g_test_add_func ("/gui/smart-card/initialize", test_initialize);
 
   status = g_test_run ();
   g_object_unref (app);
