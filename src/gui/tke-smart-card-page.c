@@ -87,23 +87,6 @@ set_status (TkeSmartCardPage *self, const char *text)
 
 /* ---- Describing the cards ---- */
 
-static const char *
-type_name (TkeCardType type)
-{
-  switch (type)
-    {
-    case TKE_CARD_TYPE_CA:
-      return _ ("CA");
-    case TKE_CARD_TYPE_EP11:
-      return "EP11";
-    case TKE_CARD_TYPE_BLANK:
-      return _ ("blank");
-    case TKE_CARD_TYPE_UNKNOWN:
-    default:
-      return _ ("unknown");
-    }
-}
-
 typedef struct
 {
   TkeSmartCardPage *page;
@@ -174,7 +157,7 @@ tell_bar (TkeSmartCardPage *self, guint reader)
   self->updating_bar = TRUE;
   tke_readers_bar_set_reader (
       self->bar, reader, self->blocked[reader - 1] ? TKE_READER_SLOT_BLOCKED : TKE_READER_SLOT_CARD,
-      type_name (tke_card_get_card_type (card)), tke_card_get_description (card));
+      tke_card_type_get_name (tke_card_get_card_type (card)), tke_card_get_description (card));
   self->updating_bar = FALSE;
 }
 
@@ -205,7 +188,8 @@ describe (Read *read)
       return;
     }
   /* Translators: "EP11 card “Admin 1”" */
-  g_string_append_printf (text, _ ("%s card “%s”"), type_name (tke_card_get_card_type (card)),
+  g_string_append_printf (text, _ ("%s card “%s”"),
+                          tke_card_type_get_name (tke_card_get_card_type (card)),
                           tke_card_get_description (card));
   g_string_append_c (text, '\n');
   g_string_append_printf (text, _ ("Zone: “%s” (%s)"), tke_card_get_zone_description (card),

@@ -45,6 +45,31 @@ tke_card_public_key_ski (GBytes *public_key)
   return g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, public_key);
 }
 
+/**
+ * tke_card_type_get_name:
+ * @type: a card type
+ *
+ * How a front end names the card type: "CA", "EP11", "blank" (translated).
+ *
+ * Returns: (transfer none): the name
+ */
+const char *
+tke_card_type_get_name (TkeCardType type)
+{
+  switch (type)
+    {
+    case TKE_CARD_TYPE_CA:
+      return _ ("CA");
+    case TKE_CARD_TYPE_EP11:
+      return "EP11";
+    case TKE_CARD_TYPE_BLANK:
+      return _ ("blank");
+    case TKE_CARD_TYPE_UNKNOWN:
+    default:
+      return _ ("unknown");
+    }
+}
+
 /* ---- Two cards in one worker ---- */
 
 typedef struct _Job Job;
@@ -123,18 +148,29 @@ pair_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellab
     g_task_return_pointer (task, result, NULL);
 }
 
+/* Runs FUNC on SELF and OTHER in one worker; two cards in one reader are
+ * refused with SAME_READER. */
 static void
 run_pair (TkeCard *self,
           TkeCard *other,
           PairFunc func,
+          const char *same_reader,
           gpointer source_tag,
           GCancellable *cancellable,
           GAsyncReadyCallback callback,
           gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  Job *job = g_new0 (Job, 1);
+  g_autoptr (GTask) task = NULL;
+  Job *job;
 
+  if (self == other || self->reader_index == other->reader_index)
+    {
+      g_task_report_new_error (self, callback, user_data, source_tag, TKE_ERROR,
+                               TKE_ERROR_INVALID_ARGUMENT, "%s", same_reader);
+      return;
+    }
+  task = g_task_new (self, cancellable, callback, user_data);
+  job = g_new0 (Job, 1);
   job->self = g_object_ref (self);
   job->other = g_object_ref (other);
   job->func = func;
@@ -143,6 +179,14 @@ run_pair (TkeCard *self,
   /* Once a PIN entry started its result is real: report it. */
   g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, pair_thread);
+}
+
+/* The result of a job that returns GINT_TO_POINTER (1) on success. */
+static gboolean
+finish_done (TkeCard *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
 }
 
 static gboolean
@@ -402,14 +446,8 @@ tke_card_copy_to_async (TkeCard *self,
 {
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (TKE_IS_CARD (target));
-  if (self == target || self->reader_index == target->reader_index)
-    {
-      g_task_report_new_error (self, callback, user_data, tke_card_copy_to_async, TKE_ERROR,
-                               TKE_ERROR_INVALID_ARGUMENT,
-                               _ ("A card is copied to a card in the other reader."));
-      return;
-    }
-  run_pair (self, target, copy_pair, tke_card_copy_to_async, cancellable, callback, user_data);
+  run_pair (self, target, copy_pair, _ ("A card is copied to a card in the other reader."),
+            tke_card_copy_to_async, cancellable, callback, user_data);
 }
 
 /**
@@ -523,14 +561,9 @@ tke_card_unblock_async (TkeCard *self,
 {
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (TKE_IS_CARD (ca_card));
-  if (self == ca_card || self->reader_index == ca_card->reader_index)
-    {
-      g_task_report_new_error (self, callback, user_data, tke_card_unblock_async, TKE_ERROR,
-                               TKE_ERROR_INVALID_ARGUMENT,
-                               _ ("The CA card and the card to unblock go in different readers."));
-      return;
-    }
-  run_pair (self, ca_card, unblock_pair, tke_card_unblock_async, cancellable, callback, user_data);
+  run_pair (self, ca_card, unblock_pair,
+            _ ("The CA card and the card to unblock go in different readers."),
+            tke_card_unblock_async, cancellable, callback, user_data);
 }
 
 /**
@@ -544,8 +577,7 @@ tke_card_unblock_async (TkeCard *self,
 gboolean
 tke_card_unblock_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+  return finish_done (self, result, error);
 }
 
 /* ---- A blank card becomes a CA card or an EP11 card (§4.13) ---- */
@@ -731,8 +763,7 @@ tke_card_initialize_ca_async (TkeCard *self,
 gboolean
 tke_card_initialize_ca_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+  return finish_done (self, result, error);
 }
 
 static gpointer
@@ -787,14 +818,9 @@ tke_card_enroll_async (TkeCard *self,
 {
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (TKE_IS_CARD (ca_card));
-  if (self == ca_card || self->reader_index == ca_card->reader_index)
-    {
-      g_task_report_new_error (self, callback, user_data, tke_card_enroll_async, TKE_ERROR,
-                               TKE_ERROR_INVALID_ARGUMENT,
-                               _ ("The CA card and the card to enroll go in different readers."));
-      return;
-    }
-  run_pair (self, ca_card, enroll_pair, tke_card_enroll_async, cancellable, callback, user_data);
+  run_pair (self, ca_card, enroll_pair,
+            _ ("The CA card and the card to enroll go in different readers."),
+            tke_card_enroll_async, cancellable, callback, user_data);
 }
 
 /**
@@ -808,8 +834,7 @@ tke_card_enroll_async (TkeCard *self,
 gboolean
 tke_card_enroll_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+  return finish_done (self, result, error);
 }
 
 static gpointer
@@ -870,6 +895,5 @@ tke_card_personalize_async (TkeCard *self,
 gboolean
 tke_card_personalize_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_pointer (G_TASK (result), error) != NULL;
+  return finish_done (self, result, error);
 }

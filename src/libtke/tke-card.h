@@ -244,6 +244,8 @@ tke_card_generate_signature_key_finish (TkeCard *self, GAsyncResult *result, GEr
 
 TKE_AVAILABLE_IN_ALL
 char *tke_card_public_key_ski (GBytes *public_key);
+TKE_AVAILABLE_IN_ALL
+const char *tke_card_type_get_name (TkeCardType type);
 
 TKE_AVAILABLE_IN_ALL
 void tke_card_copy_to_async (TkeCard *self,
