@@ -233,23 +233,6 @@ wait_rotation_prompt (TkePinPromptState state)
     g_error ("the rotation ended: %s", tke_rotation_dialog_get_outcome (rotation_dialog ()));
 }
 
-static AdwMessageDialog *
-visible_message_dialog (void)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-  AdwMessageDialog *found = NULL;
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr (GtkWindow) candidate = g_list_model_get_item (toplevels, i);
-
-      if (ADW_IS_MESSAGE_DIALOG (candidate) && gtk_widget_get_visible (GTK_WIDGET (candidate)))
-        found = ADW_MESSAGE_DIALOG (candidate);
-    }
-  g_assert_nonnull (found);
-  return found;
-}
-
 /* Rotate… and the confirmation's button @answer ("Rotate" or "Cancel"). */
 static void
 press_rotate (const char *answer)
@@ -258,7 +241,8 @@ press_rotate (const char *answer)
 
   wait_offered ("rotate");
   press_keys_button ("Rotate…");
-  confirm = visible_message_dialog ();
+  confirm = ADW_MESSAGE_DIALOG (tke_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (confirm);
   tke_test_flush_widget (GTK_WIDGET (confirm));
   tke_test_click (tke_test_find_button (GTK_WIDGET (confirm), answer));
   tke_test_iterate (200);
@@ -281,17 +265,6 @@ recovery_is (gpointer data)
 {
   return tke_recovery_page_get_action (tke_window_get_recovery_page (window)) ==
          (TkeRecoveryAction) GPOINTER_TO_INT (data);
-}
-
-static guint
-count_drawn_buttons (GtkWidget *widget)
-{
-  guint n = GTK_IS_BUTTON (widget) && gtk_widget_is_drawable (widget) ? 1 : 0;
-
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    n += count_drawn_buttons (c);
-  return n;
 }
 
 static gboolean
@@ -438,7 +411,7 @@ test_whole_demo (void)
   g_assert_nonnull (tke_test_find_label_containing (
       page, "The key storage is only partly rewrapped. Rotate again: it resumes where it "
             "stopped."));
-  g_assert_cmpuint (count_drawn_buttons (page), ==, 1);
+  g_assert_cmpuint (tke_test_count_drawn_buttons (page), ==, 1);
   tke_test_save_screenshot (GTK_WIDGET (window), "demo-walk-recovery");
   tke_test_click (tke_test_find_button (page, "Rotate Again"));
   dialog = rotation_dialog ();

@@ -158,17 +158,6 @@ recovery_is (gpointer data)
          (TkeRecoveryAction) GPOINTER_TO_INT (args[1]);
 }
 
-static guint
-count_visible_buttons (GtkWidget *widget)
-{
-  guint n = GTK_IS_BUTTON (widget) && gtk_widget_is_drawable (widget) ? 1 : 0;
-
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    n += count_visible_buttons (c);
-  return n;
-}
-
 /* The recovery page: the advisor's words, the table, one button. */
 static void
 assert_recovery_page (Fixture *f,
@@ -183,7 +172,7 @@ assert_recovery_page (Fixture *f,
   tke_test_iterate (300);
   tke_test_flush_widget (GTK_WIDGET (f->window));
   g_assert_true (gtk_widget_get_mapped (page));
-  g_assert_cmpuint (count_visible_buttons (page), ==, 1);
+  g_assert_cmpuint (tke_test_count_drawn_buttons (page), ==, 1);
   g_assert_nonnull (tke_test_find_button (page, button));
   tke_test_save_screenshot (GTK_WIDGET (f->window), screenshot);
 }
@@ -459,7 +448,7 @@ test_token_expired_then_rotate_again (Fixture *f, gconstpointer user_data)
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "recovery");
   tke_test_iterate (300);
   tke_test_flush_widget (GTK_WIDGET (f->window));
-  g_assert_cmpuint (count_visible_buttons (page), ==, 0);
+  g_assert_cmpuint (tke_test_count_drawn_buttons (page), ==, 0);
   tke_test_save_screenshot (GTK_WIDGET (f->window), "rotation-precheck-nothing-to-recover");
   click_rotate (f);
   dialog = rotation_dialog ();
@@ -828,7 +817,7 @@ test_do_nothing_row (Fixture *f, gconstpointer data)
   tke_test_iterate (300);
   tke_test_flush_widget (GTK_WIDGET (f->window));
   g_assert_true (gtk_widget_get_mapped (page));
-  g_assert_cmpuint (count_visible_buttons (page), ==, 0);
+  g_assert_cmpuint (tke_test_count_drawn_buttons (page), ==, 0);
   tke_test_save_screenshot (GTK_WIDGET (f->window), "rotation-recovery-do-nothing");
 
   /* Nothing more was sent: unit 2 is as the fault left it, the service
