@@ -172,8 +172,37 @@ rewrap_row (gint64 rowid,
   return wrapped_len;
 }
 
+/* --lose-new-after-rewrap UNIT: in the transaction that ends the rewrap,
+ * the unit's new register (and importer key) is lost, as when a unit is
+ * replaced while the storage is rewrapped: the registers then fit no row
+ * of the recovery rules but the last ("do nothing; explain"). */
 static gboolean
-finish_rewrap (sqlite3 *db, gint64 rotation_id, const guint8 *new_wkid, GError **error)
+lose_new_register (sqlite3 *db, const char *unit, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  gboolean ok;
+
+  if (sqlite3_prepare_v2 (db,
+                          "UPDATE units SET new_state = 'Empty', new_value = NULL,"
+                          " importer_priv = NULL, importer_pub = NULL"
+                          " WHERE hsm_id = ?1 OR CAST (num AS TEXT) = ?1",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    return tke_emu_db_error (db, error);
+  sqlite3_bind_text (stmt, 1, unit, -1, SQLITE_TRANSIENT);
+  ok = sqlite3_step (stmt) == SQLITE_DONE;
+  sqlite3_finalize (stmt);
+  if (!ok)
+    return tke_emu_db_error (db, error);
+  g_message ("Fault: crypto unit %s lost its new master key register.", unit);
+  return TRUE;
+}
+
+static gboolean
+finish_rewrap (sqlite3 *db,
+               gint64 rotation_id,
+               const guint8 *new_wkid,
+               const char *lose_new_on,
+               GError **error)
 {
   gint64 left;
 
@@ -185,7 +214,8 @@ finish_rewrap (sqlite3 *db, gint64 rotation_id, const guint8 *new_wkid, GError *
       tke_emu_db_rollback (db);
       return FAIL (INTERNAL, "%" G_GINT64_FORMAT " keys are still not rewrapped.", left);
     }
-  if (!tke_emu_rotation_set_rewrapped (db, rotation_id, MSG_REWRAPPED, error))
+  if (!tke_emu_rotation_set_rewrapped (db, rotation_id, MSG_REWRAPPED, error) ||
+      (lose_new_on != NULL && !lose_new_register (db, lose_new_on, error)))
     {
       tke_emu_db_rollback (db);
       return FALSE;
@@ -250,7 +280,7 @@ rewrap_all (Worker *w, sqlite3 *db, GError **error)
         return;
       if (n == 0)
         {
-          finish_rewrap (db, w->rotation_id, new_wkid, error);
+          finish_rewrap (db, w->rotation_id, new_wkid, w->self->faults.lose_new_on, error);
           return;
         }
     }

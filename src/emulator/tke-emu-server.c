@@ -284,6 +284,7 @@ tke_emu_server_new (TkeEmuStore *store, const TkeEmuFaults *faults, GError **err
   self->store = store;
   self->faults = *faults;
   self->faults.fail_setimm_on = g_strdup (faults->fail_setimm_on);
+  self->faults.lose_new_on = g_strdup (faults->lose_new_on);
   self->faults.faults_file = g_strdup (faults->faults_file);
   self->faults.request_log = NULL;
   if (faults->request_log != NULL && (self->request_log = fopen (faults->request_log, "a")) == NULL)
@@ -344,6 +345,7 @@ tke_emu_server_free (TkeEmuServer *self)
   g_clear_pointer (&self->malformed_body, g_bytes_unref);
   g_clear_pointer (&self->grep11_keys, _tke_emu_grep11_keys_free);
   g_free (self->faults.fail_setimm_on);
+  g_free (self->faults.lose_new_on);
   g_free (self->faults.faults_file);
   if (self->request_log != NULL)
     fclose (self->request_log);

@@ -19,6 +19,7 @@ typedef struct
   gint64 fail_after_keys;  /* -1: off */
   gint64 crash_after_keys; /* -1: off */
   char *fail_setimm_on;    /* hsm_id or unit number, or NULL */
+  char *lose_new_on;       /* the same: its new register is lost when the rewrap completes */
   char *faults_file;       /* armed at run time (the demo's menu), or NULL */
   char *request_log;       /* "METHOD PATH" a line per request, for benchmarks, or NULL */
   /* Limits; 0: the default (tke-emu-server-private.h) */

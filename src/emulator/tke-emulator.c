@@ -62,6 +62,7 @@ main (int argc, char **argv)
   g_autofree char *init = NULL;
   g_autofree char *ready_file = NULL;
   g_autofree char *fail_setimm = NULL;
+  g_autofree char *lose_new = NULL;
   g_autofree char *faults_file = NULL;
   g_autofree char *request_log = NULL;
   gint keys = 3000, token_ttl = 3600, latency = 0, idle_timeout = 0, read_timeout = 0;
@@ -86,6 +87,8 @@ main (int argc, char **argv)
       "SIGKILL itself mid-rewrap at N keys", "N" },
     { "fail-setimm-on", 0, 0, G_OPTION_ARG_STRING, &fail_setimm, "Set immediate fails on this unit",
       "UNIT" },
+    { "lose-new-after-rewrap", 0, 0, G_OPTION_ARG_STRING, &lose_new,
+      "This unit loses its new register when the rewrap completes", "UNIT" },
     { "faults-file", 0, 0, G_OPTION_ARG_FILENAME, &faults_file,
       "Arm the faults in this key file when a rotation starts (then remove it)", "PATH" },
     { "request-log", 0, 0, G_OPTION_ARG_FILENAME, &request_log,
@@ -142,6 +145,7 @@ main (int argc, char **argv)
   faults.fail_after_keys = fail_after;
   faults.crash_after_keys = crash_after;
   faults.fail_setimm_on = fail_setimm;
+  faults.lose_new_on = lose_new;
   faults.faults_file = faults_file;
   faults.request_log = request_log;
   faults.idle_timeout_s = (guint) idle_timeout;

@@ -72,6 +72,12 @@ struct _TkeMasterKeysPage
   GtkRevealer *hint_revealer;
   GtkLabel *hint_label;
   GtkWidget *buttons[N_OPS];
+
+  /* Narrow: each register's state and VP folded into one column, so that
+   * the table fits without scrolling sideways (at 800 px, in German too). */
+  gboolean narrow;
+  int wide_width; /* the wide table's natural width, last measured */
+  guint relayout;
 };
 
 G_DEFINE_FINAL_TYPE (TkeMasterKeysPage, tke_master_keys_page, ADW_TYPE_BIN)
@@ -257,28 +263,99 @@ cell_comparison (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
 }
 
 static void
+cell_new_register (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
+{
+  tke_unit_cell_register_folded (
+      label, tke_new_register_state_to_string (tke_crypto_unit_get_new_register_state (unit)),
+      tke_crypto_unit_get_new_register_vp (unit));
+  mark_cell (label, differs_of (user_data, unit) & (DIFFERS_NEW_STATE | DIFFERS_NEW_VP));
+}
+
+static void
+cell_current_register (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data)
+{
+  tke_unit_cell_register_folded (
+      label,
+      tke_current_register_state_to_string (tke_crypto_unit_get_current_register_state (unit)),
+      tke_crypto_unit_get_current_register_vp (unit));
+  mark_cell (label, differs_of (user_data, unit) & (DIFFERS_CURRENT_STATE | DIFFERS_CURRENT_VP));
+}
+
+typedef struct
+{
+  const char *title;
+  TkeUnitCellFunc fill;
+  gboolean expand;
+} Column;
+
+static const Column wide_columns[] = {
+  { N_ ("CRYPTO UNIT NUM"), cell_unit, FALSE },
+  { N_ ("NEW REGISTER"), cell_new_state, FALSE },
+  { N_ ("NEW VERIFICATION PATTERN"), cell_new_vp, FALSE },
+  { N_ ("CURRENT REGISTER"), cell_current_state, FALSE },
+  { N_ ("CURRENT VERIFICATION PATTERN"), cell_current_vp, FALSE },
+  { N_ ("COMPARISON"), cell_comparison, TRUE },
+};
+
+/* A narrow window: each register's state and VP in one column. */
+static const Column narrow_columns[] = {
+  /* Translators: the unit number column of the narrow Master keys table */
+  { N_ ("UNIT"), cell_unit, FALSE },
+  { N_ ("NEW REGISTER"), cell_new_register, FALSE },
+  { N_ ("CURRENT REGISTER"), cell_current_register, FALSE },
+  { N_ ("COMPARISON"), cell_comparison, TRUE },
+};
+
+static void
 add_columns (TkeMasterKeysPage *self)
 {
-  struct
-  {
-    const char *title;
-    TkeUnitCellFunc fill;
-    gboolean expand;
-  } columns[] = {
-    { N_ ("CRYPTO UNIT NUM"), cell_unit, FALSE },
-    { N_ ("NEW REGISTER"), cell_new_state, FALSE },
-    { N_ ("NEW VERIFICATION PATTERN"), cell_new_vp, FALSE },
-    { N_ ("CURRENT REGISTER"), cell_current_state, FALSE },
-    { N_ ("CURRENT VERIFICATION PATTERN"), cell_current_vp, FALSE },
-    { N_ ("COMPARISON"), cell_comparison, TRUE },
-  };
+  const Column *columns = self->narrow ? narrow_columns : wide_columns;
+  gsize n = self->narrow ? G_N_ELEMENTS (narrow_columns) : G_N_ELEMENTS (wide_columns);
 
-  for (guint i = 0; i < G_N_ELEMENTS (columns); i++)
+  for (gsize i = 0; i < n; i++)
     {
       g_autoptr (GtkColumnViewColumn) column =
           tke_unit_column_new (_ (columns[i].title), columns[i].fill, self, columns[i].expand);
       gtk_column_view_append_column (self->column_view, column);
     }
+}
+
+/* ---- The table's width ---- */
+
+static gboolean
+relayout (gpointer data)
+{
+  TkeMasterKeysPage *self = data;
+  GListModel *columns = gtk_column_view_get_columns (self->column_view);
+
+  self->relayout = 0;
+  self->narrow = !self->narrow;
+  while (g_list_model_get_n_items (columns) > 0)
+    {
+      g_autoptr (GtkColumnViewColumn) column = g_list_model_get_item (columns, 0);
+
+      gtk_column_view_remove_column (self->column_view, column);
+    }
+  add_columns (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Folds the table when its wide form would scroll sideways, and unfolds
+ * it when the wide form fits again (the scrolled window's horizontal range
+ * is the table's width, its page what shows). */
+static void
+on_table_width (TkeMasterKeysPage *self, GtkAdjustment *h)
+{
+  double shown = gtk_adjustment_get_page_size (h);
+  gboolean narrow;
+
+  if (shown <= 0)
+    return;
+  if (!self->narrow)
+    self->wide_width = (int) gtk_adjustment_get_upper (h);
+  narrow = self->wide_width > shown + 0.5;
+  if (narrow != self->narrow && self->relayout == 0)
+    self->relayout = g_idle_add (relayout, self);
 }
 
 /* ---- Which ceremony the registers allow ---- */
@@ -670,6 +747,7 @@ tke_master_keys_page_dispose (GObject *object)
   TkeMasterKeysPage *self = TKE_MASTER_KEYS_PAGE (object);
 
   g_object_set_data (object, "tke-refresh-source", NULL);
+  g_clear_handle_id (&self->relayout, g_source_remove);
   if (self->units != NULL)
     g_signal_handlers_disconnect_by_data (self->units, self);
   /* AdwBin unparents its child in its own dispose; the template's objects
@@ -750,5 +828,7 @@ tke_master_keys_page_init (TkeMasterKeysPage *self)
   model = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->selected)));
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (model));
   add_columns (self);
+  g_signal_connect_object (gtk_scrollable_get_hadjustment (GTK_SCROLLABLE (self->column_view)),
+                           "changed", G_CALLBACK (on_table_width), self, G_CONNECT_SWAPPED);
   refresh (self);
 }

@@ -183,3 +183,31 @@ tke_unit_cell_current_vp (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_da
 {
   fill_vp (label, tke_crypto_unit_get_current_register_vp (unit));
 }
+
+void
+tke_unit_cell_register_folded (GtkLabel *label, const char *state, const char *vp)
+{
+  g_autoptr (GString) markup = g_string_new (NULL);
+  g_autofree char *escaped = g_markup_escape_text (state, -1);
+
+  g_string_append (markup, escaped);
+  if (vp == NULL || !tke_vp_is_valid (vp) || g_str_equal (vp, TKE_EMPTY_VP))
+    {
+      /* As in the wide table: a dash, not 64 zeros that look like a key. */
+      g_string_append (markup, "\n<span alpha=\"55%\">—</span>");
+      gtk_label_set_selectable (label, FALSE);
+    }
+  else
+    {
+      g_string_append (markup, "\n<span font_family=\"monospace\">");
+      for (guint i = 0; i < TKE_VP_SIZE * 2; i += 4)
+        {
+          g_string_append_len (markup, vp + i, 4);
+          if (i + 4 < TKE_VP_SIZE * 2)
+            g_string_append_c (markup, (i / 4) % 4 == 3 ? '\n' : ' ');
+        }
+      g_string_append (markup, "</span>");
+      gtk_label_set_selectable (label, TRUE);
+    }
+  gtk_label_set_markup (label, markup->str);
+}

@@ -26,6 +26,10 @@ void tke_unit_cell_new_vp (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_d
 void tke_unit_cell_current_state (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data);
 void tke_unit_cell_current_vp (TkeCryptoUnit *unit, GtkLabel *label, gpointer user_data);
 
+/* Narrow windows: a register's state and its VP in one cell, the VP in
+ * four lines of four groups (a dash for an empty register). */
+void tke_unit_cell_register_folded (GtkLabel *label, const char *state, const char *vp);
+
 /* A VP in readable groups (two lines of eight groups of four), or the
  * empty register's zeros in the same shape. */
 char *tke_unit_format_vp (const char *vp);

@@ -191,6 +191,17 @@ tke_test_click (GtkWidget *button)
     g_signal_emit_by_name (button, "clicked");
 }
 
+guint
+tke_test_count_drawn_buttons (GtkWidget *widget)
+{
+  guint n = GTK_IS_BUTTON (widget) && gtk_widget_is_drawable (widget) ? 1 : 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    n += tke_test_count_drawn_buttons (c);
+  return n;
+}
+
 GtkWindow *
 tke_test_find_toplevel (GType type)
 {

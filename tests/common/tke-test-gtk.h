@@ -54,6 +54,9 @@ GtkWidget *tke_test_find_label (GtkWidget *root, const char *text);
 GtkWidget *tke_test_find_label_containing (GtkWidget *root, const char *text);
 /* A visible button whose label, mnemonic underscores removed, is LABEL. */
 GtkWidget *tke_test_find_button (GtkWidget *root, const char *label);
+/* How many buttons below @widget (itself included) are drawn: what a
+ * person can press. */
+guint tke_test_count_drawn_buttons (GtkWidget *widget);
 /* The first toplevel window of @type. */
 GtkWindow *tke_test_find_toplevel (GType type);
 

@@ -58,6 +58,39 @@ swap_card (guint reader, const Card *card)
   g_test_message ("reader %u: %s inserted", reader, card->image);
 }
 
+typedef struct
+{
+  guint reader;
+  const char *status;
+} Status;
+
+static gboolean
+reader_has (gpointer data)
+{
+  Status *s = data;
+  g_autofree char *status = tke_readers_ctl (&readers, s->reader, "status");
+
+  return strstr (status, "card=present") != NULL && strstr (status, s->status) != NULL;
+}
+
+/* From the Cards menu of @bar, as the demo's administrator does; the
+ * virtual reader then holds the card. */
+void
+swap_in_strip (TkeReadersBar *bar, guint reader, const Card *card)
+{
+  g_autofree char *image = tke_readers_path (&readers, card->image);
+  g_autofree char *expected = g_strconcat ("image=", image, NULL);
+  Status s = { reader, expected };
+
+  g_assert_nonnull (bar);
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (bar)));
+  tke_test_pick_card (bar, reader, card->image, NULL);
+  if (!tke_test_wait_until (reader_has, &s, 20000))
+    g_error ("reader %u does not hold %s", reader, card->image);
+  in_reader[reader] = card;
+  g_test_message ("reader %u: %s picked from a Cards menu", reader, card->image);
+}
+
 TkeLoadWizard *
 wizard (void)
 {
@@ -84,24 +117,24 @@ replies_reach (gpointer data)
   return tke_virtual_pin_pad_get_n_replies (args[0]) >= GPOINTER_TO_UINT (args[1]);
 }
 
-/* The digits and OK pressed on the on-screen pad, as on the reader. */
+/* The digits and OK pressed on @p's on-screen pad, as on the reader,
+ * once it asks for the PIN. */
 void
-type_pin (const char *pin)
+type_pin_on (TkePinPrompt *p, const char *pin)
 {
   GtkWidget *pad;
   guint before;
   gpointer args[2];
 
-  g_assert_true (tke_test_wait_until (pad_waits, NULL, 20000));
   {
     /* The screen says so a moment before the reader is in PIN mode; a
      * person looks at the reader's display before pressing its keys. */
-    guint reader = strstr (tke_pin_prompt_get_title (prompt ()), "reader 2") != NULL ? 2 : 1;
+    guint reader = strstr (tke_pin_prompt_get_title (p), "reader 2") != NULL ? 2 : 1;
     g_autofree char *ready = tke_readers_ctl (&readers, reader, "wait-prompt 20000");
 
     g_assert_cmpstr (ready, ==, "ok");
   }
-  pad = tke_pin_prompt_get_pad (prompt ());
+  pad = tke_pin_prompt_get_pad (p);
   before = tke_virtual_pin_pad_get_n_replies (TKE_VIRTUAL_PIN_PAD (pad));
   args[0] = pad;
   args[1] = GUINT_TO_POINTER (before + strlen (pin) + 1);
@@ -112,6 +145,14 @@ type_pin (const char *pin)
     }
   tke_test_click (tke_test_find_button (pad, "OK"));
   g_assert_true (tke_test_wait_until (replies_reach, args, 10000));
+}
+
+/* The same on the wizard's pad. */
+void
+type_pin (const char *pin)
+{
+  g_assert_true (tke_test_wait_until (pad_waits, NULL, 20000));
+  type_pin_on (prompt (), pin);
 }
 
 /* ---- What the person reads ---- */

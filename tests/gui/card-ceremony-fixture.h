@@ -61,10 +61,15 @@ void card_ceremony_tear_down (void);
 const Card *card_named (const char *image);
 /* Out, a moment, in, through the reader's control socket. */
 void swap_card (guint reader, const Card *card);
+/* Picked from @reader's Cards menu in the readers strip @bar (the
+ * window's or a dialog's); waits until the reader holds it. */
+void swap_in_strip (TkeReadersBar *bar, guint reader, const Card *card);
 /* How a test swaps the card a prompt asks for. */
 typedef void (*CardSwap) (guint reader, const Card *card);
 /* The digits and OK pressed on the on-screen pad, once the reader waits. */
 void type_pin (const char *pin);
+/* The same on the pad of @prompt (a rotation dialog's, say). */
+void type_pin_on (TkePinPrompt *prompt, const char *pin);
 /* Wait condition: the pad args[0] has answered at least args[1] keys. */
 gboolean replies_reach (gpointer data);
 /* The person at reader 1 during a signing ceremony, until it ends. */

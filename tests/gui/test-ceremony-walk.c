@@ -46,35 +46,11 @@ pick_in_wizard (guint reader, const char *item, const char *screenshot)
   tke_test_pick_card (bar, reader, item, screenshot);
 }
 
-typedef struct
-{
-  guint reader;
-  const char *status;
-} Status;
-
-static gboolean
-reader_has (gpointer data)
-{
-  Status *s = data;
-  g_autofree char *status = tke_readers_ctl (&readers, s->reader, "status");
-
-  return strstr (status, "card=present") != NULL && strstr (status, s->status) != NULL;
-}
-
-/* A card swapped while the ceremony waits, from the wizard's own strip;
- * the virtual reader then holds it. */
+/* A card swapped while the ceremony waits, from the wizard's own strip. */
 static void
 swap_in_wizard (guint reader, const Card *card)
 {
-  g_autofree char *image = tke_readers_path (&readers, card->image);
-  g_autofree char *expected = g_strconcat ("image=", image, NULL);
-  Status s = { reader, expected };
-
-  pick_in_wizard (reader, card->image, NULL);
-  if (!tke_test_wait_until (reader_has, &s, 20000))
-    g_error ("reader %u does not hold %s", reader, card->image);
-  in_reader[reader] = card;
-  g_test_message ("reader %u: %s picked from the wizard's Cards menu", reader, card->image);
+  swap_in_strip (wizard_strip (), reader, card);
 }
 
 /* A key pressed on the keyboard: the window's key controllers see it

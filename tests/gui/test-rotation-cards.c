@@ -158,17 +158,6 @@ recovery_is (gpointer data)
          (TkeRecoveryAction) GPOINTER_TO_INT (args[1]);
 }
 
-static guint
-count_visible_buttons (GtkWidget *widget)
-{
-  guint n = GTK_IS_BUTTON (widget) && gtk_widget_is_drawable (widget) ? 1 : 0;
-
-  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
-       c = gtk_widget_get_next_sibling (c))
-    n += count_visible_buttons (c);
-  return n;
-}
-
 /* The recovery page: the advisor's words, the table, one button. */
 static void
 assert_recovery_page (Fixture *f,
@@ -183,7 +172,7 @@ assert_recovery_page (Fixture *f,
   tke_test_iterate (300);
   tke_test_flush_widget (GTK_WIDGET (f->window));
   g_assert_true (gtk_widget_get_mapped (page));
-  g_assert_cmpuint (count_visible_buttons (page), ==, 1);
+  g_assert_cmpuint (tke_test_count_drawn_buttons (page), ==, 1);
   g_assert_nonnull (tke_test_find_button (page, button));
   tke_test_save_screenshot (GTK_WIDGET (f->window), screenshot);
 }
@@ -459,7 +448,7 @@ test_token_expired_then_rotate_again (Fixture *f, gconstpointer user_data)
   gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "recovery");
   tke_test_iterate (300);
   tke_test_flush_widget (GTK_WIDGET (f->window));
-  g_assert_cmpuint (count_visible_buttons (page), ==, 0);
+  g_assert_cmpuint (tke_test_count_drawn_buttons (page), ==, 0);
   tke_test_save_screenshot (GTK_WIDGET (f->window), "rotation-precheck-nothing-to-recover");
   click_rotate (f);
   dialog = rotation_dialog ();
@@ -778,6 +767,74 @@ test_failed_before_any_key (Fixture *f, gconstpointer data)
   }
 }
 
+/* The last row of DESIGN §5 with the real fault (--lose-new-after-rewrap
+ * 2): the storage is rewrapped, then unit 2's new register is lost.  Set
+ * immediate cannot finish unit 2; the Recovery tab says, in libtke's
+ * words, what differs and that nothing is to be done yet: no button.  The
+ * units and the service stay as they are. */
+static void
+test_do_nothing_row (Fixture *f, gconstpointer data)
+{
+  TkeRotationDialog *dialog;
+  GtkWidget *page;
+  g_auto (GStrv) ids = NULL;
+
+  fixture_start (f, (const char *const[]){ "--init", "demo", "--keys", "200",
+                                           "--lose-new-after-rewrap", "2", NULL });
+  click_rotate (f);
+  dialog = rotation_dialog ();
+  g_assert_true (
+      tke_test_wait_until (prompt_in_state, GINT_TO_POINTER (TKE_PIN_PROMPT_ENTER_PIN), 60000) ||
+      dialog_finished (NULL));
+  if (!dialog_finished (NULL))
+    press_on_pad (dialog, ADMIN_PIN, "OK");
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_test_message ("unit 2 lost its new register: %s / %s",
+                  tke_rotation_dialog_get_headline (dialog),
+                  tke_rotation_dialog_get_outcome (dialog));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-lost-new-register");
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
+
+  gtk_widget_activate_action (GTK_WIDGET (f->window), "win.show-page", "s", "recovery");
+  {
+    gpointer args[2] = { f, GINT_TO_POINTER (TKE_RECOVERY_ACTION_STOP) };
+
+    if (!tke_test_wait_until (recovery_is, args, 30000))
+      g_error ("the Recovery tab advises %d, not “do nothing”",
+               tke_recovery_page_get_action (tke_window_get_recovery_page (f->window)));
+  }
+  page = GTK_WIDGET (tke_window_get_recovery_page (f->window));
+  {
+    gpointer args[2] = { (gpointer) "Crypto unit 2 holds neither the committed new master key the "
+                                    "storage was rewrapped to nor that key as its current key.",
+                         f->window };
+
+    g_assert_true (tke_test_wait_until (page_says, args, 20000));
+  }
+  g_assert_nonnull (tke_test_find_label (page, "Do Not Change Anything Yet"));
+  tke_test_iterate (300);
+  tke_test_flush_widget (GTK_WIDGET (f->window));
+  g_assert_true (gtk_widget_get_mapped (page));
+  g_assert_cmpuint (tke_test_count_drawn_buttons (page), ==, 0);
+  tke_test_save_screenshot (GTK_WIDGET (f->window), "rotation-recovery-do-nothing");
+
+  /* Nothing more was sent: unit 2 is as the fault left it, the service
+   * still waits on set immediate. */
+  ids = emu_unit_ids (f->emu);
+  {
+    g_autoptr (JsonObject) q = emu_query (f->emu, ids[1]);
+    g_autofree char *path = g_strdup_printf ("/v1/tke/%s/rotation", f->emu->instance);
+    g_autoptr (JsonObject) rotation = emu_call_ok (f->emu, "GET", path, NULL, 200);
+
+    g_assert_cmpstr (json_object_get_string_member (q, "new_mk_status"), ==, "Empty");
+    g_assert_cmpstr (json_object_get_string_member (q, "current_mk_status"), ==, "Valid");
+    g_assert_cmpstr (json_object_get_string_member (q, "current_mkvp"), !=, f->vp);
+    g_assert_cmpstr (json_object_get_string_member (rotation, "state"), ==, "rewrapped");
+  }
+}
+
 /* ---- Setup ---- */
 
 int
@@ -820,6 +877,8 @@ main (int argc, char **argv)
               fixture_tear_down);
   g_test_add ("/gui/rotation-cards/failed-before-any-key", Fixture, NULL, NULL,
               test_failed_before_any_key, fixture_tear_down);
+  g_test_add ("/gui/rotation-cards/do-nothing-row", Fixture, NULL, NULL, test_do_nothing_row,
+              fixture_tear_down);
 
   status = g_test_run ();
   tke_readers_fixture_clear (&readers);
