@@ -123,6 +123,12 @@ route (TkeEmuServer *self, SoupServerMessage *msg, const char *path, GHashTable 
         goto not_allowed;
       _tke_emu_reply_object (msg, 200, tke_emu_identity_root_json (self->identity));
     }
+  else if (n == 4 && g_str_equal (parts[3], "failover"))
+    {
+      if (!post)
+        goto not_allowed;
+      _tke_emu_handle_failover (self, msg);
+    }
   else if (n == 4 && g_str_equal (parts[3], "rotate"))
     {
       if (!post)
@@ -284,6 +290,7 @@ tke_emu_server_new (TkeEmuStore *store, const TkeEmuFaults *faults, GError **err
   self->store = store;
   self->faults = *faults;
   self->faults.fail_setimm_on = g_strdup (faults->fail_setimm_on);
+  self->faults.fail_import_on = g_strdup (faults->fail_import_on);
   self->faults.faults_file = g_strdup (faults->faults_file);
   self->faults.request_log = NULL;
   if (faults->request_log != NULL && (self->request_log = fopen (faults->request_log, "a")) == NULL)
@@ -343,6 +350,7 @@ tke_emu_server_free (TkeEmuServer *self)
   _tke_emu_forget_token (self);
   g_clear_pointer (&self->malformed_body, g_bytes_unref);
   g_free (self->faults.fail_setimm_on);
+  g_free (self->faults.fail_import_on);
   g_free (self->faults.faults_file);
   if (self->request_log != NULL)
     fclose (self->request_log);
