@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include <glib/gi18n.h>
 
@@ -233,6 +234,144 @@ run_failover_enable (int argc, char **argv)
   return TKE_EXIT_OK;
 }
 
+/* ---- Control points ------------------------------------------------------ */
+
+static const struct
+{
+  guint index;
+  const char *name;
+} known_points[] = {
+  { TKE_CONTROL_POINT_EDDSA, "XCP_CPB_ALG_EC_25519" },
+  { TKE_CONTROL_POINT_BTC, "XCP_CPB_BTC" },
+  { TKE_CONTROL_POINT_ECDSA_OTHER, "XCP_CPB_ECDSA_OTHER" },
+};
+
+/* The plug-in's CONTROL POINTS table; @index < 0: the three it names. */
+static void
+print_control_points (TkeCliContext *ctx, GListModel *units, int index)
+{
+  g_autofree char *single = index >= 0 ? g_strdup_printf ("CONTROL POINT %d", index) : NULL;
+
+  g_print ("\nCONTROL POINTS\nSERVICE INSTANCE: %s\n", tke_service_instance_get_id (ctx->instance));
+  g_print ("%-18s", "CRYPTO UNIT NUM");
+  if (single != NULL)
+    g_print ("%-23s", single);
+  else
+    for (gsize k = 0; k < G_N_ELEMENTS (known_points); k++)
+      g_print ("%-*s", (int) strlen (known_points[k].name) + 3, known_points[k].name);
+  g_print ("\n");
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autofree char *num = g_strdup_printf (
+          "%u%s", tke_crypto_unit_get_number (unit),
+          tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_RECOVERY ? "*" : "");
+
+      g_print ("%-18s", num);
+      if (single != NULL)
+        g_print ("%-23s",
+                 tke_crypto_unit_has_control_point (unit, (guint) index) ? "Set" : "Not Set");
+      else
+        for (gsize k = 0; k < G_N_ELEMENTS (known_points); k++)
+          g_print ("%-*s", (int) strlen (known_points[k].name) + 3,
+                   tke_crypto_unit_has_control_point (unit, known_points[k].index) ? "Set"
+                                                                                   : "Not Set");
+      g_print ("\n");
+    }
+}
+
+static int
+change_control_point (TkeCliContext *ctx, GListModel *units, guint index, gboolean value)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) signers =
+      tke_cli_make_signers (ctx, tke_crypto_units_get_signature_threshold (units), &error);
+  g_autoptr (GListModel) after = NULL;
+
+  if (signers == NULL)
+    return tke_cli_fail (error);
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+      g_autoptr (GAsyncResult) result = NULL;
+
+      tke_service_client_set_control_point_async (ctx->client, unit, index, value, signers, NULL,
+                                                  tke_cli_async_done, &result);
+      tke_cli_wait (&result);
+      if (!tke_service_client_set_control_point_finish (ctx->client, result, &error))
+        return tke_cli_fail (error);
+    }
+  if ((after = tke_cli_context_load_selected (ctx, &error)) == NULL)
+    return tke_cli_fail (error);
+  print_control_points (ctx, after, (int) index);
+  return tke_cli_ok ();
+}
+
+static int
+run_cryptounit_cp (int argc, char **argv)
+{
+  BEGIN_VERB (_ ("[NUMBER [on|off]]"),
+              _ ("Display the control points of the selected crypto units, or set (on) or "
+                 "clear (off) the control point NUMBER on them."),
+              NULL);
+  g_autoptr (GListModel) units = NULL;
+  guint64 index;
+
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
+    return tke_cli_fail (error);
+  if (argc < 2)
+    {
+      print_control_points (ctx, units, -1);
+      return TKE_EXIT_OK;
+    }
+  if (!g_ascii_string_to_unsigned (argv[1], 10, 0, 127, &index, NULL) ||
+      (argc > 2 && !g_str_equal (argv[2], "on") && !g_str_equal (argv[2], "off")))
+    {
+      g_printerr (_ ("Give a control point number from 0 to 127, then on or off.\n"));
+      return TKE_EXIT_USAGE;
+    }
+  if (argc < 3)
+    {
+      print_control_points (ctx, units, (int) index);
+      return TKE_EXIT_OK;
+    }
+  return change_control_point (ctx, units, (guint) index, g_str_equal (argv[2], "on"));
+}
+
+static int
+enable_named (int argc, char **argv, guint index, const char *description)
+{
+  BEGIN_VERB ("", description, NULL);
+  g_autoptr (GListModel) units = NULL;
+
+  if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
+    return tke_cli_fail (error);
+  return change_control_point (ctx, units, index, TRUE);
+}
+
+static int
+run_cryptounit_cp_btc (int argc, char **argv)
+{
+  return enable_named (argc, argv, TKE_CONTROL_POINT_BTC,
+                       _ ("Enable the BTC signature functions (control point 66) on the selected "
+                          "crypto units."));
+}
+
+static int
+run_cryptounit_cp_eddsa (int argc, char **argv)
+{
+  return enable_named (argc, argv, TKE_CONTROL_POINT_EDDSA,
+                       _ ("Enable EdDSA (control point 55) on the selected crypto units."));
+}
+
+static int
+run_cryptounit_cp_sig_other (int argc, char **argv)
+{
+  return enable_named (argc, argv, TKE_CONTROL_POINT_ECDSA_OTHER,
+                       _ ("Enable non-ECDSA, non-EdDSA elliptic curve signature algorithms "
+                          "(control point 67) on the selected crypto units."));
+}
+
 static const TkeCliVerb auto_verbs[] = {
   { "auto-init", N_ ("Initialize the instance with recovery crypto units"), run_auto_init },
   { "auto-mk-rotate", N_ ("Rotate to a random master key made in a recovery unit"),
@@ -241,6 +380,11 @@ static const TkeCliVerb auto_verbs[] = {
     run_auto_recover },
   { "auto-mk-recover", N_ ("The same as auto-recover"), run_auto_recover },
   { "failover-enable", N_ ("Add failover crypto units"), run_failover_enable },
+  { "cryptounit-cp", N_ ("Display or change a control point by number"), run_cryptounit_cp },
+  { "cryptounit-cp-btc", N_ ("Enable the BTC signature functions"), run_cryptounit_cp_btc },
+  { "cryptounit-cp-eddsa", N_ ("Enable EdDSA"), run_cryptounit_cp_eddsa },
+  { "cryptounit-cp-sig-other", N_ ("Enable non-EC, non-Edwards DSA signature functions"),
+    run_cryptounit_cp_sig_other },
 };
 
 const TkeCliVerbTable tke_cli_auto_verbs = { auto_verbs, G_N_ELEMENTS (auto_verbs) };

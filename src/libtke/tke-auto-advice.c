@@ -17,6 +17,8 @@
 #include <glib/gi18n-lib.h>
 
 #include "tke-auto-ceremony-private.h"
+#include "tke-crypto-unit-private.h"
+#include "tke-service-client-private.h"
 
 char *
 _tke_auto_delayed_to_vp (TkeJournal *journal)
@@ -107,4 +109,99 @@ tke_recovery_advise_auto_rotate (GPtrArray *units,
   if (explanation != NULL)
     *explanation = g_strdup (why);
   return action;
+}
+
+/* ---- Control points -------------------------------------------------------- */
+
+/**
+ * tke_crypto_unit_dup_control_points:
+ * @unit: a queried crypto unit
+ *
+ * The numbers of @unit's domain control points that are set, as its last
+ * query said (EP11's numbering: #TKE_CONTROL_POINT_EDDSA,
+ * #TKE_CONTROL_POINT_BTC, #TKE_CONTROL_POINT_ECDSA_OTHER).
+ *
+ * Returns: (transfer full) (element-type guint) (nullable): the set bits,
+ *   sorted, or %NULL when the service named none
+ */
+GArray *
+tke_crypto_unit_dup_control_points (TkeCryptoUnit *unit)
+{
+  GArray *bits;
+
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (unit), NULL);
+  bits = g_object_get_data (G_OBJECT (unit), TKE_CRYPTO_UNIT_CONTROL_POINTS_KEY);
+  return bits != NULL ? g_array_copy (bits) : NULL;
+}
+
+/**
+ * tke_crypto_unit_has_control_point:
+ * @unit: a queried crypto unit
+ * @index: a control point number
+ *
+ * Returns: whether the control point is set
+ */
+gboolean
+tke_crypto_unit_has_control_point (TkeCryptoUnit *unit, guint index)
+{
+  GArray *bits;
+
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNIT (unit), FALSE);
+  bits = g_object_get_data (G_OBJECT (unit), TKE_CRYPTO_UNIT_CONTROL_POINTS_KEY);
+  for (guint i = 0; bits != NULL && i < bits->len; i++)
+    if (g_array_index (bits, guint, i) == index)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * tke_service_client_set_control_point_async:
+ * @self: a logged-in client
+ * @unit: the crypto unit
+ * @index: the control point number (0 to 127)
+ * @value: set or clear it
+ * @signers: (element-type TkeSigner) (nullable): the signature threshold's signers
+ * @cancellable: (nullable): cancels the command
+ * @callback: called on the caller's main context
+ * @user_data: for @callback
+ *
+ * Sets or clears one domain control point (service-protocol.md §11.3).
+ */
+void
+tke_service_client_set_control_point_async (TkeServiceClient *self,
+                                            TkeCryptoUnit *unit,
+                                            guint index,
+                                            gboolean value,
+                                            GPtrArray *signers,
+                                            GCancellable *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data)
+{
+  g_autofree char *text =
+      g_strdup_printf ("{\"index\": %u, \"value\": %s}", index, value ? "true" : "false");
+  g_autoptr (JsonNode) args = json_from_string (text, NULL);
+
+  g_return_if_fail (TKE_IS_SERVICE_CLIENT (self));
+  g_return_if_fail (TKE_IS_CRYPTO_UNIT (unit));
+  _tke_service_client_command_async (self, unit, "set_control_point", args, NULL, signers,
+                                     tke_service_client_set_control_point_async, cancellable,
+                                     callback, user_data);
+}
+
+/**
+ * tke_service_client_set_control_point_finish:
+ * @self: the client
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE when the unit changed the control point
+ */
+gboolean
+tke_service_client_set_control_point_finish (TkeServiceClient *self,
+                                             GAsyncResult *result,
+                                             GError **error)
+{
+  g_autoptr (JsonObject) object = _tke_service_client_command_finish (self, result, error);
+
+  return object != NULL;
 }

@@ -101,4 +101,43 @@ TkeRecoveryAction tke_recovery_advise_auto_rotate (GPtrArray *units,
                                                    const char *delayed_to_vp,
                                                    char **explanation);
 
+/**
+ * TKE_CONTROL_POINT_EDDSA:
+ *
+ * EP11's XCP_CPB_ALG_EC_25519: curve 25519 and 448, EdDSA (cryptounit-cp-eddsa).
+ */
+#define TKE_CONTROL_POINT_EDDSA 55
+/**
+ * TKE_CONTROL_POINT_BTC:
+ *
+ * EP11's XCP_CPB_BTC: BTC-related functions (cryptounit-cp-btc).
+ */
+#define TKE_CONTROL_POINT_BTC 66
+/**
+ * TKE_CONTROL_POINT_ECDSA_OTHER:
+ *
+ * EP11's XCP_CPB_ECDSA_OTHER: non-ECDSA, non-EdDSA elliptic curve signature
+ * algorithms (cryptounit-cp-sig-other).
+ */
+#define TKE_CONTROL_POINT_ECDSA_OTHER 67
+
+TKE_AVAILABLE_IN_ALL
+GArray *tke_crypto_unit_dup_control_points (TkeCryptoUnit *unit);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_crypto_unit_has_control_point (TkeCryptoUnit *unit, guint index);
+
+TKE_AVAILABLE_IN_ALL
+void tke_service_client_set_control_point_async (TkeServiceClient *self,
+                                                 TkeCryptoUnit *unit,
+                                                 guint index,
+                                                 gboolean value,
+                                                 GPtrArray *signers,
+                                                 GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_service_client_set_control_point_finish (TkeServiceClient *self,
+                                                      GAsyncResult *result,
+                                                      GError **error);
+
 G_END_DECLS

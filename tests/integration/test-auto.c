@@ -167,7 +167,7 @@ test_rotate (RotFixture *f, gconstpointer data)
 {
   g_autofree char *first = NULL, *second = NULL;
 
-  setup_demo (f, 300, NULL);
+  setup_demo (f, 100, NULL);
   first = auto_rotate_ok (f);
   /* Once the rotation completed, auto-mk-rotate may run again. */
   second = auto_rotate_ok (f);
@@ -404,6 +404,14 @@ test_failover (RotFixture *f, gconstpointer data)
     rot_assert_fails (three, 1, "Enter a number from 1 to 2.");
   }
   {
+    /* The service's own rule: at most 2, and no more than the 2
+     * operational units. */
+    g_autofree char *path = g_strdup_printf ("/v1/tke/%s/failover", f->emu->instance);
+
+    emu_call_error (f->emu, "POST", path, "{\"total\": 3}", 409, "failover_limit");
+    g_assert_cmpuint (n_units (f), ==, 3);
+  }
+  {
     g_auto (RotRun) enable = rot_tke (f, pw, "failover-enable", "--yes", "--total", "2", NULL);
 
     rot_assert_ok (enable);
@@ -422,6 +430,62 @@ test_failover (RotFixture *f, gconstpointer data)
   g_free (auto_rotate_ok (f));
 }
 
+static gboolean
+unit_has_point (RotFixture *f, guint index, gint64 bit)
+{
+  g_auto (GStrv) units = emu_unit_ids (f->emu);
+  g_autoptr (JsonObject) q = emu_query (f->emu, units[index]);
+  JsonArray *bits = json_object_get_array_member (q, "control_points");
+
+  for (guint i = 0; i < json_array_get_length (bits); i++)
+    if (json_array_get_int_element (bits, i) == bit)
+      return TRUE;
+  return FALSE;
+}
+
+/* The control point verbs, with EP11's numbers. */
+static void
+test_control_points (RotFixture *f, gconstpointer data)
+{
+  g_autofree char *pw = NULL;
+
+  setup_demo (f, 10, NULL);
+  pw = both_passwords (f);
+  {
+    g_auto (RotRun) show = rot_tke (f, NULL, "cryptounit-cp", NULL);
+
+    rot_assert_ok (show);
+    assert_said (&show, "CONTROL POINTS\n");
+    assert_said (&show,
+                 "CRYPTO UNIT NUM   XCP_CPB_ALG_EC_25519   XCP_CPB_BTC   XCP_CPB_ECDSA_OTHER   \n"
+                 "1                 Set                    Not Set       Not Set");
+    assert_said (&show, "3*                Set");
+  }
+  {
+    g_auto (RotRun) btc = rot_tke (f, pw, "cryptounit-cp-btc", NULL);
+    g_auto (RotRun) other = rot_tke (f, pw, "cryptounit-cp-sig-other", NULL);
+
+    rot_assert_ok (btc);
+    rot_assert_ok (other);
+    assert_said (&btc, "CONTROL POINT 66");
+  }
+  for (guint u = 0; u < 3; u++)
+    {
+      g_assert_true (unit_has_point (f, u, TKE_CONTROL_POINT_BTC));
+      g_assert_true (unit_has_point (f, u, TKE_CONTROL_POINT_ECDSA_OTHER));
+    }
+  {
+    g_auto (RotRun) off = rot_tke (f, pw, "cryptounit-cp", "55", "off", NULL);
+    g_auto (RotRun) bad = rot_tke (f, NULL, "cryptounit-cp", "200", "on", NULL);
+
+    rot_assert_ok (off);
+    assert_said (&off, "1                 Not Set");
+    g_assert_cmpint (bad.status, !=, 0);
+  }
+  g_assert_false (unit_has_point (f, 1, TKE_CONTROL_POINT_EDDSA));
+  g_assert_true (unit_has_point (f, 1, 0));
+}
+
 #define add_auto_test(path, func) g_test_add ((path), RotFixture, NULL, NULL, (func), rot_tear_down)
 
 int
@@ -437,5 +501,6 @@ main (int argc, char **argv)
   add_auto_test ("/auto/pkcs11-keystores", test_pkcs11);
   add_auto_test ("/auto/recover-zeroized", test_recover);
   add_auto_test ("/auto/failover", test_failover);
+  add_auto_test ("/auto/control-points", test_control_points);
   return g_test_run ();
 }
