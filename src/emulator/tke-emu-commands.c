@@ -184,10 +184,7 @@ verify_signatures (TkeEmuCommand *cmd, JsonArray *signatures, GBytes *command_by
 }
 
 gboolean
-_tke_emu_need_signatures (TkeEmuCommand *cmd,
-                                  guint needed,
-                                  gboolean repeats_count,
-                                  GError **error)
+_tke_emu_need_signatures (TkeEmuCommand *cmd, guint needed, gboolean repeats_count, GError **error)
 {
   guint have = repeats_count ? cmd->n_valid : cmd->signers->len;
 
