@@ -159,6 +159,7 @@ run_auto_mk_rotate (int argc, char **argv)
   g_autoptr (GPtrArray) signers = NULL;
   g_autoptr (GListModel) units = NULL;
   g_autoptr (TkeAutoCeremony) ceremony = NULL;
+  int code;
 
   if (!tke_cli_context_load_units (ctx, &error))
     return tke_cli_fail (error);
@@ -175,7 +176,11 @@ run_auto_mk_rotate (int argc, char **argv)
     return fail_auto (ceremony, error);
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     return tke_cli_fail (error);
-  return tke_cli_rotate (ctx, units, signers, "auto-mk-rotate");
+  code = tke_cli_rotate (ctx, units, signers, "auto-mk-rotate");
+  /* Past "Delaying…": only cryptounit-mk-rotate or -setimm may go on. */
+  if (code != TKE_EXIT_OK)
+    g_printerr (_ ("Do not run tke auto-mk-rotate again until this rotation is complete.\n"));
+  return code;
 }
 
 static int

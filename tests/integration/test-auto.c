@@ -221,6 +221,7 @@ test_fail_in_rewrap (RotFixture *f, gconstpointer data)
     assert_said (&rotate, TKE_AUTO_DELAY_MESSAGE);
     assert_not_said (&rotate, TKE_ROTATION_MESSAGE_REWRAPPED);
     assert_said (&rotate, "Next: tke cryptounit-mk-rotate");
+    assert_said (&rotate, "Do not run tke auto-mk-rotate again until this rotation is complete.");
   }
   target = unit_member (f, 0, "new_mkvp");
   {
