@@ -177,11 +177,6 @@ run_mk_rotate (int argc, char **argv)
               card_entries);
   g_autoptr (GListModel) units = NULL;
   g_autoptr (GPtrArray) signers = NULL;
-  g_autoptr (TkeRotation) rotation = NULL;
-  g_autoptr (GAsyncResult) result = NULL;
-  g_autoptr (TkeAuditTrail) trail = tke_cli_open_audit_trail ();
-  guint64 last_progress = G_MAXUINT64;
-  gboolean ok;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)
     {
@@ -198,9 +193,24 @@ run_mk_rotate (int argc, char **argv)
     return TKE_EXIT_CANCELLED;
   if ((signers = make_setimm_signers (ctx, &error)) == NULL)
     return tke_cli_fail (error);
+  return tke_cli_rotate (ctx, units, signers, "rotate");
+}
+
+/* The rotation of the selected units, for cryptounit-mk-rotate and after
+ * auto-mk-rotate's delay. */
+int
+tke_cli_rotate (TkeCliContext *ctx, GListModel *units, GPtrArray *signers, const char *kind)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeRotation) rotation = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (TkeAuditTrail) trail = tke_cli_open_audit_trail ();
+  guint64 last_progress = G_MAXUINT64;
+  gboolean ok;
+
   rotation = make_rotation (ctx, &last_progress);
   tke_rotation_set_signers (rotation, signers);
-  if (!tke_audit_trail_begin_rotation (trail, rotation, "rotate", &error))
+  if (!tke_audit_trail_begin_rotation (trail, rotation, kind, &error))
     return tke_cli_fail (error);
   tke_rotation_run_async (rotation, NULL, tke_cli_async_done, &result);
   tke_cli_wait (&result);

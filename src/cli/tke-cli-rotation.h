@@ -5,6 +5,9 @@
 
 #pragma once
 
-#include "tke-cli.h"
+#include "tke-cli-common.h"
 
 extern const TkeCliVerbTable tke_cli_rotation_verbs;
+extern const TkeCliVerbTable tke_cli_auto_verbs;
+
+int tke_cli_rotate (TkeCliContext *ctx, GListModel *units, GPtrArray *signers, const char *kind);

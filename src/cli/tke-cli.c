@@ -36,8 +36,8 @@ static const TkeCliVerbTable general_table = { general_verbs, G_N_ELEMENTS (gene
 
 /* One line per group of verbs, in the order `tke help` lists them. */
 static const TkeCliVerbTable *const verb_tables[] = {
-  &general_table,          &tke_cli_unit_verbs,      &tke_cli_key_verbs,    &tke_cli_mk_verbs,
-  &tke_cli_rotation_verbs, &tke_cli_unit_root_verbs, &tke_cli_report_verbs,
+  &general_table,          &tke_cli_unit_verbs, &tke_cli_key_verbs,       &tke_cli_mk_verbs,
+  &tke_cli_rotation_verbs, &tke_cli_auto_verbs, &tke_cli_unit_root_verbs, &tke_cli_report_verbs,
 };
 
 const TkeCliVerb *

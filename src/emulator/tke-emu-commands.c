@@ -82,11 +82,13 @@ unit_query (TkeEmuServer *self, const TkeEmuUnit *unit, GError **error)
                                         g_bytes_get_size (unit->importer_pub)));
   else
     json_object_set_null_member (o, "importer_key");
-  if (!add_importer_certificate (self, unit, o, error))
+  if (!add_importer_certificate (self, unit, o, error) ||
+      !_tke_emu_add_control_points (self, unit, o, error))
     {
       json_object_unref (o);
       return NULL;
     }
+  json_object_set_boolean_member (o, "pkcs11_keystores", self->faults.pkcs11_keystores);
   return o;
 }
 
@@ -126,15 +128,6 @@ _tke_emu_handle_hsms (TkeEmuServer *self, SoupServerMessage *msg)
 
 /* Administrative commands */
 
-typedef struct
-{
-  TkeEmuServer *self;
-  TkeEmuUnit *unit;
-  JsonObject *args;
-  guint n_valid;      /* valid signatures, repeats included */
-  GPtrArray *signers; /* distinct SKIs */
-} Command;
-
 TkeEmuAdmin *
 _tke_emu_find_admin (TkeEmuUnit *unit, const char *ski)
 {
@@ -149,7 +142,7 @@ _tke_emu_find_admin (TkeEmuUnit *unit, const char *ski)
 }
 
 static gboolean
-verify_signatures (Command *cmd, JsonArray *signatures, GBytes *command_bytes, GError **error)
+verify_signatures (TkeEmuCommand *cmd, JsonArray *signatures, GBytes *command_bytes, GError **error)
 {
   guint n = signatures != NULL ? json_array_get_length (signatures) : 0;
 
@@ -190,8 +183,8 @@ verify_signatures (Command *cmd, JsonArray *signatures, GBytes *command_bytes, G
   return TRUE;
 }
 
-static gboolean
-need_signatures (Command *cmd, guint needed, gboolean repeats_count, GError **error)
+gboolean
+_tke_emu_need_signatures (TkeEmuCommand *cmd, guint needed, gboolean repeats_count, GError **error)
 {
   guint have = repeats_count ? cmd->n_valid : cmd->signers->len;
 
@@ -203,8 +196,8 @@ need_signatures (Command *cmd, guint needed, gboolean repeats_count, GError **er
   return TRUE;
 }
 
-static gboolean
-refuse_in_imprint (Command *cmd, const char *what, GError **error)
+gboolean
+_tke_emu_refuse_in_imprint (TkeEmuCommand *cmd, const char *what, GError **error)
 {
   if (tke_emu_unit_imprint (cmd->unit))
     return FAIL (IMPRINT_MODE,
@@ -215,7 +208,7 @@ refuse_in_imprint (Command *cmd, const char *what, GError **error)
 }
 
 static gboolean
-check_vp_arg (Command *cmd, const TkeSecret *value, GError **error)
+check_vp_arg (TkeEmuCommand *cmd, const TkeSecret *value, GError **error)
 {
   g_autoptr (GBytes) want = _tke_emu_get_hex (cmd->args, "new_mkvp", TKE_VP_SIZE, error);
   guint8 vp[TKE_VP_SIZE];
@@ -232,7 +225,7 @@ check_vp_arg (Command *cmd, const TkeSecret *value, GError **error)
 }
 
 static JsonObject *
-cmd_add_admin (Command *cmd, GError **error)
+cmd_add_admin (TkeEmuCommand *cmd, GError **error)
 {
   static const char *const allowed[] = { "name", "public_key", NULL };
   const char *name;
@@ -245,7 +238,7 @@ cmd_add_admin (Command *cmd, GError **error)
 
   if (!_tke_emu_only_members (cmd->args, allowed, "args", error) ||
       (!tke_emu_unit_imprint (cmd->unit) &&
-       !need_signatures (cmd, cmd->unit->sig_thr, FALSE, error)) ||
+       !_tke_emu_need_signatures (cmd, cmd->unit->sig_thr, FALSE, error)) ||
       (name = _tke_emu_get_string (cmd->args, "name", TRUE, error)) == NULL ||
       (point = _tke_emu_get_hex (cmd->args, "public_key", 0, error)) == NULL)
     return NULL;
@@ -272,7 +265,7 @@ cmd_add_admin (Command *cmd, GError **error)
 }
 
 static JsonObject *
-cmd_remove_admin (Command *cmd, GError **error)
+cmd_remove_admin (TkeEmuCommand *cmd, GError **error)
 {
   static const char *const allowed[] = { "ski", NULL };
   const char *ski;
@@ -281,7 +274,7 @@ cmd_remove_admin (Command *cmd, GError **error)
 
   if (!_tke_emu_only_members (cmd->args, allowed, "args", error) ||
       (!tke_emu_unit_imprint (cmd->unit) &&
-       !need_signatures (cmd, cmd->unit->rev_thr, FALSE, error)) ||
+       !_tke_emu_need_signatures (cmd, cmd->unit->rev_thr, FALSE, error)) ||
       (ski = _tke_emu_get_string (cmd->args, "ski", TRUE, error)) == NULL)
     return NULL;
   admin = _tke_emu_find_admin (cmd->unit, ski);
@@ -298,7 +291,7 @@ cmd_remove_admin (Command *cmd, GError **error)
 }
 
 static JsonObject *
-cmd_set_thresholds (Command *cmd, GError **error)
+cmd_set_thresholds (TkeEmuCommand *cmd, GError **error)
 {
   static const char *const allowed[] = { "signature_threshold", "revocation_threshold", NULL };
   gint64 sig = 0, rev = 0;
@@ -317,9 +310,9 @@ cmd_set_thresholds (Command *cmd, GError **error)
                  cmd->unit->admins->len),
            NULL;
   /* Leaving imprint mode takes the new signature threshold's signatures. */
-  if (!need_signatures (cmd,
-                        tke_emu_unit_imprint (cmd->unit) ? (guint) sig : (guint) cmd->unit->sig_thr,
-                        FALSE, error))
+  if (!_tke_emu_need_signatures (
+          cmd, tke_emu_unit_imprint (cmd->unit) ? (guint) sig : (guint) cmd->unit->sig_thr, FALSE,
+          error))
     return NULL;
   cmd->unit->sig_thr = sig;
   cmd->unit->rev_thr = rev;
@@ -329,15 +322,16 @@ cmd_set_thresholds (Command *cmd, GError **error)
 }
 
 static JsonObject *
-cmd_generate_importer (Command *cmd, GError **error)
+cmd_generate_importer (TkeEmuCommand *cmd, GError **error)
 {
   static const char *const allowed[] = { NULL };
   g_autoptr (EVP_PKEY) key = NULL;
   JsonObject *out;
 
   if (!_tke_emu_only_members (cmd->args, allowed, "args", error) ||
-      !refuse_in_imprint (cmd, "generating an importer key", error) ||
-      !need_signatures (cmd, 1, FALSE, error) || (key = tke_crypto_ec_generate (error)) == NULL ||
+      !_tke_emu_refuse_in_imprint (cmd, "generating an importer key", error) ||
+      !_tke_emu_need_signatures (cmd, 1, FALSE, error) ||
+      (key = tke_crypto_ec_generate (error)) == NULL ||
       !tke_emu_unit_set_importer (cmd->self->store, cmd->unit, key, error))
     return NULL;
   out = json_object_new ();
@@ -354,7 +348,7 @@ cmd_generate_importer (Command *cmd, GError **error)
 
 /* Part @i of @n, opened with the unit's importer key. */
 static TkeSecret *
-open_part (Command *cmd, JsonNode *node, guint i, guint n, EVP_PKEY *importer, GError **error)
+open_part (TkeEmuCommand *cmd, JsonNode *node, guint i, guint n, EVP_PKEY *importer, GError **error)
 {
   g_autoptr (GBytes) sealed = NULL;
   g_autofree char *aad = NULL;
@@ -427,7 +421,7 @@ combine_parts (TkeSecret **parts, guint n, GError **error)
 }
 
 static JsonObject *
-cmd_load (Command *cmd, GError **error)
+cmd_load (TkeEmuCommand *cmd, GError **error)
 {
   static const char *const allowed[] = { "parts", NULL };
   JsonNode *parts_node;
@@ -441,7 +435,7 @@ cmd_load (Command *cmd, GError **error)
   JsonObject *out;
 
   if (!_tke_emu_only_members (cmd->args, allowed, "args", error) ||
-      !refuse_in_imprint (cmd, "loading", error))
+      !_tke_emu_refuse_in_imprint (cmd, "loading", error))
     return NULL;
   parts_node = json_object_get_member (cmd->args, "parts");
   if (parts_node == NULL || !JSON_NODE_HOLDS_ARRAY (parts_node))
@@ -450,7 +444,7 @@ cmd_load (Command *cmd, GError **error)
   n = json_array_get_length (parts);
   if (n < 2 || n > 3)
     return FAIL (INVALID_FIELD, "A master key is loaded from 2 or 3 parts, not %u.", n), NULL;
-  if (!need_signatures (cmd, n, TRUE, error))
+  if (!_tke_emu_need_signatures (cmd, n, TRUE, error))
     return NULL;
   if (!g_str_equal (cmd->unit->new_state, "Empty"))
     return FAIL (REGISTER_NOT_EMPTY,
@@ -496,7 +490,7 @@ cmd_load (Command *cmd, GError **error)
 }
 
 static JsonObject *
-cmd_commit (Command *cmd, GError **error)
+cmd_commit (TkeEmuCommand *cmd, GError **error)
 {
   static const char *const allowed[] = { "new_mkvp", NULL };
   g_autoptr (TkeSecret) value = NULL;
@@ -504,8 +498,8 @@ cmd_commit (Command *cmd, GError **error)
   JsonObject *out;
 
   if (!_tke_emu_only_members (cmd->args, allowed, "args", error) ||
-      !refuse_in_imprint (cmd, "commit", error) ||
-      !need_signatures (cmd, cmd->unit->sig_thr, FALSE, error))
+      !_tke_emu_refuse_in_imprint (cmd, "commit", error) ||
+      !_tke_emu_need_signatures (cmd, cmd->unit->sig_thr, FALSE, error))
     return NULL;
   if (!g_str_equal (cmd->unit->new_state, "Full Uncommitted"))
     return FAIL (REGISTER_STATE,
@@ -525,8 +519,8 @@ cmd_commit (Command *cmd, GError **error)
   return out;
 }
 
-static gboolean
-matches_unit (const char *spec, const TkeEmuUnit *unit)
+gboolean
+_tke_emu_matches_unit (const char *spec, const TkeEmuUnit *unit)
 {
   g_autofree char *num = g_strdup_printf ("%" G_GINT64_FORMAT, unit->num);
 
@@ -534,7 +528,7 @@ matches_unit (const char *spec, const TkeEmuUnit *unit)
 }
 
 static JsonObject *
-cmd_set_immediate (Command *cmd, GError **error)
+cmd_set_immediate (TkeEmuCommand *cmd, GError **error)
 {
   static const char *const allowed[] = { "new_mkvp", NULL };
   g_autoptr (TkeSecret) value = NULL;
@@ -545,7 +539,8 @@ cmd_set_immediate (Command *cmd, GError **error)
   JsonObject *out;
 
   if (!_tke_emu_only_members (cmd->args, allowed, "args", error) ||
-      !refuse_in_imprint (cmd, "set immediate", error) || !need_signatures (cmd, 1, FALSE, error))
+      !_tke_emu_refuse_in_imprint (cmd, "set immediate", error) ||
+      !_tke_emu_need_signatures (cmd, 1, FALSE, error))
     return NULL;
   if (!g_str_equal (cmd->unit->new_state, "Full Committed"))
     return FAIL (REGISTER_STATE,
@@ -579,7 +574,7 @@ cmd_set_immediate (Command *cmd, GError **error)
                  "master key yet: rotate first.",
                  stale),
            NULL;
-  if (matches_unit (cmd->self->faults.fail_setimm_on, cmd->unit))
+  if (_tke_emu_matches_unit (cmd->self->faults.fail_setimm_on, cmd->unit))
     return FAIL (INJECTED_FAULT,
                  "Injected fault: set immediate fails on crypto unit %" G_GINT64_FORMAT ".",
                  cmd->unit->num),
@@ -598,13 +593,13 @@ cmd_set_immediate (Command *cmd, GError **error)
 }
 
 static JsonObject *
-cmd_clear (Command *cmd, gboolean new_register, GError **error)
+cmd_clear (TkeEmuCommand *cmd, gboolean new_register, GError **error)
 {
   static const char *const allowed[] = { NULL };
 
   if (!_tke_emu_only_members (cmd->args, allowed, "args", error) ||
-      !refuse_in_imprint (cmd, "clearing a register", error) ||
-      !need_signatures (cmd, 1, FALSE, error) ||
+      !_tke_emu_refuse_in_imprint (cmd, "clearing a register", error) ||
+      !_tke_emu_need_signatures (cmd, 1, FALSE, error) ||
       !_tke_emu_refuse_during_rotation (cmd->self, error) ||
       !tke_emu_unit_set_register (cmd->self->store, cmd->unit, new_register, NULL, "Empty", error))
     return NULL;
@@ -614,16 +609,17 @@ cmd_clear (Command *cmd, gboolean new_register, GError **error)
 }
 
 static JsonObject *
-cmd_zeroize (Command *cmd, GError **error)
+cmd_zeroize (TkeEmuCommand *cmd, GError **error)
 {
   static const char *const allowed[] = { NULL };
 
   if (!_tke_emu_only_members (cmd->args, allowed, "args", error) ||
-      (!tke_emu_unit_imprint (cmd->unit) && !need_signatures (cmd, 1, FALSE, error)) ||
+      (!tke_emu_unit_imprint (cmd->unit) && !_tke_emu_need_signatures (cmd, 1, FALSE, error)) ||
       !_tke_emu_refuse_during_rotation (cmd->self, error) ||
       !tke_emu_unit_set_register (cmd->self->store, cmd->unit, TRUE, NULL, "Empty", error) ||
       !tke_emu_unit_set_register (cmd->self->store, cmd->unit, FALSE, NULL, "Empty", error) ||
-      !tke_emu_unit_set_importer (cmd->self->store, cmd->unit, NULL, error))
+      !tke_emu_unit_set_importer (cmd->self->store, cmd->unit, NULL, error) ||
+      !tke_emu_unit_set_control_points (cmd->self->store, cmd->unit, NULL, error))
     return NULL;
   g_ptr_array_set_size (cmd->unit->admins, 0);
   cmd->unit->sig_thr = 0;
@@ -632,7 +628,7 @@ cmd_zeroize (Command *cmd, GError **error)
 }
 
 static JsonObject *
-run_command (Command *cmd, const char *name, GError **error)
+run_command (TkeEmuCommand *cmd, const char *name, GError **error)
 {
   if (g_str_equal (name, "add_admin"))
     return cmd_add_admin (cmd, error);
@@ -654,6 +650,8 @@ run_command (Command *cmd, const char *name, GError **error)
     return cmd_clear (cmd, FALSE, error);
   if (g_str_equal (name, "zeroize"))
     return cmd_zeroize (cmd, error);
+  if (_tke_emu_is_recovery_command (name))
+    return _tke_emu_run_recovery_command (cmd, name, error);
   return FAIL (INVALID_FIELD, "Unknown command \"%s\".", name), NULL;
 }
 
@@ -717,7 +715,7 @@ execute (TkeEmuServer *self,
   const char *name, *cmd_instance, *cmd_hsm;
   gint64 version = 0, counter = -1;
   gboolean query, imprint;
-  Command cmd = { 0 };
+  TkeEmuCommand cmd = { 0 };
 
   if ((body = _tke_emu_parse_body (msg, &body_parser, FALSE, error)) == NULL)
     return NULL;

@@ -53,6 +53,10 @@ static const struct
   { 409, "wrapping_key_mismatch" },
   { 409, "key_state" },
   { 413, "payload_too_large" },
+  { 403, "importer_not_authentic" },
+  { 409, "wrong_unit_type" },
+  { 409, "pkcs11_keystores" },
+  { 409, "failover_limit" },
   { 500, "injected_fault" },
   { 500, "internal" },
 };

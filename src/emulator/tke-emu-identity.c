@@ -286,6 +286,49 @@ tke_emu_identity_open (TkeEmuStore *store, GError **error)
   return g_steal_pointer (&self);
 }
 
+/* Units added since the identity was opened (failover units) get their
+ * device keys; the others are loaded again, unchanged. */
+gboolean
+tke_emu_identity_add_units (TkeEmuIdentity *self, GError **error)
+{
+  return load_units (self, error);
+}
+
+/* What a recovery unit checks before it seals a key to another unit: the
+ * importer certificate was signed by @hsm_id's certified device key and
+ * names @importer_point. */
+gboolean
+tke_emu_identity_verify_importer (TkeEmuIdentity *self,
+                                  const char *hsm_id,
+                                  GBytes *importer_certificate,
+                                  GBytes *importer_point,
+                                  GError **error)
+{
+  UnitKey *key = g_hash_table_lookup (self->units, hsm_id);
+  g_autoptr (TkeUnitCertificate) unit = NULL;
+  g_autofree char *hex = NULL, *base64 = NULL;
+  g_autoptr (GError) local_error = NULL;
+
+  if (key == NULL || (unit = tke_unit_certificate_parse (key->certificate, NULL)) == NULL)
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_NOT_FOUND,
+                   "There is no crypto unit %s in this service instance.", hsm_id);
+      return FALSE;
+    }
+  hex = tke_crypto_hex_encode (g_bytes_get_data (importer_point, NULL),
+                               g_bytes_get_size (importer_point));
+  base64 = g_base64_encode (g_bytes_get_data (importer_certificate, NULL),
+                            g_bytes_get_size (importer_certificate));
+  if (!tke_unit_identity_verify_importer (unit, hex, base64, &local_error))
+    {
+      g_set_error (error, TKE_EMU_ERROR, TKE_EMU_ERROR_IMPORTER_NOT_AUTHENTIC,
+                   "The importer certificate is not the target unit's pending importer key: %s",
+                   local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 tke_emu_identity_free (TkeEmuIdentity *self)
 {

@@ -22,6 +22,12 @@ char *tke_emu_identity_importer_certificate (TkeEmuIdentity *self,
                                              const char *hsm_id,
                                              GBytes *importer_point,
                                              GError **error);
+gboolean tke_emu_identity_add_units (TkeEmuIdentity *self, GError **error);
+gboolean tke_emu_identity_verify_importer (TkeEmuIdentity *self,
+                                           const char *hsm_id,
+                                           GBytes *importer_certificate,
+                                           GBytes *importer_point,
+                                           GError **error);
 JsonObject *tke_emu_identity_sign_answer (TkeEmuIdentity *self,
                                           const char *hsm_id,
                                           GBytes *request,

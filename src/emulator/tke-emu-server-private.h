@@ -133,12 +133,36 @@ void _tke_emu_handle_token (TkeEmuServer *self, SoupServerMessage *msg);
 void _tke_emu_forget_token (TkeEmuServer *self);
 
 /* tke-emu-commands.c */
+typedef struct
+{
+  TkeEmuServer *self;
+  TkeEmuUnit *unit;
+  JsonObject *args;
+  guint n_valid;      /* valid signatures, repeats included */
+  GPtrArray *signers; /* distinct SKIs */
+} TkeEmuCommand;
+
 TkeEmuAdmin *_tke_emu_find_admin (TkeEmuUnit *unit, const char *ski);
+gboolean
+_tke_emu_need_signatures (TkeEmuCommand *cmd, guint needed, gboolean repeats_count, GError **error);
+gboolean _tke_emu_refuse_in_imprint (TkeEmuCommand *cmd, const char *what, GError **error);
+/* @spec: an hsm_id or a crypto unit number */
+gboolean _tke_emu_matches_unit (const char *spec, const TkeEmuUnit *unit);
 void _tke_emu_handle_hsms (TkeEmuServer *self, SoupServerMessage *msg);
 void _tke_emu_handle_command (TkeEmuServer *self,
                               SoupServerMessage *msg,
                               const char *instance,
                               const char *hsm_id);
+
+/* tke-emu-recovery.c: recovery units' random keys and key transfers,
+ * control points, failover units */
+gboolean _tke_emu_is_recovery_command (const char *name);
+JsonObject *_tke_emu_run_recovery_command (TkeEmuCommand *cmd, const char *name, GError **error);
+gboolean _tke_emu_add_control_points (TkeEmuServer *self,
+                                      const TkeEmuUnit *unit,
+                                      JsonObject *o,
+                                      GError **error);
+void _tke_emu_handle_failover (TkeEmuServer *self, SoupServerMessage *msg);
 
 /* tke-emu-rotation.c */
 gboolean _tke_emu_refuse_during_rotation (TkeEmuServer *self, GError **error);

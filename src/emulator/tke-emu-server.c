@@ -123,6 +123,12 @@ route (TkeEmuServer *self, SoupServerMessage *msg, const char *path, GHashTable 
         goto not_allowed;
       _tke_emu_reply_object (msg, 200, tke_emu_identity_root_json (self->identity));
     }
+  else if (n == 4 && g_str_equal (parts[3], "failover"))
+    {
+      if (!post)
+        goto not_allowed;
+      _tke_emu_handle_failover (self, msg);
+    }
   else if (n == 4 && g_str_equal (parts[3], "rotate"))
     {
       if (!post)
@@ -285,6 +291,7 @@ tke_emu_server_new (TkeEmuStore *store, const TkeEmuFaults *faults, GError **err
   self->faults = *faults;
   self->faults.fail_setimm_on = g_strdup (faults->fail_setimm_on);
   self->faults.lose_new_on = g_strdup (faults->lose_new_on);
+  self->faults.fail_import_on = g_strdup (faults->fail_import_on);
   self->faults.faults_file = g_strdup (faults->faults_file);
   self->faults.request_log = NULL;
   if (faults->request_log != NULL && (self->request_log = fopen (faults->request_log, "a")) == NULL)
@@ -346,6 +353,7 @@ tke_emu_server_free (TkeEmuServer *self)
   g_clear_pointer (&self->grep11_keys, _tke_emu_grep11_keys_free);
   g_free (self->faults.fail_setimm_on);
   g_free (self->faults.lose_new_on);
+  g_free (self->faults.fail_import_on);
   g_free (self->faults.faults_file);
   if (self->request_log != NULL)
     fclose (self->request_log);

@@ -159,7 +159,7 @@ tke_emu_units_load (TkeEmuStore *self, gboolean operational_only, GError **error
 
   if ((stmt = _tke_emu_stmt (
            self->db, operational_only ? "SELECT " UNIT_COLUMNS
-                                        " FROM units WHERE type = 'OPERATIONAL' ORDER BY num"
+                                        " FROM units WHERE type != 'RECOVERY' ORDER BY num"
                                       : "SELECT " UNIT_COLUMNS " FROM units ORDER BY num")) == NULL)
     {
       tke_emu_db_error (self->db, error);
@@ -379,4 +379,95 @@ tke_emu_unit_set_importer (TkeEmuStore *self, TkeEmuUnit *unit, EVP_PKEY *key, G
   unit->importer_priv = sealed;
   unit->importer_pub = point;
   return TRUE;
+}
+
+/* Control points */
+
+static GArray *
+default_control_points (void)
+{
+  GArray *bits = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  /* EP11's domain control points 0-48 and XCP_CPB_ALG_EC_25519 (55, EdDSA);
+   * XCP_CPB_BTC (66) and XCP_CPB_ECDSA_OTHER (67) are off until enabled. */
+  for (guint i = 0; i <= 48; i++)
+    g_array_append_val (bits, i);
+  g_array_append_val (bits, (guint){ 55 });
+  return bits;
+}
+
+static gint
+compare_uint (gconstpointer a, gconstpointer b)
+{
+  guint x = *(const guint *) a, y = *(const guint *) b;
+
+  return x < y ? -1 : x > y;
+}
+
+GArray *
+tke_emu_unit_get_control_points (TkeEmuStore *self, const TkeEmuUnit *unit, GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  g_autoptr (GArray) bits = NULL;
+  int rc;
+
+  if (sqlite3_prepare_v2 (self->db, "SELECT bits FROM control_points WHERE hsm_id = ?", -1, &stmt,
+                          NULL) != SQLITE_OK)
+    {
+      tke_emu_db_error (self->db, error);
+      return NULL;
+    }
+  sqlite3_bind_text (stmt, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      g_autofree char *text = _tke_emu_column_text (stmt, 0);
+      g_auto (GStrv) words = g_strsplit (text != NULL ? text : "", " ", -1);
+
+      bits = g_array_new (FALSE, FALSE, sizeof (guint));
+      for (guint i = 0; words[i] != NULL; i++)
+        {
+          guint64 bit;
+
+          if (*words[i] != '\0' &&
+              g_ascii_string_to_unsigned (words[i], 10, 0, TKE_EMU_CONTROL_POINTS - 1, &bit, NULL))
+            g_array_append_val (bits, (guint){ (guint) bit });
+        }
+    }
+  else if (rc == SQLITE_DONE)
+    bits = default_control_points ();
+  sqlite3_finalize (stmt);
+  if (bits == NULL)
+    tke_emu_db_error (self->db, error);
+  return g_steal_pointer (&bits);
+}
+
+gboolean
+tke_emu_unit_set_control_points (TkeEmuStore *self,
+                                 const TkeEmuUnit *unit,
+                                 GArray *bits,
+                                 GError **error)
+{
+  sqlite3_stmt *stmt = NULL;
+  g_autoptr (GString) text = g_string_new ("");
+  int rc;
+
+  if (bits != NULL)
+    {
+      g_array_sort (bits, compare_uint);
+      for (guint i = 0; i < bits->len; i++)
+        g_string_append_printf (text, "%s%u", i > 0 ? " " : "", g_array_index (bits, guint, i));
+    }
+  if (sqlite3_prepare_v2 (self->db,
+                          bits != NULL
+                              ? "INSERT OR REPLACE INTO control_points (hsm_id, bits) VALUES (?, ?)"
+                              : "DELETE FROM control_points WHERE hsm_id = ?",
+                          -1, &stmt, NULL) != SQLITE_OK)
+    return tke_emu_db_error (self->db, error);
+  sqlite3_bind_text (stmt, 1, unit->hsm_id, -1, SQLITE_TRANSIENT);
+  if (bits != NULL)
+    sqlite3_bind_text (stmt, 2, text->str, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  sqlite3_finalize (stmt);
+  return rc == SQLITE_DONE || tke_emu_db_error (self->db, error);
 }

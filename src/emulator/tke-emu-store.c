@@ -45,7 +45,10 @@ static const char schema[] =
     " from_vp TEXT NOT NULL, to_vp TEXT NOT NULL, keys_total INTEGER NOT NULL,"
     " keys_done INTEGER NOT NULL, started TEXT NOT NULL, error_code TEXT, error_message TEXT);"
     "CREATE TABLE IF NOT EXISTS rotation_messages (id INTEGER PRIMARY KEY,"
-    " rotation_id INTEGER NOT NULL, ts TEXT NOT NULL, message TEXT NOT NULL);";
+    " rotation_id INTEGER NOT NULL, ts TEXT NOT NULL, message TEXT NOT NULL);"
+    /* A unit's domain control points (service-protocol.md §11.3): the
+     * numbers of the bits that are set; no row is the default set. */
+    "CREATE TABLE IF NOT EXISTS control_points (hsm_id TEXT PRIMARY KEY, bits TEXT NOT NULL);";
 
 char *
 tke_emu_now_iso (void)
@@ -370,7 +373,11 @@ static const struct
   { "OPERATIONAL", "[us-south].[AZ1-CS1].[01].[05]", "93AABEV1" },
   { "OPERATIONAL", "[us-south].[AZ2-CS2].[02].[11]", "93AABEV2" },
   { "RECOVERY", "[us-east].[AZ1-CS1].[03].[07]", "93AABEV3" },
+  { "RECOVERY", "[eu-de].[AZ2-CS3].[04].[09]", "93AABEV4" },
 };
+
+/* The operational units come first in unit_templates, then the recovery ones. */
+#define N_OPERATIONAL_TEMPLATES 2
 
 static gboolean
 meta_set (sqlite3 *db, const char *key, const char *value, GError **error)
@@ -446,7 +453,7 @@ demo_admin (TkeEmuStore *self, guint index, GString *passwords, GError **error)
 }
 
 static gboolean
-initialize (TkeEmuStore *self, const char *mode, guint n_keys, GError **error)
+initialize (TkeEmuStore *self, const char *mode, guint n_keys, guint n_recovery, GError **error)
 {
   gboolean demo = g_strcmp0 (mode, "demo") == 0;
   g_autoptr (TkeSecret) mk = NULL;
@@ -480,7 +487,7 @@ initialize (TkeEmuStore *self, const char *mode, guint n_keys, GError **error)
 
   if (!tke_emu_db_begin (self->db, error))
     return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (unit_templates); i++)
+  for (guint i = 0; i < N_OPERATIONAL_TEMPLATES + n_recovery; i++)
     {
       g_autoptr (TkeEmuUnit) unit = g_new0 (TkeEmuUnit, 1);
 
@@ -571,9 +578,24 @@ lock_state_dir (const char *state_dir, GError **error)
  * @init_mode: (nullable): "imprint" or "demo" for a new state directory
  * @n_keys: root keys for "demo"
  * @error: return location for a #GError
+ *
+ * A new state directory gets one recovery unit.
  */
 TkeEmuStore *
 tke_emu_store_open (const char *state_dir, const char *init_mode, guint n_keys, GError **error)
+{
+  return tke_emu_store_open_full (state_dir, init_mode, n_keys, 1, error);
+}
+
+/**
+ * tke_emu_store_open_full:
+ * @n_recovery: recovery units (0 to 2) of a new state directory
+ *
+ * As tke_emu_store_open().
+ */
+TkeEmuStore *
+tke_emu_store_open_full (
+    const char *state_dir, const char *init_mode, guint n_keys, guint n_recovery, GError **error)
 {
   g_autoptr (TkeEmuStore) self = g_new0 (TkeEmuStore, 1);
   g_autofree char *db_path = g_build_filename (state_dir, "state.db", NULL);
@@ -616,7 +638,7 @@ tke_emu_store_open (const char *state_dir, const char *init_mode, guint n_keys, 
       if (!write_private_file (api_key_path, (const guint8 *) api_key, strlen (api_key), error))
         return NULL;
       self->instance_id = g_uuid_string_random ();
-      if (!initialize (self, init_mode, n_keys, error))
+      if (!initialize (self, init_mode, n_keys, MIN (n_recovery, 2), error))
         return NULL;
     }
 

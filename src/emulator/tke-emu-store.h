@@ -59,6 +59,8 @@ typedef struct
 
 TkeEmuStore *
 tke_emu_store_open (const char *state_dir, const char *init_mode, guint n_keys, GError **error);
+TkeEmuStore *tke_emu_store_open_full (
+    const char *state_dir, const char *init_mode, guint n_keys, guint n_recovery, GError **error);
 void tke_emu_store_free (TkeEmuStore *self);
 sqlite3 *tke_emu_store_open_db (const char *state_dir, GError **error);
 
@@ -71,7 +73,18 @@ gboolean tke_emu_store_version (TkeEmuStore *self, gint64 *changes, gint64 *data
 
 void tke_emu_unit_free (TkeEmuUnit *unit);
 TkeEmuUnit *tke_emu_unit_load (TkeEmuStore *self, const char *hsm_id, GError **error);
+/* @operational_only: the units that serve the instance (OPERATIONAL and
+ * FAILOVER), not the RECOVERY ones. */
 GPtrArray *tke_emu_units_load (TkeEmuStore *self, gboolean operational_only, GError **error);
+/* Control points (tke-emu-store-units.c): the set bits' numbers, sorted;
+ * a unit without a row has the default set (service-protocol.md §11.3).
+ * Setting NULL goes back to it. */
+#define TKE_EMU_CONTROL_POINTS 128
+GArray *tke_emu_unit_get_control_points (TkeEmuStore *self, const TkeEmuUnit *unit, GError **error);
+gboolean tke_emu_unit_set_control_points (TkeEmuStore *self,
+                                          const TkeEmuUnit *unit,
+                                          GArray *bits,
+                                          GError **error);
 gboolean tke_emu_unit_save (TkeEmuStore *self, TkeEmuUnit *unit, GError **error);
 gboolean tke_emu_unit_imprint (const TkeEmuUnit *unit);
 TkeSecret *tke_emu_unit_get_register (TkeEmuStore *self,

@@ -64,6 +64,9 @@ main (int argc, char **argv)
   g_autofree char *fail_setimm = NULL;
   g_autofree char *lose_new = NULL;
   g_autofree char *faults_file = NULL;
+  g_autofree char *fail_import = NULL;
+  int recovery_units = 1;
+  gboolean pkcs11 = FALSE;
   g_autofree char *request_log = NULL;
   gint keys = 3000, token_ttl = 3600, latency = 0, idle_timeout = 0, read_timeout = 0;
   gint max_connections = 0;
@@ -89,6 +92,12 @@ main (int argc, char **argv)
       "UNIT" },
     { "lose-new-after-rewrap", 0, 0, G_OPTION_ARG_STRING, &lose_new,
       "This unit loses its new register when the rewrap completes", "UNIT" },
+    { "fail-import-on", 0, 0, G_OPTION_ARG_STRING, &fail_import,
+      "A key transferred from a recovery unit fails to import on this unit", "UNIT" },
+    { "recovery-units", 0, 0, G_OPTION_ARG_INT, &recovery_units,
+      "Recovery units of a new state dir (0-2, default 1)", "N" },
+    { "pkcs11-keystores", 0, 0, G_OPTION_ARG_NONE, &pkcs11,
+      "The instance has PKCS#11 keystores (auto-mk-rotate is refused)", NULL },
     { "faults-file", 0, 0, G_OPTION_ARG_FILENAME, &faults_file,
       "Arm the faults in this key file when a rotation starts (then remove it)", "PATH" },
     { "request-log", 0, 0, G_OPTION_ARG_FILENAME, &request_log,
@@ -123,16 +132,17 @@ main (int argc, char **argv)
   if (state_dir == NULL ||
       (init != NULL && !g_str_equal (init, "imprint") && !g_str_equal (init, "demo")) || keys < 0 ||
       token_ttl < 1 || latency < 0 || rate < 0 || rate > 1 || idle_timeout < 0 ||
-      read_timeout < 0 || max_connections < 0)
+      read_timeout < 0 || max_connections < 0 || recovery_units < 0 || recovery_units > 2)
     {
       g_printerr ("tke-emulator: --state-dir DIR is required; --init takes imprint or demo; "
                   "--keys, --token-ttl, --latency-ms and the limits are positive; "
+                  "--recovery-units takes 0 to 2; "
                   "--http-500-rate is 0..1\n");
       return 2;
     }
   OPENSSL_init_crypto (0, NULL);
 
-  store = tke_emu_store_open (state_dir, init, (guint) keys, &error);
+  store = tke_emu_store_open_full (state_dir, init, (guint) keys, (guint) recovery_units, &error);
   if (store == NULL || !tke_emu_tls_ensure (store->state_dir, &error) ||
       !tke_emu_identity_ensure_root (store->state_dir, init == NULL, &error))
     {
@@ -147,6 +157,8 @@ main (int argc, char **argv)
   faults.fail_setimm_on = fail_setimm;
   faults.lose_new_on = lose_new;
   faults.faults_file = faults_file;
+  faults.fail_import_on = fail_import;
+  faults.pkcs11_keystores = pkcs11;
   faults.request_log = request_log;
   faults.idle_timeout_s = (guint) idle_timeout;
   faults.read_timeout_s = (guint) read_timeout;

@@ -11,4 +11,16 @@ G_BEGIN_DECLS
 
 void _tke_crypto_unit_set_evidence (TkeCryptoUnit *self, const char *evidence);
 
+/* What the unit's last query said beyond the public properties: whether
+ * the instance has PKCS#11 keystores, and the set control points' numbers
+ * (GArray of guint, or NULL when the query named none). */
+#define TKE_CRYPTO_UNIT_PKCS11_KEY "tke-pkcs11-keystores"
+#define TKE_CRYPTO_UNIT_CONTROL_POINTS_KEY "tke-control-points"
+
+static inline gboolean
+_tke_crypto_unit_get_pkcs11_keystores (TkeCryptoUnit *self)
+{
+  return GPOINTER_TO_INT (g_object_get_data (G_OBJECT (self), TKE_CRYPTO_UNIT_PKCS11_KEY));
+}
+
 G_END_DECLS

@@ -67,6 +67,9 @@ G_BEGIN_DECLS
  *   `key_state`
  * @TKE_ERROR_COMMAND_EXPIRED: a signed command reached the unit after its
  *   end of life (`expires`); sign it again; the unit's `command_expired`
+ * @TKE_ERROR_NOT_ALLOWED: the operation is not allowed in this state (an
+ *   auto-mk-rotate that must not run again, PKCS#11 keystores); the message
+ *   names the safe step
  * @TKE_ERROR_RECORD_TAMPERED: a ceremony record or report does not verify:
  *   a record was changed, dropped or reordered, or a signature is wrong;
  *   the message names the record
@@ -109,6 +112,7 @@ typedef enum
   TKE_ERROR_KEY_STATE,
   TKE_ERROR_COMMAND_EXPIRED,
   TKE_ERROR_RECORD_TAMPERED,
+  TKE_ERROR_NOT_ALLOWED,
 } TkeError;
 
 TKE_AVAILABLE_IN_ALL

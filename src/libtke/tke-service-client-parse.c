@@ -11,6 +11,7 @@
 
 #include "tke-error.h"
 #include "tke-json-private.h"
+#include "tke-crypto-unit-private.h"
 #include "tke-service-client-private.h"
 
 /* ---- Parsing ----------------------------------------------------------- */
@@ -120,6 +121,35 @@ parse_admins (JsonObject *result, GError **error)
   return g_steal_pointer (&admins);
 }
 
+/* Members older services do not send: PKCS#11 keystores, control points. */
+static void
+apply_extras (TkeCryptoUnit *unit, JsonObject *result)
+{
+  JsonNode *node = json_object_get_member (result, "pkcs11_keystores");
+  GArray *bits = NULL;
+
+  g_object_set_data (G_OBJECT (unit), TKE_CRYPTO_UNIT_PKCS11_KEY,
+                     GINT_TO_POINTER (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+                                      json_node_get_value_type (node) == G_TYPE_BOOLEAN &&
+                                      json_node_get_boolean (node)));
+  node = json_object_get_member (result, "control_points");
+  if (node != NULL && JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      bits = g_array_new (FALSE, FALSE, sizeof (guint));
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          gint64 bit = json_array_get_int_element (array, i);
+
+          if (bit >= 0 && bit < 256)
+            g_array_append_val (bits, (guint){ (guint) bit });
+        }
+    }
+  g_object_set_data_full (G_OBJECT (unit), TKE_CRYPTO_UNIT_CONTROL_POINTS_KEY, bits,
+                          bits != NULL ? (GDestroyNotify) g_array_unref : NULL);
+}
+
 gboolean
 _tke_service_apply_query (TkeCryptoUnit *unit, JsonObject *result, gint64 *counter, GError **error)
 {
@@ -151,6 +181,7 @@ _tke_service_apply_query (TkeCryptoUnit *unit, JsonObject *result, gint64 *count
   tke_crypto_unit_set_administrators (unit, admins);
   tke_crypto_unit_set_registers (unit, new_state, new_vp, current_state, current_vp);
   tke_crypto_unit_set_reachable (unit, TRUE);
+  apply_extras (unit, result);
   return TRUE;
 }
 

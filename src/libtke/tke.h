@@ -38,6 +38,7 @@
 #include "tke-precheck.h"
 #include "tke-journal.h"
 #include "tke-rotation.h"
+#include "tke-auto-ceremony.h"
 #include "tke-unit-identity.h"
 #include "tke-ceremony-rules.h"
 #include "tke-instance-setup.h"

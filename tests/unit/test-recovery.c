@@ -203,6 +203,50 @@ test_complete (void)
   }
 }
 
+static TkeRecoveryAction
+advise_auto (const Phase *phases, guint n, TkeRotationState state, const char *delayed)
+{
+  g_autoptr (GPtrArray) units = make_units (phases, n);
+  g_autoptr (TkeRotationStatus) status = tke_rotation_status_new (state, NEW_VP, 0, 3000);
+  g_autofree char *explanation = NULL;
+  TkeRecoveryAction action = tke_recovery_advise_auto_rotate (units, status, delayed, &explanation);
+
+  g_assert_nonnull (explanation);
+  g_assert_cmpstr (explanation, !=, "");
+  return action;
+}
+
+/* auto-mk-rotate's three documented cases (issue 16). */
+static void
+test_auto_rotate (void)
+{
+  const Phase pending[] = { PENDING, PENDING, PENDING };
+  const Phase some[] = { SWITCHED, PENDING, SWITCHED };
+  const Phase done[] = { SWITCHED, SWITCHED, SWITCHED };
+
+  /* No "Delaying…", no rewrap message: auto-mk-rotate again. */
+  g_assert_cmpint (advise_auto (pending, 3, TKE_ROTATION_STATE_NONE, NULL), ==,
+                   TKE_RECOVERY_ACTION_ROTATE);
+  g_assert_cmpint (advise_auto (pending, 3, TKE_ROTATION_STATE_COMPLETE, OLD_VP), ==,
+                   TKE_RECOVERY_ACTION_ROTATE);
+  /* "Delaying…" reached (the journal), the rewrap not started or not done:
+   * cryptounit-mk-rotate, never auto-mk-rotate. */
+  g_assert_cmpint (advise_auto (pending, 3, TKE_ROTATION_STATE_NONE, NEW_VP), ==,
+                   TKE_RECOVERY_ACTION_RESUME_ROTATE);
+  g_assert_cmpint (advise_auto (pending, 3, TKE_ROTATION_STATE_FAILED, NULL), ==,
+                   TKE_RECOVERY_ACTION_RESUME_ROTATE);
+  g_assert_cmpint (advise_auto (pending, 3, TKE_ROTATION_STATE_REWRAPPING, NEW_VP), ==,
+                   TKE_RECOVERY_ACTION_RESUME_ROTATE);
+  /* Both lines: set immediate (on the units not switched yet). */
+  g_assert_cmpint (advise_auto (pending, 3, TKE_ROTATION_STATE_REWRAPPED, NEW_VP), ==,
+                   TKE_RECOVERY_ACTION_SET_IMMEDIATE);
+  g_assert_cmpint (advise_auto (some, 3, TKE_ROTATION_STATE_REWRAPPED, NEW_VP), ==,
+                   TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE);
+  /* The delayed rotation completed: nothing pending. */
+  g_assert_cmpint (advise_auto (done, 3, TKE_ROTATION_STATE_COMPLETE, NEW_VP), ==,
+                   TKE_RECOVERY_ACTION_NONE);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -215,6 +259,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recovery/anything-else-stops", test_anything_else_stops);
   g_test_add_func ("/recovery/unreachable-unit-stops", test_unreachable_unit_stops);
   g_test_add_func ("/recovery/complete", test_complete);
+  g_test_add_func ("/recovery/auto-rotate", test_auto_rotate);
 
   return g_test_run ();
 }
