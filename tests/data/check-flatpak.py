@@ -30,6 +30,8 @@ RUNTIME = {
     'gtk4', 'libadwaita-1', 'json-glib-1.0', 'libsoup-3.0', 'libsecret-1',
     'libcurl', 'sqlite3', 'openssl', 'libcrypto', 'libssl', 'threads',
     'gobject-introspection-1.0',
+    # GTK's own drawing and text stack: the ceremony report's PDF.
+    'cairo', 'cairo-pdf', 'pango', 'pangocairo',
 }
 # pkg-config name -> the manifest module that builds it.
 MODULES = {
