@@ -458,7 +458,6 @@ run_cryptounit_admin_add (int argc, char **argv)
   g_autoptr (TkeSecret) password = NULL;
   g_autoptr (EVP_PKEY) key = NULL;
   g_autoptr (GBytes) point = NULL;
-  g_autoptr (TkeCeremony) ceremony = NULL;
   g_autofree char *path = NULL;
 
   if ((units = tke_cli_context_load_selected (ctx, &error)) == NULL)

@@ -351,7 +351,6 @@ run_rotate (Run *run, GError **error)
 {
   TkeAutoCeremony *self = run->self;
   g_autoptr (TkeCryptoUnit) source = NULL;
-  g_autoptr (GPtrArray) units = units_where (self->instance, FALSE);
   g_autoptr (GPtrArray) all = g_ptr_array_new ();
   g_autofree char *vp = NULL;
 

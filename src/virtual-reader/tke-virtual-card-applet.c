@@ -295,6 +295,9 @@ cmd_get_public_key (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
     point = tke_virtual_card_get_transport_point (self);
   else
     return _tke_virtual_card_sw (SW_BAD_P1P2);
+  /* A blank card made without its transport key has none to give. */
+  if (point == NULL)
+    return _tke_virtual_card_sw (SW_NO_KEY);
   return _tke_virtual_card_respond_bytes (self, point);
 }
 

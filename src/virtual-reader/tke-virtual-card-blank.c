@@ -91,7 +91,7 @@ _tke_virtual_card_cmd_enrolment_request (TkeVirtualCard *self, const TkeVirtualC
     }
   point = tke_virtual_card_get_transport_point (self);
   if (point == NULL)
-    return _tke_virtual_card_sw (SW_INTERNAL);
+    return _tke_virtual_card_sw (SW_NO_KEY);
   g_byte_array_append (r, self->serial, sizeof self->serial);
   g_byte_array_append (r, g_bytes_get_data (point, NULL), g_bytes_get_size (point));
   return _tke_virtual_card_respond (self, r->data, r->len);
