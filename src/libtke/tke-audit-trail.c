@@ -24,6 +24,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "tke-audit-entry-private.h"
@@ -586,6 +587,11 @@ write_job (gpointer data, gpointer user_data)
         append_now (job->trail, job->entry, &error));
   if (!ok && job->failed != NULL)
     g_atomic_int_set (job->failed, TRUE);
+  /* The writer is a GLib pool thread: it outlives this trail, serves other
+   * pools, and may end whenever GLib retires it, at exit too, when
+   * OpenSSL's per-thread state (the signature's private random generator)
+   * would be left behind.  That state goes with each record instead. */
+  OPENSSL_thread_stop ();
   if (job->waited)
     {
       g_mutex_lock (&job->mutex);
