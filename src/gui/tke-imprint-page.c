@@ -2,9 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Which selected units are in imprint mode, Zeroize crypto unit (the
- * window confirms it, saying what is lost), and the assistant that sets
- * an instance up from imprint mode.
+ * The assistant that sets an instance up from imprint mode (first, so
+ * that its step's button is on screen), then which selected units are in
+ * imprint mode and Zeroize crypto unit (the window confirms it, saying
+ * what is lost).
  */
 
 #include "config.h"
