@@ -496,6 +496,10 @@ continue_action (GtkWidget *widget, const char *action_name, GVariant *parameter
 {
   TkeLoadWizard *self = TKE_LOAD_WIZARD (widget);
 
+  /* Only from the count page, once: a second press (or one on the page
+   * not shown) would start part 1 again while the first runs. */
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "count") != 0)
+    return;
   self->n_parts = gtk_toggle_button_get_active (self->three_parts) ? 3 : 2;
   g_signal_emit (self, signals[SIGNAL_PARTS_CHOSEN], 0, self->n_parts);
 }
