@@ -46,9 +46,10 @@ struct _TkeCardCeremony
   GBytes *new_key;
   TkeCard *new_card;
 
-  gboolean finished;  /* ::finished was emitted */
-  gboolean running;   /* the ceremony sends the commands (Load: after the sealing) */
-  gboolean recording; /* its first record is written, its last one not yet */
+  gboolean finished;    /* ::finished was emitted */
+  gboolean running;     /* the ceremony sends the commands (Load: after the sealing) */
+  gboolean sealing_now; /* a part is being sealed: no second one until it ends */
+  gboolean recording;   /* its first record is written, its last one not yet */
 };
 
 /* tke-card-ceremony.c, for the other parts */

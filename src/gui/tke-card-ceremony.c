@@ -449,6 +449,7 @@ on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   TkeKeyPartSource *part = TKE_KEY_PART_SOURCE (self->sealing);
 
+  self->sealing_now = FALSE;
   if (!tke_ceremony_seal_next_part_finish (TKE_CEREMONY (source), result, &error))
     {
       if (_tke_card_ceremony_is_cancelled (error))
@@ -479,6 +480,7 @@ on_part_sealed (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 seal_part (TkeCardCeremony *self)
 {
+  self->sealing_now = TRUE;
   tke_ceremony_seal_next_part_async (self->ceremony, TKE_KEY_PART_SOURCE (self->sealing),
                                      self->cancellable, on_part_sealed, g_object_ref (self));
 }
@@ -486,6 +488,10 @@ seal_part (TkeCardCeremony *self)
 static void
 on_part_chosen (TkeLoadWizard *wizard, guint part, GObject *source, TkeCardCeremony *self)
 {
+  /* The wizard offers no choice while a part is sealed; a second choice
+   * would replace the part being sealed (libtke refuses it too). */
+  if (self->sealing_now)
+    return;
   g_cancellable_cancel (self->choosing);
   g_set_object (&self->sealing, TKE_CARD_KEY_PART_SOURCE (source));
   g_signal_connect_object (source, "prompt", G_CALLBACK (on_source_prompt), self, 0);

@@ -172,6 +172,7 @@ show_card_page (TkeLoadWizard *self, guint reader, const char *card_kind)
   tke_pin_prompt_set_reader (self->prompt, reader, card_kind);
   tke_pin_prompt_set_virtual_pad (self->prompt, self->controls[reader - 1]);
   gtk_widget_set_visible (self->parts_box, FALSE);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.load-part", FALSE);
   gtk_label_set_text (self->progress_label, "");
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.cancel", TRUE);
   gtk_stack_set_visible_child_name (self->stack, "card");
@@ -332,6 +333,10 @@ tke_load_wizard_set_card_parts (TkeLoadWizard *self,
     }
   gtk_list_box_select_row (self->parts_list, gtk_list_box_get_row_at_index (self->parts_list, 0));
   gtk_widget_set_visible (self->parts_box, parts != NULL && g_list_model_get_n_items (parts) > 0);
+  /* "Load This Part" works only while the list is offered: pressed, it
+   * stays off until the ceremony offers the next card's list. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.load-part",
+                                 parts != NULL && g_list_model_get_n_items (parts) > 0);
   if (parts != NULL && g_list_model_get_n_items (parts) > 0)
     tke_pin_prompt_set_state (self->prompt, TKE_PIN_PROMPT_CHOOSE, card_description, 0);
 }
@@ -514,6 +519,7 @@ load_part_action (GtkWidget *widget, const char *action_name, GVariant *paramete
   if (row == NULL || self->parts == NULL)
     return;
   part = g_list_model_get_item (self->parts, (guint) gtk_list_box_row_get_index (row));
+  gtk_widget_action_set_enabled (widget, "wizard.load-part", FALSE);
   gtk_widget_set_visible (self->parts_box, FALSE);
   g_signal_emit (self, signals[SIGNAL_PART_CHOSEN], 0, self->part, part);
 }
@@ -634,4 +640,5 @@ tke_load_wizard_init (TkeLoadWizard *self)
   gtk_window_set_title (GTK_WINDOW (self), _ ("Load a New Master Key"));
   adw_window_title_set_title (self->window_title, _ ("Load a New Master Key"));
   self->n_parts = 2;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.load-part", FALSE);
 }

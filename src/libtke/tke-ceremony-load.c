@@ -233,9 +233,8 @@ load_task_new (TkeCeremony *self,
                GAsyncReadyCallback callback,
                gpointer user_data)
 {
-  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  GTask *task = _tke_ceremony_task_new (self, source_tag, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, GUINT_TO_POINTER (goal), NULL);
   return task;
 }
@@ -262,6 +261,8 @@ tke_ceremony_prepare_load_async (TkeCeremony *self,
   g_return_if_fail (TKE_IS_CEREMONY (self));
   g_return_if_fail (self->kind == TKE_CEREMONY_LOAD);
 
+  if (_tke_ceremony_refuse_if_busy (self, tke_ceremony_prepare_load_async, callback, user_data))
+    return;
   task = load_task_new (self, LOAD_UNTIL_PREPARED, tke_ceremony_prepare_load_async, cancellable,
                         callback, user_data);
   if (_tke_ceremony_n_units (self) == 0 || !_tke_ceremony_check_n_parts (self, &error))
@@ -303,7 +304,9 @@ tke_ceremony_prepare_load_finish (TkeCeremony *self, GAsyncResult *result, GErro
  * @user_data: data for @callback
  *
  * Seals @part, as part "i of n", to the importer key of every unit.  A
- * failed seal can be tried again with the same or another source.
+ * failed seal can be tried again with the same or another source.  While
+ * a step of the ceremony runs (this seal, its preparation or its run) a
+ * second one is refused with %TKE_ERROR_NOT_ALLOWED and the first goes on.
  */
 void
 tke_ceremony_seal_next_part_async (TkeCeremony *self,
@@ -319,6 +322,10 @@ tke_ceremony_seal_next_part_async (TkeCeremony *self,
   g_return_if_fail (TKE_IS_KEY_PART_SOURCE (part));
   g_return_if_fail (self->kind == TKE_CEREMONY_LOAD);
 
+  /* A second seal while one runs would replace the part being sealed
+   * (a second click on "Load This Part", say): refused, the first goes on. */
+  if (_tke_ceremony_refuse_if_busy (self, tke_ceremony_seal_next_part_async, callback, user_data))
+    return;
   task = load_task_new (self, LOAD_UNTIL_NEXT_PART_SEALED, tke_ceremony_seal_next_part_async,
                         cancellable, callback, user_data);
   if (self->n_parts_sealed >= tke_ceremony_get_n_key_parts (self))

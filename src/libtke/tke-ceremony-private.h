@@ -37,6 +37,7 @@ struct _TkeCeremony
   guint n_key_parts; /* 0: as many as parts */
 
   /* While running */
+  gboolean busy; /* a step (prepare, seal, run) is under way: no second one */
   guint n_done;
   guint cursor;         /* the unit a load step is at */
   GPtrArray *importers; /* GBytes, one per unit once prepared */
@@ -83,6 +84,15 @@ void _tke_ceremony_run_signed (GTask *task);
 void _tke_ceremony_set_command_lifetime (TkeCeremony *self, guint seconds);
 
 void _tke_ceremony_load_step (GTask *task);
+GTask *_tke_ceremony_task_new (TkeCeremony *self,
+                               gpointer source_tag,
+                               GCancellable *cancellable,
+                               GAsyncReadyCallback callback,
+                               gpointer user_data);
+gboolean _tke_ceremony_refuse_if_busy (TkeCeremony *self,
+                                       gpointer source_tag,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
 void _tke_ceremony_run_load (TkeCeremony *self, TkeCryptoUnit *unit, GTask *task);
 gboolean _tke_ceremony_check_n_parts (TkeCeremony *self, GError **error);
 

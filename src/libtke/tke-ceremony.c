@@ -512,6 +512,67 @@ check_arguments (TkeCeremony *self, GError **error)
   return TRUE;
 }
 
+/* One step at a time: the task's callback marks the ceremony free again
+ * before the caller's runs, so the caller may start the next step there. */
+typedef struct
+{
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+} StepCallback;
+
+static void
+on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  StepCallback *step = user_data;
+  GAsyncReadyCallback callback = step->callback;
+  gpointer data = step->user_data;
+
+  TKE_CEREMONY (source)->busy = FALSE;
+  g_free (step);
+  if (callback != NULL)
+    callback (source, result, data);
+}
+
+/* A task for a step of @self (prepare, seal, run); the ceremony is busy
+ * until its callback. */
+GTask *
+_tke_ceremony_task_new (TkeCeremony *self,
+                        gpointer source_tag,
+                        GCancellable *cancellable,
+                        GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  StepCallback *step = g_new0 (StepCallback, 1);
+  GTask *task;
+
+  step->callback = callback;
+  step->user_data = user_data;
+  task = g_task_new (self, cancellable, on_step_done, step);
+  g_task_set_source_tag (task, source_tag);
+  self->busy = TRUE;
+  return task;
+}
+
+/* While a step runs, a second one is refused (%TKE_ERROR_NOT_ALLOWED) and
+ * touches nothing of the first: a second seal would replace the part the
+ * first is sealing.  Returns %TRUE if refused (@callback gets the error). */
+gboolean
+_tke_ceremony_refuse_if_busy (TkeCeremony *self,
+                              gpointer source_tag,
+                              GAsyncReadyCallback callback,
+                              gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  if (!self->busy)
+    return FALSE;
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, source_tag);
+  g_task_return_new_error (task, TKE_ERROR, TKE_ERROR_NOT_ALLOWED,
+                           _ ("A step of this ceremony is under way already. Wait for it to end."));
+  return TRUE;
+}
+
 /**
  * tke_ceremony_run_async:
  * @self: a ceremony with its arguments
@@ -524,7 +585,8 @@ check_arguments (TkeCeremony *self, GError **error)
  * prepared with tke_ceremony_prepare_load_async(), what is left.
  * Cancelling stops it before the next unit (%G_IO_ERROR_CANCELLED, the
  * units done keep the step); cancelled after the last unit took the step,
- * the ceremony has done everything and finishes with %TRUE.
+ * the ceremony has done everything and finishes with %TRUE.  While a step
+ * of the ceremony runs, a second is refused with %TKE_ERROR_NOT_ALLOWED.
  */
 void
 tke_ceremony_run_async (TkeCeremony *self,
@@ -537,8 +599,9 @@ tke_ceremony_run_async (TkeCeremony *self,
 
   g_return_if_fail (TKE_IS_CEREMONY (self));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, tke_ceremony_run_async);
+  if (_tke_ceremony_refuse_if_busy (self, tke_ceremony_run_async, callback, user_data))
+    return;
+  task = _tke_ceremony_task_new (self, tke_ceremony_run_async, cancellable, callback, user_data);
   /* Cancelled is said where it stopped something (between units); a
    * Cancel after the last unit leaves the result of what was done. */
   g_task_set_check_cancellable (task, FALSE);

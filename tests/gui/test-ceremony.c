@@ -289,6 +289,42 @@ test_rotation_dialog_failure_and_stop (void)
   tke_test_iterate (50);
 }
 
+/* Issue 14 item 4: the time left comes from the service's pace and the
+ * real number of keys, not a fixed "about a minute for 3 000 keys". */
+static void
+test_rotation_time_left (void)
+{
+  const guint64 totals[] = { 200000, 3000 };
+  const char *expected[] = { "minutes left", "seconds left" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (totals); i++)
+    {
+      TkeRotationDialog *dialog = tke_rotation_dialog_new (NULL);
+      const char *text;
+
+      gtk_window_present (GTK_WINDOW (dialog));
+      {
+        g_autoptr (TkeRotationStatus) s =
+            status_at (TKE_ROTATION_STATE_REWRAPPING, 1000, totals[i], 1);
+        tke_rotation_dialog_update (dialog, s);
+      }
+      /* No pace yet: no guess. */
+      g_assert_null (strstr (tke_rotation_dialog_get_progress_text (dialog), "left"));
+      tke_test_iterate (1200);
+      {
+        g_autoptr (TkeRotationStatus) s =
+            status_at (TKE_ROTATION_STATE_REWRAPPING, 2000, totals[i], 1);
+        tke_rotation_dialog_update (dialog, s);
+      }
+      text = tke_rotation_dialog_get_progress_text (dialog);
+      g_test_message ("%" G_GUINT64_FORMAT " keys: %s", totals[i], text);
+      g_assert_true (g_str_has_prefix (text, "2000 of "));
+      g_assert_nonnull (strstr (text, expected[i]));
+      g_assert_null (strstr (text, "about a minute"));
+      gtk_window_destroy (GTK_WINDOW (dialog));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -301,6 +337,7 @@ main (int argc, char **argv)
   g_test_add_func ("/gui/wizard/commit-and-cancel", test_commit_wizard_and_cancel);
   g_test_add_func ("/gui/rotation/dialog", test_rotation_dialog);
   g_test_add_func ("/gui/rotation/failure-and-stop", test_rotation_dialog_failure_and_stop);
+  g_test_add_func ("/gui/rotation/time-left", test_rotation_time_left);
 
   return g_test_run ();
 }

@@ -206,6 +206,11 @@ test_recovery_after_failed_rewrap (Fixture *f, gconstpointer user_data)
   /* The advisor's conclusion is in the dialog too. */
   g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog), "\n\n"));
   g_assert_cmpuint (tke_rotation_dialog_get_n_unit_results (dialog), ==, 0);
+  /* The service's messages stay: the rotation's start, at least (issue 14
+   * item 3: the list was empty after a failed rewrap). */
+  g_test_message ("failed rewrap: %u messages", tke_rotation_dialog_get_n_messages (dialog));
+  g_assert_cmpuint (tke_rotation_dialog_get_n_messages (dialog), >=, 1);
+  g_assert_cmpstr (tke_rotation_dialog_get_message (dialog, 0), ==, TKE_ROTATION_MESSAGE_STARTED);
   /* The headline no longer says the service is at work. */
   g_test_message ("failed rewrap: %s", tke_rotation_dialog_get_headline (dialog));
   g_assert_null (strstr (tke_rotation_dialog_get_headline (dialog), "is re-encrypting"));

@@ -455,6 +455,91 @@ test_refusals (Fixture *f, gconstpointer user_data)
   g_assert_cmpstr (before, ==, after);
 }
 
+/* Load, one step at a time: a second seal while the first runs (the
+ * wizard's "Load This Part" pressed twice) is refused and touches nothing
+ * of the first, which goes on; so does the load after it. */
+static void
+test_one_seal_at_a_time (Fixture *f, gconstpointer user_data)
+{
+  const char *const args[] = { "--init", "demo", "--keys", "20", NULL };
+  g_autoptr (TkeServiceInstance) instance = NULL;
+  g_autoptr (GPtrArray) signers = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr (TkeCeremony) ceremony = NULL;
+  g_autoptr (GAsyncResult) first = NULL;
+  g_autoptr (GAsyncResult) second = NULL;
+  g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pw1 = NULL;
+
+  fixture_start (f, args);
+  fixture_login (f);
+  install_demo_sigkeys (f);
+  pw1 = demo_password (f, "admin1.sigkey");
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("part%u.kp", i + 1);
+      g_autofree char *path = g_build_filename (f->cli.files, name, NULL);
+      g_autoptr (TkeSecret) part = tke_secret_new_random (32, NULL);
+      g_autoptr (TkeSecret) password = tke_secret_new_from_data ((const guint8 *) "kp-pass", 7);
+      TkeKeyPartFile *file;
+
+      g_assert_true (tke_key_part_file_create (path, name, part, password, &error));
+      g_assert_no_error (error);
+      file = tke_key_part_file_load (path, &error);
+      g_assert_no_error (error);
+      g_assert_true (tke_key_part_file_set_password (file, password, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (files, file);
+    }
+  instance = list_units (f);
+  g_ptr_array_add (signers, file_signer (f, 1, pw1));
+  ceremony =
+      tke_ceremony_new (f->client, TKE_CEREMONY_LOAD, tke_service_instance_get_units (instance));
+  tke_ceremony_set_signers (ceremony, signers);
+  tke_ceremony_set_n_key_parts (ceremony, 2);
+
+  /* Part 1 twice, at once: the second is refused, the first seals. */
+  tke_ceremony_seal_next_part_async (ceremony, files->pdata[0], NULL, on_done, &first);
+  tke_ceremony_seal_next_part_async (ceremony, files->pdata[1], NULL, on_done, &second);
+  wait_for (&second);
+  g_assert_false (tke_ceremony_seal_next_part_finish (ceremony, second, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_NOT_ALLOWED);
+  g_clear_error (&error);
+  g_assert_cmpuint (tke_ceremony_get_n_parts_sealed (ceremony), ==, 0);
+  wait_for (&first);
+  g_assert_true (tke_ceremony_seal_next_part_finish (ceremony, first, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (tke_ceremony_get_n_parts_sealed (ceremony), ==, 1);
+
+  /* A run while the second part seals is refused the same way. */
+  g_clear_object (&first);
+  g_clear_object (&second);
+  tke_ceremony_seal_next_part_async (ceremony, files->pdata[1], NULL, on_done, &first);
+  tke_ceremony_run_async (ceremony, NULL, on_done, &second);
+  wait_for (&second);
+  g_assert_false (tke_ceremony_run_finish (ceremony, second, &error));
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_NOT_ALLOWED);
+  g_clear_error (&error);
+  wait_for (&first);
+  g_assert_true (tke_ceremony_seal_next_part_finish (ceremony, first, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (tke_ceremony_get_n_parts_sealed (ceremony), ==, 2);
+
+  /* Free again: the load itself, from the two parts sealed once each. */
+  tke_ceremony_run_async (ceremony, NULL, on_done, &result);
+  wait_for (&result);
+  g_assert_true (tke_ceremony_run_finish (ceremony, result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (tke_ceremony_get_n_units_done (ceremony), ==,
+                    g_list_model_get_n_items (tke_service_instance_get_units (instance)));
+  {
+    g_autofree char *state = units_state (f);
+
+    g_assert_nonnull (strstr (state, "\"new_mk_status\":\"Full Uncommitted\""));
+  }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -468,6 +553,7 @@ main (int argc, char **argv)
 
   add_client_test ("/client/initialization", test_initialization);
   add_client_test ("/client/refusals", test_refusals);
+  add_client_test ("/client/one-seal-at-a-time", test_one_seal_at_a_time);
   client_add_protocol_tests ();
   client_add_error_tests ();
 
