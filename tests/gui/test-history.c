@@ -97,6 +97,12 @@ dialog_gone (gpointer data)
   return report_dialog () == NULL;
 }
 
+static gboolean
+report_offered (gpointer data)
+{
+  return wizard () != NULL && tke_load_wizard_get_report_id (wizard ()) != NULL;
+}
+
 static void
 show_history (void)
 {
@@ -223,6 +229,20 @@ test_lists_a_ceremony (void)
   g_test_message ("clear current: %s", tke_load_wizard_get_result_text (wizard ()));
   g_assert_nonnull (
       strstr (tke_load_wizard_get_result_text (wizard ()), "Current register: Empty"));
+
+  /* "Ceremony Report" on the result page, once the last record is
+   * written: the timeline to its end. */
+  g_assert_true (tke_test_wait_until (report_offered, NULL, 20000));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Ceremony Report"));
+  g_assert_true (tke_test_wait_until (report_ready, NULL, 30000));
+  g_assert_nonnull (tke_report_dialog_get_report (report_dialog ()));
+  tke_test_flush_widget (GTK_WIDGET (report_dialog ()));
+  g_assert_nonnull (
+      tke_test_find_label_containing (GTK_WIDGET (report_dialog ()), "clear-current end ok"));
+  tke_test_iterate (200);
+  tke_test_save_screenshot (GTK_WIDGET (report_dialog ()), "history-report-after-ceremony");
+  close_report ();
+  tke_test_save_screenshot (GTK_WIDGET (wizard ()), "history-wizard-result");
   close_wizard ();
 
   /* On the History tab, without a restart: the record's directory is
