@@ -17,6 +17,7 @@
 #include "tke-gui-record.h"
 #include "tke-history-page.h"
 #include "tke-report-dialog.h"
+#include "tke-window.h"
 
 struct _TkeHistoryPage
 {
@@ -301,6 +302,9 @@ on_row_activated (TkeHistoryPage *self, GtkListBoxRow *row)
   if (id == NULL)
     return;
   dialog = tke_report_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, id);
+  if (TKE_IS_WINDOW (root))
+    tke_report_dialog_set_virtual_pad (dialog,
+                                       tke_window_get_virtual_reader (TKE_WINDOW (root), 1));
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

@@ -556,6 +556,7 @@ report_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   if (self->report_id == NULL)
     return;
   dialog = tke_report_dialog_new (GTK_WINDOW (self), self->report_id);
+  tke_report_dialog_set_virtual_pad (dialog, self->controls[0]);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

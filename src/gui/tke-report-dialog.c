@@ -19,6 +19,7 @@
 
 #include "tke-gui-record.h"
 #include "tke-history-page.h"
+#include "tke-prompted-signer.h"
 #include "tke-report-dialog.h"
 
 struct _TkeReportDialog
@@ -26,7 +27,9 @@ struct _TkeReportDialog
   AdwWindow parent_instance;
 
   GtkButton *verify_button;
+  GtkButton *sign_button;
   GtkButton *export_button;
+  TkePinPrompt *pin_prompt;
   GtkLabel *title_label;
   GtkLabel *summary_label;
   GtkBox *status_box;
@@ -42,9 +45,11 @@ struct _TkeReportDialog
   TkeCeremonyReport *report;
   GCancellable *cancellable;
   GtkFileChooserNative *chooser;
+  TkePromptedSigner *signer;
   char *status;
   char *exported_json;
   char *exported_pdf;
+  char *virtual_pad;
   gboolean busy;
 };
 
@@ -57,6 +62,7 @@ set_busy (TkeReportDialog *self, gboolean busy)
   gtk_widget_set_visible (GTK_WIDGET (self->spinner), busy);
   gtk_widget_set_sensitive (GTK_WIDGET (self->verify_button), !busy && self->report != NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->export_button), !busy && self->report != NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->sign_button), !busy && self->report != NULL);
 }
 
 /* What the dialog says: good news, or what failed and why. */
@@ -293,6 +299,78 @@ on_verify_clicked (TkeReportDialog *self)
   g_task_run_in_thread (task, verify_thread);
 }
 
+/* ---- Sign… -------------------------------------------------------------- */
+
+static void
+on_signed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  gboolean ok = tke_ceremony_report_sign_finish (TKE_CEREMONY_REPORT (source), result, &error);
+  g_autoptr (TkeReportDialog) self = user_data;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+      g_cancellable_is_cancelled (self->cancellable))
+    return;
+  g_clear_object (&self->signer);
+  tke_pin_prompt_set_virtual_pad (self->pin_prompt, NULL);
+  gtk_widget_set_visible (GTK_WIDGET (self->pin_prompt), FALSE);
+  set_busy (self, FALSE);
+  if (ok)
+    {
+      show_report (self);
+      say (self, TRUE,
+           _ ("The administrator's signature is added to the report. Export… saves the signed "
+              "report."));
+    }
+  else
+    {
+      g_autofree char *text = g_strdup_printf (_ ("The report was not signed: %s"), error->message);
+
+      say (self, FALSE, text);
+    }
+}
+
+static void
+on_sign_clicked (TkeReportDialog *self)
+{
+  g_autoptr (GPtrArray) cards = NULL;
+
+  if (self->report == NULL || self->busy)
+    return;
+  cards = tke_card_signer_new_group (NULL, 1);
+  self->signer = tke_prompted_signer_new (cards->pdata[0], self->pin_prompt);
+  tke_pin_prompt_set_reader (self->pin_prompt, 1, _ ("an administrator card"));
+  if (self->virtual_pad != NULL)
+    tke_pin_prompt_set_virtual_pad (self->pin_prompt, self->virtual_pad);
+  gtk_widget_set_visible (GTK_WIDGET (self->pin_prompt), TRUE);
+  set_busy (self, TRUE);
+  gtk_widget_set_visible (GTK_WIDGET (self->spinner), FALSE);
+  tke_ceremony_report_sign_async (self->report, TKE_SIGNER (self->signer), self->cancellable,
+                                  on_signed, g_object_ref (self));
+}
+
+/**
+ * tke_report_dialog_set_virtual_pad:
+ * @self: the dialog
+ * @control_path: (nullable): reader 1's control socket
+ *
+ * With virtual readers, Sign… shows reader 1's pad on screen.
+ */
+void
+tke_report_dialog_set_virtual_pad (TkeReportDialog *self, const char *control_path)
+{
+  g_return_if_fail (TKE_IS_REPORT_DIALOG (self));
+  g_free (self->virtual_pad);
+  self->virtual_pad = g_strdup (control_path);
+}
+
+TkePinPrompt *
+tke_report_dialog_get_pin_prompt (TkeReportDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_REPORT_DIALOG (self), NULL);
+  return self->pin_prompt;
+}
+
 /* ---- Export… ------------------------------------------------------------ */
 
 typedef struct
@@ -464,6 +542,8 @@ tke_report_dialog_dispose (GObject *object)
   TkeReportDialog *self = TKE_REPORT_DIALOG (object);
 
   g_cancellable_cancel (self->cancellable);
+  if (self->signer != NULL)
+    tke_prompted_signer_cancel (self->signer);
   if (self->chooser != NULL)
     {
       g_signal_handlers_disconnect_by_data (self->chooser, self);
@@ -485,6 +565,8 @@ tke_report_dialog_finalize (GObject *object)
   g_free (self->status);
   g_free (self->exported_json);
   g_free (self->exported_pdf);
+  g_free (self->virtual_pad);
+  g_clear_object (&self->signer);
   G_OBJECT_CLASS (tke_report_dialog_parent_class)->finalize (object);
 }
 
@@ -501,6 +583,8 @@ tke_report_dialog_class_init (TkeReportDialogClass *klass)
                                                "/dev/tke/TrustedKeyEntry/tke-report-dialog.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeReportDialog, verify_button);
   gtk_widget_class_bind_template_child (widget_class, TkeReportDialog, export_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeReportDialog, sign_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeReportDialog, pin_prompt);
   gtk_widget_class_bind_template_child (widget_class, TkeReportDialog, title_label);
   gtk_widget_class_bind_template_child (widget_class, TkeReportDialog, summary_label);
   gtk_widget_class_bind_template_child (widget_class, TkeReportDialog, status_box);
@@ -513,12 +597,14 @@ tke_report_dialog_class_init (TkeReportDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeReportDialog, timeline);
   gtk_widget_class_bind_template_callback (widget_class, on_verify_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_export_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_sign_clicked);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 
 static void
 tke_report_dialog_init (TkeReportDialog *self)
 {
+  g_type_ensure (TKE_TYPE_PIN_PROMPT);
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
   gtk_label_set_text (self->title_label, _ ("Ceremony report"));

@@ -8,6 +8,8 @@
 #include <adwaita.h>
 #include <tke.h>
 
+#include "tke-pin-prompt.h"
+
 G_BEGIN_DECLS
 
 #define TKE_TYPE_REPORT_DIALOG (tke_report_dialog_get_type ())
@@ -15,6 +17,10 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (TkeReportDialog, tke_report_dialog, TKE, REPORT_DIALOG, AdwWindow)
 
 TkeReportDialog *tke_report_dialog_new (GtkWindow *parent, const char *ceremony_id);
+/* Reader 1's control socket, when the readers are virtual: its pad is
+ * on screen for Sign…. */
+void tke_report_dialog_set_virtual_pad (TkeReportDialog *self, const char *control_path);
+TkePinPrompt *tke_report_dialog_get_pin_prompt (TkeReportDialog *self);
 
 /* For tests: the report once made (NULL before, or if it cannot be), what
  * the dialog says (the verifier's result, the export's, or why there is

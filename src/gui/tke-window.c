@@ -109,6 +109,14 @@ tke_window_get_history_page (TkeWindow *self)
   return self->history_page;
 }
 
+/* Reader @reader's control socket, when the readers are virtual. */
+const char *
+tke_window_get_virtual_reader (TkeWindow *self, guint reader)
+{
+  g_return_val_if_fail (reader == 1 || reader == 2, NULL);
+  return self->controls[reader - 1];
+}
+
 /* While a ceremony runs, no other is offered. */
 void
 tke_window_set_ceremony_busy (TkeWindow *self, gboolean busy)

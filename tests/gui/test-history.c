@@ -21,6 +21,7 @@
 #include "card-ceremony-fixture.h"
 #include "tke-history-page.h"
 #include "tke-report-dialog.h"
+#include "tke-virtual-pin-pad.h"
 #include "tke-window.h"
 
 static TkeHistoryPage *
@@ -95,6 +96,42 @@ static gboolean
 dialog_gone (gpointer data)
 {
   return report_dialog () == NULL;
+}
+
+/* The PIN on the pad of @p, one key at a time, each once the reader has
+ * taken the one before, as a person watches the dots.  (The fixture's
+ * type_pin_on() presses every key at once; on this dialog's pad the
+ * reader did not answer them all within its 10 s.) */
+static void
+type_pin_key_by_key (TkePinPrompt *p, const char *pin)
+{
+  GtkWidget *pad = tke_pin_prompt_get_pad (p);
+  guint n = tke_virtual_pin_pad_get_n_replies (TKE_VIRTUAL_PIN_PAD (pad));
+  gpointer args[2] = { pad, NULL };
+  g_autofree char *ready = tke_readers_ctl (&readers, 1, "wait-prompt 20000");
+
+  /* The screen says so a moment before the reader is in PIN mode. */
+  g_assert_cmpstr (ready, ==, "ok");
+  for (const char *k = pin;; k++)
+    {
+      char label[2] = { *k, '\0' };
+
+      tke_test_click (tke_test_find_button (pad, *k != '\0' ? label : "OK"));
+      args[1] = GUINT_TO_POINTER (++n);
+      if (!tke_test_wait_until (replies_reach, args, 10000))
+        g_error ("the reader did not take key %u of the PIN (last reply “%s”)",
+                 (guint) (k - pin) + 1,
+                 tke_virtual_pin_pad_get_last_reply (TKE_VIRTUAL_PIN_PAD (pad)));
+      if (*k == '\0')
+        break;
+      tke_test_iterate (300); /* a person's pace between two keys */
+    }
+}
+
+static gboolean
+prompt_waits (gpointer data)
+{
+  return tke_pin_prompt_get_state (data) == TKE_PIN_PROMPT_ENTER_PIN;
 }
 
 static gboolean
@@ -282,6 +319,7 @@ test_report_verify_export (void)
   g_autofree char *dir = g_build_filename (base_dir, "exports", NULL);
   g_autofree char *json = g_build_filename (dir, "clear-current.json", NULL);
   g_autofree char *pdf = g_build_filename (dir, "clear-current.pdf", NULL);
+  g_autofree char *signed_json = g_build_filename (dir, "clear-current-signed.json", NULL);
   g_autofree char *cancelled_status = NULL;
   g_autofree char *out = NULL;
   g_autofree char *pdf_head = NULL;
@@ -348,13 +386,49 @@ test_report_verify_export (void)
   g_assert_nonnull (strstr (out, "The report verifies"));
   close_report ();
 
-  /* A second time: the same report, Verify and Export… again. */
+  /* A second time: the same report, Verify and Export… again; and Sign…
+   * with the administrator card in reader 1, its PIN on the pad. */
   dialog = open_newest_report ();
   press_verify (dialog);
   g_assert_true (g_str_has_prefix (tke_report_dialog_get_status (dialog), "The report verifies"));
   chooser = press_export (dialog);
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_CANCEL);
   g_assert_true (tke_test_wait_until (chooser_gone, NULL, 5000));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Sign…"));
+  {
+    TkePinPrompt *pad_prompt = tke_report_dialog_get_pin_prompt (dialog);
+
+    if (!tke_test_wait_until (prompt_waits, pad_prompt, 20000))
+      g_error ("Sign…: the prompt shows “%s” (state %d)", tke_pin_prompt_get_title (pad_prompt),
+               tke_pin_prompt_get_state (pad_prompt));
+    tke_test_iterate (300);
+    tke_test_save_screenshot (GTK_WIDGET (dialog), "history-report-sign-pin");
+    type_pin_key_by_key (pad_prompt, in_reader[1]->pin);
+  }
+  g_assert_true (tke_test_wait_until (report_idle, NULL, 30000));
+  g_test_message ("Sign…: %s", tke_report_dialog_get_status (dialog));
+  g_assert_true (g_str_has_prefix (tke_report_dialog_get_status (dialog),
+                                   "The administrator's signature is added"));
+  {
+    g_auto (GStrv) names =
+        tke_ceremony_report_dup_signer_names (tke_report_dialog_get_report (dialog));
+
+    g_assert_cmpuint (g_strv_length (names), ==, 2);
+    g_test_message ("signed by %s and %s", names[0], names[1]);
+  }
+  press_verify (dialog);
+  g_assert_true (g_str_has_prefix (tke_report_dialog_get_status (dialog), "The report verifies"));
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "history-report-signed");
+  chooser = press_export (dialog);
+  choose_file (chooser, signed_json);
+  gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_ACCEPT);
+  g_assert_true (tke_test_wait_until (exported, NULL, 30000));
+  g_assert_cmpstr (tke_report_dialog_get_exported_json (dialog), ==, signed_json);
+  g_free (out);
+  out = run_tke_report_verify (signed_json, &status);
+  g_test_message ("tke report verify (signed): %s", out);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  g_assert_nonnull (strstr (out, "Signed by: workstation, "));
   close_report ();
 }
 
