@@ -315,7 +315,7 @@ record_end (TkeCardCeremony *self, const GError *error)
   if (!self->recording || self->trail == NULL || self->ceremony == NULL)
     return;
   self->recording = FALSE;
-  tke_gui_record_end_ceremony (self->trail, self->ceremony, error);
+  tke_gui_record_end_ceremony (self->trail, self->ceremony, error, self->wizard);
 }
 
 typedef struct

@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include "tke-gui-record.h"
+#include "tke-load-wizard.h"
 
 /* The workstation's ceremony record, where the CLI keeps it too. */
 TkeAuditTrail *
@@ -27,22 +28,59 @@ hold (void)
     g_application_hold (g_application_get_default ());
 }
 
+/* The wizard that offers the ceremony's report, once its last record is
+ * written; it may be closed before. */
+typedef struct
+{
+  GWeakRef wizard;
+  char *id;
+} Ended;
+
+static void
+ended_free (Ended *ended)
+{
+  g_weak_ref_clear (&ended->wizard);
+  g_free (ended->id);
+  g_free (ended);
+}
+
 static void
 on_end_written (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  Ended *ended = user_data;
   g_autoptr (GError) error = NULL;
+  gboolean written = tke_audit_trail_end_finish (TKE_AUDIT_TRAIL (source), result, &error);
 
-  if (!tke_audit_trail_end_finish (TKE_AUDIT_TRAIL (source), result, &error))
+  if (!written)
     g_warning ("%s", error->message);
+  if (ended != NULL)
+    {
+      g_autoptr (TkeLoadWizard) wizard = g_weak_ref_get (&ended->wizard);
+
+      if (wizard != NULL && written && ended->id != NULL)
+        tke_load_wizard_offer_report (wizard, ended->id);
+      ended_free (ended);
+    }
   if (g_application_get_default () != NULL)
     g_application_release (g_application_get_default ());
 }
 
 void
-tke_gui_record_end_ceremony (TkeAuditTrail *trail, TkeCeremony *ceremony, const GError *failure)
+tke_gui_record_end_ceremony (TkeAuditTrail *trail,
+                             TkeCeremony *ceremony,
+                             const GError *failure,
+                             TkeLoadWizard *wizard)
 {
+  Ended *ended = NULL;
+
   hold ();
-  tke_audit_trail_end_ceremony_async (trail, ceremony, failure, NULL, on_end_written, NULL);
+  if (wizard != NULL)
+    {
+      ended = g_new0 (Ended, 1);
+      g_weak_ref_init (&ended->wizard, wizard);
+      ended->id = tke_audit_trail_dup_ceremony_id (trail, ceremony);
+    }
+  tke_audit_trail_end_ceremony_async (trail, ceremony, failure, NULL, on_end_written, ended);
 }
 
 void

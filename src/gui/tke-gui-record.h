@@ -7,11 +7,17 @@
 
 #include <tke.h>
 
+#include "tke-load-wizard.h"
+
 G_BEGIN_DECLS
 
 TkeAuditTrail *tke_gui_record_open (void);
-void
-tke_gui_record_end_ceremony (TkeAuditTrail *trail, TkeCeremony *ceremony, const GError *failure);
+/* With @wizard, it offers the ceremony's report once the last record is
+ * written. */
+void tke_gui_record_end_ceremony (TkeAuditTrail *trail,
+                                  TkeCeremony *ceremony,
+                                  const GError *failure,
+                                  TkeLoadWizard *wizard);
 void
 tke_gui_record_end_rotation (TkeAuditTrail *trail, TkeRotation *rotation, const GError *failure);
 

@@ -23,6 +23,7 @@
 #include <glib/gi18n.h>
 
 #include "tke-load-wizard.h"
+#include "tke-report-dialog.h"
 #include "tke-unit-columns.h"
 
 struct _TkeLoadWizard
@@ -52,6 +53,7 @@ struct _TkeLoadWizard
   GtkLabel *result_vp;
   AdwStatusPage *error_page;
   TkeReadersBar *readers_bar;
+  char *report_id;
 };
 
 G_DEFINE_FINAL_TYPE (TkeLoadWizard, tke_load_wizard, ADW_TYPE_WINDOW)
@@ -531,6 +533,43 @@ cancel_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   gtk_window_destroy (GTK_WINDOW (widget));
 }
 
+/**
+ * tke_load_wizard_offer_report:
+ * @self: the wizard
+ * @ceremony_id: its ceremony's id in the ceremony record
+ *
+ * Its last record is written: the result and error pages offer the
+ * ceremony's report.
+ */
+void
+tke_load_wizard_offer_report (TkeLoadWizard *self, const char *ceremony_id)
+{
+  g_return_if_fail (TKE_IS_LOAD_WIZARD (self));
+  g_free (self->report_id);
+  self->report_id = g_strdup (ceremony_id);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.report", ceremony_id != NULL);
+}
+
+const char *
+tke_load_wizard_get_report_id (TkeLoadWizard *self)
+{
+  g_return_val_if_fail (TKE_IS_LOAD_WIZARD (self), NULL);
+  return self->report_id;
+}
+
+static void
+report_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  TkeLoadWizard *self = TKE_LOAD_WIZARD (widget);
+  TkeReportDialog *dialog;
+
+  if (self->report_id == NULL)
+    return;
+  dialog = tke_report_dialog_new (GTK_WINDOW (self), self->report_id);
+  tke_report_dialog_set_virtual_pad (dialog, self->controls[0]);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 static void
 close_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
@@ -573,6 +612,7 @@ tke_load_wizard_finalize (GObject *object)
   g_free (self->step);
   g_free (self->result_text);
   g_free (self->summary);
+  g_free (self->report_id);
   G_OBJECT_CLASS (tke_load_wizard_parent_class)->finalize (object);
 }
 
@@ -631,12 +671,14 @@ tke_load_wizard_class_init (TkeLoadWizardClass *klass)
   gtk_widget_class_install_action (widget_class, "wizard.load-part", NULL, load_part_action);
   gtk_widget_class_install_action (widget_class, "wizard.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "wizard.close", NULL, close_action);
+  gtk_widget_class_install_action (widget_class, "wizard.report", NULL, report_action);
 }
 
 static void
 tke_load_wizard_init (TkeLoadWizard *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "wizard.report", FALSE);
   gtk_window_set_title (GTK_WINDOW (self), _ ("Load a New Master Key"));
   adw_window_title_set_title (self->window_title, _ ("Load a New Master Key"));
   self->n_parts = 2;

@@ -61,5 +61,9 @@ const char *tke_load_wizard_get_progress (TkeLoadWizard *self);
 void tke_load_wizard_set_summary (TkeLoadWizard *self, const char *summary);
 const char *tke_load_wizard_get_summary (TkeLoadWizard *self);
 const char *tke_load_wizard_get_result_text (TkeLoadWizard *self);
+/* The ceremony's last record is written: "Ceremony Report" opens its
+ * report, from the result or the error page. */
+void tke_load_wizard_offer_report (TkeLoadWizard *self, const char *ceremony_id);
+const char *tke_load_wizard_get_report_id (TkeLoadWizard *self);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "tke-administrators-page.h"
+#include "tke-history-page.h"
 #include "tke-imprint-page.h"
 #include "tke-load-wizard.h"
 #include "tke-login-dialog.h"
@@ -43,6 +44,7 @@ struct _TkeWindow
   TkeAdministratorsPage *admins_page;
   TkeThresholdsPage *thresholds_page;
   TkeImprintPage *imprint_page;
+  TkeHistoryPage *history_page;
   TkeReadersBar *readers_bar;
   GtkWidget *menu_button;
   GtkWidget *login_button;
@@ -99,6 +101,20 @@ TkeImprintPage *
 tke_window_get_imprint_page (TkeWindow *self)
 {
   return self->imprint_page;
+}
+
+TkeHistoryPage *
+tke_window_get_history_page (TkeWindow *self)
+{
+  return self->history_page;
+}
+
+/* Reader @reader's control socket, when the readers are virtual. */
+const char *
+tke_window_get_virtual_reader (TkeWindow *self, guint reader)
+{
+  g_return_val_if_fail (reader == 1 || reader == 2, NULL);
+  return self->controls[reader - 1];
 }
 
 /* While a ceremony runs, no other is offered. */
@@ -848,6 +864,7 @@ tke_window_class_init (TkeWindowClass *klass)
   g_type_ensure (TKE_TYPE_ADMINISTRATORS_PAGE);
   g_type_ensure (TKE_TYPE_THRESHOLDS_PAGE);
   g_type_ensure (TKE_TYPE_IMPRINT_PAGE);
+  g_type_ensure (TKE_TYPE_HISTORY_PAGE);
   g_type_ensure (TKE_TYPE_READERS_BAR);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-window.ui");
@@ -858,6 +875,7 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, toasts);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, units_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, keys_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, history_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, recovery_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, admins_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, thresholds_page);

@@ -10,6 +10,7 @@
 #include "tke-administrators-page.h"
 #include "tke-application.h"
 #include "tke-crypto-units-page.h"
+#include "tke-history-page.h"
 #include "tke-imprint-page.h"
 #include "tke-master-keys-page.h"
 #include "tke-readers-bar.h"
@@ -45,6 +46,8 @@ TkeRecoveryPage *tke_window_get_recovery_page (TkeWindow *self);
 TkeAdministratorsPage *tke_window_get_administrators_page (TkeWindow *self);
 TkeThresholdsPage *tke_window_get_thresholds_page (TkeWindow *self);
 TkeImprintPage *tke_window_get_imprint_page (TkeWindow *self);
+TkeHistoryPage *tke_window_get_history_page (TkeWindow *self);
+const char *tke_window_get_virtual_reader (TkeWindow *self, guint reader);
 void tke_window_set_ceremony_busy (TkeWindow *self, gboolean busy);
 TkeReadersBar *tke_window_get_readers_bar (TkeWindow *self);
 GtkPopover *tke_window_get_instance_popover (TkeWindow *self);

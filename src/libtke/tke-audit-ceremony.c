@@ -680,6 +680,30 @@ tke_audit_trail_end_rotation_async (TkeAuditTrail *self,
   end_rotation (self, rotation, failure, task);
 }
 
+/**
+ * tke_audit_trail_dup_ceremony_id:
+ * @self: the ceremony record
+ * @ceremony: a #TkeCeremony or #TkeRotation being recorded: after its
+ *   first record is written, until its last is asked for
+ *
+ * The id its records carry, for tke_ceremony_report_new_from_trail():
+ * a front end takes it before it ends the ceremony, to offer its report.
+ *
+ * Returns: (transfer full) (nullable): the id, or %NULL if @ceremony is
+ *   not being recorded
+ */
+char *
+tke_audit_trail_dup_ceremony_id (TkeAuditTrail *self, gpointer ceremony)
+{
+  Watch *watch;
+
+  g_return_val_if_fail (TKE_IS_AUDIT_TRAIL (self), NULL);
+  g_return_val_if_fail (G_IS_OBJECT (ceremony), NULL);
+
+  watch = g_hash_table_lookup (_tke_audit_trail_get_watches (self), ceremony);
+  return watch != NULL ? g_strdup (watch->id) : NULL;
+}
+
 void
 _tke_audit_watch_free (gpointer watch)
 {

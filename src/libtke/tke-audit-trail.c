@@ -859,14 +859,23 @@ gboolean
 tke_audit_trail_verify (TkeAuditTrail *self, guint *n_records, GError **error)
 {
   g_auto (GStrv) lines = NULL;
+  gboolean ok;
+  int fd;
 
   g_return_val_if_fail (TKE_IS_AUDIT_TRAIL (self), FALSE);
 
+  /* A writer holds the lock from its record to its head: a reader that
+   * waits for it never sees a record the head does not sign yet. */
+  fd = open (self->path, O_RDONLY | O_CLOEXEC);
+  while (fd >= 0 && flock (fd, LOCK_SH) != 0 && errno == EINTR)
+    ;
   lines = _tke_audit_trail_read_lines (self, error);
-  if (lines == NULL)
-    return FALSE;
-  if (!_tke_audit_check_chain ((const char *const *) lines, TKE_AUDIT_GENESIS_HASH, 1, error) ||
-      !check_head (self, (const char *const *) lines, g_strv_length (lines), error))
+  ok = lines != NULL &&
+       _tke_audit_check_chain ((const char *const *) lines, TKE_AUDIT_GENESIS_HASH, 1, error) &&
+       check_head (self, (const char *const *) lines, g_strv_length (lines), error);
+  if (fd >= 0)
+    close (fd);
+  if (!ok)
     return FALSE;
   if (n_records != NULL)
     *n_records = g_strv_length (lines);

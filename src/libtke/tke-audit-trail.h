@@ -89,6 +89,8 @@ void tke_audit_trail_end_rotation_async (TkeAuditTrail *self,
                                          GAsyncReadyCallback callback,
                                          gpointer user_data);
 TKE_AVAILABLE_IN_ALL
+char *tke_audit_trail_dup_ceremony_id (TkeAuditTrail *self, gpointer ceremony);
+TKE_AVAILABLE_IN_ALL
 gboolean tke_audit_trail_end_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -193,15 +193,12 @@ write_records (Pdf *pdf, const char *const *records)
       g_autofree char *hash = _tke_audit_hash_line (records[i]);
       g_autofree char *hash_markup = NULL;
       g_autofree char *body = NULL;
-      const char *outcome;
       gboolean deviation;
       char *newline;
 
       if (record == NULL)
         continue;
-      outcome = _tke_json_get_string (record, "outcome");
-      deviation = g_strcmp0 (outcome, "failed") == 0 || g_strcmp0 (outcome, "cancelled") == 0 ||
-                  json_object_has_member (record, "trail_deviation");
+      deviation = _tke_audit_record_is_deviation (record);
       _tke_ceremony_report_append_record (text, record);
       /* The first line is the record's own (its number, time, step). */
       newline = strchr (text->str, '\n');

@@ -16,5 +16,6 @@ const char *const *_tke_ceremony_report_get_records (TkeCeremonyReport *self);
 JsonArray *_tke_ceremony_report_get_signatures (TkeCeremonyReport *self);
 JsonObject *_tke_ceremony_report_parse (const char *json);
 void _tke_ceremony_report_append_record (GString *text, JsonObject *record);
+gboolean _tke_audit_record_is_deviation (JsonObject *record);
 
 G_END_DECLS

@@ -55,6 +55,11 @@ GStrv tke_ceremony_report_dup_signer_names (TkeCeremonyReport *self);
 TKE_AVAILABLE_IN_ALL
 char *tke_ceremony_report_format_text (TkeCeremonyReport *self);
 TKE_AVAILABLE_IN_ALL
+gboolean tke_ceremony_report_describe_record (
+    TkeCeremonyReport *self, guint index, char **heading, char **body, gboolean *deviation);
+TKE_AVAILABLE_IN_ALL
+char *tke_ceremony_report_format_units (TkeCeremonyReport *self);
+TKE_AVAILABLE_IN_ALL
 gboolean tke_ceremony_report_write_pdf (TkeCeremonyReport *self, const char *path, GError **error);
 
 G_END_DECLS

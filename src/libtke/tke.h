@@ -45,5 +45,6 @@
 #include "tke-audit-entry.h"
 #include "tke-audit-trail.h"
 #include "tke-ceremony-report.h"
+#include "tke-ceremony-summary.h"
 
 #undef __TKE_INSIDE__

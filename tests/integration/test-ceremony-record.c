@@ -145,6 +145,94 @@ swap_signature (const char *contents, const char *other)
   return object_text (object);
 }
 
+static char *
+sha256_hex (const char *line)
+{
+  return g_compute_checksum_for_string (G_CHECKSUM_SHA256, line, -1);
+}
+
+static void
+replace_value (char *line, const char *member, const char *value)
+{
+  g_autofree char *key = g_strdup_printf ("\"%s\":\"", member);
+  char *at = strstr (line, key);
+
+  g_assert_nonnull (at);
+  at += strlen (key);
+  g_assert_cmpuint (strcspn (at, "\""), ==, strlen (value));
+  memcpy (at, value, strlen (value));
+}
+
+/* A forger who holds a workstation key of their own: record @index (a
+ * load's importer-key record) claims another importer key, one its unit
+ * never certified, with its fingerprint; every record after it is chained
+ * again, the summary lists the new hashes and the forger's key, and is
+ * signed with it.  Only the unit's own evidence can tell. */
+static char *
+forge_importer_key (const char *contents, guint index)
+{
+  g_autoptr (JsonObject) object = report_object (contents);
+  JsonArray *records = json_object_get_array_member (object, "records");
+  g_autoptr (JsonNode) summary_node =
+      json_from_string (json_object_get_string_member (object, "summary"), NULL);
+  JsonObject *summary = json_node_get_object (summary_node);
+  JsonArray *rebuilt = json_array_new ();
+  JsonArray *hashes = json_array_new ();
+  JsonArray *signatures = json_array_new ();
+  JsonObject *signature = json_object_new ();
+  g_autoptr (EVP_PKEY) forger = tke_crypto_ec_generate (NULL);
+  g_autoptr (EVP_PKEY) claimed = tke_crypto_ec_generate (NULL);
+  g_autoptr (GBytes) forger_point = tke_crypto_ec_public_point (forger, NULL);
+  g_autoptr (GBytes) claimed_point = tke_crypto_ec_public_point (claimed, NULL);
+  g_autofree char *forger_hex = tke_crypto_hex_encode (g_bytes_get_data (forger_point, NULL),
+                                                       g_bytes_get_size (forger_point));
+  g_autofree char *claimed_hex = tke_crypto_hex_encode (g_bytes_get_data (claimed_point, NULL),
+                                                        g_bytes_get_size (claimed_point));
+  g_autofree char *claimed_fingerprint = tke_unit_root_fingerprint (claimed_point);
+  g_autofree char *prev_hash = NULL;
+  g_autofree char *summary_text = NULL;
+  g_autofree char *signed_bytes = NULL;
+  g_autofree char *signature_base64 = NULL;
+  g_autoptr (GBytes) signature_bytes = NULL;
+
+  for (guint i = 0; i < json_array_get_length (records); i++)
+    {
+      g_autofree char *line = g_strdup (json_array_get_string_element (records, i));
+
+      if (i == index)
+        {
+          char *importer = strstr (line, "\"importer_key\":{");
+
+          g_assert_nonnull (importer);
+          replace_value (importer, "key", claimed_hex);
+          replace_value (importer, "fingerprint", claimed_fingerprint);
+        }
+      if (i > index)
+        replace_value (line, "prev", prev_hash);
+      g_free (prev_hash);
+      prev_hash = sha256_hex (line);
+      json_array_add_string_element (hashes, prev_hash);
+      json_array_add_string_element (rebuilt, line);
+    }
+  json_object_set_array_member (object, "records", rebuilt);
+  json_object_set_array_member (summary, "record_hashes", hashes);
+  json_object_set_string_member (summary, "workstation_key", forger_hex);
+  summary_text = json_to_string (summary_node, FALSE);
+  signed_bytes = g_strconcat ("tke ceremony report v1\n", summary_text, NULL);
+  signature_bytes =
+      tke_crypto_sign (forger, (const guint8 *) signed_bytes, strlen (signed_bytes), NULL);
+  g_assert_nonnull (signature_bytes);
+  signature_base64 = g_base64_encode (g_bytes_get_data (signature_bytes, NULL),
+                                      g_bytes_get_size (signature_bytes));
+  json_object_set_string_member (signature, "role", "workstation");
+  json_object_set_string_member (signature, "public_key", forger_hex);
+  json_object_set_string_member (signature, "signature", signature_base64);
+  json_array_add_object_element (signatures, signature);
+  json_object_set_string_member (object, "summary", summary_text);
+  json_object_set_array_member (object, "signatures", signatures);
+  return object_text (object);
+}
+
 static guint
 record_index_of (const char *contents, const char *needle)
 {
@@ -451,6 +539,30 @@ test_ceremony_record (void)
       summary_changed = object_text (object);
     }
     assert_fails_naming (summary_changed, "signature 1 (workstation)");
+
+    /* An importer key the unit never certified, in a report otherwise
+     * whole (chained, hashed and signed again by the forger's own
+     * workstation key): the unit's evidence names the record. */
+    {
+      guint importer_record = record_index_of (report, "\"step\":\"importer-key\"");
+      g_autofree char *forged = forge_importer_key (report, importer_record);
+
+      g_free (expected);
+      expected = g_strdup_printf ("Record %" G_GINT64_FORMAT
+                                  ": the importer key recorded is not the one its unit certified",
+                                  first_seq + importer_record);
+      assert_fails_naming (forged, expected);
+      /* The same report, unforged but re-signed by the forger, verifies:
+       * it is the importer key that fails, nothing else. */
+      {
+        g_autofree char *resigned_only = forge_importer_key (report, G_MAXUINT);
+        g_autoptr (TkeCeremonyReport) whole = report_from (resigned_only);
+        g_autoptr (GError) error = NULL;
+
+        g_assert_true (tke_ceremony_report_verify (whole, NULL, &error));
+        g_assert_no_error (error);
+      }
+    }
   }
   rot_stop (f);
 }
