@@ -15,6 +15,7 @@
 #include "tke-readers-bar.h"
 #include "tke-recovery-page.h"
 #include "tke-thresholds-page.h"
+#include "tke-smart-card-page.h"
 
 G_BEGIN_DECLS
 
@@ -46,6 +47,7 @@ TkeAdministratorsPage *tke_window_get_administrators_page (TkeWindow *self);
 TkeThresholdsPage *tke_window_get_thresholds_page (TkeWindow *self);
 TkeImprintPage *tke_window_get_imprint_page (TkeWindow *self);
 void tke_window_set_ceremony_busy (TkeWindow *self, gboolean busy);
+TkeSmartCardPage *tke_window_get_smart_card_page (TkeWindow *self);
 TkeReadersBar *tke_window_get_readers_bar (TkeWindow *self);
 GtkPopover *tke_window_get_instance_popover (TkeWindow *self);
 

@@ -63,6 +63,14 @@ note_pin_status (TkeCard *self, guint sw)
 gboolean
 _tke_card_pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1, GError **error)
 {
+  return _tke_card_pin_pad_entry_ref (self, entry, ins, p1, PIN_REFERENCE, error);
+}
+
+/* The same for the PIN P2 (81, or a CA card's PIN 2: 82). */
+gboolean
+_tke_card_pin_pad_entry_ref (
+    TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1, guint8 p2, GError **error)
+{
   guint8 structure[TKE_PCSC_VERIFY_STRUCTURE_SIZE];
   guint8 response[16];
   DWORD n = 0;
@@ -76,8 +84,8 @@ _tke_card_pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1
                    self->reader_index);
       return FALSE;
     }
-  _tke_pcsc_build_verify_structure ((guint8) g_atomic_int_get (&self->pin_timeout), ins, p1,
-                                    PIN_REFERENCE, structure);
+  _tke_pcsc_build_verify_structure ((guint8) g_atomic_int_get (&self->pin_timeout), ins, p1, p2,
+                                    structure);
   _tke_card_post_pin_event (self, TRUE, entry);
   rv = SCardControl (self->handle, self->features.verify_pin_direct, structure, sizeof structure,
                      response, sizeof response, &n);
@@ -100,7 +108,7 @@ _tke_card_pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1
   sw = (guint) response[0] << 8 | response[1];
   note_pin_status (self, sw);
   /* 69 85 after the second entry of a new PIN: the 20 s window passed. */
-  if (entry == TKE_PIN_ENTRY_NEW_AGAIN && sw == 0x6985)
+  if ((entry == TKE_PIN_ENTRY_NEW_AGAIN || entry == TKE_PIN_ENTRY_NEW_SECOND_AGAIN) && sw == 0x6985)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT,
                            _ ("The new PIN was not entered again within 20 seconds. Nothing was "
@@ -115,7 +123,14 @@ _tke_card_pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1
 gboolean
 _tke_card_ensure_pin_verified (TkeCard *self, GError **error)
 {
-  static const guint8 query[] = { 0x00, 0x20, 0x00, PIN_REFERENCE };
+  return _tke_card_ensure_pin_ref_verified (self, PIN_REFERENCE, TKE_PIN_ENTRY_CURRENT, error);
+}
+
+/* The same for the PIN P2, asked for as ENTRY (a CA card's PIN 2 is 82). */
+gboolean
+_tke_card_ensure_pin_ref_verified (TkeCard *self, guint8 p2, TkePinEntry entry, GError **error)
+{
+  const guint8 query[] = { 0x00, 0x20, 0x00, p2 };
   guint sw = 0;
 
   if (!_tke_card_transmit (self, query, sizeof query, NULL, &sw, error))
@@ -125,5 +140,5 @@ _tke_card_ensure_pin_verified (TkeCard *self, GError **error)
     return TRUE;
   if ((sw & 0xFFF0) != 0x63C0 || sw == 0x63C0)
     return _tke_pcsc_check_pin_status (sw, self->reader_index, error);
-  return _tke_card_pin_pad_entry (self, TKE_PIN_ENTRY_CURRENT, 0x20, 0x00, error);
+  return _tke_card_pin_pad_entry_ref (self, entry, 0x20, 0x00, p2, error);
 }

@@ -92,6 +92,10 @@ gboolean _tke_card_read_features (TkeCard *self, GError **error);
 gboolean
 _tke_card_pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1, GError **error);
 gboolean _tke_card_ensure_pin_verified (TkeCard *self, GError **error);
+gboolean _tke_card_pin_pad_entry_ref (
+    TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1, guint8 p2, GError **error);
+gboolean
+_tke_card_ensure_pin_ref_verified (TkeCard *self, guint8 p2, TkePinEntry entry, GError **error);
 
 /* tke-card-open.c */
 

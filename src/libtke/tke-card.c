@@ -137,6 +137,14 @@ tke_card_pin_prompt (guint reader_index, TkePinEntry entry)
     {
     case TKE_PIN_ENTRY_NEW:
       return g_strdup_printf (_ ("Enter the new PIN on the PIN pad of reader %u"), reader_index);
+    case TKE_PIN_ENTRY_SECOND:
+      return g_strdup_printf (_ ("Enter the CA card's PIN 2 on the PIN pad of reader %u"),
+                              reader_index);
+    case TKE_PIN_ENTRY_NEW_SECOND:
+      return g_strdup_printf (_ ("Enter the new PIN 2 on the PIN pad of reader %u"), reader_index);
+    case TKE_PIN_ENTRY_NEW_SECOND_AGAIN:
+      return g_strdup_printf (_ ("Enter the new PIN 2 again on the PIN pad of reader %u"),
+                              reader_index);
     case TKE_PIN_ENTRY_NEW_AGAIN:
       return g_strdup_printf (_ ("Enter the new PIN again on the PIN pad of reader %u"),
                               reader_index);
