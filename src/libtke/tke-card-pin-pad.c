@@ -20,6 +20,13 @@
 
 #define PIN_REFERENCE 0x81
 
+/* The bit of TkeCard.verified for the PIN P2. */
+static guint
+pin_bit (guint8 p2)
+{
+  return p2 == 0x82 ? 2 : 1;
+}
+
 gboolean
 _tke_card_read_features (TkeCard *self, GError **error)
 {
@@ -47,11 +54,8 @@ _tke_card_read_features (TkeCard *self, GError **error)
 static void
 note_pin_status (TkeCard *self, guint sw)
 {
-  if (sw == 0x9000 && !self->pin_used)
-    {
-      self->pin_used = TRUE;
-      _tke_card_note_verified (self);
-    }
+  if (sw == 0x9000)
+    self->pin_used = TRUE; /* cleared on the card at the end of the PIN's scope */
   else if ((sw & 0xFFF0) == 0x63C0)
     self->pin_tries_left = sw & 0x000F;
   else if (sw == 0x6983)
@@ -107,6 +111,9 @@ _tke_card_pin_pad_entry_ref (
     }
   sw = (guint) response[0] << 8 | response[1];
   note_pin_status (self, sw);
+  /* Verified (or set, the new PIN's second entry) through this handle. */
+  if (sw == 0x9000 && (ins == 0x20 || (ins == 0x24 && p1 == 0x02)))
+    self->verified |= pin_bit (p2);
   /* 69 85 after the second entry of a new PIN: the 20 s window passed. */
   if ((entry == TKE_PIN_ENTRY_NEW_AGAIN || entry == TKE_PIN_ENTRY_NEW_SECOND_AGAIN) && sw == 0x6985)
     {
@@ -119,14 +126,22 @@ _tke_card_pin_pad_entry_ref (
 }
 
 /* VERIFY without data tells whether the PIN is verified in this session
- * (never changes the counter); otherwise the person types it on the pad. */
+ * (never changes the counter) and how many tries are left; the person
+ * types it on the pad unless this handle verified it in its scope. */
 gboolean
 _tke_card_ensure_pin_verified (TkeCard *self, GError **error)
 {
   return _tke_card_ensure_pin_ref_verified (self, PIN_REFERENCE, TKE_PIN_ENTRY_CURRENT, error);
 }
 
-/* The same for the PIN P2, asked for as ENTRY (a CA card's PIN 2 is 82). */
+/* The same for the PIN P2, asked for as ENTRY (a CA card's PIN 2 is 82).
+ *
+ * The card's security state is shared by every connection to it
+ * (card-protocol.md §4.1): a PIN verified through another handle (the
+ * Smart card tab describing the card, another ceremony's signer), or
+ * through this one before its log out, is not this operation's PIN, even
+ * though the card says "verified".  Only a PIN this handle verified in its
+ * scope (TkeCard.verified) is taken; otherwise the person types it. */
 gboolean
 _tke_card_ensure_pin_ref_verified (TkeCard *self, guint8 p2, TkePinEntry entry, GError **error)
 {
@@ -135,9 +150,11 @@ _tke_card_ensure_pin_ref_verified (TkeCard *self, guint8 p2, TkePinEntry entry, 
 
   if (!_tke_card_transmit (self, query, sizeof query, NULL, &sw, error))
     return FALSE;
-  note_pin_status (self, sw);
-  if (sw == 0x9000)
+  if (sw == 0x9000 && (self->verified & pin_bit (p2)) != 0)
     return TRUE;
+  if (sw == 0x9000)
+    return _tke_card_pin_pad_entry_ref (self, entry, 0x20, 0x00, p2, error);
+  note_pin_status (self, sw);
   if ((sw & 0xFFF0) != 0x63C0 || sw == 0x63C0)
     return _tke_pcsc_check_pin_status (sw, self->reader_index, error);
   return _tke_card_pin_pad_entry_ref (self, entry, 0x20, 0x00, p2, error);

@@ -249,7 +249,7 @@ sigkey_thread (GTask *task, gpointer source_object, gpointer task_data, GCancell
  * The card makes an ECDSA P-521 key pair; the private key never leaves it.
  * An EP11 card holds one signature key: without @replace, a card that has
  * one refuses (the error says so, and nothing changes).  The PIN is typed
- * on the pad unless it is verified already.
+ * on the pad unless this handle's login holds it (tke_card_verify_pin_async()).
  */
 void
 tke_card_generate_signature_key_async (TkeCard *self,

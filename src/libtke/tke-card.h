@@ -176,6 +176,11 @@ TKE_AVAILABLE_IN_ALL
 gboolean tke_card_verify_pin_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
+void tke_card_log_out_async (TkeCard *self, GAsyncReadyCallback callback, gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_card_log_out_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
 void tke_card_get_public_key_async (TkeCard *self,
                                     GCancellable *cancellable,
                                     GAsyncReadyCallback callback,
