@@ -350,7 +350,8 @@ test_copy (void)
   wait_reader (&s, 2, "Key parts: none");
 
   tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Copy Smart Card"));
-  /* Reader 1's PIN is still verified: the pad asks reader 2 only. */
+  /* Reader 1's PIN ended with the cancelled copy: both pads again. */
+  type_pin (&s, 1, "Enter the PIN", "600001");
   type_pin (&s, 2, "Enter the PIN", "500002");
   wait_status (&s, "Copied 3 items");
   wait_reader (&s, 2, "Key part 2 “Part Two”");
@@ -482,7 +483,10 @@ test_initialize (void)
   wait_strip (&s, 2, "Reader 2: blank card");
   wait_reader (&s, 2, "Blank card\nSerial number: ");
   tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Initialize and Enroll EP11 Card"));
-  /* The CA card's PINs are verified since they were set: no entry. */
+  /* The PINs set for the initialization ended with it: both CA PINs
+   * again, for this operation. */
+  type_pin (&s, 1, "Enter the PIN", "121212");
+  type_pin (&s, 1, "Enter the CA card's PIN 2", "343434");
   wait_status (&s, "is enrolled in the CA card's zone");
   wait_reader (&s, 2, "Blank card, enrolled in zone “New zone”");
 
