@@ -526,7 +526,11 @@ check_arguments (TkeCeremony *self, GError **error)
  * prepared with tke_ceremony_prepare_load_async(), what is left.
  * Cancelling stops it before the next unit (%G_IO_ERROR_CANCELLED, the
  * units done keep the step); cancelled after the last unit took the step,
- * the ceremony has done everything and finishes with %TRUE.
+ * the ceremony has done everything and finishes with %TRUE.  However it
+ * ends, its #TkeCardSigner signers and #TkeCardKeyPartSource parts are
+ * logged out before @callback runs (tke_card_signer_log_out()): the PINs
+ * typed for this run sign nothing after it, and a run again asks for them
+ * again.
  */
 /* The ceremony ended: the PINs typed for it sign and seal nothing more
  * (tke-card.c, "A PIN's scope").  Its cards are logged out, whoever holds
