@@ -64,6 +64,14 @@ finish (TkeCardCeremony *self, gboolean success)
   if (self->finished)
     return;
   self->finished = TRUE;
+  /* The PINs typed for this ceremony end with it, however it ended. */
+  for (guint i = 0; self->signers != NULL && i < self->signers->len; i++)
+    if (TKE_IS_CARD_SIGNER (self->signers->pdata[i]))
+      tke_card_signer_log_out (self->signers->pdata[i]);
+  if (self->part_card != NULL)
+    tke_card_log_out_async (self->part_card, NULL, NULL);
+  if (self->new_card != NULL)
+    tke_card_log_out_async (self->new_card, NULL, NULL);
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0, success);
 }
 
@@ -549,10 +557,11 @@ on_part_card_pin_requested (TkeCard *card, TkePinEntry entry, TkeCardCeremony *s
 
 /* The card's PIN, then its list (the seed's steps 1.4 and 1.5), as the
  * real card lists its parts only after its PIN.  The PIN is verified
- * through this handle, and libtke shares the handle with every later open
- * of reader 2 while the card stays in (the parts' sources, the readers
- * strip): a new connection would select the applet and clear the PIN, and
- * the person would be asked for it again while the part is sealed. */
+ * through this handle (a login), and the parts' sources work with this
+ * very handle (tke_card_key_part_source_new_for_card()), so the part is
+ * sealed without a second entry; the next part from the same card uses it
+ * again while the card stays in.  No other connection gets this PIN, and
+ * the ceremony's end logs the card out. */
 static void
 on_part_card_verified (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -669,7 +678,7 @@ on_parts_listed (GObject *source, GAsyncResult *result, gpointer user_data)
       const TkeCardKeyPart *part = parts->pdata[i];
 
       if (!part_used (self, tke_card_get_serial (card), part->index))
-        g_ptr_array_add (offer->sources, tke_card_key_part_source_new (NULL, part->index));
+        g_ptr_array_add (offer->sources, tke_card_key_part_source_new_for_card (card, part->index));
     }
   if (offer->sources->len == 0)
     {
@@ -686,6 +695,22 @@ on_parts_listed (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   read_next_offer (offer);
+}
+
+static void
+use_part_card (TkeCardCeremony *self, TkeCard *card)
+{
+  if (tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11)
+    {
+      tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WRONG_CARD,
+                                     tke_card_get_description (card), 0);
+      wait_for_card_to_go (self);
+      return;
+    }
+  tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_CARD_FOUND,
+                                 tke_card_get_description (card), 0);
+  g_set_object (&self->part_card, card);
+  verify_part_card (self);
 }
 
 static void
@@ -706,22 +731,40 @@ on_part_card_opened (GObject *source, GAsyncResult *result, gpointer user_data)
         open_part_card (self);
       return;
     }
-  if (tke_card_get_card_type (card) != TKE_CARD_TYPE_EP11)
+  use_part_card (self, card);
+}
+
+/* The card of the last part: still in (the same insertion), it is used
+ * again with its login; gone, the reader is opened anew. */
+static void
+on_part_card_checked (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeCardCeremony) self = user_data;
+  g_autoptr (GError) error = NULL;
+  TkeCard *card = TKE_CARD (source);
+  gboolean still_in = tke_card_read_info_finish (card, result, &error);
+
+  if (self->wizard == NULL || _tke_card_ceremony_is_cancelled (error))
+    return;
+  if (still_in && card == self->part_card)
     {
-      tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_WRONG_CARD,
-                                     tke_card_get_description (card), 0);
-      wait_for_card_to_go (self);
+      use_part_card (self, card);
       return;
     }
-  tke_load_wizard_set_pin_state (self->wizard, TKE_PIN_PROMPT_CARD_FOUND,
-                                 tke_card_get_description (card), 0);
-  g_set_object (&self->part_card, card);
-  verify_part_card (self);
+  if (card == self->part_card)
+    g_clear_object (&self->part_card);
+  open_part_card (self);
 }
 
 static void
 open_part_card (TkeCardCeremony *self)
 {
+  if (self->part_card != NULL)
+    {
+      tke_card_read_info_async (self->part_card, self->choosing, on_part_card_checked,
+                                g_object_ref (self));
+      return;
+    }
   tke_card_open_async (2, NULL, TRUE, self->choosing, on_part_card_opened, g_object_ref (self));
 }
 
@@ -737,7 +780,8 @@ start_part (TkeCardCeremony *self, guint part)
   self->part = part;
   g_clear_object (&self->sealing);
   g_list_store_remove_all (self->offered);
-  g_clear_object (&self->part_card);
+  /* The card of the last part stays, with its login: the same card may
+   * hold the next part (open_part_card()). */
   g_clear_object (&self->choosing);
   self->choosing = g_cancellable_new ();
   g_cancellable_connect (self->cancellable, G_CALLBACK (cancel_child),

@@ -103,8 +103,23 @@ tke_readers_bar_set_reader (TkeReadersBar *self,
       text = g_strdup_printf (_ ("Reader %u: no card"), reader);
       gtk_image_set_from_icon_name (self->reader_icon[reader - 1], "media-removable-symbolic");
       break;
+    case TKE_READER_SLOT_BLOCKED:
+      /* Translators: "Reader 2: EP11 card “Key parts A” is blocked" */
+      text = g_strdup_printf (_ ("Reader %u: %s card “%s” is blocked"), reader,
+                              card_type != NULL ? card_type : "?",
+                              card_description != NULL ? card_description : "");
+      gtk_image_set_from_icon_name (self->reader_icon[reader - 1], "dialog-error-symbolic");
+      break;
     case TKE_READER_SLOT_CARD:
     default:
+      if (card_description != NULL && *card_description == '\0')
+        {
+          /* Translators: "Reader 1: blank card" (a card without a description yet) */
+          text = g_strdup_printf (_ ("Reader %u: %s card"), reader,
+                                  card_type != NULL ? card_type : "?");
+          gtk_image_set_from_icon_name (self->reader_icon[reader - 1], "emblem-ok-symbolic");
+          break;
+        }
       /* Translators: "Reader 2: EP11 card “Key parts A”" */
       text = g_strdup_printf (_ ("Reader %u: %s card “%s”"), reader,
                               card_type != NULL ? card_type : "?",
@@ -116,10 +131,14 @@ tke_readers_bar_set_reader (TkeReadersBar *self,
   gtk_label_set_text (self->reader_label[reader - 1], text);
   gtk_widget_set_tooltip_text (box, tooltip);
   gtk_accessible_update_property (GTK_ACCESSIBLE (box), GTK_ACCESSIBLE_PROPERTY_LABEL, text, -1);
-  if (state == TKE_READER_SLOT_CARD)
+  if (state == TKE_READER_SLOT_CARD || state == TKE_READER_SLOT_BLOCKED)
     gtk_widget_add_css_class (box, "tke-card-present");
   else
     gtk_widget_remove_css_class (box, "tke-card-present");
+  if (state == TKE_READER_SLOT_BLOCKED)
+    gtk_widget_add_css_class (box, "error");
+  else
+    gtk_widget_remove_css_class (box, "error");
   if (state == TKE_READER_SLOT_MISSING)
     gtk_widget_add_css_class (box, "warning");
   else

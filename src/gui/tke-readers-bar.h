@@ -14,12 +14,14 @@ G_BEGIN_DECLS
  * @TKE_READER_SLOT_MISSING: the reader is not connected
  * @TKE_READER_SLOT_EMPTY: the reader is there, without a card
  * @TKE_READER_SLOT_CARD: a card is in the reader
+ * @TKE_READER_SLOT_BLOCKED: a card is in the reader, its PIN blocked
  */
 typedef enum
 {
   TKE_READER_SLOT_MISSING,
   TKE_READER_SLOT_EMPTY,
   TKE_READER_SLOT_CARD,
+  TKE_READER_SLOT_BLOCKED,
 } TkeReaderSlotState;
 
 #define TKE_TYPE_READERS_BAR (tke_readers_bar_get_type ())

@@ -79,21 +79,6 @@ handle_auth_error (TkeSession *self, const GError *error)
 
 /* ---- Readers ---- */
 
-static const char *
-card_type_name (TkeCardType type)
-{
-  switch (type)
-    {
-    case TKE_CARD_TYPE_CA:
-      return _ ("CA");
-    case TKE_CARD_TYPE_EP11:
-      return "EP11";
-    case TKE_CARD_TYPE_UNKNOWN:
-    default:
-      return _ ("unknown");
-    }
-}
-
 typedef struct
 {
   TkeSession *session;
@@ -116,8 +101,9 @@ on_card_info (GObject *source, GAsyncResult *result, gpointer user_data)
                                 TKE_READER_SLOT_CARD, _ ("unreadable"), error->message);
   else
     tke_readers_bar_set_reader (
-        tke_window_get_readers_bar (self->window), read->index, TKE_READER_SLOT_CARD,
-        card_type_name (tke_card_get_card_type (card)), tke_card_get_description (card));
+        tke_window_get_readers_bar (self->window), read->index,
+        tke_card_get_pin_tries_left (card) == 0 ? TKE_READER_SLOT_BLOCKED : TKE_READER_SLOT_CARD,
+        tke_card_type_get_name (tke_card_get_card_type (card)), tke_card_get_description (card));
 out:
   g_free (read);
 }

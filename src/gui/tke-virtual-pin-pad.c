@@ -24,6 +24,8 @@ struct _TkeVirtualPinPad
   GtkWidget parent_instance;
 
   char *control_path;
+  char *next_control_path; /* the next reader's, once the last key is answered */
+  gboolean switching;
   GCancellable *cancellable;
   GSocketConnection *connection;
   GDataInputStream *input;
@@ -54,6 +56,7 @@ enum
 static GParamSpec *properties[N_PROPS];
 
 static void pump (TkeVirtualPinPad *self);
+static void switch_reader (TkeVirtualPinPad *self);
 
 GtkWidget *
 tke_virtual_pin_pad_new (void)
@@ -183,6 +186,8 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 static void
 pump (TkeVirtualPinPad *self)
 {
+  if (self->switching && !self->waiting && self->in_flight == NULL)
+    switch_reader (self);
   if (self->control_path == NULL || self->waiting || g_queue_is_empty (&self->pending))
     return;
 
@@ -338,11 +343,38 @@ tke_virtual_pin_pad_set_control_path (TkeVirtualPinPad *self, const char *contro
 {
   g_return_if_fail (TKE_IS_VIRTUAL_PIN_PAD (self));
 
-  if (g_strcmp0 (control_path, self->control_path) == 0)
+  if (!self->switching && g_strcmp0 (control_path, self->control_path) == 0)
     return;
+  g_free (self->next_control_path);
+  self->next_control_path = g_strdup (control_path);
+  self->switching = TRUE;
+  /* The reader's answer to the last key (the OK that ended its entry) is
+   * still on its way: it is counted before the pad goes to the next
+   * reader, whose keys wait in the queue until then. */
+  if (self->waiting || self->in_flight != NULL)
+    return;
+  switch_reader (self);
+}
+
+static void
+switch_reader (TkeVirtualPinPad *self)
+{
+  GQueue keys = G_QUEUE_INIT;
+
+  self->switching = FALSE;
+  if (g_strcmp0 (self->next_control_path, self->control_path) == 0)
+    {
+      g_clear_pointer (&self->next_control_path, g_free);
+      return;
+    }
+  /* Keys pressed for the next reader since it asked go to it. */
+  while (!g_queue_is_empty (&self->pending))
+    g_queue_push_tail (&keys, g_queue_pop_head (&self->pending));
   disconnect (self);
+  while (!g_queue_is_empty (&keys))
+    g_queue_push_tail (&self->pending, g_queue_pop_head (&keys));
   g_free (self->control_path);
-  self->control_path = g_strdup (control_path);
+  self->control_path = g_steal_pointer (&self->next_control_path);
   self->n_digits = 0;
   show_dots (self);
   gtk_label_set_text (self->status_label, "");
@@ -352,7 +384,7 @@ const char *
 tke_virtual_pin_pad_get_control_path (TkeVirtualPinPad *self)
 {
   g_return_val_if_fail (TKE_IS_VIRTUAL_PIN_PAD (self), NULL);
-  return self->control_path;
+  return self->switching ? self->next_control_path : self->control_path;
 }
 
 guint
@@ -402,6 +434,7 @@ tke_virtual_pin_pad_finalize (GObject *object)
   TkeVirtualPinPad *self = TKE_VIRTUAL_PIN_PAD (object);
 
   g_free (self->control_path);
+  g_free (self->next_control_path);
   g_free (self->last_reply);
   G_OBJECT_CLASS (tke_virtual_pin_pad_parent_class)->finalize (object);
 }

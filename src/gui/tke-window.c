@@ -45,6 +45,7 @@ struct _TkeWindow
   TkeThresholdsPage *thresholds_page;
   TkeImprintPage *imprint_page;
   TkeHistoryPage *history_page;
+  TkeSmartCardPage *smart_card_page;
   TkeReadersBar *readers_bar;
   GtkWidget *menu_button;
   GtkWidget *login_button;
@@ -126,6 +127,18 @@ tke_window_set_ceremony_busy (TkeWindow *self, gboolean busy)
   tke_administrators_page_set_busy (self->admins_page, busy);
   tke_thresholds_page_set_busy (self->thresholds_page, busy);
   tke_imprint_page_set_busy (self->imprint_page, busy);
+}
+
+/**
+ * tke_window_get_smart_card_page:
+ *
+ * Returns: (transfer none): the Smart card tab
+ */
+TkeSmartCardPage *
+tke_window_get_smart_card_page (TkeWindow *self)
+{
+  g_return_val_if_fail (TKE_IS_WINDOW (self), NULL);
+  return self->smart_card_page;
 }
 
 TkeRecoveryPage *
@@ -366,6 +379,7 @@ tke_window_set_virtual_readers (TkeWindow *self,
   self->controls[0] = g_strdup (reader1_control);
   self->controls[1] = g_strdup (reader2_control);
   tke_readers_bar_set_virtual (self->readers_bar, reader1_control != NULL);
+  tke_smart_card_page_set_virtual_pads (self->smart_card_page, reader1_control, reader2_control);
 }
 
 /* ---- The demo ---- */
@@ -865,6 +879,7 @@ tke_window_class_init (TkeWindowClass *klass)
   g_type_ensure (TKE_TYPE_THRESHOLDS_PAGE);
   g_type_ensure (TKE_TYPE_IMPRINT_PAGE);
   g_type_ensure (TKE_TYPE_HISTORY_PAGE);
+  g_type_ensure (TKE_TYPE_SMART_CARD_PAGE);
   g_type_ensure (TKE_TYPE_READERS_BAR);
 
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-window.ui");
@@ -880,6 +895,7 @@ tke_window_class_init (TkeWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, admins_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, thresholds_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, imprint_page);
+  gtk_widget_class_bind_template_child (widget_class, TkeWindow, smart_card_page);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, readers_bar);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, demo_section);
   gtk_widget_class_bind_template_child (widget_class, TkeWindow, menu_button);
@@ -906,6 +922,7 @@ static void
 tke_window_init (TkeWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  tke_smart_card_page_set_readers_bar (self->smart_card_page, self->readers_bar);
   /* The recovery tab shows only while a rotation waits for recovery. */
   adw_view_stack_page_set_visible (
       adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), FALSE);

@@ -16,6 +16,7 @@
 #include "tke-readers-bar.h"
 #include "tke-recovery-page.h"
 #include "tke-thresholds-page.h"
+#include "tke-smart-card-page.h"
 
 G_BEGIN_DECLS
 
@@ -49,6 +50,7 @@ TkeImprintPage *tke_window_get_imprint_page (TkeWindow *self);
 TkeHistoryPage *tke_window_get_history_page (TkeWindow *self);
 const char *tke_window_get_virtual_reader (TkeWindow *self, guint reader);
 void tke_window_set_ceremony_busy (TkeWindow *self, gboolean busy);
+TkeSmartCardPage *tke_window_get_smart_card_page (TkeWindow *self);
 TkeReadersBar *tke_window_get_readers_bar (TkeWindow *self);
 GtkPopover *tke_window_get_instance_popover (TkeWindow *self);
 

@@ -227,7 +227,41 @@ _tke_card_select_applet (TkeCard *self, GError **error)
   return TRUE;
 }
 
-/* ---- Transactions ---- */
+/* ---- Transactions and the PIN's scope ---- */
+
+/* What this operation may take as verified: what this handle verified
+ * while it holds a login, in the epoch of its last log out; nothing for
+ * a handle without a login (each operation types its own PIN). */
+static void
+scope_begin (TkeCard *self)
+{
+  guint epoch = (guint) g_atomic_int_get (&self->epoch);
+
+  self->op_login = g_atomic_int_get (&self->login);
+  if (!self->op_login || self->verified_epoch != epoch)
+    self->verified = 0;
+  self->verified_epoch = epoch;
+}
+
+/* The operation's PIN ends with it unless the handle holds a login that
+ * was not logged out meanwhile: SELECT clears the card's security state
+ * (card-protocol.md §4.1), inside the operation's transaction, so that no
+ * operation through any connection comes in between. */
+static void
+scope_end (TkeCard *self)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->op_login && g_atomic_int_get (&self->login) &&
+      (guint) g_atomic_int_get (&self->epoch) == self->verified_epoch)
+    return;
+  self->verified = 0;
+  if (!self->pin_used)
+    return;
+  if (!_tke_card_select_applet (self, &error))
+    g_debug ("reader %u: logging out: %s", self->reader_index, error->message);
+  self->pin_used = FALSE;
+}
 
 gboolean
 _tke_card_begin_transaction (TkeCard *self, GError **error)
@@ -238,6 +272,8 @@ _tke_card_begin_transaction (TkeCard *self, GError **error)
    * select again; the PIN is no longer verified, the card will say so. */
   if (rv == SCARD_W_RESET_CARD || rv == SCARD_E_PROTO_MISMATCH)
     {
+      self->verified = 0;
+      self->pin_used = FALSE;
       rv = SCardReconnect (self->handle, SCARD_SHARE_SHARED, SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1,
                            SCARD_LEAVE_CARD, &self->protocol);
       if (rv == SCARD_S_SUCCESS)
@@ -253,11 +289,13 @@ _tke_card_begin_transaction (TkeCard *self, GError **error)
       _tke_card_set_error (self, rv, error);
       return FALSE;
     }
+  scope_begin (self);
   return TRUE;
 }
 
 void
 _tke_card_end_transaction (TkeCard *self)
 {
+  scope_end (self);
   SCardEndTransaction (self->handle, SCARD_LEAVE_CARD);
 }

@@ -355,6 +355,12 @@ tke_card_read_info_finish (TkeCard *self, GAsyncResult *result, GError **error)
   return TRUE;
 }
 
+void
+_tke_card_hold_login (TkeCard *self)
+{
+  g_atomic_int_set (&self->login, TRUE);
+}
+
 /**
  * tke_card_verify_pin_async:
  * @self: a card
@@ -362,8 +368,11 @@ tke_card_read_info_finish (TkeCard *self, GAsyncResult *result, GError **error)
  * @callback: callback
  * @user_data: for @callback
  *
- * Has the person type the PIN on the PIN pad, unless it is verified
- * already in this session.  Emits #TkeCard::pin-requested.
+ * Logs in: has the person type the PIN on the PIN pad, unless it was
+ * verified through this handle since its last log out.  The PIN then holds
+ * for the handle's next operations until tke_card_log_out_async() (or the
+ * handle is finalized, or the card removed); no other handle gets it.
+ * Emits #TkeCard::pin-requested.
  */
 void
 tke_card_verify_pin_async (TkeCard *self,
@@ -372,6 +381,7 @@ tke_card_verify_pin_async (TkeCard *self,
                            gpointer user_data)
 {
   g_return_if_fail (TKE_IS_CARD (self));
+  _tke_card_hold_login (self);
   run_operation (self, operation_new (op_verify, NULL, TRUE), tke_card_verify_pin_async,
                  cancellable, callback, user_data);
 }
@@ -389,6 +399,53 @@ gboolean
 tke_card_verify_pin_finish (TkeCard *self, GAsyncResult *result, GError **error)
 {
   return finish_operation (self, result, tke_card_verify_pin_async, error) != NULL;
+}
+
+static gpointer
+op_log_out (TkeCard *self, Operation *op, GError **error)
+{
+  /* Nothing to send: the operation's scope ends without a login, and
+   * ending it clears a PIN this handle verified (tke-card-apdu.c). */
+  return success ();
+}
+
+/**
+ * tke_card_log_out_async:
+ * @self: a card
+ * @callback: (nullable): callback
+ * @user_data: for @callback
+ *
+ * Ends the login of tke_card_verify_pin_async() (or of a ceremony holding
+ * the card): at once, no operation started on this handle from now on
+ * takes the PIN as verified, and an operation queued after the one running
+ * (a PIN entry in progress cannot be stopped) clears the card's security
+ * state, so that no connection to the card finds the PIN verified.  It
+ * cannot be cancelled.  Completes with %FALSE if the card was not there
+ * to be reset (removed cards lose their PIN anyway).
+ */
+void
+tke_card_log_out_async (TkeCard *self, GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (TKE_IS_CARD (self));
+  g_atomic_int_set (&self->login, FALSE);
+  g_atomic_int_inc (&self->epoch);
+  run_operation (self, operation_new (op_log_out, NULL, FALSE), tke_card_log_out_async, NULL,
+                 callback, user_data);
+}
+
+/**
+ * tke_card_log_out_finish:
+ * @self: a card
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE once the card's security state is cleared, %FALSE with
+ *   @error set if the card could not be reached
+ */
+gboolean
+tke_card_log_out_finish (TkeCard *self, GAsyncResult *result, GError **error)
+{
+  return finish_operation (self, result, tke_card_log_out_async, error) != NULL;
 }
 
 /**
@@ -433,7 +490,8 @@ tke_card_get_public_key_finish (TkeCard *self, GAsyncResult *result, GError **er
  * @callback: callback
  * @user_data: for @callback
  *
- * Verifies the PIN on the pad if needed, then signs, in one transaction.
+ * Has the PIN typed on the pad unless this handle's login holds it (see
+ * tke_card_verify_pin_async()), then signs, in one transaction.
  */
 void
 tke_card_sign_async (TkeCard *self,
@@ -678,7 +736,8 @@ tke_card_generate_key_part_finish (TkeCard *self, GAsyncResult *result, GError *
  * @callback: callback
  * @user_data: for @callback
  *
- * Three entries on the PIN pad: the current PIN (unless verified), the new
+ * Three entries on the PIN pad: the current PIN (unless this handle's
+ * login holds it), the new
  * one, and the new one again within 20 seconds.
  */
 void

@@ -459,6 +459,48 @@ tke_card_key_part_source_new (const char *reader_prefix, guint index)
 }
 
 /**
+ * tke_card_key_part_source_new_for_card:
+ * @card: the key part card in reader 2, its PIN verified by the caller
+ *   (tke_card_verify_pin_async())
+ * @index: the part's index on the card (1–85)
+ *
+ * Creates a source for a part of @card that works with that very handle,
+ * so the PIN the caller had typed before listing the parts seals the part
+ * without a second entry.  The card's login stays the caller's: it ends
+ * with tke_card_key_part_source_log_out() (a ceremony ending) or the
+ * caller's tke_card_log_out_async(); a source merely dropped leaves it.
+ * Removed, the card is waited for again and asks for its PIN.
+ *
+ * Returns: (transfer full): a key part source for a part of @card
+ */
+TkeCardKeyPartSource *
+tke_card_key_part_source_new_for_card (TkeCard *card, guint index)
+{
+  TkeCardKeyPartSource *self;
+
+  g_return_val_if_fail (TKE_IS_CARD (card), NULL);
+  g_return_val_if_fail (tke_card_get_reader_index (card) == READER_INDEX, NULL);
+  self = tke_card_key_part_source_new (NULL, index);
+  _tke_card_session_lend (&self->session, card);
+  return self;
+}
+
+/**
+ * tke_card_key_part_source_log_out:
+ * @self: a source
+ *
+ * The ceremony ended: logs the card out (tke_card_log_out_async()) and
+ * lets go of it.  A later seal waits for the card again and asks for its
+ * PIN.  #TkeCeremony calls this for its key parts when it ends.
+ */
+void
+tke_card_key_part_source_log_out (TkeCardKeyPartSource *self)
+{
+  g_return_if_fail (TKE_IS_CARD_KEY_PART_SOURCE (self));
+  _tke_card_session_log_out (&self->session);
+}
+
+/**
  * tke_card_key_part_source_new_group:
  * @reader_prefix: (nullable): the name prefix of reader 2, %NULL for
  *   tke_reader_default_prefix(2)

@@ -29,6 +29,10 @@ GPtrArray *tke_card_key_part_source_new_group (const char *reader_prefix,
                                                const guint *indexes,
                                                guint n_sources);
 TKE_AVAILABLE_IN_ALL
+TkeCardKeyPartSource *tke_card_key_part_source_new_for_card (TkeCard *card, guint index);
+TKE_AVAILABLE_IN_ALL
+void tke_card_key_part_source_log_out (TkeCardKeyPartSource *self);
+TKE_AVAILABLE_IN_ALL
 guint tke_card_key_part_source_get_index (TkeCardKeyPartSource *self);
 TKE_AVAILABLE_IN_ALL
 const char *tke_card_key_part_source_get_serial (TkeCardKeyPartSource *self);

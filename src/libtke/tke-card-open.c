@@ -196,8 +196,10 @@ connect_settled (SCARDCONTEXT pcsc, const char *reader_name, SCARDHANDLE *handle
 /* The card's information.  When another handle has the applet selected
  * already, it answers without a SELECT, and none is sent: a SELECT clears
  * the PIN (card-protocol.md §4.1), and another handle may be using that PIN
- * now (the readers strip reads a card a ceremony just verified).  A card
- * just inserted has nothing selected, refuses (69 85), and is selected. */
+ * now (the readers strip reads a card a ceremony just verified).  This
+ * handle does not get that PIN: an operation through it has the person
+ * type it (tke-card-pin-pad.c).  A card just inserted has nothing
+ * selected, refuses (69 85), and is selected. */
 static TkePcscCardInfo *
 read_info_keeping_pin (TkeCard *self, GError **error)
 {
@@ -282,64 +284,16 @@ wait_cancellably (OpenData *d, WaitFunc wait, GCancellable *cancellable, GError 
   return name;
 }
 
-/* ---- The card whose PIN is verified, shared ---- */
-
-/* Per reader, the open card through which a PIN was verified.  Another
- * open of that reader while the card is still in it gets the same handle:
- * connecting anew selects the applet, and a SELECT clears the card's PIN
- * (card-protocol.md §4.1).  So the readers strip reading the card, or a
- * key part source opening it, no longer has the person type the PIN again
- * while a ceremony uses it.  TkeCard runs one operation at a time on its
- * handle, so owners sharing it take turns. */
-static GMutex verified_lock;
-static GWeakRef verified_cards[3]; /* by reader index; 0 unused */
-
-void
-_tke_card_note_verified (TkeCard *self)
-{
-  if (self->reader_index == 0 || self->reader_index >= G_N_ELEMENTS (verified_cards))
-    return;
-  g_debug ("reader %u: card %s verified", self->reader_index, self->serial);
-  g_mutex_lock (&verified_lock);
-  g_weak_ref_set (&verified_cards[self->reader_index], self);
-  g_mutex_unlock (&verified_lock);
-}
-
-/* The verified card of @d's reader if it is still in it, or NULL. */
-static TkeCard *
-ref_verified_card (OpenData *d)
-{
-  TkeCard *card = NULL;
-
-  if (d->reader_index == 0 || d->reader_index >= G_N_ELEMENTS (verified_cards))
-    return NULL;
-  g_mutex_lock (&verified_lock);
-  card = g_weak_ref_get (&verified_cards[d->reader_index]);
-  g_mutex_unlock (&verified_lock);
-  if (card != NULL &&
-      (!g_str_has_prefix (card->reader_name, d->prefix) || !_tke_card_still_ours (card)))
-    {
-      g_debug ("reader %u: the verified card %s (%s) is gone", d->reader_index, card->serial,
-               card->description);
-      g_clear_object (&card);
-    }
-  return card;
-}
-
 static void
 open_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
   OpenData *d = task_data;
   GError *error = NULL;
   g_autofree char *name = NULL;
-  TkeCard *card = ref_verified_card (d);
+  TkeCard *card;
 
-  if (card != NULL)
-    {
-      g_debug ("reader %u: sharing the card whose PIN is verified", d->reader_index);
-      g_task_return_pointer (task, card, g_object_unref);
-      return;
-    }
+  /* Always a connection of its own: a PIN verified through another one is
+   * not this one's (tke-card.c, "A PIN's scope"). */
   name = wait_cancellably (d, wait_for_card, cancellable, &error);
   card = name != NULL ? connect_card (d, name, &error) : NULL;
 

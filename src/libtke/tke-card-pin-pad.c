@@ -20,6 +20,13 @@
 
 #define PIN_REFERENCE 0x81
 
+/* The bit of TkeCard.verified for the PIN P2. */
+static guint
+pin_bit (guint8 p2)
+{
+  return p2 == 0x82 ? 2 : 1;
+}
+
 gboolean
 _tke_card_read_features (TkeCard *self, GError **error)
 {
@@ -47,11 +54,8 @@ _tke_card_read_features (TkeCard *self, GError **error)
 static void
 note_pin_status (TkeCard *self, guint sw)
 {
-  if (sw == 0x9000 && !self->pin_used)
-    {
-      self->pin_used = TRUE;
-      _tke_card_note_verified (self);
-    }
+  if (sw == 0x9000)
+    self->pin_used = TRUE; /* cleared on the card at the end of the PIN's scope */
   else if ((sw & 0xFFF0) == 0x63C0)
     self->pin_tries_left = sw & 0x000F;
   else if (sw == 0x6983)
@@ -62,6 +66,14 @@ note_pin_status (TkeCard *self, guint sw)
  * digits it read; we see only the status word. */
 gboolean
 _tke_card_pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1, GError **error)
+{
+  return _tke_card_pin_pad_entry_ref (self, entry, ins, p1, PIN_REFERENCE, error);
+}
+
+/* The same for the PIN P2 (81, or a CA card's PIN 2: 82). */
+gboolean
+_tke_card_pin_pad_entry_ref (
+    TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1, guint8 p2, GError **error)
 {
   guint8 structure[TKE_PCSC_VERIFY_STRUCTURE_SIZE];
   guint8 response[16];
@@ -76,8 +88,8 @@ _tke_card_pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1
                    self->reader_index);
       return FALSE;
     }
-  _tke_pcsc_build_verify_structure ((guint8) g_atomic_int_get (&self->pin_timeout), ins, p1,
-                                    PIN_REFERENCE, structure);
+  _tke_pcsc_build_verify_structure ((guint8) g_atomic_int_get (&self->pin_timeout), ins, p1, p2,
+                                    structure);
   _tke_card_post_pin_event (self, TRUE, entry);
   rv = SCardControl (self->handle, self->features.verify_pin_direct, structure, sizeof structure,
                      response, sizeof response, &n);
@@ -99,8 +111,11 @@ _tke_card_pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1
     }
   sw = (guint) response[0] << 8 | response[1];
   note_pin_status (self, sw);
+  /* Verified (or set, the new PIN's second entry) through this handle. */
+  if (sw == 0x9000 && (ins == 0x20 || (ins == 0x24 && p1 == 0x02)))
+    self->verified |= pin_bit (p2);
   /* 69 85 after the second entry of a new PIN: the 20 s window passed. */
-  if (entry == TKE_PIN_ENTRY_NEW_AGAIN && sw == 0x6985)
+  if ((entry == TKE_PIN_ENTRY_NEW_AGAIN || entry == TKE_PIN_ENTRY_NEW_SECOND_AGAIN) && sw == 0x6985)
     {
       g_set_error_literal (error, TKE_ERROR, TKE_ERROR_PIN_TIMEOUT,
                            _ ("The new PIN was not entered again within 20 seconds. Nothing was "
@@ -111,19 +126,36 @@ _tke_card_pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1
 }
 
 /* VERIFY without data tells whether the PIN is verified in this session
- * (never changes the counter); otherwise the person types it on the pad. */
+ * (never changes the counter) and how many tries are left; the person
+ * types it on the pad unless this handle verified it in its scope. */
 gboolean
 _tke_card_ensure_pin_verified (TkeCard *self, GError **error)
 {
-  static const guint8 query[] = { 0x00, 0x20, 0x00, PIN_REFERENCE };
+  return _tke_card_ensure_pin_ref_verified (self, PIN_REFERENCE, TKE_PIN_ENTRY_CURRENT, error);
+}
+
+/* The same for the PIN P2, asked for as ENTRY (a CA card's PIN 2 is 82).
+ *
+ * The card's security state is shared by every connection to it
+ * (card-protocol.md §4.1): a PIN verified through another handle (the
+ * Smart card tab describing the card, another ceremony's signer), or
+ * through this one before its log out, is not this operation's PIN, even
+ * though the card says "verified".  Only a PIN this handle verified in its
+ * scope (TkeCard.verified) is taken; otherwise the person types it. */
+gboolean
+_tke_card_ensure_pin_ref_verified (TkeCard *self, guint8 p2, TkePinEntry entry, GError **error)
+{
+  const guint8 query[] = { 0x00, 0x20, 0x00, p2 };
   guint sw = 0;
 
   if (!_tke_card_transmit (self, query, sizeof query, NULL, &sw, error))
     return FALSE;
-  note_pin_status (self, sw);
-  if (sw == 0x9000)
+  if (sw == 0x9000 && (self->verified & pin_bit (p2)) != 0)
     return TRUE;
+  if (sw == 0x9000)
+    return _tke_card_pin_pad_entry_ref (self, entry, 0x20, 0x00, p2, error);
+  note_pin_status (self, sw);
   if ((sw & 0xFFF0) != 0x63C0 || sw == 0x63C0)
     return _tke_pcsc_check_pin_status (sw, self->reader_index, error);
-  return _tke_card_pin_pad_entry (self, TKE_PIN_ENTRY_CURRENT, 0x20, 0x00, error);
+  return _tke_card_pin_pad_entry_ref (self, entry, 0x20, 0x00, p2, error);
 }

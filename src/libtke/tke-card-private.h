@@ -41,13 +41,25 @@ struct _TkeCard
   char *zone_description;
   char *description;
   guint pin_tries_left;
-  gboolean pin_used; /* a PIN was verified through this handle */
   gboolean has_signature_key;
+
+  /* The PIN's scope (tke-card.c, "A PIN's scope").  Atomic, set by the
+   * owner: login (the handle keeps what it verifies between operations:
+   * tke_card_verify_pin_async(), a ceremony's signer or key part source)
+   * and epoch (one more at each log out).  The rest belongs to the
+   * operation that holds the lock. */
+  gint login;
+  gint epoch;
+  guint verified;       /* PINs verified through this handle in its scope: bit 0 P2 81, bit 1 82 */
+  guint verified_epoch; /* the epoch they were verified in */
+  gboolean op_login;    /* the running operation keeps what it verifies */
+  gboolean pin_used;    /* a PIN typed through this handle may still be verified on the card */
 };
 
-/* tke-card-open.c: the card of its reader whose PIN is verified; another
- * open of that reader shares it (a new connection would clear the PIN). */
-void _tke_card_note_verified (TkeCard *self);
+/* tke-card-commands.c: from now on what an operation verifies through
+ * this handle is kept for its next operations, until
+ * tke_card_log_out_async() (owner's thread). */
+void _tke_card_hold_login (TkeCard *self);
 
 /* tke-card.c */
 
@@ -83,6 +95,10 @@ GByteArray *_tke_card_command_ok (TkeCard *self,
                                   gboolean with_le,
                                   GError **error);
 gboolean _tke_card_select_applet (TkeCard *self, GError **error);
+/* Every operation runs inside one transaction; beginning it begins the
+ * operation's PIN scope, ending it ends the scope: a PIN verified in an
+ * operation without a login is cleared on the card (SELECT) before the
+ * transaction ends. */
 gboolean _tke_card_begin_transaction (TkeCard *self, GError **error);
 void _tke_card_end_transaction (TkeCard *self);
 
@@ -92,6 +108,10 @@ gboolean _tke_card_read_features (TkeCard *self, GError **error);
 gboolean
 _tke_card_pin_pad_entry (TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1, GError **error);
 gboolean _tke_card_ensure_pin_verified (TkeCard *self, GError **error);
+gboolean _tke_card_pin_pad_entry_ref (
+    TkeCard *self, TkePinEntry entry, guint8 ins, guint8 p1, guint8 p2, GError **error);
+gboolean
+_tke_card_ensure_pin_ref_verified (TkeCard *self, guint8 p2, TkePinEntry entry, GError **error);
 
 /* tke-card-open.c */
 

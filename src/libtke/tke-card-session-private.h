@@ -19,6 +19,7 @@ typedef struct
   char *reader_prefix;
   guint pin_timeout;
   TkeCard *card;
+  gboolean lent; /* the card was handed over: its lender logs it out */
   gulong pin_handler;
   char *insert_prompt;
   char *pin_prompt;
@@ -33,8 +34,15 @@ void _tke_card_session_init (TkeCardSession *session,
                              const char *pin_prompt);
 void _tke_card_session_clear (TkeCardSession *session);
 void _tke_card_session_set_pin_timeout (TkeCardSession *session, guint seconds);
-/* Drops the card, e.g. after it was removed. */
+/* Drops the card, e.g. after it was removed; a card the session opened
+ * is logged out (tke_card_log_out_async()). */
 void _tke_card_session_forget (TkeCardSession *session);
+/* The ceremony ended: logs the card out, even a lent one, and drops it;
+ * the next operation opens the card again and asks for its PIN. */
+void _tke_card_session_log_out (TkeCardSession *session);
+/* Works with @card, opened and logged in by the caller (its PIN holds
+ * for the session), until it is removed or the session logs out. */
+void _tke_card_session_lend (TkeCardSession *session, TkeCard *card);
 
 /* Opens the card in the reader (the one already open if it is still
  * there): tries at once, and if there is no card, emits the insert prompt

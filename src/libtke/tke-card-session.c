@@ -2,9 +2,12 @@
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Both keep a card open between operations (its PIN stays verified for a
- * ceremony), prompt the person to insert it when it is not there, and
- * forward the PIN pad's prompt.
+ * Both keep a card open between operations and hold a login on it, so its
+ * PIN stays verified for one ceremony (tke-card.c, "A PIN's scope"), prompt
+ * the person to insert it when it is not there, and forward the PIN pad's
+ * prompt.  The login ends when the ceremony logs the session out, when the
+ * session drops the card (removed, swapped, or the session finalized), and
+ * with the card.
  */
 
 #include "config.h"
@@ -32,13 +35,28 @@ _tke_card_session_init (TkeCardSession *session,
   session->pin_prompt = g_strdup (pin_prompt);
 }
 
-void
-_tke_card_session_forget (TkeCardSession *session)
+static void
+drop (TkeCardSession *session, gboolean log_out)
 {
   if (session->card == NULL)
     return;
   g_clear_signal_handler (&session->pin_handler, session->card);
+  if (log_out)
+    tke_card_log_out_async (session->card, NULL, NULL);
+  session->lent = FALSE;
   g_clear_object (&session->card);
+}
+
+void
+_tke_card_session_forget (TkeCardSession *session)
+{
+  drop (session, !session->lent);
+}
+
+void
+_tke_card_session_log_out (TkeCardSession *session)
+{
+  drop (session, TRUE);
 }
 
 void
@@ -80,11 +98,21 @@ on_pin_requested (TkeCard *card, TkePinEntry entry, gpointer user_data)
 static void
 adopt (TkeCardSession *session, TkeCard *card)
 {
+  if (session->card == card)
+    return;
   _tke_card_session_forget (session);
   session->card = g_object_ref (card);
+  _tke_card_hold_login (card);
   tke_card_set_pin_timeout (card, session->pin_timeout);
   session->pin_handler =
       g_signal_connect (card, "pin-requested", G_CALLBACK (on_pin_requested), session);
+}
+
+void
+_tke_card_session_lend (TkeCardSession *session, TkeCard *card)
+{
+  adopt (session, card);
+  session->lent = TRUE;
 }
 
 /* A card pulled while it was being read, during a swap: wait again. */

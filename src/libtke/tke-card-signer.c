@@ -6,8 +6,9 @@
  * reader 1 (prompting for it), takes the administrator's name (the card's
  * description) and SKI (tke_crypto_ski() of the card's public key) from the
  * card, and signs on the card after the PIN is typed on the PIN pad.  The
- * card stays open, its PIN verified, until it is removed or the signer is
- * finalized, so one ceremony asks for the PIN once.
+ * card stays open, its PIN verified, until it is removed, the ceremony logs
+ * the signer out (tke_card_signer_log_out()) or the signer is finalized,
+ * so one ceremony asks for the PIN once, and the next one again.
  *
  * Once the SKI is known, only a card with that key signs: a ceremony that
  * announced this administrator never gets another one's signature.
@@ -34,8 +35,9 @@
  * It waits for the card (prompting for it with #TkeCardSigner::prompt), takes
  * the administrator's name (the card's description) and SKI from the card,
  * and signs on the card after the PIN is typed on the reader's PIN pad. The
- * card stays open, its PIN verified, until it is removed or the signer is
- * finalized, so one ceremony asks for the PIN once. Once the SKI is known,
+ * card stays open, its PIN verified, until it is removed, the ceremony logs
+ * the signer out (tke_card_signer_log_out()) or the signer is finalized, so
+ * one ceremony asks for the PIN once, and the next one again. Once the SKI is known,
  * only a card with that key signs: a ceremony that announced this
  * administrator never gets another one's signature.
  */
@@ -517,6 +519,23 @@ tke_card_signer_get_card (TkeCardSigner *self)
 {
   g_return_val_if_fail (TKE_IS_CARD_SIGNER (self), NULL);
   return self->session.card;
+}
+
+/**
+ * tke_card_signer_log_out:
+ * @self: a card signer
+ *
+ * The ceremony ended: logs the administrator card out
+ * (tke_card_log_out_async()) and lets go of it, so the PIN typed for this
+ * ceremony signs nothing after it.  A later signature waits for the card
+ * again and asks for its PIN; the administrator stays the same.
+ * #TkeCeremony calls this for its signers when it ends.
+ */
+void
+tke_card_signer_log_out (TkeCardSigner *self)
+{
+  g_return_if_fail (TKE_IS_CARD_SIGNER (self));
+  _tke_card_session_log_out (&self->session);
 }
 
 /**

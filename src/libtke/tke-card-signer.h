@@ -32,6 +32,8 @@ guint tke_card_signer_get_pin_timeout (TkeCardSigner *self);
 TKE_AVAILABLE_IN_ALL
 void tke_card_signer_set_pin_timeout (TkeCardSigner *self, guint seconds);
 TKE_AVAILABLE_IN_ALL
+void tke_card_signer_log_out (TkeCardSigner *self);
+TKE_AVAILABLE_IN_ALL
 void tke_card_signer_prepare_async (TkeCardSigner *self,
                                     GCancellable *cancellable,
                                     GAsyncReadyCallback callback,

@@ -23,11 +23,28 @@
  * front ends say "press Cancel on the PIN pad" instead of offering a cancel
  * button that would do nothing.
  *
- * A PIN verified once stays verified on the card until the card is removed
- * or reset: when this object is finalized it selects the applet again,
- * which clears the card's security state, so nobody else inherits the
- * verified PIN.  The PIN and the operation it protects run
- * inside one SCardBeginTransaction, so no other program comes in between.
+ * A PIN's scope: the card keeps a PIN verified until it is removed, reset
+ * or SELECTed again, for every connection to it (card-protocol.md §4.1).
+ * So what counts is who typed it, for what:
+ *
+ * - An operation takes a PIN as verified only if it was typed through the
+ *   same TkeCard (the same connection) in that handle's current scope;
+ *   what another handle verified (the Smart card tab describing the card,
+ *   another ceremony) makes the person type the PIN again.
+ * - Without a login, an operation's scope is the operation: a PIN typed
+ *   for it is cleared on the card (SELECT) before its transaction ends.
+ * - With a login (tke_card_verify_pin_async(), or a ceremony's
+ *   #TkeCardSigner or #TkeCardKeyPartSource holding the card), the PIN
+ *   holds for the handle's next operations until tke_card_log_out_async():
+ *   that ends it at once for every operation not yet started on the
+ *   handle, and the card is reset by an operation queued after the one
+ *   running.  The ceremonies log their cards out when they end, however
+ *   they end; the card is logged out too when this object is finalized.
+ *
+ * Opening a reader always makes a new connection of its own; it never
+ * shares one whose PIN is verified.  The PIN and the operation it protects
+ * run inside one SCardBeginTransaction, so no other program comes in
+ * between.
  */
 
 #include "config.h"
@@ -137,6 +154,14 @@ tke_card_pin_prompt (guint reader_index, TkePinEntry entry)
     {
     case TKE_PIN_ENTRY_NEW:
       return g_strdup_printf (_ ("Enter the new PIN on the PIN pad of reader %u"), reader_index);
+    case TKE_PIN_ENTRY_SECOND:
+      return g_strdup_printf (_ ("Enter the CA card's PIN 2 on the PIN pad of reader %u"),
+                              reader_index);
+    case TKE_PIN_ENTRY_NEW_SECOND:
+      return g_strdup_printf (_ ("Enter the new PIN 2 on the PIN pad of reader %u"), reader_index);
+    case TKE_PIN_ENTRY_NEW_SECOND_AGAIN:
+      return g_strdup_printf (_ ("Enter the new PIN 2 again on the PIN pad of reader %u"),
+                              reader_index);
     case TKE_PIN_ENTRY_NEW_AGAIN:
       return g_strdup_printf (_ ("Enter the new PIN again on the PIN pad of reader %u"),
                               reader_index);
@@ -214,14 +239,16 @@ _tke_card_post_pin_event (TkeCard *self, gboolean waiting, TkePinEntry entry)
 /* When we let go of the card, its verified PIN must not outlive us: SELECT
  * clears the card's security state (card-protocol.md §4.1).  Not a reset:
  * pcscd would power-cycle whatever card is in the reader, under the feet of
- * other handles, and a card swapped in meanwhile is not ours to touch. */
+ * other handles, and a card swapped in meanwhile is not ours to touch.
+ * No operation runs: each holds a reference. */
 static void
 forget_pin (TkeCard *self)
 {
   g_autoptr (GError) error = NULL;
 
   /* A handle that only read the card (the readers strip, a list of key
-   * parts) must not clear a PIN another handle is using right now. */
+   * parts), or whose PIN was cleared at the end of its scope, leaves the
+   * card alone. */
   if (!self->pin_used || !_tke_card_still_ours (self))
     return;
   if (SCardBeginTransaction (self->handle) != SCARD_S_SUCCESS)

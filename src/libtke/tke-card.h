@@ -34,12 +34,15 @@ G_BEGIN_DECLS
  * @TKE_CARD_TYPE_UNKNOWN: not read yet
  * @TKE_CARD_TYPE_CA: a CA card: defines a zone, two PINs
  * @TKE_CARD_TYPE_EP11: an administrator and/or key part card of a zone
+ * @TKE_CARD_TYPE_BLANK: a blank card (maybe enrolled in a zone already),
+ *   to be initialized as a CA card or personalized as an EP11 card
  */
 typedef enum
 {
   TKE_CARD_TYPE_UNKNOWN,
   TKE_CARD_TYPE_CA,
   TKE_CARD_TYPE_EP11,
+  TKE_CARD_TYPE_BLANK,
 } TkeCardType;
 
 /**
@@ -47,6 +50,9 @@ typedef enum
  * @TKE_PIN_ENTRY_CURRENT: the card's PIN
  * @TKE_PIN_ENTRY_NEW: a new PIN, first entry
  * @TKE_PIN_ENTRY_NEW_AGAIN: the new PIN again (within 20 seconds)
+ * @TKE_PIN_ENTRY_SECOND: a CA card's second PIN
+ * @TKE_PIN_ENTRY_NEW_SECOND: a new CA card's second PIN, first entry
+ * @TKE_PIN_ENTRY_NEW_SECOND_AGAIN: the new second PIN again (within 20 seconds)
  *
  * What the person is asked to type on the PIN pad.
  */
@@ -55,6 +61,9 @@ typedef enum
   TKE_PIN_ENTRY_CURRENT,
   TKE_PIN_ENTRY_NEW,
   TKE_PIN_ENTRY_NEW_AGAIN,
+  TKE_PIN_ENTRY_SECOND,
+  TKE_PIN_ENTRY_NEW_SECOND,
+  TKE_PIN_ENTRY_NEW_SECOND_AGAIN,
 } TkePinEntry;
 
 /**
@@ -167,6 +176,11 @@ TKE_AVAILABLE_IN_ALL
 gboolean tke_card_verify_pin_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
+void tke_card_log_out_async (TkeCard *self, GAsyncReadyCallback callback, gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_card_log_out_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
 void tke_card_get_public_key_async (TkeCard *self,
                                     GCancellable *cancellable,
                                     GAsyncReadyCallback callback,
@@ -222,5 +236,69 @@ void tke_card_change_pin_async (TkeCard *self,
                                 gpointer user_data);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_card_change_pin_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
+void tke_card_generate_signature_key_async (TkeCard *self,
+                                            gboolean replace,
+                                            GCancellable *cancellable,
+                                            GAsyncReadyCallback callback,
+                                            gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+GBytes *
+tke_card_generate_signature_key_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
+char *tke_card_public_key_ski (GBytes *public_key);
+TKE_AVAILABLE_IN_ALL
+const char *tke_card_type_get_name (TkeCardType type);
+
+TKE_AVAILABLE_IN_ALL
+void tke_card_copy_to_async (TkeCard *self,
+                             TkeCard *target,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+guint tke_card_copy_to_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
+void tke_card_unblock_async (TkeCard *self,
+                             TkeCard *ca_card,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback callback,
+                             gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_card_unblock_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
+gboolean tke_card_get_enrolled (TkeCard *self);
+
+TKE_AVAILABLE_IN_ALL
+void tke_card_initialize_ca_async (TkeCard *self,
+                                   const char *zone_description,
+                                   const char *description,
+                                   GCancellable *cancellable,
+                                   GAsyncReadyCallback callback,
+                                   gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_card_initialize_ca_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
+void tke_card_enroll_async (TkeCard *self,
+                            TkeCard *ca_card,
+                            GCancellable *cancellable,
+                            GAsyncReadyCallback callback,
+                            gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_card_enroll_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
+void tke_card_personalize_async (TkeCard *self,
+                                 const char *description,
+                                 GCancellable *cancellable,
+                                 GAsyncReadyCallback callback,
+                                 gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_card_personalize_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -11,6 +11,8 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "tke-card-key-part-source.h"
+#include "tke-card-signer.h"
 #include "tke-ceremony-private.h"
 #include "tke-ceremony-rules.h"
 #include "tke-error.h"
@@ -587,7 +589,40 @@ _tke_ceremony_refuse_if_busy (TkeCeremony *self,
  * units done keep the step); cancelled after the last unit took the step,
  * the ceremony has done everything and finishes with %TRUE.  While a step
  * of the ceremony runs, a second is refused with %TKE_ERROR_NOT_ALLOWED.
+ * However it ends, its #TkeCardSigner signers and #TkeCardKeyPartSource
+ * parts are logged out before @callback runs (tke_card_signer_log_out()):
+ * the PINs typed for this run sign nothing after it, and a run again asks
+ * for them again.
  */
+/* The ceremony ended: the PINs typed for it sign and seal nothing more
+ * (tke-card.c, "A PIN's scope").  Its cards are logged out, whoever holds
+ * them still; a run again asks for each PIN again. */
+static void
+log_out_cards (TkeCeremony *self)
+{
+  for (guint i = 0; self->signers != NULL && i < self->signers->len; i++)
+    if (TKE_IS_CARD_SIGNER (self->signers->pdata[i]))
+      tke_card_signer_log_out (self->signers->pdata[i]);
+  for (guint i = 0; self->parts != NULL && i < self->parts->len; i++)
+    if (TKE_IS_CARD_KEY_PART_SOURCE (self->parts->pdata[i]))
+      tke_card_key_part_source_log_out (self->parts->pdata[i]);
+}
+
+/* However the run ended (done, failed, cancelled), the cards are logged
+ * out before the caller hears of it. */
+static void
+run_ended (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) outer = user_data;
+  GError *error = NULL;
+
+  log_out_cards (TKE_CEREMONY (source));
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_boolean (outer, TRUE);
+  else
+    g_task_return_error (outer, error);
+}
+
 void
 tke_ceremony_run_async (TkeCeremony *self,
                         GCancellable *cancellable,
@@ -595,13 +630,17 @@ tke_ceremony_run_async (TkeCeremony *self,
                         gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
+  GTask *outer;
   GError *error = NULL;
 
   g_return_if_fail (TKE_IS_CEREMONY (self));
 
   if (_tke_ceremony_refuse_if_busy (self, tke_ceremony_run_async, callback, user_data))
     return;
-  task = _tke_ceremony_task_new (self, tke_ceremony_run_async, cancellable, callback, user_data);
+  outer = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (outer, tke_ceremony_run_async);
+  g_task_set_check_cancellable (outer, FALSE);
+  task = _tke_ceremony_task_new (self, tke_ceremony_run_async, cancellable, run_ended, outer);
   /* Cancelled is said where it stopped something (between units); a
    * Cancel after the last unit leaves the result of what was done. */
   g_task_set_check_cancellable (task, FALSE);
@@ -645,6 +684,8 @@ tke_ceremony_finalize (GObject *object)
 {
   TkeCeremony *self = TKE_CEREMONY (object);
 
+  /* Ended without a run's end (cancelled while the parts were sealed). */
+  log_out_cards (self);
   g_clear_object (&self->client);
   g_clear_object (&self->units);
   g_clear_pointer (&self->signers, g_ptr_array_unref);

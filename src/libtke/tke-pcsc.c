@@ -117,6 +117,7 @@ _tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error)
           if (length == 1)
             info->card_type = value[0] == 0x01   ? TKE_CARD_TYPE_CA
                               : value[0] == 0x02 ? TKE_CARD_TYPE_EP11
+                              : value[0] == 0x00 ? TKE_CARD_TYPE_BLANK
                                                  : TKE_CARD_TYPE_UNKNOWN;
           break;
         case 0x03:
@@ -129,7 +130,10 @@ _tke_pcsc_parse_card_info (const guint8 *data, gsize size, GError **error)
           info->description = _tke_pcsc_utf8_value (value, length);
           break;
         case 0x06:
-          if (length >= 1)
+          /* A CA card has two PINs: the one with fewer tries left counts. */
+          if (length >= 2)
+            info->pin_tries_left = MIN (value[0], value[1]);
+          else if (length >= 1)
             info->pin_tries_left = value[0];
           break;
         case 0x08:

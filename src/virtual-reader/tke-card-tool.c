@@ -446,6 +446,17 @@ verify_ca (Card *ca, GError **error)
 /* ---- Commands ---- */
 
 static gboolean
+cmd_create_blank (TkeSecret *chip_key, char **args, GError **error)
+{
+  g_autoptr (TkeVirtualCard) card = tke_virtual_card_create_blank (args[0], chip_key, error);
+
+  if (card == NULL)
+    return FALSE;
+  g_print (_ ("Created blank card %s.\n"), args[0]);
+  return TRUE;
+}
+
+static gboolean
 cmd_create_ca (TkeSecret *chip_key, char **args, GError **error)
 {
   g_autoptr (TkeSecret) pin1 = NULL;
@@ -614,7 +625,9 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
           break;
         case 0x02:
           ca = v[0] == TKE_VIRTUAL_CARD_TYPE_CA;
-          g_print (_ ("Type:             %s\n"), ca ? "CA" : "EP11");
+          g_print (_ ("Type:             %s\n"), ca                                    ? "CA"
+                                                 : v[0] == TKE_VIRTUAL_CARD_TYPE_BLANK ? "blank"
+                                                                                       : "EP11");
           break;
         case 0x03:
           g_print (_ ("Zone:             %s\n"), hex);
@@ -783,6 +796,7 @@ typedef struct
 } Command;
 
 static const Command commands[] = {
+  { "create-blank", 1, FALSE, N_ ("create-blank IMAGE"), cmd_create_blank },
   { "create-ca", 1, FALSE, N_ ("create-ca --zone-description TEXT --description TEXT IMAGE"),
     cmd_create_ca },
   { "create", 1, FALSE, N_ ("create --zone CA-IMAGE --description TEXT [--unit-root FILE] IMAGE"),

@@ -75,7 +75,8 @@ pin_slot (TkeVirtualCard *self, guint8 p2)
 {
   if (p2 == 0x81)
     return 0;
-  if (p2 == 0x82 && self->type == TKE_VIRTUAL_CARD_TYPE_CA)
+  if (p2 == 0x82 &&
+      (self->type == TKE_VIRTUAL_CARD_TYPE_CA || self->type == TKE_VIRTUAL_CARD_TYPE_BLANK))
     return 1;
   return -1;
 }
@@ -112,6 +113,9 @@ cmd_verify (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
 
   if (c->p1 != 0 || slot < 0)
     return _tke_virtual_card_sw (SW_BAD_P1P2);
+  /* A blank card's PIN that is not set yet: nothing to verify. */
+  if (self->pin[slot] == NULL)
+    return _tke_virtual_card_sw (SW_CONDITIONS);
   if (c->size == 0)
     {
       if (self->verified[slot])
@@ -159,7 +163,9 @@ cmd_change_pin (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
     return _tke_virtual_card_sw (SW_BAD_P1P2);
   if (!is_pin (c))
     return _tke_virtual_card_sw (SW_WRONG_LENGTH);
-  if (!self->verified[slot] && !(slot == 0 && self->unblock_grant))
+  /* A blank card takes its first PIN without one (§4.13). */
+  if (!self->verified[slot] && !(slot == 0 && self->unblock_grant) &&
+      !(self->type == TKE_VIRTUAL_CARD_TYPE_BLANK && self->pin[slot] == NULL))
     return _tke_virtual_card_sw (SW_SECURITY);
   if (c->p1 == 1)
     {
@@ -452,6 +458,7 @@ typedef enum
   NEEDS_PIN = 1 << 0,
   NEEDS_EP11 = 1 << 1,
   NEEDS_CA = 1 << 2,
+  NEEDS_BLANK = 1 << 3,
 } Needs;
 
 typedef struct
@@ -479,6 +486,10 @@ static const Instruction instructions[] = {
   { 0x64, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_for_copy },
   { 0x66, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_import_copy },
   { 0x68, NEEDS_CA, _tke_virtual_card_cmd_certify_card },
+  { 0x10, NEEDS_BLANK, _tke_virtual_card_cmd_initialize_ca },
+  { 0x12, NEEDS_BLANK, _tke_virtual_card_cmd_enrolment_request },
+  { 0x14, NEEDS_BLANK, _tke_virtual_card_cmd_enroll },
+  { 0x16, NEEDS_BLANK, _tke_virtual_card_cmd_personalize },
 };
 
 static GBytes *
@@ -491,7 +502,8 @@ dispatch (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
       if (in->ins != c->ins)
         continue;
       if (((in->needs & NEEDS_EP11) && self->type != TKE_VIRTUAL_CARD_TYPE_EP11) ||
-          ((in->needs & NEEDS_CA) && self->type != TKE_VIRTUAL_CARD_TYPE_CA))
+          ((in->needs & NEEDS_CA) && self->type != TKE_VIRTUAL_CARD_TYPE_CA) ||
+          ((in->needs & NEEDS_BLANK) && self->type != TKE_VIRTUAL_CARD_TYPE_BLANK))
         return _tke_virtual_card_sw (SW_NOT_ALLOWED);
       if ((in->needs & NEEDS_PIN) && !self->verified[0])
         return _tke_virtual_card_sw (SW_SECURITY);

@@ -175,7 +175,9 @@ image_aad (const guint8 serial[TKE_VIRTUAL_CARD_SERIAL_SIZE])
 static const char *
 type_name (guint8 type)
 {
-  return type == TKE_VIRTUAL_CARD_TYPE_CA ? "CA" : "EP11";
+  return type == TKE_VIRTUAL_CARD_TYPE_CA      ? "CA"
+         : type == TKE_VIRTUAL_CARD_TYPE_BLANK ? "blank"
+                                               : "EP11";
 }
 
 gboolean
@@ -248,6 +250,10 @@ has_required_records (TkeVirtualCard *self)
   if (self->type == TKE_VIRTUAL_CARD_TYPE_CA)
     return self->pin[1] != NULL && self->zone_key != NULL && self->zone_point != NULL &&
            g_bytes_get_size (self->zone_point) == TKE_VIRTUAL_CARD_POINT_SIZE;
+  /* A blank card has what it was given so far (§4.13); no key parts. */
+  if (self->type == TKE_VIRTUAL_CARD_TYPE_BLANK)
+    return self->parts->len == 0 && self->signature_key == NULL && self->zone_key == NULL &&
+           (self->certificate == NULL || self->transport_key != NULL);
   return self->type == TKE_VIRTUAL_CARD_TYPE_EP11 && self->transport_key != NULL;
 }
 
@@ -313,7 +319,9 @@ parse_record (TkeVirtualCard *self, guint8 tag, const guint8 *value, gsize size,
       self->zone_description = g_strndup ((const char *) value, size);
       return TRUE;
     case REC_DESCRIPTION:
-      if (self->description != NULL || !_tke_virtual_card_valid_description (value, size))
+      /* A blank card has none yet (REC_TYPE comes first). */
+      if (self->description != NULL || (!(size == 0 && self->type == TKE_VIRTUAL_CARD_TYPE_BLANK) &&
+                                        !_tke_virtual_card_valid_description (value, size)))
         return FALSE;
       self->description = g_strndup ((const char *) value, size);
       return TRUE;
@@ -379,8 +387,8 @@ parse_payload (TkeVirtualCard *self, const TkeSecret *payload, GError **error)
         }
       offset += 3 + length;
     }
-  if (offset != size || self->pin[0] == NULL || self->description == NULL ||
-      self->zone_description == NULL || !has_required_records (self))
+  if (offset != size || (self->pin[0] == NULL && self->type != TKE_VIRTUAL_CARD_TYPE_BLANK) ||
+      self->description == NULL || self->zone_description == NULL || !has_required_records (self))
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA, _ ("The card image is damaged."));
       return FALSE;

@@ -132,6 +132,14 @@ GBytes *_tke_virtual_card_cmd_export_for_copy (TkeVirtualCard *self,
 GBytes *_tke_virtual_card_cmd_import_copy (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
 GBytes *_tke_virtual_card_cmd_certify_card (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
 
+/* tke-virtual-card-blank.c: a blank card's instructions */
+
+GBytes *_tke_virtual_card_cmd_initialize_ca (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_enrolment_request (TkeVirtualCard *self,
+                                                 const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_enroll (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_personalize (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
+
 /* tke-virtual-card-export.c */
 
 GBytes *_tke_virtual_card_cmd_export_key_part (TkeVirtualCard *self,

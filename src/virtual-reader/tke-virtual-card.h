@@ -22,6 +22,7 @@ G_BEGIN_DECLS
 
 typedef enum
 {
+  TKE_VIRTUAL_CARD_TYPE_BLANK = 0,
   TKE_VIRTUAL_CARD_TYPE_CA = 1,
   TKE_VIRTUAL_CARD_TYPE_EP11 = 2,
 } TkeVirtualCardType;
@@ -47,6 +48,8 @@ TkeVirtualCard *tke_virtual_card_new_ep11 (const char *path,
                                            const char *description,
                                            const TkeSecret *pin,
                                            GError **error);
+TkeVirtualCard *
+tke_virtual_card_create_blank (const char *path, TkeSecret *chip_key, GError **error);
 gboolean tke_virtual_card_install_unit_root (TkeVirtualCard *self, GBytes *point, GError **error);
 gboolean tke_virtual_card_install_certificate (TkeVirtualCard *self,
                                                const guint8 *response,

@@ -49,7 +49,8 @@ card_info (const uint8_t *data, size_t size)
   if (info == NULL)
     return;
   if (info->serial == NULL ||
-      (info->card_type != TKE_CARD_TYPE_CA && info->card_type != TKE_CARD_TYPE_EP11))
+      (info->card_type != TKE_CARD_TYPE_CA && info->card_type != TKE_CARD_TYPE_EP11 &&
+       info->card_type != TKE_CARD_TYPE_BLANK))
     fuzz_fail ("GET CARD INFO parsed without a serial or a card type");
   check_hex (info->serial, "serial");
   check_hex (info->zone, "zone");

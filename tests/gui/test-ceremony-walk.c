@@ -167,11 +167,11 @@ pin_asked_or (gpointer data)
 }
 
 /* Presses "Load This Part" (then again, to no effect) and waits for
- * @done.  The card's PIN, typed
- * before its list, holds while the part is sealed: libtke shares the
- * verified card with the part's source and the readers strip, so the pad
- * never asks for it again (it did, under slow builds, when each opened a
- * connection of its own and so cleared the PIN). */
+ * @done.  The card's PIN, typed before its list, holds while the part is
+ * sealed: the part's source works with the connection that verified it,
+ * and the readers strip's connection of its own does not clear it, so the
+ * pad never asks for it again (it did, under slow builds, when a second
+ * connection selected the applet and so cleared the PIN). */
 static void
 load_this_part (gboolean (*done) (gpointer), gpointer done_data)
 {

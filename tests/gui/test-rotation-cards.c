@@ -628,7 +628,7 @@ test_every_precheck (Fixture *f, gconstpointer data)
   ids = emu_unit_ids (f->emu);
   a1 = emu_demo_admin (f->emu, 1);
   a2 = emu_demo_admin (f->emu, 2);
-  g_assert_null (tke_master_keys_page_get_reason (keys, TKE_CEREMONY_ROTATE));
+  g_assert_cmpstr (tke_master_keys_page_get_reason (keys, TKE_CEREMONY_ROTATE), ==, NULL);
   g_assert_null (tke_master_keys_page_get_selection_warning (keys));
 
   /* No unit selected at all. */

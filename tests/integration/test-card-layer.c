@@ -16,6 +16,8 @@
 #include <signal.h>
 #include <string.h>
 
+#include <winscard.h>
+
 #include "card-layer-common.h"
 
 /* ---- TkeReaderMonitor ---- */
@@ -336,19 +338,23 @@ open_while_pad_waits (TkeCard *card, TkePinEntry entry, StripRead *read)
 /* The known defect of the last stop: a second connection to a card (the
  * readers strip reading it, a key part source opening it) selected the
  * applet and so cleared the PIN another handle had verified, and the person
- * was asked for it again.  Now a second open while the card is in shares
- * the verified handle, and an open that began while the PIN was typed
- * reads the card without selecting the applet again. */
+ * was asked for it again.  An open that begins while the PIN is typed, or
+ * after, reads the card without selecting the applet again, so the PIN
+ * holds for the handle that verified it.  But only for that one: a second
+ * open never shares it (the Smart card tab kept such a shared handle open,
+ * and a later ceremony signed without its PIN), and an operation through
+ * the second handle has the PIN typed again. */
 static void
 test_second_open_keeps_pin (Scene *scene, gconstpointer user_data)
 {
-  const char *actions[] = { "keys " ADMIN_PIN, NULL };
+  const char *actions[] = { "keys " ADMIN_PIN, "keys " ADMIN_PIN, NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCard) card = open_card_ok (1);
   g_autoptr (TkeCard) strip = NULL;
   g_autoptr (TkeCard) racing = NULL;
   g_autoptr (GBytes) data = g_bytes_new_static ("command", 7);
   g_autoptr (GBytes) signature = NULL;
+  g_autoptr (GBytes) signature2 = NULL;
   StripRead read = { FALSE, NULL };
   gulong id;
 
@@ -365,15 +371,106 @@ test_second_open_keeps_pin (Scene *scene, gconstpointer user_data)
   g_clear_object (&read.result);
   g_assert_no_error (error);
   g_assert_cmpstr (tke_card_get_serial (racing), ==, tke_card_get_serial (card));
-  /* A read after the PIN: the same handle. */
+  g_assert_true (racing != card);
+  /* A read after the PIN: a handle of its own too. */
   strip = open_plain (1);
-  g_assert_true (strip == card);
+  g_assert_true (strip != card);
   g_assert_cmpstr (tke_card_get_description (strip), ==, "admin1.card");
-  /* The PIN holds: the card signs with no second PIN entry. */
+  /* The PIN holds for the handle that verified it: no second entry. */
   signature = sign_on_card (card, data, &error);
   g_assert_no_error (error);
   g_assert_nonnull (signature);
   g_assert_cmpuint (person.prompts, ==, 1);
+  /* Not for the other one: the card says "verified", the person types. */
+  tke_card_set_pin_timeout (strip, 20);
+  g_signal_connect (strip, "pin-requested", G_CALLBACK (on_pin_requested), NULL);
+  signature2 = sign_on_card (strip, data, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (signature2);
+  g_assert_cmpuint (person.prompts, ==, 2);
+}
+
+/* What the card itself says of its PIN, through a connection of the
+ * test's own: VERIFY without data (card-protocol.md §4.2), 90 00 if it is
+ * verified, 63 Cx if not. */
+static guint
+raw_verify_status (guint reader)
+{
+  static const BYTE query[] = { 0x00, 0x20, 0x00, 0x81 };
+  const char *prefix = tke_reader_default_prefix (reader);
+  SCARDCONTEXT context;
+  SCARDHANDLE handle;
+  DWORD protocol = 0;
+  char *names = NULL;
+  DWORD size = SCARD_AUTOALLOCATE;
+  const char *name = NULL;
+  BYTE response[8];
+  DWORD n = sizeof response;
+
+  g_assert_cmphex (SCardEstablishContext (SCARD_SCOPE_SYSTEM, NULL, NULL, &context), ==,
+                   SCARD_S_SUCCESS);
+  g_assert_cmphex (SCardListReaders (context, NULL, (LPSTR) &names, &size), ==, SCARD_S_SUCCESS);
+  for (const char *r = names; *r != '\0' && name == NULL; r += strlen (r) + 1)
+    if (g_str_has_prefix (r, prefix))
+      name = r;
+  g_assert_nonnull (name);
+  g_assert_cmphex (SCardConnect (context, name, SCARD_SHARE_SHARED,
+                                 SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1, &handle, &protocol),
+                   ==, SCARD_S_SUCCESS);
+  g_assert_cmphex (SCardTransmit (handle,
+                                  protocol == SCARD_PROTOCOL_T0 ? SCARD_PCI_T0 : SCARD_PCI_T1,
+                                  query, sizeof query, NULL, response, &n),
+                   ==, SCARD_S_SUCCESS);
+  g_assert_cmpuint (n, ==, 2);
+  SCardDisconnect (handle, SCARD_LEAVE_CARD);
+  SCardFreeMemory (context, names);
+  SCardReleaseContext (context);
+  return (guint) response[0] << 8 | response[1];
+}
+
+/* A login ends with tke_card_log_out_async(): the handle's next operation
+ * asks for the PIN again, and the card itself is reset, so no connection
+ * finds it verified.  An operation without a login (the Smart card tab's)
+ * types its own PIN each time and leaves nothing verified. */
+static void
+test_log_out (Scene *scene, gconstpointer user_data)
+{
+  const char *actions[] = { "keys " ADMIN_PIN, "keys " ADMIN_PIN, "keys " ADMIN_PIN,
+                            "keys " ADMIN_PIN, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeCard) card = open_card_ok (1);
+  g_autoptr (TkeCard) page = open_card_ok (1); /* a handle with no login, as the Smart card tab's */
+  g_autoptr (GBytes) data = g_bytes_new_static ("command", 7);
+  g_autoptr (GAsyncResult) result = NULL;
+
+  person_expect (1, actions);
+  g_assert_true (verify (card, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (person.prompts, ==, 1);
+  tke_card_log_out_async (card, tke_test_async_done, &result);
+  g_assert_true (tke_card_log_out_finish (card, tke_test_await (&result, 60), &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  /* Reset on the card: VERIFY without data through pcscd says "not yet". */
+  g_assert_cmphex (raw_verify_status (1) & 0xFFF0, ==, 0x63C0);
+  /* The handle's next signature: the PIN again. */
+  {
+    g_autoptr (GBytes) signature = sign_on_card (card, data, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (signature);
+  }
+  g_assert_cmpuint (person.prompts, ==, 2);
+  /* Without a login, one PIN per operation, and nothing left verified. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr (GBytes) signature = sign_on_card (page, data, &error);
+
+      g_assert_no_error (error);
+      g_assert_nonnull (signature);
+      g_assert_cmphex (raw_verify_status (1) & 0xFFF0, ==, 0x63C0);
+    }
+  g_assert_cmpuint (person.prompts, ==, 4);
 }
 
 static void
@@ -513,8 +610,8 @@ test_blocked_survives_restart (Scene *scene, gconstpointer user_data)
 static void
 test_generate_key_part_and_change_pin (Scene *scene, gconstpointer user_data)
 {
-  const char *actions[] = { "keys " PARTS_PIN, "keys 135790", "keys 135790", "keys 135790",
-                            "keys 111111",     "keys 222222", NULL };
+  const char *actions[] = { "keys " PARTS_PIN, "keys " PARTS_PIN, "keys 135790", "keys 135790",
+                            "keys 135790",     "keys 111111",     "keys 222222", NULL };
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCard) card = NULL;
   g_autoptr (GAsyncResult) result = NULL;
@@ -532,7 +629,8 @@ test_generate_key_part_and_change_pin (Scene *scene, gconstpointer user_data)
   g_assert_cmpuint (part->index, ==, 1);
   g_assert_true (tke_vp_is_valid (part->check_value));
 
-  /* New PIN twice (the current one is verified already). */
+  /* The current PIN again (the key part's PIN ended with its operation:
+   * no login), then the new one twice. */
   tke_card_change_pin_async (card, NULL, tke_test_async_done, &result2);
   g_assert_true (tke_card_change_pin_finish (card, tke_test_await (&result2, 60), &error));
   g_assert_no_error (error);
@@ -548,7 +646,7 @@ test_generate_key_part_and_change_pin (Scene *scene, gconstpointer user_data)
   tke_card_change_pin_async (card, NULL, tke_test_async_done, &result3);
   g_assert_false (tke_card_change_pin_finish (card, tke_test_await (&result3, 60), &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_PIN_INCORRECT);
-  g_assert_cmpuint (person.prompts, ==, 6);
+  g_assert_cmpuint (person.prompts, ==, 7);
   g_clear_object (&result3);
   g_clear_object (&card);
 }
@@ -653,6 +751,7 @@ main (int argc, char **argv)
   add_scene_test ("/card-layer/pin/right", test_verify_right);
   add_scene_test ("/card-layer/pin/wrong-twice-then-right", test_wrong_twice_then_right);
   add_scene_test ("/card-layer/pin/second-open-keeps-pin", test_second_open_keeps_pin);
+  add_scene_test ("/card-layer/pin/log-out", test_log_out);
   add_scene_test ("/card-layer/pin/timeout-and-cancel", test_pin_pad_timeout_and_cancel);
   add_scene_test ("/card-layer/pin/cancellable-does-not-stop-entry",
                   test_cancellable_does_not_stop_pin_entry);

@@ -1,0 +1,197 @@
+/* test-virtual-readers-blank.c: a blank card becomes a CA card or an EP11
+ * card through pcscd and the PIN pads (card-protocol.md §4.13)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Part of test-virtual-readers: the new PINs go through the PIN pad
+ * (CHANGE REFERENCE DATA templates), and each refusal of the card is
+ * checked with the card's state afterwards.
+ */
+
+#include <string.h>
+
+#include "virtual-readers-common.h"
+
+#define SERIAL_SIZE 8
+#define POINT_SIZE 133
+
+/* CHANGE REFERENCE DATA step P1 (1, 2) of PIN P2 on the pad. */
+static guint
+change_on_pad (Session *s, guint reader, guint8 p1, guint8 p2, const char *action)
+{
+  guint8 pvs[19 + 11] = { 20,   0x00, 0x82, 0x06, 0x00, 0x06, 0x06, 0x02, 0x00, 0x09,
+                          0x04, 0x00, 0x00, 0x00, 0x00, 11,   0x00, 0x00, 0x00, 0x00,
+                          0x24, p1,   p2,   0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
+  GThread *t = person (reader, action);
+  guint8 r[16];
+  DWORD n = 0;
+
+  g_assert_cmpint (SCardControl (s->card, s->verify_ioctl, pvs, sizeof pvs, r, sizeof r, &n), ==,
+                   SCARD_S_SUCCESS);
+  g_thread_join (t);
+  g_assert_cmpuint (n, ==, 2);
+  return (guint) r[0] << 8 | r[1];
+}
+
+static void
+new_pin (Session *s, guint reader, guint8 p2, const char *keys)
+{
+  g_assert_cmphex (change_on_pad (s, reader, 1, p2, keys), ==, 0x9000);
+  g_assert_cmphex (change_on_pad (s, reader, 2, p2, keys), ==, 0x9000);
+}
+
+static guint8
+card_type (Session *s)
+{
+  guint sw;
+  g_autoptr (GBytes) info = command (s, 0x80, 0xCA, 0, 0, NULL, 0, &sw);
+  const guint8 *d = g_bytes_get_data (info, NULL);
+
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmpuint (d[0], ==, 0x01);
+  g_assert_cmpuint (d[10], ==, 0x02); /* tag 02 after the 8-byte serial */
+  return d[12];
+}
+
+static void
+make_blank (const char *name)
+{
+  const char *args[] = { "create-blank", name, NULL };
+
+  g_assert_cmpint (tke_readers_card (&fixture, "", args, NULL), ==, 0);
+}
+
+static void
+test_initialize_ca (Scene *scene, gconstpointer data)
+{
+  static const guint8 request[] = { 8,   'N', 'e', 'w', ' ', 'z', 'o', 'n',
+                                    'e', 'N', 'e', 'w', ' ', 'C', 'A' };
+  static const guint8 no_zone[] = { 0, 'N', 'e', 'w', ' ', 'C', 'A' };
+  g_autofree char *info = NULL;
+  const char *args[] = { "info", "blank-ca.card", NULL };
+  Session s;
+  guint sw;
+
+  make_blank ("blank-ca.card");
+  insert (2, "blank-ca.card");
+  session_open (&s, 2);
+  g_assert_cmpuint (card_type (&s), ==, 0x00);
+  /* Nothing to verify, nothing to do yet. */
+  g_assert_cmphex (verify_with (&s, 2, "keys 121212"), ==, 0x6985);
+  g_bytes_unref (command (&s, 0x80, 0x10, 0, 0, request, sizeof request, &sw));
+  g_assert_cmphex (sw, ==, 0x6985);
+  g_bytes_unref (command (&s, 0x80, 0x50, 0, 0, (const guint8 *) "Part", 4, &sw));
+  g_assert_cmphex (sw, ==, 0x6986);
+  /* The new PINs on the pad: two entries that differ are refused. */
+  g_assert_cmphex (change_on_pad (&s, 2, 1, 0x81, "keys 121212"), ==, 0x9000);
+  g_assert_cmphex (change_on_pad (&s, 2, 2, 0x81, "keys 121213"), ==, 0x6A80);
+  new_pin (&s, 2, 0x81, "keys 121212");
+  /* PIN 1 only: not yet. */
+  g_bytes_unref (command (&s, 0x80, 0x10, 0, 0, request, sizeof request, &sw));
+  g_assert_cmphex (sw, ==, 0x6985);
+  new_pin (&s, 2, 0x82, "keys 343434");
+  g_bytes_unref (command (&s, 0x80, 0x10, 0, 0, no_zone, sizeof no_zone, &sw));
+  g_assert_cmphex (sw, ==, 0x6A80);
+  g_bytes_unref (command (&s, 0x80, 0x10, 0, 0, request, sizeof request, &sw));
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmpuint (card_type (&s), ==, 0x01);
+  /* Once: a CA card is not blank any more. */
+  g_bytes_unref (command (&s, 0x80, 0x10, 0, 0, request, sizeof request, &sw));
+  g_assert_cmphex (sw, ==, 0x6986);
+  session_close (&s);
+
+  /* After a reset the PINs typed are the card's. */
+  session_open (&s, 2);
+  g_assert_cmphex (verify_with (&s, 2, "keys 121212"), ==, 0x9000);
+  g_assert_cmphex (verify_ref_with (&s, 2, 0x82, "keys 343434"), ==, 0x9000);
+  session_close (&s);
+  insert (2, "keyparts.card");
+  g_assert_cmpint (tke_readers_card (&fixture, "", args, &info), ==, 0);
+  g_assert_nonnull (strstr (info, "Type:             CA"));
+  g_assert_nonnull (strstr (info, "Zone description: New zone"));
+  g_assert_nonnull (strstr (info, "Description:      New CA"));
+}
+
+static void
+test_enroll_and_personalize (Scene *scene, gconstpointer data)
+{
+  static const guint8 garbage[200] = { 0 };
+  const char *ca_args[] = { "info", "ca.card", NULL };
+  const char *args[] = { "info", "blank-ep11.card", NULL };
+  g_autofree char *ca_info = NULL;
+  g_autofree char *info = NULL;
+  g_autofree char *zone_line = NULL;
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) again = NULL;
+  g_autoptr (GBytes) certificate = NULL;
+  Session blank;
+  Session ca;
+  guint sw;
+
+  make_blank ("blank-ep11.card");
+  insert (1, "ca.card");
+  insert (2, "blank-ep11.card");
+  session_open (&blank, 2);
+  session_open (&ca, 1);
+  g_bytes_unref (command (&blank, 0x80, 0x16, 0, 0, (const guint8 *) "Admin", 5, &sw));
+  g_assert_cmphex (sw, ==, 0x6985);
+  request = command (&blank, 0x80, 0x12, 0, 0, NULL, 0, &sw);
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmpuint (g_bytes_get_size (request), ==, SERIAL_SIZE + POINT_SIZE);
+  /* One transport key: the request does not change. */
+  again = command (&blank, 0x80, 0x12, 0, 0, NULL, 0, &sw);
+  g_assert_true (g_bytes_equal (request, again));
+  g_bytes_unref (command (&blank, 0x80, 0x14, 0, 0, garbage, sizeof garbage, &sw));
+  g_assert_cmphex (sw, ==, 0x6A80);
+
+  /* The CA card certifies it with both of its PINs. */
+  certificate = command (&ca, 0x80, 0x68, 0, 0, g_bytes_get_data (request, NULL),
+                         g_bytes_get_size (request), &sw);
+  g_assert_cmphex (sw, ==, 0x6982);
+  g_clear_pointer (&certificate, g_bytes_unref);
+  g_assert_cmphex (verify_with (&ca, 1, "keys 111111"), ==, 0x9000);
+  g_assert_cmphex (verify_ref_with (&ca, 1, 0x82, "keys 222222"), ==, 0x9000);
+  certificate = command (&ca, 0x80, 0x68, 0, 0, g_bytes_get_data (request, NULL),
+                         g_bytes_get_size (request), &sw);
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_bytes_unref (command (&blank, 0x80, 0x14, 0, 0, g_bytes_get_data (certificate, NULL),
+                          g_bytes_get_size (certificate), &sw));
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_bytes_unref (command (&blank, 0x80, 0x14, 0, 0, g_bytes_get_data (certificate, NULL),
+                          g_bytes_get_size (certificate), &sw));
+  g_assert_cmphex (sw, ==, 0x6985);
+  g_assert_cmpuint (card_type (&blank), ==, 0x00);
+
+  /* Personalize: no PIN yet, then the PIN twice on the pad. */
+  g_bytes_unref (command (&blank, 0x80, 0x16, 0, 0, (const guint8 *) "Admin", 5, &sw));
+  g_assert_cmphex (sw, ==, 0x6985);
+  new_pin (&blank, 2, 0x81, "keys 565656");
+  /* A blank card on its way to EP11 has no PIN 2 once enrolled. */
+  g_bytes_unref (command (&blank, 0x80, 0x16, 0, 0, (const guint8 *) "New admin card", 14, &sw));
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmpuint (card_type (&blank), ==, 0x02);
+  /* An EP11 card's PIN is now changed only with the PIN. */
+  session_close (&blank);
+  session_open (&blank, 2);
+  g_assert_cmphex (change_on_pad (&blank, 2, 1, 0x81, "keys 777777"), ==, 0x6982);
+  g_assert_cmphex (verify_with (&blank, 2, "keys 565656"), ==, 0x9000);
+  session_close (&blank);
+  session_close (&ca);
+
+  insert (1, "admin1.card");
+  insert (2, "keyparts.card");
+  g_assert_cmpint (tke_readers_card (&fixture, "", args, &info), ==, 0);
+  g_assert_cmpint (tke_readers_card (&fixture, "", ca_args, &ca_info), ==, 0);
+  g_assert_nonnull (strstr (info, "Type:             EP11"));
+  g_assert_nonnull (strstr (info, "Description:      New admin card"));
+  g_assert_nonnull (strstr (info, "Zone description: Zone A"));
+  zone_line = g_strndup (strstr (ca_info, "Zone:"), strlen ("Zone:             ") + 16);
+  g_assert_nonnull (strstr (info, zone_line));
+}
+
+void
+add_blank_tests (void)
+{
+  add_scene_test ("/card/blank/initialize-ca", test_initialize_ca);
+  add_scene_test ("/card/blank/enroll-and-personalize", test_enroll_and_personalize);
+}
