@@ -40,6 +40,7 @@ struct _TkeLoadWizard
   char *summary;
 
   AdwWindowTitle *window_title;
+  GtkWidget *cancel_button;
   GtkStack *stack;
   GtkToggleButton *three_parts;
   GtkLabel *step_label;
@@ -137,6 +138,19 @@ tke_load_wizard_get_result_text (TkeLoadWizard *self)
 {
   g_return_val_if_fail (TKE_IS_LOAD_WIZARD (self), NULL);
   return self->result_text;
+}
+
+/* The header offers Cancel only while there is a ceremony to cancel: on
+ * the count and card pages.  The result and error pages end the
+ * ceremony, and their own Done or Close is the one way on; the header
+ * keeps the title and its "Done". */
+static void
+on_page_changed (TkeLoadWizard *self)
+{
+  const char *page = gtk_stack_get_visible_child_name (self->stack);
+  gboolean finished = g_strcmp0 (page, "result") == 0 || g_strcmp0 (page, "error") == 0;
+
+  gtk_widget_set_visible (self->cancel_button, !finished);
 }
 
 static void
@@ -653,6 +667,7 @@ tke_load_wizard_class_init (TkeLoadWizardClass *klass)
   g_type_ensure (TKE_TYPE_READERS_BAR);
   gtk_widget_class_set_template_from_resource (widget_class, RESOURCE_PREFIX "/tke-load-wizard.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, window_title);
+  gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, stack);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, three_parts);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, step_label);
@@ -666,6 +681,8 @@ tke_load_wizard_class_init (TkeLoadWizardClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, result_vp);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, error_page);
   gtk_widget_class_bind_template_child (widget_class, TkeLoadWizard, readers_bar);
+
+  gtk_widget_class_bind_template_callback (widget_class, on_page_changed);
 
   gtk_widget_class_install_action (widget_class, "wizard.continue", NULL, continue_action);
   gtk_widget_class_install_action (widget_class, "wizard.load-part", NULL, load_part_action);

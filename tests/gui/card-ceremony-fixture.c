@@ -327,9 +327,40 @@ confirm (const char *go)
   tke_test_iterate (100);
 }
 
+static guint
+count_drawn_sensitive_buttons (GtkWidget *widget)
+{
+  guint n =
+      GTK_IS_BUTTON (widget) && gtk_widget_is_drawable (widget) && gtk_widget_is_sensitive (widget)
+          ? 1
+          : 0;
+
+  for (GtkWidget *c = gtk_widget_get_first_child (widget); c != NULL;
+       c = gtk_widget_get_next_sibling (c))
+    n += count_drawn_sensitive_buttons (c);
+  return n;
+}
+
+void
+assert_wizard_header_finished (void)
+{
+  GtkWidget *header =
+      tke_test_find_widget_of_type (GTK_WIDGET (wizard ()), ADW_TYPE_HEADER_BAR, NULL, NULL);
+  const char *page = tke_load_wizard_get_page (wizard ());
+
+  g_assert_true (g_str_equal (page, "result") || g_str_equal (page, "error"));
+  g_assert_nonnull (header);
+  g_assert_true (gtk_widget_is_drawable (header));
+  g_assert_null (tke_test_find_button (header, "Cancel"));
+  /* Every button the header draws can be pressed. */
+  g_assert_cmpuint (tke_test_count_drawn_buttons (header), ==,
+                    count_drawn_sensitive_buttons (header));
+}
+
 void
 close_wizard (void)
 {
+  assert_wizard_header_finished ();
   tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Done"));
   tke_test_iterate (300);
   g_assert_null (wizard ());

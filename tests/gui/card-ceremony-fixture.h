@@ -100,6 +100,9 @@ void press_keys_button (const char *label);
 /* Answers "go" in the ceremony's confirmation dialog. */
 void confirm (const char *go);
 void close_wizard (void);
+/* On the result or error page: the header offers nothing that does not
+ * apply (no Cancel, no insensitive button). */
+void assert_wizard_header_finished (void);
 /* Wait conditions: every unit's new (current) register in state @data. */
 gboolean units_in_state (gpointer data);
 gboolean current_in_state (gpointer data);

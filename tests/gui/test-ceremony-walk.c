@@ -244,6 +244,9 @@ test_cancel_then_load (void)
   g_test_message ("Escape: %s", tke_load_wizard_get_result_text (wizard ()));
   g_assert_cmpstr (tke_load_wizard_get_page (wizard ()), ==, "error");
   g_assert_nonnull (strstr (tke_load_wizard_get_result_text (wizard ()), "Nothing is half-done"));
+  assert_wizard_header_finished ();
+  tke_test_iterate (600); /* the stack's slide to the error page */
+  tke_test_save_screenshot (GTK_WIDGET (wizard ()), "walk-load-escape-stopped");
   tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Close"));
   wait_offered ("load");
 
@@ -321,6 +324,7 @@ test_card_pulled_then_commit (void)
   g_assert_nonnull (strstr (text, "Nothing is half-done"));
   tke_test_iterate (600);
   tke_test_save_screenshot (GTK_WIDGET (wizard ()), "walk-commit-card-pulled");
+  assert_wizard_header_finished ();
   tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Close"));
   wait_offered ("commit");
   g_assert_true (units_in_state ((gpointer) "Full Uncommitted"));

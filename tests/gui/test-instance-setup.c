@@ -452,6 +452,33 @@ test_add_remove_admin (void)
   assert_service_units (FALSE, 1, 1, 2);
 }
 
+/* The person scrolls the tab to its end, where Zeroize is: the set-up
+ * assistant above it pushes it under the fold (issue 15). */
+static void
+scroll_to_zeroize (TkeImprintPage *page)
+{
+  GtkWidget *zeroize = tke_test_find_button (GTK_WIDGET (page), "Zeroize Crypto Unit…");
+  GtkWidget *scrolled =
+      zeroize != NULL ? gtk_widget_get_ancestor (zeroize, GTK_TYPE_SCROLLED_WINDOW) : NULL;
+  GtkAdjustment *v;
+  graphene_rect_t box;
+
+  g_assert_nonnull (scrolled);
+  g_assert_true (gtk_widget_is_ancestor (scrolled, GTK_WIDGET (page)));
+  v = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  gtk_adjustment_set_value (v, gtk_adjustment_get_upper (v) - gtk_adjustment_get_page_size (v));
+  tke_test_flush_widget (GTK_WIDGET (window));
+  tke_test_iterate (100);
+  g_assert_true (gtk_widget_get_mapped (zeroize));
+  g_assert_true (gtk_widget_compute_bounds (zeroize, scrolled, &box));
+  g_test_message ("Zeroize at y %.0f–%.0f of the tab's %d px (scrolled %.0f of %.0f)", box.origin.y,
+                  box.origin.y + box.size.height, gtk_widget_get_height (scrolled),
+                  gtk_adjustment_get_value (v), gtk_adjustment_get_upper (v));
+  g_assert_cmpfloat (box.origin.y, >=, 0);
+  g_assert_cmpfloat (box.origin.y + box.size.height, <=, gtk_widget_get_height (scrolled) + 0.5);
+  tke_test_save_screenshot (GTK_WIDGET (window), "imprint-zeroize-scrolled");
+}
+
 /* Zeroize: Cancel (the default) once, then zeroize with one signature. */
 static void
 test_zeroize (void)
@@ -460,6 +487,7 @@ test_zeroize (void)
   AdwMessageDialog *dialog;
 
   show_page ("imprint-mode");
+  scroll_to_zeroize (page);
   press (GTK_WIDGET (page), "Zeroize Crypto Unit…");
   dialog = confirmation ();
   g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "cancel");
