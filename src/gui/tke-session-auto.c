@@ -217,7 +217,7 @@ on_auto_signer_changed (TkePromptedSigner *signer, TkeSession *self)
 static void
 on_auto_cancel_requested (TkeRotationDialog *dialog, TkeSession *self)
 {
-  if (self->auto_ceremony == NULL)
+  if (self->auto_cancellable == NULL)
     return;
   if (self->signer != NULL && tke_prompted_signer_get_cancellable_now (self->signer))
     tke_prompted_signer_cancel (self->signer);
@@ -274,14 +274,100 @@ make_signers (TkeSession *self, TkeRotationDialog *dialog, GError **error)
   return signers;
 }
 
+/* The dialog in the ceremony's words; auto-mk-rotate ends as a rotation. */
+static void
+name_dialog (TkeRotationDialog *dialog, TkeAutoKind kind)
+{
+  const char *card = _ ("The recovery unit's commands need the signature of an administrator "
+                        "card.");
+
+  switch (kind)
+    {
+    case TKE_AUTO_INIT:
+      tke_rotation_dialog_set_ceremony (dialog, _ ("Initializing with Recovery Units"), card,
+                                        _ ("The service instance is initialized."), FALSE);
+      break;
+    case TKE_AUTO_RECOVER:
+      tke_rotation_dialog_set_ceremony (dialog, _ ("Recovering from a Recovery Unit"), card,
+                                        _ ("The master key is recovered."), FALSE);
+      break;
+    case TKE_AUTO_FAILOVER:
+      tke_rotation_dialog_set_ceremony (dialog, _ ("Enabling Failover Crypto Units"), card,
+                                        _ ("The failover crypto units are added."), FALSE);
+      break;
+    case TKE_AUTO_MK_ROTATE:
+    default:
+      tke_rotation_dialog_set_ceremony (dialog, _ ("Rotating with Recovery Units"), card, NULL,
+                                        TRUE);
+      break;
+    }
+}
+
+typedef struct
+{
+  TkeSession *self;
+  TkeAutoKind kind;
+  GPtrArray *signers;
+} AutoStart;
+
+static void
+auto_start_free (AutoStart *start)
+{
+  g_object_unref (start->self);
+  g_ptr_array_unref (start->signers);
+  g_free (start);
+}
+
+static void
+on_auto_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  AutoStart *start = user_data;
+  TkeSession *self = start->self;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeServiceInstance) instance =
+      tke_service_client_list_units_finish (TKE_SERVICE_CLIENT (source), result, &error);
+
+  _tke_session_busy_changed (self, -1);
+  if (instance == NULL)
+    {
+      if (self->rotation_dialog != NULL)
+        tke_rotation_dialog_finish (self->rotation_dialog,
+                                    g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
+                                        ? _ ("Stopped before anything was sent to the crypto "
+                                             "units.")
+                                        : error->message,
+                                    NULL);
+      g_clear_object (&self->signer);
+      end_auto (self);
+      auto_start_free (start);
+      return;
+    }
+  self->auto_ceremony = tke_auto_ceremony_new (self->client, instance, start->kind);
+  g_object_set_data (G_OBJECT (self->auto_ceremony), "tke-auto-kind",
+                     GINT_TO_POINTER (start->kind));
+  tke_auto_ceremony_set_signers (self->auto_ceremony, start->signers);
+  tke_auto_ceremony_set_thresholds (self->auto_ceremony, 1, 1);
+  tke_auto_ceremony_set_failover_total (self->auto_ceremony,
+                                        MIN (count_failover (self) + 1, 2));
+  tke_auto_ceremony_set_delay (self->auto_ceremony, auto_delay ());
+  g_signal_connect_object (self->auto_ceremony, "step", G_CALLBACK (on_auto_step), self, 0);
+  /* No ceremony runs unrecorded. */
+  tke_audit_trail_begin_auto_async (self->trail, self->auto_ceremony, self->cancellable,
+                                    on_auto_recorded, g_object_ref (self));
+  auto_start_free (start);
+}
+
 static void
 run_auto (TkeSession *self, TkeAutoKind kind, TkeRotationDialog *dialog)
 {
   g_autoptr (GPtrArray) signers = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *reason = NULL;
+  AutoStart *start;
 
-  if (self->instance == NULL || self->rotation != NULL || self->auto_ceremony != NULL)
+  name_dialog (dialog, kind);
+  if (self->instance == NULL || self->rotation != NULL || self->auto_ceremony != NULL ||
+      self->auto_cancellable != NULL)
     {
       tke_rotation_dialog_finish (dialog,
                                   self->instance == NULL
@@ -311,22 +397,22 @@ run_auto (TkeSession *self, TkeAutoKind kind, TkeRotationDialog *dialog)
   tke_window_set_ceremony_busy (self->window, TRUE);
   if (kind == TKE_AUTO_MK_ROTATE)
     tke_window_set_recovery (self->window, TKE_RECOVERY_ACTION_NONE, NULL);
-
-  self->auto_ceremony = tke_auto_ceremony_new (self->client, self->instance, kind);
-  self->auto_cancellable = g_cancellable_new ();
-  g_object_set_data (G_OBJECT (self->auto_ceremony), "tke-auto-kind", GINT_TO_POINTER (kind));
-  tke_auto_ceremony_set_signers (self->auto_ceremony, signers);
-  tke_auto_ceremony_set_thresholds (self->auto_ceremony, 1, 1);
-  tke_auto_ceremony_set_failover_total (self->auto_ceremony, MIN (count_failover (self) + 1, 2));
-  tke_auto_ceremony_set_delay (self->auto_ceremony, auto_delay ());
-  g_signal_connect_object (self->auto_ceremony, "step", G_CALLBACK (on_auto_step), self, 0);
   g_signal_connect_object (dialog, "cancel-requested", G_CALLBACK (on_auto_cancel_requested), self,
                            0);
   tke_rotation_dialog_set_cancel_safe (
       dialog, TRUE, _ ("Stopping now is safe: the ceremony stops before its next step."));
-  /* No ceremony runs unrecorded. */
-  tke_audit_trail_begin_auto_async (self->trail, self->auto_ceremony, self->cancellable,
-                                    on_auto_recorded, g_object_ref (self));
+  self->auto_cancellable = g_cancellable_new ();
+  start = g_new0 (AutoStart, 1);
+  start->self = g_object_ref (self);
+  start->kind = kind;
+  start->signers = g_steal_pointer (&signers);
+  /* The ceremony reads and changes its units in a worker thread: its own
+   * copy of them, not the ones the tabs show (their notifications would
+   * reach the widgets from that thread).  The tabs read theirs again when
+   * it is done. */
+  _tke_session_busy_changed (self, +1);
+  tke_service_client_list_units_async (self->client, self->auto_cancellable, on_auto_units_listed,
+                                       start);
 }
 
 void
