@@ -143,8 +143,8 @@ on_auto_done (GObject *source, GAsyncResult *result, gpointer user_data)
         tke_session_refresh (self);
       return;
     }
-  if (kind == TKE_AUTO_MK_ROTATE && tke_auto_ceremony_get_advice (ceremony) ==
-                                        TKE_RECOVERY_ACTION_ROTATE)
+  if (kind == TKE_AUTO_MK_ROTATE &&
+      tke_auto_ceremony_get_advice (ceremony) == TKE_RECOVERY_ACTION_ROTATE)
     self->auto_rotate_failed = TRUE;
   if (self->rotation_dialog != NULL)
     {
@@ -347,8 +347,7 @@ on_auto_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
                      GINT_TO_POINTER (start->kind));
   tke_auto_ceremony_set_signers (self->auto_ceremony, start->signers);
   tke_auto_ceremony_set_thresholds (self->auto_ceremony, 1, 1);
-  tke_auto_ceremony_set_failover_total (self->auto_ceremony,
-                                        MIN (count_failover (self) + 1, 2));
+  tke_auto_ceremony_set_failover_total (self->auto_ceremony, MIN (count_failover (self) + 1, 2));
   tke_auto_ceremony_set_delay (self->auto_ceremony, auto_delay ());
   g_signal_connect_object (self->auto_ceremony, "step", G_CALLBACK (on_auto_step), self, 0);
   /* No ceremony runs unrecorded. */

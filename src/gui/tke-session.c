@@ -640,7 +640,8 @@ _tke_session_rotate (TkeSession *self,
       return;
     }
   if (self->rotation_dialog != NULL)
-    g_object_weak_unref (G_OBJECT (self->rotation_dialog), _tke_session_on_rotation_dialog_gone, self);
+    g_object_weak_unref (G_OBJECT (self->rotation_dialog), _tke_session_on_rotation_dialog_gone,
+                         self);
   g_set_weak_pointer (&self->rotation_dialog, dialog);
   g_object_weak_ref (G_OBJECT (dialog), _tke_session_on_rotation_dialog_gone, self);
   tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
@@ -850,7 +851,8 @@ tke_session_dispose (GObject *object)
   g_clear_object (&self->auto_cancellable);
   g_clear_object (&self->trail);
   if (self->rotation_dialog != NULL)
-    g_object_weak_unref (G_OBJECT (self->rotation_dialog), _tke_session_on_rotation_dialog_gone, self);
+    g_object_weak_unref (G_OBJECT (self->rotation_dialog), _tke_session_on_rotation_dialog_gone,
+                         self);
   g_clear_weak_pointer (&self->rotation_dialog);
   g_clear_weak_pointer (&self->window);
   g_clear_object (&self->monitor);

@@ -714,7 +714,8 @@ static Watch *
 auto_begin_entry (TkeAuditTrail *self, TkeAutoCeremony *ceremony, TkeAuditEntry **entry)
 {
   g_autoptr (GPtrArray) units = auto_units (ceremony);
-  Watch *watch = watch_new (self, G_OBJECT (ceremony), tke_auto_kind_get_name (ceremony->kind), units);
+  Watch *watch =
+      watch_new (self, G_OBJECT (ceremony), tke_auto_kind_get_name (ceremony->kind), units);
 
   watch->connect = connect_auto;
   *entry = begin_entry (watch, ceremony->client);

@@ -345,8 +345,7 @@ n_failover (gpointer data)
 static GtkWidget *
 failover_button (void)
 {
-  return tke_test_find_button (GTK_WIDGET (tke_window_get_units_page (window)),
-                               "Failover Enable…");
+  return tke_test_find_button (GTK_WIDGET (tke_window_get_units_page (window)), "Failover Enable…");
 }
 
 static void
@@ -357,7 +356,8 @@ test_failover (void)
       gtk_widget_activate_action (GTK_WIDGET (window), "win.show-page", "s", "crypto-units");
       tke_test_iterate (200);
       g_assert_true (gtk_widget_get_visible (failover_button ()));
-      g_assert_null (tke_crypto_units_page_get_failover_reason (tke_window_get_units_page (window)));
+      g_assert_null (
+          tke_crypto_units_page_get_failover_reason (tke_window_get_units_page (window)));
       press_and_answer (failover_button (), n == 1 ? "Cancel" : "Enable");
       if (n == 1)
         {
@@ -421,8 +421,8 @@ test_fault_after_delay (void)
   g_assert_false (dialog_said (TKE_ROTATION_MESSAGE_REWRAPPED));
   close_dialog ("auto-rotate-failed");
 
-  g_assert_true (tke_test_wait_until (recovery_is, GINT_TO_POINTER (TKE_RECOVERY_ACTION_RESUME_ROTATE),
-                                      20000));
+  g_assert_true (tke_test_wait_until (recovery_is,
+                                      GINT_TO_POINTER (TKE_RECOVERY_ACTION_RESUME_ROTATE), 20000));
   g_test_message ("recovery: %s / %s", tke_recovery_page_get_title (recovery),
                   tke_recovery_page_get_button_label (recovery));
   g_assert_cmpstr (tke_recovery_page_get_button_label (recovery), ==,
@@ -455,7 +455,9 @@ int
 main (int argc, char **argv)
 {
   int status;
-  const char *args[] = { "--init", "imprint", "--recovery-units", "1", "--faults-file", NULL, NULL };
+  const char *args[] = {
+    "--init", "imprint", "--recovery-units", "1", "--faults-file", NULL, NULL
+  };
 
   faults_dir = g_dir_make_tmp ("tke-auto-faults-XXXXXX", NULL);
   faults_file = g_build_filename (faults_dir, "faults.ini", NULL);
