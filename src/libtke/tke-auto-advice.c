@@ -311,7 +311,7 @@ why_not_failover (GListModel *units)
 /**
  * tke_auto_ceremony_why_not:
  * @kind: the operation
- * @units: (element-type TkeCryptoUnit): every unit of the service
+ * @units: every unit (#TkeCryptoUnit) of the service
  *   instance, recovery units included, freshly queried
  * @advice: the recovery advice while a rotation waits for recovery
  *   (tke_recovery_advise_auto_rotate()), else %TKE_RECOVERY_ACTION_NONE
