@@ -29,6 +29,7 @@ struct _TkeCryptoUnitsPage
   GtkSpinner *spinner;
   GtkButton *status_button;
   GtkWidget *failover_button;
+  GtkWidget *failover_button_short;
   gboolean busy;
   char *failover_reason;
   GtkColumnView *column_view;
@@ -222,13 +223,16 @@ update_failover (TkeCryptoUnitsPage *self)
     self->failover_reason =
         tke_auto_ceremony_why_not (TKE_AUTO_FAILOVER, self->units, TKE_RECOVERY_ACTION_NONE, 1);
   gtk_widget_set_visible (self->failover_button, recovery);
+  gtk_widget_set_visible (self->failover_button_short, recovery);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "units.failover-enable",
                                  recovery && self->failover_reason == NULL);
-  gtk_widget_set_tooltip_text (self->failover_button,
-                               self->failover_reason != NULL
-                                   ? self->failover_reason
-                                   : _ ("Add failover crypto units; they get the administrators, "
-                                        "thresholds and master key from a recovery unit"));
+  for (guint i = 0; i < 2; i++)
+    gtk_widget_set_tooltip_text (i == 0 ? self->failover_button : self->failover_button_short,
+                                 self->failover_reason != NULL
+                                     ? self->failover_reason
+                                     : _ ("Add failover crypto units; they get the "
+                                          "administrators, thresholds and master key from a "
+                                          "recovery unit"));
 }
 
 /**
@@ -640,6 +644,7 @@ tke_crypto_units_page_class_init (TkeCryptoUnitsPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, spinner);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, status_button);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, failover_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, failover_button_short);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, refusal_revealer);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, refusal_label);

@@ -436,14 +436,35 @@ static const char *const auto_actions[TKE_AUTO_FAILOVER] = {
   "keys.auto-recover",
 };
 
-static gboolean
-has_recovery_unit (TkeMasterKeysPage *self)
+/* The units of the selected units' instance: the path works on all of
+ * them. */
+static GListStore *
+instance_units (TkeMasterKeysPage *self)
 {
+  GListStore *units = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
   guint n = self->units != NULL ? g_list_model_get_n_items (self->units) : 0;
+  g_autoptr (TkeCryptoUnit) first = NULL;
 
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->selected)) == 0)
+    return units;
+  first = g_list_model_get_item (G_LIST_MODEL (self->selected), 0);
   for (guint i = 0; i < n; i++)
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (self->units, i);
+
+      if (g_strcmp0 (tke_crypto_unit_get_instance_id (unit),
+                     tke_crypto_unit_get_instance_id (first)) == 0)
+        g_list_store_append (units, unit);
+    }
+  return units;
+}
+
+static gboolean
+has_recovery_unit (GListModel *units)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
 
       if (tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_RECOVERY)
         return TRUE;
@@ -458,7 +479,8 @@ has_recovery_unit (TkeMasterKeysPage *self)
 static void
 update_auto_actions (TkeMasterKeysPage *self)
 {
-  gboolean shown = has_recovery_unit (self);
+  g_autoptr (GListStore) units = instance_units (self);
+  gboolean shown = has_recovery_unit (G_LIST_MODEL (units));
 
   gtk_widget_set_visible (self->auto_box, shown);
   for (TkeAutoKind kind = TKE_AUTO_INIT; kind < TKE_AUTO_FAILOVER; kind++)
@@ -467,10 +489,10 @@ update_auto_actions (TkeMasterKeysPage *self)
 
       if (self->busy)
         reason = g_strdup (_ ("A ceremony is in progress."));
-      else if (self->units == NULL || !shown)
+      else if (!shown)
         reason = g_strdup (_ ("The service instance has no recovery crypto unit."));
       else
-        reason = tke_auto_ceremony_why_not (kind, self->units, self->auto_advice, 1);
+        reason = tke_auto_ceremony_why_not (kind, G_LIST_MODEL (units), self->auto_advice, 1);
       g_free (self->auto_reasons[kind]);
       self->auto_reasons[kind] = reason;
       gtk_widget_action_set_enabled (GTK_WIDGET (self), auto_actions[kind], reason == NULL);
