@@ -67,12 +67,22 @@ static gboolean
 run_auto (TkeCliContext *ctx, TkeAutoCeremony *ceremony, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
+  g_autoptr (TkeAuditTrail) trail = tke_cli_open_audit_trail ();
+  g_autoptr (GError) local_error = NULL;
+  gboolean ok;
 
+  /* No ceremony runs unrecorded. */
+  if (!tke_audit_trail_begin_auto (trail, ceremony, error))
+    return FALSE;
   g_signal_connect (ceremony, "step", G_CALLBACK (on_step), NULL);
   tke_auto_ceremony_set_delay (ceremony, auto_delay ());
   tke_auto_ceremony_run_async (ceremony, NULL, tke_cli_async_done, &result);
   tke_cli_wait (&result);
-  return tke_auto_ceremony_run_finish (ceremony, result, error);
+  ok = tke_auto_ceremony_run_finish (ceremony, result, &local_error);
+  tke_audit_trail_end_auto (trail, ceremony, local_error);
+  if (!ok)
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return ok;
 }
 
 static int

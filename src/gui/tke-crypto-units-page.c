@@ -28,6 +28,10 @@ struct _TkeCryptoUnitsPage
   AdwStatusPage *status_page;
   GtkSpinner *spinner;
   GtkButton *status_button;
+  GtkWidget *failover_button;
+  GtkWidget *failover_button_short;
+  gboolean busy;
+  char *failover_reason;
   GtkColumnView *column_view;
   GtkRevealer *refusal_revealer;
   GtkLabel *refusal_label;
@@ -39,6 +43,7 @@ G_DEFINE_FINAL_TYPE (TkeCryptoUnitsPage, tke_crypto_units_page, ADW_TYPE_BIN)
 enum
 {
   SIGNAL_REFRESH,
+  SIGNAL_FAILOVER,
   N_SIGNALS
 };
 
@@ -197,6 +202,66 @@ refresh_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   g_signal_emit (widget, signals[SIGNAL_REFRESH], 0);
 }
 
+/* failover-enable is offered only for an instance with recovery units,
+ * and enabled as libtke allows it. */
+static void
+update_failover (TkeCryptoUnitsPage *self)
+{
+  gboolean recovery = FALSE;
+  guint n = self->units != NULL ? g_list_model_get_n_items (self->units) : 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (self->units, i);
+
+      recovery |= tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_RECOVERY;
+    }
+  g_clear_pointer (&self->failover_reason, g_free);
+  if (self->busy)
+    self->failover_reason = g_strdup (_ ("A ceremony is in progress."));
+  else if (self->units != NULL)
+    self->failover_reason =
+        tke_auto_ceremony_why_not (TKE_AUTO_FAILOVER, self->units, TKE_RECOVERY_ACTION_NONE, 1);
+  gtk_widget_set_visible (self->failover_button, recovery);
+  gtk_widget_set_visible (self->failover_button_short, recovery);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "units.failover-enable",
+                                 recovery && self->failover_reason == NULL);
+  for (guint i = 0; i < 2; i++)
+    gtk_widget_set_tooltip_text (i == 0 ? self->failover_button : self->failover_button_short,
+                                 self->failover_reason != NULL
+                                     ? self->failover_reason
+                                     : _ ("Add failover crypto units; they get the "
+                                          "administrators, thresholds and master key from a "
+                                          "recovery unit"));
+}
+
+/**
+ * tke_crypto_units_page_get_failover_reason:
+ * @self: the page
+ *
+ * Returns: (nullable): why Failover enable is not offered, or %NULL
+ */
+const char *
+tke_crypto_units_page_get_failover_reason (TkeCryptoUnitsPage *self)
+{
+  g_return_val_if_fail (TKE_IS_CRYPTO_UNITS_PAGE (self), NULL);
+  return self->failover_reason;
+}
+
+void
+tke_crypto_units_page_set_busy (TkeCryptoUnitsPage *self, gboolean busy)
+{
+  g_return_if_fail (TKE_IS_CRYPTO_UNITS_PAGE (self));
+  self->busy = busy;
+  update_failover (self);
+}
+
+static void
+failover_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  g_signal_emit (widget, signals[SIGNAL_FAILOVER], 0);
+}
+
 static void
 update_summary (TkeCryptoUnitsPage *self)
 {
@@ -223,6 +288,7 @@ update_summary (TkeCryptoUnitsPage *self)
                                  rows != NULL && !gtk_bitset_is_empty (rows));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "units.remove",
                                  rows != NULL && !gtk_bitset_is_empty (rows));
+  update_failover (self);
 }
 
 /* ---- Columns ---- */
@@ -494,7 +560,7 @@ watch_items (
       g_autoptr (GObject) unit = g_list_model_get_item (model, i);
 
       g_signal_handlers_disconnect_by_func (unit, on_item_notify, self);
-      g_signal_connect_object (unit, "notify::selected", G_CALLBACK (on_item_notify), self, 0);
+      g_signal_connect_object (unit, "notify", G_CALLBACK (on_item_notify), self, 0);
     }
   update_summary (self);
 }
@@ -542,6 +608,7 @@ tke_crypto_units_page_dispose (GObject *object)
   g_clear_object (&self->selection);
   g_clear_object (&self->units);
   g_clear_pointer (&self->refusal, g_free);
+  g_clear_pointer (&self->failover_reason, g_free);
 
   G_OBJECT_CLASS (tke_crypto_units_page_parent_class)->dispose (object);
 }
@@ -562,12 +629,22 @@ tke_crypto_units_page_class_init (TkeCryptoUnitsPageClass *klass)
   signals[SIGNAL_REFRESH] = g_signal_new ("refresh", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                                           0, NULL, NULL, NULL, G_TYPE_NONE, 0);
 
+  /**
+   * TkeCryptoUnitsPage::failover-requested:
+   *
+   * The person pressed Failover enable (libtke allowed it).
+   */
+  signals[SIGNAL_FAILOVER] = g_signal_new ("failover-requested", G_TYPE_FROM_CLASS (klass),
+                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 0);
+
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/tke-crypto-units-page.ui");
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, stack);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, status_page);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, spinner);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, status_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, failover_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, failover_button_short);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, column_view);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, refusal_revealer);
   gtk_widget_class_bind_template_child (widget_class, TkeCryptoUnitsPage, refusal_label);
@@ -577,6 +654,7 @@ tke_crypto_units_page_class_init (TkeCryptoUnitsPageClass *klass)
   gtk_widget_class_install_action (widget_class, "units.add", NULL, add_action);
   gtk_widget_class_install_action (widget_class, "units.remove", NULL, remove_action);
   gtk_widget_class_install_action (widget_class, "units.refresh", NULL, refresh_action);
+  gtk_widget_class_install_action (widget_class, "units.failover-enable", NULL, failover_action);
   gtk_widget_class_install_action (widget_class, "units.select-all", NULL, select_all_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_a, GDK_CONTROL_MASK,
                                        "units.select-all", NULL);

@@ -46,5 +46,7 @@ gboolean tke_crypto_units_page_select_units (TkeCryptoUnitsPage *self,
                                              gboolean selected,
                                              GError **error);
 const char *tke_crypto_units_page_get_refusal (TkeCryptoUnitsPage *self);
+void tke_crypto_units_page_set_busy (TkeCryptoUnitsPage *self, gboolean busy);
+const char *tke_crypto_units_page_get_failover_reason (TkeCryptoUnitsPage *self);
 
 G_END_DECLS

@@ -89,3 +89,10 @@ tke_gui_record_end_rotation (TkeAuditTrail *trail, TkeRotation *rotation, const 
   hold ();
   tke_audit_trail_end_rotation_async (trail, rotation, failure, NULL, on_end_written, NULL);
 }
+
+void
+tke_gui_record_end_auto (TkeAuditTrail *trail, TkeAutoCeremony *ceremony, const GError *failure)
+{
+  hold ();
+  tke_audit_trail_end_auto_async (trail, ceremony, failure, NULL, on_end_written, NULL);
+}

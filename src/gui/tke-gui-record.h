@@ -20,5 +20,7 @@ void tke_gui_record_end_ceremony (TkeAuditTrail *trail,
                                   TkeLoadWizard *wizard);
 void
 tke_gui_record_end_rotation (TkeAuditTrail *trail, TkeRotation *rotation, const GError *failure);
+void
+tke_gui_record_end_auto (TkeAuditTrail *trail, TkeAutoCeremony *ceremony, const GError *failure);
 
 G_END_DECLS

@@ -184,3 +184,10 @@ tke_imprint_page_init (TkeImprintPage *self)
                            G_CONNECT_SWAPPED);
   rebuild (self);
 }
+
+GtkWidget *
+tke_imprint_page_get_zeroize_button (TkeImprintPage *self)
+{
+  g_return_val_if_fail (TKE_IS_IMPRINT_PAGE (self), NULL);
+  return GTK_WIDGET (self->zeroize_button);
+}

@@ -21,5 +21,6 @@ void tke_imprint_page_set_busy (TkeImprintPage *self, gboolean busy);
 TkeSetupAssistant *tke_imprint_page_get_assistant (TkeImprintPage *self);
 /* One line per selected unit: "N imprint|set". */
 char *tke_imprint_page_describe (TkeImprintPage *self);
+GtkWidget *tke_imprint_page_get_zeroize_button (TkeImprintPage *self);
 
 G_END_DECLS

@@ -73,6 +73,13 @@ struct _TkeMasterKeysPage
   GtkLabel *hint_label;
   GtkWidget *buttons[N_OPS];
 
+  /* The recovery-unit path (issue 16): auto-init, auto-mk-rotate,
+   * auto-recover, by TkeAutoKind. */
+  GtkWidget *auto_box;
+  GtkWidget *auto_buttons[TKE_AUTO_FAILOVER];
+  char *auto_reasons[TKE_AUTO_FAILOVER];
+  TkeRecoveryAction auto_advice;
+
   /* Narrow: each register's state and VP folded into one column, so that
    * the table fits without scrolling sideways (at 800 px, in German too). */
   gboolean narrow;
@@ -85,6 +92,7 @@ G_DEFINE_FINAL_TYPE (TkeMasterKeysPage, tke_master_keys_page, ADW_TYPE_BIN)
 enum
 {
   SIGNAL_CEREMONY_REQUESTED,
+  SIGNAL_AUTO_REQUESTED,
   N_SIGNALS
 };
 
@@ -422,9 +430,126 @@ update_hint (TkeMasterKeysPage *self, gboolean marked)
   gtk_revealer_set_reveal_child (self->hint_revealer, show);
 }
 
+static const char *const auto_actions[TKE_AUTO_FAILOVER] = {
+  "keys.auto-init",
+  "keys.auto-rotate",
+  "keys.auto-recover",
+};
+
+/* The units of the selected units' instance: the path works on all of
+ * them. */
+static GListStore *
+instance_units (TkeMasterKeysPage *self)
+{
+  GListStore *units = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+  guint n = self->units != NULL ? g_list_model_get_n_items (self->units) : 0;
+  g_autoptr (TkeCryptoUnit) first = NULL;
+
+  if (g_list_model_get_n_items (G_LIST_MODEL (self->selected)) == 0)
+    return units;
+  first = g_list_model_get_item (G_LIST_MODEL (self->selected), 0);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (self->units, i);
+
+      if (g_strcmp0 (tke_crypto_unit_get_instance_id (unit),
+                     tke_crypto_unit_get_instance_id (first)) == 0)
+        g_list_store_append (units, unit);
+    }
+  return units;
+}
+
+static gboolean
+has_recovery_unit (GListModel *units)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      if (tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_RECOVERY)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The recovery-unit path works on every unit of the instance, recovery
+ * units included; libtke says what it allows.  One administrator card
+ * signs (reader 1).  Initialize is shown while the instance is new,
+ * Rotate once it has a key. */
+static void
+update_auto_actions (TkeMasterKeysPage *self)
+{
+  g_autoptr (GListStore) units = instance_units (self);
+  gboolean shown = has_recovery_unit (G_LIST_MODEL (units));
+
+  gtk_widget_set_visible (self->auto_box, shown);
+  for (TkeAutoKind kind = TKE_AUTO_INIT; kind < TKE_AUTO_FAILOVER; kind++)
+    {
+      char *reason;
+
+      if (self->busy)
+        reason = g_strdup (_ ("A ceremony is in progress."));
+      else if (!shown)
+        reason = g_strdup (_ ("The service instance has no recovery crypto unit."));
+      else
+        reason = tke_auto_ceremony_why_not (kind, G_LIST_MODEL (units), self->auto_advice, 1);
+      g_free (self->auto_reasons[kind]);
+      self->auto_reasons[kind] = reason;
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), auto_actions[kind], reason == NULL);
+      gtk_widget_set_tooltip_text (self->auto_buttons[kind], reason);
+    }
+  gtk_widget_set_visible (self->auto_buttons[TKE_AUTO_INIT],
+                          self->auto_reasons[TKE_AUTO_INIT] == NULL);
+  gtk_widget_set_visible (self->auto_buttons[TKE_AUTO_MK_ROTATE],
+                          self->auto_reasons[TKE_AUTO_INIT] != NULL);
+}
+
+/**
+ * tke_master_keys_page_get_auto_reason:
+ * @self: the page
+ * @kind: %TKE_AUTO_INIT, %TKE_AUTO_MK_ROTATE or %TKE_AUTO_RECOVER
+ *
+ * Returns: (nullable): why libtke does not allow @kind now, or %NULL
+ */
+const char *
+tke_master_keys_page_get_auto_reason (TkeMasterKeysPage *self, TkeAutoKind kind)
+{
+  g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
+  g_return_val_if_fail (kind < TKE_AUTO_FAILOVER, NULL);
+  return self->auto_reasons[kind];
+}
+
+GtkWidget *
+tke_master_keys_page_get_auto_button (TkeMasterKeysPage *self, TkeAutoKind kind)
+{
+  g_return_val_if_fail (TKE_IS_MASTER_KEYS_PAGE (self), NULL);
+  g_return_val_if_fail (kind < TKE_AUTO_FAILOVER, NULL);
+  return self->auto_buttons[kind];
+}
+
+/* The auto-mk-rotate advice while its rotation waits for recovery, so
+ * that the forbidden rerun is not offered. */
+void
+tke_master_keys_page_set_auto_advice (TkeMasterKeysPage *self, TkeRecoveryAction advice)
+{
+  g_return_if_fail (TKE_IS_MASTER_KEYS_PAGE (self));
+  self->auto_advice = advice;
+  update_auto_actions (self);
+}
+
+static void
+auto_action (GtkWidget *widget, const char *action, GVariant *parameter)
+{
+  for (TkeAutoKind kind = TKE_AUTO_INIT; kind < TKE_AUTO_FAILOVER; kind++)
+    if (g_str_equal (action, auto_actions[kind]))
+      g_signal_emit (widget, signals[SIGNAL_AUTO_REQUESTED], 0, (int) kind);
+}
+
 static void
 update_actions (TkeMasterKeysPage *self)
 {
+  update_auto_actions (self);
+
   for (Op op = 0; op < N_OPS; op++)
     {
       g_autofree char *action = action_name (op_kinds[op]);
@@ -759,6 +884,8 @@ tke_master_keys_page_dispose (GObject *object)
   g_clear_pointer (&self->differs, g_hash_table_unref);
   for (Op op = 0; op < N_OPS; op++)
     g_clear_pointer (&self->reasons[op], g_free);
+  for (guint i = 0; i < G_N_ELEMENTS (self->auto_reasons); i++)
+    g_clear_pointer (&self->auto_reasons[i], g_free);
 
   G_OBJECT_CLASS (tke_master_keys_page_parent_class)->dispose (object);
 }
@@ -781,6 +908,17 @@ tke_master_keys_page_class_init (TkeMasterKeysPageClass *klass)
   signals[SIGNAL_CEREMONY_REQUESTED] =
       g_signal_new ("ceremony-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
                     NULL, NULL, G_TYPE_NONE, 2, TKE_TYPE_CEREMONY_KIND, G_TYPE_LIST_MODEL);
+
+  /**
+   * TkeMasterKeysPage::auto-requested:
+   * @kind: the #TkeAutoKind of the recovery-unit button pressed
+   *
+   * The person pressed an enabled button of the recovery-unit path; it
+   * runs on every unit of the instance.
+   */
+  signals[SIGNAL_AUTO_REQUESTED] =
+      g_signal_new ("auto-requested", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                    NULL, G_TYPE_NONE, 1, G_TYPE_INT);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/tke-master-keys-page.ui");
@@ -815,6 +953,18 @@ tke_master_keys_page_class_init (TkeMasterKeysPageClass *klass)
       g_autofree char *action = action_name (op_kinds[op]);
       gtk_widget_class_install_action (widget_class, action, NULL, ceremony_action);
     }
+  gtk_widget_class_bind_template_child (widget_class, TkeMasterKeysPage, auto_box);
+  gtk_widget_class_bind_template_child_full (
+      widget_class, "auto_init_button", FALSE,
+      G_STRUCT_OFFSET (TkeMasterKeysPage, auto_buttons[TKE_AUTO_INIT]));
+  gtk_widget_class_bind_template_child_full (
+      widget_class, "auto_rotate_button", FALSE,
+      G_STRUCT_OFFSET (TkeMasterKeysPage, auto_buttons[TKE_AUTO_MK_ROTATE]));
+  gtk_widget_class_bind_template_child_full (
+      widget_class, "auto_recover_button", FALSE,
+      G_STRUCT_OFFSET (TkeMasterKeysPage, auto_buttons[TKE_AUTO_RECOVER]));
+  for (TkeAutoKind kind = TKE_AUTO_INIT; kind < TKE_AUTO_FAILOVER; kind++)
+    gtk_widget_class_install_action (widget_class, auto_actions[kind], NULL, auto_action);
 }
 
 static void

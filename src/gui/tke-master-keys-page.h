@@ -32,5 +32,9 @@ int tke_master_keys_page_get_suggested (TkeMasterKeysPage *self);
 const char *tke_master_keys_page_get_selection_warning (TkeMasterKeysPage *self);
 const char *tke_master_keys_page_get_hint (TkeMasterKeysPage *self);
 GtkWidget *tke_master_keys_page_get_button (TkeMasterKeysPage *self, TkeCeremonyKind kind);
+/* The recovery-unit path (init, rotate, recover): libtke's refusal, the button. */
+const char *tke_master_keys_page_get_auto_reason (TkeMasterKeysPage *self, TkeAutoKind kind);
+GtkWidget *tke_master_keys_page_get_auto_button (TkeMasterKeysPage *self, TkeAutoKind kind);
+void tke_master_keys_page_set_auto_advice (TkeMasterKeysPage *self, TkeRecoveryAction advice);
 
 G_END_DECLS

@@ -256,6 +256,33 @@ get_public_key_finish (TkeSigner *signer, GAsyncResult *result, GError **error)
                                            error);
 }
 
+/* On the main context: the prompt is a widget. */
+static gboolean
+sign_on_main (gpointer data)
+{
+  GTask *task = data;
+  TkePromptedSigner *self = g_task_get_source_object (task);
+
+  if (self->ready)
+    {
+      delegate (self, task);
+      return G_SOURCE_REMOVE;
+    }
+  if (self->failure != NULL)
+    {
+      g_task_return_error (task, g_error_copy (self->failure));
+      g_object_unref (task);
+      return G_SOURCE_REMOVE;
+    }
+  g_queue_push_tail (&self->pending, task);
+  if (!self->unlocking)
+    unlock (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* A ceremony that signs from a worker thread (the recovery-unit path)
+ * gets its answer there; the card and PIN steps run on the main context,
+ * where the prompt is. */
 static void
 sign_async (TkeSigner *signer,
             GBytes *data,
@@ -268,20 +295,10 @@ sign_async (TkeSigner *signer,
 
   g_task_set_source_tag (task, sign_async);
   g_task_set_task_data (task, g_bytes_ref (data), (GDestroyNotify) g_bytes_unref);
-  if (self->ready)
-    {
-      delegate (self, task);
-      return;
-    }
-  if (self->failure != NULL)
-    {
-      g_task_return_error (task, g_error_copy (self->failure));
-      g_object_unref (task);
-      return;
-    }
-  g_queue_push_tail (&self->pending, task);
-  if (!self->unlocking)
-    unlock (self);
+  if (g_main_context_is_owner (g_main_context_default ()))
+    sign_on_main (task);
+  else
+    g_main_context_invoke (NULL, sign_on_main, task);
 }
 
 static GBytes *

@@ -21,6 +21,7 @@ struct _TkeRecoveryPage
   AdwBin parent_instance;
 
   TkeRecoveryAction action;
+  gboolean auto_path;
   GtkNoSelection *model;
 
   GtkLabel *title_label;
@@ -43,6 +44,37 @@ GtkWidget *
 tke_recovery_page_new (void)
 {
   return g_object_new (TKE_TYPE_RECOVERY_PAGE, NULL);
+}
+
+/* After auto-mk-rotate (the service's three cases): Rotate is its own
+ * rerun while the key storage is untouched, the plain Rotate once the
+ * delay was reached, and never the other way round. */
+static const char *
+auto_title_for (TkeRecoveryAction action)
+{
+  switch (action)
+    {
+    case TKE_RECOVERY_ACTION_ROTATE:
+      return _ ("Rotate with Recovery Units Again");
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
+      return _ ("Finish the Rotation with Rotate");
+    default:
+      return NULL;
+    }
+}
+
+static const char *
+auto_button_for (TkeRecoveryAction action)
+{
+  switch (action)
+    {
+    case TKE_RECOVERY_ACTION_ROTATE:
+      return _ ("_Rotate with Recovery Units Again");
+    case TKE_RECOVERY_ACTION_RESUME_ROTATE:
+      return _ ("_Rotate (Resume the Rewrap)");
+    default:
+      return NULL;
+    }
 }
 
 static const char *
@@ -101,14 +133,51 @@ tke_recovery_page_set_advice (TkeRecoveryPage *self,
   g_return_if_fail (TKE_IS_RECOVERY_PAGE (self));
 
   self->action = action;
-  gtk_label_set_text (self->title_label, title_for (action));
+  gtk_label_set_text (self->title_label, self->auto_path && auto_title_for (action) != NULL
+                                             ? auto_title_for (action)
+                                             : title_for (action));
   gtk_label_set_text (self->explanation_label, explanation != NULL ? explanation : "");
   gtk_no_selection_set_model (self->model, units);
 
-  button = button_for (action);
+  button = self->auto_path && auto_button_for (action) != NULL ? auto_button_for (action)
+                                                               : button_for (action);
   gtk_widget_set_visible (GTK_WIDGET (self->action_button), button != NULL);
   if (button != NULL)
     gtk_button_set_label (self->action_button, button);
+}
+
+/**
+ * tke_recovery_page_set_auto_path:
+ * @auto_path: the next advice is about a rotation auto-mk-rotate started
+ */
+void
+tke_recovery_page_set_auto_path (TkeRecoveryPage *self, gboolean auto_path)
+{
+  g_return_if_fail (TKE_IS_RECOVERY_PAGE (self));
+  self->auto_path = auto_path;
+}
+
+gboolean
+tke_recovery_page_get_auto_path (TkeRecoveryPage *self)
+{
+  g_return_val_if_fail (TKE_IS_RECOVERY_PAGE (self), FALSE);
+  return self->auto_path;
+}
+
+const char *
+tke_recovery_page_get_button_label (TkeRecoveryPage *self)
+{
+  g_return_val_if_fail (TKE_IS_RECOVERY_PAGE (self), NULL);
+  if (!gtk_widget_get_visible (GTK_WIDGET (self->action_button)))
+    return NULL;
+  return gtk_button_get_label (self->action_button);
+}
+
+const char *
+tke_recovery_page_get_title (TkeRecoveryPage *self)
+{
+  g_return_val_if_fail (TKE_IS_RECOVERY_PAGE (self), NULL);
+  return gtk_label_get_text (self->title_label);
 }
 
 TkeRecoveryAction
@@ -123,7 +192,8 @@ run_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 {
   TkeRecoveryPage *self = TKE_RECOVERY_PAGE (widget);
 
-  if (button_for (self->action) != NULL)
+  if (button_for (self->action) != NULL ||
+      (self->auto_path && auto_button_for (self->action) != NULL))
     g_signal_emit (self, signals[SIGNAL_RECOVER], 0, self->action);
 }
 

@@ -20,5 +20,9 @@ void tke_recovery_page_set_advice (TkeRecoveryPage *self,
                                    const char *explanation,
                                    GListModel *units);
 TkeRecoveryAction tke_recovery_page_get_action (TkeRecoveryPage *self);
+void tke_recovery_page_set_auto_path (TkeRecoveryPage *self, gboolean auto_path);
+gboolean tke_recovery_page_get_auto_path (TkeRecoveryPage *self);
+const char *tke_recovery_page_get_button_label (TkeRecoveryPage *self);
+const char *tke_recovery_page_get_title (TkeRecoveryPage *self);
 
 G_END_DECLS

@@ -24,6 +24,10 @@ struct _TkeRotationDialog
 
   GPtrArray *messages;
   gboolean finished;
+  /* Another ceremony in the dialog (the recovery-unit path): its own
+   * words for the card step and the end, no key count. */
+  char *card_headline;
+  char *done_headline;
   char *progress_text;
   gboolean rewrap_over; /* the last status was past the rewrap */
   gboolean counted;     /* a key total was shown */
@@ -306,6 +310,37 @@ tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self, const char *contro
  * The rewrap is done; set immediate needs an administrator's signature:
  * the card prompt shows, and the headline says what happens now.
  */
+/**
+ * tke_rotation_dialog_set_ceremony:
+ * @title: (nullable): the window's title; %NULL: the rotation's
+ * @card_headline: (nullable): the headline while the card is asked for
+ * @done_headline: (nullable): the headline when it ended well
+ * @counts_keys: whether the key storage's rewrap is part of it
+ *
+ * Shows another ceremony's steps (the recovery-unit path) in the dialog;
+ * %NULL keeps the rotation's words.
+ */
+void
+tke_rotation_dialog_set_ceremony (TkeRotationDialog *self,
+                                  const char *title,
+                                  const char *card_headline,
+                                  const char *done_headline,
+                                  gboolean counts_keys)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+
+  if (title != NULL)
+    gtk_window_set_title (GTK_WINDOW (self), title);
+  g_free (self->card_headline);
+  self->card_headline = g_strdup (card_headline);
+  g_free (self->done_headline);
+  self->done_headline = g_strdup (done_headline);
+  gtk_widget_set_visible (GTK_WIDGET (self->progress), counts_keys);
+  gtk_button_set_label (GTK_BUTTON (self->cancel_button),
+                        counts_keys ? _ ("_Stop Rotation") : _ ("_Stop"));
+  gtk_button_set_use_underline (GTK_BUTTON (self->cancel_button), TRUE);
+}
+
 void
 tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown)
 {
@@ -317,8 +352,10 @@ tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown)
   if (shown)
     gtk_label_set_text (
         self->headline,
-        _ ("Every key is rewrapped. Set immediate now makes the new master key current on every "
-           "selected crypto unit; it needs the signature of an administrator card."));
+        self->card_headline != NULL
+            ? self->card_headline
+            : _ ("Every key is rewrapped. Set immediate now makes the new master key current on "
+                 "every selected crypto unit; it needs the signature of an administrator card."));
 }
 
 /**
@@ -412,7 +449,9 @@ tke_rotation_dialog_finish (TkeRotationDialog *self, const char *error_message, 
     }
   /* The headline says how it ended, not what was under way. */
   if (error_message == NULL)
-    gtk_label_set_text (self->headline, _ ("The rotation is complete."));
+    gtk_label_set_text (self->headline, self->done_headline != NULL
+                                            ? self->done_headline
+                                            : _ ("The rotation is complete."));
   else if (tke_pin_prompt_get_state (self->pin_prompt) == TKE_PIN_PROMPT_CANCELLED)
     {
       /* Not red: the person chose it, and the next step is offered. */
@@ -516,6 +555,8 @@ tke_rotation_dialog_dispose (GObject *object)
   gtk_widget_dispose_template (GTK_WIDGET (self), TKE_TYPE_ROTATION_DIALOG);
   g_clear_pointer (&self->messages, g_ptr_array_unref);
   g_clear_pointer (&self->progress_text, g_free);
+  g_clear_pointer (&self->card_headline, g_free);
+  g_clear_pointer (&self->done_headline, g_free);
   G_OBJECT_CLASS (tke_rotation_dialog_parent_class)->dispose (object);
 }
 

@@ -27,6 +27,11 @@ void tke_rotation_dialog_set_progress (TkeRotationDialog *self, guint64 done, gu
 TkePinPrompt *tke_rotation_dialog_get_pin_prompt (TkeRotationDialog *self);
 TkeReadersBar *tke_rotation_dialog_get_readers_bar (TkeRotationDialog *self);
 void tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self, const char *control_path);
+void tke_rotation_dialog_set_ceremony (TkeRotationDialog *self,
+                                       const char *title,
+                                       const char *card_headline,
+                                       const char *done_headline,
+                                       gboolean counts_keys);
 void tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown);
 void tke_rotation_dialog_add_unit_result (TkeRotationDialog *self,
                                           guint unit_number,

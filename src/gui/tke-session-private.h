@@ -31,6 +31,11 @@ struct _TkeSession
   TkeRotation *rotation;              /* while one runs; owned by its callback */
   TkePromptedSigner *signer;
   TkeAuditTrail *trail; /* the ceremony record */
+
+  /* The recovery-unit path (tke-session-auto.c). */
+  TkeAutoCeremony *auto_ceremony; /* while one runs */
+  GCancellable *auto_cancellable;
+  gboolean auto_rotate_failed; /* before the delay: auto-mk-rotate may run again */
 };
 
 void _tke_session_busy_changed (TkeSession *self, int delta);
@@ -40,6 +45,17 @@ void _tke_session_on_log_in (TkeWindow *window,
                              const char *api_key,
                              GtkWindow *dialog,
                              TkeSession *self);
+void _tke_session_rotate (TkeSession *self,
+                          TkeRotationDialog *dialog,
+                          GListModel *units,
+                          gboolean recover,
+                          GPtrArray *given);
+void _tke_session_on_rotation_dialog_gone (gpointer data, GObject *where);
+gboolean _tke_session_handle_auth_error (TkeSession *self, const GError *error);
+void _tke_session_advise (TkeSession *self);
+/* tke-session-auto.c */
+void _tke_session_on_auto (TkeWindow *window, int kind, GtkWindow *dialog, TkeSession *self);
+gboolean _tke_session_advise_auto (TkeSession *self, TkeRotationStatus *status);
 void _tke_session_on_key_found (GObject *source, GAsyncResult *result, gpointer user_data);
 
 G_END_DECLS

@@ -64,8 +64,8 @@ tke_session_get_client (TkeSession *self)
 
 /* An expired token shows the banner and leaves everything else as it is:
  * logging in again continues where the person was. */
-static gboolean
-handle_auth_error (TkeSession *self, const GError *error)
+gboolean
+_tke_session_handle_auth_error (TkeSession *self, const GError *error)
 {
   if (!g_error_matches (error, TKE_ERROR, TKE_ERROR_AUTH_EXPIRED) &&
       !g_error_matches (error, TKE_ERROR, TKE_ERROR_UNAUTHORIZED))
@@ -230,12 +230,14 @@ on_rotation_status (GObject *source, GAsyncResult *result, gpointer user_data)
     return;
   if (status == NULL)
     {
-      if (!handle_auth_error (self, error))
+      if (!_tke_session_handle_auth_error (self, error))
         tke_window_add_toast (self->window, error->message);
       return;
     }
   if (self->rotation != NULL)
     return; /* a rotation runs: its dialog shows the status */
+  if (_tke_session_advise_auto (self, status))
+    return;
 
   /* Recovery is about a rotation that started and did not finish; with
    * none, or a finished one, the tabs offer what the registers allow. */
@@ -264,8 +266,8 @@ on_rotation_status (GObject *source, GAsyncResult *result, gpointer user_data)
   tke_window_set_recovery (self->window, action, explanation);
 }
 
-static void
-advise (TkeSession *self)
+void
+_tke_session_advise (TkeSession *self)
 {
   _tke_session_busy_changed (self, +1);
   tke_service_client_get_rotation_status_async (self->client, self->cancellable, on_rotation_status,
@@ -329,7 +331,7 @@ on_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED))
         _tke_session_explain_root_changed (self, error);
-      else if (!handle_auth_error (self, error))
+      else if (!_tke_session_handle_auth_error (self, error))
         tke_crypto_units_page_set_state (tke_window_get_units_page (self->window),
                                          TKE_CRYPTO_UNITS_PAGE_ERROR, error->message);
       return;
@@ -339,7 +341,7 @@ on_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   tke_window_set_login_state (self->window, TKE_LOGIN_STATE_LOGGED_IN,
                               tke_service_instance_get_id (instance));
   tke_window_set_units (self->window, tke_service_instance_get_units (instance));
-  advise (self);
+  _tke_session_advise (self);
 }
 
 void
@@ -366,11 +368,11 @@ on_units_refreshed (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       if (g_error_matches (error, TKE_ERROR, TKE_ERROR_UNIT_ROOT_CHANGED))
         _tke_session_explain_root_changed (self, error);
-      else if (!handle_auth_error (self, error))
+      else if (!_tke_session_handle_auth_error (self, error))
         tke_window_add_toast (self->window, error->message);
       return;
     }
-  advise (self);
+  _tke_session_advise (self);
 }
 
 void
@@ -511,7 +513,7 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
         tke_rotation_dialog_finish (
             self->rotation_dialog, NULL,
             _ ("The new master key is current on every selected crypto unit."));
-      else if (handle_auth_error (self, error))
+      else if (_tke_session_handle_auth_error (self, error))
         tke_rotation_dialog_finish (self->rotation_dialog, error->message,
                                     after_login_advice (self, status));
       else
@@ -547,8 +549,8 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
     tke_session_refresh (self);
 }
 
-static void
-on_rotation_dialog_gone (gpointer data, GObject *where)
+void
+_tke_session_on_rotation_dialog_gone (gpointer data, GObject *where)
 {
   TkeSession *self = data;
 
@@ -599,9 +601,14 @@ on_recovery_recorded (GObject *source, GAsyncResult *result, gpointer user_data)
 
 /* Rotate (or recover: the advisor's one safe action) with the rotation's
  * journal in the workstation's usual place, as the CLI keeps it, and an
- * administrator card in reader 1 for set immediate. */
-static void
-rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean recover)
+ * administrator card in reader 1 for set immediate (or @given, the
+ * signers of the auto-mk-rotate it finishes). */
+void
+_tke_session_rotate (TkeSession *self,
+                     TkeRotationDialog *dialog,
+                     GListModel *units,
+                     gboolean recover,
+                     GPtrArray *given)
 {
   g_autoptr (GPtrArray) selected = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) cards = NULL;
@@ -619,9 +626,10 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean
       return;
     }
   if (self->rotation_dialog != NULL)
-    g_object_weak_unref (G_OBJECT (self->rotation_dialog), on_rotation_dialog_gone, self);
+    g_object_weak_unref (G_OBJECT (self->rotation_dialog), _tke_session_on_rotation_dialog_gone,
+                         self);
   g_set_weak_pointer (&self->rotation_dialog, dialog);
-  g_object_weak_ref (G_OBJECT (dialog), on_rotation_dialog_gone, self);
+  g_object_weak_ref (G_OBJECT (dialog), _tke_session_on_rotation_dialog_gone, self);
   tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), TRUE);
   tke_window_set_recovery (self->window, TKE_RECOVERY_ACTION_NONE, NULL);
 
@@ -629,7 +637,13 @@ rotate (TkeSession *self, TkeRotationDialog *dialog, GListModel *units, gboolean
     g_ptr_array_add (selected, g_list_model_get_item (units, i));
   self->rotation = tke_rotation_new (self->client, self->instance, selected);
   tke_rotation_set_journal (self->rotation, journal);
-  if (tke_service_signer_get_default_url () != NULL)
+  if (given != NULL)
+    {
+      /* auto-mk-rotate goes on with the signers whose PIN was entered. */
+      g_clear_pointer (&signers, g_ptr_array_unref);
+      signers = g_ptr_array_ref (given);
+    }
+  else if (tke_service_signer_get_default_url () != NULL)
     {
       g_autoptr (TkeWorkstation) workstation = tke_workstation_new (NULL, NULL);
 
@@ -692,7 +706,7 @@ on_card_ceremony_finished (TkeCardCeremony *ceremony, gboolean success, TkeSessi
   if (!success)
     tke_session_refresh (self);
   else if (kind == TKE_CEREMONY_SET_IMMEDIATE)
-    advise (self);
+    _tke_session_advise (self);
 }
 
 static void
@@ -727,7 +741,7 @@ on_ceremony (
     TkeWindow *window, TkeCeremonyKind kind, GListModel *units, GtkWindow *dialog, TkeSession *self)
 {
   if (kind == TKE_CEREMONY_ROTATE && TKE_IS_ROTATION_DIALOG (dialog))
-    rotate (self, TKE_ROTATION_DIALOG (dialog), units, FALSE);
+    _tke_session_rotate (self, TKE_ROTATION_DIALOG (dialog), units, FALSE, NULL);
   else if (kind != TKE_CEREMONY_ROTATE && TKE_IS_LOAD_WIZARD (dialog))
     run_card_ceremony (self, kind, units, TKE_LOAD_WIZARD (dialog));
   else
@@ -738,7 +752,7 @@ static void
 on_recover (TkeWindow *window, GListModel *units, GtkWindow *dialog, TkeSession *self)
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (dialog));
-  rotate (self, TKE_ROTATION_DIALOG (dialog), units, TRUE);
+  _tke_session_rotate (self, TKE_ROTATION_DIALOG (dialog), units, TRUE, NULL);
 }
 
 /* ---- Life cycle ---- */
@@ -789,6 +803,7 @@ tke_session_new (TkeWindow *window, TkeWorkstation *workstation)
     {
       g_signal_connect_object (window, "ceremony", G_CALLBACK (on_ceremony), self, 0);
       g_signal_connect_object (window, "recover", G_CALLBACK (on_recover), self, 0);
+      g_signal_connect_object (window, "auto", G_CALLBACK (_tke_session_on_auto), self, 0);
     }
   /* The window owns the session: it goes when the window goes. */
   g_object_set_data_full (G_OBJECT (window), "tke-session", self, g_object_unref);
@@ -818,9 +833,12 @@ tke_session_dispose (GObject *object)
   if (self->signer != NULL)
     tke_prompted_signer_cancel (self->signer);
   g_clear_object (&self->signer);
+  g_clear_object (&self->auto_ceremony);
+  g_clear_object (&self->auto_cancellable);
   g_clear_object (&self->trail);
   if (self->rotation_dialog != NULL)
-    g_object_weak_unref (G_OBJECT (self->rotation_dialog), on_rotation_dialog_gone, self);
+    g_object_weak_unref (G_OBJECT (self->rotation_dialog), _tke_session_on_rotation_dialog_gone,
+                         self);
   g_clear_weak_pointer (&self->rotation_dialog);
   g_clear_weak_pointer (&self->window);
   g_clear_object (&self->monitor);

@@ -63,6 +63,7 @@ enum
   SIGNAL_REFRESH,
   SIGNAL_CEREMONY,
   SIGNAL_RECOVER,
+  SIGNAL_AUTO,
   N_SIGNALS
 };
 
@@ -127,6 +128,7 @@ tke_window_set_ceremony_busy (TkeWindow *self, gboolean busy)
   tke_administrators_page_set_busy (self->admins_page, busy);
   tke_thresholds_page_set_busy (self->thresholds_page, busy);
   tke_imprint_page_set_busy (self->imprint_page, busy);
+  tke_crypto_units_page_set_busy (self->units_page, busy);
 }
 
 /**
@@ -439,8 +441,23 @@ tke_window_set_demo (TkeWindow *self, const char *cards_dir, const char *faults_
 void
 tke_window_set_recovery (TkeWindow *self, TkeRecoveryAction action, const char *explanation)
 {
+  tke_window_set_auto_recovery (self, action, explanation, FALSE);
+}
+
+/* @auto_path: the advice is tke_recovery_advise_auto_rotate()'s, about a
+ * rotation auto-mk-rotate started: its Rotate means auto-mk-rotate again,
+ * its Resume the plain Rotate; the rerun it forbids is not offered. */
+void
+tke_window_set_auto_recovery (TkeWindow *self,
+                              TkeRecoveryAction action,
+                              const char *explanation,
+                              gboolean auto_path)
+{
   g_return_if_fail (TKE_IS_WINDOW (self));
 
+  tke_recovery_page_set_auto_path (self->recovery_page, auto_path);
+  tke_master_keys_page_set_auto_advice (self->keys_page,
+                                        auto_path ? action : TKE_RECOVERY_ACTION_NONE);
   tke_recovery_page_set_advice (self->recovery_page, action, explanation,
                                 tke_master_keys_page_get_selected_units (self->keys_page));
   tke_master_keys_page_set_recovery (self->keys_page, action);
@@ -731,11 +748,114 @@ on_ceremony_requested (TkeWindow *self, TkeCeremonyKind kind, GListModel *units)
   start_ceremony (self, kind, units, ceremony_dialog (self, kind));
 }
 
+/* ---- The recovery-unit path ---- */
+
+typedef struct
+{
+  TkeAutoKind kind;
+  const char *heading;
+  const char *body;
+  const char *go;
+  AdwResponseAppearance appearance;
+} AutoConfirmation;
+
+static const AutoConfirmation auto_confirmations[] = {
+  { TKE_AUTO_INIT, N_ ("Initialize with Recovery Units?"),
+    N_ ("The administrator card in reader 1 is installed on every crypto unit of the instance, "
+        "recovery units included, and both signature thresholds are set to 1, which ends imprint "
+        "mode. Then a recovery unit makes a random master key and copies it to every other unit, "
+        "sealed to each unit's certified importer key: the key never leaves the crypto units."),
+    N_ ("_Initialize"), ADW_RESPONSE_SUGGESTED },
+  { TKE_AUTO_MK_ROTATE, N_ ("Rotate with Recovery Units?"),
+    N_ ("A recovery unit makes a random new master key and copies it into every unit's new "
+        "register. After “Delaying 30 seconds…” the service re-encrypts its key storage under "
+        "it, then the new key is set on every unit.\n\n"
+        "Once the delay was reached, a stopped rotation is finished with Rotate, never by "
+        "rotating with recovery units again: the Recovery tab says so."),
+    N_ ("_Rotate"), ADW_RESPONSE_SUGGESTED },
+  { TKE_AUTO_RECOVER, N_ ("Recover from a Recovery Unit?"),
+    N_ ("The current master key of a recovery unit is copied to every crypto unit whose current "
+        "register is Empty (a replaced or zeroized unit), sealed to its certified importer key; a "
+        "unit in imprint mode first gets the administrator card in reader 1 and the thresholds."),
+    N_ ("_Recover"), ADW_RESPONSE_SUGGESTED },
+  { TKE_AUTO_FAILOVER, N_ ("Enable Failover Crypto Units?"),
+    N_ ("The service adds failover crypto units to the instance, up to 2. Each gets the "
+        "administrator card in reader 1, the thresholds and the current master key from a "
+        "recovery unit."),
+    N_ ("_Enable"), ADW_RESPONSE_SUGGESTED },
+};
+
+static void
+start_auto (TkeWindow *self, TkeAutoKind kind)
+{
+  GtkWindow *dialog = rotation_dialog (self);
+
+  present_ceremony (self, dialog);
+  if (!g_signal_has_handler_pending (self, signals[SIGNAL_AUTO], 0, FALSE))
+    {
+      no_service (self, dialog);
+      return;
+    }
+  g_signal_emit (self, signals[SIGNAL_AUTO], 0, (int) kind, dialog);
+}
+
+static void
+on_auto_confirmed (AdwMessageDialog *dialog, const char *response, TkeWindow *self)
+{
+  if (g_str_equal (response, "go"))
+    start_auto (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "tke-auto-kind")));
+}
+
+static void
+confirm_auto (TkeWindow *self, TkeAutoKind kind)
+{
+  const AutoConfirmation *c = &auto_confirmations[kind];
+  AdwMessageDialog *dialog =
+      ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _ (c->heading), _ (c->body)));
+
+  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "go", _ (c->go), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "go", c->appearance);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_object_set_data (G_OBJECT (dialog), "tke-auto-kind", GINT_TO_POINTER (kind));
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_auto_confirmed), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_auto_requested (TkeWindow *self, int kind)
+{
+  confirm_auto (self, kind);
+}
+
+static void
+on_failover_requested (TkeWindow *self)
+{
+  confirm_auto (self, TKE_AUTO_FAILOVER);
+}
+
 static void
 on_recover (TkeWindow *self, int action)
 {
   GtkWindow *dialog;
 
+  /* After auto-mk-rotate: its own rerun while the key storage was not
+   * touched, the plain Rotate once the delay was reached. */
+  if (tke_recovery_page_get_auto_path (self->recovery_page))
+    {
+      if (action == TKE_RECOVERY_ACTION_ROTATE)
+        {
+          start_auto (self, TKE_AUTO_MK_ROTATE);
+          return;
+        }
+      if (action == TKE_RECOVERY_ACTION_RESUME_ROTATE)
+        {
+          start_ceremony (self, TKE_CEREMONY_ROTATE,
+                          tke_master_keys_page_get_selected_units (self->keys_page),
+                          rotation_dialog (self));
+          return;
+        }
+    }
   switch ((TkeRecoveryAction) action)
     {
     case TKE_RECOVERY_ACTION_ROTATE:
@@ -872,6 +992,18 @@ tke_window_class_init (TkeWindowClass *klass)
       g_signal_new ("recover", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                     G_TYPE_NONE, 2, G_TYPE_LIST_MODEL, GTK_TYPE_WINDOW);
 
+  /**
+   * TkeWindow::auto:
+   * @kind: the #TkeAutoKind the person confirmed
+   * @dialog: the rotation dialog that shows its steps
+   *
+   * Run the recovery-unit ceremony on every unit of the instance and
+   * drive @dialog.
+   */
+  signals[SIGNAL_AUTO] =
+      g_signal_new ("auto", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                    G_TYPE_NONE, 2, G_TYPE_INT, GTK_TYPE_WINDOW);
+
   g_type_ensure (TKE_TYPE_CRYPTO_UNITS_PAGE);
   g_type_ensure (TKE_TYPE_MASTER_KEYS_PAGE);
   g_type_ensure (TKE_TYPE_RECOVERY_PAGE);
@@ -923,6 +1055,10 @@ tke_window_init (TkeWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   tke_smart_card_page_set_readers_bar (self->smart_card_page, self->readers_bar);
+  g_signal_connect_object (self->keys_page, "auto-requested", G_CALLBACK (on_auto_requested), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->units_page, "failover-requested",
+                           G_CALLBACK (on_failover_requested), self, G_CONNECT_SWAPPED);
   /* The recovery tab shows only while a rotation waits for recovery. */
   adw_view_stack_page_set_visible (
       adw_view_stack_get_page (self->stack, GTK_WIDGET (self->recovery_page)), FALSE);

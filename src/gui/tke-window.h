@@ -60,6 +60,10 @@ TkeLoginState tke_window_get_login_state (TkeWindow *self);
 gboolean tke_window_get_banner_revealed (TkeWindow *self);
 const char *tke_window_get_login_text (TkeWindow *self);
 void tke_window_set_recovery (TkeWindow *self, TkeRecoveryAction action, const char *explanation);
+void tke_window_set_auto_recovery (TkeWindow *self,
+                                   TkeRecoveryAction action,
+                                   const char *explanation,
+                                   gboolean auto_path);
 void tke_window_set_virtual_readers (TkeWindow *self,
                                      const char *reader1_control,
                                      const char *reader2_control);

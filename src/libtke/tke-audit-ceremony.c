@@ -14,6 +14,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "tke-audit-trail-private.h"
+#include "tke-auto-ceremony-private.h"
 #include "tke-ceremony-private.h"
 #include "tke-enum-types.h"
 #include "tke-journal.h"
@@ -702,6 +703,177 @@ tke_audit_trail_dup_ceremony_id (TkeAuditTrail *self, gpointer ceremony)
 
   watch = g_hash_table_lookup (_tke_audit_trail_get_watches (self), ceremony);
   return watch != NULL ? g_strdup (watch->id) : NULL;
+}
+
+/* ---- TkeAutoCeremony ---------------------------------------------------- */
+
+static void
+on_auto_step (TkeAutoCeremony *ceremony, const char *text, Watch *watch)
+{
+  g_autoptr (TkeAuditEntry) entry =
+      tke_audit_entry_new (watch->id, watch->kind, "step", TKE_JOURNAL_OUTCOME_BEGIN);
+
+  tke_audit_entry_set_detail (entry, text);
+  append_or_warn (watch, entry);
+}
+
+static void
+connect_auto (gpointer ceremony, gpointer watch)
+{
+  g_signal_connect (ceremony, "step", G_CALLBACK (on_auto_step), watch);
+}
+
+static GPtrArray *
+auto_units (TkeAutoCeremony *ceremony)
+{
+  GListModel *all = tke_service_instance_get_units (ceremony->instance);
+  GPtrArray *units = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < g_list_model_get_n_items (all); i++)
+    g_ptr_array_add (units, g_list_model_get_item (all, i));
+  return units;
+}
+
+static Watch *
+auto_begin_entry (TkeAuditTrail *self, TkeAutoCeremony *ceremony, TkeAuditEntry **entry)
+{
+  g_autoptr (GPtrArray) units = auto_units (ceremony);
+  Watch *watch =
+      watch_new (self, G_OBJECT (ceremony), tke_auto_kind_get_name (ceremony->kind), units);
+
+  watch->connect = connect_auto;
+  *entry = begin_entry (watch, ceremony->client);
+  add_signers (*entry, ceremony->signers);
+  add_units (*entry, units);
+  return watch;
+}
+
+/**
+ * tke_audit_trail_begin_auto:
+ * @self: the ceremony record
+ * @ceremony: a recovery-unit ceremony with its signers, about to run
+ * @error: return location for a #GError
+ *
+ * Writes the first record of an auto-init, auto-mk-rotate, auto-recover
+ * or failover-enable (the administrators who sign, the unit root and every
+ * unit's signed state), then one record per step line, until
+ * tke_audit_trail_end_auto().  Blocks until the first record is on disk:
+ * a main loop uses tke_audit_trail_begin_auto_async().
+ *
+ * Returns: %TRUE if the first record is written
+ */
+gboolean
+tke_audit_trail_begin_auto (TkeAuditTrail *self, TkeAutoCeremony *ceremony, GError **error)
+{
+  g_autoptr (TkeAuditEntry) entry = NULL;
+  Watch *watch;
+
+  g_return_val_if_fail (TKE_IS_AUDIT_TRAIL (self), FALSE);
+  g_return_val_if_fail (TKE_IS_AUTO_CEREMONY (ceremony), FALSE);
+
+  watch = auto_begin_entry (self, ceremony, &entry);
+  return begin_now (watch, entry, error);
+}
+
+/**
+ * tke_audit_trail_begin_auto_async:
+ * @self: the ceremony record
+ * @ceremony: a recovery-unit ceremony about to run
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: called when the first record is written, or not
+ * @user_data: data for @callback
+ *
+ * As tke_audit_trail_begin_auto(), on the trail's writer thread; finish
+ * with tke_audit_trail_begin_finish() before the ceremony starts.
+ */
+void
+tke_audit_trail_begin_auto_async (TkeAuditTrail *self,
+                                  TkeAutoCeremony *ceremony,
+                                  GCancellable *cancellable,
+                                  GAsyncReadyCallback callback,
+                                  gpointer user_data)
+{
+  g_autoptr (TkeAuditEntry) entry = NULL;
+  Watch *watch;
+
+  g_return_if_fail (TKE_IS_AUDIT_TRAIL (self));
+  g_return_if_fail (TKE_IS_AUTO_CEREMONY (ceremony));
+
+  watch = auto_begin_entry (self, ceremony, &entry);
+  begin_later (watch, entry, tke_audit_trail_begin_auto_async, cancellable, callback, user_data);
+}
+
+static void
+end_auto (TkeAuditTrail *self, TkeAutoCeremony *ceremony, const GError *failure, GTask *task)
+{
+  g_autoptr (TkeAuditEntry) entry = NULL;
+  Watch *watch = end_watch (self, ceremony, failure, task, &entry);
+
+  if (watch == NULL)
+    return;
+  if (tke_auto_ceremony_get_advice_explanation (ceremony) != NULL)
+    {
+      GEnumClass *klass = g_type_class_ref (TKE_TYPE_RECOVERY_ACTION);
+      GEnumValue *value = g_enum_get_value (klass, tke_auto_ceremony_get_advice (ceremony));
+
+      tke_audit_entry_set_advice (entry, value != NULL ? value->value_nick : "unknown",
+                                  tke_auto_ceremony_get_advice_explanation (ceremony));
+      g_type_class_unref (klass);
+    }
+  /* failover-enable added units: the last record shows them too. */
+  g_ptr_array_unref (watch->units);
+  watch->units = auto_units (ceremony);
+  end_write (watch, failure, entry, task);
+}
+
+/**
+ * tke_audit_trail_end_auto:
+ * @self: the ceremony record
+ * @ceremony: a ceremony begun with tke_audit_trail_begin_auto()
+ * @failure: (nullable): how it failed, or %NULL if it succeeded
+ *
+ * Writes the last record: the outcome, the advice after a failure, and
+ * every unit's signed state now (failover units included).  Blocks until
+ * every record of it is on disk (a failure is a warning).
+ */
+void
+tke_audit_trail_end_auto (TkeAuditTrail *self, TkeAutoCeremony *ceremony, const GError *failure)
+{
+  g_return_if_fail (TKE_IS_AUDIT_TRAIL (self));
+  g_return_if_fail (TKE_IS_AUTO_CEREMONY (ceremony));
+
+  end_auto (self, ceremony, failure, NULL);
+  _tke_audit_trail_wait (self);
+}
+
+/**
+ * tke_audit_trail_end_auto_async:
+ * @self: the ceremony record
+ * @ceremony: a ceremony begun with tke_audit_trail_begin_auto_async()
+ * @failure: (nullable): how it failed, or %NULL if it succeeded
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (nullable): called when the last record is written, or not;
+ *   finish with tke_audit_trail_end_finish()
+ * @user_data: data for @callback
+ *
+ * As tke_audit_trail_end_auto(), on the trail's writer thread.
+ */
+void
+tke_audit_trail_end_auto_async (TkeAuditTrail *self,
+                                TkeAutoCeremony *ceremony,
+                                const GError *failure,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (TKE_IS_AUDIT_TRAIL (self));
+  g_return_if_fail (TKE_IS_AUTO_CEREMONY (ceremony));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, tke_audit_trail_end_auto_async);
+  end_auto (self, ceremony, failure, task);
 }
 
 void

@@ -46,6 +46,24 @@ all_current (GPtrArray *units, const char *vp)
   return TRUE;
 }
 
+/* Some unit's new register still holds @vp: the key the delay was
+ * reached for is still pending.  When none does (the rotation finished on
+ * every unit, or the new registers were loaded with key parts since), the
+ * journal's delay record is an old one. */
+static gboolean
+any_new (GPtrArray *units, const char *vp)
+{
+  for (guint i = 0; i < units->len; i++)
+    {
+      const char *new_vp = tke_crypto_unit_get_new_register_vp (units->pdata[i]);
+
+      if (tke_crypto_unit_get_new_register_state (units->pdata[i]) != TKE_NEW_REGISTER_EMPTY &&
+          new_vp != NULL && g_ascii_strcasecmp (new_vp, vp) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /**
  * tke_recovery_advise_auto_rotate:
  * @units: (element-type TkeCryptoUnit): the instance's units (recovery units left out)
@@ -86,7 +104,8 @@ tke_recovery_advise_auto_rotate (GPtrArray *units,
                "to finish it; never run auto-mk-rotate again, which would make the key storage "
                "unusable.");
     }
-  else if (delayed_to_vp != NULL && !all_current (units, delayed_to_vp))
+  else if (delayed_to_vp != NULL && !all_current (units, delayed_to_vp) &&
+           any_new (units, delayed_to_vp))
     {
       action = TKE_RECOVERY_ACTION_RESUME_ROTATE;
       why = _ ("auto-mk-rotate reached “Delaying 30 seconds…” for this new master key, and the "
@@ -109,6 +128,238 @@ tke_recovery_advise_auto_rotate (GPtrArray *units,
   if (explanation != NULL)
     *explanation = g_strdup (why);
   return action;
+}
+
+/**
+ * tke_auto_journal_dup_delayed_vp:
+ * @journal: (nullable): the recovery-unit path's journal
+ *   (tke_auto_journal_get_default_path()); %NULL: that one
+ *
+ * The VP of the new master key the last auto-mk-rotate reached
+ * #TKE_AUTO_DELAY_MESSAGE for, as tke_recovery_advise_auto_rotate() takes
+ * it.
+ *
+ * Returns: (transfer full) (nullable): the VP, or %NULL if no
+ *   auto-mk-rotate reached the delay
+ */
+char *
+tke_auto_journal_dup_delayed_vp (TkeJournal *journal)
+{
+  g_autoptr (TkeJournal) own = NULL;
+
+  if (journal == NULL)
+    {
+      g_autofree char *path = tke_auto_journal_get_default_path ();
+
+      journal = own = tke_journal_new (path);
+    }
+  return _tke_auto_delayed_to_vp (journal);
+}
+
+/**
+ * tke_auto_kind_get_name:
+ * @kind: the operation
+ *
+ * Returns: the CLI verb of @kind ("auto-init", "auto-mk-rotate",
+ *   "auto-recover", "failover-enable"), also the ceremony record's kind
+ */
+const char *
+tke_auto_kind_get_name (TkeAutoKind kind)
+{
+  switch (kind)
+    {
+    case TKE_AUTO_INIT:
+      return "auto-init";
+    case TKE_AUTO_MK_ROTATE:
+      return "auto-mk-rotate";
+    case TKE_AUTO_RECOVER:
+      return "auto-recover";
+    case TKE_AUTO_FAILOVER:
+    default:
+      return "failover-enable";
+    }
+}
+
+/* ---- What the units allow ---------------------------------------------------- */
+
+static TkeCryptoUnit *
+first_of_type (GListModel *units, TkeCryptoUnitType type, gboolean with_current)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      if (tke_crypto_unit_get_unit_type (unit) == type &&
+          (!with_current ||
+           tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_VALID))
+        return unit; /* the list holds it */
+    }
+  return NULL;
+}
+
+static guint
+count_of_type (GListModel *units, TkeCryptoUnitType type)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      n += tke_crypto_unit_get_unit_type (unit) == type;
+    }
+  return n;
+}
+
+/* The signatures the path's commands take on @units: the highest
+ * signature threshold (none in imprint mode), at least one. */
+static guint
+needed_signers (GListModel *units)
+{
+  guint n = 1;
+
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      if (!tke_crypto_unit_get_imprint_mode (unit))
+        n = MAX (n, tke_crypto_unit_get_signature_threshold (unit));
+    }
+  return n;
+}
+
+static char *
+why_not_init (GListModel *units)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      if (!tke_crypto_unit_get_imprint_mode (unit))
+        return g_strdup_printf (_ ("Crypto unit %u is not in imprint mode: initializing with "
+                                   "recovery units is for a new service instance."),
+                                tke_crypto_unit_get_number (unit));
+    }
+  return NULL;
+}
+
+static char *
+why_not_rotate (GListModel *units, TkeRecoveryAction advice)
+{
+  TkeCryptoUnit *source = first_of_type (units, TKE_CRYPTO_UNIT_TYPE_RECOVERY, TRUE);
+
+  if (advice == TKE_RECOVERY_ACTION_RESUME_ROTATE)
+    return g_strdup (_ ("The key storage is being rewrapped to the new master key the last "
+                        "rotation with recovery units made: finish it on the Recovery tab. "
+                        "Rotating with recovery units again would make the key storage "
+                        "unusable."));
+  if (advice == TKE_RECOVERY_ACTION_SET_IMMEDIATE ||
+      advice == TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE)
+    return g_strdup (_ ("The key storage is rewrapped to the new master key: finish the rotation "
+                        "with Set immediate on the Recovery tab."));
+  if (advice == TKE_RECOVERY_ACTION_STOP)
+    return g_strdup (_ ("A rotation waits for recovery: see the Recovery tab."));
+  if (source == NULL)
+    return g_strdup (_ ("No recovery crypto unit holds a current master key."));
+  if (_tke_crypto_unit_get_pkcs11_keystores (source))
+    return g_strdup (_ ("The service instance has PKCS#11 keystores: rotating with recovery "
+                        "units is not allowed. Rotate with key parts."));
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      if (tke_crypto_unit_get_imprint_mode (unit))
+        return g_strdup_printf (_ ("Crypto unit %u is in imprint mode."),
+                                tke_crypto_unit_get_number (unit));
+      if (tke_crypto_unit_get_current_register_state (unit) != TKE_CURRENT_REGISTER_VALID)
+        return g_strdup_printf (_ ("The current register of crypto unit %u is %s: recover it "
+                                   "from a recovery unit first."),
+                                tke_crypto_unit_get_number (unit),
+                                tke_current_register_state_to_string (
+                                    tke_crypto_unit_get_current_register_state (unit)));
+      if (g_ascii_strcasecmp (tke_crypto_unit_get_current_register_vp (unit),
+                              tke_crypto_unit_get_current_register_vp (source)) != 0)
+        return g_strdup (_ ("The current registers hold different keys (their verification "
+                            "patterns differ)."));
+    }
+  return NULL;
+}
+
+static char *
+why_not_recover (GListModel *units)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      if (tke_crypto_unit_get_unit_type (unit) != TKE_CRYPTO_UNIT_TYPE_RECOVERY &&
+          tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_EMPTY)
+        return NULL;
+    }
+  return g_strdup (_ ("No crypto unit lost its master key: every current register is Valid."));
+}
+
+static char *
+why_not_failover (GListModel *units)
+{
+  if (count_of_type (units, TKE_CRYPTO_UNIT_TYPE_FAILOVER) >= 2)
+    return g_strdup (_ ("The service instance has 2 failover crypto units already, the most it "
+                        "can have."));
+  return NULL;
+}
+
+/**
+ * tke_auto_ceremony_why_not:
+ * @kind: the operation
+ * @units: every unit (#TkeCryptoUnit) of the service
+ *   instance, recovery units included, freshly queried
+ * @advice: the recovery advice while a rotation waits for recovery
+ *   (tke_recovery_advise_auto_rotate()), else %TKE_RECOVERY_ACTION_NONE
+ * @n_signers: how many administrators the front end can have sign
+ *
+ * Whether the units allow @kind now: the same refusals the ceremony's
+ * run makes, known before it starts, so that a front end offers only what
+ * may run.  auto-mk-rotate is refused while its rotation waits for
+ * recovery (the forbidden rerun), when the instance has PKCS#11 keystores,
+ * or when a unit has no current key.
+ *
+ * Returns: (transfer full) (nullable): why not, translated, or %NULL
+ */
+char *
+tke_auto_ceremony_why_not (TkeAutoKind kind,
+                           GListModel *units,
+                           TkeRecoveryAction advice,
+                           guint n_signers)
+{
+  guint needed;
+
+  g_return_val_if_fail (G_IS_LIST_MODEL (units), NULL);
+
+  if (g_list_model_get_n_items (units) == 0)
+    return g_strdup (_ ("The crypto units have not been read yet."));
+  if (count_of_type (units, TKE_CRYPTO_UNIT_TYPE_RECOVERY) == 0)
+    return g_strdup (_ ("The service instance has no recovery crypto unit: use key parts "
+                        "instead."));
+  if (kind != TKE_AUTO_INIT && first_of_type (units, TKE_CRYPTO_UNIT_TYPE_RECOVERY, TRUE) == NULL)
+    return g_strdup (_ ("No recovery crypto unit holds a current master key: initialize the "
+                        "service instance with recovery units first."));
+  needed = kind == TKE_AUTO_INIT ? 1 : needed_signers (units);
+  if (n_signers < needed)
+    return g_strdup_printf (_ ("The commands take %u administrator signatures; %u can be given "
+                               "here."),
+                            needed, n_signers);
+  switch (kind)
+    {
+    case TKE_AUTO_INIT:
+      return why_not_init (units);
+    case TKE_AUTO_MK_ROTATE:
+      return why_not_rotate (units, advice);
+    case TKE_AUTO_RECOVER:
+      return why_not_recover (units);
+    case TKE_AUTO_FAILOVER:
+    default:
+      return why_not_failover (units);
+    }
 }
 
 /* ---- Control points -------------------------------------------------------- */

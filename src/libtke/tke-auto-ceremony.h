@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "tke-audit-trail.h"
 #include "tke-journal.h"
 #include "tke-recovery.h"
 #include "tke-service-client.h"
@@ -94,6 +95,35 @@ const char *tke_auto_ceremony_get_advice_explanation (TkeAutoCeremony *self);
 
 TKE_AVAILABLE_IN_ALL
 char *tke_auto_journal_get_default_path (void);
+TKE_AVAILABLE_IN_ALL
+char *tke_auto_journal_dup_delayed_vp (TkeJournal *journal);
+TKE_AVAILABLE_IN_ALL
+char *tke_auto_ceremony_why_not (TkeAutoKind kind,
+                                 GListModel *units,
+                                 TkeRecoveryAction advice,
+                                 guint n_signers);
+TKE_AVAILABLE_IN_ALL
+const char *tke_auto_kind_get_name (TkeAutoKind kind);
+
+TKE_AVAILABLE_IN_ALL
+gboolean
+tke_audit_trail_begin_auto (TkeAuditTrail *self, TkeAutoCeremony *ceremony, GError **error);
+TKE_AVAILABLE_IN_ALL
+void tke_audit_trail_begin_auto_async (TkeAuditTrail *self,
+                                       TkeAutoCeremony *ceremony,
+                                       GCancellable *cancellable,
+                                       GAsyncReadyCallback callback,
+                                       gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+void
+tke_audit_trail_end_auto (TkeAuditTrail *self, TkeAutoCeremony *ceremony, const GError *failure);
+TKE_AVAILABLE_IN_ALL
+void tke_audit_trail_end_auto_async (TkeAuditTrail *self,
+                                     TkeAutoCeremony *ceremony,
+                                     const GError *failure,
+                                     GCancellable *cancellable,
+                                     GAsyncReadyCallback callback,
+                                     gpointer user_data);
 
 TKE_AVAILABLE_IN_ALL
 TkeRecoveryAction tke_recovery_advise_auto_rotate (GPtrArray *units,
