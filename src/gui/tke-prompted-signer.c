@@ -240,20 +240,53 @@ get_ski (TkeSigner *signer)
 }
 
 static void
+on_inner_public_key (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+  GBytes *key = tke_signer_get_public_key_finish (TKE_SIGNER (source), result, &error);
+
+  if (key == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, key, (GDestroyNotify) g_bytes_unref);
+}
+
+/* On the main context: reading the key may open the card, and the inner
+ * signer then tells the prompt (a widget) to ask for it. */
+static gboolean
+get_public_key_on_main (gpointer data)
+{
+  GTask *task = data;
+  TkePromptedSigner *self = g_task_get_source_object (task);
+
+  tke_signer_get_public_key_async (TKE_SIGNER (self->inner), g_task_get_cancellable (task),
+                                   on_inner_public_key, task);
+  return G_SOURCE_REMOVE;
+}
+
+/* A ceremony may ask from a worker thread (the recovery-unit path); it gets
+ * its answer there, as with sign_async(). */
+static void
 get_public_key_async (TkeSigner *signer,
                       GCancellable *cancellable,
                       GAsyncReadyCallback callback,
                       gpointer user_data)
 {
-  tke_signer_get_public_key_async (TKE_SIGNER (TKE_PROMPTED_SIGNER (signer)->inner), cancellable,
-                                   callback, user_data);
+  GTask *task = g_task_new (signer, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, get_public_key_async);
+  if (g_main_context_is_owner (g_main_context_default ()))
+    get_public_key_on_main (task);
+  else
+    g_main_context_invoke (NULL, get_public_key_on_main, task);
 }
 
 static GBytes *
 get_public_key_finish (TkeSigner *signer, GAsyncResult *result, GError **error)
 {
-  return tke_signer_get_public_key_finish (TKE_SIGNER (TKE_PROMPTED_SIGNER (signer)->inner), result,
-                                           error);
+  g_return_val_if_fail (g_task_is_valid (result, signer), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
 }
 
 /* On the main context: the prompt is a widget. */
