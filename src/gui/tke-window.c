@@ -664,19 +664,34 @@ on_confirmed (AdwMessageDialog *dialog, const char *response, TkeWindow *self)
     start_ceremony (self, c->kind, c->units, ceremony_dialog (self, c->kind));
 }
 
+/* A question before a ceremony: Cancel is the default and what Escape
+ * does; "go" starts it.  Not yet presented. */
+static AdwMessageDialog *
+confirmation_dialog_new (TkeWindow *self,
+                         const char *heading,
+                         const char *body,
+                         const char *go,
+                         AdwResponseAppearance appearance)
+{
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (
+      adw_message_dialog_new (GTK_WINDOW (self), _ (heading), body != NULL ? _ (body) : NULL));
+
+  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "go", _ (go), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "go", appearance);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  return dialog;
+}
+
 static AdwMessageDialog *
 confirm (TkeWindow *self, const Confirmation *c, GListModel *units)
 {
-  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (
-      GTK_WINDOW (self), _ (c->heading), c->body != NULL ? _ (c->body) : NULL));
+  AdwMessageDialog *dialog =
+      confirmation_dialog_new (self, c->heading, c->body, c->go, c->appearance);
   Confirmed *confirmed = g_new0 (Confirmed, 1);
 
   confirmed->kind = c->kind;
   confirmed->units = g_object_ref (units);
-  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "go", _ (c->go), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "go", c->appearance);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
   g_object_set_data_full (G_OBJECT (dialog), "tke-confirmed", confirmed, confirmed_free);
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_confirmed), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
@@ -809,14 +824,13 @@ on_auto_confirmed (AdwMessageDialog *dialog, const char *response, TkeWindow *se
 static void
 confirm_auto (TkeWindow *self, TkeAutoKind kind)
 {
-  const AutoConfirmation *c = &auto_confirmations[kind];
-  AdwMessageDialog *dialog =
-      ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), _ (c->heading), _ (c->body)));
+  const AutoConfirmation *c;
+  AdwMessageDialog *dialog;
 
-  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "go", _ (c->go), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "go", c->appearance);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_return_if_fail ((guint) kind < G_N_ELEMENTS (auto_confirmations));
+  c = &auto_confirmations[kind];
+  dialog = confirmation_dialog_new (self, c->heading, c->body, c->go, c->appearance);
+
   g_object_set_data (G_OBJECT (dialog), "tke-auto-kind", GINT_TO_POINTER (kind));
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_auto_confirmed), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
