@@ -191,6 +191,20 @@ tke_test_click (GtkWidget *button)
     g_signal_emit_by_name (button, "clicked");
 }
 
+static gboolean
+button_is_ready (gpointer button)
+{
+  return gtk_widget_is_sensitive (button);
+}
+
+void
+tke_test_click_when_ready (GtkWidget *button)
+{
+  g_assert_nonnull (button);
+  g_assert_true (tke_test_wait_until (button_is_ready, button, 30000));
+  tke_test_click (button);
+}
+
 guint
 tke_test_count_drawn_buttons (GtkWidget *widget)
 {

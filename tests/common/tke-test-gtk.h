@@ -64,6 +64,9 @@ GtkWindow *tke_test_find_toplevel (GType type);
 
 /* Clicks BUTTON as a person would: it must be visible and sensitive. */
 void tke_test_click (GtkWidget *button);
+/* Waits (up to 30 s) until BUTTON can be pressed, as a person waits for a
+ * greyed button while the page is still reading, then clicks it. */
+void tke_test_click_when_ready (GtkWidget *button);
 /* Iterates the main loop until @condition returns TRUE (TRUE) or
  * @timeout_ms has passed (FALSE).  Never a fixed sleep. */
 gboolean

@@ -146,7 +146,7 @@ generate_key_part (const char *description)
     }
   g_assert_nonnull (entry);
   gtk_editable_set_text (GTK_EDITABLE (entry), description);
-  tke_test_click (tke_test_find_button (GTK_WIDGET (page ()), "Generate Key Part"));
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (page ()), "Generate Key Part"));
   type_on_page_pad (2, in_reader[2]->pin);
   if (!tke_test_wait_until (status_has, done, 30000))
     g_error ("no new key part “%s”: %s", description, tke_smart_card_page_get_status (page ()));

@@ -289,13 +289,13 @@ test_generate (void)
   wait_reader (&s, 2, "Key parts: none");
   wait_reader (&s, 2, "PIN: 3 tries left");
 
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Generate Signature Key"));
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Generate Signature Key"));
   cancel_pin (&s, 2, "Enter the PIN");
   wait_status (&s, "cancelled on the PIN pad of reader 2");
   wait_reader (&s, 2, "Signature key: none");
   tke_test_save_screenshot (GTK_WIDGET (s.window), "smart-card-cancelled");
 
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Generate Signature Key"));
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Generate Signature Key"));
   type_pin (&s, 2, "Enter the PIN", "500001");
   wait_status (&s, "has a new signature key, SKI ");
   wait_reader (&s, 2, "Signature key: SKI ");
@@ -306,7 +306,7 @@ test_generate (void)
     guint entries = keypad_entries (2);
 
     set_entry (&s, "Key part description", "Part A");
-    tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Generate Key Part"));
+    tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Generate Key Part"));
     type_pin (&s, 2, "Enter the PIN", "500001");
     wait_status (&s, "has a new key part 1 “Part A”");
     g_assert_cmpuint (keypad_entries (2), ==, entries + 1);
@@ -341,7 +341,7 @@ test_copy (void)
   insert (&s, 1, "Source card");
   wait_reader (&s, 1, "Key part 2 “Part Two”");
   insert (&s, 2, "Blank card 2");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Copy Smart Card"));
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Copy Smart Card"));
   g_assert_nonnull (strstr (tke_smart_card_page_get_status (s.page), "same zone"));
   type_pin (&s, 1, "Enter the PIN", "600001");
   /* Cancel once on the target's pad; nothing is copied. */
@@ -349,7 +349,7 @@ test_copy (void)
   wait_status (&s, "cancelled on the PIN pad of reader 2");
   wait_reader (&s, 2, "Key parts: none");
 
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Copy Smart Card"));
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Copy Smart Card"));
   /* Reader 1's PIN ended with the cancelled copy: both pads again. */
   type_pin (&s, 1, "Enter the PIN", "600001");
   type_pin (&s, 2, "Enter the PIN", "500002");
@@ -360,7 +360,7 @@ test_copy (void)
   /* Another zone: said at once, no PIN asked, nothing copied. */
   insert (&s, 2, "Other zone card");
   entries = keypad_entries (1) + keypad_entries (2);
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Copy Smart Card"));
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Copy Smart Card"));
   wait_status (&s, "A card is copied only to a card of its own zone. Nothing was copied.");
   g_assert_cmpuint (keypad_entries (1) + keypad_entries (2), ==, entries);
   wait_reader (&s, 2, "Key parts: none");
@@ -406,7 +406,7 @@ test_unblock (void)
           left > 0 ? g_strdup_printf ("Wrong PIN: %u %s left", left, left == 1 ? "try" : "tries")
                    : g_strdup ("blocked");
 
-      tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Change PIN"));
+      tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Change PIN"));
       type_pin (&s, 2, "Enter the PIN", "999999");
       wait_status (&s, said);
       if (left == 0)
@@ -419,13 +419,15 @@ test_unblock (void)
   tke_test_save_screenshot (GTK_WIDGET (s.window), "smart-card-blocked");
 
   insert (&s, 1, "CA Demo");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Unblock With the CA Card"));
+  tke_test_click_when_ready (
+      tke_test_find_button (GTK_WIDGET (s.page), "Unblock With the CA Card"));
   /* Cancel once at the CA card's first PIN: the card stays blocked. */
   cancel_pin (&s, 1, "Enter the PIN");
   wait_status (&s, "cancelled on the PIN pad of reader 1");
   wait_reader (&s, 2, "PIN: blocked");
 
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Unblock With the CA Card"));
+  tke_test_click_when_ready (
+      tke_test_find_button (GTK_WIDGET (s.page), "Unblock With the CA Card"));
   type_pin (&s, 1, "Enter the PIN", "111111");
   type_pin (&s, 1, "Enter the CA card's PIN 2", "222222");
   type_pin (&s, 2, "Enter the new PIN", "700007");
@@ -470,7 +472,7 @@ test_initialize (void)
   wait_reader (&s, 1, "Blank card");
   set_entry (&s, "Zone description", "New zone");
   set_entry (&s, "Card description", "New CA");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Initialize CA Card"));
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Initialize CA Card"));
   type_pin (&s, 1, "Enter the new PIN", "121212");
   type_pin (&s, 1, "Enter the new PIN again", "121212");
   type_pin (&s, 1, "Enter the new PIN 2", "343434");
@@ -482,7 +484,8 @@ test_initialize (void)
   tke_test_pick_card (s.bar, 2, "new-ep11.card", NULL);
   wait_strip (&s, 2, "Reader 2: blank card");
   wait_reader (&s, 2, "Blank card\nSerial number: ");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Initialize and Enroll EP11 Card"));
+  tke_test_click_when_ready (
+      tke_test_find_button (GTK_WIDGET (s.page), "Initialize and Enroll EP11 Card"));
   /* The PINs set for the initialization ended with it: both CA PINs
    * again, for this operation. */
   type_pin (&s, 1, "Enter the PIN", "121212");
@@ -491,11 +494,11 @@ test_initialize (void)
   wait_reader (&s, 2, "Blank card, enrolled in zone “New zone”");
 
   set_entry (&s, "Card description", "New admin card");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Personalize EP11 Card"));
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Personalize EP11 Card"));
   cancel_pin (&s, 2, "Enter the new PIN");
   wait_status (&s, "cancelled on the PIN pad of reader 2");
   wait_reader (&s, 2, "Blank card, enrolled in zone “New zone”");
-  tke_test_click (tke_test_find_button (GTK_WIDGET (s.page), "Personalize EP11 Card"));
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Personalize EP11 Card"));
   type_pin (&s, 2, "Enter the new PIN", "565656");
   type_pin (&s, 2, "Enter the new PIN again", "565656");
   wait_status (&s, "is a personalized EP11 card");
