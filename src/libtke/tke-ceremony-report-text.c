@@ -14,6 +14,8 @@
 
 /* ---- For people --------------------------------------------------------- */
 
+static char *register_text (JsonObject *reg);
+
 static void
 append_units (GString *text, JsonArray *units)
 {
@@ -23,16 +25,18 @@ append_units (GString *text, JsonArray *units)
       JsonObject *unit = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
       JsonObject *new_register = unit ? _tke_json_get_object (unit, "new") : NULL;
       JsonObject *current = unit ? _tke_json_get_object (unit, "current") : NULL;
+      g_autofree char *new_text = NULL;
+      g_autofree char *current_text = NULL;
 
       if (unit == NULL || new_register == NULL || current == NULL)
         continue;
+      /* An Empty register has no pattern to read aloud: the service's
+       * 64 zeros would look like a key. */
+      new_text = register_text (new_register);
+      current_text = register_text (current);
       g_string_append_printf (
-          text, _ ("      crypto unit %u: new %s %s, current %s %s%s\n"),
-          (guint) _tke_json_get_int (unit, "number", 0),
-          _tke_json_get_string (new_register, "state") ?: "?",
-          _tke_json_get_string (new_register, "vp") ?: "?",
-          _tke_json_get_string (current, "state") ?: "?",
-          _tke_json_get_string (current, "vp") ?: "?",
+          text, _ ("      crypto unit %u: new %s, current %s%s\n"),
+          (guint) _tke_json_get_int (unit, "number", 0), new_text, current_text,
           _tke_json_get_object (unit, "evidence") != NULL ? _ (" (signed by the unit)") : "");
     }
 }

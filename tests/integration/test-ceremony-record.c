@@ -449,6 +449,10 @@ test_ceremony_record (void)
     g_assert_nonnull (strstr (show.out, "set immediate failed"));
     g_assert_nonnull (strstr (show.out, "advice: remove-switched-then-set-immediate"));
     g_assert_nonnull (strstr (show.out, "(signed by the unit)"));
+    /* An Empty register is said to be empty, with no pattern: the
+     * service's 64 zeros would be read aloud as if they were a key's. */
+    g_assert_nonnull (strstr (show.out, "new Empty, current Valid"));
+    g_assert_null (strstr (show.out, "00000000000000000000000000000000"));
     g_assert_nonnull (strstr (show.out, "importer key, fingerprint"));
     g_assert_nonnull (strstr (show.out, "(certified by the unit)"));
     g_assert_cmpuint (strstr (show.out, TKE_ROTATION_MESSAGE_STARTED) - show.out, <,
