@@ -26,6 +26,7 @@
 #include "tke-recovery-page.h"
 #include "tke-rotation-dialog.h"
 #include "tke-test-util.h"
+#include "tke-readers-bar.h"
 #include "tke-window.h"
 
 static char *faults_dir;
@@ -246,6 +247,13 @@ rotate_ok (const char *screenshot)
   g_assert_true (tke_test_wait_until (current_changed, before, 20000));
 }
 
+static gboolean
+reader_1_empty (gpointer data)
+{
+  return g_strcmp0 (tke_readers_bar_get_summary (tke_window_get_readers_bar (window), 1),
+                    "Reader 1: no card") == 0;
+}
+
 static void
 test_rotate (void)
 {
@@ -258,6 +266,10 @@ test_rotate (void)
     g_assert_cmpstr (removed, ==, "ok");
     in_reader[1] = NULL;
   }
+  /* As a person does, press Rotate once the strip shows the reader empty:
+   * pressed sooner, the card signer may open the card pcscd has not yet
+   * seen go, and the ceremony ends on "the card was removed". */
+  g_assert_true (tke_test_wait_until (reader_1_empty, NULL, 20000));
   press_and_answer (auto_button (TKE_AUTO_MK_ROTATE), "Rotate");
   wait_dialog_prompt (TKE_PIN_PROMPT_WAITING_FOR_CARD);
   tke_test_iterate (300);
