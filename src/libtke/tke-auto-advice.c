@@ -29,10 +29,44 @@ _tke_auto_delayed_to_vp (TkeJournal *journal)
     {
       TkeJournalRecord *record = records->pdata[i - 1];
 
+      /* The last delay's case was closed: nothing is delayed. */
+      if (g_strcmp0 (record->step, TKE_AUTO_JOURNAL_STEP_DELAY_ENDED) == 0)
+        return NULL;
       if (g_strcmp0 (record->step, TKE_AUTO_JOURNAL_STEP_DELAY) == 0 && record->detail != NULL)
         return g_strdup (record->detail);
     }
   return NULL;
+}
+
+gboolean
+_tke_auto_journal_close_delay (
+    TkeJournal *journal, const char *instance_id, const char *vp, const char *why, GError **error)
+{
+  g_autoptr (GPtrArray) none = g_ptr_array_new ();
+
+  return tke_journal_begin (journal, TKE_AUTO_JOURNAL_KIND_ROTATE, instance_id, none, NULL, vp,
+                            error) &&
+         tke_journal_append (journal, TKE_AUTO_JOURNAL_STEP_DELAY_ENDED, TKE_JOURNAL_OUTCOME_OK,
+                             why, error) &&
+         tke_journal_end (journal, TKE_JOURNAL_OUTCOME_OK, NULL, error);
+}
+
+void
+_tke_auto_journal_rotation_done (const char *instance_id, const char *vp)
+{
+  g_autofree char *path = tke_auto_journal_get_default_path ();
+  g_autoptr (TkeJournal) journal = NULL;
+  g_autofree char *delayed = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (vp == NULL || !g_file_test (path, G_FILE_TEST_EXISTS))
+    return;
+  journal = tke_journal_new (path);
+  delayed = _tke_auto_delayed_to_vp (journal);
+  if (delayed == NULL || g_ascii_strcasecmp (delayed, vp) != 0)
+    return;
+  if (!_tke_auto_journal_close_delay (journal, instance_id, vp, "the rotation completed", &error))
+    g_warning ("The recovery-unit journal cannot be written: %s", error->message);
 }
 
 static gboolean
@@ -137,10 +171,13 @@ tke_recovery_advise_auto_rotate (GPtrArray *units,
  *
  * The VP of the new master key the last auto-mk-rotate reached
  * #TKE_AUTO_DELAY_MESSAGE for, as tke_recovery_advise_auto_rotate() takes
- * it.
+ * it.  The delay's case is closed, and %NULL returned, once the rotation
+ * it started completed (a #TkeRotation to that key records it in the
+ * default journal) or the next auto-mk-rotate found the key gone from the
+ * new registers.
  *
  * Returns: (transfer full) (nullable): the VP, or %NULL if no
- *   auto-mk-rotate reached the delay
+ *   auto-mk-rotate reached the delay or its case ended
  */
 char *
 tke_auto_journal_dup_delayed_vp (TkeJournal *journal)

@@ -16,6 +16,9 @@ G_BEGIN_DECLS
  * detail is the VP the key storage is rewrapped to. */
 #define TKE_AUTO_JOURNAL_KIND_ROTATE "auto-mk-rotate"
 #define TKE_AUTO_JOURNAL_STEP_DELAY "delay"
+/* The step that closes the last delay record: the rotation it started
+ * finished, or the key it was for is gone from the new registers. */
+#define TKE_AUTO_JOURNAL_STEP_DELAY_ENDED "delay-ended"
 
 struct _TkeAutoCeremony
 {
@@ -37,12 +40,23 @@ struct _TkeAutoCeremony
 };
 
 void _tke_auto_step (TkeAutoCeremony *self, const char *format, ...) G_GNUC_PRINTF (2, 3);
-/* The steps, in the worker thread with @context pushed. */
+/* The steps, in the worker thread with @context pushed, on the worker's
+ * own copy of the instance (returned in @instance, or NULL). */
 gboolean _tke_auto_run (TkeAutoCeremony *self,
                         GMainContext *context,
                         GCancellable *cancellable,
+                        TkeServiceInstance **instance,
                         GError **error);
-/* The VP the last auto-mk-rotate of @journal reached the delay for, or NULL. */
+/* The VP the last auto-mk-rotate of @journal reached the delay for, or
+ * NULL (none did, or its case was closed since). */
 char *_tke_auto_delayed_to_vp (TkeJournal *journal);
+/* Closes @journal's delay record for @vp (a record of its own: the
+ * ceremony that wrote the delay may be another process's); @why is the
+ * note. */
+gboolean _tke_auto_journal_close_delay (
+    TkeJournal *journal, const char *instance_id, const char *vp, const char *why, GError **error);
+/* A rotation to @vp completed: closes the default auto journal's delay
+ * record when it is for @vp.  Called by #TkeRotation. */
+void _tke_auto_journal_rotation_done (const char *instance_id, const char *vp);
 
 G_END_DECLS

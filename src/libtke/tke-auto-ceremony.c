@@ -194,7 +194,12 @@ tke_auto_ceremony_set_journal (TkeAutoCeremony *self, TkeJournal *journal)
  * tke_auto_ceremony_get_instance:
  * @self: the ceremony
  *
- * The instance; after failover-enable, with its new failover units.
+ * The instance: before a run the one given to tke_auto_ceremony_new();
+ * after tke_auto_ceremony_run_finish() libtke's own copy as the run left it
+ * (after failover-enable with its new failover units).  The ceremony never
+ * changes the units it was given: its worker thread reads the instance
+ * afresh into objects of its own, so that a front end's units are only
+ * changed on its own main context (it refreshes them after the run).
  *
  * Returns: (transfer none): the instance
  */
@@ -296,12 +301,16 @@ run_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *canc
 {
   TkeAutoCeremony *self = source;
   g_autoptr (GMainContext) context = g_main_context_new ();
+  TkeServiceInstance *instance = NULL;
   GError *error = NULL;
   gboolean ok;
 
   g_main_context_push_thread_default (context);
-  ok = _tke_auto_run (self, context, cancellable, &error);
+  ok = _tke_auto_run (self, context, cancellable, &instance, &error);
   g_main_context_pop_thread_default (context);
+  /* The worker is done with its copy: the caller's context takes it over
+   * in tke_auto_ceremony_run_finish(). */
+  g_task_set_task_data (task, instance, instance != NULL ? g_object_unref : NULL);
   if (ok)
     g_task_return_boolean (task, TRUE);
   else
@@ -354,6 +363,11 @@ tke_auto_ceremony_run_async (TkeAutoCeremony *self,
 gboolean
 tke_auto_ceremony_run_finish (TkeAutoCeremony *self, GAsyncResult *result, GError **error)
 {
+  TkeServiceInstance *instance;
+
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  instance = g_task_get_task_data (G_TASK (result));
+  if (instance != NULL)
+    g_set_object (&self->instance, instance);
   return g_task_propagate_boolean (G_TASK (result), error);
 }

@@ -22,6 +22,9 @@
 typedef struct
 {
   TkeAutoCeremony *self;
+  /* The worker's own copy of the instance, read at the start: the units
+   * the caller gave are never touched off its thread. */
+  TkeServiceInstance *instance;
   GMainContext *context;
   GCancellable *cancellable;
   GAsyncResult *result;
@@ -66,7 +69,7 @@ refresh (Run *run, GError **error)
   g_autoptr (GAsyncResult) result = NULL;
 
   tke_service_client_refresh_units_async (run->self->client,
-                                          tke_service_instance_get_units (run->self->instance),
+                                          tke_service_instance_get_units (run->instance),
                                           run->cancellable, await_done, run);
   result = await (run);
   return tke_service_client_refresh_units_finish (run->self->client, result, error);
@@ -207,7 +210,7 @@ set_immediate (Run *run, TkeCryptoUnit *unit, const char *vp, GError **error)
 static TkeCryptoUnit *
 first_recovery_unit (Run *run, gboolean with_current, GError **error)
 {
-  g_autoptr (GPtrArray) recovery = units_where (run->self->instance, TRUE);
+  g_autoptr (GPtrArray) recovery = units_where (run->instance, TRUE);
 
   for (guint i = 0; i < recovery->len; i++)
     {
@@ -232,7 +235,7 @@ generate_and_copy (Run *run, TkeCryptoUnit *source, GError **error)
 {
   g_autoptr (JsonObject) made = NULL;
   g_autoptr (JsonNode) args = _tke_service_string_args (NULL);
-  GListModel *all = tke_service_instance_get_units (run->self->instance);
+  GListModel *all = tke_service_instance_get_units (run->instance);
   g_autofree char *vp = NULL;
   guint n = g_list_model_get_n_items (all), done = 0;
   const char *made_vp;
@@ -260,7 +263,7 @@ generate_and_copy (Run *run, TkeCryptoUnit *source, GError **error)
 static gboolean
 set_immediate_everywhere (Run *run, const char *vp, GError **error)
 {
-  GListModel *all = tke_service_instance_get_units (run->self->instance);
+  GListModel *all = tke_service_instance_get_units (run->instance);
 
   for (guint i = 0; i < g_list_model_get_n_items (all); i++)
     {
@@ -276,7 +279,7 @@ static gboolean
 run_init (Run *run, GError **error)
 {
   TkeAutoCeremony *self = run->self;
-  GListModel *all = tke_service_instance_get_units (self->instance);
+  GListModel *all = tke_service_instance_get_units (run->instance);
   guint n_admins = self->signers != NULL ? self->signers->len : 0;
   g_autoptr (TkeCryptoUnit) source = NULL;
   g_autofree char *vp = NULL;
@@ -324,7 +327,7 @@ refuse_rerun (Run *run, GError **error)
   TkeAutoCeremony *self = run->self;
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (TkeRotationStatus) status = NULL;
-  g_autoptr (GPtrArray) units = units_where (self->instance, FALSE);
+  g_autoptr (GPtrArray) units = units_where (run->instance, FALSE);
   g_autofree char *delayed = _tke_auto_delayed_to_vp (self->journal);
   TkeRecoveryAction action;
 
@@ -338,7 +341,11 @@ refuse_rerun (Run *run, GError **error)
   if (action == TKE_RECOVERY_ACTION_NONE || action == TKE_RECOVERY_ACTION_ROTATE)
     {
       g_clear_pointer (&self->advice_explanation, g_free);
-      return TRUE;
+      /* A delay record the advice passed over is an old one: its case
+       * ended (the rotation finished, or its key left the new registers). */
+      return delayed == NULL || _tke_auto_journal_close_delay (
+                                    self->journal, tke_service_instance_get_id (run->instance),
+                                    delayed, "no longer pending", error);
     }
   self->advice = action;
   g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_ALLOWED,
@@ -373,14 +380,14 @@ run_rotate (Run *run, GError **error)
              "key replaces the new registers)."));
       return FALSE;
     }
-  for (guint i = 0; i < g_list_model_get_n_items (tke_service_instance_get_units (self->instance));
+  for (guint i = 0; i < g_list_model_get_n_items (tke_service_instance_get_units (run->instance));
        i++)
     g_ptr_array_add (all,
-                     g_list_model_get_item (tke_service_instance_get_units (self->instance), i));
+                     g_list_model_get_item (tke_service_instance_get_units (run->instance), i));
   g_ptr_array_set_free_func (all, g_object_unref);
   /* From here on only cryptounit-mk-rotate may go on: recorded before the line. */
   if (!tke_journal_begin (self->journal, TKE_AUTO_JOURNAL_KIND_ROTATE,
-                          tke_service_instance_get_id (self->instance), all,
+                          tke_service_instance_get_id (run->instance), all,
                           tke_crypto_unit_get_current_register_vp (source), vp, error) ||
       !tke_journal_append (self->journal, TKE_AUTO_JOURNAL_STEP_DELAY, TKE_JOURNAL_OUTCOME_BEGIN,
                            vp, error))
@@ -453,7 +460,7 @@ run_failover (Run *run, GError **error)
   result = await (run);
   if ((listed = tke_service_client_list_units_finish (self->client, result, error)) == NULL)
     return FALSE;
-  g_set_object (&self->instance, listed);
+  g_set_object (&run->instance, listed);
   targets = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint i = 0; i < g_list_model_get_n_items (tke_service_instance_get_units (listed)); i++)
     {
@@ -470,30 +477,49 @@ run_failover (Run *run, GError **error)
   return run_recover (run, targets, error);
 }
 
+/* Reads the instance's units afresh into the worker's own objects. */
+static gboolean
+list_units (Run *run, GError **error)
+{
+  g_autoptr (GAsyncResult) result = NULL;
+
+  tke_service_client_list_units_async (run->self->client, run->cancellable, await_done, run);
+  result = await (run);
+  run->instance = tke_service_client_list_units_finish (run->self->client, result, error);
+  return run->instance != NULL;
+}
+
+static gboolean
+run_kind (Run *run, GError **error)
+{
+  switch (run->self->kind)
+    {
+    case TKE_AUTO_INIT:
+      return run_init (run, error);
+    case TKE_AUTO_MK_ROTATE:
+      return run_rotate (run, error);
+    case TKE_AUTO_RECOVER:
+      {
+        g_autoptr (GPtrArray) targets = units_where (run->instance, FALSE);
+
+        return run_recover (run, targets, error);
+      }
+    case TKE_AUTO_FAILOVER:
+    default:
+      return run_failover (run, error);
+    }
+}
+
 gboolean
 _tke_auto_run (TkeAutoCeremony *self,
                GMainContext *context,
                GCancellable *cancellable,
+               TkeServiceInstance **instance,
                GError **error)
 {
-  Run run = { self, context, cancellable, NULL };
+  Run run = { self, NULL, context, cancellable, NULL };
+  gboolean ok = list_units (&run, error) && run_kind (&run, error);
 
-  if (!refresh (&run, error))
-    return FALSE;
-  switch (self->kind)
-    {
-    case TKE_AUTO_INIT:
-      return run_init (&run, error);
-    case TKE_AUTO_MK_ROTATE:
-      return run_rotate (&run, error);
-    case TKE_AUTO_RECOVER:
-      {
-        g_autoptr (GPtrArray) targets = units_where (self->instance, FALSE);
-
-        return run_recover (&run, targets, error);
-      }
-    case TKE_AUTO_FAILOVER:
-    default:
-      return run_failover (&run, error);
-    }
+  *instance = run.instance;
+  return ok;
 }

@@ -11,6 +11,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "tke-auto-ceremony-private.h"
 #include "tke-error.h"
 #include "tke-rotation-private.h"
 #include "tke-service-instance.h"
@@ -60,6 +61,10 @@ on_final_status (GObject *source, GAsyncResult *result, gpointer user_data)
                               NULL, NULL);
   data->step = NULL;
   _tke_rotation_journal_end (self, data, TKE_JOURNAL_OUTCOME_OK, NULL);
+  /* An auto-mk-rotate that reached its delay for this key is done. */
+  _tke_auto_journal_rotation_done (
+      self->instance != NULL ? tke_service_instance_get_id (self->instance) : NULL,
+      data->target_vp);
   _tke_rotation_compute_advice (self);
   g_task_return_boolean (task, TRUE);
   g_object_unref (task);

@@ -169,6 +169,17 @@ test_rotate (RotFixture *f, gconstpointer data)
 
   setup_demo (f, 100, NULL);
   first = auto_rotate_ok (f);
+  {
+    /* The completed rotation closed the delay's case in the journal, so
+     * that no later advice sees a stale "Delaying…". */
+    g_autofree char *journal =
+        g_build_filename (f->cli.top, "xdgstate", "tke", "auto-journal", NULL);
+    g_autofree char *text = NULL;
+
+    g_assert_true (g_file_get_contents (journal, &text, NULL, NULL));
+    g_assert_nonnull (g_strrstr (text, "\"delay-ended\""));
+    g_assert_true (g_strrstr (text, "\"delay-ended\"") > g_strrstr (text, "\"delay\""));
+  }
   /* Once the rotation completed, auto-mk-rotate may run again. */
   second = auto_rotate_ok (f);
   g_assert_cmpstr (first, !=, second);
