@@ -15,6 +15,7 @@
 
 #include "tke-audit-trail-private.h"
 #include "tke-auto-ceremony-private.h"
+#include "tke-card-signer.h"
 #include "tke-ceremony-private.h"
 #include "tke-enum-types.h"
 #include "tke-journal.h"
@@ -28,7 +29,8 @@ typedef struct
   char *id;
   char *kind;
   GPtrArray *units;
-  gint *failed; /* g_rc_box: a record of this ceremony could not be written */
+  GPtrArray *signers; /* nullable: the ceremony's, named again at its end */
+  gint *failed;       /* g_rc_box: a record of this ceremony could not be written */
   void (*connect) (gpointer ceremony, gpointer watch);
 } Watch;
 
@@ -40,6 +42,7 @@ watch_free (Watch *watch)
   g_free (watch->id);
   g_free (watch->kind);
   g_ptr_array_unref (watch->units);
+  g_clear_pointer (&watch->signers, g_ptr_array_unref);
   g_rc_box_release (watch->failed);
   g_free (watch);
 }
@@ -72,12 +75,35 @@ add_units (TkeAuditEntry *entry, GPtrArray *units)
     tke_audit_entry_add_unit (entry, units->pdata[i]);
 }
 
+/* A card signer knows its administrator only once the card is read, when
+ * it first signs: the first record names it as a card not read yet, the
+ * last one with its name, SKI and card. */
+static void
+add_signer (TkeAuditEntry *entry, TkeSigner *signer)
+{
+  const char *name = tke_signer_get_name (signer);
+  const char *ski = tke_signer_get_ski (signer);
+
+  if (TKE_IS_CARD_SIGNER (signer))
+    tke_audit_entry_add_card_administrator (
+        entry, name, ski, tke_card_signer_get_card_serial (TKE_CARD_SIGNER (signer)),
+        tke_card_signer_get_card_zone (TKE_CARD_SIGNER (signer)));
+  else
+    tke_audit_entry_add_administrator (entry, name, ski);
+}
+
 static void
 add_signers (TkeAuditEntry *entry, GPtrArray *signers)
 {
   for (guint i = 0; signers != NULL && i < signers->len; i++)
-    tke_audit_entry_add_administrator (entry, tke_signer_get_name (signers->pdata[i]),
-                                       tke_signer_get_ski (signers->pdata[i]));
+    add_signer (entry, signers->pdata[i]);
+}
+
+static void
+watch_signers (Watch *watch, GPtrArray *signers)
+{
+  if (signers != NULL)
+    watch->signers = g_ptr_array_ref (signers);
 }
 
 static Watch *
@@ -118,6 +144,7 @@ finish (Watch *watch,
 {
   if (failure != NULL)
     tke_audit_entry_set_detail (entry, failure->message);
+  add_signers (entry, watch->signers);
   add_units (entry, watch->units);
   _tke_audit_trail_queue (watch->trail, entry, watch->failed, TRUE, cancellable, callback,
                           user_data);
@@ -302,6 +329,7 @@ ceremony_begin_entry (TkeAuditTrail *self, TkeCeremony *ceremony, TkeAuditEntry 
   watch->connect = connect_ceremony;
   *entry = begin_entry (watch, ceremony->client);
   add_signers (*entry, ceremony->signers);
+  watch_signers (watch, ceremony->signers);
   n_parts = tke_ceremony_get_n_key_parts (ceremony);
   for (guint i = 0; ceremony->parts != NULL && i < ceremony->parts->len; i++)
     tke_audit_entry_add_key_part (*entry, i + 1, n_parts,
@@ -523,6 +551,7 @@ rotation_begin_entry (TkeAuditTrail *self,
   watch->connect = connect_rotation;
   *entry = begin_entry (watch, rotation->client);
   add_signers (*entry, rotation->signers);
+  watch_signers (watch, rotation->signers);
   add_units (*entry, rotation->units);
   return watch;
 }
@@ -744,6 +773,7 @@ auto_begin_entry (TkeAuditTrail *self, TkeAutoCeremony *ceremony, TkeAuditEntry 
   watch->connect = connect_auto;
   *entry = begin_entry (watch, ceremony->client);
   add_signers (*entry, ceremony->signers);
+  watch_signers (watch, ceremony->signers);
   add_units (*entry, units);
   return watch;
 }

@@ -159,6 +159,36 @@ tke_audit_entry_add_administrator (TkeAuditEntry *self, const char *name, const 
 }
 
 /**
+ * tke_audit_entry_add_card_administrator:
+ * @self: an entry
+ * @name: (nullable): the administrator's name, %NULL before the card was read
+ * @ski: (nullable): the SKI of the card's signature key, %NULL before the card was read
+ * @serial: (nullable): the card's serial number, %NULL before the card was read
+ * @zone: (nullable): the card's zone
+ *
+ * Names an administrator who signs with a smart card, as
+ * tke_audit_entry_add_administrator(), and the card.  A ceremony's first
+ * record is written before any card is read: it names such an administrator
+ * with %NULL for all four, and its last record names the card that signed.
+ */
+void
+tke_audit_entry_add_card_administrator (
+    TkeAuditEntry *self, const char *name, const char *ski, const char *serial, const char *zone)
+{
+  JsonArray *admins;
+  JsonObject *admin;
+  JsonObject *card = json_object_new ();
+
+  g_return_if_fail (self != NULL);
+  tke_audit_entry_add_administrator (self, name, ski);
+  admins = array_member (self, "administrators");
+  admin = json_array_get_object_element (admins, json_array_get_length (admins) - 1);
+  set_string_or_null (card, "serial", serial);
+  set_string_or_null (card, "zone", zone);
+  json_object_set_object_member (admin, "card", card);
+}
+
+/**
  * tke_audit_entry_set_card:
  * @self: an entry
  * @serial: the card's serial number

@@ -38,6 +38,9 @@ void tke_audit_entry_set_detail (TkeAuditEntry *self, const char *detail);
 TKE_AVAILABLE_IN_ALL
 void tke_audit_entry_add_administrator (TkeAuditEntry *self, const char *name, const char *ski);
 TKE_AVAILABLE_IN_ALL
+void tke_audit_entry_add_card_administrator (
+    TkeAuditEntry *self, const char *name, const char *ski, const char *serial, const char *zone);
+TKE_AVAILABLE_IN_ALL
 void tke_audit_entry_set_card (TkeAuditEntry *self, const char *serial, const char *zone);
 TKE_AVAILABLE_IN_ALL
 void tke_audit_entry_add_key_part (TkeAuditEntry *self,

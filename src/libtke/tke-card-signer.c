@@ -48,6 +48,8 @@ struct _TkeCardSigner
   TkeCardSession session;
   char *name;
   char *ski;
+  char *card_serial; /* the card the administrator signs with, once read */
+  char *card_zone;
   GBytes *public_key;
   EVP_PKEY *key;
   GPtrArray *group; /* signers that must use different cards; not owned */
@@ -171,6 +173,8 @@ got_public_key (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       self->ski = g_steal_pointer (&ski);
       self->name = g_strdup (tke_card_get_description (card));
+      self->card_serial = g_strdup (tke_card_get_serial (card));
+      self->card_zone = g_strdup (tke_card_get_zone (card));
       self->public_key = g_bytes_ref (point);
       self->key = g_steal_pointer (&key);
     }
@@ -415,6 +419,8 @@ tke_card_signer_finalize (GObject *object)
   _tke_card_session_clear (&self->session);
   g_free (self->name);
   g_free (self->ski);
+  g_free (self->card_serial);
+  g_free (self->card_zone);
   g_clear_pointer (&self->public_key, g_bytes_unref);
   g_clear_pointer (&self->key, EVP_PKEY_free);
   G_OBJECT_CLASS (tke_card_signer_parent_class)->finalize (object);
@@ -519,6 +525,38 @@ tke_card_signer_get_card (TkeCardSigner *self)
 {
   g_return_val_if_fail (TKE_IS_CARD_SIGNER (self), NULL);
   return self->session.card;
+}
+
+/**
+ * tke_card_signer_get_card_serial:
+ * @self: a card signer
+ *
+ * The serial number of the administrator's card, read when the card first
+ * signed (or was prepared).  It stays known after the card is removed, so
+ * the ceremony record can name the card that signed.
+ *
+ * Returns: (nullable): the serial number, or %NULL before the card was read
+ */
+const char *
+tke_card_signer_get_card_serial (TkeCardSigner *self)
+{
+  g_return_val_if_fail (TKE_IS_CARD_SIGNER (self), NULL);
+  return self->card_serial;
+}
+
+/**
+ * tke_card_signer_get_card_zone:
+ * @self: a card signer
+ *
+ * The zone of the administrator's card, as tke_card_signer_get_card_serial().
+ *
+ * Returns: (nullable): the zone, or %NULL before the card was read
+ */
+const char *
+tke_card_signer_get_card_zone (TkeCardSigner *self)
+{
+  g_return_val_if_fail (TKE_IS_CARD_SIGNER (self), NULL);
+  return self->card_zone;
 }
 
 /**

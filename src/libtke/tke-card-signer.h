@@ -28,6 +28,10 @@ GPtrArray *tke_card_signer_new_group (const char *reader_prefix, guint n_signers
 TKE_AVAILABLE_IN_ALL
 TkeCard *tke_card_signer_get_card (TkeCardSigner *self);
 TKE_AVAILABLE_IN_ALL
+const char *tke_card_signer_get_card_serial (TkeCardSigner *self);
+TKE_AVAILABLE_IN_ALL
+const char *tke_card_signer_get_card_zone (TkeCardSigner *self);
+TKE_AVAILABLE_IN_ALL
 guint tke_card_signer_get_pin_timeout (TkeCardSigner *self);
 TKE_AVAILABLE_IN_ALL
 void tke_card_signer_set_pin_timeout (TkeCardSigner *self, guint seconds);

@@ -53,6 +53,26 @@ _tke_ceremony_report_append_record (GString *text, JsonObject *record)
   append_body (text, record);
 }
 
+/* A card's administrator is known once the card is read, as it signs. */
+static void
+append_administrator (GString *text, JsonObject *admin)
+{
+  const char *name = _tke_json_get_string (admin, "name");
+  const char *ski = _tke_json_get_string (admin, "ski");
+  JsonObject *card = _tke_json_get_object (admin, "card");
+  const char *serial = card != NULL ? _tke_json_get_string (card, "serial") : NULL;
+
+  if (name == NULL && ski == NULL && card != NULL)
+    g_string_append (text, _ ("      administrator with a smart card, named when the card is read "
+                              "to sign\n"));
+  else if (serial != NULL)
+    g_string_append_printf (text, _ ("      administrator %s (SKI %s), card %s, zone %s\n"),
+                            name ?: "?", ski ?: "?", serial,
+                            _tke_json_get_string (card, "zone") ?: "?");
+  else
+    g_string_append_printf (text, _ ("      administrator %s (SKI %s)\n"), name ?: "?", ski ?: "?");
+}
+
 /* What a record says beyond its number, time, kind, step and outcome. */
 static void
 append_body (GString *text, JsonObject *record)
@@ -71,9 +91,7 @@ append_body (GString *text, JsonObject *record)
       JsonObject *admin = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 
       if (admin != NULL)
-        g_string_append_printf (text, _ ("      administrator %s (SKI %s)\n"),
-                                _tke_json_get_string (admin, "name") ?: "?",
-                                _tke_json_get_string (admin, "ski") ?: "?");
+        append_administrator (text, admin);
     }
   if (card != NULL)
     g_string_append_printf (text, _ ("      card %s, zone %s\n"),

@@ -363,6 +363,26 @@ assert_signer_by_signer (const char *out)
   g_assert_true (strstr (second_signer, "signing for crypto unit 3") < first_sent);
 }
 
+/* Issue 18: a card ceremony's first record is written before any card is
+ * read: it says the administrator is named when the card signs, not
+ * "administrator ? (SKI ?)"; its last record names each administrator who
+ * signed, with the SKI and the card's serial and zone. */
+static void
+assert_record_names_cards (void)
+{
+  g_auto (Run) show = tke ("report", "show", NULL);
+  const char *admin1;
+
+  assert_ok (show);
+  g_assert_null (strstr (show.out, "SKI ?"));
+  g_assert_nonnull (strstr (show.out, "administrator with a smart card, named when the card is "
+                                      "read to sign"));
+  admin1 = strstr (show.out, "administrator admin1.card (SKI ");
+  g_assert_nonnull (admin1);
+  g_assert_nonnull (strstr (show.out, "administrator admin2.card (SKI "));
+  g_assert_true (g_str_has_prefix (strchr (admin1, ')'), "), card "));
+}
+
 /* ---- The ceremony ---- */
 
 static void
@@ -441,6 +461,7 @@ test_card_ceremony (void)
     assert_signer_by_signer (commit.out);
   }
   g_assert_true (g_queue_is_empty (&person.next[2]));
+  assert_record_names_cards ();
 }
 
 /* ---- Set immediate with libtke's ceremony and a card signer ---- */
