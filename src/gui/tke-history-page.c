@@ -6,8 +6,9 @@
  * how it ended, and its deviations marked.  libtke reads and verifies the
  * record (off the main loop: the keyring may be slow); a record that does
  * not verify is said above the list, naming the record and why, and the
- * list stays.  The record's directory is watched, so a ceremony of this
- * session, or one the CLI runs, appears when its records are written.
+ * list stays, with the ceremonies whose records are in doubt marked.  The record's directory is
+ * watched, so a ceremony of this session, or one the CLI runs, appears when its records are
+ * written.
  */
 
 #include "config.h"
@@ -32,6 +33,7 @@ struct _TkeHistoryPage
   GCancellable *cancellable;
   GPtrArray *ceremonies; /* TkeCeremonySummary, newest first */
   char *problem;
+  gint64 first_damaged, last_damaged; /* the records in doubt, or 0 */
   guint reload_source;
   gboolean loading, again;
   guint n_loads;
@@ -98,8 +100,33 @@ units_text (TkeCeremonySummary *summary, const char *separator)
   return g_string_free (text, FALSE);
 }
 
+/* A ceremony's records run from its first to its last sequence number (a
+ * ceremony of the CLI may interleave with one of the GUI: both are marked). */
+static gboolean
+in_doubt (TkeHistoryPage *self, TkeCeremonySummary *summary)
+{
+  return self->last_damaged > 0 &&
+         tke_ceremony_summary_get_first_seq (summary) <= self->last_damaged &&
+         tke_ceremony_summary_get_last_seq (summary) >= self->first_damaged;
+}
+
+static void
+mark_in_doubt (GtkWidget *row, GtkWidget *icon)
+{
+  GtkWidget *tag = gtk_label_new (_ ("Does Not Verify"));
+
+  gtk_image_set_from_icon_name (GTK_IMAGE (icon), "dialog-error-symbolic");
+  gtk_widget_remove_css_class (icon, "warning");
+  gtk_widget_add_css_class (icon, "error");
+  gtk_widget_add_css_class (tag, "error");
+  gtk_widget_set_valign (tag, GTK_ALIGN_CENTER);
+  gtk_widget_set_tooltip_text (tag, _ ("This ceremony holds the records that fail verification: "
+                                       "one of them was changed, removed or added."));
+  adw_action_row_add_suffix (ADW_ACTION_ROW (row), tag);
+}
+
 static GtkWidget *
-make_row (TkeCeremonySummary *summary)
+make_row (TkeHistoryPage *self, TkeCeremonySummary *summary)
 {
   GtkWidget *row = adw_action_row_new ();
   GDateTime *started = tke_ceremony_summary_get_started (summary);
@@ -138,6 +165,8 @@ make_row (TkeCeremonySummary *summary)
       adw_action_row_add_suffix (ADW_ACTION_ROW (row), tag);
       gtk_widget_add_css_class (icon, "warning");
     }
+  if (in_doubt (self, summary))
+    mark_in_doubt (row, icon);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row),
                              gtk_image_new_from_icon_name ("go-next-symbolic"));
   gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
@@ -154,7 +183,7 @@ rebuild (TkeHistoryPage *self)
   while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->list))) != NULL)
     gtk_list_box_remove (self->list, child);
   for (guint i = 0; self->ceremonies != NULL && i < self->ceremonies->len; i++)
-    gtk_list_box_append (self->list, make_row (self->ceremonies->pdata[i]));
+    gtk_list_box_append (self->list, make_row (self, self->ceremonies->pdata[i]));
   if (self->ceremonies == NULL || self->ceremonies->len == 0)
     {
       GtkWidget *row = adw_action_row_new ();
@@ -182,6 +211,7 @@ typedef struct
 {
   GPtrArray *ceremonies;
   char *problem;
+  gint64 first_damaged, last_damaged;
 } Loaded;
 
 static void
@@ -202,7 +232,8 @@ load_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   loaded->ceremonies = tke_audit_trail_list_ceremonies (trail, &error);
   if (loaded->ceremonies == NULL)
     loaded->problem = g_strdup (error->message);
-  else if (!tke_audit_trail_verify (trail, NULL, &error))
+  else if (!tke_audit_trail_verify_full (trail, NULL, &loaded->first_damaged, &loaded->last_damaged,
+                                         &error))
     loaded->problem = g_strdup (error->message);
   g_task_return_pointer (task, loaded, (GDestroyNotify) loaded_free);
 }
@@ -232,6 +263,8 @@ on_loaded (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   g_free (self->problem);
   self->problem = g_steal_pointer (&loaded->problem);
+  self->first_damaged = loaded->first_damaged;
+  self->last_damaged = loaded->last_damaged;
   loaded_free (loaded);
   rebuild (self);
   if (self->again)

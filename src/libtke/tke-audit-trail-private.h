@@ -18,9 +18,17 @@ char *_tke_audit_hash_line (const char *line);
 GStrv _tke_audit_trail_read_lines (TkeAuditTrail *self, GError **error);
 EVP_PKEY *_tke_audit_workstation_key (gboolean create, GError **error);
 char *_tke_audit_public_key_hex (EVP_PKEY *key, GError **error);
+/* The records a verification failure puts in doubt, by sequence number. */
+typedef struct
+{
+  gint64 first;
+  gint64 last;
+} TkeAuditDamage;
+
 gboolean _tke_audit_check_chain (const char *const *lines,
                                  const char *first_prev,
                                  gint64 first_seq,
+                                 TkeAuditDamage *damage,
                                  GError **error);
 
 void _tke_audit_trail_queue (TkeAuditTrail *self,

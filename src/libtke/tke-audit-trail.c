@@ -753,9 +753,21 @@ _tke_audit_trail_wait (TkeAuditTrail *self)
 
 /* ---- Verifying ---------------------------------------------------------- */
 
+/* @seq is the record named; @first the first record in doubt: a record
+ * that does not chain to the one before may be either one changed. */
 static gboolean
-broken (GError **error, gint64 seq, guint position, const char *why)
+broken (GError **error,
+        TkeAuditDamage *damage,
+        gint64 first,
+        gint64 seq,
+        guint position,
+        const char *why)
 {
+  if (damage != NULL)
+    {
+      damage->first = MIN (first, seq);
+      damage->last = seq;
+    }
   g_set_error (error, TKE_ERROR, TKE_ERROR_RECORD_TAMPERED, _ ("Record %lld (line %u): %s"),
                (long long) seq, position + 1, why);
   return FALSE;
@@ -765,6 +777,7 @@ gboolean
 _tke_audit_check_chain (const char *const *lines,
                         const char *first_prev,
                         gint64 first_seq,
+                        TkeAuditDamage *damage,
                         GError **error)
 {
   g_autofree char *expected_prev = g_strdup (first_prev);
@@ -776,13 +789,14 @@ _tke_audit_check_chain (const char *const *lines,
       const char *prev;
 
       if (!parse_record (lines[i], &record, &seq, &prev))
-        return broken (error, first_seq + i, i, _ ("it is not a record of the ceremony record"));
+        return broken (error, damage, first_seq + i, first_seq + i, i,
+                       _ ("it is not a record of the ceremony record"));
       if (seq != first_seq + (gint64) i)
-        return broken (error, seq, i,
+        return broken (error, damage, first_seq + (gint64) i - 1, seq, i,
                        seq > first_seq + (gint64) i ? _ ("the records before it are missing")
                                                     : _ ("it is out of order, or repeated"));
       if (g_strcmp0 (prev, expected_prev) != 0)
-        return broken (error, seq, i,
+        return broken (error, damage, seq - 1, seq, i,
                        _ ("it does not chain to the record before it: that record, or this "
                           "one, was changed"));
       g_free (expected_prev);
@@ -807,19 +821,22 @@ check_head (TkeAuditTrail *self, const char *const *lines, guint n, GError **err
   gint64 seq;
 
   if (!g_file_get_contents (path, &contents, NULL, NULL))
-    return n == 0 ? TRUE : broken (error, n, n - 1, _ ("the signed head of the record is missing"));
+    return n == 0
+               ? TRUE
+               : broken (error, NULL, n, n, n - 1, _ ("the signed head of the record is missing"));
   node = _tke_json_parse_bytes (contents, strlen (contents), NULL);
   if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return broken (error, n, n - 1, _ ("the signed head of the record is damaged"));
+    return broken (error, NULL, n, n, n - 1, _ ("the signed head of the record is damaged"));
   head = json_node_get_object (node);
   seq = _tke_json_get_int (head, "seq", -1);
   last_hash = n > 0 ? _tke_audit_hash_line (lines[n - 1]) : g_strdup (TKE_AUDIT_GENESIS_HASH);
   if (seq != (gint64) n)
-    return broken (error, seq, n > 0 ? n - 1 : 0,
+    return broken (error, NULL, seq, seq, n > 0 ? n - 1 : 0,
                    seq > (gint64) n ? _ ("records at the end of the record were removed")
                                     : _ ("records were added after the signed head"));
   if (g_strcmp0 (_tke_json_get_string (head, "hash"), last_hash) != 0)
-    return broken (error, seq, n - 1, _ ("the last record is not the one the head signed"));
+    return broken (error, NULL, seq, seq, n - 1,
+                   _ ("the last record is not the one the head signed"));
   point = tke_crypto_hex_decode ((_tke_json_get_string (head, "workstation_key") ?: ""), NULL);
   key = point != NULL ? tke_crypto_ec_public_key_from_point (g_bytes_get_data (point, NULL),
                                                              g_bytes_get_size (point), NULL)
@@ -828,7 +845,7 @@ check_head (TkeAuditTrail *self, const char *const *lines, guint n, GError **err
   bytes = head_bytes (seq, last_hash);
   if (key == NULL || !tke_crypto_verify (key, (const guint8 *) bytes, strlen (bytes), signature,
                                          signature_size, NULL))
-    return broken (error, seq, n - 1, _ ("the head's signature does not verify"));
+    return broken (error, NULL, seq, seq, n - 1, _ ("the head's signature does not verify"));
   /* On this workstation, the head must be signed by its own key: anyone
    * can make a key and sign a rewritten trail with it. */
   {
@@ -837,7 +854,7 @@ check_head (TkeAuditTrail *self, const char *const *lines, guint n, GError **err
 
     if (mine_hex != NULL &&
         g_strcmp0 (mine_hex, _tke_json_get_string (head, "workstation_key")) != 0)
-      return broken (error, seq, n - 1,
+      return broken (error, NULL, seq, seq, n - 1,
                      _ ("the head is signed by another key than this workstation's"));
   }
   return TRUE;
@@ -852,13 +869,44 @@ check_head (TkeAuditTrail *self, const char *const *lines, guint n, GError **err
  *
  * Checks the whole trail: every record in order, each chained to the one
  * before, and the last one signed in the head by the workstation key.
+ * tke_audit_trail_verify_full() also says which records are in doubt.
  *
  * Returns: %TRUE if the trail is intact
  */
 gboolean
 tke_audit_trail_verify (TkeAuditTrail *self, guint *n_records, GError **error)
 {
+  return tke_audit_trail_verify_full (self, n_records, NULL, NULL, error);
+}
+
+/**
+ * tke_audit_trail_verify_full:
+ * @self: a trail
+ * @n_records: (out) (optional): how many records it holds
+ * @first_damaged: (out) (optional): if it fails, the sequence number of the
+ *   first record in doubt
+ * @last_damaged: (out) (optional): if it fails, that of the last record in
+ *   doubt, the one the error names
+ * @error: return location for a #GError, as tke_audit_trail_verify()
+ *
+ * As tke_audit_trail_verify(), and says which records the failure puts in
+ * doubt, so that a front end can mark the ceremonies they belong to.  A
+ * changed record breaks the chain at the record after it: the two are in
+ * doubt, since either may be the one changed.  Records found missing put
+ * the records on both sides of the gap in doubt; a bad signed head, the
+ * last record.  Both are 0 when the trail verifies or cannot be read.
+ *
+ * Returns: %TRUE if the trail is intact
+ */
+gboolean
+tke_audit_trail_verify_full (TkeAuditTrail *self,
+                             guint *n_records,
+                             gint64 *first_damaged,
+                             gint64 *last_damaged,
+                             GError **error)
+{
   g_auto (GStrv) lines = NULL;
+  TkeAuditDamage damage = { 0, 0 };
   gboolean ok;
   int fd;
 
@@ -870,11 +918,20 @@ tke_audit_trail_verify (TkeAuditTrail *self, guint *n_records, GError **error)
   while (fd >= 0 && flock (fd, LOCK_SH) != 0 && errno == EINTR)
     ;
   lines = _tke_audit_trail_read_lines (self, error);
-  ok = lines != NULL &&
-       _tke_audit_check_chain ((const char *const *) lines, TKE_AUDIT_GENESIS_HASH, 1, error) &&
-       check_head (self, (const char *const *) lines, g_strv_length (lines), error);
+  ok = lines != NULL && _tke_audit_check_chain ((const char *const *) lines, TKE_AUDIT_GENESIS_HASH,
+                                                1, &damage, error);
+  if (ok && !check_head (self, (const char *const *) lines, g_strv_length (lines), error))
+    {
+      /* The head signs the last record: it is the one in doubt. */
+      damage.first = damage.last = g_strv_length (lines);
+      ok = FALSE;
+    }
   if (fd >= 0)
     close (fd);
+  if (first_damaged != NULL)
+    *first_damaged = MAX (damage.first, 0);
+  if (last_damaged != NULL)
+    *last_damaged = MAX (damage.last, 0);
   if (!ok)
     return FALSE;
   if (n_records != NULL)

@@ -43,6 +43,12 @@ TKE_AVAILABLE_IN_ALL
 gboolean tke_audit_trail_append_finish (TkeAuditTrail *self, GAsyncResult *result, GError **error);
 TKE_AVAILABLE_IN_ALL
 gboolean tke_audit_trail_verify (TkeAuditTrail *self, guint *n_records, GError **error);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_audit_trail_verify_full (TkeAuditTrail *self,
+                                      guint *n_records,
+                                      gint64 *first_damaged,
+                                      gint64 *last_damaged,
+                                      GError **error);
 
 TKE_AVAILABLE_IN_ALL
 gboolean

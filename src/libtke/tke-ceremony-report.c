@@ -495,7 +495,7 @@ verify_records (TkeCeremonyReport *self, JsonObject *summary, GError **error)
     return record_fails (error, first_seq + n, _ ("it is missing from the report."));
   return _tke_audit_check_chain ((const char *const *) self->records,
                                  (_tke_json_get_string (summary, "first_prev") ?: ""), first_seq,
-                                 error);
+                                 NULL, error);
 }
 
 static gboolean

@@ -432,6 +432,48 @@ test_report_verify_export (void)
   close_report ();
 }
 
+/* A second ceremony after the GUI's, as the CLI on this workstation
+ * records one, so that the History tab lists more than the one changed. */
+static void
+append_other_ceremony (void)
+{
+  g_autofree char *path = tke_audit_trail_get_default_path ();
+  g_autoptr (TkeAuditTrail) trail = tke_audit_trail_new (path);
+  g_autofree char *id = tke_audit_trail_new_ceremony_id ();
+  const char *steps[][2] = { { TKE_JOURNAL_STEP_CEREMONY, TKE_JOURNAL_OUTCOME_BEGIN },
+                             { TKE_JOURNAL_STEP_END, TKE_JOURNAL_OUTCOME_OK } };
+
+  for (guint i = 0; i < G_N_ELEMENTS (steps); i++)
+    {
+      g_autoptr (TkeAuditEntry) entry =
+          tke_audit_entry_new (id, "commit", steps[i][0], steps[i][1]);
+      g_autoptr (GError) error = NULL;
+
+      g_assert_true (tke_audit_trail_append (trail, entry, &error));
+      g_assert_no_error (error);
+    }
+}
+
+/* Records 1 and 2 are in doubt (either may be the one changed): both are
+ * the oldest ceremony's, and only its row says so. */
+static void
+assert_only_oldest_marked (void)
+{
+  GtkListBox *list = GTK_LIST_BOX (
+      tke_test_find_widget_of_type (GTK_WIDGET (history ()), GTK_TYPE_LIST_BOX, NULL, NULL));
+  guint n = tke_history_page_get_n_ceremonies (history ());
+
+  g_assert_cmpuint (n, >=, 2);
+  for (guint i = 0; i < n; i++)
+    {
+      GtkWidget *row = GTK_WIDGET (gtk_list_box_get_row_at_index (list, (int) i));
+      gboolean marked = tke_test_find_label (row, "Does Not Verify") != NULL;
+
+      if (marked != (i == n - 1))
+        g_error ("row %u of %u is %s", i + 1, n, marked ? "marked" : "not marked");
+    }
+}
+
 static void
 test_tampered_record (void)
 {
@@ -447,6 +489,9 @@ test_tampered_record (void)
       return;
     }
   show_history ();
+  append_other_ceremony ();
+  if (!tke_test_wait_until (history_lists, GUINT_TO_POINTER (n_before + 2), 20000))
+    g_error ("the History tab does not list the ceremony recorded after it");
   /* One byte of the first record's time, as someone with the file open
    * in an editor would: the second record no longer chains to it. */
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
@@ -461,9 +506,10 @@ test_tampered_record (void)
   expected = g_strdup ("Record 2 (line 2): it does not chain to the record before it");
   g_assert_nonnull (strstr (tke_history_page_get_problem (history ()), expected));
   /* Shown, not hidden: the ceremonies are still listed, under the warning. */
-  g_assert_cmpuint (tke_history_page_get_n_ceremonies (history ()), ==, n_before + 1);
+  g_assert_cmpuint (tke_history_page_get_n_ceremonies (history ()), ==, n_before + 2);
   tke_test_flush_widget (GTK_WIDGET (window));
   g_assert_nonnull (tke_test_find_label_containing (GTK_WIDGET (history ()), expected));
+  assert_only_oldest_marked ();
   tke_test_save_screenshot (GTK_WIDGET (window), "history-tampered");
 
   /* Its report cannot be made, and the dialog says why. */

@@ -68,17 +68,32 @@ assert_verifies (const char *path, guint expected)
   g_assert_cmpuint (n, ==, expected);
 }
 
+/* Refused with @expected in the message, and records @first to @last (by
+ * sequence number) said to be in doubt. */
 static void
-assert_refused (const char *path, const char *expected)
+assert_refused_in (const char *path, const char *expected, gint64 first, gint64 last)
 {
   g_autoptr (TkeAuditTrail) trail = tke_audit_trail_new (path);
   g_autoptr (GError) error = NULL;
+  gint64 first_damaged = -1, last_damaged = -1;
 
-  g_assert_false (tke_audit_trail_verify (trail, NULL, &error));
+  g_assert_false (tke_audit_trail_verify_full (trail, NULL, &first_damaged, &last_damaged, &error));
   g_assert_error (error, TKE_ERROR, TKE_ERROR_RECORD_TAMPERED);
-  g_test_message ("refused: %s", error->message);
+  g_test_message ("refused: %s (records %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " in doubt)",
+                  error->message, first_damaged, last_damaged);
   if (strstr (error->message, expected) == NULL)
     g_error ("expected “%s” in “%s”", expected, error->message);
+  if (first > 0)
+    {
+      g_assert_cmpint (first_damaged, ==, first);
+      g_assert_cmpint (last_damaged, ==, last);
+    }
+}
+
+static void
+assert_refused (const char *path, const char *expected)
+{
+  assert_refused_in (path, expected, 0, 0);
 }
 
 static char *
@@ -173,21 +188,28 @@ test_tampering (Fixture *f, gconstpointer data)
 
     at[strlen ("check value ")] = 'B';
     write_file (f->path, changed);
-    assert_refused (f->path, "Record 3");
+    assert_refused_in (f->path, "Record 3", 2, 3);
   }
   /* Record 2 dropped. */
   {
     g_autofree char *dropped = g_strjoin ("\n", lines[0], lines[2], lines[3], "", NULL);
 
     write_file (f->path, dropped);
-    assert_refused (f->path, "Record 3 (line 2): the records before it are missing");
+    assert_refused_in (f->path, "Record 3 (line 2): the records before it are missing", 1, 3);
   }
   /* The last record cut off: the signed head names one more. */
   {
     g_autofree char *cut = g_strjoin ("\n", lines[0], lines[1], lines[2], "", NULL);
 
     write_file (f->path, cut);
-    assert_refused (f->path, "records at the end of the record were removed");
+    assert_refused_in (f->path, "records at the end of the record were removed", 3, 3);
+  }
+  /* Record 3 moved before record 2. */
+  {
+    g_autofree char *swapped = g_strjoin ("\n", lines[0], lines[2], lines[1], lines[3], "", NULL);
+
+    write_file (f->path, swapped);
+    assert_refused_in (f->path, "Record 3 (line 2): the records before it are missing", 1, 3);
   }
   write_file (f->path, original);
   assert_verifies (f->path, 4);
