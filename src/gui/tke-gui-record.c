@@ -11,6 +11,7 @@
 
 #include "tke-gui-record.h"
 #include "tke-load-wizard.h"
+#include "tke-rotation-dialog.h"
 
 /* The workstation's ceremony record, where the CLI keeps it too. */
 TkeAuditTrail *
@@ -28,18 +29,35 @@ hold (void)
     g_application_hold (g_application_get_default ());
 }
 
-/* The wizard that offers the ceremony's report, once its last record is
+/* The window that offers the ceremony's report, once its last record is
  * written; it may be closed before. */
+typedef void (*OfferReport) (gpointer window, const char *ceremony_id);
+
 typedef struct
 {
-  GWeakRef wizard;
+  GWeakRef window;
+  OfferReport offer;
   char *id;
 } Ended;
+
+static Ended *
+ended_new (TkeAuditTrail *trail, gpointer ceremony, gpointer window, OfferReport offer)
+{
+  Ended *ended;
+
+  if (window == NULL)
+    return NULL;
+  ended = g_new0 (Ended, 1);
+  g_weak_ref_init (&ended->window, window);
+  ended->offer = offer;
+  ended->id = tke_audit_trail_dup_ceremony_id (trail, ceremony);
+  return ended;
+}
 
 static void
 ended_free (Ended *ended)
 {
-  g_weak_ref_clear (&ended->wizard);
+  g_weak_ref_clear (&ended->window);
   g_free (ended->id);
   g_free (ended);
 }
@@ -55,14 +73,26 @@ on_end_written (GObject *source, GAsyncResult *result, gpointer user_data)
     g_warning ("%s", error->message);
   if (ended != NULL)
     {
-      g_autoptr (TkeLoadWizard) wizard = g_weak_ref_get (&ended->wizard);
+      g_autoptr (GObject) window = g_weak_ref_get (&ended->window);
 
-      if (wizard != NULL && written && ended->id != NULL)
-        tke_load_wizard_offer_report (wizard, ended->id);
+      if (window != NULL && written && ended->id != NULL)
+        ended->offer (window, ended->id);
       ended_free (ended);
     }
   if (g_application_get_default () != NULL)
     g_application_release (g_application_get_default ());
+}
+
+static void
+offer_in_wizard (gpointer window, const char *ceremony_id)
+{
+  tke_load_wizard_offer_report (TKE_LOAD_WIZARD (window), ceremony_id);
+}
+
+static void
+offer_in_dialog (gpointer window, const char *ceremony_id)
+{
+  tke_rotation_dialog_offer_report (TKE_ROTATION_DIALOG (window), ceremony_id);
 }
 
 void
@@ -71,28 +101,32 @@ tke_gui_record_end_ceremony (TkeAuditTrail *trail,
                              const GError *failure,
                              TkeLoadWizard *wizard)
 {
-  Ended *ended = NULL;
+  Ended *ended = ended_new (trail, ceremony, wizard, offer_in_wizard);
 
   hold ();
-  if (wizard != NULL)
-    {
-      ended = g_new0 (Ended, 1);
-      g_weak_ref_init (&ended->wizard, wizard);
-      ended->id = tke_audit_trail_dup_ceremony_id (trail, ceremony);
-    }
   tke_audit_trail_end_ceremony_async (trail, ceremony, failure, NULL, on_end_written, ended);
 }
 
 void
-tke_gui_record_end_rotation (TkeAuditTrail *trail, TkeRotation *rotation, const GError *failure)
+tke_gui_record_end_rotation (TkeAuditTrail *trail,
+                             TkeRotation *rotation,
+                             const GError *failure,
+                             TkeRotationDialog *dialog)
 {
+  Ended *ended = ended_new (trail, rotation, dialog, offer_in_dialog);
+
   hold ();
-  tke_audit_trail_end_rotation_async (trail, rotation, failure, NULL, on_end_written, NULL);
+  tke_audit_trail_end_rotation_async (trail, rotation, failure, NULL, on_end_written, ended);
 }
 
 void
-tke_gui_record_end_auto (TkeAuditTrail *trail, TkeAutoCeremony *ceremony, const GError *failure)
+tke_gui_record_end_auto (TkeAuditTrail *trail,
+                         TkeAutoCeremony *ceremony,
+                         const GError *failure,
+                         TkeRotationDialog *dialog)
 {
+  Ended *ended = ended_new (trail, ceremony, dialog, offer_in_dialog);
+
   hold ();
-  tke_audit_trail_end_auto_async (trail, ceremony, failure, NULL, on_end_written, NULL);
+  tke_audit_trail_end_auto_async (trail, ceremony, failure, NULL, on_end_written, ended);
 }

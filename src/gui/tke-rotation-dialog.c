@@ -16,6 +16,7 @@
 
 #include "tke-pin-prompt.h"
 #include "tke-readers-bar.h"
+#include "tke-report-dialog.h"
 #include "tke-rotation-dialog.h"
 
 struct _TkeRotationDialog
@@ -31,6 +32,8 @@ struct _TkeRotationDialog
   char *progress_text;
   gboolean rewrap_over; /* the last status was past the rewrap */
   gboolean counted;     /* a key total was shown */
+  char *report_id;      /* the ceremony's id in the record, once written */
+  char *pad_path;       /* the virtual pad, for the report's card step */
 
   guint n_results;
   gint64 first_time; /* when the bar first moved, for the estimate */
@@ -46,6 +49,7 @@ struct _TkeRotationDialog
   GtkLabel *error_label;
   GtkLabel *cancel_reason;
   GtkWidget *cancel_button;
+  GtkWidget *report_button;
   TkeReadersBar *readers_bar;
 };
 
@@ -301,7 +305,35 @@ void
 tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self, const char *control_path)
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+  g_free (self->pad_path);
+  self->pad_path = g_strdup (control_path);
   tke_pin_prompt_set_virtual_pad (self->pin_prompt, control_path);
+}
+
+/**
+ * tke_rotation_dialog_offer_report:
+ * @self: the dialog
+ * @ceremony_id: the ceremony's id in the ceremony record
+ *
+ * The ceremony's last record is written: "Ceremony Report" shows, next to
+ * Close, and opens its report.  A later ceremony in the same dialog (set
+ * immediate after an automatic rotation) replaces the earlier one.
+ */
+void
+tke_rotation_dialog_offer_report (TkeRotationDialog *self, const char *ceremony_id)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+  g_return_if_fail (ceremony_id != NULL);
+  g_free (self->report_id);
+  self->report_id = g_strdup (ceremony_id);
+  gtk_widget_set_visible (self->report_button, TRUE);
+}
+
+const char *
+tke_rotation_dialog_get_report_id (TkeRotationDialog *self)
+{
+  g_return_val_if_fail (TKE_IS_ROTATION_DIALOG (self), NULL);
+  return self->report_id;
 }
 
 /**
@@ -539,6 +571,19 @@ close_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
   gtk_window_destroy (GTK_WINDOW (widget));
 }
 
+static void
+report_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  TkeRotationDialog *self = TKE_ROTATION_DIALOG (widget);
+  TkeReportDialog *dialog;
+
+  if (self->report_id == NULL)
+    return;
+  dialog = tke_report_dialog_new (GTK_WINDOW (self), self->report_id);
+  tke_report_dialog_set_virtual_pad (dialog, self->pad_path);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
 /* Escape and the window manager's close do nothing while keys are being
  * rewrapped: the dialog must stay until the service says how it ended. */
 static gboolean
@@ -557,6 +602,8 @@ tke_rotation_dialog_dispose (GObject *object)
   g_clear_pointer (&self->progress_text, g_free);
   g_clear_pointer (&self->card_headline, g_free);
   g_clear_pointer (&self->done_headline, g_free);
+  g_clear_pointer (&self->report_id, g_free);
+  g_clear_pointer (&self->pad_path, g_free);
   G_OBJECT_CLASS (tke_rotation_dialog_parent_class)->dispose (object);
 }
 
@@ -594,8 +641,10 @@ tke_rotation_dialog_class_init (TkeRotationDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_reason);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, cancel_button);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, readers_bar);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, report_button);
   gtk_widget_class_install_action (widget_class, "rotation.cancel", NULL, cancel_action);
   gtk_widget_class_install_action (widget_class, "rotation.close", NULL, close_action);
+  gtk_widget_class_install_action (widget_class, "rotation.report", NULL, report_action);
 }
 
 static void

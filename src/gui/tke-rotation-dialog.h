@@ -32,6 +32,8 @@ void tke_rotation_dialog_set_ceremony (TkeRotationDialog *self,
                                        const char *card_headline,
                                        const char *done_headline,
                                        gboolean counts_keys);
+void tke_rotation_dialog_offer_report (TkeRotationDialog *self, const char *ceremony_id);
+const char *tke_rotation_dialog_get_report_id (TkeRotationDialog *self);
 void tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown);
 void tke_rotation_dialog_add_unit_result (TkeRotationDialog *self,
                                           guint unit_number,

@@ -112,7 +112,7 @@ on_auto_done (GObject *source, GAsyncResult *result, gpointer user_data)
   TkeAutoKind kind = GPOINTER_TO_INT (g_object_get_data (source, "tke-auto-kind"));
   gboolean ok = tke_auto_ceremony_run_finish (ceremony, result, &error);
 
-  tke_gui_record_end_auto (self->trail, ceremony, error);
+  tke_gui_record_end_auto (self->trail, ceremony, error, self->rotation_dialog);
   _tke_session_busy_changed (self, -1);
   end_auto (self);
   if (self->window == NULL)

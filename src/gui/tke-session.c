@@ -500,7 +500,7 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
            ? tke_rotation_recover_finish (rotation, result, &error)
            : tke_rotation_run_finish (rotation, result, &error);
   if (self->trail != NULL)
-    tke_gui_record_end_rotation (self->trail, rotation, error);
+    tke_gui_record_end_rotation (self->trail, rotation, error, self->rotation_dialog);
   _tke_session_busy_changed (self, -1);
   self->rotation = NULL; /* the reference is this function's */
   g_clear_object (&self->signer);

@@ -14,6 +14,7 @@
 #include "rotation-cards-fixture.h"
 #include "tke-login-dialog.h"
 #include "tke-pin-prompt.h"
+#include "tke-report-dialog.h"
 #include "tke-test-gtk.h"
 #include "tke-test-util.h"
 #include "tke-virtual-pin-pad.h"
@@ -320,4 +321,80 @@ make_cards (void)
   g_assert_cmpint (tke_readers_card (&readers, "777777\n888888\n" ADMIN_PIN "\n", create, NULL), ==,
                    0);
   g_assert_cmpint (tke_readers_card (&readers, ADMIN_PIN "\n", sigkey, NULL), ==, 0);
+}
+
+/* ---- The ceremony's report, from the dialog ---- */
+
+static gboolean
+report_offered (gpointer data)
+{
+  return tke_rotation_dialog_get_report_id (data) != NULL;
+}
+
+static TkeReportDialog *
+report_dialog (void)
+{
+  return TKE_REPORT_DIALOG (tke_test_find_toplevel (TKE_TYPE_REPORT_DIALOG));
+}
+
+static gboolean
+report_ready (gpointer data)
+{
+  TkeReportDialog *dialog = report_dialog ();
+
+  return dialog != NULL && !tke_report_dialog_get_busy (dialog) &&
+         (tke_report_dialog_get_report (dialog) != NULL ||
+          tke_report_dialog_get_status (dialog) != NULL);
+}
+
+static gboolean
+report_idle (gpointer data)
+{
+  return !tke_report_dialog_get_busy (report_dialog ());
+}
+
+static gboolean
+report_gone (gpointer data)
+{
+  return report_dialog () == NULL;
+}
+
+/* "Ceremony Report" shows once the rotation's last record is written;
+ * pressed, it opens this rotation's report — one ceremony, of @kind,
+ * whose line in the list ends with @outcome — and Verify accepts it. */
+void
+assert_dialog_report (TkeRotationDialog *dialog,
+                      const char *kind,
+                      const char *outcome,
+                      const char *screenshot)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *line = NULL;
+  g_autofree char *entry = NULL;
+  g_autofree char *shot = NULL;
+  TkeReportDialog *report;
+
+  g_assert_true (tke_test_wait_until (report_offered, dialog, 30000));
+  tke_test_iterate (100);
+  tke_test_flush_widget (GTK_WIDGET (dialog));
+  shot = g_strconcat (screenshot, "-offered", NULL);
+  tke_test_save_screenshot (GTK_WIDGET (dialog), shot);
+  tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Ceremony Report"));
+  g_assert_true (tke_test_wait_until (report_ready, NULL, 30000));
+  report = report_dialog ();
+  g_assert_nonnull (tke_report_dialog_get_report (report));
+  text = tke_ceremony_report_format_text (tke_report_dialog_get_report (report));
+  g_test_message ("%s", text);
+  line = g_strdup_printf ("%s  %s  ", tke_rotation_dialog_get_report_id (dialog), kind);
+  g_assert_nonnull (strstr (text, line));
+  entry = g_strndup (strstr (text, line), strcspn (strstr (text, line), "\n"));
+  g_assert_true (g_str_has_suffix (entry, outcome));
+  tke_test_click (tke_test_find_button (GTK_WIDGET (report), "Verify"));
+  g_assert_true (tke_test_wait_until (report_idle, NULL, 30000));
+  g_assert_true (g_str_has_prefix (tke_report_dialog_get_status (report), "The report verifies"));
+  tke_test_iterate (200);
+  tke_test_flush_widget (GTK_WIDGET (report));
+  tke_test_save_screenshot (GTK_WIDGET (report), screenshot);
+  gtk_window_close (GTK_WINDOW (report));
+  g_assert_true (tke_test_wait_until (report_gone, NULL, 5000));
 }

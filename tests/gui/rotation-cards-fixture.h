@@ -47,5 +47,9 @@ void press_on_pad (TkeRotationDialog *dialog, const char *keys, const char *last
 gboolean in_view (TkeRotationDialog *dialog, GtkWidget *widget);
 gboolean shows_label_containing (GtkWidget *root, const char *text);
 void make_cards (void);
+void assert_dialog_report (TkeRotationDialog *dialog,
+                           const char *kind,
+                           const char *outcome,
+                           const char *screenshot);
 
 G_END_DECLS

@@ -86,6 +86,7 @@ test_whole_rotation (Fixture *f, gconstpointer user_data)
   tke_test_flush_widget (GTK_WIDGET (dialog));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-card-done");
   assert_rotated (f);
+  assert_dialog_report (dialog, "rotate", "  ok", "rotation-card-report");
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 }
 
@@ -219,6 +220,7 @@ test_recovery_after_failed_rewrap (Fixture *f, gconstpointer user_data)
   tke_test_iterate (200);
   tke_test_flush_widget (GTK_WIDGET (dialog));
   tke_test_save_screenshot (GTK_WIDGET (dialog), "rotation-failed-rewrap");
+  assert_dialog_report (dialog, "rotate", "  failed", "rotation-failed-report");
   tke_test_click (tke_test_find_button (GTK_WIDGET (dialog), "Close"));
 
   /* As if this workstation had stopped during the rewrap: the journal's
