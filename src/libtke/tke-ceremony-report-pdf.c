@@ -47,9 +47,11 @@ new_page (Pdf *pdf)
   pdf->y = MARGIN;
 }
 
-/* One paragraph of pango markup, on the next page if it does not fit. */
+/* One paragraph of pango markup, on the next page if it does not fit;
+ * its wrapped lines @hang points further in than its first. */
 static void
-paragraph (Pdf *pdf, const char *markup, const char *font, double indent, double space_before)
+hanging_paragraph (
+    Pdf *pdf, const char *markup, const char *font, double indent, double hang, double space_before)
 {
   g_autoptr (PangoLayout) layout = pango_cairo_create_layout (pdf->cr);
   PangoFontDescription *description = pango_font_description_from_string (font);
@@ -57,7 +59,9 @@ paragraph (Pdf *pdf, const char *markup, const char *font, double indent, double
 
   pango_layout_set_font_description (layout, description);
   pango_font_description_free (description);
+  /* Pango's negative indent: the first line full width, the others in. */
   pango_layout_set_width (layout, (int) ((PAGE_WIDTH - 2 * MARGIN - indent) * PANGO_SCALE));
+  pango_layout_set_indent (layout, (int) (-hang * PANGO_SCALE));
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
   pango_layout_set_markup (layout, markup, -1);
   pango_layout_get_size (layout, &width, &height);
@@ -67,6 +71,28 @@ paragraph (Pdf *pdf, const char *markup, const char *font, double indent, double
   cairo_move_to (pdf->cr, MARGIN + indent, pdf->y);
   pango_cairo_show_layout (pdf->cr, layout);
   pdf->y += (double) height / PANGO_SCALE;
+}
+
+static void
+paragraph (Pdf *pdf, const char *markup, const char *font, double indent, double space_before)
+{
+  hanging_paragraph (pdf, markup, font, indent, 0, space_before);
+}
+
+/* A record's details, a line each: a line that does not fit wraps under
+ * its own start, so that each detail still reads as one. */
+static void
+record_details (Pdf *pdf, char *details)
+{
+  g_auto (GStrv) lines = g_strsplit (g_strchomp (details), "\n", -1);
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_autofree char *escaped = g_markup_escape_text (g_strstrip (lines[i]), -1);
+
+      if (escaped[0] != '\0')
+        hanging_paragraph (pdf, escaped, "Monospace 7", 24, 24, 1);
+    }
 }
 
 static void
@@ -178,7 +204,7 @@ write_ceremonies (Pdf *pdf, JsonObject *summary)
       markup = g_strcmp0 (outcome, "ok") == 0 || outcome[0] == '\0'
                    ? g_strdup (text)
                    : g_strdup_printf ("<span foreground=\"#c01c28\">%s</span>", text);
-      paragraph (pdf, markup, "Sans 9", 0, 2);
+      hanging_paragraph (pdf, markup, "Sans 9", 0, 24, 2);
     }
 }
 
@@ -192,7 +218,6 @@ write_records (Pdf *pdf, const char *const *records)
       g_autoptr (GString) text = g_string_new (NULL);
       g_autofree char *hash = _tke_audit_hash_line (records[i]);
       g_autofree char *hash_markup = NULL;
-      g_autofree char *body = NULL;
       gboolean deviation;
       char *newline;
 
@@ -217,10 +242,7 @@ write_records (Pdf *pdf, const char *const *records)
       hash_markup = g_markup_printf_escaped ("<tt>%s %s</tt>", _ ("SHA-256:"), hash ?: "?");
       paragraph (pdf, hash_markup, "Sans 7", 12, 1);
       if (newline != NULL && newline[1] != '\0')
-        {
-          body = g_markup_escape_text (g_strchomp (newline + 1), -1);
-          paragraph (pdf, body, "Monospace 7", 12, 1);
-        }
+        record_details (pdf, newline + 1);
     }
 }
 

@@ -41,6 +41,20 @@ append_units (GString *text, JsonArray *units)
     }
 }
 
+/* A check value or fingerprint of 64 hex digits in groups of four, on
+ * one line, as it is read aloud; anything else as it is. */
+static char *
+hex_in_groups (const char *hex)
+{
+  char *groups;
+
+  if (hex == NULL || !tke_vp_is_valid (hex))
+    return g_strdup (hex != NULL ? hex : "?");
+  groups = tke_vp_format_groups (hex);
+  g_strdelimit (groups, "\n", ' ');
+  return groups;
+}
+
 static void append_body (GString *text, JsonObject *record);
 
 void
@@ -84,6 +98,8 @@ append_body (GString *text, JsonObject *record)
   JsonObject *importer = _tke_json_get_object (record, "importer_key");
   JsonArray *messages = _tke_json_get_array (record, "messages");
   const char *detail = _tke_json_get_string (record, "detail");
+  g_autofree char *fingerprint =
+      importer != NULL ? hex_in_groups (_tke_json_get_string (importer, "fingerprint")) : NULL;
 
   for (guint i = 0; admins != NULL && i < json_array_get_length (admins); i++)
     {
@@ -102,12 +118,14 @@ append_body (GString *text, JsonObject *record)
       JsonNode *node = json_array_get_element (parts, i);
       JsonObject *part = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
 
+      g_autofree char *check_value =
+          part != NULL ? hex_in_groups (_tke_json_get_string (part, "check_value")) : NULL;
+
       if (part != NULL)
         g_string_append_printf (text, _ ("      key part %u of %u “%s”, check value %s\n"),
                                 (guint) _tke_json_get_int (part, "index", 0),
                                 (guint) _tke_json_get_int (part, "of", 0),
-                                _tke_json_get_string (part, "description") ?: "",
-                                _tke_json_get_string (part, "check_value") ?: "?");
+                                _tke_json_get_string (part, "description") ?: "", check_value);
     }
   for (guint i = 0; messages != NULL && i < json_array_get_length (messages); i++)
     {
@@ -118,8 +136,7 @@ append_body (GString *text, JsonObject *record)
     }
   if (importer != NULL)
     g_string_append_printf (text, _ ("      crypto unit %u: importer key, fingerprint %s%s\n"),
-                            (guint) _tke_json_get_int (importer, "unit", 0),
-                            _tke_json_get_string (importer, "fingerprint") ?: "?",
+                            (guint) _tke_json_get_int (importer, "unit", 0), fingerprint,
                             _tke_json_get_string (importer, "importer_certificate") != NULL
                                 ? _ (" (certified by the unit)")
                                 : "");

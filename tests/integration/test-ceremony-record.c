@@ -344,9 +344,8 @@ assert_pdf (RotFixture *f, const char *since)
     g_mkdir_with_parents (shots, 0755);
   png_base = g_build_filename (shots != NULL ? shots : f->cli.top, "ceremony-report-pdf", NULL);
   {
-    const char *argv[] = {
-      "pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", pdf, png_base, NULL
-    };
+    const char *argv[] = { "pdftoppm", "-png", "-r", "100",    "-f", "1",
+                           "-l",       "2",    pdf,  png_base, NULL };
     g_autofree char *out = run_tool (argv);
   }
   /* pdftoppm numbers the pages: -1.png, or -01.png when there are ten or more. */
