@@ -6,7 +6,8 @@
  * walk.c: the operations, one step, a whole walk and main();
  * faults.c: the rotations (with their faults) and the tke CLI;
  * shrink.c: the shortest failing sequence and --replay;
- * cards.c: the administrator card, and the card pulled in a commit.
+ * cards.c: the administrator card, and the card pulled in a commit;
+ * auto.c: auto-mk-rotate and auto-recover (the recovery-unit path).
  */
 
 #pragma once
@@ -79,6 +80,7 @@ typedef enum
   OP_RESET_UNIT,
   OP_REWRAP_BLOB,
   OP_COMMIT_CARD_PULLED,
+  OP_AUTO_MK_ROTATE,
   N_OPS
 } Op;
 
@@ -112,6 +114,7 @@ typedef struct
   GPtrArray *blobs;        /* of Blob */
   gboolean blobs_dirty;    /* a step that may change what they check against ran */
   guint n_steps, n_faults, n_rotations, n_refused, n_resets, n_blobs_rewrapped;
+  guint n_auto_recovered; /* units given the key back by a recovery unit */
   guint n_by_op[N_OPS];
   gint64 us_by_op[N_OPS];      /* time spent, compare included */
   guint n_faults_by_op[N_OPS]; /* faults injected, by rotation kind */
@@ -168,5 +171,11 @@ void cards_clear (Walk *w);
 void cards_stop (void);
 void cards_add_admin (Walk *w, GListModel *units);
 void op_commit_card_pulled (Walk *w, const Step *s);
+
+/* auto.c */
+gboolean model_allows_auto_rotate (Walk *w);
+gboolean model_can_restore_key (Walk *w, guint u);
+void op_auto_rotate (Walk *w, const Step *s);
+void auto_recover_unit (Walk *w, guint u);
 
 G_END_DECLS

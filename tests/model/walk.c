@@ -13,9 +13,12 @@
  * 20 % of the answers HTTP 500, every token expiring during the rewrap),
  * set immediate, select or deselect a unit, zeroize a unit and set it up
  * again with the instance's key (first activation), and RewrapKeyBlob of
- * a GREP11 blob, and a commit with the administrator card pulled out of
- * its reader half-way (cards.c).  The model says whether the operation is allowed; libtke
- * (and the CLI) must say the same, and when it is allowed the walk runs it
+ * a GREP11 blob, a commit with the administrator card pulled out of its
+ * reader half-way (cards.c), and auto-mk-rotate: a random key from the
+ * recovery unit, then its rotation, now and then with the rewrap failing
+ * (auto.c); a unit that loses a random key takes it back from the
+ * recovery unit (auto-recover).  The model says whether the operation is
+ * allowed; libtke (and the CLI) must say the same, and when it is allowed the walk runs it
  * and compares every unit's registers, the service's messages in order,
  * the keystore (every root key unwraps, all under one key) and the blobs
  * with the model.  After a fault it follows libtke's advice until the
@@ -54,6 +57,7 @@ const char *const op_names[N_OPS] = {
   "zeroize-and-set-up-again",
   "rewrap-key-blob",
   "commit+card-pulled",
+  "auto-mk-rotate",
 };
 
 const char *const op_enum_names[N_OPS] = {
@@ -73,10 +77,11 @@ const char *const op_enum_names[N_OPS] = {
   "OP_RESET_UNIT",
   "OP_REWRAP_BLOB",
   "OP_COMMIT_CARD_PULLED",
+  "OP_AUTO_MK_ROTATE",
 };
 
 /* Which operations the walk picks how often (out of the sum). */
-static const guint op_weights[N_OPS] = { 8, 2, 8, 2, 1, 6, 2, 2, 2, 2, 2, 1, 2, 1, 3, 2 };
+static const guint op_weights[N_OPS] = { 8, 2, 8, 2, 1, 6, 2, 2, 2, 2, 2, 1, 2, 1, 3, 2, 2 };
 
 /* TKE_MODEL_SELFTEST_BUG: the model forgets that clear new empties the
  * register, so that the shrinker's own test has a divergence to find. */
@@ -295,6 +300,13 @@ take_instance_key (Walk *w, guint u)
 
   if (m->new_state != TKE_NEW_REGISTER_EMPTY)
     op_register (w, TKE_CEREMONY_CLEAR_NEW, "clear new before the set-up", FALSE);
+  if (values == NULL)
+    {
+      /* A random key (auto-mk-rotate): nobody has its parts. */
+      g_string_append (w->steps, "      the key back from the recovery unit\n");
+      auto_recover_unit (w, u);
+      return;
+    }
   if (!check_allowed (w, TKE_CEREMONY_LOAD, "load on the unit set up again"))
     diverge (w, "load refused on the unit set up again");
   for (guint i = 0; i < values->len; i++)
@@ -321,9 +333,10 @@ op_reset_unit (Walk *w, const Step *s)
   g_autoptr (TkeCeremony) zeroize = NULL, thresholds = NULL;
   g_autofree char *reason = NULL;
 
-  if (!g_hash_table_contains (w->parts_by_vp, w->model.storage_vp))
+  if (!model_can_restore_key (w, u))
     {
-      g_string_append (w->steps, "      (the parts of the instance's key are not known yet)\n");
+      g_string_append (w->steps, "      (neither the key's parts nor a recovery unit can give "
+                                 "it back)\n");
       return;
     }
   g_string_append_printf (w->steps, "      unit %u\n", u + 1);
@@ -373,9 +386,10 @@ op_clear_current (Walk *w, const Step *s)
   guint u = s->unit % N_UNITS;
   gboolean saved[N_UNITS];
 
-  if (!g_hash_table_contains (w->parts_by_vp, w->model.storage_vp))
+  if (!model_can_restore_key (w, u))
     {
-      g_string_append (w->steps, "      (the parts of the instance's key are not known yet)\n");
+      g_string_append (w->steps, "      (neither the key's parts nor a recovery unit can give "
+                                 "it back)\n");
       return;
     }
   g_string_append_printf (w->steps, "      unit %u\n", u + 1);
@@ -485,7 +499,9 @@ op_allowed (Walk *w, Op op)
       for (guint i = 0; i < N_UNITS; i++)
         if (w->model.units[i].new_state != TKE_NEW_REGISTER_EMPTY)
           return FALSE;
-      return g_hash_table_contains (w->parts_by_vp, w->model.storage_vp);
+      return model_can_restore_key (w, 0); /* unit 1: operational */
+    case OP_AUTO_MK_ROTATE:
+      return model_allows_auto_rotate (w);
     case OP_REWRAP_BLOB:
       return model_allows_blob_rewrap (w);
     case OP_TOGGLE:
@@ -579,6 +595,9 @@ walk_run_step (Walk *w, const Step *s)
       break;
     case OP_COMMIT_CARD_PULLED:
       op_commit_card_pulled (w, s);
+      break;
+    case OP_AUTO_MK_ROTATE:
+      op_auto_rotate (w, s);
       break;
     case OP_TOGGLE:
     case N_OPS:
@@ -681,10 +700,11 @@ report (Walk *w)
                             w->us_by_op[i] / 1e6);
   g_test_message ("seed %u operations: %s", w->seed, ops->str);
   g_test_message ("seed %u: %u steps, %u rotations (%u through the CLI), %u faults, %u units set "
-                  "up again, %u blobs rewrapped, %u steps through the CLI, %u refusals agreed, "
+                  "up again (%u from the recovery unit), %u blobs rewrapped, %u steps through the "
+                  "CLI, %u refusals agreed, "
                   "0 keys lost",
                   w->seed, w->n_steps, w->n_rotations, w->n_cli_rotations, w->n_faults, w->n_resets,
-                  w->n_blobs_rewrapped, w->n_cli, w->n_refused);
+                  w->n_auto_recovered, w->n_blobs_rewrapped, w->n_cli, w->n_refused);
   /* For tests/bench/model-soak.sh. */
   g_test_message ("soak seed=%u steps=%u rotations=%u cli_rotations=%u faults=%u rewrap=%u "
                   "setimm=%u kill=%u http500=%u token=%u card=%u setups=%u blobs=%u "
