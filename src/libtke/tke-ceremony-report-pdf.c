@@ -5,8 +5,9 @@
  * The same report as tke_ceremony_report_format_text(), laid out on A4
  * pages with cairo and pango: a header (the instance, the unit root's and
  * the workstation key's fingerprints, who signed), the ceremonies and
- * their outcomes, then every record in order with its hash, the units'
- * registers before and after, the advice followed, and the signatures.
+ * their outcomes, each unit's registers before and after, then every
+ * record in order with its hash, the units' registers as it saw them,
+ * the advice followed, and the signatures.
  * Steps that failed are marked.  The PDF is for reading: the JSON report
  * is what verifies.
  */
@@ -208,6 +209,35 @@ write_ceremonies (Pdf *pdf, JsonObject *summary)
     }
 }
 
+/* The before/after table, as the report dialog shows it: a ceremony's
+ * line and each unit's name in bold, its registers indented under it. */
+static void
+write_units (Pdf *pdf, TkeCeremonyReport *self)
+{
+  g_autofree char *units = tke_ceremony_report_format_units (self);
+  g_auto (GStrv) lines = g_strsplit (units, "\n", -1);
+
+  if (units[0] == '\0')
+    return;
+  heading (pdf, _ ("Crypto units before and after"));
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      gsize depth = strspn (lines[i], " ");
+      g_autofree char *escaped = g_markup_escape_text (lines[i] + depth, -1);
+      g_autofree char *bold = NULL;
+
+      if (escaped[0] == '\0')
+        continue;
+      if (depth == 0)
+        {
+          bold = g_strdup_printf ("<b>%s</b>", escaped);
+          paragraph (pdf, bold, "Sans 9", 0, 4);
+        }
+      else
+        paragraph (pdf, escaped, "Monospace 8", 6.0 * (double) depth, 1);
+    }
+}
+
 static void
 write_records (Pdf *pdf, const char *const *records)
 {
@@ -326,6 +356,7 @@ tke_ceremony_report_write_pdf (TkeCeremonyReport *self, const char *path, GError
   new_page (&pdf);
   write_header (&pdf, self, summary);
   write_ceremonies (&pdf, summary);
+  write_units (&pdf, self);
   write_records (&pdf, _tke_ceremony_report_get_records (self));
   write_signatures (&pdf, self);
   cairo_destroy (pdf.cr);

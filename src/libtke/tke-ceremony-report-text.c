@@ -288,14 +288,42 @@ register_text (JsonObject *reg)
   return g_strdup_printf ("%s  %s", state, groups);
 }
 
+/* The VP of a register holding a key, under its line in the before/after
+ * table: two lines of eight groups, the way it is read aloud. */
+static void
+append_register_vp (GString *text, JsonObject *reg)
+{
+  const char *state = reg != NULL ? _tke_json_get_string (reg, "state") : NULL;
+  const char *vp = reg != NULL ? _tke_json_get_string (reg, "vp") : NULL;
+  g_autofree char *groups = NULL;
+  g_auto (GStrv) halves = NULL;
+
+  if (state == NULL || g_strcmp0 (state, "Empty") == 0 || vp == NULL || !tke_vp_is_valid (vp))
+    return;
+  groups = tke_vp_format_groups (vp);
+  halves = g_strsplit (groups, "\n", -1);
+  for (guint i = 0; halves[i] != NULL; i++)
+    g_string_append_printf (text, "      %s\n", halves[i]);
+}
+
+static const char *
+state_of (JsonObject *reg)
+{
+  const char *state = reg != NULL ? _tke_json_get_string (reg, "state") : NULL;
+
+  return state != NULL ? state : "?";
+}
+
 static void
 append_state (GString *text, const char *when, JsonObject *unit)
 {
-  g_autofree char *new_register = register_text (unit ? _tke_json_get_object (unit, "new") : NULL);
-  g_autofree char *current = register_text (unit ? _tke_json_get_object (unit, "current") : NULL);
+  JsonObject *new_register = unit ? _tke_json_get_object (unit, "new") : NULL;
+  JsonObject *current = unit ? _tke_json_get_object (unit, "current") : NULL;
 
-  g_string_append_printf (text, _ ("  %s, new register: %s\n"), when, new_register);
-  g_string_append_printf (text, _ ("  %s, current register: %s\n"), when, current);
+  g_string_append_printf (text, _ ("  %s, new register: %s\n"), when, state_of (new_register));
+  append_register_vp (text, new_register);
+  g_string_append_printf (text, _ ("  %s, current register: %s\n"), when, state_of (current));
+  append_register_vp (text, current);
 }
 
 static JsonObject *

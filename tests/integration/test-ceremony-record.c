@@ -332,8 +332,9 @@ assert_pdf (RotFixture *f, const char *since)
            (const char *const[]){
                "Ceremony report", "Instance:", "Unit root fingerprint (SHA-256):",
                "Workstation key fingerprint (SHA-256):", "Signed by:",
-               "Timeline: every record, in order", "SHA-256:", "part A", "part B", "check value",
-               "importer key, fingerprint", "set immediate failed", "(a deviation)",
+               "Crypto units before and after", "Timeline: every record, in order",
+               "SHA-256:", "part A", "part B", "check value", "importer key, fingerprint",
+               "set immediate failed", "(a deviation)",
                "advice: remove-switched-then-set-immediate", "Signatures over the summary",
                "workstation", NULL };
        *word != NULL; word++)
