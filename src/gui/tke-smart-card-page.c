@@ -60,6 +60,20 @@ struct _TkeSmartCardPage
 
 G_DEFINE_FINAL_TYPE (TkeSmartCardPage, tke_smart_card_page, ADW_TYPE_BIN)
 
+/* An SKI or a check value in groups of four, as it is read aloud and
+ * compared; the label wraps between groups, never inside one. */
+static char *
+hex_in_groups (const char *hex)
+{
+  char *groups;
+
+  if (hex == NULL || !tke_vp_is_valid (hex))
+    return g_strdup (hex != NULL ? hex : "");
+  groups = tke_vp_format_groups (hex);
+  g_strdelimit (groups, "\n", ' ');
+  return groups;
+}
+
 static void refresh_reader (TkeSmartCardPage *self, guint reader);
 
 static GtkLabel *
@@ -206,8 +220,10 @@ describe (Read *read)
   if (tke_card_get_card_type (card) == TKE_CARD_TYPE_EP11)
     {
       g_string_append_c (text, '\n');
+      g_autofree char *ski = hex_in_groups (read->ski);
+
       if (read->ski != NULL)
-        g_string_append_printf (text, _ ("Signature key: SKI %s"), read->ski);
+        g_string_append_printf (text, _ ("Signature key: SKI %s"), ski);
       else
         g_string_append (text, _ ("Signature key: none"));
       g_string_append_c (text, '\n');
@@ -217,12 +233,13 @@ describe (Read *read)
         for (guint i = 0; i < read->parts->len; i++)
           {
             TkeCardKeyPart *part = g_ptr_array_index (read->parts, i);
+            g_autofree char *check_value = hex_in_groups (part->check_value);
 
             if (i > 0)
               g_string_append_c (text, '\n');
             /* Translators: "Key part 1 “Part A”, check value 2857…" */
             g_string_append_printf (text, _ ("Key part %u “%s”, check value %s"), part->index,
-                                    part->description, part->check_value);
+                                    part->description, check_value);
           }
     }
   gtk_label_set_text (reader_label (self, read->reader), text->str);
@@ -465,10 +482,11 @@ on_keypart_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCardKeyPart) part =
       tke_card_generate_key_part_finish (TKE_CARD (source), result, &error);
+  g_autofree char *check_value = part != NULL ? hex_in_groups (part->check_value) : NULL;
   g_autofree char *done =
       part != NULL ? g_strdup_printf (_ ("The card in reader 2 has a new key part %u “%s”, check "
                                          "value %s."),
-                                      part->index, part->description, part->check_value)
+                                      part->index, part->description, check_value)
                    : NULL;
 
   end (self, done, error);

@@ -19,6 +19,7 @@
 #include "tke-application.h"
 #include "tke-smart-card-page.h"
 #include "tke-test-gtk.h"
+#include "tke-test-util.h"
 #include "tke-test-readers.h"
 #include "tke-virtual-pin-pad.h"
 #include "tke-window.h"
@@ -315,8 +316,19 @@ test_generate (void)
   tke_test_save_screenshot (GTK_WIDGET (s.window), "smart-card-generated");
 
   /* What the page shows is what the card holds. */
+  /* The page shows it in 16 groups of four, to read aloud. */
   ski = strstr (tke_smart_card_page_get_reader_text (s.page, 2), "SKI ");
-  ski_hex = g_strndup (ski + 4, 64);
+  ski_hex = g_strndup (ski + 4, 16 * 4 + 15);
+  g_assert_cmpuint (tke_test_count (ski_hex, " "), ==, 15);
+  {
+    char *to = ski_hex;
+
+    for (const char *c = ski_hex; *c != '\0'; c++)
+      if (*c != ' ')
+        *to++ = *c;
+    *to = '\0';
+  }
+  g_assert_cmpuint (strlen (ski_hex), ==, 64);
   take_out (&s, 2);
   info = card_info ("blank1.card");
   g_test_message ("%s", info);
