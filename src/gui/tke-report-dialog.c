@@ -136,7 +136,9 @@ show_report (TkeReportDialog *self)
   g_autofree char *units = tke_ceremony_report_format_units (self->report);
   g_auto (GStrv) signers = tke_ceremony_report_dup_signer_names (self->report);
   g_autoptr (GBytes) root = tke_ceremony_report_dup_unit_root (self->report);
-  g_autofree char *fingerprint = root != NULL ? tke_unit_root_fingerprint (root) : NULL;
+  g_autofree char *digest = root != NULL ? tke_unit_root_fingerprint (root) : NULL;
+  /* In groups, as the PDF and the set-up assistant show it, to compare. */
+  g_autofree char *fingerprint = digest != NULL ? tke_unit_root_format_fingerprint (digest) : NULL;
   g_autofree char *signed_by = NULL;
   g_autofree char *summary = NULL;
   guint n = tke_ceremony_report_get_n_records (self->report);
@@ -163,6 +165,8 @@ show_report (TkeReportDialog *self)
       n_deviations += deviation;
       gtk_list_box_append (self->timeline, timeline_row (heading, body, deviation));
     }
+  if (fingerprint != NULL)
+    g_strdelimit (fingerprint, "\n", ' ');
   summary = g_strdup_printf (
       _ ("%u records, %u of them deviations. Signed by %s. Unit root fingerprint: %s."), n,
       n_deviations, signed_by, fingerprint != NULL ? fingerprint : _ ("none recorded"));
