@@ -807,7 +807,10 @@ execute (TkeEmuServer *self,
           json_object_unref (result);
           goto fail;
         }
-      json_object_set_object_member (result, "state", state);
+      if (!self->faults.no_answer_state)
+        json_object_set_object_member (result, "state", state);
+      else
+        json_object_unref (state);
       if (!tke_emu_db_commit (self->store->db, error))
         {
           json_object_unref (result);

@@ -337,6 +337,48 @@ test_requests (void)
   g_rmdir (dir);
 }
 
+/* The same Commit against an older service, whose command answers carry
+ * no "result.state": each unit is read again after its command (3 N),
+ * and the units' states are still the committed ones. */
+static void
+test_requests_old_service (void)
+{
+  Signers s;
+  g_autoptr (GPtrArray) signers = NULL;
+  g_autoptr (TkeServiceInstance) instance = NULL;
+  g_autoptr (TkeCeremony) ceremony = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("tke-signers-log-XXXXXX", NULL);
+  g_autofree char *log = g_build_filename (dir, "requests.log", NULL);
+  const char *const args[] = {
+    "--init", "demo", "--keys", "0", "--request-log", log, "--no-answer-state", NULL
+  };
+  GListModel *units;
+  guint before, n_units;
+
+  signers_start (&s, args);
+  signers = demo_signers (&s, TRUE);
+  load_new_key (&s);
+  ceremony = make_ceremony (&s, TKE_CEREMONY_COMMIT, signers, &instance);
+  units = tke_service_instance_get_units (instance);
+  n_units = g_list_model_get_n_items (units);
+  before = lines_in (log);
+  g_assert_true (run (ceremony, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (lines_in (log) - before, ==, 3 * n_units);
+  for (guint i = 0; i < n_units; i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      g_assert_cmpint (tke_crypto_unit_get_new_register_state (unit), ==,
+                       TKE_NEW_REGISTER_FULL_COMMITTED);
+    }
+  assert_all_committed (&s);
+  signers_stop (&s);
+  g_unlink (log);
+  g_rmdir (dir);
+}
+
 /* ---- A command that would expire ---- */
 
 /* The second administrator is slow at @slow_at: the commands not sent are
@@ -594,6 +636,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/signers/order", test_order);
   g_test_add_func ("/signers/requests", test_requests);
+  g_test_add_func ("/signers/requests-old-service", test_requests_old_service);
   g_test_add_func ("/signers/expired-while-signing", test_expired_while_signing);
   g_test_add_func ("/signers/expired-before-sending", test_expired_before_sending);
   g_test_add_func ("/signers/signer-fails", test_signer_fails);
