@@ -300,14 +300,11 @@ lines_in (const char *path)
   return n;
 }
 
-/* Issue 11: one Commit over N units reads each unit once before (the
- * verified query whose state it decides on and whose counter the command
- * carries) and sends one command per unit, whose signed answer carries the
- * unit's new state ("result.state"): 2 N requests, counted in the
- * emulator's request log (was 3 N, with a query after each command, and
- * 4 N before that).  Issue 11's target was 1 + 2 N. */
-static void
-test_requests (void)
+/* Issue 11: one Commit over N = 3 units against the emulator (with
+ * @extra_arg, or NULL), counted in the emulator's request log; the units
+ * the ceremony saw end Full Committed. */
+static guint
+commit_requests (const char *extra_arg, guint *n_units)
 {
   Signers s;
   g_autoptr (GPtrArray) signers = NULL;
@@ -316,57 +313,25 @@ test_requests (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("tke-signers-log-XXXXXX", NULL);
   g_autofree char *log = g_build_filename (dir, "requests.log", NULL);
-  const char *const args[] = { "--init", "demo", "--keys", "0", "--request-log", log, NULL };
-  guint before, n_units;
-
-  signers_start (&s, args);
-  signers = demo_signers (&s, TRUE);
-  load_new_key (&s);
-  ceremony = make_ceremony (&s, TKE_CEREMONY_COMMIT, signers, &instance);
-  n_units = g_list_model_get_n_items (tke_service_instance_get_units (instance));
-  g_assert_cmpuint (n_units, ==, 3);
-  before = lines_in (log);
-  g_assert_cmpuint (before, >, 0); /* the log is written */
-  g_assert_true (run (ceremony, &error));
-  g_assert_no_error (error);
-  g_test_message ("Commit over %u units: %u requests", n_units, lines_in (log) - before);
-  g_assert_cmpuint (lines_in (log) - before, ==, 2 * n_units);
-  assert_all_committed (&s);
-  signers_stop (&s);
-  g_unlink (log);
-  g_rmdir (dir);
-}
-
-/* The same Commit against an older service, whose command answers carry
- * no "result.state": each unit is read again after its command (3 N),
- * and the units' states are still the committed ones. */
-static void
-test_requests_old_service (void)
-{
-  Signers s;
-  g_autoptr (GPtrArray) signers = NULL;
-  g_autoptr (TkeServiceInstance) instance = NULL;
-  g_autoptr (TkeCeremony) ceremony = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *dir = g_dir_make_tmp ("tke-signers-log-XXXXXX", NULL);
-  g_autofree char *log = g_build_filename (dir, "requests.log", NULL);
-  const char *const args[] = {
-    "--init", "demo", "--keys", "0", "--request-log", log, "--no-answer-state", NULL
-  };
+  const char *const args[] = { "--init",        "demo", "--keys",  "0",
+                               "--request-log", log,    extra_arg, NULL };
   GListModel *units;
-  guint before, n_units;
+  guint before, n;
 
   signers_start (&s, args);
   signers = demo_signers (&s, TRUE);
   load_new_key (&s);
   ceremony = make_ceremony (&s, TKE_CEREMONY_COMMIT, signers, &instance);
   units = tke_service_instance_get_units (instance);
-  n_units = g_list_model_get_n_items (units);
+  *n_units = g_list_model_get_n_items (units);
+  g_assert_cmpuint (*n_units, ==, 3);
   before = lines_in (log);
+  g_assert_cmpuint (before, >, 0); /* the log is written */
   g_assert_true (run (ceremony, &error));
   g_assert_no_error (error);
-  g_assert_cmpuint (lines_in (log) - before, ==, 3 * n_units);
-  for (guint i = 0; i < n_units; i++)
+  n = lines_in (log) - before;
+  g_test_message ("Commit over %u units: %u requests", *n_units, n);
+  for (guint i = 0; i < *n_units; i++)
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
 
@@ -377,6 +342,31 @@ test_requests_old_service (void)
   signers_stop (&s);
   g_unlink (log);
   g_rmdir (dir);
+  return n;
+}
+
+/* It reads each unit once before (the verified query whose state it
+ * decides on and whose counter the command carries) and sends one command
+ * per unit, whose signed answer carries the unit's new state
+ * ("result.state"): 2 N requests (was 3 N, with a query after each
+ * command, and 4 N before that).  Issue 11's target was 1 + 2 N. */
+static void
+test_requests (void)
+{
+  guint n_units, n = commit_requests (NULL, &n_units);
+
+  g_assert_cmpuint (n, ==, 2 * n_units);
+}
+
+/* The same Commit against an older service, whose command answers carry
+ * no "result.state": each unit is read again after its command (3 N),
+ * and the units' states are still the committed ones. */
+static void
+test_requests_old_service (void)
+{
+  guint n_units, n = commit_requests ("--no-answer-state", &n_units);
+
+  g_assert_cmpuint (n, ==, 3 * n_units);
 }
 
 /* ---- A command that would expire ---- */
