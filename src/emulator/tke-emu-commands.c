@@ -709,7 +709,7 @@ execute (TkeEmuServer *self,
   g_autoptr (GBytes) command_bytes = NULL;
   g_autoptr (TkeEmuUnit) unit = NULL;
   g_autoptr (GPtrArray) signers = g_ptr_array_new ();
-  JsonObject *body, *request, *command, *result, *response;
+  JsonObject *body, *request, *command, *result, *response, *state;
   JsonNode *node, *sig_node;
   JsonArray *signatures = NULL;
   const char *name, *cmd_instance, *cmd_hsm;
@@ -799,8 +799,19 @@ execute (TkeEmuServer *self,
       if (result == NULL)
         goto fail;
       unit->counter++;
+      /* The answer carries the unit's new state, exactly what a query
+       * would say, inside the signed bytes: no query after. */
       if (!tke_emu_unit_save (self->store, unit, error) ||
-          !tke_emu_db_commit (self->store->db, error))
+          (state = unit_query (self, unit, error)) == NULL)
+        {
+          json_object_unref (result);
+          goto fail;
+        }
+      if (!self->faults.no_answer_state)
+        json_object_set_object_member (result, "state", state);
+      else
+        json_object_unref (state);
+      if (!tke_emu_db_commit (self->store->db, error))
         {
           json_object_unref (result);
           goto fail;

@@ -22,6 +22,7 @@ typedef struct
   char *lose_new_on;         /* the same: its new register is lost when the rewrap completes */
   char *fail_import_on;      /* import_key fails on this unit (hsm_id or number), or NULL */
   gboolean pkcs11_keystores; /* the instance has PKCS#11 keystores */
+  gboolean no_answer_state;  /* command answers without result.state (an older service) */
   char *faults_file;         /* armed at run time (the demo's menu), or NULL */
   char *request_log;         /* "METHOD PATH" a line per request, for benchmarks, or NULL */
   /* Limits; 0: the default (tke-emu-server-private.h) */

@@ -67,6 +67,7 @@ main (int argc, char **argv)
   g_autofree char *fail_import = NULL;
   int recovery_units = 1;
   gboolean pkcs11 = FALSE;
+  gboolean no_answer_state = FALSE;
   g_autofree char *request_log = NULL;
   gint keys = 3000, token_ttl = 3600, latency = 0, idle_timeout = 0, read_timeout = 0;
   gint max_connections = 0;
@@ -98,6 +99,8 @@ main (int argc, char **argv)
       "Recovery units of a new state dir (0-2, default 1)", "N" },
     { "pkcs11-keystores", 0, 0, G_OPTION_ARG_NONE, &pkcs11,
       "The instance has PKCS#11 keystores (auto-mk-rotate is refused)", NULL },
+    { "no-answer-state", 0, 0, G_OPTION_ARG_NONE, &no_answer_state,
+      "Command answers carry no result.state, as an older service's", NULL },
     { "faults-file", 0, 0, G_OPTION_ARG_FILENAME, &faults_file,
       "Arm the faults in this key file when a rotation starts (then remove it)", "PATH" },
     { "request-log", 0, 0, G_OPTION_ARG_FILENAME, &request_log,
@@ -159,6 +162,7 @@ main (int argc, char **argv)
   faults.faults_file = faults_file;
   faults.fail_import_on = fail_import;
   faults.pkcs11_keystores = pkcs11;
+  faults.no_answer_state = no_answer_state;
   faults.request_log = request_log;
   faults.idle_timeout_s = (guint) idle_timeout;
   faults.read_timeout_s = (guint) read_timeout;

@@ -553,6 +553,10 @@ verify_unit (JsonObject *unit, GBytes *root, gint64 seq, GError **error)
       return record_fails (error, seq, why);
     }
   result = _tke_json_get_object (answer, "result");
+  /* A query's answer is the state; a command's answer carries it as
+   * "result.state", signed with it. */
+  if (result != NULL && g_strcmp0 (_tke_json_get_string (answer, "command"), "query") != 0)
+    result = _tke_json_get_object (result, "state");
   signed_state =
       tke_crypto_unit_new (instance, hsm_id, number, TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, NULL);
   if (result == NULL || !_tke_service_apply_query (signed_state, result, &counter, NULL) ||

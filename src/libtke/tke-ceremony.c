@@ -15,6 +15,7 @@
 #include "tke-card-signer.h"
 #include "tke-ceremony-private.h"
 #include "tke-ceremony-rules.h"
+#include "tke-crypto-unit-private.h"
 #include "tke-error.h"
 #include "tke-key-part-source.h"
 #include "tke-signer.h"
@@ -405,6 +406,23 @@ on_final_refresh (GObject *source, GAsyncResult *result, gpointer user_data)
   g_task_return_boolean (task, TRUE);
 }
 
+/* The units whose state their command's signed answer did not carry (an
+ * older service, or a unit done already): only they are queried again. */
+static GListStore *
+units_to_read_again (TkeCeremony *self)
+{
+  GListStore *stale = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->units)); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units), i);
+
+      if (g_object_get_data (G_OBJECT (unit), TKE_CRYPTO_UNIT_STATE_FROM_ANSWER_KEY) == NULL)
+        g_list_store_append (stale, unit);
+    }
+  return stale;
+}
+
 /* Takes the reference to @task. */
 void
 _tke_ceremony_run_next_unit (GTask *task)
@@ -416,7 +434,15 @@ _tke_ceremony_run_next_unit (GTask *task)
    * nothing, and the ceremony says what was done. */
   if (self->n_done >= g_list_model_get_n_items (G_LIST_MODEL (self->units)))
     {
-      tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (self->units), NULL,
+      g_autoptr (GListStore) stale = units_to_read_again (self);
+
+      if (g_list_model_get_n_items (G_LIST_MODEL (stale)) == 0)
+        {
+          g_task_return_boolean (task, TRUE);
+          g_object_unref (task);
+          return;
+        }
+      tke_service_client_refresh_units_async (self->client, G_LIST_MODEL (stale), NULL,
                                               on_final_refresh, task);
       return;
     }

@@ -16,6 +16,10 @@ void _tke_crypto_unit_set_evidence (TkeCryptoUnit *self, const char *evidence);
  * (GArray of guint, or NULL when the query named none). */
 #define TKE_CRYPTO_UNIT_PKCS11_KEY "tke-pkcs11-keystores"
 #define TKE_CRYPTO_UNIT_CONTROL_POINTS_KEY "tke-control-points"
+/* A command answer's signed evidence, until its state is applied. */
+#define TKE_CRYPTO_UNIT_ANSWER_EVIDENCE_KEY "tke-answer-evidence"
+/* Set while the unit's state is the one its last command answer signed. */
+#define TKE_CRYPTO_UNIT_STATE_FROM_ANSWER_KEY "tke-state-from-answer"
 
 static inline gboolean
 _tke_crypto_unit_get_pkcs11_keystores (TkeCryptoUnit *self)

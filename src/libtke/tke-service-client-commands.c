@@ -17,6 +17,7 @@
 #include "tke-error.h"
 #include "tke-service-client-private.h"
 #include "tke-crypto.h"
+#include "tke-crypto-unit-private.h"
 #include "tke-signer.h"
 #include "tke-unit-identity.h"
 #include "tke-worker-private.h"
@@ -390,11 +391,38 @@ _tke_service_client_command_async (TkeServiceClient *self,
     }
 }
 
+/* On the caller's main context: the state a command's verified answer
+ * carried becomes the unit's, with the signed answer as its evidence, as a
+ * verified query's does. */
+static gboolean
+apply_answer_state (TkeCryptoUnit *unit, JsonObject *object, GError **error)
+{
+  g_autofree char *evidence =
+      g_object_steal_data (G_OBJECT (unit), TKE_CRYPTO_UNIT_ANSWER_EVIDENCE_KEY);
+  JsonNode *node = json_object_get_member (object, "state");
+  gint64 counter;
+
+  if (node == NULL || evidence == NULL)
+    return TRUE;
+  if (!_tke_service_apply_query (unit, json_node_get_object (node), &counter, error))
+    return FALSE;
+  _tke_crypto_unit_set_evidence (unit, evidence);
+  g_object_set_data (G_OBJECT (unit), TKE_CRYPTO_UNIT_STATE_FROM_ANSWER_KEY, GINT_TO_POINTER (1));
+  return TRUE;
+}
+
 JsonObject *
 _tke_service_client_command_finish (TkeServiceClient *self, GAsyncResult *result, GError **error)
 {
+  CommandData *data;
+  g_autoptr (JsonObject) object = NULL;
+
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  data = g_task_get_task_data (G_TASK (result));
+  object = g_task_propagate_pointer (G_TASK (result), error);
+  if (object == NULL || !apply_answer_state (data->unit, object, error))
+    return NULL;
+  return g_steal_pointer (&object);
 }
 
 /* ---- Sent as signed apart (a ceremony's signer-by-signer order) ---- */

@@ -240,8 +240,8 @@ remember_importer (TkeCryptoUnit *unit, JsonObject *response, JsonObject *result
 /* The signed query answer stays with the unit, with the query it answers
  * (a nonce, nothing secret), so that the ceremony record can carry the
  * unit's own word for its state and anyone can check it offline. */
-static void
-keep_evidence (TkeCryptoUnit *unit, GBytes *request, JsonNode *response)
+static char *
+evidence_json (GBytes *request, JsonNode *response)
 {
   g_autoptr (JsonObject) evidence = json_object_new ();
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
@@ -252,8 +252,49 @@ keep_evidence (TkeCryptoUnit *unit, GBytes *request, JsonNode *response)
   json_object_set_string_member (evidence, "request", request_base64);
   json_object_set_member (evidence, "response", json_node_copy (response));
   json_node_set_object (node, evidence);
-  json = json_to_string (node, FALSE);
+  return json_to_string (node, FALSE);
+}
+
+static void
+keep_evidence (TkeCryptoUnit *unit, GBytes *request, JsonNode *response)
+{
+  g_autofree char *json = evidence_json (request, response);
+
   _tke_crypto_unit_set_evidence (unit, json);
+  g_object_set_data (G_OBJECT (unit), TKE_CRYPTO_UNIT_STATE_FROM_ANSWER_KEY, NULL);
+}
+
+/* A command's answer may carry the unit's new state ("result.state"),
+ * inside the signed bytes: it must read as a query's answer does, at the
+ * answer's counter.  Its evidence waits on the unit for the caller's main
+ * context (_tke_service_client_take_answer_state()).  An older service
+ * sends none: then the caller queries. */
+static gboolean
+check_answer_state (TkeCryptoUnit *unit,
+                    JsonObject *result,
+                    gint64 counter,
+                    GBytes *request,
+                    JsonNode *response,
+                    GError **error)
+{
+  JsonNode *node = json_object_get_member (result, "state");
+  g_autoptr (TkeCryptoUnit) scratch = NULL;
+  gint64 state_counter = -1;
+
+  if (node == NULL)
+    return TRUE;
+  scratch = tke_crypto_unit_new (
+      tke_crypto_unit_get_instance_id (unit), tke_crypto_unit_get_hsm_id (unit),
+      tke_crypto_unit_get_number (unit), TKE_CRYPTO_UNIT_TYPE_OPERATIONAL, NULL);
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    return _tke_service_missing (error, "state");
+  if (!_tke_service_apply_query (scratch, json_node_get_object (node), &state_counter, error))
+    return FALSE;
+  if (state_counter != counter)
+    return _tke_service_missing (error, "state");
+  g_object_set_data_full (G_OBJECT (unit), TKE_CRYPTO_UNIT_ANSWER_EVIDENCE_KEY,
+                          evidence_json (request, response), g_free);
+  return TRUE;
 }
 
 /* Verifies the answer to @command sent to @unit; returns the verified
@@ -297,6 +338,9 @@ _tke_service_client_verified_result (TkeServiceClient *self,
   if (g_strcmp0 (json_object_get_string_member_with_default (verified, "command", NULL), "query") ==
       0)
     keep_evidence (unit, command, json_object_get_member (answer, "response"));
+  else if (!check_answer_state (unit, result, *counter, command,
+                                json_object_get_member (answer, "response"), error))
+    return NULL;
   return json_object_ref (result);
 }
 

@@ -9,8 +9,10 @@
  * The scene is the GUI card ceremony tests' (tests/gui/card-ceremony-
  * fixture.h).  The count runs from the press of Commit… until the
  * application is idle again (every read after the ceremony included).
- * Target: 1 + 2 N.  The integration test /signers/requests keeps the
- * count of libtke's ceremony.
+ * Target: 1 + 2 N.  libtke's ceremony makes 2 N (a verified query before
+ * each unit's command; the command's signed answer carries the unit's new
+ * state, so no query after): the integration test /signers/requests keeps
+ * that count.
  *
  *   xvfb-run -a dbus-run-session -- _build/…/tests/bench/commit-requests-bench
  */

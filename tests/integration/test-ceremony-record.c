@@ -145,6 +145,46 @@ swap_signature (const char *contents, const char *other)
   return object_text (object);
 }
 
+/* How many units' states in the report have a command's signed answer as
+ * evidence (its "result.state", issue 11), not a query's. */
+static guint
+n_command_evidence (const char *contents)
+{
+  g_autoptr (JsonObject) object = report_object (contents);
+  JsonArray *records = json_object_get_array_member (object, "records");
+  guint n = 0;
+
+  for (guint i = 0; i < json_array_get_length (records); i++)
+    {
+      g_autoptr (JsonNode) node =
+          json_from_string (json_array_get_string_element (records, i), NULL);
+      JsonObject *record = json_node_get_object (node);
+      JsonArray *units = json_object_has_member (record, "units")
+                             ? json_object_get_array_member (record, "units")
+                             : NULL;
+
+      for (guint j = 0; units != NULL && j < json_array_get_length (units); j++)
+        {
+          JsonObject *unit = json_array_get_object_element (units, j);
+          JsonObject *evidence, *response;
+          g_autofree guchar *answer = NULL;
+          g_autofree char *text = NULL;
+          gsize size = 0;
+
+          if (!json_object_has_member (unit, "evidence"))
+            continue;
+          evidence = json_object_get_object_member (unit, "evidence");
+          response = json_object_get_object_member (evidence, "response");
+          answer = g_base64_decode (json_object_get_string_member (response, "answer"), &size);
+          text = g_strndup ((const char *) answer, size);
+          if (strstr (text, "\"command\":\"query\"") == NULL &&
+              strstr (text, "\"state\":{") != NULL)
+            n++;
+        }
+    }
+  return n;
+}
+
 static char *
 sha256_hex (const char *line)
 {
@@ -438,6 +478,14 @@ test_ceremony_record (void)
     rot_assert_ok (export);
     rot_assert_ok (verify);
     g_assert_nonnull (strstr (verify.out, "The report verifies"));
+    /* The units' states after a command are the command answers' own:
+     * no query after it, and "report verify" checked them. */
+    {
+      g_autofree char *contents = NULL;
+
+      g_assert_true (g_file_get_contents (report_file, &contents, NULL, NULL));
+      g_assert_cmpuint (n_command_evidence (contents), >, 0);
+    }
     rot_assert_ok (trusted);
     rot_assert_ok (show);
     /* The story, in order: the load's parts by check value, the service's

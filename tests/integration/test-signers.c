@@ -300,14 +300,11 @@ lines_in (const char *path)
   return n;
 }
 
-/* Issue 11: one Commit over N units reads each unit once before (the
- * verified query whose state it decides on and whose counter the command
- * carries), sends one command per unit, and reads each unit once after:
- * 3 N requests, counted in the emulator's request log (was 4 N: the units
- * were read before the commands were prepared, and again to prepare them).
- * Issue 11's target is 1 + 2 N: see the commit that made it 3 N. */
-static void
-test_requests (void)
+/* Issue 11: one Commit over N = 3 units against the emulator (with
+ * @extra_arg, or NULL), counted in the emulator's request log; the units
+ * the ceremony saw end Full Committed. */
+static guint
+commit_requests (const char *extra_arg, guint *n_units)
 {
   Signers s;
   g_autoptr (GPtrArray) signers = NULL;
@@ -316,25 +313,60 @@ test_requests (void)
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("tke-signers-log-XXXXXX", NULL);
   g_autofree char *log = g_build_filename (dir, "requests.log", NULL);
-  const char *const args[] = { "--init", "demo", "--keys", "0", "--request-log", log, NULL };
-  guint before, n_units;
+  const char *const args[] = { "--init",        "demo", "--keys",  "0",
+                               "--request-log", log,    extra_arg, NULL };
+  GListModel *units;
+  guint before, n;
 
   signers_start (&s, args);
   signers = demo_signers (&s, TRUE);
   load_new_key (&s);
   ceremony = make_ceremony (&s, TKE_CEREMONY_COMMIT, signers, &instance);
-  n_units = g_list_model_get_n_items (tke_service_instance_get_units (instance));
-  g_assert_cmpuint (n_units, ==, 3);
+  units = tke_service_instance_get_units (instance);
+  *n_units = g_list_model_get_n_items (units);
+  g_assert_cmpuint (*n_units, ==, 3);
   before = lines_in (log);
   g_assert_cmpuint (before, >, 0); /* the log is written */
   g_assert_true (run (ceremony, &error));
   g_assert_no_error (error);
-  g_test_message ("Commit over %u units: %u requests", n_units, lines_in (log) - before);
-  g_assert_cmpuint (lines_in (log) - before, ==, 3 * n_units);
+  n = lines_in (log) - before;
+  g_test_message ("Commit over %u units: %u requests", *n_units, n);
+  for (guint i = 0; i < *n_units; i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      g_assert_cmpint (tke_crypto_unit_get_new_register_state (unit), ==,
+                       TKE_NEW_REGISTER_FULL_COMMITTED);
+    }
   assert_all_committed (&s);
   signers_stop (&s);
   g_unlink (log);
   g_rmdir (dir);
+  return n;
+}
+
+/* It reads each unit once before (the verified query whose state it
+ * decides on and whose counter the command carries) and sends one command
+ * per unit, whose signed answer carries the unit's new state
+ * ("result.state"): 2 N requests (was 3 N, with a query after each
+ * command, and 4 N before that).  Issue 11's target was 1 + 2 N. */
+static void
+test_requests (void)
+{
+  guint n_units, n = commit_requests (NULL, &n_units);
+
+  g_assert_cmpuint (n, ==, 2 * n_units);
+}
+
+/* The same Commit against an older service, whose command answers carry
+ * no "result.state": each unit is read again after its command (3 N),
+ * and the units' states are still the committed ones. */
+static void
+test_requests_old_service (void)
+{
+  guint n_units, n = commit_requests ("--no-answer-state", &n_units);
+
+  g_assert_cmpuint (n, ==, 3 * n_units);
 }
 
 /* ---- A command that would expire ---- */
@@ -594,6 +626,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/signers/order", test_order);
   g_test_add_func ("/signers/requests", test_requests);
+  g_test_add_func ("/signers/requests-old-service", test_requests_old_service);
   g_test_add_func ("/signers/expired-while-signing", test_expired_while_signing);
   g_test_add_func ("/signers/expired-before-sending", test_expired_before_sending);
   g_test_add_func ("/signers/signer-fails", test_signer_fails);

@@ -325,6 +325,24 @@ test_alter_query (ProxyFixture *p, gconstpointer user_data)
   g_assert_cmpstr (after, ==, before);
 }
 
+/* (b') A command answer whose "result.state" (the unit's new state, which
+ * spares the query after the command) says another VP and register state:
+ * it is inside the signed bytes, so the answer is refused and the unit the
+ * person sees keeps its verified state. */
+static void
+test_alter_state (ProxyFixture *p, gconstpointer user_data)
+{
+  g_autoptr (TkeCryptoUnit) unit = NULL;
+  g_autoptr (GError) error = NULL;
+
+  unit = unit_number (p, 1);
+  proxy_set_mode (p->proxy, PROXY_ALTER_STATE);
+  error = clear_new_error (p, unit);
+  assert_not_authentic (error, 1);
+  g_assert_cmpint (tke_crypto_unit_get_new_register_state (unit), ==, TKE_NEW_REGISTER_EMPTY);
+  g_assert_cmpuint (proxy_get_n_forged (p->proxy), ==, 1);
+}
+
 /* (c) The first, genuinely signed query answer, replayed later. */
 static void
 test_replay (ProxyFixture *p, gconstpointer user_data)
@@ -542,6 +560,8 @@ main (int argc, char **argv)
   g_test_add ("/unit-proxy/swap-importer", ProxyFixture, NULL, proxy_fixture_set_up,
               test_swap_importer, proxy_fixture_tear_down);
   g_test_add ("/unit-proxy/alter-query", ProxyFixture, NULL, proxy_fixture_set_up, test_alter_query,
+              proxy_fixture_tear_down);
+  g_test_add ("/unit-proxy/alter-state", ProxyFixture, NULL, proxy_fixture_set_up, test_alter_state,
               proxy_fixture_tear_down);
   g_test_add ("/unit-proxy/replay", ProxyFixture, NULL, proxy_fixture_set_up, test_replay,
               proxy_fixture_tear_down);

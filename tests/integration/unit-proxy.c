@@ -231,6 +231,22 @@ alter_query (Proxy *self, JsonObject *answer)
 }
 
 static gboolean
+alter_state (Proxy *self, JsonObject *answer)
+{
+  JsonObject *result = json_object_get_object_member (answer, "result");
+  JsonObject *state;
+
+  if (g_str_equal (json_object_get_string_member (answer, "command"), "query") ||
+      !json_object_has_member (result, "state"))
+    return FALSE;
+  state = json_object_get_object_member (result, "state");
+  json_object_set_string_member (
+      state, "current_mkvp", "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
+  json_object_set_string_member (state, "new_mk_status", "Full Committed");
+  return TRUE;
+}
+
+static gboolean
 is_query (const char *body)
 {
   g_autoptr (JsonNode) root = json_from_string (body, NULL);
@@ -268,6 +284,8 @@ tamper (Proxy *self, const char *hsm_id, const char *body)
       return forge (self, body, hsm_id, swap_importer, TRUE);
     case PROXY_ALTER_QUERY:
       return forge (self, body, hsm_id, alter_query, FALSE);
+    case PROXY_ALTER_STATE:
+      return forge (self, body, hsm_id, alter_state, FALSE);
     case PROXY_REPLAY:
     case PROXY_MOVE:
       if (!is_query (body))

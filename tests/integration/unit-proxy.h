@@ -14,6 +14,7 @@ typedef enum
   PROXY_PASS,
   PROXY_SWAP_IMPORTER, /* its own importer key, certificate, answer signature and chain */
   PROXY_ALTER_QUERY,   /* a query answer's current VP and register state */
+  PROXY_ALTER_STATE,   /* the same in a command answer's "result.state" */
   PROXY_REPLAY,        /* the first query answer of a unit, again for every later query */
   PROXY_MOVE,          /* the first unit's query answer for the other units' queries */
 } ProxyMode;
