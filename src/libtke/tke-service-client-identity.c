@@ -247,7 +247,6 @@ evidence_json (GBytes *request, JsonNode *response)
   g_autoptr (JsonNode) node = json_node_new (JSON_NODE_OBJECT);
   g_autofree char *request_base64 =
       g_base64_encode (g_bytes_get_data (request, NULL), g_bytes_get_size (request));
-  g_autofree char *json = NULL;
 
   json_object_set_string_member (evidence, "request", request_base64);
   json_object_set_member (evidence, "response", json_node_copy (response));
