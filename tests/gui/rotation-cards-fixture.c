@@ -14,7 +14,7 @@
 #include "rotation-cards-fixture.h"
 #include "tke-login-dialog.h"
 #include "tke-pin-prompt.h"
-#include "tke-report-dialog.h"
+#include "report-dialog-waits.h"
 #include "tke-test-gtk.h"
 #include "tke-test-util.h"
 #include "tke-virtual-pin-pad.h"
@@ -329,34 +329,6 @@ static gboolean
 report_offered (gpointer data)
 {
   return tke_rotation_dialog_get_report_id (data) != NULL;
-}
-
-static TkeReportDialog *
-report_dialog (void)
-{
-  return TKE_REPORT_DIALOG (tke_test_find_toplevel (TKE_TYPE_REPORT_DIALOG));
-}
-
-static gboolean
-report_ready (gpointer data)
-{
-  TkeReportDialog *dialog = report_dialog ();
-
-  return dialog != NULL && !tke_report_dialog_get_busy (dialog) &&
-         (tke_report_dialog_get_report (dialog) != NULL ||
-          tke_report_dialog_get_status (dialog) != NULL);
-}
-
-static gboolean
-report_idle (gpointer data)
-{
-  return !tke_report_dialog_get_busy (report_dialog ());
-}
-
-static gboolean
-report_gone (gpointer data)
-{
-  return report_dialog () == NULL;
 }
 
 /* "Ceremony Report" shows once the rotation's last record is written;

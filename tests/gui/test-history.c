@@ -20,6 +20,7 @@
 
 #include "card-ceremony-fixture.h"
 #include "tke-history-page.h"
+#include "report-dialog-waits.h"
 #include "tke-report-dialog.h"
 #include "tke-virtual-pin-pad.h"
 #include "tke-window.h"
@@ -28,12 +29,6 @@ static TkeHistoryPage *
 history (void)
 {
   return tke_window_get_history_page (window);
-}
-
-static TkeReportDialog *
-report_dialog (void)
-{
-  return TKE_REPORT_DIALOG (tke_test_find_toplevel (TKE_TYPE_REPORT_DIALOG));
 }
 
 static gboolean
@@ -52,22 +47,6 @@ static gboolean
 history_has_problem (gpointer data)
 {
   return tke_history_page_get_problem (history ()) != NULL;
-}
-
-static gboolean
-report_ready (gpointer data)
-{
-  TkeReportDialog *dialog = report_dialog ();
-
-  return dialog != NULL && !tke_report_dialog_get_busy (dialog) &&
-         (tke_report_dialog_get_report (dialog) != NULL ||
-          tke_report_dialog_get_status (dialog) != NULL);
-}
-
-static gboolean
-report_idle (gpointer data)
-{
-  return !tke_report_dialog_get_busy (report_dialog ());
 }
 
 static gboolean
@@ -90,12 +69,6 @@ exported (gpointer data)
 {
   return tke_report_dialog_get_exported_json (report_dialog ()) != NULL &&
          !tke_report_dialog_get_busy (report_dialog ());
-}
-
-static gboolean
-dialog_gone (gpointer data)
-{
-  return report_dialog () == NULL;
 }
 
 /* The PIN on the pad of @p, one key at a time, each once the reader has
@@ -160,7 +133,7 @@ static void
 close_report (void)
 {
   gtk_window_close (GTK_WINDOW (report_dialog ()));
-  g_assert_true (tke_test_wait_until (dialog_gone, NULL, 5000));
+  g_assert_true (tke_test_wait_until (report_gone, NULL, 5000));
 }
 
 static void
