@@ -423,6 +423,19 @@ units_to_read_again (TkeCeremony *self)
   return stale;
 }
 
+/* Only this run's command answers spare a unit the query after it: a
+ * state an earlier ceremony's answer set is not this one's. */
+static void
+forget_answer_states (TkeCeremony *self)
+{
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (self->units)); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (G_LIST_MODEL (self->units), i);
+
+      g_object_set_data (G_OBJECT (unit), TKE_CRYPTO_UNIT_STATE_FROM_ANSWER_KEY, NULL);
+    }
+}
+
 /* Takes the reference to @task. */
 void
 _tke_ceremony_run_next_unit (GTask *task)
@@ -672,6 +685,7 @@ tke_ceremony_run_async (TkeCeremony *self,
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, GUINT_TO_POINTER (LOAD_ALL), NULL);
   self->n_done = 0;
+  forget_answer_states (self);
   if (!check_arguments (self, &error))
     {
       g_task_return_error (task, error);
