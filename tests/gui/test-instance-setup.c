@@ -9,7 +9,9 @@
  * thresholds with Cancel once, load, commit, set immediate); then an
  * administrator is added and removed out of imprint mode, with the
  * thresholds' signatures; then the units are zeroized (Cancel once).
- * After each step the emulator's own answers are checked.
+ * After each step the emulator's own answers are checked.  Every card
+ * goes in and out as in the demo, picked from a Cards menu of the readers
+ * strip in front (the wizard's or the window's), never behind the window.
  */
 
 #include "config.h"
@@ -20,6 +22,37 @@
 
 #include "card-ceremony-fixture.h"
 #include "tke-test-util.h"
+
+/* A card swapped as a person does it in the demo: picked from the
+ * reader's Cards menu in the readers strip in front, the wizard's while
+ * one is open, the window's otherwise.  @screenshot (nullable) is the
+ * open menu. */
+static void
+pick_card (guint reader, const Card *card, const char *screenshot)
+{
+  TkeLoadWizard *front = wizard ();
+  TkeReadersBar *bar =
+      front != NULL ? tke_load_wizard_get_readers_bar (front) : tke_window_get_readers_bar (window);
+
+  if (screenshot != NULL)
+    {
+      /* Only the menu is photographed: the pick itself is swap_in_strip's. */
+      GtkMenuButton *button = tke_readers_bar_get_card_button (bar, reader);
+      GtkWidget *popover = tke_test_popup (button);
+
+      tke_test_save_screenshot (popover, screenshot);
+      g_assert_nonnull (tke_test_find_label (popover, card->image));
+      gtk_menu_button_popdown (button);
+      tke_test_iterate (100);
+    }
+  swap_in_strip (bar, reader, card);
+}
+
+static void
+swap_here (guint reader, const Card *card)
+{
+  pick_card (reader, card, NULL);
+}
 
 static TkeSetupAssistant *
 assistant (void)
@@ -160,7 +193,7 @@ add_admin_from_card (GtkWidget *page, const char *label)
    * PIN: until then the prompt still asks for it, and sign_until_done()
    * would type it a second time on a reader no longer in PIN mode. */
   g_assert_true (tke_test_wait_until (pin_taken, NULL, 20000));
-  sign_until_done (swap_card);
+  sign_until_done (swap_here);
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
     g_error ("add administrator: %s", tke_load_wizard_get_result_text (wizard ()));
   g_assert_nonnull (
@@ -193,7 +226,7 @@ set_thresholds (guint sig, guint rev, gboolean cancel_first)
   press (GTK_WIDGET (page), "Change Signature Thresholds…");
   adw_message_dialog_response (confirmation (), "go");
   tke_test_iterate (100);
-  sign_until_done (swap_card);
+  sign_until_done (swap_here);
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
     g_error ("thresholds: %s", tke_load_wizard_get_result_text (wizard ()));
   close_wizard ();
@@ -244,7 +277,7 @@ load_from_assistant (void)
     g_error ("load: the wizard is at “%s” (page %s): %s", tke_load_wizard_get_step (wizard ()),
              tke_load_wizard_get_page (wizard ()), tke_load_wizard_get_result_text (wizard ()));
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpA.card");
-  swap_card (2, card_named ("kpB.card"));
+  swap_here (2, card_named ("kpB.card"));
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 2");
   type_pin (in_reader[2]->pin);
   wait_prompt (TKE_PIN_PROMPT_CHOOSE, "kpB.card");
@@ -264,7 +297,7 @@ sign_from_assistant (const char *label, const char *confirm_go, const char *resu
   press (GTK_WIDGET (assistant ()), label);
   if (confirm_go != NULL)
     confirm (confirm_go);
-  sign_until_done (swap_card);
+  sign_until_done (swap_here);
   if (strstr (tke_load_wizard_get_result_text (wizard ()), result) == NULL)
     g_error ("%s: %s", label, tke_load_wizard_get_result_text (wizard ()));
   close_wizard ();
@@ -307,8 +340,8 @@ test_setup_from_imprint (void)
   wait_setup_step (TKE_SETUP_STEP_THRESHOLDS);
 
   /* The second, from the Administrators tab: Cancel once before the PIN. */
-  swap_card (1, card_named ("admin2.card"));
   show_page ("administrators");
+  pick_card (1, card_named ("admin2.card"), "setup-strip-cards");
   press (GTK_WIDGET (admins), "Add Administrator…");
   g_assert_true (tke_test_wait_until (pad_waits, NULL, 20000));
   {
@@ -385,7 +418,7 @@ test_add_remove_admin (void)
 
   /* kpB.card has no signature key: the wizard says it is the wrong card. */
   show_page ("administrators");
-  swap_card (1, card_named ("kpB.card"));
+  swap_here (1, card_named ("kpB.card"));
   press (GTK_WIDGET (admins), "Add Administrator…");
   wait_prompt (TKE_PIN_PROMPT_WRONG_CARD, NULL);
   tke_test_click (tke_test_find_button (GTK_WIDGET (wizard ()), "Cancel"));
@@ -393,7 +426,7 @@ test_add_remove_admin (void)
   assert_service_units (FALSE, 2, 1, 2);
 
   /* admin2 again: already on every unit, refused by libtke. */
-  swap_card (1, card_named ("admin2.card"));
+  swap_here (1, card_named ("admin2.card"));
   wait_strip ();
   press (GTK_WIDGET (admins), "Add Administrator…");
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
@@ -430,7 +463,7 @@ test_add_remove_admin (void)
   g_assert_null (wizard ());
   press (GTK_WIDGET (admins), "Remove Administrator…");
   confirm ("Remove");
-  sign_until_done (swap_card);
+  sign_until_done (swap_here);
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
     g_error ("remove: %s", tke_load_wizard_get_result_text (wizard ()));
   close_wizard ();
@@ -438,14 +471,14 @@ test_add_remove_admin (void)
 
   /* And admin2 back, with admin1's one signature: its card is read first,
    * then it comes out for admin1's. */
-  swap_card (1, card_named ("admin2.card"));
+  swap_here (1, card_named ("admin2.card"));
   wait_strip ();
   press (GTK_WIDGET (admins), "Add Administrator…");
   wait_prompt (TKE_PIN_PROMPT_ENTER_PIN, "reader 1");
   type_pin (in_reader[1]->pin);
   wait_prompt (TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL);
-  swap_card (1, card_named ("admin1.card"));
-  sign_until_done (swap_card);
+  swap_here (1, card_named ("admin1.card"));
+  sign_until_done (swap_here);
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
     g_error ("add out of imprint mode: %s", tke_load_wizard_get_result_text (wizard ()));
   close_wizard ();
@@ -501,7 +534,7 @@ test_zeroize (void)
 
   press (GTK_WIDGET (page), "Zeroize Crypto Unit…");
   confirm ("Zeroize");
-  sign_until_done (swap_card);
+  sign_until_done (swap_here);
   if (!g_str_equal (tke_load_wizard_get_page (wizard ()), "result"))
     g_error ("zeroize: %s", tke_load_wizard_get_result_text (wizard ()));
   close_wizard ();
@@ -526,6 +559,9 @@ main (int argc, char **argv)
   card_ceremony_imprint = TRUE;
   if (!card_ceremony_set_up (&argc, &argv, "tke-instance-setup-XXXXXX"))
     return 0;
+  /* As build-aux/demo starts the application: every card is swapped
+   * through the readers strips' Cards menus, not behind the window. */
+  g_setenv ("TKE_VIRTUAL_CARDS_DIR", readers.dir, TRUE);
   /* In this order: each starts where the one before left the units. */
   g_test_add_func ("/instance-setup/from-imprint-mode", test_setup_from_imprint);
   g_test_add_func ("/instance-setup/add-remove-admin", test_add_remove_admin);
