@@ -12,6 +12,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "tke-auto-ceremony-private.h"
+#include "tke-card.h"
 #include "tke-crypto-unit-private.h"
 #include "tke-error.h"
 #include "tke-importer-proof-private.h"
@@ -86,8 +87,25 @@ command (Run *run, TkeCryptoUnit *unit, const char *name, JsonNode *args, GError
   return _tke_service_client_command_finish (run->self->client, result, error);
 }
 
+static gboolean
+is_administrator (TkeCryptoUnit *unit, const char *ski)
+{
+  GListModel *admins = tke_crypto_unit_get_administrators (unit);
+
+  for (guint i = 0; admins != NULL && i < g_list_model_get_n_items (admins); i++)
+    {
+      g_autoptr (TkeAdministrator) admin = g_list_model_get_item (admins, i);
+
+      if (g_ascii_strcasecmp (tke_administrator_get_ski (admin), ski) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* Installs the signers as administrators of @unit (in imprint mode), then
- * sets the thresholds, which leaves imprint mode. */
+ * sets the thresholds, which leaves imprint mode.  A signer installed by an
+ * earlier run that stopped before the thresholds (a PIN cancelled on the
+ * pad) stays as it is: the run goes on from there. */
 static gboolean
 set_up_unit (Run *run, TkeCryptoUnit *unit, guint sig, guint rev, GError **error)
 {
@@ -105,6 +123,12 @@ set_up_unit (Run *run, TkeCryptoUnit *unit, guint sig, guint rev, GError **error
       if ((point = tke_signer_get_public_key_finish (signer, result, error)) == NULL)
         return FALSE;
       g_clear_object (&result);
+      {
+        g_autofree char *ski = tke_card_public_key_ski (point);
+
+        if (ski != NULL && is_administrator (unit, ski))
+          continue;
+      }
       tke_service_client_add_admin_async (self->client, unit, tke_signer_get_name (signer), point,
                                           NULL, run->cancellable, await_done, run);
       result = await (run);

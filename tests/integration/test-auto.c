@@ -9,6 +9,8 @@
 
 #include <string.h>
 
+#include <openssl/core_names.h>
+
 #include "rotation-fixture.h"
 #include "tke-test-util.h"
 
@@ -133,6 +135,82 @@ test_init (RotFixture *f, gconstpointer data)
 
     rot_assert_fails (again, 1, "is not in imprint mode");
   }
+}
+
+/* The public key of the workstation's signature key file @keynum, in hex,
+ * as the add_admin command takes it. */
+static char *
+sigkey_public_hex (RotFixture *f, guint keynum, const char *password)
+{
+  g_autofree char *name = g_strdup_printf ("%u.sigkey", keynum);
+  g_autofree char *path = g_build_filename (f->cli.files, name, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (TkeSignatureKeyFile) file = tke_signature_key_file_load (path, &error);
+  g_autoptr (TkeSecret) secret = NULL;
+  g_autoptr (GString) hex = g_string_new (NULL);
+  guint8 point[256];
+  gsize size = 0;
+  EVP_PKEY *key;
+
+  g_assert_no_error (error);
+  secret = tke_secret_new_from_data ((const guint8 *) password, strlen (password));
+  key = tke_signature_key_file_unlock (file, secret, &error);
+  g_assert_no_error (error);
+  g_assert_true (
+      EVP_PKEY_get_octet_string_param (key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &size));
+  EVP_PKEY_free (key);
+  for (gsize i = 0; i < size; i++)
+    g_string_append_printf (hex, "%02x", point[i]);
+  return g_string_free (g_steal_pointer (&hex), FALSE);
+}
+
+/* An auto-init that stopped after installing an administrator on the
+ * first unit (a PIN cancelled on the pad before the thresholds): run
+ * again, it keeps that administrator and goes on to the end. */
+static void
+test_init_resumed (RotFixture *f, gconstpointer data)
+{
+  const char *const args[] = { "--init", "imprint", NULL };
+  g_autofree char *top = g_dir_make_tmp ("tke-auto-XXXXXX", NULL);
+
+  tke_test_cli_init (&f->cli, top);
+  f->state = g_build_filename (top, "state", NULL);
+  f->emu = emu_start (f->state, args);
+  emu_login (f->emu);
+  rot_cli_login (f);
+  {
+    g_auto (RotRun) k1 = rot_tke (f, "pw-one-1\npw-one-1\n", "sigkey-add", "--name", "One", NULL);
+    g_auto (RotRun) k2 = rot_tke (f, "pw-two-2\npw-two-2\n", "sigkey-add", "--name", "Two", NULL);
+    g_auto (RotRun) add = rot_tke (f, NULL, "cryptounit-add", "1", "2", "3", NULL);
+    g_auto (RotRun) sel = rot_tke (f, "pw-one-1\npw-two-2\n", "sigkey-sel", "1", "2", NULL);
+
+    rot_assert_ok (k1);
+    rot_assert_ok (k2);
+    rot_assert_ok (add);
+    rot_assert_ok (sel);
+  }
+  {
+    g_autofree char *point = sigkey_public_hex (f, 1, "pw-one-1");
+    g_autofree char *admin = g_strdup_printf ("{\"name\":\"One\",\"public_key\":\"%s\"}", point);
+    g_auto (GStrv) units = emu_unit_ids (f->emu);
+    g_autoptr (JsonObject) added = emu_command_ok (f->emu, units[0], "add_admin", admin, NULL);
+  }
+  {
+    g_auto (RotRun) init = rot_tke (f, "pw-one-1\npw-two-2\n", "auto-init", "--signature", "2",
+                                    "--revocation", "1", NULL);
+
+    rot_assert_ok (init);
+    assert_said (&init, "The selected service instance has been initialized.");
+  }
+  for (guint u = 0; u < n_units (f); u++)
+    {
+      g_auto (GStrv) units = emu_unit_ids (f->emu);
+      g_autoptr (JsonObject) q = emu_query (f->emu, units[u]);
+
+      g_assert_false (json_object_get_boolean_member (q, "imprint_mode"));
+      g_assert_cmpint (json_array_get_length (json_object_get_array_member (q, "admins")), ==, 2);
+      g_assert_cmpstr (json_object_get_string_member (q, "current_mk_status"), ==, "Valid");
+    }
 }
 
 static void
@@ -505,6 +583,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   add_auto_test ("/auto/init", test_init);
+  add_auto_test ("/auto/init-resumed", test_init_resumed);
   add_auto_test ("/auto/rotate", test_rotate);
   add_auto_test ("/auto/rotate-fails-before-delay", test_fail_before_delay);
   add_auto_test ("/auto/rotate-fails-in-rewrap", test_fail_in_rewrap);
