@@ -13,6 +13,7 @@
 #include <glib/gi18n.h>
 
 #include "tke-crypto-units-page.h"
+#include "tke-prompted-signer.h"
 #include "tke-unit-columns.h"
 
 struct _TkeCryptoUnitsPage
@@ -220,8 +221,8 @@ update_failover (TkeCryptoUnitsPage *self)
   if (self->busy)
     self->failover_reason = g_strdup (_ ("A ceremony is in progress."));
   else if (self->units != NULL)
-    self->failover_reason =
-        tke_auto_ceremony_why_not (TKE_AUTO_FAILOVER, self->units, TKE_RECOVERY_ACTION_NONE, 1);
+    self->failover_reason = tke_auto_ceremony_why_not (
+        TKE_AUTO_FAILOVER, self->units, TKE_RECOVERY_ACTION_NONE, TKE_PROMPTED_SIGNERS_AT_ONCE);
   gtk_widget_set_visible (self->failover_button, recovery);
   gtk_widget_set_visible (self->failover_button_short, recovery);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "units.failover-enable",

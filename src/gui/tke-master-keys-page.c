@@ -16,6 +16,7 @@
 #include <glib/gi18n.h>
 
 #include "tke-master-keys-page.h"
+#include "tke-prompted-signer.h"
 #include "tke-unit-columns.h"
 
 typedef enum
@@ -473,8 +474,8 @@ has_recovery_unit (GListModel *units)
 }
 
 /* The recovery-unit path works on every unit of the instance, recovery
- * units included; libtke says what it allows.  One administrator card
- * signs (reader 1).  Initialize is shown while the instance is new,
+ * units included; libtke says what it allows.  The administrator cards
+ * in reader 1 and reader 2 sign.  Initialize is shown while the instance is new,
  * Rotate once it has a key. */
 static void
 update_auto_actions (TkeMasterKeysPage *self)
@@ -492,7 +493,8 @@ update_auto_actions (TkeMasterKeysPage *self)
       else if (!shown)
         reason = g_strdup (_ ("The service instance has no recovery crypto unit."));
       else
-        reason = tke_auto_ceremony_why_not (kind, G_LIST_MODEL (units), self->auto_advice, 1);
+        reason = tke_auto_ceremony_why_not (kind, G_LIST_MODEL (units), self->auto_advice,
+                                            TKE_PROMPTED_SIGNERS_AT_ONCE);
       g_free (self->auto_reasons[kind]);
       self->auto_reasons[kind] = reason;
       gtk_widget_action_set_enabled (GTK_WIDGET (self), auto_actions[kind], reason == NULL);

@@ -38,6 +38,7 @@ struct _TkePinPrompt
   GtkWidget *cancel_note;
   GtkLabel *countdown_label;
   GtkWidget *pad;
+  char *pad_paths[2]; /* both readers' pads, when the prompt serves both */
 };
 
 /* libtke's default (TkeCard:pin-timeout), until the owner says. */
@@ -64,7 +65,18 @@ tke_pin_prompt_set_reader (TkePinPrompt *self, guint reader, const char *card_ki
   self->reader = reader;
   g_free (self->card_kind);
   self->card_kind = g_strdup (card_kind);
+  /* The pad's keys go to the reader that asks now. */
+  if (self->pad_paths[0] != NULL && reader >= 1 && reader <= 2)
+    tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad),
+                                          self->pad_paths[reader - 1]);
   tke_pin_prompt_set_state (self, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
+}
+
+guint
+tke_pin_prompt_get_reader (TkePinPrompt *self)
+{
+  g_return_val_if_fail (TKE_IS_PIN_PROMPT (self), 1);
+  return self->reader;
 }
 
 static void
@@ -334,8 +346,27 @@ tke_pin_prompt_set_virtual_pad (TkePinPrompt *self, const char *control_path)
 {
   g_return_if_fail (TKE_IS_PIN_PROMPT (self));
 
+  g_clear_pointer (&self->pad_paths[0], g_free);
+  g_clear_pointer (&self->pad_paths[1], g_free);
   tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad), control_path);
   show_pad (self);
+}
+
+/* For a prompt that serves both readers in turn (two administrators who
+ * sign each command): the pad follows tke_pin_prompt_set_reader(). */
+void
+tke_pin_prompt_set_virtual_pads (TkePinPrompt *self,
+                                 const char *reader1_control,
+                                 const char *reader2_control)
+{
+  g_return_if_fail (TKE_IS_PIN_PROMPT (self));
+
+  tke_pin_prompt_set_virtual_pad (
+      self, reader1_control != NULL && self->reader == 2 ? reader2_control : reader1_control);
+  if (reader1_control == NULL)
+    return;
+  self->pad_paths[0] = g_strdup (reader1_control);
+  self->pad_paths[1] = g_strdup (reader2_control);
 }
 
 GtkWidget *
@@ -357,7 +388,11 @@ tke_pin_prompt_dispose (GObject *object)
 static void
 tke_pin_prompt_finalize (GObject *object)
 {
-  g_free (TKE_PIN_PROMPT (object)->card_kind);
+  TkePinPrompt *self = TKE_PIN_PROMPT (object);
+
+  g_free (self->card_kind);
+  g_free (self->pad_paths[0]);
+  g_free (self->pad_paths[1]);
   G_OBJECT_CLASS (tke_pin_prompt_parent_class)->finalize (object);
 }
 

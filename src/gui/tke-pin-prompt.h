@@ -54,6 +54,11 @@ void tke_pin_prompt_set_pin_timeout (TkePinPrompt *self, guint seconds);
 guint tke_pin_prompt_get_seconds_left (TkePinPrompt *self);
 const char *tke_pin_prompt_get_countdown_text (TkePinPrompt *self);
 void tke_pin_prompt_set_virtual_pad (TkePinPrompt *self, const char *control_path);
+guint tke_pin_prompt_get_reader (TkePinPrompt *self);
+/* Both readers' pads: the one shown follows tke_pin_prompt_set_reader(). */
+void tke_pin_prompt_set_virtual_pads (TkePinPrompt *self,
+                                      const char *reader1_control,
+                                      const char *reader2_control);
 GtkWidget *tke_pin_prompt_get_pad (TkePinPrompt *self);
 
 G_END_DECLS

@@ -27,7 +27,8 @@ struct _TkePromptedSigner
   GObject parent_instance;
 
   TkeCardSigner *inner;
-  TkePinPrompt *prompt; /* weak */
+  TkePinPrompt *prompt; /* weak, shared with the signers of the other reader */
+  guint reader;
   GCancellable *cancellable;
   GQueue pending; /* GTask: signatures waiting for the PIN */
   GError *failure;
@@ -198,12 +199,23 @@ on_prepared (GObject *source, GAsyncResult *result, gpointer user_data)
   verify (self);
 }
 
+/* The prompt is shared by the signers of both readers, who sign in turn:
+ * it shows the reader of the one that asks now, and its pad types there.
+ * Its state is left alone while it is this reader's ("Wrong PIN" stays). */
+static void
+take_prompt (TkePromptedSigner *self)
+{
+  if (self->prompt != NULL && tke_pin_prompt_get_reader (self->prompt) != self->reader)
+    tke_pin_prompt_set_reader (self->prompt, self->reader, _ ("an administrator card"));
+}
+
 static void
 on_inner_prompt (TkeCardSigner *inner,
                  TkeCardPrompt kind,
                  const char *text,
                  TkePromptedSigner *self)
 {
+  take_prompt (self);
   if (kind == TKE_CARD_PROMPT_INSERT_CARD)
     {
       self->waiting_for_card = TRUE;
@@ -220,6 +232,7 @@ unlock (TkePromptedSigner *self)
   self->unlocking = TRUE;
   self->waiting_for_card = TRUE;
   self->retrying = FALSE;
+  take_prompt (self);
   set_prompt (self, TKE_PIN_PROMPT_WAITING_FOR_CARD, 0);
   changed (self);
   tke_card_signer_prepare_async (self->inner, self->cancellable, on_prepared, g_object_ref (self));
@@ -362,8 +375,24 @@ tke_prompted_signer_signer_init (TkeSignerInterface *iface)
 TkePromptedSigner *
 tke_prompted_signer_new (TkeCardSigner *card_signer, TkePinPrompt *prompt)
 {
+  return tke_prompted_signer_new_for_reader (card_signer, 1, prompt);
+}
+
+/**
+ * tke_prompted_signer_new_for_reader:
+ * @card_signer: the administrator card signer of reader @reader
+ * @reader: 1 or 2
+ * @prompt: (nullable): where the card and PIN steps are shown; the
+ *   signers of both readers may share it, as they sign in turn
+ */
+TkePromptedSigner *
+tke_prompted_signer_new_for_reader (TkeCardSigner *card_signer, guint reader, TkePinPrompt *prompt)
+{
   TkePromptedSigner *self = g_object_new (TKE_TYPE_PROMPTED_SIGNER, NULL);
 
+  g_return_val_if_fail (reader == 1 || reader == 2, self);
+
+  self->reader = reader;
   self->inner = g_object_ref (card_signer);
   g_set_weak_pointer (&self->prompt, prompt);
   g_signal_connect_object (card_signer, "prompt", G_CALLBACK (on_inner_prompt), self, 0);

@@ -298,16 +298,19 @@ tke_rotation_dialog_get_pin_prompt (TkeRotationDialog *self)
 }
 
 /**
- * tke_rotation_dialog_set_virtual_pad:
- * @control_path: (nullable): reader 1's control socket, when the readers are virtual
+ * tke_rotation_dialog_set_virtual_pads:
+ * @reader1_control: (nullable): reader 1's control socket, when the readers are virtual
+ * @reader2_control: (nullable): reader 2's, for a second administrator's card
  */
 void
-tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self, const char *control_path)
+tke_rotation_dialog_set_virtual_pads (TkeRotationDialog *self,
+                                      const char *reader1_control,
+                                      const char *reader2_control)
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
   g_free (self->pad_path);
-  self->pad_path = g_strdup (control_path);
-  tke_pin_prompt_set_virtual_pad (self->pin_prompt, control_path);
+  self->pad_path = g_strdup (reader1_control);
+  tke_pin_prompt_set_virtual_pads (self->pin_prompt, reader1_control, reader2_control);
 }
 
 /**

@@ -26,7 +26,9 @@ void tke_rotation_dialog_add_message (TkeRotationDialog *self, const char *text)
 void tke_rotation_dialog_set_progress (TkeRotationDialog *self, guint64 done, guint64 total);
 TkePinPrompt *tke_rotation_dialog_get_pin_prompt (TkeRotationDialog *self);
 TkeReadersBar *tke_rotation_dialog_get_readers_bar (TkeRotationDialog *self);
-void tke_rotation_dialog_set_virtual_pad (TkeRotationDialog *self, const char *control_path);
+void tke_rotation_dialog_set_virtual_pads (TkeRotationDialog *self,
+                                           const char *reader1_control,
+                                           const char *reader2_control);
 void tke_rotation_dialog_set_ceremony (TkeRotationDialog *self,
                                        const char *title,
                                        const char *card_headline,

@@ -6,7 +6,9 @@
  * units: libtke's TkeAutoCeremony does the work on every unit of the
  * instance and names each step with the plug-in's line, which the
  * rotation dialog lists.  The administrator card in reader 1 signs, its
- * PIN typed on the pad (TkePromptedSigner).  Every ceremony is recorded
+ * PIN typed on the pad (TkePromptedSigner), and the one in reader 2 too
+ * when the thresholds take two signatures: the workstation's two readers,
+ * so that no card is swapped between a unit's commands.  Every ceremony is recorded
  * before it starts.  auto-mk-rotate goes on with the service's rotation
  * in the same dialog with the same card; once "Delaying 30 seconds…" was
  * shown, only Rotate (never auto-mk-rotate) may finish it, and the
@@ -124,11 +126,14 @@ on_auto_done (GObject *source, GAsyncResult *result, gpointer user_data)
       signers = g_ptr_array_new_with_free_func (g_object_unref);
       if (self->signer != NULL)
         g_ptr_array_add (signers, g_object_ref (self->signer));
+      if (self->signer2 != NULL)
+        g_ptr_array_add (signers, g_object_ref (self->signer2));
       _tke_session_rotate (self, self->rotation_dialog, selected_units (self), FALSE,
                            signers->len > 0 ? signers : NULL);
       return;
     }
   g_clear_object (&self->signer);
+  g_clear_object (&self->signer2);
   if (ok)
     {
       if (self->rotation_dialog != NULL)
@@ -173,6 +178,7 @@ on_auto_recorded (GObject *source, GAsyncResult *result, gpointer user_data)
       if (self->rotation_dialog != NULL)
         tke_rotation_dialog_finish (self->rotation_dialog, error->message, NULL);
       g_clear_object (&self->signer);
+      g_clear_object (&self->signer2);
       end_auto (self);
       return;
     }
@@ -221,6 +227,8 @@ on_auto_cancel_requested (TkeRotationDialog *dialog, TkeSession *self)
     return;
   if (self->signer != NULL && tke_prompted_signer_get_cancellable_now (self->signer))
     tke_prompted_signer_cancel (self->signer);
+  if (self->signer2 != NULL && tke_prompted_signer_get_cancellable_now (self->signer2))
+    tke_prompted_signer_cancel (self->signer2);
   g_cancellable_cancel (self->auto_cancellable);
 }
 
@@ -249,37 +257,53 @@ auto_delay (void)
   return env != NULL ? (guint) strtoul (env, NULL, 10) : TKE_AUTO_DEFAULT_DELAY_MS;
 }
 
-static GPtrArray *
-make_signers (TkeSession *self, TkeRotationDialog *dialog, GError **error)
+static TkePromptedSigner *
+card_signer_for_reader (TkeSession *self, guint reader, TkePinPrompt *prompt)
 {
+  g_autoptr (TkeCardSigner) card = tke_card_signer_new (tke_reader_default_prefix (reader));
+  TkePromptedSigner *signer = tke_prompted_signer_new_for_reader (card, reader, prompt);
+
+  g_signal_connect_object (signer, "changed", G_CALLBACK (on_auto_signer_changed), self, 0);
+  return signer;
+}
+
+/* @n_signers administrators: the signing service's keys, or the cards in
+ * reader 1 and (for two) reader 2, each PIN on its reader's pad. */
+static GPtrArray *
+make_signers (TkeSession *self, TkeRotationDialog *dialog, guint n_signers, GError **error)
+{
+  TkePinPrompt *prompt = tke_rotation_dialog_get_pin_prompt (dialog);
   GPtrArray *signers;
-  g_autoptr (GPtrArray) cards = NULL;
 
   if (tke_service_signer_get_default_url () != NULL)
     {
       g_autoptr (TkeWorkstation) workstation = tke_workstation_new (NULL, NULL);
 
-      gtk_widget_set_visible (GTK_WIDGET (tke_rotation_dialog_get_pin_prompt (dialog)), FALSE);
-      return tke_service_signer_new_for_workstation (workstation, 1, TRUE, error);
+      gtk_widget_set_visible (GTK_WIDGET (prompt), FALSE);
+      return tke_service_signer_new_for_workstation (workstation, n_signers, TRUE, error);
     }
-  cards = tke_card_signer_new_group (NULL, 1);
-  tke_pin_prompt_set_reader (tke_rotation_dialog_get_pin_prompt (dialog), 1,
-                             _ ("an administrator card"));
   g_clear_object (&self->signer);
-  self->signer =
-      tke_prompted_signer_new (cards->pdata[0], tke_rotation_dialog_get_pin_prompt (dialog));
-  g_signal_connect_object (self->signer, "changed", G_CALLBACK (on_auto_signer_changed), self, 0);
+  g_clear_object (&self->signer2);
+  self->signer = card_signer_for_reader (self, 1, prompt);
+  if (n_signers >= 2)
+    self->signer2 = card_signer_for_reader (self, 2, prompt);
   signers = g_ptr_array_new_with_free_func (g_object_unref);
   g_ptr_array_add (signers, g_object_ref (self->signer));
+  if (self->signer2 != NULL)
+    g_ptr_array_add (signers, g_object_ref (self->signer2));
+  /* The first to sign is reader 1's. */
+  tke_pin_prompt_set_reader (prompt, 1, _ ("an administrator card"));
   return signers;
 }
 
 /* The dialog in the ceremony's words; auto-mk-rotate ends as a rotation. */
 static void
-name_dialog (TkeRotationDialog *dialog, TkeAutoKind kind)
+name_dialog (TkeRotationDialog *dialog, TkeAutoKind kind, guint n_signers)
 {
-  const char *card = _ ("The recovery unit's commands need the signature of an administrator "
-                        "card.");
+  const char *card = n_signers >= 2 ? _ ("The recovery unit's commands need the signatures of "
+                                         "the administrator cards in reader 1 and reader 2.")
+                                    : _ ("The recovery unit's commands need the signature of an "
+                                         "administrator card.");
 
   switch (kind)
     {
@@ -308,6 +332,7 @@ typedef struct
   TkeSession *self;
   TkeAutoKind kind;
   GPtrArray *signers;
+  guint n_admins; /* auto-init's: the signature threshold it sets */
 } AutoStart;
 
 static void
@@ -338,6 +363,7 @@ on_auto_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
                                         : error->message,
                                     NULL);
       g_clear_object (&self->signer);
+      g_clear_object (&self->signer2);
       end_auto (self);
       auto_start_free (start);
       return;
@@ -346,7 +372,9 @@ on_auto_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   g_object_set_data (G_OBJECT (self->auto_ceremony), "tke-auto-kind",
                      GINT_TO_POINTER (start->kind));
   tke_auto_ceremony_set_signers (self->auto_ceremony, start->signers);
-  tke_auto_ceremony_set_thresholds (self->auto_ceremony, 1, 1);
+  /* auto-init's: every administrator signs, one may remove another. */
+  if (start->kind == TKE_AUTO_INIT)
+    tke_auto_ceremony_set_thresholds (self->auto_ceremony, start->n_admins, 1);
   tke_auto_ceremony_set_failover_total (self->auto_ceremony, MIN (count_failover (self) + 1, 2));
   tke_auto_ceremony_set_delay (self->auto_ceremony, auto_delay ());
   g_signal_connect_object (self->auto_ceremony, "step", G_CALLBACK (on_auto_step), self, 0);
@@ -357,14 +385,19 @@ on_auto_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-run_auto (TkeSession *self, TkeAutoKind kind, TkeRotationDialog *dialog)
+run_auto (TkeSession *self, TkeAutoKind kind, TkeRotationDialog *dialog, guint n_admins)
 {
   g_autoptr (GPtrArray) signers = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *reason = NULL;
   AutoStart *start;
+  guint n_signers = 1;
 
-  name_dialog (dialog, kind);
+  if (self->instance != NULL)
+    n_signers = kind == TKE_AUTO_INIT ? CLAMP (n_admins, 1, TKE_PROMPTED_SIGNERS_AT_ONCE)
+                                      : tke_auto_ceremony_get_n_signers (
+                                            kind, tke_service_instance_get_units (self->instance));
+  name_dialog (dialog, kind, n_signers);
   if (self->instance == NULL || self->rotation != NULL || self->auto_ceremony != NULL ||
       self->auto_cancellable != NULL)
     {
@@ -377,7 +410,7 @@ run_auto (TkeSession *self, TkeAutoKind kind, TkeRotationDialog *dialog)
     }
   /* Asked again now: the units may have changed since the button. */
   reason = tke_auto_ceremony_why_not (kind, tke_service_instance_get_units (self->instance),
-                                      TKE_RECOVERY_ACTION_NONE, 1);
+                                      TKE_RECOVERY_ACTION_NONE, TKE_PROMPTED_SIGNERS_AT_ONCE);
   if (reason != NULL)
     {
       tke_rotation_dialog_finish (dialog, reason, NULL);
@@ -388,7 +421,7 @@ run_auto (TkeSession *self, TkeAutoKind kind, TkeRotationDialog *dialog)
                          self);
   g_set_weak_pointer (&self->rotation_dialog, dialog);
   g_object_weak_ref (G_OBJECT (dialog), _tke_session_on_rotation_dialog_gone, self);
-  if ((signers = make_signers (self, dialog, &error)) == NULL)
+  if ((signers = make_signers (self, dialog, n_signers, &error)) == NULL)
     {
       tke_rotation_dialog_finish (dialog, error->message, NULL);
       return;
@@ -404,6 +437,7 @@ run_auto (TkeSession *self, TkeAutoKind kind, TkeRotationDialog *dialog)
   start = g_new0 (AutoStart, 1);
   start->self = g_object_ref (self);
   start->kind = kind;
+  start->n_admins = n_signers;
   start->signers = g_steal_pointer (&signers);
   /* The ceremony reads and changes its units in a worker thread: its own
    * copy of them, not the ones the tabs show (their notifications would
@@ -415,8 +449,9 @@ run_auto (TkeSession *self, TkeAutoKind kind, TkeRotationDialog *dialog)
 }
 
 void
-_tke_session_on_auto (TkeWindow *window, int kind, GtkWindow *dialog, TkeSession *self)
+_tke_session_on_auto (
+    TkeWindow *window, int kind, GtkWindow *dialog, guint n_admins, TkeSession *self)
 {
   g_return_if_fail (TKE_IS_ROTATION_DIALOG (dialog));
-  run_auto (self, (TkeAutoKind) kind, TKE_ROTATION_DIALOG (dialog));
+  run_auto (self, (TkeAutoKind) kind, TKE_ROTATION_DIALOG (dialog), n_admins);
 }

@@ -30,7 +30,8 @@ struct _TkeSession
   TkeRotationDialog *rotation_dialog; /* weak */
   TkeRotation *rotation;              /* while one runs; owned by its callback */
   TkePromptedSigner *signer;
-  TkeAuditTrail *trail; /* the ceremony record */
+  TkePromptedSigner *signer2; /* reader 2's, when two administrators sign */
+  TkeAuditTrail *trail;       /* the ceremony record */
 
   /* The recovery-unit path (tke-session-auto.c). */
   TkeAutoCeremony *auto_ceremony; /* while one runs */
@@ -54,7 +55,8 @@ void _tke_session_on_rotation_dialog_gone (gpointer data, GObject *where);
 gboolean _tke_session_handle_auth_error (TkeSession *self, const GError *error);
 void _tke_session_advise (TkeSession *self);
 /* tke-session-auto.c */
-void _tke_session_on_auto (TkeWindow *window, int kind, GtkWindow *dialog, TkeSession *self);
+void _tke_session_on_auto (
+    TkeWindow *window, int kind, GtkWindow *dialog, guint n_admins, TkeSession *self);
 gboolean _tke_session_advise_auto (TkeSession *self, TkeRotationStatus *status);
 void _tke_session_on_key_found (GObject *source, GAsyncResult *result, gpointer user_data);
 

@@ -455,6 +455,8 @@ on_cancel_requested (TkeRotationDialog *dialog, TkeSession *self)
 {
   if (self->signer != NULL && tke_prompted_signer_get_cancellable_now (self->signer))
     tke_prompted_signer_cancel (self->signer);
+  if (self->signer2 != NULL && tke_prompted_signer_get_cancellable_now (self->signer2))
+    tke_prompted_signer_cancel (self->signer2);
 }
 
 /* What logging in again leads to, by libtke's resume rule: a pre-check
@@ -504,6 +506,7 @@ on_rotation_done (GObject *source, GAsyncResult *result, gpointer user_data)
   _tke_session_busy_changed (self, -1);
   self->rotation = NULL; /* the reference is this function's */
   g_clear_object (&self->signer);
+  g_clear_object (&self->signer2);
   if (self->window == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   if (self->rotation_dialog != NULL)
@@ -570,6 +573,7 @@ rotation_recorded (TkeSession *self, GAsyncResult *result, gboolean recover)
         tke_rotation_dialog_finish (self->rotation_dialog, error->message, NULL);
       g_clear_object (&self->rotation);
       g_clear_object (&self->signer);
+      g_clear_object (&self->signer2);
       if (self->window != NULL)
         tke_master_keys_page_set_busy (tke_window_get_master_keys_page (self->window), FALSE);
       return;
@@ -832,7 +836,10 @@ tke_session_dispose (GObject *object)
   /* A wait for the card would outlive the window otherwise. */
   if (self->signer != NULL)
     tke_prompted_signer_cancel (self->signer);
+  if (self->signer2 != NULL)
+    tke_prompted_signer_cancel (self->signer2);
   g_clear_object (&self->signer);
+  g_clear_object (&self->signer2);
   g_clear_object (&self->auto_ceremony);
   g_clear_object (&self->auto_cancellable);
   g_clear_object (&self->trail);

@@ -19,7 +19,7 @@
 #include "tke-login-dialog.h"
 #include "tke-rotation-dialog.h"
 #include "tke-thresholds-page.h"
-#include "tke-window.h"
+#include "tke-window-private.h"
 
 struct _TkeWindow
 {
@@ -478,8 +478,8 @@ kind_quark (TkeCeremonyKind kind)
   return g_quark_from_string (g_enum_get_value (kinds, kind)->value_nick);
 }
 
-static void
-no_service (TkeWindow *self, GtkWindow *dialog)
+void
+_tke_window_no_service (TkeWindow *self, GtkWindow *dialog)
 {
   const char *message = _ ("This workstation is not connected to a service, so the ceremony "
                            "cannot run.");
@@ -493,8 +493,8 @@ no_service (TkeWindow *self, GtkWindow *dialog)
     }
 }
 
-static void
-present_ceremony (TkeWindow *self, GtkWindow *dialog)
+void
+_tke_window_present_ceremony (TkeWindow *self, GtkWindow *dialog)
 {
   g_set_weak_pointer (&self->ceremony_window, dialog);
   gtk_window_present (dialog);
@@ -505,25 +505,35 @@ start_ceremony (TkeWindow *self, TkeCeremonyKind kind, GListModel *units, GtkWin
 {
   GQuark detail = kind_quark (kind);
 
-  present_ceremony (self, dialog);
+  _tke_window_present_ceremony (self, dialog);
   /* A handler for every ceremony, or for this one (::ceremony::NICK). */
   if (!g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], 0, FALSE) &&
       !g_signal_has_handler_pending (self, signals[SIGNAL_CEREMONY], detail, FALSE))
     {
-      no_service (self, dialog);
+      _tke_window_no_service (self, dialog);
       return;
     }
   g_signal_emit (self, signals[SIGNAL_CEREMONY], detail, kind, units, dialog);
 }
 
-static GtkWindow *
-rotation_dialog (TkeWindow *self)
+GtkWindow *
+_tke_window_new_rotation_dialog (TkeWindow *self)
 {
   TkeRotationDialog *dialog = tke_rotation_dialog_new (GTK_WINDOW (self));
 
-  tke_rotation_dialog_set_virtual_pad (dialog, self->controls[0]);
+  tke_rotation_dialog_set_virtual_pads (dialog, self->controls[0], self->controls[1]);
   tke_readers_bar_follow (tke_rotation_dialog_get_readers_bar (dialog), self->readers_bar);
   return GTK_WINDOW (dialog);
+}
+
+/* FALSE when no one runs the recovery-unit path (no service). */
+gboolean
+_tke_window_emit_auto (TkeWindow *self, TkeAutoKind kind, GtkWindow *dialog, guint n_admins)
+{
+  if (!g_signal_has_handler_pending (self, signals[SIGNAL_AUTO], 0, FALSE))
+    return FALSE;
+  g_signal_emit (self, signals[SIGNAL_AUTO], 0, (int) kind, dialog, n_admins);
+  return TRUE;
 }
 
 static GtkWindow *
@@ -534,7 +544,7 @@ ceremony_dialog (TkeWindow *self, TkeCeremonyKind kind)
   switch (kind)
     {
     case TKE_CEREMONY_ROTATE:
-      return rotation_dialog (self);
+      return _tke_window_new_rotation_dialog (self);
     case TKE_CEREMONY_LOAD:
       wizard = tke_load_wizard_new (GTK_WINDOW (self), TKE_LOAD_WIZARD_LOAD);
       break;
@@ -666,12 +676,12 @@ on_confirmed (AdwMessageDialog *dialog, const char *response, TkeWindow *self)
 
 /* A question before a ceremony: Cancel is the default and what Escape
  * does; "go" starts it.  Not yet presented. */
-static AdwMessageDialog *
-confirmation_dialog_new (TkeWindow *self,
-                         const char *heading,
-                         const char *body,
-                         const char *go,
-                         AdwResponseAppearance appearance)
+AdwMessageDialog *
+_tke_window_confirmation_dialog_new (TkeWindow *self,
+                                     const char *heading,
+                                     const char *body,
+                                     const char *go,
+                                     AdwResponseAppearance appearance)
 {
   AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (
       adw_message_dialog_new (GTK_WINDOW (self), _ (heading), body != NULL ? _ (body) : NULL));
@@ -687,7 +697,7 @@ static AdwMessageDialog *
 confirm (TkeWindow *self, const Confirmation *c, GListModel *units)
 {
   AdwMessageDialog *dialog =
-      confirmation_dialog_new (self, c->heading, c->body, c->go, c->appearance);
+      _tke_window_confirmation_dialog_new (self, c->heading, c->body, c->go, c->appearance);
   Confirmed *confirmed = g_new0 (Confirmed, 1);
 
   confirmed->kind = c->kind;
@@ -763,89 +773,16 @@ on_ceremony_requested (TkeWindow *self, TkeCeremonyKind kind, GListModel *units)
   start_ceremony (self, kind, units, ceremony_dialog (self, kind));
 }
 
-/* ---- The recovery-unit path ---- */
-
-typedef struct
-{
-  TkeAutoKind kind;
-  const char *heading;
-  const char *body;
-  const char *go;
-  AdwResponseAppearance appearance;
-} AutoConfirmation;
-
-static const AutoConfirmation auto_confirmations[] = {
-  { TKE_AUTO_INIT, N_ ("Initialize with Recovery Units?"),
-    N_ ("The administrator card in reader 1 is installed on every crypto unit of the instance, "
-        "recovery units included, and both signature thresholds are set to 1, which ends imprint "
-        "mode. Then a recovery unit makes a random master key and copies it to every other unit, "
-        "sealed to each unit's certified importer key: the key never leaves the crypto units."),
-    N_ ("_Initialize"), ADW_RESPONSE_SUGGESTED },
-  { TKE_AUTO_MK_ROTATE, N_ ("Rotate with Recovery Units?"),
-    N_ ("A recovery unit makes a random new master key and copies it into every unit's new "
-        "register. After “Delaying 30 seconds…” the service re-encrypts its key storage under "
-        "it, then the new key is set on every unit.\n\n"
-        "Once the delay was reached, a stopped rotation is finished with Rotate, never by "
-        "rotating with recovery units again: the Recovery tab says so."),
-    N_ ("_Rotate"), ADW_RESPONSE_SUGGESTED },
-  { TKE_AUTO_RECOVER, N_ ("Recover from a Recovery Unit?"),
-    N_ ("The current master key of a recovery unit is copied to every crypto unit whose current "
-        "register is Empty (a replaced or zeroized unit), sealed to its certified importer key; a "
-        "unit in imprint mode first gets the administrator card in reader 1 and the thresholds."),
-    N_ ("_Recover"), ADW_RESPONSE_SUGGESTED },
-  { TKE_AUTO_FAILOVER, N_ ("Enable Failover Crypto Units?"),
-    N_ ("The service adds failover crypto units to the instance, up to 2. Each gets the "
-        "administrator card in reader 1, the thresholds and the current master key from a "
-        "recovery unit."),
-    N_ ("_Enable"), ADW_RESPONSE_SUGGESTED },
-};
-
-static void
-start_auto (TkeWindow *self, TkeAutoKind kind)
-{
-  GtkWindow *dialog = rotation_dialog (self);
-
-  present_ceremony (self, dialog);
-  if (!g_signal_has_handler_pending (self, signals[SIGNAL_AUTO], 0, FALSE))
-    {
-      no_service (self, dialog);
-      return;
-    }
-  g_signal_emit (self, signals[SIGNAL_AUTO], 0, (int) kind, dialog);
-}
-
-static void
-on_auto_confirmed (AdwMessageDialog *dialog, const char *response, TkeWindow *self)
-{
-  if (g_str_equal (response, "go"))
-    start_auto (self, GPOINTER_TO_INT (g_object_get_data (G_OBJECT (dialog), "tke-auto-kind")));
-}
-
-static void
-confirm_auto (TkeWindow *self, TkeAutoKind kind)
-{
-  const AutoConfirmation *c;
-  AdwMessageDialog *dialog;
-
-  g_return_if_fail ((guint) kind < G_N_ELEMENTS (auto_confirmations));
-  c = &auto_confirmations[kind];
-  dialog = confirmation_dialog_new (self, c->heading, c->body, c->go, c->appearance);
-
-  g_object_set_data (G_OBJECT (dialog), "tke-auto-kind", GINT_TO_POINTER (kind));
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_auto_confirmed), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
 static void
 on_auto_requested (TkeWindow *self, int kind)
 {
-  confirm_auto (self, kind);
+  _tke_window_confirm_auto (self, kind);
 }
 
 static void
 on_failover_requested (TkeWindow *self)
 {
-  confirm_auto (self, TKE_AUTO_FAILOVER);
+  _tke_window_confirm_auto (self, TKE_AUTO_FAILOVER);
 }
 
 static void
@@ -859,14 +796,14 @@ on_recover (TkeWindow *self, int action)
     {
       if (action == TKE_RECOVERY_ACTION_ROTATE)
         {
-          start_auto (self, TKE_AUTO_MK_ROTATE);
+          _tke_window_start_auto (self, TKE_AUTO_MK_ROTATE, 0);
           return;
         }
       if (action == TKE_RECOVERY_ACTION_RESUME_ROTATE)
         {
           start_ceremony (self, TKE_CEREMONY_ROTATE,
                           tke_master_keys_page_get_selected_units (self->keys_page),
-                          rotation_dialog (self));
+                          _tke_window_new_rotation_dialog (self));
           return;
         }
     }
@@ -878,11 +815,11 @@ on_recover (TkeWindow *self, int action)
     case TKE_RECOVERY_ACTION_REMOVE_SWITCHED_THEN_SET_IMMEDIATE:
       /* The advisor is asked again when it runs, and only its action is
        * carried out (tke_rotation_recover_async()). */
-      dialog = rotation_dialog (self);
-      present_ceremony (self, dialog);
+      dialog = _tke_window_new_rotation_dialog (self);
+      _tke_window_present_ceremony (self, dialog);
       if (!g_signal_has_handler_pending (self, signals[SIGNAL_RECOVER], 0, FALSE))
         {
-          no_service (self, dialog);
+          _tke_window_no_service (self, dialog);
           return;
         }
       g_signal_emit (self, signals[SIGNAL_RECOVER], 0,
@@ -1010,13 +947,15 @@ tke_window_class_init (TkeWindowClass *klass)
    * TkeWindow::auto:
    * @kind: the #TkeAutoKind the person confirmed
    * @dialog: the rotation dialog that shows its steps
+   * @n_admins: for auto-init, how many administrators the person chose
+   *   (1 or 2); the other kinds take their units' thresholds
    *
    * Run the recovery-unit ceremony on every unit of the instance and
    * drive @dialog.
    */
   signals[SIGNAL_AUTO] =
       g_signal_new ("auto", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                    G_TYPE_NONE, 2, G_TYPE_INT, GTK_TYPE_WINDOW);
+                    G_TYPE_NONE, 3, G_TYPE_INT, GTK_TYPE_WINDOW, G_TYPE_UINT);
 
   g_type_ensure (TKE_TYPE_CRYPTO_UNITS_PAGE);
   g_type_ensure (TKE_TYPE_MASTER_KEYS_PAGE);

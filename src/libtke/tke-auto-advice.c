@@ -346,6 +346,27 @@ why_not_failover (GListModel *units)
 }
 
 /**
+ * tke_auto_ceremony_get_n_signers:
+ * @kind: the operation
+ * @units: every unit (#TkeCryptoUnit) of the service instance, freshly
+ *   queried
+ *
+ * How many administrators must sign @kind's commands on @units: the
+ * highest signature threshold of the units out of imprint mode.  auto-init
+ * needs one; every administrator it is given is installed, and its
+ * thresholds are the caller's (tke_auto_ceremony_set_thresholds()).
+ *
+ * Returns: that number, at least 1
+ */
+guint
+tke_auto_ceremony_get_n_signers (TkeAutoKind kind, GListModel *units)
+{
+  g_return_val_if_fail (G_IS_LIST_MODEL (units), 1);
+
+  return kind == TKE_AUTO_INIT ? 1 : needed_signers (units);
+}
+
+/**
  * tke_auto_ceremony_why_not:
  * @kind: the operation
  * @units: every unit (#TkeCryptoUnit) of the service
@@ -380,7 +401,7 @@ tke_auto_ceremony_why_not (TkeAutoKind kind,
   if (kind != TKE_AUTO_INIT && first_of_type (units, TKE_CRYPTO_UNIT_TYPE_RECOVERY, TRUE) == NULL)
     return g_strdup (_ ("No recovery crypto unit holds a current master key: initialize the "
                         "service instance with recovery units first."));
-  needed = kind == TKE_AUTO_INIT ? 1 : needed_signers (units);
+  needed = tke_auto_ceremony_get_n_signers (kind, units);
   if (n_signers < needed)
     return g_strdup_printf (_ ("The commands take %u administrator signatures; %u can be given "
                                "here."),

@@ -98,6 +98,8 @@ char *tke_auto_journal_get_default_path (void);
 TKE_AVAILABLE_IN_ALL
 char *tke_auto_journal_dup_delayed_vp (TkeJournal *journal);
 TKE_AVAILABLE_IN_ALL
+guint tke_auto_ceremony_get_n_signers (TkeAutoKind kind, GListModel *units);
+TKE_AVAILABLE_IN_ALL
 char *tke_auto_ceremony_why_not (TkeAutoKind kind,
                                  GListModel *units,
                                  TkeRecoveryAction advice,

@@ -4,14 +4,15 @@
  *
  * Everything is real: tke-emulator over HTTPS in imprint mode with a
  * recovery crypto unit (--recovery-units 1, as tests/integration auto),
- * pcscd with the virtual PIN-pad readers and the administrator card
- * admin1.card in reader 1.  The test is the person: it presses the Master
- * keys tab's Initialize with recovery units, Rotate with recovery units
- * (twice, and once stopped while the dialog waits for the card), Recover
- * from recovery unit after the Imprint mode tab's Zeroize of one unit, the
- * Crypto units tab's Failover enable, and a rotation that stops after
- * "Delaying 30 seconds…" (the emulator's faults file), whose Recovery tab
- * offers Rotate and never the rerun.
+ * pcscd with the virtual PIN-pad readers, the administrator cards
+ * admin1.card in reader 1 and admin2.card in reader 2 (put there through
+ * the readers strip): the instance is initialized with both, signature
+ * threshold 2, and every later ceremony takes both PINs, one per pad.  The test is the person: it
+ * presses the Master keys tab's Initialize with recovery units, Rotate with recovery units (twice,
+ * and once stopped while the dialog waits for the card), Recover from recovery unit after the
+ * Imprint mode tab's Zeroize of one unit, the Crypto units tab's Failover enable, and a rotation
+ * that stops after "Delaying 30 seconds…" (the emulator's faults file), whose Recovery tab offers
+ * Rotate and never the rerun.
  */
 
 #include "config.h"
@@ -31,6 +32,7 @@
 
 static char *faults_dir;
 static char *faults_file;
+static gboolean reader_2_shown;
 
 /* ---- What the person reads ---- */
 
@@ -130,9 +132,10 @@ visible_message_dialog (void)
   return found;
 }
 
-/* The button, then the confirmation's @answer. */
+/* The button, then the confirmation's @answer; @two_admins checks its
+ * "Two administrators" box first (auto-init's only). */
 static void
-press_and_answer (GtkWidget *button, const char *answer)
+press_and_answer_full (GtkWidget *button, const char *answer, gboolean two_admins)
 {
   AdwMessageDialog *confirmation;
 
@@ -147,19 +150,121 @@ press_and_answer (GtkWidget *button, const char *answer)
   confirmation = visible_message_dialog ();
   g_assert_nonnull (confirmation);
   tke_test_flush_widget (GTK_WIDGET (confirmation));
+  if (two_admins)
+    {
+      GtkWidget *two = tke_test_find_widget_of_type (GTK_WIDGET (confirmation),
+                                                     GTK_TYPE_CHECK_BUTTON, NULL, NULL);
+
+      g_assert_nonnull (two);
+      g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (two)));
+      tke_test_click (two);
+      g_assert_true (gtk_check_button_get_active (GTK_CHECK_BUTTON (two)));
+      tke_test_flush_widget (GTK_WIDGET (confirmation));
+      tke_test_save_screenshot (GTK_WIDGET (confirmation), "auto-init-confirm-two");
+    }
   tke_test_click (tke_test_find_button (GTK_WIDGET (confirmation), answer));
   tke_test_iterate (200);
 }
 
-/* The PIN on the dialog's pad, then its end. */
 static void
+press_and_answer (GtkWidget *button, const char *answer)
+{
+  press_and_answer_full (button, answer, FALSE);
+}
+
+static void
+press_and_answer_two (GtkWidget *button, const char *answer)
+{
+  press_and_answer_full (button, answer, TRUE);
+}
+
+/* Every unit as the emulator answers: admin1 and admin2, thresholds 2 and 1. */
+static void
+assert_two_admins (void)
+{
+  g_auto (GStrv) ids = emu_unit_ids (emu);
+
+  for (guint i = 0; ids[i] != NULL; i++)
+    {
+      g_autoptr (JsonObject) q = emu_query (emu, ids[i]);
+
+      g_assert_cmpint (json_object_get_int_member (q, "signature_threshold"), ==, 2);
+      g_assert_cmpint (json_object_get_int_member (q, "revocation_threshold"), ==, 1);
+      g_assert_cmpuint (json_array_get_length (json_object_get_array_member (q, "admins")), ==, 2);
+    }
+}
+
+static gboolean
+pin_asked_or_finished (gpointer data)
+{
+  TkePinPrompt *p = tke_rotation_dialog_get_pin_prompt (dialog ());
+
+  return tke_rotation_dialog_get_finished (dialog ()) ||
+         (tke_pin_prompt_get_state (p) == TKE_PIN_PROMPT_ENTER_PIN &&
+          gtk_widget_get_visible (tke_pin_prompt_get_pad (p)));
+}
+
+/* Which reader the dialog's prompt asks at: its title names it. */
+static guint
+prompt_reader (void)
+{
+  const char *title = tke_pin_prompt_get_title (tke_rotation_dialog_get_pin_prompt (dialog ()));
+
+  return strstr (title, "reader 2") != NULL ? 2 : 1;
+}
+
+static gboolean
+pin_taken_at (gpointer data)
+{
+  TkePinPrompt *p = tke_rotation_dialog_get_pin_prompt (dialog ());
+
+  return tke_rotation_dialog_get_finished (dialog ()) ||
+         tke_pin_prompt_get_state (p) != TKE_PIN_PROMPT_ENTER_PIN ||
+         prompt_reader () != GPOINTER_TO_UINT (data);
+}
+
+/* Each PIN on the pad of the reader the dialog asks at, until the end;
+ * returns the readers asked, in order ("12": reader 1, then reader 2). */
+static char *
 sign_in_dialog (void)
 {
-  wait_dialog_prompt (TKE_PIN_PROMPT_ENTER_PIN);
-  type_pin_on (tke_rotation_dialog_get_pin_prompt (dialog ()), in_reader[1]->pin);
-  if (!tke_test_wait_until (dialog_finished, NULL, 120000))
+  GString *asked = g_string_new (NULL);
+
+  while (tke_test_wait_until (pin_asked_or_finished, NULL, 120000) &&
+         !tke_rotation_dialog_get_finished (dialog ()))
+    {
+      guint reader = prompt_reader ();
+
+      g_string_append_printf (asked, "%u", reader);
+      if (reader == 2 && !reader_2_shown)
+        {
+          /* Once: the same dialog now asks at the second reader's pad. */
+          reader_2_shown = TRUE;
+          tke_test_iterate (300);
+          tke_test_flush_widget (GTK_WIDGET (dialog ()));
+          tke_test_save_screenshot (GTK_WIDGET (dialog ()), "auto-pin-reader-2");
+        }
+      g_assert_cmpuint (asked->len, <=, 2);
+      type_pin_on (tke_rotation_dialog_get_pin_prompt (dialog ()), in_reader[reader]->pin);
+      /* The pad has answered the keys a moment before the card answers
+       * the PIN: until then the prompt still asks at this reader. */
+      if (!tke_test_wait_until (pin_taken_at, GUINT_TO_POINTER (reader), 20000))
+        g_error ("reader %u: the PIN was not taken", reader);
+    }
+  if (!tke_rotation_dialog_get_finished (dialog ()))
     g_error ("the ceremony did not end");
-  g_test_message ("outcome: %s", tke_rotation_dialog_get_outcome (dialog ()));
+  g_test_message ("outcome: %s (PINs at readers %s)", tke_rotation_dialog_get_outcome (dialog ()),
+                  asked->str);
+  return g_string_free (asked, FALSE);
+}
+
+/* Both administrators signed: admin1 in reader 1, then admin2 in reader 2. */
+static void
+sign_with_both (void)
+{
+  g_autofree char *asked = sign_in_dialog ();
+
+  g_assert_cmpstr (asked, ==, "12");
 }
 
 static void
@@ -207,21 +312,25 @@ test_init (void)
   press_and_answer (auto_button (TKE_AUTO_INIT), "Cancel");
   g_assert_null (dialog ());
 
-  press_and_answer (auto_button (TKE_AUTO_INIT), "Initialize");
+  /* Two administrators: admin2's card goes into reader 2, through the
+   * strip, and the confirmation is told so. */
+  swap_in_strip (tke_window_get_readers_bar (window), 2, card_named ("admin2.card"));
+  press_and_answer_two (auto_button (TKE_AUTO_INIT), "Initialize");
   g_assert_nonnull (dialog ());
   wait_dialog_prompt (TKE_PIN_PROMPT_ENTER_PIN);
   tke_test_iterate (300);
   tke_test_flush_widget (GTK_WIDGET (dialog ()));
   tke_test_save_screenshot (GTK_WIDGET (dialog ()), "auto-init-pin");
-  sign_in_dialog ();
+  sign_with_both ();
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog ()), ==,
                    "The selected service instance has been initialized.");
-  assert_said ("Installing 1 of 1 administrators....");
+  assert_said ("Installing 2 of 2 administrators....");
   assert_said ("Setting signature thresholds....");
   assert_said ("Generating a random master key value....");
   assert_said ("Transferring the master key value to 2 of 2 crypto units....");
   close_dialog ("auto-init-done");
   g_assert_true (tke_test_wait_until (current_in_state, (gpointer) "Valid", 20000));
+  assert_two_admins ();
   /* Initialized: Rotate instead, and Initialize is gone. */
   wait_auto_offered (TKE_AUTO_MK_ROTATE);
   g_assert_false (gtk_widget_get_visible (auto_button (TKE_AUTO_INIT)));
@@ -236,7 +345,7 @@ rotate_ok (const char *screenshot)
 
   wait_auto_offered (TKE_AUTO_MK_ROTATE);
   press_and_answer (auto_button (TKE_AUTO_MK_ROTATE), "Rotate");
-  sign_in_dialog ();
+  sign_with_both ();
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog ()), ==,
                    "The new master key is current on every selected crypto unit.");
   assert_said ("Generating a random master key value....");
@@ -328,7 +437,7 @@ test_recover (void)
   tke_test_flush_widget (GTK_WIDGET (window));
   tke_test_save_screenshot (GTK_WIDGET (window), "auto-keys-unit-zeroized");
   press_and_answer (auto_button (TKE_AUTO_RECOVER), "Recover");
-  sign_in_dialog ();
+  sign_with_both ();
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog ()), ==,
                    "The master key was recovered.");
   assert_said ("Transferring the master key value to 1 of 1 crypto units....");
@@ -376,7 +485,7 @@ test_failover (void)
           g_assert_null (dialog ());
           press_and_answer (failover_button (), "Enable");
         }
-      sign_in_dialog ();
+      sign_with_both ();
       g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog ()), ==,
                        "Failover crypto units were added.");
       assert_said ("Adding failover crypto units....");
@@ -428,7 +537,7 @@ test_fault_after_delay (void)
   g_assert_true (g_file_set_contents (faults_file, "[faults]\nfail-after-keys=1\n", -1, NULL));
   wait_auto_offered (TKE_AUTO_MK_ROTATE);
   press_and_answer (auto_button (TKE_AUTO_MK_ROTATE), "Rotate");
-  sign_in_dialog ();
+  sign_with_both ();
   assert_said (TKE_AUTO_DELAY_MESSAGE);
   g_assert_false (dialog_said (TKE_ROTATION_MESSAGE_REWRAPPED));
   close_dialog ("auto-rotate-failed");
@@ -452,7 +561,12 @@ test_fault_after_delay (void)
   tke_test_click (tke_test_find_button (GTK_WIDGET (recovery), "Rotate (Resume the Rewrap)"));
   tke_test_iterate (200);
   g_assert_nonnull (dialog ());
-  sign_in_dialog ();
+  {
+    /* A plain rotation: set immediate takes one signature, reader 1's. */
+    g_autofree char *asked = sign_in_dialog ();
+
+    g_assert_cmpstr (asked, ==, "1");
+  }
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog ()), ==,
                    "The new master key is current on every selected crypto unit.");
   close_dialog ("auto-recovered-by-rotate");
@@ -479,6 +593,8 @@ main (int argc, char **argv)
   g_setenv ("TKE_AUTO_DELAY_MS", "0", TRUE);
   if (!card_ceremony_set_up_with (&argc, &argv, "tke-gui-auto-XXXXXX", args))
     return 0;
+  /* As build-aux/demo starts the application: the strips' Cards menus. */
+  g_setenv ("TKE_VIRTUAL_CARDS_DIR", readers.dir, TRUE);
   g_test_add_func ("/gui/auto/init", test_init);
   g_test_add_func ("/gui/auto/rotate", test_rotate);
   g_test_add_func ("/gui/auto/recover", test_recover);
