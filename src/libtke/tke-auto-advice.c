@@ -265,6 +265,14 @@ needed_signers (GListModel *units)
   return n;
 }
 
+gboolean
+_tke_auto_unit_awaits_init (TkeCryptoUnit *unit)
+{
+  return tke_crypto_unit_get_imprint_mode (unit) ||
+         (tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_EMPTY &&
+          tke_crypto_unit_get_new_register_state (unit) == TKE_NEW_REGISTER_EMPTY);
+}
+
 static char *
 why_not_init (GListModel *units)
 {
@@ -272,7 +280,7 @@ why_not_init (GListModel *units)
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
 
-      if (!tke_crypto_unit_get_imprint_mode (unit))
+      if (!_tke_auto_unit_awaits_init (unit))
         return g_strdup_printf (_ ("Crypto unit %u is not in imprint mode: initializing with "
                                    "recovery units is for a new service instance."),
                                 tke_crypto_unit_get_number (unit));

@@ -321,7 +321,7 @@ run_init (Run *run, GError **error)
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (all, i);
 
-      if (!tke_crypto_unit_get_imprint_mode (unit))
+      if (!_tke_auto_unit_awaits_init (unit))
         {
           g_set_error (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED,
                        _ ("Crypto unit %u is not in imprint mode: auto-init initializes a new "
@@ -337,8 +337,17 @@ run_init (Run *run, GError **error)
     {
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (all, i);
 
+      /* Set up by an earlier run that stopped before its key. */
+      if (!tke_crypto_unit_get_imprint_mode (unit))
+        continue;
       if (!set_up_unit (run, unit, self->signature_threshold, self->revocation_threshold, error))
-        return FALSE;
+        {
+          g_clear_pointer (&self->advice_explanation, g_free);
+          self->advice_explanation =
+              g_strdup (_ ("No master key was made yet. Run the initialization again: it keeps the "
+                           "administrators and thresholds set so far and goes on from there."));
+          return FALSE;
+        }
     }
   if (!refresh (run, error) || (vp = generate_and_copy (run, source, error)) == NULL)
     return FALSE;

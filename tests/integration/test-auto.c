@@ -137,25 +137,34 @@ test_init (RotFixture *f, gconstpointer data)
   }
 }
 
-/* The public key of the workstation's signature key file @keynum, in hex,
- * as the add_admin command takes it. */
-static char *
-sigkey_public_hex (RotFixture *f, guint keynum, const char *password)
+/* The workstation's signature key file @keynum, unlocked. */
+static EVP_PKEY *
+sigkey_unlock (RotFixture *f, guint keynum, const char *password)
 {
   g_autofree char *name = g_strdup_printf ("%u.sigkey", keynum);
   g_autofree char *path = g_build_filename (f->cli.files, name, NULL);
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeSignatureKeyFile) file = tke_signature_key_file_load (path, &error);
   g_autoptr (TkeSecret) secret = NULL;
-  g_autoptr (GString) hex = g_string_new (NULL);
-  guint8 point[256];
-  gsize size = 0;
   EVP_PKEY *key;
 
   g_assert_no_error (error);
   secret = tke_secret_new_from_data ((const guint8 *) password, strlen (password));
   key = tke_signature_key_file_unlock (file, secret, &error);
   g_assert_no_error (error);
+  return key;
+}
+
+/* The public key of the workstation's signature key file @keynum, in hex,
+ * as the add_admin command takes it. */
+static char *
+sigkey_public_hex (RotFixture *f, guint keynum, const char *password)
+{
+  g_autoptr (GString) hex = g_string_new (NULL);
+  guint8 point[256];
+  gsize size = 0;
+  EVP_PKEY *key = sigkey_unlock (f, keynum, password);
+
   g_assert_true (
       EVP_PKEY_get_octet_string_param (key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &size));
   EVP_PKEY_free (key);
@@ -164,9 +173,10 @@ sigkey_public_hex (RotFixture *f, guint keynum, const char *password)
   return g_string_free (g_steal_pointer (&hex), FALSE);
 }
 
-/* An auto-init that stopped after installing an administrator on the
- * first unit (a PIN cancelled on the pad before the thresholds): run
- * again, it keeps that administrator and goes on to the end. */
+/* An auto-init that stopped part way: unit 1 has one of its two
+ * administrators (a PIN cancelled on the pad before the thresholds), unit
+ * 2 has both and its thresholds (the network failed at unit 3's).  Run
+ * again, it keeps what is there and goes on to the end. */
 static void
 test_init_resumed (RotFixture *f, gconstpointer data)
 {
@@ -190,10 +200,22 @@ test_init_resumed (RotFixture *f, gconstpointer data)
     rot_assert_ok (sel);
   }
   {
-    g_autofree char *point = sigkey_public_hex (f, 1, "pw-one-1");
-    g_autofree char *admin = g_strdup_printf ("{\"name\":\"One\",\"public_key\":\"%s\"}", point);
+    g_autofree char *one = sigkey_public_hex (f, 1, "pw-one-1");
+    g_autofree char *two = sigkey_public_hex (f, 2, "pw-two-2");
+    g_autofree char *admin1 = g_strdup_printf ("{\"name\":\"One\",\"public_key\":\"%s\"}", one);
+    g_autofree char *admin2 = g_strdup_printf ("{\"name\":\"Two\",\"public_key\":\"%s\"}", two);
+    EVP_PKEY *both[3] = { sigkey_unlock (f, 1, "pw-one-1"), sigkey_unlock (f, 2, "pw-two-2"),
+                          NULL };
     g_auto (GStrv) units = emu_unit_ids (f->emu);
-    g_autoptr (JsonObject) added = emu_command_ok (f->emu, units[0], "add_admin", admin, NULL);
+
+    json_object_unref (emu_command_ok (f->emu, units[0], "add_admin", admin1, NULL));
+    json_object_unref (emu_command_ok (f->emu, units[1], "add_admin", admin1, NULL));
+    json_object_unref (emu_command_ok (f->emu, units[1], "add_admin", admin2, NULL));
+    json_object_unref (emu_command_ok (f->emu, units[1], "set_thresholds",
+                                       "{\"signature_threshold\":2,\"revocation_threshold\":1}",
+                                       both));
+    EVP_PKEY_free (both[0]);
+    EVP_PKEY_free (both[1]);
   }
   {
     g_auto (RotRun) init = rot_tke (f, "pw-one-1\npw-two-2\n", "auto-init", "--signature", "2",
