@@ -29,6 +29,7 @@ struct _TkeRotationDialog
    * words for the card step and the end, no key count. */
   char *card_headline;
   char *done_headline;
+  char *stopped_headline; /* when it ended on an error; NULL: a rotation's words */
   char *progress_text;
   gboolean rewrap_over; /* the last status was past the rewrap */
   gboolean counted;     /* a key total was shown */
@@ -376,6 +377,20 @@ tke_rotation_dialog_set_ceremony (TkeRotationDialog *self,
   gtk_button_set_use_underline (GTK_BUTTON (self->cancel_button), TRUE);
 }
 
+/**
+ * tke_rotation_dialog_set_stopped_headline:
+ * @headline: (nullable): the headline when the ceremony ends on an error,
+ *   for a ceremony that is not a rotation; %NULL for a rotation's words
+ */
+void
+tke_rotation_dialog_set_stopped_headline (TkeRotationDialog *self, const char *headline)
+{
+  g_return_if_fail (TKE_IS_ROTATION_DIALOG (self));
+
+  g_free (self->stopped_headline);
+  self->stopped_headline = g_strdup (headline);
+}
+
 void
 tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown)
 {
@@ -487,6 +502,13 @@ tke_rotation_dialog_finish (TkeRotationDialog *self, const char *error_message, 
     gtk_label_set_text (self->headline, self->done_headline != NULL
                                             ? self->done_headline
                                             : _ ("The rotation is complete."));
+  else if (self->stopped_headline != NULL)
+    {
+      /* Not red when the person chose it on the pad. */
+      if (tke_pin_prompt_get_state (self->pin_prompt) == TKE_PIN_PROMPT_CANCELLED)
+        gtk_widget_remove_css_class (GTK_WIDGET (self->error_label), "error");
+      gtk_label_set_text (self->headline, self->stopped_headline);
+    }
   else if (tke_pin_prompt_get_state (self->pin_prompt) == TKE_PIN_PROMPT_CANCELLED)
     {
       /* Not red: the person chose it, and the next step is offered. */
@@ -605,6 +627,7 @@ tke_rotation_dialog_dispose (GObject *object)
   g_clear_pointer (&self->progress_text, g_free);
   g_clear_pointer (&self->card_headline, g_free);
   g_clear_pointer (&self->done_headline, g_free);
+  g_clear_pointer (&self->stopped_headline, g_free);
   g_clear_pointer (&self->report_id, g_free);
   g_clear_pointer (&self->pad_path, g_free);
   G_OBJECT_CLASS (tke_rotation_dialog_parent_class)->dispose (object);

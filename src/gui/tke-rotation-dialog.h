@@ -29,6 +29,7 @@ TkeReadersBar *tke_rotation_dialog_get_readers_bar (TkeRotationDialog *self);
 void tke_rotation_dialog_set_virtual_pads (TkeRotationDialog *self,
                                            const char *reader1_control,
                                            const char *reader2_control);
+void tke_rotation_dialog_set_stopped_headline (TkeRotationDialog *self, const char *headline);
 void tke_rotation_dialog_set_ceremony (TkeRotationDialog *self,
                                        const char *title,
                                        const char *card_headline,

@@ -260,7 +260,7 @@ auto_delay (void)
 static TkePromptedSigner *
 card_signer_for_reader (TkeSession *self, guint reader, TkePinPrompt *prompt)
 {
-  g_autoptr (TkeCardSigner) card = tke_card_signer_new (tke_reader_default_prefix (reader));
+  g_autoptr (TkeCardSigner) card = tke_card_signer_new_for_reader (reader, NULL);
   TkePromptedSigner *signer = tke_prompted_signer_new_for_reader (card, reader, prompt);
 
   g_signal_connect_object (signer, "changed", G_CALLBACK (on_auto_signer_changed), self, 0);
@@ -310,14 +310,21 @@ name_dialog (TkeRotationDialog *dialog, TkeAutoKind kind, guint n_signers)
     case TKE_AUTO_INIT:
       tke_rotation_dialog_set_ceremony (dialog, _ ("Initializing with Recovery Units"), card,
                                         _ ("The service instance is initialized."), FALSE);
+      tke_rotation_dialog_set_stopped_headline (
+          dialog, _ ("The initialization stopped. What happened and what is safe next are below."));
       break;
     case TKE_AUTO_RECOVER:
       tke_rotation_dialog_set_ceremony (dialog, _ ("Recovering from a Recovery Unit"), card,
                                         _ ("The master key is recovered."), FALSE);
+      tke_rotation_dialog_set_stopped_headline (
+          dialog, _ ("The recovery stopped. What happened and what is safe next are below."));
       break;
     case TKE_AUTO_FAILOVER:
       tke_rotation_dialog_set_ceremony (dialog, _ ("Enabling Failover Crypto Units"), card,
                                         _ ("The failover crypto units are added."), FALSE);
+      tke_rotation_dialog_set_stopped_headline (dialog,
+                                                _ ("Adding the failover crypto units stopped. What "
+                                                   "happened and what is safe next are below."));
       break;
     case TKE_AUTO_MK_ROTATE:
     default:

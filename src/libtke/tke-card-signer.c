@@ -83,7 +83,7 @@ check_admin_card (TkeCardSigner *self, TkeCard *card, GError **error)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
                    _ ("The card in reader %d is a CA card, not an administrator card."),
-                   READER_INDEX);
+                   self->session.reader_index);
       return FALSE;
     }
   if (!tke_card_get_has_signature_key (card))
@@ -91,7 +91,7 @@ check_admin_card (TkeCardSigner *self, TkeCard *card, GError **error)
       g_set_error (
           error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
           _ ("The card in reader %d has no signature key: it is not an administrator card."),
-          READER_INDEX);
+          self->session.reader_index);
       return FALSE;
     }
   return TRUE;
@@ -136,11 +136,11 @@ ask_for_other_card (TkeCardSigner *self, GTask *task)
   if (self->ski != NULL)
     text = g_strdup_printf (_ ("Insert the administrator card of %s in reader %d and enter its PIN "
                                "on the PIN pad"),
-                            self->name, READER_INDEX);
+                            self->name, self->session.reader_index);
   else
     text = g_strdup_printf (_ ("Insert the next administrator card in reader %d and enter its PIN "
                                "on the PIN pad"),
-                            READER_INDEX);
+                            self->session.reader_index);
   _tke_card_session_next_card_async (&self->session, text, g_task_get_cancellable (task),
                                      card_opened, task);
 }
@@ -467,14 +467,37 @@ tke_card_signer_init (TkeCardSigner *self)
 TkeCardSigner *
 tke_card_signer_new (const char *reader_prefix)
 {
-  TkeCardSigner *self = g_object_new (TKE_TYPE_CARD_SIGNER, NULL);
-  g_autofree char *insert = g_strdup_printf (
-      _ ("Insert the administrator card in reader %d and enter its PIN on the PIN pad"),
-      READER_INDEX);
-  g_autofree char *pin = g_strdup_printf (
-      _ ("Enter the PIN of the administrator card on the PIN pad of reader %d"), READER_INDEX);
+  return tke_card_signer_new_for_reader (READER_INDEX, reader_prefix);
+}
 
-  _tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], READER_INDEX,
+/**
+ * tke_card_signer_new_for_reader:
+ * @reader_index: 1 or 2
+ * @reader_prefix: (nullable): the name prefix of that reader, %NULL for
+ *   tke_reader_default_prefix(@reader_index)
+ *
+ * Creates a signer for whichever administrator card is put in the reader
+ * numbered @reader_index: a second administrator's card in reader 2, say,
+ * so that two sign each command without a card swapped between them.  Its
+ * prompts and errors name that reader.
+ *
+ * Returns: (transfer full): a signer for the administrator card in that reader
+ */
+TkeCardSigner *
+tke_card_signer_new_for_reader (guint reader_index, const char *reader_prefix)
+{
+  TkeCardSigner *self = g_object_new (TKE_TYPE_CARD_SIGNER, NULL);
+  g_autofree char *insert = NULL;
+  g_autofree char *pin = NULL;
+
+  g_return_val_if_fail (reader_index == 1 || reader_index == 2, self);
+
+  insert = g_strdup_printf (
+      _ ("Insert the administrator card in reader %d and enter its PIN on the PIN pad"),
+      reader_index);
+  pin = g_strdup_printf (_ ("Enter the PIN of the administrator card on the PIN pad of reader %d"),
+                         reader_index);
+  _tke_card_session_init (&self->session, G_OBJECT (self), signals[SIGNAL_PROMPT], reader_index,
                           reader_prefix, insert, pin);
   return self;
 }

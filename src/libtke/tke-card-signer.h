@@ -24,6 +24,8 @@ G_DECLARE_FINAL_TYPE (TkeCardSigner, tke_card_signer, TKE, CARD_SIGNER, GObject)
 TKE_AVAILABLE_IN_ALL
 TkeCardSigner *tke_card_signer_new (const char *reader_prefix);
 TKE_AVAILABLE_IN_ALL
+TkeCardSigner *tke_card_signer_new_for_reader (guint reader_index, const char *reader_prefix);
+TKE_AVAILABLE_IN_ALL
 GPtrArray *tke_card_signer_new_group (const char *reader_prefix, guint n_signers);
 TKE_AVAILABLE_IN_ALL
 TkeCard *tke_card_signer_get_card (TkeCardSigner *self);

@@ -258,6 +258,27 @@ sign_in_dialog (void)
   return g_string_free (asked, FALSE);
 }
 
+/* Reader 1's PIN typed, reader 2's cancelled on its pad. */
+static void
+cancel_at_reader_2 (void)
+{
+  TkePinPrompt *p;
+
+  g_assert_true (tke_test_wait_until (pin_asked_or_finished, NULL, 60000));
+  g_assert_cmpuint (prompt_reader (), ==, 1);
+  p = tke_rotation_dialog_get_pin_prompt (dialog ());
+  type_pin_on (p, in_reader[1]->pin);
+  g_assert_true (tke_test_wait_until (pin_taken_at, GUINT_TO_POINTER (1), 20000));
+  g_assert_true (tke_test_wait_until (pin_asked_or_finished, NULL, 60000));
+  g_assert_cmpuint (prompt_reader (), ==, 2);
+  {
+    g_autofree char *ready = tke_readers_ctl (&readers, 2, "wait-prompt 20000");
+
+    g_assert_cmpstr (ready, ==, "ok");
+  }
+  tke_test_click (tke_test_find_button (tke_pin_prompt_get_pad (p), "Cancel"));
+}
+
 /* Both administrators signed: admin1 in reader 1, then admin2 in reader 2. */
 static void
 sign_with_both (void)
@@ -315,6 +336,28 @@ test_init (void)
   /* Two administrators: admin2's card goes into reader 2, through the
    * strip, and the confirmation is told so. */
   swap_in_strip (tke_window_get_readers_bar (window), 2, card_named ("admin2.card"));
+
+  /* The first time, reader 2's PIN is cancelled on its pad, after the
+   * first unit got both administrators: that unit stays in imprint mode
+   * with them, and Initialize is offered again. */
+  press_and_answer_two (auto_button (TKE_AUTO_INIT), "Initialize");
+  cancel_at_reader_2 ();
+  g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+  g_test_message ("cancelled at reader 2: %s", tke_rotation_dialog_get_outcome (dialog ()));
+  g_assert_nonnull (strstr (tke_rotation_dialog_get_outcome (dialog ()), "PIN pad of reader 2"));
+  g_assert_nonnull (
+      strstr (tke_rotation_dialog_get_outcome (dialog ()), "Run the initialization again"));
+  close_dialog ("auto-init-cancelled");
+  {
+    g_auto (GStrv) ids = emu_unit_ids (emu);
+    g_autoptr (JsonObject) q = emu_query (emu, ids[0]);
+
+    g_assert_true (json_object_get_boolean_member (q, "imprint_mode"));
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (q, "admins")), ==, 2);
+  }
+  wait_auto_offered (TKE_AUTO_INIT);
+
+  /* The second time to the end: the administrators already there stay. */
   press_and_answer_two (auto_button (TKE_AUTO_INIT), "Initialize");
   g_assert_nonnull (dialog ());
   wait_dialog_prompt (TKE_PIN_PROMPT_ENTER_PIN);
