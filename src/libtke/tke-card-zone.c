@@ -837,6 +837,85 @@ tke_card_enroll_finish (TkeCard *self, GAsyncResult *result, GError **error)
   return finish_done (self, result, error);
 }
 
+/* The CA card's PINs first: a cancelled entry leaves the blank card as it
+ * was.  Then the blank card's request, the CA card's sealed backup, and the
+ * blank card installs it (card-protocol.md §4.14). */
+static gpointer
+back_up_pair (TkeCard *self, TkeCard *blank, Job *job, GError **error)
+{
+  g_autoptr (TkePcscCardInfo) ca = _tke_card_read_info (self, error);
+  g_autoptr (GByteArray) request = NULL;
+  g_autoptr (GByteArray) backup = NULL;
+  g_autoptr (GByteArray) done = NULL;
+
+  if (ca == NULL || !check_blank (blank, FALSE, error))
+    return NULL;
+  if (ca->card_type != TKE_CARD_TYPE_CA)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("The card in reader %u is not a CA card: only a CA card is backed up."),
+                   self->reader_index);
+      return NULL;
+    }
+  if (!_tke_card_ensure_pin_ref_verified (self, CA_PIN_1, TKE_PIN_ENTRY_CURRENT, error) ||
+      !_tke_card_ensure_pin_ref_verified (self, CA_PIN_2, TKE_PIN_ENTRY_SECOND, error))
+    return NULL;
+  request = _tke_card_command_ok (blank, 0x80, 0x70, 0x00, 0x00, NULL, 0, TRUE, error);
+  if (request == NULL)
+    return NULL;
+  backup =
+      _tke_card_command_ok (self, 0x80, 0x72, 0x00, 0x00, request->data, request->len, TRUE, error);
+  if (backup == NULL)
+    return NULL;
+  done =
+      _tke_card_command_ok (blank, 0x80, 0x74, 0x00, 0x00, backup->data, backup->len, FALSE, error);
+  return done != NULL ? GINT_TO_POINTER (1) : NULL;
+}
+
+/**
+ * tke_card_back_up_ca_async:
+ * @self: the CA card
+ * @blank: a new blank card, in the other reader
+ * @cancellable: (nullable): checked before the first PIN entry only
+ * @callback: callback
+ * @user_data: for @callback
+ *
+ * Backs up a CA card onto a blank card: the copy is a CA card of the same
+ * zone, with the same zone key, descriptions and both PINs, so that a lost
+ * or broken CA card does not lose the zone.  Both CA PINs are asked on the
+ * CA card's pad before anything is sent to the blank card.  The zone key
+ * and the PINs go sealed from card to card, only to a genuine card; the
+ * host never holds them.  A card that is not blank, or was given a PIN
+ * already, is refused before any PIN.
+ */
+void
+tke_card_back_up_ca_async (TkeCard *self,
+                           TkeCard *blank,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  g_return_if_fail (TKE_IS_CARD (self));
+  g_return_if_fail (TKE_IS_CARD (blank));
+  run_pair (self, blank, back_up_pair,
+            _ ("The CA card and the blank card for its backup go in different readers."),
+            tke_card_back_up_ca_async, cancellable, callback, user_data);
+}
+
+/**
+ * tke_card_back_up_ca_finish:
+ * @self: a card
+ * @result: the result
+ * @error: return location for a #GError
+ *
+ * Returns: %TRUE if the blank card is now a backup of the CA card
+ */
+gboolean
+tke_card_back_up_ca_finish (TkeCard *self, GAsyncResult *result, GError **error)
+{
+  return finish_done (self, result, error);
+}
+
 static gpointer
 personalize (TkeCard *self, TkeCard *unused, Job *job, GError **error)
 {

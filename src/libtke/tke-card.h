@@ -271,6 +271,15 @@ TKE_AVAILABLE_IN_ALL
 gboolean tke_card_unblock_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
+void tke_card_back_up_ca_async (TkeCard *self,
+                                TkeCard *blank,
+                                GCancellable *cancellable,
+                                GAsyncReadyCallback callback,
+                                gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+gboolean tke_card_back_up_ca_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+TKE_AVAILABLE_IN_ALL
 gboolean tke_card_get_enrolled (TkeCard *self);
 
 TKE_AVAILABLE_IN_ALL

@@ -729,6 +729,34 @@ cmd_unblock (TkeSecret *chip_key, char **args, GError **error)
   return TRUE;
 }
 
+/* The CA card's backup onto a blank card: both CA PINs first, then card
+ * to card, sealed (card-protocol.md §4.14). */
+static gboolean
+cmd_backup_ca (TkeSecret *chip_key, char **args, GError **error)
+{
+  g_autoptr (Card) blank = open_card (args[0], chip_key, error);
+  g_autoptr (Card) ca = NULL;
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) backup = NULL;
+  g_autoptr (GBytes) done = NULL;
+
+  if (opt_ca == NULL)
+    {
+      g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                   _ ("backup-ca needs --ca CA-CARD."));
+      return FALSE;
+    }
+  if (blank == NULL || (ca = open_card (opt_ca, chip_key, error)) == NULL ||
+      !verify_ca (ca, error) || (request = transmit (blank, 0x70, 0, 0, NULL, 0, error)) == NULL ||
+      (backup = transmit (ca, 0x72, 0, 0, g_bytes_get_data (request, NULL),
+                          g_bytes_get_size (request), error)) == NULL ||
+      (done = transmit (blank, 0x74, 0, 0, g_bytes_get_data (backup, NULL),
+                        g_bytes_get_size (backup), error)) == NULL)
+    return FALSE;
+  g_print (_ ("The blank card is now a backup of the CA card, with the same PINs.\n"));
+  return TRUE;
+}
+
 static gboolean
 copy_item (Card *source, Card *target, GBytes *certificate, guint8 item, GError **error)
 {
@@ -808,6 +836,7 @@ static const Command commands[] = {
   { "list", 1, TRUE, N_ ("list IMAGE|--reader N"), cmd_list },
   { "change-pin", 1, TRUE, N_ ("change-pin [--pin2] IMAGE|--reader N"), cmd_change_pin },
   { "unblock", 1, FALSE, N_ ("unblock --ca CA-IMAGE IMAGE"), cmd_unblock },
+  { "backup-ca", 1, FALSE, N_ ("backup-ca --ca CA-IMAGE BLANK-IMAGE"), cmd_backup_ca },
   { "copy", 2, FALSE, N_ ("copy [--item N] SOURCE-IMAGE TARGET-IMAGE"), cmd_copy },
 };
 
@@ -834,8 +863,8 @@ main (int argc, char **argv)
     { "unit-root", 0, 0, G_OPTION_ARG_FILENAME, &opt_unit_root,
       N_ ("The crypto units' root (PEM or hex) the card seals key parts to (create)"),
       N_ ("FILE") },
-    { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca, N_ ("The zone's CA card image (unblock)"),
-      N_ ("CA-IMAGE") },
+    { "ca", 0, 0, G_OPTION_ARG_FILENAME, &opt_ca,
+      N_ ("The zone's CA card image (unblock, backup-ca)"), N_ ("CA-IMAGE") },
     { "replace", 0, 0, G_OPTION_ARG_NONE, &opt_replace, N_ ("Replace an existing signature key"),
       NULL },
     { "pin2", 0, 0, G_OPTION_ARG_NONE, &opt_pin2, N_ ("Change a CA card's PIN 2"), NULL },

@@ -490,6 +490,9 @@ static const Instruction instructions[] = {
   { 0x12, NEEDS_BLANK, _tke_virtual_card_cmd_enrolment_request },
   { 0x14, NEEDS_BLANK, _tke_virtual_card_cmd_enroll },
   { 0x16, NEEDS_BLANK, _tke_virtual_card_cmd_personalize },
+  { 0x70, NEEDS_BLANK, _tke_virtual_card_cmd_backup_request },
+  { 0x72, NEEDS_CA, _tke_virtual_card_cmd_export_ca_backup },
+  { 0x74, NEEDS_BLANK, _tke_virtual_card_cmd_install_ca_backup },
 };
 
 static GBytes *

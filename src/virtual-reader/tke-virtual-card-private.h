@@ -5,7 +5,8 @@
  * TkeVirtualCard spans tke-virtual-card.c (the type, chip key, new cards),
  * tke-virtual-card-image.c (the image file), tke-virtual-card-zone.c (CA,
  * certificates, unblocking, copies) and tke-virtual-card-applet.c (the
- * APDU handlers).
+ * APDU handlers), tke-virtual-card-blank.c (a blank card's) and
+ * tke-virtual-card-backup.c (a CA card's backup).
  */
 
 #pragma once
@@ -139,6 +140,14 @@ GBytes *_tke_virtual_card_cmd_enrolment_request (TkeVirtualCard *self,
                                                  const TkeVirtualCardCommand *c);
 GBytes *_tke_virtual_card_cmd_enroll (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
 GBytes *_tke_virtual_card_cmd_personalize (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
+
+/* tke-virtual-card-backup.c: a CA card backed up onto a blank card */
+
+GBytes *_tke_virtual_card_cmd_backup_request (TkeVirtualCard *self, const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_export_ca_backup (TkeVirtualCard *self,
+                                                const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_install_ca_backup (TkeVirtualCard *self,
+                                                 const TkeVirtualCardCommand *c);
 
 /* tke-virtual-card-export.c */
 

@@ -189,9 +189,98 @@ test_enroll_and_personalize (Scene *scene, gconstpointer data)
   g_assert_nonnull (strstr (info, zone_line));
 }
 
+/* The CA card backed up onto a blank card (card-protocol.md §4.14): only
+ * with both CA PINs, only to a genuine blank card, and a tampered backup
+ * leaves the blank card blank. */
+static void
+test_backup_ca (Scene *scene, gconstpointer data)
+{
+  const char *ca_args[] = { "info", "ca.card", NULL };
+  const char *args[] = { "info", "blank-backup.card", NULL };
+  g_autofree char *ca_info = NULL;
+  g_autofree char *info = NULL;
+  g_autofree char *zone_line = NULL;
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) backup = NULL;
+  g_autoptr (GByteArray) forged = NULL;
+  Session blank;
+  Session ca;
+  guint sw;
+
+  make_blank ("blank-backup.card");
+  insert (1, "ca.card");
+  insert (2, "blank-backup.card");
+  session_open (&blank, 2);
+  session_open (&ca, 1);
+  request = command (&blank, 0x80, 0x70, 0, 0, NULL, 0, &sw);
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmpuint (g_bytes_get_size (request), ==, SERIAL_SIZE + POINT_SIZE + 32);
+
+  /* Without both CA PINs, nothing. */
+  g_bytes_unref (command (&ca, 0x80, 0x72, 0, 0, g_bytes_get_data (request, NULL),
+                          g_bytes_get_size (request), &sw));
+  g_assert_cmphex (sw, ==, 0x6982);
+  g_assert_cmphex (verify_with (&ca, 1, "keys 111111"), ==, 0x9000);
+  g_bytes_unref (command (&ca, 0x80, 0x72, 0, 0, g_bytes_get_data (request, NULL),
+                          g_bytes_get_size (request), &sw));
+  g_assert_cmphex (sw, ==, 0x6982);
+  g_assert_cmphex (verify_ref_with (&ca, 1, 0x82, "keys 222222"), ==, 0x9000);
+
+  /* A transport key the host chose, or a changed attestation: refused. */
+  forged = g_byte_array_new ();
+  g_byte_array_append (forged, g_bytes_get_data (request, NULL), g_bytes_get_size (request));
+  forged->data[SERIAL_SIZE + 20] ^= 0x01;
+  g_bytes_unref (command (&ca, 0x80, 0x72, 0, 0, forged->data, forged->len, &sw));
+  g_assert_cmphex (sw, ==, 0x6A80);
+  forged->data[SERIAL_SIZE + 20] ^= 0x01;
+  forged->data[forged->len - 1] ^= 0x01;
+  g_bytes_unref (command (&ca, 0x80, 0x72, 0, 0, forged->data, forged->len, &sw));
+  g_assert_cmphex (sw, ==, 0x6A80);
+  g_bytes_unref (command (&ca, 0x80, 0x72, 0, 0, forged->data, 10, &sw));
+  g_assert_cmphex (sw, ==, 0x6700);
+
+  backup = command (&ca, 0x80, 0x72, 0, 0, g_bytes_get_data (request, NULL),
+                    g_bytes_get_size (request), &sw);
+  g_assert_cmphex (sw, ==, 0x9000);
+  /* A changed byte of the sealed backup: refused, the card stays blank. */
+  g_clear_pointer (&forged, g_byte_array_unref);
+  forged = g_byte_array_new ();
+  g_byte_array_append (forged, g_bytes_get_data (backup, NULL), g_bytes_get_size (backup));
+  forged->data[forged->len - 5] ^= 0x80;
+  g_bytes_unref (command (&blank, 0x80, 0x74, 0, 0, forged->data, forged->len, &sw));
+  g_assert_cmphex (sw, ==, 0x6A80);
+  g_assert_cmpuint (card_type (&blank), ==, 0x00);
+  g_bytes_unref (command (&blank, 0x80, 0x74, 0, 0, g_bytes_get_data (backup, NULL),
+                          g_bytes_get_size (backup), &sw));
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmpuint (card_type (&blank), ==, 0x01);
+  /* Once: a CA card is not blank any more. */
+  g_bytes_unref (command (&blank, 0x80, 0x74, 0, 0, g_bytes_get_data (backup, NULL),
+                          g_bytes_get_size (backup), &sw));
+  g_assert_cmphex (sw, ==, 0x6986);
+  session_close (&blank);
+  session_close (&ca);
+
+  /* After a reset the backup takes the CA card's own PINs. */
+  session_open (&blank, 2);
+  g_assert_cmphex (verify_with (&blank, 2, "keys 111111"), ==, 0x9000);
+  g_assert_cmphex (verify_ref_with (&blank, 2, 0x82, "keys 222222"), ==, 0x9000);
+  session_close (&blank);
+
+  insert (1, "admin1.card");
+  insert (2, "keyparts.card");
+  g_assert_cmpint (tke_readers_card (&fixture, "", args, &info), ==, 0);
+  g_assert_cmpint (tke_readers_card (&fixture, "", ca_args, &ca_info), ==, 0);
+  g_assert_nonnull (strstr (info, "Type:             CA"));
+  g_assert_nonnull (strstr (info, "Zone description: Zone A"));
+  zone_line = g_strndup (strstr (ca_info, "Zone:"), strlen ("Zone:             ") + 16);
+  g_assert_nonnull (strstr (info, zone_line));
+}
+
 void
 add_blank_tests (void)
 {
+  add_scene_test ("/card/blank/backup-ca", test_backup_ca);
   add_scene_test ("/card/blank/initialize-ca", test_initialize_ca);
   add_scene_test ("/card/blank/enroll-and-personalize", test_enroll_and_personalize);
 }
