@@ -19,9 +19,12 @@ start_emu (RotFixture *f, const char *const *faults)
   Emu *emu;
 
   g_ptr_array_add (args, (gpointer) "--init");
-  g_ptr_array_add (args, (gpointer) "demo");
-  g_ptr_array_add (args, (gpointer) "--keys");
-  g_ptr_array_add (args, keys);
+  g_ptr_array_add (args, (gpointer) (f->init != NULL ? f->init : "demo"));
+  if (f->init == NULL)
+    {
+      g_ptr_array_add (args, (gpointer) "--keys");
+      g_ptr_array_add (args, keys);
+    }
   for (guint i = 0; faults != NULL && faults[i] != NULL; i++)
     g_ptr_array_add (args, (gpointer) faults[i]);
   g_ptr_array_add (args, NULL);

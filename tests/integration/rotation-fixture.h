@@ -18,6 +18,7 @@ typedef struct
   TkeTestCli cli; /* its top directory holds everything of the fixture */
   char *state;    /* the emulator's state directory, kept over restarts */
   guint keys;
+  const char *init; /* NULL: --init demo; "imprint" for a state made so */
   EVP_PKEY *a1;
   EVP_PKEY *a2;
   char *pw1;

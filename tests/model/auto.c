@@ -20,11 +20,11 @@
 
 #include "model-private.h"
 
-static ModelUnit *
+ModelUnit *
 recovery_unit (Walk *w)
 {
-  for (guint i = 0; i < N_UNITS; i++)
-    if (w->model.units[i].recovery)
+  for (guint i = 0; i < w->model.n_units; i++)
+    if (w->model.units[i].type == TKE_CRYPTO_UNIT_TYPE_RECOVERY)
       return &w->model.units[i];
   return NULL;
 }
@@ -37,7 +37,7 @@ model_allows_auto_rotate (Walk *w)
 
   if (source == NULL || source->current_state != TKE_CURRENT_REGISTER_VALID)
     return FALSE;
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     if (w->model.units[i].current_state != TKE_CURRENT_REGISTER_VALID ||
         g_strcmp0 (w->model.units[i].current_vp, source->current_vp) != 0)
       return FALSE;
@@ -51,6 +51,8 @@ model_can_restore_key (Walk *w, guint u)
 {
   ModelUnit *source = recovery_unit (w);
 
+  if (w->model.storage_vp == NULL)
+    return FALSE; /* before auto-init: no key to give back */
   if (g_hash_table_contains (w->parts_by_vp, w->model.storage_vp))
     return TRUE;
   return source != NULL && source != &w->model.units[u] &&
@@ -58,7 +60,7 @@ model_can_restore_key (Walk *w, guint u)
          g_strcmp0 (source->current_vp, w->model.storage_vp) == 0;
 }
 
-static gboolean
+gboolean
 run_auto (Walk *w, TkeAutoCeremony *ceremony, GError **error)
 {
   g_autoptr (GAsyncResult) result = NULL;
@@ -71,7 +73,7 @@ run_auto (Walk *w, TkeAutoCeremony *ceremony, GError **error)
 }
 
 /* libtke's precheck says what the model says. */
-static gboolean
+gboolean
 check_auto_allowed (Walk *w, TkeAutoKind kind, gboolean allowed)
 {
   g_autofree char *reason =
@@ -110,7 +112,7 @@ op_auto_rotate (Walk *w, const Step *s)
   g_autoptr (TkeAutoCeremony) ceremony = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *vp = NULL;
-  gboolean saved[N_UNITS];
+  gboolean saved[MAX_UNITS];
   Step rotate = { s->n % 3 == 0 ? OP_ROTATE_FAIL_REWRAP : OP_ROTATE, s->n, s->unit, FALSE };
 
   if (!check_auto_allowed (w, TKE_AUTO_MK_ROTATE, model_allows_auto_rotate (w)))
@@ -120,7 +122,7 @@ op_auto_rotate (Walk *w, const Step *s)
     diverge (w, "auto-mk-rotate allowed but failed: %s", error->message);
   vp = read_random_key (w);
   g_string_append_printf (w->steps, "      random key %.16s…\n", vp);
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     {
       ModelUnit *m = &w->model.units[i];
 
@@ -130,7 +132,7 @@ op_auto_rotate (Walk *w, const Step *s)
     }
   compare (w);
   /* Every unit holds the key: the rotation takes them all. */
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     {
       saved[i] = w->model.units[i].selected;
       w->model.units[i].selected = TRUE;
@@ -139,7 +141,7 @@ op_auto_rotate (Walk *w, const Step *s)
   if (rotate.op != OP_ROTATE)
     g_string_append (w->steps, "      its rotation with the rewrap failing\n");
   op_rotate (w, &rotate);
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     {
       w->model.units[i].selected = saved[i];
       tke_crypto_unit_set_selected (unit_at (w, i), saved[i]);

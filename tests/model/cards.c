@@ -295,7 +295,7 @@ op_commit_card_pulled (Walk *w, const Step *s)
   if (n_done < p.pull_after)
     diverge (w, "the card was pulled after %u units, libtke says %u were done", p.pull_after,
              n_done);
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     if (w->model.units[i].selected && seen++ < n_done)
       w->model.units[i].new_state = TKE_NEW_REGISTER_FULL_COMMITTED;
   compare (w);

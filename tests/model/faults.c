@@ -34,7 +34,7 @@ new_rotation (Walk *w, GPtrArray *messages)
   g_autoptr (GPtrArray) units = g_ptr_array_new_with_free_func (g_object_unref);
   TkeRotation *rotation;
 
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     if (w->model.units[i].selected)
       g_ptr_array_add (units, g_object_ref (unit_at (w, i)));
   rotation = tke_rotation_new (w->client, w->instance, units);
@@ -85,10 +85,23 @@ void
 cli_ensure (Walk *w)
 {
   if (!w->cli_set_up)
-    rot_cli_setup (&w->f);
+    {
+      rot_cli_setup (&w->f);
+      w->cli_units = DEMO_UNITS; /* rot_cli_setup() selects units 1 to 3 */
+    }
   else if (!w->cli_logged_in)
     rot_cli_login (&w->f);
   w->cli_set_up = w->cli_logged_in = TRUE;
+  /* The failover units failover-enable added, into the CLI's selection. */
+  for (; w->cli_units < w->model.n_units; w->cli_units++)
+    {
+      g_autofree char *num =
+          g_strdup_printf ("%u", tke_crypto_unit_get_number (unit_at (w, w->cli_units)));
+      g_auto (RotRun) add = rot_tke (&w->f, NULL, "cryptounit-add", num, NULL);
+
+      if (add.status != 0)
+        diverge (w, "tke cryptounit-add %s (%d): %s%s", num, add.status, add.out, add.err);
+    }
 }
 
 /* A refused verb says libtke's reason and changes nothing; an allowed one
@@ -200,7 +213,7 @@ inject (Walk *w, const Step *s)
     arm (w, "expire-tokens-after-keys", n);
   else if (s->op == OP_ROTATE_FAIL_SETIMM)
     {
-      g_autofree char *unit = g_strdup_printf ("%u", s->unit % N_UNITS + 1);
+      g_autofree char *unit = g_strdup_printf ("%u", s->unit % w->model.n_units + 1);
 
       restart (w, "--fail-setimm-on", unit);
     }
@@ -297,7 +310,7 @@ op_rotate (Walk *w, const Step *s)
   if (s->op == OP_ROTATE_FAIL_SETIMM)
     {
       /* The advice deselected the units that had switched: select all again. */
-      for (guint i = 0; i < N_UNITS; i++)
+      for (guint i = 0; i < w->model.n_units; i++)
         tke_crypto_unit_set_selected (unit_at (w, i), TRUE);
     }
   /* The messages of this rotation, in order, each once (a resumed rotation

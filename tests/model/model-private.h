@@ -7,7 +7,8 @@
  * faults.c: the rotations (with their faults) and the tke CLI;
  * shrink.c: the shortest failing sequence and --replay;
  * cards.c: the administrator card, and the card pulled in a commit;
- * auto.c: auto-mk-rotate and auto-recover (the recovery-unit path).
+ * auto.c: auto-mk-rotate and auto-recover (the recovery-unit path);
+ * failover.c: failover-enable, and auto-init of an instance in imprint mode.
  */
 
 #pragma once
@@ -17,7 +18,9 @@
 G_BEGIN_DECLS
 
 #define N_KEYS 60
-#define N_UNITS 3
+/* The demo's 3 units, and up to 2 failover units failover-enable adds. */
+#define DEMO_UNITS 3
+#define MAX_UNITS 5
 #define N_BLOBS 4
 
 /* ---- A key part held in the test, sealed with the real crypto ---- */
@@ -45,7 +48,8 @@ typedef struct
   TkeCurrentRegisterState current_state;
   char *current_vp;
   gboolean selected;
-  gboolean recovery; /* a RECOVERY unit: no GREP11 calls (the demo's unit 3) */
+  TkeCryptoUnitType type; /* RECOVERY: no GREP11 calls (the demo's unit 3) */
+  gboolean imprint;       /* thresholds 0: before auto-init */
 } ModelUnit;
 
 /* A GREP11 key blob the walk holds: under the key @vp names. */
@@ -58,8 +62,10 @@ typedef struct
 
 typedef struct
 {
-  ModelUnit units[N_UNITS];
-  char *storage_vp; /* the key the keystore is wrapped under */
+  guint n_units; /* in crypto unit number order, as libtke lists them */
+  ModelUnit units[MAX_UNITS];
+  char *storage_vp; /* the key the keystore is wrapped under (NULL before auto-init) */
+  guint n_keys;     /* root keys in the keystore */
 } Model;
 
 typedef enum
@@ -81,6 +87,8 @@ typedef enum
   OP_REWRAP_BLOB,
   OP_COMMIT_CARD_PULLED,
   OP_AUTO_MK_ROTATE,
+  OP_FAILOVER_ENABLE,
+  OP_AUTO_INIT,
   N_OPS
 } Op;
 
@@ -92,8 +100,8 @@ extern const char *const op_enum_names[N_OPS];
 typedef struct
 {
   Op op;
-  guint n;      /* parts of a load; keys before a fault */
-  guint unit;   /* 0-based: toggle, reset, clear current, set immediate fault */
+  guint n;      /* parts of a load; keys before a fault; failover units wanted */
+  guint unit;   /* 0-based (modulo the units): toggle, reset, clear current, set immediate fault */
   gboolean cli; /* through the tke CLI (when every unit is selected) */
 } Step;
 
@@ -105,6 +113,7 @@ typedef struct
   GString *steps;     /* the story so far, for people */
   GArray *trail;      /* of Step: what ran so far, for the shrinker */
   gboolean replaying; /* a --replay child: a divergence exits 3 */
+  gboolean imprint;   /* started with --init imprint: the first step is auto-init */
   char *faults_file;
   Model model;
   TkeServiceClient *client;
@@ -115,12 +124,14 @@ typedef struct
   gboolean blobs_dirty;    /* a step that may change what they check against ran */
   guint n_steps, n_faults, n_rotations, n_refused, n_resets, n_blobs_rewrapped;
   guint n_auto_recovered; /* units given the key back by a recovery unit */
+  guint n_failover_added; /* failover units failover-enable added */
   guint n_by_op[N_OPS];
   gint64 us_by_op[N_OPS];      /* time spent, compare included */
   guint n_faults_by_op[N_OPS]; /* faults injected, by rotation kind */
   gboolean cli_set_up, cli_logged_in;
   guint n_cli, n_cli_rotations;
   guint next_keynum; /* the CLI's next key part file */
+  guint cli_units;   /* units 1 to this are in the CLI's selection */
   TkeSigner *card;   /* the administrator card in reader 1, or NULL */
   GBytes *card_point;
   char *card_name;
@@ -154,7 +165,7 @@ void connect_client (Walk *w);
 void restart (Walk *w, const char *fault, const char *value);
 gboolean run_ceremony (Walk *w, TkeCeremony *ceremony, GError **error);
 void op_register (Walk *w, TkeCeremonyKind kind, const char *name, gboolean cli);
-void walk_init (Walk *w, guint32 seed);
+void walk_init (Walk *w, guint32 seed, gboolean imprint);
 void walk_run_step (Walk *w, const Step *s);
 void walk_clear (Walk *w);
 gboolean selftest_bug (void);
@@ -177,5 +188,16 @@ gboolean model_allows_auto_rotate (Walk *w);
 gboolean model_can_restore_key (Walk *w, guint u);
 void op_auto_rotate (Walk *w, const Step *s);
 void auto_recover_unit (Walk *w, guint u);
+gboolean run_auto (Walk *w, TkeAutoCeremony *ceremony, GError **error);
+gboolean check_auto_allowed (Walk *w, TkeAutoKind kind, gboolean allowed);
+ModelUnit *recovery_unit (Walk *w);
+
+/* failover.c */
+void start_imprint (Walk *w);
+gboolean model_allows_failover (Walk *w);
+void op_failover_enable (Walk *w, const Step *s);
+gboolean model_allows_auto_init (Walk *w);
+void op_auto_init (Walk *w, const Step *s);
+void compare_unit_list (Walk *w);
 
 G_END_DECLS

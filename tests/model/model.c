@@ -144,7 +144,7 @@ selected_units (Walk *w)
 {
   GListStore *store = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
 
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     if (w->model.units[i].selected)
       g_list_store_append (store, unit_at (w, i));
   return store;
@@ -153,7 +153,7 @@ selected_units (Walk *w)
 gboolean
 all_selected (Walk *w)
 {
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     if (!w->model.units[i].selected)
       return FALSE;
   return TRUE;
@@ -231,16 +231,20 @@ compare (Walk *w)
   JsonObject *by;
 
   refresh_all (w);
-  for (guint i = 0; i < N_UNITS; i++)
+  compare_unit_list (w);
+  for (guint i = 0; i < w->model.n_units; i++)
     compare_unit (w, i);
   ks = emu_call_ok (w->f.emu, "GET", path, NULL, 200);
   by = json_object_get_object_member (ks, "by_wkid");
-  wkid = g_strndup (w->model.storage_vp, 32);
-  if (json_object_get_int_member (ks, "keys_ok") != N_KEYS ||
-      json_object_get_int_member (ks, "keys_failed") != 0 || json_object_get_size (by) != 1 ||
-      !json_object_has_member (by, wkid))
-    diverge (w, "keystore: %" G_GINT64_FORMAT " of %d keys unwrap, %u wrapping keys, model %s",
-             json_object_get_int_member (ks, "keys_ok"), N_KEYS, json_object_get_size (by), wkid);
+  wkid = g_strndup (w->model.storage_vp != NULL ? w->model.storage_vp : "none", 32);
+  /* No keystore before auto-init: the walk makes the keys after it. */
+  if (json_object_get_int_member (ks, "keys_ok") != w->model.n_keys ||
+      json_object_get_int_member (ks, "keys_failed") != 0 ||
+      json_object_get_size (by) != (w->model.n_keys > 0 ? 1u : 0u) ||
+      (w->model.n_keys > 0 && !json_object_has_member (by, wkid)))
+    diverge (w, "keystore: %" G_GINT64_FORMAT " of %u keys unwrap, %u wrapping keys, model %s",
+             json_object_get_int_member (ks, "keys_ok"), w->model.n_keys, json_object_get_size (by),
+             wkid);
   if (w->blobs_dirty)
     compare_blobs (w);
 }
@@ -252,7 +256,7 @@ model_allows (Walk *w, TkeCeremonyKind kind)
   gboolean all_empty = TRUE, all_committed = TRUE, any_new = FALSE;
   gboolean same_new = TRUE, same_current = TRUE, all_current_empty = TRUE;
 
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     {
       ModelUnit *m = &w->model.units[i];
 
@@ -285,7 +289,7 @@ model_allows (Walk *w, TkeCeremonyKind kind)
          * earlier commit on part of them) go by. */
         const char *vp = NULL;
 
-        for (guint i = 0; i < N_UNITS; i++)
+        for (guint i = 0; i < w->model.n_units; i++)
           if (w->model.units[i].selected &&
               w->model.units[i].new_state == TKE_NEW_REGISTER_FULL_UNCOMMITTED)
             {
@@ -293,7 +297,7 @@ model_allows (Walk *w, TkeCeremonyKind kind)
                 return FALSE;
               vp = w->model.units[i].new_vp;
             }
-        for (guint i = 0; vp != NULL && i < N_UNITS; i++)
+        for (guint i = 0; vp != NULL && i < w->model.n_units; i++)
           if (w->model.units[i].selected &&
               w->model.units[i].new_state != TKE_NEW_REGISTER_FULL_UNCOMMITTED &&
               (w->model.units[i].new_state != TKE_NEW_REGISTER_FULL_COMMITTED ||
@@ -308,7 +312,7 @@ model_allows (Walk *w, TkeCeremonyKind kind)
     case TKE_CEREMONY_SET_IMMEDIATE:
       /* First activation: a unit set up again takes the key the rest of
        * the instance holds, and no other. */
-      for (guint i = 0; i < N_UNITS; i++)
+      for (guint i = 0; i < w->model.n_units; i++)
         if (!w->model.units[i].selected &&
             w->model.units[i].current_state == TKE_CURRENT_REGISTER_VALID &&
             g_strcmp0 (w->model.units[i].current_vp, first->new_vp) != 0)
@@ -350,9 +354,9 @@ model_allows_blob_rewrap (Walk *w)
 {
   const char *vp = NULL;
 
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     {
-      if (w->model.units[i].recovery)
+      if (w->model.units[i].type == TKE_CRYPTO_UNIT_TYPE_RECOVERY)
         continue;
       if (vp == NULL)
         vp = w->model.units[i].new_vp;
@@ -367,7 +371,7 @@ model_allows_blob_rewrap (Walk *w)
 void
 model_apply (Walk *w, TkeCeremonyKind kind)
 {
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     {
       ModelUnit *m = &w->model.units[i];
 
@@ -400,7 +404,7 @@ model_apply (Walk *w, TkeCeremonyKind kind)
 void
 model_rotated (Walk *w)
 {
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     {
       ModelUnit *m = &w->model.units[i];
 
@@ -417,7 +421,7 @@ model_rotated (Walk *w)
 void
 model_clear (Model *model)
 {
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < model->n_units; i++)
     {
       g_free (model->units[i].new_vp);
       g_free (model->units[i].current_vp);

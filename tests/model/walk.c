@@ -17,7 +17,10 @@
  * reader half-way (cards.c), and auto-mk-rotate: a random key from the
  * recovery unit, then its rotation, now and then with the rewrap failing
  * (auto.c); a unit that loses a random key takes it back from the
- * recovery unit (auto-recover).  The model says whether the operation is
+ * recovery unit (auto-recover); failover-enable adds FAILOVER units (the
+ * instance has 3 to 5 units, and every later operation takes them), and a
+ * walk from an instance in imprint mode starts with auto-init
+ * (failover.c).  The model says whether the operation is
  * allowed; libtke (and the CLI) must say the same, and when it is allowed the walk runs it
  * and compares every unit's registers, the service's messages in order,
  * the keystore (every root key unwraps, all under one key) and the blobs
@@ -27,8 +30,8 @@
  * shows it (shrink.c), as a --replay file and as C for a regression test.
  *
  * TKE_MODEL_SEED (default: the fixed seeds below) and TKE_MODEL_STEPS
- * (default 700 per seed, 2 100 in all) set the run; tests/bench/model-soak
- * runs many seeds.
+ * (default 620 per seed, 1 860 in all, and a sixth of a seed's from imprint
+ * mode) set the run; tests/bench/model-soak runs many seeds.
  */
 
 #include "config.h"
@@ -58,6 +61,8 @@ const char *const op_names[N_OPS] = {
   "rewrap-key-blob",
   "commit+card-pulled",
   "auto-mk-rotate",
+  "failover-enable",
+  "auto-init",
 };
 
 const char *const op_enum_names[N_OPS] = {
@@ -78,10 +83,12 @@ const char *const op_enum_names[N_OPS] = {
   "OP_REWRAP_BLOB",
   "OP_COMMIT_CARD_PULLED",
   "OP_AUTO_MK_ROTATE",
+  "OP_FAILOVER_ENABLE",
+  "OP_AUTO_INIT",
 };
 
 /* Which operations the walk picks how often (out of the sum). */
-static const guint op_weights[N_OPS] = { 8, 2, 8, 2, 1, 6, 2, 2, 2, 2, 2, 1, 2, 1, 3, 2, 2 };
+static const guint op_weights[N_OPS] = { 8, 2, 8, 2, 1, 6, 2, 2, 2, 2, 2, 1, 2, 1, 3, 2, 2, 1, 1 };
 
 /* TKE_MODEL_SELFTEST_BUG: the model forgets that clear new empties the
  * register, so that the shrinker's own test has a divergence to find. */
@@ -123,9 +130,11 @@ connect_client (Walk *w)
       w->instance = tke_service_client_list_units_finish (w->client, listed, &error);
     }
   g_assert_no_error (error);
-  g_assert_cmpuint (g_list_model_get_n_items (tke_service_instance_get_units (w->instance)), ==,
-                    N_UNITS);
-  for (guint i = 0; i < N_UNITS; i++)
+  if (g_list_model_get_n_items (tke_service_instance_get_units (w->instance)) != w->model.n_units)
+    diverge (w, "libtke lists %u units, the model has %u",
+             g_list_model_get_n_items (tke_service_instance_get_units (w->instance)),
+             w->model.n_units);
+  for (guint i = 0; i < w->model.n_units; i++)
     tke_crypto_unit_set_selected (unit_at (w, i), w->model.units[i].selected);
 }
 
@@ -230,7 +239,7 @@ op_load (Walk *w, const Step *s)
       g_ptr_array_add (values, tke_secret_ref (TEST_PART (parts->pdata[i])->value));
     g_hash_table_replace (w->parts_by_vp, g_strdup (vp), values);
   }
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     if (w->model.units[i].selected)
       {
         w->model.units[i].new_state = TKE_NEW_REGISTER_FULL_UNCOMMITTED;
@@ -267,7 +276,7 @@ op_register (Walk *w, TkeCeremonyKind kind, const char *name, gboolean cli)
 static void
 select_only (Walk *w, guint u, gboolean *saved)
 {
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     {
       saved[i] = w->model.units[i].selected;
       w->model.units[i].selected = i == u;
@@ -278,7 +287,7 @@ select_only (Walk *w, guint u, gboolean *saved)
 static void
 select_again (Walk *w, const gboolean *saved)
 {
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     {
       w->model.units[i].selected = saved[i];
       tke_crypto_unit_set_selected (unit_at (w, i), saved[i]);
@@ -326,8 +335,8 @@ take_instance_key (Walk *w, guint u)
 static void
 op_reset_unit (Walk *w, const Step *s)
 {
-  guint u = s->unit % N_UNITS;
-  gboolean saved[N_UNITS];
+  guint u = s->unit % w->model.n_units;
+  gboolean saved[MAX_UNITS];
   ModelUnit *m = &w->model.units[u];
   g_autoptr (GListStore) selected = NULL;
   g_autoptr (TkeCeremony) zeroize = NULL, thresholds = NULL;
@@ -383,8 +392,8 @@ op_reset_unit (Walk *w, const Step *s)
 static void
 op_clear_current (Walk *w, const Step *s)
 {
-  guint u = s->unit % N_UNITS;
-  gboolean saved[N_UNITS];
+  guint u = s->unit % w->model.n_units;
+  gboolean saved[MAX_UNITS];
 
   if (!model_can_restore_key (w, u))
     {
@@ -408,7 +417,7 @@ op_clear_current (Walk *w, const Step *s)
 static void
 op_toggle (Walk *w, const Step *s)
 {
-  guint i = s->unit % N_UNITS;
+  guint i = s->unit % w->model.n_units;
 
   w->model.units[i].selected = !w->model.units[i].selected;
   tke_crypto_unit_set_selected (unit_at (w, i), w->model.units[i].selected);
@@ -496,12 +505,16 @@ op_allowed (Walk *w, Op op)
     case OP_CLEAR_CURRENT:
       /* Administrators set a unit up again in a quiet moment, between
        * ceremonies: with the new registers empty. */
-      for (guint i = 0; i < N_UNITS; i++)
+      for (guint i = 0; i < w->model.n_units; i++)
         if (w->model.units[i].new_state != TKE_NEW_REGISTER_EMPTY)
           return FALSE;
       return model_can_restore_key (w, 0); /* unit 1: operational */
     case OP_AUTO_MK_ROTATE:
       return model_allows_auto_rotate (w);
+    case OP_FAILOVER_ENABLE:
+      return model_allows_failover (w);
+    case OP_AUTO_INIT:
+      return model_allows_auto_init (w);
     case OP_REWRAP_BLOB:
       return model_allows_blob_rewrap (w);
     case OP_TOGGLE:
@@ -537,11 +550,11 @@ pick (Walk *w)
     }
   s.n = s.op == OP_LOAD || s.op == OP_LOAD_REPEATED ? (guint) g_rand_int_range (w->rand, 2, 4)
                                                     : (guint) g_rand_int_range (w->rand, 1, N_KEYS);
-  s.unit = g_rand_int_range (w->rand, 0, N_UNITS);
+  s.unit = g_rand_int_range (w->rand, 0, w->model.n_units);
   /* Administrators mostly work on the whole instance: a deselected unit
    * is selected again more often than a selected one is left out. */
   if (s.op == OP_TOGGLE)
-    for (guint j = 0; j < N_UNITS; j++)
+    for (guint j = 0; j < w->model.n_units; j++)
       if (!w->model.units[j].selected && g_rand_int_range (w->rand, 0, 4) > 0)
         s.unit = j;
   /* A sample through the tke CLI: a load there is 3 or 4 processes. */
@@ -599,6 +612,12 @@ walk_run_step (Walk *w, const Step *s)
     case OP_AUTO_MK_ROTATE:
       op_auto_rotate (w, s);
       break;
+    case OP_FAILOVER_ENABLE:
+      op_failover_enable (w, s);
+      break;
+    case OP_AUTO_INIT:
+      op_auto_init (w, s);
+      break;
     case OP_TOGGLE:
     case N_OPS:
     default:
@@ -624,9 +643,10 @@ demo_signer (Walk *w, guint index, const char *password)
   return TKE_SIGNER (tke_file_signer_new (file, secret));
 }
 
-/* A fresh demo instance: its units start on one key, new registers empty. */
+/* A fresh demo instance: its units start on one key, new registers empty;
+ * with @imprint every unit is in imprint mode, without a key (auto-init). */
 void
-walk_init (Walk *w, guint32 seed)
+walk_init (Walk *w, guint32 seed, gboolean imprint)
 {
   g_autofree char *faults_dir = g_dir_make_tmp ("tke-model-XXXXXX", NULL);
 
@@ -639,31 +659,39 @@ walk_init (Walk *w, guint32 seed)
       g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   w->blobs = g_ptr_array_new_with_free_func ((GDestroyNotify) blob_free);
   w->next_keynum = 1;
-  {
-    const char *const args[] = { "--faults-file", w->faults_file, NULL };
+  w->imprint = imprint;
+  if (imprint)
+    start_imprint (w);
+  else
+    {
+      const char *const args[] = { "--faults-file", w->faults_file, NULL };
 
-    rot_start (&w->f, N_KEYS, args);
-  }
-  for (guint i = 0; i < N_UNITS; i++)
+      rot_start (&w->f, N_KEYS, args);
+    }
+  w->model.n_units = DEMO_UNITS;
+  for (guint i = 0; i < w->model.n_units; i++)
     w->model.units[i].selected = TRUE;
   connect_client (w);
   w->signers = g_ptr_array_new_with_free_func (g_object_unref);
   g_ptr_array_add (w->signers, demo_signer (w, 1, w->f.pw1));
   g_ptr_array_add (w->signers, demo_signer (w, 2, w->f.pw2));
-  cards_init (w);
+  if (!imprint)
+    cards_init (w); /* else once auto-init set the units up */
   refresh_all (w);
-  for (guint i = 0; i < N_UNITS; i++)
+  for (guint i = 0; i < w->model.n_units; i++)
     {
-      w->model.units[i].current_state = TKE_CURRENT_REGISTER_VALID;
-      w->model.units[i].current_vp =
-          g_strdup (tke_crypto_unit_get_current_register_vp (unit_at (w, i)));
-      w->model.units[i].new_state = TKE_NEW_REGISTER_EMPTY;
+      ModelUnit *m = &w->model.units[i];
+
+      m->current_state = imprint ? TKE_CURRENT_REGISTER_EMPTY : TKE_CURRENT_REGISTER_VALID;
+      m->current_vp = g_strdup (imprint ? TKE_EMPTY_VP
+                                        : tke_crypto_unit_get_current_register_vp (unit_at (w, i)));
+      m->new_state = TKE_NEW_REGISTER_EMPTY;
+      m->imprint = imprint;
       /* The demo's layout: units 1 and 2 operational, 3 recovery. */
-      w->model.units[i].recovery = i == 2;
-      g_assert_cmpint (tke_crypto_unit_get_unit_type (unit_at (w, i)), ==,
-                       i == 2 ? TKE_CRYPTO_UNIT_TYPE_RECOVERY : TKE_CRYPTO_UNIT_TYPE_OPERATIONAL);
+      m->type = i == 2 ? TKE_CRYPTO_UNIT_TYPE_RECOVERY : TKE_CRYPTO_UNIT_TYPE_OPERATIONAL;
     }
-  w->model.storage_vp = g_strdup (w->model.units[0].current_vp);
+  w->model.storage_vp = imprint ? NULL : g_strdup (w->model.units[0].current_vp);
+  w->model.n_keys = imprint ? 0 : N_KEYS;
   compare (w);
 }
 
@@ -700,11 +728,12 @@ report (Walk *w)
                             w->us_by_op[i] / 1e6);
   g_test_message ("seed %u operations: %s", w->seed, ops->str);
   g_test_message ("seed %u: %u steps, %u rotations (%u through the CLI), %u faults, %u units set "
-                  "up again (%u from the recovery unit), %u blobs rewrapped, %u steps through the "
-                  "CLI, %u refusals agreed, "
+                  "up again (%u from the recovery unit), %u failover units added (%u units at "
+                  "the end), %u blobs rewrapped, %u steps through the CLI, %u refusals agreed, "
                   "0 keys lost",
                   w->seed, w->n_steps, w->n_rotations, w->n_cli_rotations, w->n_faults, w->n_resets,
-                  w->n_auto_recovered, w->n_blobs_rewrapped, w->n_cli, w->n_refused);
+                  w->n_auto_recovered, w->n_failover_added, w->model.n_units, w->n_blobs_rewrapped,
+                  w->n_cli, w->n_refused);
   /* For tests/bench/model-soak.sh. */
   g_test_message ("soak seed=%u steps=%u rotations=%u cli_rotations=%u faults=%u rewrap=%u "
                   "setimm=%u kill=%u http500=%u token=%u card=%u setups=%u blobs=%u "
@@ -717,16 +746,20 @@ report (Walk *w)
                   w->n_cli, w->n_refused);
 }
 
+/* A walk from imprint mode starts with auto-init (odd seeds through the
+ * tke CLI), then goes on as any. */
 static void
-walk (guint32 seed, guint n_steps)
+walk (guint32 seed, guint n_steps, gboolean imprint)
 {
   Walk w = { 0 };
 
-  walk_init (&w, seed);
+  walk_init (&w, seed, imprint);
   for (guint i = 0; i < n_steps; i++)
     {
       Step s = pick (&w);
 
+      if (i == 0 && imprint)
+        s = (Step){ OP_AUTO_INIT, 0, 0, seed % 2 == 1 };
       walk_run_step (&w, &s);
     }
   report (&w);
@@ -738,13 +771,23 @@ n_steps (void)
 {
   const char *text = g_getenv ("TKE_MODEL_STEPS");
 
-  return text != NULL ? (guint) atoi (text) : 700;
+  return text != NULL ? (guint) atoi (text) : 620;
 }
 
 static void
 test_seed (gconstpointer data)
 {
-  walk (GPOINTER_TO_UINT (data), n_steps ());
+  walk (GPOINTER_TO_UINT (data), n_steps (), FALSE);
+}
+
+/* From --init imprint: auto-init first (issue 16); fewer steps, the seeds
+ * walk the rest. */
+static void
+test_auto_init (void)
+{
+  const char *seed = g_getenv ("TKE_MODEL_SEED");
+
+  walk (seed != NULL ? (guint32) atoll (seed) : 5, MAX (n_steps () / 6, 1), TRUE);
 }
 
 static void
@@ -752,7 +795,7 @@ replay (const Step *steps, guint n)
 {
   Walk w = { 0 };
 
-  walk_init (&w, 0);
+  walk_init (&w, 0, n > 0 && steps[0].op == OP_AUTO_INIT);
   for (guint i = 0; i < n; i++)
     walk_run_step (&w, &steps[i]);
   report (&w);
@@ -817,6 +860,51 @@ test_regression_card_last (void)
   replay (steps, G_N_ELEMENTS (steps));
 }
 
+/* failover-enable through libtke (total 1; a total of 1 again adds none)
+ * and the CLI (total 2), then what every operation does with the failover
+ * units: a load, commit and rotation through the CLI, a failover unit
+ * zeroized and set up again, auto-mk-rotate, a failover unit's current
+ * register cleared (its key back from the recovery unit), a third
+ * failover-enable refused, RewrapKeyBlob, set immediate failing on unit 5. */
+static void
+test_replay_failover (void)
+{
+  static const Step steps[] = {
+    { OP_FAILOVER_ENABLE, 0, 0, FALSE },
+    { OP_FAILOVER_ENABLE, 2, 0, FALSE },
+    { OP_LOAD, 2, 0, TRUE },
+    { OP_COMMIT, 0, 0, TRUE },
+    { OP_ROTATE, 0, 0, TRUE },
+    { OP_FAILOVER_ENABLE, 1, 0, TRUE },
+    { OP_RESET_UNIT, 0, 3, FALSE },
+    { OP_AUTO_MK_ROTATE, 1, 0, FALSE },
+    { OP_CLEAR_CURRENT, 0, 4, FALSE },
+    { OP_FAILOVER_ENABLE, 1, 0, FALSE },
+    { OP_LOAD, 3, 0, FALSE },
+    { OP_COMMIT, 0, 0, FALSE },
+    { OP_REWRAP_BLOB, 0, 0, FALSE },
+    { OP_ROTATE_FAIL_SETIMM, 0, 4, FALSE },
+  };
+
+  replay (steps, G_N_ELEMENTS (steps));
+}
+
+/* auto-init through libtke from imprint mode, a failover unit, a unit
+ * zeroized (the key from the recovery unit: nobody has its parts), a
+ * second auto-init refused. */
+static void
+test_replay_auto_init (void)
+{
+  static const Step steps[] = {
+    { OP_AUTO_INIT, 0, 0, FALSE },  { OP_FAILOVER_ENABLE, 0, 0, FALSE },
+    { OP_RESET_UNIT, 0, 1, FALSE }, { OP_CLEAR_CURRENT, 0, 3, FALSE },
+    { OP_AUTO_INIT, 0, 0, FALSE },  { OP_LOAD, 2, 0, FALSE },
+    { OP_COMMIT, 0, 0, FALSE },     { OP_ROTATE, 0, 0, FALSE },
+  };
+
+  replay (steps, G_N_ELEMENTS (steps));
+}
+
 void add_shrink_tests (void);
 
 int
@@ -834,6 +922,9 @@ main (int argc, char **argv)
   g_test_add_func ("/model/replay-example", test_replay_example);
   g_test_add_func ("/model/regression/blob-rewrap-recovery-unit", test_regression_blob_recovery);
   g_test_add_func ("/model/regression/card-pulled-after-last-unit", test_regression_card_last);
+  g_test_add_func ("/model/replay-failover", test_replay_failover);
+  g_test_add_func ("/model/replay-auto-init", test_replay_auto_init);
+  g_test_add_func ("/model/auto-init", test_auto_init);
   if (seed != NULL)
     g_test_add_data_func ("/model/seed", GUINT_TO_POINTER ((guint32) atoll (seed)), test_seed);
   else
