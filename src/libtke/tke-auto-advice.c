@@ -265,26 +265,50 @@ needed_signers (GListModel *units)
   return n;
 }
 
+/* Whether auto-init may run on @units: every unit is in imprint mode, or
+ * was set up by an auto-init that stopped before its key (out of imprint
+ * mode, both registers Empty) while another is still in imprint mode.  An
+ * instance whose every unit left imprint mode is not a new one, keys or
+ * not: its key storage may hold keys under a key whose parts can bring it
+ * back, and a new random key would bury them.  @blocker: the number of a
+ * unit that stops it. */
 gboolean
-_tke_auto_unit_awaits_init (TkeCryptoUnit *unit)
+_tke_auto_init_allowed (GListModel *units, guint *blocker)
 {
-  return tke_crypto_unit_get_imprint_mode (unit) ||
-         (tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_EMPTY &&
-          tke_crypto_unit_get_new_register_state (unit) == TKE_NEW_REGISTER_EMPTY);
+  gboolean any_imprint = FALSE;
+  gboolean keyless_out = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      if (tke_crypto_unit_get_imprint_mode (unit))
+        {
+          any_imprint = TRUE;
+          continue;
+        }
+      if (!keyless_out)
+        *blocker = tke_crypto_unit_get_number (unit);
+      keyless_out = TRUE;
+      if (tke_crypto_unit_get_current_register_state (unit) != TKE_CURRENT_REGISTER_EMPTY ||
+          tke_crypto_unit_get_new_register_state (unit) != TKE_NEW_REGISTER_EMPTY)
+        {
+          *blocker = tke_crypto_unit_get_number (unit);
+          return FALSE;
+        }
+    }
+  return !keyless_out || any_imprint;
 }
 
 static char *
 why_not_init (GListModel *units)
 {
-  for (guint i = 0; i < g_list_model_get_n_items (units); i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+  guint blocker = 0;
 
-      if (!_tke_auto_unit_awaits_init (unit))
-        return g_strdup_printf (_ ("Crypto unit %u is not in imprint mode: initializing with "
-                                   "recovery units is for a new service instance."),
-                                tke_crypto_unit_get_number (unit));
-    }
+  if (!_tke_auto_init_allowed (units, &blocker))
+    return g_strdup_printf (_ ("Crypto unit %u is not in imprint mode: initializing with "
+                               "recovery units is for a new service instance."),
+                            blocker);
   return NULL;
 }
 

@@ -50,9 +50,10 @@ gboolean _tke_auto_run (TkeAutoCeremony *self,
 /* The VP the last auto-mk-rotate of @journal reached the delay for, or
  * NULL (none did, or its case was closed since). */
 char *_tke_auto_delayed_to_vp (TkeJournal *journal);
-/* auto-init may run on @unit: in imprint mode, or set up by an earlier
- * auto-init that stopped before its key (no key in either register). */
-gboolean _tke_auto_unit_awaits_init (TkeCryptoUnit *unit);
+/* auto-init may run on @units: each in imprint mode, or set up by an
+ * auto-init that stopped before its key while another still is.
+ * @blocker: the number of a unit that stops it. */
+gboolean _tke_auto_init_allowed (GListModel *units, guint *blocker);
 /* Closes @journal's delay record for @vp (a record of its own: the
  * ceremony that wrote the delay may be another process's); @why is the
  * note. */

@@ -307,6 +307,7 @@ run_init (Run *run, GError **error)
   guint n_admins = self->signers != NULL ? self->signers->len : 0;
   g_autoptr (TkeCryptoUnit) source = NULL;
   g_autofree char *vp = NULL;
+  guint blocker = 0;
 
   if (n_admins < MAX (self->signature_threshold, self->revocation_threshold))
     {
@@ -317,18 +318,13 @@ run_init (Run *run, GError **error)
     }
   if ((source = first_recovery_unit (run, FALSE, error)) == NULL)
     return FALSE;
-  for (guint i = 0; i < g_list_model_get_n_items (all); i++)
+  if (!_tke_auto_init_allowed (all, &blocker))
     {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (all, i);
-
-      if (!_tke_auto_unit_awaits_init (unit))
-        {
-          g_set_error (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED,
-                       _ ("Crypto unit %u is not in imprint mode: auto-init initializes a new "
-                          "service instance (zeroize it first)."),
-                       tke_crypto_unit_get_number (unit));
-          return FALSE;
-        }
+      g_set_error (error, TKE_ERROR, TKE_ERROR_PRECHECK_FAILED,
+                   _ ("Crypto unit %u is not in imprint mode: auto-init initializes a new "
+                      "service instance (zeroize it first)."),
+                   blocker);
+      return FALSE;
     }
   for (guint i = 0; i < n_admins; i++)
     _tke_auto_step (self, _ ("Installing %u of %u administrators...."), i + 1, n_admins);

@@ -16,8 +16,9 @@
  * its new register Empty, and from then on it is one of the units every
  * operation takes (a rotation, a load, a commit, auto-mk-rotate, ...).
  *
- * auto-init initializes an instance whose units are all in imprint mode
- * and which has a recovery unit: thresholds, administrators, a random key
+ * auto-init initializes a new instance (its units in imprint mode, or left
+ * keyless by an auto-init that stopped while another still is) which has
+ * a recovery unit: thresholds, administrators, a random key
  * made in the recovery unit and copied to every unit.  Afterwards every
  * unit is Valid with one VP (read back from the units, as an
  * administrator reads it) and nobody knows that key's parts.
@@ -250,16 +251,32 @@ op_failover_enable (Walk *w, const Step *s)
 
 /* ---- auto-init ---- */
 
-/* Every unit in imprint mode, and a recovery unit to make the key. */
+/* A recovery unit to make the key, and a new instance: every unit in
+ * imprint mode, or set up by an auto-init that stopped before its key (out
+ * of imprint mode with both registers Empty) while another unit still is
+ * in imprint mode (tke.1, auto-init). */
 gboolean
 model_allows_auto_init (Walk *w)
 {
+  gboolean any_imprint = FALSE;
+  gboolean any_set_up = FALSE;
+
   if (recovery_unit (w) == NULL)
     return FALSE;
   for (guint i = 0; i < w->model.n_units; i++)
-    if (!w->model.units[i].imprint)
-      return FALSE;
-  return TRUE;
+    {
+      const ModelUnit *m = &w->model.units[i];
+
+      if (m->imprint)
+        {
+          any_imprint = TRUE;
+          continue;
+        }
+      if (m->new_state != TKE_NEW_REGISTER_EMPTY || m->current_state != TKE_CURRENT_REGISTER_EMPTY)
+        return FALSE;
+      any_set_up = TRUE;
+    }
+  return any_imprint || !any_set_up;
 }
 
 static void
@@ -295,7 +312,6 @@ make_root_keys (Walk *w)
 void
 op_auto_init (Walk *w, const Step *s)
 {
-  g_autoptr (GListStore) all = NULL;
   const char *vp;
 
   if (!check_auto_allowed (w, TKE_AUTO_INIT, model_allows_auto_init (w)))

@@ -3,6 +3,8 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <string.h>
+
 #include <tke.h>
 
 #define OLD_VP "1111111111111111111111111111111111111111111111111111111111111111"
@@ -247,6 +249,71 @@ test_auto_rotate (void)
                    TKE_RECOVERY_ACTION_NONE);
 }
 
+/* A unit for auto-init's rule: recovery or not, in imprint mode or not,
+ * with a key or without. */
+static TkeCryptoUnit *
+init_unit (guint number, gboolean recovery, gboolean imprint, gboolean keyed)
+{
+  TkeCryptoUnit *unit = tke_crypto_unit_new ("inst", "hsm", number,
+                                             recovery ? TKE_CRYPTO_UNIT_TYPE_RECOVERY
+                                                      : TKE_CRYPTO_UNIT_TYPE_OPERATIONAL,
+                                             "[us-south].[AZ1-CS1].[01].[01]");
+
+  tke_crypto_unit_set_thresholds (unit, imprint, imprint ? 0 : 1, imprint ? 0 : 1);
+  if (keyed)
+    tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_EMPTY, TKE_EMPTY_VP,
+                                   TKE_CURRENT_REGISTER_VALID, OLD_VP);
+  else
+    tke_crypto_unit_set_registers (unit, TKE_NEW_REGISTER_EMPTY, TKE_EMPTY_VP,
+                                   TKE_CURRENT_REGISTER_EMPTY, TKE_EMPTY_VP);
+  return unit;
+}
+
+static char *
+why_not_init (gboolean imprint[3], gboolean keyed[3])
+{
+  g_autoptr (GListStore) units = g_list_store_new (TKE_TYPE_CRYPTO_UNIT);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = init_unit (i + 1, i == 2, imprint[i], keyed[i]);
+
+      g_list_store_append (units, unit);
+    }
+  return tke_auto_ceremony_why_not (TKE_AUTO_INIT, G_LIST_MODEL (units), TKE_RECOVERY_ACTION_NONE,
+                                    2);
+}
+
+/* auto-init: a new instance, or one an auto-init left part way before
+ * its key; never one whose every unit left imprint mode (its key storage
+ * may hold keys whose key its parts can bring back). */
+static void
+test_auto_init_rule (void)
+{
+  struct
+  {
+    gboolean imprint[3];
+    gboolean keyed[3];
+    gboolean allowed;
+  } rows[] = {
+    { { TRUE, TRUE, TRUE }, { FALSE, FALSE, FALSE }, TRUE },     /* new */
+    { { FALSE, TRUE, TRUE }, { FALSE, FALSE, FALSE }, TRUE },    /* stopped after unit 1 */
+    { { FALSE, FALSE, TRUE }, { FALSE, FALSE, FALSE }, TRUE },   /* stopped after unit 2 */
+    { { FALSE, FALSE, FALSE }, { FALSE, FALSE, FALSE }, FALSE }, /* every unit left it */
+    { { FALSE, TRUE, TRUE }, { TRUE, FALSE, FALSE }, FALSE },    /* unit 1 holds a key */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (rows); i++)
+    {
+      g_autofree char *reason = why_not_init (rows[i].imprint, rows[i].keyed);
+
+      g_test_message ("row %zu: %s", i, reason != NULL ? reason : "allowed");
+      g_assert_cmpint (reason == NULL, ==, rows[i].allowed);
+      if (reason != NULL)
+        g_assert_nonnull (strstr (reason, "Crypto unit 1 is not in imprint mode"));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -260,6 +327,7 @@ main (int argc, char **argv)
   g_test_add_func ("/recovery/unreachable-unit-stops", test_unreachable_unit_stops);
   g_test_add_func ("/recovery/complete", test_complete);
   g_test_add_func ("/recovery/auto-rotate", test_auto_rotate);
+  g_test_add_func ("/recovery/auto-init-rule", test_auto_init_rule);
 
   return g_test_run ();
 }
