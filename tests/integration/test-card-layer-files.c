@@ -413,6 +413,130 @@ test_hostile_files (Scene *scene, gconstpointer user_data)
   g_assert_cmpuint (person.prompts, ==, 1);
 }
 
+/* ---- tke card-copy-file ---- */
+
+static gpointer
+pin_pad_person (gpointer data)
+{
+  GString *transcript = g_string_new (NULL);
+  g_autoptr (GDataInputStream) out = g_data_input_stream_new (data);
+  char *line;
+
+  while ((line = g_data_input_stream_read_line (out, NULL, NULL, NULL)) != NULL)
+    {
+      g_string_append_printf (transcript, "%s\n", line);
+      g_test_message ("tke: %s", line);
+      if (strstr (line, "PIN pad") != NULL)
+        {
+          g_autofree char *ready = tke_readers_ctl (&fixture, 2, "wait-prompt 20000");
+          g_autofree char *done = NULL;
+
+          g_assert_cmpstr (ready, ==, "ok");
+          done = tke_readers_ctl (&fixture, 2, "keys " FILES_PIN);
+          g_assert_cmpstr (done, ==, "ok");
+        }
+      g_free (line);
+    }
+  return transcript;
+}
+
+/* Runs `tke card-copy-file ARGS… --password-file PASSWORDS`, typing the
+ * PIN on reader 2's pad when asked; its exit status, its output in *OUT. */
+static int
+tke_copy (const char *passwords, char **out, const char *first, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GSubprocess) process = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *password_file = tke_readers_path (&fixture, "cli-passwords.txt");
+  GThread *thread;
+  va_list ap;
+
+  write_text (password_file, passwords, strlen (passwords));
+  g_ptr_array_add (argv, g_strdup (g_getenv ("TKE_CLI")));
+  g_ptr_array_add (argv, g_strdup ("card-copy-file"));
+  va_start (ap, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (ap);
+  g_ptr_array_add (argv, g_strdup ("--password-file"));
+  g_ptr_array_add (argv, g_strdup (password_file));
+  g_ptr_array_add (argv, NULL);
+  process =
+      g_subprocess_newv ((const char *const *) argv->pdata,
+                         G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+  g_assert_no_error (error);
+  thread = g_thread_new ("person", pin_pad_person, g_subprocess_get_stdout_pipe (process));
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  *out = g_string_free (g_thread_join (thread), FALSE);
+  g_unlink (password_file);
+  return g_subprocess_get_exit_status (process);
+}
+
+static void
+test_cli (Scene *scene, gconstpointer user_data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *in = tke_readers_path (&fixture, "cli-in.keypart");
+  g_autofree char *out = tke_readers_path (&fixture, "cli-out.keypart");
+  g_autofree char *bad = tke_readers_path (&fixture, "cli-bad.keypart");
+  g_autoptr (TkeSecret) part = tke_secret_new_random (TKE_MASTER_KEY_SIZE, NULL);
+  g_autoptr (TkeSecret) in_password = password (FILE_PASSWORD);
+  g_autoptr (TkeSecret) out_password = password (OTHER_PASSWORD);
+  g_autoptr (TkeKeyPartFile) in_file = NULL;
+  g_autoptr (TkeKeyPartFile) out_file = NULL;
+  g_autoptr (TkeSecret) opened = NULL;
+  g_autofree char *text = NULL;
+
+  if (g_getenv ("TKE_CLI") == NULL)
+    {
+      g_test_skip ("TKE_CLI is not set");
+      return;
+    }
+  make_card ("files-cli.card", FILES_PIN);
+  swap_card (2, "files-cli.card");
+  g_unlink (in);
+  g_unlink (out);
+  g_assert_true (tke_key_part_file_create (in, "By the CLI", part, in_password, &error));
+  g_assert_no_error (error);
+  in_file = tke_key_part_file_load (in, &error);
+
+  g_assert_cmpint (tke_copy (FILE_PASSWORD "\n", &text, "--to-card", in, NULL), ==, 0);
+  g_assert_nonnull (strstr (text, "copied to the card in reader 2, index 1"));
+  g_clear_pointer (&text, g_free);
+
+  g_assert_cmpint (
+      tke_copy (OTHER_PASSWORD "\n" OTHER_PASSWORD "\n", &text, "--from-card", "1", out, NULL), ==,
+      0);
+  g_clear_pointer (&text, g_free);
+  assert_mode_0600 (out);
+  out_file = tke_key_part_file_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (tke_key_part_file_get_vp (out_file), ==, tke_key_part_file_get_vp (in_file));
+  opened = tke_key_part_file_unlock (out_file, out_password, &error);
+  g_assert_no_error (error);
+  g_assert_true (tke_secret_equal (opened, part));
+
+  /* An existing file: refused before any PIN. */
+  g_assert_cmpint (
+      tke_copy (OTHER_PASSWORD "\n" OTHER_PASSWORD "\n", &text, "--from-card", "1", out, NULL), ==,
+      1);
+  g_assert_nonnull (strstr (text, "exists already"));
+  g_assert_null (strstr (text, "PIN pad"));
+  g_clear_pointer (&text, g_free);
+
+  /* A wrong password, then a file that is neither kind. */
+  g_assert_cmpint (tke_copy ("not the password\n", &text, "--to-card", in, NULL), ==, 1);
+  g_assert_nonnull (strstr (text, "Wrong password or damaged file"));
+  g_clear_pointer (&text, g_free);
+  write_text (bad, "{}", 2);
+  g_assert_cmpint (tke_copy (FILE_PASSWORD "\n", &text, "--to-card", bad, NULL), ==, 1);
+  g_assert_nonnull (strstr (text, "neither a key part file nor a signature key file"));
+  g_clear_pointer (&text, g_free);
+  g_assert_cmpint (tke_copy ("", &text, "--from-card", "zero", out, NULL), ==, 2);
+}
+
 void
 add_file_tests (void)
 {
@@ -420,4 +544,5 @@ add_file_tests (void)
   add_scene_test ("/card-layer/files/signature-key-round-trip", test_signature_key_round_trip);
   add_scene_test ("/card-layer/files/wrong-password", test_wrong_password);
   add_scene_test ("/card-layer/files/hostile", test_hostile_files);
+  add_scene_test ("/card-layer/files/cli", test_cli);
 }
