@@ -169,6 +169,17 @@ write_all (int fd, const guint8 *data, gsize size)
 /* Writes @contents to @path with mode 0600, all or nothing: a file beside
  * it, flushed, then renamed over @path (@replace) or linked to it, which
  * fails if @path exists, even if it appeared meanwhile. */
+/* Says so at once when @path exists and may not be replaced, before a
+ * PIN is typed for nothing; write_new_file() checks again. */
+static gboolean
+may_write (const char *path, gboolean replace, GError **error)
+{
+  if (replace || !g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The file “%s” exists already."), path);
+  return FALSE;
+}
+
 static gboolean
 write_new_file (const char *path, GBytes *contents, gboolean replace, GError **error)
 {
@@ -178,11 +189,8 @@ write_new_file (const char *path, GBytes *contents, gboolean replace, GError **e
   int fd, saved;
   gboolean written;
 
-  if (!replace && g_file_test (path, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The file “%s” exists already."), path);
-      return FALSE;
-    }
+  if (!may_write (path, replace, error))
+    return FALSE;
   if ((fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, 0600)) < 0)
     return write_failed (path, errno, error);
   written = write_all (fd, data, size);
@@ -424,10 +432,10 @@ static GBytes *
 read_file (const char *path, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
-  g_autofree char *data = NULL;
-  gsize size = 0;
+  g_autoptr (GMappedFile) file = g_mapped_file_new (path, FALSE, &local_error);
+  gsize size;
 
-  if (!g_file_get_contents (path, &data, &size, &local_error))
+  if (file == NULL)
     {
       if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_set_error (error, TKE_ERROR, TKE_ERROR_NOT_FOUND, _ ("The file “%s” does not exist."),
@@ -437,13 +445,14 @@ read_file (const char *path, GError **error)
                      local_error->message);
       return NULL;
     }
-  if (size > MAX_FILE_SIZE)
+  /* Mapped, not read: a huge file is refused by its size alone. */
+  if ((size = g_mapped_file_get_length (file)) > MAX_FILE_SIZE)
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_INVALID_DATA,
                    _ ("“%s” is too large to be a key file for a card."), path);
       return NULL;
     }
-  return g_bytes_new_take (g_steal_pointer (&data), size);
+  return g_bytes_new (g_mapped_file_get_contents (file), size);
 }
 
 static gboolean
@@ -535,7 +544,7 @@ tke_card_import_key_part_file_finish (TkeCard *self, GAsyncResult *result, GErro
  * part under @password (scrypt, AES-256-GCM) in the format
  * tke_key_part_file_load() reads.  The file is checked against the card's
  * check value, then written all at once with mode 0600; an existing file
- * is kept unless @replace.
+ * is kept unless @replace (and then refused before the PIN is asked).
  */
 void
 tke_card_export_key_part_file_async (TkeCard *self,
@@ -553,7 +562,7 @@ tke_card_export_key_part_file_async (TkeCard *self,
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (path != NULL && password != NULL);
 
-  if (!check_card (self, &error))
+  if (!check_card (self, &error) || !may_write (path, replace, &error))
     {
       g_task_report_error (self, callback, user_data, tke_card_export_key_part_file_async,
                            g_steal_pointer (&error));
@@ -661,7 +670,8 @@ tke_card_import_signature_key_file_finish (TkeCard *self, GAsyncResult *result, 
  * layout, %TKE_KEY_FILE_KDF_SCRYPT) that the card encrypts under
  * @password, recording the card's description as the administrator's
  * name.  The file is checked against the card's public key, then written
- * all at once with mode 0600; an existing file is kept unless @replace.
+ * all at once with mode 0600; an existing file is kept unless @replace
+ * (and then refused before the PIN is asked).
  */
 void
 tke_card_export_signature_key_file_async (TkeCard *self,
@@ -678,7 +688,7 @@ tke_card_export_signature_key_file_async (TkeCard *self,
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (path != NULL && password != NULL);
 
-  if (!check_card (self, &error))
+  if (!check_card (self, &error) || !may_write (path, replace, &error))
     {
       g_task_report_error (self, callback, user_data, tke_card_export_signature_key_file_async,
                            g_steal_pointer (&error));
