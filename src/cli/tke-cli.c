@@ -22,6 +22,7 @@
 #include "tke-cli-rotation.h"
 #include "tke-cli-unit-root.h"
 #include "tke-cli-report.h"
+#include "tke-cli-card-files.h"
 
 static int run_help (int argc, char **argv);
 static int run_version (int argc, char **argv);
@@ -36,8 +37,9 @@ static const TkeCliVerbTable general_table = { general_verbs, G_N_ELEMENTS (gene
 
 /* One line per group of verbs, in the order `tke help` lists them. */
 static const TkeCliVerbTable *const verb_tables[] = {
-  &general_table,          &tke_cli_unit_verbs, &tke_cli_key_verbs,       &tke_cli_mk_verbs,
-  &tke_cli_rotation_verbs, &tke_cli_auto_verbs, &tke_cli_unit_root_verbs, &tke_cli_report_verbs,
+  &general_table,           &tke_cli_unit_verbs,     &tke_cli_key_verbs,
+  &tke_cli_mk_verbs,        &tke_cli_rotation_verbs, &tke_cli_auto_verbs,
+  &tke_cli_unit_root_verbs, &tke_cli_report_verbs,   &tke_cli_card_file_verbs,
 };
 
 const TkeCliVerb *

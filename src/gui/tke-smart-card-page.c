@@ -6,7 +6,8 @@
  * operations on them: generating a signature key or a key part on the card
  * in reader 2, copying the card in reader 1 onto the card in reader 2,
  * unblocking the EP11 card in reader 2 with the CA card in reader 1, and
- * changing a PIN.  Every rule and every APDU is libtke's; the page shows
+ * changing a PIN (copying keys between a card and files:
+ * tke-smart-card-files.c).  Every rule and every APDU is libtke's; the page shows
  * what the cards say and which PIN pad waits.  PINs are typed on the pads
  * (with the virtual readers, on the on-screen pad, which forwards key
  * presses to the reader and holds no PIN).
@@ -19,51 +20,15 @@
 #include <tke.h>
 
 #include "tke-readers-bar.h"
-#include "tke-smart-card-page.h"
+#include "tke-smart-card-page-private.h"
 #include "tke-virtual-pin-pad.h"
-
-struct _TkeSmartCardPage
-{
-  AdwBin parent_instance;
-
-  GtkLabel *reader1_text;
-  GtkLabel *reader2_text;
-  GtkWidget *pin_box;
-  GtkLabel *pin_label;
-  GtkWidget *pad;
-  GtkLabel *status_label;
-  GtkWidget *blocked_box;
-  GtkLabel *blocked_label;
-  GtkEntry *description_entry;
-  GtkWidget *sigkey_button;
-  GtkWidget *keypart_button;
-  GtkWidget *copy_button;
-  GtkWidget *refresh_button;
-  GtkWidget *unblock_button;
-  GtkWidget *change_pin_button;
-  GtkWidget *init_ca_button;
-  GtkWidget *enroll_button;
-  GtkWidget *personalize_button;
-  GtkEntry *zone_entry;
-  GtkEntry *card_entry;
-
-  char *controls[2];
-  TkeReadersBar *bar; /* weak */
-  gboolean updating_bar;
-  TkeCard *card[2];
-  gboolean blocked[2];
-  guint generation[2];
-  guint reading;
-  gboolean busy;
-  GCancellable *cancellable;
-};
 
 G_DEFINE_FINAL_TYPE (TkeSmartCardPage, tke_smart_card_page, ADW_TYPE_BIN)
 
 /* An SKI or a check value in groups of four, as it is read aloud and
  * compared; the label wraps between groups, never inside one. */
-static char *
-hex_in_groups (const char *hex)
+char *
+_tke_smart_card_page_hex_in_groups (const char *hex)
 {
   char *groups;
 
@@ -91,6 +56,8 @@ update_buttons (TkeSmartCardPage *self)
 
   for (gsize i = 0; i < G_N_ELEMENTS (buttons); i++)
     gtk_widget_set_sensitive (buttons[i], !self->busy && self->reading == 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (self->file_buttons); i++)
+    gtk_widget_set_sensitive (self->file_buttons[i], !self->busy && self->reading == 0);
 }
 
 static void
@@ -220,7 +187,7 @@ describe (Read *read)
   if (tke_card_get_card_type (card) == TKE_CARD_TYPE_EP11)
     {
       g_string_append_c (text, '\n');
-      g_autofree char *ski = hex_in_groups (read->ski);
+      g_autofree char *ski = _tke_smart_card_page_hex_in_groups (read->ski);
 
       if (read->ski != NULL)
         g_string_append_printf (text, _ ("Signature key: SKI %s"), ski);
@@ -233,7 +200,7 @@ describe (Read *read)
         for (guint i = 0; i < read->parts->len; i++)
           {
             TkeCardKeyPart *part = g_ptr_array_index (read->parts, i);
-            g_autofree char *check_value = hex_in_groups (part->check_value);
+            g_autofree char *check_value = _tke_smart_card_page_hex_in_groups (part->check_value);
 
             if (i > 0)
               g_string_append_c (text, '\n');
@@ -418,8 +385,8 @@ unwatch_cards (TkeSmartCardPage *self)
 
 /* Starts an operation on the cards of READERS (1, 2 or 3 for both); FALSE
  * (and says why) when a card is missing. */
-static gboolean
-begin (TkeSmartCardPage *self, guint readers, const char *what)
+gboolean
+_tke_smart_card_page_begin (TkeSmartCardPage *self, guint readers, const char *what)
 {
   for (guint r = 1; r <= 2; r++)
     if ((readers & r) != 0 && self->card[r - 1] == NULL)
@@ -438,8 +405,8 @@ begin (TkeSmartCardPage *self, guint readers, const char *what)
   return TRUE;
 }
 
-static void
-end (TkeSmartCardPage *self, const char *done, const GError *error)
+void
+_tke_smart_card_page_end (TkeSmartCardPage *self, const char *done, const GError *error)
 {
   unwatch_cards (self);
   /* The pad keeps its reader: the reply to the key that ended the entry
@@ -463,13 +430,14 @@ on_sigkey_done (GObject *source, GAsyncResult *result, gpointer user_data)
           ? g_strdup_printf (_ ("The card in reader 2 has a new signature key, SKI %s."), ski)
           : NULL;
 
-  end (self, done, error);
+  _tke_smart_card_page_end (self, done, error);
 }
 
 static void
 on_sigkey_clicked (TkeSmartCardPage *self)
 {
-  if (!begin (self, 2, _ ("Generating a signature key on the card in reader 2…")))
+  if (!_tke_smart_card_page_begin (self, 2,
+                                   _ ("Generating a signature key on the card in reader 2…")))
     return;
   tke_card_generate_signature_key_async (self->card[1], FALSE, self->cancellable, on_sigkey_done,
                                          g_object_ref (self));
@@ -482,14 +450,15 @@ on_keypart_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCardKeyPart) part =
       tke_card_generate_key_part_finish (TKE_CARD (source), result, &error);
-  g_autofree char *check_value = part != NULL ? hex_in_groups (part->check_value) : NULL;
+  g_autofree char *check_value =
+      part != NULL ? _tke_smart_card_page_hex_in_groups (part->check_value) : NULL;
   g_autofree char *done =
       part != NULL ? g_strdup_printf (_ ("The card in reader 2 has a new key part %u “%s”, check "
                                          "value %s."),
                                       part->index, part->description, check_value)
                    : NULL;
 
-  end (self, done, error);
+  _tke_smart_card_page_end (self, done, error);
 }
 
 static void
@@ -497,7 +466,7 @@ on_keypart_clicked (TkeSmartCardPage *self)
 {
   const char *description = gtk_editable_get_text (GTK_EDITABLE (self->description_entry));
 
-  if (!begin (self, 2, _ ("Generating a key part on the card in reader 2…")))
+  if (!_tke_smart_card_page_begin (self, 2, _ ("Generating a key part on the card in reader 2…")))
     return;
   tke_card_generate_key_part_async (self->card[1], description, self->cancellable, on_keypart_done,
                                     g_object_ref (self));
@@ -515,15 +484,16 @@ on_copy_done (GObject *source, GAsyncResult *result, gpointer user_data)
                    "Copied %u items (signature key, key parts) onto the card in reader 2.", n),
       n);
 
-  end (self, done, error);
+  _tke_smart_card_page_end (self, done, error);
 }
 
 static void
 on_copy_clicked (TkeSmartCardPage *self)
 {
-  if (!begin (self, 3,
-              _ ("Copying the card in reader 1 onto the card in reader 2. Only a card of the same "
-                 "zone takes the copy.")))
+  if (!_tke_smart_card_page_begin (
+          self, 3,
+          _ ("Copying the card in reader 1 onto the card in reader 2. Only a card of the same "
+             "zone takes the copy.")))
     return;
   tke_card_copy_to_async (self->card[0], self->card[1], self->cancellable, on_copy_done,
                           g_object_ref (self));
@@ -536,15 +506,17 @@ on_unblock_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   tke_card_unblock_finish (TKE_CARD (source), result, &error);
-  end (self, _ ("The card in reader 2 is unblocked and has its new PIN."), error);
+  _tke_smart_card_page_end (self, _ ("The card in reader 2 is unblocked and has its new PIN."),
+                            error);
 }
 
 static void
 on_unblock_clicked (TkeSmartCardPage *self)
 {
-  if (!begin (self, 3,
-              _ ("Unblocking the card in reader 2 with the CA card in reader 1: both CA PINs on "
-                 "the pad of reader 1, then the new PIN twice on the pad of reader 2.")))
+  if (!_tke_smart_card_page_begin (
+          self, 3,
+          _ ("Unblocking the card in reader 2 with the CA card in reader 1: both CA PINs on "
+             "the pad of reader 1, then the new PIN twice on the pad of reader 2.")))
     return;
   tke_card_unblock_async (self->card[1], self->card[0], self->cancellable, on_unblock_done,
                           g_object_ref (self));
@@ -557,13 +529,13 @@ on_change_pin_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   tke_card_change_pin_finish (TKE_CARD (source), result, &error);
-  end (self, _ ("The card in reader 2 has its new PIN."), error);
+  _tke_smart_card_page_end (self, _ ("The card in reader 2 has its new PIN."), error);
 }
 
 static void
 on_change_pin_clicked (TkeSmartCardPage *self)
 {
-  if (!begin (self, 2, _ ("Changing the PIN of the card in reader 2…")))
+  if (!_tke_smart_card_page_begin (self, 2, _ ("Changing the PIN of the card in reader 2…")))
     return;
   tke_card_change_pin_async (self->card[1], self->cancellable, on_change_pin_done,
                              g_object_ref (self));
@@ -576,15 +548,17 @@ on_init_ca_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   tke_card_initialize_ca_finish (TKE_CARD (source), result, &error);
-  end (self, _ ("The card in reader 1 is the CA card of its new zone."), error);
+  _tke_smart_card_page_end (self, _ ("The card in reader 1 is the CA card of its new zone."),
+                            error);
 }
 
 static void
 on_init_ca_clicked (TkeSmartCardPage *self)
 {
-  if (!begin (self, 1,
-              _ ("Initializing the CA card in reader 1: PIN 1 twice, then PIN 2 twice, on the pad "
-                 "of reader 1.")))
+  if (!_tke_smart_card_page_begin (
+          self, 1,
+          _ ("Initializing the CA card in reader 1: PIN 1 twice, then PIN 2 twice, on the pad "
+             "of reader 1.")))
     return;
   tke_card_initialize_ca_async (self->card[0],
                                 gtk_editable_get_text (GTK_EDITABLE (self->zone_entry)),
@@ -599,18 +573,20 @@ on_enroll_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   tke_card_enroll_finish (TKE_CARD (source), result, &error);
-  end (self,
-       _ ("The card in reader 2 is enrolled in the CA card's zone. Personalize it next: its PIN "
-          "and description."),
-       error);
+  _tke_smart_card_page_end (
+      self,
+      _ ("The card in reader 2 is enrolled in the CA card's zone. Personalize it next: its PIN "
+         "and description."),
+      error);
 }
 
 static void
 on_enroll_clicked (TkeSmartCardPage *self)
 {
-  if (!begin (self, 3,
-              _ ("Enrolling the blank card in reader 2 in the zone of the CA card in reader 1: "
-                 "both CA PINs on the pad of reader 1.")))
+  if (!_tke_smart_card_page_begin (
+          self, 3,
+          _ ("Enrolling the blank card in reader 2 in the zone of the CA card in reader 1: "
+             "both CA PINs on the pad of reader 1.")))
     return;
   tke_card_enroll_async (self->card[1], self->card[0], self->cancellable, on_enroll_done,
                          g_object_ref (self));
@@ -623,14 +599,15 @@ on_personalize_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   tke_card_personalize_finish (TKE_CARD (source), result, &error);
-  end (self, _ ("The card in reader 2 is a personalized EP11 card."), error);
+  _tke_smart_card_page_end (self, _ ("The card in reader 2 is a personalized EP11 card."), error);
 }
 
 static void
 on_personalize_clicked (TkeSmartCardPage *self)
 {
-  if (!begin (self, 2,
-              _ ("Personalizing the card in reader 2: its new PIN twice on the pad of reader 2.")))
+  if (!_tke_smart_card_page_begin (
+          self, 2,
+          _ ("Personalizing the card in reader 2: its new PIN twice on the pad of reader 2.")))
     return;
   tke_card_personalize_async (self->card[1],
                               gtk_editable_get_text (GTK_EDITABLE (self->card_entry)),
@@ -743,6 +720,7 @@ tke_smart_card_page_dispose (GObject *object)
   unwatch_cards (self);
   g_clear_object (&self->card[0]);
   g_clear_object (&self->card[1]);
+  _tke_smart_card_page_files_dispose (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), TKE_TYPE_SMART_CARD_PAGE);
   G_OBJECT_CLASS (tke_smart_card_page_parent_class)->dispose (object);
 }
@@ -800,6 +778,7 @@ tke_smart_card_page_class_init (TkeSmartCardPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_unblock_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_change_pin_clicked);
   gtk_widget_class_bind_template_callback (widget_class, tke_smart_card_page_refresh);
+  _tke_smart_card_page_files_class_init (widget_class);
 }
 
 static void

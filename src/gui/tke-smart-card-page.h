@@ -20,6 +20,20 @@ void tke_smart_card_page_set_virtual_pads (TkeSmartCardPage *self,
 void tke_smart_card_page_set_readers_bar (TkeSmartCardPage *self, TkeReadersBar *bar);
 void tke_smart_card_page_refresh (TkeSmartCardPage *self);
 
+/* The copies between the card in reader 2 and a file (tke-smart-card-files.c). */
+typedef enum
+{
+  TKE_SMART_CARD_FILE_COPY_PART_TO_CARD,
+  TKE_SMART_CARD_FILE_COPY_PART_TO_FILE,
+  TKE_SMART_CARD_FILE_COPY_SIGKEY_TO_CARD,
+  TKE_SMART_CARD_FILE_COPY_SIGKEY_TO_FILE,
+} TkeSmartCardFileCopy;
+
+/* What a button does once its file chooser has a file: the password, then the copy. */
+void
+tke_smart_card_page_copy_file (TkeSmartCardPage *self, TkeSmartCardFileCopy kind, const char *path);
+AdwMessageDialog *tke_smart_card_page_get_password_dialog (TkeSmartCardPage *self);
+
 /* What the page shows, for tests and the accessibility tree. */
 const char *tke_smart_card_page_get_reader_text (TkeSmartCardPage *self, guint reader);
 const char *tke_smart_card_page_get_status (TkeSmartCardPage *self);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
+#include <openssl/crypto.h>
 #include <winscard.h>
 
 #include "tke-card-private.h"
@@ -166,7 +167,11 @@ _tke_card_command (TkeCard *self,
         }
       if (last && with_le)
         apdu[length++] = 0x00;
-      if (!_tke_card_transmit (self, apdu, length, last ? out : NULL, sw, error))
+      gboolean sent = _tke_card_transmit (self, apdu, length, last ? out : NULL, sw, error);
+
+      /* The data may be a file's password (tke-card-files.c). */
+      OPENSSL_cleanse (apdu, sizeof apdu);
+      if (!sent)
         return FALSE;
       offset += piece;
       if (!last && *sw != 0x9000)

@@ -839,7 +839,7 @@ tke_card_enroll_finish (TkeCard *self, GAsyncResult *result, GError **error)
 
 /* The CA card's PINs first: a cancelled entry leaves the blank card as it
  * was.  Then the blank card's request, the CA card's sealed backup, and the
- * blank card installs it (card-protocol.md §4.14). */
+ * blank card installs it (card-protocol.md §4.15). */
 static gpointer
 back_up_pair (TkeCard *self, TkeCard *blank, Job *job, GError **error)
 {

@@ -11,6 +11,9 @@
 
 #include <gio/gio.h>
 
+#include "tke-key-part-file.h"
+#include "tke-secret.h"
+#include "tke-signature-key-file.h"
 #include "tke-version-macros.h"
 
 G_BEGIN_DECLS
@@ -246,6 +249,51 @@ void tke_card_generate_signature_key_async (TkeCard *self,
 TKE_AVAILABLE_IN_ALL
 GBytes *
 tke_card_generate_signature_key_finish (TkeCard *self, GAsyncResult *result, GError **error);
+
+/* Key parts and the signature key between a card and a file: tke-card-files.c */
+TKE_AVAILABLE_IN_ALL
+void tke_card_import_key_part_file_async (TkeCard *self,
+                                          const char *path,
+                                          TkeSecret *password,
+                                          GCancellable *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+TkeCardKeyPart *
+tke_card_import_key_part_file_finish (TkeCard *self, GAsyncResult *result, GError **error);
+TKE_AVAILABLE_IN_ALL
+void tke_card_export_key_part_file_async (TkeCard *self,
+                                          guint index,
+                                          const char *path,
+                                          gboolean replace,
+                                          TkeSecret *password,
+                                          GCancellable *cancellable,
+                                          GAsyncReadyCallback callback,
+                                          gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+TkeKeyPartFile *
+tke_card_export_key_part_file_finish (TkeCard *self, GAsyncResult *result, GError **error);
+TKE_AVAILABLE_IN_ALL
+void tke_card_import_signature_key_file_async (TkeCard *self,
+                                               const char *path,
+                                               TkeSecret *password,
+                                               GCancellable *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+GBytes *
+tke_card_import_signature_key_file_finish (TkeCard *self, GAsyncResult *result, GError **error);
+TKE_AVAILABLE_IN_ALL
+void tke_card_export_signature_key_file_async (TkeCard *self,
+                                               const char *path,
+                                               gboolean replace,
+                                               TkeSecret *password,
+                                               GCancellable *cancellable,
+                                               GAsyncReadyCallback callback,
+                                               gpointer user_data);
+TKE_AVAILABLE_IN_ALL
+TkeSignatureKeyFile *
+tke_card_export_signature_key_file_finish (TkeCard *self, GAsyncResult *result, GError **error);
 
 TKE_AVAILABLE_IN_ALL
 char *tke_card_public_key_ski (GBytes *public_key);

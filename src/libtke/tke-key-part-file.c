@@ -193,6 +193,71 @@ build_json (const char *description,
 }
 
 /**
+ * tke_key_part_file_build:
+ * @description: what the owner calls the part (1 to %TKE_KEY_PART_DESCRIPTION_MAX characters)
+ * @part: the 32-byte part
+ * @password: the owner's password
+ * @error: return location for a #GError
+ *
+ * The contents of a new key part file holding @part under @password, for a
+ * caller that writes or sends the file itself (a card that exports a part
+ * into a file, card-protocol.md).
+ *
+ * Returns: (transfer full): the file's contents, or %NULL with an error
+ */
+GBytes *
+tke_key_part_file_build (const char *description,
+                         const TkeSecret *part,
+                         const TkeSecret *password,
+                         GError **error)
+{
+  guint8 salt[SALT_SIZE], check[CHECK_SIZE], nonce[TKE_GCM_NONCE_SIZE], vp_bytes[TKE_VP_SIZE];
+  g_autoptr (GBytes) salt_bytes = NULL;
+  g_autoptr (TkeSecret) file_key = NULL;
+  g_autoptr (GBytes) aad = NULL;
+  g_autoptr (GBytes) ciphertext = NULL;
+  g_autofree char *vp = NULL;
+  char *text;
+
+  g_return_val_if_fail (part != NULL && password != NULL, NULL);
+
+  if (!description_is_valid (description, error))
+    return NULL;
+  if (tke_secret_get_size (part) != TKE_MASTER_KEY_SIZE)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _ ("A master key part is 32 bytes (64 hex digits)."));
+      return NULL;
+    }
+  if (tke_secret_get_size (password) == 0)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _ ("The password cannot be empty."));
+      return NULL;
+    }
+
+  if (!tke_crypto_random_bytes (salt, sizeof salt, error) ||
+      !tke_crypto_random_bytes (nonce, sizeof nonce, error))
+    return NULL;
+  salt_bytes = g_bytes_new (salt, sizeof salt);
+  file_key = derive (password, salt_bytes, SCRYPT_N, SCRYPT_R, SCRYPT_P, check, error);
+  if (file_key == NULL)
+    return NULL;
+
+  tke_crypto_verification_pattern (part, vp_bytes);
+  vp = tke_crypto_hex_encode (vp_bytes, sizeof vp_bytes);
+  aad = make_aad (vp, description);
+  ciphertext = tke_crypto_aes_gcm_encrypt (file_key, nonce, g_bytes_get_data (aad, NULL),
+                                           g_bytes_get_size (aad), tke_secret_get_data (part),
+                                           tke_secret_get_size (part), error);
+  if (ciphertext == NULL)
+    return NULL;
+
+  text = build_json (description, vp, salt, check, nonce, ciphertext);
+  return g_bytes_new_take (text, strlen (text));
+}
+
+/**
  * tke_key_part_file_create:
  * @path: where to write; must not exist
  * @description: what the owner calls the part (1 to %TKE_KEY_PART_DESCRIPTION_MAX characters)
@@ -212,55 +277,21 @@ tke_key_part_file_create (const char *path,
                           const TkeSecret *password,
                           GError **error)
 {
-  guint8 salt[SALT_SIZE], check[CHECK_SIZE], nonce[TKE_GCM_NONCE_SIZE], vp_bytes[TKE_VP_SIZE];
-  g_autoptr (GBytes) salt_bytes = NULL;
-  g_autoptr (TkeSecret) file_key = NULL;
-  g_autoptr (GBytes) aad = NULL;
-  g_autoptr (GBytes) ciphertext = NULL;
-  g_autofree char *vp = NULL;
-  g_autofree char *text = NULL;
+  g_autoptr (GBytes) contents = NULL;
 
   g_return_val_if_fail (path != NULL && part != NULL && password != NULL, FALSE);
 
   if (!description_is_valid (description, error))
     return FALSE;
-  if (tke_secret_get_size (part) != TKE_MASTER_KEY_SIZE)
-    {
-      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _ ("A master key part is 32 bytes (64 hex digits)."));
-      return FALSE;
-    }
-  if (tke_secret_get_size (password) == 0)
-    {
-      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                           _ ("The password cannot be empty."));
-      return FALSE;
-    }
   if (g_file_test (path, G_FILE_TEST_EXISTS))
     {
       g_set_error (error, TKE_ERROR, TKE_ERROR_IO, _ ("The file “%s” exists already."), path);
       return FALSE;
     }
-
-  if (!tke_crypto_random_bytes (salt, sizeof salt, error) ||
-      !tke_crypto_random_bytes (nonce, sizeof nonce, error))
-    return FALSE;
-  salt_bytes = g_bytes_new (salt, sizeof salt);
-  file_key = derive (password, salt_bytes, SCRYPT_N, SCRYPT_R, SCRYPT_P, check, error);
-  if (file_key == NULL)
-    return FALSE;
-
-  tke_crypto_verification_pattern (part, vp_bytes);
-  vp = tke_crypto_hex_encode (vp_bytes, sizeof vp_bytes);
-  aad = make_aad (vp, description);
-  ciphertext = tke_crypto_aes_gcm_encrypt (file_key, nonce, g_bytes_get_data (aad, NULL),
-                                           g_bytes_get_size (aad), tke_secret_get_data (part),
-                                           tke_secret_get_size (part), error);
-  if (ciphertext == NULL)
-    return FALSE;
-
-  text = build_json (description, vp, salt, check, nonce, ciphertext);
-  return g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  contents = tke_key_part_file_build (description, part, password, error);
+  return contents != NULL && g_file_set_contents_full (path, g_bytes_get_data (contents, NULL),
+                                                       (gssize) g_bytes_get_size (contents),
+                                                       G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
 
 static gboolean
@@ -404,6 +435,30 @@ tke_key_part_file_load (const char *path, GError **error)
     }
   return _tke_key_part_file_parse_bytes (path, g_mapped_file_get_contents (file),
                                          g_mapped_file_get_length (file), error);
+}
+
+/**
+ * tke_key_part_file_new_from_bytes:
+ * @name: what messages call the file: its path, or a label
+ * @contents: the file's contents, as tke_key_part_file_build() makes them
+ * @error: return location for a #GError
+ *
+ * Reads a key part file that is not on disk (one a card received, or
+ * one about to be written), as tke_key_part_file_load() reads a file.
+ *
+ * Returns: (transfer full): the file, or %NULL with an error
+ */
+TkeKeyPartFile *
+tke_key_part_file_new_from_bytes (const char *name, GBytes *contents, GError **error)
+{
+  gsize size = 0;
+  const char *data;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (contents != NULL, NULL);
+
+  data = g_bytes_get_data (contents, &size);
+  return _tke_key_part_file_parse_bytes (name, data != NULL ? data : "", size, error);
 }
 
 /**

@@ -39,6 +39,16 @@ gboolean tke_key_part_file_create (const char *path,
                                    GError **error);
 TKE_AVAILABLE_IN_ALL
 TkeKeyPartFile *tke_key_part_file_load (const char *path, GError **error);
+/* The contents of such a file, for a caller that writes or sends them itself. */
+TKE_AVAILABLE_IN_ALL
+GBytes *tke_key_part_file_build (const char *description,
+                                 const TkeSecret *part,
+                                 const TkeSecret *password,
+                                 GError **error);
+/* A key part file from its contents; @name stands for its path in messages. */
+TKE_AVAILABLE_IN_ALL
+TkeKeyPartFile *
+tke_key_part_file_new_from_bytes (const char *name, GBytes *contents, GError **error);
 TKE_AVAILABLE_IN_ALL
 const char *tke_key_part_file_get_path (TkeKeyPartFile *self);
 TKE_AVAILABLE_IN_ALL

@@ -204,7 +204,7 @@ tke_signature_key_file_create (const char *path,
                                TkeKeyFileKdf kdf,
                                GError **error)
 {
-  g_autofree char *text = NULL;
+  g_autoptr (GBytes) contents = NULL;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
@@ -222,9 +222,47 @@ tke_signature_key_file_create (const char *path,
       return FALSE;
     }
 
-  text = file_text_for_key (admin_name, key, password, kdf, error);
-  return text != NULL &&
-         g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  contents = tke_signature_key_file_build (admin_name, key, password, kdf, error);
+  return contents != NULL && g_file_set_contents_full (path, g_bytes_get_data (contents, NULL),
+                                                       (gssize) g_bytes_get_size (contents),
+                                                       G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+}
+
+/**
+ * tke_signature_key_file_build: (skip)
+ * @admin_name: (nullable): the administrator's name, at most 30 characters
+ * @key: the P-521 private key
+ * @password: the password that protects the file
+ * @kdf: the layout, as for tke_signature_key_file_create()
+ * @error: return location for a #GError
+ *
+ * The contents of a new signature key file holding @key, for a caller
+ * that writes or sends the file itself (a card that exports its key into
+ * a file, card-protocol.md).
+ *
+ * Returns: (transfer full): the file's contents, or %NULL with an error
+ */
+GBytes *
+tke_signature_key_file_build (const char *admin_name,
+                              EVP_PKEY *key,
+                              const TkeSecret *password,
+                              TkeKeyFileKdf kdf,
+                              GError **error)
+{
+  char *text;
+
+  g_return_val_if_fail (key != NULL, NULL);
+  g_return_val_if_fail (password != NULL, NULL);
+
+  if (admin_name != NULL && g_utf8_strlen (admin_name, -1) > 30)
+    {
+      g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                           _ ("An administrator name can have at most 30 characters."));
+      return NULL;
+    }
+  if ((text = file_text_for_key (admin_name, key, password, kdf, error)) == NULL)
+    return NULL;
+  return g_bytes_new_take (text, strlen (text));
 }
 
 static gboolean
@@ -430,6 +468,30 @@ tke_signature_key_file_load (const char *path, GError **error)
     }
   return _tke_signature_key_file_parse_bytes (path, g_mapped_file_get_contents (file),
                                               g_mapped_file_get_length (file), error);
+}
+
+/**
+ * tke_signature_key_file_new_from_bytes:
+ * @name: what messages call the file: its path, or a label
+ * @contents: the file's contents
+ * @error: return location for a #GError
+ *
+ * Reads a signature key file that is not on disk (one a card received, or
+ * one about to be written), as tke_signature_key_file_load() reads a file.
+ *
+ * Returns: (transfer full): the file, or %NULL with an error
+ */
+TkeSignatureKeyFile *
+tke_signature_key_file_new_from_bytes (const char *name, GBytes *contents, GError **error)
+{
+  gsize size = 0;
+  const char *data;
+
+  g_return_val_if_fail (name != NULL, NULL);
+  g_return_val_if_fail (contents != NULL, NULL);
+
+  data = g_bytes_get_data (contents, &size);
+  return _tke_signature_key_file_parse_bytes (name, data != NULL ? data : "", size, error);
 }
 
 /**

@@ -50,6 +50,15 @@ gboolean tke_signature_key_file_create (const char *path,
 TKE_AVAILABLE_IN_ALL
 TkeSignatureKeyFile *tke_signature_key_file_load (const char *path, GError **error);
 TKE_AVAILABLE_IN_ALL
+GBytes *tke_signature_key_file_build (const char *admin_name,
+                                      EVP_PKEY *key,
+                                      const TkeSecret *password,
+                                      TkeKeyFileKdf kdf,
+                                      GError **error);
+TKE_AVAILABLE_IN_ALL
+TkeSignatureKeyFile *
+tke_signature_key_file_new_from_bytes (const char *name, GBytes *contents, GError **error);
+TKE_AVAILABLE_IN_ALL
 const char *tke_signature_key_file_get_path (TkeSignatureKeyFile *self);
 TKE_AVAILABLE_IN_ALL
 const char *tke_signature_key_file_get_admin_name (TkeSignatureKeyFile *self);

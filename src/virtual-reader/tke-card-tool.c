@@ -730,7 +730,7 @@ cmd_unblock (TkeSecret *chip_key, char **args, GError **error)
 }
 
 /* The CA card's backup onto a blank card: both CA PINs first, then card
- * to card, sealed (card-protocol.md §4.14). */
+ * to card, sealed (card-protocol.md §4.15). */
 static gboolean
 cmd_backup_ca (TkeSecret *chip_key, char **args, GError **error)
 {

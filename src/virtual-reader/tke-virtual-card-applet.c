@@ -482,6 +482,10 @@ static const Instruction instructions[] = {
   { 0x52, NEEDS_EP11, cmd_key_part_info },
   { 0x54, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_key_part },
   { 0x56, NEEDS_EP11 | NEEDS_PIN, cmd_delete_key_part },
+  { 0x5A, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_import_key_part_file },
+  { 0x5C, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_key_part_file },
+  { 0x4A, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_import_signature_key_file },
+  { 0x4C, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_signature_key_file },
   { 0x62, NEEDS_EP11, _tke_virtual_card_cmd_get_certificate },
   { 0x64, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_for_copy },
   { 0x66, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_import_copy },
@@ -534,6 +538,15 @@ parse_apdu (const guint8 *apdu, gsize size, TkeVirtualCardCommand *c)
   return size == 5 + c->size || size == 6 + c->size;
 }
 
+/* Forgets a command chain, wiped first: it may carry a file's password. */
+void
+_tke_virtual_card_drop_chain (TkeVirtualCard *self)
+{
+  if (self->chain != NULL)
+    OPENSSL_cleanse (self->chain->data, self->chain->len);
+  g_clear_pointer (&self->chain, g_byte_array_unref);
+}
+
 /* TkeVirtualCardCommand chaining: collects the pieces; returns NULL when @c is complete. */
 static GBytes *
 chain (TkeVirtualCard *self, TkeVirtualCardCommand *c, gboolean more)
@@ -542,7 +555,7 @@ chain (TkeVirtualCard *self, TkeVirtualCardCommand *c, gboolean more)
 
   if (self->chain != NULL && memcmp (header, self->chain_header, 3) != 0)
     {
-      g_clear_pointer (&self->chain, g_byte_array_unref);
+      _tke_virtual_card_drop_chain (self);
       return _tke_virtual_card_sw (SW_CHAIN);
     }
   if (self->chain == NULL && !more)
@@ -554,7 +567,7 @@ chain (TkeVirtualCard *self, TkeVirtualCardCommand *c, gboolean more)
     }
   if (self->chain->len + c->size > MAX_CHAIN)
     {
-      g_clear_pointer (&self->chain, g_byte_array_unref);
+      _tke_virtual_card_drop_chain (self);
       return _tke_virtual_card_sw (SW_WRONG_LENGTH);
     }
   g_byte_array_append (self->chain, c->data, (guint) c->size);
@@ -591,6 +604,6 @@ tke_virtual_card_transmit (TkeVirtualCard *self, const guint8 *apdu, gsize size)
   if ((r = chain (self, &c, more)) != NULL)
     return r;
   r = dispatch (self, &c);
-  g_clear_pointer (&self->chain, g_byte_array_unref);
+  _tke_virtual_card_drop_chain (self);
   return r;
 }

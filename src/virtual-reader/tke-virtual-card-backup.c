@@ -3,7 +3,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * The Smart Card Utility Program's "Back up CA smart card"
- * (card-protocol.md §4.14).  The zone key and the two PINs go from the CA
+ * (card-protocol.md §4.15).  The zone key and the two PINs go from the CA
  * card to the blank card sealed to a transport key the blank card made,
  * and only to a card: the blank card proves it is one with a MAC under the
  * chip key every card of this issuer holds (a host cannot make that MAC).

@@ -4,9 +4,10 @@
  *
  * TkeVirtualCard spans tke-virtual-card.c (the type, chip key, new cards),
  * tke-virtual-card-image.c (the image file), tke-virtual-card-zone.c (CA,
- * certificates, unblocking, copies) and tke-virtual-card-applet.c (the
- * APDU handlers), tke-virtual-card-blank.c (a blank card's) and
- * tke-virtual-card-backup.c (a CA card's backup).
+ * certificates, unblocking, copies), tke-virtual-card-files.c (keys to and
+ * from files), tke-virtual-card-applet.c (the APDU handlers),
+ * tke-virtual-card-blank.c (a blank card's) and tke-virtual-card-backup.c
+ * (a CA card's backup).
  */
 
 #pragma once
@@ -20,6 +21,7 @@ G_BEGIN_DECLS
 enum
 {
   SW_OK = 0x9000,
+  SW_WRONG_PASSWORD = 0x6300, /* a file's password: no tries counted */
   SW_WRONG_LENGTH = 0x6700,
   SW_SM_UNSUPPORTED = 0x6882,
   SW_CHAIN = 0x6883,
@@ -33,6 +35,7 @@ enum
   SW_FULL = 0x6A84,
   SW_BAD_P1P2 = 0x6A86,
   SW_NO_KEY = 0x6A88,
+  SW_EXISTS = 0x6A89,
   SW_BAD_INS = 0x6D00,
   SW_BAD_CLA = 0x6E00,
   SW_INTERNAL = 0x6F00,
@@ -114,6 +117,7 @@ GBytes *_tke_virtual_card_sw (guint16 sw);
 GBytes *_tke_virtual_card_respond (TkeVirtualCard *self, const guint8 *data, gsize size);
 GBytes *_tke_virtual_card_respond_bytes (TkeVirtualCard *self, GBytes *data);
 gboolean _tke_virtual_card_persist (TkeVirtualCard *self);
+void _tke_virtual_card_drop_chain (TkeVirtualCard *self);
 TkeVirtualCardPart *
 _tke_virtual_card_find_part (TkeVirtualCard *self, guint8 index, guint *position);
 gboolean _tke_virtual_card_add_part (
@@ -153,5 +157,16 @@ GBytes *_tke_virtual_card_cmd_install_ca_backup (TkeVirtualCard *self,
 
 GBytes *_tke_virtual_card_cmd_export_key_part (TkeVirtualCard *self,
                                                const TkeVirtualCardCommand *c);
+
+/* tke-virtual-card-files.c: keys into and out of password-protected files */
+
+GBytes *_tke_virtual_card_cmd_import_key_part_file (TkeVirtualCard *self,
+                                                    const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_export_key_part_file (TkeVirtualCard *self,
+                                                    const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_import_signature_key_file (TkeVirtualCard *self,
+                                                         const TkeVirtualCardCommand *c);
+GBytes *_tke_virtual_card_cmd_export_signature_key_file (TkeVirtualCard *self,
+                                                         const TkeVirtualCardCommand *c);
 
 G_END_DECLS

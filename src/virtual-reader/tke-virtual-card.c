@@ -309,6 +309,6 @@ tke_virtual_card_reset (TkeVirtualCard *self)
   g_clear_pointer (&self->new_pin, tke_secret_unref);
   self->have_challenge = FALSE;
   OPENSSL_cleanse (self->challenge, sizeof self->challenge);
-  g_clear_pointer (&self->chain, g_byte_array_unref);
+  _tke_virtual_card_drop_chain (self);
   g_clear_pointer (&self->pending, g_bytes_unref);
 }

@@ -23,6 +23,9 @@
  *                 EP11 card; 3 the unblock of §4.5: GET CHALLENGE, the CA
  *                 card's AUTHORIZE UNBLOCK, RESET RETRY COUNTER
  *
+ * The seeds include the key file commands (§4.14: ep11-key-part-file.bin,
+ * ep11-signature-key-file.bin), with the cheap-KDF files of make-corpus.c.
+ *
  * Oracles after every answer: it is 2 to 258 bytes; it never holds a key
  * part's value, the signature key's private scalar or the chip key, nor a
  * PIN or a PEM private key (outside the answers that echo descriptions the

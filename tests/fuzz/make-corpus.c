@@ -543,6 +543,84 @@ apdu_sequences (void)
   seed_sequence ("ca-misc.bin", b);
 }
 
+/* A command of any length as fuzz-virtual-card's APDU operations: pieces
+ * of 255 bytes chained (CLA | 0x10), Le on the last. */
+static void
+chained_apdu (GByteArray *b, guint8 ins, guint8 p1, const guint8 *data, gsize size)
+{
+  gsize offset = 0;
+
+  do
+    {
+      gsize piece = MIN (size - offset, 255);
+      gboolean last = offset + piece == size;
+      g_autoptr (GByteArray) a = g_byte_array_new ();
+      guint8 head[5] = { last ? 0x80 : 0x90, ins, p1, 0x00, (guint8) piece };
+      guint8 le = 0;
+      g_autofree char *hex = NULL;
+
+      g_byte_array_append (a, head, 5);
+      g_byte_array_append (a, data + offset, (guint) piece);
+      if (last)
+        g_byte_array_append (a, &le, 1);
+      hex = tke_crypto_hex_encode (a->data, a->len);
+      apdu (b, hex);
+      offset += piece;
+    }
+  while (offset < size);
+}
+
+/* <Lpw> <password> <the file at DIR/NAME of the corpus, if any> */
+static GByteArray *
+file_request (const char *password, const char *dir, const char *name)
+{
+  GByteArray *r = g_byte_array_new ();
+  guint8 length = (guint8) strlen (password);
+  g_autofree char *path = dir != NULL ? g_build_filename (top, dir, name, NULL) : NULL;
+  g_autofree char *text = NULL;
+  gsize size = 0;
+
+  g_byte_array_append (r, &length, 1);
+  g_byte_array_append (r, (const guint8 *) password, length);
+  if (path != NULL && !g_file_get_contents (path, &text, &size, NULL))
+    fuzz_fail ("cannot read %s", path);
+  if (text != NULL)
+    g_byte_array_append (r, (const guint8 *) text, (guint) size);
+  return r;
+}
+
+/* The key file commands (card-protocol.md §4.14), with the cheap files of key_files (). */
+static void
+key_file_sequences (void)
+{
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  g_autoptr (GByteArray) part = file_request (FUZZ_PASSWORD, "key-part-file", "cheap-kdf.keypart");
+  g_autoptr (GByteArray) wrong = file_request ("wrong", "key-part-file", "cheap-kdf.keypart");
+  g_autoptr (GByteArray) sigkey =
+      file_request (FUZZ_PASSWORD, "signature-key-file", "pbkdf2.sigkey");
+  g_autoptr (GByteArray) password = file_request (FUZZ_PASSWORD, NULL, NULL);
+
+  /* EP11, verified: a part from a file, twice, with a wrong password; out again. */
+  op (b, 0x07);
+  chained_apdu (b, 0x5A, 0x00, wrong->data, wrong->len);
+  chained_apdu (b, 0x5A, 0x00, part->data, part->len);
+  chained_apdu (b, 0x5A, 0x00, part->data, part->len);
+  apdu (b, "8052000000");
+  chained_apdu (b, 0x5C, 0x01, password->data, password->len);
+  op (b, GET_RESPONSES);
+  seed_sequence ("ep11-key-part-file.bin", b);
+
+  /* The signature key out into a file; a second one refused; without the PIN. */
+  op (b, 0x07);
+  chained_apdu (b, 0x4C, 0x00, password->data, password->len);
+  op (b, GET_RESPONSES);
+  chained_apdu (b, 0x4A, 0x00, sigkey->data, sigkey->len);
+  op (b, RESET);
+  apdu (b, SELECT);
+  chained_apdu (b, 0x4A, 0x00, sigkey->data, sigkey->len);
+  seed_sequence ("ep11-signature-key-file.bin", b);
+}
+
 static void
 service_json (void)
 {
@@ -613,6 +691,7 @@ main (int argc, char **argv)
   pin_formats ();
   card_answers ();
   apdu_sequences ();
+  key_file_sequences ();
   service_json ();
   return 0;
 }

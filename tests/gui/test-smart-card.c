@@ -581,6 +581,117 @@ test_german (void)
   close_screen (&s);
 }
 
+/* ---- Copies between the card and files ---- */
+
+/* Answers the page's password question with PASSWORD (and AGAIN, for a new file). */
+static void
+answer_password (Screen *s, const char *password, const char *again, const char *response)
+{
+  AdwMessageDialog *dialog = tke_smart_card_page_get_password_dialog (s->page);
+  GtkWidget *first, *second;
+
+  g_assert_nonnull (dialog);
+  first =
+      tke_test_find_widget_of_type (GTK_WIDGET (dialog), ADW_TYPE_PASSWORD_ENTRY_ROW, NULL, NULL);
+  g_assert_nonnull (first);
+  gtk_editable_set_text (GTK_EDITABLE (first), password);
+  second = gtk_widget_get_next_sibling (first);
+  g_assert_true ((again != NULL) == (second != NULL));
+  if (again != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (second), again);
+  tke_test_save_screenshot (GTK_WIDGET (dialog), "smart-card-file-password");
+  adw_message_dialog_response (dialog, response);
+  tke_test_iterate (50);
+  g_assert_null (tke_smart_card_page_get_password_dialog (s->page));
+}
+
+/* A key part file onto the card, a wrong password, the part back into a
+ * file; the signature key the same way; the passwords stay in the dialog. */
+static void
+test_files (void)
+{
+  Screen s;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *in = g_build_filename (fixture.dir, "gui-in.keypart", NULL);
+  g_autofree char *out = g_build_filename (fixture.dir, "gui-out.keypart", NULL);
+  g_autofree char *sigkey_in = g_build_filename (fixture.dir, "gui-in.sigkey", NULL);
+  g_autofree char *sigkey_out = g_build_filename (fixture.dir, "gui-out.sigkey", NULL);
+  g_autoptr (TkeSecret) part = tke_secret_new_random (TKE_MASTER_KEY_SIZE, NULL);
+  g_autoptr (TkeSecret) password = tke_secret_new_from_data ((const guint8 *) "file password", 13);
+  g_autoptr (TkeSecret) new_password =
+      tke_secret_new_from_data ((const guint8 *) "new password", 12);
+  g_autoptr (EVP_PKEY) key = tke_crypto_ec_generate (NULL);
+  g_autoptr (TkeKeyPartFile) in_file = NULL;
+  g_autoptr (TkeKeyPartFile) out_file = NULL;
+  g_autoptr (TkeSecret) opened = NULL;
+  g_autoptr (TkeSignatureKeyFile) sigkey_file = NULL;
+  g_autoptr (EVP_PKEY) exported = NULL;
+  guint entries;
+
+  g_assert_true (tke_key_part_file_create (in, "GUI part", part, password, &error));
+  g_assert_true (tke_signature_key_file_create (sigkey_in, NULL, key, password,
+                                                TKE_KEY_FILE_KDF_SCRYPT, &error));
+  g_assert_no_error (error);
+  in_file = tke_key_part_file_load (in, &error);
+  g_assert_no_error (error);
+
+  open_screen (&s);
+  insert (&s, 2, "Files card");
+  wait_reader (&s, 2, "Key parts: none");
+  g_assert_nonnull (tke_test_find_button (GTK_WIDGET (s.page), "Copy Key Part File to Card…"));
+  g_assert_nonnull (tke_test_find_button (GTK_WIDGET (s.page), "Copy Signature Key to File…"));
+
+  tke_smart_card_page_copy_file (s.page, TKE_SMART_CARD_FILE_COPY_PART_TO_CARD, in);
+  answer_password (&s, "not the password", NULL, "copy");
+  type_pin (&s, 2, "Enter the PIN", "500003");
+  wait_status (&s, "Wrong password or damaged file");
+  wait_reader (&s, 2, "Key parts: none");
+
+  tke_smart_card_page_copy_file (s.page, TKE_SMART_CARD_FILE_COPY_PART_TO_CARD, in);
+  answer_password (&s, "file password", NULL, "copy");
+  type_pin (&s, 2, "Enter the PIN", "500003");
+  wait_status (&s, "Key part 1 “GUI part” copied onto the card in reader 2");
+  wait_reader (&s, 2, "Key part 1 “GUI part”, check value ");
+
+  /* Two passwords that differ, or Cancel: no PIN asked, nothing written. */
+  entries = keypad_entries (2);
+  tke_smart_card_page_copy_file (s.page, TKE_SMART_CARD_FILE_COPY_PART_TO_FILE, out);
+  answer_password (&s, "new password", "new passwort", "copy");
+  g_assert_nonnull (strstr (tke_smart_card_page_get_status (s.page), "do not match"));
+  tke_smart_card_page_copy_file (s.page, TKE_SMART_CARD_FILE_COPY_PART_TO_FILE, out);
+  answer_password (&s, "new password", "new password", "cancel");
+  g_assert_cmpuint (keypad_entries (2), ==, entries);
+  g_assert_false (g_file_test (out, G_FILE_TEST_EXISTS));
+
+  tke_smart_card_page_copy_file (s.page, TKE_SMART_CARD_FILE_COPY_PART_TO_FILE, out);
+  answer_password (&s, "new password", "new password", "copy");
+  type_pin (&s, 2, "Enter the PIN", "500003");
+  wait_status (&s, "written to");
+  out_file = tke_key_part_file_load (out, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (tke_key_part_file_get_vp (out_file), ==, tke_key_part_file_get_vp (in_file));
+  opened = tke_key_part_file_unlock (out_file, new_password, &error);
+  g_assert_no_error (error);
+  g_assert_true (tke_secret_equal (opened, part));
+
+  tke_smart_card_page_copy_file (s.page, TKE_SMART_CARD_FILE_COPY_SIGKEY_TO_CARD, sigkey_in);
+  answer_password (&s, "file password", NULL, "copy");
+  type_pin (&s, 2, "Enter the PIN", "500003");
+  wait_status (&s, "has the file's signature key, SKI ");
+  wait_reader (&s, 2, "Signature key: SKI ");
+  tke_smart_card_page_copy_file (s.page, TKE_SMART_CARD_FILE_COPY_SIGKEY_TO_FILE, sigkey_out);
+  answer_password (&s, "new password", "new password", "copy");
+  type_pin (&s, 2, "Enter the PIN", "500003");
+  wait_status (&s, "was written to");
+  tke_test_save_screenshot (GTK_WIDGET (s.window), "smart-card-files");
+  sigkey_file = tke_signature_key_file_load (sigkey_out, &error);
+  g_assert_no_error (error);
+  exported = tke_signature_key_file_unlock (sigkey_file, new_password, &error);
+  g_assert_no_error (error);
+  g_assert_true (EVP_PKEY_eq (exported, key) == 1);
+  close_screen (&s);
+}
+
 static void
 make_cards (void)
 {
@@ -598,6 +709,7 @@ make_cards (void)
     { "source.card", "ca.card", "Source card", "600001" },
     { "forgetful.card", "ca.card", "Forgetful card", "800008" },
     { "other.card", "other-ca.card", "Other zone card", "900009" },
+    { "files.card", "ca.card", "Files card", "500003" },
   };
 
   g_assert_cmpint (tke_readers_card (&fixture, "111111\n222222\n", ca, NULL), ==, 0);
@@ -665,6 +777,7 @@ main (int argc, char **argv)
       g_test_add_func ("/gui/smart-card/copy", test_copy);
       g_test_add_func ("/gui/smart-card/unblock", test_unblock);
       g_test_add_func ("/gui/smart-card/initialize", test_initialize);
+      g_test_add_func ("/gui/smart-card/files", test_files);
     }
 
   status = g_test_run ();

@@ -65,3 +65,6 @@ void restart_readers (const char *card1, const char *card2);
 
 /* test-card-layer-sources.c */
 void add_source_tests (void);
+
+/* test-card-layer-files.c */
+void add_file_tests (void);

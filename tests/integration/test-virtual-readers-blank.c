@@ -189,7 +189,7 @@ test_enroll_and_personalize (Scene *scene, gconstpointer data)
   g_assert_nonnull (strstr (info, zone_line));
 }
 
-/* The CA card backed up onto a blank card (card-protocol.md §4.14): only
+/* The CA card backed up onto a blank card (card-protocol.md §4.15): only
  * with both CA PINs, only to a genuine blank card, and a tampered backup
  * leaves the blank card blank. */
 static void

@@ -494,6 +494,7 @@ main (int argc, char **argv)
   add_scene_test ("/readers/pin-pad-trusted-path", test_pin_pad_trusted_path);
   add_scene_test ("/card/sign", test_sign);
   add_export_tests ();
+  add_file_tests ();
   add_blank_tests ();
   add_copy_tests (); /* before blocked-survives-restart blocks the key part card */
   add_scene_test ("/card/blocked-survives-restart", test_blocked_survives_restart);

@@ -68,5 +68,7 @@ void scene_set_up (Scene *scene, gconstpointer data);
 /* test-virtual-readers-copy.c */
 void add_copy_tests (void);
 void add_export_tests (void);
+/* test-virtual-readers-files.c */
+void add_file_tests (void);
 /* test-virtual-readers-blank.c */
 void add_blank_tests (void);
