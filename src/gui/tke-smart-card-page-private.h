@@ -32,6 +32,7 @@ struct _TkeSmartCardPage
   GtkWidget *copy_button;
   GtkWidget *refresh_button;
   GtkWidget *unblock_button;
+  GtkWidget *backup_ca_button;
   GtkWidget *change_pin_button;
   GtkWidget *init_ca_button;
   GtkWidget *enroll_button;

@@ -50,9 +50,10 @@ reader_label (TkeSmartCardPage *self, guint reader)
 static void
 update_buttons (TkeSmartCardPage *self)
 {
-  GtkWidget *buttons[] = { self->sigkey_button,  self->keypart_button, self->copy_button,
-                           self->refresh_button, self->unblock_button, self->change_pin_button,
-                           self->init_ca_button, self->enroll_button,  self->personalize_button };
+  GtkWidget *buttons[] = { self->sigkey_button,   self->keypart_button, self->copy_button,
+                           self->refresh_button,  self->unblock_button, self->change_pin_button,
+                           self->init_ca_button,  self->enroll_button,  self->personalize_button,
+                           self->backup_ca_button };
 
   for (gsize i = 0; i < G_N_ELEMENTS (buttons); i++)
     gtk_widget_set_sensitive (buttons[i], !self->busy && self->reading == 0);
@@ -523,6 +524,32 @@ on_unblock_clicked (TkeSmartCardPage *self)
 }
 
 static void
+on_backup_ca_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (TkeSmartCardPage) self = user_data;
+  g_autoptr (GError) error = NULL;
+
+  tke_card_back_up_ca_finish (TKE_CARD (source), result, &error);
+  _tke_smart_card_page_end (
+      self,
+      _ ("The card in reader 2 is a backup of the CA card in reader 1: the same zone and the "
+         "same PINs. Keep it apart from the first."),
+      error);
+}
+
+static void
+on_backup_ca_clicked (TkeSmartCardPage *self)
+{
+  if (!_tke_smart_card_page_begin (
+          self, 3,
+          _ ("Backing up the CA card in reader 1 onto the blank card in reader 2: both CA "
+             "PINs on the pad of reader 1. Nothing is sent to the blank card before them.")))
+    return;
+  tke_card_back_up_ca_async (self->card[0], self->card[1], self->cancellable, on_backup_ca_done,
+                             g_object_ref (self));
+}
+
+static void
 on_change_pin_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (TkeSmartCardPage) self = user_data;
@@ -763,6 +790,7 @@ tke_smart_card_page_class_init (TkeSmartCardPageClass *klass)
   gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, copy_button);
   gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, refresh_button);
   gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, unblock_button);
+  gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, backup_ca_button);
   gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, change_pin_button);
   gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, init_ca_button);
   gtk_widget_class_bind_template_child (widget_class, TkeSmartCardPage, enroll_button);
@@ -772,6 +800,7 @@ tke_smart_card_page_class_init (TkeSmartCardPageClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_init_ca_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_enroll_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_personalize_clicked);
+  gtk_widget_class_bind_template_callback (widget_class, on_backup_ca_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_sigkey_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_keypart_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_copy_clicked);

@@ -539,6 +539,61 @@ test_initialize (void)
   close_screen (&s);
 }
 
+/* Back Up CA Card: the CA card in reader 1, a blank card in reader 2.  The
+ * first time the CA card's PIN 2 is cancelled on the pad: the blank card
+ * stays blank.  Then the backup is a CA card of the same zone that takes
+ * the CA card's own PINs and certifies a new card of the zone. */
+static void
+test_backup_ca (void)
+{
+  Screen s;
+  g_autofree char *ca = NULL;
+  g_autofree char *copy = NULL;
+  g_autofree char *zone_line = NULL;
+
+  open_screen (&s);
+  insert (&s, 1, "CA Demo");
+  tke_test_pick_card (s.bar, 2, "backup-ca.card", NULL);
+  wait_strip (&s, 2, "Reader 2: blank card");
+  wait_reader (&s, 2, "Blank card");
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Back Up CA Card"));
+  type_pin (&s, 1, "Enter the PIN", "111111");
+  cancel_pin (&s, 1, "Enter the CA card's PIN 2");
+  wait_status (&s, "cancelled on the PIN pad of reader 1");
+  wait_reader (&s, 2, "Blank card");
+
+  tke_test_click_when_ready (tke_test_find_button (GTK_WIDGET (s.page), "Back Up CA Card"));
+  type_pin (&s, 1, "Enter the PIN", "111111");
+  type_pin (&s, 1, "Enter the CA card's PIN 2", "222222");
+  wait_status (&s, "is a backup of the CA card in reader 1");
+  wait_reader (&s, 2, "CA card “CA Demo”\nZone: “Demo zone”");
+  wait_strip (&s, 2, "Reader 2: CA card “CA Demo”");
+  tke_test_save_screenshot (GTK_WIDGET (s.window), "smart-card-ca-backup");
+
+  take_out (&s, 1);
+  take_out (&s, 2);
+  ca = card_info ("ca.card");
+  copy = card_info ("backup-ca.card");
+  g_test_message ("%s%s", ca, copy);
+  g_assert_nonnull (strstr (copy, "Type:             CA"));
+  g_assert_nonnull (strstr (copy, "PIN tries left:   PIN 1: 5, PIN 2: 5"));
+  zone_line = g_strndup (strstr (ca, "Zone:"), strlen ("Zone:             ") + 16);
+  g_assert_nonnull (strstr (copy, zone_line));
+  {
+    /* The backup's PINs are the CA card's, and it makes cards of the zone. */
+    const char *create[] = {
+      "create",           "--zone", "backup-ca.card", "--description", "From the backup",
+      "from-backup.card", NULL
+    };
+    g_autofree char *made = NULL;
+
+    g_assert_cmpint (tke_readers_card (&fixture, "111111\n222222\n515151\n", create, NULL), ==, 0);
+    made = card_info ("from-backup.card");
+    g_assert_nonnull (strstr (made, zone_line));
+  }
+  close_screen (&s);
+}
+
 static gboolean
 shows_card (gpointer data)
 {
@@ -726,7 +781,8 @@ make_cards (void)
 
       g_assert_cmpint (tke_readers_card (&fixture, pins, create, NULL), ==, 0);
     }
-  for (const char *const *blank = (const char *const[]){ "new-ca.card", "new-ep11.card", NULL };
+  for (const char *const *blank =
+           (const char *const[]){ "new-ca.card", "new-ep11.card", "backup-ca.card", NULL };
        *blank != NULL; blank++)
     {
       const char *create[] = { "create-blank", *blank, NULL };
@@ -777,6 +833,7 @@ main (int argc, char **argv)
       g_test_add_func ("/gui/smart-card/copy", test_copy);
       g_test_add_func ("/gui/smart-card/unblock", test_unblock);
       g_test_add_func ("/gui/smart-card/initialize", test_initialize);
+      g_test_add_func ("/gui/smart-card/backup-ca", test_backup_ca);
       g_test_add_func ("/gui/smart-card/files", test_files);
     }
 
