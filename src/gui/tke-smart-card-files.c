@@ -269,7 +269,9 @@ tke_smart_card_page_copy_file (TkeSmartCardPage *self, TkeSmartCardFileCopy kind
   else
     body = g_strdup_printf (_ ("The card in reader 2 encrypts its key into “%s” with this "
                                "password (at least 8 characters). Then enter the card's PIN on "
-                               "the PIN pad."),
+                               "the PIN pad.\n\nOut of the card, the key is only as safe as "
+                               "this password and the places the file goes: keep the file "
+                               "offline and the password apart from it."),
                             name);
   dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (
       parent_window (self),
