@@ -258,9 +258,8 @@ auto_delay (void)
 }
 
 static TkePromptedSigner *
-card_signer_for_reader (TkeSession *self, guint reader, TkePinPrompt *prompt)
+prompted (TkeSession *self, TkeCardSigner *card, guint reader, TkePinPrompt *prompt)
 {
-  g_autoptr (TkeCardSigner) card = tke_card_signer_new_for_reader (reader, NULL);
   TkePromptedSigner *signer = tke_prompted_signer_new_for_reader (card, reader, prompt);
 
   g_signal_connect_object (signer, "changed", G_CALLBACK (on_auto_signer_changed), self, 0);
@@ -273,6 +272,7 @@ static GPtrArray *
 make_signers (TkeSession *self, TkeRotationDialog *dialog, guint n_signers, GError **error)
 {
   TkePinPrompt *prompt = tke_rotation_dialog_get_pin_prompt (dialog);
+  g_autoptr (GPtrArray) cards = NULL;
   GPtrArray *signers;
 
   if (tke_service_signer_get_default_url () != NULL)
@@ -282,11 +282,13 @@ make_signers (TkeSession *self, TkeRotationDialog *dialog, guint n_signers, GErr
       gtk_widget_set_visible (GTK_WIDGET (prompt), FALSE);
       return tke_service_signer_new_for_workstation (workstation, n_signers, TRUE, error);
     }
+  /* One group: the same key in both readers (a copied card) is refused. */
+  cards = tke_card_signer_new_for_readers (MIN (n_signers, 2));
   g_clear_object (&self->signer);
   g_clear_object (&self->signer2);
-  self->signer = card_signer_for_reader (self, 1, prompt);
-  if (n_signers >= 2)
-    self->signer2 = card_signer_for_reader (self, 2, prompt);
+  self->signer = prompted (self, cards->pdata[0], 1, prompt);
+  if (cards->len >= 2)
+    self->signer2 = prompted (self, cards->pdata[1], 2, prompt);
   signers = g_ptr_array_new_with_free_func (g_object_unref);
   g_ptr_array_add (signers, g_object_ref (self->signer));
   if (self->signer2 != NULL)

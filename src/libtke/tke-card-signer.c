@@ -536,6 +536,40 @@ tke_card_signer_new_group (const char *reader_prefix, guint n_signers)
 }
 
 /**
+ * tke_card_signer_new_for_readers:
+ * @n_readers: 1 or 2
+ *
+ * Signers for one administrator card in each of the first @n_readers
+ * readers, to meet a signature threshold of @n_readers without a card
+ * swapped between commands that each take every signature.  No two take
+ * the same key: a copy of reader 1's card in reader 2 (Copy smart card
+ * makes such copies) is refused before its PIN, and reader 2's signer
+ * prompts for the next administrator card there.
+ *
+ * Returns: (transfer full) (element-type TkeCardSigner): the signers,
+ *   reader 1's first
+ */
+GPtrArray *
+tke_card_signer_new_for_readers (guint n_readers)
+{
+  GPtrArray *signers = g_ptr_array_new_with_free_func (g_object_unref);
+  GPtrArray *group = g_ptr_array_new ();
+
+  g_return_val_if_fail (n_readers >= 1 && n_readers <= 2, signers);
+
+  for (guint i = 0; i < n_readers; i++)
+    {
+      TkeCardSigner *signer = tke_card_signer_new_for_reader (i + 1, NULL);
+
+      signer->group = g_ptr_array_ref (group);
+      g_ptr_array_add (group, signer);
+      g_ptr_array_add (signers, signer);
+    }
+  g_ptr_array_unref (group);
+  return signers;
+}
+
+/**
  * tke_card_signer_get_card:
  * @self: a card signer
  *

@@ -28,6 +28,8 @@ TkeCardSigner *tke_card_signer_new_for_reader (guint reader_index, const char *r
 TKE_AVAILABLE_IN_ALL
 GPtrArray *tke_card_signer_new_group (const char *reader_prefix, guint n_signers);
 TKE_AVAILABLE_IN_ALL
+GPtrArray *tke_card_signer_new_for_readers (guint n_readers);
+TKE_AVAILABLE_IN_ALL
 TkeCard *tke_card_signer_get_card (TkeCardSigner *self);
 TKE_AVAILABLE_IN_ALL
 const char *tke_card_signer_get_card_serial (TkeCardSigner *self);

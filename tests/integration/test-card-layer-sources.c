@@ -334,9 +334,52 @@ test_card_signer_group (Scene *scene, gconstpointer user_data)
   g_assert_cmpuint (person.messages->len, ==, 5);
 }
 
+/* One administrator card in each reader (tke_card_signer_new_for_readers()):
+ * a copy of reader 1's card in reader 2 is not a second administrator; its
+ * signer asks for the next administrator card there, before its PIN. */
+static void
+test_card_signer_pair (Scene *scene, gconstpointer user_data)
+{
+  const char *first_actions[] = { "keys " ADMIN_PIN, NULL };
+  const char *second_actions[] = { "swap admin2.card", "keys " ADMIN2_PIN, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) signers = tke_card_signer_new_for_readers (2);
+  g_autoptr (GBytes) message = g_bytes_new_static ("set immediate", 13);
+  g_autoptr (GAsyncResult) r1 = NULL;
+  g_autoptr (GAsyncResult) r2 = NULL;
+  g_autoptr (GBytes) s1 = NULL;
+  g_autoptr (GBytes) s2 = NULL;
+  TkeSigner *first = g_ptr_array_index (signers, 0);
+  TkeSigner *second = g_ptr_array_index (signers, 1);
+
+  swap_card (2, "admin1-copy.card");
+  for (guint i = 0; i < signers->len; i++)
+    {
+      g_signal_connect (signers->pdata[i], "prompt", G_CALLBACK (on_prompt), NULL);
+      tke_card_signer_set_pin_timeout (signers->pdata[i], 20);
+    }
+  person_expect (1, first_actions);
+  tke_signer_sign_async (first, message, NULL, tke_test_async_done, &r1);
+  s1 = tke_signer_sign_finish (first, tke_test_await (&r1, 60), &error);
+  g_assert_no_error (error);
+  person_expect (2, second_actions);
+  tke_signer_sign_async (second, message, NULL, tke_test_async_done, &r2);
+  s2 = tke_signer_sign_finish (second, tke_test_await (&r2, 60), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (g_ptr_array_index (person.messages, 0), ==,
+                   "Insert the next administrator card in reader 2 and enter its PIN on the PIN "
+                   "pad");
+  g_assert_cmpstr (tke_signer_get_name (first), ==, "admin1.card");
+  g_assert_cmpstr (tke_signer_get_name (second), ==, "admin2.card");
+  g_assert_cmpstr (tke_signer_get_ski (first), !=, tke_signer_get_ski (second));
+  /* On reader 2 the swap, then admin2's PIN: the copy's PIN was never asked. */
+  g_assert_cmpuint (person.prompts, ==, 2);
+}
+
 void
 add_source_tests (void)
 {
+  add_scene_test ("/card-layer/signer/pair", test_card_signer_pair);
   add_scene_test ("/card-layer/signer/sign-verify-ski", test_card_signer);
   add_scene_test ("/card-layer/signer/waits-for-card", test_card_signer_waits_for_card);
   add_scene_test ("/card-layer/signer/wrong-card", test_card_signer_wrong_card);

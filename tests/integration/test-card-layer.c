@@ -739,6 +739,14 @@ main (int argc, char **argv)
     make_card ("admin2.card", ADMIN2_PIN);
     g_assert_cmpint (tke_readers_card (&fixture, ADMIN_PIN "\n", sig, NULL), ==, 0);
     g_assert_cmpint (tke_readers_card (&fixture, ADMIN2_PIN "\n", sig2, NULL), ==, 0);
+    {
+      /* admin1's key on a second card, as Copy smart card makes it. */
+      const char *copy[] = { "copy", "admin1.card", "admin1-copy.card", NULL };
+
+      make_card ("admin1-copy.card", ADMIN_PIN);
+      g_assert_cmpint (tke_readers_card (&fixture, ADMIN_PIN "\n" ADMIN_PIN "\n", copy, NULL), ==,
+                       0);
+    }
     g_assert_cmpint (tke_readers_card (&fixture, PARTS_PIN "\n", part1, NULL), ==, 0);
     g_assert_cmpint (tke_readers_card (&fixture, PARTS_PIN "\n", part2, NULL), ==, 0);
   }
