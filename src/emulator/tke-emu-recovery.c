@@ -314,14 +314,17 @@ _tke_emu_run_recovery_command (TkeEmuCommand *cmd, const char *name, GError **er
 
 /* POST …/failover {"total": N}: the instance has N failover units from
  * now on (1 to 2, at most as many as its operational units; never fewer
- * than it has).  New ones are in imprint mode with Empty registers. */
+ * than it has; not during a rotation).  New ones are in imprint mode with Empty registers. */
 static gboolean
 add_failover_units (TkeEmuServer *self, gint64 total, GError **error)
 {
-  g_autoptr (GPtrArray) units = tke_emu_units_load (self->store, FALSE, error);
+  g_autoptr (GPtrArray) units = NULL;
   gint64 operational = 0, failover = 0, last = 0;
 
-  if (units == NULL)
+  /* A unit added now would hold no key of the rotation and yet count for
+   * its completion. */
+  if (!_tke_emu_refuse_during_rotation (self, error) ||
+      (units = tke_emu_units_load (self->store, FALSE, error)) == NULL)
     return FALSE;
   for (guint i = 0; i < units->len; i++)
     {

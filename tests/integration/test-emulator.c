@@ -483,6 +483,11 @@ test_rotation (TkeTestEmulator *f, gconstpointer data)
     emu_call_error (emu, "POST", rot, "{}", 409, "rotation_in_progress");
     emu_call_error (emu, "POST", "/v1/grep11/generate", "{}", 409, "rotation_in_progress");
     emu_command_error (emu, units[0], "clear_new", NULL, -1, one, 409, "rotation_in_progress");
+    {
+      g_autofree char *failover = path_for (emu, "failover");
+
+      emu_call_error (emu, "POST", failover, "{\"total\":1}", 409, "rotation_in_progress");
+    }
     l = emu_call_ok (emu, "GET", "/api/v2/keys", NULL, 200);
     g_assert_cmpuint (json_array_get_length (json_object_get_array_member (l, "resources")), ==,
                       200);
