@@ -283,6 +283,15 @@ card_part_vp (TkeCard *self, guint index, GError **error)
   return tke_crypto_hex_encode (info->data + 1, TKE_VP_SIZE);
 }
 
+/* The PIN on the pad now, for this export alone: the card takes a key
+ * out only right after its PIN was verified (card-protocol.md §4.14), so
+ * a PIN verified earlier, for another operation, is not enough. */
+static gboolean
+fresh_pin (TkeCard *self, GError **error)
+{
+  return _tke_card_pin_pad_entry (self, TKE_PIN_ENTRY_CURRENT, 0x20, 0x00, error);
+}
+
 static gboolean
 not_the_cards (GError **error)
 {
@@ -300,7 +309,7 @@ export_key_part (TkeCard *self, FileJob *job, GError **error)
   g_autoptr (GBytes) contents = NULL;
   g_autoptr (TkeKeyPartFile) file = NULL;
 
-  if ((vp = card_part_vp (self, job->index, error)) == NULL ||
+  if ((vp = card_part_vp (self, job->index, error)) == NULL || !fresh_pin (self, error) ||
       (answer = send_request (self, job, INS_EXPORT_KEY_PART_FILE, (guint8) job->index, error)) ==
           NULL)
     return NULL;
@@ -325,7 +334,7 @@ export_signature_key (TkeCard *self, FileJob *job, GError **error)
   g_autofree char *ski = NULL;
 
   point = _tke_card_command_ok (self, 0x80, 0x48, 0x00, 0x00, NULL, 0, TRUE, error);
-  if (point == NULL ||
+  if (point == NULL || !fresh_pin (self, error) ||
       (answer = send_request (self, job, INS_EXPORT_SIGNATURE_KEY_FILE, 0x00, error)) == NULL)
     return NULL;
   if (point->len != POINT_SIZE || point->data[0] != 0x04)
@@ -368,7 +377,8 @@ file_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellab
   if (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
       _tke_card_begin_transaction (self, &error))
     {
-      if (_tke_card_ensure_pin_verified (self, &error))
+      /* An export asks the PIN itself, right before the card's command. */
+      if (!job->import || _tke_card_ensure_pin_verified (self, &error))
         result = run_job (self, job, &error);
       _tke_card_end_transaction (self);
     }

@@ -139,6 +139,7 @@ cmd_verify (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
           return _tke_virtual_card_sw (SW_INTERNAL);
         }
       self->verified[slot] = TRUE;
+      self->pin_fresh = slot == 0;
       return _tke_virtual_card_sw (SW_OK);
     }
   self->verified[slot] = FALSE;
@@ -603,7 +604,12 @@ tke_virtual_card_transmit (TkeVirtualCard *self, const guint8 *apdu, gsize size)
     return _tke_virtual_card_sw (SW_CONDITIONS);
   if ((r = chain (self, &c, more)) != NULL)
     return r;
+  /* Whether the PIN was verified by the command just before: the key
+   * exports take only such a PIN, never one typed for something else. */
+  self->pin_fresh_now = self->pin_fresh;
+  self->pin_fresh = FALSE;
   r = dispatch (self, &c);
+  self->pin_fresh_now = FALSE;
   _tke_virtual_card_drop_chain (self);
   return r;
 }

@@ -79,6 +79,8 @@ struct _TkeVirtualCard
   gboolean selected;
   gboolean verified[2];
   gboolean unblock_grant;
+  gboolean pin_fresh;     /* the command before this one verified the PIN (81) */
+  gboolean pin_fresh_now; /* while a command runs: pin_fresh as it found it */
   TkeSecret *new_pin;
   guint8 new_pin_p2;
   gint64 new_pin_time;

@@ -306,6 +306,7 @@ tke_virtual_card_reset (TkeVirtualCard *self)
   self->selected = FALSE;
   self->verified[0] = self->verified[1] = FALSE;
   self->unblock_grant = FALSE;
+  self->pin_fresh = self->pin_fresh_now = FALSE;
   g_clear_pointer (&self->new_pin, tke_secret_unref);
   self->have_challenge = FALSE;
   OPENSSL_cleanse (self->challenge, sizeof self->challenge);

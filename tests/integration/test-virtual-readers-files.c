@@ -81,6 +81,13 @@ key_part_file (const char *description)
   return text;
 }
 
+/* The PIN on reader 2's pad, as the command right before an export. */
+static void
+fresh_pin (Session *s)
+{
+  g_assert_cmphex (verify_with (s, 2, "keys 222222"), ==, 0x9000);
+}
+
 static void
 test_key_files_refused (Scene *scene, gconstpointer user_data)
 {
@@ -110,13 +117,16 @@ test_key_files_refused (Scene *scene, gconstpointer user_data)
 
   /* Parameters and lengths. */
   g_assert_cmphex (send (&parts, INS_IMPORT_PART, 1, 0, lying, sizeof lying), ==, 0x6A86);
+  fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_EXPORT_PART, 0, 0, lying, sizeof lying), ==, 0x6A86);
   g_assert_cmphex (send (&parts, INS_IMPORT_PART, 0, 0, NULL, 0), ==, 0x6700);
   g_assert_cmphex (send (&parts, INS_IMPORT_PART, 0, 0, lying, sizeof lying), ==, 0x6700);
   g_assert_cmphex (send (&parts, INS_IMPORT_PART, 0, 0, empty_password, sizeof empty_password), ==,
                    0x6700);
   g_assert_cmphex (send_request (&parts, INS_IMPORT_PART, PASSWORD, NULL, 0), ==, 0x6700);
+  fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_EXPORT_PART, 1, 0, (const guint8 *) "\x01px", 3), ==, 0x6700);
+  fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_EXPORT_SIGKEY, 0, 0, lying, sizeof lying), ==, 0x6700);
   chain[0] = 10;
   g_assert_cmphex (send (&parts, INS_IMPORT_PART, 0, 0, chain, 5000), ==, 0x6700);
@@ -136,7 +146,9 @@ test_key_files_refused (Scene *scene, gconstpointer user_data)
 
   /* A wrong password; a part the card does not have; no signature key. */
   g_assert_cmphex (send_request (&parts, INS_IMPORT_PART, "wrong", good, good_size), ==, 0x6300);
+  fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_EXPORT_PART, 99, 0, (const guint8 *) "\x01x", 2), ==, 0x6A82);
+  fresh_pin (&parts);
   g_assert_cmphex (send_request (&parts, INS_EXPORT_SIGKEY, PASSWORD, NULL, 0), ==, 0x6A88);
 
   after = part_indexes (&parts);
@@ -147,6 +159,24 @@ test_key_files_refused (Scene *scene, gconstpointer user_data)
   g_clear_pointer (&after, g_bytes_unref);
   after = part_indexes (&parts);
   g_assert_cmpuint (g_bytes_get_size (after), ==, g_bytes_get_size (before) + 1);
+  /* An export takes only a PIN verified by the command just before it:
+   * not one verified for something else (here: the list just sent). */
+  {
+    guint8 index = ((const guint8 *) g_bytes_get_data (after, NULL))[g_bytes_get_size (after) - 1];
+
+    g_assert_cmphex (send (&parts, INS_EXPORT_PART, index, 0, (const guint8 *) "\x01x", 2), ==,
+                     0x6982);
+    fresh_pin (&parts);
+    g_bytes_unref (part_indexes (&parts));
+    g_assert_cmphex (send (&parts, INS_EXPORT_PART, index, 0, (const guint8 *) "\x01x", 2), ==,
+                     0x6982);
+    fresh_pin (&parts);
+    g_assert_cmphex (send (&parts, INS_EXPORT_PART, index, 0, (const guint8 *) "\x01x", 2), ==,
+                     0x9000);
+    /* Consumed: the next export needs the PIN again. */
+    g_assert_cmphex (send (&parts, INS_EXPORT_PART, index, 0, (const guint8 *) "\x01x", 2), ==,
+                     0x6982);
+  }
   session_close (&parts);
 
   /* The administrator card has its key: a second is refused before anything else. */
