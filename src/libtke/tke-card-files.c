@@ -220,6 +220,15 @@ write_new_file (const char *path, GBytes *contents, gboolean replace, GError **e
 
 /* ---- The operations ---- */
 
+/* The PIN on the pad now, for this command alone: the card takes a key
+ * in or out only right after its PIN was verified (card-protocol.md
+ * §4.14), so a PIN verified earlier, for another operation, is not enough. */
+static gboolean
+fresh_pin (TkeCard *self, GError **error)
+{
+  return _tke_card_pin_pad_entry (self, TKE_PIN_ENTRY_CURRENT, 0x20, 0x00, error);
+}
+
 static TkeCardKeyPart *
 import_key_part (TkeCard *self, FileJob *job, GError **error)
 {
@@ -227,7 +236,8 @@ import_key_part (TkeCard *self, FileJob *job, GError **error)
   g_autofree char *vp = NULL;
   TkeCardKeyPart *part;
 
-  if ((answer = send_request (self, job, INS_IMPORT_KEY_PART_FILE, 0x00, error)) == NULL)
+  if (!fresh_pin (self, error) ||
+      (answer = send_request (self, job, INS_IMPORT_KEY_PART_FILE, 0x00, error)) == NULL)
     return NULL;
   if (answer->len != 1 + TKE_VP_SIZE || answer->data[0] == 0)
     {
@@ -253,8 +263,15 @@ static GBytes *
 import_signature_key (TkeCard *self, FileJob *job, GError **error)
 {
   g_autoptr (GByteArray) point = NULL;
+  g_autoptr (TkePcscCardInfo) info = _tke_card_read_info (self, error);
 
-  if ((point = send_request (self, job, INS_IMPORT_SIGNATURE_KEY_FILE, 0x00, error)) == NULL)
+  if (info == NULL)
+    return NULL;
+  /* Said before the PIN: a card holds one signature key. */
+  if (info->has_signature_key)
+    return file_refused (job, 0x6A89, error), NULL;
+  if (!fresh_pin (self, error) ||
+      (point = send_request (self, job, INS_IMPORT_SIGNATURE_KEY_FILE, 0x00, error)) == NULL)
     return NULL;
   if (point->len != POINT_SIZE || point->data[0] != 0x04)
     {
@@ -281,15 +298,6 @@ card_part_vp (TkeCard *self, guint index, GError **error)
       return NULL;
     }
   return tke_crypto_hex_encode (info->data + 1, TKE_VP_SIZE);
-}
-
-/* The PIN on the pad now, for this export alone: the card takes a key
- * out only right after its PIN was verified (card-protocol.md §4.14), so
- * a PIN verified earlier, for another operation, is not enough. */
-static gboolean
-fresh_pin (TkeCard *self, GError **error)
-{
-  return _tke_card_pin_pad_entry (self, TKE_PIN_ENTRY_CURRENT, 0x20, 0x00, error);
 }
 
 static gboolean
@@ -377,9 +385,8 @@ file_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellab
   if (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
       _tke_card_begin_transaction (self, &error))
     {
-      /* An export asks the PIN itself, right before the card's command. */
-      if (!job->import || _tke_card_ensure_pin_verified (self, &error))
-        result = run_job (self, job, &error);
+      /* Each job asks the PIN itself, right before the card's command. */
+      result = run_job (self, job, &error);
       _tke_card_end_transaction (self);
     }
   g_mutex_unlock (&self->lock);

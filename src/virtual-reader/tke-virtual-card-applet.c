@@ -460,6 +460,10 @@ typedef enum
   NEEDS_EP11 = 1 << 1,
   NEEDS_CA = 1 << 2,
   NEEDS_BLANK = 1 << 3,
+  /* The PIN verified by the command just before, and used up: the key
+   * files' commands, so that a PIN typed for something else lets a host
+   * neither take a key out of the card nor plant one of its own. */
+  NEEDS_FRESH_PIN = 1 << 4,
 } Needs;
 
 typedef struct
@@ -483,10 +487,12 @@ static const Instruction instructions[] = {
   { 0x52, NEEDS_EP11, cmd_key_part_info },
   { 0x54, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_key_part },
   { 0x56, NEEDS_EP11 | NEEDS_PIN, cmd_delete_key_part },
-  { 0x5A, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_import_key_part_file },
-  { 0x5C, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_key_part_file },
-  { 0x4A, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_import_signature_key_file },
-  { 0x4C, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_signature_key_file },
+  { 0x5A, NEEDS_EP11 | NEEDS_PIN | NEEDS_FRESH_PIN, _tke_virtual_card_cmd_import_key_part_file },
+  { 0x5C, NEEDS_EP11 | NEEDS_PIN | NEEDS_FRESH_PIN, _tke_virtual_card_cmd_export_key_part_file },
+  { 0x4A, NEEDS_EP11 | NEEDS_PIN | NEEDS_FRESH_PIN,
+    _tke_virtual_card_cmd_import_signature_key_file },
+  { 0x4C, NEEDS_EP11 | NEEDS_PIN | NEEDS_FRESH_PIN,
+    _tke_virtual_card_cmd_export_signature_key_file },
   { 0x62, NEEDS_EP11, _tke_virtual_card_cmd_get_certificate },
   { 0x64, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_export_for_copy },
   { 0x66, NEEDS_EP11 | NEEDS_PIN, _tke_virtual_card_cmd_import_copy },
@@ -514,6 +520,8 @@ dispatch (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
           ((in->needs & NEEDS_BLANK) && self->type != TKE_VIRTUAL_CARD_TYPE_BLANK))
         return _tke_virtual_card_sw (SW_NOT_ALLOWED);
       if ((in->needs & NEEDS_PIN) && !self->verified[0])
+        return _tke_virtual_card_sw (SW_SECURITY);
+      if ((in->needs & NEEDS_FRESH_PIN) && !self->pin_fresh_now)
         return _tke_virtual_card_sw (SW_SECURITY);
       return in->run (self, c);
     }
@@ -599,13 +607,16 @@ tke_virtual_card_transmit (TkeVirtualCard *self, const guint8 *apdu, gsize size)
     return get_response (self);
   g_clear_pointer (&self->pending, g_bytes_unref);
   if (c.ins == 0xA4 && !more)
-    return cmd_select (self, &c);
+    {
+      self->pin_fresh = FALSE;
+      return cmd_select (self, &c);
+    }
   if (!self->selected)
     return _tke_virtual_card_sw (SW_CONDITIONS);
   if ((r = chain (self, &c, more)) != NULL)
     return r;
-  /* Whether the PIN was verified by the command just before: the key
-   * exports take only such a PIN, never one typed for something else. */
+  /* Whether the PIN was verified by the command just before
+   * (NEEDS_FRESH_PIN). */
   self->pin_fresh_now = self->pin_fresh;
   self->pin_fresh = FALSE;
   r = dispatch (self, &c);

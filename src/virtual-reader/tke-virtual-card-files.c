@@ -7,9 +7,10 @@
  * its password, and the card itself opens the file (scrypt, AES-256-GCM),
  * checks it and keeps what it holds, so the clear key never exists on the
  * host; or the card encrypts one of its keys under a password into the
- * file format libtke reads, and only with a PIN typed for that: the
- * command just before an export must have verified the PIN, so a host
- * cannot take a key out with a PIN the person typed for something else.  The password travels in
+ * file format libtke reads.  Each of them only with a PIN typed for it
+ * (NEEDS_FRESH_PIN): the command just before must have verified the PIN,
+ * so a host can neither take a key out nor plant one of its own with a
+ * PIN the person typed for something else.  The password travels in
  * the APDU: it is the file's, typed on the keyboard as with the real tool; the PIN that the
  * commands need stays on the PIN pad.
  */
@@ -139,8 +140,6 @@ _tke_virtual_card_cmd_export_key_part_file (TkeVirtualCard *self, const TkeVirtu
   g_autoptr (GBytes) contents = NULL;
   TkeVirtualCardPart *part;
 
-  if (!self->pin_fresh_now)
-    return _tke_virtual_card_sw (SW_SECURITY);
   if (c->p1 == 0 || c->p2 != 0)
     return _tke_virtual_card_sw (SW_BAD_P1P2);
   if (!parse_request (c, &request) || request.rest_size != 0)
@@ -216,8 +215,6 @@ _tke_virtual_card_cmd_export_signature_key_file (TkeVirtualCard *self,
   g_autoptr (GBytes) contents = NULL;
   g_autofree char *name = NULL;
 
-  if (!self->pin_fresh_now)
-    return _tke_virtual_card_sw (SW_SECURITY);
   if (c->p1 != 0 || c->p2 != 0)
     return _tke_virtual_card_sw (SW_BAD_P1P2);
   if (!parse_request (c, &request))

@@ -59,9 +59,11 @@ list_parts (TkeCard *card)
 static TkeCardKeyPart *
 import_part (TkeCard *card, const char *path, const char *pass, GError **error)
 {
+  const char *actions[] = { "keys " FILES_PIN, NULL };
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (TkeSecret) secret = password (pass);
 
+  person_expect (2, actions);
   tke_card_import_key_part_file_async (card, path, secret, NULL, tke_test_async_done, &result);
   return tke_card_import_key_part_file_finish (card, tke_test_await (&result, 60), error);
 }
@@ -88,9 +90,11 @@ export_part (TkeCard *card,
 static GBytes *
 import_sigkey (TkeCard *card, const char *path, const char *pass, GError **error)
 {
+  const char *actions[] = { "keys " FILES_PIN, NULL };
   g_autoptr (GAsyncResult) result = NULL;
   g_autoptr (TkeSecret) secret = password (pass);
 
+  person_expect (2, actions);
   tke_card_import_signature_key_file_async (card, path, secret, NULL, tke_test_async_done, &result);
   return tke_card_import_signature_key_file_finish (card, tke_test_await (&result, 60), error);
 }

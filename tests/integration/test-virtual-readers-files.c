@@ -116,35 +116,47 @@ test_key_files_refused (Scene *scene, gconstpointer user_data)
   g_assert_cmphex (verify_with (&parts, 2, "keys 222222"), ==, 0x9000);
 
   /* Parameters and lengths. */
+  fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_IMPORT_PART, 1, 0, lying, sizeof lying), ==, 0x6A86);
   fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_EXPORT_PART, 0, 0, lying, sizeof lying), ==, 0x6A86);
+  fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_IMPORT_PART, 0, 0, NULL, 0), ==, 0x6700);
+  fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_IMPORT_PART, 0, 0, lying, sizeof lying), ==, 0x6700);
+  fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_IMPORT_PART, 0, 0, empty_password, sizeof empty_password), ==,
                    0x6700);
+  fresh_pin (&parts);
   g_assert_cmphex (send_request (&parts, INS_IMPORT_PART, PASSWORD, NULL, 0), ==, 0x6700);
   fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_EXPORT_PART, 1, 0, (const guint8 *) "\x01px", 3), ==, 0x6700);
   fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_EXPORT_SIGKEY, 0, 0, lying, sizeof lying), ==, 0x6700);
   chain[0] = 10;
+  fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_IMPORT_PART, 0, 0, chain, 5000), ==, 0x6700);
 
   /* Files: truncated, not JSON, a huge scrypt, a description a card cannot take. */
+  fresh_pin (&parts);
   g_assert_cmphex (send_request (&parts, INS_IMPORT_PART, PASSWORD, good, good_size / 2), ==,
                    0x6A80);
+  fresh_pin (&parts);
   g_assert_cmphex (send_request (&parts, INS_IMPORT_PART, PASSWORD, "\xff\xfe{[", 4), ==, 0x6A80);
   hostile = g_string_new (good);
   g_assert_cmpuint (g_string_replace (hostile, "\"N\" : 32768", "\"N\" : 1099511627776", 1), ==, 1);
+  fresh_pin (&parts);
   g_assert_cmphex (send_request (&parts, INS_IMPORT_PART, PASSWORD, hostile->str, hostile->len), ==,
                    0x6A80);
+  fresh_pin (&parts);
   g_assert_cmphex (
       send_request (&parts, INS_IMPORT_PART, PASSWORD, long_description, strlen (long_description)),
       ==, 0x6A80);
+  fresh_pin (&parts);
   g_assert_cmphex (send_request (&parts, INS_IMPORT_SIGKEY, PASSWORD, good, good_size), ==, 0x6A80);
 
   /* A wrong password; a part the card does not have; no signature key. */
+  fresh_pin (&parts);
   g_assert_cmphex (send_request (&parts, INS_IMPORT_PART, "wrong", good, good_size), ==, 0x6300);
   fresh_pin (&parts);
   g_assert_cmphex (send (&parts, INS_EXPORT_PART, 99, 0, (const guint8 *) "\x01x", 2), ==, 0x6A82);
@@ -154,7 +166,9 @@ test_key_files_refused (Scene *scene, gconstpointer user_data)
   after = part_indexes (&parts);
   g_assert_true (g_bytes_equal (before, after));
   /* The right password: stored, once. */
+  fresh_pin (&parts);
   g_assert_cmphex (send_request (&parts, INS_IMPORT_PART, PASSWORD, good, good_size), ==, 0x9000);
+  fresh_pin (&parts);
   g_assert_cmphex (send_request (&parts, INS_IMPORT_PART, PASSWORD, good, good_size), ==, 0x6A89);
   g_clear_pointer (&after, g_bytes_unref);
   after = part_indexes (&parts);
@@ -183,6 +197,8 @@ test_key_files_refused (Scene *scene, gconstpointer user_data)
   session_open (&admin, 1);
   g_assert_cmphex (verify_with (&admin, 1, "keys 123456"), ==, 0x9000);
   g_assert_cmphex (send_request (&admin, INS_IMPORT_SIGKEY, PASSWORD, good, good_size), ==, 0x6A89);
+  /* Without a PIN typed for it, not even that is said. */
+  g_assert_cmphex (send_request (&admin, INS_IMPORT_SIGKEY, PASSWORD, good, good_size), ==, 0x6982);
   session_close (&admin);
 }
 
