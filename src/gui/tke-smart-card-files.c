@@ -190,24 +190,16 @@ take_password (GtkEditable *entry)
   return secret;
 }
 
-/* The question goes away for good once answered, with its entries. */
-static gboolean
-destroy_dialog (gpointer data)
-{
-  GtkWindow *dialog = data;
-
-  gtk_window_destroy (dialog);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 on_password_response (AdwMessageDialog *dialog, const char *response, Copy *copy)
 {
   g_autoptr (TkeSecret) password = take_password (copy->password);
   g_autoptr (TkeSecret) again = copy->again != NULL ? take_password (copy->again) : NULL;
 
+  /* The entries are emptied now; the dialog closes itself once answered
+   * (nothing here holds it: a reference kept for later could outlive
+   * the window it is transient for). */
   g_clear_weak_pointer (&copy->page->password_dialog);
-  g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, destroy_dialog, g_object_ref (dialog), g_object_unref);
   if (!g_str_equal (response, "copy"))
     return;
   if (tke_secret_get_size (password) == 0)
@@ -287,6 +279,8 @@ tke_smart_card_page_copy_file (TkeSmartCardPage *self, TkeSmartCardFileCopy kind
   copy->password = password_row (GTK_LIST_BOX (box), _ ("Password"));
   if (!to_card (kind))
     copy->again = password_row (GTK_LIST_BOX (box), _ ("The password again"));
+  /* The question, with what is typed in it, goes with the window. */
+  gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
   adw_message_dialog_set_extra_child (dialog, box);
   adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "copy", _ ("C_opy"), NULL);
   adw_message_dialog_set_response_appearance (dialog, "copy", ADW_RESPONSE_SUGGESTED);
