@@ -304,3 +304,37 @@ _tke_card_end_transaction (TkeCard *self)
   scope_end (self);
   SCardEndTransaction (self->handle, SCARD_LEAVE_CARD);
 }
+
+gpointer
+_tke_card_transact (TkeCard *self,
+                    GCancellable *cancellable,
+                    TkeCardTransactFunc func,
+                    gpointer data,
+                    GError **error)
+{
+  gpointer result = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (!g_cancellable_set_error_if_cancelled (cancellable, error) &&
+      _tke_card_begin_transaction (self, error))
+    {
+      result = func (self, data, error);
+      _tke_card_end_transaction (self);
+    }
+  g_mutex_unlock (&self->lock);
+  return result;
+}
+
+GTask *
+_tke_card_task_new (TkeCard *self,
+                    gpointer source_tag,
+                    GCancellable *cancellable,
+                    GAsyncReadyCallback callback,
+                    gpointer user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_check_cancellable (task, FALSE);
+  return task;
+}

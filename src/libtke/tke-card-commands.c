@@ -75,26 +75,26 @@ operation_free (gpointer data)
   g_free (op);
 }
 
+static gpointer
+run_with_pin (TkeCard *self, gpointer data, GError **error)
+{
+  Operation *op = data;
+
+  if (op->needs_pin && !_tke_card_ensure_pin_verified (self, error))
+    return NULL;
+  return op->func (self, op, error);
+}
+
 static void
 operation_thread (GTask *task,
                   gpointer source_object,
                   gpointer task_data,
                   GCancellable *cancellable)
 {
-  TkeCard *self = source_object;
   Operation *op = task_data;
   GError *error = NULL;
-  gpointer result = NULL;
+  gpointer result = _tke_card_transact (source_object, cancellable, run_with_pin, op, &error);
 
-  g_mutex_lock (&self->lock);
-  if (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
-      _tke_card_begin_transaction (self, &error))
-    {
-      if (!op->needs_pin || _tke_card_ensure_pin_verified (self, &error))
-        result = op->func (self, op, &error);
-      _tke_card_end_transaction (self);
-    }
-  g_mutex_unlock (&self->lock);
   if (result == NULL)
     g_task_return_error (task, error);
   else
@@ -120,13 +120,9 @@ run_operation (TkeCard *self,
                GAsyncReadyCallback callback,
                gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = _tke_card_task_new (self, source_tag, cancellable, callback, user_data);
 
-  g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, op, operation_free);
-  /* Once started, an operation's result is real (a PIN entry cannot be
-   * stopped): report it even if the cancellable fired meanwhile. */
-  g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, operation_thread);
 }
 

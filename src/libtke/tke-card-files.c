@@ -363,88 +363,8 @@ export_signature_key (TkeCard *self, FileJob *job, GError **error)
   return g_steal_pointer (&file);
 }
 
-static gpointer
-run_job (TkeCard *self, FileJob *job, GError **error)
-{
-  if (job->kind == KIND_KEY_PART)
-    return job->import ? (gpointer) import_key_part (self, job, error)
-                       : (gpointer) export_key_part (self, job, error);
-  return job->import ? (gpointer) import_signature_key (self, job, error)
-                     : (gpointer) export_signature_key (self, job, error);
-}
-
-static void
-file_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
-{
-  TkeCard *self = source_object;
-  FileJob *job = task_data;
-  GError *error = NULL;
-  gpointer result = NULL;
-
-  g_mutex_lock (&self->lock);
-  if (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
-      _tke_card_begin_transaction (self, &error))
-    {
-      /* Each job asks the PIN itself, right before the card's command. */
-      result = run_job (self, job, &error);
-      _tke_card_end_transaction (self);
-    }
-  g_mutex_unlock (&self->lock);
-  if (result == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  if (job->kind == KIND_KEY_PART && job->import)
-    g_task_return_pointer (task, result, (GDestroyNotify) tke_card_key_part_free);
-  else if (job->kind == KIND_SIGNATURE_KEY && job->import)
-    g_task_return_pointer (task, result, (GDestroyNotify) g_bytes_unref);
-  else
-    g_task_return_pointer (task, result, g_object_unref);
-}
-
-static void
-run_file_job (TkeCard *self,
-              FileJob *job,
-              gpointer source_tag,
-              GCancellable *cancellable,
-              GAsyncReadyCallback callback,
-              gpointer user_data)
-{
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-
-  g_task_set_source_tag (task, source_tag);
-  g_task_set_task_data (task, job, file_job_free);
-  /* As every card operation: once the PIN pad ran, the result is real. */
-  g_task_set_check_cancellable (task, FALSE);
-  g_task_run_in_thread (task, file_thread);
-}
-
-static FileJob *
-file_job_new (FileKind kind, gboolean import, const char *path, TkeSecret *password)
-{
-  FileJob *job = g_new0 (FileJob, 1);
-
-  job->kind = kind;
-  job->import = import;
-  job->path = g_strdup (path);
-  job->password = tke_secret_ref (password);
-  return job;
-}
-
-/* Refuses, before any APDU, what the card would refuse anyway. */
-static gboolean
-check_card (TkeCard *self, GError **error)
-{
-  if (self->card_type == TKE_CARD_TYPE_EP11)
-    return TRUE;
-  g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                       _ ("Only an EP11 card holds key parts and a signature key."));
-  return FALSE;
-}
-
-/* The file at @path, read here so that a missing, huge or malformed file
- * gets a clear message and never reaches the card. */
+/* The file at @path, read whole before the card is asked anything, so
+ * that a missing, huge or malformed file gets a clear message. */
 static GBytes *
 read_file (const char *path, GError **error)
 {
@@ -483,6 +403,102 @@ card_description_ok (const char *description, GError **error)
   return FALSE;
 }
 
+/* What is done before the card is locked: the file to copy onto the card
+ * is read and checked (a missing, huge or malformed file never reaches
+ * the card, and no PIN is asked for it); the file to write may be. */
+static gboolean
+prepare_job (FileJob *job, GError **error)
+{
+  g_autoptr (TkeKeyPartFile) part_file = NULL;
+  g_autoptr (TkeSignatureKeyFile) key_file = NULL;
+
+  if (!job->import)
+    return may_write (job->path, job->replace, error);
+  if ((job->contents = read_file (job->path, error)) == NULL)
+    return FALSE;
+  if (job->kind == KIND_SIGNATURE_KEY)
+    return (key_file = tke_signature_key_file_new_from_bytes (job->path, job->contents, error)) !=
+           NULL;
+  if ((part_file = tke_key_part_file_new_from_bytes (job->path, job->contents, error)) == NULL ||
+      !card_description_ok (tke_key_part_file_get_description (part_file), error))
+    return FALSE;
+  job->description = g_strdup (tke_key_part_file_get_description (part_file));
+  job->vp = g_strdup (tke_key_part_file_get_vp (part_file));
+  return TRUE;
+}
+
+static gpointer
+run_job (TkeCard *self, gpointer data, GError **error)
+{
+  FileJob *job = data;
+
+  /* Each job asks the PIN itself, right before the card's command. */
+  if (job->kind == KIND_KEY_PART)
+    return job->import ? (gpointer) import_key_part (self, job, error)
+                       : (gpointer) export_key_part (self, job, error);
+  return job->import ? (gpointer) import_signature_key (self, job, error)
+                     : (gpointer) export_signature_key (self, job, error);
+}
+
+static void
+file_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
+{
+  FileJob *job = task_data;
+  GError *error = NULL;
+  gpointer result = NULL;
+
+  if (prepare_job (job, &error))
+    result = _tke_card_transact (source_object, cancellable, run_job, job, &error);
+  if (result == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (job->kind == KIND_KEY_PART && job->import)
+    g_task_return_pointer (task, result, (GDestroyNotify) tke_card_key_part_free);
+  else if (job->kind == KIND_SIGNATURE_KEY && job->import)
+    g_task_return_pointer (task, result, (GDestroyNotify) g_bytes_unref);
+  else
+    g_task_return_pointer (task, result, g_object_unref);
+}
+
+static void
+run_file_job (TkeCard *self,
+              FileJob *job,
+              gpointer source_tag,
+              GCancellable *cancellable,
+              GAsyncReadyCallback callback,
+              gpointer user_data)
+{
+  g_autoptr (GTask) task = _tke_card_task_new (self, source_tag, cancellable, callback, user_data);
+
+  g_task_set_task_data (task, job, file_job_free);
+  g_task_run_in_thread (task, file_thread);
+}
+
+static FileJob *
+file_job_new (FileKind kind, gboolean import, const char *path, TkeSecret *password)
+{
+  FileJob *job = g_new0 (FileJob, 1);
+
+  job->kind = kind;
+  job->import = import;
+  job->path = g_strdup (path);
+  job->password = tke_secret_ref (password);
+  return job;
+}
+
+/* Refuses, before any APDU, what the card would refuse anyway. */
+static gboolean
+check_card (TkeCard *self, GError **error)
+{
+  if (self->card_type == TKE_CARD_TYPE_EP11)
+    return TRUE;
+  g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                       _ ("Only an EP11 card holds key parts and a signature key."));
+  return FALSE;
+}
+
 /**
  * tke_card_import_key_part_file_async:
  * @self: an EP11 card
@@ -508,26 +524,18 @@ tke_card_import_key_part_file_async (TkeCard *self,
                                      gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) contents = NULL;
-  g_autoptr (TkeKeyPartFile) file = NULL;
-  FileJob *job;
 
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (path != NULL && password != NULL);
 
-  if (!check_card (self, &error) || (contents = read_file (path, &error)) == NULL ||
-      (file = tke_key_part_file_new_from_bytes (path, contents, &error)) == NULL ||
-      !card_description_ok (tke_key_part_file_get_description (file), &error))
+  if (!check_card (self, &error))
     {
       g_task_report_error (self, callback, user_data, tke_card_import_key_part_file_async,
                            g_steal_pointer (&error));
       return;
     }
-  job = file_job_new (KIND_KEY_PART, TRUE, path, password);
-  job->contents = g_steal_pointer (&contents);
-  job->description = g_strdup (tke_key_part_file_get_description (file));
-  job->vp = g_strdup (tke_key_part_file_get_vp (file));
-  run_file_job (self, job, tke_card_import_key_part_file_async, cancellable, callback, user_data);
+  run_file_job (self, file_job_new (KIND_KEY_PART, TRUE, path, password),
+                tke_card_import_key_part_file_async, cancellable, callback, user_data);
 }
 
 /**
@@ -579,7 +587,7 @@ tke_card_export_key_part_file_async (TkeCard *self,
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (path != NULL && password != NULL);
 
-  if (!check_card (self, &error) || !may_write (path, replace, &error))
+  if (!check_card (self, &error))
     {
       g_task_report_error (self, callback, user_data, tke_card_export_key_part_file_async,
                            g_steal_pointer (&error));
@@ -637,24 +645,18 @@ tke_card_import_signature_key_file_async (TkeCard *self,
                                           gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) contents = NULL;
-  g_autoptr (TkeSignatureKeyFile) file = NULL;
-  FileJob *job;
 
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (path != NULL && password != NULL);
 
-  if (!check_card (self, &error) || (contents = read_file (path, &error)) == NULL ||
-      (file = tke_signature_key_file_new_from_bytes (path, contents, &error)) == NULL)
+  if (!check_card (self, &error))
     {
       g_task_report_error (self, callback, user_data, tke_card_import_signature_key_file_async,
                            g_steal_pointer (&error));
       return;
     }
-  job = file_job_new (KIND_SIGNATURE_KEY, TRUE, path, password);
-  job->contents = g_steal_pointer (&contents);
-  run_file_job (self, job, tke_card_import_signature_key_file_async, cancellable, callback,
-                user_data);
+  run_file_job (self, file_job_new (KIND_SIGNATURE_KEY, TRUE, path, password),
+                tke_card_import_signature_key_file_async, cancellable, callback, user_data);
 }
 
 /**
@@ -705,7 +707,7 @@ tke_card_export_signature_key_file_async (TkeCard *self,
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (path != NULL && password != NULL);
 
-  if (!check_card (self, &error) || !may_write (path, replace, &error))
+  if (!check_card (self, &error))
     {
       g_task_report_error (self, callback, user_data, tke_card_export_signature_key_file_async,
                            g_steal_pointer (&error));

@@ -102,6 +102,25 @@ gboolean _tke_card_select_applet (TkeCard *self, GError **error);
 gboolean _tke_card_begin_transaction (TkeCard *self, GError **error);
 void _tke_card_end_transaction (TkeCard *self);
 
+/* What the worker of every one-card operation does: takes the card's
+ * lock, checks @cancellable (once: a PIN entry cannot be stopped), begins
+ * a transaction and runs @func in it.  @func's result, or NULL. */
+typedef gpointer (*TkeCardTransactFunc) (TkeCard *self, gpointer data, GError **error);
+gpointer _tke_card_transact (TkeCard *self,
+                             GCancellable *cancellable,
+                             TkeCardTransactFunc func,
+                             gpointer data,
+                             GError **error);
+
+/* A card operation's task: once started, its result is real (a PIN
+ * entry cannot be stopped), so it is reported even if @cancellable fired
+ * meanwhile. */
+GTask *_tke_card_task_new (TkeCard *self,
+                           gpointer source_tag,
+                           GCancellable *cancellable,
+                           GAsyncReadyCallback callback,
+                           gpointer user_data);
+
 /* tke-card-pin-pad.c */
 
 gboolean _tke_card_read_features (TkeCard *self, GError **error);

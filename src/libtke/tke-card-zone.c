@@ -169,15 +169,12 @@ run_pair (TkeCard *self,
                                TKE_ERROR_INVALID_ARGUMENT, "%s", same_reader);
       return;
     }
-  task = g_task_new (self, cancellable, callback, user_data);
+  task = _tke_card_task_new (self, source_tag, cancellable, callback, user_data);
   job = g_new0 (Job, 1);
   job->self = g_object_ref (self);
   job->other = g_object_ref (other);
   job->func = func;
-  g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, job, job_free);
-  /* Once a PIN entry started its result is real: report it. */
-  g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, pair_thread);
 }
 
@@ -206,24 +203,24 @@ serial_bytes (const char *hex, guint8 out[SERIAL_SIZE], GError **error)
 
 /* ---- Generate signature key ---- */
 
+static gpointer
+generate_signature_key (TkeCard *self, gpointer data, GError **error)
+{
+  Job *job = data;
+
+  if (!_tke_card_ensure_pin_verified (self, error))
+    return NULL;
+  return _tke_card_command_ok (self, 0x80, 0x46, job->replace ? 0x01 : 0x00, 0x00, NULL, 0, TRUE,
+                               error);
+}
+
 static void
 sigkey_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
-  TkeCard *self = source_object;
-  Job *job = task_data;
   GError *error = NULL;
-  GByteArray *point = NULL;
+  GByteArray *point =
+      _tke_card_transact (source_object, cancellable, generate_signature_key, task_data, &error);
 
-  g_mutex_lock (&self->lock);
-  if (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
-      _tke_card_begin_transaction (self, &error))
-    {
-      if (_tke_card_ensure_pin_verified (self, &error))
-        point = _tke_card_command_ok (self, 0x80, 0x46, job->replace ? 0x01 : 0x00, 0x00, NULL, 0,
-                                      TRUE, &error);
-      _tke_card_end_transaction (self);
-    }
-  g_mutex_unlock (&self->lock);
   if (point != NULL && (point->len != POINT_SIZE || point->data[0] != 0x04))
     {
       g_byte_array_unref (point);
@@ -277,12 +274,11 @@ tke_card_generate_signature_key_async (TkeCard *self,
                                   "signature key only."));
       return;
     }
-  task = g_task_new (self, cancellable, callback, user_data);
+  task = _tke_card_task_new (self, tke_card_generate_signature_key_async, cancellable, callback,
+                             user_data);
   job = g_new0 (Job, 1);
   job->replace = replace;
-  g_task_set_source_tag (task, tke_card_generate_signature_key_async);
   g_task_set_task_data (task, job, job_free);
-  g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, sigkey_thread);
 }
 
@@ -652,22 +648,21 @@ check_blank (TkeCard *self, gboolean want_enrolled, GError **error)
   return TRUE;
 }
 
+static gpointer
+run_one_card_job (TkeCard *self, gpointer data, GError **error)
+{
+  Job *job = data;
+
+  return job->func (self, NULL, job, error);
+}
+
 static void
 one_card_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellable *cancellable)
 {
-  TkeCard *self = source_object;
-  Job *job = task_data;
   GError *error = NULL;
-  gpointer result = NULL;
+  gpointer result =
+      _tke_card_transact (source_object, cancellable, run_one_card_job, task_data, &error);
 
-  g_mutex_lock (&self->lock);
-  if (!g_cancellable_set_error_if_cancelled (cancellable, &error) &&
-      _tke_card_begin_transaction (self, &error))
-    {
-      result = job->func (self, NULL, job, &error);
-      _tke_card_end_transaction (self);
-    }
-  g_mutex_unlock (&self->lock);
   if (result == NULL)
     g_task_return_error (task, error);
   else
@@ -683,15 +678,13 @@ run_one (TkeCard *self,
          GAsyncReadyCallback callback,
          gpointer user_data)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = _tke_card_task_new (self, source_tag, cancellable, callback, user_data);
   Job *job = g_new0 (Job, 1);
 
   job->self = g_object_ref (self);
   job->func = func;
   job->data = data;
-  g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, job, job_free);
-  g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, one_card_thread);
 }
 
