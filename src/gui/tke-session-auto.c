@@ -341,7 +341,6 @@ typedef struct
   TkeSession *self;
   TkeAutoKind kind;
   GPtrArray *signers;
-  guint n_admins; /* auto-init's: the signature threshold it sets */
 } AutoStart;
 
 static void
@@ -380,10 +379,9 @@ on_auto_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   self->auto_ceremony = tke_auto_ceremony_new (self->client, instance, start->kind);
   g_object_set_data (G_OBJECT (self->auto_ceremony), "tke-auto-kind",
                      GINT_TO_POINTER (start->kind));
+  /* auto-init's thresholds are libtke's: every administrator signs, one
+   * may remove another. */
   tke_auto_ceremony_set_signers (self->auto_ceremony, start->signers);
-  /* auto-init's: every administrator signs, one may remove another. */
-  if (start->kind == TKE_AUTO_INIT)
-    tke_auto_ceremony_set_thresholds (self->auto_ceremony, start->n_admins, 1);
   tke_auto_ceremony_set_failover_total (self->auto_ceremony, MIN (count_failover (self) + 1, 2));
   tke_auto_ceremony_set_delay (self->auto_ceremony, auto_delay ());
   g_signal_connect_object (self->auto_ceremony, "step", G_CALLBACK (on_auto_step), self, 0);
@@ -446,7 +444,6 @@ run_auto (TkeSession *self, TkeAutoKind kind, TkeRotationDialog *dialog, guint n
   start = g_new0 (AutoStart, 1);
   start->self = g_object_ref (self);
   start->kind = kind;
-  start->n_admins = n_signers;
   start->signers = g_steal_pointer (&signers);
   /* The ceremony reads and changes its units in a worker thread: its own
    * copy of them, not the ones the tabs show (their notifications would

@@ -386,7 +386,8 @@ why_not_failover (GListModel *units)
  * How many administrators must sign @kind's commands on @units: the
  * highest signature threshold of the units out of imprint mode.  auto-init
  * needs one; every administrator it is given is installed, and its
- * thresholds are the caller's (tke_auto_ceremony_set_thresholds()).
+ * thresholds are the number of them and 1 unless the caller sets others
+ * (tke_auto_ceremony_set_thresholds()).
  *
  * Returns: that number, at least 1
  */

@@ -30,6 +30,7 @@ struct _TkeAutoCeremony
   GPtrArray *signers;
   guint signature_threshold;
   guint revocation_threshold;
+  gboolean thresholds_set; /* by tke_auto_ceremony_set_thresholds() */
   guint failover_total;
   guint delay_ms;
   TkeJournal *journal;

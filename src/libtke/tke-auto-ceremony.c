@@ -117,7 +117,10 @@ tke_auto_ceremony_new (TkeServiceClient *client, TkeServiceInstance *instance, T
  *   auto-init, auto-recover and failover-enable also the administrators
  *   installed in units in imprint mode
  *
- * Sets the signers.
+ * Sets the signers.  Unless tke_auto_ceremony_set_thresholds() says
+ * otherwise, auto-init sets a signature threshold of every one of them
+ * (at most 8: each command then takes all their signatures) and a
+ * revocation threshold of 1.
  */
 void
 tke_auto_ceremony_set_signers (TkeAutoCeremony *self, GPtrArray *signers)
@@ -126,6 +129,11 @@ tke_auto_ceremony_set_signers (TkeAutoCeremony *self, GPtrArray *signers)
   g_clear_pointer (&self->signers, g_ptr_array_unref);
   if (signers != NULL)
     self->signers = g_ptr_array_ref (signers);
+  if (!self->thresholds_set)
+    {
+      self->signature_threshold = CLAMP (signers != NULL ? signers->len : 0, 1, 8);
+      self->revocation_threshold = 1;
+    }
 }
 
 /**
@@ -134,7 +142,7 @@ tke_auto_ceremony_set_signers (TkeAutoCeremony *self, GPtrArray *signers)
  * @signature_threshold: 1 to 8
  * @revocation_threshold: 1 to 8
  *
- * The thresholds auto-init sets.
+ * The thresholds auto-init sets, instead of the signers' number and 1.
  */
 void
 tke_auto_ceremony_set_thresholds (TkeAutoCeremony *self,
@@ -142,6 +150,7 @@ tke_auto_ceremony_set_thresholds (TkeAutoCeremony *self,
                                   guint revocation_threshold)
 {
   g_return_if_fail (TKE_IS_AUTO_CEREMONY (self));
+  self->thresholds_set = TRUE;
   self->signature_threshold = signature_threshold;
   self->revocation_threshold = revocation_threshold;
 }
