@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "tke-pin-prompt.h"
@@ -40,6 +42,12 @@ struct _TkeRotationDialog
   gint64 first_time; /* when the bar first moved, for the estimate */
   guint64 first_done;
 
+  GtkScrolledWindow *scroller;
+  GtkWidget *revealed; /* to scroll into view at the next frame */
+  guint reveal_tick;
+  guint reveal_frames;    /* run so far */
+  guint reveal_steady;    /* frames the place stayed the same */
+  double reveal_place[3]; /* its top and height, the content's height */
   GtkLabel *headline;
   GtkProgressBar *progress;
   TkePinPrompt *pin_prompt;
@@ -53,6 +61,9 @@ struct _TkeRotationDialog
   GtkWidget *report_button;
   TkeReadersBar *readers_bar;
 };
+
+/* 0.5 s at 60 frames a second */
+#define REVEAL_MAX_FRAMES 30
 
 G_DEFINE_FINAL_TYPE (TkeRotationDialog, tke_rotation_dialog, ADW_TYPE_WINDOW)
 
@@ -173,6 +184,49 @@ update_progress (TkeRotationDialog *self, TkeRotationStatus *status)
                  tke_rotation_status_get_keys_total (status));
 }
 
+/* Scrolls the content so that self->revealed shows (its end, if it is
+ * taller than the view: the PIN pad's keys, below the prompt's words).  A tick runs before the
+ * frame's layout, and a widget just shown takes a few frames to reach its size: this runs until its
+ * place and the content's height stay the same for two frames (a few frames, at most
+ * REVEAL_MAX_FRAMES). */
+static gboolean
+reveal_tick (GtkWidget *widget, GdkFrameClock *clock, gpointer user_data)
+{
+  TkeRotationDialog *self = TKE_ROTATION_DIALOG (widget);
+  GtkWidget *content = gtk_scrolled_window_get_child (self->scroller);
+  GtkAdjustment *adjustment = gtk_scrolled_window_get_vadjustment (self->scroller);
+  graphene_rect_t bounds;
+  double place[3] = { 0, 0, gtk_adjustment_get_upper (adjustment) };
+
+  if (self->revealed != NULL && gtk_widget_get_visible (self->revealed) &&
+      gtk_widget_compute_bounds (self->revealed, content, &bounds) && bounds.size.height > 0)
+    {
+      place[0] = bounds.origin.y;
+      place[1] = bounds.size.height;
+      gtk_adjustment_clamp_page (adjustment, place[0], place[0]);
+      gtk_adjustment_clamp_page (adjustment, place[0] + place[1], place[0] + place[1]);
+    }
+  self->reveal_steady =
+      memcmp (place, self->reveal_place, sizeof place) == 0 ? self->reveal_steady + 1 : 0;
+  memcpy (self->reveal_place, place, sizeof place);
+  if (self->reveal_steady < 2 && ++self->reveal_frames < REVEAL_MAX_FRAMES)
+    return G_SOURCE_CONTINUE;
+  self->reveal_tick = 0;
+  return G_SOURCE_REMOVE;
+}
+
+/* What the dialog asks for, or how it ended, is never below the fold:
+ * on a small screen the content scrolls to it. */
+static void
+reveal (TkeRotationDialog *self, GtkWidget *widget)
+{
+  self->revealed = widget;
+  self->reveal_frames = 0;
+  self->reveal_steady = 0;
+  if (self->reveal_tick == 0)
+    self->reveal_tick = gtk_widget_add_tick_callback (GTK_WIDGET (self), reveal_tick, NULL, NULL);
+}
+
 /**
  * tke_rotation_dialog_update:
  *
@@ -209,6 +263,7 @@ tke_rotation_dialog_update (TkeRotationDialog *self, TkeRotationStatus *status)
                                               : _ ("the service gave no reason"));
       gtk_label_set_text (self->error_label, text);
       gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
+      reveal (self, GTK_WIDGET (self->error_label));
       gtk_label_set_text (
           self->headline,
           _ ("The rotation stopped. What happened and what is safe next are below."));
@@ -391,6 +446,15 @@ tke_rotation_dialog_set_stopped_headline (TkeRotationDialog *self, const char *h
   self->stopped_headline = g_strdup (headline);
 }
 
+/* The dialog was made smaller (by the window manager, on a small screen,
+ * or by the person): what was revealed stays in view. */
+static void
+on_page_size_changed (GtkAdjustment *adjustment, GParamSpec *pspec, TkeRotationDialog *self)
+{
+  if (self->revealed != NULL && gtk_widget_get_visible (self->revealed))
+    reveal (self, self->revealed);
+}
+
 void
 tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown)
 {
@@ -399,6 +463,8 @@ tke_rotation_dialog_show_card_step (TkeRotationDialog *self, gboolean shown)
   if (shown == gtk_widget_get_visible (GTK_WIDGET (self->pin_prompt)))
     return;
   gtk_widget_set_visible (GTK_WIDGET (self->pin_prompt), shown);
+  if (shown)
+    reveal (self, GTK_WIDGET (self->pin_prompt));
   if (shown)
     gtk_label_set_text (
         self->headline,
@@ -485,11 +551,13 @@ tke_rotation_dialog_finish (TkeRotationDialog *self, const char *error_message, 
 
       gtk_label_set_text (self->error_label, text);
       gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
+      reveal (self, GTK_WIDGET (self->error_label));
     }
   else
     {
       gtk_label_set_text (self->done_label, next != NULL ? next : "");
       gtk_widget_set_visible (GTK_WIDGET (self->done_label), TRUE);
+      reveal (self, GTK_WIDGET (self->done_label));
     }
   /* Ended well and never counted a key: the storage had none. */
   if (error_message == NULL && !self->counted)
@@ -622,6 +690,10 @@ tke_rotation_dialog_dispose (GObject *object)
 {
   TkeRotationDialog *self = TKE_ROTATION_DIALOG (object);
 
+  if (self->reveal_tick != 0)
+    gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->reveal_tick);
+  self->reveal_tick = 0;
+  self->revealed = NULL;
   gtk_widget_dispose_template (GTK_WIDGET (self), TKE_TYPE_ROTATION_DIALOG);
   g_clear_pointer (&self->messages, g_ptr_array_unref);
   g_clear_pointer (&self->progress_text, g_free);
@@ -655,6 +727,7 @@ tke_rotation_dialog_class_init (TkeRotationDialogClass *klass)
                                                RESOURCE_PREFIX "/tke-rotation-dialog.ui");
   g_type_ensure (TKE_TYPE_PIN_PROMPT);
   g_type_ensure (TKE_TYPE_READERS_BAR);
+  gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, scroller);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, headline);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, progress);
   gtk_widget_class_bind_template_child (widget_class, TkeRotationDialog, pin_prompt);
@@ -677,6 +750,8 @@ static void
 tke_rotation_dialog_init (TkeRotationDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  g_signal_connect_object (gtk_scrolled_window_get_vadjustment (self->scroller),
+                           "notify::page-size", G_CALLBACK (on_page_size_changed), self, 0);
   self->messages = g_ptr_array_new_with_free_func (g_free);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "rotation.close", FALSE);
   tke_rotation_dialog_set_cancel_safe (self, FALSE, NULL);

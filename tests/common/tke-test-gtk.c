@@ -216,6 +216,20 @@ tke_test_count_drawn_buttons (GtkWidget *widget)
   return n;
 }
 
+gboolean
+tke_test_in_view (GtkWidget *widget, GtkWidget *scrolled)
+{
+  graphene_rect_t box;
+
+  if (!gtk_widget_get_mapped (widget) || !gtk_widget_compute_bounds (widget, scrolled, &box))
+    return FALSE;
+  g_test_message ("%s: y %.0f..%.0f of %d", G_OBJECT_TYPE_NAME (widget), box.origin.y,
+                  box.origin.y + box.size.height, gtk_widget_get_height (scrolled));
+  return box.origin.y >= -0.5 && box.origin.x >= -0.5 && box.size.height > 0 &&
+         box.origin.y + box.size.height <= gtk_widget_get_height (scrolled) + 0.5 &&
+         box.origin.x + box.size.width <= gtk_widget_get_width (scrolled) + 0.5;
+}
+
 GtkWindow *
 tke_test_find_toplevel (GType type)
 {

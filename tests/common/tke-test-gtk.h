@@ -57,6 +57,8 @@ GtkWidget *tke_test_find_button (GtkWidget *root, const char *label);
 /* How many buttons below @widget (itself included) are drawn: what a
  * person can press. */
 guint tke_test_count_drawn_buttons (GtkWidget *widget);
+/* Whether all of @widget shows in @scrolled's view, without scrolling. */
+gboolean tke_test_in_view (GtkWidget *widget, GtkWidget *scrolled);
 /* The first toplevel window of @type. */
 GtkWindow *tke_test_find_toplevel (GType type);
 

@@ -283,15 +283,9 @@ in_view (TkeRotationDialog *dialog, GtkWidget *widget)
 {
   GtkWidget *scrolled =
       tke_test_find_widget_of_type (GTK_WIDGET (dialog), GTK_TYPE_SCROLLED_WINDOW, NULL, NULL);
-  graphene_rect_t bounds;
 
   g_assert_nonnull (scrolled);
-  if (!gtk_widget_is_visible (widget) || !gtk_widget_compute_bounds (widget, scrolled, &bounds))
-    return FALSE;
-  g_test_message ("%s: y %.0f..%.0f of %d", G_OBJECT_TYPE_NAME (widget), bounds.origin.y,
-                  bounds.origin.y + bounds.size.height, gtk_widget_get_height (scrolled));
-  return bounds.origin.y >= 0 &&
-         bounds.origin.y + bounds.size.height <= gtk_widget_get_height (scrolled) + 0.5;
+  return tke_test_in_view (widget, scrolled);
 }
 
 gboolean

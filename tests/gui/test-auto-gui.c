@@ -43,6 +43,29 @@ dialog (void)
 }
 
 static gboolean
+shows_unscrolled (GtkWidget *widget)
+{
+  GtkWidget *scrolled =
+      tke_test_find_widget_of_type (GTK_WIDGET (dialog ()), GTK_TYPE_SCROLLED_WINDOW, NULL, NULL);
+
+  return widget != NULL && tke_test_in_view (widget, scrolled);
+}
+
+static gboolean
+pad_in_view (gpointer data)
+{
+  return gtk_widget_get_height (GTK_WIDGET (dialog ())) <= 540 &&
+         shows_unscrolled (tke_pin_prompt_get_pad (tke_rotation_dialog_get_pin_prompt (dialog ())));
+}
+
+static gboolean
+outcome_in_view (gpointer data)
+{
+  return shows_unscrolled (tke_test_find_label (
+      GTK_WIDGET (dialog ()), "The selected service instance has been initialized."));
+}
+
+static gboolean
 dialog_finished (gpointer data)
 {
   return dialog () != NULL && tke_rotation_dialog_get_finished (dialog ());
@@ -364,9 +387,16 @@ test_init (void)
   tke_test_iterate (300);
   tke_test_flush_widget (GTK_WIDGET (dialog ()));
   tke_test_save_screenshot (GTK_WIDGET (dialog ()), "auto-init-pin");
+  /* On an 800×600 screen the window manager makes the dialog smaller:
+   * the PIN pad is scrolled into view, and so is the outcome. */
+  gtk_window_set_default_size (GTK_WINDOW (dialog ()), 640, 540);
+  g_assert_true (tke_test_wait_until (pad_in_view, NULL, 10000));
+  tke_test_save_screenshot (GTK_WIDGET (dialog ()), "auto-init-pin-small-screen");
   sign_with_both ();
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog ()), ==,
                    "The selected service instance has been initialized.");
+  g_assert_true (tke_test_wait_until (outcome_in_view, NULL, 10000));
+  tke_test_save_screenshot (GTK_WIDGET (dialog ()), "auto-init-done-small-screen");
   assert_said ("Installing 2 of 2 administrators....");
   assert_said ("Setting signature thresholds....");
   assert_said ("Generating a random master key value....");

@@ -386,19 +386,6 @@ in_reach (TkeWindow *window, TkeCeremonyKind kind)
   return menu_button != NULL && shows_within (menu_button, GTK_WIDGET (window));
 }
 
-/* Whether WIDGET's whole box is inside SCROLLED's viewport. */
-static gboolean
-in_viewport (GtkWidget *widget, GtkWidget *scrolled)
-{
-  graphene_rect_t box;
-
-  if (!gtk_widget_get_mapped (widget) || !gtk_widget_compute_bounds (widget, scrolled, &box))
-    return FALSE;
-  return box.origin.y >= -0.5 && box.origin.x >= -0.5 && box.size.height > 0 &&
-         box.origin.y + box.size.height <= gtk_widget_get_height (scrolled) + 0.5 &&
-         box.origin.x + box.size.width <= gtk_widget_get_width (scrolled) + 0.5;
-}
-
 /* Issue 15: the set-up assistant comes first on the Imprint mode tab and
  * pushes Zeroize under the fold: the tab scrolls, and scrolled to its end
  * Zeroize shows inside the window. */
@@ -419,12 +406,12 @@ assert_zeroize_in_reach (TkeWindow *window, const char *name)
   g_assert_true (gtk_widget_is_ancestor (scrolled, page));
   v = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
   g_test_message ("%s: Zeroize %s at the top (range %.0f, page %.0f)", name,
-                  in_viewport (zeroize, scrolled) ? "shows" : "is under the fold",
+                  tke_test_in_view (zeroize, scrolled) ? "shows" : "is under the fold",
                   gtk_adjustment_get_upper (v), gtk_adjustment_get_page_size (v));
   gtk_adjustment_set_value (v, gtk_adjustment_get_upper (v) - gtk_adjustment_get_page_size (v));
   tke_test_flush_widget (GTK_WIDGET (window));
   tke_test_iterate (100);
-  g_assert_true (in_viewport (zeroize, scrolled));
+  g_assert_true (tke_test_in_view (zeroize, scrolled));
   g_assert_true (shows_within (zeroize, GTK_WIDGET (window)));
   {
     g_autofree char *shot = g_strconcat (name, "-scrolled", NULL);
