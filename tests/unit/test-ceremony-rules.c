@@ -132,8 +132,8 @@ resumable (const UnitState *units, guint n, gboolean commit)
 static gboolean
 oracle_allows (TkeCeremonyKind kind, const UnitState *units, guint n, TkeRecoveryAction recovery)
 {
-  gboolean all_new_empty = TRUE, all_uncommitted = TRUE, all_committed = TRUE;
-  gboolean all_current_empty = TRUE, all_current_valid = TRUE, any_new = FALSE, any_current = FALSE;
+  gboolean all_new_empty = TRUE, all_committed = TRUE;
+  gboolean all_current_valid = TRUE, any_new = FALSE, any_current = FALSE;
   gboolean same_new = TRUE, same_current = TRUE;
 
   if (n == 0)
@@ -143,9 +143,7 @@ oracle_allows (TkeCeremonyKind kind, const UnitState *units, guint n, TkeRecover
       if (!units[i].reachable || units[i].imprint)
         return FALSE;
       all_new_empty &= units[i].new_state == TKE_NEW_REGISTER_EMPTY;
-      all_uncommitted &= units[i].new_state == TKE_NEW_REGISTER_FULL_UNCOMMITTED;
       all_committed &= units[i].new_state == TKE_NEW_REGISTER_FULL_COMMITTED;
-      all_current_empty &= units[i].current_state == TKE_CURRENT_REGISTER_EMPTY;
       all_current_valid &= units[i].current_state == TKE_CURRENT_REGISTER_VALID;
       any_new |= units[i].new_state != TKE_NEW_REGISTER_EMPTY;
       any_current |= units[i].current_state == TKE_CURRENT_REGISTER_VALID;
