@@ -1,4 +1,4 @@
-/* tke-window-private.h: what tke-window.c shares with tke-window-auto.c
+/* tke-window-private.h: what tke-window.c shares with tke-window-questions.c
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
@@ -15,15 +15,16 @@ G_BEGIN_DECLS
 GtkWindow *_tke_window_new_rotation_dialog (TkeWindow *self);
 void _tke_window_present_ceremony (TkeWindow *self, GtkWindow *dialog);
 void _tke_window_no_service (TkeWindow *self, GtkWindow *dialog);
-AdwMessageDialog *_tke_window_confirmation_dialog_new (TkeWindow *self,
-                                                       const char *heading,
-                                                       const char *body,
-                                                       const char *go,
-                                                       AdwResponseAppearance appearance);
 gboolean
 _tke_window_emit_auto (TkeWindow *self, TkeAutoKind kind, GtkWindow *dialog, guint n_admins);
+void _tke_window_start_ceremony (TkeWindow *self,
+                                 TkeCeremonyKind kind,
+                                 GListModel *units,
+                                 GtkWindow *dialog);
+GtkWindow *_tke_window_ceremony_dialog (TkeWindow *self, TkeCeremonyKind kind);
 
-/* tke-window-auto.c */
+/* tke-window-questions.c */
+void _tke_window_confirm_ceremony (TkeWindow *self, TkeCeremonyKind kind, GListModel *units);
 void _tke_window_confirm_auto (TkeWindow *self, TkeAutoKind kind);
 void _tke_window_start_auto (TkeWindow *self, TkeAutoKind kind, guint n_admins);
 

@@ -500,8 +500,11 @@ _tke_window_present_ceremony (TkeWindow *self, GtkWindow *dialog)
   gtk_window_present (dialog);
 }
 
-static void
-start_ceremony (TkeWindow *self, TkeCeremonyKind kind, GListModel *units, GtkWindow *dialog)
+void
+_tke_window_start_ceremony (TkeWindow *self,
+                            TkeCeremonyKind kind,
+                            GListModel *units,
+                            GtkWindow *dialog)
 {
   GQuark detail = kind_quark (kind);
 
@@ -536,8 +539,8 @@ _tke_window_emit_auto (TkeWindow *self, TkeAutoKind kind, GtkWindow *dialog, gui
   return TRUE;
 }
 
-static GtkWindow *
-ceremony_dialog (TkeWindow *self, TkeCeremonyKind kind)
+GtkWindow *
+_tke_window_ceremony_dialog (TkeWindow *self, TkeCeremonyKind kind)
 {
   TkeLoadWizard *wizard;
 
@@ -601,176 +604,10 @@ ceremony_dialog (TkeWindow *self, TkeCeremonyKind kind)
   return GTK_WINDOW (wizard);
 }
 
-typedef struct
-{
-  TkeCeremonyKind kind;
-  const char *heading;
-  const char *body;
-  const char *go;
-  AdwResponseAppearance appearance;
-} Confirmation;
-
-static const Confirmation confirmations[] = {
-  { TKE_CEREMONY_ROTATE, N_ ("Rotate the Master Key?"),
-    N_ ("The service re-encrypts its key storage from the current master key to the new one, then "
-        "sets the new key "
-        "on every selected crypto unit. The dialog shows how many keys are rewrapped as it "
-        "goes.\n\n"
-        "While it runs, keys can be listed, read and deleted, but creating or rotating keys, PKCS "
-        "#11 and GREP11 calls are refused.\n\n"
-        "Applications that keep key blobs of their own must have rewrapped them (RewrapKeyBlob) "
-        "before this step: afterwards it is too late."),
-    N_ ("_Rotate"), ADW_RESPONSE_SUGGESTED },
-  { TKE_CEREMONY_SET_IMMEDIATE, N_ ("Set the New Master Key Now?"),
-    N_ ("The committed new master key becomes the current one on the selected crypto units, and "
-        "the new registers are emptied. This cannot be reversed: the key that is current now is "
-        "gone from these units, and whatever is still wrapped under it cannot be used any "
-        "more.\n\n"
-        "Continue only when the service's key storage is wrapped under the new master key "
-        "already (the rotation rewrapped every key, or the Recovery tab offers Set immediate), or "
-        "when the service holds no keys yet."),
-    N_ ("_Set Immediate"), ADW_RESPONSE_SUGGESTED },
-  { TKE_CEREMONY_CLEAR_NEW, N_ ("Clear the New Master Key Registers?"),
-    N_ ("The loaded new master key is erased from the selected crypto units. To use it, its parts "
-        "must be loaded again."),
-    N_ ("Clear _New"), ADW_RESPONSE_DESTRUCTIVE },
-  { TKE_CEREMONY_CLEAR_CURRENT, N_ ("Clear the Current Master Key Registers?"),
-    N_ ("The current register holds the key that wraps the service's key storage. Without it, no "
-        "key can be used until a key "
-        "with the same verification pattern is loaded and set again. Clear it only when the key "
-        "storage is wrapped under another key."),
-    N_ ("Clear C_urrent"), ADW_RESPONSE_DESTRUCTIVE },
-  { TKE_CEREMONY_ZEROIZE, N_ ("Zeroize the Selected Crypto Units?"),
-    N_ ("Zeroizing erases everything the selected crypto units hold: every administrator, both "
-        "signature thresholds, and the new and current master key registers. The units return to "
-        "imprint mode.\n\n"
-        "This cannot be undone. Whatever is wrapped under the current master key cannot be used "
-        "until the same key is loaded again from its key parts, and the units must be set up "
-        "again."),
-    N_ ("_Zeroize"), ADW_RESPONSE_DESTRUCTIVE },
-};
-
-typedef struct
-{
-  TkeCeremonyKind kind;
-  GListModel *units;
-} Confirmed;
-
-static void
-confirmed_free (gpointer data)
-{
-  Confirmed *c = data;
-
-  g_clear_object (&c->units);
-  g_free (c);
-}
-
-static void
-on_confirmed (AdwMessageDialog *dialog, const char *response, TkeWindow *self)
-{
-  Confirmed *c = g_object_get_data (G_OBJECT (dialog), "tke-confirmed");
-
-  if (g_str_equal (response, "go"))
-    start_ceremony (self, c->kind, c->units, ceremony_dialog (self, c->kind));
-}
-
-/* A question before a ceremony: Cancel is the default and what Escape
- * does; "go" starts it.  Not yet presented. */
-AdwMessageDialog *
-_tke_window_confirmation_dialog_new (TkeWindow *self,
-                                     const char *heading,
-                                     const char *body,
-                                     const char *go,
-                                     AdwResponseAppearance appearance)
-{
-  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (
-      adw_message_dialog_new (GTK_WINDOW (self), _ (heading), body != NULL ? _ (body) : NULL));
-
-  adw_message_dialog_add_responses (dialog, "cancel", _ ("_Cancel"), "go", _ (go), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "go", appearance);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  return dialog;
-}
-
-static AdwMessageDialog *
-confirm (TkeWindow *self, const Confirmation *c, GListModel *units)
-{
-  AdwMessageDialog *dialog =
-      _tke_window_confirmation_dialog_new (self, c->heading, c->body, c->go, c->appearance);
-  Confirmed *confirmed = g_new0 (Confirmed, 1);
-
-  confirmed->kind = c->kind;
-  confirmed->units = g_object_ref (units);
-  g_object_set_data_full (G_OBJECT (dialog), "tke-confirmed", confirmed, confirmed_free);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_confirmed), self, 0);
-  gtk_window_present (GTK_WINDOW (dialog));
-  return dialog;
-}
-
-/* What the new thresholds mean, said before they are set: leaving imprint
- * mode above all. */
-static void
-confirm_thresholds (TkeWindow *self, GListModel *units)
-{
-  g_autofree char *body = NULL;
-  Confirmation c = { TKE_CEREMONY_SET_THRESHOLDS, N_ ("Set the Signature Thresholds?"), NULL,
-                     N_ ("_Set Thresholds"), ADW_RESPONSE_SUGGESTED };
-  guint sig, rev;
-
-  tke_thresholds_page_get_chosen (self->thresholds_page, &sig, &rev);
-  if (tke_instance_setup_leaves_imprint_mode (units))
-    body = g_strdup_printf (
-        _ ("This takes the selected crypto units out of imprint mode. From then on every command "
-           "needs %u administrator signatures, removing an administrator needs %u, and "
-           "administrators can no longer be added without signatures. Only zeroizing returns a "
-           "unit to imprint mode.\n\nSetting the thresholds takes %u signatures now."),
-        sig, rev, tke_instance_setup_get_n_signers (TKE_CEREMONY_SET_THRESHOLDS, units, sig));
-  else
-    body = g_strdup_printf (_ ("From then on every command needs %u administrator signatures, "
-                               "and removing an administrator needs %u."),
-                            sig, rev);
-  adw_message_dialog_set_body (confirm (self, &c, units), body);
-}
-
-/* Whom, before the revocation threshold's signatures are collected. */
-static void
-confirm_removal (TkeWindow *self, GListModel *units)
-{
-  const char *ski = tke_administrators_page_get_selected_ski (self->admins_page);
-  g_autofree char *groups = ski != NULL ? tke_vp_format_groups (ski) : NULL;
-  g_autofree char *body = NULL;
-  Confirmation c = { TKE_CEREMONY_REMOVE_ADMIN, N_ ("Remove the Administrator?"), NULL,
-                     N_ ("_Remove"), ADW_RESPONSE_DESTRUCTIVE };
-
-  body = g_strdup_printf (_ ("The administrator with the signature key\n%s\nis removed from the "
-                             "selected crypto units: its card signs nothing for them any more. "
-                             "This takes %u signatures (the revocation threshold)."),
-                          groups != NULL ? groups : "",
-                          tke_instance_setup_get_n_signers (TKE_CEREMONY_REMOVE_ADMIN, units, 0));
-  adw_message_dialog_set_body (confirm (self, &c, units), body);
-}
-
 static void
 on_ceremony_requested (TkeWindow *self, TkeCeremonyKind kind, GListModel *units)
 {
-  if (kind == TKE_CEREMONY_SET_THRESHOLDS)
-    {
-      confirm_thresholds (self, units);
-      return;
-    }
-  if (kind == TKE_CEREMONY_REMOVE_ADMIN)
-    {
-      confirm_removal (self, units);
-      return;
-    }
-  for (guint i = 0; i < G_N_ELEMENTS (confirmations); i++)
-    if (confirmations[i].kind == kind)
-      {
-        confirm (self, &confirmations[i], units);
-        return;
-      }
-  start_ceremony (self, kind, units, ceremony_dialog (self, kind));
+  _tke_window_confirm_ceremony (self, kind, units);
 }
 
 static void
@@ -801,9 +638,9 @@ on_recover (TkeWindow *self, int action)
         }
       if (action == TKE_RECOVERY_ACTION_RESUME_ROTATE)
         {
-          start_ceremony (self, TKE_CEREMONY_ROTATE,
-                          tke_master_keys_page_get_selected_units (self->keys_page),
-                          _tke_window_new_rotation_dialog (self));
+          _tke_window_start_ceremony (self, TKE_CEREMONY_ROTATE,
+                                      tke_master_keys_page_get_selected_units (self->keys_page),
+                                      _tke_window_new_rotation_dialog (self));
           return;
         }
     }
