@@ -65,6 +65,7 @@ tke_pin_prompt_set_reader (TkePinPrompt *self, guint reader, const char *card_ki
   self->reader = reader;
   g_free (self->card_kind);
   self->card_kind = g_strdup (card_kind);
+  tke_virtual_pin_pad_set_reader (TKE_VIRTUAL_PIN_PAD (self->pad), reader);
   /* The pad's keys go to the reader that asks now. */
   if (self->pad_paths[0] != NULL && reader >= 1 && reader <= 2)
     tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad),
@@ -422,6 +423,7 @@ tke_pin_prompt_init (TkePinPrompt *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->reader = 1;
+  tke_virtual_pin_pad_set_reader (TKE_VIRTUAL_PIN_PAD (self->pad), self->reader);
   self->pin_timeout = DEFAULT_PIN_TIMEOUT;
   tke_pin_prompt_set_state (self, TKE_PIN_PROMPT_WAITING_FOR_CARD, NULL, 0);
 }

@@ -357,6 +357,7 @@ on_pin_requested (TkeCard *card, TkePinEntry entry, TkeSmartCardPage *self)
 
   gtk_label_set_text (self->pin_label, prompt);
   tke_virtual_pin_pad_set_control_path (TKE_VIRTUAL_PIN_PAD (self->pad), control);
+  tke_virtual_pin_pad_set_reader (TKE_VIRTUAL_PIN_PAD (self->pad), reader);
   gtk_widget_set_visible (self->pad, control != NULL);
   gtk_widget_set_visible (self->pin_box, TRUE);
 }

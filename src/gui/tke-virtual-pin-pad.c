@@ -37,6 +37,7 @@ struct _TkeVirtualPinPad
   guint n_replies;
   char *last_reply;
 
+  GtkLabel *title_label;
   GtkLabel *dots_label;
   GtkLabel *status_label;
 
@@ -380,6 +381,40 @@ switch_reader (TkeVirtualPinPad *self)
   gtk_label_set_text (self->status_label, "");
 }
 
+/**
+ * tke_virtual_pin_pad_set_reader:
+ * @reader: the reader whose pad this is (1 or 2), or 0 when not known
+ *
+ * Names the reader in the pad's title: on a small screen the pad may be
+ * all that shows of the prompt, and two readers may ask in turn.
+ */
+void
+tke_virtual_pin_pad_set_reader (TkeVirtualPinPad *self, guint reader)
+{
+  g_autofree char *title = NULL;
+
+  g_return_if_fail (TKE_IS_VIRTUAL_PIN_PAD (self));
+
+  if (reader == 0)
+    title = g_strdup (_ ("Virtual PIN pad"));
+  else
+    /* Translators: the on-screen keys of a reader, "Virtual PIN pad of reader 2" */
+    title = g_strdup_printf (_ ("Virtual PIN pad of reader %u"), reader);
+  gtk_label_set_text (self->title_label, title);
+}
+
+/**
+ * tke_virtual_pin_pad_get_title:
+ *
+ * Returns: the pad's title, as shown
+ */
+const char *
+tke_virtual_pin_pad_get_title (TkeVirtualPinPad *self)
+{
+  g_return_val_if_fail (TKE_IS_VIRTUAL_PIN_PAD (self), NULL);
+  return gtk_label_get_text (self->title_label);
+}
+
 const char *
 tke_virtual_pin_pad_get_control_path (TkeVirtualPinPad *self)
 {
@@ -459,6 +494,7 @@ tke_virtual_pin_pad_class_init (TkeVirtualPinPadClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                RESOURCE_PREFIX "/tke-virtual-pin-pad.ui");
+  gtk_widget_class_bind_template_child (widget_class, TkeVirtualPinPad, title_label);
   gtk_widget_class_bind_template_child (widget_class, TkeVirtualPinPad, dots_label);
   gtk_widget_class_bind_template_child (widget_class, TkeVirtualPinPad, status_label);
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_GROUP);

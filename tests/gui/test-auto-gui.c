@@ -28,6 +28,7 @@
 #include "tke-rotation-dialog.h"
 #include "tke-test-util.h"
 #include "tke-readers-bar.h"
+#include "tke-virtual-pin-pad.h"
 #include "tke-window.h"
 
 static char *faults_dir;
@@ -391,6 +392,10 @@ test_init (void)
    * the PIN pad is scrolled into view, and so is the outcome. */
   gtk_window_set_default_size (GTK_WINDOW (dialog ()), 640, 540);
   g_assert_true (tke_test_wait_until (pad_in_view, NULL, 10000));
+  /* All of the prompt that shows is the pad: it names its reader. */
+  g_assert_cmpstr (tke_virtual_pin_pad_get_title (TKE_VIRTUAL_PIN_PAD (
+                       tke_pin_prompt_get_pad (tke_rotation_dialog_get_pin_prompt (dialog ())))),
+                   ==, "Virtual PIN pad of reader 1");
   tke_test_save_screenshot (GTK_WIDGET (dialog ()), "auto-init-pin-small-screen");
   sign_with_both ();
   g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog ()), ==,

@@ -161,6 +161,14 @@ wait_pad (Screen *s, guint reader, const char *what)
              tke_smart_card_page_get_pin_prompt (s->page));
   ready = tke_readers_ctl (&fixture, reader, "wait-prompt 20000");
   g_assert_cmpstr (ready, ==, "ok");
+  {
+    /* The pad names its reader: two may ask in turn. */
+    g_autofree char *title = g_strdup_printf ("Virtual PIN pad of reader %u", reader);
+
+    g_assert_cmpstr (
+        tke_virtual_pin_pad_get_title (TKE_VIRTUAL_PIN_PAD (tke_smart_card_page_get_pad (s->page))),
+        ==, title);
+  }
   return tke_smart_card_page_get_pad (s->page);
 }
 
