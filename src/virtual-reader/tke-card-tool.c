@@ -607,6 +607,7 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
   const guint8 *d;
   gsize size;
   gboolean ca = FALSE;
+  gboolean blank = FALSE;
   gboolean unit_root = FALSE;
 
   if (card == NULL || (info = transmit (card, 0xCA, 0, 0, NULL, 0, error)) == NULL)
@@ -625,6 +626,7 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
           break;
         case 0x02:
           ca = v[0] == TKE_VIRTUAL_CARD_TYPE_CA;
+          blank = v[0] == TKE_VIRTUAL_CARD_TYPE_BLANK;
           g_print (_ ("Type:             %s\n"), ca                                    ? "CA"
                                                  : v[0] == TKE_VIRTUAL_CARD_TYPE_BLANK ? "blank"
                                                                                        : "EP11");
@@ -661,7 +663,8 @@ cmd_info (TkeSecret *chip_key, char **args, GError **error)
     }
   else if (!ca)
     g_print (_ ("Signature key:    none\n"));
-  return ca || list_parts (card, error);
+  /* A blank card holds no key parts: LIST would be refused (69 86). */
+  return ca || blank || list_parts (card, error);
 }
 
 static gboolean

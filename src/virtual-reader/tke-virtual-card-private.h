@@ -106,6 +106,8 @@ typedef struct
 
 void _tke_virtual_card_part_free (TkeVirtualCardPart *part);
 guint8 _tke_virtual_card_max_tries (TkeVirtualCard *self);
+/* The tries a PIN of a card of TYPE starts with. */
+guint8 _tke_virtual_card_max_tries_of (guint8 type);
 
 /* tke-virtual-card-image.c */
 

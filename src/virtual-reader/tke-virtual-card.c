@@ -43,7 +43,13 @@ _tke_virtual_card_part_free (TkeVirtualCardPart *part)
 guint8
 _tke_virtual_card_max_tries (TkeVirtualCard *self)
 {
-  return self->type == TKE_VIRTUAL_CARD_TYPE_CA ? 5 : 3;
+  return _tke_virtual_card_max_tries_of (self->type);
+}
+
+guint8
+_tke_virtual_card_max_tries_of (guint8 type)
+{
+  return type == TKE_VIRTUAL_CARD_TYPE_CA ? 5 : 3;
 }
 
 static void

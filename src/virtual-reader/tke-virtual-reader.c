@@ -45,6 +45,14 @@ typedef enum
   MISBEHAVE_FLOOD,
 } Misbehaviour;
 
+/* Tests: where a person pulls the card in the middle of a command. */
+typedef enum
+{
+  PULL_NONE,
+  PULL_BEFORE, /* the APDU never reaches the card */
+  PULL_AFTER,  /* the card runs it; its answer is lost */
+} PullMoment;
+
 struct _TkeVirtualReader
 {
   GObject parent_instance;
@@ -78,6 +86,11 @@ struct _TkeVirtualReader
   /* Tests: the card answers every APDU with 61 00 for ever, without data
    * (MISBEHAVE_ENDLESS) or with 256 bytes each time (MISBEHAVE_FLOOD). */
   Misbehaviour misbehaviour;
+  /* Tests: the card is pulled, once, at the next APDU that starts with
+   * PULL_CLA PULL_INS ("pull-on"). */
+  PullMoment pull;
+  guint8 pull_cla;
+  guint8 pull_ins;
 };
 
 G_DEFINE_FINAL_TYPE (TkeVirtualReader, tke_virtual_reader, G_TYPE_OBJECT)
@@ -199,6 +212,35 @@ wait_for_keys (TkeVirtualReader *self, guint timeout_s, guint8 *reply, gsize *si
   return status;
 }
 
+/* The card out of the slot, with the lock held: what its chip did not
+ * write to its image is gone. */
+static void
+pull_card (TkeVirtualReader *self)
+{
+  if (self->card != NULL)
+    self->removal_unseen = 2;
+  g_clear_object (&self->card);
+  g_clear_pointer (&self->image, g_free);
+  self->pull = PULL_NONE;
+  if (self->waiting && self->result == KEYPAD_NONE)
+    {
+      self->result = KEYPAD_REMOVED;
+      g_cond_broadcast (&self->changed);
+    }
+}
+
+/* Is this the APDU "pull-on" waits for?  It fires once. */
+static PullMoment
+pull_now (TkeVirtualReader *self, const guint8 *apdu, gsize size)
+{
+  PullMoment moment = self->pull;
+
+  if (moment == PULL_NONE || size < 4 || apdu[0] != self->pull_cla || apdu[1] != self->pull_ins)
+    return PULL_NONE;
+  self->pull = PULL_NONE;
+  return moment;
+}
+
 /* A card that never stops answering 61 00 ("more data: 256 bytes"). */
 static guint8
 misbehave (TkeVirtualReader *self, guint8 *reply, gsize *reply_size)
@@ -222,6 +264,7 @@ handle_request (TkeVirtualReader *self,
 {
   g_autoptr (GBytes) response = NULL;
   const guint8 *atr;
+  PullMoment pull;
 
   *reply_size = 0;
   if (type == TKE_LINK_PRESENCE)
@@ -248,7 +291,18 @@ handle_request (TkeVirtualReader *self,
       self->apdus++;
       if (self->misbehaviour != MISBEHAVE_NONE)
         return misbehave (self, reply, reply_size);
+      pull = pull_now (self, payload, size);
+      if (pull == PULL_BEFORE)
+        {
+          pull_card (self);
+          return TKE_LINK_NO_CARD;
+        }
       response = tke_virtual_card_transmit (self->card, payload, size);
+      if (pull == PULL_AFTER)
+        {
+          pull_card (self);
+          return TKE_LINK_NO_CARD;
+        }
       *reply_size = g_bytes_get_size (response);
       memcpy (reply, g_bytes_get_data (response, NULL), *reply_size);
       return TKE_LINK_OK;
@@ -350,15 +404,7 @@ static char *
 remove_card (TkeVirtualReader *self)
 {
   g_mutex_lock (&self->lock);
-  if (self->card != NULL)
-    self->removal_unseen = 2;
-  g_clear_object (&self->card);
-  g_clear_pointer (&self->image, g_free);
-  if (self->waiting && self->result == KEYPAD_NONE)
-    {
-      self->result = KEYPAD_REMOVED;
-      g_cond_broadcast (&self->changed);
-    }
+  pull_card (self);
   g_mutex_unlock (&self->lock);
   return g_strdup ("ok");
 }
@@ -502,6 +548,36 @@ set_misbehaviour (TkeVirtualReader *self, const char *argument)
   return g_strdup ("ok");
 }
 
+/* "pull-on CLA INS before|after" (hex bytes), or "pull-on none". */
+static char *
+set_pull (TkeVirtualReader *self, const char *argument)
+{
+  g_auto (GStrv) words = g_strsplit (argument != NULL ? argument : "", " ", -1);
+  PullMoment moment = PULL_NONE;
+  guint8 header[2] = { 0, 0 };
+
+  if (g_strv_length (words) == 1 && g_str_equal (words[0], "none"))
+    moment = PULL_NONE;
+  else if (g_strv_length (words) == 3 && strlen (words[0]) == 2 && strlen (words[1]) == 2 &&
+           g_ascii_isxdigit (words[0][0]) && g_ascii_isxdigit (words[0][1]) &&
+           g_ascii_isxdigit (words[1][0]) && g_ascii_isxdigit (words[1][1]) &&
+           (g_str_equal (words[2], "before") || g_str_equal (words[2], "after")))
+    {
+      for (guint i = 0; i < 2; i++)
+        header[i] =
+            (guint8) (g_ascii_xdigit_value (words[i][0]) << 4 | g_ascii_xdigit_value (words[i][1]));
+      moment = g_str_equal (words[2], "before") ? PULL_BEFORE : PULL_AFTER;
+    }
+  else
+    return g_strdup ("error pull-on takes CLA INS before|after (hex bytes) or none");
+  g_mutex_lock (&self->lock);
+  self->pull = moment;
+  self->pull_cla = header[0];
+  self->pull_ins = header[1];
+  g_mutex_unlock (&self->lock);
+  return g_strdup ("ok");
+}
+
 static char *
 run_command (TkeVirtualReader *self, char *line)
 {
@@ -539,8 +615,11 @@ run_command (TkeVirtualReader *self, char *line)
     return counters (self);
   if (g_str_equal (line, "misbehave"))
     return set_misbehaviour (self, argument);
+  if (g_str_equal (line, "pull-on"))
+    return set_pull (self, argument);
   return g_strdup ("error unknown command; try insert PATH, remove, keys DIGITS, key D, ok, "
-                   "clear, cancel, timeout, wait-prompt [MS], status, counters or misbehave");
+                   "clear, cancel, timeout, wait-prompt [MS], status, counters, misbehave or "
+                   "pull-on");
 }
 
 typedef struct

@@ -68,3 +68,6 @@ void add_source_tests (void);
 
 /* test-card-layer-files.c */
 void add_file_tests (void);
+
+/* test-card-layer-backup.c */
+void add_backup_tests (void);

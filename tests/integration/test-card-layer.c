@@ -772,6 +772,7 @@ main (int argc, char **argv)
   add_scene_test ("/card-layer/pcscd/killed-during-card-wait", test_pcscd_killed_during_card_wait);
   add_source_tests ();
   add_file_tests ();
+  add_backup_tests ();
   status = g_test_run ();
   g_queue_clear_full (&person.actions, g_free);
   g_clear_pointer (&person.messages, g_ptr_array_unref);

@@ -54,6 +54,10 @@ echo "not a key" > bad-root.pem
 refuse "--unit-root that is not a key" '111111\n222222\n300002\n' "holds no unit root" create --zone ca.card --description "Bad" --unit-root bad-root.pem bad.card
 if [ -e bad.card ]; then not_ok "no image for a refused unit root"; else ok "no image for a refused unit root"; fi
 
+# A blank card has no key parts to list: info shows it all the same.
+check "create a blank card" '' create-blank blank.card
+if out=$("$card" info blank.card 2>&1) && grep -q "Type:             blank" <<< "$out"; then ok "info on a blank card"; else not_ok "info on a blank card"; echo "# $out"; fi
+
 if "$card" info admin1.card | grep -q "Signature key SKI: [0-9a-f]\{64\}"; then ok "info shows the SKI"; else not_ok "info shows the SKI"; fi
 if [ "$("$card" list parts1.card | grep -c '  [0-9a-f]\{64\}$')" = 2 ]; then ok "list shows 2 parts"; else not_ok "list shows 2 parts"; fi
 if grep -q "MK part\|100001" *.card; then not_ok "no secret or description in clear in images"; else ok "no secret or description in clear in images"; fi

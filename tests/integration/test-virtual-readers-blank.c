@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "virtual-readers-common.h"
 
 #define SERIAL_SIZE 8
@@ -277,9 +279,74 @@ test_backup_ca (Scene *scene, gconstpointer data)
   g_assert_nonnull (strstr (info, zone_line));
 }
 
+/* INSTALL CA BACKUP is all or nothing: when the card cannot write its
+ * image (here: a directory where the image was), it answers 6F00 and is the
+ * blank card it was, in memory too, not a CA card until the next reset;
+ * once it can write again, the same backup installs. */
+static void
+test_backup_ca_unwritten (Scene *scene, gconstpointer data)
+{
+  g_autofree char *path = tke_readers_path (&fixture, "blank-unwritten.card");
+  g_autofree char *image = NULL;
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) again = NULL;
+  g_autoptr (GBytes) backup = NULL;
+  g_autoptr (GError) error = NULL;
+  gsize size = 0;
+  Session blank;
+  Session ca;
+  guint sw;
+
+  make_blank ("blank-unwritten.card");
+  insert (1, "ca.card");
+  insert (2, "blank-unwritten.card");
+  session_open (&blank, 2);
+  session_open (&ca, 1);
+  request = command (&blank, 0x80, 0x70, 0, 0, NULL, 0, &sw);
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmphex (verify_with (&ca, 1, "keys 111111"), ==, 0x9000);
+  g_assert_cmphex (verify_ref_with (&ca, 1, 0x82, "keys 222222"), ==, 0x9000);
+  backup = command (&ca, 0x80, 0x72, 0, 0, g_bytes_get_data (request, NULL),
+                    g_bytes_get_size (request), &sw);
+  g_assert_cmphex (sw, ==, 0x9000);
+
+  g_assert_true (g_file_get_contents (path, &image, &size, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+  g_bytes_unref (command (&blank, 0x80, 0x74, 0, 0, g_bytes_get_data (backup, NULL),
+                          g_bytes_get_size (backup), &sw));
+  g_assert_cmphex (sw, ==, 0x6F00);
+  /* Still blank: no PIN to verify, and it makes the same request. */
+  g_assert_cmpuint (card_type (&blank), ==, 0x00);
+  g_assert_cmphex (verify_with (&blank, 2, "keys 111111"), ==, 0x6985);
+  again = command (&blank, 0x80, 0x70, 0, 0, NULL, 0, &sw);
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_true (g_bytes_equal (request, again));
+
+  g_assert_cmpint (g_rmdir (path), ==, 0);
+  g_assert_true (g_file_set_contents_full (path, image, (gssize) size,
+                                           G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error));
+  g_assert_no_error (error);
+  g_bytes_unref (command (&blank, 0x80, 0x74, 0, 0, g_bytes_get_data (backup, NULL),
+                          g_bytes_get_size (backup), &sw));
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmpuint (card_type (&blank), ==, 0x01);
+  session_close (&blank);
+  session_close (&ca);
+
+  /* After a reset, from its image: the CA card with the CA card's PINs. */
+  session_open (&blank, 2);
+  g_assert_cmpuint (card_type (&blank), ==, 0x01);
+  g_assert_cmphex (verify_with (&blank, 2, "keys 111111"), ==, 0x9000);
+  g_assert_cmphex (verify_ref_with (&blank, 2, 0x82, "keys 222222"), ==, 0x9000);
+  session_close (&blank);
+}
+
 void
 add_blank_tests (void)
 {
+  add_scene_test ("/card/blank/backup-ca-unwritten", test_backup_ca_unwritten);
   add_scene_test ("/card/blank/backup-ca", test_backup_ca);
   add_scene_test ("/card/blank/initialize-ca", test_initialize_ca);
   add_scene_test ("/card/blank/enroll-and-personalize", test_enroll_and_personalize);
