@@ -161,7 +161,16 @@ on_auto_done (GObject *source, GAsyncResult *result, gpointer user_data)
       tke_rotation_dialog_finish (self->rotation_dialog, message,
                                   tke_auto_ceremony_get_advice_explanation (ceremony));
     }
-  if (!_tke_session_handle_auth_error (self, error))
+  if (_tke_session_handle_auth_error (self, error))
+    return;
+  if (kind == TKE_AUTO_FAILOVER)
+    {
+      /* Stopped after the service added units (they wait for their key):
+       * the instance is read again, so that they show. */
+      g_clear_object (&self->instance);
+      _tke_session_list_units (self);
+    }
+  else
     tke_session_refresh (self); /* reads the units, then the advice */
 }
 
@@ -230,21 +239,6 @@ on_auto_cancel_requested (TkeRotationDialog *dialog, TkeSession *self)
   if (self->signer2 != NULL && tke_prompted_signer_get_cancellable_now (self->signer2))
     tke_prompted_signer_cancel (self->signer2);
   g_cancellable_cancel (self->auto_cancellable);
-}
-
-static guint
-count_failover (TkeSession *self)
-{
-  GListModel *all = tke_service_instance_get_units (self->instance);
-  guint n = 0;
-
-  for (guint i = 0; i < g_list_model_get_n_items (all); i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (all, i);
-
-      n += tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_FAILOVER;
-    }
-  return n;
 }
 
 /* The wait before the rewrap: the plug-in's 30 s; TKE_AUTO_DELAY_MS
@@ -382,7 +376,8 @@ on_auto_units_listed (GObject *source, GAsyncResult *result, gpointer user_data)
   /* auto-init's thresholds are libtke's: every administrator signs, one
    * may remove another. */
   tke_auto_ceremony_set_signers (self->auto_ceremony, start->signers);
-  tke_auto_ceremony_set_failover_total (self->auto_ceremony, MIN (count_failover (self) + 1, 2));
+  /* failover-enable's total is libtke's: one more failover unit, or the
+   * ones a stopped failover-enable added. */
   tke_auto_ceremony_set_delay (self->auto_ceremony, auto_delay ());
   g_signal_connect_object (self->auto_ceremony, "step", G_CALLBACK (on_auto_step), self, 0);
   /* No ceremony runs unrecorded. */

@@ -158,9 +158,12 @@ tke_auto_ceremony_set_thresholds (TkeAutoCeremony *self,
 /**
  * tke_auto_ceremony_set_failover_total:
  * @self: the ceremony
- * @total: the failover units the instance has after failover-enable (1 or 2)
+ * @total: the failover units the instance has after failover-enable (1 or
+ *   2), or 0 for one more than it has, unless failover units it has still
+ *   wait for their master key (a failover-enable that stopped): then they
+ *   get it and none is added
  *
- * Sets the number failover-enable asks for.
+ * Sets the number failover-enable asks for (by default 0).
  */
 void
 tke_auto_ceremony_set_failover_total (TkeAutoCeremony *self, guint total)

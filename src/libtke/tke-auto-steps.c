@@ -467,13 +467,37 @@ run_recover (Run *run, GPtrArray *targets, GError **error)
   return refresh (run, error);
 }
 
+/* The total when the caller named none: one failover unit more (at most
+ * 2), unless a failover-enable stopped before its new units got their
+ * key: then it is finished, never doubled. */
+static guint
+default_failover_total (TkeServiceInstance *instance)
+{
+  GListModel *all = tke_service_instance_get_units (instance);
+  guint n = 0;
+  gboolean waiting = FALSE;
+
+  for (guint i = 0; i < g_list_model_get_n_items (all); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (all, i);
+
+      if (tke_crypto_unit_get_unit_type (unit) != TKE_CRYPTO_UNIT_TYPE_FAILOVER)
+        continue;
+      n++;
+      waiting |= tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_EMPTY;
+    }
+  return waiting ? n : MIN (n + 1, 2);
+}
+
 static gboolean
 run_failover (Run *run, GError **error)
 {
   TkeAutoCeremony *self = run->self;
   g_autofree char *instance_id = _tke_service_client_dup_instance_id (self->client);
   g_autofree char *path = g_strdup_printf ("/v1/tke/%s/failover", instance_id);
-  g_autofree char *body_text = g_strdup_printf ("{\"total\": %u}", self->failover_total);
+  guint total =
+      self->failover_total != 0 ? self->failover_total : default_failover_total (run->instance);
+  g_autofree char *body_text = g_strdup_printf ("{\"total\": %u}", total);
   g_autoptr (JsonNode) body = json_from_string (body_text, NULL);
   g_autoptr (JsonObject) answer = NULL;
   g_autoptr (GAsyncResult) result = NULL;

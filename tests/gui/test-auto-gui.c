@@ -541,6 +541,22 @@ n_failover (gpointer data)
   return n == GPOINTER_TO_UINT (data);
 }
 
+/* Failover units listed, with a master key or without. */
+static gboolean
+n_failover_listed (gpointer data)
+{
+  GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (window));
+  guint n = 0;
+
+  for (guint i = 0; units != NULL && i < g_list_model_get_n_items (units); i++)
+    {
+      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
+
+      n += tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_FAILOVER;
+    }
+  return n == GPOINTER_TO_UINT (data);
+}
+
 static GtkWidget *
 failover_button (void)
 {
@@ -562,6 +578,16 @@ test_failover (void)
         {
           g_assert_null (dialog ());
           press_and_answer (failover_button (), "Enable");
+          /* Stopped on reader 2's pad once the service added the unit:
+           * the next press gives that unit its key and adds none. */
+          cancel_at_reader_2 ();
+          g_assert_true (tke_test_wait_until (dialog_finished, NULL, 60000));
+          g_test_message ("failover-enable stopped: %s",
+                          tke_rotation_dialog_get_outcome (dialog ()));
+          close_dialog ("auto-failover-stopped");
+          g_assert_true (tke_test_wait_until (n_failover_listed, GUINT_TO_POINTER (1), 20000));
+          g_assert_false (n_failover (GUINT_TO_POINTER (1)));
+          press_and_answer (failover_button (), "Enable");
         }
       sign_with_both ();
       g_assert_cmpstr (tke_rotation_dialog_get_outcome (dialog ()), ==,
@@ -569,6 +595,7 @@ test_failover (void)
       assert_said ("Adding failover crypto units....");
       close_dialog (n == 1 ? "auto-failover-done" : "auto-failover-again");
       g_assert_true (tke_test_wait_until (n_failover, GUINT_TO_POINTER (n), 20000));
+      g_assert_true (n_failover_listed (GUINT_TO_POINTER (n)));
     }
   tke_test_flush_widget (GTK_WIDGET (window));
   tke_test_save_screenshot (GTK_WIDGET (window), "auto-units-failover");
