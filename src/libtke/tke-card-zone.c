@@ -840,6 +840,7 @@ back_up_pair (TkeCard *self, TkeCard *blank, Job *job, GError **error)
   g_autoptr (GByteArray) request = NULL;
   g_autoptr (GByteArray) backup = NULL;
   g_autoptr (GByteArray) done = NULL;
+  g_autoptr (GError) local_error = NULL;
 
   if (ca == NULL || !check_blank (blank, FALSE, error))
     return NULL;
@@ -860,9 +861,21 @@ back_up_pair (TkeCard *self, TkeCard *blank, Job *job, GError **error)
       _tke_card_command_ok (self, 0x80, 0x72, 0x00, 0x00, request->data, request->len, TRUE, error);
   if (backup == NULL)
     return NULL;
-  done =
-      _tke_card_command_ok (blank, 0x80, 0x74, 0x00, 0x00, backup->data, backup->len, FALSE, error);
-  return done != NULL ? GINT_TO_POINTER (1) : NULL;
+  done = _tke_card_command_ok (blank, 0x80, 0x74, 0x00, 0x00, backup->data, backup->len, FALSE,
+                               &local_error);
+  if (done != NULL)
+    return GINT_TO_POINTER (1);
+  /* Pulled while it installed: the card installs all or nothing, but its
+   * answer is lost, so only the card can say which. */
+  if (g_error_matches (local_error, TKE_ERROR, TKE_ERROR_CARD_REMOVED))
+    g_set_error (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED,
+                 _ ("The card was removed from reader %u while it installed the backup. Put it "
+                    "back in: if it is still blank, back up the CA card again; if it is a CA "
+                    "card of the zone now, it is the whole backup."),
+                 blank->reader_index);
+  else
+    g_propagate_error (error, g_steal_pointer (&local_error));
+  return NULL;
 }
 
 /**

@@ -137,6 +137,21 @@ assert_card_removed (const GError *error, guint reader)
   g_assert_cmpstr (error->message, ==, message);
 }
 
+/* The blank card pulled while it installed the backup: only the card can
+ * say whether it did, and the message says how to find out. */
+static void
+assert_removed_installing (const GError *error, guint reader)
+{
+  g_autofree char *message = g_strdup_printf (
+      "The card was removed from reader %u while it installed the backup. Put it back in: if it "
+      "is still blank, back up the CA card again; if it is a CA card of the zone now, it is the "
+      "whole backup.",
+      reader);
+
+  g_assert_error (error, TKE_ERROR, TKE_ERROR_CARD_REMOVED);
+  g_assert_cmpstr (error->message, ==, message);
+}
+
 /* The reader's pull went off: the card is out, nothing left armed. */
 static void
 assert_pulled (guint reader)
@@ -212,7 +227,7 @@ test_target_pulled_during_install (Scene *scene, gconstpointer data)
       person_expect (1, actions);
       ctl_ok (2, moments[i].pull);
       g_assert_false (back_up (ca, blank, &error));
-      assert_card_removed (error, 2);
+      assert_removed_installing (error, 2);
       g_clear_error (&error);
       assert_pulled (2);
       g_assert_cmpuint (person.prompts, ==, 2);
