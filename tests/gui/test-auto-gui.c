@@ -525,8 +525,9 @@ test_recover (void)
   g_assert_nonnull (tke_master_keys_page_get_auto_reason (keys_page (), TKE_AUTO_RECOVER));
 }
 
-static gboolean
-n_failover (gpointer data)
+/* Failover units listed: all of them, or those with a master key. */
+static guint
+count_failover (gboolean with_key)
 {
   GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (window));
   guint n = 0;
@@ -536,25 +537,22 @@ n_failover (gpointer data)
       g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
 
       n += tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_FAILOVER &&
-           tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_VALID;
+           (!with_key ||
+            tke_crypto_unit_get_current_register_state (unit) == TKE_CURRENT_REGISTER_VALID);
     }
-  return n == GPOINTER_TO_UINT (data);
+  return n;
 }
 
-/* Failover units listed, with a master key or without. */
+static gboolean
+n_failover (gpointer data)
+{
+  return count_failover (TRUE) == GPOINTER_TO_UINT (data);
+}
+
 static gboolean
 n_failover_listed (gpointer data)
 {
-  GListModel *units = tke_crypto_units_page_get_units (tke_window_get_units_page (window));
-  guint n = 0;
-
-  for (guint i = 0; units != NULL && i < g_list_model_get_n_items (units); i++)
-    {
-      g_autoptr (TkeCryptoUnit) unit = g_list_model_get_item (units, i);
-
-      n += tke_crypto_unit_get_unit_type (unit) == TKE_CRYPTO_UNIT_TYPE_FAILOVER;
-    }
-  return n == GPOINTER_TO_UINT (data);
+  return count_failover (FALSE) == GPOINTER_TO_UINT (data);
 }
 
 static GtkWidget *
