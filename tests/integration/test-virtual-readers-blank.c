@@ -42,14 +42,23 @@ new_pin (Session *s, guint reader, guint8 p2, const char *keys)
   g_assert_cmphex (change_on_pad (s, reader, 2, p2, keys), ==, 0x9000);
 }
 
+/* GET CARD INFO: type, zone, descriptions, tries, what is verified. */
+static GBytes *
+card_info (Session *s)
+{
+  guint sw;
+  GBytes *info = command (s, 0x80, 0xCA, 0, 0, NULL, 0, &sw);
+
+  g_assert_cmphex (sw, ==, 0x9000);
+  return info;
+}
+
 static guint8
 card_type (Session *s)
 {
-  guint sw;
-  g_autoptr (GBytes) info = command (s, 0x80, 0xCA, 0, 0, NULL, 0, &sw);
+  g_autoptr (GBytes) info = card_info (s);
   const guint8 *d = g_bytes_get_data (info, NULL);
 
-  g_assert_cmphex (sw, ==, 0x9000);
   g_assert_cmpuint (d[0], ==, 0x01);
   g_assert_cmpuint (d[10], ==, 0x02); /* tag 02 after the 8-byte serial */
   return d[12];
@@ -63,11 +72,44 @@ make_blank (const char *name)
   g_assert_cmpint (tke_readers_card (&fixture, "", args, NULL), ==, 0);
 }
 
+/* The image of the card NAME can no longer be written: a directory is
+ * where it was.  Returns what it held, for mend_image(). */
+static GBytes *
+break_image (const char *name)
+{
+  g_autofree char *path = tke_readers_path (&fixture, name);
+  g_autoptr (GError) error = NULL;
+  char *image = NULL;
+  gsize size = 0;
+
+  g_assert_true (g_file_get_contents (path, &image, &size, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+  return g_bytes_new_take (image, size);
+}
+
+/* The image break_image() took back in its place: writable again. */
+static void
+mend_image (const char *name, GBytes *image)
+{
+  g_autofree char *path = tke_readers_path (&fixture, name);
+  g_autoptr (GError) error = NULL;
+
+  g_assert_cmpint (g_rmdir (path), ==, 0);
+  g_assert_true (g_file_set_contents_full (path, g_bytes_get_data (image, NULL),
+                                           (gssize) g_bytes_get_size (image),
+                                           G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error));
+  g_assert_no_error (error);
+}
+
+/* INITIALIZE CA's data: zone "New zone", card "New CA". */
+static const guint8 initialize_request[] = { 8,   'N', 'e', 'w', ' ', 'z', 'o', 'n',
+                                             'e', 'N', 'e', 'w', ' ', 'C', 'A' };
+
 static void
 test_initialize_ca (Scene *scene, gconstpointer data)
 {
-  static const guint8 request[] = { 8,   'N', 'e', 'w', ' ', 'z', 'o', 'n',
-                                    'e', 'N', 'e', 'w', ' ', 'C', 'A' };
   static const guint8 no_zone[] = { 0, 'N', 'e', 'w', ' ', 'C', 'A' };
   g_autofree char *info = NULL;
   const char *args[] = { "info", "blank-ca.card", NULL };
@@ -80,7 +122,8 @@ test_initialize_ca (Scene *scene, gconstpointer data)
   g_assert_cmpuint (card_type (&s), ==, 0x00);
   /* Nothing to verify, nothing to do yet. */
   g_assert_cmphex (verify_with (&s, 2, "keys 121212"), ==, 0x6985);
-  g_bytes_unref (command (&s, 0x80, 0x10, 0, 0, request, sizeof request, &sw));
+  g_bytes_unref (
+      command (&s, 0x80, 0x10, 0, 0, initialize_request, sizeof initialize_request, &sw));
   g_assert_cmphex (sw, ==, 0x6985);
   g_bytes_unref (command (&s, 0x80, 0x50, 0, 0, (const guint8 *) "Part", 4, &sw));
   g_assert_cmphex (sw, ==, 0x6986);
@@ -89,16 +132,19 @@ test_initialize_ca (Scene *scene, gconstpointer data)
   g_assert_cmphex (change_on_pad (&s, 2, 2, 0x81, "keys 121213"), ==, 0x6A80);
   new_pin (&s, 2, 0x81, "keys 121212");
   /* PIN 1 only: not yet. */
-  g_bytes_unref (command (&s, 0x80, 0x10, 0, 0, request, sizeof request, &sw));
+  g_bytes_unref (
+      command (&s, 0x80, 0x10, 0, 0, initialize_request, sizeof initialize_request, &sw));
   g_assert_cmphex (sw, ==, 0x6985);
   new_pin (&s, 2, 0x82, "keys 343434");
   g_bytes_unref (command (&s, 0x80, 0x10, 0, 0, no_zone, sizeof no_zone, &sw));
   g_assert_cmphex (sw, ==, 0x6A80);
-  g_bytes_unref (command (&s, 0x80, 0x10, 0, 0, request, sizeof request, &sw));
+  g_bytes_unref (
+      command (&s, 0x80, 0x10, 0, 0, initialize_request, sizeof initialize_request, &sw));
   g_assert_cmphex (sw, ==, 0x9000);
   g_assert_cmpuint (card_type (&s), ==, 0x01);
   /* Once: a CA card is not blank any more. */
-  g_bytes_unref (command (&s, 0x80, 0x10, 0, 0, request, sizeof request, &sw));
+  g_bytes_unref (
+      command (&s, 0x80, 0x10, 0, 0, initialize_request, sizeof initialize_request, &sw));
   g_assert_cmphex (sw, ==, 0x6986);
   session_close (&s);
 
@@ -286,13 +332,10 @@ test_backup_ca (Scene *scene, gconstpointer data)
 static void
 test_backup_ca_unwritten (Scene *scene, gconstpointer data)
 {
-  g_autofree char *path = tke_readers_path (&fixture, "blank-unwritten.card");
-  g_autofree char *image = NULL;
+  g_autoptr (GBytes) image = NULL;
   g_autoptr (GBytes) request = NULL;
   g_autoptr (GBytes) again = NULL;
   g_autoptr (GBytes) backup = NULL;
-  g_autoptr (GError) error = NULL;
-  gsize size = 0;
   Session blank;
   Session ca;
   guint sw;
@@ -310,10 +353,7 @@ test_backup_ca_unwritten (Scene *scene, gconstpointer data)
                     g_bytes_get_size (request), &sw);
   g_assert_cmphex (sw, ==, 0x9000);
 
-  g_assert_true (g_file_get_contents (path, &image, &size, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (g_unlink (path), ==, 0);
-  g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+  image = break_image ("blank-unwritten.card");
   g_bytes_unref (command (&blank, 0x80, 0x74, 0, 0, g_bytes_get_data (backup, NULL),
                           g_bytes_get_size (backup), &sw));
   g_assert_cmphex (sw, ==, 0x6F00);
@@ -324,10 +364,7 @@ test_backup_ca_unwritten (Scene *scene, gconstpointer data)
   g_assert_cmphex (sw, ==, 0x9000);
   g_assert_true (g_bytes_equal (request, again));
 
-  g_assert_cmpint (g_rmdir (path), ==, 0);
-  g_assert_true (g_file_set_contents_full (path, image, (gssize) size,
-                                           G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error));
-  g_assert_no_error (error);
+  mend_image ("blank-unwritten.card", image);
   g_bytes_unref (command (&blank, 0x80, 0x74, 0, 0, g_bytes_get_data (backup, NULL),
                           g_bytes_get_size (backup), &sw));
   g_assert_cmphex (sw, ==, 0x9000);
