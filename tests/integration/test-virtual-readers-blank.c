@@ -380,10 +380,131 @@ test_backup_ca_unwritten (Scene *scene, gconstpointer data)
   session_close (&blank);
 }
 
+/* INITIALIZE CA is all or nothing: when the card cannot write its image,
+ * it answers 6F00 and is the blank card it was, in memory too (its card
+ * information the same, its tries a blank card's), not a CA card until the
+ * next reset; once it can write again, it becomes the CA card. */
+static void
+test_initialize_ca_unwritten (Scene *scene, gconstpointer data)
+{
+  g_autoptr (GBytes) image = NULL;
+  g_autoptr (GBytes) before = NULL;
+  g_autoptr (GBytes) after = NULL;
+  Session s;
+  guint sw;
+
+  make_blank ("initialize-unwritten.card");
+  insert (2, "initialize-unwritten.card");
+  session_open (&s, 2);
+  new_pin (&s, 2, 0x81, "keys 121212");
+  new_pin (&s, 2, 0x82, "keys 343434");
+  before = card_info (&s);
+
+  image = break_image ("initialize-unwritten.card");
+  g_bytes_unref (
+      command (&s, 0x80, 0x10, 0, 0, initialize_request, sizeof initialize_request, &sw));
+  g_assert_cmphex (sw, ==, 0x6F00);
+  after = card_info (&s);
+  g_assert_true (g_bytes_equal (before, after));
+
+  mend_image ("initialize-unwritten.card", image);
+  g_bytes_unref (
+      command (&s, 0x80, 0x10, 0, 0, initialize_request, sizeof initialize_request, &sw));
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmpuint (card_type (&s), ==, 0x01);
+  session_close (&s);
+
+  /* After a reset, from its image: the CA card with the PINs typed. */
+  session_open (&s, 2);
+  g_assert_cmpuint (card_type (&s), ==, 0x01);
+  g_assert_cmphex (verify_with (&s, 2, "keys 121212"), ==, 0x9000);
+  g_assert_cmphex (verify_ref_with (&s, 2, 0x82, "keys 343434"), ==, 0x9000);
+  session_close (&s);
+}
+
+/* The CA card in CA's session (both PINs verified on reader 1) certifies
+ * the blank card in BLANK's: CERTIFY CARD's answer, what ENROLL takes.
+ * REQUEST, if not NULL, gets the blank card's enrolment request. */
+static GBytes *
+certify (Session *blank, Session *ca, GBytes **request)
+{
+  g_autoptr (GBytes) enrolment = NULL;
+  GBytes *certificate;
+  guint sw;
+
+  enrolment = command (blank, 0x80, 0x12, 0, 0, NULL, 0, &sw);
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmphex (verify_with (ca, 1, "keys 111111"), ==, 0x9000);
+  g_assert_cmphex (verify_ref_with (ca, 1, 0x82, "keys 222222"), ==, 0x9000);
+  certificate = command (ca, 0x80, 0x68, 0, 0, g_bytes_get_data (enrolment, NULL),
+                         g_bytes_get_size (enrolment), &sw);
+  g_assert_cmphex (sw, ==, 0x9000);
+  if (request != NULL)
+    *request = g_steal_pointer (&enrolment);
+  return certificate;
+}
+
+/* PERSONALIZE is all or nothing: when the card cannot write its image, it
+ * answers 6F00 and is the enrolled blank card it was, in memory too (type,
+ * description, tries); once it can write again, it becomes the EP11 card. */
+static void
+test_personalize_unwritten (Scene *scene, gconstpointer data)
+{
+  static const char description[] = "New admin card";
+  const char *args[] = { "info", "personalize-unwritten.card", NULL };
+  g_autofree char *info = NULL;
+  g_autoptr (GBytes) certificate = NULL;
+  g_autoptr (GBytes) image = NULL;
+  g_autoptr (GBytes) before = NULL;
+  g_autoptr (GBytes) after = NULL;
+  Session blank;
+  Session ca;
+  guint sw;
+
+  make_blank ("personalize-unwritten.card");
+  insert (1, "ca.card");
+  insert (2, "personalize-unwritten.card");
+  session_open (&blank, 2);
+  session_open (&ca, 1);
+  certificate = certify (&blank, &ca, NULL);
+  g_bytes_unref (command (&blank, 0x80, 0x14, 0, 0, g_bytes_get_data (certificate, NULL),
+                          g_bytes_get_size (certificate), &sw));
+  g_assert_cmphex (sw, ==, 0x9000);
+  session_close (&ca);
+  new_pin (&blank, 2, 0x81, "keys 565656");
+  before = card_info (&blank);
+
+  image = break_image ("personalize-unwritten.card");
+  g_bytes_unref (
+      command (&blank, 0x80, 0x16, 0, 0, (const guint8 *) description, strlen (description), &sw));
+  g_assert_cmphex (sw, ==, 0x6F00);
+  after = card_info (&blank);
+  g_assert_true (g_bytes_equal (before, after));
+
+  mend_image ("personalize-unwritten.card", image);
+  g_bytes_unref (
+      command (&blank, 0x80, 0x16, 0, 0, (const guint8 *) description, strlen (description), &sw));
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_cmpuint (card_type (&blank), ==, 0x02);
+  session_close (&blank);
+
+  /* After a reset, from its image: the EP11 card with the PIN typed. */
+  session_open (&blank, 2);
+  g_assert_cmpuint (card_type (&blank), ==, 0x02);
+  g_assert_cmphex (verify_with (&blank, 2, "keys 565656"), ==, 0x9000);
+  session_close (&blank);
+  insert (2, "keyparts.card");
+  g_assert_cmpint (tke_readers_card (&fixture, "", args, &info), ==, 0);
+  g_assert_nonnull (strstr (info, "Type:             EP11"));
+  g_assert_nonnull (strstr (info, "Description:      New admin card"));
+}
+
 void
 add_blank_tests (void)
 {
   add_scene_test ("/card/blank/backup-ca-unwritten", test_backup_ca_unwritten);
+  add_scene_test ("/card/blank/initialize-ca-unwritten", test_initialize_ca_unwritten);
+  add_scene_test ("/card/blank/personalize-unwritten", test_personalize_unwritten);
   add_scene_test ("/card/blank/backup-ca", test_backup_ca);
   add_scene_test ("/card/blank/initialize-ca", test_initialize_ca);
   add_scene_test ("/card/blank/enroll-and-personalize", test_enroll_and_personalize);
