@@ -444,6 +444,61 @@ certify (Session *blank, Session *ca, GBytes **request)
   return certificate;
 }
 
+/* ENROLL is all or nothing: when the card cannot write its image, it
+ * answers 6F00 and is not in the zone, in memory too (no zone, the same
+ * enrolment request, no certificate to give); once it can write again,
+ * the same certificate enrolls it. */
+static void
+test_enroll_unwritten (Scene *scene, gconstpointer data)
+{
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) again = NULL;
+  g_autoptr (GBytes) certificate = NULL;
+  g_autoptr (GBytes) image = NULL;
+  g_autoptr (GBytes) before = NULL;
+  g_autoptr (GBytes) after = NULL;
+  Session blank;
+  Session ca;
+  guint sw;
+
+  make_blank ("enroll-unwritten.card");
+  insert (1, "ca.card");
+  insert (2, "enroll-unwritten.card");
+  session_open (&blank, 2);
+  session_open (&ca, 1);
+  certificate = certify (&blank, &ca, &request);
+  before = card_info (&blank);
+
+  image = break_image ("enroll-unwritten.card");
+  g_bytes_unref (command (&blank, 0x80, 0x14, 0, 0, g_bytes_get_data (certificate, NULL),
+                          g_bytes_get_size (certificate), &sw));
+  g_assert_cmphex (sw, ==, 0x6F00);
+  after = card_info (&blank);
+  g_assert_true (g_bytes_equal (before, after));
+  again = command (&blank, 0x80, 0x12, 0, 0, NULL, 0, &sw);
+  g_assert_cmphex (sw, ==, 0x9000);
+  g_assert_true (g_bytes_equal (request, again));
+
+  mend_image ("enroll-unwritten.card", image);
+  g_bytes_unref (command (&blank, 0x80, 0x14, 0, 0, g_bytes_get_data (certificate, NULL),
+                          g_bytes_get_size (certificate), &sw));
+  g_assert_cmphex (sw, ==, 0x9000);
+  session_close (&blank);
+  session_close (&ca);
+
+  /* After a reset, from its image: enrolled, once. */
+  session_open (&blank, 2);
+  g_clear_pointer (&after, g_bytes_unref);
+  after = card_info (&blank);
+  g_assert_false (g_bytes_equal (before, after));
+  g_bytes_unref (command (&blank, 0x80, 0x12, 0, 0, NULL, 0, &sw));
+  g_assert_cmphex (sw, ==, 0x6985);
+  g_bytes_unref (command (&blank, 0x80, 0x14, 0, 0, g_bytes_get_data (certificate, NULL),
+                          g_bytes_get_size (certificate), &sw));
+  g_assert_cmphex (sw, ==, 0x6985);
+  session_close (&blank);
+}
+
 /* PERSONALIZE is all or nothing: when the card cannot write its image, it
  * answers 6F00 and is the enrolled blank card it was, in memory too (type,
  * description, tries); once it can write again, it becomes the EP11 card. */
@@ -504,6 +559,7 @@ add_blank_tests (void)
 {
   add_scene_test ("/card/blank/backup-ca-unwritten", test_backup_ca_unwritten);
   add_scene_test ("/card/blank/initialize-ca-unwritten", test_initialize_ca_unwritten);
+  add_scene_test ("/card/blank/enroll-unwritten", test_enroll_unwritten);
   add_scene_test ("/card/blank/personalize-unwritten", test_personalize_unwritten);
   add_scene_test ("/card/blank/backup-ca", test_backup_ca);
   add_scene_test ("/card/blank/initialize-ca", test_initialize_ca);
