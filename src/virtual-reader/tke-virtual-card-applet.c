@@ -105,6 +105,17 @@ _tke_virtual_card_persist (TkeVirtualCard *self)
   return FALSE;
 }
 
+gboolean
+_tke_virtual_card_persist_staged (TkeVirtualCard *self, TkeVirtualCardStaged *staged)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (_tke_virtual_card_commit (self, staged, &error))
+    return TRUE;
+  g_warning ("%s", error->message);
+  return FALSE;
+}
+
 static GBytes *
 cmd_verify (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
 {

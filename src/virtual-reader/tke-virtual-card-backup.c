@@ -161,71 +161,10 @@ _tke_virtual_card_cmd_export_ca_backup (TkeVirtualCard *self, const TkeVirtualCa
   return _tke_virtual_card_respond (self, r->data, r->len);
 }
 
-/* What INSTALL CA BACKUP writes into the chip: staged whole, then
- * committed in one step (swap_staged(), one image write), as a card's
- * EEPROM transaction does. */
-typedef struct
-{
-  guint8 type;
-  guint8 zone[TKE_VIRTUAL_CARD_ZONE_SIZE];
-  char *zone_description;
-  char *description;
-  TkeSecret *pin[2];
-  guint8 tries[2];
-  EVP_PKEY *zone_key;
-  GBytes *zone_point;
-  EVP_PKEY *transport_key;
-} Staged;
-
-static void
-staged_clear (Staged *staged)
-{
-  g_free (staged->zone_description);
-  g_free (staged->description);
-  for (guint i = 0; i < 2; i++)
-    g_clear_pointer (&staged->pin[i], tke_secret_unref);
-  g_clear_pointer (&staged->zone_key, EVP_PKEY_free);
-  g_clear_pointer (&staged->zone_point, g_bytes_unref);
-  g_clear_pointer (&staged->transport_key, EVP_PKEY_free);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Staged, staged_clear)
-
-#define SWAP(type, a, b)                                                                           \
-  G_STMT_START                                                                                     \
-  {                                                                                                \
-    type swap_tmp = (a);                                                                           \
-    (a) = (b);                                                                                     \
-    (b) = swap_tmp;                                                                                \
-  }                                                                                                \
-  G_STMT_END
-
-/* The card's fields and @staged change places: twice is no change. */
-static void
-swap_staged (TkeVirtualCard *self, Staged *staged)
-{
-  guint8 zone[TKE_VIRTUAL_CARD_ZONE_SIZE];
-
-  SWAP (guint8, self->type, staged->type);
-  memcpy (zone, self->zone, sizeof zone);
-  memcpy (self->zone, staged->zone, sizeof zone);
-  memcpy (staged->zone, zone, sizeof zone);
-  SWAP (char *, self->zone_description, staged->zone_description);
-  SWAP (char *, self->description, staged->description);
-  for (guint i = 0; i < 2; i++)
-    {
-      SWAP (TkeSecret *, self->pin[i], staged->pin[i]);
-      SWAP (guint8, self->tries[i], staged->tries[i]);
-    }
-  SWAP (EVP_PKEY *, self->zone_key, staged->zone_key);
-  SWAP (GBytes *, self->zone_point, staged->zone_point);
-  SWAP (EVP_PKEY *, self->transport_key, staged->transport_key);
-}
-
-/* The payload's fields, all checked, into @staged: the card itself is not
- * touched. */
+/* The payload's fields, all checked, into @staged (the blank card's, from
+ * _tke_virtual_card_stage()): the card itself is not touched. */
 static gboolean
-stage_payload (const guint8 *zone, const TkeSecret *payload, Staged *staged)
+stage_payload (const guint8 *zone, const TkeSecret *payload, TkeVirtualCardStaged *staged)
 {
   const guint8 *p = tke_secret_get_data (payload);
   const guint8 *end = p + tke_secret_get_size (payload);
@@ -253,19 +192,21 @@ stage_payload (const guint8 *zone, const TkeSecret *payload, Staged *staged)
   if ((zone_key = tke_crypto_ec_private_key_from_pem (pem, NULL)) == NULL ||
       (zone_point = tke_crypto_ec_public_point (zone_key, NULL)) == NULL)
     return FALSE;
-  staged->type = TKE_VIRTUAL_CARD_TYPE_CA;
+  _tke_virtual_card_stage_type (staged, TKE_VIRTUAL_CARD_TYPE_CA);
   memcpy (staged->zone, zone, TKE_VIRTUAL_CARD_ZONE_SIZE);
-  staged->zone_description = g_strndup ((const char *) zone_text, zone_size);
-  staged->description = g_strndup ((const char *) card_text, card_size);
+  _tke_virtual_card_stage_text (&staged->zone_description, zone_text, zone_size);
+  _tke_virtual_card_stage_text (&staged->description, card_text, card_size);
   for (guint i = 0; i < 2; i++)
     {
+      g_clear_pointer (&staged->pin[i], tke_secret_unref);
       staged->pin[i] = tke_secret_new_from_data (pins + i * TKE_VIRTUAL_CARD_PIN_SIZE,
                                                  TKE_VIRTUAL_CARD_PIN_SIZE);
-      staged->tries[i] = _tke_virtual_card_max_tries_of (staged->type);
     }
+  g_clear_pointer (&staged->zone_key, EVP_PKEY_free);
   staged->zone_key = g_steal_pointer (&zone_key);
+  g_clear_pointer (&staged->zone_point, g_bytes_unref);
   staged->zone_point = g_steal_pointer (&zone_point);
-  staged->transport_key = NULL; /* used up */
+  g_clear_pointer (&staged->transport_key, EVP_PKEY_free); /* used up */
   return TRUE;
 }
 
@@ -279,7 +220,7 @@ _tke_virtual_card_cmd_install_ca_backup (TkeVirtualCard *self, const TkeVirtualC
 {
   g_autoptr (GBytes) aad = NULL;
   g_autoptr (TkeSecret) payload = NULL;
-  g_auto (Staged) staged = { 0 };
+  g_auto (TkeVirtualCardStaged) staged = { 0 };
 
   if (!is_fresh_blank (self) || self->transport_key == NULL)
     return _tke_virtual_card_sw (SW_CONDITIONS);
@@ -289,13 +230,10 @@ _tke_virtual_card_cmd_install_ca_backup (TkeVirtualCard *self, const TkeVirtualC
   payload =
       tke_crypto_open (self->transport_key, g_bytes_get_data (aad, NULL), g_bytes_get_size (aad),
                        c->data + BACKUP_HEAD, c->size - BACKUP_HEAD, NULL);
+  _tke_virtual_card_stage (self, &staged);
   if (payload == NULL || !stage_payload (c->data + TKE_VIRTUAL_CARD_SERIAL_SIZE, payload, &staged))
     return _tke_virtual_card_sw (SW_BAD_DATA);
-  swap_staged (self, &staged);
-  if (!_tke_virtual_card_persist (self))
-    {
-      swap_staged (self, &staged);
-      return _tke_virtual_card_sw (SW_INTERNAL);
-    }
+  if (!_tke_virtual_card_persist_staged (self, &staged))
+    return _tke_virtual_card_sw (SW_INTERNAL);
   return _tke_virtual_card_sw (SW_OK);
 }

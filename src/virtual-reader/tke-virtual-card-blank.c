@@ -33,13 +33,13 @@ reset_tries (TkeVirtualCard *self)
 }
 
 /* INITIALIZE CA `80 10 00 00 Lc <zone description length, 1> <zone
- * description> <card description>`: both new PINs set in this session. */
+ * description> <card description>`: both new PINs set in this session.
+ * All or nothing: the CA card is staged whole and written in one image
+ * write; a write that fails leaves the blank card it was. */
 GBytes *
 _tke_virtual_card_cmd_initialize_ca (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
 {
-  g_autoptr (EVP_PKEY) zone_key = NULL;
-  g_autoptr (GBytes) zone_point = NULL;
-  guint8 zone[TKE_VIRTUAL_CARD_ZONE_SIZE];
+  g_auto (TkeVirtualCardStaged) staged = { 0 };
   gsize zone_size;
 
   if (enrolled (self) || self->pin[0] == NULL || self->pin[1] == NULL)
@@ -50,21 +50,19 @@ _tke_virtual_card_cmd_initialize_ca (TkeVirtualCard *self, const TkeVirtualCardC
       !_tke_virtual_card_valid_description (c->data + 1, zone_size) ||
       !_tke_virtual_card_valid_description (c->data + 1 + zone_size, c->size - 1 - zone_size))
     return _tke_virtual_card_sw (SW_BAD_DATA);
-  if (!tke_crypto_random_bytes (zone, sizeof zone, NULL) ||
-      (zone_key = tke_crypto_ec_generate (NULL)) == NULL ||
-      (zone_point = tke_crypto_ec_public_point (zone_key, NULL)) == NULL)
+  _tke_virtual_card_stage (self, &staged);
+  g_clear_pointer (&staged.zone_key, EVP_PKEY_free);
+  g_clear_pointer (&staged.zone_point, g_bytes_unref);
+  if (!tke_crypto_random_bytes (staged.zone, sizeof staged.zone, NULL) ||
+      (staged.zone_key = tke_crypto_ec_generate (NULL)) == NULL ||
+      (staged.zone_point = tke_crypto_ec_public_point (staged.zone_key, NULL)) == NULL)
     return _tke_virtual_card_sw (SW_INTERNAL);
-  memcpy (self->zone, zone, sizeof zone);
-  g_free (self->zone_description);
-  self->zone_description = g_strndup ((const char *) c->data + 1, zone_size);
-  g_free (self->description);
-  self->description = g_strndup ((const char *) c->data + 1 + zone_size, c->size - 1 - zone_size);
-  self->zone_key = g_steal_pointer (&zone_key);
-  self->zone_point = g_steal_pointer (&zone_point);
-  g_clear_pointer (&self->transport_key, EVP_PKEY_free);
-  self->type = TKE_VIRTUAL_CARD_TYPE_CA;
-  reset_tries (self);
-  if (!_tke_virtual_card_persist (self))
+  _tke_virtual_card_stage_text (&staged.zone_description, c->data + 1, zone_size);
+  _tke_virtual_card_stage_text (&staged.description, c->data + 1 + zone_size,
+                                c->size - 1 - zone_size);
+  g_clear_pointer (&staged.transport_key, EVP_PKEY_free);
+  _tke_virtual_card_stage_type (&staged, TKE_VIRTUAL_CARD_TYPE_CA);
+  if (!_tke_virtual_card_persist_staged (self, &staged))
     return _tke_virtual_card_sw (SW_INTERNAL);
   return _tke_virtual_card_sw (SW_OK);
 }
@@ -116,21 +114,23 @@ _tke_virtual_card_cmd_enroll (TkeVirtualCard *self, const TkeVirtualCardCommand 
 }
 
 /* PERSONALIZE `80 16 00 00 Lc <description>`: an enrolled blank card whose
- * PIN was set in this session becomes an EP11 card. */
+ * PIN was set in this session becomes an EP11 card.  All or nothing, as
+ * INITIALIZE CA. */
 GBytes *
 _tke_virtual_card_cmd_personalize (TkeVirtualCard *self, const TkeVirtualCardCommand *c)
 {
+  g_auto (TkeVirtualCardStaged) staged = { 0 };
+
   if (!enrolled (self) || self->pin[0] == NULL)
     return _tke_virtual_card_sw (SW_CONDITIONS);
   if (!self->verified[0])
     return _tke_virtual_card_sw (SW_SECURITY);
   if (!_tke_virtual_card_valid_description (c->data, c->size))
     return _tke_virtual_card_sw (SW_BAD_DATA);
-  g_free (self->description);
-  self->description = g_strndup ((const char *) c->data, c->size);
-  self->type = TKE_VIRTUAL_CARD_TYPE_EP11;
-  reset_tries (self);
-  if (!_tke_virtual_card_persist (self))
+  _tke_virtual_card_stage (self, &staged);
+  _tke_virtual_card_stage_text (&staged.description, c->data, c->size);
+  _tke_virtual_card_stage_type (&staged, TKE_VIRTUAL_CARD_TYPE_EP11);
+  if (!_tke_virtual_card_persist_staged (self, &staged))
     return _tke_virtual_card_sw (SW_INTERNAL);
   return _tke_virtual_card_sw (SW_OK);
 }

@@ -109,6 +109,42 @@ guint8 _tke_virtual_card_max_tries (TkeVirtualCard *self);
 /* The tries a PIN of a card of TYPE starts with. */
 guint8 _tke_virtual_card_max_tries_of (guint8 type);
 
+/* What a command that changes the card writes into the chip, staged whole
+ * before any of it is the card's, as a card's EEPROM transaction does:
+ * _tke_virtual_card_stage() copies the card's, the command changes the
+ * copy, and _tke_virtual_card_commit() swaps it in and writes the image
+ * once, or, when the image cannot be written, swaps it back out: all or
+ * nothing, in memory as in the image.  (Key parts, the signature key and
+ * the unit root are not in it: the commands that change one of them put
+ * back what they changed.) */
+typedef struct
+{
+  guint8 type;
+  guint8 zone[TKE_VIRTUAL_CARD_ZONE_SIZE];
+  char *zone_description;
+  char *description;
+  TkeSecret *pin[2];
+  guint8 tries[2];
+  GBytes *zone_point;
+  EVP_PKEY *zone_key;
+  EVP_PKEY *transport_key;
+  GBytes *certificate;
+  gboolean personalizing;
+} TkeVirtualCardStaged;
+
+void _tke_virtual_card_stage (TkeVirtualCard *self, TkeVirtualCardStaged *staged);
+void _tke_virtual_card_staged_clear (TkeVirtualCardStaged *staged);
+/* The staged card becomes one of TYPE, its PINs with all that type's tries. */
+void _tke_virtual_card_stage_type (TkeVirtualCardStaged *staged, guint8 type);
+/* A staged description (@field) replaced by SIZE bytes of TEXT. */
+void _tke_virtual_card_stage_text (char **field, const guint8 *text, gsize size);
+/* The staged card in place of the card, its image written; FALSE leaves
+ * the card as it was.  Either way @staged then holds what is not the card's. */
+gboolean
+_tke_virtual_card_commit (TkeVirtualCard *self, TkeVirtualCardStaged *staged, GError **error);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TkeVirtualCardStaged, _tke_virtual_card_staged_clear)
+
 /* tke-virtual-card-image.c */
 
 gboolean _tke_virtual_card_save (TkeVirtualCard *self, GError **error);
@@ -121,6 +157,8 @@ GBytes *_tke_virtual_card_sw (guint16 sw);
 GBytes *_tke_virtual_card_respond (TkeVirtualCard *self, const guint8 *data, gsize size);
 GBytes *_tke_virtual_card_respond_bytes (TkeVirtualCard *self, GBytes *data);
 gboolean _tke_virtual_card_persist (TkeVirtualCard *self);
+/* _tke_virtual_card_commit(), a failure said as _tke_virtual_card_persist() does. */
+gboolean _tke_virtual_card_persist_staged (TkeVirtualCard *self, TkeVirtualCardStaged *staged);
 void _tke_virtual_card_drop_chain (TkeVirtualCard *self);
 TkeVirtualCardPart *
 _tke_virtual_card_find_part (TkeVirtualCard *self, guint8 index, guint *position);

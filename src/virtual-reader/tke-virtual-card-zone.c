@@ -49,7 +49,8 @@ verify_with_point (GBytes *point, GBytes *message, const guint8 *signature, gsiz
  * tke_virtual_card_install_certificate:
  * @response: a CA card's answer to CERTIFY CARD for this card
  *
- * Puts a new EP11 card into its zone and writes its image.
+ * Puts a new EP11 card into its zone and writes its image: all or nothing,
+ * a card whose image cannot be written stays out of the zone.
  */
 gboolean
 tke_virtual_card_install_certificate (TkeVirtualCard *self,
@@ -61,6 +62,7 @@ tke_virtual_card_install_certificate (TkeVirtualCard *self,
   g_autoptr (GBytes) point = NULL;
   g_autoptr (GBytes) own_point = tke_virtual_card_get_transport_point (self);
   g_autoptr (GBytes) message = NULL;
+  g_auto (TkeVirtualCardStaged) staged = { 0 };
   gsize description_size;
 
   if (size < fixed || size < fixed + response[fixed - 1] + 8)
@@ -73,16 +75,16 @@ tke_virtual_card_install_certificate (TkeVirtualCard *self,
   if (!verify_with_point (point, message, response + fixed + description_size,
                           size - fixed - description_size))
     goto bad;
-  memcpy (self->zone, response, TKE_VIRTUAL_CARD_ZONE_SIZE);
-  g_free (self->zone_description);
-  self->zone_description = g_strndup ((const char *) response + fixed, description_size);
-  g_clear_pointer (&self->zone_point, g_bytes_unref);
-  self->zone_point = g_steal_pointer (&point);
-  g_clear_pointer (&self->certificate, g_bytes_unref);
-  self->certificate =
+  _tke_virtual_card_stage (self, &staged);
+  memcpy (staged.zone, response, TKE_VIRTUAL_CARD_ZONE_SIZE);
+  _tke_virtual_card_stage_text (&staged.zone_description, response + fixed, description_size);
+  g_clear_pointer (&staged.zone_point, g_bytes_unref);
+  staged.zone_point = g_steal_pointer (&point);
+  g_clear_pointer (&staged.certificate, g_bytes_unref);
+  staged.certificate =
       g_bytes_new (response + fixed + description_size, size - fixed - description_size);
-  self->personalizing = FALSE;
-  return _tke_virtual_card_save (self, error);
+  staged.personalizing = FALSE;
+  return _tke_virtual_card_commit (self, &staged, error);
 
 bad:
   g_set_error (error, TKE_ERROR, TKE_ERROR_INTEGRITY,

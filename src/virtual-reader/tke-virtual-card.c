@@ -24,6 +24,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 const guint8 tke_virtual_card_aid[8] = { 0xF0, 0x54, 0x4B, 0x45, 0x43, 0x41, 0x52, 0x44 };
 
@@ -50,6 +51,109 @@ guint8
 _tke_virtual_card_max_tries_of (guint8 type)
 {
   return type == TKE_VIRTUAL_CARD_TYPE_CA ? 5 : 3;
+}
+
+static EVP_PKEY *
+key_ref (EVP_PKEY *key)
+{
+  if (key != NULL)
+    EVP_PKEY_up_ref (key);
+  return key;
+}
+
+static GBytes *
+bytes_ref (GBytes *bytes)
+{
+  return bytes != NULL ? g_bytes_ref (bytes) : NULL;
+}
+
+void
+_tke_virtual_card_stage (TkeVirtualCard *self, TkeVirtualCardStaged *staged)
+{
+  staged->type = self->type;
+  memcpy (staged->zone, self->zone, sizeof staged->zone);
+  staged->zone_description = g_strdup (self->zone_description);
+  staged->description = g_strdup (self->description);
+  for (guint i = 0; i < 2; i++)
+    {
+      staged->pin[i] = self->pin[i] != NULL ? tke_secret_ref (self->pin[i]) : NULL;
+      staged->tries[i] = self->tries[i];
+    }
+  staged->zone_point = bytes_ref (self->zone_point);
+  staged->zone_key = key_ref (self->zone_key);
+  staged->transport_key = key_ref (self->transport_key);
+  staged->certificate = bytes_ref (self->certificate);
+  staged->personalizing = self->personalizing;
+}
+
+void
+_tke_virtual_card_staged_clear (TkeVirtualCardStaged *staged)
+{
+  g_clear_pointer (&staged->zone_description, g_free);
+  g_clear_pointer (&staged->description, g_free);
+  for (guint i = 0; i < 2; i++)
+    g_clear_pointer (&staged->pin[i], tke_secret_unref);
+  g_clear_pointer (&staged->zone_point, g_bytes_unref);
+  g_clear_pointer (&staged->zone_key, EVP_PKEY_free);
+  g_clear_pointer (&staged->transport_key, EVP_PKEY_free);
+  g_clear_pointer (&staged->certificate, g_bytes_unref);
+}
+
+void
+_tke_virtual_card_stage_type (TkeVirtualCardStaged *staged, guint8 type)
+{
+  staged->type = type;
+  staged->tries[0] = staged->tries[1] = _tke_virtual_card_max_tries_of (type);
+}
+
+void
+_tke_virtual_card_stage_text (char **field, const guint8 *text, gsize size)
+{
+  g_free (*field);
+  *field = g_strndup ((const char *) text, size);
+}
+
+#define SWAP(type, a, b)                                                                           \
+  G_STMT_START                                                                                     \
+  {                                                                                                \
+    type swap_tmp = (a);                                                                           \
+    (a) = (b);                                                                                     \
+    (b) = swap_tmp;                                                                                \
+  }                                                                                                \
+  G_STMT_END
+
+/* The card's fields and @staged change places: twice is no change. */
+static void
+swap_staged (TkeVirtualCard *self, TkeVirtualCardStaged *staged)
+{
+  guint8 zone[TKE_VIRTUAL_CARD_ZONE_SIZE];
+
+  SWAP (guint8, self->type, staged->type);
+  memcpy (zone, self->zone, sizeof zone);
+  memcpy (self->zone, staged->zone, sizeof zone);
+  memcpy (staged->zone, zone, sizeof zone);
+  SWAP (char *, self->zone_description, staged->zone_description);
+  SWAP (char *, self->description, staged->description);
+  for (guint i = 0; i < 2; i++)
+    {
+      SWAP (TkeSecret *, self->pin[i], staged->pin[i]);
+      SWAP (guint8, self->tries[i], staged->tries[i]);
+    }
+  SWAP (GBytes *, self->zone_point, staged->zone_point);
+  SWAP (EVP_PKEY *, self->zone_key, staged->zone_key);
+  SWAP (EVP_PKEY *, self->transport_key, staged->transport_key);
+  SWAP (GBytes *, self->certificate, staged->certificate);
+  SWAP (gboolean, self->personalizing, staged->personalizing);
+}
+
+gboolean
+_tke_virtual_card_commit (TkeVirtualCard *self, TkeVirtualCardStaged *staged, GError **error)
+{
+  swap_staged (self, staged);
+  if (_tke_virtual_card_save (self, error))
+    return TRUE;
+  swap_staged (self, staged);
+  return FALSE;
 }
 
 static void
