@@ -40,7 +40,7 @@
 #define CHECK_SIZE 16
 #define CHECK_INFO "tke-key-part-check"
 #define AAD_PREFIX "tke-key-part-v1\n"
-#define SCRYPT_N 32768
+#define SCRYPT_N TKE_KEY_FILE_SCRYPT_N
 #define SCRYPT_R 8
 #define SCRYPT_P 1
 /* A key part file of ours is under 1 KiB. */
@@ -334,7 +334,7 @@ parse_kdf (TkeKeyPartFile *self, JsonObject *root, GError **error)
   p = _tke_json_get_int (kdf, "p", 0);
   /* One bound on N·r·p (memory and time together), not one per value:
    * N 2^20 with r 15 passed bounds of 2^20 and 32 and cost 1.9 GiB. */
-  if (n < 1024 || r < 1 || p < 1 ||
+  if (n < TKE_KEY_FILE_SCRYPT_MIN_N || r < 1 || p < 1 ||
       !_tke_crypto_scrypt_cost_ok ((guint64) n, (guint64) r, (guint64) p))
     return damaged (error, self->path, _ ("the scrypt parameters are out of range"));
   self->n = (guint64) n;

@@ -42,7 +42,7 @@
 #define KEY_TYPE_P521 "p521ec"
 #define SALT_SIZE 32
 #define LEGACY_PBKDF2_ITERATIONS 4096
-#define SCRYPT_N 32768
+#define SCRYPT_N TKE_KEY_FILE_SCRYPT_N
 #define SCRYPT_R 8
 #define SCRYPT_P 1
 #define SCRYPT_PREFIX "scrypt:"
@@ -291,7 +291,7 @@ set_scrypt (TkeSignatureKeyFile *self, gint64 n, gint64 r, gint64 p, GError **er
 {
   /* One bound on N·r·p (memory and time together), not one per value:
    * N 2^20 with r 15 passed bounds of 2^20 and 32 and cost 1.9 GiB. */
-  if (n < 1024 || r < 1 || p < 1 ||
+  if (n < TKE_KEY_FILE_SCRYPT_MIN_N || r < 1 || p < 1 ||
       !_tke_crypto_scrypt_cost_ok ((guint64) n, (guint64) r, (guint64) p))
     return invalid_file (error, self->path, _ ("its scrypt parameters are out of range"));
 
