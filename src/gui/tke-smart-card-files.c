@@ -66,8 +66,7 @@ on_part_to_card_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCardKeyPart) part =
       tke_card_import_key_part_file_finish (TKE_CARD (source), result, &error);
-  g_autofree char *check_value =
-      part != NULL ? _tke_smart_card_page_hex_in_groups (part->check_value) : NULL;
+  g_autofree char *check_value = part != NULL ? tke_vp_format_one_line (part->check_value) : NULL;
   g_autofree char *done =
       part != NULL ? g_strdup_printf (_ ("Key part %u “%s” copied onto the card in reader 2, "
                                          "check value %s."),
@@ -85,7 +84,7 @@ on_part_to_file_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (TkeKeyPartFile) file =
       tke_card_export_key_part_file_finish (TKE_CARD (source), result, &error);
   g_autofree char *check_value =
-      file != NULL ? _tke_smart_card_page_hex_in_groups (tke_key_part_file_get_vp (file)) : NULL;
+      file != NULL ? tke_vp_format_one_line (tke_key_part_file_get_vp (file)) : NULL;
   g_autofree char *done =
       file != NULL ? g_strdup_printf (_ ("Key part “%s” written to “%s”, check value %s."),
                                       tke_key_part_file_get_description (file),
@@ -103,7 +102,7 @@ on_sigkey_to_card_done (GObject *source, GAsyncResult *result, gpointer user_dat
   g_autoptr (GBytes) point =
       tke_card_import_signature_key_file_finish (TKE_CARD (source), result, &error);
   g_autofree char *ski = point != NULL ? tke_card_public_key_ski (point) : NULL;
-  g_autofree char *groups = ski != NULL ? _tke_smart_card_page_hex_in_groups (ski) : NULL;
+  g_autofree char *groups = ski != NULL ? tke_vp_format_one_line (ski) : NULL;
   g_autofree char *done =
       ski != NULL ? g_strdup_printf (_ ("The card in reader 2 has the file's signature key, "
                                         "SKI %s."),
@@ -121,8 +120,7 @@ on_sigkey_to_file_done (GObject *source, GAsyncResult *result, gpointer user_dat
   g_autoptr (TkeSignatureKeyFile) file =
       tke_card_export_signature_key_file_finish (TKE_CARD (source), result, &error);
   g_autofree char *ski =
-      file != NULL ? _tke_smart_card_page_hex_in_groups (tke_signature_key_file_get_ski (file))
-                   : NULL;
+      file != NULL ? tke_vp_format_one_line (tke_signature_key_file_get_ski (file)) : NULL;
   g_autofree char *done =
       file != NULL ? g_strdup_printf (_ ("The signature key of the card in reader 2 was written "
                                          "to “%s”, SKI %s."),

@@ -58,8 +58,6 @@ struct _TkeSmartCardPage
 
 /* tke-smart-card-page.c */
 
-/* An SKI or a check value in groups of four. */
-char *_tke_smart_card_page_hex_in_groups (const char *hex);
 /* Starts an operation on the cards of READERS (1, 2 or 3 for both); FALSE
  * (and says why) when a card is missing. */
 gboolean _tke_smart_card_page_begin (TkeSmartCardPage *self, guint readers, const char *what);

@@ -25,20 +25,6 @@
 
 G_DEFINE_FINAL_TYPE (TkeSmartCardPage, tke_smart_card_page, ADW_TYPE_BIN)
 
-/* An SKI or a check value in groups of four, as it is read aloud and
- * compared; the label wraps between groups, never inside one. */
-char *
-_tke_smart_card_page_hex_in_groups (const char *hex)
-{
-  char *groups;
-
-  if (hex == NULL || !tke_vp_is_valid (hex))
-    return g_strdup (hex != NULL ? hex : "");
-  groups = tke_vp_format_groups (hex);
-  g_strdelimit (groups, "\n", ' ');
-  return groups;
-}
-
 static void refresh_reader (TkeSmartCardPage *self, guint reader);
 
 static GtkLabel *
@@ -188,7 +174,7 @@ describe (Read *read)
   if (tke_card_get_card_type (card) == TKE_CARD_TYPE_EP11)
     {
       g_string_append_c (text, '\n');
-      g_autofree char *ski = _tke_smart_card_page_hex_in_groups (read->ski);
+      g_autofree char *ski = tke_vp_format_one_line (read->ski);
 
       if (read->ski != NULL)
         g_string_append_printf (text, _ ("Signature key: SKI %s"), ski);
@@ -201,7 +187,7 @@ describe (Read *read)
         for (guint i = 0; i < read->parts->len; i++)
           {
             TkeCardKeyPart *part = g_ptr_array_index (read->parts, i);
-            g_autofree char *check_value = _tke_smart_card_page_hex_in_groups (part->check_value);
+            g_autofree char *check_value = tke_vp_format_one_line (part->check_value);
 
             if (i > 0)
               g_string_append_c (text, '\n');
@@ -452,8 +438,7 @@ on_keypart_done (GObject *source, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   g_autoptr (TkeCardKeyPart) part =
       tke_card_generate_key_part_finish (TKE_CARD (source), result, &error);
-  g_autofree char *check_value =
-      part != NULL ? _tke_smart_card_page_hex_in_groups (part->check_value) : NULL;
+  g_autofree char *check_value = part != NULL ? tke_vp_format_one_line (part->check_value) : NULL;
   g_autofree char *done =
       part != NULL ? g_strdup_printf (_ ("The card in reader 2 has a new key part %u “%s”, check "
                                          "value %s."),

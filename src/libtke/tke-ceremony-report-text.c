@@ -41,18 +41,12 @@ append_units (GString *text, JsonArray *units)
     }
 }
 
-/* A check value or fingerprint of 64 hex digits in groups of four, on
- * one line, as it is read aloud; anything else as it is. */
+/* A check value or fingerprint in groups of four, on one line; "?" when
+ * the record has none. */
 static char *
 hex_in_groups (const char *hex)
 {
-  char *groups;
-
-  if (hex == NULL || !tke_vp_is_valid (hex))
-    return g_strdup (hex != NULL ? hex : "?");
-  groups = tke_vp_format_groups (hex);
-  g_strdelimit (groups, "\n", ' ');
-  return groups;
+  return hex != NULL ? tke_vp_format_one_line (hex) : g_strdup ("?");
 }
 
 static void append_body (GString *text, JsonObject *record);

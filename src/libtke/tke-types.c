@@ -181,3 +181,27 @@ tke_vp_format_groups (const char *vp)
 
   return g_string_free (out, FALSE);
 }
+
+/**
+ * tke_vp_format_one_line:
+ * @hex: (nullable): 64 hex digits: a verification pattern, an SKI, a check
+ *   value or a fingerprint
+ *
+ * The groups of tke_vp_format_groups() on one line, for a label or a
+ * report that wraps between groups, never inside one.  Anything that is
+ * not 64 lowercase hex digits is returned as it is, for the reader to see.
+ *
+ * Returns: (transfer full) (nullable): the groups, a copy of @hex, or
+ *   %NULL for %NULL
+ */
+char *
+tke_vp_format_one_line (const char *hex)
+{
+  char *groups;
+
+  if (hex == NULL || !tke_vp_is_valid (hex))
+    return g_strdup (hex);
+  groups = tke_vp_format_groups (hex);
+  g_strdelimit (groups, "\n", ' ');
+  return groups;
+}

@@ -85,5 +85,7 @@ TKE_AVAILABLE_IN_ALL
 gboolean tke_vp_is_valid (const char *vp);
 TKE_AVAILABLE_IN_ALL
 char *tke_vp_format_groups (const char *vp);
+TKE_AVAILABLE_IN_ALL
+char *tke_vp_format_one_line (const char *hex);
 
 G_END_DECLS

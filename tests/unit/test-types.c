@@ -59,6 +59,24 @@ test_vp_groups (void)
 }
 
 static void
+test_vp_one_line (void)
+{
+  g_autofree char *line =
+      tke_vp_format_one_line ("d2e7f8abd41e8042801da385d14c2003d4fd42c1c37bde4b672ac6fcff42cff9");
+  g_autofree char *short_hex = tke_vp_format_one_line ("d2e7f8ab");
+  g_autofree char *upper =
+      tke_vp_format_one_line ("D2E7F8ABD41E8042801DA385D14C2003D4FD42C1C37BDE4B672AC6FCFF42CFF9");
+
+  g_assert_cmpstr (line, ==,
+                   "d2e7 f8ab d41e 8042 801d a385 d14c 2003 "
+                   "d4fd 42c1 c37b de4b 672a c6fc ff42 cff9");
+  /* Not a 64-digit value: shown as it came, for the reader to see. */
+  g_assert_cmpstr (short_hex, ==, "d2e7f8ab");
+  g_assert_cmpstr (upper, ==, "D2E7F8ABD41E8042801DA385D14C2003D4FD42C1C37BDE4B672AC6FCFF42CFF9");
+  g_assert_null (tke_vp_format_one_line (NULL));
+}
+
+static void
 test_rotation_status_keeps_message_order (void)
 {
   g_autoptr (TkeRotationStatus) status =
@@ -90,6 +108,7 @@ main (int argc, char **argv)
   g_test_add_func ("/types/register-state-strings", test_register_state_strings);
   g_test_add_func ("/types/unit-type-strings", test_unit_type_strings);
   g_test_add_func ("/types/vp-groups", test_vp_groups);
+  g_test_add_func ("/types/vp-one-line", test_vp_one_line);
   g_test_add_func ("/types/rotation-status", test_rotation_status_keeps_message_order);
 
   return g_test_run ();
