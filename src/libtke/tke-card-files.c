@@ -449,6 +449,10 @@ file_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellab
 
   if (prepare_job (job, &error))
     result = _tke_card_transact (source_object, cancellable, run_job, job, &error);
+  /* The password is wiped as soon as the card is done with it, here: the
+   * task's data may outlive the caller (a CLI that exits as soon as it has
+   * the result, and OpenSSL's secure heap with it). */
+  g_clear_pointer (&job->password, tke_secret_unref);
   if (result == NULL)
     {
       g_task_return_error (task, error);
@@ -462,6 +466,18 @@ file_thread (GTask *task, gpointer source_object, gpointer task_data, GCancellab
     g_task_return_pointer (task, result, g_object_unref);
 }
 
+/* Refuses, before any APDU, what the card would refuse anyway. */
+static gboolean
+check_card (TkeCard *self, GError **error)
+{
+  if (self->card_type == TKE_CARD_TYPE_EP11)
+    return TRUE;
+  g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
+                       _ ("Only an EP11 card holds key parts and a signature key."));
+  return FALSE;
+}
+
+/* Runs @job (taken) on the card in a thread, or refuses it at once. */
 static void
 run_file_job (TkeCard *self,
               FileJob *job,
@@ -470,8 +486,16 @@ run_file_job (TkeCard *self,
               GAsyncReadyCallback callback,
               gpointer user_data)
 {
-  g_autoptr (GTask) task = _tke_card_task_new (self, source_tag, cancellable, callback, user_data);
+  g_autoptr (GTask) task = NULL;
+  g_autoptr (GError) error = NULL;
 
+  if (!check_card (self, &error))
+    {
+      file_job_free (job);
+      g_task_report_error (self, callback, user_data, source_tag, g_steal_pointer (&error));
+      return;
+    }
+  task = _tke_card_task_new (self, source_tag, cancellable, callback, user_data);
   g_task_set_task_data (task, job, file_job_free);
   g_task_run_in_thread (task, file_thread);
 }
@@ -486,17 +510,6 @@ file_job_new (FileKind kind, gboolean import, const char *path, TkeSecret *passw
   job->path = g_strdup (path);
   job->password = tke_secret_ref (password);
   return job;
-}
-
-/* Refuses, before any APDU, what the card would refuse anyway. */
-static gboolean
-check_card (TkeCard *self, GError **error)
-{
-  if (self->card_type == TKE_CARD_TYPE_EP11)
-    return TRUE;
-  g_set_error_literal (error, TKE_ERROR, TKE_ERROR_INVALID_ARGUMENT,
-                       _ ("Only an EP11 card holds key parts and a signature key."));
-  return FALSE;
 }
 
 /**
@@ -523,17 +536,9 @@ tke_card_import_key_part_file_async (TkeCard *self,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
-
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (path != NULL && password != NULL);
 
-  if (!check_card (self, &error))
-    {
-      g_task_report_error (self, callback, user_data, tke_card_import_key_part_file_async,
-                           g_steal_pointer (&error));
-      return;
-    }
   run_file_job (self, file_job_new (KIND_KEY_PART, TRUE, path, password),
                 tke_card_import_key_part_file_async, cancellable, callback, user_data);
 }
@@ -581,18 +586,11 @@ tke_card_export_key_part_file_async (TkeCard *self,
                                      GAsyncReadyCallback callback,
                                      gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
   FileJob *job;
 
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (path != NULL && password != NULL);
 
-  if (!check_card (self, &error))
-    {
-      g_task_report_error (self, callback, user_data, tke_card_export_key_part_file_async,
-                           g_steal_pointer (&error));
-      return;
-    }
   if (index == 0 || index > 255)
     {
       g_task_report_new_error (self, callback, user_data, tke_card_export_key_part_file_async,
@@ -644,17 +642,9 @@ tke_card_import_signature_key_file_async (TkeCard *self,
                                           GAsyncReadyCallback callback,
                                           gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
-
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (path != NULL && password != NULL);
 
-  if (!check_card (self, &error))
-    {
-      g_task_report_error (self, callback, user_data, tke_card_import_signature_key_file_async,
-                           g_steal_pointer (&error));
-      return;
-    }
   run_file_job (self, file_job_new (KIND_SIGNATURE_KEY, TRUE, path, password),
                 tke_card_import_signature_key_file_async, cancellable, callback, user_data);
 }
@@ -701,18 +691,11 @@ tke_card_export_signature_key_file_async (TkeCard *self,
                                           GAsyncReadyCallback callback,
                                           gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
   FileJob *job;
 
   g_return_if_fail (TKE_IS_CARD (self));
   g_return_if_fail (path != NULL && password != NULL);
 
-  if (!check_card (self, &error))
-    {
-      g_task_report_error (self, callback, user_data, tke_card_export_signature_key_file_async,
-                           g_steal_pointer (&error));
-      return;
-    }
   job = file_job_new (KIND_SIGNATURE_KEY, FALSE, path, password);
   job->replace = replace;
   run_file_job (self, job, tke_card_export_signature_key_file_async, cancellable, callback,
