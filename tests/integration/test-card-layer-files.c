@@ -480,6 +480,9 @@ tke_copy (const char *passwords, char **out, const char *first, ...)
   g_assert_no_error (error);
   *out = g_string_free (g_thread_join (thread), FALSE);
   g_unlink (password_file);
+  if (!g_subprocess_get_if_exited (process))
+    g_error ("tke card-copy-file was killed by signal %d; it said:\n%s",
+             g_subprocess_get_term_sig (process), *out);
   return g_subprocess_get_exit_status (process);
 }
 
